@@ -1,0 +1,44 @@
+# Set-up-free entry points: every target builds the venv (and Graphviz where it can) first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench docs graphviz clean serve-demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[service,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Graphviz's `dot` renders SVG/PNG/PDF. Installed from apt when missing; DOT text needs no binary.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
+	  ( $(SUDO) apt-get install -y -qq graphviz >/dev/null 2>&1 || \
+	    ( $(SUDO) apt-get update -qq >/dev/null 2>&1 && $(SUDO) apt-get install -y -qq graphviz >/dev/null 2>&1 ) ) \
+	  || echo "warning: could not install Graphviz; svg/png/pdf rendering will be unavailable"; }
+
+test: $(STAMP) graphviz
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check om_dsl tests benchmarks examples
+	$(VENV)/bin/ruff format --check om_dsl tests benchmarks examples
+	$(VENV)/bin/mypy om_dsl
+
+demo: $(STAMP) graphviz
+	$(PY) -m om_dsl.demo
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+docs: $(STAMP) graphviz
+	$(PY) -m om_dsl.docs_build
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
