@@ -1,0 +1,97 @@
+"""`om check`, `om compile`, `om schema`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, app, err, fail, write_text
+from om_dsl.cli.diagnostics import print_json, print_text, summary
+from om_dsl.compiler.driver import CompileResult, compile_catalog
+from om_dsl.errors import Diagnostic
+from om_dsl.ir.io import dump_ir, ir_json_schema
+
+# Other modules add their schemas here (e.g. "order" from the decomposition stage).
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {"ir": ir_json_schema}
+
+_HEADER = re.compile(r"^\s*catalog\s+\"", re.MULTILINE)
+
+
+def _roots(path: Path) -> list[Path]:
+    """A directory stands for every catalog root file (one with a header) directly inside it."""
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.glob("*.om") if _HEADER.search(p.read_text(errors="replace")))
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Catalog root files (.om) or folders.")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Check catalogs and print every error and warning (exit 1 on errors)."""
+    if fmt not in ("text", "json"):
+        fail(f"unknown format '{fmt}'; use text or json", 2)
+    results: dict[str, list[Diagnostic]] = {}
+    roots = [root for p in paths for root in _roots(p)]
+    if not roots:
+        fail('no catalog files found (a root file starts with: catalog "Name" version "1")')
+    errors = 0
+    for root in roots:
+        result = compile_catalog(root)
+        results[str(root)] = result.diagnostics
+        errors += summary(result.diagnostics)[0]
+        if fmt == "text":
+            _report(root, result)
+    if fmt == "json":
+        print_json(results)
+    sys.exit(EXIT_ERRORS if errors else EXIT_OK)
+
+
+def _report(root: Path, result: CompileResult) -> None:
+    print_text(result.diagnostics, result.sources)
+    errors, warnings = summary(result.diagnostics)
+    if result.catalog is not None:
+        cat = result.catalog
+        err.print(
+            f"[green]ok[/] {root}: catalog '{cat.name}' version {cat.version}, "
+            f"{len(cat.offers)} offers, {len(cat.technical)} technical products, "
+            f"{len(cat.plans)} plans" + (f", {warnings} warning(s)" if warnings else ""),
+            markup=True,
+        )
+    else:
+        err.print(f"[red]{root}: {errors} error(s), {warnings} warning(s)[/]", markup=True)
+
+
+@app.command("compile")
+def compile_cmd(
+    catalog: Annotated[Path, typer.Argument(help="The catalog root file (.om).")],
+    output: Annotated[str | None, typer.Option("-o", "--output", help="IR JSON file.")] = None,
+) -> None:
+    """Compile a catalog to IR JSON (nothing is written when there are errors)."""
+    result = compile_catalog(catalog)
+    print_text(result.diagnostics, result.sources)
+    if result.catalog is None:
+        errors, _ = summary(result.diagnostics)
+        fail(f"{catalog}: {errors} error(s); no IR written")
+    write_text(dump_ir(result.catalog), output)
+    if output:
+        err.print(f"wrote {output} ({result.catalog.content_hash[:19]})")
+
+
+@app.command()
+def schema(
+    name: Annotated[str, typer.Argument(help="Which schema: " + ", ".join(SCHEMAS))] = "ir",
+    output: Annotated[str | None, typer.Option("-o", "--output")] = None,
+) -> None:
+    """Print a JSON Schema (the IR by default)."""
+    factory = SCHEMAS.get(name)
+    if factory is None:
+        fail(f"unknown schema '{name}'; choose one of: {', '.join(sorted(SCHEMAS))}", 2)
+    write_text(json.dumps(factory(), indent=2, sort_keys=True) + "\n", output)

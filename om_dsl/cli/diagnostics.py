@@ -1,0 +1,49 @@
+"""Printing diagnostics: coloured text for people, JSON for editors and CI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+
+from om_dsl.cli.app import err, out
+from om_dsl.errors import Diagnostic
+from om_dsl.source import SourceFile
+
+_STYLE = {"error": "bold red", "warning": "bold yellow"}
+
+
+def print_text(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:
+    for diag in diagnostics:
+        rendered = diag.render(sources)
+        head, _, rest = rendered.partition("\n")
+        text = Text(head)
+        label = f"{diag.severity.value}[{diag.code}]"
+        start = head.find(label)
+        if start >= 0:
+            text.stylize(_STYLE[diag.severity.value], start, start + len(label))
+        err.print(text)
+        if rest:
+            err.print(Text(rest, style="cyan"))
+        err.print()
+
+
+def summary(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
+    errors = sum(1 for d in diagnostics if d.is_error)
+    return errors, len(diagnostics) - errors
+
+
+def print_json(files: Mapping[str, Sequence[Diagnostic]]) -> None:
+    payload = {
+        "files": [
+            {
+                "path": path,
+                "errors": summary(diags)[0],
+                "warnings": summary(diags)[1],
+                "diagnostics": [d.to_dict() for d in diags],
+            }
+            for path, diags in files.items()
+        ]
+    }
+    out.print_json(json.dumps(payload), indent=2)

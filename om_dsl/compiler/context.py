@@ -1,0 +1,42 @@
+"""State shared by the compiler passes of one compilation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from om_dsl.compiler.exprs import ExprChecker
+from om_dsl.compiler.graphs import find_cycles
+from om_dsl.compiler.symbols import Symbols
+from om_dsl.errors import DiagnosticBag
+from om_dsl.ir import models as ir
+from om_dsl.source import Span
+
+
+@dataclass(slots=True)
+class Context:
+    bag: DiagnosticBag
+    symbols: Symbols
+    exprs: ExprChecker
+    attributes: dict[str, dict[str, ir.Attribute]] = field(default_factory=dict)
+    order_attributes: dict[str, ir.Attribute] = field(default_factory=dict)
+    plan_items: dict[str, dict[str, ir.SourceSpan]] = field(default_factory=dict)
+    _spans: dict[Span, ir.SourceSpan] = field(default_factory=dict)
+
+    def span(self, span: Span) -> ir.SourceSpan:
+        cached = self._spans.get(span)
+        if cached is None:
+            cached = ir.SourceSpan.model_construct(
+                file=span.file, line=span.line, col=span.col,
+                end_line=span.end_line, end_col=span.end_col,
+            )  # fmt: skip
+            self._spans[span] = cached
+        return cached
+
+    @staticmethod
+    def cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+        return find_cycles(graph)
+
+
+def back_span(span: ir.SourceSpan) -> Span:
+    """The diagnostic span of an IR span (passes that work on lowered IR report with it)."""
+    return Span(span.file, span.line, span.col, span.end_line, span.end_col)

@@ -1,0 +1,480 @@
+"""Type-check expressions against the attributes in scope and lower them to IR.
+
+Every expression is typed at compile time, so a catalog designer learns about
+``speed + "x"`` from ``om check``, not from a failed order.  A sub-expression that has an
+error is lowered as ``any`` so that one mistake is reported once, not at every parent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from om_dsl.compiler.names import suggest
+from om_dsl.errors import DiagnosticBag
+from om_dsl.expr import types as T
+from om_dsl.expr.functions import FUNCTIONS
+from om_dsl.ir import models as ir
+from om_dsl.source import Span
+from om_dsl.syntax import ast
+
+ORDER_FIELDS: dict[str, str] = {
+    "id": "string",
+    "external_id": "string",
+    "account": "string",
+    "customer": "string",
+    "priority": "string",
+    "category": "string",
+}
+
+
+@dataclass(slots=True)
+class ExprEnv:
+    """What names mean where an expression is written."""
+
+    where: str
+    bare: dict[str, str] = field(default_factory=dict)
+    bare_root: str = "source"
+    roots: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    items: set[str] = field(default_factory=set)
+    products: dict[str, set[str]] = field(default_factory=dict)
+
+
+_ARITH = {"+", "-", "*", "/", "%"}
+_COMPARE = {"==", "!=", "<", "<=", ">", ">="}
+
+
+def _error_value() -> ir.Lit:
+    return ir.Lit(type=T.ANY, value=None)
+
+
+class ExprChecker:
+    """Checks and lowers expressions; diagnostics go to the shared bag."""
+
+    def __init__(self, bag: DiagnosticBag, enums: dict[str, list[str]]) -> None:
+        self.bag = bag
+        self.enums = enums
+        self._member_owner: dict[str, list[str]] = {}
+        for enum, members in enums.items():
+            for m in members:
+                self._member_owner.setdefault(m, []).append(enum)
+        self._dispatch: dict[type, Callable[[Any, ExprEnv, str | None], Any]] = {
+            ast.Literal: self._literal,
+            ast.NameRef: self._ref,
+            ast.AttrRef: self._ref,
+            ast.Call: self._call,
+            ast.ListLit: self._list,
+            ast.Unary: self._unary,
+            ast.Binary: self._binary,
+            ast.IfExpr: self._if,
+            ast.MapExpr: self._map,
+        }
+
+    # ---- entry points ------------------------------------------------------------------------
+
+    def check(self, expr: Any, env: ExprEnv, expected: str | None = None) -> Any:
+        """Lower ``expr``; when ``expected`` is given, also check assignability to it."""
+        if isinstance(expr, ast.ObjectLit):
+            return self.object(expr, env)
+        lowered = self._dispatch[type(expr)](expr, env, expected)
+        if expected is not None and not T.assignable(lowered.type, expected):
+            self.bag.error(
+                "E043",
+                f"expected {T.describe(expected)} here, found {T.describe(lowered.type)}",
+                expr.span,
+            )
+        return lowered
+
+    def condition(self, expr: Any, env: ExprEnv) -> Any:
+        lowered = self._dispatch[type(expr)](expr, env, "bool")
+        if not T.assignable(lowered.type, "bool"):
+            self.bag.error(
+                "E045",
+                f"a condition must be bool, found {T.describe(lowered.type)}",
+                expr.span,
+                'compare it, e.g. `x > 0` or `x == "value"`',
+            )
+        return lowered
+
+    def object(self, obj: ast.ObjectLit, env: ExprEnv) -> ir.ObjectOp:
+        seen: set[str] = set()
+        fields = []
+        for f in obj.fields:
+            if f.key in seen:
+                self.bag.error("E024", f"field '{f.key}' is given twice", f.span)
+            seen.add(f.key)
+            fields.append(ir.ObjField(key=f.key, value=self.check(f.value, env)))
+        return ir.ObjectOp(fields=fields)
+
+    # ---- nodes -------------------------------------------------------------------------------
+
+    def _literal(self, node: ast.Literal, env: ExprEnv, expected: str | None) -> ir.Lit:
+        value = node.value
+        if node.kind == "decimal":
+            value = float(value)
+        elif node.kind == "int" and abs(value) > 2**53:
+            self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
+            return _error_value()
+        return ir.Lit(type=node.kind, value=value)
+
+    def _list(self, node: ast.ListLit, env: ExprEnv, expected: str | None) -> ir.ListOp:
+        item_expected = T.list_item(expected) if expected and T.is_list(expected) else None
+        items = [self.check(i, env, None) if item_expected is None else
+                 self._dispatch[type(i)](i, env, item_expected) for i in node.items]  # fmt: skip
+        item_type = items[0].type if items else (item_expected or T.ANY)
+        for item, src in zip(items[1:], node.items[1:], strict=True):
+            unified = T.unify(item_type, item.type)
+            if unified is None:
+                self.bag.error(
+                    "E040",
+                    f"list mixes {T.describe(item_type)} and {T.describe(item.type)}",
+                    src.span,
+                )
+                return ir.ListOp(type=T.list_type(T.ANY), items=items)
+            item_type = unified
+        return ir.ListOp(type=T.list_type(item_type), items=items)
+
+    def _unary(self, node: ast.Unary, env: ExprEnv, expected: str | None) -> Any:
+        arg = self.check(node.arg, env)
+        if node.op == "not":
+            if not T.assignable(arg.type, "bool"):
+                self._bad_operand("not", arg.type, node.span)
+                return _error_value()
+            return ir.UnaryOp(op="not", type="bool", arg=arg)
+        if not (T.is_numeric(arg.type) or arg.type == T.ANY):
+            self._bad_operand("-", arg.type, node.span)
+            return _error_value()
+        return ir.UnaryOp(op="neg", type=arg.type, arg=arg)
+
+    def _binary(self, node: ast.Binary, env: ExprEnv, expected: str | None) -> Any:
+        left = self.check(node.left, env)
+        hint = left.type if T.is_enum(left.type) else None
+        if node.op in ("in", "not in") and hint:
+            hint = T.list_type(hint)
+        right = self._dispatch[type(node.right)](node.right, env, hint)
+        result = self._binary_type(node.op, left.type, right.type)
+        if result is None:
+            self.bag.error(
+                "E040",
+                f"operator '{node.op}' cannot combine {T.describe(left.type)} "
+                f"and {T.describe(right.type)}",
+                node.span,
+                *self._binary_hint(node.op, left.type, right.type),
+            )
+            return _error_value()
+        return ir.BinaryOp(type=result, operator=node.op, left=left, right=right)
+
+    def _binary_type(self, op: str, a: str, b: str) -> str | None:
+        any_side = T.ANY in (a, b)
+        if op in ("and", "or"):
+            return "bool" if T.assignable(a, "bool") and T.assignable(b, "bool") else None
+        if op in _COMPARE:
+            if not T.comparable(a, b):
+                return None
+            if op in ("==", "!="):
+                return "bool"
+            return "bool" if T.ordered(a) and T.ordered(b) else None
+        if op in ("in", "not in"):
+            if any_side or (T.is_list(b) and T.comparable(a, T.list_item(b))):
+                return "bool"
+            return "bool" if a == "string" and b == "string" else None
+        if op == "+" and a == "string" and b == "string":
+            return "string"
+        if op in _ARITH and (any_side or (T.is_numeric(a) and T.is_numeric(b))):
+            if any_side:
+                return T.ANY
+            if op == "/" or "decimal" in (a, b):
+                return "decimal"
+            return "int"
+        return None
+
+    def _binary_hint(self, op: str, a: str, b: str) -> tuple[str, ...]:
+        if op == "+" and "string" in (a, b):
+            return ("to join text with a number, convert it: str(x) or concat(a, b)",)
+        return ()
+
+    def _bad_operand(self, op: str, t: str, span: Span) -> None:
+        self.bag.error("E040", f"operator '{op}' cannot take {T.describe(t)}", span)
+
+    def _if(self, node: ast.IfExpr, env: ExprEnv, expected: str | None) -> Any:
+        cond = self.condition(node.cond, env)
+        then = self._dispatch[type(node.then)](node.then, env, expected)
+        other = self._dispatch[type(node.otherwise)](node.otherwise, env, expected)
+        result = T.unify(then.type, other.type)
+        if result is None:
+            self.bag.error(
+                "E040",
+                f"the branches of 'if' disagree: {T.describe(then.type)} "
+                f"and {T.describe(other.type)}",
+                node.span,
+            )
+            return _error_value()
+        return ir.IfOp(type=result, cond=cond, then=then, otherwise=other)
+
+    # ---- map tables --------------------------------------------------------------------------
+
+    def _map(self, node: ast.MapExpr, env: ExprEnv, expected: str | None) -> Any:
+        subject = self.check(node.subject, env)
+        cases: list[ir.MapCaseIR] = []
+        default = None
+        result: str | None = None
+        seen: set[Any] = set()
+        for case in node.cases:
+            value = self._dispatch[type(case.value)](case.value, env, expected)
+            result = self._unify_case(result, value.type, case.value.span)
+            if case.key is None:
+                if default is not None:
+                    self.bag.error("E049", "map has two default cases", case.span)
+                default = value
+                continue
+            key = self.const(case.key, subject.type)
+            if key in seen:
+                self.bag.error("E049", f"map has two cases for {key!r}", case.key.span)
+            seen.add(key)
+            cases.append(ir.MapCaseIR(key=key, value=value))
+        self._map_exhaustive(node, subject.type, seen, default is not None)
+        return ir.MapOp(type=result or T.ANY, subject=subject, cases=cases, default=default)
+
+    def _unify_case(self, current: str | None, new: str, span: Span) -> str:
+        if current is None:
+            return new
+        unified = T.unify(current, new)
+        if unified is None:
+            self.bag.error(
+                "E049",
+                f"map values disagree: {T.describe(current)} and {T.describe(new)}",
+                span,
+            )
+            return current
+        return unified
+
+    def _map_exhaustive(self, node: ast.MapExpr, subject: str, seen: set[Any], dflt: bool) -> None:
+        if dflt:
+            return
+        missing: list[str] = []
+        if T.is_enum(subject):
+            members = self.enums.get(T.enum_name(subject), [])
+            missing = [m for m in members if m not in seen]
+            if not missing:
+                return
+        detail = f" (no case for {', '.join(missing)})" if missing else ""
+        self.bag.warning(
+            "W005",
+            f"map has no default case{detail}; unmatched values give null",
+            node.span,
+            "add `default: ...`",
+        )
+
+    # ---- constants ---------------------------------------------------------------------------
+
+    def const(self, node: ast.Const, expected: str) -> Any:
+        """The JSON value of a constant, checked against ``expected`` (E041 on mismatch)."""
+        if node.kind == "list":
+            item = T.list_item(expected) if T.is_list(expected) else None
+            if item is None and expected != T.ANY:
+                self._const_mismatch(node, expected, "a list")
+                return None
+            return [self.const(c, item or T.ANY) for c in node.value]
+        if node.kind == "name":
+            return self._enum_const(node, expected)
+        kind = node.kind
+        value: Any = float(node.value) if kind == "decimal" else node.value
+        if not T.assignable(kind, expected) and not (kind == "string" and expected == "date"):
+            self._const_mismatch(node, expected, kind)
+            return None
+        if expected == "date" and not _is_iso_date(value):
+            self.bag.error("E041", f"'{value}' is not a date (YYYY-MM-DD)", node.span)
+        if kind == "int" and abs(value) > 2**53:
+            self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
+        return value
+
+    def _enum_const(self, node: ast.Const, expected: str) -> Any:
+        name: str = node.value
+        if T.is_enum(expected):
+            members = self.enums.get(T.enum_name(expected), [])
+            if name not in members:
+                self.bag.error(
+                    "E028",
+                    f"'{name}' is not a member of enum {T.enum_name(expected)}",
+                    node.span,
+                    *suggest(name, members),
+                )
+            return name
+        if expected == T.ANY and name in self._member_owner:
+            return name
+        self._const_mismatch(node, expected, "a name")
+        return None
+
+    def _const_mismatch(self, node: ast.Const, expected: str, found: str) -> None:
+        self.bag.error("E041", f"expected a {T.describe(expected)} value, found {found}", node.span)
+
+    # ---- functions ---------------------------------------------------------------------------
+
+    def _call(self, node: ast.Call, env: ExprEnv, expected: str | None) -> Any:
+        fn = FUNCTIONS.get(node.fn)
+        if fn is None:
+            self.bag.error(
+                "E046", f"unknown function '{node.fn}'", node.span, *suggest(node.fn, FUNCTIONS)
+            )
+            return _error_value()
+        count = len(node.args)
+        if count < fn.min_args or (fn.max_args is not None and count > fn.max_args):
+            self.bag.error(
+                "E046",
+                f"{node.fn}() takes {_arity(fn.min_args, fn.max_args)}, got {count}",
+                node.span,
+                f"signature: {fn.signature}",
+            )
+            return _error_value()
+        args = [self.check(a, env) for a in node.args]
+        result = fn.type_rule([a.type for a in args])
+        if isinstance(result, tuple):
+            self.bag.error(
+                "E046", f"{node.fn}(): {result[1]}", node.span, f"signature: {fn.signature}"
+            )
+            return _error_value()
+        self._check_literal_args(node, args)
+        return ir.CallOp(type=result, fn=node.fn, args=args)
+
+    def _check_literal_args(self, node: ast.Call, args: list[Any]) -> None:
+        if node.fn == "matches" and isinstance(args[1], ir.Lit):
+            try:
+                re.compile(str(args[1].value))
+            except re.error as exc:
+                self.bag.error("E047", f"invalid regular expression: {exc}", node.args[1].span)
+        if node.fn == "date" and isinstance(args[0], ir.Lit) and not _is_iso_date(args[0].value):
+            self.bag.error(
+                "E041", f"'{args[0].value}' is not a date (YYYY-MM-DD)", node.args[0].span
+            )
+
+    # ---- references --------------------------------------------------------------------------
+
+    def _ref(self, node: ast.NameRef | ast.AttrRef, env: ExprEnv, expected: str | None) -> Any:
+        path = _flatten(node)
+        if path is None:
+            self.bag.error("E050", "fields can only be read from names", node.span)
+            return _error_value()
+        head, rest = path[0], path[1:]
+        if head in env.roots:
+            return self._root_ref(head, rest, env, node.span)
+        if head in self.enums and len(rest) == 1:
+            return self._enum_literal(head, rest[0], node.span)
+        if head in env.items and rest:
+            return ir.Ref(type=T.ANY, root="item", path=path)
+        if head in env.products and rest:
+            return self._product_ref(head, rest, env, node.span)
+        if not rest and head in env.bare:
+            return ir.Ref(type=env.bare[head], root=env.bare_root, path=[head])
+        if not rest:
+            member = self._bare_member(head, expected)
+            if member is not None:
+                return member
+        self._unknown(head, env, node.span)
+        return _error_value()
+
+    def _root_ref(self, root: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
+        attrs = env.roots[root]
+        if attrs is None:
+            return ir.Ref(type=T.ANY, root=root, path=rest)
+        if len(rest) != 1:
+            what = "an attribute name" if not rest else "one attribute name"
+            self.bag.error("E050", f"'{root}' must be followed by {what}", span)
+            return _error_value()
+        name = rest[0]
+        if name not in attrs:
+            self.bag.error(
+                "E023",
+                f"'{root}' has no attribute '{name}' {env.where}",
+                span,
+                *suggest(name, attrs),
+            )
+            return _error_value()
+        return ir.Ref(type=attrs[name], root=root, path=rest)
+
+    def _product_ref(self, product: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
+        items = env.products[product]
+        if rest[0] not in items:
+            self.bag.error(
+                "E027",
+                f"no plan of '{product}' has an item '{rest[0]}'",
+                span,
+                *suggest(rest[0], items),
+            )
+            return _error_value()
+        return ir.Ref(type=T.ANY, root="product", path=[product, *rest])
+
+    def _enum_literal(self, enum: str, member: str, span: Span) -> Any:
+        if member not in self.enums[enum]:
+            self.bag.error(
+                "E028",
+                f"'{member}' is not a member of enum {enum}",
+                span,
+                *suggest(member, self.enums[enum]),
+            )
+            return _error_value()
+        return ir.Lit(type=T.enum_type(enum), value=member)
+
+    def _bare_member(self, name: str, expected: str | None) -> ir.Lit | None:
+        if expected is not None and T.is_list(expected):
+            expected = T.list_item(expected)
+        if (
+            expected is not None
+            and T.is_enum(expected)
+            and name in self.enums.get(T.enum_name(expected), [])
+        ):
+            return ir.Lit(type=expected, value=name)
+        owners = self._member_owner.get(name, [])
+        if len(owners) == 1:
+            return ir.Lit(type=T.enum_type(owners[0]), value=name)
+        return None
+
+    def _unknown(self, name: str, env: ExprEnv, span: Span) -> None:
+        candidates = [*env.bare, *env.roots, *env.items, *env.products, *self._member_owner]
+        if name in self._member_owner:
+            owners = " or ".join(sorted(self._member_owner[name]))
+            self.bag.error(
+                "E020",
+                f"'{name}' is ambiguous: it is a member of {owners}",
+                span,
+                f"qualify it, e.g. {sorted(self._member_owner[name])[0]}.{name}",
+            )
+            return
+        self.bag.error(
+            "E020", f"unknown name '{name}' {env.where}", span, *suggest(name, candidates)
+        )
+
+
+def _flatten(node: Any) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.AttrRef):
+        parts.append(node.name)
+        node = node.obj
+    if not isinstance(node, ast.NameRef):
+        return None
+    parts.append(node.name)
+    parts.reverse()
+    return parts
+
+
+def _arity(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low} arguments"
+    if low == high:
+        return f"{low} argument{'s' if low != 1 else ''}"
+    return f"{low} to {high} arguments"
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_iso_date(value: Any) -> bool:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

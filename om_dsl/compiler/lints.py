@@ -1,0 +1,43 @@
+"""Warnings: things that compile but are probably not what the designer meant."""
+
+from __future__ import annotations
+
+from om_dsl.compiler.context import Context, back_span
+from om_dsl.ir import models as ir
+
+
+def lint(
+    ctx: Context,
+    offers: list[ir.CommercialProduct],
+    technical: list[ir.TechnicalProduct],
+    rules: list[ir.DecompositionRule],
+    plans: list[ir.Plan],
+) -> None:
+    sources: set[str] = set()
+    for rule in rules:
+        members = ctx.symbols.families.get(rule.source, []) if rule.source_is_family else []
+        sources.update(members or [rule.source])
+    produced = {r.target for r in rules}
+    planned = {p.product for p in plans}
+    for offer in offers:
+        if offer.kind == "offer" and offer.name not in sources:
+            ctx.bag.warning(
+                "W001",
+                f"offer {offer.name} produces no technical work: no decompose rule applies to it",
+                back_span(offer.span),
+                f"add: decompose {offer.name} {{ -> SomeCfs {{ ... }} }}",
+            )
+    for product in technical:
+        if product.name not in produced:
+            ctx.bag.warning(
+                "W002",
+                f"{product.kind} {product.name} is never produced: no decompose rule targets it",
+                back_span(product.span),
+            )
+        elif product.name not in planned:
+            ctx.bag.warning(
+                "W004",
+                f"{product.kind} {product.name} has no plan, so its lines carry no work",
+                back_span(product.span),
+                f"add: plan {product.name} on add {{ ... }}",
+            )

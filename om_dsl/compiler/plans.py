@@ -1,0 +1,529 @@
+"""Plans (per technical product and action), their items, and cross-product dependencies."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from om_dsl.compiler.context import Context, back_span
+from om_dsl.compiler.exprs import ExprEnv
+from om_dsl.compiler.names import suggest
+from om_dsl.compiler.rules import order_scope
+from om_dsl.compiler.symbols import TECHNICAL
+from om_dsl.compiler.systems import lower_retry
+from om_dsl.ir import models as ir
+from om_dsl.source import Span
+from om_dsl.syntax import ast
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+WITHIN = ("root", "order", "relies_on")
+COMMON_CLAUSES = frozenset(
+    {"after", "when", "retry", "timeout", "expect", "point_of_no_return", "undo"}
+)
+KIND_CLAUSES: dict[str, frozenset[str]] = {
+    "auto": frozenset({"handler"}),
+    "callout": frozenset({"request", "response", "async"}),
+    "manual": frozenset({"queue"}),
+    "milestone": frozenset(),
+    "wait": frozenset({"event", "until"}),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def collect_items(ctx: Context) -> None:
+    """Item names per product, known before expressions are checked (for output references)."""
+    for plan in ctx.symbols.plans:
+        table = ctx.plan_items.setdefault(plan.product.value, {})
+        for item in plan.items:
+            table.setdefault(item.name.value, ctx.span(item.name.span))
+
+
+def lower_plans(ctx: Context) -> list[ir.Plan]:
+    plans: list[ir.Plan] = []
+    owners: dict[tuple[str, str], ast.PlanDecl] = {}
+    for decl in ctx.symbols.plans:
+        if not _plan_product(ctx, decl):
+            continue
+        actions = _actions(ctx, decl, owners)
+        items = _items(ctx, decl)
+        plans.append(
+            ir.Plan(
+                product=decl.product.value,
+                actions=actions,
+                items=items,
+                doc=decl.doc,
+                span=ctx.span(decl.span),
+            )
+        )
+    return plans
+
+
+def _plan_product(ctx: Context, decl: ast.PlanDecl) -> bool:
+    name = decl.product.value
+    target = ctx.symbols.products.get(name)
+    if target is None:
+        ctx.bag.error(
+            "E020", f"unknown technical product '{name}'", decl.product.span,
+            *suggest(name, [p.name.value for p in ctx.symbols.technical()]),
+        )  # fmt: skip
+        return False
+    if target.kind not in TECHNICAL:
+        ctx.bag.error(
+            "E022",
+            f"a plan runs for a cfs, rfs or resource; '{name}' is a {target.kind}",
+            decl.product.span,
+            f"decompose {name} into technical products and plan those",
+        )
+        return False
+    return True
+
+
+def _actions(
+    ctx: Context, decl: ast.PlanDecl, owners: dict[tuple[str, str], ast.PlanDecl]
+) -> list[str]:
+    names = [a.value for a in decl.actions] if decl.actions else list(ir.ACTIONS)
+    spans = [a.span for a in decl.actions] if decl.actions else [decl.product.span] * 4
+    out: list[str] = []
+    for action, span in zip(names, spans, strict=True):
+        if action not in ir.ACTIONS:
+            ctx.bag.error(
+                "E033", f"unknown action '{action}'", span,
+                *suggest(action, ir.ACTIONS), "actions: add, modify, delete, noChange or *",
+            )  # fmt: skip
+            continue
+        key = (decl.product.value, action)
+        if key in owners:
+            ctx.bag.error(
+                "E080",
+                f"{decl.product.value} already has a plan for '{action}'",
+                span,
+                f"the other plan is at {owners[key].span}",
+            )
+        owners[key] = decl
+        out.append(action)
+    return out
+
+
+def _items(ctx: Context, decl: ast.PlanDecl) -> list[Any]:
+    seen: dict[str, ast.ItemDecl] = {}
+    for item in decl.items:
+        if item.name.value in seen:
+            ctx.bag.error(
+                "E030",
+                f"plan item '{item.name.value}' is declared twice",
+                item.name.span,
+                f"first declared at {seen[item.name.value].name.span}",
+            )
+        else:
+            seen[item.name.value] = item
+    env = _env(ctx, decl, seen)
+    items = [_item(ctx, item, seen, env) for item in seen.values()]
+    _intra_cycles(ctx, decl, items)
+    _unreachable(ctx, items)
+    return items
+
+
+def _env(ctx: Context, decl: ast.PlanDecl, items: dict[str, ast.ItemDecl]) -> ExprEnv:
+    attrs = {n: a.type for n, a in ctx.attributes.get(decl.product.value, {}).items()}
+    products = {p: set(t) for p, t in ctx.plan_items.items() if p != decl.product.value}
+    return ExprEnv(
+        where=f"in the plan of {decl.product.value}",
+        bare=attrs,
+        bare_root="line",
+        roots={"line": attrs, "order": order_scope(ctx)},
+        items=set(items),
+        products=products,
+    )
+
+
+def _clauses(ctx: Context, item: ast.ItemDecl) -> dict[str, ast.Option]:
+    allowed = COMMON_CLAUSES | KIND_CLAUSES[item.kind]
+    found: dict[str, ast.Option] = {}
+    for clause in item.clauses:
+        if clause.key in found:
+            ctx.bag.error(
+                "E087", f"'{clause.key}' is given twice for item '{item.name.value}'", clause.span
+            )
+        elif clause.key not in allowed:
+            ctx.bag.error(
+                "E088",
+                f"'{clause.key}' does not apply to a {item.kind} item",
+                clause.span,
+                *_clause_hint(clause.key),
+            )
+        else:
+            found[clause.key] = clause
+    return found
+
+
+def _clause_hint(key: str) -> tuple[str, ...]:
+    owners = [kind for kind, keys in KIND_CLAUSES.items() if key in keys]
+    return (f"'{key}' belongs to {' or '.join(owners)} items",) if owners else ()
+
+
+def _item(ctx: Context, item: ast.ItemDecl, items: dict[str, ast.ItemDecl], env: ExprEnv) -> Any:
+    c = _clauses(ctx, item)
+    fields: dict[str, Any] = {
+        "name": item.name.value,
+        "compensation": item.compensation,
+        "doc": item.doc,
+        "span": ctx.span(item.span),
+    }
+    _common(ctx, item, c, items, env, fields)
+    builder = _KIND_BUILDERS[item.kind]
+    return builder(ctx, item, c, env, fields)
+
+
+def _common(
+    ctx: Context,
+    item: ast.ItemDecl,
+    c: dict[str, ast.Option],
+    items: dict[str, ast.ItemDecl],
+    env: ExprEnv,
+    fields: dict[str, Any],
+) -> None:
+    if "after" in c:
+        fields["after"] = _after(ctx, item, c["after"].value, items)
+    if "when" in c:
+        fields["when"] = ctx.exprs.condition(c["when"].value, env)
+    if "retry" in c:
+        fields["retry"] = lower_retry(ctx, c["retry"].value)
+    for key in ("timeout", "expect"):
+        if key in c:
+            if c[key].value <= 0:
+                ctx.bag.error("E086", f"{key} must be longer than 0", c[key].span)
+            fields[f"{key}_ms"] = c[key].value
+    fields["point_of_no_return"] = "point_of_no_return" in c
+    if "undo" in c:
+        fields["undo"] = _undo(ctx, c["undo"].value, items)
+    if item.compensation:
+        _compensation_rules(ctx, item, c)
+
+
+def _after(
+    ctx: Context, item: ast.ItemDecl, names: list[ast.Name], items: dict[str, ast.ItemDecl]
+) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        target = items.get(name.value)
+        if target is None:
+            ctx.bag.error(
+                "E027", f"unknown plan item '{name.value}'", name.span,
+                *suggest(name.value, items),
+            )  # fmt: skip
+        elif target.compensation and not item.compensation:
+            ctx.bag.error(
+                "E081",
+                f"'{name.value}' is a compensation item; it only runs on cancel",
+                name.span,
+            )
+        elif name.value not in out:
+            out.append(name.value)
+    return out
+
+
+def _undo(ctx: Context, name: ast.Name, items: dict[str, ast.ItemDecl]) -> str | None:
+    target = items.get(name.value)
+    if target is None:
+        ctx.bag.error(
+            "E027", f"unknown plan item '{name.value}'", name.span, *suggest(name.value, items)
+        )
+        return None
+    if not target.compensation:
+        ctx.bag.error(
+            "E081",
+            f"undo must name a compensation item; '{name.value}' is a normal item",
+            name.span,
+            f"declare it as: compensation {target.kind} {name.value} ...",
+        )
+        return None
+    return name.value
+
+
+def _compensation_rules(ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option]) -> None:
+    for key in ("point_of_no_return", "undo"):
+        if key in c:
+            ctx.bag.error("E082", f"a compensation item cannot have '{key}'", c[key].span)
+
+
+# ---- kinds ------------------------------------------------------------------------------------
+
+
+def _missing(ctx: Context, item: ast.ItemDecl, what: str, example: str) -> None:
+    ctx.bag.error(
+        "E089", f"{item.kind} item '{item.name.value}' needs {what}", item.name.span, example
+    )
+
+
+def _auto(
+    ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option], env: ExprEnv, f: dict[str, Any]
+) -> ir.AutoItem:
+    if "handler" not in c:
+        _missing(ctx, item, "a handler", 'e.g. auto activate handler "network.activate"')
+        return ir.AutoItem(handler="", **f)
+    return ir.AutoItem(handler=c["handler"].value, **f)
+
+
+def _manual(
+    ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option], env: ExprEnv, f: dict[str, Any]
+) -> ir.ManualItem:
+    if "queue" not in c:
+        _missing(ctx, item, "a queue", "e.g. manual install queue field_techs")
+        return ir.ManualItem(queue="", **f)
+    queue = c["queue"].value
+    if queue.value not in ctx.symbols.queues:
+        ctx.bag.error(
+            "E026", f"unknown queue '{queue.value}'", queue.span,
+            *suggest(queue.value, ctx.symbols.queues), f"declare it: queue {queue.value}",
+        )  # fmt: skip
+    return ir.ManualItem(queue=queue.value, **f)
+
+
+def _milestone(
+    ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option], env: ExprEnv, f: dict[str, Any]
+) -> ir.MilestoneItem:
+    return ir.MilestoneItem(**f)
+
+
+def _wait(
+    ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option], env: ExprEnv, f: dict[str, Any]
+) -> ir.WaitItem:
+    if ("event" in c) == ("until" in c):
+        ctx.bag.error(
+            "E089",
+            f"wait item '{item.name.value}' needs exactly one of 'event' or 'until'",
+            item.name.span,
+            'e.g. wait ported event "number.ported"',
+        )
+    until = ctx.exprs.condition(c["until"].value, env) if "until" in c else None
+    event = c["event"].value if "event" in c else None
+    if event == "":
+        ctx.bag.error("E089", "an event name cannot be empty", c["event"].span)
+    return ir.WaitItem(event=event, until=until, **f)
+
+
+def _callout(
+    ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option], env: ExprEnv, f: dict[str, Any]
+) -> ir.CalloutItem:
+    head = item.callout
+    assert head is not None  # the grammar gives every callout a head
+    _callout_system(ctx, head.system)
+    method = head.method.value.upper()
+    if method not in METHODS:
+        ctx.bag.error(
+            "E084", f"'{head.method.value}' is not an HTTP method", head.method.span,
+            "methods: " + ", ".join(METHODS),
+        )  # fmt: skip
+        method = "POST"
+    request = ctx.exprs.object(c["request"].value, env) if "request" in c else None
+    response = _response(ctx, c.get("response"), env)
+    return ir.CalloutItem(
+        system=head.system.value,
+        method=method,
+        path=head.path,
+        path_expr=_path(ctx, head.path, head.path_span, env),
+        request=request,
+        response=response,
+        is_async="async" in c,
+        **f,
+    )
+
+
+def _callout_system(ctx: Context, system: ast.Name) -> None:
+    if system.value in ctx.symbols.systems:
+        return
+    kind = ctx.symbols.kind_of(system.value)
+    if kind is not None:
+        ctx.bag.error("E022", f"'{system.value}' is a {kind}, not a system", system.span)
+        return
+    ctx.bag.error(
+        "E025",
+        f"callout to undeclared system '{system.value}'",
+        system.span,
+        *suggest(system.value, ctx.symbols.systems),
+        "callouts may only go to systems declared in the catalog",
+    )
+
+
+def _response(ctx: Context, opt: ast.Option | None, env: ExprEnv) -> list[ir.MappingIR]:
+    if opt is None:
+        return []
+    body_env = ExprEnv(
+        where="in a response mapping",
+        bare=env.bare,
+        bare_root=env.bare_root,
+        roots={**env.roots, "body": None},
+        items=env.items,
+        products=env.products,
+    )
+    out: list[ir.MappingIR] = []
+    seen: set[str] = set()
+    for m in opt.value:
+        if m.target.value in seen:
+            ctx.bag.error("E024", f"output '{m.target.value}' is mapped twice", m.target.span)
+        seen.add(m.target.value)
+        expr = ctx.exprs.check(m.expr, body_env)
+        out.append(ir.MappingIR(target=m.target.value, expr=expr, span=ctx.span(m.span)))
+    return out
+
+
+def _path(ctx: Context, path: str, span: Span, env: ExprEnv) -> Any:
+    """``/ports/{line.port_id}`` becomes concat("/ports/", str(line.port_id))."""
+    if not path.startswith("/"):
+        ctx.bag.error("E083", "a callout path must start with '/'", span)
+    parts: list[Any] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(path):
+        if m.start() > pos:
+            parts.append(ir.Lit(type="string", value=path[pos : m.start()]))
+        parts.append(_placeholder(ctx, m.group(1).strip(), span, env))
+        pos = m.end()
+    if pos < len(path) or not parts:
+        parts.append(ir.Lit(type="string", value=path[pos:]))
+    if "{" in path[pos:] or "}" in path[pos:]:
+        ctx.bag.error("E083", "unbalanced '{' or '}' in callout path", span)
+    if len(parts) == 1:
+        return parts[0]
+    return ir.CallOp(type="string", fn="concat", args=parts)
+
+
+def _placeholder(ctx: Context, text: str, span: Span, env: ExprEnv) -> Any:
+    if not _DOTTED.match(text):
+        ctx.bag.error(
+            "E083", f"'{{{text}}}' is not a reference", span, "e.g. /ports/{reserve_port.port_id}"
+        )
+        return ir.Lit(type="string", value="")
+    names = text.split(".")
+    node: Any = ast.NameRef(span, names[0])
+    for name in names[1:]:
+        node = ast.AttrRef(span, node, name)
+    return ctx.exprs.check(node, env)
+
+
+_KIND_BUILDERS: dict[str, Any] = {
+    "auto": _auto,
+    "manual": _manual,
+    "milestone": _milestone,
+    "wait": _wait,
+    "callout": _callout,
+}
+
+
+# ---- graph checks -----------------------------------------------------------------------------
+
+
+def _intra_cycles(ctx: Context, decl: ast.PlanDecl, items: list[Any]) -> None:
+    graph = {i.name: list(i.after) for i in items}
+    spans = {i.name: i.span for i in items}
+    for cycle in ctx.cycles(graph):
+        ctx.bag.error(
+            "E061",
+            f"plan of {decl.product.value} has a dependency cycle: " + " -> ".join(reversed(cycle)),
+            back_span(spans[cycle[0]]),
+            "each arrow reads 'runs before'",
+        )
+
+
+def _unreachable(ctx: Context, items: list[Any]) -> None:
+    undone = {i.undo for i in items if i.undo}
+    for item in items:
+        if item.compensation and item.name not in undone:
+            ctx.bag.warning(
+                "W003",
+                f"compensation item '{item.name}' is never used by an undo, so it never runs",
+                back_span(item.span),
+            )
+        elif isinstance(item.when, ir.Lit) and item.when.value is False:
+            ctx.bag.warning(
+                "W003", f"item '{item.name}' has `when false`, so it never runs",
+                back_span(item.span),
+            )  # fmt: skip
+
+
+# ---- cross-product dependencies -------------------------------------------------------------
+
+
+def lower_dependencies(ctx: Context, plans: list[ir.Plan]) -> list[ir.Dependency]:
+    out = [d for d in (_dependency(ctx, decl) for decl in ctx.symbols.depends) if d is not None]
+    _cross_cycles(ctx, plans, out)
+    return out
+
+
+def _dep_end(ctx: Context, product: ast.Name, item: ast.Name) -> bool:
+    if not _plan_product(ctx, ast.PlanDecl(product.span, product, [], [])):
+        return False
+    items = ctx.plan_items.get(product.value, {})
+    if item.value not in items:
+        ctx.bag.error(
+            "E027", f"no plan of {product.value} has an item '{item.value}'", item.span,
+            *suggest(item.value, items),
+        )  # fmt: skip
+        return False
+    return True
+
+
+def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
+    ok = _dep_end(ctx, decl.product, decl.item)
+    ok = _dep_end(ctx, decl.after_product, decl.after_item) and ok
+    within = "root"
+    if decl.within is not None:
+        within = decl.within.value
+        if within not in WITHIN:
+            ctx.bag.error(
+                "E034", f"unknown dependency scope '{within}'", decl.within.span,
+                *suggest(within, WITHIN), "use: within root | order | relies_on",
+            )  # fmt: skip
+            return None
+    if not ok:
+        return None
+    if (decl.product.value, decl.item.value) == (decl.after_product.value, decl.after_item.value):
+        ctx.bag.error("E062", "an item cannot depend on itself", decl.span)
+        return None
+    return ir.Dependency(
+        product=decl.product.value,
+        item=decl.item.value,
+        after_product=decl.after_product.value,
+        after_item=decl.after_item.value,
+        within=within,
+        span=ctx.span(decl.span),
+    )
+
+
+def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
+    """Per action, items of all products joined by `after` and `depend` must form a DAG."""
+    reported: set[frozenset[str]] = set()
+    for action in ir.ACTIONS:
+        graph: dict[str, list[str]] = {}
+        for plan in plans:
+            if action not in plan.actions:
+                continue
+            for item in plan.items:
+                node = f"{plan.product}.{item.name}"
+                graph.setdefault(node, []).extend(f"{plan.product}.{a}" for a in item.after)
+        for dep in deps:
+            a, b = f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}"
+            if a in graph and b in graph:
+                graph[a].append(b)
+        for cycle in ctx.cycles(graph):
+            key = frozenset(cycle)
+            products = {n.split(".")[0] for n in cycle}
+            if key in reported or len(products) < 2:
+                continue
+            reported.add(key)
+            _report_cross_cycle(ctx, cycle, deps)
+
+
+def _report_cross_cycle(ctx: Context, cycle: list[str], deps: list[ir.Dependency]) -> None:
+    involved = [
+        d for d in deps
+        if f"{d.product}.{d.item}" in cycle and f"{d.after_product}.{d.after_item}" in cycle
+    ]  # fmt: skip
+    span = back_span(involved[0].span) if involved else None
+    ctx.bag.error(
+        "E062",
+        "dependency cycle across products: " + " -> ".join(reversed(cycle)),
+        span,
+        "each arrow reads 'runs before'",
+        *(f"declared by `depend` at {d.span}" for d in involved[1:]),
+    )

@@ -1,0 +1,348 @@
+"""Enums, attributes, offers, bundles and technical products: checked and lowered."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from om_dsl.compiler.context import Context
+from om_dsl.compiler.names import suggest
+from om_dsl.expr import types as T
+from om_dsl.ir import models as ir
+from om_dsl.syntax import ast
+
+SCOPES = ("line", "order", "account", "relies_on")
+MERGE_RULES: dict[str, str] = {
+    "same": "values must agree; a disagreement is an error",
+    "first": "the value of the first source item (order item order)",
+    "last": "the value of the last source item (order item order)",
+    "min": "the smallest value",
+    "max": "the largest value",
+    "sum": "the sum of the values",
+    "union": "the union of list values",
+    "any": "true when any value is true",
+    "all": "true when every value is true",
+}
+
+
+def lower_enums(ctx: Context) -> list[ir.EnumDef]:
+    out = []
+    for decl in ctx.symbols.enums.values():
+        seen: dict[str, ast.Name] = {}
+        for member in decl.members:
+            if member.value in seen:
+                ctx.bag.error(
+                    "E029",
+                    f"enum {decl.name.value} lists '{member.value}' twice",
+                    member.span,
+                )
+            seen[member.value] = member
+        out.append(
+            ir.EnumDef(
+                name=decl.name.value, members=list(seen), doc=decl.doc, span=ctx.span(decl.span)
+            )
+        )
+    return out
+
+
+# ---- attributes -------------------------------------------------------------------------------
+
+
+def resolve_type(ctx: Context, ref: ast.TypeRef) -> str:
+    if ref.arg is not None:
+        if ref.name != "list":
+            ctx.bag.error(
+                "E020", f"unknown type '{ref.name}[...]'", ref.span, "only list[T] takes a type"
+            )
+            return T.ANY
+        return T.list_type(_scalar_or_enum(ctx, ref.arg, ref))
+    return _scalar_or_enum(ctx, ref.name, ref)
+
+
+def _scalar_or_enum(ctx: Context, name: str, ref: ast.TypeRef) -> str:
+    if name in T.SCALARS:
+        return name
+    if name in ctx.symbols.enums:
+        return T.enum_type(name)
+    kind = ctx.symbols.kind_of(name)
+    if kind is not None:
+        ctx.bag.error("E022", f"'{name}' is a {kind}, not a type", ref.span)
+    else:
+        ctx.bag.error(
+            "E020",
+            f"unknown type '{name}'",
+            ref.span,
+            *suggest(name, [*T.SCALARS, "list", *ctx.symbols.enums]),
+        )
+    return T.ANY
+
+
+def lower_attributes(
+    ctx: Context, decls: list[ast.AttributeDecl], owner: str
+) -> list[ir.Attribute]:
+    seen: dict[str, ast.AttributeDecl] = {}
+    aliases: dict[str, ast.AttributeDecl] = {}
+    out = []
+    for decl in decls:
+        name = decl.name.value
+        if name in seen:
+            ctx.bag.error(
+                "E024",
+                f"{owner} declares attribute '{name}' twice",
+                decl.name.span,
+                f"first declared at {seen[name].name.span}",
+            )
+            continue
+        seen[name] = decl
+        attr = lower_attribute(ctx, decl)
+        if attr.alias is not None:
+            if attr.alias in aliases:
+                ctx.bag.error("E024", f"alias '{attr.alias}' is used twice in {owner}", decl.span)
+            aliases[attr.alias] = decl
+        out.append(attr)
+    return out
+
+
+def lower_attribute(ctx: Context, decl: ast.AttributeDecl) -> ir.Attribute:
+    type_ = resolve_type(ctx, decl.type)
+    opts: dict[str, ast.AttrOption] = {}
+    for opt in decl.options:
+        if opt.key in opts:
+            ctx.bag.error("E024", f"'{opt.key}' is given twice for '{decl.name.value}'", opt.span)
+        opts[opt.key] = opt
+    fields: dict[str, Any] = {"name": decl.name.value, "type": type_, "doc": decl.doc}
+    fields["required"] = "required" in opts
+    for key in ("unit", "description", "alias"):
+        if key in opts:
+            fields[key] = opts[key].value
+    _range(ctx, opts.get("range"), type_, fields)
+    _pattern(ctx, opts.get("pattern"), type_, fields)
+    _values(ctx, opts.get("values"), type_, fields)
+    _merge(ctx, opts.get("merge"), type_, fields)
+    _default(ctx, opts.get("default"), type_, fields)
+    return ir.Attribute(span=ctx.span(decl.span), **fields)
+
+
+def _range(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
+    if opt is None:
+        return
+    if not T.is_numeric(type_):
+        ctx.bag.error("E042", f"a range needs a number type, not {T.describe(type_)}", opt.span)
+        return
+    low, high = (ctx.exprs.const(c, type_) for c in opt.value)
+    if low is not None and high is not None and low > high:
+        ctx.bag.error("E042", f"empty range: {low} is greater than {high}", opt.span)
+    fields["min"], fields["max"] = low, high
+
+
+def _pattern(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
+    if opt is None:
+        return
+    text, span = opt.value
+    if type_ != "string":
+        ctx.bag.error("E042", f"a pattern needs a string type, not {T.describe(type_)}", opt.span)
+        return
+    try:
+        re.compile(text)
+    except re.error as exc:
+        ctx.bag.error("E047", f"invalid regular expression: {exc}", span)
+        return
+    fields["pattern"] = text
+
+
+def _values(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
+    if opt is None:
+        return
+    if not opt.value:
+        ctx.bag.error("E042", "the list of allowed values is empty", opt.span)
+        return
+    item = T.list_item(type_) if T.is_list(type_) else type_
+    fields["allowed"] = [ctx.exprs.const(c, item) for c in opt.value]
+
+
+def _merge(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
+    if opt is None:
+        return
+    rule = opt.value.value
+    if rule not in MERGE_RULES:
+        ctx.bag.error(
+            "E071", f"unknown merge rule '{rule}'", opt.value.span,
+            *suggest(rule, MERGE_RULES), "merge rules: " + ", ".join(MERGE_RULES),
+        )  # fmt: skip
+        return
+    problem = _merge_problem(rule, type_)
+    if problem:
+        ctx.bag.error("E071", f"merge {rule} {problem}, not {T.describe(type_)}", opt.span)
+        return
+    fields["merge"] = rule
+
+
+def _merge_problem(rule: str, type_: str) -> str | None:
+    if rule == "sum" and not T.is_numeric(type_):
+        return "needs a number"
+    if rule in ("min", "max") and not T.ordered(type_):
+        return "needs a number, string or date"
+    if rule == "union" and not T.is_list(type_):
+        return "needs a list"
+    if rule in ("any", "all") and type_ != "bool":
+        return "needs a bool"
+    return None
+
+
+def _default(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
+    if opt is None:
+        return
+    value = ctx.exprs.const(opt.value, type_)
+    fields["default"], fields["has_default"] = value, True
+    problem = _violation(value, fields)
+    if problem:
+        ctx.bag.error("E048", f"default {problem}", opt.value.span)
+
+
+def _violation(value: Any, fields: dict[str, Any]) -> str | None:
+    """Why ``value`` breaks the attribute's own constraints (shared with order validation)."""
+    if value is None:
+        return None
+    low, high = fields.get("min"), fields.get("max")
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and ((low is not None and value < low) or (high is not None and value > high)):
+        return f"{value} is outside {low}..{high}"
+    allowed = fields.get("allowed")
+    if allowed is not None and value not in allowed:
+        return f"{value!r} is not one of the allowed values"
+    pattern = fields.get("pattern")
+    if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
+        return f"{value!r} does not match the pattern"
+    return None
+
+
+# ---- products ---------------------------------------------------------------------------------
+
+
+def lower_order_attributes(ctx: Context) -> list[ir.Attribute]:
+    decls: list[ast.AttributeDecl] = []
+    for order in ctx.symbols.orders:
+        for span in order.misplaced:
+            ctx.bag.error("E022", "an order block holds only attributes", span)
+        decls.extend(order.attributes)
+    return lower_attributes(ctx, decls, "the order block")
+
+
+def lower_products(ctx: Context) -> tuple[list[ir.CommercialProduct], list[ir.TechnicalProduct]]:
+    offers: list[ir.CommercialProduct] = []
+    technical: list[ir.TechnicalProduct] = []
+    for decl in ctx.symbols.products.values():
+        attrs = lower_attributes(ctx, decl.attributes, f"{decl.kind} {decl.name.value}")
+        ctx.attributes[decl.name.value] = {a.name: a for a in attrs}
+        if decl.kind in ("offer", "bundle"):
+            offers.append(_commercial(ctx, decl, attrs))
+        else:
+            technical.append(_technical(ctx, decl, attrs))
+    _unique_refs(ctx)
+    _bundle_cycles(ctx)
+    return offers, technical
+
+
+def _commercial(
+    ctx: Context, decl: ast.ProductDecl, attrs: list[ir.Attribute]
+) -> ir.CommercialProduct:
+    if decl.kind == "offer" and decl.includes:
+        ctx.bag.error(
+            "E022",
+            f"offer {decl.name.value} includes products; only a bundle can",
+            decl.includes[0].span,
+            f"declare it as: bundle {decl.name.value} ...",
+        )
+    includes = [inc for inc in (_include(ctx, i) for i in decl.includes) if inc is not None]
+    return ir.CommercialProduct(
+        kind=decl.kind,
+        name=decl.name.value,
+        display_name=decl.display_name,
+        external_id=decl.external_id,
+        specs=[ir.SpecRef(id=sid, name=sname) for sid, sname, _ in decl.specs],
+        families=[f.value for f in decl.families],
+        attributes=attrs,
+        includes=includes,
+        doc=decl.doc,
+        span=ctx.span(decl.span),
+    )
+
+
+def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
+    name = inc.product.value
+    target = ctx.symbols.products.get(name)
+    if target is None:
+        ctx.bag.error(
+            "E020",
+            f"unknown product '{name}'",
+            inc.product.span,
+            *suggest(name, [p.name.value for p in ctx.symbols.commercial()]),
+        )
+        return None
+    if target.kind not in ("offer", "bundle"):
+        ctx.bag.error(
+            "E022",
+            f"a bundle includes offers and bundles; '{name}' is a {target.kind}",
+            inc.product.span,
+            "technical products are produced by decompose rules",
+        )
+        return None
+    if inc.max is not None and inc.min > inc.max:
+        ctx.bag.error("E095", f"cardinality [{inc.min}..{inc.max}] is empty", inc.span)
+    return ir.Include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))
+
+
+def _technical(
+    ctx: Context, decl: ast.ProductDecl, attrs: list[ir.Attribute]
+) -> ir.TechnicalProduct:
+    scope = "line"
+    if decl.scope is not None:
+        scope = decl.scope.value
+        if scope not in SCOPES:
+            ctx.bag.error(
+                "E031", f"unknown scope '{scope}'", decl.scope.span,
+                *suggest(scope, SCOPES), "scopes: " + ", ".join(SCOPES),
+            )  # fmt: skip
+            scope = "line"
+    for sid, _name, span in decl.specs:
+        ctx.bag.error("E022", f"spec '{sid}' belongs on an offer, not on a {decl.kind}", span)
+    if decl.includes:
+        ctx.bag.error(
+            "E022",
+            f"{decl.kind} {decl.name.value} cannot include products",
+            decl.includes[0].span,
+            "technical products are produced by decompose rules",
+        )
+    return ir.TechnicalProduct(
+        kind=decl.kind,
+        name=decl.name.value,
+        display_name=decl.display_name,
+        scope=scope,
+        families=[f.value for f in decl.families],
+        attributes=attrs,
+        doc=decl.doc,
+        span=ctx.span(decl.span),
+    )
+
+
+def _unique_refs(ctx: Context) -> None:
+    """External offering ids and spec ids must each name one offer, or TMF matching is ambiguous."""
+    seen: dict[tuple[str, str], ast.ProductDecl] = {}
+    for decl in ctx.symbols.commercial():
+        keys = [("offering id", decl.external_id)] if decl.external_id else []
+        keys += [("spec id", sid) for sid, _n, _s in decl.specs]
+        for key in keys:
+            first = seen.setdefault(key, decl)
+            if first is not decl:
+                ctx.bag.error(
+                    "E097",
+                    f"{key[0]} '{key[1]}' is used by both {first.name.value} and {decl.name.value}",
+                    decl.name.span,
+                )
+
+
+def _bundle_cycles(ctx: Context) -> None:
+    graph = {d.name.value: [i.product.value for i in d.includes] for d in ctx.symbols.commercial()}
+    for cycle in ctx.cycles(graph):
+        decl = ctx.symbols.products[cycle[0]]
+        ctx.bag.error("E096", "bundle includes itself: " + " -> ".join(cycle), decl.name.span)

@@ -1,0 +1,244 @@
+"""Decomposition rules: resolved, type-checked against source and target, lowered to IR."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from om_dsl.compiler.context import Context, back_span
+from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv
+from om_dsl.compiler.names import suggest
+from om_dsl.compiler.symbols import TECHNICAL
+from om_dsl.ir import models as ir
+from om_dsl.syntax import ast
+
+
+@dataclass(slots=True)
+class _Source:
+    name: str
+    is_family: bool
+    members: list[str]
+    attrs: dict[str, str]
+
+
+def order_scope(ctx: Context) -> dict[str, str]:
+    fields = dict(ORDER_FIELDS)
+    fields.update({name: a.type for name, a in ctx.order_attributes.items()})
+    return fields
+
+
+def lower_rules(ctx: Context) -> list[ir.DecompositionRule]:
+    out: list[ir.DecompositionRule] = []
+    ids: dict[str, ast.RuleDecl] = {}
+    for decl in ctx.symbols.decomposes:
+        source = _source(ctx, decl)
+        if source is None:
+            continue
+        for rule in decl.rules:
+            lowered = _rule(ctx, source, rule, ids)
+            if lowered is not None:
+                out.append(lowered)
+    _merge_conflicts(ctx, out)
+    _chain_cycles(ctx, out)
+    return out
+
+
+def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
+    name = decl.source.value
+    if decl.family:
+        members = ctx.symbols.families.get(name)
+        if not members:
+            ctx.bag.error(
+                "E032", f"no product declares family '{name}'", decl.source.span,
+                *suggest(name, ctx.symbols.families),
+            )  # fmt: skip
+            return None
+        return _Source(name, True, members, _common_attrs(ctx, members))
+    if name not in ctx.symbols.products:
+        kind = ctx.symbols.kind_of(name)
+        message = f"'{name}' is a {kind}, not a product" if kind else f"unknown product '{name}'"
+        ctx.bag.error(
+            "E022" if kind else "E020", message, decl.source.span,
+            *suggest(name, ctx.symbols.products),
+        )  # fmt: skip
+        return None
+    attrs = {a: spec.type for a, spec in ctx.attributes.get(name, {}).items()}
+    return _Source(name, False, [name], attrs)
+
+
+def _common_attrs(ctx: Context, members: list[str]) -> dict[str, str]:
+    """Family rules may read only attributes that every member declares with the same type."""
+    tables = [{a: s.type for a, s in ctx.attributes.get(m, {}).items()} for m in members]
+    common = dict(tables[0])
+    for table in tables[1:]:
+        common = {a: t for a, t in common.items() if table.get(a) == t}
+    return common
+
+
+def _rule_id(
+    source: _Source, rule: ast.RuleDecl, ids: dict[str, ast.RuleDecl], ctx: Context
+) -> str:
+    if rule.name is not None:
+        rid = rule.name.value
+        if rid in ids:
+            ctx.bag.error(
+                "E021", f"rule name '{rid}' is used twice", rule.name.span,
+                f"first used at {ids[rid].span}",
+            )  # fmt: skip
+        ids[rid] = rule
+        return rid
+    prefix = f"family {source.name}" if source.is_family else source.name
+    base = f"{prefix}->{rule.target.value}"
+    rid, n = base, 1
+    while rid in ids:
+        n += 1
+        rid = f"{base}#{n}"
+    ids[rid] = rule
+    return rid
+
+
+def _rule(
+    ctx: Context, source: _Source, rule: ast.RuleDecl, ids: dict[str, ast.RuleDecl]
+) -> ir.DecompositionRule | None:
+    rid = _rule_id(source, rule, ids, ctx)
+    target = _target(ctx, rule)
+    env = ExprEnv(
+        where=f"in rule {rid}",
+        bare=source.attrs,
+        bare_root="source",
+        roots={"source": source.attrs, "order": order_scope(ctx)},
+    )
+    when = ctx.exprs.condition(rule.when, env) if rule.when is not None else None
+    if rule.wait != "none" and not _all_technical(ctx, source):
+        span = next(s for k, s in rule.option_spans if k == "wait")
+        ctx.bag.error(
+            "E022",
+            "'after parent' / 'before parent' need a technical source (a parent line)",
+            span,
+        )
+    if target is None:
+        return None
+    mappings = _mappings(ctx, rule, target, env, rid)
+    return ir.DecompositionRule(
+        id=rid,
+        source=source.name,
+        source_is_family=source.is_family,
+        target=target,
+        when=when,
+        mappings=mappings,
+        wait=rule.wait,
+        doc=rule.doc,
+        span=ctx.span(rule.span),
+    )
+
+
+def _all_technical(ctx: Context, source: _Source) -> bool:
+    return all(ctx.symbols.products[m].kind in TECHNICAL for m in source.members)
+
+
+def _target(ctx: Context, rule: ast.RuleDecl) -> str | None:
+    name = rule.target.value
+    decl = ctx.symbols.products.get(name)
+    if decl is None:
+        ctx.bag.error(
+            "E020", f"unknown technical product '{name}'", rule.target.span,
+            *suggest(name, [p.name.value for p in ctx.symbols.technical()]),
+        )  # fmt: skip
+        return None
+    if decl.kind not in TECHNICAL:
+        ctx.bag.error(
+            "E022",
+            f"'{name}' is a {decl.kind}; decomposition produces cfs, rfs or resource products",
+            rule.target.span,
+        )
+        return None
+    return name
+
+
+def _mappings(
+    ctx: Context, rule: ast.RuleDecl, target: str, env: ExprEnv, rid: str
+) -> list[ir.MappingIR]:
+    attrs = ctx.attributes.get(target, {})
+    out: list[ir.MappingIR] = []
+    seen: set[str] = set()
+    for m in rule.mappings:
+        name = m.target.value
+        spec = attrs.get(name)
+        if spec is None:
+            ctx.bag.error(
+                "E023", f"{target} has no attribute '{name}'", m.target.span,
+                *suggest(name, attrs),
+            )  # fmt: skip
+            ctx.exprs.check(m.expr, env)
+            continue
+        if name in seen:
+            ctx.bag.error("E024", f"rule {rid} maps '{name}' twice", m.target.span)
+        seen.add(name)
+        expr = ctx.exprs.check(m.expr, env, spec.type)
+        out.append(ir.MappingIR(target=name, expr=expr, span=ctx.span(m.span)))
+    for name, spec in attrs.items():
+        if spec.required and not spec.has_default and name not in seen:
+            ctx.bag.error(
+                "E044",
+                f"rule {rid} does not map required attribute '{name}' of {target}",
+                rule.target.span,
+                f"add `{name} = ...` to the rule, or give the attribute a default",
+            )
+    return out
+
+
+def _merge_conflicts(ctx: Context, rules: list[ir.DecompositionRule]) -> None:
+    """Two sources mapping a shared line's attribute differently need a declared merge rule."""
+    scoped = {p.name.value for p in ctx.symbols.technical() if p.scope and p.scope.value != "line"}
+    first: dict[tuple[str, str], tuple[ir.DecompositionRule, ir.MappingIR, str]] = {}
+    for rule in rules:
+        if rule.target not in scoped:
+            continue
+        for m in rule.mappings:
+            attr = ctx.attributes[rule.target][m.target]
+            if attr.merge != "same":
+                continue
+            dumped = m.expr.model_dump_json()
+            key = (rule.target, m.target)
+            seen = first.setdefault(key, (rule, m, dumped))
+            if seen[0].source != rule.source and seen[2] != dumped:
+                _report_conflict(ctx, key, seen[0], seen[1], rule, m)
+
+
+def _report_conflict(
+    ctx: Context,
+    key: tuple[str, str],
+    rule_a: ir.DecompositionRule,
+    map_a: ir.MappingIR,
+    rule_b: ir.DecompositionRule,
+    map_b: ir.MappingIR,
+) -> None:
+    product, attr = key
+    scope = ctx.symbols.products[product].scope
+    ctx.bag.error(
+        "E070",
+        f"{product}.{attr} is merged from several items ({scope.value if scope else 'line'} "
+        f"scope) but rules {rule_a.id} and {rule_b.id} map it differently",
+        back_span(map_b.span),
+        f"{rule_a.id} maps it at {map_a.span}",
+        f"declare how to merge: attribute {attr}: ... merge max|min|sum|first|last|union|any|all",
+    )
+
+
+def _chain_cycles(ctx: Context, rules: list[ir.DecompositionRule]) -> None:
+    graph: dict[str, list[str]] = {}
+    by_edge: dict[tuple[str, str], ir.DecompositionRule] = {}
+    for rule in rules:
+        sources = (
+            ctx.symbols.families.get(rule.source, []) if rule.source_is_family else [rule.source]
+        )
+        for src in sources:
+            graph.setdefault(src, []).append(rule.target)
+            by_edge.setdefault((src, rule.target), rule)
+    for cycle in ctx.cycles(graph):
+        rule = by_edge[(cycle[-2], cycle[-1])]
+        ctx.bag.error(
+            "E060",
+            "decomposition cycle: " + " -> ".join(cycle),
+            back_span(rule.span),
+            "a chain of decompose rules leads back to where it started",
+        )

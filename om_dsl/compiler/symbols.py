@@ -1,0 +1,124 @@
+"""The symbol table: every named declaration of the catalog, with duplicates reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from om_dsl.errors import DiagnosticBag
+from om_dsl.syntax import ast
+
+COMMERCIAL = ("offer", "bundle")
+TECHNICAL = ("cfs", "rfs", "resource")
+
+
+@dataclass(slots=True)
+class Symbols:
+    header: ast.CatalogDecl | None = None
+    enums: dict[str, ast.EnumDecl] = field(default_factory=dict)
+    products: dict[str, ast.ProductDecl] = field(default_factory=dict)
+    systems: dict[str, ast.SystemDecl] = field(default_factory=dict)
+    queues: dict[str, ast.QueueDecl] = field(default_factory=dict)
+    orders: list[ast.OrderDecl] = field(default_factory=list)
+    decomposes: list[ast.DecomposeDecl] = field(default_factory=list)
+    plans: list[ast.PlanDecl] = field(default_factory=list)
+    depends: list[ast.DependDecl] = field(default_factory=list)
+    families: dict[str, list[str]] = field(default_factory=dict)
+
+    def technical(self) -> list[ast.ProductDecl]:
+        return [p for p in self.products.values() if p.kind in TECHNICAL]
+
+    def commercial(self) -> list[ast.ProductDecl]:
+        return [p for p in self.products.values() if p.kind in COMMERCIAL]
+
+    def kind_of(self, name: str) -> str | None:
+        if name in self.products:
+            return self.products[name].kind
+        for kind, table in (("enum", self.enums), ("system", self.systems)):
+            if name in table:
+                return kind
+        return "queue" if name in self.queues else None
+
+
+def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Symbols:
+    symbols = Symbols()
+    names: dict[str, Any] = {}
+    for module in modules:
+        for decl in module.decls:
+            _collect_one(symbols, names, decl, module.file == root_file, bag)
+    _families(symbols)
+    if symbols.header is None:
+        bag.error(
+            "E013",
+            f"{root_file} has no catalog header",
+            None,
+            'start the root file with: catalog "Name" version "1"',
+        )
+    return symbols
+
+
+def _collect_one(
+    symbols: Symbols, names: dict[str, Any], decl: Any, in_root: bool, bag: DiagnosticBag
+) -> None:
+    if isinstance(decl, ast.CatalogDecl):
+        _header(symbols, decl, in_root, bag)
+    elif isinstance(decl, ast.EnumDecl | ast.ProductDecl | ast.SystemDecl | ast.QueueDecl):
+        if _unique(names, decl, bag):
+            _table(symbols, decl)[decl.name.value] = decl
+    elif isinstance(decl, ast.OrderDecl):
+        symbols.orders.append(decl)
+    elif isinstance(decl, ast.DecomposeDecl):
+        symbols.decomposes.append(decl)
+    elif isinstance(decl, ast.PlanDecl):
+        symbols.plans.append(decl)
+    elif isinstance(decl, ast.DependDecl):
+        symbols.depends.append(decl)
+
+
+def _table(symbols: Symbols, decl: Any) -> dict[str, Any]:
+    if isinstance(decl, ast.EnumDecl):
+        return symbols.enums
+    if isinstance(decl, ast.ProductDecl):
+        return symbols.products
+    if isinstance(decl, ast.SystemDecl):
+        return symbols.systems
+    return symbols.queues
+
+
+def _header(symbols: Symbols, decl: ast.CatalogDecl, in_root: bool, bag: DiagnosticBag) -> None:
+    if not in_root:
+        bag.error(
+            "E013",
+            "the catalog header belongs in the root file, not in an imported file",
+            decl.span,
+        )
+    elif symbols.header is not None:
+        bag.error(
+            "E013",
+            "the catalog header is given twice",
+            decl.span,
+            f"first given at {symbols.header.span}",
+        )
+    else:
+        symbols.header = decl
+
+
+def _unique(names: dict[str, Any], decl: Any, bag: DiagnosticBag) -> bool:
+    name = decl.name.value
+    first = names.get(name)
+    if first is None:
+        names[name] = decl
+        return True
+    bag.error(
+        "E021",
+        f"'{name}' is declared twice",
+        decl.name.span,
+        f"first declared at {first.name.span}",
+    )
+    return False
+
+
+def _families(symbols: Symbols) -> None:
+    for product in symbols.products.values():
+        for family in product.families:
+            symbols.families.setdefault(family.value, []).append(product.name.value)

@@ -1,0 +1,231 @@
+"""Compile IR expressions into Python closures: no ``eval``, no ``exec``, no parsing at run time.
+
+A compiled expression is a function of an *environment*: a mapping from root names
+(``source``, ``line``, ``order``, ``parent``, ``body``, ``item``, ``product``) to nested dicts.
+Missing values read as ``None`` (null), which propagates through arithmetic; comparisons other
+than ``==``/``!=`` with null are false.  Roots named in ``strict`` raise :class:`MissingValue`
+instead, which is how a response mapping that cannot find its field becomes a failure.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from om_dsl.errors import OmError
+from om_dsl.expr.functions import FUNCTIONS
+from om_dsl.ir import models as ir
+
+Env = Mapping[str, Any]
+Compiled = Callable[[Env], Any]
+
+
+class EvalError(OmError):
+    """An expression failed at run time (division by zero, a bad date, ...)."""
+
+
+class MissingValue(EvalError):
+    """A strict reference found nothing, e.g. ``body.port.id`` in a response without a port."""
+
+    def __init__(self, root: str, path: list[str]) -> None:
+        self.root = root
+        self.path = path
+        super().__init__(f"{'.'.join([root, *path])} is missing")
+
+
+_MISSING = object()
+
+
+def compile_expr(expr: Any, strict: frozenset[str] = frozenset()) -> Compiled:
+    """The closure for one IR expression."""
+    return _COMPILERS[expr.op](expr, strict)
+
+
+def _lit(expr: ir.Lit, strict: frozenset[str]) -> Compiled:
+    value = expr.value
+    return lambda env: value
+
+
+def _ref(expr: ir.Ref, strict: frozenset[str]) -> Compiled:
+    root = expr.root
+    path = tuple(expr.path)
+    must = root in strict
+
+    def read(env: Env) -> Any:
+        value: Any = env.get(root)
+        for key in path:
+            value = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
+            if value is _MISSING:
+                if must:
+                    raise MissingValue(root, list(path))
+                return None
+        if value is None and must and root == "body" and not path:
+            raise MissingValue(root, [])
+        return value
+
+    if len(path) == 1 and not must:
+        key = path[0]
+
+        def read_one(env: Env) -> Any:
+            scope = env.get(root)
+            return scope.get(key) if isinstance(scope, Mapping) else None
+
+        return read_one
+    return read
+
+
+def _not(expr: ir.UnaryOp, strict: frozenset[str]) -> Compiled:
+    arg = compile_expr(expr.arg, strict)
+    return lambda env: not arg(env)
+
+
+def _neg(expr: ir.UnaryOp, strict: frozenset[str]) -> Compiled:
+    arg = compile_expr(expr.arg, strict)
+
+    def neg(env: Env) -> Any:
+        value = arg(env)
+        return None if value is None else -value
+
+    return neg
+
+
+def _divide(a: Any, b: Any) -> Any:
+    if b == 0:
+        raise EvalError("division by zero")
+    return a / b
+
+
+def _modulo(a: Any, b: Any) -> Any:
+    if b == 0:
+        raise EvalError("modulo by zero")
+    return a % b
+
+
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        if a is None or b is None:
+            return False
+        try:
+            return op(a, b)
+        except TypeError:
+            raise EvalError(f"cannot compare {a!r} with {b!r}") from None
+
+    return compare
+
+
+def _contains(a: Any, b: Any) -> bool:
+    return b is not None and a in b
+
+
+_NULL_PROPAGATING: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide,
+    "%": _modulo,
+}
+_TOTAL: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": _ordered(operator.lt),
+    "<=": _ordered(operator.le),
+    ">": _ordered(operator.gt),
+    ">=": _ordered(operator.ge),
+    "in": _contains,
+    "not in": lambda a, b: not _contains(a, b),
+}
+
+
+def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
+    left = compile_expr(expr.left, strict)
+    right = compile_expr(expr.right, strict)
+    op = expr.operator
+    if op == "and":
+        return lambda env: bool(left(env)) and bool(right(env))
+    if op == "or":
+        return lambda env: bool(left(env)) or bool(right(env))
+    if op in _TOTAL:
+        total = _TOTAL[op]
+        return lambda env: total(left(env), right(env))
+    arith = _NULL_PROPAGATING[op]
+
+    def apply(env: Env) -> Any:
+        a, b = left(env), right(env)
+        if a is None or b is None:
+            return None
+        try:
+            return arith(a, b)
+        except TypeError:
+            raise EvalError(f"cannot apply '{op}' to {a!r} and {b!r}") from None
+
+    return apply
+
+
+def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
+    impl = FUNCTIONS[expr.fn].impl
+    args = [compile_expr(a, strict) for a in expr.args]
+    name = expr.fn
+
+    def call(env: Env) -> Any:
+        try:
+            return impl(*[a(env) for a in args])
+        except (TypeError, ValueError) as exc:
+            raise EvalError(f"{name}() failed: {exc}") from None
+
+    return call
+
+
+def _list(expr: ir.ListOp, strict: frozenset[str]) -> Compiled:
+    items = [compile_expr(i, strict) for i in expr.items]
+    return lambda env: [i(env) for i in items]
+
+
+def _map(expr: ir.MapOp, strict: frozenset[str]) -> Compiled:
+    subject = compile_expr(expr.subject, strict)
+    table = {_key(c.key): compile_expr(c.value, strict) for c in expr.cases}
+    default = compile_expr(expr.default, strict) if expr.default is not None else None
+
+    def lookup(env: Env) -> Any:
+        key = subject(env)
+        branch = table.get(_key(key))
+        if branch is None:
+            return default(env) if default is not None else None
+        return branch(env)
+
+    return lookup
+
+
+def _key(value: Any) -> Any:
+    """Map keys are JSON values; lists are unhashable, so they are looked up as tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _if(expr: ir.IfOp, strict: frozenset[str]) -> Compiled:
+    cond = compile_expr(expr.cond, strict)
+    then = compile_expr(expr.then, strict)
+    other = compile_expr(expr.otherwise, strict)
+    return lambda env: then(env) if cond(env) else other(env)
+
+
+def _object(expr: ir.ObjectOp, strict: frozenset[str]) -> Compiled:
+    fields = [(f.key, compile_expr(f.value, strict)) for f in expr.fields]
+    return lambda env: {key: value(env) for key, value in fields}
+
+
+def _unary(expr: ir.UnaryOp, strict: frozenset[str]) -> Compiled:
+    return _not(expr, strict) if expr.op == "not" else _neg(expr, strict)
+
+
+_COMPILERS: dict[str, Callable[[Any, frozenset[str]], Compiled]] = {
+    "lit": _lit,
+    "ref": _ref,
+    "not": _unary,
+    "neg": _unary,
+    "bin": _bin,
+    "call": _call,
+    "list": _list,
+    "map": _map,
+    "if": _if,
+    "object": _object,
+}

@@ -1,0 +1,199 @@
+"""The built-in functions of the expression language: their typing rule and implementation.
+
+One table serves both the compiler (arity, argument types, result type) and the closure
+compiler (the Python implementation), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from om_dsl.expr import types as T
+
+TypeRule = Callable[[list[str]], "str | tuple[str, str]"]
+"""Given argument types: the result type, or ("error", message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    min_args: int
+    max_args: int | None
+    signature: str
+    type_rule: TypeRule
+    impl: Callable[..., Any]
+
+
+def _err(message: str) -> tuple[str, str]:
+    return ("error", message)
+
+
+def _expect(*allowed: str) -> Callable[[str], bool]:
+    def ok(t: str) -> bool:
+        if t in (T.ANY, T.NULL):
+            return True
+        return any(t == a or (a == "list" and T.is_list(t)) for a in allowed)
+
+    return ok
+
+
+def _fixed(args: list[Callable[[str], bool]], result: str) -> TypeRule:
+    def rule(types: list[str]) -> str | tuple[str, str]:
+        for i, (t, ok) in enumerate(zip(types, args, strict=False)):
+            if not ok(t):
+                return _err(f"argument {i + 1} has type {T.describe(t)}")
+        return result
+
+    return rule
+
+
+def _unify_all(types: list[str], numeric: bool) -> str | tuple[str, str]:
+    result = types[0]
+    for t in types[1:]:
+        unified = T.unify(result, t)
+        if unified is None:
+            return _err(f"arguments mix {T.describe(result)} and {T.describe(t)}")
+        result = unified
+    if numeric and not (T.is_numeric(result) or result == T.ANY):
+        return _err(f"arguments must be numbers, not {T.describe(result)}")
+    return result
+
+
+def _numeric_same(types: list[str]) -> str | tuple[str, str]:
+    return _unify_all(types, numeric=True)
+
+
+def _coalesce(types: list[str]) -> str | tuple[str, str]:
+    known = [t for t in types if t != T.NULL] or [T.NULL]
+    return _unify_all(known, numeric=False)
+
+
+def _to_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(float(value)) if isinstance(value, str) else int(value)
+
+
+def _to_decimal(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _round(value: Any, digits: Any = 0) -> float | None:
+    return None if value is None else round(float(value), int(digits or 0))
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _len(value: Any) -> int:
+    return 0 if value is None else len(value)
+
+
+def _contains(haystack: Any, needle: Any) -> bool:
+    return haystack is not None and needle in haystack
+
+
+def _date(text: Any) -> str | None:
+    """Dates are ISO-8601 strings at run time; this validates and normalises them."""
+    if text is None:
+        return None
+    return dt.date.fromisoformat(str(text)[:10]).isoformat()
+
+
+def _substr(text: Any, start: Any, length: Any = None) -> str | None:
+    if text is None:
+        return None
+    begin = int(start)
+    return str(text)[begin:] if length is None else str(text)[begin : begin + int(length)]
+
+
+def _matches(text: Any, pattern: Any) -> bool:
+    return text is not None and re.search(str(pattern), str(text)) is not None
+
+
+def _null_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return None if args[0] is None else fn(*args)
+
+    return call
+
+
+_STR = _expect("string")
+_NUM = _expect("int", "decimal")
+_INT = _expect("int")
+_ANYT = _expect("int", "decimal", "string", "bool", "date", "list")
+_SIZED = _expect("string", "list")
+_LIST = _expect("list")
+_NUMLIKE = _expect("int", "decimal", "string")
+
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in [
+        Function("lower", 1, 1, "lower(string)", _fixed([_STR], "string"), _null_safe(str.lower)),
+        Function("upper", 1, 1, "upper(string)", _fixed([_STR], "string"), _null_safe(str.upper)),
+        Function("trim", 1, 1, "trim(string)", _fixed([_STR], "string"), _null_safe(str.strip)),
+        Function("len", 1, 1, "len(string | list)", _fixed([_SIZED], "int"), _len),
+        Function("str", 1, 1, "str(value)", lambda _t: "string", _str),
+        Function(
+            "int", 1, 1, "int(string | decimal)", _fixed([_NUMLIKE], "int"),
+            _to_int,
+        ),
+        Function(
+            "decimal", 1, 1, "decimal(string | int)",
+            _fixed([_NUMLIKE], "decimal"), _to_decimal,
+        ),
+        Function("round", 1, 2, "round(number, digits?)", _fixed([_NUM, _INT], "decimal"), _round),
+        Function("abs", 1, 1, "abs(number)", _numeric_same, _null_safe(abs)),
+        Function("min", 2, None, "min(number, number, ...)", _numeric_same, min),
+        Function("max", 2, None, "max(number, number, ...)", _numeric_same, max),
+        Function(
+            "coalesce", 2, None, "coalesce(value, value, ...)", _coalesce,
+            lambda *a: next((x for x in a if x is not None), None),
+        ),
+        Function(
+            "concat", 1, None, "concat(value, ...)", lambda _t: "string",
+            lambda *a: "".join(_str(x) for x in a),
+        ),
+        Function(
+            "contains", 2, 2, "contains(string | list, value)", _fixed([_SIZED, _ANYT], "bool"),
+            _contains,
+        ),
+        Function(
+            "starts_with", 2, 2, "starts_with(string, string)", _fixed([_STR, _STR], "bool"),
+            lambda s, p: s is not None and str(s).startswith(str(p)),
+        ),
+        Function(
+            "ends_with", 2, 2, "ends_with(string, string)", _fixed([_STR, _STR], "bool"),
+            lambda s, p: s is not None and str(s).endswith(str(p)),
+        ),
+        Function(
+            "replace", 3, 3, "replace(string, old, new)", _fixed([_STR, _STR, _STR], "string"),
+            _null_safe(lambda s, a, b: str(s).replace(str(a), str(b))),
+        ),
+        Function(
+            "substr", 2, 3, "substr(string, start, length?)", _fixed([_STR, _INT, _INT], "string"),
+            _substr,
+        ),
+        Function(
+            "join", 2, 2, "join(list, separator)", _fixed([_LIST, _STR], "string"),
+            lambda xs, sep: "" if xs is None else str(sep).join(_str(x) for x in xs),
+        ),
+        Function(
+            "split", 2, 2, "split(string, separator)", _fixed([_STR, _STR], "list[string]"),
+            _null_safe(lambda s, sep: str(s).split(str(sep))),
+        ),
+        Function("date", 1, 1, "date(string)", _fixed([_STR], "date"), _date),
+        Function(
+            "matches", 2, 2, "matches(string, regex)", _fixed([_STR, _STR], "bool"), _matches
+        ),
+    ]
+}  # fmt: skip

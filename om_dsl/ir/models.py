@@ -1,0 +1,358 @@
+"""The intermediate representation: the compiled catalog that every later stage reads.
+
+Frozen pydantic v2 models with tagged unions.  The IR is a design-time *spec* (like
+SpiffWorkflow's WorkflowSpec): it never holds runtime state.  Lists keep declaration order
+(imports first, depth-first), which makes the JSON byte-identical across runs and hash seeds.
+
+Types are written as strings: ``int``, ``decimal``, ``string``, ``bool``, ``date``, ``any``,
+``enum:Technology`` and ``list[int]`` (see :mod:`om_dsl.expr.types`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+JsonValue = Any
+Action = Literal["add", "modify", "delete", "noChange"]
+ACTIONS: tuple[Action, ...] = ("add", "modify", "delete", "noChange")
+Scope = Literal["line", "order", "account", "relies_on"]
+MergeRule = Literal["same", "first", "last", "min", "max", "sum", "union", "any", "all"]
+
+
+class IRModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceSpan(IRModel):
+    """Where a declaration was written: file relative to the catalog root, 1-based."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# ---- expressions ----------------------------------------------------------------------------
+
+
+class Lit(IRModel):
+    op: Literal["lit"] = "lit"
+    type: str
+    value: JsonValue
+
+
+class Ref(IRModel):
+    """A path into the evaluation context.
+
+    ``root`` is one of: ``source`` (the source item's or line's attributes), ``line`` (the
+    line a plan item runs for), ``order`` (order-level fields and attributes), ``parent``
+    (the parent line of a technical->technical rule), ``body`` (a callout's response body),
+    ``item`` (outputs of an earlier item of the same line: path[0] is the item name) and
+    ``product`` (outputs of an item of another line in scope: path[0] product, path[1] item).
+    """
+
+    op: Literal["ref"] = "ref"
+    type: str
+    root: Literal["source", "line", "order", "parent", "body", "item", "product"]
+    path: list[str]
+
+
+class UnaryOp(IRModel):
+    op: Literal["neg", "not"]
+    type: str
+    arg: Expr
+
+
+class BinaryOp(IRModel):
+    op: Literal["bin"] = "bin"
+    type: str
+    operator: Literal[
+        "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "in", "not in"
+    ]
+    left: Expr
+    right: Expr
+
+
+class CallOp(IRModel):
+    op: Literal["call"] = "call"
+    type: str
+    fn: str
+    args: list[Expr]
+
+
+class ListOp(IRModel):
+    op: Literal["list"] = "list"
+    type: str
+    items: list[Expr]
+
+
+class MapCaseIR(IRModel):
+    key: JsonValue
+    value: Expr
+
+
+class MapOp(IRModel):
+    op: Literal["map"] = "map"
+    type: str
+    subject: Expr
+    cases: list[MapCaseIR]
+    default: Expr | None = None
+
+
+class IfOp(IRModel):
+    op: Literal["if"] = "if"
+    type: str
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+class ObjField(IRModel):
+    key: str
+    value: Expr
+
+
+class ObjectOp(IRModel):
+    """A JSON object template, e.g. a callout request body."""
+
+    op: Literal["object"] = "object"
+    type: str = "any"
+    fields: list[ObjField]
+
+
+Expr = Annotated[
+    Lit | Ref | UnaryOp | BinaryOp | CallOp | ListOp | MapOp | IfOp | ObjectOp,
+    Field(discriminator="op"),
+]
+
+
+# ---- catalog structure ----------------------------------------------------------------------
+
+
+class EnumDef(IRModel):
+    name: str
+    members: list[str]
+    doc: str | None = None
+    span: SourceSpan
+
+
+class Attribute(IRModel):
+    name: str
+    type: str
+    required: bool = False
+    default: JsonValue = None
+    has_default: bool = False
+    min: int | float | None = None
+    max: int | float | None = None
+    pattern: str | None = None
+    allowed: list[JsonValue] | None = None
+    unit: str | None = None
+    description: str | None = None
+    merge: MergeRule = "same"
+    alias: str | None = None
+    doc: str | None = None
+    span: SourceSpan
+
+
+class Include(IRModel):
+    product: str
+    min: int
+    max: int | None
+    span: SourceSpan
+
+
+class SpecRef(IRModel):
+    id: str
+    name: str | None = None
+
+
+class CommercialProduct(IRModel):
+    """An offer or bundle: what an order item refers to (by TMF id or name)."""
+
+    kind: Literal["offer", "bundle"]
+    name: str
+    display_name: str | None = None
+    external_id: str | None = None
+    specs: list[SpecRef] = []
+    families: list[str] = []
+    attributes: list[Attribute] = []
+    includes: list[Include] = []
+    doc: str | None = None
+    span: SourceSpan
+
+
+class TechnicalProduct(IRModel):
+    """A CFS, RFS or resource: what decomposition produces and plans run for."""
+
+    kind: Literal["cfs", "rfs", "resource"]
+    name: str
+    display_name: str | None = None
+    scope: Scope = "line"
+    families: list[str] = []
+    attributes: list[Attribute] = []
+    doc: str | None = None
+    span: SourceSpan
+
+
+class MappingIR(IRModel):
+    target: str
+    expr: Expr
+    span: SourceSpan
+
+
+class DecompositionRule(IRModel):
+    """``source -> target``: one rule, applied per matching source item or line."""
+
+    id: str
+    source: str
+    source_is_family: bool = False
+    target: str
+    when: Expr | None = None
+    mappings: list[MappingIR] = []
+    wait: Literal["none", "after_parent", "before_parent"] = "none"
+    doc: str | None = None
+    span: SourceSpan
+
+
+# ---- systems ---------------------------------------------------------------------------------
+
+
+class RetryPolicy(IRModel):
+    """``delays_ms`` holds every delay for staggered, the base for fixed and exponential."""
+
+    kind: Literal["none", "fixed", "staggered", "exponential"]
+    delays_ms: list[int] = []
+    max_retries: int = 0
+    cap_ms: int | None = None
+    jitter: bool = False
+
+
+class Auth(IRModel):
+    """Credentials are never in the IR: only the *names* of environment variables."""
+
+    scheme: Literal["bearer", "basic", "header"]
+    header: str | None = None
+    env: list[str]
+
+
+class System(IRModel):
+    name: str
+    display_name: str | None = None
+    base_url: str | None = None
+    url_env: str | None = None
+    timeout_ms: int = 10_000
+    auth: Auth | None = None
+    retry: RetryPolicy | None = None
+    offline: bool = False
+    permanent_statuses: list[int] = []
+    doc: str | None = None
+    span: SourceSpan
+
+
+class Queue(IRModel):
+    name: str
+    display_name: str | None = None
+    doc: str | None = None
+    span: SourceSpan
+
+
+# ---- plans -----------------------------------------------------------------------------------
+
+
+class ItemBase(IRModel):
+    name: str
+    after: list[str] = []
+    when: Expr | None = None
+    retry: RetryPolicy | None = None
+    timeout_ms: int | None = None
+    expect_ms: int | None = None
+    point_of_no_return: bool = False
+    undo: str | None = None
+    compensation: bool = False
+    doc: str | None = None
+    span: SourceSpan
+
+
+class AutoItem(ItemBase):
+    kind: Literal["auto"] = "auto"
+    handler: str
+
+
+class CalloutItem(ItemBase):
+    kind: Literal["callout"] = "callout"
+    system: str
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str
+    path_expr: Expr
+    request: Expr | None = None
+    response: list[MappingIR] = []
+    is_async: bool = False
+
+
+class ManualItem(ItemBase):
+    kind: Literal["manual"] = "manual"
+    queue: str
+
+
+class MilestoneItem(ItemBase):
+    kind: Literal["milestone"] = "milestone"
+
+
+class WaitItem(ItemBase):
+    kind: Literal["wait"] = "wait"
+    event: str | None = None
+    until: Expr | None = None
+
+
+PlanItem = Annotated[
+    AutoItem | CalloutItem | ManualItem | MilestoneItem | WaitItem, Field(discriminator="kind")
+]
+
+
+class Plan(IRModel):
+    product: str
+    actions: list[Action]
+    items: list[PlanItem]
+    doc: str | None = None
+    span: SourceSpan
+
+
+class Dependency(IRModel):
+    """``depend product.item after after_product.after_item within ...``."""
+
+    product: str
+    item: str
+    after_product: str
+    after_item: str
+    within: Literal["root", "order", "relies_on"] = "root"
+    span: SourceSpan
+
+
+class Catalog(IRModel):
+    schema_version: int = SCHEMA_VERSION
+    name: str
+    version: str
+    content_hash: str = ""
+    doc: str | None = None
+    files: list[str] = []
+    enums: list[EnumDef] = []
+    order_attributes: list[Attribute] = []
+    offers: list[CommercialProduct] = []
+    technical: list[TechnicalProduct] = []
+    rules: list[DecompositionRule] = []
+    systems: list[System] = []
+    queues: list[Queue] = []
+    plans: list[Plan] = []
+    dependencies: list[Dependency] = []
+
+
+for _model in (UnaryOp, BinaryOp, CallOp, ListOp, MapCaseIR, MapOp, IfOp, ObjField, ObjectOp):
+    _model.model_rebuild()

@@ -1,0 +1,344 @@
+"""AST nodes: plain slotted dataclasses, each carrying the span the designer wrote.
+
+The AST mirrors the text; meaning (name resolution, types, defaults) is the compiler's job,
+so nodes keep raw names and let later passes report what is wrong with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from om_dsl.source import Span
+
+
+@dataclass(slots=True)
+class Name:
+    """An identifier together with where it was written (for "unknown name" diagnostics)."""
+
+    value: str
+    span: Span
+
+
+# ---- expressions ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Literal:
+    span: Span
+    kind: str  # int | decimal | string | bool | null
+    value: Any
+
+
+@dataclass(slots=True)
+class NameRef:
+    span: Span
+    name: str
+
+
+@dataclass(slots=True)
+class AttrRef:
+    span: Span
+    obj: Expr
+    name: str
+
+
+@dataclass(slots=True)
+class Call:
+    span: Span
+    fn: str
+    args: list[Expr]
+
+
+@dataclass(slots=True)
+class ListLit:
+    span: Span
+    items: list[Expr]
+
+
+@dataclass(slots=True)
+class Unary:
+    span: Span
+    op: str  # neg | not
+    arg: Expr
+
+
+@dataclass(slots=True)
+class Binary:
+    span: Span
+    op: str  # + - * / % == != < <= > >= and or in not_in
+    left: Expr
+    right: Expr
+
+
+@dataclass(slots=True)
+class IfExpr:
+    span: Span
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(slots=True)
+class MapCase:
+    span: Span
+    key: Const | None  # None: the default case
+    value: Expr
+
+
+@dataclass(slots=True)
+class MapExpr:
+    span: Span
+    subject: Expr
+    cases: list[MapCase]
+
+
+@dataclass(slots=True)
+class ObjectField:
+    span: Span
+    key: str
+    value: Expr | ObjectLit
+
+
+@dataclass(slots=True)
+class ObjectLit:
+    span: Span
+    fields: list[ObjectField]
+
+
+Expr = Literal | NameRef | AttrRef | Call | ListLit | Unary | Binary | IfExpr | MapExpr
+
+
+# ---- constants (defaults, allowed values, map keys) ------------------------------------------
+
+
+@dataclass(slots=True)
+class Const:
+    span: Span
+    kind: str  # int | decimal | string | bool | name | list
+    value: Any  # for list: list[Const]
+
+
+# ---- declarations ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CatalogDecl:
+    span: Span
+    name: str
+    version: str
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class ImportDecl:
+    span: Span
+    path: str
+    path_span: Span
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class EnumDecl:
+    span: Span
+    name: Name
+    members: list[Name]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class TypeRef:
+    span: Span
+    name: str
+    arg: str | None = None  # list[arg]
+
+
+@dataclass(slots=True)
+class AttrOption:
+    """One modifier after an attribute's type; kept as a list so duplicates can be reported."""
+
+    span: Span
+    key: str  # required | range | default | unit | description | pattern | values | merge | alias
+    value: Any
+
+
+@dataclass(slots=True)
+class AttributeDecl:
+    span: Span
+    name: Name
+    type: TypeRef
+    options: list[AttrOption]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class Include:
+    span: Span
+    product: Name
+    min: int
+    max: int | None
+
+
+@dataclass(slots=True)
+class ProductDecl:
+    """Commercial (offer, bundle) and technical (cfs, rfs, resource) products alike."""
+
+    span: Span
+    kind: str
+    name: Name
+    display_name: str | None
+    external_id: str | None
+    scope: Name | None
+    attributes: list[AttributeDecl]
+    includes: list[Include]
+    specs: list[tuple[str, str | None, Span]]
+    families: list[Name]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class OrderDecl:
+    span: Span
+    attributes: list[AttributeDecl]
+    misplaced: list[Span] = field(default_factory=list)
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class Mapping:
+    span: Span
+    target: Name
+    expr: Expr
+
+
+@dataclass(slots=True)
+class RuleDecl:
+    span: Span
+    target: Name
+    name: Name | None
+    when: Expr | None
+    wait: str  # none | after_parent | before_parent
+    mappings: list[Mapping]
+    option_spans: list[tuple[str, Span]]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class DecomposeDecl:
+    span: Span
+    source: Name
+    family: bool
+    rules: list[RuleDecl]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class EnvRef:
+    span: Span
+    var: str
+    default: str | None
+
+
+@dataclass(slots=True)
+class AuthDecl:
+    span: Span
+    scheme: str  # bearer | basic | header
+    header: str | None
+    envs: list[EnvRef]
+
+
+@dataclass(slots=True)
+class RetryDecl:
+    span: Span
+    kind: str  # none | fixed | staggered | exponential
+    delays_ms: list[int]
+    max_retries: int | None
+    cap_ms: int | None
+    jitter: bool
+
+
+@dataclass(slots=True)
+class Option:
+    """A keyword clause (system option or plan-item clause) with its parsed value."""
+
+    span: Span
+    key: str
+    value: Any
+
+
+@dataclass(slots=True)
+class SystemDecl:
+    span: Span
+    name: Name
+    display_name: str | None
+    options: list[Option]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class QueueDecl:
+    span: Span
+    name: Name
+    display_name: str | None
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class CalloutHead:
+    system: Name
+    method: Name
+    path: str
+    path_span: Span
+
+
+@dataclass(slots=True)
+class ItemDecl:
+    span: Span
+    kind: str  # auto | manual | milestone | wait | callout
+    name: Name
+    compensation: bool
+    callout: CalloutHead | None
+    clauses: list[Option]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class PlanDecl:
+    span: Span
+    product: Name
+    actions: list[Name]  # empty: `*`, every action
+    items: list[ItemDecl]
+    doc: str | None = None
+
+
+@dataclass(slots=True)
+class DependDecl:
+    span: Span
+    product: Name
+    item: Name
+    after_product: Name
+    after_item: Name
+    within: Name | None
+    doc: str | None = None
+
+
+Decl = (
+    CatalogDecl
+    | ImportDecl
+    | EnumDecl
+    | ProductDecl
+    | OrderDecl
+    | DecomposeDecl
+    | SystemDecl
+    | QueueDecl
+    | PlanDecl
+    | DependDecl
+)
+
+
+@dataclass(slots=True)
+class Module:
+    """One parsed .om file."""
+
+    file: str
+    decls: list[Decl]

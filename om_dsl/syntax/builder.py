@@ -1,0 +1,553 @@
+"""Lark callbacks that build AST nodes directly while parsing (no parse tree in between).
+
+One method per grammar rule or alias, as python-hcl2 does.  Children are what the grammar
+lists: Lark tokens for terminals and AST values for sub-rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token
+
+from om_dsl.source import Span
+from om_dsl.syntax import ast
+from om_dsl.syntax.lexer import duration_ms
+
+Children = list[Any]
+
+
+@dataclass(slots=True)
+class MappingBlock:
+    """A `{ a = x  b = y }` block: kept with its span so the enclosing node can end at `}`."""
+
+    span: Span
+    items: list[ast.Mapping]
+
+
+def _tok_span(file: str, tok: Token) -> Span:
+    line = tok.line or 1
+    col = tok.column or 1
+    return Span(file, line, col, tok.end_line or line, tok.end_column or col)
+
+
+class AstBuilder:
+    """Builds the AST of one file; ``docs`` maps a line to the doc comment just above it."""
+
+    def __init__(self, file: str, docs: dict[int, str]) -> None:
+        self.file = file
+        self.docs = docs
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def span(self, first: Any, last: Any) -> Span:
+        a = first if isinstance(first, Span) else self._edge(first, True)
+        b = last if isinstance(last, Span) else self._edge(last, False)
+        return Span(self.file, a.line, a.col, b.end_line, b.end_col)
+
+    def _edge(self, node: Any, first: bool) -> Span:
+        if isinstance(node, Token):
+            return _tok_span(self.file, node)
+        if isinstance(node, list):
+            return self._edge(node[0] if first else node[-1], first)
+        if isinstance(node, tuple):  # (tag, value, span) values of helper rules
+            return node[-1]  # type: ignore[no-any-return]
+        return node.span  # type: ignore[no-any-return]
+
+    def ident(self, tok: Token) -> ast.Name:
+        return ast.Name(str(tok), _tok_span(self.file, tok))
+
+    def doc(self, span: Span) -> str | None:
+        return self.docs.get(span.line)
+
+    # ---- top level ---------------------------------------------------------------------------
+
+    def start(self, c: Children) -> list[Any]:
+        return c
+
+    def catalog_decl(self, c: Children) -> ast.CatalogDecl:
+        span = self.span(c[0], c[-1])
+        return ast.CatalogDecl(span, str(c[1]), str(c[3]), self.doc(span))
+
+    def import_decl(self, c: Children) -> ast.ImportDecl:
+        span = self.span(c[0], c[-1])
+        return ast.ImportDecl(span, str(c[1]), _tok_span(self.file, c[1]), self.doc(span))
+
+    def enum_decl(self, c: Children) -> ast.EnumDecl:
+        span = self.span(c[0], c[-1])
+        members = [self.ident(t) for t in c[3:-1] if t.type == "NAME"]
+        return ast.EnumDecl(span, self.ident(c[1]), members, self.doc(span))
+
+    def offer_decl(self, c: Children) -> ast.ProductDecl:
+        return self._product(c, None)
+
+    def tech_decl(self, c: Children) -> ast.ProductDecl:
+        scope = next((x for x in c if isinstance(x, tuple) and x[0] == "scope"), None)
+        return self._product(c, scope[1] if scope else None)
+
+    def _product(self, c: Children, scope: ast.Name | None) -> ast.ProductDecl:
+        span = self.span(c[0], c[-1])
+        display = str(c[2]) if isinstance(c[2], Token) and c[2].type == "STRING" else None
+        ext = next((x[1] for x in c if isinstance(x, tuple) and x[0] == "id"), None)
+        body = c[
+            c.index(next(t for t in c if isinstance(t, Token) and t.type == "LBRACE")) + 1 : -1
+        ]
+        decl = ast.ProductDecl(
+            span, str(c[0]), self.ident(c[1]), display, ext, scope, [], [], [], [], self.doc(span)
+        )
+        self._members(decl, body)
+        return decl
+
+    def _members(self, decl: ast.ProductDecl, body: Children) -> None:
+        for m in body:
+            if isinstance(m, ast.AttributeDecl):
+                decl.attributes.append(m)
+            elif isinstance(m, ast.Include):
+                decl.includes.append(m)
+            elif isinstance(m, ast.Name):
+                decl.families.append(m)
+            else:
+                decl.specs.append(m)
+
+    def order_decl(self, c: Children) -> ast.OrderDecl:
+        span = self.span(c[0], c[-1])
+        attrs = [m for m in c[2:-1] if isinstance(m, ast.AttributeDecl)]
+        misplaced = [self._edge(m, True) for m in c[2:-1] if not isinstance(m, ast.AttributeDecl)]
+        return ast.OrderDecl(span, attrs, misplaced, self.doc(span))
+
+    def external_id(self, c: Children) -> tuple[str, str, Span]:
+        return ("id", str(c[1]), self.span(c[0], c[1]))
+
+    def scope_clause(self, c: Children) -> tuple[str, ast.Name, Span]:
+        return ("scope", self.ident(c[1]), self.span(c[0], c[1]))
+
+    def member(self, c: Children) -> Any:
+        return c[0]
+
+    def spec_decl(self, c: Children) -> tuple[str, str | None, Span]:
+        name = str(c[2]) if len(c) > 2 else None
+        return (str(c[1]), name, self.span(c[0], c[-1]))
+
+    def family_decl(self, c: Children) -> ast.Name:
+        return self.ident(c[1])
+
+    def includes_decl(self, c: Children) -> ast.Include:
+        if len(c) == 2:
+            return ast.Include(self.span(c[0], c[1]), self.ident(c[1]), 1, 1)
+        low, high, end = c[2]
+        return ast.Include(self.span(c[0], end), self.ident(c[1]), low, high)
+
+    def cardinality(self, c: Children) -> tuple[int, int | None, Span]:
+        low = int(c[1])
+        end = self.span(c[-1], c[-1])
+        if len(c) == 3:
+            return (low, low, end)
+        return (low, None if c[3].type == "STAR" else int(c[3]), end)
+
+    # ---- attributes --------------------------------------------------------------------------
+
+    def attribute_decl(self, c: Children) -> ast.AttributeDecl:
+        span = self.span(c[0], c[-1])
+        return ast.AttributeDecl(span, self.ident(c[1]), c[3], list(c[4:]), self.doc(span))
+
+    def type_ref(self, c: Children) -> ast.TypeRef:
+        arg = str(c[2]) if len(c) > 1 else None
+        return ast.TypeRef(self.span(c[0], c[-1]), str(c[0]), arg)
+
+    def _opt(self, c: Children, key: str, value: Any) -> ast.AttrOption:
+        return ast.AttrOption(self.span(c[0], c[-1]), key, value)
+
+    def opt_required(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "required", True)
+
+    def opt_range(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "range", (c[1], c[3]))
+
+    def opt_default(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "default", c[1])
+
+    def opt_unit(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "unit", str(c[1]))
+
+    def opt_description(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "description", str(c[1]))
+
+    def opt_pattern(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "pattern", (str(c[1]), _tok_span(self.file, c[1])))
+
+    def opt_values(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "values", c[2])
+
+    def opt_merge(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "merge", self.ident(c[1]))
+
+    def opt_alias(self, c: Children) -> ast.AttrOption:
+        return self._opt(c, "alias", str(c[1]))
+
+    def const(self, c: Children) -> ast.Const:
+        first = c[0]
+        if isinstance(first, ast.Const):
+            return first
+        span = self.span(c[0], c[-1])
+        if first.type == "LBRACKET":
+            return ast.Const(span, "list", c[1] if len(c) == 3 else [])
+        kinds = {"STRING": "string", "TRUE": "bool", "FALSE": "bool", "NAME": "name"}
+        kind = kinds[first.type]
+        value: Any = first.type == "TRUE" if kind == "bool" else str(first)
+        return ast.Const(span, kind, value)
+
+    def const_list(self, c: Children) -> list[ast.Const]:
+        return [x for x in c if isinstance(x, ast.Const)]
+
+    def number(self, c: Children) -> ast.Const:
+        tok = c[-1]
+        sign = -1 if len(c) == 2 else 1
+        if tok.type == "INT":
+            return ast.Const(self.span(c[0], tok), "int", sign * int(tok))
+        return ast.Const(self.span(c[0], tok), "decimal", str(tok) if sign > 0 else "-" + tok)
+
+    # ---- decomposition -----------------------------------------------------------------------
+
+    def decompose_decl(self, c: Children) -> ast.DecomposeDecl:
+        span = self.span(c[0], c[-1])
+        source, family = c[1]
+        rules = [r for r in c[2:] if isinstance(r, ast.RuleDecl)]
+        return ast.DecomposeDecl(span, source, family, rules, self.doc(span))
+
+    def source_ref(self, c: Children) -> tuple[ast.Name, bool]:
+        return (self.ident(c[-1]), len(c) == 2)
+
+    def rule(self, c: Children) -> ast.RuleDecl:
+        span = self.span(c[0], c[-1])
+        rule = ast.RuleDecl(span, self.ident(c[1]), None, None, "none", [], [], self.doc(span))
+        for opt in c[2:]:
+            if isinstance(opt, MappingBlock):
+                rule.mappings = opt.items
+                continue
+            key, value, opt_span = opt
+            rule.option_spans.append((key, opt_span))
+            if key == "as":
+                rule.name = value
+            elif key == "when":
+                rule.when = value
+            else:
+                rule.wait = value
+        return rule
+
+    def rule_name(self, c: Children) -> tuple[str, Any, Span]:
+        return ("as", self.ident(c[1]), self.span(c[0], c[-1]))
+
+    def rule_when(self, c: Children) -> tuple[str, Any, Span]:
+        return ("when", c[1], self.span(c[0], c[-1]))
+
+    def rule_after_parent(self, c: Children) -> tuple[str, Any, Span]:
+        return ("wait", "after_parent", self.span(c[0], c[-1]))
+
+    def rule_before_parent(self, c: Children) -> tuple[str, Any, Span]:
+        return ("wait", "before_parent", self.span(c[0], c[-1]))
+
+    def mappings(self, c: Children) -> MappingBlock:
+        items = [m for m in c if isinstance(m, ast.Mapping)]
+        return MappingBlock(self.span(c[0], c[-1]), items)
+
+    def mapping(self, c: Children) -> ast.Mapping:
+        return ast.Mapping(self.span(c[0], c[2]), self.ident(c[0]), c[2])
+
+    # ---- systems and queues ------------------------------------------------------------------
+
+    def system_decl(self, c: Children) -> ast.SystemDecl:
+        span = self.span(c[0], c[-1])
+        display = str(c[2]) if c[2].type == "STRING" else None
+        options = [o for o in c if isinstance(o, ast.Option)]
+        return ast.SystemDecl(span, self.ident(c[1]), display, options, self.doc(span))
+
+    def _option(self, c: Children, key: str, value: Any) -> ast.Option:
+        return ast.Option(self.span(c[0], c[-1]), key, value)
+
+    def sys_url(self, c: Children) -> ast.Option:
+        return self._option(c, "url", c[1])
+
+    def sys_timeout(self, c: Children) -> ast.Option:
+        return self._option(c, "timeout", duration_ms(c[1]))
+
+    def sys_auth(self, c: Children) -> ast.Option:
+        return self._option(c, "auth", c[1])
+
+    def sys_retry(self, c: Children) -> ast.Option:
+        return self._option(c, "retry", c[1])
+
+    def sys_offline(self, c: Children) -> ast.Option:
+        return self._option(c, "offline", True)
+
+    def sys_permanent(self, c: Children) -> ast.Option:
+        return self._option(c, "permanent", [int(t) for t in c[1]])
+
+    def url_value(self, c: Children) -> Any:
+        first = c[0]
+        if isinstance(first, Token):
+            return ast.EnvRef(_tok_span(self.file, first), "", str(first))
+        return first
+
+    def env_ref(self, c: Children) -> ast.EnvRef:
+        default = str(c[4]) if len(c) > 4 else None
+        return ast.EnvRef(self.span(c[0], c[-1]), str(c[2]), default)
+
+    def auth_bearer(self, c: Children) -> ast.AuthDecl:
+        return ast.AuthDecl(self.span(c[0], c[-1]), "bearer", None, [c[1]])
+
+    def auth_basic(self, c: Children) -> ast.AuthDecl:
+        return ast.AuthDecl(self.span(c[0], c[-1]), "basic", None, [c[1], c[2]])
+
+    def auth_header(self, c: Children) -> ast.AuthDecl:
+        return ast.AuthDecl(self.span(c[0], c[-1]), "header", str(c[1]), [c[2]])
+
+    def int_list(self, c: Children) -> list[Token]:
+        return [t for t in c if t.type == "INT"]
+
+    def _retry(self, c: Children, kind: str, **kw: Any) -> ast.RetryDecl:
+        delays = [duration_ms(t) for t in c if isinstance(t, Token) and t.type == "DURATION"]
+        retry = ast.RetryDecl(self.span(c[0], c[-1]), kind, delays, None, None, False)
+        for key, value in kw.items():
+            setattr(retry, key, value)
+        return retry
+
+    def retry_none(self, c: Children) -> ast.RetryDecl:
+        return self._retry(c, "none")
+
+    def retry_fixed(self, c: Children) -> ast.RetryDecl:
+        return self._retry(c, "fixed", max_retries=_tagged(c, "max"))
+
+    def retry_staggered(self, c: Children) -> ast.RetryDecl:
+        return self._retry(c, "staggered")
+
+    def retry_exponential(self, c: Children) -> ast.RetryDecl:
+        jitter = any(isinstance(t, Token) and t.type == "JITTER" for t in c)
+        return self._retry(
+            c[:2],
+            "exponential",
+            max_retries=_tagged(c, "max"),
+            cap_ms=_tagged(c, "cap"),
+            jitter=jitter,
+        )
+
+    def retry_max(self, c: Children) -> tuple[str, int, Span]:
+        return ("max", int(c[1]), self.span(c[0], c[1]))
+
+    def retry_cap(self, c: Children) -> tuple[str, int, Span]:
+        return ("cap", duration_ms(c[1]), self.span(c[0], c[1]))
+
+    def queue_decl(self, c: Children) -> ast.QueueDecl:
+        span = self.span(c[0], c[-1])
+        display = str(c[2]) if len(c) > 2 else None
+        return ast.QueueDecl(span, self.ident(c[1]), display, self.doc(span))
+
+    # ---- plans -------------------------------------------------------------------------------
+
+    def plan_decl(self, c: Children) -> ast.PlanDecl:
+        span = self.span(c[0], c[-1])
+        items = [i for i in c[5:-1] if isinstance(i, ast.ItemDecl)]
+        return ast.PlanDecl(span, self.ident(c[1]), c[3], items, self.doc(span))
+
+    def action_list(self, c: Children) -> list[ast.Name]:
+        first = c[0]
+        return [] if isinstance(first, Token) and first.type == "STAR" else list(first)
+
+    def name_list(self, c: Children) -> list[ast.Name]:
+        return [self.ident(t) for t in c if t.type == "NAME"]
+
+    def plan_item(self, c: Children) -> ast.ItemDecl:
+        compensation = isinstance(c[0], Token)
+        head = c[1] if compensation else c[0]
+        span = self.span(c[0], c[-1])
+        head.span = span
+        head.compensation = compensation
+        head.clauses = [x for x in c if isinstance(x, ast.Option)]
+        head.doc = self.doc(span)
+        return head  # type: ignore[no-any-return]
+
+    def _head(self, c: Children, kind: str, callout: ast.CalloutHead | None = None) -> ast.ItemDecl:
+        return ast.ItemDecl(self.span(c[0], c[-1]), kind, self.ident(c[1]), False, callout, [])
+
+    def head_auto(self, c: Children) -> ast.ItemDecl:
+        return self._head(c, "auto")
+
+    def head_manual(self, c: Children) -> ast.ItemDecl:
+        return self._head(c, "manual")
+
+    def head_milestone(self, c: Children) -> ast.ItemDecl:
+        return self._head(c, "milestone")
+
+    def head_wait(self, c: Children) -> ast.ItemDecl:
+        return self._head(c, "wait")
+
+    def head_callout(self, c: Children) -> ast.ItemDecl:
+        head = ast.CalloutHead(
+            self.ident(c[3]), self.ident(c[4]), str(c[5]), _tok_span(self.file, c[5])
+        )
+        return self._head(c, "callout", head)
+
+    def cl_after(self, c: Children) -> ast.Option:
+        return self._option(c, "after", c[1])
+
+    def cl_when(self, c: Children) -> ast.Option:
+        return self._option(c, "when", c[1])
+
+    def cl_retry(self, c: Children) -> ast.Option:
+        return self._option(c, "retry", c[1])
+
+    def cl_timeout(self, c: Children) -> ast.Option:
+        return self._option(c, "timeout", duration_ms(c[1]))
+
+    def cl_expect(self, c: Children) -> ast.Option:
+        return self._option(c, "expect", duration_ms(c[1]))
+
+    def cl_ponr(self, c: Children) -> ast.Option:
+        return self._option(c, "point_of_no_return", True)
+
+    def cl_undo(self, c: Children) -> ast.Option:
+        return self._option(c, "undo", self.ident(c[1]))
+
+    def cl_handler(self, c: Children) -> ast.Option:
+        return self._option(c, "handler", str(c[1]))
+
+    def cl_queue(self, c: Children) -> ast.Option:
+        return self._option(c, "queue", self.ident(c[1]))
+
+    def cl_async(self, c: Children) -> ast.Option:
+        return self._option(c, "async", True)
+
+    def cl_event(self, c: Children) -> ast.Option:
+        return self._option(c, "event", str(c[1]))
+
+    def cl_until(self, c: Children) -> ast.Option:
+        return self._option(c, "until", c[1])
+
+    def cl_request(self, c: Children) -> ast.Option:
+        return self._option(c, "request", c[1])
+
+    def cl_response(self, c: Children) -> ast.Option:
+        return self._option(c, "response", c[1].items)
+
+    def depend_decl(self, c: Children) -> ast.DependDecl:
+        span = self.span(c[0], c[-1])
+        within = c[8] if len(c) > 8 else None
+        return ast.DependDecl(
+            span, self.ident(c[1]), self.ident(c[3]), self.ident(c[5]), self.ident(c[7]), within,
+            self.doc(span),
+        )  # fmt: skip
+
+    def within(self, c: Children) -> ast.Name:
+        return self.ident(c[1])
+
+    # ---- expressions -------------------------------------------------------------------------
+
+    def if_expr(self, c: Children) -> ast.IfExpr:
+        return ast.IfExpr(self.span(c[0], c[-1]), c[1], c[3], c[5])
+
+    def _bin(self, c: Children, op: str) -> ast.Binary:
+        return ast.Binary(self.span(c[0], c[-1]), op, c[0], c[-1])
+
+    def or_op(self, c: Children) -> ast.Binary:
+        return self._bin(c, "or")
+
+    def and_op(self, c: Children) -> ast.Binary:
+        return self._bin(c, "and")
+
+    def not_op(self, c: Children) -> ast.Unary:
+        return ast.Unary(self.span(c[0], c[-1]), "not", c[1])
+
+    def compare(self, c: Children) -> ast.Binary:
+        return self._bin(c, c[1])
+
+    def comp_op(self, c: Children) -> str:
+        return str(c[0])
+
+    def in_op(self, c: Children) -> ast.Binary:
+        return self._bin(c, "in")
+
+    def not_in_op(self, c: Children) -> ast.Binary:
+        return self._bin(c, "not in")
+
+    def add(self, c: Children) -> ast.Binary:
+        return self._bin(c, "+")
+
+    def sub(self, c: Children) -> ast.Binary:
+        return self._bin(c, "-")
+
+    def mul(self, c: Children) -> ast.Binary:
+        return self._bin(c, "*")
+
+    def div(self, c: Children) -> ast.Binary:
+        return self._bin(c, "/")
+
+    def mod(self, c: Children) -> ast.Binary:
+        return self._bin(c, "%")
+
+    def neg(self, c: Children) -> ast.Unary:
+        return ast.Unary(self.span(c[0], c[-1]), "neg", c[1])
+
+    def attr(self, c: Children) -> ast.AttrRef:
+        return ast.AttrRef(self.span(c[0], c[-1]), c[0], str(c[2]))
+
+    def call(self, c: Children) -> ast.Call:
+        args = c[2] if len(c) == 4 else []
+        return ast.Call(self.span(c[0], c[-1]), str(c[0]), args)
+
+    def name(self, c: Children) -> ast.NameRef:
+        return ast.NameRef(_tok_span(self.file, c[0]), str(c[0]))
+
+    def atom(self, c: Children) -> Any:
+        return c[1]
+
+    def _lit(self, c: Children, kind: str, value: Any) -> ast.Literal:
+        return ast.Literal(_tok_span(self.file, c[0]), kind, value)
+
+    def int_lit(self, c: Children) -> ast.Literal:
+        return self._lit(c, "int", int(c[0]))
+
+    def dec_lit(self, c: Children) -> ast.Literal:
+        return self._lit(c, "decimal", str(c[0]))
+
+    def str_lit(self, c: Children) -> ast.Literal:
+        return self._lit(c, "string", str(c[0]))
+
+    def true_lit(self, c: Children) -> ast.Literal:
+        return self._lit(c, "bool", True)
+
+    def false_lit(self, c: Children) -> ast.Literal:
+        return self._lit(c, "bool", False)
+
+    def null_lit(self, c: Children) -> ast.Literal:
+        return self._lit(c, "null", None)
+
+    def list_lit(self, c: Children) -> ast.ListLit:
+        return ast.ListLit(self.span(c[0], c[-1]), c[1] if len(c) == 3 else [])
+
+    def map_expr(self, c: Children) -> ast.MapExpr:
+        cases = [x for x in c[3:-1] if isinstance(x, ast.MapCase)]
+        return ast.MapExpr(self.span(c[0], c[-1]), c[1], cases)
+
+    def args(self, c: Children) -> list[Any]:
+        return [x for x in c if not isinstance(x, Token) or x.type != "COMMA"]
+
+    def map_case(self, c: Children) -> ast.MapCase:
+        key, key_span = c[0]
+        return ast.MapCase(self.span(key_span, c[2]), key, c[2])
+
+    def case_key(self, c: Children) -> tuple[ast.Const, Span]:
+        return (c[0], c[0].span)
+
+    def default_key(self, c: Children) -> tuple[None, Span]:
+        return (None, _tok_span(self.file, c[0]))
+
+    def object(self, c: Children) -> ast.ObjectLit:
+        fields = [f for f in c if isinstance(f, ast.ObjectField)]
+        return ast.ObjectLit(self.span(c[0], c[-1]), fields)
+
+    def field(self, c: Children) -> ast.ObjectField:
+        return ast.ObjectField(self.span(c[0], c[-1]), str(c[0]), c[2])
+
+
+def _tagged(c: Children, tag: str) -> Any:
+    return next((x[1] for x in c if isinstance(x, tuple) and x[0] == tag), None)

@@ -1,0 +1,60 @@
+"""Words for terminals, so that no raw Lark name (``__ANON_7``, ``LBRACE``) reaches a user."""
+
+from __future__ import annotations
+
+from lark import Token
+
+from om_dsl.syntax.lexer import KEYWORDS, PUNCTUATION
+
+_WORDS: dict[str, str] = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "INT": "an integer",
+    "DECIMAL": "a decimal number",
+    "DURATION": "a duration (like 5s)",
+    "$END": "end of file",
+}
+_WORDS.update({kind: f"'{word}'" for word, kind in KEYWORDS.items()})
+_WORDS.update({kind: f"'{text}'" for text, kind in PUNCTUATION.items()})
+
+# Tokens that can start an expression: reported together as "an expression".
+_EXPR_START = frozenset({"NAME", "INT", "STRING", "LPAR", "MINUS", "TRUE", "FALSE", "NULL"})
+_OPERATORS = frozenset(
+    {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "EQ", "NE", "LT", "LE", "GT", "GE", "AND", "OR"}
+)
+
+
+def word(kind: str) -> str:
+    """A human description of one terminal name."""
+    return _WORDS.get(kind, kind.lower())
+
+
+def describe_expected(expected: set[str]) -> str:
+    """Summarise an expected-terminal set as a short English list."""
+    kinds = set(expected)
+    parts: list[str] = []
+    if kinds >= _EXPR_START:
+        kinds -= _EXPR_START | {"DECIMAL", "LBRACKET", "NOT", "IF", "MAP"}
+        parts.append("an expression")
+    if len(_OPERATORS & kinds) >= 5:
+        kinds -= _OPERATORS | {"IN", "NOT", "DOT"}
+        parts.append("an operator")
+    parts.extend(sorted(word(k) for k in kinds))
+    if not parts:
+        return "nothing more"
+    if len(parts) > 8:
+        parts = [*parts[:7], f"one of {len(parts) - 7} more"]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def describe_token(tok: Token) -> str:
+    """How a token the user wrote is shown: the kind and its text."""
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type in ("NAME", "INT", "DECIMAL", "DURATION"):
+        return f"{word(tok.type).split(' ', 1)[1]} '{tok.value}'"
+    if tok.type == "STRING":
+        return f'string "{tok.value}"'
+    if tok.type in PUNCTUATION.values():
+        return word(tok.type)
+    return f"keyword '{tok.value}'"

@@ -1,0 +1,151 @@
+"""Parse one .om file into an AST, reporting every syntax error in words.
+
+The grammar (a package resource) is compiled by Lark once per process.  Tokens come from our
+own lexer and are fed to Lark's LALR parse table by a small driver loop that also resolves soft
+keywords: an identifier becomes a keyword only in a state where the keyword can be shifted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token
+from lark.parsers.lalr_analysis import Shift
+
+from om_dsl.errors import DiagnosticBag
+from om_dsl.source import Span
+from om_dsl.syntax import ast
+from om_dsl.syntax.builder import AstBuilder
+from om_dsl.syntax.describe import describe_expected, describe_token
+from om_dsl.syntax.lexer import KEYWORDS, Lexer, token_span
+
+
+def grammar_text() -> str:
+    return resources.files("om_dsl.grammar").joinpath("om.lark").read_text(encoding="utf-8")
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start")
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    states: dict[Any, dict[str, tuple[Any, Any]]]
+    start_state: Any
+    end_state: Any
+
+
+@functools.cache
+def _tables() -> _Tables:
+    table = _lark().parser.parser.parser.parse_table
+    return _Tables(table.states, table.start_states["start"], table.end_states["start"])
+
+
+class SyntaxProblem(Exception):
+    """Raised inside the driver; turned into a diagnostic by :func:`parse_module`."""
+
+    def __init__(self, token: Token, expected: set[str]) -> None:
+        super().__init__(token.type)
+        self.token = token
+        self.expected = expected
+
+
+def _run(tokens: list[Token], callbacks: dict[Any, Any], end: Token) -> Any:
+    """The LALR loop: Lark's ParserState.feed_token, plus soft keywords, in one function."""
+    tables = _tables()
+    states, end_state = tables.states, tables.end_state
+    state_stack: list[Any] = [tables.start_state]
+    value_stack: list[Any] = []
+    keywords = KEYWORDS
+    for tok in [*tokens, end]:
+        is_end = tok is end
+        while True:
+            actions = states[state_stack[-1]]
+            kind = tok.type
+            if kind == "NAME":
+                kw = keywords.get(tok.value)
+                if kw is not None and kw in actions:
+                    tok.type = kind = kw
+            entry = actions.get(kind)
+            if entry is None and kind != "NAME" and keywords.get(tok.value) == kind:
+                tok.type = kind = "NAME"  # a keyword taken too eagerly: fall back to a name
+                entry = actions.get(kind)
+            if entry is None:
+                raise SyntaxProblem(tok, {k for k in actions if k.isupper()})
+            action, arg = entry
+            if action is Shift:
+                state_stack.append(arg)
+                value_stack.append(tok)
+                break
+            size = len(arg.expansion)
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            value = callbacks[arg](children)
+            state_stack.append(states[state_stack[-1]][arg.origin.name][1])
+            value_stack.append(value)
+            if is_end and state_stack[-1] == end_state:
+                return value_stack[-1]
+    return value_stack[-1] if value_stack else []
+
+
+def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module:
+    """Parse ``text``; syntax errors go to ``diagnostics`` and their declarations are dropped."""
+    lexed = Lexer(file, text, diagnostics).run()
+    builder = AstBuilder(file, lexed.docs)
+    callbacks = _lark()._parse_tree_builder.create_callback(builder)  # type: ignore[no-untyped-call]
+    decls: list[Any] = []
+    for chunk in lexed.chunks:
+        end = Token.new_borrow_pos("$END", "", chunk[-1])
+        try:
+            decls.extend(_run(chunk, callbacks, end))
+        except SyntaxProblem as problem:
+            _report(file, problem, diagnostics, chunk)
+    return ast.Module(file, decls)
+
+
+def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Token]) -> None:
+    tok = problem.token
+    expected = describe_expected(problem.expected)
+    if tok.type == "$END":
+        span = token_span(file, chunk[-1])
+        end_span = Span(file, span.end_line, span.end_col, span.end_line, span.end_col + 1)
+        opened = _unclosed(chunk)
+        hints = [f"'{opened.value}' opened at line {opened.line} is not closed"] if opened else []
+        bag.error("E004", f"unexpected end of declaration; expected {expected}", end_span, *hints)
+        return
+    hints = _keyword_hint(tok, problem.expected)
+    bag.error(
+        "E001",
+        f"unexpected {describe_token(tok)}; expected {expected}",
+        token_span(file, tok),
+        *hints,
+    )
+
+
+def _unclosed(chunk: list[Token]) -> Token | None:
+    pairs = {"RBRACE": "LBRACE", "RPAR": "LPAR", "RBRACKET": "LBRACKET"}
+    stack: list[Token] = []
+    for tok in chunk:
+        if tok.type in ("LBRACE", "LPAR", "LBRACKET"):
+            stack.append(tok)
+        elif tok.type in pairs and stack and stack[-1].type == pairs[tok.type]:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _keyword_hint(tok: Token, expected: set[str]) -> list[str]:
+    """Suggest a keyword when a misspelt one was read as a name."""
+    if tok.type != "NAME":
+        return []
+    words = [word for word, kind in KEYWORDS.items() if kind in expected]
+    close = difflib.get_close_matches(tok.value, words, n=1, cutoff=0.75)
+    return [f"did you mean '{close[0]}'?"] if close else []
