@@ -203,6 +203,8 @@ def _violation(value: Any, fields: dict[str, Any]) -> str | None:
     """Why ``value`` breaks the attribute's own constraints (shared with order validation)."""
     if value is None:
         return None
+    if isinstance(value, list):  # list[T]: the constraints apply to each element
+        return next((p for p in (_violation(v, fields) for v in value) if p), None)
     low, high = fields.get("min"), fields.get("max")
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if numeric and ((low is not None and value < low) or (high is not None and value > high)):
