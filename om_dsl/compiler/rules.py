@@ -34,7 +34,7 @@ def lower_rules(ctx: Context) -> list[ir.DecompositionRule]:
         if source is None:
             continue
         for rule in decl.rules:
-            lowered = _rule(ctx, source, rule, ids)
+            lowered = _rule(ctx, source, rule, ids, rule.doc or decl.doc)
             if lowered is not None:
                 out.append(lowered)
     _merge_conflicts(ctx, out)
@@ -97,8 +97,13 @@ def _rule_id(
 
 
 def _rule(
-    ctx: Context, source: _Source, rule: ast.RuleDecl, ids: dict[str, ast.RuleDecl]
+    ctx: Context,
+    source: _Source,
+    rule: ast.RuleDecl,
+    ids: dict[str, ast.RuleDecl],
+    doc: str | None,
 ) -> ir.DecompositionRule | None:
+    """``doc``: the rule's own doc comment, else the one above its ``decompose`` block."""
     rid = _rule_id(source, rule, ids, ctx)
     target = _target(ctx, rule)
     env = ExprEnv(
@@ -126,7 +131,7 @@ def _rule(
         when=when,
         mappings=mappings,
         wait=rule.wait,
-        doc=rule.doc,
+        doc=doc,
         span=ctx.span(rule.span),
     )
 
