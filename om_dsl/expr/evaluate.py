@@ -115,7 +115,10 @@ def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
 
 
 def _contains(a: Any, b: Any) -> bool:
-    return b is not None and a in b
+    """``a in b``: false when either side is null (``null in "abc"`` must not raise)."""
+    if b is None or (a is None and isinstance(b, str)):
+        return False
+    return a in b
 
 
 _NULL_PROPAGATING: dict[str, Callable[[Any, Any], Any]] = {
