@@ -127,6 +127,15 @@ def _null_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _null_if_any(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Null propagates, as it does through arithmetic: ``max(speed, null)`` is null."""
+
+    def call(*args: Any) -> Any:
+        return None if any(a is None for a in args) else fn(*args)
+
+    return call
+
+
 _STR = _expect("string")
 _NUM = _expect("int", "decimal")
 _INT = _expect("int")
@@ -153,8 +162,8 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function("round", 1, 2, "round(number, digits?)", _fixed([_NUM, _INT], "decimal"), _round),
         Function("abs", 1, 1, "abs(number)", _numeric_same, _null_safe(abs)),
-        Function("min", 2, None, "min(number, number, ...)", _numeric_same, min),
-        Function("max", 2, None, "max(number, number, ...)", _numeric_same, max),
+        Function("min", 2, None, "min(number, number, ...)", _numeric_same, _null_if_any(min)),
+        Function("max", 2, None, "max(number, number, ...)", _numeric_same, _null_if_any(max)),
         Function(
             "coalesce", 2, None, "coalesce(value, value, ...)", _coalesce,
             lambda *a: next((x for x in a if x is not None), None),
