@@ -9,6 +9,7 @@ from om_dsl.compiler.context import Context
 from om_dsl.compiler.names import suggest
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
+from om_dsl.ir.constraints import violation
 from om_dsl.syntax import ast
 
 SCOPES = ("line", "order", "account", "relies_on")
@@ -194,28 +195,9 @@ def _default(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[
         return
     value = ctx.exprs.const(opt.value, type_)
     fields["default"], fields["has_default"] = value, True
-    problem = _violation(value, fields)
+    problem = violation(value, fields)
     if problem:
         ctx.bag.error("E048", f"default {problem}", opt.value.span)
-
-
-def _violation(value: Any, fields: dict[str, Any]) -> str | None:
-    """Why ``value`` breaks the attribute's own constraints (shared with order validation)."""
-    if value is None:
-        return None
-    if isinstance(value, list):  # list[T]: the constraints apply to each element
-        return next((p for p in (_violation(v, fields) for v in value) if p), None)
-    low, high = fields.get("min"), fields.get("max")
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    if numeric and ((low is not None and value < low) or (high is not None and value > high)):
-        return f"{value} is outside {low}..{high}"
-    allowed = fields.get("allowed")
-    if allowed is not None and value not in allowed:
-        return f"{value!r} is not one of the allowed values"
-    pattern = fields.get("pattern")
-    if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
-        return f"{value!r} does not match the pattern"
-    return None
 
 
 # ---- products ---------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""An attribute's own constraints (range, allowed values, pattern), checked against a value.
+
+One check serves the compiler (an attribute's ``default``) and order validation (the values an
+order gives), so a default the compiler accepts can never be rejected by the order validator,
+and the two never word the same problem differently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+
+def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
+    """Why ``value`` breaks the constraints, or None when it meets them.
+
+    Args:
+        value: A JSON value already known to have the attribute's type; ``None`` always passes
+            (absence is the ``required`` check's business).
+        constraints: ``min``, ``max``, ``allowed`` and ``pattern``, as in
+            :class:`om_dsl.ir.models.Attribute` (a dict of those fields, or the attribute's
+            ``__dict__``); missing keys mean no constraint.
+    """
+    if value is None:
+        return None
+    if isinstance(value, list):  # list[T]: the constraints apply to each element
+        return next((p for p in (violation(v, constraints) for v in value) if p), None)
+    low, high = constraints.get("min"), constraints.get("max")
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and ((low is not None and value < low) or (high is not None and value > high)):
+        return f"{value} is outside {_bound(low)}..{_bound(high)}"
+    allowed = constraints.get("allowed")
+    if allowed is not None and not _is_allowed(value, allowed):
+        return f"{value!r} is not one of the allowed values ({_list(allowed)})"
+    pattern = constraints.get("pattern")
+    if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
+        return f"{value!r} does not match the pattern {pattern!r}"
+    return None
+
+
+def _is_allowed(value: Any, allowed: list[Any]) -> bool:
+    """``True`` is not ``1`` here, although Python says they are equal."""
+    return any(value == a and isinstance(value, bool) == isinstance(a, bool) for a in allowed)
+
+
+def _bound(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _list(values: list[Any], limit: int = 8) -> str:
+    shown = ", ".join(repr(v) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
