@@ -230,12 +230,15 @@ class ExprChecker:
                     self.bag.error("E049", "map has two default cases", case.span)
                 default = value
                 continue
+            if _is_error(subject):  # already reported: checking keys would only add noise
+                continue
             key = self.const(case.key, subject.type)
-            if key in seen:
+            if key is not None and key in seen:
                 self.bag.error("E049", f"map has two cases for {key!r}", case.key.span)
             seen.add(key)
             cases.append(ir.MapCaseIR(key=key, value=value))
-        self._map_exhaustive(node, subject.type, seen, default is not None)
+        if not _is_error(subject):
+            self._map_exhaustive(node, subject.type, seen, default is not None)
         return ir.MapOp(type=result or T.ANY, subject=subject, cases=cases, default=default)
 
     def _unify_case(self, current: str | None, new: str, span: Span) -> str:
@@ -283,7 +286,7 @@ class ExprChecker:
         kind = node.kind
         value: Any = float(node.value) if kind == "decimal" else node.value
         if not T.assignable(kind, expected) and not (kind == "string" and expected == "date"):
-            self._const_mismatch(node, expected, kind)
+            self._const_mismatch(node, expected, _a(kind))
             return None
         if expected == "date" and not _is_iso_date(value):
             self.bag.error("E041", f"'{value}' is not a date (YYYY-MM-DD)", node.span)
@@ -303,13 +306,23 @@ class ExprChecker:
                     *suggest(name, members),
                 )
             return name
-        if expected == T.ANY and name in self._member_owner:
-            return name
-        self._const_mismatch(node, expected, "a name")
+        if expected == T.ANY:
+            if name in self._member_owner:
+                return name
+            self.bag.error(
+                "E020",
+                f"unknown name '{name}': not a member of any enum",
+                node.span,
+                *suggest(name, self._member_owner),
+                f'to match a text value, quote it: "{name}"',
+            )
+            return None
+        self._const_mismatch(node, expected, f"the name '{name}'")
         return None
 
     def _const_mismatch(self, node: ast.Const, expected: str, found: str) -> None:
-        self.bag.error("E041", f"expected a {T.describe(expected)} value, found {found}", node.span)
+        want = _a(f"{T.describe(expected)} value")
+        self.bag.error("E041", f"expected {want}, found {found}", node.span)
 
     # ---- functions ---------------------------------------------------------------------------
 
@@ -445,6 +458,16 @@ class ExprChecker:
         self.bag.error(
             "E020", f"unknown name '{name}' {env.where}", span, *suggest(name, candidates)
         )
+
+
+def _is_error(lowered: Any) -> bool:
+    """Whether ``lowered`` is the placeholder of an expression whose error was reported."""
+    return isinstance(lowered, ir.Lit) and lowered.type == T.ANY and lowered.value is None
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article ("an int value", "a string value")."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _flatten(node: Any) -> list[str] | None:
