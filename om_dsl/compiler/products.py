@@ -152,7 +152,7 @@ def _pattern(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[
 
 
 def _values(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
-    if opt is None:
+    if opt is None or _unknown_type(type_):
         return
     if not opt.value:
         ctx.bag.error("E042", "the list of allowed values is empty", opt.span)
@@ -190,8 +190,13 @@ def _merge_problem(rule: str, type_: str) -> str | None:
     return None
 
 
+def _unknown_type(type_: str) -> bool:
+    """An unresolved type (already reported): checking values against it would only add noise."""
+    return type_ == T.ANY or type_ == T.list_type(T.ANY)
+
+
 def _default(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
-    if opt is None:
+    if opt is None or _unknown_type(type_):
         return
     value = ctx.exprs.const(opt.value, type_)
     fields["default"], fields["has_default"] = value, True
