@@ -12,12 +12,13 @@ from om_dsl.compiler import systems as system_pass
 from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.lints import lint
-from om_dsl.compiler.loader import Loader
+from om_dsl.compiler.loader import LoadedCatalog, Loader
 from om_dsl.compiler.symbols import collect
 from om_dsl.errors import CompileError, Diagnostic, DiagnosticBag
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import with_hash
 from om_dsl.source import SourceFile
+from om_dsl.syntax import ast
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +43,43 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
     Never raises for a problem in the catalog: every problem is a diagnostic.
     """
     bag = DiagnosticBag()
-    loaded = Loader(Path(path), bag, text).load()
-    catalog = _compile(loaded.modules, Path(path).name, bag) if loaded.modules else None
+    loaded = parse_phase(Path(path), bag, text)
+    catalog = None
+    if loaded.modules:
+        catalog = lower_phase(check_phase(loaded.modules, Path(path).name, bag))
     diagnostics = bag.sorted()
     if bag.has_errors:
         catalog = None
     return CompileResult(catalog, diagnostics, loaded.sources)
 
 
-def _compile(modules: list, root_file: str, bag: DiagnosticBag) -> ir.Catalog:  # type: ignore[type-arg]
+# ---- phases: compile_catalog is parse -> check -> lower (separate so benchmarks can time them)
+
+
+@dataclass(slots=True)
+class CheckedCatalog:
+    """What the check phase produced: the IR parts, checked and lowered pass by pass."""
+
+    header: ast.CatalogDecl | None
+    files: list[str]
+    enums: list[ir.EnumDef]
+    order_attributes: list[ir.Attribute]
+    offers: list[ir.CommercialProduct]
+    technical: list[ir.TechnicalProduct]
+    rules: list[ir.DecompositionRule]
+    systems: list[ir.System]
+    queues: list[ir.Queue]
+    plans: list[ir.Plan]
+    dependencies: list[ir.Dependency]
+
+
+def parse_phase(path: Path, bag: DiagnosticBag, text: str | None = None) -> LoadedCatalog:
+    """Read and parse the root file and its imports into ASTs."""
+    return Loader(path, bag, text).load()
+
+
+def check_phase(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> CheckedCatalog:
+    """Resolve names and run every pass; each pass checks a construct and lowers it to IR."""
     symbols = collect(modules, root_file, bag)
     enums = {name: [m.value for m in e.members] for name, e in symbols.enums.items()}
     ctx = Context(bag, symbols, ExprChecker(bag, enums))
@@ -65,20 +94,28 @@ def _compile(modules: list, root_file: str, bag: DiagnosticBag) -> ir.Catalog:  
     plans = plan_pass.lower_plans(ctx)
     deps = plan_pass.lower_dependencies(ctx, plans)
     lint(ctx, offers, technical, rules, plans)
-    header = symbols.header
+    return CheckedCatalog(
+        symbols.header, [m.file for m in modules], enum_defs, order_attrs, offers, technical,
+        rules, systems, queues, plans, deps,
+    )  # fmt: skip
+
+
+def lower_phase(checked: CheckedCatalog) -> ir.Catalog:
+    """Assemble the catalog model from its parts and stamp its content hash."""
+    header = checked.header
     catalog = ir.Catalog(
         name=header.name if header else "",
         version=header.version if header else "",
         doc=header.doc if header else None,
-        files=[m.file for m in modules],
-        enums=enum_defs,
-        order_attributes=order_attrs,
-        offers=offers,
-        technical=technical,
-        rules=rules,
-        systems=systems,
-        queues=queues,
-        plans=plans,
-        dependencies=deps,
+        files=checked.files,
+        enums=checked.enums,
+        order_attributes=checked.order_attributes,
+        offers=checked.offers,
+        technical=checked.technical,
+        rules=checked.rules,
+        systems=checked.systems,
+        queues=checked.queues,
+        plans=checked.plans,
+        dependencies=checked.dependencies,
     )
     return with_hash(catalog)
