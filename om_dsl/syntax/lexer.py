@@ -153,6 +153,7 @@ _TOKEN_RE = re.compile(
    |(?P<WS>[ \t\r\f]+)
    |(?P<DOC>///[^\n]*)
    |(?P<COMMENT>//[^\n]*)
+   |(?P<BIGNUM>0*[1-9][0-9]{16,}(?:ms|s|m|h|d)?(?![A-Za-z0-9_]|\.[0-9]))
    |(?P<DURATION>[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
    |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
    |(?P<DECIMAL>[0-9]+\.[0-9]+)
@@ -277,6 +278,13 @@ class Lexer:
                 "durations are written like 500ms, 5s, 10m, 2h or 2d",
             )
             return "INT", "0"
+        if kind == "BIGNUM":  # 17+ digits: above 2^53, and int() refuses over 4300 digits
+            shown = value if len(value) <= 30 else value[:24] + "..." + value[-3:]
+            self.diagnostics.error(
+                "E005", f"number '{shown}' is too large", span, "the limit is 2^53 (16 digits)"
+            )
+            unit = value.lstrip("0123456789")
+            return ("DURATION", "1" + unit) if unit else ("INT", "1")
         shown = value if value.isprintable() else repr(value)
         self.diagnostics.error("E002", f"unexpected character '{shown}'", span)
         return "", ""
