@@ -11,6 +11,9 @@ from om_dsl.errors import DiagnosticBag
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
 
+MAX_SAFE_INT = 2**53
+"""The largest integer that every JSON reader of the IR represents exactly."""
+
 
 @dataclass(slots=True)
 class Context:
@@ -31,6 +34,13 @@ class Context:
             )  # fmt: skip
             self._spans[span] = cached
         return cached
+
+    def too_large(self, value: int, span: Span, what: str) -> bool:
+        """E005 for a count or duration that the IR cannot carry (or a runtime timer overflows)."""
+        if abs(value) <= MAX_SAFE_INT:
+            return False
+        self.bag.error("E005", f"{what} is too large", span, "the limit is 2^53 (milliseconds)")
+        return True
 
     @staticmethod
     def cycles(graph: dict[str, list[str]]) -> list[list[str]]:

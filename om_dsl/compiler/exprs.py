@@ -8,6 +8,7 @@ error is lowered as ``any`` so that one mistake is reported once, not at every p
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,6 +116,9 @@ class ExprChecker:
         value = node.value
         if node.kind == "decimal":
             value = float(value)
+            if not math.isfinite(value):
+                self.bag.error("E005", "decimal number is too large", node.span)
+                return _error_value()
         elif node.kind == "int" and abs(value) > 2**53:
             self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
             return _error_value()
@@ -292,6 +296,9 @@ class ExprChecker:
             self.bag.error("E041", f"'{value}' is not a date (YYYY-MM-DD)", node.span)
         if kind == "int" and abs(value) > 2**53:
             self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
+        if kind == "decimal" and not math.isfinite(value):
+            self.bag.error("E005", "decimal number is too large", node.span)
+            return None
         return value
 
     def _enum_const(self, node: ast.Const, expected: str) -> Any:

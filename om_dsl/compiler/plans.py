@@ -193,6 +193,7 @@ def _common(
         if key in c:
             if c[key].value <= 0:
                 ctx.bag.error("E086", f"{key} must be longer than 0", c[key].span)
+            ctx.too_large(c[key].value, c[key].span, key)
             fields[f"{key}_ms"] = c[key].value
     fields["point_of_no_return"] = "point_of_no_return" in c
     if "undo" in c:

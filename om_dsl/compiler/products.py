@@ -276,6 +276,8 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
             "technical products are produced by decompose rules",
         )
         return None
+    if ctx.too_large(max(inc.min, inc.max or 0), inc.span, "a cardinality"):
+        return None
     if inc.max is not None and inc.min > inc.max:
         ctx.bag.error("E095", f"cardinality [{inc.min}..{inc.max}] is empty", inc.span)
     return ir.Include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))

@@ -25,6 +25,9 @@ def lower_retry(ctx: Context, decl: ast.RetryDecl) -> ir.RetryPolicy:
         ctx.bag.error(
             "E086", "retry max must be at least 1", decl.span, "use `retry none` for no retries"
         )
+    for value in [*decl.delays_ms, decl.cap_ms or 0, decl.max_retries or 0]:
+        if ctx.too_large(value, decl.span, "a retry delay or count"):
+            break
     if kind == "staggered":
         return ir.RetryPolicy(
             kind="staggered", delays_ms=decl.delays_ms, max_retries=len(decl.delays_ms)
@@ -79,6 +82,7 @@ def _positive(ctx: Context, opt: ast.Option, what: str) -> int:
     value = int(opt.value)
     if value <= 0:
         ctx.bag.error("E086", f"{what} must be longer than 0", opt.span)
+    ctx.too_large(value, opt.span, what)
     return value
 
 
