@@ -508,23 +508,27 @@ def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency])
                 graph[a].append(b)
         for cycle in ctx.cycles(graph):
             key = frozenset(cycle)
-            products = {n.split(".")[0] for n in cycle}
-            if key in reported or len(products) < 2:
+            involved = _cycle_deps(cycle, deps)
+            if key in reported or not involved:  # `after` edges alone: E061 reports those
                 continue
             reported.add(key)
-            _report_cross_cycle(ctx, cycle, deps)
+            _report_cross_cycle(ctx, cycle, involved)
 
 
-def _report_cross_cycle(ctx: Context, cycle: list[str], deps: list[ir.Dependency]) -> None:
-    involved = [
+def _cycle_deps(cycle: list[str], deps: list[ir.Dependency]) -> list[ir.Dependency]:
+    """The `depend` declarations that are edges of ``cycle`` (each node runs after the next)."""
+    edges = set(zip(cycle, cycle[1:], strict=False))
+    return [
         d for d in deps
-        if f"{d.product}.{d.item}" in cycle and f"{d.after_product}.{d.after_item}" in cycle
+        if (f"{d.product}.{d.item}", f"{d.after_product}.{d.after_item}") in edges
     ]  # fmt: skip
-    span = back_span(involved[0].span) if involved else None
+
+
+def _report_cross_cycle(ctx: Context, cycle: list[str], involved: list[ir.Dependency]) -> None:
     ctx.bag.error(
         "E062",
-        "dependency cycle across products: " + " -> ".join(reversed(cycle)),
-        span,
+        "dependency cycle: " + " -> ".join(reversed(cycle)),
+        back_span(involved[0].span),
         "each arrow reads 'runs before'",
         *(f"declared by `depend` at {d.span}" for d in involved[1:]),
     )
