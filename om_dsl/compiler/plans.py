@@ -93,6 +93,9 @@ def _actions(
             )  # fmt: skip
             continue
         key = (decl.product.value, action)
+        if owners.get(key) is decl:
+            ctx.bag.error("E080", f"action '{action}' is listed twice", span)
+            continue
         if key in owners:
             ctx.bag.error(
                 "E080",
