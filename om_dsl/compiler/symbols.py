@@ -47,7 +47,7 @@ def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Sy
         for decl in module.decls:
             _collect_one(symbols, names, decl, module.file == root_file, bag)
     _families(symbols)
-    if symbols.header is None:
+    if symbols.header is None and not _syntax_errors(bag, root_file):
         bag.error(
             "E013",
             f"{root_file} has no catalog header",
@@ -55,6 +55,14 @@ def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Sy
             'start the root file with: catalog "Name" version "1"',
         )
     return symbols
+
+
+def _syntax_errors(bag: DiagnosticBag, file: str) -> bool:
+    """A declaration with a syntax error is dropped: it may well have been the header."""
+    return any(
+        d.code in ("E001", "E004") and d.span is not None and d.span.file == file
+        for d in bag.items
+    )
 
 
 def _collect_one(
