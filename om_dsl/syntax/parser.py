@@ -109,7 +109,24 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
             decls.extend(_run(chunk, callbacks, end))
         except SyntaxProblem as problem:
             _report(file, problem, diagnostics, chunk)
+            decls.extend(_complete_prefix(chunk, problem.token, callbacks))
     return ast.Module(file, decls)
+
+
+def _complete_prefix(chunk: list[Token], bad: Token, callbacks: dict[Any, Any]) -> list[Any]:
+    """The declarations that end right before a syntax error in the same chunk.
+
+    A line that starts with a misspelt keyword (`improt`, `ofer`) does not start a chunk, so
+    it is parsed together with the declaration above it; keeping that declaration avoids a
+    cascade of errors (no catalog header, unknown product).
+    """
+    index = next((i for i, tok in enumerate(chunk) if tok is bad), 0)
+    if index == 0:
+        return []
+    try:
+        return list(_run(chunk[:index], callbacks, Token.new_borrow_pos("$END", "", bad)))
+    except SyntaxProblem:
+        return []
 
 
 def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Token]) -> None:
