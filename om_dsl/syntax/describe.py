@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lark import Token
 
-from om_dsl.syntax.lexer import KEYWORDS, PUNCTUATION
+from om_dsl.syntax.lexer import KEYWORDS, PUNCTUATION, TOP_LEVEL
 
 _WORDS: dict[str, str] = {
     "NAME": "a name",
@@ -19,6 +19,8 @@ _WORDS.update({kind: f"'{text}'" for text, kind in PUNCTUATION.items()})
 
 # Tokens that can start an expression: reported together as "an expression".
 _EXPR_START = frozenset({"NAME", "INT", "STRING", "LPAR", "MINUS", "TRUE", "FALSE", "NULL"})
+# Keywords that start a top-level declaration: reported together as "a declaration".
+_DECL_START = frozenset(KEYWORDS[word] for word in TOP_LEVEL)
 _OPERATORS = frozenset(
     {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "EQ", "NE", "LT", "LE", "GT", "GE", "AND", "OR"}
 )
@@ -33,6 +35,9 @@ def describe_expected(expected: set[str]) -> str:
     """Summarise an expected-terminal set as a short English list."""
     kinds = set(expected)
     parts: list[str] = []
+    if len(kinds & _DECL_START) >= 8:
+        kinds -= _DECL_START
+        parts.append("a declaration (offer, cfs, decompose, plan, ...)")
     if kinds >= _EXPR_START:
         kinds -= _EXPR_START | {"DECIMAL", "LBRACKET", "NOT", "IF", "MAP"}
         parts.append("an expression")
@@ -43,7 +48,7 @@ def describe_expected(expected: set[str]) -> str:
     if not parts:
         return "nothing more"
     if len(parts) > 8:
-        parts = [*parts[:7], f"one of {len(parts) - 7} more"]
+        parts = [*parts[:7], f"{len(parts) - 7} more"]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
