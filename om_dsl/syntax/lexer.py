@@ -285,8 +285,8 @@ class Lexer:
             )
             unit = value.lstrip("0123456789")
             return ("DURATION", "1" + unit) if unit else ("INT", "1")
-        shown = value if value.isprintable() else repr(value)
-        self.diagnostics.error("E002", f"unexpected character '{shown}'", span)
+        shown = f"'{value}'" if value.isprintable() else f"U+{ord(value):04X}"
+        self.diagnostics.error("E002", f"unexpected character {shown}", span)
         return "", ""
 
 
