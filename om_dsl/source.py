@@ -38,7 +38,9 @@ class SourceFile:
 
     def line_text(self, line: int) -> str:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # Only "\n" ends a line, as in the lexer (splitlines() also splits at \f, \x1c or
+            # U+2028, and excerpts would then show a later line than the span's).
+            self._lines = [line.removesuffix("\r") for line in self.text.split("\n")]
         if 1 <= line <= len(self._lines):
             return self._lines[line - 1]
         return ""
