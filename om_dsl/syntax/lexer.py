@@ -169,6 +169,20 @@ _TOKEN_RE = re.compile(
 
 _DURATION_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
+# A bad number that reads as a duration ("1.5h", "5min", "2days") stands in for a duration, so
+# that `expect 1.5h` is reported once (E005), not again as "expected a duration".
+_UNIT_WORDS = {
+    word: unit
+    for unit, words in {
+        "ms": ("ms", "msec", "msecs"),
+        "s": ("s", "sec", "secs", "second", "seconds"),
+        "m": ("m", "min", "mins", "minute", "minutes"),
+        "h": ("h", "hr", "hrs", "hour", "hours"),
+        "d": ("d", "day", "days"),
+    }.items()
+    for word in words
+}
+
 
 def duration_ms(text: str) -> int:
     """Milliseconds of a DURATION token such as ``500ms`` or ``2d``."""
@@ -277,7 +291,8 @@ class Lexer:
                 span,
                 "durations are written like 500ms, 5s, 10m, 2h or 2d",
             )
-            return "INT", "0"
+            unit = _UNIT_WORDS.get(value.lstrip("0123456789.").lower())
+            return ("DURATION", "1" + unit) if unit else ("INT", "0")
         if kind == "BIGNUM":  # 17+ digits: above 2^53, and int() refuses over 4300 digits
             shown = value if len(value) <= 30 else value[:24] + "..." + value[-3:]
             self.diagnostics.error(
