@@ -198,6 +198,8 @@ class ExprChecker:
     def _binary_hint(self, op: str, a: str, b: str) -> tuple[str, ...]:
         if op == "+" and "string" in (a, b):
             return ("to join text with a number, convert it: str(x) or concat(a, b)",)
+        if {a, b} == {"date", "string"}:
+            return ('write a date as date("YYYY-MM-DD")',)
         return ()
 
     def _bad_operand(self, op: str, t: str, span: Span) -> None:
@@ -386,7 +388,11 @@ class ExprChecker:
             return ir.Ref(type=T.ANY, root="item", path=path)
         if head in env.products and rest:
             return self._product_ref(head, rest, env, node.span)
-        if not rest and head in env.bare:
+        if head in env.bare:
+            if rest:
+                what = T.describe(env.bare[head])
+                self.bag.error("E050", f"'{head}' is {_a(what)} value; it has no fields", node.span)
+                return _error_value()
             return ir.Ref(type=env.bare[head], root=env.bare_root, path=[head])
         if not rest:
             member = self._bare_member(head, expected)
