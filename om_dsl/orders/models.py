@@ -89,7 +89,10 @@ class FulfillmentLine(Frozen):
     action: Action
     attributes: dict[str, Any] = {}
     changed: list[str] = []
-    """On modify: the attributes whose value differs from before."""
+    """On modify: the attributes whose value differs from before (every attribute when the
+    order did not say what the values were before)."""
+    previous: dict[str, Any] = {}
+    """On modify: the values before, for the attributes in ``changed`` (when known)."""
     source_items: list[str]
     """Order item ids this line was produced from (several for a many-to-one merge)."""
     root_items: list[str]
@@ -111,6 +114,8 @@ class FulfillmentRequest(Frozen):
     root_item: str | None = None
     shared: bool = False
     scope: Literal["line", "order", "account", "relies_on"] = "line"
+    key: str | None = None
+    """For a shared request: the relies_on group (id of its first item) or the account."""
     lines: list[FulfillmentLine] = []
     uses: list[str] = []
     """Ids of shared requests whose lines this request's root relies on."""

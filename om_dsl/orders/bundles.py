@@ -1,0 +1,116 @@
+"""Bundles and actions: what a bundle may contain, how many, and which actions fit together.
+
+Cardinality is checked as far as the order can show it: a bundle being added must list all of
+its required parts (``min``); any bundle may not exceed ``max`` parts that remain after the
+order (items that are not ``delete``).  A modified bundle may list only the parts that change,
+so ``min`` is not checked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from om_dsl.ir import models as ir
+from om_dsl.orders.drafts import DraftItem
+from om_dsl.orders.issues import IssueLog, show
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """An item whose product and action are known (only those take part in these checks)."""
+
+    draft: DraftItem
+    product: ir.CommercialProduct
+
+
+def check_bundles(items: Mapping[str, Resolved], parent: Mapping[str, str], log: IssueLog) -> None:
+    children: dict[str, list[Resolved]] = {}
+    for child_id, parent_id in parent.items():
+        child, bundle = items.get(child_id), items.get(parent_id)
+        if child is None or bundle is None:
+            continue
+        if _fits(child, bundle, log):
+            children.setdefault(parent_id, []).append(child)
+        _actions(child, bundle, log)
+    for item in items.values():
+        if item.product.kind == "bundle":
+            _cardinality(item, children.get(item.draft.id, []), log)
+
+
+def _fits(child: Resolved, bundle: Resolved, log: IssueLog) -> bool:
+    name, product = child.product.name, bundle.product
+    if product.kind != "bundle":
+        log.add(
+            "O060", child.draft.path,
+            f"item {show(child.draft.id)} is a part of item {show(bundle.draft.id)}, but "
+            f"{product.name} is an offer, not a bundle",
+        )  # fmt: skip
+        return False
+    if all(inc.product != name for inc in product.includes):
+        allowed = ", ".join(inc.product for inc in product.includes)
+        log.add(
+            "O061", child.draft.path,
+            f"bundle {product.name} (item {show(bundle.draft.id)}) does not include {name}; "
+            f"it includes: {allowed}",
+        )  # fmt: skip
+        return False
+    return True
+
+
+def _cardinality(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None:
+    units = bundle.draft.quantity
+    for inc in bundle.product.includes:
+        kept = sum(
+            p.draft.quantity
+            for p in parts
+            if p.product.name == inc.product and p.draft.action != "delete"
+        )
+        high = None if inc.max is None else inc.max * units
+        if high is not None and kept > high:
+            log.add(
+                "O062", bundle.draft.path,
+                f"bundle {bundle.product.name} holds at most {high} {inc.product}; "
+                f"the order gives {kept}",
+            )  # fmt: skip
+        if bundle.draft.action == "add" and kept < inc.min * units:
+            log.add(
+                "O062", bundle.draft.path,
+                f"bundle {bundle.product.name} needs at least {inc.min * units} {inc.product}; "
+                f"the order gives {kept}",
+            )  # fmt: skip
+
+
+def _actions(child: Resolved, bundle: Resolved, log: IssueLog) -> None:
+    """A new bundle has new parts only; deleting a bundle deletes all of its parts."""
+    parent_action, action = bundle.draft.action, child.draft.action
+    if parent_action == "add" and action != "add":
+        log.add(
+            "O042", child.draft.path,
+            f"item {show(child.draft.id)} is '{action}' but its bundle {show(bundle.draft.id)} "
+            "is 'add': the parts of a new bundle are new too",
+        )  # fmt: skip
+    elif parent_action == "delete" and action != "delete":
+        log.add(
+            "O042", child.draft.path,
+            f"item {show(child.draft.id)} is '{action}' but its bundle {show(bundle.draft.id)} "
+            "is 'delete': deleting a bundle deletes its parts",
+        )  # fmt: skip
+
+
+def check_relies_actions(
+    items: Mapping[str, Resolved], relies_on: Mapping[str, list[str]], log: IssueLog
+) -> None:
+    """An item that stays cannot rely on an item this order deletes."""
+    for item_id, targets in relies_on.items():
+        item = items.get(item_id)
+        if item is None or item.draft.action == "delete":
+            continue
+        for target in targets:
+            other = items.get(target)
+            if other is not None and other.draft.action == "delete":
+                log.add(
+                    "O043", item.draft.path,
+                    f"item {show(item_id)} ('{item.draft.action}') relies on item {show(target)}, "
+                    "which this order deletes",
+                )  # fmt: skip

@@ -1,0 +1,135 @@
+"""Decomposition: a validated commercial order in, fulfillment requests and lines out.
+
+The façade a host service calls (:func:`decompose`) and the reusable object behind it
+(:class:`Decomposer`), which holds what is built once per catalog: the lookup tables for
+validation and the compiled rule program.  Both are immutable, so one decomposer serves many
+threads; the durable engine serialises its own calls behind the adapter's lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from om_dsl.errors import DecompositionError, OrderIssue
+from om_dsl.ir import models as ir
+from om_dsl.ir.io import content_hash
+from om_dsl.orders.catalog_index import CatalogIndex
+from om_dsl.orders.diff import compare
+from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
+from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
+from om_dsl.orders.models import Decomposition, Order
+from om_dsl.orders.parse import read_order
+from om_dsl.orders.requests import assemble
+from om_dsl.orders.structure import item_infos
+from om_dsl.orders.worlds import Setting, WorldRun, describe_failure
+from om_dsl.rules.engine import RuleEngine, RuleFailed
+from om_dsl.rules.program import RuleProgram
+from om_dsl.rules.select import make_engine
+
+
+class Decomposer:
+    """Validates and decomposes orders against one catalog with one engine.
+
+    Args:
+        catalog: The compiled catalog (IR).
+        engine: ``compiled`` (default) or ``durable``.
+        limits: Bounds on the orders :meth:`read` accepts.
+
+    Raises:
+        EngineUnavailable: the engine cannot run here (durable-rules on Python 3.13+).
+    """
+
+    def __init__(
+        self, catalog: ir.Catalog, engine: str = "compiled", limits: Limits = DEFAULT_LIMITS
+    ) -> None:
+        self.catalog = catalog
+        self.index = CatalogIndex.build(catalog)
+        self.program = RuleProgram(catalog)
+        self.engine: RuleEngine = make_engine(engine, self.program)
+        self.limits = limits
+
+    def read(self, order: Any) -> Order:
+        """Validate an order (JSON text, bytes, parsed JSON or an :class:`Order`)."""
+        return read_order(order, self.index, self.limits)
+
+    def decompose(self, order: Any, installed_base: InstalledBase | None = None) -> Decomposition:
+        """Validate (unless ``order`` is an :class:`Order` already) and decompose.
+
+        Raises:
+            OrderValidationError: the order is invalid (every issue, with JSON paths).
+            DecompositionError: a valid order could not be decomposed (a merge conflict, a
+                mapping that failed, a produced value that breaks its attribute).
+        """
+        valid = self.read(order)
+        infos = item_infos(valid)
+        setting = Setting(
+            self.program, self.engine, valid, infos, installed_base or NoInstalledBase()
+        )
+        try:
+            before = WorldRun(setting, "before").run()
+            after = WorldRun(setting, "after").run()
+        except RuleFailed as failure:
+            origin = failure.fact.origin
+            path = infos[origin.items[0]].item.path or "$"
+            raise DecompositionError(
+                [OrderIssue("D002", path, describe_failure(failure, infos))]
+            ) from None
+        if setting.issues:
+            raise DecompositionError(_unique(setting.issues))
+        requests = assemble(compare(before, after, infos), infos, self.program)
+        return Decomposition(
+            order_id=valid.id, catalog_hash=self.catalog.content_hash, requests=requests
+        )
+
+
+def _unique(issues: list[OrderIssue]) -> list[OrderIssue]:
+    """A problem of a modify item shows in both worlds; report it once."""
+    return list(dict.fromkeys(issues))
+
+
+# ---- the façade ---------------------------------------------------------------------------------
+
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple[str, str], Decomposer] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def decomposer_for(catalog: ir.Catalog, engine: str = "compiled") -> Decomposer:
+    """A cached :class:`Decomposer` (the last few catalogs, keyed by content hash and engine)."""
+    key = (catalog.content_hash or content_hash(catalog), engine)
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    built = Decomposer(catalog, engine)
+    with _cache_lock:
+        _cache[key] = built
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return built
+
+
+def decompose(
+    catalog: ir.Catalog,
+    order: Any,
+    engine: str = "compiled",
+    installed_base: InstalledBase | None = None,
+) -> Decomposition:
+    """Decompose a commercial order against a compiled catalog.
+
+    Args:
+        catalog: The IR (from :func:`om_dsl.compile_catalog` or :func:`om_dsl.load_ir`).
+        order: A TMF622 ProductOrder or a native order, as JSON text, UTF-8 bytes or parsed
+            JSON (validated first), or an :class:`Order` (trusted as already validated).
+        engine: ``compiled`` (default) or ``durable``; both give identical output.
+        installed_base: What exists for ``account``-scoped lines; nothing by default.
+
+    Raises:
+        OrderValidationError: every problem of an invalid order, each with a JSON path.
+        DecompositionError: the order is valid but cannot be decomposed.
+        EngineUnavailable: the durable engine on a Python where durable-rules is missing.
+    """
+    return decomposer_for(catalog, engine).decompose(order, installed_base)

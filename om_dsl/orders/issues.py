@@ -1,0 +1,96 @@
+"""Collecting order problems with their JSON paths, so that one pass reports all of them."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from om_dsl.errors import OrderIssue, OrderValidationError
+
+Path = str
+"""A JSON path as users read it: ``productOrderItem[2].product.productCharacteristic[0]``."""
+
+
+_PLAIN = re.compile(r"^[A-Za-z_@$][A-Za-z0-9_@$-]*$")
+
+
+def key(path: Path, name: str) -> Path:
+    """``path.name`` (just ``name`` at the top level); odd names are quoted: ``path["a.b"]``."""
+    if not _PLAIN.match(name):
+        return f"{path}[{json.dumps(name)}]"
+    return f"{path}.{name}" if path else name
+
+
+def index(path: Path, i: int) -> Path:
+    return f"{path}[{i}]"
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A value quoted for a message: escapes odd characters, cuts long text."""
+    text = ascii(value) if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(slots=True)
+class IssueLog:
+    """Every problem found so far; ``raise_if_any`` ends validation with all of them."""
+
+    issues: list[OrderIssue] = field(default_factory=list)
+
+    def add(self, code: str, path: Path, message: str) -> None:
+        self.issues.append(OrderIssue(code, path or "$", message))
+
+    def __bool__(self) -> bool:
+        return bool(self.issues)
+
+    def raise_if_any(self) -> None:
+        if self.issues:
+            raise OrderValidationError(list(self.issues))
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a value's type, as a client would say it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
+def loc_path(loc: tuple[int | str, ...], prefix: Path = "") -> Path:
+    """A pydantic error location as a JSON path."""
+    path = prefix
+    for part in loc:
+        path = index(path, part) if isinstance(part, int) else key(path, part)
+    return path
+
+
+_SHAPE_CODES = {"missing": "O010", "extra_forbidden": "O011", "literal_error": "O013"}
+
+
+def add_validation_errors(
+    log: IssueLog, errors: list[dict[str, object]], prefix: Path = ""
+) -> None:
+    """Pydantic's shape errors as issues (``errors`` is ``ValidationError.errors()``)."""
+    for error in errors:
+        kind = str(error["type"])
+        loc = error["loc"]
+        path = loc_path(tuple(loc) if isinstance(loc, tuple | list) else (), prefix)
+        if kind == "missing":
+            message = "a required field is missing"
+        elif kind == "extra_forbidden":
+            message = "unknown field (the native order format does not have it)"
+        elif kind == "literal_error":
+            message = f"{error['msg']}, not {show(error.get('input'))}"
+        elif kind.endswith("_type"):
+            message = f"{error['msg']}, not {json_type(error.get('input'))}"
+        else:
+            message = str(error["msg"])
+        log.add(_SHAPE_CODES.get(kind, "O012"), path, message)

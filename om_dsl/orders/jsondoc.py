@@ -1,0 +1,179 @@
+"""Reading an order's JSON text safely: size, encoding, syntax, depth, numbers and unicode.
+
+``json.loads`` alone turns hostile input into tracebacks (``RecursionError`` for deep nesting,
+``ValueError`` past 4,300 digits) or into values that break later (``NaN``, ``Infinity``, lone
+surrogates that cannot be written back as UTF-8).  This module turns each of those into an
+:class:`~om_dsl.errors.OrderIssue` with a JSON path, before any other stage sees the data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from om_dsl.orders.issues import IssueLog, Path, index, key, show
+from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
+
+MAX_REPORTED = 100
+"""A broken 10 MB payload could have a million problems; nobody reads past the first hundred."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class BadNumber:
+    """A number JSON can write but an order cannot hold; reported with its path by the walk."""
+
+    text: str
+    reason: str
+
+
+def load_document(raw: str | bytes | Any, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """The order document as Python data, or :class:`OrderValidationError` listing every problem.
+
+    Args:
+        raw: JSON text (``str`` or UTF-8 ``bytes``; a leading BOM is allowed), or data that was
+            already parsed (a dict from a web framework): that is checked the same way.
+        limits: Size and shape bounds.
+    """
+    log = IssueLog()
+    if isinstance(raw, str | bytes | bytearray):
+        data = _parse(raw, limits, log)
+        log.raise_if_any()
+    else:
+        data = raw
+    _Walk(limits, log).run(data)
+    log.raise_if_any()
+    return data
+
+
+def _parse(raw: str | bytes | bytearray, limits: Limits, log: IssueLog) -> Any:
+    if len(raw) > limits.max_bytes or (
+        isinstance(raw, str)
+        and len(raw) * 4 > limits.max_bytes
+        and _utf8_size(raw) > limits.max_bytes
+    ):
+        size = len(raw) if not isinstance(raw, str) else _utf8_size(raw)
+        log.add("O002", "$", f"the order is {size:,} bytes; the limit is {limits.max_bytes:,}")
+        return None
+    text = _decode(raw, log) if not isinstance(raw, str) else raw
+    if text is None:
+        return None
+    return _loads(text.removeprefix("\ufeff"), limits, log)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", errors="surrogatepass"))
+
+
+def _decode(raw: bytes | bytearray, log: IssueLog) -> str | None:
+    try:
+        return bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.add("O001", "$", f"the order is not UTF-8 text (bad byte at offset {exc.start})")
+        return None
+
+
+def _loads(text: str, limits: Limits, log: IssueLog) -> Any:
+    if not text.strip():
+        log.add("O001", "$", "the order is empty; expected a JSON object")
+        return None
+    try:
+        return json.loads(
+            text,
+            parse_int=_int_parser(limits.max_int_digits),
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except json.JSONDecodeError as exc:
+        log.add("O001", "$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except RecursionError:
+        log.add("O003", "$", f"the order is nested too deeply; the limit is {limits.max_depth}")
+    return None
+
+
+def _int_parser(max_digits: int) -> Any:
+    def parse_int(text: str) -> int | BadNumber:
+        if len(text.lstrip("-")) > max_digits:
+            return BadNumber(text, f"has {len(text.lstrip('-'))} digits; the limit is {max_digits}")
+        return int(text)
+
+    return parse_int
+
+
+def _parse_float(text: str) -> float | BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(text, "is too large for a number")
+
+
+def _parse_constant(text: str) -> BadNumber:
+    return BadNumber(text, "is not a JSON number (NaN and Infinity are not allowed)")
+
+
+class _Walk:
+    """One iterative pass over the data (no recursion): depth, numbers, strings and keys."""
+
+    def __init__(self, limits: Limits, log: IssueLog) -> None:
+        self.limits = limits
+        self.log = log
+
+    def run(self, data: Any) -> None:
+        stack: list[tuple[Any, Path, int]] = [(data, "", 1)]
+        while stack and len(self.log.issues) < MAX_REPORTED:
+            value, path, depth = stack.pop()
+            if isinstance(value, Mapping):
+                if self._deep(path, depth):
+                    continue
+                for name, item in reversed(list(value.items())):
+                    self._string(name, path, "key")
+                    stack.append((item, key(path, str(name)), depth + 1))
+            elif isinstance(value, list | tuple):
+                if self._deep(path, depth):
+                    continue
+                stack.extend(
+                    (item, index(path, i), depth + 1)
+                    for i, item in reversed(list(enumerate(value)))
+                )
+            else:
+                self._scalar(value, path)
+        if len(self.log.issues) >= MAX_REPORTED:
+            self.log.add("O000", "$", f"more problems not shown (the first {MAX_REPORTED} are)")
+
+    def _deep(self, path: Path, depth: int) -> bool:
+        if depth <= self.limits.max_depth:
+            return False
+        self.log.add(
+            "O003", path, f"nested more than {self.limits.max_depth} levels deep; that is the limit"
+        )
+        return True
+
+    def _scalar(self, value: Any, path: Path) -> None:
+        if isinstance(value, str):
+            self._string(value, path, "string")
+        elif isinstance(value, BadNumber):
+            self.log.add("O004", path, f"the number {show(value.text, 40)} {value.reason}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            self.log.add("O004", path, f"{value} is not a JSON number")
+
+    def _string(self, text: Any, path: Path, what: str) -> None:
+        if not isinstance(text, str):
+            self.log.add("O007", path, f"a {what} must be text, not {type(text).__name__}")
+        elif len(text) > self.limits.max_string:
+            self.log.add(
+                "O005",
+                path,
+                f"a {what} of {len(text):,} characters; the limit is {self.limits.max_string:,}",
+            )
+        elif _SURROGATE.search(text):
+            self.log.add(
+                "O006",
+                path,
+                f"the {what} {show(text)} holds a lone UTF-16 surrogate (not valid unicode)",
+            )
+        elif _CONTROL.search(text):
+            self.log.add("O006", path, f"the {what} {show(text)} holds a control character")

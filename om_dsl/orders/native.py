@@ -1,0 +1,126 @@
+"""The native order format: a small JSON document designed for om_dsl, published as JSON Schema.
+
+It says what TMF622 says, with less ceremony: items name catalog products directly, attribute
+values are a plain object, bundles nest their parts in ``children``, and ``previous`` gives the
+values before a ``modify``.  Unknown fields are errors here (typos must not pass silently),
+unlike TMF622, where extensions are common and ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from om_dsl.ir.models import Action
+from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
+from om_dsl.orders.issues import IssueLog, Path, add_validation_errors, index, key
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class NativeRelationship(_Strict):
+    """``reliesOn``: this item relies on item ``id``; ``bundles``: item ``id`` is a part of it."""
+
+    type: Literal["bundles", "reliesOn"]
+    id: str = Field(min_length=1)
+
+
+class NativeItem(_Strict):
+    """One order item: a catalog offer or bundle, with what to do with it."""
+
+    id: str = Field(min_length=1, description="Unique within the order.")
+    product: str = Field(
+        min_length=1, description="The catalog name of an offer or bundle, or its offering id."
+    )
+    action: Action = Field("add", description="What to do; children of an add must be add.")
+    quantity: int = Field(1, description="Units; each unit gets its own technical lines.")
+    account: str | None = Field(None, description="Billing account; the order's by default.")
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, description="Values by attribute name (or alias); null = absent."
+    )
+    previous: dict[str, Any] | None = Field(
+        None, description="modify only: the values before the change (unlisted = unchanged)."
+    )
+    children: list[NativeItem] = Field(
+        default_factory=list, description="Items bundled in this one (the parts of a bundle)."
+    )
+    relationships: list[NativeRelationship] = Field(default_factory=list)
+
+
+class NativeOrder(_Strict):
+    """A commercial order in om_dsl's native format (``om schema order``)."""
+
+    id: str = Field(min_length=1)
+    external_id: str | None = None
+    account: str | None = Field(None, description="The billing account of every item.")
+    customer: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, description="Values for the catalog's order { ... } attributes."
+    )
+    notify: list[str] = Field(default_factory=list, description="Listener URLs for events.")
+    items: list[NativeItem] = Field(min_length=1)
+
+
+def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder | None:
+    """The draft of a native order, or None when its shape is wrong (issues in ``log``)."""
+    try:
+        order = NativeOrder.model_validate(data)
+    except ValidationError as exc:
+        add_validation_errors(log, exc.errors())  # type: ignore[arg-type]
+        return None
+    items: list[DraftItem] = []
+    _items(order.items, "items", None, items)
+    return DraftOrder(
+        format="native",
+        id=order.id,
+        items=items,
+        values=_values(order.attributes, "attributes"),
+        values_path="attributes",
+        external_id=order.external_id,
+        account=order.account,
+        customer=order.customer,
+        priority=order.priority,
+        category=order.category,
+        notify=list(order.notify),
+    )
+
+
+def _items(items: list[NativeItem], path: Path, parent: str | None, out: list[DraftItem]) -> None:
+    for i, item in enumerate(items):
+        here = index(path, i)
+        out.append(_item(item, here, parent))
+        _items(item.children, key(here, "children"), item.id, out)
+
+
+def _item(item: NativeItem, path: Path, parent: str | None) -> DraftItem:
+    previous = None if item.previous is None else _values(item.previous, key(path, "previous"))
+    return DraftItem(
+        id=item.id,
+        path=path,
+        action=item.action,
+        quantity=item.quantity,
+        refs=[ProductRef("name", item.product, key(path, "product"))],
+        values=_values(item.attributes, key(path, "attributes")),
+        values_path=key(path, "attributes"),
+        previous=previous,
+        previous_path=key(path, "previous"),
+        nested_in=parent,
+        links=[
+            Link(r.type, r.id, index(key(path, "relationships"), j))
+            for j, r in enumerate(item.relationships)
+        ],
+        account=item.account,
+    )
+
+
+def _values(values: dict[str, Any], path: Path) -> list[Value]:
+    return [
+        Value(name, value, key(path, name), key(path, name))
+        for name, value in values.items()
+        if value is not None
+    ]

@@ -1,0 +1,183 @@
+"""Reading a TMF622 v4 ProductOrder: the fields decomposition needs, every other field ignored.
+
+TMF payloads carry prices, payments, notes, states and vendor extensions (``@type``,
+``@schemaLocation``) that say nothing about the technical work, so unknown fields are ignored;
+the fields read here must have their TMF types (strings stay strings: ``"quantity": "1"`` is an
+error, not a guess).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
+from om_dsl.orders.issues import IssueLog, Path, add_validation_errors, index, key
+
+
+class _Tmf(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, populate_by_name=True)
+
+
+class TmfRef(_Tmf):
+    """productOffering, productSpecification, billingAccount: an id and/or a name."""
+
+    id: str | None = None
+    name: str | None = None
+
+
+class TmfCharacteristic(_Tmf):
+    name: str
+    value: Any = None
+
+
+class TmfProduct(_Tmf):
+    productCharacteristic: list[TmfCharacteristic] = []
+    productSpecification: TmfRef | None = None
+
+
+class TmfRelationship(_Tmf):
+    id: str
+    relationshipType: str
+
+
+class TmfItem(_Tmf):
+    id: str
+    action: str
+    quantity: int = 1
+    product: TmfProduct | None = None
+    productOffering: TmfRef | None = None
+    billingAccount: TmfRef | None = None
+    productOrderItemRelationship: list[TmfRelationship] = []
+    productOrderItem: list[TmfItem] = []
+
+
+class TmfParty(_Tmf):
+    id: str | None = None
+    role: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+
+
+class TmfOrder(_Tmf):
+    id: str | None = None
+    externalId: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    billingAccount: TmfRef | None = None
+    relatedParty: list[TmfParty] = []
+    productOrderItem: list[TmfItem] = Field(min_length=1)
+    characteristic: list[TmfCharacteristic] = []
+    """An om_dsl extension: values for the catalog's ``order { ... }`` attributes."""
+
+
+def is_tmf622(data: dict[str, Any]) -> bool:
+    return "productOrderItem" in data or data.get("@type") == "ProductOrder"
+
+
+def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder | None:
+    """The draft of a TMF622 ProductOrder, or None when its shape is wrong (issues in ``log``)."""
+    try:
+        order = TmfOrder.model_validate(data)
+    except ValidationError as exc:
+        add_validation_errors(log, exc.errors())  # type: ignore[arg-type]
+        return None
+    items: list[DraftItem] = []
+    _items(order.productOrderItem, "productOrderItem", None, items)
+    return DraftOrder(
+        format="tmf622",
+        id=order.id or _derived_id(data),
+        items=items,
+        values=_characteristics(order.characteristic, "characteristic"),
+        values_path="characteristic",
+        external_id=order.externalId,
+        account=_account(order, items),
+        customer=_customer(order.relatedParty),
+        priority=order.priority,
+        category=order.category,
+    )
+
+
+def _derived_id(data: dict[str, Any]) -> str:
+    """A create request has no id yet; the same payload always gets the same one."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return "po-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _items(items: list[TmfItem], path: Path, parent: str | None, out: list[DraftItem]) -> None:
+    for i, item in enumerate(items):
+        here = index(path, i)
+        out.append(_item(item, here, parent))
+        _items(item.productOrderItem, key(here, "productOrderItem"), item.id, out)
+
+
+def _item(item: TmfItem, path: Path, parent: str | None) -> DraftItem:
+    product_path = key(path, "product")
+    chars_path = key(product_path, "productCharacteristic")
+    chars = item.product.productCharacteristic if item.product else []
+    return DraftItem(
+        id=item.id,
+        path=path,
+        action=item.action,
+        quantity=item.quantity,
+        refs=_refs(item, path),
+        values=_characteristics(chars, chars_path),
+        values_path=chars_path,
+        nested_in=parent,
+        links=[
+            Link(
+                r.relationshipType,
+                r.id,
+                index(key(path, "productOrderItemRelationship"), j),
+                "relationshipType",
+            )
+            for j, r in enumerate(item.productOrderItemRelationship)
+        ],
+        account=item.billingAccount.id if item.billingAccount else None,
+    )
+
+
+def _refs(item: TmfItem, path: Path) -> list[ProductRef]:
+    """Offering id, offering name, spec id, spec name: the order the catalog is searched in."""
+    refs: list[ProductRef] = []
+    offering, offering_path = item.productOffering, key(path, "productOffering")
+    if offering is not None:
+        if offering.id:
+            refs.append(ProductRef("offering_id", offering.id, key(offering_path, "id")))
+        if offering.name:
+            refs.append(ProductRef("offering_name", offering.name, key(offering_path, "name")))
+    spec = item.product.productSpecification if item.product else None
+    spec_path = key(key(path, "product"), "productSpecification")
+    if spec is not None:
+        if spec.id:
+            refs.append(ProductRef("spec_id", spec.id, key(spec_path, "id")))
+        if spec.name:
+            refs.append(ProductRef("spec_name", spec.name, key(spec_path, "name")))
+    return refs
+
+
+def _characteristics(chars: list[TmfCharacteristic], path: Path) -> list[Value]:
+    return [
+        Value(c.name, c.value, key(index(path, i), "value"), key(index(path, i), "name"))
+        for i, c in enumerate(chars)
+        if c.value is not None
+    ]
+
+
+def _account(order: TmfOrder, items: list[DraftItem]) -> str | None:
+    """The order's billing account; else the one account its items name, if they agree."""
+    if order.billingAccount and order.billingAccount.id:
+        return order.billingAccount.id
+    accounts = {i.account for i in items if i.account}
+    return accounts.pop() if len(accounts) == 1 else None
+
+
+def _customer(parties: list[TmfParty]) -> str | None:
+    for party in parties:
+        if (party.referred_type or "").lower() == "customer" or (
+            party.role or ""
+        ).lower() == "customer":
+            return party.id
+    return None

@@ -1,0 +1,188 @@
+"""Validating a draft order against the catalog: every problem at once, then an :class:`Order`.
+
+The checks run in a fixed order and each one reports what it can even when an earlier one
+failed (an unknown product does not hide a duplicate id elsewhere), so one round trip shows a
+client everything that is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from om_dsl.ir.models import ACTIONS
+from om_dsl.orders.attributes import resolve_values
+from om_dsl.orders.bundles import Resolved, check_bundles, check_relies_actions
+from om_dsl.orders.catalog_index import AttrTable, CatalogIndex
+from om_dsl.orders.drafts import DraftItem, DraftOrder
+from om_dsl.orders.issues import IssueLog, key, show
+from om_dsl.orders.limits import Limits
+from om_dsl.orders.models import Order, OrderItem, Relationship
+from om_dsl.orders.relations import Relations, check_relations
+from om_dsl.orders.values import did_you_mean
+
+
+def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: IssueLog) -> Order:
+    """The validated order; raises :class:`OrderValidationError` with every issue found."""
+    if len(draft.items) > limits.max_items:
+        log.add(
+            "O039",
+            "$",
+            f"the order has {len(draft.items):,} items; the limit is {limits.max_items:,}",
+        )
+        log.raise_if_any()
+    ids = _unique_ids(draft.items, log)
+    resolved: dict[str, Resolved] = {}
+    values: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    for item in draft.items:
+        product = _product(item, index, log)
+        _item_basics(item, limits, log)
+        if product is not None and ids.get(item.id) is item:
+            offer = index.offers[product]
+            resolved[item.id] = Resolved(item, offer)
+            table = index.tables[offer.name]
+            values[item.id] = _item_values(item, table, log, f"{offer.kind} {offer.name}")
+    rel = check_relations(draft.items, ids, log)
+    known = {i: r for i, r in resolved.items() if r.draft.action in ACTIONS}
+    check_bundles(known, rel.parent, log)
+    check_relies_actions(known, rel.relies_on, log)
+    order_values = resolve_values(
+        draft.values, index.order_table, log, "the order", container=draft.values_path
+    )
+    log.raise_if_any()
+    return _order(draft, resolved, values, rel, order_values)
+
+
+def _unique_ids(items: list[DraftItem], log: IssueLog) -> dict[str, DraftItem]:
+    ids: dict[str, DraftItem] = {}
+    for item in items:
+        first = ids.setdefault(item.id, item)
+        if first is not item:
+            log.add(
+                "O020", key(item.path, "id"),
+                f"item id {show(item.id)} is used twice (first at {first.path})",
+            )  # fmt: skip
+    return ids
+
+
+def _item_basics(item: DraftItem, limits: Limits, log: IssueLog) -> None:
+    if item.action not in ACTIONS:
+        log.add(
+            "O013", key(item.path, "action"),
+            f"unknown action {show(item.action)}; use one of: {', '.join(ACTIONS)}"
+            + did_you_mean(item.action, ACTIONS),
+        )  # fmt: skip
+    if not 1 <= item.quantity <= limits.max_quantity:
+        log.add(
+            "O038", key(item.path, "quantity"),
+            f"quantity must be 1..{limits.max_quantity:,}, not {show(item.quantity)}",
+        )  # fmt: skip
+    if item.previous is not None and item.action != "modify":
+        log.add(
+            "O041", item.previous_path,
+            f"'previous' gives the values before a change; it only makes sense with action "
+            f"'modify', not '{item.action}'",
+        )  # fmt: skip
+
+
+def _product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> str | None:
+    if not item.refs:
+        log.add(
+            "O030", item.path,
+            "the item names no product: give productOffering (id or name) or "
+            "product.productSpecification",
+        )  # fmt: skip
+        return None
+    found: str | None = None
+    for ref in item.refs:
+        names = index.resolve(ref)
+        if len(names) > 1:
+            log.add(
+                "O031", ref.path, f"{show(ref.text)} matches several products: {', '.join(names)}"
+            )
+            return None
+        if names and found is None:
+            found = names[0]
+        elif names and names[0] != found:
+            log.add(
+                "O032", ref.path,
+                f"{show(ref.text)} is {names[0]}, but the item's other reference says {found}",
+            )  # fmt: skip
+            return None
+    if found is None:
+        _unknown_product(item, index, log)
+    return found
+
+
+def _unknown_product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> None:
+    ref = item.refs[0]
+    technical = index.technical.get(ref.text)
+    if technical is not None:
+        log.add(
+            "O033", ref.path,
+            f"{ref.text} is a {technical.kind} (a technical product); orders name offers and "
+            "bundles, and decomposition produces technical products",
+        )  # fmt: skip
+        return
+    what = "product" if ref.kind == "name" else ref.kind.replace("_", " ")
+    log.add(
+        "O030", ref.path,
+        f"unknown {what} {show(ref.text)}: no offer or bundle in catalog "
+        f"{show(index.catalog.name)} has it" + did_you_mean(ref.text, index.product_names()),
+    )  # fmt: skip
+
+
+def _item_values(
+    item: DraftItem, table: AttrTable, log: IssueLog, owner: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    values = resolve_values(item.values, table, log, owner, container=item.values_path)
+    previous = None
+    if item.previous is not None:
+        previous = resolve_values(item.previous, table, log, owner, complete=False)
+    return values, previous
+
+
+def _order(
+    draft: DraftOrder,
+    resolved: dict[str, Resolved],
+    values: dict[str, tuple[dict[str, Any], dict[str, Any] | None]],
+    rel: Relations,
+    order_values: dict[str, Any],
+) -> Order:
+    items = [
+        _order_item(r.draft, r.product.name, values[r.draft.id], rel, draft.account)
+        for r in resolved.values()
+    ]
+    return Order(
+        id=draft.id,
+        external_id=draft.external_id,
+        format=draft.format,
+        account=draft.account,
+        customer=draft.customer,
+        priority=draft.priority,
+        category=draft.category,
+        attributes=order_values,
+        items=items,
+        notify=draft.notify,
+    )
+
+
+def _order_item(
+    item: DraftItem,
+    product: str,
+    values: tuple[dict[str, Any], dict[str, Any] | None],
+    rel: Relations,
+    account: str | None,
+) -> OrderItem:
+    links = [Relationship(type=link.type, id=link.id) for link in item.links]
+    return OrderItem(
+        id=item.id,
+        action=item.action,
+        product=product,
+        attributes=values[0],
+        previous=values[1],
+        quantity=item.quantity,
+        parent=rel.parent.get(item.id),
+        relationships=links,
+        account=item.account or account,
+        path=item.path,
+    )

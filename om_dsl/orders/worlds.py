@@ -1,0 +1,281 @@
+"""Decomposing one *world* of an order: the state before it, or the state after it.
+
+An order item exists after the order unless it is deleted, and existed before unless it is
+added; a ``modify`` item exists in both, with its ``previous`` values before.  Running the same
+rules over each world and comparing the two gives every line's action (see
+:mod:`om_dsl.orders.diff`): a line of the after world only is ``add``, of the before world only
+``delete``, of both ``modify`` or ``noChange``.  This module builds one world's lines.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from om_dsl.errors import OrderIssue
+from om_dsl.expr.evaluate import EvalError
+from om_dsl.ir.models import Scope
+from om_dsl.orders.installed_base import InstalledBase
+from om_dsl.orders.merge import Contribution, MergeConflict, merge_values
+from om_dsl.orders.models import Order
+from om_dsl.orders.structure import ItemInfo
+from om_dsl.rules.engine import Fact, RuleEngine, RuleFailed
+from om_dsl.rules.program import CompiledRule, RuleProgram
+
+World = Literal["before", "after"]
+RequestKey = tuple[str, str]
+"""``("root", item id)`` for a root item's request, ``(scope, key)`` for a shared one."""
+
+_EXISTS: dict[World, frozenset[str]] = {
+    "after": frozenset({"add", "modify", "noChange"}),
+    "before": frozenset({"modify", "delete", "noChange"}),
+}
+
+
+@dataclass(slots=True)
+class Built:
+    """A line of one world, before the worlds are compared."""
+
+    id: str
+    product: str
+    scope: Scope
+    attributes: dict[str, Any]
+    items: tuple[int, ...]
+    rules: tuple[int, ...]
+    parent_line: str | None
+    wait: str
+    sort: tuple[int, ...]
+    request: RequestKey
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a fact comes from: what its lines inherit (ids, order, request, group)."""
+
+    base: str
+    sort: tuple[int, ...]
+    items: tuple[int, ...]
+    request: RequestKey
+    info: ItemInfo
+    line: str | None = None
+
+
+@dataclass(slots=True)
+class Setting:
+    """Everything both worlds of one decomposition share."""
+
+    program: RuleProgram
+    engine: RuleEngine
+    order: Order
+    infos: list[ItemInfo]
+    installed: InstalledBase
+    issues: list[OrderIssue] = field(default_factory=list)
+
+    def issue(self, code: str, pos: int, message: str) -> None:
+        self.issues.append(OrderIssue(code, self.infos[pos].item.path or "$", message))
+
+
+class WorldRun:
+    def __init__(self, setting: Setting, world: World) -> None:
+        self.s = setting
+        self.world = world
+        self.order_env = setting.order.order_fields()
+        self.lines: dict[str, Built] = {}
+        self.pending: dict[tuple[str, str, str], list[Contribution]] = {}
+        self._keys = itertools.count()
+
+    def run(self) -> dict[str, Built]:
+        """The world's lines by id (raises :class:`RuleFailed` for a failing condition)."""
+        self.s.engine.run(self._item_facts(), self.produce)
+        stratum = self.s.program.stratum
+        while self.pending:
+            level = min(stratum.get(k[2], 0) for k in self.pending)
+            ready = sorted(k for k in self.pending if stratum.get(k[2], 0) == level)
+            facts = [self._merged(k, self.pending.pop(k)) for k in ready]
+            self.s.engine.run([f for f in facts if f is not None], self.produce)
+        return self.lines
+
+    # ---- sources -----------------------------------------------------------------------------
+
+    def _item_facts(self) -> list[Fact]:
+        exists = _EXISTS[self.world]
+        facts: list[Fact] = []
+        rules_for = self.s.program.rules_for
+        for info in self.s.infos:
+            item = info.item
+            if item.action not in exists or not rules_for(item.product):
+                continue
+            attrs = item.attributes
+            if self.world == "before" and item.previous:
+                attrs = {**attrs, **item.previous}
+            env = {"source": attrs, "order": self.order_env}
+            for unit in range(item.quantity):
+                base = item.id if item.quantity == 1 else f"{item.id}[{unit + 1}]"
+                origin = Origin(base, (info.pos, unit), (info.pos,), ("root", info.root), info)
+                facts.append(Fact(next(self._keys), item.product, env, origin))
+        return facts
+
+    def _fact(self, line: Built, origin: Origin) -> Fact | None:
+        if not self.s.program.rules_for(line.product):
+            return None
+        env = {"source": line.attributes, "order": self.order_env}
+        chained = Origin(line.id, line.sort, line.items, line.request, origin.info, line.id)
+        return Fact(next(self._keys), line.product, env, chained)
+
+    # ---- producing ---------------------------------------------------------------------------
+
+    def produce(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
+        """The engine's callback: one rule fired for one fact."""
+        origin: Origin = fact.origin
+        values = self._mapped(fact, rule, origin)
+        if values is None:
+            return ()
+        scope = rule.target.scope
+        if scope != "line":
+            key = self._shared_key(scope, origin.info)
+            contribution = Contribution(
+                (*origin.sort, rule.index), origin.items, rule, values, origin.line
+            )
+            self.pending.setdefault((scope, key, rule.target.name), []).append(contribution)
+            return ()
+        line = self._line(fact, rule, origin, values)
+        if line is None:
+            return ()
+        chained = self._fact(line, origin)
+        return () if chained is None else (chained,)
+
+    def _mapped(self, fact: Fact, rule: CompiledRule, origin: Origin) -> dict[str, Any] | None:
+        values: dict[str, Any] = {}
+        env = fact.env
+        for m in rule.mappings:
+            try:
+                value = m.fn(env)
+            except EvalError as exc:
+                self._failed(RuleFailed(fact, rule, f"the mapping of '{m.target}'", str(exc)))
+                return None
+            if value is not None:
+                values[m.target] = value
+        return values
+
+    def _line(
+        self, fact: Fact, rule: CompiledRule, origin: Origin, values: dict[str, Any]
+    ) -> Built | None:
+        target = rule.target.name
+        spec = self.s.program.targets[target]
+        suffix = self.s.program.suffixes[(fact.product, rule.index)]
+        attrs = _ordered(spec.names, values, spec.defaults)
+        line = Built(
+            id=f"{origin.base}/{target}{suffix}",
+            product=target,
+            scope="line",
+            attributes=attrs,
+            items=origin.items,
+            rules=(rule.index,),
+            parent_line=origin.line,
+            wait=rule.rule.wait,
+            sort=(*origin.sort, rule.index),
+            request=origin.request,
+        )
+        return self._register(line, spec.problem(attrs))
+
+    def _shared_key(self, scope: str, info: ItemInfo) -> str:
+        if scope == "relies_on":
+            return info.group
+        if scope == "account":
+            return info.account or ""
+        return ""
+
+    def _merged(self, key: tuple[str, str, str], contributions: list[Contribution]) -> Fact | None:
+        scope, group, product = key
+        spec = self.s.program.targets[product]
+        contributions.sort(key=lambda c: c.sort)
+        if scope == "account":
+            installed = self.s.installed.account_line(group or None, product)
+            if installed is not None:
+                contributions.insert(0, Contribution((), (), None, dict(installed)))
+        line_id = _shared_id(scope, group, product)
+        try:
+            attrs = merge_values(contributions, spec.names, spec.merge, spec.defaults)
+        except MergeConflict as conflict:
+            self._conflict(line_id, scope, product, conflict)
+            return None
+        real = [c for c in contributions if c.rule is not None]
+        first = real[0]
+        line = Built(
+            id=line_id,
+            product=product,
+            scope=scope,  # type: ignore[arg-type]
+            attributes=attrs,
+            items=tuple(sorted({i for c in real for i in c.items})),
+            rules=tuple(dict.fromkeys(c.rule.index for c in real if c.rule is not None)),
+            parent_line=first.parent_line,
+            wait=first.rule.rule.wait if first.rule is not None else "none",
+            sort=first.sort,
+            request=(scope, group),
+        )
+        registered = self._register(line, spec.problem(attrs))
+        if registered is None:
+            return None
+        info = self.s.infos[line.items[0]]
+        return self._fact(line, Origin(line.id, line.sort, line.items, line.request, info))
+
+    def _register(self, line: Built, problem: str | None) -> Built | None:
+        if line.id in self.lines:
+            self.s.issue(
+                "D004", line.items[0],
+                f"two lines would get the id {line.id!r}; item ids must not look like line ids",
+            )  # fmt: skip
+            return None
+        if problem is not None:
+            rule_ids = ", ".join(self.s.program.rules[r].id for r in line.rules)
+            self.s.issue("D003", line.items[0], f"line {line.id} (rule {rule_ids}): {problem}")
+            return None
+        self.lines[line.id] = line
+        return line
+
+    # ---- errors ------------------------------------------------------------------------------
+
+    def _failed(self, failure: RuleFailed) -> None:
+        origin: Origin = failure.fact.origin
+        self.s.issue("D002", origin.items[0], describe_failure(failure, self.s.infos))
+
+    def _conflict(self, line_id: str, scope: str, product: str, c: MergeConflict) -> None:
+        def who(contribution: Contribution) -> str:
+            if contribution.rule is None:
+                return "the installed base"
+            item = self.s.infos[contribution.items[0]].item.id
+            return f"item {item!r} (rule {contribution.rule.id} at {contribution.rule.rule.span})"
+
+        self.s.issue(
+            "D001", c.second.items[0] if c.second.items else 0,
+            f"{product}.{c.attribute} ({scope} scope, line {line_id}) is {c.first_value!r} from "
+            f"{who(c.first)} but {c.second_value!r} from {who(c.second)}; make them agree or "
+            f"declare a merge rule on the attribute (merge first|last|min|max|sum|union|any|all)",
+        )  # fmt: skip
+
+
+def describe_failure(failure: RuleFailed, infos: list[ItemInfo]) -> str:
+    origin: Origin = failure.fact.origin
+    item = infos[origin.items[0]].item.id
+    source = f"line {origin.line}" if origin.line else f"item {item!r}"
+    rule = failure.rule
+    return f"rule {rule.id} ({rule.rule.span}) on {source}: {failure.what} failed: {failure.cause}"
+
+
+def _shared_id(scope: str, group: str, product: str) -> str:
+    if scope == "order":
+        return f"order/{product}"
+    return f"{scope}:{group or '-'}/{product}"
+
+
+def _ordered(names: Sequence[str], values: dict[str, Any], defaults: Any) -> dict[str, Any]:
+    """Declared attribute order, mapped values over defaults."""
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in values:
+            out[name] = values[name]
+        elif name in defaults:
+            out[name] = defaults[name]
+    return out

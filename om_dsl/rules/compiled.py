@@ -1,0 +1,37 @@
+"""The default engine: rules as closures indexed by source product, run over a work list.
+
+Pure Python, no global state: a :class:`CompiledEngine` holds only the immutable program, so
+one instance may serve many threads at once.  Rules carry no action filter in the IR; what an
+order item's action means for its lines is decided by shared code (see
+:mod:`om_dsl.orders.decompose`), so the index is by product alone.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from om_dsl.expr.evaluate import EvalError
+from om_dsl.rules.engine import EngineName, Fact, Produce, RuleFailed
+from om_dsl.rules.program import RuleProgram
+
+
+class CompiledEngine:
+    name: EngineName = "compiled"
+
+    def __init__(self, program: RuleProgram) -> None:
+        self.program = program
+
+    def run(self, facts: Sequence[Fact], produce: Produce) -> None:
+        queue = deque(facts)
+        rules_for = self.program.rules_for
+        while queue:
+            fact = queue.popleft()
+            env = fact.env
+            for rule in rules_for(fact.product):
+                try:
+                    fires = rule.when is None or rule.when(env)
+                except EvalError as exc:
+                    raise RuleFailed(fact, rule, "the condition", str(exc)) from None
+                if fires:
+                    queue.extend(produce(fact, rule))
