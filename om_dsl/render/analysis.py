@@ -1,0 +1,149 @@
+"""Graph facts that plan views emphasise: the critical path and what lies beyond the PONR.
+
+Plain functions over node ids and ``(before, after)`` pairs, independent of any IR or
+Graphviz type, so the template, the whole-order plan and the live view all reuse them.
+Ties are broken by the order of ``nodes``, never by hashing, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from om_dsl.render.errors import RenderError
+
+Edge = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Earliest start and finish of each node when every node takes its expected duration.
+
+    ``finish_ms`` is each node's due offset from the start of the plan; ``path`` is a longest
+    chain (the critical path) and ``total_ms`` its length.
+    """
+
+    start_ms: Mapping[str, int]
+    finish_ms: Mapping[str, int]
+    path: tuple[str, ...]
+    total_ms: int
+
+    def path_edges(self) -> frozenset[Edge]:
+        return frozenset(zip(self.path, self.path[1:], strict=False))
+
+
+def _predecessors(nodes: Sequence[str], edges: Iterable[Edge]) -> dict[str, list[str]]:
+    known = set(nodes)
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    for before, after in edges:
+        if before in known and after in known and before not in preds[after]:
+            preds[after].append(before)
+    return preds
+
+
+def topological_order(nodes: Sequence[str], edges: Iterable[Edge]) -> list[str]:
+    """``nodes`` sorted so every edge points forward; among ready nodes, the first listed.
+
+    Raises:
+        RenderError: the edges form a cycle (named in the message).
+    """
+    preds = _predecessors(nodes, edges)
+    position = {n: i for i, n in enumerate(nodes)}
+    succs: dict[str, list[str]] = {n: [] for n in nodes}
+    for node, before in preds.items():
+        for b in before:
+            succs[b].append(node)
+    waiting = {n: len(preds[n]) for n in nodes}
+    ready = [(position[n], n) for n in nodes if waiting[n] == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, node = heapq.heappop(ready)
+        order.append(node)
+        for nxt in succs[node]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, (position[nxt], nxt))
+    if len(order) < len(nodes):
+        stuck = [n for n in nodes if waiting[n] > 0]
+        raise RenderError(f"the plan has a dependency cycle through: {', '.join(stuck[:6])}")
+    return order
+
+
+def schedule(nodes: Sequence[str], edges: Iterable[Edge], durations: Mapping[str, int]) -> Schedule:
+    """Forward pass of the critical path method (missing durations count as 0).
+
+    Among chains of equal length the one with more items wins, so a plan without expected
+    durations still shows its longest chain; remaining ties go to the first node listed.
+    """
+    preds = _predecessors(nodes, edges)
+    position = {n: i for i, n in enumerate(nodes)}
+    start: dict[str, int] = {}
+    finish: dict[str, int] = {}
+    hops: dict[str, int] = {}
+    via: dict[str, str | None] = {}
+    for node in topological_order(nodes, edges):
+        best = _best(preds[node], finish, hops, position)
+        start[node] = finish[best] if best is not None else 0
+        finish[node] = start[node] + max(durations.get(node, 0), 0)
+        hops[node] = hops[best] + 1 if best is not None else 1
+        via[node] = best
+    end = _best(list(nodes), finish, hops, position)
+    path: list[str] = []
+    while end is not None:
+        path.append(end)
+        end = via[end]
+    path.reverse()
+    total = finish[path[-1]] if path else 0
+    return Schedule(start, finish, tuple(path), total)
+
+
+def _best(
+    candidates: list[str],
+    finish: Mapping[str, int],
+    hops: Mapping[str, int],
+    position: Mapping[str, int],
+) -> str | None:
+    if not candidates:
+        return None
+    return max(candidates, key=lambda n: (finish[n], hops[n], -position[n]))
+
+
+def beyond_return(nodes: Sequence[str], edges: Iterable[Edge], ponr: Iterable[str]) -> list[str]:
+    """The PONR nodes and everything that can only start after one of them, in ``nodes`` order.
+
+    The point of no return is reached when a PONR item *starts*, so the item itself is
+    beyond return, as is every item downstream of it.
+    """
+    succs: dict[str, list[str]] = {n: [] for n in nodes}
+    for before, after in edges:
+        if before in succs and after in succs:
+            succs[before].append(after)
+    seen: set[str] = set()
+    stack = [n for n in ponr if n in succs]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(succs[node])
+    return [n for n in nodes if n in seen]
+
+
+def deepest(nodes: Sequence[str], edges: Iterable[Edge]) -> str | None:
+    """The node at the end of the longest chain by edge count (for placing a legend last).
+
+    The first such node listed wins; with a cycle there is no order, and the last node wins.
+    """
+    pairs = list(edges)
+    try:
+        order = topological_order(nodes, pairs)
+    except RenderError:
+        return nodes[-1] if nodes else None
+    preds = _predecessors(nodes, pairs)
+    position = {n: i for i, n in enumerate(nodes)}
+    depth: dict[str, int] = {}
+    for node in order:
+        depth[node] = max((depth[p] + 1 for p in preds[node]), default=0)
+    return max(nodes, key=lambda n: (depth[n], -position[n]), default=None)

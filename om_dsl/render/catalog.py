@@ -1,0 +1,130 @@
+"""The catalog map: commercial products on the left, technical ones by kind, then systems.
+
+Clusters follow the reading order: offers and bundles, then CFS, RFS and resources, then the
+systems and queues that their plans call.  Rule edges carry a short label (condition, target
+scope, wait) and the full rule in their tooltip.
+"""
+
+from __future__ import annotations
+
+import graphviz
+
+from om_dsl.ir import models as ir
+from om_dsl.render.analysis import deepest
+from om_dsl.render.catalog_model import CatalogMap, MapEdge, MapNode, catalog_map, focus_on
+from om_dsl.render.legend import add_catalog_legend
+from om_dsl.render.plan_draw import dot_id
+from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, new_graph
+from om_dsl.render.text import esc, font, plain, row, shorten, table
+
+# (cluster id, title, node kinds); nested technical clusters sit inside "technical".
+_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("commercial", "Offers and bundles", ("bundle", "offer", "family")),
+    ("cfs", "Customer-facing services (CFS)", ("cfs",)),
+    ("rfs", "Resource-facing services (RFS)", ("rfs",)),
+    ("resource", "Resources", ("resource",)),
+    ("systems", "Systems and work queues", ("system", "queue")),
+)
+CALLERS_SHOWN = 8
+_SHAPES = {"family": "folder", "system": "box3d", "queue": "tab"}
+
+
+def render_catalog(catalog: ir.Catalog, focus: str | None = None) -> graphviz.Digraph:
+    """The catalog map, or only ``focus`` and its neighbourhood.
+
+    Raises:
+        RenderError: ``focus`` names nothing in the catalog.
+    """
+    cmap = catalog_map(catalog)
+    if focus is not None:
+        cmap = focus_on(cmap, focus)
+    return draw_catalog(cmap)
+
+
+def draw_catalog(cmap: CatalogMap) -> graphviz.Digraph:
+    counts = _counts(cmap)
+    graph = new_graph("catalog", cmap.title, counts)
+    for cluster_id, title, kinds in _COLUMNS:
+        nodes = [n for n in cmap.nodes if n.kind in kinds]
+        if nodes:
+            graph.subgraph(_column(cluster_id, title, nodes, cmap.focus))
+    for edge in cmap.edges:
+        _edge(graph, edge)
+    anchor = deepest([n.id for n in cmap.nodes], [(e.source, e.target) for e in cmap.edges])
+    add_catalog_legend(graph, dot_id(anchor) if anchor else None)
+    return graph
+
+
+def _counts(cmap: CatalogMap) -> str:
+    kinds = [n.kind for n in cmap.nodes]
+    offers = sum(k in ("offer", "bundle") for k in kinds)
+    technical = sum(k in ("cfs", "rfs", "resource") for k in kinds)
+    rules = sum(e.kind == "rule" for e in cmap.edges)
+    return f"{offers} offers and bundles · {technical} technical products · {rules} rules"
+
+
+def _column(
+    cluster_id: str, title: str, nodes: list[MapNode], focus: str | None
+) -> graphviz.Digraph:
+    box = graphviz.Digraph(name=f"cluster_{cluster_id}")
+    tone = TONES.get(cluster_id, TONES["system"] if cluster_id == "systems" else TONES["offer"])
+    box.attr(
+        label=f"<{font(esc(title), bold=True, colour=tone.line)}>",
+        labeljust="l",
+        style="rounded",
+        color=tone.line,
+        penwidth="1",
+        fontsize="12",
+    )
+    for node in nodes:
+        _node(box, node, node.id == focus)
+    if cluster_id == "systems":  # one column at the right, used or not
+        column = graphviz.Digraph(name="systems_column")
+        column.attr(rank="same")
+        for node in nodes:
+            column.node(dot_id(node.id))
+        box.subgraph(column)
+    return box
+
+
+def _node(graph: graphviz.Digraph, node: MapNode, focused: bool) -> None:
+    tone = TONES[node.kind]
+    rows = [
+        row(font(esc(KIND_TITLES[node.kind]), size=8, colour=tone.line, bold=True)),
+        row(font(esc(node.name), bold=True)),
+    ]
+    rows += [row(font(esc(shorten(line)), size=9, colour=MUTED)) for line in _lines(node)]
+    graph.node(
+        dot_id(node.id),
+        label=table(rows, padding=1),
+        shape=_SHAPES.get(node.kind, "box"),
+        style="rounded,filled" if node.kind not in _SHAPES else "filled",
+        fillcolor=tone.fill,
+        color=tone.line,
+        penwidth="3" if focused else "1.2",
+        tooltip=plain(node.tooltip or node.name),
+    )
+
+
+def _lines(node: MapNode) -> list[str]:
+    """The node's own lines, then (systems and queues) who calls it, at most a few."""
+    lines = list(node.lines)
+    if node.kind not in ("system", "queue"):
+        return lines
+    shown = node.callers[:CALLERS_SHOWN]
+    lines += [f"{product} · {actions}" for product, actions in shown]
+    more = len(node.callers) - len(shown) + node.hidden_callers
+    if more:
+        lines.append(f"+ {more} other product(s)")
+    elif not node.callers:
+        lines.append("(no plan uses it)")
+    return lines
+
+
+def _edge(graph: graphviz.Digraph, edge: MapEdge) -> None:
+    attrs = dict(EDGE_STYLES[edge.kind])
+    if edge.label:
+        attrs["label"] = plain(edge.label)
+    if edge.tooltip:
+        attrs["tooltip"] = attrs["labeltooltip"] = plain(edge.tooltip)
+    graph.edge(dot_id(edge.source), dot_id(edge.target), **attrs)

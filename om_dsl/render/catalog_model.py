@@ -1,0 +1,295 @@
+"""What the catalog map shows, as plain data: nodes, edges and the focus neighbourhood.
+
+Kept apart from the drawing (:mod:`om_dsl.render.catalog`) so that selecting a product's
+neighbourhood in a big catalog is a graph question answered and tested without Graphviz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from om_dsl.compiler.names import suggest
+from om_dsl.expr.unparse import unparse
+from om_dsl.ir import models as ir
+from om_dsl.render.errors import RenderError
+from om_dsl.render.style import MapKind
+from om_dsl.render.text import shorten
+
+MapEdgeKind = Literal["includes", "member", "rule", "calls"]
+PRODUCTION: frozenset[str] = frozenset({"includes", "member", "rule"})
+CONDITION_LIMIT = 30
+
+
+@dataclass(frozen=True, slots=True)
+class MapNode:
+    """A box on the map; ``lines`` go under the name, ``tooltip`` holds the full story.
+
+    A system or queue also lists its ``callers``: (product, its actions) per calling plan's
+    product; ``hidden_callers`` counts those left out of a focused map.
+    """
+
+    id: str
+    kind: MapKind
+    name: str
+    lines: tuple[str, ...] = ()
+    tooltip: str = ""
+    callers: tuple[tuple[str, str], ...] = ()
+    hidden_callers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MapEdge:
+    source: str
+    target: str
+    kind: MapEdgeKind
+    label: str = ""
+    tooltip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogMap:
+    title: str
+    nodes: tuple[MapNode, ...]
+    edges: tuple[MapEdge, ...]
+    focus: str | None = None
+
+    def node(self, node_id: str) -> MapNode:
+        return next(n for n in self.nodes if n.id == node_id)
+
+
+def product_id(name: str) -> str:
+    return f"product.{name}"
+
+
+def catalog_map(catalog: ir.Catalog) -> CatalogMap:
+    """Every offer, bundle, family (that has rules), technical product, system and queue."""
+    families = _rule_families(catalog)
+    nodes = [
+        *(_offer_node(o) for o in catalog.offers if o.kind == "bundle"),
+        *(_offer_node(o) for o in catalog.offers if o.kind == "offer"),
+        *(MapNode(f"family.{f}", "family", f, tooltip=f"family {f}") for f in families),
+        *(_technical_node(t, catalog) for t in catalog.technical),
+        *(_system_node(s, catalog) for s in catalog.systems),
+        *(_queue_node(q, catalog) for q in catalog.queues),
+    ]
+    edges = [
+        *_include_edges(catalog),
+        *_member_edges(catalog, families),
+        *(_rule_edge(r, catalog) for r in catalog.rules),
+        *_call_edges(catalog),
+    ]
+    return CatalogMap(f"Catalog map: {catalog.name} {catalog.version}", tuple(nodes), tuple(edges))
+
+
+# ---- nodes -------------------------------------------------------------------------------------
+
+
+def _offer_node(offer: ir.CommercialProduct) -> MapNode:
+    lines = [offer.display_name or ""]
+    if offer.external_id:
+        lines.append(f"id {offer.external_id}")
+    tip = [f"{offer.kind} {offer.name}", offer.doc or "", *_attribute_lines(offer.attributes)]
+    return MapNode(product_id(offer.name), offer.kind, offer.name, _nonempty(lines), _join(tip))
+
+
+def _technical_node(tech: ir.TechnicalProduct, catalog: ir.Catalog) -> MapNode:
+    actions = [a for p in catalog.plans if p.product == tech.name for a in p.actions]
+    lines = [tech.display_name or "", f"scope {tech.scope}"]
+    plans = f"plans: {', '.join(actions)}" if actions else "no plan"
+    tip = [
+        f"{tech.kind} {tech.name} (scope {tech.scope})",
+        tech.doc or "",
+        plans,
+        *_attribute_lines(tech.attributes),
+    ]
+    return MapNode(product_id(tech.name), tech.kind, tech.name, _nonempty(lines), _join(tip))
+
+
+def _system_node(system: ir.System, catalog: ir.Catalog) -> MapNode:
+    uses = _uses(catalog, lambda i: isinstance(i, ir.CalloutItem) and i.system == system.name)
+    return _user_node(
+        f"system.{system.name}", "system", system.name, system.display_name, system.doc, uses
+    )
+
+
+def _queue_node(queue: ir.Queue, catalog: ir.Catalog) -> MapNode:
+    uses = _uses(catalog, lambda i: isinstance(i, ir.ManualItem) and i.queue == queue.name)
+    return _user_node(
+        f"queue.{queue.name}", "queue", queue.name, queue.display_name, queue.doc, uses
+    )
+
+
+Uses = dict[str, list[tuple[list[str], list[str]]]]
+"""Per calling product, in declaration order: (actions of a plan, items of it that call)."""
+
+
+def _uses(catalog: ir.Catalog, calls: Callable[[Any], bool]) -> Uses:
+    found: Uses = {}
+    for plan in catalog.plans:
+        items = [i.name for i in plan.items if calls(i)]
+        if items:
+            found.setdefault(plan.product, []).append((list(plan.actions), items))
+    return found
+
+
+def _user_node(
+    node_id: str, kind: MapKind, name: str, display: str | None, doc: str | None, uses: Uses
+) -> MapNode:
+    """A system or queue, listing the plans (product and actions) that call it."""
+    callers = tuple(
+        (p, ", ".join(a for acts, _ in plans for a in acts)) for p, plans in uses.items()
+    )
+    tip = [f"{kind} {name}", doc or ""]
+    tip += [
+        f"{p} on {', '.join(acts)}: {', '.join(items)}"
+        for p, plans in uses.items()
+        for acts, items in plans
+    ]
+    return MapNode(node_id, kind, name, _nonempty([display or ""]), _join(tip), callers)
+
+
+def _attribute_lines(attributes: Iterable[ir.Attribute]) -> list[str]:
+    return [f"  {a.name}: {a.type}" + (" (required)" if a.required else "") for a in attributes]
+
+
+def _nonempty(lines: Iterable[str]) -> tuple[str, ...]:
+    return tuple(line for line in lines if line)
+
+
+def _join(lines: Iterable[str]) -> str:
+    return "\n".join(line for line in lines if line)
+
+
+# ---- edges -------------------------------------------------------------------------------------
+
+
+def _include_edges(catalog: ir.Catalog) -> list[MapEdge]:
+    return [
+        MapEdge(
+            product_id(o.name),
+            product_id(inc.product),
+            "includes",
+            _cardinality(inc),
+            f"{o.name} includes {inc.product} {_cardinality(inc)}",
+        )
+        for o in catalog.offers
+        for inc in o.includes
+    ]
+
+
+def _cardinality(inc: ir.Include) -> str:
+    if inc.max == inc.min:
+        return f"[{inc.min}]"
+    return f"[{inc.min}..{'*' if inc.max is None else inc.max}]"
+
+
+def _rule_families(catalog: ir.Catalog) -> list[str]:
+    return list(dict.fromkeys(r.source for r in catalog.rules if r.source_is_family))
+
+
+def _member_edges(catalog: ir.Catalog, families: list[str]) -> list[MapEdge]:
+    products: list[ir.CommercialProduct | ir.TechnicalProduct] = [
+        *catalog.offers,
+        *catalog.technical,
+    ]
+    return [
+        MapEdge(product_id(p.name), f"family.{f}", "member", "", f"{p.name} is in family {f}")
+        for f in families
+        for p in products
+        if f in p.families
+    ]
+
+
+def _rule_edge(rule: ir.DecompositionRule, catalog: ir.Catalog) -> MapEdge:
+    source = f"family.{rule.source}" if rule.source_is_family else product_id(rule.source)
+    scope = next((t.scope for t in catalog.technical if t.name == rule.target), "line")
+    label = []
+    if rule.when is not None:
+        label.append(f"when {shorten(unparse(rule.when), CONDITION_LIMIT)}")
+    if scope != "line":
+        label.append(f"scope {scope}")
+    if rule.wait != "none":
+        label.append(rule.wait.replace("_", " "))
+    tip = [f"rule {rule.id}", rule.doc or ""]
+    if rule.when is not None:
+        tip.append(f"when {unparse(rule.when)}")
+    tip.append(f"{rule.target} has scope {scope}")
+    tip += [f"  {m.target} = {unparse(m.expr)}" for m in rule.mappings]
+    return MapEdge(source, product_id(rule.target), "rule", "\n".join(label), _join(tip))
+
+
+def _call_edges(catalog: ir.Catalog) -> list[MapEdge]:
+    """One dashed edge per (technical product, system or queue) its plans use."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for plan in catalog.plans:
+        for item in plan.items:
+            target = _called(item)
+            if target is not None:
+                calls = edges.setdefault((product_id(plan.product), target), [])
+                calls.append(f"on {'/'.join(plan.actions)}: {item.name}")
+    return [MapEdge(src, dst, "calls", "", "\n".join(calls)) for (src, dst), calls in edges.items()]
+
+
+def _called(item: object) -> str | None:
+    if isinstance(item, ir.CalloutItem):
+        return f"system.{item.system}"
+    if isinstance(item, ir.ManualItem):
+        return f"queue.{item.queue}"
+    return None
+
+
+# ---- focus -------------------------------------------------------------------------------------
+
+
+def resolve_focus(cmap: CatalogMap, name: str) -> str:
+    """The node id that ``name`` (a product, system, queue or family name) refers to."""
+    by_name: dict[str, str] = {}
+    for node in cmap.nodes:
+        by_name.setdefault(node.name, node.id)
+    if name in by_name:
+        return by_name[name]
+    hint = " ".join(suggest(name, by_name)) or "give a product, system, queue or family name"
+    raise RenderError(f"cannot focus on '{name}': not in the catalog; {hint}")
+
+
+def focus_on(cmap: CatalogMap, name: str) -> CatalogMap:
+    """Only ``name`` and its neighbourhood: what produces it (transitively, with the bundles
+    that include it), what it produces (transitively), and the systems and queues that the
+    plans of it and its products call."""
+    focus = resolve_focus(cmap, name)
+    production = [e for e in cmap.edges if e.kind in PRODUCTION]
+    upstream = _reach(focus, [(e.target, e.source) for e in cmap.edges])
+    downstream = _reach(focus, [(e.source, e.target) for e in production])
+    called = {e.target for e in cmap.edges if e.kind == "calls" and e.source in downstream}
+    keep = upstream | downstream | called
+    return replace(
+        cmap,
+        title=f"{cmap.title} · focus {name}",
+        nodes=tuple(_only_callers(n, keep) for n in cmap.nodes if n.id in keep),
+        edges=tuple(e for e in cmap.edges if e.source in keep and e.target in keep),
+        focus=focus,
+    )
+
+
+def _only_callers(node: MapNode, keep: set[str]) -> MapNode:
+    """``node`` listing only the callers that the focused map shows."""
+    shown = tuple(c for c in node.callers if product_id(c[0]) in keep)
+    hidden = node.hidden_callers + len(node.callers) - len(shown)
+    return replace(node, callers=shown, hidden_callers=hidden) if hidden else node
+
+
+def _reach(start: str, pairs: list[tuple[str, str]]) -> set[str]:
+    """``start`` and every node reachable from it along ``pairs`` (from, to)."""
+    succs: dict[str, list[str]] = {}
+    for a, b in pairs:
+        succs.setdefault(a, []).append(b)
+    seen = {start}
+    stack = [start]
+    while stack:
+        for nxt in succs.get(stack.pop(), []):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen

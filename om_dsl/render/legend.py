@@ -1,0 +1,124 @@
+"""Legends: what each shape, colour and line style means, drawn inside the diagram itself.
+
+A legend is a cluster of sample nodes (shapes can only be shown by real nodes) plus one
+table of line styles and markers.  Each column of the legend shares one rank, and invisible
+edges from the diagram's deepest node (the *anchor*) put those ranks last: the legend sits at
+the right edge instead of a row stretched along the ranks of the diagram.
+"""
+
+from __future__ import annotations
+
+import graphviz
+
+from om_dsl.render.style import (
+    BEYOND_RETURN,
+    CRITICAL,
+    EDGE_STYLES,
+    FAINT,
+    ITEM_KINDS,
+    ITEM_SHAPES,
+    KIND_TITLES,
+    MUTED,
+    PONR,
+    TONES,
+)
+from om_dsl.render.text import esc, font, row, table
+
+_LEGEND_FONT = "9"
+
+
+def _legend_box(name: str) -> graphviz.Digraph:
+    box = graphviz.Digraph(name=f"cluster_legend_{name}")
+    box.attr(
+        label=f"<{font('Legend', bold=True, colour=MUTED)}>",
+        labeljust="l",
+        style="rounded",
+        color="#cbd5e0",
+        fontsize="10",
+    )
+    box.attr("node", fontsize=_LEGEND_FONT)
+    return box
+
+
+def _swatch(colour: str, border: str, text: str) -> str:
+    cells = (
+        f'<TD BGCOLOR="{colour}" COLOR="{border}" BORDER="1" WIDTH="14">&#160;</TD>'
+        f'<TD ALIGN="LEFT">{font(esc(text), size=9)}</TD>'
+    )
+    return f"<TR>{cells}</TR>"
+
+
+def _line(colour: str, pattern: str, text: str, bold: bool = False) -> str:
+    sample = font(esc(pattern), size=9, colour=colour, bold=bold)
+    return f'<TR><TD>{sample}</TD><TD ALIGN="LEFT">{font(esc(text), size=9)}</TD></TR>'
+
+
+def _pin(
+    graph: graphviz.Digraph, box: graphviz.Digraph, columns: list[list[str]], anchor: str | None
+) -> None:
+    """Lay ``columns`` of legend node ids out left to right, after ``anchor``."""
+    previous = anchor
+    for index, ids in enumerate(columns):
+        column = graphviz.Digraph(name=f"{box.name.removeprefix('cluster_')}_column_{index}")
+        column.attr(rank="same")
+        for node_id in ids:
+            column.node(node_id)
+        box.subgraph(column)
+        if previous is not None:
+            box.edge(previous, ids[0], style="invis")
+        previous = ids[0]
+    graph.subgraph(box)
+
+
+def add_plan_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
+    """Item shapes, then line styles and markers; ``anchor`` is a node id of the last rank."""
+    box = _legend_box("plan")
+    ids = [f"legend.{kind}" for kind in ITEM_KINDS]
+    for kind in ITEM_KINDS:
+        shape = ITEM_SHAPES[kind]
+        node_id = f"legend.{kind}"
+        label = table(
+            [
+                row(font(esc(kind), bold=True, size=9)),
+                row(font(esc(shape.meaning), size=8, colour=MUTED)),
+            ],
+            padding=0,
+        )
+        box.node(
+            node_id,
+            label=label,
+            shape=shape.shape,
+            style=shape.style,
+            fillcolor=shape.tone.fill,
+            color=shape.tone.line,
+            margin="0.05,0.02",
+        )
+    rows = [
+        _line(CRITICAL, "━━━", "critical path (longest by expected durations)", bold=True),
+        _line(MUTED, "───", "after (same product)"),
+        _line(EDGE_STYLES["depend"]["color"], "- - -", "depends on another product's item"),
+        _line(FAINT, "· · ·", "compensation: undoes the item it points from"),
+        _swatch(
+            PONR.line, PONR.line, "point of no return (double border): no cancel once it starts"
+        ),
+        _swatch(BEYOND_RETURN.fill, BEYOND_RETURN.line, "beyond the point of no return"),
+        _swatch(
+            TONES["external"].fill, TONES["external"].line, "item of another product (context)"
+        ),
+    ]
+    box.node("legend.lines", label=table(rows, padding=1), shape="plain")
+    _pin(graph, box, [ids, ["legend.lines"]], anchor)
+
+
+def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
+    """Product colours, then the meaning of each edge style, after ``anchor``'s rank."""
+    box = _legend_box("catalog")
+    rows = [_swatch(TONES[k].fill, TONES[k].line, KIND_TITLES[k]) for k in KIND_TITLES]
+    lines = [
+        _line(EDGE_STYLES["includes"]["color"], "◆───", "bundle includes [min..max]"),
+        _line(EDGE_STYLES["member"]["color"], "- - ▷", "member of a family"),
+        _line(MUTED, "───▶", "decomposes into (when …, scope, wait)"),
+        _line(EDGE_STYLES["calls"]["color"], "- - >", "its plans call the system or queue"),
+    ]
+    box.node("legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")
+    _pin(graph, box, [["legend.catalog"]], anchor)

@@ -1,0 +1,64 @@
+"""Output formats: DOT text without any binary, SVG/PNG/PDF through Graphviz's ``dot``.
+
+This is the one place that runs Graphviz, so every view and every caller (CLI, docs build,
+a host service serving a live SVG) gets the same formats and the same clear errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Literal
+
+import graphviz
+
+from om_dsl.render.errors import GraphvizNotFound, RenderError
+
+Format = Literal["dot", "svg", "png", "pdf"]
+FORMATS: tuple[Format, ...] = ("dot", "svg", "png", "pdf")
+_SUFFIXES: dict[str, Format] = {
+    ".dot": "dot",
+    ".gv": "dot",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+}
+
+
+def parse_format(name: str) -> Format:
+    """``name`` as a :data:`Format`, or a :class:`RenderError` that lists the choices."""
+    for fmt in FORMATS:
+        if fmt == name.lower():
+            return fmt
+    raise RenderError(f"unknown format '{name}'; choose one of: {', '.join(FORMATS)}")
+
+
+def choose_format(requested: str | None, output: str | None) -> Format:
+    """An explicit format wins; else the output file's suffix; else DOT (text on stdout)."""
+    if requested:
+        return parse_format(requested)
+    if output and output != "-":
+        suffix = PurePath(output).suffix.lower()
+        if suffix in _SUFFIXES:
+            return _SUFFIXES[suffix]
+    return "dot"
+
+
+def render(graph: graphviz.Digraph, fmt: str = "svg") -> bytes:
+    """The diagram in ``fmt``: DOT source (UTF-8) or the bytes that ``dot -T<fmt>`` prints.
+
+    Raises:
+        GraphvizNotFound: ``fmt`` needs the ``dot`` binary and it is not on PATH.
+        RenderError: an unknown format, or Graphviz rejected the graph.
+    """
+    chosen = parse_format(fmt)
+    source: str = graph.source
+    if chosen == "dot":
+        return source.encode("utf-8")
+    try:
+        data: bytes = graph.pipe(format=chosen, quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFound(chosen) from None
+    except graphviz.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(f"Graphviz failed to render {chosen}: {' '.join(detail[-3:])}") from None
+    return data

@@ -1,0 +1,133 @@
+"""The visual language shared by every view: fonts, colours, shapes, edge styles, graph defaults.
+
+One table per concept so that the catalog map, the plan template and (later) the whole-order
+and live views look alike: a CFS is the same blue everywhere, a callout the same shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import graphviz
+
+from om_dsl.render.text import esc, font, row, table
+
+FONT = "Helvetica"
+TEXT = "#1a202c"
+MUTED = "#4a5568"
+FAINT = "#718096"
+
+
+@dataclass(frozen=True, slots=True)
+class Tone:
+    """A colour pair: a light fill and a strong line/heading colour."""
+
+    fill: str
+    line: str
+
+
+# ---- products and catalog nodes ---------------------------------------------------------------
+
+MapKind = Literal["bundle", "offer", "family", "cfs", "rfs", "resource", "system", "queue"]
+
+TONES: dict[str, Tone] = {
+    "bundle": Tone("#e9d8fd", "#553c9a"),
+    "offer": Tone("#f3ebff", "#6b46c1"),
+    "family": Tone("#faf5ff", "#805ad5"),
+    "cfs": Tone("#dbeafe", "#1d4ed8"),
+    "rfs": Tone("#dcfce7", "#15803d"),
+    "resource": Tone("#fef3c7", "#b45309"),
+    "system": Tone("#e2e8f0", "#334155"),
+    "queue": Tone("#ccfbf1", "#0f766e"),
+    "external": Tone("#f7fafc", "#a0aec0"),
+}
+
+KIND_TITLES: dict[str, str] = {
+    "bundle": "bundle",
+    "offer": "offer",
+    "family": "family",
+    "cfs": "CFS",
+    "rfs": "RFS",
+    "resource": "resource",
+    "system": "system",
+    "queue": "queue",
+}
+
+# ---- plan items --------------------------------------------------------------------------------
+
+ItemKind = Literal["auto", "callout", "manual", "milestone", "wait"]
+ITEM_KINDS: tuple[ItemKind, ...] = ("auto", "callout", "manual", "milestone", "wait")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemShape:
+    shape: str
+    style: str
+    tone: Tone
+    meaning: str
+
+
+ITEM_SHAPES: dict[str, ItemShape] = {
+    "auto": ItemShape("box", "rounded,filled", Tone("#e0f2fe", "#0369a1"), "handler in the host"),
+    "callout": ItemShape("component", "filled", Tone("#fef9c3", "#a16207"), "call to a system"),
+    "manual": ItemShape("house", "filled", Tone("#ffedd5", "#c2410c"), "task in a work queue"),
+    "milestone": ItemShape("diamond", "filled", Tone("#dcfce7", "#15803d"), "milestone"),
+    "wait": ItemShape("hexagon", "filled", Tone("#ede9fe", "#6d28d9"), "wait for event/condition"),
+}
+
+PONR = Tone("#fee2e2", "#b91c1c")
+CRITICAL = "#dc2626"
+BEYOND_RETURN = Tone("#f1f1f1", "#9b2c2c")
+
+# ---- edges -------------------------------------------------------------------------------------
+
+EDGE_STYLES: dict[str, dict[str, str]] = {
+    # plans
+    "after": {"color": MUTED, "penwidth": "1.2"},
+    "depend": {"color": "#2563eb", "style": "dashed", "penwidth": "1.4", "fontcolor": "#1e40af"},
+    "undo": {
+        "color": FAINT,
+        "style": "dotted",
+        "arrowhead": "empty",
+        "fontcolor": FAINT,
+        "penwidth": "1.2",
+    },
+    "critical": {"color": CRITICAL, "penwidth": "3", "fontcolor": CRITICAL},
+    # catalog
+    "includes": {
+        "color": TONES["bundle"].line,
+        "dir": "back",
+        "arrowtail": "diamond",
+        "fontcolor": TONES["bundle"].line,
+    },
+    "member": {"color": TONES["family"].line, "style": "dashed", "arrowhead": "empty"},
+    "rule": {"color": MUTED, "penwidth": "1.2", "fontcolor": TEXT},
+    "calls": {"color": "#94a3b8", "style": "dashed", "arrowhead": "vee", "arrowsize": "0.7"},
+}
+
+
+def new_graph(name: str, title: str, subtitle: str = "") -> graphviz.Digraph:
+    """An empty left-to-right diagram with the shared defaults and a title on top."""
+    graph = graphviz.Digraph(name=name)
+    rows = [row(font(esc(title), bold=True), align="LEFT")]
+    if subtitle:
+        rows.append(row(font(esc(subtitle), size=11, colour=MUTED), align="LEFT"))
+    graph.attr(
+        rankdir="LR",
+        newrank="true",
+        compound="true",
+        label=table(rows, padding=1),
+        labelloc="t",
+        labeljust="l",
+        fontname=FONT,
+        fontsize="16",
+        fontcolor=TEXT,
+        nodesep="0.3",
+        ranksep="0.55",
+        pad="0.3",
+        bgcolor="white",
+    )
+    graph.attr("node", fontname=FONT, fontsize="11", fontcolor=TEXT, margin="0.12,0.06")
+    graph.attr("edge", fontname=FONT, fontsize="9", fontcolor=MUTED, arrowsize="0.8")
+    return graph

@@ -1,0 +1,117 @@
+"""Text in diagrams: escaping for DOT, HTML-like labels, shortening and durations.
+
+Labels are HTML-like tables (``<<TABLE>...</TABLE>>``) because Graphviz sizes a node to its
+table, so text never overflows; every piece of catalog text goes through :func:`esc` first.
+Long texts are shortened with an ellipsis in the label and given in full in the tooltip.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import graphviz
+
+ELLIPSIS = "…"
+LABEL_LIMIT = 40
+
+
+def esc(text: str) -> str:
+    """``text`` made safe inside an HTML-like label (``&``, ``<``, ``>``, quotes)."""
+    return html.escape(text, quote=True)
+
+
+def plain(text: str) -> str:
+    """``text`` as a DOT escString (tooltips, plain labels): literal backslashes and brackets.
+
+    Backslashes are doubled so that ``\\l`` in a catalog string stays two characters, and
+    line breaks become ``\\n`` so the DOT source keeps one statement per line.
+    """
+    escaped = text.replace("\\", "\\\\").replace("\r\n", "\n").replace("\n", "\\n")
+    marked: str = graphviz.nohtml(escaped)
+    return marked
+
+
+def shorten(text: str, limit: int = LABEL_LIMIT) -> str:
+    """``text`` on one line, at most ``limit`` characters, ending in an ellipsis when cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rstrip() + ELLIPSIS
+
+
+def tooltip(lines: Iterable[str]) -> str:
+    """A multi-line tooltip from non-empty lines."""
+    return plain("\n".join(line for line in lines if line))
+
+
+_UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1))
+
+
+def duration(ms: int) -> str:
+    """``ms`` as the DSL writes durations: ``0s``, ``250ms``, ``1h``, ``2d 10m``."""
+    if ms <= 0:
+        return "0s"
+    parts: list[str] = []
+    rest = ms
+    for unit, size in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts)
+
+
+# ---- HTML-like labels -----------------------------------------------------------------------
+
+
+def font(
+    text: str,
+    *,
+    size: float | None = None,
+    colour: str | None = None,
+    bold: bool = False,
+    italic: bool = False,
+) -> str:
+    """Already-escaped ``text`` in a FONT element (and B/I when asked)."""
+    if bold:
+        text = f"<B>{text}</B>"
+    if italic:
+        text = f"<I>{text}</I>"
+    attrs = ""
+    if size is not None:
+        attrs += f' POINT-SIZE="{size:g}"'
+    if colour is not None:
+        attrs += f' COLOR="{colour}"'
+    return f"<FONT{attrs}>{text}</FONT>" if attrs else text
+
+
+def row(
+    content: str, *, bgcolor: str | None = None, align: str = "CENTER", sides: str | None = None
+) -> str:
+    """One table row with one cell of already-formatted content."""
+    attrs = f' ALIGN="{align}"'
+    if bgcolor is not None:
+        attrs += f' BGCOLOR="{bgcolor}"'
+    if sides is not None:
+        attrs += f' SIDES="{sides}" BORDER="1"'
+    return f"<TR><TD{attrs}>{content}</TD></TR>"
+
+
+def table(
+    rows: Iterable[str],
+    *,
+    bgcolor: str | None = None,
+    color: str | None = None,
+    border: int = 0,
+    rounded: bool = False,
+    padding: int = 2,
+) -> str:
+    """An HTML-like label (the ``<...>`` form Graphviz reads) holding one table."""
+    attrs = f'BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{padding}"'
+    if bgcolor is not None:
+        attrs += f' BGCOLOR="{bgcolor}"'
+    if color is not None:
+        attrs += f' COLOR="{color}"'
+    if rounded:
+        attrs += ' STYLE="ROUNDED"'
+    return f"<<TABLE {attrs}>{''.join(rows)}</TABLE>>"
