@@ -37,7 +37,9 @@ class Loader:
 
     def load(self) -> LoadedCatalog:
         name = self.root_file.name
-        text = self.text if self.text is not None else self._read(self.root_file, name, None)
+        # A missing root file is named as the user gave it (imports are named from the root).
+        shown = str(self.root_file)
+        text = self.text if self.text is not None else self._read(self.root_file, shown, None)
         if text is not None:
             self._visit(name, text)
         return self.result
