@@ -1,1 +1,44 @@
-"""om_dsl.runtime"""
+"""Orchestration: the plan builder and the durable runtime.
+
+The public names are re-exported here (and the main ones from ``om_dsl``); the modules behind
+them are private and may change.
+"""
+
+from om_dsl.runtime.builder import PlanCycleError, build_plan
+from om_dsl.runtime.context import ItemContext
+from om_dsl.runtime.events import LifecycleEvent
+from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
+from om_dsl.runtime.kinds import ItemKind, KindRegistry
+from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
+from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.states import ItemState, OrderState
+from om_dsl.runtime.status import ItemStatus, OrderStatus
+from om_dsl.runtime.store import MemoryStore, SqliteStore, Store
+
+__all__ = [
+    "Completed",
+    "Failed",
+    "HandlerRegistry",
+    "ItemContext",
+    "ItemKind",
+    "ItemState",
+    "ItemStatus",
+    "KindRegistry",
+    "LifecycleEvent",
+    "MemoryStore",
+    "OnHold",
+    "OrderPlan",
+    "OrderState",
+    "OrderStatus",
+    "Outcome",
+    "PermanentFailure",
+    "PlanCycleError",
+    "PlanItemInstance",
+    "PlanLine",
+    "Runtime",
+    "SqliteStore",
+    "Store",
+    "Waiting",
+    "build_plan",
+]

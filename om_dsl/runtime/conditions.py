@@ -1,0 +1,67 @@
+"""Item conditions (``when``, ``until``): which data they read, and evaluating them safely.
+
+A condition that reads only the line's and the order's data is decided when the plan is built,
+so the plan shows which items will be skipped; one that reads outputs of other items can only be
+decided once those items have run, so it is evaluated when the item becomes ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from om_dsl.expr.evaluate import Compiled, Env, EvalError, compile_expr
+from om_dsl.ir import models as ir
+
+PLAN_TIME_ROOTS = frozenset({"line", "order", "source"})
+
+
+def refs(expr: Any) -> Iterator[ir.Ref]:
+    """Every reference inside an IR expression, depth first."""
+    if isinstance(expr, ir.Ref):
+        yield expr
+        return
+    for child in _children(expr):
+        yield from refs(child)
+
+
+def _children(expr: Any) -> list[Any]:
+    if isinstance(expr, ir.UnaryOp):
+        return [expr.arg]
+    if isinstance(expr, ir.BinaryOp):
+        return [expr.left, expr.right]
+    if isinstance(expr, ir.CallOp):
+        return list(expr.args)
+    if isinstance(expr, ir.ListOp):
+        return list(expr.items)
+    if isinstance(expr, ir.MapOp):
+        rest = [expr.default] if expr.default is not None else []
+        return [expr.subject, *(c.value for c in expr.cases), *rest]
+    if isinstance(expr, ir.IfOp):
+        return [expr.cond, expr.then, expr.otherwise]
+    if isinstance(expr, ir.ObjectOp):
+        return [f.value for f in expr.fields]
+    return []
+
+
+def is_plan_time(expr: Any) -> bool:
+    """True when the condition reads nothing that only exists once items have run."""
+    return all(ref.root in PLAN_TIME_ROOTS for ref in refs(expr))
+
+
+class Condition:
+    """A compiled ``when`` / ``until`` with the declaration it came from, for error messages."""
+
+    __slots__ = ("fn", "span", "what")
+
+    def __init__(self, expr: Any, span: ir.SourceSpan, what: str) -> None:
+        self.fn: Compiled = compile_expr(expr)
+        self.span = span
+        self.what = what
+
+    def holds(self, env: Env) -> bool:
+        """The truth of the condition; a run-time error names the declaration that failed."""
+        try:
+            return bool(self.fn(env))
+        except EvalError as exc:
+            raise EvalError(f"{self.what} at {self.span} failed: {exc}") from None

@@ -1,0 +1,125 @@
+"""The context an item kind (and an auto handler) gets when its item starts.
+
+Outputs of other items are read lazily, when the handler asks: most handlers never do, and a
+snapshot of a large order per start would cost more than the handler.  Each output dict is set
+once, when its item completes, so a sync handler reading from a worker thread sees whole values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from om_dsl.ir import models as ir
+from om_dsl.runtime.live import ItemRun, OrderRun
+
+
+class ItemContext:
+    """One attempt of one item: what to do, for which line and order, and under which key.
+
+    Attributes:
+        order_id: the order.
+        item_id: the item, ``<line id>:<item name>``.
+        attempt: 1 for the first attempt, counting every retry and every restart.
+        idempotency_key: ``<order id>/<item id>``, the same for every attempt and across
+            restarts, so that a host can make the item's effect exactly-once.
+        deadline: epoch seconds at which the attempt times out, or None.
+    """
+
+    __slots__ = ("_item", "_order", "attempt", "deadline", "idempotency_key", "item_id", "order_id")
+
+    def __init__(
+        self, order: OrderRun, item: ItemRun, attempt: int, deadline: float | None
+    ) -> None:
+        self._order = order
+        self._item = item
+        self.order_id = order.id
+        self.item_id = item.id
+        self.attempt = attempt
+        self.deadline = deadline
+        self.idempotency_key = f"{order.id}/{item.id}"
+
+    @property
+    def spec(self) -> Any:
+        """The catalog's plan item (``AutoItem``, ``CalloutItem``, ``ManualItem``, ...)."""
+        return self._item.tpl.spec
+
+    @property
+    def kind(self) -> str:
+        return self._item.tpl.kind
+
+    @property
+    def name(self) -> str:
+        return self._item.tpl.name
+
+    @property
+    def product(self) -> str:
+        return self._item.line.product
+
+    @property
+    def line_id(self) -> str:
+        return self._item.line.id
+
+    @property
+    def action(self) -> str:
+        return self._item.line.action
+
+    @property
+    def line(self) -> Mapping[str, Any]:
+        """The line's attributes (``line.x`` in expressions)."""
+        return self._item.line.attributes
+
+    @property
+    def order(self) -> Mapping[str, Any]:
+        """The order's fields and attributes (``order.x`` in expressions)."""
+        return self._order.fields
+
+    @property
+    def root_items(self) -> tuple[str, ...]:
+        return self._item.line.root_items
+
+    @property
+    def catalog(self) -> ir.Catalog:
+        """The catalog version the order is pinned to (e.g. to find a callout's system)."""
+        return self._order.catalog.catalog
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Outputs of this line's completed items, by item name."""
+        return self._item.line.outputs()
+
+    @property
+    def products(self) -> dict[str, dict[str, Any]]:
+        """Outputs of related lines' items: ``{product: {item name: outputs}}``."""
+        return self._item.line.product_outputs()
+
+    @property
+    def order_outputs(self) -> dict[str, Any]:
+        """Outputs of every completed item of the order, by item id."""
+        return self._order.order_outputs()
+
+    def env(self) -> dict[str, Any]:
+        """The environment of compiled expressions (``om_dsl.expr.evaluate``)."""
+        return item_env(self._order, self._item)
+
+    def until_holds(self) -> bool:
+        """Whether the item's ``until`` condition holds now (True when it has none).
+
+        Raises:
+            EvalError: the condition failed to evaluate (e.g. a bad date).
+        """
+        until = self._item.tpl.until
+        return until is None or until.holds(self.env())
+
+    def __repr__(self) -> str:
+        return f"ItemContext({self.idempotency_key!r}, attempt={self.attempt})"
+
+
+def item_env(order: OrderRun, item: ItemRun) -> dict[str, Any]:
+    line = item.line
+    return {
+        "line": line.attributes,
+        "order": order.fields,
+        "item": line.outputs(),
+        "product": line.product_outputs(),
+    }

@@ -1,0 +1,650 @@
+"""The engine: the one place where item and order states change, synchronously, under a lock.
+
+The asyncio scheduler, API threads (submit, operator actions, callbacks) and timers all call in
+here holding :attr:`Engine.lock`; every public entry point ends with :meth:`Engine.flush`, which
+derives the order states, commits the step's changes with their event-log rows in one store
+transaction, and only then queues the lifecycle events for listeners.  Nothing here awaits, so a
+step is atomic with respect to every other thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from om_dsl.errors import IllegalTransition, NotFound, OperatorActionRejected
+from om_dsl.expr.evaluate import EvalError
+from om_dsl.ir import models as ir
+from om_dsl.ir.io import dump_ir, load_ir
+from om_dsl.runtime.context import ItemContext, item_env
+from om_dsl.runtime.events import (
+    ITEM_STATE,
+    ORDER_CREATED,
+    ORDER_PONR,
+    ORDER_STATE,
+    LifecycleEvent,
+    Listeners,
+)
+from om_dsl.runtime.journal import Journal, item_row, record
+from om_dsl.runtime.kinds.base import KindRegistry
+from om_dsl.runtime.live import CatalogRun, ItemRun, OrderRun
+from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
+from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.retry import next_delay_ms
+from om_dsl.runtime.states import (
+    ITEM_SATISFIED,
+    ITEM_TERMINAL,
+    ITEM_TRANSITIONS,
+    ORDER_TERMINAL,
+    ItemState,
+    OrderState,
+    check_order,
+)
+from om_dsl.runtime.store.base import NewOrder, StoredOrder, Store
+from om_dsl.runtime.timers import Timers
+from om_dsl.runtime.waits import hold_key, wait_key
+
+I = ItemState
+O = OrderState
+COMP_SATISFIED = ITEM_SATISFIED | {I.DISCARDED}
+"""A compensation waits for later compensations; one that is not needed is discarded."""
+ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
+
+
+class Start(NamedTuple):
+    """An item the scheduler must start now (it is already ``running`` in the journal)."""
+
+    order_id: str
+    idx: int
+    attempt: int
+    kind: str
+    ctx: ItemContext
+
+
+class Engine:
+    """Active orders in memory, the ready queue, timers, and the journal of uncommitted changes."""
+
+    def __init__(
+        self,
+        store: Store,
+        kinds: KindRegistry,
+        listeners: Listeners,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.store = store
+        self.kinds = kinds
+        self.listeners = listeners
+        self.clock = clock
+        self.orders: dict[str, OrderRun] = {}
+        self.catalogs: dict[str, CatalogRun] = {}
+        self.ready: deque[tuple[OrderRun, ItemRun]] = deque()
+        self.timers = Timers()
+        self.journal = Journal()
+        self.counts: dict[ItemState, int] = dict.fromkeys(ItemState, 0)
+        self.waits: dict[str, set[tuple[str, int]]] = {}
+        self.soon: set[tuple[str, int]] = set()
+        self.stop_tasks: list[tuple[str, int, int]] = []
+        """Items whose in-flight attempt the scheduler must cancel (they timed out)."""
+
+    # ---- catalogs -----------------------------------------------------------------------------
+
+    def catalog_run(self, catalog: ir.Catalog) -> CatalogRun:
+        """The run-time view of a catalog version; stored with the next commit if new."""
+        found = self.catalogs.get(catalog.content_hash)
+        if found is None:
+            found = self.catalogs[catalog.content_hash] = CatalogRun(catalog)
+            if not self.store.has_catalog(catalog.content_hash):
+                self.journal.catalogs[catalog.content_hash] = dump_ir(catalog)
+        return found
+
+    def _pinned(self, content_hash: str) -> CatalogRun:
+        found = self.catalogs.get(content_hash)
+        if found is None:
+            catalog = load_ir(self.store.load_catalog(content_hash))
+            found = self.catalogs[content_hash] = CatalogRun(catalog)
+        return found
+
+    # ---- transitions --------------------------------------------------------------------------
+
+    def move(
+        self, order: OrderRun, item: ItemRun, new: ItemState, detail: str | None = None
+    ) -> None:
+        """The only way an item changes state: checked, counted, journaled."""
+        old = item.state
+        if new not in ITEM_TRANSITIONS[old]:
+            raise IllegalTransition(
+                f"item {item.id} of order {order.id}: {old.value} -> {new.value} is not allowed"
+            )
+        item.state = new
+        order.counts[old] -= 1
+        order.counts[new] += 1
+        self.counts[old] -= 1
+        self.counts[new] += 1
+        if new in ITEM_TERMINAL and not item.comp_of:
+            order.unfinished -= 1
+        journal = self.journal
+        journal.events.append(
+            (
+                self.clock(),
+                order.id,
+                item.id,
+                ITEM_STATE,
+                old.value,
+                new.value,
+                item.attempt,
+                detail,
+            )
+        )
+        journal.items[(order.id, item.idx)] = item
+        journal.orders[order.id] = order
+
+    def move_order(self, order: OrderRun, new: OrderState, detail: str | None = None) -> None:
+        check_order(order.id, order.state, new)
+        old, order.state = order.state, new
+        self.journal.event(
+            self.clock(), order.id, None, ORDER_STATE, old.value, new.value, None, detail
+        )
+        self.journal.orders[order.id] = order
+
+    # ---- submitting and loading ---------------------------------------------------------------
+
+    def submit(self, plan: OrderPlan, catalog: ir.Catalog) -> None:
+        """Persist a new order (order row, plan, every item row) in one transaction and make its
+        first items ready.  On any failure nothing is stored and nothing stays in memory."""
+        if self.journal:
+            self.flush()
+        if plan.order_id in self.orders or self.store.has_order(plan.order_id):
+            raise OperatorActionRejected(f"order {plan.order_id} already exists")
+        known = catalog.content_hash in self.catalogs
+        order = OrderRun(plan, self.catalog_run(catalog))
+        order.created = now = self.clock()
+        count_blockers(order)
+        rows = [item_row(item) for item in order.items]
+        self.journal.new_orders.append(NewOrder(record(order, now), plan.model_dump_json(), rows))
+        self.journal.event(now, order.id, None, ORDER_CREATED, None, order.state.value, None,
+                           f"{len(order.items)} items, catalog {catalog.content_hash[:19]}")  # fmt: skip
+        self._register(order)
+        try:
+            self._activate(order)
+            self.flush()
+        except BaseException:
+            self._forget(order.id)
+            self.journal = Journal()
+            if not known:
+                self.catalogs.pop(catalog.content_hash, None)
+            raise
+
+    def _activate(self, order: OrderRun) -> None:
+        for item in order.items:
+            if item.state is I.PENDING and item.blockers == 0 and self._deps_met(order, item):
+                self.satisfy(order, item)
+        self.journal.orders[order.id] = order
+
+    def _register(self, order: OrderRun) -> None:
+        self.orders[order.id] = order
+        for state, n in order.counts.items():
+            self.counts[state] += n
+        for item in order.items:
+            if item.wait_key is not None:
+                self.waits.setdefault(item.wait_key, set()).add((order.id, item.idx))
+
+    def _forget(self, order_id: str) -> None:
+        order = self.orders.pop(order_id, None)
+        if order is None:
+            return
+        for state, n in order.counts.items():
+            self.counts[state] -= n
+        for item in order.items:
+            if item.wait_key is not None:
+                self._unindex(order, item)
+            self.soon.discard((order.id, item.idx))
+
+    def recover(self) -> None:
+        """After a (re)start: load every active order and resume it where the store says.
+
+        Items that were ``running`` when the process died are re-attempted (with the same
+        idempotency key); retry and timeout timers are re-armed from the rows' due times.
+        """
+        for rec in self.store.orders(states=ACTIVE_ORDER_STATES):
+            if rec.id not in self.orders:
+                self._load(rec.id)
+        for order in list(self.orders.values()):
+            self._resume(order)
+        self.flush()
+
+    def active(self, order_id: str) -> OrderRun:
+        """An order that can still change: from memory, or loaded from the store.
+
+        Raises:
+            NotFound: no such order.
+            OperatorActionRejected: the order is finished.
+        """
+        order = self.orders.get(order_id)
+        if order is not None:
+            return order
+        rec = self.store.order(order_id)
+        if rec is None:
+            raise NotFound(f"no order {order_id}")
+        if rec.state not in ACTIVE_ORDER_STATES:
+            raise OperatorActionRejected(f"order {order_id} is {rec.state}; it cannot change")
+        return self._load(order_id)
+
+    def _load(self, order_id: str) -> OrderRun:
+        stored = self.store.load_order(order_id)
+        if stored is None:
+            raise NotFound(f"no order {order_id}")
+        order = _rebuild(stored, self._pinned(stored.record.catalog_hash))
+        self._register(order)
+        return order
+
+    def _resume(self, order: OrderRun) -> None:
+        for item in order.items:
+            state = item.state
+            if state is I.RUNNING:
+                self.move(order, item, I.READY, "re-attempted after a restart")
+                self.ready.append((order, item))
+            elif state is I.READY:
+                self.ready.append((order, item))
+            elif state is I.PENDING and item.blockers == 0 and self._deps_met(order, item):
+                self.satisfy(order, item)
+            elif state is I.FAILED:
+                self.timers.arm(item.due or 0.0, order.id, item.idx, item.attempt, "retry")
+            elif state is I.WAITING and item.due is not None:
+                self.timers.arm(item.due, order.id, item.idx, item.attempt, "timeout")
+
+    # ---- readiness ----------------------------------------------------------------------------
+
+    def satisfy(self, order: OrderRun, item: ItemRun) -> None:
+        """``item`` no longer blocks its dependents (completed, skipped or discarded).
+
+        Iterative: a cascade of skipped items along a long chain must not recurse.
+        """
+        stack = [item]
+        items = order.items
+        while stack:
+            done = stack.pop()
+            for index in done.dependents:
+                dep = items[index]
+                dep.blockers -= 1
+                if dep.blockers == 0 and dep.state is I.PENDING and self._deps_met(order, dep):
+                    stack.append(dep)
+
+    def _deps_met(self, order: OrderRun, item: ItemRun) -> bool:
+        """Everything the item waits for is done: make it ready, or skip it.
+
+        Returns True when the item was skipped or discarded, so its dependents are freed too.
+        """
+        if item.comp_of:
+            return order.cancelling and self.check_compensation(order, item)
+        if order.cancelling:
+            return False
+        condition = item.tpl.when
+        if condition is not None:
+            try:
+                holds = condition.holds(item_env(order, item))
+            except EvalError as exc:
+                item.reason = str(exc)
+                self.move(order, item, I.FATALLY_FAILED, item.reason)
+                return False
+            if not holds:
+                item.reason = f"its condition (when, at {condition.span}) is false"
+                self.move(order, item, I.SKIPPED, item.reason)
+                return True
+        self.move(order, item, I.READY)
+        self.ready.append((order, item))
+        return False
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def take_ready(self, limit: int) -> list[Start]:
+        """Mark up to ``limit`` ready items ``running`` and say how to start them."""
+        starts: list[Start] = []
+        ready = self.ready
+        while ready and len(starts) < limit:
+            order, item = ready.popleft()
+            if item.state is I.READY and self.orders.get(order.id) is order:
+                starts.append(self._start(order, item))
+        return starts
+
+    def _start(self, order: OrderRun, item: ItemRun) -> Start:
+        now = self.clock()
+        item.attempt += 1
+        if item.started is None:
+            item.started = now
+        deadline = now + item.timeout_ms / 1000 if item.timeout_ms else None
+        item.due = deadline
+        item.reason = None
+        self.move(order, item, I.RUNNING)
+        if deadline is not None:
+            self.timers.arm(deadline, order.id, item.idx, item.attempt, "timeout")
+        if item.ponr:
+            self._reach_ponr(order, item, now)
+        order.started = True
+        ctx = ItemContext(order, item, item.attempt, deadline)
+        return Start(order.id, item.idx, item.attempt, item.tpl.kind, ctx)
+
+    def _reach_ponr(self, order: OrderRun, item: ItemRun, now: float) -> None:
+        for root in item.line.root_items or ("",):
+            if root not in order.ponr:
+                order.ponr[root] = item.id
+                self.journal.event(now, order.id, item.id, ORDER_PONR, None, None, item.attempt,
+                                   f"point of no return reached for root item {root}")  # fmt: skip
+
+    def apply(self, order_id: str, idx: int, attempt: int, outcome: Outcome) -> None:
+        """The outcome of a started attempt; stale ones (timed out, cancelled) are dropped."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return
+        item = order.items[idx]
+        if item.state is I.RUNNING and item.attempt == attempt:
+            self.settle(order, item, outcome)
+
+    def settle(self, order: OrderRun, item: ItemRun, outcome: Outcome) -> None:
+        """Apply an outcome to a running or waiting item."""
+        if isinstance(outcome, Completed):
+            self.complete(order, item, outcome.outputs)
+        elif isinstance(outcome, Waiting):
+            self.wait(order, item, outcome)
+        elif isinstance(outcome, Failed):
+            self.fail(order, item, outcome.reason, outcome.permanent)
+        elif isinstance(outcome, OnHold):
+            self.hold(order, item, outcome)
+        else:
+            reason = f"the {item.tpl.kind} kind returned {outcome!r}, which is not an outcome"
+            self.fail(order, item, reason, permanent=True)
+        if order.cancelling and not item.comp_of:
+            self._after_cancel(order, item)
+
+    def complete(
+        self,
+        order: OrderRun,
+        item: ItemRun,
+        outputs: Mapping[str, Any],
+        detail: str | None = None,
+    ) -> None:
+        try:
+            values = _json_object(outputs)
+        except ValueError as exc:
+            self.fail(order, item, f"{item.id}: {exc}", permanent=True)
+            return
+        self.leave_wait(order, item)
+        item.outputs = values
+        item.ended = self.clock()
+        item.due = None
+        item.reason = None
+        self.move(order, item, I.COMPLETED, detail)
+        self.satisfy(order, item)
+        if order.pollers:
+            self._poll(order)
+
+    def fail(self, order: OrderRun, item: ItemRun, reason: str, permanent: bool) -> None:
+        """A failed attempt: schedule the next one, or fall out when retries are spent."""
+        self.leave_wait(order, item)
+        item.failures += 1
+        item.reason = reason
+        key = f"{order.id}/{item.id}"
+        delay = None if permanent else next_delay_ms(item.tpl.retry, item.failures, key)
+        if delay is None:
+            item.due = None
+            self.move(order, item, I.FATALLY_FAILED, reason)
+            return
+        item.due = self.clock() + delay / 1000
+        self.move(order, item, I.FAILED, f"{reason} (retry {item.failures} in {delay} ms)")
+        self.timers.arm(item.due, order.id, item.idx, item.attempt, "retry")
+
+    def wait(self, order: OrderRun, item: ItemRun, waiting: Waiting) -> None:
+        deadlines = [d for d in (waiting.deadline, item.due) if d is not None]
+        deadline = min(deadlines) if deadlines else None
+        if deadline is not None and deadline != item.due:
+            self.timers.arm(deadline, order.id, item.idx, item.attempt, "timeout")
+        item.due = deadline
+        item.reason = waiting.reason
+        self._set_wait_key(order, item, wait_key(waiting))
+        if item.state is not I.WAITING:
+            self.move(order, item, I.WAITING, waiting.reason)
+        if waiting.poll:
+            order.pollers.add(item.idx)
+        if waiting.expect_soon:
+            self.soon.add((order.id, item.idx))
+        if waiting.event is not None and waiting.event in order.signals:
+            payload = order.signals[waiting.event]
+            self.resolve(order, item, payload, f"event '{waiting.event}' was already signalled")
+
+    def hold(self, order: OrderRun, item: ItemRun, on_hold: OnHold) -> None:
+        item.reason = on_hold.reason
+        item.due = None
+        self._set_wait_key(order, item, hold_key(on_hold.key))
+        self.move(order, item, I.ON_HOLD, on_hold.reason)
+
+    def resolve(
+        self, order: OrderRun, item: ItemRun, payload: Mapping[str, Any], detail: str
+    ) -> None:
+        """Something outside finished a waiting item; its kind says what that means."""
+        ctx = ItemContext(order, item, item.attempt, item.due)
+        try:
+            outcome = self.kinds.get(item.tpl.kind).resolve(ctx, payload)
+        except Exception as exc:  # the kind's bug: the item fails, the runtime goes on
+            outcome = Failed(f"resolving {item.id} failed: {type(exc).__name__}: {exc}")
+        if isinstance(outcome, Completed):
+            self.complete(order, item, outcome.outputs, detail)
+            if order.cancelling and not item.comp_of:
+                self._after_cancel(order, item)
+        else:
+            self.settle(order, item, outcome)
+
+    def _poll(self, order: OrderRun) -> None:
+        for idx in sorted(order.pollers):
+            item = order.items[idx]
+            if item.state is not I.WAITING:
+                order.pollers.discard(idx)
+                continue
+            ctx = ItemContext(order, item, item.attempt, item.due)
+            outcome = self.kinds.get(item.tpl.kind).poll(ctx)
+            if outcome is not None:
+                order.pollers.discard(idx)
+                self.settle(order, item, outcome)
+
+    def fire_timers(self, now: float) -> None:
+        for due, _, order_id, idx, attempt, kind in self.timers.pop_due(now):
+            order = self.orders.get(order_id)
+            if order is None:
+                continue
+            item = order.items[idx]
+            if item.attempt != attempt or item.due != due:
+                continue
+            if kind == "retry" and item.state is I.FAILED:
+                item.due = None
+                self.move(order, item, I.READY, "retry due")
+                self.ready.append((order, item))
+            elif kind == "timeout" and item.state in (I.RUNNING, I.WAITING):
+                self.stop_tasks.append((order_id, idx, attempt))
+                self.settle(order, item, Failed(_timeout_reason(item)))
+
+    # ---- waits --------------------------------------------------------------------------------
+
+    def _set_wait_key(self, order: OrderRun, item: ItemRun, key: str | None) -> None:
+        if item.wait_key is not None:
+            self._unindex(order, item)
+        item.wait_key = key
+        if key is not None:
+            self.waits.setdefault(key, set()).add((order.id, item.idx))
+
+    def _unindex(self, order: OrderRun, item: ItemRun) -> None:
+        keys = self.waits.get(item.wait_key or "")
+        if keys is not None:
+            keys.discard((order.id, item.idx))
+            if not keys:
+                del self.waits[item.wait_key or ""]
+
+    def leave_wait(self, order: OrderRun, item: ItemRun) -> None:
+        if item.wait_key is not None:
+            self._unindex(order, item)
+            item.wait_key = None
+        if order.pollers:
+            order.pollers.discard(item.idx)
+        if self.soon:
+            self.soon.discard((order.id, item.idx))
+
+    def waiting_items(
+        self, key: str, order_id: str | None = None
+    ) -> list[tuple[OrderRun, ItemRun]]:
+        """Items (in memory) whose wait key is ``key``, in a deterministic order."""
+        found = sorted(self.waits.get(key, ()))
+        return [
+            (self.orders[oid], self.orders[oid].items[idx])
+            for oid, idx in found
+            if order_id is None or oid == order_id
+        ]
+
+    # ---- cancellation -------------------------------------------------------------------------
+
+    def cancel_item(self, order: OrderRun, item: ItemRun, reason: str) -> None:
+        """Stop an item that started (or failed) because its order is cancelled."""
+        if item.state is I.WAITING:
+            ctx = ItemContext(order, item, item.attempt, item.due)
+            try:
+                self.kinds.get(item.tpl.kind).cancel(ctx)
+            except Exception as exc:  # a kind's clean-up failing must not block the cancel
+                reason = f"{reason}; its clean-up failed: {type(exc).__name__}: {exc}"
+        self.leave_wait(order, item)
+        item.due = None
+        self.move(order, item, I.CANCELLED, reason)
+
+    def _after_cancel(self, order: OrderRun, item: ItemRun) -> None:
+        """A normal item settled while its order is being cancelled."""
+        if item.state in (I.FAILED, I.FATALLY_FAILED, I.WAITING, I.ON_HOLD):
+            self.cancel_item(order, item, "the order is being cancelled")
+        comp = order.undo_of.get(item.idx)
+        if comp is not None:
+            compensation = order.items[comp]
+            if self.check_compensation(order, compensation):
+                self.satisfy(order, compensation)
+
+    def check_compensation(self, order: OrderRun, comp: ItemRun) -> bool:
+        """Make a compensation ready (something it undoes completed), or discard it.
+
+        Returns True when it was discarded (the compensations waiting for it are freed).
+        """
+        if comp.state is not I.PENDING:
+            return False
+        originals = [order.items[i] for i in comp.comp_of]
+        if any(o.state is I.RUNNING for o in originals):
+            return False
+        if not any(o.state is I.COMPLETED for o in originals):
+            comp.reason = "nothing to undo"
+            self.move(order, comp, I.DISCARDED, comp.reason)
+            return True
+        if comp.blockers == 0:
+            self.move(order, comp, I.READY, "compensating " + ", ".join(o.id for o in originals))
+            self.ready.append((order, comp))
+        return False
+
+    # ---- committing ---------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Derive order states, commit the journal in one transaction, queue the events."""
+        self._settle_orders()
+        if not self.journal:
+            return
+        batch = self.journal.batch(self.clock())
+        first = self.store.apply(batch)
+        if self.listeners:
+            self.listeners.queue(
+                LifecycleEvent(first + n, ts, kind, oid, iid, old, new, attempt, detail)
+                for n, (ts, oid, iid, kind, old, new, attempt, detail) in enumerate(batch.events)
+            )
+        for order_id, rec in batch.orders.items():
+            if rec.state not in ACTIVE_ORDER_STATES:
+                self._forget(order_id)
+
+    def _settle_orders(self) -> None:
+        for order in list(self.journal.orders.values()):
+            new = derive_state(order)
+            if new is order.state:
+                continue
+            if new is O.COMPLETED:
+                for comp in order.compensations():
+                    if comp.state is I.PENDING:
+                        self.move(order, comp, I.DISCARDED, "not needed: the order completed")
+            self.move_order(order, new)
+
+    def idle(self) -> bool:
+        """Nothing the runtime can move by itself (only people, events or callbacks can)."""
+        counts = self.counts
+        return not (counts[I.READY] or counts[I.RUNNING] or counts[I.FAILED] or self.soon)
+
+
+def derive_state(order: OrderRun) -> OrderState:
+    """The order state its items imply (TMF622)."""
+    state = order.state
+    if state in ORDER_TERMINAL or state is O.ASSESSING_CANCELLATION:
+        return state
+    counts = order.counts
+    if order.cancelling:
+        if counts[I.FATALLY_FAILED]:
+            return O.HELD
+        if any(counts[s] for s in ItemState if s not in ITEM_TERMINAL):
+            return O.PENDING_CANCELLATION
+        return O.CANCELLED
+    if order.unfinished == 0:
+        return O.COMPLETED
+    if counts[I.FATALLY_FAILED]:
+        return O.HELD
+    if not order.started:
+        return O.ACKNOWLEDGED
+    if counts[I.READY] or counts[I.RUNNING] or counts[I.FAILED]:
+        return O.IN_PROGRESS
+    return O.PENDING
+
+
+def count_blockers(order: OrderRun) -> None:
+    """How many of its dependencies each item still waits for."""
+    items = order.items
+    for item in items:
+        done = COMP_SATISFIED if item.comp_of else ITEM_SATISFIED
+        item.blockers = sum(1 for d in item.deps if items[d].state not in done)
+
+
+def _rebuild(stored: StoredOrder, catalog: CatalogRun) -> OrderRun:
+    """The in-memory order from its plan and its rows (after a restart, or for an operator)."""
+    order = OrderRun(OrderPlan.model_validate_json(stored.plan_json), catalog)
+    for row in stored.items:
+        item = order.items[row.idx]
+        item.state = ItemState(row.state)
+        item.attempt, item.failures = row.attempt, row.failures
+        item.due, item.started, item.ended = row.due_at, row.started_at, row.ended_at
+        item.outputs, item.reason, item.wait_key = row.outputs, row.reason, row.wait_key
+        if row.wait_key == "poll":
+            order.pollers.add(item.idx)
+    rec = stored.record
+    order.state = OrderState(rec.state)
+    order.cancelling, order.started, order.ponr = rec.cancelling, rec.started, dict(rec.ponr)
+    order.created = rec.created_at
+    order.signals = dict(stored.signals)
+    order.recount()
+    count_blockers(order)
+    return order
+
+
+def _json_object(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    if not outputs:
+        return {}
+    values = dict(outputs)
+    try:
+        json.dumps(values)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"outputs must be JSON values: {exc}") from None
+    if not all(isinstance(k, str) for k in values):
+        raise ValueError("output names must be strings")
+    return values
+
+
+def _timeout_reason(item: ItemRun) -> str:
+    if item.timeout_ms:
+        return f"timed out after {item.timeout_ms} ms"
+    return "its deadline passed"

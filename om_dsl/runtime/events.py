@@ -1,0 +1,99 @@
+"""Lifecycle events for in-process listeners: the same rows as the event log, after commit.
+
+A listener hears of a change only once it is committed, in commit order, on the thread that
+committed it (keep listeners quick: hand slow work to a queue).  The event log itself is the
+durable stream: a consumer that must not miss anything across restarts (webhooks) reads
+``store.events(after_seq=cursor)`` and keeps its cursor with ``store.set_cursor``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from om_dsl.runtime.store.base import EventRow
+
+log = logging.getLogger("om_dsl.runtime")
+
+ORDER_CREATED = "order.created"
+ORDER_STATE = "order.state"
+ITEM_STATE = "item.state"
+ORDER_PONR = "order.ponr"
+CANCEL_REJECTED = "order.cancel_rejected"
+ORDER_SIGNAL = "order.signal"
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleEvent:
+    """One committed change.  ``kind`` is one of the ``ORDER_*``/``ITEM_*`` constants."""
+
+    seq: int
+    ts: float
+    kind: str
+    order_id: str
+    item_id: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    attempt: int | None = None
+    detail: str | None = None
+
+    @property
+    def completed(self) -> bool:
+        """The order reached ``completed`` (TMF622's completion notification)."""
+        return self.kind == ORDER_STATE and self.to_state == "completed"
+
+    @classmethod
+    def from_row(cls, row: EventRow) -> LifecycleEvent:
+        return cls(
+            row.seq,
+            row.ts,
+            row.kind,
+            row.order_id,
+            row.item_id,
+            row.from_state,
+            row.to_state,
+            row.attempt,
+            row.detail,
+        )
+
+
+Listener = Callable[[LifecycleEvent], None]
+
+
+class Listeners:
+    """Registered listeners and the ordered hand-off of committed events to them."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._pending: deque[LifecycleEvent] = deque()
+        self._lock = threading.Lock()
+
+    def add(self, listener: Listener) -> Callable[[], None]:
+        """Register; the returned function unregisters."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def __bool__(self) -> bool:
+        return bool(self._listeners)
+
+    def queue(self, events: Iterable[LifecycleEvent]) -> None:
+        """Called under the engine lock right after a commit: fixes the delivery order."""
+        self._pending.extend(events)
+
+    def deliver(self) -> None:
+        """Called after the engine lock is released; one deliverer at a time keeps order."""
+        with self._lock:
+            while self._pending:
+                event = self._pending.popleft()
+                for listener in list(self._listeners):
+                    _call(listener, event)
+
+
+def _call(listener: Listener, event: LifecycleEvent) -> None:
+    try:
+        listener(event)
+    except Exception:  # a listener's bug must never stop the runtime
+        log.exception("lifecycle listener %r failed on %s", listener, event.kind)

@@ -1,0 +1,94 @@
+"""The host's code for ``auto`` items, registered by name.
+
+    registry = HandlerRegistry()
+
+    @registry.handler("network.activate_line")
+    def activate(ctx: ItemContext) -> dict[str, object]:
+        return {"activation_id": network.activate(ctx.line["port"], key=ctx.idempotency_key)}
+
+A handler may be sync (it runs in the runtime's bounded thread pool) or async (awaited on the
+runtime's loop).  It returns the item's outputs (a JSON object, or None for none).  Raising
+:class:`PermanentFailure` fails the item at once; any other exception is a failed attempt that
+the item's retry policy may retry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from om_dsl.errors import OmError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PermanentFailure(OmError):
+    """Raised by a handler: retrying cannot help (bad data, a refusal); go to fallout."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+    inline: bool = False
+    """Run a sync handler on the loop thread itself: only for trivial, non-blocking code."""
+
+
+class HandlerRegistry:
+    """Handlers for ``auto`` items, by the name the catalog gives (``handler "x.y"``)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def handler(self, name: str, *, inline: bool = False) -> Callable[[F], F]:
+        """Decorator: register the function as the handler called ``name``."""
+
+        def register(fn: F) -> F:
+            self.register(name, fn, inline=inline)
+            return fn
+
+        return register
+
+    def register(self, name: str, fn: Callable[..., Any], *, inline: bool = False) -> None:
+        if name in self._handlers:
+            raise ValueError(f"a handler named '{name}' is already registered")
+        is_async = inspect.iscoroutinefunction(fn)
+        self._handlers[name] = Handler(name, fn, is_async, inline and not is_async)
+
+    def get(self, name: str) -> Handler | None:
+        return self._handlers.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._handlers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._handlers))
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+
+def load_registry(spec: str) -> HandlerRegistry:
+    """``module:attribute`` -> the HandlerRegistry it names (for ``om run --handlers``).
+
+    Raises:
+        ValueError: the spec is malformed, the module cannot be imported, or the attribute is
+            not a HandlerRegistry (the message says which).
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"'{spec}' is not module:attribute (e.g. myhost.handlers:registry)")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import handler module '{module_name}': {exc}") from None
+    found = getattr(module, attr, None)
+    if callable(found) and not isinstance(found, HandlerRegistry):
+        found = found()
+    if not isinstance(found, HandlerRegistry):
+        raise ValueError(f"{spec} is not a HandlerRegistry (got {type(found).__name__})")
+    return found

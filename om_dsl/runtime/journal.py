@@ -1,0 +1,86 @@
+"""The write buffer of the engine: what changed since the last commit.
+
+Transitions only mark an item dirty and append an event tuple; the rows are built once per
+commit from the items' current values, so an item that moves twice in one step (ready, then
+running) is written once, with both transitions in the event log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from om_dsl.runtime.live import ItemRun, OrderRun
+from om_dsl.runtime.store.base import ItemRow, NewEvent, NewOrder, OrderRecord, WriteBatch
+
+
+class Journal:
+    __slots__ = ("catalogs", "events", "items", "new_orders", "orders", "signals")
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.catalogs: dict[str, str] = {}
+        self.new_orders: list[NewOrder] = []
+        self.orders: dict[str, OrderRun] = {}
+        self.items: dict[tuple[str, int], ItemRun] = {}
+        self.events: list[NewEvent] = []
+        self.signals: list[tuple[str, str, Any, float]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.items or self.orders or self.new_orders or self.signals)
+
+    def event(
+        self,
+        ts: float,
+        order_id: str,
+        item_id: str | None,
+        kind: str,
+        old: str | None = None,
+        new: str | None = None,
+        attempt: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.events.append((ts, order_id, item_id, kind, old, new, attempt, detail))
+
+    def batch(self, now: float) -> WriteBatch:
+        """The batch to commit; the journal is empty afterwards."""
+        batch = WriteBatch(
+            catalogs=self.catalogs,
+            new_orders=self.new_orders,
+            orders={oid: record(order, now) for oid, order in self.orders.items()},
+            items={key: item_row(item) for key, item in self.items.items()},
+            events=self.events,
+            signals=self.signals,
+        )
+        self._reset()
+        return batch
+
+
+def record(order: OrderRun, now: float) -> OrderRecord:
+    return OrderRecord(
+        id=order.id,
+        catalog_hash=order.catalog.hash,
+        state=order.state.value,
+        created_at=order.created,
+        updated_at=now,
+        cancelling=order.cancelling,
+        started=order.started,
+        ponr=dict(order.ponr),
+    )
+
+
+def item_row(item: ItemRun) -> ItemRow:
+    return ItemRow(
+        item.idx,
+        item.id,
+        item.state.value,
+        item.attempt,
+        item.failures,
+        item.due,
+        item.started,
+        item.ended,
+        item.outputs,
+        item.reason,
+        item.wait_key,
+    )

@@ -1,0 +1,224 @@
+"""The in-memory execution state of active orders: compact, slotted, index-based.
+
+The immutable :class:`~om_dsl.runtime.plan.OrderPlan` is turned into these objects once (at
+submit or when an order is loaded after a restart) and then dropped: the per-item footprint
+must stay small (the benchmark budget is 2 KB per item, store included).  What every instance of
+the same catalog item shares (the IR spec, its compiled conditions, its retry policy) lives once
+in a :class:`Template`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from om_dsl.ir import models as ir
+from om_dsl.runtime.conditions import Condition, is_plan_time
+from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
+from om_dsl.runtime.retry import effective_policy
+from om_dsl.runtime.states import ITEM_TERMINAL, ItemState, OrderState
+
+
+class Template:
+    """What all instances of one plan item of one catalog share."""
+
+    __slots__ = ("compensation", "kind", "name", "product", "retry", "spec", "until", "when")
+
+    def __init__(self, product: str, spec: Any, catalog: ir.Catalog) -> None:
+        self.product = product
+        self.name: str = spec.name
+        self.kind: str = spec.kind
+        self.spec = spec
+        self.compensation: bool = spec.compensation
+        self.retry = effective_policy(spec, catalog)
+        self.when = _condition(spec.when, spec, "the condition", ready_only=True)
+        self.until = _condition(getattr(spec, "until", None), spec, "the until condition")
+
+
+def _condition(expr: Any, spec: Any, what: str, ready_only: bool = False) -> Condition | None:
+    if expr is None or (ready_only and is_plan_time(expr)):
+        return None
+    return Condition(expr, spec.span, f"{what} of '{spec.name}'")
+
+
+class CatalogRun:
+    """A catalog version that orders are pinned to, with its templates built on first use."""
+
+    __slots__ = ("catalog", "hash", "templates")
+
+    def __init__(self, catalog: ir.Catalog) -> None:
+        self.catalog = catalog
+        self.hash = catalog.content_hash
+        self.templates: dict[tuple[str, str], Template] = {}
+
+    def template(self, product: str, name: str) -> Template:
+        found = self.templates.get((product, name))
+        if found is None:
+            found = Template(product, self._spec(product, name), self.catalog)
+            self.templates[(product, name)] = found
+        return found
+
+    def _spec(self, product: str, name: str) -> Any:
+        for plan in self.catalog.plans:
+            if plan.product == product:
+                for item in plan.items:
+                    if item.name == name:
+                        return item
+        raise KeyError(f"catalog {self.hash[:19]} has no plan item {product}.{name}")
+
+
+class LineRun:
+    __slots__ = ("action", "attributes", "id", "items", "peers", "product", "root_items")
+
+    def __init__(self, line: PlanLine) -> None:
+        self.id = line.id
+        self.product = line.product
+        self.action = line.action
+        self.attributes = line.attributes
+        self.root_items = line.root_items
+        self.items: dict[str, ItemRun] = {}
+        self.peers: tuple[LineRun, ...] = ()
+
+    def outputs(self) -> dict[str, Any]:
+        """``item`` in expressions: outputs of this line's completed items, by item name."""
+        return {name: i.outputs for name, i in self.items.items() if i.outputs is not None}
+
+    def product_outputs(self) -> dict[str, dict[str, Any]]:
+        """``Product.item.x`` in expressions: outputs of peer lines (the first line wins)."""
+        found: dict[str, dict[str, Any]] = {}
+        for peer in self.peers:
+            if peer.product not in found:
+                found[peer.product] = peer.outputs()
+        return found
+
+
+class ItemRun:
+    """One item's execution state; ``idx`` is its position in the plan and its store key."""
+
+    __slots__ = (
+        "attempt",
+        "blockers",
+        "comp_of",
+        "dependents",
+        "deps",
+        "due",
+        "ended",
+        "expect_ms",
+        "failures",
+        "id",
+        "idx",
+        "line",
+        "outputs",
+        "ponr",
+        "reason",
+        "started",
+        "state",
+        "timeout_ms",
+        "tpl",
+        "wait_key",
+    )
+
+    def __init__(self, idx: int, spec: PlanItemInstance, tpl: Template, line: LineRun) -> None:
+        self.idx = idx
+        self.id = spec.id
+        self.tpl = tpl
+        self.line = line
+        self.deps: tuple[int, ...] = ()
+        self.dependents: list[int] = []
+        self.blockers = 0
+        self.state = ItemState(spec.initial)
+        self.attempt = 0
+        self.failures = 0
+        self.due: float | None = None
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.outputs: dict[str, Any] | None = None
+        self.reason = spec.skip_reason
+        self.wait_key: str | None = None
+        self.comp_of: tuple[int, ...] = ()
+        self.ponr = spec.ponr
+        self.timeout_ms = spec.timeout_ms
+        self.expect_ms = spec.expect_ms
+
+
+class OrderRun:
+    """An active order: its items, lines, lifecycle flags and per-state counters."""
+
+    __slots__ = (
+        "by_id",
+        "cancelling",
+        "catalog",
+        "counts",
+        "created",
+        "fields",
+        "id",
+        "items",
+        "lines",
+        "pollers",
+        "ponr",
+        "signals",
+        "started",
+        "state",
+        "undo_of",
+        "unfinished",
+    )
+
+    def __init__(self, plan: OrderPlan, catalog: CatalogRun) -> None:
+        self.id = plan.order_id
+        self.catalog = catalog
+        self.fields = plan.order_fields
+        self.state = OrderState.ACKNOWLEDGED
+        self.cancelling = False
+        self.started = False
+        self.created = 0.0
+        self.ponr: dict[str, str] = {}
+        """Root order item -> the id of the item whose start reached the point of no return."""
+        self.signals: dict[str, Any] = {}
+        """Events signalled to this order (sticky facts): event -> payload."""
+        self.pollers: set[int] = set()
+        """Waiting items whose kind is asked again when outputs of the order change."""
+        self.undo_of: dict[int, int] = {}
+        """Item idx -> the idx of the compensation that undoes it."""
+        self.lines = {line.id: LineRun(line) for line in plan.lines}
+        self.items = [self._item(i, spec) for i, spec in enumerate(plan.items)]
+        self.by_id = {item.id: item for item in self.items}
+        self._link(plan)
+        self.counts: dict[ItemState, int] = {}
+        self.unfinished = 0
+        self.recount()
+
+    def recount(self) -> None:
+        """Per-state counters and the number of unfinished normal items, from scratch."""
+        self.counts = dict.fromkeys(ItemState, 0)
+        for item in self.items:
+            self.counts[item.state] += 1
+        self.unfinished = sum(
+            1 for i in self.items if not i.comp_of and i.state not in ITEM_TERMINAL
+        )
+
+    def _item(self, idx: int, spec: PlanItemInstance) -> ItemRun:
+        line = self.lines[spec.line_id]
+        item = ItemRun(idx, spec, self.catalog.template(spec.product, spec.name), line)
+        line.items[spec.name] = item
+        return item
+
+    def _link(self, plan: OrderPlan) -> None:
+        index = {spec.id: n for n, spec in enumerate(plan.items)}
+        for item, spec in zip(self.items, plan.items, strict=True):
+            item.deps = tuple(index[d] for d in spec.deps)
+            item.comp_of = tuple(index[c] for c in spec.compensation_of)
+            for original in item.comp_of:
+                self.undo_of[original] = item.idx
+            for dep in item.deps:
+                self.items[dep].dependents.append(item.idx)
+        for line in plan.lines:
+            self.lines[line.id].peers = tuple(self.lines[p] for p in line.peers)
+
+    def normal_items(self) -> Iterable[ItemRun]:
+        return (i for i in self.items if not i.comp_of)
+
+    def compensations(self) -> Iterable[ItemRun]:
+        return (i for i in self.items if i.comp_of)
+
+    def order_outputs(self) -> dict[str, Any]:
+        return {i.id: i.outputs for i in self.items if i.outputs is not None}

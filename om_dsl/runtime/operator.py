@@ -1,0 +1,191 @@
+"""Operator and outside-world actions on orders: retry, skip, complete, cancel, signal, resolve.
+
+Each function runs under the engine lock (the caller holds it) and leaves its changes in the
+journal; the runtime commits them before returning, so an action that returned is durable.  An
+action that the current state does not allow raises :class:`OperatorActionRejected` with the
+reason, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.runtime.context import ItemContext
+from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_SIGNAL
+from om_dsl.runtime.live import ItemRun, OrderRun
+from om_dsl.runtime.outcomes import Failed
+from om_dsl.runtime.states import (
+    ITEM_OPERATOR_RESOLVE,
+    ITEM_OPERATOR_RETRY,
+    ORDER_CANCELLABLE,
+    ItemState,
+    OrderState,
+)
+from om_dsl.runtime.waits import event_key, hold_key, token_key
+
+I = ItemState
+
+
+def target(engine: Engine, order_id: str, item_id: str) -> tuple[OrderRun, ItemRun]:
+    order = engine.active(order_id)
+    item = order.by_id.get(item_id)
+    if item is None:
+        raise NotFound(f"order {order_id} has no item {item_id}")
+    return order, item
+
+
+def _require(item: ItemRun, allowed: frozenset[ItemState], action: str) -> None:
+    if item.state not in allowed:
+        states = ", ".join(sorted(s.value for s in allowed))
+        raise OperatorActionRejected(
+            f"cannot {action} item {item.id}: it is {item.state.value} (only {states} items)"
+        )
+
+
+def retry(engine: Engine, order_id: str, item_id: str) -> None:
+    """Run a failed item again now, with a fresh retry budget."""
+    order, item = target(engine, order_id, item_id)
+    _require(item, ITEM_OPERATOR_RETRY, "retry")
+    item.failures = 0
+    item.due = None
+    engine.move(order, item, I.READY, "retried by an operator")
+    engine.ready.append((order, item))
+
+
+def skip(engine: Engine, order_id: str, item_id: str, reason: str | None = None) -> None:
+    """Give up on an item; the items after it run as if it had completed (without outputs)."""
+    order, item = target(engine, order_id, item_id)
+    _require(item, ITEM_OPERATOR_RESOLVE, "skip")
+    _stop_waiting(engine, order, item)
+    item.due = None
+    item.reason = reason or "skipped by an operator"
+    engine.move(order, item, I.SKIPPED, item.reason)
+    engine.satisfy(order, item)
+
+
+def complete(
+    engine: Engine, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
+) -> None:
+    """Complete an item by hand, with the outputs later items need."""
+    order, item = target(engine, order_id, item_id)
+    _require(item, ITEM_OPERATOR_RESOLVE, "complete")
+    _stop_waiting(engine, order, item)
+    engine.complete(order, item, outputs or {}, "completed by an operator")
+    if item.state is not I.COMPLETED:
+        raise OperatorActionRejected(f"cannot complete item {item.id}: {item.reason}")
+
+
+def _stop_waiting(engine: Engine, order: OrderRun, item: ItemRun) -> None:
+    if item.state is I.WAITING:
+        engine.kinds.get(item.tpl.kind).cancel(ItemContext(order, item, item.attempt, item.due))
+
+
+def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
+    """Cancel the whole order: discard what has not run, undo what has, in reverse order.
+
+    Raises:
+        OperatorActionRejected: the point of no return was reached (the rejection is recorded
+            in the event log), or the order is finished or already being cancelled.
+    """
+    order = engine.active(order_id)
+    if order.cancelling or order.state not in ORDER_CANCELLABLE:
+        what = "already being cancelled" if order.cancelling else order.state.value
+        raise OperatorActionRejected(f"order {order_id} cannot be cancelled: it is {what}")
+    if order.ponr:
+        message = _ponr_reason(order)
+        engine.journal.event(engine.clock(), order.id, None, CANCEL_REJECTED, detail=message)
+        engine.flush()
+        raise OperatorActionRejected(message)
+    engine.move_order(order, OrderState.ASSESSING_CANCELLATION, reason or "cancel requested")
+    engine.move_order(order, OrderState.PENDING_CANCELLATION, "no point of no return reached")
+    order.cancelling = True
+    _stop_normal_items(engine, order)
+    for comp in order.compensations():
+        if engine.check_compensation(order, comp):
+            engine.satisfy(order, comp)
+
+
+def _stop_normal_items(engine: Engine, order: OrderRun) -> None:
+    for item in order.normal_items():
+        if item.state in (I.PENDING, I.READY):
+            engine.move(order, item, I.DISCARDED, "the order was cancelled")
+        elif item.state in (I.FAILED, I.FATALLY_FAILED, I.WAITING, I.ON_HOLD):
+            engine.cancel_item(order, item, "the order was cancelled")
+
+
+def _ponr_reason(order: OrderRun) -> str:
+    reached = "; ".join(
+        f"root item {root or '(none)'} when {item} started"
+        for root, item in sorted(order.ponr.items())
+    )
+    return f"order {order.id} cannot be cancelled: its point of no return was reached ({reached})"
+
+
+def signal(
+    engine: Engine, event: str, order_id: str | None, payload: Mapping[str, Any] | None
+) -> int:
+    """Deliver a named event: it completes every item waiting for it (in one order, or in all).
+
+    An event for one order is also kept, so a wait item that starts later completes at once.
+    Returns how many items it completed.
+    """
+    values = dict(payload or {})
+    if order_id is not None:
+        order = engine.active(order_id)
+        order.signals[event] = values
+        now = engine.clock()
+        engine.journal.signals.append((order.id, event, values, now))
+        engine.journal.event(now, order.id, None, ORDER_SIGNAL, detail=f"event '{event}'")
+    targets = _waiting(engine, event_key(event), order_id)
+    for order, item in targets:
+        engine.resolve(order, item, values, f"event '{event}' signalled")
+    return len(targets)
+
+
+def _waiting(engine: Engine, key: str, order_id: str | None) -> list[tuple[OrderRun, ItemRun]]:
+    """Items waiting under ``key``, found through the store (so a CLI process finds them too)."""
+    found: list[tuple[OrderRun, ItemRun]] = []
+    for oid, item_id in engine.store.find_waiting(key, order_id):
+        order, item = target(engine, oid, item_id)
+        if item.wait_key == key and item.state in (I.WAITING, I.ON_HOLD):
+            found.append((order, item))
+    return found
+
+
+def resolve_waiting(
+    engine: Engine,
+    order_id: str,
+    item_id: str,
+    outputs: Mapping[str, Any] | None = None,
+    failure: str | None = None,
+) -> None:
+    """Finish a waiting item: with outputs (through its kind's ``resolve``), or as a failure."""
+    order, item = target(engine, order_id, item_id)
+    _require(item, frozenset({I.WAITING}), "resolve")
+    if failure is not None:
+        engine.settle(order, item, Failed(failure))
+    else:
+        engine.resolve(order, item, outputs or {}, "resolved")
+
+
+def resolve_token(engine: Engine, token: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+    """Finish the item waiting for a callback token (single use); returns (order, item) ids."""
+    targets = _waiting(engine, token_key(token), None)
+    if not targets:
+        raise NotFound("unknown or already used callback token")
+    order, item = targets[0]
+    engine.resolve(order, item, payload, "callback received")
+    return order.id, item.id
+
+
+def release(engine: Engine, key: str | None) -> int:
+    """Make items held under ``key`` ready again (e.g. their system is back online)."""
+    targets = _waiting(engine, hold_key(key), None)
+    for order, item in targets:
+        engine.leave_wait(order, item)
+        engine.move(order, item, I.READY, "released")
+        engine.ready.append((order, item))
+    return len(targets)

@@ -1,0 +1,64 @@
+"""What starting (or resuming) an item can lead to: the only vocabulary kinds speak.
+
+An item kind never changes states itself: it returns one of these, and the runtime applies it
+through the checked transition table.  That is what lets ``callout`` and ``manual`` plug in
+without any change to the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The item is done; ``outputs`` are readable by later items as ``name.key``."""
+
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """The item started, and something outside will finish it.
+
+    Attributes:
+        reason: what it waits for, shown in status (e.g. "in queue field_techs").
+        deadline: epoch seconds after which it times out (its retry policy then applies); the
+            item's ``timeout`` applies too, whichever is earlier.
+        event: a named event (``runtime.signal(event, ...)``) that completes it.
+        token: an unguessable single-use token (``runtime.resolve_token``); only its hash is
+            stored.
+        key: any other lookup key (e.g. ``queue:field_techs`` for manual work lists).
+        poll: ask the kind's ``poll`` again whenever outputs of the order change.
+        expect_soon: ``run(until_idle=True)`` keeps running while this item waits (e.g. an
+            asynchronous callout whose callback arrives within seconds).
+    """
+
+    reason: str
+    deadline: float | None = None
+    event: str | None = None
+    token: str | None = None
+    key: str | None = None
+    poll: bool = False
+    expect_soon: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The attempt failed; unless ``permanent``, the item's retry policy decides what's next."""
+
+    reason: str
+    permanent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OnHold:
+    """The item cannot start now (e.g. its system is offline); ``release(key)`` readies it."""
+
+    reason: str
+    key: str | None = None
+
+
+Outcome = Completed | Waiting | Failed | OnHold

@@ -1,0 +1,94 @@
+"""The plan of one order: an immutable spec of item instances and the edges between them.
+
+Like SpiffWorkflow's WorkflowSpec, a plan never changes once built; execution state (states,
+attempts, outputs, timers) lives apart from it, one store row per item.  Ids are deterministic:
+an item is ``<line id>:<item name>``, so the same order always gets the same plan, whatever the
+hash seed, and a host can reason about ids before anything runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from om_dsl.ir.models import Action, Scope, SourceSpan
+
+WhenAt = Literal["none", "plan", "ready"]
+"""When an item's ``when`` is evaluated: never (no condition), at plan time (it reads only line
+and order data), or when the item becomes ready (it reads outputs of other items)."""
+
+
+class PlanModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PlanLine(PlanModel):
+    """A fulfillment line as the runtime needs it: the data its items read."""
+
+    id: str
+    product: str
+    action: Action
+    scope: Scope = "line"
+    request: str
+    root_items: tuple[str, ...] = ()
+    source_items: tuple[str, ...] = ()
+    parent_line: str | None = None
+    wait: Literal["none", "after_parent", "before_parent"] = "none"
+    attributes: dict[str, Any] = {}
+    peers: tuple[str, ...] = ()
+    """Other lines whose item outputs this line's expressions may read as ``Product.item.x``:
+    lines sharing a root item, the parent and child lines, and lines linked by a dependency."""
+    planned: bool = True
+    """False when the catalog has no plan for (product, action), e.g. most noChange lines."""
+
+
+class PlanItemInstance(PlanModel):
+    """One task of the order: a plan item of the catalog instantiated for one line."""
+
+    id: str
+    line_id: str
+    request_id: str
+    product: str
+    name: str
+    kind: str
+    deps: tuple[str, ...] = ()
+    """Ids of the items this one waits for (all must be completed or skipped)."""
+    ponr: bool = False
+    root_items: tuple[str, ...] = ()
+    compensation_of: tuple[str, ...] = ()
+    """For a compensation item: the items whose ``undo`` names it.  It runs only on cancel, and
+    only if one of them completed; its ``deps`` then order the compensations in reverse."""
+    expect_ms: int | None = None
+    timeout_ms: int | None = None
+    when: WhenAt = "none"
+    initial: Literal["pending", "skipped"] = "pending"
+    skip_reason: str | None = None
+    span: SourceSpan
+
+    @property
+    def is_compensation(self) -> bool:
+        return bool(self.compensation_of)
+
+
+class OrderPlan(PlanModel):
+    """Everything the runtime needs to execute an order, without re-running decomposition."""
+
+    order_id: str
+    catalog_hash: str
+    order_fields: dict[str, Any] = {}
+    lines: tuple[PlanLine, ...] = ()
+    items: tuple[PlanItemInstance, ...] = ()
+
+    def item(self, item_id: str) -> PlanItemInstance:
+        """The item with this id (a linear scan: for tests and tools, not the hot path)."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def line(self, line_id: str) -> PlanLine:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise KeyError(line_id)

@@ -1,0 +1,271 @@
+"""The embeddable runtime: submit orders, run them durably, watch them, act on them.
+
+    runtime = Runtime(catalog, store=SqliteStore("om.db"), handlers=registry)
+    order_id = runtime.submit(order)          # from any thread; one transaction
+    runtime.run_until_idle()                  # or: await runtime.run(); or start_background()
+    print(runtime.status(order_id).state)
+
+Every method is thread-safe.  Operator actions return once their effect is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from om_dsl.errors import OmError
+from om_dsl.ir.models import Catalog
+from om_dsl.ir.io import with_hash
+from om_dsl.orders.models import Decomposition, Order
+from om_dsl.runtime import operator
+from om_dsl.runtime.builder import build_plan
+from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.events import Listener, Listeners
+from om_dsl.runtime.handlers import HandlerRegistry
+from om_dsl.runtime.kinds.auto import AutoKind
+from om_dsl.runtime.kinds.base import KindRegistry
+from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
+from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.scheduler import Scheduler
+from om_dsl.runtime.status import OrderStatus, order_status
+from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
+from om_dsl.runtime.store.memory import MemoryStore
+
+log = logging.getLogger("om_dsl.runtime")
+T = TypeVar("T")
+Decompose = Callable[[Catalog, Order], Decomposition]
+
+
+class Runtime:
+    """Orders in, plans executed to completion, durably.
+
+    Args:
+        ir: the catalog new orders are planned with (optional for a runtime that only resumes
+            or inspects stored orders: each order is pinned to the catalog it was submitted
+            with, and that catalog is in the store).
+        store: where orders live; :class:`MemoryStore` by default.
+        handlers: the host's handlers for ``auto`` items.
+        kinds: item kinds beyond the built-in auto, milestone and wait (e.g. callout, manual).
+        concurrency: how many items may run at once.
+        handler_threads: the size of the thread pool for sync handlers.
+    """
+
+    def __init__(
+        self,
+        ir: Catalog | None = None,
+        store: Store | None = None,
+        handlers: HandlerRegistry | None = None,
+        *,
+        kinds: KindRegistry | None = None,
+        concurrency: int = 64,
+        handler_threads: int = 16,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.catalog = with_hash(ir) if ir is not None and not ir.content_hash else ir
+        self.store: Store = store if store is not None else MemoryStore()
+        self.handlers = handlers if handlers is not None else HandlerRegistry()
+        self.kinds = kinds if kinds is not None else KindRegistry()
+        _register_builtin_kinds(self.kinds, self.handlers, handler_threads)
+        self._listeners = Listeners()
+        self._engine = Engine(self.store, self.kinds, self._listeners, clock)
+        self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
+        self._thread: threading.Thread | None = None
+        self._decompose: Decompose | None = None
+
+    # ---- plans and orders ---------------------------------------------------------------------
+
+    def plan(self, work: Order | Decomposition, order: Order | None = None) -> OrderPlan:
+        """The plan an order (or a decomposition) would get, without submitting it."""
+        catalog = self._require_catalog()
+        if isinstance(work, Order):
+            order, work = work, self._decomposer()(catalog, work)
+        return build_plan(catalog, work, order)
+
+    def submit(self, work: Order | Decomposition | OrderPlan, order: Order | None = None) -> str:
+        """Plan and persist a new order; it starts when the runtime runs.  Thread-safe.
+
+        The order row, its plan and every item row are written in one transaction: when this
+        raises (a plan error, a duplicate id, a store failure), nothing was stored.
+
+        Raises:
+            PlanError: the plan could not be built (e.g. a dependency cycle).
+            OperatorActionRejected: an order with this id exists already.
+        """
+        plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
+        catalog = self._require_catalog()
+        if plan.catalog_hash != catalog.content_hash:
+            raise OmError(
+                f"the plan of order {plan.order_id} was built with catalog "
+                f"{plan.catalog_hash[:19]}, this runtime plans with {catalog.content_hash[:19]}"
+            )
+        with self._engine.lock:
+            self._engine.submit(plan, catalog)
+        self._after_change()
+        return plan.order_id
+
+    def has_order(self, order_id: str) -> bool:
+        return self.store.has_order(order_id)
+
+    # ---- running ------------------------------------------------------------------------------
+
+    async def run(self, until_idle: bool = False) -> None:
+        """Run on the current event loop until :meth:`stop` (or until idle, if asked).
+
+        Idle means nothing can move without the outside world: no item is ready, running or
+        due for a retry; what is left waits for people, events or callbacks.
+        """
+        await self._scheduler.run(until_idle)
+
+    def run_until_idle(self) -> None:
+        """Run (in this thread, on a new event loop) until idle; see :meth:`run`."""
+        asyncio.run(self.run(until_idle=True))
+
+    def start_background(self, timeout: float = 30.0) -> None:
+        """Run in a background thread until :meth:`stop` (e.g. inside an HTTP service)."""
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("the runtime is already running in the background")
+        self._thread = threading.Thread(target=self._background, name="om-runtime", daemon=True)
+        self._thread.start()
+        if not self._scheduler.wait_started(timeout):
+            raise OmError(f"the runtime did not start within {timeout} s")
+
+    def _background(self) -> None:
+        try:
+            asyncio.run(self.run())
+        except Exception:  # nowhere to raise to: say it loudly
+            log.exception("the om runtime stopped on an error")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop running (items in flight are re-attempted at the next run)."""
+        self._scheduler.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def close(self) -> None:
+        """Stop, then release the kinds' resources and the store."""
+        self.stop()
+        self.kinds.close()
+        self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def status(self, order_id: str) -> OrderStatus:
+        """The order's committed state, items, attempts, due dates, PONR and outputs.
+
+        Raises:
+            NotFound: no such order.
+        """
+        return order_status(self.store, order_id, self._engine.clock())
+
+    def orders(
+        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[OrderRecord]:
+        return self.store.orders(states, offset, limit)
+
+    def events(
+        self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[EventRow]:
+        """The append-only event log (of one order, or all), oldest first."""
+        return self.store.events(order_id, after_seq, limit)
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Hear of every committed change (order created, state changes, item changes)."""
+        return self._listeners.add(listener)
+
+    # ---- operator and outside-world actions ---------------------------------------------------
+
+    def retry(self, order_id: str, item_id: str) -> None:
+        """Run a failed or fatally failed item again now, with a fresh retry budget."""
+        self._act(operator.retry, order_id, item_id)
+
+    def skip(self, order_id: str, item_id: str, reason: str | None = None) -> None:
+        """Skip a fatally failed, failed, waiting or held item; the order goes on without it."""
+        self._act(operator.skip, order_id, item_id, reason)
+
+    def complete(
+        self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
+    ) -> None:
+        """Complete a fatally failed, failed, waiting or held item by hand, with outputs."""
+        self._act(operator.complete, order_id, item_id, outputs)
+
+    def cancel(self, order_id: str, reason: str | None = None) -> None:
+        """Cancel the order (see docs/runtime.md); rejected after its point of no return."""
+        self._act(operator.cancel, order_id, reason)
+
+    def signal(
+        self, event: str, order_id: str | None = None, payload: Mapping[str, Any] | None = None
+    ) -> int:
+        """Deliver a named event to ``wait ... event`` items; returns how many it completed."""
+        return self._act(operator.signal, event, order_id, payload)
+
+    def resolve_waiting(
+        self,
+        order_id: str,
+        item_id: str,
+        outputs: Mapping[str, Any] | None = None,
+        failure: str | None = None,
+    ) -> None:
+        """The one entry point that finishes a waiting item from outside (callback, person)."""
+        self._act(operator.resolve_waiting, order_id, item_id, outputs, failure)
+
+    def resolve_token(self, token: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+        """Finish the item waiting for this single-use callback token."""
+        return self._act(operator.resolve_token, token, payload)
+
+    def release(self, key: str | None = None) -> int:
+        """Make items held under ``key`` ready again; returns how many."""
+        return self._act(operator.release, key)
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _act(self, action: Callable[..., T], *args: Any) -> T:
+        """Run an action under the engine lock, commit it, then tell listeners and the loop."""
+        engine = self._engine
+        try:
+            with engine.lock:
+                try:
+                    return action(engine, *args)
+                finally:
+                    engine.flush()
+        finally:
+            self._after_change()
+
+    def _after_change(self) -> None:
+        self._listeners.deliver()
+        self._scheduler.wake()
+
+    def _require_catalog(self) -> Catalog:
+        if self.catalog is None:
+            raise OmError("this runtime has no catalog, so it cannot plan new orders")
+        return self.catalog
+
+    def _decomposer(self) -> Decompose:
+        if self._decompose is None:
+            found = getattr(importlib.import_module("om_dsl.rules"), "decompose", None)
+            if found is None:
+                raise OmError("decomposition (om_dsl.rules.decompose) is not available")
+            self._decompose = found
+        return self._decompose
+
+
+def _register_builtin_kinds(kinds: KindRegistry, handlers: HandlerRegistry, threads: int) -> None:
+    builtin = {
+        "auto": AutoKind(handlers, threads),
+        "milestone": MilestoneKind(),
+        "wait": WaitKind(),
+    }
+    for name, kind in builtin.items():
+        if name not in kinds:
+            kinds.register(name, kind)

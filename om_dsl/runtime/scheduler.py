@@ -1,0 +1,186 @@
+"""The asyncio side of the runtime: start ready items, collect outcomes, sleep until needed.
+
+One loop iteration (a *step*) applies the outcomes gathered since the last step, fires due
+timers, marks as many ready items ``running`` as the concurrency limit allows, commits all of
+that in one transaction, and only then starts the items.  So the ``running`` mark (and a point
+of no return) is durable before any item's code runs, and a crash at any moment loses nothing
+that was acknowledged.  Items whose kind can finish on the spot (milestones, inline handlers)
+complete without an asyncio task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from functools import partial
+
+from om_dsl.runtime.engine import Engine, Start
+from om_dsl.runtime.kinds.base import KindRegistry
+from om_dsl.runtime.outcomes import Failed, Outcome
+from om_dsl.runtime.states import ItemState
+
+TaskKey = tuple[str, int, int]
+"""(order id, item idx, attempt)."""
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, kinds: KindRegistry, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.engine = engine
+        self.kinds = kinds
+        self.concurrency = concurrency
+        self.outcomes: deque[tuple[str, int, int, Outcome]] = deque()
+        self.tasks: dict[TaskKey, asyncio.Task[Outcome]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        self._started = threading.Event()
+
+    # ---- control from any thread ------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.loop is not None
+
+    def wake(self) -> None:
+        """Have the loop take a step soon (safe from any thread, a no-op when not running)."""
+        loop, wake = self.loop, self._wake
+        if loop is None or wake is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            wake.set()
+        else:
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # the loop closed in between
+                pass
+
+    def request_stop(self) -> None:
+        self._stopping = True
+        self.wake()
+
+    def wait_started(self, timeout: float) -> bool:
+        return self._started.wait(timeout)
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    async def run(self, until_idle: bool = False) -> None:
+        """Run until :meth:`request_stop` (or, with ``until_idle``, until nothing can move)."""
+        if self.loop is not None:
+            raise RuntimeError("the runtime is already running")
+        self.loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        try:
+            with self.engine.lock:
+                self.engine.recover()
+            self.engine.listeners.deliver()
+            self._started.set()
+            await self._loop(until_idle)
+        finally:
+            await self._shutdown()
+
+    async def _loop(self, until_idle: bool) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            self._wake.clear()
+            progressed = self._step()
+            if until_idle and self._idle():
+                return
+            if progressed:
+                await asyncio.sleep(0)
+            else:
+                await self._sleep()
+
+    def _step(self) -> bool:
+        engine = self.engine
+        with engine.lock:
+            applied = len(self.outcomes)
+            while self.outcomes:
+                engine.apply(*self.outcomes.popleft())
+            engine.fire_timers(engine.clock())
+            self._stop_timed_out()
+            room = self.concurrency - engine.counts[ItemState.RUNNING]
+            starts = engine.take_ready(room) if room > 0 else []
+            engine.flush()
+        engine.listeners.deliver()
+        for start in starts:
+            self._launch(start)
+        return bool(applied or starts)
+
+    def _launch(self, start: Start) -> None:
+        kind = self.kinds.get(start.kind)
+        try:
+            outcome = kind.start_now(start.ctx)
+        except Exception as exc:  # a kind's bug fails the attempt, not the runtime
+            outcome = Failed(f"starting the {start.kind} item raised {type(exc).__name__}: {exc}")
+        if outcome is not None:
+            self.outcomes.append((start.order_id, start.idx, start.attempt, outcome))
+            return
+        assert self.loop is not None
+        key = (start.order_id, start.idx, start.attempt)
+        task = self.loop.create_task(kind.start(start.ctx), name=f"om:{start.ctx.item_id}")
+        self.tasks[key] = task
+        task.add_done_callback(partial(self._done, key, start.kind))
+
+    def _done(self, key: TaskKey, kind: str, task: asyncio.Task[Outcome]) -> None:
+        self.tasks.pop(key, None)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            outcome: Outcome = Failed(f"the {kind} item raised {type(exc).__name__}: {exc}")
+        else:
+            outcome = task.result()
+        self.outcomes.append((*key, outcome))
+        if self._wake is not None:
+            self._wake.set()
+
+    def _save_outcomes(self) -> None:
+        """Commit what finished before the stop, so it is not re-attempted at the next run."""
+        try:
+            with self.engine.lock:
+                while self.outcomes:
+                    self.engine.apply(*self.outcomes.popleft())
+                self.engine.flush()
+            self.engine.listeners.deliver()
+        finally:
+            self.outcomes.clear()
+
+    def _stop_timed_out(self) -> None:
+        for key in self.engine.stop_tasks:
+            task = self.tasks.pop(key, None)
+            if task is not None:
+                task.cancel()
+        self.engine.stop_tasks.clear()
+
+    def _idle(self) -> bool:
+        return not self.outcomes and not self.tasks and self.engine.idle()
+
+    async def _sleep(self) -> None:
+        assert self._wake is not None and self.loop is not None
+        due = self.engine.timers.next_due()
+        handle = None
+        if due is not None:
+            delay = max(0.0, due - self.engine.clock())
+            handle = self.loop.call_later(delay, self._wake.set)
+        await self._wake.wait()
+        if handle is not None:
+            handle.cancel()
+
+    async def _shutdown(self) -> None:
+        tasks = list(self.tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.tasks.clear()
+        self._save_outcomes()
+        self.loop = None
+        self._wake = None
+        self._loop_thread = None
+        self._started.clear()

@@ -1,0 +1,92 @@
+"""Which lines a cross-product ``depend`` reaches: root, order and relies_on scopes.
+
+``within root`` (the default) links lines that serve the same root order item (a bundle and
+everything below it); ``within order`` links every line of the order; ``within relies_on``
+links lines whose order items are joined by reliesOn relationships, or that belong to the same
+shared relies_on fulfillment request (or to a request that uses it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from om_dsl.orders.models import Decomposition, FulfillmentLine, FulfillmentRequest, Order
+
+
+class LineScopes:
+    """Indexes of one order's lines, built once, answering "lines of product P in scope of L"."""
+
+    def __init__(
+        self, decomposition: Decomposition, order: Order | None, lines: Sequence[FulfillmentLine]
+    ) -> None:
+        self._by_product: dict[str, list[FulfillmentLine]] = defaultdict(list)
+        self._by_root: dict[tuple[str, str], list[FulfillmentLine]] = defaultdict(list)
+        self._by_link: dict[tuple[str, str], list[FulfillmentLine]] = defaultdict(list)
+        self._links: dict[str, tuple[str, ...]] = {}
+        groups = _relies_on_groups(order)
+        requests = {r.id: r for r in decomposition.requests}
+        for line in lines:
+            self._by_product[line.product].append(line)
+            for root in line.root_items:
+                self._by_root[(root, line.product)].append(line)
+            links = _link_keys(line, groups, requests)
+            self._links[line.id] = links
+            for key in links:
+                self._by_link[(key, line.product)].append(line)
+
+    def lines_in_scope(
+        self, line: FulfillmentLine, within: str, product: str
+    ) -> list[FulfillmentLine]:
+        """Lines of ``product`` that ``line`` can depend on, in decomposition order, no repeats."""
+        if within == "order":
+            return list(self._by_product.get(product, ()))
+        if within == "root":
+            keys = [(root, product) for root in line.root_items]
+            return _merged(self._by_root, keys)
+        keys = [(key, product) for key in self._links[line.id]]
+        return _merged(self._by_link, keys)
+
+
+def _merged(
+    index: dict[tuple[str, str], list[FulfillmentLine]], keys: list[tuple[str, str]]
+) -> list[FulfillmentLine]:
+    found: dict[str, FulfillmentLine] = {}
+    for key in keys:
+        for line in index.get(key, ()):
+            found.setdefault(line.id, line)
+    return list(found.values())
+
+
+def _relies_on_groups(order: Order | None) -> dict[str, str]:
+    """Order item id -> the id of its reliesOn group (union-find over reliesOn relationships)."""
+    if order is None:
+        return {}
+    parent: dict[str, str] = {item.id: item.id for item in order.items}
+
+    def find(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for item in order.items:
+        for rel in item.relationships:
+            if rel.type.lower() == "relieson":
+                a, b = find(item.id), find(rel.id)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    return {item: find(item) for item in parent}
+
+
+def _link_keys(
+    line: FulfillmentLine, groups: dict[str, str], requests: dict[str, FulfillmentRequest]
+) -> tuple[str, ...]:
+    """Keys that two relies_on-linked lines have in common."""
+    keys = dict.fromkeys(f"item:{groups.get(s, s)}" for s in line.source_items)
+    request = requests.get(line.request)
+    if request is not None:
+        if request.shared and request.scope == "relies_on":
+            keys[f"req:{request.id}"] = None
+        keys.update(dict.fromkeys(f"req:{used}" for used in request.uses))
+    return tuple(keys)

@@ -1,0 +1,119 @@
+"""The status of an order as the store has it: what ``runtime.status`` and ``om status`` show.
+
+Read from the store, not from memory, so it shows only committed state and works from any
+process (a CLI next to a running service, an HTTP thread).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from om_dsl.errors import NotFound
+from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
+from om_dsl.runtime.store.base import ItemRow, OrderRecord, Store
+
+
+class ItemStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    line_id: str
+    product: str
+    name: str
+    kind: str
+    state: str
+    attempt: int
+    failures: int
+    deps: tuple[str, ...]
+    started_at: float | None
+    ended_at: float | None
+    due_at: float | None
+    """When the pending retry or the timeout of the current attempt is due."""
+    expected_by: float | None
+    """First start + the item's ``expect`` duration: its due date."""
+    overdue: bool
+    ponr: bool
+    compensation_of: tuple[str, ...]
+    reason: str | None
+    outputs: dict[str, Any] | None
+
+
+class OrderStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    state: str
+    catalog_hash: str
+    created_at: float
+    updated_at: float
+    cancelling: bool
+    ponr: dict[str, str]
+    """Root order items whose point of no return was reached -> the item that reached it."""
+    counts: dict[str, int]
+    items: tuple[ItemStatus, ...]
+
+    @property
+    def ponr_reached(self) -> bool:
+        return bool(self.ponr)
+
+    def item(self, item_id: str) -> ItemStatus:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+def order_status(store: Store, order_id: str, now: float) -> OrderStatus:
+    """Raises NotFound for an unknown order."""
+    stored = store.load_order(order_id)
+    if stored is None:
+        raise NotFound(f"no order {order_id}")
+    plan = OrderPlan.model_validate_json(stored.plan_json)
+    items = tuple(_item(spec, row, now) for spec, row in zip(plan.items, stored.items, strict=True))
+    return _order(stored.record, items)
+
+
+def _order(rec: OrderRecord, items: tuple[ItemStatus, ...]) -> OrderStatus:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.state] = counts.get(item.state, 0) + 1
+    return OrderStatus(
+        id=rec.id,
+        state=rec.state,
+        catalog_hash=rec.catalog_hash,
+        created_at=rec.created_at,
+        updated_at=rec.updated_at,
+        cancelling=rec.cancelling,
+        ponr=rec.ponr,
+        counts=dict(sorted(counts.items())),
+        items=items,
+    )
+
+
+def _item(spec: PlanItemInstance, row: ItemRow, now: float) -> ItemStatus:
+    expected = None
+    if spec.expect_ms is not None and row.started_at is not None:
+        expected = row.started_at + spec.expect_ms / 1000
+    finished = row.ended_at if row.ended_at is not None else now
+    return ItemStatus(
+        id=spec.id,
+        line_id=spec.line_id,
+        product=spec.product,
+        name=spec.name,
+        kind=spec.kind,
+        state=row.state,
+        attempt=row.attempt,
+        failures=row.failures,
+        deps=spec.deps,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        due_at=row.due_at,
+        expected_by=expected,
+        overdue=expected is not None and finished > expected,
+        ponr=spec.ponr,
+        compensation_of=spec.compensation_of,
+        reason=row.reason,
+        outputs=row.outputs,
+    )

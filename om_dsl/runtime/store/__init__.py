@@ -1,0 +1,16 @@
+"""Stores: where orders, item rows and the event log live (SQLite by default)."""
+
+from om_dsl.runtime.store.base import EventRow, ItemRow, OrderRecord, Store, WriteBatch
+from om_dsl.runtime.store.memory import MemoryStore
+from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
+
+__all__ = [
+    "EventRow",
+    "ItemRow",
+    "MemoryStore",
+    "OrderRecord",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "WriteBatch",
+]

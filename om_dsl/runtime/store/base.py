@@ -1,0 +1,149 @@
+"""What the runtime persists, and the interface every store implements.
+
+The runtime collects the state changes of one scheduler step in a :class:`WriteBatch` and hands
+it to :meth:`Store.apply`, which commits it in **one transaction** together with the event-log
+rows of those changes.  Nothing is acknowledged (a submit returning, an operator action
+returning, a listener hearing of a change) before its batch is committed, so a crash loses only
+work that nobody was told about.  The plan is written once, at submit; after that only the rows
+of the items that changed are written (never the whole plan per step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    """One order's own row: its lifecycle state and flags (items have their own rows)."""
+
+    id: str
+    catalog_hash: str
+    state: str
+    created_at: float
+    updated_at: float
+    cancelling: bool = False
+    started: bool = False
+    ponr: dict[str, str] = field(default_factory=dict)
+    """Root order item -> the item whose start reached the point of no return."""
+
+
+class ItemRow(NamedTuple):
+    """One item's execution state, keyed by (order id, idx: its position in the plan)."""
+
+    idx: int
+    item_id: str
+    state: str
+    attempt: int = 0
+    failures: int = 0
+    due_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    outputs: dict[str, Any] | None = None
+    reason: str | None = None
+    wait_key: str | None = None
+
+
+class EventRow(NamedTuple):
+    """An append-only event-log row; ``seq`` orders the whole log."""
+
+    seq: int
+    ts: float
+    order_id: str
+    item_id: str | None
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    attempt: int | None
+    detail: str | None
+
+
+NewEvent = tuple[float, str, str | None, str, str | None, str | None, int | None, str | None]
+"""An event before the store numbers it: EventRow without ``seq``."""
+
+
+@dataclass(slots=True)
+class NewOrder:
+    record: OrderRecord
+    plan_json: str
+    items: list[ItemRow]
+
+
+@dataclass(slots=True)
+class StoredOrder:
+    """Everything needed to resume an order after a restart."""
+
+    record: OrderRecord
+    plan_json: str
+    items: list[ItemRow]
+    signals: dict[str, Any]
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """The changes of one scheduler step (or one API call), committed together."""
+
+    catalogs: dict[str, str] = field(default_factory=dict)
+    new_orders: list[NewOrder] = field(default_factory=list)
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    items: dict[tuple[str, int], ItemRow] = field(default_factory=dict)
+    events: list[NewEvent] = field(default_factory=list)
+    signals: list[tuple[str, str, Any, float]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.catalogs
+            or self.new_orders
+            or self.orders
+            or self.items
+            or self.events
+            or self.signals
+        )
+
+
+class Store(Protocol):
+    """Durable (SQLite) or in-process (memory) home of orders, items and the event log.
+
+    Thread-safe: every method may be called from any thread.
+    """
+
+    def apply(self, batch: WriteBatch) -> int:
+        """Commit the batch atomically; return the ``seq`` of its first event."""
+        ...
+
+    def has_catalog(self, content_hash: str) -> bool: ...
+
+    def load_catalog(self, content_hash: str) -> str:
+        """The IR JSON of a catalog version (KeyError when unknown)."""
+        ...
+
+    def has_order(self, order_id: str) -> bool: ...
+
+    def order(self, order_id: str) -> OrderRecord | None: ...
+
+    def orders(
+        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[OrderRecord]:
+        """Orders by creation (then id), optionally only in the given states."""
+        ...
+
+    def load_order(self, order_id: str) -> StoredOrder | None: ...
+
+    def items(self, order_id: str) -> list[ItemRow]: ...
+
+    def events(
+        self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[EventRow]: ...
+
+    def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
+        """(order id, item id) of items whose row carries this wait key."""
+        ...
+
+    def get_cursor(self, name: str) -> int:
+        """A consumer's position in the event log (0 when new): for at-least-once delivery."""
+        ...
+
+    def set_cursor(self, name: str, seq: int) -> None: ...
+
+    def close(self) -> None: ...

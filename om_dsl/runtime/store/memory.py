@@ -1,0 +1,143 @@
+"""An in-process store for tests, benchmarks and embedders that need no durability.
+
+It keeps exactly what :class:`~om_dsl.runtime.store.sqlite.SqliteStore` keeps (the plan as
+JSON text, one row per item, the event log), so the runtime behaves the same on both; rows are
+plain tuples to keep the per-item footprint small.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+from om_dsl.runtime.store.base import (
+    EventRow,
+    ItemRow,
+    NewEvent,
+    OrderRecord,
+    StoredOrder,
+    WriteBatch,
+)
+
+
+class MemoryStore:
+    """Thread-safe; lost when the process ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._catalogs: dict[str, str] = {}
+        self._orders: dict[str, OrderRecord] = {}
+        self._plans: dict[str, str] = {}
+        self._items: dict[str, list[ItemRow]] = {}
+        self._events: list[tuple[int, NewEvent]] = []
+        self._signals: dict[str, dict[str, Any]] = {}
+        self._waiting: dict[str, set[tuple[str, int]]] = {}
+        self._cursors: dict[str, int] = {}
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def apply(self, batch: WriteBatch) -> int:
+        with self._lock:
+            first = len(self._events) + 1
+            self._catalogs.update(batch.catalogs)
+            for new in batch.new_orders:
+                if new.record.id in self._orders:
+                    raise KeyError(f"order {new.record.id} already exists")
+            for new in batch.new_orders:
+                self._orders[new.record.id] = dataclasses.replace(new.record)
+                self._plans[new.record.id] = new.plan_json
+                self._items[new.record.id] = list(new.items)
+                for row in new.items:
+                    self._index(new.record.id, None, row)
+            for record in batch.orders.values():
+                self._orders[record.id] = dataclasses.replace(record, ponr=dict(record.ponr))
+            for (order_id, idx), row in batch.items.items():
+                rows = self._items[order_id]
+                self._index(order_id, rows[idx], row)
+                rows[idx] = row
+            for order_id, event, payload, _ts in batch.signals:
+                self._signals.setdefault(order_id, {})[event] = payload
+            self._events.extend(enumerate(batch.events, first))
+            return first
+
+    def _index(self, order_id: str, old: ItemRow | None, new: ItemRow) -> None:
+        if old is not None and old.wait_key is not None and old.wait_key != new.wait_key:
+            self._waiting.get(old.wait_key, set()).discard((order_id, new.idx))
+        if new.wait_key is not None:
+            self._waiting.setdefault(new.wait_key, set()).add((order_id, new.idx))
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def has_catalog(self, content_hash: str) -> bool:
+        with self._lock:
+            return content_hash in self._catalogs
+
+    def load_catalog(self, content_hash: str) -> str:
+        with self._lock:
+            return self._catalogs[content_hash]
+
+    def has_order(self, order_id: str) -> bool:
+        with self._lock:
+            return order_id in self._orders
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        with self._lock:
+            record = self._orders.get(order_id)
+            return dataclasses.replace(record, ponr=dict(record.ponr)) if record else None
+
+    def orders(
+        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[OrderRecord]:
+        with self._lock:
+            found = [r for r in self._orders.values() if states is None or r.state in states]
+        found.sort(key=lambda r: (r.created_at, r.id))
+        end = None if limit is None else offset + limit
+        return [dataclasses.replace(r, ponr=dict(r.ponr)) for r in found[offset:end]]
+
+    def load_order(self, order_id: str) -> StoredOrder | None:
+        with self._lock:
+            record = self.order(order_id)
+            if record is None:
+                return None
+            return StoredOrder(
+                record,
+                self._plans[order_id],
+                list(self._items[order_id]),
+                dict(self._signals.get(order_id, {})),
+            )
+
+    def items(self, order_id: str) -> list[ItemRow]:
+        with self._lock:
+            return list(self._items.get(order_id, ()))
+
+    def events(
+        self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[EventRow]:
+        with self._lock:
+            found = [
+                EventRow(seq, *event)
+                for seq, event in self._events[after_seq:]
+                if order_id is None or event[1] == order_id
+            ]
+        return found if limit is None else found[:limit]
+
+    def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
+        with self._lock:
+            keys = sorted(self._waiting.get(wait_key, ()))
+            return [
+                (oid, self._items[oid][idx].item_id)
+                for oid, idx in keys
+                if order_id is None or oid == order_id
+            ]
+
+    def get_cursor(self, name: str) -> int:
+        with self._lock:
+            return self._cursors.get(name, 0)
+
+    def set_cursor(self, name: str, seq: int) -> None:
+        with self._lock:
+            self._cursors[name] = seq
+
+    def close(self) -> None:
+        return None

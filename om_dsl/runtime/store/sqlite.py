@@ -1,0 +1,330 @@
+"""The embedded default store: one SQLite file in WAL mode, one writer connection.
+
+Each :class:`~om_dsl.runtime.store.base.WriteBatch` is one ``BEGIN IMMEDIATE ... COMMIT``: the
+item rows that changed, the order rows, and their event-log rows, all or nothing.  With
+``synchronous=NORMAL`` (the default) a committed batch survives a crash of the process (the WAL
+is written before COMMIT returns); ``synchronous="FULL"`` also survives a power cut, at the
+price of an fsync per commit.
+
+Catalogs are stored by content hash, so an order submitted under one catalog version still runs
+with that version after a restart with a newer catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from om_dsl.runtime.store.base import (
+    EventRow,
+    ItemRow,
+    OrderRecord,
+    StoredOrder,
+    WriteBatch,
+)
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS catalogs (
+  hash TEXT PRIMARY KEY, ir_json TEXT NOT NULL, stored_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY,
+  catalog_hash TEXT NOT NULL REFERENCES catalogs (hash),
+  state TEXT NOT NULL,
+  cancelling INTEGER NOT NULL DEFAULT 0,
+  started INTEGER NOT NULL DEFAULT 0,
+  ponr_json TEXT NOT NULL DEFAULT '{}',
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_state ON orders (state, created_at);
+CREATE TABLE IF NOT EXISTS plans (
+  order_id TEXT PRIMARY KEY REFERENCES orders (id), plan_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  idx INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  due_at REAL,
+  started_at REAL,
+  ended_at REAL,
+  outputs_json TEXT,
+  reason TEXT,
+  wait_key TEXT,
+  PRIMARY KEY (order_id, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_by_wait_key ON items (wait_key) WHERE wait_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  ts REAL NOT NULL,
+  order_id TEXT NOT NULL,
+  item_id TEXT,
+  kind TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT,
+  attempt INTEGER,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_order ON events (order_id, seq);
+CREATE TABLE IF NOT EXISTS signals (
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  event TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  ts REAL NOT NULL,
+  PRIMARY KEY (order_id, event)
+);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+"""
+
+_ITEM_COLUMNS = (
+    "idx, item_id, state, attempt, failures, due_at, started_at, ended_at, outputs_json, "
+    "reason, wait_key"
+)
+_ORDER_COLUMNS = "id, catalog_hash, state, created_at, updated_at, cancelling, started, ponr_json"
+
+
+class StoreError(Exception):
+    """The database cannot be used (wrong schema version, not a database, ...)."""
+
+
+class SqliteStore:
+    """Durable store in one SQLite file (``":memory:"`` works too, for tests)."""
+
+    def __init__(self, path: str | Path, synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._setup(synchronous)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+
+    def _setup(self, synchronous: str) -> None:
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {row[0]}; this om_dsl reads {SCHEMA_VERSION}"
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def apply(self, batch: WriteBatch) -> int:
+        with self._write() as db:
+            first = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]) + 1
+            _write_catalogs(db, batch)
+            _write_new_orders(db, batch)
+            _write_orders(db, batch)
+            _write_items(db, batch)
+            _write_signals(db, batch)
+            db.executemany(
+                "INSERT INTO events (seq, ts, order_id, item_id, kind, from_state, to_state, "
+                "attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((seq, *event) for seq, event in enumerate(batch.events, first)),
+            )
+            return first
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def has_catalog(self, content_hash: str) -> bool:
+        return bool(self._query("SELECT 1 FROM catalogs WHERE hash = ?", (content_hash,)))
+
+    def load_catalog(self, content_hash: str) -> str:
+        rows = self._query("SELECT ir_json FROM catalogs WHERE hash = ?", (content_hash,))
+        if not rows:
+            raise KeyError(content_hash)
+        return str(rows[0][0])
+
+    def has_order(self, order_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM orders WHERE id = ?", (order_id,)))
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        rows = self._query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        return _record(rows[0]) if rows else None
+
+    def orders(
+        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[OrderRecord]:
+        params: tuple[str, ...]
+        where, params = "", ()
+        if states is not None:
+            marks = ", ".join("?" * len(states))
+            where, params = f"WHERE state IN ({marks})", tuple(sorted(states))
+        sql = (
+            f"SELECT {_ORDER_COLUMNS} FROM orders {where} ORDER BY created_at, id "
+            f"LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
+        )
+        return [_record(row) for row in self._query(sql, params)]
+
+    def load_order(self, order_id: str) -> StoredOrder | None:
+        with self._lock:
+            record = self.order(order_id)
+            if record is None:
+                return None
+            plan = self._query("SELECT plan_json FROM plans WHERE order_id = ?", (order_id,))
+            signals = self._query(
+                "SELECT event, payload_json FROM signals WHERE order_id = ? ORDER BY event",
+                (order_id,),
+            )
+            return StoredOrder(
+                record,
+                str(plan[0][0]),
+                self.items(order_id),
+                {event: json.loads(payload) for event, payload in signals},
+            )
+
+    def items(self, order_id: str) -> list[ItemRow]:
+        rows = self._query(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE order_id = ? ORDER BY idx", (order_id,)
+        )
+        return [_item_row(row) for row in rows]
+
+    def events(
+        self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[EventRow]:
+        where, params = "seq > ?", [after_seq]
+        if order_id is not None:
+            where += " AND order_id = ?"
+            params.append(order_id)  # type: ignore[arg-type]
+        sql = f"SELECT * FROM events WHERE {where} ORDER BY seq LIMIT {-1 if limit is None else int(limit)}"
+        return [EventRow(*row) for row in self._query(sql, tuple(params))]
+
+    def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
+        sql = "SELECT order_id, item_id FROM items WHERE wait_key = ?"
+        params: tuple[str, ...] = (wait_key,)
+        if order_id is not None:
+            sql, params = sql + " AND order_id = ?", (wait_key, order_id)
+        return [(str(o), str(i)) for o, i in self._query(sql + " ORDER BY order_id, idx", params)]
+
+    def get_cursor(self, name: str) -> int:
+        rows = self._query("SELECT seq FROM cursors WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def set_cursor(self, name: str, seq: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO cursors (name, seq) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+                (name, seq),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _write_catalogs(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO catalogs (hash, ir_json, stored_at) VALUES (?, ?, ?)",
+        ((content_hash, text, time.time()) for content_hash, text in batch.catalogs.items()),
+    )
+
+
+def _write_new_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    for new in batch.new_orders:
+        r = new.record
+        db.execute(
+            f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _order_values(r),
+        )
+        db.execute("INSERT INTO plans (order_id, plan_json) VALUES (?, ?)", (r.id, new.plan_json))
+        db.executemany(
+            f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((r.id, *_item_values(row)) for row in new.items),
+        )
+
+
+def _write_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    db.executemany(
+        "UPDATE orders SET catalog_hash = ?, state = ?, created_at = ?, updated_at = ?, "
+        "cancelling = ?, started = ?, ponr_json = ? WHERE id = ?",
+        ((*_order_values(r)[1:], r.id) for r in batch.orders.values()),
+    )
+
+
+def _write_items(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    db.executemany(
+        "UPDATE items SET state = ?, attempt = ?, failures = ?, due_at = ?, started_at = ?, "
+        "ended_at = ?, outputs_json = ?, reason = ?, wait_key = ? WHERE order_id = ? AND idx = ?",
+        ((*_item_values(row)[2:], order_id, idx) for (order_id, idx), row in batch.items.items()),
+    )
+
+
+def _write_signals(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    db.executemany(
+        "INSERT INTO signals (order_id, event, payload_json, ts) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (order_id, event) DO UPDATE SET payload_json = excluded.payload_json, "
+        "ts = excluded.ts",
+        ((o, e, json.dumps(p), ts) for o, e, p, ts in batch.signals),
+    )
+
+
+def _order_values(r: OrderRecord) -> tuple[Any, ...]:
+    return (
+        r.id,
+        r.catalog_hash,
+        r.state,
+        r.created_at,
+        r.updated_at,
+        int(r.cancelling),
+        int(r.started),
+        json.dumps(r.ponr, sort_keys=True),
+    )
+
+
+def _record(row: Any) -> OrderRecord:
+    oid, catalog_hash, state, created, updated, cancelling, started, ponr = row
+    return OrderRecord(
+        oid,
+        catalog_hash,
+        state,
+        created,
+        updated,
+        bool(cancelling),
+        bool(started),
+        json.loads(ponr),
+    )
+
+
+def _item_values(row: ItemRow) -> tuple[Any, ...]:
+    outputs = None if row.outputs is None else json.dumps(row.outputs, separators=(",", ":"))
+    return (*row[:8], outputs, row.reason, row.wait_key)
+
+
+def _item_row(row: Any) -> ItemRow:
+    idx, item_id, state, attempt, failures, due, started, ended, outputs, reason, key = row
+    values = None if outputs is None else json.loads(outputs)
+    return ItemRow(idx, item_id, state, attempt, failures, due, started, ended, values, reason, key)
