@@ -9,6 +9,7 @@ be acyclic: a cycle is reported with its path and the DSL spans of the declarati
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,7 +228,7 @@ class _Builder:
             cycle = cycles[0]
             steps = [
                 f"{a} waits for {b}: {self.why.get((a, b), 'declared edge')}"
-                for a, b in zip(cycle, cycle[1:], strict=False)
+                for a, b in itertools.pairwise(cycle)
             ]
             raise PlanCycleError(self.work.order_id, cycle, steps)
 

@@ -44,13 +44,13 @@ from om_dsl.runtime.states import (
     OrderState,
     check_order,
 )
-from om_dsl.runtime.store.base import NewOrder, StoredOrder, Store
+from om_dsl.runtime.store.base import NewOrder, Store, StoredOrder
 from om_dsl.runtime.timers import Timers
 from om_dsl.runtime.waits import hold_key, wait_key
 
-I = ItemState
-O = OrderState
-COMP_SATISFIED = ITEM_SATISFIED | {I.DISCARDED}
+IS = ItemState
+OS = OrderState
+COMP_SATISFIED = ITEM_SATISFIED | {IS.DISCARDED}
 """A compensation waits for later compensations; one that is not needed is discarded."""
 ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
 
@@ -166,8 +166,9 @@ class Engine:
         count_blockers(order)
         rows = [item_row(item) for item in order.items]
         self.journal.new_orders.append(NewOrder(record(order, now), plan.model_dump_json(), rows))
-        self.journal.event(now, order.id, None, ORDER_CREATED, None, order.state.value, None,
-                           f"{len(order.items)} items, catalog {catalog.content_hash[:19]}")  # fmt: skip
+        detail = f"{len(order.items)} items, catalog {catalog.content_hash[:19]}"
+        state = order.state.value
+        self.journal.event(now, order.id, None, ORDER_CREATED, None, state, None, detail)
         self._register(order)
         try:
             self._activate(order)
@@ -181,7 +182,7 @@ class Engine:
 
     def _activate(self, order: OrderRun) -> None:
         for item in order.items:
-            if item.state is I.PENDING and item.blockers == 0 and self._deps_met(order, item):
+            if item.state is IS.PENDING and item.blockers == 0 and self._deps_met(order, item):
                 self.satisfy(order, item)
         self.journal.orders[order.id] = order
 
@@ -245,16 +246,16 @@ class Engine:
     def _resume(self, order: OrderRun) -> None:
         for item in order.items:
             state = item.state
-            if state is I.RUNNING:
-                self.move(order, item, I.READY, "re-attempted after a restart")
+            if state is IS.RUNNING:
+                self.move(order, item, IS.READY, "re-attempted after a restart")
                 self.ready.append((order, item))
-            elif state is I.READY:
+            elif state is IS.READY:
                 self.ready.append((order, item))
-            elif state is I.PENDING and item.blockers == 0 and self._deps_met(order, item):
+            elif state is IS.PENDING and item.blockers == 0 and self._deps_met(order, item):
                 self.satisfy(order, item)
-            elif state is I.FAILED:
+            elif state is IS.FAILED:
                 self.timers.arm(item.due or 0.0, order.id, item.idx, item.attempt, "retry")
-            elif state is I.WAITING and item.due is not None:
+            elif state is IS.WAITING and item.due is not None:
                 self.timers.arm(item.due, order.id, item.idx, item.attempt, "timeout")
 
     # ---- readiness ----------------------------------------------------------------------------
@@ -271,7 +272,7 @@ class Engine:
             for index in done.dependents:
                 dep = items[index]
                 dep.blockers -= 1
-                if dep.blockers == 0 and dep.state is I.PENDING and self._deps_met(order, dep):
+                if dep.blockers == 0 and dep.state is IS.PENDING and self._deps_met(order, dep):
                     stack.append(dep)
 
     def _deps_met(self, order: OrderRun, item: ItemRun) -> bool:
@@ -289,13 +290,13 @@ class Engine:
                 holds = condition.holds(item_env(order, item))
             except EvalError as exc:
                 item.reason = str(exc)
-                self.move(order, item, I.FATALLY_FAILED, item.reason)
+                self.move(order, item, IS.FATALLY_FAILED, item.reason)
                 return False
             if not holds:
                 item.reason = f"its condition (when, at {condition.span}) is false"
-                self.move(order, item, I.SKIPPED, item.reason)
+                self.move(order, item, IS.SKIPPED, item.reason)
                 return True
-        self.move(order, item, I.READY)
+        self.move(order, item, IS.READY)
         self.ready.append((order, item))
         return False
 
@@ -307,7 +308,7 @@ class Engine:
         ready = self.ready
         while ready and len(starts) < limit:
             order, item = ready.popleft()
-            if item.state is I.READY and self.orders.get(order.id) is order:
+            if item.state is IS.READY and self.orders.get(order.id) is order:
                 starts.append(self._start(order, item))
         return starts
 
@@ -319,7 +320,7 @@ class Engine:
         deadline = now + item.timeout_ms / 1000 if item.timeout_ms else None
         item.due = deadline
         item.reason = None
-        self.move(order, item, I.RUNNING)
+        self.move(order, item, IS.RUNNING)
         if deadline is not None:
             self.timers.arm(deadline, order.id, item.idx, item.attempt, "timeout")
         if item.ponr:
@@ -341,7 +342,7 @@ class Engine:
         if order is None:
             return
         item = order.items[idx]
-        if item.state is I.RUNNING and item.attempt == attempt:
+        if item.state is IS.RUNNING and item.attempt == attempt:
             self.settle(order, item, outcome)
 
     def settle(self, order: OrderRun, item: ItemRun, outcome: Outcome) -> None:
@@ -377,7 +378,7 @@ class Engine:
         item.ended = self.clock()
         item.due = None
         item.reason = None
-        self.move(order, item, I.COMPLETED, detail)
+        self.move(order, item, IS.COMPLETED, detail)
         self.satisfy(order, item)
         if order.pollers:
             self._poll(order)
@@ -391,10 +392,10 @@ class Engine:
         delay = None if permanent else next_delay_ms(item.tpl.retry, item.failures, key)
         if delay is None:
             item.due = None
-            self.move(order, item, I.FATALLY_FAILED, reason)
+            self.move(order, item, IS.FATALLY_FAILED, reason)
             return
         item.due = self.clock() + delay / 1000
-        self.move(order, item, I.FAILED, f"{reason} (retry {item.failures} in {delay} ms)")
+        self.move(order, item, IS.FAILED, f"{reason} (retry {item.failures} in {delay} ms)")
         self.timers.arm(item.due, order.id, item.idx, item.attempt, "retry")
 
     def wait(self, order: OrderRun, item: ItemRun, waiting: Waiting) -> None:
@@ -405,8 +406,8 @@ class Engine:
         item.due = deadline
         item.reason = waiting.reason
         self._set_wait_key(order, item, wait_key(waiting))
-        if item.state is not I.WAITING:
-            self.move(order, item, I.WAITING, waiting.reason)
+        if item.state is not IS.WAITING:
+            self.move(order, item, IS.WAITING, waiting.reason)
         if waiting.poll:
             order.pollers.add(item.idx)
         if waiting.expect_soon:
@@ -419,7 +420,7 @@ class Engine:
         item.reason = on_hold.reason
         item.due = None
         self._set_wait_key(order, item, hold_key(on_hold.key))
-        self.move(order, item, I.ON_HOLD, on_hold.reason)
+        self.move(order, item, IS.ON_HOLD, on_hold.reason)
 
     def resolve(
         self, order: OrderRun, item: ItemRun, payload: Mapping[str, Any], detail: str
@@ -440,7 +441,7 @@ class Engine:
     def _poll(self, order: OrderRun) -> None:
         for idx in sorted(order.pollers):
             item = order.items[idx]
-            if item.state is not I.WAITING:
+            if item.state is not IS.WAITING:
                 order.pollers.discard(idx)
                 continue
             ctx = ItemContext(order, item, item.attempt, item.due)
@@ -457,11 +458,11 @@ class Engine:
             item = order.items[idx]
             if item.attempt != attempt or item.due != due:
                 continue
-            if kind == "retry" and item.state is I.FAILED:
+            if kind == "retry" and item.state is IS.FAILED:
                 item.due = None
-                self.move(order, item, I.READY, "retry due")
+                self.move(order, item, IS.READY, "retry due")
                 self.ready.append((order, item))
-            elif kind == "timeout" and item.state in (I.RUNNING, I.WAITING):
+            elif kind == "timeout" and item.state in (IS.RUNNING, IS.WAITING):
                 self.stop_tasks.append((order_id, idx, attempt))
                 self.settle(order, item, Failed(_timeout_reason(item)))
 
@@ -505,7 +506,7 @@ class Engine:
 
     def cancel_item(self, order: OrderRun, item: ItemRun, reason: str) -> None:
         """Stop an item that started (or failed) because its order is cancelled."""
-        if item.state is I.WAITING:
+        if item.state is IS.WAITING:
             ctx = ItemContext(order, item, item.attempt, item.due)
             try:
                 self.kinds.get(item.tpl.kind).cancel(ctx)
@@ -513,11 +514,11 @@ class Engine:
                 reason = f"{reason}; its clean-up failed: {type(exc).__name__}: {exc}"
         self.leave_wait(order, item)
         item.due = None
-        self.move(order, item, I.CANCELLED, reason)
+        self.move(order, item, IS.CANCELLED, reason)
 
     def _after_cancel(self, order: OrderRun, item: ItemRun) -> None:
         """A normal item settled while its order is being cancelled."""
-        if item.state in (I.FAILED, I.FATALLY_FAILED, I.WAITING, I.ON_HOLD):
+        if item.state in (IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD):
             self.cancel_item(order, item, "the order is being cancelled")
         comp = order.undo_of.get(item.idx)
         if comp is not None:
@@ -530,17 +531,17 @@ class Engine:
 
         Returns True when it was discarded (the compensations waiting for it are freed).
         """
-        if comp.state is not I.PENDING:
+        if comp.state is not IS.PENDING:
             return False
         originals = [order.items[i] for i in comp.comp_of]
-        if any(o.state is I.RUNNING for o in originals):
+        if any(o.state is IS.RUNNING for o in originals):
             return False
-        if not any(o.state is I.COMPLETED for o in originals):
+        if not any(o.state is IS.COMPLETED for o in originals):
             comp.reason = "nothing to undo"
-            self.move(order, comp, I.DISCARDED, comp.reason)
+            self.move(order, comp, IS.DISCARDED, comp.reason)
             return True
         if comp.blockers == 0:
-            self.move(order, comp, I.READY, "compensating " + ", ".join(o.id for o in originals))
+            self.move(order, comp, IS.READY, "compensating " + ", ".join(o.id for o in originals))
             self.ready.append((order, comp))
         return False
 
@@ -567,39 +568,39 @@ class Engine:
             new = derive_state(order)
             if new is order.state:
                 continue
-            if new is O.COMPLETED:
+            if new is OS.COMPLETED:
                 for comp in order.compensations():
-                    if comp.state is I.PENDING:
-                        self.move(order, comp, I.DISCARDED, "not needed: the order completed")
+                    if comp.state is IS.PENDING:
+                        self.move(order, comp, IS.DISCARDED, "not needed: the order completed")
             self.move_order(order, new)
 
     def idle(self) -> bool:
         """Nothing the runtime can move by itself (only people, events or callbacks can)."""
         counts = self.counts
-        return not (counts[I.READY] or counts[I.RUNNING] or counts[I.FAILED] or self.soon)
+        return not (counts[IS.READY] or counts[IS.RUNNING] or counts[IS.FAILED] or self.soon)
 
 
 def derive_state(order: OrderRun) -> OrderState:
     """The order state its items imply (TMF622)."""
     state = order.state
-    if state in ORDER_TERMINAL or state is O.ASSESSING_CANCELLATION:
+    if state in ORDER_TERMINAL or state is OS.ASSESSING_CANCELLATION:
         return state
     counts = order.counts
     if order.cancelling:
-        if counts[I.FATALLY_FAILED]:
-            return O.HELD
+        if counts[IS.FATALLY_FAILED]:
+            return OS.HELD
         if any(counts[s] for s in ItemState if s not in ITEM_TERMINAL):
-            return O.PENDING_CANCELLATION
-        return O.CANCELLED
+            return OS.PENDING_CANCELLATION
+        return OS.CANCELLED
     if order.unfinished == 0:
-        return O.COMPLETED
-    if counts[I.FATALLY_FAILED]:
-        return O.HELD
+        return OS.COMPLETED
+    if counts[IS.FATALLY_FAILED]:
+        return OS.HELD
     if not order.started:
-        return O.ACKNOWLEDGED
-    if counts[I.READY] or counts[I.RUNNING] or counts[I.FAILED]:
-        return O.IN_PROGRESS
-    return O.PENDING
+        return OS.ACKNOWLEDGED
+    if counts[IS.READY] or counts[IS.RUNNING] or counts[IS.FAILED]:
+        return OS.IN_PROGRESS
+    return OS.PENDING
 
 
 def count_blockers(order: OrderRun) -> None:

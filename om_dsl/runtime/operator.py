@@ -26,7 +26,7 @@ from om_dsl.runtime.states import (
 )
 from om_dsl.runtime.waits import event_key, hold_key, token_key
 
-I = ItemState
+IS = ItemState
 
 
 def target(engine: Engine, order_id: str, item_id: str) -> tuple[OrderRun, ItemRun]:
@@ -51,7 +51,7 @@ def retry(engine: Engine, order_id: str, item_id: str) -> None:
     _require(item, ITEM_OPERATOR_RETRY, "retry")
     item.failures = 0
     item.due = None
-    engine.move(order, item, I.READY, "retried by an operator")
+    engine.move(order, item, IS.READY, "retried by an operator")
     engine.ready.append((order, item))
 
 
@@ -62,7 +62,7 @@ def skip(engine: Engine, order_id: str, item_id: str, reason: str | None = None)
     _stop_waiting(engine, order, item)
     item.due = None
     item.reason = reason or "skipped by an operator"
-    engine.move(order, item, I.SKIPPED, item.reason)
+    engine.move(order, item, IS.SKIPPED, item.reason)
     engine.satisfy(order, item)
 
 
@@ -74,12 +74,12 @@ def complete(
     _require(item, ITEM_OPERATOR_RESOLVE, "complete")
     _stop_waiting(engine, order, item)
     engine.complete(order, item, outputs or {}, "completed by an operator")
-    if item.state is not I.COMPLETED:
+    if item.state is not IS.COMPLETED:
         raise OperatorActionRejected(f"cannot complete item {item.id}: {item.reason}")
 
 
 def _stop_waiting(engine: Engine, order: OrderRun, item: ItemRun) -> None:
-    if item.state is I.WAITING:
+    if item.state is IS.WAITING:
         engine.kinds.get(item.tpl.kind).cancel(ItemContext(order, item, item.attempt, item.due))
 
 
@@ -110,9 +110,9 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
 
 def _stop_normal_items(engine: Engine, order: OrderRun) -> None:
     for item in order.normal_items():
-        if item.state in (I.PENDING, I.READY):
-            engine.move(order, item, I.DISCARDED, "the order was cancelled")
-        elif item.state in (I.FAILED, I.FATALLY_FAILED, I.WAITING, I.ON_HOLD):
+        if item.state in (IS.PENDING, IS.READY):
+            engine.move(order, item, IS.DISCARDED, "the order was cancelled")
+        elif item.state in (IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD):
             engine.cancel_item(order, item, "the order was cancelled")
 
 
@@ -150,7 +150,7 @@ def _waiting(engine: Engine, key: str, order_id: str | None) -> list[tuple[Order
     found: list[tuple[OrderRun, ItemRun]] = []
     for oid, item_id in engine.store.find_waiting(key, order_id):
         order, item = target(engine, oid, item_id)
-        if item.wait_key == key and item.state in (I.WAITING, I.ON_HOLD):
+        if item.wait_key == key and item.state in (IS.WAITING, IS.ON_HOLD):
             found.append((order, item))
     return found
 
@@ -164,7 +164,7 @@ def resolve_waiting(
 ) -> None:
     """Finish a waiting item: with outputs (through its kind's ``resolve``), or as a failure."""
     order, item = target(engine, order_id, item_id)
-    _require(item, frozenset({I.WAITING}), "resolve")
+    _require(item, frozenset({IS.WAITING}), "resolve")
     if failure is not None:
         engine.settle(order, item, Failed(failure))
     else:
@@ -186,6 +186,6 @@ def release(engine: Engine, key: str | None) -> int:
     targets = _waiting(engine, hold_key(key), None)
     for order, item in targets:
         engine.leave_wait(order, item)
-        engine.move(order, item, I.READY, "released")
+        engine.move(order, item, IS.READY, "released")
         engine.ready.append((order, item))
     return len(targets)

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from om_dsl.errors import OmError
-from om_dsl.ir.models import Catalog
 from om_dsl.ir.io import with_hash
+from om_dsl.ir.models import Catalog
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan

@@ -11,6 +11,7 @@ complete without an asyncio task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import deque
 from functools import partial
@@ -53,10 +54,8 @@ class Scheduler:
         if threading.get_ident() == self._loop_thread:
             wake.set()
         else:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
                 loop.call_soon_threadsafe(wake.set)
-            except RuntimeError:  # the loop closed in between
-                pass
 
     def request_stop(self) -> None:
         self._stopping = True

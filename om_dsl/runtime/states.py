@@ -46,74 +46,74 @@ class OrderState(StrEnum):
     REJECTED = "rejected"
 
 
-I = ItemState
-O = OrderState
+IS = ItemState
+OS = OrderState
 
 # ---- named item state sets --------------------------------------------------------------------
 
-ITEM_TERMINAL = frozenset({I.COMPLETED, I.SKIPPED, I.DISCARDED, I.CANCELLED})
+ITEM_TERMINAL = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED, IS.CANCELLED})
 """No transition leaves these states."""
-ITEM_SATISFIED = frozenset({I.COMPLETED, I.SKIPPED})
+ITEM_SATISFIED = frozenset({IS.COMPLETED, IS.SKIPPED})
 """States that let the items depending on this one run."""
-ITEM_ACTIVE = frozenset({I.READY, I.RUNNING, I.FAILED})
+ITEM_ACTIVE = frozenset({IS.READY, IS.RUNNING, IS.FAILED})
 """The runtime will move these forward by itself (an order with any is inProgress)."""
-ITEM_BLOCKED = frozenset({I.WAITING, I.ON_HOLD})
+ITEM_BLOCKED = frozenset({IS.WAITING, IS.ON_HOLD})
 """Only something outside (an event, a callback, a person, a system) moves these."""
-ITEM_ATTENTION = frozenset({I.FATALLY_FAILED})
+ITEM_ATTENTION = frozenset({IS.FATALLY_FAILED})
 """Fallout: an operator must act (the order is held)."""
-ITEM_OPERATOR_RETRY = frozenset({I.FATALLY_FAILED, I.FAILED})
-ITEM_OPERATOR_RESOLVE = frozenset({I.FATALLY_FAILED, I.FAILED, I.WAITING, I.ON_HOLD})
+ITEM_OPERATOR_RETRY = frozenset({IS.FATALLY_FAILED, IS.FAILED})
+ITEM_OPERATOR_RESOLVE = frozenset({IS.FATALLY_FAILED, IS.FAILED, IS.WAITING, IS.ON_HOLD})
 """States in which an operator may skip an item or complete it with outputs."""
 
 ITEM_TRANSITIONS: dict[ItemState, frozenset[ItemState]] = {
-    I.PENDING: frozenset({I.READY, I.SKIPPED, I.DISCARDED, I.FATALLY_FAILED}),
-    I.READY: frozenset({I.RUNNING, I.DISCARDED}),
-    I.RUNNING: frozenset(
-        {I.COMPLETED, I.WAITING, I.FAILED, I.FATALLY_FAILED, I.ON_HOLD, I.READY, I.CANCELLED}
+    IS.PENDING: frozenset({IS.READY, IS.SKIPPED, IS.DISCARDED, IS.FATALLY_FAILED}),
+    IS.READY: frozenset({IS.RUNNING, IS.DISCARDED}),
+    IS.RUNNING: frozenset(
+        {IS.COMPLETED, IS.WAITING, IS.FAILED, IS.FATALLY_FAILED, IS.ON_HOLD, IS.READY, IS.CANCELLED}
     ),
-    I.WAITING: frozenset({I.COMPLETED, I.FAILED, I.FATALLY_FAILED, I.SKIPPED, I.CANCELLED}),
-    I.FAILED: frozenset({I.READY, I.COMPLETED, I.SKIPPED, I.CANCELLED}),
-    I.FATALLY_FAILED: frozenset({I.READY, I.COMPLETED, I.SKIPPED, I.CANCELLED}),
-    I.ON_HOLD: frozenset({I.READY, I.COMPLETED, I.SKIPPED, I.CANCELLED}),
-    I.COMPLETED: frozenset(),
-    I.SKIPPED: frozenset(),
-    I.DISCARDED: frozenset(),
-    I.CANCELLED: frozenset(),
+    IS.WAITING: frozenset({IS.COMPLETED, IS.FAILED, IS.FATALLY_FAILED, IS.SKIPPED, IS.CANCELLED}),
+    IS.FAILED: frozenset({IS.READY, IS.COMPLETED, IS.SKIPPED, IS.CANCELLED}),
+    IS.FATALLY_FAILED: frozenset({IS.READY, IS.COMPLETED, IS.SKIPPED, IS.CANCELLED}),
+    IS.ON_HOLD: frozenset({IS.READY, IS.COMPLETED, IS.SKIPPED, IS.CANCELLED}),
+    IS.COMPLETED: frozenset(),
+    IS.SKIPPED: frozenset(),
+    IS.DISCARDED: frozenset(),
+    IS.CANCELLED: frozenset(),
 }
 
 # ---- named order state sets -------------------------------------------------------------------
 
-ORDER_TERMINAL = frozenset({O.COMPLETED, O.FAILED, O.PARTIAL, O.CANCELLED, O.REJECTED})
-ORDER_CANCELLABLE = frozenset({O.ACKNOWLEDGED, O.IN_PROGRESS, O.PENDING, O.HELD})
+ORDER_TERMINAL = frozenset({OS.COMPLETED, OS.FAILED, OS.PARTIAL, OS.CANCELLED, OS.REJECTED})
+ORDER_CANCELLABLE = frozenset({OS.ACKNOWLEDGED, OS.IN_PROGRESS, OS.PENDING, OS.HELD})
 """States from which a cancel request is assessed (it may still be rejected after PONR)."""
-ORDER_CANCELLING = frozenset({O.ASSESSING_CANCELLATION, O.PENDING_CANCELLATION})
+ORDER_CANCELLING = frozenset({OS.ASSESSING_CANCELLATION, OS.PENDING_CANCELLATION})
 
 ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    O.ACKNOWLEDGED: frozenset(
-        {O.IN_PROGRESS, O.PENDING, O.HELD, O.COMPLETED, O.ASSESSING_CANCELLATION, O.REJECTED}
+    OS.ACKNOWLEDGED: frozenset(
+        {OS.IN_PROGRESS, OS.PENDING, OS.HELD, OS.COMPLETED, OS.ASSESSING_CANCELLATION, OS.REJECTED}
     ),
-    O.IN_PROGRESS: frozenset(
-        {O.PENDING, O.HELD, O.COMPLETED, O.ASSESSING_CANCELLATION, O.FAILED, O.PARTIAL}
+    OS.IN_PROGRESS: frozenset(
+        {OS.PENDING, OS.HELD, OS.COMPLETED, OS.ASSESSING_CANCELLATION, OS.FAILED, OS.PARTIAL}
     ),
-    O.PENDING: frozenset({O.IN_PROGRESS, O.HELD, O.COMPLETED, O.ASSESSING_CANCELLATION}),
-    O.HELD: frozenset(
+    OS.PENDING: frozenset({OS.IN_PROGRESS, OS.HELD, OS.COMPLETED, OS.ASSESSING_CANCELLATION}),
+    OS.HELD: frozenset(
         {
-            O.IN_PROGRESS,
-            O.PENDING,
-            O.COMPLETED,
-            O.ASSESSING_CANCELLATION,
-            O.PENDING_CANCELLATION,
-            O.FAILED,
-            O.PARTIAL,
+            OS.IN_PROGRESS,
+            OS.PENDING,
+            OS.COMPLETED,
+            OS.ASSESSING_CANCELLATION,
+            OS.PENDING_CANCELLATION,
+            OS.FAILED,
+            OS.PARTIAL,
         }
     ),
-    O.ASSESSING_CANCELLATION: frozenset({O.PENDING_CANCELLATION}),
-    O.PENDING_CANCELLATION: frozenset({O.CANCELLED, O.HELD}),
-    O.COMPLETED: frozenset(),
-    O.FAILED: frozenset(),
-    O.PARTIAL: frozenset(),
-    O.CANCELLED: frozenset(),
-    O.REJECTED: frozenset(),
+    OS.ASSESSING_CANCELLATION: frozenset({OS.PENDING_CANCELLATION}),
+    OS.PENDING_CANCELLATION: frozenset({OS.CANCELLED, OS.HELD}),
+    OS.COMPLETED: frozenset(),
+    OS.FAILED: frozenset(),
+    OS.PARTIAL: frozenset(),
+    OS.CANCELLED: frozenset(),
+    OS.REJECTED: frozenset(),
 }
 
 

@@ -219,7 +219,8 @@ class SqliteStore:
         if order_id is not None:
             where += " AND order_id = ?"
             params.append(order_id)  # type: ignore[arg-type]
-        sql = f"SELECT * FROM events WHERE {where} ORDER BY seq LIMIT {-1 if limit is None else int(limit)}"
+        bound = -1 if limit is None else int(limit)
+        sql = f"SELECT * FROM events WHERE {where} ORDER BY seq LIMIT {bound}"
         return [EventRow(*row) for row in self._query(sql, tuple(params))]
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
@@ -262,7 +263,7 @@ def _write_new_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
         )
         db.execute("INSERT INTO plans (order_id, plan_json) VALUES (?, ?)", (r.id, new.plan_json))
         db.executemany(
-            f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             ((r.id, *_item_values(row)) for row in new.items),
         )
 
