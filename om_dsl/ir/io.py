@@ -68,7 +68,7 @@ def _check_hash(catalog: Catalog) -> None:
 def _read(source: str | Path | bytes) -> str:
     if isinstance(source, bytes):
         return source.decode("utf-8", errors="replace")
-    if isinstance(source, Path) or not source.lstrip().startswith("{"):
+    if isinstance(source, Path) or not source.lstrip().startswith(("{", "[")):
         try:
             return Path(source).read_text(encoding="utf-8")
         except OSError as exc:
