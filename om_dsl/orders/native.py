@@ -36,7 +36,11 @@ class NativeItem(_Strict):
         min_length=1, description="The catalog name of an offer or bundle, or its offering id."
     )
     action: Action = Field("add", description="What to do; children of an add must be add.")
-    quantity: int = Field(1, description="Units; each unit gets its own technical lines.")
+    quantity: int = Field(
+        1,
+        description="Units; each unit gets its own technical lines.",
+        json_schema_extra={"minimum": 1, "maximum": 1000},
+    )
     account: str | None = Field(None, description="Billing account; the order's by default.")
     attributes: dict[str, Any] = Field(
         default_factory=dict, description="Values by attribute name (or alias); null = absent."
