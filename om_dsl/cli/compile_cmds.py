@@ -16,9 +16,14 @@ from om_dsl.cli.diagnostics import print_json, print_text, summary
 from om_dsl.compiler.driver import CompileResult, compile_catalog
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
+from om_dsl.orders.schema import decomposition_json_schema, order_json_schema
 
 # Other modules add their schemas here (e.g. "order" from the decomposition stage).
-SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {"ir": ir_json_schema}
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "ir": ir_json_schema,
+    "order": order_json_schema,
+    "decomposition": decomposition_json_schema,
+}
 
 _HEADER = re.compile(r"^\s*catalog\s+\"", re.MULTILINE)
 
