@@ -17,9 +17,11 @@ from om_dsl.render.plan_draw import dot_id
 from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, new_graph
 from om_dsl.render.text import esc, font, plain, row, shorten, table
 
-# (cluster id, title, node kinds); nested technical clusters sit inside "technical".
+# (cluster id, title, node kinds).  Families stay outside every cluster: a family sits in the
+# rank of the technical products, and inside the offers' box it would stack that box on top
+# of theirs, sending rule edges around both.
 _COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("commercial", "Offers and bundles", ("bundle", "offer", "family")),
+    ("commercial", "Offers and bundles", ("bundle", "offer")),
     ("cfs", "Customer-facing services (CFS)", ("cfs",)),
     ("rfs", "Resource-facing services (RFS)", ("rfs",)),
     ("resource", "Resources", ("resource",)),
@@ -48,6 +50,9 @@ def draw_catalog(cmap: CatalogMap) -> graphviz.Digraph:
         nodes = [n for n in cmap.nodes if n.kind in kinds]
         if nodes:
             graph.subgraph(_column(cluster_id, title, nodes, cmap.focus))
+    for node in cmap.nodes:
+        if node.kind == "family":
+            _node(graph, node, node.id == cmap.focus)
     for edge in cmap.edges:
         _edge(graph, edge)
     anchor = deepest([n.id for n in cmap.nodes], [(e.source, e.target) for e in cmap.edges])
