@@ -226,3 +226,23 @@ def test_keyword_list_is_complete() -> None:
     text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     paragraph = text.split("The keywords: ", 1)[1].split("\n\n", 1)[0]
     assert re.findall(r"`(\w+)`", paragraph) == sorted(KEYWORDS)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", [d.name for d in DOCS])
+def test_links_between_sections_resolve(doc: str) -> None:
+    anchors = {
+        path.name: {_anchor(h) for h in re.findall(r"^#+ (.+)$", path.read_text(), re.MULTILINE)}
+        for path in DOCS
+    }
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    broken = []
+    for target_doc, anchor in re.findall(r"\]\(([\w.]*)#([\w-]+)\)", text):
+        if anchor not in anchors.get(target_doc or doc, set()):
+            broken.append(f"{target_doc}#{anchor}")
+    assert not broken, f"{doc} links to missing sections: {broken}"
