@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from om_dsl.compiler.names import a as _a
 from om_dsl.compiler.names import suggest
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import types as T
@@ -264,9 +265,11 @@ class ExprChecker:
         if dflt:
             return
         missing: list[str] = []
-        if T.is_enum(subject):
-            members = self.enums.get(T.enum_name(subject), [])
-            missing = [m for m in members if m not in seen]
+        if T.is_enum(subject) or subject == "bool":  # closed types: cases can cover them all
+            members: list[Any] = (
+                [True, False] if subject == "bool" else self.enums.get(T.enum_name(subject), [])
+            )
+            missing = [m if isinstance(m, str) else str(m).lower() for m in members if m not in seen]
             if not missing:
                 return
         detail = f" (no case for {', '.join(missing)})" if missing else ""
@@ -476,11 +479,6 @@ class ExprChecker:
 def _is_error(lowered: Any) -> bool:
     """Whether ``lowered`` is the placeholder of an expression whose error was reported."""
     return isinstance(lowered, ir.Lit) and lowered.type == T.ANY and lowered.value is None
-
-
-def _a(noun: str) -> str:
-    """``noun`` with its indefinite article ("an int value", "a string value")."""
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _flatten(node: Any) -> list[str] | None:

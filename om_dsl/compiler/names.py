@@ -15,3 +15,8 @@ def suggest(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
         if name.lower() in lowered:
             close = [lowered[name.lower()]]
     return (f"did you mean '{close[0]}'?",) if close else ()
+
+
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an offer", "an enum", "a cfs"."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv
-from om_dsl.compiler.names import suggest
+from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.rules import order_scope
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
@@ -71,7 +72,7 @@ def _plan_product(ctx: Context, decl: ast.PlanDecl) -> bool:
     if target.kind not in TECHNICAL:
         ctx.bag.error(
             "E022",
-            f"a plan runs for a cfs, rfs or resource; '{name}' is a {target.kind}",
+            f"a plan runs for a cfs, rfs or resource; '{name}' is {a(target.kind)}",
             decl.product.span,
             f"decompose {name} into technical products and plan those",
         )
@@ -151,7 +152,7 @@ def _clauses(ctx: Context, item: ast.ItemDecl) -> dict[str, ast.Option]:
         elif clause.key not in allowed:
             ctx.bag.error(
                 "E088",
-                f"'{clause.key}' does not apply to a {item.kind} item",
+                f"'{clause.key}' does not apply to {a(item.kind)} item",
                 clause.span,
                 *_clause_hint(clause.key),
             )
@@ -339,7 +340,7 @@ def _callout_system(ctx: Context, system: ast.Name) -> None:
         return
     kind = ctx.symbols.kind_of(system.value)
     if kind is not None:
-        ctx.bag.error("E022", f"'{system.value}' is a {kind}, not a system", system.span)
+        ctx.bag.error("E022", f"'{system.value}' is {a(kind)}, not a system", system.span)
         return
     ctx.bag.error(
         "E025",
@@ -520,7 +521,7 @@ def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency])
 
 def _cycle_deps(cycle: list[str], deps: list[ir.Dependency]) -> list[ir.Dependency]:
     """The `depend` declarations that are edges of ``cycle`` (each node runs after the next)."""
-    edges = set(zip(cycle, cycle[1:], strict=False))
+    edges = set(itertools.pairwise(cycle))
     return [
         d for d in deps
         if (f"{d.product}.{d.item}", f"{d.after_product}.{d.after_item}") in edges

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from om_dsl.compiler.context import Context
-from om_dsl.compiler.names import suggest
+from om_dsl.compiler.names import a, suggest
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
@@ -67,7 +67,7 @@ def _scalar_or_enum(ctx: Context, name: str, ref: ast.TypeRef) -> str:
         return T.enum_type(name)
     kind = ctx.symbols.kind_of(name)
     if kind is not None:
-        ctx.bag.error("E022", f"'{name}' is a {kind}, not a type", ref.span)
+        ctx.bag.error("E022", f"'{name}' is {a(kind)}, not a type", ref.span)
     else:
         ctx.bag.error(
             "E020",
@@ -271,7 +271,7 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
     if target.kind not in ("offer", "bundle"):
         ctx.bag.error(
             "E022",
-            f"a bundle includes offers and bundles; '{name}' is a {target.kind}",
+            f"a bundle includes offers and bundles; '{name}' is {a(target.kind)}",
             inc.product.span,
             "technical products are produced by decompose rules",
         )

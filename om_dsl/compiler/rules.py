@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv
-from om_dsl.compiler.names import suggest
+from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
 from om_dsl.syntax import ast
@@ -55,7 +55,7 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
         return _Source(name, True, members, _common_attrs(ctx, members))
     if name not in ctx.symbols.products:
         kind = ctx.symbols.kind_of(name)
-        message = f"'{name}' is a {kind}, not a product" if kind else f"unknown product '{name}'"
+        message = f"'{name}' is {a(kind)}, not a product" if kind else f"unknown product '{name}'"
         ctx.bag.error(
             "E022" if kind else "E020", message, decl.source.span,
             *suggest(name, ctx.symbols.products),
@@ -152,7 +152,7 @@ def _target(ctx: Context, rule: ast.RuleDecl) -> str | None:
     if decl.kind not in TECHNICAL:
         ctx.bag.error(
             "E022",
-            f"'{name}' is a {decl.kind}; decomposition produces cfs, rfs or resource products",
+            f"'{name}' is {a(decl.kind)}; decomposition produces cfs, rfs or resource products",
             rule.target.span,
         )
         return None
