@@ -269,7 +269,9 @@ class ExprChecker:
             members: list[Any] = (
                 [True, False] if subject == "bool" else self.enums.get(T.enum_name(subject), [])
             )
-            missing = [m if isinstance(m, str) else str(m).lower() for m in members if m not in seen]
+            missing = [
+                m if isinstance(m, str) else str(m).lower() for m in members if m not in seen
+            ]
             if not missing:
                 return
         detail = f" (no case for {', '.join(missing)})" if missing else ""
