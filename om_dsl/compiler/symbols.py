@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from om_dsl.errors import DiagnosticBag
+from om_dsl.source import Span
 from om_dsl.syntax import ast
 
 COMMERCIAL = ("offer", "bundle")
@@ -51,7 +52,7 @@ def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Sy
         bag.error(
             "E013",
             f"{root_file} has no catalog header",
-            None,
+            Span(root_file, 1, 1, 1, 1),  # editors and CI annotations need a location
             'start the root file with: catalog "Name" version "1"',
         )
     return symbols
@@ -60,8 +61,7 @@ def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Sy
 def _syntax_errors(bag: DiagnosticBag, file: str) -> bool:
     """A declaration with a syntax error is dropped: it may well have been the header."""
     return any(
-        d.code in ("E001", "E004") and d.span is not None and d.span.file == file
-        for d in bag.items
+        d.code in ("E001", "E004") and d.span is not None and d.span.file == file for d in bag.items
     )
 
 
