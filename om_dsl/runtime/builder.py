@@ -79,6 +79,12 @@ class _Builder:
         self.conditions: dict[int, Condition] = {}
 
     def build(self) -> OrderPlan:
+        wanted = self.work.catalog_hash
+        if wanted and self.catalog.content_hash and wanted != self.catalog.content_hash:
+            raise PlanError(
+                f"order {self.work.order_id} was decomposed with another catalog version "
+                f"({wanted[:19]}) than the one planning it ({self.catalog.content_hash[:19]})"
+            )
         for line in self.lines:
             self._instantiate(line)
         self._wire_dependencies()
@@ -238,7 +244,7 @@ class _Builder:
         items = tuple(_instance(d) for d in self.drafts.values())
         return OrderPlan(
             order_id=self.work.order_id,
-            catalog_hash=self.work.catalog_hash or self.catalog.content_hash,
+            catalog_hash=self.catalog.content_hash or self.work.catalog_hash,
             order_fields=self.order_fields,
             lines=lines,
             items=items,
