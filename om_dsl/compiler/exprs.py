@@ -430,7 +430,7 @@ class ExprChecker:
         if rest[0] not in items:
             self.bag.error(
                 "E027",
-                f"no plan of '{product}' has an item '{rest[0]}'",
+                f"no plan of {product} has an item '{rest[0]}'",
                 span,
                 *suggest(rest[0], items),
             )
