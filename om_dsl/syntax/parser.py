@@ -136,6 +136,16 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
         span = token_span(file, chunk[-1])
         end_span = Span(file, span.end_line, span.end_col, span.end_line, span.end_col + 1)
         opened = _unclosed(chunk)
+        closer = _CLOSERS[opened.type] if opened is not None else ""
+        if opened is not None and closer in problem.expected:  # the likeliest cause leads
+            bag.error(
+                "E004",
+                f"'{opened.value}' opened at line {opened.line} is not closed; expected "
+                f"{describe_expected({closer})}",
+                end_span,
+                f"expected {expected}",
+            )
+            return
         hints = [f"'{opened.value}' opened at line {opened.line} is not closed"] if opened else []
         bag.error("E004", f"unexpected end of declaration; expected {expected}", end_span, *hints)
         return
@@ -146,6 +156,9 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
         token_span(file, tok),
         *hints,
     )
+
+
+_CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
 
 
 def _unclosed(chunk: list[Token]) -> Token | None:
