@@ -8,6 +8,7 @@ Ties are broken by the order of ``nodes``, never by hashing, so results are dete
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class Schedule:
     total_ms: int
 
     def path_edges(self) -> frozenset[Edge]:
-        return frozenset(zip(self.path, self.path[1:], strict=False))
+        return frozenset(itertools.pairwise(self.path))
 
 
 def _predecessors(nodes: Sequence[str], edges: Iterable[Edge]) -> dict[str, list[str]]:

@@ -57,17 +57,17 @@ def _pin(
     graph: graphviz.Digraph, box: graphviz.Digraph, columns: list[list[str]], anchor: str | None
 ) -> None:
     """Lay ``columns`` of legend node ids out left to right, after ``anchor``."""
-    previous = anchor
     for index, ids in enumerate(columns):
         column = graphviz.Digraph(name=f"{box.name.removeprefix('cluster_')}_column_{index}")
         column.attr(rank="same")
         for node_id in ids:
             column.node(node_id)
         box.subgraph(column)
-        if previous is not None:
-            box.edge(previous, ids[0], style="invis")
-        previous = ids[0]
+        if index:
+            box.edge(columns[index - 1][0], ids[0], style="invis")
     graph.subgraph(box)
+    if anchor is not None:  # at the top level: an edge inside the box would pull anchor in
+        graph.edge(anchor, columns[0][0], style="invis")
 
 
 def add_plan_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:

@@ -81,22 +81,25 @@ def _facts(plan: PlanGraph, opts: PlanOptions) -> _Facts:
 
 
 def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> str:
-    parts = list(plan.notes)
+    """What the emphasis means: the critical path's length, and how due offsets are counted."""
     sched = facts.schedule
+    head: list[str] = []
     if opts.critical_path and sched.total_ms > 0:
-        parts.insert(
-            0,
-            f"critical path {duration(sched.total_ms)} over {len(sched.path)} "
-            "item(s), by expected durations (an item without one counts as 0); "
-            "due = expected finish after the plan starts",
+        head.append(
+            f"critical path {duration(sched.total_ms)} over {_items(len(sched.path))}, "
+            "by expected durations (an item without one counts as 0); "
+            "due = expected finish after the plan starts"
         )
     elif opts.critical_path and sched.path:
-        parts.insert(
-            0,
+        head.append(
             f"no expected durations declared: the longest chain "
-            f"({len(sched.path)} items) is shown as the critical path",
+            f"({_items(len(sched.path))}) is shown as the critical path"
         )
-    return " · ".join(parts)
+    return " · ".join([*head, *plan.notes])
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
 
 
 # ---- clusters ----------------------------------------------------------------------------------

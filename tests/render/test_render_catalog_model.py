@@ -1,0 +1,117 @@
+"""What the catalog map shows, and what a focus keeps (no Graphviz involved)."""
+
+from __future__ import annotations
+
+import pytest
+
+from om_dsl.ir import models as ir
+from om_dsl.ir.models import Catalog
+from om_dsl.render.catalog_model import CatalogMap, MapEdge, catalog_map, focus_on
+from om_dsl.render.errors import RenderError
+
+
+def _names(cmap: CatalogMap) -> set[str]:
+    return {n.name for n in cmap.nodes}
+
+
+def _edge(cmap: CatalogMap, kind: str, source: str, target: str) -> MapEdge:
+    return next(
+        e
+        for e in cmap.edges
+        if e.kind == kind and e.source.endswith(f".{source}") and e.target.endswith(f".{target}")
+    )
+
+
+def test_every_product_system_and_queue_is_on_the_map(acme: Catalog) -> None:
+    cmap = catalog_map(acme)
+    expected = {p.name for p in (*acme.offers, *acme.technical)}
+    expected |= {s.name for s in acme.systems} | {q.name for q in acme.queues} | {"Broadband"}
+    assert _names(cmap) == expected
+    assert sum(e.kind == "rule" for e in cmap.edges) == len(acme.rules)
+
+
+def test_bundles_show_their_children_with_cardinalities(acme: Catalog) -> None:
+    cmap = catalog_map(acme)
+    assert _edge(cmap, "includes", "HomeTrio", "HomeVoice").label == "[0..2]"
+    assert _edge(cmap, "includes", "HomeDuo", "HomeFibre").label == "[1]"
+
+
+def test_rule_edges_carry_condition_scope_and_wait(acme: Catalog) -> None:
+    cmap = catalog_map(acme)
+    assert _edge(cmap, "rule", "HomeFibre", "StaticIp").label == "when static_ip"
+    assert _edge(cmap, "rule", "HomeFibre", "AccessLine").label == "scope order"
+    assert _edge(cmap, "rule", "HomeFibre", "InternetService").label == ""
+    assert _edge(cmap, "rule", "InternetService", "RadiusProfile").label == "after parent"
+    tip = _edge(cmap, "rule", "HomeFibre", "InternetService").tooltip
+    assert "bandwidth_kbps = speed * 1000" in tip
+    assert 'profile = if speed >= 500 then "gpon-1g" else "gpon-500"' in tip
+
+
+def test_long_conditions_are_shortened_in_the_label_only(acme: Catalog) -> None:
+    flag = ir.Ref(type="bool", root="source", path=["static_ip"])
+    cond: ir.Expr = flag
+    for _ in range(7):
+        cond = ir.BinaryOp(type="bool", operator="and", left=cond, right=flag)
+    rules = [
+        r.model_copy(update={"when": cond}) if r.id == "HomeFibre->StaticIp" else r
+        for r in acme.rules
+    ]
+    changed = acme.model_copy(update={"rules": rules})
+    edge = _edge(catalog_map(changed), "rule", "HomeFibre", "StaticIp")
+    assert edge.label.endswith("…")
+    assert len(edge.label) == len("when ") + 30
+    assert "when " + " and ".join(["static_ip"] * 8) in edge.tooltip
+
+
+def test_family_rules_start_at_the_family_and_members_point_to_it(acme: Catalog) -> None:
+    cmap = catalog_map(acme)
+    assert _edge(cmap, "rule", "Broadband", "Router").source == "family.Broadband"
+    members = {e.source for e in cmap.edges if e.kind == "member"}
+    assert members == {"product.HomeFibre", "product.HomeCopper"}
+
+
+def test_systems_list_the_plans_that_call_them(acme: Catalog) -> None:
+    cmap = catalog_map(acme)
+    inventory = cmap.node("system.Inventory")
+    assert ("AccessLine", "add, delete") in inventory.callers
+    assert "AccessLine on add: reserve_port, release_port" in inventory.tooltip
+    assert cmap.node("queue.provisioning_desk").callers == ()
+    calls = {(e.source, e.target) for e in cmap.edges if e.kind == "calls"}
+    assert ("product.TvService", "queue.field_techs") in calls
+
+
+def test_focus_keeps_producers_products_and_their_systems(acme: Catalog) -> None:
+    cmap = focus_on(catalog_map(acme), "InternetService")
+    assert _names(cmap) == {
+        "HomeDuo", "HomeTrio", "HomeFibre", "HomeCopper",  # what produces it
+        "InternetService", "RadiusProfile",  # it, and what it produces
+        "Billing", "Network",  # its plans' systems and its products'
+    }  # fmt: skip
+    assert cmap.focus == "product.InternetService"
+    assert "focus InternetService" in cmap.title
+    assert all(e.source in {n.id for n in cmap.nodes} for e in cmap.edges)
+
+
+def test_focus_on_a_bundle_follows_multi_level_chains(acme: Catalog) -> None:
+    names = _names(focus_on(catalog_map(acme), "HomeDuo"))
+    assert {"HomeFibre", "HomeVoice", "Broadband", "Router", "RadiusProfile"} <= names
+    assert "HomeTrio" not in names
+    assert "TvService" not in names
+
+
+def test_focus_on_a_system_keeps_its_callers_and_their_producers(acme: Catalog) -> None:
+    cmap = focus_on(catalog_map(acme), "Network")
+    assert {"AccessLine", "RadiusProfile", "MobileSubscription", "HomeTv"} <= _names(cmap)
+    assert "Billing" not in _names(cmap)
+
+
+def test_focused_systems_only_list_the_callers_shown(acme: Catalog) -> None:
+    cmap = focus_on(catalog_map(acme), "RadiusProfile")
+    network = cmap.node("system.Network")
+    assert network.callers == (("RadiusProfile", "add, modify"),)
+    assert network.hidden_callers == 2
+
+
+def test_an_unknown_focus_suggests_a_name(acme: Catalog) -> None:
+    with pytest.raises(RenderError, match="did you mean 'RadiusProfile'"):
+        focus_on(catalog_map(acme), "RadiusProfil")

@@ -1,0 +1,112 @@
+"""The plan template as a graph: items, edges by kind, context items, PONR and critical path."""
+
+from __future__ import annotations
+
+import pytest
+
+from om_dsl.ir.models import Catalog
+from om_dsl.render import PlanOptions, RenderError, render, render_plan_template, template_graph
+from om_dsl.render.plan_model import PlanGraph
+
+
+def _edges(graph: PlanGraph, kind: str) -> set[tuple[str, str]]:
+    return {(e.source, e.target) for e in graph.edges if e.kind == kind}
+
+
+def test_items_become_nodes_with_their_kind_and_details(acme: Catalog) -> None:
+    graph = template_graph(acme, "AccessLine", "add")
+    own = {n.name: n for n in graph.nodes if not n.external}
+    assert list(own) == ["reserve_port", "install", "activate_line", "line_ready", "release_port"]
+    assert own["reserve_port"].kind == "callout"
+    assert own["reserve_port"].details == ("Inventory POST /ports/reserve",)
+    assert own["install"].details == ("queue Field technicians",)
+    assert own["install"].expect_ms == 2 * 86_400_000
+    assert own["activate_line"].details[0] == "Network POST /activations (async)"
+    assert own["activate_line"].ponr
+    assert own["activate_line"].timeout_ms == 3_600_000
+    assert own["release_port"].compensation
+
+
+def test_after_undo_and_depend_edges(acme: Catalog) -> None:
+    graph = template_graph(acme, "AccessLine", "add")
+    assert ("AccessLine.reserve_port", "AccessLine.install") in _edges(graph, "after")
+    assert _edges(graph, "undo") == {("AccessLine.reserve_port", "AccessLine.release_port")}
+    assert _edges(graph, "depend") == {
+        ("AccessLine.line_ready", "InternetService.configure"),
+        ("AccessLine.line_ready", "VoiceService.provision"),
+        ("AccessLine.line_ready", "TvService.install_boxes"),
+    }
+    context = {n.id: n for n in graph.nodes if n.external}
+    assert context["TvService.install_boxes"].kind == "manual"
+    assert context["TvService.install_boxes"].cluster == "other.TvService"
+
+
+def test_dependencies_into_the_plan_come_from_the_other_products(acme: Catalog) -> None:
+    graph = template_graph(acme, "VoiceService", "add")
+    assert _edges(graph, "depend") == {
+        ("PhoneNumber.reserve_number", "VoiceService.provision"),
+        ("AccessLine.line_ready", "VoiceService.provision"),
+    }
+    labels = {e.label for e in graph.edges if e.kind == "depend"}
+    assert labels == {"same root item", "same order"}
+
+
+def test_dependencies_on_items_of_other_actions_are_left_out(acme: Catalog) -> None:
+    graph = template_graph(acme, "AccessLine", "delete")
+    assert not [n for n in graph.nodes if n.external]
+    assert _edges(graph, "depend") == set()
+
+
+def test_wait_items_show_event_and_condition(acme: Catalog) -> None:
+    graph = template_graph(acme, "VoiceService", "add")
+    wait = next(n for n in graph.nodes if n.name == "number_ported")
+    assert wait.details == ("event number.ported", "when line.port_in")
+
+
+def test_the_drawing_emphasises_critical_path_and_ponr(acme: Catalog) -> None:
+    dot = render(render_plan_template(acme, "AccessLine", "add"), "dot").decode()
+    assert "critical path 2d 10m over 4 items" in dot
+    assert "POINT OF NO RETURN" in dot
+    assert "cluster_plan__beyond_return" in dot
+    beyond = dot.split("cluster_plan__beyond_return", 1)[1].split("\t\t}", 1)[0]
+    assert '"AccessLine.activate_line"' in beyond and '"AccessLine.line_ready"' in beyond
+    assert '"AccessLine.install"' not in beyond
+    assert "due +2d 10m" in dot
+    critical = [line for line in dot.splitlines() if "->" in line and "#dc2626" in line]
+    assert len(critical) == 3
+
+
+def test_options_turn_emphasis_off(acme: Catalog) -> None:
+    options = PlanOptions(critical_path=False, beyond_return=False, legend=False)
+    dot = render(render_plan_template(acme, "AccessLine", "add", options), "dot").decode()
+    assert "beyond_return" not in dot
+    assert "critical path" not in dot
+    assert "legend" not in dot
+    assert "POINT OF NO RETURN" in dot  # the flag itself is always shown
+
+
+def test_node_fill_hook_recolours_nodes(acme: Catalog) -> None:
+    options = PlanOptions(node_fill=lambda n: "#123456" if n.name == "install" else None)
+    dot = render(render_plan_template(acme, "AccessLine", "add", options), "dot").decode()
+    assert dot.count("#123456") == 1
+
+
+def test_an_offer_is_not_a_plan_owner(acme: Catalog) -> None:
+    with pytest.raises(RenderError, match="not offers"):
+        template_graph(acme, "HomeFibre", "add")
+
+
+def test_an_unknown_product_gets_a_suggestion(acme: Catalog) -> None:
+    with pytest.raises(RenderError, match="did you mean 'AccessLine'"):
+        template_graph(acme, "Accessline", "add")
+
+
+def test_a_missing_action_lists_the_actions_there_are(acme: Catalog) -> None:
+    with pytest.raises(RenderError, match="it has plans for: add, delete"):
+        template_graph(acme, "AccessLine", "modify")
+
+
+def test_a_product_without_plans_says_so(acme: Catalog) -> None:
+    plans = [p for p in acme.plans if p.product != "Router"]
+    with pytest.raises(RenderError, match="it has no plans"):
+        template_graph(acme.model_copy(update={"plans": plans}), "Router", "add")
