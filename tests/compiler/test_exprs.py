@@ -1,0 +1,385 @@
+"""The expression checker: types, functions, enum members, map tables, references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from om_dsl.compiler.exprs import ExprChecker, ExprEnv
+from om_dsl.errors import Diagnostic, DiagnosticBag
+from om_dsl.ir import models as ir
+from om_dsl.syntax.parser import parse_module
+
+ENUMS = {"Tech": ["FTTH", "FTTC", "DSL"], "Color": ["Red", "Green"], "Mood": ["Red", "Calm"]}
+BARE = {
+    "speed": "int",
+    "price": "decimal",
+    "name": "string",
+    "on": "bool",
+    "since": "date",
+    "tech": "enum:Tech",
+    "tags": "list[string]",
+    "techs": "list[enum:Tech]",
+}
+
+
+def env() -> ExprEnv:
+    return ExprEnv(
+        where="in the test",
+        bare=BARE,
+        bare_root="source",
+        roots={"source": BARE, "order": {"site": "string"}, "body": None},
+        items={"reserve"},
+        products={"Other": {"assign"}},
+    )
+
+
+def parse_expr(text: str) -> Any:
+    bag = DiagnosticBag()
+    module = parse_module("e.om", f"decompose A {{ -> B {{ x = {text} }} }}", bag)
+    assert not bag.items, [d.headline() for d in bag.items]
+    return module.decls[0].rules[0].mappings[0].expr
+
+
+def check(
+    text: str, expected: str | None = None, condition: bool = False
+) -> tuple[Any, list[Diagnostic]]:
+    bag = DiagnosticBag()
+    checker = ExprChecker(bag, ENUMS)
+    node = parse_expr(text)
+    lowered = checker.condition(node, env()) if condition else checker.check(node, env(), expected)
+    return lowered, bag.items
+
+
+def typed(text: str, expected: str | None = None) -> str:
+    lowered, diags = check(text, expected)
+    assert not diags, [d.headline() for d in diags]
+    return str(lowered.type)
+
+
+def error(text: str, expected: str | None = None, condition: bool = False) -> Diagnostic:
+    _, diags = check(text, expected, condition)
+    assert len(diags) == 1, [d.headline() for d in diags]
+    return diags[0]
+
+
+# ---- types ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("1", "int"),
+        ("1.5", "decimal"),
+        ('"s"', "string"),
+        ("true", "bool"),
+        ("null", "null"),
+        ("speed + 1", "int"),
+        ("speed * price", "decimal"),
+        ("speed / 2", "decimal"),
+        ("speed % 2", "int"),
+        ("-speed", "int"),
+        ("-price", "decimal"),
+        ('name + "x"', "string"),
+        ("speed > 1 and on", "bool"),
+        ("not on or false", "bool"),
+        ("price >= speed", "bool"),
+        ('name < "m"', "bool"),
+        ('since > date("2024-01-01")', "bool"),
+        ("tech == FTTH", "bool"),
+        ("tech != Tech.DSL", "bool"),
+        ("tech in [FTTH, FTTC]", "bool"),
+        ("tech not in techs", "bool"),
+        ('"x" in tags', "bool"),
+        ('"ab" in name', "bool"),
+        ("[1, 2.5]", "list[decimal]"),
+        ("[]", "list[any]"),
+        ("if on then 1 else 2.5", "decimal"),
+        ("if on then null else name", "string"),
+        ("body.port.id", "any"),
+        ("body.x + 1", "any"),
+        ("reserve.port_id", "any"),
+        ("Other.assign.iccid", "any"),
+        ("source.speed", "int"),
+        ("order.site", "string"),
+        ("Tech.FTTC", "enum:Tech"),
+        ("Green", "enum:Color"),
+    ],
+)
+def test_expression_types(text: str, type_: str) -> None:
+    assert typed(text) == type_
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('speed + "x"', "operator '+' cannot combine int and string"),
+        ("on + 1", "operator '+' cannot combine bool and int"),
+        ("speed and on", "operator 'and' cannot combine int and bool"),
+        ('speed == "1"', "operator '==' cannot combine int and string"),
+        ("on < true", "operator '<' cannot combine bool and bool"),
+        ("speed in name", "operator 'in' cannot combine int and string"),
+        ("not speed", "operator 'not' cannot take int"),
+        ("-name", "operator '-' cannot take string"),
+        ('[1, "a"]', "list mixes int and string"),
+        ('if on then 1 else "a"', "the branches of 'if' disagree: int and string"),
+        ("tech == Green", "operator '==' cannot combine Tech and Color"),
+    ],
+)
+def test_type_errors_are_e040(text: str, message: str) -> None:
+    diag = error(text)
+    assert (diag.code, diag.message) == ("E040", message)
+
+
+def test_string_plus_number_hints_at_conversion() -> None:
+    assert "str(x)" in error("name + speed").hints[0]
+
+
+def test_date_compared_with_text_hints_at_date() -> None:
+    diag = error('since > "2024-01-01"')
+    assert (diag.code, diag.hints) == ("E040", ('write a date as date("YYYY-MM-DD")',))
+
+
+def test_error_is_reported_once_not_at_every_parent() -> None:
+    _, diags = check('(speed + "x") * 2 + 1 > 3')
+    assert [d.code for d in diags] == ["E040"]
+
+
+def test_mapping_type_mismatch_is_e043() -> None:
+    diag = error("name", expected="int")
+    assert (diag.code, diag.message) == ("E043", "expected int here, found string")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", "decimal"), ("null", "int"), ("[FTTH]", "list[enum:Tech]"), ("body.x", "bool")],
+)
+def test_assignable_to_expected(text: str, expected: str) -> None:
+    typed(text, expected)
+
+
+def test_condition_must_be_bool() -> None:
+    diag = error("speed", condition=True)
+    assert (diag.code, diag.message) == ("E045", "a condition must be bool, found int")
+    assert diag.hints
+
+
+def test_integer_literal_above_2_53_is_e005() -> None:
+    diag = error("9007199254740993")
+    assert (diag.code, diag.message) == ("E005", "integer 9007199254740993 is too large")
+
+
+def test_infinite_decimal_literal_is_e005() -> None:
+    diag = error("9" * 400 + ".5")
+    assert (diag.code, diag.message) == ("E005", "decimal number is too large")
+
+
+# ---- references ----------------------------------------------------------------------------------
+
+
+def test_unknown_name_with_suggestion() -> None:
+    diag = error("sped")
+    assert (diag.code, diag.message) == ("E020", "unknown name 'sped' in the test")
+    assert diag.hints == ("did you mean 'speed'?",)
+
+
+def test_unknown_attribute_of_a_root_is_e023() -> None:
+    diag = error("order.sight")
+    assert (diag.code, diag.message) == ("E023", "'order' has no attribute 'sight' in the test")
+    assert diag.hints == ("did you mean 'site'?",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("order", "'order' must be followed by an attribute name"),
+        ("source.speed.x", "'source' must be followed by one attribute name"),
+        ("(speed).x", "'speed' is an int value; it has no fields"),
+        ("tech.FTTH", "'tech' is a Tech value; it has no fields"),
+        ("[1].x", "fields can only be read from names"),
+        ("lower(name).x", "fields can only be read from names"),
+    ],
+)
+def test_bad_paths_are_e050(text: str, message: str) -> None:
+    diag = error(text)
+    assert (diag.code, diag.message) == ("E050", message)
+
+
+def test_unknown_item_of_another_product_is_e027() -> None:
+    diag = error("Other.asign.iccid")
+    assert (diag.code, diag.message) == ("E027", "no plan of Other has an item 'asign'")
+    assert diag.hints == ("did you mean 'assign'?",)
+
+
+# ---- enum members --------------------------------------------------------------------------------
+
+
+def test_qualified_member_must_exist() -> None:
+    diag = error("Tech.FTTX")
+    assert (diag.code, diag.message) == ("E028", "'FTTX' is not a member of enum Tech")
+
+
+def test_member_of_two_enums_is_ambiguous_when_bare() -> None:
+    diag = error("Red")
+    assert diag.code == "E020"
+    assert diag.message == "'Red' is ambiguous: it is a member of Color or Mood"
+    assert diag.hints == ("qualify it, e.g. Color.Red",)
+
+
+def test_expected_type_resolves_an_ambiguous_member() -> None:
+    bag = DiagnosticBag()
+    lowered = ExprChecker(bag, ENUMS).check(parse_expr("Red"), env(), "enum:Mood")
+    assert not bag.items
+    assert (lowered.type, lowered.value) == ("enum:Mood", "Red")
+
+
+def test_attribute_shadows_an_enum_member() -> None:
+    bag = DiagnosticBag()
+    shadow = ExprEnv(where="here", bare={"FTTH": "int"}, roots={})
+    lowered = ExprChecker(bag, ENUMS).check(parse_expr("FTTH"), shadow)
+    assert isinstance(lowered, ir.Ref)
+    assert lowered.type == "int"
+
+
+# ---- map tables --------------------------------------------------------------------------------
+
+
+def test_exhaustive_enum_map_needs_no_default() -> None:
+    lowered, diags = check('map tech { FTTH: "a", FTTC: "b", DSL: "c" }')
+    assert diags == []
+    assert isinstance(lowered, ir.MapOp)
+    assert [c.key for c in lowered.cases] == ["FTTH", "FTTC", "DSL"]
+    assert lowered.type == "string"
+
+
+def test_enum_map_missing_members_warns_w005() -> None:
+    diag = error('map tech { FTTH: "a" }')
+    assert (diag.code, diag.severity.value) == ("W005", "warning")
+    assert (
+        diag.message
+        == "map has no default case (no case for FTTC, DSL); unmatched values give null"
+    )
+
+
+def test_map_on_other_types_without_default_warns_w005() -> None:
+    diag = error('map speed { 1: "a" }')
+    assert diag.message == "map has no default case; unmatched values give null"
+
+
+def test_map_with_default() -> None:
+    lowered, diags = check('map speed { 1: "a", default: "z" }')
+    assert diags == []
+    assert lowered.default.value == "z"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('map speed { 1: "a", 1: "b", default: "" }', "map has two cases for 1"),
+        ('map speed { default: "a", default: "b" }', "map has two default cases"),
+        ('map speed { 1: "a", 2: 3, default: "" }', "map values disagree: string and int"),
+    ],
+)
+def test_map_errors_are_e049(text: str, message: str) -> None:
+    diag = error(text)
+    assert (diag.code, diag.message) == ("E049", message)
+
+
+def test_map_key_must_match_the_subject_type() -> None:
+    diag = error('map speed { "1": "a", default: "" }')
+    assert (diag.code, diag.message) == ("E041", "expected an int value, found a string")
+
+
+def test_map_key_not_a_member_of_the_subject_enum() -> None:
+    diag = error('map tech { FTTX: "a", default: "" }')
+    assert (diag.code, diag.message) == ("E028", "'FTTX' is not a member of enum Tech")
+
+
+def test_map_of_a_bad_subject_reports_only_the_subject() -> None:
+    _, diags = check('map nope { FTTH: "a", FTTH: "b" }')
+    assert [(d.code, d.message) for d in diags] == [("E020", "unknown name 'nope' in the test")]
+
+
+def test_bare_word_key_on_a_runtime_subject_is_unknown() -> None:
+    diag = error("map body.x { active: 1, default: 0 }")
+    assert diag.code == "E020"
+    assert diag.hints[-1] == 'to match a text value, quote it: "active"'
+
+
+# ---- functions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("lower(name)", "string"),
+        ("len(tags)", "int"),
+        ("str(speed)", "string"),
+        ('int("5")', "int"),
+        ("decimal(speed)", "decimal"),
+        ("round(price, 2)", "decimal"),
+        ("abs(speed)", "int"),
+        ("max(speed, price)", "decimal"),
+        ('coalesce(null, name, "x")', "string"),
+        ("concat(name, speed)", "string"),
+        ('contains(tags, "a")', "bool"),
+        ('starts_with(name, "a")', "bool"),
+        ('replace(name, " ", "")', "string"),
+        ("substr(name, 1, 2)", "string"),
+        ('join(tags, ",")', "string"),
+        ('split(name, ",")', "list[string]"),
+        ('date("2024-02-29")', "date"),
+        ('matches(name, "^[a-z]+$")', "bool"),
+    ],
+)
+def test_function_result_types(text: str, type_: str) -> None:
+    assert typed(text) == type_
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lowr(name)", "unknown function 'lowr'"),
+        ("lower(name, name)", "lower() takes 1 argument, got 2"),
+        ("max(speed)", "max() takes at least 2 arguments, got 1"),
+        ("substr(name)", "substr() takes 2 to 3 arguments, got 1"),
+        ("lower(speed)", "lower(): argument 1 has type int"),
+        ('max(speed, "a")', "max(): arguments mix int and string"),
+        ('coalesce(speed, "a")', "coalesce(): arguments mix int and string"),
+        ('max(name, "a")', "max(): arguments must be numbers, not string"),
+    ],
+)
+def test_function_errors_are_e046(text: str, message: str) -> None:
+    diag = error(text)
+    assert (diag.code, diag.message) == ("E046", message)
+    if "unknown" not in message:
+        assert diag.hints[0].startswith("signature: ")
+
+
+def test_unknown_function_suggests_a_near_name() -> None:
+    assert error("lowr(name)").hints == ("did you mean 'lower'?",)
+
+
+def test_invalid_regex_literal_is_e047() -> None:
+    diag = error('matches(name, "[a-")')
+    assert diag.code == "E047"
+    assert diag.message.startswith("invalid regular expression: ")
+
+
+def test_invalid_date_literal_is_e041() -> None:
+    diag = error('date("2024-02-30")')
+    assert (diag.code, diag.message) == ("E041", "'2024-02-30' is not a date (YYYY-MM-DD)")
+
+
+# ---- objects and constants -------------------------------------------------------------------
+
+
+def test_object_field_given_twice_is_e024() -> None:
+    bag = DiagnosticBag()
+    module = parse_module(
+        "e.om", 'plan P on add { callout c: S POST "/" request { a: 1, a: 2 } }', bag
+    )
+    request = module.decls[0].items[0].clauses[0].value
+    ExprChecker(bag, ENUMS).object(request, env())
+    assert [(d.code, d.message) for d in bag.items] == [("E024", "field 'a' is given twice")]

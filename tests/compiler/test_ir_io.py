@@ -1,0 +1,152 @@
+"""IR load/dump: canonical JSON, schema_version, content hash and the JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs  # installed with schemathesis, a dev dependency
+import pytest
+from conftest import Compile
+
+from om_dsl.errors import IRLoadError
+from om_dsl.ir import models as ir
+from om_dsl.ir.io import content_hash, dump_ir, ir_json_schema, load_ir, with_hash
+
+
+@pytest.fixture
+def catalog(om: Compile) -> ir.Catalog:
+    return om("", base=True).catalog
+
+
+def test_dump_then_load_is_identity(catalog: ir.Catalog) -> None:
+    text = dump_ir(catalog)
+    loaded = load_ir(text)
+    assert loaded == catalog
+    assert dump_ir(loaded) == text
+
+
+def test_dump_is_indented_json_ending_in_a_newline(catalog: ir.Catalog) -> None:
+    text = dump_ir(catalog)
+    assert text.endswith("}\n")
+    assert json.loads(text)["schema_version"] == ir.SCHEMA_VERSION
+
+
+def test_load_from_path_and_bytes(catalog: ir.Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "cat.json"
+    path.write_text(dump_ir(catalog), encoding="utf-8")
+    assert load_ir(path) == catalog
+    assert load_ir(str(path)) == catalog
+    assert load_ir(dump_ir(catalog).encode()) == catalog
+
+
+def test_compiled_catalog_carries_its_hash(catalog: ir.Catalog) -> None:
+    assert catalog.content_hash == content_hash(catalog)
+    assert catalog.content_hash.startswith("sha256:")
+    assert len(catalog.content_hash) == len("sha256:") + 64
+
+
+def test_hash_ignores_the_hash_field_and_follows_the_content(catalog: ir.Catalog) -> None:
+    assert content_hash(catalog.model_copy(update={"content_hash": "x"})) == catalog.content_hash
+    renamed = catalog.model_copy(update={"version": "2"})
+    assert content_hash(renamed) != catalog.content_hash
+    assert with_hash(renamed).content_hash == content_hash(renamed)
+
+
+def data(catalog: ir.Catalog) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(dump_ir(catalog))
+    return loaded
+
+
+def test_wrong_schema_version_is_a_clear_error(catalog: ir.Catalog) -> None:
+    doc = data(catalog)
+    doc["schema_version"] = ir.SCHEMA_VERSION + 1
+    with pytest.raises(IRLoadError) as info:
+        load_ir(json.dumps(doc))
+    message = str(info.value)
+    assert f"schema_version {ir.SCHEMA_VERSION + 1}" in message
+    assert f"reads {ir.SCHEMA_VERSION}" in message
+    assert "om compile" in message
+
+
+def test_missing_schema_version_is_a_clear_error(catalog: ir.Catalog) -> None:
+    doc = data(catalog)
+    del doc["schema_version"]
+    with pytest.raises(IRLoadError, match="schema_version None"):
+        load_ir(json.dumps(doc))
+
+
+def test_edited_content_fails_the_hash_check(catalog: ir.Catalog) -> None:
+    doc = data(catalog)
+    doc["offers"][0]["display_name"] = "Edited by hand"
+    with pytest.raises(IRLoadError, match="content_hash does not match"):
+        load_ir(json.dumps(doc))
+
+
+def test_invalid_shape_names_the_field(catalog: ir.Catalog) -> None:
+    doc = data(catalog)
+    doc["plans"][0]["items"][0]["kind"] = "teleport"
+    with pytest.raises(IRLoadError) as info:
+        load_ir(json.dumps(doc))
+    assert "plans.0.items" in str(info.value)
+    assert f"schema {ir.SCHEMA_VERSION}" in str(info.value)
+
+
+def test_unknown_field_is_rejected(catalog: ir.Catalog) -> None:
+    doc = data(catalog)
+    doc["surprise"] = 1
+    with pytest.raises(IRLoadError, match="surprise"):
+        load_ir(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "IR is not valid JSON"),
+        ("[1, 2]", "IR must be a JSON object"),
+        (b"\xff\xfe", "IR is not valid JSON"),
+    ],
+)
+def test_not_an_ir_document(text: str | bytes, message: str) -> None:
+    with pytest.raises(IRLoadError, match=message):
+        load_ir(text)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(IRLoadError, match="cannot read IR file"):
+        load_ir(tmp_path / "nope.json")
+
+
+def test_ir_models_are_frozen(catalog: ir.Catalog) -> None:
+    with pytest.raises(ValueError, match="frozen"):
+        catalog.name = "changed"  # type: ignore[misc]
+
+
+def test_json_schema_export(catalog: ir.Catalog) -> None:
+    schema = ir_json_schema()
+    assert schema["title"] == "Catalog"
+    assert schema["additionalProperties"] is False
+    assert {"schema_version", "offers", "technical", "rules", "plans"} <= set(schema["properties"])
+    defs = schema["$defs"]
+    assert {"AutoItem", "CalloutItem", "ManualItem", "MilestoneItem", "WaitItem"} <= set(defs)
+    json.dumps(schema)  # serialisable as is
+
+
+def test_json_schema_validates_a_compiled_ir(om: Compile) -> None:
+    """The exported schema accepts what dump_ir writes, and rejects a broken document."""
+    cat = om(
+        'system S { url "http://h" retry fixed 1s }\nqueue q\n'
+        "plan Line on modify {\n"
+        '  callout c: S POST "/{line.speed}" request { a: 1 } response { x = body.x }\n'
+        "  manual m queue q after c\n"
+        '  wait w event "e" after m\n'
+        "  milestone done after w when map tech { FTTH: true, DSL: false }\n"
+        "}",
+        base=True,
+    ).catalog
+    validator = jsonschema_rs.validator_for(ir_json_schema())
+    doc = data(cat)
+    validator.validate(doc)
+    doc["plans"][1]["items"][0]["method"] = "FETCH"
+    assert not validator.is_valid(doc)

@@ -1,0 +1,201 @@
+"""The hand-written lexer: token kinds, positions, doc comments, chunks and bad input."""
+
+from __future__ import annotations
+
+import pytest
+from lark import Token
+
+from om_dsl.errors import DiagnosticBag
+from om_dsl.syntax.lexer import Lexer, LexResult, duration_ms, split_chunks
+
+
+def lex(text: str) -> tuple[LexResult, DiagnosticBag]:
+    bag = DiagnosticBag()
+    return Lexer("f.om", text, bag).run(), bag
+
+
+def tokens(text: str) -> list[Token]:
+    result, _ = lex(text)
+    return [tok for chunk in result.chunks for tok in chunk]
+
+
+def kinds(text: str) -> list[tuple[str, str]]:
+    return [(t.type, str(t)) for t in tokens(text)]
+
+
+def test_kinds_of_every_token_class() -> None:
+    text = 'offer X "Name" 12 3.5 500ms 2d -> .. == != <= >= . , ; : < > = + - * / % ( ) { } [ ]'
+    assert kinds(text) == [
+        ("NAME", "offer"),
+        ("NAME", "X"),
+        ("STRING", "Name"),
+        ("INT", "12"),
+        ("DECIMAL", "3.5"),
+        ("DURATION", "500ms"),
+        ("DURATION", "2d"),
+        *[
+            (kind, op)
+            for kind, op in [
+                ("ARROW", "->"), ("DOTDOT", ".."), ("EQ", "=="), ("NE", "!="), ("LE", "<="),
+                ("GE", ">="), ("DOT", "."), ("COMMA", ","), ("SEMI", ";"), ("COLON", ":"),
+                ("LT", "<"), ("GT", ">"), ("ASSIGN", "="), ("PLUS", "+"), ("MINUS", "-"),
+                ("STAR", "*"), ("SLASH", "/"), ("PERCENT", "%"), ("LPAR", "("), ("RPAR", ")"),
+                ("LBRACE", "{"), ("RBRACE", "}"), ("LBRACKET", "["), ("RBRACKET", "]"),
+            ]
+        ],
+    ]  # fmt: skip
+
+
+def test_keywords_are_names_until_the_parser_decides() -> None:
+    """Soft keywords: the lexer never emits a keyword kind, so `order` can be a name."""
+    assert kinds("order version plan") == [
+        ("NAME", "order"),
+        ("NAME", "version"),
+        ("NAME", "plan"),
+    ]
+
+
+def test_range_of_ints_is_not_a_decimal() -> None:
+    assert kinds("50..1000") == [("INT", "50"), ("DOTDOT", ".."), ("INT", "1000")]
+
+
+def test_positions_are_one_based_and_end_exclusive() -> None:
+    toks = tokens('catalog "A"\n  version\t"1"')
+    spans = [(t.line, t.column, t.end_line, t.end_column) for t in toks]
+    assert spans == [(1, 1, 1, 8), (1, 9, 1, 12), (2, 3, 2, 10), (2, 11, 2, 14)]
+
+
+def test_string_escapes_are_decoded() -> None:
+    assert kinds(r'"a\"b\\c\n\u00e9"') == [("STRING", 'a"b\\c\né')]
+
+
+def test_comments_and_whitespace_are_skipped() -> None:
+    assert kinds("a // a comment\r\n\tb\f") == [("NAME", "a"), ("NAME", "b")]
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("500ms", 500), ("5s", 5_000), ("10m", 600_000), ("2h", 7_200_000), ("2d", 172_800_000)],
+)
+def test_duration_ms(text: str, ms: int) -> None:
+    assert duration_ms(text) == ms
+
+
+def test_doc_comments_attach_to_the_next_line() -> None:
+    result, _ = lex("/// first\n/// second\noffer A {}\n")
+    assert result.docs == {3: "first\nsecond"}
+
+
+def test_doc_comment_separated_by_a_blank_line_is_dropped() -> None:
+    result, _ = lex("/// lost\n\noffer A {}\n/// kept\ncfs B {}\n")
+    assert result.docs == {5: "kept"}
+
+
+def test_doc_comment_is_not_a_token() -> None:
+    assert kinds("/// doc\nx") == [("NAME", "x")]
+
+
+def test_chunks_split_at_top_level_keywords() -> None:
+    result, _ = lex('catalog "A" version "1"\noffer A {\n  attribute x: int\n}\ncfs B {}\n')
+    firsts = [chunk[0].value for chunk in result.chunks]
+    assert firsts == ["catalog", "offer", "cfs"]
+
+
+def test_keyword_inside_braces_does_not_split() -> None:
+    """`plan` at the start of a line inside a block is a name there, not a new declaration."""
+    result, _ = lex("offer A {\n  plan: int\n}\n")
+    assert len(result.chunks) == 1
+
+
+def test_keyword_in_column_one_recovers_from_a_missing_brace() -> None:
+    result, _ = lex("offer A {\n  attribute x: int\noffer B {}\n")
+    assert [chunk[0].value for chunk in result.chunks] == ["offer", "offer"]
+
+
+def test_order_before_dot_does_not_start_a_chunk() -> None:
+    """`order.site_id` at the start of a line continues an expression."""
+    text = "decompose A {\n-> B {\nx =\norder.site_id }\n}\norder { attribute y: int }\n"
+    result, _ = lex(text)
+    assert [chunk[0].value for chunk in result.chunks] == ["decompose", "order"]
+
+
+def test_keyword_after_another_token_on_the_same_line_does_not_split() -> None:
+    result, _ = lex("offer A {} offer B {}\n")
+    assert len(result.chunks) == 1
+
+
+def test_split_chunks_of_nothing() -> None:
+    assert split_chunks([]) == []
+
+
+def test_bad_character_is_reported_and_skipped() -> None:
+    result, bag = lex("offer A @ {}")
+    assert [d.code for d in bag.items] == ["E002"]
+    diag = bag.items[0]
+    assert diag.message == "unexpected character '@'"
+    assert (diag.span.line, diag.span.col) == (1, 9)  # type: ignore[union-attr]
+    assert "@" not in [t.value for chunk in result.chunks for t in chunk]
+
+
+def test_unprintable_character_is_shown_escaped() -> None:
+    _, bag = lex("a \x00 \u200b b")
+    assert [d.message for d in bag.items] == [
+        "unexpected character U+0000",
+        "unexpected character U+200B",
+    ]
+
+
+def test_non_ascii_letters_are_bad_characters() -> None:
+    _, bag = lex("offer Café {}")
+    assert [d.code for d in bag.items] == ["E002"]
+    assert "é" in bag.items[0].message
+
+
+def test_unterminated_string_still_yields_a_string() -> None:
+    _, bag = lex('x "abc\ny')
+    assert [d.code for d in bag.items] == ["E003"]
+    assert "unterminated string" in bag.items[0].message
+    assert kinds('x "abc\ny') == [("NAME", "x"), ("STRING", "abc"), ("NAME", "y")]
+
+
+def test_invalid_escape_is_reported() -> None:
+    _, bag = lex(r'"bad \q escape"')
+    assert [d.code for d in bag.items] == ["E003"]
+    assert bag.items[0].message == "invalid escape sequence in string"
+
+
+def test_number_glued_to_letters_is_an_invalid_number() -> None:
+    _, bag = lex("timeout 5sec")
+    assert [(d.code, d.message) for d in bag.items] == [("E005", "invalid number '5sec'")]
+    assert "500ms" in bag.items[0].hints[0]
+
+
+@pytest.mark.parametrize("digits", [17, 40, 5000])
+def test_huge_integer_is_reported_not_raised(digits: int) -> None:
+    """Python refuses int() on more than 4300 digits: the lexer must stop such numbers."""
+    _, bag = lex("default " + "9" * digits)
+    assert [d.code for d in bag.items] == ["E005"]
+    assert "too large" in bag.items[0].message
+    assert len(bag.items[0].message) < 80
+    assert kinds("default " + "9" * digits)[-1] == ("INT", "1")
+
+
+def test_huge_duration_keeps_its_unit() -> None:
+    assert kinds("timeout " + "9" * 20 + "ms")[-1] == ("DURATION", "1ms")
+
+
+def test_sixteen_digits_are_still_an_int() -> None:
+    _, bag = lex("9007199254740992")
+    assert not bag.items
+    assert kinds("9007199254740992") == [("INT", "9007199254740992")]
+
+
+def test_huge_decimal_is_left_to_the_compiler() -> None:
+    """A float never hits the digit limit; the compiler reports an infinite value."""
+    text = "9" * 400 + ".5"
+    assert kinds(text) == [("DECIMAL", text)]
+
+
+def test_lexer_keeps_going_after_errors() -> None:
+    _, bag = lex('@ "\\q" # 5x "open')
+    assert [d.code for d in bag.items] == ["E002", "E003", "E002", "E005", "E003"]

@@ -1,0 +1,147 @@
+"""Multi-file catalogs: imports, the catalog root, cycles and the catalog header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import BASE, HEADER, Compile
+
+from om_dsl.compiler.driver import compile_catalog
+
+TYPES = "enum Color { Red, Green }\n"
+
+
+def test_imports_are_loaded_depth_first_before_the_importer(om: Compile) -> None:
+    compiled = om(
+        'import "lib/a.om"\nimport "b.om"\n' + BASE,
+        files={
+            "lib/a.om": 'import "shared.om"\nenum A { X }\n',
+            "lib/shared.om": TYPES,
+            "b.om": 'import "lib/shared.om"\nenum B { Y }\n',
+        },
+    )
+    cat = compiled.catalog
+    assert cat.files == ["lib/shared.om", "lib/a.om", "b.om", "main.om"]
+    assert [e.name for e in cat.enums] == ["Color", "A", "B", "Tech"]
+    assert next(e for e in cat.enums if e.name == "Color").span.file == "lib/shared.om"
+
+
+def test_diamond_import_is_loaded_once(om: Compile) -> None:
+    compiled = om(
+        'import "a.om"\nimport "b.om"\n' + BASE,
+        files={"a.om": 'import "c.om"\n', "b.om": 'import "c.om"\n', "c.om": TYPES},
+    )
+    assert compiled.codes == []
+    assert compiled.catalog.files.count("c.om") == 1
+
+
+def test_spans_and_sources_use_paths_relative_to_the_root(om: Compile) -> None:
+    compiled = om('import "sub/x.om"\n' + BASE, files={"sub/x.om": "enum X { Bad, Bad }\n"})
+    diag = compiled.one("E029")
+    assert (diag.span.file, diag.span.line) == ("sub/x.om", 1)
+    assert set(compiled.result.sources) == {"main.om", "sub/x.om"}
+    assert "enum X { Bad, Bad }" in diag.render(compiled.result.sources)
+
+
+def test_import_not_found_is_e010(om: Compile) -> None:
+    diag = om('import "missing.om"\n' + BASE).one("E010")
+    assert diag.message == "cannot find 'missing.om'"
+    assert (diag.span.line, diag.span.col) == (2, 8)
+
+
+def test_import_of_a_directory_is_e010(om: Compile) -> None:
+    diag = om('import "dir"\n' + BASE, files={"dir/x.om": ""}).one("E010")
+    assert diag.message == "'dir' is a directory, not a .om file"
+
+
+def test_import_of_a_non_utf8_file_is_e010(om: Compile, tmp_path: Path) -> None:
+    (tmp_path / "latin1.om").write_bytes("enum E { Caf\xe9 }".encode("latin-1"))
+    diag = om('import "latin1.om"\n' + BASE).one("E010")
+    assert diag.message == "'latin1.om' is not UTF-8 text"
+
+
+def test_import_leaving_the_root_is_e011(om: Compile) -> None:
+    diag = om('import "../outside.om"\n' + BASE).one("E011")
+    assert diag.message == "import '../outside.om' leaves the catalog root"
+    assert diag.hints == ("the catalog root is the folder of main.om",)
+
+
+def test_import_from_a_subfolder_may_go_up_within_the_root(om: Compile) -> None:
+    compiled = om(
+        'import "sub/a.om"\n' + BASE,
+        files={"sub/a.om": 'import "../top.om"\n', "top.om": TYPES},
+    )
+    assert compiled.codes == []
+
+
+def test_absolute_or_windows_import_path_is_e011(om: Compile) -> None:
+    compiled = om('import "/etc/passwd"\nimport "a\\\\b.om"\nimport ""\n' + BASE)
+    assert [d.message for d in compiled.of("E011")] == [
+        "import path '/etc/passwd' must be relative",
+        "import path 'a\\b.om' must be relative",
+        "import path '' must be relative",
+    ]
+
+
+def test_import_cycle_is_e012_with_its_path(om: Compile) -> None:
+    compiled = om(
+        'import "a.om"\n' + BASE,
+        files={"a.om": 'import "b.om"\n', "b.om": 'import "a.om"\n'},
+    )
+    diag = compiled.one("E012")
+    assert diag.message == "import cycle: a.om -> b.om -> a.om"
+    assert diag.span.file == "b.om"
+
+
+def test_importing_the_root_file_is_a_cycle(om: Compile) -> None:
+    diag = om('import "a.om"\n' + BASE, files={"a.om": 'import "main.om"\n'}).one("E012")
+    assert diag.message == "import cycle: main.om -> a.om -> main.om"
+
+
+def test_missing_header_is_e013(om: Compile) -> None:
+    diag = om(BASE, header=False).one("E013")
+    assert diag.message == "main.om has no catalog header"
+    assert (diag.span.file, diag.span.line, diag.span.col) == ("main.om", 1, 1)
+    assert diag.hints == ('start the root file with: catalog "Name" version "1"',)
+
+
+def test_header_twice_is_e013(om: Compile) -> None:
+    diag = om(HEADER + BASE).one("E013")
+    assert diag.message == "the catalog header is given twice"
+    assert diag.hints == ("first given at main.om:1:1",)
+
+
+def test_header_in_an_imported_file_is_e013(om: Compile) -> None:
+    diag = om('import "a.om"\n' + BASE, files={"a.om": HEADER}).one("E013")
+    assert diag.message == "the catalog header belongs in the root file, not in an imported file"
+    assert diag.span.file == "a.om"
+
+
+def test_broken_header_gives_one_syntax_error_not_a_missing_header(om: Compile) -> None:
+    compiled = om('catalog Test version "1"\n' + BASE, header=False)
+    assert compiled.codes == ["E001"]
+
+
+def test_misspelt_line_after_the_header_keeps_the_header(om: Compile) -> None:
+    compiled = om('improt "x.om"\n' + BASE)
+    assert compiled.codes == ["E001"]
+
+
+def test_missing_root_file_is_e010(tmp_path: Path) -> None:
+    result = compile_catalog(tmp_path / "nope.om")
+    assert [(d.code, d.message, d.span) for d in result.diagnostics] == [
+        ("E010", f"cannot find '{tmp_path / 'nope.om'}'", None)
+    ]
+    assert result.catalog is None
+
+
+def test_root_file_read_from_disk(tmp_path: Path) -> None:
+    (tmp_path / "cat.om").write_text(HEADER + BASE, encoding="utf-8")
+    result = compile_catalog(tmp_path / "cat.om")
+    assert result.ok
+    assert result.catalog is not None and result.catalog.files == ["cat.om"]
+
+
+def test_text_argument_overrides_the_file_on_disk(tmp_path: Path) -> None:
+    (tmp_path / "cat.om").write_text("garbage {{{", encoding="utf-8")
+    assert compile_catalog(tmp_path / "cat.om", text=HEADER + BASE).ok

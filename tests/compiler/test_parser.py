@@ -1,0 +1,554 @@
+"""The parser: every construct to AST, soft keywords, recovery, and errors in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from compiler_support import raw_terminal_names
+from lark import Token
+
+from om_dsl.errors import Diagnostic, DiagnosticBag
+from om_dsl.syntax import ast
+from om_dsl.syntax.describe import describe_expected, describe_token, word
+from om_dsl.syntax.parser import parse_module
+
+
+def parse(text: str) -> tuple[list[Any], list[Diagnostic]]:
+    bag = DiagnosticBag()
+    module = parse_module("f.om", text, bag)
+    return module.decls, bag.items
+
+
+def parse_ok(text: str) -> list[Any]:
+    decls, diags = parse(text)
+    assert not diags, [d.headline() for d in diags]
+    return decls
+
+
+def one(text: str) -> Any:
+    decls = parse_ok(text)
+    assert len(decls) == 1
+    return decls[0]
+
+
+# ---- constructs --------------------------------------------------------------------------------
+
+
+def test_catalog_header_and_import() -> None:
+    header, imp = parse_ok('catalog "Acme" version "2026.1"\nimport "common/types.om"\n')
+    assert isinstance(header, ast.CatalogDecl)
+    assert (header.name, header.version) == ("Acme", "2026.1")
+    assert isinstance(imp, ast.ImportDecl)
+    assert imp.path == "common/types.om"
+    assert (imp.path_span.line, imp.path_span.col) == (2, 8)
+
+
+def test_enum_with_trailing_comma() -> None:
+    enum = one("enum Tech { FTTH, FTTC, DSL, }")
+    assert isinstance(enum, ast.EnumDecl)
+    assert [m.value for m in enum.members] == ["FTTH", "FTTC", "DSL"]
+
+
+def test_offer_with_display_name_id_specs_family_and_attributes() -> None:
+    offer = one(
+        'offer Mobile "Mobile" id "14305" {\n'
+        '  spec "14307" "Mobile Telephony"\n'
+        '  spec "99"\n'
+        "  family Phones;\n"
+        '  attribute msisdn: string required pattern "^[0-9]+$" alias "TEL_MSISDN"\n'
+        "}"
+    )
+    assert isinstance(offer, ast.ProductDecl)
+    assert (offer.kind, offer.name.value, offer.display_name) == ("offer", "Mobile", "Mobile")
+    assert offer.external_id == "14305"
+    assert [(sid, name) for sid, name, _ in offer.specs] == [
+        ("14307", "Mobile Telephony"),
+        ("99", None),
+    ]
+    assert [f.value for f in offer.families] == ["Phones"]
+    (attr,) = offer.attributes
+    assert attr.name.value == "msisdn"
+    assert [o.key for o in attr.options] == ["required", "pattern", "alias"]
+
+
+def test_bundle_includes_with_every_cardinality() -> None:
+    bundle = one("bundle B { includes A  includes C [2]  includes D [0..3]  includes E [1..*] }")
+    assert [(i.product.value, i.min, i.max) for i in bundle.includes] == [
+        ("A", 1, 1),
+        ("C", 2, 2),
+        ("D", 0, 3),
+        ("E", 1, None),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["cfs", "rfs", "resource"])
+def test_technical_products_and_scope(kind: str) -> None:
+    decl = one(f'{kind} Thing "Thing" scope relies_on {{ attribute n: int }}')
+    assert decl.kind == kind
+    assert decl.scope.value == "relies_on"
+
+
+def test_attribute_options() -> None:
+    offer = one(
+        "offer A {\n"
+        '  attribute a: int in -5..10 default -1 unit "x" description "d" merge max\n'
+        '  attribute b: list[string] values ["x", "y",] default []\n'
+        "  attribute c: decimal in 0.5..2.5 default 1.0\n"
+        "  attribute d: bool default true\n"
+        "  attribute e: Tech default FTTH\n"
+        "}"
+    )
+    a, b, c, d, e = offer.attributes
+    opts = {o.key: o.value for o in a.options}
+    low, high = opts["range"]
+    assert (low.kind, low.value, high.value) == ("int", -5, 10)
+    assert opts["default"].value == -1
+    assert opts["unit"] == "x" and opts["description"] == "d"
+    assert opts["merge"].value == "max"
+    assert (b.type.name, b.type.arg) == ("list", "string")
+    values = next(o.value for o in b.options if o.key == "values")
+    assert [v.value for v in values] == ["x", "y"]
+    assert next(o.value for o in b.options if o.key == "default").value == []
+    assert next(o.value for o in c.options if o.key == "range")[0].value == "0.5"
+    assert next(o.value for o in d.options if o.key == "default").value is True
+    default_e = next(o.value for o in e.options if o.key == "default")
+    assert (default_e.kind, default_e.value) == ("name", "FTTH")
+
+
+def test_order_block() -> None:
+    order = one('order { attribute site_id: string default "S" }')
+    assert isinstance(order, ast.OrderDecl)
+    assert [a.name.value for a in order.attributes] == ["site_id"]
+    assert order.misplaced == []
+
+
+def test_order_block_remembers_misplaced_members() -> None:
+    order = one("order { family X attribute a: int }")
+    assert len(order.misplaced) == 1
+
+
+def test_decompose_block_with_every_rule_option() -> None:
+    decl = one(
+        "decompose A {\n"
+        "  -> B as b_rule when x > 1 { y = 1; z = 2, w = 3 }\n"
+        "  -> C after parent\n"
+        "  -> D before parent {}\n"
+        "}"
+    )
+    assert isinstance(decl, ast.DecomposeDecl)
+    assert (decl.source.value, decl.family) == ("A", False)
+    b, c, d = decl.rules
+    assert b.name.value == "b_rule"
+    assert isinstance(b.when, ast.Binary)
+    assert [m.target.value for m in b.mappings] == ["y", "z", "w"]
+    assert (c.wait, d.wait) == ("after_parent", "before_parent")
+
+
+def test_decompose_single_rule_and_family_source() -> None:
+    decl = one("decompose family Broadband -> Router { model = 1 }")
+    assert (decl.source.value, decl.family) == ("Broadband", True)
+    assert [r.target.value for r in decl.rules] == ["Router"]
+
+
+def test_system_with_every_option() -> None:
+    system = one(
+        'system S "Sys" {\n'
+        '  url env("S_URL", "http://127.0.0.1:1")\n'
+        "  timeout 5s\n"
+        '  auth basic env("U") env("P")\n'
+        "  retry exponential 1s max 5 cap 30s jitter\n"
+        "  offline\n"
+        "  permanent 400, 404\n"
+        "}"
+    )
+    opts = {o.key: o.value for o in system.options}
+    assert (opts["url"].var, opts["url"].default) == ("S_URL", "http://127.0.0.1:1")
+    assert opts["timeout"] == 5000
+    assert (opts["auth"].scheme, [e.var for e in opts["auth"].envs]) == ("basic", ["U", "P"])
+    retry = opts["retry"]
+    assert (retry.kind, retry.delays_ms, retry.max_retries, retry.cap_ms, retry.jitter) == (
+        "exponential",
+        [1000],
+        5,
+        30000,
+        True,
+    )
+    assert opts["offline"] is True
+    assert opts["permanent"] == [400, 404]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "delays", "max_retries"),
+    [
+        ("retry none", "none", [], None),
+        ("retry fixed 2s", "fixed", [2000], None),
+        ("retry fixed 2s max 4", "fixed", [2000], 4),
+        ("retry staggered 1s, 5s, 30s", "staggered", [1000, 5000, 30000], None),
+        ("retry exponential 100ms", "exponential", [100], None),
+    ],
+)
+def test_retry_policies(text: str, kind: str, delays: list[int], max_retries: int | None) -> None:
+    system = one(f'system S {{ url "http://h" {text} }}')
+    retry = next(o.value for o in system.options if o.key == "retry")
+    assert (retry.kind, retry.delays_ms, retry.max_retries) == (kind, delays, max_retries)
+
+
+@pytest.mark.parametrize(
+    ("auth", "scheme", "header", "envs"),
+    [
+        ('auth bearer env("T")', "bearer", None, ["T"]),
+        ('auth header "X-Key" env("K")', "header", "X-Key", ["K"]),
+    ],
+)
+def test_auth_schemes(auth: str, scheme: str, header: str | None, envs: list[str]) -> None:
+    system = one(f'system S {{ url "http://h" {auth} }}')
+    decl = next(o.value for o in system.options if o.key == "auth")
+    assert (decl.scheme, decl.header, [e.var for e in decl.envs]) == (scheme, header, envs)
+
+
+def test_queue() -> None:
+    queue = one('queue field_techs "Field technicians"')
+    assert (queue.name.value, queue.display_name) == ("field_techs", "Field technicians")
+
+
+def test_plan_with_every_item_kind_and_clause() -> None:
+    plan = one(
+        "plan Line on add, modify {\n"
+        '  callout reserve: Inventory POST "/ports" async\n'
+        '      request { tech: line.tech, nested: { a: 1 }, "quoted key": 2 }\n'
+        "      response { port = body.port.id }\n"
+        "      undo release retry fixed 1s timeout 5s expect 1m when true\n"
+        "  manual install queue techs after reserve expect 2d\n"
+        '  auto activate handler "net.activate" after install point_of_no_return\n'
+        '  wait ported event "number.ported"\n'
+        "  wait ready until line.tech == FTTH\n"
+        "  milestone done after activate, ported\n"
+        '  compensation callout release: Inventory DELETE "/ports/{reserve.port}"\n'
+        "}"
+    )
+    assert isinstance(plan, ast.PlanDecl)
+    assert [a.value for a in plan.actions] == ["add", "modify"]
+    kinds = [(i.kind, i.name.value, i.compensation) for i in plan.items]
+    assert kinds == [
+        ("callout", "reserve", False),
+        ("manual", "install", False),
+        ("auto", "activate", False),
+        ("wait", "ported", False),
+        ("wait", "ready", False),
+        ("milestone", "done", False),
+        ("callout", "release", True),
+    ]
+    reserve = plan.items[0]
+    assert (reserve.callout.system.value, reserve.callout.method.value) == ("Inventory", "POST")
+    assert reserve.callout.path == "/ports"
+    assert [c.key for c in reserve.clauses] == [
+        "async", "request", "response", "undo", "retry", "timeout", "expect", "when",
+    ]  # fmt: skip
+    request = reserve.clauses[1].value
+    assert [f.key for f in request.fields] == ["tech", "nested", "quoted key"]
+    assert isinstance(request.fields[1].value, ast.ObjectLit)
+    done = plan.items[5]
+    assert [n.value for n in done.clauses[0].value] == ["activate", "ported"]
+
+
+def test_plan_for_every_action() -> None:
+    plan = one('plan Line on * { auto a handler "h" }')
+    assert plan.actions == []
+
+
+def test_depend_with_and_without_within() -> None:
+    a, b = parse_ok("depend A.x after B.y\ndepend A.x after C.z within order\n")
+    assert (a.product.value, a.item.value, a.after_product.value, a.after_item.value) == (
+        "A",
+        "x",
+        "B",
+        "y",
+    )
+    assert a.within is None
+    assert b.within.value == "order"
+
+
+def test_doc_comments_reach_declarations_rules_and_items() -> None:
+    decls = parse_ok(
+        "/// The offer.\noffer A {\n  /// The attribute.\n  attribute x: int\n}\n"
+        "decompose A {\n  /// The rule.\n  -> B\n}\n"
+        'plan B on add {\n  /// The item.\n  auto go handler "h"\n}\n'
+    )
+    offer, decompose, plan = decls
+    assert offer.doc == "The offer."
+    assert offer.attributes[0].doc == "The attribute."
+    assert decompose.rules[0].doc == "The rule."
+    assert plan.items[0].doc == "The item."
+
+
+# ---- expressions -------------------------------------------------------------------------------
+
+
+def expr(text: str) -> Any:
+    decl = one(f"decompose A {{ -> B {{ x = {text} }} }}")
+    return decl.rules[0].mappings[0].expr
+
+
+def shape(node: Any) -> Any:
+    """A compact form of an expression tree, to compare precedence."""
+    if isinstance(node, ast.Binary):
+        return (node.op, shape(node.left), shape(node.right))
+    if isinstance(node, ast.Unary):
+        return (node.op, shape(node.arg))
+    if isinstance(node, ast.Literal):
+        return node.value
+    if isinstance(node, ast.NameRef):
+        return node.name
+    if isinstance(node, ast.AttrRef):
+        return f"{shape(node.obj)}.{node.name}"
+    if isinstance(node, ast.Call):
+        return (node.fn, *[shape(a) for a in node.args])
+    if isinstance(node, ast.ListLit):
+        return [shape(i) for i in node.items]
+    if isinstance(node, ast.IfExpr):
+        return ("if", shape(node.cond), shape(node.then), shape(node.otherwise))
+    if isinstance(node, ast.MapExpr):
+        return (
+            "map",
+            shape(node.subject),
+            [(c.key and c.key.value, shape(c.value)) for c in node.cases],
+        )
+    raise AssertionError(node)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 + 2 * 3", ("+", 1, ("*", 2, 3))),
+        ("(1 + 2) * 3", ("*", ("+", 1, 2), 3)),
+        ("a - b - c", ("-", ("-", "a", "b"), "c")),
+        ("-a % 2", ("%", ("neg", "a"), 2)),
+        ("a / b", ("/", "a", "b")),
+        ("a or b and not c", ("or", "a", ("and", "b", ("not", "c")))),
+        ("a < 1 and b >= 2", ("and", ("<", "a", 1), (">=", "b", 2))),
+        ("a == 1 or a != 2", ("or", ("==", "a", 1), ("!=", "a", 2))),
+        ("a <= 1", ("<=", "a", 1)),
+        ("a > 1", (">", "a", 1)),
+        ("x in [1, 2]", ("in", "x", [1, 2])),
+        ("x not in [1]", ("not in", "x", [1])),
+        ("line.a.b", "line.a.b"),
+        ("lower(trim(s))", ("lower", ("trim", "s"))),
+        ("coalesce(a, b,)", ("coalesce", "a", "b")),
+        ("f()", ("f",)),
+        ("if a then 1 else 2", ("if", "a", 1, 2)),
+        ("null", None),
+        ("true", True),
+        ('"s" + "t"', ("+", "s", "t")),
+        ("[]", []),
+        ("map t { A: 1, B: 2, default: 3 }", ("map", "t", [("A", 1), ("B", 2), (None, 3)])),
+        ('map n { 1: "a", "x": "b", -2: "c", }', ("map", "n", [(1, "a"), ("x", "b"), (-2, "c")])),
+    ],
+)
+def test_expression_precedence_and_forms(text: str, expected: Any) -> None:
+    assert shape(expr(text)) == expected
+
+
+def test_decimal_literal_keeps_its_text() -> None:
+    node = expr("1.50")
+    assert (node.kind, node.value) == ("decimal", "1.50")
+
+
+def test_expression_spans_cover_the_text() -> None:
+    node = expr("speed * 1000")
+    assert (node.span.col, node.span.end_col) == (26, 38)  # "decompose A { -> B { x = " is 25
+
+
+# ---- soft keywords -----------------------------------------------------------------------------
+
+
+def test_keywords_are_usable_as_names_where_a_name_is_expected() -> None:
+    offer, enum, cfs, plan, decompose = parse_ok(
+        "offer order { attribute order: int attribute version: string "
+        "attribute in: int in 1..2 attribute default: int default 3 attribute map: int }\n"
+        "enum E { none, order, map }\n"
+        "cfs plan scope order { attribute x: int }\n"
+        'plan plan on add { auto wait handler "x" when order.x > 1 and in > 2 }\n'
+        "decompose order { -> plan when default > 1 { x = version } }\n"
+    )
+    assert offer.name.value == "order"
+    assert [a.name.value for a in offer.attributes] == ["order", "version", "in", "default", "map"]
+    assert [m.value for m in enum.members] == ["none", "order", "map"]
+    assert (cfs.name.value, cfs.scope.value) == ("plan", "order")
+    assert plan.items[0].name.value == "wait"
+    assert shape(plan.items[0].clauses[1].value) == ("and", (">", "order.x", 1), (">", "in", 2))
+    assert decompose.rules[0].mappings[0].expr.name == "version"
+
+
+def test_order_block_after_an_expression_ending_in_order() -> None:
+    decls = parse_ok("decompose A { -> B { x = order.site } }\norder { attribute y: int }\n")
+    assert isinstance(decls[1], ast.OrderDecl)
+
+
+def test_semicolons_between_members_are_optional() -> None:
+    offer = one("offer A { attribute a: int; attribute b: int attribute c: int; }")
+    assert [a.name.value for a in offer.attributes] == ["a", "b", "c"]
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
+def test_error_says_what_was_expected() -> None:
+    _, diags = parse("offer A { attribute x int }")
+    (diag,) = diags
+    assert (diag.code, diag.message) == ("E001", "unexpected name 'int'; expected ':'")
+    assert (diag.span.line, diag.span.col, diag.span.end_col) == (1, 23, 26)
+
+
+def test_misspelt_keyword_gets_a_hint() -> None:
+    _, diags = parse("offer A { atribute x: int }")
+    (diag,) = diags
+    assert diag.message.startswith("unexpected name 'atribute'; expected 'attribute'")
+    assert diag.hints == ("did you mean 'attribute'?",)
+
+
+def test_stray_word_at_top_level_expects_a_declaration() -> None:
+    _, diags = parse('catalog "A" version "1"\nofer B {}\n')
+    (diag,) = diags
+    assert "expected a declaration (offer, cfs, decompose, plan, ...)" in diag.message
+    assert diag.hints == ("did you mean 'offer'?",)
+
+
+def test_missing_expression() -> None:
+    _, diags = parse("decompose A { -> B { x = 1 + } }")
+    assert [(d.code, d.message) for d in diags] == [
+        ("E001", "unexpected '}'; expected an expression")
+    ]
+
+
+def test_missing_closing_brace_points_at_the_opening_one() -> None:
+    _, diags = parse("offer A {\n  attribute x: int\n\noffer B {}\n")
+    (diag,) = diags
+    assert (diag.code, diag.message) == ("E004", "'{' opened at line 1 is not closed; expected '}'")
+    assert diag.hints[0].startswith("expected ';', '[', 'alias', 'attribute'")
+    assert (diag.span.line, diag.span.col) == (2, 19)
+
+
+def test_unclosed_brace_is_a_hint_when_something_else_must_come_first() -> None:
+    _, diags = parse("offer C { attribute y:\ncfs D {}\n")
+    (diag,) = diags
+    assert (diag.code, diag.message) == ("E004", "unexpected end of declaration; expected a name")
+    assert diag.hints == ("'{' opened at line 1 is not closed",)
+
+
+def test_end_of_file_inside_a_declaration() -> None:
+    _, diags = parse("depend A.b after C")
+    assert [(d.code, d.message) for d in diags] == [
+        ("E004", "unexpected end of declaration; expected '.'")
+    ]
+
+
+def test_recovery_reports_every_broken_declaration() -> None:
+    decls, diags = parse(
+        "offer A { attribute x int }\n"
+        "offer Good {}\n"
+        "cfs B scope { }\n"
+        "plan C on add { auto a handler }\n"
+        "cfs AlsoGood {}\n"
+    )
+    assert [d.code for d in diags] == ["E001", "E001", "E001"]
+    assert [d.span.line for d in diags] == [1, 3, 4]
+    assert [d.name.value for d in decls] == ["Good", "AlsoGood"]
+
+
+def test_declarations_before_an_error_in_the_same_chunk_are_kept() -> None:
+    """A misspelt keyword does not start a chunk; the header above it must survive."""
+    decls, diags = parse('catalog "A" version "1"\nimprot "x.om"\n')
+    assert [d.code for d in diags] == ["E001"]
+    assert [type(d) for d in decls] == [ast.CatalogDecl]
+
+
+BROKEN = [
+    "offer A {",
+    "offer A { attribute x: }",
+    "offer A { attribute x: list[ }",
+    "offer A { includes }",
+    "bundle B { includes A [1.. }",
+    "enum E { A B }",
+    "cfs C scope { }",
+    "system S { url env( }",
+    'system S { auth bearer "x" }',
+    "system S { retry fixed }",
+    "system S { permanent }",
+    "plan P on { }",
+    "plan P on add { callout c: S }",
+    "plan P on add { auto a after }",
+    "plan P on add { wait w until }",
+    "decompose A { -> }",
+    "decompose A { -> B { x = } }",
+    "decompose A { -> B { x = (1 + 2 } }",
+    "decompose A { -> B { x = f(1,, 2) } }",
+    "decompose A { -> B { x = map y { : 1 } } }",
+    "decompose A { -> B { x = if a then b } }",
+    "decompose A { -> B { x = a not b } }",
+    "depend A after B.c",
+    "depend A.b after B.c within",
+    "catalog version",
+    "import",
+    "queue",
+    "order { attribute }",
+    "} {",
+    "-> ->",
+    "offer A {} }",
+    "plan P on add { request { a: } }",
+]
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_syntax_errors_never_show_raw_terminal_names(text: str) -> None:
+    _, diags = parse(text)
+    assert diags, "a broken declaration must be reported"
+    for diag in diags:
+        assert diag.code in ("E001", "E004")
+        assert " expected " in diag.message
+        assert raw_terminal_names(diag.message) == [], diag.message
+        assert all(raw_terminal_names(h) == [] for h in diag.hints)
+
+
+def test_raw_terminal_check_itself_catches_leaks() -> None:
+    """Guard against a vacuous check: a leaked name must be found, a quoted one must not."""
+    assert raw_terminal_names("expected LBRACE or __ANON_3") == ["LBRACE", "__ANON"]
+    assert raw_terminal_names("unexpected name 'LBRACE'") == []
+
+
+# ---- describing tokens -------------------------------------------------------------------------
+
+
+def test_describe_expected_groups_expression_starts_and_operators() -> None:
+    starts = {"NAME", "INT", "STRING", "LPAR", "MINUS", "TRUE", "FALSE", "NULL", "DECIMAL"}
+    assert describe_expected(starts) == "an expression"
+    ops = {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "EQ", "NE", "LT", "AND", "OR", "RBRACE"}
+    assert describe_expected(ops) == "an operator or '}'"
+
+
+def test_describe_expected_lists_and_truncates() -> None:
+    assert describe_expected(set()) == "nothing more"
+    assert describe_expected({"COLON"}) == "':'"
+    assert describe_expected({"COLON", "COMMA"}) == "',' or ':'"
+    many = {
+        "ALIAS",
+        "DEFAULT",
+        "DESCRIPTION",
+        "IN",
+        "MERGE",
+        "PATTERN",
+        "REQUIRED",
+        "UNIT",
+        "VALUES",
+    }
+    assert describe_expected(many).endswith(" or 2 more")
+
+
+def test_describe_token_kinds() -> None:
+    assert describe_token(Token("NAME", "speed")) == "name 'speed'"
+    assert describe_token(Token("INT", "5")) == "integer '5'"
+    assert describe_token(Token("STRING", "x")) == 'string "x"'
+    assert describe_token(Token("LBRACE", "{")) == "'{'"
+    assert describe_token(Token("PLAN", "plan")) == "keyword 'plan'"
+    assert describe_token(Token("$END", "")) == "end of file"
+    assert word("DURATION") == "a duration (like 5s)"

@@ -1,0 +1,279 @@
+"""Plans per (technical product, action), their items, and cross-product dependencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import Compile
+
+from om_dsl.ir import models as ir
+
+SETUP = """
+system Inv { url "http://127.0.0.1:1" }
+queue techs
+cfs Other { attribute x: int }
+decompose Web { -> Other { x = 1 } }
+plan Other on * { auto assign handler "o.assign" }
+"""
+
+
+def items(om: Compile, body: str) -> dict[str, Any]:
+    """The items of ``plan Line on modify { body }`` (BASE already plans Line on add)."""
+    cat = om(SETUP + f"plan Line on modify {{\n{body}\n}}", base=True).catalog
+    plan = next(p for p in cat.plans if p.product == "Line" and p.actions == ["modify"])
+    return {i.name: i for i in plan.items}
+
+
+def plan_errors(om: Compile, body: str) -> list[tuple[str, str]]:
+    compiled = om(SETUP + f"plan Line on modify {{\n{body}\n}}", base=True)
+    return [(d.code, d.message) for d in compiled.result.diagnostics]
+
+
+def test_plan_lowering_for_every_item_kind(om: Compile) -> None:
+    got = items(
+        om,
+        """
+        /// Reserve a port.
+        callout reserve: Inv POST "/ports/{line.speed}" async
+            request { speed: line.speed, site: order.account, nested: { tech: tech } }
+            response { port = body.port.id }
+            undo release retry fixed 1s max 2 timeout 5s expect 1m
+        manual install queue techs after reserve expect 2d
+        auto activate handler "net.activate" after install point_of_no_return when speed > 0
+        wait ported event "number.ported" after activate
+        wait ready until reserve.port != null
+        milestone done after ported, ready
+        compensation callout release: Inv DELETE "/ports/{reserve.port}"
+        """,
+    )
+    assert list(got) == ["reserve", "install", "activate", "ported", "ready", "done", "release"]
+    reserve = got["reserve"]
+    assert isinstance(reserve, ir.CalloutItem)
+    assert (reserve.system, reserve.method, reserve.is_async, reserve.undo) == (
+        "Inv",
+        "POST",
+        True,
+        "release",
+    )
+    assert reserve.doc == "Reserve a port."
+    assert (reserve.timeout_ms, reserve.expect_ms) == (5000, 60_000)
+    assert reserve.retry == ir.RetryPolicy(kind="fixed", delays_ms=[1000], max_retries=2)
+    assert [f.key for f in reserve.request.fields] == ["speed", "site", "nested"]
+    assert isinstance(reserve.request.fields[2].value, ir.ObjectOp)
+    (port,) = reserve.response
+    assert (port.target, port.expr.root, port.expr.path) == ("port", "body", ["port", "id"])
+    path = reserve.path_expr
+    assert (path.fn, [a.op for a in path.args]) == ("concat", ["lit", "ref"])
+    install = got["install"]
+    assert (install.kind, install.queue, install.after, install.expect_ms) == (
+        "manual", "techs", ["reserve"], 172_800_000,
+    )  # fmt: skip
+    activate = got["activate"]
+    assert (activate.handler, activate.point_of_no_return) == ("net.activate", True)
+    assert activate.when.type == "bool"
+    assert (got["ported"].event, got["ported"].until) == ("number.ported", None)
+    assert got["ready"].until.operator == "!="
+    assert got["done"].after == ["ported", "ready"]
+    release = got["release"]
+    assert (release.compensation, release.method) == (True, "DELETE")
+    assert release.path_expr.args[1] == ir.Ref(type="any", root="item", path=["reserve", "port"])
+
+
+def test_plain_path_is_a_literal(om: Compile) -> None:
+    got = items(om, 'callout c: Inv get "/plain"')
+    assert got["c"].method == "GET"
+    assert got["c"].path_expr == ir.Lit(type="string", value="/plain")
+
+
+def test_plan_actions(om: Compile) -> None:
+    cat = om(SETUP + "plan Line on modify, delete { milestone m }", base=True).catalog
+    assert [p.actions for p in cat.plans if p.product == "Line"] == [["add"], ["modify", "delete"]]
+    star = om("cfs X {}\ndecompose Web { -> X }\nplan X on * { milestone m }", base=True).catalog
+    assert next(p for p in star.plans if p.product == "X").actions == list(ir.ACTIONS)
+
+
+def test_cross_product_output_reference(om: Compile) -> None:
+    got = items(om, 'auto a handler "h" when Other.assign.ok == true')
+    cond = got["a"].when
+    assert cond.left == ir.Ref(type="any", root="product", path=["Other", "assign", "ok"])
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        ('auto a handler "h"\nauto a handler "h"', "E030", "plan item 'a' is declared twice"),
+        ('auto a handler "h" after b', "E027", "unknown plan item 'b'"),
+        ('auto a handler "h" undo b', "E027", "unknown plan item 'b'"),
+        (
+            'auto a handler "h" undo b\nauto b handler "h"',
+            "E081",
+            "undo must name a compensation item; 'b' is a normal item",
+        ),
+        (
+            'auto a handler "h" after b\ncompensation auto b handler "h"',
+            "E081",
+            "'b' is a compensation item; it only runs on cancel",
+        ),
+        (
+            'compensation auto a handler "h" point_of_no_return',
+            "E082",
+            "a compensation item cannot have 'point_of_no_return'",
+        ),
+        ('callout c: Inv POST "ports"', "E083", "a callout path must start with '/'"),
+        ('callout c: Inv POST "/p/{line.speed"', "E083", "unbalanced '{' or '}' in callout path"),
+        ('callout c: Inv POST "/p/{1 + 2}"', "E083", "'{1 + 2}' is not a reference"),
+        ('callout c: Inv FETCH "/p"', "E084", "'FETCH' is not an HTTP method"),
+        ('callout c: Nope POST "/p"', "E025", "callout to undeclared system 'Nope'"),
+        ('callout c: techs POST "/p"', "E022", "'techs' is a queue, not a system"),
+        ("manual m queue nope", "E026", "unknown queue 'nope'"),
+        ('auto a handler "h" timeout 0s', "E086", "timeout must be longer than 0"),
+        ('auto a handler "h" expect 0m', "E086", "expect must be longer than 0"),
+        ('auto a handler "h" expect 9999999999999999d', "E005", "expect is too large"),
+        ('auto a handler "h" retry fixed 1s max 0', "E086", "retry max must be at least 1"),
+        (
+            'auto a handler "h" timeout 1s timeout 2s',
+            "E087",
+            "'timeout' is given twice for item 'a'",
+        ),
+        ('auto a handler "h" queue techs', "E088", "'queue' does not apply to an auto item"),
+        ('milestone m handler "h"', "E088", "'handler' does not apply to a milestone item"),
+        ("auto a", "E089", "auto item 'a' needs a handler"),
+        ("manual m", "E089", "manual item 'm' needs a queue"),
+        ("wait w", "E089", "wait item 'w' needs exactly one of 'event' or 'until'"),
+        (
+            'wait w event "e" until true',
+            "E089",
+            "wait item 'w' needs exactly one of 'event' or 'until'",
+        ),
+        ('wait w event ""', "E089", "an event name cannot be empty"),
+        ('auto a handler "h" when speed', "E045", "a condition must be bool, found int"),
+        ('auto a handler "h" when nope > 1', "E020", "unknown name 'nope' in the plan of Line"),
+        ('auto a handler "h" when Other.asign.x', "E027", "no plan of Other has an item 'asign'"),
+        ('callout c: Inv POST "/{nope}"', "E020", "unknown name 'nope' in the plan of Line"),
+        (
+            'callout c: Inv POST "/" response { a = body.x; a = body.y }',
+            "E024",
+            "output 'a' is mapped twice",
+        ),
+        (
+            'callout c: Inv POST "/" response { a = nope }',
+            "E020",
+            "unknown name 'nope' in a response mapping",
+        ),
+        (
+            'auto a handler "h" after b\nauto b handler "h" after a',
+            "E061",
+            "plan of Line has a dependency cycle: a -> b -> a",
+        ),
+        ('auto a handler "h" after a', "E061", "plan of Line has a dependency cycle: a -> a"),
+    ],
+)
+def test_item_errors(om: Compile, body: str, code: str, message: str) -> None:
+    got = plan_errors(om, body)
+    assert (code, message) in got, got
+    assert [c for c, _ in got if not c.startswith("W")] == [code], got
+
+
+def test_clause_for_another_kind_names_its_owner(om: Compile) -> None:
+    compiled = om(SETUP + 'plan Line on modify { auto a handler "h" queue techs }', base=True)
+    assert compiled.one("E088").hints == ("'queue' belongs to manual items",)
+
+
+def test_compensation_item_never_used_is_w003(om: Compile) -> None:
+    got = plan_errors(om, 'auto a handler "h"\ncompensation auto b handler "h"')
+    assert got == [("W003", "compensation item 'b' is never used by an undo, so it never runs")]
+
+
+def test_item_with_when_false_is_w003(om: Compile) -> None:
+    got = plan_errors(om, 'auto a handler "h" when false')
+    assert got == [("W003", "item 'a' has `when false`, so it never runs")]
+
+
+@pytest.mark.parametrize(
+    ("header", "code", "message"),
+    [
+        ("plan Web on add", "E022", "a plan runs for a cfs, rfs or resource; 'Web' is an offer"),
+        ("plan Lien on add", "E020", "unknown technical product 'Lien'"),
+        ("plan Line on ad", "E033", "unknown action 'ad'"),
+        ("plan Line on add", "E080", "Line already has a plan for 'add'"),
+        ("plan Line on modify, modify", "E080", "action 'modify' is listed twice"),
+    ],
+)
+def test_plan_errors(om: Compile, header: str, code: str, message: str) -> None:
+    compiled = om(f"{header} {{ milestone m }}", base=True)
+    assert compiled.one(code).message == message
+
+
+def test_unknown_action_lists_the_actions(om: Compile) -> None:
+    diag = om("plan Line on ad { milestone m }", base=True).one("E033")
+    assert diag.hints == ("did you mean 'add'?", "actions: add, modify, delete, noChange or *")
+
+
+# ---- dependencies ------------------------------------------------------------------------------
+
+
+def test_dependency_lowering(om: Compile) -> None:
+    cat = om(SETUP + "depend Line.activate after Other.assign", base=True).catalog
+    (dep,) = cat.dependencies
+    assert (dep.product, dep.item, dep.after_product, dep.after_item, dep.within) == (
+        "Line", "activate", "Other", "assign", "root",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("within", ["root", "order", "relies_on"])
+def test_dependency_within(om: Compile, within: str) -> None:
+    cat = om(SETUP + f"depend Line.activate after Other.assign within {within}", base=True).catalog
+    assert cat.dependencies[0].within == within
+
+
+@pytest.mark.parametrize(
+    ("depend", "code", "message"),
+    [
+        ("depend Line.activate after Other.asign", "E027", "no plan of Other has an item 'asign'"),
+        ("depend Lin.activate after Other.assign", "E020", "unknown technical product 'Lin'"),
+        (
+            "depend Web.x after Other.assign",
+            "E022",
+            "a plan runs for a cfs, rfs or resource; 'Web' is an offer",
+        ),
+        (
+            "depend Line.activate after Other.assign within site",
+            "E034",
+            "unknown dependency scope 'site'",
+        ),
+        ("depend Line.activate after Line.activate", "E062", "an item cannot depend on itself"),
+    ],
+)
+def test_dependency_errors(om: Compile, depend: str, code: str, message: str) -> None:
+    compiled = om(SETUP + depend, base=True)
+    assert compiled.one(code).message == message
+
+
+def test_cross_product_cycle_is_e062_with_its_path(om: Compile) -> None:
+    compiled = om(
+        SETUP + "depend Line.activate after Other.assign\ndepend Other.assign after Line.activate",
+        base=True,
+    )
+    diag = compiled.one("E062")
+    assert diag.message == "dependency cycle: Line.activate -> Other.assign -> Line.activate"
+    assert diag.hints[0] == "each arrow reads 'runs before'"
+    assert diag.hints[1].startswith("declared by `depend` at main.om:")
+
+
+def test_cycle_closed_by_a_depend_within_one_product(om: Compile) -> None:
+    compiled = om(
+        SETUP + 'plan Line on modify { auto a handler "h" after b\nauto b handler "h" }\n'
+        "depend Line.b after Line.a",
+        base=True,
+    )
+    assert compiled.one("E062").message == "dependency cycle: Line.a -> Line.b -> Line.a"
+
+
+def test_dependencies_of_different_actions_do_not_form_a_cycle(om: Compile) -> None:
+    compiled = om(
+        SETUP.replace("plan Other on *", "plan Other on delete")
+        + "depend Line.activate after Other.assign\ndepend Other.assign after Line.activate",
+        base=True,
+    )
+    assert compiled.codes == []

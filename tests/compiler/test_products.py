@@ -1,0 +1,276 @@
+"""Enums, attributes, offers, bundles and technical products: checks and lowering."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Compile
+
+from om_dsl.ir import models as ir
+
+
+def attr(cat: ir.Catalog, product: str, name: str) -> ir.Attribute:
+    for p in [*cat.offers, *cat.technical]:
+        if p.name == product:
+            return next(a for a in p.attributes if a.name == name)
+    raise AssertionError(product)
+
+
+def test_base_catalog_is_clean(om: Compile) -> None:
+    compiled = om("", base=True)
+    assert compiled.codes == []
+    cat = compiled.catalog
+    assert (cat.name, cat.version) == ("Test", "1")
+    assert [o.name for o in cat.offers] == ["Web"]
+    assert [t.name for t in cat.technical] == ["Line"]
+
+
+def test_enum_lowering(om: Compile) -> None:
+    cat = om("/// Access technologies.\nenum Extra { A, B }", base=True).catalog
+    extra = next(e for e in cat.enums if e.name == "Extra")
+    assert (extra.members, extra.doc) == (["A", "B"], "Access technologies.")
+
+
+def test_enum_member_twice_is_e029(om: Compile) -> None:
+    diag = om("enum E { A, B, A }", base=True).one("E029")
+    assert diag.message == "enum E lists 'A' twice"
+    assert (diag.span.line, diag.span.col) == (15, 16)
+
+
+def test_attribute_lowering_keeps_every_option(om: Compile) -> None:
+    cat = om(
+        """
+        offer Extra {
+          /// Speed in Mbit/s.
+          attribute speed: int required in 10..100 default 50 unit "Mbit/s" description "d"
+          attribute plan: string values ["a", "b"] default "a" alias "PLAN"
+          attribute code: string pattern "^[A-Z]{2}$" default "AB"
+          attribute day: date default "2024-02-29"
+          attribute tags: list[Tech] default [FTTH, DSL]
+          attribute ratio: decimal in 0.5..1 default 1
+        }
+        decompose Extra { -> Line { speed = speed } }
+        """,
+        base=True,
+    ).catalog
+    speed = attr(cat, "Extra", "speed")
+    assert (speed.type, speed.required, speed.min, speed.max) == ("int", True, 10, 100)
+    assert (speed.default, speed.has_default, speed.unit, speed.description) == (
+        50, True, "Mbit/s", "d",
+    )  # fmt: skip
+    assert speed.doc == "Speed in Mbit/s."
+    plan = attr(cat, "Extra", "plan")
+    assert (plan.allowed, plan.default, plan.alias) == (["a", "b"], "a", "PLAN")
+    assert attr(cat, "Extra", "code").pattern == "^[A-Z]{2}$"
+    assert attr(cat, "Extra", "day").type == "date"
+    tags = attr(cat, "Extra", "tags")
+    assert (tags.type, tags.default) == ("list[enum:Tech]", ["FTTH", "DSL"])
+    ratio = attr(cat, "Extra", "ratio")
+    assert (ratio.min, ratio.max, ratio.default) == (0.5, 1, 1)
+
+
+def test_attribute_without_default_has_no_default(om: Compile) -> None:
+    line = attr(om("", base=True).catalog, "Line", "speed")
+    assert (line.default, line.has_default, line.required, line.merge) == (
+        None,
+        False,
+        False,
+        "same",
+    )
+
+
+@pytest.mark.parametrize(
+    ("decl", "code", "message"),
+    [
+        ("attribute a: nmber", "E020", "unknown type 'nmber'"),
+        ("attribute a: map[int]", "E020", "unknown type 'map[...]'"),
+        ("attribute a: Web", "E022", "'Web' is an offer, not a type"),
+        ("attribute a: int\n attribute a: string", "E024", "offer X declares attribute 'a' twice"),
+        ("attribute a: int default 1 default 2", "E024", "'default' is given twice for 'a'"),
+        (
+            'attribute a: int alias "A"\n attribute b: int alias "A"',
+            "E024",
+            "alias 'A' is used twice in offer X",
+        ),
+        ("attribute a: string in 1..2", "E042", "a range needs a number type, not string"),
+        ("attribute a: int in 5..1", "E042", "empty range: 5 is greater than 1"),
+        ('attribute a: int pattern "x"', "E042", "a pattern needs a string type, not int"),
+        (
+            'attribute a: string pattern "[a-"',
+            "E047",
+            "invalid regular expression: unterminated character set at position 0",
+        ),
+        ("attribute a: int default 1.5", "E041", "expected an int value, found a decimal"),
+        ('attribute a: bool default "yes"', "E041", "expected a bool value, found a string"),
+        (
+            "attribute a: string default yes",
+            "E041",
+            "expected a string value, found the name 'yes'",
+        ),
+        ("attribute a: int default [1]", "E041", "expected an int value, found a list"),
+        (
+            'attribute a: date default "2024-13-01"',
+            "E041",
+            "'2024-13-01' is not a date (YYYY-MM-DD)",
+        ),
+        ("attribute a: Tech default FTTX", "E028", "'FTTX' is not a member of enum Tech"),
+        ("attribute a: int in 1..5 default 7", "E048", "default 7 is outside 1..5"),
+        (
+            'attribute a: string values ["x"] default "y"',
+            "E048",
+            "default 'y' is not one of the allowed values ('x')",
+        ),
+        (
+            'attribute a: string pattern "^x+$" default "y"',
+            "E048",
+            "default 'y' does not match the pattern '^x+$'",
+        ),
+        (
+            'attribute a: list[string] values ["x"] default ["x", "z"]',
+            "E048",
+            "default 'z' is not one of the allowed values ('x')",
+        ),
+        ("attribute a: int merge avg", "E071", "unknown merge rule 'avg'"),
+        ("attribute a: string merge sum", "E071", "merge sum needs a number, not string"),
+        (
+            "attribute a: bool merge max",
+            "E071",
+            "merge max needs a number, string or date, not bool",
+        ),
+        ("attribute a: int merge union", "E071", "merge union needs a list, not int"),
+        ("attribute a: int merge any", "E071", "merge any needs a bool, not int"),
+        (
+            "attribute a: int default 9007199254740993",
+            "E005",
+            "integer 9007199254740993 is too large",
+        ),
+    ],
+)
+def test_attribute_errors(om: Compile, decl: str, code: str, message: str) -> None:
+    compiled = om(f"offer X {{ {decl} }}\ndecompose X {{ -> Line }}", base=True)
+    diag = compiled.one(code)
+    assert diag.message == message
+
+
+def test_unknown_type_suggests_a_near_type(om: Compile) -> None:
+    diag = om("offer X { attribute a: Tehc }\ndecompose X { -> Line }", base=True).one("E020")
+    assert diag.hints == ("did you mean 'Tech'?",)
+
+
+def test_unknown_type_does_not_cascade_into_its_default(om: Compile) -> None:
+    compiled = om(
+        "offer X { attribute a: Tehc default FTTH values [DSL] }\ndecompose X { -> Line }",
+        base=True,
+    )
+    assert compiled.codes == ["E020"]
+
+
+def test_unknown_merge_rule_lists_the_rules(om: Compile) -> None:
+    diag = om("cfs X { attribute a: int merge avrage }", base=True).of("E071")[0]
+    assert diag.hints[-1].startswith("merge rules: same, first, last, min, max, sum")
+
+
+def test_order_attributes(om: Compile) -> None:
+    cat = om(
+        'order { attribute site: string default "S" }\norder { attribute prio: int }', base=True
+    ).catalog
+    assert [(a.name, a.default) for a in cat.order_attributes] == [("site", "S"), ("prio", None)]
+
+
+def test_order_block_rejects_non_attributes(om: Compile) -> None:
+    diag = om("order { family F attribute a: int }", base=True).one("E022")
+    assert diag.message == "an order block holds only attributes"
+
+
+def test_order_attribute_twice_across_blocks(om: Compile) -> None:
+    diag = om("order { attribute a: int }\norder { attribute a: int }", base=True).one("E024")
+    assert diag.message == "the order block declares attribute 'a' twice"
+
+
+def test_commercial_product_lowering(om: Compile) -> None:
+    cat = om(
+        """
+        /// A bundle.
+        bundle Duo "Duo" id "200" {
+          spec "S1" "Spec one"
+          family Bundles
+          includes Web [1]
+          includes Extra [0..*]
+        }
+        offer Extra { attribute n: int default 1 }
+        decompose Extra { -> Line }
+        """,
+        base=True,
+    ).catalog
+    duo = next(o for o in cat.offers if o.name == "Duo")
+    assert (duo.kind, duo.display_name, duo.external_id, duo.doc) == (
+        "bundle",
+        "Duo",
+        "200",
+        "A bundle.",
+    )
+    assert [(s.id, s.name) for s in duo.specs] == [("S1", "Spec one")]
+    assert duo.families == ["Bundles"]
+    assert [(i.product, i.min, i.max) for i in duo.includes] == [("Web", 1, 1), ("Extra", 0, None)]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        ("offer X { includes Web }", "E022", "offer X includes products; only a bundle can"),
+        (
+            "bundle X { includes Line }",
+            "E022",
+            "a bundle includes offers and bundles; 'Line' is a cfs",
+        ),
+        ("bundle X { includes Wbe }", "E020", "unknown product 'Wbe'"),
+        ("bundle X { includes Web [3..1] }", "E095", "cardinality [3..1] is empty"),
+        ("bundle X { includes Web [9007199254740993] }", "E005", "a cardinality is too large"),
+        ('cfs X { spec "1" }', "E022", "spec '1' belongs on an offer, not on a cfs"),
+        ("rfs X { includes Web }", "E022", "rfs X cannot include products"),
+        ("cfs X scope global { }", "E031", "unknown scope 'global'"),
+        ('offer X id "100" { }', "E097", "offering id '100' is used by both Web and X"),
+        ("offer Web { }", "E021", "'Web' is declared twice"),
+        ("enum Line { A }", "E021", "'Line' is declared twice"),
+        ('system Web { url "http://h" }', "E021", "'Web' is declared twice"),
+        ("queue Tech", "E021", "'Tech' is declared twice"),
+    ],
+)
+def test_product_errors(om: Compile, body: str, code: str, message: str) -> None:
+    compiled = om(body + "\ndecompose X { -> Line }\nplan X on * { milestone m }", base=True)
+    assert message in [d.message for d in compiled.of(code)], compiled.render()
+    assert {d.code for d in compiled.errors} <= {code, "E020", "E022"}
+
+
+def test_duplicate_declaration_points_at_the_first(om: Compile) -> None:
+    diag = om("offer Web { }", base=True).of("E021")[0]
+    assert diag.hints == ("first declared at main.om:3:7",)
+
+
+def test_spec_id_shared_by_two_offers(om: Compile) -> None:
+    compiled = om(
+        'offer A { spec "9" }\noffer B { spec "9" }\n'
+        "decompose A { -> Line }\ndecompose B { -> Line }",
+        base=True,
+    )
+    assert compiled.one("E097").message == "spec id '9' is used by both A and B"
+
+
+def test_bundle_cycle(om: Compile) -> None:
+    compiled = om(
+        "bundle A { includes B }\nbundle B { includes C }\nbundle C { includes A }", base=True
+    )
+    diag = compiled.one("E096")
+    assert diag.message == "bundle includes itself: A -> B -> C -> A"
+
+
+@pytest.mark.parametrize("scope", ["line", "order", "account", "relies_on"])
+def test_scopes(om: Compile, scope: str) -> None:
+    cat = om(
+        f"cfs X scope {scope} {{ }}\ndecompose Web {{ -> X }}\nplan X on * {{ milestone m }}",
+        base=True,
+    ).catalog
+    assert next(t for t in cat.technical if t.name == "X").scope == scope
+
+
+def test_default_scope_is_line(om: Compile) -> None:
+    assert om("", base=True).catalog.technical[0].scope == "line"

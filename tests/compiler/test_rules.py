@@ -1,0 +1,211 @@
+"""Decomposition rules: resolution, mapping checks, merge conflicts and chain cycles."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Compile
+
+from om_dsl.ir import models as ir
+
+TWO_SOURCES = """
+offer A {{ attribute n: int default 1 }}
+offer B {{ attribute n: int default 2 }}
+cfs Shared scope {scope} {{ attribute v: int {merge} }}
+decompose A {{ -> Shared {{ v = n }} }}
+decompose B {{ -> Shared {{ v = {b_value} }} }}
+plan Shared on * {{ milestone m }}
+"""
+
+
+def rule(cat: ir.Catalog, rid: str) -> ir.DecompositionRule:
+    return next(r for r in cat.rules if r.id == rid)
+
+
+def test_rule_lowering(om: Compile) -> None:
+    cat = om("", base=True).catalog
+    (web,) = cat.rules
+    assert (web.id, web.source, web.target, web.wait, web.source_is_family) == (
+        "Web->Line", "Web", "Line", "none", False,
+    )  # fmt: skip
+    speed, tech = web.mappings
+    assert (speed.target, speed.expr.op, speed.expr.root, speed.expr.path) == (
+        "speed", "ref", "source", ["speed"],
+    )  # fmt: skip
+    assert tech.expr.type == "enum:Tech"
+
+
+def test_rule_ids_are_unique_and_named_rules_keep_their_name(om: Compile) -> None:
+    cat = om(
+        "decompose Web { -> Line { speed = 1 } }\n"
+        "decompose Web { -> Line as second { speed = 2 } }",
+        base=True,
+    ).catalog
+    assert [r.id for r in cat.rules] == ["Web->Line", "Web->Line#2", "second"]
+
+
+def test_rule_name_used_twice_is_e021(om: Compile) -> None:
+    diag = om("decompose Web { -> Line as r\n -> Line as r }", base=True).one("E021")
+    assert diag.message == "rule name 'r' is used twice"
+
+
+def test_when_condition_and_doc(om: Compile) -> None:
+    cat = om(
+        "decompose Web {\n  /// Only fast ones.\n"
+        "  -> Line as fast when speed > 500 and tech == FTTH\n}",
+        base=True,
+    ).catalog
+    fast = rule(cat, "fast")
+    assert fast.doc == "Only fast ones."
+    assert isinstance(fast.when, ir.BinaryOp)
+    assert fast.when.operator == "and"
+
+
+def test_condition_of_a_rule_must_be_bool(om: Compile) -> None:
+    assert om("decompose Web { -> Line when speed }", base=True).one("E045")
+
+
+def test_rule_reads_order_fields_and_attributes(om: Compile) -> None:
+    cat = om(
+        "order { attribute site: string }\ncfs Site { attribute s: string attribute a: string }\n"
+        "decompose Web { -> Site { s = order.site; a = order.account } }\n"
+        "plan Site on * { milestone m }",
+        base=True,
+    ).catalog
+    s, a = rule(cat, "Web->Site").mappings
+    assert (s.expr.root, s.expr.path, s.expr.type) == ("order", ["site"], "string")
+    assert (a.expr.root, a.expr.path) == ("order", ["account"])
+
+
+def test_multi_level_rule_with_after_parent(om: Compile) -> None:
+    cat = om(
+        "rfs Radius { attribute rate: int }\n"
+        "decompose Line -> Radius after parent { rate = speed * 1000 }\n"
+        "plan Radius on * { milestone m }",
+        base=True,
+    ).catalog
+    radius = rule(cat, "Line->Radius")
+    assert radius.wait == "after_parent"
+    assert radius.mappings[0].expr.type == "int"
+
+
+def test_after_parent_needs_a_technical_source(om: Compile) -> None:
+    diag = om("decompose Web { -> Line before parent }", base=True).one("E022")
+    assert (
+        diag.message == "'after parent' / 'before parent' need a technical source (a parent line)"
+    )
+
+
+def test_family_rule_reads_only_common_attributes(om: Compile) -> None:
+    compiled = om(
+        """
+        offer F1 { family Fam attribute speed: int default 1 attribute only1: int default 1 }
+        offer F2 { family Fam attribute speed: int default 2 attribute only1: string default "x" }
+        decompose family Fam { -> Line { speed = speed } }
+        """,
+        base=True,
+    )
+    cat = compiled.catalog
+    fam = rule(cat, "family Fam->Line")
+    assert (fam.source, fam.source_is_family) == ("Fam", True)
+    bad = om(
+        """
+        offer F1 { family Fam attribute speed: int default 1 attribute only1: int default 1 }
+        offer F2 { family Fam attribute speed: int default 2 attribute only1: string default "x" }
+        decompose family Fam { -> Line { speed = only1 } }
+        """,
+        base=True,
+    )
+    assert bad.one("E020").message == "unknown name 'only1' in rule family Fam->Line"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        ("decompose Wbe { -> Line }", "E020", "unknown product 'Wbe'"),
+        ("decompose Tech { -> Line }", "E022", "'Tech' is an enum, not a product"),
+        ("decompose family Nope { -> Line }", "E032", "no product declares family 'Nope'"),
+        ("decompose Web { -> Lin }", "E020", "unknown technical product 'Lin'"),
+        (
+            "decompose Web { -> Web }",
+            "E022",
+            "'Web' is an offer; decomposition produces cfs, rfs or resource products",
+        ),
+        ("decompose Web { -> Line { sped = 1 } }", "E023", "Line has no attribute 'sped'"),
+        (
+            "decompose Web { -> Line { speed = 1; speed = 2 } }",
+            "E024",
+            "rule Web->Line#2 maps 'speed' twice",
+        ),
+        ('decompose Web { -> Line { speed = "fast" } }', "E043", "expected int here, found string"),
+        (
+            "decompose Web { -> Line { tech = DSL; speed = label } }",
+            "E043",
+            "expected int here, found string",
+        ),
+        (
+            "decompose Web { -> Line { speed = nope } }",
+            "E020",
+            "unknown name 'nope' in rule Web->Line#2",
+        ),
+    ],
+)
+def test_rule_errors(om: Compile, body: str, code: str, message: str) -> None:
+    compiled = om(body, base=True)
+    assert [d.message for d in compiled.errors] == [message], compiled.render()
+    assert compiled.errors[0].code == code
+
+
+def test_unknown_target_attribute_still_checks_the_expression(om: Compile) -> None:
+    compiled = om("decompose Web { -> Line { sped = nope } }", base=True)
+    assert [d.code for d in compiled.errors] == ["E023", "E020"]
+
+
+def test_required_attribute_left_unmapped_is_e044(om: Compile) -> None:
+    compiled = om(
+        "cfs Req { attribute must: int required attribute opt: int required default 1 }\n"
+        "decompose Web { -> Req }\nplan Req on * { milestone m }",
+        base=True,
+    )
+    diag = compiled.one("E044")
+    assert diag.message == "rule Web->Req does not map required attribute 'must' of Req"
+    assert diag.hints == ("add `must = ...` to the rule, or give the attribute a default",)
+
+
+def test_decomposition_cycle_is_e060_with_its_path(om: Compile) -> None:
+    compiled = om(
+        "rfs A { }\nrfs B { }\ndecompose Line -> A\ndecompose A -> B\ndecompose B -> Line\n"
+        "plan A on * { milestone m }\nplan B on * { milestone m }",
+        base=True,
+    )
+    diag = compiled.one("E060")
+    assert diag.message == "decomposition cycle: Line -> A -> B -> Line"
+
+
+def test_merge_conflict_without_merge_rule_is_e070(om: Compile) -> None:
+    text = TWO_SOURCES.format(scope="order", merge="", b_value="n + 1")
+    diag = om(text).one("E070")
+    assert diag.message == (
+        "Shared.v is merged from several items (order scope) but rules A->Shared and "
+        "B->Shared map it differently"
+    )
+    assert diag.hints[0].startswith("A->Shared maps it at main.om:")
+    assert diag.hints[1].startswith("declare how to merge: attribute v: ... merge ")
+
+
+@pytest.mark.parametrize(
+    ("scope", "merge", "b_value"),
+    [
+        ("order", "merge max", "n + 1"),  # a declared merge rule
+        ("order", "", "n"),  # both map the same expression
+        ("line", "", "n + 1"),  # one line per item: nothing is merged
+        ("account", "merge sum", "n * 2"),
+    ],
+)
+def test_no_merge_conflict(om: Compile, scope: str, merge: str, b_value: str) -> None:
+    assert om(TWO_SOURCES.format(scope=scope, merge=merge, b_value=b_value)).codes == []
+
+
+@pytest.mark.parametrize("scope", ["order", "account", "relies_on"])
+def test_merge_conflict_in_every_shared_scope(om: Compile, scope: str) -> None:
+    text = TWO_SOURCES.format(scope=scope, merge="", b_value="n + 1")
+    assert f"({scope} scope)" in om(text).one("E070").message

@@ -1,0 +1,29 @@
+"""Shared test set-up: `examples/` importable, and Hypothesis profiles.
+
+The "ci" profile (the default) is derandomized so that a CI run is reproducible, with no
+deadline because a shared 2-core runner's timing says nothing about correctness.  Set
+``HYPOTHESIS_PROFILE=dev`` for a quicker, randomized local run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
