@@ -60,7 +60,7 @@ cfs AccessLine "Access line" scope order {
 }
 """
 
-_FENCE = re.compile(r"^```\s*([\w-]*)\s*$")
+_FENCE = re.compile(r"^```\s*(\S*)")  # the info string's first word is the tag
 _EXPECT = re.compile(r"^// expect: ([EW]\d{3}(?:\s*,\s*[EW]\d{3})*)\s*$")
 _FILE = re.compile(r"^// file: (\S+)\s*$")
 _OUTPUT = re.compile(r"^<!-- output of: om (.+?) \(exit (\d)\) -->$")
