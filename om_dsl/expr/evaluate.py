@@ -69,7 +69,10 @@ def _ref(expr: ir.Ref, strict: frozenset[str]) -> Compiled:
 
         def read_one(env: Env) -> Any:
             scope = env.get(root)
-            return scope.get(key) if isinstance(scope, Mapping) else None
+            # type() first: an ABC isinstance check costs 4x more, and this runs per mapping.
+            if type(scope) is dict or isinstance(scope, Mapping):
+                return scope.get(key)
+            return None
 
         return read_one
     return read
