@@ -16,7 +16,7 @@ from om_dsl.orders.drafts import ProductRef
 from om_dsl.orders.values import Check, attribute_check
 
 _FALLBACKS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "name_id"),
+    "name": ("name", "name_id", "offering_name"),
     "offering_name": ("offering_name", "offering_cname"),
 }
 

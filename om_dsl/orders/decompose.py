@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from typing import Any
 
 from om_dsl.errors import DecompositionError, OrderIssue
@@ -17,6 +18,7 @@ from om_dsl.ir import models as ir
 from om_dsl.ir.io import content_hash
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.diff import compare
+from om_dsl.orders.gcpause import paused_gc
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.models import Decomposition, Order
@@ -36,19 +38,26 @@ class Decomposer:
         catalog: The compiled catalog (IR).
         engine: ``compiled`` (default) or ``durable``.
         limits: Bounds on the orders :meth:`read` accepts.
+        pause_gc: Pause the cyclic garbage collector during each decomposition (see
+            :mod:`om_dsl.orders.gcpause`): about twice as fast on large orders.
 
     Raises:
         EngineUnavailable: the engine cannot run here (durable-rules on Python 3.13+).
     """
 
     def __init__(
-        self, catalog: ir.Catalog, engine: str = "compiled", limits: Limits = DEFAULT_LIMITS
+        self,
+        catalog: ir.Catalog,
+        engine: str = "compiled",
+        limits: Limits = DEFAULT_LIMITS,
+        pause_gc: bool = True,
     ) -> None:
         self.catalog = catalog
         self.index = CatalogIndex.build(catalog)
         self.program = RuleProgram(catalog)
         self.engine: RuleEngine = make_engine(engine, self.program)
         self.limits = limits
+        self.pause_gc = pause_gc
 
     def read(self, order: Any) -> Order:
         """Validate an order (JSON text, bytes, parsed JSON or an :class:`Order`)."""
@@ -63,6 +72,10 @@ class Decomposer:
                 mapping that failed, a produced value that breaks its attribute).
         """
         valid = self.read(order)
+        with paused_gc() if self.pause_gc else nullcontext():
+            return self._decompose(valid, installed_base)
+
+    def _decompose(self, valid: Order, installed_base: InstalledBase | None) -> Decomposition:
         infos = item_infos(valid)
         setting = Setting(
             self.program, self.engine, valid, infos, installed_base or NoInstalledBase()

@@ -17,7 +17,7 @@ from typing import Any
 from om_dsl.rules.program import CompiledRule
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Contribution:
     """What one source (an item unit or a line) gives one shared line."""
 

@@ -10,10 +10,12 @@ chained from a shared line belongs to its parent's shared request.
 
 from __future__ import annotations
 
-from om_dsl.ir import models as ir
+from typing import Any
+
 from om_dsl.orders.diff import Compared
 from om_dsl.orders.models import FulfillmentLine, FulfillmentRequest
 from om_dsl.orders.structure import ItemInfo
+from om_dsl.orders.trusted import trusted
 from om_dsl.orders.worlds import RequestKey
 from om_dsl.rules.program import RuleProgram
 
@@ -33,57 +35,81 @@ def assemble(
     compared.sort(key=lambda c: c.line.sort)
     grouped: dict[RequestKey, list[FulfillmentLine]] = {}
     first: dict[RequestKey, tuple[int, ...]] = {}
+    ids: dict[RequestKey, str] = {}
     for c in compared:
-        grouped.setdefault(c.line.request, []).append(_line(c, infos, program))
-        first.setdefault(c.line.request, c.line.sort)
+        key = c.line.request
+        if key not in ids:
+            ids[key] = request_id(key)
+            first[key] = c.line.sort
+        grouped.setdefault(key, []).append(_line(c, infos, program, ids[key]))
     shared_keys = sorted(
         (k for k in grouped if k[0] != "root"), key=lambda k: (_SCOPE_RANK[k[0]], first[k])
     )
     shared = [_shared(k, grouped[k]) for k in shared_keys]
+    uses = _uses(shared)
     roots = [
-        _root(info, grouped.get(("root", info.item.id), []), shared)
+        _root(info.item.id, grouped.get(("root", info.item.id), []), uses.get(info.item.id, {}))
         for info in infos
         if info.item.parent is None
     ]
     return [*roots, *shared]
 
 
-def _root(
-    info: ItemInfo, lines: list[FulfillmentLine], shared: list[FulfillmentRequest]
-) -> FulfillmentRequest:
-    root = info.item.id
-    uses = [r.id for r in shared if any(root in line.root_items for line in r.lines)]
-    return FulfillmentRequest(id=request_id(("root", root)), root_item=root, lines=lines, uses=uses)
+def _uses(shared: list[FulfillmentRequest]) -> dict[str, dict[str, None]]:
+    """Root item id -> the shared requests its lines are in (in shared-request order)."""
+    uses: dict[str, dict[str, None]] = {}
+    for request in shared:
+        for line in request.lines:
+            for root in line.root_items:
+                uses.setdefault(root, {})[request.id] = None
+    return uses
+
+
+def _root(root: str, lines: list[FulfillmentLine], uses: dict[str, None]) -> FulfillmentRequest:
+    return _request(request_id(("root", root)), root, False, "line", None, lines, list(uses))
 
 
 def _shared(key: RequestKey, lines: list[FulfillmentLine]) -> FulfillmentRequest:
-    return FulfillmentRequest(
-        id=request_id(key),
-        shared=True,
-        scope=key[0],
-        key=key[1] or None,
-        lines=lines,
-    )
+    return _request(request_id(key), None, True, key[0], key[1] or None, lines, [])
 
 
-def _line(c: Compared, infos: list[ItemInfo], program: RuleProgram) -> FulfillmentLine:
+def _request(
+    id_: str,
+    root: str | None,
+    shared: bool,
+    scope: str,
+    key: str | None,
+    lines: list[FulfillmentLine],
+    uses: list[str],
+) -> FulfillmentRequest:
+    fields: dict[str, Any] = {"id": id_, "root_item": root, "shared": shared, "scope": scope}
+    fields.update(key=key, lines=lines, uses=uses)
+    return trusted(FulfillmentRequest, fields)
+
+
+def _line(
+    c: Compared, infos: list[ItemInfo], program: RuleProgram, request: str
+) -> FulfillmentLine:
     line = c.line
-    roots = dict.fromkeys(infos[i].root for i in c.items)
-    rules: list[ir.DecompositionRule] = [program.rules[r].rule for r in c.rules]
-    return FulfillmentLine(
-        id=line.id,
-        product=line.product,
-        kind=program.technical[line.product].kind,
-        scope=line.scope,
-        action=c.action,
-        attributes=line.attributes,
-        changed=c.changed,
-        previous=c.previous,
-        source_items=[infos[i].item.id for i in c.items],
-        root_items=list(roots),
-        rules=[r.id for r in rules],
-        rule_spans=[r.span for r in rules],
-        parent_line=line.parent_line,
-        wait=line.wait,
-        request=request_id(line.request),
-    )
+    items = c.items
+    rules = [program.rules[r].rule for r in c.rules]
+    fields = {
+        "id": line.id,
+        "product": line.product,
+        "kind": program.technical[line.product].kind,
+        "scope": line.scope,
+        "action": c.action,
+        "attributes": line.attributes,
+        "changed": c.changed,
+        "previous": c.previous,
+        "source_items": [infos[i].item.id for i in items],
+        "root_items": [infos[items[0]].root]
+        if len(items) == 1
+        else list(dict.fromkeys(infos[i].root for i in items)),
+        "rules": [r.id for r in rules],
+        "rule_spans": [r.span for r in rules],
+        "parent_line": line.parent_line,
+        "wait": line.wait,
+        "request": request,
+    }
+    return trusted(FulfillmentLine, fields)

@@ -18,6 +18,7 @@ from om_dsl.orders.issues import IssueLog, key, show
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.relations import Relations, check_relations
+from om_dsl.orders.trusted import trusted
 from om_dsl.orders.values import did_you_mean
 
 
@@ -173,16 +174,17 @@ def _order_item(
     rel: Relations,
     account: str | None,
 ) -> OrderItem:
-    links = [Relationship(type=link.type, id=link.id) for link in item.links]
-    return OrderItem(
-        id=item.id,
-        action=item.action,
-        product=product,
-        attributes=values[0],
-        previous=values[1],
-        quantity=item.quantity,
-        parent=rel.parent.get(item.id),
-        relationships=links,
-        account=item.account or account,
-        path=item.path,
-    )
+    links = [trusted(Relationship, {"type": link.type, "id": link.id}) for link in item.links]
+    fields = {
+        "id": item.id,
+        "action": item.action,
+        "product": product,
+        "attributes": values[0],
+        "previous": values[1],
+        "quantity": item.quantity,
+        "parent": rel.parent.get(item.id),
+        "relationships": links,
+        "account": item.account or account,
+        "path": item.path,
+    }
+    return trusted(OrderItem, fields)

@@ -50,7 +50,7 @@ class Built:
     request: RequestKey
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Origin:
     """Where a fact comes from: what its lines inherit (ids, order, request, group)."""
 
@@ -117,9 +117,7 @@ class WorldRun:
                 facts.append(Fact(next(self._keys), item.product, env, origin))
         return facts
 
-    def _fact(self, line: Built, origin: Origin) -> Fact | None:
-        if not self.s.program.rules_for(line.product):
-            return None
+    def _fact(self, line: Built, origin: Origin) -> Fact:
         env = {"source": line.attributes, "order": self.order_env}
         chained = Origin(line.id, line.sort, line.items, line.request, origin.info, line.id)
         return Fact(next(self._keys), line.product, env, chained)
@@ -127,58 +125,37 @@ class WorldRun:
     # ---- producing ---------------------------------------------------------------------------
 
     def produce(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
-        """The engine's callback: one rule fired for one fact."""
+        """The engine's callback: one rule fired for one fact (the hot path: kept flat)."""
         origin: Origin = fact.origin
-        values = self._mapped(fact, rule, origin)
-        if values is None:
+        env = fact.env
+        values: dict[str, Any] = {}
+        name = ""
+        try:
+            for name, fn in rule.mappings:
+                value = fn(env)
+                if value is not None:
+                    values[name] = value
+        except EvalError as exc:
+            self._failed(RuleFailed(fact, rule, f"the mapping of '{name}'", str(exc)))
             return ()
         scope = rule.target.scope
+        sort = (*origin.sort, rule.index)
         if scope != "line":
-            key = self._shared_key(scope, origin.info)
-            contribution = Contribution(
-                (*origin.sort, rule.index), origin.items, rule, values, origin.line
-            )
-            self.pending.setdefault((scope, key, rule.target.name), []).append(contribution)
+            key = (scope, self._shared_key(scope, origin.info), rule.target.name)
+            contribution = Contribution(sort, origin.items, rule, values, origin.line)
+            self.pending.setdefault(key, []).append(contribution)
             return ()
-        line = self._line(fact, rule, origin, values)
-        if line is None:
-            return ()
-        chained = self._fact(line, origin)
-        return () if chained is None else (chained,)
-
-    def _mapped(self, fact: Fact, rule: CompiledRule, origin: Origin) -> dict[str, Any] | None:
-        values: dict[str, Any] = {}
-        env = fact.env
-        for m in rule.mappings:
-            try:
-                value = m.fn(env)
-            except EvalError as exc:
-                self._failed(RuleFailed(fact, rule, f"the mapping of '{m.target}'", str(exc)))
-                return None
-            if value is not None:
-                values[m.target] = value
-        return values
-
-    def _line(
-        self, fact: Fact, rule: CompiledRule, origin: Origin, values: dict[str, Any]
-    ) -> Built | None:
+        spec = rule.spec
+        attrs = spec.complete(values)
         target = rule.target.name
-        spec = self.s.program.targets[target]
-        suffix = self.s.program.suffixes[(fact.product, rule.index)]
-        attrs = _ordered(spec.names, values, spec.defaults)
         line = Built(
-            id=f"{origin.base}/{target}{suffix}",
-            product=target,
-            scope="line",
-            attributes=attrs,
-            items=origin.items,
-            rules=(rule.index,),
-            parent_line=origin.line,
-            wait=rule.rule.wait,
-            sort=(*origin.sort, rule.index),
-            request=origin.request,
-        )
-        return self._register(line, spec.problem(attrs))
+            f"{origin.base}/{target}{rule.suffixes.get(fact.product, '')}",
+            target, "line", attrs, origin.items, (rule.index,), origin.line,
+            rule.rule.wait, sort, origin.request,
+        )  # fmt: skip
+        if not self._register(line, spec.problem(attrs) if spec.checked else None):
+            return ()
+        return (self._fact(line, origin),) if rule.chains else ()
 
     def _shared_key(self, scope: str, info: ItemInfo) -> str:
         if scope == "relies_on":
@@ -215,25 +192,24 @@ class WorldRun:
             sort=first.sort,
             request=(scope, group),
         )
-        registered = self._register(line, spec.problem(attrs))
-        if registered is None:
+        if not self._register(line, spec.problem(attrs)) or not self.s.program.rules_for(product):
             return None
         info = self.s.infos[line.items[0]]
         return self._fact(line, Origin(line.id, line.sort, line.items, line.request, info))
 
-    def _register(self, line: Built, problem: str | None) -> Built | None:
+    def _register(self, line: Built, problem: str | None) -> bool:
         if line.id in self.lines:
             self.s.issue(
                 "D004", line.items[0],
                 f"two lines would get the id {line.id!r}; item ids must not look like line ids",
             )  # fmt: skip
-            return None
+            return False
         if problem is not None:
             rule_ids = ", ".join(self.s.program.rules[r].id for r in line.rules)
             self.s.issue("D003", line.items[0], f"line {line.id} (rule {rule_ids}): {problem}")
-            return None
+            return False
         self.lines[line.id] = line
-        return line
+        return True
 
     # ---- errors ------------------------------------------------------------------------------
 
@@ -268,14 +244,3 @@ def _shared_id(scope: str, group: str, product: str) -> str:
     if scope == "order":
         return f"order/{product}"
     return f"{scope}:{group or '-'}/{product}"
-
-
-def _ordered(names: Sequence[str], values: dict[str, Any], defaults: Any) -> dict[str, Any]:
-    """Declared attribute order, mapped values over defaults."""
-    out: dict[str, Any] = {}
-    for name in names:
-        if name in values:
-            out[name] = values[name]
-        elif name in defaults:
-            out[name] = defaults[name]
-    return out

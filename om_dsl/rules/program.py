@@ -3,7 +3,9 @@
 Conditions and mappings are compiled with :func:`om_dsl.expr.evaluate.compile_expr` (no eval),
 family rules are expanded to their member products, and every rule knows its position in the
 catalog, which is what makes the output order independent of the engine and the hash seed.
-A program is immutable after construction, so one program serves any number of threads.
+Everything a produced line needs (its target's attribute order, defaults and checks, its id
+suffix) is worked out here once, so producing a line is a few dict operations.  A program is
+immutable after construction, so one program serves any number of threads.
 """
 
 from __future__ import annotations
@@ -12,35 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from om_dsl.expr.evaluate import Compiled, Env, compile_expr
+from om_dsl.expr.evaluate import Compiled, compile_expr
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledMapping:
-    target: str
-    fn: Compiled
-    ir: ir.MappingIR
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    """One decomposition rule, ready to run."""
-
-    index: int
-    """Position in ``catalog.rules``: the tie-breaker of every ordering."""
-    rule: ir.DecompositionRule
-    target: ir.TechnicalProduct
-    when: Compiled | None
-    mappings: tuple[CompiledMapping, ...]
-
-    @property
-    def id(self) -> str:
-        return self.rule.id
-
-    def applies(self, env: Env) -> bool:
-        return self.when is None or bool(self.when(env))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +28,58 @@ class TargetSpec:
     """Attribute names in declaration order: the order of every produced line's attributes."""
     defaults: Mapping[str, Any]
     required: tuple[str, ...]
-    constrained: tuple[ir.Attribute, ...]
+    constrained: tuple[tuple[str, dict[str, Any]], ...]
+    """(name, constraints) of the attributes that declare a range, values or a pattern."""
     merge: Mapping[str, str]
+
+    @property
+    def checked(self) -> bool:
+        return bool(self.required or self.constrained)
+
+    def complete(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Mapped values over defaults, in declaration order."""
+        defaults = self.defaults
+        out: dict[str, Any] = {}
+        for name in self.names:
+            if name in values:
+                out[name] = values[name]
+            elif name in defaults:
+                out[name] = defaults[name]
+        return out
 
     def problem(self, attrs: Mapping[str, Any]) -> str | None:
         """Why produced attribute values break the target's declaration, or None."""
         for name in self.required:
             if attrs.get(name) is None:
                 return f"required attribute '{name}' is null"
-        for attr in self.constrained:
-            issue = violation(attrs.get(attr.name), attr.__dict__)
+        for name, constraints in self.constrained:
+            value = attrs.get(name)
+            issue = None if value is None else violation(value, constraints)
             if issue is not None:
-                return f"{attr.name}: {issue}"
+                return f"{name}: {issue}"
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """One decomposition rule, ready to run."""
+
+    index: int
+    """Position in ``catalog.rules``: the tie-breaker of every ordering."""
+    rule: ir.DecompositionRule
+    target: ir.TechnicalProduct
+    spec: TargetSpec
+    when: Compiled | None
+    mappings: tuple[tuple[str, Compiled], ...]
+    """(target attribute, closure), in the order the rule writes them."""
+    suffixes: Mapping[str, str]
+    """Source product -> ``#2``, ``#3`` for its second and third rule to the same target."""
+    chains: bool
+    """Whether rules take the target's lines as their source (technical -> technical)."""
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
 
 
 class RuleProgram:
@@ -73,41 +88,48 @@ class RuleProgram:
     def __init__(self, catalog: ir.Catalog) -> None:
         self.catalog = catalog
         self.technical = {t.name: t for t in catalog.technical}
-        members = _family_members(catalog)
+        self.targets = {t.name: _target_spec(t) for t in catalog.technical}
+        sources = _sources(catalog)
+        suffixes = _suffixes(catalog.rules, sources)
         self.rules = tuple(
-            _compile(i, r, self.technical[r.target]) for i, r in enumerate(catalog.rules)
+            _compile(i, r, self.targets[r.target], suffixes.get(i, {}), sources)
+            for i, r in enumerate(catalog.rules)
         )
         by_product: dict[str, list[CompiledRule]] = {}
         for rule in self.rules:
-            sources = (
-                members.get(rule.rule.source, [])
-                if rule.rule.source_is_family
-                else [rule.rule.source]
-            )
-            for source in sources:
-                by_product.setdefault(source, []).append(rule)
+            for product in sources.get(rule.index, ()):
+                by_product.setdefault(product, []).append(rule)
         self.by_product: Mapping[str, tuple[CompiledRule, ...]] = {
-            p: tuple(sorted(rs, key=lambda r: r.index)) for p, rs in by_product.items()
+            p: tuple(rs) for p, rs in by_product.items()
         }
-        self.targets = {t.name: _target_spec(t) for t in catalog.technical}
-        self.suffixes = _suffixes(self.by_product)
         self.stratum = _strata(self.by_product, [o.name for o in catalog.offers])
 
     def rules_for(self, product: str) -> tuple[CompiledRule, ...]:
         return self.by_product.get(product, ())
 
 
-def _compile(index: int, rule: ir.DecompositionRule, target: ir.TechnicalProduct) -> CompiledRule:
+def _compile(
+    index: int,
+    rule: ir.DecompositionRule,
+    spec: TargetSpec,
+    suffixes: Mapping[str, str],
+    sources: Mapping[int, list[str]],
+) -> CompiledRule:
+    target = rule.target
     return CompiledRule(
         index=index,
         rule=rule,
-        target=target,
+        target=spec.product,
+        spec=spec,
         when=compile_expr(rule.when) if rule.when is not None else None,
-        mappings=tuple(CompiledMapping(m.target, compile_expr(m.expr), m) for m in rule.mappings),
+        mappings=tuple((m.target, compile_expr(m.expr)) for m in rule.mappings),
+        suffixes=suffixes,
+        chains=any(target in products for products in sources.values()),
     )
 
 
-def _family_members(catalog: ir.Catalog) -> dict[str, list[str]]:
+def _sources(catalog: ir.Catalog) -> dict[int, list[str]]:
+    """Rule index -> the products whose items or lines it applies to (families expanded)."""
     members: dict[str, list[str]] = {}
     products: list[ir.CommercialProduct | ir.TechnicalProduct] = [
         *catalog.offers,
@@ -116,7 +138,10 @@ def _family_members(catalog: ir.Catalog) -> dict[str, list[str]]:
     for product in products:
         for family in product.families:
             members.setdefault(family, []).append(product.name)
-    return members
+    return {
+        i: (members.get(r.source, []) if r.source_is_family else [r.source])
+        for i, r in enumerate(catalog.rules)
+    }
 
 
 def _target_spec(product: ir.TechnicalProduct) -> TargetSpec:
@@ -127,20 +152,25 @@ def _target_spec(product: ir.TechnicalProduct) -> TargetSpec:
         defaults={a.name: a.default for a in attrs if a.has_default and a.default is not None},
         required=tuple(a.name for a in attrs if a.required),
         constrained=tuple(
-            a for a in attrs if any(v is not None for v in (a.min, a.max, a.allowed, a.pattern))
+            (a.name, {"min": a.min, "max": a.max, "allowed": a.allowed, "pattern": a.pattern})
+            for a in attrs
+            if any(v is not None for v in (a.min, a.max, a.allowed, a.pattern))
         ),
         merge={a.name: a.merge for a in attrs},
     )
 
 
-def _suffixes(by_product: Mapping[str, tuple[CompiledRule, ...]]) -> dict[tuple[str, int], str]:
-    """``#2``, ``#3`` for a product's second and third rule to the same target: stable line ids."""
-    out: dict[tuple[str, int], str] = {}
-    for product, rules in by_product.items():
-        seen: dict[str, int] = {}
-        for rule in rules:
-            n = seen[rule.target.name] = seen.get(rule.target.name, 0) + 1
-            out[(product, rule.index)] = "" if n == 1 else f"#{n}"
+def _suffixes(
+    rules: list[ir.DecompositionRule], sources: Mapping[int, list[str]]
+) -> dict[int, dict[str, str]]:
+    """Rule index -> product -> id suffix: a product's second rule to a target is ``#2``."""
+    seen: dict[tuple[str, str], int] = {}
+    out: dict[int, dict[str, str]] = {}
+    for index, rule in enumerate(rules):
+        for product in sources.get(index, ()):
+            n = seen[(product, rule.target)] = seen.get((product, rule.target), 0) + 1
+            if n > 1:
+                out.setdefault(index, {})[product] = f"#{n}"
     return out
 
 
@@ -153,12 +183,12 @@ def _strata(by_product: Mapping[str, tuple[CompiledRule, ...]], roots: list[str]
     stratum: dict[str, int] = dict.fromkeys(roots, 0)
     frontier = list(roots)
     while frontier:
-        nxt: list[str] = []
+        nxt: dict[str, None] = {}
         for product in frontier:
             for rule in by_product.get(product, ()):
                 target, level = rule.target.name, stratum[product] + 1
                 if stratum.get(target, -1) < level:
                     stratum[target] = level
-                    nxt.append(target)
-        frontier = nxt
+                    nxt[target] = None
+        frontier = list(nxt)
     return stratum
