@@ -1,0 +1,250 @@
+"""Persistence: one transaction per submit, restart and resume, catalog pinning, the event log."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runtime_support import Recorder, compile_text, decomposition, line, states
+
+from om_dsl.errors import OperatorActionRejected, PlanError
+from om_dsl.runtime import MemoryStore, Runtime, SqliteStore
+from om_dsl.runtime.store import StoreError, WriteBatch
+from om_dsl.runtime.store import sqlite as sqlite_store
+from om_dsl.runtime.store.base import ItemRow
+
+LAB = """
+cfs Svc { attribute n: int }
+plan Svc on add {
+  auto configure handler "configure"
+  wait go event "go" after configure
+  auto provision handler "provision" after go retry fixed 50ms max 3
+}
+"""
+HANDLERS = ["configure", "provision", "other"]
+
+
+@pytest.fixture(scope="module")
+def lab():  # type: ignore[no-untyped-def]
+    return compile_text(LAB)
+
+
+def test_the_sqlite_store_is_in_wal_mode_and_keeps_everything(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "om.db"
+    runtime = Runtime(lab, store=SqliteStore(db), handlers=Recorder().registry(HANDLERS))
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    runtime.run_until_idle()
+    runtime.close()
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other = SqliteStore(db)
+    status = Runtime(store=other).status("O1")
+    assert status.state == "pending"
+    assert [(i.id, i.state) for i in status.items] == [
+        ("S:configure", "completed"),
+        ("S:go", "waiting"),
+        ("S:provision", "pending"),
+    ]
+    assert status.item("S:configure").outputs == {"by": "configure", "attempt": 1}
+
+
+def test_a_restarted_runtime_resumes_where_the_store_says(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "om.db"
+    first = Runtime(lab, store=SqliteStore(db), handlers=Recorder().registry(HANDLERS))
+    first.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    first.run_until_idle()
+    first.close()
+    second = Runtime(store=SqliteStore(db), handlers=Recorder().registry(HANDLERS))
+    assert second.signal("go", "O1") == 1
+    second.run_until_idle()
+    assert second.status("O1").state == "completed"
+
+
+def test_an_item_running_at_a_crash_is_reattempted_with_the_same_key(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "om.db"
+    store = SqliteStore(db)
+    runtime = Runtime(lab, store=store, handlers=Recorder().registry(HANDLERS))
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    # what a crash in the middle of the first attempt leaves behind:
+    crashed = ItemRow(0, "S:configure", "running", attempt=1, started_at=1.0)
+    store.apply(WriteBatch(items={("O1", 0): crashed}))
+    store.close()
+    recorder = Recorder()
+    restarted = Runtime(store=SqliteStore(db), handlers=recorder.registry(HANDLERS))
+    restarted.run_until_idle()
+    item = restarted.status("O1").item("S:configure")
+    assert (item.state, item.attempt) == ("completed", 2)
+    assert recorder.keys["S:configure"] == "O1/S:configure"
+    requeued = [e for e in restarted.events("O1") if e.detail == "re-attempted after a restart"]
+    assert len(requeued) == 1
+
+
+def test_a_retry_timer_survives_a_restart(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "om.db"
+    store = SqliteStore(db)
+    runtime = Runtime(lab, store=store, handlers=Recorder().registry(HANDLERS))
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    # what a crash leaves while the first attempt's retry is waiting for its due time:
+    due = time.time() + 0.3
+    waiting = ItemRow(0, "S:configure", "failed", attempt=1, failures=1, due_at=due)
+    store.apply(WriteBatch(items={("O1", 0): waiting}))
+    store.close()
+    restarted = Runtime(store=SqliteStore(db), handlers=Recorder().registry(HANDLERS))
+    restarted.run_until_idle()
+    item = restarted.status("O1").item("S:configure")
+    assert (item.state, item.attempt) == ("completed", 2)
+    retried = [e for e in restarted.events("O1") if e.detail == "retry due"]
+    assert len(retried) == 1 and retried[0].ts >= due
+
+
+def test_orders_stay_pinned_to_the_catalog_they_were_submitted_with(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "om.db"
+    old = Runtime(lab, store=SqliteStore(db), handlers=Recorder().registry(HANDLERS))
+    old.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    old.run_until_idle()
+    old.close()
+    newer = compile_text(LAB.replace('"provision"', '"other"'))
+    assert newer.content_hash != lab.content_hash
+    recorder = Recorder()
+    runtime = Runtime(newer, store=SqliteStore(db), handlers=recorder.registry(HANDLERS))
+    runtime.submit(decomposition("O2", newer, [line("S", "Svc", n=1)]))
+    runtime.run_until_idle()
+    assert runtime.signal("go") == 2  # both orders wait for it now
+    runtime.run_until_idle()
+    assert runtime.status("O1").catalog_hash == lab.content_hash
+    assert runtime.status("O2").catalog_hash == newer.content_hash
+    assert {k for k in recorder.order if k.endswith("provision")} == {"S:provision"}
+    assert runtime.status("O1").item("S:provision").outputs == {"by": "provision", "attempt": 1}
+    assert runtime.status("O2").item("S:provision").outputs == {"by": "other", "attempt": 1}
+
+
+def test_a_failed_submit_stores_nothing(
+    lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "om.db"
+    store = SqliteStore(db)
+    runtime = Runtime(lab, store=store, handlers=Recorder().registry(HANDLERS))
+
+    def broken(db: Any, batch: WriteBatch) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(sqlite_store, "_write_signals", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    raw = sqlite3.connect(db)
+    for table in ("orders", "plans", "items", "events", "catalogs"):
+        assert raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+    monkeypatch.undo()
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "pending"
+    assert raw.execute("SELECT COUNT(*) FROM catalogs").fetchone()[0] == 1
+
+
+def test_a_plan_error_stores_nothing(tmp_path: Path) -> None:
+    catalog = compile_text(
+        'cfs X { attribute a: int }\nplan X on add { auto w handler "w" when line.a / 0 > 1 }'
+    )
+    store = SqliteStore(tmp_path / "om.db")
+    runtime = Runtime(catalog, store=store)
+    with pytest.raises(PlanError):
+        runtime.submit(decomposition("O1", catalog, [line("L", "X", a=1)]))
+    assert store.orders() == [] and store.events() == []
+
+
+def test_a_duplicate_order_id_is_rejected(lab) -> None:  # type: ignore[no-untyped-def]
+    runtime = Runtime(lab)
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    with pytest.raises(OperatorActionRejected, match="already exists"):
+        runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+
+
+def test_the_plan_is_written_once_and_items_row_by_row(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = SqliteStore(tmp_path / "om.db")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    runtime = Runtime(lab, store=store, handlers=Recorder().registry(HANDLERS))
+    runtime.submit(decomposition("O1", lab, [line(f"S{n}", "Svc", n=n) for n in range(20)]))
+    runtime.signal("go", "O1")
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+    plan_writes = [s for s in statements if "INTO plans" in s or "UPDATE plans" in s]
+    assert len(plan_writes) == 1 and plan_writes[0].startswith("INSERT INTO plans")
+    assert not any(s.startswith("UPDATE items") and "WHERE order_id" not in s for s in statements)
+
+
+def test_the_event_log_records_every_transition_with_its_attempt(lab) -> None:  # type: ignore[no-untyped-def]
+    runtime = Runtime(lab, handlers=Recorder(fail_times={"provision": 1}).registry(HANDLERS))
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    runtime.signal("go", "O1")
+    runtime.run_until_idle()
+    moves = [
+        (e.from_state, e.to_state, e.attempt)
+        for e in runtime.events("O1")
+        if e.item_id == "S:provision"
+    ]
+    assert moves == [
+        ("pending", "ready", 0),
+        ("ready", "running", 1),
+        ("running", "failed", 1),
+        ("failed", "ready", 1),
+        ("ready", "running", 2),
+        ("running", "completed", 2),
+    ]
+    stamps = [e.ts for e in runtime.events("O1")]
+    assert stamps == sorted(stamps)
+
+
+def test_memory_and_sqlite_stores_record_the_same_history(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    histories = []
+    for store in (MemoryStore(), SqliteStore(tmp_path / "om.db")):
+        runtime = Runtime(lab, store=store, handlers=Recorder().registry(HANDLERS, inline=True))
+        runtime.submit(decomposition("O1", lab, [line(f"S{n}", "Svc", n=n) for n in range(3)]))
+        runtime.run_until_idle()
+        runtime.signal("go", "O1")
+        runtime.run_until_idle()
+        histories.append(
+            [(e.seq, e.kind, e.item_id, e.from_state, e.to_state) for e in runtime.events()]
+        )
+        assert [i.state for i in runtime.status("O1").items] == ["completed"] * 9
+    assert histories[0] == histories[1]
+
+
+def test_another_schema_version_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "om.db"
+    SqliteStore(db).close()
+    raw = sqlite3.connect(db)
+    raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    raw.commit()
+    with pytest.raises(StoreError, match="schema 99"):
+        SqliteStore(db)
+    (tmp_path / "junk.db").write_text("not a database" * 100)
+    with pytest.raises(StoreError, match="cannot use"):
+        SqliteStore(tmp_path / "junk.db")
+
+
+def test_callback_tokens_are_stored_only_as_hashes(tmp_path: Path) -> None:
+    from om_dsl.runtime import ItemKind, KindRegistry, Waiting
+    from om_dsl.runtime.context import ItemContext
+
+    class Async(ItemKind):
+        async def start(self, ctx: ItemContext) -> Waiting:
+            return Waiting("waiting for a callback", token="s3cret-token-123")
+
+    catalog = compile_text(
+        "cfs X { attribute a: int }\nplan X on add { manual m queue q }\nqueue q"
+    )
+    kinds = KindRegistry({"manual": Async()})
+    db = tmp_path / "om.db"
+    runtime = Runtime(catalog, store=SqliteStore(db), kinds=kinds)
+    runtime.submit(decomposition("O1", catalog, [line("L", "X")]))
+    runtime.run_until_idle()
+    assert b"s3cret-token-123" not in db.read_bytes() + (tmp_path / "om.db-wal").read_bytes()
+    assert runtime.resolve_token("s3cret-token-123", {"ok": True}) == ("O1", "L:m")
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+    with pytest.raises(Exception, match="unknown or already used"):
+        runtime.resolve_token("s3cret-token-123", {"ok": True})
+    assert states(runtime, "O1") == {"L:m": "completed"}
