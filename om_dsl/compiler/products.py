@@ -10,6 +10,7 @@ from om_dsl.compiler.names import a, suggest
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
+from om_dsl.source import Span
 from om_dsl.syntax import ast
 
 SCOPES = ("line", "order", "account", "relies_on")
@@ -223,6 +224,7 @@ def lower_products(ctx: Context) -> tuple[list[ir.CommercialProduct], list[ir.Te
     for decl in ctx.symbols.products.values():
         attrs = lower_attributes(ctx, decl.attributes, f"{decl.kind} {decl.name.value}")
         ctx.attributes[decl.name.value] = {a.name: a for a in attrs}
+        _repeated_members(ctx, decl)
         if decl.kind in ("offer", "bundle"):
             offers.append(_commercial(ctx, decl, attrs))
         else:
@@ -230,6 +232,26 @@ def lower_products(ctx: Context) -> tuple[list[ir.CommercialProduct], list[ir.Te
     _unique_refs(ctx)
     _bundle_cycles(ctx)
     return offers, technical
+
+
+def _repeated_members(ctx: Context, decl: ast.ProductDecl) -> None:
+    """A second ``includes X``, ``family F`` or ``spec "ID"`` is a mistake, never a no-op.
+
+    Two ``includes`` of one child would give it two cardinalities, and a product listed twice
+    in a family would have the family's rules applied to it twice.
+    """
+    members = [
+        *((f"includes {i.product.value}", i.span) for i in decl.includes),
+        *((f"family {f.value}", f.span) for f in decl.families),
+        *((f'spec "{sid}"', span) for sid, _name, span in decl.specs),
+    ]
+    seen: dict[str, Span] = {}
+    for text, span in members:
+        if text in seen:
+            ctx.bag.error(
+                "E024", f"{decl.name.value} has `{text}` twice", span, f"first at {seen[text]}"
+            )
+        seen.setdefault(text, span)
 
 
 def _commercial(
