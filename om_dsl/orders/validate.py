@@ -37,11 +37,13 @@ def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: 
     for item in draft.items:
         product = _product(item, index, log)
         _item_basics(item, limits, log)
-        if product is not None and ids.get(item.id) is item:
-            offer = index.offers[product]
+        if product is None:
+            continue
+        offer = index.offers[product]
+        checked = _item_values(item, index.tables[product], log, f"{offer.kind} {offer.name}")
+        if ids.get(item.id) is item:  # a duplicate is checked too, but only the first is kept
             resolved[item.id] = Resolved(item, offer)
-            table = index.tables[offer.name]
-            values[item.id] = _item_values(item, table, log, f"{offer.kind} {offer.name}")
+            values[item.id] = checked
     rel = check_relations(draft.items, ids, log)
     known = {i: r for i, r in resolved.items() if r.draft.action in ACTIONS}
     check_bundles(known, rel.parent, log)

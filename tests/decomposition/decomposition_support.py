@@ -1,0 +1,53 @@
+"""Helpers shared by the decomposition tests."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from om_dsl.compiler.driver import compile_catalog
+from om_dsl.errors import DecompositionError, OrderValidationError
+from om_dsl.ir import models as ir
+from om_dsl.orders.decompose import Decomposer
+from om_dsl.rules.durable_adapter import durable_available
+
+REPO = Path(__file__).resolve().parents[2]
+ACME = REPO / "examples" / "catalog" / "acme.om"
+LAB = REPO / "tests" / "fixtures" / "orders" / "lab.om"
+FIXTURES = REPO / "tests" / "fixtures" / "orders"
+EXAMPLE_ORDERS = REPO / "examples" / "orders"
+
+
+@functools.cache
+def catalog_at(path: Path) -> ir.Catalog:
+    return compile_catalog(path).raise_on_error()
+
+
+@functools.cache
+def decomposer(path: Path, engine: str) -> Decomposer:
+    return Decomposer(catalog_at(path), engine)
+
+
+def engines() -> list[str]:
+    return ["compiled", "durable"] if durable_available() else ["compiled"]
+
+
+def outcome(path: Path, order: Any, engine: str) -> str:
+    """The decomposition as JSON, or the error it raised as JSON: what goldens compare."""
+    try:
+        result = decomposer(path, engine).decompose(order)
+    except (OrderValidationError, DecompositionError) as exc:
+        kind = type(exc).__name__
+        return json.dumps({kind: [i.to_dict() for i in exc.issues]}, indent=2) + "\n"
+    return result.model_dump_json(indent=2) + "\n"
+
+
+def on_every_engine(path: Path, order: Any) -> str:
+    """The outcome, after checking that every available engine gives exactly the same one."""
+    results = {engine: outcome(path, order, engine) for engine in engines()}
+    first = results["compiled"]
+    for engine, text in results.items():
+        assert text == first, f"engine {engine} differs from compiled"
+    return first

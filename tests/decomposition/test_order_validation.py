@@ -1,0 +1,77 @@
+"""Invalid orders: every one gives clear issues with JSON paths, never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from bad_orders import BAD_ORDERS, Bad, native
+from decomposition_support import ACME, decomposer
+
+from om_dsl.errors import OrderValidationError
+
+
+def _issues(bad: Bad) -> list[dict[str, str]]:
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(bad.catalog, "compiled").read(bad.raw)
+    return [issue.to_dict() for issue in caught.value.issues]
+
+
+def test_there_are_enough_bad_orders() -> None:
+    assert len({b.name for b in BAD_ORDERS}) == len(BAD_ORDERS) >= 25
+
+
+@pytest.mark.parametrize("bad", BAD_ORDERS, ids=[b.name for b in BAD_ORDERS])
+def test_bad_order_is_reported(bad: Bad) -> None:
+    issues = _issues(bad)
+    found = [i for i in issues if i["code"] == bad.code and i["path"].startswith(bad.path or "$")]
+    assert found, f"expected {bad.code} at {bad.path!r}, got {issues}"
+    assert any(bad.says in i["message"] for i in found), found
+    for issue in issues:
+        assert "Traceback" not in issue["message"]
+        assert len(issue["message"]) < 600
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    raw = native([
+        {"id": "f", "product": "HomeFibre", "attributes": {"speed": 5, "static_ip": "yes"}},
+        {"id": "f", "product": "HomeVoice", "attributes": {"colour": 1}},
+        {"id": "x", "product": "Nope", "relationships": [{"type": "reliesOn", "id": "zz"}]},
+    ])  # fmt: skip
+    issues = _issues(Bad("many", raw, "", "", ""))
+    assert {(i["code"], i["path"]) for i in issues} == {
+        ("O036", "items[0].attributes.speed"),
+        ("O036", "items[0].attributes.static_ip"),
+        ("O020", "items[1].id"),
+        ("O034", "items[1].attributes.colour"),
+        ("O030", "items[2].product"),
+        ("O051", "items[2].relationships[0].id"),
+    }
+
+
+def test_data_already_parsed_is_checked_the_same_way() -> None:
+    data = {
+        "id": "x",
+        "items": [{"id": "f", "product": "HomeFibre", "attributes": {"speed": float("nan")}}],
+    }
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(ACME, "compiled").read(data)
+    assert caught.value.issues[0].path == "items[0].attributes.speed"
+
+
+def test_deeper_than_the_json_parser_can_go() -> None:
+    raw = ("[" * 100_000 + "]" * 100_000).encode()
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(ACME, "compiled").read(raw)
+    assert caught.value.issues[0].code == "O003"
+
+
+def test_hundreds_of_problems_are_capped() -> None:
+    items = [{"id": str(i), "product": "Nope"} for i in range(500)]
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(ACME, "compiled").read(native(items))
+    assert len(caught.value.issues) == 500  # catalog problems are all kept ...
+    data = json.dumps({"id": "x", "items": [{"id": "\ud800"}] * 500})
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(ACME, "compiled").read(data)
+    assert len(caught.value.issues) == 101  # ... but a broken document stops at 100 (+1 note)
