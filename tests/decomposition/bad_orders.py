@@ -67,127 +67,393 @@ BAD_ORDERS = [
     Bad(
         "native-quantity-as-text",
         native([{**FIBRE, "quantity": "2"}]),
-        "O012", "items[0].quantity", "valid integer",
+        "O012",
+        "items[0].quantity",
+        "valid integer",
     ),
-    Bad("native-unknown-field", native([{**FIBRE, "colour": "red"}]), "O011", "items[0].colour", "unknown field"),
+    Bad(
+        "native-unknown-field",
+        native([{**FIBRE, "colour": "red"}]),
+        "O011",
+        "items[0].colour",
+        "unknown field",
+    ),
     Bad("native-no-items", b'{"id": "x", "items": []}', "O012", "items", "at least 1"),
     Bad("tmf-items-not-a-list", tmf({"id": "1"}), "O012", "productOrderItem", "valid list"),  # type: ignore[arg-type]
-    Bad("tmf-item-without-action", tmf([{"id": "1", "productOffering": {"id": "14301"}}]), "O010", "productOrderItem[0].action", "missing"),
-    Bad("unknown-product", native([{"id": "f", "product": "HomeFiber"}]), "O030", "items[0].product", "did you mean 'HomeFibre'"),
+    Bad(
+        "tmf-item-without-action",
+        tmf([{"id": "1", "productOffering": {"id": "14301"}}]),
+        "O010",
+        "productOrderItem[0].action",
+        "missing",
+    ),
+    Bad(
+        "unknown-product",
+        native([{"id": "f", "product": "HomeFiber"}]),
+        "O030",
+        "items[0].product",
+        "did you mean 'HomeFibre'",
+    ),
     Bad(
         "unknown-offering-id",
         tmf([{"id": "1", "action": "add", "productOffering": {"id": "99999"}}]),
-        "O030", "productOrderItem[0].productOffering.id", "unknown offering id",
+        "O030",
+        "productOrderItem[0].productOffering.id",
+        "unknown offering id",
     ),
-    Bad("technical-product", native([{"id": "a", "product": "AccessLine"}]), "O033", "items[0].product", "is a cfs"),
+    Bad(
+        "technical-product",
+        native([{"id": "a", "product": "AccessLine"}]),
+        "O033",
+        "items[0].product",
+        "is a cfs",
+    ),
     Bad(
         "offering-and-spec-disagree",
-        tmf([{"id": "1", "action": "add", "productOffering": {"id": "14305"},
-              "product": {"productSpecification": {"id": "14395"}}}]),
-        "O032", "productOrderItem[0].product.productSpecification.id", "TariffPlan",
-    ),  # fmt: skip
-    Bad("unknown-attribute", native([{**FIBRE, "attributes": {"sped": 100}}]), "O034", "items[0].attributes.sped", "did you mean 'speed'"),
+        tmf(
+            [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "productOffering": {"id": "14305"},
+                    "product": {"productSpecification": {"id": "14395"}},
+                }
+            ]
+        ),
+        "O032",
+        "productOrderItem[0].product.productSpecification.id",
+        "TariffPlan",
+    ),
+    Bad(
+        "unknown-attribute",
+        native([{**FIBRE, "attributes": {"sped": 100}}]),
+        "O034",
+        "items[0].attributes.sped",
+        "did you mean 'speed'",
+    ),
     Bad(
         "unknown-characteristic",
-        _sample_with(lambda d: d["productOrderItem"][1]["product"]["productCharacteristic"].append({"name": "TEL_IMSI", "value": "1"})),
-        "O034", "productOrderItem[1].product.productCharacteristic[1].name", "unknown attribute",
+        _sample_with(
+            lambda d: d["productOrderItem"][1]["product"]["productCharacteristic"].append(
+                {"name": "TEL_IMSI", "value": "1"}
+            )
+        ),
+        "O034",
+        "productOrderItem[1].product.productCharacteristic[1].name",
+        "unknown attribute",
     ),
     Bad(
         "characteristic-wrong-pattern",
-        _sample_with(lambda d: d["productOrderItem"][1]["product"]["productCharacteristic"][0].update(value="call me")),
-        "O036", "productOrderItem[1].product.productCharacteristic[0].value", "does not match the pattern",
+        _sample_with(
+            lambda d: d["productOrderItem"][1]["product"]["productCharacteristic"][0].update(
+                value="call me"
+            )
+        ),
+        "O036",
+        "productOrderItem[1].product.productCharacteristic[0].value",
+        "does not match the pattern",
     ),
-    Bad("wrong-type", native([{**FIBRE, "attributes": {"speed": "fast"}}]), "O036", "items[0].attributes.speed", "whole number"),
-    Bad("float-for-int", native([{**FIBRE, "attributes": {"speed": 100.5}}]), "O036", "items[0].attributes.speed", "whole number"),
-    Bad("out-of-range", native([{**FIBRE, "attributes": {"speed": 5}}]), "O036", "items[0].attributes.speed", "outside 50..1000"),
+    Bad(
+        "wrong-type",
+        native([{**FIBRE, "attributes": {"speed": "fast"}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "whole number",
+    ),
+    Bad(
+        "float-for-int",
+        native([{**FIBRE, "attributes": {"speed": 100.5}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "whole number",
+    ),
+    Bad(
+        "out-of-range",
+        native([{**FIBRE, "attributes": {"speed": 5}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "outside 50..1000",
+    ),
     Bad(
         "not-an-allowed-value",
         native([{"id": "t", "product": "TariffPlan", "attributes": {"commitment_months": 6}}]),
-        "O036", "items[0].attributes.commitment_months", "allowed values",
+        "O036",
+        "items[0].attributes.commitment_months",
+        "allowed values",
     ),
     Bad(
         "not-an-enum-member",
         native([{"id": "c", "product": "HomeCopper", "attributes": {"technology": "FTTh"}}]),
-        "O036", "items[0].attributes.technology", "did you mean 'FTTH'",
+        "O036",
+        "items[0].attributes.technology",
+        "did you mean 'FTTH'",
     ),
-    Bad("missing-required", native([{"id": "m", "product": "MobileTelephony"}]), "O037", "items[0].attributes", "msisdn"),
-    Bad("duplicate-id", native([FIBRE, {"id": "f", "product": "HomeVoice"}]), "O020", "items[1].id", "used twice"),
+    Bad(
+        "missing-required",
+        native([{"id": "m", "product": "MobileTelephony"}]),
+        "O037",
+        "items[0].attributes",
+        "msisdn",
+    ),
+    Bad(
+        "duplicate-id",
+        native([FIBRE, {"id": "f", "product": "HomeVoice"}]),
+        "O020",
+        "items[1].id",
+        "used twice",
+    ),
     Bad(
         "relationship-to-missing-item",
         native([{**FIBRE, "relationships": [{"type": "reliesOn", "id": "ghost"}]}]),
-        "O051", "items[0].relationships[0].id", "not in the order",
+        "O051",
+        "items[0].relationships[0].id",
+        "not in the order",
     ),
     Bad(
         "relies-on-cycle",
-        native([
-            {"id": "a", "product": "HomeFibre", "relationships": [{"type": "reliesOn", "id": "b"}]},
-            {"id": "b", "product": "HomeVoice", "relationships": [{"type": "reliesOn", "id": "a"}]},
-        ]),
-        "O054", "items[0]", "rely on each other: a -> b -> a",
-    ),  # fmt: skip
+        native(
+            [
+                {
+                    "id": "a",
+                    "product": "HomeFibre",
+                    "relationships": [{"type": "reliesOn", "id": "b"}],
+                },
+                {
+                    "id": "b",
+                    "product": "HomeVoice",
+                    "relationships": [{"type": "reliesOn", "id": "a"}],
+                },
+            ]
+        ),
+        "O054",
+        "items[0]",
+        "rely on each other: a -> b -> a",
+    ),
     Bad(
         "bundles-cycle",
-        tmf([
-            {"id": "a", "action": "add", "productOffering": {"id": "14100"},
-             "productOrderItemRelationship": [{"id": "b", "relationshipType": "bundles"}]},
-            {"id": "b", "action": "add", "productOffering": {"id": "14200"},
-             "productOrderItemRelationship": [{"id": "a", "relationshipType": "bundles"}]},
-        ]),
-        "O054", "productOrderItem", "bundle each other",
-    ),  # fmt: skip
+        tmf(
+            [
+                {
+                    "id": "a",
+                    "action": "add",
+                    "productOffering": {"id": "14100"},
+                    "productOrderItemRelationship": [{"id": "b", "relationshipType": "bundles"}],
+                },
+                {
+                    "id": "b",
+                    "action": "add",
+                    "productOffering": {"id": "14200"},
+                    "productOrderItemRelationship": [{"id": "a", "relationshipType": "bundles"}],
+                },
+            ]
+        ),
+        "O054",
+        "productOrderItem",
+        "bundle each other",
+    ),
     Bad(
         "part-of-two-bundles",
-        native([
-            {"id": "d1", "product": "HomeDuo", "children": [FIBRE]},
-            {"id": "d2", "product": "HomeDuo", "relationships": [{"type": "bundles", "id": "f"}]},
-        ]),
-        "O053", "items[1].relationships[0].id", "part of both",
-    ),  # fmt: skip
+        native(
+            [
+                {"id": "d1", "product": "HomeDuo", "children": [FIBRE]},
+                {
+                    "id": "d2",
+                    "product": "HomeDuo",
+                    "relationships": [{"type": "bundles", "id": "f"}],
+                },
+            ]
+        ),
+        "O053",
+        "items[1].relationships[0].id",
+        "part of both",
+    ),
     Bad(
         "unknown-relationship-type",
-        tmf([{"id": "1", "action": "add", "productOffering": {"id": "14301"},
-              "productOrderItemRelationship": [{"id": "1", "relationshipType": "substitutes"}]}]),
-        "O050", "productOrderItem[0].productOrderItemRelationship[0].relationshipType", "bundles, reliesOn",
-    ),  # fmt: skip
+        tmf(
+            [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "productOffering": {"id": "14301"},
+                    "productOrderItemRelationship": [
+                        {"id": "1", "relationshipType": "substitutes"}
+                    ],
+                }
+            ]
+        ),
+        "O050",
+        "productOrderItem[0].productOrderItemRelationship[0].relationshipType",
+        "bundles, reliesOn",
+    ),
     Bad(
         "bundle-does-not-include",
-        native([{"id": "d", "product": "HomeDuo", "children": [FIBRE, {"id": "tv", "product": "HomeTv"}]}]),
-        "O061", "items[0].children[1]", "does not include HomeTv",
+        native(
+            [
+                {
+                    "id": "d",
+                    "product": "HomeDuo",
+                    "children": [FIBRE, {"id": "tv", "product": "HomeTv"}],
+                }
+            ]
+        ),
+        "O061",
+        "items[0].children[1]",
+        "does not include HomeTv",
     ),
-    Bad("bundle-missing-part", native([{"id": "d", "product": "HomeDuo"}]), "O062", "items[0]", "at least 1 HomeFibre"),
+    Bad(
+        "bundle-missing-part",
+        native([{"id": "d", "product": "HomeDuo"}]),
+        "O062",
+        "items[0]",
+        "at least 1 HomeFibre",
+    ),
     Bad(
         "bundle-too-many-parts",
-        native([{"id": "d", "product": "HomeDuo", "children": [FIBRE, {"id": "v", "product": "HomeVoice", "quantity": 3}]}]),
-        "O062", "items[0]", "at most 2 HomeVoice",
+        native(
+            [
+                {
+                    "id": "d",
+                    "product": "HomeDuo",
+                    "children": [FIBRE, {"id": "v", "product": "HomeVoice", "quantity": 3}],
+                }
+            ]
+        ),
+        "O062",
+        "items[0]",
+        "at most 2 HomeVoice",
     ),
-    Bad("part-of-an-offer", native([{**FIBRE, "children": [{"id": "v", "product": "HomeVoice"}]}]), "O060", "items[0].children[0]", "not a bundle"),
-    Bad("unknown-action", tmf([{"id": "1", "action": "upgrade", "productOffering": {"id": "14301"}}]), "O013", "productOrderItem[0].action", "unknown action"),
-    Bad("native-unknown-action", native([{**FIBRE, "action": "remove"}]), "O013", "items[0].action", "'add', 'modify', 'delete' or 'noChange'"),
-    Bad("add-with-previous", native([{**FIBRE, "previous": {"speed": 100}}]), "O041", "items[0].previous", "only makes sense with action 'modify'"),
+    Bad(
+        "part-of-an-offer",
+        native([{**FIBRE, "children": [{"id": "v", "product": "HomeVoice"}]}]),
+        "O060",
+        "items[0].children[0]",
+        "not a bundle",
+    ),
+    Bad(
+        "unknown-action",
+        tmf([{"id": "1", "action": "upgrade", "productOffering": {"id": "14301"}}]),
+        "O013",
+        "productOrderItem[0].action",
+        "unknown action",
+    ),
+    Bad(
+        "native-unknown-action",
+        native([{**FIBRE, "action": "remove"}]),
+        "O013",
+        "items[0].action",
+        "'add', 'modify', 'delete' or 'noChange'",
+    ),
+    Bad(
+        "add-with-previous",
+        native([{**FIBRE, "previous": {"speed": 100}}]),
+        "O041",
+        "items[0].previous",
+        "only makes sense with action 'modify'",
+    ),
     Bad(
         "modify-part-of-new-bundle",
         native([{"id": "d", "product": "HomeDuo", "children": [{**FIBRE, "action": "modify"}]}]),
-        "O042", "items[0].children[0]", "parts of a new bundle are new too",
+        "O042",
+        "items[0].children[0]",
+        "parts of a new bundle are new too",
     ),
     Bad(
         "relies-on-deleted-item",
-        native([
-            {**FIBRE, "action": "delete"},
-            {"id": "v", "product": "HomeVoice", "relationships": [{"type": "reliesOn", "id": "f"}]},
-        ]),
-        "O043", "items[1]", "which this order deletes",
-    ),  # fmt: skip
-    Bad("quantity-zero", native([{**FIBRE, "quantity": 0}]), "O038", "items[0].quantity", "1..1,000"),
+        native(
+            [
+                {**FIBRE, "action": "delete"},
+                {
+                    "id": "v",
+                    "product": "HomeVoice",
+                    "relationships": [{"type": "reliesOn", "id": "f"}],
+                },
+            ]
+        ),
+        "O043",
+        "items[1]",
+        "which this order deletes",
+    ),
+    Bad(
+        "quantity-zero", native([{**FIBRE, "quantity": 0}]), "O038", "items[0].quantity", "1..1,000"
+    ),
     Bad("ten-megabytes", _huge(), "O002", "$", "the limit is"),
     Bad("nested-1000-deep", _deep(1000), "O003", "", "nested"),
-    Bad("huge-number", b'{"id": "x", "items": [{"id": "f", "product": "HomeFibre", "attributes": {"speed": ' + b"9" * 5000 + b"}}]}", "O004", "items[0].attributes.speed", "5000 digits"),
-    Bad("nan", b'{"id": "x", "items": [{"id": "f", "product": "HomeFibre", "attributes": {"speed": NaN}}]}', "O004", "items[0].attributes.speed", "NaN"),
-    Bad("beyond-2-53", native([{**FIBRE, "attributes": {"speed": 2**60}}]), "O036", "items[0].attributes.speed", "too large"),
-    Bad("lone-surrogate", b'{"id": "\\ud800", "items": [{"id": "f", "product": "HomeFibre"}]}', "O006", "id", "lone UTF-16 surrogate"),
-    Bad("control-character", native([{**FIBRE, "attributes": {"speed": 100}}], customer="bob\u0000"), "O006", "customer", "control character"),
-    Bad("zero-width-space", native([{"id": "f", "product": "Home\u200bFibre"}]), "O030", "items[0].product", "\\u200b"),
-    Bad("bad-date", native([{"id": "g", "product": "Gadget", "attributes": {"start": "2026-02-30"}}]), "O036", "items[0].attributes.start", "not a real date", LAB),
-    Bad("list-element-not-allowed", native([{"id": "g", "product": "Gadget", "attributes": {"tags": ["red", "purple"]}}]), "O036", "items[0].attributes.tags", "allowed values", LAB),
-    Bad("order-attribute-pattern", native([FIBRE], attributes={"contact_phone": "call me"}), "O036", "attributes.contact_phone", "pattern"),
-    Bad("tmf-order-characteristic-unknown", tmf([{"id": "1", "action": "add", "productOffering": {"id": "14301"}}], characteristic=[{"name": "floor", "value": 3}]), "O034", "characteristic[0].name", "the order"),
-]  # fmt: skip
+    Bad(
+        "huge-number",
+        b'{"id": "x", "items": [{"id": "f", "product": "HomeFibre", "attributes": {"speed": '
+        + b"9" * 5000
+        + b"}}]}",
+        "O004",
+        "items[0].attributes.speed",
+        "5000 digits",
+    ),
+    Bad(
+        "nan",
+        b'{"id": "x", "items": [{"id": "f", "product": "HomeFibre", "attributes": {"speed": NaN}}]'
+        b"}",
+        "O004",
+        "items[0].attributes.speed",
+        "NaN",
+    ),
+    Bad(
+        "beyond-2-53",
+        native([{**FIBRE, "attributes": {"speed": 2**60}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "too large",
+    ),
+    Bad(
+        "lone-surrogate",
+        b'{"id": "\\ud800", "items": [{"id": "f", "product": "HomeFibre"}]}',
+        "O006",
+        "id",
+        "lone UTF-16 surrogate",
+    ),
+    Bad(
+        "control-character",
+        native([{**FIBRE, "attributes": {"speed": 100}}], customer="bob\u0000"),
+        "O006",
+        "customer",
+        "control character",
+    ),
+    Bad(
+        "zero-width-space",
+        native([{"id": "f", "product": "Home\u200bFibre"}]),
+        "O030",
+        "items[0].product",
+        "\\u200b",
+    ),
+    Bad(
+        "bad-date",
+        native([{"id": "g", "product": "Gadget", "attributes": {"start": "2026-02-30"}}]),
+        "O036",
+        "items[0].attributes.start",
+        "not a real date",
+        LAB,
+    ),
+    Bad(
+        "list-element-not-allowed",
+        native([{"id": "g", "product": "Gadget", "attributes": {"tags": ["red", "purple"]}}]),
+        "O036",
+        "items[0].attributes.tags",
+        "allowed values",
+        LAB,
+    ),
+    Bad(
+        "order-attribute-pattern",
+        native([FIBRE], attributes={"contact_phone": "call me"}),
+        "O036",
+        "attributes.contact_phone",
+        "pattern",
+    ),
+    Bad(
+        "tmf-order-characteristic-unknown",
+        tmf(
+            [{"id": "1", "action": "add", "productOffering": {"id": "14301"}}],
+            characteristic=[{"name": "floor", "value": 3}],
+        ),
+        "O034",
+        "characteristic[0].name",
+        "the order",
+    ),
+]

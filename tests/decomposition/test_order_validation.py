@@ -33,11 +33,13 @@ def test_bad_order_is_reported(bad: Bad) -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    raw = native([
-        {"id": "f", "product": "HomeFibre", "attributes": {"speed": 5, "static_ip": "yes"}},
-        {"id": "f", "product": "HomeVoice", "attributes": {"colour": 1}},
-        {"id": "x", "product": "Nope", "relationships": [{"type": "reliesOn", "id": "zz"}]},
-    ])  # fmt: skip
+    raw = native(
+        [
+            {"id": "f", "product": "HomeFibre", "attributes": {"speed": 5, "static_ip": "yes"}},
+            {"id": "f", "product": "HomeVoice", "attributes": {"colour": 1}},
+            {"id": "x", "product": "Nope", "relationships": [{"type": "reliesOn", "id": "zz"}]},
+        ]
+    )
     issues = _issues(Bad("many", raw, "", "", ""))
     assert {(i["code"], i["path"]) for i in issues} == {
         ("O036", "items[0].attributes.speed"),
