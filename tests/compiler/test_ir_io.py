@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema_rs  # installed with schemathesis, a dev dependency
 import pytest
-from conftest import Compile
+from compiler_support import Compile
 
 from om_dsl.errors import IRLoadError
 from om_dsl.ir import models as ir

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Compile
+from compiler_support import Compile
 
 
 def test_offer_without_rule_is_w001(om: Compile) -> None:

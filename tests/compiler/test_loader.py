@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import BASE, HEADER, Compile
+from compiler_support import BASE, HEADER, Compile
 
 from om_dsl.compiler.driver import compile_catalog
 

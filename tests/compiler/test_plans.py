@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Compile
+from compiler_support import Compile
 
 from om_dsl.ir import models as ir
 

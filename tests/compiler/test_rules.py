@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Compile
+from compiler_support import Compile
 
 from om_dsl.ir import models as ir
 
