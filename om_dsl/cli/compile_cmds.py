@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, app, err, fail, write_text
-from om_dsl.cli.diagnostics import print_json, print_text, summary
+from om_dsl.cli.diagnostics import print_json, print_text, relocate, summary
 from om_dsl.compiler.driver import CompileResult, compile_catalog
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
@@ -50,9 +50,11 @@ def check(
     errors = 0
     for root in roots:
         result = compile_catalog(root)
-        results[str(root)] = result.diagnostics
-        errors += summary(result.diagnostics)[0]
+        diagnostics, sources = relocate(result.diagnostics, result.sources, root)
+        results[str(root)] = diagnostics
+        errors += summary(diagnostics)[0]
         if fmt == "text":
+            print_text(diagnostics, sources)
             _report(root, result)
     if fmt == "json":
         print_json(results)
@@ -60,7 +62,6 @@ def check(
 
 
 def _report(root: Path, result: CompileResult) -> None:
-    print_text(result.diagnostics, result.sources)
     errors, warnings = summary(result.diagnostics)
     if result.catalog is not None:
         cat = result.catalog
@@ -81,7 +82,7 @@ def compile_cmd(
 ) -> None:
     """Compile a catalog to IR JSON (nothing is written when there are errors)."""
     result = compile_catalog(catalog)
-    print_text(result.diagnostics, result.sources)
+    print_text(*relocate(result.diagnostics, result.sources, catalog))
     if result.catalog is None:
         errors, _ = summary(result.diagnostics)
         fail(f"{catalog}: {errors} error(s); no IR written")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from rich.text import Text
 
@@ -12,6 +14,26 @@ from om_dsl.errors import Diagnostic
 from om_dsl.source import SourceFile
 
 _STYLE = {"error": "bold red", "warning": "bold yellow"}
+
+
+def relocate(
+    diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], root: Path
+) -> tuple[list[Diagnostic], dict[str, SourceFile]]:
+    """Diagnostics whose files are named from where `om` runs, not from the catalog root.
+
+    The compiler names files relative to the catalog root so that the IR is the same on every
+    machine; a person (or an editor, or CI) needs a path it can open: ``examples/catalog/x.om``.
+    """
+    base = Path(root).parent
+
+    def where(file: str) -> str:
+        return (base / file).as_posix()
+
+    moved = [
+        replace(d, span=replace(d.span, file=where(d.span.file))) if d.span else d
+        for d in diagnostics
+    ]
+    return moved, {where(name): source for name, source in sources.items()}
 
 
 def print_text(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:
