@@ -11,7 +11,6 @@ Every method is thread-safe.  Operator actions return once their effect is commi
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, TypeVar
 from om_dsl.errors import OmError
 from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import Catalog
+from om_dsl.orders.decompose import decompose
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan
@@ -38,7 +38,6 @@ from om_dsl.runtime.store.memory import MemoryStore
 
 log = logging.getLogger("om_dsl.runtime")
 T = TypeVar("T")
-Decompose = Callable[[Catalog, Order], Decomposition]
 
 
 class Runtime:
@@ -75,7 +74,6 @@ class Runtime:
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
         self._thread: threading.Thread | None = None
-        self._decompose: Decompose | None = None
 
     # ---- plans and orders ---------------------------------------------------------------------
 
@@ -83,7 +81,7 @@ class Runtime:
         """The plan an order (or a decomposition) would get, without submitting it."""
         catalog = self._require_catalog()
         if isinstance(work, Order):
-            order, work = work, self._decomposer()(catalog, work)
+            order, work = work, decompose(catalog, work)
         return build_plan(catalog, work, order)
 
     def submit(self, work: Order | Decomposition | OrderPlan, order: Order | None = None) -> str:
@@ -250,14 +248,6 @@ class Runtime:
         if self.catalog is None:
             raise OmError("this runtime has no catalog, so it cannot plan new orders")
         return self.catalog
-
-    def _decomposer(self) -> Decompose:
-        if self._decompose is None:
-            found = getattr(importlib.import_module("om_dsl.rules"), "decompose", None)
-            if found is None:
-                raise OmError("decomposition (om_dsl.rules.decompose) is not available")
-            self._decompose = found
-        return self._decompose
 
 
 def _register_builtin_kinds(kinds: KindRegistry, handlers: HandlerRegistry, threads: int) -> None:

@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from om_dsl.ir.io import load_ir
@@ -111,7 +112,7 @@ def main(catalog_path: str, store_path: str, effects_path: str, count: int) -> N
     effects = sqlite3.connect(effects_path, timeout=60)
     effects.executescript(EFFECTS_SCHEMA)
     effects.close()
-    catalog = load_ir(open(catalog_path, encoding="utf-8").read())
+    catalog = load_ir(Path(catalog_path))
     registry = HandlerRegistry()
     registry.register("fx", effect_handler(effects_path))
     runtime = Runtime(catalog, store=SqliteStore(store_path), handlers=registry, concurrency=4)

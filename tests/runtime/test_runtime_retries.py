@@ -11,7 +11,7 @@ from runtime_support import Recorder, compile_text, decomposition, line, states
 
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.ir import models as ir
-from om_dsl.runtime import HandlerRegistry, ItemContext, Runtime
+from om_dsl.runtime import HandlerRegistry, ItemContext, PermanentFailure, Runtime
 from om_dsl.runtime.retry import effective_policy, next_delay_ms
 
 POLICIES = """
@@ -120,7 +120,7 @@ def test_a_callout_inherits_its_system_retry_policy() -> None:
 
 
 def test_exhausted_retries_hold_the_order(policies) -> None:  # type: ignore[no-untyped-def]
-    runtime, recorder = run_failing(policies, "F", failures=10)
+    runtime, _ = run_failing(policies, "F", failures=10)
     status = runtime.status("O1")
     assert status.state == "held"
     work = status.item("L:work")
@@ -206,8 +206,6 @@ def test_a_timed_out_attempt_is_retried_and_its_late_result_ignored() -> None:
 
 
 def test_a_permanent_failure_skips_the_retries() -> None:
-    from om_dsl.runtime import PermanentFailure
-
     catalog = compile_text(
         'cfs V { attribute n: int }\nplan V on add { auto x handler "x" retry fixed 10ms max 5 }'
     )

@@ -11,7 +11,15 @@ import pytest
 from runtime_support import Recorder, compile_text, decomposition, line, states
 
 from om_dsl.errors import OperatorActionRejected, PlanError
-from om_dsl.runtime import MemoryStore, Runtime, SqliteStore
+from om_dsl.runtime import (
+    ItemContext,
+    ItemKind,
+    KindRegistry,
+    MemoryStore,
+    Runtime,
+    SqliteStore,
+    Waiting,
+)
 from om_dsl.runtime.store import StoreError, WriteBatch
 from om_dsl.runtime.store import sqlite as sqlite_store
 from om_dsl.runtime.store.base import ItemRow
@@ -226,9 +234,6 @@ def test_another_schema_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_callback_tokens_are_stored_only_as_hashes(tmp_path: Path) -> None:
-    from om_dsl.runtime import ItemKind, KindRegistry, Waiting
-    from om_dsl.runtime.context import ItemContext
-
     class Async(ItemKind):
         async def start(self, ctx: ItemContext) -> Waiting:
             return Waiting("waiting for a callback", token="s3cret-token-123")

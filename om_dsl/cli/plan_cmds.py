@@ -1,0 +1,101 @@
+"""`om plan CATALOG ORDER`: the plan an order would get, without running anything."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
+from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.decompose_cmds import _decomposer, _read_order, _run
+from om_dsl.errors import PlanError
+from om_dsl.ir.models import Catalog
+from om_dsl.orders.models import Decomposition, Order
+from om_dsl.runtime.builder import build_plan
+from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
+
+FORMATS = ("json", "table")
+
+
+@app.command("plan")
+def plan_cmd(
+    catalog: Annotated[Path, typer.Argument(help="The catalog: a root .om file or IR JSON.")],
+    order: Annotated[
+        str, typer.Argument(help="The order: TMF622 ProductOrder or native JSON ('-' = stdin).")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Write here.")] = None,
+) -> None:
+    """Show the plan (items, dependencies, conditions, PONR) an order would get."""
+    if fmt not in FORMATS:
+        fail(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}", EXIT_USAGE)
+    ir = load_catalog_arg(catalog)
+    plan = plan_for(ir, *read_and_decompose(ir, order))
+    text = plan.model_dump_json(indent=2) + "\n" if fmt == "json" else plan_table(plan)
+    write_text(text, output)
+
+
+def read_and_decompose(catalog: Catalog, source: str) -> tuple[Order, Decomposition]:
+    """Read, validate and decompose the order at ``source`` (exits with its issues if bad)."""
+    raw = _read_order(source)
+    return _run(_decomposer(catalog, "compiled"), raw)
+
+
+def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
+    try:
+        return build_plan(catalog, work, order)
+    except PlanError as exc:
+        fail(f"no plan for order {order.id}: {exc}")
+
+
+def plan_table(plan: OrderPlan) -> str:
+    """One row per item: what it is, what it waits for, and its flags (plain text)."""
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    planned = sum(1 for line in plan.lines if line.planned)
+    console.print(
+        f"order {plan.order_id}: {len(plan.items)} item(s) on {planned} of {len(plan.lines)} "
+        f"line(s), catalog {plan.catalog_hash[:19]}",
+        markup=False,
+        highlight=False,
+    )
+    table = Table(show_lines=False, title_justify="left")
+    for column in ("item", "kind", "waits for", "flags", "declared at"):
+        table.add_column(column, overflow="fold")
+    for item in plan.items:
+        table.add_row(item.id, item.kind, "\n".join(item.deps), _flags(item), str(item.span))
+    console.print(table)
+    unplanned = [f"{line.id} ({line.action})" for line in plan.lines if not line.planned]
+    if unplanned:
+        console.print("lines without a plan: " + ", ".join(unplanned), markup=False)
+    stream = console.file
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
+
+
+def _flags(item: PlanItemInstance) -> str:
+    flags = []
+    if item.initial == "skipped":
+        flags.append("skipped (when false)")
+    elif item.when == "ready":
+        flags.append("when: decided at run time")
+    if item.ponr:
+        flags.append("point of no return")
+    if item.compensation_of:
+        flags.append("undoes " + ", ".join(item.compensation_of))
+    if item.expect_ms is not None:
+        flags.append(f"expect {_duration(item.expect_ms)}")
+    if item.timeout_ms is not None:
+        flags.append(f"timeout {_duration(item.timeout_ms)}")
+    return "\n".join(flags)
+
+
+def _duration(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms >= size and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"

@@ -1,0 +1,245 @@
+"""`om run`, `om resume`, `om status` and the operator commands, on a SQLite store.
+
+`om run` and `om resume` run until every order is done or only people, events or callbacks can
+move it, then print a summary.  The operator commands (retry, skip, complete, cancel, signal)
+change the store and return; `om resume` carries on from there.  One process at a time should
+own a store: these commands are for a store that no service is running on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, err, fail, out
+from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
+from om_dsl.errors import NotFound, OmError, OperatorActionRejected
+from om_dsl.runtime.handlers import HandlerRegistry, load_registry
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
+from om_dsl.runtime.status import ItemStatus, OrderStatus
+from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
+
+DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
+HandlersOption = Annotated[
+    str | None,
+    typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
+]
+ATTENTION = (OrderState.HELD.value, OrderState.FAILED.value)
+
+
+@app.command("run")
+def run_cmd(
+    catalog: Annotated[Path, typer.Argument(help="The catalog: a root .om file or IR JSON.")],
+    order: Annotated[str, typer.Argument(help="The order JSON ('-' = stdin).")],
+    db: DbOption = Path("om.db"),
+    handlers: HandlersOption = None,
+    concurrency: Annotated[int, typer.Option(help="Items running at once.")] = 16,
+) -> None:
+    """Submit an order and run it until it is done or waits for people or events."""
+    ir = load_catalog_arg(catalog)
+    valid, work = read_and_decompose(ir, order)
+    plan = plan_for(ir, valid, work)
+    with _runtime(db, handlers, ir, concurrency, create=True) as runtime:
+        _guard(lambda: runtime.submit(plan))
+        err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
+        runtime.run_until_idle()
+        status = runtime.status(plan.order_id)
+    _summary(status)
+    sys.exit(EXIT_ERRORS if status.state in ATTENTION else EXIT_OK)
+
+
+@app.command("resume")
+def resume_cmd(
+    db: DbOption = Path("om.db"),
+    handlers: HandlersOption = None,
+    concurrency: Annotated[int, typer.Option(help="Items running at once.")] = 16,
+) -> None:
+    """Resume every unfinished order of the store until only people or events can move it."""
+    with _runtime(db, handlers, None, concurrency) as runtime:
+        active = [r.id for r in runtime.orders() if r.state not in _finished()]
+        runtime.run_until_idle()
+        statuses = [runtime.status(order_id) for order_id in active]
+    if not statuses:
+        err.print("nothing to resume: every order of the store is finished")
+    for status in statuses:
+        _summary(status)
+    held = any(s.state in ATTENTION for s in statuses)
+    sys.exit(EXIT_ERRORS if held else EXIT_OK)
+
+
+@app.command("status")
+def status_cmd(
+    order_id: Annotated[str, typer.Argument(help="The order id.")],
+    db: DbOption = Path("om.db"),
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Show an order's state, its items, attempts, due dates and point of no return."""
+    if fmt not in ("text", "json"):
+        fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
+    with _runtime(db, None, None, 1) as runtime:
+        status = _guard(lambda: runtime.status(order_id))
+    if fmt == "json":
+        out.print_json(status.model_dump_json())
+    else:
+        _summary(status, every_item=True)
+
+
+@app.command("retry")
+def retry_cmd(
+    order_id: Annotated[str, typer.Argument()],
+    item: Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")],
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Retry a failed item (with a fresh retry budget) at the next `om resume`."""
+    _operator(db, order_id, lambda r: r.retry(order_id, item), f"{item} will be retried")
+
+
+@app.command("skip")
+def skip_cmd(
+    order_id: Annotated[str, typer.Argument()],
+    item: Annotated[str, typer.Argument()],
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the event log).")] = None,
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Skip a failed, waiting or held item; the items after it may then run."""
+    _operator(db, order_id, lambda r: r.skip(order_id, item, reason), f"{item} skipped")
+
+
+@app.command("complete")
+def complete_cmd(
+    order_id: Annotated[str, typer.Argument()],
+    item: Annotated[str, typer.Argument()],
+    outputs: Annotated[str, typer.Option(help="The item's outputs, a JSON object.")] = "{}",
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Complete a failed, waiting or held item by hand, with its outputs."""
+    values = _json_object(outputs, "--outputs")
+    _operator(db, order_id, lambda r: r.complete(order_id, item, values), f"{item} completed")
+
+
+@app.command("cancel")
+def cancel_cmd(
+    order_id: Annotated[str, typer.Argument()],
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the event log).")] = None,
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Cancel an order: rejected after its point of no return; else compensate and stop."""
+    _operator(db, order_id, lambda r: r.cancel(order_id, reason), "cancellation accepted")
+
+
+@app.command("signal")
+def signal_cmd(
+    event: Annotated[str, typer.Argument(help="The event name, e.g. number.ported.")],
+    order_id: Annotated[str | None, typer.Option("--order", help="Only this order.")] = None,
+    payload: Annotated[str, typer.Option(help="The event's data, a JSON object.")] = "{}",
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Deliver a named event to the items waiting for it."""
+    values = _json_object(payload, "--payload")
+    with _runtime(db, None, None, 1) as runtime:
+        count = _guard(lambda: runtime.signal(event, order_id, values))
+    where = f"order {order_id}" if order_id else "all orders"
+    err.print(f"event '{event}' completed {count} waiting item(s) in {where}")
+    if count:
+        err.print(f"run `om resume --db {db}` to carry on")
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _runtime(
+    db: Path, handlers: str | None, catalog: Any, concurrency: int, create: bool = False
+) -> Iterator[Runtime]:
+    if not create and not db.exists():
+        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
+    registry = _handlers(handlers)
+    try:
+        store = SqliteStore(db)
+    except StoreError as exc:
+        fail(str(exc))
+    runtime = Runtime(catalog, store=store, handlers=registry, concurrency=concurrency)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _handlers(spec: str | None) -> HandlerRegistry:
+    if spec is None:
+        return HandlerRegistry()
+    if "" not in sys.path:
+        sys.path.insert(0, "")  # `--handlers myhost.handlers:registry` from the current folder
+    try:
+        return load_registry(spec)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _guard(action: Any) -> Any:
+    """User-facing errors (unknown ids, refused actions) as one line, never a traceback."""
+    try:
+        return action()
+    except (NotFound, OperatorActionRejected) as exc:
+        fail(str(exc))
+    except OmError as exc:
+        fail(str(exc))
+
+
+def _operator(db: Path, order_id: str, action: Any, done: str) -> None:
+    with _runtime(db, None, None, 1) as runtime:
+        _guard(lambda: action(runtime))
+        state = runtime.status(order_id).state
+    err.print(f"{done}; order {order_id} is {state}")
+    if state not in _finished():
+        err.print(f"run `om resume --db {db}` to carry on")
+
+
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        fail(f"{option} is not JSON: {exc}", EXIT_USAGE)
+    if not isinstance(value, dict):
+        fail(f'{option} must be a JSON object, e.g. \'{{"port": "P-1"}}\'', EXIT_USAGE)
+    return value
+
+
+def _finished() -> frozenset[str]:
+    return frozenset(s.value for s in ORDER_TERMINAL)
+
+
+def _summary(status: OrderStatus, every_item: bool = False) -> None:
+    counts = ", ".join(f"{n} {state}" for state, n in status.counts.items())
+    out.print(f"order {status.id}: {status.state}", markup=False, highlight=False)
+    head = f"  catalog {status.catalog_hash[:19]}; {len(status.items)} items: {counts}"
+    out.print(head, markup=False, highlight=False)
+    ponr = ", ".join(f"root {root} by {item}" for root, item in status.ponr.items())
+    out.print(f"  point of no return: {ponr or 'not reached'}", markup=False, highlight=False)
+    shown = status.items if every_item else [i for i in status.items if _notable(i)]
+    for item in shown:
+        out.print("  " + _item_line(item), markup=False, highlight=False)
+
+
+def _notable(item: ItemStatus) -> bool:
+    return item.state in ("fatally_failed", "waiting", "on_hold", "failed", "running")
+
+
+def _item_line(item: ItemStatus) -> str:
+    parts = [f"{item.state:<14}", item.id, f"({item.kind}"]
+    parts[-1] += f", attempt {item.attempt})" if item.attempt else ")"
+    if item.expected_by is not None:
+        due = datetime.fromtimestamp(item.expected_by, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        parts.append(f"due {due}" + (" OVERDUE" if item.overdue else ""))
+    if item.reason:
+        parts.append(f"- {item.reason}")
+    return " ".join(parts)

@@ -1,0 +1,111 @@
+"""`om run`, `om resume`, `om status` and the operator commands, end to end on a SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from om_dsl.cli import main
+
+CATALOG = """catalog "Lab" version "1"
+offer Web "Web" id "100" { attribute speed: int default 100 }
+cfs Line { attribute speed: int }
+decompose Web { -> Line { speed = speed } }
+plan Line on add {
+  auto configure handler "lab.configure" expect 1h
+  wait go event "go" after configure
+  auto activate handler "lab.activate" after go point_of_no_return
+}
+"""
+ORDER = {"id": "ORD-1", "items": [{"id": "1", "product": "Web", "attributes": {"speed": 300}}]}
+HANDLERS = """
+from om_dsl.runtime import HandlerRegistry
+
+registry = HandlerRegistry()
+
+@registry.handler("lab.configure")
+def configure(ctx):
+    return {"speed": ctx.line["speed"]}
+
+@registry.handler("lab.activate")
+def activate(ctx):
+    return {"active": True}
+"""
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "lab.om").write_text(CATALOG, encoding="utf-8")
+    (tmp_path / "order.json").write_text(json.dumps(ORDER), encoding="utf-8")
+    (tmp_path / "labhandlers.py").write_text(HANDLERS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def om(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return int(done.value.code or 0), captured.out, captured.err
+
+
+def test_run_until_an_event_is_needed_then_signal_and_resume(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    assert code == 0, err
+    assert "submitted order ORD-1: 3 items" in err
+    assert "order ORD-1: pending" in out
+    assert "waiting        1/Line:go (wait, attempt 1) - waiting for event 'go'" in out
+    code, _, err = om(capsys, "signal", "go", "--order", "ORD-1", "--payload", '{"by": "me"}')
+    assert code == 0 and "completed 1 waiting item(s) in order ORD-1" in err
+    code, out, _ = om(capsys, "resume", "--handlers", "labhandlers:registry")
+    assert code == 0 and "order ORD-1: completed" in out
+    code, out, _ = om(capsys, "status", "ORD-1", "--format", "json")
+    status = json.loads(out)
+    assert status["state"] == "completed" and status["ponr"] == {"1": "1/Line:activate"}
+    assert [i["outputs"] for i in status["items"]] == [
+        {"speed": 300},
+        {"by": "me"},
+        {"active": True},
+    ]
+    code, out, _ = om(capsys, "status", "ORD-1")
+    assert "point of no return: root 1 by 1/Line:activate" in out
+    assert "completed      1/Line:configure (auto, attempt 1) due " in out
+
+
+def test_fallout_then_operator_commands(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = om(capsys, "run", "lab.om", "order.json")  # no handlers: configure fails
+    assert code == 1
+    assert "order ORD-1: held" in out and "no handler is registered for 'lab.configure'" in out
+    code, _, err = om(capsys, "complete", "ORD-1", "1/Line:configure", "--outputs", '{"speed": 1}')
+    assert code == 0 and "1/Line:configure completed; order ORD-1 is inProgress" in err
+    code, out, _ = om(capsys, "resume")
+    assert "order ORD-1: pending" in out
+    code, _, err = om(capsys, "skip", "ORD-1", "1/Line:go", "--reason", "ported by phone")
+    assert code == 0
+    code, out, _ = om(capsys, "resume")
+    assert code == 1 and "1/Line:activate" in out  # activate has no handler either
+    code, _, err = om(capsys, "cancel", "ORD-1")
+    assert code == 1 and "its point of no return was reached" in err
+    code, _, err = om(capsys, "retry", "ORD-1", "1/Line:activate")
+    assert code == 0 and "will be retried" in err
+
+
+def test_user_mistakes_are_one_line_errors(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = om(capsys, "status", "ORD-1", "--db", "missing.db")
+    assert code == 1 and "no store at missing.db" in err
+    om(capsys, "run", "lab.om", "order.json")
+    code, _, err = om(capsys, "status", "NOPE")
+    assert (code, err.strip()) == (1, "error: no order NOPE")
+    code, _, err = om(capsys, "retry", "ORD-1", "1/Line:go")
+    assert code == 1 and "cannot retry item 1/Line:go: it is pending" in err
+    code, _, err = om(capsys, "complete", "ORD-1", "1/Line:configure", "--outputs", "[1]")
+    assert code == 2 and "must be a JSON object" in err
+    code, _, err = om(capsys, "run", "lab.om", "order.json")
+    assert code == 1 and "order ORD-1 already exists" in err
+    code, _, err = om(capsys, "resume", "--handlers", "nosuchmodule:registry")
+    assert code == 2 and "cannot import handler module 'nosuchmodule'" in err
+    Path("junk.db").write_text("not sqlite" * 100)
+    code, _, err = om(capsys, "status", "ORD-1", "--db", "junk.db")
+    assert code == 1 and "cannot use junk.db as an om store" in err
