@@ -1,0 +1,234 @@
+"""`om check`, `om compile` and `om schema`: exit codes, output formats, files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from om_dsl import cli
+from om_dsl.compiler.driver import compile_catalog
+from om_dsl.ir.io import dump_ir, ir_json_schema, load_ir
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "catalog" / "acme.om"
+VALID = REPO / "tests" / "fixtures" / "valid"
+INVALID = REPO / "tests" / "fixtures" / "invalid"
+BROKEN = INVALID / "E020_E043_E090_three_independent_errors.om"
+WARNS = INVALID / "W001_offer_without_rule.om"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered() -> None:
+    cli._register()
+
+
+def om(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli.app, [str(a) for a in args])
+
+
+# ---- om check ----------------------------------------------------------------------------------
+
+
+def test_check_clean_catalog_exits_0() -> None:
+    result = om("check", EXAMPLE)
+    assert result.exit_code == 0, result.output
+    assert f"ok {EXAMPLE}: catalog 'Acme Residential' version 2026.11" in result.stderr
+    assert result.stdout == ""
+
+
+def test_check_with_warnings_only_exits_0() -> None:
+    result = om("check", WARNS)
+    assert result.exit_code == 0
+    assert "warning[W001]" in result.stderr
+    assert "1 warning(s)" in result.stderr
+
+
+def test_check_with_errors_exits_1_and_prints_every_error() -> None:
+    result = om("check", BROKEN)
+    assert result.exit_code == 1
+    for code in ("E020", "E043", "E090"):
+        assert f"error[{code}]" in result.stderr
+    assert f"{BROKEN}: 3 error(s), 0 warning(s)" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_text_has_location_excerpt_caret_and_hint() -> None:
+    result = om("check", INVALID / "E020_unknown_name_in_expr.om")
+    lines = result.stderr.splitlines()
+    head = next(i for i, line in enumerate(lines) if "error[E020]" in line)
+    where = f"{INVALID}/E020_unknown_name_in_expr.om:11:38"
+    assert lines[head] == f"{where}: error[E020]: unknown name 'sped' in rule fast"
+    assert (
+        lines[head + 2]
+        == "  11 | decompose Web { -> Line as fast when sped > 100 { speed = speed } }"
+    )
+    assert lines[head + 3].strip() == "^^^^"
+    assert lines[head + 3].index("^") == lines[head + 2].index("sped")
+    assert lines[head + 4] == "  = hint: did you mean 'speed'?"
+
+
+def test_check_names_imported_files_from_the_working_directory() -> None:
+    folder = INVALID / "E012_import_cycle"
+    result = om("check", folder / "main.om")
+    assert f"{folder}/b.om:1:8: error[E012]" in result.stderr
+
+
+def test_check_json_format() -> None:
+    result = om("check", "--format", "json", BROKEN, EXAMPLE)
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    broken, example = payload["files"]
+    assert (broken["path"], broken["errors"], broken["warnings"]) == (str(BROKEN), 3, 0)
+    assert (example["path"], example["errors"], example["diagnostics"]) == (str(EXAMPLE), 0, [])
+    first = broken["diagnostics"][0]
+    assert set(first) == {
+        "code", "severity", "message", "hints", "file", "line", "col", "end_line", "end_col",
+    }  # fmt: skip
+    assert first["file"] == str(BROKEN)
+    assert [d["code"] for d in broken["diagnostics"]] == ["E043", "E020", "E090"]
+    assert result.stderr == ""
+
+
+def test_check_json_clean_exits_0() -> None:
+    result = om("check", "--format", "json", EXAMPLE)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["files"][0]["errors"] == 0
+
+
+def test_check_a_folder_checks_every_root_file_in_it() -> None:
+    result = om("check", "--format", "json", VALID)
+    assert result.exit_code == 0, result.output
+    paths = [Path(f["path"]).name for f in json.loads(result.stdout)["files"]]
+    assert paths == sorted(p.name for p in VALID.glob("*.om"))
+
+
+def test_check_a_multi_file_folder_skips_files_without_a_header() -> None:
+    result = om("check", "--format", "json", VALID / "multi_file")
+    assert [Path(f["path"]).name for f in json.loads(result.stdout)["files"]] == ["main.om"]
+
+
+def test_check_a_folder_without_catalogs_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "lib.om").write_text("enum E { A }\n", encoding="utf-8")
+    result = om("check", tmp_path)
+    assert result.exit_code == 1
+    assert "no catalog files found" in result.stderr
+
+
+def test_check_missing_file_exits_1_with_e010(tmp_path: Path) -> None:
+    result = om("check", tmp_path / "nope.om")
+    assert result.exit_code == 1
+    assert "error[E010]: cannot find" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check"],
+        ["check", "--format", "xml", str(EXAMPLE)],
+        ["check", "--bogus", str(EXAMPLE)],
+        ["compile"],
+        ["compile", str(EXAMPLE), "--bogus"],
+        ["schema", "nope"],
+        [],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    result = om(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+# ---- om compile --------------------------------------------------------------------------------
+
+
+def test_compile_to_stdout_prints_the_ir() -> None:
+    result = om("compile", EXAMPLE)
+    assert result.exit_code == 0
+    assert result.stdout == dump_ir(compile_catalog(EXAMPLE).raise_on_error())
+
+
+def test_compile_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "catalog.json"
+    result = om("compile", EXAMPLE, "-o", target)
+    assert result.exit_code == 0, result.output
+    catalog = load_ir(target)
+    assert catalog.name == "Acme Residential"
+    assert f"wrote {target} ({catalog.content_hash[:19]})" in result.stderr
+    assert result.stdout == ""
+    assert [p.name for p in target.parent.iterdir()] == ["catalog.json"], "no temporary files"
+
+
+def test_compile_with_errors_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "catalog.json"
+    result = om("compile", BROKEN, "-o", target)
+    assert result.exit_code == 1
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    assert "error[E020]" in result.stderr
+    assert f"{BROKEN}: 3 error(s); no IR written" in result.stderr
+
+
+def test_compile_with_errors_keeps_the_previous_output(tmp_path: Path) -> None:
+    target = tmp_path / "catalog.json"
+    target.write_text("previous", encoding="utf-8")
+    assert om("compile", BROKEN, "-o", target).exit_code == 1
+    assert target.read_text(encoding="utf-8") == "previous"
+
+
+def test_compile_with_warnings_writes_the_ir(tmp_path: Path) -> None:
+    target = tmp_path / "catalog.json"
+    result = om("compile", WARNS, "-o", target)
+    assert result.exit_code == 0
+    assert "warning[W001]" in result.stderr
+    assert load_ir(target).name == "Bad"
+
+
+# ---- om schema ---------------------------------------------------------------------------------
+
+
+def test_schema_prints_the_ir_json_schema() -> None:
+    result = om("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == ir_json_schema()
+    assert result.stdout == json.dumps(ir_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def test_schema_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "ir.schema.json"
+    assert om("schema", "ir", "-o", target).exit_code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["title"] == "Catalog"
+
+
+def test_unknown_schema_lists_the_known_ones() -> None:
+    result = om("schema", "nope")
+    assert "unknown schema 'nope'; choose one of:" in result.stderr
+    assert "ir" in result.stderr
+
+
+# ---- the installed command ---------------------------------------------------------------------
+
+
+def run_om(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "om"
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [str(exe), *map(str, args)]
+    return subprocess.run(command, check=False, capture_output=True, text=True, env=env)
+
+
+def test_installed_om_command(tmp_path: Path) -> None:
+    """One real process: the console script, its exit codes and its streams."""
+    ok = run_om("check", "--format", "json", EXAMPLE)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["files"][0]["errors"] == 0
+    bad = run_om("compile", BROKEN, "-o", tmp_path / "x.json")
+    assert bad.returncode == 1
+    assert "error[E090]" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert not (tmp_path / "x.json").exists()
+    assert run_om("check", "--format", "xml", EXAMPLE).returncode == 2
