@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ class ExprEnv:
     bare_root: str = "source"
     roots: dict[str, dict[str, str] | None] = field(default_factory=dict)
     items: set[str] = field(default_factory=set)
-    products: dict[str, set[str]] = field(default_factory=dict)
+    products: Mapping[str, Collection[str]] = field(default_factory=dict)
 
 
 _ARITH = {"+", "-", "*", "/", "%"}

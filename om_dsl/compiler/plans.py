@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
@@ -128,9 +129,35 @@ def _items(ctx: Context, decl: ast.PlanDecl) -> list[Any]:
     return items
 
 
+class OtherProducts(Mapping[str, Collection[str]]):
+    """The item names of every planned product but one: what ``Product.item`` may refer to.
+
+    A view rather than a copy: copying the table for each plan made compiling a catalog with
+    thousands of plans quadratic (24 s of 34 s at 100k lines).
+    """
+
+    def __init__(self, items: dict[str, dict[str, ir.SourceSpan]], exclude: str) -> None:
+        self._items = items
+        self._exclude = exclude
+
+    def __getitem__(self, product: str) -> Collection[str]:
+        if product == self._exclude:
+            raise KeyError(product)
+        return self._items[product].keys()
+
+    def __contains__(self, product: object) -> bool:
+        return product != self._exclude and product in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (p for p in self._items if p != self._exclude)
+
+    def __len__(self) -> int:
+        return len(self._items) - (self._exclude in self._items)
+
+
 def _env(ctx: Context, decl: ast.PlanDecl, items: dict[str, ast.ItemDecl]) -> ExprEnv:
     attrs = {n: a.type for n, a in ctx.attributes.get(decl.product.value, {}).items()}
-    products = {p: set(t) for p, t in ctx.plan_items.items() if p != decl.product.value}
+    products = OtherProducts(ctx.plan_items, decl.product.value)
     return ExprEnv(
         where=f"in the plan of {decl.product.value}",
         bare=attrs,
