@@ -13,19 +13,18 @@ from om_dsl.ir import models as ir
 from om_dsl.render.analysis import deepest
 from om_dsl.render.catalog_model import CatalogMap, MapEdge, MapNode, catalog_map, focus_on
 from om_dsl.render.legend import add_catalog_legend
-from om_dsl.render.plan_draw import dot_id
-from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, new_graph
-from om_dsl.render.text import esc, font, plain, row, shorten, table
+from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, Tone, new_graph
+from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table
 
-# (cluster id, title, node kinds).  Families stay outside every cluster: a family sits in the
-# rank of the technical products, and inside the offers' box it would stack that box on top
-# of theirs, sending rule edges around both.
-_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("commercial", "Offers and bundles", ("bundle", "offer")),
-    ("cfs", "Customer-facing services (CFS)", ("cfs",)),
-    ("rfs", "Resource-facing services (RFS)", ("rfs",)),
-    ("resource", "Resources", ("resource",)),
-    ("systems", "Systems and work queues", ("system", "queue")),
+# (cluster id, title, tone, node kinds).  Families stay outside every cluster: a family sits
+# in the rank of the technical products, and inside the offers' box it would stack that box on
+# top of theirs, sending rule edges around both.
+_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("commercial", "Offers and bundles", "offer", ("bundle", "offer")),
+    ("cfs", "Customer-facing services (CFS)", "cfs", ("cfs",)),
+    ("rfs", "Resource-facing services (RFS)", "rfs", ("rfs",)),
+    ("resource", "Resources", "resource", ("resource",)),
+    ("systems", "Systems and work queues", "system", ("system", "queue")),
 )
 CALLERS_SHOWN = 8
 _SHAPES = {"family": "folder", "system": "box3d", "queue": "tab"}
@@ -44,12 +43,12 @@ def render_catalog(catalog: ir.Catalog, focus: str | None = None) -> graphviz.Di
 
 
 def draw_catalog(cmap: CatalogMap) -> graphviz.Digraph:
-    counts = _counts(cmap)
-    graph = new_graph("catalog", cmap.title, counts)
-    for cluster_id, title, kinds in _COLUMNS:
+    """The Graphviz diagram of a (possibly focused) :class:`CatalogMap`."""
+    graph = new_graph("catalog", cmap.title, _counts(cmap))
+    for cluster_id, title, tone, kinds in _COLUMNS:
         nodes = [n for n in cmap.nodes if n.kind in kinds]
         if nodes:
-            graph.subgraph(_column(cluster_id, title, nodes, cmap.focus))
+            graph.subgraph(_column(cluster_id, title, TONES[tone], nodes, cmap.focus))
     for node in cmap.nodes:
         if node.kind == "family":
             _node(graph, node, node.id == cmap.focus)
@@ -69,10 +68,9 @@ def _counts(cmap: CatalogMap) -> str:
 
 
 def _column(
-    cluster_id: str, title: str, nodes: list[MapNode], focus: str | None
+    cluster_id: str, title: str, tone: Tone, nodes: list[MapNode], focus: str | None
 ) -> graphviz.Digraph:
     box = graphviz.Digraph(name=f"cluster_{cluster_id}")
-    tone = TONES.get(cluster_id, TONES["system"] if cluster_id == "systems" else TONES["offer"])
     box.attr(
         label=f"<{font(esc(title), bold=True, colour=tone.line)}>",
         labeljust="l",

@@ -25,7 +25,7 @@ from om_dsl.render.style import (
     TONES,
     new_graph,
 )
-from om_dsl.render.text import duration, esc, font, plain, row, shorten, table
+from om_dsl.render.text import dot_id, duration, esc, font, plain, row, shorten, table
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +59,6 @@ def draw_plan(plan: PlanGraph, options: PlanOptions | None = None) -> graphviz.D
         anchor = deepest([n.id for n in plan.nodes], pairs)
         add_plan_legend(graph, dot_id(anchor) if anchor else None)
     return graph
-
-
-def dot_id(node_id: str) -> str:
-    """A node id that the graphviz package will not split into node and port at ``:``."""
-    return node_id.replace(":", "%3A")
 
 
 def _facts(plan: PlanGraph, opts: PlanOptions) -> _Facts:

@@ -7,8 +7,6 @@ each ``undo`` attaches its compensation item with a dotted edge.
 
 from __future__ import annotations
 
-from typing import Any
-
 import graphviz
 
 from om_dsl.compiler.names import suggest
@@ -18,6 +16,7 @@ from om_dsl.render.errors import RenderError
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
 
+Item = ir.AutoItem | ir.CalloutItem | ir.ManualItem | ir.MilestoneItem | ir.WaitItem
 _PLAN_CLUSTER = "plan"
 # How far a dependency reaches, in the words an architect reads on the edge.
 _WITHIN = {"root": "same root item", "order": "same order", "relies_on": "same reliesOn group"}
@@ -93,7 +92,7 @@ def _plan(catalog: ir.Catalog, tech: ir.TechnicalProduct, action: str) -> ir.Pla
 # ---- items -------------------------------------------------------------------------------------
 
 
-def _item_node(catalog: ir.Catalog, product: str, item: Any) -> PlanNode:
+def _item_node(catalog: ir.Catalog, product: str, item: Item) -> PlanNode:
     details = [*_what(catalog, item)]
     if item.when is not None:
         details.append(f"when {unparse(item.when)}")
@@ -113,22 +112,24 @@ def _item_node(catalog: ir.Catalog, product: str, item: Any) -> PlanNode:
     )
 
 
-def _what(catalog: ir.Catalog, item: Any) -> list[str]:
+def _what(catalog: ir.Catalog, item: Item) -> list[str]:
     """What the item does, in the words of its kind."""
     if isinstance(item, ir.CalloutItem):
         mode = " (async)" if item.is_async else ""
         return [f"{item.system} {item.method} {item.path}{mode}"]
     if isinstance(item, ir.ManualItem):
         queue = next((q for q in catalog.queues if q.name == item.queue), None)
-        return [f"queue {queue.display_name or queue.name if queue else item.queue}"]
+        return [f"queue {(queue.display_name if queue else None) or item.queue}"]
     if isinstance(item, ir.AutoItem):
         return [f"handler {item.handler}"]
-    if isinstance(item, ir.WaitItem):
-        return [f"event {item.event}"] if item.event else [f"until {unparse(item.until)}"]
+    if isinstance(item, ir.WaitItem) and item.event:
+        return [f"event {item.event}"]
+    if isinstance(item, ir.WaitItem) and item.until is not None:
+        return [f"until {unparse(item.until)}"]
     return []
 
 
-def _tooltip(product: str, item: Any) -> str:
+def _tooltip(product: str, item: Item) -> str:
     lines = [f"{product}.{item.name} ({item.kind})"]
     if item.doc:
         lines.append(item.doc)
@@ -197,7 +198,7 @@ def _context_node(
     return node_id
 
 
-def _find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Any:
+def _find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item | None:
     """The item named ``item`` in ``product``'s plans, preferring the plan for ``action``."""
     plans = sorted(
         (p for p in catalog.plans if p.product == product), key=lambda p: action not in p.actions

@@ -16,6 +16,11 @@ ELLIPSIS = "…"
 LABEL_LIMIT = 40
 
 
+def dot_id(node_id: str) -> str:
+    """A node id that the graphviz package will not split into node and port at ``:``."""
+    return node_id.replace(":", "%3A")
+
+
 def esc(text: str) -> str:
     """``text`` made safe inside an HTML-like label (``&``, ``<``, ``>``, quotes)."""
     return html.escape(text, quote=True)
