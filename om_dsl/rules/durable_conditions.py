@@ -83,14 +83,12 @@ def _comparison(expr: ir.BinaryOp, negated: bool, out: Translation) -> Json:
         raise Untranslatable
     value = _literal(lit, op)
     name = _field(ref, out)
+    # What the closure says when the field is null: only "!=" is true; negation flips it.
+    null_is_true = (op == "!=") != negated
     if negated:
         op = _NEGATE[op]
-    if op == "==":
-        return {name: value}
-    test = {_DURABLE_OP[op]: {name: value}}
-    if op == "!=":  # a null field is "not equal" too
-        return {"$or": [test, {"$nex": {name: 1}}]}
-    return test
+    test = {name: value} if op == "==" else {_DURABLE_OP[op]: {name: value}}
+    return {"$or": [test, {"$nex": {name: 1}}]} if null_is_true else test
 
 
 def _literal(lit: ir.Lit, op: str) -> Any:

@@ -1,0 +1,154 @@
+"""`om decompose` and `om schema order|decomposition`, end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bad_orders import BAD_ORDERS, Bad
+from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, engines
+from typer.testing import CliRunner
+
+from om_dsl.cli import _register, app
+from om_dsl.compiler.driver import compile_catalog
+from om_dsl.ir.io import dump_ir
+
+_register()
+RUNNER = CliRunner()
+SAMPLE = EXAMPLE_ORDERS / "tmf622-product-order.json"
+
+
+def om(*args: str | Path, stdin: bytes | None = None) -> tuple[int, str, str]:
+    result = RUNNER.invoke(app, [str(a) for a in args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_json_is_the_decomposition() -> None:
+    code, out, err = om("decompose", ACME, SAMPLE)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["order_id"] == "30001"
+    assert [r["id"] for r in data["requests"]] == ["fr:100", "fr:relies_on:110", "fr:account:1513"]
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_engines_print_the_same(engine: str) -> None:
+    assert om("decompose", ACME, SAMPLE, "--engine", engine)[1] == om("decompose", ACME, SAMPLE)[1]
+
+
+def test_catalog_may_be_ir_json(tmp_path: Path) -> None:
+    ir_file = tmp_path / "acme.json"
+    ir_file.write_text(dump_ir(compile_catalog(ACME).raise_on_error()))
+    assert om("decompose", ir_file, SAMPLE)[1] == om("decompose", ACME, SAMPLE)[1]
+
+
+def test_order_from_stdin() -> None:
+    code, out, _ = om("decompose", ACME, "-", stdin=SAMPLE.read_bytes())
+    assert code == 0 and json.loads(out)["order_id"] == "30001"
+
+
+def test_table_is_readable() -> None:
+    code, out, _ = om("decompose", ACME, EXAMPLE_ORDERS / "fibre-modify.json", "--format", "table")
+    assert code == 0
+    assert "order ORD-1002: 2 fulfillment request(s), 5 line(s)" in out
+    assert "7/StaticIp" in out and "modify" in out and "bandwidth_kbps" in out
+
+
+def test_tmf641_payloads() -> None:
+    code, out, _ = om("decompose", ACME, SAMPLE, "--format", "tmf641")
+    orders = json.loads(out)
+    assert code == 0 and [o["externalId"] for o in orders] == [
+        "fr:100",
+        "fr:relies_on:110",
+        "fr:account:1513",
+    ]
+    item = orders[0]["serviceOrderItem"][0]
+    assert item["service"]["serviceSpecification"]["id"] == "MobileSubscription"
+
+
+def test_explain_says_why(tmp_path: Path) -> None:
+    order = tmp_path / "o.json"
+    order.write_text(
+        json.dumps({"id": "x", "items": [{"id": "f", "product": "HomeFibre", "attributes": {}}]})
+    )
+    code, out, _ = om("decompose", ACME, order, "--format", "table", "--explain")
+    assert code == 0
+    assert "no match  HomeFibre->StaticIp -> StaticIp" in out
+    assert "the condition is false (static_ip = false)" in out
+    code, out, _ = om("decompose", ACME, order, "--explain")
+    verdicts = {v["rule"]: v for e in json.loads(out)["explain"] for v in e["rules"]}
+    assert verdicts["HomeFibre->StaticIp"]["values"] == {"static_ip": False}
+
+
+def test_explain_with_tmf641_goes_to_stderr() -> None:
+    code, out, err = om("decompose", ACME, SAMPLE, "--format", "tmf641", "--explain")
+    assert code == 0 and json.loads(out) and "item 110 (MobileTelephony, add)" in err
+
+
+@pytest.mark.parametrize(
+    "bad", [b for b in BAD_ORDERS if b.name != "ten-megabytes"], ids=lambda b: b.name
+)
+def test_invalid_order_prints_issues_only(bad: Bad, tmp_path: Path) -> None:
+    order = tmp_path / "order.json"
+    order.write_bytes(bad.raw)
+    code, out, err = om("decompose", bad.catalog, order)
+    assert code == 1
+    assert out == ""
+    assert f"error[{bad.code}]" in err
+    assert "Traceback" not in err
+    assert "the order is invalid" in err
+
+
+def test_ten_megabytes_is_refused_before_reading(tmp_path: Path) -> None:
+    order = tmp_path / "big.json"
+    order.write_bytes(next(b for b in BAD_ORDERS if b.name == "ten-megabytes").raw)
+    code, out, err = om("decompose", ACME, order)
+    assert (code, out) == (1, "") and "error[O002]" in err
+
+
+def test_merge_conflict_names_both_sources() -> None:
+    code, out, err = om("decompose", LAB, FIXTURES / "golden" / "lab-site-conflict.json")
+    assert (code, out) == (1, "")
+    assert "error[D001]" in err and "'w1'" in err and "'w2'" in err and "Widget->Site" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--engine", "drools"], 2, "unknown engine 'drools'"),
+        (["--format", "xml"], 2, "unknown format 'xml'"),
+    ],
+)
+def test_usage_errors(args: list[str], code: int, says: str) -> None:
+    result = om("decompose", ACME, SAMPLE, *args)
+    assert result[0] == code and says in result[2] and result[1] == ""
+
+
+def test_missing_files(tmp_path: Path) -> None:
+    assert om("decompose", tmp_path / "nope.om", SAMPLE)[0] == 1
+    code, out, err = om("decompose", ACME, tmp_path / "nope.json")
+    assert (code, out) == (1, "") and "cannot read order" in err
+
+
+def test_broken_catalog_fails_cleanly(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.om"
+    broken.write_text('catalog "B" version "1"\noffer X { attribute a: nope }\n')
+    code, out, err = om("decompose", broken, SAMPLE)
+    assert (code, out) == (1, "") and "unknown type 'nope'" in err
+
+
+def test_durable_unavailable_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("om_dsl.rules.durable_engine.durable_available", lambda: False)
+    code, out, err = om("decompose", ACME, SAMPLE, "--engine", "durable")
+    assert (code, out) == (1, "") and "Python < 3.13" in err and "--engine compiled" in err
+
+
+@pytest.mark.parametrize("name", ["order", "decomposition"])
+def test_schemas(name: str) -> None:
+    code, out, _ = om("schema", name)
+    schema = json.loads(out)
+    assert code == 0 and schema["$schema"].startswith("https://json-schema.org/")
+    if name == "order":
+        assert schema["required"] == ["id", "items"]
+        assert schema["additionalProperties"] is False
