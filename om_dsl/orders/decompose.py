@@ -13,7 +13,7 @@ from collections import OrderedDict
 from contextlib import nullcontext
 from typing import Any
 
-from om_dsl.errors import DecompositionError, OrderIssue
+from om_dsl.errors import DecompositionError
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import content_hash
 from om_dsl.orders.catalog_index import CatalogIndex
@@ -25,8 +25,8 @@ from om_dsl.orders.models import Decomposition, Order
 from om_dsl.orders.parse import read_order
 from om_dsl.orders.requests import assemble
 from om_dsl.orders.structure import item_infos
-from om_dsl.orders.worlds import Setting, WorldRun, describe_failure
-from om_dsl.rules.engine import RuleEngine, RuleFailed
+from om_dsl.orders.worlds import Setting, WorldRun, add_installed
+from om_dsl.rules.engine import RuleEngine
 from om_dsl.rules.program import RuleProgram
 from om_dsl.rules.select import make_engine
 
@@ -80,26 +80,15 @@ class Decomposer:
         setting = Setting(
             self.program, self.engine, valid, infos, installed_base or NoInstalledBase()
         )
-        try:
-            before = WorldRun(setting, "before").run()
-            after = WorldRun(setting, "after").run()
-        except RuleFailed as failure:
-            origin = failure.fact.origin
-            path = infos[origin.items[0]].item.path or "$"
-            raise DecompositionError(
-                [OrderIssue("D002", path, describe_failure(failure, infos))]
-            ) from None
-        if setting.issues:
-            raise DecompositionError(_unique(setting.issues))
+        before = WorldRun(setting, "before").run()
+        after = WorldRun(setting, "after").run()
+        add_installed(before, after, setting)
+        if setting.found:
+            raise DecompositionError(setting.issues)
         requests = assemble(compare(before, after, infos), infos, self.program)
         return Decomposition(
             order_id=valid.id, catalog_hash=self.catalog.content_hash, requests=requests
         )
-
-
-def _unique(issues: list[OrderIssue]) -> list[OrderIssue]:
-    """A problem of a modify item shows in both worlds; report it once."""
-    return list(dict.fromkeys(issues))
 
 
 # ---- the façade ---------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ Shaped like ``ServiceOrder_Create`` of TMF641 v4 (no ``id``, ``href`` or ``state
 assigns those).  Each line is a ``serviceOrderItem`` whose ``service`` names the technical
 product as its ``serviceSpecification`` and carries the attributes as
 ``serviceCharacteristic``.  Links between lines become ``serviceOrderItemRelationship``:
-``reliesOn`` to the parent line, or ``dependency`` when the rule says ``after parent`` (the
-child waits) or ``before parent`` (the parent waits).  A reference into another request's
+``reliesOn`` from a chained line to its parent line, or ``dependency`` when the rule says
+``after parent`` (the child waits for the parent) or ``before parent`` (the parent waits for
+the child, and the child has no link back).  A reference into another request's
 service order uses that order's ``externalId`` (our request id) as ``serviceOrderId``.  Shared
 requests a root uses appear in ``orderRelationship`` as ``reliesOn``.
 """
@@ -103,7 +104,9 @@ def _item(
     }
     item: dict[str, Any] = {"@type": "ServiceOrderItem", "id": line.id, "action": line.action}
     item["service"] = service
-    relations = [_relation(line, where, order_id)] if line.parent_line else []
+    relations = []
+    if line.parent_line is not None and line.wait != "before_parent":  # that parent waits for it
+        relations.append(_relation(line, where, order_id))
     relations += [_ref("dependency", child.id, where[child.id], order_id) for child in waits_for]
     if relations:
         item["serviceOrderItemRelationship"] = relations

@@ -71,10 +71,17 @@ class Setting:
     order: Order
     infos: list[ItemInfo]
     installed: InstalledBase
-    issues: list[OrderIssue] = field(default_factory=list)
+    found: dict[tuple[int, str, str], OrderIssue] = field(default_factory=dict)
 
     def issue(self, code: str, pos: int, message: str) -> None:
-        self.issues.append(OrderIssue(code, self.infos[pos].item.path or "$", message))
+        path = self.infos[pos].item.path or "$"
+        self.found.setdefault((pos, code, message), OrderIssue(code, path, message))
+
+    @property
+    def issues(self) -> list[OrderIssue]:
+        """Sorted (item order, then code and message), once each: the same list on either
+        engine, whatever order the rules fired in, and once although both worlds see it."""
+        return [self.found[k] for k in sorted(self.found)]
 
 
 class WorldRun:
@@ -87,14 +94,14 @@ class WorldRun:
         self._keys = itertools.count()
 
     def run(self) -> dict[str, Built]:
-        """The world's lines by id (raises :class:`RuleFailed` for a failing condition)."""
-        self.s.engine.run(self._item_facts(), self.produce)
+        """The world's lines by id (problems go to the setting's issues)."""
+        self.s.engine.run(self._item_facts(), self)
         stratum = self.s.program.stratum
         while self.pending:
             level = min(stratum.get(k[2], 0) for k in self.pending)
             ready = sorted(k for k in self.pending if stratum.get(k[2], 0) == level)
             facts = [self._merged(k, self.pending.pop(k)) for k in ready]
-            self.s.engine.run([f for f in facts if f is not None], self.produce)
+            self.s.engine.run([f for f in facts if f is not None], self)
         return self.lines
 
     # ---- sources -----------------------------------------------------------------------------
@@ -136,7 +143,7 @@ class WorldRun:
                 if value is not None:
                     values[name] = value
         except EvalError as exc:
-            self._failed(RuleFailed(fact, rule, f"the mapping of '{name}'", str(exc)))
+            self.failed(RuleFailed(fact, rule, f"the mapping of '{name}'", str(exc)))
             return ()
         scope = rule.target.scope
         sort = (*origin.sort, rule.index)
@@ -213,7 +220,8 @@ class WorldRun:
 
     # ---- errors ------------------------------------------------------------------------------
 
-    def _failed(self, failure: RuleFailed) -> None:
+    def failed(self, failure: RuleFailed) -> None:
+        """The engine's (and the mappings') callback for a failed expression."""
         origin: Origin = failure.fact.origin
         self.s.issue("D002", origin.items[0], describe_failure(failure, self.s.infos))
 
@@ -244,3 +252,24 @@ def _shared_id(scope: str, group: str, product: str) -> str:
     if scope == "order":
         return f"order/{product}"
     return f"{scope}:{group or '-'}/{product}"
+
+
+def add_installed(before: dict[str, Built], after: dict[str, Built], setting: Setting) -> None:
+    """An installed account line exists in both worlds, even where the order does not feed it.
+
+    Without this, a line that only this order's added items feed would look new (``add``)
+    although the installed base already has it.  Its lines in the world the order does not
+    touch carry the installed values and have no chained lines of their own.
+    """
+    for world, other in ((after, before), (before, after)):
+        for line in list(world.values()):
+            if line.scope != "account" or line.id in other:
+                continue
+            installed = setting.installed.account_line(line.request[1] or None, line.product)
+            if installed is not None:
+                spec = setting.program.targets[line.product]
+                attrs = spec.complete(dict(installed))
+                other[line.id] = Built(
+                    line.id, line.product, line.scope, attrs, line.items, line.rules,
+                    line.parent_line, line.wait, line.sort, line.request,
+                )  # fmt: skip

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from om_dsl.expr.evaluate import EvalError
-from om_dsl.rules.engine import EngineName, Fact, Produce, RuleFailed
+from om_dsl.rules.engine import EngineName, Fact, RuleFailed, Sink
 from om_dsl.rules.program import RuleProgram
 
 
@@ -22,9 +22,10 @@ class CompiledEngine:
     def __init__(self, program: RuleProgram) -> None:
         self.program = program
 
-    def run(self, facts: Sequence[Fact], produce: Produce) -> None:
+    def run(self, facts: Sequence[Fact], sink: Sink) -> None:
         queue = deque(facts)
         rules_for = self.program.rules_for
+        produce = sink.produce
         while queue:
             fact = queue.popleft()
             env = fact.env
@@ -32,6 +33,7 @@ class CompiledEngine:
                 try:
                     fires = rule.when is None or rule.when(env)
                 except EvalError as exc:
-                    raise RuleFailed(fact, rule, "the condition", str(exc)) from None
+                    sink.failed(RuleFailed(fact, rule, "the condition", str(exc)))
+                    continue
                 if fires:
                     queue.extend(produce(fact, rule))

@@ -4,7 +4,7 @@ Each rule becomes one durable rule: "the fact's product is the rule's source (or
 its family) and the condition holds", the condition translated by
 :mod:`om_dsl.rules.durable_conditions` or precomputed into a bool field.  A fact carries only
 the fields some rule of its product reads.  When durable reports a match, the shared
-``produce`` callback computes the line with the same mapping closures as the compiled engine
+``sink.produce`` computes the line with the same mapping closures as the compiled engine
 and returns the facts it made, which the adapter asserts in turn (chains).
 
 durable is only imported by :mod:`om_dsl.rules.durable_adapter`, which serialises every call,
@@ -20,14 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.expr.evaluate import EvalError
-from om_dsl.rules.durable_adapter import (
-    UNAVAILABLE_MESSAGE,
-    DurableEngineError,
-    DurableRuleset,
-    durable_available,
-)
+from om_dsl.rules.durable_adapter import UNAVAILABLE_MESSAGE, DurableRuleset, durable_available
 from om_dsl.rules.durable_conditions import Json, translate
-from om_dsl.rules.engine import EngineName, EngineUnavailable, Fact, Produce, RuleFailed
+from om_dsl.rules.engine import EngineName, EngineUnavailable, Fact, RuleFailed, Sink
 from om_dsl.rules.program import CompiledRule, RuleProgram
 
 TRANSLATION_VERSION = 1
@@ -58,31 +53,27 @@ class DurableEngine:
         self.ruleset = DurableRuleset(f"om_v{TRANSLATION_VERSION}_{digest[:40]}", conditions)
         self.shapes = shapes
 
-    def run(self, facts: Sequence[Fact], produce: Produce) -> None:
+    def run(self, facts: Sequence[Fact], sink: Sink) -> None:
         if not facts:
             return
         known: dict[int, Fact] = {}
-        initial = [self._fact(f, known) for f in facts]
-        on_match = self._on_match(produce, known)
-        try:
-            self.ruleset.run(initial, on_match)
-        except DurableEngineError as exc:
-            raise _original(exc) from None
+        initial = [self._fact(f, known, sink) for f in facts]
+        self.ruleset.run(initial, self._on_match(sink, known))
 
     def _on_match(
-        self, produce: Produce, known: dict[int, Fact]
+        self, sink: Sink, known: dict[int, Fact]
     ) -> Callable[[str, dict[str, Any]], Iterable[dict[str, Any]]]:
         rules = self.program.rules
 
         def on_match(rule_id: str, data: dict[str, Any]) -> list[dict[str, Any]]:
             fact = known[data[_KEY]]
-            produced = produce(fact, rules[int(rule_id)])
-            return [self._fact(f, known) for f in produced]
+            produced = sink.produce(fact, rules[int(rule_id)])
+            return [self._fact(f, known, sink) for f in produced]
 
         return on_match
 
-    def _fact(self, fact: Fact, known: dict[int, Fact]) -> dict[str, Any]:
-        """The durable form of a fact (precomputed conditions raise :class:`RuleFailed`)."""
+    def _fact(self, fact: Fact, known: dict[int, Fact], sink: Sink) -> dict[str, Any]:
+        """The durable form of a fact, with the conditions durable cannot test precomputed."""
         known[fact.key] = fact
         data: dict[str, Any] = {_PRODUCT: fact.product, _KEY: fact.key}
         shape = self.shapes.get(fact.product)
@@ -95,24 +86,17 @@ class DurableEngine:
             if value is not None:
                 data[name] = value
         for rule in shape.precomputed:
-            data[f"c{rule.index}"] = _precompute(rule, fact)
+            data[f"c{rule.index}"] = _precompute(rule, fact, sink)
         return data
 
 
-def _precompute(rule: CompiledRule, fact: Fact) -> bool:
+def _precompute(rule: CompiledRule, fact: Fact, sink: Sink) -> bool:
     assert rule.when is not None
     try:
         return bool(rule.when(fact.env))
     except EvalError as exc:
-        raise RuleFailed(fact, rule, "the condition", str(exc)) from None
-
-
-def _original(exc: DurableEngineError) -> Exception:
-    """A failure of ours raised inside ``on_match`` comes back out as itself."""
-    for error in exc.errors:
-        if isinstance(error, RuleFailed):
-            return error
-    return exc
+        sink.failed(RuleFailed(fact, rule, "the condition", str(exc)))
+        return False
 
 
 def _emit(program: RuleProgram) -> tuple[dict[str, dict[str, Json]], dict[str, _Shape]]:

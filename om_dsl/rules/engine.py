@@ -1,7 +1,7 @@
 """The one interface both rule engines implement, and the choice between them.
 
 An engine decides *which rule fires for which source*, nothing else: it is handed facts (order
-items and produced lines, with their attributes) and calls ``produce(fact, rule)`` for every
+items and produced lines, with their attributes) and calls ``sink.produce(fact, rule)`` for every
 rule that matches.  ``produce`` (shared code) computes the line and returns the new facts it
 made, which the engine must match in turn (technical -> technical chains).  Merging, actions,
 ids and fulfillment requests are shared code too, so the two engines can only differ in
@@ -10,7 +10,7 @@ matching, and every golden test checks that they do not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -43,7 +43,16 @@ class Fact:
         return attrs
 
 
-Produce = Callable[[Fact, CompiledRule], Sequence[Fact]]
+class Sink(Protocol):
+    """Where an engine reports what fired (shared code behind it builds the lines)."""
+
+    def produce(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
+        """``rule`` fired for ``fact``; returns the new facts to match in turn."""
+        ...
+
+    def failed(self, failure: RuleFailed) -> None:
+        """A condition could not be evaluated: the rule does not fire, the order fails."""
+        ...
 
 
 class RuleEngine(Protocol):
@@ -51,7 +60,7 @@ class RuleEngine(Protocol):
 
     name: EngineName
 
-    def run(self, facts: Sequence[Fact], produce: Produce) -> None: ...
+    def run(self, facts: Sequence[Fact], sink: Sink) -> None: ...
 
 
 class EngineUnavailable(OmError):
@@ -61,8 +70,9 @@ class EngineUnavailable(OmError):
 class RuleFailed(OmError):
     """A rule's condition or mapping failed for one fact (e.g. a division by zero).
 
-    Engines raise it for conditions, shared code for mappings; the decomposition turns it
-    into a :class:`~om_dsl.errors.DecompositionError` that names the item and the rule.
+    Engines report it for conditions (``sink.failed``), shared code for mappings; every failure
+    of an order is collected, and the decomposition ends with one
+    :class:`~om_dsl.errors.DecompositionError` that names each item and rule.
     """
 
     def __init__(self, fact: Fact, rule: CompiledRule, what: str, cause: str) -> None:

@@ -1,0 +1,188 @@
+"""Decomposition semantics that goldens do not pin on their own: inputs, hooks, errors,
+determinism, threads, the garbage-collector pause and the output models."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from decomposition_support import ACME, EXAMPLE_ORDERS, LAB, REPO, catalog_at, decomposer, engines
+
+from om_dsl import decompose
+from om_dsl.compiler.driver import compile_catalog
+from om_dsl.errors import DecompositionError
+from om_dsl.orders.decompose import Decomposer, decomposer_for
+from om_dsl.orders.models import Decomposition
+from om_dsl.rules.engine import EngineUnavailable
+
+SAMPLE = EXAMPLE_ORDERS / "tmf622-product-order.json"
+
+
+def test_trusted_models_equal_validated_ones() -> None:
+    result = decompose(catalog_at(ACME), (EXAMPLE_ORDERS / "home-trio-tv.json").read_text())
+    assert Decomposition.model_validate_json(result.model_dump_json()) == result
+
+
+def test_order_may_be_text_bytes_data_or_an_order() -> None:
+    d = decomposer(ACME, "compiled")
+    text = SAMPLE.read_text()
+    expected = d.decompose(text)
+    assert d.decompose(text.encode()) == expected
+    assert d.decompose(json.loads(text)) == expected
+    assert d.decompose(d.read(text)) == expected
+
+
+def test_the_facade_caches_per_catalog_and_engine() -> None:
+    catalog = catalog_at(ACME)
+    assert decomposer_for(catalog) is decomposer_for(catalog)
+    assert decomposer_for(catalog, "compiled") is not decomposer_for(catalog_at(LAB), "compiled")
+
+
+def test_tmf_matching_by_names_and_order_level_fields() -> None:
+    order = json.loads(SAMPLE.read_text())
+    order["productOrderItem"][1]["productOffering"] = {"name": "TMF Mobile Telephony"}
+    order["productOrderItem"][2]["productOffering"] = {"name": "TariffPlan"}
+    del order["productOrderItem"][3]["productOffering"]
+    order["productOrderItem"][3]["product"]["productSpecification"] = {"name": "Coverage"}
+    valid = decomposer(ACME, "compiled").read(order)
+    assert [i.product for i in valid.items] == [
+        "TMF25",
+        "MobileTelephony",
+        "TariffPlan",
+        "CoverageOptions",
+    ]
+    assert (valid.account, valid.customer, valid.external_id) == ("1513", "ff55-hjy4", "PO-456")
+    assert valid.items[1].attributes == {"msisdn": "415 279 7439"}  # by alias TEL_MSISDN
+
+
+def test_quantity_makes_one_line_per_unit() -> None:
+    order = {"id": "q", "items": [{"id": "v", "product": "HomeVoice", "quantity": 3}]}
+    lines = decompose(catalog_at(ACME), order).lines()
+    assert [line.id for line in lines if line.product == "VoiceService"] == [
+        "v[1]/VoiceService",
+        "v[2]/VoiceService",
+        "v[3]/VoiceService",
+    ]
+
+
+class Installed:
+    def __init__(self, lines: Mapping[tuple[str | None, str], Mapping[str, Any]]) -> None:
+        self.lines = lines
+
+    def account_line(self, account: str | None, product: str) -> Mapping[str, Any] | None:
+        return self.lines.get((account, product))
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_installed_account_lines_are_not_added_again(engine: str) -> None:
+    order = {"id": "i", "account": "1513", "items": [{"id": "t", "product": "TariffPlan"}]}
+    d = decomposer(ACME, engine)
+    fresh = {line.product: line for line in d.decompose(order).lines()}
+    assert fresh["CustomerAccount"].action == "add"
+    installed = Installed({("1513", "CustomerAccount"): {"account": "1513"}})
+    known = {line.product: line for line in d.decompose(order, installed).lines()}
+    assert known["CustomerAccount"].action == "noChange"
+    moved = Installed({("1513", "CustomerAccount"): {"account": "old"}})
+    with pytest.raises(DecompositionError) as caught:  # merge same: installed vs order
+        d.decompose(order, moved)
+    assert "the installed base" in caught.value.issues[0].message
+
+
+BROKEN = """
+catalog "B" version "1"
+offer P { attribute n: int default 0 }
+cfs T { attribute x: decimal required }
+plan T on * { milestone done }
+decompose P {
+  -> T as by_zero { x = 10 / n }
+  -> T as guarded when n != 0 and 10 / n > 1 { x = n }
+  -> T as failing when 10 / n > 1 { x = n }
+}
+"""
+
+
+def test_failing_conditions_and_mappings_are_all_reported_alike() -> None:
+    catalog = compile_catalog("b.om", BROKEN).raise_on_error()
+    order = {"id": "b", "items": [{"id": "p1", "product": "P"}, {"id": "p2", "product": "P"}]}
+    reports = []
+    for engine in engines():
+        with pytest.raises(DecompositionError) as caught:
+            Decomposer(catalog, engine).decompose(order)
+        reports.append([i.to_dict() for i in caught.value.issues])
+    issues = reports[0]
+    assert all(r == issues for r in reports)
+    assert [(i["code"], i["path"]) for i in issues] == [("D002", "items[0]")] * 2 + [
+        ("D002", "items[1]")
+    ] * 2
+    assert "rule by_zero" in issues[0]["message"] and "on item 'p1'" in issues[0]["message"]
+    assert "the condition failed: division by zero" in issues[1]["message"]
+
+
+def test_a_null_required_attribute_is_an_error() -> None:
+    text = BROKEN.replace("x = 10 / n", "x = if n > 0 then n else null").split("  -> T as g")[0]
+    d = Decomposer(compile_catalog("b.om", text + "}\n").raise_on_error())
+    with pytest.raises(DecompositionError) as caught:
+        d.decompose({"id": "b", "items": [{"id": "p1", "product": "P"}]})
+    assert caught.value.issues[0].code == "D003"
+    assert "required attribute 'x' is null" in caught.value.issues[0].message
+
+
+def test_unknown_engine() -> None:
+    with pytest.raises(EngineUnavailable, match="choose one of: compiled, durable"):
+        Decomposer(catalog_at(ACME), "drools")
+
+
+def test_gc_is_resumed_after_success_and_failure() -> None:
+    assert gc.isenabled()
+    decompose(catalog_at(ACME), SAMPLE.read_bytes())
+    assert gc.isenabled()
+    with pytest.raises(DecompositionError):
+        decompose(
+            catalog_at(LAB),
+            (REPO / "tests/fixtures/orders/golden/lab-site-conflict.json").read_bytes(),
+        )
+    assert gc.isenabled()
+
+
+def test_threads_share_a_decomposer() -> None:
+    d = decomposer(ACME, "compiled")
+    orders = sorted(EXAMPLE_ORDERS.glob("*.json"))
+    expected = [d.decompose(p.read_bytes()).model_dump_json() for p in orders]
+    failures: list[str] = []
+
+    def work() -> None:
+        for _ in range(5):
+            got = [d.decompose(p.read_bytes()).model_dump_json() for p in orders]
+            if got != expected:
+                failures.append("different output")
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and gc.isenabled()
+
+
+def test_output_does_not_depend_on_the_hash_seed() -> None:
+    script = (
+        "import sys; from om_dsl.cli import main; "
+        "main(['decompose', sys.argv[1], sys.argv[2], '--engine', sys.argv[3]])"
+    )
+    outputs = set()
+    order = REPO / "tests/fixtures/orders/golden/lab-merge-rules.json"
+    for seed, engine in [("0", "compiled"), ("1", "compiled"), ("2", engines()[-1])]:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(LAB), str(order), engine],
+            capture_output=True, text=True, env=env, check=True, cwd=REPO,
+        )  # fmt: skip
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -1,0 +1,93 @@
+"""TMF641 output: the payloads fit TMF641 v4's ServiceOrder_Create schema (the swagger copied
+to tests/fixtures/orders/tmf) and speak the vocabulary of TMF's ServiceOrder example."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer
+
+from om_dsl.orders.tmf641 import service_orders
+
+SWAGGER = json.loads((FIXTURES / "tmf" / "TMF641-ServiceOrdering-v4.0.0.swagger.json").read_text())
+EXAMPLE = json.loads((FIXTURES / "tmf" / "ServiceOrder.example.json").read_text())
+TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+
+
+def _problems(value: Any, schema: dict[str, Any], path: str) -> list[str]:
+    """A small validator for the swagger subset TMF uses: $ref, type, properties, required,
+    items and enum (no extra dependency for one test)."""
+    if "$ref" in schema:
+        schema = SWAGGER["definitions"][schema["$ref"].rsplit("/", 1)[1]]
+    expected = TYPES.get(schema.get("type", ""))
+    if expected is not None and not isinstance(value, expected):
+        return [f"{path}: expected {schema['type']}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{path}: {value!r} not in {schema['enum']}"]
+    found: list[str] = []
+    if isinstance(value, dict) and "properties" in schema:
+        found += [f"{path}.{k}: missing" for k in schema.get("required", []) if k not in value]
+        for key, item in value.items():
+            if key not in schema["properties"]:
+                found.append(f"{path}.{key}: not a TMF641 field")
+            elif key != "value":  # Characteristic.value is "any"
+                found += _problems(item, schema["properties"][key], f"{path}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            found += _problems(item, schema["items"], f"{path}[{i}]")
+    return found
+
+
+CASES = [
+    (ACME, EXAMPLE_ORDERS / "tmf622-product-order.json"),
+    (ACME, EXAMPLE_ORDERS / "fibre-modify.json"),
+    (ACME, EXAMPLE_ORDERS / "copper-delete.json"),
+    (LAB, FIXTURES / "golden" / "lab-chains.json"),
+]
+
+
+@pytest.mark.parametrize(("catalog", "order"), CASES, ids=[c[1].stem for c in CASES])
+def test_payloads_fit_service_order_create(catalog: Any, order: Any) -> None:
+    d = decomposer(catalog, "compiled")
+    valid = d.read(order.read_bytes())
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    schema = {"$ref": "#/definitions/ServiceOrder_Create"}
+    problems = [p for i, o in enumerate(payloads) for p in _problems(o, schema, f"[{i}]")]
+    assert problems == []
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_items_look_like_the_tmf_example() -> None:
+    d = decomposer(ACME, "compiled")
+    valid = d.read((EXAMPLE_ORDERS / "home-duo-add.json").read_bytes())
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    item_keys = _keys([o["serviceOrderItem"] for o in payloads])
+    example_keys = _keys(EXAMPLE["serviceOrderItem"])
+    assert {"id", "action", "service", "serviceCharacteristic", "serviceSpecification"} <= (
+        item_keys & example_keys
+    )
+
+
+def test_chains_become_item_relationships() -> None:
+    d = decomposer(LAB, "compiled")
+    valid = d.read((FIXTURES / "golden" / "lab-chains.json").read_bytes())
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    by_id = {i["id"]: i for o in payloads for i in o["serviceOrderItem"]}
+    # Port -> Chip is "before parent": the port waits for its chip.
+    assert by_id["big/Port"]["serviceOrderItemRelationship"] == [
+        {"relationshipType": "dependency", "orderItem": {"itemId": "big/Port/Chip"}}
+    ]
+    assert "serviceOrderItemRelationship" not in by_id["big/Port/Chip"]
+    # Pool -> PoolAgent is "after parent": the agent waits for the pool.
+    assert by_id["order/Pool/PoolAgent"]["serviceOrderItemRelationship"] == [
+        {"relationshipType": "dependency", "orderItem": {"itemId": "order/Pool"}}
+    ]
