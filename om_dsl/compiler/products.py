@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from om_dsl.compiler.context import Context
+from om_dsl.compiler.exprs import ORDER_FIELDS
 from om_dsl.compiler.names import a, suggest
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
@@ -215,6 +216,15 @@ def lower_order_attributes(ctx: Context) -> list[ir.Attribute]:
         for span in order.misplaced:
             ctx.bag.error("E022", "an order block holds only attributes", span)
         decls.extend(order.attributes)
+    for decl in decls:
+        if decl.name.value in ORDER_FIELDS:  # order.x would be ambiguous at run time
+            ctx.bag.error(
+                "E024",
+                f"'{decl.name.value}' is a built-in field of every order (order.{decl.name.value})",
+                decl.name.span,
+                "choose another name for the attribute; built-in fields: "
+                + ", ".join(ORDER_FIELDS),
+            )
     return lower_attributes(ctx, decls, "the order block")
 
 
