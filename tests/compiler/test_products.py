@@ -274,3 +274,8 @@ def test_scopes(om: Compile, scope: str) -> None:
 
 def test_default_scope_is_line(om: Compile) -> None:
     assert om("", base=True).catalog.technical[0].scope == "line"
+
+
+def test_order_attribute_may_not_hide_a_built_in_order_field(om: Compile) -> None:
+    diag = om("order { attribute customer: string }", base=True).one("E024")
+    assert diag.message == "'customer' is a built-in field of every order (order.customer)"
