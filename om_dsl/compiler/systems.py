@@ -96,7 +96,7 @@ def _url(
         )  # fmt: skip
         return
     env: ast.EnvRef = opt.value
-    if env.var:
+    if env.var or env.default is None:  # a literal url has no variable; env("") has neither
         _env_name(ctx, env)
         fields["url_env"] = env.var
     if env.default is not None:
