@@ -294,6 +294,8 @@ def _auto(
     if "handler" not in c:
         _missing(ctx, item, "a handler", 'e.g. auto activate handler "network.activate"')
         return ir.AutoItem(handler="", **f)
+    if not c["handler"].value.strip():
+        ctx.bag.error("E089", "a handler name cannot be empty", c["handler"].span)
     return ir.AutoItem(handler=c["handler"].value, **f)
 
 
