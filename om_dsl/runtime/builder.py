@@ -24,6 +24,9 @@ from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine, WhenAt
 from om_dsl.runtime.scopes import LineScopes
 
 Edge = tuple[str, str]
+Why = str | ir.Dependency | tuple[str, Any]
+"""Why an edge exists: text, a ``depend``, or (plan product, item spec) for an ``after``.
+Formatted only when a cycle is reported: building a plan must not format a message per edge."""
 
 
 class PlanCycleError(PlanError):
@@ -75,7 +78,7 @@ class _Builder:
         self.plans = {(p.product, a): p for p in catalog.plans for a in p.actions}
         self.drafts: dict[str, _Draft] = {}
         self.by_line: dict[str, dict[str, _Draft]] = {}
-        self.why: dict[Edge, str] = {}
+        self.why: dict[Edge, Why] = {}
         self.conditions: dict[int, Condition] = {}
 
     def build(self) -> OrderPlan:
@@ -115,8 +118,7 @@ class _Builder:
         spec = draft.spec
         for name in spec.after:
             if name in table:
-                self._edge(draft.id, table[name].id, f"`after {name}` in the plan of "
-                           f"{plan.product} at {spec.span}")  # fmt: skip
+                self._edge(draft.id, table[name].id, (plan.product, spec))
         if spec.undo and spec.undo in table:
             table[spec.undo].compensation_of.append(draft.id)
         if spec.when is not None:
@@ -144,7 +146,7 @@ class _Builder:
             self.conditions[id(spec)] = found
         return found
 
-    def _edge(self, waiter: str, waited: str, why: str) -> None:
+    def _edge(self, waiter: str, waited: str, why: Why) -> None:
         if waiter == waited:
             return
         self.drafts[waiter].deps.setdefault(waited, None)
@@ -160,14 +162,10 @@ class _Builder:
                     self._wire_one(dep, line, waiter)
 
     def _wire_one(self, dep: ir.Dependency, line: FulfillmentLine, waiter: _Draft) -> None:
-        why = (
-            f"`depend {dep.product}.{dep.item} after {dep.after_product}.{dep.after_item} "
-            f"within {dep.within}` at {dep.span}"
-        )
         for other in self.scopes.lines_in_scope(line, dep.within, dep.after_product):
             waited = self.by_line.get(other.id, {}).get(dep.after_item)
             if waited is not None and not waited.spec.compensation:
-                self._edge(waiter.id, waited.id, why)
+                self._edge(waiter.id, waited.id, dep)
 
     def _item_of(self, line: FulfillmentLine, product: str, name: str) -> _Draft | None:
         if line.product != product:
@@ -233,7 +231,7 @@ class _Builder:
         if cycles:
             cycle = cycles[0]
             steps = [
-                f"{a} waits for {b}: {self.why.get((a, b), 'declared edge')}"
+                f"{a} waits for {b}: {_describe(self.why.get((a, b), 'a declared edge'), b)}"
                 for a, b in itertools.pairwise(cycle)
             ]
             raise PlanCycleError(self.work.order_id, cycle, steps)
@@ -264,6 +262,19 @@ class _Builder:
                 peers[line.id].setdefault(line.parent_line, None)
                 peers[line.parent_line].setdefault(line.id, None)
         return peers
+
+
+def _describe(why: Why, waited: str) -> str:
+    if isinstance(why, str):
+        return why
+    if isinstance(why, ir.Dependency):
+        return (
+            f"`depend {why.product}.{why.item} after {why.after_product}.{why.after_item} "
+            f"within {why.within}` at {why.span}"
+        )
+    product, spec = why
+    name = waited.rsplit(":", 1)[-1]
+    return f"`after {name}` in the plan of {product} at {spec.span}"
 
 
 def _entries(table: dict[str, _Draft]) -> list[_Draft]:

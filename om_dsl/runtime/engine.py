@@ -121,34 +121,24 @@ class Engine:
                 f"item {item.id} of order {order.id}: {old.value} -> {new.value} is not allowed"
             )
         item.state = new
-        order.counts[old] -= 1
-        order.counts[new] += 1
-        self.counts[old] -= 1
-        self.counts[new] += 1
+        counts, totals = order.counts, self.counts
+        counts[old] -= 1
+        counts[new] += 1
+        totals[old] -= 1
+        totals[new] += 1
         if new in ITEM_TERMINAL and not item.comp_of:
             order.unfinished -= 1
         journal = self.journal
-        journal.events.append(
-            (
-                self.clock(),
-                order.id,
-                item.id,
-                ITEM_STATE,
-                old.value,
-                new.value,
-                item.attempt,
-                detail,
-            )
-        )
-        journal.items[(order.id, item.idx)] = item
-        journal.orders[order.id] = order
+        order_id = order.id
+        event = (self.clock(), order_id, item.id, ITEM_STATE, old, new, item.attempt, detail)
+        journal.events.append(event)
+        journal.items[(order_id, item.idx)] = item
+        journal.orders[order_id] = order
 
     def move_order(self, order: OrderRun, new: OrderState, detail: str | None = None) -> None:
         check_order(order.id, order.state, new)
         old, order.state = order.state, new
-        self.journal.event(
-            self.clock(), order.id, None, ORDER_STATE, old.value, new.value, None, detail
-        )
+        self.journal.event(self.clock(), order.id, None, ORDER_STATE, old, new, None, detail)
         self.journal.orders[order.id] = order
 
     # ---- submitting and loading ---------------------------------------------------------------
@@ -165,7 +155,8 @@ class Engine:
         order.created = now = self.clock()
         count_blockers(order)
         rows = [item_row(item) for item in order.items]
-        self.journal.new_orders.append(NewOrder(record(order, now), plan.model_dump_json(), rows))
+        plan_json = plan.model_dump_json(exclude_defaults=True)
+        self.journal.new_orders.append(NewOrder(record(order, now), plan_json, rows))
         detail = f"{len(order.items)} items, catalog {catalog.content_hash[:19]}"
         state = order.state.value
         self.journal.event(now, order.id, None, ORDER_CREATED, None, state, None, detail)
@@ -204,6 +195,7 @@ class Engine:
             if item.wait_key is not None:
                 self._unindex(order, item)
             self.soon.discard((order.id, item.idx))
+        order.release()
 
     def recover(self) -> None:
         """After a (re)start: load every active order and resume it where the store says.

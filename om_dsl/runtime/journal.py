@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from om_dsl.runtime.live import ItemRun, OrderRun
-from om_dsl.runtime.store.base import ItemRow, NewEvent, NewOrder, OrderRecord, WriteBatch
+from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues, WriteBatch
 
 
 class Journal:
@@ -70,11 +70,12 @@ def record(order: OrderRun, now: float) -> OrderRecord:
     )
 
 
-def item_row(item: ItemRun) -> ItemRow:
-    return ItemRow(
+def item_row(item: ItemRun) -> RowValues:
+    """The values of the item's :class:`~om_dsl.runtime.store.base.ItemRow`, in its order."""
+    return (
         item.idx,
         item.id,
-        item.state.value,
+        item.state,
         item.attempt,
         item.failures,
         item.due,

@@ -92,6 +92,9 @@ class LineRun:
         return found
 
 
+_INITIAL = {"pending": ItemState.PENDING, "skipped": ItemState.SKIPPED}
+
+
 class ItemRun:
     """One item's execution state; ``idx`` is its position in the plan and its store key."""
 
@@ -126,7 +129,7 @@ class ItemRun:
         self.deps: tuple[int, ...] = ()
         self.dependents: list[int] = []
         self.blockers = 0
-        self.state = ItemState(spec.initial)
+        self.state = _INITIAL[spec.initial]
         self.attempt = 0
         self.failures = 0
         self.due: float | None = None
@@ -203,16 +206,26 @@ class OrderRun:
         return item
 
     def _link(self, plan: OrderPlan) -> None:
-        index = {spec.id: n for n, spec in enumerate(plan.items)}
-        for item, spec in zip(self.items, plan.items, strict=True):
-            item.deps = tuple(index[d] for d in spec.deps)
-            item.comp_of = tuple(index[c] for c in spec.compensation_of)
-            for original in item.comp_of:
-                self.undo_of[original] = item.idx
-            for dep in item.deps:
-                self.items[dep].dependents.append(item.idx)
+        index = {spec.id: n for n, spec in enumerate(plan.items)}.__getitem__
+        items = self.items
+        for item, spec in zip(items, plan.items, strict=True):
+            if spec.deps:
+                item.deps = deps = tuple(map(index, spec.deps))
+                for dep in deps:
+                    items[dep].dependents.append(item.idx)
+            if spec.compensation_of:
+                item.comp_of = tuple(map(index, spec.compensation_of))
+                for original in item.comp_of:
+                    self.undo_of[original] = item.idx
         for line in plan.lines:
             self.lines[line.id].peers = tuple(self.lines[p] for p in line.peers)
+
+    def release(self) -> None:
+        """Break the line <-> item reference cycles, so a finished order is freed at once
+        (by reference counting) instead of at the garbage collector's next full pass."""
+        for line in self.lines.values():
+            line.items = {}
+            line.peers = ()
 
     def normal_items(self) -> Iterable[ItemRun]:
         return (i for i in self.items if not i.comp_of)

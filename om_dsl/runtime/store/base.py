@@ -59,6 +59,10 @@ class EventRow(NamedTuple):
     detail: str | None
 
 
+RowValues = tuple[Any, ...]
+"""An :class:`ItemRow`'s values as a plain tuple, in the same order: what the runtime writes
+(a named tuple per changed item per step costs more than the rest of the write)."""
+
 NewEvent = tuple[float, str, str | None, str, str | None, str | None, int | None, str | None]
 """An event before the store numbers it: EventRow without ``seq``."""
 
@@ -67,7 +71,7 @@ NewEvent = tuple[float, str, str | None, str, str | None, str | None, int | None
 class NewOrder:
     record: OrderRecord
     plan_json: str
-    items: list[ItemRow]
+    items: list[RowValues]
 
 
 @dataclass(slots=True)
@@ -87,7 +91,7 @@ class WriteBatch:
     catalogs: dict[str, str] = field(default_factory=dict)
     new_orders: list[NewOrder] = field(default_factory=list)
     orders: dict[str, OrderRecord] = field(default_factory=dict)
-    items: dict[tuple[str, int], ItemRow] = field(default_factory=dict)
+    items: dict[tuple[str, int], RowValues] = field(default_factory=dict)
     events: list[NewEvent] = field(default_factory=list)
     signals: list[tuple[str, str, Any, float]] = field(default_factory=list)
 

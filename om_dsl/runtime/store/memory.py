@@ -15,10 +15,14 @@ from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
     NewEvent,
+    RowValues,
     OrderRecord,
     StoredOrder,
     WriteBatch,
 )
+
+
+WAIT_KEY = ItemRow._fields.index("wait_key")
 
 
 class MemoryStore:
@@ -29,8 +33,9 @@ class MemoryStore:
         self._catalogs: dict[str, str] = {}
         self._orders: dict[str, OrderRecord] = {}
         self._plans: dict[str, str] = {}
-        self._items: dict[str, list[ItemRow]] = {}
-        self._events: list[tuple[int, NewEvent]] = []
+        self._items: dict[str, list[RowValues]] = {}
+        self._events: list[NewEvent] = []
+        """The event log; an event's ``seq`` is its position + 1 (not stored: memory)."""
         self._signals: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, set[tuple[str, int]]] = {}
         self._cursors: dict[str, int] = {}
@@ -49,23 +54,27 @@ class MemoryStore:
                 self._plans[new.record.id] = new.plan_json
                 self._items[new.record.id] = list(new.items)
                 for row in new.items:
-                    self._index(new.record.id, None, row)
+                    if row[WAIT_KEY] is not None:
+                        self._index(new.record.id, None, row)
             for record in batch.orders.values():
                 self._orders[record.id] = dataclasses.replace(record, ponr=dict(record.ponr))
+            items = self._items
             for (order_id, idx), row in batch.items.items():
-                rows = self._items[order_id]
-                self._index(order_id, rows[idx], row)
+                rows = items[order_id]
+                if row[WAIT_KEY] is not None or rows[idx][WAIT_KEY] is not None:
+                    self._index(order_id, rows[idx], row)
                 rows[idx] = row
             for order_id, event, payload, _ts in batch.signals:
                 self._signals.setdefault(order_id, {})[event] = payload
-            self._events.extend(enumerate(batch.events, first))
+            self._events.extend(batch.events)
             return first
 
-    def _index(self, order_id: str, old: ItemRow | None, new: ItemRow) -> None:
-        if old is not None and old.wait_key is not None and old.wait_key != new.wait_key:
-            self._waiting.get(old.wait_key, set()).discard((order_id, new.idx))
-        if new.wait_key is not None:
-            self._waiting.setdefault(new.wait_key, set()).add((order_id, new.idx))
+    def _index(self, order_id: str, old: RowValues | None, new: RowValues) -> None:
+        key = (order_id, new[0])
+        if old is not None and old[WAIT_KEY] is not None and old[WAIT_KEY] != new[WAIT_KEY]:
+            self._waiting.get(old[WAIT_KEY], set()).discard(key)
+        if new[WAIT_KEY] is not None:
+            self._waiting.setdefault(new[WAIT_KEY], set()).add(key)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -103,13 +112,13 @@ class MemoryStore:
             return StoredOrder(
                 record,
                 self._plans[order_id],
-                list(self._items[order_id]),
+                [ItemRow._make(row) for row in self._items[order_id]],
                 dict(self._signals.get(order_id, {})),
             )
 
     def items(self, order_id: str) -> list[ItemRow]:
         with self._lock:
-            return list(self._items.get(order_id, ()))
+            return [ItemRow._make(row) for row in self._items.get(order_id, ())]
 
     def events(
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
@@ -117,7 +126,7 @@ class MemoryStore:
         with self._lock:
             found = [
                 EventRow(seq, *event)
-                for seq, event in self._events[after_seq:]
+                for seq, event in enumerate(self._events[after_seq:], after_seq + 1)
                 if order_id is None or event[1] == order_id
             ]
         return found if limit is None else found[:limit]
@@ -126,7 +135,7 @@ class MemoryStore:
         with self._lock:
             keys = sorted(self._waiting.get(wait_key, ()))
             return [
-                (oid, self._items[oid][idx].item_id)
+                (oid, self._items[oid][idx][1])
                 for oid, idx in keys
                 if order_id is None or oid == order_id
             ]

@@ -25,6 +25,7 @@ from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
     OrderRecord,
+    RowValues,
     StoredOrder,
     WriteBatch,
 )
@@ -320,9 +321,13 @@ def _record(row: Any) -> OrderRecord:
     )
 
 
-def _item_values(row: ItemRow) -> tuple[Any, ...]:
-    outputs = None if row.outputs is None else json.dumps(row.outputs, separators=(",", ":"))
-    return (*row[:8], outputs, row.reason, row.wait_key)
+def _item_values(row: RowValues) -> tuple[Any, ...]:
+    outputs = row[8]
+    if outputs is None:
+        text = None
+    else:
+        text = json.dumps(outputs, separators=(",", ":")) if outputs else "{}"
+    return (*row[:8], text, row[9], row[10])
 
 
 def _item_row(row: Any) -> ItemRow:
