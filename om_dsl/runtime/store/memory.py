@@ -15,12 +15,11 @@ from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
     NewEvent,
-    RowValues,
     OrderRecord,
+    RowValues,
     StoredOrder,
     WriteBatch,
 )
-
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
 
