@@ -367,12 +367,13 @@ class ExprChecker:
         return ir.CallOp(type=result, fn=node.fn, args=args)
 
     def _check_literal_args(self, node: ast.Call, args: list[Any]) -> None:
-        if node.fn == "matches" and isinstance(args[1], ir.Lit):
+        """Text literals are checked now; other arguments (null, errors) are not text."""
+        if node.fn == "matches" and _text_literal(args[1]):
             try:
                 re.compile(str(args[1].value))
             except re.error as exc:
                 self.bag.error("E047", f"invalid regular expression: {exc}", node.args[1].span)
-        if node.fn == "date" and isinstance(args[0], ir.Lit) and not _is_iso_date(args[0].value):
+        if node.fn == "date" and _text_literal(args[0]) and not _is_iso_date(args[0].value):
             self.bag.error(
                 "E041", f"'{args[0].value}' is not a date (YYYY-MM-DD)", node.args[0].span
             )
@@ -476,6 +477,10 @@ class ExprChecker:
         self.bag.error(
             "E020", f"unknown name '{name}' {env.where}", span, *suggest(name, candidates)
         )
+
+
+def _text_literal(lowered: Any) -> bool:
+    return isinstance(lowered, ir.Lit) and lowered.type == "string"
 
 
 def _is_error(lowered: Any) -> bool:
