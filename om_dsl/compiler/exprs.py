@@ -201,6 +201,11 @@ class ExprChecker:
             return ("to join text with a number, convert it: str(x) or concat(a, b)",)
         if {a, b} == {"date", "string"}:
             return ('write a date as date("YYYY-MM-DD")',)
+        enum = a if T.is_enum(a) else b
+        if T.is_enum(enum) and "string" in (a, b):
+            name = T.enum_name(enum)
+            example = f"{name}.{self.enums[name][0]}" if self.enums.get(name) else name
+            return (f"enum members are names, not text: e.g. {example} without quotes",)
         return ()
 
     def _bad_operand(self, op: str, t: str, span: Span) -> None:
