@@ -383,3 +383,19 @@ def test_object_field_given_twice_is_e024() -> None:
     request = module.decls[0].items[0].clauses[0].value
     ExprChecker(bag, ENUMS).object(request, env())
     assert [(d.code, d.message) for d in bag.items] == [("E024", "field 'a' is given twice")]
+
+
+def test_enum_compared_with_text_hints_at_the_member_name() -> None:
+    diag = error('tech == "FTTH"')
+    assert diag.message == "operator '==' cannot combine Tech and string"
+    assert diag.hints == ("enum members are names, not text: e.g. Tech.FTTH without quotes",)
+
+
+@pytest.mark.parametrize("text", ["date(nope)", "matches(name, nope)"])
+def test_literal_argument_checks_skip_arguments_in_error(text: str) -> None:
+    _, diags = check(text)
+    assert [d.code for d in diags] == ["E020"]
+
+
+def test_date_of_null_is_allowed() -> None:
+    assert typed("date(null)") == "date"
