@@ -40,6 +40,8 @@ class Compared:
 def compare(
     before: dict[str, Built], after: dict[str, Built], infos: list[ItemInfo]
 ) -> list[Compared]:
+    if not before:  # an order of adds only: nothing to compare
+        return [Compared(line, "add", line.items, line.rules, [], {}) for line in after.values()]
     out = [_one(before.get(line_id), line, infos) for line_id, line in after.items()]
     out += [_gone(line) for line_id, line in before.items() if line_id not in after]
     return out

@@ -33,6 +33,7 @@ def assemble(
     compared: list[Compared], infos: list[ItemInfo], program: RuleProgram
 ) -> list[FulfillmentRequest]:
     compared.sort(key=lambda c: c.line.sort)
+    lookup = _Lookup(infos, program)
     grouped: dict[RequestKey, list[FulfillmentLine]] = {}
     first: dict[RequestKey, tuple[int, ...]] = {}
     ids: dict[RequestKey, str] = {}
@@ -41,7 +42,7 @@ def assemble(
         if key not in ids:
             ids[key] = request_id(key)
             first[key] = c.line.sort
-        grouped.setdefault(key, []).append(_line(c, infos, program, ids[key]))
+        grouped.setdefault(key, []).append(_line(c, lookup, ids[key]))
     shared_keys = sorted(
         (k for k in grouped if k[0] != "root"), key=lambda k: (_SCOPE_RANK[k[0]], first[k])
     )
@@ -87,27 +88,38 @@ def _request(
     return trusted(FulfillmentRequest, fields)
 
 
-def _line(
-    c: Compared, infos: list[ItemInfo], program: RuleProgram, request: str
-) -> FulfillmentLine:
+class _Lookup:
+    """Per-decomposition tables, so that each of thousands of lines is a few index reads."""
+
+    def __init__(self, infos: list[ItemInfo], program: RuleProgram) -> None:
+        self.item_ids = [info.item.id for info in infos]
+        self.roots = [info.root for info in infos]
+        self.rule_ids = [rule.id for rule in program.rules]
+        self.spans = [rule.rule.span for rule in program.rules]
+        self.kinds = {name: product.kind for name, product in program.technical.items()}
+
+
+def _line(c: Compared, lookup: _Lookup, request: str) -> FulfillmentLine:
     line = c.line
-    items = c.items
-    rules = [program.rules[r].rule for r in c.rules]
+    items, rules = c.items, c.rules
+    if len(items) == 1:
+        source_items, root_items = [lookup.item_ids[items[0]]], [lookup.roots[items[0]]]
+    else:
+        source_items = [lookup.item_ids[i] for i in items]
+        root_items = list(dict.fromkeys(lookup.roots[i] for i in items))
     fields = {
         "id": line.id,
         "product": line.product,
-        "kind": program.technical[line.product].kind,
+        "kind": lookup.kinds[line.product],
         "scope": line.scope,
         "action": c.action,
         "attributes": line.attributes,
         "changed": c.changed,
         "previous": c.previous,
-        "source_items": [infos[i].item.id for i in items],
-        "root_items": [infos[items[0]].root]
-        if len(items) == 1
-        else list(dict.fromkeys(infos[i].root for i in items)),
-        "rules": [r.id for r in rules],
-        "rule_spans": [r.span for r in rules],
+        "source_items": source_items,
+        "root_items": root_items,
+        "rules": [lookup.rule_ids[r] for r in rules],
+        "rule_spans": [lookup.spans[r] for r in rules],
         "parent_line": line.parent_line,
         "wait": line.wait,
         "request": request,

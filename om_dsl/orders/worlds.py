@@ -180,25 +180,25 @@ class WorldRun:
             if installed is not None:
                 contributions.insert(0, Contribution((), (), None, dict(installed)))
         line_id = _shared_id(scope, group, product)
-        try:
-            attrs = merge_values(contributions, spec.names, spec.merge, spec.defaults)
-        except MergeConflict as conflict:
-            self._conflict(line_id, scope, product, conflict)
-            return None
-        real = [c for c in contributions if c.rule is not None]
-        first = real[0]
+        first = contributions[0]
+        if len(contributions) == 1 and first.rule is not None:  # the common case: no merging
+            attrs = spec.complete(first.values)
+            items, rules = first.items, tuple[int, ...]((first.rule.index,))
+        else:
+            try:
+                attrs = merge_values(contributions, spec.names, spec.merge, spec.defaults)
+            except MergeConflict as conflict:
+                self._conflict(line_id, scope, product, conflict)
+                return None
+            real = [c for c in contributions if c.rule is not None]
+            first = real[0]
+            items = tuple(sorted({i for c in real for i in c.items}))
+            rules = tuple(dict.fromkeys(c.rule.index for c in real if c.rule is not None))
+        assert first.rule is not None
         line = Built(
-            id=line_id,
-            product=product,
-            scope=scope,  # type: ignore[arg-type]
-            attributes=attrs,
-            items=tuple(sorted({i for c in real for i in c.items})),
-            rules=tuple(dict.fromkeys(c.rule.index for c in real if c.rule is not None)),
-            parent_line=first.parent_line,
-            wait=first.rule.rule.wait if first.rule is not None else "none",
-            sort=first.sort,
-            request=(scope, group),
-        )
+            line_id, product, scope, attrs, items, rules,  # type: ignore[arg-type]
+            first.parent_line, first.rule.rule.wait, first.sort, (scope, group),
+        )  # fmt: skip
         if not self._register(line, spec.problem(attrs)) or not self.s.program.rules_for(product):
             return None
         info = self.s.infos[line.items[0]]
