@@ -15,6 +15,7 @@ from om_dsl.source import Span
 from om_dsl.syntax import ast
 
 SCOPES = ("line", "order", "account", "relies_on")
+BUILTIN_TYPES = frozenset({*T.SCALARS, "list", T.ANY})
 MERGE_RULES: dict[str, str] = {
     "same": "values must agree; a disagreement is an error",
     "first": "the value of the first source item (order item order)",
@@ -31,6 +32,12 @@ MERGE_RULES: dict[str, str] = {
 def lower_enums(ctx: Context) -> list[ir.EnumDef]:
     out = []
     for decl in ctx.symbols.enums.values():
+        if decl.name.value in BUILTIN_TYPES:  # the built-in type would win wherever it is used
+            ctx.bag.error(
+                "E021",
+                f"'{decl.name.value}' is a built-in type; an enum needs another name",
+                decl.name.span,
+            )
         seen: dict[str, ast.Name] = {}
         for member in decl.members:
             if member.value in seen:
