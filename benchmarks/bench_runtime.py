@@ -568,6 +568,32 @@ def _spiff_json(found: dict[str, tuple[float, int, bool]]) -> dict[str, Any]:
     }
 
 
+RATE_HEADERS = [
+    "size",
+    "memory run",
+    "+submit",
+    "sqlite run",
+    "+submit",
+    "async run",
+    "thread run",
+    "graphlib",
+    "spiff",
+    "spiff+serialize",
+]
+DETAIL_HEADERS = [
+    "size",
+    "run/graphlib",
+    "+submit",
+    "vs spiff",
+    "latency memory",
+    "latency sqlite",
+    "peak/item mem",
+    "per extra item",
+    "peak/item sqlite",
+    "noise",
+]
+
+
 def main(argv: Sequence[str]) -> int:
     parser = harness.base_parser(NAME, __doc__ or "")
     parser.add_argument(
