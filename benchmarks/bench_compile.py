@@ -27,7 +27,13 @@ from lark import Lark
 
 from benchmarks import harness
 from benchmarks.gen_catalog import check, count_lines, generate
-from om_dsl.compiler.driver import check_phase, compile_catalog, lower_phase, parse_phase
+from om_dsl.compiler.driver import (
+    check_phase,
+    compile_catalog,
+    gc_paused,
+    lower_phase,
+    parse_phase,
+)
 from om_dsl.errors import DiagnosticBag
 from om_dsl.syntax.parser import grammar_text
 
@@ -65,12 +71,13 @@ class SizeResult:
 def _pipeline(text: str, mark: harness.Mark) -> None:
     """compile_catalog's phases, with a mark after each (see om_dsl.compiler.driver)."""
     bag = DiagnosticBag()
-    loaded = parse_phase(Path(FILE), bag, text)
-    mark("parse")
-    checked = check_phase(loaded.modules, FILE, bag)
-    mark("check")
-    lower_phase(checked)
-    mark("lower")
+    with gc_paused():
+        loaded = parse_phase(Path(FILE), bag, text)
+        mark("parse")
+        checked = check_phase(loaded.modules, FILE, bag)
+        mark("check")
+        lower_phase(checked)
+        mark("lower")
     if bag.has_errors:
         raise AssertionError("the generated catalog has errors")
 
