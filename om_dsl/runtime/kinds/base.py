@@ -50,6 +50,11 @@ class ItemKind(abc.ABC):
         """The runtime stops: release threads, connections and the like."""
         return None
 
+    async def aclose(self) -> None:
+        """The runtime's event loop is about to end: release what is bound to it (e.g. pooled
+        HTTP connections, which cannot be reused on the next loop)."""
+        return None
+
 
 class UnsupportedKind(ItemKind):
     """Stands in for a kind that no implementation was registered for: fails permanently."""
@@ -90,3 +95,8 @@ class KindRegistry:
     def close(self) -> None:
         for kind in self._kinds.values():
             kind.close()
+
+    async def aclose(self) -> None:
+        """Release every kind's loop-bound resources (see :meth:`ItemKind.aclose`)."""
+        for kind in list(self._kinds.values()):
+            await kind.aclose()

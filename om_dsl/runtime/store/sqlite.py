@@ -243,6 +243,19 @@ class SqliteStore:
                 (name, seq),
             )
 
+    # ---- tables of other modules (downstream state: systems, tokens, tasks, outbox) ----------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the store's connection, for tables that other modules add
+        next to the orders (they share the file, the lock and the durability of the store)."""
+        with self._write() as db:
+            yield db
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """A read on the store's connection, for tables that other modules add."""
+        return self._query(sql, params)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
