@@ -588,8 +588,8 @@ def derive_state(order: OrderRun) -> OrderState:
         return OS.COMPLETED
     if counts[IS.FATALLY_FAILED]:
         return OS.HELD
-    if not order.started:
-        return OS.ACKNOWLEDGED
+    if not order.started and state is OS.ACKNOWLEDGED:
+        return OS.ACKNOWLEDGED  # nothing ran yet (a held, never-started order goes on below)
     if counts[IS.READY] or counts[IS.RUNNING] or counts[IS.FAILED]:
         return OS.IN_PROGRESS
     return OS.PENDING
