@@ -48,9 +48,16 @@ class SourceFile:
 
 def excerpt(source: SourceFile, span: Span) -> str:
     """Render the line of ``span`` with a caret underline, rustc style."""
-    text = source.line_text(span.line).expandtabs(4)
+    raw = source.line_text(span.line)
+    text = raw.expandtabs(4)
+    start = _display_col(raw, span.col)
+    end = _display_col(raw, span.end_col) if span.end_line == span.line else len(text) + 1
+    width = max(1, min(end - start, len(text) - start + 1))
     gutter = f"{span.line:>4} | "
-    width = span.end_col - span.col if span.end_line == span.line else len(text) - span.col + 1
-    width = max(1, min(width, max(1, len(text) - span.col + 1)))
-    marker = " " * (len(gutter) + span.col - 1) + "^" * width
+    marker = " " * (len(gutter) + start - 1) + "^" * width
     return f"{' ' * (len(gutter) - 2)}|\n{gutter}{text}\n{marker.rstrip()}"
+
+
+def _display_col(raw: str, col: int) -> int:
+    """The 1-based column of character ``col`` once tabs are shown as spaces (as excerpts do)."""
+    return len(raw[: col - 1].expandtabs(4)) + 1
