@@ -1,0 +1,44 @@
+"""Excerpts: the caret lands under what the span covers, whatever the line holds."""
+
+from __future__ import annotations
+
+from om_dsl.source import SourceFile, Span, excerpt
+
+
+def caret_under(text: str, span: Span) -> str:
+    """The characters of the shown line above the carets."""
+    _, shown, marker = excerpt(SourceFile("f.om", text), span).split("\n")
+    start = marker.index("^")
+    return shown[start : start + marker.count("^")]
+
+
+def test_caret_under_the_span() -> None:
+    assert caret_under("offer A { attribute x int }", Span("f.om", 1, 23, 1, 26)) == "int"
+
+
+def test_tabs_are_shown_as_spaces_and_the_caret_follows() -> None:
+    assert caret_under("\tattribute x int", Span("f.om", 1, 14, 1, 17)) == "int"
+    assert caret_under("a\tb\tint", Span("f.om", 1, 5, 1, 8)) == "int"
+
+
+def test_span_over_several_lines_underlines_to_the_end_of_the_first() -> None:
+    assert caret_under("offer A {\n}", Span("f.om", 1, 7, 2, 2)) == "A {"
+
+
+def test_span_at_the_end_of_the_line_gets_one_caret() -> None:
+    out = excerpt(SourceFile("f.om", "depend A.b"), Span("f.om", 1, 11, 1, 12))
+    assert out.split("\n")[2] == " " * 17 + "^"
+
+
+def test_lines_are_split_at_newlines_only() -> None:
+    """\\f or U+2028 inside a comment do not shift the lines the lexer counted."""
+    text = "// a\u2028b\fc\r\nsecond line\r\n"
+    assert SourceFile("f.om", text).line_text(2) == "second line"
+    assert SourceFile("f.om", text).line_text(9) == ""
+
+
+def test_gutter_shows_the_line_number() -> None:
+    text = "\n" * 41 + "x = 1"
+    lines = excerpt(SourceFile("f.om", text), Span("f.om", 42, 1, 42, 2)).split("\n")
+    assert lines[0] == "     |"
+    assert lines[1] == "  42 | x = 1"
