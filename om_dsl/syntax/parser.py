@@ -131,6 +131,7 @@ def _complete_prefix(chunk: list[Token], bad: Token, callbacks: dict[Any, Any]) 
 
 def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Token]) -> None:
     tok = problem.token
+    problem.expected -= _wrong_closers(chunk, tok)
     expected = describe_expected(problem.expected)
     if tok.type == "$END":
         span = token_span(file, chunk[-1])
@@ -159,6 +160,17 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
 
 
 _CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
+
+
+def _wrong_closers(chunk: list[Token], bad: Token) -> set[str]:
+    """Closing brackets that cannot match the innermost open one before ``bad``.
+
+    LALR merges states, so `f(1, 2 }` would otherwise list ']' among the expected tokens.
+    """
+    before = next((chunk[:i] for i, tok in enumerate(chunk) if tok is bad), chunk)
+    opened = _unclosed(before)
+    allowed = {_CLOSERS[opened.type]} if opened is not None else set()
+    return set(_CLOSERS.values()) - allowed
 
 
 def _unclosed(chunk: list[Token]) -> Token | None:
