@@ -436,6 +436,19 @@ def test_unclosed_brace_is_a_hint_when_something_else_must_come_first() -> None:
     assert diag.hints == ("'{' opened at line 1 is not closed",)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("decompose A { -> B { x = f(1, 2 } }", "unexpected '}'; expected ')' or ','"),
+        ("decompose A { -> B { x = [1, 2 } }", "unexpected '}'; expected ',' or ']'"),
+    ],
+)
+def test_only_the_closer_of_the_innermost_bracket_is_expected(text: str, message: str) -> None:
+    """LALR merges states; a ']' must not be offered while a '(' is the open bracket."""
+    _, diags = parse(text)
+    assert [d.message for d in diags] == [message]
+
+
 def test_end_of_file_inside_a_declaration() -> None:
     _, diags = parse("depend A.b after C")
     assert [(d.code, d.message) for d in diags] == [
