@@ -15,9 +15,17 @@ Path = str
 _PLAIN = re.compile(r"^[A-Za-z_@$][A-Za-z0-9_@$-]*$")
 
 
+_plain_names: dict[str, bool] = {}
+
+
 def key(path: Path, name: str) -> Path:
     """``path.name`` (just ``name`` at the top level); odd names are quoted: ``path["a.b"]``."""
-    if not _PLAIN.match(name):
+    plain = _plain_names.get(name)
+    if plain is None:
+        plain = bool(_PLAIN.match(name))
+        if len(_plain_names) < 10_000:  # field and attribute names repeat; values do not
+            _plain_names[name] = plain
+    if not plain:
         return f"{path}[{json.dumps(name)}]"
     return f"{path}.{name}" if path else name
 

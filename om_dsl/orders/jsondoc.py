@@ -17,6 +17,7 @@ from typing import Any
 
 from om_dsl.orders.issues import IssueLog, Path, index, key, show
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
+from om_dsl.orders.screen import needs_walk
 
 MAX_REPORTED = 100
 """A broken 10 MB payload could have a million problems; nobody reads past the first hundred."""
@@ -42,17 +43,20 @@ def load_document(raw: str | bytes | Any, limits: Limits = DEFAULT_LIMITS) -> An
         limits: Size and shape bounds.
     """
     log = IssueLog()
+    walk = True
     if isinstance(raw, str | bytes | bytearray):
-        data = _parse(raw, limits, log)
+        data, walk = _parse(raw, limits, log)
         log.raise_if_any()
     else:
         data = raw
-    _Walk(limits, log).run(data)
-    log.raise_if_any()
+    if walk:
+        _Walk(limits, log).run(data)
+        log.raise_if_any()
     return data
 
 
-def _parse(raw: str | bytes | bytearray, limits: Limits, log: IssueLog) -> Any:
+def _parse(raw: str | bytes | bytearray, limits: Limits, log: IssueLog) -> tuple[Any, bool]:
+    """The parsed data, and whether it still needs the walk (see :mod:`.screen`)."""
     if len(raw) > limits.max_bytes or (
         isinstance(raw, str)
         and len(raw) * 4 > limits.max_bytes
@@ -60,11 +64,13 @@ def _parse(raw: str | bytes | bytearray, limits: Limits, log: IssueLog) -> Any:
     ):
         size = len(raw) if not isinstance(raw, str) else _utf8_size(raw)
         log.add("O002", "$", f"the order is {size:,} bytes; the limit is {limits.max_bytes:,}")
-        return None
+        return None, False
     text = _decode(raw, log) if not isinstance(raw, str) else raw
     if text is None:
-        return None
-    return _loads(text.removeprefix("\ufeff"), limits, log)
+        return None, False
+    text = text.removeprefix("\ufeff")
+    walk = needs_walk(text, limits)
+    return _loads(text, limits, log, checked=walk), walk
 
 
 def _utf8_size(text: str) -> int:
@@ -79,11 +85,14 @@ def _decode(raw: bytes | bytearray, log: IssueLog) -> str | None:
         return None
 
 
-def _loads(text: str, limits: Limits, log: IssueLog) -> Any:
+def _loads(text: str, limits: Limits, log: IssueLog, checked: bool) -> Any:
+    """``json.loads``; ``checked`` adds the number hooks (only a flagged text needs them)."""
     if not text.strip():
         log.add("O001", "$", "the order is empty; expected a JSON object")
         return None
     try:
+        if not checked:
+            return json.loads(text)
         return json.loads(
             text,
             parse_int=_int_parser(limits.max_int_digits),

@@ -123,8 +123,9 @@ def _item(item: NativeItem, path: Path, parent: str | None) -> DraftItem:
 
 
 def _values(values: dict[str, Any], path: Path) -> list[Value]:
-    return [
-        Value(name, value, key(path, name), key(path, name))
-        for name, value in values.items()
-        if value is not None
-    ]
+    out = []
+    for name, value in values.items():
+        if value is not None:
+            where = key(path, name)
+            out.append(Value(name, value, where, where))
+    return out

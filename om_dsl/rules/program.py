@@ -36,7 +36,7 @@ class TargetSpec:
     def checked(self) -> bool:
         return bool(self.required or self.constrained)
 
-    def complete(self, values: dict[str, Any]) -> dict[str, Any]:
+    def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Mapped values over defaults, in declaration order."""
         defaults = self.defaults
         out: dict[str, Any] = {}
