@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from om_dsl.errors import OmError
+from om_dsl.errors import OmError, OrderIssue, OrderValidationError
 from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.decompose import decompose
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan
+from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.events import Listener, Listeners
 from om_dsl.runtime.handlers import HandlerRegistry
@@ -49,9 +50,15 @@ class Runtime:
             with, and that catalog is in the store).
         store: where orders live; :class:`MemoryStore` by default.
         handlers: the host's handlers for ``auto`` items.
-        kinds: item kinds beyond the built-in auto, milestone and wait (e.g. callout, manual).
+        kinds: item kinds beyond the built-in ones (auto, milestone, wait, callout, manual), or
+            replacements of them.
         concurrency: how many items may run at once.
         handler_threads: the size of the thread pool for sync handlers.
+        downstream: callback URL, notification listeners and retries (docs/downstream.md).
+
+    The outside world (docs/downstream.md): ``systems`` (online/offline), ``tasks`` (manual
+    work), ``hub`` (listener registrations), ``notifications`` (TMF622 events, at least once),
+    ``callbacks`` (where async callouts call back; :meth:`serve_callbacks`, :meth:`callback`).
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class Runtime:
         concurrency: int = 64,
         handler_threads: int = 16,
         clock: Callable[[], float] = time.time,
+        downstream: DownstreamSettings | None = None,
     ) -> None:
         self.catalog = with_hash(ir) if ir is not None and not ir.content_hash else ir
         self.store: Store = store if store is not None else MemoryStore()
@@ -74,6 +82,12 @@ class Runtime:
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
         self._thread: threading.Thread | None = None
+        self._world = world = OutsideWorld(self, downstream)
+        self.systems = world.systems
+        self.tasks = world.tasks
+        self.hub = world.hub
+        self.notifications = world.notifications
+        self.callbacks = world.callbacks
 
     # ---- plans and orders ---------------------------------------------------------------------
 
@@ -101,10 +115,28 @@ class Runtime:
                 f"the plan of order {plan.order_id} was built with catalog "
                 f"{plan.catalog_hash[:19]}, this runtime plans with {catalog.content_hash[:19]}"
             )
+        source = work if isinstance(work, Order) else order
         with self._engine.lock:
-            self._engine.submit(plan, catalog)
+            self._submit_with_listeners(plan, catalog, source.notify if source else [])
         self._after_change()
         return plan.order_id
+
+    def _submit_with_listeners(
+        self, plan: OrderPlan, catalog: Catalog, notify: list[str]
+    ) -> None:
+        """Submit, with the listener URLs the order names registered for it first (a failed
+        submit removes them again); the caller holds the engine lock."""
+        if notify and not self.store.has_order(plan.order_id):
+            try:
+                self.hub.register_order(plan.order_id, notify)
+            except ValueError as exc:
+                raise OrderValidationError([OrderIssue("O070", "notify", str(exc))]) from None
+        try:
+            self._engine.submit(plan, catalog)
+        except BaseException:
+            if notify and not self.store.has_order(plan.order_id):
+                self.hub.drop_order(plan.order_id)
+            raise
 
     def has_order(self, order_id: str) -> bool:
         return self.store.has_order(order_id)
@@ -117,7 +149,11 @@ class Runtime:
         Idle means nothing can move without the outside world: no item is ready, running or
         due for a retry; what is left waits for people, events or callbacks.
         """
-        await self._scheduler.run(until_idle)
+        self.notifications.enable()
+        try:
+            await self._scheduler.run(until_idle)
+        finally:
+            await self.kinds.aclose()
 
     def run_until_idle(self) -> None:
         """Run (in this thread, on a new event loop) until idle; see :meth:`run`."""
@@ -146,8 +182,9 @@ class Runtime:
             self._thread = None
 
     def close(self) -> None:
-        """Stop, then release the kinds' resources and the store."""
+        """Stop, then release the outside world, the kinds' resources and the store."""
         self.stop()
+        self._world.close()
         self.kinds.close()
         self.store.close()
 
@@ -225,6 +262,22 @@ class Runtime:
     def release(self, key: str | None = None) -> int:
         """Make items held under ``key`` ready again; returns how many."""
         return self._act(operator.release, key)
+
+    def callback(self, token: str, payload: Mapping[str, Any]) -> str:
+        """An async callout's callback: resolve the item its single-use token was issued for.
+
+        Returns ``resolved``, ``early`` (kept for the item's next attempt) or ``ignored`` (the
+        item finished meanwhile); see docs/downstream.md.
+
+        Raises:
+            NotFound: the token is unknown or was used already.
+        """
+        return self._world.receive(token, payload)
+
+    def serve_callbacks(self, port: int = 0) -> str:
+        """Serve ``POST /callbacks/{token}`` on 127.0.0.1:``port`` (0 = a free port) in a
+        thread, for async callouts; returns the base URL.  Stopped by :meth:`close`."""
+        return self.callbacks.serve(port)
 
     # ---- helpers ------------------------------------------------------------------------------
 
