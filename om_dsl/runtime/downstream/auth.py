@@ -1,0 +1,75 @@
+"""Credentials of downstream systems: read from the environment at call time, never kept.
+
+The catalog names environment variables (``auth bearer env("BILLING_TOKEN")``); their values
+are read for each request, so a rotated secret applies at once, and they never reach the IR,
+the store, the event log or an error message.  A missing variable is a permanent failure that
+names the variable (never a value), and every reason a callout produces goes through
+:func:`redact` with the values in use, in case a downstream system echoes them back.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from om_dsl.ir import models as ir
+
+REDACTED = "***"
+
+
+class MissingSecret(Exception):
+    """The environment variable that holds a credential is not set (or empty)."""
+
+    def __init__(self, system: str, variable: str) -> None:
+        self.variable = variable
+        super().__init__(
+            f"system {system} needs the environment variable {variable} for its credentials, "
+            "and it is not set"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The auth header of one request, and the secret values to redact wherever text goes."""
+
+    headers: dict[str, str]
+    secrets: tuple[str, ...]
+
+
+NO_CREDENTIALS = Credentials({}, ())
+
+
+def credentials(system: ir.System, environ: Mapping[str, str]) -> Credentials:
+    """The header that ``system.auth`` asks for, with values read from ``environ`` now.
+
+    Raises:
+        MissingSecret: a variable named by the catalog is not set.
+    """
+    auth = system.auth
+    if auth is None:
+        return NO_CREDENTIALS
+    values = [_value(system.name, name, environ) for name in auth.env]
+    if auth.scheme == "bearer":
+        return Credentials({"Authorization": f"Bearer {values[0]}"}, (values[0],))
+    if auth.scheme == "basic":
+        pair = base64.b64encode(f"{values[0]}:{values[1]}".encode()).decode("ascii")
+        return Credentials({"Authorization": f"Basic {pair}"}, (*values, pair))
+    header = auth.header or "Authorization"
+    return Credentials({header: values[0]}, (values[0],))
+
+
+def _value(system: str, name: str, environ: Mapping[str, str]) -> str:
+    value = environ.get(name)
+    if not value:
+        raise MissingSecret(system, name)
+    return value
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by ``***`` (longest first, so that a value
+    containing another is hidden whole)."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text

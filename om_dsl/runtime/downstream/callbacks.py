@@ -1,0 +1,129 @@
+"""``runtime.callback(token, payload)``: an asynchronous callout's result comes back.
+
+Runs under the engine lock like every operator action.  What the callback does depends on the
+state of its item, because a callback may race the ``202`` answer, or outlive a crash:
+
+* ``waiting`` (the usual case), ``running`` (the ``202`` is not processed yet), ``failed``,
+  ``fatally_failed`` or ``on_hold`` (an earlier attempt timed out, but the system did the work
+  under the same idempotency key): the payload resolves the item through its kind (response
+  mappings, or a failure when it says ``"status": "failed"``).  A *failure* reported for an
+  attempt that is no longer current is ignored: the current attempt is a new operation.
+* ``ready`` or ``pending`` (re-attempted after a restart): the payload is kept as *early*, and
+  the item's next ``202`` (a replay of the same request) takes it.
+* finished: ignored.
+
+Either way the token is used up; an unknown or used token raises :class:`NotFound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.runtime.context import ItemContext
+from om_dsl.runtime.downstream.tokens import CallbackTokens, IssuedToken
+from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.live import ItemRun, OrderRun
+from om_dsl.runtime.operator import target
+from om_dsl.runtime.outcomes import Completed, Failed
+from om_dsl.runtime.states import ItemState
+from om_dsl.runtime.waits import token_key
+
+IS = ItemState
+CALLBACK_IGNORED = "callback.ignored"
+CALLBACK_EARLY = "callback.early"
+LATE = frozenset({IS.FAILED, IS.FATALLY_FAILED, IS.ON_HOLD})
+"""States in which a success callback of an earlier attempt still completes the item."""
+Result = Literal["resolved", "early", "ignored"]
+
+
+def receive(
+    engine: Engine,
+    tokens: CallbackTokens,
+    failure_of: Callable[[Mapping[str, Any]], str | None],
+    token: str,
+    payload: Mapping[str, Any],
+) -> Result:
+    """Apply one callback (the caller holds the engine lock); see the module docstring.
+
+    Raises:
+        NotFound: the token was never issued, or it was used already.
+    """
+    issued = tokens.lookup(token)
+    if issued is None or issued.state != "issued":
+        raise NotFound("unknown or already used callback token")
+    try:
+        order, item = target(engine, issued.order_id, issued.item_id)
+    except (NotFound, OperatorActionRejected):  # the order finished (or is gone)
+        tokens.finish(issued.hash, "used")
+        return "ignored"
+    result = _apply(engine, order, item, issued, token, payload, failure_of(payload))
+    engine.flush()  # the item's change is durable before the token is spent
+    tokens.finish(issued.hash, "early" if result == "early" else "used", _early(result, payload))
+    return result
+
+
+def _apply(
+    engine: Engine,
+    order: OrderRun,
+    item: ItemRun,
+    issued: IssuedToken,
+    token: str,
+    payload: Mapping[str, Any],
+    failure: str | None,
+) -> Result:
+    live = item.state in (IS.WAITING, IS.RUNNING)
+    current = item.wait_key == token_key(token) or (
+        item.state is IS.RUNNING and item.attempt == issued.attempt
+    )
+    if live and (current or failure is None):
+        if failure is not None:
+            engine.settle(order, item, Failed(failure))
+        else:
+            engine.resolve(order, item, payload, _detail(item, current))
+        return "resolved"
+    if item.state in LATE and failure is None:
+        return _late_success(engine, order, item, payload)
+    if item.state in (IS.READY, IS.PENDING) and failure is None:
+        _note(engine, order, item, CALLBACK_EARLY, "callback kept for the next attempt")
+        return "early"
+    why = failure if failure is not None else f"the item is {item.state.value}"
+    _note(
+        engine,
+        order,
+        item,
+        CALLBACK_IGNORED,
+        f"callback of attempt {issued.attempt} ignored: {why}",
+    )
+    return "ignored"
+
+
+def _late_success(
+    engine: Engine, order: OrderRun, item: ItemRun, payload: Mapping[str, Any]
+) -> Result:
+    """A success for an item that failed or was held meanwhile: the system did the work under
+    the item's idempotency key, so the item is complete (if the payload maps)."""
+    ctx = ItemContext(order, item, item.attempt, item.due)
+    outcome = engine.kinds.get(item.tpl.kind).resolve(ctx, payload)
+    if not isinstance(outcome, Completed):
+        why = getattr(outcome, "reason", "it did not complete the item")
+        _note(engine, order, item, CALLBACK_IGNORED, f"late callback ignored: {why}")
+        return "ignored"
+    detail = f"late callback received (the item was {item.state.value})"
+    engine.complete(order, item, outcome.outputs, detail)
+    return "resolved"
+
+
+def _detail(item: ItemRun, current: bool) -> str:
+    if current:
+        return "callback received"
+    return "callback of an earlier attempt received (same idempotency key)"
+
+
+def _note(engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str) -> None:
+    engine.journal.event(engine.clock(), order.id, item.id, kind, None, None, item.attempt, detail)
+
+
+def _early(result: Result, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return payload if result == "early" else None

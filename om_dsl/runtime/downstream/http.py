@@ -1,0 +1,100 @@
+"""One pooled ``httpx.AsyncClient`` per downstream system, and failures as plain reasons.
+
+Clients are bound to the event loop they were created on, so the pool is per loop: when the
+runtime's loop ends (``ItemKind.aclose``) the pool is closed, and the next loop gets a new one.
+Clients never follow redirects (a callout goes to its system and nowhere else) and ignore proxy
+settings of the environment (``trust_env=False``), so a loopback system is reached directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import httpx
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""A downstream answer larger than this is a failure, not a memory problem."""
+
+
+class TransportFailure(Exception):
+    """The request got no (usable) answer: refused, timed out, cut, or too large."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    replayed: bool
+    """The system replayed a stored answer for the idempotency key."""
+
+
+class ClientPool:
+    """Keep-alive connections per (system, base URL, timeout) on the current loop."""
+
+    def __init__(self, max_connections: int = 100) -> None:
+        self._limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients: dict[tuple[str, str, float], httpx.AsyncClient] = {}
+
+    def client(self, system: str, base: str, timeout_s: float) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new loop: the old clients cannot be used on it
+            self._loop, self._clients = loop, {}
+        key = (system, base, timeout_s)
+        found = self._clients.get(key)
+        if found is None:
+            found = self._clients[key] = httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout_s),
+                limits=self._limits,
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return found
+
+    async def aclose(self) -> None:
+        clients, self._clients, self._loop = list(self._clients.values()), {}, None
+        for client in clients:
+            await client.aclose()
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request, timeout_s: float) -> Answer:
+    """Send and read the answer (at most :data:`MAX_BODY_BYTES`) within ``timeout_s`` overall.
+
+    Raises:
+        TransportFailure: with a reason that says which kind of failure it was.
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _exchange(client, request)
+    except (TimeoutError, httpx.TimeoutException):
+        raise TransportFailure(f"no answer within {timeout_s:g} s (timed out)") from None
+    except httpx.ConnectError as exc:
+        raise TransportFailure(f"cannot connect ({_short(exc)})") from None
+    except httpx.HTTPError as exc:
+        raise TransportFailure(
+            f"the connection failed ({type(exc).__name__}: {_short(exc)})"
+        ) from None
+
+
+async def _exchange(client: httpx.AsyncClient, request: httpx.Request) -> Answer:
+    response = await client.send(request, stream=True)
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise TransportFailure(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+    return Answer(response.status_code, b"".join(chunks), replayed)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "..."

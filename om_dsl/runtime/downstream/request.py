@@ -1,0 +1,151 @@
+"""A callout item's request and response mappings: compiled once per catalog item, then used
+for every attempt.
+
+The request is built from the catalog alone: the system's base URL (or its environment
+variable), the item's method and path (placeholders evaluated and percent-encoded), the body
+from the item's ``request`` object over ``line``/``order``/``item``/``product``, and the
+protocol headers.  Response mappings read ``body`` strictly: a missing field is a failure that
+names its path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from om_dsl.expr.evaluate import Compiled, EvalError, compile_expr
+from om_dsl.expr.unparse import unparse
+from om_dsl.ir import models as ir
+from om_dsl.runtime.downstream.urls import path_text
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+CORRELATION_ID = "X-Correlation-Id"
+CALLBACK_URL = "X-Callback-Url"
+PREFER = "Prefer"
+RESPOND_ASYNC = "respond-async"
+STRICT_BODY = frozenset({"body"})
+
+
+class RequestError(Exception):
+    """The request cannot be built; retrying would build the same one (permanent)."""
+
+
+def idempotency_key(order_id: str, item_id: str) -> str:
+    """The ``Idempotency-Key`` of an item: the same for every attempt and after restarts.
+
+    A hash of ``<order id>/<item id>``, so that it is header-safe whatever the ids contain.
+    """
+    digest = hashlib.sha256(f"{order_id}/{item_id}".encode()).hexdigest()
+    return f"om-{digest[:40]}"
+
+
+def correlation_id(order_id: str, item_id: str, attempt: int) -> str:
+    """``<order id>/<item id>#<attempt>``, percent-encoded where a header could not carry it."""
+    return quote(f"{order_id}/{item_id}#{attempt}", safe="/:#[]()._-~@!$&'*+,;=")
+
+
+@dataclass(frozen=True, slots=True)
+class PathPart:
+    text: str
+    value: Compiled | None
+    """None for literal text; else the placeholder's expression."""
+
+
+class CompiledCallout:
+    """The closures of one catalog callout item."""
+
+    __slots__ = ("path", "request", "response", "spec")
+
+    def __init__(self, spec: ir.CalloutItem) -> None:
+        self.spec = spec
+        self.path = _path_parts(spec.path_expr)
+        self.request = compile_expr(spec.request) if spec.request is not None else None
+        self.response = [(m.target, compile_expr(m.expr, STRICT_BODY)) for m in spec.response]
+
+    def render_path(self, env: Mapping[str, Any]) -> str:
+        """The path with every placeholder value percent-encoded whole.
+
+        Raises:
+            RequestError: a placeholder is null, or is ``.``/``..`` (it would change the path).
+        """
+        out: list[str] = []
+        for part in self.path:
+            if part.value is None:
+                out.append(part.text)
+                continue
+            value = _evaluate(part.value, env, f"the path placeholder {{{part.text}}}")
+            if value is None or str(value) in (".", ".."):
+                shown = "null" if value is None else repr(str(value))
+                raise RequestError(f"the path placeholder {{{part.text}}} is {shown}")
+            out.append(path_text(value))
+        return "".join(out)
+
+    def body(self, env: Mapping[str, Any]) -> bytes | None:
+        """The JSON request body, or None when the item declares none."""
+        if self.request is None:
+            return None
+        value = _evaluate(self.request, env, "the request mapping")
+        try:
+            return json.dumps(value, default=_json_default, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            raise RequestError(f"the request body is not JSON: {exc}") from None
+
+    def outputs(self, env: Mapping[str, Any]) -> dict[str, Any]:
+        """The item's outputs from ``env["body"]``.
+
+        Raises:
+            EvalError: a mapping failed; a missing field says its path (``body.port.id``).
+        """
+        return {name: _jsonable(fn(env)) for name, fn in self.response}
+
+
+def _path_parts(expr: Any) -> list[PathPart]:
+    args = expr.args if isinstance(expr, ir.CallOp) and expr.fn == "concat" else [expr]
+    parts: list[PathPart] = []
+    for arg in args:
+        if isinstance(arg, ir.Lit):
+            parts.append(PathPart(str(arg.value), None))
+        else:
+            parts.append(PathPart(unparse(arg), compile_expr(arg)))
+    return parts
+
+
+def _evaluate(fn: Compiled, env: Mapping[str, Any], what: str) -> Any:
+    try:
+        return fn(env)
+    except EvalError as exc:
+        raise RequestError(f"{what} failed: {exc}") from None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _jsonable(value: Any) -> Any:
+    """Outputs are stored as JSON: dates become ISO text like in request bodies."""
+    if isinstance(value, dt.date | dt.datetime | decimal.Decimal | set | frozenset | tuple):
+        return _json_default(value)
+    return value
+
+
+def parse_body(raw: bytes) -> Any:
+    """The JSON body of an answer (None when empty).
+
+    Raises:
+        ValueError: the body is not JSON.
+    """
+    if not raw.strip():
+        return None
+    return json.loads(raw)

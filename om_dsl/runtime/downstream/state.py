@@ -1,0 +1,105 @@
+"""The tables the outside world needs next to the orders: systems, tokens, tasks, hub, outbox.
+
+They live in the order store itself when it is a :class:`SqliteStore` (same file, connection and
+lock, so they are as durable as the orders and survive the same crashes), and in a private
+in-memory SQLite database otherwise (a :class:`MemoryStore` keeps nothing across restarts
+either).  One SQL implementation serves both, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS systems (
+      name TEXT PRIMARY KEY, offline INTEGER NOT NULL, changed_at REAL NOT NULL, changed_by TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS callback_tokens (
+      hash TEXT PRIMARY KEY, order_id TEXT NOT NULL, item_id TEXT NOT NULL,
+      attempt INTEGER NOT NULL, issued_at REAL NOT NULL, state TEXT NOT NULL, payload_json TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS callback_tokens_by_item ON callback_tokens (order_id, item_id)",
+    """CREATE TABLE IF NOT EXISTS tasks (
+      order_id TEXT NOT NULL, item_id TEXT NOT NULL, queue TEXT NOT NULL,
+      attempt INTEGER NOT NULL, created_at REAL NOT NULL, expected_by REAL,
+      claimed_by TEXT, claimed_at REAL, PRIMARY KEY (order_id, item_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS tasks_by_queue ON tasks (queue, created_at)",
+    """CREATE TABLE IF NOT EXISTS subscriptions (
+      id TEXT PRIMARY KEY, url TEXT NOT NULL, query TEXT, order_id TEXT, created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS subscriptions_by_order ON subscriptions (order_id)",
+    """CREATE TABLE IF NOT EXISTS outbox (
+      id INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, url TEXT NOT NULL,
+      order_id TEXT NOT NULL, event_type TEXT NOT NULL, state_to TEXT, event_json TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL, state TEXT NOT NULL,
+      last_error TEXT, delivered_at REAL, UNIQUE (event_seq, url)
+    )""",
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, url, order_id, id)",
+    "CREATE INDEX IF NOT EXISTS outbox_by_order ON outbox (order_id, id)",
+)
+
+
+class SharedTables(Protocol):
+    """What a store offers to host other modules' tables (``SqliteStore`` does)."""
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]: ...
+
+
+class SideDb:
+    """Writes in one transaction each, reads under the same lock; thread-safe."""
+
+    def __init__(self, store: object) -> None:
+        if _shares_tables(store):
+            self._shared: SharedTables | None = store  # type: ignore[assignment]
+            self._db: sqlite3.Connection | None = None
+        else:
+            self._shared = None
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        with self.write() as db:
+            for statement in SCHEMA:
+                db.execute(statement)
+
+    @property
+    def durable(self) -> bool:
+        """True when the tables live in the order store's file."""
+        return self._shared is not None
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        if self._shared is not None:
+            with self._shared.transaction() as db:
+                yield db
+            return
+        assert self._db is not None
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        if self._shared is not None:
+            return self._shared.query(sql, params)
+        assert self._db is not None
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        if self._db is not None:
+            with self._lock:
+                self._db.close()
+
+
+def _shares_tables(store: object) -> bool:
+    return callable(getattr(store, "transaction", None)) and callable(getattr(store, "query", None))

@@ -1,0 +1,293 @@
+"""Manual work: the task lists of the catalog's queues, and what people do with them.
+
+A ``manual`` item that starts waits in its queue (wait key ``queue:<name>``) with a due date
+from its ``expect`` duration.  People list a queue, claim a task, complete it with outputs or
+fail it with a reason; a task claimed by one person can be completed or failed only by that
+person, until it is reassigned.  Claims are persisted next to the orders and every action is in
+the event log (``task.claimed``, ``task.reassigned``; completing and failing are item state
+changes whose detail names the person).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+from om_dsl.errors import OperatorActionRejected
+from om_dsl.runtime.downstream.state import SideDb
+from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.live import ItemRun, OrderRun
+from om_dsl.runtime.operator import target
+from om_dsl.runtime.outcomes import Failed
+from om_dsl.runtime.states import ItemState
+from om_dsl.runtime.store.base import Store
+
+T = TypeVar("T")
+TASK_CLAIMED = "task.claimed"
+TASK_REASSIGNED = "task.reassigned"
+MAX_USER_CHARS = 200
+Act = Callable[..., Any]
+"""``runtime._act``: runs an action under the engine lock and commits it."""
+
+
+def queue_key(queue: str) -> str:
+    """The wait key of the tasks of one queue."""
+    return f"queue:{queue}"
+
+
+class TaskRow(NamedTuple):
+    order_id: str
+    item_id: str
+    queue: str
+    attempt: int
+    created_at: float
+    expected_by: float | None
+    claimed_by: str | None
+    claimed_at: float | None
+
+
+_COLUMNS = "order_id, item_id, queue, attempt, created_at, expected_by, claimed_by, claimed_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """An open task as a work list shows it."""
+
+    order_id: str
+    item_id: str
+    name: str
+    queue: str
+    attempt: int
+    created_at: float
+    expected_by: float | None
+    """When the task is due (its start + the item's ``expect``), or None."""
+    overdue: bool
+    claimed_by: str | None
+    claimed_at: float | None
+
+
+class TaskTable:
+    """The ``tasks`` table: one row per manual item that started, with its claim."""
+
+    def __init__(self, side: SideDb, clock: Callable[[], float] = time.time) -> None:
+        self._side = side
+        self._clock = clock
+
+    def open(
+        self, order_id: str, item_id: str, queue: str, attempt: int, expect_ms: int | None
+    ) -> None:
+        """A manual item started (again): a new attempt starts unclaimed, due as first set."""
+        now = self._clock()
+        expected = now + expect_ms / 1000 if expect_ms is not None else None
+        with self._side.write() as db:
+            db.execute(
+                f"INSERT INTO tasks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL) "
+                "ON CONFLICT (order_id, item_id) DO UPDATE SET queue = excluded.queue, "
+                "attempt = excluded.attempt, claimed_by = NULL, claimed_at = NULL "
+                "WHERE tasks.attempt != excluded.attempt",
+                (order_id, item_id, queue, attempt, now, expected),
+            )
+
+    def get(self, order_id: str, item_id: str) -> TaskRow | None:
+        rows = self._side.query(
+            f"SELECT {_COLUMNS} FROM tasks WHERE order_id = ? AND item_id = ?", (order_id, item_id)
+        )
+        return TaskRow(*rows[0]) if rows else None
+
+    def rows(self, queue: str | None) -> list[TaskRow]:
+        where, params = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())
+        sql = f"SELECT {_COLUMNS} FROM tasks {where} ORDER BY created_at, order_id, item_id"
+        return [TaskRow(*row) for row in self._side.query(sql, params)]
+
+    def claim(self, order_id: str, item_id: str, user: str | None) -> None:
+        with self._side.write() as db:
+            db.execute(
+                "UPDATE tasks SET claimed_by = ?, claimed_at = ? "
+                "WHERE order_id = ? AND item_id = ?",
+                (user, self._clock() if user else None, order_id, item_id),
+            )
+
+    def close(self, order_id: str, item_id: str) -> None:
+        """The task is done (completed, failed, cancelled): it leaves its queue."""
+        with self._side.write() as db:
+            db.execute("DELETE FROM tasks WHERE order_id = ? AND item_id = ?", (order_id, item_id))
+
+
+class Tasks:
+    """``runtime.tasks``: list, claim, complete, fail, reassign.  Thread-safe; every action is
+    committed (with its event-log row) before it returns.
+
+    Raises (every action):
+        NotFound: no such order or item.
+        OperatorActionRejected: the item is not an open manual task, it is claimed by someone
+            else, or the input is invalid.
+    """
+
+    def __init__(
+        self, table: TaskTable, store: Store, act: Act, clock: Callable[[], float]
+    ) -> None:
+        self._table = table
+        self._store = store
+        self._act = act
+        self._clock = clock
+
+    def list(self, queue: str | None = None) -> list[Task]:
+        """Open tasks (of one queue, or of all), oldest first."""
+        now = self._clock()
+        open_items: dict[str, set[tuple[str, str]]] = {}
+        found: list[Task] = []
+        for row in self._table.rows(queue):
+            waiting = open_items.get(row.queue)
+            if waiting is None:
+                waiting = open_items[row.queue] = set(
+                    self._store.find_waiting(queue_key(row.queue))
+                )
+            if (row.order_id, row.item_id) in waiting:
+                found.append(_task(row, now))
+        return found
+
+    def get(self, order_id: str, item_id: str) -> Task:
+        """One open task (raises like the actions when it is not one)."""
+        return self._act(self._check, order_id, item_id)  # type: ignore[no-any-return]
+
+    def claim(self, order_id: str, item_id: str, user: str) -> Task:
+        """Take the task; claiming one's own task again is fine."""
+        return self._act(self._claim, order_id, item_id, _user(user))  # type: ignore[no-any-return]
+
+    def complete(
+        self,
+        order_id: str,
+        item_id: str,
+        outputs: Mapping[str, Any] | None = None,
+        user: str | None = None,
+    ) -> None:
+        """Finish the task with the outputs later items read (a JSON object)."""
+        values = _outputs(outputs)
+        self._act(self._complete, order_id, item_id, values, _maybe_user(user))
+
+    def fail(self, order_id: str, item_id: str, reason: str, user: str | None = None) -> None:
+        """The work could not be done: the item fails (its retry policy applies, else fallout)."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise OperatorActionRejected("failing a task needs a reason")
+        self._act(self._fail, order_id, item_id, reason.strip(), _maybe_user(user))
+
+    def reassign(self, order_id: str, item_id: str, from_user: str | None, to_user: str) -> Task:
+        """Hand a task claimed by ``from_user`` (None: an unclaimed task) to ``to_user``."""
+        source = _maybe_user(from_user)
+        return self._act(self._reassign, order_id, item_id, source, _user(to_user))  # type: ignore[no-any-return]
+
+    # ---- actions (under the engine lock) -----------------------------------------------------
+
+    def _check(self, engine: Engine, order_id: str, item_id: str) -> Task:
+        _order, _item, row = self._open(engine, order_id, item_id)
+        return _task(row, engine.clock())
+
+    def _claim(self, engine: Engine, order_id: str, item_id: str, user: str) -> Task:
+        order, item, row = self._open(engine, order_id, item_id)
+        if row.claimed_by == user:
+            return _task(row, engine.clock())
+        if row.claimed_by is not None:
+            raise OperatorActionRejected(_claimed(item, row.claimed_by, f"{user} cannot claim it"))
+        self._table.claim(order_id, item_id, user)
+        _note(engine, order, item, TASK_CLAIMED, f"claimed by {user} in queue {row.queue}")
+        return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
+
+    def _complete(
+        self, engine: Engine, order_id: str, item_id: str, outputs: dict[str, Any], user: str | None
+    ) -> None:
+        order, item, row = self._open(engine, order_id, item_id)
+        _may_finish(item, row, user, "complete")
+        engine.resolve(order, item, outputs, f"task completed by {user or 'an operator'}")
+        self._table.close(order_id, item_id)
+
+    def _fail(
+        self, engine: Engine, order_id: str, item_id: str, reason: str, user: str | None
+    ) -> None:
+        order, item, row = self._open(engine, order_id, item_id)
+        _may_finish(item, row, user, "fail")
+        engine.settle(order, item, Failed(f"{reason} (task failed by {user or 'an operator'})"))
+        self._table.close(order_id, item_id)
+
+    def _reassign(
+        self, engine: Engine, order_id: str, item_id: str, source: str | None, user: str
+    ) -> Task:
+        order, item, row = self._open(engine, order_id, item_id)
+        if row.claimed_by != source:
+            holder, claimed = source or "nobody", row.claimed_by or "nobody"
+            raise OperatorActionRejected(
+                f"cannot reassign task {item_id} from {holder}: it is claimed by {claimed}"
+            )
+        self._table.claim(order_id, item_id, user)
+        _note(
+            engine, order, item, TASK_REASSIGNED, f"reassigned from {source or 'nobody'} to {user}"
+        )
+        return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
+
+    def _open(
+        self, engine: Engine, order_id: str, item_id: str
+    ) -> tuple[OrderRun, ItemRun, TaskRow]:
+        order, item = target(engine, order_id, item_id)
+        if item.tpl.kind != "manual" or item.state is not ItemState.WAITING:
+            what = f"a {item.tpl.kind} item" if item.tpl.kind != "manual" else item.state.value
+            raise OperatorActionRejected(
+                f"item {item_id} of order {order_id} is not an open manual task (it is {what})"
+            )
+        row = self._table.get(order_id, item_id)
+        if row is None or row.attempt != item.attempt:
+            queue = item.tpl.spec.queue
+            self._table.open(order_id, item_id, queue, item.attempt, item.expect_ms)
+            row = self._table.get(order_id, item_id)
+            assert row is not None
+        return order, item, row
+
+
+def _may_finish(item: ItemRun, row: TaskRow, user: str | None, action: str) -> None:
+    if row.claimed_by is not None and row.claimed_by != user:
+        who = user or "an operator who gives no name"
+        raise OperatorActionRejected(_claimed(item, row.claimed_by, f"{who} cannot {action} it"))
+
+
+def _claimed(item: ItemRun, holder: str, what: str) -> str:
+    return f"task {item.id} is claimed by {holder}: {what} without reassigning it first"
+
+
+def _note(engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str) -> None:
+    engine.journal.event(engine.clock(), order.id, item.id, kind, None, None, item.attempt, detail)
+
+
+def _task(row: TaskRow, now: float) -> Task:
+    name = row.item_id.rsplit(":", 1)[-1]
+    overdue = row.expected_by is not None and now > row.expected_by
+    return Task(row.order_id, row.item_id, name, row.queue, row.attempt, row.created_at,
+                row.expected_by, overdue, row.claimed_by, row.claimed_at)  # fmt: skip
+
+
+def _user(user: object) -> str:
+    if not isinstance(user, str) or not user.strip():
+        raise OperatorActionRejected("a user name is needed (a non-empty text)")
+    name = user.strip()
+    if len(name) > MAX_USER_CHARS or any(ord(ch) < 32 for ch in name):
+        raise OperatorActionRejected(
+            f"a user name has at most {MAX_USER_CHARS} printable characters"
+        )
+    return name
+
+
+def _maybe_user(user: object) -> str | None:
+    return None if user is None else _user(user)
+
+
+def _outputs(outputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    if outputs is None:
+        return {}
+    if not isinstance(outputs, Mapping) or not all(isinstance(k, str) for k in outputs):
+        raise OperatorActionRejected("a task's outputs must be a JSON object")
+    values = dict(outputs)
+    try:
+        json.dumps(values)
+    except (TypeError, ValueError) as exc:
+        raise OperatorActionRejected(f"a task's outputs must be JSON values: {exc}") from None
+    return values

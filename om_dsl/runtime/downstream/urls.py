@@ -1,0 +1,99 @@
+"""URLs that leave the runtime: callout targets, listener URLs, and how they are shown.
+
+A callout can only reach the system the catalog declares: the base URL is the system's (or the
+environment variable the catalog names), the path is the item's, and every value inserted into
+the path is percent-encoded whole, so ``{line.x}`` can add neither a path segment, nor a query,
+nor a host.  The assembled URL is checked against the base once more before it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from om_dsl.ir import models as ir
+
+MAX_URL_LENGTH = 2048
+
+
+class UrlError(Exception):
+    """A URL that must not be used (the message never contains a credential)."""
+
+
+def base_url(system: ir.System, environ: Mapping[str, str]) -> str:
+    """The system's base URL: its environment variable when set, else the catalog's default.
+
+    Raises:
+        UrlError: no URL, a URL that is not http(s), or one carrying credentials.
+    """
+    source = f"the catalog's url of system {system.name}"
+    url = system.base_url
+    if system.url_env and environ.get(system.url_env):
+        url, source = environ[system.url_env], f"environment variable {system.url_env}"
+    if not url:
+        raise UrlError(
+            f"system {system.name} has no URL: set the environment variable {system.url_env}"
+        )
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UrlError(f"{source} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise UrlError(f"{source} carries credentials; use the system's auth instead")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def path_text(value: Any) -> str:
+    """One placeholder value as path text, percent-encoded whole (``/``, ``?``, ``@`` too)."""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return quote(str(value), safe="")
+
+
+def join(base: str, path: str) -> str:
+    """``base`` + ``path``, refused unless the result still points at the base's origin."""
+    url = base + path
+    wanted, got = urlsplit(base), urlsplit(url)
+    same = (got.scheme, got.netloc) == (wanted.scheme, wanted.netloc)
+    if not same or not got.path.startswith(wanted.path):
+        raise UrlError(f"the path {shown(path)} would leave the system's base URL")
+    return url
+
+
+def shown(url: str) -> str:
+    """A URL as it may appear in logs and reasons: no user info, no query, no fragment."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(an invalid URL)"
+    netloc = parts.hostname or ""
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
+    query = "?..." if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")) + query
+
+
+def check_listener_url(url: object) -> str:
+    """A listener URL given by a user (an order's ``notify``, a hub registration).
+
+    Raises:
+        ValueError: not a string, too long, not http(s), no host, control characters, or
+            credentials in it (they would end up in the store).
+    """
+    if not isinstance(url, str) or not url:
+        raise ValueError("a listener URL must be a non-empty string")
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"a listener URL may have at most {MAX_URL_LENGTH} characters")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValueError("a listener URL must not contain spaces or control characters")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise ValueError(f"{shown(url)} is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("a listener URL must be an http(s) URL with a host")
+    if parsed.userinfo:
+        raise ValueError("a listener URL must not carry credentials")
+    return url

@@ -1,0 +1,245 @@
+"""``callout`` items: an HTTP request to a system declared in the catalog.
+
+One attempt = one request.  What comes back becomes an outcome the runtime understands:
+
+* 2xx: the response mappings give the item's outputs (a missing field fails the attempt);
+* 202 to an ``async`` callout: the item waits for the callback (``runtime.callback``), which
+  carries an unguessable single-use token in its URL; a synchronous 2xx completes it at once;
+* a status the system lists as ``permanent``: fallout at once (fatally failed, order held);
+* any other status, a timeout, a refused connection: a failed attempt, retried by the item's
+  policy, else the system's;
+* the system is offline: the item is held until it comes back online.
+
+Every request carries the item's ``Idempotency-Key`` (the same on every attempt, after restarts
+too) and an ``X-Correlation-Id`` naming the attempt.  Credentials come from environment
+variables at call time; every reason is redacted of them before it is stored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from om_dsl.expr.evaluate import EvalError
+from om_dsl.ir import models as ir
+from om_dsl.runtime.context import ItemContext
+from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, credentials, redact
+from om_dsl.runtime.downstream.http import Answer, ClientPool, TransportFailure, send
+from om_dsl.runtime.downstream.request import (
+    CALLBACK_URL,
+    CORRELATION_ID,
+    IDEMPOTENCY_KEY,
+    PREFER,
+    RESPOND_ASYNC,
+    CompiledCallout,
+    RequestError,
+    correlation_id,
+    idempotency_key,
+    parse_body,
+)
+from om_dsl.runtime.downstream.systems import Systems, find_system, hold_key
+from om_dsl.runtime.downstream.tokens import CallbackTokens
+from om_dsl.runtime.downstream.urls import UrlError, base_url, join, shown
+from om_dsl.runtime.kinds.base import ItemKind
+from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
+
+FAILED_STATUSES = frozenset({"failed", "failure", "error", "rejected"})
+EXCERPT_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One prepared attempt."""
+
+    system: ir.System
+    compiled: CompiledCallout
+    label: str
+    base: str
+    url: str
+    body: bytes | None
+    headers: dict[str, str]
+    timeout_s: float
+    secrets: tuple[str, ...]
+    token: str | None
+
+
+class CalloutKind(ItemKind):
+    """Args:
+    systems: the systems registry (offline switches).
+    tokens: where callback tokens are issued.
+    callback_base: the base URL that callbacks reach (``<base>/callbacks/<token>``), or None
+        when no callback endpoint is served (async callouts then fail permanently).
+    environ: where URLs and credentials are read from (``os.environ`` by default).
+    """
+
+    def __init__(
+        self,
+        systems: Systems,
+        tokens: CallbackTokens,
+        callback_base: Callable[[], str | None],
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.systems = systems
+        self.tokens = tokens
+        self.callback_base = callback_base
+        self.environ: Mapping[str, str] = environ if environ is not None else os.environ
+        self._compiled: dict[tuple[str, str, str], CompiledCallout] = {}
+        self._pool = ClientPool()
+
+    # ---- the ItemKind interface ---------------------------------------------------------------
+
+    async def start(self, ctx: ItemContext) -> Outcome:
+        spec: ir.CalloutItem = ctx.spec
+        system = find_system(ctx.catalog, spec.system)
+        if self.systems.offline(system):
+            return OnHold(f"system {system.name} is offline", key=hold_key(system.name))
+        try:
+            call = self._prepare(ctx, spec, system)
+        except (RequestError, UrlError, MissingSecret) as exc:
+            return Failed(f"{system.name} {spec.method} {spec.path}: {exc}", permanent=True)
+        client = self._pool.client(system.name, call.base, call.timeout_s)
+        request = client.build_request(spec.method, call.url, headers=call.headers,
+                                       content=call.body)  # fmt: skip
+        try:
+            answer = await send(client, request, call.timeout_s)
+        except TransportFailure as exc:
+            return Failed(redact(f"{call.label}: {exc}", call.secrets))
+        return self._answer(ctx, call, answer)
+
+    def resolve(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Outcome:
+        """The callback of an async callout: a reported failure, or the body to map."""
+        spec: ir.CalloutItem = ctx.spec
+        system = find_system(ctx.catalog, spec.system)
+        label = f"the callback of {system.name} {spec.method} {spec.path}"
+        secrets = self._secrets(system)
+        failure = callback_failure(payload)
+        if failure is not None:
+            return Failed(redact(f"{label} reports a failure: {failure}", secrets))
+        return _map(ctx, self._compile(ctx, spec), label, dict(payload), secrets)
+
+    def cancel(self, ctx: ItemContext) -> None:
+        self.tokens.void(ctx.order_id, ctx.item_id)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+    # ---- preparing ----------------------------------------------------------------------------
+
+    def _prepare(self, ctx: ItemContext, spec: ir.CalloutItem, system: ir.System) -> Call:
+        compiled = self._compile(ctx, spec)
+        env = ctx.env()
+        path = compiled.render_path(env)
+        base = base_url(system, self.environ)
+        url = join(base, path)
+        creds = credentials(system, self.environ)
+        body = compiled.body(env)
+        headers = _headers(ctx, creds, body is not None)
+        token = self._async_headers(ctx, headers) if spec.is_async else None
+        timeout_ms = system.timeout_ms if spec.is_async else (spec.timeout_ms or system.timeout_ms)
+        label = f"{system.name} {spec.method} {shown(path)}"
+        return Call(system, compiled, label, base, url, body, headers, timeout_ms / 1000,
+                    creds.secrets, token)  # fmt: skip
+
+    def _async_headers(self, ctx: ItemContext, headers: dict[str, str]) -> str:
+        base = self.callback_base()
+        if not base:
+            raise RequestError(
+                "an async callout needs a callback endpoint: serve one with "
+                "runtime.serve_callbacks() (om run does) or set runtime.callbacks.base_url"
+            )
+        token = self.tokens.issue(ctx.order_id, ctx.item_id, ctx.attempt)
+        headers[CALLBACK_URL] = f"{base.rstrip('/')}/callbacks/{token}"
+        headers[PREFER] = RESPOND_ASYNC
+        return token
+
+    def _compile(self, ctx: ItemContext, spec: ir.CalloutItem) -> CompiledCallout:
+        key = (ctx.catalog.content_hash, ctx.product, spec.name)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = CompiledCallout(spec)
+        return found
+
+    def _secrets(self, system: ir.System) -> tuple[str, ...]:
+        try:
+            return credentials(system, self.environ).secrets
+        except MissingSecret:
+            return ()
+
+    # ---- answers ------------------------------------------------------------------------------
+
+    def _answer(self, ctx: ItemContext, call: Call, answer: Answer) -> Outcome:
+        status = answer.status
+        if 200 <= status < 300:
+            if call.token is not None and status == 202:
+                return self._accepted(ctx, call)
+            return _mapped(ctx, call, answer.body)
+        permanent = status in call.system.permanent_statuses
+        note = " (a permanent status for this system: no retry)" if permanent else ""
+        reason = f"{call.label} answered {status}{_excerpt(answer.body)}{note}"
+        return Failed(redact(reason, call.secrets), permanent=permanent)
+
+    def _accepted(self, ctx: ItemContext, call: Call) -> Outcome:
+        """202: wait for the callback, unless it came already (before a restart, say)."""
+        early = self.tokens.take_early(ctx.order_id, ctx.item_id)
+        if early is not None:
+            return self.resolve(ctx, early)
+        assert call.token is not None
+        return Waiting(f"waiting for the callback of {call.label}", token=call.token,
+                       expect_soon=True)  # fmt: skip
+
+
+def callback_failure(payload: Mapping[str, Any]) -> str | None:
+    """The reason when a callback reports a failure (``"status": "failed"``), else None."""
+    status = payload.get("status")
+    if not isinstance(status, str) or status.lower() not in FAILED_STATUSES:
+        return None
+    reason = payload.get("reason") or payload.get("error") or payload.get("message")
+    text = str(reason) if reason else "no reason given"
+    return text if len(text) <= 500 else text[:500] + "..."
+
+
+def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, str]:
+    headers = {
+        "Accept": "application/json",
+        IDEMPOTENCY_KEY: idempotency_key(ctx.order_id, ctx.item_id),
+        CORRELATION_ID: correlation_id(ctx.order_id, ctx.item_id, ctx.attempt),
+    }
+    if has_body:
+        headers["Content-Type"] = "application/json"
+    headers.update(creds.headers)
+    return headers
+
+
+def _mapped(ctx: ItemContext, call: Call, raw: bytes) -> Outcome:
+    if not call.compiled.response:
+        return Completed({})
+    try:
+        body = parse_body(raw)
+    except ValueError:
+        reason = f"the answer of {call.label} is not JSON, so its response mapping cannot read it"
+        return Failed(reason)
+    return _map(ctx, call.compiled, f"the answer of {call.label}", body, call.secrets)
+
+
+def _map(
+    ctx: ItemContext, compiled: CompiledCallout, label: str, body: Any, secrets: tuple[str, ...]
+) -> Outcome:
+    env = ctx.env()
+    env["body"] = body
+    try:
+        return Completed(compiled.outputs(env))
+    except EvalError as exc:
+        return Failed(redact(f"{label} cannot be mapped: {exc}", secrets))
+
+
+def _excerpt(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return ": " + (text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "...")
+
+
+__all__ = ["CalloutKind", "callback_failure"]

@@ -1,0 +1,192 @@
+"""Who hears of which order events: hub registrations (TMF ``POST /hub``) and the listener URLs
+an order names itself (``notify`` in a native order).
+
+A registration has a callback URL and an optional TMF-style ``query`` that filters events, e.g.
+``eventType=ProductOrderStateChangeEvent&state=completed`` (``state`` may be written
+``productOrder.state``, ``id`` ``productOrder.id``; several values are separated by commas).
+URLs are user input: only http(s) URLs without credentials are accepted, and they are persisted
+next to the orders so that registrations survive restarts.
+"""
+
+from __future__ import annotations
+
+import builtins
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from om_dsl.errors import NotFound
+from om_dsl.runtime.downstream.state import SideDb
+from om_dsl.runtime.downstream.urls import check_listener_url
+
+MAX_QUERY_CHARS = 1000
+CACHE_S = 2.0
+_FIELDS = {
+    "eventType": "event_type",
+    "state": "state",
+    "productOrder.state": "state",
+    "id": "order_id",
+    "productOrder.id": "order_id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """The parsed ``query`` of a registration: each field, when given, must match."""
+
+    event_type: frozenset[str] | None = None
+    state: frozenset[str] | None = None
+    order_id: frozenset[str] | None = None
+
+    @classmethod
+    def parse(cls, query: str | None) -> EventFilter:
+        """Raises ValueError for a field the hub cannot filter on, or a malformed query."""
+        if not query:
+            return cls()
+        if len(query) > MAX_QUERY_CHARS:
+            raise ValueError(f"a hub query may have at most {MAX_QUERY_CHARS} characters")
+        fields: dict[str, frozenset[str]] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True, strict_parsing=True):
+            if name not in _FIELDS:
+                known = ", ".join(sorted(_FIELDS))
+                raise ValueError(f"a hub query cannot filter on '{name}' (it can on: {known})")
+            values = frozenset(v.strip() for v in value.split(",") if v.strip())
+            fields[_FIELDS[name]] = values
+        return cls(**fields)
+
+    def matches(self, event_type: str, state: str | None, order_id: str) -> bool:
+        return (
+            (self.event_type is None or event_type in self.event_type)
+            and (self.state is None or state in self.state)
+            and (self.order_id is None or order_id in self.order_id)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A registered listener (TMF ``EventSubscription``: ``id``, ``callback``, ``query``)."""
+
+    id: str
+    callback: str
+    query: str | None
+    order_id: str | None
+    """Set for the listeners an order named itself: they hear only of that order."""
+    created_at: float
+
+    def to_tmf(self) -> dict[str, str]:
+        found = {"id": self.id, "callback": self.callback}
+        if self.query:
+            found["query"] = self.query
+        return found
+
+
+class Hub:
+    """``runtime.hub``: register and unregister listeners; thread-safe, persisted."""
+
+    def __init__(
+        self,
+        side: SideDb,
+        on_change: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._side = side
+        self._on_change = on_change
+        self._clock = clock
+        self._global: builtins.list[tuple[Subscription, EventFilter]] | None = None
+        self._loaded_at = 0.0
+
+    def register(self, callback: str, query: str | None = None) -> str:
+        """Register a listener for the events of every order; returns its id.
+
+        Raises:
+            ValueError: the URL or the query is not acceptable (an HTTP 400).
+        """
+        url = check_listener_url(callback)
+        EventFilter.parse(query)
+        sub_id = secrets.token_hex(8)
+        self._insert([(sub_id, url, query or None, None)])
+        return sub_id
+
+    def unregister(self, sub_id: str) -> None:
+        """Raises NotFound for an unknown id."""
+        with self._side.write() as db:
+            gone = db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,)).rowcount
+        if not gone:
+            raise NotFound(f"no hub registration {sub_id}")
+        self._global = None
+
+    def get(self, sub_id: str) -> Subscription:
+        rows = self._side.query(f"SELECT {_COLUMNS} FROM subscriptions WHERE id = ?", (sub_id,))
+        if not rows:
+            raise NotFound(f"no hub registration {sub_id}")
+        return Subscription(*rows[0])
+
+    def list(self) -> list[Subscription]:
+        """Hub registrations (not the listeners orders named themselves)."""
+        rows = self._side.query(
+            f"SELECT {_COLUMNS} FROM subscriptions WHERE order_id IS NULL ORDER BY created_at, id"
+        )
+        return [Subscription(*row) for row in rows]
+
+    def register_order(self, order_id: str, urls: Iterable[str]) -> None:
+        """The listeners an order names (before the order is stored: nothing else may use its id
+        yet, so any earlier registration under it is a leftover and is replaced).
+
+        Raises:
+            ValueError: one of the URLs is not acceptable.
+        """
+        checked = [check_listener_url(url) for url in dict.fromkeys(urls)]
+        with self._side.write() as db:
+            db.execute("DELETE FROM subscriptions WHERE order_id = ?", (order_id,))
+        self._insert([(secrets.token_hex(8), url, None, order_id) for url in checked])
+
+    def drop_order(self, order_id: str) -> None:
+        """Forget an order's own listeners (its submission failed)."""
+        with self._side.write() as db:
+            db.execute("DELETE FROM subscriptions WHERE order_id = ?", (order_id,))
+
+    def count(self) -> int:
+        return int(self._side.query("SELECT COUNT(*) FROM subscriptions")[0][0])
+
+    def targets(self, event_type: str, state: str | None, order_id: str) -> builtins.list[str]:
+        """The URLs that must hear of this event, each once."""
+        urls = [
+            sub.callback
+            for sub, wanted in self._globals()
+            if wanted.matches(event_type, state, order_id)
+        ]
+        rows = self._side.query("SELECT url FROM subscriptions WHERE order_id = ?", (order_id,))
+        urls.extend(row[0] for row in rows)
+        return list(dict.fromkeys(urls))
+
+    def _globals(self) -> builtins.list[tuple[Subscription, EventFilter]]:
+        """Hub registrations, cached for a moment (another process may add some too)."""
+        found = self._global
+        if found is None or time.monotonic() - self._loaded_at > CACHE_S:
+            found = self._global = [(s, _filter(s.query)) for s in self.list()]
+            self._loaded_at = time.monotonic()
+        return found
+
+    def _insert(self, rows: builtins.list[tuple[str, str, str | None, str | None]]) -> None:
+        if not rows:
+            return
+        now = self._clock()
+        with self._side.write() as db:
+            db.executemany(
+                f"INSERT INTO subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                [(*row, now) for row in rows],
+            )
+        self._global = None
+        self._on_change()
+
+
+_COLUMNS = "id, url, query, order_id, created_at"
+
+
+def _filter(query: str | None) -> EventFilter:
+    try:
+        return EventFilter.parse(query)
+    except ValueError:  # stored before a stricter parser: hear nothing rather than everything
+        return EventFilter(event_type=frozenset())

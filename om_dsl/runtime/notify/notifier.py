@@ -1,0 +1,369 @@
+"""Delivering order events to listeners: at least once, persisted, in a thread of its own.
+
+The event log is the source: the notifier reads it after its cursor, turns order events into
+TMF622 events, adds one outbox row per listener URL (hub registrations, the order's own
+``notify`` URLs, the runtime's configured URLs) and moves its cursor, then POSTs due rows.  A
+2xx answer delivers a row; anything else (a refused connection, a timeout, a 5xx, a malformed
+URL) schedules a retry with exponential backoff, until ``max_attempts``.  Every attempt is
+recorded in the event log (``notify.delivered``, ``notify.failed``, ``notify.abandoned``).  A
+crash loses nothing: unread events are read again, and pending rows are retried after restart.
+
+It runs in its own thread with its own event loop, so a slow or hostile listener never slows
+the orders down; it starts only when there is someone to tell.  In-process subscribers
+(``subscribe(fn)``) get each event when it is read from the log, in the notifier's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import httpx
+
+from om_dsl.runtime.downstream.state import SideDb
+from om_dsl.runtime.downstream.urls import check_listener_url, shown
+from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE, LifecycleEvent, Listener
+from om_dsl.runtime.notify.hub import Hub
+from om_dsl.runtime.notify.outbox import Delivery, NewRow, Outbox, OutboxRow
+from om_dsl.runtime.notify.tmf import OrderViews
+from om_dsl.runtime.store.base import EventRow, Store, WriteBatch
+
+log = logging.getLogger("om_dsl.notify")
+CURSOR = "notify"
+NOTIFY_DELIVERED = "notify.delivered"
+NOTIFY_FAILED = "notify.failed"
+NOTIFY_ABANDONED = "notify.abandoned"
+ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE})
+READ_BATCH = 1000
+ANSWER_BYTES = 64 * 1024
+Subscriber = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """How notifications are delivered.
+
+    Attributes:
+        urls: listener URLs that hear of every order's events.
+        max_attempts: attempts per notification before it is abandoned.
+        backoff_ms: the delay before the first retry; it doubles up to ``backoff_cap_ms``.
+        timeout_s: how long one delivery may take, all included.
+        concurrency: deliveries in flight at once.
+        poll_s: how often the event log is read when nothing wakes the notifier.
+        href_base: the base of ``productOrder.href`` (e.g. the service's TMF622 URL).
+    """
+
+    urls: tuple[str, ...] = ()
+    max_attempts: int = 12
+    backoff_ms: int = 500
+    backoff_cap_ms: int = 300_000
+    timeout_s: float = 5.0
+    concurrency: int = 16
+    poll_s: float = 0.25
+    href_base: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class Notifier:
+    """``runtime.notifications``."""
+
+    def __init__(
+        self,
+        store: Store,
+        side: SideDb,
+        hub: Hub,
+        settings: NotifySettings,
+        add_listener: Callable[[Listener], Callable[[], None]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._hub = hub
+        self._outbox = Outbox(side)
+        self._views = OrderViews(store, settings.href_base)
+        self._urls = [check_listener_url(u) for u in settings.urls]
+        self._subscribers: list[Subscriber] = []
+        self._add_listener = add_listener
+        self._remove_listener: Callable[[], None] | None = None
+        self._clock = clock
+        self._read_lock = threading.Lock()
+        self._state = threading.Lock()
+        self._enabled = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._inflight = 0
+
+    # ---- configuration ------------------------------------------------------------------------
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return tuple(self._urls)
+
+    def add_url(self, url: str) -> None:
+        """Have every order's events delivered to ``url`` too (raises ValueError if unfit)."""
+        checked = check_listener_url(url)
+        if checked not in self._urls:
+            self._urls.append(checked)
+        self.changed()
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Call ``fn(event)`` with each TMF event (in the notifier's thread; keep it quick).
+        Returns the function that unsubscribes."""
+        self._subscribers.append(fn)
+        self.changed()
+        return lambda: self._subscribers.remove(fn)
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def enable(self) -> None:
+        """The runtime runs: deliver from now on (the thread starts when there are targets)."""
+        self._enabled = True
+        self.changed()
+
+    def changed(self) -> None:
+        """Targets may have appeared: start if enabled, and look at the log now."""
+        if self._enabled and self._has_targets():
+            self.start()
+        self.wake()
+
+    def start(self) -> None:
+        with self._state:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping = False
+            started = threading.Event()
+            self._thread = threading.Thread(
+                target=self._main, args=(started,), name="om-notify", daemon=True
+            )
+            self._thread.start()
+        started.wait(5.0)
+        if self._remove_listener is None:
+            self._remove_listener = self._add_listener(self._hear)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._state:
+            thread, self._thread = self._thread, None
+            self._stopping = True
+        self.wake()
+        if thread is not None:
+            thread.join(timeout)
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
+
+    def wake(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                loop.call_soon_threadsafe(wake.set)
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Block until every event so far is delivered (or abandoned); False on timeout."""
+        if self._has_targets():
+            self.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            self.read_log()
+            if self._outbox.pending() == 0 and self._inflight == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            self.wake()
+            time.sleep(0.02)
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        return self._outbox.pending()
+
+    def deliveries(self, order_id: str | None = None) -> list[Delivery]:
+        return self._outbox.deliveries(order_id)
+
+    def product_order(self, order_id: str) -> dict[str, Any] | None:
+        """The order as TMF622 shows it (what events carry), or None."""
+        return self._views.product_order(order_id)
+
+    # ---- the event log -> the outbox ----------------------------------------------------------
+
+    def read_log(self) -> int:
+        """Turn order events after the cursor into outbox rows; returns how many events."""
+        with self._read_lock:
+            cursor, seen = self._store.get_cursor(CURSOR), 0
+            while True:
+                rows = self._store.events(after_seq=cursor, limit=READ_BATCH)
+                if not rows:
+                    return seen
+                self._enqueue([r for r in rows if r.kind in ORDER_EVENTS])
+                cursor = rows[-1].seq
+                self._store.set_cursor(CURSOR, cursor)
+                seen += len(rows)
+
+    def _enqueue(self, rows: list[EventRow]) -> None:
+        new: list[NewRow] = []
+        for row in rows:
+            event = self._views.event(row)
+            if event is None:
+                continue
+            text = json.dumps(event, separators=(",", ":"))
+            kind = event["eventType"]
+            for url in self._targets(kind, row.to_state, row.order_id):
+                new.append(NewRow(row.seq, url, row.order_id, kind, row.to_state, text))
+            self._tell_subscribers(event)
+        if new:
+            self._outbox.add(new, self._clock())
+
+    def _targets(self, kind: str, state: str | None, order_id: str) -> list[str]:
+        return list(dict.fromkeys([*self._urls, *self._hub.targets(kind, state, order_id)]))
+
+    def _tell_subscribers(self, event: dict[str, Any]) -> None:
+        for fn in list(self._subscribers):
+            try:
+                fn(event)
+            except Exception:  # an embedder's bug must not stop notifications
+                log.exception("notification subscriber %r failed", fn)
+
+    def _has_targets(self) -> bool:
+        return bool(self._urls or self._subscribers or self._hub.count())
+
+    def _hear(self, event: LifecycleEvent) -> None:
+        if event.kind in ORDER_EVENTS:
+            self.wake()
+
+    # ---- the thread ---------------------------------------------------------------------------
+
+    def _main(self, started: threading.Event) -> None:
+        try:
+            asyncio.run(self._run(started))
+        except Exception:  # nowhere to raise to
+            log.exception("the notifier stopped on an error")
+
+    async def _run(self, started: threading.Event) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        started.set()
+        tasks: set[asyncio.Task[None]] = set()
+        busy: set[tuple[str, str]] = set()
+        limits = httpx.Limits(max_connections=self.settings.concurrency)
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=limits,
+                                     timeout=self.settings.timeout_s) as client:  # fmt: skip
+            try:
+                while not self._stopping:
+                    self._wake.clear()
+                    self._step(client, tasks, busy)
+                    await self._sleep()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self._loop = self._wake = None
+
+    def _step(
+        self, client: httpx.AsyncClient, tasks: set[asyncio.Task[None]], busy: set[tuple[str, str]]
+    ) -> None:
+        try:
+            self.read_log()
+            room = self.settings.concurrency - len(tasks)
+            due = self._outbox.due(self._clock(), room + len(busy)) if room > 0 else []
+        except Exception:  # the store is busy or closing: try again at the next step
+            log.exception("reading the notification outbox failed")
+            return
+        for row in due:
+            key = (row.url, row.order_id)
+            if key in busy or len(tasks) >= self.settings.concurrency:
+                continue
+            busy.add(key)
+            task = asyncio.get_running_loop().create_task(self._deliver(client, row))
+            tasks.add(task)
+            self._inflight = len(tasks)
+            task.add_done_callback(partial(self._done, key=key, tasks=tasks, busy=busy))
+
+    def _done(
+        self,
+        task: asyncio.Task[None],
+        *,
+        key: tuple[str, str],
+        tasks: set[asyncio.Task[None]],
+        busy: set[tuple[str, str]],
+    ) -> None:
+        tasks.discard(task)
+        busy.discard(key)
+        self._inflight = len(tasks)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _sleep(self) -> None:
+        assert self._wake is not None
+        delay = self.settings.poll_s
+        due = self._outbox.next_due()
+        if due is not None:
+            delay = max(0.0, min(delay, due - self._clock()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    # ---- one delivery -------------------------------------------------------------------------
+
+    async def _deliver(self, client: httpx.AsyncClient, row: OutboxRow) -> None:
+        attempt = row.attempts + 1
+        try:
+            status = await self._post(client, row)
+            error = None if 200 <= status < 300 else f"answered {status}"
+        except Exception as exc:  # a hostile or broken listener: a failed attempt, nothing more
+            error = _failure(exc, self.settings.timeout_s, row.url)
+        try:
+            self._record(row, attempt, error)
+        except Exception:  # the store is closing: the row stays pending, retried next time
+            log.exception("recording a notification attempt failed")
+
+    async def _post(self, client: httpx.AsyncClient, row: OutboxRow) -> int:
+        headers = {"Content-Type": "application/json", **self.settings.extra_headers}
+        async with asyncio.timeout(self.settings.timeout_s):
+            async with client.stream("POST", row.url, content=row.event_json.encode(),
+                                     headers=headers) as response:  # fmt: skip
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read > ANSWER_BYTES:
+                        break
+                return response.status_code
+
+    def _record(self, row: OutboxRow, attempt: int, error: str | None) -> None:
+        now = self._clock()
+        what = f"{row.event_type} ({row.state_to}) to {shown(row.url)}"
+        if error is None:
+            self._outbox.delivered(row.id, attempt, now)
+            kind, detail = NOTIFY_DELIVERED, f"{what}: delivered"
+        elif attempt >= self.settings.max_attempts:
+            self._outbox.abandon(row.id, attempt, now, error)
+            kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; gave up after {attempt} attempts"
+        else:
+            delay = self._backoff(attempt)
+            self._outbox.retry(row.id, attempt, now + delay, error)
+            kind, detail = NOTIFY_FAILED, f"{what}: {error} (retry in {int(delay * 1000)} ms)"
+        event = (now, row.order_id, None, kind, None, None, attempt, detail)
+        self._store.apply(WriteBatch(events=[event]))
+
+    def _backoff(self, attempt: int) -> float:
+        s = self.settings
+        delay: float = min(s.backoff_cap_ms, s.backoff_ms * 2 ** (attempt - 1)) / 1000
+        return delay * random.uniform(0.5, 1.0)
+
+
+def _failure(exc: Exception, timeout_s: float, url: str) -> str:
+    """A failed attempt in words; the URL (which may carry a token in its query) is shortened."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect"
+    text = str(exc).replace(url, shown(url))
+    text = text if len(text) <= 200 else text[:200] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

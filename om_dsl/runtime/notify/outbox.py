@@ -1,0 +1,120 @@
+"""The persisted outbox of notifications: one row per (event, listener URL).
+
+Rows are added from the event log (``INSERT OR IGNORE`` on the event's sequence and the URL,
+so reading the same events twice after a crash adds nothing) and stay ``pending`` until a
+delivery gets a 2xx answer (``delivered``) or the attempts run out (``abandoned``).  The events
+of one order go to one URL in order: only the oldest pending row of each (URL, order) pair is
+due, so a listener never sees ``completed`` before ``inProgress``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from om_dsl.runtime.downstream.state import SideDb
+
+
+class OutboxRow(NamedTuple):
+    id: int
+    event_seq: int
+    url: str
+    order_id: str
+    event_type: str
+    state_to: str | None
+    event_json: str
+    attempts: int
+    next_at: float
+
+
+class NewRow(NamedTuple):
+    event_seq: int
+    url: str
+    order_id: str
+    event_type: str
+    state_to: str | None
+    event_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How one notification went (``runtime.notifications.deliveries()``)."""
+
+    order_id: str
+    url: str
+    event_type: str
+    state: str | None
+    """The order state the event reports."""
+    status: str
+    """``pending``, ``delivered`` or ``abandoned``."""
+    attempts: int
+    last_error: str | None
+    delivered_at: float | None
+
+
+_ROW = "id, event_seq, url, order_id, event_type, state_to, event_json, attempts, next_at"
+
+
+class Outbox:
+    def __init__(self, side: SideDb) -> None:
+        self._side = side
+
+    def add(self, rows: Iterable[NewRow], now: float) -> None:
+        with self._side.write() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO outbox (event_seq, url, order_id, event_type, state_to, "
+                "event_json, attempts, next_at, state) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'pending')",
+                [(*row, now) for row in rows],
+            )
+
+    def due(self, now: float, limit: int) -> list[OutboxRow]:
+        """The oldest pending row of each (URL, order), when it is due, soonest first."""
+        rows = self._side.query(
+            f"SELECT {_ROW} FROM outbox AS o WHERE state = 'pending' AND next_at <= ? AND id = "
+            "(SELECT MIN(id) FROM outbox AS p WHERE p.state = 'pending' AND p.url = o.url "
+            "AND p.order_id = o.order_id) ORDER BY next_at, id LIMIT ?",
+            (now, limit),
+        )
+        return [OutboxRow(*row) for row in rows]
+
+    def next_due(self) -> float | None:
+        rows = self._side.query("SELECT MIN(next_at) FROM outbox WHERE state = 'pending'")
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def delivered(self, row_id: int, attempts: int, now: float) -> None:
+        self._update(row_id, "delivered", attempts, now, None, now)
+
+    def retry(self, row_id: int, attempts: int, next_at: float, error: str) -> None:
+        self._update(row_id, "pending", attempts, next_at, error, None)
+
+    def abandon(self, row_id: int, attempts: int, now: float, error: str) -> None:
+        self._update(row_id, "abandoned", attempts, now, error, None)
+
+    def _update(
+        self,
+        row_id: int,
+        state: str,
+        attempts: int,
+        next_at: float,
+        error: str | None,
+        delivered_at: float | None,
+    ) -> None:
+        with self._side.write() as db:
+            db.execute(
+                "UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ?, "
+                "delivered_at = ? WHERE id = ?",
+                (state, attempts, next_at, error, delivered_at, row_id),
+            )
+
+    def pending(self) -> int:
+        return int(self._side.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0])
+
+    def deliveries(self, order_id: str | None = None) -> list[Delivery]:
+        where, params = ("WHERE order_id = ?", (order_id,)) if order_id else ("", ())
+        rows = self._side.query(
+            "SELECT order_id, url, event_type, state_to, state, attempts, last_error, "
+            f"delivered_at FROM outbox {where} ORDER BY id",
+            params,
+        )
+        return [Delivery(*row) for row in rows]
