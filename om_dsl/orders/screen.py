@@ -19,7 +19,8 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _PAIR = re.compile(r"\[\]|\{\}")
 _ODD_CHAR = re.compile(
-    r"\\u(?:[dD][89a-fA-F]|00[01][0-9a-fA-F]|007[fF])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+    r"\\u(?:[dD][89a-fA-F]|00[01][0-9a-fA-F]|007[fF])|\\[bf]"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
 )
 
 

@@ -410,6 +410,13 @@ BAD_ORDERS = [
         "lone UTF-16 surrogate",
     ),
     Bad(
+        "very-long-string",
+        native([FIBRE], customer="x" * 20_000),
+        "O005",
+        "customer",
+        "20,000 characters",
+    ),
+    Bad(
         "control-character",
         native([{**FIBRE, "attributes": {"speed": 100}}], customer="bob\u0000"),
         "O006",

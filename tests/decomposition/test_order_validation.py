@@ -7,8 +7,14 @@ import json
 import pytest
 from bad_orders import BAD_ORDERS, Bad, native
 from decomposition_support import ACME, decomposer
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from om_dsl.errors import OrderValidationError
+from om_dsl.orders.issues import IssueLog
+from om_dsl.orders.jsondoc import _loads, _Walk
+from om_dsl.orders.limits import Limits
+from om_dsl.orders.screen import needs_walk
 
 
 def _issues(bad: Bad) -> list[dict[str, str]]:
@@ -77,3 +83,32 @@ def test_hundreds_of_problems_are_capped() -> None:
     with pytest.raises(OrderValidationError) as caught:
         decomposer(ACME, "compiled").read(data)
     assert len(caught.value.issues) == 101  # ... but a broken document stops at 100 (+1 note)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**40), 10**40)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(["\x00", "\x7f", '"', "\\"])),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@example("\b", 1)
+@example(["\f"], 2)
+@example("\ud800", 1)
+@example(10**20, 1)
+@given(JSON_VALUES, st.integers(1, 6))
+def test_the_screen_never_lets_a_problem_through(value: object, depth: int) -> None:
+    """Whatever the cheap screen calls clean, the full walk finds clean too."""
+    limits = Limits(max_depth=depth, max_string=8, max_int_digits=12)
+    text = json.dumps(value)  # NaN/Infinity are written as such, as a client might
+    if needs_walk(text, limits):
+        return
+    log = IssueLog()
+    _Walk(limits, log).run(_loads(text, limits, log, checked=True))
+    assert not log.issues
