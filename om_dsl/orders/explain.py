@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from om_dsl.expr.evaluate import EvalError, compile_expr
+from om_dsl.expr.refs import children
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, Order
@@ -109,27 +110,8 @@ def _values(expr: Any, env: dict[str, Any]) -> dict[str, Any]:
             )
             seen.setdefault(name, compile_expr(node)(env))
             continue
-        stack.extend(_children(node))
+        stack.extend(children(node))
     return dict(sorted(seen.items()))
-
-
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, ir.UnaryOp):
-        return [node.arg]
-    if isinstance(node, ir.BinaryOp):
-        return [node.left, node.right]
-    if isinstance(node, ir.CallOp):
-        return list(node.args)
-    if isinstance(node, ir.ListOp):
-        return list(node.items)
-    if isinstance(node, ir.MapOp):
-        rest = [node.default] if node.default is not None else []
-        return [node.subject, *(c.value for c in node.cases), *rest]
-    if isinstance(node, ir.IfOp):
-        return [node.cond, node.then, node.otherwise]
-    if isinstance(node, ir.ObjectOp):
-        return [f.value for f in node.fields]
-    return []
 
 
 def render_text(explanations: list[SourceExplanation]) -> str:

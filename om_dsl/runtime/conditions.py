@@ -7,41 +7,13 @@ decided once those items have run, so it is evaluated when the item becomes read
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from om_dsl.expr.evaluate import Compiled, Env, EvalError, compile_expr
+from om_dsl.expr.refs import refs
 from om_dsl.ir import models as ir
 
 PLAN_TIME_ROOTS = frozenset({"line", "order", "source"})
-
-
-def refs(expr: Any) -> Iterator[ir.Ref]:
-    """Every reference inside an IR expression, depth first."""
-    if isinstance(expr, ir.Ref):
-        yield expr
-        return
-    for child in _children(expr):
-        yield from refs(child)
-
-
-def _children(expr: Any) -> list[Any]:
-    if isinstance(expr, ir.UnaryOp):
-        return [expr.arg]
-    if isinstance(expr, ir.BinaryOp):
-        return [expr.left, expr.right]
-    if isinstance(expr, ir.CallOp):
-        return list(expr.args)
-    if isinstance(expr, ir.ListOp):
-        return list(expr.items)
-    if isinstance(expr, ir.MapOp):
-        rest = [expr.default] if expr.default is not None else []
-        return [expr.subject, *(c.value for c in expr.cases), *rest]
-    if isinstance(expr, ir.IfOp):
-        return [expr.cond, expr.then, expr.otherwise]
-    if isinstance(expr, ir.ObjectOp):
-        return [f.value for f in expr.fields]
-    return []
 
 
 def is_plan_time(expr: Any) -> bool:
