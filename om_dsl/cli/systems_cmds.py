@@ -1,0 +1,60 @@
+"""`om systems list|online|offline`: take a downstream system out of service and back.
+
+While a system is offline its callouts are held (``on_hold``) instead of being sent; bringing
+it online makes them ready again, and `om resume` (or a service on the same store) sends them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from om_dsl.cli.app import app, err, out
+from om_dsl.cli.run_cmds import DbOption, _guard, _runtime
+from om_dsl.cli.tasks_cmds import when_text
+
+systems_app = typer.Typer(
+    help="Downstream systems: list them, take one offline, bring it back online.",
+    no_args_is_help=True,
+)
+app.add_typer(systems_app, name="systems")
+
+NameArg = Annotated[str, typer.Argument(help="The system's name in the catalog, e.g. Billing.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (kept in the store).")]
+
+
+@systems_app.command("list")
+def list_cmd(db: DbOption = Path("om.db")) -> None:
+    """The systems of the store's catalogs, and whether each is online."""
+    with _runtime(db, None, None, 1) as runtime:
+        systems = runtime.systems.list()
+    table = Table(title="systems", title_justify="left")
+    for column in ("system", "state", "decided by", "since"):
+        table.add_column(column)
+    for system in systems:
+        state = "offline" if system.offline else "online"
+        who = system.changed_by or system.source
+        since = when_text(system.changed_at)
+        table.add_row(system.name, state, who, since)
+    out.print(table)
+
+
+@systems_app.command("offline")
+def offline_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
+    """Hold the system's next callouts instead of sending them."""
+    with _runtime(db, None, None, 1) as runtime:
+        _guard(lambda: runtime.systems.set_offline(name, True, by))
+    err.print(f"system {name} is offline: its callouts are held until it is back online")
+
+
+@systems_app.command("online")
+def online_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
+    """Bring the system back: its held callouts become ready."""
+    with _runtime(db, None, None, 1) as runtime:
+        released = _guard(lambda: runtime.systems.set_offline(name, False, by))
+    err.print(f"system {name} is online; {released} held callout(s) released")
+    if released:
+        err.print(f"run `om resume --db {db}` to send them")

@@ -1,0 +1,139 @@
+"""`om tasks list|claim|complete|fail|reassign`: the manual work lists, on a SQLite store.
+
+Like the other operator commands these change the store and return; a task completed here lets
+the order go on at the next `om resume` (or at once in a service running on the same store,
+since every action is committed with its event-log row).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail, out
+from om_dsl.cli.run_cmds import DbOption, _guard, _json_object, _runtime
+from om_dsl.runtime.downstream.tasks import Task
+
+tasks_app = typer.Typer(
+    help="Manual work: list a queue's tasks, claim, complete, fail or reassign them.",
+    no_args_is_help=True,
+)
+app.add_typer(tasks_app, name="tasks")
+
+OrderArg = Annotated[str, typer.Argument(help="The order id.")]
+ItemArg = Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")]
+UserOption = Annotated[str, typer.Option("--user", help="Who does it (kept in the event log).")]
+
+
+@tasks_app.command("list")
+def list_cmd(
+    queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
+    db: DbOption = Path("om.db"),
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """List open tasks, oldest first, with their due dates and who claimed them."""
+    if fmt not in ("text", "json"):
+        fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
+    with _runtime(db, None, None, 1) as runtime:
+        tasks = runtime.tasks.list(queue)
+    if fmt == "json":
+        out.print_json(json.dumps([_task_json(t) for t in tasks]))
+    elif not tasks:
+        err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
+    else:
+        out.print(_table(tasks))
+
+
+@tasks_app.command("claim")
+def claim_cmd(
+    order_id: OrderArg, item: ItemArg, user: UserOption, db: DbOption = Path("om.db")
+) -> None:
+    """Take a task, so that nobody else completes it."""
+    with _runtime(db, None, None, 1) as runtime:
+        _guard(lambda: runtime.tasks.claim(order_id, item, user))
+    err.print(f"{item} of order {order_id} is claimed by {user}")
+
+
+@tasks_app.command("complete")
+def complete_cmd(
+    order_id: OrderArg,
+    item: ItemArg,
+    user: UserOption,
+    outputs: Annotated[str, typer.Option(help="The task's outputs, a JSON object.")] = "{}",
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Finish a task with its outputs; the order goes on at the next `om resume`."""
+    values = _json_object(outputs, "--outputs")
+    with _runtime(db, None, None, 1) as runtime:
+        _guard(lambda: runtime.tasks.complete(order_id, item, values, user=user))
+        state = runtime.status(order_id).state
+    err.print(f"{item} completed by {user}; order {order_id} is {state}")
+    err.print(f"run `om resume --db {db}` to carry on")
+
+
+@tasks_app.command("fail")
+def fail_cmd(
+    order_id: OrderArg,
+    item: ItemArg,
+    user: UserOption,
+    reason: Annotated[str, typer.Option(help="Why the work could not be done.")],
+    db: DbOption = Path("om.db"),
+) -> None:
+    """The work could not be done: the item fails (its retry policy applies, else fallout)."""
+    with _runtime(db, None, None, 1) as runtime:
+        _guard(lambda: runtime.tasks.fail(order_id, item, reason, user=user))
+        state = runtime.status(order_id).state
+    err.print(f"{item} failed by {user}; order {order_id} is {state}")
+
+
+@tasks_app.command("reassign")
+def reassign_cmd(
+    order_id: OrderArg,
+    item: ItemArg,
+    to_user: Annotated[str, typer.Option("--to", help="Who takes the task over.")],
+    from_user: Annotated[
+        str | None, typer.Option("--from", help="Who holds it now (omit for an unclaimed task).")
+    ] = None,
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Hand a claimed task over to someone else."""
+    with _runtime(db, None, None, 1) as runtime:
+        _guard(lambda: runtime.tasks.reassign(order_id, item, from_user, to_user))
+    err.print(f"{item} of order {order_id} is now claimed by {to_user}")
+
+
+def _table(tasks: list[Task]) -> Table:
+    table = Table(title="open tasks", title_justify="left")
+    for column in ("queue", "order", "item", "due", "claimed by"):
+        table.add_column(column, overflow="fold")
+    for task in tasks:
+        due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
+        table.add_row(task.queue, task.order_id, task.item_id, due, task.claimed_by or "-")
+    return table
+
+
+def when_text(ts: float | None) -> str:
+    """A timestamp as operators read it (UTC), or '-'."""
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _task_json(task: Task) -> dict[str, object]:
+    return {
+        "order_id": task.order_id,
+        "item_id": task.item_id,
+        "name": task.name,
+        "queue": task.queue,
+        "attempt": task.attempt,
+        "created_at": task.created_at,
+        "expected_by": task.expected_by,
+        "overdue": task.overdue,
+        "claimed_by": task.claimed_by,
+        "claimed_at": task.claimed_at,
+    }
