@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "plan_cmds",
     "run_cmds",
     "tasks_cmds",
+    "systems_cmds",
     "render_cmds",
     "serve_cmds",
 )

@@ -22,7 +22,10 @@ from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, err, fail, out
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.errors import NotFound, OmError, OperatorActionRejected
+from om_dsl.runtime.downstream.urls import check_listener_url
+from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
+from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
@@ -34,6 +37,21 @@ HandlersOption = Annotated[
     typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
 ]
 ATTENTION = (OrderState.HELD.value, OrderState.FAILED.value)
+CallbackPortOption = Annotated[
+    int,
+    typer.Option(
+        "--callback-port",
+        help="Port (127.0.0.1) of the listener for async callouts' callbacks; 0 = a free one.",
+    ),
+]
+NotifyOption = Annotated[
+    list[str] | None,
+    typer.Option("--notify", help="A listener URL for every order's TMF622 events (repeatable)."),
+]
+NotifyWaitOption = Annotated[
+    float,
+    typer.Option(help="Seconds to wait for pending notifications before exiting."),
+]
 
 
 @app.command("run")
@@ -43,16 +61,22 @@ def run_cmd(
     db: DbOption = Path("om.db"),
     handlers: HandlersOption = None,
     concurrency: Annotated[int, typer.Option(help="Items running at once.")] = 16,
+    callback_port: CallbackPortOption = 0,
+    notify: NotifyOption = None,
+    notify_wait: NotifyWaitOption = 5.0,
 ) -> None:
     """Submit an order and run it until it is done or waits for people or events."""
     ir = load_catalog_arg(catalog)
     valid, work = read_and_decompose(ir, order)
     plan = plan_for(ir, valid, work)
-    with _runtime(db, handlers, ir, concurrency, create=True) as runtime:
-        _guard(lambda: runtime.submit(plan))
+    outside = _outside(notify)
+    with _runtime(db, handlers, ir, concurrency, create=True, downstream=outside) as runtime:
+        _guard(lambda: runtime.submit(plan, valid))
         err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
+        _serve_callbacks(runtime, callback_port)
         runtime.run_until_idle()
         status = runtime.status(plan.order_id)
+        _notified(runtime, notify_wait)
     _summary(status)
     sys.exit(EXIT_ERRORS if status.state in ATTENTION else EXIT_OK)
 
@@ -62,12 +86,18 @@ def resume_cmd(
     db: DbOption = Path("om.db"),
     handlers: HandlersOption = None,
     concurrency: Annotated[int, typer.Option(help="Items running at once.")] = 16,
+    callback_port: CallbackPortOption = 0,
+    notify: NotifyOption = None,
+    notify_wait: NotifyWaitOption = 5.0,
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
-    with _runtime(db, handlers, None, concurrency) as runtime:
+    outside = _outside(notify)
+    with _runtime(db, handlers, None, concurrency, downstream=outside) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
+        _serve_callbacks(runtime, callback_port)
         runtime.run_until_idle()
         statuses = [runtime.status(order_id) for order_id in active]
+        _notified(runtime, notify_wait)
     if not statuses:
         err.print("nothing to resume: every order of the store is finished")
     for status in statuses:
@@ -158,7 +188,12 @@ def signal_cmd(
 
 @contextmanager
 def _runtime(
-    db: Path, handlers: str | None, catalog: Any, concurrency: int, create: bool = False
+    db: Path,
+    handlers: str | None,
+    catalog: Any,
+    concurrency: int,
+    create: bool = False,
+    downstream: DownstreamSettings | None = None,
 ) -> Iterator[Runtime]:
     if not create and not db.exists():
         fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
@@ -167,11 +202,36 @@ def _runtime(
         store = SqliteStore(db)
     except StoreError as exc:
         fail(str(exc))
-    runtime = Runtime(catalog, store=store, handlers=registry, concurrency=concurrency)
+    runtime = Runtime(
+        catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
+    )
     try:
         yield runtime
     finally:
         runtime.close()
+
+
+def _outside(notify: list[str] | None) -> DownstreamSettings:
+    try:
+        urls = tuple(check_listener_url(url) for url in notify or ())
+    except ValueError as exc:
+        fail(f"--notify: {exc}", EXIT_USAGE)
+    return DownstreamSettings(notify=NotifySettings(urls=urls))
+
+
+def _serve_callbacks(runtime: Runtime, port: int) -> None:
+    """The listener for async callouts' callbacks (on 127.0.0.1 only)."""
+    try:
+        runtime.serve_callbacks(port)
+    except OSError as exc:
+        fail(f"cannot listen for callbacks on 127.0.0.1:{port}: {exc.strerror or exc}")
+
+
+def _notified(runtime: Runtime, wait: float) -> None:
+    """Give pending notifications a moment; what is left is retried by the next run."""
+    if not runtime.notifications.drain(wait):
+        pending = runtime.notifications.pending()
+        err.print(f"{pending} notification(s) not delivered yet: retried at the next run")
 
 
 def _handlers(spec: str | None) -> HandlerRegistry:
