@@ -1,26 +1,26 @@
 """Parse one .om file into an AST, reporting every syntax error in words.
 
 The grammar (a package resource) is compiled by Lark once per process.  Tokens come from our
-own lexer and are fed to Lark's LALR parse table by a small driver loop that also resolves soft
-keywords: an identifier becomes a keyword only in a state where the keyword can be shifted.
+own lexer and are fed to Lark's LALR parse table by a small driver loop (:mod:`.lalr`) that
+also resolves soft keywords: an identifier becomes a keyword only in a state where the keyword
+can be shifted.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from lark import Lark, Token
-from lark.parsers.lalr_analysis import Shift
 
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import Span
 from om_dsl.syntax import ast
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
+from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, compile_tables, reductions, run
 from om_dsl.syntax.lexer import KEYWORDS, Lexer, token_span
 
 
@@ -33,75 +33,20 @@ def _lark() -> Lark:
     return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start")
 
 
-@dataclass(frozen=True, slots=True)
-class _Tables:
-    states: dict[Any, dict[str, tuple[Any, Any]]]
-    start_state: Any
-    end_state: Any
+def _tables() -> Tables:
+    return compile_tables(_lark())
 
 
-@functools.cache
-def _tables() -> _Tables:
-    table = _lark().parser.parser.parser.parse_table
-    return _Tables(table.states, table.start_states["start"], table.end_states["start"])
-
-
-class SyntaxProblem(Exception):
-    """Raised inside the driver; turned into a diagnostic by :func:`parse_module`."""
-
-    def __init__(self, token: Token, expected: set[str]) -> None:
-        super().__init__(token.type)
-        self.token = token
-        self.expected = expected
-
-
-def _run(tokens: list[Token], callbacks: dict[Any, Any], end: Token) -> Any:
-    """The LALR loop: Lark's ParserState.feed_token, plus soft keywords, in one function."""
-    tables = _tables()
-    states, end_state = tables.states, tables.end_state
-    state_stack: list[Any] = [tables.start_state]
-    value_stack: list[Any] = []
-    keywords = KEYWORDS
-    for tok in [*tokens, end]:
-        is_end = tok is end
-        while True:
-            actions = states[state_stack[-1]]
-            kind = tok.type
-            if kind == "NAME":
-                kw = keywords.get(tok.value)
-                if kw is not None and kw in actions:
-                    tok.type = kind = kw
-            entry = actions.get(kind)
-            if entry is None and kind != "NAME" and keywords.get(tok.value) == kind:
-                tok.type = kind = "NAME"  # a keyword taken too eagerly: fall back to a name
-                entry = actions.get(kind)
-            if entry is None:
-                raise SyntaxProblem(tok, {k for k in actions if k.isupper()})
-            action, arg = entry
-            if action is Shift:
-                state_stack.append(arg)
-                value_stack.append(tok)
-                break
-            size = len(arg.expansion)
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
-            else:
-                children = []
-            value = callbacks[arg](children)
-            state_stack.append(states[state_stack[-1]][arg.origin.name][1])
-            value_stack.append(value)
-            if is_end and state_stack[-1] == end_state:
-                return value_stack[-1]
-    return value_stack[-1] if value_stack else []
+def _run(tokens: list[Token], callbacks: list[Reduction], end: Token) -> Any:
+    """Run the LALR driver (:mod:`om_dsl.syntax.lalr`) on one chunk of tokens."""
+    return run(_tables(), tokens, callbacks, end)
 
 
 def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module:
     """Parse ``text``; syntax errors go to ``diagnostics`` and their declarations are dropped."""
     lexed = Lexer(file, text, diagnostics).run()
     builder = AstBuilder(file, lexed.docs)
-    callbacks = _lark()._parse_tree_builder.create_callback(builder)  # type: ignore[no-untyped-call]
+    callbacks = reductions(_tables(), builder)
     decls: list[Any] = []
     for chunk in lexed.chunks:
         end = Token.new_borrow_pos("$END", "", chunk[-1])
@@ -113,7 +58,7 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
     return ast.Module(file, decls)
 
 
-def _complete_prefix(chunk: list[Token], bad: Token, callbacks: dict[Any, Any]) -> list[Any]:
+def _complete_prefix(chunk: list[Token], bad: Token, callbacks: list[Reduction]) -> list[Any]:
     """The declarations that end right before a syntax error in the same chunk.
 
     A line that starts with a misspelt keyword (`improt`, `ofer`) does not start a chunk, so

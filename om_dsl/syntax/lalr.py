@@ -1,0 +1,188 @@
+"""The LALR driver: Lark's parse table, compiled once into plain dicts, and the loop that runs it.
+
+Lark builds the LALR(1) table from ``om.lark``; this module re-packs it for speed and runs it
+on our own tokens.  It reproduces what ``Lark(...).parse`` with a transformer does (child
+filtering, inlining of ``_rule`` helpers, ``?rule`` pass-through) with less work per token:
+
+- the table's keys are plain ``str`` (Lark's rule names are ``Token`` objects, whose ``__eq__``
+  is a Python function), and shifts, reductions and gotos are separate lookups;
+- a ``?rule`` reduced from a single child (``sum -> term -> unary -> ...``, nine levels for
+  each operand of an expression) only changes the state: the value stays on the stack;
+- ``_rule`` helpers (Lark's ``x*`` repetitions) build a plain list that the parent splices,
+  instead of a ``Tree`` that Lark's child filter takes apart again.
+
+Soft keywords are resolved here too: a ``NAME`` becomes a keyword only in a state where that
+keyword can be shifted, and a keyword that no longer fits after a reduction falls back to a
+``NAME``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Lark, Tree
+from lark.parsers.lalr_analysis import Shift
+
+from om_dsl.syntax.lexer import KEYWORDS
+
+Reducer = Callable[[list[Any]], Any]
+# One entry per grammar rule: (number of symbols, the rule's name for the goto, reducer);
+# the reducer is None for a pass-through (the single child is the value).
+Reduction = tuple[int, str, Reducer | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleShape:
+    """What a reduction of one rule does, independent of any builder object."""
+
+    size: int
+    origin: str
+    callback: str  # the builder method: the rule's alias, or its name
+    helper: bool  # a `_rule` (e.g. a repetition): its value is a list the parent splices
+    expand1: bool  # a `?rule`: one child is passed through
+    splice: tuple[bool, ...]  # per child: splice a helper's list instead of appending
+
+    @property
+    def passthrough(self) -> bool:
+        """Statically known to pass its single child through (most ``?rule`` reductions)."""
+        return self.expand1 and self.size == 1 and not any(self.splice)
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """Per state: terminal -> (True, next state) for a shift or (False, rule index)."""
+
+    actions: dict[int, dict[str, tuple[bool, int]]]
+    gotos: dict[int, dict[str, int]]
+    rules: tuple[RuleShape, ...]
+    start_state: int
+    end_state: int
+
+
+class SyntaxProblem(Exception):
+    """Raised by :func:`run` at the first token that no action accepts."""
+
+    def __init__(self, token: Any, expected: set[str]) -> None:
+        super().__init__(token.type)
+        self.token = token
+        self.expected = expected
+
+
+@functools.cache
+def compile_tables(lark: Lark) -> Tables:
+    """Re-pack ``lark``'s LALR table (done once per process: the grammar is cached)."""
+    table = lark.parser.parser.parser.parse_table
+    index = {rule: i for i, rule in enumerate(lark.rules)}
+    actions: dict[int, dict[str, tuple[bool, int]]] = {}
+    gotos: dict[int, dict[str, int]] = {}
+    for state, entries in table.states.items():
+        acts = actions[state] = {}
+        goto = gotos[state] = {}
+        for key, (action, arg) in entries.items():
+            name = str(key)
+            if action is not Shift:
+                acts[name] = (False, index[arg])
+            elif name.isupper() or name == "$END":
+                acts[name] = (True, arg)
+            else:
+                goto[name] = arg
+    rules = tuple(_shape(rule) for rule in lark.rules)
+    return Tables(actions, gotos, rules, table.start_states["start"], table.end_states["start"])
+
+
+def _shape(rule: Any) -> RuleShape:
+    expansion = rule.expansion
+    # Every terminal of om.lark is named, so Lark filters none out of the children.
+    assert not any(sym.is_term and sym.filter_out for sym in expansion), rule
+    origin = str(rule.origin.name)
+    return RuleShape(
+        size=len(expansion),
+        origin=origin,
+        callback=str(rule.alias or rule.options.template_source or origin),
+        helper=origin.startswith("_"),
+        expand1=bool(rule.options.expand1) and not rule.alias,
+        splice=tuple(not sym.is_term and str(sym.name).startswith("_") for sym in expansion),
+    )
+
+
+def reductions(tables: Tables, builder: object) -> list[Reduction]:
+    """The reductions of every rule, bound to ``builder``'s methods (one per rule or alias)."""
+    return [(shape.size, shape.origin, _reducer(shape, builder)) for shape in tables.rules]
+
+
+def _reducer(shape: RuleShape, builder: object) -> Reducer | None:
+    if shape.passthrough:
+        return None
+    if shape.helper:
+        build: Reducer | None = None
+    else:
+        build = getattr(builder, shape.callback, None) or functools.partial(Tree, shape.callback)
+    if not any(shape.splice) and not shape.expand1:
+        return build or list
+    return functools.partial(_splice_and_build, shape.splice, shape.expand1, build)
+
+
+def _splice_and_build(
+    splice: tuple[bool, ...], expand1: bool, build: Reducer | None, children: list[Any]
+) -> Any:
+    """Lark's child filter and ``?rule`` expansion, for rules whose shape needs them."""
+    filtered: list[Any] = []
+    for child, spliced in zip(children, splice, strict=True):
+        if not spliced:
+            filtered.append(child)
+        elif filtered:
+            filtered += child
+        else:
+            filtered = child  # a left-recursive repetition: extend its list in place
+    if expand1 and len(filtered) == 1:
+        return filtered[0]
+    return filtered if build is None else build(filtered)
+
+
+def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> Any:
+    """Parse ``tokens`` (then ``end``) and return the start rule's value.
+
+    The hot loop of the parser, kept in one function on purpose (local names are fast).
+    Raises :class:`SyntaxProblem` at the first token that cannot be shifted.
+    """
+    actions, gotos, end_state = tables.actions, tables.gotos, tables.end_state
+    state_stack: list[int] = [tables.start_state]
+    value_stack: list[Any] = []
+    keywords = KEYWORDS
+    for tok in [*tokens, end]:
+        while True:
+            state_actions = actions[state_stack[-1]]
+            kind = tok.type
+            if kind == "NAME":
+                kw = keywords.get(tok.value)
+                if kw is not None and kw in state_actions:
+                    tok.type = kind = kw
+            entry = state_actions.get(kind)
+            if entry is None and kind != "NAME" and keywords.get(tok.value) == kind:
+                tok.type = kind = "NAME"  # a keyword taken too eagerly: fall back to a name
+                entry = state_actions.get(kind)
+            if entry is None:
+                raise SyntaxProblem(tok, {k for k in state_actions if k.isupper()})
+            shift, arg = entry
+            if shift:
+                state_stack.append(arg)
+                value_stack.append(tok)
+                break
+            size, origin, reduce = rules[arg]
+            if reduce is None:  # pass-through: only the state changes
+                state_stack[-1] = gotos[state_stack[-2]][origin]
+                continue
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            value_stack.append(reduce(children))
+            state_stack.append(gotos[state_stack[-1]][origin])
+            if tok is end and state_stack[-1] == end_state:
+                return value_stack[-1]
+    return value_stack[-1] if value_stack else []
