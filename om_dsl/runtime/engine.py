@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from om_dsl.errors import IllegalTransition, NotFound, OperatorActionRejected
 from om_dsl.expr.evaluate import EvalError
@@ -55,14 +55,9 @@ COMP_SATISFIED = ITEM_SATISFIED | {IS.DISCARDED}
 ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
 
 
-class Start(NamedTuple):
-    """An item the scheduler must start now (it is already ``running`` in the journal)."""
-
-    order_id: str
-    idx: int
-    attempt: int
-    kind: str
-    ctx: ItemContext
+Start = tuple[str, int, int, str, ItemContext]
+"""(order id, item idx, attempt, kind, context): an item the scheduler must start now (it is
+already ``running`` in the journal).  A plain tuple: one is made per item."""
 
 
 class Engine:
@@ -133,13 +128,14 @@ class Engine:
         event = (self.clock(), order_id, item.id, ITEM_STATE, old, new, item.attempt, detail)
         journal.events.append(event)
         journal.items[(order_id, item.idx)] = item
-        journal.orders[order_id] = order
+        journal.touched[order_id] = order
 
     def move_order(self, order: OrderRun, new: OrderState, detail: str | None = None) -> None:
         check_order(order.id, order.state, new)
         old, order.state = order.state, new
         self.journal.event(self.clock(), order.id, None, ORDER_STATE, old, new, None, detail)
         self.journal.orders[order.id] = order
+        self.journal.touched[order.id] = order
 
     # ---- submitting and loading ---------------------------------------------------------------
 
@@ -175,7 +171,7 @@ class Engine:
         for item in order.items:
             if item.state is IS.PENDING and item.blockers == 0 and self._deps_met(order, item):
                 self.satisfy(order, item)
-        self.journal.orders[order.id] = order
+        self.journal.touched[order.id] = order
 
     def _register(self, order: OrderRun) -> None:
         self.orders[order.id] = order
@@ -317,14 +313,17 @@ class Engine:
             self.timers.arm(deadline, order.id, item.idx, item.attempt, "timeout")
         if item.ponr:
             self._reach_ponr(order, item, now)
-        order.started = True
+        if not order.started:
+            order.started = True
+            self.journal.orders[order.id] = order
         ctx = ItemContext(order, item, item.attempt, deadline)
-        return Start(order.id, item.idx, item.attempt, item.tpl.kind, ctx)
+        return (order.id, item.idx, item.attempt, item.tpl.kind, ctx)
 
     def _reach_ponr(self, order: OrderRun, item: ItemRun, now: float) -> None:
         for root in item.line.root_items or ("",):
             if root not in order.ponr:
                 order.ponr[root] = item.id
+                self.journal.orders[order.id] = order
                 self.journal.event(now, order.id, item.id, ORDER_PONR, None, None, item.attempt,
                                    f"point of no return reached for root item {root}")  # fmt: skip
 
@@ -335,7 +334,10 @@ class Engine:
             return
         item = order.items[idx]
         if item.state is IS.RUNNING and item.attempt == attempt:
-            self.settle(order, item, outcome)
+            if type(outcome) is Completed and not order.cancelling:
+                self.complete(order, item, outcome.outputs)  # the common case, directly
+            else:
+                self.settle(order, item, outcome)
 
     def settle(self, order: OrderRun, item: ItemRun, outcome: Outcome) -> None:
         """Apply an outcome to a running or waiting item."""
@@ -556,7 +558,7 @@ class Engine:
                 self._forget(order_id)
 
     def _settle_orders(self) -> None:
-        for order in list(self.journal.orders.values()):
+        for order in list(self.journal.touched.values()):
             new = derive_state(order)
             if new is order.state:
                 continue

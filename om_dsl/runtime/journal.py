@@ -14,7 +14,7 @@ from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues
 
 
 class Journal:
-    __slots__ = ("catalogs", "events", "items", "new_orders", "orders", "signals")
+    __slots__ = ("catalogs", "events", "items", "new_orders", "orders", "signals", "touched")
 
     def __init__(self) -> None:
         self._reset()
@@ -23,6 +23,9 @@ class Journal:
         self.catalogs: dict[str, str] = {}
         self.new_orders: list[NewOrder] = []
         self.orders: dict[str, OrderRun] = {}
+        """Orders whose own row changed (state, flags, PONR): written at the commit."""
+        self.touched: dict[str, OrderRun] = {}
+        """Orders with any change: their state is derived again before the commit."""
         self.items: dict[tuple[str, int], ItemRun] = {}
         self.events: list[NewEvent] = []
         self.signals: list[tuple[str, str, Any, float]] = []

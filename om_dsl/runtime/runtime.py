@@ -121,9 +121,7 @@ class Runtime:
         self._after_change()
         return plan.order_id
 
-    def _submit_with_listeners(
-        self, plan: OrderPlan, catalog: Catalog, notify: list[str]
-    ) -> None:
+    def _submit_with_listeners(self, plan: OrderPlan, catalog: Catalog, notify: list[str]) -> None:
         """Submit, with the listener URLs the order names registered for it first (a failed
         submit removes them again); the caller holds the engine lock."""
         if notify and not self.store.has_order(plan.order_id):

@@ -112,19 +112,20 @@ class Scheduler:
         return bool(applied or starts)
 
     def _launch(self, start: Start) -> None:
-        kind = self.kinds.get(start.kind)
+        order_id, idx, attempt, kind_name, ctx = start
+        kind = self.kinds.get(kind_name)
         try:
-            outcome = kind.start_now(start.ctx)
+            outcome = kind.start_now(ctx)
         except Exception as exc:  # a kind's bug fails the attempt, not the runtime
-            outcome = Failed(f"starting the {start.kind} item raised {type(exc).__name__}: {exc}")
+            outcome = Failed(f"starting the {kind_name} item raised {type(exc).__name__}: {exc}")
         if outcome is not None:
-            self.outcomes.append((start.order_id, start.idx, start.attempt, outcome))
+            self.outcomes.append((order_id, idx, attempt, outcome))
             return
         assert self.loop is not None
-        key = (start.order_id, start.idx, start.attempt)
-        task = self.loop.create_task(kind.start(start.ctx), name=f"om:{start.ctx.item_id}")
+        key = (order_id, idx, attempt)
+        task = self.loop.create_task(kind.start(ctx), name=f"om:{ctx.item_id}")
         self.tasks[key] = task
-        task.add_done_callback(partial(self._done, key, start.kind))
+        task.add_done_callback(partial(self._done, key, kind_name))
 
     def _done(self, key: TaskKey, kind: str, task: asyncio.Task[Outcome]) -> None:
         self.tasks.pop(key, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from om_dsl.errors import NotFound
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
@@ -54,6 +54,7 @@ class OrderStatus(BaseModel):
     counts: dict[str, int]
     items: tuple[ItemStatus, ...]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ponr_reached(self) -> bool:
         return bool(self.ponr)

@@ -64,6 +64,7 @@ def test_run_until_an_event_is_needed_then_signal_and_resume(lab: Path, capsys) 
     code, out, _ = om(capsys, "status", "ORD-1", "--format", "json")
     status = json.loads(out)
     assert status["state"] == "completed" and status["ponr"] == {"1": "1/Line:activate"}
+    assert status["ponr_reached"] is True
     assert [i["outputs"] for i in status["items"]] == [
         {"speed": 300},
         {"by": "me"},
