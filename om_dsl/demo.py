@@ -87,7 +87,8 @@ def _simulators() -> Any:
     try:
         return importlib.import_module("simulators")
     except ImportError:
-        raise SystemExit(f"the demo needs the simulators in {EXAMPLES}: run it from a checkout")
+        message = f"the demo needs the simulators in {EXAMPLES}: run it from a checkout"
+        raise SystemExit(message) from None
 
 
 def _start(stack: ExitStack, folder: Path) -> Demo:
