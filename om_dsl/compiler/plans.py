@@ -10,6 +10,7 @@ from typing import Any
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv
 from om_dsl.compiler.names import a, suggest
+from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
 from om_dsl.compiler.rules import order_scope
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
@@ -126,6 +127,7 @@ def _items(ctx: Context, decl: ast.PlanDecl) -> list[Any]:
     items = [_item(ctx, item, seen, env) for item in seen.values()]
     _intra_cycles(ctx, decl, items)
     _unreachable(ctx, items)
+    check_plan_outputs(ctx, decl.product.value, items)
     return items
 
 
@@ -481,6 +483,7 @@ def _unreachable(ctx: Context, items: list[Any]) -> None:
 def lower_dependencies(ctx: Context, plans: list[ir.Plan]) -> list[ir.Dependency]:
     out = [d for d in (_dependency(ctx, decl) for decl in ctx.symbols.depends) if d is not None]
     _cross_cycles(ctx, plans, out)
+    check_cross_outputs(ctx, plans, out)
     return out
 
 

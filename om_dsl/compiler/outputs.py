@@ -1,0 +1,139 @@
+"""Reads of item outputs must be ordered after the item that produces them.
+
+``activate`` reading ``reserve_port.port_id`` only works if ``reserve_port`` has run by then;
+otherwise the value is silently null at run time.  Within a plan that is an error (E051);
+across products the order can also come from parent/child links, so a missing ``depend`` is a
+warning (W006).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from om_dsl.compiler.context import Context, back_span
+from om_dsl.expr.refs import refs
+from om_dsl.ir import models as ir
+
+
+def _item_exprs(item: Any) -> Iterator[Any]:
+    """The expressions an item evaluates once, when it starts (condition, request, path,
+    response).  A wait's ``until`` is left out: it is re-evaluated as outputs change, so
+    waiting for another item's outputs is exactly its job."""
+    for expr in (item.when, getattr(item, "request", None)):
+        if expr is not None:
+            yield expr
+    if isinstance(item, ir.CalloutItem):
+        yield item.path_expr
+        yield from (m.expr for m in item.response)
+
+
+def _closure(start: str, edges: dict[str, list[str]]) -> set[str]:
+    """``start`` and everything reachable from it."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for nxt in edges.get(stack.pop(), []):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _before(items: list[Any]) -> dict[str, set[str]]:
+    """For each item, the items that have completed whenever it starts (itself included).
+
+    A compensation item runs after the item it undoes, so it inherits that item's past.
+    """
+    after = {i.name: list(i.after) for i in items}
+    for item in items:
+        if item.undo:
+            after.setdefault(item.undo, []).append(item.name)
+    return {i.name: _closure(i.name, after) for i in items}
+
+
+def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
+    """E051: an item reads outputs of an item of its own plan that does not run before it."""
+    before = _before(items)
+    names = {i.name for i in items}
+    for item in items:
+        for expr in _item_exprs(item):
+            for ref in refs(expr):
+                if ref.root != "item" or ref.path[0] not in names:
+                    continue
+                if ref.path[0] not in before[item.name] - {item.name}:
+                    _report_unordered(ctx, product, item, ref.path[0])
+
+
+def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> None:
+    ctx.bag.error(
+        "E051",
+        f"item '{item.name}' of {product} reads outputs of '{source}', "
+        "which does not run before it",
+        back_span(item.span),
+        f"add `after {source}` to '{item.name}'",
+    )
+
+
+def check_cross_outputs(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
+    """W006: reading another product's item outputs without a `depend` that orders them."""
+    succ = _successors(plans)
+    preds = _predecessors(plans)
+    for plan in plans:
+        for item in plan.items:
+            for expr in _item_exprs(item):
+                for ref in refs(expr):
+                    if ref.root == "product" and not _ordered(plan, item, ref, deps, succ, preds):
+                        _report_cross(ctx, plan.product, item, ref.path[0], ref.path[1])
+
+
+def _successors(plans: list[ir.Plan]) -> dict[str, dict[str, list[str]]]:
+    """Per product: item -> items that run after it (over all of the product's plans)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for plan in plans:
+        table = out.setdefault(plan.product, {})
+        for item in plan.items:
+            for dep in item.after:
+                table.setdefault(dep, []).append(item.name)
+    return out
+
+
+def _predecessors(plans: list[ir.Plan]) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for plan in plans:
+        table = out.setdefault(plan.product, {})
+        for item in plan.items:
+            table.setdefault(item.name, []).extend(item.after)
+    return out
+
+
+def _ordered(
+    plan: ir.Plan,
+    item: Any,
+    ref: ir.Ref,
+    deps: list[ir.Dependency],
+    succ: dict[str, dict[str, list[str]]],
+    preds: dict[str, dict[str, list[str]]],
+) -> bool:
+    """A `depend` makes this item (or one before it) wait for the read item (or one after it)."""
+    other, source = ref.path[0], ref.path[1]
+    mine = _closure(item.name, preds.get(plan.product, {}))
+    theirs = _closure(source, succ.get(other, {}))
+    return any(
+        d.product == plan.product
+        and d.item in mine
+        and d.after_product == other
+        and d.after_item in theirs
+        for d in deps
+    )
+
+
+def _report_cross(ctx: Context, product: str, item: Any, other: str, source: str) -> None:
+    ctx.bag.warning(
+        "W006",
+        f"item '{item.name}' of {product} reads outputs of {other}.{source}, "
+        "but no `depend` makes it wait for them",
+        back_span(item.span),
+        f"add: depend {product}.{item.name} after {other}.{source}",
+        "without it the value is null whenever this item runs first",
+    )
