@@ -26,7 +26,7 @@ from om_dsl.runtime.downstream.tokens import CallbackTokens, IssuedToken
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.operator import target
-from om_dsl.runtime.outcomes import Completed, Failed
+from om_dsl.runtime.outcomes import Completed
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.waits import token_key
 
@@ -77,11 +77,8 @@ def _apply(
     current = item.wait_key == token_key(token) or (
         item.state is IS.RUNNING and item.attempt == issued.attempt
     )
-    if live and (current or failure is None):
-        if failure is not None:
-            engine.settle(order, item, Failed(failure))
-        else:
-            engine.resolve(order, item, payload, _detail(item, current))
+    if live and (current or failure is None):  # the kind maps the payload (or its failure)
+        engine.resolve(order, item, payload, _detail(item, current))
         return "resolved"
     if item.state in LATE and failure is None:
         return _late_success(engine, order, item, payload)

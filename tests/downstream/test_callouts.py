@@ -1,0 +1,286 @@
+"""Callouts against the real simulators over loopback: every path, every failure class."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from downstream_support import (
+    TOKEN,
+    Sims,
+    compile_text,
+    lab_order,
+    line,
+    order,
+    run_until,
+)
+
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.downstream import correlation_id, idempotency_key
+
+Lab = Callable[..., Runtime]
+DONE = {"completed", "held"}
+
+
+def test_sync_and_async_callouts_complete_with_mapped_outputs_feeding_later_items(
+    lab: Lab, sims: Sims
+) -> None:
+    runtime = lab()
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "completed"
+    status = runtime.status("O1")
+    port = status.item("L:reserve").outputs
+    activation = status.item("L:activate").outputs
+    assert port == {"port_id": "PORT-0001"}
+    assert activation == {"activation_id": "ACT-0001"}
+    assert status.item("L:bill").outputs == {"account_id": "ACC-0001"}
+    # the reserved port (an output of reserve) is in activate's request body
+    (effect,) = sims.network.effects()
+    assert effect["body"] == {"port_id": "PORT-0001", "technology": "FTTH"}
+    # activate was answered 202 and completed by the callback
+    (callback,) = sims.network.callbacks()
+    assert callback["state"] == "delivered"
+    assert "/callbacks/" in str(callback["url"])
+
+
+def test_every_request_carries_a_stable_idempotency_key_and_a_correlation_id(
+    lab: Lab, sims: Sims
+) -> None:
+    sims.inventory.configure(fail_times=2)
+    runtime = lab()
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "completed"
+    requests = [r for r in sims.inventory.requests() if r["path"] == "/ports/reserve"]
+    assert len(requests) == 3
+    assert {r["key"] for r in requests} == {idempotency_key("O1", "L:reserve")}
+    assert [r["correlation_id"] for r in requests] == [
+        correlation_id("O1", "L:reserve", n) for n in (1, 2, 3)
+    ]
+    assert sims.inventory.effect_count(idempotency_key("O1", "L:reserve")) == 1
+    assert runtime.status("O1").item("L:reserve").attempt == 3
+
+
+def test_a_synchronous_answer_to_an_async_callout_completes_it_at_once(
+    lab: Lab, sims: Sims, listener
+) -> None:  # type: ignore[no-untyped-def]
+    catalog = compile_text(
+        """
+        system Echo { url env("ECHO_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout push: Echo POST "/hooks/{line.site}" async request { site: line.site }
+              response { seq = body.seq }
+        }
+        """
+    )
+    runtime = lab(catalog, environ={"ECHO_URL": listener.url})
+    runtime.submit(order("O1", catalog, [line("L", site="S 1/2")]))
+    assert run_until(runtime, "O1", DONE) == "completed"
+    assert runtime.status("O1").item("L:push").outputs == {"seq": 1}
+    (event,) = listener.events()
+    assert event["path"] == "/hooks/S%201%2F2"  # the placeholder cannot add a path segment
+    headers = {k.lower(): v for k, v in event["headers"].items()}
+    assert headers["prefer"] == "respond-async"
+    assert headers["x-callback-url"].startswith(runtime.callbacks.base_url + "/callbacks/")
+
+
+def test_a_callback_reporting_failure_fails_the_attempt_then_fallout_then_operator_retry(
+    lab: Lab, sims: Sims
+) -> None:
+    sims.network.configure(callback_status="failed", callback_reason="no free VLAN")
+    runtime = lab()
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    item = runtime.status("O1").item("L:activate")
+    assert item.state == "fatally_failed" and item.attempt == 3  # fixed 50ms max 2
+    assert item.reason == "the callback of Net POST /activations reports a failure: no free VLAN"
+    assert sims.network.effects() == []  # a failed async operation has no effect
+    sims.network.clear_faults()
+    runtime.retry("O1", "L:activate")
+    assert run_until(runtime, "O1", DONE) == "completed"
+    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+
+
+def test_a_timeout_is_a_failed_attempt_and_the_retry_applies_the_effect_once(
+    lab: Lab, sims: Sims
+) -> None:
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 300ms retry fixed 50ms max 2 }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: "FTTH" }
+              response { port_id = body.port.id }
+        }
+        """
+    )
+    sims.inventory.configure(fail_times=1, timeout=True, timeout_s=2, after_effect=True)
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    assert run_until(runtime, "O1", DONE) == "completed"
+    failures = [d for d in _details(runtime) if "no answer within 0.3 s" in d]
+    assert failures, _details(runtime)
+    key = idempotency_key("O1", "L:reserve")
+    assert sims.inventory.effect_count(key) == 1  # the lost reply was replayed, not re-applied
+    assert runtime.status("O1").item("L:reserve").outputs == {"port_id": "PORT-0001"}
+
+
+def test_a_callback_that_outlives_the_attempts_timeout_still_completes_the_item(
+    lab: Lab, sims: Sims
+) -> None:
+    catalog = compile_text(
+        """
+        system Net { url env("NET_URL") timeout 2s retry fixed 100ms max 3 }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout activate: Net POST "/activations" async request { site: line.site }
+              response { activation_id = body.activation.id } timeout 300ms
+        }
+        """
+    )
+    sims.network.configure(callback_delay_ms=700)
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    assert run_until(runtime, "O1", DONE) == "completed"
+    item = runtime.status("O1").item("L:activate")
+    assert item.outputs == {"activation_id": "ACT-0001"}
+    assert item.attempt >= 2  # the first attempt timed out; the retry was a replay (no callback)
+    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    assert any("timed out after 300 ms" in d for d in _details(runtime))
+
+
+def test_a_non_2xx_answer_is_retried_and_a_permanent_status_goes_straight_to_fallout(
+    lab: Lab, sims: Sims
+) -> None:
+    runtime = lab()
+    # no technology: the simulator answers 400 (missing required field), permanent for Inv
+    runtime.submit(order("O1", runtime.catalog, [line("L", site="S")]))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    item = runtime.status("O1").item("L:reserve")
+    assert (item.state, item.attempt) == ("fatally_failed", 1)
+    assert item.reason is not None
+    assert item.reason.startswith("Inv POST /ports/reserve answered 400: ")
+    assert "missing required fields" in item.reason and "no retry" in item.reason
+
+    sims.inventory.configure(status=503)
+    runtime.submit(lab_order("O2", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O2", DONE) == "held"
+    item = runtime.status("O2").item("L:reserve")
+    assert (item.state, item.attempt) == ("fatally_failed", 3)
+    assert item.reason is not None and item.reason.startswith("Inv POST /ports/reserve answered 503")
+
+
+def test_exhausted_retries_hold_the_order_and_an_operator_retry_finishes_it(
+    lab: Lab, sims: Sims
+) -> None:
+    sims.inventory.configure(status=503)
+    runtime = lab()
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    assert runtime.status("O1").item("L:reserve").state == "fatally_failed"
+    sims.inventory.clear_faults()
+    runtime.retry("O1", "L:reserve")
+    assert run_until(runtime, "O1", DONE) == "completed"
+    assert runtime.status("O1").item("L:reserve").attempt == 4
+    assert sims.inventory.effect_count(idempotency_key("O1", "L:reserve")) == 1
+
+
+def test_a_refused_connection_is_a_clear_failure(lab: Lab, sims: Sims) -> None:
+    closed = _closed_port_url()
+    runtime = lab(environ=sims.environ(INV_URL=closed))
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    reason = runtime.status("O1").item("L:reserve").reason
+    assert reason is not None and reason.startswith("Inv POST /ports/reserve: cannot connect")
+
+
+def test_an_unmappable_answer_names_the_missing_field(lab: Lab, sims: Sims) -> None:
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: "FTTH" }
+              response { port_id = body.port.id; vlan = body.port.vlan.id }
+        }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    assert run_until(runtime, "O1", DONE) == "held"
+    reason = runtime.status("O1").item("L:reserve").reason
+    assert reason == (
+        "the answer of Inv POST /ports/reserve cannot be mapped: body.port.vlan.id is missing"
+    )
+
+
+def test_a_missing_credential_fails_permanently_naming_the_variable(
+    lab: Lab, sims: Sims
+) -> None:
+    environ = sims.environ()
+    del environ["BILL_TOKEN"]
+    runtime = lab(environ=environ)
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    item = runtime.status("O1").item("L:bill")
+    assert (item.state, item.attempt) == ("fatally_failed", 1)
+    assert item.reason is not None and "environment variable BILL_TOKEN" in item.reason
+    assert sims.billing.requests() == []
+
+
+def test_path_placeholders_are_encoded_and_cannot_climb_out_of_the_path(
+    lab: Lab, sims: Sims
+) -> None:
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s permanent 404 }
+        cfs Line { attribute port: string }
+        plan Line on add { callout look: Inv GET "/ports/{line.port}?x={line.port}" }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("A", root="1", port="../../_sim/reset@evil.example")]))
+    runtime.submit(order("O2", catalog, [line("B", root="2", port="..")]))
+    assert run_until(runtime, "O1", DONE) == "held"
+    assert run_until(runtime, "O2", DONE) == "held"
+    (request,) = sims.inventory.requests()
+    assert request["path"] == "/ports/..%2F..%2F_sim%2Freset%40evil.example"
+    assert request["query"] == {"x": "../../_sim/reset@evil.example"}
+    reason = runtime.status("O2").item("B:look").reason
+    assert reason == "Inv GET /ports/{line.port}?x={line.port}: the path placeholder {line.port} is '..'"
+
+
+def test_credentials_never_reach_the_event_log_the_store_or_reasons(
+    lab: Lab, sims: Sims, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from downstream_support import sqlite
+
+    sims.billing.configure(status=401)  # the answer even echoes an error
+    runtime = lab(store=sqlite(tmp_path))
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    assert "answered 401" in (runtime.status("O1").item("L:bill").reason or "")
+    sims.billing.clear_faults()
+    runtime.retry("O1", "L:bill")
+    assert run_until(runtime, "O1", DONE) == "completed"
+    (request,) = [r for r in sims.billing.requests() if r["outcome"] == "effect"]
+    assert request["headers"]["Authorization"] == "***"  # it was sent (the simulator redacts)
+    everything = json.dumps([e._asdict() for e in runtime.events()])
+    everything += runtime.status("O1").model_dump_json()
+    assert TOKEN not in everything
+    runtime.close()
+    for path in tmp_path.iterdir():
+        assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def _details(runtime: Runtime) -> list[str]:
+    return [e.detail for e in runtime.events() if e.detail]
+
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
