@@ -95,7 +95,9 @@ def compile_text(text: str = LAB) -> ir.Catalog:
     return result.catalog
 
 
-def line(line_id: str, product: str = "Line", root: str = "1", **attributes: Any) -> FulfillmentLine:
+def line(
+    line_id: str, product: str = "Line", root: str = "1", **attributes: Any
+) -> FulfillmentLine:
     return FulfillmentLine(
         id=line_id,
         product=product,

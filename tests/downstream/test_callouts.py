@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 
 from downstream_support import (
@@ -13,6 +14,7 @@ from downstream_support import (
     line,
     order,
     run_until,
+    sqlite,
 )
 
 from om_dsl.runtime import Runtime
@@ -167,7 +169,9 @@ def test_a_non_2xx_answer_is_retried_and_a_permanent_status_goes_straight_to_fal
     assert run_until(runtime, "O2", DONE) == "held"
     item = runtime.status("O2").item("L:reserve")
     assert (item.state, item.attempt) == ("fatally_failed", 3)
-    assert item.reason is not None and item.reason.startswith("Inv POST /ports/reserve answered 503")
+    assert item.reason is not None and item.reason.startswith(
+        "Inv POST /ports/reserve answered 503"
+    )
 
 
 def test_exhausted_retries_hold_the_order_and_an_operator_retry_finishes_it(
@@ -214,9 +218,7 @@ def test_an_unmappable_answer_names_the_missing_field(lab: Lab, sims: Sims) -> N
     )
 
 
-def test_a_missing_credential_fails_permanently_naming_the_variable(
-    lab: Lab, sims: Sims
-) -> None:
+def test_a_missing_credential_fails_permanently_naming_the_variable(lab: Lab, sims: Sims) -> None:
     environ = sims.environ()
     del environ["BILL_TOKEN"]
     runtime = lab(environ=environ)
@@ -239,7 +241,9 @@ def test_path_placeholders_are_encoded_and_cannot_climb_out_of_the_path(
         """
     )
     runtime = lab(catalog)
-    runtime.submit(order("O1", catalog, [line("A", root="1", port="../../_sim/reset@evil.example")]))
+    runtime.submit(
+        order("O1", catalog, [line("A", root="1", port="../../_sim/reset@evil.example")])
+    )
     runtime.submit(order("O2", catalog, [line("B", root="2", port="..")]))
     assert run_until(runtime, "O1", DONE) == "held"
     assert run_until(runtime, "O2", DONE) == "held"
@@ -247,14 +251,15 @@ def test_path_placeholders_are_encoded_and_cannot_climb_out_of_the_path(
     assert request["path"] == "/ports/..%2F..%2F_sim%2Freset%40evil.example"
     assert request["query"] == {"x": "../../_sim/reset@evil.example"}
     reason = runtime.status("O2").item("B:look").reason
-    assert reason == "Inv GET /ports/{line.port}?x={line.port}: the path placeholder {line.port} is '..'"
+    assert (
+        reason
+        == "Inv GET /ports/{line.port}?x={line.port}: the path placeholder {line.port} is '..'"
+    )
 
 
 def test_credentials_never_reach_the_event_log_the_store_or_reasons(
     lab: Lab, sims: Sims, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from downstream_support import sqlite
-
     sims.billing.configure(status=401)  # the answer even echoes an error
     runtime = lab(store=sqlite(tmp_path))
     runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
@@ -278,8 +283,6 @@ def _details(runtime: Runtime) -> list[str]:
 
 
 def _closed_port_url() -> str:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -1,0 +1,115 @@
+"""The callback endpoint (tokens: single use, unguessable, hashed) and systems going offline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from downstream_support import Sims, compile_text, lab_order, run_until, sqlite, wait_until
+
+from om_dsl.errors import NotFound
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.callback_server import MAX_CALLBACK_BYTES
+from om_dsl.runtime.downstream.request import idempotency_key
+
+Lab = Callable[..., Runtime]
+DONE = {"completed", "held"}
+
+
+def _token_of(sims: Sims) -> tuple[str, str]:
+    (callback,) = sims.network.callbacks()
+    url = str(callback["url"])
+    return url, url.rsplit("/", 1)[1]
+
+
+def test_a_token_is_single_use_and_only_its_hash_is_stored(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    runtime = lab(store=sqlite(tmp_path))
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "completed"
+    url, token = _token_of(sims)
+    assert len(token) >= 40  # secrets.token_urlsafe(32)
+    answer = httpx.post(url, json={"status": "completed", "activation": {"id": "X"}})
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "unknown or already used callback token"}
+    with pytest.raises(NotFound):
+        runtime.callback(token, {"status": "completed"})
+    runtime.close()
+    assert token.encode() not in (tmp_path / "om.db").read_bytes()
+
+
+def test_unknown_tokens_bad_bodies_and_huge_bodies_are_refused(lab: Lab) -> None:
+    runtime = lab()
+    base = runtime.callbacks.base_url
+    assert base is not None and base.startswith("http://127.0.0.1:")
+    assert httpx.post(f"{base}/callbacks/nope", json={}).status_code == 404
+    assert httpx.post(f"{base}/callbacks/nope", content=b"{not json").status_code == 400
+    assert httpx.post(f"{base}/callbacks/nope", json=[1, 2]).status_code == 400
+    huge = b'{"x": "' + b"a" * MAX_CALLBACK_BYTES + b'"}'
+    assert httpx.post(f"{base}/callbacks/nope", content=huge).status_code == 413
+    assert httpx.get(f"{base}/callbacks/nope").status_code == 405
+
+
+def test_a_callback_while_the_item_is_still_running_resolves_it(lab: Lab, sims: Sims) -> None:
+    """The callback can beat the 202 answer: here the answer hangs for a second after the
+    work is done, and the callback completes the item while its request is still out."""
+    sims.network.configure(
+        callback_delay_ms=0, fail_times=1, timeout=True, timeout_s=1.5, after_effect=True
+    )
+    runtime = lab()
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    runtime.start_background()
+    wait_until(lambda: runtime.status("O1").item("L:activate").state == "completed", 1.2)
+    wait_until(lambda: runtime.status("O1").state == "completed")
+    runtime.stop()
+    item = runtime.status("O1").item("L:activate")
+    assert (item.attempt, item.outputs) == (1, {"activation_id": "ACT-0001"})
+
+
+def test_callouts_to_an_offline_system_are_held_until_it_is_back_online(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    runtime = lab(store=sqlite(tmp_path))
+    runtime.systems.set_offline("Net", True, by="ops")
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    runtime.start_background()
+    wait_until(lambda: runtime.status("O1").item("L:activate").state == "on_hold")
+    item = runtime.status("O1").item("L:activate")
+    assert item.reason == "system Net is offline"
+    assert sims.network.requests() == []
+    status = runtime.systems.status("Net")
+    assert (status.offline, status.source, status.changed_by) == (True, "operator", "ops")
+    assert runtime.systems.set_offline("Net", False) == 1
+    wait_until(lambda: runtime.status("O1").state == "completed")
+    runtime.stop()
+    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+
+
+def test_a_system_offline_in_the_catalog_holds_its_callouts_and_the_switch_persists(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") offline }
+        cfs Line { attribute site: string  attribute technology: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: line.technology }
+        }
+        """
+    )
+    runtime = lab(catalog, store=sqlite(tmp_path))
+    runtime.submit(lab_order("O1", catalog))
+    runtime.run_until_idle()
+    assert runtime.status("O1").item("L:reserve").state == "on_hold"
+    assert runtime.systems.list()[0].source == "catalog"
+    runtime.close()
+    # an operator brings it online from another runtime (e.g. `om systems online`)
+    other = lab(store=sqlite(tmp_path), serve=False)
+    assert other.systems.set_offline("Inv", False, by="ops") == 1
+    other.run_until_idle()
+    assert other.status("O1").state == "completed"
+    with pytest.raises(NotFound, match="no system 'Nope'"):
+        other.systems.set_offline("Nope", True)

@@ -1,0 +1,154 @@
+"""Manual work: queues, due dates, claims and their conflicts, completing, failing, the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from downstream_support import Sims, compile_text, line, order, sqlite
+
+from om_dsl.cli import main
+from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.downstream.request import idempotency_key
+
+Lab = Callable[..., Runtime]
+CATALOG = """
+system Net { url env("NET_URL") timeout 2s }
+queue techs "Technicians"
+cfs Line { attribute site: string }
+plan Line on add {
+  manual install queue techs expect 2h
+  callout activate: Net POST "/activations" request { site: line.site, ont: install.ont }
+      response { activation_id = body.activation.id } after install
+}
+"""
+INSTALL = "L:install"
+
+
+@pytest.fixture
+def runtime(lab: Lab, tmp_path: Path) -> Runtime:
+    catalog = compile_text(CATALOG)
+    runtime = lab(catalog, store=sqlite(tmp_path), serve=False)
+    runtime.submit(order("O1", catalog, [line("L", site="S1")]))
+    runtime.run_until_idle()
+    return runtime
+
+
+def test_a_manual_item_waits_in_its_queue_with_a_due_date(runtime: Runtime) -> None:
+    (task,) = runtime.tasks.list("techs")
+    assert (task.order_id, task.item_id, task.name, task.queue) == (
+        "O1",
+        INSTALL,
+        "install",
+        "techs",
+    )
+    assert task.expected_by == pytest.approx(task.created_at + 7200)
+    assert (task.claimed_by, task.overdue) == (None, False)
+    assert runtime.tasks.list("other") == []
+    item = runtime.status("O1").item(INSTALL)
+    assert (item.state, item.reason) == ("waiting", "in queue techs")
+    assert item.expected_by == pytest.approx(task.expected_by, abs=1)
+
+
+def test_claims_conflict_until_reassigned_and_outputs_feed_later_items(
+    runtime: Runtime, sims: Sims
+) -> None:
+    assert runtime.tasks.claim("O1", INSTALL, "alice").claimed_by == "alice"
+    runtime.tasks.claim("O1", INSTALL, "alice")  # claiming one's own task again is fine
+    with pytest.raises(OperatorActionRejected, match="claimed by alice: bob cannot claim it"):
+        runtime.tasks.claim("O1", INSTALL, "bob")
+    with pytest.raises(OperatorActionRejected, match="bob cannot complete it without reassign"):
+        runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-7"}, user="bob")
+    with pytest.raises(OperatorActionRejected, match="cannot fail it"):
+        runtime.tasks.fail("O1", INSTALL, "no access", user="bob")
+    with pytest.raises(OperatorActionRejected, match="from carol: it is claimed by alice"):
+        runtime.tasks.reassign("O1", INSTALL, "carol", "bob")
+    assert runtime.tasks.reassign("O1", INSTALL, "alice", "bob").claimed_by == "bob"
+    runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-7"}, user="bob")
+    assert runtime.tasks.list() == []
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+    (effect,) = sims.network.effects(idempotency_key("O1", "L:activate"))
+    assert effect["body"] == {"site": "S1", "ont": "ONT-7"}
+    log = [(e.kind, e.detail) for e in runtime.events("O1") if e.item_id == INSTALL]
+    assert ("task.claimed", "claimed by alice in queue techs") in log
+    assert ("task.reassigned", "reassigned from alice to bob") in log
+    assert ("item.state", "task completed by bob") in log
+
+
+def test_a_failed_task_holds_the_order_and_a_retry_reopens_it_unclaimed(runtime: Runtime) -> None:
+    runtime.tasks.claim("O1", INSTALL, "alice")
+    runtime.tasks.fail("O1", INSTALL, "customer not at home", user="alice")
+    item = runtime.status("O1").item(INSTALL)
+    assert item.state == "fatally_failed"
+    assert item.reason == "customer not at home (task failed by alice)"
+    assert runtime.status("O1").state == "held"
+    assert runtime.tasks.list() == []
+    runtime.retry("O1", INSTALL)
+    runtime.run_until_idle()
+    (task,) = runtime.tasks.list("techs")
+    assert (task.attempt, task.claimed_by) == (2, None)
+    runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-8"}, user="bob")  # unclaimed: anyone
+
+
+def test_what_is_not_an_open_task_is_refused_with_a_reason(runtime: Runtime) -> None:
+    with pytest.raises(NotFound):
+        runtime.tasks.claim("O1", "L:nope", "alice")
+    with pytest.raises(NotFound):
+        runtime.tasks.claim("nope", INSTALL, "alice")
+    with pytest.raises(
+        OperatorActionRejected, match=r"is not an open manual task \(it is a callout"
+    ):
+        runtime.tasks.claim("O1", "L:activate", "alice")
+    with pytest.raises(OperatorActionRejected, match="user name"):
+        runtime.tasks.claim("O1", INSTALL, "  ")
+    with pytest.raises(OperatorActionRejected, match="JSON"):
+        runtime.tasks.complete("O1", INSTALL, {"when": object()}, user="alice")
+    with pytest.raises(OperatorActionRejected, match="needs a reason"):
+        runtime.tasks.fail("O1", INSTALL, " ", user="alice")
+
+
+def test_the_om_tasks_commands_work_on_the_store(
+    runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime.close()
+    db = str(tmp_path / "om.db")
+    code, out, _ = om(capsys, "tasks", "list", "--db", db, "--format", "json")
+    assert code == 0 and json.loads(out)[0]["item_id"] == INSTALL
+    code, _, err = om(capsys, "tasks", "claim", "O1", INSTALL, "--user", "alice", "--db", db)
+    assert code == 0 and "claimed by alice" in err
+    code, _, err = om(capsys, "tasks", "complete", "O1", INSTALL, "--user", "bob", "--db", db)
+    assert code == 1 and "claimed by alice: bob cannot complete it" in err
+    assert "Traceback" not in err
+    args = ("--from", "alice", "--to", "bob", "--db", db)
+    assert om(capsys, "tasks", "reassign", "O1", INSTALL, *args)[0] == 0
+    code, _, err = om(capsys, "tasks", "complete", "O1", INSTALL, "--user", "bob",
+                      "--outputs", '{"ont": "ONT-9"}', "--db", db)  # fmt: skip
+    assert code == 0 and "order O1 is inProgress" in err
+    code, out, err = om(capsys, "tasks", "list", "--db", db)
+    assert code == 0 and "no open tasks" in err
+
+
+def test_the_om_systems_commands_switch_a_system(
+    runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime.close()
+    db = str(tmp_path / "om.db")
+    code, _, err = om(capsys, "systems", "offline", "Net", "--db", db, "--by", "ops")
+    assert code == 0 and "Net is offline" in err
+    code, out, _ = om(capsys, "systems", "list", "--db", db)
+    assert code == 0 and "offline" in out and "ops" in out
+    code, _, err = om(capsys, "systems", "online", "Net", "--db", db)
+    assert code == 0 and "0 held callout(s) released" in err
+    code, _, err = om(capsys, "systems", "offline", "Nope", "--db", db)
+    assert code == 1 and "no system 'Nope'" in err and "known systems: Net" in err
+
+
+def om(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return int(done.value.code or 0), captured.out, captured.err

@@ -1,0 +1,207 @@
+"""TMF622 notifications: shapes, targets, at-least-once through downtime and restarts, hostile
+URLs, in-process subscribers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from downstream_support import Sims, compile_text, lab_order, line, order, sqlite, wait_until
+from simulators import Listener
+
+from om_dsl.errors import OrderValidationError
+from om_dsl.orders.models import Order, OrderItem
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.notify import NotifySettings
+
+Lab = Callable[..., Runtime]
+FAST = {"backoff_ms": 50, "backoff_cap_ms": 200, "poll_s": 0.05}
+SIMPLE = """
+cfs Line { attribute site: string  attribute technology: string }
+plan Line on add { milestone done }
+"""
+
+
+def settings(*urls: str, **extra: Any) -> NotifySettings:
+    return NotifySettings(urls=urls, **{**FAST, **extra})
+
+
+def bodies(listener: Listener, order_id: str) -> list[dict[str, Any]]:
+    return [b for b in listener.bodies() if b["event"]["productOrder"]["id"] == order_id]
+
+
+def states(listener: Listener, order_id: str) -> list[tuple[str, str]]:
+    return [
+        (b["eventType"], b["event"]["productOrder"]["state"]) for b in bodies(listener, order_id)
+    ]
+
+
+def test_create_state_change_and_completion_events_in_the_tmf622_shape(
+    lab: Lab, listener: Listener
+) -> None:
+    runtime = lab(notify=settings(f"{listener.url}/events"))
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    runtime.run_until_idle()
+    assert runtime.notifications.drain(10)
+    logged = [
+        e.to_state for e in runtime.events("O1") if e.kind in ("order.created", "order.state")
+    ]
+    assert logged[-1] == "completed" and len(logged) >= 4  # pending while the callback is due
+    assert states(listener, "O1") == [
+        ("ProductOrderCreateEvent", "acknowledged"),
+        *(("ProductOrderStateChangeEvent", state) for state in logged[1:]),
+    ]
+    create, *_, done = bodies(listener, "O1")
+    assert set(done) >= {"eventId", "eventTime", "eventType", "event"}
+    assert done["eventTime"].endswith("Z") and done["eventId"] != create["eventId"]
+    product_order = done["event"]["productOrder"]
+    assert product_order["@type"] == "ProductOrder" and "completionDate" in product_order
+    assert product_order["productOrderItem"] == [
+        {"id": "1", "action": "add", "state": "completed", "@type": "ProductOrderItem"}
+    ]
+    assert {e["path"] for e in listener.events()} == {"/events"}
+    delivered = [e for e in runtime.events("O1") if e.kind == "notify.delivered"]
+    assert len(delivered) == len(logged) and all(e.attempt == 1 for e in delivered)
+
+
+def test_the_order_own_listeners_and_hub_registrations_with_a_query(
+    lab: Lab, listener: Listener
+) -> None:
+    catalog = compile_text(SIMPLE)
+    runtime = lab(catalog, notify=settings(), serve=False)
+    completed_only = runtime.hub.register(
+        f"{listener.url}/done", "eventType=ProductOrderStateChangeEvent&state=completed"
+    )
+    everything = runtime.hub.register(f"{listener.url}/all")
+    assert {s.id for s in runtime.hub.list()} == {completed_only, everything}
+    native = Order(id="O1", items=[OrderItem(id="1", action="add", product="X")],
+                   notify=[f"{listener.url}/mine"])  # fmt: skip
+    runtime.submit(order("O1", catalog, [line("L", site="S", technology="FTTH")]), native)
+    runtime.run_until_idle()
+    assert runtime.notifications.drain(10)
+    by_path: dict[str, int] = {}
+    for event in listener.events():
+        by_path[event["path"]] = by_path.get(event["path"], 0) + 1
+    assert by_path == {"/done": 1, "/all": 3, "/mine": 3}
+    runtime.hub.unregister(everything)
+    runtime.submit(order("O2", catalog, [line("L", site="S", technology="FTTH")]))
+    runtime.run_until_idle()
+    assert runtime.notifications.drain(10)
+    assert [e["path"] for e in listener.events()].count("/all") == 3
+    assert [e["path"] for e in listener.events()].count("/done") == 2
+
+
+def test_a_listener_down_for_a_while_gets_every_event_once_it_is_back(
+    lab: Lab, listener: Listener
+) -> None:
+    listener.set_down(True)
+    runtime = lab(notify=settings(listener.url))
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    runtime.run_until_idle()
+    assert not runtime.notifications.drain(0.5)
+    assert listener.stats()["rejected"] >= 2
+    failed = [e.detail for e in runtime.events("O1") if e.kind == "notify.failed"]
+    assert failed and "answered 503" in failed[0]
+    listener.set_down(False)
+    assert runtime.notifications.drain(10)
+    logged = [
+        e.to_state for e in runtime.events("O1") if e.kind in ("order.created", "order.state")
+    ]
+    assert [s for _, s in states(listener, "O1")] == logged  # all of them, in order
+
+
+def test_pending_notifications_survive_a_restart(
+    lab: Lab, sims: Sims, listener: Listener, tmp_path: Path
+) -> None:
+    listener.set_down(True)
+    first = lab(store=sqlite(tmp_path), notify=settings(listener.url))
+    first.submit(lab_order("O1", first.catalog))  # type: ignore[arg-type]
+    first.run_until_idle()
+    assert not first.notifications.drain(0.3)
+    first.close()
+    listener.set_down(False)
+    second = lab(store=sqlite(tmp_path), notify=settings(listener.url))
+    assert second.notifications.drain(10)
+    assert ("ProductOrderStateChangeEvent", "completed") in states(listener, "O1")
+
+
+def test_hostile_listener_urls_are_refused_or_harmless(lab: Lab, listener: Listener) -> None:
+    catalog = compile_text(SIMPLE)
+    runtime = lab(catalog, notify=settings(max_attempts=2, timeout_s=0.3), serve=False)
+    for bad in ("ftp://x/y", "http://user:pw@127.0.0.1/x", "javascript:alert(1)", "http://a b",
+                "http:///nohost", "x" * 3000, 42):  # fmt: skip
+        with pytest.raises(ValueError):
+            runtime.hub.register(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot filter on 'secret'"):
+        runtime.hub.register(listener.url, "secret=1")
+    work = order("O9", catalog, [line("L", site="S", technology="FTTH")])
+    native = Order(id="O9", items=[OrderItem(id="1", action="add", product="X")],
+                   notify=["file:///etc/passwd"])  # fmt: skip
+    with pytest.raises(OrderValidationError, match="notify"):
+        runtime.submit(work, native)
+    assert not runtime.has_order("O9")
+    with _slow_server() as slow:
+        runtime.hub.register(f"http://127.0.0.1:{_closed_port()}/gone")
+        runtime.hub.register(slow)
+        runtime.hub.register(listener.url)
+        runtime.submit(order("O1", catalog, [line("L", site="S", technology="FTTH")]))
+        runtime.run_until_idle()
+        assert runtime.notifications.drain(15)
+    assert runtime.status("O1").state == "completed"
+    assert len(bodies(listener, "O1")) == 3
+    abandoned = [e.detail or "" for e in runtime.events("O1") if e.kind == "notify.abandoned"]
+    assert len(abandoned) == 6  # 3 events x 2 bad listeners, each tried twice
+    assert any("cannot connect" in d for d in abandoned)
+    assert any("no answer within 0.3 s" in d for d in abandoned)
+
+
+def test_in_process_subscribers_hear_every_event(lab: Lab) -> None:
+    catalog = compile_text(SIMPLE)
+    runtime = lab(catalog, notify=settings(), serve=False)
+    heard: list[dict[str, Any]] = []
+    runtime.notifications.subscribe(heard.append)
+    runtime.submit(order("O1", catalog, [line("L", site="S", technology="FTTH")]))
+    runtime.run_until_idle()
+    wait_until(lambda: len(heard) == 3)
+    assert [e["event"]["productOrder"]["state"] for e in heard] == [
+        "acknowledged", "inProgress", "completed",
+    ]  # fmt: skip
+    json.dumps(heard)  # plain JSON values
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """Accepts the request, then never answers in time."""
+
+    def do_POST(self) -> None:
+        self.server.stopping.wait(5)  # type: ignore[attr-defined]
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def _slow_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    server.daemon_threads = True
+    server.stopping = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/slow"
+    finally:
+        server.stopping.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
