@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token
-
 from om_dsl.source import Span
 from om_dsl.syntax import ast
-from om_dsl.syntax.lexer import duration_ms
+from om_dsl.syntax.lexer import Tok, duration_ms
 
 Children = list[Any]
 
@@ -26,10 +24,8 @@ class MappingBlock:
     items: list[ast.Mapping]
 
 
-def _tok_span(file: str, tok: Token) -> Span:
-    line = tok.line or 1
-    col = tok.column or 1
-    return Span(file, line, col, tok.end_line or line, tok.end_column or col)
+def _tok_span(file: str, tok: Tok) -> Span:
+    return Span(file, tok.line, tok.column, tok.line, tok.end_column)
 
 
 class AstBuilder:
@@ -47,7 +43,7 @@ class AstBuilder:
         return Span(self.file, a.line, a.col, b.end_line, b.end_col)
 
     def _edge(self, node: Any, first: bool) -> Span:
-        if isinstance(node, Token):
+        if isinstance(node, Tok):
             return _tok_span(self.file, node)
         if isinstance(node, list):
             return self._edge(node[0] if first else node[-1], first)
@@ -55,8 +51,8 @@ class AstBuilder:
             return node[-1]  # type: ignore[no-any-return]
         return node.span  # type: ignore[no-any-return]
 
-    def ident(self, tok: Token) -> ast.Name:
-        return ast.Name(str(tok), _tok_span(self.file, tok))
+    def ident(self, tok: Tok) -> ast.Name:
+        return ast.Name(tok.value, _tok_span(self.file, tok))
 
     def doc(self, span: Span) -> str | None:
         return self.docs.get(span.line)
@@ -68,11 +64,11 @@ class AstBuilder:
 
     def catalog_decl(self, c: Children) -> ast.CatalogDecl:
         span = self.span(c[0], c[-1])
-        return ast.CatalogDecl(span, str(c[1]), str(c[3]), self.doc(span))
+        return ast.CatalogDecl(span, c[1].value, c[3].value, self.doc(span))
 
     def import_decl(self, c: Children) -> ast.ImportDecl:
         span = self.span(c[0], c[-1])
-        return ast.ImportDecl(span, str(c[1]), _tok_span(self.file, c[1]), self.doc(span))
+        return ast.ImportDecl(span, c[1].value, _tok_span(self.file, c[1]), self.doc(span))
 
     def enum_decl(self, c: Children) -> ast.EnumDecl:
         span = self.span(c[0], c[-1])
@@ -88,13 +84,11 @@ class AstBuilder:
 
     def _product(self, c: Children, scope: ast.Name | None) -> ast.ProductDecl:
         span = self.span(c[0], c[-1])
-        display = str(c[2]) if isinstance(c[2], Token) and c[2].type == "STRING" else None
+        display = c[2].value if isinstance(c[2], Tok) and c[2].type == "STRING" else None
         ext = next((x[1] for x in c if isinstance(x, tuple) and x[0] == "id"), None)
-        body = c[
-            c.index(next(t for t in c if isinstance(t, Token) and t.type == "LBRACE")) + 1 : -1
-        ]
+        body = c[c.index(next(t for t in c if isinstance(t, Tok) and t.type == "LBRACE")) + 1 : -1]
         decl = ast.ProductDecl(
-            span, str(c[0]), self.ident(c[1]), display, ext, scope, [], [], [], [], self.doc(span)
+            span, c[0].value, self.ident(c[1]), display, ext, scope, [], [], [], [], self.doc(span)
         )
         self._members(decl, body)
         return decl
@@ -117,7 +111,7 @@ class AstBuilder:
         return ast.OrderDecl(span, attrs, misplaced, self.doc(span))
 
     def external_id(self, c: Children) -> tuple[str, str, Span]:
-        return ("id", str(c[1]), self.span(c[0], c[1]))
+        return ("id", c[1].value, self.span(c[0], c[1]))
 
     def scope_clause(self, c: Children) -> tuple[str, ast.Name, Span]:
         return ("scope", self.ident(c[1]), self.span(c[0], c[1]))
@@ -126,8 +120,8 @@ class AstBuilder:
         return c[0]
 
     def spec_decl(self, c: Children) -> tuple[str, str | None, Span]:
-        name = str(c[2]) if len(c) > 2 else None
-        return (str(c[1]), name, self.span(c[0], c[-1]))
+        name = c[2].value if len(c) > 2 else None
+        return (c[1].value, name, self.span(c[0], c[-1]))
 
     def family_decl(self, c: Children) -> ast.Name:
         return self.ident(c[1])
@@ -139,11 +133,11 @@ class AstBuilder:
         return ast.Include(self.span(c[0], end), self.ident(c[1]), low, high)
 
     def cardinality(self, c: Children) -> tuple[int, int | None, Span]:
-        low = int(c[1])
+        low = int(c[1].value)
         end = self.span(c[-1], c[-1])
         if len(c) == 3:
             return (low, low, end)
-        return (low, None if c[3].type == "STAR" else int(c[3]), end)
+        return (low, None if c[3].type == "STAR" else int(c[3].value), end)
 
     # ---- attributes --------------------------------------------------------------------------
 
@@ -152,8 +146,8 @@ class AstBuilder:
         return ast.AttributeDecl(span, self.ident(c[1]), c[3], list(c[4:]), self.doc(span))
 
     def type_ref(self, c: Children) -> ast.TypeRef:
-        arg = str(c[2]) if len(c) > 1 else None
-        return ast.TypeRef(self.span(c[0], c[-1]), str(c[0]), arg)
+        arg = c[2].value if len(c) > 1 else None
+        return ast.TypeRef(self.span(c[0], c[-1]), c[0].value, arg)
 
     def _opt(self, c: Children, key: str, value: Any) -> ast.AttrOption:
         return ast.AttrOption(self.span(c[0], c[-1]), key, value)
@@ -168,13 +162,13 @@ class AstBuilder:
         return self._opt(c, "default", c[1])
 
     def opt_unit(self, c: Children) -> ast.AttrOption:
-        return self._opt(c, "unit", str(c[1]))
+        return self._opt(c, "unit", c[1].value)
 
     def opt_description(self, c: Children) -> ast.AttrOption:
-        return self._opt(c, "description", str(c[1]))
+        return self._opt(c, "description", c[1].value)
 
     def opt_pattern(self, c: Children) -> ast.AttrOption:
-        return self._opt(c, "pattern", (str(c[1]), _tok_span(self.file, c[1])))
+        return self._opt(c, "pattern", (c[1].value, _tok_span(self.file, c[1])))
 
     def opt_values(self, c: Children) -> ast.AttrOption:
         return self._opt(c, "values", c[2])
@@ -183,7 +177,7 @@ class AstBuilder:
         return self._opt(c, "merge", self.ident(c[1]))
 
     def opt_alias(self, c: Children) -> ast.AttrOption:
-        return self._opt(c, "alias", str(c[1]))
+        return self._opt(c, "alias", c[1].value)
 
     def const(self, c: Children) -> ast.Const:
         first = c[0]
@@ -194,7 +188,7 @@ class AstBuilder:
             return ast.Const(span, "list", c[1] if len(c) == 3 else [])
         kinds = {"STRING": "string", "TRUE": "bool", "FALSE": "bool", "NAME": "name"}
         kind = kinds[first.type]
-        value: Any = first.type == "TRUE" if kind == "bool" else str(first)
+        value: Any = first.type == "TRUE" if kind == "bool" else first.value
         return ast.Const(span, kind, value)
 
     def const_list(self, c: Children) -> list[ast.Const]:
@@ -204,8 +198,10 @@ class AstBuilder:
         tok = c[-1]
         sign = -1 if len(c) == 2 else 1
         if tok.type == "INT":
-            return ast.Const(self.span(c[0], tok), "int", sign * int(tok))
-        return ast.Const(self.span(c[0], tok), "decimal", str(tok) if sign > 0 else "-" + tok)
+            return ast.Const(self.span(c[0], tok), "int", sign * int(tok.value))
+        return ast.Const(
+            self.span(c[0], tok), "decimal", tok.value if sign > 0 else "-" + tok.value
+        )
 
     # ---- decomposition -----------------------------------------------------------------------
 
@@ -258,7 +254,7 @@ class AstBuilder:
 
     def system_decl(self, c: Children) -> ast.SystemDecl:
         span = self.span(c[0], c[-1])
-        display = str(c[2]) if c[2].type == "STRING" else None
+        display = c[2].value if c[2].type == "STRING" else None
         options = [o for o in c if isinstance(o, ast.Option)]
         return ast.SystemDecl(span, self.ident(c[1]), display, options, self.doc(span))
 
@@ -269,7 +265,7 @@ class AstBuilder:
         return self._option(c, "url", c[1])
 
     def sys_timeout(self, c: Children) -> ast.Option:
-        return self._option(c, "timeout", duration_ms(c[1]))
+        return self._option(c, "timeout", duration_ms(c[1].value))
 
     def sys_auth(self, c: Children) -> ast.Option:
         return self._option(c, "auth", c[1])
@@ -281,17 +277,17 @@ class AstBuilder:
         return self._option(c, "offline", True)
 
     def sys_permanent(self, c: Children) -> ast.Option:
-        return self._option(c, "permanent", [int(t) for t in c[1]])
+        return self._option(c, "permanent", [int(t.value) for t in c[1]])
 
     def url_value(self, c: Children) -> Any:
         first = c[0]
-        if isinstance(first, Token):
-            return ast.EnvRef(_tok_span(self.file, first), "", str(first))
+        if isinstance(first, Tok):
+            return ast.EnvRef(_tok_span(self.file, first), "", first.value)
         return first
 
     def env_ref(self, c: Children) -> ast.EnvRef:
-        default = str(c[4]) if len(c) > 4 else None
-        return ast.EnvRef(self.span(c[0], c[-1]), str(c[2]), default)
+        default = c[4].value if len(c) > 4 else None
+        return ast.EnvRef(self.span(c[0], c[-1]), c[2].value, default)
 
     def auth_bearer(self, c: Children) -> ast.AuthDecl:
         return ast.AuthDecl(self.span(c[0], c[-1]), "bearer", None, [c[1]])
@@ -300,13 +296,13 @@ class AstBuilder:
         return ast.AuthDecl(self.span(c[0], c[-1]), "basic", None, [c[1], c[2]])
 
     def auth_header(self, c: Children) -> ast.AuthDecl:
-        return ast.AuthDecl(self.span(c[0], c[-1]), "header", str(c[1]), [c[2]])
+        return ast.AuthDecl(self.span(c[0], c[-1]), "header", c[1].value, [c[2]])
 
-    def int_list(self, c: Children) -> list[Token]:
+    def int_list(self, c: Children) -> list[Tok]:
         return [t for t in c if t.type == "INT"]
 
     def _retry(self, c: Children, kind: str, **kw: Any) -> ast.RetryDecl:
-        delays = [duration_ms(t) for t in c if isinstance(t, Token) and t.type == "DURATION"]
+        delays = [duration_ms(t.value) for t in c if isinstance(t, Tok) and t.type == "DURATION"]
         retry = ast.RetryDecl(self.span(c[0], c[-1]), kind, delays, None, None, False)
         for key, value in kw.items():
             setattr(retry, key, value)
@@ -322,7 +318,7 @@ class AstBuilder:
         return self._retry(c, "staggered")
 
     def retry_exponential(self, c: Children) -> ast.RetryDecl:
-        jitter = any(isinstance(t, Token) and t.type == "JITTER" for t in c)
+        jitter = any(isinstance(t, Tok) and t.type == "JITTER" for t in c)
         return self._retry(
             c[:2],
             "exponential",
@@ -332,14 +328,14 @@ class AstBuilder:
         )
 
     def retry_max(self, c: Children) -> tuple[str, int, Span]:
-        return ("max", int(c[1]), self.span(c[0], c[1]))
+        return ("max", int(c[1].value), self.span(c[0], c[1]))
 
     def retry_cap(self, c: Children) -> tuple[str, int, Span]:
-        return ("cap", duration_ms(c[1]), self.span(c[0], c[1]))
+        return ("cap", duration_ms(c[1].value), self.span(c[0], c[1]))
 
     def queue_decl(self, c: Children) -> ast.QueueDecl:
         span = self.span(c[0], c[-1])
-        display = str(c[2]) if len(c) > 2 else None
+        display = c[2].value if len(c) > 2 else None
         return ast.QueueDecl(span, self.ident(c[1]), display, self.doc(span))
 
     # ---- plans -------------------------------------------------------------------------------
@@ -351,13 +347,13 @@ class AstBuilder:
 
     def action_list(self, c: Children) -> list[ast.Name]:
         first = c[0]
-        return [] if isinstance(first, Token) and first.type == "STAR" else list(first)
+        return [] if isinstance(first, Tok) and first.type == "STAR" else list(first)
 
     def name_list(self, c: Children) -> list[ast.Name]:
         return [self.ident(t) for t in c if t.type == "NAME"]
 
     def plan_item(self, c: Children) -> ast.ItemDecl:
-        compensation = isinstance(c[0], Token)
+        compensation = isinstance(c[0], Tok)
         head = c[1] if compensation else c[0]
         span = self.span(c[0], c[-1])
         head.span = span
@@ -383,7 +379,7 @@ class AstBuilder:
 
     def head_callout(self, c: Children) -> ast.ItemDecl:
         head = ast.CalloutHead(
-            self.ident(c[3]), self.ident(c[4]), str(c[5]), _tok_span(self.file, c[5])
+            self.ident(c[3]), self.ident(c[4]), c[5].value, _tok_span(self.file, c[5])
         )
         return self._head(c, "callout", head)
 
@@ -397,10 +393,10 @@ class AstBuilder:
         return self._option(c, "retry", c[1])
 
     def cl_timeout(self, c: Children) -> ast.Option:
-        return self._option(c, "timeout", duration_ms(c[1]))
+        return self._option(c, "timeout", duration_ms(c[1].value))
 
     def cl_expect(self, c: Children) -> ast.Option:
-        return self._option(c, "expect", duration_ms(c[1]))
+        return self._option(c, "expect", duration_ms(c[1].value))
 
     def cl_ponr(self, c: Children) -> ast.Option:
         return self._option(c, "point_of_no_return", True)
@@ -409,7 +405,7 @@ class AstBuilder:
         return self._option(c, "undo", self.ident(c[1]))
 
     def cl_handler(self, c: Children) -> ast.Option:
-        return self._option(c, "handler", str(c[1]))
+        return self._option(c, "handler", c[1].value)
 
     def cl_queue(self, c: Children) -> ast.Option:
         return self._option(c, "queue", self.ident(c[1]))
@@ -418,7 +414,7 @@ class AstBuilder:
         return self._option(c, "async", True)
 
     def cl_event(self, c: Children) -> ast.Option:
-        return self._option(c, "event", str(c[1]))
+        return self._option(c, "event", c[1].value)
 
     def cl_until(self, c: Children) -> ast.Option:
         return self._option(c, "until", c[1])
@@ -461,7 +457,8 @@ class AstBuilder:
         return self._bin(c, c[1])
 
     def comp_op(self, c: Children) -> str:
-        return str(c[0])
+        op: str = c[0].value
+        return op
 
     def in_op(self, c: Children) -> ast.Binary:
         return self._bin(c, "in")
@@ -488,14 +485,14 @@ class AstBuilder:
         return ast.Unary(self.span(c[0], c[-1]), "neg", c[1])
 
     def attr(self, c: Children) -> ast.AttrRef:
-        return ast.AttrRef(self.span(c[0], c[-1]), c[0], str(c[2]))
+        return ast.AttrRef(self.span(c[0], c[-1]), c[0], c[2].value)
 
     def call(self, c: Children) -> ast.Call:
         args = c[2] if len(c) == 4 else []
-        return ast.Call(self.span(c[0], c[-1]), str(c[0]), args)
+        return ast.Call(self.span(c[0], c[-1]), c[0].value, args)
 
     def name(self, c: Children) -> ast.NameRef:
-        return ast.NameRef(_tok_span(self.file, c[0]), str(c[0]))
+        return ast.NameRef(_tok_span(self.file, c[0]), c[0].value)
 
     def atom(self, c: Children) -> Any:
         return c[1]
@@ -504,13 +501,13 @@ class AstBuilder:
         return ast.Literal(_tok_span(self.file, c[0]), kind, value)
 
     def int_lit(self, c: Children) -> ast.Literal:
-        return self._lit(c, "int", int(c[0]))
+        return self._lit(c, "int", int(c[0].value))
 
     def dec_lit(self, c: Children) -> ast.Literal:
-        return self._lit(c, "decimal", str(c[0]))
+        return self._lit(c, "decimal", c[0].value)
 
     def str_lit(self, c: Children) -> ast.Literal:
-        return self._lit(c, "string", str(c[0]))
+        return self._lit(c, "string", c[0].value)
 
     def true_lit(self, c: Children) -> ast.Literal:
         return self._lit(c, "bool", True)
@@ -529,7 +526,7 @@ class AstBuilder:
         return ast.MapExpr(self.span(c[0], c[-1]), c[1], cases)
 
     def args(self, c: Children) -> list[Any]:
-        return [x for x in c if not isinstance(x, Token) or x.type != "COMMA"]
+        return [x for x in c if not isinstance(x, Tok) or x.type != "COMMA"]
 
     def map_case(self, c: Children) -> ast.MapCase:
         key, key_span = c[0]
@@ -546,7 +543,7 @@ class AstBuilder:
         return ast.ObjectLit(self.span(c[0], c[-1]), fields)
 
     def field(self, c: Children) -> ast.ObjectField:
-        return ast.ObjectField(self.span(c[0], c[-1]), str(c[0]), c[2])
+        return ast.ObjectField(self.span(c[0], c[-1]), c[0].value, c[2])
 
 
 def _tagged(c: Children, tag: str) -> Any:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from lark import Token
-
-from om_dsl.syntax.lexer import KEYWORDS, PUNCTUATION, TOP_LEVEL
+from om_dsl.syntax.lexer import KEYWORDS, PUNCTUATION, TOP_LEVEL, Tok
 
 _WORDS: dict[str, str] = {
     "NAME": "a name",
@@ -52,7 +50,7 @@ def describe_expected(expected: set[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
-def describe_token(tok: Token) -> str:
+def describe_token(tok: Tok) -> str:
     """How a token the user wrote is shown: the kind and its text."""
     if tok.type == "$END":
         return "end of file"

@@ -13,7 +13,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token
+from lark import Lark
 
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import Span
@@ -21,7 +21,7 @@ from om_dsl.syntax import ast
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
 from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, compile_tables, reductions, run
-from om_dsl.syntax.lexer import KEYWORDS, Lexer, token_span
+from om_dsl.syntax.lexer import KEYWORDS, Lexer, Tok, end_token, token_span
 
 
 def grammar_text() -> str:
@@ -37,7 +37,7 @@ def _tables() -> Tables:
     return compile_tables(_lark())
 
 
-def _run(tokens: list[Token], callbacks: list[Reduction], end: Token) -> Any:
+def _run(tokens: list[Tok], callbacks: list[Reduction], end: Tok) -> Any:
     """Run the LALR driver (:mod:`om_dsl.syntax.lalr`) on one chunk of tokens."""
     return run(_tables(), tokens, callbacks, end)
 
@@ -49,7 +49,7 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
     callbacks = reductions(_tables(), builder)
     decls: list[Any] = []
     for chunk in lexed.chunks:
-        end = Token.new_borrow_pos("$END", "", chunk[-1])
+        end = end_token(chunk[-1])
         try:
             decls.extend(_run(chunk, callbacks, end))
         except SyntaxProblem as problem:
@@ -58,7 +58,7 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
     return ast.Module(file, decls)
 
 
-def _complete_prefix(chunk: list[Token], bad: Token, callbacks: list[Reduction]) -> list[Any]:
+def _complete_prefix(chunk: list[Tok], bad: Tok, callbacks: list[Reduction]) -> list[Any]:
     """The declarations that end right before a syntax error in the same chunk.
 
     A line that starts with a misspelt keyword (`improt`, `ofer`) does not start a chunk, so
@@ -69,12 +69,12 @@ def _complete_prefix(chunk: list[Token], bad: Token, callbacks: list[Reduction])
     if index == 0:
         return []
     try:
-        return list(_run(chunk[:index], callbacks, Token.new_borrow_pos("$END", "", bad)))
+        return list(_run(chunk[:index], callbacks, end_token(bad)))
     except SyntaxProblem:
         return []
 
 
-def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Token]) -> None:
+def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Tok]) -> None:
     tok = problem.token
     problem.expected -= _wrong_closers(chunk, tok)
     expected = describe_expected(problem.expected)
@@ -107,7 +107,7 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
 _CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
 
 
-def _wrong_closers(chunk: list[Token], bad: Token) -> set[str]:
+def _wrong_closers(chunk: list[Tok], bad: Tok) -> set[str]:
     """Closing brackets that cannot match the innermost open one before ``bad``.
 
     LALR merges states, so `f(1, 2 }` would otherwise list ']' among the expected tokens.
@@ -118,9 +118,9 @@ def _wrong_closers(chunk: list[Token], bad: Token) -> set[str]:
     return set(_CLOSERS.values()) - allowed
 
 
-def _unclosed(chunk: list[Token]) -> Token | None:
+def _unclosed(chunk: list[Tok]) -> Tok | None:
     pairs = {"RBRACE": "LBRACE", "RPAR": "LPAR", "RBRACKET": "LBRACKET"}
-    stack: list[Token] = []
+    stack: list[Tok] = []
     for tok in chunk:
         if tok.type in ("LBRACE", "LPAR", "LBRACKET"):
             stack.append(tok)
@@ -129,7 +129,7 @@ def _unclosed(chunk: list[Token]) -> Token | None:
     return stack[-1] if stack else None
 
 
-def _keyword_hint(tok: Token, expected: set[str]) -> list[str]:
+def _keyword_hint(tok: Tok, expected: set[str]) -> list[str]:
     """Suggest a keyword when a misspelt one was read as a name."""
     if tok.type != "NAME":
         return []
