@@ -1,0 +1,39 @@
+"""`make demo` (python -m om_dsl.demo) runs to the end against the real simulators."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_completes_every_order_and_notifies_it() -> None:
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "om_dsl.demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    orders = {
+        "30001": "tmf622-product-order.json",
+        "ORD-1001": "home-duo-add",
+        "ORD-1004": "home-trio-tv",
+        "ORD-1002": "fibre-modify",
+    }
+    for order_id, source in orders.items():
+        assert f"submitted {source}" in out
+        row = next(line for line in out.splitlines() if f" {order_id} " in line)
+        assert "completed" in row and "no completion" not in row, row
+    assert "demo-field-tech completed order/AccessLine:install" in out
+    assert "number.ported signalled" in out
+    assert "held callout(s) released" in out
+    assert "Traceback" not in done.stderr
