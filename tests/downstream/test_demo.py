@@ -31,7 +31,7 @@ def test_the_demo_completes_every_order_and_notifies_it() -> None:
     }
     for order_id, source in orders.items():
         assert f"submitted {source}" in out
-        row = next(line for line in out.splitlines() if f" {order_id} " in line)
+        row = next(line for line in out.splitlines() if f"│ {order_id} " in line)
         assert "completed" in row and "no completion" not in row, row
     assert "demo-field-tech completed order/AccessLine:install" in out
     assert "number.ported signalled" in out
