@@ -91,13 +91,13 @@ def effect_handler(path: str) -> Any:
         return local.db  # type: ignore[no-any-return]
 
     def apply(ctx: ItemContext) -> dict[str, Any]:
-        time.sleep(random.uniform(0.005, 0.025))
         db = connection()
-        db.execute("BEGIN IMMEDIATE")
-        db.execute(
+        db.execute(  # every attempt that starts is counted (autocommit)
             "INSERT INTO calls (key, attempt, pid) VALUES (?, ?, ?)",
             (ctx.idempotency_key, ctx.attempt, os.getpid()),
         )
+        time.sleep(random.uniform(0.005, 0.025))  # the work a SIGKILL may interrupt
+        db.execute("BEGIN IMMEDIATE")
         db.execute(  # honour the key: a second call with it changes nothing
             "INSERT OR IGNORE INTO effects (key, attempt, pid) VALUES (?, ?, ?)",
             (ctx.idempotency_key, ctx.attempt, os.getpid()),
