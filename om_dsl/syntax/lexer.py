@@ -145,22 +145,27 @@ TOP_LEVEL = frozenset(
     }
 )
 
+# One match per token, with the blanks before it.  Alternatives are tried in order, so the
+# commonest come first; only those that share a first character depend on their order (DOC
+# before COMMENT before OP for "/", BIGNUM before DURATION before BADNUM ... for digits).
 _TOKEN_RE = re.compile(
     r"""
-    (?P<NL>\n)
-   |(?P<WS>[ \t\r\f]+)
-   |(?P<DOC>///[^\n]*)
-   |(?P<COMMENT>//[^\n]*)
-   |(?P<BIGNUM>0*[1-9][0-9]{16,}(?:ms|s|m|h|d)?(?![A-Za-z0-9_]|\.[0-9]))
-   |(?P<DURATION>[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
-   |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
-   |(?P<DECIMAL>[0-9]+\.[0-9]+)
-   |(?P<INT>[0-9]+)
-   |(?P<STRING>"(?:[^"\\\n]|\\.)*")
-   |(?P<BADSTRING>"(?:[^"\\\n]|\\.)*)
-   |(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
-   |(?P<OP>->|\.\.|==|!=|<=|>=|[.,;:<>=+\-*/%(){}\[\]])
-   |(?P<ERROR>.)
+    [ \t\r\f]*
+    (?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
+      |(?P<NL>\n)
+      |(?P<DOC>///[^\n]*)
+      |(?P<COMMENT>//[^\n]*)
+      |(?P<OP>->|\.\.|==|!=|<=|>=|[.,;:<>=+\-*/%(){}\[\]])
+      |(?P<STRING>"(?:[^"\\\n]|\\.)*")
+      |(?P<BADSTRING>"(?:[^"\\\n]|\\.)*)
+      |(?P<BIGNUM>0*[1-9][0-9]{16,}(?:ms|s|m|h|d)?(?![A-Za-z0-9_]|\.[0-9]))
+      |(?P<DURATION>[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
+      |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
+      |(?P<DECIMAL>[0-9]+\.[0-9]+)
+      |(?P<INT>[0-9]+)
+      |(?P<ERROR>.)
+      |(?P<EOF>\Z)
+    )
     """,
     re.VERBOSE,
 )
@@ -260,15 +265,15 @@ class Lexer:
         make = Tok
         for m in _TOKEN_RE.finditer(self.text):
             kind = m.lastgroup
-            start = m.start()
-            if kind in ("WS", "COMMENT"):
-                continue
             if kind == "NL":
                 line += 1
                 line_start = m.end()
                 continue
-            col = start - line_start + 1
-            value = m.group()
+            if kind in {"COMMENT", "EOF"}:
+                continue
+            value = m.group(kind)
+            end_col = m.end() - line_start + 1
+            col = end_col - len(value)
             if kind == "DOC":
                 if pending_doc and doc_line != line - 1:
                     pending_doc = []
@@ -287,8 +292,7 @@ class Lexer:
                 kind, value = self._bad(kind, value, line, col)
                 if kind == "":
                     continue
-            end = m.end()
-            append(make(kind, value, line, col, col + end - start))
+            append(make(kind, value, line, col, end_col))
         return out
 
     def _string(self, raw: str, line: int, col: int) -> str:
