@@ -23,17 +23,21 @@ class Context:
     attributes: dict[str, dict[str, ir.Attribute]] = field(default_factory=dict)
     order_attributes: dict[str, ir.Attribute] = field(default_factory=dict)
     plan_items: dict[str, dict[str, ir.SourceSpan]] = field(default_factory=dict)
-    _spans: dict[Span, ir.SourceSpan] = field(default_factory=dict)
 
     def span(self, span: Span) -> ir.SourceSpan:
-        cached = self._spans.get(span)
-        if cached is None:
-            cached = ir.SourceSpan.model_construct(
-                file=span.file, line=span.line, col=span.col,
-                end_line=span.end_line, end_col=span.end_col,
-            )  # fmt: skip
-            self._spans[span] = cached
-        return cached
+        """The IR form of a source span.
+
+        Built with validation on purpose: pydantic-core validates five fields faster than
+        ``model_construct`` loops over them in Python, and no two declarations share a span,
+        so a cache only cost a hash per call.
+        """
+        return ir.SourceSpan(
+            file=span.file,
+            line=span.line,
+            col=span.col,
+            end_line=span.end_line,
+            end_col=span.end_col,
+        )
 
     def too_large(self, value: int, span: Span, what: str) -> bool:
         """E005 for a count or duration that the IR cannot carry (or a runtime timer overflows)."""
