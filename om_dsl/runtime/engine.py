@@ -127,7 +127,7 @@ class Engine:
         order_id = order.id
         event = (self.clock(), order_id, item.id, ITEM_STATE, old, new, item.attempt, detail)
         journal.events.append(event)
-        journal.items[(order_id, item.idx)] = item
+        journal.items[item] = order_id
         journal.touched[order_id] = order
 
     def move_order(self, order: OrderRun, new: OrderState, detail: str | None = None) -> None:
@@ -253,15 +253,16 @@ class Engine:
 
         Iterative: a cascade of skipped items along a long chain must not recurse.
         """
-        stack = [item]
         items = order.items
-        while stack:
-            done = stack.pop()
+        stack: list[ItemRun] = []  # only a cascade of skips puts anything here
+        done: ItemRun | None = item
+        while done is not None:
             for index in done.dependents:
                 dep = items[index]
                 dep.blockers -= 1
                 if dep.blockers == 0 and dep.state is IS.PENDING and self._deps_met(order, dep):
                     stack.append(dep)
+            done = stack.pop() if stack else None
 
     def _deps_met(self, order: OrderRun, item: ItemRun) -> bool:
         """Everything the item waits for is done: make it ready, or skip it.

@@ -26,7 +26,8 @@ class Journal:
         """Orders whose own row changed (state, flags, PONR): written at the commit."""
         self.touched: dict[str, OrderRun] = {}
         """Orders with any change: their state is derived again before the commit."""
-        self.items: dict[tuple[str, int], ItemRun] = {}
+        self.items: dict[ItemRun, str] = {}
+        """Changed items -> their order id (keyed by the object: no key tuple per change)."""
         self.events: list[NewEvent] = []
         self.signals: list[tuple[str, str, Any, float]] = []
 
@@ -52,7 +53,7 @@ class Journal:
             catalogs=self.catalogs,
             new_orders=self.new_orders,
             orders={oid: record(order, now) for oid, order in self.orders.items()},
-            items={key: item_row(item) for key, item in self.items.items()},
+            items={(oid, item.idx): item_row(item) for item, oid in self.items.items()},
             events=self.events,
             signals=self.signals,
         )

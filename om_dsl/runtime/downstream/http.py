@@ -9,12 +9,21 @@ settings of the environment (``trust_env=False``), so a loopback system is reach
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from dataclasses import dataclass
 
 import httpx
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """A downstream answer larger than this is a failure, not a memory problem."""
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context, built once: building it costs tens of milliseconds, which
+    every new client (one per system per loop, the notifier's) would otherwise pay again."""
+    return httpx.create_ssl_context()
 
 
 class TransportFailure(Exception):
@@ -51,6 +60,7 @@ class ClientPool:
                 limits=self._limits,
                 follow_redirects=False,
                 trust_env=False,
+                verify=ssl_context(),
             )
         return found
 

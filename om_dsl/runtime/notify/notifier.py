@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
 from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE, LifecycleEvent, Listener
@@ -255,7 +256,8 @@ class Notifier:
         busy: set[tuple[str, str]] = set()
         limits = httpx.Limits(max_connections=self.settings.concurrency)
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=limits,
-                                     timeout=self.settings.timeout_s) as client:  # fmt: skip
+                                     timeout=self.settings.timeout_s,
+                                     verify=ssl_context()) as client:  # fmt: skip
             try:
                 while not self._stopping:
                     self._wake.clear()
