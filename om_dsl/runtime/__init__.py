@@ -6,9 +6,11 @@ them are private and may change.
 
 from om_dsl.runtime.builder import PlanCycleError, build_plan
 from om_dsl.runtime.context import ItemContext
+from om_dsl.runtime.downstream import DownstreamSettings, SystemStatus, Task, idempotency_key
 from om_dsl.runtime.events import LifecycleEvent
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds import ItemKind, KindRegistry
+from om_dsl.runtime.notify import NotifySettings
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.runtime import Runtime
@@ -18,6 +20,7 @@ from om_dsl.runtime.store import MemoryStore, SqliteStore, Store
 
 __all__ = [
     "Completed",
+    "DownstreamSettings",
     "Failed",
     "HandlerRegistry",
     "ItemContext",
@@ -27,6 +30,7 @@ __all__ = [
     "KindRegistry",
     "LifecycleEvent",
     "MemoryStore",
+    "NotifySettings",
     "OnHold",
     "OrderPlan",
     "OrderState",
@@ -39,6 +43,9 @@ __all__ = [
     "Runtime",
     "SqliteStore",
     "Store",
+    "SystemStatus",
+    "Task",
     "Waiting",
     "build_plan",
+    "idempotency_key",
 ]
