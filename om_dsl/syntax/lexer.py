@@ -264,7 +264,7 @@ class Lexer:
         punct = PUNCTUATION
         make = Tok
         for m in _TOKEN_RE.finditer(self.text):
-            kind = m.lastgroup
+            kind = m.lastgroup or "EOF"  # every alternative is a named group
             if kind == "NL":
                 line += 1
                 line_start = m.end()
