@@ -116,13 +116,30 @@ def reductions(tables: Tables, builder: object) -> list[Reduction]:
 def _reducer(shape: RuleShape, builder: object) -> Reducer | None:
     if shape.passthrough:
         return None
-    if shape.helper:
+    if shape.helper:  # the commonest shapes of Lark's repetition helpers get a direct function
+        if not any(shape.splice):
+            return _same
+        if shape.splice[0] and not any(shape.splice[1:]):
+            return _extend_first
         build: Reducer | None = None
     else:
         build = getattr(builder, shape.callback, None) or functools.partial(Tree, shape.callback)
     if not any(shape.splice) and not shape.expand1:
-        return build or list
+        assert build is not None
+        return build
     return functools.partial(_splice_and_build, shape.splice, shape.expand1, build)
+
+
+def _same(children: list[Any]) -> list[Any]:
+    """``x`` starts a repetition: its list is the (fresh) list of children."""
+    return children
+
+
+def _extend_first(children: list[Any]) -> list[Any]:
+    """``__rep x`` (or ``__rep COMMA x``): the repetition's list grows in place."""
+    items: list[Any] = children[0]
+    items += children[1:]
+    return items
 
 
 def _splice_and_build(
@@ -152,28 +169,32 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
     state_stack: list[int] = [tables.start_state]
     value_stack: list[Any] = []
     keywords = KEYWORDS
+    state = tables.start_state
     for tok in [*tokens, end]:
+        kind = tok.type
+        # An identifier (a NAME, or a keyword from an earlier run over the same tokens) is the
+        # keyword `kw` in a state that can shift that keyword, and a NAME everywhere else.
+        kw = keywords.get(tok.value)
+        if kw is not None and kind not in ("NAME", kw):
+            kw = None  # e.g. a STRING whose text is a keyword
         while True:
-            state_actions = actions[state_stack[-1]]
-            kind = tok.type
-            if kind == "NAME":
-                kw = keywords.get(tok.value)
-                if kw is not None and kw in state_actions:
-                    tok.type = kind = kw
+            state_actions = actions[state]
+            if kw is not None:
+                kind = kw if kw in state_actions else "NAME"
             entry = state_actions.get(kind)
-            if entry is None and kind != "NAME" and keywords.get(tok.value) == kind:
-                tok.type = kind = "NAME"  # a keyword taken too eagerly: fall back to a name
-                entry = state_actions.get(kind)
             if entry is None:
+                tok.type = kind
                 raise SyntaxProblem(tok, {k for k in state_actions if k.isupper()})
             shift, arg = entry
             if shift:
+                tok.type = kind
                 state_stack.append(arg)
                 value_stack.append(tok)
+                state = arg
                 break
             size, origin, reduce = rules[arg]
             if reduce is None:  # pass-through: only the state changes
-                state_stack[-1] = gotos[state_stack[-2]][origin]
+                state = state_stack[-1] = gotos[state_stack[-2]][origin]
                 continue
             if size:
                 children = value_stack[-size:]
@@ -182,7 +203,8 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
             else:
                 children = []
             value_stack.append(reduce(children))
-            state_stack.append(gotos[state_stack[-1]][origin])
-            if tok is end and state_stack[-1] == end_state:
+            state = gotos[state_stack[-1]][origin]
+            state_stack.append(state)
+            if state == end_state and tok is end:
                 return value_stack[-1]
     return value_stack[-1] if value_stack else []
