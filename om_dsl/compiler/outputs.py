@@ -20,10 +20,11 @@ def _item_exprs(item: Any) -> Iterator[Any]:
     """The expressions an item evaluates once, when it starts (condition, request, path,
     response).  A wait's ``until`` is left out: it is re-evaluated as outputs change, so
     waiting for another item's outputs is exactly its job."""
-    for expr in (item.when, getattr(item, "request", None)):
-        if expr is not None:
-            yield expr
-    if isinstance(item, ir.CalloutItem):
+    if item.when is not None:
+        yield item.when
+    if isinstance(item, ir.CalloutItem):  # (getattr on a pydantic model without it is slow)
+        if item.request is not None:
+            yield item.request
         yield item.path_expr
         yield from (m.expr for m in item.response)
 
@@ -79,12 +80,22 @@ def check_cross_outputs(ctx: Context, plans: list[ir.Plan], deps: list[ir.Depend
     """W006: reading another product's item outputs without a `depend` that orders them."""
     succ = _successors(plans)
     preds = _predecessors(plans)
+    waits = _waits(deps)
     for plan in plans:
         for item in plan.items:
             for expr in _item_exprs(item):
                 for ref in refs(expr):
-                    if ref.root == "product" and not _ordered(plan, item, ref, deps, succ, preds):
+                    if ref.root == "product" and not _ordered(plan, item, ref, waits, succ, preds):
                         _report_cross(ctx, plan.product, item, ref.path[0], ref.path[1])
+
+
+def _waits(deps: list[ir.Dependency]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(product, after_product) -> its (item, after_item) pairs: the `depend`s between two
+    products, found without scanning every `depend` for every read (quadratic at 100k lines)."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for d in deps:
+        out.setdefault((d.product, d.after_product), []).append((d.item, d.after_item))
+    return out
 
 
 def _successors(plans: list[ir.Plan]) -> dict[str, dict[str, list[str]]]:
@@ -111,21 +122,18 @@ def _ordered(
     plan: ir.Plan,
     item: Any,
     ref: ir.Ref,
-    deps: list[ir.Dependency],
+    waits: dict[tuple[str, str], list[tuple[str, str]]],
     succ: dict[str, dict[str, list[str]]],
     preds: dict[str, dict[str, list[str]]],
 ) -> bool:
     """A `depend` makes this item (or one before it) wait for the read item (or one after it)."""
     other, source = ref.path[0], ref.path[1]
+    pairs = waits.get((plan.product, other))
+    if not pairs:
+        return False
     mine = _closure(item.name, preds.get(plan.product, {}))
     theirs = _closure(source, succ.get(other, {}))
-    return any(
-        d.product == plan.product
-        and d.item in mine
-        and d.after_product == other
-        and d.after_item in theirs
-        for d in deps
-    )
+    return any(waiter in mine and awaited in theirs for waiter, awaited in pairs)
 
 
 def _report_cross(ctx: Context, product: str, item: Any, other: str, source: str) -> None:
