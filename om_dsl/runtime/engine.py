@@ -180,6 +180,10 @@ class Engine:
         for item in order.items:
             if item.wait_key is not None:
                 self.waits.setdefault(item.wait_key, set()).add((order.id, item.idx))
+                if item.state is IS.WAITING and item.wait_key.startswith("token:"):
+                    # A callback is on its way (Waiting.expect_soon is not persisted): after a
+                    # restart, run(until_idle=True) must keep running for it.
+                    self.soon.add((order.id, item.idx))
 
     def _forget(self, order_id: str) -> None:
         order = self.orders.pop(order_id, None)

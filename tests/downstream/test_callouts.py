@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 from downstream_support import (
     TOKEN,
@@ -15,6 +16,7 @@ from downstream_support import (
     order,
     run_until,
     sqlite,
+    wait_until,
 )
 
 from om_dsl.runtime import Runtime
@@ -287,3 +289,32 @@ def _closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def test_after_a_restart_run_until_idle_waits_for_a_callback_already_on_its_way(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    catalog = compile_text(
+        """
+        system Net { url env("NET_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout activate: Net POST "/activations" async request { site: line.site }
+              response { activation_id = body.activation.id } timeout 30s
+        }
+        """
+    )
+    sims.network.configure(callback_delay_ms=1500)
+    first = lab(catalog, store=sqlite(tmp_path), serve=False)
+    port = int(first.serve_callbacks().rstrip("/").rsplit(":", 1)[1])
+    first.submit(order("O1", catalog, [line("L", site="S")]))
+    first.start_background()
+    wait_until(lambda: first.status("O1").item("L:activate").state == "waiting")
+    first.stop()
+    first.close()  # the process "restarts" while the callback is on its way
+
+    second = lab(catalog, store=sqlite(tmp_path), serve=False)
+    second.serve_callbacks(port)
+    second.run_until_idle()
+    assert second.status("O1").state == "completed"
+    assert second.status("O1").item("L:activate").outputs == {"activation_id": "ACT-0001"}
