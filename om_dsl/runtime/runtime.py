@@ -172,6 +172,11 @@ class Runtime:
         except Exception:  # nowhere to raise to: say it loudly
             log.exception("the om runtime stopped on an error")
 
+    @property
+    def running(self) -> bool:
+        """True while the scheduler's loop runs (a host's readiness probe asks this)."""
+        return self._scheduler.running
+
     def stop(self, timeout: float = 30.0) -> None:
         """Stop running (items in flight are re-attempted at the next run)."""
         self._scheduler.request_stop()
