@@ -40,7 +40,7 @@ from om_dsl.runtime.states import ORDER_TERMINAL
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 CATALOG = EXAMPLES / "catalog" / "acme.om"
-ORDERS = ("tmf622-product-order", "home-duo-add", "home-trio-tv", "fibre-modify")
+ORDERS = ("tmf622-product-order", "home-duo-add", "home-trio-tv", "fibre-modify", "copper-delete")
 NOTIFY_PORT = 8104
 """The port ``home-duo-add.json`` names in its ``notify`` (used when it is free)."""
 TECHNICIAN = "demo-field-tech"
