@@ -1,0 +1,127 @@
+"""``create_app(runtime, config)``: the FastAPI app of the TMF622 service around a runtime.
+
+The app owns no state of its own: orders, plans, tasks, listeners and cancel requests all live
+in the runtime's store, so a restart of the service loses nothing and the ``om`` operator
+commands see the same data.  On startup the runtime's loop starts in a background thread (the
+same process), on shutdown it stops; the caller that made the runtime closes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+
+from om_dsl import __version__
+from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.tmf622 import TmfOrder
+from om_dsl.runtime.callback_server import callback_routes
+from om_dsl.runtime.notify.tmf import OrderViews
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.service import errors
+from om_dsl.service.auth import TokenCheck
+from om_dsl.service.config import ServiceConfig
+from om_dsl.service.context import Service
+from om_dsl.service.limits import BodyLimit
+from om_dsl.service.routes import ROUTERS
+
+log = logging.getLogger("om_dsl.service")
+TITLE = "om_dsl order management: TMF622 Product Ordering"
+DESCRIPTION = """TMF622 v4 product ordering (`/productOrder`, `/cancelProductOrder`, `/hub`)
+over the om_dsl runtime, plus the operations API (manual tasks, fallout, systems, event logs,
+live plan diagrams).  Async callouts call back at `POST /callbacks/{token}` (the token is the
+credential).  Every other route but `/health` and `/ready` needs `Authorization: Bearer
+<token>` unless the service runs in loopback-only dev mode.  Errors are TMF `Error` bodies."""
+
+
+def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI:
+    """The service's ASGI app for ``runtime`` (which must have a catalog to plan orders with).
+
+    Args:
+        runtime: the embedded runtime; its loop is started and stopped with the app unless
+            ``config.start_runtime`` is False.  Async callouts' callbacks come to this app:
+            ``runtime.callbacks.base_url`` is set to the service's URL unless already set.
+        config: listen address, tokens, public URL and limits (``ServiceConfig()``: dev mode
+            on 127.0.0.1:8080).
+
+    Raises:
+        ValueError: the runtime has no catalog, or the settings must not run.
+    """
+    config = config or ServiceConfig()
+    config.check()
+    svc = _service(runtime, config)
+    app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION,
+                  lifespan=_lifespan(svc), redoc_url=None)  # fmt: skip
+    app.state.om_service = svc
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.router.routes.extend(callback_routes(runtime.callback))
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _service(runtime: Runtime, config: ServiceConfig) -> Service:
+    if runtime.catalog is None:
+        raise ValueError("the service needs a runtime with a catalog to plan new orders with")
+    base = config.base_url()
+    if runtime.callbacks.base_url is None:
+        runtime.callbacks.base_url = base
+    return Service(
+        runtime=runtime,
+        config=config,
+        decomposer=Decomposer(runtime.catalog),
+        views=OrderViews(runtime.store, href_base=f"{base}/productOrder"),
+        tokens=TokenCheck(config.tokens),
+        base_url=base,
+    )
+
+
+def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        announce(svc.config)
+        if svc.config.start_runtime:
+            await run_in_threadpool(svc.runtime.start_background)
+        try:
+            yield
+        finally:
+            if svc.config.start_runtime:
+                await run_in_threadpool(svc.runtime.stop)
+
+    return lifespan
+
+
+def announce(config: ServiceConfig) -> None:
+    """Say how the service is protected; dev mode is said loudly."""
+    if config.dev_mode:
+        log.warning(
+            "DEV MODE: no API tokens are configured, so the API is open to anyone on this "
+            "machine (loopback only). Set OM_TOKENS (or --tokens-file) before exposing it."
+        )
+    else:
+        log.info("API tokens configured for %d client(s)", len(config.tokens))
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document, with TMF622's ``ProductOrder_Create`` (the fields decomposition
+    reads, from the same model it validates with) as the body of ``POST /productOrder``."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)  # fmt: skip
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            order = TmfOrder.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(order.pop("$defs", {}))
+            schemas["ProductOrder_Create"] = order
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return build

@@ -1,0 +1,158 @@
+"""How the HTTP service is set up: where it listens, who may call it, how much it accepts.
+
+Settings come from the ``om serve`` options or from the environment (the same names, see
+:data:`ENV`), so a container can be configured without a command line.  API tokens are never
+taken from the command line (a process list would show them): only from ``OM_TOKENS`` or a
+file named by ``OM_TOKENS_FILE`` / ``--tokens-file``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIB = 1024 * 1024
+MIN_TOKEN_CHARS = 16
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+ENV = {
+    "catalog": "OM_CATALOG",
+    "db": "OM_DB",
+    "host": "OM_HOST",
+    "port": "OM_PORT",
+    "tokens": "OM_TOKENS",
+    "tokens_file": "OM_TOKENS_FILE",
+    "public_url": "OM_PUBLIC_URL",
+    "max_body_bytes": "OM_MAX_BODY_BYTES",
+    "handlers": "OM_HANDLERS",
+    "concurrency": "OM_CONCURRENCY",
+    "notify": "OM_NOTIFY",
+}
+"""Setting -> environment variable (``om serve`` reads the same ones)."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """The service's settings.
+
+    Attributes:
+        host: the address to listen on; without tokens only a loopback address is allowed.
+        port: the port (0 = a free one, for tests).
+        tokens: client name -> bearer token.  Empty means *dev mode*: no authentication, and
+            only loopback clients and addresses (said loudly at start).
+        public_url: the URL clients reach the service at (``href`` of orders, and the base of
+            async callouts' callback URLs); ``http://host:port`` when not set.
+        max_body_bytes: the largest request body accepted (413 beyond it).
+        max_page: the largest ``limit`` of a list request.
+        default_page: the ``limit`` of a list request that gives none.
+        start_runtime: start the runtime's loop with the app, stop it at shutdown (an embedder
+            that runs the loop itself passes False).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
+    public_url: str | None = None
+    max_body_bytes: int = MIB
+    max_page: int = 1000
+    default_page: int = 100
+    start_runtime: bool = True
+
+    @property
+    def dev_mode(self) -> bool:
+        return not self.tokens
+
+    def check(self) -> None:
+        """Raises ValueError for settings that must not run (e.g. open to the network
+        without tokens)."""
+        if self.dev_mode and not is_loopback(self.host):
+            raise ValueError(
+                f"refusing to listen on {self.host} without API tokens: set OM_TOKENS "
+                "(or --tokens-file), or listen on 127.0.0.1"
+            )
+        if self.max_body_bytes < 1024:
+            raise ValueError("the body limit must be at least 1024 bytes")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is out of range")
+
+    def base_url(self, port: int | None = None) -> str:
+        """Where clients (and callbacks) reach the service."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{port if port is not None else self.port}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ServiceConfig:
+        """Settings from environment variables (:data:`ENV`); unset ones keep their defaults.
+
+        Raises:
+            ValueError: a value cannot be read (the message names the variable).
+        """
+        tokens = read_tokens(environ.get(ENV["tokens"]), environ.get(ENV["tokens_file"]))
+        values: dict[str, object] = {"tokens": tokens}
+        for name in ("host", "public_url"):
+            if environ.get(ENV[name]):
+                values[name] = environ[ENV[name]]
+        for name in ("port", "max_body_bytes"):
+            if environ.get(ENV[name]):
+                values[name] = _int(environ[ENV[name]], ENV[name])
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, str]:
+    """Client tokens from ``name:token`` entries (or bare tokens, named ``client1``...),
+    separated by commas or new lines, from a text and/or a file.
+
+    Raises:
+        ValueError: an entry is malformed or a token is too short to be a secret.
+    """
+    entries: list[str] = []
+    if path:
+        try:
+            entries += Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the tokens file {path}: {exc.strerror}") from None
+    if text:
+        entries += text.replace("\n", ",").split(",")
+    tokens: dict[str, str] = {}
+    for entry in (e.strip() for e in entries):
+        if entry and not entry.startswith("#"):
+            name, token = _entry(entry, len(tokens) + 1)
+            tokens[name] = token
+    return tokens
+
+
+def _entry(entry: str, number: int) -> tuple[str, str]:
+    name, sep, token = entry.partition(":")
+    if not sep:
+        name, token = f"client{number}", entry
+    name, token = name.strip(), token.strip()
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"token entry {number}: '{name}' is not a client name ([A-Za-z0-9_.@-])")
+    if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
+        raise ValueError(
+            f"the token of {name} is too short (at least {MIN_TOKEN_CHARS} characters, "
+            "no blanks): use e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return name, token
+
+
+def _int(text: str, variable: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{variable} must be an integer, not '{text}'") from None

@@ -1,0 +1,57 @@
+"""What every route needs, built once per app: the runtime, the settings, the decomposer that
+validates orders, the TMF views of orders, and the token check.
+
+Routes receive it as a FastAPI dependency (``svc: Svc``) and the principal (``who: Who``), so a
+route is a few lines: read, call the runtime, shape the answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from om_dsl.orders.decompose import Decomposer
+from om_dsl.runtime.notify.tmf import OrderViews
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.service.auth import Principal, TokenCheck, bearer
+from om_dsl.service.config import ServiceConfig
+
+
+@dataclass
+class Service:
+    runtime: Runtime
+    config: ServiceConfig
+    decomposer: Decomposer
+    views: OrderViews
+    tokens: TokenCheck
+    base_url: str
+    cancel_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Cancel requests are found in the event log right after they are made; one at a time
+    keeps two concurrent cancels of one order from reading each other's entry."""
+
+    def href(self, collection: str, ident: str) -> str:
+        return f"{self.base_url}/{collection}/{ident}"
+
+
+def service(request: Request) -> Service:
+    found: Service = request.app.state.om_service
+    return found
+
+
+Svc = Annotated[Service, Depends(service)]
+
+
+def principal(
+    request: Request,
+    svc: Svc,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    client = request.client.host if request.client else ""
+    return svc.tokens.principal(credentials, client)
+
+
+Who = Annotated[Principal, Depends(principal)]

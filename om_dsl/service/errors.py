@@ -1,0 +1,168 @@
+"""Every error leaves the service as a TMF ``Error`` body, never as a traceback.
+
+``{"code", "reason", "message", "status", "@type": "Error"}``, plus ``issues`` (each with a
+``code``, a JSON ``path`` into the request and a ``message``) when an order or a request body
+is invalid.  The exceptions of :mod:`om_dsl.errors` map to statuses here, in one table:
+:class:`NotFound` 404, :class:`OperatorActionRejected` and :class:`IllegalTransition` 409,
+order and request validation 400.  Anything unexpected is logged (without the request body)
+and answered 500 with a generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from om_dsl.errors import (
+    DecompositionError,
+    IllegalTransition,
+    NotFound,
+    OmError,
+    OperatorActionRejected,
+    OrderIssue,
+    OrderValidationError,
+    PlanError,
+)
+
+log = logging.getLogger("om_dsl.service")
+
+
+class ApiError(Exception):
+    """An error the service raises itself, with its HTTP status and TMF code."""
+
+    def __init__(
+        self, status: int, code: str, message: str, issues: Sequence[OrderIssue] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.issues = list(issues)
+
+
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+# (exception type, status, code); the first match wins, so subclasses come first.
+_MAPPING: tuple[tuple[type[Exception], int, str], ...] = (
+    (OrderValidationError, 400, "invalidOrder"),
+    (DecompositionError, 400, "decompositionFailed"),
+    (PlanError, 400, "planFailed"),
+    (NotFound, 404, "notFound"),
+    (OperatorActionRejected, 409, "rejected"),
+    (IllegalTransition, 409, "illegalTransition"),
+    (OmError, 400, "invalidRequest"),
+)
+
+
+def error_body(
+    status: int, code: str, message: str, issues: Sequence[OrderIssue] = ()
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": code,
+        "reason": REASONS.get(status, "Error"),
+        "message": message,
+        "status": str(status),
+    }
+    if issues:
+        body["issues"] = [issue.to_dict() for issue in issues]
+    body["@type"] = "Error"
+    return body
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    issues: Sequence[OrderIssue] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(status, code, message, issues), status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into a TMF error body."""
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OmError, _om_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(exc.status, exc.code, exc.message, exc.issues, headers)
+
+
+async def _om_error(_request: Request, exc: OmError) -> JSONResponse:
+    status, code = classify(exc)
+    issues = getattr(exc, "issues", ())
+    return error_response(status, code, _message(exc, issues), issues)
+
+
+def classify(exc: OmError) -> tuple[int, str]:
+    for kind, status, code in _MAPPING:
+        if isinstance(exc, kind):
+            return status, code
+    return 400, "invalidRequest"
+
+
+def _message(exc: OmError, issues: Sequence[OrderIssue]) -> str:
+    if isinstance(exc, OrderValidationError):
+        return f"the order is invalid: {len(issues)} problem(s); first: {issues[0]}"
+    return str(exc)
+
+
+async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    issues = [_issue(error) for error in exc.errors()]
+    message = f"the request is invalid: {len(issues)} problem(s); first: {issues[0]}"
+    return error_response(400, "invalidRequest", message, issues)
+
+
+def _issue(error: Any) -> OrderIssue:
+    """A pydantic/FastAPI error as an issue with a JSON path (``body.items[0].id``)."""
+    path = ""
+    for part in error.get("loc", ()):
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return OrderIssue(str(error.get("type", "invalid")), path, str(error.get("msg", "invalid")))
+
+
+_HTTP_CODES = {404: "notFound", 405: "methodNotAllowed", 413: "payloadTooLarge"}
+
+
+async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "httpError")
+    message = str(exc.detail) if exc.detail else REASONS.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "internal error on %s %s: %s: %s",
+        request.method,
+        _route(request),
+        type(exc).__name__,
+        exc,
+    )
+    return error_response(500, "internalError", "internal error; the service log has the details")
+
+
+def _route(request: Request) -> str:
+    """The route template rather than the path: a path may carry a callback token."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "?"))

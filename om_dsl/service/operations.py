@@ -1,0 +1,115 @@
+"""The operations API's data: manual tasks, systems, fallout and the event log, as JSON.
+
+Item ids hold ``/`` and ``:`` (``order/AccessLine:install``), which cannot be one URL path
+segment, so a task is addressed by an opaque id: the URL-safe base64 of ``order id`` and
+``item id``.  It is stable (the same task always has the same id) and decodes back without a
+lookup table; an id that does not decode is simply an unknown task (404).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from om_dsl.errors import NotFound
+from om_dsl.runtime.downstream import SystemStatus, Task
+from om_dsl.runtime.notify.tmf import iso
+from om_dsl.runtime.states import OrderState
+from om_dsl.runtime.status import ItemStatus
+from om_dsl.runtime.store.base import EventRow
+from om_dsl.service.context import Service
+
+_SEP = "\x1f"
+MAX_TASK_ID = 1024
+
+
+def task_id(order_id: str, item_id: str) -> str:
+    raw = f"{order_id}{_SEP}{item_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def task_ref(ident: str) -> tuple[str, str]:
+    """(order id, item id) of a task id; NotFound when it is not one."""
+    try:
+        if len(ident) > MAX_TASK_ID:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(ident + "=" * (-len(ident) % 4)).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise NotFound(f"no task {ident[:80]}") from None
+    order_id, sep, item_id = raw.partition(_SEP)
+    if not sep or not order_id or not item_id:
+        raise NotFound(f"no task {ident[:80]}")
+    return order_id, item_id
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    return {
+        "id": task_id(task.order_id, task.item_id),
+        "orderId": task.order_id,
+        "itemId": task.item_id,
+        "name": task.name,
+        "queue": task.queue,
+        "attempt": task.attempt,
+        "createdAt": iso(task.created_at),
+        "expectedBy": _iso(task.expected_by),
+        "overdue": task.overdue,
+        "claimedBy": task.claimed_by,
+        "claimedAt": _iso(task.claimed_at),
+    }
+
+
+def system_view(system: SystemStatus) -> dict[str, Any]:
+    return {
+        "name": system.name,
+        "displayName": system.display_name,
+        "offline": system.offline,
+        "source": system.source,
+        "changedAt": _iso(system.changed_at),
+        "changedBy": system.changed_by,
+    }
+
+
+def event_view(row: EventRow) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "time": iso(row.ts),
+        "kind": row.kind,
+        "itemId": row.item_id,
+        "fromState": row.from_state,
+        "toState": row.to_state,
+        "attempt": row.attempt,
+        "detail": row.detail,
+    }
+
+
+def fallout(svc: Service) -> list[dict[str, Any]]:
+    """Items whose retries are spent, in held orders: what an operator must retry, skip or
+    complete."""
+    return [
+        _fallout_item(record.id, item)
+        for record in svc.runtime.orders(frozenset({OrderState.HELD.value}))
+        for item in svc.runtime.status(record.id).items
+        if item.state == "fatally_failed"
+    ]
+
+
+def _fallout_item(order_id: str, item: ItemStatus) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "itemId": item.id,
+        "name": item.name,
+        "kind": item.kind,
+        "attempt": item.attempt,
+        "failures": item.failures,
+        "reason": item.reason,
+    }
+
+
+def require_order(svc: Service, order_id: str) -> None:
+    if not svc.runtime.has_order(order_id):
+        raise NotFound(f"no product order {order_id}")
+
+
+def _iso(ts: float | None) -> str | None:
+    return iso(ts) if ts is not None else None

@@ -1,0 +1,90 @@
+"""TMF622 product orders over the runtime: create, read (live states), list with paging.
+
+An order is validated and decomposed *before* anything is stored (an invalid order raises
+:class:`OrderValidationError` with every issue and its JSON path, and the store is untouched);
+``runtime.submit`` then stores the order, its plan and its items in one transaction.  Views are
+the runtime's TMF622 views (:class:`om_dsl.runtime.notify.tmf.OrderViews`), the same shape the
+notifications carry, read from the store: what a client sees is committed state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
+from om_dsl.runtime.states import OrderState
+from om_dsl.service.context import Service
+from om_dsl.service.errors import ApiError
+
+ACKNOWLEDGED = OrderState.ACKNOWLEDGED.value
+ORDER_STATES = frozenset(s.value for s in OrderState)
+ALWAYS = ("id", "href", "@type")
+"""Attributes a ``fields`` selection always keeps (TMF: the identity of the resource)."""
+MAX_ID_CHARS = 200
+
+
+def create(svc: Service, body: bytes) -> dict[str, Any]:
+    """Validate, decompose, plan and store an order; returns it as created (acknowledged).
+
+    Raises:
+        OrderValidationError, DecompositionError, PlanError: nothing was stored.
+        OperatorActionRejected: an order with this id exists already (409).
+    """
+    order = svc.decomposer.read(body)
+    _check_id(order.id)
+    order_id = svc.runtime.submit(svc.decomposer.decompose(order), order)
+    view = view_of(svc, order_id)
+    view["state"] = ACKNOWLEDGED
+    for item in view["productOrderItem"]:
+        item["state"] = ACKNOWLEDGED
+    return view
+
+
+def _check_id(order_id: str) -> None:
+    """The id becomes a path segment (``/productOrder/{id}``), so it must be one."""
+    problem = None
+    if "/" in order_id:
+        problem = "an order id cannot contain '/' (it is part of the order's URL)"
+    elif len(order_id) > MAX_ID_CHARS:
+        problem = f"an order id may have at most {MAX_ID_CHARS} characters"
+    if problem:
+        raise OrderValidationError([OrderIssue("S001", "id", problem)])
+
+
+def view_of(svc: Service, order_id: str) -> dict[str, Any]:
+    """The order with the live states of the order and its items; NotFound when unknown."""
+    view = svc.views.product_order(order_id)
+    if view is None:
+        raise NotFound(f"no product order {order_id}")
+    return view
+
+
+def listing(
+    svc: Service, states: frozenset[str] | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of orders (oldest first) and how many match in all."""
+    total = len(svc.runtime.orders(states))
+    records = svc.runtime.orders(states, offset, limit)
+    views = [svc.views.product_order(record.id) for record in records]
+    return [v for v in views if v is not None], total
+
+
+def parse_states(text: str | None) -> frozenset[str] | None:
+    """``state=completed,held`` -> the states; an unknown one is a 400 that lists them."""
+    if not text:
+        return None
+    states = frozenset(s.strip() for s in text.split(",") if s.strip())
+    unknown = sorted(states - ORDER_STATES)
+    if unknown:
+        known = ", ".join(sorted(ORDER_STATES))
+        issue = OrderIssue("S002", "state", f"unknown state(s) {', '.join(unknown)}; use {known}")
+        raise ApiError(400, "invalidRequest", issue.message, [issue])
+    return states
+
+
+def select(view: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """TMF attribute selection: only the first-level attributes named (plus the identity)."""
+    if not fields:
+        return view
+    wanted = {f.strip() for f in fields.split(",") if f.strip()} | set(ALWAYS)
+    return {name: value for name, value in view.items() if name in wanted}

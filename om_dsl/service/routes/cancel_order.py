@@ -1,0 +1,30 @@
+"""TMF622 ``/cancelProductOrder``: cancel an order before its point of no return (201), or be
+refused after it (409, with the reason); read a request's progress back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from om_dsl.service import cancellation
+from om_dsl.service.context import Svc
+from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
+from om_dsl.service.routes.common import AUTH, errors
+
+router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH)
+
+
+@router.post(
+    "/cancelProductOrder",
+    status_code=201,
+    response_model=CancelProductOrder,
+    responses=errors(404, 409),
+)
+def create_cancel_product_order(svc: Svc, body: CancelProductOrderCreate) -> JSONResponse:
+    view = cancellation.request(svc, body)
+    return JSONResponse(view, 201, headers={"Location": view["href"]})
+
+
+@router.get("/cancelProductOrder/{id}", response_model=CancelProductOrder, responses=errors(404))
+def retrieve_cancel_product_order(svc: Svc, id: str) -> JSONResponse:
+    return JSONResponse(cancellation.get(svc, id))

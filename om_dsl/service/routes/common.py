@@ -1,0 +1,18 @@
+"""What the routers share: the auth dependency and the documented error answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends
+
+from om_dsl.service.context import principal
+from om_dsl.service.models import Error
+
+AUTH = [Depends(principal)]
+"""Router-level: every route of a router that lists it needs a valid API token."""
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the TMF error answers a route may give (401 and 413 always)."""
+    return {status: {"model": Error} for status in sorted({400, 401, 413, *statuses})}

@@ -1,0 +1,35 @@
+"""``/health`` (the process answers) and ``/ready`` (the runtime's loop runs and the store
+answers): for load balancers and orchestrators, so no token is needed and nothing is revealed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from om_dsl.service.context import Svc
+from om_dsl.service.models import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", response_model=Health, responses={503: {"model": Health}})
+def ready(svc: Svc) -> JSONResponse:
+    problem = _problem(svc)
+    if problem:
+        return JSONResponse({"status": "unavailable", "detail": problem}, 503)
+    return JSONResponse({"status": "ready"})
+
+
+def _problem(svc: Svc) -> str | None:
+    if svc.config.start_runtime and not svc.runtime.running:
+        return "the runtime is not running"
+    try:
+        svc.runtime.orders(limit=1)
+    except Exception:  # any store failure means not ready; the reason stays in the log
+        return "the store does not answer"
+    return None

@@ -1,0 +1,40 @@
+"""TMF622 ``/hub``: register and unregister listeners of order events.  Deliveries go through
+the runtime's persisted outbox (at least once, retried with backoff; docs/downstream.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from om_dsl.service.context import Svc
+from om_dsl.service.errors import ApiError
+from om_dsl.service.models import EventSubscription, EventSubscriptionInput
+from om_dsl.service.routes.common import AUTH, errors
+
+router = APIRouter(tags=["events subscription"], dependencies=AUTH)
+
+
+@router.post("/hub", status_code=201, response_model=EventSubscription, responses=errors())
+def register_listener(svc: Svc, body: EventSubscriptionInput) -> JSONResponse:
+    try:
+        sub_id = svc.runtime.hub.register(body.callback, body.query)
+    except ValueError as exc:
+        raise ApiError(400, "invalidListener", str(exc)) from None
+    view = svc.runtime.hub.get(sub_id).to_tmf()
+    return JSONResponse(view, 201, headers={"Location": svc.href("hub", sub_id)})
+
+
+@router.get("/hub", response_model=list[EventSubscription], responses=errors())
+def list_listeners(svc: Svc) -> list[dict[str, str]]:
+    return [sub.to_tmf() for sub in svc.runtime.hub.list()]
+
+
+@router.get("/hub/{id}", response_model=EventSubscription, responses=errors(404))
+def retrieve_listener(svc: Svc, id: str) -> dict[str, str]:
+    return svc.runtime.hub.get(id).to_tmf()
+
+
+@router.delete("/hub/{id}", status_code=204, response_class=Response, responses=errors(404))
+def unregister_listener(svc: Svc, id: str) -> Response:
+    svc.runtime.hub.unregister(id)
+    return Response(status_code=204)

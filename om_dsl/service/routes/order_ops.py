@@ -1,0 +1,73 @@
+"""Operations on one order, next to its TMF resource: the runtime's detailed status, the event
+log, the live plan diagram, and the operator's actions on fallout (retry, skip, complete an
+item; deliver a named event).  ``GET /fallout`` lists what needs an operator."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from om_dsl.runtime.status import OrderStatus
+from om_dsl.service import live_plan
+from om_dsl.service.context import Svc
+from om_dsl.service.models import CompleteItem, Event, FalloutItem, ItemAction, Signal, Signalled
+from om_dsl.service.operations import event_view, fallout, require_order
+from om_dsl.service.routes.common import AUTH, errors
+
+router = APIRouter(tags=["operations"], dependencies=AUTH)
+SVG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/svg+xml": {}}, "description": "The plan, coloured by state"}
+}
+
+
+@router.get("/productOrder/{id}/status", response_model=OrderStatus, responses=errors(404))
+def order_status(svc: Svc, id: str) -> OrderStatus:
+    return svc.runtime.status(id)
+
+
+@router.get("/productOrder/{id}/events", response_model=list[Event], responses=errors(404))
+def order_events(
+    svc: Svc,
+    id: str,
+    afterSeq: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+) -> list[dict[str, Any]]:
+    require_order(svc, id)
+    return [event_view(row) for row in svc.runtime.events(id, afterSeq, limit)]
+
+
+@router.get(
+    "/productOrder/{id}/plan.svg",
+    response_class=Response,
+    responses={**SVG, **errors(404, 503)},
+)
+async def order_plan_svg(svc: Svc, id: str) -> Response:
+    svg = await run_in_threadpool(live_plan.plan_svg, svc, id)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/productOrder/{id}/retry", status_code=204, responses=errors(404, 409))
+def retry_item(svc: Svc, id: str, body: ItemAction) -> None:
+    svc.runtime.retry(id, body.itemId)
+
+
+@router.post("/productOrder/{id}/skip", status_code=204, responses=errors(404, 409))
+def skip_item(svc: Svc, id: str, body: ItemAction) -> None:
+    svc.runtime.skip(id, body.itemId, body.reason)
+
+
+@router.post("/productOrder/{id}/complete", status_code=204, responses=errors(404, 409))
+def complete_item(svc: Svc, id: str, body: CompleteItem) -> None:
+    svc.runtime.complete(id, body.itemId, body.outputs)
+
+
+@router.post("/productOrder/{id}/signal", response_model=Signalled, responses=errors(404, 409))
+def signal_order(svc: Svc, id: str, body: Signal) -> dict[str, int]:
+    return {"completed": svc.runtime.signal(body.event, id, body.payload)}
+
+
+@router.get("/fallout", response_model=list[FalloutItem], responses=errors())
+def list_fallout(svc: Svc) -> list[dict[str, Any]]:
+    return fallout(svc)

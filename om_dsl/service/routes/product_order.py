@@ -1,0 +1,63 @@
+"""TMF622 ``/productOrder``: create (201, acknowledged), retrieve (live states), list (state
+filter, offset/limit paging with ``X-Total-Count``/``X-Result-Count``, ``fields`` selection)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from om_dsl.service import orders
+from om_dsl.service.context import Svc
+from om_dsl.service.models import ProductOrder
+from om_dsl.service.routes.common import AUTH, errors
+
+router = APIRouter(tags=["productOrder"], dependencies=AUTH)
+MAX_OFFSET = 2**31
+Fields = Annotated[
+    str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
+]
+CREATE_SCHEMA = {"$ref": "#/components/schemas/ProductOrder_Create"}
+ORDER_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A TMF622 ProductOrder_Create (or a native order: docs/decomposition.md)",
+        "content": {"application/json": {"schema": CREATE_SCHEMA}},
+    }
+}
+
+
+@router.post(
+    "/productOrder",
+    status_code=201,
+    response_model=ProductOrder,
+    responses=errors(409),
+    openapi_extra=ORDER_BODY,
+    summary="Create a product order",
+)
+async def create_product_order(request: Request, svc: Svc) -> JSONResponse:
+    body = await request.body()
+    view = await run_in_threadpool(orders.create, svc, body)
+    return JSONResponse(view, 201, headers={"Location": view.get("href", "")})
+
+
+@router.get("/productOrder", response_model=list[ProductOrder], responses=errors())
+def list_product_orders(
+    svc: Svc,
+    state: Annotated[str | None, Query(max_length=1000, description="e.g. completed,held")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_OFFSET)] = None,
+    fields: Fields = None,
+) -> JSONResponse:
+    size = min(limit or svc.config.default_page, svc.config.max_page)
+    views, total = orders.listing(svc, orders.parse_states(state), offset, size)
+    body = [orders.select(view, fields) for view in views]
+    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(body))}
+    return JSONResponse(body, headers=headers)
+
+
+@router.get("/productOrder/{id}", response_model=ProductOrder, responses=errors(404))
+def retrieve_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
+    return JSONResponse(orders.select(orders.view_of(svc, id), fields))

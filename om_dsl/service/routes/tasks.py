@@ -1,0 +1,50 @@
+"""Manual work: ``/tasks`` lists open tasks (by queue), and people claim, complete (with
+outputs), fail (with a reason) and reassign them.  A task claimed by one person can be finished
+only by that person until it is reassigned (409 otherwise).  ``user`` defaults to the API
+client's name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from om_dsl.service.context import Svc, Who
+from om_dsl.service.models import ClaimTask, CompleteTask, FailTask, ReassignTask, Task
+from om_dsl.service.operations import task_ref, task_view
+from om_dsl.service.routes.common import AUTH, errors
+
+router = APIRouter(tags=["manual tasks"], dependencies=AUTH)
+TaskResult = dict[str, Any]
+
+
+@router.get("/tasks", response_model=list[Task], responses=errors())
+def list_tasks(
+    svc: Svc, queue: Annotated[str | None, Query(max_length=200)] = None
+) -> list[TaskResult]:
+    return [task_view(task) for task in svc.runtime.tasks.list(queue)]
+
+
+@router.get("/tasks/{id}", response_model=Task, responses=errors(404, 409))
+def retrieve_task(svc: Svc, id: str) -> TaskResult:
+    return task_view(svc.runtime.tasks.get(*task_ref(id)))
+
+
+@router.post("/tasks/{id}/claim", response_model=Task, responses=errors(404, 409))
+def claim_task(svc: Svc, who: Who, id: str, body: ClaimTask) -> TaskResult:
+    return task_view(svc.runtime.tasks.claim(*task_ref(id), body.user or who.name))
+
+
+@router.post("/tasks/{id}/complete", status_code=204, responses=errors(404, 409))
+def complete_task(svc: Svc, who: Who, id: str, body: CompleteTask) -> None:
+    svc.runtime.tasks.complete(*task_ref(id), body.outputs, user=body.user or who.name)
+
+
+@router.post("/tasks/{id}/fail", status_code=204, responses=errors(404, 409))
+def fail_task(svc: Svc, who: Who, id: str, body: FailTask) -> None:
+    svc.runtime.tasks.fail(*task_ref(id), body.reason, user=body.user or who.name)
+
+
+@router.post("/tasks/{id}/reassign", response_model=Task, responses=errors(404, 409))
+def reassign_task(svc: Svc, id: str, body: ReassignTask) -> TaskResult:
+    return task_view(svc.runtime.tasks.reassign(*task_ref(id), body.from_, body.to))

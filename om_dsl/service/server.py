@@ -1,0 +1,134 @@
+"""Run the service with uvicorn: in the foreground (``om serve``) or in a thread (tests, the
+demo, the benchmark).
+
+The socket is bound *before* the app is built, so that a free port (``port=0``) is known when
+the app computes its URLs (order ``href``, async callouts' callback base).  uvicorn's access log
+is kept, with callback tokens masked: a token in a log line would be a credential in a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from dataclasses import replace
+
+import uvicorn
+
+from om_dsl.errors import OmError
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.service.app import create_app
+from om_dsl.service.config import ServiceConfig
+
+
+class RedactCallbackTokens(logging.Filter):
+    """Masks ``/callbacks/<token>`` in uvicorn's access-log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = args[2]
+            if path.startswith("/callbacks/"):
+                record.args = (*args[:2], "/callbacks/***", *args[3:])
+        return True
+
+
+class ServiceServer:
+    """The service on ``config.host:config.port``, for one runtime.
+
+    Raises (from :meth:`bind`):
+        ValueError: the settings must not run (e.g. a public address without tokens).
+        OSError: the address cannot be bound.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: ServiceConfig,
+        access_log: bool = True,
+        log_level: str = "info",
+    ) -> None:
+        config.check()
+        self.runtime = runtime
+        self.config = config
+        self.access_log = access_log
+        self.log_level = log_level
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.config.base_url()
+
+    def bind(self) -> str:
+        """Bind the socket, build the app for the port it got; returns the service's URL."""
+        if self._server is None:
+            self._socket = _bind(self.config.host, self.config.port)
+            self.config = replace(self.config, port=self._socket.getsockname()[1])
+            app = create_app(self.runtime, self.config)
+            self._server = uvicorn.Server(self._uvicorn_config(app))
+        return self.url
+
+    def _uvicorn_config(self, app: object) -> uvicorn.Config:
+        config = uvicorn.Config(app, log_level=self.log_level, access_log=self.access_log,  # type: ignore[arg-type]
+                                lifespan="on", timeout_graceful_shutdown=5,
+                                server_header=False)  # fmt: skip
+        logging.getLogger("uvicorn.access").addFilter(RedactCallbackTokens())
+        return config
+
+    def serve(self) -> None:
+        """Serve in this thread until Ctrl-C / SIGTERM."""
+        self.bind()
+        assert self._server is not None and self._socket is not None
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Serve in a daemon thread; returns the URL once the app (and its runtime) started."""
+        self.bind()
+        server = self._server
+        assert server is not None
+        self._thread = threading.Thread(target=self.serve, name="om-service", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not server.started:
+            self.stop()
+            raise OmError(f"the service did not start within {timeout} s")
+        return self.url
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop serving (the app's shutdown stops the runtime's loop)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._server = None
+
+    def __enter__(self) -> ServiceServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
