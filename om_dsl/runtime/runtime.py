@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from om_dsl.errors import OmError, OrderIssue, OrderValidationError
 from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import Catalog
-from om_dsl.orders.decompose import decompose
+from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan
@@ -91,23 +91,33 @@ class Runtime:
 
     # ---- plans and orders ---------------------------------------------------------------------
 
-    def plan(self, work: Order | Decomposition, order: Order | None = None) -> OrderPlan:
-        """The plan an order (or a decomposition) would get, without submitting it."""
+    def plan(self, work: Any, order: Order | None = None) -> OrderPlan:
+        """The plan an order (or a decomposition) would get, without submitting it.
+
+        ``work`` is an :class:`Order`, a :class:`Decomposition`, or the order as a host
+        receives it (TMF622 or native JSON text, bytes or parsed JSON), validated first.
+        """
         catalog = self._require_catalog()
+        if not isinstance(work, Order | Decomposition):
+            work = decomposer_for(catalog).read(work)
         if isinstance(work, Order):
             order, work = work, decompose(catalog, work)
         return build_plan(catalog, work, order)
 
-    def submit(self, work: Order | Decomposition | OrderPlan, order: Order | None = None) -> str:
+    def submit(self, work: Any, order: Order | None = None) -> str:
         """Plan and persist a new order; it starts when the runtime runs.  Thread-safe.
 
-        The order row, its plan and every item row are written in one transaction: when this
-        raises (a plan error, a duplicate id, a store failure), nothing was stored.
+        ``work`` is what :meth:`plan` takes, or an :class:`OrderPlan`.  The order row, its plan
+        and every item row are written in one transaction: when this raises (an invalid
+        order, a plan error, a duplicate id, a store failure), nothing was stored.
 
         Raises:
+            OrderValidationError: the order is invalid (every issue, with its JSON path).
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """
+        if not isinstance(work, Order | Decomposition | OrderPlan):
+            work = decomposer_for(self._require_catalog()).read(work)
         plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
         catalog = self._require_catalog()
         if plan.catalog_hash != catalog.content_hash:

@@ -1,0 +1,5 @@
+"""`python -m om_dsl.cli` is the `om` command."""
+
+from om_dsl.cli import main
+
+main()
