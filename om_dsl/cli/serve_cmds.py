@@ -1,0 +1,151 @@
+"""`om serve`: the TMF622 REST API with the runtime embedded (needs the `service` extra).
+
+Every option can also come from the environment (`OM_CATALOG`, `OM_DB`, `OM_HOST`, ...; see
+docs/service.md).  API tokens come only from `OM_TOKENS` or a tokens file, never from the command
+line.  Without tokens the service runs in dev mode, which it says loudly, and it refuses to
+listen on anything but loopback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail
+from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.run_cmds import _handlers
+from om_dsl.ir.models import Catalog
+from om_dsl.runtime.downstream.urls import check_listener_url
+from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.notify.notifier import NotifySettings
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
+
+if TYPE_CHECKING:
+    from om_dsl.service.config import ServiceConfig
+    from om_dsl.service.server import ServiceServer
+
+MIB = 1024 * 1024
+
+
+@app.command("serve")
+def serve_cmd(
+    catalog: Annotated[
+        Path, typer.Option(envvar="OM_CATALOG", help="The catalog: a root .om file or IR JSON.")
+    ],
+    db: Annotated[Path, typer.Option(envvar="OM_DB", help="The SQLite store.")] = Path("om.db"),
+    host: Annotated[str, typer.Option(envvar="OM_HOST", help="Address to listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(envvar="OM_PORT", help="Port (0 = a free one).")] = 8080,
+    tokens_file: Annotated[
+        Path | None,
+        typer.Option(envvar="OM_TOKENS_FILE", help="API tokens, one `name:token` per line."),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(envvar="OM_PUBLIC_URL", help="The URL clients and callbacks reach."),
+    ] = None,
+    handlers: Annotated[
+        str | None,
+        typer.Option(envvar="OM_HANDLERS", help="module:registry, the handlers of auto items."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(envvar="OM_CONCURRENCY", help="Items running at once.")
+    ] = 16,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(envvar="OM_NOTIFY", help="A listener URL for every order's events."),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(envvar="OM_MAX_BODY_BYTES", help="Largest request body accepted.")
+    ] = MIB,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+) -> None:
+    """Serve the TMF622 product-ordering API and run the orders it takes."""
+    _require_fastapi()
+    from om_dsl.service import ServiceServer  # noqa: PLC0415 - FastAPI is optional
+
+    config = _config(host, port, tokens_file, public_url, max_body_bytes)
+    ir = load_catalog_arg(catalog)
+    known = config.public_url or config.port  # with port 0 the URL is known only once bound
+    runtime = _runtime(ir, db, handlers, concurrency, notify, config.base_url() if known else None)
+    try:
+        server = ServiceServer(runtime, config, access_log=access_log)
+        _bind(server, host, port)
+        _banner(server, catalog, db)
+        server.serve()
+    finally:
+        runtime.close()
+
+
+def _require_fastapi() -> None:
+    """FastAPI is an optional extra: say how to get it rather than fail on an import."""
+    try:
+        import om_dsl.service  # noqa: F401, PLC0415 - FastAPI is optional
+    except ImportError as exc:
+        fail(str(exc))
+
+
+def _config(
+    host: str, port: int, tokens_file: Path | None, public_url: str | None, max_body_bytes: int
+) -> ServiceConfig:
+    from om_dsl.service import ServiceConfig, read_tokens  # noqa: PLC0415 - optional
+
+    try:
+        tokens = read_tokens(os.environ.get("OM_TOKENS"), tokens_file)
+        config = ServiceConfig(host=host, port=port, tokens=tokens, public_url=public_url,
+                               max_body_bytes=max_body_bytes)  # fmt: skip
+        config.check()
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    return config
+
+
+def _runtime(
+    ir: Catalog,
+    db: Path,
+    handlers: str | None,
+    concurrency: int,
+    notify: list[str] | None,
+    base_url: str | None,
+) -> Runtime:
+    try:
+        urls = tuple(check_listener_url(url) for url in notify or ())
+    except ValueError as exc:
+        fail(f"--notify: {exc}", EXIT_USAGE)
+    try:
+        store = SqliteStore(db)
+    except StoreError as exc:
+        fail(str(exc))
+    href = f"{base_url}/productOrder" if base_url else None
+    settings = NotifySettings(urls=urls, href_base=href)
+    downstream = DownstreamSettings(notify=settings)
+    registry = _handlers(handlers)
+    return Runtime(
+        ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
+    )
+
+
+def _bind(server: ServiceServer, host: str, port: int) -> None:
+    try:
+        server.bind()
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _banner(server: ServiceServer, catalog: Path, db: Path) -> None:
+    config = server.config
+    err.print(f"om serve: {server.url} (catalog {catalog}, store {db})")
+    err.print(f"  OpenAPI: {server.url}/docs; callbacks: {server.url}/callbacks/<token>")
+    if config.dev_mode:
+        err.print(
+            "[bold yellow]  DEV MODE: no API tokens (OM_TOKENS / --tokens-file), so anyone on "
+            "this machine can use the API; it listens on loopback only.[/]",
+            markup=True,
+        )
+    else:
+        err.print(f"  {len(config.tokens)} API client(s): {', '.join(sorted(config.tokens))}")
