@@ -1,0 +1,171 @@
+"""Helpers for the service tests: the acme catalog on the simulators, a runtime, and the real
+service (uvicorn on a free 127.0.0.1 port) around it, with an authenticated httpx client."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+from simulators import Simulator, start
+
+from om_dsl.compiler.driver import compile_catalog
+from om_dsl.demo import _handlers as demo_handlers
+from om_dsl.ir.models import Catalog
+from om_dsl.runtime import Runtime, SqliteStore
+from om_dsl.runtime.downstream import DownstreamSettings
+from om_dsl.runtime.notify import NotifySettings
+from om_dsl.service import ServiceConfig, ServiceServer
+
+REPO = Path(__file__).resolve().parents[2]
+ORDERS = REPO / "examples" / "orders"
+TOKEN = "test-token-for-the-crm-0123456789"
+OPS_TOKEN = "test-token-for-the-ops-desk-98765"
+BILLING_TOKEN = "billing-secret-token-4711"
+TOKENS = {"crm": TOKEN, "ops": OPS_TOKEN}
+
+
+@cache
+def acme() -> Catalog:
+    result = compile_catalog(REPO / "examples" / "catalog" / "acme.om")
+    assert result.catalog is not None
+    return result.catalog
+
+
+def order_bytes(name: str) -> bytes:
+    return (ORDERS / f"{name}.json").read_bytes()
+
+
+def order_json(name: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(order_bytes(name))
+    data.update(changes)
+    return data
+
+
+@dataclass
+class Sims:
+    billing: Simulator
+    inventory: Simulator
+    network: Simulator
+
+    def all(self) -> list[Simulator]:
+        return [self.billing, self.inventory, self.network]
+
+    def environ(self) -> dict[str, str]:
+        return {
+            "BILLING_URL": self.billing.url,
+            "INVENTORY_URL": self.inventory.url,
+            "NETWORK_URL": self.network.url,
+            "BILLING_TOKEN": BILLING_TOKEN,
+        }
+
+
+def start_sims() -> Sims:
+    fast = {"callback_delay_ms": 20, "callback_backoff_ms": 30}
+    return Sims(
+        start("billing", token=BILLING_TOKEN, **fast),
+        start("inventory", **fast),
+        start("network", **fast),
+    )
+
+
+@dataclass
+class Running:
+    """A service running for a test, and what it runs on."""
+
+    server: ServiceServer
+    runtime: Runtime
+    url: str
+    token: str | None
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, token: str | None = None, **options: Any) -> httpx.Client:
+        chosen = token if token is not None else self.token
+        headers = {"Authorization": f"Bearer {chosen}"} if chosen else {}
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=30, **options)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.server.stop()
+        self.runtime.close()
+
+
+def serve(
+    db: Path,
+    sims: Sims,
+    tokens: dict[str, str] | None = None,
+    concurrency: int = 16,
+    **config: Any,
+) -> Running:
+    tokens = TOKENS if tokens is None else tokens
+    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500)
+    runtime = Runtime(
+        acme(),
+        store=SqliteStore(db),
+        handlers=demo_handlers(),
+        concurrency=concurrency,
+        downstream=DownstreamSettings(notify=notify, environ=sims.environ()),
+    )
+    settings = ServiceConfig(port=0, tokens=tokens, **config)
+    server = ServiceServer(runtime, settings, access_log=False, log_level="warning")
+    url = server.start()
+    return Running(server, runtime, url, next(iter(tokens.values()), None))
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what or condition}")
+        time.sleep(0.03)
+
+
+def state_of(client: httpx.Client, order_id: str) -> str:
+    answer = client.get(f"/productOrder/{order_id}", params={"fields": "state"})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["state"])
+
+
+def wait_state(
+    client: httpx.Client, order_id: str, states: Iterable[str], timeout: float = 20.0
+) -> str:
+    wanted = set(states)
+    return str(
+        wait_for(
+            lambda: (s := state_of(client, order_id)) in wanted and s,
+            timeout,
+            f"order {order_id} in {sorted(wanted)}",
+        )
+    )
+
+
+def open_tasks(client: httpx.Client, order_id: str) -> list[dict[str, Any]]:
+    answer = client.get("/tasks", params={"queue": "field_techs"})
+    assert answer.status_code == 200, answer.text
+    return [task for task in answer.json() if task["orderId"] == order_id]
+
+
+def finish_tasks(client: httpx.Client, order_id: str, user: str = "alice") -> list[str]:
+    """Claim and complete every open field task of the order through the API."""
+    done = []
+    for task in open_tasks(client, order_id):
+        claimed = client.post(f"/tasks/{task['id']}/claim", json={"user": user})
+        assert claimed.status_code == 200, claimed.text
+        outputs = {"serial": f"SN-{task['name']}"}
+        completed = client.post(
+            f"/tasks/{task['id']}/complete", json={"user": user, "outputs": outputs}
+        )
+        assert completed.status_code == 204, completed.text
+        done.append(task["itemId"])
+    return done

@@ -1,0 +1,188 @@
+"""TMF622 end to end through the real service: orders in over HTTP, callouts to the simulators,
+manual tasks finished through the API, events to a listener registered at the hub."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from service_support import Running, finish_tasks, order_bytes, order_json, wait_for, wait_state
+from simulators import Listener
+
+from om_dsl.service.operations import task_ref
+
+SAMPLE = "30001"
+TRIO = "ORD-1004"
+
+
+def _events(listener: Listener, order_id: str) -> list[dict[str, Any]]:
+    found = []
+    for body in listener.bodies():
+        if (
+            isinstance(body, dict)
+            and body.get("event", {}).get("productOrder", {}).get("id") == order_id
+        ):
+            found.append(body)
+    return found
+
+
+def _completion_heard(listener: Listener, order_id: str) -> bool:
+    return any(
+        e["eventType"] == "ProductOrderStateChangeEvent"
+        and e["event"]["productOrder"]["state"] == "completed"
+        for e in _events(listener, order_id)
+    )
+
+
+def test_the_tmf622_sample_and_a_manual_order_complete_and_are_notified(
+    service: Callable[..., Running], listener: Listener
+) -> None:
+    running = service()
+    api = running.client()
+    hub = api.post("/hub", json={"callback": f"{listener.url}/tmf-events"})
+    assert hub.status_code == 201, hub.text
+    assert hub.json()["callback"] == f"{listener.url}/tmf-events"
+
+    created = api.post("/productOrder", content=order_bytes("tmf622-product-order"))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["id"] == SAMPLE and body["state"] == "acknowledged"
+    assert body["href"] == f"{running.url}/productOrder/{SAMPLE}"
+    assert created.headers["location"] == body["href"]
+    assert [i["id"] for i in body["productOrderItem"]] == ["100", "110", "120", "130"]
+    assert {i["state"] for i in body["productOrderItem"]} == {"acknowledged"}
+
+    trio = api.post("/productOrder", json=order_json("home-trio-tv"))
+    assert trio.status_code == 201, trio.text
+    assert wait_state(api, SAMPLE, {"completed", "held"}) == "completed"
+
+    # the trio waits for a field technician: the order is pending, its task is in the queue
+    assert wait_state(api, TRIO, {"pending"}) == "pending"
+    done = wait_for(lambda: finish_tasks(api, TRIO), what="the trio's first task")
+    assert "order/AccessLine:install" in done
+    wait_for(lambda: finish_tasks(api, TRIO), what="the set-top box task")
+    assert wait_state(api, TRIO, {"completed", "held"}) == "completed"
+
+    view = api.get(f"/productOrder/{TRIO}").json()
+    assert view["state"] == "completed" and "completionDate" in view
+    assert {i["state"] for i in view["productOrderItem"]} == {"completed"}
+
+    for order_id in (SAMPLE, TRIO):
+        wait_for(lambda o=order_id: _completion_heard(listener, o), what="completion event")
+        kinds = [e["eventType"] for e in _events(listener, order_id)]
+        assert kinds[0] == "ProductOrderCreateEvent"
+        assert kinds.count("ProductOrderStateChangeEvent") >= 2  # inProgress ..., completed
+        paths = {e["path"] for e in listener.events()}
+        assert paths == {"/tmf-events"}
+
+
+def test_tasks_carry_who_did_them_and_claims_conflict(service: Callable[..., Running]) -> None:
+    running = service()
+    crm, ops = running.client(), running.client(token=running.server.config.tokens["ops"])
+    assert crm.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    task = wait_for(lambda: crm.get("/tasks", params={"queue": "field_techs"}).json())[0]
+    assert task_ref(task["id"]) == (TRIO, task["itemId"])
+    assert crm.get(f"/tasks/{task['id']}").json()["itemId"] == task["itemId"]
+
+    claimed = ops.post(f"/tasks/{task['id']}/claim", json={})
+    assert claimed.status_code == 200 and claimed.json()["claimedBy"] == "ops"
+    refused = crm.post(f"/tasks/{task['id']}/complete", json={"outputs": {}})
+    assert refused.status_code == 409
+    assert "ops" in refused.json()["message"]
+    moved = ops.post(f"/tasks/{task['id']}/reassign", json={"from": "ops", "to": "crm"})
+    assert moved.status_code == 200 and moved.json()["claimedBy"] == "crm"
+    failed = crm.post(f"/tasks/{task['id']}/fail", json={"reason": "nobody home"})
+    assert failed.status_code == 204, failed.text
+    assert crm.get("/tasks/bm90LWEtdGFzaw").status_code == 404
+    events = crm.get(f"/productOrder/{TRIO}/events").json()
+    assert any("task failed by crm" in (e["detail"] or "") for e in events)
+
+
+def test_list_paging_filters_and_field_selection(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    ids = [f"PAGE-{n}" for n in range(5)]
+    for order_id in ids:
+        assert api.post("/productOrder", json=order_json("fibre-modify", id=order_id)).is_success
+    for order_id in ids:
+        wait_state(api, order_id, {"completed"})
+
+    page = api.get("/productOrder", params={"offset": 1, "limit": 2, "fields": "state"})
+    assert page.status_code == 200
+    assert page.headers["x-total-count"] == "5" and page.headers["x-result-count"] == "2"
+    assert [o["id"] for o in page.json()] == ids[1:3]
+    assert set(page.json()[0]) == {"id", "href", "state", "@type"}
+
+    done = api.get("/productOrder", params={"state": "completed,held"})
+    assert done.headers["x-total-count"] == "5"
+    none = api.get("/productOrder", params={"state": "cancelled"})
+    assert none.json() == [] and none.headers["x-total-count"] == "0"
+    bad = api.get("/productOrder", params={"state": "finished"})
+    assert bad.status_code == 400 and bad.json()["issues"][0]["path"] == "state"
+
+
+def test_status_events_systems_and_fallout(service: Callable[..., Running], sims: Any) -> None:
+    running = service()
+    api = running.client()
+    offline = api.post("/systems/Billing/offline")
+    assert offline.status_code == 200
+    assert offline.json()["system"] == {**offline.json()["system"], "offline": True,
+                                        "changedBy": "crm", "source": "operator"}  # fmt: skip
+    assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+    wait_for(lambda: _held_on(api, "ORD-1002", "system Billing is offline"), what="on hold")
+    online = api.post("/systems/Billing/online")
+    assert online.json()["released"] == 1
+    assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
+
+    status = api.get("/productOrder/ORD-1002/status").json()
+    assert status["state"] == "completed" and status["ponr_reached"] is False
+    events = api.get("/productOrder/ORD-1002/events", params={"limit": 3}).json()
+    assert events[0]["kind"] == "order.created" and len(events) == 3
+    after = api.get("/productOrder/ORD-1002/events", params={"afterSeq": events[-1]["seq"]})
+    assert all(e["seq"] > events[-1]["seq"] for e in after.json())
+    assert api.get("/systems/Nope").status_code == 404
+    assert api.get("/fallout").json() == []
+
+
+def test_fallout_is_listed_and_an_operator_retry_resumes_the_order(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    running = service()
+    api = running.client()
+    sims.billing.configure(status=400)  # a permanent status for Billing: fallout at once
+    assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+    assert wait_state(api, "ORD-1002", {"held"}) == "held"
+    fallout = api.get("/fallout").json()
+    assert [f["itemId"] for f in fallout] == ["7/InternetService:subscribe"]
+    assert "answered 400" in fallout[0]["reason"]
+    refused = api.post("/productOrder/ORD-1002/retry", json={"itemId": "7/StaticIp:allocate"})
+    assert refused.status_code == 409
+    sims.billing.clear_faults()
+    retried = api.post("/productOrder/ORD-1002/retry", json={"itemId": fallout[0]["itemId"]})
+    assert retried.status_code == 204, retried.text
+    assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
+    unknown = api.post("/productOrder/ORD-1002/skip", json={"itemId": "nope"})
+    assert unknown.status_code == 409  # a finished order cannot change
+
+
+def _held_on(api: Any, order_id: str, reason: str) -> bool:
+    status = api.get(f"/productOrder/{order_id}/status").json()
+    return any(i["state"] == "on_hold" and i["reason"] == reason for i in status["items"])
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_the_live_plan_is_an_svg_coloured_by_state(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, TRIO, {"pending"})
+    svg = api.get(f"/productOrder/{TRIO}/plan.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    text = html.unescape(svg.text)
+    assert text.lstrip().startswith("<?xml") and "</svg>" in text
+    assert f"Order {TRIO}: pending" in text
+    assert "install" in text and "waiting" in text and "completed" in text
+    assert api.get("/productOrder/NOPE/plan.svg").status_code == 404
