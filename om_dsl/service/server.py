@@ -9,10 +9,12 @@ is kept, with callback tokens masked: a token in a log line would be a credentia
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import uvicorn
@@ -33,6 +35,20 @@ class RedactCallbackTokens(logging.Filter):
             if path.startswith("/callbacks/"):
                 record.args = (*args[:2], "/callbacks/***", *args[3:])
         return True
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, except that Ctrl-C or SIGTERM ends :meth:`serve` normally instead of
+    re-raising the signal once shut down, so that ``om serve`` still closes its runtime (the
+    store, the notifier) and exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
 
 class ServiceServer:
@@ -56,7 +72,7 @@ class ServiceServer:
         self.access_log = access_log
         self.log_level = log_level
         self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -69,7 +85,7 @@ class ServiceServer:
             self._socket = _bind(self.config.host, self.config.port)
             self.config = replace(self.config, port=self._socket.getsockname()[1])
             app = create_app(self.runtime, self.config)
-            self._server = uvicorn.Server(self._uvicorn_config(app))
+            self._server = _Uvicorn(self._uvicorn_config(app))
         return self.url
 
     def _uvicorn_config(self, app: object) -> uvicorn.Config:

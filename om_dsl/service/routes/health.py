@@ -12,7 +12,7 @@ from om_dsl.service.models import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", response_model=Health, response_model_exclude_none=True)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 

@@ -1,0 +1,204 @@
+"""Authentication, dev mode, body limits and secrets, against the real service."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.security import HTTPAuthorizationCredentials
+from service_support import REPO, TOKEN, Running, order_bytes, order_json, wait_for
+
+from om_dsl.service.auth import TokenCheck
+from om_dsl.service.config import ServiceConfig, read_tokens
+from om_dsl.service.errors import ApiError
+from om_dsl.service.server import RedactCallbackTokens
+
+API_CALLS = [
+    ("GET", "/productOrder"),
+    ("POST", "/productOrder"),
+    ("GET", "/productOrder/30001"),
+    ("GET", "/productOrder/30001/plan.svg"),
+    ("GET", "/productOrder/30001/events"),
+    ("POST", "/cancelProductOrder"),
+    ("POST", "/hub"),
+    ("GET", "/tasks"),
+    ("GET", "/systems"),
+    ("POST", "/systems/Billing/offline"),
+    ("GET", "/fallout"),
+]
+
+
+def test_every_api_route_needs_a_valid_token(service: Callable[..., Running]) -> None:
+    running = service()
+    anonymous = running.client(token="")
+    wrong = running.client(token="not-the-token-at-all-000000")
+    for method, path in API_CALLS:
+        for client in (anonymous, wrong):
+            answer = client.request(method, path, json={})
+            assert answer.status_code == 401, (method, path, answer.text)
+            assert answer.json()["code"] == "unauthorized"
+            assert answer.headers["www-authenticate"] == "Bearer"
+            assert "not-the-token" not in answer.text
+    basic = running.client(token="").get("/tasks", headers={"Authorization": f"Basic {TOKEN}"})
+    assert basic.status_code == 401
+    assert running.client().get("/tasks").status_code == 200
+    assert running.runtime.systems.status("Billing").offline is False
+
+
+def test_an_unauthenticated_order_is_not_stored(service: Callable[..., Running]) -> None:
+    running = service()
+    answer = running.client(token="").post(
+        "/productOrder", content=order_bytes("tmf622-product-order")
+    )
+    assert answer.status_code == 401
+    assert running.runtime.orders() == []
+
+
+def test_probes_docs_and_callbacks_need_no_token(service: Callable[..., Running]) -> None:
+    anonymous = service().client(token="")
+    assert anonymous.get("/health").json() == {"status": "ok"}
+    assert anonymous.get("/ready").json() == {"status": "ready"}
+    schema = anonymous.get("/openapi.json").json()
+    assert "/productOrder" in schema["paths"] and "HTTPBearer" in str(schema["components"])
+    assert anonymous.get("/docs").status_code == 200
+    callback = anonymous.post("/callbacks/made-up-token", json={})
+    assert callback.status_code == 404  # the token is the credential: unknown, not unauthorized
+
+
+def test_dev_mode_needs_no_token_on_loopback(service: Callable[..., Running]) -> None:
+    running = service(tokens={})
+    assert running.server.config.dev_mode
+    created = running.client(token="").post("/productOrder", json=order_json("fibre-modify"))
+    assert created.status_code == 201, created.text
+    claimed_by = running.client(token="").get("/systems/Billing").json()
+    assert claimed_by["name"] == "Billing"
+
+
+def test_dev_mode_refuses_remote_clients_and_addresses() -> None:
+    check = TokenCheck({})
+    assert check.principal(None, "127.0.0.1").name == "dev"
+    with pytest.raises(ApiError) as refused:
+        check.principal(None, "192.0.2.7")
+    assert refused.value.status == 403
+    for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        ServiceConfig(host=host).check()
+    with pytest.raises(ValueError, match="without API tokens"):
+        ServiceConfig(host="0.0.0.0").check()
+    ServiceConfig(host="0.0.0.0", tokens={"crm": TOKEN}).check()
+
+
+def test_tokens_are_matched_by_digest_and_name_the_client() -> None:
+    check = TokenCheck({"crm": TOKEN, "ops": "another-token-0123456789"})
+    bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=TOKEN)
+    assert check.principal(bearer, "192.0.2.7").name == "crm"
+    assert TOKEN not in repr(vars(check))
+    assert TOKEN not in repr(ServiceConfig(tokens={"crm": TOKEN}))
+
+
+def test_tokens_are_read_from_text_and_files(tmp_path: Path) -> None:
+    file = tmp_path / "tokens"
+    file.write_text("# API clients\nops:ops-token-0123456789abc\n\n", encoding="utf-8")
+    tokens = read_tokens(f"crm:{TOKEN}, bare-token-0123456789abcdef", file)
+    assert tokens == {
+        "ops": "ops-token-0123456789abc",
+        "crm": TOKEN,
+        "client3": "bare-token-0123456789abcdef",
+    }
+    with pytest.raises(ValueError, match="too short"):
+        read_tokens("crm:short")
+    with pytest.raises(ValueError, match="client name"):
+        read_tokens(f"bad name:{TOKEN}")
+    with pytest.raises(ValueError, match="cannot read"):
+        read_tokens(None, tmp_path / "missing")
+    env = {"OM_TOKENS": f"crm:{TOKEN}", "OM_PORT": "9000", "OM_HOST": "0.0.0.0"}
+    config = ServiceConfig.from_env(env)
+    assert (config.port, config.host, dict(config.tokens)) == (9000, "0.0.0.0", {"crm": TOKEN})
+    with pytest.raises(ValueError, match="OM_PORT"):
+        ServiceConfig.from_env({"OM_PORT": "eighty"})
+
+
+def test_bodies_over_the_limit_get_413(service: Callable[..., Running]) -> None:
+    running = service(max_body_bytes=4096)
+    api = running.client()
+    declared = api.post("/productOrder", content=b"{" + b" " * 5000 + b"}")
+    assert declared.status_code == 413 and declared.json()["code"] == "payloadTooLarge"
+    assert "4096 bytes" in declared.json()["message"]
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"productOrderItem": ['
+        for _ in range(100):
+            yield b" " * 100
+
+    streamed = api.post("/productOrder", content=chunks())
+    assert streamed.status_code == 413, streamed.text
+    hub = api.post("/hub", content=chunks(), headers={"content-type": "application/json"})
+    assert hub.status_code == 413, hub.text
+    assert running.runtime.orders() == []
+    assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+
+
+def test_access_log_lines_mask_callback_tokens() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "POST", "/callbacks/s3cret-token", "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactCallbackTokens().filter(record)
+    assert "s3cret" not in record.getMessage() and "/callbacks/***" in record.getMessage()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(tmp_path / "om.db")}
+    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
+               "--catalog", str(REPO / "examples" / "catalog" / "acme.om")]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        order = order_bytes("tmf622-product-order")
+        created = httpx.post(f"{url}/productOrder", content=order, headers=headers)
+        assert created.status_code == 201, created.text
+        assert httpx.get(f"{url}/productOrder").status_code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err.decode()
+    text = (out + err).decode()
+    assert "1 API client(s): crm" in text and TOKEN not in text
+    assert '"POST /productOrder HTTP/1.1" 201' in text
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        time.sleep(0.1)
+        return False
+
+
+def test_om_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OM_")}
+    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--host", "0.0.0.0",
+               "--catalog", str(REPO / "examples" / "catalog" / "acme.om"),
+               "--db", str(tmp_path / "om.db")]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "refusing to listen on 0.0.0.0 without API tokens" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "om.db").exists()

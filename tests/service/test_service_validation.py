@@ -1,0 +1,120 @@
+"""Invalid requests get TMF error bodies (400 with JSON paths, 404, 409) and change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from service_support import Running, order_json
+
+from om_dsl.runtime import Runtime
+
+UNKNOWN_OFFER = {"id": "1", "action": "add", "productOffering": {"id": "nope"}}
+NATIVE = {"id": "X3", "items": [{"id": "1", "product": "HomeFibre"}], "colour": "red"}
+TWICE = [{"id": "1", "product": "HomeFibre"}, {"id": "1", "product": "HomeFibre"}]
+BAD_ORDERS: list[tuple[str, bytes | dict[str, Any], str]] = [
+    ("not JSON", b"{'id': 1", ""),
+    ("empty", b"", ""),
+    ("a list", b"[1, 2]", ""),
+    ("no items", {"id": "X1", "productOrderItem": []}, "productOrderItem"),
+    ("unknown offering", {"id": "X2", "productOrderItem": [UNKNOWN_OFFER]}, "productOrderItem[0]"),
+    ("bad native field", NATIVE, "colour"),
+    ("a slash in the id", order_json("fibre-modify", id="A/B"), "id"),
+    ("a hostile listener", order_json("fibre-modify", notify=["file:///etc/passwd"]), "notify"),
+    ("an item id used twice", order_json("home-duo-add", items=TWICE), "items[1]"),
+]
+
+
+def _snapshot(runtime: Runtime) -> tuple[Any, ...]:
+    return (runtime.orders(), runtime.events(), runtime.hub.count(), runtime.tasks.list())
+
+
+@pytest.mark.parametrize("name, body, path", BAD_ORDERS, ids=[b[0] for b in BAD_ORDERS])
+def test_an_invalid_order_is_a_400_with_paths_and_stores_nothing(
+    service: Callable[..., Running], name: str, body: bytes | dict[str, Any], path: str
+) -> None:
+    running = service()
+    api = running.client()
+    before = _snapshot(running.runtime)
+    content = body if isinstance(body, bytes) else None
+    answer = api.post("/productOrder", content=content, json=None if content else body)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()
+    assert error["@type"] == "Error" and error["status"] == "400"
+    assert error["code"] in ("invalidOrder", "decompositionFailed")
+    assert error["reason"] == "Bad Request" and error["message"]
+    assert error["issues"] and all({"code", "path", "message"} <= set(i) for i in error["issues"])
+    if path:
+        assert any(i["path"].startswith(path) for i in error["issues"]), error["issues"]
+    assert _snapshot(running.runtime) == before
+
+
+def test_a_duplicate_order_is_a_409_and_changes_nothing(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+    first = api.get("/productOrder/ORD-1002/status").json()
+    again = api.post("/productOrder", json=order_json("fibre-modify"))
+    assert again.status_code == 409 and "already exists" in again.json()["message"]
+    assert len(running.runtime.orders()) == 1
+    assert api.get("/productOrder/ORD-1002/status").json()["created_at"] == first["created_at"]
+
+
+def test_unknown_ids_are_404(service: Callable[..., Running]) -> None:
+    api = service().client()
+    for path in ("/productOrder/NOPE", "/productOrder/NOPE/status", "/productOrder/NOPE/events",
+                 "/hub/nope", "/tasks/%%%", "/tasks/Tk9QRR9ub3BlOng", "/systems/Nope",
+                 "/no/such/route"):  # fmt: skip
+        answer = api.get(path)
+        assert answer.status_code == 404, (path, answer.text)
+        assert answer.json()["code"] == "notFound"
+    assert api.delete("/hub/nope").status_code == 404
+    assert api.post("/productOrder/NOPE/retry", json={"itemId": "x"}).status_code == 404
+    claim = api.post("/tasks/Tk9QRR9ub3BlOng/claim", json={"user": "alice"})
+    assert claim.status_code == 404
+
+
+def test_illegal_state_changes_are_409(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    status = api.get("/productOrder/ORD-1004/status").json()
+    item = status["items"][0]["id"]
+    for action, body in (("retry", {"itemId": item}), ("skip", {"itemId": item}),
+                         ("complete", {"itemId": item, "outputs": {}})):  # fmt: skip
+        answer = api.post(f"/productOrder/ORD-1004/{action}", json=body)
+        assert answer.status_code == 409, (action, answer.text)
+        assert answer.json()["code"] == "rejected" and "cannot" in answer.json()["message"]
+
+
+def test_invalid_request_bodies_and_parameters_are_400(service: Callable[..., Running]) -> None:
+    api = service().client()
+    bad_hub = api.post("/hub", json={"callback": "ftp://example.com/x"})
+    assert bad_hub.status_code == 400 and bad_hub.json()["code"] == "invalidListener"
+    bad_query = api.post("/hub", json={"callback": "http://127.0.0.1:9/x", "query": "colour=1"})
+    assert bad_query.status_code == 400
+    no_callback = api.post("/hub", json={"query": "state=completed"})
+    assert no_callback.status_code == 400
+    assert no_callback.json()["issues"][0]["path"] == "body.callback"
+    typo = api.post("/productOrder/X/signal", json={"event": "e", "payloda": {}})
+    assert typo.status_code == 400 and "payloda" in typo.text
+    for params in ({"limit": 0}, {"offset": -1}, {"limit": "ten"}):
+        assert api.get("/productOrder", params=params).status_code == 400, params
+    huge = api.get("/productOrder", params={"limit": 10**6})
+    assert huge.status_code == 200  # clamped to the largest page
+    not_json = api.post("/hub", content=b"{", headers={"content-type": "application/json"})
+    assert not_json.status_code == 400 and not_json.json()["@type"] == "Error"
+
+
+def test_hub_registrations_round_trip(service: Callable[..., Running]) -> None:
+    api = service().client()
+    created = api.post(
+        "/hub", json={"callback": "http://127.0.0.1:9/events", "query": "state=completed"}
+    )
+    assert created.status_code == 201
+    sub = created.json()
+    assert api.get(f"/hub/{sub['id']}").json() == sub
+    assert api.get("/hub").json() == [sub]
+    assert api.delete(f"/hub/{sub['id']}").status_code == 204
+    assert api.get("/hub").json() == []
