@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import cancellation
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.orders import select
+from om_dsl.service.routes.common import AUTH, Fields, errors
 
 router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH)
 
@@ -26,5 +27,5 @@ def create_cancel_product_order(svc: Svc, body: CancelProductOrderCreate) -> JSO
 
 
 @router.get("/cancelProductOrder/{id}", response_model=CancelProductOrder, responses=errors(404))
-def retrieve_cancel_product_order(svc: Svc, id: str) -> JSONResponse:
-    return JSONResponse(cancellation.get(svc, id))
+def retrieve_cancel_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
+    return JSONResponse(select(cancellation.get(svc, id), fields))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Query
 
 from om_dsl.service.context import principal
 from om_dsl.service.models import Error
 
 AUTH = [Depends(principal)]
+Fields = Annotated[
+    str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
+]
 """Router-level: every route of a router that lists it needs a valid API token."""
 
 

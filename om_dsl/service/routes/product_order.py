@@ -12,13 +12,10 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import orders
 from om_dsl.service.context import Svc
 from om_dsl.service.models import ProductOrder
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.routes.common import AUTH, Fields, errors
 
 router = APIRouter(tags=["productOrder"], dependencies=AUTH)
 MAX_OFFSET = 2**31
-Fields = Annotated[
-    str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
-]
 CREATE_SCHEMA = {"$ref": "#/components/schemas/ProductOrder_Create"}
 ORDER_BODY = {
     "requestBody": {

@@ -1,0 +1,63 @@
+"""The service against TM Forum's TMF622 v4 definitions (an excerpt of the swagger and the
+CancelProductOrder sample are in tests/fixtures/tmf/, since CI has no copy of the originals)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from service_support import REPO, Running, order_json, wait_state
+
+from om_dsl.runtime.states import OrderState
+
+TMF = REPO / "tests" / "fixtures" / "tmf"
+SWAGGER: dict[str, Any] = json.loads((TMF / "tmf622-operations.json").read_text("utf-8"))
+
+
+def test_the_tmf622_operations_have_tmf_paths_parameters_and_statuses(
+    service: Callable[..., Running],
+) -> None:
+    ours = service().client().get("/openapi.json").json()["paths"]
+    for path, methods in SWAGGER["paths"].items():
+        for method, operation in methods.items():
+            assert method in ours.get(path, {}), f"{method.upper()} {path} is missing"
+            mine = ours[path][method]
+            success = {code for code in mine["responses"] if code.startswith("2")}
+            assert success == set(operation["responses"]), (path, method, success)
+            names = {p["name"] for p in mine.get("parameters", [])}
+            wanted = {p["name"] for p in operation["parameters"] if p["in"] in ("query", "path")}
+            assert wanted <= names, (path, method, wanted - names)
+
+
+def test_order_states_are_tmf_states() -> None:
+    tmf = set(SWAGGER["definitions"]["ProductOrderStateType"]["enum"])
+    assert {state.value for state in OrderState} == tmf
+
+
+def test_error_bodies_have_the_tmf_error_shape(service: Callable[..., Running]) -> None:
+    error = SWAGGER["definitions"]["Error"]
+    body = service().client().get("/productOrder/NOPE").json()
+    assert set(error["required"]) <= set(body)
+    assert set(body) <= set(error["properties"]) | {"issues"}
+    assert all(isinstance(body[name], str) for name in ("code", "reason", "message", "status"))
+
+
+def test_the_tmf_cancel_sample_and_hub_registration_are_accepted(
+    service: Callable[..., Running],
+) -> None:
+    api = service().client()
+    hub = api.post("/hub", json={"callback": "http://127.0.0.1:9/listener"})
+    assert set(SWAGGER["definitions"]["EventSubscription"]["required"]) <= set(hub.json())
+
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, "ORD-1004", {"pending"})
+    sample = json.loads((TMF / "CancelProductOrder.example.json").read_text("utf-8"))
+    sample["productOrder"]["id"] = "ORD-1004"
+    created = api.post("/cancelProductOrder", json=sample)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["@type"] == "CancelProductOrder"
+    assert body["state"] in SWAGGER["definitions"]["TaskStateType"]["enum"]
+    assert body["cancellationReason"] == "Duplicate order"
+    assert body["productOrder"]["@referredType"] == "ProductOrder"
