@@ -111,25 +111,47 @@ def _best(
     return max(candidates, key=lambda n: (finish[n], hops[n], -position[n]))
 
 
-def beyond_return(nodes: Sequence[str], edges: Iterable[Edge], ponr: Iterable[str]) -> list[str]:
+def beyond_return(
+    nodes: Sequence[str],
+    edges: Iterable[Edge],
+    ponr: Iterable[str],
+    roots: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
     """The PONR nodes and everything that can only start after one of them, in ``nodes`` order.
 
     The point of no return is reached when a PONR item *starts*, so the item itself is
-    beyond return, as is every item downstream of it.
+    beyond return, as is every item downstream of it.  With ``roots`` (the root order items
+    of each node) a PONR holds only its own roots: a downstream item counts when it serves
+    one of the root items of the PONR that it follows.
     """
     succs: dict[str, list[str]] = {n: [] for n in nodes}
     for before, after in edges:
         if before in succs and after in succs:
             succs[before].append(after)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for start in ponr:
+        if start in succs:
+            key = tuple(roots.get(start, ())) if roots is not None else ()
+            groups.setdefault(key, []).append(start)
     seen: set[str] = set()
-    stack = [n for n in ponr if n in succs]
+    for key, starts in groups.items():
+        reached = _reach(starts, succs)
+        if roots is not None:
+            own, first = set(key), set(starts)
+            reached = {n for n in reached if n in first or own.intersection(roots.get(n, ()))}
+        seen |= reached
+    return [n for n in nodes if n in seen]
+
+
+def _reach(starts: list[str], succs: Mapping[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(starts)
     while stack:
         node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.extend(succs[node])
-    return [n for n in nodes if n in seen]
+        if node not in seen:
+            seen.add(node)
+            stack.extend(succs[node])
+    return seen
 
 
 def deepest(nodes: Sequence[str], edges: Iterable[Edge]) -> str | None:

@@ -8,6 +8,8 @@ the right edge instead of a row stretched along the ranks of the diagram.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import graphviz
 
 from om_dsl.render.style import (
@@ -17,9 +19,11 @@ from om_dsl.render.style import (
     FAINT,
     ITEM_KINDS,
     ITEM_SHAPES,
+    JEOPARDY,
     KIND_TITLES,
     MUTED,
     PONR,
+    STATE_STYLES,
     TONES,
 )
 from om_dsl.render.text import esc, font, row, table
@@ -70,33 +74,68 @@ def _pin(
         graph.edge(anchor, columns[0][0], style="invis")
 
 
-def add_plan_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
-    """Item shapes, then line styles and markers; ``anchor`` is a node id of the last rank."""
+@dataclass(frozen=True, slots=True)
+class LegendExtras:
+    """What a plan diagram shows beyond the template's basics, so its legend explains it."""
+
+    parent_edges: bool = False
+    collapsed: bool = False
+    states: tuple[str, ...] = ()
+    jeopardy: bool = False
+    critical_path: bool = True
+
+
+def add_plan_legend(
+    graph: graphviz.Digraph, anchor: str | None = None, extras: LegendExtras | None = None
+) -> None:
+    """Item shapes, then line styles and markers, then item states (when the view has any);
+    ``anchor`` is a node id of the last rank."""
+    more = extras or LegendExtras()
     box = _legend_box("plan")
-    ids = [f"legend.{kind}" for kind in ITEM_KINDS]
-    for kind in ITEM_KINDS:
-        shape = ITEM_SHAPES[kind]
-        node_id = f"legend.{kind}"
-        label = table(
-            [
-                row(font(esc(kind), bold=True, size=9)),
-                row(font(esc(shape.meaning), size=8, colour=MUTED)),
-            ],
-            padding=0,
+    kinds = [*ITEM_KINDS, "line"] if more.collapsed else list(ITEM_KINDS)
+    for kind in kinds:
+        _shape_sample(box, kind)
+    box.node("legend.lines", label=table(_plan_lines(more), padding=1), shape="plain")
+    columns = [[f"legend.{kind}" for kind in kinds], ["legend.lines"]]
+    if more.states or more.jeopardy:
+        box.node("legend.states", label=table(_state_rows(more), padding=1), shape="plain")
+        columns.append(["legend.states"])
+    _pin(graph, box, columns, anchor)
+
+
+def _shape_sample(box: graphviz.Digraph, kind: str) -> None:
+    shape = ITEM_SHAPES[kind]
+    label = table(
+        [
+            row(font(esc(kind), bold=True, size=9)),
+            row(font(esc(shape.meaning), size=8, colour=MUTED)),
+        ],
+        padding=0,
+    )
+    box.node(
+        f"legend.{kind}",
+        label=label,
+        shape=shape.shape,
+        style=shape.style,
+        fillcolor=shape.tone.fill,
+        color=shape.tone.line,
+        margin="0.05,0.02",
+    )
+
+
+def _plan_lines(more: LegendExtras) -> list[str]:
+    rows = []
+    if more.critical_path:
+        rows.append(
+            _line(CRITICAL, "━━━", "critical path (longest by expected durations)", bold=True)
         )
-        box.node(
-            node_id,
-            label=label,
-            shape=shape.shape,
-            style=shape.style,
-            fillcolor=shape.tone.fill,
-            color=shape.tone.line,
-            margin="0.05,0.02",
-        )
-    rows = [
-        _line(CRITICAL, "━━━", "critical path (longest by expected durations)", bold=True),
+    rows += [
         _line(MUTED, "───", "after (same product)"),
         _line(EDGE_STYLES["depend"]["color"], "- - -", "depends on another product's item"),
+    ]
+    if more.parent_edges:
+        rows.append(_line(EDGE_STYLES["parent"]["color"], "───>", "waits for its parent line"))
+    rows += [
         _line(FAINT, "· · ·", "compensation: undoes the item it points from"),
         _swatch(
             PONR.line, PONR.line, "point of no return (double border): no cancel once it starts"
@@ -106,8 +145,23 @@ def add_plan_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
             TONES["external"].fill, TONES["external"].line, "item of another product (context)"
         ),
     ]
-    box.node("legend.lines", label=table(rows, padding=1), shape="plain")
-    _pin(graph, box, [ids, ["legend.lines"]], anchor)
+    return rows
+
+
+def _state_rows(more: LegendExtras) -> list[str]:
+    rows = [
+        _swatch(STATE_STYLES[s].tone.fill, STATE_STYLES[s].tone.line, _state_text(s))
+        for s in more.states
+    ]
+    if more.jeopardy:
+        rows.append(
+            _swatch(JEOPARDY, JEOPARDY, "in jeopardy: past its expected duration or due time")
+        )
+    return rows
+
+
+def _state_text(state: str) -> str:
+    return f"{state.replace('_', ' ')}: {STATE_STYLES[state].meaning}"
 
 
 def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
@@ -122,3 +176,24 @@ def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> No
     ]
     box.node("legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")
     _pin(graph, box, [["legend.catalog"]], anchor)
+
+
+def add_decomposition_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
+    """Item and line colours, shared requests and lines, then the meaning of each edge."""
+    box = _legend_box("decomposition")
+    kinds = ("bundle", "offer", "cfs", "rfs", "resource")
+    rows = [_swatch(TONES[k].fill, TONES[k].line, KIND_TITLES[k]) for k in kinds]
+    rows += [
+        _swatch(
+            TONES["shared"].fill,
+            TONES["shared"].line,
+            "shared request (order, account or reliesOn scope): used by root requests",
+        ),
+        _swatch(
+            TONES["shared"].line, TONES["shared"].line, "shared line: the order items it serves"
+        ),
+        _line(EDGE_STYLES["rule"]["color"], "───▶", "decomposed by the named rule (when …)"),
+        _line(EDGE_STYLES["member"]["color"], "- - ▷", "reliesOn between order items"),
+    ]
+    box.node("legend.decomposition", label=table(rows, padding=1), shape="plain")
+    _pin(graph, box, [["legend.decomposition"]], anchor)

@@ -1,7 +1,8 @@
 """Draw a :class:`PlanGraph`: shapes by kind, the critical path, the region beyond the PONR.
 
-Every plan view ends here.  Views differ only in the graph they build and in
-:class:`PlanOptions` (the live view of phase 2 passes ``node_fill`` to colour by state).
+Every plan view ends here (template, whole order, live).  Views differ only in the graph they
+build and in :class:`PlanOptions`: a node with a ``state`` takes that state's colours (the
+live view; skipped items at plan time), and ``collapse`` folds big lines into one node each.
 """
 
 from __future__ import annotations
@@ -12,17 +13,28 @@ from dataclasses import dataclass
 import graphviz
 
 from om_dsl.render.analysis import Schedule, beyond_return, deepest, schedule
-from om_dsl.render.legend import add_plan_legend
-from om_dsl.render.plan_model import PRECEDENCE, PlanCluster, PlanEdge, PlanGraph, PlanNode
+from om_dsl.render.collapse import collapse_lines, fold_beyond, fold_schedule
+from om_dsl.render.legend import LegendExtras, add_plan_legend
+from om_dsl.render.plan_model import (
+    NOT_RUN,
+    PRECEDENCE,
+    PlanCluster,
+    PlanEdge,
+    PlanGraph,
+    PlanNode,
+)
 from om_dsl.render.style import (
     BEYOND_RETURN,
     CRITICAL,
     EDGE_STYLES,
     FAINT,
     ITEM_SHAPES,
+    JEOPARDY,
     MUTED,
     PONR,
+    STATE_STYLES,
     TONES,
+    Tone,
     new_graph,
 )
 from om_dsl.render.text import dot_id, duration, esc, font, plain, row, shorten, table
@@ -30,12 +42,26 @@ from om_dsl.render.text import dot_id, duration, esc, font, plain, row, shorten,
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
-    """What to emphasise.  ``node_fill`` overrides the fill by kind (e.g. by live state)."""
+    """What to emphasise.
+
+    Attributes:
+        critical_path: emphasise the longest chain by expected durations.
+        beyond_return: shade what follows a point of no return.
+        legend: draw the legend.
+        node_fill: overrides a node's fill (by kind, or by state when it has one).
+        collapse: draw each line of more than this many items as one node (``None``: never).
+        due_offsets: show each item's due offset (``due +2d``) from the plan's start.
+        state_legend: list every item state in the legend (the live view), not only the
+            states that occur.
+    """
 
     critical_path: bool = True
     beyond_return: bool = True
     legend: bool = True
     node_fill: Callable[[PlanNode], str | None] | None = None
+    collapse: int | None = None
+    due_offsets: bool = True
+    state_legend: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +75,14 @@ class _Facts:
 def draw_plan(plan: PlanGraph, options: PlanOptions | None = None) -> graphviz.Digraph:
     """The Graphviz diagram of ``plan``; deterministic for the same graph."""
     opts = options or PlanOptions()
-    facts = _facts(plan, opts)
+    sched, beyond = _analyse(plan, opts)
+    if opts.collapse is not None:
+        folded = collapse_lines(plan, max(opts.collapse, 0))
+        if folded.into:
+            flow = plan.flow_nodes()
+            sched, beyond = fold_schedule(sched, folded.into), fold_beyond(beyond, folded, flow)
+            plan = folded.graph
+    facts = _facts(sched, beyond, opts)
     graph = new_graph("plan", plan.title, _subtitle(plan, facts, opts))
     _emit_clusters(graph, plan, facts, opts)
     for edge in plan.edges:
@@ -57,15 +90,21 @@ def draw_plan(plan: PlanGraph, options: PlanOptions | None = None) -> graphviz.D
     if opts.legend:
         pairs = [(e.source, e.target) for e in plan.edges]
         anchor = deepest([n.id for n in plan.nodes], pairs)
-        add_plan_legend(graph, dot_id(anchor) if anchor else None)
+        add_plan_legend(graph, dot_id(anchor) if anchor else None, _extras(plan, opts))
     return graph
 
 
-def _facts(plan: PlanGraph, opts: PlanOptions) -> _Facts:
+def _analyse(plan: PlanGraph, opts: PlanOptions) -> tuple[Schedule, frozenset[str]]:
+    """The schedule and the items beyond a point of no return, on the full plan."""
     nodes, edges = plan.flow_nodes(), plan.flow_edges()
     sched = schedule(nodes, edges, plan.durations())
+    if not opts.beyond_return:
+        return sched, frozenset()
     ponr = [n.id for n in plan.nodes if n.ponr]
-    beyond = frozenset(beyond_return(nodes, edges, ponr)) if opts.beyond_return else frozenset()
+    return sched, frozenset(beyond_return(nodes, edges, ponr, plan.roots()))
+
+
+def _facts(sched: Schedule, beyond: frozenset[str], opts: PlanOptions) -> _Facts:
     show = opts.critical_path and len(sched.path) > 0
     return _Facts(
         sched,
@@ -75,8 +114,22 @@ def _facts(plan: PlanGraph, opts: PlanOptions) -> _Facts:
     )
 
 
-def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> str:
-    """What the emphasis means: the critical path's length, and how due offsets are counted."""
+def _extras(plan: PlanGraph, opts: PlanOptions) -> LegendExtras:
+    """The legend rows this diagram needs beyond the basic ones (so small ones stay small)."""
+    present = {n.state for n in plan.nodes if n.state}
+    states = tuple(s for s in STATE_STYLES if opts.state_legend or s in present)
+    return LegendExtras(
+        parent_edges=any(e.kind == "parent" for e in plan.edges),
+        collapsed=any(n.kind == "line" for n in plan.nodes),
+        states=states,
+        jeopardy=opts.state_legend or any(n.jeopardy for n in plan.nodes),
+        critical_path=opts.critical_path,
+    )
+
+
+def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> list[str]:
+    """What the emphasis means (the critical path's length, how due offsets are counted),
+    then the view's own notes, one line each."""
     sched = facts.schedule
     head: list[str] = []
     if opts.critical_path and sched.total_ms > 0:
@@ -90,7 +143,7 @@ def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> str:
             f"no expected durations declared: the longest chain "
             f"({_items(len(sched.path))}) is shown as the critical path"
         )
-    return " · ".join([*head, *plan.notes])
+    return [*head, *plan.notes]
 
 
 def _items(count: int) -> str:
@@ -137,7 +190,7 @@ def _fill_scope(
             labeljust="l",
             style="rounded,dashed" if dashed else "rounded,filled",
             color=tone.line,
-            fillcolor="#fcfcfd",
+            fillcolor=tone.fill if cluster.tone in ("request", "shared") else "#fcfcfd",
             penwidth="1" if dashed else "1.5",
             fontsize="12",
         )
@@ -153,9 +206,7 @@ def _beyond_box(
     opts: PlanOptions,
 ) -> None:
     box = graphviz.Digraph(name=f"cluster_{dot_id(scope or 'plan')}__beyond_return")
-    label = font(
-        esc("beyond the point of no return"), size=10, colour=BEYOND_RETURN.line, bold=True
-    )
+    label = font(esc(_beyond_title(nodes)), size=10, colour=BEYOND_RETURN.line, bold=True)
     box.attr(
         label=f"<{label}>",
         labeljust="r",
@@ -169,44 +220,80 @@ def _beyond_box(
     graph.subgraph(box)
 
 
+def _beyond_title(nodes: list[PlanNode]) -> str:
+    roots = list(dict.fromkeys(r for n in nodes for r in n.roots))
+    if not roots:
+        return "beyond the point of no return"
+    which = "root item" if len(roots) == 1 else "root items"
+    return f"beyond the point of no return ({which} {shorten(', '.join(roots), 30)})"
+
+
 # ---- nodes and edges ---------------------------------------------------------------------------
+
+
+def _tone(node: PlanNode) -> tuple[Tone, bool]:
+    """The node's colours (external, else by state, else by kind) and whether it is dashed."""
+    state = STATE_STYLES.get(node.state or "")
+    if node.external:
+        return TONES["external"], True
+    if state is not None:
+        return state.tone, state.dashed or node.compensation
+    return ITEM_SHAPES[node.kind].tone, node.compensation
 
 
 def _node(graph: graphviz.Digraph, node: PlanNode, facts: _Facts, opts: PlanOptions) -> None:
     shape = ITEM_SHAPES[node.kind]
-    tone = TONES["external"] if node.external else shape.tone
+    tone, dashed = _tone(node)
     fill = (opts.node_fill(node) if opts.node_fill else None) or tone.fill
-    style = shape.style + (",dashed" if node.external or node.compensation else "")
     attrs = {
         "shape": shape.shape,
-        "style": style,
+        "style": shape.style + (",dashed" if dashed else ""),
         "fillcolor": fill,
         "color": tone.line,
         "penwidth": "1.2",
-        "label": table(_label_rows(node, facts)),
+        "label": table(_label_rows(node, facts, opts)),
         "tooltip": plain(node.tooltip or node.name),
     }
     if node.id in facts.critical_nodes:
         attrs.update(color=CRITICAL, penwidth="2.5")
     if node.ponr:
         attrs.update(peripheries="2", color=PONR.line, penwidth="2")
+    if node.jeopardy:
+        attrs.update(color=JEOPARDY, penwidth="3.5")
     graph.node(dot_id(node.id), **attrs)
 
 
-def _label_rows(node: PlanNode, facts: _Facts) -> list[str]:
+def _label_rows(node: PlanNode, facts: _Facts, opts: PlanOptions) -> list[str]:
     colour = FAINT if node.external else None
     rows = [row(font(esc(node.name), bold=True, colour=colour))]
     rows += [row(font(esc(shorten(d)), size=9, colour=MUTED)) for d in node.details]
-    timing = _timing(node, facts)
+    timing = _timing(node, facts, opts)
     if timing:
         rows.append(row(font(esc(timing), size=9, colour=MUTED)))
+    rows += _state_rows(node)
     if node.ponr:
-        badge = font(esc("POINT OF NO RETURN"), size=8, colour="white", bold=True)
-        rows.append(row(badge, bgcolor=PONR.line))
+        text = "POINT OF NO RETURN" + (" INSIDE" if node.kind == "line" else "")
+        rows.append(_badge(text, PONR.line))
+    if node.jeopardy:
+        rows.append(_badge("IN JEOPARDY", JEOPARDY))
     return rows
 
 
-def _timing(node: PlanNode, facts: _Facts) -> str:
+def _state_rows(node: PlanNode) -> list[str]:
+    """The state in words (colour alone is not enough), then the live details."""
+    style = STATE_STYLES.get(node.state or "")
+    if style is None:
+        return [row(font(esc(shorten(s)), size=9, colour=MUTED)) for s in node.status]
+    name = node.state.replace("_", " ") if node.state else ""
+    band = row(font(esc(name), size=9, colour=style.tone.line, bold=True))
+    return [band, *(row(font(esc(shorten(s)), size=9)) for s in node.status)]
+
+
+def _badge(text: str, colour: str) -> str:
+    return row(font(esc(text), size=8, colour="white", bold=True), bgcolor=colour)
+
+
+def _timing(node: PlanNode, facts: _Facts, opts: PlanOptions) -> str:
     """``expect 2d · timeout 3d · due +2d``; due offsets only when the plan has durations."""
     parts = []
     if node.expect_ms is not None:
@@ -214,7 +301,8 @@ def _timing(node: PlanNode, facts: _Facts) -> str:
     if node.timeout_ms is not None:
         parts.append(f"timeout {duration(node.timeout_ms)}")
     finish = facts.schedule.finish_ms.get(node.id)
-    if finish is not None and facts.schedule.total_ms > 0:
+    runs = node.state not in NOT_RUN
+    if opts.due_offsets and runs and finish is not None and facts.schedule.total_ms > 0:
         parts.append(f"due +{duration(finish)}")
     return " · ".join(parts)
 

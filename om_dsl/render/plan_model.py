@@ -1,9 +1,9 @@
 """A plan as a generic graph of items: what every plan view draws.
 
-The plan template (one product and action, from the IR) builds one today; the whole-order
-plan (from the plan builder) and the live view (from the store) build the same structure in
-phase 2, so they share the drawing, the critical path and the point-of-no-return logic.
-Nodes and edges keep the order they were added in, which is what makes the DOT deterministic.
+The plan template (one product and action, from the IR), the whole-order plan (from the plan
+builder) and the live view (from the store) all build this structure, so they share the
+drawing, the critical path and the point-of-no-return logic.  Nodes and edges keep the order
+they were added in, which is what makes the DOT deterministic.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from om_dsl.render.style import ItemKind
+from om_dsl.render.style import NodeKind
 
-EdgeKind = Literal["after", "depend", "undo"]
-PRECEDENCE: frozenset[str] = frozenset({"after", "depend"})
+EdgeKind = Literal["after", "depend", "parent", "undo"]
+PRECEDENCE: frozenset[str] = frozenset({"after", "depend", "parent"})
+NOT_RUN: frozenset[str] = frozenset({"skipped", "discarded"})
+"""States of items that take no time: they count as 0 on the critical path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,8 @@ class PlanNode:
     Attributes:
         id: unique in the graph, stable across runs (e.g. ``AccessLine.reserve_port``).
         name: the item's name, the label's first line.
-        kind: auto, callout, manual, milestone or wait: the shape.
+        kind: auto, callout, manual, milestone or wait: the shape (``line``: a whole
+            line collapsed into one node).
         details: label lines under the name (system and method, queue, condition, timing).
         expect_ms: the expected duration; ``None`` counts as 0 on the critical path.
         timeout_ms: how long before the item times out (shown, not scheduled).
@@ -32,13 +35,17 @@ class PlanNode:
         compensation: the item only runs to undo another one.
         external: an item of another product, shown for context; never on the critical path.
         cluster: the id of the innermost :class:`PlanCluster` holding it, if any.
-        state: the live state (phase 2 live view); ``None`` colours the node by kind.
+        state: the item's state (live view; ``skipped`` at plan time): the colours.
+            ``None`` colours the node by kind.
+        roots: the root order items it serves; a PONR holds only the items of its roots.
+        status: live lines under the timing (attempt, due date, reason), in the state colour.
+        jeopardy: an active item past its expected duration or its due time.
         tooltip: full text shown on hover in SVG.
     """
 
     id: str
     name: str
-    kind: ItemKind
+    kind: NodeKind
     details: tuple[str, ...] = ()
     expect_ms: int | None = None
     timeout_ms: int | None = None
@@ -47,12 +54,19 @@ class PlanNode:
     external: bool = False
     cluster: str | None = None
     state: str | None = None
+    roots: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    jeopardy: bool = False
     tooltip: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class PlanEdge:
-    """``source`` before ``target`` (after, depend), or ``target`` undoes ``source`` (undo)."""
+    """``source`` before ``target``, or ``target`` undoes ``source`` (undo).
+
+    Precedence kinds: ``after`` (same plan), ``depend`` (another product's item), ``parent``
+    (a child line waits for its parent line, or the reverse).
+    """
 
     source: str
     target: str
@@ -62,15 +76,17 @@ class PlanEdge:
 
 @dataclass(frozen=True, slots=True)
 class PlanCluster:
-    """A box around items: a product's plan, a fulfillment request or line (phase 2).
+    """A box around items: a product's plan, a fulfillment request or line.
 
-    ``tone`` names a colour in :data:`om_dsl.render.style.TONES` (``cfs``, ``external``...).
+    ``tone`` names a colour in :data:`om_dsl.render.style.TONES` (``cfs``, ``external``...);
+    ``line`` marks a fulfillment line, which ``--collapse`` may draw as one node.
     """
 
     id: str
     label: str
     tone: str
     parent: str | None = None
+    line: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +111,11 @@ class PlanGraph:
         ]
 
     def durations(self) -> dict[str, int]:
-        return {n.id: n.expect_ms or 0 for n in self.nodes}
+        """Expected durations; an item that will not run (skipped, discarded) takes none."""
+        return {n.id: 0 if n.state in NOT_RUN else n.expect_ms or 0 for n in self.nodes}
+
+    def roots(self) -> dict[str, tuple[str, ...]] | None:
+        """Root order items per node, or ``None`` when the graph does not know them."""
+        if not any(n.roots for n in self.nodes):
+            return None
+        return {n.id: n.roots for n in self.nodes}

@@ -6,6 +6,7 @@ and live views look alike: a CFS is the same blue everywhere, a callout the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +42,9 @@ TONES: dict[str, Tone] = {
     "system": Tone("#e2e8f0", "#334155"),
     "queue": Tone("#ccfbf1", "#0f766e"),
     "external": Tone("#f7fafc", "#a0aec0"),
+    # whole-order views: a fulfillment request, and one shared across order items
+    "request": Tone("#fcfcfd", "#475569"),
+    "shared": Tone("#f0fdfa", "#0f766e"),
 }
 
 KIND_TITLES: dict[str, str] = {
@@ -58,6 +62,8 @@ KIND_TITLES: dict[str, str] = {
 
 ItemKind = Literal["auto", "callout", "manual", "milestone", "wait"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("auto", "callout", "manual", "milestone", "wait")
+NodeKind = Literal["auto", "callout", "manual", "milestone", "wait", "line"]
+"""What a plan node draws: an item of one of the kinds, or a whole collapsed line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +80,40 @@ ITEM_SHAPES: dict[str, ItemShape] = {
     "manual": ItemShape("house", "filled", Tone("#ffedd5", "#c2410c"), "task in a work queue"),
     "milestone": ItemShape("diamond", "filled", Tone("#dcfce7", "#15803d"), "milestone"),
     "wait": ItemShape("hexagon", "filled", Tone("#ede9fe", "#6d28d9"), "wait for event/condition"),
+    # not an item: a whole fulfillment line drawn as one node (``--collapse N``)
+    "line": ItemShape("box3d", "filled", Tone("#f1f5f9", "#334155"), "a line, collapsed"),
 }
 
 PONR = Tone("#fee2e2", "#b91c1c")
 CRITICAL = "#dc2626"
 BEYOND_RETURN = Tone("#f1f1f1", "#9b2c2c")
+
+# ---- item states (live view; ``skipped`` also at plan time) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StateStyle:
+    tone: Tone
+    meaning: str
+    dashed: bool = False
+
+
+# In the order of the lifecycle, so that the legend reads like it.  A test holds the keys to
+# ``om_dsl.runtime.states.ItemState``.
+STATE_STYLES: dict[str, StateStyle] = {
+    "pending": StateStyle(Tone("#f8fafc", "#94a3b8"), "waits for its dependencies"),
+    "ready": StateStyle(Tone("#cffafe", "#0e7490"), "can start now"),
+    "running": StateStyle(Tone("#bfdbfe", "#1d4ed8"), "an attempt is under way"),
+    "waiting": StateStyle(Tone("#fef08a", "#a16207"), "for a person, an event or a callback"),
+    "completed": StateStyle(Tone("#bbf7d0", "#15803d"), "done"),
+    "failed": StateStyle(Tone("#fed7aa", "#c2410c"), "a retry is scheduled"),
+    "fatally_failed": StateStyle(Tone("#fca5a5", "#991b1b"), "retries spent: the order is held"),
+    "skipped": StateStyle(Tone("#e5e7eb", "#6b7280"), "will not run (condition false)", True),
+    "discarded": StateStyle(Tone("#f3f4f6", "#9ca3af"), "never ran, not needed", True),
+    "cancelled": StateStyle(Tone("#e9d5ff", "#7e22ce"), "stopped by an order cancel"),
+    "on_hold": StateStyle(Tone("#fbcfe8", "#be185d"), "held, e.g. its system is offline"),
+}
+JEOPARDY = "#ea580c"
 
 # ---- edges -------------------------------------------------------------------------------------
 
@@ -93,6 +128,7 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
         "fontcolor": FAINT,
         "penwidth": "1.2",
     },
+    "parent": {"color": "#0f766e", "penwidth": "1.6", "fontcolor": "#0f766e", "arrowhead": "vee"},
     "critical": {"color": CRITICAL, "penwidth": "3", "fontcolor": CRITICAL},
     # catalog
     "includes": {
@@ -107,12 +143,15 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
 }
 
 
-def new_graph(name: str, title: str, subtitle: str = "") -> graphviz.Digraph:
-    """An empty left-to-right diagram with the shared defaults and a title on top."""
+def new_graph(name: str, title: str, subtitle: str | Sequence[str] = "") -> graphviz.Digraph:
+    """An empty left-to-right diagram with the shared defaults and a title on top.
+
+    ``subtitle`` is one line, or several (one row each, empty ones left out).
+    """
     graph = graphviz.Digraph(name=name)
     rows = [row(font(esc(title), bold=True), align="LEFT")]
-    if subtitle:
-        rows.append(row(font(esc(subtitle), size=11, colour=MUTED), align="LEFT"))
+    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    rows += [row(font(esc(line), size=11, colour=MUTED), align="LEFT") for line in lines if line]
     graph.attr(
         rankdir="LR",
         newrank="true",

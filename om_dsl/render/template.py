@@ -10,16 +10,13 @@ from __future__ import annotations
 import graphviz
 
 from om_dsl.compiler.names import suggest
-from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.render.errors import RenderError
+from om_dsl.render.items import WITHIN, Item, find_item, item_details, item_tooltip
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
 
-Item = ir.AutoItem | ir.CalloutItem | ir.ManualItem | ir.MilestoneItem | ir.WaitItem
 _PLAN_CLUSTER = "plan"
-# How far a dependency reaches, in the words an architect reads on the edge.
-_WITHIN = {"root": "same root item", "order": "same order", "relies_on": "same reliesOn group"}
 
 
 def render_plan_template(
@@ -93,61 +90,18 @@ def _plan(catalog: ir.Catalog, tech: ir.TechnicalProduct, action: str) -> ir.Pla
 
 
 def _item_node(catalog: ir.Catalog, product: str, item: Item) -> PlanNode:
-    details = [*_what(catalog, item)]
-    if item.when is not None:
-        details.append(f"when {unparse(item.when)}")
-    if item.compensation:
-        details.append("compensation")
     return PlanNode(
         id=_id(product, item.name),
         name=item.name,
         kind=item.kind,
-        details=tuple(details),
+        details=tuple(item_details(catalog, item)),
         expect_ms=item.expect_ms,
         timeout_ms=item.timeout_ms,
         ponr=item.point_of_no_return,
         compensation=item.compensation,
         cluster=_PLAN_CLUSTER,
-        tooltip=_tooltip(product, item),
+        tooltip=item_tooltip(product, item),
     )
-
-
-def _what(catalog: ir.Catalog, item: Item) -> list[str]:
-    """What the item does, in the words of its kind."""
-    if isinstance(item, ir.CalloutItem):
-        mode = " (async)" if item.is_async else ""
-        return [f"{item.system} {item.method} {item.path}{mode}"]
-    if isinstance(item, ir.ManualItem):
-        queue = next((q for q in catalog.queues if q.name == item.queue), None)
-        return [f"queue {(queue.display_name if queue else None) or item.queue}"]
-    if isinstance(item, ir.AutoItem):
-        return [f"handler {item.handler}"]
-    if isinstance(item, ir.WaitItem) and item.event:
-        return [f"event {item.event}"]
-    if isinstance(item, ir.WaitItem) and item.until is not None:
-        return [f"until {unparse(item.until)}"]
-    return []
-
-
-def _tooltip(product: str, item: Item) -> str:
-    lines = [f"{product}.{item.name} ({item.kind})"]
-    if item.doc:
-        lines.append(item.doc)
-    if isinstance(item, ir.CalloutItem):
-        lines.append(
-            f"{item.system} {item.method} {item.path}" + (" async" if item.is_async else "")
-        )
-        if item.request is not None:
-            lines.append(f"request {unparse(item.request)}")
-        lines += [f"response {m.target} = {unparse(m.expr)}" for m in item.response]
-    if item.when is not None:
-        lines.append(f"when {unparse(item.when)}")
-    if item.retry is not None:
-        lines.append(f"retry {item.retry.kind} max {item.retry.max_retries}")
-    if item.undo:
-        lines.append(f"undone by {item.undo}")
-    lines.append(f"declared at {item.span}")
-    return "\n".join(lines)
 
 
 # ---- cross-product dependencies ----------------------------------------------------------------
@@ -174,7 +128,7 @@ def _dependencies(
             if into
             else _context_node(catalog, dep.product, dep.item, action, nodes)
         )
-        edges.append(PlanEdge(before, after, "depend", _WITHIN[dep.within]))
+        edges.append(PlanEdge(before, after, "depend", WITHIN[dep.within]))
     products = list(dict.fromkeys(n.cluster for n in nodes.values() if n.cluster))
     clusters = [PlanCluster(c, c.removeprefix("other."), "external") for c in products]
     return list(nodes.values()), edges, clusters
@@ -186,7 +140,7 @@ def _context_node(
     node_id = _id(product, item)
     if node_id in nodes:
         return node_id
-    found = _find_item(catalog, product, item, action)
+    found = find_item(catalog, product, item, action)
     nodes[node_id] = PlanNode(
         id=node_id,
         name=item,
@@ -196,11 +150,3 @@ def _context_node(
         tooltip=f"{product}.{item}: an item of another product's plan",
     )
     return node_id
-
-
-def _find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item | None:
-    """The item named ``item`` in ``product``'s plans, preferring the plan for ``action``."""
-    plans = sorted(
-        (p for p in catalog.plans if p.product == product), key=lambda p: action not in p.actions
-    )
-    return next((i for p in plans for i in p.items if i.name == item), None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import graphviz
 
@@ -64,6 +65,11 @@ def duration(ms: int) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return " ".join(parts)
+
+
+def stamp(ts: float) -> str:
+    """Epoch seconds as a short UTC time for labels: ``2026-03-02 09:00Z``."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%MZ")
 
 
 # ---- HTML-like labels -----------------------------------------------------------------------

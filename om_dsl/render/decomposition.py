@@ -1,0 +1,339 @@
+"""The decomposition of one order: order items on the left, the technical work on the right.
+
+Order items keep the shape of the order (a bundle is a box around its children); each
+fulfillment request is a box of its lines.  An edge goes from the item (or, for a line made
+from a line, the parent line) to each line it produced and is named by the rule that did it.
+What several items share is made obvious twice: a shared request has its own teal box, and a
+shared line carries a "shared by ..." badge naming the items it serves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import graphviz
+
+from om_dsl.expr.unparse import unparse
+from om_dsl.ir import models as ir
+from om_dsl.orders.models import (
+    Decomposition,
+    FulfillmentLine,
+    FulfillmentRequest,
+    Order,
+    OrderItem,
+)
+from om_dsl.render.analysis import deepest
+from om_dsl.render.legend import add_decomposition_legend
+from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, new_graph
+from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table
+
+ATTRIBUTES_SHOWN = 4
+CHANGES_SHOWN = 3
+_SHARED_BADGE = TONES["shared"].line
+
+
+def render_decomposition(
+    catalog: ir.Catalog, order: Order, decomposition: Decomposition
+) -> graphviz.Digraph:
+    """The diagram of how ``order`` decomposed into fulfillment requests and lines."""
+    view = _View(catalog, order, decomposition)
+    graph = new_graph("decomposition", f"Decomposition of order {order.id}", view.subtitle())
+    graph.subgraph(view.order_box())
+    for request in decomposition.requests:
+        graph.subgraph(view.request_box(request))
+    edges = view.edges()
+    for source, target, attrs in edges:
+        graph.edge(source, target, **attrs)
+    add_decomposition_legend(graph, deepest(view.node_ids(), [(e[0], e[1]) for e in edges]))
+    return graph
+
+
+def item_node_id(item_id: str) -> str:
+    return dot_id(f"item:{item_id}")
+
+
+def line_node_id(line_id: str) -> str:
+    return dot_id(f"line:{line_id}")
+
+
+Edge = tuple[str, str, dict[str, str]]
+
+
+class _View:
+    """The lookups one decomposition diagram needs, and the pieces it is drawn from."""
+
+    def __init__(self, catalog: ir.Catalog, order: Order, work: Decomposition) -> None:
+        self.catalog = catalog
+        self.order = order
+        self.work = work
+        self.offers = {o.name: o for o in catalog.offers}
+        self.rules = {r.id: r for r in catalog.rules}
+        self.users: dict[str, list[str]] = {}
+        for request in work.requests:
+            for used in request.uses:
+                self.users.setdefault(used, []).append(request.id)
+        self.children: dict[str | None, list[OrderItem]] = {}
+        for item in order.items:
+            self.children.setdefault(item.parent, []).append(item)
+
+    def subtitle(self) -> list[str]:
+        lines = self.work.lines()
+        shared = sum(1 for r in self.work.requests if r.shared)
+        head = (
+            f"{len(self.order.items)} order items → {len(self.work.requests)} fulfillment "
+            f"requests ({shared} shared) with {len(lines)} lines"
+        )
+        who = [f"{self.order.format} order"]
+        who += [f"account {self.order.account}"] if self.order.account else []
+        who += [f"catalog {self.work.catalog_hash[:19]}"]
+        return [head, " · ".join(who)]
+
+    def node_ids(self) -> list[str]:
+        ids = [item_node_id(i.id) for i in self.order.items]
+        return ids + [line_node_id(line.id) for line in self.work.lines()]
+
+    # ---- the order ---------------------------------------------------------------------------
+
+    def order_box(self) -> graphviz.Digraph:
+        box = _box("order", f"Order {self.order.id}", TONES["offer"].line, "#fcfcfd")
+        self._fill_items(box, None)
+        return box
+
+    def _fill_items(self, graph: graphviz.Digraph, parent: str | None) -> None:
+        for item in self.children.get(parent, []):
+            if item.id in self.children:
+                title = f"{self._kind(item)} item {item.id}: {item.product}"
+                sub = _box(f"item:{item.id}", title, TONES["bundle"].line, "#faf5ff")
+                self._item_node(sub, item)
+                self._fill_items(sub, item.id)
+                graph.subgraph(sub)
+            else:
+                self._item_node(graph, item)
+
+    def _kind(self, item: OrderItem) -> str:
+        offer = self.offers.get(item.product)
+        return offer.kind if offer is not None else "offer"
+
+    def _item_node(self, graph: graphviz.Digraph, item: OrderItem) -> None:
+        kind = self._kind(item)
+        tone = TONES[kind]
+        rows = [
+            row(font(esc(f"{kind} · {item.action}"), size=8, colour=tone.line, bold=True)),
+            row(font(esc(item.product), bold=True)),
+            row(font(esc(_item_caption(item)), size=9, colour=MUTED)),
+        ]
+        rows += _value_rows(item.attributes, _item_changes(item))
+        graph.node(
+            item_node_id(item.id),
+            label=table(rows, padding=1),
+            shape="box",
+            style="rounded,filled",
+            fillcolor=tone.fill,
+            color=tone.line,
+            penwidth="1.2",
+            tooltip=plain(_item_tooltip(item)),
+        )
+
+    # ---- the requests ------------------------------------------------------------------------
+
+    def request_box(self, request: FulfillmentRequest) -> graphviz.Digraph:
+        tone = TONES["shared" if request.shared else "request"]
+        title = _request_title(request, self.users.get(request.id, []))
+        box = _box(f"request:{request.id}", title, tone.line, tone.fill)
+        if request.shared:
+            box.attr(penwidth="2.5")
+        for line in request.lines:
+            self._line_node(box, line)
+        if not request.lines:
+            box.node(_empty_id(request), label="(no lines)", shape="plain", fontcolor=MUTED)
+        return box
+
+    def _line_node(self, graph: graphviz.Digraph, line: FulfillmentLine) -> None:
+        tone = TONES[line.kind]
+        head = f"{KIND_TITLES[line.kind]} · {line.action}"
+        if line.scope != "line":
+            head += f" · scope {line.scope}"
+        rows = [
+            row(font(esc(head), size=8, colour=tone.line, bold=True)),
+            row(font(esc(line.product), bold=True)),
+            row(font(esc(shorten(line.id)), size=9, colour=MUTED)),
+        ]
+        rows += _value_rows(line.attributes, _line_changes(line))
+        if line.scope != "line":
+            badge = f"shared by {', '.join(line.source_items)}"
+            rows.append(
+                row(
+                    font(esc(shorten(badge)), size=8, colour="white", bold=True),
+                    bgcolor=_SHARED_BADGE,
+                )
+            )
+        graph.node(
+            line_node_id(line.id),
+            label=table(rows, padding=1),
+            shape="box",
+            style="rounded,filled",
+            fillcolor=tone.fill,
+            color=tone.line,
+            penwidth="2" if line.scope != "line" else "1.2",
+            tooltip=plain(_line_tooltip(line)),
+        )
+
+    # ---- edges -------------------------------------------------------------------------------
+
+    def edges(self) -> list[Edge]:
+        """Rules (item -> line, parent line -> child line), then reliesOn between items."""
+        found: list[Edge] = []
+        for line in self.work.lines():
+            found += self._rule_edges(line)
+        return found + self._relies_on_edges()
+
+    def _rule_edges(self, line: FulfillmentLine) -> list[Edge]:
+        target = line_node_id(line.id)
+        if line.parent_line is not None:
+            rule = line.rules[0] if line.rules else ""
+            return [(line_node_id(line.parent_line), target, self._rule_attrs(rule, line.wait))]
+        rules = line.rules or [""]
+        return [
+            (item_node_id(source), target, self._rule_attrs(rules[min(i, len(rules) - 1)]))
+            for i, source in enumerate(line.source_items)
+        ]
+
+    def _rule_attrs(self, rule_id: str, wait: str = "none") -> dict[str, str]:
+        attrs = dict(EDGE_STYLES["rule"])
+        rule = self.rules.get(rule_id)
+        label = [rule_id]
+        if rule is not None and rule.when is not None:
+            label.append(f"when {shorten(unparse(rule.when), 30)}")
+        if wait != "none":
+            label.append(wait.replace("_", " "))
+        attrs["label"] = plain("\n".join(label))
+        attrs["tooltip"] = attrs["labeltooltip"] = plain(_rule_tooltip(rule_id, rule))
+        return attrs
+
+    def _relies_on_edges(self) -> list[Edge]:
+        style = {**EDGE_STYLES["member"], "label": "reliesOn", "constraint": "false"}
+        return [
+            (item_node_id(item.id), item_node_id(rel.id), dict(style))
+            for item in self.order.items
+            for rel in item.relationships
+            if rel.type == "reliesOn" and any(i.id == rel.id for i in self.order.items)
+        ]
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def _box(name: str, title: str, colour: str, fill: str) -> graphviz.Digraph:
+    box = graphviz.Digraph(name=f"cluster_{dot_id(name)}")
+    box.attr(
+        label=f"<{font(esc(title), bold=True, colour=colour)}>",
+        labeljust="l",
+        style="rounded,filled",
+        color=colour,
+        fillcolor=fill,
+        penwidth="1.5",
+        fontsize="12",
+    )
+    return box
+
+
+def _request_title(request: FulfillmentRequest, users: list[str]) -> str:
+    """Who the request is for, and the ``uses`` link between root and shared requests.
+
+    The link is written in both titles rather than drawn: the two boxes share a rank, and
+    Graphviz draws an edge within a rank as a loop across the rule edges.
+    """
+    if not request.shared:
+        uses = f" · uses {', '.join(request.uses)}" if request.uses else ""
+        return f"{request.id} · root item {request.root_item}{uses}"
+    key = f" {request.key}" if request.key and request.scope != "order" else ""
+    used = f" · used by {', '.join(users)}" if users else ""
+    return f"{request.id} · shared ({request.scope} scope{key}){used}"
+
+
+def _empty_id(request: FulfillmentRequest) -> str:
+    return dot_id(f"empty:{request.id}")
+
+
+def _item_caption(item: OrderItem) -> str:
+    caption = f"item {item.id}"
+    if item.quantity != 1:
+        caption += f", quantity {item.quantity}"
+    return caption
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _value_rows(values: Mapping[str, Any], changes: list[str]) -> list[str]:
+    """Key attributes (the first few), then what changed on a modify."""
+    shown = [f"{k}={_show(v)}" for k, v in list(values.items())[:ATTRIBUTES_SHOWN]]
+    if len(values) > ATTRIBUTES_SHOWN:
+        shown.append(f"+ {len(values) - ATTRIBUTES_SHOWN} more")
+    rows = [row(font(esc(shorten(text)), size=9, colour=MUTED)) for text in shown]
+    rows += [row(font(esc(shorten(text)), size=9, colour="#9a3412")) for text in changes]
+    return rows
+
+
+def _item_changes(item: OrderItem) -> list[str]:
+    if item.action != "modify" or item.previous is None:
+        return []
+    keys = [k for k, v in item.attributes.items() if item.previous.get(k) != v]
+    return _changes(keys, item.previous, item.attributes)
+
+
+def _line_changes(line: FulfillmentLine) -> list[str]:
+    if line.action != "modify":
+        return []
+    return _changes(line.changed, line.previous, line.attributes)
+
+
+def _changes(keys: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    texts = [
+        f"changed {k}: {_show(before[k])} → {_show(after.get(k))}"
+        if k in before
+        else f"changed {k}"
+        for k in keys[:CHANGES_SHOWN]
+    ]
+    if len(keys) > CHANGES_SHOWN:
+        texts.append(f"+ {len(keys) - CHANGES_SHOWN} more changed")
+    return texts
+
+
+def _pairs(values: Mapping[str, Any]) -> Iterable[str]:
+    return (f"  {k} = {_show(v)}" for k, v in values.items())
+
+
+def _item_tooltip(item: OrderItem) -> str:
+    lines = [f"order item {item.id}: {item.product} ({item.action})"]
+    lines += [f"at {item.path}"] if item.path else []
+    lines += ["attributes:", *_pairs(item.attributes)] if item.attributes else []
+    lines += ["before:", *_pairs(item.previous)] if item.previous else []
+    lines += [f"{r.type} {r.id}" for r in item.relationships]
+    lines += [f"account {item.account}"] if item.account else []
+    return "\n".join(lines)
+
+
+def _line_tooltip(line: FulfillmentLine) -> str:
+    lines = [f"line {line.id}: {line.product} ({line.kind}, scope {line.scope}, {line.action})"]
+    lines += [f"request {line.request}", "from order item(s) " + ", ".join(line.source_items)]
+    lines += ["serves root item(s) " + ", ".join(line.root_items)]
+    lines += [f"made from line {line.parent_line} ({line.wait})"] if line.parent_line else []
+    lines += ["attributes:", *_pairs(line.attributes)] if line.attributes else []
+    lines += ["before:", *_pairs(line.previous)] if line.previous else []
+    lines += [f"rule {r} at {s}" for r, s in zip(line.rules, line.rule_spans, strict=False)]
+    return "\n".join(lines)
+
+
+def _rule_tooltip(rule_id: str, rule: ir.DecompositionRule | None) -> str:
+    if rule is None:
+        return f"rule {rule_id}"
+    lines = [f"rule {rule.id}", rule.doc or ""]
+    if rule.when is not None:
+        lines.append(f"when {unparse(rule.when)}")
+    lines += [f"  {m.target} = {unparse(m.expr)}" for m in rule.mappings]
+    lines.append(f"declared at {rule.span}")
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,72 @@
+"""What a plan item is, in words: shared by every plan view (template, whole order, live).
+
+An item's label says what it does in the words of its kind (the system and method of a
+callout, the queue of a manual task, the event of a wait); its tooltip tells the whole story
+(documentation, request and response mappings, retries, where it is declared).
+"""
+
+from __future__ import annotations
+
+from om_dsl.expr.unparse import unparse
+from om_dsl.ir import models as ir
+
+Item = ir.AutoItem | ir.CalloutItem | ir.ManualItem | ir.MilestoneItem | ir.WaitItem
+# How far a dependency reaches, in the words an architect reads on the edge.
+WITHIN = {"root": "same root item", "order": "same order", "relies_on": "same reliesOn group"}
+
+
+def item_details(catalog: ir.Catalog, item: Item) -> list[str]:
+    """Label lines: what the item does, its condition, whether it is a compensation."""
+    details = what(catalog, item)
+    if item.when is not None:
+        details.append(f"when {unparse(item.when)}")
+    if item.compensation:
+        details.append("compensation")
+    return details
+
+
+def what(catalog: ir.Catalog, item: Item) -> list[str]:
+    """What the item does, in the words of its kind."""
+    if isinstance(item, ir.CalloutItem):
+        mode = " (async)" if item.is_async else ""
+        return [f"{item.system} {item.method} {item.path}{mode}"]
+    if isinstance(item, ir.ManualItem):
+        queue = next((q for q in catalog.queues if q.name == item.queue), None)
+        return [f"queue {(queue.display_name if queue else None) or item.queue}"]
+    if isinstance(item, ir.AutoItem):
+        return [f"handler {item.handler}"]
+    if isinstance(item, ir.WaitItem) and item.event:
+        return [f"event {item.event}"]
+    if isinstance(item, ir.WaitItem) and item.until is not None:
+        return [f"until {unparse(item.until)}"]
+    return []
+
+
+def item_tooltip(product: str, item: Item) -> str:
+    """The whole story of an item, for the hover text of an SVG."""
+    lines = [f"{product}.{item.name} ({item.kind})"]
+    if item.doc:
+        lines.append(item.doc)
+    if isinstance(item, ir.CalloutItem):
+        lines.append(
+            f"{item.system} {item.method} {item.path}" + (" async" if item.is_async else "")
+        )
+        if item.request is not None:
+            lines.append(f"request {unparse(item.request)}")
+        lines += [f"response {m.target} = {unparse(m.expr)}" for m in item.response]
+    if item.when is not None:
+        lines.append(f"when {unparse(item.when)}")
+    if item.retry is not None:
+        lines.append(f"retry {item.retry.kind} max {item.retry.max_retries}")
+    if item.undo:
+        lines.append(f"undone by {item.undo}")
+    lines.append(f"declared at {item.span}")
+    return "\n".join(lines)
+
+
+def find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item | None:
+    """The item named ``item`` in ``product``'s plans, preferring the plan for ``action``."""
+    plans = sorted(
+        (p for p in catalog.plans if p.product == product), key=lambda p: action not in p.actions
+    )
+    return next((i for p in plans for i in p.items if i.name == item), None)
