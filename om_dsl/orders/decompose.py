@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from contextlib import nullcontext
 from typing import Any
 
-from om_dsl.compiler.driver import gc_paused
 from om_dsl.errors import DecompositionError
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import content_hash
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.diff import compare
+from om_dsl.orders.gc_pause import decomposition_gc
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.models import Decomposition, Order
@@ -38,10 +37,10 @@ class Decomposer:
         catalog: The compiled catalog (IR).
         engine: ``compiled`` (default) or ``durable``.
         limits: Bounds on the orders :meth:`read` accepts.
-        pause_gc: Pause the cyclic garbage collector during each decomposition, as the
-            compiler does (:func:`om_dsl.compiler.driver.gc_paused`): a 10k-item order makes a
-            few hundred thousand small objects that all survive, and the collector re-scanning
-            them cost half the time.
+        pause_gc: Pause the cyclic garbage collector while an order is validated and
+            decomposed, as the compiler does (see :mod:`om_dsl.orders.gc_pause`): a 10k-item
+            order makes a few hundred thousand small objects that all survive, and the
+            collector re-scanning them cost half the time.
 
     Raises:
         EngineUnavailable: the engine cannot run here (durable-rules on Python 3.13+).
@@ -63,7 +62,8 @@ class Decomposer:
 
     def read(self, order: Any) -> Order:
         """Validate an order (JSON text, bytes, parsed JSON or an :class:`Order`)."""
-        return read_order(order, self.index, self.limits)
+        with decomposition_gc(self.pause_gc):
+            return read_order(order, self.index, self.limits)
 
     def decompose(self, order: Any, installed_base: InstalledBase | None = None) -> Decomposition:
         """Validate (unless ``order`` is an :class:`Order` already) and decompose.
@@ -73,8 +73,8 @@ class Decomposer:
             DecompositionError: a valid order could not be decomposed (a merge conflict, a
                 mapping that failed, a produced value that breaks its attribute).
         """
-        valid = self.read(order)
-        with gc_paused() if self.pause_gc else nullcontext():
+        with decomposition_gc(self.pause_gc):
+            valid = read_order(order, self.index, self.limits)
             return self._decompose(valid, installed_base)
 
     def _decompose(self, valid: Order, installed_base: InstalledBase | None) -> Decomposition:
