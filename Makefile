@@ -34,6 +34,11 @@ lint: $(STAMP)
 demo: $(STAMP) graphviz
 	$(PY) -m om_dsl.demo
 
+# The same example orders through the HTTP service (om serve): a CRM client, a field technician
+# and a listener registered at POST /hub (om_dsl/service/demo.py, docs/service.md).
+serve-demo: $(STAMP)
+	$(PY) -m om_dsl.service.demo
+
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
