@@ -1,8 +1,10 @@
-"""`om render ...`: diagrams as files or on stdout (catalog map, plan template).
+"""`om render ...`: diagrams as files or on stdout.
 
-Every subcommand builds a Graphviz graph and hands it to :func:`emit`, which picks the format
-(``--format``, else the ``-o`` suffix, else DOT on stdout), renders it and writes it.  Later
-views (``plan``, ``decomposition``, ``live``) register on :data:`render_app` the same way.
+``catalog`` and ``template`` need the catalog only; ``plan`` and ``decomposition`` also read an
+order (validated and decomposed like `om plan` does, with the same one-line issues); ``live``
+reads an order's state from a store.  Every subcommand builds a Graphviz graph and hands it to
+:func:`emit`, which picks the format (``--format``, else the ``-o`` suffix, else DOT on
+stdout), renders it and writes it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,21 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.render import GraphvizNotFound, RenderError, choose_format, render
-from om_dsl.render.catalog import render_catalog
-from om_dsl.render.template import render_plan_template
+from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
+from om_dsl.errors import OmError
+from om_dsl.render import (
+    GraphvizNotFound,
+    PlanOptions,
+    RenderError,
+    choose_format,
+    render,
+    render_catalog,
+    render_decomposition,
+    render_live,
+    render_order_plan,
+    render_plan_template,
+)
+from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 render_app = typer.Typer(
     name="render",
@@ -36,6 +50,13 @@ OutputOpt = Annotated[
 ]
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="dot, svg, png or pdf (default: from -o, or dot).")
+]
+OrderArg = Annotated[
+    str, typer.Argument(help="The order: TMF622 ProductOrder or native JSON ('-' = stdin).")
+]
+CollapseOpt = Annotated[
+    int | None,
+    typer.Option("--collapse", min=0, help="Draw each line of more than N items as one node."),
 ]
 
 
@@ -69,6 +90,55 @@ def template_cmd(
     emit(lambda: render_plan_template(ir, product, action), chosen, output)
 
 
+@render_app.command("plan")
+def plan_cmd(
+    catalog: CatalogArg,
+    order: OrderArg,
+    collapse: CollapseOpt = None,
+    output: OutputOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """An order's whole plan before it runs: critical path, PONR, due offsets."""
+    chosen = _format(fmt, output)
+    ir = load_catalog_arg(catalog)
+    valid, work = read_and_decompose(ir, order)
+    plan = plan_for(ir, valid, work)
+    emit(lambda: render_order_plan(ir, plan, work, PlanOptions(collapse=collapse)), chosen, output)
+
+
+@render_app.command("decomposition")
+def decomposition_cmd(
+    catalog: CatalogArg, order: OrderArg, output: OutputOpt = None, fmt: FormatOpt = None
+) -> None:
+    """An order's items, and the fulfillment requests and lines they decompose into."""
+    chosen = _format(fmt, output)
+    ir = load_catalog_arg(catalog)
+    valid, work = read_and_decompose(ir, order)
+    emit(lambda: render_decomposition(ir, valid, work), chosen, output)
+
+
+@render_app.command("live")
+def live_cmd(
+    order_id: Annotated[str, typer.Argument(help="The order id.")],
+    db: Annotated[Path, typer.Option("--db", help="The SQLite store.")] = Path("om.db"),
+    collapse: CollapseOpt = None,
+    output: OutputOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """An order's plan as the store has it now: states, attempts, due dates, jeopardy."""
+    chosen = _format(fmt, output)
+    if not db.is_file():
+        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
+    try:
+        store = SqliteStore(db)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        emit(lambda: render_live(store, order_id, collapse=collapse), chosen, output)
+    finally:
+        store.close()
+
+
 def _format(fmt: str | None, output: str | None) -> str:
     try:
         return choose_format(fmt, output)
@@ -82,7 +152,7 @@ def emit(build: Callable[[], graphviz.Digraph], fmt: str, output: str | None) ->
         data = render(build(), fmt)
     except GraphvizNotFound as exc:
         fail(str(exc))
-    except RenderError as exc:
+    except OmError as exc:  # RenderError, or NotFound for an unknown order
         fail(str(exc))
     if output is None or output == "-":
         if fmt != "dot" and sys.stdout.isatty():

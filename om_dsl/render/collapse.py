@@ -94,7 +94,9 @@ def _nodes(
 def line_node(cluster: PlanCluster, items: tuple[PlanNode, ...]) -> PlanNode:
     """One node standing for the items of a line: what they are, their PONR, their states.
 
-    The line takes a state only when every item has one (the live view): its most pressing.
+    The line takes a state only when every item has one (the live view): the most pressing
+    state of its normal items (a compensation waiting for a cancel that never comes is not
+    what the line is doing).
     """
     kinds = Counter(n.kind for n in items)
     details = [f"{len(items)} items", ", ".join(f"{kinds[k]} {k}" for k in ITEM_KINDS if kinds[k])]
@@ -102,8 +104,8 @@ def line_node(cluster: PlanCluster, items: tuple[PlanNode, ...]) -> PlanNode:
     if ponr:
         details.append("point of no return: " + ", ".join(ponr))
     states = Counter(n.state for n in items if n.state)
+    normal = Counter(n.state for n in items if n.state and not n.compensation) or states
     every = all(n.state for n in items)
-    counts = " · ".join(f"{states[s]} {s}" for s in STATE_PRIORITY if states[s])
     return PlanNode(
         id=cluster.id,
         name=cluster.label,
@@ -111,12 +113,18 @@ def line_node(cluster: PlanCluster, items: tuple[PlanNode, ...]) -> PlanNode:
         details=tuple(details),
         ponr=bool(ponr),
         cluster=cluster.parent,
-        state=next((s for s in STATE_PRIORITY if states[s]), None) if every else None,
+        state=next((s for s in STATE_PRIORITY if normal[s]), None) if every else None,
         roots=tuple(dict.fromkeys(r for n in items for r in n.roots)),
-        status=(counts,) if counts else (),
+        status=_state_counts(states),
         jeopardy=any(n.jeopardy for n in items),
         tooltip="\n".join(f"{n.id} ({n.kind}{', ' + n.state if n.state else ''})" for n in items),
     )
+
+
+def _state_counts(states: Counter[str]) -> tuple[str, ...]:
+    """``2 completed · 1 waiting``, two states a line so that labels stay narrow."""
+    parts = [f"{states[s]} {s.replace('_', ' ')}" for s in STATE_PRIORITY if states[s]]
+    return tuple(" · ".join(parts[i : i + 2]) for i in range(0, len(parts), 2))
 
 
 def _edges(plan: PlanGraph, into: Mapping[str, str]) -> list[PlanEdge]:

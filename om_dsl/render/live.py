@@ -188,9 +188,14 @@ def _status_lines(item: ItemStatus, now: float) -> Iterable[str]:
 
 def _due(at: float, now: float, what: str) -> str:
     if now > at:
-        minutes = int(now - at) // 60 * 60_000  # to the minute: a label, not a log
-        return f"{what} {stamp(at)}, {duration(minutes)} ago"
+        return f"{what} {stamp(at)}, {_ago(now - at)} ago"
     return f"{what} {stamp(at)}"
+
+
+def _ago(seconds: float) -> str:
+    """How long ago, to the minute within a day and to the hour beyond: a label, not a log."""
+    unit = 3600 if seconds >= 86_400 else 60
+    return duration(int(seconds) // unit * unit * 1000)
 
 
 def _full_reason(item: ItemStatus) -> list[str]:

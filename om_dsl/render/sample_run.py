@@ -28,6 +28,7 @@ from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.base import ItemKind, KindRegistry
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome
 from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.store.base import Store
 from om_dsl.runtime.store.memory import MemoryStore
 
 HOUR = 3600.0
@@ -71,8 +72,11 @@ class SampleRun:
 
 
 @contextmanager
-def sample_run(catalog: ir.Catalog, orders: Path) -> Iterator[SampleRun]:
-    """Run the sample order of ``orders`` (a folder) to its scripted point; close after use."""
+def sample_run(
+    catalog: ir.Catalog, orders: Path, store: Store | None = None
+) -> Iterator[SampleRun]:
+    """Run the sample order of ``orders`` (a folder) to its scripted point, on ``store``
+    (default: a new memory store); the runtime and its store are closed afterwards."""
     order_path = orders / SAMPLE_ORDER
     decomposer = Decomposer(catalog)
     order = decomposer.read(order_path.read_bytes())
@@ -80,7 +84,7 @@ def sample_run(catalog: ir.Catalog, orders: Path) -> Iterator[SampleRun]:
     clock = FrozenClock()
     runtime = Runtime(
         catalog,
-        store=MemoryStore(),
+        store=store if store is not None else MemoryStore(),
         handlers=_no_op_handlers(catalog),
         kinds=KindRegistry({"callout": ScriptedCallouts(_script())}),
         clock=clock,
