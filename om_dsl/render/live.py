@@ -159,18 +159,20 @@ def is_jeopardy(item: ItemStatus, now: float) -> bool:
 def _live_node(node: PlanNode, item: ItemStatus | None, now: float) -> PlanNode:
     if item is None:  # pragma: no cover - the plan and its rows come from one order
         return node
-    lines = list(_status_lines(item, now))
+    times = list(_status_lines(item, now))
+    reason = [item.reason] if item.reason and item.state in _REASON_STATES else []
+    told = [f"reason: {item.reason}"] if item.reason else []
     return replace(
         node,
         state=item.state,
-        status=tuple(lines),
+        status=(*times, *reason),
         jeopardy=is_jeopardy(item, now),
-        tooltip="\n".join([node.tooltip, f"state {item.state}", *lines, *_full_reason(item)]),
+        tooltip="\n".join([node.tooltip, f"state {item.state}", *times, *told]),
     )
 
 
 def _status_lines(item: ItemStatus, now: float) -> Iterable[str]:
-    """Attempts, times and the reason, as few lines as tell the story."""
+    """Attempts and times, as few lines as tell the story."""
     if item.attempt > 1 or item.failures:
         failed = f" · {item.failures} failed" if item.failures else ""
         yield f"attempt {item.attempt}{failed}"
@@ -182,8 +184,6 @@ def _status_lines(item: ItemStatus, now: float) -> Iterable[str]:
         yield _due(item.expected_by, now, "due")
     if item.due_at is not None:
         yield _due(item.due_at, now, "retry at" if item.state == "failed" else "times out")
-    if item.reason and item.state in _REASON_STATES:
-        yield item.reason
 
 
 def _due(at: float, now: float, what: str) -> str:
@@ -196,7 +196,3 @@ def _ago(seconds: float) -> str:
     """How long ago, to the minute within a day and to the hour beyond: a label, not a log."""
     unit = 3600 if seconds >= 86_400 else 60
     return duration(int(seconds) // unit * unit * 1000)
-
-
-def _full_reason(item: ItemStatus) -> list[str]:
-    return [f"reason: {item.reason}"] if item.reason else []

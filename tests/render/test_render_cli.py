@@ -1,4 +1,4 @@
-"""`om render catalog|template`: formats, files, stdout and one-line errors."""
+"""`om render catalog|template|plan|decomposition|live`: formats, files, stdout, errors."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from render_examples import ORDERS
 
 from om_dsl.cli import main
 from om_dsl.ir.io import dump_ir
 from om_dsl.ir.models import Catalog
+from om_dsl.render.sample_run import sample_run
+from om_dsl.runtime.store.sqlite import SqliteStore
 
 ACME = Path(__file__).resolve().parents[2] / "examples" / "catalog" / "acme.om"
+TMF = str(ORDERS / "tmf622-product-order.json")
+TRIO = str(ORDERS / "home-trio-tv.json")
 _MAIN = "import sys; from om_dsl.cli import main; main(sys.argv[1:])"
 
 
@@ -110,3 +115,118 @@ def test_missing_graphviz_is_a_clear_error_in_a_real_process(tmp_path: Path) -> 
     assert "apt-get install graphviz" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.svg").exists()
+
+
+# ---- order views -------------------------------------------------------------------------------
+
+
+def test_plan_of_an_order(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert _om("render", "plan", str(ACME), TMF) == 0
+    out = capsysbinary.readouterr().out.decode()
+    assert out.startswith("digraph plan {")
+    assert "Plan of order 30001" in out
+    assert "110/MobileSubscription%3Aactivate" in out
+
+
+def test_plan_collapse_to_svg(tmp_path: Path) -> None:
+    out = tmp_path / "plan.svg"
+    assert _om("render", "plan", str(ACME), TRIO, "--collapse", "2", "-o", str(out)) == 0
+    svg = out.read_text()
+    assert svg.lstrip().startswith("<?xml")
+    assert "collapsed into one node each" in svg
+
+
+def test_decomposition_of_an_order(tmp_path: Path) -> None:
+    out = tmp_path / "d.dot"
+    assert _om("render", "decomposition", str(ACME), TMF, "-o", str(out)) == 0
+    text = out.read_text()
+    assert text.startswith("digraph decomposition {")
+    assert "shared by 120, 130" in text
+
+
+def test_an_order_read_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    with open(TMF) as order:
+        monkeypatch.setattr("sys.stdin", order)
+        assert _om("render", "decomposition", str(ACME), "-") == 0
+    assert b"Decomposition of order 30001" in capsysbinary.readouterr().out
+
+
+def test_an_invalid_order_prints_its_issues_with_json_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"id": "x", "items": [{"id": "1", "product": "HomeFibre", "action": "add",'
+        ' "attributes": {"speed": 5}}]}'
+    )
+    for view in ("plan", "decomposition"):
+        assert _om("render", view, str(ACME), str(bad)) == 1
+        captured = capsys.readouterr()
+        assert "items[0].attributes.speed: error[O036]" in captured.err
+        assert "the order is invalid: 1 problem(s)" in captured.err
+        assert captured.out == ""
+        assert "Traceback" not in captured.err
+
+
+def test_a_missing_order_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _om("render", "plan", str(ACME), "nope.json") == 1
+    err = capsys.readouterr().err
+    assert "cannot read order nope.json" in err
+    assert "Traceback" not in err
+
+
+def test_a_negative_collapse_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _om("render", "plan", str(ACME), TMF, "--collapse", "-1") == 2
+
+
+@pytest.fixture(scope="module")
+def om_db(acme: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("live") / "om.db"
+    with sample_run(acme, ORDERS, SqliteStore(db)):
+        pass
+    return db
+
+
+def test_live_from_a_store(om_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "live.svg"
+    assert _om("render", "live", "ORD-1004", "--db", str(om_db), "-o", str(out)) == 0
+    svg = out.read_text()
+    assert "Order ORD&#45;1004: held" in svg
+    assert "IN JEOPARDY" in svg
+
+
+def test_live_collapsed_as_dot(om_db: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert _om("render", "live", "ORD-1004", "--db", str(om_db), "--collapse", "2") == 0
+    out = capsysbinary.readouterr().out.decode()
+    assert '"line%3Aorder/AccessLine" [' in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["NOPE"], "no order NOPE"),
+        (["ORD-1004", "--db", "missing.db"], "no store at missing.db"),
+    ],
+)
+def test_live_errors_are_one_line(
+    om_db: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "--db" not in args:
+        args = [*args, "--db", str(om_db)]
+    assert _om("render", "live", *args) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_file_that_is_no_store_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database at all, just text" * 100)
+    assert _om("render", "live", "X", "--db", str(junk)) == 1
+    err = capsys.readouterr().err
+    assert "om store" in err
+    assert "Traceback" not in err

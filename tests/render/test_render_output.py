@@ -6,15 +6,19 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from render_examples import ORDER_NAMES, example
 
 from om_dsl.ir.models import Catalog
 from om_dsl.render import (
     GraphvizNotFound,
+    PlanOptions,
     RenderError,
     choose_format,
     parse_format,
     render,
     render_catalog,
+    render_decomposition,
+    render_order_plan,
     render_plan_template,
 )
 
@@ -46,6 +50,31 @@ def test_template_svg_parses_and_shows_every_item(acme: Catalog, product: str, a
     assert all(item.name in texts for item in plan.items)
     titles = [el.text for el in ET.fromstring(data).iter(f"{SVG}title")]
     assert all(f"{product}.{item.name}" in titles for item in plan.items)
+
+
+@pytest.mark.parametrize("name", ORDER_NAMES)
+def test_order_plan_svg_parses_and_names_every_item(acme: Catalog, name: str) -> None:
+    ex = example(name)
+    data = render(render_order_plan(acme, ex.plan, ex.work), "svg")
+    assert ET.fromstring(data).tag == f"{SVG}svg"
+    missing = [item.id for item in ex.plan.items if item.id.encode() not in data]
+    assert not missing
+
+
+def test_a_collapsed_plan_still_names_every_item_in_its_tooltips(acme: Catalog) -> None:
+    ex = example("home-trio-tv")
+    data = render(render_order_plan(acme, ex.plan, ex.work, PlanOptions(collapse=1)), "svg")
+    ET.fromstring(data)
+    assert all(item.id.encode() in data for item in ex.plan.items)
+
+
+@pytest.mark.parametrize("name", ORDER_NAMES)
+def test_decomposition_svg_parses_and_names_every_item_and_line(acme: Catalog, name: str) -> None:
+    ex = example(name)
+    data = render(render_decomposition(acme, ex.order, ex.work), "svg")
+    texts = _svg_texts(data)
+    assert all(item.product in texts for item in ex.order.items)
+    assert all(line.id in texts for line in ex.work.lines())
 
 
 @pytest.mark.parametrize("fmt", ["png", "pdf"])

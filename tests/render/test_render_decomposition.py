@@ -1,0 +1,78 @@
+"""The decomposition view: items and bundles, requests and lines, rules, what is shared."""
+
+from __future__ import annotations
+
+import re
+
+from render_examples import example
+
+from om_dsl.ir.models import Catalog
+from om_dsl.render import render, render_decomposition
+
+
+def _dot(acme: Catalog, name: str) -> str:
+    ex = example(name)
+    return render(render_decomposition(acme, ex.order, ex.work), "dot").decode()
+
+
+def _cluster(dot: str, name: str) -> str:
+    """The text of one cluster, up to its first nested cluster or its end."""
+    start = dot.index(f"subgraph {name} {{")
+    return dot[start : dot.index("}", start)]
+
+
+def test_a_bundle_is_a_box_around_its_children(acme: Catalog) -> None:
+    dot = _dot(acme, "tmf622-product-order")
+    bundle = _cluster(dot, '"cluster_item%3A100"')
+    assert "bundle item 100: TMF25" in bundle
+    for child in ("110", "120", "130"):
+        assert f'"item%3A{child}" [' in bundle
+
+
+def test_items_show_their_action_and_key_attributes(acme: Catalog) -> None:
+    dot = _dot(acme, "tmf622-product-order")
+    assert "offer · add" in dot
+    assert "msisdn=415 279 7439" in dot
+    assert "commitment_months=12" in dot
+
+
+def test_edges_are_named_by_the_rule_and_its_condition(acme: Catalog) -> None:
+    dot = _dot(acme, "home-duo-add")
+    assert '"item%3A1.1" -> "line%3A1.1/InternetService" [label="HomeFibre->InternetService"' in dot
+    assert 'label="HomeFibre->StaticIp\\nwhen static_ip"' in dot
+    assert '"item%3A1.1" -> "line%3Aorder/Router" [label="family Broadband->Router"' in dot
+
+
+def test_a_line_made_from_a_line_hangs_off_its_parent(acme: Catalog) -> None:
+    dot = _dot(acme, "fibre-modify")
+    edge = '"line%3A7/InternetService" -> "line%3A7/InternetService/RadiusProfile"'
+    assert f'{edge} [label="InternetService->RadiusProfile\\nafter parent"' in dot
+
+
+def test_a_merged_line_has_one_edge_per_source_with_its_own_rule(acme: Catalog) -> None:
+    dot = _dot(acme, "home-duo-add")
+    assert '"item%3A1.1" -> "line%3Aorder/AccessLine" [label="HomeFibre->AccessLine"' in dot
+    assert '"item%3A1.2" -> "line%3Aorder/AccessLine" [label="HomeVoice->AccessLine"' in dot
+
+
+def test_shared_lines_and_requests_are_marked(acme: Catalog) -> None:
+    dot = _dot(acme, "tmf622-product-order")
+    shared = _cluster(dot, '"cluster_request%3Afr%3Arelies_on%3A110"')
+    assert "fr:relies_on:110 · shared (relies_on scope 110) · used by fr:100" in shared
+    assert "shared by 120, 130" in shared
+    assert 'fillcolor="#f0fdfa"' in shared
+    root = _cluster(dot, '"cluster_request%3Afr%3A100"')
+    assert "uses fr:relies_on:110, fr:account:1513" in root
+    assert "shared by" not in root
+
+
+def test_modify_shows_what_changed(acme: Catalog) -> None:
+    dot = _dot(acme, "fibre-modify")
+    assert "changed speed: 100 → 1000" in dot
+    assert "changed max_speed: 100 → 1000" in dot
+    assert "changed profile: gpon-500 → gpon-1g" in dot
+
+
+def test_relies_on_links_the_items(acme: Catalog) -> None:
+    dot = _dot(acme, "tmf622-product-order")
+    assert re.search(r'"item%3A120" -> "item%3A110" \[label=reliesOn', dot)

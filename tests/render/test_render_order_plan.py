@@ -1,0 +1,157 @@
+"""The whole-order plan: why each edge exists, clusters, PONR per root item, skipped, collapse."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from render_examples import ORDER_NAMES, example
+
+from om_dsl.ir.models import Catalog
+from om_dsl.render import PlanOptions, draw_plan, order_plan_graph, render, render_order_plan
+from om_dsl.render.analysis import beyond_return, schedule
+from om_dsl.render.collapse import collapse_lines, fold_schedule
+from om_dsl.render.plan_model import PlanGraph
+from om_dsl.render.style import STATE_STYLES
+
+
+def _edges(graph: PlanGraph) -> dict[tuple[str, str], tuple[str, str]]:
+    return {(e.source, e.target): (e.kind, e.label) for e in graph.edges}
+
+
+def test_every_item_is_a_node_in_its_line_cluster(acme: Catalog) -> None:
+    ex = example("home-duo-add")
+    graph = order_plan_graph(acme, ex.plan, ex.work)
+    assert [n.id for n in graph.nodes] == [i.id for i in ex.plan.items]
+    clusters = {c.id: c for c in graph.clusters}
+    for node, item in zip(graph.nodes, ex.plan.items, strict=True):
+        line = clusters[node.cluster or ""]
+        assert line.line and line.id == f"line:{item.line_id}"
+        assert clusters[line.parent or ""].id == f"request:{item.request_id}"
+
+
+def test_edges_say_why_the_builder_made_them(acme: Catalog) -> None:
+    edges = _edges(order_plan_graph(acme, example("home-duo-add").plan))
+    assert edges[("order/AccessLine:reserve_port", "order/AccessLine:install")] == ("after", "")
+    assert edges[("order/AccessLine:line_ready", "1.1/InternetService:configure")] == (
+        "depend",
+        "same order",
+    )
+    assert edges[("1.2/PhoneNumber:reserve_number", "1.2/VoiceService:provision")] == (
+        "depend",
+        "same root item",
+    )
+    parent = ("1.1/InternetService:subscribe", "1.1/InternetService/RadiusProfile:create_profile")
+    assert edges[parent] == ("parent", "after parent line")
+    undo = ("order/AccessLine:reserve_port", "order/AccessLine:release_port")
+    assert edges[undo] == ("undo", "undo")
+
+
+def test_shared_requests_come_first_and_say_so(acme: Catalog) -> None:
+    ex = example("tmf622-product-order")
+    requests = [c for c in order_plan_graph(acme, ex.plan, ex.work).clusters if not c.line]
+    assert [c.label for c in requests] == [
+        "fr:relies_on:110 · shared (relies_on scope 110)",
+        "fr:account:1513 · shared (account scope 1513)",
+        "fr:100 · root item 100",
+    ]
+    assert [c.tone for c in requests] == ["shared", "shared", "request"]
+
+
+def test_without_the_decomposition_requests_are_named_from_the_lines(acme: Catalog) -> None:
+    ex = example("tmf622-product-order")
+    labels = [c.label for c in order_plan_graph(acme, ex.plan).clusters if not c.line]
+    assert "fr:100 · root item 100" in labels
+    assert "fr:account:1513 · shared (account scope)" in labels
+
+
+def test_items_skipped_at_plan_time_take_no_time(acme: Catalog) -> None:
+    graph = order_plan_graph(acme, example("home-trio-tv").plan)
+    skipped = [n for n in graph.nodes if n.state == "skipped"]
+    assert [n.id for n in skipped] == [
+        "voice[1]/VoiceService:number_ported",
+        "voice[2]/VoiceService:number_ported",
+    ]
+    assert all(graph.durations()[n.id] == 0 for n in skipped)
+    assert skipped[0].timeout_ms == 30 * 86_400_000  # still shown: it is the catalog's item
+    dot = render(draw_plan(graph), "dot").decode()
+    assert f'fillcolor="{STATE_STYLES["skipped"].tone.fill}"' in dot
+    assert "2 item(s) skipped at plan time" in dot
+
+
+def test_critical_path_and_due_offsets(acme: Catalog) -> None:
+    dot = render(render_order_plan(acme, example("home-duo-add").plan), "dot").decode()
+    assert "critical path 2d 11m over 7 items" in dot
+    assert "expect 2d · due +2d" in dot  # the installation
+
+
+def test_ponr_holds_its_root_items_only() -> None:
+    # p (PONR, root A) -> x (root B) -> y (root A): y is beyond return for A, x is not
+    nodes = ["p", "x", "y", "z"]
+    edges = [("p", "x"), ("x", "y"), ("z", "p")]
+    roots = {"p": ("A",), "x": ("B",), "y": ("A",), "z": ("A",)}
+    assert beyond_return(nodes, edges, ["p"], roots) == ["p", "y"]
+    assert beyond_return(nodes, edges, ["p"]) == ["p", "x", "y"]
+
+
+def test_the_region_beyond_return_is_named_by_its_root_item(acme: Catalog) -> None:
+    dot = render(render_order_plan(acme, example("home-duo-add").plan), "dot").decode()
+    assert "beyond the point of no return (root item 1)" in dot
+    assert "cluster_line%3Aorder/AccessLine__beyond_return" in dot
+
+
+def test_lines_without_a_plan_are_listed(acme: Catalog) -> None:
+    dot = render(render_order_plan(acme, example("fibre-modify").plan), "dot").decode()
+    assert "lines without a plan for their action: order/AccessLine (modify)" in dot
+
+
+# ---- collapse ----------------------------------------------------------------------------------
+
+
+def test_collapse_draws_big_lines_as_one_node_and_keeps_cross_line_edges(acme: Catalog) -> None:
+    graph = order_plan_graph(acme, example("home-trio-tv").plan)
+    folded = collapse_lines(graph, 2)
+    ids = {n.id for n in folded.graph.nodes}
+    assert "line:order/AccessLine" in ids
+    assert "order/AccessLine:install" not in ids
+    assert "order/Router:ship" in ids  # one item: not collapsed
+    line = next(n for n in folded.graph.nodes if n.id == "line:order/AccessLine")
+    assert line.kind == "line" and line.ponr
+    assert line.cluster == "request:fr:order"
+    assert line.details[:2] == ("5 items", "3 callout, 1 manual, 1 milestone")
+    edges = _edges(folded.graph)
+    assert edges[("line:order/AccessLine", "tv/TvService:install_boxes")][0] == "depend"
+    assert edges[("line:order/AccessLine", "line:voice[1]/VoiceService")][0] == "depend"
+    assert all(s != t for s, t in edges)
+    assert len(edges) == len(folded.graph.edges)  # one edge per pair
+    assert "line:order/AccessLine" not in {c.id for c in folded.graph.clusters}
+
+
+def test_collapse_keeps_the_figures_of_the_full_plan(acme: Catalog) -> None:
+    graph = order_plan_graph(acme, example("home-trio-tv").plan)
+    full = schedule(graph.flow_nodes(), graph.flow_edges(), graph.durations())
+    folded = collapse_lines(graph, 2)
+    seen = fold_schedule(full, folded.into)
+    assert seen.total_ms == full.total_ms
+    assert seen.path[0] == "line:order/AccessLine"
+    assert seen.finish_ms["line:order/AccessLine"] == full.finish_ms["order/AccessLine:line_ready"]
+    dot = render(draw_plan(graph, PlanOptions(collapse=2)), "dot").decode()
+    assert "critical path 2d 4h 10m" in dot
+    assert "POINT OF NO RETURN INSIDE" in dot
+    assert "3 lines of more than 2 items collapsed into one node each" in dot
+
+
+@pytest.mark.parametrize("name", ORDER_NAMES)
+def test_collapse_beyond_every_line_changes_nothing(acme: Catalog, name: str) -> None:
+    graph = order_plan_graph(acme, example(name).plan)
+    assert collapse_lines(graph, 1000).graph is graph
+
+
+def test_collapsed_lines_show_the_states_of_their_items(acme: Catalog) -> None:
+    graph = order_plan_graph(acme, example("home-duo-add").plan)
+    states = {"order/AccessLine:reserve_port": "completed", "order/AccessLine:install": "waiting"}
+    nodes = tuple(replace(n, state=states.get(n.id, "pending")) for n in graph.nodes)
+    folded = collapse_lines(replace(graph, nodes=nodes), 3)
+    line = next(n for n in folded.graph.nodes if n.id == "line:order/AccessLine")
+    assert line.state == "waiting"
+    assert line.status == ("1 waiting · 3 pending", "1 completed")
