@@ -89,14 +89,14 @@ def _request(
 
 
 class _Lookup:
-    """Per-decomposition tables, so that each of thousands of lines is a few index reads."""
+    """Tables, so that each of thousands of lines is a few index reads.  The catalog's come
+    from the program (built once per catalog: a per-call copy cost more than a 10-item order)."""
 
     def __init__(self, infos: list[ItemInfo], program: RuleProgram) -> None:
         self.item_ids = [info.item.id for info in infos]
         self.roots = [info.root for info in infos]
-        self.rule_ids = [rule.id for rule in program.rules]
-        self.spans = [rule.rule.span for rule in program.rules]
-        self.kinds = {name: product.kind for name, product in program.technical.items()}
+        self.rules = program.rules
+        self.kinds = program.kinds
 
 
 def _line(c: Compared, lookup: _Lookup, request: str) -> FulfillmentLine:
@@ -118,8 +118,8 @@ def _line(c: Compared, lookup: _Lookup, request: str) -> FulfillmentLine:
         "previous": c.previous,
         "source_items": source_items,
         "root_items": root_items,
-        "rules": [lookup.rule_ids[r] for r in rules],
-        "rule_spans": [lookup.spans[r] for r in rules],
+        "rules": [lookup.rules[r].id for r in rules],
+        "rule_spans": [lookup.rules[r].rule.span for r in rules],
         "parent_line": line.parent_line,
         "wait": line.wait,
         "request": request,

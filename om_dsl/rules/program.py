@@ -66,6 +66,7 @@ class CompiledRule:
 
     index: int
     """Position in ``catalog.rules``: the tie-breaker of every ordering."""
+    id: str
     rule: ir.DecompositionRule
     target: ir.TechnicalProduct
     spec: TargetSpec
@@ -77,10 +78,6 @@ class CompiledRule:
     chains: bool
     """Whether rules take the target's lines as their source (technical -> technical)."""
 
-    @property
-    def id(self) -> str:
-        return self.rule.id
-
 
 class RuleProgram:
     """Every rule of a catalog, indexed by the product a source item or line has."""
@@ -88,6 +85,7 @@ class RuleProgram:
     def __init__(self, catalog: ir.Catalog) -> None:
         self.catalog = catalog
         self.technical = {t.name: t for t in catalog.technical}
+        self.kinds = {t.name: t.kind for t in catalog.technical}
         self.targets = {t.name: _target_spec(t) for t in catalog.technical}
         sources = _sources(catalog)
         suffixes = _suffixes(catalog.rules, sources)
@@ -118,6 +116,7 @@ def _compile(
     target = rule.target
     return CompiledRule(
         index=index,
+        id=rule.id,
         rule=rule,
         target=spec.product,
         spec=spec,
