@@ -11,6 +11,9 @@ with a table per order and the TMF622 notifications the listener received, and e
 every order completed and its completion was notified.
 
     python -m om_dsl.service.demo
+
+:func:`handlers` gives ``om serve`` the same stand-ins for the example catalog's ``auto`` items:
+``om serve --catalog examples/catalog/acme.om --handlers om_dsl.service.demo:handlers``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from om_dsl.compiler.driver import compile_catalog
 from om_dsl.demo import EXAMPLES, NOTIFY_PORT, ORDERS
 from om_dsl.demo import _handlers as demo_handlers
 from om_dsl.demo import _simulators as simulators
-from om_dsl.runtime import Runtime, SqliteStore
+from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
 from om_dsl.runtime.downstream import DownstreamSettings
 from om_dsl.runtime.notify import NotifySettings
 from om_dsl.service.config import ServiceConfig
@@ -46,6 +49,11 @@ TECHNICIAN = "field-tech"
 DEADLINE_S = 40.0
 DONE = frozenset({"completed", "failed", "cancelled", "held", "partial", "rejected"})
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+def handlers() -> HandlerRegistry:
+    """Stand-ins for the example catalog's host handlers (the same as ``make demo``'s)."""
+    return demo_handlers()
 
 
 @dataclass
@@ -113,7 +121,7 @@ def _runtime(db: Path, environ: dict[str, str]) -> Iterator[Runtime]:
         raise SystemExit(f"{CATALOG} does not compile")
     notify = NotifySettings(backoff_ms=100, max_attempts=4)
     downstream = DownstreamSettings(notify=notify, environ=environ)
-    runtime = Runtime(result.catalog, store=SqliteStore(db), handlers=demo_handlers(),
+    runtime = Runtime(result.catalog, store=SqliteStore(db), handlers=handlers(),
                       downstream=downstream)  # fmt: skip
     try:
         yield runtime
