@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="om",
@@ -29,8 +30,11 @@ EXIT_USAGE = 2
 
 
 def fail(message: str, code: int = EXIT_ERRORS) -> NoReturn:
-    """Report a user error in one line (never a traceback) and exit."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    """Report a user error in one line (never a traceback) and exit.
+
+    The message is printed as is: brackets in it (``pip install 'om-dsl[service]'``) are text,
+    not console markup."""
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     sys.exit(code)
 
 
