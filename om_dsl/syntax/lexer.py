@@ -8,6 +8,7 @@ declarations so that the parser can recover after an error.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -233,7 +234,7 @@ def token_span(file: str, tok: Tok) -> Span:
 
 @dataclass(slots=True)
 class LexResult:
-    """Toks of one file, split into top-level chunks, plus the doc comments by line."""
+    """Tokens of one file, split into top-level chunks, plus the doc comments by line."""
 
     chunks: list[list[Tok]] = field(default_factory=list)
     docs: dict[int, str] = field(default_factory=dict)
@@ -249,25 +250,37 @@ class Lexer:
 
     def run(self) -> LexResult:
         result = LexResult()
-        tokens = self._tokens(result.docs)
-        result.chunks = split_chunks(tokens)
+        tokens, starts = self._tokens(result.docs)
+        result.chunks = split_chunks(tokens, starts)
         return result
 
-    def _tokens(self, docs: dict[int, str]) -> list[Tok]:
-        """The lexer's hot loop: kept in one function on purpose (local lookups are fast)."""
+    def _tokens(  # noqa: C901, PLR0912, PLR0915 - the hot loop is one function on purpose
+        self, docs: dict[int, str]
+    ) -> tuple[list[Tok], list[tuple[int, int, int]]]:
+        """The lexer's hot loop: kept in one function on purpose (local lookups are fast).
+
+        Besides the tokens it returns the places where a declaration may start, for
+        :func:`split_chunks`: (index, brace balance before it, column) of every top-level
+        keyword that is the first token of its line.
+        """
         out: list[Tok] = []
         append = out.append
+        starts: list[tuple[int, int, int]] = []
         line = 1
         line_start = 0
+        first_on_line = True
+        balance = 0
         pending_doc: list[str] = []
         doc_line = 0
         punct = PUNCTUATION
+        top_level = TOP_LEVEL
         make = Tok
         for m in _TOKEN_RE.finditer(self.text):
             kind = m.lastgroup or "EOF"  # every alternative is a named group
             if kind == "NL":
                 line += 1
                 line_start = m.end()
+                first_on_line = True
                 continue
             if kind in {"COMMENT", "EOF"}:
                 continue
@@ -286,14 +299,22 @@ class Lexer:
                 pending_doc = []
             if kind == "OP":
                 kind = punct[value]
+                if kind == "LBRACE":
+                    balance += 1
+                elif kind == "RBRACE":
+                    balance -= 1
             elif kind == "STRING":
                 value = self._string(value, line, col)
             elif kind not in ("NAME", "INT", "DECIMAL", "DURATION"):
                 kind, value = self._bad(kind, value, line, col)
                 if kind == "":
                     continue
+            if first_on_line:
+                first_on_line = False
+                if kind == "NAME" and value in top_level:
+                    starts.append((len(out), balance, col))
             append(make(kind, value, line, col, end_col))
-        return out
+        return out, starts
 
     def _string(self, raw: str, line: int, col: int) -> str:
         if "\\" not in raw:
@@ -339,33 +360,23 @@ class Lexer:
         return "", ""
 
 
-def split_chunks(tokens: list[Tok]) -> list[list[Tok]]:
+def split_chunks(tokens: list[Tok], starts: list[tuple[int, int, int]]) -> list[list[Tok]]:
     """Split at top-level keywords so each declaration parses on its own.
 
     A keyword starts a new chunk when it is the first token on its line and either the braces
-    are balanced or it sits in column 1 (which recovers from a missing ``}``).
+    are balanced or it sits in column 1 (which recovers from a missing ``}``).  ``starts``
+    lists the candidates (index, brace balance before the token, column), collected while
+    lexing, so that this needs no second pass over every token.
     """
-    chunks: list[list[Tok]] = []
-    current: list[Tok] = []
-    depth = 0
-    last_line = 0
-    for i, tok in enumerate(tokens):
-        kind = tok.type
-        if kind == "NAME" and tok.line != last_line and tok.value in TOP_LEVEL:
-            at_top = depth <= 0 or tok.column == 1
-            if at_top and _starts_decl(tokens, i) and current:
-                chunks.append(current)
-                current = []
-                depth = 0
-        if kind == "LBRACE":
-            depth += 1
-        elif kind == "RBRACE":
-            depth -= 1
-        last_line = tok.line or 0
-        current.append(tok)
-    if current:
-        chunks.append(current)
-    return chunks
+    bounds = [0]
+    base = 0  # the brace balance where the current chunk starts
+    for index, balance, column in starts:
+        at_top = balance - base <= 0 or column == 1
+        if at_top and index > bounds[-1] and _starts_decl(tokens, index):
+            bounds.append(index)
+            base = balance
+    bounds.append(len(tokens))
+    return [tokens[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _starts_decl(tokens: list[Tok], i: int) -> bool:
