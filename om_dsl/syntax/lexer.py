@@ -360,14 +360,18 @@ class Lexer:
         return "", ""
 
 
-def split_chunks(tokens: list[Tok], starts: list[tuple[int, int, int]]) -> list[list[Tok]]:
+def split_chunks(
+    tokens: list[Tok], starts: list[tuple[int, int, int]] | None = None
+) -> list[list[Tok]]:
     """Split at top-level keywords so each declaration parses on its own.
 
     A keyword starts a new chunk when it is the first token on its line and either the braces
     are balanced or it sits in column 1 (which recovers from a missing ``}``).  ``starts``
-    lists the candidates (index, brace balance before the token, column), collected while
-    lexing, so that this needs no second pass over every token.
+    lists the candidates (index, brace balance before the token, column); the lexer collects
+    them while lexing, so that this needs no second pass over every token.
     """
+    if starts is None:
+        starts = _candidates(tokens)
     bounds = [0]
     base = 0  # the brace balance where the current chunk starts
     for index, balance, column in starts:
@@ -377,6 +381,22 @@ def split_chunks(tokens: list[Tok], starts: list[tuple[int, int, int]]) -> list[
             base = balance
     bounds.append(len(tokens))
     return [tokens[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _candidates(tokens: list[Tok]) -> list[tuple[int, int, int]]:
+    """The ``starts`` of :func:`split_chunks`, for tokens that did not come from the lexer."""
+    out: list[tuple[int, int, int]] = []
+    balance = 0
+    last_line = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "NAME" and tok.line != last_line and tok.value in TOP_LEVEL:
+            out.append((i, balance, tok.column))
+        if tok.type == "LBRACE":
+            balance += 1
+        elif tok.type == "RBRACE":
+            balance -= 1
+        last_line = tok.line
+    return out
 
 
 def _starts_decl(tokens: list[Tok], i: int) -> bool:
