@@ -62,6 +62,7 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     for router in ROUTERS:
         app.include_router(router)
     app.router.routes.extend(callback_routes(runtime.callback))
+    app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from om_dsl.errors import (
     DecompositionError,
@@ -101,7 +102,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OmError, _om_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected)
 
 
 async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -151,18 +151,43 @@ async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error(
-        "internal error on %s %s: %s: %s",
-        request.method,
-        _route(request),
-        type(exc).__name__,
-        exc,
-    )
-    return error_response(500, "internalError", "internal error; the service log has the details")
+class CatchAll:
+    """The last resort, as an ASGI middleware: an exception no handler took becomes a 500 TMF
+    error, logged with its traceback (never shown to the client).
+
+    Starlette's own last resort re-raises after answering, and uvicorn then drops the
+    connection, so a client's next request on that keep-alive connection fails too; this one
+    answers and carries on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            _log_unexpected(scope, exc)
+            if started:
+                raise
+            response = error_response(500, "internalError", INTERNAL)
+            await response(scope, receive, send)
 
 
-def _route(request: Request) -> str:
-    """The route template rather than the path: a path may carry a callback token."""
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "?"))
+INTERNAL = "internal error; the service log has the details"
+
+
+def _log_unexpected(scope: Scope, exc: Exception) -> None:
+    route = getattr(scope.get("route"), "path", "?")  # not the path: it may carry a token
+    log.error("internal error on %s %s: %s: %s", scope.get("method"), route,
+              type(exc).__name__, exc, exc_info=exc)  # fmt: skip

@@ -202,3 +202,51 @@ def test_om_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> Non
     assert "refusing to listen on 0.0.0.0 without API tokens" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "om.db").exists()
+
+
+def test_an_internal_error_is_a_500_without_details(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    running.runtime.store.close()  # every store read now fails inside the service
+    answer = api.get("/productOrder")
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "code": "internalError",
+        "reason": "Internal Server Error",
+        "message": "internal error; the service log has the details",
+        "status": "500",
+        "@type": "Error",
+    }
+    ready = api.get("/ready")
+    assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+
+
+def test_tokens_never_reach_the_store(service: Callable[..., Running], tmp_path: Path) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+    assert api.post("/hub", json={"callback": "http://127.0.0.1:9/x"}).status_code == 201
+    running.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("om0.db*"))
+    assert stored and TOKEN.encode() not in stored
+
+
+BLOCK_FASTAPI = """
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "fastapi":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+import om_dsl, om_dsl.cli, om_dsl.runtime, om_dsl.render
+print("imported")
+om_dsl.cli.main(["serve", "--catalog", "examples/catalog/acme.om"])
+"""
+
+
+def test_om_dsl_works_without_fastapi_and_om_serve_says_what_to_install() -> None:
+    done = subprocess.run([sys.executable, "-c", BLOCK_FASTAPI], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    assert done.stdout.strip() == "imported"
+    assert done.returncode == 1
+    assert "pip install 'om-dsl[service]'" in done.stderr and "Traceback" not in done.stderr
