@@ -10,13 +10,13 @@ chained from a shared line belongs to its parent's shared request.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
-from om_dsl.orders.diff import Compared
 from om_dsl.orders.models import FulfillmentLine, FulfillmentRequest
 from om_dsl.orders.structure import ItemInfo
 from om_dsl.orders.trusted import trusted
-from om_dsl.orders.worlds import RequestKey
+from om_dsl.orders.worlds import Built, RequestKey
 from om_dsl.rules.program import RuleProgram
 
 _SCOPE_RANK = {"order": 0, "relies_on": 1, "account": 2}
@@ -30,23 +30,24 @@ def request_id(key: RequestKey) -> str:
 
 
 def assemble(
-    compared: list[Compared], infos: list[ItemInfo], program: RuleProgram
+    lines: list[Built], infos: list[ItemInfo], program: RuleProgram
 ) -> list[FulfillmentRequest]:
-    compared.sort(key=lambda c: c.line.sort)
-    lookup = _Lookup(infos, program)
+    """The requests: root ones in item order, then the shared ones (by scope, then by their
+    first line).  Lines are sorted once; each request's lines come out in that order."""
+    lines.sort(key=_BY_SORT)
+    table = _Tables(infos, program)
     grouped: dict[RequestKey, list[FulfillmentLine]] = {}
-    first: dict[RequestKey, tuple[int, ...]] = {}
     ids: dict[RequestKey, str] = {}
-    for c in compared:
-        key = c.line.request
-        if key not in ids:
+    for line in lines:
+        key = line.request
+        group = grouped.get(key)
+        if group is None:
+            group = grouped[key] = []
             ids[key] = request_id(key)
-            first[key] = c.line.sort
-        grouped.setdefault(key, []).append(_line(c, lookup, ids[key]))
-    shared_keys = sorted(
-        (k for k in grouped if k[0] != "root"), key=lambda k: (_SCOPE_RANK[k[0]], first[k])
-    )
-    shared = [_shared(k, grouped[k]) for k in shared_keys]
+        group.append(_line(line, table, ids[key]))
+    # grouped keeps first-line order, so a stable sort by scope rank alone is enough
+    shared_keys = sorted((k for k in grouped if k[0] != "root"), key=_scope_rank)
+    shared = [_shared(k, ids[k], grouped[k]) for k in shared_keys]
     uses = _uses(shared)
     roots = [
         _root(info.item.id, grouped.get(("root", info.item.id), []), uses.get(info.item.id, {}))
@@ -54,6 +55,13 @@ def assemble(
         if info.item.parent is None
     ]
     return [*roots, *shared]
+
+
+_BY_SORT = attrgetter("sort")
+
+
+def _scope_rank(key: RequestKey) -> int:
+    return _SCOPE_RANK[key[0]]
 
 
 def _uses(shared: list[FulfillmentRequest]) -> dict[str, dict[str, None]]:
@@ -67,11 +75,11 @@ def _uses(shared: list[FulfillmentRequest]) -> dict[str, dict[str, None]]:
 
 
 def _root(root: str, lines: list[FulfillmentLine], uses: dict[str, None]) -> FulfillmentRequest:
-    return _request(request_id(("root", root)), root, False, "line", None, lines, list(uses))
+    return _request(f"fr:{root}", root, False, "line", None, lines, list(uses))
 
 
-def _shared(key: RequestKey, lines: list[FulfillmentLine]) -> FulfillmentRequest:
-    return _request(request_id(key), None, True, key[0], key[1] or None, lines, [])
+def _shared(key: RequestKey, id_: str, lines: list[FulfillmentLine]) -> FulfillmentRequest:
+    return _request(id_, None, True, key[0], key[1] or None, lines, [])
 
 
 def _request(
@@ -88,8 +96,8 @@ def _request(
     return trusted(FulfillmentRequest, fields)
 
 
-class _Lookup:
-    """Tables, so that each of thousands of lines is a few index reads.  The catalog's come
+class _Tables:
+    """Lookups, so that each of thousands of lines is a few index reads.  The catalog's come
     from the program (built once per catalog: a per-call copy cost more than a 10-item order)."""
 
     def __init__(self, infos: list[ItemInfo], program: RuleProgram) -> None:
@@ -99,27 +107,32 @@ class _Lookup:
         self.kinds = program.kinds
 
 
-def _line(c: Compared, lookup: _Lookup, request: str) -> FulfillmentLine:
-    line = c.line
-    items, rules = c.items, c.rules
+def _line(line: Built, table: _Tables, request: str) -> FulfillmentLine:
+    items, rules = line.items, line.rules
     if len(items) == 1:
-        source_items, root_items = [lookup.item_ids[items[0]]], [lookup.roots[items[0]]]
+        source_items, root_items = [table.item_ids[items[0]]], [table.roots[items[0]]]
     else:
-        source_items = [lookup.item_ids[i] for i in items]
-        root_items = list(dict.fromkeys(lookup.roots[i] for i in items))
+        source_items = [table.item_ids[i] for i in items]
+        root_items = list(dict.fromkeys(table.roots[i] for i in items))
+    if len(rules) == 1:
+        rule = table.rules[rules[0]]
+        rule_ids, spans = [rule.id], [rule.rule.span]
+    else:
+        rule_ids = [table.rules[r].id for r in rules]
+        spans = [table.rules[r].rule.span for r in rules]
     fields = {
         "id": line.id,
         "product": line.product,
-        "kind": lookup.kinds[line.product],
+        "kind": table.kinds[line.product],
         "scope": line.scope,
-        "action": c.action,
+        "action": line.action,
         "attributes": line.attributes,
-        "changed": c.changed,
-        "previous": c.previous,
+        "changed": [] if line.changed is None else line.changed,
+        "previous": {} if line.previous is None else line.previous,
         "source_items": source_items,
         "root_items": root_items,
-        "rules": [lookup.rules[r].id for r in rules],
-        "rule_spans": [lookup.rules[r].rule.span for r in rules],
+        "rules": rule_ids,
+        "rule_spans": spans,
         "parent_line": line.parent_line,
         "wait": line.wait,
         "request": request,

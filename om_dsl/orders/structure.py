@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from om_dsl.orders.models import Order, OrderItem
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemInfo:
     pos: int
     """Position in ``order.items``: the order of everything decomposition outputs."""
@@ -40,6 +40,8 @@ def item_infos(order: Order) -> list[ItemInfo]:
 
 
 def _root(item: OrderItem, by_id: dict[str, OrderItem]) -> str:
+    if item.parent is None:  # most items: no set to build
+        return item.id
     seen = {item.id}
     while item.parent is not None and item.parent in by_id and item.parent not in seen:
         item = by_id[item.parent]

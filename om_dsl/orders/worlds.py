@@ -12,21 +12,23 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Literal
 
 from om_dsl.errors import OrderIssue
-from om_dsl.expr.evaluate import EvalError
-from om_dsl.ir.models import Scope
+from om_dsl.ir.models import Action, Scope
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.merge import Contribution, MergeConflict, merge_values
 from om_dsl.orders.models import Order
 from om_dsl.orders.structure import ItemInfo
 from om_dsl.rules.engine import Fact, RuleEngine, RuleFailed
-from om_dsl.rules.program import CompiledRule, RuleProgram
+from om_dsl.rules.program import CompiledRule, MappingFailed, RuleProgram
 
 World = Literal["before", "after"]
 RequestKey = tuple[str, str]
 """``("root", item id)`` for a root item's request, ``(scope, key)`` for a shared one."""
+
+_BY_SORT = attrgetter("sort")
 
 _EXISTS: dict[World, frozenset[str]] = {
     "after": frozenset({"add", "modify", "noChange"}),
@@ -36,7 +38,7 @@ _EXISTS: dict[World, frozenset[str]] = {
 
 @dataclass(slots=True)
 class Built:
-    """A line of one world, before the worlds are compared."""
+    """A line of one world; comparing the worlds then settles its action in place."""
 
     id: str
     product: str
@@ -48,6 +50,10 @@ class Built:
     wait: str
     sort: tuple[int, ...]
     request: RequestKey
+    action: Action = "add"
+    changed: list[str] | None = None
+    """None for none (the output gets a fresh empty list: no list is shared between lines)."""
+    previous: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -109,10 +115,10 @@ class WorldRun:
     def _item_facts(self) -> list[Fact]:
         exists = _EXISTS[self.world]
         facts: list[Fact] = []
-        rules_for = self.s.program.rules_for
+        by_product = self.s.program.by_product
         for info in self.s.infos:
             item = info.item
-            if item.action not in exists or not rules_for(item.product):
+            if item.action not in exists or item.product not in by_product:
                 continue
             attrs = item.attributes
             if self.world == "before" and item.previous:
@@ -133,36 +139,43 @@ class WorldRun:
 
     def produce(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
         """The engine's callback: one rule fired for one fact (the hot path: kept flat)."""
+        if rule.scope != "line":
+            return self._contribute(fact, rule)
         origin: Origin = fact.origin
-        env = fact.env
-        values: dict[str, Any] = {}
-        name = ""
         try:
-            for name, fn in rule.mappings:
-                value = fn(env)
-                if value is not None:
-                    values[name] = value
-        except EvalError as exc:
-            self.failed(RuleFailed(fact, rule, f"the mapping of '{name}'", str(exc)))
+            attrs = rule.line_attributes(fact.env)
+        except MappingFailed as exc:
+            self._mapping_failed(fact, rule, exc)
             return ()
-        scope = rule.target.scope
-        sort = (*origin.sort, rule.index)
-        if scope != "line":
-            key = (scope, self._shared_key(scope, origin.info), rule.target.name)
-            contribution = Contribution(sort, origin.items, rule, values, origin.line)
-            self.pending.setdefault(key, []).append(contribution)
-            return ()
-        spec = rule.spec
-        attrs = spec.complete(values)
-        target = rule.target.name
         line = Built(
-            f"{origin.base}/{target}{rule.suffixes.get(fact.product, '')}",
-            target, "line", attrs, origin.items, (rule.index,), origin.line,
-            rule.rule.wait, sort, origin.request,
+            origin.base + rule.id_tails[fact.product], rule.target_name, "line", attrs,
+            origin.items, rule.indices, origin.line, rule.wait, (*origin.sort, rule.index),
+            origin.request,
         )  # fmt: skip
-        if not self._register(line, spec.problem(attrs) if spec.checked else None):
+        spec = rule.spec
+        if line.id in self.lines or (spec.checked and spec.problem(attrs) is not None):
+            self._register(line, spec.problem(attrs))  # reports why it cannot be
             return ()
+        self.lines[line.id] = line
         return (self._fact(line, origin),) if rule.chains else ()
+
+    def _contribute(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
+        """A shared line's source: its values wait until every source of that line is in."""
+        origin: Origin = fact.origin
+        try:
+            values = rule.mapped(fact.env)
+        except MappingFailed as exc:
+            self._mapping_failed(fact, rule, exc)
+            return ()
+        key = (rule.scope, self._shared_key(rule.scope, origin.info), rule.target_name)
+        sort = (*origin.sort, rule.index)
+        contribution = Contribution(sort, origin.items, rule, values, origin.line)
+        waiting = self.pending.get(key)
+        if waiting is None:
+            self.pending[key] = [contribution]
+        else:
+            waiting.append(contribution)
+        return ()
 
     def _shared_key(self, scope: str, info: ItemInfo) -> str:
         if scope == "relies_on":
@@ -174,16 +187,18 @@ class WorldRun:
     def _merged(self, key: tuple[str, str, str], contributions: list[Contribution]) -> Fact | None:
         scope, group, product = key
         spec = self.s.program.targets[product]
-        contributions.sort(key=lambda c: c.sort)
+        if len(contributions) > 1:
+            contributions.sort(key=_BY_SORT)
         if scope == "account":
             installed = self.s.installed.account_line(group or None, product)
             if installed is not None:
                 contributions.insert(0, Contribution((), (), None, dict(installed)))
         line_id = _shared_id(scope, group, product)
         first = contributions[0]
+        rules: tuple[int, ...]
         if len(contributions) == 1 and first.rule is not None:  # the common case: no merging
             attrs = spec.complete(first.values)
-            items, rules = first.items, tuple[int, ...]((first.rule.index,))
+            items, rules = first.items, first.rule.indices
         else:
             try:
                 attrs = merge_values(contributions, spec.names, spec.merge, spec.defaults)
@@ -197,9 +212,12 @@ class WorldRun:
         assert first.rule is not None
         line = Built(
             line_id, product, scope, attrs, items, rules,  # type: ignore[arg-type]
-            first.parent_line, first.rule.rule.wait, first.sort, (scope, group),
+            first.parent_line, first.rule.wait, first.sort, (scope, group),
         )  # fmt: skip
-        if not self._register(line, spec.problem(attrs)) or not self.s.program.rules_for(product):
+        if (
+            not self._register(line, spec.problem(attrs))
+            or product not in self.s.program.by_product
+        ):
             return None
         info = self.s.infos[line.items[0]]
         return self._fact(line, Origin(line.id, line.sort, line.items, line.request, info))
@@ -219,6 +237,9 @@ class WorldRun:
         return True
 
     # ---- errors ------------------------------------------------------------------------------
+
+    def _mapping_failed(self, fact: Fact, rule: CompiledRule, exc: MappingFailed) -> None:
+        self.failed(RuleFailed(fact, rule, f"the mapping of '{exc.name}'", exc.cause))
 
     def failed(self, failure: RuleFailed) -> None:
         """The engine's (and the mappings') callback for a failed expression."""

@@ -24,12 +24,12 @@ class CompiledEngine:
 
     def run(self, facts: Sequence[Fact], sink: Sink) -> None:
         queue = deque(facts)
-        rules_for = self.program.rules_for
+        by_product = self.program.by_product
         produce = sink.produce
         while queue:
             fact = queue.popleft()
             env = fact.env
-            for rule in rules_for(fact.product):
+            for rule in by_product.get(fact.product, ()):
                 try:
                     fires = rule.when is None or rule.when(env)
                 except EvalError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from om_dsl.expr.evaluate import Compiled, compile_expr
+from om_dsl.expr.evaluate import Compiled, EvalError, compile_expr
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
 
@@ -60,6 +60,19 @@ class TargetSpec:
         return None
 
 
+class MappingFailed(Exception):
+    """A mapping of a rule failed (e.g. a division by zero): which one, and why."""
+
+    def __init__(self, name: str, cause: str) -> None:
+        super().__init__(name, cause)
+        self.name = name
+        self.cause = cause
+
+
+Step = tuple[str, Compiled | None, Any]
+"""(attribute, its mapping or None, its default or None): one attribute of a produced line."""
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     """One decomposition rule, ready to run."""
@@ -70,13 +83,65 @@ class CompiledRule:
     rule: ir.DecompositionRule
     target: ir.TechnicalProduct
     spec: TargetSpec
+    scope: ir.Scope
+    """The target's scope, and the fields below, copied here because every produced line
+    reads them (one attribute read instead of a chain through the IR)."""
+    target_name: str
+    wait: str
+    span: ir.SourceSpan
+    indices: tuple[int]
+    """``(index,)``: the ``rules`` of a line that this rule alone produced."""
     when: Compiled | None
     mappings: tuple[tuple[str, Compiled], ...]
     """(target attribute, closure), in the order the rule writes them."""
-    suffixes: Mapping[str, str]
-    """Source product -> ``#2``, ``#3`` for its second and third rule to the same target."""
+    steps: tuple[Step, ...] | None
+    """The target's attributes in declaration order, each with its mapping and its default;
+    None when the rule's mappings cannot be evaluated in that order (see :func:`_steps`)."""
+    id_tails: Mapping[str, str]
+    """Source product -> what a line id adds to its source's id: ``/Target``, and ``#2``,
+    ``#3`` after it for the source's second and third rule to the same target."""
     chains: bool
     """Whether rules take the target's lines as their source (technical -> technical)."""
+
+    def mapped(self, env: Mapping[str, Any]) -> dict[str, Any]:
+        """The non-null values the mappings give, in the order the rule writes them.
+
+        Raises:
+            MappingFailed: a mapping failed (the first one, in the order written).
+        """
+        values: dict[str, Any] = {}
+        name = ""
+        try:
+            for name, fn in self.mappings:
+                value = fn(env)
+                if value is not None:
+                    values[name] = value
+        except EvalError as exc:
+            raise MappingFailed(name, str(exc)) from None
+        return values
+
+    def line_attributes(self, env: Mapping[str, Any]) -> dict[str, Any]:
+        """The attributes of a line this rule produces: mapped values over the target's
+        defaults, in declaration order (``spec.complete(mapped(env))`` in one pass).
+
+        Raises:
+            MappingFailed: as :meth:`mapped`.
+        """
+        steps = self.steps
+        if steps is None:
+            return self.spec.complete(self.mapped(env))
+        out: dict[str, Any] = {}
+        name = ""
+        try:
+            for name, fn, default in steps:
+                value = None if fn is None else fn(env)
+                if value is None:
+                    value = default
+                if value is not None:
+                    out[name] = value
+        except EvalError as exc:
+            raise MappingFailed(name, str(exc)) from None
+        return out
 
 
 class RuleProgram:
@@ -114,17 +179,41 @@ def _compile(
     sources: Mapping[int, list[str]],
 ) -> CompiledRule:
     target = rule.target
+    mappings = tuple((m.target, compile_expr(m.expr)) for m in rule.mappings)
     return CompiledRule(
         index=index,
         id=rule.id,
         rule=rule,
         target=spec.product,
         spec=spec,
+        scope=spec.product.scope,
+        target_name=target,
+        wait=rule.wait,
+        span=rule.span,
+        indices=(index,),
         when=compile_expr(rule.when) if rule.when is not None else None,
-        mappings=tuple((m.target, compile_expr(m.expr)) for m in rule.mappings),
-        suffixes=suffixes,
+        mappings=mappings,
+        steps=_steps(mappings, spec),
+        id_tails={
+            product: f"/{target}{suffixes.get(product, '')}" for product in sources.get(index, ())
+        },
         chains=any(target in products for products in sources.values()),
     )
+
+
+def _steps(mappings: tuple[tuple[str, Compiled], ...], spec: TargetSpec) -> tuple[Step, ...] | None:
+    """The one-pass plan of :meth:`CompiledRule.line_attributes`, when it is equivalent.
+
+    Evaluating in declaration order gives the same line only if the rule maps declared
+    attributes, each once, in declaration order: then the first mapping to fail is the same
+    one either way (mappings have no side effects), and it is the one an error names.
+    """
+    names = [name for name, _fn in mappings]
+    positions = [spec.names.index(n) if n in spec.names else -1 for n in names]
+    if -1 in positions or positions != sorted(set(positions)):
+        return None
+    fns = dict(mappings)
+    return tuple((name, fns.get(name), spec.defaults.get(name)) for name in spec.names)
 
 
 def _sources(catalog: ir.Catalog) -> dict[int, list[str]]:
