@@ -14,6 +14,7 @@ from om_dsl.errors import OrderValidationError
 from om_dsl.orders.issues import IssueLog
 from om_dsl.orders.jsondoc import _loads, _Walk
 from om_dsl.orders.limits import Limits
+from om_dsl.orders.screen import _depth as screen_depth
 from om_dsl.orders.screen import needs_walk
 
 
@@ -90,7 +91,10 @@ JSON_VALUES = st.recursive(
     | st.booleans()
     | st.integers(-(10**40), 10**40)
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(["\x00", "\x7f", '"', "\\"])),
+    | st.text(
+        alphabet=st.characters(codec="utf-8")
+        | st.sampled_from(["\x00", "\x7f", '"', "\\", "[", "]", "{", "}", "e", "1"])
+    ),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),
@@ -98,17 +102,37 @@ JSON_VALUES = st.recursive(
 )
 
 
-@example("\b", 1)
-@example(["\f"], 2)
-@example("\ud800", 1)
-@example(10**20, 1)
-@given(JSON_VALUES, st.integers(1, 6))
-def test_the_screen_never_lets_a_problem_through(value: object, depth: int) -> None:
+@example("\b", 1, True)
+@example(["\f"], 2, True)
+@example("\ud800", 1, True)
+@example(10**20, 1, True)
+@example(["]", [[]]], 2, True)
+@example({"k": "a]]]]"}, 2, True)
+@example('"' * 9, 1, True)
+@given(JSON_VALUES, st.integers(1, 6), st.booleans())
+def test_the_screen_never_lets_a_problem_through(value: object, depth: int, ascii: bool) -> None:
     """Whatever the cheap screen calls clean, the full walk finds clean too."""
     limits = Limits(max_depth=depth, max_string=8, max_int_digits=12)
-    text = json.dumps(value)  # NaN/Infinity are written as such, as a client might
+    # NaN/Infinity are written as such, as a client might; raw or escaped non-ASCII text
+    text = json.dumps(value, ensure_ascii=ascii)
     if needs_walk(text, limits):
         return
     log = IssueLog()
     _Walk(limits, log).run(_loads(text, limits, log, checked=True))
     assert not log.issues
+
+
+def _true_depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_true_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_true_depth(v) for v in value), default=0)
+    return 0
+
+
+@example({"a]": ["[[", {}]}, True)
+@given(JSON_VALUES, st.booleans())
+def test_the_screen_measures_nesting_exactly(value: object, ascii: bool) -> None:
+    """Brackets inside strings (escaped quotes too) never count, real ones always do."""
+    text = json.dumps(value, ensure_ascii=ascii)
+    assert screen_depth(text.encode("utf-8", "surrogatepass"), 100) == _true_depth(value)
