@@ -29,9 +29,9 @@ from lark.parsers.lalr_analysis import Shift
 from om_dsl.syntax.lexer import KEYWORDS
 
 Reducer = Callable[[list[Any]], Any]
-# One entry per grammar rule: (number of symbols, the rule's name for the goto, reducer);
-# the reducer is None for a pass-through (the single child is the value).
-Reduction = tuple[int, str, Reducer | None]
+# One entry per grammar rule: (number of symbols, its gotos: state below -> next state,
+# reducer); the reducer is None for a pass-through (the single child is the value).
+Reduction = tuple[int, dict[int, int], Reducer | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +53,15 @@ class RuleShape:
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """Per state: terminal -> (True, next state) for a shift or (False, rule index)."""
+    """The parse table as plain dicts.
 
-    actions: dict[int, dict[str, tuple[bool, int]]]
-    gotos: dict[int, dict[str, int]]
+    ``actions``: per state, terminal -> the next state (>= 0) for a shift, or ``~i`` (< 0)
+    for a reduction by rule ``i``.  ``gotos``: per rule name, the state below the reduced
+    symbols -> the state after the reduction.
+    """
+
+    actions: dict[int, dict[str, int]]
+    gotos: dict[str, dict[int, int]]
     rules: tuple[RuleShape, ...]
     start_state: int
     end_state: int
@@ -76,19 +81,18 @@ def compile_tables(lark: Lark) -> Tables:
     """Re-pack ``lark``'s LALR table (done once per process: the grammar is cached)."""
     table = lark.parser.parser.parser.parse_table
     index = {rule: i for i, rule in enumerate(lark.rules)}
-    actions: dict[int, dict[str, tuple[bool, int]]] = {}
-    gotos: dict[int, dict[str, int]] = {}
+    actions: dict[int, dict[str, int]] = {}
+    gotos: dict[str, dict[int, int]] = {}
     for state, entries in table.states.items():
         acts = actions[state] = {}
-        goto = gotos[state] = {}
         for key, (action, arg) in entries.items():
             name = str(key)
             if action is not Shift:
-                acts[name] = (False, index[arg])
-            elif name.isupper() or name == "$END":
-                acts[name] = (True, arg)
+                acts[name] = ~index[arg]
+            elif name.isupper():  # a terminal (including $END): rules are lower case
+                acts[name] = arg
             else:
-                goto[name] = arg
+                gotos.setdefault(name, {})[state] = arg
     rules = tuple(_shape(rule) for rule in lark.rules)
     return Tables(actions, gotos, rules, table.start_states["start"], table.end_states["start"])
 
@@ -110,7 +114,11 @@ def _shape(rule: Any) -> RuleShape:
 
 def reductions(tables: Tables, builder: object) -> list[Reduction]:
     """The reductions of every rule, bound to ``builder``'s methods (one per rule or alias)."""
-    return [(shape.size, shape.origin, _reducer(shape, builder)) for shape in tables.rules]
+    gotos = tables.gotos
+    return [
+        (shape.size, gotos.get(shape.origin, {}), _reducer(shape, builder))
+        for shape in tables.rules
+    ]
 
 
 def _reducer(shape: RuleShape, builder: object) -> Reducer | None:
@@ -165,11 +173,12 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
     The hot loop of the parser, kept in one function on purpose (local names are fast).
     Raises :class:`SyntaxProblem` at the first token that cannot be shifted.
     """
-    actions, gotos, end_state = tables.actions, tables.gotos, tables.end_state
-    state_stack: list[int] = [tables.start_state]
-    value_stack: list[Any] = []
-    keywords = KEYWORDS
+    actions, end_state = tables.actions, tables.end_state
     state = tables.start_state
+    state_stack: list[int] = [state]
+    value_stack: list[Any] = []
+    push_state, push_value = state_stack.append, value_stack.append
+    keywords = KEYWORDS
     for tok in [*tokens, end]:
         kind = tok.type
         # An identifier (a NAME, or a keyword from an earlier run over the same tokens) is the
@@ -180,21 +189,19 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
         while True:
             state_actions = actions[state]
             if kw is not None:
-                kind = kw if kw in state_actions else "NAME"
-            entry = state_actions.get(kind)
-            if entry is None:
-                tok.type = kind
-                raise SyntaxProblem(tok, {k for k in state_actions if k.isupper()})
-            shift, arg = entry
-            if shift:
-                tok.type = kind
-                state_stack.append(arg)
-                value_stack.append(tok)
-                state = arg
+                tok.type = kind = kw if kw in state_actions else "NAME"
+            try:
+                act = state_actions[kind]
+            except KeyError:
+                raise SyntaxProblem(tok, {k for k in state_actions if k.isupper()}) from None
+            if act >= 0:  # shift
+                push_state(act)
+                push_value(tok)
+                state = act
                 break
-            size, origin, reduce = rules[arg]
+            size, goto, reduce = rules[~act]
             if reduce is None:  # pass-through: only the state changes
-                state = state_stack[-1] = gotos[state_stack[-2]][origin]
+                state = state_stack[-1] = goto[state_stack[-2]]
                 continue
             if size:
                 children = value_stack[-size:]
@@ -202,9 +209,9 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
                 del value_stack[-size:]
             else:
                 children = []
-            value_stack.append(reduce(children))
-            state = gotos[state_stack[-1]][origin]
-            state_stack.append(state)
+            push_value(reduce(children))
+            state = goto[state_stack[-1]]
+            push_state(state)
             if state == end_state and tok is end:
                 return value_stack[-1]
     return value_stack[-1] if value_stack else []
