@@ -13,7 +13,7 @@ from typing import Any
 
 from om_dsl.ir import models as ir
 from om_dsl.orders.drafts import ProductRef
-from om_dsl.orders.values import Check, attribute_check
+from om_dsl.orders.values import Accept, Check, attribute_check, quick_accept
 
 _FALLBACKS: dict[str, tuple[str, ...]] = {
     "name": ("name", "name_id", "offering_name"),
@@ -56,6 +56,64 @@ class AttrTable:
         return [*self.by_name, *self.aliases]
 
 
+_NO_DEFAULT: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class QuickTable:
+    """The attributes of one product (or of the order block) for the quick reader
+    (:mod:`om_dsl.orders.quick`): each name and alias with its :func:`quick_accept` test, and
+    the declaration order with defaults.  Its answers are the thorough reader's
+    (:func:`om_dsl.orders.attributes.resolve_values`), or None where that one would report a
+    problem or might."""
+
+    accepts: dict[str, tuple[str, Accept]]
+    steps: tuple[tuple[str, Any, bool], ...]
+    """(name, default or ``_NO_DEFAULT``, required), in declaration order."""
+
+    @classmethod
+    def build(cls, attrs: Sequence[ir.Attribute], enums: Mapping[str, Sequence[str]]) -> QuickTable:
+        accepts = {a.name: (a.name, quick_accept(a, enums)) for a in attrs}
+        accepts.update({a.alias: accepts[a.name] for a in attrs if a.alias})
+        steps = tuple(
+            (
+                a.name,
+                a.default if a.has_default and a.default is not None else _NO_DEFAULT,
+                a.required,
+            )
+            for a in attrs
+        )
+        return cls(accepts, steps)
+
+    def values(self, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The non-null values by attribute name, in the order given."""
+        out: dict[str, Any] = {}
+        accepts = self.accepts
+        for name, value in given.items():
+            if value is None:  # null is absent
+                continue
+            hit = accepts.get(name)
+            if hit is None:
+                return None
+            attr, accept = hit
+            if attr in out or not accept(value):
+                return None
+            out[attr] = value
+        return out
+
+    def complete(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Declaration order with defaults filled in; None when a required one is missing."""
+        out: dict[str, Any] = {}
+        for name, default, required in self.steps:
+            if name in values:
+                out[name] = values[name]
+            elif default is not _NO_DEFAULT:
+                out[name] = default
+            elif required:
+                return None
+        return out
+
+
 @dataclass(slots=True)
 class CatalogIndex:
     catalog: ir.Catalog
@@ -63,6 +121,11 @@ class CatalogIndex:
     technical: dict[str, ir.TechnicalProduct] = field(default_factory=dict)
     tables: dict[str, AttrTable] = field(default_factory=dict)
     order_table: AttrTable = field(default_factory=lambda: AttrTable.build([], {}))
+    quick_tables: dict[str, QuickTable] = field(default_factory=dict)
+    quick_order: QuickTable = field(default_factory=lambda: QuickTable.build([], {}))
+    quick_offers: dict[str, str] = field(default_factory=dict)
+    """What a native item's ``product`` may say -> the offer it is, for offers the quick
+    reader takes (a name that resolves to one offer that is not a bundle)."""
     _refs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -73,9 +136,21 @@ class CatalogIndex:
         index.technical = {t.name: t for t in catalog.technical}
         index.tables = {o.name: AttrTable.build(o.attributes, enums) for o in catalog.offers}
         index.order_table = AttrTable.build(catalog.order_attributes, enums)
+        index.quick_tables = {o.name: QuickTable.build(o.attributes, enums) for o in catalog.offers}
+        index.quick_order = QuickTable.build(catalog.order_attributes, enums)
         for offer in catalog.offers:
             index._index_refs(offer)
+        index.quick_offers = index._quick_offers()
         return index
+
+    def _quick_offers(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for kind, text in self._refs:
+            if kind in _FALLBACKS["name"]:
+                found = self.resolve(ProductRef("name", text, ""))
+                if len(found) == 1 and self.offers[found[0]].kind == "offer":
+                    out[text] = found[0]
+        return out
 
     def _index_refs(self, offer: ir.CommercialProduct) -> None:
         keys = [("name", offer.name), ("offering_cname", offer.name)]

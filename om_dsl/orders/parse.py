@@ -15,6 +15,7 @@ from om_dsl.orders.jsondoc import load_document
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.models import Order
 from om_dsl.orders.native import read_native
+from om_dsl.orders.quick import read_quick
 from om_dsl.orders.tmf622 import is_tmf622, read_tmf622
 from om_dsl.orders.validate import validate_draft
 
@@ -22,8 +23,13 @@ OrderInput = str | bytes | dict[str, Any] | Order
 """JSON text, UTF-8 bytes, parsed JSON, or an already validated :class:`Order`."""
 
 
-def read_order(raw: Any, index: CatalogIndex, limits: Limits = DEFAULT_LIMITS) -> Order:
+def read_order(
+    raw: Any, index: CatalogIndex, limits: Limits = DEFAULT_LIMITS, quick: bool = True
+) -> Order:
     """Validate ``raw`` against the catalog behind ``index``.
+
+    ``quick=False`` skips the quick reader (:mod:`~om_dsl.orders.quick`), for the tests that
+    check it against the thorough one.
 
     Raises:
         OrderValidationError: with every issue found, each with its JSON path.
@@ -31,6 +37,9 @@ def read_order(raw: Any, index: CatalogIndex, limits: Limits = DEFAULT_LIMITS) -
     if isinstance(raw, Order):
         return raw
     data = load_document(raw, limits)
+    fast = read_quick(data, index, limits) if quick else None  # most orders: one pass
+    if fast is not None:
+        return fast
     log = IssueLog()
     draft = _draft(data, log)
     log.raise_if_any()

@@ -1,0 +1,124 @@
+"""The quick reader accepts only what the thorough reader accepts, with the same result.
+
+The quick reader (``om_dsl/orders/quick.py``) never reports: it returns an order or None, and
+on None the thorough reader runs.  So the one thing to check is that whenever it returns an
+order, the thorough reader returns exactly the same one (same JSON, key order included), on
+the goldens, on every bad order, and on random orders nudged into odd shapes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bad_orders import BAD_ORDERS, Bad
+from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_decompose_properties import ACME_ORDERS, LAB_ORDERS
+
+from om_dsl.errors import OrderValidationError
+from om_dsl.orders.jsondoc import load_document
+from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
+from om_dsl.orders.parse import read_order
+from om_dsl.orders.quick import read_quick
+
+
+def _quick(catalog: Path, data: Any, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    order = read_quick(data, decomposer(catalog, "compiled").index, limits)
+    return None if order is None else order.model_dump_json()
+
+
+def _thorough(catalog: Path, data: Any, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """The thorough reader's order as JSON, or None when it finds the order invalid."""
+    try:
+        order = read_order(data, decomposer(catalog, "compiled").index, limits, quick=False)
+    except OrderValidationError:
+        return None
+    return order.model_dump_json()
+
+
+def _agree(catalog: Path, data: Any, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    quick = _quick(catalog, copy.deepcopy(data), limits)
+    if quick is not None:
+        assert quick == _thorough(catalog, copy.deepcopy(data), limits)
+    return quick
+
+
+def _goldens() -> list[tuple[str, Path, Any]]:
+    cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
+    for path in sorted((FIXTURES / "golden").glob("*.json")):
+        cases.append((path.stem, LAB if path.name.startswith("lab-") else ACME, path))
+    return [(name, catalog, json.loads(path.read_text())) for name, catalog, path in cases]
+
+
+GOLDENS = _goldens()
+
+
+@pytest.mark.parametrize(("name", "catalog", "data"), GOLDENS, ids=[g[0] for g in GOLDENS])
+def test_goldens_read_the_same(name: str, catalog: Path, data: Any) -> None:
+    _agree(catalog, data)
+
+
+def test_the_quick_reader_takes_plain_orders() -> None:
+    """It is not a reader that gives up on everything: plain native orders go through it."""
+    taken = [name for name, catalog, data in GOLDENS if _agree(catalog, data) is not None]
+    assert {"fibre-modify", "copper-delete", "voice-on-existing-fibre"} <= set(taken)
+
+
+@pytest.mark.parametrize("bad", BAD_ORDERS, ids=lambda b: b.name)
+def test_bad_orders_are_left_to_the_thorough_reader(bad: Bad) -> None:
+    try:
+        data = load_document(bad.raw)
+    except OrderValidationError:
+        return  # not even a document: the quick reader never sees it
+    assert _quick(bad.catalog, data) is None
+
+
+ODD_VALUES = st.sampled_from(
+    [None, "", "x", 0, -1, 1, 2**60, 1.5, float("inf"), True, False, [], {}, ["x"], {"x": 1}]
+)
+ODD_WORDS = st.sampled_from(
+    ["add", "modify", "delete", "noChange", "reliesOn", "bundles", "i0", "Gold", "Gadget"]
+)
+ODD = ODD_VALUES | ODD_WORDS
+
+
+@st.composite
+def nudged(draw: st.DrawFn, orders: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
+    """A random order with a few values replaced, keys added or keys removed anywhere."""
+    order = draw(orders)
+    for _ in range(draw(st.integers(0, 3))):
+        containers = list(_containers(order))
+        target = draw(st.sampled_from(containers))
+        if isinstance(target, dict):
+            key = draw(st.sampled_from([*target, "extra", "previous", "children", "quantity"]))
+            if draw(st.booleans()) and key in target:
+                del target[key]
+            else:
+                target[key] = copy.deepcopy(draw(ODD))
+        elif target:
+            target[draw(st.integers(0, len(target) - 1))] = copy.deepcopy(draw(ODD))
+    return order
+
+
+def _containers(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        yield value
+        for child in value.values() if isinstance(value, dict) else value:
+            yield from _containers(child)
+
+
+@settings(max_examples=300)
+@given(nudged(LAB_ORDERS))
+def test_random_lab_orders_read_the_same(order: dict[str, Any]) -> None:
+    _agree(LAB, order)
+
+
+@settings(max_examples=200)
+@given(nudged(ACME_ORDERS), st.integers(1, 3))
+def test_random_acme_orders_read_the_same(order: dict[str, Any], max_quantity: int) -> None:
+    _agree(ACME, order, Limits(max_quantity=max_quantity, max_items=5))
