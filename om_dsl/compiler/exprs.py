@@ -20,6 +20,7 @@ from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import types as T
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.ir import models as ir
+from om_dsl.orders.trusted import trusted
 from om_dsl.source import Span
 from om_dsl.syntax import ast
 
@@ -49,8 +50,27 @@ _ARITH = {"+", "-", "*", "/", "%"}
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 
 
+def lit(type_: str, value: Any) -> ir.Lit:
+    """An IR literal, built without re-validation (the checker made type and value agree).
+
+    Literals and references are most of an expression tree; ``tests/benchmarks`` checks that
+    a compiled catalog equals its IR validated from JSON.
+    """
+    return trusted(ir.Lit, {"op": "lit", "type": type_, "value": value})
+
+
+def ref(type_: str, root: str, path: list[str]) -> ir.Ref:
+    """An IR reference, built without re-validation (``path`` must not change afterwards)."""
+    return trusted(ir.Ref, {"op": "ref", "type": type_, "root": root, "path": path})
+
+
+def mapping(target: str, expr: Any, span: ir.SourceSpan) -> ir.MappingIR:
+    """``target = expr`` of a rule or a response, built without re-validation."""
+    return trusted(ir.MappingIR, {"target": target, "expr": expr, "span": span})
+
+
 def _error_value() -> ir.Lit:
-    return ir.Lit(type=T.ANY, value=None)
+    return lit(T.ANY, None)
 
 
 class ExprChecker:
@@ -123,7 +143,7 @@ class ExprChecker:
         elif node.kind == "int" and abs(value) > 2**53:
             self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
             return _error_value()
-        return ir.Lit(type=node.kind, value=value)
+        return lit(node.kind, value)
 
     def _list(self, node: ast.ListLit, env: ExprEnv, expected: str | None) -> ir.ListOp:
         item_expected = T.list_item(expected) if expected and T.is_list(expected) else None
@@ -396,7 +416,7 @@ class ExprChecker:
         if head in self.enums and len(rest) == 1:
             return self._enum_literal(head, rest[0], node.span)
         if head in env.items and rest:
-            return ir.Ref(type=T.ANY, root="item", path=path)
+            return ref(T.ANY, "item", path)
         if head in env.products and rest:
             return self._product_ref(head, rest, env, node.span)
         if head in env.bare:
@@ -404,7 +424,7 @@ class ExprChecker:
                 what = T.describe(env.bare[head])
                 self.bag.error("E050", f"'{head}' is {_a(what)} value; it has no fields", node.span)
                 return _error_value()
-            return ir.Ref(type=env.bare[head], root=env.bare_root, path=[head])
+            return ref(env.bare[head], env.bare_root, [head])
         if not rest:
             member = self._bare_member(head, expected)
             if member is not None:
@@ -415,7 +435,7 @@ class ExprChecker:
     def _root_ref(self, root: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
         attrs = env.roots[root]
         if attrs is None:
-            return ir.Ref(type=T.ANY, root=root, path=rest)
+            return ref(T.ANY, root, rest)
         if len(rest) != 1:
             what = "an attribute name" if not rest else "one attribute name"
             self.bag.error("E050", f"'{root}' must be followed by {what}", span)
@@ -429,7 +449,7 @@ class ExprChecker:
                 *suggest(name, attrs),
             )
             return _error_value()
-        return ir.Ref(type=attrs[name], root=root, path=rest)
+        return ref(attrs[name], root, rest)
 
     def _product_ref(self, product: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
         items = env.products[product]
@@ -441,7 +461,7 @@ class ExprChecker:
                 *suggest(rest[0], items),
             )
             return _error_value()
-        return ir.Ref(type=T.ANY, root="product", path=[product, *rest])
+        return ref(T.ANY, "product", [product, *rest])
 
     def _enum_literal(self, enum: str, member: str, span: Span) -> Any:
         if member not in self.enums[enum]:
@@ -452,7 +472,7 @@ class ExprChecker:
                 *suggest(member, self.enums[enum]),
             )
             return _error_value()
-        return ir.Lit(type=T.enum_type(enum), value=member)
+        return lit(T.enum_type(enum), member)
 
     def _bare_member(self, name: str, expected: str | None) -> ir.Lit | None:
         if expected is not None and T.is_list(expected):
@@ -462,10 +482,10 @@ class ExprChecker:
             and T.is_enum(expected)
             and name in self.enums.get(T.enum_name(expected), [])
         ):
-            return ir.Lit(type=expected, value=name)
+            return lit(expected, name)
         owners = self._member_owner.get(name, [])
         if len(owners) == 1:
-            return ir.Lit(type=T.enum_type(owners[0]), value=name)
+            return lit(T.enum_type(owners[0]), name)
         return None
 
     def _unknown(self, name: str, env: ExprEnv, span: Span) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
-from om_dsl.compiler.exprs import ExprEnv
+from om_dsl.compiler.exprs import ExprEnv, lit, mapping
 from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
 from om_dsl.compiler.rules import order_scope
@@ -400,7 +400,7 @@ def _response(ctx: Context, opt: ast.Option | None, env: ExprEnv) -> list[ir.Map
             ctx.bag.error("E024", f"output '{m.target.value}' is mapped twice", m.target.span)
         seen.add(m.target.value)
         expr = ctx.exprs.check(m.expr, body_env)
-        out.append(ir.MappingIR(target=m.target.value, expr=expr, span=ctx.span(m.span)))
+        out.append(mapping(m.target.value, expr, ctx.span(m.span)))
     return out
 
 
@@ -412,11 +412,11 @@ def _path(ctx: Context, path: str, span: Span, env: ExprEnv) -> Any:
     pos = 0
     for m in _PLACEHOLDER.finditer(path):
         if m.start() > pos:
-            parts.append(ir.Lit(type="string", value=path[pos : m.start()]))
+            parts.append(lit("string", path[pos : m.start()]))
         parts.append(_placeholder(ctx, m.group(1).strip(), span, env))
         pos = m.end()
     if pos < len(path) or not parts:
-        parts.append(ir.Lit(type="string", value=path[pos:]))
+        parts.append(lit("string", path[pos:]))
     if "{" in path[pos:] or "}" in path[pos:]:
         ctx.bag.error("E083", "unbalanced '{' or '}' in callout path", span)
     if len(parts) == 1:
@@ -429,7 +429,7 @@ def _placeholder(ctx: Context, text: str, span: Span, env: ExprEnv) -> Any:
         ctx.bag.error(
             "E083", f"'{{{text}}}' is not a reference", span, "e.g. /ports/{reserve_port.port_id}"
         )
-        return ir.Lit(type="string", value="")
+        return lit("string", "")
     names = text.split(".")
     node: Any = ast.NameRef(span, names[0])
     for name in names[1:]:

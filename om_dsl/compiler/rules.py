@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from om_dsl.compiler.context import Context, back_span
-from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv
+from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
 from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
@@ -179,7 +179,7 @@ def _mappings(
             ctx.bag.error("E024", f"rule {rid} maps '{name}' twice", m.target.span)
         seen.add(name)
         expr = ctx.exprs.check(m.expr, env, spec.type)
-        out.append(ir.MappingIR(target=name, expr=expr, span=ctx.span(m.span)))
+        out.append(mapping(name, expr, ctx.span(m.span)))
     for name, spec in attrs.items():
         if spec.required and not spec.has_default and name not in seen:
             ctx.bag.error(
