@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lark import Lark, Tree
@@ -65,6 +65,7 @@ class Tables:
     rules: tuple[RuleShape, ...]
     start_state: int
     end_state: int
+    chains: dict[tuple[int, int, str, str | None], int] = field(default_factory=dict)
 
 
 class SyntaxProblem(Exception):
@@ -167,6 +168,24 @@ def _splice_and_build(
     return filtered if build is None else build(filtered)
 
 
+def _pass_through(tables: Tables, below: int, state: int, kind: str, kw: str | None) -> int:
+    """The state after the run of pass-through reductions that the lookahead triggers.
+
+    ``sum -> term -> unary -> postfix -> atom`` and the like: each only replaces the top
+    state while the state below stays the same, so the run depends on (below, state, token)
+    alone and is followed once per process.  A soft keyword is resolved in each state as in
+    :func:`run`.  Stops at the first state whose action is not a pass-through.
+    """
+    while True:
+        acts = tables.actions[state]
+        if kw is not None:
+            kind = kw if kw in acts else "NAME"
+        act = acts.get(kind)
+        if act is None or act >= 0 or not tables.rules[~act].passthrough:
+            return state
+        state = tables.gotos[tables.rules[~act].origin][below]
+
+
 def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> Any:
     """Parse ``tokens`` (then ``end``) and return the start rule's value.
 
@@ -179,6 +198,7 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
     value_stack: list[Any] = []
     push_state, push_value = state_stack.append, value_stack.append
     keywords = KEYWORDS
+    chains = tables.chains
     for tok in [*tokens, end]:
         kind = tok.type
         # An identifier (a NAME, or a keyword from an earlier run over the same tokens) is the
@@ -200,8 +220,12 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
                 state = act
                 break
             size, goto, reduce = rules[~act]
-            if reduce is None:  # pass-through: only the state changes
-                state = state_stack[-1] = goto[state_stack[-2]]
+            if reduce is None:  # pass-through: only the state changes, maybe several times
+                key = (state_stack[-2], state, kind, kw)
+                top = chains.get(key)
+                if top is None:
+                    top = chains[key] = _pass_through(tables, state_stack[-2], state, kind, kw)
+                state = state_stack[-1] = top
                 continue
             if size:
                 children = value_stack[-size:]
