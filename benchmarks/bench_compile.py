@@ -125,6 +125,7 @@ def _time_rows(results: Sequence[SizeResult]) -> list[list[str]]:
                 str(len(e2e.samples)),
                 harness.fmt_s(e2e.median),
                 f"{harness.fmt_s(e2e.best)}..{harness.fmt_s(e2e.worst)}",
+                harness.fmt_s(e2e.cpu_median or 0.0),
                 harness.fmt_s(base.median),
                 harness.fmt_bytes(r.peak_compile),
                 harness.fmt_bytes(r.peak_baseline),
@@ -196,12 +197,13 @@ def main(argv: Sequence[str]) -> int:
         _throughput_rows(results),
     )
     harness.print_table(
-        "end-to-end time, baseline time and peak memory (tracemalloc)",
+        "end-to-end wall time and its CPU time, baseline time, peak memory (tracemalloc)",
         [
             "size",
             "runs",
             "e2e median",
             "e2e min..max",
+            "e2e cpu",
             "baseline",
             "peak e2e",
             "peak base",

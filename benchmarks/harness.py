@@ -72,9 +72,18 @@ def base_parser(name: str, description: str = "") -> argparse.ArgumentParser:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """Wall-clock seconds of ``repeats`` runs of one callable (warm-up runs excluded)."""
+    """Wall-clock seconds of ``repeats`` runs of one callable (warm-up runs excluded).
+
+    ``cpu_samples`` (when measured) are the process CPU seconds of the same runs: on a shared
+    machine, wall time well above CPU time means the run waited for a core.
+    """
 
     samples: tuple[float, ...]
+    cpu_samples: tuple[float, ...] = ()
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_samples) if self.cpu_samples else None
 
     @property
     def median(self) -> float:
@@ -98,13 +107,16 @@ class Timing:
         return amount / self.median if self.median else float("inf")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "median_s": round(self.median, 6),
             "min_s": round(self.best, 6),
             "max_s": round(self.worst, 6),
             "spread": round(self.spread, 4),
             "repeats": len(self.samples),
         }
+        if self.cpu_median is not None:
+            out["cpu_median_s"] = round(self.cpu_median, 6)
+        return out
 
 
 Mark = Callable[[str], None]
@@ -139,21 +151,24 @@ def time_interleaved(
     for _ in range(warmup):
         for fn in cases.values():
             fn(_no_mark)
-    samples: dict[str, list[float]] = {}
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     for _ in range(max(1, repeats)):
         for name, fn in cases.items():
             gc.collect()
-            start = time.perf_counter()
-            last = [start]
+            start = last = (time.perf_counter(), time.process_time())
 
-            def mark(phase: str, name: str = name, last: list[float] = last) -> None:
-                now = time.perf_counter()
-                samples.setdefault(f"{name}/{phase}", []).append(now - last[0])
-                last[0] = now
+            def mark(phase: str, name: str = name) -> None:
+                nonlocal last
+                now = (time.perf_counter(), time.process_time())
+                wall.setdefault(f"{name}/{phase}", []).append(now[0] - last[0])
+                cpu.setdefault(f"{name}/{phase}", []).append(now[1] - last[1])
+                last = now
 
             fn(mark)
-            samples.setdefault(name, []).append(time.perf_counter() - start)
-    return {name: Timing(tuple(values)) for name, values in samples.items()}
+            wall.setdefault(name, []).append(time.perf_counter() - start[0])
+            cpu.setdefault(name, []).append(time.process_time() - start[1])
+    return {name: Timing(tuple(values), tuple(cpu[name])) for name, values in wall.items()}
 
 
 def _no_mark(_phase: str) -> None:
