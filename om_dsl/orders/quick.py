@@ -26,12 +26,14 @@ from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.native import NativeItem, NativeOrder
 from om_dsl.orders.relations import find_cycles
 from om_dsl.orders.tmf622 import is_tmf622
-from om_dsl.orders.trusted import trusted
+from om_dsl.orders.trusted import maker
 
 _ORDER_FIELDS = frozenset(NativeOrder.model_fields)
 _ITEM_FIELDS = frozenset(NativeItem.model_fields)
 _TEXT_FIELDS = ("external_id", "account", "customer", "priority", "category")
 _ACTIONS = frozenset(ACTIONS)
+_new_item = maker(OrderItem)
+_new_link = maker(Relationship)
 
 
 def read_quick(data: Any, index: CatalogIndex, limits: Limits) -> Order | None:
@@ -119,7 +121,7 @@ class _Items:
         fields.update(attributes=values[0])
         fields.update(previous=values[1], quantity=quantity, parent=None, relationships=links)
         fields.update(account=account or self.account, path=path)
-        return trusted(OrderItem, fields)
+        return _new_item(fields)
 
     def _values(
         self, product: str | None, given: Any, previous: Any, action: str
@@ -150,7 +152,7 @@ class _Items:
             targets = self.relies.setdefault(item_id, [])
             if target not in targets:
                 targets.append(target)
-            links.append(trusted(Relationship, {"type": "reliesOn", "id": target}))
+            links.append(_new_link({"type": "reliesOn", "id": target}))
         return links
 
     def _relies_ok(self, ids: set[str]) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from om_dsl.orders.models import FulfillmentLine, FulfillmentRequest
 from om_dsl.orders.structure import ItemInfo
-from om_dsl.orders.trusted import trusted
+from om_dsl.orders.trusted import maker
 from om_dsl.orders.worlds import Built, RequestKey
 from om_dsl.rules.program import RuleProgram
 
@@ -58,6 +58,8 @@ def assemble(
 
 
 _BY_SORT = attrgetter("sort")
+_new_line = maker(FulfillmentLine)
+_new_request = maker(FulfillmentRequest)
 
 
 def _scope_rank(key: RequestKey) -> int:
@@ -93,7 +95,7 @@ def _request(
 ) -> FulfillmentRequest:
     fields: dict[str, Any] = {"id": id_, "root_item": root, "shared": shared, "scope": scope}
     fields.update(key=key, lines=lines, uses=uses)
-    return trusted(FulfillmentRequest, fields)
+    return _new_request(fields)
 
 
 class _Tables:
@@ -137,4 +139,4 @@ def _line(line: Built, table: _Tables, request: str) -> FulfillmentLine:
         "wait": line.wait,
         "request": request,
     }
-    return trusted(FulfillmentLine, fields)
+    return _new_line(fields)
