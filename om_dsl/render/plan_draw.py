@@ -39,6 +39,13 @@ from om_dsl.render.style import (
 )
 from om_dsl.render.text import dot_id, duration, esc, font, plain, row, shorten, table
 
+NEWRANK_LIMIT = 500
+"""Plans of up to this many nodes are ranked globally (``newrank``): the layout reads better
+(shared requests on top, ranks aligned across lines).  Beyond it, each cluster is ranked on its
+own: Graphviz 2.43's global ranking failed on order plans of 1,700 items ("trouble in
+init_rank") or never finished placing them (> 20 min), where per-cluster ranking draws 2,000
+items in seconds.  Measured fine up to 1,300 items, so the limit leaves a wide margin."""
+
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
@@ -83,7 +90,9 @@ def draw_plan(plan: PlanGraph, options: PlanOptions | None = None) -> graphviz.D
             sched, beyond = fold_schedule(sched, folded.into), fold_beyond(beyond, folded, flow)
             plan = folded.graph
     facts = _facts(sched, beyond, opts)
-    graph = new_graph("plan", plan.title, _subtitle(plan, facts, opts))
+    graph = new_graph(
+        "plan", plan.title, _subtitle(plan, facts, opts), newrank=len(plan.nodes) <= NEWRANK_LIMIT
+    )
     _emit_clusters(graph, plan, facts, opts)
     for edge in plan.edges:
         _edge(graph, edge, facts)

@@ -143,18 +143,23 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
 }
 
 
-def new_graph(name: str, title: str, subtitle: str | Sequence[str] = "") -> graphviz.Digraph:
+def new_graph(
+    name: str, title: str, subtitle: str | Sequence[str] = "", *, newrank: bool = True
+) -> graphviz.Digraph:
     """An empty left-to-right diagram with the shared defaults and a title on top.
 
-    ``subtitle`` is one line, or several (one row each, empty ones left out).
+    ``subtitle`` is one line, or several (one row each, empty ones left out).  ``newrank``
+    ranks the whole graph at once (rank constraints may cross clusters); plan views turn it
+    off, see :func:`om_dsl.render.plan_draw.draw_plan`.  Off means *absent*: Graphviz 2.43
+    takes any value of the attribute, ``false`` included, as on.
     """
     graph = graphviz.Digraph(name=name)
     rows = [row(font(esc(title), bold=True), align="LEFT")]
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
     rows += [row(font(esc(line), size=11, colour=MUTED), align="LEFT") for line in lines if line]
+    layout = {"newrank": "true"} if newrank else {}
     graph.attr(
         rankdir="LR",
-        newrank="true",
         compound="true",
         label=table(rows, padding=1),
         labelloc="t",
@@ -166,6 +171,7 @@ def new_graph(name: str, title: str, subtitle: str | Sequence[str] = "") -> grap
         ranksep="0.55",
         pad="0.3",
         bgcolor="white",
+        **layout,
     )
     graph.attr("node", fontname=FONT, fontsize="11", fontcolor=TEXT, margin="0.12,0.06")
     graph.attr("edge", fontname=FONT, fontsize="9", fontcolor=MUTED, arrowsize="0.8")

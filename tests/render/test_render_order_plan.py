@@ -11,7 +11,8 @@ from om_dsl.ir.models import Catalog
 from om_dsl.render import PlanOptions, draw_plan, order_plan_graph, render, render_order_plan
 from om_dsl.render.analysis import beyond_return, schedule
 from om_dsl.render.collapse import collapse_lines, fold_schedule
-from om_dsl.render.plan_model import PlanGraph
+from om_dsl.render.plan_draw import NEWRANK_LIMIT
+from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
 from om_dsl.render.style import STATE_STYLES
 
 
@@ -155,3 +156,14 @@ def test_collapsed_lines_show_the_states_of_their_items(acme: Catalog) -> None:
     line = next(n for n in folded.graph.nodes if n.id == "line:order/AccessLine")
     assert line.state == "waiting"
     assert line.status == ("1 waiting · 3 pending", "1 completed")
+
+
+def test_big_plans_are_ranked_per_cluster(acme: Catalog) -> None:
+    small = render(render_order_plan(acme, example("home-trio-tv").plan), "dot").decode()
+    assert "newrank=true" in small
+    count = NEWRANK_LIMIT + 1
+    nodes = tuple(PlanNode(f"i{k}", f"i{k}", "auto", cluster=f"l{k // 10}") for k in range(count))
+    edges = tuple(PlanEdge(f"i{k - 1}", f"i{k}", "after") for k in range(1, count))
+    lines = tuple(PlanCluster(f"l{k}", f"line {k}", "cfs", line=True) for k in range(51))
+    big = draw_plan(PlanGraph("big", nodes, edges, lines))
+    assert "newrank" not in big.source  # Graphviz 2.43 reads newrank=false as on
