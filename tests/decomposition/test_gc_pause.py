@@ -1,0 +1,38 @@
+"""Decomposing pauses the garbage collector, leaves no collection pending, and respects a
+host's frozen objects (``om_dsl/orders/gc_pause.py``)."""
+
+from __future__ import annotations
+
+import gc
+
+from decomposition_support import ACME, EXAMPLE_ORDERS, decomposer
+
+ORDER = (EXAMPLE_ORDERS / "home-duo-add.json").read_bytes()
+
+
+def test_no_young_collection_is_left_for_the_host() -> None:
+    gc.collect()
+    assert gc.isenabled()
+    decomposer(ACME, "compiled").decompose(ORDER)
+    assert gc.isenabled()
+    assert gc.get_count()[0] < gc.get_threshold()[0]  # the survivors went to the old generation
+
+
+def test_the_collector_stays_off_if_the_host_turned_it_off() -> None:
+    gc.disable()
+    try:
+        decomposer(ACME, "compiled").decompose(ORDER)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_objects_a_host_froze_stay_frozen() -> None:
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        decomposer(ACME, "compiled").decompose(ORDER)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
