@@ -52,7 +52,7 @@ EXTRA_STEPS = (
 
 
 def generate(lines: int, seed: int = 0) -> str:
-    """A one-file catalog of about ``lines`` lines (within half a region, ~90 lines)."""
+    """A one-file catalog of about ``lines`` lines (within half a region: ~120 lines)."""
     rng = random.Random(seed)
     out = _header(lines, seed)
     region = 0
