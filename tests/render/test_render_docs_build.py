@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -29,3 +30,13 @@ def test_main_reports_what_it_wrote(tmp_path: Path) -> None:
 
 def test_main_rejects_an_unknown_format(tmp_path: Path) -> None:
     assert main(["--out", str(tmp_path), "--format", "gif"]) == 1
+
+
+def test_the_docs_show_every_diagram_and_only_existing_ones() -> None:
+    page = (DEFAULT_OUT.parent / "diagrams.md").read_text()
+    shown = set(re.findall(r"\]\(diagrams/([\w.-]+)\.svg\)", page))
+    order_views = {d.name for d in DIAGRAMS if not d.name.startswith(("catalog", "plan-"))}
+    assert order_views <= shown <= {d.name for d in DIAGRAMS}
+    readme = (DEFAULT_OUT.parents[1] / "README.md").read_text()
+    for name in re.findall(r"\]\(docs/diagrams/([\w.-]+)\.svg\)", readme):
+        assert (DEFAULT_OUT / f"{name}.svg").is_file(), name
