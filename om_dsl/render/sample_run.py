@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,7 +68,6 @@ class SampleRun:
     runtime: Runtime
     order_id: str
     now: float
-    events: list[str] = field(default_factory=list)
 
 
 @contextmanager
