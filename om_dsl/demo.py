@@ -80,7 +80,7 @@ def main() -> int:
 # ---- setting up -------------------------------------------------------------------------------
 
 
-def _simulators() -> Any:
+def simulators_package() -> Any:
     """The simulators package of ``examples/`` (not part of the installed om_dsl)."""
     if str(EXAMPLES) not in sys.path:
         sys.path.insert(0, str(EXAMPLES))
@@ -92,7 +92,7 @@ def _simulators() -> Any:
 
 
 def _start(stack: ExitStack, folder: Path) -> Demo:
-    start = _simulators().start
+    start = simulators_package().start
     sims = {
         "billing": stack.enter_context(start("billing", token=DEMO_TOKEN, callback_delay_ms=150)),
         "inventory": stack.enter_context(start("inventory")),
@@ -110,7 +110,7 @@ def _start(stack: ExitStack, folder: Path) -> Demo:
 
 @contextmanager
 def _listener() -> Iterator[Any]:
-    listener = _simulators().Listener("demo-listener")
+    listener = simulators_package().Listener("demo-listener")
     try:
         listener.start(NOTIFY_PORT)
     except OSError:
@@ -156,7 +156,7 @@ def _runtime(catalog: Catalog, db: Path, listener_url: str) -> Iterator[Runtime]
     runtime = Runtime(
         catalog,
         store=SqliteStore(db),
-        handlers=_handlers(),
+        handlers=demo_handlers(),
         downstream=DownstreamSettings(notify=notify),
     )
     try:
@@ -165,7 +165,7 @@ def _runtime(catalog: Catalog, db: Path, listener_url: str) -> Iterator[Runtime]
         runtime.close()
 
 
-def _handlers() -> HandlerRegistry:
+def demo_handlers() -> HandlerRegistry:
     """The host's code for the catalog's ``auto`` items (quick stand-ins)."""
     registry = HandlerRegistry()
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,14 +18,11 @@ from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, out, write_text
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.errors import DecompositionError, OmError, OrderIssue, OrderValidationError
-from om_dsl.ir import models as ir
-from om_dsl.orders.decompose import Decomposer
+from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
 from om_dsl.orders.explain import explain, render_text
-from om_dsl.orders.limits import DEFAULT_LIMITS
-from om_dsl.orders.models import Decomposition, FulfillmentRequest, Order
+from om_dsl.orders.models import Decomposition, FulfillmentRequest
 from om_dsl.orders.tmf641 import service_orders
-from om_dsl.rules.engine import ENGINES, EngineUnavailable
+from om_dsl.rules.engine import ENGINES
 
 FORMATS = ("json", "table", "tmf641")
 
@@ -49,9 +45,9 @@ def decompose_cmd(
         fail(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}", EXIT_USAGE)
     if fmt not in FORMATS:
         fail(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}", EXIT_USAGE)
-    raw = _read_order(order)
-    decomposer = _decomposer(load_catalog_arg(catalog), engine)
-    valid, result = _run(decomposer, raw)
+    raw = read_order_bytes(order)
+    decomposer = decomposer_or_fail(load_catalog_arg(catalog), engine)
+    valid, result = validate_and_decompose(decomposer, raw)
     reasons = explain(decomposer.program, valid, result) if why else None
     if fmt == "table":
         text = _tables(result)
@@ -64,56 +60,6 @@ def decompose_cmd(
             err.print(render_text(reasons), markup=False, highlight=False, end="")
         return
     write_text(_json(result, reasons), output)
-
-
-def _read_order(source: str) -> bytes:
-    """The order's bytes; a file past the size limit is refused before it is read."""
-    if source == "-":
-        return sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1)
-    path = Path(source)
-    try:
-        size = path.stat().st_size
-        if size > DEFAULT_LIMITS.max_bytes:
-            _issues(
-                "the order is invalid",
-                [
-                    OrderIssue(
-                        "O002",
-                        "$",
-                        f"the order is {size:,} bytes; the limit is {DEFAULT_LIMITS.max_bytes:,}",
-                    )
-                ],
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read order {source}: {exc.strerror or exc}")
-
-
-def _decomposer(catalog: ir.Catalog, engine: str) -> Decomposer:
-    try:
-        return Decomposer(catalog, engine)
-    except EngineUnavailable as exc:
-        fail(str(exc))
-
-
-def _run(decomposer: Decomposer, raw: bytes) -> tuple[Order, Decomposition]:
-    try:
-        valid = decomposer.read(raw)
-        return valid, decomposer.decompose(valid)
-    except OrderValidationError as exc:
-        _issues("the order is invalid", exc.issues)
-    except DecompositionError as exc:
-        _issues("the order cannot be decomposed", exc.issues)
-    except OmError as exc:  # e.g. the durable engine failed: not the user's mistake, but clean
-        fail(f"decomposition failed: {exc}")
-
-
-def _issues(headline: str, issues: list[OrderIssue]) -> NoReturn:
-    for issue in issues:
-        err.print(
-            f"{issue.path}: error[{issue.code}]: {issue.message}", markup=False, highlight=False
-        )
-    fail(f"{headline}: {len(issues)} problem(s)")
 
 
 def _json(result: Decomposition, reasons: list[Any] | None) -> str:

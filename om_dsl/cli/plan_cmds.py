@@ -12,7 +12,7 @@ from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.cli.decompose_cmds import _decomposer, _read_order, _run
+from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
 from om_dsl.errors import PlanError
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.models import Decomposition, Order
@@ -42,8 +42,8 @@ def plan_cmd(
 
 def read_and_decompose(catalog: Catalog, source: str) -> tuple[Order, Decomposition]:
     """Read, validate and decompose the order at ``source`` (exits with its issues if bad)."""
-    raw = _read_order(source)
-    return _run(_decomposer(catalog, "compiled"), raw)
+    raw = read_order_bytes(source)
+    return validate_and_decompose(decomposer_or_fail(catalog, "compiled"), raw)
 
 
 def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:

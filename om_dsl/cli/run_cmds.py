@@ -8,10 +8,7 @@ own a store: these commands are for a store that no service is running on.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,21 +18,19 @@ import typer
 from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, err, fail, out
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
-from om_dsl.errors import NotFound, OmError, OperatorActionRejected
-from om_dsl.runtime.downstream.urls import check_listener_url
+from om_dsl.cli.runtime_args import (
+    DbOption,
+    HandlersOption,
+    guard,
+    json_object_arg,
+    notify_settings,
+    open_runtime,
+)
 from om_dsl.runtime.downstream.world import DownstreamSettings
-from om_dsl.runtime.handlers import HandlerRegistry, load_registry
-from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
-from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
-DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
-HandlersOption = Annotated[
-    str | None,
-    typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
-]
 ATTENTION = (OrderState.HELD.value, OrderState.FAILED.value)
 CallbackPortOption = Annotated[
     int,
@@ -70,8 +65,8 @@ def run_cmd(
     valid, work = read_and_decompose(ir, order)
     plan = plan_for(ir, valid, work)
     outside = _outside(notify)
-    with _runtime(db, handlers, ir, concurrency, create=True, downstream=outside) as runtime:
-        _guard(lambda: runtime.submit(plan, valid))
+    with open_runtime(db, handlers, ir, concurrency, create=True, downstream=outside) as runtime:
+        guard(lambda: runtime.submit(plan, valid))
         err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
         _serve_callbacks(runtime, callback_port)
         runtime.run_until_idle()
@@ -92,7 +87,7 @@ def resume_cmd(
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
     outside = _outside(notify)
-    with _runtime(db, handlers, None, concurrency, downstream=outside) as runtime:
+    with open_runtime(db, handlers, None, concurrency, downstream=outside) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
         runtime.run_until_idle()
@@ -115,8 +110,8 @@ def status_cmd(
     """Show an order's state, its items, attempts, due dates and point of no return."""
     if fmt not in ("text", "json"):
         fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
-    with _runtime(db, None, None, 1) as runtime:
-        status = _guard(lambda: runtime.status(order_id))
+    with open_runtime(db, None, None, 1) as runtime:
+        status = guard(lambda: runtime.status(order_id))
     if fmt == "json":
         out.print_json(status.model_dump_json())
     else:
@@ -152,7 +147,7 @@ def complete_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """Complete a failed, waiting or held item by hand, with its outputs."""
-    values = _json_object(outputs, "--outputs")
+    values = json_object_arg(outputs, "--outputs")
     _operator(db, order_id, lambda r: r.complete(order_id, item, values), f"{item} completed")
 
 
@@ -174,9 +169,9 @@ def signal_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """Deliver a named event to the items waiting for it."""
-    values = _json_object(payload, "--payload")
-    with _runtime(db, None, None, 1) as runtime:
-        count = _guard(lambda: runtime.signal(event, order_id, values))
+    values = json_object_arg(payload, "--payload")
+    with open_runtime(db, None, None, 1) as runtime:
+        count = guard(lambda: runtime.signal(event, order_id, values))
     where = f"order {order_id}" if order_id else "all orders"
     err.print(f"event '{event}' completed {count} waiting item(s) in {where}")
     if count:
@@ -186,37 +181,8 @@ def signal_cmd(
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _runtime(
-    db: Path,
-    handlers: str | None,
-    catalog: Any,
-    concurrency: int,
-    create: bool = False,
-    downstream: DownstreamSettings | None = None,
-) -> Iterator[Runtime]:
-    if not create and not db.exists():
-        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
-    registry = _handlers(handlers)
-    try:
-        store = SqliteStore(db)
-    except StoreError as exc:
-        fail(str(exc))
-    runtime = Runtime(
-        catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
-    )
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
 def _outside(notify: list[str] | None) -> DownstreamSettings:
-    try:
-        urls = tuple(check_listener_url(url) for url in notify or ())
-    except ValueError as exc:
-        fail(f"--notify: {exc}", EXIT_USAGE)
-    return DownstreamSettings(notify=NotifySettings(urls=urls))
+    return DownstreamSettings(notify=notify_settings(notify))
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:
@@ -234,44 +200,13 @@ def _notified(runtime: Runtime, wait: float) -> None:
         err.print(f"{pending} notification(s) not delivered yet: retried at the next run")
 
 
-def _handlers(spec: str | None) -> HandlerRegistry:
-    if spec is None:
-        return HandlerRegistry()
-    if "" not in sys.path:
-        sys.path.insert(0, "")  # `--handlers myhost.handlers:registry` from the current folder
-    try:
-        return load_registry(spec)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
-
-
-def _guard(action: Any) -> Any:
-    """User-facing errors (unknown ids, refused actions) as one line, never a traceback."""
-    try:
-        return action()
-    except (NotFound, OperatorActionRejected) as exc:
-        fail(str(exc))
-    except OmError as exc:
-        fail(str(exc))
-
-
 def _operator(db: Path, order_id: str, action: Any, done: str) -> None:
-    with _runtime(db, None, None, 1) as runtime:
-        _guard(lambda: action(runtime))
+    with open_runtime(db, None, None, 1) as runtime:
+        guard(lambda: action(runtime))
         state = runtime.status(order_id).state
     err.print(f"{done}; order {order_id} is {state}")
     if state not in _finished():
         err.print(f"run `om resume --db {db}` to carry on")
-
-
-def _json_object(text: str, option: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        fail(f"{option} is not JSON: {exc}", EXIT_USAGE)
-    if not isinstance(value, dict):
-        fail(f'{option} must be a JSON object, e.g. \'{{"port": "P-1"}}\'', EXIT_USAGE)
-    return value
 
 
 def _finished() -> frozenset[str]:

@@ -16,11 +16,9 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.cli.run_cmds import _handlers
+from om_dsl.cli.runtime_args import load_handlers, notify_settings
 from om_dsl.ir.models import Catalog
-from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
-from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
@@ -72,7 +70,9 @@ def serve_cmd(
     config = _config(host, port, tokens_file, public_url, max_body_bytes)
     ir = load_catalog_arg(catalog)
     known = config.public_url or config.port  # with port 0 the URL is known only once bound
-    runtime = _runtime(ir, db, handlers, concurrency, notify, config.base_url() if known else None)
+    runtime = _service_runtime(
+        ir, db, handlers, concurrency, notify, config.base_url() if known else None
+    )
     try:
         server = ServiceServer(runtime, config, access_log=access_log)
         _bind(server, host, port)
@@ -105,7 +105,7 @@ def _config(
     return config
 
 
-def _runtime(
+def _service_runtime(
     ir: Catalog,
     db: Path,
     handlers: str | None,
@@ -114,17 +114,12 @@ def _runtime(
     base_url: str | None,
 ) -> Runtime:
     try:
-        urls = tuple(check_listener_url(url) for url in notify or ())
-    except ValueError as exc:
-        fail(f"--notify: {exc}", EXIT_USAGE)
-    try:
         store = SqliteStore(db)
     except StoreError as exc:
         fail(str(exc))
     href = f"{base_url}/productOrder" if base_url else None
-    settings = NotifySettings(urls=urls, href_base=href)
-    downstream = DownstreamSettings(notify=settings)
-    registry = _handlers(handlers)
+    downstream = DownstreamSettings(notify=notify_settings(notify, href))
+    registry = load_handlers(handlers)
     return Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from om_dsl.cli.app import app, err, out
-from om_dsl.cli.run_cmds import DbOption, _guard, _runtime
+from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
 from om_dsl.cli.tasks_cmds import when_text
 
 systems_app = typer.Typer(
@@ -29,7 +29,7 @@ ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (kept in
 @systems_app.command("list")
 def list_cmd(db: DbOption = Path("om.db")) -> None:
     """The systems of the store's catalogs, and whether each is online."""
-    with _runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1) as runtime:
         systems = runtime.systems.list()
     table = Table(title="systems", title_justify="left")
     for column in ("system", "state", "decided by", "since"):
@@ -45,16 +45,16 @@ def list_cmd(db: DbOption = Path("om.db")) -> None:
 @systems_app.command("offline")
 def offline_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
     """Hold the system's next callouts instead of sending them."""
-    with _runtime(db, None, None, 1) as runtime:
-        _guard(lambda: runtime.systems.set_offline(name, True, by))
+    with open_runtime(db, None, None, 1) as runtime:
+        guard(lambda: runtime.systems.set_offline(name, True, by))
     err.print(f"system {name} is offline: its callouts are held until it is back online")
 
 
 @systems_app.command("online")
 def online_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
     """Bring the system back: its held callouts become ready."""
-    with _runtime(db, None, None, 1) as runtime:
-        released = _guard(lambda: runtime.systems.set_offline(name, False, by))
+    with open_runtime(db, None, None, 1) as runtime:
+        released = guard(lambda: runtime.systems.set_offline(name, False, by))
     err.print(f"system {name} is online; {released} held callout(s) released")
     if released:
         err.print(f"run `om resume --db {db}` to send them")

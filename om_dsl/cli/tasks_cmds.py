@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, out
-from om_dsl.cli.run_cmds import DbOption, _guard, _json_object, _runtime
+from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
 from om_dsl.runtime.downstream.tasks import Task
 
 tasks_app = typer.Typer(
@@ -39,7 +39,7 @@ def list_cmd(
     """List open tasks, oldest first, with their due dates and who claimed them."""
     if fmt not in ("text", "json"):
         fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
-    with _runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1) as runtime:
         tasks = runtime.tasks.list(queue)
     if fmt == "json":
         out.print_json(json.dumps([_task_json(t) for t in tasks]))
@@ -54,8 +54,8 @@ def claim_cmd(
     order_id: OrderArg, item: ItemArg, user: UserOption, db: DbOption = Path("om.db")
 ) -> None:
     """Take a task, so that nobody else completes it."""
-    with _runtime(db, None, None, 1) as runtime:
-        _guard(lambda: runtime.tasks.claim(order_id, item, user))
+    with open_runtime(db, None, None, 1) as runtime:
+        guard(lambda: runtime.tasks.claim(order_id, item, user))
     err.print(f"{item} of order {order_id} is claimed by {user}")
 
 
@@ -68,9 +68,9 @@ def complete_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """Finish a task with its outputs; the order goes on at the next `om resume`."""
-    values = _json_object(outputs, "--outputs")
-    with _runtime(db, None, None, 1) as runtime:
-        _guard(lambda: runtime.tasks.complete(order_id, item, values, user=user))
+    values = json_object_arg(outputs, "--outputs")
+    with open_runtime(db, None, None, 1) as runtime:
+        guard(lambda: runtime.tasks.complete(order_id, item, values, user=user))
         state = runtime.status(order_id).state
     err.print(f"{item} completed by {user}; order {order_id} is {state}")
     err.print(f"run `om resume --db {db}` to carry on")
@@ -85,8 +85,8 @@ def fail_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """The work could not be done: the item fails (its retry policy applies, else fallout)."""
-    with _runtime(db, None, None, 1) as runtime:
-        _guard(lambda: runtime.tasks.fail(order_id, item, reason, user=user))
+    with open_runtime(db, None, None, 1) as runtime:
+        guard(lambda: runtime.tasks.fail(order_id, item, reason, user=user))
         state = runtime.status(order_id).state
     err.print(f"{item} failed by {user}; order {order_id} is {state}")
 
@@ -102,8 +102,8 @@ def reassign_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """Hand a claimed task over to someone else."""
-    with _runtime(db, None, None, 1) as runtime:
-        _guard(lambda: runtime.tasks.reassign(order_id, item, from_user, to_user))
+    with open_runtime(db, None, None, 1) as runtime:
+        guard(lambda: runtime.tasks.reassign(order_id, item, from_user, to_user))
     err.print(f"{item} of order {order_id} is now claimed by {to_user}")
 
 

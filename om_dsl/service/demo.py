@@ -34,9 +34,8 @@ from rich.console import Console
 from rich.table import Table
 
 from om_dsl.compiler.driver import compile_catalog
-from om_dsl.demo import EXAMPLES, NOTIFY_PORT, ORDERS
-from om_dsl.demo import _handlers as demo_handlers
-from om_dsl.demo import _simulators as simulators
+from om_dsl.demo import EXAMPLES, NOTIFY_PORT, ORDERS, demo_handlers
+from om_dsl.demo import simulators_package as simulators
 from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
 from om_dsl.runtime.downstream import DownstreamSettings
 from om_dsl.runtime.notify import NotifySettings

@@ -15,7 +15,7 @@ import httpx
 from simulators import Simulator, start
 
 from om_dsl.compiler.driver import compile_catalog
-from om_dsl.demo import _handlers as demo_handlers
+from om_dsl.demo import demo_handlers
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime import Runtime, SqliteStore
 from om_dsl.runtime.downstream import DownstreamSettings

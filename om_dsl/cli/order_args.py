@@ -1,0 +1,68 @@
+"""Reading an order argument the way every order-taking command does (`om decompose`,
+`om plan`, `om run`, `om render ...`): a file or stdin, size-checked before it is read,
+validated and decomposed, with each problem printed as `path: error[code]: message`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from om_dsl.cli.app import err, fail
+from om_dsl.errors import DecompositionError, OmError, OrderIssue, OrderValidationError
+from om_dsl.ir import models as ir
+from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.limits import DEFAULT_LIMITS
+from om_dsl.orders.models import Decomposition, Order
+from om_dsl.rules.engine import EngineUnavailable
+
+
+def read_order_bytes(source: str) -> bytes:
+    """The order's bytes; a file past the size limit is refused before it is read."""
+    if source == "-":
+        return sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1)
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > DEFAULT_LIMITS.max_bytes:
+            print_issues_and_fail(
+                "the order is invalid",
+                [
+                    OrderIssue(
+                        "O002",
+                        "$",
+                        f"the order is {size:,} bytes; the limit is {DEFAULT_LIMITS.max_bytes:,}",
+                    )
+                ],
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read order {source}: {exc.strerror or exc}")
+
+
+def decomposer_or_fail(catalog: ir.Catalog, engine: str) -> Decomposer:
+    try:
+        return Decomposer(catalog, engine)
+    except EngineUnavailable as exc:
+        fail(str(exc))
+
+
+def validate_and_decompose(decomposer: Decomposer, raw: bytes) -> tuple[Order, Decomposition]:
+    try:
+        valid = decomposer.read(raw)
+        return valid, decomposer.decompose(valid)
+    except OrderValidationError as exc:
+        print_issues_and_fail("the order is invalid", exc.issues)
+    except DecompositionError as exc:
+        print_issues_and_fail("the order cannot be decomposed", exc.issues)
+    except OmError as exc:  # e.g. the durable engine failed: not the user's mistake, but clean
+        fail(f"decomposition failed: {exc}")
+
+
+def print_issues_and_fail(headline: str, issues: list[OrderIssue]) -> NoReturn:
+    for issue in issues:
+        err.print(
+            f"{issue.path}: error[{issue.code}]: {issue.message}", markup=False, highlight=False
+        )
+    fail(f"{headline}: {len(issues)} problem(s)")

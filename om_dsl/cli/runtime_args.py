@@ -1,0 +1,95 @@
+"""What the commands that work on a store share: the --db and --handlers options, opening a
+runtime on the store, and turning refused operator actions into one-line errors.
+
+Used by `om run`/`om resume` and the operator commands, `om tasks`, `om systems` and
+`om serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from om_dsl.cli.app import EXIT_USAGE, fail
+from om_dsl.errors import OmError
+from om_dsl.runtime.downstream.urls import check_listener_url
+from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.handlers import HandlerRegistry, load_registry
+from om_dsl.runtime.notify.notifier import NotifySettings
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
+
+DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
+HandlersOption = Annotated[
+    str | None,
+    typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
+]
+
+
+@contextmanager
+def open_runtime(
+    db: Path,
+    handlers: str | None,
+    catalog: Any,
+    concurrency: int,
+    create: bool = False,
+    downstream: DownstreamSettings | None = None,
+) -> Iterator[Runtime]:
+    if not create and not db.exists():
+        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
+    registry = load_handlers(handlers)
+    try:
+        store = SqliteStore(db)
+    except StoreError as exc:
+        fail(str(exc))
+    runtime = Runtime(
+        catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
+    )
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def load_handlers(spec: str | None) -> HandlerRegistry:
+    if spec is None:
+        return HandlerRegistry()
+    if "" not in sys.path:
+        sys.path.insert(0, "")  # `--handlers myhost.handlers:registry` from the current folder
+    try:
+        return load_registry(spec)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def guard(action: Any) -> Any:
+    """User-facing errors (unknown ids, refused actions) as one line, never a traceback."""
+    try:
+        return action()
+    except OmError as exc:
+        fail(str(exc))
+
+
+def json_object_arg(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        fail(f"{option} is not JSON: {exc}", EXIT_USAGE)
+    if not isinstance(value, dict):
+        fail(f'{option} must be a JSON object, e.g. \'{{"port": "P-1"}}\'', EXIT_USAGE)
+    return value
+
+
+def notify_settings(notify: list[str] | None, href_base: str | None = None) -> NotifySettings:
+    """The runtime-wide listener URLs of ``--notify``, checked (a bad one is a usage error)."""
+    try:
+        urls = tuple(check_listener_url(url) for url in notify or ())
+    except ValueError as exc:
+        fail(f"--notify: {exc}", EXIT_USAGE)
+    return NotifySettings(urls=urls, href_base=href_base)
