@@ -17,7 +17,6 @@ workers), so the move is skipped when the permanent generation is not empty.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,19 +25,10 @@ from om_dsl.compiler.driver import gc_paused
 
 @contextmanager
 def decomposition_gc(pause: bool = True) -> Iterator[None]:
-    """The collector paused for the block, and the block's survivors promoted on exit."""
+    """The collector paused for the block, and the block's survivors promoted on exit
+    (:func:`om_dsl.compiler.driver.gc_paused` with ``promote``, which the compiler uses too)."""
     if not pause:
         yield
         return
-    with gc_paused():
-        try:
-            yield
-        finally:
-            promote_young()  # before the collector resumes: no allocation may trigger it first
-
-
-def promote_young() -> None:
-    """Move every tracked object to the oldest generation without scanning it (see above)."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
+    with gc_paused(promote=True):
+        yield
