@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
+from om_dsl.graphs import find_cycles
 from om_dsl.ir.models import ACTIONS
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.native import NativeItem, NativeOrder
-from om_dsl.orders.relations import find_cycles
 from om_dsl.orders.tmf622 import is_tmf622
 from om_dsl.orders.trusted import maker
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from om_dsl.graphs import find_cycles
 from om_dsl.orders.drafts import DraftItem, Link
 from om_dsl.orders.issues import IssueLog, key, show
 from om_dsl.orders.values import did_you_mean
@@ -93,32 +94,3 @@ def _parent_cycles(parent: dict[str, str], ids: dict[str, DraftItem], log: Issue
 def _relies_cycles(graph: dict[str, list[str]], ids: dict[str, DraftItem], log: IssueLog) -> None:
     for cycle in find_cycles(graph):
         log.add("O054", ids[cycle[0]].path, "items rely on each other: " + " -> ".join(cycle))
-
-
-def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
-    """Each cycle of a directed graph once (iterative DFS: safe for 100k nodes)."""
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    cycles: list[list[str]] = []
-    for root in graph:
-        if root in state:
-            continue
-        stack: list[tuple[str, int]] = [(root, 0)]
-        path: list[str] = [root]
-        state[root] = 1
-        while stack:
-            node, i = stack[-1]
-            edges = graph.get(node, [])
-            if i == len(edges):
-                stack.pop()
-                path.pop()
-                state[node] = 2
-                continue
-            stack[-1] = (node, i + 1)
-            nxt = edges[i]
-            if state.get(nxt) == 1:
-                cycles.append([*path[path.index(nxt) :], nxt])
-            elif nxt not in state:
-                state[nxt] = 1
-                stack.append((nxt, 0))
-                path.append(nxt)
-    return cycles

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from om_dsl.compiler.graphs import find_cycles
+from om_dsl.graphs import find_cycles
 from om_dsl.errors import PlanError
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from om_dsl.compiler.graphs import find_cycles
+from om_dsl.graphs import find_cycles
 
 
 def test_acyclic_graph_has_no_cycles() -> None:

@@ -1,4 +1,5 @@
-"""Cycle finding for the compiler's graphs (bundles, decomposition chains, task dependencies)."""
+"""Cycle finding for every graph om_dsl checks: bundles, decomposition chains, task
+dependencies (compiler and plan builder) and relationships between order items."""
 
 from __future__ import annotations
 
