@@ -1,4 +1,4 @@
-"""Shared test set-up: `examples/` importable, and Hypothesis profiles.
+"""Shared test set-up: `examples/` and `tests/support/` importable, and Hypothesis profiles.
 
 The "ci" profile (the default) is derandomized so that a CI run is reproducible, with no
 deadline because a shared 2-core runner's timing says nothing about correctness.  Set
@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
+SUPPORT = REPO / "tests" / "support"  # helpers shared by several test folders
+for folder in (EXAMPLES, SUPPORT):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 settings.register_profile(
     "ci",

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import collections
 import random
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from crash_callout_worker import CALLOUTS, CATALOG, LINES, TOKEN
+from crash_support import kill_at_a_random_point
 from downstream_support import compile_text
 from simulators import Listener, Simulator, start, stop_all
 
@@ -61,32 +60,6 @@ class Worker:
         )
 
 
-def wait_line(process: subprocess.Popen[str], wanted: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        text = process.stdout.readline()
-        if text.strip() == wanted:
-            return True
-        if not text and process.poll() is not None:
-            return False
-    raise AssertionError(f"the worker said nothing like {wanted} within {timeout} s")
-
-
-def kill_at_a_random_point(process: subprocess.Popen[str], rng: random.Random) -> bool:
-    if rng.random() < 0.25:
-        time.sleep(rng.uniform(0.1, 0.8))  # imports, catalog, callback listener, submissions
-    elif not wait_line(process, "READY", 60):
-        return False
-    else:
-        time.sleep(rng.uniform(0.0, 0.3))
-    if process.poll() is not None:
-        return False
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    return True
-
-
 @pytest.mark.slow
 def test_sigkill_with_callouts_applies_each_effect_once_and_notifies_every_completion(
     tmp_path: Path,
@@ -112,7 +85,9 @@ def run_with_kills(worker: Worker) -> None:
     rng = random.Random(20261205)
     kills = 0
     while kills < KILLS:
-        if kill_at_a_random_point(worker.spawn(), rng):
+        if kill_at_a_random_point(
+            worker.spawn(), rng, early=0.25, startup=(0.1, 0.8), running=(0.0, 0.3)
+        ):
             kills += 1
             continue
         break

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import collections
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from crash_support import kill_at_a_random_point
 from crash_worker import CATALOG, SERVICES
 from runtime_support import compile_text
 
@@ -42,34 +41,6 @@ def spawn(catalog: Path, store: Path, effects: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_line(process: subprocess.Popen[str], wanted: str, timeout: float) -> bool:
-    """Read the worker's stdout until ``wanted`` (True) or its exit (False)."""
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        text = process.stdout.readline()
-        if text.strip() == wanted:
-            return True
-        if not text and process.poll() is not None:
-            return False
-    raise AssertionError(f"the worker said nothing like {wanted} within {timeout} s")
-
-
-def kill_at_a_random_point(process: subprocess.Popen[str], rng: random.Random) -> bool:
-    """SIGKILL during start-up/submission or while running; False if it finished first."""
-    if rng.random() < 0.3:
-        time.sleep(rng.uniform(0.05, 0.6))  # imports, catalog, submissions
-    elif not wait_line(process, "READY", 60):
-        return False
-    else:
-        time.sleep(rng.uniform(0.0, 0.12))
-    if process.poll() is not None:
-        return False
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    return True
 
 
 def test_sigkill_at_random_points_loses_nothing_and_applies_each_effect_once(
