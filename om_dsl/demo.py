@@ -98,7 +98,7 @@ def _start(stack: ExitStack, folder: Path) -> Demo:
         "inventory": stack.enter_context(start("inventory")),
         "network": stack.enter_context(start("network", callback_delay_ms=300)),
     }
-    listener = stack.enter_context(_listener())
+    listener = stack.enter_context(notification_listener())
     stack.enter_context(_environment(sims))
     catalog = _catalog()
     runtime = stack.enter_context(_runtime(catalog, folder / "om.db", listener.url))
@@ -109,8 +109,10 @@ def _start(stack: ExitStack, folder: Path) -> Demo:
 
 
 @contextmanager
-def _listener() -> Iterator[Any]:
-    listener = simulators_package().Listener("demo-listener")
+def notification_listener(name: str = "demo-listener") -> Iterator[Any]:
+    """A TMF622 event listener on the port the example orders name in ``notify`` (or any free
+    port when that one is taken); stopped on exit."""
+    listener = simulators_package().Listener(name)
     try:
         listener.start(NOTIFY_PORT)
     except OSError:

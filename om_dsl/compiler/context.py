@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from om_dsl.compiler.exprs import ExprChecker
-from om_dsl.graphs import find_cycles
 from om_dsl.compiler.symbols import Symbols
 from om_dsl.errors import DiagnosticBag
+from om_dsl.graphs import find_cycles
 from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
 from om_dsl.source import Span

@@ -14,9 +14,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from om_dsl.graphs import find_cycles
 from om_dsl.errors import PlanError
 from om_dsl.expr.evaluate import EvalError
+from om_dsl.graphs import find_cycles
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Order
 from om_dsl.runtime.conditions import Condition, is_plan_time

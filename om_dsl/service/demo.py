@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from om_dsl.compiler.driver import compile_catalog
-from om_dsl.demo import EXAMPLES, NOTIFY_PORT, ORDERS, demo_handlers
+from om_dsl.demo import EXAMPLES, ORDERS, demo_handlers, notification_listener
 from om_dsl.demo import simulators_package as simulators
 from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
 from om_dsl.runtime.downstream import DownstreamSettings
@@ -86,7 +86,7 @@ def _start(stack: ExitStack, folder: Path) -> Demo:
     billing = stack.enter_context(sims.start("billing", token=BILLING_TOKEN))
     inventory = stack.enter_context(sims.start("inventory"))
     network = stack.enter_context(sims.start("network", callback_delay_ms=300))
-    listener = stack.enter_context(_listener(sims))
+    listener = stack.enter_context(notification_listener("serve-demo-listener"))
     environ = {"BILLING_URL": billing.url, "INVENTORY_URL": inventory.url,
                "NETWORK_URL": network.url, "BILLING_TOKEN": BILLING_TOKEN}  # fmt: skip
     runtime = stack.enter_context(_runtime(folder / "om.db", environ))
@@ -98,19 +98,6 @@ def _start(stack: ExitStack, folder: Path) -> Demo:
     crm = stack.enter_context(_client(server.url, tokens["crm"]))
     tech = stack.enter_context(_client(server.url, tokens[TECHNICIAN]))
     return Demo(server.url, crm, tech, listener)
-
-
-@contextmanager
-def _listener(sims: Any) -> Iterator[Any]:
-    listener = sims.Listener("serve-demo-listener")
-    try:
-        listener.start(NOTIFY_PORT)  # the port home-duo-add.json names in its notify
-    except OSError:
-        listener.start(0)
-    try:
-        yield listener
-    finally:
-        listener.stop()
 
 
 @contextmanager
