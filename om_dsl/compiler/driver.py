@@ -50,10 +50,12 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
         loaded = parse_phase(Path(path), bag, text)
         catalog = None
         if loaded.modules:
-            catalog = lower_phase(check_phase(loaded.modules, Path(path).name, bag))
+            checked = check_phase(loaded.modules, Path(path).name, bag)
+            # A catalog with errors is not returned, so it is not assembled and hashed either
+            # (its parts were built without validation from values that passed the checks).
+            if not bag.has_errors:
+                catalog = lower_phase(checked)
     diagnostics = bag.sorted()
-    if bag.has_errors:
-        catalog = None
     return CompileResult(catalog, diagnostics, loaded.sources)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from om_dsl.compiler.build import builder
 from om_dsl.compiler.names import a as _a
 from om_dsl.compiler.names import suggest
 from om_dsl.errors import DiagnosticBag
@@ -54,6 +55,16 @@ _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 _new_lit = maker(ir.Lit)
 _new_ref = maker(ir.Ref)
 _new_mapping = maker(ir.MappingIR)
+# The other expression nodes hold only values the checker made: built without validation too.
+_new_obj_field = builder(ir.ObjField)
+_new_object = builder(ir.ObjectOp)
+_new_list = builder(ir.ListOp)
+_new_unary = builder(ir.UnaryOp)
+_new_binary = builder(ir.BinaryOp)
+_new_if = builder(ir.IfOp)
+_new_map_case = builder(ir.MapCaseIR)
+_new_map = builder(ir.MapOp)
+new_call = builder(ir.CallOp)
 
 
 def lit(type_: str, value: Any) -> ir.Lit:
@@ -134,8 +145,8 @@ class ExprChecker:
             if f.key in seen:
                 self.bag.error("E024", f"field '{f.key}' is given twice", f.span)
             seen.add(f.key)
-            fields.append(ir.ObjField(key=f.key, value=self.check(f.value, env)))
-        return ir.ObjectOp(fields=fields)
+            fields.append(_new_obj_field(key=f.key, value=self.check(f.value, env)))
+        return _new_object(fields=fields)
 
     # ---- nodes -------------------------------------------------------------------------------
 
@@ -164,9 +175,9 @@ class ExprChecker:
                     f"list mixes {T.describe(item_type)} and {T.describe(item.type)}",
                     src.span,
                 )
-                return ir.ListOp(type=T.list_type(T.ANY), items=items)
+                return _new_list(type=T.list_type(T.ANY), items=items)
             item_type = unified
-        return ir.ListOp(type=T.list_type(item_type), items=items)
+        return _new_list(type=T.list_type(item_type), items=items)
 
     def _unary(self, node: ast.Unary, env: ExprEnv, expected: str | None) -> Any:
         arg = self.check(node.arg, env)
@@ -174,11 +185,11 @@ class ExprChecker:
             if not T.assignable(arg.type, "bool"):
                 self._bad_operand("not", arg.type, node.span)
                 return _error_value()
-            return ir.UnaryOp(op="not", type="bool", arg=arg)
+            return _new_unary(op="not", type="bool", arg=arg)
         if not (T.is_numeric(arg.type) or arg.type == T.ANY):
             self._bad_operand("-", arg.type, node.span)
             return _error_value()
-        return ir.UnaryOp(op="neg", type=arg.type, arg=arg)
+        return _new_unary(op="neg", type=arg.type, arg=arg)
 
     def _binary(self, node: ast.Binary, env: ExprEnv, expected: str | None) -> Any:
         left = self.check(node.left, env)
@@ -196,7 +207,7 @@ class ExprChecker:
                 *self._binary_hint(node.op, left.type, right.type),
             )
             return _error_value()
-        return ir.BinaryOp(type=result, operator=node.op, left=left, right=right)
+        return _new_binary(type=result, operator=node.op, left=left, right=right)
 
     def _binary_type(self, op: str, a: str, b: str) -> str | None:
         any_side = T.ANY in (a, b)
@@ -250,7 +261,7 @@ class ExprChecker:
                 node.span,
             )
             return _error_value()
-        return ir.IfOp(type=result, cond=cond, then=then, otherwise=other)
+        return _new_if(type=result, cond=cond, then=then, otherwise=other)
 
     # ---- map tables --------------------------------------------------------------------------
 
@@ -274,10 +285,10 @@ class ExprChecker:
             if key is not None and key in seen:
                 self.bag.error("E049", f"map has two cases for {key!r}", case.key.span)
             seen.add(key)
-            cases.append(ir.MapCaseIR(key=key, value=value))
+            cases.append(_new_map_case(key=key, value=value))
         if not _is_error(subject):
             self._map_exhaustive(node, subject.type, seen, default is not None)
-        return ir.MapOp(type=result or T.ANY, subject=subject, cases=cases, default=default)
+        return _new_map(type=result or T.ANY, subject=subject, cases=cases, default=default)
 
     def _unify_case(self, current: str | None, new: str, span: Span) -> str:
         if current is None:
@@ -395,7 +406,7 @@ class ExprChecker:
             )
             return _error_value()
         self._check_literal_args(node, args)
-        return ir.CallOp(type=result, fn=node.fn, args=args)
+        return new_call(type=result, fn=node.fn, args=args)
 
     def _check_literal_args(self, node: ast.Call, args: list[Any]) -> None:
         """Text literals are checked now; other arguments (null, errors) are not text."""

@@ -7,8 +7,9 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
+from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
-from om_dsl.compiler.exprs import ExprEnv, lit, mapping
+from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
 from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
 from om_dsl.compiler.rules import order_scope
@@ -30,6 +31,15 @@ KIND_CLAUSES: dict[str, frozenset[str]] = {
     "milestone": frozenset(),
     "wait": frozenset({"event", "until"}),
 }
+# Plans, items and dependencies hold only checked values (an unknown method becomes POST, an
+# unknown undo target None): built without validation (see om_dsl.compiler.build).
+_new_plan = builder(ir.Plan)
+_new_auto = builder(ir.AutoItem)
+_new_callout = builder(ir.CalloutItem)
+_new_manual = builder(ir.ManualItem)
+_new_milestone = builder(ir.MilestoneItem)
+_new_wait = builder(ir.WaitItem)
+_new_dependency = builder(ir.Dependency)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -51,7 +61,7 @@ def lower_plans(ctx: Context) -> list[ir.Plan]:
         actions = _actions(ctx, decl, owners)
         items = _items(ctx, decl)
         plans.append(
-            ir.Plan(
+            _new_plan(
                 product=decl.product.value,
                 actions=actions,
                 items=items,
@@ -295,10 +305,10 @@ def _auto(
 ) -> ir.AutoItem:
     if "handler" not in c:
         _missing(ctx, item, "a handler", 'e.g. auto activate handler "network.activate"')
-        return ir.AutoItem(handler="", **f)
+        return _new_auto(handler="", **f)
     if not c["handler"].value.strip():
         ctx.bag.error("E089", "a handler name cannot be empty", c["handler"].span)
-    return ir.AutoItem(handler=c["handler"].value, **f)
+    return _new_auto(handler=c["handler"].value, **f)
 
 
 def _manual(
@@ -306,20 +316,20 @@ def _manual(
 ) -> ir.ManualItem:
     if "queue" not in c:
         _missing(ctx, item, "a queue", "e.g. manual install queue field_techs")
-        return ir.ManualItem(queue="", **f)
+        return _new_manual(queue="", **f)
     queue = c["queue"].value
     if queue.value not in ctx.symbols.queues:
         ctx.bag.error(
             "E026", f"unknown queue '{queue.value}'", queue.span,
             *suggest(queue.value, ctx.symbols.queues), f"declare it: queue {queue.value}",
         )  # fmt: skip
-    return ir.ManualItem(queue=queue.value, **f)
+    return _new_manual(queue=queue.value, **f)
 
 
 def _milestone(
     ctx: Context, item: ast.ItemDecl, c: dict[str, ast.Option], env: ExprEnv, f: dict[str, Any]
 ) -> ir.MilestoneItem:
-    return ir.MilestoneItem(**f)
+    return _new_milestone(**f)
 
 
 def _wait(
@@ -336,7 +346,7 @@ def _wait(
     event = c["event"].value if "event" in c else None
     if event == "":
         ctx.bag.error("E089", "an event name cannot be empty", c["event"].span)
-    return ir.WaitItem(event=event, until=until, **f)
+    return _new_wait(event=event, until=until, **f)
 
 
 def _callout(
@@ -354,7 +364,7 @@ def _callout(
         method = "POST"
     request = ctx.exprs.object(c["request"].value, env) if "request" in c else None
     response = _response(ctx, c.get("response"), env)
-    return ir.CalloutItem(
+    return _new_callout(
         system=head.system.value,
         method=method,
         path=head.path,
@@ -421,7 +431,7 @@ def _path(ctx: Context, path: str, span: Span, env: ExprEnv) -> Any:
         ctx.bag.error("E083", "unbalanced '{' or '}' in callout path", span)
     if len(parts) == 1:
         return parts[0]
-    return ir.CallOp(type="string", fn="concat", args=parts)
+    return new_call(type="string", fn="concat", args=parts)
 
 
 def _placeholder(ctx: Context, text: str, span: Span, env: ExprEnv) -> Any:
@@ -517,7 +527,7 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
     if (decl.product.value, decl.item.value) == (decl.after_product.value, decl.after_item.value):
         ctx.bag.error("E062", "an item cannot depend on itself", decl.span)
         return None
-    return ir.Dependency(
+    return _new_dependency(
         product=decl.product.value,
         item=decl.item.value,
         after_product=decl.after_product.value,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ORDER_FIELDS
 from om_dsl.compiler.names import a, suggest
@@ -28,6 +29,15 @@ MERGE_RULES: dict[str, str] = {
     "all": "true when every value is true",
 }
 
+# Products and attributes hold only checked values (a bad scope becomes "line", a bad merge
+# rule or constraint is left out): built without validation (see om_dsl.compiler.build).
+_new_enum = builder(ir.EnumDef)
+_new_attribute = builder(ir.Attribute)
+_new_commercial = builder(ir.CommercialProduct)
+_new_spec = builder(ir.SpecRef)
+_new_include = builder(ir.Include)
+_new_technical = builder(ir.TechnicalProduct)
+
 
 def lower_enums(ctx: Context) -> list[ir.EnumDef]:
     out = []
@@ -48,7 +58,7 @@ def lower_enums(ctx: Context) -> list[ir.EnumDef]:
                 )
             seen[member.value] = member
         out.append(
-            ir.EnumDef(
+            _new_enum(
                 name=decl.name.value, members=list(seen), doc=decl.doc, span=ctx.span(decl.span)
             )
         )
@@ -130,7 +140,7 @@ def lower_attribute(ctx: Context, decl: ast.AttributeDecl) -> ir.Attribute:
     _values(ctx, opts.get("values"), type_, fields)
     _merge(ctx, opts.get("merge"), type_, fields)
     _default(ctx, opts.get("default"), type_, fields)
-    return ir.Attribute(span=ctx.span(decl.span), **fields)
+    return _new_attribute(span=ctx.span(decl.span), **fields)
 
 
 def _range(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
@@ -282,12 +292,12 @@ def _commercial(
             f"declare it as: bundle {decl.name.value} ...",
         )
     includes = [inc for inc in (_include(ctx, i) for i in decl.includes) if inc is not None]
-    return ir.CommercialProduct(
+    return _new_commercial(
         kind=decl.kind,
         name=decl.name.value,
         display_name=decl.display_name,
         external_id=decl.external_id,
-        specs=[ir.SpecRef(id=sid, name=sname) for sid, sname, _ in decl.specs],
+        specs=[_new_spec(id=sid, name=sname) for sid, sname, _ in decl.specs],
         families=[f.value for f in decl.families],
         attributes=attrs,
         includes=includes,
@@ -319,7 +329,7 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
         return None
     if inc.max is not None and inc.min > inc.max:
         ctx.bag.error("E095", f"cardinality [{inc.min}..{inc.max}] is empty", inc.span)
-    return ir.Include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))
+    return _new_include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))
 
 
 def _technical(
@@ -343,7 +353,7 @@ def _technical(
             decl.includes[0].span,
             "technical products are produced by decompose rules",
         )
-    return ir.TechnicalProduct(
+    return _new_technical(
         kind=decl.kind,
         name=decl.name.value,
         display_name=decl.display_name,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
 from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
 from om_dsl.syntax import ast
+
+# A rule holds only checked values: built without validation (see om_dsl.compiler.build).
+_new_rule = builder(ir.DecompositionRule)
 
 
 @dataclass(slots=True)
@@ -123,7 +127,7 @@ def _rule(
     if target is None:
         return None
     mappings = _mappings(ctx, rule, target, env, rid)
-    return ir.DecompositionRule(
+    return _new_rule(
         id=rid,
         source=source.name,
         source_is_family=source.is_family,

@@ -6,6 +6,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
@@ -14,13 +15,16 @@ from om_dsl.syntax import ast
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_FIXED_RETRIES = 3
 DEFAULT_EXPONENTIAL_RETRIES = 5
+# Retry policies (one per item that overrides its system's) hold only checked values: built
+# without validation (see om_dsl.compiler.build).  Systems, auth and queues are few: validated.
+_new_retry = builder(ir.RetryPolicy)
 
 
 def lower_retry(ctx: Context, decl: ast.RetryDecl) -> ir.RetryPolicy:
     """Retry policies are shared by systems (the default) and plan items (overrides)."""
     kind = decl.kind
     if kind == "none":
-        return ir.RetryPolicy(kind="none")
+        return _new_retry(kind="none")
     if decl.max_retries is not None and decl.max_retries < 1:
         ctx.bag.error(
             "E086", "retry max must be at least 1", decl.span, "use `retry none` for no retries"
@@ -29,14 +33,14 @@ def lower_retry(ctx: Context, decl: ast.RetryDecl) -> ir.RetryPolicy:
         if ctx.too_large(value, decl.span, "a retry delay or count"):
             break
     if kind == "staggered":
-        return ir.RetryPolicy(
-            kind="staggered", delays_ms=decl.delays_ms, max_retries=len(decl.delays_ms)
+        return _new_retry(
+            kind="staggered", delays_ms=list(decl.delays_ms), max_retries=len(decl.delays_ms)
         )
     default = DEFAULT_FIXED_RETRIES if kind == "fixed" else DEFAULT_EXPONENTIAL_RETRIES
     base = decl.delays_ms[0]
     if decl.cap_ms is not None and decl.cap_ms < base:
         ctx.bag.error("E086", "retry cap is shorter than the first delay", decl.span)
-    return ir.RetryPolicy(
+    return _new_retry(
         kind=kind,
         delays_ms=[base],
         max_retries=decl.max_retries or default,
