@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,6 +27,16 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 EXIT_OK = 0
 EXIT_ERRORS = 1
 EXIT_USAGE = 2
+
+FormatOption = Annotated[str, typer.Option("--format", help="text or json")]
+"""The ``--format`` of the commands that print either for people or for tools."""
+
+
+def text_or_json(fmt: str) -> str:
+    """``fmt`` when it is text or json; otherwise a usage error (exit 2)."""
+    if fmt not in ("text", "json"):
+        fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
+    return fmt
 
 
 def fail(message: str, code: int = EXIT_ERRORS) -> NoReturn:

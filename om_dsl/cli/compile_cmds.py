@@ -11,7 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, app, err, fail, write_text
+from om_dsl.cli.app import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    FormatOption,
+    app,
+    err,
+    fail,
+    text_or_json,
+    write_text,
+)
 from om_dsl.cli.diagnostics import print_json, print_text, relocate, summary
 from om_dsl.compiler.driver import CompileResult, compile_catalog
 from om_dsl.errors import Diagnostic
@@ -38,11 +47,10 @@ def _roots(path: Path) -> list[Path]:
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Catalog root files (.om) or folders.")],
-    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    fmt: FormatOption = "text",
 ) -> None:
     """Check catalogs and print every error and warning (exit 1 on errors)."""
-    if fmt not in ("text", "json"):
-        fail(f"unknown format '{fmt}'; use text or json", 2)
+    text_or_json(fmt)
     results: dict[str, list[Diagnostic]] = {}
     roots = [root for p in paths for root in _roots(p)]
     if not roots:

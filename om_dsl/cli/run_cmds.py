@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, err, fail, out
+from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, FormatOption, app, err, fail, out, text_or_json
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
@@ -43,6 +43,7 @@ NotifyOption = Annotated[
     list[str] | None,
     typer.Option("--notify", help="A listener URL for every order's TMF622 events (repeatable)."),
 ]
+ConcurrencyOption = Annotated[int, typer.Option(help="Items running at once.")]
 NotifyWaitOption = Annotated[
     float,
     typer.Option(help="Seconds to wait for pending notifications before exiting."),
@@ -55,7 +56,7 @@ def run_cmd(
     order: Annotated[str, typer.Argument(help="The order JSON ('-' = stdin).")],
     db: DbOption = Path("om.db"),
     handlers: HandlersOption = None,
-    concurrency: Annotated[int, typer.Option(help="Items running at once.")] = 16,
+    concurrency: ConcurrencyOption = 16,
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
@@ -80,7 +81,7 @@ def run_cmd(
 def resume_cmd(
     db: DbOption = Path("om.db"),
     handlers: HandlersOption = None,
-    concurrency: Annotated[int, typer.Option(help="Items running at once.")] = 16,
+    concurrency: ConcurrencyOption = 16,
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
@@ -105,11 +106,10 @@ def resume_cmd(
 def status_cmd(
     order_id: Annotated[str, typer.Argument(help="The order id.")],
     db: DbOption = Path("om.db"),
-    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    fmt: FormatOption = "text",
 ) -> None:
     """Show an order's state, its items, attempts, due dates and point of no return."""
-    if fmt not in ("text", "json"):
-        fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
+    text_or_json(fmt)
     with open_runtime(db, None, None, 1) as runtime:
         status = guard(lambda: runtime.status(order_id))
     if fmt == "json":

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, out
+from om_dsl.cli.app import FormatOption, app, err, out, text_or_json
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
 from om_dsl.runtime.downstream.tasks import Task
 
@@ -34,11 +34,10 @@ UserOption = Annotated[str, typer.Option("--user", help="Who does it (kept in th
 def list_cmd(
     queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
     db: DbOption = Path("om.db"),
-    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    fmt: FormatOption = "text",
 ) -> None:
     """List open tasks, oldest first, with their due dates and who claimed them."""
-    if fmt not in ("text", "json"):
-        fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
+    text_or_json(fmt)
     with open_runtime(db, None, None, 1) as runtime:
         tasks = runtime.tasks.list(queue)
     if fmt == "json":

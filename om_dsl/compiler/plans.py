@@ -12,8 +12,7 @@ from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
 from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
-from om_dsl.compiler.rules import order_scope
-from om_dsl.compiler.symbols import TECHNICAL
+from om_dsl.compiler.rules import order_scope, technical_product
 from om_dsl.compiler.systems import lower_retry
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
@@ -74,22 +73,12 @@ def lower_plans(ctx: Context) -> list[ir.Plan]:
 
 def _plan_product(ctx: Context, decl: ast.PlanDecl) -> bool:
     name = decl.product.value
-    target = ctx.symbols.products.get(name)
-    if target is None:
-        ctx.bag.error(
-            "E020", f"unknown technical product '{name}'", decl.product.span,
-            *suggest(name, [p.name.value for p in ctx.symbols.technical()]),
-        )  # fmt: skip
-        return False
-    if target.kind not in TECHNICAL:
-        ctx.bag.error(
-            "E022",
-            f"a plan runs for a cfs, rfs or resource; '{name}' is {a(target.kind)}",
-            decl.product.span,
-            f"decompose {name} into technical products and plan those",
-        )
-        return False
-    return True
+    return technical_product(
+        ctx,
+        decl.product,
+        f"a plan runs for a cfs, rfs or resource; '{name}' is {{kind}}",
+        f"decompose {name} into technical products and plan those",
+    )
 
 
 def _actions(

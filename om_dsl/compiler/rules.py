@@ -146,21 +146,27 @@ def _all_technical(ctx: Context, source: _Source) -> bool:
 
 def _target(ctx: Context, rule: ast.RuleDecl) -> str | None:
     name = rule.target.value
-    decl = ctx.symbols.products.get(name)
+    wrong = f"'{name}' is {{kind}}; decomposition produces cfs, rfs or resource products"
+    return name if technical_product(ctx, rule.target, wrong) else None
+
+
+def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str) -> bool:
+    """True when ``name`` is a cfs, rfs or resource; otherwise report E020 or E022.
+
+    ``wrong_kind`` is the E022 message, with ``{kind}`` for what the name is instead ("an
+    offer"); ``hints`` follow it.  Decomposition targets and plans both need this.
+    """
+    decl = ctx.symbols.products.get(name.value)
     if decl is None:
         ctx.bag.error(
-            "E020", f"unknown technical product '{name}'", rule.target.span,
-            *suggest(name, [p.name.value for p in ctx.symbols.technical()]),
+            "E020", f"unknown technical product '{name.value}'", name.span,
+            *suggest(name.value, [p.name.value for p in ctx.symbols.technical()]),
         )  # fmt: skip
-        return None
+        return False
     if decl.kind not in TECHNICAL:
-        ctx.bag.error(
-            "E022",
-            f"'{name}' is {a(decl.kind)}; decomposition produces cfs, rfs or resource products",
-            rule.target.span,
-        )
-        return None
-    return name
+        ctx.bag.error("E022", wrong_kind.format(kind=a(decl.kind)), name.span, *hints)
+        return False
+    return True
 
 
 def _mappings(

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from om_dsl.runtime.store.sqlite import immediate_transaction
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS systems (
       name TEXT PRIMARY KEY, offline INTEGER NOT NULL, changed_at REAL NOT NULL, changed_by TEXT
@@ -79,14 +81,8 @@ class SideDb:
                 yield db
             return
         assert self._db is not None
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with immediate_transaction(self._db, self._lock) as db:
+            yield db
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self._shared is not None:

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +95,26 @@ _ITEM_COLUMNS = (
 _ORDER_COLUMNS = "id, catalog_hash, state, created_at, updated_at, cancelling, started, ponr_json"
 
 
+@contextmanager
+def immediate_transaction(
+    db: sqlite3.Connection, lock: threading.RLock
+) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` .. ``COMMIT`` under ``lock``, rolled back on any exception.
+
+    The one way om_dsl writes SQLite (the store and the side tables of an in-memory world):
+    the write lock is taken up front, so a transaction never fails half-way on a busy
+    database, and an error or a crash leaves nothing half-written.
+    """
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
 class StoreError(Exception):
     """The database cannot be used (wrong schema version, not a database, ...)."""
 
@@ -126,16 +146,8 @@ class SqliteStore:
                 f"{self.path} has store schema {row[0]}; this om_dsl reads {SCHEMA_VERSION}"
             )
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._db, self._lock)
 
     # ---- writing ------------------------------------------------------------------------------
 
