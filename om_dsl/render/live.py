@@ -27,7 +27,7 @@ from om_dsl.render.errors import RenderError
 from om_dsl.render.order_plan import order_plan_graph
 from om_dsl.render.output import render
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
-from om_dsl.render.plan_model import PlanGraph, PlanNode
+from om_dsl.render.plan_model import DONE, PlanGraph, PlanNode
 from om_dsl.render.text import duration, stamp
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.runtime import Runtime
@@ -42,8 +42,11 @@ _REASON_STATES = frozenset(
 
 
 def live_options(collapse: int | None = None) -> PlanOptions:
-    """How the live view draws: states and jeopardy instead of the planned critical path."""
-    return PlanOptions(critical_path=False, due_offsets=False, state_legend=True, collapse=collapse)
+    """How the live view draws: states and jeopardy, and the critical path of what is left.
+
+    Due offsets from the plan's start mean nothing once it runs: the nodes carry their
+    real due dates instead."""
+    return PlanOptions(due_offsets=False, state_legend=True, collapse=collapse, from_now=True)
 
 
 def render_live(
@@ -168,7 +171,22 @@ def _live_node(node: PlanNode, item: ItemStatus | None, now: float) -> PlanNode:
         status=(*times, *reason),
         jeopardy=is_jeopardy(item, now),
         tooltip="\n".join([node.tooltip, f"state {item.state}", *times, *told]),
+        remaining_ms=remaining_ms(item, node.expect_ms, now),
     )
+
+
+def remaining_ms(item: ItemStatus, expect_ms: int | None, now: float) -> int:
+    """What is left of an item's expected duration at ``now``: the live critical path.
+
+    Done (or never to run) takes nothing more; a started item has until its expected finish
+    (nothing once it is late: jeopardy shows that); anything else, failed and held items
+    included, still needs its whole expected duration.
+    """
+    if item.state in DONE:
+        return 0
+    if item.expected_by is not None and item.state in JEOPARDY_STATES:
+        return max(0, round((item.expected_by - now) * 1000))
+    return expect_ms or 0
 
 
 def _status_lines(item: ItemStatus, now: float) -> Iterable[str]:

@@ -8,7 +8,7 @@ live view; skipped items at plan time), and ``collapse`` folds big lines into on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import graphviz
 
@@ -16,6 +16,7 @@ from om_dsl.render.analysis import Schedule, beyond_return, deepest, schedule
 from om_dsl.render.collapse import collapse_lines, fold_beyond, fold_schedule
 from om_dsl.render.legend import LegendExtras, add_plan_legend
 from om_dsl.render.plan_model import (
+    DONE,
     NOT_RUN,
     PRECEDENCE,
     PlanCluster,
@@ -60,6 +61,8 @@ class PlanOptions:
         due_offsets: show each item's due offset (``due +2d``) from the plan's start.
         state_legend: list every item state in the legend (the live view), not only the
             states that occur.
+        from_now: the live view: the critical path is what is left from now (the nodes'
+            ``remaining_ms``), and is shown only while something is left.
     """
 
     critical_path: bool = True
@@ -69,6 +72,7 @@ class PlanOptions:
     collapse: int | None = None
     due_offsets: bool = True
     state_legend: bool = False
+    from_now: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ def draw_plan(plan: PlanGraph, options: PlanOptions | None = None) -> graphviz.D
     if opts.legend:
         pairs = [(e.source, e.target) for e in plan.edges]
         anchor = deepest([n.id for n in plan.nodes], pairs)
-        add_plan_legend(graph, dot_id(anchor) if anchor else None, _extras(plan, opts))
+        add_plan_legend(graph, dot_id(anchor) if anchor else None, _extras(plan, facts, opts))
     return graph
 
 
@@ -107,14 +111,26 @@ def _analyse(plan: PlanGraph, opts: PlanOptions) -> tuple[Schedule, frozenset[st
     """The schedule and the items beyond a point of no return, on the full plan."""
     nodes, edges = plan.flow_nodes(), plan.flow_edges()
     sched = schedule(nodes, edges, plan.durations())
+    if opts.from_now:
+        sched = _from_now(sched, plan)
     if not opts.beyond_return:
         return sched, frozenset()
     ponr = [n.id for n in plan.nodes if n.ponr]
     return sched, frozenset(beyond_return(nodes, edges, ponr, plan.roots()))
 
 
+def _from_now(sched: Schedule, plan: PlanGraph) -> Schedule:
+    """The critical path without the items already done that lead to it: from now on."""
+    done = {n.id for n in plan.nodes if n.state in DONE}
+    path = list(sched.path)
+    while path and path[0] in done:
+        path.pop(0)
+    return replace(sched, path=tuple(path))
+
+
 def _facts(sched: Schedule, beyond: frozenset[str], opts: PlanOptions) -> _Facts:
-    show = opts.critical_path and len(sched.path) > 0
+    # From now, a path of zero length is only work already done: nothing to emphasise.
+    show = opts.critical_path and len(sched.path) > 0 and not (opts.from_now and not sched.total_ms)
     return _Facts(
         sched,
         beyond,
@@ -123,7 +139,7 @@ def _facts(sched: Schedule, beyond: frozenset[str], opts: PlanOptions) -> _Facts
     )
 
 
-def _extras(plan: PlanGraph, opts: PlanOptions) -> LegendExtras:
+def _extras(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> LegendExtras:
     """The legend rows this diagram needs beyond the basic ones (so small ones stay small)."""
     present = {n.state for n in plan.nodes if n.state}
     states = tuple(s for s in STATE_STYLES if opts.state_legend or s in present)
@@ -132,7 +148,7 @@ def _extras(plan: PlanGraph, opts: PlanOptions) -> LegendExtras:
         collapsed=any(n.kind == "line" for n in plan.nodes),
         states=states,
         jeopardy=opts.state_legend or any(n.jeopardy for n in plan.nodes),
-        critical_path=opts.critical_path,
+        critical_path=bool(facts.critical_nodes) or (opts.critical_path and not opts.from_now),
     )
 
 
@@ -141,7 +157,9 @@ def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> list[str]:
     then the view's own notes, one line each."""
     sched = facts.schedule
     head: list[str] = []
-    if opts.critical_path and sched.total_ms > 0:
+    if opts.critical_path and opts.from_now:
+        head.extend(_remaining_note(facts))
+    elif opts.critical_path and sched.total_ms > 0:
         head.append(
             f"critical path {duration(sched.total_ms)} over {_items(len(sched.path))}, "
             "by expected durations (an item without one counts as 0); "
@@ -153,6 +171,17 @@ def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> list[str]:
             f"({_items(len(sched.path))}) is shown as the critical path"
         )
     return [*head, *plan.notes]
+
+
+def _remaining_note(facts: _Facts) -> list[str]:
+    sched = facts.schedule
+    if not facts.critical_nodes:
+        return []
+    return [
+        f"critical path from now {duration(sched.total_ms)} over "
+        f"{_items(len(sched.path))}: what is left of their expected durations "
+        "(done items count 0, a late item 0 more)"
+    ]
 
 
 def _items(count: int) -> str:

@@ -17,6 +17,8 @@ EdgeKind = Literal["after", "depend", "parent", "undo"]
 PRECEDENCE: frozenset[str] = frozenset({"after", "depend", "parent"})
 NOT_RUN: frozenset[str] = frozenset({"skipped", "discarded"})
 """States of items that take no time: they count as 0 on the critical path."""
+DONE: frozenset[str] = NOT_RUN | {"completed", "cancelled"}
+"""States after which an item takes no more time (the live view's critical path from now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,9 @@ class PlanNode:
         status: live lines under the timing (attempt, due date, reason), in the state colour.
         jeopardy: an active item past its expected duration or its due time.
         tooltip: full text shown on hover in SVG.
+        remaining_ms: live: what is left of the item's expected duration at the time drawn
+            (0 once it is done or will not run); when set, the critical path counts it
+            instead of ``expect_ms``.
     """
 
     id: str
@@ -58,6 +63,7 @@ class PlanNode:
     status: tuple[str, ...] = ()
     jeopardy: bool = False
     tooltip: str = ""
+    remaining_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +117,20 @@ class PlanGraph:
         ]
 
     def durations(self) -> dict[str, int]:
-        """Expected durations; an item that will not run (skipped, discarded) takes none."""
-        return {n.id: 0 if n.state in NOT_RUN else n.expect_ms or 0 for n in self.nodes}
+        """Expected durations (what is left of them, in a live graph); an item that will not
+        run (skipped, discarded) takes none."""
+        return {n.id: _duration(n) for n in self.nodes}
 
     def roots(self) -> dict[str, tuple[str, ...]] | None:
         """Root order items per node, or ``None`` when the graph does not know them."""
         if not any(n.roots for n in self.nodes):
             return None
         return {n.id: n.roots for n in self.nodes}
+
+
+def _duration(node: PlanNode) -> int:
+    if node.state in NOT_RUN:
+        return 0
+    if node.remaining_ms is not None:
+        return node.remaining_ms
+    return node.expect_ms or 0

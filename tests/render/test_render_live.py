@@ -15,7 +15,7 @@ from render_examples import ORDERS
 from om_dsl.errors import NotFound
 from om_dsl.ir.models import Catalog
 from om_dsl.render import RenderError, draw_plan, live_graph, live_svg, read_live, render
-from om_dsl.render.live import is_jeopardy, live_options, render_live
+from om_dsl.render.live import is_jeopardy, live_options, remaining_ms, render_live
 from om_dsl.render.sample_run import SampleRun, sample_run
 from om_dsl.render.style import JEOPARDY, STATE_STYLES
 from om_dsl.render.text import dot_id
@@ -182,3 +182,47 @@ def test_live_collapse_keeps_jeopardy_on_the_line(run: SampleRun) -> None:
     assert f'color="{JEOPARDY}"' in _node_attrs(text, "line:tv/TvService")
     line = _node_attrs(text, "line:order/AccessLine")
     assert "<B>completed</B>" in line  # the unused compensation does not make it pending
+
+
+# ---- the critical path from now ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "expect_ms", "left"),
+    [
+        ({"state": "running", "expected_by": 130.0}, 60_000, 30_000),
+        ({"state": "waiting", "expected_by": 100.5}, 60_000, 500),
+        ({"state": "running", "expected_by": 90.0}, 60_000, 0),  # late: jeopardy says so
+        ({"state": "completed", "expected_by": 130.0}, 60_000, 0),
+        ({"state": "skipped"}, 60_000, 0),
+        ({"state": "cancelled"}, 60_000, 0),
+        ({"state": "pending", "started_at": None}, 60_000, 60_000),
+        ({"state": "on_hold"}, 60_000, 60_000),  # still to be done, once an operator acts
+        ({"state": "pending", "started_at": None}, None, 0),
+    ],
+)
+def test_what_is_left_of_an_item_is_its_time_to_its_expected_finish(
+    fields: dict[str, Any], expect_ms: int | None, left: int
+) -> None:
+    assert remaining_ms(_item(**fields), expect_ms, now=100.0) == left
+
+
+def _critical_edges(dot: str) -> list[str]:
+    return [line.strip() for line in dot.splitlines() if "->" in line and "penwidth=3" in line]
+
+
+def test_the_critical_path_from_now_runs_through_what_is_still_expected_to_take_time(
+    run: SampleRun,
+) -> None:
+    earlier = run.now - 4 * HOUR  # the boxes were expected to take 4h; 1h of them is left then
+    dot = render(render_live(run.runtime, run.order_id, now=earlier), "dot").decode()
+    boxes, entitle = dot_id("tv/TvService:install_boxes"), dot_id("tv/TvService:entitle")
+    assert _critical_edges(dot) == [f'"{boxes}" -> "{entitle}" [color="#dc2626" fontcolor="#dc2626" penwidth=3]']
+    assert "critical path from now 1h over 2 items" in dot
+    assert "critical path (longest by expected durations)" in dot  # in the legend
+
+
+def test_nothing_is_emphasised_when_nothing_left_has_an_expected_duration(dot: str) -> None:
+    # At the sample's time the boxes are late and what is left declares no duration.
+    assert _critical_edges(dot) == []
+    assert "critical path" not in dot
