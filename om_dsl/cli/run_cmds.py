@@ -2,8 +2,9 @@
 
 `om run` and `om resume` run until every order is done or only people, events or callbacks can
 move it, then print a summary.  The operator commands (retry, skip, complete, cancel, signal)
-change the store and return; `om resume` carries on from there.  One process at a time should
-own a store: these commands are for a store that no service is running on.
+change the store and return; `om resume` carries on from there.  One process runs a store at a
+time: running, and the operator actions, are refused with a clear error while another process
+(a service, another `om run`) runs it (see :mod:`om_dsl.runtime.store.runner_lock`).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def run_cmd(
         guard(lambda: runtime.submit(plan, valid))
         err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
         _serve_callbacks(runtime, callback_port)
-        runtime.run_until_idle()
+        guard(runtime.run_until_idle)
         status = runtime.status(plan.order_id)
         _notified(runtime, notify_wait)
     _summary(status)
@@ -91,7 +92,7 @@ def resume_cmd(
     with open_runtime(db, handlers, None, concurrency, downstream=outside) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
-        runtime.run_until_idle()
+        guard(runtime.run_until_idle)
         statuses = [runtime.status(order_id) for order_id in active]
         _notified(runtime, notify_wait)
     if not statuses:
@@ -170,7 +171,7 @@ def signal_cmd(
 ) -> None:
     """Deliver a named event to the items waiting for it."""
     values = json_object_arg(payload, "--payload")
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, claim=True) as runtime:
         count = guard(lambda: runtime.signal(event, order_id, values))
     where = f"order {order_id}" if order_id else "all orders"
     err.print(f"event '{event}' completed {count} waiting item(s) in {where}")
@@ -201,7 +202,7 @@ def _notified(runtime: Runtime, wait: float) -> None:
 
 
 def _operator(db: Path, order_id: str, action: Any, done: str) -> None:
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, claim=True) as runtime:
         guard(lambda: action(runtime))
         state = runtime.status(order_id).state
     err.print(f"{done}; order {order_id} is {state}")

@@ -40,7 +40,14 @@ def open_runtime(
     concurrency: int,
     create: bool = False,
     downstream: DownstreamSettings | None = None,
+    claim: bool = False,
 ) -> Iterator[Runtime]:
+    """A runtime on the store at ``db``, closed at the end.
+
+    ``claim``: the command moves items (an operator action), so it must not run beside a
+    process that runs the store, whose scheduler would not see the change: refused then,
+    with the holder named (see :mod:`om_dsl.runtime.store.runner_lock`).
+    """
     if not create and not db.exists():
         fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
     registry = load_handlers(handlers)
@@ -52,6 +59,8 @@ def open_runtime(
         catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
     try:
+        if claim:
+            guard(runtime.claim_store)
         yield runtime
     finally:
         runtime.close()

@@ -16,7 +16,7 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.cli.runtime_args import load_handlers, notify_settings
+from om_dsl.cli.runtime_args import guard, load_handlers, notify_settings
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.runtime import Runtime
@@ -120,9 +120,11 @@ def _service_runtime(
     href = f"{base_url}/productOrder" if base_url else None
     downstream = DownstreamSettings(notify=notify_settings(notify, href))
     registry = load_handlers(handlers)
-    return Runtime(
+    runtime = Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
+    guard(runtime.claim_store)  # another process running this store: say so before binding
+    return runtime
 
 
 def _bind(server: ServiceServer, host: str, port: int) -> None:

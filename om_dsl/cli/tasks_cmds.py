@@ -1,8 +1,9 @@
 """`om tasks list|claim|complete|fail|reassign`: the manual work lists, on a SQLite store.
 
 Like the other operator commands these change the store and return; a task completed here lets
-the order go on at the next `om resume` (or at once in a service running on the same store,
-since every action is committed with its event-log row).
+the order go on at the next `om resume`.  Completing or failing a task moves items, so, like the
+other operator actions, it is refused while another process (`om serve`) runs the store: use
+that service's task API instead.  Listing, claiming and reassigning are allowed beside it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def complete_cmd(
 ) -> None:
     """Finish a task with its outputs; the order goes on at the next `om resume`."""
     values = json_object_arg(outputs, "--outputs")
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, claim=True) as runtime:
         guard(lambda: runtime.tasks.complete(order_id, item, values, user=user))
         state = runtime.status(order_id).state
     err.print(f"{item} completed by {user}; order {order_id} is {state}")
@@ -84,7 +85,7 @@ def fail_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """The work could not be done: the item fails (its retry policy applies, else fallout)."""
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, claim=True) as runtime:
         guard(lambda: runtime.tasks.fail(order_id, item, reason, user=user))
         state = runtime.status(order_id).state
     err.print(f"{item} failed by {user}; order {order_id} is {state}")

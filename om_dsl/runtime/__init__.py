@@ -16,7 +16,7 @@ from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
-from om_dsl.runtime.store import MemoryStore, SqliteStore, Store
+from om_dsl.runtime.store import MemoryStore, SqliteStore, Store, StoreInUse
 
 __all__ = [
     "Completed",
@@ -43,6 +43,7 @@ __all__ = [
     "Runtime",
     "SqliteStore",
     "Store",
+    "StoreInUse",
     "SystemStatus",
     "Task",
     "Waiting",

@@ -36,6 +36,7 @@ from om_dsl.runtime.scheduler import Scheduler
 from om_dsl.runtime.status import OrderStatus, order_status
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
+from om_dsl.runtime.store.runner_lock import runner_lock_for
 
 log = logging.getLogger("om_dsl.runtime")
 T = TypeVar("T")
@@ -82,6 +83,7 @@ class Runtime:
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
         self._thread: threading.Thread | None = None
+        self._runner = runner_lock_for(self.store)
         self._world = world = OutsideWorld(self, downstream)
         self.systems = world.systems
         self.tasks = world.tasks
@@ -157,20 +159,45 @@ class Runtime:
         Idle means nothing can move without the outside world: no item is ready, running or
         due for a retry; what is left waits for people, events or callbacks.
         """
-        self.notifications.enable()
+        owned = self._runner is not None and not self._runner.held
+        self.claim_store()
         try:
-            await self._scheduler.run(until_idle)
+            self.notifications.enable()
+            try:
+                await self._scheduler.run(until_idle)
+            finally:
+                await self.kinds.aclose()
         finally:
-            await self.kinds.aclose()
+            if owned:
+                self._release_store()
 
     def run_until_idle(self) -> None:
         """Run (in this thread, on a new event loop) until idle; see :meth:`run`."""
         asyncio.run(self.run(until_idle=True))
 
+    def claim_store(self) -> None:
+        """Take the right to run the store now, or raise :class:`StoreInUse` at once.
+
+        Running takes it anyway (see :mod:`om_dsl.runtime.store.runner_lock`); a host calls
+        this first to refuse to start, with a clear error, when another process runs the
+        store.  Held until the run ends or :meth:`close`.
+        """
+        if self._runner is not None:
+            self._runner.acquire()
+
+    def _release_store(self) -> None:
+        if self._runner is not None:
+            self._runner.release()
+
     def start_background(self, timeout: float = 30.0) -> None:
-        """Run in a background thread until :meth:`stop` (e.g. inside an HTTP service)."""
+        """Run in a background thread until :meth:`stop` (e.g. inside an HTTP service).
+
+        Raises:
+            StoreInUse: another process runs the store (raised here, not in the thread).
+        """
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("the runtime is already running in the background")
+        self.claim_store()
         self._thread = threading.Thread(target=self._background, name="om-runtime", daemon=True)
         self._thread.start()
         if not self._scheduler.wait_started(timeout):
@@ -181,6 +208,8 @@ class Runtime:
             asyncio.run(self.run())
         except Exception:  # nowhere to raise to: say it loudly
             log.exception("the om runtime stopped on an error")
+        finally:
+            self._release_store()
 
     @property
     def running(self) -> bool:
@@ -197,6 +226,7 @@ class Runtime:
     def close(self) -> None:
         """Stop, then release the outside world, the kinds' resources and the store."""
         self.stop()
+        self._release_store()
         self._world.close()
         self.kinds.close()
         self.store.close()

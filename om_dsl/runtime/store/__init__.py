@@ -2,6 +2,7 @@
 
 from om_dsl.runtime.store.base import EventRow, ItemRow, OrderRecord, Store, WriteBatch
 from om_dsl.runtime.store.memory import MemoryStore
+from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreError",
+    "StoreInUse",
     "WriteBatch",
 ]

@@ -1,0 +1,167 @@
+"""One process runs a SQLite store at a time; reading and operator actions stay open."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from runtime_support import Recorder, compile_text, decomposition, line
+
+from om_dsl.cli import main
+from om_dsl.ir import models as ir
+from om_dsl.runtime import MemoryStore, Runtime, SqliteStore, StoreInUse
+from om_dsl.runtime.store.runner_lock import RunnerLock, runner_lock_for
+
+LAB = """
+cfs Svc { attribute n: int }
+plan Svc on add {
+  auto configure handler "configure"
+  wait go event "go" after configure
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def lab() -> ir.Catalog:
+    return compile_text(LAB)
+
+
+def _runtime(lab: ir.Catalog, db: Path) -> Runtime:
+    return Runtime(lab, store=SqliteStore(db), handlers=Recorder().registry(["configure"]))
+
+
+def test_a_second_runner_of_the_same_store_is_refused_until_the_first_stops(
+    lab: ir.Catalog, tmp_path: Path
+) -> None:
+    db = tmp_path / "om.db"
+    first, second = _runtime(lab, db), _runtime(lab, db)
+    first.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    first.start_background()
+    try:
+        with pytest.raises(StoreInUse, match=rf"being run by another process \(pid {os.getpid()}"):
+            second.run_until_idle()
+        with pytest.raises(StoreInUse):
+            second.start_background()
+        # Reading and operator actions need no lock.
+        _until(lambda: second.status("O1").item("S:go").state == "waiting")
+        assert second.signal("go", "O1") == 1
+    finally:
+        first.close()
+    second.run_until_idle()  # free again once the first has stopped
+    assert second.status("O1").state == "completed"
+    second.close()
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_running_until_idle_gives_the_store_back(lab: ir.Catalog, tmp_path: Path) -> None:
+    db = tmp_path / "om.db"
+    first = _runtime(lab, db)
+    first.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    first.run_until_idle()
+    other = _runtime(lab, db)
+    other.run_until_idle()  # the first still exists, but it is not running
+    for runtime in (first, other):
+        runtime.close()
+
+
+def test_memory_stores_need_no_lock(lab: ir.Catalog) -> None:
+    assert runner_lock_for(MemoryStore()) is None
+    assert runner_lock_for(SqliteStore(":memory:")) is None
+    one = Runtime(lab, store=SqliteStore(":memory:"))
+    one.start_background()
+    Runtime(lab, store=SqliteStore(":memory:")).run_until_idle()
+    one.close()
+
+
+HOLDER = """
+import sys, time
+from om_dsl.runtime.store.runner_lock import RunnerLock
+lock = RunnerLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def _hold_in_another_process(db: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(HOLDER), str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_killed_runner_leaves_the_store_free(tmp_path: Path) -> None:
+    db = str(tmp_path / "om.db")
+    holder = _hold_in_another_process(Path(db))
+    lock = RunnerLock(db)
+    try:
+        with pytest.raises(StoreInUse, match=rf"\(pid {holder.pid} on "):
+            lock.acquire()
+        assert not lock.held
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    lock.acquire()  # the kernel released the dead process's lock
+    assert lock.held
+    lock.release()
+
+
+def test_om_resume_on_a_store_another_process_runs_is_a_one_line_error(
+    lab: ir.Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "om.db"
+    _runtime(lab, db).close()  # the store exists
+    holder = _hold_in_another_process(db)
+    try:
+        with pytest.raises(SystemExit) as done:
+            main(["resume", "--db", str(db)])
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert f"is being run by another process (pid {holder.pid}" in err
+    assert "Traceback" not in err
+
+
+def test_operator_actions_are_refused_beside_a_runner_and_reads_are_not(
+    lab: ir.Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "om.db"
+    runtime = _runtime(lab, db)
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    runtime.run_until_idle()
+    runtime.close()
+    holder = _hold_in_another_process(db)
+    try:
+        codes = {}
+        for argv in (["signal", "go", "--order", "O1"], ["cancel", "O1"]):
+            with pytest.raises(SystemExit) as done:
+                main([*argv, "--db", str(db)])
+            codes[argv[0]] = done.value.code
+            assert "is being run by another process" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as done:
+            main(["status", "O1", "--db", str(db)])
+        assert done.value.code == 0
+        assert "S:go" in capsys.readouterr().out
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    assert codes == {"signal": 1, "cancel": 1}
+    assert Runtime(store=SqliteStore(db)).status("O1").item("S:go").state == "waiting"  # untouched
