@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,3 +32,13 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def listener() -> Iterator[Any]:
+    """A notification listener (``examples/simulators``) on a free 127.0.0.1 port, stopped after
+    the test: shared by the simulator, downstream and service tests."""
+    from simulators import Listener  # noqa: PLC0415 - importable once examples/ is on the path
+
+    with Listener() as server:
+        yield server

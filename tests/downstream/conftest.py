@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from downstream_support import Lab, Sims, start_sims
-from simulators import Listener, stop_all
+from simulators import stop_all
 
 from om_dsl.runtime import Runtime
 
@@ -16,12 +16,6 @@ def sims() -> Iterator[Sims]:
     started = start_sims()
     yield started
     stop_all(started.all())
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    with Listener() as server:
-        yield server
 
 
 @pytest.fixture

@@ -217,7 +217,8 @@ def test_the_critical_path_from_now_runs_through_what_is_still_expected_to_take_
     earlier = run.now - 4 * HOUR  # the boxes were expected to take 4h; 1h of them is left then
     dot = render(render_live(run.runtime, run.order_id, now=earlier), "dot").decode()
     boxes, entitle = dot_id("tv/TvService:install_boxes"), dot_id("tv/TvService:entitle")
-    assert _critical_edges(dot) == [f'"{boxes}" -> "{entitle}" [color="#dc2626" fontcolor="#dc2626" penwidth=3]']
+    red = 'color="#dc2626" fontcolor="#dc2626" penwidth=3'
+    assert _critical_edges(dot) == [f'"{boxes}" -> "{entitle}" [{red}]']
     assert "critical path from now 1h over 2 items" in dot
     assert "critical path (longest by expected durations)" in dot  # in the legend
 

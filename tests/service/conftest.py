@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from service_support import Running, Sims, serve, start_sims
-from simulators import Listener, stop_all
+from simulators import stop_all
 
 
 @pytest.fixture
@@ -16,12 +16,6 @@ def sims() -> Iterator[Sims]:
     started = start_sims()
     yield started
     stop_all(started.all())
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    with Listener() as server:
-        yield server
 
 
 @pytest.fixture

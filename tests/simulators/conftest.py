@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))
 
-from simulators import Listener, Simulator, start_all, stop_all  # noqa: E402
+from simulators import Simulator, start_all, stop_all  # noqa: E402
 
 
 @pytest.fixture
@@ -26,9 +26,3 @@ def sims() -> Iterator[dict[str, Simulator]]:
 @pytest.fixture
 def billing(sims: dict[str, Simulator]) -> Simulator:
     return sims["billing"]
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    with Listener() as server:
-        yield server
