@@ -27,7 +27,9 @@ from om_dsl.cli.runtime_args import (
     notify_settings,
     open_runtime,
 )
+from om_dsl.orders.models import Order
 from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
@@ -37,6 +39,8 @@ CallbackPortOption = Annotated[
     int,
     typer.Option(
         "--callback-port",
+        min=0,
+        max=65535,
         help="Port (127.0.0.1) of the listener for async callouts' callbacks; 0 = a free one.",
     ),
 ]
@@ -44,10 +48,10 @@ NotifyOption = Annotated[
     list[str] | None,
     typer.Option("--notify", help="A listener URL for every order's TMF622 events (repeatable)."),
 ]
-ConcurrencyOption = Annotated[int, typer.Option(help="Items running at once.")]
+ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Items running at once.")]
 NotifyWaitOption = Annotated[
     float,
-    typer.Option(help="Seconds to wait for pending notifications before exiting."),
+    typer.Option(min=0, help="Seconds to wait for pending notifications before exiting."),
 ]
 
 
@@ -67,10 +71,12 @@ def run_cmd(
     valid, work = read_and_decompose(ir, order)
     plan = plan_for(ir, valid, work)
     outside = _outside(notify)
-    with open_runtime(db, handlers, ir, concurrency, create=True, downstream=outside) as runtime:
-        guard(lambda: runtime.submit(plan, valid))
-        err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
+    runtime_args = (db, handlers, ir, concurrency)
+    with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
+        # Everything that can refuse (the store, the callback port) before the order is stored.
         _serve_callbacks(runtime, callback_port)
+        _submit(runtime, plan, valid, db)
+        err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
         guard(runtime.run_until_idle)
         status = runtime.status(plan.order_id)
         _notified(runtime, notify_wait)
@@ -89,7 +95,7 @@ def resume_cmd(
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
     outside = _outside(notify)
-    with open_runtime(db, handlers, None, concurrency, downstream=outside) as runtime:
+    with open_runtime(db, handlers, None, concurrency, downstream=outside, claim=True) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
         guard(runtime.run_until_idle)
@@ -184,6 +190,15 @@ def signal_cmd(
 
 def _outside(notify: list[str] | None) -> DownstreamSettings:
     return DownstreamSettings(notify=notify_settings(notify))
+
+
+def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
+    if runtime.has_order(plan.order_id):
+        fail(
+            f"order {plan.order_id} is already in {db}: `om resume --db {db}` carries it on, "
+            f"`om status {plan.order_id} --db {db}` shows where it is"
+        )
+    guard(lambda: runtime.submit(plan, order))
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:

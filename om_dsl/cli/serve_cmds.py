@@ -52,7 +52,7 @@ def serve_cmd(
         typer.Option(envvar="OM_HANDLERS", help="module:registry, the handlers of auto items."),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(envvar="OM_CONCURRENCY", help="Items running at once.")
+        int, typer.Option(envvar="OM_CONCURRENCY", min=1, help="Items running at once.")
     ] = 16,
     notify: Annotated[
         list[str] | None,

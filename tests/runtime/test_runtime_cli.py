@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -104,9 +105,38 @@ def test_user_mistakes_are_one_line_errors(lab: Path, capsys) -> None:  # type: 
     code, _, err = om(capsys, "complete", "ORD-1", "1/Line:configure", "--outputs", "[1]")
     assert code == 2 and "must be a JSON object" in err
     code, _, err = om(capsys, "run", "lab.om", "order.json")
-    assert code == 1 and "order ORD-1 already exists" in err
+    assert code == 1 and "order ORD-1 is already in om.db: `om resume --db om.db` carries" in err
     code, _, err = om(capsys, "resume", "--handlers", "nosuchmodule:registry")
     assert code == 2 and "cannot import handler module 'nosuchmodule'" in err
     Path("junk.db").write_text("not sqlite" * 100)
     code, _, err = om(capsys, "status", "ORD-1", "--db", "junk.db")
     assert code == 1 and "cannot use junk.db as an om store" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--concurrency", "0"), ("--callback-port", "99999"), ("--notify-wait", "-1")],
+)
+def test_out_of_range_options_are_usage_errors_before_anything_is_stored(
+    lab: Path,
+    capsys,
+    option: str,
+    value: str,  # type: ignore[no-untyped-def]
+) -> None:
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--db", "new.db", option, value)
+    assert code == 2 and f"Invalid value for '{option}'" in err
+    assert not Path("new.db").exists()
+
+
+def test_a_callback_port_in_use_refuses_the_run_before_the_order_is_stored(
+    lab: Path,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        code, _, err = om(capsys, "run", "lab.om", "order.json", "--callback-port", port)
+    assert code == 1 and f"cannot listen for callbacks on 127.0.0.1:{port}" in err
+    code, _, err = om(capsys, "status", "ORD-1")
+    assert (code, err.strip()) == (1, "error: no order ORD-1")  # nothing half-done to resume
