@@ -33,14 +33,24 @@ def parse_format(name: str) -> Format:
 
 
 def choose_format(requested: str | None, output: str | None) -> Format:
-    """An explicit format wins; else the output file's suffix; else DOT (text on stdout)."""
+    """An explicit format wins; else the output file's suffix; else DOT (text on stdout, or a
+    file without a suffix).
+
+    Raises:
+        RenderError: the file's suffix names no format we write (``plan.jpg``): writing DOT
+            text into it would make a file no viewer opens.
+    """
     if requested:
         return parse_format(requested)
-    if output and output != "-":
-        suffix = PurePath(output).suffix.lower()
-        if suffix in _SUFFIXES:
-            return _SUFFIXES[suffix]
-    return "dot"
+    suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
+    if not suffix:
+        return "dot"
+    if suffix not in _SUFFIXES:
+        raise RenderError(
+            f"cannot tell the format of {output}: name the file "
+            f"{', '.join(sorted(_SUFFIXES))}, or give --format {'|'.join(FORMATS)}"
+        )
+    return _SUFFIXES[suffix]
 
 
 def render(graph: graphviz.Digraph, fmt: str = "svg") -> bytes:

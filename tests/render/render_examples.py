@@ -16,7 +16,7 @@ from om_dsl.runtime.plan import OrderPlan
 REPO = Path(__file__).resolve().parents[2]
 ACME = REPO / "examples" / "catalog" / "acme.om"
 ORDERS = REPO / "examples" / "orders"
-ORDER_NAMES = ["tmf622-product-order", "home-duo-add", "home-trio-tv", "fibre-modify"]
+ORDER_NAMES = sorted(p.stem for p in ORDERS.glob("*.json"))
 """The example orders every order view is snapshot over."""
 
 
