@@ -53,13 +53,27 @@ def write_text(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    write_file(text.encode("utf-8"), Path(output))
+
+
+def write_file(data: bytes, target: Path) -> None:
+    """Write atomically, so that a reader never sees half a file and a failed write leaves
+    the old one; a path that cannot be written is the user's one-line error."""
+    tmp: str | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, target)
+    except OSError as exc:
+        _discard(tmp)
+        fail(f"cannot write {target}: {exc.strerror or exc}")
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _discard(tmp)
         raise
+
+
+def _discard(tmp: str | None) -> None:
+    if tmp is not None:
+        Path(tmp).unlink(missing_ok=True)

@@ -9,9 +9,7 @@ stdout), renders it and writes it.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +17,7 @@ from typing import Annotated
 import graphviz
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail, write_file
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.errors import OmError
@@ -160,18 +158,5 @@ def emit(build: Callable[[], graphviz.Digraph], fmt: str, output: str | None) ->
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_bytes(data, Path(output))
+    write_file(data, Path(output))
     err.print(f"wrote {output} ({fmt}, {len(data)} bytes)")
-
-
-def write_bytes(data: bytes, target: Path) -> None:
-    """Write atomically: a reader never sees a half-written diagram."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

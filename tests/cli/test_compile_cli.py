@@ -232,3 +232,15 @@ def test_installed_om_command(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
     assert not (tmp_path / "x.json").exists()
     assert run_om("check", "--format", "xml", EXAMPLE).returncode == 2
+
+
+@pytest.mark.parametrize("where", ["file", "folder"])
+def test_an_output_that_cannot_be_written_is_a_one_line_error(tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    target = blocker / "catalog.json" if where == "file" else tmp_path
+    result = om("compile", EXAMPLE, "-o", target)
+    assert result.exit_code == 1
+    assert f"error: cannot write {target}" in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file left behind
