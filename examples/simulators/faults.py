@@ -9,6 +9,7 @@ that sets ``error_rate`` sees the same sequence of failures on every run.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -62,9 +63,13 @@ class SimConfig:
                 raise ValueError(f"{name} must be an HTTP error status (400-599)")
         if self.callback_status not in CALLBACK_STATUSES:
             raise ValueError(f"callback_status must be one of {CALLBACK_STATUSES}")
-        for name in ("latency_ms", "timeout_s", "callback_delay_ms", "callback_retries"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+        for name in (
+            "latency_ms", "timeout_s", "callback_delay_ms", "callback_retries",
+            "callback_backoff_ms",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:  # inf would overflow Event.wait
+                raise ValueError(f"{name} must be a finite number, not negative")
         if self.fail_times is not None and self.fail_times < 0:
             raise ValueError("fail_times must not be negative")
 

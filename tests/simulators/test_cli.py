@@ -137,8 +137,18 @@ def test_all_applies_the_faults_to_every_system_but_not_the_listener() -> None:
         (["all", "--error-status", "302"], "error: error_status must be an HTTP error status"),
         (["network", "--error-rate", "1.5"], "error: error_rate must be between 0 and 1"),
         (["billing", "--fail-times", "-1"], "error: fail_times must not be negative"),
-        (["inventory", "--timeout-s", "-1"], "error: timeout_s must not be negative"),
-        (["billing", "--callback-retries", "-1"], "error: callback_retries must not be negative"),
+        (
+            ["inventory", "--timeout-s", "-1"],
+            "error: timeout_s must be a finite number, not negative",
+        ),
+        (
+            ["inventory", "--timeout-s", "inf"],
+            "error: timeout_s must be a finite number, not negative",
+        ),
+        (
+            ["billing", "--callback-retries", "-1"],
+            "error: callback_retries must be a finite number, not negative",
+        ),
     ],
 )
 def test_values_simconfig_rejects_are_one_line_errors(
