@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from om_dsl.orders.decompose import Decomposer
-from om_dsl.runtime.notify.tmf import OrderViews
+from om_dsl.runtime.notify.tmf import OrderViews, href
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.auth import Principal, TokenCheck, bearer
 from om_dsl.service.config import ServiceConfig
@@ -34,7 +34,8 @@ class Service:
     keeps two concurrent cancels of one order from reading each other's entry."""
 
     def href(self, collection: str, ident: str) -> str:
-        return f"{self.base_url}/{collection}/{ident}"
+        """The URL of a resource; the id is percent-encoded (one path segment)."""
+        return href(f"{self.base_url}/{collection}", ident)
 
 
 def service(request: Request) -> Service:

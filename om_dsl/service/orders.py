@@ -9,6 +9,7 @@ notifications carry, read from the store: what a client sees is committed state.
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
@@ -21,6 +22,13 @@ ORDER_STATES = frozenset(s.value for s in OrderState)
 ALWAYS = ("id", "href", "@type")
 """Attributes a ``fields`` selection always keeps (TMF: the identity of the resource)."""
 MAX_ID_CHARS = 200
+ID_PUNCTUATION = "-._~:@"
+ID_CHARS = frozenset(string.ascii_letters + string.digits + ID_PUNCTUATION)
+"""What an order id may hold: RFC 3986's unreserved characters plus ``:`` and ``@``.  A client
+can paste such an id into ``/productOrder/{id}`` unencoded, and into a hub query
+(``id=...``), and get the same id back; blanks, controls, ``/ ? # % & = + ,`` and non-ASCII
+cannot make that trip."""
+DOT_SEGMENTS = frozenset({".", ".."})
 
 
 def create(svc: Service, body: bytes) -> dict[str, Any]:
@@ -41,14 +49,29 @@ def create(svc: Service, body: bytes) -> dict[str, Any]:
 
 
 def _check_id(order_id: str) -> None:
-    """The id becomes a path segment (``/productOrder/{id}``), so it must be one."""
-    problem = None
-    if "/" in order_id:
-        problem = "an order id cannot contain '/' (it is part of the order's URL)"
-    elif len(order_id) > MAX_ID_CHARS:
-        problem = f"an order id may have at most {MAX_ID_CHARS} characters"
+    """The id becomes a path segment (``/productOrder/{id}``), so it must be one as it is.
+
+    Checked before anything is stored: an id that cannot round-trip is a 400, never an order
+    that runs and cannot be addressed.
+    """
+    problem = _id_problem(order_id)
     if problem:
         raise OrderValidationError([OrderIssue("S001", "id", problem)])
+
+
+def _id_problem(order_id: str) -> str | None:
+    if len(order_id) > MAX_ID_CHARS:
+        return f"an order id may have at most {MAX_ID_CHARS} characters"
+    bad = sorted(set(order_id) - ID_CHARS)
+    if bad:
+        shown = ", ".join(repr(ch) for ch in bad[:5])
+        return (
+            f"an order id may hold only ASCII letters, digits and {' '.join(ID_PUNCTUATION)} "
+            f"(it is a path segment of the order's URL), not {shown}"
+        )
+    if order_id in DOT_SEGMENTS:
+        return f"an order id cannot be '{order_id}' (URLs drop such a path segment)"
+    return None
 
 
 def view_of(svc: Service, order_id: str) -> dict[str, Any]:

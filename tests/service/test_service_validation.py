@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from service_support import Running, order_json
 
+from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime import Runtime
 
 UNKNOWN_OFFER = {"id": "1", "action": "add", "productOffering": {"id": "nope"}}
@@ -21,6 +23,15 @@ BAD_ORDERS: list[tuple[str, bytes | dict[str, Any], str]] = [
     ("unknown offering", {"id": "X2", "productOrderItem": [UNKNOWN_OFFER]}, "productOrderItem[0]"),
     ("bad native field", NATIVE, "colour"),
     ("a slash in the id", order_json("fibre-modify", id="A/B"), "id"),
+    ("a trailing blank in the id", order_json("fibre-modify", id="TRAIL "), "id"),
+    ("a blank in the id", order_json("fibre-modify", id="mid dle"), "id"),
+    ("a control character in the id", order_json("fibre-modify", id="bell\x07"), "id"),
+    ("a query mark in the id", order_json("fibre-modify", id="q?x"), "id"),
+    ("a fragment mark in the id", order_json("fibre-modify", id="f#x"), "id"),
+    ("a percent sign in the id", order_json("fibre-modify", id="pct%2Fx"), "id"),
+    ("a dot segment as the id", order_json("fibre-modify", id=".."), "id"),
+    ("a non-ASCII id", order_json("fibre-modify", id="Bestellung-\u00e4"), "id"),
+    ("an empty id", order_json("fibre-modify", id=""), "id"),
     ("a hostile listener", order_json("fibre-modify", notify=["file:///etc/passwd"]), "notify"),
     ("an item id used twice", order_json("home-duo-add", items=TWICE), "items[1]"),
 ]
@@ -118,3 +129,38 @@ def test_hub_registrations_round_trip(service: Callable[..., Running]) -> None:
     assert api.get("/hub").json() == [sub]
     assert api.delete(f"/hub/{sub['id']}").status_code == 204
     assert api.get("/hub").json() == []
+
+
+def test_an_id_with_path_safe_punctuation_round_trips(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    order_id = "crm:ORD_2026-01.x~y@lyon"
+    created = api.post("/productOrder", json=order_json("fibre-modify", id=order_id))
+    assert created.status_code == 201, created.text
+    href = created.json()["href"]
+    assert href == f"{running.url}/productOrder/{quote(order_id, safe='')}"
+    assert created.headers["location"] == href
+    assert created.json()["id"] == order_id
+    found = api.get(href)
+    assert found.status_code == 200 and found.json()["id"] == order_id
+    assert api.get(f"{href}/status").json()["id"] == order_id
+    listed = api.get("/productOrder", params={"fields": "state"}).json()
+    assert [o["href"] for o in listed] == [href]
+
+
+def test_ids_stored_before_the_rule_get_hrefs_that_round_trip(
+    service: Callable[..., Running],
+) -> None:
+    """The href is percent-encoded whatever the id, so orders an embedder submitted straight to
+    the runtime (no service check) can still be read at their href."""
+    running = service()
+    api = running.client()
+    decomposer = Decomposer(running.runtime.catalog)
+    for order_id in ("q?x", "pct%2Fx", "mid dle", "a/b"):
+        order = decomposer.read(order_json("fibre-modify", id=order_id))
+        running.runtime.submit(decomposer.decompose(order), order)
+        href = api.get("/productOrder", params={"fields": "id"}).json()[-1]["href"]
+        assert href == f"{running.url}/productOrder/{quote(order_id, safe='')}"
+        if "/" not in order_id:  # a path segment cannot hold a '/', even encoded
+            answer = api.get(href)
+            assert answer.status_code == 200 and answer.json()["id"] == order_id, href

@@ -5,7 +5,8 @@ The shape follows the TMF622 swagger: ``eventId``, ``eventTime``, ``eventType``,
 ``event: {productOrder: {...}}``.  The product order carries its id, state, dates and one
 ``productOrderItem`` per order item with the state its plan items imply.  ``eventId`` is
 derived from the event-log sequence, so a redelivered event has the same id and a listener can
-drop duplicates (delivery is at least once).
+drop duplicates (delivery is at least once).  The ``href`` percent-encodes the id as one path
+segment (:func:`href`), so any stored id can be read back at its href.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from om_dsl.runtime.downstream.urls import path_text
 from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.store.base import EventRow, Store
@@ -24,6 +26,12 @@ CREATE_EVENT = "ProductOrderCreateEvent"
 STATE_CHANGE_EVENT = "ProductOrderStateChangeEvent"
 EVENT_TYPES = {ORDER_CREATED: CREATE_EVENT, ORDER_STATE: STATE_CHANGE_EVENT}
 PLAN_CACHE = 256
+
+
+def href(base: str, ident: str) -> str:
+    """``<base>/<ident>``, the id percent-encoded whole (``/``, ``?``, ``%``, blanks too): an id
+    is data, and must neither add a path segment nor start a query."""
+    return f"{base}/{path_text(ident)}"
 
 
 def iso(ts: float) -> str:
@@ -78,7 +86,7 @@ class OrderViews:
         rows = {row.idx: row.state for row in self._store.items(order_id)}
         view: dict[str, Any] = {"id": order_id}
         if self._href_base:
-            view["href"] = f"{self._href_base}/{order_id}"
+            view["href"] = href(self._href_base, order_id)
         view.update(_fields(shape.fields))
         view["state"] = state
         view["orderDate"] = iso(record.created_at)
