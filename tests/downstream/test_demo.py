@@ -12,6 +12,7 @@ def test_the_demo_completes_every_order_and_notifies_it() -> None:
         "ORD-1001": "home-duo-add",
         "ORD-1004": "home-trio-tv",
         "ORD-1002": "fibre-modify",
+        "ORD-1003": "copper-delete",
     }
     for order_id, source in orders.items():
         assert f"submitted {source}" in out
