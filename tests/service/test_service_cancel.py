@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from service_support import Running, finish_tasks, order_json, wait_for, wait_state
+from simulators import Listener
 
 TRIO = "ORD-1004"
 
@@ -22,11 +23,26 @@ def _item(api: Any, order_id: str, item_id: str) -> dict[str, Any]:
     return next(i for i in _status(api, order_id)["items"] if i["id"] == item_id)
 
 
+def _order_events(listener: Listener, order_id: str) -> dict[str, dict[str, Any]]:
+    """The order's state-change events heard, by the state they report."""
+    found = {}
+    for body in listener.bodies():
+        order = body.get("event", {}).get("productOrder", {}) if isinstance(body, dict) else {}
+        if order.get("id") == order_id and body["eventType"] == "ProductOrderStateChangeEvent":
+            found[order["state"]] = order
+    return found
+
+
+def _item_states(order: dict[str, Any]) -> set[str]:
+    return {item["state"] for item in order["productOrderItem"]}
+
+
 def test_cancel_before_the_point_of_no_return_compensates(
-    service: Callable[..., Running], sims: Any
+    service: Callable[..., Running], sims: Any, listener: Listener
 ) -> None:
     running = service()
     api = running.client()
+    assert api.post("/hub", json={"callback": listener.url}).status_code == 201
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     wait_state(api, TRIO, {"pending"})  # waiting for the technician, before activation (PONR)
     assert _item(api, TRIO, "order/AccessLine:reserve_port")["state"] == "completed"
@@ -54,6 +70,11 @@ def test_cancel_before_the_point_of_no_return_compensates(
     assert _item(api, TRIO, "order/AccessLine:release_port")["state"] == "completed"
     assert _item(api, TRIO, "order/AccessLine:install")["state"] == "cancelled"
     assert api.get("/tasks").json() == []  # the technician's task left the queue
+    # TMF: every item of a cancelled order is cancelled (what had completed was undone)
+    assert _item_states(api.get(f"/productOrder/{TRIO}").json()) == {"cancelled"}
+    heard = wait_for(lambda: "cancelled" in (e := _order_events(listener, TRIO)) and e)
+    assert _item_states(heard["cancelled"]) == {"cancelled"}
+    assert _item_states(heard["pendingCancellation"]) == {"pendingCancellation"}
 
     again = api.post("/cancelProductOrder", json=body)
     assert again.status_code == 409 and "cancelled" in again.json()["message"]

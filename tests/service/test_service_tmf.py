@@ -7,12 +7,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from service_support import REPO, Running, order_json, wait_state
 
+from om_dsl.runtime.notify.tmf import item_state
 from om_dsl.runtime.states import OrderState
 
 TMF = REPO / "tests" / "fixtures" / "tmf"
 SWAGGER: dict[str, Any] = json.loads((TMF / "tmf622-operations.json").read_text("utf-8"))
+SWAGGER_ITEM_STATES = set(SWAGGER["definitions"]["ProductOrderItemStateType"]["enum"])
 
 
 def test_the_tmf622_operations_have_tmf_paths_parameters_and_statuses(
@@ -61,3 +64,25 @@ def test_the_tmf_cancel_sample_and_hub_registration_are_accepted(
     assert body["state"] in SWAGGER["definitions"]["TaskStateType"]["enum"]
     assert body["cancellationReason"] == "Duplicate order"
     assert body["productOrder"]["@referredType"] == "ProductOrder"
+
+
+ITEM_STATES = [
+    # (plan item states, order state, cancelling) -> TMF ProductOrderItem state
+    (["completed", "completed"], "completed", False, "completed"),
+    (["completed", "pending"], "inProgress", False, "inProgress"),
+    (["pending", "pending"], "acknowledged", False, "acknowledged"),
+    (["completed", "fatally_failed"], "held", False, "held"),
+    (["completed", "cancelled", "discarded"], "cancelled", True, "cancelled"),
+    (["completed", "completed"], "cancelled", True, "cancelled"),  # undone by compensations
+    (["completed", "waiting"], "assessingCancellation", True, "assessingCancellation"),
+    (["completed", "cancelled"], "pendingCancellation", True, "pendingCancellation"),
+    (["completed", "cancelled"], "held", True, "held"),  # a compensation failed
+]
+
+
+@pytest.mark.parametrize("states, order, cancelling, expected", ITEM_STATES)
+def test_item_states_are_tmf_item_states_and_follow_a_cancellation(
+    states: list[str], order: str, cancelling: bool, expected: str
+) -> None:
+    assert expected in SWAGGER_ITEM_STATES
+    assert item_state(states, order, cancelling) == expected

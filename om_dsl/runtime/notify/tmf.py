@@ -93,7 +93,8 @@ class OrderViews:
         if state == "completed":
             view["completionDate"] = iso(at if at is not None else record.updated_at)
         view["productOrderItem"] = [
-            {"id": item_id, "action": action, "state": item_state([rows[i] for i in idxs], state),
+            {"id": item_id, "action": action,
+             "state": item_state([rows[i] for i in idxs], state, record.cancelling),
              "@type": "ProductOrderItem"}
             for item_id, action, idxs in shape.items
         ]  # fmt: skip
@@ -150,14 +151,26 @@ def _fields(fields: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def item_state(states: list[str], order_state: str) -> str:
-    """The TMF ProductOrderItem state that the states of its plan items imply."""
+CANCELLATION_STATES = frozenset({"assessingCancellation", "pendingCancellation", "cancelled"})
+"""Order states that are also TMF item states: a cancel covers the whole order."""
+DONE_STATES = frozenset({"completed", "skipped", "discarded", "cancelled"})
+
+
+def item_state(states: list[str], order_state: str, cancelling: bool = False) -> str:
+    """The TMF ProductOrderItem state that the states of its plan items imply.
+
+    A cancel covers the whole order, so while the order is being cancelled, and once it is,
+    every item reports the order's state: items that had completed were undone by their
+    compensations, so ``completed`` would be wrong.  An order held on a failed compensation
+    (``cancelling``) holds its items.
+    """
+    if order_state in CANCELLATION_STATES:
+        return order_state
+    if "fatally_failed" in states or (cancelling and order_state == "held"):
+        return "held"
     if not states:
         return order_state
-    if "fatally_failed" in states:
-        return "held"
-    done = {"completed", "skipped", "discarded", "cancelled"}
-    if all(s in done for s in states):
+    if all(s in DONE_STATES for s in states):
         if any(s in ("cancelled", "discarded") for s in states) and "completed" not in states:
             return "cancelled"
         return "completed"
