@@ -6,7 +6,6 @@ Runtimes read system URLs and credentials from an explicit environment (never th
 
 from __future__ import annotations
 
-import socket
 import textwrap
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -14,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from simulators import Simulator, start
 
-from om_dsl.cli import main
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentLine, FulfillmentRequest
@@ -194,18 +191,3 @@ def run_until(runtime: Runtime, order_id: str, states: set[str], timeout: float 
 
 def reasons(runtime: Runtime, order_id: str) -> list[str]:
     return [e.detail for e in runtime.events(order_id) if e.detail]
-
-
-def free_port() -> int:
-    """A 127.0.0.1 port the OS says is free (and nothing listens on once this returns)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def om(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the `om` CLI in this process: its exit code, stdout and stderr."""
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err

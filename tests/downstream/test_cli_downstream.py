@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from downstream_support import LAB, TOKEN, Sims, free_port, lab_source, om
+from cli_support import free_port, om
+from downstream_support import LAB, TOKEN, Sims, lab_source
 from simulators import Listener
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,13 +147,6 @@ def test_notify_wait_bounds_the_wait_for_a_refusing_listener_and_the_next_run_de
     assert events[-1] == ("ProductOrderStateChangeEvent", "completed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: the notifier starts only for configured URLs/subscriptions, so rows pending "
-    "for a --notify URL of an earlier run are never retried by `om resume` without --notify, "
-    "which waits --notify-wait for nothing and says 'retried at the next run' again",
-)
 def test_a_later_resume_delivers_what_an_earlier_run_left_pending(
     work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import collections
 import random
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import free_port
 from crash_callout_worker import CALLOUTS, CATALOG, LINES, TOKEN
 from crash_support import kill_at_a_random_point
 from downstream_support import compile_text
@@ -33,12 +33,6 @@ ORDERS = 40
 KILLS = 22
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Worker:

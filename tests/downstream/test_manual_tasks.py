@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_support import om
 from downstream_support import Sims, compile_text, line, order, sqlite
 
-from om_dsl.cli import main
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.request import idempotency_key
@@ -145,10 +145,3 @@ def test_the_om_systems_commands_switch_a_system(
     assert code == 0 and "0 held callout(s) released" in err
     code, _, err = om(capsys, "systems", "offline", "Nope", "--db", db)
     assert code == 1 and "no system 'Nope'" in err and "known systems: Net" in err
-
-
-def om(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err

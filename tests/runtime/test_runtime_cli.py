@@ -7,8 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-
-from om_dsl.cli import main
+from cli_support import om
 
 CATALOG = """catalog "Lab" version "1"
 offer Web "Web" id "100" { attribute speed: int default 100 }
@@ -43,13 +42,6 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "labhandlers.py").write_text(HANDLERS, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def om(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err
 
 
 def test_run_until_an_event_is_needed_then_signal_and_resume(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]

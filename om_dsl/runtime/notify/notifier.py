@@ -235,7 +235,11 @@ class Notifier:
                 log.exception("notification subscriber %r failed", fn)
 
     def _has_targets(self) -> bool:
-        return bool(self._urls or self._subscribers or self._hub.count())
+        """Someone to tell: configured URLs, subscribers, hub listeners, or deliveries an
+        earlier run left in the outbox (their URL is in the row, whatever this run was given)."""
+        return bool(
+            self._urls or self._subscribers or self._hub.count() or self._outbox.pending()
+        )
 
     def _hear(self, event: LifecycleEvent) -> None:
         if event.kind in ORDER_EVENTS:
