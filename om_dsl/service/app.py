@@ -25,6 +25,7 @@ from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service import errors
 from om_dsl.service.auth import TokenCheck
+from om_dsl.service.cancel_records import CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.context import Service
 from om_dsl.service.limits import BodyLimit
@@ -81,6 +82,7 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
         views=OrderViews(runtime.store, href_base=f"{base}/productOrder"),
         tokens=TokenCheck(config.tokens),
         base_url=base,
+        cancels=CancelRecords(runtime.store),
     )
 
 

@@ -3,21 +3,26 @@
 ``runtime.cancel`` records every request it decides: an accepted one as the order's move to
 ``assessingCancellation`` (with the reason), a rejected one (after the point of no return) as
 ``order.cancel_rejected``.  A cancel request's id is ``cpo-<seq>``, the sequence number of that
-event-log row, so requests are as durable as the log, need no table of their own, and a request
-is read back with one indexed lookup.
+event-log row, so requests are as durable as the log, and a request is read back with one
+indexed lookup.  What the client said (``cancellationReason``, ``requestedCancellationDate``)
+is kept under the same number (:mod:`om_dsl.service.cancel_records`).
 
 The request's TMF ``state`` (a task state) follows the order: ``inProgress`` while the order is
 ``assessingCancellation``/``pendingCancellation`` (or held on a failed compensation), ``done``
 once it is ``cancelled``, ``terminatedWithError`` when the request was rejected;
-``cancellationState`` says the same in the order's words (or ``rejected``).  A rejected request
-is answered 409 when it is made (the reason is in the error body).
+``cancellationState`` says the same in the order's words (or ``rejected``).
+
+A request rejected after the point of no return is a created task that failed, as TMF models
+it: 201, its state ``terminatedWithError`` and ``rejectionReason`` saying why, readable at its
+href like any other.  A request that the runtime refuses without recording it (the order is
+finished, or already being cancelled) is a 409, and nothing is stored.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from om_dsl.errors import NotFound
+from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_STATE
 from om_dsl.runtime.notify.tmf import iso
 from om_dsl.runtime.states import OrderState
@@ -33,41 +38,57 @@ DEFAULT_REASON = "cancel requested through the API"
 
 
 def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
-    """Cancel the order now (compensations run in the background).
+    """Cancel the order now (compensations run in the background); returns the request.
+
+    A request rejected after the point of no return is returned too (``terminatedWithError``).
 
     Raises:
         NotFound: no such order.
-        OperatorActionRejected: the point of no return was reached, or the order is finished
-            or already being cancelled (409; the message says which).
+        OperatorActionRejected: the order is finished or already being cancelled (409; the
+            message says which); nothing was recorded.
     """
     order_id = body.productOrder.id
     with svc.cancel_lock:
-        svc.runtime.cancel(order_id, body.cancellationReason or DEFAULT_REASON)
-        seq = _accepted_seq(svc, order_id)
-    view = get(svc, f"{PREFIX}{seq}")
-    if body.requestedCancellationDate:
-        view["requestedCancellationDate"] = body.requestedCancellationDate
-    return view
+        seq = _cancel(svc, order_id, body.cancellationReason)
+        svc.cancels.add(seq, order_id, body.cancellationReason, body.requestedCancellationDate)
+    return get(svc, f"{PREFIX}{seq}")
 
 
-def _accepted_seq(svc: Service, order_id: str) -> int:
-    """The event that recorded the accepted cancel (an order is cancelled once at most)."""
-    for row in reversed(svc.runtime.events(order_id)):
-        if row.kind == ORDER_STATE and row.to_state == ASSESSING:
-            return row.seq
-    raise NotFound(f"the cancellation of order {order_id} is not in the event log")
+def _cancel(svc: Service, order_id: str, reason: str | None) -> int:
+    """Ask the runtime to cancel; the sequence number of the row that recorded the request."""
+    before = _last_seq(svc, order_id)
+    try:
+        svc.runtime.cancel(order_id, reason or DEFAULT_REASON)
+    except OperatorActionRejected:
+        seq = _recorded(svc, order_id, before)
+        if seq is None:  # refused without a record: not a cancel request that exists
+            raise
+        return seq
+    seq = _recorded(svc, order_id, before)
+    if seq is None:
+        raise NotFound(f"the cancellation of order {order_id} is not in the event log")
+    return seq
+
+
+def _last_seq(svc: Service, order_id: str) -> int:
+    rows = svc.runtime.events(order_id)
+    return rows[-1].seq if rows else 0
+
+
+def _recorded(svc: Service, order_id: str, after: int) -> int | None:
+    """The request the runtime recorded after ``after`` (the cancel lock keeps it ours)."""
+    rows = svc.runtime.events(order_id, after)
+    return next((row.seq for row in rows if _is_request(row)), None)
 
 
 def get(svc: Service, request_id: str) -> dict[str, Any]:
     row = _row(svc, request_id)
-    view: dict[str, Any] = {
-        "id": request_id,
-        "href": svc.href("cancelProductOrder", request_id),
-        "productOrder": {
-            "id": row.order_id,
-            "href": svc.href("productOrder", row.order_id),
-            "@referredType": "ProductOrder",
-        },
+    view: dict[str, Any] = {"id": request_id, "href": svc.href("cancelProductOrder", request_id)}
+    view.update(_client_fields(svc, row))
+    view["productOrder"] = {
+        "id": row.order_id,
+        "href": svc.href("productOrder", row.order_id),
+        "@referredType": "ProductOrder",
     }
     if row.kind == CANCEL_REJECTED:
         view.update(state="terminatedWithError", cancellationState="rejected")
@@ -76,6 +97,17 @@ def get(svc: Service, request_id: str) -> dict[str, Any]:
         view.update(_progress(svc, row))
     view["@type"] = "CancelProductOrder"
     return view
+
+
+def _client_fields(svc: Service, row: EventRow) -> dict[str, str]:
+    """What the client asked with; for a request made before the service kept it, the reason
+    the runtime recorded (an accepted cancel's event detail)."""
+    record = svc.cancels.get(row.seq)
+    if record is None:
+        reason = row.detail if row.kind == ORDER_STATE else None
+        return {"cancellationReason": reason} if reason else {}
+    found = {"cancellationReason": record.reason, "requestedCancellationDate": record.requested_date}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def _row(svc: Service, request_id: str) -> EventRow:
@@ -94,7 +126,7 @@ def _is_request(row: EventRow) -> bool:
 def _progress(svc: Service, row: EventRow) -> dict[str, Any]:
     record = svc.runtime.store.order(row.order_id)
     state = record.state if record is not None else PENDING
-    found: dict[str, Any] = {"cancellationReason": row.detail}
+    found: dict[str, Any] = {}
     if state == CANCELLED and record is not None:
         found.update(state="done", cancellationState=CANCELLED)
         found["effectiveCancellationDate"] = iso(record.updated_at)

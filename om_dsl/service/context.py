@@ -1,5 +1,6 @@
 """What every route needs, built once per app: the runtime, the settings, the decomposer that
-validates orders, the TMF views of orders, and the token check.
+validates orders, the TMF views of orders, the token check and the client's side of cancel
+requests.
 
 Routes receive it as a FastAPI dependency (``svc: Svc``) and the principal (``who: Who``), so a
 route is a few lines: read, call the runtime, shape the answer.
@@ -18,6 +19,7 @@ from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.notify.tmf import OrderViews, href
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.auth import Principal, TokenCheck, bearer
+from om_dsl.service.cancel_records import CancelRecords
 from om_dsl.service.config import ServiceConfig
 
 
@@ -29,6 +31,7 @@ class Service:
     views: OrderViews
     tokens: TokenCheck
     base_url: str
+    cancels: CancelRecords
     cancel_lock: threading.Lock = field(default_factory=threading.Lock)
     """Cancel requests are found in the event log right after they are made; one at a time
     keeps two concurrent cancels of one order from reading each other's entry."""

@@ -9,12 +9,42 @@ so that a typo is an error rather than silently ignored.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 MAX_TEXT = 2000
 """Characters of a free-text field (a reason, a user name is shorter)."""
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def date_time(value: str) -> str:
+    """An RFC 3339 date-time (TMF's ``format: date-time``), kept as the client wrote it.
+
+    Raises:
+        PydanticCustomError: anything else (``tomorrow``, a date without a time or an offset,
+            a 13th month): a 400 whose issue has the field's JSON path.
+    """
+    try:
+        if not _DATE_TIME.fullmatch(value):
+            raise ValueError("not in the form 2026-01-31T10:00:00Z")
+        datetime.fromisoformat(value.upper())
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "date_time", "must be an RFC 3339 date-time with an offset ({problem})",
+            {"problem": str(exc)},
+        ) from None  # fmt: skip
+    return value
+
+
+DateTime = Annotated[
+    str, AfterValidator(date_time), Field(max_length=64, json_schema_extra={"format": "date-time"})
+]
 
 
 class _Tmf(BaseModel):
@@ -78,13 +108,14 @@ class CancelProductOrderCreate(_Tmf):
 
     productOrder: ProductOrderRef
     cancellationReason: str | None = Field(None, max_length=MAX_TEXT)
-    requestedCancellationDate: str | None = None
+    requestedCancellationDate: DateTime | None = None
 
 
 class CancelProductOrder(_Tmf):
     """TMF ``CancelProductOrder``.  ``state`` is TMF's task state (accepted, inProgress, done,
     terminatedWithError); ``cancellationState`` (an extension) is the order's side of it:
-    assessingCancellation, pendingCancellation, cancelled, or rejected (after the PONR)."""
+    assessingCancellation, pendingCancellation, cancelled, or rejected (after the PONR, with
+    ``rejectionReason``, another extension)."""
 
     id: str
     href: str | None = None
@@ -94,6 +125,7 @@ class CancelProductOrder(_Tmf):
     effectiveCancellationDate: str | None = None
     state: str
     cancellationState: str
+    rejectionReason: str | None = None
     type_: str | None = Field(None, alias="@type")
 
 

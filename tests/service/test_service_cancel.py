@@ -1,5 +1,6 @@
 """TMF622 cancellation through the real service: before the point of no return the order is
-compensated and cancelled; after it the request is refused with a 409 and the reason."""
+compensated and cancelled; after it the cancel request is created and ends
+``terminatedWithError`` (rejected), with the reason, and can be read back like any other."""
 
 from __future__ import annotations
 
@@ -64,9 +65,11 @@ def test_cancel_before_the_point_of_no_return_compensates(
     assert request["state"] in ("inProgress", "done")
 
     assert wait_state(api, TRIO, {"cancelled", "held"}) == "cancelled"
-    done = api.get(f"/cancelProductOrder/{request['id']}").json()
+    done = api.get(request["href"]).json()
     assert done["state"] == "done" and done["cancellationState"] == "cancelled"
     assert "effectiveCancellationDate" in done
+    assert done["cancellationReason"] == "customer changed their mind"
+    assert done["requestedCancellationDate"] == "2026-01-01T00:00:00Z"
     assert _item(api, TRIO, "order/AccessLine:release_port")["state"] == "completed"
     assert _item(api, TRIO, "order/AccessLine:install")["state"] == "cancelled"
     assert api.get("/tasks").json() == []  # the technician's task left the queue
@@ -76,8 +79,11 @@ def test_cancel_before_the_point_of_no_return_compensates(
     assert _item_states(heard["cancelled"]) == {"cancelled"}
     assert _item_states(heard["pendingCancellation"]) == {"pendingCancellation"}
 
+    events = len(api.get(f"/productOrder/{TRIO}/events").json())
     again = api.post("/cancelProductOrder", json=body)
     assert again.status_code == 409 and "cancelled" in again.json()["message"]
+    assert "id" not in again.json()  # nothing was recorded, there is no request to point at
+    assert len(api.get(f"/productOrder/{TRIO}/events").json()) == events
 
 
 def test_cancel_after_the_point_of_no_return_is_rejected(
@@ -90,19 +96,46 @@ def test_cancel_after_the_point_of_no_return_is_rejected(
     wait_for(lambda: finish_tasks(api, TRIO), what="the install task")
     wait_for(lambda: _status(api, TRIO)["ponr_reached"], what="the point of no return")
 
-    refused = api.post("/cancelProductOrder", json={"productOrder": {"id": TRIO}})
-    assert refused.status_code == 409, refused.text
-    error = refused.json()
-    assert error["code"] == "rejected" and error["status"] == "409"
-    assert "point of no return was reached" in error["message"]
-    assert "order/AccessLine:activate_line" in error["message"]
+    body = {
+        "productOrder": {"id": TRIO},
+        "cancellationReason": "found a better offer",
+        "requestedCancellationDate": "2026-02-01T09:30:00.5+01:00",
+    }
+    created = api.post("/cancelProductOrder", json=body)
+    assert created.status_code == 201, created.text  # TMF: a task resource that failed
+    refused = created.json()
+    assert refused["state"] == "terminatedWithError"
+    assert refused["cancellationState"] == "rejected"
+    assert "point of no return was reached" in refused["rejectionReason"]
+    assert "order/AccessLine:activate_line" in refused["rejectionReason"]
+    assert refused["cancellationReason"] == "found a better offer"
+    assert refused["requestedCancellationDate"] == "2026-02-01T09:30:00.5+01:00"
+    assert refused["href"] == created.headers["location"]
     status = _status(api, TRIO)
     assert status["cancelling"] is False and status["state"] not in ("cancelled",)
     rejected = [e for e in api.get(f"/productOrder/{TRIO}/events").json()
                 if e["kind"] == "order.cancel_rejected"]  # fmt: skip
-    assert len(rejected) == 1
-    record = api.get(f"/cancelProductOrder/cpo-{rejected[0]['seq']}").json()
-    assert record["state"] == "terminatedWithError" and record["cancellationState"] == "rejected"
+    assert len(rejected) == 1 and refused["id"] == f"cpo-{rejected[0]['seq']}"
+    assert api.get(refused["href"]).json() == refused
+    wait_for(lambda: finish_tasks(api, TRIO), what="the set-top box task")  # it went on
+    assert wait_state(api, TRIO, {"completed", "held"}) == "completed"
+    assert api.get(refused["href"]).json() == refused
+
+
+def test_a_cancellation_date_must_be_a_tmf_date_time(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, TRIO, {"pending"})
+    for date in ("tomorrow", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T10:00:00", 20260101):
+        body = {"productOrder": {"id": TRIO}, "requestedCancellationDate": date}
+        answer = api.post("/cancelProductOrder", json=body)
+        assert answer.status_code == 400, (date, answer.text)
+        issue = answer.json()["issues"][0]
+        assert issue["path"] == "body.requestedCancellationDate", issue
+    assert _status(api, TRIO)["cancelling"] is False
+    assert not [e for e in api.get(f"/productOrder/{TRIO}/events").json()
+                if e["kind"] == "order.cancel_rejected" or e["toState"] == "assessingCancellation"]  # fmt: skip
 
 
 def test_cancel_of_unknown_orders_and_requests(service: Callable[..., Running]) -> None:

@@ -1,5 +1,6 @@
-"""TMF622 ``/cancelProductOrder``: cancel an order before its point of no return (201), or be
-refused after it (409, with the reason); read a request's progress back."""
+"""TMF622 ``/cancelProductOrder``: cancel an order (201; after its point of no return the
+request is created ``terminatedWithError``, with the reason), or be refused when the order is
+finished or already being cancelled (409); read a request's progress back."""
 
 from __future__ import annotations
 
