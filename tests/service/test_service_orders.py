@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,4 +186,39 @@ def test_the_live_plan_is_an_svg_coloured_by_state(service: Callable[..., Runnin
     assert text.lstrip().startswith("<?xml") and "</svg>" in text
     assert f"Order {TRIO}: pending" in text
     assert "install" in text and "waiting" in text and "completed" in text
+    assert "collapsed into one node" not in text
+    assert api.get("/productOrder/NOPE/plan.svg").status_code == 404
+
+    folded = api.get(f"/productOrder/{TRIO}/plan.svg", params={"collapse": 1})
+    assert folded.status_code == 200, folded.text
+    text = html.unescape(folded.text)
+    assert "of more than 1 items collapsed into one node each" in text
+    assert len(folded.content) < len(svg.content)
+
+
+def test_plan_svg_options_are_checked(service: Callable[..., Running]) -> None:
+    api = service().client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    for collapse in ("-1", "x", "1.5", ""):
+        answer = api.get(f"/productOrder/{TRIO}/plan.svg", params={"collapse": collapse})
+        assert answer.status_code == 400, (collapse, answer.text)
+        error = answer.json()
+        assert error["@type"] == "Error" and error["issues"][0]["path"] == "query.collapse"
+
+
+def test_plan_svg_without_graphviz_is_a_503_that_says_what_to_install(
+    service: Callable[..., Running], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    monkeypatch.setenv("PATH", str(tmp_path))  # Graphviz finds `dot` on PATH: now it cannot
+    answer = api.get(f"/productOrder/{TRIO}/plan.svg")
+    assert answer.status_code == 503, answer.text
+    error = answer.json()
+    assert error["code"] == "graphvizMissing" and error["@type"] == "Error"
+    assert "not installed on the server" in error["message"]
+    assert "apt-get install graphviz" in error["message"]
+    assert f"{running.url}/productOrder/{TRIO}/status" in error["message"]
+    assert "--format" not in error["message"]  # a CLI option means nothing over HTTP
     assert api.get("/productOrder/NOPE/plan.svg").status_code == 404

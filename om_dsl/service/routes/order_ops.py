@@ -17,6 +17,7 @@ from om_dsl.service.operations import event_view, fallout, require_order
 from om_dsl.service.routes.common import AUTH, errors
 
 router = APIRouter(tags=["operations"], dependencies=AUTH)
+MAX_COLLAPSE = 1_000_000
 SVG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/svg+xml": {}}, "description": "The plan, coloured by state"}
 }
@@ -43,8 +44,15 @@ def order_events(
     response_class=Response,
     responses={**SVG, **errors(404, 503)},
 )
-async def order_plan_svg(svc: Svc, id: str) -> Response:
-    svg = await run_in_threadpool(live_plan.plan_svg, svc, id)
+async def order_plan_svg(
+    svc: Svc,
+    id: str,
+    collapse: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_COLLAPSE, description="Draw each line of more items as one node"),
+    ] = None,
+) -> Response:
+    svg = await run_in_threadpool(live_plan.plan_svg, svc, id, collapse)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
