@@ -8,6 +8,8 @@ nor a host.  The assembled URL is checked against the base once more before it i
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -17,6 +19,16 @@ import httpx
 from om_dsl.ir import models as ir
 
 MAX_URL_LENGTH = 2048
+METADATA_NAMES = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+     "instance-data.ec2.internal"}
+)  # fmt: skip
+"""Host names of cloud metadata services (which hand out credentials)."""
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200")
+)
+"""Metadata services outside the link-local ranges (AWS over IPv6, Alibaba Cloud)."""
+_NUMERIC_HOST = frozenset("0123456789abcdefx.")
 
 
 class UrlError(Exception):
@@ -79,8 +91,9 @@ def check_listener_url(url: object) -> str:
     """A listener URL given by a user (an order's ``notify``, a hub registration).
 
     Raises:
-        ValueError: not a string, too long, not http(s), no host, control characters, or
-            credentials in it (they would end up in the store).
+        ValueError: not a string, too long, not http(s), no host, control characters,
+            credentials in it (they would end up in the store), or a host events must not go
+            to (:func:`forbidden_host`).
     """
     if not isinstance(url, str) or not url:
         raise ValueError("a listener URL must be a non-empty string")
@@ -96,4 +109,46 @@ def check_listener_url(url: object) -> str:
         raise ValueError("a listener URL must be an http(s) URL with a host")
     if parsed.userinfo:
         raise ValueError("a listener URL must not carry credentials")
+    problem = forbidden_host(parsed.host)
+    if problem:
+        raise ValueError(f"a listener URL must not point at {problem}")
     return url
+
+
+def forbidden_host(host: str) -> str | None:
+    """Why events must not be sent to ``host``, or None.
+
+    Listener URLs come from API clients, and the runtime POSTs order data to them from inside
+    the network, so a link-local address (where cloud metadata services hand out credentials),
+    a known metadata service, or an unspecified address is refused, in any spelling of the
+    address (``2852039166`` is 169.254.169.254 to the resolver).  Loopback and private
+    addresses stay allowed: listeners next to the service are normal.  Names are not resolved
+    here (DNS can change after the check): an egress firewall covers those.
+    """
+    name = host.strip("[]").rstrip(".").lower()
+    if name in METADATA_NAMES:
+        return "a cloud metadata service"
+    address = _address(name)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address.is_link_local or address in METADATA_ADDRESSES:
+        return "a link-local or cloud metadata address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    return None
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host names literally, in the forms the system resolver accepts too."""
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if not name or not set(name) <= _NUMERIC_HOST:
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(name))  # 2852039166, 0xa9.0xfe.0xa9.0xfe
+    except OSError:
+        return None
