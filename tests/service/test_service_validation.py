@@ -12,6 +12,7 @@ from service_support import Running, order_json
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime import Runtime
 
+METADATA = "http://169.254.169.254/latest/meta-data/"
 UNKNOWN_OFFER = {"id": "1", "action": "add", "productOffering": {"id": "nope"}}
 NATIVE = {"id": "X3", "items": [{"id": "1", "product": "HomeFibre"}], "colour": "red"}
 TWICE = [{"id": "1", "product": "HomeFibre"}, {"id": "1", "product": "HomeFibre"}]
@@ -33,6 +34,7 @@ BAD_ORDERS: list[tuple[str, bytes | dict[str, Any], str]] = [
     ("a non-ASCII id", order_json("fibre-modify", id="Bestellung-\u00e4"), "id"),
     ("an empty id", order_json("fibre-modify", id=""), "id"),
     ("a hostile listener", order_json("fibre-modify", notify=["file:///etc/passwd"]), "notify"),
+    ("a metadata listener", order_json("fibre-modify", notify=[METADATA]), "notify"),
     ("an item id used twice", order_json("home-duo-add", items=TWICE), "items[1]"),
 ]
 
@@ -118,8 +120,58 @@ def test_invalid_request_bodies_and_parameters_are_400(service: Callable[..., Ru
     assert not_json.status_code == 400 and not_json.json()["@type"] == "Error"
 
 
+BAD_LISTENERS = [
+    ("no host", "http:///events"),
+    ("not http", "mailto:ops@example.com"),
+    ("a relative URL", "/events"),
+    ("cloud metadata", METADATA),
+    ("link-local", "http://169.254.10.20:8080/events"),
+    ("link-local, as one number", "http://2852039166/"),
+    ("link-local, in hex", "http://0xa9.0xfe.0xa9.0xfe/"),
+    ("IPv6 link-local", "http://[fe80::1]/events"),
+    ("IPv4-mapped link-local", "http://[::ffff:169.254.169.254]/"),
+    ("a metadata name", "http://metadata.google.internal/computeMetadata/v1/"),
+    ("no address", "http://0.0.0.0:9/events"),
+]
+
+
+@pytest.mark.parametrize("url", [b[1] for b in BAD_LISTENERS], ids=[b[0] for b in BAD_LISTENERS])
+def test_unusable_listener_urls_are_refused(service: Callable[..., Running], url: str) -> None:
+    running = service()
+    answer = running.client().post("/hub", json={"callback": url})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalidListener"
+    assert running.runtime.hub.count() == 0
+
+
+def test_hub_queries_that_can_never_match_are_refused(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    url = "http://127.0.0.1:9/events"
+    bogus = api.post("/hub", json={"callback": url, "query": "eventType=Bogus"})
+    assert bogus.status_code == 400, bogus.text
+    message = bogus.json()["message"]
+    assert "Bogus" in message
+    assert "ProductOrderCreateEvent" in message and "ProductOrderStateChangeEvent" in message
+    for query in ("state=finished", "productOrder.state=completed,done", "eventType=", "id="):
+        answer = api.post("/hub", json={"callback": url, "query": query})
+        assert answer.status_code == 400, (query, answer.text)
+        assert answer.json()["code"] == "invalidListener"
+    assert running.runtime.hub.count() == 0
+    good = "eventType=ProductOrderStateChangeEvent&state=completed,cancelled&id=crm:ORD-1"
+    assert api.post("/hub", json={"callback": url, "query": good}).status_code == 201
+    for private in ("http://10.1.2.3:8080/events", "http://[::1]:9/events"):
+        assert api.post("/hub", json={"callback": private}).status_code == 201, private
+
+
 def test_hub_registrations_round_trip(service: Callable[..., Running]) -> None:
     api = service().client()
+    plain = api.post("/hub", json={"callback": "http://127.0.0.1:9/all"})
+    assert plain.status_code == 201
+    assert plain.json() == {**plain.json(), "query": None}
+    assert plain.headers["location"].endswith(f"/hub/{plain.json()['id']}")
+    assert api.get(f"/hub/{plain.json()['id']}").json() == plain.json()
+    assert api.delete(f"/hub/{plain.json()['id']}").status_code == 204
     created = api.post(
         "/hub", json={"callback": "http://127.0.0.1:9/events", "query": "state=completed"}
     )

@@ -3,11 +3,13 @@ the runtime's persisted outbox (at least once, retried with backoff; docs/downst
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from om_dsl.service import subscriptions
 from om_dsl.service.context import Svc
-from om_dsl.service.errors import ApiError
 from om_dsl.service.models import EventSubscription, EventSubscriptionInput
 from om_dsl.service.routes.common import AUTH, errors
 
@@ -16,22 +18,18 @@ router = APIRouter(tags=["events subscription"], dependencies=AUTH)
 
 @router.post("/hub", status_code=201, response_model=EventSubscription, responses=errors())
 def register_listener(svc: Svc, body: EventSubscriptionInput) -> JSONResponse:
-    try:
-        sub_id = svc.runtime.hub.register(body.callback, body.query)
-    except ValueError as exc:
-        raise ApiError(400, "invalidListener", str(exc)) from None
-    view = svc.runtime.hub.get(sub_id).to_tmf()
-    return JSONResponse(view, 201, headers={"Location": svc.href("hub", sub_id)})
+    view = subscriptions.register(svc, body.callback, body.query)
+    return JSONResponse(view, 201, headers={"Location": svc.href("hub", view["id"])})
 
 
 @router.get("/hub", response_model=list[EventSubscription], responses=errors())
-def list_listeners(svc: Svc) -> list[dict[str, str]]:
-    return [sub.to_tmf() for sub in svc.runtime.hub.list()]
+def list_listeners(svc: Svc) -> list[dict[str, Any]]:
+    return [subscriptions.view(sub) for sub in svc.runtime.hub.list()]
 
 
 @router.get("/hub/{id}", response_model=EventSubscription, responses=errors(404))
-def retrieve_listener(svc: Svc, id: str) -> dict[str, str]:
-    return svc.runtime.hub.get(id).to_tmf()
+def retrieve_listener(svc: Svc, id: str) -> dict[str, Any]:
+    return subscriptions.view(svc.runtime.hub.get(id))
 
 
 @router.delete("/hub/{id}", status_code=204, response_class=Response, responses=errors(404))
