@@ -19,6 +19,7 @@ from om_dsl.compiler.names import a as _a
 from om_dsl.compiler.names import suggest
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import types as T
+from om_dsl.expr.depth import MAX_DEPTH
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
@@ -116,6 +117,8 @@ class ExprChecker:
 
     def check(self, expr: Any, env: ExprEnv, expected: str | None = None) -> Any:
         """Lower ``expr``; when ``expected`` is given, also check assignability to it."""
+        if expr.depth > MAX_DEPTH:
+            return self._too_deep(expr)
         if isinstance(expr, ast.ObjectLit):
             return self.object(expr, env)
         lowered = self._dispatch[type(expr)](expr, env, expected)
@@ -128,6 +131,8 @@ class ExprChecker:
         return lowered
 
     def condition(self, expr: Any, env: ExprEnv) -> Any:
+        if expr.depth > MAX_DEPTH:
+            return self._too_deep(expr)
         lowered = self._dispatch[type(expr)](expr, env, "bool")
         if not T.assignable(lowered.type, "bool"):
             self.bag.error(
@@ -138,7 +143,9 @@ class ExprChecker:
             )
         return lowered
 
-    def object(self, obj: ast.ObjectLit, env: ExprEnv) -> ir.ObjectOp:
+    def object(self, obj: ast.ObjectLit, env: ExprEnv) -> Any:
+        if obj.depth > MAX_DEPTH:
+            return self._too_deep(obj)
         seen: set[str] = set()
         fields = []
         for f in obj.fields:
@@ -147,6 +154,21 @@ class ExprChecker:
             seen.add(f.key)
             fields.append(_new_obj_field(key=f.key, value=self.check(f.value, env)))
         return _new_object(fields=fields)
+
+    def _too_deep(self, expr: Any) -> ir.Lit:
+        """Refuse an expression whose IR could not be serialised or evaluated (see E052).
+
+        Checked where an expression enters the checker, before any recursion into it: the
+        parts of an expression are never deeper than the whole.
+        """
+        self.bag.error(
+            "E052",
+            f"expression nests too deeply: {expr.depth} levels, the limit is {MAX_DEPTH}",
+            expr.span,
+            "each operator of a chain like `a or b or c` nests one level deeper; test many "
+            'values at once with `code in ["a", "b", ...]`, or split the expression',
+        )
+        return _error_value()
 
     # ---- nodes -------------------------------------------------------------------------------
 

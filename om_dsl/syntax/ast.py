@@ -21,6 +21,11 @@ class Name:
 
 
 # ---- expressions ----------------------------------------------------------------------------
+#
+# Every expression node has a ``depth``: how deeply its IR will nest, counted as pydantic counts
+# when it serialises (one level per model and per list).  The builder sets it bottom-up while
+# parsing (O(1) per node), so the checker can refuse an expression nested deeper than
+# :data:`om_dsl.expr.depth.MAX_DEPTH` before it recurses into it.
 
 
 @dataclass(slots=True)
@@ -28,12 +33,14 @@ class Literal:
     span: Span
     kind: str  # int | decimal | string | bool | null
     value: Any
+    depth: int = 1  # a Lit
 
 
 @dataclass(slots=True)
 class NameRef:
     span: Span
     name: str
+    depth: int = 2  # a Ref (a model and its path list)
 
 
 @dataclass(slots=True)
@@ -41,6 +48,7 @@ class AttrRef:
     span: Span
     obj: Expr
     name: str
+    depth: int = 2  # a Ref (`a.b.c` is one path); a field of anything else is an error
 
 
 @dataclass(slots=True)
@@ -48,12 +56,14 @@ class Call:
     span: Span
     fn: str
     args: list[Expr]
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class ListLit:
     span: Span
     items: list[Expr]
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -61,6 +71,7 @@ class Unary:
     span: Span
     op: str  # neg | not
     arg: Expr
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -69,6 +80,7 @@ class Binary:
     op: str  # + - * / % == != < <= > >= and or in not_in
     left: Expr
     right: Expr
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -77,6 +89,7 @@ class IfExpr:
     cond: Expr
     then: Expr
     otherwise: Expr
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -91,6 +104,7 @@ class MapExpr:
     span: Span
     subject: Expr
     cases: list[MapCase]
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -104,6 +118,7 @@ class ObjectField:
 class ObjectLit:
     span: Span
     fields: list[ObjectField]
+    depth: int = 1
 
 
 Expr = Literal | NameRef | AttrRef | Call | ListLit | Unary | Binary | IfExpr | MapExpr
@@ -117,6 +132,7 @@ class Const:
     span: Span
     kind: str  # int | decimal | string | bool | name | list
     value: Any  # for list: list[Const]
+    depth: int = 0  # the nesting of a list constant (a JSON value): 0 for a scalar
 
 
 # ---- declarations ---------------------------------------------------------------------------

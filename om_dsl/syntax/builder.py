@@ -198,7 +198,8 @@ class AstBuilder:
             return first
         span = self.span(c[0], c[-1])
         if first.type == "LBRACKET":
-            return ast.Const(span, "list", c[1] if len(c) == 3 else [])
+            items = c[1] if len(c) == 3 else []
+            return ast.Const(span, "list", items, 1 + _deepest(items, 0))
         kinds = {"STRING": "string", "TRUE": "bool", "FALSE": "bool", "NAME": "name"}
         kind = kinds[first.type]
         value: Any = first.type == "TRUE" if kind == "bool" else first.value
@@ -452,10 +453,13 @@ class AstBuilder:
     # ---- expressions -------------------------------------------------------------------------
 
     def if_expr(self, c: Children) -> ast.IfExpr:
-        return ast.IfExpr(self.span(c[0], c[-1]), c[1], c[3], c[5])
+        depth = 1 + max(c[1].depth, c[3].depth, c[5].depth)
+        return ast.IfExpr(self.span(c[0], c[-1]), c[1], c[3], c[5], depth)
 
     def _bin(self, c: Children, op: str) -> ast.Binary:
-        return ast.Binary(self.span(c[0], c[-1]), op, c[0], c[-1])
+        left, right = c[0], c[-1]
+        depth = 1 + (left.depth if left.depth > right.depth else right.depth)
+        return ast.Binary(self.span(left, right), op, left, right, depth)
 
     def or_op(self, c: Children) -> ast.Binary:
         return self._bin(c, "or")
@@ -464,7 +468,7 @@ class AstBuilder:
         return self._bin(c, "and")
 
     def not_op(self, c: Children) -> ast.Unary:
-        return ast.Unary(self.span(c[0], c[-1]), "not", c[1])
+        return ast.Unary(self.span(c[0], c[-1]), "not", c[1], 1 + c[1].depth)
 
     def compare(self, c: Children) -> ast.Binary:
         return self._bin(c, c[1])
@@ -495,14 +499,14 @@ class AstBuilder:
         return self._bin(c, "%")
 
     def neg(self, c: Children) -> ast.Unary:
-        return ast.Unary(self.span(c[0], c[-1]), "neg", c[1])
+        return ast.Unary(self.span(c[0], c[-1]), "neg", c[1], 1 + c[1].depth)
 
     def attr(self, c: Children) -> ast.AttrRef:
         return ast.AttrRef(self.span(c[0], c[-1]), c[0], c[2].value)
 
     def call(self, c: Children) -> ast.Call:
         args = c[2] if len(c) == 4 else []
-        return ast.Call(self.span(c[0], c[-1]), c[0].value, args)
+        return ast.Call(self.span(c[0], c[-1]), c[0].value, args, 2 + _deepest(args, 0))
 
     def name(self, c: Children) -> ast.NameRef:
         return ast.NameRef(_tok_span(self.file, c[0]), c[0].value)
@@ -532,11 +536,16 @@ class AstBuilder:
         return self._lit(c, "null", None)
 
     def list_lit(self, c: Children) -> ast.ListLit:
-        return ast.ListLit(self.span(c[0], c[-1]), c[1] if len(c) == 3 else [])
+        items = c[1] if len(c) == 3 else []
+        return ast.ListLit(self.span(c[0], c[-1]), items, 2 + _deepest(items, 0))
 
     def map_expr(self, c: Children) -> ast.MapExpr:
         cases = [x for x in c[3:-1] if isinstance(x, ast.MapCase)]
-        return ast.MapExpr(self.span(c[0], c[-1]), c[1], cases)
+        keys = [x.key for x in cases if x.key is not None]
+        # A case's value and key sit in the cases list, in a MapCaseIR.
+        inner = max(_deepest([x.value for x in cases], 0), _deepest(keys, 0))
+        depth = max(1 + c[1].depth, 3 + inner if cases else 0)
+        return ast.MapExpr(self.span(c[0], c[-1]), c[1], cases, depth)
 
     def args(self, c: Children) -> list[Any]:
         return [x for x in c if not isinstance(x, Tok) or x.type != "COMMA"]
@@ -553,10 +562,16 @@ class AstBuilder:
 
     def object(self, c: Children) -> ast.ObjectLit:
         fields = [f for f in c if isinstance(f, ast.ObjectField)]
-        return ast.ObjectLit(self.span(c[0], c[-1]), fields)
+        depth = 3 + _deepest([f.value for f in fields], -1)  # in its fields list, in a field
+        return ast.ObjectLit(self.span(c[0], c[-1]), fields, depth)
 
     def field(self, c: Children) -> ast.ObjectField:
         return ast.ObjectField(self.span(c[0], c[-1]), c[0].value, c[2])
+
+
+def _deepest(nodes: list[Any], empty: int) -> int:
+    """The largest ``depth`` among ``nodes`` (``empty`` when there are none)."""
+    return max((n.depth for n in nodes), default=empty)
 
 
 def _tagged(c: Children, tag: str) -> Any:
