@@ -15,15 +15,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.openapi.utils import get_openapi
 
 from om_dsl import __version__
 from om_dsl.orders.decompose import Decomposer
-from om_dsl.orders.tmf622 import TmfOrder
-from om_dsl.runtime.callback_server import callback_routes
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.service import errors
+from om_dsl.service import errors, openapi
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.cancel_records import CancelRecords
 from om_dsl.service.config import ServiceConfig
@@ -62,7 +59,6 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.router.routes.extend(callback_routes(runtime.callback))
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
@@ -113,18 +109,11 @@ def announce(config: ServiceConfig) -> None:
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """The OpenAPI document, with TMF622's ``ProductOrder_Create`` (the fields decomposition
-    reads, from the same model it validates with) as the body of ``POST /productOrder``."""
+    """The OpenAPI document (:mod:`om_dsl.service.openapi`), built on first use."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)  # fmt: skip
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            order = TmfOrder.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(order.pop("$defs", {}))
-            schemas["ProductOrder_Create"] = order
-            app.openapi_schema = schema
+            app.openapi_schema = openapi.document(app)
         return app.openapi_schema
 
     return build

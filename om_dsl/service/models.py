@@ -235,6 +235,15 @@ class Event(BaseModel):
     detail: str | None
 
 
+class CallbackAnswer(BaseModel):
+    """The answer to an async callout's callback (the runtime's own small shape)."""
+
+    status: str | None = None
+    result: str | None = None
+    """``resolved``, ``early`` (kept for the item's next attempt) or ``ignored``."""
+    error: str | None = None
+
+
 class Health(BaseModel):
     status: str
     detail: str | None = None

@@ -86,3 +86,44 @@ def test_item_states_are_tmf_item_states_and_follow_a_cancellation(
 ) -> None:
     assert expected in SWAGGER_ITEM_STATES
     assert item_state(states, order, cancelling) == expected
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, methods in schema["paths"].items()
+            for method, op in methods.items()]  # fmt: skip
+
+
+def test_the_openapi_document_declares_the_errors_the_service_sends(
+    service: Callable[..., Running],
+) -> None:
+    schema = service().client().get("/openapi.json").json()
+    assert "422" not in json.dumps(schema["paths"])  # FastAPI's default: the service sends 400
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, method, op in _operations(schema):
+        answers = op["responses"]
+        takes_input = any(p["in"] == "query" for p in op.get("parameters", ()))
+        if takes_input or "requestBody" in op:
+            assert "400" in answers, (method, path)
+        if "requestBody" in op:
+            assert "413" in answers, (method, path)
+        if op.get("security"):
+            assert {"401", "403"} <= set(answers), (method, path)
+        for status, answer in answers.items():
+            if status.startswith("4") and not path.startswith("/callbacks/"):
+                assert answer["content"]["application/json"]["schema"] == error, (path, status)
+    post_order = schema["paths"]["/productOrder"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "409", "413"} <= set(post_order)
+    assert "400" not in schema["paths"]["/hub/{id}"]["get"]["responses"]  # nothing to refuse
+
+
+def test_async_callbacks_are_in_the_openapi_document(service: Callable[..., Running]) -> None:
+    running = service()
+    anonymous = running.client(token="")
+    callback = anonymous.get("/openapi.json").json()["paths"]["/callbacks/{token}"]["post"]
+    assert "security" not in callback  # the token in the path is the credential
+    assert {"200", "400", "404", "409", "413"} <= set(callback["responses"])
+    unknown = anonymous.post("/callbacks/made-up-token", json={"status": "done"})
+    assert unknown.status_code == 404 and "unknown" in unknown.json()["error"]
+    not_json = anonymous.post("/callbacks/made-up-token", content=b"{")
+    assert not_json.status_code == 400 and "JSON" in not_json.json()["error"]

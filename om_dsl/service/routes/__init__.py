@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from om_dsl.service.routes import (
+    callbacks,
     cancel_order,
     health,
     hub,
@@ -22,4 +23,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     hub.router,
     tasks.router,
     systems.router,
+    callbacks.router,
 )

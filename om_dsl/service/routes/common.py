@@ -17,5 +17,6 @@ Fields = Annotated[
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the TMF error answers a route may give (401 and 413 always)."""
-    return {status: {"model": Error} for status in sorted({400, 401, 413, *statuses})}
+    """OpenAPI entries for the TMF error answers of the route itself (404, 409, 503); those
+    that follow from its shape (400, 401, 403, 413) are added by :mod:`om_dsl.service.openapi`."""
+    return {status: {"model": Error} for status in sorted(statuses)}

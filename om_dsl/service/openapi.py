@@ -1,0 +1,71 @@
+"""The service's OpenAPI document: FastAPI's, made to say what the service really answers.
+
+* ``POST /productOrder`` takes TMF622's ``ProductOrder_Create``, from the same model that
+  validates orders (FastAPI cannot see it: the route reads the raw body).
+* FastAPI declares a 422 on every operation with input; the service never sends one (its
+  handlers turn validation errors into 400 TMF errors), so the 422s and their schemas go.
+* The error answers that follow from an operation's shape are declared on every operation
+  that has that shape, as TMF ``Error`` bodies: 400 when it takes query parameters or a body,
+  413 when it takes a body (the size limit), 401 and 403 when it needs a token (403: dev mode
+  and a client not on loopback).  Routes declare only their own (404, 409, 503).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from om_dsl.orders.tmf622 import TmfOrder
+from om_dsl.service.errors import REASONS
+from om_dsl.service.models import Error
+
+REF = "#/components/schemas/{model}"
+ERROR = {"$ref": REF.format(model="Error")}
+UNSENT = ("HTTPValidationError", "ValidationError")
+Operation = dict[str, Any]
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document of ``app`` (build it once: it walks every route)."""
+    schema = get_openapi(title=app.title, version=app.version,
+                         description=app.description, routes=app.routes)  # fmt: skip
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    _add_model(schemas, "ProductOrder_Create", TmfOrder.model_json_schema(ref_template=REF))
+    _add_model(schemas, "Error", Error.model_json_schema(ref_template=REF))
+    for name in UNSENT:
+        schemas.pop(name, None)
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            declare_errors(operation)
+    return schema
+
+
+def _add_model(schemas: dict[str, Any], name: str, model: dict[str, Any]) -> None:
+    schemas.update(model.pop("$defs", {}))
+    schemas.setdefault(name, model)
+
+
+def declare_errors(operation: Operation) -> None:
+    """Drop the 422 and declare the errors that the operation's shape makes possible."""
+    answers: dict[str, Any] = operation.setdefault("responses", {})
+    answers.pop("422", None)
+    for status in _shape_errors(operation):
+        answers.setdefault(str(status), error_answer(status))
+
+
+def _shape_errors(operation: Operation) -> list[int]:
+    has_body = "requestBody" in operation
+    has_query = any(p.get("in") == "query" for p in operation.get("parameters", ()))
+    statuses = [400] if has_body or has_query else []
+    statuses += [413] if has_body else []
+    statuses += [401, 403] if operation.get("security") else []
+    return statuses
+
+
+def error_answer(status: int) -> dict[str, Any]:
+    return {
+        "description": REASONS.get(status, "Error"),
+        "content": {"application/json": {"schema": dict(ERROR)}},
+    }
