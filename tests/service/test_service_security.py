@@ -11,11 +11,24 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from subprocess import Popen
 
 import httpx
 import pytest
 from fastapi.security import HTTPAuthorizationCredentials
-from service_support import REPO, TOKEN, Running, order_bytes, order_json, wait_for
+from service_support import (
+    REPO,
+    TOKEN,
+    Running,
+    Sims,
+    acme,
+    order_bytes,
+    order_json,
+    wait_for,
+    wait_state,
+)
+
+from om_dsl.ir.io import dump_ir, with_hash
 
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.config import ServiceConfig, read_tokens
@@ -155,33 +168,69 @@ def test_access_log_lines_mask_callback_tokens() -> None:
     assert "s3cret" not in record.getMessage() and "/callbacks/***" in record.getMessage()
 
 
+def acme_hash() -> str:
+    return with_hash(acme()).content_hash
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def _om_serve(catalog: Path, db: Path, environ: dict[str, str] | None = None) -> Popen[bytes]:
+    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(_free_port()),
+               "--catalog", str(catalog), "--handlers", "om_dsl.service.demo:handlers"]  # fmt: skip
+    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(db), **(environ or {})}
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _url(process: Popen[bytes]) -> str:
+    port = process.args[process.args.index("--port") + 1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
+    return url
+
+
+def _stop(process: Popen[bytes]) -> str:
+    """SIGTERM, like a service manager; the output, once it exited 0."""
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err.decode()
+    return (out + err).decode()
+
+
 def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(tmp_path / "om.db")}
-    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
-               "--catalog", str(REPO / "examples" / "catalog" / "acme.om")]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
+        url = _url(process)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         order = order_bytes("tmf622-product-order")
         created = httpx.post(f"{url}/productOrder", content=order, headers=headers)
         assert created.status_code == 201, created.text
         assert httpx.get(f"{url}/productOrder").status_code == 401
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err.decode()
-    text = (out + err).decode()
+        text = _stop(process)
     assert "1 API client(s): crm" in text and TOKEN not in text
     assert '"POST /productOrder HTTP/1.1" 201' in text
+
+
+def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> None:
+    """``--catalog`` may be IR JSON (``om compile``'s output): orders are planned and run."""
+    ir_file = tmp_path / "acme.ir.json"
+    ir_file.write_text(dump_ir(acme()), encoding="utf-8")
+    process = _om_serve(ir_file, tmp_path / "om.db", sims.environ())
+    try:
+        api = httpx.Client(base_url=_url(process), headers={"Authorization": f"Bearer {TOKEN}"})
+        with api:
+            created = api.post("/productOrder", json=order_json("fibre-modify"))
+            assert created.status_code == 201, created.text
+            assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
+            status = api.get("/productOrder/ORD-1002/status").json()
+            assert status["catalog_hash"] == acme_hash()
+    finally:
+        text = _stop(process)
+    assert "Traceback" not in text and "acme.ir.json" in text, text
 
 
 def _answers(url: str) -> bool:
