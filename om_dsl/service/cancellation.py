@@ -106,7 +106,10 @@ def _client_fields(svc: Service, row: EventRow) -> dict[str, str]:
     if record is None:
         reason = row.detail if row.kind == ORDER_STATE else None
         return {"cancellationReason": reason} if reason else {}
-    found = {"cancellationReason": record.reason, "requestedCancellationDate": record.requested_date}
+    found = {
+        "cancellationReason": record.reason,
+        "requestedCancellationDate": record.requested_date,
+    }
     return {name: value for name, value in found.items() if value is not None}
 
 

@@ -52,6 +52,8 @@ def test_no_generated_request_gets_a_server_error(api_schema: schemathesis.BaseS
             suppress_health_check=list(HealthCheck),
         )
         def no_5xx(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers=AUTH, checks=[not_a_server_error, status_code_conformance], timeout=30)
+            case.call_and_validate(
+                headers=AUTH, checks=[not_a_server_error, status_code_conformance], timeout=30
+            )
 
         no_5xx()

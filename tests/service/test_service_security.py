@@ -29,7 +29,6 @@ from service_support import (
 )
 
 from om_dsl.ir.io import dump_ir, with_hash
-
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.config import ServiceConfig, read_tokens
 from om_dsl.service.errors import ApiError
@@ -178,18 +177,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _om_serve(catalog: Path, db: Path, environ: dict[str, str] | None = None) -> Popen[bytes]:
-    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(_free_port()),
+def _om_serve(
+    catalog: Path, db: Path, environ: dict[str, str] | None = None
+) -> tuple[Popen[bytes], str]:
+    """``om serve`` in a subprocess on a free port, and its URL once it is ready."""
+    port = _free_port()
+    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
                "--catalog", str(catalog), "--handlers", "om_dsl.service.demo:handlers"]  # fmt: skip
     env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(db), **(environ or {})}
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def _url(process: Popen[bytes]) -> str:
-    port = process.args[process.args.index("--port") + 1]  # type: ignore[union-attr]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
-    return url
+    try:
+        wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
+    except AssertionError:
+        process.kill()
+        _out, err = process.communicate(timeout=30)
+        raise AssertionError(f"om serve did not get ready: {err.decode()[-2000:]}") from None
+    return process, url
 
 
 def _stop(process: Popen[bytes]) -> str:
@@ -201,9 +205,8 @@ def _stop(process: Popen[bytes]) -> str:
 
 
 def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
+    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
     try:
-        url = _url(process)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         order = order_bytes("tmf622-product-order")
         created = httpx.post(f"{url}/productOrder", content=order, headers=headers)
@@ -219,9 +222,9 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
     """``--catalog`` may be IR JSON (``om compile``'s output): orders are planned and run."""
     ir_file = tmp_path / "acme.ir.json"
     ir_file.write_text(dump_ir(acme()), encoding="utf-8")
-    process = _om_serve(ir_file, tmp_path / "om.db", sims.environ())
+    process, url = _om_serve(ir_file, tmp_path / "om.db", sims.environ())
     try:
-        api = httpx.Client(base_url=_url(process), headers={"Authorization": f"Bearer {TOKEN}"})
+        api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"})
         with api:
             created = api.post("/productOrder", json=order_json("fibre-modify"))
             assert created.status_code == 201, created.text
