@@ -117,7 +117,7 @@ def check_phase(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -
     """Resolve names and run every pass; each pass checks a construct and lowers it to IR."""
     symbols = collect(modules, root_file, bag)
     enums = {name: [m.value for m in e.members] for name, e in symbols.enums.items()}
-    ctx = Context(bag, symbols, ExprChecker(bag, enums))
+    ctx = Context(bag, symbols, ExprChecker(bag, enums, symbols.broken))
     enum_defs = product_pass.lower_enums(ctx)
     order_attrs = product_pass.lower_order_attributes(ctx)
     ctx.order_attributes = {a.name: a for a in order_attrs}

@@ -17,6 +17,7 @@ from typing import Any
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.names import a as _a
 from om_dsl.compiler.names import suggest
+from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import types as T
 from om_dsl.expr.depth import MAX_DEPTH
@@ -94,9 +95,12 @@ def _error_value() -> ir.Lit:
 class ExprChecker:
     """Checks and lowers expressions; diagnostics go to the shared bag."""
 
-    def __init__(self, bag: DiagnosticBag, enums: dict[str, list[str]]) -> None:
+    def __init__(
+        self, bag: DiagnosticBag, enums: dict[str, list[str]], broken: Broken | None = None
+    ) -> None:
         self.bag = bag
         self.enums = enums
+        self.broken = broken or Broken()
         self._member_owner: dict[str, list[str]] = {}
         for enum, members in enums.items():
             for m in members:
@@ -385,7 +389,7 @@ class ExprChecker:
                 )
             return name
         if expected == T.ANY:
-            if name in self._member_owner:
+            if name in self._member_owner or self.broken.declares(name):
                 return name
             self.bag.error(
                 "E020",
@@ -481,6 +485,8 @@ class ExprChecker:
             return _error_value()
         name = rest[0]
         if name not in attrs:
+            if root == "order" and "order" in self.broken.kinds:
+                return _error_value()  # the order block has a syntax error
             self.bag.error(
                 "E023",
                 f"'{root}' has no attribute '{name}' {env.where}",
@@ -493,6 +499,8 @@ class ExprChecker:
     def _product_ref(self, product: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
         items = env.products[product]
         if rest[0] not in items:
+            if self.broken.completes(product):
+                return _error_value()  # a plan of it has a syntax error
             self.bag.error(
                 "E027",
                 f"no plan of {product} has an item '{rest[0]}'",
@@ -528,6 +536,8 @@ class ExprChecker:
         return None
 
     def _unknown(self, name: str, env: ExprEnv, span: Span) -> None:
+        if self.broken.completes(name):  # a declaration of it (or a plan) has a syntax error
+            return
         candidates = [*env.bare, *env.roots, *env.items, *env.products, *self._member_owner]
         if name in self._member_owner:
             owners = " or ".join(sorted(self._member_owner[name]))

@@ -17,10 +17,11 @@ def lint(
     for rule in rules:
         members = ctx.symbols.families.get(rule.source, []) if rule.source_is_family else []
         sources.update(members or [rule.source])
-    produced = {r.target for r in rules}
+    produced = {r.target for r in rules} | _targets_of_broken_sources(ctx)
     planned = {p.product for p in plans}
+    broken = ctx.symbols.broken
     for offer in offers:
-        if offer.kind == "offer" and offer.name not in sources:
+        if offer.kind == "offer" and offer.name not in sources and not broken.completes(offer.name):
             ctx.bag.warning(
                 "W001",
                 f"offer {offer.name} produces no technical work: no decompose rule applies to it",
@@ -28,6 +29,8 @@ def lint(
                 f"add: decompose {offer.name} {{ -> SomeCfs {{ ... }} }}",
             )
     for product in technical:
+        if broken.completes(product.name):
+            continue  # a rule or plan for it has a syntax error
         if product.name not in produced:
             ctx.bag.warning(
                 "W002",
@@ -41,3 +44,14 @@ def lint(
                 back_span(product.span),
                 f"add: plan {product.name} on add {{ ... }}",
             )
+
+
+def _targets_of_broken_sources(ctx: Context) -> set[str]:
+    """Targets of rules whose source has a syntax error: they would be produced."""
+    broken = ctx.symbols.broken
+    return {
+        rule.target.value
+        for decl in ctx.symbols.decomposes
+        if broken.declares(decl.source.value)
+        for rule in decl.rules
+    }

@@ -137,6 +137,9 @@ def _ordered(
 
 
 def _report_cross(ctx: Context, product: str, item: Any, other: str, source: str) -> None:
+    broken = ctx.symbols.broken
+    if broken.completes(product) or broken.completes(other):
+        return  # the `depend` that orders them (or a plan) may be the one with a syntax error
     ctx.bag.warning(
         "W006",
         f"item '{item.name}' of {product} reads outputs of {other}.{source}, "

@@ -307,7 +307,7 @@ def _manual(
         _missing(ctx, item, "a queue", "e.g. manual install queue field_techs")
         return _new_manual(queue="", **f)
     queue = c["queue"].value
-    if queue.value not in ctx.symbols.queues:
+    if queue.value not in ctx.symbols.queues and not ctx.symbols.broken.declares(queue.value):
         ctx.bag.error(
             "E026", f"unknown queue '{queue.value}'", queue.span,
             *suggest(queue.value, ctx.symbols.queues), f"declare it: queue {queue.value}",
@@ -366,7 +366,7 @@ def _callout(
 
 
 def _callout_system(ctx: Context, system: ast.Name) -> None:
-    if system.value in ctx.symbols.systems:
+    if system.value in ctx.symbols.systems or ctx.symbols.broken.declares(system.value):
         return
     kind = ctx.symbols.kind_of(system.value)
     if kind is not None:
@@ -491,6 +491,8 @@ def _dep_end(ctx: Context, product: ast.Name, item: ast.Name) -> bool:
         return False
     items = ctx.plan_items.get(product.value, {})
     if item.value not in items:
+        if ctx.symbols.broken.completes(product.value):
+            return False  # a plan of it has a syntax error
         ctx.bag.error(
             "E027", f"no plan of {product.value} has an item '{item.value}'", item.span,
             *suggest(item.value, items),

@@ -87,7 +87,7 @@ def _scalar_or_enum(ctx: Context, name: str, ref: ast.TypeRef) -> str:
     kind = ctx.symbols.kind_of(name)
     if kind is not None:
         ctx.bag.error("E022", f"'{name}' is {a(kind)}, not a type", ref.span)
-    else:
+    elif not ctx.symbols.broken.declares(name):
         ctx.bag.error(
             "E020",
             f"unknown type '{name}'",
@@ -310,12 +310,13 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
     name = inc.product.value
     target = ctx.symbols.products.get(name)
     if target is None:
-        ctx.bag.error(
-            "E020",
-            f"unknown product '{name}'",
-            inc.product.span,
-            *suggest(name, [p.name.value for p in ctx.symbols.commercial()]),
-        )
+        if not ctx.symbols.broken.declares(name):
+            ctx.bag.error(
+                "E020",
+                f"unknown product '{name}'",
+                inc.product.span,
+                *suggest(name, [p.name.value for p in ctx.symbols.commercial()]),
+            )
         return None
     if target.kind not in ("offer", "bundle"):
         ctx.bag.error(

@@ -51,6 +51,8 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
     if decl.family:
         members = ctx.symbols.families.get(name)
         if not members:
+            if ctx.symbols.broken.declares(name):
+                return None
             ctx.bag.error(
                 "E032", f"no product declares family '{name}'", decl.source.span,
                 *suggest(name, ctx.symbols.families),
@@ -59,6 +61,8 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
         return _Source(name, True, members, _common_attrs(ctx, members))
     if name not in ctx.symbols.products:
         kind = ctx.symbols.kind_of(name)
+        if kind is None and ctx.symbols.broken.declares(name):
+            return None
         message = f"'{name}' is {a(kind)}, not a product" if kind else f"unknown product '{name}'"
         ctx.bag.error(
             "E022" if kind else "E020", message, decl.source.span,
@@ -158,6 +162,8 @@ def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str
     """
     decl = ctx.symbols.products.get(name.value)
     if decl is None:
+        if ctx.symbols.broken.declares(name.value):
+            return False
         ctx.bag.error(
             "E020", f"unknown technical product '{name.value}'", name.span,
             *suggest(name.value, [p.name.value for p in ctx.symbols.technical()]),

@@ -14,6 +14,35 @@ TECHNICAL = ("cfs", "rfs", "resource")
 
 
 @dataclass(slots=True)
+class Broken:
+    """Names that declarations dropped for a syntax error would have provided.
+
+    Such a name looks unknown (E020, E025, E026) or incomplete (no rule produces it, it has no
+    plan, no plan of it has the item: W001, W002, W004, W006, E027) only because of the syntax
+    error, which is reported: the passes keep quiet about it.  Errors about other names are
+    still reported.
+    """
+
+    declared: set[str] = field(default_factory=set)
+    completed: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)
+
+    def declares(self, name: str) -> bool:
+        """Whether a broken declaration declared ``name`` (so it is not unknown)."""
+        return name in self.declared
+
+    def completes(self, name: str) -> bool:
+        """Whether a broken declaration declared ``name`` or would have completed it."""
+        return name in self.completed or name in self.declared
+
+    def add(self, decl: ast.BrokenDecl) -> None:
+        self.declared.update(decl.declared)
+        self.completed.update(decl.completed)
+        if decl.kind is not None:
+            self.kinds.add(decl.kind)
+
+
+@dataclass(slots=True)
 class Symbols:
     header: ast.CatalogDecl | None = None
     enums: dict[str, ast.EnumDecl] = field(default_factory=dict)
@@ -25,6 +54,7 @@ class Symbols:
     plans: list[ast.PlanDecl] = field(default_factory=list)
     depends: list[ast.DependDecl] = field(default_factory=list)
     families: dict[str, list[str]] = field(default_factory=dict)
+    broken: Broken = field(default_factory=Broken)
 
     def technical(self) -> list[ast.ProductDecl]:
         return [p for p in self.products.values() if p.kind in TECHNICAL]
@@ -47,6 +77,8 @@ def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Sy
     for module in modules:
         for decl in module.decls:
             _collect_one(symbols, names, decl, module.file == root_file, bag)
+        for broken in module.broken:
+            symbols.broken.add(broken)
     _families(symbols)
     if symbols.header is None and not _syntax_errors(bag, root_file):
         bag.error(

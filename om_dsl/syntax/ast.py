@@ -352,9 +352,25 @@ Decl = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class BrokenDecl:
+    """A declaration dropped for a syntax error, and the names it would have provided.
+
+    ``declared``: what it declares (an enum and its members, a product and its families, a
+    system, a queue).  ``completed``: products whose decomposition, plan or dependencies it
+    would have completed.  The compiler keeps quiet about these names (they look unknown or
+    incomplete only because of the syntax error, which is reported).
+    """
+
+    kind: str | None  # the declaration's keyword, or the one a misspelt keyword stands for
+    declared: tuple[str, ...] = ()
+    completed: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Module:
     """One parsed .om file."""
 
     file: str
     decls: list[Decl]
+    broken: list[BrokenDecl] = field(default_factory=list)

@@ -8,9 +8,11 @@ declarations so that the parser can recover after an error.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from om_dsl.errors import DiagnosticBag
@@ -145,6 +147,13 @@ TOP_LEVEL = frozenset(
         "depend",
     }
 )
+
+
+def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
+    """The keyword that ``word`` is a close misspelling of (`ofer` -> `offer`), if any."""
+    close = difflib.get_close_matches(word, sorted(keywords), n=1, cutoff=0.75)
+    return close[0] if close else None
+
 
 # One match per token, with the blanks before it.  Alternatives are tried in order, so the
 # commonest come first; only those that share a first character depend on their order (DOC

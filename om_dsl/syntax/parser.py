@@ -8,7 +8,6 @@ can be shifted.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from importlib import resources
 from typing import Any
@@ -18,10 +17,18 @@ from lark import Lark
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import Span
 from om_dsl.syntax import ast
+from om_dsl.syntax.broken import broken_decl
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
 from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, compile_tables, reductions, run
-from om_dsl.syntax.lexer import KEYWORDS, Lexer, Tok, end_token, token_span
+from om_dsl.syntax.lexer import (
+    KEYWORDS,
+    Lexer,
+    Tok,
+    close_keyword,
+    end_token,
+    token_span,
+)
 
 
 def grammar_text() -> str:
@@ -43,33 +50,45 @@ def _run(tokens: list[Tok], callbacks: list[Reduction], end: Tok) -> Any:
 
 
 def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module:
-    """Parse ``text``; syntax errors go to ``diagnostics`` and their declarations are dropped."""
+    """Parse ``text``; syntax errors go to ``diagnostics`` and their declarations are dropped.
+
+    A dropped declaration is recorded in ``Module.broken`` with the names it would have
+    provided, so that the compiler does not report them as unknown.
+    """
     lexed = Lexer(file, text, diagnostics).run()
     builder = AstBuilder(file, lexed.docs)
     callbacks = reductions(_tables(), builder)
-    decls: list[Any] = []
+    module = ast.Module(file, [])
     for chunk in lexed.chunks:
-        end = end_token(chunk[-1])
-        try:
-            decls.extend(_run(chunk, callbacks, end))
-        except SyntaxProblem as problem:
-            _report(file, problem, diagnostics, chunk)
-            decls.extend(_complete_prefix(chunk, problem.token, callbacks))
-    return ast.Module(file, decls)
+        _parse_chunk(file, chunk, callbacks, module, diagnostics)
+    return module
 
 
-def _complete_prefix(chunk: list[Tok], bad: Tok, callbacks: list[Reduction]) -> list[Any]:
+def _parse_chunk(
+    file: str, chunk: list[Tok], callbacks: list[Reduction], module: ast.Module, bag: DiagnosticBag
+) -> None:
+    """Parse one top-level chunk; a declaration with an error is recorded as broken."""
+    try:
+        module.decls.extend(_run(chunk, callbacks, end_token(chunk[-1])))
+    except SyntaxProblem as problem:
+        _report(file, problem, bag, chunk)
+        bad = next((i for i, tok in enumerate(chunk) if tok is problem.token), len(chunk))
+        prefix = _complete_prefix(chunk, bad, callbacks)
+        module.decls.extend(prefix)
+        module.broken.append(broken_decl(chunk[bad if prefix else 0 :]))
+
+
+def _complete_prefix(chunk: list[Tok], bad: int, callbacks: list[Reduction]) -> list[Any]:
     """The declarations that end right before a syntax error in the same chunk.
 
     A line that starts with a misspelt keyword (`improt`, `ofer`) does not start a chunk, so
     it is parsed together with the declaration above it; keeping that declaration avoids a
     cascade of errors (no catalog header, unknown product).
     """
-    index = next((i for i, tok in enumerate(chunk) if tok is bad), 0)
-    if index == 0:
+    if bad == 0 or bad == len(chunk):
         return []
     try:
-        return list(_run(chunk[:index], callbacks, end_token(bad)))
+        return list(_run(chunk[:bad], callbacks, end_token(chunk[bad])))
     except SyntaxProblem:
         return []
 
@@ -133,6 +152,5 @@ def _keyword_hint(tok: Tok, expected: set[str]) -> list[str]:
     """Suggest a keyword when a misspelt one was read as a name."""
     if tok.type != "NAME":
         return []
-    words = [word for word, kind in KEYWORDS.items() if kind in expected]
-    close = difflib.get_close_matches(tok.value, words, n=1, cutoff=0.75)
-    return [f"did you mean '{close[0]}'?"] if close else []
+    close = close_keyword(tok.value, [word for word, kind in KEYWORDS.items() if kind in expected])
+    return [f"did you mean '{close}'?"] if close else []

@@ -476,6 +476,41 @@ def test_declarations_before_an_error_in_the_same_chunk_are_kept() -> None:
     assert [type(d) for d in decls] == [ast.CatalogDecl]
 
 
+def broken(text: str) -> list[ast.BrokenDecl]:
+    bag = DiagnosticBag()
+    module = parse_module("f.om", text, bag)
+    assert bag.items, "the text must have a syntax error"
+    return module.broken
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "declared", "completed"),
+    [
+        ("enum Tech { FTTH FTTC }", "enum", ("Tech", "FTTH", "FTTC"), ()),
+        ('offer Web "W" { family Net; attribute x: int default }', "offer", ("Web", "Net"), ()),
+        ("cfs Line { attribute x }", "cfs", ("Line",), ()),
+        ('system Inv { url "x" timeout 5 }', "system", ("Inv",), ()),
+        ("decompose Web { -> Line { a = } -> Tv {} }", "decompose", (), ("Web", "Line", "Tv")),
+        ("decompose family Net -> Line { a = }", "decompose", (), ("Net", "Line")),
+        ("plan Line on add { auto }", "plan", (), ("Line",)),
+        ("depend A.x after B.y within", "depend", (), ("A", "B")),
+        ("order { attribute }", "order", (), ()),
+        ('ofer Web "W" {}', "offer", ("Web",), ()),  # a misspelt keyword: what it stands for
+        ("} {", None, (), ()),
+    ],
+)
+def test_a_dropped_declaration_records_the_names_it_would_provide(
+    text: str, kind: str | None, declared: tuple[str, ...], completed: tuple[str, ...]
+) -> None:
+    assert broken(text) == [ast.BrokenDecl(kind, declared, completed)]
+
+
+def test_declarations_that_parse_are_not_recorded_as_broken() -> None:
+    assert broken('catalog "A" version "1"\ncfs Good {}\nofer Bad {}\n') == [
+        ast.BrokenDecl("offer", ("Bad",), ())
+    ]
+
+
 BROKEN = [
     "offer A {",
     "offer A { attribute x: }",

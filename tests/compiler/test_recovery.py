@@ -1,0 +1,60 @@
+"""After a syntax error: the dropped declaration's names are not reported as unknown or missing.
+
+A declaration with a syntax error is dropped; what refers to it would otherwise report false
+E020/E025/E026/E027 errors and W001/W002/W004/W006 warnings.  Other names are still checked.
+The golden fixtures E001_broken_* show whole catalogs; these pin each kind of name.
+"""
+
+from __future__ import annotations
+
+import pytest
+from compiler_support import Compile
+
+CASES = {
+    "system": (
+        'system Inv { url "http://127.0.0.1:9" timeout }\n'
+        'plan Line on delete { callout c: Inv POST "/x" }\n'
+    ),
+    "order block": (
+        "order { attribute site: }\n"
+        'plan Line on delete { auto a handler "h" when order.site == "x" }\n'
+    ),
+    "enum members": (
+        "enum Color { Red Green }\n"
+        "offer Paint { attribute c: Color default Red }\n"
+        "decompose Paint -> Line when c == Green { speed = 1; tech = FTTH }\n"
+    ),
+    "family": (
+        "cfs Box { family Boxes; attribute n: int = }\n"
+        "decompose family Boxes -> Line { speed = 1; tech = FTTH }\n"
+    ),
+    "decompose targets": (
+        "cfs Tv { attribute n: int }\n"
+        "decompose Web -> Tv { n = }\n"
+        'plan Tv on add { auto a handler "h" }\n'
+    ),
+    "depend": (
+        "cfs Tv { attribute n: int }\n"
+        "decompose Web -> Tv { n = 1 }\n"
+        'plan Tv on add { auto setup handler "h" when Line.activate.ok == true }\n'
+        "depend Tv.setup after Line.activate within\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", CASES.values(), ids=CASES.keys())
+def test_only_the_syntax_error_is_reported(body: str, om: Compile) -> None:
+    found = om(body, base=True)
+    assert found.codes in (["E001"], ["E004"]), found.render()
+
+
+def test_other_unknown_names_are_still_reported(om: Compile) -> None:
+    found = om(
+        "offer Paint { attribute c: int default }\n"
+        "decompose Paint -> Line { speed = 1; tech = FTTH }\n"
+        "decompose Paitn -> Line { speed = 1; tech = FTTH }\n"
+        "plan Line on delete { manual m queue nowhere }\n",
+        base=True,
+    )
+    assert sorted(found.codes) == ["E001", "E020", "E026"], found.render()
+    assert [d.message for d in found.of("E020")] == ["unknown product 'Paitn'"]
