@@ -17,12 +17,13 @@ from lark import Lark
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import Span
 from om_dsl.syntax import ast
-from om_dsl.syntax.broken import broken_decl
+from om_dsl.syntax.broken import broken_decl, declaration_keyword
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
 from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, compile_tables, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
+    TOP_LEVEL,
     Lexer,
     Tok,
     close_keyword,
@@ -67,15 +68,19 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
 def _parse_chunk(
     file: str, chunk: list[Tok], callbacks: list[Reduction], module: ast.Module, bag: DiagnosticBag
 ) -> None:
-    """Parse one top-level chunk; a declaration with an error is recorded as broken."""
-    try:
-        module.decls.extend(_run(chunk, callbacks, end_token(chunk[-1])))
-    except SyntaxProblem as problem:
-        _report(file, problem, bag, chunk)
-        bad = next((i for i, tok in enumerate(chunk) if tok is problem.token), len(chunk))
-        prefix = _complete_prefix(chunk, bad, callbacks)
-        module.decls.extend(prefix)
-        module.broken.append(broken_decl(chunk[bad if prefix else 0 :]))
+    """Parse one top-level chunk; after an error, resume at a misspelt keyword in column 1."""
+    while chunk:
+        try:
+            module.decls.extend(_run(chunk, callbacks, end_token(chunk[-1])))
+            return
+        except SyntaxProblem as problem:
+            _report(file, problem, bag, chunk)
+            bad = next((i for i, tok in enumerate(chunk) if tok is problem.token), len(chunk))
+            prefix = _complete_prefix(chunk, bad, callbacks)
+            module.decls.extend(prefix)
+            restart = _restart(chunk, bad)
+            module.broken.append(broken_decl(chunk[bad if prefix else 0 : restart]))
+            chunk = chunk[restart:]
 
 
 def _complete_prefix(chunk: list[Tok], bad: int, callbacks: list[Reduction]) -> list[Any]:
@@ -91,6 +96,27 @@ def _complete_prefix(chunk: list[Tok], bad: int, callbacks: list[Reduction]) -> 
         return list(_run(chunk[:bad], callbacks, end_token(chunk[bad])))
     except SyntaxProblem:
         return []
+
+
+def _restart(chunk: list[Tok], bad: int) -> int:
+    """Where parsing resumes after an error at ``chunk[bad]``: the end of the chunk, or a line
+    after the error that starts in column 1 with a misspelt top-level keyword and a name
+    (`ofer Tv`, `improt "x.om"`), which is then reported on its own, with a did-you-mean.
+
+    Only after an error: a column-1 name in a declaration that parses is left alone.
+    """
+    for i in range(bad + 1, len(chunk) - 1):
+        tok = chunk[i]
+        if tok.column == 1 and chunk[i - 1].line != tok.line and _starts_like_decl(chunk, i):
+            return i
+    return len(chunk)
+
+
+def _starts_like_decl(chunk: list[Tok], i: int) -> bool:
+    follower = chunk[i + 1].type
+    if follower not in ("NAME", "STRING", "LBRACE"):
+        return False
+    return declaration_keyword(chunk[i]) is not None and chunk[i].value not in TOP_LEVEL
 
 
 def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Tok]) -> None:

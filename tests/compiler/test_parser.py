@@ -476,6 +476,31 @@ def test_declarations_before_an_error_in_the_same_chunk_are_kept() -> None:
     assert [type(d) for d in decls] == [ast.CatalogDecl]
 
 
+def test_a_misspelt_keyword_after_a_broken_declaration_is_reported_too() -> None:
+    """After an error, parsing resumes at a column-1 misspelling of a top-level keyword."""
+    decls, diags = parse("enum Tech { FTTH FTTC }\nofer A { attribute s: int }\ncfs C {}\n")
+    assert [(d.code, d.span.line) for d in diags] == [("E001", 1), ("E001", 2)]
+    assert diags[1].message.startswith("unexpected name 'ofer'")
+    assert diags[1].hints == ("did you mean 'offer'?",)
+    assert [d.name.value for d in decls] == ["C"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "decompose A -> B {\nordr_id = 1 }\n",  # a column-1 name inside a declaration that parses
+        "offer A {\nattribute x: int }\n",
+    ],
+)
+def test_column_one_names_in_a_valid_declaration_are_left_alone(text: str) -> None:
+    assert len(parse_ok(text)) == 1
+
+
+def test_only_close_misspellings_followed_by_a_name_restart_parsing() -> None:
+    _, diags = parse("offer A { attribute x int\nspeed = 1\nofer = 2\n}\n")
+    assert [d.span.line for d in diags] == [1]
+
+
 def broken(text: str) -> list[ast.BrokenDecl]:
     bag = DiagnosticBag()
     module = parse_module("f.om", text, bag)
