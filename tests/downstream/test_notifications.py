@@ -141,6 +141,14 @@ def test_hostile_listener_urls_are_refused_or_harmless(lab: Lab, listener: Liste
             runtime.hub.register(bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cannot filter on 'secret'"):
         runtime.hub.register(listener.url, "secret=1")
+    for never, why in (
+        ("eventType=Bogus", "unknown eventType Bogus; use ProductOrder"),
+        ("state=done", "unknown state done; use "),
+        ("id=", "id without a value"),
+    ):
+        with pytest.raises(ValueError, match=f"the query can never match: {why}"):
+            runtime.hub.register(listener.url, never)
+    assert runtime.hub.list() == []
     work = order("O9", catalog, [line("L", site="S", technology="FTTH")])
     native = Order(id="O9", items=[OrderItem(id="1", action="add", product="X")],
                    notify=["file:///etc/passwd"])  # fmt: skip

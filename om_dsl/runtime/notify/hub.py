@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl
 from om_dsl.errors import NotFound
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url
+from om_dsl.runtime.notify.tmf import EVENT_TYPES
+from om_dsl.runtime.states import OrderState
 
 MAX_QUERY_CHARS = 1000
 CACHE_S = 2.0
@@ -30,6 +32,11 @@ _FIELDS = {
     "id": "order_id",
     "productOrder.id": "order_id",
 }
+_KNOWN: dict[str, frozenset[str]] = {
+    "event_type": frozenset(EVENT_TYPES.values()),
+    "state": frozenset(state.value for state in OrderState),
+}
+"""The values a filter can match; order ids are open."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,7 @@ class EventFilter:
                 known = ", ".join(sorted(_FIELDS))
                 raise ValueError(f"a hub query cannot filter on '{name}' (it can on: {known})")
             values = frozenset(v.strip() for v in value.split(",") if v.strip())
+            _check_values(name, values, _KNOWN.get(_FIELDS[name]))
             fields[_FIELDS[name]] = values
         return cls(**fields)
 
@@ -62,6 +70,17 @@ class EventFilter:
             and (self.state is None or state in self.state)
             and (self.order_id is None or order_id in self.order_id)
         )
+
+
+def _check_values(name: str, given: frozenset[str], known: frozenset[str] | None) -> None:
+    """A filter that names no value, or a value that never occurs, would make a listener
+    that never hears anything, which nobody can tell from a quiet system: refused."""
+    unknown = sorted(given - known) if known is not None else []
+    if given and not unknown:
+        return
+    problem = f"unknown {name} {', '.join(unknown)}" if unknown else f"{name} without a value"
+    hint = f"; use {', '.join(sorted(known))}" if known is not None else ""
+    raise ValueError(f"the query can never match: {problem}{hint}")
 
 
 @dataclass(frozen=True, slots=True)
