@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from om_dsl.syntax import numbers
 from om_dsl.syntax.lexer import KEYWORDS, PUNCTUATION, TOP_LEVEL, Tok
 
 _WORDS: dict[str, str] = {
@@ -58,6 +59,8 @@ def describe_token(tok: Tok) -> str:
         return f"{word(tok.type).split(' ', 1)[1]} '{tok.value}'"
     if tok.type == "STRING":
         return f'string "{tok.value}"'
+    if tok.type == numbers.BAD:
+        return f"number '{numbers.shorten(tok.value)}'"
     if tok.type in PUNCTUATION.values():
         return word(tok.type)
     return f"keyword '{tok.value}'"

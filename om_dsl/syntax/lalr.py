@@ -27,6 +27,8 @@ from lark import Lark, Tree
 from lark.parsers.lalr_analysis import Shift
 
 from om_dsl.syntax.lexer import KEYWORDS
+from om_dsl.syntax.numbers import BAD as BAD_NUMBER
+from om_dsl.syntax.numbers import fit
 
 Reducer = Callable[[list[Any]], Any]
 # One entry per grammar rule: (number of symbols, its gotos: state below -> next state,
@@ -213,6 +215,9 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
             try:
                 act = state_actions[kind]
             except KeyError:
+                if kind == BAD_NUMBER and fit(tok, state_actions):
+                    kind = tok.type  # a bad number where a number goes: reported later (E005)
+                    continue
                 raise SyntaxProblem(tok, {k for k in state_actions if k.isupper()}) from None
             if act >= 0:  # shift
                 push_state(act)

@@ -182,8 +182,8 @@ _TOKEN_RE = re.compile(
 
 _DURATION_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
-# A bad number that reads as a duration ("1.5h", "5min", "2days") stands in for a duration, so
-# that `expect 1.5h` is reported once (E005), not again as "expected a duration".
+# The unit a bad number reads as ("1.5h", "5min", "2days"): where a duration is wanted, it
+# stands in for one (see om_dsl.syntax.numbers).
 _UNIT_WORDS = {
     word: unit
     for unit, words in {
@@ -195,6 +195,11 @@ _UNIT_WORDS = {
     }.items()
     for word in words
 }
+
+
+def unit_of(number: str) -> str | None:
+    """The duration unit that the letters after a number's digits spell, if any."""
+    return _UNIT_WORDS.get(number.lstrip("0123456789.").lower())
 
 
 def duration_ms(text: str) -> int:
@@ -243,10 +248,15 @@ def token_span(file: str, tok: Tok) -> Span:
 
 @dataclass(slots=True)
 class LexResult:
-    """Tokens of one file, split into top-level chunks, plus the doc comments by line."""
+    """Tokens of one file, split into top-level chunks, plus the doc comments by line.
+
+    ``bad_numbers``: the ``BADNUM`` tokens, with their text as written; the parser fits them
+    where a number goes and reports them (see :mod:`om_dsl.syntax.numbers`).
+    """
 
     chunks: list[list[Tok]] = field(default_factory=list)
     docs: dict[int, str] = field(default_factory=dict)
+    bad_numbers: list[tuple[Tok, str]] = field(default_factory=list)
 
 
 class Lexer:
@@ -256,11 +266,14 @@ class Lexer:
         self.file = file
         self.text = text
         self.diagnostics = diagnostics
+        self._bad_numbers = False
 
     def run(self) -> LexResult:
         result = LexResult()
         tokens, starts = self._tokens(result.docs)
         result.chunks = split_chunks(tokens, starts)
+        if self._bad_numbers:
+            result.bad_numbers = [(t, t.value) for t in tokens if t.type == "BADNUM"]
         return result
 
     def _tokens(  # noqa: C901, PLR0912, PLR0915 - the hot loop is one function on purpose
@@ -348,22 +361,9 @@ class Lexer:
                 "E003", "unterminated string", span, 'close the string with " on the same line'
             )
             return "STRING", value[1:]
-        if kind == "BADNUM":
-            self.diagnostics.error(
-                "E005",
-                f"invalid number '{value}'",
-                span,
-                "durations are written like 500ms, 5s, 10m, 2h or 2d",
-            )
-            unit = _UNIT_WORDS.get(value.lstrip("0123456789.").lower())
-            return ("DURATION", "1" + unit) if unit else ("INT", "0")
-        if kind == "BIGNUM":  # 17+ digits: above 2^53, and int() refuses over 4300 digits
-            shown = value if len(value) <= 30 else value[:24] + "..." + value[-3:]
-            self.diagnostics.error(
-                "E005", f"number '{shown}' is too large", span, "the limit is 2^53 (16 digits)"
-            )
-            unit = value.lstrip("0123456789")
-            return ("DURATION", "1" + unit) if unit else ("INT", "1")
+        if kind in ("BADNUM", "BIGNUM"):  # BIGNUM: 17+ digits, above 2^53 (and int() refuses
+            self._bad_numbers = True  # over 4300 digits); the parser reports both
+            return "BADNUM", value
         shown = f"'{value}'" if value.isprintable() else f"U+{ord(value):04X}"
         self.diagnostics.error("E002", f"unexpected character {shown}", span)
         return "", ""

@@ -16,7 +16,7 @@ from lark import Lark
 
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import Span
-from om_dsl.syntax import ast
+from om_dsl.syntax import ast, numbers
 from om_dsl.syntax.broken import broken_decl, declaration_keyword
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
@@ -60,27 +60,35 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
     builder = AstBuilder(file, lexed.docs)
     callbacks = reductions(_tables(), builder)
     module = ast.Module(file, [])
+    unexpected: list[Tok] = []
     for chunk in lexed.chunks:
-        _parse_chunk(file, chunk, callbacks, module, diagnostics)
+        unexpected += _parse_chunk(file, chunk, callbacks, module, diagnostics)
+    numbers.report(file, lexed.bad_numbers, diagnostics, unexpected)
     return module
 
 
 def _parse_chunk(
     file: str, chunk: list[Tok], callbacks: list[Reduction], module: ast.Module, bag: DiagnosticBag
-) -> None:
-    """Parse one top-level chunk; after an error, resume at a misspelt keyword in column 1."""
+) -> list[Tok]:
+    """Parse one top-level chunk; after an error, resume at a misspelt keyword in column 1.
+
+    Returns the tokens reported as unexpected.
+    """
+    unexpected: list[Tok] = []
     while chunk:
         try:
             module.decls.extend(_run(chunk, callbacks, end_token(chunk[-1])))
-            return
+            break
         except SyntaxProblem as problem:
             _report(file, problem, bag, chunk)
+            unexpected.append(problem.token)
             bad = next((i for i, tok in enumerate(chunk) if tok is problem.token), len(chunk))
             prefix = _complete_prefix(chunk, bad, callbacks)
             module.decls.extend(prefix)
             restart = _restart(chunk, bad)
             module.broken.append(broken_decl(chunk[bad if prefix else 0 : restart]))
             chunk = chunk[restart:]
+    return unexpected
 
 
 def _complete_prefix(chunk: list[Tok], bad: int, callbacks: list[Reduction]) -> list[Any]:

@@ -501,6 +501,68 @@ def test_only_close_misspellings_followed_by_a_name_restart_parsing() -> None:
     assert [d.span.line for d in diags] == [1]
 
 
+DURATIONS = "durations are a whole number and a unit: 500ms, 5s, 10m, 2h or 2d"
+NUMBERS = "numbers are digits with an optional decimal part, like 42 or 9.99"
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "hint"),
+    [
+        ("plan P on add { manual m queue q expect 2x }", "2x", DURATIONS),
+        ('plan P on add { auto a handler "h" timeout 5x }', "5x", DURATIONS),
+        ('plan P on add { auto a handler "h" timeout 1.5h }', "1.5h", DURATIONS),
+        ("system S { retry staggered 1s, 5sec }", "5sec", DURATIONS),
+        (
+            "offer A { attribute s: decimal default 1e3 }",
+            "1e3",
+            "numbers have no exponent: write 1000",
+        ),
+        (
+            "offer A { attribute s: decimal default 1.5e2 }",
+            "1.5e2",
+            "numbers have no exponent: write 150",
+        ),
+        ("offer A { attribute s: decimal default 1.5x }", "1.5x", NUMBERS),
+        ("offer A { attribute s: int in 1..5x }", "5x", NUMBERS),
+        ("decompose A { -> B { x = 2x + 1 } }", "2x", NUMBERS),
+        ("system S { retry fixed 1s max 3x }", "3x", NUMBERS),
+    ],
+)
+def test_a_bad_number_is_one_error_with_a_hint_for_its_place(
+    text: str, written: str, hint: str
+) -> None:
+    decls, diags = parse(text)
+    assert [(d.code, d.message, d.hints) for d in diags] == [
+        ("E005", f"invalid number '{written}'", (hint,))
+    ]
+    assert len(decls) == 1, "the declaration parses on"
+
+
+def test_a_huge_number_is_one_error_in_any_place() -> None:
+    big = "9" * 5000
+    _, diags = parse(
+        f"offer A {{ attribute n: int default {big} }}\nsystem S {{ timeout {big}ms }}"
+    )
+    assert [d.code for d in diags] == ["E005", "E005"]
+    assert [d.message for d in diags] == [
+        f"number '{'9' * 24}...999' is too large",
+        f"number '{'9' * 24}...9ms' is too large",
+    ]
+
+
+def test_a_bad_number_where_no_number_goes_is_unexpected() -> None:
+    _, diags = parse("offer A { 5x }")
+    assert [(d.code, d.message.split(";")[0]) for d in diags] == [
+        ("E001", "unexpected number '5x'")
+    ]
+
+
+def test_a_bad_number_after_a_syntax_error_is_still_reported() -> None:
+    _, diags = parse("offer A { attribute x int default 5x }")
+    assert [d.code for d in diags] == ["E001", "E005"]
+    assert diags[1].hints == (f"{NUMBERS}; {DURATIONS}",)
+
+
 def broken(text: str) -> list[ast.BrokenDecl]:
     bag = DiagnosticBag()
     module = parse_module("f.om", text, bag)
