@@ -16,6 +16,8 @@ from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+BOM = "\ufeff"
+"""A byte order mark that some Windows editors put at the start of a UTF-8 file: not text."""
 
 
 @dataclass(slots=True)
@@ -45,6 +47,7 @@ class Loader:
         return self.result
 
     def _visit(self, rel: str, text: str) -> None:
+        text = text.removeprefix(BOM)
         self._stack.append(rel)
         self.result.sources[rel] = SourceFile(rel, text)
         module = parse_module(rel, text, self.bag)

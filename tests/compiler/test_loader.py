@@ -145,3 +145,21 @@ def test_root_file_read_from_disk(tmp_path: Path) -> None:
 def test_text_argument_overrides_the_file_on_disk(tmp_path: Path) -> None:
     (tmp_path / "cat.om").write_text("garbage {{{", encoding="utf-8")
     assert compile_catalog(tmp_path / "cat.om", text=HEADER + BASE).ok
+
+
+def test_a_leading_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    """Windows editors may save UTF-8 with a BOM: in the root file and in imported files."""
+    (tmp_path / "types.om").write_bytes("\ufeffenum Color { Red }\n".encode())
+    root = "\ufeff" + HEADER + 'import "types.om"\n' + BASE
+    (tmp_path / "cat.om").write_bytes(root.encode())
+    result = compile_catalog(tmp_path / "cat.om")
+    assert result.diagnostics == [], [d.headline() for d in result.diagnostics]
+    assert result.catalog is not None
+    assert (result.catalog.enums[0].span.line, result.catalog.enums[0].span.col) == (1, 1)
+    assert result.sources["cat.om"].text.startswith("catalog")  # excerpts line up
+    assert compile_catalog(tmp_path / "cat.om", text=root).ok
+
+
+def test_a_byte_order_mark_elsewhere_is_still_a_bad_character(om: Compile) -> None:
+    diag = om(BASE + "\ufeffqueue q\n").one("E002")
+    assert diag.message == "unexpected character U+FEFF"
