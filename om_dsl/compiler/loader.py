@@ -39,9 +39,11 @@ class Loader:
 
     def load(self) -> LoadedCatalog:
         name = self.root_file.name
-        # A missing root file is named as the user gave it (imports are named from the root).
+        # A missing root file is named as the user gave it (imports are named from the root),
+        # and placed at its 1:1, so that editors and CI annotations can open it.
         shown = str(self.root_file)
-        text = self.text if self.text is not None else self._read(self.root_file, shown, None)
+        at = Span(name, 1, 1, 1, 1)
+        text = self.text if self.text is not None else self._read(self.root_file, shown, at)
         if text is not None:
             self._visit(name, text)
         return self.result
@@ -96,7 +98,8 @@ class Loader:
             return None
         return rel.as_posix()
 
-    def _read(self, path: Path, rel: str, span: Span | None) -> str | None:
+    def _read(self, path: Path, rel: str, span: Span) -> str | None:
+        """The text of ``path``, or None after an E010 at ``span`` (the import, or 1:1)."""
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 self.bag.error("E010", f"'{rel}' is larger than 16 MiB", span)
@@ -106,8 +109,17 @@ class Loader:
             self.bag.error("E010", f"cannot find '{rel}'", span)
         except IsADirectoryError:
             self.bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
-        except UnicodeDecodeError:
-            self.bag.error("E010", f"'{rel}' is not UTF-8 text", span)
+        except UnicodeDecodeError as exc:
+            self.bag.error("E010", f"'{rel}' is not UTF-8 text", span, _first_bad_byte(exc))
         except OSError as exc:
             self.bag.error("E010", f"cannot read '{rel}': {exc.strerror}", span)
         return None
+
+
+def _first_bad_byte(exc: UnicodeDecodeError) -> str:
+    """Where the first byte that is not UTF-8 is, so that it can be found and fixed."""
+    before = exc.object[: exc.start]
+    line = before.count(b"\n") + 1
+    col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+    byte = exc.object[exc.start]
+    return f"the first byte that is not UTF-8 (0x{byte:02X}) is at line {line}, column {col}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from compiler_support import BASE, HEADER, Compile
 
 from om_dsl.compiler.driver import compile_catalog
+from om_dsl.source import Span
 
 TYPES = "enum Color { Red, Green }\n"
 
@@ -55,9 +57,11 @@ def test_import_of_a_directory_is_e010(om: Compile) -> None:
 
 
 def test_import_of_a_non_utf8_file_is_e010(om: Compile, tmp_path: Path) -> None:
-    (tmp_path / "latin1.om").write_bytes("enum E { Caf\xe9 }".encode("latin-1"))
+    (tmp_path / "latin1.om").write_bytes("enum E {\n  Caf\xe9 }".encode("latin-1"))
     diag = om('import "latin1.om"\n' + BASE).one("E010")
     assert diag.message == "'latin1.om' is not UTF-8 text"
+    assert (diag.span.file, diag.span.line, diag.span.col) == ("main.om", 2, 8)  # the import
+    assert diag.hints == ("the first byte that is not UTF-8 (0xE9) is at line 2, column 6",)
 
 
 def test_import_leaving_the_root_is_e011(om: Compile) -> None:
@@ -127,12 +131,39 @@ def test_misspelt_line_after_the_header_keeps_the_header(om: Compile) -> None:
     assert compiled.codes == ["E001"]
 
 
-def test_missing_root_file_is_e010(tmp_path: Path) -> None:
+def test_missing_root_file_is_e010_at_its_first_line(tmp_path: Path) -> None:
+    """Editors and CI annotations need a file and a position for every diagnostic."""
     result = compile_catalog(tmp_path / "nope.om")
     assert [(d.code, d.message, d.span) for d in result.diagnostics] == [
-        ("E010", f"cannot find '{tmp_path / 'nope.om'}'", None)
+        ("E010", f"cannot find '{tmp_path / 'nope.om'}'", Span("nope.om", 1, 1, 1, 1))
     ]
     assert result.catalog is None
+    assert result.diagnostics[0].to_dict()["line"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "hints"),
+    [
+        (
+            b"enum E { Caf\xe9 }",
+            "is not UTF-8 text",
+            ("the first byte that is not UTF-8 (0xE9) is at line 1, column 13",),
+        ),
+        (None, "is a directory, not a .om file", ()),
+    ],
+)
+def test_an_unreadable_root_file_is_e010_at_its_first_line(
+    tmp_path: Path, content: bytes | None, message: str, hints: tuple[str, ...]
+) -> None:
+    root = tmp_path / "cat.om"
+    if content is None:
+        root.mkdir()
+    else:
+        root.write_bytes(content)
+    (diag,) = compile_catalog(root).diagnostics
+    assert (diag.code, diag.message, diag.hints) == ("E010", f"'{root}' {message}", hints)
+    assert diag.span == Span("cat.om", 1, 1, 1, 1)
+    assert diag.headline().startswith("cat.om:1:1: error[E010]")
 
 
 def test_root_file_read_from_disk(tmp_path: Path) -> None:
