@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from om_dsl.ir import models as ir
 from om_dsl.orders.drafts import DraftItem
 from om_dsl.orders.issues import IssueLog, show
+from om_dsl.orders.relations import Relations
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,9 @@ class Resolved:
     product: ir.CommercialProduct
 
 
-def check_bundles(items: Mapping[str, Resolved], parent: Mapping[str, str], log: IssueLog) -> None:
+def check_bundles(items: Mapping[str, Resolved], rel: Relations, log: IssueLog) -> None:
     children: dict[str, list[Resolved]] = {}
-    for child_id, parent_id in parent.items():
+    for child_id, parent_id in rel.parent.items():
         child, bundle = items.get(child_id), items.get(parent_id)
         if child is None or bundle is None:
             continue
@@ -34,7 +35,7 @@ def check_bundles(items: Mapping[str, Resolved], parent: Mapping[str, str], log:
             children.setdefault(parent_id, []).append(child)
         _actions(child, bundle, log)
     for item in items.values():
-        if item.product.kind == "bundle":
+        if item.product.kind == "bundle" and item.draft.id not in rel.incomplete:
             _cardinality(item, children.get(item.draft.id, []), log)
 
 

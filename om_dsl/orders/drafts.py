@@ -62,6 +62,33 @@ class DraftItem:
 
 
 @dataclass(slots=True)
+class Unread:
+    """The items left out of the catalog checks because their own shape is wrong.
+
+    Their shape errors are reported already.  The other checks use this not to blame their
+    absence: a relationship to one of them, or a bundle that seems to lack one, would be an
+    echo of the shape error, not a problem of its own.
+    """
+
+    ids: set[str] = field(default_factory=set)
+    """Their ids as written (a number as its digits)."""
+    anonymous: bool = False
+    """One of them has no usable id, so any relationship to a missing item may mean it."""
+    parents: set[str] = field(default_factory=set)
+    """The well-formed items they are nested in: bundles whose parts are not all known."""
+    actions: list[tuple[str, Path]] = field(default_factory=list)
+    """Their actions that are text, with paths: an unknown action is reported all the same."""
+    drafts: list[DraftItem] = field(default_factory=list)
+    """Those whose product and attribute values are well formed, read with stand-ins for
+    the rest: checked against the catalog for the product and the values alone."""
+    count: int = 0
+
+    def may_be(self, item_id: str) -> bool:
+        """Whether a relationship to ``item_id``, an id not in the order, may mean one of them."""
+        return self.anonymous or item_id in self.ids
+
+
+@dataclass(slots=True)
 class DraftOrder:
     format: OrderFormat
     id: str
@@ -74,3 +101,6 @@ class DraftOrder:
     priority: str | None = None
     category: str | None = None
     notify: list[str] = field(default_factory=list)
+    unread: Unread = field(default_factory=Unread)
+    """Items whose shape is wrong; a draft with any is never turned into an order (its shape
+    errors come first), only checked for more problems."""

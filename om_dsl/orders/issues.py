@@ -30,6 +30,20 @@ def key(path: Path, name: str) -> Path:
     return f"{path}.{name}" if path else name
 
 
+_PART = re.compile(r'\[(\d+)\]|(\["(?:[^"\\]|\\.)*"\])|\.?([^.\[]+)')
+
+
+def path_key(path: Path) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that puts paths in document order: ``items[2]`` before ``items[10]``, an
+    object before its fields (``$``, the whole document, first); names sort by their text."""
+    if path == "$":
+        return ()
+    return tuple(
+        (0, int(m[1])) if m[1] is not None else (1, m[2] if m[2] is not None else m[3])
+        for m in _PART.finditer(path)
+    )
+
+
 def index(path: Path, i: int) -> Path:
     return f"{path}[{i}]"
 
@@ -52,9 +66,12 @@ class IssueLog:
     def __bool__(self) -> bool:
         return bool(self.issues)
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, by_path: bool = False) -> None:
+        """Raise with every issue; ``by_path`` lists them in document order (see
+        :func:`path_key`), the issues of one place in the order they were found."""
         if self.issues:
-            raise OrderValidationError(list(self.issues))
+            issues = sorted(self.issues, key=lambda i: path_key(i.path)) if by_path else self.issues
+            raise OrderValidationError(list(issues))
 
 
 def json_type(value: object) -> str:
@@ -78,27 +95,3 @@ def loc_path(loc: tuple[int | str, ...], prefix: Path = "") -> Path:
     for part in loc:
         path = index(path, part) if isinstance(part, int) else key(path, part)
     return path
-
-
-_SHAPE_CODES = {"missing": "O010", "extra_forbidden": "O011", "literal_error": "O013"}
-
-
-def add_validation_errors(
-    log: IssueLog, errors: list[dict[str, object]], prefix: Path = ""
-) -> None:
-    """Pydantic's shape errors as issues (``errors`` is ``ValidationError.errors()``)."""
-    for error in errors:
-        kind = str(error["type"])
-        loc = error["loc"]
-        path = loc_path(tuple(loc) if isinstance(loc, tuple | list) else (), prefix)
-        if kind == "missing":
-            message = "a required field is missing"
-        elif kind == "extra_forbidden":
-            message = "unknown field (the native order format does not have it)"
-        elif kind == "literal_error":
-            message = f"{error['msg']}, not {show(error.get('input'))}"
-        elif kind.endswith("_type"):
-            message = f"{error['msg']}, not {json_type(error.get('input'))}"
-        else:
-            message = str(error["msg"])
-        log.add(_SHAPE_CODES.get(kind, "O012"), path, message)

@@ -8,34 +8,55 @@ unlike TMF622, where extensions are common and ignored.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from om_dsl.ir.models import Action
+from om_dsl.ir.models import ACTIONS
 from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
-from om_dsl.orders.issues import IssueLog, Path, add_validation_errors, index, key
+from om_dsl.orders.issues import IssueLog, Path, index, key
+from om_dsl.orders.relations import RELATIONSHIP_TYPES
+from om_dsl.orders.shape_errors import add_shape_errors
+from om_dsl.orders.shapes import Faults, Layout, SoundItem, read_items
+
+_LAYOUT = Layout(
+    items="items",
+    nested="children",
+    catalog_fields=("product", "attributes", "previous"),
+    stand_ins={"id": "?"},
+)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    what: ClassVar[str] = ""
+    """What an object in this place stands for, in a message (see :mod:`.shape_errors`)."""
 
 
 class NativeRelationship(_Strict):
     """``reliesOn``: this item relies on item ``id``; ``bundles``: item ``id`` is a part of it."""
 
-    type: Literal["bundles", "reliesOn"]
+    what: ClassVar[str] = "a relationship, with a type and an item id"
+    # Text to the model, checked with the catalog checks (O050) like TMF622's relationshipType:
+    # a typo gets a suggestion and does not keep the item out of the other checks.
+    type: str = Field(json_schema_extra={"enum": list(RELATIONSHIP_TYPES)})
     id: str = Field(min_length=1)
 
 
 class NativeItem(_Strict):
     """One order item: a catalog offer or bundle, with what to do with it."""
 
+    what: ClassVar[str] = "an order item"
     id: str = Field(min_length=1, description="Unique within the order.")
     product: str = Field(
         min_length=1, description="The catalog name of an offer or bundle, or its offering id."
     )
-    action: Action = Field("add", description="What to do; children of an add must be add.")
+    # Text to the model, checked with the catalog checks (O013), as in TMF622 (see ``type``).
+    action: str = Field(
+        "add",
+        description="What to do; children of an add must be add.",
+        json_schema_extra={"enum": list(ACTIONS)},
+    )
     quantity: int = Field(
         1,
         description="Units; each unit gets its own technical lines.",
@@ -70,13 +91,13 @@ class NativeOrder(_Strict):
     items: list[NativeItem] = Field(min_length=1)
 
 
-def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder | None:
-    """The draft of a native order, or None when its shape is wrong (issues in ``log``)."""
+def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder:
+    """The draft of a native order; when its shape is wrong, the shape errors go to ``log``
+    and the draft holds what is well formed (see :mod:`.shapes`)."""
     try:
         order = NativeOrder.model_validate(data)
     except ValidationError as exc:
-        add_validation_errors(log, exc.errors())  # type: ignore[arg-type]
-        return None
+        return _partial(data, exc, log)
     items: list[DraftItem] = []
     _items(order.items, "items", None, items)
     return DraftOrder(
@@ -92,6 +113,26 @@ def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder | None:
         category=order.category,
         notify=list(order.notify),
     )
+
+
+def _partial(data: dict[str, Any], exc: ValidationError, log: IssueLog) -> DraftOrder:
+    errors = exc.errors()
+    add_shape_errors(log, errors, NativeOrder)
+    faults = Faults(errors, _LAYOUT)
+    read = read_items(data, faults)
+    read.unread.drafts = [_sound_item(s) for s in read.detached]
+    attributes = data.get("attributes", {}) if faults.field_ok("attributes") else {}
+    return DraftOrder(
+        format="native",
+        id="",
+        items=[_sound_item(s) for s in read.sound],
+        values=_values(attributes, "attributes"),
+        unread=read.unread,
+    )
+
+
+def _sound_item(item: SoundItem) -> DraftItem:
+    return _item(NativeItem.model_validate(item.raw), item.path, item.parent)
 
 
 def _items(items: list[NativeItem], path: Path, parent: str | None, out: list[DraftItem]) -> None:

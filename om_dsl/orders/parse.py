@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_dsl.errors import OrderValidationError
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.drafts import DraftOrder
 from om_dsl.orders.issues import IssueLog, json_type
@@ -42,9 +43,9 @@ def read_order(
         return fast
     log = IssueLog()
     draft = _draft(data, log)
-    log.raise_if_any()
-    assert draft is not None  # a missing draft always comes with an issue
-    return validate_draft(draft, index, limits, log)
+    if draft is None:  # not an order at all: nothing to check against the catalog
+        raise OrderValidationError(log.issues)
+    return validate_draft(draft, index, limits, log)  # shape errors and catalog errors at once
 
 
 def _draft(data: Any, log: IssueLog) -> DraftOrder | None:

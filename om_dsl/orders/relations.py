@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from om_dsl.graphs import find_cycles
-from om_dsl.orders.drafts import DraftItem, Link
+from om_dsl.orders.drafts import DraftItem, Link, Unread
 from om_dsl.orders.issues import IssueLog, key, show
 from om_dsl.orders.values import did_you_mean
 
@@ -23,23 +23,33 @@ class Relations:
     """child id -> the bundle item it belongs to."""
     relies_on: dict[str, list[str]] = field(default_factory=dict)
     """item id -> the items it relies on (in the order written)."""
+    incomplete: set[str] = field(default_factory=set)
+    """Bundles with a part left out for its shape (see :class:`Unread`): their parts cannot
+    be counted."""
 
 
-def check_relations(items: list[DraftItem], ids: dict[str, DraftItem], log: IssueLog) -> Relations:
-    rel = Relations()
+def check_relations(
+    items: list[DraftItem], ids: dict[str, DraftItem], log: IssueLog, unread: Unread
+) -> Relations:
+    rel = Relations(incomplete=set(unread.parents))
     for item in items:
         if item.nested_in is not None:
             rel.parent[item.id] = item.nested_in
     for item in items:
         for link in item.links:
-            _link(item, link, ids, rel, log)
+            _link(item, link, ids, rel, log, unread)
     _parent_cycles(rel.parent, ids, log)
     _relies_cycles(rel.relies_on, ids, log)
     return rel
 
 
 def _link(
-    item: DraftItem, link: Link, ids: dict[str, DraftItem], rel: Relations, log: IssueLog
+    item: DraftItem,
+    link: Link,
+    ids: dict[str, DraftItem],
+    rel: Relations,
+    log: IssueLog,
+    unread: Unread,
 ) -> None:
     type_, target, path = link.type, link.id, link.path
     if type_ not in RELATIONSHIP_TYPES:
@@ -48,6 +58,10 @@ def _link(
             f"unknown relationship type {show(type_)}; om_dsl understands: "
             + ", ".join(RELATIONSHIP_TYPES) + did_you_mean(type_, RELATIONSHIP_TYPES),
         )  # fmt: skip
+        return
+    if target not in ids and unread.may_be(target):  # its shape error says it all
+        if type_ == "bundles":
+            rel.incomplete.add(item.id)
         return
     if target not in ids:
         log.add(

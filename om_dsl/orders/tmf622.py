@@ -10,41 +10,58 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
-from om_dsl.orders.issues import IssueLog, Path, add_validation_errors, index, key
+from om_dsl.orders.issues import IssueLog, Path, index, key
+from om_dsl.orders.shape_errors import add_shape_errors
+from om_dsl.orders.shapes import Faults, Layout, SoundItem, read_items
+
+_LAYOUT = Layout(
+    items="productOrderItem",
+    nested="productOrderItem",
+    catalog_fields=("productOffering", "product"),
+    stand_ins={"id": "?", "action": "add"},
+)
 
 
 class _Tmf(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, populate_by_name=True)
+    what: ClassVar[str] = ""
+    """What an object in this place stands for, in a message (see :mod:`.shape_errors`)."""
 
 
 class TmfRef(_Tmf):
     """productOffering, productSpecification, billingAccount: an id and/or a name."""
+
+    what: ClassVar[str] = "a reference, with an id or a name"
 
     id: str | None = None
     name: str | None = None
 
 
 class TmfCharacteristic(_Tmf):
+    what: ClassVar[str] = "a characteristic, with a name and a value"
     name: str
     value: Any = None
 
 
 class TmfProduct(_Tmf):
+    what: ClassVar[str] = "a product, with productCharacteristic and productSpecification"
     productCharacteristic: list[TmfCharacteristic] = []
     productSpecification: TmfRef | None = None
 
 
 class TmfRelationship(_Tmf):
+    what: ClassVar[str] = "a relationship, with an id and a relationshipType"
     id: str
     relationshipType: str
 
 
 class TmfItem(_Tmf):
+    what: ClassVar[str] = "an order item"
     id: str
     action: str
     quantity: int = 1
@@ -56,6 +73,7 @@ class TmfItem(_Tmf):
 
 
 class TmfParty(_Tmf):
+    what: ClassVar[str] = "a party, with an id and a role"
     id: str | None = None
     role: str | None = None
     referred_type: str | None = Field(None, alias="@referredType")
@@ -77,13 +95,13 @@ def is_tmf622(data: dict[str, Any]) -> bool:
     return "productOrderItem" in data or data.get("@type") == "ProductOrder"
 
 
-def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder | None:
-    """The draft of a TMF622 ProductOrder, or None when its shape is wrong (issues in ``log``)."""
+def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
+    """The draft of a TMF622 ProductOrder; when its shape is wrong, the shape errors go to
+    ``log`` and the draft holds what is well formed (see :mod:`.shapes`)."""
     try:
         order = TmfOrder.model_validate(data)
     except ValidationError as exc:
-        add_validation_errors(log, exc.errors())  # type: ignore[arg-type]
-        return None
+        return _partial(data, exc, log)
     items: list[DraftItem] = []
     _items(order.productOrderItem, "productOrderItem", None, items)
     return DraftOrder(
@@ -98,6 +116,29 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder | None:
         priority=order.priority,
         category=order.category,
     )
+
+
+def _partial(data: dict[str, Any], exc: ValidationError, log: IssueLog) -> DraftOrder:
+    errors = exc.errors()
+    add_shape_errors(log, errors, TmfOrder)
+    faults = Faults(errors, _LAYOUT)
+    read = read_items(data, faults)
+    read.unread.drafts = [_sound_item(s) for s in read.detached]
+    chars = data.get("characteristic", []) if faults.field_ok("characteristic") else []
+    return DraftOrder(
+        format="tmf622",
+        id="",
+        items=[_sound_item(s) for s in read.sound],
+        values=_characteristics(
+            [TmfCharacteristic.model_validate(c) for c in chars], "characteristic"
+        ),
+        values_path="characteristic",
+        unread=read.unread,
+    )
+
+
+def _sound_item(item: SoundItem) -> DraftItem:
+    return _item(TmfItem.model_validate(item.raw), item.path, item.parent)
 
 
 def _derived_id(data: dict[str, Any]) -> str:

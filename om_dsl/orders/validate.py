@@ -9,50 +9,77 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_dsl.ir import models as ir
 from om_dsl.ir.models import ACTIONS
 from om_dsl.orders.attributes import resolve_values
 from om_dsl.orders.bundles import Resolved, check_bundles, check_relies_actions
 from om_dsl.orders.catalog_index import AttrTable, CatalogIndex
-from om_dsl.orders.drafts import DraftItem, DraftOrder
-from om_dsl.orders.issues import IssueLog, key, show
+from om_dsl.orders.drafts import DraftItem, DraftOrder, Unread
+from om_dsl.orders.issues import IssueLog, Path, key, show
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.relations import Relations, check_relations
 from om_dsl.orders.trusted import trusted
 from om_dsl.orders.values import did_you_mean
 
+Values = tuple[dict[str, Any], dict[str, Any] | None]
+"""An item's attribute values (defaults applied) and its previous values (``modify`` only)."""
+
 
 def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: IssueLog) -> Order:
-    """The validated order; raises :class:`OrderValidationError` with every issue found."""
-    if len(draft.items) > limits.max_items:
-        log.add(
-            "O039",
-            "$",
-            f"the order has {len(draft.items):,} items; the limit is {limits.max_items:,}",
-        )
-        log.raise_if_any()
+    """The validated order; raises :class:`OrderValidationError` with every issue found
+    (``log`` may hold shape errors already), in document order."""
+    _check_size(draft, limits, log)
     ids = _unique_ids(draft.items, log)
-    resolved: dict[str, Resolved] = {}
-    values: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-    for item in draft.items:
-        product = _product(item, index, log)
-        _item_basics(item, limits, log)
-        if product is None:
-            continue
-        offer = index.offers[product]
-        checked = _item_values(item, index.tables[product], log, f"{offer.kind} {offer.name}")
-        if ids.get(item.id) is item:  # a duplicate is checked too, but only the first is kept
-            resolved[item.id] = Resolved(item, offer)
-            values[item.id] = checked
-    rel = check_relations(draft.items, ids, log)
+    resolved, values = _check_items(draft.items, ids, index, limits, log)
+    _check_unread(draft.unread, index, log)
+    rel = check_relations(draft.items, ids, log, draft.unread)
     known = {i: r for i, r in resolved.items() if r.draft.action in ACTIONS}
-    check_bundles(known, rel.parent, log)
+    check_bundles(known, rel, log)
     check_relies_actions(known, rel.relies_on, log)
     order_values = resolve_values(
         draft.values, index.order_table, log, "the order", container=draft.values_path
     )
-    log.raise_if_any()
+    log.raise_if_any(by_path=True)
     return _order(draft, resolved, values, rel, order_values)
+
+
+def _check_size(draft: DraftOrder, limits: Limits, log: IssueLog) -> None:
+    """More items than the limit: nothing else is checked (that is the point of a limit)."""
+    count = len(draft.items) + draft.unread.count
+    if count > limits.max_items:
+        log.add("O039", "$", f"the order has {count:,} items; the limit is {limits.max_items:,}")
+        log.raise_if_any(by_path=True)
+
+
+def _check_items(
+    items: list[DraftItem],
+    ids: dict[str, DraftItem],
+    index: CatalogIndex,
+    limits: Limits,
+    log: IssueLog,
+) -> tuple[dict[str, Resolved], dict[str, Values]]:
+    """Each item against the catalog: the items whose product is known, and their values."""
+    resolved: dict[str, Resolved] = {}
+    values: dict[str, Values] = {}
+    for item in items:
+        found = _against_catalog(item, index, log)
+        _item_basics(item, limits, log)
+        if found is not None and ids.get(item.id) is item:  # a duplicate is checked too,
+            resolved[item.id] = Resolved(item, found[0])  # but only the first is kept
+            values[item.id] = found[1]
+    return resolved, values
+
+
+def _against_catalog(
+    item: DraftItem, index: CatalogIndex, log: IssueLog
+) -> tuple[ir.CommercialProduct, Values] | None:
+    """The item's product and its values, checked; None when the product is not known."""
+    product = _product(item, index, log)
+    if product is None:
+        return None
+    offer = index.offers[product]
+    return offer, _item_values(item, index.tables[product], log, f"{offer.kind} {offer.name}")
 
 
 def _unique_ids(items: list[DraftItem], log: IssueLog) -> dict[str, DraftItem]:
@@ -68,23 +95,38 @@ def _unique_ids(items: list[DraftItem], log: IssueLog) -> dict[str, DraftItem]:
 
 
 def _item_basics(item: DraftItem, limits: Limits, log: IssueLog) -> None:
-    if item.action not in ACTIONS:
-        log.add(
-            "O013", key(item.path, "action"),
-            f"unknown action {show(item.action)}; use one of: {', '.join(ACTIONS)}"
-            + did_you_mean(item.action, ACTIONS),
-        )  # fmt: skip
+    known_action = _check_action(item.action, key(item.path, "action"), log)
     if not 1 <= item.quantity <= limits.max_quantity:
         log.add(
             "O038", key(item.path, "quantity"),
             f"quantity must be 1..{limits.max_quantity:,}, not {show(item.quantity)}",
         )  # fmt: skip
-    if item.previous is not None and item.action != "modify":
+    if item.previous is not None and known_action and item.action != "modify":
         log.add(
             "O041", item.previous_path,
             f"'previous' gives the values before a change; it only makes sense with action "
             f"'modify', not '{item.action}'",
         )  # fmt: skip
+
+
+def _check_unread(unread: Unread, index: CatalogIndex, log: IssueLog) -> None:
+    """What can be checked of the items left out for their shape, on its own."""
+    for action, path in unread.actions:
+        _check_action(action, path, log)
+    for item in unread.drafts:
+        _against_catalog(item, index, log)
+
+
+def _check_action(action: str, path: Path, log: IssueLog) -> bool:
+    """Whether ``action`` is one om_dsl knows; if not, says so (with a suggestion)."""
+    if action in ACTIONS:
+        return True
+    log.add(
+        "O013", path,
+        f"unknown action {show(action)}; use one of: {', '.join(ACTIONS)}"
+        + did_you_mean(action, ACTIONS),
+    )  # fmt: skip
+    return False
 
 
 def _product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> str | None:
@@ -134,9 +176,7 @@ def _unknown_product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> Non
     )  # fmt: skip
 
 
-def _item_values(
-    item: DraftItem, table: AttrTable, log: IssueLog, owner: str
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _item_values(item: DraftItem, table: AttrTable, log: IssueLog, owner: str) -> Values:
     values = resolve_values(item.values, table, log, owner, container=item.values_path)
     previous = None
     if item.previous is not None:
@@ -147,7 +187,7 @@ def _item_values(
 def _order(
     draft: DraftOrder,
     resolved: dict[str, Resolved],
-    values: dict[str, tuple[dict[str, Any], dict[str, Any] | None]],
+    values: dict[str, Values],
     rel: Relations,
     order_values: dict[str, Any],
 ) -> Order:
@@ -172,7 +212,7 @@ def _order(
 def _order_item(
     item: DraftItem,
     product: str,
-    values: tuple[dict[str, Any], dict[str, Any] | None],
+    values: Values,
     rel: Relations,
     account: str | None,
 ) -> OrderItem:

@@ -63,13 +63,19 @@ BAD_ORDERS = [
     Bad("top-level-array", b"[1, 2, 3]", "O008", "$", "not array"),
     Bad("top-level-string", b'"an order"', "O008", "$", "not string"),
     Bad("neither-format", b'{"id": "x", "lines": []}', "O009", "$", "productOrderItem"),
-    Bad("native-id-not-string", native([FIBRE], id=42), "O012", "id", "valid string"),
+    Bad(
+        "native-id-not-string",
+        native([FIBRE], id=42),
+        "O012",
+        "id",
+        "expected text (a string), got number 42",
+    ),
     Bad(
         "native-quantity-as-text",
         native([{**FIBRE, "quantity": "2"}]),
         "O012",
         "items[0].quantity",
-        "valid integer",
+        "expected a whole number, got string '2'",
     ),
     Bad(
         "native-unknown-field",
@@ -79,7 +85,20 @@ BAD_ORDERS = [
         "unknown field",
     ),
     Bad("native-no-items", b'{"id": "x", "items": []}', "O012", "items", "at least 1"),
-    Bad("tmf-items-not-a-list", tmf({"id": "1"}), "O012", "productOrderItem", "valid list"),  # type: ignore[arg-type]
+    Bad(
+        "tmf-items-not-a-list",
+        tmf({"id": "1"}),  # type: ignore[arg-type]
+        "O012",
+        "productOrderItem",
+        "expected an array, got an object",
+    ),
+    Bad(
+        "tmf-reference-not-an-object",
+        tmf([{"id": "1", "action": "add", "productOffering": "14301"}]),
+        "O012",
+        "productOrderItem[0].productOffering",
+        "expected an object (a reference, with an id or a name), got string '14301'",
+    ),
     Bad(
         "tmf-item-without-action",
         tmf([{"id": "1", "productOffering": {"id": "14301"}}]),
@@ -286,6 +305,13 @@ BAD_ORDERS = [
         "bundles, reliesOn",
     ),
     Bad(
+        "native-unknown-relationship-type",
+        native([{**FIBRE, "relationships": [{"type": "reliesOnn", "id": "f"}]}]),
+        "O050",
+        "items[0].relationships[0].type",
+        "did you mean 'reliesOn'",
+    ),
+    Bad(
         "bundle-does-not-include",
         native(
             [
@@ -341,7 +367,7 @@ BAD_ORDERS = [
         native([{**FIBRE, "action": "remove"}]),
         "O013",
         "items[0].action",
-        "'add', 'modify', 'delete' or 'noChange'",
+        "unknown action 'remove'; use one of: add, modify, delete, noChange",
     ),
     Bad(
         "add-with-previous",
