@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.orders.issues import IssueLog, Path, index, key, show
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
-from om_dsl.orders.screen import needs_walk
+from om_dsl.orders.screen import may_repeat_keys, needs_walk, utf8
 
 MAX_REPORTED = 100
 """A broken 10 MB payload could have a million problems; nobody reads past the first hundred."""
@@ -68,13 +69,23 @@ def _parse(raw: str | bytes | bytearray, limits: Limits, log: IssueLog) -> tuple
     text = _decode(raw, log) if not isinstance(raw, str) else raw
     if text is None:
         return None, False
-    text = text.removeprefix("\ufeff")
-    walk = needs_walk(text, limits)
-    return _loads(text, limits, log, checked=walk), walk
+    return _read_text(text.removeprefix("\ufeff"), limits, log)
+
+
+def _read_text(text: str, limits: Limits, log: IssueLog) -> tuple[Any, bool]:
+    """Parsed at C speed with the cheap screens; parsed again, keeping each object's keys as
+    written, only when a screen cannot rule out a repeated key (see :mod:`.screen`)."""
+    data = utf8(text)
+    walk = needs_walk(text, limits, data)
+    sizes: list[int] = []
+    parsed = _loads(text, limits, log, checked=walk, object_hook=_counting(sizes))
+    if parsed is None or not may_repeat_keys(data, sum(sizes)):
+        return parsed, walk
+    return _loads(text, limits, log, checked=True, object_pairs_hook=_pairs), True
 
 
 def _utf8_size(text: str) -> int:
-    return len(text.encode("utf-8", errors="surrogatepass"))
+    return len(utf8(text))
 
 
 def _decode(raw: bytes | bytearray, log: IssueLog) -> str | None:
@@ -85,25 +96,57 @@ def _decode(raw: bytes | bytearray, log: IssueLog) -> str | None:
         return None
 
 
-def _loads(text: str, limits: Limits, log: IssueLog, checked: bool) -> Any:
-    """``json.loads``; ``checked`` adds the number hooks (only a flagged text needs them)."""
+def _loads(text: str, limits: Limits, log: IssueLog, checked: bool, **hooks: Any) -> Any:
+    """``json.loads`` with ``hooks``; ``checked`` adds the number hooks (only a flagged text
+    needs them)."""
     if not text.strip():
         log.add("O001", "$", "the order is empty; expected a JSON object")
         return None
     try:
         if not checked:
-            return json.loads(text)
+            return json.loads(text, **hooks)
         return json.loads(
             text,
             parse_int=_int_parser(limits.max_int_digits),
             parse_float=_parse_float,
             parse_constant=_parse_constant,
+            **hooks,
         )
     except json.JSONDecodeError as exc:
         log.add("O001", "$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     except RecursionError:
         log.add("O003", "$", f"the order is nested too deeply; the limit is {limits.max_depth}")
     return None
+
+
+def _counting(sizes: list[int]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An ``object_hook`` that notes how many keys each object kept, for
+    :func:`~om_dsl.orders.screen.may_repeat_keys` (a closure: the cheapest hook measured)."""
+    note = sizes.append
+
+    def hook(obj: dict[str, Any]) -> dict[str, Any]:
+        note(len(obj))
+        return obj
+
+    return hook
+
+
+class Repeated(dict[str, Any]):
+    """An object that gives a key more than once; the last value is kept, as ``json.loads``
+    keeps it, and ``repeated`` (name -> how many times) is reported by the walk."""
+
+    repeated: dict[str, int]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An ``object_pairs_hook``: a plain dict, or a :class:`Repeated` one."""
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    counts = Counter(name for name, _ in pairs)
+    out = Repeated(obj)
+    out.repeated = {name: n for name, n in counts.items() if n > 1}
+    return out
 
 
 def _int_parser(max_digits: int) -> Any:
@@ -138,6 +181,8 @@ class _Walk:
             if isinstance(value, Mapping):
                 if self._deep(path, depth):
                     continue
+                if isinstance(value, Repeated):
+                    self._repeated(value, path)
                 for name, item in reversed(list(value.items())):
                     self._string(name, path, "key")
                     stack.append((item, key(path, str(name)), depth + 1))
@@ -160,6 +205,14 @@ class _Walk:
             "O003", path, f"nested more than {self.limits.max_depth} levels deep; that is the limit"
         )
         return True
+
+    def _repeated(self, value: Repeated, path: Path) -> None:
+        for name, times in value.repeated.items():
+            self.log.add(
+                "O014", key(path, name),
+                f"the key {show(name)} is given {times} times in this object; give it once "
+                "(JSON readers disagree on which value counts)",
+            )  # fmt: skip
 
     def _scalar(self, value: Any, path: Path) -> None:
         if isinstance(value, str):

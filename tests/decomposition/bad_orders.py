@@ -100,6 +100,22 @@ BAD_ORDERS = [
         "expected an object (a reference, with an id or a name), got string '14301'",
     ),
     Bad(
+        "duplicate-key",
+        b'{"id": "x", "items": [{"id": "f", "product": "HomeFibre", '
+        b'"attributes": {"speed": 100, "speed": 5000}}]}',
+        "O014",
+        "items[0].attributes.speed",
+        "the key 'speed' is given 2 times",
+    ),
+    Bad(
+        "tmf-duplicate-key",
+        b'{"id": "x", "productOrderItem": [{"id": "1", "action": "add", "action": "delete", '
+        b'"productOffering": {"id": "14301"}}]}',
+        "O014",
+        "productOrderItem[0].action",
+        "give it once",
+    ),
+    Bad(
         "tmf-item-without-action",
         tmf([{"id": "1", "productOffering": {"id": "14301"}}]),
         "O010",
