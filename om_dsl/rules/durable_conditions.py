@@ -46,6 +46,14 @@ def fact_field(root: str, name: str) -> str:
     return _ROOT_PREFIX[root] + name
 
 
+MAX_DNF_TERMS = 1024
+"""durable expands a condition into a disjunction of conjunctions: a test that may be null
+(``!=``) is two alternatives, so ``a != 1 and b != 2 and ...`` doubles per term.  Measured
+(durable-rules 2.0.28): 2^12 alternatives load, 2^14 are rejected ("Could not create
+ruleset, error code: 113"), and the process then crashed in ``free()`` at a later ruleset.
+Past this bound the condition is precomputed instead, like any untranslatable one."""
+
+
 def translate(expr: Any) -> Translation | None:
     """The durable m-expression for a condition, or None when it must be precomputed."""
     out = Translation({})
@@ -53,16 +61,31 @@ def translate(expr: Any) -> Translation | None:
         out.expr = _node(expr, False, out)
     except Untranslatable:
         return None
-    return out
+    return out if dnf_terms(out.expr) <= MAX_DNF_TERMS else None
+
+
+def dnf_terms(expr: Json) -> int:
+    """How many conjunctions durable makes of ``expr`` (its disjunctive normal form)."""
+    if list(expr) == ["$or"]:
+        return sum(dnf_terms(part) for part in expr["$or"])
+    if list(expr) == ["$and"]:
+        product = 1
+        for part in expr["$and"]:
+            product *= dnf_terms(part)
+        return product
+    return 1
 
 
 def _node(expr: Any, negated: bool, out: Translation) -> Json:
     if isinstance(expr, ir.UnaryOp) and expr.op == "not":
         return _node(expr.arg, not negated, out)
     if isinstance(expr, ir.BinaryOp) and expr.operator in ("and", "or"):
-        is_and = (expr.operator == "and") != negated
-        parts = [_node(expr.left, negated, out), _node(expr.right, negated, out)]
-        return {"$and" if is_and else "$or": parts}
+        key = "$and" if (expr.operator == "and") != negated else "$or"
+        parts: list[Json] = []
+        for side in (expr.left, expr.right):  # a chain becomes one flat list, not a deep tree
+            part = _node(side, negated, out)
+            parts.extend(part[key] if list(part) == [key] else [part])
+        return {key: parts}
     if isinstance(expr, ir.BinaryOp) and expr.operator in _FLIP:
         return _comparison(expr, negated, out)
     if isinstance(expr, ir.Ref) and expr.type == "bool":

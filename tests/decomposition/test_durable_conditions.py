@@ -20,7 +20,7 @@ from om_dsl.compiler.driver import compile_catalog
 from om_dsl.expr.evaluate import compile_expr
 from om_dsl.ir import models as ir
 from om_dsl.rules.durable_adapter import DurableRuleset, durable_available
-from om_dsl.rules.durable_conditions import fact_field, translate
+from om_dsl.rules.durable_conditions import MAX_DNF_TERMS, dnf_terms, fact_field, translate
 
 TRANSLATED = [
     "n > 5",
@@ -42,8 +42,12 @@ TRANSLATED = [
     'order.region == "north" or n <= 0',
     "b == true",
     "b != false",
+    " or ".join(f"n == {i}" for i in range(40)),  # a long chain: one flat $or
+    " and ".join(f"n != {i}" for i in range(8)),  # 2^8 alternatives once durable expands it
 ]
 PRECOMPUTED = [
+    # 2^12 alternatives: past MAX_DNF_TERMS (durable rejects 2^14 and then crashes)
+    " and ".join(f"n != {i}" for i in range(12)),
     "n * 2 > 10",
     's < "m"',
     'contains(coalesce(tags, []), "red")',
@@ -135,3 +139,13 @@ def test_translation_shapes() -> None:
         "$or": [{"a_b": False}, {"$nex": {"a_b": 1}}]
     }
     assert isinstance(by_text["order.vip"], ir.Ref)
+
+
+def test_chains_are_flat_and_their_expansion_is_counted() -> None:
+    by_text = dict(zip(TRANSLATED + PRECOMPUTED, CONDITIONS, strict=True))
+    chain = translate(by_text[TRANSLATED[-2]])
+    assert chain is not None and list(chain.expr) == ["$or"] and len(chain.expr["$or"]) == 40
+    assert dnf_terms(chain.expr) == 40
+    nested_nots = translate(by_text[TRANSLATED[-1]])
+    assert nested_nots is not None and len(nested_nots.expr["$and"]) == 8
+    assert dnf_terms(nested_nots.expr) == 2**8 <= MAX_DNF_TERMS
