@@ -237,9 +237,7 @@ class Notifier:
     def _has_targets(self) -> bool:
         """Someone to tell: configured URLs, subscribers, hub listeners, or deliveries an
         earlier run left in the outbox (their URL is in the row, whatever this run was given)."""
-        return bool(
-            self._urls or self._subscribers or self._hub.count() or self._outbox.pending()
-        )
+        return bool(self._urls or self._subscribers or self._hub.count() or self._outbox.pending())
 
     def _hear(self, event: LifecycleEvent) -> None:
         if event.kind in ORDER_EVENTS:
