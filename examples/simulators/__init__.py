@@ -33,9 +33,11 @@ from .listener import Listener
 from .routing import Route
 from .server import LoopbackServer
 
+# In the order of the example catalog's default ports (8101, 8102, 8103; the listener 8104), so
+# that `python -m simulators all --port 8101` needs no URL overrides.
 SYSTEMS: dict[str, Callable[[SimConfig | None], Simulator]] = {
-    billing.NAME: billing.create,
     inventory.NAME: inventory.create,
+    billing.NAME: billing.create,
     network.NAME: network.create,
 }
 
