@@ -25,6 +25,7 @@ from om_dsl.service.auth import TokenCheck
 from om_dsl.service.cancel_records import CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.context import Service
+from om_dsl.service.json_bodies import JsonBodies
 from om_dsl.service.limits import BodyLimit
 from om_dsl.service.routes import ROUTERS
 
@@ -34,7 +35,8 @@ DESCRIPTION = """TMF622 v4 product ordering (`/productOrder`, `/cancelProductOrd
 over the om_dsl runtime, plus the operations API (manual tasks, fallout, systems, event logs,
 live plan diagrams).  Async callouts call back at `POST /callbacks/{token}` (the token is the
 credential).  Every other route but `/health` and `/ready` needs `Authorization: Bearer
-<token>` unless the service runs in loopback-only dev mode.  Errors are TMF `Error` bodies."""
+<token>` unless the service runs in loopback-only dev mode.  Request bodies are read as JSON
+whatever their `Content-Type` says.  Errors are TMF `Error` bodies."""
 
 
 def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI:
@@ -59,6 +61,7 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(JsonBodies)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,7 @@ from om_dsl.errors import (
     OrderValidationError,
     PlanError,
 )
+from om_dsl.service.request_issues import not_json_issue, request_issues
 
 log = logging.getLogger("om_dsl.service")
 
@@ -128,27 +130,41 @@ def _message(exc: OmError, issues: Sequence[OrderIssue]) -> str:
     return str(exc)
 
 
-async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    issues = [_issue(error) for error in exc.errors()]
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    issues = request_issues(exc.errors(), _body_model(request), exc.body)
+    return _invalid(issues)
+
+
+def _invalid(issues: Sequence[OrderIssue]) -> JSONResponse:
     message = f"the request is invalid: {len(issues)} problem(s); first: {issues[0]}"
     return error_response(400, "invalidRequest", message, issues)
 
 
-def _issue(error: Any) -> OrderIssue:
-    """A pydantic/FastAPI error as an issue with a JSON path (``body.items[0].id``)."""
-    path = ""
-    for part in error.get("loc", ()):
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return OrderIssue(str(error.get("type", "invalid")), path, str(error.get("msg", "invalid")))
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The model the route reads its body with (None for a route without one)."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 _HTTP_CODES = {404: "notFound", 405: "methodNotAllowed", 413: "payloadTooLarge"}
 
 
 async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400:  # only FastAPI's body parser raises it: JSON could not decode
+        return _invalid([not_json_issue(_undecodable(exc.__cause__))])
     code = _HTTP_CODES.get(exc.status_code, "httpError")
     message = str(exc.detail) if exc.detail else REASONS.get(exc.status_code, "error")
     return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def _undecodable(cause: BaseException | None) -> str:
+    """Why JSON could not even decode the body (FastAPI keeps the reason as the cause)."""
+    if isinstance(cause, UnicodeError):
+        return "not valid JSON: the body is not UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return "not valid JSON: it is nested too deeply"
+    return "not valid JSON: it cannot be decoded"
 
 
 class CatchAll:

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from om_dsl.orders.issues import show
+
 MAX_TEXT = 2000
 """Characters of a free-text field (a reason, a user name is shorter)."""
 _DATE_TIME = re.compile(
@@ -23,23 +25,36 @@ _DATE_TIME = re.compile(
 )
 
 
+DATE_TIME_ERROR = "date_time"
+DATE_TIME_RULE = "must be an RFC 3339 date-time with an offset, such as 2026-01-31T10:00:00Z"
+
+
 def date_time(value: str) -> str:
     """An RFC 3339 date-time (TMF's ``format: date-time``), kept as the client wrote it.
 
     Raises:
         PydanticCustomError: anything else (``tomorrow``, a date without a time or an offset,
-            a 13th month): a 400 whose issue has the field's JSON path.
+            a 13th month): a 400 whose issue has the field's JSON path, the rule, the value and
+            what is wrong with it when the form is right.
     """
+    problem = _date_time_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(
+            DATE_TIME_ERROR, "{rule}; got {value}{problem}",
+            {"rule": DATE_TIME_RULE, "value": show(value), "problem": problem},
+        )  # fmt: skip
+    return value
+
+
+def _date_time_problem(value: str) -> str | None:
+    """None for a valid date-time; else what to add to the rule (the calendar's objection)."""
+    if not _DATE_TIME.fullmatch(value):
+        return ""
     try:
-        if not _DATE_TIME.fullmatch(value):
-            raise ValueError("not in the form 2026-01-31T10:00:00Z")
         datetime.fromisoformat(value.upper())
     except ValueError as exc:
-        raise PydanticCustomError(
-            "date_time", "must be an RFC 3339 date-time with an offset ({problem})",
-            {"problem": str(exc)},
-        ) from None  # fmt: skip
-    return value
+        return f" ({exc})"
+    return None
 
 
 DateTime = Annotated[

@@ -1,0 +1,166 @@
+"""Request-validation errors in the client's words: stable codes, JSON paths, JSON terms.
+
+FastAPI and pydantic check every request body and query parameter and word what they find for
+Python programmers (``model_attributes_type: Input should be a valid dictionary or object to
+extract fields from``).  A client sent JSON and query strings, so each error is reworded here
+from its type, the value it saw and where it was, the way order issues are
+(:mod:`om_dsl.orders.shape_errors`):
+
+======  ===========================================================================
+S010    the body is not JSON (``not valid JSON: ... at line 1 column 2``)
+S011    a required field is missing, or the whole body (``required field 'itemId'``)
+S012    an unknown field of an operations body (with a suggestion when one is close)
+S013    a value of the wrong JSON type (``expected an object, got an array``)
+S014    a value out of its bounds (too long, too short, too small, too large)
+S015    a value in the wrong form (``requestedCancellationDate``: not a date-time)
+======  ===========================================================================
+
+Paths start with where the value was: ``body.productOrder.id``, ``query.limit``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from om_dsl.errors import OrderIssue
+from om_dsl.orders.issues import path_key, show
+from om_dsl.orders.shape_errors import described, model_at
+from om_dsl.orders.values import did_you_mean
+from om_dsl.service.models import DATE_TIME_ERROR
+
+Error = Mapping[str, Any]
+Loc = tuple[int | str, ...]
+NOT_JSON = "S010"
+_EXPECTED = {
+    "string_type": "text (a string)",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "an object",
+    "list_type": "an array",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+_BOUNDS = {
+    "greater_than_equal": ("ge", "of at least"),
+    "greater_than": ("gt", "over"),
+    "less_than_equal": ("le", "of at most"),
+    "less_than": ("lt", "under"),
+}
+
+
+def request_issues(
+    errors: Sequence[Error], body_model: type[BaseModel] | None, body: Any
+) -> list[OrderIssue]:
+    """FastAPI's validation errors as issues, in the order of their paths.
+
+    Args:
+        errors: ``RequestValidationError.errors()``.
+        body_model: the model of the route's body, to suggest a field for an unknown one.
+        body: ``RequestValidationError.body``: the text, when it is not JSON.
+    """
+    found = [request_issue(error, body_model, body) for error in errors]
+    return sorted(found, key=lambda issue: path_key(issue.path))
+
+
+def request_issue(error: Error, body_model: type[BaseModel] | None, body: Any) -> OrderIssue:
+    """One of FastAPI's validation errors as an issue (see :func:`request_issues`)."""
+    kind, loc = str(error.get("type", "")), tuple(error.get("loc", ()))
+    path = json_path(loc)
+    if kind == "json_invalid":
+        return OrderIssue(NOT_JSON, "body", _not_json(error, body))
+    if kind == "missing":
+        return OrderIssue("S011", path, _missing(loc))
+    if kind == "extra_forbidden":
+        return OrderIssue("S012", path, _unknown(loc, body_model))
+    if kind in _EXPECTED:
+        return OrderIssue("S013", path, f"expected {_EXPECTED[kind]}, got {_got(error)}")
+    bounds = _bounds(kind, error)
+    if bounds:
+        return OrderIssue("S014", path, bounds)
+    return OrderIssue("S015", path, _wrong_form(kind, error))
+
+
+def not_json_issue(message: str) -> OrderIssue:
+    """A body that JSON cannot even decode (not UTF-8 text, nested too deeply)."""
+    return OrderIssue(NOT_JSON, "body", message)
+
+
+def json_path(loc: Loc) -> str:
+    """``("body", "items", 0, "id")`` -> ``body.items[0].id``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _not_json(error: Error, doc: Any) -> str:
+    """FastAPI's ``JSON decode error`` with what the decoder said and where (the line and
+    column, as order issues give them)."""
+    reason = str((error.get("ctx") or {}).get("error", "it cannot be decoded"))
+    loc = tuple(error.get("loc", ()))
+    pos = loc[-1] if len(loc) > 1 else None
+    if isinstance(doc, str) and isinstance(pos, int):
+        where = json.JSONDecodeError(reason, doc, pos)
+        return f"not valid JSON: {reason} at line {where.lineno} column {where.colno}"
+    return f"not valid JSON: {reason}"
+
+
+def _missing(loc: Loc) -> str:
+    if loc == ("body",):
+        return "the request has no body; expected a JSON object"
+    return f"required field {show(str(loc[-1]))} is missing"
+
+
+def _unknown(loc: Loc, body_model: type[BaseModel] | None) -> str:
+    name = str(loc[-1])
+    owner = model_at(body_model, loc[1:-1]) if body_model is not None else None
+    known = [f.alias or n for n, f in owner.model_fields.items()] if owner is not None else []
+    return f"unknown field {show(name)}" + did_you_mean(name, known)
+
+
+def _got(error: Error) -> str:
+    """The value as JSON names it; a query parameter is always text, so it is just quoted."""
+    value, loc = error.get("input"), tuple(error.get("loc", ()))
+    return show(value) if loc[:1] == ("query",) else described(value)
+
+
+def _bounds(kind: str, error: Error) -> str | None:
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"expected a number {words} {ctx.get(key)}, got {_got(error)}"
+    text = _LENGTHS.get(kind)
+    return text(ctx, error.get("input")) if text else None
+
+
+def _too_short(ctx: Mapping[str, Any], value: Any) -> str:
+    least = ctx.get("min_length", 1)
+    if least == 1 and value == "":
+        return "expected text, got an empty string"
+    return f"expected at least {least} characters, got {len(value) if value else 0}"
+
+
+def _too_long(ctx: Mapping[str, Any], value: Any) -> str:
+    return f"expected at most {ctx.get('max_length')} characters, got {len(value or '')}"
+
+
+_LENGTHS: dict[str, Callable[[Mapping[str, Any], Any], str]] = {
+    "string_too_short": _too_short,
+    "string_too_long": _too_long,
+}
+
+
+def _wrong_form(kind: str, error: Error) -> str:
+    """Our own checks word their messages for clients; anything else is said generically."""
+    if kind == DATE_TIME_ERROR:
+        return str(error.get("msg"))
+    return f"{_got(error)} is not allowed here"
