@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from service_support import Running, finish_tasks, order_json, wait_for, wait_state
+from service_support import Running, finish_tasks, order_json, state_of, wait_for, wait_state
 from simulators import Listener
 
 TRIO = "ORD-1004"
@@ -122,17 +122,49 @@ def test_cancel_after_the_point_of_no_return_is_rejected(
     assert api.get(refused["href"]).json() == refused
 
 
+def test_an_order_with_nothing_to_undo_is_cancelled_at_once(
+    service: Callable[..., Running],
+) -> None:
+    api = service().client()
+    for system in ("Billing", "Inventory", "Network"):  # every callout goes on hold
+        assert api.post(f"/systems/{system}/offline").status_code == 200
+    assert api.post("/productOrder", json=order_json("copper-delete")).status_code == 201
+    wait_state(api, "ORD-1003", {"pending"})
+    created = api.post("/cancelProductOrder", json={"productOrder": {"id": "ORD-1003"}})
+    assert created.status_code == 201, created.text
+    request = created.json()
+    assert (request["state"], request["cancellationState"]) == ("done", "cancelled")
+    assert request["effectiveCancellationDate"].endswith("Z")
+    assert "cancellationReason" not in request  # the client gave none
+    assert state_of(api, "ORD-1003") == "cancelled"
+    assert {i["state"] for i in _status(api, "ORD-1003")["items"]} <= {"cancelled", "discarded"}
+
+
+RULE = "must be an RFC 3339 date-time with an offset, such as 2026-01-31T10:00:00Z"
+BAD_DATES: list[tuple[Any, str, str]] = [
+    ("tomorrow", "S015", f"{RULE}; got 'tomorrow'"),
+    ("2026-01-01", "S015", f"{RULE}; got '2026-01-01'"),
+    ("2026-01-01T10:00:00", "S015", f"{RULE}; got '2026-01-01T10:00:00'"),
+    (
+        "2026-13-01T00:00:00Z",
+        "S015",
+        f"{RULE}; got '2026-13-01T00:00:00Z' (month must be in 1..12)",
+    ),
+    (20260101, "S013", "expected text (a string), got number 20260101"),
+]
+
+
 def test_a_cancellation_date_must_be_a_tmf_date_time(service: Callable[..., Running]) -> None:
     running = service()
     api = running.client()
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     wait_state(api, TRIO, {"pending"})
-    for date in ("tomorrow", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T10:00:00", 20260101):
+    for date, code, message in BAD_DATES:
         body = {"productOrder": {"id": TRIO}, "requestedCancellationDate": date}
         answer = api.post("/cancelProductOrder", json=body)
         assert answer.status_code == 400, (date, answer.text)
         issue = answer.json()["issues"][0]
-        assert issue["path"] == "body.requestedCancellationDate", issue
+        assert issue == {"code": code, "path": "body.requestedCancellationDate", "message": message}
     assert _status(api, TRIO)["cancelling"] is False
     kinds = {(e["kind"], e["toState"]) for e in api.get(f"/productOrder/{TRIO}/events").json()}
     assert ("order.cancel_rejected", None) not in kinds
