@@ -41,7 +41,10 @@ def serve_cmd(
     port: Annotated[int, typer.Option(envvar="OM_PORT", help="Port (0 = a free one).")] = 8080,
     tokens_file: Annotated[
         Path | None,
-        typer.Option(envvar="OM_TOKENS_FILE", help="API tokens, one `name:token` per line."),
+        typer.Option(
+            envvar="OM_TOKENS_FILE",
+            help="API tokens, one name:token per line (as well as, or instead of, OM_TOKENS).",
+        ),
     ] = None,
     public_url: Annotated[
         str | None,
@@ -61,9 +64,18 @@ def serve_cmd(
     max_body_bytes: Annotated[
         int, typer.Option(envvar="OM_MAX_BODY_BYTES", help="Largest request body accepted.")
     ] = MIB,
-    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    access_log: Annotated[
+        bool,
+        typer.Option(envvar="OM_ACCESS_LOG", help="Log every request (callback tokens masked)."),
+    ] = True,
 ) -> None:
-    """Serve the TMF622 product-ordering API and run the orders it takes."""
+    """Serve the TMF622 product-ordering API and run the orders it takes.
+
+    API tokens come from the environment variable OM_TOKENS (name:token entries separated by
+    commas, e.g. OM_TOKENS=crm:<token>,ops:<token>) and/or --tokens-file, never from the
+    command line.  Each client needs a name: it is who claims tasks and switches systems.
+    Without tokens the service runs in dev mode, on loopback only.
+    """
     _require_fastapi()
     from om_dsl.service import ServiceServer  # noqa: PLC0415 - FastAPI is optional
 

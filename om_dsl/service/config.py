@@ -31,6 +31,7 @@ ENV = {
     "handlers": "OM_HANDLERS",
     "concurrency": "OM_CONCURRENCY",
     "notify": "OM_NOTIFY",
+    "access_log": "OM_ACCESS_LOG",
 }
 """Setting -> environment variable (``om serve`` reads the same ones)."""
 
@@ -114,38 +115,53 @@ def is_loopback(host: str) -> bool:
 
 
 def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, str]:
-    """Client tokens from ``name:token`` entries (or bare tokens, named ``client1``...),
-    separated by commas or new lines, from a text and/or a file.
+    """Client tokens from ``name:token`` entries: in ``text`` (``OM_TOKENS``) separated by
+    commas or new lines, and/or in the file at ``path``, one a line (``#`` starts a comment).
+
+    Every token needs its client's name: the name is who the store records when the client
+    claims a task or takes a system offline, so it is never made up from an entry's position.
 
     Raises:
-        ValueError: an entry is malformed or a token is too short to be a secret.
+        ValueError: an entry is malformed (no name, a bad name, a name given twice), a token is
+            too short to be a secret, or the file cannot be read.  The message says where the
+            entry is and never shows a token.
     """
-    entries: list[str] = []
-    if path:
-        try:
-            entries += Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ValueError(f"cannot read the tokens file {path}: {exc.strerror}") from None
-    if text:
-        entries += text.replace("\n", ",").split(",")
     tokens: dict[str, str] = {}
-    for entry in (e.strip() for e in entries):
-        if entry and not entry.startswith("#"):
-            name, token = _entry(entry, len(tokens) + 1)
-            tokens[name] = token
+    for where, entry in _entries(text, path):
+        name, token = _entry(entry, where)
+        if name in tokens:
+            raise ValueError(f"{where}: the client name '{name}' is given twice")
+        tokens[name] = token
     return tokens
 
 
-def _entry(entry: str, number: int) -> tuple[str, str]:
-    name, sep, token = entry.partition(":")
+def _entries(text: str | None, path: str | Path | None) -> list[tuple[str, str]]:
+    """(where, entry) for every entry that is not blank or a comment."""
+    found: list[tuple[str, str]] = []
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the tokens file {path}: {exc.strerror}") from None
+        found += [(f"{path} line {n}", line) for n, line in enumerate(lines, 1)]
+    if text:
+        parts = text.replace("\n", ",").split(",")
+        found += [(f"{ENV['tokens']} entry {n}", part) for n, part in enumerate(parts, 1)]
+    return [(where, e.strip()) for where, e in found if e.strip() and not e.strip().startswith("#")]
+
+
+def _entry(entry: str, where: str) -> tuple[str, str]:
+    name, sep, token = (part.strip() for part in entry.partition(":"))
     if not sep:
-        name, token = f"client{number}", entry
-    name, token = name.strip(), token.strip()
+        raise ValueError(
+            f"{where} has no client name: write it as name:token (e.g. crm:<token>); the name "
+            "is who the service records as claiming tasks and switching systems"
+        )
     if not _NAME.fullmatch(name):
-        raise ValueError(f"token entry {number}: '{name}' is not a client name ([A-Za-z0-9_.@-])")
+        raise ValueError(f"{where}: the client name must be 1-64 of A-Z a-z 0-9 _ . @ -")
     if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
         raise ValueError(
-            f"the token of {name} is too short (at least {MIN_TOKEN_CHARS} characters, "
+            f"{where}: the token of {name} is too short (at least {MIN_TOKEN_CHARS} characters, "
             "no blanks): use e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
     return name, token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from fastapi.security import HTTPAuthorizationCredentials
 from service_support import (
+    OPS_TOKEN,
     REPO,
     TOKEN,
     Running,
@@ -27,7 +29,9 @@ from service_support import (
     wait_for,
     wait_state,
 )
+from typer.testing import CliRunner, Result
 
+from om_dsl import cli
 from om_dsl.ir.io import dump_ir, with_hash
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.config import ServiceConfig, read_tokens
@@ -119,11 +123,11 @@ def test_tokens_are_matched_by_digest_and_name_the_client() -> None:
 def test_tokens_are_read_from_text_and_files(tmp_path: Path) -> None:
     file = tmp_path / "tokens"
     file.write_text("# API clients\nops:ops-token-0123456789abc\n\n", encoding="utf-8")
-    tokens = read_tokens(f"crm:{TOKEN}, bare-token-0123456789abcdef", file)
+    tokens = read_tokens(f"crm:{TOKEN},\n billing : bill-token-0123456789abcdef", file)
     assert tokens == {
         "ops": "ops-token-0123456789abc",
         "crm": TOKEN,
-        "client3": "bare-token-0123456789abcdef",
+        "billing": "bill-token-0123456789abcdef",
     }
     with pytest.raises(ValueError, match="too short"):
         read_tokens("crm:short")
@@ -131,6 +135,33 @@ def test_tokens_are_read_from_text_and_files(tmp_path: Path) -> None:
         read_tokens(f"bad name:{TOKEN}")
     with pytest.raises(ValueError, match="cannot read"):
         read_tokens(None, tmp_path / "missing")
+
+
+BAD_TOKEN_ENTRIES = [
+    (f"crm:{TOKEN},bare-token-0123456789abcdef", "OM_TOKENS entry 2 has no client name: "
+     "write it as name:token"),
+    (f"crm:{TOKEN}, crm:{OPS_TOKEN}", "OM_TOKENS entry 2: the client name 'crm' is given twice"),
+    (f":{TOKEN}", "OM_TOKENS entry 1: the client name must be 1-64 of"),
+    ("crm:short-token", "OM_TOKENS entry 1: the token of crm is too short"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text, message", BAD_TOKEN_ENTRIES)
+def test_token_entries_need_a_name_and_errors_say_where(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        read_tokens(text)
+    assert str(refused.value).startswith(message)
+    assert "0123456789abcdef" not in str(refused.value) and TOKEN not in str(refused.value)
+
+
+def test_token_file_errors_give_the_line(tmp_path: Path) -> None:
+    file = tmp_path / "tokens"
+    file.write_text(f"# clients\ncrm:{TOKEN}\n\n{OPS_TOKEN}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"^{re.escape(str(file))} line 4 has no client name"):
+        read_tokens(None, file)
+
+
+def test_config_is_read_from_the_environment() -> None:
     env = {"OM_TOKENS": f"crm:{TOKEN}", "OM_PORT": "9000", "OM_HOST": "0.0.0.0"}
     config = ServiceConfig.from_env(env)
     assert (config.port, config.host, dict(config.tokens)) == (9000, "0.0.0.0", {"crm": TOKEN})
@@ -222,7 +253,8 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
     """``--catalog`` may be IR JSON (``om compile``'s output): orders are planned and run."""
     ir_file = tmp_path / "acme.ir.json"
     ir_file.write_text(dump_ir(acme()), encoding="utf-8")
-    process, url = _om_serve(ir_file, tmp_path / "om.db", sims.environ())
+    environ = {**sims.environ(), "OM_ACCESS_LOG": "false"}
+    process, url = _om_serve(ir_file, tmp_path / "om.db", environ)
     try:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"})
         with api:
@@ -234,6 +266,7 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
     finally:
         text = _stop(process)
     assert "Traceback" not in text and "acme.ir.json" in text, text
+    assert "POST /productOrder" not in text  # OM_ACCESS_LOG=false: no access log
 
 
 def _answers(url: str) -> bool:
@@ -254,6 +287,29 @@ def test_om_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> Non
     assert "refusing to listen on 0.0.0.0 without API tokens" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "om.db").exists()
+
+
+def _om(*args: str, **environ: str) -> Result:
+    cli._register()
+    env = {name: None for name in os.environ if name.startswith("OM_")}
+    return CliRunner().invoke(cli.app, list(args), env={**env, "COLUMNS": "200", **environ})
+
+
+def test_om_serve_help_says_where_tokens_come_from() -> None:
+    shown = _om("serve", "--help")
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "OM_TOKENS (name:token entries separated by commas" in text
+    assert "env var: OM_TOKENS_FILE" in text and "env var: OM_ACCESS_LOG" in text
+
+
+def test_om_serve_refuses_a_token_without_a_name(tmp_path: Path) -> None:
+    catalog = str(REPO / "examples" / "catalog" / "acme.om")
+    done = _om("serve", "--catalog", catalog, "--db", str(tmp_path / "om.db"),
+               OM_TOKENS=f"crm:{TOKEN},{OPS_TOKEN}")  # fmt: skip
+    assert done.exit_code == 2
+    assert "OM_TOKENS entry 2 has no client name: write it as name:token" in done.output
+    assert OPS_TOKEN not in done.output and not (tmp_path / "om.db").exists()
 
 
 def test_an_internal_error_is_a_500_without_details(service: Callable[..., Running]) -> None:
