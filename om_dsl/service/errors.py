@@ -31,7 +31,7 @@ from om_dsl.errors import (
     OrderValidationError,
     PlanError,
 )
-from om_dsl.service.request_issues import not_json_issue, request_issues
+from om_dsl.service.request_issues import request_issues, undecodable_issue
 
 log = logging.getLogger("om_dsl.service")
 
@@ -152,19 +152,10 @@ _HTTP_CODES = {404: "notFound", 405: "methodNotAllowed", 413: "payloadTooLarge"}
 
 async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400:  # only FastAPI's body parser raises it: JSON could not decode
-        return _invalid([not_json_issue(_undecodable(exc.__cause__))])
+        return _invalid([undecodable_issue(exc.__cause__)])
     code = _HTTP_CODES.get(exc.status_code, "httpError")
     message = str(exc.detail) if exc.detail else REASONS.get(exc.status_code, "error")
     return error_response(exc.status_code, code, message, headers=exc.headers)
-
-
-def _undecodable(cause: BaseException | None) -> str:
-    """Why JSON could not even decode the body (FastAPI keeps the reason as the cause)."""
-    if isinstance(cause, UnicodeError):
-        return "not valid JSON: the body is not UTF-8 text"
-    if isinstance(cause, RecursionError):
-        return "not valid JSON: it is nested too deeply"
-    return "not valid JSON: it cannot be decoded"
 
 
 class CatchAll:

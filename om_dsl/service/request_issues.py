@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from om_dsl.errors import OrderIssue
-from om_dsl.orders.issues import path_key, show
+from om_dsl.orders.issues import loc_path, path_key, show
 from om_dsl.orders.shape_errors import described, model_at
 from om_dsl.orders.values import did_you_mean
 from om_dsl.service.models import DATE_TIME_ERROR
@@ -74,7 +74,7 @@ def request_issues(
 def request_issue(error: Error, body_model: type[BaseModel] | None, body: Any) -> OrderIssue:
     """One of FastAPI's validation errors as an issue (see :func:`request_issues`)."""
     kind, loc = str(error.get("type", "")), tuple(error.get("loc", ()))
-    path = json_path(loc)
+    path = loc_path(loc)
     if kind == "json_invalid":
         return OrderIssue(NOT_JSON, "body", _not_json(error, body))
     if kind == "missing":
@@ -89,17 +89,14 @@ def request_issue(error: Error, body_model: type[BaseModel] | None, body: Any) -
     return OrderIssue("S015", path, _wrong_form(kind, error))
 
 
-def not_json_issue(message: str) -> OrderIssue:
-    """A body that JSON cannot even decode (not UTF-8 text, nested too deeply)."""
-    return OrderIssue(NOT_JSON, "body", message)
-
-
-def json_path(loc: Loc) -> str:
-    """``("body", "items", 0, "id")`` -> ``body.items[0].id``."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
+def undecodable_issue(cause: BaseException | None) -> OrderIssue:
+    """A body that JSON could not even decode; ``cause`` is why (FastAPI answers a bare 400
+    and keeps the reason as the exception's cause)."""
+    if isinstance(cause, UnicodeError):
+        return OrderIssue(NOT_JSON, "body", "not valid JSON: the body is not UTF-8 text")
+    if isinstance(cause, RecursionError):
+        return OrderIssue(NOT_JSON, "body", "not valid JSON: it is nested too deeply")
+    return OrderIssue(NOT_JSON, "body", "not valid JSON: it cannot be decoded")
 
 
 def _not_json(error: Error, doc: Any) -> str:
