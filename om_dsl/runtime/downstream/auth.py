@@ -3,19 +3,19 @@
 The catalog names environment variables (``auth bearer env("BILLING_TOKEN")``); their values
 are read for each request, so a rotated secret applies at once, and they never reach the IR,
 the store, the event log or an error message.  A missing variable is a permanent failure that
-names the variable (never a value), and every reason a callout produces goes through
-:func:`redact` with the values in use, in case a downstream system echoes them back.
+names the variable (never a value).  :attr:`Credentials.secrets` lists every value that a
+request carries (for basic auth the user, the password and their base64 pair too), so that
+:mod:`~om_dsl.runtime.downstream.redaction` can hide each of them, in every form, wherever a
+downstream system echoes them back.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from om_dsl.ir import models as ir
-
-REDACTED = "***"
 
 
 class MissingSecret(Exception):
@@ -64,12 +64,3 @@ def _value(system: str, name: str, environ: Mapping[str, str]) -> str:
     if not value:
         raise MissingSecret(system, name)
     return value
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***`` (longest first, so that a value
-    containing another is hidden whole)."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text

@@ -12,7 +12,8 @@ state of its item, because a callback may race the ``202`` answer, or outlive a 
   the item's next ``202`` (a replay of the same request) takes it.
 * finished: ignored.
 
-Either way the token is used up; an unknown or used token raises :class:`NotFound`.
+Either way the token is used up; an unknown or used token raises :class:`NotFound`.  The
+payload is first scrubbed of the item's credentials by its kind (a system may echo them).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def receive(
     except (NotFound, OperatorActionRejected):  # the order finished (or is gone)
         tokens.finish(issued.hash, "used")
         return "ignored"
+    payload = _scrubbed(engine, order, item, payload)
     result = _apply(engine, order, item, issued, token, payload, failure_of(payload))
     engine.flush()  # the item's change is durable before the token is spent
     tokens.finish(issued.hash, "early" if result == "early" else "used", _early(result, payload))
@@ -110,6 +112,14 @@ def _late_success(
     detail = f"late callback received (the item was {item.state.value})"
     engine.complete(order, item, outcome.outputs, detail)
     return "resolved"
+
+
+def _scrubbed(
+    engine: Engine, order: OrderRun, item: ItemRun, payload: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The payload without credentials (it may be stored as early, or quoted in an event)."""
+    ctx = ItemContext(order, item, item.attempt, item.due)
+    return engine.kinds.get(item.tpl.kind).scrub(ctx, payload)
 
 
 def _detail(item: ItemRun, current: bool) -> str:

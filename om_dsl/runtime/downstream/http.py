@@ -74,7 +74,8 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, timeout_s: flo
     """Send and read the answer (at most :data:`MAX_BODY_BYTES`) within ``timeout_s`` overall.
 
     Raises:
-        TransportFailure: with a reason that says which kind of failure it was.
+        TransportFailure: with a reason that says which kind of failure it was (whole, not
+            redacted: see :func:`~om_dsl.runtime.downstream.redaction.excerpt`).
     """
     try:
         async with asyncio.timeout(timeout_s):
@@ -82,10 +83,10 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, timeout_s: flo
     except (TimeoutError, httpx.TimeoutException):
         raise TransportFailure(f"no answer within {timeout_s:g} s (timed out)") from None
     except httpx.ConnectError as exc:
-        raise TransportFailure(f"cannot connect ({_short(exc)})") from None
+        raise TransportFailure(f"cannot connect ({_text(exc)})") from None
     except httpx.HTTPError as exc:
         raise TransportFailure(
-            f"the connection failed ({type(exc).__name__}: {_short(exc)})"
+            f"the connection failed ({type(exc).__name__}: {_text(exc)})"
         ) from None
 
 
@@ -105,6 +106,7 @@ async def _exchange(client: httpx.AsyncClient, request: httpx.Request) -> Answer
     return Answer(response.status_code, b"".join(chunks), replayed)
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "..."
+def _text(exc: Exception) -> str:
+    """The whole text of ``exc``: never shortened here, because a shortened text could keep half
+    of a credential that redaction then misses; the callout redacts it, then shortens it."""
+    return str(exc) or type(exc).__name__

@@ -42,6 +42,11 @@ class ItemKind(abc.ABC):
         into its outcome; e.g. a callout maps the callback body to outputs here."""
         return Completed(dict(payload))
 
+    def scrub(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``payload`` (a callback body) made fit to store: a kind that sends credentials hides
+        them here, before the payload is kept (early callbacks) or reported."""
+        return payload
+
     def cancel(self, ctx: ItemContext) -> None:
         """The waiting item was cancelled (order cancel): release what it holds, if anything."""
         return None

@@ -12,7 +12,9 @@ One attempt = one request.  What comes back becomes an outcome the runtime under
 
 Every request carries the item's ``Idempotency-Key`` (the same on every attempt, after restarts
 too) and an ``X-Correlation-Id`` naming the attempt.  Credentials come from environment
-variables at call time; every reason is redacted of them before it is stored.
+variables at call time.  Whatever is kept from an answer or a callback (reasons, outputs, early
+callback payloads) is redacted of them first, in every form, and only then shortened (see
+:mod:`~om_dsl.runtime.downstream.redaction`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from typing import Any
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
 from om_dsl.runtime.context import ItemContext
-from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, credentials, redact
+from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, credentials
 from om_dsl.runtime.downstream.http import Answer, ClientPool, TransportFailure, send
+from om_dsl.runtime.downstream.redaction import excerpt, redact, redact_value, shorten
 from om_dsl.runtime.downstream.request import (
     CALLBACK_URL,
     CORRELATION_ID,
@@ -46,7 +49,8 @@ from om_dsl.runtime.kinds.base import ItemKind
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 
 FAILED_STATUSES = frozenset({"failed", "failure", "error", "rejected"})
-EXCERPT_CHARS = 200
+FAILURE_CHARS = 500
+"""How much of the reason a failed callback gives is kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,7 @@ class CalloutKind(ItemKind):
         try:
             answer = await send(client, request, call.timeout_s)
         except TransportFailure as exc:
-            return Failed(redact(f"{call.label}: {exc}", call.secrets))
+            return Failed(f"{redact(call.label, call.secrets)}: {excerpt(str(exc), call.secrets)}")
         return self._answer(ctx, call, answer)
 
     def resolve(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Outcome:
@@ -114,10 +118,17 @@ class CalloutKind(ItemKind):
         system = find_system(ctx.catalog, spec.system)
         label = f"the callback of {system.name} {spec.method} {spec.path}"
         secrets = self._secrets(system)
-        failure = callback_failure(payload)
+        clean = redact_value(dict(payload), secrets)
+        failure = callback_failure(clean)
         if failure is not None:
-            return Failed(redact(f"{label} reports a failure: {failure}", secrets))
-        return _map(ctx, self._compile(ctx, spec), label, dict(payload), secrets)
+            return Failed(f"{label} reports a failure: {failure}")
+        return _map(ctx, self._compile(ctx, spec), label, clean, secrets)
+
+    def scrub(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The callback payload without the credentials of the item's system."""
+        system = find_system(ctx.catalog, ctx.spec.system)
+        cleaned: Mapping[str, Any] = redact_value(dict(payload), self._secrets(system))
+        return cleaned
 
     def cancel(self, ctx: ItemContext) -> None:
         self.tokens.void(ctx.order_id, ctx.item_id)
@@ -177,8 +188,9 @@ class CalloutKind(ItemKind):
             return _mapped(ctx, call, answer.body)
         permanent = status in call.system.permanent_statuses
         note = " (a permanent status for this system: no retry)" if permanent else ""
-        reason = f"{call.label} answered {status}{_excerpt(answer.body)}{note}"
-        return Failed(redact(reason, call.secrets), permanent=permanent)
+        quoted = _excerpt(answer.body, call.secrets)
+        reason = f"{redact(call.label, call.secrets)} answered {status}{quoted}{note}"
+        return Failed(reason, permanent=permanent)
 
     def _accepted(self, ctx: ItemContext, call: Call) -> Outcome:
         """202: wait for the callback, unless it came already (before a restart, say)."""
@@ -191,13 +203,16 @@ class CalloutKind(ItemKind):
 
 
 def callback_failure(payload: Mapping[str, Any]) -> str | None:
-    """The reason when a callback reports a failure (``"status": "failed"``), else None."""
+    """The reason when a callback reports a failure (``"status": "failed"``), else None.
+
+    The payload must be redacted already (:meth:`CalloutKind.scrub`): the reason is shortened.
+    """
     status = payload.get("status")
     if not isinstance(status, str) or status.lower() not in FAILED_STATUSES:
         return None
     reason = payload.get("reason") or payload.get("error") or payload.get("message")
     text = str(reason) if reason else "no reason given"
-    return text if len(text) <= 500 else text[:500] + "..."
+    return shorten(text, FAILURE_CHARS)
 
 
 def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, str]:
@@ -215,31 +230,30 @@ def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, 
 def _mapped(ctx: ItemContext, call: Call, raw: bytes) -> Outcome:
     if not call.compiled.response:
         return Completed({})
+    label = f"the answer of {redact(call.label, call.secrets)}"
     try:
         body = parse_body(raw)
     except ValueError:
-        reason = f"the answer of {call.label} is not JSON, so its response mapping cannot read it"
-        return Failed(reason)
-    return _map(ctx, call.compiled, f"the answer of {call.label}", body, call.secrets)
+        return Failed(f"{label} is not JSON, so its response mapping cannot read it")
+    return _map(ctx, call.compiled, label, redact_value(body, call.secrets), call.secrets)
 
 
 def _map(
     ctx: ItemContext, compiled: CompiledCallout, label: str, body: Any, secrets: tuple[str, ...]
 ) -> Outcome:
+    """Outputs from a body already redacted of ``secrets`` (so outputs and reasons are too)."""
     env = ctx.env()
     env["body"] = body
     try:
-        return Completed(compiled.outputs(env))
+        return Completed(redact_value(compiled.outputs(env), secrets))
     except EvalError as exc:
         return Failed(redact(f"{label} cannot be mapped: {exc}", secrets))
 
 
-def _excerpt(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace").strip()
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    return ": " + (text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "...")
+def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:
+    """``: <the start of the answer>``, redacted before it is cut; empty for an empty answer."""
+    text = excerpt(raw.decode("utf-8", "replace"), secrets)
+    return f": {text}" if text else ""
 
 
 __all__ = ["CalloutKind", "callback_failure"]

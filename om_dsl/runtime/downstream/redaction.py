@@ -1,0 +1,73 @@
+"""Secrets out of every downstream text and value that is stored, shown or logged.
+
+A downstream system may echo a credential back: in an error body, a header value quoted in
+JSON, a URL, a field that a response mapping reads.  Everything the runtime keeps from an answer
+or a callback (reasons, event details, outputs, early callback payloads) goes through here
+first.  Two rules make that safe:
+
+* every *form* in which a secret can come back is hidden: the raw value, its JSON-escaped forms
+  (``"`` and ``\\`` become ``\\"`` and ``\\\\``) and its URL-encoded forms;
+* text is redacted whole *before* it is shortened (:func:`excerpt`): shortening first could cut a
+  secret in two, and the surviving half would no longer match.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+REDACTED = "***"
+EXCERPT_CHARS = 200
+"""How much of a downstream answer a reason quotes."""
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+
+
+def forms(secret: str) -> set[str]:
+    """The ways ``secret`` can appear in text that a downstream system sends back."""
+    if not secret:
+        return set()
+    escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {text.replace("/", "\\/") for text in escaped}
+    encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    encoded |= {_PERCENT.sub(lambda m: m.group(0).lower(), text) for text in encoded}
+    return {secret} | escaped | encoded
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every form of every secret replaced by ``***`` (longest first, so that a
+    value containing another is hidden whole)."""
+    found = {form for secret in secrets for form in forms(secret)}
+    for form in sorted(found, key=lambda f: (-len(f), f)):
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def redact_value(value: Any, secrets: Iterable[str]) -> Any:
+    """A JSON-like value with :func:`redact` applied to every string in it (keys too)."""
+    hidden = tuple(secrets)
+    if not hidden:
+        return value
+    return _redact_value(value, hidden)
+
+
+def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {_redact_value(k, secrets): _redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v, secrets) for v in value]
+    return value
+
+
+def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """At most ``limit`` characters of ``text`` (then ``...``).  Only for redacted text."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def excerpt(text: str, secrets: Iterable[str], limit: int = EXCERPT_CHARS) -> str:
+    """Downstream text made fit to keep: redacted whole, blanks collapsed, then shortened."""
+    return shorten(" ".join(redact(text, secrets).split()), limit)
