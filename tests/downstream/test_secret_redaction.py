@@ -1,0 +1,247 @@
+"""Credentials echoed back by a downstream system never reach what the runtime keeps or shows.
+
+A real HTTP server on a free 127.0.0.1 port echoes the ``Authorization`` header back in every
+way the audit found: past the 200-character cut of a reason, JSON-escaped, URL-encoded, in a
+field that the response mapping reads, and in callback payloads (one kept as *early*).  After
+each run the secret, and every 8-character piece of it, must be absent from the SQLite files
+(database and WAL), the event log, reasons, outputs, ``om status`` output and the logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from cli_support import om
+from downstream_support import compile_text, lab_order, run_until, sqlite, wait_until
+
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.downstream.redaction import EXCERPT_CHARS, excerpt, forms, redact
+
+# A secret with the characters JSON and URLs escape, so that every echoed form differs.
+SECRET = 'SEKRIT"Q\\Z/tok+en 42&x=1'
+DONE = {"completed", "held"}
+CATALOG = """
+system Sys "S" {
+  url env("SYS_URL")
+  timeout 2s
+  auth bearer env("SYS_TOKEN")
+  retry none
+  permanent 400, 401, 403, 404
+}
+cfs Line { attribute site: string  attribute technology: string }
+plan Line on add {
+  callout c: Sys POST "/{line.site}" response { id = body.id, all = body }
+}
+"""
+ASYNC = """
+system Sys "S" {
+  url env("SYS_URL")
+  timeout 2s
+  auth bearer env("SYS_TOKEN")
+  retry fixed 10ms max 2
+}
+cfs Line { attribute site: string  attribute technology: string }
+plan Line on add {
+  callout c: Sys POST "/{line.site}" async response { id = body.id } timeout 30s
+}
+"""
+
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    """Answers by the first path segment; every answer carries the Authorization header."""
+
+    callback_urls: list[str] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        auth = self.headers.get("Authorization") or ""
+        raw = auth.split(" ", 1)[-1]
+        mode = self.path.strip("/")
+        if mode == "async":
+            Echo.callback_urls.append(self.headers["X-Callback-Url"])
+            time.sleep(0.5)  # slow enough to stop the runtime while the attempt is running
+            self._send(202, b"{}")
+        elif mode == "ok":
+            self._send(200, json.dumps({"id": auth, "deep": [{"k": raw}]}).encode())
+        else:
+            self._send(401 if mode == "json" else 500, _body(mode, auth, raw))
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError):  # the runtime stopped while it was due
+            self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _body(mode: str, auth: str, raw: str) -> bytes:
+    if mode == "json":  # JSON escapes the quote and the backslash: SEKRIT\"Q\\Z
+        return json.dumps({"error": "unauthorized", "got": auth, "raw": raw}).encode()
+    if mode == "url":
+        return f"bad token; retry with ?token={quote(raw, safe='')}".encode()
+    # "pad": the token starts a few characters before the reason's cut
+    prefix = "x" * (EXCERPT_CHARS - len(" token=") - 4)
+    return f"{prefix} token={raw} and more text after it".encode()
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    Echo.callback_urls = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def pieces(secret: str = SECRET) -> list[str]:
+    """The secret and every 8-character piece of it, in each form it could be stored in."""
+    found: set[str] = set()
+    for form in forms(secret):
+        found |= {form[i : i + 8] for i in range(len(form) - 7)}
+    return sorted(found - {"********"})
+
+
+def assert_nowhere(text: str | bytes, where: str) -> None:
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    for piece in pieces():
+        assert piece.encode("utf-8") not in data, f"{piece!r} in {where}"
+
+
+def assert_store_clean(folder: Path) -> None:
+    for path in folder.iterdir():  # om.db and om.db-wal (and anything else the store wrote)
+        if path.is_file():
+            assert_nowhere(path.read_bytes(), str(path))
+
+
+def runtime_for(lab: Any, echo: str, tmp_path: Path, text: str = CATALOG) -> Runtime:
+    environ = {"SYS_URL": echo, "SYS_TOKEN": SECRET}
+    runtime: Runtime = lab(compile_text(text), store=sqlite(tmp_path), environ=environ)
+    return runtime
+
+
+def everything(runtime: Runtime, order_id: str) -> str:
+    events = json.dumps([e._asdict() for e in runtime.events()], default=str)
+    return events + runtime.status(order_id).model_dump_json()
+
+
+# ---- the helper -------------------------------------------------------------------------------
+
+
+def test_excerpt_redacts_the_whole_text_before_it_cuts_it() -> None:
+    text = "x" * 195 + SECRET + " tail"
+    cut = excerpt(text, [SECRET])
+    assert cut == "x" * 195 + "*** t..."
+    assert redact(json.dumps({"t": SECRET}), [SECRET]) == '{"t": "***"}'
+    assert redact(quote(SECRET, safe=""), [SECRET]) == "***"
+    assert redact(f"Bearer {SECRET}", [SECRET]) == "Bearer ***"
+
+
+# ---- end to end -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["pad", "json", "url"])
+def test_an_echoed_token_is_hidden_in_reasons_events_and_the_store(
+    mode: str,
+    lab: Any,
+    echo: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runtime = runtime_for(lab, echo, tmp_path)
+    runtime.submit(lab_order("O1", runtime.catalog, site=mode))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    reason = runtime.status("O1").item("L:c").reason or ""
+    assert "***" in reason, reason
+    assert_nowhere(everything(runtime, "O1"), "events/status")
+    runtime.close()
+    assert_store_clean(tmp_path)
+    assert_nowhere(caplog.text, "logs")
+
+
+def test_a_token_in_mapped_outputs_is_stored_and_shown_as_stars(
+    lab: Any,
+    echo: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runtime = runtime_for(lab, echo, tmp_path)
+    runtime.submit(lab_order("O1", runtime.catalog, site="ok"))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "completed"
+    outputs = runtime.status("O1").item("L:c").outputs
+    assert outputs == {"id": "Bearer ***", "all": {"id": "Bearer ***", "deep": [{"k": "***"}]}}
+    assert_nowhere(everything(runtime, "O1"), "events/status")
+    runtime.close()
+    code, out, err = om(capsys, "status", "O1", "--db", str(tmp_path / "om.db"), "--format",
+                        "json")  # fmt: skip
+    assert code == 0, err
+    assert "Bearer ***" in out
+    assert_nowhere(out + err, "om status")
+    assert_store_clean(tmp_path)
+    assert_nowhere(caplog.text, "logs")
+
+
+def test_a_callback_of_an_attempt_cut_by_a_restart_is_stored_redacted(
+    lab: Any, echo: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    first = runtime_for(lab, echo, tmp_path, ASYNC)
+    first.submit(lab_order("O1", first.catalog, site="async"))  # type: ignore[arg-type]
+    first.start_background()
+    try:
+        wait_until(lambda: bool(Echo.callback_urls))  # the attempt is running
+    finally:
+        first.stop()
+    first.close()
+    # after a restart the item is re-attempted; the callback of the cut attempt comes first
+    runtime = runtime_for(lab, echo, tmp_path, ASYNC)
+    (url,) = Echo.callback_urls
+    token = url.rsplit("/", 1)[-1]
+    payload = {"id": f"Bearer {SECRET}", "echo": [SECRET, {SECRET: quote(SECRET)}]}
+    assert runtime.callback(token, payload) in {"early", "resolved"}
+    assert_nowhere(everything(runtime, "O1"), "events/status")
+    runtime.close()
+    assert_store_clean(tmp_path)
+    assert_nowhere(caplog.text, "logs")
+
+
+def test_a_failed_callback_reason_is_redacted_before_it_is_cut(
+    lab: Any, echo: str, tmp_path: Path
+) -> None:
+    text = ASYNC.replace("timeout 30s", "timeout 10s").replace("max 2", "max 1")
+    runtime = runtime_for(lab, echo, tmp_path, text)
+    runtime.submit(lab_order("O1", runtime.catalog, site="async"))  # type: ignore[arg-type]
+    runtime.start_background()
+    try:
+        wait_until(lambda: runtime.status("O1").item("L:c").state == "waiting", 5)
+        (url,) = Echo.callback_urls
+        reason = "x" * 495 + json.dumps(SECRET)[1:-1] + " tail"  # escaped, across the cut
+        answer = httpx.post(url, json={"status": "failed", "reason": reason})
+        assert answer.status_code < 300, answer.text
+        wait_until(lambda: runtime.status("O1").item("L:c").state != "waiting")
+    finally:
+        runtime.stop()
+    assert "reports a failure: " + "x" * 495 + "*** t..." in everything(runtime, "O1")
+    assert_nowhere(everything(runtime, "O1"), "events/status")
+    runtime.close()
+    assert_store_clean(tmp_path)
