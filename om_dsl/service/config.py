@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MIB = 1024 * 1024
 MIN_TOKEN_CHARS = 16
@@ -79,6 +80,8 @@ class ServiceConfig:
             raise ValueError("the body limit must be at least 1024 bytes")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range")
+        if self.public_url:
+            check_public_url(self.public_url)
 
     def base_url(self, port: int | None = None) -> str:
         """Where clients (and callbacks) reach the service."""
@@ -114,6 +117,31 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_public_url(url: str) -> None:
+    """The public URL becomes the ``href`` of orders and the base of every ``X-Callback-Url``
+    sent downstream, and it is printed at start: a typo must stop the service, and credentials
+    in it would be sent to every system and shown in the banner.
+
+    Raises:
+        ValueError: not an http(s) URL with a host, or it has user info, a query or a fragment.
+            The message never repeats the URL (it may hold a password).
+    """
+    what = f"{ENV['public_url']} / --public-url"
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or any(c.isspace() or ord(c) < 32 for c in url):
+        raise ValueError(f"{what} is not a valid URL: use e.g. https://om.example.com")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"{what} must be an http(s) URL with a host, e.g. https://om.example.com")
+    if "@" in parts.netloc:
+        raise ValueError(f"{what} must not carry credentials (user:password@)")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError(f"{what} must not have a query or a fragment")
+
+
 def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, str]:
     """Client tokens from ``name:token`` entries: in ``text`` (``OM_TOKENS``) separated by
     commas or new lines, and/or in the file at ``path``, one a line (``#`` starts a comment).
@@ -139,15 +167,22 @@ def _entries(text: str | None, path: str | Path | None) -> list[tuple[str, str]]
     """(where, entry) for every entry that is not blank or a comment."""
     found: list[tuple[str, str]] = []
     if path:
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ValueError(f"cannot read the tokens file {path}: {exc.strerror}") from None
+        lines = _lines(path)
         found += [(f"{path} line {n}", line) for n, line in enumerate(lines, 1)]
     if text:
         parts = text.replace("\n", ",").split(",")
         found += [(f"{ENV['tokens']} entry {n}", part) for n, part in enumerate(parts, 1)]
     return [(where, e.strip()) for where, e in found if e.strip() and not e.strip().startswith("#")]
+
+
+def _lines(path: str | Path) -> list[str]:
+    """The tokens file's lines; its content never appears in an error (it holds secrets)."""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValueError(f"cannot read the tokens file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"cannot read the tokens file {path}: not UTF-8 text") from None
 
 
 def _entry(entry: str, where: str) -> tuple[str, str]:

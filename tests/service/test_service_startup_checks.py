@@ -1,0 +1,94 @@
+"""`om serve` refuses, at start and in one line, a public URL or a tokens file it cannot use.
+
+The public URL becomes the base of every ``X-Callback-Url`` sent downstream and is printed in
+the banner, so a URL that is not http(s), has no host, or carries credentials, a query or a
+fragment is a usage error (exit 2) that never repeats the URL; a tokens file that is not UTF-8
+names the file and never shows its content.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from service_support import REPO, TOKEN
+from typer.testing import CliRunner, Result
+
+from om_dsl import cli
+from om_dsl.service.config import ServiceConfig, read_tokens
+
+ACME = str(REPO / "examples" / "catalog" / "acme.om")
+PASSWORD = "hunter2-very-secret"
+BAD_URLS = [
+    ("garbage", "must be an http(s) URL with a host"),
+    ("ftp://om.example.com", "must be an http(s) URL with a host"),
+    ("http://", "must be an http(s) URL with a host"),
+    ("https://om.example.com:0", "must be an http(s) URL with a host"),
+    ("http://om.example.com:99999", "is not a valid URL"),
+    (f"http://u:{PASSWORD}@h/", "must not carry credentials"),
+    (f"http://{PASSWORD}@h/", "must not carry credentials"),
+    ("https://om.example.com/?x=1", "must not have a query or a fragment"),
+    ("https://om.example.com/#top", "must not have a query or a fragment"),
+    ("https://om.example.com/a b", "is not a valid URL"),
+]
+
+
+def _om(*args: str, **environ: str) -> Result:
+    cli._register()
+    env = {name: None for name in os.environ if name.startswith("OM_")}
+    return CliRunner().invoke(cli.app, list(args), env={**env, "COLUMNS": "200", **environ})
+
+
+@pytest.mark.parametrize(("url", "message"), BAD_URLS)
+def test_a_bad_public_url_is_refused_by_the_config(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        ServiceConfig(tokens={"crm": TOKEN}, public_url=url).check()
+    assert PASSWORD not in str(caught.value) and "OM_PUBLIC_URL / --public-url" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "https://om.example.com/", "https://[::1]:8443/om/api"]
+)
+def test_a_good_public_url_is_the_base_url(url: str) -> None:
+    config = ServiceConfig(tokens={"crm": TOKEN}, public_url=url)
+    config.check()
+    assert config.base_url() == url.rstrip("/")
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_om_serve_refuses_a_public_url_with_credentials_in_one_line(
+    how: str, tmp_path: Path
+) -> None:
+    url = f"http://u:{PASSWORD}@h/"
+    args = ["serve", "--catalog", ACME, "--db", str(tmp_path / "om.db")]
+    extra = {"OM_PUBLIC_URL": url} if how == "env" else {}
+    done = _om(*args, *(["--public-url", url] if how == "option" else []),
+               OM_TOKENS=f"crm:{TOKEN}", **extra)  # fmt: skip
+    assert done.exit_code == 2, done.output
+    lines = [line for line in done.output.splitlines() if line.strip()]
+    assert lines == ["error: OM_PUBLIC_URL / --public-url must not carry credentials "
+                     "(user:password@)"]  # fmt: skip
+    assert PASSWORD not in done.output and not (tmp_path / "om.db").exists()
+
+
+def test_om_serve_refuses_a_garbage_public_url(tmp_path: Path) -> None:
+    done = _om("serve", "--catalog", ACME, "--db", str(tmp_path / "om.db"),
+               "--public-url", "garbage", OM_TOKENS=f"crm:{TOKEN}")  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert "must be an http(s) URL with a host" in done.output
+    assert "Traceback" not in done.output and not (tmp_path / "om.db").exists()
+
+
+def test_a_tokens_file_that_is_not_utf8_is_named_and_not_shown(tmp_path: Path) -> None:
+    file = tmp_path / "tokens"
+    file.write_bytes(b"crm:\xff\xfe-secret-latin1-t\xf6ken-0123456789\n")
+    with pytest.raises(ValueError) as caught:
+        read_tokens(None, file)
+    assert str(caught.value) == f"cannot read the tokens file {file}: not UTF-8 text"
+    done = _om("serve", "--catalog", ACME, "--db", str(tmp_path / "om.db"),
+               "--tokens-file", str(file))  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert "not UTF-8 text" in done.output and "secret" not in done.output
+    assert "Traceback" not in done.output and not (tmp_path / "om.db").exists()
