@@ -7,7 +7,6 @@ Used by `om run`/`om resume` and the operator commands, `om tasks`, `om systems`
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from om_dsl.cli.app import EXIT_USAGE, fail
+from om_dsl.cli.json_args import parse_json_object
 from om_dsl.errors import OmError
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
@@ -86,13 +86,11 @@ def guard(action: Any) -> Any:
 
 
 def json_object_arg(text: str, option: str) -> dict[str, Any]:
+    """The option's JSON object, read strictly (see :mod:`om_dsl.cli.json_args`)."""
     try:
-        value = json.loads(text)
+        return parse_json_object(text)
     except ValueError as exc:
-        fail(f"{option} is not JSON: {exc}", EXIT_USAGE)
-    if not isinstance(value, dict):
-        fail(f'{option} must be a JSON object, e.g. \'{{"port": "P-1"}}\'', EXIT_USAGE)
-    return value
+        fail(f"{option} {exc}", EXIT_USAGE)
 
 
 def notify_settings(notify: list[str] | None, href_base: str | None = None) -> NotifySettings:
