@@ -75,10 +75,29 @@ class HandlerRegistry:
 def load_registry(spec: str) -> HandlerRegistry:
     """``module:attribute`` -> the HandlerRegistry it names (for ``om run --handlers``).
 
+    The attribute is a HandlerRegistry, or a function called without arguments that returns
+    one (e.g. ``om_dsl.demo:demo_handlers``).  Nothing else is called: a spec naming some other
+    callable (``json:loads``) is a mistake, not code to run.
+
     Raises:
-        ValueError: the spec is malformed, the module cannot be imported, or the attribute is
-            not a HandlerRegistry (the message says which).
+        ValueError: the spec is malformed, the module cannot be imported, the attribute is
+            neither, or the function fails (the message names the spec and says which).
     """
+    found = _attribute(spec)
+    if isinstance(found, HandlerRegistry):
+        return found
+    if _is_factory(found):
+        try:
+            found = found()
+        except Exception as exc:
+            raise ValueError(f"{spec} failed: {type(exc).__name__}: {exc}") from None
+        if isinstance(found, HandlerRegistry):
+            return found
+        raise ValueError(f"{spec} returned {type(found).__name__}, not a HandlerRegistry")
+    raise ValueError(f"{spec} is not a HandlerRegistry nor a function returning one")
+
+
+def _attribute(spec: str) -> Any:
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"'{spec}' is not module:attribute (e.g. myhost.handlers:registry)")
@@ -86,9 +105,19 @@ def load_registry(spec: str) -> HandlerRegistry:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ValueError(f"cannot import handler module '{module_name}': {exc}") from None
-    found = getattr(module, attr, None)
-    if callable(found) and not isinstance(found, HandlerRegistry):
-        found = found()
-    if not isinstance(found, HandlerRegistry):
-        raise ValueError(f"{spec} is not a HandlerRegistry (got {type(found).__name__})")
-    return found
+    except Exception as exc:  # the module's own code failed while importing
+        raise ValueError(f"importing '{module_name}' failed: {type(exc).__name__}: {exc}") from None
+    if not hasattr(module, attr):
+        raise ValueError(f"module '{module_name}' has no attribute '{attr}'")
+    return getattr(module, attr)
+
+
+def _is_factory(found: Any) -> bool:
+    """A plain function (not a class, not a builtin) that can be called without arguments."""
+    if not inspect.isfunction(found):
+        return False
+    try:
+        inspect.signature(found).bind()
+    except TypeError:
+        return False
+    return True
