@@ -31,7 +31,7 @@ from om_dsl.render.plan_model import DONE, PlanGraph, PlanNode
 from om_dsl.render.text import duration, stamp
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.runtime.status import ItemStatus, OrderStatus, order_status
+from om_dsl.runtime.status import ItemStatus, OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import Store
 
 JEOPARDY_STATES = frozenset({"ready", "running", "waiting"})
@@ -95,7 +95,7 @@ def read_live(source: Store | Runtime, order_id: str, now: float) -> LiveOrder:
     stored = store.load_order(order_id)
     if stored is None:
         raise NotFound(f"no order {order_id}")
-    plan = OrderPlan.model_validate_json(stored.plan_json)
+    plan = stored_plan(stored)
     status = order_status(store, order_id, now)
     pinned = source.catalog if isinstance(source, Runtime) else None
     if pinned is None or pinned.content_hash != plan.catalog_hash:

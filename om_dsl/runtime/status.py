@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from om_dsl.errors import NotFound
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
-from om_dsl.runtime.store.base import ItemRow, OrderRecord, Store
+from om_dsl.runtime.store.base import ItemRow, OrderRecord, Store, StoredOrder
+from om_dsl.runtime.store.sqlite import StoreError
 
 
 class ItemStatus(BaseModel):
@@ -71,9 +72,26 @@ def order_status(store: Store, order_id: str, now: float) -> OrderStatus:
     stored = store.load_order(order_id)
     if stored is None:
         raise NotFound(f"no order {order_id}")
-    plan = OrderPlan.model_validate_json(stored.plan_json)
+    plan = stored_plan(stored)
     items = tuple(_item(spec, row, now) for spec, row in zip(plan.items, stored.items, strict=True))
     return _order(stored.record, items)
+
+
+def stored_plan(stored: StoredOrder) -> OrderPlan:
+    """The order's plan as stored; a damaged one (edited by hand, a bad disk) is a StoreError
+    naming the order, not a validation traceback."""
+    order_id = stored.record.id
+    try:
+        plan = OrderPlan.model_validate_json(stored.plan_json)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        first = str(exc).splitlines()[0]
+        raise StoreError(f"the store is damaged: order {order_id}: its plan ({first})") from None
+    if len(plan.items) != len(stored.items):
+        raise StoreError(
+            f"the store is damaged: order {order_id} has {len(stored.items)} item rows "
+            f"for a plan of {len(plan.items)} items"
+        )
+    return plan
 
 
 def _order(rec: OrderRecord, items: tuple[ItemStatus, ...]) -> OrderStatus:

@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from om_dsl.errors import OmError
 from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
@@ -88,6 +89,11 @@ CREATE TABLE IF NOT EXISTS signals (
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
 
+_TABLES = frozenset(
+    ("meta", "catalogs", "orders", "plans", "items", "events", "signals", "cursors")
+)
+"""Om's own tables (other modules may add theirs to the same file)."""
+
 _ITEM_COLUMNS = (
     "idx, item_id, state, attempt, failures, due_at, started_at, ended_at, outputs_json, "
     "reason, wait_key"
@@ -115,35 +121,68 @@ def immediate_transaction(
         db.execute("COMMIT")
 
 
-class StoreError(Exception):
-    """The database cannot be used (wrong schema version, not a database, ...)."""
+class StoreError(OmError):
+    """The database cannot be used (wrong schema version, not a database, not an om store,
+    a damaged row): the message names the file, or the order, item or catalog."""
 
 
 class SqliteStore:
-    """Durable store in one SQLite file (``":memory:"`` works too, for tests)."""
+    """Durable store in one SQLite file (``":memory:"`` works too, for tests).
+
+    A new or empty file becomes a store; an existing om store is opened as it is; any other
+    SQLite database is refused without being touched (no tables added, journal mode kept).
+    """
 
     def __init__(self, path: str | Path, synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._setup(synchronous)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+        try:
+            self._setup(synchronous)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+        except StoreError:
+            self._db.close()
+            raise
 
     def _setup(self, synchronous: str) -> None:
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._refuse_foreign()  # before any pragma or table could change someone else's file
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA)
+        if not _TABLES.issubset(self._tables()):
+            self._create_schema()
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-            )
-        elif int(row[0]) != SCHEMA_VERSION:
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            found = "no" if row is None else row[0]
             raise StoreError(
-                f"{self.path} has store schema {row[0]}; this om_dsl reads {SCHEMA_VERSION}"
+                f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
+            )
+
+    def _tables(self) -> set[str]:
+        rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {str(name) for (name,) in rows}
+
+    def _refuse_foreign(self) -> None:
+        """A database with tables but without om's ``meta`` table belongs to something else."""
+        tables = self._tables()
+        if tables and "meta" not in tables:
+            raise StoreError(f"{self.path} is a SQLite database but not an om store")
+
+    def _create_schema(self) -> None:
+        """The tables, and the schema version, in one transaction (a crash leaves none)."""
+        with self._write() as db:
+            self._refuse_foreign()  # another program may have written the file meanwhile
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
             )
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -179,7 +218,9 @@ class SqliteStore:
         rows = self._query("SELECT ir_json FROM catalogs WHERE hash = ?", (content_hash,))
         if not rows:
             raise KeyError(content_hash)
-        return str(rows[0][0])
+        text = str(rows[0][0])
+        _json(text, f"catalog {content_hash[:19]}")  # damaged: say which, whoever parses it
+        return text
 
     def has_order(self, order_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM orders WHERE id = ?", (order_id,)))
@@ -216,14 +257,17 @@ class SqliteStore:
                 record,
                 str(plan[0][0]),
                 self.items(order_id),
-                {event: json.loads(payload) for event, payload in signals},
+                {
+                    event: _json(payload, f"order {order_id}: signal '{event}'")
+                    for event, payload in signals
+                },
             )
 
     def items(self, order_id: str) -> list[ItemRow]:
         rows = self._query(
             f"SELECT {_ITEM_COLUMNS} FROM items WHERE order_id = ? ORDER BY idx", (order_id,)
         )
-        return [_item_row(row) for row in rows]
+        return [_item_row(order_id, row) for row in rows]
 
     def events(
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
@@ -332,8 +376,18 @@ def _order_values(r: OrderRecord) -> tuple[Any, ...]:
     )
 
 
+def _json(text: str, what: str) -> Any:
+    """A JSON column's value; a damaged one (edited by hand, a bad disk) is a StoreError that
+    says which row, not a JSONDecodeError from deep inside a command."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise StoreError(f"the store is damaged: {what} is not valid JSON ({exc})") from None
+
+
 def _record(row: Any) -> OrderRecord:
     oid, catalog_hash, state, created, updated, cancelling, started, ponr = row
+    points = _json(ponr, f"order {oid}: its point of no return")
     return OrderRecord(
         oid,
         catalog_hash,
@@ -342,7 +396,7 @@ def _record(row: Any) -> OrderRecord:
         updated,
         bool(cancelling),
         bool(started),
-        json.loads(ponr),
+        points,
     )
 
 
@@ -355,7 +409,10 @@ def _item_values(row: RowValues) -> tuple[Any, ...]:
     return (*row[:8], text, row[9], row[10])
 
 
-def _item_row(row: Any) -> ItemRow:
+def _item_row(order_id: str, row: Any) -> ItemRow:
     idx, item_id, state, attempt, failures, due, started, ended, outputs, reason, key = row
-    values = None if outputs is None else json.loads(outputs)
+    what = f"order {order_id}: the outputs of item {item_id}"
+    values = None if outputs is None else _json(outputs, what)
+    if values is not None and not isinstance(values, dict):
+        raise StoreError(f"the store is damaged: {what} is not a JSON object")
     return ItemRow(idx, item_id, state, attempt, failures, due, started, ended, values, reason, key)
