@@ -19,6 +19,7 @@ from om_dsl.compiler.names import a as _a
 from om_dsl.compiler.names import suggest
 from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
+from om_dsl.expr import patterns
 from om_dsl.expr import types as T
 from om_dsl.expr.depth import MAX_DEPTH
 from om_dsl.expr.functions import FUNCTIONS
@@ -436,15 +437,28 @@ class ExprChecker:
 
     def _check_literal_args(self, node: ast.Call, args: list[Any]) -> None:
         """Text literals are checked now; other arguments (null, errors) are not text."""
-        if node.fn == "matches" and _text_literal(args[1]):
-            try:
-                re.compile(str(args[1].value))
-            except re.error as exc:
-                self.bag.error("E047", f"invalid regular expression: {exc}", node.args[1].span)
+        if node.fn == "matches" and not _is_error(args[1]):
+            self._check_pattern_arg(args[1], node.args[1].span)
         if node.fn == "date" and _text_literal(args[0]) and not _is_iso_date(args[0].value):
             self.bag.error(
                 "E041", f"'{args[0].value}' is not a date (YYYY-MM-DD)", node.args[0].span
             )
+
+    def _check_pattern_arg(self, pattern: Any, span: Span) -> None:
+        """Only designers write patterns: a pattern computed from order data could be made to
+        fail or backtrack at will, so ``matches`` takes a text literal, checked here."""
+        if not _text_literal(pattern):
+            self.bag.error(
+                "E047",
+                "matches() takes its pattern as a text literal, not an expression",
+                span,
+                'e.g. matches(code, "^[A-Z]{3}$"); compare computed values with ==, '
+                "starts_with, ends_with or contains",
+            )
+            return
+        problem = patterns.compile_error(str(pattern.value))
+        if problem is not None:
+            self.bag.error("E047", problem, span)
 
     # ---- references --------------------------------------------------------------------------
 

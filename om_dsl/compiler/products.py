@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ORDER_FIELDS
 from om_dsl.compiler.names import a, suggest
+from om_dsl.expr import patterns
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
@@ -162,10 +162,9 @@ def _pattern(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[
     if type_ != "string":
         ctx.bag.error("E042", f"a pattern needs a string type, not {T.describe(type_)}", opt.span)
         return
-    try:
-        re.compile(text)
-    except re.error as exc:
-        ctx.bag.error("E047", f"invalid regular expression: {exc}", span)
+    problem = patterns.compile_error(text)
+    if problem is not None:
+        ctx.bag.error("E047", problem, span)
         return
     fields["pattern"] = text
 

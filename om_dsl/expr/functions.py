@@ -7,11 +7,11 @@ compiler (the Python implementation), so the two can never disagree.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from om_dsl.expr import patterns
 from om_dsl.expr import types as T
 
 TypeRule = Callable[[list[str]], "str | tuple[str, str]"]
@@ -117,7 +117,8 @@ def _substr(text: Any, start: Any, length: Any = None) -> str | None:
 
 
 def _matches(text: Any, pattern: Any) -> bool:
-    return text is not None and re.search(str(pattern), str(text)) is not None
+    """Time-limited (see :mod:`om_dsl.expr.patterns`): the text may come from an order."""
+    return text is not None and patterns.search(str(pattern), str(text))
 
 
 def _null_safe(fn: Callable[..., Any]) -> Callable[..., Any]:

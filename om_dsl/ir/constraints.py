@@ -7,9 +7,10 @@ and the two never word the same problem differently.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from om_dsl.expr import patterns
 
 
 def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
@@ -34,9 +35,23 @@ def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
     if allowed is not None and not _is_allowed(value, allowed):
         return f"{value!r} is not one of the allowed values ({_list(allowed)})"
     pattern = constraints.get("pattern")
-    if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
-        return f"{value!r} does not match the pattern {pattern!r}"
+    if pattern is not None and isinstance(value, str):
+        return _pattern_violation(value, pattern)
     return None
+
+
+def _pattern_violation(value: str, pattern: str) -> str | None:
+    """A pattern that cannot be checked in time (or at all) is a violation too: the value is
+    refused with the reason, rather than the process stalling on a catastrophic pattern."""
+    try:
+        matched = patterns.fullmatch(pattern, value)
+    except patterns.PatternError as exc:
+        return f"{_short(value)} cannot be checked: {exc}"
+    return None if matched else f"{value!r} does not match the pattern {pattern!r}"
+
+
+def _short(value: str, limit: int = 40) -> str:
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
 
 
 def _is_allowed(value: Any, allowed: list[Any]) -> bool:

@@ -97,7 +97,7 @@ def test_attribute_without_default_has_no_default(om: Compile) -> None:
         (
             'attribute a: string pattern "[a-"',
             "E047",
-            "invalid regular expression: unterminated character set at position 0",
+            "invalid regular expression: unterminated character set at position 3",
         ),
         ("attribute a: int default 1.5", "E041", "expected an int value, found a decimal"),
         ('attribute a: bool default "yes"', "E041", "expected a bool value, found a string"),
