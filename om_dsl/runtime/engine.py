@@ -44,6 +44,7 @@ from om_dsl.runtime.states import (
     OrderState,
     check_order,
 )
+from om_dsl.runtime.status import stored_plan
 from om_dsl.runtime.store.base import NewOrder, Store, StoredOrder
 from om_dsl.runtime.timers import Timers
 from om_dsl.runtime.waits import hold_key, wait_key
@@ -612,7 +613,7 @@ def count_blockers(order: OrderRun) -> None:
 
 def _rebuild(stored: StoredOrder, catalog: CatalogRun) -> OrderRun:
     """The in-memory order from its plan and its rows (after a restart, or for an operator)."""
-    order = OrderRun(OrderPlan.model_validate_json(stored.plan_json), catalog)
+    order = OrderRun(stored_plan(stored), catalog)  # a damaged plan: StoreError
     for row in stored.items:
         item = order.items[row.idx]
         item.state = ItemState(row.state)
