@@ -232,7 +232,8 @@ def test_damaged_order_rows_name_the_order(held: Path, capsys: pytest.CaptureFix
 
 
 @pytest.mark.parametrize(
-    "command", [("status", "ORD-1"), ("render", "live", "ORD-1", "--format", "dot")]
+    "command",
+    [("status", "ORD-1"), ("render", "live", "ORD-1", "--format", "dot"), ("resume",)],
 )
 def test_a_damaged_plan_names_the_order(
     held: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
