@@ -7,6 +7,9 @@ gives one deterministic declaration order.  Paths in spans are relative to the c
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -30,7 +33,7 @@ class LoadedCatalog:
 class Loader:
     def __init__(self, root_file: Path, bag: DiagnosticBag, text: str | None = None) -> None:
         self.root_file = root_file
-        self.root = root_file.resolve().parent
+        self.root = _root_of(root_file)
         self.bag = bag
         self.text = text
         self.result = LoadedCatalog(self.root)
@@ -38,11 +41,14 @@ class Loader:
         self._stack: list[str] = []
 
     def load(self) -> LoadedCatalog:
-        name = self.root_file.name
+        name = _printable(self.root_file.name)
         # A missing root file is named as the user gave it (imports are named from the root),
         # and placed at its 1:1, so that editors and CI annotations can open it.
-        shown = str(self.root_file)
+        shown = _printable(str(self.root_file))
         at = Span(name, 1, 1, 1, 1)
+        if name != self.root_file.name:  # the name would end up in spans and IR: UTF-8 only
+            self.bag.error("E010", f"the file name '{name}' is not UTF-8", at, "rename the file")
+            return self.result
         text = self.text if self.text is not None else self._read(self.root_file, shown, at)
         if text is not None:
             self._visit(name, text)
@@ -85,7 +91,11 @@ class Loader:
                 "paths are relative to the importing file and stay inside the catalog root",
             )  # fmt: skip
             return None
-        joined = (self.root / PurePosixPath(importer).parent / raw).resolve()
+        try:
+            joined = _resolved(self.root / PurePosixPath(importer).parent / raw)
+        except _Unreadable as exc:
+            self.bag.error("E010", f"cannot read '{raw}': {exc}", decl.path_span)
+            return None
         try:
             rel = joined.relative_to(self.root)
         except ValueError:
@@ -101,19 +111,82 @@ class Loader:
     def _read(self, path: Path, rel: str, span: Span) -> str | None:
         """The text of ``path``, or None after an E010 at ``span`` (the import, or 1:1)."""
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                self.bag.error("E010", f"'{rel}' is larger than 16 MiB", span)
-                return None
-            return path.read_text(encoding="utf-8")
+            return _read_regular(path).decode("utf-8")
         except FileNotFoundError:
             self.bag.error("E010", f"cannot find '{rel}'", span)
         except IsADirectoryError:
             self.bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
+        except _Unreadable as exc:
+            self.bag.error("E010", f"cannot read '{rel}': {exc}", span)
         except UnicodeDecodeError as exc:
             self.bag.error("E010", f"'{rel}' is not UTF-8 text", span, _first_bad_byte(exc))
         except OSError as exc:
             self.bag.error("E010", f"cannot read '{rel}': {exc.strerror}", span)
         return None
+
+
+class _Unreadable(Exception):
+    """A path that is not a regular file of at most 16 MiB (the reason is the message)."""
+
+
+def _root_of(root_file: Path) -> Path:
+    """The folder of the root file, symlinks resolved; a root that is a symlink loop keeps its
+    own folder, and reading it reports the loop."""
+    try:
+        return _resolved(root_file).parent
+    except _Unreadable:
+        return root_file.absolute().parent
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, with a symlink loop as :class:`_Unreadable` (Python 3.11 raises
+    RuntimeError for it, later versions OSError ELOOP)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise _Unreadable("it is a symbolic link loop") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Unreadable("it is a symbolic link loop") from None
+        raise
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file only: a FIFO would block, a device (``/dev/zero``) never
+    ends.  Opened non-blocking and checked on the open descriptor, so a file swapped after a
+    check cannot slip through; read at most one byte past the limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Unreadable("it is a symbolic link loop") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory")
+        if not stat.S_ISREG(mode):
+            raise _Unreadable(f"it is {_kind(mode)}, not a regular file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unreadable("it is larger than 16 MiB")
+    return data
+
+
+def _kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _printable(text: str) -> str:
+    """A name as it can be printed and stored: bytes that were not UTF-8 (kept by Python as
+    lone surrogates) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _first_bad_byte(exc: UnicodeDecodeError) -> str:

@@ -158,6 +158,7 @@ def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
 # One match per token, with the blanks before it.  Alternatives are tried in order, so the
 # commonest come first; only those that share a first character depend on their order (DOC
 # before COMMENT before OP for "/", BIGNUM before DURATION before BADNUM ... for digits).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKEN_RE = re.compile(
     r"""
     [ \t\r\f]*
@@ -352,6 +353,15 @@ class Lexer:
                 'use \\" \\\\ \\n \\t or \\uXXXX',
             )
             return raw[1:-1]
+        if _SURROGATE.search(value):  # "\\ud800" alone: no character, and not encodable as UTF-8
+            span = Span(self.file, line, col, line, col + len(raw))
+            self.diagnostics.error(
+                "E003",
+                "invalid escape sequence in string: a lone surrogate (\\uD800-\\uDFFF)",
+                span,
+                "write the character itself, or both halves of a surrogate pair",
+            )
+            return _SURROGATE.sub("\ufffd", value)
         return value
 
     def _bad(self, kind: str | None, value: str, line: int, col: int) -> tuple[str, str]:
