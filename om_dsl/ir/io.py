@@ -25,18 +25,15 @@ def load_ir(source: str | Path | bytes) -> Catalog:
         data = json.loads(text)
     except ValueError as exc:
         raise IRLoadError(f"IR is not valid JSON: {exc}") from None
+    except RecursionError:  # '[' * 100000: no IR nests anywhere near that deep
+        raise IRLoadError("IR is not valid JSON: it is nested too deeply") from None
     return ir_from_data(data)
 
 
 def ir_from_data(data: Any) -> Catalog:
     if not isinstance(data, dict):
-        raise IRLoadError("IR must be a JSON object")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise IRLoadError(
-            f"IR has schema_version {version!r}, this om_dsl reads {SCHEMA_VERSION}; "
-            "recompile the catalog with `om compile`"
-        )
+        raise IRLoadError("IR must be a JSON object (a compiled catalog, from `om compile`)")
+    _check_version(data)
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
@@ -46,6 +43,32 @@ def ir_from_data(data: Any) -> Catalog:
         raise IRLoadError(f"IR does not match schema {SCHEMA_VERSION}: {problems}") from None
     _check_hash(catalog)
     return catalog
+
+
+def _check_version(data: dict[str, Any]) -> None:
+    """Say what the document is when it is not IR of this schema: an order passed where a
+    catalog is expected is the common slip, and deserves better than 'recompile'."""
+    if "schema_version" not in data:
+        looks = (
+            "; it looks like an order (it has 'productOrderItem' or 'items')"
+            if "productOrderItem" in data or "items" in data
+            else ""
+        )
+        raise IRLoadError(
+            "this JSON is not a compiled catalog: it has no schema_version" + looks
+            + "; give a .om catalog or the IR that `om compile` writes"
+        )  # fmt: skip
+    version = data["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IRLoadError(
+            f"IR schema_version must be an integer, not {json.dumps(version)[:40]}; "
+            "recompile the catalog with `om compile`"
+        )
+    if version != SCHEMA_VERSION:
+        raise IRLoadError(
+            f"IR has schema_version {version}, this om_dsl reads {SCHEMA_VERSION}; "
+            "recompile the catalog with `om compile`"
+        )
 
 
 def content_hash(catalog: Catalog) -> str:
@@ -67,13 +90,24 @@ def _check_hash(catalog: Catalog) -> None:
 
 def _read(source: str | Path | bytes) -> str:
     if isinstance(source, bytes):
-        return source.decode("utf-8", errors="replace")
+        return _decode(source)
     if isinstance(source, Path) or not source.lstrip().startswith(("{", "[")):
         try:
-            return Path(source).read_text(encoding="utf-8")
+            return _decode(Path(source).read_bytes(), f" file {source}")
         except OSError as exc:
             raise IRLoadError(f"cannot read IR file {source}: {exc.strerror}") from None
     return source
+
+
+def _decode(raw: bytes, where: str = "") -> str:
+    """IR is written as UTF-8 (and JSON-escapes everything else): other bytes mean the file is
+    not IR, or is damaged; say where."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IRLoadError(
+            f"IR{where} is not UTF-8 text: byte 0x{raw[exc.start]:02X} at offset {exc.start}"
+        ) from None
 
 
 def ir_json_schema() -> dict[str, Any]:

@@ -73,8 +73,45 @@ def test_wrong_schema_version_is_a_clear_error(catalog: ir.Catalog) -> None:
 def test_missing_schema_version_is_a_clear_error(catalog: ir.Catalog) -> None:
     doc = data(catalog)
     del doc["schema_version"]
-    with pytest.raises(IRLoadError, match="schema_version None"):
+    with pytest.raises(IRLoadError) as info:
         load_ir(json.dumps(doc))
+    assert str(info.value) == (
+        "this JSON is not a compiled catalog: it has no schema_version; "
+        "give a .om catalog or the IR that `om compile` writes"
+    )
+
+
+@pytest.mark.parametrize("key", ["items", "productOrderItem"])
+def test_an_order_given_as_ir_is_named_an_order(key: str) -> None:
+    with pytest.raises(IRLoadError) as info:
+        load_ir(json.dumps({"id": "O-1", key: []}))
+    message = str(info.value)
+    assert "not a compiled catalog" in message and "it looks like an order" in message
+    assert "recompile" not in message
+
+
+@pytest.mark.parametrize(("version", "shown"), [("1", '"1"'), (1.0, "1.0"), (True, "true")])
+def test_schema_version_must_be_an_integer(
+    catalog: ir.Catalog, version: object, shown: str
+) -> None:
+    doc = data(catalog)
+    doc["schema_version"] = version
+    with pytest.raises(IRLoadError) as info:
+        load_ir(json.dumps(doc))
+    assert str(info.value).startswith(f"IR schema_version must be an integer, not {shown};")
+
+
+def test_ir_file_that_is_not_utf8_is_an_ir_load_error(tmp_path: Path) -> None:
+    path = tmp_path / "ir.json"
+    path.write_bytes(b'{"schema_version": 1, "name": "\xff"}')
+    with pytest.raises(IRLoadError) as info:
+        load_ir(path)
+    assert str(info.value) == f"IR file {path} is not UTF-8 text: byte 0xFF at offset 31"
+
+
+def test_deeply_nested_json_is_an_ir_load_error() -> None:
+    with pytest.raises(IRLoadError, match="IR is not valid JSON: it is nested too deeply"):
+        load_ir("[" * 100_000)
 
 
 def test_edited_content_fails_the_hash_check(catalog: ir.Catalog) -> None:
@@ -105,7 +142,7 @@ def test_unknown_field_is_rejected(catalog: ir.Catalog) -> None:
     [
         ("{not json", "IR is not valid JSON"),
         ("[1, 2]", "IR must be a JSON object"),
-        (b"\xff\xfe", "IR is not valid JSON"),
+        (b"\xff\xfe", "IR is not UTF-8 text: byte 0xFF at offset 0"),
     ],
 )
 def test_not_an_ir_document(text: str | bytes, message: str) -> None:
