@@ -22,6 +22,7 @@ from om_dsl.ir import models as ir
 from om_dsl.ir.io import with_hash
 from om_dsl.source import SourceFile
 from om_dsl.syntax import ast
+from om_dsl.syntax.parser import TOO_MANY_ERRORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
     with gc_paused(promote=True):
         loaded = parse_phase(Path(path), bag, text)
         catalog = None
-        if loaded.modules:
+        if loaded.modules and not _abandoned(bag):
             checked = check_phase(loaded.modules, Path(path).name, bag)
             # A catalog with errors is not returned, so it is not assembled and hashed either
             # (its parts were built without validation from values that passed the checks).
@@ -57,6 +58,12 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
                 catalog = lower_phase(checked)
     diagnostics = bag.sorted()
     return CompileResult(catalog, diagnostics, loaded.sources)
+
+
+def _abandoned(bag: DiagnosticBag) -> bool:
+    """A file cut short after too many errors (E009) is not checked further: names it would
+    have declared would only come back as a second flood of unknown-name errors."""
+    return any(d.code == TOO_MANY_ERRORS for d in bag.items)
 
 
 @contextmanager

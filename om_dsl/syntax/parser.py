@@ -14,7 +14,7 @@ from typing import Any
 
 from lark import Lark
 
-from om_dsl.errors import DiagnosticBag
+from om_dsl.errors import Diagnostic, DiagnosticBag, Severity
 from om_dsl.source import Span
 from om_dsl.syntax import ast, numbers
 from om_dsl.syntax.broken import broken_decl, declaration_keyword
@@ -50,21 +50,66 @@ def _run(tokens: list[Tok], callbacks: list[Reduction], end: Tok) -> Any:
     return run(_tables(), tokens, callbacks, end)
 
 
+MAX_ERRORS_PER_FILE = 100
+"""Lexing and parsing a file stop at its 101st error, which becomes one E009: a binary or
+random file would otherwise give hundreds of thousands of diagnostics (375k for 2 MB, and
+nearly two minutes to print them) where the first few say all there is to say."""
+
+TOO_MANY_ERRORS = "E009"
+
+
+class _TooManyErrors(Exception):
+    def __init__(self, span: Span | None) -> None:
+        super().__init__()
+        self.span = span
+
+
+class _CappedBag(DiagnosticBag):
+    """One file's syntax diagnostics, stopping the work at the error past the cap."""
+
+    def error(self, code: str, message: str, span: Span | None, *hints: str) -> None:
+        if sum(d.is_error for d in self.items) >= MAX_ERRORS_PER_FILE:
+            raise _TooManyErrors(span)
+        super().error(code, message, span, *hints)
+
+
 def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module:
     """Parse ``text``; syntax errors go to ``diagnostics`` and their declarations are dropped.
 
     A dropped declaration is recorded in ``Module.broken`` with the names it would have
-    provided, so that the compiler does not report them as unknown.
+    provided, so that the compiler does not report them as unknown.  After
+    :data:`MAX_ERRORS_PER_FILE` errors the file is abandoned with one E009 (deterministic:
+    always the first 100 in source order of discovery, then the stop).
     """
-    lexed = Lexer(file, text, diagnostics).run()
+    module = ast.Module(file, [])
+    bag = _CappedBag()
+    try:
+        _parse_into(module, text, bag)
+    except _TooManyErrors as stop:
+        bag.items.append(_stop_diagnostic(file, stop.span))
+    diagnostics.extend(bag.items)
+    return module
+
+
+def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> None:
+    file = module.file
+    lexed = Lexer(file, text, bag).run()
     builder = AstBuilder(file, lexed.docs)
     callbacks = reductions(_tables(), builder)
-    module = ast.Module(file, [])
     unexpected: list[Tok] = []
     for chunk in lexed.chunks:
-        unexpected += _parse_chunk(file, chunk, callbacks, module, diagnostics)
-    numbers.report(file, lexed.bad_numbers, diagnostics, unexpected)
-    return module
+        unexpected += _parse_chunk(file, chunk, callbacks, module, bag)
+    numbers.report(file, lexed.bad_numbers, bag, unexpected)
+
+
+def _stop_diagnostic(file: str, span: Span | None) -> Diagnostic:
+    return Diagnostic(
+        TOO_MANY_ERRORS,
+        Severity.ERROR,
+        f"too many errors in {file}; stopping after {MAX_ERRORS_PER_FILE}",
+        span,
+        ("fix the errors above (is this a .om file?); the rest of the file was not read",),
+    )
 
 
 def _parse_chunk(
