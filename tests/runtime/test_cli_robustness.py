@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import om
-from test_runtime_cli import CATALOG, HANDLERS, ORDER
+from test_runtime_cli import lab_folder
 
 from om_dsl.cli.json_args import MAX_DEPTH, parse_json_object
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
@@ -32,11 +32,7 @@ BAD_JSON = [
 
 @pytest.fixture
 def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "lab.om").write_text(CATALOG, encoding="utf-8")
-    (tmp_path / "order.json").write_text(json.dumps(ORDER), encoding="utf-8")
-    (tmp_path / "labhandlers.py").write_text(HANDLERS, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return lab_folder(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -35,13 +35,18 @@ def activate(ctx):
 """
 
 
-@pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def lab_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The lab catalog, an order and handlers in ``tmp_path``, which becomes the cwd."""
     (tmp_path / "lab.om").write_text(CATALOG, encoding="utf-8")
     (tmp_path / "order.json").write_text(json.dumps(ORDER), encoding="utf-8")
     (tmp_path / "labhandlers.py").write_text(HANDLERS, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return lab_folder(tmp_path, monkeypatch)
 
 
 def test_run_until_an_event_is_needed_then_signal_and_resume(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
