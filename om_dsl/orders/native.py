@@ -16,8 +16,7 @@ from om_dsl.ir.models import ACTIONS
 from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
 from om_dsl.orders.issues import IssueLog, Path, index, key
 from om_dsl.orders.relations import RELATIONSHIP_TYPES
-from om_dsl.orders.shape_errors import add_shape_errors
-from om_dsl.orders.shapes import Faults, Layout, SoundItem, read_items
+from om_dsl.orders.shapes import Layout, SoundItem, salvage
 
 _LAYOUT = Layout(
     items="items",
@@ -116,18 +115,14 @@ def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder:
 
 
 def _partial(data: dict[str, Any], exc: ValidationError, log: IssueLog) -> DraftOrder:
-    errors = exc.errors()
-    add_shape_errors(log, errors, NativeOrder)
-    faults = Faults(errors, _LAYOUT)
-    read = read_items(data, faults)
-    read.unread.drafts = [_sound_item(s) for s in read.detached]
-    attributes = data.get("attributes", {}) if faults.field_ok("attributes") else {}
+    found = salvage(data, exc, log, NativeOrder, _LAYOUT, _sound_item)
+    attributes = data.get("attributes", {}) if found.faults.field_ok("attributes") else {}
     return DraftOrder(
         format="native",
         id="",
-        items=[_sound_item(s) for s in read.sound],
+        items=found.items,
         values=_values(attributes, "attributes"),
-        unread=read.unread,
+        unread=found.unread,
     )
 
 

@@ -16,12 +16,15 @@ owner: the order itself (one of its own fields) or one item (not the items neste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from om_dsl.orders.drafts import Unread
-from om_dsl.orders.issues import Path, index, key
+from pydantic import BaseModel, ValidationError
+
+from om_dsl.orders.drafts import DraftItem, Unread
+from om_dsl.orders.issues import IssueLog, Path, index, key
+from om_dsl.orders.shape_errors import add_shape_errors
 
 Loc = tuple[int | str, ...]
 
@@ -93,6 +96,35 @@ class Faults:
         while len(loc) > end + 1 and loc[end] == nested and isinstance(loc[end + 1], int):
             end += 2
         return loc[:end]
+
+
+@dataclass(frozen=True, slots=True)
+class Salvaged:
+    """What an order of the wrong shape still gives: its faults, sound items, what is unread."""
+
+    faults: Faults
+    items: list[DraftItem]
+    unread: Unread
+
+
+def salvage(
+    data: Mapping[str, Any],
+    exc: ValidationError,
+    log: IssueLog,
+    model: type[BaseModel],
+    layout: Layout,
+    draft_item: Callable[[SoundItem], DraftItem],
+) -> Salvaged:
+    """Report the shape errors of ``data`` (read as ``model``) and read what is well formed.
+
+    Shared by the TMF622 and native readers, which differ only in their models, layouts and
+    in how one sound item becomes a draft."""
+    errors = exc.errors()
+    add_shape_errors(log, errors, model)
+    faults = Faults(errors, layout)
+    read = read_items(data, faults)
+    read.unread.drafts = [draft_item(s) for s in read.detached]
+    return Salvaged(faults, [draft_item(s) for s in read.sound], read.unread)
 
 
 def read_items(data: Mapping[str, Any], faults: Faults) -> ReadItems:

@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
 from om_dsl.orders.issues import IssueLog, Path, index, key
-from om_dsl.orders.shape_errors import add_shape_errors
-from om_dsl.orders.shapes import Faults, Layout, SoundItem, read_items
+from om_dsl.orders.shapes import Layout, SoundItem, salvage
 
 _LAYOUT = Layout(
     items="productOrderItem",
@@ -119,21 +118,17 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
 
 
 def _partial(data: dict[str, Any], exc: ValidationError, log: IssueLog) -> DraftOrder:
-    errors = exc.errors()
-    add_shape_errors(log, errors, TmfOrder)
-    faults = Faults(errors, _LAYOUT)
-    read = read_items(data, faults)
-    read.unread.drafts = [_sound_item(s) for s in read.detached]
-    chars = data.get("characteristic", []) if faults.field_ok("characteristic") else []
+    found = salvage(data, exc, log, TmfOrder, _LAYOUT, _sound_item)
+    chars = data.get("characteristic", []) if found.faults.field_ok("characteristic") else []
     return DraftOrder(
         format="tmf622",
         id="",
-        items=[_sound_item(s) for s in read.sound],
+        items=found.items,
         values=_characteristics(
             [TmfCharacteristic.model_validate(c) for c in chars], "characteristic"
         ),
         values_path="characteristic",
-        unread=read.unread,
+        unread=found.unread,
     )
 
 
