@@ -7,7 +7,8 @@ The client's name is the *principal*: it is who claims a manual task or takes a 
 when the request does not name a person.
 
 Without tokens the service runs in dev mode: it binds loopback only (``ServiceConfig.check``)
-and, in case it sits behind a proxy, also refuses clients that are not on loopback.
+and, in case it sits behind a proxy, also refuses clients that are not on loopback, requests
+addressed to another host name (DNS rebinding) and requests from web pages elsewhere.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -43,10 +45,18 @@ class TokenCheck:
     def dev_mode(self) -> bool:
         return not self._digests
 
-    def principal(self, credentials: HTTPAuthorizationCredentials | None, client: str) -> Principal:
+    def principal(
+        self,
+        credentials: HTTPAuthorizationCredentials | None,
+        client: str,
+        host: str | None = None,
+        origin: str | None = None,
+    ) -> Principal:
+        """``host`` and ``origin`` are the request's headers (checked in dev mode only)."""
         if self.dev_mode:
             if not is_loopback(client):
                 raise ApiError(403, "forbidden", "dev mode (no API tokens) serves loopback only")
+            _check_browser_reach(host, origin)
             return Principal(DEV_PRINCIPAL)
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "unauthorized", "an API token is required (Authorization: Bearer)")
@@ -62,6 +72,19 @@ class TokenCheck:
             if hmac.compare_digest(presented, digest):
                 found = name
         return found
+
+
+def _check_browser_reach(host: str | None, origin: str | None) -> None:
+    """In dev mode nothing is asked of the caller, so a web page the developer has open could
+    drive the API: a cross-site request carries a foreign ``Origin``, and a DNS-rebound name
+    reaches loopback with a foreign ``Host``.  Both are refused; curl, httpx and the tests send
+    a loopback ``Host`` and no ``Origin``."""
+    if host is not None and not is_loopback(urlsplit(f"//{host}").hostname or ""):
+        raise ApiError(403, "forbidden", "dev mode answers only requests addressed to loopback")
+    if origin is not None and not is_loopback(urlsplit(origin).hostname or ""):
+        raise ApiError(
+            403, "forbidden", "dev mode refuses requests from web pages that are not on loopback"
+        )
 
 
 def _digest(token: str) -> bytes:

@@ -55,7 +55,8 @@ def principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     client = request.client.host if request.client else ""
-    return svc.tokens.principal(credentials, client)
+    headers = request.headers
+    return svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"))
 
 
 Who = Annotated[Principal, Depends(principal)]

@@ -99,6 +99,23 @@ def test_dev_mode_needs_no_token_on_loopback(service: Callable[..., Running]) ->
     assert claimed_by["name"] == "Billing"
 
 
+def test_dev_mode_refuses_web_pages_and_rebound_names(service: Callable[..., Running]) -> None:
+    running = service(tokens={})
+    client = running.client(token="")
+    page = {"Origin": "http://evil.example"}
+    assert (
+        client.post("/productOrder", json=order_json("fibre-modify"), headers=page).status_code
+        == 403
+    )
+    rebound = {"Host": "evil.example:8080"}
+    assert client.get("/productOrder", headers=rebound).status_code == 403
+    assert client.get("/productOrder").json() == []  # nothing was stored
+    local_page = {"Origin": "http://localhost:3000", "Host": "localhost"}
+    assert client.get("/productOrder", headers=local_page).status_code == 200
+    with_token = service(tokens={"crm": TOKEN})  # with tokens, the token is what counts
+    assert with_token.client().get("/productOrder", headers=page).status_code == 200
+
+
 def test_dev_mode_refuses_remote_clients_and_addresses() -> None:
     check = TokenCheck({})
     assert check.principal(None, "127.0.0.1").name == "dev"
