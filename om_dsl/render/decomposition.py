@@ -26,7 +26,7 @@ from om_dsl.orders.models import (
 )
 from om_dsl.render.analysis import deepest
 from om_dsl.render.legend import add_decomposition_legend
-from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, new_graph
+from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, Tone, new_graph
 from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table
 
 ATTRIBUTES_SHOWN = 4
@@ -119,22 +119,9 @@ class _View:
     def _item_node(self, graph: graphviz.Digraph, item: OrderItem) -> None:
         kind = self._kind(item)
         tone = TONES[kind]
-        rows = [
-            row(font(esc(f"{kind} · {item.action}"), size=8, colour=tone.line, bold=True)),
-            row(font(esc(item.product), bold=True)),
-            row(font(esc(_item_caption(item)), size=9, colour=MUTED)),
-        ]
+        rows = _card_rows(f"{kind} · {item.action}", tone, item.product, _item_caption(item))
         rows += _value_rows(item.attributes, _item_changes(item))
-        graph.node(
-            item_node_id(item.id),
-            label=table(rows, padding=1),
-            shape="box",
-            style="rounded,filled",
-            fillcolor=tone.fill,
-            color=tone.line,
-            penwidth="1.2",
-            tooltip=plain(_item_tooltip(item)),
-        )
+        _card(graph, item_node_id(item.id), rows, tone, "1.2", _item_tooltip(item))
 
     # ---- the requests ------------------------------------------------------------------------
 
@@ -155,11 +142,7 @@ class _View:
         head = f"{KIND_TITLES[line.kind]} · {line.action}"
         if line.scope != "line":
             head += f" · scope {line.scope}"
-        rows = [
-            row(font(esc(head), size=8, colour=tone.line, bold=True)),
-            row(font(esc(line.product), bold=True)),
-            row(font(esc(shorten(line.id)), size=9, colour=MUTED)),
-        ]
+        rows = _card_rows(head, tone, line.product, shorten(line.id))
         rows += _value_rows(line.attributes, _line_changes(line))
         if line.scope != "line":
             badge = f"shared by {', '.join(line.source_items)}"
@@ -169,16 +152,8 @@ class _View:
                     bgcolor=_SHARED_BADGE,
                 )
             )
-        graph.node(
-            line_node_id(line.id),
-            label=table(rows, padding=1),
-            shape="box",
-            style="rounded,filled",
-            fillcolor=tone.fill,
-            color=tone.line,
-            penwidth="2" if line.scope != "line" else "1.2",
-            tooltip=plain(_line_tooltip(line)),
-        )
+        penwidth = "2" if line.scope != "line" else "1.2"
+        _card(graph, line_node_id(line.id), rows, tone, penwidth, _line_tooltip(line))
 
     # ---- edges -------------------------------------------------------------------------------
 
@@ -266,6 +241,31 @@ def _item_caption(item: OrderItem) -> str:
 
 def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _card_rows(head: str, tone: Tone, product: str, caption: str) -> list[str]:
+    """The top of an item's or a line's card: kind and action, product, id or caption."""
+    return [
+        row(font(esc(head), size=8, colour=tone.line, bold=True)),
+        row(font(esc(product), bold=True)),
+        row(font(esc(caption), size=9, colour=MUTED)),
+    ]
+
+
+def _card(
+    graph: graphviz.Digraph, node_id: str, rows: list[str], tone: Tone, penwidth: str, tip: str
+) -> None:
+    """Order items and fulfillment lines are drawn as the same rounded, tinted card."""
+    graph.node(
+        node_id,
+        label=table(rows, padding=1),
+        shape="box",
+        style="rounded,filled",
+        fillcolor=tone.fill,
+        color=tone.line,
+        penwidth=penwidth,
+        tooltip=plain(tip),
+    )
 
 
 def _value_rows(values: Mapping[str, Any], changes: list[str]) -> list[str]:
