@@ -1,8 +1,9 @@
-"""The LALR driver: Lark's parse table, compiled once into plain dicts, and the loop that runs it.
+"""The LALR driver: the loop that runs the parse table on our own tokens.
 
-Lark builds the LALR(1) table from ``om.lark``; this module re-packs it for speed and runs it
-on our own tokens.  It reproduces what ``Lark(...).parse`` with a transformer does (child
-filtering, inlining of ``_rule`` helpers, ``?rule`` pass-through) with less work per token:
+Lark builds the LALR(1) table from ``om.lark``; :mod:`.tables` re-packs it as plain dicts and
+keeps it in a file.  The loop reproduces what ``Lark(...).parse`` with a transformer does
+(child filtering, inlining of ``_rule`` helpers, ``?rule`` pass-through) with less work per
+token:
 
 - the table's keys are plain ``str`` (Lark's rule names are ``Token`` objects, whose ``__eq__``
   is a Python function), and shifts, reductions and gotos are separate lookups;
@@ -22,9 +23,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from lark import Lark, Tree
-from lark.parsers.lalr_analysis import Shift
 
 from om_dsl.syntax.lexer import KEYWORDS
 from om_dsl.syntax.numbers import BAD as BAD_NUMBER
@@ -79,42 +77,6 @@ class SyntaxProblem(Exception):
         self.expected = expected
 
 
-@functools.cache
-def compile_tables(lark: Lark) -> Tables:
-    """Re-pack ``lark``'s LALR table (done once per process: the grammar is cached)."""
-    table = lark.parser.parser.parser.parse_table
-    index = {rule: i for i, rule in enumerate(lark.rules)}
-    actions: dict[int, dict[str, int]] = {}
-    gotos: dict[str, dict[int, int]] = {}
-    for state, entries in table.states.items():
-        acts = actions[state] = {}
-        for key, (action, arg) in entries.items():
-            name = str(key)
-            if action is not Shift:
-                acts[name] = ~index[arg]
-            elif name.isupper():  # a terminal (including $END): rules are lower case
-                acts[name] = arg
-            else:
-                gotos.setdefault(name, {})[state] = arg
-    rules = tuple(_shape(rule) for rule in lark.rules)
-    return Tables(actions, gotos, rules, table.start_states["start"], table.end_states["start"])
-
-
-def _shape(rule: Any) -> RuleShape:
-    expansion = rule.expansion
-    # Every terminal of om.lark is named, so Lark filters none out of the children.
-    assert not any(sym.is_term and sym.filter_out for sym in expansion), rule
-    origin = str(rule.origin.name)
-    return RuleShape(
-        size=len(expansion),
-        origin=origin,
-        callback=str(rule.alias or rule.options.template_source or origin),
-        helper=origin.startswith("_"),
-        expand1=bool(rule.options.expand1) and not rule.alias,
-        splice=tuple(not sym.is_term and str(sym.name).startswith("_") for sym in expansion),
-    )
-
-
 def reductions(tables: Tables, builder: object) -> list[Reduction]:
     """The reductions of every rule, bound to ``builder``'s methods (one per rule or alias)."""
     gotos = tables.gotos
@@ -134,7 +96,9 @@ def _reducer(shape: RuleShape, builder: object) -> Reducer | None:
             return _extend_first
         build: Reducer | None = None
     else:
-        build = getattr(builder, shape.callback, None) or functools.partial(Tree, shape.callback)
+        build = getattr(builder, shape.callback, None)
+        if build is None:  # a rule added to om.lark without its builder method
+            raise TypeError(f"{type(builder).__name__} has no method for rule '{shape.callback}'")
     if not any(shape.splice) and not shape.expand1:
         assert build is not None
         return build

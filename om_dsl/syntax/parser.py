@@ -1,18 +1,15 @@
 """Parse one .om file into an AST, reporting every syntax error in words.
 
-The grammar (a package resource) is compiled by Lark once per process.  Tokens come from our
-own lexer and are fed to Lark's LALR parse table by a small driver loop (:mod:`.lalr`) that
-also resolves soft keywords: an identifier becomes a keyword only in a state where the keyword
-can be shifted.
+The grammar (a package resource) is compiled by Lark into an LALR parse table, kept in a
+generated file (:mod:`.tables`).  Tokens come from our own lexer and are fed to that table by a
+small driver loop (:mod:`.lalr`) that also resolves soft keywords: an identifier becomes a
+keyword only in a state where the keyword can be shifted.
 """
 
 from __future__ import annotations
 
 import functools
-from importlib import resources
-from typing import Any
-
-from lark import Lark
+from typing import TYPE_CHECKING, Any
 
 from om_dsl.errors import Diagnostic, DiagnosticBag, Severity
 from om_dsl.source import Span
@@ -20,7 +17,7 @@ from om_dsl.syntax import ast, numbers
 from om_dsl.syntax.broken import broken_decl, declaration_keyword
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
-from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, compile_tables, reductions, run
+from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
     TOP_LEVEL,
@@ -30,19 +27,25 @@ from om_dsl.syntax.lexer import (
     end_token,
     token_span,
 )
+from om_dsl.syntax.tables import grammar_text, load_tables
 
+if TYPE_CHECKING:
+    from lark import Lark
 
-def grammar_text() -> str:
-    return resources.files("om_dsl.grammar").joinpath("om.lark").read_text(encoding="utf-8")
+__all__ = ["grammar_text", "parse_module"]
 
 
 @functools.cache
 def _lark() -> Lark:
+    """The grammar as a Lark parser: for tests and the benchmark baseline (parsing uses the
+    table of :mod:`.tables`, which needs no Lark at run time)."""
+    from lark import Lark  # noqa: PLC0415 - parsing itself never needs Lark
+
     return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start")
 
 
 def _tables() -> Tables:
-    return compile_tables(_lark())
+    return load_tables()
 
 
 def _run(tokens: list[Tok], callbacks: list[Reduction], end: Tok) -> Any:
