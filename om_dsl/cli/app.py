@@ -20,6 +20,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Keeps `om` a group of commands even when only one command module is loaded (see
+    om_dsl/cli/__init__.py): Typer runs a lone command as the whole program otherwise."""
+
+
 # stdout carries results (JSON, IR); stderr carries diagnostics and progress.
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)

@@ -1,0 +1,30 @@
+"""The package's public names: imported on first use, and all of them importable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import om_dsl
+
+
+def test_every_public_name_resolves_to_its_home() -> None:
+    assert set(om_dsl.__all__) == set(om_dsl._HOME)
+    for name in om_dsl.__all__:
+        value = getattr(om_dsl, name)
+        assert value.__name__ == name
+        assert value.__module__.startswith(om_dsl._HOME[name])
+    assert set(om_dsl.__all__) <= set(dir(om_dsl))
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Runtim'"):
+        om_dsl.Runtim  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_importing_the_package_loads_nothing_else() -> None:
+    code = "import sys, om_dsl; print(sorted(m for m in sys.modules if m.startswith('om_dsl')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['om_dsl']"
