@@ -25,13 +25,25 @@ from om_dsl.cli.diagnostics import print_json, print_text, relocate, summary
 from om_dsl.compiler.driver import CompileResult, compile_catalog
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
-from om_dsl.orders.schema import decomposition_json_schema, order_json_schema
 
-# Other modules add their schemas here (e.g. "order" from the decomposition stage).
+
+def _order_schema() -> dict[str, Any]:
+    # Imported here: `om check` and `om compile` never load the order models.
+    from om_dsl.orders.schema import order_json_schema  # noqa: PLC0415
+
+    return order_json_schema()
+
+
+def _decomposition_schema() -> dict[str, Any]:
+    from om_dsl.orders.schema import decomposition_json_schema  # noqa: PLC0415
+
+    return decomposition_json_schema()
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "ir": ir_json_schema,
-    "order": order_json_schema,
-    "decomposition": decomposition_json_schema,
+    "order": _order_schema,
+    "decomposition": _decomposition_schema,
 }
 
 _HEADER = re.compile(r"^\s*catalog\s+\"", re.MULTILINE)
