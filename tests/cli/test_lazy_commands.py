@@ -52,7 +52,7 @@ def test_om_check_loads_neither_the_runtime_nor_the_service() -> None:
     assert "om_dsl.cli.run_cmds" not in modules
 
 
-@pytest.mark.parametrize("command", ["decompose", "plan", "render", "tasks", "status"])
+@pytest.mark.parametrize("command", sorted(cli.COMMAND_HOMES))
 def test_a_command_runs_with_only_its_own_module_loaded(command: str) -> None:
     done, modules = _loaded_after(command, "--help")
     assert done.returncode == 0, done.stderr
