@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "systems_cmds",
     "render_cmds",
     "serve_cmds",
+    "explain_cmds",
 )
 
 
@@ -36,6 +37,7 @@ COMMAND_HOMES = {
     "systems": "systems_cmds",
     "render": "render_cmds",
     "serve": "serve_cmds",
+    "explain": "explain_cmds",
 }
 
 

@@ -21,7 +21,13 @@ from om_dsl.cli.app import (
     text_or_json,
     write_text,
 )
-from om_dsl.cli.diagnostics import print_json, print_text, relocate, summary
+from om_dsl.cli.diagnostics import (
+    print_explain_hint,
+    print_json,
+    print_text,
+    relocate,
+    summary,
+)
 from om_dsl.compiler.driver import CompileResult, compile_catalog
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
@@ -78,6 +84,8 @@ def check(
             _report(root, result)
     if fmt == "json":
         print_json(results)
+    else:
+        print_explain_hint([d for diagnostics in results.values() for d in diagnostics])
     sys.exit(EXIT_ERRORS if errors else EXIT_OK)
 
 
@@ -103,6 +111,7 @@ def compile_cmd(
     """Compile a catalog to IR JSON (nothing is written when there are errors)."""
     result = compile_catalog(catalog)
     print_text(*relocate(result.diagnostics, result.sources, catalog))
+    print_explain_hint(result.diagnostics)
     if result.catalog is None:
         errors, _ = summary(result.diagnostics)
         fail(f"{catalog}: {errors} error(s); no IR written")

@@ -51,6 +51,13 @@ def print_text(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]
         err.print()
 
 
+def print_explain_hint(diagnostics: Sequence[Diagnostic]) -> None:
+    """rustc's closing line: where to read more about the first error (or warning) shown."""
+    first = next((d for d in diagnostics if d.is_error), None) or next(iter(diagnostics), None)
+    if first is not None:
+        err.print(f"for more about {first.code}, run: om explain {first.code}", highlight=False)
+
+
 def summary(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
     errors = sum(1 for d in diagnostics if d.is_error)
     return errors, len(diagnostics) - errors

@@ -19,10 +19,11 @@ def test_the_native_example_decomposes() -> None:
 
 
 def test_every_documented_code_is_used_and_every_used_code_documented() -> None:
-    source = "\n".join(p.read_text() for p in (REPO / "om_dsl" / "orders").glob("*.py"))
-    used = set(re.findall(r'"([OD]\d{3})"', source))
+    packages = ("orders", "runtime")  # the runtime reports O070 (a `notify` URL) at submit
+    paths = [p for package in packages for p in (REPO / "om_dsl" / package).rglob("*.py")]
+    used = set(re.findall(r'"([OD]\d{3})"', "\n".join(p.read_text() for p in paths)))
     documented = set(re.findall(r"\b([OD]\d{3})\b", DOC))
-    assert used - {"O000"} <= documented
+    assert used <= documented
     assert documented <= used
 
 

@@ -1,0 +1,562 @@
+# ruff: noqa: E501 - the rows are prose, one string per table cell
+"""Every diagnostic and issue code, what it means and how to fix it: `om explain CODE`.
+
+One table per family, the single source of the code tables in ``docs/diagnostics.md`` (the
+catalog compiler), ``docs/decomposition.md`` (orders) and ``docs/service.md`` (service
+requests): ``python -m om_dsl.codes`` writes them there, and ``tests/docs`` fails while a page
+differs.  rustc (``--explain``) and ruff (``ruff rule``) taught designers to look a code up
+from the terminal; the docs' examples stay in the docs.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDoc:
+    """One row of a code table: the codes it covers (some rows explain a few together)."""
+
+    codes: tuple[str, ...]
+    meaning: str
+    fix: str = ""
+
+
+# Catalog compiler (docs/diagnostics.md): E codes are errors, W codes warnings.
+CATALOG: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        ("E001",),
+        "Syntax error: a token where the grammar expects something else (the message says what).",
+        "Write what the message expects; the hint suggests a keyword you may have misspelt.",
+    ),
+    CodeDoc(
+        ("E002",),
+        "A character that is not part of the language (`#`, `@`, `$`, a control character).",
+        "Remove it; comments start with `//`.",
+    ),
+    CodeDoc(
+        ("E003",),
+        "A string is not closed on its line, or has an invalid escape (including a `\\uD800`-`\\uDFFF` escape that is not half of a surrogate pair: it is no character).",
+        'Close it with `"` on the same line; escapes are `\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX`; write a character outside the BMP itself or as a pair (`\\ud83d\\ude00`).',
+    ),
+    CodeDoc(
+        ("E004",),
+        "A declaration ends too early (end of file or of the declaration); the hint names an unclosed `{`, `(` or `[`.",
+        "Close the bracket or finish the declaration.",
+    ),
+    CodeDoc(
+        ("E005",),
+        "An invalid or too large number: `12abc`, `1e3`, a duration like `5x` or `1.5h`, a number above 2^53.",
+        "Numbers are digits with an optional decimal part (`9.99`, no exponent); durations are a whole number and a unit (`90m`, not `1.5h`); keep numbers below 2^53.",
+    ),
+    CodeDoc(
+        ("E009",),
+        "A file has more than 100 syntax errors (E001-E005): it is read no further, and the catalog is not checked. Deterministic: the first 100 errors, then this one at the 101st.",
+        "Fix the errors shown (a flood of them usually means the file is not a `.om` file at all), then check again.",
+    ),
+    CodeDoc(
+        ("E010",),
+        "The root file or an imported file cannot be read: missing, a folder, not a regular file (a named pipe, a device such as `/dev/zero`, a socket), a symbolic link loop, too large (16 MiB), or not UTF-8 (the hint says where the first bad byte is); or the root file's name is not UTF-8. It points at the `import`, or at line 1 of the root file.",
+        "Fix the path (relative to the importing file) or the file; save it as UTF-8; rename the file.",
+    ),
+    CodeDoc(
+        ("E011",),
+        "An import path is absolute, or leaves the catalog root.",
+        "Use a relative path inside the root file's folder.",
+    ),
+    CodeDoc(
+        ("E012",),
+        "Files import each other in a cycle (the cycle is printed).",
+        "Move the shared declarations into a file that both import.",
+    ),
+    CodeDoc(
+        ("E013",),
+        "The catalog header is missing, given twice, or in an imported file.",
+        'Put one `catalog "Name" version "V"` in the root file only.',
+    ),
+    CodeDoc(
+        ("E020",),
+        "An unknown name: a type, a product (in `includes`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member; or a bare enum member that belongs to two enums.",
+        'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`).',
+    ),
+    CodeDoc(
+        ("E021",),
+        "A name declared twice (enums, products, systems and queues share one namespace; rule names are unique too).",
+        "Rename one of them.",
+    ),
+    CodeDoc(
+        ("E022",),
+        "The wrong kind of thing: a plan on an offer, a bundle including a cfs, an `includes` in an offer, a `spec` on a technical product, a callout to a queue, `after parent` on an offer, a rule targeting an offer...",
+        "Use the kind the message asks for (the hint says which).",
+    ),
+    CodeDoc(
+        ("E023",),
+        "A product or reference has no attribute of that name (`source.x`, `line.x`, `order.x`, a mapping target).",
+        "Fix the name, or declare the attribute.",
+    ),
+    CodeDoc(
+        ("E024",),
+        "Something given twice: an attribute, an attribute option, an alias, an `includes`, `family` or `spec` of one product, a mapping target, a request field, a response output.",
+        "Keep one.",
+    ),
+    CodeDoc(
+        ("E025",),
+        "A callout to a system the catalog does not declare.",
+        "Declare the `system`, or fix its name.",
+    ),
+    CodeDoc(
+        ("E026",),
+        "A manual item names an undeclared queue.",
+        "Declare the `queue`, or fix its name.",
+    ),
+    CodeDoc(
+        ("E027",),
+        "An unknown plan item: in `after`, `undo`, `depend`, or an output reference `PRODUCT.ITEM.x`.",
+        "Fix the item name; items of another product are reached with `depend`.",
+    ),
+    CodeDoc(
+        ("E028",),
+        "A value is not a member of the enum.",
+        "Use one of the enum's members (see the hint).",
+    ),
+    CodeDoc(("E029",), "An enum lists a member twice.", "Remove the duplicate."),
+    CodeDoc(("E030",), "A plan declares two items with the same name.", "Rename one."),
+    CodeDoc(("E031",), "An unknown scope.", "Use `line`, `order`, `account` or `relies_on`."),
+    CodeDoc(
+        ("E032",),
+        "`decompose family F` names a family that no product declares.",
+        "Add `family F` to the products, or fix the name.",
+    ),
+    CodeDoc(
+        ("E033",), "An unknown plan action.", "Use `add`, `modify`, `delete`, `noChange` or `*`."
+    ),
+    CodeDoc(
+        ("E034",), "An unknown `within` scope in a `depend`.", "Use `root`, `order` or `relies_on`."
+    ),
+    CodeDoc(
+        ("E040",),
+        'An operator applied to types it does not take (`speed + "x"`, `not speed`), a list mixing types, or `if` branches of different types.',
+        "Convert (`str(speed)`), compare (`speed > 0`), or make the types agree.",
+    ),
+    CodeDoc(
+        ("E041",),
+        "A constant of the wrong type (a `default`, a `values` entry, a `map` key), or a text that is not a date.",
+        'Write a constant of the attribute\'s type; dates are `"YYYY-MM-DD"`.',
+    ),
+    CodeDoc(
+        ("E042",),
+        "An option that does not fit the type (`in` on a string, `pattern` on an int), an empty range, or an empty `values` list.",
+        "Remove the option, or fix the type or the bounds.",
+    ),
+    CodeDoc(
+        ("E043",),
+        "An expression's type does not fit where it goes (a mapping target).",
+        "Convert: `int(...)`, `str(...)`, `round(...)`; or change the attribute's type.",
+    ),
+    CodeDoc(
+        ("E044",),
+        "A decomposition rule does not map a `required` attribute of its target.",
+        "Add `name = ...` to the rule, or give the attribute a `default`.",
+    ),
+    CodeDoc(
+        ("E045",),
+        "A condition (`when`, `until`) is not a `bool`.",
+        "Compare it: `speed > 0`, `name != null`.",
+    ),
+    CodeDoc(
+        ("E046",),
+        "An unknown function, a wrong number of arguments, or arguments of the wrong type.",
+        "See the function table in the reference; the hint shows the signature.",
+    ),
+    CodeDoc(
+        ("E047",),
+        "An invalid regular expression (`pattern`, or the pattern given to `matches`), or a `matches` pattern that is not a text literal (patterns are written by the catalog's designers, never computed from order data).",
+        'Fix the regular expression (Python syntax); write the pattern as a literal: `matches(code, "^[A-Z]{3}$")`.',
+    ),
+    CodeDoc(
+        ("E048",),
+        'A `default` that breaks its own attribute\'s range, values or pattern, or that the pattern cannot be checked against in time (it backtracks catastrophically; see "Regular expressions" in the language reference).',
+        "Change the default or the constraint.",
+    ),
+    CodeDoc(
+        ("E049",),
+        "A `map` with two cases for one key, two `default`s, or values of different types.",
+        "Remove the duplicate, or make the values agree.",
+    ),
+    CodeDoc(
+        ("E050",),
+        "A reference of the wrong shape: `order` alone, `source.a.b`, a field read from a value that has none.",
+        "Write `order.NAME`, `source.NAME`, `line.NAME`: one attribute after the root.",
+    ),
+    CodeDoc(
+        ("E051",),
+        "A plan item reads outputs of another item of its plan (`reserve_port.port_id`) that does not run before it, so the value would be null.",
+        "Add `after ITEM` to the reading item (a compensation item may read what the item it undoes produced).",
+    ),
+    CodeDoc(
+        ("E052",),
+        "An expression nests more than 128 levels deep: each operator of a chain (`a or b or c ...`, `x + y + z ...`) adds a level, calls, lists, `map`s and request objects add more ([how many](language.md#operators)). Deeper, the compiled catalog could not be saved or evaluated.",
+        'Test many values at once with `code in ["C1", "C2", ...]`, or split the expression over several attributes.',
+    ),
+    CodeDoc(
+        ("E060",),
+        "Decomposition rules form a cycle (printed).",
+        "Break the chain: a product must not decompose, directly or not, into itself.",
+    ),
+    CodeDoc(
+        ("E061",),
+        'The `after`s of a plan form a cycle (printed; each arrow reads "runs before").',
+        "Remove one `after`.",
+    ),
+    CodeDoc(
+        ("E062",),
+        "Dependencies across products form a cycle, or an item depends on itself (printed).",
+        "Remove or reverse one `depend` or `after`.",
+    ),
+    CodeDoc(
+        ("E070",),
+        "Several sources feed a shared line (scope `order`, `account`, `relies_on`) and map an attribute differently, without a merge rule.",
+        "Add `merge first`, `last`, `min`, `max`, `sum`, `union`, `any` or `all` to the attribute, or map it identically.",
+    ),
+    CodeDoc(
+        ("E071",),
+        "An unknown merge rule, or one that does not fit the type (`sum` on a string).",
+        "Use a rule from the merge table that fits the type.",
+    ),
+    CodeDoc(
+        ("E080",),
+        "A product has two plans for one action, or a plan lists an action twice.",
+        "Merge the plans, or split the actions between them.",
+    ),
+    CodeDoc(
+        ("E081",),
+        "`undo` names a normal item, or a normal item comes `after` a compensation item.",
+        "`undo` names a `compensation` item; normal items do not wait for compensations.",
+    ),
+    CodeDoc(
+        ("E082",), "A compensation item has `point_of_no_return` or `undo`.", "Remove the clause."
+    ),
+    CodeDoc(
+        ("E083",),
+        "A callout path that does not start with `/`, has unbalanced braces, or a placeholder that is not a reference.",
+        'Write `"/ports/{reserve.port_id}"`: one reference per `{...}`.',
+    ),
+    CodeDoc(("E084",), "Not an HTTP method.", "Use `GET`, `POST`, `PUT`, `PATCH` or `DELETE`."),
+    CodeDoc(
+        ("E086",),
+        "A `timeout` or `expect` of 0, a retry `max` below 1, or a retry `cap` shorter than the first delay.",
+        "Use a positive duration; `retry none` for no retries; a cap at least the first delay.",
+    ),
+    CodeDoc(("E087",), "A plan item clause given twice.", "Keep one."),
+    CodeDoc(
+        ("E088",),
+        "A clause that does not apply to the item's kind (`queue` on an `auto` item).",
+        "Remove it, or change the item's kind; the hint says which kind takes it.",
+    ),
+    CodeDoc(
+        ("E089",),
+        "An item misses what its kind needs: `auto` a `handler`, `manual` a `queue`, `wait` exactly one of `event` or `until` (and a non-empty event name).",
+        "Add the clause.",
+    ),
+    CodeDoc(
+        ("E090",),
+        "A system without `url`, or a URL that is not `http(s)://host...`.",
+        'Add `url env("NAME_URL", "http://127.0.0.1:8080")`.',
+    ),
+    CodeDoc(
+        ("E091",),
+        "An environment variable name that is not a name (`inventory-url`).",
+        "Use letters, digits and `_`: `INVENTORY_URL`.",
+    ),
+    CodeDoc(("E092",), "A system option given twice.", "Keep one."),
+    CodeDoc(
+        ("E093",),
+        "A secret in the catalog: a URL with a user or password, or an `env()` default in `auth`.",
+        "Remove it; secrets come only from environment variables named in `auth`.",
+    ),
+    CodeDoc(("E094",), "A `permanent` status outside 400-499.", "List only 4xx statuses."),
+    CodeDoc(("E095",), "An empty cardinality (`[3..1]`).", "Put the minimum first."),
+    CodeDoc(
+        ("E096",),
+        "A bundle includes itself, directly or through other bundles (printed).",
+        "Remove one `includes`.",
+    ),
+    CodeDoc(
+        ("E097",),
+        "Two offers share an offering `id` or a `spec` id, so a TMF order could not tell them apart.",
+        "Give each its own id.",
+    ),
+    CodeDoc(
+        ("W001",),
+        "An offer that no decomposition rule applies to: ordering it produces no work.",
+        "Add `decompose Offer { -> ... }` (or a family rule). Bundles are exempt: their children carry the work.",
+    ),
+    CodeDoc(
+        ("W002",),
+        "A technical product that no rule produces.",
+        "Add a rule that targets it, or remove it.",
+    ),
+    CodeDoc(
+        ("W003",),
+        "A plan item that can never run: `when false`, or a compensation item that no `undo` names.",
+        "Remove it, or name it in an `undo`.",
+    ),
+    CodeDoc(
+        ("W004",),
+        "A technical product that is produced but has no plan, so its lines carry no work.",
+        "Add `plan Product on add { ... }` (fine for pure data lines).",
+    ),
+    CodeDoc(
+        ("W005",),
+        "A `map` without `default`, whose keys do not cover every value: unmatched values give `null`.",
+        "Add `default: ...`, or cover every enum member (or both `true` and `false`).",
+    ),
+    CodeDoc(
+        ("W006",),
+        "A plan item reads outputs of another product's item (`Sim.assign_sim.iccid`) but no `depend` makes it wait for that item.",
+        "Add `depend Product.item after Other.item` (with the right `within`).",
+    ),
+)
+
+# Order validation (docs/decomposition.md).
+ORDER: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        ("O000",),
+        "more problems than are reported: the first 100 are, then this one (at `$`)",
+    ),
+    CodeDoc(("O001",), "not JSON, not UTF-8, or empty"),
+    CodeDoc(("O002",), "larger than the size limit"),
+    CodeDoc(("O003",), "nested deeper than the depth limit"),
+    CodeDoc(("O004",), "a number with too many digits, `NaN` or `Infinity`"),
+    CodeDoc(("O005",), "a string longer than the limit"),
+    CodeDoc(("O006",), "a lone UTF-16 surrogate or a control character in a string or key"),
+    CodeDoc(("O007",), "a key that is not text (parsed data only)"),
+    CodeDoc(("O008",), "the document is not a JSON object"),
+    CodeDoc(("O009",), "neither a TMF622 ProductOrder nor a native order"),
+    CodeDoc(
+        ("O010", "O011", "O012"),
+        "a required field is missing; an unknown field (native only, with a suggestion); a field of the wrong type or shape",
+    ),
+    CodeDoc(("O013",), "an unknown action (with a suggestion)"),
+    CodeDoc(
+        ("O014",),
+        'a key given twice in one JSON object (`{"speed": 100, "speed": 5000}`), anywhere in the document: JSON readers disagree on which value counts, so neither is guessed; the path is the repeated key\'s (text only: parsed data has lost the repeat)',
+    ),
+    CodeDoc(("O020",), "an item id used twice"),
+    CodeDoc(
+        ("O030", "O031", "O032", "O033"),
+        "an unknown product (with a suggestion); a reference that matches several products; two references of one item that disagree; a technical product ordered directly",
+    ),
+    CodeDoc(
+        ("O034", "O035"),
+        "an unknown attribute or characteristic (with a suggestion); an attribute given twice (e.g. by name and by alias)",
+    ),
+    CodeDoc(
+        ("O036",),
+        "a wrong type, or a value outside the attribute's range, allowed values, pattern or enum",
+    ),
+    CodeDoc(("O037",), "a required attribute missing (after defaults)"),
+    CodeDoc(("O038", "O039"), "a quantity outside 1..1,000; more items than the limit"),
+    CodeDoc(("O041",), "`previous` on an action other than `modify`"),
+    CodeDoc(
+        ("O042",),
+        "an action that contradicts the bundle's: the parts of an `add` bundle must be `add`, the parts of a `delete` bundle `delete`",
+    ),
+    CodeDoc(
+        ("O043",),
+        "an item that stays (`add`, `modify`, `noChange`) relies on an item the order deletes",
+    ),
+    CodeDoc(
+        ("O050", "O051", "O052"),
+        "an unknown relationship type; a relationship to an item not in the order; to itself",
+    ),
+    CodeDoc(("O053",), "an item that is a part of two bundles"),
+    CodeDoc(("O054",), "a cycle of `bundles` or of `reliesOn` relationships"),
+    CodeDoc(
+        ("O060", "O061", "O062"),
+        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality",
+    ),
+    CodeDoc(
+        ("O070",),
+        "a listener URL in the order's `notify` that cannot be used: not an http(s) URL with a host, with credentials, or pointing at a link-local or metadata address (see docs/downstream.md)",
+    ),
+)
+
+# Decomposition of a valid order (docs/decomposition.md): a DecompositionError lists them.
+DECOMPOSITION: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        ("D001",),
+        "a merge conflict: two sources give a `merge same` attribute of a shared line different values",
+    ),
+    CodeDoc(
+        ("D002",), "a rule's condition or mapping failed at run time (e.g. a division by zero)"
+    ),
+    CodeDoc(
+        ("D003",),
+        "a produced line breaks its product's declaration (a required attribute is null, a value is out of range)",
+    ),
+    CodeDoc(
+        ("D004",),
+        "two lines would get the same id (item ids that look like line ids, e.g. `a/Port`)",
+    ),
+)
+
+# Service requests (docs/service.md).
+SERVICE: tuple[CodeDoc, ...] = (
+    CodeDoc(("S001",), "an order id that cannot be a path segment (path `id`)"),
+    CodeDoc(
+        ("S002",), "an unknown order state in `state=` (path `state`; the message lists the states)"
+    ),
+    CodeDoc(
+        ("S003", "S004"),
+        "a hub callback URL or query that cannot be used or can never match (`body.callback`, `body.query`)",
+    ),
+    CodeDoc(
+        ("S010",),
+        "the body is not JSON: `not valid JSON: Expecting value at line 1 column 12`, not UTF-8 text, or nested too deeply (path `body`)",
+    ),
+    CodeDoc(
+        ("S011",),
+        "a required field is missing (`required field 'itemId' is missing`), or the whole body",
+    ),
+    CodeDoc(
+        ("S012",), "an unknown field of an operations body, with a suggestion when one is close"
+    ),
+    CodeDoc(
+        ("S013",),
+        "a value of the wrong JSON type: `expected an object, got an array` (the body itself too)",
+    ),
+    CodeDoc(
+        ("S014",),
+        "a value out of its bounds: too long or empty text, a number too small or too large",
+    ),
+    CodeDoc(
+        ("S015",),
+        "a value in the wrong form: `requestedCancellationDate` that is not an RFC 3339 date-time",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A code table: where its codes come from and the page that shows it."""
+
+    name: str
+    about: str
+    page: str
+    header: tuple[str, ...]
+    rows: tuple[CodeDoc, ...]
+
+
+FAMILIES = (
+    Family(
+        "catalog",
+        "catalog compiler (`om check`, `om compile`)",
+        "docs/diagnostics.md",
+        ("Code", "Meaning", "Fix"),
+        CATALOG,
+    ),
+    Family(
+        "order",
+        "order validation (`om decompose`, `om run`, `POST /productOrder`)",
+        "docs/decomposition.md",
+        ("code", "problem"),
+        ORDER,
+    ),
+    Family(
+        "decomposition",
+        "decomposition (`om decompose`, `om run`, `POST /productOrder`)",
+        "docs/decomposition.md",
+        ("code", "problem"),
+        DECOMPOSITION,
+    ),
+    Family(
+        "service",
+        "service request (`om serve`)",
+        "docs/service.md",
+        ("Issue code", "Problem"),
+        SERVICE,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    code: str
+    severity: str  # error | warning
+    family: Family
+    doc: CodeDoc
+
+
+def _index() -> dict[str, Explained]:
+    out: dict[str, Explained] = {}
+    for family in FAMILIES:
+        for doc in family.rows:
+            for code in doc.codes:
+                severity = "warning" if code.startswith("W") else "error"
+                out[code] = Explained(code, severity, family, doc)
+    return out
+
+
+INDEX = _index()
+
+_CODE = re.compile(r"([A-Za-z])0*(\d{1,3})")
+
+
+def normalize(text: str) -> str | None:
+    """``e44``, ``E044`` and ``error[E044]`` all name E044; None for text that is no code."""
+    found = _CODE.fullmatch(
+        text.strip().removeprefix("error[").removeprefix("warning[").rstrip("]")
+    )
+    if found is None:
+        return None
+    return f"{found.group(1).upper()}{int(found.group(2)):03d}"
+
+
+def explain(text: str) -> Explained | None:
+    code = normalize(text)
+    return INDEX.get(code) if code is not None else None
+
+
+# ---- the docs' tables ------------------------------------------------------------------------
+
+
+def table(family: Family) -> str:
+    """The Markdown table of ``family``, as its page shows it."""
+    widths = "|".join("-" * (len(h) + 2) for h in family.header)
+    lines = ["| " + " | ".join(family.header) + " |", f"|{widths}|"]
+    for doc in family.rows:
+        cells = [", ".join(doc.codes), doc.meaning, *([doc.fix] if len(family.header) == 3 else [])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def synced(page_text: str, family: Family) -> str:
+    """``page_text`` with its table of ``family`` replaced by :func:`table`.
+
+    The table is found by its first row's codes (a page may hold two tables of one header)."""
+    first = "\n| " + ", ".join(family.rows[0].codes) + " |"
+    row = page_text.index(first) + 1
+    start = page_text.rindex("\n", 0, page_text.rindex("\n", 0, row - 1)) + 1
+    end = page_text.index("\n\n", row) + 1
+    return page_text[:start] + table(family) + page_text[end:]
+
+
+def main() -> int:
+    """Rewrite the code tables of the docs from this module (run from a checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    for family in FAMILIES:
+        page = root / family.page
+        text = page.read_text(encoding="utf-8")
+        new = synced(text, family)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            print(f"updated {page}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
