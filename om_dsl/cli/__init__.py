@@ -42,10 +42,9 @@ COMMAND_HOMES = {
 
 
 def _register(argv: list[str] | None = None) -> None:
-    """Import the command modules: only the one that ``argv`` names when it names one, all of
-    them otherwise (``om --help`` lists every command; a misspelt one gets suggestions)."""
-    first = next((a for a in argv or () if not a.startswith("-")), None)
-    home = COMMAND_HOMES.get(first) if first is not None else None
+    """Import the command modules: only the one that ``argv`` starts with when it names one,
+    all of them otherwise (``om --help`` lists every command; a misspelt one gets suggestions)."""
+    home = COMMAND_HOMES.get(argv[0]) if argv else None  # `om --help check`: the root's help
     for name in (home,) if home is not None else COMMAND_MODULES:
         module = f"om_dsl.cli.{name}"
         try:

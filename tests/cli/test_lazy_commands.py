@@ -60,8 +60,9 @@ def test_a_command_runs_with_only_its_own_module_loaded(command: str) -> None:
     assert f"om_dsl.cli.{cli.COMMAND_HOMES[command]}" in modules
 
 
-def test_help_and_misspelt_commands_still_see_every_command() -> None:
-    done, _ = _loaded_after("--help")
+@pytest.mark.parametrize("argv", [["--help"], ["--help", "check"]])
+def test_help_and_misspelt_commands_still_see_every_command(argv: list[str]) -> None:
+    done, _ = _loaded_after(*argv)
     assert done.returncode == 0
     assert all(name in done.stdout for name in cli.COMMAND_HOMES)
     done, _ = _loaded_after("chek", str(EXAMPLE))
