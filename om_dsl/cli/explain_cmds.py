@@ -68,7 +68,9 @@ def _data(found: Explained) -> dict[str, object]:
 
 def _list(fmt: str) -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps([_data(e) for e in INDEX.values()], indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps([_data(e) for e in INDEX.values()], indent=2, ensure_ascii=False) + "\n"
+        )
         return
     for family in FAMILIES:
         out.print(f"[bold]{family.about}[/] ({family.page})", markup=True)
