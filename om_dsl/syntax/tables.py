@@ -47,7 +47,7 @@ def load_tables() -> Tables:
     try:
         raw = resources.files("om_dsl.grammar").joinpath(TABLES_FILE).read_text(encoding="utf-8")
         return from_json(raw, grammar_digest(grammar))
-    except (OSError, ValueError, KeyError, TypeError):  # missing, stale or damaged: rebuild
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # missing, stale, damaged
         return build_tables(grammar)
 
 

@@ -54,7 +54,7 @@ def test_a_table_for_another_grammar_is_refused() -> None:
         tables.from_json(_packaged(), tables.grammar_digest("start: NAME"))
 
 
-@pytest.mark.parametrize("damage", ["stale", "garbled", "missing"])
+@pytest.mark.parametrize("damage", ["stale", "garbled", "missing", "a list", "wrong shapes"])
 def test_a_stale_or_damaged_file_falls_back_to_lark(
     damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -65,6 +65,8 @@ def test_a_stale_or_damaged_file_falls_back_to_lark(
         "stale": text.replace(tables.grammar_digest(grammar), "0" * 64),
         "garbled": text[: len(text) // 2],
         "missing": None,
+        "a list": "[1, 2]",
+        "wrong shapes": text.replace('"rules":[[', '"rules":[7,['),
     }[damage]
 
     class Package:
