@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench docs graphviz clean serve-demo
+.PHONY: demo test lint bench docs grammar graphviz clean serve-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,14 @@ serve-demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# Diagrams from the examples, and the code tables of the docs from om_dsl/codes.py.
 docs: $(STAMP) graphviz
 	$(PY) -m om_dsl.docs_build
+	$(PY) -m om_dsl.codes
+
+# After a change to om_dsl/grammar/om.lark: regenerate its parse table (om.tables.json).
+grammar: $(STAMP)
+	$(PY) -m om_dsl.syntax.tables
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

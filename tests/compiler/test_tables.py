@@ -13,7 +13,7 @@ from om_dsl.compiler.driver import compile_catalog
 from om_dsl.syntax import tables
 from om_dsl.syntax.lalr import Tables
 
-REGENERATE = "python -m om_dsl.syntax.tables"
+REGENERATE = "make grammar"  # python -m om_dsl.syntax.tables
 
 
 def _packaged() -> str:
