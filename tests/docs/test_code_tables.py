@@ -16,7 +16,9 @@ _EMITTED = re.compile(r'"([EWODS]\d{3})"')
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
 def test_the_page_shows_the_table_of_om_dsl_codes(family: Family) -> None:
     text = (ROOT / family.page).read_text(encoding="utf-8")
-    assert synced(text, family) == text, "run `make docs` (python -m om_dsl.codes) to update the page"
+    assert synced(text, family) == text, (
+        "run `make docs` (python -m om_dsl.codes) to update the page"
+    )
 
 
 def _emitted(*packages: str) -> set[str]:
