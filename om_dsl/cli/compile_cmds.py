@@ -1,4 +1,4 @@
-"""`om check`, `om compile`, `om schema`."""
+"""`om check` (and `om check --watch`), `om compile`, `om schema`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
+from om_dsl.cli import watch as watching
 from om_dsl.cli.app import (
     EXIT_ERRORS,
     EXIT_OK,
+    EXIT_USAGE,
     FormatOption,
     app,
     err,
@@ -62,17 +64,44 @@ def _roots(path: Path) -> list[Path]:
     return sorted(p for p in path.glob("*.om") if _HEADER.search(p.read_text(errors="replace")))
 
 
+WatchOption = Annotated[
+    bool, typer.Option("--watch", help="Check again each time a .om file changes (Ctrl-C stops).")
+]
+IntervalOption = Annotated[
+    float, typer.Option("--interval", help="Seconds between looks for changes with --watch.")
+]
+
+
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Catalog root files (.om) or folders.")],
     fmt: FormatOption = "text",
+    watch: WatchOption = False,
+    interval: IntervalOption = 0.5,
 ) -> None:
     """Check catalogs and print every error and warning (exit 1 on errors)."""
     text_or_json(fmt)
+    if not watch:
+        sys.exit(_check(paths, fmt))
+    if not watching.MIN_INTERVAL_S <= interval <= watching.MAX_INTERVAL_S:
+        fail(
+            f"--interval must be between {watching.MIN_INTERVAL_S} and "
+            f"{watching.MAX_INTERVAL_S:.0f} seconds",
+            EXIT_USAGE,
+        )
+    _watch(paths, fmt, interval)
+
+
+def _check(paths: list[Path], fmt: str, watching_now: bool = False) -> int:
+    """Check every root once; the exit code it deserves."""
     results: dict[str, list[Diagnostic]] = {}
     roots = [root for p in paths for root in _roots(p)]
     if not roots:
-        fail('no catalog files found (a root file starts with: catalog "Name" version "1")')
+        message = 'no catalog files found (a root file starts with: catalog "Name" version "1")'
+        if not watching_now:
+            fail(message)
+        err.print(f"[bold red]error:[/] {message}", markup=True)
+        return EXIT_ERRORS
     errors = 0
     for root in roots:
         result = compile_catalog(root)
@@ -86,7 +115,20 @@ def check(
         print_json(results)
     else:
         print_explain_hint([d for diagnostics in results.values() for d in diagnostics])
-    sys.exit(EXIT_ERRORS if errors else EXIT_OK)
+    return EXIT_ERRORS if errors else EXIT_OK
+
+
+def _watch(paths: list[Path], fmt: str, interval: float) -> None:
+    """Check, then check again after each change, until Ctrl-C (see om_dsl/cli/watch.py)."""
+    roots = watching.folders(paths)
+    before = watching.snapshot(roots)
+    while True:
+        _check(paths, fmt, watching_now=True)
+        shown = ", ".join(str(r) for r in roots)
+        err.print(f"watching {len(before)} .om file(s) in {shown}; Ctrl-C stops", highlight=False)
+        before, changed = watching.wait_for_change(before, roots, interval)
+        names = ", ".join(p.name for p in changed[:3]) + (" ..." if len(changed) > 3 else "")
+        err.print(f"\n--- changed: {names}; checking again", highlight=False)
 
 
 def _report(root: Path, result: CompileResult) -> None:
