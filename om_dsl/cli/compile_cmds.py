@@ -68,7 +68,8 @@ WatchOption = Annotated[
     bool, typer.Option("--watch", help="Check again each time a .om file changes (Ctrl-C stops).")
 ]
 IntervalOption = Annotated[
-    float, typer.Option("--interval", help="Seconds between looks for changes with --watch.")
+    float | None,
+    typer.Option("--interval", help="With --watch: seconds between looks for changes (0.5)."),
 ]
 
 
@@ -77,12 +78,15 @@ def check(
     paths: Annotated[list[Path], typer.Argument(help="Catalog root files (.om) or folders.")],
     fmt: FormatOption = "text",
     watch: WatchOption = False,
-    interval: IntervalOption = 0.5,
+    interval: IntervalOption = None,
 ) -> None:
     """Check catalogs and print every error and warning (exit 1 on errors)."""
     text_or_json(fmt)
     if not watch:
+        if interval is not None:
+            fail("--interval goes with --watch", EXIT_USAGE)
         sys.exit(_check(paths, fmt))
+    interval = watching.DEFAULT_INTERVAL_S if interval is None else interval
     if not watching.MIN_INTERVAL_S <= interval <= watching.MAX_INTERVAL_S:
         fail(
             f"--interval must be between {watching.MIN_INTERVAL_S} and "

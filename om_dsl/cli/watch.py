@@ -16,6 +16,7 @@ from pathlib import Path
 
 Snapshot = dict[Path, tuple[int, int]]
 
+DEFAULT_INTERVAL_S = 0.5
 MIN_INTERVAL_S = 0.05
 MAX_INTERVAL_S = 60.0
 

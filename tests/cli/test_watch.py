@@ -124,7 +124,7 @@ def test_a_folder_without_catalogs_is_watched_until_one_appears(tmp_path: Path) 
         om.stop()
 
 
-def test_an_interval_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_bad_or_lone_interval_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "shop.om").write_text(GOOD)
     for interval in ("0", "-1", "3600", "nan"):
         done = subprocess.run(
@@ -134,3 +134,9 @@ def test_an_interval_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 2, (interval, done.stderr)
         assert "Traceback" not in done.stderr
+    alone = subprocess.run(
+        [sys.executable, "-m", "om_dsl.cli", "check", "shop.om", "--interval", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert alone.returncode == 2
+    assert "--interval goes with --watch" in alone.stderr
