@@ -55,7 +55,11 @@ def print_explain_hint(diagnostics: Sequence[Diagnostic]) -> None:
     """rustc's closing line: where to read more about the first error (or warning) shown."""
     first = next((d for d in diagnostics if d.is_error), None) or next(iter(diagnostics), None)
     if first is not None:
-        err.print(f"for more about {first.code}, run: om explain {first.code}", highlight=False)
+        print_explain_code(first.code)
+
+
+def print_explain_code(code: str) -> None:
+    err.print(f"for more about {code}, run: om explain {code}", highlight=False)
 
 
 def summary(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from om_dsl.cli.app import err, fail
+from om_dsl.cli.diagnostics import print_explain_code
 from om_dsl.errors import DecompositionError, OmError, OrderIssue, OrderValidationError
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import Decomposer
@@ -65,4 +66,6 @@ def print_issues_and_fail(headline: str, issues: list[OrderIssue]) -> NoReturn:
         err.print(
             f"{issue.path}: error[{issue.code}]: {issue.message}", markup=False, highlight=False
         )
+    if issues:
+        print_explain_code(issues[0].code)
     fail(f"{headline}: {len(issues)} problem(s)")

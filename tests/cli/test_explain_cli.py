@@ -91,3 +91,15 @@ def test_a_clean_catalog_gets_no_hint(capsys: Capsys) -> None:
     code, _, err = om(capsys, "check", str(REPO / "examples" / "catalog" / "acme.om"))
     assert code == 0
     assert "om explain" not in err
+
+
+def test_a_bad_order_names_om_explain_for_its_first_issue(capsys: Capsys, tmp_path: Path) -> None:
+    order = tmp_path / "order.json"
+    order.write_text("{}")
+    code, _, err = om(capsys, "decompose", str(REPO / "examples/catalog/acme.om"), str(order))
+    assert code == 1
+    lines = err.rstrip().splitlines()
+    assert lines[-2:] == [
+        "for more about O009, run: om explain O009",
+        "error: the order is invalid: 1 problem(s)",
+    ]
