@@ -4,7 +4,11 @@ exist in the code, and the example orders it lists are there."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from decomposition_support import ACME, EXAMPLE_ORDERS, REPO, decomposer
 
@@ -31,3 +35,23 @@ def test_the_listed_example_orders_exist() -> None:
     for name in re.findall(r"`([a-z0-9-]+\.json)`", DOC):
         if "golden" not in name:
             assert (EXAMPLE_ORDERS / name).exists() or name == "ProductOrder.example.json", name
+
+
+def test_the_invalid_order_output_shown_is_real(tmp_path: Path) -> None:
+    """The stderr block after "An invalid order prints each issue" is what `om decompose`
+    prints for an order with a speed out of range and an item id used twice."""
+    shown = DOC.split("An invalid order prints each issue", 1)[1].split("```\n", 2)[1]
+    items = [
+        {"id": "f", "product": "HomeFibre", "action": "add", "attributes": {"speed": speed}}
+        for speed in (5, 100)
+    ]
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps({"id": "ORD-1", "items": items}))
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "om_dsl.cli", "decompose", str(ACME), str(order)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == shown
