@@ -35,6 +35,14 @@ def test_a_snapshot_sees_files_added_changed_and_removed(tmp_path: Path) -> None
     assert [p.name for p in changed] == ["a.om", "c.om", "b.om"]
 
 
+def test_hidden_folders_and_node_modules_are_not_looked_into(tmp_path: Path) -> None:
+    for folder in (".venv/lib", ".git", "node_modules/x", "catalog/.cache", "catalog/common"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "a.om").write_text("x")
+    found = watch.snapshot([tmp_path])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["catalog/common/a.om"]
+
+
 def test_waiting_returns_at_the_first_change(tmp_path: Path) -> None:
     target = tmp_path / "a.om"
     target.write_text("x")
