@@ -47,12 +47,15 @@ def text_or_json(fmt: str) -> str:
 
 
 def fail(message: str, code: int = EXIT_ERRORS) -> NoReturn:
-    """Report a user error in one line (never a traceback) and exit.
-
-    The message is printed as is: brackets in it (``pip install 'om-dsl[service]'``) are text,
-    not console markup."""
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    """Report a user error in one line (never a traceback) and exit."""
+    report_error(message)
     sys.exit(code)
+
+
+def report_error(message: str) -> None:
+    """``error: message`` on stderr.  The message is printed as is: brackets in it
+    (``pip install 'om-dsl[service]'``) are text, not console markup."""
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
 
 
 def write_text(text: str, output: str | None) -> None:

@@ -20,6 +20,7 @@ from om_dsl.cli.app import (
     app,
     err,
     fail,
+    report_error,
     text_or_json,
     write_text,
 )
@@ -61,7 +62,14 @@ def _roots(path: Path) -> list[Path]:
     """A directory stands for every catalog root file (one with a header) directly inside it."""
     if not path.is_dir():
         return [path]
-    return sorted(p for p in path.glob("*.om") if _HEADER.search(p.read_text(errors="replace")))
+    return sorted(p for p in path.glob("*.om") if _has_header(p))
+
+
+def _has_header(path: Path) -> bool:
+    try:
+        return _HEADER.search(path.read_text(errors="replace")) is not None
+    except OSError:  # gone since the listing (an editor saving it), a folder, unreadable
+        return False
 
 
 WatchOption = Annotated[
@@ -104,7 +112,7 @@ def _check(paths: list[Path], fmt: str, watching_now: bool = False) -> int:
         message = 'no catalog files found (a root file starts with: catalog "Name" version "1")'
         if not watching_now:
             fail(message)
-        err.print(f"[bold red]error:[/] {message}", markup=True)
+        report_error(message)
         return EXIT_ERRORS
     errors = 0
     for root in roots:

@@ -148,3 +148,16 @@ def test_a_bad_or_lone_interval_is_a_usage_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert alone.returncode == 2
     assert "--interval goes with --watch" in alone.stderr
+
+
+def test_a_folder_named_like_a_catalog_file_is_not_a_root(tmp_path: Path) -> None:
+    """`om check DIR` reads each *.om directly inside DIR for a header; a folder called
+    `old.om`, or a file gone since the listing, is skipped instead of crashing the check."""
+    (tmp_path / "old.om").mkdir()
+    (tmp_path / "shop.om").write_text(GOOD)
+    done = subprocess.run(
+        [sys.executable, "-m", "om_dsl.cli", "check", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "ok shop.om" in done.stderr
