@@ -529,7 +529,7 @@ def table(family: Family) -> str:
     widths = "|".join("-" * (len(h) + 2) for h in family.header)
     lines = ["| " + " | ".join(family.header) + " |", f"|{widths}|"]
     for doc in family.rows:
-        cells = [", ".join(doc.codes), doc.meaning, *([doc.fix] if len(family.header) == 3 else [])]
+        cells = [", ".join(doc.codes), doc.meaning, doc.fix][: len(family.header)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

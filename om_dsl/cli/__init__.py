@@ -8,21 +8,6 @@ import sys
 
 from om_dsl.cli.app import app, err
 
-# Command modules, imported for their side effect of adding commands to `app`.  Listed here so
-# that stages can be added without editing each other's modules.
-COMMAND_MODULES = (
-    "compile_cmds",
-    "decompose_cmds",
-    "plan_cmds",
-    "run_cmds",
-    "tasks_cmds",
-    "systems_cmds",
-    "render_cmds",
-    "serve_cmds",
-    "explain_cmds",
-)
-
-
 # The module that registers each top-level command: `om check x.om` imports compile_cmds alone
 # instead of every command's dependencies (the runtime, the HTTP client, Graphviz, the service):
 # 0.25 s less start-up (benchmarks/bench_startup.py).  tests/cli checks that this lists every
@@ -40,6 +25,10 @@ COMMAND_HOMES = {
     "serve": "serve_cmds",
     "explain": "explain_cmds",
 }
+
+# Command modules, imported for their side effect of adding commands to `app` (in this order,
+# which is the order of `om --help`).  A new group of commands adds its entries above.
+COMMAND_MODULES = tuple(dict.fromkeys(COMMAND_HOMES.values()))
 
 
 def _register(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ from om_dsl.syntax import ast, numbers
 from om_dsl.syntax.broken import broken_decl, declaration_keyword
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
-from om_dsl.syntax.lalr import Reduction, SyntaxProblem, Tables, reductions, run
+from om_dsl.syntax.lalr import Reduction, SyntaxProblem, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
     TOP_LEVEL,
@@ -27,7 +27,7 @@ from om_dsl.syntax.lexer import (
     end_token,
     token_span,
 )
-from om_dsl.syntax.tables import grammar_text, load_tables
+from om_dsl.syntax.tables import grammar_text, lark_parser, load_tables
 
 if TYPE_CHECKING:
     from lark import Lark
@@ -37,20 +37,14 @@ __all__ = ["grammar_text", "parse_module"]
 
 @functools.cache
 def _lark() -> Lark:
-    """The grammar as a Lark parser: for tests and the benchmark baseline (parsing uses the
-    table of :mod:`.tables`, which needs no Lark at run time)."""
-    from lark import Lark  # noqa: PLC0415 - parsing itself never needs Lark
-
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start")
-
-
-def _tables() -> Tables:
-    return load_tables()
+    """The grammar as a Lark parser: for tests (parsing uses the table of :mod:`.tables`,
+    which needs no Lark at run time)."""
+    return lark_parser(grammar_text())
 
 
 def _run(tokens: list[Tok], callbacks: list[Reduction], end: Tok) -> Any:
     """Run the LALR driver (:mod:`om_dsl.syntax.lalr`) on one chunk of tokens."""
-    return run(_tables(), tokens, callbacks, end)
+    return run(load_tables(), tokens, callbacks, end)
 
 
 MAX_ERRORS_PER_FILE = 100
@@ -98,7 +92,7 @@ def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> None:
     file = module.file
     lexed = Lexer(file, text, bag).run()
     builder = AstBuilder(file, lexed.docs)
-    callbacks = reductions(_tables(), builder)
+    callbacks = reductions(load_tables(), builder)
     unexpected: list[Tok] = []
     for chunk in lexed.chunks:
         unexpected += _parse_chunk(file, chunk, callbacks, module, bag)

@@ -24,9 +24,12 @@ import sys
 from collections import deque
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from om_dsl.syntax.lalr import RuleShape, Tables
+
+if TYPE_CHECKING:
+    from lark import Lark
 
 TABLES_FILE = "om.tables.json"
 FORMAT = 1
@@ -53,10 +56,14 @@ def load_tables() -> Tables:
 
 def build_tables(grammar: str) -> Tables:
     """Lark's LALR(1) table for ``grammar``, re-packed as plain dicts in canonical numbering."""
+    return _canonical(_from_lark(lark_parser(grammar)))
+
+
+def lark_parser(grammar: str) -> Lark:
+    """``grammar`` as a Lark LALR parser (what the table is taken from)."""
     from lark import Lark  # noqa: PLC0415 - reading the generated file needs no Lark at all
 
-    lark = Lark(grammar, parser="lalr", lexer="contextual", start="start")
-    return _canonical(_from_lark(lark))
+    return Lark(grammar, parser="lalr", lexer="contextual", start="start")
 
 
 def _from_lark(lark: Any) -> Tables:
