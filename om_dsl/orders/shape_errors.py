@@ -21,7 +21,7 @@ from om_dsl.orders.values import did_you_mean
 Loc = tuple[int | str, ...]
 
 _CODES = {"missing": "O010", "extra_forbidden": "O011"}
-_EXPECTED = {
+EXPECTED = {
     "string_type": "text (a string)",
     "int_type": "a whole number",
     "float_type": "a number",
@@ -30,6 +30,8 @@ _EXPECTED = {
     "list_type": "an array",
     "model_type": "an object",
 }
+"""What a value of the wrong JSON type should have been, by pydantic's error type (the service
+words its request errors with it too: om_dsl/service/request_issues.py)."""
 
 
 def add_shape_errors(
@@ -47,10 +49,10 @@ def shape_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind, loc, value = str(error["type"]), tuple(error["loc"]), error.get("input")
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     if kind == "missing":
-        return f"required field {show(str(loc[-1]))} is missing"
+        return missing_field(loc)
     if kind == "extra_forbidden":
         return _unknown_field(loc, model)
-    if kind in _EXPECTED:
+    if kind in EXPECTED:
         return f"expected {_expected(kind, loc, model)}, got {described(value)}"
     if kind == "string_too_short":
         return "expected text, got an empty string"
@@ -60,6 +62,15 @@ def shape_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'another value')}, got {described(value)}"
     return f"{described(value)} is not allowed here"
+
+
+def missing_field(loc: Loc) -> str:
+    return f"required field {show(str(loc[-1]))} is missing"
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    """The fields of ``model`` as a document names them (for a did-you-mean)."""
+    return list(_fields(model))
 
 
 def described(value: Any) -> str:
@@ -76,7 +87,7 @@ def described(value: Any) -> str:
 
 
 def _expected(kind: str, loc: Loc, model: type[BaseModel]) -> str:
-    what = _EXPECTED[kind]
+    what = EXPECTED[kind]
     if kind == "model_type":
         inner = model_at(model, loc)
         meaning = getattr(inner, "what", "") if inner is not None else ""
@@ -87,7 +98,7 @@ def _expected(kind: str, loc: Loc, model: type[BaseModel]) -> str:
 def _unknown_field(loc: Loc, model: type[BaseModel]) -> str:
     name = str(loc[-1])
     owner = model_at(model, loc[:-1])
-    known = list(_fields(owner)) if owner is not None else []
+    known = field_names(owner) if owner is not None else []
     return f"unknown field {show(name)}: the native order format does not have it" + (
         did_you_mean(name, known)
     )

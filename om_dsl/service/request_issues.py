@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from om_dsl.errors import OrderIssue
 from om_dsl.orders.issues import loc_path, path_key, show
-from om_dsl.orders.shape_errors import described, model_at
+from om_dsl.orders.shape_errors import EXPECTED, described, field_names, missing_field, model_at
 from om_dsl.orders.values import did_you_mean
 from om_dsl.service.models import DATE_TIME_ERROR
 
@@ -36,17 +36,11 @@ Error = Mapping[str, Any]
 Loc = tuple[int | str, ...]
 NOT_JSON = "S010"
 _EXPECTED = {
-    "string_type": "text (a string)",
-    "int_type": "a whole number",
+    **EXPECTED,  # and the forms of query strings (parsed) and bodies FastAPI reads itself:
     "int_parsing": "a whole number",
     "int_from_float": "a whole number",
-    "float_type": "a number",
     "float_parsing": "a number",
-    "bool_type": "true or false",
     "bool_parsing": "true or false",
-    "dict_type": "an object",
-    "list_type": "an array",
-    "model_type": "an object",
     "model_attributes_type": "an object",
 }
 _BOUNDS = {
@@ -114,13 +108,13 @@ def _not_json(error: Error, doc: Any) -> str:
 def _missing(loc: Loc) -> str:
     if loc == ("body",):
         return "the request has no body; expected a JSON object"
-    return f"required field {show(str(loc[-1]))} is missing"
+    return missing_field(loc)
 
 
 def _unknown(loc: Loc, body_model: type[BaseModel] | None) -> str:
     name = str(loc[-1])
     owner = model_at(body_model, loc[1:-1]) if body_model is not None else None
-    known = [f.alias or n for n, f in owner.model_fields.items()] if owner is not None else []
+    known = field_names(owner) if owner is not None else []
     return f"unknown field {show(name)}" + did_you_mean(name, known)
 
 
