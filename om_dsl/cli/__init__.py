@@ -14,6 +14,7 @@ from om_dsl.cli.app import app, err
 # registered command.
 COMMAND_HOMES = {
     **dict.fromkeys(("check", "compile", "schema"), "compile_cmds"),
+    "fmt": "fmt_cmds",
     "decompose": "decompose_cmds",
     "plan": "plan_cmds",
     **dict.fromkeys(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -75,6 +76,7 @@ def write_file(data: bytes, target: Path) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except OSError as exc:
         _discard(tmp)
@@ -82,6 +84,17 @@ def write_file(data: bytes, target: Path) -> None:
     except BaseException:
         _discard(tmp)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions of the written file: those of the file it replaces, else those the
+    umask gives a new file (``mkstemp`` makes its file private to its owner, 0600)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _discard(tmp: str | None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 Snapshot = dict[Path, tuple[int, int]]
@@ -42,14 +42,19 @@ def snapshot(roots: Iterable[Path]) -> Snapshot:
     """(mtime in ns, size) of every ``.om`` file under ``roots``; unreadable ones are skipped."""
     found: Snapshot = {}
     for root in roots:
-        for folder, subfolders, files in os.walk(root):
-            subfolders[:] = sorted(
-                d for d in subfolders if not d.startswith(".") and d not in SKIPPED
-            )
-            for name in files:
-                if name.endswith(".om"):
-                    _add(found, Path(folder, name))
+        for path in om_files(root):
+            _add(found, path)
     return found
+
+
+def om_files(root: Path) -> Iterator[Path]:
+    """Every ``.om`` file under the folder ``root``, folder by folder in name order (also
+    what `om fmt` formats in a folder)."""
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in SKIPPED)
+        for name in sorted(files):
+            if name.endswith(".om"):
+                yield Path(folder, name)
 
 
 def _add(found: Snapshot, path: Path) -> None:

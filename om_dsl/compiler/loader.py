@@ -109,20 +109,25 @@ class Loader:
         return rel.as_posix()
 
     def _read(self, path: Path, rel: str, span: Span) -> str | None:
-        """The text of ``path``, or None after an E010 at ``span`` (the import, or 1:1)."""
-        try:
-            return _read_regular(path).decode("utf-8")
-        except FileNotFoundError:
-            self.bag.error("E010", f"cannot find '{rel}'", span)
-        except IsADirectoryError:
-            self.bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
-        except _Unreadable as exc:
-            self.bag.error("E010", f"cannot read '{rel}': {exc}", span)
-        except UnicodeDecodeError as exc:
-            self.bag.error("E010", f"'{rel}' is not UTF-8 text", span, _first_bad_byte(exc))
-        except OSError as exc:
-            self.bag.error("E010", f"cannot read '{rel}': {exc.strerror}", span)
-        return None
+        return read_source(path, rel, span, self.bag)
+
+
+def read_source(path: Path, rel: str, span: Span, bag: DiagnosticBag) -> str | None:
+    """The text of the .om file ``path``, or None after an E010 at ``span`` (the import that
+    names it, or 1:1 of a file given on the command line), ``rel`` being its name there."""
+    try:
+        return _read_regular(path).decode("utf-8")
+    except FileNotFoundError:
+        bag.error("E010", f"cannot find '{rel}'", span)
+    except IsADirectoryError:
+        bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
+    except _Unreadable as exc:
+        bag.error("E010", f"cannot read '{rel}': {exc}", span)
+    except UnicodeDecodeError as exc:
+        bag.error("E010", f"'{rel}' is not UTF-8 text", span, _first_bad_byte(exc))
+    except OSError as exc:
+        bag.error("E010", f"cannot read '{rel}': {exc.strerror}", span)
+    return None
 
 
 class _Unreadable(Exception):

@@ -159,7 +159,7 @@ def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
 # commonest come first; only those that share a first character depend on their order (DOC
 # before COMMENT before OP for "/", BIGNUM before DURATION before BADNUM ... for digits).
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TOKEN_RE = re.compile(
+TOKEN_RE = re.compile(
     r"""
     [ \t\r\f]*
     (?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
@@ -298,7 +298,7 @@ class Lexer:
         punct = PUNCTUATION
         top_level = TOP_LEVEL
         make = Tok
-        for m in _TOKEN_RE.finditer(self.text):
+        for m in TOKEN_RE.finditer(self.text):
             kind = m.lastgroup or "EOF"  # every alternative is a named group
             if kind == "NL":
                 line += 1

@@ -32,7 +32,7 @@ from om_dsl.syntax.tables import grammar_text, lark_parser, load_tables
 if TYPE_CHECKING:
     from lark import Lark
 
-__all__ = ["grammar_text", "parse_module"]
+__all__ = ["grammar_text", "parse_module", "parse_tokens"]
 
 
 @functools.cache
@@ -78,17 +78,30 @@ def parse_module(file: str, text: str, diagnostics: DiagnosticBag) -> ast.Module
     :data:`MAX_ERRORS_PER_FILE` errors the file is abandoned with one E009 (deterministic:
     always the first 100 in source order of discovery, then the stop).
     """
+    return parse_tokens(file, text, diagnostics)[0]
+
+
+def parse_tokens(
+    file: str, text: str, diagnostics: DiagnosticBag
+) -> tuple[ast.Module, list[list[Tok]]]:
+    """:func:`parse_module`, plus the tokens it read, in top-level chunks.
+
+    Parsing settles each soft keyword: a token's ``type`` is then the keyword where the
+    grammar read one (``default`` in ``attribute x: int default 5``) and ``NAME`` where it
+    read a name.  The formatter (:mod:`.formatter`) lays lines out by those kinds.
+    """
     module = ast.Module(file, [])
     bag = _CappedBag()
+    chunks: list[list[Tok]] = []
     try:
-        _parse_into(module, text, bag)
+        chunks = _parse_into(module, text, bag)
     except _TooManyErrors as stop:
         bag.items.append(_stop_diagnostic(file, stop.span))
     diagnostics.extend(bag.items)
-    return module
+    return module, chunks
 
 
-def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> None:
+def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> list[list[Tok]]:
     file = module.file
     lexed = Lexer(file, text, bag).run()
     builder = AstBuilder(file, lexed.docs)
@@ -97,6 +110,7 @@ def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> None:
     for chunk in lexed.chunks:
         unexpected += _parse_chunk(file, chunk, callbacks, module, bag)
     numbers.report(file, lexed.bad_numbers, bag, unexpected)
+    return lexed.chunks
 
 
 def _stop_diagnostic(file: str, span: Span | None) -> Diagnostic:

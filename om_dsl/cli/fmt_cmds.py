@@ -1,0 +1,156 @@
+"""`om fmt`: lay catalog files out the one way (om_dsl/syntax/formatter.py), in place.
+
+Like ``gofmt -l -w``, ``terraform fmt`` and ``ruff format``: the paths of the files it changes
+go to standard output, one per line (``--check`` lists those it would change and changes
+nothing; ``--diff`` shows the changes instead); a summary goes to standard error.  A file with
+syntax errors is left as it is and its errors are printed as `om check` prints them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, app, err, report_error, write_file
+from om_dsl.cli.diagnostics import print_explain_hint, print_text
+from om_dsl.cli.watch import om_files
+from om_dsl.compiler.loader import read_source
+from om_dsl.errors import DiagnosticBag
+from om_dsl.source import SourceFile, Span
+from om_dsl.syntax.formatter import FormatterBug, format_text
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(slots=True)
+class Tally:
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def line(self, check: bool) -> str:
+        verb = "would be reformatted" if check else "reformatted"
+        parts = [f"{self.changed} file(s) {verb}", f"{self.unchanged} already formatted"]
+        if self.failed:
+            parts.append(f"{self.failed} with errors (left as they are)")
+        return ", ".join(parts)
+
+
+@app.command()
+def fmt(
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, folders (every .om file below) or - (stdin).")
+    ],
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the changes as a diff instead of making them.")
+    ] = False,
+) -> None:
+    """Format catalog files in place, the one layout of the language reference."""
+    tally = Tally()
+    for path in _files(paths):
+        if path == STDIN:
+            _stdin(tally, check, diff)
+        else:
+            _file(Path(path), tally, check or diff, diff)
+    if not (paths == [STDIN] and not (check or diff)):
+        err.print(tally.line(check or diff), highlight=False)
+    sys.exit(EXIT_ERRORS if tally.failed or ((check or diff) and tally.changed) else EXIT_OK)
+
+
+def _files(paths: list[str]) -> list[str]:
+    """The files to format, each once: a folder stands for every .om file below it (hidden
+    folders and ``node_modules`` skipped); a folder with none is an error."""
+    found: list[str] = []
+    for raw in paths:
+        folder = Path(raw)
+        if raw != STDIN and folder.is_dir():
+            inside = [str(p) for p in om_files(folder)]
+            if not inside:
+                report_error(f"no .om files in {raw}")
+                sys.exit(EXIT_ERRORS)
+            found += inside
+        else:
+            found.append(raw)
+    return list(dict.fromkeys(found))
+
+
+def _formatted(shown: str, text: str, tally: Tally) -> str | None:
+    """``text`` formatted, or None after printing why it cannot be."""
+    bag = DiagnosticBag()
+    try:
+        result = format_text(shown, text, bag)
+    except FormatterBug as bug:
+        report_error(f"{bug} (a bug in om fmt: please report it with this file)")
+        result = None
+    if result is None:
+        print_text(bag.sorted(), {shown: SourceFile(shown, text.removeprefix("\ufeff"))})
+        print_explain_hint(bag.items)
+        tally.failed += 1
+    return result
+
+
+def _file(path: Path, tally: Tally, dry_run: bool, diff: bool) -> None:
+    shown = path.as_posix()
+    bag = DiagnosticBag()
+    text = read_source(path, shown, Span(shown, 1, 1, 1, 1), bag)
+    if text is None:
+        print_text(bag.items, {})
+        tally.failed += 1
+        return
+    result = _formatted(shown, text, tally)
+    if result is None:
+        return
+    if result == text:
+        tally.unchanged += 1
+        return
+    tally.changed += 1
+    if diff:
+        _print_diff(shown, text, result)
+    else:
+        sys.stdout.write(shown + "\n")
+    if not dry_run:
+        write_file(result.encode("utf-8"), path.resolve())  # through a symlink, not over it
+
+
+def _stdin(tally: Tally, check: bool, diff: bool) -> None:
+    """Standard input to standard output (for editors), or checked or diffed like a file."""
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8")  # bytes: a CRLF file stays CRLF
+    except UnicodeDecodeError:
+        report_error("standard input is not UTF-8 text")
+        tally.failed += 1
+        return
+    result = _formatted(STDIN_NAME, text, tally)
+    if result is None:
+        return
+    if result == text:
+        tally.unchanged += 1
+    else:
+        tally.changed += 1
+    if diff:
+        _print_diff(STDIN_NAME, text, result)
+    elif check:
+        if result != text:
+            sys.stdout.write(STDIN_NAME + "\n")
+    else:
+        sys.stdout.write(result)
+
+
+def _print_diff(shown: str, before: str, after: str) -> None:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        f"{shown} (before)",
+        f"{shown} (formatted)",
+    )
+    for line in lines:  # a last line without a newline is marked as `diff` marks it
+        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
