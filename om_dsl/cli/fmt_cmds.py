@@ -107,17 +107,7 @@ def _file(path: Path, tally: Tally, dry_run: bool, diff: bool) -> None:
         tally.failed += 1
         return
     result = _formatted(shown, text, tally)
-    if result is None:
-        return
-    if result == text:
-        tally.unchanged += 1
-        return
-    tally.changed += 1
-    if diff:
-        _print_diff(shown, text, result)
-    else:
-        sys.stdout.write(shown + "\n")
-    if not dry_run:
+    if result is not None and _settle(shown, text, result, tally, diff) and not dry_run:
         write_file(result.encode("utf-8"), path.resolve())  # through a symlink, not over it
 
 
@@ -132,17 +122,23 @@ def _stdin(tally: Tally, check: bool, diff: bool) -> None:
     result = _formatted(STDIN_NAME, text, tally)
     if result is None:
         return
-    if result == text:
-        tally.unchanged += 1
-    else:
-        tally.changed += 1
-    if diff:
-        _print_diff(STDIN_NAME, text, result)
-    elif check:
-        if result != text:
-            sys.stdout.write(STDIN_NAME + "\n")
+    if check or diff:
+        _settle(STDIN_NAME, text, result, tally, diff)
     else:
         sys.stdout.write(result)
+
+
+def _settle(shown: str, text: str, result: str, tally: Tally, diff: bool) -> bool:
+    """Count a formatted file; when it changes, print its diff (``--diff``) or its name."""
+    if result == text:
+        tally.unchanged += 1
+        return False
+    tally.changed += 1
+    if diff:
+        _print_diff(shown, text, result)
+    else:
+        sys.stdout.write(shown + "\n")
+    return True
 
 
 def _print_diff(shown: str, before: str, after: str) -> None:
