@@ -305,8 +305,8 @@ def test_layout_depends_on_line_breaks_only(case: tuple[str, str]) -> None:
 
 @st.composite
 def rebroken(draw: st.DrawFn) -> str:
-    """An example file with random line breaks added between tokens (never inside a
-    comment, nor between a doc comment and what it documents)."""
+    """An example file with random line breaks (some after a comment) added between tokens
+    (never between a doc comment and what it documents)."""
     path = draw(st.sampled_from(EXAMPLE_FILES))
     text = path.read_text(encoding="utf-8")
     out: list[str] = []
@@ -316,7 +316,7 @@ def rebroken(draw: st.DrawFn) -> str:
             break
         if kind not in ("NL", "DOC", "COMMENT") and out and not out[-1].endswith("\n"):
             # indented: a declaration keyword in column 1 would start a new declaration
-            out.append(draw(st.sampled_from([" ", " ", " ", "\n  ", "\n\n  ", "\n\t"])))
+            out.append(draw(st.sampled_from([" ", " ", " ", "\n  ", "\n\n  ", " // c\n  "])))
         out.append(m.group(kind or 0) if kind == "NL" else m.group(0).lstrip(" \t"))
     return "".join(out)
 
