@@ -64,7 +64,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E011",),
-        "An import path is absolute, or leaves the catalog root.",
+        "An import path is absolute, leaves the catalog root, or holds a NUL character (`\\u0000`).",
         "Use a relative path inside the root file's folder.",
     ),
     CodeDoc(

@@ -32,6 +32,7 @@ from om_dsl.cli.diagnostics import (
     summary,
 )
 from om_dsl.compiler.driver import CompileResult, compile_catalog
+from om_dsl.compiler.loader import BOM, Unreadable, read_regular
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
 
@@ -55,7 +56,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "decomposition": _decomposition_schema,
 }
 
-_HEADER = re.compile(r"^\s*catalog\s+\"", re.MULTILINE)
+_HEADER = re.compile(r"^\s*catalog\s*\"", re.MULTILINE)
 
 
 def _roots(path: Path) -> list[Path]:
@@ -66,10 +67,13 @@ def _roots(path: Path) -> list[Path]:
 
 
 def _has_header(path: Path) -> bool:
+    """Whether ``path`` is a catalog root: read as the compiler reads a file (a named pipe or
+    a device is not waited on or read without end), a byte order mark allowed."""
     try:
-        return _HEADER.search(path.read_text(errors="replace")) is not None
-    except OSError:  # gone since the listing (an editor saving it), a folder, unreadable
-        return False
+        text = read_regular(path).decode("utf-8", errors="replace")
+    except (OSError, Unreadable):  # gone since the listing (an editor saving it), a folder,
+        return False  # not a regular file, too large: not a root
+    return _HEADER.search(text.removeprefix(BOM)) is not None
 
 
 WatchOption = Annotated[

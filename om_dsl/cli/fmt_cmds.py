@@ -16,7 +16,16 @@ from typing import Annotated
 
 import typer
 
-from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, app, err, report_error, write_file
+from om_dsl.cli.app import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    app,
+    err,
+    fail,
+    report_error,
+    write_file,
+)
 from om_dsl.cli.diagnostics import print_explain_hint, print_text
 from om_dsl.cli.watch import om_files
 from om_dsl.compiler.loader import read_source
@@ -71,6 +80,8 @@ def _files(paths: list[str]) -> list[str]:
     folders and ``node_modules`` skipped); a folder with none is an error."""
     found: list[str] = []
     for raw in paths:
+        if not raw:  # `om fmt "$FILE"` with FILE unset must not format the whole folder
+            fail("a path is empty", EXIT_USAGE)
         folder = Path(raw)
         if raw != STDIN and folder.is_dir():
             inside = [str(p) for p in om_files(folder)]

@@ -91,9 +91,15 @@ class Loader:
                 "paths are relative to the importing file and stay inside the catalog root",
             )  # fmt: skip
             return None
+        if "\x00" in raw:  # no file name holds one (and the OS refuses the path outright)
+            self.bag.error(
+                "E011", "import path contains a NUL character (\\u0000)", decl.path_span,
+                "paths are relative to the importing file and stay inside the catalog root",
+            )  # fmt: skip
+            return None
         try:
             joined = _resolved(self.root / PurePosixPath(importer).parent / raw)
-        except _Unreadable as exc:
+        except Unreadable as exc:
             self.bag.error("E010", f"cannot read '{raw}': {exc}", decl.path_span)
             return None
         try:
@@ -116,12 +122,12 @@ def read_source(path: Path, rel: str, span: Span, bag: DiagnosticBag) -> str | N
     """The text of the .om file ``path``, or None after an E010 at ``span`` (the import that
     names it, or 1:1 of a file given on the command line), ``rel`` being its name there."""
     try:
-        return _read_regular(path).decode("utf-8")
+        return read_regular(path).decode("utf-8")
     except FileNotFoundError:
         bag.error("E010", f"cannot find '{rel}'", span)
     except IsADirectoryError:
         bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
-    except _Unreadable as exc:
+    except Unreadable as exc:
         bag.error("E010", f"cannot read '{rel}': {exc}", span)
     except UnicodeDecodeError as exc:
         bag.error("E010", f"'{rel}' is not UTF-8 text", span, _first_bad_byte(exc))
@@ -130,7 +136,7 @@ def read_source(path: Path, rel: str, span: Span, bag: DiagnosticBag) -> str | N
     return None
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     """A path that is not a regular file of at most 16 MiB (the reason is the message)."""
 
 
@@ -139,24 +145,24 @@ def _root_of(root_file: Path) -> Path:
     own folder, and reading it reports the loop."""
     try:
         return _resolved(root_file).parent
-    except _Unreadable:
+    except Unreadable:
         return root_file.absolute().parent
 
 
 def _resolved(path: Path) -> Path:
-    """``path.resolve()``, with a symlink loop as :class:`_Unreadable` (Python 3.11 raises
+    """``path.resolve()``, with a symlink loop as :class:`Unreadable` (Python 3.11 raises
     RuntimeError for it, later versions OSError ELOOP)."""
     try:
         return path.resolve()
     except RuntimeError:
-        raise _Unreadable("it is a symbolic link loop") from None
+        raise Unreadable("it is a symbolic link loop") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _Unreadable("it is a symbolic link loop") from None
+            raise Unreadable("it is a symbolic link loop") from None
         raise
 
 
-def _read_regular(path: Path) -> bytes:
+def read_regular(path: Path) -> bytes:
     """The bytes of a regular file only: a FIFO would block, a device (``/dev/zero``) never
     ends.  Opened non-blocking and checked on the open descriptor, so a file swapped after a
     check cannot slip through; read at most one byte past the limit."""
@@ -164,17 +170,17 @@ def _read_regular(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _Unreadable("it is a symbolic link loop") from None
+            raise Unreadable("it is a symbolic link loop") from None
         raise
     with os.fdopen(fd, "rb") as handle:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory")
         if not stat.S_ISREG(mode):
-            raise _Unreadable(f"it is {_kind(mode)}, not a regular file")
+            raise Unreadable(f"it is {_kind(mode)}, not a regular file")
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise _Unreadable("it is larger than 16 MiB")
+        raise Unreadable("it is larger than 16 MiB")
     return data
 
 

@@ -120,6 +120,21 @@ def test_check_a_folder_without_catalogs_exits_1(tmp_path: Path) -> None:
     assert "no catalog files found" in result.stderr
 
 
+def test_check_a_folder_finds_roots_as_the_parser_reads_them(tmp_path: Path) -> None:
+    """A byte order mark and `catalog"A"` (no space) are roots; a named pipe or a device
+    named .om is not waited on, nor read without end."""
+    (tmp_path / "bom.om").write_bytes(b'\xef\xbb\xbfcatalog "A" version "1"\n')
+    (tmp_path / "tight.om").write_text('// c\ncatalog"B" version "1"\n', encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.om")
+    (tmp_path / "zero.om").symlink_to("/dev/zero")
+    result = om("check", "--format", "json", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert [Path(f["path"]).name for f in json.loads(result.stdout)["files"]] == [
+        "bom.om",
+        "tight.om",
+    ]
+
+
 def test_check_missing_file_exits_1_with_e010(tmp_path: Path) -> None:
     result = om("check", tmp_path / "nope.om")
     assert result.exit_code == 1

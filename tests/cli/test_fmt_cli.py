@@ -131,8 +131,18 @@ def test_a_folder_without_om_files_is_an_error(tmp_path: Path) -> None:
     assert f"no .om files in {tmp_path}" in result.stderr
 
 
-def test_no_path_is_a_usage_error() -> None:
+def test_no_path_or_an_empty_one_is_a_usage_error() -> None:
     assert om().exit_code == 2
+    empty = om("")  # `om fmt "$FILE"` with FILE unset: not the current folder
+    assert empty.exit_code == 2
+    assert "a path is empty" in empty.stderr
+
+
+def test_a_named_pipe_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.om")
+    result = om(tmp_path)
+    assert result.exit_code == 1
+    assert "it is a named pipe (FIFO), not a regular file" in result.stderr
 
 
 def test_stdin_to_stdout() -> None:

@@ -87,6 +87,11 @@ def test_absolute_or_windows_import_path_is_e011(om: Compile) -> None:
     ]
 
 
+def test_import_path_with_a_nul_is_e011_not_a_crash(om: Compile) -> None:
+    diag = om('import "a\\u0000b.om"\n' + BASE).one("E011")
+    assert diag.message == "import path contains a NUL character (\\u0000)"
+
+
 def test_import_cycle_is_e012_with_its_path(om: Compile) -> None:
     compiled = om(
         'import "a.om"\n' + BASE,
