@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
 
-from om_dsl.cli.app import err, out
+from om_dsl.cli.app import err, write_json
 from om_dsl.errors import Diagnostic
 from om_dsl.source import SourceFile
 
@@ -79,4 +78,4 @@ def print_json(files: Mapping[str, Sequence[Diagnostic]]) -> None:
             for path, diags in files.items()
         ]
     }
-    out.print_json(json.dumps(payload), indent=2)
+    write_json(payload)

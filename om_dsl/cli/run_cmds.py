@@ -16,7 +16,17 @@ from typing import Annotated, Any
 
 import typer
 
-from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, FormatOption, app, err, fail, out, text_or_json
+from om_dsl.cli.app import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    FormatOption,
+    app,
+    err,
+    fail,
+    out,
+    text_or_json,
+    write_json,
+)
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
@@ -120,7 +130,7 @@ def status_cmd(
     with open_runtime(db, None, None, 1) as runtime:
         status = guard(lambda: runtime.status(order_id))
     if fmt == "json":
-        out.print_json(status.model_dump_json())
+        write_json(status.model_dump(mode="json"))
     else:
         _summary(status, every_item=True)
 

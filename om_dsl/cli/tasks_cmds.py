@@ -8,7 +8,6 @@ that service's task API instead.  Listing, claiming and reassigning are allowed 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import FormatOption, app, err, out, text_or_json
+from om_dsl.cli.app import FormatOption, app, err, out, text_or_json, write_json
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
 from om_dsl.runtime.downstream.tasks import Task
 
@@ -42,7 +41,7 @@ def list_cmd(
     with open_runtime(db, None, None, 1) as runtime:
         tasks = runtime.tasks.list(queue)
     if fmt == "json":
-        out.print_json(json.dumps([_task_json(t) for t in tasks]))
+        write_json([_task_json(t) for t in tasks])
     elif not tasks:
         err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
     else:
