@@ -503,7 +503,7 @@ def _index() -> dict[str, Explained]:
 
 INDEX = _index()
 
-_CODE = re.compile(r"([A-Za-z])0*(\d{1,3})")
+_CODE = re.compile(r"([A-Za-z])0*([0-9]{1,3})")  # ASCII: `\d` also takes other scripts' digits
 
 
 def normalize(text: str) -> str | None:

@@ -71,7 +71,15 @@ def write_text(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
-    write_file(text.encode("utf-8"), Path(output))
+    write_file(text.encode("utf-8"), output_path(output))
+
+
+def output_path(output: str) -> Path:
+    """The file an ``-o`` names: an empty name is a usage error (``Path("")`` is the current
+    folder, and writing to it failed with "Device or resource busy")."""
+    if not output:
+        fail("-o needs a file name (or - for standard output)", EXIT_USAGE)
+    return Path(output)
 
 
 def write_file(data: bytes, target: Path) -> None:

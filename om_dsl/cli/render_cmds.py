@@ -17,7 +17,7 @@ from typing import Annotated
 import graphviz
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, write_file
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail, output_path, write_file
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.errors import OmError
@@ -158,5 +158,5 @@ def emit(build: Callable[[], graphviz.Digraph], fmt: str, output: str | None) ->
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_file(data, Path(output))
+    write_file(data, output_path(output))
     err.print(f"wrote {output} ({fmt}, {len(data)} bytes)")

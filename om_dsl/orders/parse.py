@@ -50,7 +50,9 @@ def read_order(
 
 def _draft(data: Any, log: IssueLog) -> DraftOrder | None:
     if not isinstance(data, dict):
-        log.add("O008", "$", f"an order is a JSON object, not {json_type(data)}")
+        kind = json_type(data)
+        article = "" if kind == "null" else "an " if kind[0] in "aeiou" else "a "
+        log.add("O008", "$", f"an order is a JSON object, not {article}{kind}")
         return None
     if is_tmf622(data):
         return read_tmf622(data, log)

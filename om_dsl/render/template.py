@@ -11,6 +11,7 @@ import graphviz
 
 from om_dsl.compiler.names import suggest
 from om_dsl.ir import models as ir
+from om_dsl.ir.models import ACTIONS
 from om_dsl.render.errors import RenderError
 from om_dsl.render.items import WITHIN, Item, find_item, item_details, item_tooltip
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
@@ -77,6 +78,8 @@ def _technical(catalog: ir.Catalog, product: str) -> ir.TechnicalProduct:
 
 
 def _plan(catalog: ir.Catalog, tech: ir.TechnicalProduct, action: str) -> ir.Plan:
+    if action not in ACTIONS:
+        raise RenderError(f"unknown action '{action}'; choose one of: {', '.join(ACTIONS)}")
     plans = [p for p in catalog.plans if p.product == tech.name]
     for plan in plans:
         if action in plan.actions:

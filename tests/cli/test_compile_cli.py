@@ -135,6 +135,12 @@ def test_check_a_folder_finds_roots_as_the_parser_reads_them(tmp_path: Path) -> 
     ]
 
 
+def test_an_empty_output_name_is_a_usage_error(tmp_path: Path) -> None:
+    result = om("compile", EXAMPLE, "-o", "")
+    assert result.exit_code == 2
+    assert "-o needs a file name (or - for standard output)" in result.stderr
+
+
 def test_check_missing_file_exits_1_with_e010(tmp_path: Path) -> None:
     result = om("check", tmp_path / "nope.om")
     assert result.exit_code == 1

@@ -46,7 +46,7 @@ def test_an_unknown_code_is_a_usage_error(capsys: Capsys) -> None:
     code, _, err = om(capsys, "explain", "E0444")
     assert code == 2
     assert "unknown code 'E0444'" in err
-    for wrong in ("E999", "banana", ""):
+    for wrong in ("E999", "banana", "", "E\u0661"):  # ARABIC-INDIC DIGIT ONE is not a 1
         code, out, err = om(capsys, "explain", wrong)
         assert code == 2
         assert "Traceback" not in out + err

@@ -60,8 +60,8 @@ BAD_ORDERS = [
     Bad("not-json", b"{this is not json", "O001", "$", "not valid JSON"),
     Bad("empty", b"   ", "O001", "$", "empty"),
     Bad("not-utf8", b'{"id": "\xff\xfe"}', "O001", "$", "not UTF-8"),
-    Bad("top-level-array", b"[1, 2, 3]", "O008", "$", "not array"),
-    Bad("top-level-string", b'"an order"', "O008", "$", "not string"),
+    Bad("top-level-array", b"[1, 2, 3]", "O008", "$", "not an array"),
+    Bad("top-level-string", b'"an order"', "O008", "$", "not a string"),
     Bad("neither-format", b'{"id": "x", "lines": []}', "O009", "$", "productOrderItem"),
     Bad(
         "native-id-not-string",

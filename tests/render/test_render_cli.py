@@ -62,6 +62,8 @@ def test_ir_json_is_accepted(acme: Catalog, tmp_path: Path) -> None:
         (["catalog", str(ACME), "--focus", "Nope"], 1, "cannot focus on 'Nope'"),
         (["template", str(ACME), "AccessLine", "modify"], 1, "no plan for action 'modify'"),
         (["template", str(ACME), "HomeTv", "add"], 1, "not offers"),
+        (["template", str(ACME), "AccessLine", "frob"], 1, "unknown action 'frob'; choose one"),
+        (["catalog", str(ACME), "-o", ""], 2, "-o needs a file name"),
     ],
 )
 def test_errors_are_one_line_without_traceback(
