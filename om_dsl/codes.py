@@ -39,7 +39,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E003",),
-        "A string is not closed on its line, or has an invalid escape (including a `\\uD800`-`\\uDFFF` escape that is not half of a surrogate pair: it is no character).",
+        "A string is not closed on its line, has an invalid escape (including a `\\uD800`-`\\uDFFF` escape that is not half of a surrogate pair: it is no character), or holds a raw control character (U+0000-U+001F but tab, and U+007F), invisible in an editor.",
         'Close it with `"` on the same line; escapes are `\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX`; write a character outside the BMP itself or as a pair (`\\ud83d\\ude00`).',
     ),
     CodeDoc(

@@ -52,10 +52,22 @@ class SourceFile:
         return ""
 
 
+_CONTROLS = {code: 0x2400 + code for code in range(0x20) if code != 0x09} | {0x7F: 0x2421}
+_CONTROLS_IN_LINES = {k: v for k, v in _CONTROLS.items() if k not in (0x0A, 0x0D)}
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """``text`` with control characters shown as their Unicode pictures (ESC as ␛), one
+    character each so that columns stay put: catalog text printed on a terminal (or drawn by
+    Graphviz, which refuses most of them) can never move the cursor or change colours.
+    With ``lines``, line breaks are kept."""
+    return text.translate(_CONTROLS_IN_LINES if lines else _CONTROLS)
+
+
 def excerpt(source: SourceFile, span: Span) -> str:
     """Render the line of ``span`` with a caret underline, rustc style."""
     raw = source.line_text(span.line)
-    text = raw.expandtabs(4)
+    text = visible(raw.expandtabs(4))
     start = _display_col(raw, span.col)
     end = _display_col(raw, span.end_col) if span.end_line == span.line else len(text) + 1
     width = max(1, min(end - start, len(text) - start + 1))

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from om_dsl.source import visible
+
 app = typer.Typer(
     name="om",
     help="om_dsl: compile order-management catalogs, decompose orders, plan and run them.",
@@ -57,7 +59,13 @@ def fail(message: str, code: int = EXIT_ERRORS) -> NoReturn:
 def report_error(message: str) -> None:
     """``error: message`` on stderr.  The message is printed as is: brackets in it
     (``pip install 'om-dsl[service]'``) are text, not console markup."""
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {shown(message)}", markup=True, highlight=False)
+
+
+def shown(text: str) -> str:
+    """Text from a catalog, an order or a path, put in a console-markup line: brackets are
+    text, not markup, and control characters cannot reach the terminal (see ``visible``)."""
+    return escape(visible(text))
 
 
 def write_json(data: object) -> None:

@@ -21,6 +21,7 @@ from om_dsl.cli.app import (
     err,
     fail,
     report_error,
+    shown,
     text_or_json,
     write_text,
 )
@@ -151,14 +152,17 @@ def _report(root: Path, result: CompileResult) -> None:
     errors, warnings = summary(result.diagnostics)
     if result.catalog is not None:
         cat = result.catalog
+        name, version, where = (shown(str(x)) for x in (cat.name, cat.version, root))
         err.print(
-            f"[green]ok[/] {root}: catalog '{cat.name}' version {cat.version}, "
+            f"[green]ok[/] {where}: catalog '{name}' version {version}, "
             f"{len(cat.offers)} offers, {len(cat.technical)} technical products, "
             f"{len(cat.plans)} plans" + (f", {warnings} warning(s)" if warnings else ""),
             markup=True,
         )
     else:
-        err.print(f"[red]{root}: {errors} error(s), {warnings} warning(s)[/]", markup=True)
+        err.print(
+            f"[red]{shown(str(root))}: {errors} error(s), {warnings} warning(s)[/]", markup=True
+        )
 
 
 @app.command("compile")

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import graphviz
 
+from om_dsl.source import visible
+
 ELLIPSIS = "…"
 LABEL_LIMIT = 40
 
@@ -23,8 +25,9 @@ def dot_id(node_id: str) -> str:
 
 
 def esc(text: str) -> str:
-    """``text`` made safe inside an HTML-like label (``&``, ``<``, ``>``, quotes)."""
-    return html.escape(text, quote=True)
+    """``text`` made safe inside an HTML-like label (``&``, ``<``, ``>``, quotes; control
+    characters, which Graphviz's XML parser refuses, as their pictures)."""
+    return html.escape(visible(text, lines=True), quote=True)
 
 
 def plain(text: str) -> str:
@@ -33,7 +36,8 @@ def plain(text: str) -> str:
     Backslashes are doubled so that ``\\l`` in a catalog string stays two characters, and
     line breaks become ``\\n`` so the DOT source keeps one statement per line.
     """
-    escaped = text.replace("\\", "\\\\").replace("\r\n", "\n").replace("\n", "\\n")
+    lines = text.replace("\\", "\\\\").replace("\r\n", "\n").split("\n")
+    escaped = "\\n".join(visible(line) for line in lines)
     marked: str = graphviz.nohtml(escaped)
     return marked
 

@@ -181,6 +181,10 @@ TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters (tab and line feed aside), which a string may hold only as escapes,
+as in JSON (a line feed cannot be in a string at all)."""
+
 _DURATION_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 # The unit a bad number reads as ("1.5h", "5min", "2days"): where a duration is wanted, it
@@ -268,6 +272,8 @@ class Lexer:
         self.text = text
         self.diagnostics = diagnostics
         self._bad_numbers = False
+        # One scan of the whole text (in C) spares every string its own search.
+        self._controls = _CONTROL.search(text) is not None
 
     def run(self) -> LexResult:
         result = LexResult()
@@ -340,6 +346,15 @@ class Lexer:
         return out, starts
 
     def _string(self, raw: str, line: int, col: int) -> str:
+        if self._controls and (found := _CONTROL.search(raw)) is not None:
+            code = f"\\u{ord(found.group()):04x}"
+            span = Span(self.file, line, col + found.start(), line, col + found.start() + 1)
+            self.diagnostics.error(
+                "E003",
+                f"a control character (U+{ord(found.group()):04X}) in a string",
+                span,
+                f"write it as an escape ({code}) if it is meant: raw, it is invisible in an editor",
+            )
         if "\\" not in raw:
             return raw[1:-1]
         try:

@@ -135,6 +135,14 @@ def test_check_a_folder_finds_roots_as_the_parser_reads_them(tmp_path: Path) -> 
     ]
 
 
+def test_catalog_text_in_the_ok_line_is_neither_markup_nor_terminal_codes(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.om"
+    catalog.write_text('catalog "[bold]A\\u001b[31m" version "1"\n', encoding="utf-8")
+    result = om("check", catalog)
+    assert result.exit_code == 0, result.output
+    assert "catalog '[bold]A\u241b[31m' version 1" in result.stderr
+
+
 def test_an_empty_output_name_is_a_usage_error(tmp_path: Path) -> None:
     result = om("compile", EXAMPLE, "-o", "")
     assert result.exit_code == 2

@@ -158,6 +158,23 @@ def test_unterminated_string_still_yields_a_string() -> None:
     assert kinds('x "abc\ny') == [("NAME", "x"), ("STRING", "abc"), ("NAME", "y")]
 
 
+def test_a_raw_control_character_in_a_string_is_e003_at_the_character() -> None:
+    result, bag = lex('x "red\x1b[31m" "tab\tok" "esc\\u001bok"')
+    assert [(d.code, d.message) for d in bag.items] == [
+        ("E003", "a control character (U+001B) in a string")
+    ]
+    assert (bag.items[0].span.col, bag.items[0].span.end_col) == (7, 8)
+    assert "write it as an escape (\\u001b)" in bag.items[0].hints[0]
+    values = [t.value for c in result.chunks for t in c]
+    assert values == ["x", "red\x1b[31m", "tab\tok", "esc\x1bok"]  # parsing goes on
+
+
+def test_control_characters_outside_strings_do_not_cost_a_search_per_string() -> None:
+    """A CRLF file has \r outside every string: no string of it is reported."""
+    _, bag = lex('x "a"\r\ny "b"\r\n')
+    assert bag.items == []
+
+
 def test_invalid_escape_is_reported() -> None:
     _, bag = lex(r'"bad \q escape"')
     assert [d.code for d in bag.items] == ["E003"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from om_dsl.source import SourceFile, Span, excerpt
+from om_dsl.source import SourceFile, Span, excerpt, visible
 
 
 def caret_under(text: str, span: Span) -> str:
@@ -42,3 +42,18 @@ def test_gutter_shows_the_line_number() -> None:
     lines = excerpt(SourceFile("f.om", text), Span("f.om", 42, 1, 42, 2)).split("\n")
     assert lines[0] == "     |"
     assert lines[1] == "  42 | x = 1"
+
+
+def test_control_characters_are_shown_as_pictures_and_the_caret_follows() -> None:
+    """A raw ESC in a comment or string must not reach the terminal as a colour change."""
+    text = 'offer A "x\x1b[31m" { attribute x int }  // \x07'
+    shown = excerpt(SourceFile("f.om", text), Span("f.om", 1, 32, 1, 35)).split("\n")[1]
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "x\u241b[31m" in shown and shown.endswith("// \u2407")
+    assert caret_under(text, Span("f.om", 1, 32, 1, 35)) == "int"
+
+
+def test_visible_keeps_tabs_and_optionally_line_breaks() -> None:
+    assert visible("a\tb\x00c\x7f") == "a\tb\u2400c\u2421"
+    assert visible("a\nb\r\n") == "a\u240ab\u240d\u240a"
+    assert visible("a\nb\x1b\r\n", lines=True) == "a\nb\u241b\r\n"

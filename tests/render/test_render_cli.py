@@ -232,3 +232,29 @@ def test_a_file_that_is_no_store_fails_cleanly(
     err = capsys.readouterr().err
     assert "om store" in err
     assert "Traceback" not in err
+
+
+CONTROLS = r"""catalog "R" version "1"
+system S { url "http://127.0.0.1:9" }
+/// A doc with a line break \u0007 and a bell.
+offer X "a\u0001b\u0000c" { attribute a: int }
+cfs L "l\u001b[31m" { attribute a: int }
+decompose X -> L { a = a }
+plan L on add { auto t handler "h\u0002" }
+"""
+
+
+@pytest.mark.parametrize(("kind", "args"), [("catalog", []), ("template", ["L", "add"])])
+def test_control_characters_in_catalog_text_are_drawn_as_pictures(
+    tmp_path: Path, kind: str, args: list[str]
+) -> None:
+    """Escapes may put control characters in catalog strings; Graphviz refused them (SVG is
+    XML) and a NUL ended the DOT source early."""
+    catalog = tmp_path / "c.om"
+    catalog.write_text(CONTROLS, encoding="utf-8")
+    dot, svg = tmp_path / "c.dot", tmp_path / "c.svg"
+    assert _om("render", kind, str(catalog), *args, "-o", str(dot)) == 0
+    assert _om("render", kind, str(catalog), *args, "-o", str(svg)) == 0
+    text = dot.read_text(encoding="utf-8")
+    assert not [c for c in text if ord(c) < 0x20 and c not in "\t\n"]
+    assert {"catalog": "\u241b[31m", "template": "h\u2402"}[kind] in text
