@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from om_dsl.errors import IRLoadError
+from om_dsl.ir import integrity
 from om_dsl.ir.models import SCHEMA_VERSION, Catalog
 
 
@@ -42,7 +43,18 @@ def ir_from_data(data: Any) -> Catalog:
         )
         raise IRLoadError(f"IR does not match schema {SCHEMA_VERSION}: {problems}") from None
     _check_hash(catalog)
+    _check_integrity(catalog)
     return catalog
+
+
+def _check_integrity(catalog: Catalog) -> None:
+    found = integrity.problems(catalog)
+    if found:
+        more = f"; and {len(found) - 5} more" if len(found) > 5 else ""
+        raise IRLoadError(
+            "IR is inconsistent (not written by `om compile`?): " + "; ".join(found[:5]) + more
+            + "; recompile the catalog"
+        )  # fmt: skip
 
 
 def _check_version(data: dict[str, Any]) -> None:

@@ -1,0 +1,130 @@
+"""What the IR's readers rely on beyond its JSON shape: every name it uses is declared, names
+are unique, and the graphs it holds have no cycles.
+
+The compiler guarantees all of it, so compiled IR always passes.  IR written by another tool,
+or edited by hand and rehashed, may not: without this check the decomposer and the plan
+builder met it as a ``KeyError`` ("internal error") or, for a cycle of rules, as work that
+never ends.  :func:`problems` lists what is wrong, in words, for :class:`IRLoadError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from om_dsl.expr.types import SCALARS, enum_type
+from om_dsl.graphs import find_cycles
+from om_dsl.ir.models import Attribute, Catalog, Plan
+
+_LIST = re.compile(r"list\[(.+)\]")
+
+
+def problems(catalog: Catalog) -> list[str]:
+    """Every broken reference, duplicate name and cycle, in a stable order."""
+    return [
+        *_duplicates(catalog),
+        *_types(catalog),
+        *_includes(catalog),
+        *_rules(catalog),
+        *_plans(catalog),
+        *_dependencies(catalog),
+    ]
+
+
+def _duplicates(catalog: Catalog) -> Iterator[str]:
+    declared = [
+        *(e.name for e in catalog.enums),
+        *(o.name for o in catalog.offers),
+        *(t.name for t in catalog.technical),
+        *(s.name for s in catalog.systems),
+        *(q.name for q in catalog.queues),
+    ]
+    yield from (f"'{name}' is declared twice" for name in _twice(declared))
+    yield from (f"rule id '{i}' is used twice" for i in _twice(r.id for r in catalog.rules))
+
+
+def _twice(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    again: list[str] = []
+    for name in names:
+        if name in seen and name not in again:
+            again.append(name)
+        seen.add(name)
+    return again
+
+
+def _types(catalog: Catalog) -> Iterator[str]:
+    known = {*SCALARS, *(enum_type(e.name) for e in catalog.enums)}
+    owners: list[tuple[str, list[Attribute]]] = [("the order block", catalog.order_attributes)]
+    owners += [(o.name, o.attributes) for o in catalog.offers]
+    owners += [(t.name, t.attributes) for t in catalog.technical]
+    for owner, attributes in owners:
+        for attr in attributes:
+            listed = _LIST.fullmatch(attr.type)
+            if (listed.group(1) if listed else attr.type) not in known:
+                yield f"{owner}.{attr.name} has unknown type '{attr.type}'"
+
+
+def _includes(catalog: Catalog) -> Iterator[str]:
+    offers = {o.name for o in catalog.offers}
+    for offer in catalog.offers:
+        for inc in offer.includes:
+            if inc.product not in offers:
+                yield f"bundle {offer.name} includes unknown offer '{inc.product}'"
+    graph = {o.name: [i.product for i in o.includes] for o in catalog.offers}
+    yield from (f"bundles include each other: {' -> '.join(c)}" for c in find_cycles(graph))
+
+
+def _rules(catalog: Catalog) -> Iterator[str]:
+    technical = {t.name for t in catalog.technical}
+    products = technical | {o.name for o in catalog.offers}
+    families = {f for o in catalog.offers for f in o.families}
+    families |= {f for t in catalog.technical for f in t.families}
+    for rule in catalog.rules:
+        known = families if rule.source_is_family else products
+        if rule.source not in known:
+            kind = "family" if rule.source_is_family else "product"
+            yield f"rule {rule.id} decomposes unknown {kind} '{rule.source}'"
+        if rule.target not in technical:
+            yield f"rule {rule.id} produces unknown technical product '{rule.target}'"
+    chains: dict[str, list[str]] = {}
+    for rule in catalog.rules:
+        if not rule.source_is_family and rule.source in technical:
+            chains.setdefault(rule.source, []).append(rule.target)
+    yield from (f"decomposition rules form a cycle: {' -> '.join(c)}" for c in find_cycles(chains))
+
+
+def _plans(catalog: Catalog) -> Iterator[str]:
+    technical = {t.name for t in catalog.technical}
+    systems = {s.name for s in catalog.systems}
+    queues = {q.name for q in catalog.queues}
+    for plan in catalog.plans:
+        where = f"plan {plan.product} on {', '.join(plan.actions)}"
+        if plan.product not in technical:
+            yield f"{where}: unknown technical product '{plan.product}'"
+        yield from (f"{where}: {p}" for p in _items(plan, systems, queues))
+
+
+def _items(plan: Plan, systems: set[str], queues: set[str]) -> Iterator[str]:
+    names = [item.name for item in plan.items]
+    yield from (f"item '{name}' is declared twice" for name in _twice(names))
+    for item in plan.items:
+        for ref in [*item.after, *([item.undo] if item.undo else [])]:
+            if ref not in names:
+                yield f"item {item.name} names unknown item '{ref}'"
+        if item.kind == "callout" and item.system not in systems:
+            yield f"item {item.name} calls unknown system '{item.system}'"
+        if item.kind == "manual" and item.queue not in queues:
+            yield f"item {item.name} uses unknown queue '{item.queue}'"
+    graph = {item.name: list(item.after) for item in plan.items}
+    yield from (f"items wait for each other: {' -> '.join(c)}" for c in find_cycles(graph))
+
+
+def _dependencies(catalog: Catalog) -> Iterator[str]:
+    items: dict[str, set[str]] = {}
+    for plan in catalog.plans:
+        items.setdefault(plan.product, set()).update(i.name for i in plan.items)
+    for dep in catalog.dependencies:
+        for product, item in ((dep.product, dep.item), (dep.after_product, dep.after_item)):
+            if item not in items.get(product, ()):
+                yield f"depend {dep.product}.{dep.item} names unknown plan item '{product}.{item}'"
