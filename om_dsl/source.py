@@ -7,6 +7,7 @@ designer wrote.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -50,6 +51,16 @@ class SourceFile:
         if 1 <= line <= len(self._lines):
             return self._lines[line - 1]
         return ""
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def unix_lines(text: str) -> str:
+    """``text`` with each lone carriage return (classic Mac line ends, which editors still
+    show as line breaks) made a line feed: read as a blank, it made the whole file one line,
+    and the first ``//`` comment swallowed the rest.  CRLF is left alone (the CR is a blank)."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 _CONTROLS = {code: 0x2400 + code for code in range(0x20) if code != 0x09} | {0x7F: 0x2421}

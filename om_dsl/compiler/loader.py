@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from om_dsl.errors import DiagnosticBag
-from om_dsl.source import SourceFile, Span
+from om_dsl.source import SourceFile, Span, unix_lines
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 
@@ -55,7 +55,7 @@ class Loader:
         return self.result
 
     def _visit(self, rel: str, text: str) -> None:
-        text = text.removeprefix(BOM)
+        text = unix_lines(text.removeprefix(BOM))
         self._stack.append(rel)
         self.result.sources[rel] = SourceFile(rel, text)
         module = parse_module(rel, text, self.bag)

@@ -252,6 +252,10 @@ def test_line_endings_and_byte_order_mark_are_kept() -> None:
     assert fmt("\ufeffqueue  a\n") == "\ufeffqueue a\n"
 
 
+def test_lone_carriage_returns_become_line_feeds() -> None:
+    assert fmt("queue  a\r// c\rqueue b\r") == "queue a\n// c\nqueue b\n"
+
+
 def test_strings_are_kept_as_written() -> None:
     text = 'offer O "a  \\"b\\"  \\u00e9" { attribute a: string pattern "^[a-z]{2,3}$" }\n'
     assert fmt(text) == text

@@ -87,6 +87,16 @@ def test_absolute_or_windows_import_path_is_e011(om: Compile) -> None:
     ]
 
 
+def test_lone_carriage_returns_end_lines(tmp_path: Path) -> None:
+    """Classic Mac line ends: read as blanks, the first `//` comment hid the rest of the file."""
+    root = tmp_path / "cr.om"
+    root.write_bytes(b'catalog "A" version "1"\r// c\roffer X { attribute a: nosuch }\r')
+    result = compile_catalog(root)
+    assert [(d.code, d.span.line if d.span else 0) for d in result.diagnostics if d.is_error] == [
+        ("E020", 3)
+    ]
+
+
 def test_import_path_with_a_nul_is_e011_not_a_crash(om: Compile) -> None:
     diag = om('import "a\\u0000b.om"\n' + BASE).one("E011")
     assert diag.message == "import path contains a NUL character (\\u0000)"
