@@ -21,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DiagnosticBag
 from om_dsl.syntax.formatter import FormatterBug, format_text, same_tokens
-from om_dsl.syntax.lexer import TOKEN_RE
+from om_dsl.syntax.lexer import TOKEN_RE, TOP_LEVEL
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "catalog"
@@ -319,8 +319,10 @@ def rebroken(draw: st.DrawFn) -> str:
         if kind == "EOF":
             break
         if kind not in ("NL", "DOC", "COMMENT") and out and not out[-1].endswith("\n"):
-            # indented: a declaration keyword in column 1 would start a new declaration
-            out.append(draw(st.sampled_from([" ", " ", " ", "\n  ", "\n\n  ", " // c\n  "])))
+            # a line that starts with a declaration keyword starts a declaration (even
+            # indented, outside braces: docs/language.md), so no break before one
+            breaks = [" "] if m.group(kind or 0) in TOP_LEVEL else ["\n  ", "\n\n  ", " // c\n  "]
+            out.append(draw(st.sampled_from([" ", " ", " ", *breaks])))
         out.append(m.group(kind or 0) if kind == "NL" else m.group(0).lstrip(" \t"))
     return "".join(out)
 
