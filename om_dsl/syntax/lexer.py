@@ -434,7 +434,9 @@ def _candidates(tokens: list[Tok]) -> list[tuple[int, int, int]]:
 
 
 def _starts_decl(tokens: list[Tok], i: int) -> bool:
-    """`order` is also an expression root; it only starts a declaration before `{`."""
+    """`order` is also an expression root and a scope; it only starts a declaration before
+    `{`, and not after `scope` (`cfs X scope` / `order {` on the next line)."""
     if tokens[i].value != "order":
         return True
-    return i + 1 < len(tokens) and tokens[i + 1].type == "LBRACE"
+    after_scope = i > 0 and tokens[i - 1].value == "scope"
+    return not after_scope and i + 1 < len(tokens) and tokens[i + 1].type == "LBRACE"

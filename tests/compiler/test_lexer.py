@@ -175,6 +175,12 @@ def test_control_characters_outside_strings_do_not_cost_a_search_per_string() ->
     assert bag.items == []
 
 
+def test_scope_order_split_over_two_lines_is_one_declaration() -> None:
+    result, bag = lex("cfs X scope\n  order {\n  attribute a: int\n}\n")
+    assert bag.items == []
+    assert len(result.chunks) == 1
+
+
 def test_invalid_escape_is_reported() -> None:
     _, bag = lex(r'"bad \q escape"')
     assert [d.code for d in bag.items] == ["E003"]
