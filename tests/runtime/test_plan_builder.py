@@ -99,6 +99,38 @@ def test_root_scope_links_only_lines_of_the_same_root_item(lab) -> None:  # type
     assert plan.line("R1").peers == ("N1",)
 
 
+def test_root_scope_pairs_the_units_of_one_item(lab) -> None:  # type: ignore[no-untyped-def]
+    """An item of quantity 2 is two units (`v[1]`, `v[2]`): each unit's Radius waits for its
+    own Net, and for the root's other lines (another item's, a shared one) as before."""
+    lines = [
+        line("v[1]/Net", "Net", roots=["b"], sources=["v"], speed=1),
+        line("v[2]/Net", "Net", roots=["b"], sources=["v"], speed=1),
+        line("w/Net", "Net", roots=["b"], sources=["w"], speed=1),
+        line("v[1]/Net/Radius", "Radius", roots=["b"], sources=["v"]),
+        line("v[2]/Net/Radius", "Radius", roots=["b"], sources=["v"]),
+        line("w/Radius", "Radius", roots=["b"], sources=["w"]),
+    ]
+    plan = build_plan(lab, decomposition("O1", lab, lines))
+    assert deps(plan, "v[1]/Net/Radius:profile") == ("v[1]/Net:configure", "w/Net:configure")
+    assert deps(plan, "v[2]/Net/Radius:profile") == ("v[2]/Net:configure", "w/Net:configure")
+    assert deps(plan, "w/Radius:profile") == (
+        "v[1]/Net:configure",
+        "v[2]/Net:configure",
+        "w/Net:configure",
+    )
+
+
+def test_an_item_id_with_brackets_is_not_a_unit(lab) -> None:  # type: ignore[no-untyped-def]
+    """`x[2]` ordered once is an item id, not unit 2 of `x`."""
+    lines = [
+        line("x[2]/Net", "Net", sources=["x[2]"], speed=1),
+        line("x[1]/Net", "Net", sources=["x"], speed=1),
+        line("x[2]/Radius", "Radius", sources=["x[2]"]),
+    ]
+    plan = build_plan(lab, decomposition("O1", lab, lines))
+    assert deps(plan, "x[2]/Radius:profile") == ("x[2]/Net:configure", "x[1]/Net:configure")
+
+
 def test_order_scope_links_every_line_of_the_order(lab) -> None:  # type: ignore[no-untyped-def]
     lines = [
         line("A", "Access", roots=["1", "2"], request="fr:order", scope="order"),
