@@ -381,7 +381,7 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O070",),
-        "a listener URL in the order's `notify` that cannot be used: not an http(s) URL with a host, with credentials, or pointing at a link-local or metadata address (see docs/downstream.md)",
+        "a listener URL in the order's `notify` that cannot be used: not an http(s) URL with a host, with credentials, with a port outside 1-65535, or pointing at a link-local or metadata address (see docs/downstream.md)",
     ),
 )
 

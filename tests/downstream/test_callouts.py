@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from downstream_support import (
     TOKEN,
     Sims,
@@ -198,6 +199,26 @@ def test_a_refused_connection_is_a_clear_failure(lab: Lab, sims: Sims) -> None:
     assert run_until(runtime, "O1", DONE) == "held"
     reason = runtime.status("O1").item("L:reserve").reason
     assert reason is not None and reason.startswith("Inv POST /ports/reserve: cannot connect")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:99999", "has a port that is not a number from 1 to 65535"),
+        ("http://127.0.0.1:-1", "has a port that is not a number from 1 to 65535"),
+        ("http://[::1", "is not a valid URL"),
+    ],
+)
+def test_a_system_url_that_cannot_be_used_fails_permanently_saying_why(
+    lab: Lab, sims: Sims, url: str, why: str
+) -> None:
+    """Not an exception from deep inside the HTTP client, retried as if the network failed."""
+    runtime = lab(environ=sims.environ(INV_URL=url))
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", DONE) == "held"
+    item = runtime.status("O1").item("L:reserve")
+    assert (item.state, item.attempt) == ("fatally_failed", 1)
+    assert item.reason is not None and f"environment variable INV_URL {why}" in item.reason
 
 
 def test_an_unmappable_answer_names_the_missing_field(lab: Lab, sims: Sims) -> None:

@@ -19,6 +19,7 @@ from simulators import Listener
 from om_dsl.errors import OrderValidationError
 from om_dsl.orders.models import Order, OrderItem
 from om_dsl.runtime import Runtime
+from om_dsl.runtime.downstream.urls import shown
 from om_dsl.runtime.notify import NotifySettings
 
 Lab = Callable[..., Runtime]
@@ -136,7 +137,8 @@ def test_hostile_listener_urls_are_refused_or_harmless(lab: Lab, listener: Liste
     catalog = compile_text(SIMPLE)
     runtime = lab(catalog, notify=settings(max_attempts=2, timeout_s=0.3), serve=False)
     for bad in ("ftp://x/y", "http://user:pw@127.0.0.1/x", "javascript:alert(1)", "http://a b",
-                "http:///nohost", "x" * 3000, 42):  # fmt: skip
+                "http:///nohost", "x" * 3000, 42, "http://127.0.0.1:99999/x",
+                "http://127.0.0.1:-1/x"):  # fmt: skip
         with pytest.raises(ValueError):
             runtime.hub.register(bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cannot filter on 'secret'"):
@@ -168,6 +170,16 @@ def test_hostile_listener_urls_are_refused_or_harmless(lab: Lab, listener: Liste
     assert len(abandoned) == 6  # 3 events x 2 bad listeners, each tried twice
     assert any("cannot connect" in d for d in abandoned)
     assert any("no answer within 0.3 s" in d for d in abandoned)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://h:99999/x", "http://h:-1/", "http://h:abc/", "http://[::1", "http://[::1]:0/"]
+)
+def test_a_url_that_cannot_be_used_is_shown_without_raising(url: str) -> None:
+    """A listener URL stored before ports were checked: showing it in a failure reason raised,
+    the delivery was never recorded, and the notifier retried it in a hot loop that filled
+    the log with tracebacks."""
+    assert shown(url) == "(an invalid URL)"
 
 
 def test_in_process_subscribers_hear_every_event(lab: Lab) -> None:

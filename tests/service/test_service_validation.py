@@ -132,6 +132,11 @@ BAD_LISTENERS = [
     ("IPv4-mapped link-local", "http://[::ffff:169.254.169.254]/"),
     ("a metadata name", "http://metadata.google.internal/computeMetadata/v1/"),
     ("no address", "http://0.0.0.0:9/events"),
+    ("NAT64 link-local", "http://[64:ff9b::a9fe:a9fe]/"),
+    ("IPv4-translated link-local", "http://[::ffff:0:a9fe:a9fe]/"),
+    ("percent-encoded link-local", "http://%31%36%39.254.169.254/"),
+    ("a port out of range", "http://127.0.0.1:99999/events"),
+    ("a negative port", "http://127.0.0.1:-1/events"),
 ]
 
 

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -49,9 +49,14 @@ def base_url(system: ir.System, environ: Mapping[str, str]) -> str:
         raise UrlError(
             f"system {system.name} has no URL: set the environment variable {system.url_env}"
         )
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # `http://[::1`: an unclosed IPv6 address
+        raise UrlError(f"{source} is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UrlError(f"{source} is not an http(s) URL")
+    if not port_ok(url.strip()):
+        raise UrlError(f"{source} has a port that is not a number from 1 to 65535")
     if parts.username or parts.password:
         raise UrlError(f"{source} carries credentials; use the system's auth instead")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
@@ -74,6 +79,17 @@ def join(base: str, path: str) -> str:
     return url
 
 
+def port_ok(url: str) -> bool:
+    """The URL names no port, or one a connection can be made to (1-65535).  ``urlsplit``
+    raises for ``:99999`` or ``:-1`` only when the port is read, and httpx accepts both; the
+    connection then failed deep inside the HTTP client with an exception nobody expected."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        return False
+    return port is None or 1 <= port <= 65535
+
+
 def shown(url: str) -> str:
     """A URL as it may appear in logs and reasons: no user info, no query, no fragment."""
     try:
@@ -81,6 +97,8 @@ def shown(url: str) -> str:
     except ValueError:
         return "(an invalid URL)"
     netloc = parts.hostname or ""
+    if not port_ok(url):
+        return "(an invalid URL)"
     if parts.port is not None:
         netloc = f"{netloc}:{parts.port}"
     query = "?..." if parts.query else ""
@@ -107,6 +125,8 @@ def check_listener_url(url: object) -> str:
         raise ValueError(f"{shown(url)} is not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError("a listener URL must be an http(s) URL with a host")
+    if not port_ok(url):
+        raise ValueError("a listener URL's port must be a number from 1 to 65535")
     if parsed.userinfo:
         raise ValueError("a listener URL must not carry credentials")
     problem = forbidden_host(parsed.host)
@@ -125,18 +145,33 @@ def forbidden_host(host: str) -> str | None:
     addresses stay allowed: listeners next to the service are normal.  Names are not resolved
     here (DNS can change after the check): an egress firewall covers those.
     """
-    name = host.strip("[]").rstrip(".").lower()
+    name = unquote(host).strip("[]").rstrip(".").lower()  # `%31%36%39.254.169.254` too
     if name in METADATA_NAMES:
         return "a cloud metadata service"
     address = _address(name)
     if address is None:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        address = _embedded_ipv4(address) or address
     if address.is_link_local or address in METADATA_ADDRESSES:
         return "a link-local or cloud metadata address"
     if address.is_unspecified:
         return "an unspecified address"
+    return None
+
+
+_EMBEDDING = (
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64 (RFC 6052)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
+)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, NAT64 or translated forms)."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if any(address in net for net in _EMBEDDING):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 
