@@ -16,7 +16,6 @@ listener (pyproject.toml says so).
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from om_dsl.errors import NotFound, OmError
+from om_dsl.runtime.downstream.request import parse_body
 
 MAX_CALLBACK_BYTES = 1024 * 1024
 LOOPBACK = "127.0.0.1"
@@ -43,9 +43,9 @@ def handle_callback(receive: Receive, token: str, body: bytes) -> tuple[int, dic
     if len(body) > MAX_CALLBACK_BYTES:
         return 413, dict(_TOO_LARGE)
     try:
-        payload = json.loads(body) if body.strip() else {}
-    except ValueError:
-        return 400, {"error": "the callback body is not JSON"}
+        payload = parse_body(body) if body.strip() else {}
+    except ValueError as exc:
+        return 400, {"error": f"the callback body {exc}"}
     if not isinstance(payload, dict):
         return 400, {"error": "the callback body must be a JSON object"}
     try:

@@ -27,6 +27,7 @@ BAD_JSON = [
     ("{bad", "is not JSON: Expecting property name"),
     ("[1]", "must be a JSON object"),
     ('{"a": ' + "9" * 5000 + "}", "is not usable JSON"),
+    ('{"a": 1, "a": 2}', "has the key 'a' twice in one object"),
 ]
 
 

@@ -88,6 +88,10 @@ def test_probes_docs_and_callbacks_need_no_token(service: Callable[..., Running]
     assert anonymous.get("/docs").status_code == 200
     callback = anonymous.post("/callbacks/made-up-token", json={})
     assert callback.status_code == 404  # the token is the credential: unknown, not unauthorized
+    deep = anonymous.post("/callbacks/made-up-token", content=b"[" * 200_000 + b"]" * 200_000)
+    assert deep.status_code == 400  # was a 500 (RecursionError), before the token was looked at
+    too_deep = "the callback body is nested too deeply; the limit is 256 levels"
+    assert deep.json() == {"error": too_deep}
 
 
 def test_dev_mode_needs_no_token_on_loopback(service: Callable[..., Running]) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from om_dsl import jsontext
 from om_dsl.expr.evaluate import Compiled, EvalError, compile_expr
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
@@ -140,12 +141,18 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+ANSWER_DEPTH = 256
+"""Nesting a downstream answer or callback may have: generous (the runtime does not shape
+them), but bounded, so that a hostile one is a clear failure, not a ``RecursionError``."""
+
+
 def parse_body(raw: bytes) -> Any:
     """The JSON body of an answer (None when empty).
 
     Raises:
-        ValueError: the body is not JSON.
+        ValueError: the body is not JSON the store can keep (:func:`om_dsl.jsontext.loads`:
+            the message says why).
     """
     if not raw.strip():
         return None
-    return json.loads(raw)
+    return jsontext.loads(raw, max_depth=ANSWER_DEPTH)

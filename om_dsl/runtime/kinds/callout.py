@@ -233,8 +233,8 @@ def _mapped(ctx: ItemContext, call: Call, raw: bytes) -> Outcome:
     label = f"the answer of {redact(call.label, call.secrets)}"
     try:
         body = parse_body(raw)
-    except ValueError:
-        return Failed(f"{label} is not JSON, so its response mapping cannot read it")
+    except ValueError as exc:  # "is not JSON: ...", "is nested too deeply; ...", "holds NaN..."
+        return Failed(f"{label} {exc}, so its response mapping cannot read it")
     return _map(ctx, call.compiled, label, redact_value(body, call.secrets), call.secrets)
 
 
