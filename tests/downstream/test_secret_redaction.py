@@ -92,6 +92,10 @@ class Echo(http.server.BaseHTTPRequestHandler):
 def _body(mode: str, auth: str, raw: str) -> bytes:
     if mode == "json":  # JSON escapes the quote and the backslash: SEKRIT\"Q\\Z
         return json.dumps({"error": "unauthorized", "got": auth, "raw": raw}).encode()
+    if mode == "go":  # Go's encoding/json writes & < > as \u0026 ...; any character may be
+        return (
+            json.dumps({"error": "denied", "got": go_escaped(raw)}).replace("\\\\u", "\\u").encode()
+        )
     if mode == "url":
         return f"bad token; retry with ?token={quote(raw, safe='')}".encode()
     # "pad": the token starts a few characters before the reason's cut
@@ -111,10 +115,18 @@ def echo() -> Iterator[str]:
     thread.join()
 
 
+def go_escaped(secret: str) -> str:
+    """``secret`` with ``&`` and every third character written as ``\\uXXXX`` (placeholders
+    that survive ``json.dumps`` as ``\\\\u``, turned back into escapes by the caller)."""
+    return "".join(
+        f"\\u{ord(c):04x}" if c == "&" or n % 3 == 0 else c for n, c in enumerate(secret)
+    )
+
+
 def pieces(secret: str = SECRET) -> list[str]:
     """The secret and every 8-character piece of it, in each form it could be stored in."""
     found: set[str] = set()
-    for form in forms(secret):
+    for form in [*forms(secret), go_escaped(secret)]:
         found |= {form[i : i + 8] for i in range(len(form) - 7)}
     return sorted(found - {"********"})
 
@@ -157,7 +169,7 @@ def test_excerpt_redacts_the_whole_text_before_it_cuts_it() -> None:
 # ---- end to end -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["pad", "json", "url"])
+@pytest.mark.parametrize("mode", ["pad", "json", "url", "go"])
 def test_an_echoed_token_is_hidden_in_reasons_events_and_the_store(
     mode: str,
     lab: Any,
@@ -245,3 +257,29 @@ def test_a_failed_callback_reason_is_redacted_before_it_is_cut(
     assert_nowhere(everything(runtime, "O1"), "events/status")
     runtime.close()
     assert_store_clean(tmp_path)
+
+
+def test_a_callback_quoting_another_systems_token_is_redacted(
+    lab: Any, echo: str, tmp_path: Path
+) -> None:
+    """The credentials in use are every system's: a network callback may quote billing's."""
+    other = "B1LL1NG-T0KEN-0123456789"
+    text = ASYNC.replace("timeout 30s", "timeout 10s").replace("max 2", "max 1")
+    text += 'system Billing { url "http://127.0.0.1:9" auth bearer env("BILL_TOKEN") }\n'
+    environ = {"SYS_URL": echo, "SYS_TOKEN": SECRET, "BILL_TOKEN": other}
+    runtime: Runtime = lab(compile_text(text), store=sqlite(tmp_path), environ=environ)
+    runtime.submit(lab_order("O1", runtime.catalog, site="async"))  # type: ignore[arg-type]
+    runtime.start_background()
+    try:
+        wait_until(lambda: runtime.status("O1").item("L:c").state == "waiting", 5)
+        (url,) = Echo.callback_urls
+        answer = httpx.post(url, json={"status": "failed", "reason": f"boom Bearer {other}"})
+        assert answer.status_code < 300, answer.text
+        wait_until(lambda: runtime.status("O1").item("L:c").state != "waiting")
+    finally:
+        runtime.stop()
+    assert "reports a failure: boom Bearer ***" in everything(runtime, "O1")
+    runtime.close()
+    for path in tmp_path.iterdir():
+        if path.is_file():
+            assert other.encode() not in path.read_bytes(), path

@@ -6,13 +6,15 @@ or a callback (reasons, event details, outputs, early callback payloads) goes th
 first.  Two rules make that safe:
 
 * every *form* in which a secret can come back is hidden: the raw value, its JSON-escaped forms
-  (``"`` and ``\\`` become ``\\"`` and ``\\\\``) and its URL-encoded forms;
+  (``"`` and ``\\`` become ``\\"`` and ``\\\\``; any character may come as ``\\uXXXX``, as
+  Go writes ``&`` ``<`` ``>``) and its URL-encoded forms, each character in any of its forms;
 * text is redacted whole *before* it is shortened (:func:`excerpt`): shortening first could cut a
   secret in two, and the surviving half would no longer match.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -39,10 +41,36 @@ def forms(secret: str) -> set[str]:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every form of every secret replaced by ``***`` (longest first, so that a
     value containing another is hidden whole)."""
-    found = {form for secret in secrets for form in forms(secret)}
-    for form in sorted(found, key=lambda f: (-len(f), f)):
-        text = text.replace(form, REDACTED)
+    for secret in sorted({s for s in secrets if s}, key=lambda s: (-len(s), s)):
+        text = _pattern(secret).sub(REDACTED, text)
     return text
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(secret: str) -> re.Pattern[str]:
+    """A regex for ``secret`` with each character in any of the forms it can be sent in (a
+    ``str.replace`` per form missed a value with one ``\\u0026`` in it)."""
+    return re.compile("".join(_char_forms(ch) for ch in secret))
+
+
+def _char_forms(ch: str) -> str:
+    code = ord(ch)
+    options = [re.escape(ch)]
+    if code > 0xFFFF:  # JSON writes it as a surrogate pair
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        options.append(_hex_escape(high) + _hex_escape(low))
+    else:
+        options.append(_hex_escape(code))
+    if ch in '"\\/':
+        options.append(re.escape("\\" + ch))
+    if ch == " ":
+        options.append(r"\+")
+    options.append("".join(f"%(?i:{b:02x})" for b in ch.encode("utf-8")))
+    return "(?:" + "|".join(options) + ")"
+
+
+def _hex_escape(code: int) -> str:
+    return f"\\\\u(?i:{code:04x})"
 
 
 def redact_value(value: Any, secrets: Iterable[str]) -> Any:

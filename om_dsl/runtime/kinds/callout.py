@@ -19,6 +19,7 @@ callback payloads) is redacted of them first, in every form, and only then short
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ class CalloutKind(ItemKind):
         spec: ir.CalloutItem = ctx.spec
         system = find_system(ctx.catalog, spec.system)
         label = f"the callback of {system.name} {spec.method} {spec.path}"
-        secrets = self._secrets(system)
+        secrets = self._secrets(ctx.catalog)
         clean = redact_value(dict(payload), secrets)
         failure = callback_failure(clean)
         if failure is not None:
@@ -125,9 +126,8 @@ class CalloutKind(ItemKind):
         return _map(ctx, self._compile(ctx, spec), label, clean, secrets)
 
     def scrub(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The callback payload without the credentials of the item's system."""
-        system = find_system(ctx.catalog, ctx.spec.system)
-        cleaned: Mapping[str, Any] = redact_value(dict(payload), self._secrets(system))
+        """The callback payload without the credentials in use."""
+        cleaned: Mapping[str, Any] = redact_value(dict(payload), self._secrets(ctx.catalog))
         return cleaned
 
     def cancel(self, ctx: ItemContext) -> None:
@@ -150,8 +150,9 @@ class CalloutKind(ItemKind):
         token = self._async_headers(ctx, headers) if spec.is_async else None
         timeout_ms = system.timeout_ms if spec.is_async else (spec.timeout_ms or system.timeout_ms)
         label = f"{system.name} {spec.method} {shown(path)}"
+        secrets = tuple(dict.fromkeys((*creds.secrets, *self._secrets(ctx.catalog))))
         return Call(system, compiled, label, base, url, body, headers, timeout_ms / 1000,
-                    creds.secrets, token)  # fmt: skip
+                    secrets, token)  # fmt: skip
 
     def _async_headers(self, ctx: ItemContext, headers: dict[str, str]) -> str:
         base = self.callback_base()
@@ -172,11 +173,14 @@ class CalloutKind(ItemKind):
             found = self._compiled[key] = CompiledCallout(spec)
         return found
 
-    def _secrets(self, system: ir.System) -> tuple[str, ...]:
-        try:
-            return credentials(system, self.environ).secrets
-        except MissingSecret:
-            return ()
+    def _secrets(self, catalog: ir.Catalog) -> tuple[str, ...]:
+        """The credential values of every system of the catalog, not only the one called: a
+        system may pass on another's token (a callback reason quoting a Billing token)."""
+        found: dict[str, None] = {}
+        for system in catalog.systems:
+            with contextlib.suppress(MissingSecret):
+                found.update(dict.fromkeys(credentials(system, self.environ).secrets))
+        return tuple(found)
 
     # ---- answers ------------------------------------------------------------------------------
 
