@@ -19,6 +19,7 @@ import typer
 from om_dsl.cli.app import (
     EXIT_ERRORS,
     EXIT_OK,
+    EXIT_USAGE,
     FormatOption,
     app,
     err,
@@ -186,6 +187,8 @@ def signal_cmd(
     db: DbOption = Path("om.db"),
 ) -> None:
     """Deliver a named event to the items waiting for it."""
+    if not event.strip():  # no item waits for it (the API refuses it too: S014)
+        fail("the event name is empty", EXIT_USAGE)
     values = json_object_arg(payload, "--payload")
     with open_runtime(db, None, None, 1, claim=True) as runtime:
         count = guard(lambda: runtime.signal(event, order_id, values))

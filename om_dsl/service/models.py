@@ -175,16 +175,18 @@ class Task(BaseModel):
 
 
 class ClaimTask(_Ops):
-    user: str | None = Field(None, max_length=200, description="default: the API client")
+    user: str | None = Field(
+        None, min_length=1, max_length=200, description="default: the API client"
+    )
 
 
 class CompleteTask(_Ops):
-    user: str | None = Field(None, max_length=200)
+    user: str | None = Field(None, min_length=1, max_length=200)
     outputs: dict[str, Any] = Field(default_factory=dict)
 
 
 class FailTask(_Ops):
-    user: str | None = Field(None, max_length=200)
+    user: str | None = Field(None, min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
 
 

@@ -90,6 +90,17 @@ def test_bad_json_options_are_usage_errors_and_nothing_is_stored(
     assert code == 0 and json.loads(out)["state"] == "held"
 
 
+def test_an_empty_event_name_is_a_usage_error(
+    held: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in the API (S014): no item can wait for an event without a name."""
+    before = held.read_bytes()
+    code, _, err = om(capsys, "signal", "", "--db", str(held))
+    assert code == 2
+    assert "the event name is empty" in err
+    assert held.read_bytes() == before
+
+
 # ---- 2. handler registries ----------------------------------------------------------------------
 
 

@@ -88,6 +88,10 @@ def test_tasks_carry_who_did_them_and_claims_conflict(service: Callable[..., Run
     assert task_ref(task["id"]) == (TRIO, task["itemId"])
     assert crm.get(f"/tasks/{task['id']}").json()["itemId"] == task["itemId"]
 
+    anonymous = ops.post(f"/tasks/{task['id']}/claim", json={"user": ""})
+    assert anonymous.status_code == 400  # as reassign's "to": not silently the client's name
+    assert anonymous.json()["code"] == "invalidRequest"
+    assert "S014" in anonymous.text
     claimed = ops.post(f"/tasks/{task['id']}/claim", json={})
     assert claimed.status_code == 200 and claimed.json()["claimedBy"] == "ops"
     refused = crm.post(f"/tasks/{task['id']}/complete", json={"outputs": {}})
