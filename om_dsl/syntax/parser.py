@@ -107,10 +107,37 @@ def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> list[list[
     builder = AstBuilder(file, lexed.docs)
     callbacks = reductions(load_tables(), builder)
     unexpected: list[Tok] = []
+    stray = sorted({d.span.line for d in bag.items if d.code == STRAY_CHARACTER and d.span})
     for chunk in lexed.chunks:
+        if stray and _holds_a_line(chunk, stray):
+            unexpected += _drop_chunk(file, chunk, callbacks, module, bag)
+            continue
         unexpected += _parse_chunk(file, chunk, callbacks, module, bag)
     numbers.report(file, lexed.bad_numbers, bag, unexpected)
     return lexed.chunks
+
+
+STRAY_CHARACTER = "E002"
+"""The lexer's "unexpected character": reported and skipped, so the declaration around it may
+still parse, but as something else than was written (`offer Café` reads as `offer Caf`)."""
+
+
+def _holds_a_line(chunk: list[Tok], lines: list[int]) -> bool:
+    first, last = chunk[0].line, chunk[-1].line
+    return any(first <= line <= last for line in lines)
+
+
+def _drop_chunk(
+    file: str, chunk: list[Tok], callbacks: list[Reduction], module: ast.Module, bag: DiagnosticBag
+) -> list[Tok]:
+    """A declaration with a stray character is left out like any declaration with a syntax
+    error (its other syntax errors are still reported): otherwise `offer Café` also gave
+    "offer Caf produces no technical work", a consequence of the E002, not a second mistake."""
+    scratch = ast.Module(file, [])
+    unexpected = _parse_chunk(file, chunk, callbacks, scratch, bag)
+    module.broken += scratch.broken
+    module.broken.append(broken_decl(chunk))
+    return unexpected
 
 
 def _stop_diagnostic(file: str, span: Span | None) -> Diagnostic:

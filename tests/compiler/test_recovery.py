@@ -58,3 +58,21 @@ def test_other_unknown_names_are_still_reported(om: Compile) -> None:
     )
     assert sorted(found.codes) == ["E001", "E020", "E026"], found.render()
     assert [d.message for d in found.of("E020")] == ["unknown product 'Paitn'"]
+
+
+def test_a_declaration_with_a_stray_character_is_left_out_too(om: Compile) -> None:
+    """`offer Café` read as `offer Caf` gave W001 for Caf: a consequence, not a mistake."""
+    found = om(
+        "offer Café { attribute a: int }\n"
+        "cfs Box { attribute a: int }\n"
+        "decompose Café -> Box { a = a }\n"
+        'plan Box on add { auto a handler "h" }\n',
+        base=True,
+    )
+    assert found.codes == ["E002", "E002"], found.render()
+
+
+def test_a_stray_character_between_declarations_drops_nothing(om: Compile) -> None:
+    found = om("cfs Box { attribute a: int }\n§\ncfs Bin { attribute a: int }\n", base=True)
+    assert [d.code for d in found.errors] == ["E002"]
+    assert [w.message.split()[1] for w in found.of("W002")] == ["Box", "Bin"]  # both declared
