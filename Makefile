@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check om_dsl tests benchmarks examples
 	$(VENV)/bin/ruff format --check om_dsl tests benchmarks examples
 	$(VENV)/bin/mypy om_dsl
+	$(VENV)/bin/om fmt --check examples/catalog
 
 demo: $(STAMP) graphviz
 	$(PY) -m om_dsl.demo
