@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -91,8 +92,21 @@ def output_path(output: str) -> Path:
 
 
 def write_file(data: bytes, target: Path) -> None:
+    """:func:`replace_file`, where a path that cannot be written is the user's one-line error."""
+    try:
+        replace_file(data, target)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+
+
+def replace_file(data: bytes, target: Path) -> None:
     """Write atomically, so that a reader never sees half a file and a failed write leaves
-    the old one; a path that cannot be written is the user's one-line error."""
+    the old one; the new file keeps the old one's permissions and, where the OS lets us, its
+    owner and group.
+
+    Raises:
+        OSError: the folder cannot be written (nothing changed).
+    """
     tmp: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -100,13 +114,22 @@ def write_file(data: bytes, target: Path) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, _mode_for(target))
+        _keep_owner(tmp, target)
         os.replace(tmp, target)
-    except OSError as exc:
-        _discard(tmp)
-        fail(f"cannot write {target}: {exc.strerror or exc}")
     except BaseException:
         _discard(tmp)
         raise
+
+
+def _keep_owner(tmp: str, target: Path) -> None:
+    """Root formatting another user's file must not make it root's."""
+    try:
+        found = target.stat()
+    except OSError:
+        return
+    if (found.st_uid, found.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.chown(tmp, found.st_uid, found.st_gid)
 
 
 def _mode_for(target: Path) -> int:

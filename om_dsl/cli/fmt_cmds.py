@@ -9,6 +9,7 @@ syntax errors is left as it is and its errors are printed as `om check` prints t
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,8 @@ from om_dsl.cli.app import (
     app,
     err,
     fail,
+    replace_file,
     report_error,
-    write_file,
 )
 from om_dsl.cli.diagnostics import print_explain_hint, print_text
 from om_dsl.cli.watch import om_files
@@ -64,6 +65,8 @@ def fmt(
     ] = False,
 ) -> None:
     """Format catalog files in place, the one layout of the language reference."""
+    if STDIN in paths and len(paths) > 1:  # its text and the changed files' names would mix
+        fail("- (standard input) cannot be given with other paths", EXIT_USAGE)
     tally = Tally()
     for path in _files(paths):
         if path == STDIN:
@@ -119,8 +122,39 @@ def _file(path: Path, tally: Tally, dry_run: bool, diff: bool) -> None:
         tally.failed += 1
         return
     result = _formatted(shown, text, tally)
-    if result is not None and _settle(shown, text, result, tally, diff) and not dry_run:
-        write_file(result.encode("utf-8"), path.resolve())  # through a symlink, not over it
+    if result is None:
+        return
+    if dry_run or result == text:
+        _settle(shown, text, result, tally, diff)
+        return
+    problem = _write(path.resolve(), result)  # through a symlink, not over it
+    if problem is not None:
+        report_error(f"cannot write {shown}: {problem}; left as it is")
+        tally.failed += 1
+        return
+    _settle(shown, text, result, tally, diff)
+
+
+def _write(target: Path, text: str) -> str | None:
+    """Write ``text`` over ``target``; why it could not be, or None.
+
+    A read-only file is refused, as ``gofmt`` refuses it (replacing it through its folder
+    would work, and undo the protection).  A file with several hard links is rewritten in
+    place, so that every link sees the new text; any other file is replaced atomically.
+    """
+    data = text.encode("utf-8")
+    try:
+        if not os.access(target, os.W_OK):
+            return "it is read-only"
+        if target.stat().st_nlink > 1:
+            with target.open("r+b") as fh:
+                fh.write(data)
+                fh.truncate()
+            return None
+        replace_file(data, target)
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    return None
 
 
 def _stdin(tally: Tally, check: bool, diff: bool) -> None:
@@ -137,7 +171,7 @@ def _stdin(tally: Tally, check: bool, diff: bool) -> None:
     if check or diff:
         _settle(STDIN_NAME, text, result, tally, diff)
     else:
-        sys.stdout.write(result)
+        _emit(result)
 
 
 def _settle(shown: str, text: str, result: str, tally: Tally, diff: bool) -> bool:
@@ -149,16 +183,31 @@ def _settle(shown: str, text: str, result: str, tally: Tally, diff: bool) -> boo
     if diff:
         _print_diff(shown, text, result)
     else:
-        sys.stdout.write(shown + "\n")
+        _emit(shown + "\n")
     return True
+
+
+def _emit(text: str) -> None:
+    """UTF-8 on standard output whatever the locale says: the text is a catalog (or names
+    one), and an ASCII or Latin-1 locale made it an internal error or a re-encoded file."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def _print_diff(shown: str, before: str, after: str) -> None:
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
+        _lines(before),
+        _lines(after),
         f"{shown} (before)",
         f"{shown} (formatted)",
     )
     for line in lines:  # a last line without a newline is marked as `diff` marks it
-        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        _emit(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+
+
+def _lines(text: str) -> list[str]:
+    """Lines ended by ``\\n`` only, as `diff` and `patch` read them (``str.splitlines`` also
+    splits at ``\\r``, U+2028 and others, which a comment may hold)."""
+    *ended, last = text.split("\n")
+    return [line + "\n" for line in ended] + ([last] if last else [])

@@ -49,11 +49,12 @@ def snapshot(roots: Iterable[Path]) -> Snapshot:
 
 def om_files(root: Path) -> Iterator[Path]:
     """Every ``.om`` file under the folder ``root``, folder by folder in name order (also
-    what `om fmt` formats in a folder)."""
+    what `om fmt` formats in a folder).  Hidden files are skipped like hidden folders: an
+    editor's lock or backup (Emacs's ``.#x.om``) is not a catalog file."""
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in SKIPPED)
         for name in sorted(files):
-            if name.endswith(".om"):
+            if name.endswith(".om") and not name.startswith("."):
                 yield Path(folder, name)
 
 

@@ -59,7 +59,8 @@ _BLOCK_OF_HEAD = {
     "ARROW": "mappings",
 }
 _VALUE_ENDS = frozenset(
-    {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "RPAR", "RBRACKET"}
+    {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "TRUE", "FALSE", "NULL"}
+    | {"RPAR", "RBRACKET", "RBRACE"}  # `)`, `]`, and `}` closing a `map` expression
 )
 """Tokens that end an operand: a ``-`` after one subtracts, anywhere else it is a sign."""
 _NO_SPACE_BEFORE = frozenset({"COMMA", "SEMI", "COLON", "RPAR", "RBRACKET", "DOT", "DOTDOT"})
@@ -206,7 +207,8 @@ class Layout:
                 opened.append((block, kind))
             elif kind in CLOSERS and len(self.stack) > 1:
                 closed = self.stack.pop()
-                opened = [o for o in opened if o[0] is not closed]
+                if opened and opened[-1][0] is closed:  # brackets nest: only the last can close
+                    opened.pop()
             self.previous = piece
         base = indent + (ARROW_HANG if code[0].kind == "ARROW" else 0)
         for block, kind in opened:  # those still open at the end of the line
@@ -277,7 +279,10 @@ def _text(rows: list[Row]) -> list[str]:
         opens_block = bool(before) and before[-1].kind in OPENERS
         code = row.code
         closes_block = bool(code) and code[0].kind in CLOSERS
-        if row.blank_before and not opens_block and not closes_block:
+        # A `///` followed by a blank line documents nothing; without the blank line it would
+        # document the code below it (the IR would change), so that blank line always stays.
+        detaches_doc = n > 0 and rows[n - 1].pieces[-1].kind == "DOC"
+        if row.blank_before and (detaches_doc or not (opens_block or closes_block)):
             out.append(("", ""))
         comment = row.pieces[-1].text if code and row.pieces[-1].kind in COMMENTS else ""
         pieces = row.pieces[:-1] if comment else row.pieces

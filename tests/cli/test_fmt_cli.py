@@ -13,6 +13,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from om_dsl import cli
+from om_dsl.cli import fmt_cmds
+
+REPO = Path(__file__).resolve().parents[2]
 
 UGLY = "offer O{family F}\nqueue  q\n"
 PRETTY = "offer O { family F }\nqueue q\n"
@@ -117,6 +120,7 @@ def test_a_folder_means_every_om_file_below_it(tmp_path: Path) -> None:
     a = write(tmp_path / "cat" / "a.om", UGLY)
     b = write(tmp_path / "cat" / "sub" / "b.om", UGLY)
     hidden = write(tmp_path / "cat" / ".git" / "c.om", UGLY)
+    (tmp_path / "cat" / ".#a.om").symlink_to("ann@host.1234")  # an Emacs lock: dangling
     other = write(tmp_path / "cat" / "notes.txt", UGLY)
     result = om("--check", tmp_path / "cat")
     assert result.stdout.splitlines() == [a.as_posix(), b.as_posix()]
@@ -164,6 +168,69 @@ def test_stdin_keeps_crlf_and_reports_errors() -> None:
     assert "standard input is not UTF-8 text" in not_utf8.stderr
 
 
+def test_stdin_goes_alone() -> None:
+    result = om("-", "x.om", stdin=UGLY.encode())
+    assert result.exit_code == 2
+    assert "- (standard input) cannot be given with other paths" in result.stderr
+
+
+def test_output_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """An ASCII locale made `om fmt -` an internal error, a Latin-1 one re-encoded the text."""
+    text = "enum T{A}  // caf\u00e9\n"
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(REPO)}
+    code = "import sys; from om_dsl.cli import main; main(sys.argv[1:])"
+    run = subprocess.run(
+        [sys.executable, "-c", code, "fmt", "-"], input=text.encode(), capture_output=True,
+        env=env, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "enum T { A }  // caf\u00e9\n".encode()
+
+
+def test_diff_splits_lines_at_newlines_only(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.om", "enum T{A}  // a\u2028b\nqueue  q\n")
+    result = om("--diff", path)
+    assert "-enum T{A}  // a\u2028b\n" in result.stdout
+    assert "No newline" not in result.stdout
+
+
+def test_a_file_that_cannot_be_written_is_an_error_and_the_others_are_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only file is refused (as gofmt does), a failed write reported; the run goes on.
+    Read-only is simulated: CI runs as root, for whom every file is writable."""
+    locked = write(tmp_path / "a.om", UGLY)
+    failing = write(tmp_path / "b.om", UGLY)
+    other = write(tmp_path / "c.om", UGLY)
+    real_access, real_replace = os.access, fmt_cmds.replace_file
+
+    def access(path: object, mode: int) -> bool:
+        return Path(str(path)) != locked.resolve() and real_access(path, mode)  # type: ignore[arg-type]
+
+    def replace(data: bytes, target: Path) -> None:
+        if target == failing.resolve():
+            raise PermissionError(13, "Permission denied")
+        real_replace(data, target)
+
+    monkeypatch.setattr(fmt_cmds.os, "access", access)
+    monkeypatch.setattr(fmt_cmds, "replace_file", replace)
+    result = om(tmp_path)
+    assert result.exit_code == 1
+    assert f"cannot write {locked.as_posix()}: it is read-only; left as it is" in result.stderr
+    assert f"cannot write {failing.as_posix()}: Permission denied; left as it is" in result.stderr
+    assert result.stdout == f"{other.as_posix()}\n"  # only what was written is listed
+    assert "1 file(s) reformatted, 0 already formatted, 2 with errors" in result.stderr
+    assert locked.read_text() == failing.read_text() == UGLY and other.read_text() == PRETTY
+
+
+def test_a_hard_linked_file_stays_linked(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.om", UGLY)
+    link = tmp_path / "link.om"
+    os.link(path, link)
+    assert om(path).exit_code == 0
+    assert link.read_text() == PRETTY and path.stat().st_ino == link.stat().st_ino
+
+
 def test_stdin_check_and_diff() -> None:
     check = om("--check", "-", stdin=UGLY.encode())
     assert (check.exit_code, check.stdout) == (1, "<stdin>\n")
@@ -196,3 +263,12 @@ def test_a_new_file_written_by_om_gets_the_umask_mode(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert stat.S_IMODE((tmp_path / "c.json").stat().st_mode) == 0o644
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_root_formatting_another_users_file_keeps_its_owner(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.om", UGLY)
+    os.chown(path, 65534, 65534)
+    assert om(path).exit_code == 0
+    assert path.read_text() == PRETTY
+    assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)

@@ -200,6 +200,14 @@ def test_formatted_catalog_compiles_to_the_same_ir(root: Path, tmp_path: Path) -
         ("offer O {\n  family F\n// last\n}\n", "offer O {\n  family F\n  // last\n}\n"),
         ("offer O {\n  /// doc\n        attribute a: int\n}\n",
          "offer O {\n  /// doc\n  attribute a: int\n}\n"),
+        # a blank line after a `///` keeps it from documenting the line below: it stays
+        ("offer O { /// doc\n\n  attribute a: int\n}\n",
+         "offer O {  /// doc\n\n  attribute a: int\n}\n"),
+        ("decompose O {\n  -> L { x = a\n  /// doc\n\n  } -> M\n}\n",
+         "decompose O {\n  -> L { x = a\n       /// doc\n\n     } -> M\n}\n"),
+        # `-` after a map expression subtracts
+        ("decompose O -> L { c = map t { A: 1 } -1 }\n",
+         "decompose O -> L { c = map t { A: 1 } - 1 }\n"),
         ("", ""),
         ("// only a comment", "// only a comment\n"),
     ],
@@ -333,3 +341,23 @@ def test_any_line_breaks_give_a_fixed_point_with_the_same_tokens(text: str) -> N
     result = fmt(text)
     assert same_tokens(text, result)
     assert fmt(result) == result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'catalog "T" version "1"\noffer O { /// doc\n\n  attribute a: int\n}\n',
+        'catalog "T" version "1"\noffer O { attribute a: int }\ncfs L { attribute x: int }\n'
+        "cfs M { attribute x: int }\ndecompose O {\n  -> L { x = a\n  /// doc\n\n  } -> M\n}\n",
+    ],
+)
+def test_a_doc_comment_before_a_blank_line_documents_nothing_after_formatting_too(
+    text: str, tmp_path: Path
+) -> None:
+    """Found by the fmt bug hunt: the blank line went, and the `///` documented the next line."""
+    before, after = tmp_path / "before" / "c.om", tmp_path / "after" / "c.om"
+    before.parent.mkdir()
+    after.parent.mkdir()
+    before.write_text(text, encoding="utf-8")
+    after.write_text(fmt(text), encoding="utf-8")
+    assert _ir_without_spans(after) == _ir_without_spans(before)
