@@ -22,6 +22,7 @@ from pathlib import Path
 from lark import Lark
 
 from benchmarks import harness
+from benchmarks.bench_compile import FILE, QUICK_REPEATS, QUICK_SIZES, SIZES
 from benchmarks.gen_catalog import count_lines, generate
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DiagnosticBag
@@ -29,11 +30,7 @@ from om_dsl.syntax.formatter import format_text
 from om_dsl.syntax.parser import grammar_text
 
 NAME = "fmt"
-FILE = "synthetic.om"
-SIZES = (1_000, 10_000, 100_000)
-QUICK_SIZES = (1_000, 10_000)
 REPEATS = {1_000: 9, 10_000: 5, 100_000: 3}
-QUICK_REPEATS = 2
 
 
 def badly_laid_out(text: str) -> str:
