@@ -203,6 +203,13 @@ BAD_ORDERS = [
         "whole number",
     ),
     Bad(
+        "exponent-for-int",
+        native([{**FIBRE, "attributes": {"speed": 1e2}}]).replace(b"100.0", b"1e2"),
+        "O036",
+        "items[0].attributes.speed",
+        "without a decimal point or exponent, got 100.0 (write 100)",
+    ),
+    Bad(
         "out-of-range",
         native([{**FIBRE, "attributes": {"speed": 5}}]),
         "O036",
