@@ -582,11 +582,12 @@ class DurableRuleset:
         sid = registered.lease()
         touched = bool(initial)  # with no fact, nothing is asserted and no state is created
         finished = False
+        fired: list[bool] = []  # set by _drive when a rule fires
         try:
-            errors, total = self._drive(sid, initial, on_match, max_facts)
+            errors, total = self._drive(sid, initial, on_match, max_facts, fired)
             finished = True
         finally:
-            cleanup_problem = self._end_session(sid, touched)
+            cleanup_problem = self._end_session(sid, touched, bool(fired))
             if cleanup_problem is not None:
                 pending = sys.exc_info()[1]
                 if pending is not None:
@@ -612,6 +613,7 @@ class DurableRuleset:
         initial: list[dict[str, Any]],
         on_match: Callable[[str, dict[str, Any]], Iterable[dict[str, Any]]],
         max_facts: int,
+        fired: list[bool],
     ) -> tuple[list[tuple[str, BaseException | str]], int]:
         queue: deque[dict[str, Any]] = deque(initial)
         errors: list[tuple[str, BaseException | str]] = []
@@ -633,7 +635,7 @@ class DurableRuleset:
                 next_number += 1
                 fact_id = f"f{next_number}"
             next_number += 1
-            matched = self._assert_one(sid, fact_id, fact)
+            matched = self._assert_one(sid, fact_id, fact, fired)
             for index in matched:
                 rule_id = self._rule_ids[index]
                 try:
@@ -650,9 +652,11 @@ class DurableRuleset:
             sequence += 1
         return errors, total
 
-    def _assert_one(self, sid: str, fact_id: str, fact: Mapping[str, Any]) -> list[int]:
+    def _assert_one(
+        self, sid: str, fact_id: str, fact: Mapping[str, Any], fired: list[bool]
+    ) -> list[int]:
         """Assert one fact, collect the rules it fired, retract it. Returns rule indexes in
-        ``conditions`` order."""
+        ``conditions`` order; ``fired`` gets an entry once durable has handled a fact."""
         payload = dict(fact)
         payload["sid"] = sid
         payload["id"] = fact_id
@@ -667,6 +671,8 @@ class DurableRuleset:
                 # MessageNotHandledException: no rule matched, nothing fired or was stored.
                 with contextlib.suppress(engine.MessageNotHandledException):
                     host.assert_fact(self._name, payload)
+                    if not fired:  # handled: the session now holds what a rule made of it
+                        fired.append(True)
                 # Only sid and id identify a fact to retract (ACTION_RETRACT_FACT looks the
                 # message up by id); it is a no-op for a fact that matched nothing.
                 host.retract_fact(self._name, {"sid": sid, "id": fact_id})
@@ -682,10 +688,19 @@ class DurableRuleset:
             raise DurableEngineError(f"durable ruleset {self._name!r}: " + "; ".join(sink.problems))
         return sorted(set(sink.rule_indexes))
 
-    def _end_session(self, sid: str, touched: bool) -> Exception | None:
-        """``delete_state`` for the run's sid and give the sid back (or retire it)."""
+    def _end_session(self, sid: str, touched: bool, fired: bool) -> Exception | None:
+        """``delete_state`` for the run's sid and give the sid back (or retire it).
+
+        A session where durable handled no fact (no rule ever fired) is given back without
+        ``delete_state``: durable
+        2.0.28 crashes the process in it then (``free(): invalid pointer``, SIGABRT or SIGSEGV;
+        found with an order none of whose conditions held).  Nothing of such a run is stored
+        (each unmatched fact is refused, MessageNotHandledException), so the next run on the
+        sid starts as clean as after a delete: tests run a no-match order, then matching ones,
+        on one sid and compare with the compiled engine.
+        """
         problem: Exception | None = None
-        if touched:
+        if touched and fired:
             with _DURABLE_LOCK:
                 try:
                     _get_host().delete_state(self._name, sid)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -532,3 +534,31 @@ def test_a_failed_delete_state_retires_the_sid(monkeypatch: pytest.MonkeyPatch) 
     stats = rs.session_stats()
     assert stats == {"created": 2, "free": 1, "leased": 0, "poisoned": 1}
     assert find_hash_collisions(rs._registered.all_sids) == []
+
+
+_NO_MATCH_SCRIPT = r"""
+import json
+from om_dsl import decompose
+from om_dsl.compiler.driver import compile_catalog
+catalog = compile_catalog("c.om", text='''catalog "M" version "1"
+offer P { attribute a: int default 0 }
+resource T { attribute k: int default 0 }
+decompose P -> T when a != 0 { k = a }
+''').raise_on_error()
+for a in (0, 3, 0, 0, 5, 7, 0):
+    order = json.dumps({"id": "O", "items": [{"id": "1", "product": "P", "attributes": {"a": a}}]})
+    durable = decompose(catalog, order, engine="durable").model_dump_json()
+    assert durable == decompose(catalog, order, engine="compiled").model_dump_json(), a
+print("same")
+"""
+
+
+@needs_durable
+def test_a_run_where_no_rule_fires_does_not_crash_and_leaves_its_session_clean() -> None:
+    """durable's delete_state crashed the process (free(): invalid pointer) after a run in
+    which no rule fired; the session is now given back without it, and reused.  In a child
+    process: a regression must fail this test, not kill the test run."""
+    run = subprocess.run(
+        [sys.executable, "-c", _NO_MATCH_SCRIPT], capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "same"), run.stderr[-2000:]
