@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.expr.evaluate import EvalError
-from om_dsl.rules.durable_adapter import UNAVAILABLE_MESSAGE, DurableRuleset, durable_available
+from om_dsl.rules.durable_adapter import (
+    UNAVAILABLE_MESSAGE,
+    DurableEngineError,
+    DurableRuleset,
+    durable_available,
+)
 from om_dsl.rules.durable_conditions import Json, translate
 from om_dsl.rules.engine import EngineName, EngineUnavailable, Fact, RuleFailed, Sink
 from om_dsl.rules.program import CompiledRule, RuleProgram
@@ -50,7 +55,13 @@ class DurableEngine:
         self.program = program
         conditions, shapes = _emit(program)
         digest = hashlib.sha256(json.dumps(conditions, sort_keys=True).encode()).hexdigest()
-        self.ruleset = DurableRuleset(f"om_v{TRANSLATION_VERSION}_{digest[:40]}", conditions)
+        try:
+            self.ruleset = DurableRuleset(f"om_v{TRANSLATION_VERSION}_{digest[:40]}", conditions)
+        except DurableEngineError as exc:  # e.g. error 113 for some `or` of `and`s of `!=`
+            raise EngineUnavailable(
+                f"durable-rules cannot load this catalog's rule conditions ({exc}); "
+                "decompose it with the compiled engine (--engine compiled, the default)"
+            ) from exc
         self.shapes = shapes
 
     def run(self, facts: Sequence[Fact], sink: Sink) -> None:

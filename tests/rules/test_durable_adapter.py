@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -562,3 +563,29 @@ def test_a_run_where_no_rule_fires_does_not_crash_and_leaves_its_session_clean()
         [sys.executable, "-c", _NO_MATCH_SCRIPT], capture_output=True, text=True, check=False
     )
     assert (run.returncode, run.stdout.strip()) == (0, "same"), run.stderr[-2000:]
+
+
+@needs_durable
+def test_a_catalog_durable_cannot_load_is_a_clear_error(tmp_path: Path) -> None:
+    """Seven `(x != 0 and x < 5)` terms joined by `or`: durable refuses the ruleset (error
+    113) although six load.  A one-line error naming the compiled engine, not an internal
+    error (in a child process: durable may crash later in a process where it refused one)."""
+    names = "abcdefg"
+    attrs = " ".join(f"attribute {x}: int" for x in names)
+    when = " or ".join(f"({x} != 0 and {x} < 5)" for x in names)
+    catalog = tmp_path / "c.om"
+    catalog.write_text(
+        f'catalog "M" version "1"\noffer P {{ {attrs} }}\nresource T {{ attribute k: int }}\n'
+        f"decompose P -> T when {when} {{ k = 1 }}\n",
+        encoding="utf-8",
+    )
+    order = tmp_path / "o.json"
+    order.write_text('{"id": "O", "items": [{"id": "1", "product": "P"}]}', encoding="utf-8")
+    code = "import sys; from om_dsl.cli import main; main(sys.argv[1:])"
+    run = subprocess.run(
+        [sys.executable, "-c", code, "decompose", str(catalog), str(order), "--engine", "durable"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert "durable-rules cannot load this catalog's rule conditions" in run.stderr
+    assert "--engine compiled" in run.stderr and "internal error" not in run.stderr
