@@ -325,7 +325,7 @@ CATALOG: tuple[CodeDoc, ...] = (
 ORDER: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("O000",),
-        "more problems than are reported: the first 100 are, then this one (at `$`)",
+        "more problems in the JSON text (O001-O007, O014) than are reported: the first 100 are, then this one (at `$`); problems against the catalog are all reported",
     ),
     CodeDoc(("O001",), "not JSON, not UTF-8, or empty"),
     CodeDoc(("O002",), "larger than the size limit"),
@@ -381,7 +381,7 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O070",),
-        "a listener URL in the order's `notify` that cannot be used: not an http(s) URL with a host, with credentials, with a port outside 1-65535, or pointing at a link-local or metadata address (see docs/downstream.md)",
+        "a listener URL in the order's `notify` that cannot be used: not an http(s) URL with a host, with credentials, with a port outside 1-65535, or pointing at a link-local or metadata address; checked when the order is submitted to the runtime (decomposition alone does not read `notify`; see docs/downstream.md)",
     ),
 )
 
