@@ -396,7 +396,7 @@ DECOMPOSITION: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("D003",),
-        "a produced line breaks its product's declaration (a required attribute is null, a value is out of range)",
+        "a produced line breaks its product's declaration (a required attribute is null, a value is out of range); one issue per line, listing every such problem of it",
     ),
     CodeDoc(
         ("D004",),

@@ -48,16 +48,16 @@ class TargetSpec:
         return out
 
     def problem(self, attrs: Mapping[str, Any]) -> str | None:
-        """Why produced attribute values break the target's declaration, or None."""
-        for name in self.required:
-            if attrs.get(name) is None:
-                return f"required attribute '{name}' is null"
+        """Every way produced attribute values break the target's declaration (one text, as
+        one D003 per line), or None."""
+        found = [f"required attribute '{name}' is null" for name in self.required
+                 if attrs.get(name) is None]  # fmt: skip
         for name, constraints in self.constrained:
             value = attrs.get(name)
             issue = None if value is None else violation(value, constraints)
             if issue is not None:
-                return f"{name}: {issue}"
-        return None
+                found.append(f"{name}: {issue}")
+        return "; ".join(found) or None
 
 
 class MappingFailed(Exception):

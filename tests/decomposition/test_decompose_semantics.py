@@ -134,6 +134,21 @@ def test_a_null_required_attribute_is_an_error() -> None:
     assert "required attribute 'x' is null" in caught.value.issues[0].message
 
 
+def test_every_problem_of_a_line_is_in_its_d003() -> None:
+    text = (
+        'catalog "D" version "1"\n'
+        "offer P { attribute a: int default 50  attribute s: string }\n"
+        "resource T { attribute r: string required attribute k: int in 0..10 }\n"
+        "decompose P -> T { k = a; r = s }\n"
+    )
+    d = Decomposer(compile_catalog("d.om", text).raise_on_error())
+    with pytest.raises(DecompositionError) as caught:
+        d.decompose({"id": "o", "items": [{"id": "1", "product": "P"}]})
+    assert [i.message for i in caught.value.issues] == [
+        "line 1/T (rule P->T): required attribute 'r' is null; k: 50 is outside 0..10"
+    ]
+
+
 def test_unknown_engine() -> None:
     with pytest.raises(EngineUnavailable, match="choose one of: compiled, durable"):
         Decomposer(catalog_at(ACME), "drools")
