@@ -582,7 +582,7 @@ class DurableRuleset:
         sid = registered.lease()
         touched = bool(initial)  # with no fact, nothing is asserted and no state is created
         finished = False
-        fired: list[bool] = []  # set by _drive when a rule fires
+        fired: list[bool] = []  # gets an entry once durable handles a fact (a rule fired)
         try:
             errors, total = self._drive(sid, initial, on_match, max_facts, fired)
             finished = True
@@ -692,12 +692,12 @@ class DurableRuleset:
         """``delete_state`` for the run's sid and give the sid back (or retire it).
 
         A session where durable handled no fact (no rule ever fired) is given back without
-        ``delete_state``: durable
-        2.0.28 crashes the process in it then (``free(): invalid pointer``, SIGABRT or SIGSEGV;
-        found with an order none of whose conditions held).  Nothing of such a run is stored
-        (each unmatched fact is refused, MessageNotHandledException), so the next run on the
-        sid starts as clean as after a delete: tests run a no-match order, then matching ones,
-        on one sid and compare with the compiled engine.
+        ``delete_state``: durable 2.0.28 crashes the process in it then (``free(): invalid
+        pointer``, SIGABRT or SIGSEGV; found with an order none of whose conditions held).
+        Nothing of such a run is stored (each unmatched fact is refused,
+        MessageNotHandledException), so the next run on the sid starts as clean as after a
+        delete: tests run a no-match order, then matching ones, on one sid and compare with
+        the compiled engine.
         """
         problem: Exception | None = None
         if touched and fired:
