@@ -54,12 +54,16 @@ class SourceFile:
 
 
 _LONE_CR = re.compile(r"\r(?!\n)")
+BOM = "\ufeff"
+"""A byte order mark that some Windows editors put at the start of a UTF-8 file: not text."""
 
 
-def unix_lines(text: str) -> str:
-    """``text`` with each lone carriage return (classic Mac line ends, which editors still
-    show as line breaks) made a line feed: read as a blank, it made the whole file one line,
-    and the first ``//`` comment swallowed the rest.  CRLF is left alone (the CR is a blank)."""
+def as_read(text: str) -> str:
+    """A .om file's text as the compiler reads it (and its spans count): without a byte order
+    mark, and with each lone carriage return (classic Mac line ends, which editors still show
+    as line breaks) made a line feed: read as a blank, it made the whole file one line, and
+    the first ``//`` comment swallowed the rest.  CRLF is left alone (the CR is a blank)."""
+    text = text.removeprefix(BOM)
     return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 

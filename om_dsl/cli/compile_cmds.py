@@ -33,9 +33,10 @@ from om_dsl.cli.diagnostics import (
     summary,
 )
 from om_dsl.compiler.driver import CompileResult, compile_catalog
-from om_dsl.compiler.loader import BOM, Unreadable, read_regular
+from om_dsl.compiler.loader import Unreadable, read_regular
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
+from om_dsl.source import as_read
 
 
 def _order_schema() -> dict[str, Any]:
@@ -74,7 +75,7 @@ def _has_header(path: Path) -> bool:
         text = read_regular(path).decode("utf-8", errors="replace")
     except (OSError, Unreadable):  # gone since the listing (an editor saving it), a folder,
         return False  # not a regular file, too large: not a root
-    return _HEADER.search(text.removeprefix(BOM)) is not None
+    return _HEADER.search(as_read(text)) is not None
 
 
 WatchOption = Annotated[

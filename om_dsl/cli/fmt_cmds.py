@@ -31,7 +31,7 @@ from om_dsl.cli.diagnostics import print_explain_hint, print_text
 from om_dsl.cli.watch import om_files
 from om_dsl.compiler.loader import read_source
 from om_dsl.errors import DiagnosticBag
-from om_dsl.source import SourceFile, Span, unix_lines
+from om_dsl.source import SourceFile, Span, as_read
 from om_dsl.syntax.formatter import FormatterBug, format_text
 
 STDIN = "-"
@@ -106,7 +106,7 @@ def _formatted(shown: str, text: str, tally: Tally) -> str | None:
         report_error(f"{bug} (a bug in om fmt: please report it with this file)")
         result = None
     if result is None:
-        source = SourceFile(shown, unix_lines(text.removeprefix("\ufeff")))  # as it was parsed
+        source = SourceFile(shown, as_read(text))  # as it was parsed
         print_text(bag.sorted(), {shown: source})
         print_explain_hint(bag.items)
         tally.failed += 1

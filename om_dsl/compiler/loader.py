@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from om_dsl.errors import DiagnosticBag
-from om_dsl.source import SourceFile, Span, unix_lines
+from om_dsl.source import SourceFile, Span, as_read
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-BOM = "\ufeff"
-"""A byte order mark that some Windows editors put at the start of a UTF-8 file: not text."""
 
 
 @dataclass(slots=True)
@@ -55,7 +53,7 @@ class Loader:
         return self.result
 
     def _visit(self, rel: str, text: str) -> None:
-        text = unix_lines(text.removeprefix(BOM))
+        text = as_read(text)
         self._stack.append(rel)
         self.result.sources[rel] = SourceFile(rel, text)
         module = parse_module(rel, text, self.bag)

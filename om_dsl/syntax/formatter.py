@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from om_dsl.errors import DiagnosticBag
-from om_dsl.source import unix_lines
+from om_dsl.source import BOM, as_read
 from om_dsl.syntax.lexer import PUNCTUATION, TOKEN_RE
 from om_dsl.syntax.parser import parse_tokens
 
@@ -86,8 +86,8 @@ Line = list[Piece]
 
 def format_text(file: str, text: str, diagnostics: DiagnosticBag) -> str | None:
     """``text`` laid out, or None when it has syntax errors (they go to ``diagnostics``)."""
-    bom = "\ufeff" if text.startswith("\ufeff") else ""
-    body = unix_lines(text.removeprefix(bom))
+    bom = BOM if text.startswith(BOM) else ""
+    body = as_read(text)
     bag = DiagnosticBag()
     _, chunks = parse_tokens(file, body, bag)
     diagnostics.extend(bag.items)
