@@ -96,9 +96,11 @@ def format_text(file: str, text: str, diagnostics: DiagnosticBag) -> str | None:
     kinds = {(tok.line, tok.column): tok.type for chunk in chunks for tok in chunk}
     first_end = body.find("\n")
     newline = "\r\n" if first_end > 0 and body[first_end - 1] == "\r" else "\n"
-    laid = Layout(scan(body, kinds)).render()
+    lines = scan(body, kinds)
+    laid = Layout(lines).render()
     result = newline.join(laid) + newline if laid else ""
-    if not same_tokens(body, result):
+    written = [piece.text for line in lines for piece in line]  # the input, scanned once
+    if written != list(_token_texts(result)):
         raise FormatterBug(f"{file}: formatting would change the tokens; left as it is")
     return bom + result
 
@@ -128,7 +130,9 @@ def scan(text: str, kinds: dict[tuple[int, int], str]) -> list[Line]:
 
 
 def same_tokens(before: str, after: str) -> bool:
-    """Both texts hold the same tokens and comments, in the same order (whitespace aside)."""
+    """Both texts hold the same tokens and comments, in the same order (whitespace aside):
+    the invariant :func:`format_text` checks (on the pieces it scanned, not a second scan),
+    for tests and tools that change layout."""
     return list(_token_texts(before)) == list(_token_texts(after))
 
 
@@ -169,14 +173,14 @@ class Layout:
             if not line:
                 blank = bool(rows)
                 continue
-            rows.append(Row(line, blank, *self._indent(line)))
+            code = [p for p in line if p.kind not in COMMENTS]
+            rows.append(Row(line, code, blank, *self._indent(code)))
             blank = False
         return _text(_place_comments(rows))
 
-    def _indent(self, line: Line) -> tuple[int | None, int]:
-        """This line's indent (None for a line of comments only) and the indent of a comment
-        just above it; then follow its brackets."""
-        code = [p for p in line if p.kind not in COMMENTS]
+    def _indent(self, code: Line) -> tuple[int | None, int]:
+        """The indent of a line with these code pieces (None for a line of comments only) and
+        the indent of a comment just above it; then follow its brackets."""
         block = self.stack[-1]
         if not code:
             return None, 0
@@ -251,13 +255,11 @@ class Row:
     """A line that is not blank, and where it goes."""
 
     pieces: Line
+    code: Line
+    """``pieces`` without comments."""
     blank_before: bool
     indent: int | None
     above: int
-
-    @property
-    def code(self) -> Line:
-        return [p for p in self.pieces if p.kind not in COMMENTS]
 
 
 def _place_comments(rows: list[Row]) -> list[Row]:
