@@ -113,34 +113,28 @@ def replace_file(data: bytes, target: Path) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, _mode_for(target))
-        _keep_owner(tmp, target)
+        _take_metadata(tmp, target)
         os.replace(tmp, target)
     except BaseException:
         _discard(tmp)
         raise
 
 
-def _keep_owner(tmp: str, target: Path) -> None:
-    """Root formatting another user's file must not make it root's."""
+def _take_metadata(tmp: str, target: Path) -> None:
+    """Give the new file the permissions of the one it replaces and, where the OS lets us,
+    its owner and group (root formatting another user's file must not make it root's).  A
+    new file gets what the umask gives (``mkstemp`` makes its file private, 0600)."""
     try:
         found = target.stat()
     except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         return
+    os.chmod(tmp, stat.S_IMODE(found.st_mode))
     if (found.st_uid, found.st_gid) != (os.getuid(), os.getgid()):
         with contextlib.suppress(OSError):  # only root may give a file away
             os.chown(tmp, found.st_uid, found.st_gid)
-
-
-def _mode_for(target: Path) -> int:
-    """The permissions of the written file: those of the file it replaces, else those the
-    umask gives a new file (``mkstemp`` makes its file private to its owner, 0600)."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _discard(tmp: str | None) -> None:
