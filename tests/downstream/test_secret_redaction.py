@@ -13,12 +13,13 @@ import contextlib
 import http.server
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ from cli_support import om
 from downstream_support import compile_text, lab_order, run_until, sqlite, wait_until
 
 from om_dsl.runtime import Runtime
-from om_dsl.runtime.downstream.redaction import EXCERPT_CHARS, excerpt, forms, redact
+from om_dsl.runtime.downstream.redaction import EXCERPT_CHARS, excerpt, redact
 
 # A secret with the characters JSON and URLs escape, so that every echoed form differs.
 SECRET = 'SEKRIT"Q\\Z/tok+en 42&x=1'
@@ -113,6 +114,16 @@ def echo() -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+def forms(secret: str) -> set[str]:
+    """The usual ways ``secret`` comes back: raw, JSON-escaped, URL-encoded (redaction matches
+    any mix of these per character; the tests look for each of them whole)."""
+    escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {text.replace("/", "\\/") for text in escaped}
+    encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    encoded |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), t) for t in encoded}
+    return {secret} | escaped | encoded
 
 
 def go_escaped(secret: str) -> str:

@@ -15,27 +15,13 @@ first.  Two rules make that safe:
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
 EXCERPT_CHARS = 200
 """How much of a downstream answer a reason quotes."""
-_PERCENT = re.compile(r"%[0-9A-F]{2}")
-
-
-def forms(secret: str) -> set[str]:
-    """The ways ``secret`` can appear in text that a downstream system sends back."""
-    if not secret:
-        return set()
-    escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
-    escaped |= {text.replace("/", "\\/") for text in escaped}
-    encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
-    encoded |= {_PERCENT.sub(lambda m: m.group(0).lower(), text) for text in encoded}
-    return {secret} | escaped | encoded
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
