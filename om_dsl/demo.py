@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from om_dsl.compiler.driver import compile_catalog
+from om_dsl.consoles import PlainConsole
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime import HandlerRegistry, ItemContext, Runtime, SqliteStore
@@ -50,7 +50,7 @@ DEMO_TOKEN = "demo-billing-token"
 SETTLED = frozenset(s.value for s in ORDER_TERMINAL) | {"held"}
 """Where the demo stops waiting for an order (held: it needs an operator)."""
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
+console = PlainConsole(width=None if sys.stdout.isatty() else 132)
 
 
 @dataclass

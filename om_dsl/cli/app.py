@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from om_dsl.consoles import PlainConsole
 from om_dsl.source import visible
 
 app = typer.Typer(
@@ -32,9 +32,10 @@ def _root() -> None:
     om_dsl/cli/__init__.py): Typer runs a lone command as the whole program otherwise."""
 
 
-# stdout carries results (JSON, IR); stderr carries diagnostics and progress.
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+# stdout carries results (JSON, IR); stderr carries diagnostics and progress.  Both print text
+# as text: console markup is opt-in per print (see om_dsl/consoles.py).
+out = PlainConsole(soft_wrap=True)
+err = PlainConsole(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0
 EXIT_ERRORS = 1

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, out, write_text
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
+from om_dsl.consoles import PlainConsole
 from om_dsl.orders.explain import explain, render_text
 from om_dsl.orders.models import Decomposition, FulfillmentRequest
 from om_dsl.orders.tmf641 import service_orders
@@ -77,7 +77,7 @@ def _json(result: Decomposition, reasons: list[Any] | None) -> str:
 
 def _tables(result: Decomposition) -> str:
     """A readable summary: one table per fulfillment request (plain text, no colours)."""
-    console = Console(file=io.StringIO(), width=max(out.width, 100), color_system=None)
+    console = PlainConsole(file=io.StringIO(), width=max(out.width, 100), color_system=None)
     console.print(
         f"order {result.order_id}: {len(result.requests)} fulfillment request(s), "
         f"{len(result.lines())} line(s)",

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
+from om_dsl.consoles import PlainConsole
 from om_dsl.errors import PlanError
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.models import Decomposition, Order
@@ -55,7 +55,7 @@ def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
 
 def plan_table(plan: OrderPlan) -> str:
     """One row per item: what it is, what it waits for, and its flags (plain text)."""
-    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console = PlainConsole(file=io.StringIO(), width=200, color_system=None)
     planned = sum(1 for line in plan.lines if line.planned)
     console.print(
         f"order {plan.order_id}: {len(plan.items)} item(s) on {planned} of {len(plan.lines)} "

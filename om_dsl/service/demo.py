@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 from rich.table import Table
 
 from om_dsl.compiler.driver import compile_catalog
+from om_dsl.consoles import PlainConsole
 from om_dsl.demo import EXAMPLES, ORDERS, demo_handlers, notification_listener
 from om_dsl.demo import simulators_package as simulators
 from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
@@ -47,7 +47,7 @@ BILLING_TOKEN = "demo-billing-token"
 TECHNICIAN = "field-tech"
 DEADLINE_S = 40.0
 DONE = frozenset({"completed", "failed", "cancelled", "held", "partial", "rejected"})
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+console = PlainConsole(width=None if sys.stdout.isatty() else 140)
 
 
 def handlers() -> HandlerRegistry:

@@ -1,0 +1,34 @@
+"""The one kind of rich console om prints through: text stays text.
+
+Most of what the CLI and the demos print is data from catalogs, orders and stores: order and
+item ids, queue names, attribute values.  A rich console reads ``[red]`` in such text as
+markup (``[/]`` in an order id made `om decompose --format table` an internal error),
+``:phone:`` as an emoji code, and passes ESC straight to the terminal.  Making every print
+escape its data would be one forgotten call away from the same bug, so these consoles have
+markup, emoji codes and highlighting off, and show control characters as their pictures.
+The few lines that style fixed text ask for it with ``markup=True`` and escape what they
+interpolate (``om_dsl.cli.app.shown``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from om_dsl.source import visible
+
+
+class PlainConsole(Console):
+    """A rich console for data: see the module docstring."""
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("markup", False)
+        options.setdefault("emoji", False)
+        options.setdefault("highlight", False)
+        super().__init__(**options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """Every string rich prints (tables and titles too) passes here."""
+        return super().render_str(visible(text, lines=True), **options)

@@ -1,0 +1,88 @@
+"""Data printed by `om` is text, never console markup or emoji codes.
+
+Order ids, attribute values and queue titles come from users.  `[/]` in an order id
+used to make `om decompose --format table` an internal error (rich read it as a closing tag),
+and `[red]` or `:phone:` would have been styled or replaced.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_support import om
+
+import om_dsl.cli as cli
+from om_dsl.consoles import PlainConsole
+
+MARKUP = "[/] [bold]B[/bold] :phone:"
+CATALOG = f"""catalog "Lab" version "1"
+offer Web "Web" id "100" {{ attribute note: string default "n" }}
+cfs Line {{ attribute note: string }}
+decompose Web {{ -> Line {{ note = note }} }}
+queue desk "{MARKUP}"
+plan Line on add {{
+  manual install queue desk
+}}
+"""
+ORDER = {
+    "id": f"ORD {MARKUP}",
+    "items": [{"id": "1", "product": "Web", "attributes": {"note": MARKUP}}],
+}
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "lab.om").write_text(CATALOG, encoding="utf-8")
+    (tmp_path / "order.json").write_text(json.dumps(ORDER), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("decompose", "lab.om", "order.json", "--format", "table"),
+        ("decompose", "lab.om", "order.json", "--format", "table", "--explain"),
+        ("plan", "lab.om", "order.json"),
+    ],
+)
+def test_order_data_in_tables_is_printed_as_written(
+    lab: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, out, err = om(capsys, *argv)
+    assert code == 0, err
+    assert f"ORD {MARKUP}" in out
+    assert "internal error" not in err
+
+
+def test_stored_data_is_printed_as_written(lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = om(capsys, "run", "lab.om", "order.json")
+    assert code == 0, err
+    assert f"submitted order ORD {MARKUP}" in err
+    code, out, err = om(capsys, "status", f"ORD {MARKUP}")
+    assert code == 0, err
+    assert f"order ORD {MARKUP}: pending" in out
+    code, out, err = om(capsys, "tasks", "list", "--format", "text")
+    assert code == 0, err
+    assert f"ORD {MARKUP}" in out
+
+
+def test_an_internal_error_with_brackets_in_its_message_is_still_reported(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("[/] no closing tag")
+
+    monkeypatch.setattr(cli, "app", broken)
+    code, _, err = om(capsys, "check", "x.om")
+    assert code == 3
+    assert "internal error: RuntimeError: [/] no closing tag" in err
+
+
+def test_markup_is_opt_in_per_print_and_control_characters_are_shown() -> None:
+    console = PlainConsole(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print("[red]x[/] :phone: \x1b[2J")
+    console.print("[bold]fixed[/] text", markup=True)
+    assert console.export_text() == "[red]x[/] :phone: \u241b[2J\nfixed text\n"
