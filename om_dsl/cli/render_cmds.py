@@ -128,7 +128,7 @@ def live_cmd(
     if not db.is_file():
         fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
     try:
-        store = SqliteStore(db)
+        store = SqliteStore(db, read_only=True)
     except StoreError as exc:
         fail(str(exc))
     try:

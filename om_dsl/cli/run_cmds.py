@@ -128,7 +128,7 @@ def status_cmd(
 ) -> None:
     """Show an order's state, its items, attempts, due dates and point of no return."""
     text_or_json(fmt)
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
         status = guard(lambda: runtime.status(order_id))
     if fmt == "json":
         write_json(status.model_dump(mode="json"))

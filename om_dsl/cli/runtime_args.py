@@ -41,8 +41,12 @@ def open_runtime(
     create: bool = False,
     downstream: DownstreamSettings | None = None,
     claim: bool = False,
+    read_only: bool = False,
 ) -> Iterator[Runtime]:
     """A runtime on the store at ``db``, closed at the end.
+
+    ``read_only``: the command only reads (``om status``, ``om tasks list``...), so the store
+    is opened read-only: it works for a user who may not write the store, and cannot change it.
 
     ``claim``: the command moves items (an operator action), so it must not run beside a
     process that runs the store, whose scheduler would not see the change: refused then,
@@ -52,7 +56,7 @@ def open_runtime(
         fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
     registry = load_handlers(handlers)
     try:
-        store = SqliteStore(db)
+        store = SqliteStore(db, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
     runtime = Runtime(

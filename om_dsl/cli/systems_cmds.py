@@ -29,7 +29,7 @@ ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (kept in
 @systems_app.command("list")
 def list_cmd(db: DbOption = Path("om.db")) -> None:
     """The systems of the store's catalogs, and whether each is online."""
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
         systems = guard(runtime.systems.list)  # e.g. a damaged catalog row in the store
     table = Table(title="systems", title_justify="left")
     for column in ("system", "state", "decided by", "since"):

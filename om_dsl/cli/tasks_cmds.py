@@ -38,7 +38,7 @@ def list_cmd(
 ) -> None:
     """List open tasks, oldest first, with their due dates and who claimed them."""
     text_or_json(fmt)
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
         tasks = runtime.tasks.list(queue)
     if fmt == "json":
         write_json([_task_json(t) for t in tasks])

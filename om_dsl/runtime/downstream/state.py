@@ -65,9 +65,10 @@ class SideDb:
             self._shared = None
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
-        with self.write() as db:
-            for statement in SCHEMA:
-                db.execute(statement)
+        if not getattr(store, "read_only", False):  # a read-only store has them, or no orders
+            with self.write() as db:
+                for statement in SCHEMA:
+                    db.execute(statement)
 
     @property
     def durable(self) -> bool:

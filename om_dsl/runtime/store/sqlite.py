@@ -133,11 +133,20 @@ class SqliteStore:
     SQLite database is refused without being touched (no tables added, journal mode kept).
     """
 
-    def __init__(self, path: str | Path, synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        read_only: bool = False,
+    ) -> None:
         self.path = str(path)
+        self.read_only = read_only
+        """Opened for reading only (``om status``, ``om tasks list``...): nothing is created or
+        changed, not even the journal mode, so it works on a store the user may only read;
+        every write raises :class:`StoreError`."""
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = _read_only(self.path) if read_only else _connect(self.path)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
         try:
@@ -152,10 +161,13 @@ class SqliteStore:
     def _setup(self, synchronous: str) -> None:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._refuse_foreign()  # before any pragma or table could change someone else's file
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        if not _TABLES.issubset(self._tables()):
-            self._create_schema()
+        if not self.read_only:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            if not _TABLES.issubset(self._tables()):
+                self._create_schema()
+        elif not _TABLES.issubset(self._tables()):
+            raise StoreError(f"{self.path} is not an om store yet (it has no orders)")
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             found = "no" if row is None else row[0]
@@ -186,6 +198,8 @@ class SqliteStore:
             )
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only: nothing can be changed")
         return immediate_transaction(self._db, self._lock)
 
     # ---- writing ------------------------------------------------------------------------------
@@ -315,6 +329,33 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
+def _read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to the store at ``path``.
+
+    A WAL database needs its ``-shm`` file even to be read.  When nobody has the store open
+    there is none, and a user who may not write the folder cannot create it: SQLite then
+    refuses ``mode=ro``.  With no ``-wal`` file either, no process is writing the store (the
+    last one to close checkpointed it and removed both), so the file alone is the whole store
+    and ``immutable=1`` reads it without the ``-shm``.
+    """
+    uri = Path(path).absolute().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db.close()
+        if Path(f"{path}-wal").exists():
+            raise
+    return sqlite3.connect(
+        uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+    )
 
 
 def _write_catalogs(db: sqlite3.Connection, batch: WriteBatch) -> None:
