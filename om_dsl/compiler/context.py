@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.symbols import Symbols
 from om_dsl.errors import DiagnosticBag
+from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.graphs import find_cycles
 from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
 from om_dsl.source import Span
-
-MAX_SAFE_INT = 2**53
-"""The largest integer that every JSON reader of the IR represents exactly."""
 
 # One maker per class, looked up once: ``trusted(cls, ...)`` finds the maker on every call and
 # evaluates a ``typing.cast`` to a subscripted ``Callable`` there, which made it as slow as
@@ -48,7 +46,7 @@ class Context:
 
     def too_large(self, value: int, span: Span, what: str) -> bool:
         """E005 for a count or duration that the IR cannot carry (or a runtime timer overflows)."""
-        if abs(value) <= MAX_SAFE_INT:
+        if abs(value) <= SAFE_INTEGER:
             return False
         self.bag.error("E005", f"{what} is too large", span, "the limit is 2^53 (milliseconds)")
         return True

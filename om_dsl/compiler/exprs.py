@@ -184,7 +184,7 @@ class ExprChecker:
             if not math.isfinite(value):
                 self.bag.error("E005", "decimal number is too large", node.span)
                 return _error_value()
-        elif node.kind == "int" and abs(value) > 2**53:
+        elif node.kind == "int" and abs(value) > T.SAFE_INTEGER:
             self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
             return _error_value()
         return lit(node.kind, value)
@@ -370,7 +370,7 @@ class ExprChecker:
             return None
         if expected == "date" and not _is_iso_date(value):
             self.bag.error("E041", f"'{value}' is not a date (YYYY-MM-DD)", node.span)
-        if kind == "int" and abs(value) > 2**53:
+        if kind == "int" and abs(value) > T.SAFE_INTEGER:
             self.bag.error("E005", f"integer {value} is too large", node.span, "the limit is 2^53")
         if kind == "decimal" and not math.isfinite(value):
             self.bag.error("E005", "decimal number is too large", node.span)

@@ -9,12 +9,14 @@ instead, which is how a response mapping that cannot find its field becomes a fa
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from om_dsl.errors import OmError
 from om_dsl.expr.functions import FUNCTIONS
+from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
 
 Env = Mapping[str, Any]
@@ -88,7 +90,11 @@ def _neg(expr: ir.UnaryOp, strict: frozenset[str]) -> Compiled:
 
     def neg(env: Env) -> Any:
         value = arg(env)
-        return None if value is None else -value
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EvalError(f"cannot negate {_shown(value)}")  # an `any` output at run time
+        return -value
 
     return neg
 
@@ -121,7 +127,30 @@ def _contains(a: Any, b: Any) -> bool:
     """``a in b``: false when either side is null (``null in "abc"`` must not raise)."""
     if b is None or (a is None and isinstance(b, str)):
         return False
-    return a in b
+    if (isinstance(b, str) and not isinstance(a, str)) or not isinstance(b, str | list | dict):
+        raise EvalError(f"cannot test whether {_shown(a)} is in {_shown(b)}")
+    try:
+        return a in b
+    except TypeError:  # an unhashable key in a dict
+        raise EvalError(f"cannot test whether {_shown(a)} is in {_shown(b)}") from None
+
+
+def _in_range(value: Any, what: str) -> Any:
+    """``value``, if it is a number every reader of the output represents: a float that
+    overflowed to infinity (``x * x``), a NaN (``decimal("nan")``) or a whole number beyond
+    2^53 would otherwise reach lines, outputs and JSON as null, ``NaN`` or a rounded value."""
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        raise EvalError(f"{what} gives {value!r}, not a finite number")
+    if kind is int and not -SAFE_INTEGER <= value <= SAFE_INTEGER:
+        raise EvalError(f"{what} gives {_shown(value)}, beyond the +-2^53 of a whole number")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A value in an error message: short, since outputs of handlers may be large."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _NULL_PROPAGATING: dict[str, Callable[[Any, Any], Any]] = {
@@ -160,10 +189,14 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
         a, b = left(env), right(env)
         if a is None or b is None:
             return None
+        if op == "*" and (isinstance(a, str | list) or isinstance(b, str | list)):
+            # only an `any` output can get here; repeating it could take all the memory
+            raise EvalError(f"cannot apply '*' to {_shown(a)} and {_shown(b)}")
         try:
-            return arith(a, b)
-        except TypeError:
-            raise EvalError(f"cannot apply '{op}' to {a!r} and {b!r}") from None
+            result = arith(a, b)
+        except (TypeError, ArithmeticError):  # ArithmeticError: a result too large (overflow)
+            raise EvalError(f"cannot apply '{op}' to {_shown(a)} and {_shown(b)}") from None
+        return _in_range(result, f"{_shown(a)} {op} {_shown(b)}")
 
     return apply
 
@@ -175,9 +208,10 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
 
     def call(env: Env) -> Any:
         try:
-            return impl(*[a(env) for a in args])
-        except (TypeError, ValueError) as exc:
+            result = impl(*[a(env) for a in args])
+        except (TypeError, ValueError, ArithmeticError) as exc:
             raise EvalError(f"{name}() failed: {exc}") from None
+        return _in_range(result, f"{name}()")
 
     return call
 

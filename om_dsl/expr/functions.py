@@ -7,6 +7,7 @@ compiler (the Python implementation), so the two can never disagree.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,10 +73,20 @@ def _coalesce(types: list[str]) -> str | tuple[str, str]:
     return _unify_all(known, numeric=False)
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ].*)?", re.DOTALL)
+"""What ``date()`` reads: YYYY-MM-DD, alone or starting a date-time (TMF622 dates are
+date-times).  Python's own ``fromisoformat`` also takes 20260101 and 2026-W01-1."""
+
+
 def _to_int(value: Any) -> int | None:
     if value is None:
         return None
-    return int(float(value)) if isinstance(value, str) else int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        # whole numbers exactly: through a float, "99999999999999999999999" lost its digits
+        return int(text) if _WHOLE.fullmatch(text) else int(float(text))
+    return int(value)
 
 
 def _to_decimal(value: Any) -> float | None:
@@ -106,6 +117,8 @@ def _date(text: Any) -> str | None:
     """Dates are ISO-8601 strings at run time; this validates and normalises them."""
     if text is None:
         return None
+    if not _DATE_TEXT.fullmatch(str(text)):
+        raise ValueError(f"{str(text)[:40]!r} is not a date (YYYY-MM-DD)")
     return dt.date.fromisoformat(str(text)[:10]).isoformat()
 
 

@@ -14,6 +14,11 @@ NUMERIC = frozenset({"int", "decimal"})
 ANY = "any"
 NULL = "null"
 
+SAFE_INTEGER = 2**53
+"""The largest whole number (either sign) that every reader of om's JSON represents exactly:
+JavaScript, many databases, durable-rules' 64-bit integers.  Literals, order values and
+every value an expression computes stay within it."""
+
 
 def enum_type(name: str) -> str:
     return f"enum:{name}"

@@ -33,6 +33,3 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-SAFE_INTEGER = 2**53
-"""Integers beyond this lose precision in JSON consumers (JavaScript, many databases)."""

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from om_dsl.expr import types as T
+from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
 from om_dsl.orders.issues import json_type, show
-from om_dsl.orders.limits import SAFE_INTEGER
 
 Check = Callable[[Any], str | None]
 """A value -> why it does not fit, or None."""

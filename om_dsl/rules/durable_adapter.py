@@ -198,12 +198,44 @@ def _load_engine() -> Any:
         except ImportError as exc:
             _Process.import_error = exc
         else:
+            engine.json = _DurableJson  # see _DurableJson
             _Process.engine_module = engine
             return engine
     raise DurableUnavailable(
         f"{UNAVAILABLE_MESSAGE} (Python {sys.version_info.major}.{sys.version_info.minor}: "
         f"{_Process.import_error})"
     ) from _Process.import_error
+
+
+_EXPONENT_ONLY = re.compile(r'("(?:[^"\\]|\\.)*")|(?<![0-9.])(-?[0-9]+)([eE][-+]?[0-9]+)')
+"""A JSON string (kept as it is), or a number with an exponent and no fraction."""
+
+
+class _DurableJson:
+    """What ``durable.engine`` sees as its ``json`` module.
+
+    durable's C parser refuses a number with an exponent but no fraction (error 204 on the
+    fact, or on the whole ruleset for such a literal), and Python writes ``1e-05`` and
+    ``1e+16`` just so: an ordinary decimal like 0.00001 failed on durable only.  Numbers
+    written this way get ``.0`` before the exponent, which is the same value.
+    """
+
+    loads = staticmethod(json.loads)
+
+    @staticmethod
+    def dumps(value: Any, **options: Any) -> str:
+        text = json.dumps(value, **options)
+        if not _MAYBE_EXPONENT.search(text):  # the common case: one C scan, no rewriting
+            return text
+        return _EXPONENT_ONLY.sub(_with_fraction, text)
+
+
+_MAYBE_EXPONENT = re.compile(r"[0-9][eE]")
+
+
+def _with_fraction(match: re.Match[str]) -> str:
+    string, whole, exponent = match.groups()
+    return string if string is not None else f"{whole}.0{exponent}"
 
 
 def durable_available() -> bool:

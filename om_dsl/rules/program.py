@@ -10,11 +10,13 @@ immutable after construction, so one program serves any number of threads.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.expr.evaluate import Compiled, EvalError, compile_expr
+from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
 
@@ -240,12 +242,24 @@ def _target_spec(product: ir.TechnicalProduct) -> TargetSpec:
         defaults={a.name: a.default for a in attrs if a.has_default and a.default is not None},
         required=tuple(a.name for a in attrs if a.required),
         constrained=tuple(
-            (a.name, {"min": a.min, "max": a.max, "allowed": a.allowed, "pattern": a.pattern})
+            (a.name, _constraints(a))
             for a in attrs
-            if any(v is not None for v in (a.min, a.max, a.allowed, a.pattern))
+            if a.merge == "sum" or any(v is not None for v in (a.min, a.max, a.allowed, a.pattern))
         ),
         merge={a.name: a.merge for a in attrs},
     )
+
+
+def _constraints(a: ir.Attribute) -> dict[str, Any]:
+    """The attribute's declared constraints; a ``merge sum`` is also kept to what a number
+    can be (+-2^53 for an int, finite for a decimal), as expressions keep every value they
+    compute: adding the sources' values is the one computation outside them."""
+    low, high = a.min, a.max
+    if a.merge == "sum":
+        limit = SAFE_INTEGER if a.type == "int" else sys.float_info.max
+        low = -limit if low is None else max(low, -limit)
+        high = limit if high is None else min(high, limit)
+    return {"min": low, "max": high, "allowed": a.allowed, "pattern": a.pattern}
 
 
 def _suffixes(

@@ -309,3 +309,41 @@ def test_the_runtime_runs_inside_an_existing_event_loop(lab) -> None:  # type: i
 
     asyncio.run(main())
     assert runtime.status("O1").state == "completed"
+
+
+@pytest.mark.parametrize(
+    ("condition", "reason"),
+    [
+        ("-first.x > 0", "cannot negate 'text'"),
+        ("first.x in first.n", "cannot test whether 'text' is in 3"),
+        ("first.n * first.big > 1", "gives 27021597764222976, beyond the +-2^53"),
+        ("first.x * first.n == first.x", "cannot apply '*' to 'text' and 3"),
+    ],
+)
+def test_a_condition_that_fails_on_outputs_fails_its_item_and_the_store_goes_on(
+    condition: str, reason: str
+) -> None:
+    """Outputs are `any` to the compiler, so only their run-time values can be wrong: the
+    item fails with the reason, and other orders of the store still run (a TypeError used to
+    escape the runtime, and every later run of the store stopped at it)."""
+    catalog = compile_text(
+        f"""
+        cfs V {{ attribute n: int }}
+        plan V on add {{
+          auto first handler "lab.first"
+          auto second handler "lab.second" after first when {condition}
+        }}
+        """
+    )
+    registry = HandlerRegistry()
+    registry.register("lab.first", lambda ctx: {"x": "text", "n": 3, "big": 2**53}, inline=True)
+    registry.register("lab.second", lambda ctx: {}, inline=True)
+    runtime = Runtime(catalog, handlers=registry)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    runtime.run_until_idle()
+    item = runtime.status("O1").item("V:second")
+    assert (runtime.status("O1").state, item.state) == ("held", "fatally_failed")
+    assert item.reason is not None and reason in item.reason, item.reason
+    runtime.submit(decomposition("O2", catalog, [line("V", "V")]))
+    runtime.run_until_idle()
+    assert runtime.status("O2").item("V:first").state == "completed"
