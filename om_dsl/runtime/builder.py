@@ -60,9 +60,12 @@ def build_plan(
 ) -> OrderPlan:
     """The plan an order gets: deterministic ids, wired edges, no cycles.
 
+    A ``when`` that reads only the line and the order is decided here (the item starts
+    ``skipped`` when it is false); one that fails here (a division by zero) is left to run
+    time, where it fails its item with the reason, as conditions on outputs do.
+
     Raises:
-        PlanError: a ``when`` condition cannot be evaluated, or the plan has a cycle
-            (:class:`PlanCycleError`).
+        PlanError: the plan has a cycle (:class:`PlanCycleError`).
     """
     return _Builder(catalog, decomposition, order).build()
 
@@ -129,13 +132,16 @@ class _Builder:
         if not is_plan_time(spec.when):
             draft.when = "ready"
             return
-        draft.when = "plan"
         env = {"line": draft.line.attributes, "order": self.order_fields}
         condition = self._condition(spec)
         try:
             holds = condition.holds(env)
-        except EvalError as exc:
-            raise PlanError(f"line {draft.line.id}: {exc}") from None
+        except EvalError:
+            # decided when the item is ready instead, where a failure fails that item (with
+            # the reason, for an operator to act on) rather than refusing the whole order
+            draft.when = "ready"
+            return
+        draft.when = "plan"
         if not holds:
             draft.skip_reason = f"its condition (when, at {spec.span}) is false"
 

@@ -278,7 +278,7 @@ class Engine:
             return order.cancelling and self.check_compensation(order, item)
         if order.cancelling:
             return False
-        condition = item.tpl.when
+        condition = item.when
         if condition is not None:
             try:
                 holds = condition.holds(item_env(order, item))

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from om_dsl.ir import models as ir
-from om_dsl.runtime.conditions import Condition, is_plan_time
+from om_dsl.runtime.conditions import Condition
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.retry import effective_policy
 from om_dsl.runtime.states import ITEM_TERMINAL, ItemState, OrderState
@@ -31,12 +31,12 @@ class Template:
         self.spec = spec
         self.compensation: bool = spec.compensation
         self.retry = effective_policy(spec, catalog)
-        self.when = _condition(spec.when, spec, "the condition", ready_only=True)
+        self.when = _condition(spec.when, spec, "the condition")
         self.until = _condition(getattr(spec, "until", None), spec, "the until condition")
 
 
-def _condition(expr: Any, spec: Any, what: str, ready_only: bool = False) -> Condition | None:
-    if expr is None or (ready_only and is_plan_time(expr)):
+def _condition(expr: Any, spec: Any, what: str) -> Condition | None:
+    if expr is None:
         return None
     return Condition(expr, spec.span, f"{what} of '{spec.name}'")
 
@@ -119,6 +119,7 @@ class ItemRun:
         "timeout_ms",
         "tpl",
         "wait_key",
+        "when",
     )
 
     def __init__(self, idx: int, spec: PlanItemInstance, tpl: Template, line: LineRun) -> None:
@@ -142,6 +143,9 @@ class ItemRun:
         self.ponr = spec.ponr
         self.timeout_ms = spec.timeout_ms
         self.expect_ms = spec.expect_ms
+        # checked when the item becomes ready: a condition the plan builder did not decide
+        # (it reads outputs, or it failed at plan time and so fails the item now)
+        self.when = tpl.when if spec.when == "ready" else None
 
 
 class OrderRun:

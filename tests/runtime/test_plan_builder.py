@@ -13,7 +13,7 @@ from runtime_support import REPO, compile_text, decomposition, line
 from om_dsl.errors import PlanError
 from om_dsl.ir.models import SourceSpan
 from om_dsl.orders.models import Decomposition, FulfillmentRequest, Order, OrderItem, Relationship
-from om_dsl.runtime import OrderPlan, PlanCycleError, build_plan
+from om_dsl.runtime import HandlerRegistry, OrderPlan, PlanCycleError, Runtime, build_plan
 
 LAB = """
 cfs Access "Access" scope order { attribute site: string }
@@ -270,15 +270,42 @@ def test_a_cycle_reports_its_path_and_the_declarations_that_made_it() -> None:
     assert isinstance(error, PlanError)
 
 
-def test_a_condition_that_fails_to_evaluate_is_a_plan_error() -> None:
+def test_a_condition_that_fails_at_plan_time_fails_its_item_at_run_time() -> None:
+    """Not the whole order: the item fails with the reason, for an operator to skip,
+    complete or cancel, as runtime.md says (it used to refuse the order's plan)."""
     catalog = compile_text(
         """
         cfs X { attribute a: int }
-        plan X on add { auto work handler "w" when line.a / 0 > 1 }
+        plan X on add {
+          auto work handler "w" when 10 / line.a > 1
+          auto next handler "w" after work
+        }
         """
     )
-    with pytest.raises(PlanError, match="division by zero"):
-        build_plan(catalog, decomposition("O1", catalog, [line("L", "X", a=1)]))
+    work = decomposition("O1", catalog, [line("L", "X", a=0), line("M", "X", a=2)])
+    plan = build_plan(catalog, work)
+    assert {i.id: i.when for i in plan.items} == {
+        "L:work": "ready",  # failed here: decided when ready
+        "L:next": "none",
+        "M:work": "plan",
+        "M:next": "none",
+    }
+    registry = HandlerRegistry()
+    registry.register("w", lambda ctx: {}, inline=True)
+    runtime = Runtime(catalog, handlers=registry)
+    runtime.submit(work)
+    runtime.run_until_idle()
+    status = runtime.status("O1")
+    states = {i.id: i.state for i in status.items}
+    assert status.state == "held"
+    assert states == {
+        "L:work": "fatally_failed",
+        "L:next": "pending",
+        "M:work": "completed",
+        "M:next": "completed",
+    }
+    reason = status.item("L:work").reason or ""
+    assert "the condition of 'work' at lab.om:5:3 failed: division by zero" in reason
 
 
 def test_a_decomposition_of_another_catalog_version_is_refused(lab) -> None:  # type: ignore[no-untyped-def]

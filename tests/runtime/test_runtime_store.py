@@ -152,13 +152,12 @@ def test_a_failed_submit_stores_nothing(
 
 
 def test_a_plan_error_stores_nothing(tmp_path: Path) -> None:
-    catalog = compile_text(
-        'cfs X { attribute a: int }\nplan X on add { auto w handler "w" when line.a / 0 > 1 }'
-    )
+    catalog = compile_text('cfs X { attribute a: int }\nplan X on add { auto w handler "w" }')
     store = SqliteStore(tmp_path / "om.db")
     runtime = Runtime(catalog, store=store)
-    with pytest.raises(PlanError):
-        runtime.submit(decomposition("O1", catalog, [line("L", "X", a=1)]))
+    work = decomposition("O1", catalog, [line("L", "X", a=1)])
+    with pytest.raises(PlanError, match="another catalog version"):
+        runtime.submit(work.model_copy(update={"catalog_hash": "sha256:old"}))
     assert store.orders() == [] and store.events() == []
 
 
