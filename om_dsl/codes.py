@@ -99,7 +99,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E024",),
-        "Something given twice: an attribute, an attribute option, an alias, an `includes`, `family` or `spec` of one product, a mapping target, a request field, a response output.",
+        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product, a mapping target, a request field, a response output.",
         "Keep one.",
     ),
     CodeDoc(
@@ -250,7 +250,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A `timeout` or `expect` of 0, a retry `max` below 1, or a retry `cap` shorter than the first delay.",
         "Use a positive duration; `retry none` for no retries; a cap at least the first delay.",
     ),
-    CodeDoc(("E087",), "A plan item clause given twice.", "Keep one."),
+    CodeDoc(
+        ("E087",),
+        "A plan item clause, or a rule's `as`, `when` or `after|before parent`, given twice.",
+        "Keep one; join two conditions with `and`.",
+    ),
     CodeDoc(
         ("E088",),
         "A clause that does not apply to the item's kind (`queue` on an `auto` item).",

@@ -120,6 +120,15 @@ def lower_attributes(
                 ctx.bag.error("E024", f"alias '{attr.alias}' is used twice in {owner}", decl.span)
             aliases[attr.alias] = decl
         out.append(attr)
+    for alias, decl in aliases.items():
+        if alias in seen and seen[alias] is not decl:  # an order's value would go to one only
+            ctx.bag.error(
+                "E024",
+                f"alias '{alias}' of '{decl.name.value}' is the name of another attribute of "
+                f"{owner}",
+                decl.span,
+                f"'{alias}' is declared at {seen[alias].name.span}",
+            )
     return out
 
 

@@ -10,6 +10,7 @@ from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
 from om_dsl.compiler.names import a, suggest
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
+from om_dsl.source import Span
 from om_dsl.syntax import ast
 
 # A rule holds only checked values: built without validation (see om_dsl.compiler.build).
@@ -104,6 +105,23 @@ def _rule_id(
     return rid
 
 
+_CLAUSE_NAMES = {"as": "as", "when": "when", "wait": "after parent' / 'before parent"}
+
+
+def _clauses_once(ctx: Context, rule: ast.RuleDecl, rid: str) -> None:
+    """Each of ``as``, ``when`` and ``after|before parent`` at most once, as for plan items:
+    the builder keeps the last one, so a second ``when`` silently dropped the first condition."""
+    seen: dict[str, Span] = {}
+    for key, span in rule.option_spans:
+        if key not in seen:
+            seen[key] = span
+            continue
+        hints = [f"first at {seen[key]}"]
+        if key == "when":
+            hints.append("join the conditions with `and`")
+        ctx.bag.error("E087", f"'{_CLAUSE_NAMES[key]}' is given twice for rule {rid}", span, *hints)
+
+
 def _rule(
     ctx: Context,
     source: _Source,
@@ -113,6 +131,7 @@ def _rule(
 ) -> ir.DecompositionRule | None:
     """``doc``: the rule's own doc comment, else the one above its ``decompose`` block."""
     rid = _rule_id(source, rule, ids, ctx)
+    _clauses_once(ctx, rule, rid)
     target = _target(ctx, rule)
     env = ExprEnv(
         where=f"in rule {rid}",

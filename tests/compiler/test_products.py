@@ -91,6 +91,11 @@ def test_attribute_without_default_has_no_default(om: Compile) -> None:
             "E024",
             "alias 'A' is used twice in offer X",
         ),
+        (  # an order's value for `b` went to `a`, and `b` stayed null
+            'attribute a: int alias "b"\n attribute b: int',
+            "E024",
+            "alias 'b' of 'a' is the name of another attribute of offer X",
+        ),
         ("attribute a: string in 1..2", "E042", "a range needs a number type, not string"),
         ("attribute a: int in 5..1", "E042", "empty range: 5 is greater than 1"),
         ('attribute a: int pattern "x"', "E042", "a pattern needs a string type, not int"),

@@ -147,6 +147,12 @@ def test_family_rule_reads_only_common_attributes(om: Compile) -> None:
             "E020",
             "unknown name 'nope' in rule Web->Line#2",
         ),
+        (  # the builder kept the last `when`: the first condition was silently dropped
+            "decompose Web -> Line when speed > 1 when speed < 9",
+            "E087",
+            "'when' is given twice for rule Web->Line#2",
+        ),
+        ("decompose Web -> Line as a as b", "E087", "'as' is given twice for rule b"),
     ],
 )
 def test_rule_errors(om: Compile, body: str, code: str, message: str) -> None:
