@@ -152,6 +152,35 @@ def _pass_through(tables: Tables, below: int, state: int, kind: str, kw: str | N
         state = tables.gotos[tables.rules[~act].origin][below]
 
 
+def expected(tables: Tables, stack: list[int]) -> set[str]:
+    """The terminals the parser would really shift next, from this stack.
+
+    The top state's actions are not enough: LALR merges the lookaheads of states that look
+    alike, so after `retry staggered 1s` in a plan item the top state also reduces on `auth`,
+    which only a system may hold.  Following each candidate's reductions on (a copy of) the
+    real stack keeps only the terminals that end in a shift.  Runs once per syntax error.
+    """
+    candidates = [k for k in tables.actions[stack[-1]] if k.isupper()]
+    return {k for k in candidates if _shifts(tables, stack, k)} or set(candidates)
+
+
+def _shifts(tables: Tables, stack: list[int], kind: str) -> bool:
+    states = list(stack)
+    while True:
+        act = tables.actions[states[-1]].get(kind)
+        if act is None:
+            return False
+        if act >= 0:
+            return True
+        rule = tables.rules[~act]
+        if rule.size:
+            del states[-rule.size :]
+        state = tables.gotos[rule.origin][states[-1]]
+        if state == tables.end_state:
+            return True
+        states.append(state)
+
+
 def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> Any:
     """Parse ``tokens`` (then ``end``) and return the start rule's value.
 
@@ -182,7 +211,7 @@ def run(tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any) -> 
                 if kind == BAD_NUMBER and fit(tok, state_actions):
                     kind = tok.type  # a bad number where a number goes: reported later (E005)
                     continue
-                raise SyntaxProblem(tok, {k for k in state_actions if k.isupper()}) from None
+                raise SyntaxProblem(tok, expected(tables, state_stack)) from None
             if act >= 0:  # shift
                 push_state(act)
                 push_value(tok)

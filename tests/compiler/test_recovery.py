@@ -76,3 +76,26 @@ def test_a_stray_character_between_declarations_drops_nothing(om: Compile) -> No
     found = om("cfs Box { attribute a: int }\n§\ncfs Bin { attribute a: int }\n", base=True)
     assert [d.code for d in found.errors] == ["E002"]
     assert [w.message.split()[1] for w in found.of("W002")] == ["Box", "Bin"]  # both declared
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (  # `auth` and a new declaration fitted only other contexts (LALR merged lookaheads)
+            'plan Line on add { auto a handler "h" retry staggered 1s max 2 }',
+            "unexpected name 'max'; expected ',', 'after', 'async', 'auto', 'callout', "
+            "'compensation', 'event' or 15 more",
+        ),
+        (
+            "decompose Web { -> Line { speed = a.b.c() } }",
+            "unexpected '('; expected an operator, ',', ';', '}' or a name",
+        ),
+        (
+            "offer Paint { attribute a: int default 1..2 }",
+            "unexpected '..'; expected ';', 'alias', 'attribute', 'default', 'description', "
+            "'family', 'in' or 8 more",
+        ),
+    ],
+)
+def test_expected_lists_only_what_fits_here(body: str, message: str, om: Compile) -> None:
+    assert [d.message for d in om(body, base=True).of("E001")] == [message]
