@@ -139,14 +139,17 @@ def _write(target: Path, text: str) -> str | None:
     """Write ``text`` over ``target``; why it could not be, or None.
 
     A read-only file is refused, as ``gofmt`` refuses it (replacing it through its folder
-    would work, and undo the protection).  A file with several hard links is rewritten in
-    place, so that every link sees the new text; any other file is replaced atomically.
+    would work, and undo the protection).  Read-only means no write permission for anyone
+    too, so that root (who may write anything, and runs many CI jobs) gets the same answer.
+    A file with several hard links is rewritten in place, so that every link sees the new
+    text; any other file is replaced atomically.
     """
     data = text.encode("utf-8")
     try:
-        if not os.access(target, os.W_OK):
+        status = target.stat()
+        if not os.access(target, os.W_OK) or not status.st_mode & 0o222:
             return "it is read-only"
-        if target.stat().st_nlink > 1:
+        if status.st_nlink > 1:
             with target.open("r+b") as fh:
                 fh.write(data)
                 fh.truncate()
