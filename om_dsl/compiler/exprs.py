@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,8 @@ class ExprEnv:
     roots: dict[str, dict[str, str] | None] = field(default_factory=dict)
     items: set[str] = field(default_factory=set)
     products: Mapping[str, Collection[str]] = field(default_factory=dict)
+    why_not: Mapping[str, str] = field(default_factory=dict)
+    """Why a name that looks declared cannot be read here (a hint for its E020 / E023)."""
 
 
 _ARITH = {"+", "-", "*", "/", "%"}
@@ -505,7 +507,7 @@ class ExprChecker:
                 "E023",
                 f"'{root}' has no attribute '{name}' {env.where}",
                 span,
-                *suggest(name, attrs),
+                *(_why_not(name, env, attrs) if root == env.bare_root else suggest(name, attrs)),
             )
             return _error_value()
         return ref(attrs[name], root, rest)
@@ -563,8 +565,13 @@ class ExprChecker:
             )
             return
         self.bag.error(
-            "E020", f"unknown name '{name}' {env.where}", span, *suggest(name, candidates)
+            "E020", f"unknown name '{name}' {env.where}", span, *_why_not(name, env, candidates)
         )
+
+
+def _why_not(name: str, env: ExprEnv, candidates: Collection[str]) -> Sequence[str]:
+    reason = env.why_not.get(name)
+    return [reason] if reason is not None else suggest(name, candidates)
 
 
 def _text_literal(lowered: Any) -> bool:

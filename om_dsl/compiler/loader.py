@@ -83,7 +83,13 @@ class Loader:
 
     def _resolve(self, importer: str, decl: ast.ImportDecl) -> str | None:
         raw = decl.path
-        if not raw or PurePosixPath(raw).is_absolute() or "\\" in raw:
+        if "\\" in raw:  # a Windows path: the same catalog must build everywhere
+            self.bag.error(
+                "E011", f"import path '{raw}' uses '\\'; separate folders with '/'",
+                decl.path_span, f"write: import \"{raw.replace(chr(92), '/')}\"",
+            )  # fmt: skip
+            return None
+        if not raw or PurePosixPath(raw).is_absolute():
             self.bag.error(
                 "E011", f"import path '{raw}' must be relative", decl.path_span,
                 "paths are relative to the importing file and stay inside the catalog root",

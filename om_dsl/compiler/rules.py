@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
@@ -23,6 +23,7 @@ class _Source:
     is_family: bool
     members: list[str]
     attrs: dict[str, str]
+    why_not: dict[str, str] = field(default_factory=dict)
 
 
 def order_scope(ctx: Context) -> dict[str, str]:
@@ -59,7 +60,8 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
                 *suggest(name, ctx.symbols.families),
             )  # fmt: skip
             return None
-        return _Source(name, True, members, _common_attrs(ctx, members))
+        common, why_not = _common_attrs(ctx, name, members)
+        return _Source(name, True, members, common, why_not)
     if name not in ctx.symbols.products:
         kind = ctx.symbols.kind_of(name)
         if kind is None and ctx.symbols.broken.declares(name):
@@ -74,13 +76,23 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
     return _Source(name, False, [name], attrs)
 
 
-def _common_attrs(ctx: Context, members: list[str]) -> dict[str, str]:
-    """Family rules may read only attributes that every member declares with the same type."""
-    tables = [{a: s.type for a, s in ctx.attributes.get(m, {}).items()} for m in members]
-    common = dict(tables[0])
-    for table in tables[1:]:
-        common = {a: t for a, t in common.items() if table.get(a) == t}
-    return common
+def _common_attrs(
+    ctx: Context, family: str, members: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Family rules may read only attributes that every member declares with the same type;
+    and, for each attribute that only some members declare alike, why it cannot be read."""
+    tables = {m: {a: s.type for a, s in ctx.attributes.get(m, {}).items()} for m in members}
+    first = tables[members[0]]
+    common = {n: t for n, t in first.items() if all(t2.get(n) == t for t2 in tables.values())}
+    why_not: dict[str, str] = {}
+    for attr in sorted({n for table in tables.values() for n in table} - set(common)):
+        has = ", ".join(f"{m}: {tables[m][attr]}" for m in members if attr in tables[m])
+        lacks = [m for m in members if attr not in tables[m]]
+        why_not[attr] = (
+            f"a family rule reads only attributes that every member of {family} declares with "
+            f"one type; '{attr}' is {has}" + (f", and not in {', '.join(lacks)}" if lacks else "")
+        )
+    return common, why_not
 
 
 def _rule_id(
@@ -138,6 +150,7 @@ def _rule(
         bare=source.attrs,
         bare_root="source",
         roots={"source": source.attrs, "order": order_scope(ctx)},
+        why_not=source.why_not,
     )
     when = ctx.exprs.condition(rule.when, env) if rule.when is not None else None
     if rule.wait != "none" and not _all_technical(ctx, source):

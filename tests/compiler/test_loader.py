@@ -82,9 +82,10 @@ def test_absolute_or_windows_import_path_is_e011(om: Compile) -> None:
     compiled = om('import "/etc/passwd"\nimport "a\\\\b.om"\nimport ""\n' + BASE)
     assert [d.message for d in compiled.of("E011")] == [
         "import path '/etc/passwd' must be relative",
-        "import path 'a\\b.om' must be relative",
+        "import path 'a\\b.om' uses '\\'; separate folders with '/'",
         "import path '' must be relative",
     ]
+    assert compiled.of("E011")[1].hints == ('write: import "a/b.om"',)
 
 
 def test_lone_carriage_returns_end_lines(tmp_path: Path) -> None:

@@ -115,7 +115,27 @@ def test_family_rule_reads_only_common_attributes(om: Compile) -> None:
         """,
         base=True,
     )
-    assert bad.one("E020").message == "unknown name 'only1' in rule family Fam->Line"
+    diag = bad.one("E020")
+    assert diag.message == "unknown name 'only1' in rule family Fam->Line"
+    assert diag.hints == (
+        "a family rule reads only attributes that every member of Fam declares with one type; "
+        "'only1' is F1: int, F2: string",
+    )
+    missing = om(
+        """
+        offer F1 { family Fam attribute speed: int default 1 attribute only1: int default 1 }
+        offer F2 { family Fam attribute speed: int default 2 }
+        decompose family Fam { -> Line when source.only1 > 0 and order.only1 > 0 }
+        """,
+        base=True,
+    )
+    assert [d.hints for d in missing.of("E023")] == [
+        (
+            "a family rule reads only attributes that every member of Fam declares with one "
+            "type; 'only1' is F1: int, and not in F2",
+        ),
+        (),  # order.only1: the order has no such field, whatever the family says
+    ]
 
 
 @pytest.mark.parametrize(
