@@ -323,6 +323,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A plan item reads outputs of another product's item (`Sim.assign_sim.iccid`) but no `depend` makes it wait for that item.",
         "Add `depend Product.item after Other.item` (with the right `within`).",
     ),
+    CodeDoc(
+        ("W007",),
+        "A `merge` rule where lines are never shared: on an offer or bundle attribute, or on a technical product of `line` scope.",
+        "Remove it, or give the product the scope whose lines it should merge (`scope order`, `relies_on`, `account`).",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

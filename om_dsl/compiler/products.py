@@ -260,6 +260,7 @@ def lower_products(ctx: Context) -> tuple[list[ir.CommercialProduct], list[ir.Te
         attrs = lower_attributes(ctx, decl.attributes, f"{decl.kind} {decl.name.value}")
         ctx.attributes[decl.name.value] = {a.name: a for a in attrs}
         _repeated_members(ctx, decl)
+        _idle_merges(ctx, decl)
         if decl.kind in ("offer", "bundle"):
             offers.append(_commercial(ctx, decl, attrs))
         else:
@@ -267,6 +268,25 @@ def lower_products(ctx: Context) -> tuple[list[ir.CommercialProduct], list[ir.Te
     _unique_refs(ctx)
     _bundle_cycles(ctx)
     return offers, technical
+
+
+def _idle_merges(ctx: Context, decl: ast.ProductDecl) -> None:
+    """``merge`` says how the values of several sources of one shared line combine; on a
+    product whose lines are never shared it does nothing, which its designer would want to
+    know rather than believe the rule applies."""
+    if decl.kind in ("offer", "bundle"):
+        why = f"{decl.kind} attributes come from the order, one value each"
+    elif decl.scope is None or decl.scope.value == "line":
+        why = f"{decl.kind} {decl.name.value} has line scope: each of its lines has one source"
+    else:
+        return
+    for attr in decl.attributes:
+        for opt in attr.options:
+            if opt.key == "merge":
+                ctx.bag.warning(
+                    "W007", f"merge has no effect on '{attr.name.value}': {why}", opt.span,
+                    "merge applies to the shared lines of order, relies_on and account scope",
+                )  # fmt: skip
 
 
 def _repeated_members(ctx: Context, decl: ast.ProductDecl) -> None:
