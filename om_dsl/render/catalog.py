@@ -14,7 +14,7 @@ from om_dsl.render.analysis import deepest
 from om_dsl.render.catalog_model import CatalogMap, MapEdge, MapNode, catalog_map, focus_on
 from om_dsl.render.legend import add_catalog_legend
 from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, Tone, new_graph
-from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table
+from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table, tooltip
 
 # (cluster id, title, tone, node kinds).  Families stay outside every cluster: a family sits
 # in the rank of the technical products, and inside the offers' box it would stack that box on
@@ -105,7 +105,7 @@ def _node(graph: graphviz.Digraph, node: MapNode, focused: bool) -> None:
         fillcolor=tone.fill,
         color=tone.line,
         penwidth="3" if focused else "1.2",
-        tooltip=plain(node.tooltip or node.name),
+        tooltip=tooltip(node.tooltip or node.name),
     )
 
 
@@ -129,5 +129,5 @@ def _edge(graph: graphviz.Digraph, edge: MapEdge) -> None:
     if edge.label:
         attrs["label"] = plain(edge.label)
     if edge.tooltip:
-        attrs["tooltip"] = attrs["labeltooltip"] = plain(edge.tooltip)
+        attrs["tooltip"] = attrs["labeltooltip"] = tooltip(edge.tooltip)
     graph.edge(dot_id(edge.source), dot_id(edge.target), **attrs)

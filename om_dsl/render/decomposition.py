@@ -27,7 +27,7 @@ from om_dsl.orders.models import (
 from om_dsl.render.analysis import deepest
 from om_dsl.render.legend import add_decomposition_legend
 from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, Tone, new_graph
-from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table
+from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table, tooltip
 
 ATTRIBUTES_SHOWN = 4
 CHANGES_SHOWN = 3
@@ -77,6 +77,9 @@ class _View:
         self.children: dict[str | None, list[OrderItem]] = {}
         for item in order.items:
             self.children.setdefault(item.parent, []).append(item)
+        self.products = {item.id: item.product for item in order.items}
+        self.families: dict[str, set[str]] = {o.name: set(o.families) for o in catalog.offers}
+        self.families.update((t.name, set(t.families)) for t in catalog.technical)
 
     def subtitle(self) -> list[str]:
         lines = self.work.lines()
@@ -169,11 +172,27 @@ class _View:
         if line.parent_line is not None:
             rule = line.rules[0] if line.rules else ""
             return [(line_node_id(line.parent_line), target, self._rule_attrs(rule, line.wait))]
-        rules = line.rules or [""]
         return [
-            (item_node_id(source), target, self._rule_attrs(rules[min(i, len(rules) - 1)]))
-            for i, source in enumerate(line.source_items)
+            (item_node_id(source), target, self._rule_attrs(rule))
+            for source in line.source_items
+            for rule in self._rules_of(line, source)
         ]
+
+    def _rules_of(self, line: FulfillmentLine, item_id: str) -> list[str]:
+        """The line's rules that apply to this source item's product (directly or through a
+        family): one edge each.  A shared line lists the rules of all its sources, and
+        pairing them by position put one product's rule on another's edge."""
+        product = self.products.get(item_id)
+        found = []
+        for rule_id in line.rules:
+            rule = self.rules.get(rule_id)
+            if rule is None or product is None:
+                continue
+            if rule.source == product or (
+                rule.source_is_family and rule.source in self.families.get(product, ())
+            ):
+                found.append(rule_id)
+        return found or line.rules[:1] or [""]
 
     def _rule_attrs(self, rule_id: str, wait: str = "none") -> dict[str, str]:
         attrs = dict(EDGE_STYLES["rule"])
@@ -184,7 +203,7 @@ class _View:
         if wait != "none":
             label.append(wait.replace("_", " "))
         attrs["label"] = plain("\n".join(label))
-        attrs["tooltip"] = attrs["labeltooltip"] = plain(_rule_tooltip(rule_id, rule))
+        attrs["tooltip"] = attrs["labeltooltip"] = tooltip(_rule_tooltip(rule_id, rule))
         return attrs
 
     def _relies_on_edges(self) -> list[Edge]:
@@ -264,7 +283,7 @@ def _card(
         fillcolor=tone.fill,
         color=tone.line,
         penwidth=penwidth,
-        tooltip=plain(tip),
+        tooltip=tooltip(tip),
     )
 
 

@@ -4,6 +4,9 @@ A legend is a cluster of sample nodes (shapes can only be shown by real nodes) p
 table of line styles and markers.  Each column of the legend shares one rank, and invisible
 edges from the diagram's deepest node (the *anchor*) put those ranks last: the legend sits at
 the right edge instead of a row stretched along the ranks of the diagram.
+
+Legend node ids start with ``~``, which no product, item or encoded order id can: a product
+named ``legend`` with an item ``lines`` was drawn as the legend's table.
 """
 
 from __future__ import annotations
@@ -95,11 +98,11 @@ def add_plan_legend(
     kinds = [*ITEM_KINDS, "line"] if more.collapsed else list(ITEM_KINDS)
     for kind in kinds:
         _shape_sample(box, kind)
-    box.node("legend.lines", label=table(_plan_lines(more), padding=1), shape="plain")
-    columns = [[f"legend.{kind}" for kind in kinds], ["legend.lines"]]
+    box.node("~legend.lines", label=table(_plan_lines(more), padding=1), shape="plain")
+    columns = [[f"~legend.{kind}" for kind in kinds], ["~legend.lines"]]
     if more.states or more.jeopardy:
-        box.node("legend.states", label=table(_state_rows(more), padding=1), shape="plain")
-        columns.append(["legend.states"])
+        box.node("~legend.states", label=table(_state_rows(more), padding=1), shape="plain")
+        columns.append(["~legend.states"])
     _pin(graph, box, columns, anchor)
 
 
@@ -113,7 +116,7 @@ def _shape_sample(box: graphviz.Digraph, kind: str) -> None:
         padding=0,
     )
     box.node(
-        f"legend.{kind}",
+        f"~legend.{kind}",
         label=label,
         shape=shape.shape,
         style=shape.style,
@@ -174,8 +177,8 @@ def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> No
         _line(MUTED, "───▶", "decomposes into (when …, scope, wait)"),
         _line(EDGE_STYLES["calls"]["color"], "- - >", "its plans call the system or queue"),
     ]
-    box.node("legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")
-    _pin(graph, box, [["legend.catalog"]], anchor)
+    box.node("~legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")
+    _pin(graph, box, [["~legend.catalog"]], anchor)
 
 
 def add_decomposition_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
@@ -195,5 +198,5 @@ def add_decomposition_legend(graph: graphviz.Digraph, anchor: str | None = None)
         _line(EDGE_STYLES["rule"]["color"], "───▶", "decomposed by the named rule (when …)"),
         _line(EDGE_STYLES["member"]["color"], "- - ▷", "reliesOn between order items"),
     ]
-    box.node("legend.decomposition", label=table(rows, padding=1), shape="plain")
-    _pin(graph, box, [["legend.decomposition"]], anchor)
+    box.node("~legend.decomposition", label=table(rows, padding=1), shape="plain")
+    _pin(graph, box, [["~legend.decomposition"]], anchor)

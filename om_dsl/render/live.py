@@ -31,6 +31,7 @@ from om_dsl.render.plan_model import DONE, PlanGraph, PlanNode
 from om_dsl.render.text import duration, stamp
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.states import ORDER_TERMINAL
 from om_dsl.runtime.status import ItemStatus, OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import Store
 
@@ -137,7 +138,11 @@ def _title(status: OrderStatus) -> str:
 
 def _notes(live: LiveOrder, base: PlanGraph) -> tuple[str, ...]:
     status = live.status
-    if status.ponr:
+    if status.state in ORDER_TERMINAL:
+        ponr = f"the order is {status.state}: it can no longer change"
+    elif status.cancelling:
+        ponr = "the order is being cancelled: its compensations run"
+    elif status.ponr:
         reached = ", ".join(f"root item {root} by {item}" for root, item in status.ponr.items())
         ponr = f"{reached}: a cancel or amend is rejected"
     else:

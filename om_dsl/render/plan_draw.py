@@ -38,7 +38,7 @@ from om_dsl.render.style import (
     Tone,
     new_graph,
 )
-from om_dsl.render.text import dot_id, duration, esc, font, plain, row, shorten, table
+from om_dsl.render.text import dot_id, duration, esc, font, plain, row, shorten, table, tooltip
 
 NEWRANK_LIMIT = 500
 """Plans of up to this many nodes are ranked globally (``newrank``): the layout reads better
@@ -290,7 +290,7 @@ def _node(graph: graphviz.Digraph, node: PlanNode, facts: _Facts, opts: PlanOpti
         "color": tone.line,
         "penwidth": "1.2",
         "label": table(_label_rows(node, facts, opts)),
-        "tooltip": plain(node.tooltip or node.name),
+        "tooltip": tooltip(node.tooltip or node.name),
     }
     if node.id in facts.critical_nodes:
         attrs.update(color=CRITICAL, penwidth="2.5")

@@ -19,9 +19,14 @@ ELLIPSIS = "…"
 LABEL_LIMIT = 40
 
 
+_ID_ESCAPES = str.maketrans({"%": "%25", ":": "%3A", "\\": "%5C", '"': "%22"})
+
+
 def dot_id(node_id: str) -> str:
-    """A node id that the graphviz package will not split into node and port at ``:``."""
-    return node_id.replace(":", "%3A")
+    """A node id that the graphviz package will not split into node and port at ``:``, and
+    whose quoting a backslash cannot break (an order item id ``x\\`` ended the DOT string).
+    Percent-encoding ``%`` too keeps two ids two nodes (``a:b`` and ``a%3Ab`` were one)."""
+    return node_id.translate(_ID_ESCAPES)
 
 
 def esc(text: str) -> str:
@@ -50,9 +55,14 @@ def shorten(text: str, limit: int = LABEL_LIMIT) -> str:
     return flat[: limit - 1].rstrip() + ELLIPSIS
 
 
-def tooltip(lines: Iterable[str]) -> str:
-    """A multi-line tooltip from non-empty lines."""
-    return plain("\n".join(line for line in lines if line))
+def tooltip(text: str) -> str:
+    """``text`` as a tooltip (an escString, like :func:`plain`).
+
+    Graphviz expands the escapes of SVG tooltips twice: a doubled backslash came out as one,
+    and ``\\N`` after it as the node's name.  A tooltip shows a backslash as U+29F5 (the
+    reverse solidus operator), which no escape touches.
+    """
+    return plain(text.replace("\\", "\u29f5"))
 
 
 _UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1))
