@@ -86,16 +86,30 @@ def write_text(text: str, output: str | None) -> None:
 
 def output_path(output: str) -> Path:
     """The file an ``-o`` names: an empty name is a usage error (``Path("")`` is the current
-    folder, and writing to it failed with "Device or resource busy")."""
+    folder, and writing to it failed with "Device or resource busy"), and so is a folder
+    (``-o out/`` wrote a file named ``out``)."""
     if not output:
         fail("-o needs a file name (or - for standard output)", EXIT_USAGE)
+    if output.endswith(("/", os.sep)) or Path(output).is_dir():
+        fail(f"-o {output} is a folder; name a file in it", EXIT_USAGE)
     return Path(output)
 
 
 def write_file(data: bytes, target: Path) -> None:
-    """:func:`replace_file`, where a path that cannot be written is the user's one-line error."""
+    """Write ``data`` where ``target`` leads, as a shell redirection would; a path that cannot
+    be written is the user's one-line error.
+
+    A symlink is written through, not replaced by a file.  What is not a regular file (a
+    FIFO, a terminal, ``/dev/stdout``) is written to directly: replacing it would have
+    given a reader nothing, or, as root, replaced ``/dev/stdout`` itself.  A regular file is
+    replaced atomically (:func:`replace_file`).
+    """
     try:
-        replace_file(data, target)
+        if target.exists() and not target.is_file():  # both follow symlinks
+            with target.open("wb") as stream:
+                stream.write(data)
+        else:
+            replace_file(data, target.resolve())
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror or exc}")
 

@@ -219,10 +219,13 @@ class _View:
 # ---- helpers -----------------------------------------------------------------------------------
 
 
+_TITLE_LIMIT = 100
+
+
 def _box(name: str, title: str, colour: str, fill: str) -> graphviz.Digraph:
     box = graphviz.Digraph(name=f"cluster_{dot_id(name)}")
-    box.attr(
-        label=f"<{font(esc(title), bold=True, colour=colour)}>",
+    box.attr(  # ids come from orders: a 150-character one made dot lose an edge and fail
+        label=f"<{font(esc(shorten(title, _TITLE_LIMIT)), bold=True, colour=colour)}>",
         labeljust="l",
         style="rounded,filled",
         color=colour,
@@ -252,7 +255,7 @@ def _empty_id(request: FulfillmentRequest) -> str:
 
 
 def _item_caption(item: OrderItem) -> str:
-    caption = f"item {item.id}"
+    caption = f"item {shorten(item.id)}"
     if item.quantity != 1:
         caption += f", quantity {item.quantity}"
     return caption

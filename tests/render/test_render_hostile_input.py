@@ -121,3 +121,14 @@ def test_the_live_notes_say_what_can_still_happen(
         notes: tuple[str, ...] = ()
 
     assert _notes(Live(), Base())[0].startswith(says)  # type: ignore[arg-type]
+
+
+@needs_dot
+def test_a_very_long_item_id_is_shortened_in_titles_and_captions(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A 150-character id in a card caption made dot lose an edge and exit 1."""
+    long_id = "L" * 150
+    d = Decomposer(catalog)
+    order = d.read({"id": "O", "items": [{"id": long_id, "product": "Y"}]})
+    dot = render(render_decomposition(catalog, order, d.decompose(order)), "dot").decode()
+    _accepted(dot)
+    assert f"item {'L' * 39}\u2026" in dot
