@@ -244,12 +244,18 @@ def _called(item: object) -> str | None:
 
 
 def resolve_focus(cmap: CatalogMap, name: str) -> str:
-    """The node id that ``name`` (a product, system, queue or family name) refers to."""
+    """The node id that ``name`` (a product, system, queue or family name) refers to.
+
+    Families have names of their own, apart from products, systems and queues: a product
+    and a family may share one: the product is meant, and ``family.NAME`` is the family.
+    """
     by_name: dict[str, str] = {}
-    for node in cmap.nodes:
+    for node in sorted(cmap.nodes, key=lambda n: n.kind == "family"):
         by_name.setdefault(node.name, node.id)
     if name in by_name:
         return by_name[name]
+    if any(node.id == name for node in cmap.nodes):  # `family.NAME`
+        return name
     hint = " ".join(suggest(name, by_name)) or "give a product, system, queue or family name"
     raise RenderError(f"cannot focus on '{name}': not in the catalog; {hint}")
 

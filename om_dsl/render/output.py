@@ -40,7 +40,7 @@ def choose_format(requested: str | None, output: str | None) -> Format:
         RenderError: the file's suffix names no format we write (``plan.jpg``): writing DOT
             text into it would make a file no viewer opens.
     """
-    if requested:
+    if requested is not None:  # `--format ""` is a mistake too, not "the default"
         return parse_format(requested)
     suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
     if not suffix:

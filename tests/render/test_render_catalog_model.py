@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir import models as ir
 from om_dsl.ir.models import Catalog
 from om_dsl.render.catalog_model import CatalogMap, MapEdge, catalog_map, focus_on
@@ -115,3 +116,18 @@ def test_focused_systems_only_list_the_callers_shown(acme: Catalog) -> None:
 def test_an_unknown_focus_suggests_a_name(acme: Catalog) -> None:
     with pytest.raises(RenderError, match="did you mean 'RadiusProfile'"):
         focus_on(catalog_map(acme), "RadiusProfil")
+
+
+def test_a_product_wins_over_a_family_of_the_same_name() -> None:
+    """Families have names of their own: `--focus Svc` drew the family, not the cfs Svc."""
+    catalog = compile_catalog(
+        "f.om",
+        'catalog "F" version "1"\n'
+        "offer Off { family Svc  attribute a: int default 1 }\n"
+        "cfs Svc { attribute a: int }\n"
+        'plan Svc on add { auto h handler "h" }\n'
+        "decompose family Svc -> Svc { a = a }\n",
+    ).raise_on_error()
+    cmap = catalog_map(catalog)
+    assert focus_on(cmap, "Svc").focus == "product.Svc"
+    assert focus_on(cmap, "family.Svc").focus == "family.Svc"
