@@ -203,7 +203,7 @@ def _status_lines(item: ItemStatus, now: float) -> Iterable[str]:
         yield f"done {stamp(item.ended_at)}"
     elif item.started_at is not None and item.state in JEOPARDY_STATES:
         yield f"started {stamp(item.started_at)}"
-    if item.expected_by is not None and item.state not in ("completed", "skipped"):
+    if item.expected_by is not None and item.state not in DONE:  # a cancelled item is not due
         yield _due(item.expected_by, now, "due")
     if item.due_at is not None:
         yield _due(item.due_at, now, "retry at" if item.state == "failed" else "times out")
@@ -217,5 +217,7 @@ def _due(at: float, now: float, what: str) -> str:
 
 def _ago(seconds: float) -> str:
     """How long ago, to the minute within a day and to the hour beyond: a label, not a log."""
+    if seconds < 60:
+        return "under a minute"
     unit = 3600 if seconds >= 86_400 else 60
     return duration(int(seconds) // unit * unit * 1000)

@@ -178,10 +178,16 @@ def _remaining_note(facts: _Facts) -> list[str]:
     if not facts.critical_nodes:
         return []
     return [
-        f"critical path from now {duration(sched.total_ms)} over "
+        f"critical path from now {duration(_whole_seconds(sched.total_ms))} over "
         f"{_items(len(sched.path))}: what is left of their expected durations "
         "(done items count 0, a late item 0 more)"
     ]
+
+
+def _whole_seconds(ms: int) -> int:
+    """What is left of a running item counts to the millisecond: ``2d 4h 9m 8s 685ms`` read
+    like a log.  From a minute up, whole seconds are enough."""
+    return ms if ms < 60_000 else ms // 1000 * 1000
 
 
 def _items(count: int) -> str:

@@ -15,7 +15,8 @@ from render_examples import ORDERS
 from om_dsl.errors import NotFound
 from om_dsl.ir.models import Catalog
 from om_dsl.render import RenderError, draw_plan, live_graph, live_svg, read_live, render
-from om_dsl.render.live import is_jeopardy, live_options, remaining_ms, render_live
+from om_dsl.render.live import _ago, is_jeopardy, live_options, remaining_ms, render_live
+from om_dsl.render.plan_draw import _whole_seconds
 from om_dsl.render.sample_run import SampleRun, sample_run
 from om_dsl.render.style import JEOPARDY, STATE_STYLES
 from om_dsl.render.text import dot_id
@@ -227,3 +228,12 @@ def test_nothing_is_emphasised_when_nothing_left_has_an_expected_duration(dot: s
     # At the sample's time the boxes are late and what is left declares no duration.
     assert _critical_edges(dot) == []
     assert "critical path" not in dot
+
+
+def test_small_ages_and_long_remainders_read_as_labels() -> None:
+    """'0s ago' and 'critical path from now 2d 4h 9m 8s 685ms' read like a log."""
+    assert _ago(12.5) == "under a minute"
+    assert _ago(125) == "2m"
+    assert _ago(2 * 86_400 + 4000) == "2d 1h"
+    assert _whole_seconds(187_748_685) == 187_748_000
+    assert _whole_seconds(250) == 250  # a plan of `expect 250ms` items keeps its figure
