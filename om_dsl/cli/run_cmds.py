@@ -29,6 +29,7 @@ from om_dsl.cli.app import (
     write_json,
 )
 from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.order_args import print_issues_and_fail
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
     DbOption,
@@ -38,6 +39,7 @@ from om_dsl.cli.runtime_args import (
     notify_settings,
     open_runtime,
 )
+from om_dsl.errors import OmError, OrderValidationError
 from om_dsl.orders.models import Order
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.plan import OrderPlan
@@ -211,7 +213,12 @@ def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
             f"order {plan.order_id} is already in {db}: `om resume --db {db}` carries it on, "
             f"`om status {plan.order_id} --db {db}` shows where it is"
         )
-    guard(lambda: runtime.submit(plan, order))
+    try:
+        runtime.submit(plan, order)
+    except OrderValidationError as exc:  # its listener URLs: every problem, with its place
+        print_issues_and_fail("the order is invalid", exc.issues)
+    except OmError as exc:
+        fail(str(exc))
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:

@@ -24,6 +24,7 @@ from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan
+from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.events import Listener, Listeners
@@ -137,10 +138,8 @@ class Runtime:
         """Submit, with the listener URLs the order names registered for it first (a failed
         submit removes them again); the caller holds the engine lock."""
         if notify and not self.store.has_order(plan.order_id):
-            try:
-                self.hub.register_order(plan.order_id, notify)
-            except ValueError as exc:
-                raise OrderValidationError([OrderIssue("O070", "notify", str(exc))]) from None
+            _check_listeners(notify)
+            self.hub.register_order(plan.order_id, notify)
         try:
             self._engine.submit(plan, catalog)
         except BaseException:
@@ -355,3 +354,16 @@ def _register_builtin_kinds(kinds: KindRegistry, handlers: HandlerRegistry, thre
     for name, kind in builtin.items():
         if name not in kinds:
             kinds.register(name, kind)
+
+
+def _check_listeners(urls: list[str]) -> None:
+    """Every listener URL an order names, checked before anything is stored: all the bad ones
+    at once, each with its place (``notify[2]``), as order validation reports problems."""
+    issues = []
+    for index, url in enumerate(urls):
+        try:
+            check_listener_url(url)
+        except ValueError as exc:
+            issues.append(OrderIssue("O070", f"notify[{index}]", str(exc)))
+    if issues:
+        raise OrderValidationError(issues)

@@ -153,10 +153,14 @@ def test_hostile_listener_urls_are_refused_or_harmless(lab: Lab, listener: Liste
     assert runtime.hub.list() == []
     work = order("O9", catalog, [line("L", site="S", technology="FTTH")])
     native = Order(id="O9", items=[OrderItem(id="1", action="add", product="X")],
-                   notify=["file:///etc/passwd"])  # fmt: skip
-    with pytest.raises(OrderValidationError, match="notify"):
+                   notify=["file:///etc/passwd", listener.url, "http://[::1"])  # fmt: skip
+    with pytest.raises(OrderValidationError) as refused:  # every bad URL, with its place
         runtime.submit(work, native)
-    assert not runtime.has_order("O9")
+    assert [(i.code, i.path) for i in refused.value.issues] == [
+        ("O070", "notify[0]"),
+        ("O070", "notify[2]"),
+    ]
+    assert not runtime.has_order("O9") and runtime.hub.list() == []
     with _slow_server() as slow:
         runtime.hub.register(f"http://127.0.0.1:{_closed_port()}/gone")
         runtime.hub.register(slow)

@@ -250,3 +250,18 @@ def test_a_damaged_plan_names_the_order(
     code, _, err = om(capsys, *command)
     assert code == 1
     _one_line_error(err, "the store is damaged: order ORD-1: its plan")
+
+
+def test_every_bad_listener_url_of_an_order_is_reported_and_nothing_stored(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order = json.loads((lab / "order.json").read_text(encoding="utf-8"))
+    order["notify"] = ["ftp://x", "http://127.0.0.1:9/ok", "http://[::1"]
+    (lab / "order.json").write_text(json.dumps(order), encoding="utf-8")
+    code, _, err = om(capsys, "run", "lab.om", "order.json")
+    assert code == 1
+    assert "notify[0]: error[O070]: a listener URL must be an http(s) URL with a host" in err
+    assert "notify[2]: error[O070]:" in err
+    assert "error: the order is invalid: 2 problem(s)" in err
+    code, _, err = om(capsys, "status", "ORD-1")
+    assert code == 1 and "ORD-1" in err
