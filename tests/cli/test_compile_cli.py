@@ -269,7 +269,11 @@ def test_an_output_that_cannot_be_written_is_a_one_line_error(tmp_path: Path, wh
     blocker.write_text("a file, not a folder")
     target = blocker / "catalog.json" if where == "file" else tmp_path
     result = om("compile", EXAMPLE, "-o", target)
-    assert result.exit_code == 1
-    assert f"error: cannot write {target}" in result.output
+    if where == "folder":  # a folder is a usage mistake, said before compiling
+        assert result.exit_code == 2
+        assert f"error: -o {target} is a folder; name a file in it" in result.output
+    else:
+        assert result.exit_code == 1
+        assert f"error: cannot write {target}" in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file left behind
