@@ -229,3 +229,21 @@ def _slow_server() -> Iterator[str]:
         server.stopping.set()  # type: ignore[attr-defined]
         server.shutdown()
         server.server_close()
+
+
+def test_a_new_hub_listener_hears_what_happens_from_now_on(
+    lab: Lab, listener: Listener, tmp_path: Path
+) -> None:
+    """Not the store's history: a first `POST /hub` on a store with orders received every
+    event since the store was made (found by the TMF conformance hunt)."""
+    catalog = compile_text(SIMPLE)
+    runtime = lab(catalog, store=sqlite(tmp_path), notify=settings())
+    runtime.submit(order("OLD", catalog, [line("L", site="S", technology="FTTH")]))
+    runtime.run_until_idle()  # nobody listens: the notifier does not even start
+    runtime.hub.register(f"{listener.url}/new")
+    runtime.submit(order("NEW", catalog, [line("L", site="S", technology="FTTH")]))
+    runtime.run_until_idle()
+    assert runtime.notifications.drain(10)
+    assert bodies(listener, "OLD") == []
+    assert states(listener, "NEW")[0] == ("ProductOrderCreateEvent", "acknowledged")
+    assert states(listener, "NEW")[-1] == ("ProductOrderStateChangeEvent", "completed")

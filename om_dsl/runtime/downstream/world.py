@@ -79,7 +79,7 @@ class OutsideWorld:
         self.systems = Systems(self.side, self._catalogs, runtime.release, clock)
         self.task_table = TaskTable(self.side, clock)
         self.tasks = Tasks(self.task_table, store, runtime._act, clock)
-        self.hub = Hub(self.side, self._targets_changed, clock)
+        self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
         self.notifications = Notifier(store, self.side, self.hub, settings.notify,
                                       runtime.add_listener, clock)  # fmt: skip
         self.callbacks = CallbackEndpoint(settings.callback_base, runtime.callback)
@@ -101,6 +101,9 @@ class OutsideWorld:
 
     def _targets_changed(self) -> None:
         self.notifications.changed()
+
+    def _before_listening(self) -> None:
+        self.notifications.catch_up()
 
     def close(self) -> None:
         self.callbacks.stop()

@@ -109,9 +109,14 @@ class Hub:
         side: SideDb,
         on_change: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
+        before_listening: Callable[[], None] = lambda: None,
     ) -> None:
         self._side = side
         self._on_change = on_change
+        self._before_listening = before_listening
+        """Called before a listener for every order is added: the events so far go to the
+        listeners there were, so the new one hears what happens from now on (the notifier's
+        ``catch_up``), not the whole history of the store."""
         self._clock = clock
         self._global: builtins.list[tuple[Subscription, EventFilter]] | None = None
         self._loaded_at = 0.0
@@ -125,6 +130,7 @@ class Hub:
         url = check_listener_url(callback)
         EventFilter.parse(query)
         sub_id = secrets.token_hex(8)
+        self._before_listening()
         self._insert([(sub_id, url, query or None, None)])
         return sub_id
 

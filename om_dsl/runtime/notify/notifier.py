@@ -197,18 +197,26 @@ class Notifier:
 
     # ---- the event log -> the outbox ----------------------------------------------------------
 
-    def read_log(self) -> int:
-        """Turn order events after the cursor into outbox rows; returns how many events."""
+    def read_log(self, deliver: bool = True) -> int:
+        """Turn order events after the cursor into outbox rows; returns how many events.
+        Without ``deliver`` the cursor only moves past them."""
         with self._read_lock:
             cursor, seen = self._store.get_cursor(CURSOR), 0
             while True:
                 rows = self._store.events(after_seq=cursor, limit=READ_BATCH)
                 if not rows:
                     return seen
-                self._enqueue([r for r in rows if r.kind in ORDER_EVENTS])
+                if deliver:
+                    self._enqueue([r for r in rows if r.kind in ORDER_EVENTS])
                 cursor = rows[-1].seq
                 self._store.set_cursor(CURSOR, cursor)
                 seen += len(rows)
+
+    def catch_up(self) -> None:
+        """Before a listener is added: the events so far go to the listeners there were, and
+        when there were none the cursor just moves past them.  A first `POST /hub` on a store
+        with a history used to receive every event since the store was made."""
+        self.read_log(deliver=self._has_targets())
 
     def _enqueue(self, rows: list[EventRow]) -> None:
         new: list[NewRow] = []
