@@ -1,9 +1,11 @@
 """Lifecycle events for in-process listeners: the same rows as the event log, after commit.
 
 A listener hears of a change only once it is committed, in commit order, on the thread that
-committed it (keep listeners quick: hand slow work to a queue).  The event log itself is the
-durable stream: a consumer that must not miss anything across restarts (webhooks) reads
-``store.events(after_seq=cursor)`` and keeps its cursor with ``store.set_cursor``.
+committed it (keep listeners quick: hand slow work to a queue).  A listener may act on the
+runtime itself; what its action changes is heard after the event it is handling.  The event
+log itself is the durable stream: a consumer that must not miss anything across restarts
+(webhooks) reads ``store.events(after_seq=cursor)`` and keeps its cursor with
+``store.set_cursor``.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Listeners:
         self._listeners: list[Listener] = []
         self._pending: deque[LifecycleEvent] = deque()
         self._lock = threading.Lock()
+        self._deliverer: int | None = None
+        """The thread delivering now, if any."""
 
     def add(self, listener: Listener) -> Callable[[], None]:
         """Register; the returned function unregisters."""
@@ -84,12 +88,23 @@ class Listeners:
         self._pending.extend(events)
 
     def deliver(self) -> None:
-        """Called after the engine lock is released; one deliverer at a time keeps order."""
+        """Called after the engine lock is released; one deliverer at a time keeps order.
+
+        A listener may act on the runtime (signal, complete, submit): its events are queued
+        behind the current one and delivered by the loop already running on this thread.
+        Waiting for the lock here instead deadlocked that thread for good.
+        """
+        if self._deliverer == threading.get_ident():
+            return
         with self._lock:
-            while self._pending:
-                event = self._pending.popleft()
-                for listener in list(self._listeners):
-                    _call(listener, event)
+            self._deliverer = threading.get_ident()
+            try:
+                while self._pending:
+                    event = self._pending.popleft()
+                    for listener in list(self._listeners):
+                        _call(listener, event)
+            finally:
+                self._deliverer = None
 
 
 def _call(listener: Listener, event: LifecycleEvent) -> None:

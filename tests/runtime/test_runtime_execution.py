@@ -273,6 +273,44 @@ def test_a_failing_listener_does_not_stop_the_runtime(lab) -> None:  # type: ign
     assert runtime.status("O1").state == "completed"
 
 
+@pytest.mark.timeout(30)  # the bug was a deadlock
+@pytest.mark.parametrize("background", [False, True])
+def test_a_listener_may_act_on_the_runtime(background: bool) -> None:
+    """It used to deadlock its thread: the nested delivery waited for the lock the outer one
+    held (found by the embedding hunt).  Its action's events come after the one it handles."""
+    catalog = compile_text(
+        """
+        cfs V { attribute n: int }
+        plan V on add {
+          wait ported event "number.ported"
+          milestone done after ported
+        }
+        """
+    )
+    runtime = Runtime(catalog)
+    heard: list[LifecycleEvent] = []
+
+    def listener(event: LifecycleEvent) -> None:
+        heard.append(event)
+        if event.kind == "item.state" and event.to_state == "waiting":
+            runtime.signal("number.ported", event.order_id)
+
+    runtime.add_listener(listener)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    if background:
+        runtime.start_background()
+        deadline = time.monotonic() + 10
+        while runtime.status("O1").state != "completed" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        runtime.stop()
+    else:
+        runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+    assert [e.seq for e in heard] == sorted(e.seq for e in heard)
+    assert [e.seq for e in heard] == [e.seq for e in runtime.events("O1")]
+    runtime.close()
+
+
 def test_outputs_that_are_not_json_fail_the_item(lab) -> None:  # type: ignore[no-untyped-def]
     registry = Recorder().registry(HANDLERS, inline=True)
     registry._handlers.pop("lab.configure")
