@@ -119,6 +119,7 @@ class Runtime:
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """
+        self._refuse_if_run_elsewhere()
         if not isinstance(work, Order | Decomposition | OrderPlan):
             work = decomposer_for(self._require_catalog()).read(work)
         plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
@@ -183,6 +184,20 @@ class Runtime:
         """
         if self._runner is not None:
             self._runner.acquire()
+
+    def _refuse_if_run_elsewhere(self) -> None:
+        """Submitting and the operator actions move items, so the runtime that runs the store
+        must make them (or nobody runs it, and they wait for the next run): another runner's
+        scheduler would never see them.  They used to be accepted, and nothing ran.
+
+        Raises:
+            StoreInUse: another process, or another runtime of this one, runs the store.
+        """
+        runner = self._runner
+        if runner is None or runner.held or getattr(self.store, "read_only", False):
+            return
+        runner.acquire()
+        runner.release()
 
     def _release_store(self) -> None:
         if self._runner is not None:
@@ -265,26 +280,31 @@ class Runtime:
 
     def retry(self, order_id: str, item_id: str) -> None:
         """Run a failed or fatally failed item again now, with a fresh retry budget."""
+        self._refuse_if_run_elsewhere()
         self._act(operator.retry, order_id, item_id)
 
     def skip(self, order_id: str, item_id: str, reason: str | None = None) -> None:
         """Skip a fatally failed, failed, waiting or held item; the order goes on without it."""
+        self._refuse_if_run_elsewhere()
         self._act(operator.skip, order_id, item_id, reason)
 
     def complete(
         self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
     ) -> None:
         """Complete a fatally failed, failed, waiting or held item by hand, with outputs."""
+        self._refuse_if_run_elsewhere()
         self._act(operator.complete, order_id, item_id, outputs)
 
     def cancel(self, order_id: str, reason: str | None = None) -> None:
         """Cancel the order (see docs/runtime.md); rejected after its point of no return."""
+        self._refuse_if_run_elsewhere()
         self._act(operator.cancel, order_id, reason)
 
     def signal(
         self, event: str, order_id: str | None = None, payload: Mapping[str, Any] | None = None
     ) -> int:
         """Deliver a named event to ``wait ... event`` items; returns how many it completed."""
+        self._refuse_if_run_elsewhere()
         return self._act(operator.signal, event, order_id, payload)
 
     def resolve_waiting(
@@ -295,6 +315,7 @@ class Runtime:
         failure: str | None = None,
     ) -> None:
         """The one entry point that finishes a waiting item from outside (callback, person)."""
+        self._refuse_if_run_elsewhere()
         self._act(operator.resolve_waiting, order_id, item_id, outputs, failure)
 
     def resolve_token(self, token: str, payload: Mapping[str, Any]) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -45,17 +44,26 @@ def test_a_second_runner_of_the_same_store_is_refused_until_the_first_stops(
     first.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
     first.start_background()
     try:
-        with pytest.raises(StoreInUse, match=rf"being run by another process \(pid {os.getpid()}"):
+        with pytest.raises(StoreInUse, match="being run by another Runtime of this process"):
             second.run_until_idle()
         with pytest.raises(StoreInUse):
             second.start_background()
-        # Reading and operator actions need no lock.
+        # Reading needs no lock; actions that move items are refused: the first runtime's
+        # scheduler would never see them (they used to be accepted, and nothing ran).
         _until(lambda: second.status("O1").item("S:go").state == "waiting")
-        assert second.signal("go", "O1") == 1
+        for refused in (
+            lambda: second.signal("go", "O1"),
+            lambda: second.skip("O1", "S:go"),
+            lambda: second.submit(decomposition("O2", lab, [line("S", "Svc", n=1)])),
+        ):
+            with pytest.raises(StoreInUse, match="act through that one"):
+                refused()
+        assert not second.has_order("O2")
+        assert first.signal("go", "O1") == 1  # through the runtime that runs it
+        _until(lambda: first.status("O1").state == "completed")
     finally:
         first.close()
-    second.run_until_idle()  # free again once the first has stopped
-    assert second.status("O1").state == "completed"
+    second.submit(decomposition("O2", lab, [line("S", "Svc", n=1)]))  # nobody runs it now
     second.close()
 
 
@@ -165,3 +173,23 @@ def test_operator_actions_are_refused_beside_a_runner_and_reads_are_not(
         holder.wait(10)
     assert codes == {"signal": 1, "cancel": 1}
     assert Runtime(store=SqliteStore(db)).status("O1").item("S:go").state == "waiting"  # untouched
+
+
+def test_the_lock_stays_next_to_the_store_when_the_host_changes_folder(
+    lab: ir.Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store opened as `om.db` locked `om.db.runner.lock` in whatever folder was current
+    when it ran, so a second runtime in the first folder could claim the same store."""
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    runtime = Runtime(lab, store=SqliteStore("om.db"))
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    runtime.claim_store()
+    try:
+        assert (tmp_path / "om.db.runner.lock").exists()
+        assert not (tmp_path / "elsewhere" / "om.db.runner.lock").exists()
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(StoreInUse):
+            Runtime(lab, store=SqliteStore("om.db")).claim_store()
+    finally:
+        runtime.close()

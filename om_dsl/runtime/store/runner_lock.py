@@ -38,7 +38,8 @@ class RunnerLock:
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
-        self.path = Path(f"{db_path}.runner.lock")
+        # absolute now: a host that changes its working folder later still locks this store
+        self.path = Path(f"{db_path}.runner.lock").absolute()
         self._file: IO[str] | None = None
 
     @property
@@ -55,6 +56,11 @@ class RunnerLock:
         except BlockingIOError:
             holder = _holder(handle)
             handle.close()
+            if holder == f" (pid {os.getpid()} on {socket.gethostname()})":
+                raise StoreInUse(
+                    f"the store {self.db_path} is being run by another Runtime of this "
+                    "process; one runtime runs a store at a time: act through that one"
+                ) from None
             raise StoreInUse(
                 f"the store {self.db_path} is being run by another process{holder}; one "
                 "process runs a store at a time: use that process (its API, or stop it) "
