@@ -80,13 +80,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'om_dsl' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
+if not TYPE_CHECKING:  # for a type checker, only the names imported above exist: a typo
+    # (`om_dsl.compile_catalgo`) must be an error, not Any from a module __getattr__
+
+    def __getattr__(name: str) -> Any:
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module 'om_dsl' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
 
 
 def __dir__() -> list[str]:

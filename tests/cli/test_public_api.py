@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,21 @@ def test_importing_the_package_loads_nothing_else() -> None:
     code = "import sys, om_dsl; print(sorted(m for m in sys.modules if m.startswith('om_dsl')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['om_dsl']"
+
+
+def test_a_type_checker_knows_the_public_names_and_refuses_a_typo(tmp_path: Path) -> None:
+    """The lazy module ``__getattr__`` is hidden from type checkers: with it, any name,
+    `om_dsl.compile_catalgo` included, type-checked as Any (found by the embedding hunt)."""
+    mypy_api = pytest.importorskip("mypy.api")
+    host = tmp_path / "host.py"
+    host.write_text(
+        "import om_dsl\nreveal_type(om_dsl.compile_catalog)\nom_dsl.compile_catalgo('x')\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    out, _, code = mypy_api.run(
+        ["--strict", "--follow-imports=silent", "--cache-dir", str(cache), str(host)]
+    )
+    assert code == 1
+    assert 'Revealed type is "def (path: str | pathlib.Path' in out, out
+    assert 'Module has no attribute "compile_catalgo"; maybe "compile_catalog"?' in out
