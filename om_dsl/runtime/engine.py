@@ -369,7 +369,7 @@ class Engine:
         detail: str | None = None,
     ) -> None:
         try:
-            values = _json_object(outputs)
+            values = json_object(outputs)
         except ValueError as exc:
             self.fail(order, item, f"{item.id}: {exc}", permanent=True)
             return
@@ -632,16 +632,23 @@ def _rebuild(stored: StoredOrder, catalog: CatalogRun) -> OrderRun:
     return order
 
 
-def _json_object(outputs: Mapping[str, Any]) -> dict[str, Any]:
+def json_object(outputs: Mapping[str, Any], what: str = "outputs") -> dict[str, Any]:
+    """``outputs`` as a dict that JSON writes back as it is, or ValueError saying why not.
+
+    NaN and infinity are refused too: JSON has no such numbers, so the store held ``NaN``
+    and `om status --format json` showed null.
+    """
+    if not isinstance(outputs, Mapping):
+        raise ValueError(f"{what} must be a JSON object, not {type(outputs).__name__}")
     if not outputs:
         return {}
     values = dict(outputs)
     try:
-        json.dumps(values)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"outputs must be JSON values: {exc}") from None
+        json.dumps(values, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{what} must be JSON values: {exc}") from None
     if not all(isinstance(k, str) for k in values):
-        raise ValueError("output names must be strings")
+        raise ValueError(f"{what} names must be strings")
     return values
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.context import ItemContext
-from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.engine import Engine, json_object
 from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_SIGNAL
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
@@ -72,10 +72,20 @@ def complete(
     """Complete an item by hand, with the outputs later items need."""
     order, item = target(engine, order_id, item_id)
     _require(item, ITEM_OPERATOR_RESOLVE, "complete")
+    values = _checked(outputs, f"cannot complete item {item.id}")
     _stop_waiting(engine, order, item)
-    engine.complete(order, item, outputs or {}, "completed by an operator")
+    engine.complete(order, item, values, "completed by an operator")
     if item.state is not IS.COMPLETED:
         raise OperatorActionRejected(f"cannot complete item {item.id}: {item.reason}")
+
+
+def _checked(values: Any, refused: str, what: str = "outputs") -> dict[str, Any]:
+    """An operator's outputs or payload, checked before anything changes: a rejected action
+    used to fail the item it was refused for (and a list was a raw TypeError)."""
+    try:
+        return json_object(values if values is not None else {}, what)
+    except ValueError as exc:
+        raise OperatorActionRejected(f"{refused}: {exc}") from None
 
 
 def _stop_waiting(engine: Engine, order: OrderRun, item: ItemRun) -> None:
@@ -132,7 +142,7 @@ def signal(
     An event for one order is also kept, so a wait item that starts later completes at once.
     Returns how many items it completed.
     """
-    values = dict(payload or {})
+    values = _checked(payload, f"cannot signal '{event}'", "the payload")
     if order_id is not None:
         order = engine.active(order_id)
         order.signals[event] = values
@@ -168,7 +178,7 @@ def resolve_waiting(
     if failure is not None:
         engine.settle(order, item, Failed(failure))
     else:
-        engine.resolve(order, item, outputs or {}, "resolved")
+        engine.resolve(order, item, _checked(outputs, f"cannot resolve item {item.id}"), "resolved")
 
 
 def resolve_token(engine: Engine, token: str, payload: Mapping[str, Any]) -> tuple[str, str]:

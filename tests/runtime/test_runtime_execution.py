@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from runtime_support import Recorder, compile_text, decomposition, line, states
 
-from om_dsl.errors import IllegalTransition
+from om_dsl.errors import IllegalTransition, OperatorActionRejected
 from om_dsl.runtime import HandlerRegistry, ItemContext, LifecycleEvent, Runtime
 from om_dsl.runtime.kinds.base import UnsupportedKind
 from om_dsl.runtime.states import ItemState, check_item
@@ -385,3 +385,52 @@ def test_a_condition_that_fails_on_outputs_fails_its_item_and_the_store_goes_on(
     runtime.submit(decomposition("O2", catalog, [line("V", "V")]))
     runtime.run_until_idle()
     assert runtime.status("O2").item("V:first").state == "completed"
+
+
+WAITING = """
+cfs V { attribute n: int }
+plan V on add {
+  wait ported event "number.ported"
+  milestone done after ported
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("act", "message"),
+    [
+        (lambda rt: rt.complete("O1", "V:ported", {"a": object()}), "outputs must be JSON values"),
+        (lambda rt: rt.complete("O1", "V:ported", {"a": float("nan")}), "must be JSON values"),
+        (lambda rt: rt.complete("O1", "V:ported", [1, 2]), "must be a JSON object, not list"),
+        (lambda rt: rt.resolve_waiting("O1", "V:ported", [1]), "must be a JSON object, not list"),
+        (lambda rt: rt.signal("number.ported", "O1", [1]), "the payload must be a JSON object"),
+        (lambda rt: rt.signal("number.ported", None, {"x": float("inf")}), "must be JSON values"),
+    ],
+)
+def test_a_rejected_operator_action_changes_nothing(act: Any, message: str) -> None:
+    """Completing with outputs JSON cannot hold was rejected, yet failed the item; a second
+    try was then an IllegalTransition (found by the embedding hunt)."""
+    catalog = compile_text(WAITING)
+    runtime = Runtime(catalog)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    runtime.run_until_idle()
+    before = [(e.seq, e.kind) for e in runtime.events("O1")]
+    for _ in range(2):
+        with pytest.raises(OperatorActionRejected, match=message):
+            act(runtime)
+    assert runtime.status("O1").item("V:ported").state == "waiting"
+    assert [(e.seq, e.kind) for e in runtime.events("O1")] == before
+    runtime.signal("number.ported", "O1", {"ok": True})
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+
+
+def test_outputs_holding_nan_fail_the_item_instead_of_reaching_the_store() -> None:
+    catalog = compile_text('cfs V { attribute n: int }\nplan V on add { auto x handler "x" }')
+    registry = HandlerRegistry()
+    registry.register("x", lambda ctx: {"ratio": float("nan")}, inline=True)
+    runtime = Runtime(catalog, handlers=registry)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    runtime.run_until_idle()
+    item = runtime.status("O1").item("V:x")
+    assert item.state == "fatally_failed" and "Out of range float values" in (item.reason or "")
