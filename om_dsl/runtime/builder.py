@@ -75,6 +75,7 @@ class _Builder:
         self.catalog = catalog
         self.work = work
         self.order_fields = order.order_fields() if order else {"id": work.order_id}
+        self.order_items = tuple((i.id, i.action) for i in order.items) if order else ()
         self.lines = work.lines()
         self.line_by_id = {line.id: line for line in self.lines}
         self.scopes = LineScopes(work, order, self.lines)
@@ -250,6 +251,7 @@ class _Builder:
             order_id=self.work.order_id,
             catalog_hash=self.catalog.content_hash or self.work.catalog_hash,
             order_fields=self.order_fields,
+            order_items=self.order_items,
             lines=lines,
             items=items,
         )

@@ -77,6 +77,10 @@ class OrderPlan(PlanModel):
     order_id: str
     catalog_hash: str
     order_fields: dict[str, Any] = {}
+    order_items: tuple[tuple[str, str], ...] = ()
+    """(id, action) of every item of the commercial order, in its order: what its TMF622 view
+    lists, with the action the client sent, including items that produced no work.  Empty
+    when the plan was built without the order."""
     lines: tuple[PlanLine, ...] = ()
     items: tuple[PlanItemInstance, ...] = ()
 

@@ -247,3 +247,37 @@ def test_a_new_hub_listener_hears_what_happens_from_now_on(
     assert bodies(listener, "OLD") == []
     assert states(listener, "NEW")[0] == ("ProductOrderCreateEvent", "acknowledged")
     assert states(listener, "NEW")[-1] == ("ProductOrderStateChangeEvent", "completed")
+
+
+def test_the_tmf_view_lists_every_order_item_with_the_action_it_was_sent(lab: Lab) -> None:
+    """An item that produced no line was left out of the ProductOrder (201, GET, events),
+    and an item showed its first line's action (found by the TMF conformance hunt)."""
+    catalog = compile_text(
+        """
+        offer Box { attribute extra: bool default false }
+        offer Opt { attribute on: bool default false }
+        cfs Main { attribute n: int }
+        cfs Extra { attribute n: int }
+        decompose Box { -> Extra when extra { n = 1 } -> Main { n = 1 } }
+        decompose Opt -> Extra when on { n = 2 }
+        plan Main on * { milestone done }
+        plan Extra on * { milestone done }
+        """
+    )
+    runtime = lab(catalog, notify=settings(), serve=False)
+    native = {
+        "id": "ACT-1",
+        "items": [
+            {"id": "b", "product": "Box", "action": "modify", "attributes": {"extra": True},
+             "previous": {"extra": False}},
+            {"id": "o", "product": "Opt", "action": "add"},
+        ],
+    }  # fmt: skip
+    runtime.submit(native)
+    runtime.run_until_idle()
+    view = runtime.notifications.product_order("ACT-1")
+    assert view is not None
+    assert [(i["id"], i["action"], i["state"]) for i in view["productOrderItem"]] == [
+        ("b", "modify", "completed"),
+        ("o", "add", "completed"),
+    ]

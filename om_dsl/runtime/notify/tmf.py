@@ -119,8 +119,12 @@ class OrderViews:
 
 
 def _shape_of(plan: OrderPlan) -> OrderShape:
-    actions: dict[str, str] = {}
-    members: dict[str, list[int]] = {}
+    """The order's items with their actions and plan items.  The items and actions are the
+    order's own (``plan.order_items``): an item that produced no line used to be left out,
+    and an item showed the action of its first line.  A plan stored without them falls back
+    to what its lines say."""
+    actions: dict[str, str] = dict(plan.order_items)
+    members: dict[str, list[int]] = {item_id: [] for item_id in actions}
     lines = {line.id: line for line in plan.lines}
     for line in plan.lines:
         for item_id in (*line.source_items, *line.root_items):
