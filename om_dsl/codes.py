@@ -446,6 +446,14 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S015",),
         "a value in the wrong form: `requestedCancellationDate` that is not an RFC 3339 date-time",
     ),
+    CodeDoc(
+        ("S016",),
+        "a query parameter the route does not read (`GET /productOrder?externalId=...`; path `query`): it filters by `state` only",
+    ),
+    CodeDoc(
+        ("S017",),
+        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message",
+    ),
 )
 
 

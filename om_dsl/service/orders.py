@@ -10,7 +10,10 @@ notifications carry, read from the store: what a client sees is committed state.
 from __future__ import annotations
 
 import string
+from collections.abc import Collection, Mapping
 from typing import Any
+
+from pydantic import BaseModel
 
 from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
 from om_dsl.runtime.states import OrderState
@@ -105,9 +108,44 @@ def parse_states(text: str | None) -> frozenset[str] | None:
     return states
 
 
-def select(view: dict[str, Any], fields: str | None) -> dict[str, Any]:
-    """TMF attribute selection: only the first-level attributes named (plus the identity)."""
+def selection(fields: str | None, model: type[BaseModel]) -> set[str] | None:
+    """The attributes a TMF ``fields`` selection keeps (the identity too), None for all.
+
+    A name the resource does not have is a 400 (S017) that lists those it has: it used to be
+    ignored, so `fields=productOrderItem.state` quietly returned the identity alone.
+    """
     if not fields:
+        return None
+    wanted = {f.strip() for f in fields.split(",") if f.strip()}
+    known = attribute_names(model)
+    unknown = sorted(wanted - known)
+    if unknown:
+        message = (
+            f"fields names {', '.join(unknown)}, which this resource does not have; it selects "
+            f"first-level attributes: {', '.join(sorted(known))}"
+        )
+        raise ApiError(400, "invalidRequest", message, [OrderIssue("S017", "fields", message)])
+    return wanted | set(ALWAYS)
+
+
+def select(view: dict[str, Any], wanted: set[str] | None) -> dict[str, Any]:
+    """Only the attributes of a :func:`selection`."""
+    if wanted is None:
         return view
-    wanted = {f.strip() for f in fields.split(",") if f.strip()} | set(ALWAYS)
     return {name: value for name, value in view.items() if name in wanted}
+
+
+def attribute_names(model: type[BaseModel]) -> set[str]:
+    """The first-level attribute names of a TMF resource as JSON writes them (``@type``)."""
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
+def refuse_unknown_parameters(query: Mapping[str, str], known: Collection[str]) -> None:
+    """A query parameter the route does not read is a 400 (S016): `?externalId=X` used to
+    return every order, a wrong answer to a client looking one up."""
+    unknown = sorted(set(query) - set(known))
+    if unknown:
+        message = (
+            f"unknown query parameter(s) {', '.join(unknown)}; this list reads {', '.join(known)}"
+        )
+        raise ApiError(400, "invalidRequest", message, [OrderIssue("S016", "query", message)])

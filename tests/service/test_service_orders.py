@@ -127,6 +127,18 @@ def test_list_paging_filters_and_field_selection(service: Callable[..., Running]
     assert none.json() == [] and none.headers["x-total-count"] == "0"
     bad = api.get("/productOrder", params={"state": "finished"})
     assert bad.status_code == 400 and bad.json()["issues"][0]["path"] == "state"
+    # A filter the list does not read, or a field the resource lacks, is a 400, never every
+    # order or the identity alone (found by the TMF conformance hunt).
+    for params, code, path in (
+        ({"externalId": "nope"}, "S016", "query"),
+        ({"fields": "productOrderItem.state"}, "S017", "fields"),
+    ):
+        refused = api.get("/productOrder", params=params)
+        assert refused.status_code == 400, refused.text
+        assert [(i["code"], i["path"]) for i in refused.json()["issues"]] == [(code, path)]
+    one = api.get(f"/productOrder/{ids[0]}", params={"fields": "bogus,state"})
+    assert one.status_code == 400 and "bogus" in one.json()["message"]
+    assert "externalId" in one.json()["message"]  # the attributes it has are listed
 
 
 def test_status_events_systems_and_fallout(service: Callable[..., Running], sims: Any) -> None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import cancellation
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
-from om_dsl.service.orders import select
+from om_dsl.service.orders import select, selection
 from om_dsl.service.routes.common import AUTH, Fields, errors
 
 router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH)
@@ -29,4 +29,5 @@ def create_cancel_product_order(svc: Svc, body: CancelProductOrderCreate) -> JSO
 
 @router.get("/cancelProductOrder/{id}", response_model=CancelProductOrder, responses=errors(404))
 def retrieve_cancel_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
-    return JSONResponse(select(cancellation.get(svc, id), fields))
+    wanted = selection(fields, CancelProductOrder)
+    return JSONResponse(select(cancellation.get(svc, id), wanted))

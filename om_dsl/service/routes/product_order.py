@@ -40,21 +40,28 @@ async def create_product_order(request: Request, svc: Svc) -> JSONResponse:
     return JSONResponse(view, 201, headers={"Location": view.get("href", "")})
 
 
+LIST_PARAMETERS = ("state", "offset", "limit", "fields")
+
+
 @router.get("/productOrder", response_model=list[ProductOrder], responses=errors())
 def list_product_orders(
+    request: Request,
     svc: Svc,
     state: Annotated[str | None, Query(max_length=1000, description="e.g. completed,held")] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int | None, Query(ge=1, le=MAX_OFFSET)] = None,
     fields: Fields = None,
 ) -> JSONResponse:
+    orders.refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
+    wanted = orders.selection(fields, ProductOrder)
     size = min(limit or svc.config.default_page, svc.config.max_page)
     views, total = orders.listing(svc, orders.parse_states(state), offset, size)
-    body = [orders.select(view, fields) for view in views]
+    body = [orders.select(view, wanted) for view in views]
     headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(body))}
     return JSONResponse(body, headers=headers)
 
 
 @router.get("/productOrder/{id}", response_model=ProductOrder, responses=errors(404))
 def retrieve_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
-    return JSONResponse(orders.select(orders.view_of(svc, id), fields))
+    wanted = orders.selection(fields, ProductOrder)
+    return JSONResponse(orders.select(orders.view_of(svc, id), wanted))
