@@ -84,6 +84,7 @@ class Runtime:
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
         self._thread: threading.Thread | None = None
+        self._closed = False
         self._runner = runner_lock_for(self.store)
         self._world = world = OutsideWorld(self, downstream)
         self.systems = world.systems
@@ -119,6 +120,7 @@ class Runtime:
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """
+        self._check_open()
         self._refuse_if_run_elsewhere()
         if not isinstance(work, Order | Decomposition | OrderPlan):
             work = decomposer_for(self._require_catalog()).read(work)
@@ -159,6 +161,7 @@ class Runtime:
         Idle means nothing can move without the outside world: no item is ready, running or
         due for a retry; what is left waits for people, events or callbacks.
         """
+        self._check_open()
         owned = self._runner is not None and not self._runner.held
         self.claim_store()
         try:
@@ -199,6 +202,10 @@ class Runtime:
         runner.acquire()
         runner.release()
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise OmError("the runtime is closed")
+
     def _release_store(self) -> None:
         if self._runner is not None:
             self._runner.release()
@@ -209,8 +216,9 @@ class Runtime:
         Raises:
             StoreInUse: another process runs the store (raised here, not in the thread).
         """
+        self._check_open()
         if self._thread is not None and self._thread.is_alive():
-            raise RuntimeError("the runtime is already running in the background")
+            raise OmError("the runtime is already running in the background")
         self.claim_store()
         self._thread = threading.Thread(target=self._background, name="om-runtime", daemon=True)
         self._thread.start()
@@ -231,15 +239,29 @@ class Runtime:
         return self._scheduler.running
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop running (items in flight are re-attempted at the next run)."""
+        """Stop running (items in flight are re-attempted at the next run).
+
+        Raises:
+            OmError: the background loop did not stop within ``timeout`` (a handler that
+                blocks its loop: ``inline``, or async code that never awaits).  It still runs
+                and still holds the store; stop or close again later.  It used to return as if
+                stopped, and a later close released the store under the running loop.
+        """
         self._scheduler.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise OmError(f"the runtime did not stop within {timeout} s: a handler blocks it")
             self._thread = None
 
-    def close(self) -> None:
-        """Stop, then release the outside world, the kinds' resources and the store."""
-        self.stop()
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop, then release the outside world, the kinds' resources and the store (the one
+        given too).  Using the runtime afterwards is an :class:`OmError`; so is a loop that
+        does not stop within ``timeout`` (see :meth:`stop`): nothing is closed then."""
+        if self._closed:
+            return
+        self.stop(timeout)
+        self._closed = True
         self._release_store()
         self._world.close()
         self.kinds.close()
@@ -259,6 +281,7 @@ class Runtime:
         Raises:
             NotFound: no such order.
         """
+        self._check_open()
         return order_status(self.store, order_id, self._engine.clock())
 
     def orders(
@@ -346,6 +369,7 @@ class Runtime:
 
     def _act(self, action: Callable[..., T], *args: Any) -> T:
         """Run an action under the engine lock, commit it, then tell listeners and the loop."""
+        self._check_open()
         engine = self._engine
         try:
             with engine.lock:

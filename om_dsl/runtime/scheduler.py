@@ -16,6 +16,7 @@ import threading
 from collections import deque
 from functools import partial
 
+from om_dsl.errors import OmError
 from om_dsl.runtime.engine import Engine, Start
 from om_dsl.runtime.kinds.base import KindRegistry
 from om_dsl.runtime.outcomes import Failed, Outcome
@@ -69,7 +70,7 @@ class Scheduler:
     async def run(self, until_idle: bool = False) -> None:
         """Run until :meth:`request_stop` (or, with ``until_idle``, until nothing can move)."""
         if self.loop is not None:
-            raise RuntimeError("the runtime is already running")
+            raise OmError("the runtime is already running")
         self.loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._wake = asyncio.Event()

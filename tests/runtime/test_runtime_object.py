@@ -1,0 +1,57 @@
+"""The Runtime object's own life: closed is closed, a stop that cannot stop says so, and a
+second start is an OmError (found by the embedding hunt: raw sqlite3 errors after close, a
+30 s hang in start_background, and a timed-out stop that returned as if stopped)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from runtime_support import compile_text, decomposition, line
+
+from om_dsl.errors import OmError
+from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
+
+CATALOG = """
+cfs V { attribute n: int }
+plan V on add { auto work handler "work" }
+"""
+
+
+def test_a_closed_runtime_says_so(tmp_path: Path) -> None:
+    catalog = compile_text(CATALOG)
+    runtime = Runtime(catalog, store=SqliteStore(tmp_path / "om.db"))
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    runtime.close()
+    runtime.close()  # twice is fine
+    for use in (
+        lambda: runtime.status("O1"),
+        lambda: runtime.submit(decomposition("O2", catalog, [line("V", "V")])),
+        lambda: runtime.cancel("O1"),
+        runtime.run_until_idle,
+        runtime.start_background,
+    ):
+        with pytest.raises(OmError, match="the runtime is closed"):
+            use()
+
+
+@pytest.mark.timeout(60)
+def test_a_stop_that_cannot_stop_raises_and_keeps_the_store(tmp_path: Path) -> None:
+    catalog = compile_text(CATALOG)
+    release = threading.Event()
+    registry = HandlerRegistry()
+    registry.register("work", lambda ctx: release.wait(30) and {}, inline=True)  # blocks the loop
+    runtime = Runtime(catalog, store=SqliteStore(tmp_path / "om.db"), handlers=registry)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    runtime.start_background()
+    with pytest.raises(OmError, match="already running in the background"):
+        runtime.start_background()
+    with pytest.raises(OmError, match=r"did not stop within 0\.2 s"):
+        runtime.stop(timeout=0.2)
+    with pytest.raises(OmError, match="did not stop"):
+        runtime.close(timeout=0.2)  # nothing closed under the running loop
+    assert runtime.running
+    release.set()
+    runtime.close()
+    assert not runtime.running
