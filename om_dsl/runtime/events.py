@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from om_dsl.runtime.store.base import EventRow
 
@@ -76,9 +77,9 @@ class Listeners:
         """The thread delivering now, if any."""
 
     def add(self, listener: Listener) -> Callable[[], None]:
-        """Register; the returned function unregisters."""
+        """Register; the returned function unregisters (a second call does nothing)."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return lambda: discard(self._listeners, listener)
 
     def __bool__(self) -> bool:
         return bool(self._listeners)
@@ -112,3 +113,9 @@ def _call(listener: Listener, event: LifecycleEvent) -> None:
         listener(event)
     except Exception:  # a listener's bug must never stop the runtime
         log.exception("lifecycle listener %r failed on %s", listener, event.kind)
+
+
+def discard(listeners: list[Any], listener: Any) -> None:
+    """Unregister once: an unsubscribe function called twice raised ValueError."""
+    if listener in listeners:
+        listeners.remove(listener)

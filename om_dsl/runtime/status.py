@@ -61,10 +61,15 @@ class OrderStatus(BaseModel):
         return bool(self.ponr)
 
     def item(self, item_id: str) -> ItemStatus:
+        """The item with this id.
+
+        Raises:
+            NotFound: the order has no such item (as the operator actions say).
+        """
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise KeyError(item_id)
+        raise NotFound(f"order {self.id} has no item {item_id!r}")
 
 
 def order_status(store: Store, order_id: str, now: float) -> OrderStatus:

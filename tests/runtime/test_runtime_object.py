@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runtime_support import compile_text, decomposition, line
 
-from om_dsl.errors import OmError
+from om_dsl.errors import NotFound, OmError
 from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
 
 CATALOG = """
@@ -55,3 +55,19 @@ def test_a_stop_that_cannot_stop_raises_and_keeps_the_store(tmp_path: Path) -> N
     release.set()
     runtime.close()
     assert not runtime.running
+
+
+def test_small_mistakes_get_om_errors_or_nothing() -> None:
+    """`status.item("nope")` raised KeyError where the operator actions say NotFound, and an
+    unsubscribe function called twice raised ValueError."""
+    catalog = compile_text(CATALOG)
+    with Runtime(catalog) as runtime:
+        runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+        with pytest.raises(NotFound, match="order O1 has no item 'nope'"):
+            runtime.status("O1").item("nope")
+        for unsubscribe in (
+            runtime.add_listener(lambda event: None),
+            runtime.notifications.subscribe(lambda event: None),
+        ):
+            unsubscribe()
+            unsubscribe()

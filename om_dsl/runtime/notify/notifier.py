@@ -32,7 +32,7 @@ import httpx
 from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
-from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE, LifecycleEvent, Listener
+from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE, LifecycleEvent, Listener, discard
 from om_dsl.runtime.notify.hub import Hub
 from om_dsl.runtime.notify.outbox import Delivery, NewRow, Outbox, OutboxRow
 from om_dsl.runtime.notify.tmf import OrderViews
@@ -123,7 +123,7 @@ class Notifier:
         Returns the function that unsubscribes."""
         self._subscribers.append(fn)
         self.changed()
-        return lambda: self._subscribers.remove(fn)
+        return lambda: discard(self._subscribers, fn)
 
     # ---- running ------------------------------------------------------------------------------
 
