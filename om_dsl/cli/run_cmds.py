@@ -90,6 +90,7 @@ def run_cmd(
         _serve_callbacks(runtime, callback_port)
         _submit(runtime, plan, valid, db)
         err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
+        _warn_missing_handlers(runtime.missing_handlers(plan))
         guard(runtime.run_until_idle)
         status = runtime.status(plan.order_id)
         _notified(runtime, notify_wait)
@@ -219,6 +220,14 @@ def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
         print_issues_and_fail("the order is invalid", exc.issues)
     except OmError as exc:
         fail(str(exc))
+
+
+def _warn_missing_handlers(names: list[str]) -> None:
+    if names:
+        err.print(
+            f"warning: no handler is registered for {', '.join(names)}; their items will fail "
+            "(--handlers module:registry)"
+        )
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from om_dsl.errors import OmError, OrderIssue, OrderValidationError
 from om_dsl.ir.io import with_hash
-from om_dsl.ir.models import Catalog
+from om_dsl.ir.models import AutoItem, Catalog
 from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
@@ -383,6 +383,20 @@ class Runtime:
     def _after_change(self) -> None:
         self._listeners.deliver()
         self._scheduler.wake()
+
+    def missing_handlers(self, plan: OrderPlan | None = None) -> list[str]:
+        """The handler names of ``auto`` items (the catalog's, or only ``plan``'s) that the
+        registry lacks: such an item fails when it runs, perhaps after a point of no return
+        was passed, so a host checks this at start-up (`om run` warns)."""
+        catalog = self._require_catalog()
+        wanted = {(i.product, i.name) for i in plan.items} if plan is not None else None
+        names = {
+            item.handler
+            for p in catalog.plans
+            for item in p.items
+            if isinstance(item, AutoItem) and (wanted is None or (p.product, item.name) in wanted)
+        }
+        return sorted(name for name in names if name not in self.handlers)
 
     def _require_catalog(self) -> Catalog:
         if self.catalog is None:

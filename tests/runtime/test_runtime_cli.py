@@ -137,3 +137,17 @@ def test_a_callback_port_in_use_refuses_the_run_before_the_order_is_stored(
     assert code == 1 and f"cannot listen for callbacks on 127.0.0.1:{port}" in err
     code, _, err = om(capsys, "status", "ORD-1")
     assert (code, err.strip()) == (1, "error: no order ORD-1")  # nothing half-done to resume
+
+
+def test_run_warns_of_handlers_the_registry_lacks(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An item without a handler fails only when it runs, maybe after a point of no return
+    (found by the embedding hunt); `om run` says so up front, and the API can ask."""
+    code, _, err = om(capsys, "run", "lab.om", "order.json")
+    assert code == 1
+    assert (
+        "warning: no handler is registered for lab.activate, lab.configure; their items will "
+        "fail (--handlers module:registry)"
+    ) in err
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--db", "other.db",
+                      "--handlers", "labhandlers:registry")  # fmt: skip
+    assert "warning: no handler" not in err

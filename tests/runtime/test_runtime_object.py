@@ -71,3 +71,15 @@ def test_small_mistakes_get_om_errors_or_nothing() -> None:
         ):
             unsubscribe()
             unsubscribe()
+
+
+def test_missing_handlers_are_listed_for_the_catalog_or_a_plan() -> None:
+    catalog = compile_text(
+        CATALOG + 'cfs W { attribute n: int }\nplan W on add { auto other handler "other" }\n'
+    )
+    registry = HandlerRegistry()
+    registry.register("other", lambda ctx: {})
+    with Runtime(catalog, handlers=registry) as runtime:
+        assert runtime.missing_handlers() == ["work"]
+        plan = runtime.plan(decomposition("O1", catalog, [line("W", "W")]))
+        assert runtime.missing_handlers(plan) == []
