@@ -120,7 +120,6 @@ class Runtime:
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """
-        self._check_open()
         self._refuse_if_run_elsewhere()
         if not isinstance(work, Order | Decomposition | OrderPlan):
             work = decomposer_for(self._require_catalog()).read(work)
@@ -196,6 +195,7 @@ class Runtime:
         Raises:
             StoreInUse: another process, or another runtime of this one, runs the store.
         """
+        self._check_open()
         runner = self._runner
         if runner is None or runner.held or getattr(self.store, "read_only", False):
             return
