@@ -281,3 +281,24 @@ def test_the_tmf_view_lists_every_order_item_with_the_action_it_was_sent(lab: La
         ("b", "modify", "completed"),
         ("o", "add", "completed"),
     ]
+
+
+def test_an_event_read_late_shows_the_order_as_it_was_then(
+    lab: Lab, listener: Listener, tmp_path: Path
+) -> None:
+    """Events carried the item states of the moment the notifier read them: a create event
+    read after the run showed its items completed (found by the TMF conformance hunt)."""
+    catalog = compile_text(SIMPLE)
+    runtime = lab(catalog, store=sqlite(tmp_path), notify=settings())
+    runtime.submit(order("LATE", catalog, [line("L", site="S", technology="FTTH")]))
+    runtime.run_until_idle()  # nobody listens yet: nothing is read
+    runtime.notifications.add_url(f"{listener.url}/late")  # a runtime-wide URL hears it all
+    assert runtime.notifications.drain(10)
+    seen = [
+        (b["eventType"], b["event"]["productOrder"]["state"],
+         [i["state"] for i in b["event"]["productOrder"]["productOrderItem"]])
+        for b in bodies(listener, "LATE")
+    ]  # fmt: skip
+    assert seen[0] == ("ProductOrderCreateEvent", "acknowledged", ["acknowledged"])
+    assert seen[-1] == ("ProductOrderStateChangeEvent", "completed", ["completed"])
+    assert all(states[0] != "completed" for _, _, states in seen[:-1])

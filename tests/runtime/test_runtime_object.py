@@ -11,7 +11,7 @@ import pytest
 from runtime_support import compile_text, decomposition, line
 
 from om_dsl.errors import NotFound, OmError
-from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
+from om_dsl.runtime import HandlerRegistry, MemoryStore, Runtime, SqliteStore
 
 CATALOG = """
 cfs V { attribute n: int }
@@ -83,3 +83,22 @@ def test_missing_handlers_are_listed_for_the_catalog_or_a_plan() -> None:
         assert runtime.missing_handlers() == ["work"]
         plan = runtime.plan(decomposition("O1", catalog, [line("W", "W")]))
         assert runtime.missing_handlers(plan) == []
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_one_orders_events_read_alike_on_both_stores(kind: str, tmp_path: Path) -> None:
+    """The memory store reads one order's events through its own index now (it scanned
+    every order's, which the notifier does for each order event)."""
+    catalog = compile_text("cfs V { attribute n: int }\nplan V on add { milestone done }")
+    store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "om.db")
+    with Runtime(catalog, store=store) as runtime:
+        for order_id in ("A", "B", "C"):
+            runtime.submit(decomposition(order_id, catalog, [line("V", "V")]))
+        runtime.run_until_idle()
+        every = runtime.store.events()
+        for order_id in ("A", "B", "C"):
+            mine = [e for e in every if e.order_id == order_id]
+            assert runtime.store.events(order_id=order_id) == mine
+            middle = mine[len(mine) // 2].seq
+            after = runtime.store.events(order_id=order_id, after_seq=middle, limit=2)
+            assert after == [e for e in mine if e.seq > middle][:2]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from om_dsl.runtime.downstream.urls import path_text
-from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE
+from om_dsl.runtime.events import ITEM_STATE, ORDER_CREATED, ORDER_STATE
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.store.base import EventRow, Store
 
@@ -46,6 +46,8 @@ class OrderShape:
     fields: dict[str, Any]
     items: tuple[tuple[str, str, tuple[int, ...]], ...]
     """(order item id, action, indexes of its plan items)."""
+    plan_items: tuple[tuple[str, str], ...] = ()
+    """(id, initial state) of each plan item, by index: where an event's states start."""
 
 
 class OrderViews:
@@ -62,7 +64,7 @@ class OrderViews:
         event_type = EVENT_TYPES.get(row.kind)
         if event_type is None:
             return None
-        order = self.product_order(row.order_id, row.to_state, row.ts)
+        order = self.product_order(row.order_id, row.to_state, row.ts, self._states_at(row))
         if order is None:
             return None
         return {
@@ -74,16 +76,23 @@ class OrderViews:
         }
 
     def product_order(
-        self, order_id: str, state: str | None = None, at: float | None = None
+        self,
+        order_id: str,
+        state: str | None = None,
+        at: float | None = None,
+        item_states: dict[int, str] | None = None,
     ) -> dict[str, Any] | None:
-        """The order as TMF622 shows it (``state`` overrides the stored one, e.g. the state an
-        event reports), or None for an unknown order."""
+        """The order as TMF622 shows it, or None for an unknown order.  ``state`` and
+        ``item_states`` (plan item index -> state) override the stored ones: an event shows
+        the order as it was at that event."""
         record = self._store.order(order_id)
         shape = self._shape(order_id)
         if record is None or shape is None:
             return None
         state = state or record.state
-        rows = {row.idx: row.state for row in self._store.items(order_id)}
+        rows = item_states
+        if rows is None:
+            rows = {row.idx: row.state for row in self._store.items(order_id)}
         view: dict[str, Any] = {"id": order_id}
         if self._href_base:
             view["href"] = href(self._href_base, order_id)
@@ -100,6 +109,24 @@ class OrderViews:
         ]  # fmt: skip
         view["@type"] = "ProductOrder"
         return view
+
+    def _states_at(self, row: EventRow) -> dict[int, str] | None:
+        """The order's plan item states right after ``row``: the plan's initial states and
+        every ``item.state`` row up to it.  An event used to carry the states of the moment
+        it was read, so a create event read late showed items already completed.  Order
+        events are few per order, so this fold over the order's log is rare."""
+        shape = self._shape(row.order_id)
+        if shape is None or not shape.plan_items:
+            return None
+        index = {item_id: idx for idx, (item_id, _) in enumerate(shape.plan_items)}
+        states = {idx: initial for idx, (_, initial) in enumerate(shape.plan_items)}
+        for event in self._store.events(order_id=row.order_id):
+            if event.seq > row.seq:
+                break
+            idx = index.get(event.item_id or "")
+            if event.kind == ITEM_STATE and idx is not None and event.to_state:
+                states[idx] = event.to_state
+        return states
 
     def _shape(self, order_id: str) -> OrderShape | None:
         with self._lock:
@@ -137,7 +164,8 @@ def _shape_of(plan: OrderPlan) -> OrderShape:
         for item_id in dict.fromkeys((*line.source_items, *line.root_items)):
             members[item_id].append(idx)
     items = tuple((i, actions[i], tuple(members[i])) for i in sorted(members, key=_natural))
-    return OrderShape(dict(plan.order_fields), items)
+    plan_items = tuple((spec.id, spec.initial) for spec in plan.items)
+    return OrderShape(dict(plan.order_fields), items, plan_items)
 
 
 def _natural(item_id: str) -> tuple[tuple[int, int, str], ...]:

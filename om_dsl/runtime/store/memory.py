@@ -7,6 +7,7 @@ plain tuples to keep the per-item footprint small.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import threading
 from typing import Any
@@ -35,6 +36,9 @@ class MemoryStore:
         self._items: dict[str, list[RowValues]] = {}
         self._events: list[NewEvent] = []
         """The event log; an event's ``seq`` is its position + 1 (not stored: memory)."""
+        self._by_order: dict[str, list[int]] = {}
+        """Each order's event positions, as the SQLite store's ``events_by_order`` index: one
+        order's events are read without scanning every order's."""
         self._signals: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, set[tuple[str, int]]] = {}
         self._cursors: dict[str, int] = {}
@@ -65,6 +69,8 @@ class MemoryStore:
                 rows[idx] = row
             for order_id, event, payload, _ts in batch.signals:
                 self._signals.setdefault(order_id, {})[event] = payload
+            for position, new_event in enumerate(batch.events, first - 1):
+                self._by_order.setdefault(new_event[1], []).append(position)
             self._events.extend(batch.events)
             return first
 
@@ -123,11 +129,15 @@ class MemoryStore:
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
     ) -> list[EventRow]:
         with self._lock:
-            found = [
-                EventRow(seq, *event)
-                for seq, event in enumerate(self._events[after_seq:], after_seq + 1)
-                if order_id is None or event[1] == order_id
-            ]
+            if order_id is None:
+                found = [
+                    EventRow(seq, *event)
+                    for seq, event in enumerate(self._events[after_seq:], after_seq + 1)
+                ]
+            else:
+                positions = self._by_order.get(order_id, [])
+                start = bisect.bisect_left(positions, after_seq)  # seq > after_seq
+                found = [EventRow(p + 1, *self._events[p]) for p in positions[start:]]
         return found if limit is None else found[:limit]
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
