@@ -28,6 +28,7 @@ from om_dsl.render.analysis import deepest
 from om_dsl.render.legend import add_decomposition_legend
 from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, Tone, new_graph
 from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table, tooltip
+from om_dsl.rules.program import rule_sources
 
 ATTRIBUTES_SHOWN = 4
 CHANGES_SHOWN = 3
@@ -78,8 +79,10 @@ class _View:
         for item in order.items:
             self.children.setdefault(item.parent, []).append(item)
         self.products = {item.id: item.product for item in order.items}
-        self.families: dict[str, set[str]] = {o.name: set(o.families) for o in catalog.offers}
-        self.families.update((t.name, set(t.families)) for t in catalog.technical)
+        self.sources = {
+            catalog.rules[i].id: set(products) for i, products in rule_sources(catalog).items()
+        }
+        """Rule id -> the products it applies to, families expanded (as the engines see it)."""
 
     def subtitle(self) -> list[str]:
         lines = self.work.lines()
@@ -183,15 +186,7 @@ class _View:
         family): one edge each.  A shared line lists the rules of all its sources, and
         pairing them by position put one product's rule on another's edge."""
         product = self.products.get(item_id)
-        found = []
-        for rule_id in line.rules:
-            rule = self.rules.get(rule_id)
-            if rule is None or product is None:
-                continue
-            if rule.source == product or (
-                rule.source_is_family and rule.source in self.families.get(product, ())
-            ):
-                found.append(rule_id)
+        found = [r for r in line.rules if product in self.sources.get(r, ())]
         return found or line.rules[:1] or [""]
 
     def _rule_attrs(self, rule_id: str, wait: str = "none") -> dict[str, str]:

@@ -154,7 +154,7 @@ class RuleProgram:
         self.technical = {t.name: t for t in catalog.technical}
         self.kinds = {t.name: t.kind for t in catalog.technical}
         self.targets = {t.name: _target_spec(t) for t in catalog.technical}
-        sources = _sources(catalog)
+        sources = rule_sources(catalog)
         suffixes = _suffixes(catalog.rules, sources)
         self.rules = tuple(
             _compile(i, r, self.targets[r.target], suffixes.get(i, {}), sources)
@@ -218,7 +218,7 @@ def _steps(mappings: tuple[tuple[str, Compiled], ...], spec: TargetSpec) -> tupl
     return tuple((name, fns.get(name), spec.defaults.get(name)) for name in spec.names)
 
 
-def _sources(catalog: ir.Catalog) -> dict[int, list[str]]:
+def rule_sources(catalog: ir.Catalog) -> dict[int, list[str]]:
     """Rule index -> the products whose items or lines it applies to (families expanded)."""
     members: dict[str, list[str]] = {}
     products: list[ir.CommercialProduct | ir.TechnicalProduct] = [
