@@ -18,6 +18,7 @@ from om_dsl.errors import OmError
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
+from om_dsl.orders.issues import show
 
 Env = Mapping[str, Any]
 Compiled = Callable[[Env], Any]
@@ -93,7 +94,7 @@ def _neg(expr: ir.UnaryOp, strict: frozenset[str]) -> Compiled:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise EvalError(f"cannot negate {_shown(value)}")  # an `any` output at run time
+            raise EvalError(f"cannot negate {show(value)}")  # an `any` output at run time
         return -value
 
     return neg
@@ -128,11 +129,11 @@ def _contains(a: Any, b: Any) -> bool:
     if b is None or (a is None and isinstance(b, str)):
         return False
     if (isinstance(b, str) and not isinstance(a, str)) or not isinstance(b, str | list | dict):
-        raise EvalError(f"cannot test whether {_shown(a)} is in {_shown(b)}")
+        raise EvalError(f"cannot test whether {show(a)} is in {show(b)}")
     try:
         return a in b
     except TypeError:  # an unhashable key in a dict
-        raise EvalError(f"cannot test whether {_shown(a)} is in {_shown(b)}") from None
+        raise EvalError(f"cannot test whether {show(a)} is in {show(b)}") from None
 
 
 def _in_range(value: Any, what: str) -> Any:
@@ -143,14 +144,8 @@ def _in_range(value: Any, what: str) -> Any:
     if kind is float and not math.isfinite(value):
         raise EvalError(f"{what} gives {value!r}, not a finite number")
     if kind is int and not -SAFE_INTEGER <= value <= SAFE_INTEGER:
-        raise EvalError(f"{what} gives {_shown(value)}, beyond the +-2^53 of a whole number")
+        raise EvalError(f"{what} gives {show(value)}, beyond the +-2^53 of a whole number")
     return value
-
-
-def _shown(value: Any) -> str:
-    """A value in an error message: short, since outputs of handlers may be large."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _NULL_PROPAGATING: dict[str, Callable[[Any, Any], Any]] = {
@@ -191,12 +186,12 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
             return None
         if op == "*" and (isinstance(a, str | list) or isinstance(b, str | list)):
             # only an `any` output can get here; repeating it could take all the memory
-            raise EvalError(f"cannot apply '*' to {_shown(a)} and {_shown(b)}")
+            raise EvalError(f"cannot apply '*' to {show(a)} and {show(b)}")
         try:
             result = arith(a, b)
         except (TypeError, ArithmeticError):  # ArithmeticError: a result too large (overflow)
-            raise EvalError(f"cannot apply '{op}' to {_shown(a)} and {_shown(b)}") from None
-        return _in_range(result, f"{_shown(a)} {op} {_shown(b)}")
+            raise EvalError(f"cannot apply '{op}' to {show(a)} and {show(b)}") from None
+        return _in_range(result, f"{show(a)} {op} {show(b)}")
 
     return apply
 
