@@ -331,8 +331,8 @@ class SqliteStore:
             self._db.close()
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
+    return sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
 
 
 def _read_only(path: str) -> sqlite3.Connection:
@@ -345,7 +345,7 @@ def _read_only(path: str) -> sqlite3.Connection:
     and ``immutable=1`` reads it without the ``-shm``.
     """
     uri = Path(path).absolute().as_uri() + "?mode=ro"
-    db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    db = _connect(uri, uri=True)
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
@@ -353,9 +353,7 @@ def _read_only(path: str) -> sqlite3.Connection:
         db.close()
         if Path(f"{path}-wal").exists():
             raise
-    return sqlite3.connect(
-        uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False
-    )
+    return _connect(uri + "&immutable=1", uri=True)
 
 
 def _write_catalogs(db: sqlite3.Connection, batch: WriteBatch) -> None:
