@@ -20,6 +20,7 @@ import typer
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, output_path, write_file
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
+from om_dsl.cli.runtime_args import open_store
 from om_dsl.errors import OmError
 from om_dsl.render import (
     GraphvizNotFound,
@@ -33,7 +34,6 @@ from om_dsl.render import (
     render_order_plan,
     render_plan_template,
 )
-from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 render_app = typer.Typer(
     name="render",
@@ -125,12 +125,7 @@ def live_cmd(
 ) -> None:
     """An order's plan as the store has it now: states, attempts, due dates, jeopardy."""
     chosen = _format(fmt, output)
-    if not db.is_file():
-        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
-    try:
-        store = SqliteStore(db, read_only=True)
-    except StoreError as exc:
-        fail(str(exc))
+    store = open_store(db, read_only=True)
     try:
         emit(lambda: render_live(store, order_id, collapse=collapse), chosen, output)
     finally:

@@ -52,13 +52,8 @@ def open_runtime(
     process that runs the store, whose scheduler would not see the change: refused then,
     with the holder named (see :mod:`om_dsl.runtime.store.runner_lock`).
     """
-    if not create and not db.exists():
-        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
-    registry = load_handlers(handlers)
-    try:
-        store = SqliteStore(db, read_only=read_only)
-    except StoreError as exc:
-        fail(str(exc))
+    registry = load_handlers(handlers)  # a usage error before anything is opened or made
+    store = open_store(db, create=create, read_only=read_only)
     runtime = Runtime(
         catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
@@ -68,6 +63,17 @@ def open_runtime(
         yield runtime
     finally:
         runtime.close()
+
+
+def open_store(db: Path, *, create: bool = False, read_only: bool = False) -> SqliteStore:
+    """The store at ``db``; a one-line error when there is none (unless ``create``) or it
+    cannot be used (see :class:`SqliteStore`)."""
+    if not create and not db.is_file():
+        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
+    try:
+        return SqliteStore(db, read_only=read_only)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 def load_handlers(spec: str | None) -> HandlerRegistry:
