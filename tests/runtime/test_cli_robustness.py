@@ -265,3 +265,15 @@ def test_every_bad_listener_url_of_an_order_is_reported_and_nothing_stored(
     assert "error: the order is invalid: 2 problem(s)" in err
     code, _, err = om(capsys, "status", "ORD-1")
     assert code == 1 and "ORD-1" in err
+
+
+@pytest.mark.parametrize(
+    "command", [("status", "X"), ("tasks", "list"), ("render", "live", "X", "--format", "dot")]
+)
+def test_a_folder_is_no_store(
+    lab: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    (lab / "folder.db").mkdir()
+    code, _, err = om(capsys, *command, "--db", "folder.db")
+    assert code == 1
+    _one_line_error(err, "no store at folder.db (start one with `om run CATALOG ORDER")
