@@ -392,6 +392,10 @@ ORDER: tuple[CodeDoc, ...] = (
         ("O070",),
         "a listener URL in the order's `notify` that cannot be used: not an http(s) URL with a host, with credentials, with a port outside 1-65535, or pointing at a link-local or metadata address; checked when the order is submitted to the runtime (decomposition alone does not read `notify`; see docs/downstream.md)",
     ),
+    CodeDoc(
+        ("O071",),
+        "an amendment whose revised order has another id than the order it amends (see docs/runtime.md, Amending an order)",
+    ),
 )
 
 # Decomposition of a valid order (docs/decomposition.md): a DecompositionError lists them.

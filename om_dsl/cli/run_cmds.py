@@ -1,7 +1,7 @@
 """`om run`, `om resume`, `om status` and the operator commands, on a SQLite store.
 
 `om run` and `om resume` run until every order is done or only people, events or callbacks can
-move it, then print a summary.  The operator commands (retry, skip, complete, cancel, signal)
+move it, then print a summary.  The operator commands (retry, skip, complete, cancel, amend, signal)
 change the store and return; `om resume` carries on from there.  One process runs a store at a
 time: running, and the operator actions, are refused with a clear error while another process
 (a service, another `om run`) runs it (see :mod:`om_dsl.runtime.store.runner_lock`).
@@ -29,7 +29,7 @@ from om_dsl.cli.app import (
     write_json,
 )
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.cli.order_args import print_issues_and_fail
+from om_dsl.cli.order_args import print_issues_and_fail, read_order_bytes
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
     DbOption,
@@ -39,10 +39,11 @@ from om_dsl.cli.runtime_args import (
     notify_settings,
     open_runtime,
 )
-from om_dsl.errors import OmError, OrderValidationError
+from om_dsl.errors import DecompositionError, OmError, OrderValidationError
 from om_dsl.orders.models import Order
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
@@ -180,6 +181,33 @@ def cancel_cmd(
 ) -> None:
     """Cancel an order: rejected after its point of no return; else compensate and stop."""
     _operator(db, order_id, lambda r: r.cancel(order_id, reason), "cancellation accepted")
+
+
+@app.command("amend")
+def amend_cmd(
+    order_id: Annotated[str, typer.Argument(help="The order to amend.")],
+    revised: Annotated[str, typer.Argument(help="The whole revised order JSON ('-' = stdin).")],
+    db: DbOption = Path("om.db"),
+) -> None:
+    """Amend an order in flight: unchanged lines keep their progress, changed ones are redone."""
+    raw = read_order_bytes(revised)
+    with open_runtime(db, None, None, 1, claim=True) as runtime:
+        revision = _amended(runtime, order_id, raw)
+        state = runtime.status(order_id).state
+    err.print(f"order {order_id} amended, {revision.summary()}; it is {state}", markup=False)
+    if state not in _finished():
+        err.print(f"run `om resume --db {db}` to carry on")
+
+
+def _amended(runtime: Runtime, order_id: str, raw: bytes) -> Revision:
+    try:
+        return runtime.amend(order_id, raw)
+    except OrderValidationError as exc:
+        print_issues_and_fail("the revised order is invalid", exc.issues)
+    except DecompositionError as exc:
+        print_issues_and_fail("the revised order cannot be decomposed", exc.issues)
+    except OmError as exc:
+        fail(str(exc))
 
 
 @app.command("signal")

@@ -22,7 +22,9 @@ class ItemContext:
         item_id: the item, ``<line id>:<item name>``.
         attempt: 1 for the first attempt, counting every retry and every restart.
         idempotency_key: ``<order id>/<item id>``, the same for every attempt and across
-            restarts, so that a host can make the item's effect exactly-once.
+            restarts, so that a host can make the item's effect exactly-once.  An item that
+            an amendment runs again with new values has ``@<revision>`` appended: the new
+            run is another effect, which a downstream system must not take for a repeat.
         deadline: epoch seconds at which the attempt times out, or None.
     """
 
@@ -37,7 +39,8 @@ class ItemContext:
         self.item_id = item.id
         self.attempt = attempt
         self.deadline = deadline
-        self.idempotency_key = f"{order.id}/{item.id}"
+        key = f"{order.id}/{item.id}"
+        self.idempotency_key = f"{key}@{item.revision}" if item.revision else key
 
     @property
     def spec(self) -> Any:

@@ -23,6 +23,7 @@ from om_dsl.ir.io import dump_ir, load_ir
 from om_dsl.runtime.context import ItemContext, item_env
 from om_dsl.runtime.events import (
     ITEM_STATE,
+    ORDER_AMENDED,
     ORDER_CREATED,
     ORDER_PONR,
     ORDER_STATE,
@@ -45,7 +46,7 @@ from om_dsl.runtime.states import (
     check_order,
 )
 from om_dsl.runtime.status import stored_plan
-from om_dsl.runtime.store.base import NewOrder, Store, StoredOrder
+from om_dsl.runtime.store.base import ItemRow, NewOrder, OrderRecord, RowValues, Store, StoredOrder
 from om_dsl.runtime.timers import Timers
 from om_dsl.runtime.waits import hold_key, wait_key
 
@@ -122,7 +123,7 @@ class Engine:
         counts[new] += 1
         totals[old] -= 1
         totals[new] += 1
-        if new in ITEM_TERMINAL and not item.comp_of:
+        if new in ITEM_TERMINAL and (not item.comp_of or item.line.superseded):
             order.unfinished -= 1
         journal = self.journal
         order_id = order.id
@@ -166,6 +167,39 @@ class Engine:
             self.journal = Journal()
             if not known:
                 self.catalogs.pop(catalog.content_hash, None)
+            raise
+
+    def replace(
+        self,
+        order: OrderRun,
+        plan: OrderPlan,
+        rows: list[RowValues],
+        changes: tuple[tuple[str, str, str, str], ...],
+        detail: str,
+    ) -> None:
+        """An amendment: the order's plan and item rows are replaced, with the ``changes``
+        (item id, before, after, why) as events, in one commit; the order then goes on from
+        the new plan.  If the commit fails, the order is forgotten here and loaded again,
+        as the store still has it, on its next use."""
+        if self.journal:
+            self.flush()
+        now = self.clock()
+        rec = record(order, now)
+        new = _revive(plan, [ItemRow(*row) for row in rows], rec, order.signals, order.catalog)
+        journal = self.journal
+        journal.amended.append(NewOrder(rec, plan.model_dump_json(exclude_defaults=True), rows))
+        journal.event(now, order.id, None, ORDER_AMENDED, None, None, None, detail)
+        for item_id, before, after, why in changes:
+            journal.event(now, order.id, item_id, ITEM_STATE, before, after, None, why)
+        self._forget(order.id)
+        self._register(new)
+        journal.orders[new.id] = journal.touched[new.id] = new
+        try:
+            self._resume(new)
+            self.flush()
+        except BaseException:
+            self._forget(new.id)
+            self.journal = Journal()
             raise
 
     def _activate(self, order: OrderRun) -> None:
@@ -228,6 +262,11 @@ class Engine:
             raise OperatorActionRejected(f"order {order_id} is {rec.state}; it cannot change")
         return self._load(order_id)
 
+    def catalog_for(self, order_id: str) -> ir.Catalog:
+        """The catalog version an active order is pinned to: its amendments are planned with
+        it, whatever catalog the runtime plans new orders with."""
+        return self.active(order_id).catalog.catalog
+
     def _load(self, order_id: str) -> OrderRun:
         stored = self.store.load_order(order_id)
         if stored is None:
@@ -275,7 +314,8 @@ class Engine:
         Returns True when the item was skipped or discarded, so its dependents are freed too.
         """
         if item.comp_of:
-            return order.cancelling and self.check_compensation(order, item)
+            runs = order.cancelling or item.line.superseded
+            return bool(runs) and self.check_compensation(order, item)
         if order.cancelling:
             return False
         condition = item.when
@@ -607,14 +647,32 @@ def count_blockers(order: OrderRun) -> None:
     """How many of its dependencies each item still waits for."""
     items = order.items
     for item in items:
-        done = COMP_SATISFIED if item.comp_of else ITEM_SATISFIED
-        item.blockers = sum(1 for d in item.deps if items[d].state not in done)
+        item.blockers = sum(1 for d in item.deps if not _done_for(item, items[d]))
+
+
+def _done_for(item: ItemRun, dep: ItemRun) -> bool:
+    """A compensation that was not needed (discarded) frees what waits for it: other
+    compensations, and the items an amendment runs again after undoing their old work."""
+    done = COMP_SATISFIED if item.comp_of or dep.comp_of else ITEM_SATISFIED
+    return dep.state in done
 
 
 def _rebuild(stored: StoredOrder, catalog: CatalogRun) -> OrderRun:
     """The in-memory order from its plan and its rows (after a restart, or for an operator)."""
-    order = OrderRun(stored_plan(stored), catalog)  # a damaged plan: StoreError
-    for row in stored.items:
+    plan = stored_plan(stored)  # a damaged plan: StoreError
+    return _revive(plan, stored.items, stored.record, stored.signals, catalog)
+
+
+def _revive(
+    plan: OrderPlan,
+    rows: list[ItemRow],
+    rec: OrderRecord,
+    signals: Mapping[str, Any],
+    catalog: CatalogRun,
+) -> OrderRun:
+    """The in-memory order from its plan, its item rows and its order row."""
+    order = OrderRun(plan, catalog)
+    for row in rows:
         item = order.items[row.idx]
         item.state = ItemState(row.state)
         item.attempt, item.failures = row.attempt, row.failures
@@ -622,11 +680,10 @@ def _rebuild(stored: StoredOrder, catalog: CatalogRun) -> OrderRun:
         item.outputs, item.reason, item.wait_key = row.outputs, row.reason, row.wait_key
         if row.wait_key == "poll":
             order.pollers.add(item.idx)
-    rec = stored.record
     order.state = OrderState(rec.state)
     order.cancelling, order.started, order.ponr = rec.cancelling, rec.started, dict(rec.ponr)
     order.created = rec.created_at
-    order.signals = dict(stored.signals)
+    order.signals = dict(signals)
     order.recount()
     count_blockers(order)
     return order

@@ -27,6 +27,7 @@ ITEM_STATE = "item.state"
 ORDER_PONR = "order.ponr"
 CANCEL_REJECTED = "order.cancel_rejected"
 ORDER_SIGNAL = "order.signal"
+ORDER_AMENDED = "order.amended"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,9 @@ from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues
 
 
 class Journal:
-    __slots__ = ("catalogs", "events", "items", "new_orders", "orders", "signals", "touched")
+    __slots__ = (
+        "amended", "catalogs", "events", "items", "new_orders", "orders", "signals", "touched"
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self._reset()
@@ -22,6 +24,7 @@ class Journal:
     def _reset(self) -> None:
         self.catalogs: dict[str, str] = {}
         self.new_orders: list[NewOrder] = []
+        self.amended: list[NewOrder] = []
         self.orders: dict[str, OrderRun] = {}
         """Orders whose own row changed (state, flags, PONR): written at the commit."""
         self.touched: dict[str, OrderRun] = {}
@@ -32,7 +35,14 @@ class Journal:
         self.signals: list[tuple[str, str, Any, float]] = []
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.items or self.orders or self.new_orders or self.signals)
+        return bool(
+            self.events
+            or self.items
+            or self.orders
+            or self.new_orders
+            or self.amended
+            or self.signals
+        )
 
     def event(
         self,
@@ -52,6 +62,7 @@ class Journal:
         batch = WriteBatch(
             catalogs=self.catalogs,
             new_orders=self.new_orders,
+            amended=self.amended,
             orders={oid: record(order, now) for oid, order in self.orders.items()},
             items={(oid, item.idx): item_row(item) for item, oid in self.items.items()},
             events=self.events,

@@ -68,7 +68,9 @@ class CatalogRun:
 
 
 class LineRun:
-    __slots__ = ("action", "attributes", "id", "items", "peers", "product", "root_items")
+    __slots__ = (
+        "action", "attributes", "id", "items", "peers", "product", "root_items", "superseded"
+    )  # fmt: skip
 
     def __init__(self, line: PlanLine) -> None:
         self.id = line.id
@@ -76,6 +78,7 @@ class LineRun:
         self.action = line.action
         self.attributes = line.attributes
         self.root_items = line.root_items
+        self.superseded = line.superseded
         self.items: dict[str, ItemRun] = {}
         self.peers: tuple[LineRun, ...] = ()
 
@@ -114,6 +117,7 @@ class ItemRun:
         "outputs",
         "ponr",
         "reason",
+        "revision",
         "started",
         "state",
         "timeout_ms",
@@ -143,9 +147,16 @@ class ItemRun:
         self.ponr = spec.ponr
         self.timeout_ms = spec.timeout_ms
         self.expect_ms = spec.expect_ms
+        self.revision = spec.revision
         # checked when the item becomes ready: a condition the plan builder did not decide
         # (it reads outputs, or it failed at plan time and so fails the item now)
         self.when = tpl.when if spec.when == "ready" else None
+
+    @property
+    def must_end(self) -> bool:
+        """The order is not done before this item is: a normal item, or a compensation that
+        undoes work of a line an amendment superseded (it runs now, not only on cancel)."""
+        return not self.comp_of or bool(self.line.superseded)
 
 
 class OrderRun:
@@ -199,9 +210,7 @@ class OrderRun:
         self.counts = dict.fromkeys(ItemState, 0)
         for item in self.items:
             self.counts[item.state] += 1
-        self.unfinished = sum(
-            1 for i in self.items if not i.comp_of and i.state not in ITEM_TERMINAL
-        )
+        self.unfinished = sum(1 for i in self.items if i.must_end and i.state not in ITEM_TERMINAL)
 
     def _item(self, idx: int, spec: PlanItemInstance) -> ItemRun:
         line = self.lines[spec.line_id]
@@ -232,6 +241,7 @@ class OrderRun:
             line.peers = ()
 
     def normal_items(self) -> Iterable[ItemRun]:
+        """Items that are not compensations (the order's work)."""
         return (i for i in self.items if not i.comp_of)
 
     def compensations(self) -> Iterable[ItemRun]:

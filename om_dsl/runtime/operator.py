@@ -8,6 +8,7 @@ reason, and changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,8 +16,11 @@ from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.engine import Engine, json_object
 from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_SIGNAL
+from om_dsl.runtime.journal import item_row
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
+from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.revision import Revision, revise
 from om_dsl.runtime.states import (
     ITEM_OPERATOR_RESOLVE,
     ITEM_OPERATOR_RETRY,
@@ -24,7 +28,11 @@ from om_dsl.runtime.states import (
     ItemState,
     OrderState,
 )
+from om_dsl.runtime.status import stored_plan
+from om_dsl.runtime.store.base import ItemRow
 from om_dsl.runtime.waits import event_key, hold_key, token_key
+
+log = logging.getLogger("om_dsl.runtime")
 
 IS = ItemState
 
@@ -116,6 +124,44 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
     for comp in order.compensations():
         if engine.check_compensation(order, comp):
             engine.satisfy(order, comp)
+
+
+def amend(engine: Engine, plan: OrderPlan) -> Revision:
+    """Replace the order's plan with ``plan``, the revised order's, keeping the work done on
+    the lines it leaves alone (see :mod:`om_dsl.runtime.revision`).
+
+    Raises:
+        OperatorActionRejected: the order is finished or being cancelled, the revision
+            touches a root item past its point of no return, or an item is running.
+    """
+    order = engine.active(plan.order_id)
+    if order.cancelling or order.state not in ORDER_CANCELLABLE:
+        what = "being cancelled" if order.cancelling else order.state.value
+        raise OperatorActionRejected(f"order {order.id} cannot be amended: it is {what}")
+    if plan.catalog_hash != order.catalog.hash:
+        raise OperatorActionRejected(
+            f"order {order.id} runs on catalog {order.catalog.hash[:19]}; its revision was "
+            f"planned with {plan.catalog_hash[:19]}"
+        )
+    stored = engine.store.load_order(order.id)
+    if stored is None:
+        raise NotFound(f"no order {order.id}")
+    rows = {item.id: ItemRow(*item_row(item)) for item in order.items}
+    revision = revise(stored_plan(stored), rows, order.ponr, plan)
+    for item_id in revision.stopped:
+        _let_go(engine, order, order.by_id[item_id])
+    engine.replace(order, revision.plan, revision.rows, revision.changes, revision.summary())
+    return revision
+
+
+def _let_go(engine: Engine, order: OrderRun, item: ItemRun) -> None:
+    """A waiting item of a superseded line: its kind closes what it opened (a task, a
+    callback token); a failure there must not stop the amendment."""
+    try:
+        engine.kinds.get(item.tpl.kind).cancel(ItemContext(order, item, item.attempt, item.due))
+    except Exception as exc:
+        log.warning("order %s: letting go of %s failed: %s: %s",
+                    order.id, item.id, type(exc).__name__, exc)  # fmt: skip
 
 
 def _stop_normal_items(engine: Engine, order: OrderRun) -> None:

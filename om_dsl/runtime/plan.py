@@ -41,6 +41,10 @@ class PlanLine(PlanModel):
     lines sharing a root item, the parent and child lines, and lines linked by a dependency."""
     planned: bool = True
     """False when the catalog has no plan for (product, action), e.g. most noChange lines."""
+    superseded: int = 0
+    """The revision that replaced this line (0: the line is live).  An amendment keeps the
+    work already done on a line it changes or removes, under the id ``<line id>~<revision>``:
+    its compensations undo that work now, and the history stays readable."""
 
 
 class PlanItemInstance(PlanModel):
@@ -64,6 +68,9 @@ class PlanItemInstance(PlanModel):
     when: WhenAt = "none"
     initial: Literal["pending", "skipped"] = "pending"
     skip_reason: str | None = None
+    revision: int = 0
+    """The amendment that planned this run of the item (0: the order as submitted): an item
+    an amendment runs again gets a new idempotency key (``@<revision>``)."""
     span: SourceSpan
 
     @property
@@ -83,6 +90,8 @@ class OrderPlan(PlanModel):
     when the plan was built without the order."""
     lines: tuple[PlanLine, ...] = ()
     items: tuple[PlanItemInstance, ...] = ()
+    revision: int = 0
+    """How many amendments the order had (0: as submitted)."""
 
     def item(self, item_id: str) -> PlanItemInstance:
         """The item with this id (a linear scan: for tests and tools, not the hot path)."""

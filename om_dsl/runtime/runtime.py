@@ -33,6 +33,7 @@ from om_dsl.runtime.kinds.auto import AutoKind
 from om_dsl.runtime.kinds.base import KindRegistry
 from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
 from om_dsl.runtime.status import OrderStatus, order_status
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
@@ -322,6 +323,49 @@ class Runtime:
         """Cancel the order (see docs/runtime.md); rejected after its point of no return."""
         self._refuse_if_run_elsewhere()
         self._act(operator.cancel, order_id, reason)
+
+    def amend(self, order_id: str, work: Any, *, settle: float = 30.0) -> Revision:
+        """Amend an order in flight with its revised version (docs/runtime.md, "Amending").
+
+        ``work`` is the whole revised order (an :class:`Order`, or TMF622 or native JSON
+        text, bytes or parsed JSON) with the order's id.  It is validated, decomposed and
+        planned with the catalog version the order runs on.  Lines the revision leaves alone
+        keep their progress; the work done on changed and removed lines is undone by their
+        compensations, and changed lines run again with the new values.  Items running at
+        this moment must settle first: a running runtime waits up to ``settle`` seconds.
+        Listener URLs in the revision's ``notify`` replace the order's; none keeps them.
+
+        Raises:
+            OrderValidationError: the revision is invalid, or is for another order (O071).
+            PlanError: its plan could not be built.
+            NotFound: no such order.
+            OperatorActionRejected: the order is finished or being cancelled, the revision
+                touches a root item past its point of no return, or items still run.
+        """
+        self._refuse_if_run_elsewhere()
+        with self._engine.lock:
+            catalog = self._engine.catalog_for(order_id)
+        order = work if isinstance(work, Order) else decomposer_for(catalog).read(work)
+        if order.id != order_id:
+            message = f"the revision is for order {order.id}, not for order {order_id}"
+            raise OrderValidationError([OrderIssue("O071", "id", message)])
+        if order.notify:
+            _check_listeners(order.notify)
+        plan = build_plan(catalog, decompose(catalog, order), order)
+        revision = self._amend_when_settled(plan, settle)
+        if order.notify:
+            self.hub.register_order(order_id, order.notify)
+        return revision
+
+    def _amend_when_settled(self, plan: OrderPlan, settle: float) -> Revision:
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                return self._act(operator.amend, plan)
+            except ItemsRunning:
+                if not self.running or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.02)
 
     def signal(
         self, event: str, order_id: str | None = None, payload: Mapping[str, Any] | None = None

@@ -90,6 +90,9 @@ class WriteBatch:
 
     catalogs: dict[str, str] = field(default_factory=dict)
     new_orders: list[NewOrder] = field(default_factory=list)
+    amended: list[NewOrder] = field(default_factory=list)
+    """Orders whose plan an amendment replaced: the new plan and all of its item rows replace
+    the old ones (before ``orders`` and ``items`` of the same batch are applied)."""
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     items: dict[tuple[str, int], RowValues] = field(default_factory=dict)
     events: list[NewEvent] = field(default_factory=list)
@@ -99,6 +102,7 @@ class WriteBatch:
         return bool(
             self.catalogs
             or self.new_orders
+            or self.amended
             or self.orders
             or self.items
             or self.events

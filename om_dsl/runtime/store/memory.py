@@ -16,6 +16,7 @@ from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
     NewEvent,
+    NewOrder,
     OrderRecord,
     RowValues,
     StoredOrder,
@@ -59,6 +60,8 @@ class MemoryStore:
                 for row in new.items:
                     if row[WAIT_KEY] is not None:
                         self._index(new.record.id, None, row)
+            for new in batch.amended:
+                self._replace(new)
             for record in batch.orders.values():
                 self._orders[record.id] = dataclasses.replace(record, ponr=dict(record.ponr))
             items = self._items
@@ -73,6 +76,18 @@ class MemoryStore:
                 self._by_order.setdefault(new_event[1], []).append(position)
             self._events.extend(batch.events)
             return first
+
+    def _replace(self, new: NewOrder) -> None:
+        """An amendment: the order's plan and every item row are new (indexes too)."""
+        order_id = new.record.id
+        for row in self._items[order_id]:
+            if row[WAIT_KEY] is not None:
+                self._waiting.get(row[WAIT_KEY], set()).discard((order_id, row[0]))
+        self._plans[order_id] = new.plan_json
+        self._items[order_id] = list(new.items)
+        for row in new.items:
+            if row[WAIT_KEY] is not None:
+                self._index(order_id, None, row)
 
     def _index(self, order_id: str, old: RowValues | None, new: RowValues) -> None:
         key = (order_id, new[0])

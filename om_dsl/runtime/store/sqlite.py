@@ -209,6 +209,7 @@ class SqliteStore:
             first = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]) + 1
             _write_catalogs(db, batch)
             _write_new_orders(db, batch)
+            _write_amended(db, batch)
             _write_orders(db, batch)
             _write_items(db, batch)
             _write_signals(db, batch)
@@ -371,10 +372,22 @@ def _write_new_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
             _order_values(r),
         )
         db.execute("INSERT INTO plans (order_id, plan_json) VALUES (?, ?)", (r.id, new.plan_json))
-        db.executemany(
-            f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-            ((r.id, *_item_values(row)) for row in new.items),
-        )
+        _insert_items(db, r.id, new.items)
+
+
+def _insert_items(db: sqlite3.Connection, order_id: str, rows: list[RowValues]) -> None:
+    db.executemany(
+        f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        ((order_id, *_item_values(row)) for row in rows),
+    )
+
+
+def _write_amended(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    for new in batch.amended:
+        order_id = new.record.id
+        db.execute("UPDATE plans SET plan_json = ? WHERE order_id = ?", (new.plan_json, order_id))
+        db.execute("DELETE FROM items WHERE order_id = ?", (order_id,))
+        _insert_items(db, order_id, new.items)
 
 
 def _write_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:

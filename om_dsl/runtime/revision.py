@@ -1,0 +1,289 @@
+"""Amending an order in flight: the plan of the revised order, merged with the work done so far.
+
+OSM calls this revision processing.  The revised order is decomposed and planned as if new;
+then each line of the running plan is compared with the line of the same id in the new one:
+
+- **unchanged** (same product, action, scope, attributes, parent and items): its items keep
+  what they did (a completed item stays completed, a waiting one keeps waiting); items that
+  never started take the new plan's state, so a condition on changed order data is decided
+  again;
+- **changed** or **removed**: the items that started are kept as history under the line id
+  ``<line id>~<revision>`` (the line is *superseded*).  What waits or failed there is
+  cancelled, what never ran is discarded, and the compensations (``undo``) of what completed
+  run now, in reverse order.  A changed line's items then run again from the start with the
+  new values, once those compensations are done (undo, then redo);
+- **added**: its items start fresh.
+
+An amendment that touches a root order item whose point of no return was reached is refused,
+as a cancel is.  This module is pure (plans and rows in, a plan and rows out), so that every
+case is tested without a runtime; :mod:`om_dsl.runtime.engine` applies the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from om_dsl.errors import OperatorActionRejected
+from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
+from om_dsl.runtime.states import ItemState
+from om_dsl.runtime.store.base import ItemRow, RowValues
+
+IS = ItemState
+DISCARD = frozenset({IS.PENDING, IS.READY})
+"""Never ran: a superseded line's such items are discarded."""
+STOP = frozenset({IS.WAITING, IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED})
+"""Started and unfinished: a superseded line's such items are cancelled."""
+
+
+class ItemsRunning(OperatorActionRejected):
+    """Items of the order are running: an amendment waits for them to settle."""
+
+
+ItemChange = tuple[str, str, str, str]
+"""(item id, state before, state after, why): one ``item.state`` event of the amendment."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The amended plan, its item rows (by index), and what the amendment did."""
+
+    plan: OrderPlan
+    rows: list[RowValues]
+    changed: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]
+    """Items that started before and keep their state (lines the revision left alone)."""
+    undo: tuple[str, ...]
+    """Compensations that run now, undoing completed work of changed and removed lines."""
+    stopped: tuple[str, ...]
+    """Items (their id before the amendment) that were waiting: their kind must let go."""
+    changes: tuple[ItemChange, ...] = field(default=())
+
+    def summary(self) -> str:
+        lines = (
+            f"{len(self.changed)} line(s) changed, {len(self.added)} added, "
+            f"{len(self.removed)} removed"
+            if self.changed or self.added or self.removed
+            else "no line changed"
+        )
+        return (
+            f"revision {self.plan.revision}: {lines}; {len(self.kept)} started item(s) kept, "
+            f"{len(self.undo)} compensation(s) to run"
+        )
+
+
+def revise(
+    old: OrderPlan, rows: Mapping[str, ItemRow], ponr: Mapping[str, str], new: OrderPlan
+) -> Revision:
+    """Merge ``new`` (the revised order's plan) with ``old`` and its item ``rows`` (by id).
+
+    Raises:
+        OperatorActionRejected: the amendment touches a root item past its point of no
+            return, or an item is running (amend again once it settled).
+    """
+    if new.order_id != old.order_id:
+        raise OperatorActionRejected(
+            f"the revision is for order {new.order_id}, not for order {old.order_id}"
+        )
+    running = sorted(i for i, row in rows.items() if row.state == IS.RUNNING)
+    if running:
+        raise ItemsRunning(
+            f"order {old.order_id} cannot be amended while items run ({', '.join(running)}); "
+            "amend again once they settle"
+        )
+    return _Merge(old, rows, new).merge(ponr)
+
+
+def _work(line: PlanLine, items: Iterable[PlanItemInstance]) -> tuple[object, ...]:
+    """What a line asks to be done: when it differs, the line's work is redone."""
+    names = tuple(sorted(i.name for i in items))
+    attrs = sorted(line.attributes.items())
+    return (line.product, line.action, line.scope, attrs, line.parent_line, line.wait, names)
+
+
+def started(row: ItemRow) -> bool:
+    """The item did something (an attempt began, or a person completed it)."""
+    return row.attempt > 0 or row.state == IS.COMPLETED
+
+
+class _Merge:
+    def __init__(self, old: OrderPlan, rows: Mapping[str, ItemRow], new: OrderPlan) -> None:
+        self.old, self.rows, self.new = old, rows, new
+        self.rev = old.revision + 1
+        self.old_lines = {line.id: line for line in old.lines if not line.superseded}
+        self.new_lines = {line.id: line for line in new.lines}
+        self.old_items = _by_line(old.items)
+        self.history = {line.id for line in old.lines if line.superseded}
+        self.old_specs = {item.id: item for item in old.items}
+        self.new_items = _by_line(new.items)
+        self.changes: list[ItemChange] = []
+        self.stopped: list[str] = []
+        self.undo_of_line: dict[str, list[str]] = {}
+
+    def merge(self, ponr: Mapping[str, str]) -> Revision:
+        same = self._unchanged()
+        changed = sorted(set(self.old_lines) & set(self.new_lines) - same)
+        removed = sorted(set(self.old_lines) - set(self.new_lines))
+        added = sorted(set(self.new_lines) - set(self.old_lines))
+        self._check_ponr(ponr, [*changed, *removed, *added])
+        gone_lines, gone_items, gone_rows = self._supersede([*changed, *removed])
+        live_items, live_rows, kept = self._live(same)
+        history = [line for line in self.old.lines if line.superseded]
+        history_items = [i for i in self.old.items if i.line_id in self.history]
+        items = [*live_items, *history_items, *gone_items]
+        rows = [*live_rows, *(self._row(i.id) for i in history_items), *gone_rows]
+        plan = self.new.model_copy(
+            update={
+                "lines": (*self.new.lines, *history, *gone_lines),
+                "items": tuple(items),
+                "revision": self.rev,
+            }
+        )
+        undo = tuple(i for ids in self.undo_of_line.values() for i in ids)
+        indexed = [(n, *row[1:]) for n, row in enumerate(rows)]
+        return Revision(
+            plan, indexed, tuple(changed), tuple(added), tuple(removed), tuple(kept), undo,
+            tuple(self.stopped), tuple(self.changes),
+        )  # fmt: skip
+
+    # ---- comparing ----------------------------------------------------------------------------
+
+    def _unchanged(self) -> set[str]:
+        return {
+            line_id
+            for line_id, line in self.new_lines.items()
+            if line_id in self.old_lines
+            and _work(line, self.new_items.get(line_id, ()))
+            == _work(self.old_lines[line_id], self.old_items.get(line_id, ()))
+        }
+
+    def _check_ponr(self, ponr: Mapping[str, str], touched: list[str]) -> None:
+        for line_id in touched:
+            for line in (self.old_lines.get(line_id), self.new_lines.get(line_id)):
+                for root in line.root_items if line else ():
+                    if root in ponr:
+                        raise OperatorActionRejected(
+                            f"order {self.old.order_id} cannot be amended: the revision changes "
+                            f"line {line_id} of root item {root}, whose point of no return was "
+                            f"reached when {ponr[root]} started"
+                        )
+
+    def _row(self, item_id: str) -> RowValues:
+        return tuple(self.rows[item_id])
+
+    # ---- the live lines -----------------------------------------------------------------------
+
+    def _live(self, same: set[str]) -> tuple[list[PlanItemInstance], list[RowValues], list[str]]:
+        items: list[PlanItemInstance] = []
+        rows: list[RowValues] = []
+        kept: list[str] = []
+        for planned in self.new.items:
+            row = self.rows.get(planned.id)
+            if planned.line_id in same:
+                spec = planned.model_copy(update={"revision": self.old_specs[planned.id].revision})
+                if row is not None and started(row):
+                    items.append(spec)
+                    rows.append(tuple(row))
+                    kept.append(spec.id)
+                    continue
+            else:
+                spec = self._after_undo(planned.model_copy(update={"revision": self.rev}))
+            items.append(spec)
+            rows.append(_fresh(spec))
+            if row is not None and row.state != spec.initial:
+                why = f"{'redone' if spec.line_id not in same else 'planned again'} by revision"
+                self.changes.append((spec.id, row.state, spec.initial, f"{why} {self.rev}"))
+        return items, rows, kept
+
+    def _after_undo(self, spec: PlanItemInstance) -> PlanItemInstance:
+        """An item of a changed line runs again only once the old work is undone."""
+        undo = self.undo_of_line.get(spec.line_id, ())
+        if not undo or spec.is_compensation:
+            return spec
+        return spec.model_copy(update={"deps": (*spec.deps, *undo)})
+
+    # ---- the superseded lines -----------------------------------------------------------------
+
+    def _supersede(
+        self, line_ids: list[str]
+    ) -> tuple[list[PlanLine], list[PlanItemInstance], list[RowValues]]:
+        lines: list[PlanLine] = []
+        items: list[PlanItemInstance] = []
+        rows: list[RowValues] = []
+        keep = [  # a line where nothing ran leaves nothing to keep and nothing to undo
+            line_id
+            for line_id in line_ids
+            if any(started(self.rows[s.id]) for s in self.old_items.get(line_id, ()))
+        ]
+        names = {
+            i.id: f"{line_id}~{self.rev}:{i.name}"
+            for line_id in keep
+            for i in self.old_items.get(line_id, ())
+        }
+        for line_id in keep:
+            specs = self.old_items.get(line_id, [])
+            lines.append(self._gone_line(self.old_lines[line_id]))
+            for spec in specs:
+                item, row = self._gone_item(spec, names)
+                items.append(item)
+                rows.append(row)
+        return lines, items, rows
+
+    def _gone_line(self, line: PlanLine) -> PlanLine:
+        def peer(p: str) -> str | None:
+            if p in self.old_lines and p not in self.new_lines:
+                return f"{p}~{self.rev}"
+            return p if p in self.new_lines else None
+
+        peers = tuple(q for q in map(peer, line.peers) if q is not None)
+        return line.model_copy(
+            update={"id": f"{line.id}~{self.rev}", "superseded": self.rev, "peers": peers}
+        )
+
+    def _gone_item(
+        self, spec: PlanItemInstance, names: dict[str, str]
+    ) -> tuple[PlanItemInstance, RowValues]:
+        row = self.rows[spec.id]
+        new_id = names[spec.id]
+        update: dict[str, object] = {"id": new_id, "line_id": f"{spec.line_id}~{self.rev}"}
+        if spec.is_compensation:
+            update["compensation_of"] = tuple(names[o] for o in spec.compensation_of)
+            update["deps"] = tuple(names[d] for d in spec.deps if d in names)
+            undoes = any(self.rows[o].state == IS.COMPLETED for o in spec.compensation_of)
+            state = IS.PENDING if undoes else IS.DISCARDED
+            why = "undoes work of a line the amendment changed" if undoes else "nothing to undo"
+            if undoes:
+                self.undo_of_line.setdefault(spec.line_id, []).append(new_id)
+        else:
+            update["deps"] = ()
+            state, why = _final(IS(row.state), row.attempt)
+            if row.state == IS.WAITING:
+                self.stopped.append(spec.id)
+        item = spec.model_copy(update=update)
+        if state == row.state:
+            return item, (0, new_id, *row[2:])
+        self.changes.append((new_id, row.state, state, f"{why} (revision {self.rev})"))
+        return item, (0, new_id, state, row.attempt, row.failures, None, row.started_at,
+                      row.ended_at, row.outputs, why, None)  # fmt: skip
+
+
+def _final(state: ItemState, attempt: int) -> tuple[ItemState, str]:
+    """What becomes of a normal item of a superseded line."""
+    if state in DISCARD and not attempt:
+        return IS.DISCARDED, "superseded by an amendment before it ran"
+    if state in STOP or state in DISCARD:
+        return IS.CANCELLED, "stopped: an amendment superseded its line"
+    return state, ""
+
+
+def _fresh(spec: PlanItemInstance) -> RowValues:
+    return (0, spec.id, spec.initial, 0, 0, None, None, None, None, spec.skip_reason, None)
+
+
+def _by_line(items: Iterable[PlanItemInstance]) -> dict[str, list[PlanItemInstance]]:
+    found: dict[str, list[PlanItemInstance]] = {}
+    for item in items:
+        found.setdefault(item.line_id, []).append(item)
+    return found

@@ -1,0 +1,297 @@
+"""Amending an order in flight: keep what unchanged lines did, undo and redo changed lines."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runtime_support import Recorder, compile_text, states
+
+from om_dsl.errors import NotFound, OperatorActionRejected, OrderValidationError
+from om_dsl.ir import models as ir
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.events import LifecycleEvent
+from om_dsl.runtime.store.sqlite import SqliteStore
+
+LAB = """
+offer Internet "Internet" id "1" {
+  attribute speed: int in 1..1000 default 100
+  attribute ip: bool default false
+}
+offer Tv "TV" id "2" { attribute channels: int default 10 }
+cfs Line { attribute bw: int }
+resource Ip { attribute count: int }
+cfs TvSvc { attribute channels: int }
+decompose Internet {
+  -> Line { bw = speed }
+  -> Ip when ip { count = 1 }
+}
+decompose Tv { -> TvSvc { channels = channels } }
+plan Line on add {
+  auto reserve handler "reserve" undo release
+  wait go event "go" after reserve
+  auto activate handler "activate" after go point_of_no_return
+  compensation auto release handler "release"
+}
+plan Ip on add { auto allocate handler "allocate" }
+plan TvSvc on add {
+  auto setup handler "setup" undo teardown
+  wait tv_go event "tv" after setup
+  compensation auto teardown handler "teardown"
+}
+"""
+HANDLERS = ["reserve", "activate", "release", "allocate", "setup", "teardown"]
+
+
+@pytest.fixture(scope="module")
+def lab() -> ir.Catalog:
+    return compile_text(LAB)
+
+
+def order(speed: int = 100, ip: bool = False, tv: int | None = None, oid: str = "O1") -> Any:
+    items: list[dict[str, Any]] = [
+        {"id": "1", "product": "Internet", "attributes": {"speed": speed, "ip": ip}}
+    ]
+    if tv is not None:
+        items.append({"id": "2", "product": "Tv", "attributes": {"channels": tv}})
+    return {"id": oid, "items": items}
+
+
+def running(lab: ir.Catalog, recorder: Recorder, first: Any, **kw: Any) -> Runtime:
+    runtime = Runtime(lab, handlers=recorder.registry(HANDLERS), **kw)
+    runtime.submit(first)
+    runtime.run_until_idle()
+    return runtime
+
+
+def test_a_changed_line_is_undone_then_redone_and_an_unchanged_one_keeps_its_progress(
+    lab: ir.Catalog,
+) -> None:
+    recorder = Recorder()
+    runtime = running(lab, recorder, order(tv=20))
+    revision = runtime.amend("O1", order(speed=200, tv=20))
+    assert (revision.changed, revision.added, revision.removed) == (("1/Line",), (), ())
+    assert revision.kept == ("2/TvSvc:setup", "2/TvSvc:tv_go")
+    assert revision.undo == ("1/Line~1:release",)
+    runtime.run_until_idle()
+    now = states(runtime, "O1")
+    assert now["2/TvSvc:setup"] == "completed" and now["2/TvSvc:tv_go"] == "waiting"
+    assert now["1/Line~1:reserve"] == "completed" and now["1/Line~1:go"] == "cancelled"
+    assert now["1/Line~1:activate"] == "discarded"
+    assert now["1/Line:reserve"] == "completed" and now["1/Line:go"] == "waiting"
+    # undo before redo; the unchanged TV line did not run again
+    assert recorder.order == ["1/Line:reserve", "2/TvSvc:setup", "1/Line~1:release",
+                              "1/Line:reserve"]  # fmt: skip
+    assert runtime.status("O1").item("1/Line:reserve").outputs == {"by": "reserve", "attempt": 1}
+    runtime.signal("go", "O1")
+    runtime.signal("tv", "O1")
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+
+
+def test_redone_items_get_a_new_idempotency_key(lab: ir.Catalog) -> None:
+    recorder = Recorder()
+    runtime = running(lab, recorder, order())
+    assert recorder.keys["1/Line:reserve"] == "O1/1/Line:reserve"
+    runtime.amend("O1", order(speed=300))
+    runtime.run_until_idle()
+    assert recorder.keys["1/Line:reserve"] == "O1/1/Line:reserve@1"
+    assert recorder.keys["1/Line~1:release"] == "O1/1/Line~1:release"
+
+
+def test_removed_lines_are_undone_and_added_lines_run(lab: ir.Catalog) -> None:
+    recorder = Recorder()
+    runtime = running(lab, recorder, order(tv=20))
+    revision = runtime.amend("O1", order(ip=True))
+    assert (revision.changed, revision.added, revision.removed) == ((), ("1/Ip",), ("2/TvSvc",))
+    runtime.run_until_idle()
+    now = states(runtime, "O1")
+    assert now["1/Ip:allocate"] == "completed"
+    assert now["2/TvSvc~1:setup"] == "completed" and now["2/TvSvc~1:teardown"] == "completed"
+    assert now["2/TvSvc~1:tv_go"] == "cancelled"
+    assert "2/TvSvc:setup" not in now
+    assert now["1/Line:reserve"] == "completed" and now["1/Line:go"] == "waiting"
+    assert recorder.order.count("1/Line:reserve") == 1  # kept, not redone
+
+
+def test_a_line_where_nothing_ran_leaves_no_history(lab: ir.Catalog) -> None:
+    runtime = Runtime(lab, handlers=Recorder().registry(HANDLERS))
+    runtime.submit(order(tv=20))  # not run: every item is still pending or ready
+    revision = runtime.amend("O1", order(speed=999))
+    assert revision.undo == () and revision.kept == ()
+    assert not any("~" in item_id for item_id in states(runtime, "O1"))
+    runtime.run_until_idle()
+    assert runtime.status("O1").item("1/Line:reserve").state == "completed"
+
+
+def test_past_the_point_of_no_return_the_root_cannot_change(lab: ir.Catalog) -> None:
+    recorder = Recorder(fail_times={"activate": 1})
+    runtime = running(lab, recorder, order(tv=20))
+    runtime.signal("go", "O1")
+    runtime.run_until_idle()  # activate started (PONR of root 1) and failed
+    status = runtime.status("O1")
+    assert status.state == "held" and status.ponr == {"1": "1/Line:activate"}
+    before = (states(runtime, "O1"), len(runtime.events("O1")))
+    with pytest.raises(OperatorActionRejected, match="point of no return") as caught:
+        runtime.amend("O1", order(speed=500, tv=20))
+    assert "line 1/Line of root item 1" in str(caught.value)
+    assert (states(runtime, "O1"), len(runtime.events("O1"))) == before
+    revision = runtime.amend("O1", order(tv=30))  # root 2 has no PONR: it may change
+    assert revision.changed == ("2/TvSvc",)
+
+
+def test_a_bad_revision_changes_nothing(lab: ir.Catalog) -> None:
+    runtime = running(lab, Recorder(), order(tv=20))
+    before = (states(runtime, "O1"), len(runtime.events("O1")))
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.amend("O1", order(speed=5000))
+    assert [(i.code, i.path) for i in caught.value.issues] == [
+        ("O036", "items[0].attributes.speed")
+    ]
+    with pytest.raises(OrderValidationError) as other:
+        runtime.amend("O1", order(oid="O2"))
+    assert [(i.code, i.path) for i in other.value.issues] == [("O071", "id")]
+    with pytest.raises(NotFound):
+        runtime.amend("nope", order(oid="nope"))
+    assert (states(runtime, "O1"), len(runtime.events("O1"))) == before
+
+
+def test_finished_and_cancelling_orders_are_not_amended(lab: ir.Catalog) -> None:
+    runtime = running(lab, Recorder(), order())
+    runtime.signal("go", "O1")
+    runtime.run_until_idle()
+    with pytest.raises(OperatorActionRejected, match="completed; it cannot change"):
+        runtime.amend("O1", order(speed=2))
+    runtime.submit(order(oid="O2"))
+    runtime.run_until_idle()
+    runtime.cancel("O2")  # its release has not run yet: pendingCancellation
+    with pytest.raises(OperatorActionRejected, match="cannot be amended: it is being cancelled"):
+        runtime.amend("O2", order(oid="O2", speed=2))
+
+
+def test_amending_with_the_same_order_keeps_everything(lab: ir.Catalog) -> None:
+    recorder = Recorder()
+    runtime = running(lab, recorder, order(ip=True, tv=20))
+    before = states(runtime, "O1")
+    revision = runtime.amend("O1", order(ip=True, tv=20))
+    assert revision.summary().startswith("revision 1: no line changed")
+    assert states(runtime, "O1") == before
+    runtime.run_until_idle()
+    assert len(recorder.order) == 3  # nothing ran again
+
+
+def test_a_second_amendment_keeps_the_history_of_the_first(lab: ir.Catalog) -> None:
+    recorder = Recorder()
+    runtime = running(lab, recorder, order())
+    runtime.amend("O1", order(speed=200))
+    runtime.run_until_idle()
+    second = runtime.amend("O1", order(speed=300))
+    assert second.plan.revision == 2 and second.undo == ("1/Line~2:release",)
+    runtime.run_until_idle()
+    now = states(runtime, "O1")
+    assert now["1/Line~1:release"] == now["1/Line~2:release"] == "completed"
+    assert recorder.keys["1/Line:reserve"] == "O1/1/Line:reserve@2"
+    kinds = [e.kind for e in runtime.events("O1")]
+    assert kinds.count("order.amended") == 2
+
+
+def test_an_amendment_survives_a_restart(lab: ir.Catalog, tmp_path: Path) -> None:
+    db = tmp_path / "om.db"
+    recorder = Recorder()
+    first = running(lab, recorder, order(tv=20), store=SqliteStore(db))
+    first.amend("O1", order(speed=200, tv=20))
+    first.close()
+    again = Runtime(lab, store=SqliteStore(db), handlers=recorder.registry(HANDLERS))
+    again.run_until_idle()
+    now = states(again, "O1")
+    assert now["1/Line~1:release"] == "completed" and now["1/Line:go"] == "waiting"
+    again.signal("go", "O1")
+    again.signal("tv", "O1")
+    again.run_until_idle()
+    assert again.status("O1").state == "completed"
+    again.close()
+
+
+def test_listeners_hear_of_the_amendment(lab: ir.Catalog) -> None:
+    runtime = running(lab, Recorder(), order())
+    heard: list[LifecycleEvent] = []
+    runtime.add_listener(heard.append)
+    runtime.amend("O1", order(speed=200))
+    amended = [e for e in heard if e.kind == "order.amended"]
+    assert len(amended) == 1 and amended[0].detail is not None
+    assert amended[0].detail.startswith("revision 1: 1 line(s) changed")
+    redone = [e for e in heard if e.item_id == "1/Line:reserve"]
+    assert [(e.from_state, e.to_state) for e in redone][:1] == [("completed", "pending")]
+
+
+def test_an_amendment_waits_for_running_items_to_settle(lab: ir.Catalog) -> None:
+    recorder = Recorder(delay=0.5)
+    runtime = Runtime(lab, handlers=recorder.registry(HANDLERS))
+    runtime.submit(order(tv=20))
+    runtime.start_background()
+    try:
+        deadline = time.monotonic() + 10
+        while states(runtime, "O1")["1/Line:reserve"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        revision = runtime.amend("O1", order(speed=200, tv=20))
+        assert revision.undo == ("1/Line~1:release",)  # reserve had completed meanwhile
+        with pytest.raises(OperatorActionRejected, match="while items run"):
+            _amend_while_running(runtime)
+    finally:
+        runtime.close()
+
+
+def _amend_while_running(runtime: Runtime) -> None:
+    deadline = time.monotonic() + 10
+    while states(runtime, "O1")["1/Line~1:release"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    runtime.amend("O1", order(speed=300, tv=20), settle=0.0)
+
+
+def test_a_waiting_manual_task_of_a_superseded_line_is_closed() -> None:
+    catalog = compile_text(
+        """
+queue field "Field"
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+cfs Line { attribute bw: int }
+decompose Internet { -> Line { bw = speed } }
+plan Line on add { manual install queue field }
+"""
+    )
+    runtime = Runtime(catalog)
+    runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"}]})
+    runtime.run_until_idle()
+    assert [t.item_id for t in runtime.tasks.list()] == ["1/Line:install"]
+    runtime.amend("O1", {"id": "O1", "items": [{"id": "1", "product": "Internet",
+                                                "attributes": {"speed": 5}}]})  # fmt: skip
+    runtime.run_until_idle()
+    assert [(t.item_id, t.attempt) for t in runtime.tasks.list()] == [("1/Line:install", 1)]
+    assert states(runtime, "O1")["1/Line~1:install"] == "cancelled"
+
+
+def test_concurrent_amendments_serialise(lab: ir.Catalog) -> None:
+    runtime = running(lab, Recorder(), order())
+    errors: list[BaseException] = []
+
+    def amend(speed: int) -> None:
+        try:
+            runtime.amend("O1", order(speed=speed))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=amend, args=(s,)) for s in (200, 300)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    status = runtime.status("O1")
+    assert sum(1 for e in runtime.events("O1") if e.kind == "order.amended") == 2
+    assert {i.id for i in status.items if i.id.startswith("1/Line:")} == {
+        "1/Line:reserve", "1/Line:go", "1/Line:activate", "1/Line:release"
+    }  # fmt: skip
