@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from om_dsl import __version__
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.runtime.events import ORDER_AMENDED, LifecycleEvent, Listener
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service import errors, openapi
@@ -74,15 +75,27 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
     base = config.base_url()
     if runtime.callbacks.base_url is None:
         runtime.callbacks.base_url = base
+    views = OrderViews(runtime.store, href_base=f"{base}/productOrder")
+    runtime.add_listener(_forget_amended(views))
     return Service(
         runtime=runtime,
         config=config,
         decomposer=Decomposer(runtime.catalog),
-        views=OrderViews(runtime.store, href_base=f"{base}/productOrder"),
+        views=views,
         tokens=TokenCheck(config.tokens),
         base_url=base,
         cancels=CancelRecords(runtime.store),
     )
+
+
+def _forget_amended(views: OrderViews) -> Listener:
+    """An amendment (by the host too, not only by PATCH) replaces a plan the views cache."""
+
+    def forget(event: LifecycleEvent) -> None:
+        if event.kind == ORDER_AMENDED:
+            views.forget(event.order_id)
+
+    return forget
 
 
 def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

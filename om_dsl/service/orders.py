@@ -9,6 +9,7 @@ notifications carry, read from the store: what a client sees is committed state.
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -49,6 +50,40 @@ def create(svc: Service, body: bytes) -> dict[str, Any]:
     for item in view["productOrderItem"]:
         item["state"] = ACKNOWLEDGED
     return view
+
+
+def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
+    """Amend an order with its revised version; returns the order as it is now.
+
+    The body is the whole revised order (a TMF622 ProductOrder or a native order): its
+    ``productOrderItem`` list replaces the order's, as a JSON merge patch replaces a list.
+    Validated and planned before anything changes (see ``Runtime.amend``).
+
+    Raises:
+        OrderValidationError, DecompositionError, PlanError: nothing changed (400).
+        NotFound: no such order (404).
+        OperatorActionRejected: finished, being cancelled, or past the point of no return
+            of a root item the revision touches (409).
+    """
+    svc.runtime.amend(order_id, with_id(body, order_id))
+    svc.views.forget(order_id)
+    return view_of(svc, order_id)
+
+
+def with_id(body: bytes, order_id: str) -> bytes:
+    """The revised order with the order's id: a PATCH body seldom names it (the path does).
+    It is written into the text, so that every check of the text (a key given twice, the
+    nesting depth) still applies; a body that is not a JSON object is left to the reader."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict) or "id" in data:
+        return body
+    start = body.index(b"{") + 1
+    rest = body[start:].lstrip()
+    field = json.dumps({"id": order_id})[1:-1].encode()
+    return body[:start] + field + (b"" if rest.startswith(b"}") else b", ") + body[start:]
 
 
 def _check_id(order_id: str) -> None:

@@ -151,3 +151,32 @@ def test_run_warns_of_handlers_the_registry_lacks(lab: Path, capsys) -> None:  #
     code, _, err = om(capsys, "run", "lab.om", "order.json", "--db", "other.db",
                       "--handlers", "labhandlers:registry")  # fmt: skip
     assert "warning: no handler" not in err
+
+
+def test_amend_redoes_the_changed_line_then_past_the_ponr_refuses(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    assert code == 0, err
+    revised = {**ORDER, "items": [{"id": "1", "product": "Web", "attributes": {"speed": 500}}]}
+    (lab / "revised.json").write_text(json.dumps(revised), encoding="utf-8")
+    code, _, err = om(capsys, "amend", "ORD-1", "revised.json")
+    assert code == 0, err
+    assert "order ORD-1 amended, revision 1: 1 line(s) changed, 0 added, 0 removed" in err
+    assert "run `om resume --db om.db` to carry on" in err
+    code, out, _ = om(capsys, "resume", "--handlers", "labhandlers:registry")
+    assert code == 0
+    code, out, _ = om(capsys, "status", "ORD-1", "--format", "json")
+    items = {i["id"]: i for i in json.loads(out)["items"]}
+    assert items["1/Line:configure"]["outputs"] == {"speed": 500}
+    assert items["1/Line~1:configure"]["outputs"] == {"speed": 300}
+    assert items["1/Line~1:go"]["state"] == "cancelled"
+
+    code, _, err = om(capsys, "amend", "ORD-1", "order.json", "--db", "other.db")
+    assert code == 1 and "no store at other.db" in err
+    (lab / "bad.json").write_text(json.dumps({**ORDER, "id": "ORD-2"}), encoding="utf-8")
+    code, _, err = om(capsys, "amend", "ORD-1", "bad.json")
+    assert code == 1 and "id: error[O071]: the revision is for order ORD-2" in err
+    om(capsys, "signal", "go", "--order", "ORD-1")
+    code, out, _ = om(capsys, "resume")  # no handlers: activate starts (PONR), then fails
+    assert "order ORD-1: held" in out
+    code, _, err = om(capsys, "amend", "ORD-1", "order.json")
+    assert code == 1 and "point of no return was reached when 1/Line:activate started" in err

@@ -38,11 +38,18 @@ class RequestError(Exception):
 
 
 def idempotency_key(order_id: str, item_id: str) -> str:
-    """The ``Idempotency-Key`` of an item: the same for every attempt and after restarts.
+    """The ``Idempotency-Key`` header of an item as submitted (never amended)."""
+    return idempotency_header(f"{order_id}/{item_id}")
 
-    A hash of ``<order id>/<item id>``, so that it is header-safe whatever the ids contain.
+
+def idempotency_header(key: str) -> str:
+    """The ``Idempotency-Key`` header of an item: the same for every attempt and after
+    restarts, and another one when an amendment runs the item again with new values.
+
+    A hash of the item's :attr:`ItemContext.idempotency_key` (``<order id>/<item id>``, with
+    ``@<revision>`` for such a new run), so that it is header-safe whatever the ids contain.
     """
-    digest = hashlib.sha256(f"{order_id}/{item_id}".encode()).hexdigest()
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"om-{digest[:40]}"
 
 

@@ -40,7 +40,7 @@ from om_dsl.runtime.downstream.request import (
     CompiledCallout,
     RequestError,
     correlation_id,
-    idempotency_key,
+    idempotency_header,
     parse_body,
 )
 from om_dsl.runtime.downstream.systems import Systems, find_system, hold_key
@@ -222,7 +222,7 @@ def callback_failure(payload: Mapping[str, Any]) -> str | None:
 def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, str]:
     headers = {
         "Accept": "application/json",
-        IDEMPOTENCY_KEY: idempotency_key(ctx.order_id, ctx.item_id),
+        IDEMPOTENCY_KEY: idempotency_header(ctx.idempotency_key),
         CORRELATION_ID: correlation_id(ctx.order_id, ctx.item_id, ctx.attempt),
     }
     if has_body:

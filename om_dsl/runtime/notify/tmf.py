@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from om_dsl.runtime.downstream.urls import path_text
-from om_dsl.runtime.events import ITEM_STATE, ORDER_CREATED, ORDER_STATE
+from om_dsl.runtime.events import ITEM_STATE, ORDER_AMENDED, ORDER_CREATED, ORDER_STATE
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.store.base import EventRow, Store
 
@@ -41,7 +41,8 @@ def iso(ts: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OrderShape:
-    """What a product order view needs from an order's plan (cached: plans never change)."""
+    """What a product order view needs from an order's plan (cached: only an amendment changes
+    a plan, and its event drops the entry)."""
 
     fields: dict[str, Any]
     items: tuple[tuple[str, str, tuple[int, ...]], ...]
@@ -61,6 +62,8 @@ class OrderViews:
 
     def event(self, row: EventRow) -> dict[str, Any] | None:
         """The TMF event for an event-log row, or None when the row is no order event."""
+        if row.kind == ORDER_AMENDED:
+            self.forget(row.order_id)
         event_type = EVENT_TYPES.get(row.kind)
         if event_type is None:
             return None
@@ -128,6 +131,11 @@ class OrderViews:
                 states[idx] = event.to_state
         return states
 
+    def forget(self, order_id: str) -> None:
+        """Drop the cached shape of an order whose plan an amendment replaced."""
+        with self._lock:
+            self._shapes.pop(order_id, None)
+
     def _shape(self, order_id: str) -> OrderShape | None:
         with self._lock:
             shape = self._shapes.get(order_id)
@@ -149,19 +157,19 @@ def _shape_of(plan: OrderPlan) -> OrderShape:
     """The order's items with their actions and plan items.  The items and actions are the
     order's own (``plan.order_items``): an item that produced no line used to be left out,
     and an item showed the action of its first line.  A plan stored without them falls back
-    to what its lines say."""
+    to what its lines say.  After an amendment, they are the revised order's."""
     actions: dict[str, str] = dict(plan.order_items)
     members: dict[str, list[int]] = {item_id: [] for item_id in actions}
-    lines = {line.id: line for line in plan.lines}
-    for line in plan.lines:
+    lines = {line.id: line for line in plan.lines if not line.superseded}
+    for line in lines.values():
         for item_id in (*line.source_items, *line.root_items):
             actions.setdefault(item_id, line.action)
             members.setdefault(item_id, [])
     for idx, spec in enumerate(plan.items):
-        if spec.is_compensation:
-            continue
-        line = lines[spec.line_id]
-        for item_id in dict.fromkeys((*line.source_items, *line.root_items)):
+        owner = lines.get(spec.line_id)
+        if spec.is_compensation or owner is None:
+            continue  # what an amendment superseded is history: the items are the revision's
+        for item_id in dict.fromkeys((*owner.source_items, *owner.root_items)):
             members[item_id].append(idx)
     items = tuple((i, actions[i], tuple(members[i])) for i in sorted(members, key=_natural))
     plan_items = tuple((spec.id, spec.initial) for spec in plan.items)

@@ -1,5 +1,6 @@
 """TMF622 ``/productOrder``: create (201, acknowledged), retrieve (live states), list (state
-filter, offset/limit paging with ``X-Total-Count``/``X-Result-Count``, ``fields`` selection)."""
+filter, offset/limit paging with ``X-Total-Count``/``X-Result-Count``, ``fields`` selection),
+and amend (PATCH with the whole revised order)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,31 @@ async def create_product_order(request: Request, svc: Svc) -> JSONResponse:
     body = await request.body()
     view = await run_in_threadpool(orders.create, svc, body)
     return JSONResponse(view, 201, headers={"Location": view.get("href", "")})
+
+
+PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The whole revised order (TMF622 ProductOrder or native); its id may be "
+        "left out. Its productOrderItem list replaces the order's (docs/service.md)",
+        "content": {
+            "application/merge-patch+json": {"schema": CREATE_SCHEMA},
+            "application/json": {"schema": CREATE_SCHEMA},
+        },
+    }
+}
+
+
+@router.patch(
+    "/productOrder/{id}",
+    response_model=ProductOrder,
+    responses=errors(404, 409),
+    openapi_extra=PATCH_BODY,
+    summary="Amend a product order in flight",
+)
+async def patch_product_order(request: Request, svc: Svc, id: str) -> JSONResponse:
+    body = await request.body()
+    return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body))
 
 
 LIST_PARAMETERS = ("state", "offset", "limit", "fields")

@@ -1,0 +1,98 @@
+"""Amending an order in flight through the real service (``PATCH /productOrder/{id}``), with
+the real downstream simulators: the changed shared access line is released and reserved again,
+unchanged lines keep their progress, and a revision past the point of no return is a 409."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from service_support import Running, finish_tasks, open_tasks, order_json, wait_for, wait_state
+
+from om_dsl.service.orders import with_id
+
+TRIO = "ORD-1004"
+
+
+def _items(api: Any, order_id: str) -> dict[str, dict[str, Any]]:
+    answer = api.get(f"/productOrder/{order_id}/status")
+    assert answer.status_code == 200, answer.text
+    return {item["id"]: item for item in answer.json()["items"]}
+
+
+def _revised(speed: int) -> dict[str, Any]:
+    revised = order_json("home-trio-tv")
+    del revised["id"]  # a PATCH names the order in its path
+    revised["items"][0]["children"][0]["attributes"]["speed"] = speed
+    return revised
+
+
+def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: Any) -> None:
+    api = service().client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, TRIO, {"pending"})  # the technician's task is open, before the PONR
+    before = _items(api, TRIO)
+    assert before["order/AccessLine:reserve_port"]["state"] == "completed"
+    assert before["voice[1]/PhoneNumber:reserve_number"]["state"] == "completed"
+
+    answer = api.patch(
+        f"/productOrder/{TRIO}",
+        json=_revised(40),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert answer.status_code == 200, answer.text
+    view = answer.json()
+    assert view["id"] == TRIO
+    assert [i["id"] for i in view["productOrderItem"]] == ["copper", "trio", "tv", "voice"]
+
+    def redone() -> dict[str, dict[str, Any]] | None:
+        items = _items(api, TRIO)
+        ok = items["order/AccessLine:reserve_port"]["state"] == "completed"
+        return items if ok and open_tasks(api, TRIO) else None
+
+    items = wait_for(redone, what="the access line reserved again")
+    assert items["order/AccessLine~1:reserve_port"]["state"] == "completed"
+    assert items["order/AccessLine~1:release_port"]["state"] == "completed"  # undone
+    assert items["order/AccessLine~1:install"]["state"] == "cancelled"
+    port = items["order/AccessLine:reserve_port"]["outputs"]
+    assert port and port != items["order/AccessLine~1:reserve_port"]["outputs"]
+    # an unchanged line kept what it did: the number was reserved once
+    assert (
+        items["voice[1]/PhoneNumber:reserve_number"]
+        == before["voice[1]/PhoneNumber:reserve_number"]
+    )
+    events = api.get(f"/productOrder/{TRIO}/events").json()
+    assert [e["kind"] for e in events].count("order.amended") == 1
+
+    finish_tasks(api, TRIO)  # the technician's new task
+    wait_for(lambda: _items(api, TRIO)["order/AccessLine:activate_line"]["state"] != "pending")
+    refused = api.patch(f"/productOrder/{TRIO}", json=_revised(20))
+    assert refused.status_code == 409, refused.text
+    assert "point of no return" in refused.json()["message"]
+
+
+def test_bad_revisions_change_nothing(service: Callable[..., Running], sims: Any) -> None:
+    api = service().client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, TRIO, {"pending"})
+    events = len(api.get(f"/productOrder/{TRIO}/events").json())
+
+    bad = api.patch(f"/productOrder/{TRIO}", json=_revised(5000))
+    assert bad.status_code == 400, bad.text
+    assert "items[0].children[0].attributes.speed" in bad.text
+    other = api.patch(f"/productOrder/{TRIO}", json={**_revised(40), "id": "ORD-9"})
+    assert other.status_code == 400 and "O071" in other.text
+    unknown = api.patch("/productOrder/ORD-404", json=_revised(40))
+    assert unknown.status_code == 404, unknown.text
+    not_json = api.patch(f"/productOrder/{TRIO}", content=b"{nope")
+    assert not_json.status_code == 400, not_json.text
+    assert len(api.get(f"/productOrder/{TRIO}/events").json()) == events
+
+
+def test_the_path_id_is_written_into_a_body_without_one() -> None:
+    assert json.loads(with_id(b'{"items": []}', "A/1")) == {"id": "A/1", "items": []}
+    assert json.loads(with_id(b" { } ", "A")) == {"id": "A"}
+    kept = [b'{"id": "B"}', b"[1]", b"{nope", b'{"a": 1, "a": 2}']
+    assert [with_id(body, "A") for body in kept[:3]] == kept[:3]
+    assert with_id(kept[3], "A") == b'{"id": "A", "a": 1, "a": 2}'  # the repeat stays visible
