@@ -18,6 +18,7 @@ UNKNOWN_ORDER = "NOPE"
 # the body was read and validated first.
 BODIES: dict[str, tuple[str, dict[str, Any], int]] = {
     "/productOrder": ("/productOrder", {}, 201),  # the order is made per request below
+    "/productOrder/{id}": (f"/productOrder/{UNKNOWN_ORDER}", {}, 404),  # PATCH: the same
     "/cancelProductOrder": ("/cancelProductOrder", {"productOrder": {"id": UNKNOWN_ORDER}}, 404),
     "/hub": ("/hub", {"callback": "http://127.0.0.1:9/events", "query": "state=completed"}, 201),
     "/productOrder/{id}/retry": (f"/productOrder/{UNKNOWN_ORDER}/retry", {"itemId": "x"}, 404),
@@ -34,8 +35,11 @@ BODIES: dict[str, tuple[str, dict[str, Any], int]] = {
     "/tasks/{id}/reassign": (f"/tasks/{UNKNOWN_TASK}/reassign", {"from": "a", "to": "b"}, 404),
     "/callbacks/{token}": ("/callbacks/no-such-token", {"done": True}, 404),
 }  # fmt: skip
-MODEL_ROUTES = [path for path in BODIES if path not in ("/productOrder", "/callbacks/{token}")]
-"""The routes whose body FastAPI validates with a model (the other two read raw bytes)."""
+RAW = ("/productOrder", "/productOrder/{id}", "/callbacks/{token}")
+MODEL_ROUTES = [path for path in BODIES if path not in RAW]
+"""The routes whose body FastAPI validates with a model (the others read raw bytes)."""
+METHODS = {"/productOrder/{id}": "PATCH"}
+"""The routes whose body is not POSTed."""
 CONTENT_TYPES = {
     "no Content-Type": None,
     "form-urlencoded": "application/x-www-form-urlencoded",
@@ -45,15 +49,17 @@ CONTENT_TYPES = {
 PYDANTIC_WORDS = ("model_attributes_type", "Input should be", "Field required", "dictionary")
 
 
-def _post(api: httpx.Client, path: str, content: bytes, content_type: str | None) -> Any:
+def _post(
+    api: httpx.Client, path: str, content: bytes, content_type: str | None, method: str = "POST"
+) -> Any:
     headers = {"content-type": content_type} if content_type else {}
-    request = api.build_request("POST", path, content=content, headers=headers)
+    request = api.build_request(method, path, content=content, headers=headers)
     assert request.headers.get("content-type") == content_type
     return api.send(request)
 
 
 def _body(template: str, body: dict[str, Any], order_id: str) -> bytes:
-    if template == "/productOrder":
+    if template in ("/productOrder", "/productOrder/{id}"):
         body = order_json("fibre-modify", id=order_id)
     return httpx.Request("POST", "/", json=body).content
 
@@ -82,7 +88,8 @@ def test_bodies_are_json_whatever_the_content_type(
     api = running.client()
     for number, (template, (path, body, status)) in enumerate(BODIES.items()):
         content = _body(template, body, f"CT-{number}")
-        answer = _post(api, path, content, content_type)
+        method = METHODS.get(template, "POST")
+        answer = _post(api, path, content, content_type, method)
         assert answer.status_code == status, (template, content_type, answer.text)
     assert running.runtime.orders()[0].id == "CT-0"
     assert running.runtime.hub.list()[0].query == "state=completed"
