@@ -13,6 +13,7 @@ from om_dsl.runtime.kinds import ItemKind, KindRegistry
 from om_dsl.runtime.notify import NotifySettings
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
+from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
@@ -40,6 +41,7 @@ __all__ = [
     "PlanCycleError",
     "PlanItemInstance",
     "PlanLine",
+    "Revision",
     "Runtime",
     "SqliteStore",
     "Store",

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from runtime_support import Recorder, compile_text, states
 
 from om_dsl.errors import NotFound, OperatorActionRejected, OrderValidationError
@@ -295,3 +297,65 @@ def test_concurrent_amendments_serialise(lab: ir.Catalog) -> None:
     assert {i.id for i in status.items if i.id.startswith("1/Line:")} == {
         "1/Line:reserve", "1/Line:go", "1/Line:activate", "1/Line:release"
     }  # fmt: skip
+
+
+def test_an_amendment_releases_a_held_order(lab: ir.Catalog) -> None:
+    recorder = Recorder(fail_times={"reserve": 1})
+    runtime = running(lab, recorder, order())
+    assert runtime.status("O1").state == "held"  # reserve failed, no retries
+    revision = runtime.amend("O1", order(speed=400))
+    assert revision.undo == ()  # nothing completed, nothing to undo
+    runtime.run_until_idle()
+    now = states(runtime, "O1")
+    assert now["1/Line~1:reserve"] == "cancelled" and now["1/Line:reserve"] == "completed"
+    assert runtime.status("O1").state == "pending"
+
+
+Revised = tuple[int, bool, int | None]
+REVISIONS = st.tuples(
+    st.sampled_from([100, 200]), st.booleans(), st.sampled_from([None, 10, 20])
+)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(first=REVISIONS, revisions=st.lists(REVISIONS, max_size=3), go_at=st.integers(0, 3))
+def test_any_amendments_end_as_the_last_revision_would(
+    first: Revised, revisions: list[Revised], go_at: int
+) -> None:
+    """Whatever the revisions and wherever the events come, the order completes; every piece
+    of work done for a superseded line was undone once; and the live lines are exactly those of
+    the last revision, each having run with its values."""
+    catalog = compile_text(LAB)
+    recorder = Recorder()
+    runtime = running(catalog, recorder, order(*first))
+    last = first
+    for n, revised in enumerate(revisions):
+        if n == go_at:
+            runtime.signal("go", "O1")  # activate starts: the PONR of root item 1
+            runtime.run_until_idle()
+        before = runtime.status("O1")
+        try:
+            runtime.amend("O1", order(*revised))
+            last = revised
+        except OperatorActionRejected as exc:  # past the PONR, or already completed
+            assert before.ponr or before.state == "completed", exc
+            assert runtime.status("O1") == before
+        runtime.run_until_idle()
+    for event in ("go", "tv"):
+        if runtime.status("O1").state != "completed":
+            runtime.signal(event, "O1")
+            runtime.run_until_idle()
+    status = runtime.status("O1")
+    assert status.state == "completed"
+    live = {i.line_id for i in status.items if "~" not in i.line_id}
+    assert live == {"1/Line"} | ({"1/Ip"} if last[1] else set()) | (
+        {"2/TvSvc"} if last[2] is not None else set()
+    )
+    for item in status.items:
+        undo = {"reserve": "release", "setup": "teardown"}.get(item.name)
+        if "~" in item.line_id and undo and item.state == "completed":
+            compensation = status.item(f"{item.line_id}:{undo}")
+            assert compensation.state == "completed"
+    done = [i for i in recorder.order if i.endswith((":release", ":teardown"))]
+    assert len(done) == len(set(done))
+    runtime.close()
