@@ -160,13 +160,21 @@ class Engine:
         self.journal.event(now, order.id, None, ORDER_CREATED, None, state, None, detail)
         self._register(order)
         try:
-            self._activate(order)
+            self._start_or_forget(order, self._activate)
+        except BaseException:
+            if not known:
+                self.catalogs.pop(catalog.content_hash, None)
+            raise
+
+    def _start_or_forget(self, order: OrderRun, start: Callable[[OrderRun], None]) -> None:
+        """Start what can start, and commit; if anything fails, the order leaves memory too,
+        so that memory never holds what the store does not."""
+        try:
+            start(order)
             self.flush()
         except BaseException:
             self._forget(order.id)
             self.journal = Journal()
-            if not known:
-                self.catalogs.pop(catalog.content_hash, None)
             raise
 
     def replace(
@@ -194,13 +202,7 @@ class Engine:
         self._forget(order.id)
         self._register(new)
         journal.orders[new.id] = journal.touched[new.id] = new
-        try:
-            self._resume(new)
-            self.flush()
-        except BaseException:
-            self._forget(new.id)
-            self.journal = Journal()
-            raise
+        self._start_or_forget(new, self._resume)
 
     def _activate(self, order: OrderRun) -> None:
         for item in order.items:
