@@ -328,6 +328,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A `merge` rule where lines are never shared: on an offer or bundle attribute, or on a technical product of `line` scope.",
         "Remove it, or give the product the scope whose lines it should merge (`scope order`, `relies_on`, `account`).",
     ),
+    CodeDoc(
+        ("W008",),
+        "A bundle includes a product at most zero times (`includes Voice [0]`): every order with one in the bundle is refused (O062).",
+        "Allow at least one (`[0..1]`), or remove the include.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

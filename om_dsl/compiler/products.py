@@ -358,6 +358,11 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
         return None
     if inc.max is not None and inc.min > inc.max:
         ctx.bag.error("E095", f"cardinality [{inc.min}..{inc.max}] is empty", inc.span)
+    elif inc.max == 0:
+        ctx.bag.warning(
+            "W008", f"a cardinality of at most 0 admits no '{name}': an order with one is refused",
+            inc.span, "allow at least one ([0..1]), or remove the include",
+        )  # fmt: skip
     return _new_include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))
 
 
