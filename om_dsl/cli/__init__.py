@@ -18,7 +18,8 @@ COMMAND_HOMES = {
     "decompose": "decompose_cmds",
     "plan": "plan_cmds",
     **dict.fromkeys(
-        ("run", "resume", "status", "cancel", "complete", "retry", "skip", "signal"), "run_cmds"
+        ("run", "resume", "status", "cancel", "amend", "complete", "retry", "skip", "signal"),
+        "run_cmds",
     ),
     "tasks": "tasks_cmds",
     "systems": "systems_cmds",
