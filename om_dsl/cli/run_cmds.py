@@ -113,6 +113,7 @@ def resume_cmd(
     with open_runtime(db, handlers, None, concurrency, downstream=outside, claim=True) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
+        _warn_missing_handlers(guard(runtime.missing_handlers_of_stored_orders))
         guard(runtime.run_until_idle)
         statuses = [runtime.status(order_id) for order_id in active]
         _notified(runtime, notify_wait)

@@ -99,6 +99,10 @@ class Engine:
                 self.journal.catalogs[catalog.content_hash] = dump_ir(catalog)
         return found
 
+    def catalog_of_hash(self, content_hash: str) -> ir.Catalog:
+        """A stored catalog version (loaded once)."""
+        return self._pinned(content_hash).catalog
+
     def _pinned(self, content_hash: str) -> CatalogRun:
         found = self.catalogs.get(content_hash)
         if found is None:

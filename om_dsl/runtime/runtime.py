@@ -26,7 +26,7 @@ from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
-from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.engine import ACTIVE_ORDER_STATES, Engine
 from om_dsl.runtime.events import Listener, Listeners
 from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.auto import AutoKind
@@ -35,7 +35,8 @@ from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
-from om_dsl.runtime.status import OrderStatus, order_status
+from om_dsl.runtime.states import ITEM_TERMINAL
+from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.runner_lock import runner_lock_for
@@ -434,13 +435,36 @@ class Runtime:
         was passed, so a host checks this at start-up (`om run` warns)."""
         catalog = self._require_catalog()
         wanted = {(i.product, i.name) for i in plan.items} if plan is not None else None
+        return sorted(self._missing(catalog, wanted))
+
+    def missing_handlers_of_stored_orders(self) -> list[str]:
+        """The handler names that ``auto`` items not yet finished in the store's unfinished
+        orders need and the registry lacks, each order with the catalog it is pinned to:
+        what `om resume` warns of before it runs them."""
+        missing: set[str] = set()
+        for rec in self.store.orders(states=ACTIVE_ORDER_STATES):
+            stored = self.store.load_order(rec.id)
+            if stored is None:
+                continue
+            rows = {row.item_id: row.state for row in stored.items}
+            wanted = {
+                (i.product, i.name)
+                for i in stored_plan(stored).items
+                if rows.get(i.id) not in ITEM_TERMINAL
+            }
+            with self._engine.lock:
+                catalog = self._engine.catalog_of_hash(rec.catalog_hash)
+            missing |= self._missing(catalog, wanted)
+        return sorted(missing)
+
+    def _missing(self, catalog: Catalog, wanted: set[tuple[str, str]] | None) -> set[str]:
         names = {
             item.handler
             for p in catalog.plans
             for item in p.items
             if isinstance(item, AutoItem) and (wanted is None or (p.product, item.name) in wanted)
         }
-        return sorted(name for name in names if name not in self.handlers)
+        return {name for name in names if name not in self.handlers}
 
     def _require_catalog(self) -> Catalog:
         if self.catalog is None:

@@ -180,3 +180,13 @@ def test_amend_redoes_the_changed_line_then_past_the_ponr_refuses(lab: Path, cap
     assert "order ORD-1: held" in out
     code, _, err = om(capsys, "amend", "ORD-1", "order.json")
     assert code == 1 and "point of no return was reached when 1/Line:activate started" in err
+
+
+def test_resume_warns_of_handlers_that_unfinished_items_need(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    assert code == 0 and "warning" not in err
+    code, _, err = om(capsys, "resume")  # configure completed: only activate is still to run
+    assert "warning: no handler is registered for lab.activate;" in err
+    assert "lab.configure" not in err
+    code, _, err = om(capsys, "resume", "--handlers", "labhandlers:registry")
+    assert code == 0 and "warning" not in err
