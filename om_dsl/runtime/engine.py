@@ -499,8 +499,8 @@ class Engine:
     def fire_timers(self, now: float) -> None:
         for due, _, order_id, idx, attempt, kind in self.timers.pop_due(now):
             order = self.orders.get(order_id)
-            if order is None:
-                continue
+            if order is None or idx >= len(order.items):
+                continue  # (an amendment renumbers items: the entry outlived its item)
             item = order.items[idx]
             if item.attempt != attempt or item.due != due:
                 continue

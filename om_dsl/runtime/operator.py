@@ -148,9 +148,10 @@ def amend(engine: Engine, plan: OrderPlan) -> Revision:
         raise NotFound(f"no order {order.id}")
     rows = {item.id: ItemRow(*item_row(item)) for item in order.items}
     revision = revise(stored_plan(stored), rows, order.ponr, plan)
-    for item_id in revision.stopped:
-        _let_go(engine, order, order.by_id[item_id])
+    stopped = [order.by_id[item_id] for item_id in revision.stopped]
     engine.replace(order, revision.plan, revision.rows, revision.changes, revision.summary())
+    for item in stopped:  # only once the amendment is committed: a failed one changes nothing
+        _let_go(engine, order, item)
     return revision
 
 

@@ -30,6 +30,8 @@ from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.store.base import ItemRow, RowValues
 
 IS = ItemState
+COMP_DONE = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED})
+"""A compensation in these states undid its work, or had none to undo."""
 DISCARD = frozenset({IS.PENDING, IS.READY})
 """Never ran: a superseded line's such items are discarded."""
 STOP = frozenset({IS.WAITING, IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED})
@@ -121,6 +123,12 @@ class _Merge:
         self.changes: list[ItemChange] = []
         self.stopped: list[str] = []
         self.undo_of_line: dict[str, list[str]] = {}
+        """This revision's compensations, by the line whose work they undo."""
+        self.before_redo: dict[str, list[str]] = {}
+        """Every unfinished compensation of a line's superseded work (of this revision or an
+        earlier one): the line's items wait for them before they run (undo, then redo)."""
+        self.gone: set[str] = set()
+        """Lines superseded by this revision and kept as history."""
 
     def merge(self, ponr: Mapping[str, str]) -> Revision:
         same = self._unchanged()
@@ -129,8 +137,11 @@ class _Merge:
         added = sorted(set(self.new_lines) - set(self.old_lines))
         self._check_ponr(ponr, [*changed, *removed, *added])
         gone_lines, gone_items, gone_rows = self._supersede([*changed, *removed])
+        self._unfinished_undo()
         live_items, live_rows, kept = self._live(same)
-        history = [line for line in self.old.lines if line.superseded]
+        live_items = _through_kept(live_items, set(kept))
+        self._check_items_ponr(ponr)
+        history = [self._moved_peers(line) for line in self.old.lines if line.superseded]
         history_items = [i for i in self.old.items if i.line_id in self.history]
         items = [*live_items, *history_items, *gone_items]
         rows = [*live_rows, *(self._row(i.id) for i in history_items), *gone_rows]
@@ -170,6 +181,21 @@ class _Merge:
                             f"reached when {ponr[root]} started"
                         )
 
+    def _check_items_ponr(self, ponr: Mapping[str, str]) -> None:
+        """Items of an unchanged line whose state the revision changes (a plan-time ``when``
+        on order data) are changes to their root item too, so its point of no return holds."""
+        for item_id, before, after, _ in self.changes:
+            if {before, after} <= {IS.PENDING, IS.READY}:
+                continue  # planned again as it was: nothing of substance changes
+            line = self.new_lines.get(item_id.rsplit(":", 1)[0])
+            for root in line.root_items if line else ():
+                if root in ponr:
+                    raise OperatorActionRejected(
+                        f"order {self.old.order_id} cannot be amended: the revision changes "
+                        f"item {item_id} ({before} -> {after}) of root item {root}, whose point "
+                        f"of no return was reached when {ponr[root]} started"
+                    )
+
     def _row(self, item_id: str) -> RowValues:
         return tuple(self.rows[item_id])
 
@@ -189,7 +215,8 @@ class _Merge:
                     kept.append(spec.id)
                     continue
             else:
-                spec = self._after_undo(planned.model_copy(update={"revision": self.rev}))
+                spec = planned.model_copy(update={"revision": self.rev})
+            spec = self._after_undo(spec)
             items.append(spec)
             rows.append(_fresh(spec))
             if row is not None and row.state != spec.initial:
@@ -198,11 +225,19 @@ class _Merge:
         return items, rows, kept
 
     def _after_undo(self, spec: PlanItemInstance) -> PlanItemInstance:
-        """An item of a changed line runs again only once the old work is undone."""
-        undo = self.undo_of_line.get(spec.line_id, ())
+        """An item of a line runs (again) only once the line's old work is undone: this
+        revision's, and an earlier one's that is not undone yet (failed, or not run)."""
+        undo = self.before_redo.get(spec.line_id, ())
         if not undo or spec.is_compensation:
             return spec
         return spec.model_copy(update={"deps": (*spec.deps, *undo)})
+
+    def _unfinished_undo(self) -> None:
+        for line_id in sorted(self.history):
+            base = line_id.rsplit("~", 1)[0]
+            for spec in self.old_items.get(line_id, ()):
+                if spec.is_compensation and self.rows[spec.id].state not in COMP_DONE:
+                    self.before_redo.setdefault(base, []).append(spec.id)
 
     # ---- the superseded lines -----------------------------------------------------------------
 
@@ -217,6 +252,7 @@ class _Merge:
             for line_id in line_ids
             if any(started(self.rows[s.id]) for s in self.old_items.get(line_id, ()))
         ]
+        self.gone = set(keep)
         names = {
             i.id: f"{line_id}~{self.rev}:{i.name}"
             for line_id in keep
@@ -232,15 +268,20 @@ class _Merge:
         return lines, items, rows
 
     def _gone_line(self, line: PlanLine) -> PlanLine:
+        moved = self._moved_peers(line)
+        return moved.model_copy(update={"id": f"{line.id}~{self.rev}", "superseded": self.rev})
+
+    def _moved_peers(self, line: PlanLine) -> PlanLine:
+        """Superseded work reads the outputs its peers had then: a peer superseded now is its
+        history line; a peer that is gone without history is dropped."""
+
         def peer(p: str) -> str | None:
-            if p in self.old_lines and p not in self.new_lines:
+            if p in self.gone:
                 return f"{p}~{self.rev}"
-            return p if p in self.new_lines else None
+            return p if p in self.new_lines or p in self.history else None
 
         peers = tuple(q for q in map(peer, line.peers) if q is not None)
-        return line.model_copy(
-            update={"id": f"{line.id}~{self.rev}", "superseded": self.rev, "peers": peers}
-        )
+        return line if peers == line.peers else line.model_copy(update={"peers": peers})
 
     def _gone_item(
         self, spec: PlanItemInstance, names: dict[str, str]
@@ -256,6 +297,7 @@ class _Merge:
             why = "undoes work of a line the amendment changed" if undoes else "nothing to undo"
             if undoes:
                 self.undo_of_line.setdefault(spec.line_id, []).append(new_id)
+                self.before_redo.setdefault(spec.line_id, []).append(new_id)
         else:
             update["deps"] = ()
             state, why = _final(IS(row.state), row.attempt)
@@ -276,6 +318,36 @@ def _final(state: ItemState, attempt: int) -> tuple[ItemState, str]:
     if state in STOP or state in DISCARD:
         return IS.CANCELLED, "stopped: an amendment superseded its line"
     return state, ""
+
+
+def _through_kept(items: list[PlanItemInstance], kept: set[str]) -> list[PlanItemInstance]:
+    """An item that runs after the amendment waits for every item that runs again upstream of
+    it, also through kept work: an item after a kept ``reserve`` that followed a redone
+    ``Port.assign`` must not run (or decide its ``when``) before the new ``assign``.  These
+    items were upstream already, so no edge added here can close a cycle."""
+    by_id = {item.id: item for item in items}
+    found: dict[str, tuple[str, ...]] = {}
+
+    def upstream(item_id: str) -> tuple[str, ...]:
+        if item_id not in found:
+            found[item_id] = ()  # a guard: plans are acyclic, but be safe
+            fresh: dict[str, None] = {}
+            for dep in by_id[item_id].deps:
+                if dep in kept:
+                    fresh.update(dict.fromkeys(upstream(dep)))
+                elif dep in by_id:
+                    fresh[dep] = None
+            found[item_id] = tuple(fresh)
+        return found[item_id]
+
+    result = []
+    for item in items:
+        extra: list[str] = []
+        if item.id not in kept and not item.is_compensation:
+            extra = [f for d in item.deps if d in kept for f in upstream(d) if f not in item.deps]
+        deps = (*item.deps, *dict.fromkeys(extra))
+        result.append(item.model_copy(update={"deps": deps}) if extra else item)
+    return result
 
 
 def _fresh(spec: PlanItemInstance) -> RowValues:

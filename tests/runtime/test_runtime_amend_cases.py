@@ -1,0 +1,234 @@
+"""Amendments in the corners a bug hunt found: several revisions before the undo ran, a failed
+undo, peers removed or superseded, kept work between redone items, the point of no return
+through order data, stale timers, and a commit that fails."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from runtime_support import Recorder, compile_text, states
+from test_runtime_amend import HANDLERS, LAB, order
+
+from om_dsl.errors import OperatorActionRejected
+from om_dsl.runtime import HandlerRegistry, Runtime
+from om_dsl.runtime.store.base import WriteBatch
+from om_dsl.runtime.store.memory import MemoryStore
+
+
+def _runtime(catalog: str, recorder: Recorder, names: list[str] = HANDLERS, **kw: Any) -> Runtime:
+    return Runtime(compile_text(catalog), handlers=recorder.registry(names), **kw)
+
+
+def test_a_second_revision_keeps_the_redo_waiting_for_the_first_undo() -> None:
+    recorder = Recorder()
+    runtime = _runtime(LAB, recorder)
+    runtime.submit(order())
+    runtime.run_until_idle()
+    runtime.amend("O1", order(speed=200))
+    runtime.amend("O1", order(speed=200, tv=20))  # 1/Line is unchanged by this one
+    assert runtime.status("O1").item("1/Line:reserve").deps == ("1/Line~1:release",)
+    runtime.run_until_idle()
+    assert recorder.order.index("1/Line~1:release") < len(recorder.order) - 1
+    assert (
+        recorder.order[recorder.order.index("1/Line~1:release") + 1 :].count("1/Line:reserve") == 1
+    )  # the redo ran after the undo
+
+
+def test_a_failed_undo_holds_the_redo_across_revisions() -> None:
+    recorder = Recorder(fail_times={"release": 1})
+    runtime = _runtime(LAB, recorder)
+    runtime.submit(order())
+    runtime.run_until_idle()
+    runtime.amend("O1", order(speed=200))
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "held"  # the undo failed: no retries
+    runtime.amend("O1", order(speed=300))
+    runtime.run_until_idle()
+    now = states(runtime, "O1")
+    assert now["1/Line~1:release"] == "fatally_failed" and now["1/Line:reserve"] == "pending"
+    runtime.retry("O1", "1/Line~1:release")
+    runtime.run_until_idle()
+    assert states(runtime, "O1")["1/Line:reserve"] == "completed"
+    assert recorder.order.count("1/Line:reserve") == 2  # submitted, then redone once
+
+
+def test_a_removed_peer_where_nothing_ran_is_no_crash() -> None:
+    catalog = LAB.replace(
+        'plan Ip on add { auto allocate handler "allocate" }',
+        'plan Ip on add { auto allocate handler "allocate" }\n'
+        "depend Ip.allocate after Line.go within root",
+    )
+    runtime = _runtime(catalog, Recorder())
+    runtime.submit(order(ip=True))
+    runtime.run_until_idle()
+    revision = runtime.amend("O1", order(speed=200))  # Line changed, Ip removed: never ran
+    assert revision.removed == ("1/Ip",)
+    runtime.run_until_idle()
+    assert states(runtime, "O1")["1/Line~1:release"] == "completed"
+
+
+def test_history_keeps_working_when_its_peer_is_removed_later() -> None:
+    runtime = _runtime(LAB + "\ndepend TvSvc.setup after Line.reserve within order\n", Recorder())
+    runtime.submit(order(tv=20))
+    runtime.run_until_idle()
+    runtime.amend("O1", order(speed=300, tv=20))
+    runtime.run_until_idle()
+    second = runtime.amend("O1", order(speed=300))  # the TV item goes
+    assert second.removed == ("2/TvSvc",)
+    runtime.run_until_idle()
+    assert states(runtime, "O1")["2/TvSvc~2:teardown"] == "completed"
+
+
+PORTS = """
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+cfs Line { attribute bw: int }
+resource Port { attribute bw: int }
+decompose Internet { -> Port { bw = speed } -> Line { bw = speed } }
+plan Port on add {
+  auto assign handler "assign" undo unassign
+  compensation auto unassign handler "unassign"
+}
+plan Line on add {
+  auto reserve handler "reserve" undo release
+  auto fast_lane handler "fast_lane" after reserve when Port.assign.port == "port-for-800"
+  wait go event "go" after reserve
+  compensation auto release handler "release"
+}
+depend Line.reserve after Port.assign within root
+"""
+
+
+def _ports(seen: dict[str, Any], catalog: str = PORTS) -> Runtime:
+    registry = HandlerRegistry()
+    registry.register("assign", lambda ctx: {"port": f"port-for-{ctx.line['bw']}"})
+    registry.register("unassign", lambda ctx: {})
+    registry.register("reserve", lambda ctx: {"port": ctx.products["Port"]["assign"]["port"]})
+    registry.register("fast_lane", lambda ctx: seen.setdefault("fast_lane", {}))
+
+    def release(ctx: Any) -> dict[str, Any]:
+        seen[ctx.item_id] = ctx.products.get("Port", {}).get("assign")
+        return {}
+
+    registry.register("release", release)
+    return Runtime(compile_text(catalog), handlers=registry)
+
+
+def test_the_undo_of_a_superseded_line_reads_its_superseded_peer() -> None:
+    seen: dict[str, Any] = {}
+    runtime = _ports(seen)
+    runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"}]})
+    runtime.run_until_idle()
+    runtime.amend("O1", {"id": "O1", "items": [
+        {"id": "1", "product": "Internet", "attributes": {"speed": 200}}]})  # fmt: skip
+    runtime.run_until_idle()
+    assert seen["1/Line~1:release"] == {"port": "port-for-100"}
+
+
+def test_an_item_after_kept_work_waits_for_the_redone_work_before_it() -> None:
+    seen: dict[str, Any] = {}
+    runtime = _ports(seen, PORTS.replace("-> Line { bw = speed }", "-> Line { bw = 100 }"))
+    runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"}]})
+    runtime.run_until_idle()
+    assert states(runtime, "O1")["1/Line:fast_lane"] == "skipped"
+    revision = runtime.amend("O1", {"id": "O1", "items": [
+        {"id": "1", "product": "Internet", "attributes": {"speed": 800}}]})  # fmt: skip
+    assert revision.changed == ("1/Port",) and "1/Line:reserve" in revision.kept
+    # fast_lane follows the kept reserve, which followed the redone assign
+    assert "1/Port:assign" in runtime.status("O1").item("1/Line:fast_lane").deps
+    runtime.run_until_idle()
+    assert states(runtime, "O1")["1/Line:fast_lane"] == "completed"
+
+
+def test_order_data_cannot_change_a_root_past_its_point_of_no_return() -> None:
+    catalog = """
+order { attribute vip: bool default false }
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+cfs Line { attribute bw: int }
+decompose Internet { -> Line { bw = speed } }
+plan Line on add {
+  auto activate handler "activate" point_of_no_return
+  wait go event "go" after activate
+  auto vip_setup handler "vip_setup" after go when order.vip
+}
+"""
+    runtime = _runtime(catalog, Recorder(), ["activate", "vip_setup"])
+
+    def vip(flag: bool) -> dict[str, Any]:
+        return {
+            "id": "O1",
+            "attributes": {"vip": flag},
+            "items": [{"id": "1", "product": "Internet"}],
+        }
+
+    runtime.submit(vip(True))
+    runtime.run_until_idle()
+    before = runtime.status("O1")
+    with pytest.raises(
+        OperatorActionRejected, match=r"item 1/Line:vip_setup \(pending -> skipped\)"
+    ):
+        runtime.amend("O1", vip(False))
+    assert runtime.status("O1") == before
+
+
+def test_a_retry_timer_of_an_item_renumbered_by_an_amendment_is_harmless() -> None:
+    catalog = """
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+offer Tv "TV" id "2" { attribute channels: int default 10 }
+cfs Line { attribute bw: int }
+cfs TvSvc { attribute channels: int }
+decompose Internet { -> Line { bw = speed } }
+decompose Tv { -> TvSvc { channels = channels } }
+plan Line on add {
+  auto reserve handler "reserve"
+  auto activate handler "activate" after reserve
+  auto bill handler "bill" after activate
+}
+plan TvSvc on add { auto setup handler "setup" retry fixed 200ms max 3 }
+depend Line.reserve after TvSvc.setup within order
+"""
+    recorder = Recorder(fail_times={"setup": 1})
+    runtime = _runtime(catalog, recorder, ["reserve", "activate", "bill", "setup"])
+    runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"},
+                                          {"id": "2", "product": "Tv"}]})  # fmt: skip
+    runtime.start_background()
+    deadline = time.monotonic() + 10
+    while states(runtime, "O1")["2/TvSvc:setup"] != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    runtime.stop()
+    runtime.amend("O1", {"id": "O1", "items": [{"id": "2", "product": "Tv"}]})
+    runtime.run_until_idle()  # the old timer points past the end of the shorter plan
+    assert runtime.status("O1").state == "completed"
+
+
+class _FailingAmendments(MemoryStore):
+    """A store whose disk fills up when an amendment is written."""
+
+    def apply(self, batch: WriteBatch) -> int:
+        if batch.amended:
+            raise OSError("disk full")
+        return super().apply(batch)
+
+
+def test_an_amendment_whose_commit_fails_changes_nothing() -> None:
+    catalog = """
+queue field "Field"
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+cfs Line { attribute bw: int }
+decompose Internet { -> Line { bw = speed } }
+plan Line on add { manual install queue field }
+"""
+    runtime = Runtime(compile_text(catalog), store=_FailingAmendments())
+    runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"}]})
+    runtime.run_until_idle()
+    before = runtime.status("O1")
+    with pytest.raises(OSError, match="disk full"):
+        runtime.amend("O1", {"id": "O1", "items": [
+            {"id": "1", "product": "Internet", "attributes": {"speed": 5}}]})  # fmt: skip
+    assert runtime.status("O1") == before
+    assert [t.item_id for t in runtime.tasks.list()] == ["1/Line:install"]  # still open
+    runtime.tasks.complete("O1", "1/Line:install", {"done": True})
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
