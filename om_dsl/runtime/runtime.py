@@ -348,7 +348,10 @@ class Runtime:
             catalog = self._engine.catalog_for(order_id)
         order = work if isinstance(work, Order) else decomposer_for(catalog).read(work)
         if order.id != order_id:
-            message = f"the revision is for order {order.id}, not for order {order_id}"
+            message = (
+                f"the revision is for order {order.id}, not for order {order_id}: give it the "
+                "order's id (an order without one gets an id made from its content)"
+            )
             raise OrderValidationError([OrderIssue("O071", "id", message)])
         if order.notify:
             _check_listeners(order.notify)
