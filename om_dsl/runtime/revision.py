@@ -35,7 +35,8 @@ COMP_DONE = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED})
 DISCARD = frozenset({IS.PENDING, IS.READY})
 """Never ran: a superseded line's such items are discarded."""
 STOP = frozenset({IS.WAITING, IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED})
-"""Started and unfinished: a superseded line's such items are cancelled."""
+"""Started and unfinished: a superseded line's such items are cancelled, and their kind lets
+go of what it holds for them (a task, a callback token that a late callback could use)."""
 
 
 class ItemsRunning(OperatorActionRejected):
@@ -60,7 +61,8 @@ class Revision:
     undo: tuple[str, ...]
     """Compensations that run now, undoing completed work of changed and removed lines."""
     stopped: tuple[str, ...]
-    """Items (their id before the amendment) that were waiting: their kind must let go."""
+    """Items (their id before the amendment) that the amendment stopped (waiting, held or
+    failed): their kind must let go of what it holds for them."""
     changes: tuple[ItemChange, ...] = field(default=())
 
     def summary(self) -> str:
@@ -106,8 +108,9 @@ def _work(line: PlanLine, items: Iterable[PlanItemInstance]) -> tuple[object, ..
 
 
 def started(row: ItemRow) -> bool:
-    """The item did something (an attempt began, or a person completed it)."""
-    return row.attempt > 0 or row.state == IS.COMPLETED
+    """The item did something in its current run (an attempt began, or a person completed
+    it).  Not its attempt count: an item run again keeps counting attempts from its old run."""
+    return row.started_at is not None or row.state == IS.COMPLETED
 
 
 class _Merge:
@@ -218,7 +221,7 @@ class _Merge:
                 spec = planned.model_copy(update={"revision": self.rev})
             spec = self._after_undo(spec)
             items.append(spec)
-            rows.append(_fresh(spec))
+            rows.append(_fresh(spec, row.attempt if row is not None else 0))
             if row is not None and row.state != spec.initial:
                 why = f"{'redone' if spec.line_id not in same else 'planned again'} by revision"
                 self.changes.append((spec.id, row.state, spec.initial, f"{why} {self.rev}"))
@@ -300,9 +303,9 @@ class _Merge:
                 self.before_redo.setdefault(spec.line_id, []).append(new_id)
         else:
             update["deps"] = ()
-            state, why = _final(IS(row.state), row.attempt)
-            if row.state == IS.WAITING:
-                self.stopped.append(spec.id)
+            state, why = _final(IS(row.state), started(row))
+            if state == IS.CANCELLED and row.state != IS.CANCELLED:
+                self.stopped.append(spec.id)  # its kind lets go (a task, a callback token)
         item = spec.model_copy(update=update)
         if state == row.state:
             return item, (0, new_id, *row[2:])
@@ -311,9 +314,9 @@ class _Merge:
                       row.ended_at, row.outputs, why, None)  # fmt: skip
 
 
-def _final(state: ItemState, attempt: int) -> tuple[ItemState, str]:
+def _final(state: ItemState, ran: bool) -> tuple[ItemState, str]:
     """What becomes of a normal item of a superseded line."""
-    if state in DISCARD and not attempt:
+    if state in DISCARD and not ran:
         return IS.DISCARDED, "superseded by an amendment before it ran"
     if state in STOP or state in DISCARD:
         return IS.CANCELLED, "stopped: an amendment superseded its line"
@@ -350,8 +353,11 @@ def _through_kept(items: list[PlanItemInstance], kept: set[str]) -> list[PlanIte
     return result
 
 
-def _fresh(spec: PlanItemInstance) -> RowValues:
-    return (0, spec.id, spec.initial, 0, 0, None, None, None, None, spec.skip_reason, None)
+def _fresh(spec: PlanItemInstance, attempts: int) -> RowValues:
+    """A row for a new run of the item: its attempts go on counting from the old run's, so an
+    attempt number (in a manual task's id, a correlation id, the event log) never names two
+    different runs."""
+    return (0, spec.id, spec.initial, attempts, 0, None, None, None, None, spec.skip_reason, None)
 
 
 def _by_line(items: Iterable[PlanItemInstance]) -> dict[str, list[PlanItemInstance]]:

@@ -356,10 +356,15 @@ class Runtime:
         if order.notify:
             _check_listeners(order.notify)
         plan = build_plan(catalog, decompose(catalog, order), order)
-        revision = self._amend_when_settled(plan, settle)
-        if order.notify:
-            self.hub.register_order(order_id, order.notify)
-        return revision
+        if not order.notify:
+            return self._amend_when_settled(plan, settle)
+        before = self.hub.order_listeners(order_id)
+        self.hub.register_order(order_id, order.notify)  # the amendment's events go there too
+        try:
+            return self._amend_when_settled(plan, settle)
+        except BaseException:
+            self.hub.register_order(order_id, before)
+            raise
 
     def _amend_when_settled(self, plan: OrderPlan, settle: float) -> Revision:
         deadline = time.monotonic() + settle

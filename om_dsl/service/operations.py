@@ -2,15 +2,16 @@
 
 Item ids hold ``/`` and ``:`` (``order/AccessLine:install``), which cannot be one URL path
 segment, so a task is addressed by an opaque id: the URL-safe base64 of ``order id`` and
-``item id``.  It is stable (the same task always has the same id) and decodes back without a
-lookup table; an id that does not decode is simply an unknown task (404).
+``item id`` (and the attempt, after the first).  It is stable (the same task always has the
+same id) and decodes back without a lookup table; an id that does not decode, or names an
+attempt the item has left behind, is simply an unknown task (404).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, NamedTuple
 
 from om_dsl.errors import NotFound
 from om_dsl.runtime.downstream import SystemStatus, Task
@@ -24,28 +25,38 @@ _SEP = "\x1f"
 MAX_TASK_ID = 1024
 
 
-def task_id(order_id: str, item_id: str) -> str:
-    raw = f"{order_id}{_SEP}{item_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class TaskRef(NamedTuple):
+    order_id: str
+    item_id: str
+    attempt: int
 
 
-def task_ref(ident: str) -> tuple[str, str]:
-    """(order id, item id) of a task id; NotFound when it is not one."""
+def task_id(order_id: str, item_id: str, attempt: int = 1) -> str:
+    """The task of one attempt of a manual item.  A first attempt's id is the one it always
+    was; a later attempt (the item was retried, or amended and run again) gets its own, so
+    an action on the old task's id is refused rather than finishing the new task."""
+    raw = f"{order_id}{_SEP}{item_id}" + (f"{_SEP}{attempt}" if attempt != 1 else "")
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def task_ref(ident: str) -> TaskRef:
+    """The task an id names; NotFound when it is not one."""
     try:
         if len(ident) > MAX_TASK_ID:
             raise ValueError
         raw = base64.urlsafe_b64decode(ident + "=" * (-len(ident) % 4)).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise NotFound(f"no task {ident[:80]}") from None
-    order_id, sep, item_id = raw.partition(_SEP)
-    if not sep or not order_id or not item_id:
+    parts = raw.split(_SEP)
+    attempt = parts.pop() if len(parts) == 3 else "1"
+    if len(parts) != 2 or not all(parts) or not attempt.isdigit() or attempt.startswith("0"):
         raise NotFound(f"no task {ident[:80]}")
-    return order_id, item_id
+    return TaskRef(parts[0], parts[1], int(attempt))
 
 
 def task_view(task: Task) -> dict[str, Any]:
     return {
-        "id": task_id(task.order_id, task.item_id),
+        "id": task_id(task.order_id, task.item_id, task.attempt),
         "orderId": task.order_id,
         "itemId": task.item_id,
         "name": task.name,

@@ -76,7 +76,7 @@ def with_id(body: bytes, order_id: str) -> bytes:
     nesting depth) still applies; a body that is not a JSON object is left to the reader."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # the reader says what is wrong with it
         return body
     if not isinstance(data, dict) or "id" in data:
         return body

@@ -13,6 +13,7 @@ from test_runtime_amend import HANDLERS, LAB, order
 
 from om_dsl.errors import OperatorActionRejected
 from om_dsl.runtime import HandlerRegistry, Runtime
+from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.store.base import WriteBatch
 from om_dsl.runtime.store.memory import MemoryStore
 
@@ -232,3 +233,38 @@ plan Line on add { manual install queue field }
     runtime.tasks.complete("O1", "1/Line:install", {"done": True})
     runtime.run_until_idle()
     assert runtime.status("O1").state == "completed"
+
+
+def test_the_tmf_view_follows_the_amendment_even_from_a_stale_cache() -> None:
+    runtime = _runtime(LAB, Recorder(fail_times={"release": 1}))
+    views = OrderViews(runtime.store)  # not told of amendments: it must notice by itself
+    runtime.submit(order(tv=20))
+    runtime.run_until_idle()
+    assert _items(views) == {"1": "inProgress", "2": "inProgress"}
+    runtime.amend("O1", order(speed=200))  # the TV item goes; 1/Line is redone
+    assert _items(views) == {"1": "inProgress"}  # work ran for it: not acknowledged again
+    runtime.run_until_idle()  # the undo fails for good
+    assert states(runtime, "O1")["1/Line~1:release"] == "fatally_failed"
+    assert _items(views) == {"1": "held"}
+
+
+def _items(views: OrderViews) -> dict[str, str]:
+    view = views.product_order("O1")
+    assert view is not None
+    return {item["id"]: item["state"] for item in view["productOrderItem"]}
+
+
+def test_the_revisions_listeners_replace_the_orders_before_the_amendment() -> None:
+    runtime = _runtime(LAB, Recorder())
+    first = {**order(), "notify": ["http://127.0.0.1:9/a"]}
+    runtime.submit(first)
+    runtime.run_until_idle()
+    runtime.amend("O1", {**order(speed=200), "notify": ["http://127.0.0.1:9/b"]})
+    assert runtime.hub.order_listeners("O1") == ["http://127.0.0.1:9/b"]
+    runtime.amend("O1", order(speed=300))  # no notify: the order keeps its listeners
+    assert runtime.hub.order_listeners("O1") == ["http://127.0.0.1:9/b"]
+    runtime.signal("go", "O1")
+    runtime.run_until_idle()  # activate: the point of no return
+    with pytest.raises(OperatorActionRejected):
+        runtime.amend("O1", {**order(speed=400), "notify": ["http://127.0.0.1:9/c"]})
+    assert runtime.hub.order_listeners("O1") == ["http://127.0.0.1:9/b"]  # put back

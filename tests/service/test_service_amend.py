@@ -32,6 +32,7 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     api = service().client()
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     wait_state(api, TRIO, {"pending"})  # the technician's task is open, before the PONR
+    (old_task,) = open_tasks(api, TRIO)
     before = _items(api, TRIO)
     assert before["order/AccessLine:reserve_port"]["state"] == "completed"
     assert before["voice[1]/PhoneNumber:reserve_number"]["state"] == "completed"
@@ -65,6 +66,10 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     events = api.get(f"/productOrder/{TRIO}/events").json()
     assert [e["kind"] for e in events].count("order.amended") == 1
 
+    (new_task,) = open_tasks(api, TRIO)
+    assert (new_task["itemId"], new_task["attempt"]) == (old_task["itemId"], 2)
+    stale = api.post(f"/tasks/{old_task['id']}/complete", json={"user": "alice", "outputs": {}})
+    assert stale.status_code == 404, stale.text  # the old task's id does not finish the new one
     finish_tasks(api, TRIO)  # the technician's new task
     wait_for(lambda: _items(api, TRIO)["order/AccessLine:activate_line"]["state"] != "pending")
     refused = api.patch(f"/productOrder/{TRIO}", json=_revised(20))
@@ -87,6 +92,8 @@ def test_bad_revisions_change_nothing(service: Callable[..., Running], sims: Any
     assert unknown.status_code == 404, unknown.text
     not_json = api.patch(f"/productOrder/{TRIO}", content=b"{nope")
     assert not_json.status_code == 400, not_json.text
+    deep = api.patch(f"/productOrder/{TRIO}", content=b"[" * 5000 + b"]" * 5000)
+    assert deep.status_code == 400 and "O003" in deep.text  # as POST answers
     assert len(api.get(f"/productOrder/{TRIO}/events").json()) == events
 
 

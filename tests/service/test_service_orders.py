@@ -85,7 +85,7 @@ def test_tasks_carry_who_did_them_and_claims_conflict(service: Callable[..., Run
     crm, ops = running.client(), running.client(token=running.server.config.tokens["ops"])
     assert crm.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     task = wait_for(lambda: crm.get("/tasks", params={"queue": "field_techs"}).json())[0]
-    assert task_ref(task["id"]) == (TRIO, task["itemId"])
+    assert task_ref(task["id"]) == (TRIO, task["itemId"], 1)
     assert crm.get(f"/tasks/{task['id']}").json()["itemId"] == task["itemId"]
 
     anonymous = ops.post(f"/tasks/{task['id']}/claim", json={"user": ""})

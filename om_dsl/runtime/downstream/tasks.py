@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from om_dsl.errors import OperatorActionRejected
+from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.live import ItemRun, OrderRun
@@ -29,6 +29,8 @@ T = TypeVar("T")
 TASK_CLAIMED = "task.claimed"
 TASK_REASSIGNED = "task.reassigned"
 MAX_USER_CHARS = 200
+TaskKey = tuple[str, str, int | None]
+"""(order id, item id, the attempt the caller means, or None for the current one)."""
 Act = Callable[..., Any]
 """``runtime._act``: runs an action under the engine lock and commits it."""
 
@@ -149,13 +151,20 @@ class Tasks:
                 found.append(_task(row, now))
         return found
 
-    def get(self, order_id: str, item_id: str) -> Task:
-        """One open task (raises like the actions when it is not one)."""
-        return self._act(self._check, order_id, item_id)  # type: ignore[no-any-return]
+    def get(self, order_id: str, item_id: str, *, attempt: int | None = None) -> Task:
+        """One open task (raises like the actions when it is not one).
 
-    def claim(self, order_id: str, item_id: str, user: str) -> Task:
+        ``attempt`` (every action takes it): act only if the task is still this attempt of
+        the item.  A retried or amended item opens a new task for the same item; the API's
+        task ids carry the attempt, so that an action meant for the old task is refused
+        (NotFound) instead of finishing the new one with the old task's outputs.
+        """
+        return self._act(self._check, (order_id, item_id, attempt))  # type: ignore[no-any-return]
+
+    def claim(self, order_id: str, item_id: str, user: str, *, attempt: int | None = None) -> Task:
         """Take the task; claiming one's own task again is fine."""
-        return self._act(self._claim, order_id, item_id, _user(user))  # type: ignore[no-any-return]
+        ref = (order_id, item_id, attempt)
+        return self._act(self._claim, ref, _user(user))  # type: ignore[no-any-return]
 
     def complete(
         self,
@@ -163,30 +172,50 @@ class Tasks:
         item_id: str,
         outputs: Mapping[str, Any] | None = None,
         user: str | None = None,
+        *,
+        attempt: int | None = None,
     ) -> None:
         """Finish the task with the outputs later items read (a JSON object)."""
         values = _outputs(outputs)
-        self._act(self._complete, order_id, item_id, values, _maybe_user(user))
+        self._act(self._complete, (order_id, item_id, attempt), values, _maybe_user(user))
 
-    def fail(self, order_id: str, item_id: str, reason: str, user: str | None = None) -> None:
+    def fail(
+        self,
+        order_id: str,
+        item_id: str,
+        reason: str,
+        user: str | None = None,
+        *,
+        attempt: int | None = None,
+    ) -> None:
         """The work could not be done: the item fails (its retry policy applies, else fallout)."""
         if not isinstance(reason, str) or not reason.strip():
             raise OperatorActionRejected("failing a task needs a reason")
-        self._act(self._fail, order_id, item_id, reason.strip(), _maybe_user(user))
+        self._act(self._fail, (order_id, item_id, attempt), reason.strip(), _maybe_user(user))
 
-    def reassign(self, order_id: str, item_id: str, from_user: str | None, to_user: str) -> Task:
+    def reassign(
+        self,
+        order_id: str,
+        item_id: str,
+        from_user: str | None,
+        to_user: str,
+        *,
+        attempt: int | None = None,
+    ) -> Task:
         """Hand a task claimed by ``from_user`` (None: an unclaimed task) to ``to_user``."""
         source = _maybe_user(from_user)
-        return self._act(self._reassign, order_id, item_id, source, _user(to_user))  # type: ignore[no-any-return]
+        ref = (order_id, item_id, attempt)
+        return self._act(self._reassign, ref, source, _user(to_user))  # type: ignore[no-any-return]
 
     # ---- actions (under the engine lock) -----------------------------------------------------
 
-    def _check(self, engine: Engine, order_id: str, item_id: str) -> Task:
-        _order, _item, row = self._open(engine, order_id, item_id)
+    def _check(self, engine: Engine, ref: TaskKey) -> Task:
+        _order, _item, row = self._open(engine, ref)
         return _task(row, engine.clock())
 
-    def _claim(self, engine: Engine, order_id: str, item_id: str, user: str) -> Task:
-        order, item, row = self._open(engine, order_id, item_id)
+    def _claim(self, engine: Engine, ref: TaskKey, user: str) -> Task:
+        order, item, row = self._open(engine, ref)
+        order_id, item_id = order.id, item.id
         if row.claimed_by == user:
             return _task(row, engine.clock())
         if row.claimed_by is not None:
@@ -196,25 +225,22 @@ class Tasks:
         return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
 
     def _complete(
-        self, engine: Engine, order_id: str, item_id: str, outputs: dict[str, Any], user: str | None
+        self, engine: Engine, ref: TaskKey, outputs: dict[str, Any], user: str | None
     ) -> None:
-        order, item, row = self._open(engine, order_id, item_id)
+        order, item, row = self._open(engine, ref)
         _may_finish(item, row, user, "complete")
         engine.resolve(order, item, outputs, f"task completed by {user or 'an operator'}")
-        self._table.close(order_id, item_id)
+        self._table.close(order.id, item.id)
 
-    def _fail(
-        self, engine: Engine, order_id: str, item_id: str, reason: str, user: str | None
-    ) -> None:
-        order, item, row = self._open(engine, order_id, item_id)
+    def _fail(self, engine: Engine, ref: TaskKey, reason: str, user: str | None) -> None:
+        order, item, row = self._open(engine, ref)
         _may_finish(item, row, user, "fail")
         engine.settle(order, item, Failed(f"{reason} (task failed by {user or 'an operator'})"))
-        self._table.close(order_id, item_id)
+        self._table.close(order.id, item.id)
 
-    def _reassign(
-        self, engine: Engine, order_id: str, item_id: str, source: str | None, user: str
-    ) -> Task:
-        order, item, row = self._open(engine, order_id, item_id)
+    def _reassign(self, engine: Engine, ref: TaskKey, source: str | None, user: str) -> Task:
+        order, item, row = self._open(engine, ref)
+        order_id, item_id = order.id, item.id
         if row.claimed_by != source:
             holder, claimed = source or "nobody", row.claimed_by or "nobody"
             raise OperatorActionRejected(
@@ -226,10 +252,14 @@ class Tasks:
         )
         return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
 
-    def _open(
-        self, engine: Engine, order_id: str, item_id: str
-    ) -> tuple[OrderRun, ItemRun, TaskRow]:
+    def _open(self, engine: Engine, ref: TaskKey) -> tuple[OrderRun, ItemRun, TaskRow]:
+        order_id, item_id, attempt = ref
         order, item = target(engine, order_id, item_id)
+        if attempt is not None and attempt != item.attempt:
+            raise NotFound(
+                f"no task for attempt {attempt} of item {item_id}: the item was retried or "
+                f"amended since, and its task is now attempt {item.attempt}; list the queue again"
+            )
         if item.tpl.kind != "manual" or item.state is not ItemState.WAITING:
             what = f"a {item.tpl.kind} item" if item.tpl.kind != "manual" else item.state.value
             raise OperatorActionRejected(

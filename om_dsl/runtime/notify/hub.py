@@ -156,16 +156,25 @@ class Hub:
         return [Subscription(*row) for row in rows]
 
     def register_order(self, order_id: str, urls: Iterable[str]) -> None:
-        """The listeners an order names (before the order is stored: nothing else may use its id
-        yet, so any earlier registration under it is a leftover and is replaced).
+        """The listeners an order names, replacing the ones it had, in one transaction (at
+        submit, any earlier registration under its id is a leftover; an amendment's
+        ``notify`` replaces the order's, and no event may find it with none).
 
         Raises:
             ValueError: one of the URLs is not acceptable.
         """
         checked = [check_listener_url(url) for url in dict.fromkeys(urls)]
-        with self._side.write() as db:
-            db.execute("DELETE FROM subscriptions WHERE order_id = ?", (order_id,))
-        self._insert([(secrets.token_hex(8), url, None, order_id) for url in checked])
+        rows: builtins.list[tuple[str, str, str | None, str | None]] = [
+            (secrets.token_hex(8), url, None, order_id) for url in checked
+        ]
+        self._insert(rows, replacing=order_id)
+
+    def order_listeners(self, order_id: str) -> builtins.list[str]:
+        """The listener URLs an order named (not the hub's)."""
+        rows = self._side.query(
+            "SELECT url FROM subscriptions WHERE order_id = ? ORDER BY created_at, id", (order_id,)
+        )
+        return [row[0] for row in rows]
 
     def drop_order(self, order_id: str) -> None:
         """Forget an order's own listeners (its submission failed)."""
@@ -194,11 +203,17 @@ class Hub:
             self._loaded_at = time.monotonic()
         return found
 
-    def _insert(self, rows: builtins.list[tuple[str, str, str | None, str | None]]) -> None:
-        if not rows:
+    def _insert(
+        self,
+        rows: builtins.list[tuple[str, str, str | None, str | None]],
+        replacing: str | None = None,
+    ) -> None:
+        if not rows and replacing is None:
             return
         now = self._clock()
         with self._side.write() as db:
+            if replacing is not None:
+                db.execute("DELETE FROM subscriptions WHERE order_id = ?", (replacing,))
             db.executemany(
                 f"INSERT INTO subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                 [(*row, now) for row in rows],

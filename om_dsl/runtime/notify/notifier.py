@@ -32,7 +32,14 @@ import httpx
 from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
-from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE, LifecycleEvent, Listener, discard
+from om_dsl.runtime.events import (
+    ORDER_AMENDED,
+    ORDER_CREATED,
+    ORDER_STATE,
+    LifecycleEvent,
+    Listener,
+    discard,
+)
 from om_dsl.runtime.notify.hub import Hub
 from om_dsl.runtime.notify.outbox import Delivery, NewRow, Outbox, OutboxRow
 from om_dsl.runtime.notify.tmf import OrderViews
@@ -206,6 +213,9 @@ class Notifier:
                 rows = self._store.events(after_seq=cursor, limit=READ_BATCH)
                 if not rows:
                     return seen
+                for row in rows:  # the plan changed: the views read it again
+                    if row.kind == ORDER_AMENDED:
+                        self._views.forget(row.order_id)
                 if deliver:
                     self._enqueue([r for r in rows if r.kind in ORDER_EVENTS])
                 cursor = rows[-1].seq

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,9 @@ class OrderShape:
     """(order item id, action, indexes of its plan items)."""
     plan_items: tuple[tuple[str, str], ...] = ()
     """(id, initial state) of each plan item, by index: where an event's states start."""
+    history: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Order item id -> indexes of the plan items of its superseded lines (an amendment's
+    history, compensations included): work that ran for it, or still undoes."""
 
 
 class OrderViews:
@@ -58,6 +62,8 @@ class OrderViews:
         self._store = store
         self._href_base = href_base.rstrip("/") if href_base else None
         self._shapes: OrderedDict[str, OrderShape] = OrderedDict()
+        self._epoch = 0
+        """Counts amendments seen: a shape read across one is not cached (it may be stale)."""
         self._lock = threading.Lock()
 
     def event(self, row: EventRow) -> dict[str, Any] | None:
@@ -95,7 +101,7 @@ class OrderViews:
         state = state or record.state
         rows = item_states
         if rows is None:
-            rows = {row.idx: row.state for row in self._store.items(order_id)}
+            shape, rows = self._current_states(order_id, shape)
         view: dict[str, Any] = {"id": order_id}
         if self._href_base:
             view["href"] = href(self._href_base, order_id)
@@ -106,7 +112,8 @@ class OrderViews:
             view["completionDate"] = iso(at if at is not None else record.updated_at)
         view["productOrderItem"] = [
             {"id": item_id, "action": action,
-             "state": item_state([rows[i] for i in idxs], state, record.cancelling),
+             "state": item_state([rows[i] for i in idxs], state, record.cancelling,
+                                 [rows[i] for i in shape.history.get(item_id, ())]),
              "@type": "ProductOrderItem"}
             for item_id, action, idxs in shape.items
         ]  # fmt: skip
@@ -135,6 +142,24 @@ class OrderViews:
         """Drop the cached shape of an order whose plan an amendment replaced."""
         with self._lock:
             self._shapes.pop(order_id, None)
+            self._epoch += 1
+
+    def _current_states(
+        self, order_id: str, shape: OrderShape
+    ) -> tuple[OrderShape, dict[int, str]]:
+        """The item rows' states, read after the shape: if an amendment came in between (the
+        rows are not the shape's items), both are read again together."""
+        rows = self._store.items(order_id)
+        ids = [item_id for item_id, _ in shape.plan_items]
+        if len(rows) != len(ids) or any(ids[row.idx] != row.item_id for row in rows):
+            self.forget(order_id)
+            stored = self._store.load_order(order_id)
+            if stored is not None:
+                shape, rows = (
+                    _shape_of(OrderPlan.model_validate_json(stored.plan_json)),
+                    stored.items,
+                )
+        return shape, {row.idx: row.state for row in rows}
 
     def _shape(self, order_id: str) -> OrderShape | None:
         with self._lock:
@@ -142,14 +167,16 @@ class OrderViews:
             if shape is not None:
                 self._shapes.move_to_end(order_id)
                 return shape
+            epoch = self._epoch
         stored = self._store.load_order(order_id)
         if stored is None:
             return None
         shape = _shape_of(OrderPlan.model_validate_json(stored.plan_json))
         with self._lock:
-            self._shapes[order_id] = shape
-            if len(self._shapes) > PLAN_CACHE:
-                self._shapes.popitem(last=False)
+            if epoch == self._epoch:  # no amendment meanwhile: the shape may be cached
+                self._shapes[order_id] = shape
+                if len(self._shapes) > PLAN_CACHE:
+                    self._shapes.popitem(last=False)
         return shape
 
 
@@ -165,15 +192,23 @@ def _shape_of(plan: OrderPlan) -> OrderShape:
         for item_id in (*line.source_items, *line.root_items):
             actions.setdefault(item_id, line.action)
             members.setdefault(item_id, [])
+    history: dict[str, list[int]] = {}
+    every = {line.id: line for line in plan.lines}
     for idx, spec in enumerate(plan.items):
         owner = lines.get(spec.line_id)
-        if spec.is_compensation or owner is None:
-            continue  # what an amendment superseded is history: the items are the revision's
+        if owner is None:  # what an amendment superseded is history: it counts apart
+            old = every[spec.line_id]
+            for item_id in dict.fromkeys((*old.source_items, *old.root_items)):
+                history.setdefault(item_id, []).append(idx)
+            continue
+        if spec.is_compensation:
+            continue
         for item_id in dict.fromkeys((*owner.source_items, *owner.root_items)):
             members[item_id].append(idx)
     items = tuple((i, actions[i], tuple(members[i])) for i in sorted(members, key=_natural))
     plan_items = tuple((spec.id, spec.initial) for spec in plan.items)
-    return OrderShape(dict(plan.order_fields), items, plan_items)
+    kept = {i: tuple(idxs) for i, idxs in history.items() if i in members}
+    return OrderShape(dict(plan.order_fields), items, plan_items, kept)
 
 
 def _natural(item_id: str) -> tuple[tuple[int, int, str], ...]:
@@ -196,24 +231,29 @@ CANCELLATION_STATES = frozenset({"assessingCancellation", "pendingCancellation",
 DONE_STATES = frozenset({"completed", "skipped", "discarded", "cancelled"})
 
 
-def item_state(states: list[str], order_state: str, cancelling: bool = False) -> str:
+def item_state(
+    states: list[str], order_state: str, cancelling: bool = False, history: Sequence[str] = ()
+) -> str:
     """The TMF ProductOrderItem state that the states of its plan items imply.
 
     A cancel covers the whole order, so while the order is being cancelled, and once it is,
     every item reports the order's state: items that had completed were undone by their
     compensations, so ``completed`` would be wrong.  An order held on a failed compensation
-    (``cancelling``) holds its items.
+    (``cancelling``) holds its items.  ``history`` are the states of the item's work that an
+    amendment superseded: work ran for the item, so it is no longer ``acknowledged``; an undo
+    still to do keeps it in progress, and a failed one holds it.
     """
     if order_state in CANCELLATION_STATES:
         return order_state
-    if "fatally_failed" in states or (cancelling and order_state == "held"):
+    if "fatally_failed" in (*states, *history) or (cancelling and order_state == "held"):
         return "held"
     if not states:
         return order_state
-    if all(s in DONE_STATES for s in states):
+    undoing = any(s not in DONE_STATES for s in history)
+    if all(s in DONE_STATES for s in states) and not undoing:
         if any(s in ("cancelled", "discarded") for s in states) and "completed" not in states:
             return "cancelled"
         return "completed"
-    if all(s == "pending" for s in states):
+    if all(s == "pending" for s in states) and not history:
         return "acknowledged"
     return "inProgress"

@@ -27,24 +27,35 @@ def list_tasks(
 
 @router.get("/tasks/{id}", response_model=Task, responses=errors(404, 409))
 def retrieve_task(svc: Svc, id: str) -> TaskResult:
-    return task_view(svc.runtime.tasks.get(*task_ref(id)))
+    ref = task_ref(id)
+    return task_view(svc.runtime.tasks.get(ref.order_id, ref.item_id, attempt=ref.attempt))
 
 
 @router.post("/tasks/{id}/claim", response_model=Task, responses=errors(404, 409))
 def claim_task(svc: Svc, who: Who, id: str, body: ClaimTask) -> TaskResult:
-    return task_view(svc.runtime.tasks.claim(*task_ref(id), body.user or who.name))
+    ref = task_ref(id)
+    user = body.user or who.name
+    return task_view(svc.runtime.tasks.claim(ref.order_id, ref.item_id, user, attempt=ref.attempt))
 
 
 @router.post("/tasks/{id}/complete", status_code=204, responses=errors(404, 409))
 def complete_task(svc: Svc, who: Who, id: str, body: CompleteTask) -> None:
-    svc.runtime.tasks.complete(*task_ref(id), body.outputs, user=body.user or who.name)
+    ref = task_ref(id)
+    user = body.user or who.name
+    svc.runtime.tasks.complete(ref.order_id, ref.item_id, body.outputs, user, attempt=ref.attempt)
 
 
 @router.post("/tasks/{id}/fail", status_code=204, responses=errors(404, 409))
 def fail_task(svc: Svc, who: Who, id: str, body: FailTask) -> None:
-    svc.runtime.tasks.fail(*task_ref(id), body.reason, user=body.user or who.name)
+    ref = task_ref(id)
+    user = body.user or who.name
+    svc.runtime.tasks.fail(ref.order_id, ref.item_id, body.reason, user, attempt=ref.attempt)
 
 
 @router.post("/tasks/{id}/reassign", response_model=Task, responses=errors(404, 409))
 def reassign_task(svc: Svc, id: str, body: ReassignTask) -> TaskResult:
-    return task_view(svc.runtime.tasks.reassign(*task_ref(id), body.from_, body.to))
+    ref = task_ref(id)
+    tasks = svc.runtime.tasks
+    return task_view(
+        tasks.reassign(ref.order_id, ref.item_id, body.from_, body.to, attempt=ref.attempt)
+    )
