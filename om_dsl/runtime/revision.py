@@ -176,13 +176,7 @@ class _Merge:
     def _check_ponr(self, ponr: Mapping[str, str], touched: list[str]) -> None:
         for line_id in touched:
             for line in (self.old_lines.get(line_id), self.new_lines.get(line_id)):
-                for root in line.root_items if line else ():
-                    if root in ponr:
-                        raise OperatorActionRejected(
-                            f"order {self.old.order_id} cannot be amended: the revision changes "
-                            f"line {line_id} of root item {root}, whose point of no return was "
-                            f"reached when {ponr[root]} started"
-                        )
+                self._refuse_past_ponr(ponr, line, f"line {line_id}")
 
     def _check_items_ponr(self, ponr: Mapping[str, str]) -> None:
         """Items of an unchanged line whose state the revision changes (a plan-time ``when``
@@ -191,13 +185,16 @@ class _Merge:
             if {before, after} <= {IS.PENDING, IS.READY}:
                 continue  # planned again as it was: nothing of substance changes
             line = self.new_lines.get(item_id.rsplit(":", 1)[0])
-            for root in line.root_items if line else ():
-                if root in ponr:
-                    raise OperatorActionRejected(
-                        f"order {self.old.order_id} cannot be amended: the revision changes "
-                        f"item {item_id} ({before} -> {after}) of root item {root}, whose point "
-                        f"of no return was reached when {ponr[root]} started"
-                    )
+            self._refuse_past_ponr(ponr, line, f"item {item_id} ({before} -> {after})")
+
+    def _refuse_past_ponr(self, ponr: Mapping[str, str], line: PlanLine | None, what: str) -> None:
+        for root in line.root_items if line else ():
+            if root in ponr:
+                raise OperatorActionRejected(
+                    f"order {self.old.order_id} cannot be amended: the revision changes {what} "
+                    f"of root item {root}, whose point of no return was reached when "
+                    f"{ponr[root]} started"
+                )
 
     def _row(self, item_id: str) -> RowValues:
         return tuple(self.rows[item_id])
