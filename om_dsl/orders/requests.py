@@ -33,28 +33,67 @@ def assemble(
     lines: list[Built], infos: list[ItemInfo], program: RuleProgram
 ) -> list[FulfillmentRequest]:
     """The requests: root ones in item order, then the shared ones (by scope, then by their
-    first line).  Lines are sorted once; each request's lines come out in that order."""
+    first line).  Lines are sorted once; each request's lines come out in that order.
+
+    One flat loop over the lines with its lookup tables in locals: it runs once per line of
+    the order (tens of thousands), where a helper call and a few attribute reads per line
+    cost as much as the line's own work.
+    """
     lines.sort(key=_BY_SORT)
-    table = _Tables(infos, program)
-    grouped: dict[RequestKey, list[FulfillmentLine]] = {}
-    ids: dict[RequestKey, str] = {}
+    item_ids = [info.item.id for info in infos]
+    roots = [info.root for info in infos]
+    rule_ids, rule_spans, kinds = program.rule_ids, program.rule_spans, program.kinds
+    new_line = _new_line
+    groups: dict[RequestKey, tuple[list[FulfillmentLine], str]] = {}
     for line in lines:
         key = line.request
-        group = grouped.get(key)
-        if group is None:
-            group = grouped[key] = []
-            ids[key] = request_id(key)
-        group.append(_line(line, table, ids[key]))
-    # grouped keeps first-line order, so a stable sort by scope rank alone is enough
-    shared_keys = sorted((k for k in grouped if k[0] != "root"), key=_scope_rank)
-    shared = [_shared(k, ids[k], grouped[k]) for k in shared_keys]
+        found = groups.get(key)
+        if found is None:
+            found = groups[key] = ([], request_id(key))
+        group, request = found
+        items, rules = line.items, line.rules
+        if len(items) == 1:
+            source_items, root_items = [item_ids[items[0]]], [roots[items[0]]]
+        else:
+            source_items = [item_ids[i] for i in items]
+            root_items = list(dict.fromkeys([roots[i] for i in items]))
+        if len(rules) == 1:
+            rule_list, spans = [rule_ids[rules[0]]], [rule_spans[rules[0]]]
+        else:
+            rule_list = [rule_ids[r] for r in rules]
+            spans = [rule_spans[r] for r in rules]
+        changed, previous = line.changed, line.previous
+        fields = {
+            "id": line.id,
+            "product": line.product,
+            "kind": kinds[line.product],
+            "scope": line.scope,
+            "action": line.action,
+            "attributes": line.attributes,
+            "changed": [] if changed is None else changed,
+            "previous": {} if previous is None else previous,
+            "source_items": source_items,
+            "root_items": root_items,
+            "rules": rule_list,
+            "rule_spans": spans,
+            "parent_line": line.parent_line,
+            "wait": line.wait,
+            "request": request,
+        }
+        group.append(new_line(fields))
+    # groups keeps first-line order, so a stable sort by scope rank alone is enough
+    shared_keys = sorted((k for k in groups if k[0] != "root"), key=_scope_rank)
+    shared = [_shared(k, *groups[k]) for k in shared_keys]
     uses = _uses(shared)
-    roots = [
-        _root(info.item.id, grouped.get(("root", info.item.id), []), uses.get(info.item.id, {}))
-        for info in infos
-        if info.item.parent is None
-    ]
-    return [*roots, *shared]
+    requests = []
+    for info in infos:
+        item = info.item
+        if item.parent is None:
+            found = groups.get(("root", item.id))
+            lines_of = [] if found is None else found[0]
+            requests.append(_root(item.id, lines_of, uses.get(item.id)))
+    requests.extend(shared)
+    return requests
 
 
 _BY_SORT = attrgetter("sort")
@@ -70,17 +109,25 @@ def _uses(shared: list[FulfillmentRequest]) -> dict[str, dict[str, None]]:
     """Root item id -> the shared requests its lines are in (in shared-request order)."""
     uses: dict[str, dict[str, None]] = {}
     for request in shared:
+        request_id_ = request.id
         for line in request.lines:
             for root in line.root_items:
-                uses.setdefault(root, {})[request.id] = None
+                found = uses.get(root)
+                if found is None:
+                    uses[root] = {request_id_: None}
+                else:
+                    found[request_id_] = None
     return uses
 
 
-def _root(root: str, lines: list[FulfillmentLine], uses: dict[str, None]) -> FulfillmentRequest:
-    return _request(f"fr:{root}", root, False, "line", None, lines, list(uses))
+def _root(
+    root: str, lines: list[FulfillmentLine], uses: dict[str, None] | None
+) -> FulfillmentRequest:
+    used = [] if uses is None else list(uses)
+    return _request(f"fr:{root}", root, False, "line", None, lines, used)
 
 
-def _shared(key: RequestKey, id_: str, lines: list[FulfillmentLine]) -> FulfillmentRequest:
+def _shared(key: RequestKey, lines: list[FulfillmentLine], id_: str) -> FulfillmentRequest:
     return _request(id_, None, True, key[0], key[1] or None, lines, [])
 
 
@@ -93,50 +140,13 @@ def _request(
     lines: list[FulfillmentLine],
     uses: list[str],
 ) -> FulfillmentRequest:
-    fields: dict[str, Any] = {"id": id_, "root_item": root, "shared": shared, "scope": scope}
-    fields.update(key=key, lines=lines, uses=uses)
-    return _new_request(fields)
-
-
-class _Tables:
-    """Lookups, so that each of thousands of lines is a few index reads.  The catalog's come
-    from the program (built once per catalog: a per-call copy cost more than a 10-item order)."""
-
-    def __init__(self, infos: list[ItemInfo], program: RuleProgram) -> None:
-        self.item_ids = [info.item.id for info in infos]
-        self.roots = [info.root for info in infos]
-        self.rules = program.rules
-        self.kinds = program.kinds
-
-
-def _line(line: Built, table: _Tables, request: str) -> FulfillmentLine:
-    items, rules = line.items, line.rules
-    if len(items) == 1:
-        source_items, root_items = [table.item_ids[items[0]]], [table.roots[items[0]]]
-    else:
-        source_items = [table.item_ids[i] for i in items]
-        root_items = list(dict.fromkeys(table.roots[i] for i in items))
-    if len(rules) == 1:
-        rule = table.rules[rules[0]]
-        rule_ids, spans = [rule.id], [rule.rule.span]
-    else:
-        rule_ids = [table.rules[r].id for r in rules]
-        spans = [table.rules[r].rule.span for r in rules]
-    fields = {
-        "id": line.id,
-        "product": line.product,
-        "kind": table.kinds[line.product],
-        "scope": line.scope,
-        "action": line.action,
-        "attributes": line.attributes,
-        "changed": [] if line.changed is None else line.changed,
-        "previous": {} if line.previous is None else line.previous,
-        "source_items": source_items,
-        "root_items": root_items,
-        "rules": rule_ids,
-        "rule_spans": spans,
-        "parent_line": line.parent_line,
-        "wait": line.wait,
-        "request": request,
+    fields: dict[str, Any] = {
+        "id": id_,
+        "root_item": root,
+        "shared": shared,
+        "scope": scope,
+        "key": key,
+        "lines": lines,
+        "uses": uses,
     }
-    return _new_line(fields)
+    return _new_request(fields)

@@ -160,6 +160,9 @@ class RuleProgram:
             _compile(i, r, self.targets[r.target], suffixes.get(i, {}), sources)
             for i, r in enumerate(catalog.rules)
         )
+        self.rule_ids = tuple(rule.id for rule in self.rules)
+        """Rule index -> id, and below -> span: what every output line names its rules by."""
+        self.rule_spans = tuple(rule.span for rule in self.rules)
         by_product: dict[str, list[CompiledRule]] = {}
         for rule in self.rules:
             for product in sources.get(rule.index, ()):
