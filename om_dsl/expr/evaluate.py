@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
+from math import isfinite
 from typing import Any
 
 from om_dsl.errors import OmError
@@ -167,6 +168,11 @@ _TOTAL: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+_SEQUENCES = (str, list)
+"""What ``*`` refuses to repeat (a tuple: ``isinstance`` with ``str | list`` builds the union
+on every call)."""
+
+
 def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
     left = compile_expr(expr.left, strict)
     right = compile_expr(expr.right, strict)
@@ -176,24 +182,82 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
     if op == "or":
         return lambda env: bool(left(env)) or bool(right(env))
     if op in _TOTAL:
+        literal = expr.right
+        if isinstance(literal, ir.Lit) and literal.value is not None and op in _LIT_COMPARE:
+            return _LIT_COMPARE[op](left, literal.value)
         total = _TOTAL[op]
         return lambda env: total(left(env), right(env))
     arith = _NULL_PROPAGATING[op]
+    repeat = op == "*"
 
     def apply(env: Env) -> Any:
         a, b = left(env), right(env)
         if a is None or b is None:
             return None
-        if op == "*" and (isinstance(a, str | list) or isinstance(b, str | list)):
+        if repeat and (isinstance(a, _SEQUENCES) or isinstance(b, _SEQUENCES)):
             # only an `any` output can get here; repeating it could take all the memory
             raise EvalError(f"cannot apply '*' to {show(a)} and {show(b)}")
         try:
             result = arith(a, b)
         except (TypeError, ArithmeticError):  # ArithmeticError: a result too large (overflow)
             raise EvalError(f"cannot apply '{op}' to {show(a)} and {show(b)}") from None
-        return _in_range(result, f"{show(a)} {op} {show(b)}")
+        kind = type(result)  # _out_of_range inlined: this runs for every mapped number
+        if (kind is float and not isfinite(result)) or (
+            kind is int and not -SAFE_INTEGER <= result <= SAFE_INTEGER
+        ):
+            _in_range(result, f"{show(a)} {op} {show(b)}")  # raises; the message costs
+        return result
 
     return apply
+
+
+_NUMBERS = (int, float)
+
+
+def _out_of_range(value: Any) -> bool:
+    """Whether :func:`_in_range` would refuse ``value``."""
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    return kind is int and not -SAFE_INTEGER <= value <= SAFE_INTEGER
+
+
+def _eq_lit(left: Compiled, value: Any) -> Compiled:
+    return lambda env: left(env) == value
+
+
+def _ne_lit(left: Compiled, value: Any) -> Compiled:
+    return lambda env: left(env) != value
+
+
+def _ordered_lit(op: Callable[[Any, Any], bool]) -> Callable[[Compiled, Any], Compiled]:
+    """``_ordered(op)`` against a non-null literal, in one closure: a condition such as
+    ``size > 50`` runs for every source, and each call layer costs as much as the compare."""
+
+    def build(left: Compiled, value: Any) -> Compiled:
+        def compare(env: Env) -> bool:
+            a = left(env)
+            if a is None:
+                return False
+            try:
+                return op(a, value)
+            except TypeError:
+                raise EvalError(f"cannot compare {a!r} with {value!r}") from None
+
+        return compare
+
+    return build
+
+
+_LIT_COMPARE: dict[str, Callable[[Compiled, Any], Compiled]] = {
+    "==": _eq_lit,
+    "!=": _ne_lit,
+    "<": _ordered_lit(operator.lt),
+    "<=": _ordered_lit(operator.le),
+    ">": _ordered_lit(operator.gt),
+    ">=": _ordered_lit(operator.ge),
+}
+"""Comparisons whose right side is a non-null literal, specialised (see :func:`_bin`)."""
 
 
 def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
@@ -201,12 +265,46 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
     args = [compile_expr(a, strict) for a in expr.args]
     name = expr.fn
 
+    # One and two arguments without the list the general case builds (every function call in
+    # a condition or mapping runs per source).  The arguments are evaluated inside the
+    # ``try`` in every case: a TypeError, ValueError or ArithmeticError from one is this
+    # call's failure.
+    if len(args) == 1:
+        (one,) = args
+
+        def call1(env: Env) -> Any:
+            try:
+                result = impl(one(env))
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise EvalError(f"{name}() failed: {exc}") from None
+            if type(result) in _NUMBERS and _out_of_range(result):
+                _in_range(result, f"{name}()")  # raises; the message costs, so only then
+            return result
+
+        return call1
+
+    if len(args) == 2:
+        first, second = args
+
+        def call2(env: Env) -> Any:
+            try:
+                result = impl(first(env), second(env))
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise EvalError(f"{name}() failed: {exc}") from None
+            if type(result) in _NUMBERS and _out_of_range(result):
+                _in_range(result, f"{name}()")  # raises
+            return result
+
+        return call2
+
     def call(env: Env) -> Any:
         try:
             result = impl(*[a(env) for a in args])
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise EvalError(f"{name}() failed: {exc}") from None
-        return _in_range(result, f"{name}()")
+        if type(result) in _NUMBERS and _out_of_range(result):
+            _in_range(result, f"{name}()")  # raises
+        return result
 
     return call
 
