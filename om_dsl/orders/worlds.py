@@ -131,6 +131,8 @@ class WorldRun:
         return facts
 
     def _fact(self, line: Built, origin: Origin) -> Fact:
+        """The fact of a line that rules take as their source (as :meth:`produce` builds
+        inline)."""
         env = {"source": line.attributes, "order": self.order_env}
         chained = Origin(line.id, line.sort, line.items, line.request, origin.info, line.id)
         return Fact(next(self._keys), line.product, env, chained)
@@ -138,7 +140,8 @@ class WorldRun:
     # ---- producing ---------------------------------------------------------------------------
 
     def produce(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
-        """The engine's callback: one rule fired for one fact (the hot path: kept flat)."""
+        """The engine's callback: one rule fired for one fact (the hot path: kept flat, the
+        chained fact built inline)."""
         if rule.scope != "line":
             return self._contribute(fact, rule)
         origin: Origin = fact.origin
@@ -147,17 +150,23 @@ class WorldRun:
         except MappingFailed as exc:
             self._mapping_failed(fact, rule, exc)
             return ()
+        line_id = origin.base + rule.id_tails[fact.product]
+        sort = (*origin.sort, rule.index)
         line = Built(
-            origin.base + rule.id_tails[fact.product], rule.target_name, "line", attrs,
-            origin.items, rule.indices, origin.line, rule.wait, (*origin.sort, rule.index),
-            origin.request,
+            line_id, rule.target_name, "line", attrs, origin.items, rule.indices, origin.line,
+            rule.wait, sort, origin.request,
         )  # fmt: skip
         spec = rule.spec
-        if line.id in self.lines or (spec.checked and spec.problem(attrs) is not None):
+        lines = self.lines
+        if line_id in lines or (spec.checked and spec.problem(attrs) is not None):
             self._register(line, spec.problem(attrs))  # reports why it cannot be
             return ()
-        self.lines[line.id] = line
-        return (self._fact(line, origin),) if rule.chains else ()
+        lines[line_id] = line
+        if not rule.chains:
+            return ()
+        env = {"source": attrs, "order": self.order_env}
+        chained = Origin(line_id, sort, origin.items, origin.request, origin.info, line_id)
+        return (Fact(next(self._keys), rule.target_name, env, chained),)
 
     def _contribute(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
         """A shared line's source: its values wait until every source of that line is in."""
@@ -167,22 +176,23 @@ class WorldRun:
         except MappingFailed as exc:
             self._mapping_failed(fact, rule, exc)
             return ()
-        key = (rule.scope, self._shared_key(rule.scope, origin.info), rule.target_name)
-        sort = (*origin.sort, rule.index)
-        contribution = Contribution(sort, origin.items, rule, values, origin.line)
+        scope = rule.scope
+        if scope == "relies_on":
+            group = origin.info.group
+        elif scope == "account":
+            group = origin.info.account or ""
+        else:
+            group = ""
+        key = (scope, group, rule.target_name)
+        contribution = Contribution(
+            (*origin.sort, rule.index), origin.items, rule, values, origin.line
+        )
         waiting = self.pending.get(key)
         if waiting is None:
             self.pending[key] = [contribution]
         else:
             waiting.append(contribution)
         return ()
-
-    def _shared_key(self, scope: str, info: ItemInfo) -> str:
-        if scope == "relies_on":
-            return info.group
-        if scope == "account":
-            return info.account or ""
-        return ""
 
     def _merged(self, key: tuple[str, str, str], contributions: list[Contribution]) -> Fact | None:
         scope, group, product = key
@@ -214,10 +224,8 @@ class WorldRun:
             line_id, product, scope, attrs, items, rules,  # type: ignore[arg-type]
             first.parent_line, first.rule.wait, first.sort, (scope, group),
         )  # fmt: skip
-        if (
-            not self._register(line, spec.problem(attrs))
-            or product not in self.s.program.by_product
-        ):
+        problem = spec.problem(attrs) if spec.checked else None
+        if not self._register(line, problem) or product not in self.s.program.by_product:
             return None
         info = self.s.infos[line.items[0]]
         return self._fact(line, Origin(line.id, line.sort, line.items, line.request, info))

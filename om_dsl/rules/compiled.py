@@ -30,10 +30,15 @@ class CompiledEngine:
             fact = queue.popleft()
             env = fact.env
             for rule in by_product.get(fact.product, ()):
-                try:
-                    fires = rule.when is None or rule.when(env)
-                except EvalError as exc:
-                    sink.failed(RuleFailed(fact, rule, "the condition", str(exc)))
-                    continue
-                if fires:
-                    queue.extend(produce(fact, rule))
+                when = rule.when
+                if when is not None:
+                    try:
+                        fires = when(env)
+                    except EvalError as exc:
+                        sink.failed(RuleFailed(fact, rule, "the condition", str(exc)))
+                        continue
+                    if not fires:
+                        continue
+                produced = produce(fact, rule)
+                if produced:  # most rules chain nothing: no call for an empty extend
+                    queue.extend(produced)

@@ -33,10 +33,9 @@ class TargetSpec:
     constrained: tuple[tuple[str, dict[str, Any]], ...]
     """(name, constraints) of the attributes that declare a range, values or a pattern."""
     merge: Mapping[str, str]
-
-    @property
-    def checked(self) -> bool:
-        return bool(self.required or self.constrained)
+    checked: bool
+    """Whether :meth:`problem` can find anything (``required`` or ``constrained``): read for
+    every produced line, so it is worked out once."""
 
     def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Mapped values over defaults, in declaration order."""
@@ -239,17 +238,20 @@ def rule_sources(catalog: ir.Catalog) -> dict[int, list[str]]:
 
 def _target_spec(product: ir.TechnicalProduct) -> TargetSpec:
     attrs = product.attributes
+    required = tuple(a.name for a in attrs if a.required)
+    constrained = tuple(
+        (a.name, _constraints(a))
+        for a in attrs
+        if a.merge == "sum" or any(v is not None for v in (a.min, a.max, a.allowed, a.pattern))
+    )
     return TargetSpec(
         product=product,
         names=tuple(a.name for a in attrs),
         defaults={a.name: a.default for a in attrs if a.has_default and a.default is not None},
-        required=tuple(a.name for a in attrs if a.required),
-        constrained=tuple(
-            (a.name, _constraints(a))
-            for a in attrs
-            if a.merge == "sum" or any(v is not None for v in (a.min, a.max, a.allowed, a.pattern))
-        ),
+        required=required,
+        constrained=constrained,
         merge={a.name: a.merge for a in attrs},
+        checked=bool(required or constrained),
     )
 
 
