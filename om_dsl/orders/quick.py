@@ -101,8 +101,8 @@ class _Items:
         """One item, or None (the fields in the order of :class:`OrderItem`)."""
         if type(raw) is not dict or not raw.keys() <= _ITEM_FIELDS:
             return None
-        if raw.get("children", []) != []:  # a bundle's parts: left to the thorough reader
-            return None
+        if "children" in raw and raw["children"] != []:  # a bundle's parts: left to the
+            return None  # thorough reader (no empty list made per item to compare with)
         item_id, action = raw.get("id"), raw.get("action", "add")
         quantity, account = raw.get("quantity", 1), raw.get("account")
         if not _text(item_id) or type(action) is not str or action not in _ACTIONS:
@@ -111,16 +111,24 @@ class _Items:
             return None
         text = raw.get("product")
         product = self.index.quick_offers.get(text) if type(text) is str else None
-        links = self._links(item_id, raw.get("relationships", []))
+        links = self._links(item_id, raw["relationships"]) if "relationships" in raw else []
         values = self._values(product, raw.get("attributes", {}), raw.get("previous"), action)
         if product is None or links is None or values is None or not _text_or_none(account):
             return None
         if action == "delete":
             self.deleted.add(item_id)
-        fields: dict[str, Any] = {"id": item_id, "action": action, "product": product}
-        fields.update(attributes=values[0])
-        fields.update(previous=values[1], quantity=quantity, parent=None, relationships=links)
-        fields.update(account=account or self.account, path=path)
+        fields: dict[str, Any] = {  # one literal: update(**kw) made a dict per call
+            "id": item_id,
+            "action": action,
+            "product": product,
+            "attributes": values[0],
+            "previous": values[1],
+            "quantity": quantity,
+            "parent": None,
+            "relationships": links,
+            "account": account or self.account,
+            "path": path,
+        }
         return _new_item(fields)
 
     def _values(

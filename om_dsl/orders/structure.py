@@ -27,13 +27,14 @@ def item_infos(order: Order) -> list[ItemInfo]:
     by_id = {item.id: item for item in items}
     pos = {item.id: i for i, item in enumerate(items)}
     groups = _relies_groups(items, pos)
+    account = order.account
     return [
         ItemInfo(
-            pos=i,
-            item=item,
-            root=_root(item, by_id),
-            group=groups[item.id],
-            account=item.account or order.account,
+            i,
+            item,
+            item.id if item.parent is None else _root(item, by_id),  # most items: no call
+            groups[item.id],
+            item.account or account,
         )
         for i, item in enumerate(items)
     ]
