@@ -10,6 +10,8 @@ chained from a shared line belongs to its parent's shared request.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -105,26 +107,27 @@ def _scope_rank(key: RequestKey) -> int:
     return _SCOPE_RANK[key[0]]
 
 
-def _uses(shared: list[FulfillmentRequest]) -> dict[str, dict[str, None]]:
-    """Root item id -> the shared requests its lines are in (in shared-request order)."""
-    uses: dict[str, dict[str, None]] = {}
+def _uses(shared: list[FulfillmentRequest]) -> defaultdict[str, list[str]]:
+    """Root item id -> the shared requests its lines are in (in shared-request order).
+
+    A request's roots are deduplicated first (at C speed: the order request alone lists every
+    root of the order once per line), so each (root, request) pair is appended once.
+    """
+    uses: defaultdict[str, list[str]] = defaultdict(list)
     for request in shared:
         request_id_ = request.id
-        for line in request.lines:
-            for root in line.root_items:
-                found = uses.get(root)
-                if found is None:
-                    uses[root] = {request_id_: None}
-                else:
-                    found[request_id_] = None
+        lines = request.lines
+        if len(lines) == 1:
+            roots: Iterable[str] = lines[0].root_items  # unique already
+        else:
+            roots = dict.fromkeys([root for line in lines for root in line.root_items])
+        for root in roots:
+            uses[root].append(request_id_)
     return uses
 
 
-def _root(
-    root: str, lines: list[FulfillmentLine], uses: dict[str, None] | None
-) -> FulfillmentRequest:
-    used = [] if uses is None else list(uses)
-    return _request(f"fr:{root}", root, False, "line", None, lines, used)
+def _root(root: str, lines: list[FulfillmentLine], uses: list[str] | None) -> FulfillmentRequest:
+    return _request(f"fr:{root}", root, False, "line", None, lines, [] if uses is None else uses)
 
 
 def _shared(key: RequestKey, lines: list[FulfillmentLine], id_: str) -> FulfillmentRequest:
