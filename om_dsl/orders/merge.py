@@ -42,7 +42,9 @@ class MergeConflict(Exception):
         self.first_value, self.second_value = a, b
 
 
-Merge = Callable[[str, list[tuple[Contribution, Any]]], Any]
+Merge = Callable[[list[Any]], Any]
+"""A merge rule over the non-null values given, in contribution order (``same`` apart: it
+needs the contributions, to name two that disagree)."""
 
 
 def merge_values(
@@ -53,43 +55,60 @@ def merge_values(
 ) -> dict[str, Any]:
     """The merged attributes, in declaration order (contributions sorted by ``sort``).
 
+    An order-scope line has a contribution per item of the order, so the values are
+    gathered once per attribute as a plain list (no pair per contribution) and the rules work
+    on that list.
+
     Raises:
         MergeConflict: a ``same`` attribute got two different values.
     """
     out: dict[str, Any] = {}
     for name in attributes:
-        given = [(c, c.values[name]) for c in contributions if c.values.get(name) is not None]
+        given = [v for c in contributions if (v := c.values.get(name)) is not None]
         if given:
-            out[name] = _RULES[rules.get(name, "same")](name, given)
+            rule = rules.get(name, "same")
+            out[name] = _same(name, given, contributions) if rule == "same" else _RULES[rule](given)
         elif name in defaults:
             out[name] = defaults[name]
     return out
 
 
-def _same(name: str, given: list[tuple[Contribution, Any]]) -> Any:
-    first, value = given[0]
-    for other, other_value in given[1:]:
+def _same(name: str, given: list[Any], contributions: Sequence[Contribution]) -> Any:
+    value = given[0]
+    if len(given) == 1:
+        return value
+    kinds = set(map(type, given))
+    # All equal (list.count compares at C speed) and all or none of them bools: the one value.
+    # Floats go the pairwise way, where NaN != NaN, as count would take an identical NaN.
+    if (
+        float not in kinds
+        and (bool not in kinds or len(kinds) == 1)
+        and given.count(value) == len(given)
+    ):
+        return value
+    pairs = [(c, c.values[name]) for c in contributions if c.values.get(name) is not None]
+    first, value = pairs[0]
+    for other, other_value in pairs[1:]:
         if other_value != value or isinstance(other_value, bool) != isinstance(value, bool):
             raise MergeConflict(name, first, other, value, other_value)
     return value
 
 
-def _union(name: str, given: list[tuple[Contribution, Any]]) -> Any:
+def _union(given: list[Any]) -> Any:
     seen: dict[str, Any] = {}
-    for _c, values in given:
+    for values in given:
         for value in values:
             seen.setdefault(json.dumps(value, sort_keys=True), value)
     return list(seen.values())
 
 
 _RULES: dict[str, Merge] = {
-    "same": _same,
-    "first": lambda _n, g: g[0][1],
-    "last": lambda _n, g: g[-1][1],
-    "min": lambda _n, g: min(v for _c, v in g),
-    "max": lambda _n, g: max(v for _c, v in g),
-    "sum": lambda _n, g: sum(v for _c, v in g),
+    "first": lambda g: g[0],
+    "last": lambda g: g[-1],
+    "min": min,
+    "max": max,
+    "sum": sum,
     "union": _union,
-    "any": lambda _n, g: any(v for _c, v in g),
-    "all": lambda _n, g: all(v for _c, v in g),
+    "any": any,
+    "all": all,
 }

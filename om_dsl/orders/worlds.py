@@ -196,19 +196,26 @@ class WorldRun:
 
     def _merged(self, key: tuple[str, str, str], contributions: list[Contribution]) -> Fact | None:
         scope, group, product = key
-        spec = self.s.program.targets[product]
+        program = self.s.program
+        spec = program.targets[product]
         if len(contributions) > 1:
             contributions.sort(key=_BY_SORT)
         if scope == "account":
             installed = self.s.installed.account_line(group or None, product)
             if installed is not None:
                 contributions.insert(0, Contribution((), (), None, dict(installed)))
-        line_id = _shared_id(scope, group, product)
+        # the shared line's id: order/<product>, or <scope>:<group or ->/<product>
+        line_id = f"order/{product}" if scope == "order" else f"{scope}:{group or '-'}/{product}"
         first = contributions[0]
+        rule = first.rule
         rules: tuple[int, ...]
-        if len(contributions) == 1 and first.rule is not None:  # the common case: no merging
-            attrs = spec.complete(first.values)
-            items, rules = first.items, first.rule.indices
+        if len(contributions) == 1 and rule is not None:  # the common case: no merging
+            # the values are this line's alone: no copy when they are complete already
+            values = first.values
+            attrs = (
+                values if rule.mapped_complete and type(values) is dict else spec.complete(values)
+            )
+            items, rules = first.items, rule.indices
         else:
             try:
                 attrs = merge_values(contributions, spec.names, spec.merge, spec.defaults)
@@ -217,18 +224,23 @@ class WorldRun:
                 return None
             real = [c for c in contributions if c.rule is not None]
             first = real[0]
+            rule = first.rule
             items = tuple(sorted({i for c in real for i in c.items}))
             rules = tuple(dict.fromkeys(c.rule.index for c in real if c.rule is not None))
-        assert first.rule is not None
+        assert rule is not None
         line = Built(
             line_id, product, scope, attrs, items, rules,  # type: ignore[arg-type]
-            first.parent_line, first.rule.wait, first.sort, (scope, group),
+            first.parent_line, rule.wait, first.sort, (scope, group),
         )  # fmt: skip
         problem = spec.problem(attrs) if spec.checked else None
-        if not self._register(line, problem) or product not in self.s.program.by_product:
+        if problem is None and line_id not in self.lines:  # _register's common case, inline
+            self.lines[line_id] = line
+        elif not self._register(line, problem):
             return None
-        info = self.s.infos[line.items[0]]
-        return self._fact(line, Origin(line.id, line.sort, line.items, line.request, info))
+        if product not in program.by_product:
+            return None
+        info = self.s.infos[items[0]]
+        return self._fact(line, Origin(line_id, line.sort, items, line.request, info))
 
     def _register(self, line: Built, problem: str | None) -> bool:
         if line.id in self.lines:
@@ -275,12 +287,6 @@ def describe_failure(failure: RuleFailed, infos: list[ItemInfo]) -> str:
     source = f"line {origin.line}" if origin.line else f"item {item!r}"
     rule = failure.rule
     return f"rule {rule.id} ({rule.rule.span}) on {source}: {failure.what} failed: {failure.cause}"
-
-
-def _shared_id(scope: str, group: str, product: str) -> str:
-    if scope == "order":
-        return f"order/{product}"
-    return f"{scope}:{group or '-'}/{product}"
 
 
 def add_installed(before: dict[str, Built], after: dict[str, Built], setting: Setting) -> None:

@@ -106,6 +106,10 @@ class CompiledRule:
     steps: tuple[Step, ...] | None
     """The target's attributes in declaration order, each with its mapping and its default;
     None when the rule's mappings cannot be evaluated in that order (see :func:`_steps`)."""
+    mapped_complete: bool
+    """Whether :meth:`mapped` gives what ``spec.complete`` would make of it (the mappings
+    are in declaration order and the target has no defaults), so a shared line with one
+    source can take its values as they are."""
     id_tails: Mapping[str, str]
     """Source product -> what a line id adds to its source's id: ``/Target``, and ``#2``,
     ``#3`` after it for the source's second and third rule to the same target."""
@@ -200,6 +204,7 @@ def _compile(
     target = rule.target
     mappings = tuple((m.target, compile_expr(m.expr)) for m in rule.mappings)
     copied = {m.target: key for m in rule.mappings if (key := _source_key(m.expr)) is not None}
+    steps = _steps(mappings, spec, copied)
     return CompiledRule(
         index=index,
         id=rule.id,
@@ -214,7 +219,8 @@ def _compile(
         when=compile_expr(rule.when) if rule.when is not None else None,
         mappings=mappings,
         reads=tuple((name, fn, copied.get(name)) for name, fn in mappings),
-        steps=_steps(mappings, spec, copied),
+        steps=steps,
+        mapped_complete=steps is not None and not spec.defaults,
         id_tails={
             product: f"/{target}{suffixes.get(product, '')}" for product in sources.get(index, ())
         },
