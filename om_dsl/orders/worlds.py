@@ -114,20 +114,24 @@ class WorldRun:
 
     def _item_facts(self) -> list[Fact]:
         exists = _EXISTS[self.world]
+        before = self.world == "before"
+        order_env, keys = self.order_env, self._keys
         facts: list[Fact] = []
         by_product = self.s.program.by_product
         for info in self.s.infos:
             item = info.item
-            if item.action not in exists or item.product not in by_product:
+            product = item.product
+            if item.action not in exists or product not in by_product:
                 continue
             attrs = item.attributes
-            if self.world == "before" and item.previous:
+            if before and item.previous:
                 attrs = {**attrs, **item.previous}
-            env = {"source": attrs, "order": self.order_env}
-            for unit in range(item.quantity):
-                base = item.id if item.quantity == 1 else f"{item.id}[{unit + 1}]"
-                origin = Origin(base, (info.pos, unit), (info.pos,), ("root", info.root), info)
-                facts.append(Fact(next(self._keys), item.product, env, origin))
+            env = {"source": attrs, "order": order_env}
+            pos, quantity = info.pos, item.quantity
+            for unit in range(quantity):
+                base = item.id if quantity == 1 else f"{item.id}[{unit + 1}]"
+                origin = Origin(base, (pos, unit), (pos,), ("root", info.root), info)
+                facts.append(Fact(next(keys), product, env, origin))
         return facts
 
     def _fact(self, line: Built, origin: Origin) -> Fact:
@@ -140,11 +144,32 @@ class WorldRun:
     # ---- producing ---------------------------------------------------------------------------
 
     def produce(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
-        """The engine's callback: one rule fired for one fact (the hot path: kept flat, the
-        chained fact built inline)."""
-        if rule.scope != "line":
-            return self._contribute(fact, rule)
+        """The engine's callback: one rule fired for one fact (the hot path: kept flat, a
+        shared line's contribution and the chained fact built inline, no helper calls)."""
         origin: Origin = fact.origin
+        scope = rule.scope
+        if scope != "line":  # a shared line's source: its values wait for the others
+            try:
+                values = rule.mapped(fact.env)
+            except MappingFailed as exc:
+                self._mapping_failed(fact, rule, exc)
+                return ()
+            if scope == "relies_on":
+                group = origin.info.group
+            elif scope == "account":
+                group = origin.info.account or ""
+            else:
+                group = ""
+            key = (scope, group, rule.target_name)
+            contribution = Contribution(
+                (*origin.sort, rule.index), origin.items, rule, values, origin.line
+            )
+            waiting = self.pending.get(key)
+            if waiting is None:
+                self.pending[key] = [contribution]
+            else:
+                waiting.append(contribution)
+            return ()
         try:
             attrs = rule.line_attributes(fact.env)
         except MappingFailed as exc:
@@ -167,32 +192,6 @@ class WorldRun:
         env = {"source": attrs, "order": self.order_env}
         chained = Origin(line_id, sort, origin.items, origin.request, origin.info, line_id)
         return (Fact(next(self._keys), rule.target_name, env, chained),)
-
-    def _contribute(self, fact: Fact, rule: CompiledRule) -> Sequence[Fact]:
-        """A shared line's source: its values wait until every source of that line is in."""
-        origin: Origin = fact.origin
-        try:
-            values = rule.mapped(fact.env)
-        except MappingFailed as exc:
-            self._mapping_failed(fact, rule, exc)
-            return ()
-        scope = rule.scope
-        if scope == "relies_on":
-            group = origin.info.group
-        elif scope == "account":
-            group = origin.info.account or ""
-        else:
-            group = ""
-        key = (scope, group, rule.target_name)
-        contribution = Contribution(
-            (*origin.sort, rule.index), origin.items, rule, values, origin.line
-        )
-        waiting = self.pending.get(key)
-        if waiting is None:
-            self.pending[key] = [contribution]
-        else:
-            waiting.append(contribution)
-        return ()
 
     def _merged(self, key: tuple[str, str, str], contributions: list[Contribution]) -> Fact | None:
         scope, group, product = key

@@ -51,14 +51,16 @@ class TargetSpec:
     def problem(self, attrs: Mapping[str, Any]) -> str | None:
         """Every way produced attribute values break the target's declaration (one text, as
         one D003 per line), or None."""
-        found = [f"required attribute '{name}' is null" for name in self.required
-                 if attrs.get(name) is None]  # fmt: skip
+        found: list[str] = []  # a plain loop: it runs for every line of a checked target
+        for name in self.required:
+            if attrs.get(name) is None:
+                found.append(f"required attribute '{name}' is null")
         for name, constraints in self.constrained:
             value = attrs.get(name)
             issue = None if value is None else violation(value, constraints)
             if issue is not None:
                 found.append(f"{name}: {issue}")
-        return "; ".join(found) or None
+        return "; ".join(found) if found else None
 
 
 class MappingFailed(Exception):
