@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from om_dsl.errors import OrderIssue
 from om_dsl.ir.models import Action, Scope
-from om_dsl.orders.installed_base import InstalledBase
+from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.merge import Contribution, MergeConflict, merge_values
 from om_dsl.orders.models import Order
 from om_dsl.orders.structure import ItemInfo
@@ -295,6 +295,8 @@ def add_installed(before: dict[str, Built], after: dict[str, Built], setting: Se
     although the installed base already has it.  Its lines in the world the order does not
     touch carry the installed values and have no chained lines of their own.
     """
+    if type(setting.installed) is NoInstalledBase:  # the default: nothing to look up for any
+        return  # line (this would walk every line of both worlds to ask)
     for world, other in ((after, before), (before, after)):
         for line in list(world.values()):
             if line.scope != "account" or line.id in other:
