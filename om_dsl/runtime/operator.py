@@ -156,8 +156,9 @@ def amend(engine: Engine, plan: OrderPlan) -> Revision:
 
 
 def _let_go(engine: Engine, order: OrderRun, item: ItemRun) -> None:
-    """A waiting item of a superseded line: its kind closes what it opened (a task, a
-    callback token); a failure there must not stop the amendment."""
+    """An item an amendment stopped (waiting, held or failed): its kind closes what it opened
+    for it (a task, a callback token a late callback could still use); a failure there must
+    not undo the amendment, which is committed already."""
     try:
         engine.kinds.get(item.tpl.kind).cancel(ItemContext(order, item, item.attempt, item.due))
     except Exception as exc:

@@ -305,6 +305,9 @@ class _Merge:
                 self.stopped.append(spec.id)  # its kind lets go (a task, a callback token)
         item = spec.model_copy(update=update)
         if state == row.state:
+            if state != spec.initial:  # the log must say where the history item stands
+                why = f"kept as history of {spec.id} (revision {self.rev})"
+                self.changes.append((new_id, spec.initial, state, why))
             return item, (0, new_id, *row[2:])
         self.changes.append((new_id, row.state, state, f"{why} (revision {self.rev})"))
         return item, (0, new_id, state, row.attempt, row.failures, None, row.started_at,

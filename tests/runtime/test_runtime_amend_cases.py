@@ -268,3 +268,24 @@ def test_the_revisions_listeners_replace_the_orders_before_the_amendment() -> No
     with pytest.raises(OperatorActionRejected):
         runtime.amend("O1", {**order(speed=400), "notify": ["http://127.0.0.1:9/c"]})
     assert runtime.hub.order_listeners("O1") == ["http://127.0.0.1:9/b"]  # put back
+
+
+def test_events_after_an_amendment_show_the_items_as_they_were() -> None:
+    runtime = _runtime(LAB, Recorder())
+    runtime.submit(order(tv=20))
+    runtime.run_until_idle()
+    runtime.amend("O1", order(speed=200, tv=20))
+    runtime.signal("go", "O1")
+    runtime.signal("tv", "O1")
+    runtime.run_until_idle()
+    views = OrderViews(runtime.store)
+    states_heard = []
+    for row in runtime.events("O1"):
+        event = views.event(row)
+        if event is not None:
+            order_view = event["event"]["productOrder"]
+            items = {i["id"]: i["state"] for i in order_view["productOrderItem"]}
+            states_heard.append((order_view["state"], items))
+    assert states_heard[-1] == ("completed", {"1": "completed", "2": "completed"})
+    history = [e for e in runtime.events("O1") if e.item_id == "1/Line~1:reserve"]
+    assert [(e.from_state, e.to_state) for e in history] == [("pending", "completed")]
