@@ -41,8 +41,8 @@ def _closure(start: str, edges: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _before(items: list[Any]) -> dict[str, set[str]]:
-    """For each item, the items that have completed whenever it starts (itself included).
+def _after_edges(items: list[Any]) -> dict[str, list[str]]:
+    """Item -> the items it runs after.
 
     A compensation item runs after the item it undoes, so it inherits that item's past.
     """
@@ -50,20 +50,35 @@ def _before(items: list[Any]) -> dict[str, set[str]]:
     for item in items:
         if item.undo:
             after.setdefault(item.undo, []).append(item.name)
-    return {i.name: _closure(i.name, after) for i in items}
+    return after
 
 
 def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
-    """E051: an item reads outputs of an item of its own plan that does not run before it."""
-    before = _before(items)
-    names = {i.name for i in items}
+    """E051: an item reads outputs of an item of its own plan that does not run before it.
+
+    What has completed before an item (the closure of its `after` edges) is worked out only
+    for an item that reads another item's outputs: most items read none, and finding it for
+    every item of every plan cost more than the rest of the check.
+    """
+    names: set[str] | None = None
+    after: dict[str, list[str]] | None = None
     for item in items:
+        before: set[str] | None = None
         for expr in _item_exprs(item):
             for ref in refs(expr):
-                if ref.root != "item" or ref.path[0] not in names:
+                if ref.root != "item":
                     continue
-                if ref.path[0] not in before[item.name] - {item.name}:
-                    _report_unordered(ctx, product, item, ref.path[0])
+                if names is None:
+                    names = {i.name for i in items}
+                source = ref.path[0]
+                if source not in names:
+                    continue
+                if before is None:
+                    if after is None:
+                        after = _after_edges(items)
+                    before = _closure(item.name, after)
+                if source == item.name or source not in before:
+                    _report_unordered(ctx, product, item, source)
 
 
 def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> None:

@@ -530,19 +530,32 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
 
 def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
     """Per action, items of all products joined by `after` and `depend` must form a DAG."""
+    # Node names and edges are spelt once for the catalog, not once per action.
+    nodes = [
+        (plan.actions, [
+            (f"{plan.product}.{item.name}", [f"{plan.product}.{name}" for name in item.after])
+            for item in plan.items
+        ])
+        for plan in plans
+    ]  # fmt: skip
+    dep_edges = [
+        (f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}") for dep in deps
+    ]
     reported: set[frozenset[str]] = set()
     for action in ir.ACTIONS:
         graph: dict[str, list[str]] = {}
-        for plan in plans:
-            if action not in plan.actions:
+        for actions, plan_nodes in nodes:
+            if action not in actions:
                 continue
-            for item in plan.items:
-                node = f"{plan.product}.{item.name}"
-                graph.setdefault(node, []).extend(f"{plan.product}.{a}" for a in item.after)
-        for dep in deps:
-            a, b = f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}"
-            if a in graph and b in graph:
-                graph[a].append(b)
+            for node, after in plan_nodes:
+                edges = graph.get(node)
+                if edges is None:
+                    graph[node] = after.copy()  # each action's graph gets its own lists
+                else:
+                    edges += after
+        for waiter, awaited in dep_edges:
+            if waiter in graph and awaited in graph:
+                graph[waiter].append(awaited)
         for cycle in ctx.cycles(graph):
             key = frozenset(cycle)
             involved = _cycle_deps(cycle, deps)

@@ -33,10 +33,17 @@ def children(expr: Any) -> list[Any]:
 
 
 def refs(expr: Any) -> Iterator[ir.Ref]:
-    """Every reference inside an IR expression, depth first, left to right."""
+    """Every reference inside an IR expression, depth first, left to right.
+
+    A literal, the commonest leaf, is skipped by its exact type: :func:`children` would try
+    seven isinstance checks to find it has none.
+    """
     stack = [expr]
+    lit = ir.Lit
     while stack:
         node = stack.pop()
+        if type(node) is lit:
+            continue
         if isinstance(node, ir.Ref):
             yield node
             continue
