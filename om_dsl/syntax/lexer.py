@@ -181,6 +181,14 @@ TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 
+# TOKEN_RE's alternatives by group number (every group is one alternative), the kind each
+# stands for, and whether it makes no token (doc comments, comments, the end of the text).
+_KIND_OF: tuple[str, ...] = ("", *sorted(TOKEN_RE.groupindex, key=TOKEN_RE.groupindex.__getitem__))
+assert len(_KIND_OF) == TOKEN_RE.groups + 1
+_NO_TOKEN = tuple(kind in ("DOC", "COMMENT", "EOF") for kind in _KIND_OF)
+_NAME, _NL, _OP, _STRING = (TOKEN_RE.groupindex[k] for k in ("NAME", "NL", "OP", "STRING"))
+_DOC, _EOF = TOKEN_RE.groupindex["DOC"], TOKEN_RE.groupindex["EOF"]
+
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters (tab and line feed aside), which a string may hold only as escapes,
 as in JSON (a line feed cannot be in a string at all)."""
@@ -304,40 +312,48 @@ class Lexer:
         punct = PUNCTUATION
         top_level = TOP_LEVEL
         make = Tok
+        kinds = _KIND_OF
+        no_token = _NO_TOKEN
         for m in TOKEN_RE.finditer(self.text):
-            kind = m.lastgroup or "EOF"  # every alternative is a named group
-            if kind == "NL":
+            # Alternatives are told apart by group number (``lastgroup`` maps it to a name,
+            # and ``group(name)`` maps the name back, on every token).
+            index = m.lastindex or _EOF
+            if index == _NL:
                 line += 1
                 line_start = m.end()
                 first_on_line = True
                 continue
-            if kind in {"COMMENT", "EOF"}:
-                continue
-            value = m.group(kind)
+            if no_token[index]:
+                if index == _DOC:
+                    if pending_doc and doc_line != line - 1:
+                        pending_doc = []
+                    pending_doc.append(m.group(index)[3:].strip())
+                    doc_line = line
+                continue  # a comment, or the end
+            value = m.group(index)
             end_col = m.end() - line_start + 1
             col = end_col - len(value)
-            if kind == "DOC":
-                if pending_doc and doc_line != line - 1:
-                    pending_doc = []
-                pending_doc.append(value[3:].strip())
-                doc_line = line
-                continue
             if pending_doc:
                 if doc_line == line - 1:
                     docs[line] = "\n".join(pending_doc)
                 pending_doc = []
-            if kind == "OP":
+            if index == _NAME:
+                kind = "NAME"
+            elif index == _OP:
                 kind = punct[value]
                 if kind == "LBRACE":
                     balance += 1
                 elif kind == "RBRACE":
                     balance -= 1
-            elif kind == "STRING":
+            elif index == _STRING:
+                kind = "STRING"
                 value = self._string(value, line, col)
-            elif kind not in ("NAME", "INT", "DECIMAL", "DURATION"):
-                kind, value = self._bad(kind, value, line, col)
-                if kind == "":
-                    continue
+            else:
+                kind = kinds[index]
+                if kind not in ("INT", "DECIMAL", "DURATION"):
+                    kind, value = self._bad(kind, value, line, col)
+                    if kind == "":
+                        continue
             if first_on_line:
                 first_on_line = False
                 if kind == "NAME" and value in top_level:
