@@ -27,6 +27,8 @@ class Context:
     attributes: dict[str, dict[str, ir.Attribute]] = field(default_factory=dict)
     order_attributes: dict[str, ir.Attribute] = field(default_factory=dict)
     plan_items: dict[str, dict[str, ir.SourceSpan]] = field(default_factory=dict)
+    order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
+    """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
 
     def span(self, span: Span) -> ir.SourceSpan:
         """The IR form of a source span (a third of all IR objects: built without validation).
