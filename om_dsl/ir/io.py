@@ -85,8 +85,11 @@ def _check_version(data: dict[str, Any]) -> None:
 
 def content_hash(catalog: Catalog) -> str:
     """sha256 of the canonical JSON with an empty hash field: the catalog's identity."""
-    body = catalog.model_copy(update={"content_hash": ""}).model_dump_json()
-    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+    # The serializer's UTF-8 bytes, which model_dump_json would decode to a str (16 MB at 100k
+    # lines) for this to encode again.
+    blank = catalog.model_copy(update={"content_hash": ""})
+    body = blank.__pydantic_serializer__.to_json(blank)
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def with_hash(catalog: Catalog) -> Catalog:
