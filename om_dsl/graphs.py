@@ -19,7 +19,10 @@ def find_cycles(graph: Mapping[N, Sequence[N]]) -> list[list[N]]:
     cycles: list[list[N]] = []
     reported: set[frozenset[N]] = set()
     for start in graph:
-        if state.get(start):
+        if state.get(start) or not graph[start]:
+            # Done already, or a node with no successors: it is on no cycle, so a walk from it
+            # finds none (it is still visited from any node that reaches it).  Most nodes of a
+            # task graph are such leaves.
             continue
         stack: list[tuple[N, int]] = [(start, 0)]
         path: list[N] = [start]
