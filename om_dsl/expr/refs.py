@@ -6,7 +6,7 @@ decidable at plan time?) and ``om decompose --explain`` (which values a conditio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from om_dsl.ir import models as ir
@@ -32,19 +32,38 @@ def children(expr: Any) -> list[Any]:
     return []
 
 
+_CHILDREN: dict[type, Callable[[Any], list[Any]]] = {
+    ir.UnaryOp: lambda e: [e.arg],
+    ir.BinaryOp: lambda e: [e.left, e.right],
+    ir.CallOp: lambda e: list(e.args),
+    ir.ListOp: lambda e: list(e.items),
+    ir.IfOp: lambda e: [e.cond, e.then, e.otherwise],
+    ir.ObjectOp: lambda e: [f.value for f in e.fields],
+}
+""":func:`children` by exact node type, for the walk of :func:`refs`: an object (a callout's
+request) or an if came after five or six failed isinstance checks."""
+
+
 def refs(expr: Any) -> Iterator[ir.Ref]:
     """Every reference inside an IR expression, depth first, left to right.
 
-    A literal, the commonest leaf, is skipped by its exact type: :func:`children` would try
-    seven isinstance checks to find it has none.
+    Nodes are told apart by exact type, the commonest leaf (a literal) first; anything else
+    (a subclass, a map) goes through the isinstance checks of :func:`children`.
     """
     stack = [expr]
-    lit = ir.Lit
+    lit, ref, by_type = ir.Lit, ir.Ref, _CHILDREN
     while stack:
         node = stack.pop()
-        if type(node) is lit:
+        kind = type(node)
+        if kind is lit:
             continue
-        if isinstance(node, ir.Ref):
+        if kind is ref:
             yield node
             continue
-        stack.extend(reversed(children(node)))
+        get = by_type.get(kind)
+        if get is not None:
+            stack.extend(reversed(get(node)))
+        elif isinstance(node, ir.Ref):
+            yield node
+        else:
+            stack.extend(reversed(children(node)))
