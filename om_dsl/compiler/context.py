@@ -26,7 +26,7 @@ class Context:
     exprs: ExprChecker
     attributes: dict[str, dict[str, ir.Attribute]] = field(default_factory=dict)
     order_attributes: dict[str, ir.Attribute] = field(default_factory=dict)
-    plan_items: dict[str, dict[str, ir.SourceSpan]] = field(default_factory=dict)
+    plan_items: dict[str, dict[str, Span]] = field(default_factory=dict)
     order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
     """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
 
