@@ -120,9 +120,13 @@ def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
         try:
             return op(a, b)
         except TypeError:
-            raise EvalError(f"cannot compare {a!r} with {b!r}") from None
+            raise _incomparable(a, b) from None
 
     return compare
+
+
+def _incomparable(a: Any, b: Any) -> EvalError:
+    return EvalError(f"cannot compare {a!r} with {b!r}")
 
 
 def _contains(a: Any, b: Any) -> bool:
@@ -231,20 +235,12 @@ def _ne_lit(left: Compiled, value: Any) -> Compiled:
 
 
 def _ordered_lit(op: Callable[[Any, Any], bool]) -> Callable[[Compiled, Any], Compiled]:
-    """``_ordered(op)`` against a non-null literal, in one closure: a condition such as
-    ``size > 50`` runs for every source, and each call layer costs as much as the compare."""
+    """``_ordered(op)`` against a literal, with the literal bound once: a condition such as
+    ``size > 50`` runs for every source."""
+    compare_values = _ordered(op)
 
     def build(left: Compiled, value: Any) -> Compiled:
-        def compare(env: Env) -> bool:
-            a = left(env)
-            if a is None:
-                return False
-            try:
-                return op(a, value)
-            except TypeError:
-                raise EvalError(f"cannot compare {a!r} with {value!r}") from None
-
-        return compare
+        return lambda env: compare_values(left(env), value)
 
     return build
 
@@ -265,38 +261,8 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
     args = [compile_expr(a, strict) for a in expr.args]
     name = expr.fn
 
-    # One and two arguments without the list the general case builds (every function call in
-    # a condition or mapping runs per source).  The arguments are evaluated inside the
-    # ``try`` in every case: a TypeError, ValueError or ArithmeticError from one is this
-    # call's failure.
-    if len(args) == 1:
-        (one,) = args
-
-        def call1(env: Env) -> Any:
-            try:
-                result = impl(one(env))
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise EvalError(f"{name}() failed: {exc}") from None
-            if type(result) in _NUMBERS and _out_of_range(result):
-                _in_range(result, f"{name}()")  # raises; the message costs, so only then
-            return result
-
-        return call1
-
-    if len(args) == 2:
-        first, second = args
-
-        def call2(env: Env) -> Any:
-            try:
-                result = impl(first(env), second(env))
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise EvalError(f"{name}() failed: {exc}") from None
-            if type(result) in _NUMBERS and _out_of_range(result):
-                _in_range(result, f"{name}()")  # raises
-            return result
-
-        return call2
-
+    # The arguments are evaluated inside the ``try``: a TypeError, ValueError or
+    # ArithmeticError from one is this call's failure.
     def call(env: Env) -> Any:
         try:
             result = impl(*[a(env) for a in args])
