@@ -618,6 +618,12 @@ class Engine:
                 for comp in order.compensations():
                     if comp.state is IS.PENDING:
                         self.move(order, comp, IS.DISCARDED, "not needed: the order completed")
+            if new is OS.CANCELLED and order.state is OS.HELD:
+                # a failed compensation was skipped or completed by hand: the cancel goes on
+                # (held -> cancelled is no transition of TMF622's, and used to wedge the engine)
+                self.move_order(
+                    order, OS.PENDING_CANCELLATION, "the held compensation was resolved"
+                )
             self.move_order(order, new)
 
     def idle(self) -> bool:

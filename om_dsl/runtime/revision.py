@@ -34,6 +34,8 @@ COMP_DONE = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED})
 """A compensation in these states undid its work, or had none to undo."""
 DISCARD = frozenset({IS.PENDING, IS.READY})
 """Never ran: a superseded line's such items are discarded."""
+UNSETTLED = frozenset({IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED, IS.READY})
+"""Started, and neither finished nor waiting on something outside."""
 STOP = frozenset({IS.WAITING, IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED})
 """Started and unfinished: a superseded line's such items are cancelled, and their kind lets
 go of what it holds for them (a task, a callback token that a late callback could use)."""
@@ -122,6 +124,9 @@ class _Merge:
         self.old_items = _by_line(old.items)
         self.history = {line.id for line in old.lines if line.superseded}
         self.old_specs = {item.id: item for item in old.items}
+        self.past_attempts = self._past_attempts()
+        """Item id -> the attempts its earlier runs made (on history lines): a line removed and
+        added back counts on from them too."""
         self.new_items = _by_line(new.items)
         self.changes: list[ItemChange] = []
         self.stopped: list[str] = []
@@ -143,6 +148,7 @@ class _Merge:
         self._unfinished_undo()
         live_items, live_rows, kept = self._live(same)
         live_items = _through_kept(live_items, set(kept))
+        kept = self._unsettled_after_redo(live_items, live_rows, kept)
         self._check_items_ponr(ponr)
         history = [self._moved_peers(line) for line in self.old.lines if line.superseded]
         history_items = [i for i in self.old.items if i.line_id in self.history]
@@ -218,11 +224,47 @@ class _Merge:
                 spec = planned.model_copy(update={"revision": self.rev})
             spec = self._after_undo(spec)
             items.append(spec)
-            rows.append(_fresh(spec, row.attempt if row is not None else 0))
+            attempts = row.attempt if row is not None else self.past_attempts.get(spec.id, 0)
+            rows.append(_fresh(spec, attempts))
             if row is not None and row.state != spec.initial:
                 why = f"{'redone' if spec.line_id not in same else 'planned again'} by revision"
                 self.changes.append((spec.id, row.state, spec.initial, f"{why} {self.rev}"))
         return items, rows, kept
+
+    def _unsettled_after_redo(
+        self, items: list[PlanItemInstance], rows: list[RowValues], kept: list[str]
+    ) -> list[str]:
+        """A kept item that has not settled (failed, held, ready for a retry) and now waits
+        for redone work upstream is planned again: it must not run, or be retried, before
+        that work (its result would build on undone work).  Its tokens are voided too."""
+        still: list[str] = []
+        to_run = {
+            i.id
+            for i, r in zip(items, rows, strict=True)
+            if i.id not in kept and r[2] != IS.SKIPPED
+        }
+        for n, item in enumerate(items):
+            row = ItemRow(*rows[n])
+            unsettled = row.state in UNSETTLED and item.id in kept
+            if not unsettled or not any(d in to_run for d in item.deps):
+                if item.id in kept:
+                    still.append(item.id)
+                continue
+            items[n] = item.model_copy(update={"revision": self.rev})
+            rows[n] = _fresh(items[n], row.attempt)
+            self.stopped.append(item.id)
+            why = f"waits for work redone by revision {self.rev}"
+            self.changes.append((item.id, row.state, items[n].initial, why))
+        return still
+
+    def _past_attempts(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for item in self.old.items:
+            line_id, _, name = item.id.rpartition(":")
+            if item.line_id in self.history:
+                base = f"{line_id.rsplit('~', 1)[0]}:{name}"
+                found[base] = max(found.get(base, 0), self.rows[item.id].attempt)
+        return found
 
     def _after_undo(self, spec: PlanItemInstance) -> PlanItemInstance:
         """An item of a line runs (again) only once the line's old work is undone: this

@@ -289,3 +289,52 @@ def test_events_after_an_amendment_show_the_items_as_they_were() -> None:
     assert states_heard[-1] == ("completed", {"1": "completed", "2": "completed"})
     history = [e for e in runtime.events("O1") if e.item_id == "1/Line~1:reserve"]
     assert [(e.from_state, e.to_state) for e in history] == [("pending", "completed")]
+
+
+SHARED = """
+offer Net "Net" id "1" { attribute speed: int default 100 }
+offer Tv "Tv" id "2" { attribute boxes: int default 1 }
+cfs Access scope order { attribute bw: int merge max }
+cfs TvSvc { attribute boxes: int }
+decompose Net { -> Access { bw = speed } }
+decompose Tv { -> Access { bw = 10 } -> TvSvc { boxes = boxes } }
+plan Access on add {
+  auto a_do handler "a_do" undo a_undo
+  compensation auto a_undo handler "a_undo"
+}
+plan TvSvc on add { auto t_do handler "t_do" }
+depend TvSvc.t_do after Access.a_do within order
+"""
+
+
+def _shared(speed: int) -> dict[str, Any]:
+    return {"id": "O1", "items": [{"id": "1", "product": "Net", "attributes": {"speed": speed}},
+                                  {"id": "2", "product": "Tv"}]}  # fmt: skip
+
+
+def test_a_failed_item_after_redone_work_waits_for_it_instead_of_being_retried_early() -> None:
+    recorder = Recorder(fail_times={"t_do": 1})
+    runtime = _runtime(SHARED, recorder, ["a_do", "a_undo", "t_do"])
+    runtime.submit(_shared(100))
+    runtime.run_until_idle()
+    assert states(runtime, "O1")["2/TvSvc:t_do"] == "fatally_failed"
+    revision = runtime.amend("O1", _shared(200))  # only the shared Access line changes
+    assert "2/TvSvc:t_do" not in revision.kept
+    assert states(runtime, "O1")["2/TvSvc:t_do"] == "pending"  # waits for the new a_do
+    runtime.run_until_idle()
+    order_run = recorder.order
+    assert order_run.index("order/Access:a_do", 1) < order_run.index("2/TvSvc:t_do")
+    assert runtime.status("O1").state == "completed"
+
+
+def test_a_line_removed_and_added_back_counts_its_attempts_on() -> None:
+    recorder = Recorder()
+    runtime = _runtime(LAB, recorder)
+    runtime.submit(order(ip=True))
+    runtime.run_until_idle()
+    runtime.amend("O1", order())  # the Ip line goes (it ran: history 1/Ip~1)
+    runtime.amend("O1", order(ip=True))  # and comes back
+    runtime.run_until_idle()
+    allocate = runtime.status("O1").item("1/Ip:allocate")
+    assert allocate.state == "completed" and allocate.attempt == 2
+    assert recorder.keys["1/Ip:allocate"] == "O1/1/Ip:allocate@2"

@@ -191,3 +191,29 @@ def test_a_completed_order_discards_its_unused_compensations(lab) -> None:  # ty
     final = states(runtime, "O1")
     assert {final[i] for i in ("A:release", "A:uninstall", "S:unconfigure")} == {"discarded"}
     assert all(state in ("completed", "discarded") for state in final.values())
+
+
+def test_a_failed_compensation_skipped_by_an_operator_lets_the_cancel_end() -> None:
+    catalog = compile_text(
+        """
+cfs Access { attribute bw: int }
+plan Access on add {
+  auto a_do handler "a_do" undo a_undo
+  wait a_go event "ago" after a_do
+  compensation auto a_undo handler "a_undo"
+}
+"""
+    )
+    for action in ("skip", "complete"):
+        recorder = Recorder(fail_times={"a_undo": 1})
+        runtime = Runtime(catalog, handlers=recorder.registry(["a_do", "a_undo"]))
+        runtime.submit(decomposition("O1", catalog, [line("A", "Access", roots=["1"], bw=1)]))  # type: ignore[arg-type]
+        runtime.run_until_idle()
+        runtime.cancel("O1")
+        runtime.run_until_idle()
+        assert runtime.status("O1").state == "held"  # the undo failed, no retries
+        getattr(runtime, action)("O1", "A:a_undo")  # used to be held -> cancelled: refused
+        runtime.run_until_idle()
+        assert runtime.status("O1").state == "cancelled"
+        states_seen = [e.to_state for e in runtime.events("O1") if e.kind == "order.state"]
+        assert states_seen[-2:] == ["pendingCancellation", "cancelled"]
