@@ -14,6 +14,10 @@ then each line of the running plan is compared with the line of the same id in t
   new values, once those compensations are done (undo, then redo);
 - **added**: its items start fresh.
 
+An item that runs after the amendment waits for the work run again upstream of it, also
+through kept work; a kept item that had not settled (failed, held) is planned again when such
+work is upstream of it.
+
 An amendment that touches a root order item whose point of no return was reached is refused,
 as a cancel is.  This module is pure (plans and rows in, a plan and rows out), so that every
 case is tested without a runtime; :mod:`om_dsl.runtime.engine` applies the result.
@@ -238,16 +242,17 @@ class _Merge:
         for redone work upstream is planned again: it must not run, or be retried, before
         that work (its result would build on undone work).  Its tokens are voided too."""
         still: list[str] = []
+        was_kept = set(kept)
         to_run = {
             i.id
             for i, r in zip(items, rows, strict=True)
-            if i.id not in kept and r[2] != IS.SKIPPED
+            if i.id not in was_kept and r[2] != IS.SKIPPED
         }
         for n, item in enumerate(items):
             row = ItemRow(*rows[n])
-            unsettled = row.state in UNSETTLED and item.id in kept
+            unsettled = row.state in UNSETTLED and item.id in was_kept
             if not unsettled or not any(d in to_run for d in item.deps):
-                if item.id in kept:
+                if item.id in was_kept:
                     still.append(item.id)
                 continue
             items[n] = item.model_copy(update={"revision": self.rev})
