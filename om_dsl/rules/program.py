@@ -72,14 +72,8 @@ class MappingFailed(Exception):
         self.cause = cause
 
 
-Step = tuple[str, Compiled | None, Any, str | None]
-"""(attribute, its mapping or None, its default or None, the source attribute the mapping
-reads when it is just ``source.<name>``, else None): one attribute of a produced line."""
-
-Read = tuple[str, Compiled, str | None]
-"""(target attribute, its mapping, the source attribute when the mapping is just
-``source.<name>``): most mappings copy a source attribute, read from the source's dict
-directly instead of through the closure (which does the same, a call deeper)."""
+Step = tuple[str, Compiled | None, Any]
+"""(attribute, its mapping or None, its default or None): one attribute of a produced line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +97,6 @@ class CompiledRule:
     when: Compiled | None
     mappings: tuple[tuple[str, Compiled], ...]
     """(target attribute, closure), in the order the rule writes them."""
-    reads: tuple[Read, ...]
-    """``mappings`` with the source attribute each plain copy reads (see :data:`Read`)."""
     steps: tuple[Step, ...] | None
     """The target's attributes in declaration order, each with its mapping and its default;
     None when the rule's mappings cannot be evaluated in that order (see :func:`_steps`)."""
@@ -126,11 +118,9 @@ class CompiledRule:
         """
         values: dict[str, Any] = {}
         name = ""
-        source: Any = env.get("source")
-        direct = type(source) is dict  # else every mapping reads through its closure
         try:
-            for name, fn, key in self.reads:
-                value = source.get(key) if key is not None and direct else fn(env)
+            for name, fn in self.mappings:
+                value = fn(env)
                 if value is not None:
                     values[name] = value
         except EvalError as exc:
@@ -149,14 +139,9 @@ class CompiledRule:
             return self.spec.complete(self.mapped(env))
         out: dict[str, Any] = {}
         name = ""
-        source: Any = env.get("source")
-        direct = type(source) is dict  # else every mapping reads through its closure
         try:
-            for name, fn, default, key in steps:
-                if key is not None and direct:
-                    value = source.get(key)
-                else:
-                    value = None if fn is None else fn(env)
+            for name, fn, default in steps:
+                value = None if fn is None else fn(env)
                 if value is None:
                     value = default
                 if value is not None:
@@ -205,8 +190,7 @@ def _compile(
 ) -> CompiledRule:
     target = rule.target
     mappings = tuple((m.target, compile_expr(m.expr)) for m in rule.mappings)
-    copied = {m.target: key for m in rule.mappings if (key := _source_key(m.expr)) is not None}
-    steps = _steps(mappings, spec, copied)
+    steps = _steps(mappings, spec)
     return CompiledRule(
         index=index,
         id=rule.id,
@@ -220,7 +204,6 @@ def _compile(
         indices=(index,),
         when=compile_expr(rule.when) if rule.when is not None else None,
         mappings=mappings,
-        reads=tuple((name, fn, copied.get(name)) for name, fn in mappings),
         steps=steps,
         mapped_complete=steps is not None and not spec.defaults,
         id_tails={
@@ -230,18 +213,7 @@ def _compile(
     )
 
 
-def _source_key(expr: ir.Expr) -> str | None:
-    """``name`` when ``expr`` is the plain (non-strict) read ``source.name``: what its closure
-    (``read_one`` of :mod:`om_dsl.expr.evaluate`) gives for a dict source is
-    ``source.get(name)``."""
-    if isinstance(expr, ir.Ref) and expr.root == "source" and len(expr.path) == 1:
-        return expr.path[0]
-    return None
-
-
-def _steps(
-    mappings: tuple[tuple[str, Compiled], ...], spec: TargetSpec, copied: Mapping[str, str]
-) -> tuple[Step, ...] | None:
+def _steps(mappings: tuple[tuple[str, Compiled], ...], spec: TargetSpec) -> tuple[Step, ...] | None:
     """The one-pass plan of :meth:`CompiledRule.line_attributes`, when it is equivalent.
 
     Evaluating in declaration order gives the same line only if the rule maps declared
@@ -253,9 +225,7 @@ def _steps(
     if -1 in positions or positions != sorted(set(positions)):
         return None
     fns = dict(mappings)
-    return tuple(
-        (name, fns.get(name), spec.defaults.get(name), copied.get(name)) for name in spec.names
-    )
+    return tuple((name, fns.get(name), spec.defaults.get(name)) for name in spec.names)
 
 
 def rule_sources(catalog: ir.Catalog) -> dict[int, list[str]]:
