@@ -60,25 +60,22 @@ def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
     for an item that reads another item's outputs: most items read none, and finding it for
     every item of every plan cost more than the rest of the check.
     """
-    names: set[str] | None = None
+    names = {i.name for i in items}
     after: dict[str, list[str]] | None = None
     for item in items:
-        before: set[str] | None = None
-        for expr in _item_exprs(item):
-            for ref in refs(expr):
-                if ref.root != "item":
-                    continue
-                if names is None:
-                    names = {i.name for i in items}
-                source = ref.path[0]
-                if source not in names:
-                    continue
-                if before is None:
-                    if after is None:
-                        after = _after_edges(items)
-                    before = _closure(item.name, after)
-                if source == item.name or source not in before:
-                    _report_unordered(ctx, product, item, source)
+        sources = [
+            ref.path[0]
+            for expr in _item_exprs(item)
+            for ref in refs(expr)
+            if ref.root == "item" and ref.path[0] in names
+        ]
+        if not sources:
+            continue
+        after = after if after is not None else _after_edges(items)
+        before = _closure(item.name, after)
+        for source in sources:
+            if source == item.name or source not in before:
+                _report_unordered(ctx, product, item, source)
 
 
 def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> None:
