@@ -69,8 +69,7 @@ class AstBuilder:
         return node.span  # type: ignore[no-any-return]  # an AST node (most edges)
 
     def ident(self, tok: Tok) -> ast.Name:
-        line = tok.line
-        return ast.Name(tok.value, Span(self.file, line, tok.column, line, tok.end_column))
+        return ast.Name(tok.value, _tok_span(self.file, tok))
 
     def doc(self, span: Span) -> str | None:
         return self.docs.get(span.line)
@@ -514,9 +513,7 @@ class AstBuilder:
         return ast.Call(self.span(c[0], c[-1]), c[0].value, args, 2 + _deepest(args, 0))
 
     def name(self, c: Children) -> ast.NameRef:
-        tok = c[0]
-        line = tok.line
-        return ast.NameRef(Span(self.file, line, tok.column, line, tok.end_column), tok.value)
+        return ast.NameRef(_tok_span(self.file, c[0]), c[0].value)
 
     def atom(self, c: Children) -> Any:
         return c[1]
