@@ -191,8 +191,7 @@ class Hub:
             for sub, wanted in self._globals()
             if wanted.matches(event_type, state, order_id)
         ]
-        rows = self._side.query("SELECT url FROM subscriptions WHERE order_id = ?", (order_id,))
-        urls.extend(row[0] for row in rows)
+        urls.extend(self.order_listeners(order_id))
         return list(dict.fromkeys(urls))
 
     def _globals(self) -> builtins.list[tuple[Subscription, EventFilter]]:
