@@ -180,6 +180,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                # Say so: a client that is not told may reuse the socket we are closing.
+                self.send_header("Connection", "close")
             for name, value in reply.headers:
                 self.send_header(name, value)
             self.end_headers()

@@ -110,6 +110,9 @@ def test_unknown_path_bad_json_and_method_are_json_errors(billing: Simulator) ->
         odd = http.request("OPTIONS", "/accounts")
         assert odd.headers["content-type"] == "application/json"
         assert "Traceback" not in odd.text
+        # The server closes after an error it cannot recover from; it must say so, or the
+        # client reuses the closing socket and the next request dies unanswered.
+        assert odd.headers["connection"] == "close"
         fault = http.post("/accounts", json={}, headers={"X-Sim-Fault": "explode"})
         assert fault.status_code == 400
     assert billing.effects() == []
