@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
 
 log = logging.getLogger("om_dsl.runtime")
@@ -28,6 +29,16 @@ ORDER_PONR = "order.ponr"
 CANCEL_REJECTED = "order.cancel_rejected"
 ORDER_SIGNAL = "order.signal"
 ORDER_AMENDED = "order.amended"
+CANCEL_ACCEPTED_STATE = OrderState.ASSESSING_CANCELLATION.value
+"""The order state an accepted cancel moves the order to."""
+
+
+def is_cancel_request(kind: str, to_state: str | None) -> bool:
+    """Whether an event-log row records a cancel request the runtime decided: accepted (the
+    order's move to ``assessingCancellation``) or rejected after the point of no return.  The
+    row's ``seq`` is the request's identity (TMF622 ``CancelProductOrder`` ``cpo-<seq>``), so
+    the log is the one list of requests, whoever made them (service, CLI or library)."""
+    return kind == CANCEL_REJECTED or (kind == ORDER_STATE and to_state == CANCEL_ACCEPTED_STATE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from om_dsl.errors import NotFound, OperatorActionRejected
-from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_STATE
+from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_STATE, is_cancel_request
 from om_dsl.runtime.notify.tmf import iso
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
@@ -82,7 +82,19 @@ def _recorded(svc: Service, order_id: str, after: int) -> int | None:
 
 
 def get(svc: Service, request_id: str) -> dict[str, Any]:
-    row = _row(svc, request_id)
+    return _view(svc, _row(svc, request_id))
+
+
+def listing(svc: Service, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of every cancel request (oldest first, whoever made it: the service, ``om
+    cancel`` or the library), and how many there are."""
+    store = svc.runtime.store
+    views = [_view(svc, row) for row in store.cancel_requests(offset, limit)]
+    return views, store.count_cancel_requests()
+
+
+def _view(svc: Service, row: EventRow) -> dict[str, Any]:
+    request_id = f"{PREFIX}{row.seq}"
     view: dict[str, Any] = {"id": request_id, "href": svc.href("cancelProductOrder", request_id)}
     view.update(_client_fields(svc, row))
     view["productOrder"] = {
@@ -123,7 +135,7 @@ def _row(svc: Service, request_id: str) -> EventRow:
 
 
 def _is_request(row: EventRow) -> bool:
-    return row.kind == CANCEL_REJECTED or (row.kind == ORDER_STATE and row.to_state == ASSESSING)
+    return is_cancel_request(row.kind, row.to_state)
 
 
 def _progress(svc: Service, row: EventRow) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from om_dsl.runtime import (
     SqliteStore,
     Waiting,
 )
+from om_dsl.runtime.events import is_cancel_request
 from om_dsl.runtime.store import StoreError, WriteBatch
 from om_dsl.runtime.store import sqlite as sqlite_store
 from om_dsl.runtime.store.base import ItemRow
@@ -252,3 +253,49 @@ def test_callback_tokens_are_stored_only_as_hashes(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="unknown or already used"):
         runtime.resolve_token("s3cret-token-123", {"ok": True})
     assert states(runtime, "O1") == {"L:m": "completed"}
+
+
+def _event(order_id: str, kind: str, to_state: str | None = None) -> Any:
+    return (1.0, order_id, None, kind, None, to_state, None, None)
+
+
+@pytest.mark.parametrize("make", [MemoryStore, lambda: SqliteStore(":memory:")])
+def test_cancel_requests_are_the_request_rows_of_the_log(make: Any) -> None:
+    store = make()
+    store.apply(
+        WriteBatch(
+            events=[
+                _event("A", "order.state", "inProgress"),
+                _event("A", "order.state", "assessingCancellation"),  # accepted
+                _event("B", "order.cancel_rejected"),  # rejected past the PONR
+                _event("A", "order.state", "pendingCancellation"),
+                _event("C", "item.state", "assessingCancellation"),  # an item, not an order
+            ]
+        )
+    )
+    store.apply(WriteBatch(events=[_event("C", "order.state", "assessingCancellation")]))
+    rows = store.cancel_requests()
+    assert [(row.seq, row.order_id) for row in rows] == [(2, "A"), (3, "B"), (6, "C")]
+    assert rows == [row for row in store.events() if is_cancel_request(row.kind, row.to_state)]
+    assert store.count_cancel_requests() == 3
+    assert store.cancel_requests(1, 1) == rows[1:2]
+    assert store.cancel_requests(offset=2) == rows[2:]
+    assert store.cancel_requests(3) == []
+
+
+def test_a_store_made_before_the_cancel_index_gets_it_when_opened(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    SqliteStore(db).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP INDEX events_cancel_requests")
+    SqliteStore(db, read_only=True).close()  # reading changes nothing
+    with sqlite3.connect(db) as raw:
+        names = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
+    assert "events_cancel_requests" not in names
+    store = SqliteStore(db)
+    store.apply(WriteBatch(events=[_event("A", "order.cancel_rejected")]))
+    assert [row.order_id for row in store.cancel_requests()] == ["A"]
+    store.close()
+    with sqlite3.connect(db) as raw:
+        names = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
+    assert "events_cancel_requests" in names

@@ -180,3 +180,37 @@ def test_cancel_of_unknown_orders_and_requests(service: Callable[..., Running]) 
     invalid = api.post("/cancelProductOrder", json={"cancellationReason": "no order named"})
     assert invalid.status_code == 400
     assert invalid.json()["issues"][0]["path"] == "body.productOrder"
+
+
+def test_cancel_requests_are_listed_whoever_made_them(service: Callable[..., Running]) -> None:
+    running = service()
+    api = running.client()
+    for system in ("Billing", "Inventory", "Network"):  # every callout goes on hold
+        assert api.post(f"/systems/{system}/offline").status_code == 200
+    assert api.post("/productOrder", json=order_json("copper-delete")).status_code == 201
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, "ORD-1003", {"pending"})
+    by_api = api.post("/cancelProductOrder", json={"productOrder": {"id": "ORD-1003"}}).json()
+    running.runtime.cancel(TRIO, "cancelled through the library")  # not through the service
+    refused = api.post("/cancelProductOrder", json={"productOrder": {"id": TRIO}})
+    assert refused.status_code == 409  # already being cancelled: no request was made
+
+    listed = api.get("/cancelProductOrder")
+    assert listed.status_code == 200, listed.text
+    assert (listed.headers["x-total-count"], listed.headers["x-result-count"]) == ("2", "2")
+    first, second = listed.json()
+    assert first == api.get(by_api["href"]).json()
+    assert first["productOrder"]["id"] == "ORD-1003" and first["state"] == "done"
+    assert second["productOrder"]["id"] == TRIO
+    assert second["cancellationReason"] == "cancelled through the library"
+    assert second == api.get(second["href"]).json()
+
+    paged = api.get("/cancelProductOrder", params={"offset": 1, "limit": 1})
+    assert [r["id"] for r in paged.json()] == [second["id"]]
+    assert (paged.headers["x-total-count"], paged.headers["x-result-count"]) == ("2", "1")
+    assert api.get("/cancelProductOrder", params={"offset": 2}).json() == []
+    chosen = api.get("/cancelProductOrder", params={"fields": "state"}).json()
+    assert [set(r) for r in chosen] == [{"id", "href", "@type", "state"}] * 2
+    unknown = api.get("/cancelProductOrder", params={"state": "done"})
+    assert unknown.status_code == 400 and unknown.json()["issues"][0]["code"] == "S016"
+    assert api.get("/cancelProductOrder", params={"limit": 0}).status_code == 400

@@ -144,6 +144,13 @@ class Store(Protocol):
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
     ) -> list[EventRow]: ...
 
+    def cancel_requests(self, offset: int = 0, limit: int | None = None) -> list[EventRow]:
+        """The event-log rows that record cancel requests, oldest first, across all orders
+        (see :func:`om_dsl.runtime.events.is_cancel_request`)."""
+        ...
+
+    def count_cancel_requests(self) -> int: ...
+
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         """(order id, item id) of items whose row carries this wait key."""
         ...

@@ -12,6 +12,7 @@ import dataclasses
 import threading
 from typing import Any
 
+from om_dsl.runtime.events import is_cancel_request
 from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
@@ -40,6 +41,9 @@ class MemoryStore:
         self._by_order: dict[str, list[int]] = {}
         """Each order's event positions, as the SQLite store's ``events_by_order`` index: one
         order's events are read without scanning every order's."""
+        self._cancel_requests: list[int] = []
+        """Positions of the events that record cancel requests, as the SQLite store's partial
+        index ``events_cancel_requests``."""
         self._signals: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, set[tuple[str, int]]] = {}
         self._cursors: dict[str, int] = {}
@@ -72,10 +76,16 @@ class MemoryStore:
                 rows[idx] = row
             for order_id, event, payload, _ts in batch.signals:
                 self._signals.setdefault(order_id, {})[event] = payload
-            for position, new_event in enumerate(batch.events, first - 1):
-                self._by_order.setdefault(new_event[1], []).append(position)
-            self._events.extend(batch.events)
+            self._log(batch.events)
             return first
+
+    def _log(self, events: list[NewEvent]) -> None:
+        """Append to the event log and to its two indexes (by order, cancel requests)."""
+        for position, new_event in enumerate(events, len(self._events)):
+            self._by_order.setdefault(new_event[1], []).append(position)
+            if is_cancel_request(new_event[3], new_event[5]):  # kind, to_state
+                self._cancel_requests.append(position)
+        self._events.extend(events)
 
     def _replace(self, new: NewOrder) -> None:
         """An amendment: the order's plan and every item row are new (indexes too)."""
@@ -154,6 +164,15 @@ class MemoryStore:
                 start = bisect.bisect_left(positions, after_seq)  # seq > after_seq
                 found = [EventRow(p + 1, *self._events[p]) for p in positions[start:]]
         return found if limit is None else found[:limit]
+
+    def cancel_requests(self, offset: int = 0, limit: int | None = None) -> list[EventRow]:
+        end = None if limit is None else offset + limit
+        with self._lock:
+            return [EventRow(p + 1, *self._events[p]) for p in self._cancel_requests[offset:end]]
+
+    def count_cancel_requests(self) -> int:
+        with self._lock:
+            return len(self._cancel_requests)
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         with self._lock:

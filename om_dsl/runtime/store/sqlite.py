@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from om_dsl.errors import OmError
+from om_dsl.runtime.events import CANCEL_ACCEPTED_STATE, CANCEL_REJECTED, ORDER_STATE
 from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
@@ -79,6 +80,7 @@ CREATE TABLE IF NOT EXISTS events (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_order ON events (order_id, seq);
+{cancel_index};
 CREATE TABLE IF NOT EXISTS signals (
   order_id TEXT NOT NULL REFERENCES orders (id),
   event TEXT NOT NULL,
@@ -88,6 +90,19 @@ CREATE TABLE IF NOT EXISTS signals (
 );
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
+
+_CANCEL_REQUESTS = (
+    f"(kind = '{CANCEL_REJECTED}' OR (kind = '{ORDER_STATE}' AND to_state = "
+    f"'{CANCEL_ACCEPTED_STATE}'))"
+)
+"""Rows that record cancel requests (:func:`~om_dsl.runtime.events.is_cancel_request` in SQL,
+from the same constants)."""
+_CANCEL_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS events_cancel_requests ON events (seq) WHERE {_CANCEL_REQUESTS}"
+)
+"""A partial index: it holds only the few request rows, so listing them reads no other row,
+and every other event's insert pays only the test of the condition."""
+SCHEMA = SCHEMA.replace("{cancel_index}", _CANCEL_INDEX)
 
 _TABLES = frozenset(
     ("meta", "catalogs", "orders", "plans", "items", "events", "signals", "cursors")
@@ -166,6 +181,7 @@ class SqliteStore:
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             if not _TABLES.issubset(self._tables()):
                 self._create_schema()
+            self._add_missing_indexes()
         elif not _TABLES.issubset(self._tables()):
             raise StoreError(f"{self.path} is not an om store yet (it has no orders)")
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -174,6 +190,16 @@ class SqliteStore:
             raise StoreError(
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
+
+    def _add_missing_indexes(self) -> None:
+        """A store made by an older om_dsl lacks the indexes added since; the check reads,
+        so that opening a current store takes no write lock."""
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_cancel_requests'"
+        ).fetchone()
+        if found is None:
+            with self._write() as db:
+                db.execute(_CANCEL_INDEX)
 
     def _tables(self) -> set[str]:
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -294,6 +320,18 @@ class SqliteStore:
         bound = -1 if limit is None else int(limit)
         sql = f"SELECT * FROM events WHERE {where} ORDER BY seq LIMIT {bound}"
         return [EventRow(*row) for row in self._query(sql, tuple(params))]
+
+    def cancel_requests(self, offset: int = 0, limit: int | None = None) -> list[EventRow]:
+        bound = -1 if limit is None else int(limit)
+        sql = (
+            f"SELECT * FROM events WHERE {_CANCEL_REQUESTS} ORDER BY seq "
+            f"LIMIT {bound} OFFSET {int(offset)}"
+        )
+        return [EventRow(*row) for row in self._query(sql, ())]
+
+    def count_cancel_requests(self) -> int:
+        rows = self._query(f"SELECT COUNT(*) FROM events WHERE {_CANCEL_REQUESTS}", ())
+        return int(rows[0][0])
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         sql = "SELECT order_id, item_id FROM items WHERE wait_key = ?"

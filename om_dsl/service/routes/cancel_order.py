@@ -1,17 +1,18 @@
 """TMF622 ``/cancelProductOrder``: cancel an order (201; after its point of no return the
 request is created ``terminatedWithError``, with the reason), or be refused when the order is
-finished or already being cancelled (409); read a request's progress back."""
+finished or already being cancelled (409); read a request's progress back, or list them all
+(offset/limit paging with ``X-Total-Count``/``X-Result-Count``, ``fields`` selection)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from om_dsl.service import cancellation
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
-from om_dsl.service.orders import select, selection
-from om_dsl.service.routes.common import AUTH, Fields, errors
+from om_dsl.service.orders import refuse_unknown_parameters, select, selection
+from om_dsl.service.routes.common import AUTH, Fields, Limit, Offset, errors, page, page_size
 
 router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH)
 
@@ -31,3 +32,16 @@ def create_cancel_product_order(svc: Svc, body: CancelProductOrderCreate) -> JSO
 def retrieve_cancel_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
     wanted = selection(fields, CancelProductOrder)
     return JSONResponse(select(cancellation.get(svc, id), wanted))
+
+
+LIST_PARAMETERS = ("offset", "limit", "fields")
+
+
+@router.get("/cancelProductOrder", response_model=list[CancelProductOrder], responses=errors())
+def list_cancel_product_orders(
+    request: Request, svc: Svc, offset: Offset = 0, limit: Limit = None, fields: Fields = None
+) -> JSONResponse:
+    refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
+    wanted = selection(fields, CancelProductOrder)
+    views, total = cancellation.listing(svc, offset, page_size(svc, limit))
+    return page([select(view, wanted) for view in views], total)

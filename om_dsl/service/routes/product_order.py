@@ -13,10 +13,17 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import orders
 from om_dsl.service.context import Svc
 from om_dsl.service.models import ProductOrder
-from om_dsl.service.routes.common import AUTH, Fields, errors
+from om_dsl.service.routes.common import (
+    AUTH,
+    Fields,
+    Limit,
+    Offset,
+    errors,
+    page,
+    page_size,
+)
 
 router = APIRouter(tags=["productOrder"], dependencies=AUTH)
-MAX_OFFSET = 2**31
 CREATE_SCHEMA = {"$ref": "#/components/schemas/ProductOrder_Create"}
 ORDER_BODY = {
     "requestBody": {
@@ -74,17 +81,15 @@ def list_product_orders(
     request: Request,
     svc: Svc,
     state: Annotated[str | None, Query(max_length=1000, description="e.g. completed,held")] = None,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_OFFSET)] = None,
+    offset: Offset = 0,
+    limit: Limit = None,
     fields: Fields = None,
 ) -> JSONResponse:
     orders.refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
     wanted = orders.selection(fields, ProductOrder)
-    size = min(limit or svc.config.default_page, svc.config.max_page)
-    views, total = orders.listing(svc, orders.parse_states(state), offset, size)
-    body = [orders.select(view, wanted) for view in views]
-    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(body))}
-    return JSONResponse(body, headers=headers)
+    states = orders.parse_states(state)
+    views, total = orders.listing(svc, states, offset, page_size(svc, limit))
+    return page([orders.select(view, wanted) for view in views], total)
 
 
 @router.get("/productOrder/{id}", response_model=ProductOrder, responses=errors(404))
