@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import collections
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,12 +69,32 @@ def test_sigkill_with_callouts_applies_each_effect_once_and_notifies_every_compl
     }
     try:
         with Listener() as listener:
-            run_with_kills(Worker(tmp_path, sims, listener))
+            worker = Worker(tmp_path, sims, listener)
+            kill_during_a_callout(worker, sims["inventory"], knobs["latency_ms"])
+            run_with_kills(worker)
             check_store(tmp_path / "om.db")
             check_effects(sims)
             check_notifications(listener)
     finally:
         stop_all(sims)
+
+
+def kill_during_a_callout(worker: Worker, sim: Simulator, latency_ms: int) -> None:
+    """One kill aimed at a callout in flight: the simulator holds its answers, and the worker
+    dies once a request has arrived.  The random kills alone hit one only by luck, and on a
+    loaded machine they once never did (the re-send check below then failed)."""
+    sim.configure(latency_ms=60_000)
+    process = worker.spawn()
+    try:
+        deadline = time.monotonic() + 120
+        while not any(r["key"] and r["outcome"] == "in_progress" for r in sim.requests()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no callout reached the simulator"
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        sim.configure(latency_ms=latency_ms)
 
 
 def run_with_kills(worker: Worker) -> None:
