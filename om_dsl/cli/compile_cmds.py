@@ -113,27 +113,66 @@ def check(
 def _check(paths: list[Path], fmt: str, watching_now: bool = False) -> int:
     """Check every root once; the exit code it deserves."""
     results: dict[str, list[Diagnostic]] = {}
-    roots = [root for p in paths for root in _roots(p)]
-    if not roots:
+    reached: set[Path] = set()
+    for path in paths:
+        for root in _roots(path):
+            _check_root(root, fmt, results, reached)
+        if path.is_dir():
+            for stray in _strays(path, reached):
+                _check_stray(stray, fmt, results)
+    if not results:
         message = 'no catalog files found (a root file starts with: catalog "Name" version "1")'
+        if fmt == "json":
+            print_json(results)  # stdout stays one JSON document, with no files in it
         if not watching_now:
             fail(message)
         report_error(message)
         return EXIT_ERRORS
-    errors = 0
-    for root in roots:
-        result = compile_catalog(root)
-        diagnostics, sources = relocate(result.diagnostics, result.sources, root)
-        results[str(root)] = diagnostics
-        errors += summary(diagnostics)[0]
-        if fmt == "text":
-            print_text(diagnostics, sources)
-            _report(root, result)
     if fmt == "json":
         print_json(results)
     else:
         print_explain_hint([d for diagnostics in results.values() for d in diagnostics])
+    errors = sum(summary(diagnostics)[0] for diagnostics in results.values())
     return EXIT_ERRORS if errors else EXIT_OK
+
+
+def _check_root(
+    root: Path, fmt: str, results: dict[str, list[Diagnostic]], reached: set[Path]
+) -> None:
+    result = compile_catalog(root)
+    diagnostics, sources = relocate(result.diagnostics, result.sources, root)
+    results[str(root)] = diagnostics
+    reached.add(root.resolve())
+    reached.update((root.parent / name).resolve() for name in result.sources)
+    if fmt == "text":
+        print_text(diagnostics, sources)
+        _report(root, result)
+
+
+def _strays(folder: Path, reached: set[Path]) -> list[Path]:
+    """The ``.om`` files directly in ``folder`` that no root checked so far imports: a root
+    whose header is misspelt (``catlog "Acme"``), or a file of declarations that a root
+    elsewhere imports (or nothing does)."""
+    return sorted(p for p in folder.glob("*.om") if p.is_file() and p.resolve() not in reached)
+
+
+SYNTAX_CODES = frozenset({"E001", "E002", "E003", "E004", "E005", "E009", "E010"})
+"""What is wrong with a file whatever catalog it belongs to: it cannot be read or parsed."""
+
+
+def _check_stray(path: Path, fmt: str, results: dict[str, list[Diagnostic]]) -> None:
+    """Report a stray file's syntax errors (a folder whose root had a misspelt header used to
+    pass, that file never read).  A file that parses is taken for a file of declarations
+    that some root imports: its names may be declared elsewhere, so it is not checked alone."""
+    result = compile_catalog(path)
+    found = [d for d in result.diagnostics if d.code in SYNTAX_CODES]
+    if not found:
+        return
+    diagnostics, sources = relocate(found, result.sources, path)
+    results[str(path)] = diagnostics
+    if fmt == "text":
+        print_text(diagnostics, sources)
+        _report(path, CompileResult(None, diagnostics, result.sources))
 
 
 def _watch(paths: list[Path], fmt: str, interval: float) -> None:

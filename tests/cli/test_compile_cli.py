@@ -118,6 +118,27 @@ def test_check_a_folder_without_catalogs_exits_1(tmp_path: Path) -> None:
     result = om("check", tmp_path)
     assert result.exit_code == 1
     assert "no catalog files found" in result.stderr
+    as_json = om("check", "--format", "json", tmp_path)
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout) == {"files": []}  # stdout is JSON even then
+
+
+def test_check_a_folder_reports_a_root_whose_header_is_misspelt(tmp_path: Path) -> None:
+    (tmp_path / "a.om").write_text('catlog "A" version "1"\nenum E { X }\n', encoding="utf-8")
+    (tmp_path / "b.om").write_text('catalog "B" version "1"\nenum F { Y }\n', encoding="utf-8")
+    (tmp_path / "c.om").write_text('catalog C version "1"\n', encoding="utf-8")
+    (tmp_path / "lib.om").write_text("enum G { Z }\n", encoding="utf-8")  # parses: a library
+    (tmp_path / "broken_lib.om").write_text("enum H { \n", encoding="utf-8")
+    result = om("check", tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "a.om:1:1: error[E001]: unexpected name 'catlog'" in result.stderr
+    assert "did you mean 'catalog'?" in result.stderr
+    assert "c.om:1:9: error[E001]: unexpected name 'C'; expected a string" in result.stderr
+    assert "broken_lib.om:1:9: error[E004]" in result.stderr
+    assert "ok " in result.stderr and "lib.om:" not in result.stderr.replace("broken_lib.om", "")
+    files = json.loads(om("check", "--format", "json", tmp_path).stdout)["files"]
+    codes = {Path(f["path"]).name: [d["code"] for d in f["diagnostics"]] for f in files}
+    assert codes == {"b.om": [], "a.om": ["E001"], "broken_lib.om": ["E004"], "c.om": ["E001"]}
 
 
 def test_check_a_folder_finds_roots_as_the_parser_reads_them(tmp_path: Path) -> None:
