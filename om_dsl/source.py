@@ -79,18 +79,57 @@ def visible(text: str, *, lines: bool = False) -> str:
     return text.translate(_CONTROLS_IN_LINES if lines else _CONTROLS)
 
 
+EXCERPT_COLUMNS = 160
+"""A longer line is shown as a window of this many columns around the span (a 160k-character
+line used to be printed whole, with a caret run as long)."""
+_LEAD = 40
+"""Columns of context kept before the span in such a window."""
+
+
 def excerpt(source: SourceFile, span: Span) -> str:
-    """Render the line of ``span`` with a caret underline, rustc style."""
+    """Render the line of ``span`` with a caret underline, rustc style.
+
+    Positions are terminal columns, not characters: tabs are shown as 4 spaces, and a wide
+    character (CJK, most emoji) takes two columns, a combining or zero-width one none, so the
+    caret stays under the span whatever the line holds before it."""
     raw = source.line_text(span.line)
-    text = visible(raw.expandtabs(4))
-    start = _display_col(raw, span.col)
-    end = _display_col(raw, span.end_col) if span.end_line == span.line else len(text) + 1
-    width = max(1, min(end - start, len(text) - start + 1))
+    text = _shown(raw)
+    start = _columns(_shown(raw[: span.col - 1]))
+    on_line = span.end_line == span.line
+    end = _columns(_shown(raw[: span.end_col - 1])) if on_line else _columns(text)
+    text, start, end = _window(text, start, end)
+    width = max(1, min(end - start, _columns(text) - start))
     gutter = f"{span.line:>4} | "
-    marker = " " * (len(gutter) + start - 1) + "^" * width
+    marker = " " * (len(gutter) + start) + "^" * width
     return f"{' ' * (len(gutter) - 2)}|\n{gutter}{text}\n{marker.rstrip()}"
 
 
-def _display_col(raw: str, col: int) -> int:
-    """The 1-based column of character ``col`` once tabs are shown as spaces (as excerpts do)."""
-    return len(raw[: col - 1].expandtabs(4)) + 1
+def _shown(raw: str) -> str:
+    return visible(raw.expandtabs(4))
+
+
+def _columns(text: str) -> int:
+    """Terminal columns of ``text`` (rich's table of character widths; imported here, as only
+    a diagnostic being printed needs it)."""
+    from rich.cells import cell_len  # noqa: PLC0415
+
+    return cell_len(text)
+
+
+def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """At most about :data:`EXCERPT_COLUMNS` columns of a long line, from a little before
+    the span (``start``/``end``: 0-based columns), with ``…`` where text was cut."""
+    if _columns(text) <= EXCERPT_COLUMNS:
+        return text, start, end
+    left = max(0, start - _LEAD)
+    kept: list[str] = []
+    column = 0
+    for char in text:
+        width = _columns(char)
+        if column >= left and column + width <= left + EXCERPT_COLUMNS:
+            kept.append(char)
+        column += width
+    head = "…" if left > 0 else ""
+    tail = "…" if column > left + EXCERPT_COLUMNS else ""
+    shift = left - len(head)
+    return head + "".join(kept) + tail, start - shift, end - shift

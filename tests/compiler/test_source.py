@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+
 from om_dsl.source import SourceFile, Span, excerpt, visible
 
 
@@ -57,3 +59,38 @@ def test_visible_keeps_tabs_and_optionally_line_breaks() -> None:
     assert visible("a\tb\x00c\x7f") == "a\tb\u2400c\u2421"
     assert visible("a\nb\r\n") == "a\u240ab\u240d\u240a"
     assert visible("a\nb\x1b\r\n", lines=True) == "a\nb\u241b\r\n"
+
+
+def under_columns(text: str, span: Span) -> str:
+    """The characters of the shown line whose terminal columns the carets cover (a wide
+    character takes two columns, a combining one none)."""
+    _, shown, marker = excerpt(SourceFile("f.om", text), span).split("\n")
+    start, end = marker.index("^"), len(marker)
+    found, column = [], 0
+    for char in shown:
+        if start <= column < end and (cell_len(char) or found):
+            found.append(char)
+        column += cell_len(char)
+    return "".join(found)
+
+
+def test_wide_and_zero_width_characters_keep_the_caret_under_the_span() -> None:
+    """CJK and emoji take two terminal columns: the caret used to land 1 column early per
+    such character before the span."""
+    cjk = 'decompose O -> A { label = "日本語"; n = sped }'
+    assert under_columns(cjk, Span("f.om", 1, 39, 1, 43)) == "sped"
+    emoji = 'decompose O -> A { label = "😀😀"; n = sped }'
+    assert under_columns(emoji, Span("f.om", 1, 38, 1, 42)) == "sped"
+    combining = 'offer O "Cafe\u0301\u200b" { attribute x int }'  # e + accent, zero-width space
+    assert under_columns(combining, Span("f.om", 1, 32, 1, 35)) == "int"
+
+
+def test_a_long_line_is_shown_as_a_window_around_the_span() -> None:
+    """A 160k-character line was printed whole, with a caret run as long."""
+    line = "cfs A { attribute n: int default " + " " * 5000 + "12abc }" + "x" * 100_000
+    col = line.index("12abc") + 1
+    out = excerpt(SourceFile("f.om", line), Span("f.om", 1, col, 1, col + 5))
+    _, shown, marker = out.split("\n")
+    assert len(shown) < 200 and shown.startswith("   1 | …") and shown.endswith("…")
+    assert marker.strip() == "^^^^^" and shown[marker.index("^") :].startswith("12abc")
+    assert caret_under(line[:200], Span("f.om", 1, 1, 1, 4)) == "cfs"  # short lines whole
