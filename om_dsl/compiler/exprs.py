@@ -365,6 +365,8 @@ class ExprChecker:
             return [self.const(c, item or T.ANY) for c in node.value]
         if node.kind == "name":
             return self._enum_const(node, expected)
+        if self.broken.stands_in(node.span):  # E005 said what is wrong with it
+            return None
         kind = node.kind
         value: Any = float(node.value) if kind == "decimal" else node.value
         if not T.assignable(kind, expected) and not (kind == "string" and expected == "date"):

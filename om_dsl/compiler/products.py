@@ -161,6 +161,7 @@ def _range(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[st
     low, high = (ctx.exprs.const(c, type_) for c in opt.value)
     if low is not None and high is not None and low > high:
         ctx.bag.error("E042", f"empty range: {low} is greater than {high}", opt.span)
+        return  # no value is inside it: checking the default against it would only echo this
     fields["min"], fields["max"] = low, high
 
 

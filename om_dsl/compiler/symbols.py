@@ -26,6 +26,12 @@ class Broken:
     declared: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
     kinds: set[str] = field(default_factory=set)
+    numbers: set[Span] = field(default_factory=set)
+    """Spans of bad numbers (E005): the value there is a stand-in, not what was written."""
+
+    def stands_in(self, span: Span) -> bool:
+        """Whether a literal at ``span`` is a bad number's stand-in: it has no value to check."""
+        return span in self.numbers
 
     def declares(self, name: str) -> bool:
         """Whether a broken declaration declared ``name`` (so it is not unknown)."""
@@ -79,6 +85,7 @@ def collect(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -> Sy
             _collect_one(symbols, names, decl, module.file == root_file, bag)
         for broken in module.broken:
             symbols.broken.add(broken)
+        symbols.broken.numbers.update(module.bad_numbers)
     _families(symbols)
     if symbols.header is None and not _syntax_errors(bag, root_file):
         bag.error(

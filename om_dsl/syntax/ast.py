@@ -374,3 +374,6 @@ class Module:
     file: str
     decls: list[Decl]
     broken: list[BrokenDecl] = field(default_factory=list)
+    bad_numbers: list[Span] = field(default_factory=list)
+    """Where the file has a bad number (E005): the parser put a stand-in value there so that
+    the declaration parses on, and checks must not quote it (`default 1 is outside ...`)."""

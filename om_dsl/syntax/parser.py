@@ -114,6 +114,7 @@ def _parse_into(module: ast.Module, text: str, bag: DiagnosticBag) -> list[list[
             continue
         unexpected += _parse_chunk(file, chunk, callbacks, module, bag)
     numbers.report(file, lexed.bad_numbers, bag, unexpected)
+    module.bad_numbers = [token_span(file, tok) for tok, _ in lexed.bad_numbers]
     return lexed.chunks
 
 

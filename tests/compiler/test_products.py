@@ -156,6 +156,27 @@ def test_attribute_errors(om: Compile, decl: str, code: str, message: str) -> No
     assert diag.message == message
 
 
+@pytest.mark.parametrize(
+    ("decl", "codes"),
+    [
+        ("attribute a: int in 10..100 default 12abc", ["E005"]),
+        ("attribute a: decimal in 0.5..1e2 default 50", ["E005"]),
+        ("attribute a: int in 100..99999999999999999999999999 default 100", ["E005"]),
+        ("attribute a: int in -12abc..100 default 5", ["E005"]),
+        ("attribute a: int in 100..1000 default 1e3", ["E005"]),
+        ("attribute a: int in 1000..100 default 100", ["E042"]),
+    ],
+)
+def test_a_bad_number_or_an_empty_range_reports_itself_only(
+    om: Compile, decl: str, codes: list[str]
+) -> None:
+    """A bad number parses on as a stand-in value (1), which the range and default checks
+    used to quote (`default 1 is outside 10..100`, `empty range: 100 is greater than 1`);
+    a default was checked against an empty range, repeating its error."""
+    compiled = om(f"offer X {{ {decl} }}\ndecompose X {{ -> Line }}", base=True)
+    assert compiled.codes == codes
+
+
 def test_unknown_type_suggests_a_near_type(om: Compile) -> None:
     diag = om("offer X { attribute a: Tehc }\ndecompose X { -> Line }", base=True).one("E020")
     assert diag.hints == ("did you mean 'Tech'?",)
