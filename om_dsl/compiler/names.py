@@ -8,13 +8,18 @@ from collections.abc import Iterable
 
 def suggest(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     """A hint naming the closest candidate, or nothing when none is close."""
+    close = closest(name, candidates)
+    return (f"did you mean '{close}'?",) if close else ()
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``name`` is most likely a misspelling of, if one is close."""
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in pool}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    return (f"did you mean '{close[0]}'?",) if close else ()
+    if close:
+        return close[0]
+    lowered = {c.lower(): c for c in pool}
+    return lowered.get(name.lower())
 
 
 def a(noun: str) -> str:

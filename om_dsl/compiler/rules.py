@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
-from om_dsl.compiler.names import a, suggest
+from om_dsl.compiler.names import a, closest, suggest
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
@@ -46,12 +46,15 @@ def lower_rules(ctx: Context) -> list[ir.DecompositionRule]:
     ids: dict[str, ast.RuleDecl] = {}
     for decl in ctx.symbols.decomposes:
         source = _source(ctx, decl)
-        if source is None:
+        if source is None:  # reported: its targets would be produced but for that error
+            ctx.symbols.broken.completed.update(rule.target.value for rule in decl.rules)
             continue
         for rule in decl.rules:
             lowered = _rule(ctx, source, rule, ids, rule.doc or decl.doc)
             if lowered is not None:
                 out.append(lowered)
+            else:  # its error is reported: "no rule applies to the offer" would echo it
+                ctx.symbols.broken.completed.add(source.name)
     _merge_conflicts(ctx, out)
     _chain_cycles(ctx, out)
     return out
@@ -80,6 +83,7 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
             "E022" if kind else "E020", message, decl.source.span,
             *suggest(name, ctx.symbols.products),
         )  # fmt: skip
+        _meant(ctx, closest(name, ctx.symbols.products))
         return None
     attrs = {a: spec.type for a, spec in ctx.attributes.get(name, {}).items()}
     return _Source(name, False, [name], attrs)
@@ -195,6 +199,14 @@ def _target(ctx: Context, rule: ast.RuleDecl) -> str | None:
     return name if technical_product(ctx, rule.target, wrong) else None
 
 
+def _meant(ctx: Context, name: str | None) -> None:
+    """The product a misspelt name most likely meant: the declaration with the typo would
+    have completed it, so "never produced" or "has no plan" about it would only echo the
+    E020 that names it in its hint."""
+    if name is not None:
+        ctx.symbols.broken.completed.add(name)
+
+
 def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str) -> bool:
     """True when ``name`` is a cfs, rfs or resource; otherwise report E020 or E022.
 
@@ -205,10 +217,12 @@ def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str
     if decl is None:
         if ctx.symbols.broken.declares(name.value):
             return False
+        technical = [p.name.value for p in ctx.symbols.technical()]
         ctx.bag.error(
             "E020", f"unknown technical product '{name.value}'", name.span,
-            *suggest(name.value, [p.name.value for p in ctx.symbols.technical()]),
+            *suggest(name.value, technical),
         )  # fmt: skip
+        _meant(ctx, closest(name.value, technical))
         return False
     if decl.kind not in TECHNICAL:
         ctx.bag.error("E022", wrong_kind.format(kind=a(decl.kind)), name.span, *hints)

@@ -99,3 +99,35 @@ def test_a_stray_character_between_declarations_drops_nothing(om: Compile) -> No
 )
 def test_expected_lists_only_what_fits_here(body: str, message: str, om: Compile) -> None:
     assert [d.message for d in om(body, base=True).of("E001")] == [message]
+
+
+TYPOS = {
+    "rule source": (
+        "offer Tv { attribute n: int }\ncfs Box { attribute n: int }\n"
+        "decompose Tvv -> Box { n = n }\n"
+        'plan Box on add { auto a handler "h" }\n'
+    ),
+    "rule target": (
+        "offer Tv { attribute n: int }\ncfs Box { attribute n: int }\n"
+        "decompose Tv -> Bxo { n = n }\n"
+        'plan Box on add { auto a handler "h" }\n'
+    ),
+    "plan product": (
+        "offer Tv { attribute n: int }\ncfs Box { attribute n: int }\n"
+        "decompose Tv -> Box { n = n }\n"
+        'plan Bx on add { auto a handler "h" }\n'
+    ),
+    "target with a syntax error": (
+        "offer Tv { attribute n: int }\ncfs Box attribute n: int }\ndecompose Tv -> Box { n = n }\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", TYPOS.values(), ids=TYPOS.keys())
+def test_a_misspelt_product_name_brings_no_warnings_about_the_product_meant(
+    body: str, om: Compile
+) -> None:
+    """`decompose Tvv -> Box` used to add W001 (no rule applies to Tv, with a hint to write
+    the rule that is there) and W002 (nothing produces Box) to its E020."""
+    found = om(body, base=True)
+    assert found.codes in (["E020"], ["E001"]), found.render()
