@@ -150,8 +150,9 @@ TOP_LEVEL = frozenset(
 
 
 def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
-    """The keyword that ``word`` is a close misspelling of (`ofer` -> `offer`), if any."""
-    close = difflib.get_close_matches(word, sorted(keywords), n=1, cutoff=0.75)
+    """The keyword that ``word`` is a close misspelling of (`ofer` -> `offer`), if any.
+    Case does not count: keywords are lower case, and `CFS` or `Queue` mean `cfs`, `queue`."""
+    close = difflib.get_close_matches(word.lower(), sorted(keywords), n=1, cutoff=0.75)
     return close[0] if close else None
 
 

@@ -687,3 +687,18 @@ def test_describe_token_kinds() -> None:
     assert describe_token(Token("PLAN", "plan")) == "keyword 'plan'"
     assert describe_token(Token("$END", "")) == "end of file"
     assert word("DURATION") == "a duration (like 5s)"
+
+
+def test_keywords_in_capitals_get_a_hint_and_restart_parsing() -> None:
+    """`CFS` got no "did you mean", and the `RFS` line after it was swallowed unreported."""
+    decls, diags = parse(
+        'catalog "K" version "1"\nCFS A { attribute n: int }\nRFS B { attribute n: int }\n'
+        'Offer O {}\nsystem S { URL "http://x" }\ncfs Fine {}\n'
+    )
+    assert [(d.span.line, d.hints) for d in diags] == [
+        (2, ("did you mean 'cfs'?",)),
+        (3, ("did you mean 'rfs'?",)),
+        (4, ("did you mean 'offer'?",)),
+        (5, ("did you mean 'url'?",)),
+    ]
+    assert [type(d) for d in decls][-1] is ast.ProductDecl
