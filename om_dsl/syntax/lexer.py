@@ -149,6 +149,10 @@ TOP_LEVEL = frozenset(
 )
 
 
+UNTERMINATED = "unterminated string"
+"""E003's message for a string not closed on its line (the parser knows its consequences)."""
+
+
 def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
     """The keyword that ``word`` is a close misspelling of (`ofer` -> `offer`), if any.
     Case does not count: keywords are lower case, and `CFS` or `Queue` mean `cfs`, `queue`."""
@@ -400,7 +404,7 @@ class Lexer:
         span = Span(self.file, line, col, line, col + len(value))
         if kind == "BADSTRING":
             self.diagnostics.error(
-                "E003", "unterminated string", span, 'close the string with " on the same line'
+                "E003", UNTERMINATED, span, 'close the string with " on the same line'
             )
             return "STRING", value[1:]
         if kind in ("BADNUM", "BIGNUM"):  # BIGNUM: 17+ digits, above 2^53 (and int() refuses

@@ -21,6 +21,7 @@ from om_dsl.syntax.lalr import Reduction, SyntaxProblem, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
     TOP_LEVEL,
+    UNTERMINATED,
     Lexer,
     Tok,
     close_keyword,
@@ -213,6 +214,8 @@ def _starts_like_decl(chunk: list[Tok], i: int) -> bool:
 
 def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Tok]) -> None:
     tok = problem.token
+    if _unterminated_lines(bag, tok if tok.type != "$END" else None, chunk):
+        return  # the string ran to the end of its line, brackets and all: E003 says so
     problem.expected -= _wrong_closers(chunk, tok)
     expected = describe_expected(problem.expected)
     if tok.type == "$END":
@@ -242,6 +245,18 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
 
 
 _CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
+
+
+def _unterminated_lines(bag: DiagnosticBag, tok: Tok | None, chunk: list[Tok]) -> bool:
+    """Whether the syntax error follows from an unterminated string (reported as E003): the
+    unexpected token is that string (a lone `"` read as ``""``), or, at the end of the
+    declaration, one of its lines has one, which took its closing `}` into the string."""
+    lines = {d.span.line: d.span.col for d in bag.items if d.message == UNTERMINATED and d.span}
+    if not lines:
+        return False
+    if tok is not None:
+        return lines.get(tok.line) == tok.column
+    return any(chunk[0].line <= line <= chunk[-1].line for line in lines)
 
 
 def _wrong_closers(chunk: list[Tok], bad: Tok) -> set[str]:

@@ -702,3 +702,19 @@ def test_keywords_in_capitals_get_a_hint_and_restart_parsing() -> None:
         (5, ("did you mean 'url'?",)),
     ]
     assert [type(d) for d in decls][-1] is ast.ProductDecl
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'offer O { attribute a: string default "abc }\n',
+        'decompose O -> A { a = "x }\n',
+        'offer O {\n  attribute a: string default "abc }\n',
+        'cfs A {}\n"',
+    ],
+)
+def test_an_unterminated_string_is_reported_alone(text: str) -> None:
+    """The string runs to the end of its line and takes the `}` with it: "'{' opened at line
+    1 is not closed" (E004), or `unexpected string ""` for a lone quote, only echoed E003."""
+    _, diags = parse(text)
+    assert [(d.code, d.message) for d in diags] == [("E003", "unterminated string")]
