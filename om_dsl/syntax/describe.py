@@ -56,7 +56,7 @@ def describe_token(tok: Tok) -> str:
     if tok.type == "$END":
         return "end of file"
     if tok.type in ("NAME", "INT", "DECIMAL", "DURATION"):
-        return f"{word(tok.type).split(' ', 1)[1]} '{tok.value}'"
+        return f"{_kind_word(tok.type)} '{tok.value}'"
     if tok.type == "STRING":
         return f'string "{tok.value}"'
     if tok.type == numbers.BAD:
@@ -64,3 +64,9 @@ def describe_token(tok: Tok) -> str:
     if tok.type in PUNCTUATION.values():
         return word(tok.type)
     return f"keyword '{tok.value}'"
+
+
+def _kind_word(kind: str) -> str:
+    """``duration`` for ``a duration (like 5s)``: the noun alone, as the token's text follows
+    (it read "unexpected duration (like 5s) '2s'")."""
+    return word(kind).split(" (", 1)[0].split(" ", 1)[1]

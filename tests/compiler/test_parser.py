@@ -687,6 +687,8 @@ def test_describe_token_kinds() -> None:
     assert describe_token(Token("PLAN", "plan")) == "keyword 'plan'"
     assert describe_token(Token("$END", "")) == "end of file"
     assert word("DURATION") == "a duration (like 5s)"
+    assert describe_token(Token("DURATION", "2s")) == "duration '2s'"  # not "(like 5s) '2s'"
+    assert describe_token(Token("DECIMAL", "1.5")) == "decimal number '1.5'"
 
 
 def test_keywords_in_capitals_get_a_hint_and_restart_parsing() -> None:
