@@ -34,8 +34,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E002",),
-        "A character that is not part of the language (`#`, `@`, `$`, a control character).",
-        "Remove it; comments start with `//`.",
+        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name.",
+        "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text.",
     ),
     CodeDoc(
         ("E003",),

@@ -12,6 +12,7 @@ import difflib
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -147,6 +148,24 @@ TOP_LEVEL = frozenset(
         "depend",
     }
 )
+
+
+NOT_A_NAME = "letters beyond ASCII in the name"
+"""E002's message for a name such as `Télé` (the parser keeps quiet about its pieces)."""
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _ascii_hints(word: str) -> tuple[str, ...]:
+    """What to write instead of a name with letters beyond ASCII: its accents dropped where
+    that leaves a name (`Télé` -> `Tele`), the text itself kept as a display name."""
+    folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+    rule = "names are ASCII letters, digits and '_'"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", folded):
+        return (f"{rule}; a display name in quotes may hold any text",)
+    return (f"{rule}: write {folded}; a display name in quotes may hold any text",)
 
 
 UNTERMINATED = "unterminated string"
@@ -356,7 +375,7 @@ class Lexer:
             else:
                 kind = kinds[index]
                 if kind not in ("INT", "DECIMAL", "DURATION"):
-                    kind, value = self._bad(kind, value, line, col)
+                    kind, value = self._bad(kind, value, line, col, m.end() - len(value))
                     if kind == "":
                         continue
             if first_on_line:
@@ -400,7 +419,7 @@ class Lexer:
             return _SURROGATE.sub("\ufffd", value)
         return value
 
-    def _bad(self, kind: str | None, value: str, line: int, col: int) -> tuple[str, str]:
+    def _bad(self, kind: str | None, value: str, line: int, col: int, at: int) -> tuple[str, str]:
         span = Span(self.file, line, col, line, col + len(value))
         if kind == "BADSTRING":
             self.diagnostics.error(
@@ -410,9 +429,34 @@ class Lexer:
         if kind in ("BADNUM", "BIGNUM"):  # BIGNUM: 17+ digits, above 2^53 (and int() refuses
             self._bad_numbers = True  # over 4300 digits); the parser reports both
             return "BADNUM", value
+        if value.isalpha():  # a letter beyond ASCII: one error for the word it is part of
+            self._non_ascii_word(line, col, at)
+            return "", ""
         shown = f"'{value}'" if value.isprintable() else f"U+{ord(value):04X}"
         self.diagnostics.error("E002", f"unexpected character {shown}", span)
         return "", ""
+
+    def _non_ascii_word(self, line: int, col: int, at: int) -> None:
+        """E002 once for a name with letters beyond ASCII (`Télé`), spanning the whole word.
+        Each such letter used to be an error, and the ASCII pieces between them unexpected
+        names (E001: the parser leaves out those inside this span)."""
+        text = self.text
+        start = at
+        while start > 0 and _word_char(text[start - 1]):
+            start -= 1
+        if start < at and not text[start:at].isascii():
+            return  # an earlier letter of this word reported it
+        end = at + 1
+        while end < len(text) and _word_char(text[end]):
+            end += 1
+        word = text[start:end]
+        first = col - (at - start)
+        self.diagnostics.error(
+            "E002",
+            f"{NOT_A_NAME} '{word}'",
+            Span(self.file, line, first, line, first + len(word)),
+            *_ascii_hints(word),
+        )
 
 
 def split_chunks(

@@ -20,6 +20,7 @@ from om_dsl.syntax.describe import describe_expected, describe_token
 from om_dsl.syntax.lalr import Reduction, SyntaxProblem, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
+    NOT_A_NAME,
     TOP_LEVEL,
     UNTERMINATED,
     Lexer,
@@ -216,6 +217,8 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
     tok = problem.token
     if _unterminated_lines(bag, tok if tok.type != "$END" else None, chunk):
         return  # the string ran to the end of its line, brackets and all: E003 says so
+    if _in_non_ascii_name(bag, tok, chunk):
+        return  # `l` of `Télé`, or `{` after `日本`: what E002 reported whole left behind
     problem.expected -= _wrong_closers(chunk, tok)
     expected = describe_expected(problem.expected)
     if tok.type == "$END":
@@ -245,6 +248,25 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
 
 
 _CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
+
+
+def _in_non_ascii_name(bag: DiagnosticBag, tok: Tok, chunk: list[Tok]) -> bool:
+    """Whether ``tok`` is what a name with letters beyond ASCII left behind: a piece of it
+    (`l` of `Télé`), or the first token after it (`{` after `日本`, read as a missing name)."""
+    spans = [
+        d.span
+        for d in bag.items
+        if d.message.startswith(NOT_A_NAME) and d.span is not None and d.span.line == tok.line
+    ]
+    if not spans:
+        return False
+    i = next((i for i, other in enumerate(chunk) if other is tok), 0)
+    before = chunk[i - 1] if i > 0 and chunk[i - 1].line == tok.line else None
+    return any(
+        span.col <= tok.column < span.end_col
+        or (tok.column >= span.end_col and (before is None or before.column < span.col))
+        for span in spans
+    )
 
 
 def _unterminated_lines(bag: DiagnosticBag, tok: Tok | None, chunk: list[Tok]) -> bool:

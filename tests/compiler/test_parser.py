@@ -720,3 +720,23 @@ def test_an_unterminated_string_is_reported_alone(text: str) -> None:
     1 is not closed" (E004), or `unexpected string ""` for a lone quote, only echoed E003."""
     _, diags = parse(text)
     assert [(d.code, d.message) for d in diags] == [("E003", "unterminated string")]
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "col"),
+    [
+        ("offer Télé { }\n", "Télé", 7),
+        ("cfs 日本 { attribute n: int }\n", "日本", 5),
+        ("cfs Good { attribute é: int }\n", "é", 22),
+    ],
+)
+def test_a_name_with_letters_beyond_ascii_is_one_error(text: str, word: str, col: int) -> None:
+    """Each such letter was an E002 and each ASCII piece between them an E001 (`Télé`: three
+    errors), none saying what names may hold."""
+    _, diags = parse(text)
+    assert [(d.code, d.message, d.span.col) for d in diags] == [
+        ("E002", f"letters beyond ASCII in the name '{word}'", col)
+    ]
+    assert diags[0].span.end_col == col + len(word)
+    assert diags[0].hints[0].startswith("names are ASCII letters, digits and '_'")
+    assert ("write Tele;" in diags[0].hints[0]) == (word == "Télé")
