@@ -66,6 +66,14 @@ class Tables:
     start_state: int
     end_state: int
     chains: dict[tuple[int, int, str, str | None], int] = field(default_factory=dict)
+    by_state: tuple[dict[str, int], ...] = field(init=False, repr=False, compare=False)
+    """``actions`` indexed by state number: the driver looks a state up per token and per
+    reduction, and indexing a tuple is cheaper than hashing an int into a dict."""
+
+    def __post_init__(self) -> None:
+        size = max(self.actions, default=-1) + 1
+        by_state = tuple(self.actions.get(state, {}) for state in range(size))
+        object.__setattr__(self, "by_state", by_state)  # a frozen dataclass's own field
 
 
 class SyntaxProblem(Exception):
@@ -211,7 +219,7 @@ def run(  # noqa: C901, PLR0912 - the hot loop is one function on purpose
     The hot loop of the parser, kept in one function on purpose (local names are fast).
     Raises :class:`SyntaxProblem` at the first token that cannot be shifted.
     """
-    actions, end_state = tables.actions, tables.end_state
+    actions, end_state = tables.by_state, tables.end_state
     state = tables.start_state
     state_stack: list[int] = [state]
     value_stack: list[Any] = []
