@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.symbols import Symbols
@@ -29,6 +30,10 @@ class Context:
     plan_items: dict[str, dict[str, Span]] = field(default_factory=dict)
     order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
     """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
+    product_reads: list[tuple[str, Any, ir.Ref]] = field(default_factory=list)
+    """(product, item, ref) of every read of another product's item outputs, in plan and item
+    order: gathered while each plan's own reads are checked (outputs.check_plan_outputs), so
+    that the cross-product check walks no expression again."""
 
     def span(self, span: Span) -> ir.SourceSpan:
         """The IR form of a source span (a third of all IR objects: built without validation).

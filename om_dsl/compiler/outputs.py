@@ -63,12 +63,14 @@ def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
     names = {i.name for i in items}
     after: dict[str, list[str]] | None = None
     for item in items:
-        sources = [
-            ref.path[0]
-            for expr in _item_exprs(item)
-            for ref in refs(expr)
-            if ref.root == "item" and ref.path[0] in names
-        ]
+        sources: list[str] = []
+        for expr in _item_exprs(item):
+            for ref in refs(expr):
+                if ref.root == "item":
+                    if ref.path[0] in names:
+                        sources.append(ref.path[0])
+                elif ref.root == "product":  # for check_cross_outputs
+                    ctx.product_reads.append((product, item, ref))
         if not sources:
             continue
         after = after if after is not None else _after_edges(items)
@@ -89,16 +91,15 @@ def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> Non
 
 
 def check_cross_outputs(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
-    """W006: reading another product's item outputs without a `depend` that orders them."""
-    succ = _successors(plans)
-    preds = _predecessors(plans)
+    """W006: reading another product's item outputs without a `depend` that orders them.
+
+    The reads are those that :func:`check_plan_outputs` gathered from ``plans``.
+    """
+    edges = _ItemEdges(plans)
     waits = _waits(deps)
-    for plan in plans:
-        for item in plan.items:
-            for expr in _item_exprs(item):
-                for ref in refs(expr):
-                    if ref.root == "product" and not _ordered(plan, item, ref, waits, succ, preds):
-                        _report_cross(ctx, plan.product, item, ref.path[0], ref.path[1])
+    for product, item, ref in ctx.product_reads:
+        if not _ordered(product, item, ref, waits, edges):
+            _report_cross(ctx, product, item, ref.path[0], ref.path[1])
 
 
 def _waits(deps: list[ir.Dependency]) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -110,41 +111,56 @@ def _waits(deps: list[ir.Dependency]) -> dict[tuple[str, str], list[tuple[str, s
     return out
 
 
-def _successors(plans: list[ir.Plan]) -> dict[str, dict[str, list[str]]]:
-    """Per product: item -> items that run after it (over all of the product's plans)."""
-    out: dict[str, dict[str, list[str]]] = {}
-    for plan in plans:
-        table = out.setdefault(plan.product, {})
-        for item in plan.items:
-            for dep in item.after:
-                table.setdefault(dep, []).append(item.name)
-    return out
+class _ItemEdges:
+    """Per product: item -> the items it runs after, and item -> the items that run after it
+    (over all of the product's plans).
 
+    Each table is made when a read first needs it: only the products on either side of a
+    cross-product read that a `depend` joins (a quarter of them at most in a large catalog)
+    are asked for, and making both tables for every plan cost as much as the reads' check.
+    """
 
-def _predecessors(plans: list[ir.Plan]) -> dict[str, dict[str, list[str]]]:
-    out: dict[str, dict[str, list[str]]] = {}
-    for plan in plans:
-        table = out.setdefault(plan.product, {})
-        for item in plan.items:
-            table.setdefault(item.name, []).extend(item.after)
-    return out
+    def __init__(self, plans: list[ir.Plan]) -> None:
+        self._plans: dict[str, list[ir.Plan]] = {}
+        for plan in plans:
+            self._plans.setdefault(plan.product, []).append(plan)
+        self._preds: dict[str, dict[str, list[str]]] = {}
+        self._succ: dict[str, dict[str, list[str]]] = {}
+
+    def predecessors(self, product: str) -> dict[str, list[str]]:
+        table = self._preds.get(product)
+        if table is None:
+            table = self._preds[product] = {}
+            for plan in self._plans.get(product, []):
+                for item in plan.items:
+                    table.setdefault(item.name, []).extend(item.after)
+        return table
+
+    def successors(self, product: str) -> dict[str, list[str]]:
+        table = self._succ.get(product)
+        if table is None:
+            table = self._succ[product] = {}
+            for plan in self._plans.get(product, []):
+                for item in plan.items:
+                    for dep in item.after:
+                        table.setdefault(dep, []).append(item.name)
+        return table
 
 
 def _ordered(
-    plan: ir.Plan,
+    product: str,
     item: Any,
     ref: ir.Ref,
     waits: dict[tuple[str, str], list[tuple[str, str]]],
-    succ: dict[str, dict[str, list[str]]],
-    preds: dict[str, dict[str, list[str]]],
+    edges: _ItemEdges,
 ) -> bool:
     """A `depend` makes this item (or one before it) wait for the read item (or one after it)."""
     other, source = ref.path[0], ref.path[1]
-    pairs = waits.get((plan.product, other))
+    pairs = waits.get((product, other))
     if not pairs:
         return False
-    mine = _closure(item.name, preds.get(plan.product, {}))
-    theirs = _closure(source, succ.get(other, {}))
+    mine = _closure(item.name, edges.predecessors(product))
+    theirs = _closure(source, edges.successors(other))
     return any(waiter in mine and awaited in theirs for waiter, awaited in pairs)
 
 
