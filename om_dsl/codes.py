@@ -294,6 +294,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "Give each its own id.",
     ),
     CodeDoc(
+        ("E098",),
+        "A read of a callout output that the callout does not have (`reserve.prt` where its response maps `port`): a callout's outputs are exactly its response mappings, so the value would always be null.",
+        'Fix the name (see the "did you mean" hint), or add the output to the callout\'s `response`.',
+    ),
+    CodeDoc(
         ("W001",),
         "An offer that no decomposition rule applies to: ordering it produces no work.",
         "Add `decompose Offer { -> ... }` (or a family rule). Bundles are exempt: their children carry the work.",

@@ -28,6 +28,9 @@ class Context:
     attributes: dict[str, dict[str, ir.Attribute]] = field(default_factory=dict)
     order_attributes: dict[str, ir.Attribute] = field(default_factory=dict)
     plan_items: dict[str, dict[str, Span]] = field(default_factory=dict)
+    item_outputs: dict[str, dict[str, frozenset[str] | None]] = field(default_factory=dict)
+    """Product -> item -> its fixed outputs (a callout's response mappings), None when open;
+    over all of the product's plans (see plans.collect_items)."""
     order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
     """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
     product_reads: list[tuple[str, Any, ir.Ref]] = field(default_factory=list)

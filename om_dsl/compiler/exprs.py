@@ -48,6 +48,11 @@ class ExprEnv:
     roots: dict[str, dict[str, str] | None] = field(default_factory=dict)
     items: set[str] = field(default_factory=set)
     products: Mapping[str, Collection[str]] = field(default_factory=dict)
+    outputs: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    """The outputs of the plan's items that have a fixed set (a callout's: its response
+    mappings); None, or no entry, for an item whose outputs are open (a handler's, a task's)."""
+    product_outputs: Mapping[str, Mapping[str, frozenset[str] | None]] = field(default_factory=dict)
+    """The same for other products' items (over all plans of each product)."""
     why_not: Mapping[str, str] = field(default_factory=dict)
     """Why a name that looks declared cannot be read here (a hint for its E020 / E023)."""
 
@@ -477,6 +482,7 @@ class ExprChecker:
         if head in self.enums and len(rest) == 1:
             return self._enum_literal(head, rest[0], node.span)
         if head in env.items and rest:
+            self._check_output(head, rest[0], env.outputs.get(head), node.span)
             return ref(T.ANY, "item", path)
         if head in env.products and rest:
             return self._product_ref(head, rest, env, node.span)
@@ -526,7 +532,25 @@ class ExprChecker:
                 *suggest(rest[0], items),
             )
             return _error_value()
+        if len(rest) > 1:
+            known = env.product_outputs.get(product, {}).get(rest[0])
+            self._check_output(f"{product}.{rest[0]}", rest[1], known, span)
         return ref(T.ANY, "product", [product, *rest])
+
+    def _check_output(self, item: str, name: str, known: frozenset[str] | None, span: Span) -> None:
+        """E098: a read of an output that the item never has.  A callout's outputs are its
+        response mappings, so `reserve.prt` for `port` would read null at run time, making a
+        condition quietly false or a request send nulls."""
+        if known is None or name in known:
+            return
+        listed = ", ".join(sorted(known)) if known else "none: it has no response mapping"
+        self.bag.error(
+            "E098",
+            f"callout '{item}' has no output '{name}'",
+            span,
+            *suggest(name, known),
+            f"a callout's outputs are its response mappings ({listed})",
+        )
 
     def _enum_literal(self, enum: str, member: str, span: Span) -> Any:
         if member not in self.enums[enum]:

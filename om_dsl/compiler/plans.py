@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from om_dsl.compiler.build import builder
@@ -51,8 +52,28 @@ def collect_items(ctx: Context) -> None:
     """
     for plan in ctx.symbols.plans:
         table = ctx.plan_items.setdefault(plan.product.value, {})
+        outputs = ctx.item_outputs.setdefault(plan.product.value, {})
         for item in plan.items:
-            table.setdefault(item.name.value, item.name.span)
+            name = item.name.value
+            table.setdefault(name, item.name.span)
+            fixed = declared_outputs(item)
+            outputs[name] = _either(outputs[name], fixed) if name in outputs else fixed
+
+
+def _either(first: frozenset[str] | None, second: frozenset[str] | None) -> frozenset[str] | None:
+    """The outputs of an item name that two plans of a product declare: either may run."""
+    return None if first is None or second is None else first | second
+
+
+def declared_outputs(item: ast.ItemDecl) -> frozenset[str] | None:
+    """A callout's outputs (its response mappings); None for an item whose outputs are open:
+    a handler returns what it likes, a person enters what a task asks."""
+    if item.kind != "callout":
+        return None
+    response = next((c for c in item.clauses if c.key == "response"), None)
+    if response is None:
+        return frozenset()
+    return frozenset(m.target.value for m in response.value)
 
 
 def lower_plans(ctx: Context) -> list[ir.Plan]:
@@ -170,6 +191,8 @@ def _env(ctx: Context, decl: ast.PlanDecl, items: dict[str, ast.ItemDecl]) -> Ex
         roots={"line": attrs, "order": order_scope(ctx)},
         items=set(items),
         products=products,
+        outputs={name: declared_outputs(item) for name, item in items.items()},
+        product_outputs=ctx.item_outputs,
     )
 
 
@@ -388,14 +411,7 @@ def _callout_system(ctx: Context, system: ast.Name) -> None:
 def _response(ctx: Context, opt: ast.Option | None, env: ExprEnv) -> list[ir.MappingIR]:
     if opt is None:
         return []
-    body_env = ExprEnv(
-        where="in a response mapping",
-        bare=env.bare,
-        bare_root=env.bare_root,
-        roots={**env.roots, "body": None},
-        items=env.items,
-        products=env.products,
-    )
+    body_env = replace(env, where="in a response mapping", roots={**env.roots, "body": None})
     out: list[ir.MappingIR] = []
     seen: set[str] = set()
     for m in opt.value:

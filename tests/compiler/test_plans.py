@@ -277,3 +277,39 @@ def test_dependencies_of_different_actions_do_not_form_a_cycle(om: Compile) -> N
         base=True,
     )
     assert compiled.codes == []
+
+
+CALLOUTS = 'callout r: Inv POST "/r" response { port = body.port }\ncallout bare: Inv POST "/b"\n'
+
+
+@pytest.mark.parametrize(
+    ("reads", "wrong"),
+    [
+        ("r.port", []),
+        ("r.prt", ["callout 'r' has no output 'prt'"]),
+        ("bare.x", ["callout 'bare' has no output 'x'"]),
+        ("Other.assign.anything", []),  # a handler's outputs are open
+        ("Sub.c.port", []),
+        ("Sub.c.extra", []),  # one plan of Sub maps it
+        ("Sub.c.nope", ["callout 'Sub.c' has no output 'nope'"]),
+    ],
+)
+def test_reads_of_callout_outputs_are_checked(om: Compile, reads: str, wrong: list[str]) -> None:
+    """A callout's outputs are its response mappings: `r.prt` for `port` compiled clean and
+    read null at run time (a condition quietly false, a request sending nulls)."""
+    sub = (
+        "cfs Sub { attribute y: int }\ndecompose Web { -> Sub { y = 1 } }\n"
+        'plan Sub on add { callout c: Inv POST "/c" response { port = body.p } }\n'
+        'plan Sub on delete { callout c: Inv DELETE "/c" response { extra = body.e } }\n'
+    )
+    body = CALLOUTS + f'auto a handler "h" after r, bare when {reads} != null'
+    compiled = om(SETUP + sub + f"plan Line on modify {{\n{body}\n}}", base=True)
+    found = [d for d in compiled.result.diagnostics if d.code == "E098"]
+    assert [d.message for d in found] == wrong
+    if reads == "r.prt":
+        assert found[0].hints == (
+            "did you mean 'port'?",
+            "a callout's outputs are its response mappings (port)",
+        )
+    if reads == "bare.x":
+        assert found[0].hints[-1].endswith("(none: it has no response mapping)")
