@@ -424,6 +424,7 @@ class ExprChecker:
             self.bag.error(
                 "E046", f"unknown function '{node.fn}'", node.span, *suggest(node.fn, FUNCTIONS)
             )
+            self._check_args_alone(node, env)
             return _error_value()
         count = len(node.args)
         if count < fn.min_args or (fn.max_args is not None and count > fn.max_args):
@@ -433,6 +434,7 @@ class ExprChecker:
                 node.span,
                 f"signature: {fn.signature}",
             )
+            self._check_args_alone(node, env)
             return _error_value()
         args = [self.check(a, env) for a in node.args]
         result = fn.type_rule([a.type for a in args])
@@ -443,6 +445,13 @@ class ExprChecker:
             return _error_value()
         self._check_literal_args(node, args)
         return new_call(type=result, fn=node.fn, args=args)
+
+    def _check_args_alone(self, node: ast.Call, env: ExprEnv) -> None:
+        """The arguments of a call that cannot be typed (unknown function, wrong count) are
+        still checked on their own: `lowr(order.sit_id)` reported the function alone, and the
+        misspelt attribute only once the function was fixed."""
+        for arg in node.args:
+            self.check(arg, env)
 
     def _check_literal_args(self, node: ast.Call, args: list[Any]) -> None:
         """Text literals are checked now; other arguments (null, errors) are not text."""

@@ -357,6 +357,14 @@ def test_function_errors_are_e046(text: str, message: str) -> None:
         assert diag.hints[0].startswith("signature: ")
 
 
+@pytest.mark.parametrize("text", ["lowr(nme)", "lower(nme, speed)"])
+def test_the_arguments_of_a_call_that_cannot_be_typed_are_still_checked(text: str) -> None:
+    """`lowr(order.sit_id)` reported the function alone; the misspelt name came only later."""
+    _, diags = check(text)
+    assert [d.code for d in diags] == ["E046", "E020"]
+    assert diags[1].message.startswith("unknown name 'nme'")
+
+
 def test_unknown_function_suggests_a_near_name() -> None:
     assert error("lowr(name)").hints == ("did you mean 'lower'?",)
 
