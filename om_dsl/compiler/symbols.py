@@ -31,7 +31,7 @@ class Broken:
 
     def stands_in(self, span: Span) -> bool:
         """Whether a literal at ``span`` is a bad number's stand-in: it has no value to check."""
-        return span in self.numbers
+        return bool(self.numbers) and span in self.numbers  # (hashing a span is not free)
 
     def declares(self, name: str) -> bool:
         """Whether a broken declaration declared ``name`` (so it is not unknown)."""
