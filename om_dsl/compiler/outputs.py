@@ -8,7 +8,7 @@ warning (W006).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
@@ -128,23 +128,33 @@ class _ItemEdges:
         self._succ: dict[str, dict[str, list[str]]] = {}
 
     def predecessors(self, product: str) -> dict[str, list[str]]:
-        table = self._preds.get(product)
-        if table is None:
-            table = self._preds[product] = {}
-            for plan in self._plans.get(product, []):
-                for item in plan.items:
-                    table.setdefault(item.name, []).extend(item.after)
-        return table
+        return self._table(self._preds, product, _add_predecessors)
 
     def successors(self, product: str) -> dict[str, list[str]]:
-        table = self._succ.get(product)
+        return self._table(self._succ, product, _add_successors)
+
+    def _table(
+        self,
+        cache: dict[str, dict[str, list[str]]],
+        product: str,
+        add: Callable[[dict[str, list[str]], Any], None],
+    ) -> dict[str, list[str]]:
+        table = cache.get(product)
         if table is None:
-            table = self._succ[product] = {}
+            table = cache[product] = {}
             for plan in self._plans.get(product, []):
                 for item in plan.items:
-                    for dep in item.after:
-                        table.setdefault(dep, []).append(item.name)
+                    add(table, item)
         return table
+
+
+def _add_predecessors(table: dict[str, list[str]], item: Any) -> None:
+    table.setdefault(item.name, []).extend(item.after)
+
+
+def _add_successors(table: dict[str, list[str]], item: Any) -> None:
+    for dep in item.after:
+        table.setdefault(dep, []).append(item.name)
 
 
 def _ordered(
