@@ -199,14 +199,14 @@ def _merge(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[st
             *suggest(rule, MERGE_RULES), "merge rules: " + ", ".join(MERGE_RULES),
         )  # fmt: skip
         return
-    problem = _merge_problem(rule, type_)
+    problem = merge_problem(rule, type_)
     if problem:
         ctx.bag.error("E071", f"merge {rule} {problem}, not {T.describe(type_)}", opt.span)
         return
     fields["merge"] = rule
 
 
-def _merge_problem(rule: str, type_: str) -> str | None:
+def merge_problem(rule: str, type_: str) -> str | None:
     if rule == "sum" and not T.is_numeric(type_):
         return "needs a number"
     if rule in ("min", "max") and not T.ordered(type_):

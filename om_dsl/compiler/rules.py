@@ -8,6 +8,7 @@ from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
 from om_dsl.compiler.names import a, closest, suggest
+from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
@@ -296,8 +297,14 @@ def _report_conflict(
         f"scope) but rules {rule_a.id} and {rule_b.id} map it differently",
         back_span(map_b.span),
         f"{rule_a.id} maps it at {map_a.span}",
-        f"declare how to merge: attribute {attr}: ... merge max|min|sum|first|last|union|any|all",
+        f"declare how to merge: attribute {attr}: ... merge {_fitting_merges(ctx, key)}",
     )
+
+
+def _fitting_merges(ctx: Context, key: tuple[str, str]) -> str:
+    """The merge rules the attribute's type takes (the hint offered `sum` for a string)."""
+    type_ = ctx.attributes[key[0]][key[1]].type
+    return "|".join(r for r in MERGE_RULES if r != "same" and merge_problem(r, type_) is None)
 
 
 def _chain_cycles(ctx: Context, rules: list[ir.DecompositionRule]) -> None:

@@ -215,7 +215,28 @@ def test_merge_conflict_without_merge_rule_is_e070(om: Compile) -> None:
         "B->Shared map it differently"
     )
     assert diag.hints[0].startswith("A->Shared maps it at main.om:")
-    assert diag.hints[1].startswith("declare how to merge: attribute v: ... merge ")
+    assert diag.hints[1] == "declare how to merge: attribute v: ... merge first|last|min|max|sum"
+
+
+@pytest.mark.parametrize(
+    ("type_", "rules"),
+    [
+        ("string", "first|last|min|max"),
+        ("bool", "first|last|any|all"),
+        ("list[int]", "first|last|union"),
+    ],
+)
+def test_the_e070_hint_offers_the_merge_rules_that_fit_the_type(
+    om: Compile, type_: str, rules: str
+) -> None:
+    """It offered every rule, `sum` and `union` for a string too (then E071 when taken)."""
+    text = (
+        f"offer A {{ attribute n: {type_} }}\noffer B {{ attribute n: {type_} }}\n"
+        f"cfs Shared scope order {{ attribute v: {type_} }}\n"
+        "decompose A { -> Shared { v = n } }\ndecompose B { -> Shared { v = null } }\n"
+        "plan Shared on * { milestone m }\n"
+    )
+    assert om(text).one("E070").hints[1].endswith(f"merge {rules}")
 
 
 @pytest.mark.parametrize(
