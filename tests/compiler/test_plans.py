@@ -313,3 +313,9 @@ def test_reads_of_callout_outputs_are_checked(om: Compile, reads: str, wrong: li
         )
     if reads == "bare.x":
         assert found[0].hints[-1].endswith("(none: it has no response mapping)")
+
+
+def test_a_callout_method_is_read_in_any_case(om: Compile) -> None:
+    """As docs/language.md says: `post` is POST (the IR always holds the upper-case name)."""
+    got = items(om, 'callout c: Inv post "/x"\ncallout d: Inv Delete "/y"')
+    assert (got["c"].method, got["d"].method) == ("POST", "DELETE")
