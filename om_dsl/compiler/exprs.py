@@ -77,6 +77,14 @@ _new_map = builder(ir.MapOp)
 new_call = builder(ir.CallOp)
 
 
+def _unified_or(current: str | None, new: str, expected: str) -> str:
+    """The map's type so far, or ``expected`` once its values disagree (each was checked
+    against ``expected`` already: the map is what the place takes, not a second error)."""
+    if current is None:
+        return new
+    return T.unify(current, new) or expected
+
+
 def lit(type_: str, value: Any) -> ir.Lit:
     """An IR literal, built without re-validation (the checker made type and value agree).
 
@@ -305,9 +313,14 @@ class ExprChecker:
         default = None
         result: str | None = None
         seen: set[Any] = set()
+        place = expected if expected != T.ANY else None
         for case in node.cases:
-            value = self._dispatch[type(case.value)](case.value, env, expected)
-            result = self._unify_case(result, value.type, case.value.span)
+            if place is not None:  # each value against what the place takes: E043 at it
+                value = self.check(case.value, env, place)
+                result = _unified_or(result, value.type, place)
+            else:
+                value = self._dispatch[type(case.value)](case.value, env, expected)
+                result = self._unify_case(result, value.type, case.value.span)
             if case.key is None:
                 if default is not None:
                     self.bag.error("E049", "map has two default cases", case.span)
@@ -325,6 +338,8 @@ class ExprChecker:
         return _new_map(type=result or T.ANY, subject=subject, cases=cases, default=default)
 
     def _unify_case(self, current: str | None, new: str, span: Span) -> str:
+        """The map's type so far, with ``new`` (E049 once: later values are compared with the
+        first ones, so one odd value is reported where it stands)."""
         if current is None:
             return new
         unified = T.unify(current, new)

@@ -286,6 +286,14 @@ def test_map_errors_are_e049(text: str, message: str) -> None:
     assert (diag.code, diag.message) == ("E049", message)
 
 
+def test_map_values_are_checked_against_what_the_place_takes() -> None:
+    """Into a string, `map t { FTTH: 1, FTTC: "x", DSL: "y" }` gave E049 twice (its type was
+    its first value's) and then E043 for the whole map; the wrong value is the one error."""
+    lowered, diags = check('map tech { FTTH: 1, FTTC: "x", DSL: "y" }', "string")
+    assert [(d.code, d.message) for d in diags] == [("E043", "expected string here, found int")]
+    assert (diags[0].span.col, lowered.type) == (43, "string")  # at the 1
+
+
 def test_map_key_must_match_the_subject_type() -> None:
     diag = error('map speed { "1": "a", default: "" }')
     assert (diag.code, diag.message) == ("E041", "expected an int value, found a string")
