@@ -68,10 +68,15 @@ class IssueLog:
 
     def raise_if_any(self, by_path: bool = False) -> None:
         """Raise with every issue; ``by_path`` lists them in document order (see
-        :func:`path_key`), the issues of one place in the order they were found."""
+        :func:`path_key`), the issues of one place in the order they were found, and O000
+        ("more problems not shown") last."""
         if self.issues:
-            issues = sorted(self.issues, key=lambda i: path_key(i.path)) if by_path else self.issues
+            issues = sorted(self.issues, key=_document_order) if by_path else self.issues
             raise OrderValidationError(list(issues))
+
+
+def _document_order(issue: OrderIssue) -> tuple[bool, tuple[tuple[int, int | str], ...]]:
+    return issue.code == "O000", path_key(issue.path)
 
 
 def json_type(value: object) -> str:

@@ -52,7 +52,7 @@ def load_document(raw: str | bytes | Any, limits: Limits = DEFAULT_LIMITS) -> An
         data = raw
     if walk:
         _Walk(limits, log).run(data)
-        log.raise_if_any()
+        log.raise_if_any(by_path=True)  # a duplicate key is found when its object closes
     return data
 
 

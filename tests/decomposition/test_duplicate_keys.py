@@ -31,6 +31,19 @@ def _repeats(text: str) -> list[tuple[str, str]]:
     return []
 
 
+def test_repeated_keys_and_other_document_problems_are_listed_in_document_order() -> None:
+    """A repeated key is found when its object closes, so O014 on `static_ip` came before
+    an O004 on `speed`, although the docs list the fields of an object by name."""
+    text = (
+        '{"id": "x", "items": [{"id": "f", "product": "HomeFibre",'
+        ' "attributes": {"static_ip": true, "speed": 1e999, "static_ip": false}}]}'
+    )
+    assert _repeats(text) == [
+        ("O004", "items[0].attributes.speed"),
+        ("O014", "items[0].attributes.static_ip"),
+    ]
+
+
 def test_a_repeated_attribute_is_reported_not_overwritten() -> None:
     text = (
         '{"id": "x", "items": [{"id": "f", "product": "HomeFibre",'
