@@ -338,8 +338,8 @@ class ExprChecker:
         return _new_map(type=result or T.ANY, subject=subject, cases=cases, default=default)
 
     def _unify_case(self, current: str | None, new: str, span: Span) -> str:
-        """The map's type so far, with ``new`` (E049 once: later values are compared with the
-        first ones, so one odd value is reported where it stands)."""
+        """The map's type so far, with ``new``; E049 where a value's type cannot join it (in a
+        place whose type is unknown: where it is known, ``_unified_or`` is used instead)."""
         if current is None:
             return new
         unified = T.unify(current, new)
