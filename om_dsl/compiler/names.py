@@ -8,7 +8,11 @@ from collections.abc import Iterable
 
 def suggest(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     """A hint naming the closest candidate, or nothing when none is close."""
-    close = closest(name, candidates)
+    return did_you_mean(closest(name, candidates))
+
+
+def did_you_mean(close: str | None) -> tuple[str, ...]:
+    """The hint naming ``close`` (from :func:`closest`), or nothing."""
     return (f"did you mean '{close}'?",) if close else ()
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
-from om_dsl.compiler.names import a, closest, suggest
+from om_dsl.compiler.names import a, closest, did_you_mean, suggest
 from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
@@ -80,11 +81,8 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
         if kind is None and ctx.symbols.broken.declares(name):
             return None
         message = f"'{name}' is {a(kind)}, not a product" if kind else f"unknown product '{name}'"
-        ctx.bag.error(
-            "E022" if kind else "E020", message, decl.source.span,
-            *suggest(name, ctx.symbols.products),
-        )  # fmt: skip
-        _meant(ctx, closest(name, ctx.symbols.products))
+        hint = _meant(ctx, name, ctx.symbols.products)
+        ctx.bag.error("E022" if kind else "E020", message, decl.source.span, *hint)
         return None
     attrs = {a: spec.type for a, spec in ctx.attributes.get(name, {}).items()}
     return _Source(name, False, [name], attrs)
@@ -200,12 +198,14 @@ def _target(ctx: Context, rule: ast.RuleDecl) -> str | None:
     return name if technical_product(ctx, rule.target, wrong) else None
 
 
-def _meant(ctx: Context, name: str | None) -> None:
-    """The product a misspelt name most likely meant: the declaration with the typo would
-    have completed it, so "never produced" or "has no plan" about it would only echo the
-    E020 that names it in its hint."""
-    if name is not None:
-        ctx.symbols.broken.completed.add(name)
+def _meant(ctx: Context, name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    """The did-you-mean hint for a misspelt product name.  The product it most likely meant
+    counts as completed by the declaration with the typo, so "never produced" or "has no
+    plan" about it would not echo the E020 that names it."""
+    close = closest(name, candidates)
+    if close is not None:
+        ctx.symbols.broken.completed.add(close)
+    return did_you_mean(close)
 
 
 def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str) -> bool:
@@ -219,11 +219,8 @@ def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str
         if ctx.symbols.broken.declares(name.value):
             return False
         technical = [p.name.value for p in ctx.symbols.technical()]
-        ctx.bag.error(
-            "E020", f"unknown technical product '{name.value}'", name.span,
-            *suggest(name.value, technical),
-        )  # fmt: skip
-        _meant(ctx, closest(name.value, technical))
+        hint = _meant(ctx, name.value, technical)
+        ctx.bag.error("E020", f"unknown technical product '{name.value}'", name.span, *hint)
         return False
     if decl.kind not in TECHNICAL:
         ctx.bag.error("E022", wrong_kind.format(kind=a(decl.kind)), name.span, *hints)
