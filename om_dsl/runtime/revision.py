@@ -246,7 +246,7 @@ class _Merge:
         to_run = {
             i.id
             for i, r in zip(items, rows, strict=True)
-            if i.id not in was_kept and r[2] != IS.SKIPPED
+            if i.id not in was_kept and ItemRow(*r).state != IS.SKIPPED
         }
         for n, item in enumerate(items):
             row = ItemRow(*rows[n])
