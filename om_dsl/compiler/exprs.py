@@ -403,6 +403,8 @@ class ExprChecker:
 
     def _enum_const(self, node: ast.Const, expected: str) -> Any:
         name: str = node.value
+        if node.enum is not None:
+            return self._qualified_const(node, node.enum, expected)
         if T.is_enum(expected):
             members = self.enums.get(T.enum_name(expected), [])
             if name not in members:
@@ -425,6 +427,28 @@ class ExprChecker:
             )
             return None
         self._const_mismatch(node, expected, f"the name '{name}'")
+        return None
+
+    def _qualified_const(self, node: ast.Const, enum: ast.Name, expected: str) -> Any:
+        """`Technology.FTTH` where a constant is expected: the member, once the enum exists,
+        holds it and is the one expected (the IR keeps the bare member, as for `FTTH`)."""
+        members = self.enums.get(enum.value)
+        if members is None:
+            if not self.broken.declares(enum.value):
+                self.bag.error(
+                    "E020", f"unknown enum '{enum.value}'", enum.span,
+                    *suggest(enum.value, self.enums),
+                )  # fmt: skip
+            return None
+        if node.value not in members:
+            self.bag.error(
+                "E028", f"'{node.value}' is not a member of enum {enum.value}", node.span,
+                *suggest(node.value, members),
+            )  # fmt: skip
+            return None
+        if expected == T.ANY or (T.is_enum(expected) and T.enum_name(expected) == enum.value):
+            return node.value
+        self._const_mismatch(node, expected, f"a member of enum {enum.value}")
         return None
 
     def _const_mismatch(self, node: ast.Const, expected: str, found: str) -> None:

@@ -133,6 +133,7 @@ class Const:
     kind: str  # int | decimal | string | bool | name | list
     value: Any  # for list: list[Const]
     depth: int = 0  # the nesting of a list constant (a JSON value): 0 for a scalar
+    enum: Name | None = None  # for name: the enum of a qualified member (`Technology.FTTH`)
 
 
 # ---- declarations ---------------------------------------------------------------------------

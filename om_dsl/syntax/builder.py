@@ -204,6 +204,8 @@ class AstBuilder:
         if first.type == "LBRACKET":
             items = c[1] if len(c) == 3 else []
             return ast.Const(span, "list", items, 1 + _deepest(items, 0))
+        if len(c) == 3:  # Technology.FTTH: the member, and the enum it is said to be of
+            return ast.Const(span, "name", c[2].value, enum=self.ident(first))
         kinds = {"STRING": "string", "TRUE": "bool", "FALSE": "bool", "NAME": "name"}
         kind = kinds[first.type]
         value: Any = first.type == "TRUE" if kind == "bool" else first.value

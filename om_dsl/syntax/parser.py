@@ -17,6 +17,7 @@ from om_dsl.syntax import ast, numbers
 from om_dsl.syntax.broken import broken_decl, declaration_keyword
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
+from om_dsl.syntax.hints import tailored_hints
 from om_dsl.syntax.lalr import Reduction, SyntaxProblem, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
@@ -182,9 +183,11 @@ def _complete_prefix(chunk: list[Tok], bad: int, callbacks: list[Reduction]) -> 
 
     A line that starts with a misspelt keyword (`improt`, `ofer`) does not start a chunk, so
     it is parsed together with the declaration above it; keeping that declaration avoids a
-    cascade of errors (no catalog header, unknown product).
+    cascade of errors (no catalog header, unknown product).  An error in the middle of a line
+    is inside the declaration written on it, so what precedes it is no declaration of its own
+    (`... when speed = 100` would otherwise be kept as a rule whose condition is `speed`).
     """
-    if bad == 0 or bad == len(chunk):
+    if bad == 0 or bad == len(chunk) or chunk[bad].line == chunk[bad - 1].line:
         return []
     try:
         return list(_run(chunk[:bad], callbacks, end_token(chunk[bad])))
@@ -238,7 +241,8 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
         hints = [f"'{opened.value}' opened at line {opened.line} is not closed"] if opened else []
         bag.error("E004", f"unexpected end of declaration; expected {expected}", end_span, *hints)
         return
-    hints = _keyword_hint(tok, problem.expected)
+    bad = next((i for i, other in enumerate(chunk) if other is tok), len(chunk) - 1)
+    hints = _keyword_hint(tok, problem.expected) or tailored_hints(chunk, bad, problem.expected)
     bag.error(
         "E001",
         f"unexpected {describe_token(tok)}; expected {expected}",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 from compiler_support import Compile
 
@@ -317,3 +320,31 @@ def test_default_scope_is_line(om: Compile) -> None:
 def test_order_attribute_may_not_hide_a_built_in_order_field(om: Compile) -> None:
     diag = om("order { attribute customer: string }", base=True).one("E024")
     assert diag.message == "'customer' is a built-in field of every order (order.customer)"
+
+
+QUALIFIED = string.Template("""
+enum Technology { FTTH, FTTC, DSL }
+offer Home {
+  attribute tech: Technology default $FTTC
+  attribute allowed: list[Technology] default [$FTTH, $DSL] values [$FTTH, $FTTC, $DSL]
+}
+cfs Access { attribute profile: string }
+decompose Home -> Access { profile = map tech { $FTTH: "gpon", $FTTC: "vdsl", default: "x" } }
+plan Access on add { auto go handler "net.go" }
+""")
+
+
+def test_a_qualified_enum_member_in_a_constant_lowers_as_the_bare_member(om: Compile) -> None:
+    """`default Technology.FTTC` means `default FTTC`: the same IR, columns of spans aside (the
+    qualified text is longer)."""
+
+    def ir_of(members: dict[str, str]) -> str:
+        cat = om(QUALIFIED.substitute(members), base=True).catalog
+        return re.sub(r'"(col|end_col)":\d+', "", cat.model_dump_json(exclude={"content_hash"}))
+
+    bare = {m: m for m in ("FTTH", "FTTC", "DSL")}
+    qualified = {m: f"Technology.{m}" for m in bare}
+    assert ir_of(qualified) == ir_of(bare)
+    home = om(QUALIFIED.substitute(qualified), base=True).catalog
+    assert attr(home, "Home", "tech").default == "FTTC"
+    assert attr(home, "Home", "allowed").default == ["FTTH", "DSL"]

@@ -1,0 +1,143 @@
+"""Hints for syntax errors whose cause is a habit from another language, not a typo.
+
+A plain E001 says what the grammar expected, which is right but leaves the designer to work
+out why: `speed = 100` in a condition is the `=` of SQL and spreadsheets, `50 <= speed <= 500`
+is mathematics (and Python), and `timeout 5 s` is how people write durations.  Each rule here
+looks at the unexpected token and its neighbours in the declaration, and says what to write
+instead.
+
+`auth bearer "token"` gets a hint of its own for a different reason: a secret written into
+the catalog would end up in git and in the IR, so the hint says where secrets go instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from om_dsl.syntax.lexer import Tok
+
+_COMPARISONS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE"})
+_UNITS = frozenset({"ms", "s", "m", "h", "d"})
+# Tokens that end the expression a comparison belongs to, walking back from it.
+_EXPR_BOUNDARY = frozenset(
+    {"WHEN", "UNTIL", "ASSIGN", "COLON", "SEMI", "LBRACE", "RBRACE", "LPAR", "COMMA",
+     "AND", "OR", "NOT", "IF", "THEN", "ELSE"}
+)  # fmt: skip
+
+# Tokens a comparison's right operand may hold outside parentheses.
+_OPERAND = frozenset(
+    {"NAME", "INT", "DECIMAL", "STRING", "TRUE", "FALSE", "NULL", "DOT", "PLUS", "MINUS",
+     "STAR", "SLASH", "PERCENT"}
+)  # fmt: skip
+
+Rule = Callable[[list[Tok], int, set[str]], "str | None"]
+
+
+def tailored_hints(chunk: list[Tok], bad: int, expected: set[str]) -> list[str]:
+    """The hints that fit the token at ``chunk[bad]`` (at most one rule matches a token)."""
+    for rule in _RULES:
+        hint = rule(chunk, bad, expected)
+        if hint is not None:
+            return [hint]
+    return []
+
+
+def _assign_for_equals(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    if chunk[bad].type != "ASSIGN" or "EQ" not in expected:
+        return None
+    return "to compare, write '=='; a single '=' sets an attribute in a mapping"
+
+
+def _chained_comparison(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    tok = chunk[bad]
+    if tok.type not in _COMPARISONS:
+        return None
+    first = _previous_comparison(chunk, bad)
+    if first is None:
+        return None
+    left, middle = _text(chunk[_start(chunk, first) : first]), _text(chunk[first + 1 : bad])
+    right = _text(chunk[bad + 1 : _end(chunk, bad)]) or "..."
+    return (
+        "comparisons do not chain: write "
+        f"'{left} {chunk[first].value} {middle} and {middle} {tok.value} {right}'"
+    )
+
+
+def _previous_comparison(chunk: list[Tok], bad: int) -> int | None:
+    """The comparison operator earlier in the same expression as ``chunk[bad]``, if any."""
+    return next((i for i in _back(chunk, bad) if chunk[i].type in _COMPARISONS), None)
+
+
+def _start(chunk: list[Tok], op: int) -> int:
+    """Where the left operand of the comparison at ``op`` begins."""
+    return min(_back(chunk, op), default=op)
+
+
+def _back(chunk: list[Tok], i: int) -> Iterator[int]:
+    """The tokens before ``chunk[i]`` outside parentheses, walking back to the start of the
+    expression (`f(a < b)` does not end at the `(` of the call)."""
+    depth = 0
+    for j in range(i - 1, -1, -1):
+        kind = chunk[j].type
+        if kind == "RPAR":
+            depth += 1
+        elif kind == "LPAR" and depth:
+            depth -= 1
+        elif depth == 0 and kind in _EXPR_BOUNDARY:
+            return
+        if depth == 0:
+            yield j
+
+
+def _end(chunk: list[Tok], op: int) -> int:
+    """Where the right operand of the operator at ``op`` ends (exclusive)."""
+    depth = 0
+    for i in range(op + 1, len(chunk)):
+        kind = chunk[i].type
+        if kind == "LPAR":
+            depth += 1
+        elif kind == "RPAR" and depth:
+            depth -= 1
+        elif depth == 0 and kind not in _OPERAND:
+            return i
+    return len(chunk)
+
+
+def _text(toks: list[Tok]) -> str:
+    """Tokens as written, a space between them unless they touched in the source."""
+    out = ""
+    for i, tok in enumerate(toks):
+        touching = i > 0 and toks[i - 1].line == tok.line and toks[i - 1].end_column == tok.column
+        out += ("" if touching or i == 0 else " ") + _shown(tok)
+    return out
+
+
+def _shown(tok: Tok) -> str:
+    return f'"{tok.value}"' if tok.type == "STRING" else tok.value
+
+
+def _spaced_duration(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    tok = chunk[bad]
+    if tok.type != "INT" or "DURATION" not in expected or bad + 1 >= len(chunk):
+        return None
+    unit = chunk[bad + 1]
+    if unit.type != "NAME" or unit.value not in _UNITS or unit.line != tok.line:
+        return None
+    return f"write the unit right after the number: '{tok.value}{unit.value}'"
+
+
+def _inline_secret(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    if chunk[bad].type != "STRING" or expected != {"ENV"}:
+        return None
+    return (
+        "secrets are never written in a catalog (it is kept in git and compiled into the IR): "
+        'name the environment variable that holds it, e.g. env("INVENTORY_TOKEN")'
+    )
+
+
+_RULES: tuple[Rule, ...] = (
+    _assign_for_equals,
+    _chained_comparison,
+    _spaced_duration,
+    _inline_secret,
+)
