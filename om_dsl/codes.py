@@ -30,7 +30,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        "Write what the message expects; the hint suggests a keyword you may have misspelt.",
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `5s` for `5 s`, `env("NAME")` for a secret written inline. An error on the first token of a line after a bracket left open names the bracket.',
     ),
     CodeDoc(
         ("E002",),
@@ -44,7 +44,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E004",),
-        "A declaration ends too early (end of file or of the declaration); the hint names an unclosed `{`, `(` or `[`.",
+        "A declaration ends too early (end of file or of the declaration); the message names an unclosed `{`, `(` or `[`. Brackets pair by position; when a closing bracket starts a line left of where the line of the bracket it pairs with starts, the indentation shows that inner bracket is the one left open, so it is named, at the end of its line.",
         "Close the bracket or finish the declaration.",
     ),
     CodeDoc(

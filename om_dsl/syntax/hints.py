@@ -6,6 +6,9 @@ is mathematics (and Python), and `timeout 5 s` is how people write durations.  E
 looks at the unexpected token and its neighbours in the declaration, and says what to write
 instead.
 
+A bracket left open inside a declaration is only noticed where the next line does not fit
+(`-> Other` after `-> Line { speed = speed`), so that error names the bracket too.
+
 `auth bearer "token"` gets a hint of its own for a different reason: a secret written into
 the catalog would end up in git and in the IR, so the hint says where secrets go instead.
 """
@@ -29,6 +32,9 @@ _OPERAND = frozenset(
     {"NAME", "INT", "DECIMAL", "STRING", "TRUE", "FALSE", "NULL", "DOT", "PLUS", "MINUS",
      "STAR", "SLASH", "PERCENT"}
 )  # fmt: skip
+
+CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
+_OPENERS = {closer: opener for opener, closer in CLOSERS.items()}
 
 Rule = Callable[[list[Tok], int, set[str]], "str | None"]
 
@@ -135,9 +141,56 @@ def _inline_secret(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     )
 
 
+def unclosed(toks: list[Tok]) -> Tok | None:
+    """The innermost bracket left open in ``toks``."""
+    stack: list[Tok] = []
+    for tok in toks:
+        if tok.type in CLOSERS:
+            stack.append(tok)
+        elif tok.type in _OPENERS and stack and stack[-1].type == _OPENERS[tok.type]:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def misplaced_closer(toks: list[Tok]) -> tuple[Tok, Tok] | None:
+    """A bracket whose closing one is missing, told by the indentation: the first pair,
+    matched by position, whose closer starts a line left of where the opener's line starts.
+
+    Brackets pair by position, so in `decompose A {` / `  -> B { x = 1` / `}` the `}` closes
+    the `{` of line 2 and the one of line 1 looks unclosed; the `}` sits where line 1 starts,
+    so it was meant for line 1, and line 2's is the one left open.
+    """
+    indent: dict[int, int] = {}
+    for tok in toks:
+        indent.setdefault(tok.line, tok.column)
+    stack: list[Tok] = []
+    for tok in toks:
+        if tok.type in CLOSERS:
+            stack.append(tok)
+        elif tok.type in _OPENERS and stack and stack[-1].type == _OPENERS[tok.type]:
+            opener = stack.pop()
+            starts_line = indent[tok.line] == tok.column and tok.line != opener.line
+            if starts_line and tok.column < indent[opener.line]:
+                return opener, tok
+    return None
+
+
+def _open_on_an_earlier_line(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """A line that does not fit, after a line that left a bracket open, in a declaration
+    whose brackets do not balance: the bracket is the likelier mistake than the line."""
+    tok = chunk[bad]
+    if bad == 0 or chunk[bad - 1].line == tok.line or unclosed(chunk) is None:
+        return None
+    opened = unclosed(chunk[:bad])
+    if opened is None or opened.line == tok.line or CLOSERS[opened.type] not in expected:
+        return None
+    return f"'{opened.value}' opened at line {opened.line} is not closed"
+
+
 _RULES: tuple[Rule, ...] = (
     _assign_for_equals,
     _chained_comparison,
     _spaced_duration,
     _inline_secret,
+    _open_on_an_earlier_line,
 )

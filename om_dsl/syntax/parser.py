@@ -17,7 +17,7 @@ from om_dsl.syntax import ast, numbers
 from om_dsl.syntax.broken import broken_decl, declaration_keyword
 from om_dsl.syntax.builder import AstBuilder
 from om_dsl.syntax.describe import describe_expected, describe_token
-from om_dsl.syntax.hints import tailored_hints
+from om_dsl.syntax.hints import CLOSERS, misplaced_closer, tailored_hints, unclosed
 from om_dsl.syntax.lalr import Reduction, SyntaxProblem, reductions, run
 from om_dsl.syntax.lexer import (
     KEYWORDS,
@@ -225,21 +225,7 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
     problem.expected -= _wrong_closers(chunk, tok)
     expected = describe_expected(problem.expected)
     if tok.type == "$END":
-        span = token_span(file, chunk[-1])
-        end_span = Span(file, span.end_line, span.end_col, span.end_line, span.end_col + 1)
-        opened = _unclosed(chunk)
-        closer = _CLOSERS[opened.type] if opened is not None else ""
-        if opened is not None and closer in problem.expected:  # the likeliest cause leads
-            bag.error(
-                "E004",
-                f"'{opened.value}' opened at line {opened.line} is not closed; expected "
-                f"{describe_expected({closer})}",
-                end_span,
-                f"expected {expected}",
-            )
-            return
-        hints = [f"'{opened.value}' opened at line {opened.line} is not closed"] if opened else []
-        bag.error("E004", f"unexpected end of declaration; expected {expected}", end_span, *hints)
+        _report_end(file, chunk, problem.expected, bag)
         return
     bad = next((i for i, other in enumerate(chunk) if other is tok), len(chunk) - 1)
     hints = _keyword_hint(tok, problem.expected) or tailored_hints(chunk, bad, problem.expected)
@@ -251,7 +237,36 @@ def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[T
     )
 
 
-_CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
+def _report_end(file: str, chunk: list[Tok], expected: set[str], bag: DiagnosticBag) -> None:
+    """E004: the declaration ended early; an unclosed bracket leads when it is the cause."""
+    end_span = _after(file, chunk[-1])
+    opened = unclosed(chunk)
+    closer = CLOSERS[opened.type] if opened is not None else ""
+    if opened is None or closer not in expected:
+        hints = [f"'{opened.value}' opened at line {opened.line} is not closed"] if opened else []
+        words = describe_expected(expected)
+        bag.error("E004", f"unexpected end of declaration; expected {words}", end_span, *hints)
+        return
+    hints = [f"expected {describe_expected(expected)}"]
+    guess = misplaced_closer(chunk)
+    if guess is not None and guess[0].type == opened.type:  # the indentation tells better
+        opened, outer = guess
+        end_span = _after(file, chunk[chunk.index(outer) - 1])
+        hints.insert(0, f"the '{outer.value}' at line {outer.line} is indented less than line "
+                        f"{opened.line}, so it closes a bracket opened before")  # fmt: skip
+    bag.error(
+        "E004",
+        f"'{opened.value}' opened at line {opened.line} is not closed; expected "
+        f"{describe_expected({closer})}",
+        end_span,
+        *hints,
+    )
+
+
+def _after(file: str, tok: Tok) -> Span:
+    """The column just past ``tok``: where a missing closing bracket would go."""
+    span = token_span(file, tok)
+    return Span(file, span.end_line, span.end_col, span.end_line, span.end_col + 1)
 
 
 def _in_non_ascii_name(bag: DiagnosticBag, tok: Tok, chunk: list[Tok]) -> bool:
@@ -291,20 +306,9 @@ def _wrong_closers(chunk: list[Tok], bad: Tok) -> set[str]:
     LALR merges states, so `f(1, 2 }` would otherwise list ']' among the expected tokens.
     """
     before = next((chunk[:i] for i, tok in enumerate(chunk) if tok is bad), chunk)
-    opened = _unclosed(before)
-    allowed = {_CLOSERS[opened.type]} if opened is not None else set()
-    return set(_CLOSERS.values()) - allowed
-
-
-def _unclosed(chunk: list[Tok]) -> Tok | None:
-    pairs = {"RBRACE": "LBRACE", "RPAR": "LPAR", "RBRACKET": "LBRACKET"}
-    stack: list[Tok] = []
-    for tok in chunk:
-        if tok.type in ("LBRACE", "LPAR", "LBRACKET"):
-            stack.append(tok)
-        elif tok.type in pairs and stack and stack[-1].type == pairs[tok.type]:
-            stack.pop()
-    return stack[-1] if stack else None
+    opened = unclosed(before)
+    allowed = {CLOSERS[opened.type]} if opened is not None else set()
+    return set(CLOSERS.values()) - allowed
 
 
 def _keyword_hint(tok: Tok, expected: set[str]) -> list[str]:
