@@ -6,6 +6,9 @@ is mathematics (and Python), and `timeout 5 s` is how people write durations.  E
 looks at the unexpected token and its neighbours in the declaration, and says what to write
 instead.
 
+A `when` that ends a line with its condition forgotten takes the keyword that starts the
+next line as its condition, and the error lands a token later, so it names the `when`.
+
 A bracket left open inside a declaration is only noticed where the next line does not fit
 (`-> Other` after `-> Line { speed = speed`), so that error names the bracket too.
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from om_dsl.syntax.lexer import Tok
+from om_dsl.syntax.lexer import KEYWORDS, Tok
 
 _COMPARISONS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE"})
 _UNITS = frozenset({"ms", "s", "m", "h", "d"})
@@ -187,7 +190,24 @@ def _open_on_an_earlier_line(chunk: list[Tok], bad: int, expected: set[str]) -> 
     return f"'{opened.value}' opened at line {opened.line} is not closed"
 
 
+def _empty_condition(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`when` ending a line, its condition forgotten: the keyword starting the next line
+    (`manual`, `auto`) was read as the condition, a plain name, and the error comes after it."""
+    if bad < 2:
+        return None
+    taken, keyword = chunk[bad - 1], chunk[bad - 2]
+    if keyword.type not in ("WHEN", "UNTIL") or taken.type != "NAME":
+        return None
+    if taken.value not in KEYWORDS or taken.line == keyword.line:
+        return None
+    return (
+        f"'{keyword.value}' at the end of line {keyword.line} has no condition, so "
+        f"'{taken.value}' was read as one"
+    )
+
+
 _RULES: tuple[Rule, ...] = (
+    _empty_condition,
     _assign_for_equals,
     _chained_comparison,
     _spaced_duration,
