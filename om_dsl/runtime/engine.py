@@ -10,6 +10,7 @@ step is atomic with respect to every other thread.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -51,6 +52,8 @@ from om_dsl.runtime.timers import Timers
 from om_dsl.runtime.waits import hold_key, wait_key
 
 IS = ItemState
+log = logging.getLogger("om_dsl.runtime")
+_RELOADED = "re-attempted: a commit failed, and the order was loaded again from the store"
 OS = OrderState
 COMP_SATISFIED = ITEM_SATISFIED | {IS.DISCARDED}
 """A compensation waits for later compensations; one that is not needed is discarded."""
@@ -87,6 +90,9 @@ class Engine:
         self.soon: set[tuple[str, int]] = set()
         self.stop_tasks: list[tuple[str, int, int]] = []
         """Items whose in-flight attempt the scheduler must cancel (they timed out)."""
+        self.unstored: set[str] = set()
+        """Orders whose changes a failed commit lost: forgotten here, to be loaded again from
+        the store (see :meth:`flush`)."""
 
     # ---- catalogs -----------------------------------------------------------------------------
 
@@ -258,6 +264,8 @@ class Engine:
             NotFound: no such order.
             OperatorActionRejected: the order is finished.
         """
+        if order_id in self.unstored:
+            self.reload_unstored()
         order = self.orders.get(order_id)
         if order is not None:
             return order
@@ -281,11 +289,11 @@ class Engine:
         self._register(order)
         return order
 
-    def _resume(self, order: OrderRun) -> None:
+    def _resume(self, order: OrderRun, why: str = "re-attempted after a restart") -> None:
         for item in order.items:
             state = item.state
             if state is IS.RUNNING:
-                self.move(order, item, IS.READY, "re-attempted after a restart")
+                self.move(order, item, IS.READY, why)
                 self.ready.append((order, item))
             elif state is IS.READY:
                 self.ready.append((order, item))
@@ -598,8 +606,13 @@ class Engine:
         self._settle_orders()
         if not self.journal:
             return
+        ids = self.journal.order_ids()
         batch = self.journal.batch(self.clock())
-        first = self.store.apply(batch)
+        try:
+            first = self.store.apply(batch)
+        except BaseException:
+            self._lost(batch.catalogs, ids, {new.record.id for new in batch.new_orders})
+            raise
         if self.listeners:
             self.listeners.queue(
                 LifecycleEvent(first + n, ts, kind, oid, iid, old, new, attempt, detail)
@@ -608,6 +621,35 @@ class Engine:
         for order_id, rec in batch.orders.items():
             if rec.state not in ACTIVE_ORDER_STATES:
                 self._forget(order_id)
+
+    def _lost(self, catalogs: dict[str, str], ids: set[str], new: set[str]) -> None:
+        """A commit failed (a full disk, a locked database): memory is ahead of the store for
+        the orders it touched, so they leave memory, and the store's version of each comes
+        back (:meth:`reload_unstored`), as after a restart.  Otherwise an operator action that
+        raised would still have happened in memory, and later commits would write its item
+        rows without its events.  A new order has no stored version: it is simply gone."""
+        for content_hash in catalogs:
+            self.catalogs.pop(content_hash, None)
+        for order_id in ids:
+            self._forget(order_id)
+        self.unstored |= ids - new
+
+    def reload_unstored(self) -> None:
+        """Load the orders a failed commit left out of memory, and resume them as a restart
+        does (a ``running`` item is re-attempted with its idempotency key; timers re-armed).
+        An order the store cannot give back yet stays marked, for the next call."""
+        for order_id in sorted(self.unstored):
+            if order_id in self.orders:
+                self.unstored.discard(order_id)
+                continue
+            try:
+                rec = self.store.order(order_id)
+                if rec is not None and rec.state in ACTIVE_ORDER_STATES:
+                    self._resume(self._load(order_id), _RELOADED)
+            except Exception:  # the store still fails: try again at the next step
+                log.warning("order %s could not be loaded again yet", order_id, exc_info=True)
+                continue
+            self.unstored.discard(order_id)
 
     def _settle_orders(self) -> None:
         for order in list(self.journal.touched.values()):

@@ -99,6 +99,8 @@ class Scheduler:
     def _step(self) -> bool:
         engine = self.engine
         with engine.lock:
+            if engine.unstored:  # a commit failed: take those orders back from the store
+                engine.reload_unstored()
             applied = len(self.outcomes)
             while self.outcomes:
                 engine.apply(*self.outcomes.popleft())
