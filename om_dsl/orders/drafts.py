@@ -101,6 +101,8 @@ class DraftOrder:
     priority: str | None = None
     category: str | None = None
     notify: list[str] = field(default_factory=list)
+    client: dict[str, Any] = field(default_factory=dict)
+    client_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     unread: Unread = field(default_factory=Unread)
     """Items whose shape is wrong; a draft with any is never turned into an order (its shape
     errors come first), only checked for more problems."""

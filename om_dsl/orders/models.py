@@ -58,6 +58,13 @@ class Order(Frozen):
     items: list[OrderItem]
     notify: list[str] = []
     """Listener URLs to notify of this order's events."""
+    client: dict[str, Any] = {}
+    """A TMF622 order's own fields as the client sent them (description, notes, dates,
+    parties, ...), less those the server owns (state, dates it sets, items): its views show
+    them back, as TMF622 resources do.  Rules never read them."""
+    client_items: dict[str, dict[str, Any]] = {}
+    """Item id -> that item's fields as the client sent them (product, productOffering,
+    relationships, prices, ...), less id, action, state and nested items."""
 
     def item(self, item_id: str) -> OrderItem:
         return next(i for i in self.items if i.id == item_id)

@@ -1,9 +1,11 @@
-"""Reading a TMF622 v4 ProductOrder: the fields decomposition needs, every other field ignored.
+"""Reading a TMF622 v4 ProductOrder: the fields decomposition needs, every other field kept
+aside for the client.
 
 TMF payloads carry prices, payments, notes, states and vendor extensions (``@type``,
-``@schemaLocation``) that say nothing about the technical work, so unknown fields are ignored;
-the fields read here must have their TMF types (strings stay strings: ``"quantity": "1"`` is an
-error, not a guess).
+``@schemaLocation``) that say nothing about the technical work, so decomposition ignores
+unknown fields; the fields read here must have their TMF types (strings stay strings:
+``"quantity": "1"`` is an error, not a guess).  What the client sent is kept as it is
+(:func:`client_fields`), less what the server owns, because a TMF622 resource shows it back.
 """
 
 from __future__ import annotations
@@ -90,6 +92,31 @@ class TmfOrder(_Tmf):
     """An om_dsl extension: values for the catalog's ``order { ... }`` attributes."""
 
 
+ORDER_OWNED = frozenset(
+    {"id", "href", "state", "orderDate", "completionDate", "expectedCompletionDate",
+     "productOrderItem", "@type"}
+)  # fmt: skip
+"""ProductOrder attributes the server sets (TMF622: read-only on create), never echoed."""
+ITEM_OWNED = frozenset({"id", "action", "state", "productOrderItem", "@type"})
+"""ProductOrderItem attributes the view writes itself (nested items are listed by their ids)."""
+
+
+def client_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The order's and each item's fields as the client sent them, less what the server owns.
+
+    The values are the parsed JSON's own objects, not copies: an order is read once and they
+    are never changed.
+    """
+    order = {k: v for k, v in data.items() if k not in ORDER_OWNED}
+    items: dict[str, dict[str, Any]] = {}
+    stack = [data.get("productOrderItem", [])]
+    while stack:
+        for item in stack.pop():
+            items[item["id"]] = {k: v for k, v in item.items() if k not in ITEM_OWNED}
+            stack.append(item.get("productOrderItem", []))
+    return order, items
+
+
 def is_tmf622(data: dict[str, Any]) -> bool:
     return "productOrderItem" in data or data.get("@type") == "ProductOrder"
 
@@ -103,6 +130,7 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
         return _partial(data, exc, log)
     items: list[DraftItem] = []
     _items(order.productOrderItem, "productOrderItem", None, items)
+    client, client_items = client_fields(data)
     return DraftOrder(
         format="tmf622",
         id=order.id or _derived_id(data),
@@ -114,6 +142,8 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
         customer=_customer(order.relatedParty),
         priority=order.priority,
         category=order.category,
+        client=client,
+        client_items=client_items,
     )
 
 

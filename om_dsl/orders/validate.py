@@ -206,6 +206,8 @@ def _order(
         attributes=order_values,
         items=items,
         notify=draft.notify,
+        client=draft.client,
+        client_items=draft.client_items,
     )
 
 

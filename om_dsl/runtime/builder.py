@@ -76,6 +76,7 @@ class _Builder:
         self.work = work
         self.order_fields = order.order_fields() if order else {"id": work.order_id}
         self.order_items = tuple((i.id, i.action) for i in order.items) if order else ()
+        self.client = (order.client, order.client_items) if order else ({}, {})
         self.lines = work.lines()
         self.line_by_id = {line.id: line for line in self.lines}
         self.scopes = LineScopes(work, order, self.lines)
@@ -252,6 +253,8 @@ class _Builder:
             catalog_hash=self.catalog.content_hash or self.work.catalog_hash,
             order_fields=self.order_fields,
             order_items=self.order_items,
+            client=self.client[0],
+            client_items=self.client[1],
             lines=lines,
             items=items,
         )

@@ -88,6 +88,11 @@ class OrderPlan(PlanModel):
     """(id, action) of every item of the commercial order, in its order: what its TMF622 view
     lists, with the action the client sent, including items that produced no work.  Empty
     when the plan was built without the order."""
+    client: dict[str, Any] = {}
+    """The TMF622 order's own fields as its client sent them (:attr:`Order.client`), shown
+    back in its views; rules and items never read them."""
+    client_items: dict[str, dict[str, Any]] = {}
+    """Item id -> the item's fields as its client sent them (:attr:`Order.client_items`)."""
     lines: tuple[PlanLine, ...] = ()
     items: tuple[PlanItemInstance, ...] = ()
     revision: int = 0

@@ -90,15 +90,38 @@ class Error(BaseModel):
     type_: str | None = Field(None, alias="@type")
 
 
+AS_SENT = "as the client sent it"
+Echo = Annotated[Any, Field(description=AS_SENT)]
+"""An attribute the service shows back as its client sent it.  Typed ``Any``: decomposition
+reads none of them, so they are not checked on the way in, and the answer must not claim a
+type the client's value may not have."""
+
+
 class ProductOrderItem(_Tmf):
     id: str
     action: str | None = None
     state: str | None = None
+    quantity: Echo = None
+    appointment: Echo = None
+    billingAccount: Echo = None
+    itemPrice: Echo = None
+    itemTerm: Echo = None
+    itemTotalPrice: Echo = None
+    payment: Echo = None
+    product: Echo = None
+    productOffering: Echo = None
+    productOfferingQualificationItem: Echo = None
+    productOrderItemRelationship: Echo = None
+    qualification: Echo = None
+    quoteItem: Echo = None
+    baseType: Echo = Field(None, alias="@baseType")
+    schemaLocation: Echo = Field(None, alias="@schemaLocation")
     type_: str | None = Field(None, alias="@type")
 
 
 class ProductOrder(_Tmf):
-    """TMF ``ProductOrder`` as this service shows it (``fields`` may select fewer)."""
+    """TMF ``ProductOrder`` as this service shows it (``fields`` may select fewer): ours
+    (id, href, state, dates, items' states) over the rest, shown as the client sent it."""
 
     id: str
     href: str | None = None
@@ -108,7 +131,26 @@ class ProductOrder(_Tmf):
     state: str | None = None
     orderDate: str | None = None
     completionDate: str | None = None
+    cancellationDate: Echo = None
+    cancellationReason: Echo = None
+    description: Echo = None
+    expectedCompletionDate: str | None = None
+    notificationContact: Echo = None
+    requestedCompletionDate: Echo = None
+    requestedStartDate: Echo = None
+    agreement: Echo = None
+    billingAccount: Echo = None
+    channel: Echo = None
+    note: Echo = None
+    orderTotalPrice: Echo = None
+    payment: Echo = None
+    productOfferingQualification: Echo = None
+    quote: Echo = None
+    relatedParty: Echo = None
+    characteristic: Echo = None
     productOrderItem: list[ProductOrderItem] | None = None
+    baseType: Echo = Field(None, alias="@baseType")
+    schemaLocation: Echo = Field(None, alias="@schemaLocation")
     type_: str | None = Field(None, alias="@type")
 
 

@@ -4,11 +4,12 @@ CancelProductOrder sample are in tests/fixtures/tmf/, since CI has no copy of th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from service_support import REPO, Running, order_json, wait_state
+from service_support import REPO, Running, order_bytes, order_json, wait_state
 
 from om_dsl.runtime.notify.tmf import item_state
 from om_dsl.runtime.states import OrderState
@@ -16,6 +17,8 @@ from om_dsl.runtime.states import OrderState
 TMF = REPO / "tests" / "fixtures" / "tmf"
 SWAGGER: dict[str, Any] = json.loads((TMF / "tmf622-operations.json").read_text("utf-8"))
 SWAGGER_ITEM_STATES = set(SWAGGER["definitions"]["ProductOrderItemStateType"]["enum"])
+SAMPLE = "30001"
+"""The id of TM Forum's ProductOrder sample (examples/orders/tmf622-product-order.json)."""
 
 
 def test_the_tmf622_operations_have_tmf_paths_parameters_and_statuses(
@@ -127,3 +130,69 @@ def test_async_callbacks_are_in_the_openapi_document(service: Callable[..., Runn
     assert unknown.status_code == 404 and "unknown" in unknown.json()["error"]
     not_json = anonymous.post("/callbacks/made-up-token", content=b"{")
     assert not_json.status_code == 400 and "JSON" in not_json.json()["error"]
+
+
+def test_a_product_order_shows_back_what_its_client_sent(
+    service: Callable[..., Running],
+) -> None:
+    """TMF622 resources show the client's attributes back, under the server's own (id, href,
+    state, dates): the sample's notes, parties, dates and item products come back as sent."""
+    api = service().client()
+    sent = json.loads(order_bytes("tmf622-product-order"))
+    created = api.post("/productOrder", content=order_bytes("tmf622-product-order"))
+    assert created.status_code == 201, created.text
+    ours = {"id", "href", "state", "orderDate", "completionDate", "expectedCompletionDate"}
+    for view in (created.json(), api.get(f"/productOrder/{SAMPLE}").json()):
+        assert {k: v for k, v in view.items() if k not in ours | {"productOrderItem"}} == {
+            k: v for k, v in sent.items() if k not in ours | {"productOrderItem"}
+        }
+        assert view["orderDate"] != sent["orderDate"]  # when it reached us, not the sample's
+        assert "expectedCompletionDate" not in view
+        items = {item["id"]: item for item in view["productOrderItem"]}
+        for item in sent["productOrderItem"]:
+            assert {k: v for k, v in items[item["id"]].items() if k != "state"} == {
+                k: v for k, v in item.items() if k != "state"
+            }
+    selected = api.get(f"/productOrder/{SAMPLE}", params={"fields": "description,note"})
+    assert selected.status_code == 200, selected.text
+    assert selected.json() == {
+        "id": SAMPLE,
+        "href": created.json()["href"],
+        "description": sent["description"],
+        "note": sent["note"],
+        "@type": "ProductOrder",
+    }
+
+
+def test_the_documented_create_answer_is_what_the_service_answers(
+    service: Callable[..., Running],
+) -> None:
+    """docs/service.md shows the 201 for the sample, abbreviated: every attribute it shows is
+    in the real answer, in the same order, with the same value (`...` stands for the rest)."""
+    doc = (REPO / "docs" / "service.md").read_text(encoding="utf-8")
+    block = re.search(r'```json\n(\{"id": "30001".*?)```', doc, re.S)
+    assert block, "the create answer example is gone from docs/service.md"
+    text = re.sub(r",\s*\.\.\.", "", block[1].replace("{...}", "{}").replace("[...]", "[]"))
+    shown = json.loads(text)
+    answer = (
+        service().client().post("/productOrder", content=order_bytes("tmf622-product-order")).json()
+    )
+    _assert_shown(shown, answer, "$")
+
+
+def _assert_shown(shown: Any, real: Any, path: str) -> None:
+    if shown in ({}, []):  # an elided value: only its kind is shown
+        assert type(real) is type(shown), path
+    elif isinstance(shown, dict):
+        keys = [k for k in real if k in shown]
+        assert keys == list(shown), f"{path}: {list(shown)} against {list(real)}"
+        for key in shown:
+            if key == "href":  # the docs' service listens on port 8080
+                assert real[key].endswith(shown[key].split(":8080", 1)[1]), path
+            elif key != "orderDate":  # when it reached the service
+                _assert_shown(shown[key], real[key], f"{path}.{key}")
+    elif isinstance(shown, list):
+        for i, value in enumerate(shown):
+            _assert_shown(value, real[i], f"{path}[{i}]")
+    else:
+        assert shown == real, path

@@ -53,6 +53,9 @@ class OrderShape:
     history: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """Order item id -> indexes of the plan items of its superseded lines (an amendment's
     history, compensations included): work that ran for it, or still undoes."""
+    client: dict[str, Any] = field(default_factory=dict)
+    """The TMF622 order's fields as its client sent them (shown back, under ours)."""
+    client_items: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class OrderViews:
@@ -105,13 +108,15 @@ class OrderViews:
         view: dict[str, Any] = {"id": order_id}
         if self._href_base:
             view["href"] = href(self._href_base, order_id)
+        view.update(shape.client)
         view.update(_fields(shape.fields))
         view["state"] = state
         view["orderDate"] = iso(record.created_at)
         if state == "completed":
             view["completionDate"] = iso(at if at is not None else record.updated_at)
+        echo = shape.client_items
         view["productOrderItem"] = [
-            {"id": item_id, "action": action,
+            {"id": item_id, **echo.get(item_id, {}), "action": action,
              "state": item_state([rows[i] for i in idxs], state, record.cancelling,
                                  [rows[i] for i in shape.history.get(item_id, ())]),
              "@type": "ProductOrderItem"}
@@ -208,7 +213,9 @@ def _shape_of(plan: OrderPlan) -> OrderShape:
     items = tuple((i, actions[i], tuple(members[i])) for i in sorted(members, key=_natural))
     plan_items = tuple((spec.id, spec.initial) for spec in plan.items)
     kept = {i: tuple(idxs) for i, idxs in history.items() if i in members}
-    return OrderShape(dict(plan.order_fields), items, plan_items, kept)
+    return OrderShape(
+        dict(plan.order_fields), items, plan_items, kept, plan.client, plan.client_items
+    )
 
 
 def _natural(item_id: str) -> tuple[tuple[int, int, str], ...]:

@@ -1,0 +1,67 @@
+"""TMF622 views show the client's own attributes back: as submitted, then as amended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime_support import compile_text
+
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.notify.tmf import OrderViews
+
+CATALOG = """
+queue field "Field"
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+cfs Line { attribute bw: int }
+decompose Internet { -> Line { bw = speed } }
+plan Line on add { manual install queue field }
+"""
+
+
+def _order(description: str, speed: int) -> dict[str, Any]:
+    return {
+        "id": "T1",
+        "description": description,
+        "requestedStartDate": "2026-12-01T08:00:00Z",
+        "state": "completed",  # the server's to say: never shown back
+        "@baseType": "ProductOrder",
+        "productOrderItem": [{
+            "id": "1", "action": "add", "quantity": 1, "state": "completed",
+            "productOffering": {"id": "1", "name": "Internet"},
+            "product": {"productCharacteristic": [{"name": "speed", "value": speed}]},
+            "itemPrice": [{"priceType": "recurring", "price": {"taxRate": 20}}],
+        }],
+    }  # fmt: skip
+
+
+def test_the_view_shows_the_clients_fields_as_submitted_then_as_amended() -> None:
+    runtime = Runtime(compile_text(CATALOG))
+    views = OrderViews(runtime.store)
+    runtime.submit(_order("first", 100))
+    view = views.product_order("T1")
+    assert view is not None
+    assert view["description"] == "first"
+    assert view["requestedStartDate"] == "2026-12-01T08:00:00Z"
+    assert view["@baseType"] == "ProductOrder"
+    assert view["state"] == "acknowledged"
+    (item,) = view["productOrderItem"]
+    assert item["state"] == "inProgress"  # ours, not the "completed" the client wrote
+    assert item["itemPrice"] == [{"priceType": "recurring", "price": {"taxRate": 20}}]
+    assert item["product"]["productCharacteristic"] == [{"name": "speed", "value": 100}]
+    runtime.amend("T1", _order("second", 200))
+    views.forget("T1")  # as the service does after an amendment, and its notifier on its event
+    view = views.product_order("T1")
+    assert view is not None
+    assert view["description"] == "second"
+    assert view["productOrderItem"][0]["product"]["productCharacteristic"] == [
+        {"name": "speed", "value": 200}
+    ]
+
+
+def test_a_native_order_has_no_client_fields_to_show() -> None:
+    runtime = Runtime(compile_text(CATALOG))
+    runtime.submit({"id": "N1", "items": [{"id": "1", "product": "Internet"}]})
+    view = OrderViews(runtime.store).product_order("N1")
+    assert view is not None
+    assert set(view) == {"id", "state", "orderDate", "productOrderItem", "@type"}
+    assert set(view["productOrderItem"][0]) == {"id", "action", "state", "@type"}
