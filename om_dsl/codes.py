@@ -34,7 +34,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E002",),
-        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name.",
+        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it.",
         "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text.",
     ),
     CodeDoc(

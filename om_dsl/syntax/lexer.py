@@ -158,6 +158,12 @@ def _word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
+def _invisible_word(char: str) -> str:
+    """``invisible character U+200B (ZERO WIDTH SPACE)``."""
+    name = unicodedata.name(char, "")
+    return f"invisible character U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
 def _ascii_hints(word: str) -> tuple[str, ...]:
     """What to write instead of a name with letters beyond ASCII: its accents dropped where
     that leaves a name (`Télé` -> `Tele`), the text itself kept as a display name."""
@@ -183,10 +189,14 @@ def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
 # commonest come first; only those that share a first character depend on their order (DOC
 # before COMMENT before OP for "/", BIGNUM before DURATION before BADNUM ... for digits).
 _SURROGATE = re.compile("[\ud800-\udfff]")
-TOKEN_RE = re.compile(
-    r"""
+_INVISIBLE_CLASS = "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+INVISIBLE = re.compile(_INVISIBLE_CLASS)
+"""Characters an editor does not show (zero-width spaces and joiners, the soft hyphen,
+direction marks, a byte order mark): pasted from a web page or a document into a name, they
+make it another name that looks the same."""
+_TOKEN_PATTERN = r"""
     [ \t\r\f]*
-    (?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
+    (?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*{invisible})
       |(?P<NL>\n)
       |(?P<DOC>///[^\n]*)
       |(?P<COMMENT>//[^\n]*)
@@ -201,9 +211,13 @@ TOKEN_RE = re.compile(
       |(?P<ERROR>.)
       |(?P<EOF>\Z)
     )
-    """,
-    re.VERBOSE,
+    """
+TOKEN_RE = re.compile(_TOKEN_PATTERN.replace("{invisible}", ""), re.VERBOSE)
+_TOKEN_RE_INVISIBLE = re.compile(
+    _TOKEN_PATTERN.replace("{invisible}", f"(?:{_INVISIBLE_CLASS}+[A-Za-z0-9_]+)*"), re.VERBOSE
 )
+"""TOKEN_RE for a text that holds invisible characters: a name takes those inside it, so that
+the lexer reports them once, as part of the name, and the name reads as it looks."""
 
 # TOKEN_RE's alternatives by group number (every group is one alternative), the kind each
 # stands for, and whether it makes no token (doc comments, comments, the end of the text).
@@ -321,6 +335,7 @@ class Lexer:
         self._bad_numbers = False
         # One scan of the whole text (in C) spares every string its own search.
         self._controls = has_controls(text)
+        self._invisible = not text.isascii() and INVISIBLE.search(text) is not None
 
     def run(self) -> LexResult:
         result = LexResult()
@@ -356,7 +371,8 @@ class Lexer:
         new, tok_class = object.__new__, Tok
         kinds = _KIND_OF
         no_token = _NO_TOKEN
-        for m in TOKEN_RE.finditer(self.text):
+        invisible = self._invisible
+        for m in (_TOKEN_RE_INVISIBLE if invisible else TOKEN_RE).finditer(self.text):
             # Alternatives are told apart by group number (``lastgroup`` maps it to a name,
             # and ``group(name)`` maps the name back, on every token).
             index = m.lastindex or _EOF
@@ -381,6 +397,8 @@ class Lexer:
                 pending_doc = []
             if index == _NAME:
                 kind = "NAME"
+                if invisible and not value.isascii():
+                    value = self._visible_name(value, line, col)
             elif index == _OP:
                 kind = punct[value]
                 if kind == "LBRACE":
@@ -443,6 +461,20 @@ class Lexer:
             return _SURROGATE.sub("\ufffd", value)
         return value
 
+    def _visible_name(self, written: str, line: int, col: int) -> str:
+        """E002 once for a name with invisible characters in it, which then reads as it looks
+        (`Ho<U+200B>me` is `Home`): no second error for the pieces, and no unknown name where
+        the name is used without them."""
+        visible = INVISIBLE.sub("", written)
+        self.diagnostics.error(
+            "E002",
+            f"{_invisible_word(next(c for c in written if INVISIBLE.match(c)))} in the name "
+            f"'{visible}'",
+            Span(self.file, line, col, line, col + len(written)),
+            f"delete it (editors do not show it): the name reads as {visible}",
+        )
+        return visible
+
     def _bad(self, kind: str | None, value: str, line: int, col: int, at: int) -> tuple[str, str]:
         span = Span(self.file, line, col, line, col + len(value))
         if kind == "BADSTRING":
@@ -455,6 +487,10 @@ class Lexer:
             return "BADNUM", value
         if value.isalpha():  # a letter beyond ASCII: one error for the word it is part of
             self._non_ascii_word(line, col, at)
+            return "", ""
+        if INVISIBLE.fullmatch(value):
+            message = f"unexpected {_invisible_word(value)}"
+            self.diagnostics.error("E002", message, span, "delete it: editors do not show it")
             return "", ""
         shown = f"'{value}'" if value.isprintable() else f"U+{ord(value):04X}"
         self.diagnostics.error("E002", f"unexpected character {shown}", span)

@@ -141,7 +141,20 @@ def test_unprintable_character_is_shown_escaped() -> None:
     _, bag = lex("a \x00 \u200b b")
     assert [d.message for d in bag.items] == [
         "unexpected character U+0000",
-        "unexpected character U+200B",
+        "unexpected invisible character U+200B (ZERO WIDTH SPACE)",
+    ]
+
+
+def test_a_name_with_invisible_characters_is_one_error_and_reads_as_it_looks() -> None:
+    result, bag = lex("offer Ho\u200bme\u00ad_2 Next")
+    toks = [tok for chunk in result.chunks for tok in chunk]
+    assert [(t.type, t.value, t.column, t.end_column) for t in toks[:3]] == [
+        ("NAME", "offer", 1, 6),
+        ("NAME", "Home_2", 7, 15),
+        ("NAME", "Next", 16, 20),
+    ]
+    assert [(d.code, d.message) for d in bag.items] == [
+        ("E002", "invisible character U+200B (ZERO WIDTH SPACE) in the name 'Home_2'")
     ]
 
 

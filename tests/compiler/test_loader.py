@@ -209,4 +209,4 @@ def test_a_leading_byte_order_mark_is_ignored(tmp_path: Path) -> None:
 
 def test_a_byte_order_mark_elsewhere_is_still_a_bad_character(om: Compile) -> None:
     diag = om(BASE + "\ufeffqueue q\n").one("E002")
-    assert diag.message == "unexpected character U+FEFF"
+    assert diag.message == "unexpected invisible character U+FEFF (ZERO WIDTH NO-BREAK SPACE)"
