@@ -30,16 +30,16 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `5s` for `5 s`, `env("NAME")` for a secret written inline. An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`. An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
     ),
     CodeDoc(
         ("E002",),
-        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it.",
+        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it. Another language's `&&`, `||` and `!` are reported with the word to write (`and`, `or`, `not`) and read as it, so the rest of the line is checked; a `#` comment is skipped to the end of its line.",
         "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text.",
     ),
     CodeDoc(
         ("E003",),
-        "A string is not closed on its line, has an invalid escape (including a `\\uD800`-`\\uDFFF` escape that is not half of a surrogate pair: it is no character), or holds a raw control character (U+0000-U+001F but tab, and U+007F), invisible in an editor.",
+        "A string is not closed on its line, has an invalid escape (including a `\\uD800`-`\\uDFFF` escape that is not half of a surrogate pair: it is no character), or holds a raw control character (U+0000-U+001F but tab, and U+007F), invisible in an editor; or is written in single quotes (`'x'`: it is read as the string, to check the rest).",
         'Close it with `"` on the same line; escapes are `\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX`; write a character outside the BMP itself or as a pair (`\\ud83d\\ude00`).',
     ),
     CodeDoc(

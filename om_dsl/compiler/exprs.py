@@ -426,7 +426,7 @@ class ExprChecker:
                 f'to match a text value, quote it: "{name}"',
             )
             return None
-        self._const_mismatch(node, expected, f"the name '{name}'")
+        self._const_mismatch(node, expected, f"the name '{name}'", *literal_hint(name))
         return None
 
     def _qualified_const(self, node: ast.Const, enum: ast.Name, expected: str) -> Any:
@@ -451,9 +451,9 @@ class ExprChecker:
         self._const_mismatch(node, expected, f"a member of enum {enum.value}")
         return None
 
-    def _const_mismatch(self, node: ast.Const, expected: str, found: str) -> None:
+    def _const_mismatch(self, node: ast.Const, expected: str, found: str, *hints: str) -> None:
         want = _a(f"{T.describe(expected)} value")
-        self.bag.error("E041", f"expected {want}, found {found}", node.span)
+        self.bag.error("E041", f"expected {want}, found {found}", node.span, *hints)
 
     # ---- functions ---------------------------------------------------------------------------
 
@@ -645,7 +645,21 @@ class ExprChecker:
 
 def _why_not(name: str, env: ExprEnv, candidates: Collection[str]) -> Sequence[str]:
     reason = env.why_not.get(name)
-    return [reason] if reason is not None else suggest(name, candidates)
+    if reason is not None:
+        return [reason]
+    return literal_hint(name) or suggest(name, candidates)
+
+
+_LITERALS = {"true": "true", "false": "false", "null": "null", "none": "null", "nil": "null"}
+
+
+def literal_hint(name: str) -> list[str]:
+    """`True`, `FALSE`, `None`: another language's spelling of a literal, which here is a
+    name (and so unknown, or not a value of the type wanted)."""
+    literal = _LITERALS.get(name.lower())
+    if literal is None or literal == name:
+        return []
+    return [f"write {literal} (literals are lower case)"]
 
 
 def _text_literal(lowered: Any) -> bool:

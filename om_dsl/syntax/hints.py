@@ -2,7 +2,9 @@
 
 A plain E001 says what the grammar expected, which is right but leaves the designer to work
 out why: `speed = 100` in a condition is the `=` of SQL and spreadsheets, `50 <= speed <= 500`
-is mathematics (and Python), and `timeout 5 s` is how people write durations.  Each rule here
+is mathematics (and Python), `timeout 5 s` is how people write durations, and `/* */` is
+C's comment.  (`&&`, `||`, `!`, `'text'` and `#` are the lexer's: it reads them as what they
+mean here, see :meth:`om_dsl.syntax.lexer.Lexer._foreign`.)  Each rule here
 looks at the unexpected token and its neighbours in the declaration, and says what to write
 instead.
 
@@ -135,6 +137,16 @@ def _spaced_duration(chunk: list[Tok], bad: int, expected: set[str]) -> str | No
     return f"write the unit right after the number: '{tok.value}{unit.value}'"
 
 
+def _block_comment(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    tok = chunk[bad]
+    if tok.type != "SLASH" or bad + 1 >= len(chunk):
+        return None
+    star = chunk[bad + 1]
+    if star.type != "STAR" or star.line != tok.line or star.column != tok.end_column:
+        return None
+    return "comments start with //, on each line of a comment ('/* ... */' is no comment here)"
+
+
 def _inline_secret(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     if chunk[bad].type != "STRING" or expected != {"ENV"}:
         return None
@@ -212,5 +224,6 @@ _RULES: tuple[Rule, ...] = (
     _chained_comparison,
     _spaced_duration,
     _inline_secret,
+    _block_comment,
     _open_on_an_earlier_line,
 )

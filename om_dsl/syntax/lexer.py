@@ -158,6 +158,10 @@ def _word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
+_FOREIGN_OPERATORS = {"&&": "and", "||": "or", "!": "not"}
+_COMMENT_HINT = "comments start with //"
+
+
 def _invisible_word(char: str) -> str:
     """``invisible character U+200B (ZERO WIDTH SPACE)``."""
     name = unicodedata.name(char, "")
@@ -208,6 +212,7 @@ _TOKEN_PATTERN = r"""
       |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
       |(?P<DECIMAL>[0-9]+\.[0-9]+)
       |(?P<INT>[0-9]+)
+      |(?P<FOREIGN>&&|\|\||!(?!=)|'[^'\n]*'|\#[^\n]*)
       |(?P<ERROR>.)
       |(?P<EOF>\Z)
     )
@@ -475,6 +480,21 @@ class Lexer:
         )
         return visible
 
+    def _foreign(self, value: str, span: Span) -> tuple[str, str]:
+        """Other languages' ``&&``, ``||``, ``!``, ``'text'`` and ``# comment``: reported, then
+        read as what they mean here, so that the line parses on and nothing else is blamed
+        (``&&`` used to be two E002 and an E001 for the name after it)."""
+        if value[0] == "#":
+            self.diagnostics.error("E002", "unexpected character '#'", span, _COMMENT_HINT)
+            return "", ""
+        if value[0] == "'":
+            hint = f"write {json.dumps(value[1:-1])}"
+            self.diagnostics.error("E003", "a string in single quotes", span, hint)
+            return "STRING", value[1:-1]
+        word = _FOREIGN_OPERATORS[value]
+        self.diagnostics.error("E002", f"unexpected '{value}'", span, f"write '{word}'")
+        return "NAME", word
+
     def _bad(self, kind: str | None, value: str, line: int, col: int, at: int) -> tuple[str, str]:
         span = Span(self.file, line, col, line, col + len(value))
         if kind == "BADSTRING":
@@ -488,6 +508,8 @@ class Lexer:
         if value.isalpha():  # a letter beyond ASCII: one error for the word it is part of
             self._non_ascii_word(line, col, at)
             return "", ""
+        if kind == "FOREIGN":
+            return self._foreign(value, span)
         if INVISIBLE.fullmatch(value):
             message = f"unexpected {_invisible_word(value)}"
             self.diagnostics.error("E002", message, span, "delete it: editors do not show it")

@@ -37,7 +37,7 @@ def test_the_cap_is_deterministic() -> None:
 
 def test_exactly_100_errors_are_all_reported_without_e009() -> None:
     bag = DiagnosticBag()
-    parse_module("x.om", 'catalog "X" version "1"\n' + " ".join(["#"] * 100), bag)
+    parse_module("x.om", 'catalog "X" version "1"\n' + " ".join(["@"] * 100), bag)
     assert [d.code for d in bag.items] == ["E002"] * 100
 
 

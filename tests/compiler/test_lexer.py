@@ -224,5 +224,21 @@ def test_huge_decimal_is_left_to_the_compiler() -> None:
 
 
 def test_lexer_keeps_going_after_errors() -> None:
-    _, bag = lex('@ "\\q" # 5x "open')
+    _, bag = lex('@ "\\q" $ 5x "open')
     assert [d.code for d in bag.items] == ["E002", "E003", "E002", "E003"]
+
+
+def test_other_languages_operators_are_read_as_ours_after_one_error() -> None:
+    result, bag = lex("a && !b || c == 'x' # rest")
+    toks = [(t.type, t.value) for chunk in result.chunks for t in chunk]
+    assert toks == [
+        ("NAME", "a"), ("NAME", "and"), ("NAME", "not"), ("NAME", "b"), ("NAME", "or"),
+        ("NAME", "c"), ("EQ", "=="), ("STRING", "x"),
+    ]  # fmt: skip
+    assert [(d.code, d.hints[0]) for d in bag.items] == [
+        ("E002", "write 'and'"),
+        ("E002", "write 'not'"),
+        ("E002", "write 'or'"),
+        ("E003", 'write "x"'),
+        ("E002", "comments start with //"),
+    ]
