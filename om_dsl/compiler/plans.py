@@ -554,6 +554,8 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
 
 def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
     """Per action, items of all products joined by `after` and `depend` must form a DAG."""
+    if not _products_may_cycle(ctx, deps):
+        return
     # Node names and edges are spelt once for the catalog, not once per action.
     nodes = [
         (plan.actions, [
@@ -587,6 +589,20 @@ def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency])
                 continue
             reported.add(key)
             _report_cross_cycle(ctx, cycle, involved)
+
+
+def _products_may_cycle(ctx: Context, deps: list[ir.Dependency]) -> bool:
+    """Whether the `depend`s could close a cycle that E062 reports: one that goes through a
+    `depend` edge.  `after` edges stay inside a product, so such a cycle, read product by
+    product, is a cycle of the `depend`s between products (or a `depend` within one product).
+    Most catalogs have none, and this check of a few hundred edges spares building and
+    walking the graph of every plan item four times (1-2% of a compile)."""
+    graph: dict[str, list[str]] = {}
+    for dep in deps:
+        if dep.product == dep.after_product:
+            return True
+        graph.setdefault(dep.product, []).append(dep.after_product)
+    return bool(ctx.cycles(graph))
 
 
 def _cycle_deps(cycle: list[str], deps: list[ir.Dependency]) -> list[ir.Dependency]:
