@@ -38,6 +38,10 @@ _OPERAND = frozenset(
      "STAR", "SLASH", "PERCENT"}
 )  # fmt: skip
 
+# Keywords that end an operand: past the error they are still plain names (the parser settles
+# a soft keyword only up to where it stopped).
+_OPERAND_ENDS = frozenset({"and", "or", "then", "else", "after", "before", "as", "when"})
+
 CLOSERS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LBRACKET": "RBRACKET"}
 _OPENERS = {closer: opener for opener, closer in CLOSERS.items()}
 
@@ -109,7 +113,7 @@ def _end(chunk: list[Tok], op: int) -> int:
             depth += 1
         elif kind == "RPAR" and depth:
             depth -= 1
-        elif depth == 0 and kind not in _OPERAND:
+        elif depth == 0 and (kind not in _OPERAND or chunk[i].value in _OPERAND_ENDS):
             return i
     return len(chunk)
 

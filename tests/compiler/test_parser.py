@@ -740,3 +740,19 @@ def test_a_name_with_letters_beyond_ascii_is_one_error(text: str, word: str, col
     assert diags[0].span.end_col == col + len(word)
     assert diags[0].hints[0].startswith("names are ASCII letters, digits and '_'")
     assert ("write Tele;" in diags[0].hints[0]) == (word == "Télé")
+
+
+@pytest.mark.parametrize(
+    ("condition", "hint"),
+    [
+        ("50 <= speed <= 500 or fast", "write '50 <= speed and speed <= 500'"),
+        ("len(x) + 1 < 5 < f(2, 3)", "write 'len(x) + 1 < 5 and 5 < f(2, 3)'"),
+        ("(a < b < c)", "write 'a < b and b < c'"),
+    ],
+)
+def test_a_chained_comparison_is_rewritten_with_its_operands(condition: str, hint: str) -> None:
+    bag = DiagnosticBag()
+    parse_module("x.om", f'catalog "X" version "1"\ndecompose A -> B when {condition} {{ }}\n', bag)
+    (diag,) = bag.items
+    assert diag.code == "E001"
+    assert diag.hints == (f"comparisons do not chain: {hint}",)
