@@ -606,12 +606,11 @@ class Engine:
         self._settle_orders()
         if not self.journal:
             return
-        ids = self.journal.order_ids()
         batch = self.journal.batch(self.clock())
         try:
             first = self.store.apply(batch)
-        except BaseException:
-            self._lost(batch.catalogs, ids, {new.record.id for new in batch.new_orders})
+        except BaseException:  # worked out only now: a commit that succeeds pays nothing
+            self._lost(batch.catalogs, batch.order_ids(), {n.record.id for n in batch.new_orders})
             raise
         if self.listeners:
             self.listeners.queue(

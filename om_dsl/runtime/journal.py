@@ -57,14 +57,6 @@ class Journal:
     ) -> None:
         self.events.append((ts, order_id, item_id, kind, old, new, attempt, detail))
 
-    def order_ids(self) -> set[str]:
-        """Every order this journal holds a change of (rows, events or signals)."""
-        ids = {*self.touched, *self.orders, *self.items.values()}
-        ids.update(new.record.id for new in (*self.new_orders, *self.amended))
-        ids.update(event[1] for event in self.events)
-        ids.update(signal[0] for signal in self.signals)
-        return ids
-
     def batch(self, now: float) -> WriteBatch:
         """The batch to commit; the journal is empty afterwards."""
         batch = WriteBatch(

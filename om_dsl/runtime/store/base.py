@@ -98,6 +98,14 @@ class WriteBatch:
     events: list[NewEvent] = field(default_factory=list)
     signals: list[tuple[str, str, Any, float]] = field(default_factory=list)
 
+    def order_ids(self) -> set[str]:
+        """Every order this batch holds a change of (rows, events or signals)."""
+        ids = {*self.orders, *(order_id for order_id, _ in self.items)}
+        ids.update(new.record.id for new in (*self.new_orders, *self.amended))
+        ids.update(event[1] for event in self.events)
+        ids.update(signal[0] for signal in self.signals)
+        return ids
+
     def __bool__(self) -> bool:
         return bool(
             self.catalogs
