@@ -484,11 +484,12 @@ class Lexer:
         """Other languages' ``&&``, ``||``, ``!``, ``'text'`` and ``# comment``: reported, then
         read as what they mean here, so that the line parses on and nothing else is blamed
         (``&&`` used to be two E002 and an E001 for the name after it)."""
-        if value[0] == "#":
-            self.diagnostics.error("E002", "unexpected character '#'", span, _COMMENT_HINT)
+        if value[0] == "#":  # the error is the '#', not the comment after it
+            at = Span(span.file, span.line, span.col, span.line, span.col + 1)
+            self.diagnostics.error("E002", "unexpected character '#'", at, _COMMENT_HINT)
             return "", ""
         if value[0] == "'":
-            hint = f"write {json.dumps(value[1:-1])}"
+            hint = f"write {json.dumps(value[1:-1], ensure_ascii=False)}"
             self.diagnostics.error("E003", "a string in single quotes", span, hint)
             return "STRING", value[1:-1]
         word = _FOREIGN_OPERATORS[value]
