@@ -23,21 +23,23 @@ class ItemInfo:
 
 
 def item_infos(order: Order) -> list[ItemInfo]:
+    """One pass over the items after the relies_on groups (each item's fields read once)."""
     items = order.items
-    by_id = {item.id: item for item in items}
-    pos = {item.id: i for i, item in enumerate(items)}
-    groups = _relies_groups(items, pos)
+    ids = [item.id for item in items]
+    by_id: dict[str, OrderItem] | None = None  # made only when an item has a parent
+    groups = _relies_groups(items, ids)
     account = order.account
-    return [
-        ItemInfo(
-            i,
-            item,
-            item.id if item.parent is None else _root(item, by_id),  # most items: no call
-            groups[item.id],
-            item.account or account,
-        )
-        for i, item in enumerate(items)
-    ]
+    infos: list[ItemInfo] = []
+    for i, item in enumerate(items):
+        item_id = ids[i]
+        if item.parent is None:  # most items: no table and no call
+            root = item_id
+        else:
+            if by_id is None:
+                by_id = dict(zip(ids, items, strict=True))
+            root = _root(item, by_id)
+        infos.append(ItemInfo(i, item, root, groups[item_id], item.account or account))
+    return infos
 
 
 def _root(item: OrderItem, by_id: dict[str, OrderItem]) -> str:
@@ -50,9 +52,11 @@ def _root(item: OrderItem, by_id: dict[str, OrderItem]) -> str:
     return item.id
 
 
-def _relies_groups(items: list[OrderItem], pos: dict[str, int]) -> dict[str, str]:
-    """Connected components of the (undirected) reliesOn graph, by union-find."""
-    parent = {item.id: item.id for item in items}
+def _relies_groups(items: list[OrderItem], ids: list[str]) -> dict[str, str]:
+    """Connected components of the (undirected) reliesOn graph, by union-find (items that
+    rely on nothing and that nothing relies on are their own group, found without a call)."""
+    parent = {item_id: item_id for item_id in ids}
+    pos: dict[str, int] | None = None
 
     def find(x: str) -> str:
         while parent[x] != x:
@@ -60,11 +64,13 @@ def _relies_groups(items: list[OrderItem], pos: dict[str, int]) -> dict[str, str
             x = parent[x]
         return x
 
-    for item in items:
+    for item_id, item in zip(ids, items, strict=True):
         for rel in item.relationships:
             if rel.type == "reliesOn" and rel.id in parent:
-                a, b = find(item.id), find(rel.id)
+                a, b = find(item_id), find(rel.id)
                 if a != b:
+                    if pos is None:
+                        pos = {x: i for i, x in enumerate(ids)}
                     first, second = (a, b) if pos[a] < pos[b] else (b, a)
                     parent[second] = first
-    return {item.id: find(item.id) for item in items}
+    return {x: p if p == x or parent[p] == p else find(x) for x, p in parent.items()}
