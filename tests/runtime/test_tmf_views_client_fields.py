@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from runtime_support import compile_text
 
 from om_dsl.runtime import Runtime
+from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.notify import NotifySettings
 from om_dsl.runtime.notify.tmf import OrderViews
 
 CATALOG = """
@@ -65,3 +68,29 @@ def test_a_native_order_has_no_client_fields_to_show() -> None:
     assert view is not None
     assert set(view) == {"id", "state", "orderDate", "productOrderItem", "@type"}
     assert set(view["productOrderItem"][0]) == {"id", "action", "state", "@type"}
+
+
+def test_a_subscriber_that_changes_an_event_changes_nothing_for_others() -> None:
+    """Each subscriber gets its own copy: the client's values in a view are the cached plan's,
+    so an event changed in place would otherwise change later events and views."""
+    fast = DownstreamSettings(notify=NotifySettings(poll_s=0.05))
+    runtime = Runtime(compile_text(CATALOG), downstream=fast)
+    heard: list[dict[str, Any]] = []
+
+    def meddle(event: dict[str, Any]) -> None:
+        event["event"]["productOrder"]["productOrderItem"][0]["itemPrice"].clear()
+
+    runtime.notifications.subscribe(meddle)
+    runtime.notifications.subscribe(heard.append)
+    runtime.submit(_order("first", 100))
+    runtime.run_until_idle()
+    deadline = time.monotonic() + 10
+    while len(heard) < 2:
+        assert time.monotonic() < deadline, heard
+        time.sleep(0.02)
+    price = [{"priceType": "recurring", "price": {"taxRate": 20}}]
+    for event in heard:
+        assert event["event"]["productOrder"]["productOrderItem"][0]["itemPrice"] == price
+    view = OrderViews(runtime.store).product_order("T1")
+    assert view is not None and view["productOrderItem"][0]["itemPrice"] == price
+    runtime.close()

@@ -238,17 +238,22 @@ class Notifier:
             kind = event["eventType"]
             for url in self._targets(kind, row.to_state, row.order_id):
                 new.append(NewRow(row.seq, url, row.order_id, kind, row.to_state, text))
-            self._tell_subscribers(event)
+            if self._subscribers:
+                self._tell_subscribers(text)
         if new:
             self._outbox.add(new, self._clock())
 
     def _targets(self, kind: str, state: str | None, order_id: str) -> list[str]:
         return list(dict.fromkeys([*self._urls, *self._hub.targets(kind, state, order_id)]))
 
-    def _tell_subscribers(self, event: dict[str, Any]) -> None:
+    def _tell_subscribers(self, text: str) -> None:
+        """Each subscriber gets its own copy of the event, read from its JSON text: a view
+        shares the client's values with the views' cache (see :mod:`.tmf`), so a subscriber
+        that changed the event in place would change what other subscribers and later events
+        see."""
         for fn in list(self._subscribers):
             try:
-                fn(event)
+                fn(json.loads(text))
             except Exception:  # an embedder's bug must not stop notifications
                 log.exception("notification subscriber %r failed", fn)
 

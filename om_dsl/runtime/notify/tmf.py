@@ -96,7 +96,11 @@ class OrderViews:
     ) -> dict[str, Any] | None:
         """The order as TMF622 shows it, or None for an unknown order.  ``state`` and
         ``item_states`` (plan item index -> state) override the stored ones: an event shows
-        the order as it was at that event."""
+        the order as it was at that event.
+
+        The view's own dicts are new, but the client's values in it (``note``, each item's
+        ``product``, ...) are the cached plan's, not copies: change a copy of them, never the
+        view's in place."""
         record = self._store.order(order_id)
         shape = self._shape(order_id)
         if record is None or shape is None:
