@@ -160,14 +160,22 @@ def _inline_secret(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     )
 
 
-def unclosed(toks: list[Tok]) -> Tok | None:
-    """The innermost bracket left open in ``toks``."""
+def _match(toks: list[Tok]) -> tuple[list[tuple[Tok, Tok]], list[Tok]]:
+    """Brackets paired by position: the (opener, closer) pairs in the order they close, and
+    the openers left open, innermost last (a closer that fits no opener is passed over)."""
+    pairs: list[tuple[Tok, Tok]] = []
     stack: list[Tok] = []
     for tok in toks:
         if tok.type in CLOSERS:
             stack.append(tok)
         elif tok.type in _OPENERS and stack and stack[-1].type == _OPENERS[tok.type]:
-            stack.pop()
+            pairs.append((stack.pop(), tok))
+    return pairs, stack
+
+
+def unclosed(toks: list[Tok]) -> Tok | None:
+    """The innermost bracket left open in ``toks``."""
+    stack = _match(toks)[1]
     return stack[-1] if stack else None
 
 
@@ -182,15 +190,10 @@ def misplaced_closer(toks: list[Tok]) -> tuple[Tok, Tok] | None:
     indent: dict[int, int] = {}
     for tok in toks:
         indent.setdefault(tok.line, tok.column)
-    stack: list[Tok] = []
-    for tok in toks:
-        if tok.type in CLOSERS:
-            stack.append(tok)
-        elif tok.type in _OPENERS and stack and stack[-1].type == _OPENERS[tok.type]:
-            opener = stack.pop()
-            starts_line = indent[tok.line] == tok.column and tok.line != opener.line
-            if starts_line and tok.column < indent[opener.line]:
-                return opener, tok
+    for opener, closer in _match(toks)[0]:
+        starts_line = indent[closer.line] == closer.column and closer.line != opener.line
+        if starts_line and closer.column < indent[opener.line]:
+            return opener, closer
     return None
 
 

@@ -167,9 +167,9 @@ def _parse_chunk(
             module.decls.extend(_run(chunk, callbacks, end_token(chunk[-1])))
             break
         except SyntaxProblem as problem:
-            _report(file, problem, bag, chunk)
-            unexpected.append(problem.token)
             bad = next((i for i, tok in enumerate(chunk) if tok is problem.token), len(chunk))
+            _report(file, problem, bag, chunk, bad)
+            unexpected.append(problem.token)
             prefix = _complete_prefix(chunk, bad, callbacks)
             module.decls.extend(prefix)
             restart = _restart(chunk, bad)
@@ -216,18 +216,20 @@ def _starts_like_decl(chunk: list[Tok], i: int) -> bool:
     return declaration_keyword(chunk[i]) is not None and chunk[i].value not in TOP_LEVEL
 
 
-def _report(file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Tok]) -> None:
+def _report(
+    file: str, problem: SyntaxProblem, bag: DiagnosticBag, chunk: list[Tok], bad: int
+) -> None:
+    """Report the syntax error at ``chunk[bad]`` (``bad`` is ``len(chunk)`` at its end)."""
     tok = problem.token
     if _unterminated_lines(bag, tok if tok.type != "$END" else None, chunk):
         return  # the string ran to the end of its line, brackets and all: E003 says so
-    if _in_non_ascii_name(bag, tok, chunk):
+    if _in_non_ascii_name(bag, tok, chunk, bad):
         return  # `l` of `Télé`, or `{` after `日本`: what E002 reported whole left behind
-    problem.expected -= _wrong_closers(chunk, tok)
+    problem.expected -= _wrong_closers(chunk[:bad])
     expected = describe_expected(problem.expected)
     if tok.type == "$END":
         _report_end(file, chunk, problem.expected, bag)
         return
-    bad = next((i for i, other in enumerate(chunk) if other is tok), len(chunk) - 1)
     hints = _keyword_hint(tok, problem.expected) or tailored_hints(chunk, bad, problem.expected)
     bag.error(
         "E001",
@@ -269,7 +271,7 @@ def _after(file: str, tok: Tok) -> Span:
     return Span(file, span.end_line, span.end_col, span.end_line, span.end_col + 1)
 
 
-def _in_non_ascii_name(bag: DiagnosticBag, tok: Tok, chunk: list[Tok]) -> bool:
+def _in_non_ascii_name(bag: DiagnosticBag, tok: Tok, chunk: list[Tok], bad: int) -> bool:
     """Whether ``tok`` is what a name with letters beyond ASCII left behind: a piece of it
     (`l` of `Télé`), or the first token after it (`{` after `日本`, read as a missing name)."""
     spans = [
@@ -279,8 +281,8 @@ def _in_non_ascii_name(bag: DiagnosticBag, tok: Tok, chunk: list[Tok]) -> bool:
     ]
     if not spans:
         return False
-    i = next((i for i, other in enumerate(chunk) if other is tok), 0)
-    before = chunk[i - 1] if i > 0 and chunk[i - 1].line == tok.line else None
+    found = 0 < bad < len(chunk)  # (not for the end of the chunk)
+    before = chunk[bad - 1] if found and chunk[bad - 1].line == tok.line else None
     return any(
         span.col <= tok.column < span.end_col
         or (tok.column >= span.end_col and (before is None or before.column < span.col))
@@ -300,12 +302,12 @@ def _unterminated_lines(bag: DiagnosticBag, tok: Tok | None, chunk: list[Tok]) -
     return any(chunk[0].line <= line <= chunk[-1].line for line in lines)
 
 
-def _wrong_closers(chunk: list[Tok], bad: Tok) -> set[str]:
-    """Closing brackets that cannot match the innermost open one before ``bad``.
+def _wrong_closers(before: list[Tok]) -> set[str]:
+    """Closing brackets that cannot match the innermost open one in ``before`` (the tokens
+    before the error).
 
     LALR merges states, so `f(1, 2 }` would otherwise list ']' among the expected tokens.
     """
-    before = next((chunk[:i] for i, tok in enumerate(chunk) if tok is bad), chunk)
     opened = unclosed(before)
     allowed = {CLOSERS[opened.type]} if opened is not None else set()
     return set(CLOSERS.values()) - allowed
