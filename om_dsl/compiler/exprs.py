@@ -406,14 +406,8 @@ class ExprChecker:
         if node.enum is not None:
             return self._qualified_const(node, node.enum, expected)
         if T.is_enum(expected):
-            members = self.enums.get(T.enum_name(expected), [])
-            if name not in members:
-                self.bag.error(
-                    "E028",
-                    f"'{name}' is not a member of enum {T.enum_name(expected)}",
-                    node.span,
-                    *suggest(name, members),
-                )
+            if name not in self.enums.get(T.enum_name(expected), []):
+                self._not_a_member(name, T.enum_name(expected), node.span)
             return name
         if expected == T.ANY:
             if name in self._member_owner or self.broken.declares(name):
@@ -441,10 +435,7 @@ class ExprChecker:
                 )  # fmt: skip
             return None
         if node.value not in members:
-            self.bag.error(
-                "E028", f"'{node.value}' is not a member of enum {enum.value}", node.span,
-                *suggest(node.value, members),
-            )  # fmt: skip
+            self._not_a_member(node.value, enum.value, node.span)
             return None
         if expected == T.ANY or (T.is_enum(expected) and T.enum_name(expected) == enum.value):
             return node.value
@@ -602,14 +593,16 @@ class ExprChecker:
 
     def _enum_literal(self, enum: str, member: str, span: Span) -> Any:
         if member not in self.enums[enum]:
-            self.bag.error(
-                "E028",
-                f"'{member}' is not a member of enum {enum}",
-                span,
-                *suggest(member, self.enums[enum]),
-            )
+            self._not_a_member(member, enum, span)
             return _error_value()
         return lit(T.enum_type(enum), member)
+
+    def _not_a_member(self, member: str, enum: str, span: Span) -> None:
+        """E028, for a constant and for an expression alike."""
+        members = self.enums.get(enum, [])
+        self.bag.error(
+            "E028", f"'{member}' is not a member of enum {enum}", span, *suggest(member, members)
+        )
 
     def _bare_member(self, name: str, expected: str | None) -> ir.Lit | None:
         if expected is not None and T.is_list(expected):
