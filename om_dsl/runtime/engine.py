@@ -47,7 +47,15 @@ from om_dsl.runtime.states import (
     check_order,
 )
 from om_dsl.runtime.status import stored_plan
-from om_dsl.runtime.store.base import ItemRow, NewOrder, OrderRecord, RowValues, Store, StoredOrder
+from om_dsl.runtime.store.base import (
+    ItemRow,
+    NewOrder,
+    OrderRecord,
+    RowValues,
+    Store,
+    StoredOrder,
+    WriteBatch,
+)
 from om_dsl.runtime.timers import Timers
 from om_dsl.runtime.waits import hold_key, wait_key
 
@@ -609,8 +617,8 @@ class Engine:
         batch = self.journal.batch(self.clock())
         try:
             first = self.store.apply(batch)
-        except BaseException:  # worked out only now: a commit that succeeds pays nothing
-            self._lost(batch.catalogs, batch.order_ids(), {n.record.id for n in batch.new_orders})
+        except BaseException:
+            self._lost(batch)
             raise
         if self.listeners:
             self.listeners.queue(
@@ -621,17 +629,19 @@ class Engine:
             if rec.state not in ACTIVE_ORDER_STATES:
                 self._forget(order_id)
 
-    def _lost(self, catalogs: dict[str, str], ids: set[str], new: set[str]) -> None:
+    def _lost(self, batch: WriteBatch) -> None:
         """A commit failed (a full disk, a locked database): memory is ahead of the store for
         the orders it touched, so they leave memory, and the store's version of each comes
         back (:meth:`reload_unstored`), as after a restart.  Otherwise an operator action that
         raised would still have happened in memory, and later commits would write its item
-        rows without its events.  A new order has no stored version: it is simply gone."""
-        for content_hash in catalogs:
+        rows without its events.  A new order has no stored version: it is simply gone.  The
+        orders are worked out from the batch only here: a commit that succeeds pays nothing."""
+        for content_hash in batch.catalogs:
             self.catalogs.pop(content_hash, None)
+        ids = batch.order_ids()
         for order_id in ids:
             self._forget(order_id)
-        self.unstored |= ids - new
+        self.unstored |= ids - {new.record.id for new in batch.new_orders}
 
     def reload_unstored(self) -> None:
         """Load the orders a failed commit left out of memory, and resume them as a restart
