@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from om_dsl import accel
+
 PREFIX = "bench_"
 Main = Callable[[list[str]], int]
 
@@ -62,6 +64,7 @@ def run(argv: Sequence[str]) -> int:
         return 2
     selected = [n.removeprefix(PREFIX) for n in names] or list(known)
     status = 0
+    print(f"om_dsl build: {accel.status().describe()}", flush=True)
     for name in selected:
         print(f"=== {name} " + "=" * max(0, 72 - len(name)), flush=True)
         start = time.perf_counter()

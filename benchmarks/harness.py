@@ -35,6 +35,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
+from om_dsl import accel
+
 try:
     import resource
 except ImportError:  # pragma: no cover - Windows has no resource module
@@ -267,6 +269,7 @@ def environment() -> dict[str, Any]:
         "load_average": _load_average(),
         "git_commit": _git_commit(),
         "versions": versions,
+        "om_dsl_build": accel.status().describe(),  # native (mypyc) or pure Python, and why
     }
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from om_dsl.accel import install_guard
+
+install_guard()  # before any compiled module is imported: an out-of-date build is not used
+
 if TYPE_CHECKING:
     from om_dsl.compiler.driver import CompileResult, compile_catalog
     from om_dsl.errors import (

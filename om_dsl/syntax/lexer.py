@@ -192,7 +192,7 @@ def close_keyword(word: str, keywords: Iterable[str] = TOP_LEVEL) -> str | None:
 # One match per token, with the blanks before it.  Alternatives are tried in order, so the
 # commonest come first; only those that share a first character depend on their order (DOC
 # before COMMENT before OP for "/", BIGNUM before DURATION before BADNUM ... for digits).
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # escapes read by re (mypyc refuses the code points)
 _INVISIBLE_CLASS = "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 INVISIBLE = re.compile(_INVISIBLE_CLASS)
 """Characters an editor does not show (zero-width spaces and joiners, the soft hyphen,
@@ -277,6 +277,10 @@ def duration_ms(text: str) -> int:
     """Milliseconds of a DURATION token such as ``500ms`` or ``2d``."""
     unit = "ms" if text.endswith("ms") else text[-1]
     return int(text[: -len(unit)]) * _DURATION_UNITS_MS[unit]
+
+
+NATIVE = not __file__.endswith(".py")
+"""Whether this module runs compiled (:mod:`om_dsl.accel`): tokens are made differently."""
 
 
 class Tok:
@@ -370,10 +374,12 @@ class Lexer:
         doc_line = 0
         punct = PUNCTUATION
         top_level = TOP_LEVEL
-        # A token is made without calling Tok.__init__: Python 3.11 runs a class's Python
-        # __init__ through C (a new frame, not an inlined call); five slot stores here are a
-        # third cheaper, and there is a token for every five characters of source.
-        new, tok_class = object.__new__, Tok
+        # As Python, a token is made without calling Tok.__init__: Python 3.11 runs a class's
+        # Python __init__ through C (a new frame, not an inlined call); five slot stores here
+        # are a third cheaper, and there is a token for every five characters of source.
+        # Compiled (om_dsl.accel), Tok is a native class: its constructor is a C call, and
+        # object.__new__ is refused.
+        new, tok_class, native = object.__new__, Tok, NATIVE
         kinds = _KIND_OF
         no_token = _NO_TOKEN
         invisible = self._invisible
@@ -423,13 +429,16 @@ class Lexer:
                 first_on_line = False
                 if kind == "NAME" and value in top_level:
                     starts.append((len(out), balance, col))
-            tok = new(tok_class)
-            tok.type = kind
-            tok.value = value
-            tok.line = line
-            tok.column = col
-            tok.end_column = end_col
-            append(tok)
+            if native:
+                append(Tok(kind, value, line, col, end_col))
+            else:
+                tok = new(tok_class)
+                tok.type = kind
+                tok.value = value
+                tok.line = line
+                tok.column = col
+                tok.end_column = end_col
+                append(tok)
         return out, starts
 
     def _string(self, raw: str, line: int, col: int) -> str:

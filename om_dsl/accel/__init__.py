@@ -1,0 +1,170 @@
+"""The optional native build of the compiler's hot modules (mypyc), and the guard that keeps it
+honest.
+
+Why it exists: a 100k-line catalog compiles in about 2.5 s as pure Python, and most of that is
+the lexer, the LALR loop, the AST builder and the checks, code that mypyc turns into C from the
+annotations it already has (about a fifth fewer instructions).  ``python -m om_dsl.accel build``
+(``make accel``, which ``make test`` and ``make demo`` run) writes one extension per module
+next to its ``.py``, plus the shared ``_accel__mypyc`` library and a manifest, ``_accel.json``.
+
+Why the guard: Python imports an extension module in preference to the ``.py`` beside it, so
+after an edit the old build would silently run instead of the new source.  The manifest holds
+the SHA-256 of every source the build was made from; at import, :func:`install_guard` (called
+by ``om_dsl/__init__.py``) compares them, and unless every module matches and every extension
+is present it makes all of them load from source.  All or none: compiled modules call each
+other natively, so one module loaded from source beside compiled callers would run two copies
+of its code.  ``OM_DSL_PURE=1`` forces pure Python, for debugging and for the test run that
+checks the pure package.
+
+The pure-Python package is the reference; no module behaves differently when compiled, and the
+build is never required: without a C compiler ``build`` says why and the package runs as
+Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+MANIFEST = "_accel.json"
+GROUP = "om_dsl._accel"
+PURE_ENV = "OM_DSL_PURE"
+
+MODULES: tuple[str, ...] = (
+    "om_dsl.syntax.lexer",
+    "om_dsl.syntax.lalr",
+    "om_dsl.syntax.builder",
+    "om_dsl.syntax.numbers",
+    "om_dsl.syntax.broken",
+    "om_dsl.syntax.hints",
+    "om_dsl.compiler.build",
+    "om_dsl.compiler.context",
+    "om_dsl.compiler.driver",
+    "om_dsl.compiler.exprs",
+    "om_dsl.compiler.lints",
+    "om_dsl.compiler.names",
+    "om_dsl.compiler.outputs",
+    "om_dsl.compiler.plans",
+    "om_dsl.compiler.products",
+    "om_dsl.compiler.rules",
+    "om_dsl.compiler.symbols",
+    "om_dsl.compiler.systems",
+)
+"""What the build compiles.  Left out on purpose: ``syntax.ast`` (the builder makes its nodes
+with ``object.__new__``, which native classes refuse), ``syntax.parser`` (mypyc fails on it),
+``compiler.loader``, ``syntax.tables``, ``describe`` and ``formatter`` (cold, and their tests
+replace functions in them, which compiled callers would not see), and everything pydantic."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Whether the native build is in use, and if not, why (for ``status`` and benchmarks)."""
+
+    active: bool
+    reason: str
+
+    def describe(self) -> str:
+        build = "native (mypyc)" if self.active else "pure Python"
+        return f"{build}: {self.reason}"
+
+
+def source_path(module: str, root: Path = PACKAGE_DIR) -> Path:
+    """The ``.py`` of a module of the package rooted at ``root``."""
+    return root.joinpath(*module.split(".")[1:]).with_suffix(".py")
+
+
+def extension_path(module: str, root: Path = PACKAGE_DIR) -> Path:
+    """Where this interpreter looks for a module's extension (its ABI tag in the name)."""
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    return source_path(module, root).with_suffix(suffix)
+
+
+def digest(path: Path) -> str:
+    import hashlib  # noqa: PLC0415 - only once a manifest is found: it loads OpenSSL
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def digests(modules: Sequence[str], root: Path = PACKAGE_DIR) -> dict[str, str]:
+    return {module: digest(source_path(module, root)) for module in modules}
+
+
+def check(root: Path = PACKAGE_DIR, modules: Sequence[str] = MODULES) -> Status:
+    """Is the build at ``root`` complete, for this interpreter, and made from these sources?"""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return Status(False, f"{PURE_ENV} is set")
+    import json  # noqa: PLC0415 - only once a manifest is found
+
+    try:
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Status(False, "not built (make accel)")
+    except (OSError, ValueError) as exc:
+        return Status(False, f"unreadable {MANIFEST}: {exc}")
+    return _compare(manifest, root, modules)
+
+
+def _compare(manifest: object, root: Path, modules: Sequence[str]) -> Status:
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("modules"), dict):
+        return Status(False, f"unreadable {MANIFEST}: not a build manifest")
+    built, python = manifest["modules"], manifest.get("python")
+    if sorted(built) != sorted(modules):
+        return Status(False, "built for another module list (make accel)")
+    if python != sys.implementation.cache_tag:
+        return Status(False, f"built for {python}, this is {sys.implementation.cache_tag}")
+    missing = [m for m in modules if not extension_path(m, root).is_file()]
+    if missing or not (root / group_file()).is_file():
+        return Status(False, f"incomplete build ({len(missing)} extensions missing; make accel)")
+    stale = [m for m, sha in digests(modules, root).items() if built[m] != sha]
+    if stale:
+        return Status(False, f"stale: {', '.join(stale)} changed since the build (make accel)")
+    return Status(True, f"{len(modules)} modules compiled")
+
+
+def group_file() -> str:
+    return GROUP.rpartition(".")[2] + "__mypyc" + importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+class SourceFinder(MetaPathFinder):
+    """Loads the listed modules from their ``.py``, never from an extension beside it."""
+
+    def __init__(self, modules: Sequence[str], root: Path) -> None:
+        self.sources = {module: source_path(module, root) for module in modules}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        source = self.sources.get(fullname)
+        if source is None:
+            return None
+        return importlib.util.spec_from_file_location(fullname, source)
+
+
+@functools.cache
+def install_guard() -> Status:
+    """Run once, from the package's ``__init__``, before any listed module is imported."""
+    verdict = check()
+    if not verdict.active and any(extension_path(m).exists() for m in MODULES):
+        sys.meta_path.insert(0, SourceFinder(MODULES, PACKAGE_DIR))
+    return verdict
+
+
+def status() -> Status:
+    """What this process runs: the guard's verdict, confirmed by where a module came from."""
+    verdict = install_guard()
+    import om_dsl.syntax.lexer as probe  # noqa: PLC0415 - after the guard, on purpose
+
+    loaded_native = not str(probe.__file__).endswith(".py")
+    if loaded_native != verdict.active:
+        return Status(loaded_native, f"the guard said {verdict.describe()!r}: {probe.__file__}")
+    return verdict

@@ -1,0 +1,143 @@
+"""``python -m om_dsl.accel build | status | clean``: makes, reports and removes the native build.
+
+The build is staged: mypyc and the C compiler write under ``build/accel`` first, and only a
+complete build is copied into the package, with the manifest written last (atomically).  An
+interrupted or failed build therefore leaves the package pure (no manifest, or the old one
+with the old extensions); the guard in :mod:`om_dsl.accel` never sees half of one.  The digests
+are taken before mypyc reads the sources and checked again after, so a file saved during the
+build makes it stale rather than wrongly trusted.
+
+``build`` never fails a set-up: without mypyc or a C compiler it says why, exits 0 and leaves
+the package as Python (``--require`` makes that exit 1, for CI, which must test the build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from om_dsl.accel import (
+    GROUP,
+    MANIFEST,
+    MODULES,
+    PACKAGE_DIR,
+    check,
+    digests,
+    extension_path,
+    group_file,
+    source_path,
+)
+
+STAGE = "build/accel"
+
+
+class BuildFailed(Exception):
+    """Why there is no native build; the package runs as Python."""
+
+
+def build(root: Path = PACKAGE_DIR, modules: Sequence[str] = MODULES, jobs: int = 2) -> str:
+    """Compile ``modules`` and install them into the package at ``root``; returns a summary."""
+    project = root.parent
+    before = digests(modules, root)
+    started = time.perf_counter()
+    stage = project / STAGE
+    shutil.rmtree(stage, ignore_errors=True)
+    log = _compile(project, stage, [source_path(m, root) for m in modules], jobs)
+    (stage / "build.log").write_text(log, encoding="utf-8")
+    if digests(modules, root) != before:
+        raise BuildFailed("sources changed during the build; run it again")
+    remove(root, modules)
+    _install(stage / "lib", project, modules, root)
+    _write_manifest(root, before)
+    return f"compiled {len(modules)} modules in {time.perf_counter() - started:.0f} s"
+
+
+def _compile(project: Path, stage: Path, paths: list[Path], jobs: int) -> str:
+    """mypyc, then setuptools' build_ext, in ``project`` (mypyc names modules from paths)."""
+    try:
+        from mypyc.build import mypycify  # noqa: PLC0415 - a build-time tool, often absent
+
+        setup = importlib.import_module("setuptools").setup  # untyped: no stubs
+    except ImportError as exc:
+        raise BuildFailed(f"mypyc or setuptools is missing ({exc})") from exc
+    relative = [str(p.relative_to(project)) for p in paths]
+    args = ["build_ext", "--build-lib", str(stage / "lib"), "--build-temp", str(stage / "tmp")]
+    out = io.StringIO()
+    with _in_directory(project), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            extensions = mypycify(relative, target_dir=str(stage / "c"), group_name=GROUP)
+            setup(name="om_dsl_accel", ext_modules=extensions, script_args=[*args, "-j", str(jobs)])
+        except (Exception, SystemExit) as exc:  # setuptools exits on a compiler error
+            raise BuildFailed(f"{exc} (the log: {stage / 'build.log'})\n{_tail(out)}") from exc
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _in_directory(path: Path) -> Iterator[None]:
+    here = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+def _tail(out: io.StringIO, lines: int = 15) -> str:
+    return "\n".join(out.getvalue().splitlines()[-lines:])
+
+
+def _install(lib: Path, project: Path, modules: Sequence[str], root: Path) -> None:
+    for module in modules:
+        target = extension_path(module, root)
+        shutil.copy2(lib / target.relative_to(project), target)
+    shutil.copy2(lib / root.name / group_file(), root / group_file())
+
+
+def _write_manifest(root: Path, sources: dict[str, str]) -> None:
+    manifest = {"python": sys.implementation.cache_tag, "modules": sources}
+    temporary = root / (MANIFEST + ".tmp")
+    temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, root / MANIFEST)
+
+
+def remove(root: Path = PACKAGE_DIR, modules: Sequence[str] = MODULES) -> None:
+    """Back to pure Python: the manifest goes first, so nothing half-removed is trusted."""
+    (root / MANIFEST).unlink(missing_ok=True)
+    for module in modules:
+        extension_path(module, root).unlink(missing_ok=True)
+    (root / group_file()).unlink(missing_ok=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m om_dsl.accel", description=__doc__)
+    parser.add_argument("command", choices=["build", "status", "clean"])
+    parser.add_argument("--require", action="store_true", help="exit 1 when it cannot build")
+    parser.add_argument("--force", action="store_true", help="rebuild an up-to-date build")
+    parser.add_argument("--jobs", type=int, default=2, help="C compilations run at once")
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        print(check().describe())
+        return 0
+    if args.command == "clean":
+        remove()
+        print("removed the native build: om_dsl runs as pure Python")
+        return 0
+    current = check()
+    if current.active and not args.force:
+        print(f"om_dsl native build is up to date ({current.reason})")
+        return 0
+    try:
+        print(f"om_dsl native build: {build(jobs=args.jobs)}")
+    except BuildFailed as exc:
+        print(f"om_dsl native build skipped, the package runs as pure Python: {exc}")
+        return 1 if args.require else 0
+    return 0

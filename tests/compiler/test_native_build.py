@@ -1,0 +1,191 @@
+"""The native build (om_dsl.accel): used only while it matches its sources, all or none.
+
+The guard's verdicts are checked on small package trees of their own; the real build is
+checked on a copy of the package (``make accel`` makes it; with ``OM_DSL_REQUIRE_NATIVE=1``, as
+CI sets, a missing build fails these tests instead of skipping them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from om_dsl import accel
+from om_dsl.accel import MANIFEST, SourceFinder, Status, check, extension_path, group_file
+
+MODULES = ("om_dsl.syntax.first", "om_dsl.compiler.second")
+REQUIRED = os.environ.get("OM_DSL_REQUIRE_NATIVE", "") not in ("", "0")
+
+
+def python_c(package_parent: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` importing the ``om_dsl`` under ``package_parent``."""
+    environment = {k: v for k, v in os.environ.items() if k != accel.PURE_ENV}
+    environment.update(PYTHONPATH=str(package_parent), **env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=package_parent,  # not the checkout, whose om_dsl would come first
+        check=False,
+    )
+
+
+def run_in(package_parent: Path, code: str, **env: str) -> str:
+    done = python_c(package_parent, code, **env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def fake_build(root: Path, modules: tuple[str, ...] = MODULES) -> None:
+    """A package tree with sources, an 'extension' per module and a matching manifest."""
+    for module in modules:
+        source = accel.source_path(module, root)
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text(f"NAME = {module!r}\n")
+        extension_path(module, root).write_bytes(b"not really a shared library")
+    (root / group_file()).write_bytes(b"")
+    manifest = {"python": sys.implementation.cache_tag, "modules": accel.digests(modules, root)}
+    (root / MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.fixture(autouse=True)
+def not_forced_pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(accel.PURE_ENV, raising=False)
+
+
+def test_a_complete_build_of_the_current_sources_is_used(tmp_path: Path) -> None:
+    fake_build(tmp_path)
+    assert check(tmp_path, MODULES) == Status(True, "2 modules compiled")
+
+
+def test_an_edited_source_makes_the_build_stale_and_names_the_module(tmp_path: Path) -> None:
+    fake_build(tmp_path)
+    accel.source_path(MODULES[1], tmp_path).write_text("NAME = 'edited'\n")
+    verdict = check(tmp_path, MODULES)
+    assert not verdict.active
+    assert verdict.reason == ("stale: om_dsl.compiler.second changed since the build (make accel)")
+
+
+def test_a_missing_extension_or_shared_library_makes_it_incomplete(tmp_path: Path) -> None:
+    fake_build(tmp_path)
+    extension_path(MODULES[0], tmp_path).unlink()
+    assert check(tmp_path, MODULES).reason.startswith("incomplete build (1 extensions missing")
+    fake_build(tmp_path)
+    (tmp_path / group_file()).unlink()
+    assert check(tmp_path, MODULES).reason.startswith("incomplete build (0 extensions missing")
+
+
+@pytest.mark.parametrize(
+    ("manifest", "reason"),
+    [
+        ("{", "unreadable _accel.json: Expecting property name"),
+        ("[]", "unreadable _accel.json: not a build manifest"),
+        ('{"python": "x", "modules": {}}', "built for another module list (make accel)"),
+    ],
+)
+def test_a_damaged_manifest_is_not_trusted(tmp_path: Path, manifest: str, reason: str) -> None:
+    fake_build(tmp_path)
+    (tmp_path / MANIFEST).write_text(manifest)
+    verdict = check(tmp_path, MODULES)
+    assert not verdict.active
+    assert verdict.reason.startswith(reason)
+
+
+def test_a_build_for_another_python_is_not_used(tmp_path: Path) -> None:
+    fake_build(tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    (tmp_path / MANIFEST).write_text(json.dumps({**manifest, "python": "cpython-399"}))
+    assert check(tmp_path, MODULES).reason.startswith("built for cpython-399, this is cpython-")
+
+
+def test_no_manifest_means_not_built_and_the_variable_forces_pure_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check(tmp_path, MODULES) == Status(False, "not built (make accel)")
+    fake_build(tmp_path)
+    monkeypatch.setenv(accel.PURE_ENV, "1")
+    assert check(tmp_path, MODULES) == Status(False, "OM_DSL_PURE is set")
+
+
+def test_the_finder_loads_the_source_beside_a_broken_extension(tmp_path: Path) -> None:
+    """Without the finder, Python would try the 'extension' first and fail to load it."""
+    fake_build(tmp_path / "om_dsl")
+    (tmp_path / "om_dsl" / "__init__.py").write_text("")
+    for package in ("syntax", "compiler"):
+        (tmp_path / "om_dsl" / package / "__init__.py").write_text("")
+    code = (
+        "import sys; from pathlib import Path; from om_dsl_accel_under_test import SourceFinder\n"
+        f"sys.meta_path.insert(0, SourceFinder({MODULES!r}, Path({str(tmp_path / 'om_dsl')!r})))\n"
+        "import om_dsl.syntax.first as m; print(m.NAME, m.__file__.endswith('.py'))"
+    )
+    shutil.copy(accel.__file__, tmp_path / "om_dsl_accel_under_test.py")
+    assert run_in(tmp_path, code) == "om_dsl.syntax.first True"
+    failed = python_c(tmp_path, "import om_dsl.syntax.first")
+    assert "ImportError" in failed.stderr  # the test would prove nothing if this loaded
+
+
+def test_finder_answers_only_for_its_modules(tmp_path: Path) -> None:
+    finder = SourceFinder(MODULES, tmp_path)
+    assert finder.find_spec("om_dsl.syntax.parser", None) is None
+    spec = finder.find_spec(MODULES[0], None)
+    assert spec is not None
+    assert spec.origin == str(tmp_path / "syntax" / "first.py")
+
+
+# ---- the real build ------------------------------------------------------------------------
+
+
+def built() -> bool:
+    live = check()
+    if not live.active and REQUIRED:
+        pytest.fail(f"OM_DSL_REQUIRE_NATIVE is set, but the package is {live.describe()}")
+    return live.active
+
+
+REPORT = (
+    "import om_dsl.accel as a, om_dsl.syntax.lexer as l, om_dsl.compiler.driver as d\n"
+    "print(a.status().describe(), l.__file__.endswith('.py'), d.__file__.endswith('.py'))\n"
+    "r = d.compile_catalog('x.om', 'catalog \"X\" version \"1\"\\nenum E { A, B }\\n')\n"
+    "print(len(r.diagnostics), r.catalog is not None)"
+)
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    """The package with its build, in a directory of its own (edits stay in the copy)."""
+    if not built():
+        pytest.skip("no native build here (make accel)")
+    shutil.copytree(
+        accel.PACKAGE_DIR, tmp_path / "om_dsl", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return tmp_path
+
+
+def test_the_built_package_runs_its_compiled_modules(package_copy: Path) -> None:
+    assert run_in(package_copy, REPORT).splitlines() == [
+        f"native (mypyc): {len(accel.MODULES)} modules compiled False False",
+        "0 True",
+    ]
+
+
+def test_an_edit_after_the_build_runs_the_edited_source_everywhere(package_copy: Path) -> None:
+    lexer = package_copy / "om_dsl" / "syntax" / "lexer.py"
+    lexer.write_text(lexer.read_text() + "\nEDITED = True\n")
+    lines = run_in(package_copy, REPORT + "\nimport om_dsl.syntax.lexer as l; print(l.EDITED)")
+    assert lines.splitlines() == [
+        "pure Python: stale: om_dsl.syntax.lexer changed since the build (make accel) True True",
+        "0 True",
+        "True",
+    ]
+
+
+def test_the_variable_runs_the_built_package_as_python(package_copy: Path) -> None:
+    lines = run_in(package_copy, REPORT, OM_DSL_PURE="1").splitlines()
+    assert lines == ["pure Python: OM_DSL_PURE is set True True", "0 True"]
