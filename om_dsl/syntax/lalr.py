@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from om_dsl.syntax.lexer import KEYWORDS
+from om_dsl.syntax.lexer import KEYWORDS, Tok
 from om_dsl.syntax.numbers import BAD as BAD_NUMBER
 from om_dsl.syntax.numbers import fit
 
@@ -212,7 +212,7 @@ def _shifts(tables: Tables, stack: list[int], kind: str) -> bool:
 
 
 def run(  # noqa: C901, PLR0912 - the hot loop is one function on purpose
-    tables: Tables, tokens: list[Any], rules: list[Reduction], end: Any
+    tables: Tables, tokens: list[Tok], rules: list[Reduction], end: Tok
 ) -> Any:
     """Parse ``tokens`` (then ``end``) and return the start rule's value.
 
