@@ -24,18 +24,22 @@ Python.
 from __future__ import annotations
 
 import functools
-import importlib.machinery
-import importlib.util
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib.abc import MetaPathFinder
-from importlib.machinery import ModuleSpec
-from pathlib import Path
-from types import ModuleType
+from importlib.machinery import EXTENSION_SUFFIXES
+from typing import TYPE_CHECKING, NamedTuple
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+# Run by every `import om_dsl`, so this module imports nothing that Python has not already
+# loaded at start-up: paths are strings (pathlib costs ~20 ms to import), the finder is a
+# plain class (importlib.abc pulls in importlib.resources), and hashlib and json come in only
+# when a build is there to be checked.
+
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = "_accel.json"
 GROUP = "om_dsl._accel"
 PURE_ENV = "OM_DSL_PURE"
@@ -66,8 +70,7 @@ with ``object.__new__``, which native classes refuse), ``syntax.parser`` (mypyc 
 replace functions in them, which compiled callers would not see), and everything pydantic."""
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(NamedTuple):
     """Whether the native build is in use, and if not, why (for ``status`` and benchmarks)."""
 
     active: bool
@@ -78,43 +81,49 @@ class Status:
         return f"{build}: {self.reason}"
 
 
-def source_path(module: str, root: Path = PACKAGE_DIR) -> Path:
+def source_path(module: str, root: str = PACKAGE_DIR) -> str:
     """The ``.py`` of a module of the package rooted at ``root``."""
-    return root.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    return os.path.join(root, *module.split(".")[1:]) + ".py"
 
 
-def extension_path(module: str, root: Path = PACKAGE_DIR) -> Path:
+def extension_path(module: str, root: str = PACKAGE_DIR) -> str:
     """Where this interpreter looks for a module's extension (its ABI tag in the name)."""
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    return source_path(module, root).with_suffix(suffix)
+    return os.path.join(root, *module.split(".")[1:]) + EXTENSION_SUFFIXES[0]
 
 
-def digest(path: Path) -> str:
+def group_file(root: str = PACKAGE_DIR) -> str:
+    """The shared library that every compiled module's extension loads."""
+    return os.path.join(root, GROUP.rpartition(".")[2] + "__mypyc" + EXTENSION_SUFFIXES[0])
+
+
+def digests(modules: Sequence[str], root: str = PACKAGE_DIR) -> dict[str, str]:
     import hashlib  # noqa: PLC0415 - only once a manifest is found: it loads OpenSSL
 
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    found = {}
+    for module in modules:
+        with open(source_path(module, root), "rb") as source:
+            found[module] = hashlib.sha256(source.read()).hexdigest()
+    return found
 
 
-def digests(modules: Sequence[str], root: Path = PACKAGE_DIR) -> dict[str, str]:
-    return {module: digest(source_path(module, root)) for module in modules}
-
-
-def check(root: Path = PACKAGE_DIR, modules: Sequence[str] = MODULES) -> Status:
+def check(root: str = PACKAGE_DIR, modules: Sequence[str] = MODULES) -> Status:
     """Is the build at ``root`` complete, for this interpreter, and made from these sources?"""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return Status(False, f"{PURE_ENV} is set")
+    path = os.path.join(root, MANIFEST)
+    if not os.path.exists(path):
+        return Status(False, "not built (make accel)")
     import json  # noqa: PLC0415 - only once a manifest is found
 
     try:
-        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Status(False, "not built (make accel)")
+        with open(path, encoding="utf-8") as file:
+            manifest = json.load(file)
     except (OSError, ValueError) as exc:
         return Status(False, f"unreadable {MANIFEST}: {exc}")
     return _compare(manifest, root, modules)
 
 
-def _compare(manifest: object, root: Path, modules: Sequence[str]) -> Status:
+def _compare(manifest: object, root: str, modules: Sequence[str]) -> Status:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("modules"), dict):
         return Status(False, f"unreadable {MANIFEST}: not a build manifest")
     built, python = manifest["modules"], manifest.get("python")
@@ -122,8 +131,8 @@ def _compare(manifest: object, root: Path, modules: Sequence[str]) -> Status:
         return Status(False, "built for another module list (make accel)")
     if python != sys.implementation.cache_tag:
         return Status(False, f"built for {python}, this is {sys.implementation.cache_tag}")
-    missing = [m for m in modules if not extension_path(m, root).is_file()]
-    if missing or not (root / group_file()).is_file():
+    missing = [m for m in modules if not os.path.isfile(extension_path(m, root))]
+    if missing or not os.path.isfile(group_file(root)):
         return Status(False, f"incomplete build ({len(missing)} extensions missing; make accel)")
     stale = [m for m, sha in digests(modules, root).items() if built[m] != sha]
     if stale:
@@ -131,14 +140,11 @@ def _compare(manifest: object, root: Path, modules: Sequence[str]) -> Status:
     return Status(True, f"{len(modules)} modules compiled")
 
 
-def group_file() -> str:
-    return GROUP.rpartition(".")[2] + "__mypyc" + importlib.machinery.EXTENSION_SUFFIXES[0]
+class SourceFinder:
+    """A meta path finder: loads the listed modules from their ``.py``, never from an
+    extension beside it."""
 
-
-class SourceFinder(MetaPathFinder):
-    """Loads the listed modules from their ``.py``, never from an extension beside it."""
-
-    def __init__(self, modules: Sequence[str], root: Path) -> None:
+    def __init__(self, modules: Sequence[str], root: str) -> None:
         self.sources = {module: source_path(module, root) for module in modules}
 
     def find_spec(
@@ -147,14 +153,16 @@ class SourceFinder(MetaPathFinder):
         source = self.sources.get(fullname)
         if source is None:
             return None
-        return importlib.util.spec_from_file_location(fullname, source)
+        from importlib.util import spec_from_file_location  # noqa: PLC0415 - rarely needed
+
+        return spec_from_file_location(fullname, source)
 
 
 @functools.cache
 def install_guard() -> Status:
     """Run once, from the package's ``__init__``, before any listed module is imported."""
     verdict = check()
-    if not verdict.active and any(extension_path(m).exists() for m in MODULES):
+    if not verdict.active and any(os.path.exists(extension_path(m)) for m in MODULES):
         sys.meta_path.insert(0, SourceFinder(MODULES, PACKAGE_DIR))
     return verdict
 

@@ -38,22 +38,23 @@ from om_dsl.accel import (
 )
 
 STAGE = "build/accel"
+PACKAGE = Path(PACKAGE_DIR)
 
 
 class BuildFailed(Exception):
     """Why there is no native build; the package runs as Python."""
 
 
-def build(root: Path = PACKAGE_DIR, modules: Sequence[str] = MODULES, jobs: int = 2) -> str:
+def build(root: Path = PACKAGE, modules: Sequence[str] = MODULES, jobs: int = 2) -> str:
     """Compile ``modules`` and install them into the package at ``root``; returns a summary."""
     project = root.parent
-    before = digests(modules, root)
+    before = digests(modules, str(root))
     started = time.perf_counter()
     stage = project / STAGE
     shutil.rmtree(stage, ignore_errors=True)
-    log = _compile(project, stage, [source_path(m, root) for m in modules], jobs)
+    log = _compile(project, stage, [Path(source_path(m, str(root))) for m in modules], jobs)
     (stage / "build.log").write_text(log, encoding="utf-8")
-    if digests(modules, root) != before:
+    if digests(modules, str(root)) != before:
         raise BuildFailed("sources changed during the build; run it again")
     remove(root, modules)
     _install(stage / "lib", project, modules, root)
@@ -96,10 +97,9 @@ def _tail(out: io.StringIO, lines: int = 15) -> str:
 
 
 def _install(lib: Path, project: Path, modules: Sequence[str], root: Path) -> None:
-    for module in modules:
-        target = extension_path(module, root)
+    targets = [extension_path(m, str(root)) for m in modules] + [group_file(str(root))]
+    for target in map(Path, targets):
         shutil.copy2(lib / target.relative_to(project), target)
-    shutil.copy2(lib / root.name / group_file(), root / group_file())
 
 
 def _write_manifest(root: Path, sources: dict[str, str]) -> None:
@@ -109,12 +109,12 @@ def _write_manifest(root: Path, sources: dict[str, str]) -> None:
     os.replace(temporary, root / MANIFEST)
 
 
-def remove(root: Path = PACKAGE_DIR, modules: Sequence[str] = MODULES) -> None:
+def remove(root: Path = PACKAGE, modules: Sequence[str] = MODULES) -> None:
     """Back to pure Python: the manifest goes first, so nothing half-removed is trusted."""
     (root / MANIFEST).unlink(missing_ok=True)
     for module in modules:
-        extension_path(module, root).unlink(missing_ok=True)
-    (root / group_file()).unlink(missing_ok=True)
+        Path(extension_path(module, str(root))).unlink(missing_ok=True)
+    Path(group_file(str(root))).unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

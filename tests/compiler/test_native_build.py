@@ -46,12 +46,13 @@ def run_in(package_parent: Path, code: str, **env: str) -> str:
 def fake_build(root: Path, modules: tuple[str, ...] = MODULES) -> None:
     """A package tree with sources, an 'extension' per module and a matching manifest."""
     for module in modules:
-        source = accel.source_path(module, root)
+        source = Path(accel.source_path(module, str(root)))
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(f"NAME = {module!r}\n")
-        extension_path(module, root).write_bytes(b"not really a shared library")
-    (root / group_file()).write_bytes(b"")
-    manifest = {"python": sys.implementation.cache_tag, "modules": accel.digests(modules, root)}
+        Path(extension_path(module, str(root))).write_bytes(b"not really a shared library")
+    Path(group_file(str(root))).write_bytes(b"")
+    sources = accel.digests(modules, str(root))
+    manifest = {"python": sys.implementation.cache_tag, "modules": sources}
     (root / MANIFEST).write_text(json.dumps(manifest))
 
 
@@ -62,24 +63,24 @@ def not_forced_pure(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_complete_build_of_the_current_sources_is_used(tmp_path: Path) -> None:
     fake_build(tmp_path)
-    assert check(tmp_path, MODULES) == Status(True, "2 modules compiled")
+    assert check(str(tmp_path), MODULES) == Status(True, "2 modules compiled")
 
 
 def test_an_edited_source_makes_the_build_stale_and_names_the_module(tmp_path: Path) -> None:
     fake_build(tmp_path)
-    accel.source_path(MODULES[1], tmp_path).write_text("NAME = 'edited'\n")
-    verdict = check(tmp_path, MODULES)
+    Path(accel.source_path(MODULES[1], str(tmp_path))).write_text("NAME = 'edited'\n")
+    verdict = check(str(tmp_path), MODULES)
     assert not verdict.active
     assert verdict.reason == ("stale: om_dsl.compiler.second changed since the build (make accel)")
 
 
 def test_a_missing_extension_or_shared_library_makes_it_incomplete(tmp_path: Path) -> None:
     fake_build(tmp_path)
-    extension_path(MODULES[0], tmp_path).unlink()
-    assert check(tmp_path, MODULES).reason.startswith("incomplete build (1 extensions missing")
+    Path(extension_path(MODULES[0], str(tmp_path))).unlink()
+    assert check(str(tmp_path), MODULES).reason.startswith("incomplete build (1 extensions missing")
     fake_build(tmp_path)
-    (tmp_path / group_file()).unlink()
-    assert check(tmp_path, MODULES).reason.startswith("incomplete build (0 extensions missing")
+    Path(group_file(str(tmp_path))).unlink()
+    assert check(str(tmp_path), MODULES).reason.startswith("incomplete build (0 extensions missing")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ def test_a_missing_extension_or_shared_library_makes_it_incomplete(tmp_path: Pat
 def test_a_damaged_manifest_is_not_trusted(tmp_path: Path, manifest: str, reason: str) -> None:
     fake_build(tmp_path)
     (tmp_path / MANIFEST).write_text(manifest)
-    verdict = check(tmp_path, MODULES)
+    verdict = check(str(tmp_path), MODULES)
     assert not verdict.active
     assert verdict.reason.startswith(reason)
 
@@ -102,16 +103,18 @@ def test_a_build_for_another_python_is_not_used(tmp_path: Path) -> None:
     fake_build(tmp_path)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     (tmp_path / MANIFEST).write_text(json.dumps({**manifest, "python": "cpython-399"}))
-    assert check(tmp_path, MODULES).reason.startswith("built for cpython-399, this is cpython-")
+    assert check(str(tmp_path), MODULES).reason.startswith(
+        "built for cpython-399, this is cpython-"
+    )
 
 
 def test_no_manifest_means_not_built_and_the_variable_forces_pure_python(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert check(tmp_path, MODULES) == Status(False, "not built (make accel)")
+    assert check(str(tmp_path), MODULES) == Status(False, "not built (make accel)")
     fake_build(tmp_path)
     monkeypatch.setenv(accel.PURE_ENV, "1")
-    assert check(tmp_path, MODULES) == Status(False, "OM_DSL_PURE is set")
+    assert check(str(tmp_path), MODULES) == Status(False, "OM_DSL_PURE is set")
 
 
 def test_the_finder_loads_the_source_beside_a_broken_extension(tmp_path: Path) -> None:
@@ -121,8 +124,8 @@ def test_the_finder_loads_the_source_beside_a_broken_extension(tmp_path: Path) -
     for package in ("syntax", "compiler"):
         (tmp_path / "om_dsl" / package / "__init__.py").write_text("")
     code = (
-        "import sys; from pathlib import Path; from om_dsl_accel_under_test import SourceFinder\n"
-        f"sys.meta_path.insert(0, SourceFinder({MODULES!r}, Path({str(tmp_path / 'om_dsl')!r})))\n"
+        "import sys; from om_dsl_accel_under_test import SourceFinder\n"
+        f"sys.meta_path.insert(0, SourceFinder({MODULES!r}, {str(tmp_path / 'om_dsl')!r}))\n"
         "import om_dsl.syntax.first as m; print(m.NAME, m.__file__.endswith('.py'))"
     )
     shutil.copy(accel.__file__, tmp_path / "om_dsl_accel_under_test.py")
@@ -132,7 +135,7 @@ def test_the_finder_loads_the_source_beside_a_broken_extension(tmp_path: Path) -
 
 
 def test_finder_answers_only_for_its_modules(tmp_path: Path) -> None:
-    finder = SourceFinder(MODULES, tmp_path)
+    finder = SourceFinder(MODULES, str(tmp_path))
     assert finder.find_spec("om_dsl.syntax.parser", None) is None
     spec = finder.find_spec(MODULES[0], None)
     assert spec is not None
