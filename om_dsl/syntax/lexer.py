@@ -396,10 +396,10 @@ class Lexer:
                 if index == _DOC:
                     if pending_doc and doc_line != line - 1:
                         pending_doc = []
-                    pending_doc.append(m.group(index)[3:].strip())
+                    pending_doc.append(m[index][3:].strip())
                     doc_line = line
                 continue  # a comment, or the end
-            value = m.group(index)
+            value = m[index]
             end_col = m.end() - line_start + 1
             col = end_col - len(value)
             if pending_doc:
