@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import io
 import json
+import logging
 import os
 import shutil
 import sys
@@ -52,8 +53,7 @@ def build(root: Path = PACKAGE, modules: Sequence[str] = MODULES, jobs: int = 2)
     started = time.perf_counter()
     stage = project / STAGE
     shutil.rmtree(stage, ignore_errors=True)
-    log = _compile(project, stage, [Path(source_path(m, str(root))) for m in modules], jobs)
-    (stage / "build.log").write_text(log, encoding="utf-8")
+    _compile(project, stage, [Path(source_path(m, str(root))) for m in modules], jobs)
     if digests(modules, str(root)) != before:
         raise BuildFailed("sources changed during the build; run it again")
     remove(root, modules)
@@ -62,8 +62,9 @@ def build(root: Path = PACKAGE, modules: Sequence[str] = MODULES, jobs: int = 2)
     return f"compiled {len(modules)} modules in {time.perf_counter() - started:.0f} s"
 
 
-def _compile(project: Path, stage: Path, paths: list[Path], jobs: int) -> str:
-    """mypyc, then setuptools' build_ext, in ``project`` (mypyc names modules from paths)."""
+def _compile(project: Path, stage: Path, paths: list[Path], jobs: int) -> None:
+    """mypyc, then setuptools' build_ext, in ``project`` (mypyc names modules from paths);
+    what they print goes to ``build.log`` in the stage, success or not."""
     try:
         from mypyc.build import mypycify  # noqa: PLC0415 - a build-time tool, often absent
 
@@ -73,23 +74,35 @@ def _compile(project: Path, stage: Path, paths: list[Path], jobs: int) -> str:
     relative = [str(p.relative_to(project)) for p in paths]
     args = ["build_ext", "--build-lib", str(stage / "lib"), "--build-temp", str(stage / "tmp")]
     out = io.StringIO()
-    with _in_directory(project), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+    log = stage / "build.log"
+    with (
+        contextlib.chdir(project),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(out),
+        _logging_to(out),  # setuptools reports the compiler commands through logging
+    ):
         try:
             extensions = mypycify(relative, target_dir=str(stage / "c"), group_name=GROUP)
             setup(name="om_dsl_accel", ext_modules=extensions, script_args=[*args, "-j", str(jobs)])
         except (Exception, SystemExit) as exc:  # setuptools exits on a compiler error
-            raise BuildFailed(f"{exc} (the log: {stage / 'build.log'})\n{_tail(out)}") from exc
-    return out.getvalue()
+            raise BuildFailed(f"{exc}\n{_tail(out)}\n(the whole log: {log})") from exc
+        finally:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(out.getvalue(), encoding="utf-8")
 
 
 @contextlib.contextmanager
-def _in_directory(path: Path) -> Iterator[None]:
-    here = Path.cwd()
-    os.chdir(path)
+def _logging_to(out: io.StringIO) -> Iterator[None]:
+    handler = logging.StreamHandler(out)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
     try:
         yield
     finally:
-        os.chdir(here)
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _tail(out: io.StringIO, lines: int = 15) -> str:

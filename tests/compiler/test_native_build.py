@@ -18,6 +18,7 @@ import pytest
 
 from om_dsl import accel
 from om_dsl.accel import MANIFEST, SourceFinder, Status, check, extension_path, group_file
+from om_dsl.accel.build import BuildFailed, build
 
 MODULES = ("om_dsl.syntax.first", "om_dsl.compiler.second")
 REQUIRED = os.environ.get("OM_DSL_REQUIRE_NATIVE", "") not in ("", "0")
@@ -192,3 +193,40 @@ def test_an_edit_after_the_build_runs_the_edited_source_everywhere(package_copy:
 def test_the_variable_runs_the_built_package_as_python(package_copy: Path) -> None:
     lines = run_in(package_copy, REPORT, OM_DSL_PURE="1").splitlines()
     assert lines == ["pure Python: OM_DSL_PURE is set True True", "0 True"]
+
+
+# ---- building ------------------------------------------------------------------------------
+
+TINY = "def twice(n: int) -> int:\n    return 2 * n\n"
+TINY_MODULES = ("om_dsl.syntax.first",)
+
+
+def tiny_package(parent: Path, source: str = TINY) -> Path:
+    """A package ``om_dsl`` of one module under ``parent`` (no guard: imports take the .so)."""
+    root = parent / "om_dsl"
+    (root / "syntax").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "syntax" / "__init__.py").write_text("")
+    (root / "syntax" / "first.py").write_text(source)
+    return root
+
+
+def test_a_build_installs_the_extensions_and_a_manifest_that_check_trusts(tmp_path: Path) -> None:
+    root = tiny_package(tmp_path)
+    summary = build(root, TINY_MODULES, jobs=1)
+    assert summary.startswith("compiled 1 modules in ")
+    assert check(str(root), TINY_MODULES) == Status(True, "1 modules compiled")
+    code = "import om_dsl.syntax.first as m; print(m.twice(21), m.__file__.endswith('.py'))"
+    assert run_in(tmp_path, code) == "42 False"
+    assert (tmp_path / "build" / "accel" / "build.log").read_text()  # what mypyc and gcc said
+
+
+def test_a_failed_build_says_why_and_leaves_the_previous_one_alone(tmp_path: Path) -> None:
+    root = tiny_package(tmp_path)
+    build(root, TINY_MODULES, jobs=1)
+    manifest = (root / MANIFEST).read_text()
+    (root / "syntax" / "first.py").write_text(TINY + "def broken(n: int) -> str:\n    return n\n")
+    with pytest.raises(BuildFailed, match="Incompatible return value type"):
+        build(root, TINY_MODULES, jobs=1)
+    assert (root / MANIFEST).read_text() == manifest  # the old build, now stale: not used
+    assert check(str(root), TINY_MODULES).reason.startswith("stale: om_dsl.syntax.first")
