@@ -1,14 +1,16 @@
 """``python -m om_dsl.accel build | status | clean``: makes, reports and removes the native build.
 
 The build is staged: mypyc and the C compiler write under ``build/accel`` first, and only a
-complete build is copied into the package, with the manifest written last (atomically).  An
-interrupted or failed build therefore leaves the package pure (no manifest, or the old one
-with the old extensions); the guard in :mod:`om_dsl.accel` never sees half of one.  The digests
-are taken before mypyc reads the sources and checked again after, so a file saved during the
-build makes it stale rather than wrongly trusted.
+complete build is copied into the package, with the manifest written last (atomically).  A
+build that fails leaves the package as it was (Python, or the previous build, used while it
+matches its sources); one interrupted while copying leaves no manifest, so the package runs
+as Python until the next build.  The guard in :mod:`om_dsl.accel` never trusts half of one.
+The digests are taken before mypyc reads the sources and checked again after, so a file saved
+during the build makes it stale rather than wrongly trusted.
 
-``build`` never fails a set-up: without mypyc or a C compiler it says why, exits 0 and leaves
-the package as Python (``--require`` makes that exit 1, for CI, which must test the build).
+``build`` never fails a set-up: without mypyc or a C compiler it says why, says what the
+package runs now, and exits 0 (``--require`` makes that exit 1, for CI, which must test the
+build).
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(f"om_dsl native build: {build(jobs=args.jobs)}")
     except BuildFailed as exc:
-        print(f"om_dsl native build skipped, the package runs as pure Python: {exc}")
+        print(f"om_dsl native build failed: {exc}")
+        print(f"om_dsl now runs: {check().describe()}")  # an earlier build, while it matches
         return 1 if args.require else 0
     return 0
