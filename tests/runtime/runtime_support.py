@@ -21,6 +21,15 @@ EXAMPLES = REPO / "examples"
 ACME = EXAMPLES / "catalog" / "acme.om"
 FIXTURES = REPO / "tests" / "fixtures" / "plans"
 
+ONE_MANUAL_TASK = """
+queue field "Field"
+offer Internet "Internet" id "1" { attribute speed: int default 100 }
+cfs Line { attribute bw: int }
+decompose Internet { -> Line { bw = speed } }
+plan Line on add { manual install queue field }
+"""
+"""One offer, one line, one manual task: an order that waits for a person until told."""
+
 
 def compile_text(text: str, name: str = "lab.om") -> ir.Catalog:
     """Compile a catalog snippet (a header is added); fail the test on any error."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_support import Recorder, compile_text, states
+from runtime_support import ONE_MANUAL_TASK, Recorder, compile_text, states
 
 from om_dsl.errors import NotFound, OperatorActionRejected, OrderValidationError
 from om_dsl.ir import models as ir
@@ -257,15 +257,7 @@ def _amend_while_running(runtime: Runtime) -> None:
 
 
 def test_a_waiting_manual_task_of_a_superseded_line_is_closed() -> None:
-    catalog = compile_text(
-        """
-queue field "Field"
-offer Internet "Internet" id "1" { attribute speed: int default 100 }
-cfs Line { attribute bw: int }
-decompose Internet { -> Line { bw = speed } }
-plan Line on add { manual install queue field }
-"""
-    )
+    catalog = compile_text(ONE_MANUAL_TASK)
     runtime = Runtime(catalog)
     runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"}]})
     runtime.run_until_idle()

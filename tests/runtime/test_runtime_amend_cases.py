@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from runtime_support import Recorder, compile_text, states
+from runtime_support import ONE_MANUAL_TASK, Recorder, compile_text, states
 from test_runtime_amend import HANDLERS, LAB, order
 
 from om_dsl.errors import OperatorActionRejected
@@ -214,14 +214,7 @@ class _FailingAmendments(MemoryStore):
 
 
 def test_an_amendment_whose_commit_fails_changes_nothing() -> None:
-    catalog = """
-queue field "Field"
-offer Internet "Internet" id "1" { attribute speed: int default 100 }
-cfs Line { attribute bw: int }
-decompose Internet { -> Line { bw = speed } }
-plan Line on add { manual install queue field }
-"""
-    runtime = Runtime(compile_text(catalog), store=_FailingAmendments())
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK), store=_FailingAmendments())
     runtime.submit({"id": "O1", "items": [{"id": "1", "product": "Internet"}]})
     runtime.run_until_idle()
     before = runtime.status("O1")

@@ -5,20 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from runtime_support import compile_text
+from runtime_support import ONE_MANUAL_TASK, compile_text
 
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.notify import NotifySettings
 from om_dsl.runtime.notify.tmf import OrderViews
-
-CATALOG = """
-queue field "Field"
-offer Internet "Internet" id "1" { attribute speed: int default 100 }
-cfs Line { attribute bw: int }
-decompose Internet { -> Line { bw = speed } }
-plan Line on add { manual install queue field }
-"""
 
 
 def _order(description: str, speed: int) -> dict[str, Any]:
@@ -38,7 +30,7 @@ def _order(description: str, speed: int) -> dict[str, Any]:
 
 
 def test_the_view_shows_the_clients_fields_as_submitted_then_as_amended() -> None:
-    runtime = Runtime(compile_text(CATALOG))
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK))
     views = OrderViews(runtime.store)
     runtime.submit(_order("first", 100))
     view = views.product_order("T1")
@@ -62,7 +54,7 @@ def test_the_view_shows_the_clients_fields_as_submitted_then_as_amended() -> Non
 
 
 def test_a_native_order_has_no_client_fields_to_show() -> None:
-    runtime = Runtime(compile_text(CATALOG))
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK))
     runtime.submit({"id": "N1", "items": [{"id": "1", "product": "Internet"}]})
     view = OrderViews(runtime.store).product_order("N1")
     assert view is not None
@@ -74,7 +66,7 @@ def test_a_subscriber_that_changes_an_event_changes_nothing_for_others() -> None
     """Each subscriber gets its own copy: the client's values in a view are the cached plan's,
     so an event changed in place would otherwise change later events and views."""
     fast = DownstreamSettings(notify=NotifySettings(poll_s=0.05))
-    runtime = Runtime(compile_text(CATALOG), downstream=fast)
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK), downstream=fast)
     heard: list[dict[str, Any]] = []
 
     def meddle(event: dict[str, Any]) -> None:
