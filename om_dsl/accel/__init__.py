@@ -168,11 +168,10 @@ def install_guard() -> Status:
 
 
 def status() -> Status:
-    """What this process runs: the guard's verdict, confirmed by where a module came from."""
+    """What this process runs: the guard's verdict, confirmed by the lexer, which knows."""
     verdict = install_guard()
-    import om_dsl.syntax.lexer as probe  # noqa: PLC0415 - after the guard, on purpose
+    from om_dsl.syntax import lexer  # noqa: PLC0415 - after the guard, on purpose
 
-    loaded_native = not str(probe.__file__).endswith(".py")
-    if loaded_native != verdict.active:
-        return Status(loaded_native, f"the guard said {verdict.describe()!r}: {probe.__file__}")
+    if verdict.active != lexer.NATIVE:
+        return Status(lexer.NATIVE, f"the guard said {verdict.describe()!r}: {lexer.__file__}")
     return verdict
