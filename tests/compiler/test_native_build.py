@@ -45,8 +45,9 @@ def run_in(package_parent: Path, code: str, **env: str) -> str:
     return done.stdout.strip()
 
 
-def fake_build(root: Path, modules: tuple[str, ...] = MODULES) -> None:
-    """A package tree with sources, an 'extension' per module and a matching manifest."""
+def fake_build(root: Path, modules: tuple[str, ...] = MODULES, stats: bool = False) -> None:
+    """A package tree with sources, an 'extension' per module and a matching manifest (with
+    the sources' sizes and times if ``stats``, as a build writes it; without, as before)."""
     for module in modules:
         source = Path(accel.source_path(module, str(root)))
         source.parent.mkdir(parents=True, exist_ok=True)
@@ -54,8 +55,27 @@ def fake_build(root: Path, modules: tuple[str, ...] = MODULES) -> None:
         Path(extension_path(module, str(root))).write_bytes(b"not really a shared library")
     Path(group_file(str(root))).write_bytes(b"")
     sources = accel.digests(modules, str(root))
-    manifest = {"python": sys.implementation.cache_tag, "modules": sources}
+    manifest: dict[str, object] = {"python": sys.implementation.cache_tag, "modules": sources}
+    if stats:
+        manifest["stats"] = accel.fingerprints(modules, str(root))
     (root / MANIFEST).write_text(json.dumps(manifest))
+
+
+def hashes_taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the guard's calls of ``digests`` (one per check that reads the sources)."""
+    calls: list[int] = []
+    real = accel.digests
+
+    def counting(modules: tuple[str, ...], root: str) -> dict[str, str]:
+        calls.append(1)
+        return real(modules, root)
+
+    monkeypatch.setattr(accel, "digests", counting)
+    return calls
+
+
+def set_time(path: Path, ns: int) -> None:
+    os.utime(path, ns=(ns, ns))
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +94,67 @@ def test_an_edited_source_makes_the_build_stale_and_names_the_module(tmp_path: P
     verdict = check(str(tmp_path), MODULES)
     assert not verdict.active
     assert verdict.reason == ("stale: om_dsl.compiler.second changed since the build (make accel)")
+
+
+def test_unchanged_sizes_and_times_are_trusted_without_reading_the_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(tmp_path, stats=True)
+    hashed = hashes_taken(monkeypatch)
+    assert check(str(tmp_path), MODULES) == Status(True, "2 modules compiled")
+    assert hashed == []
+
+
+def test_an_edit_of_the_same_size_is_found_by_its_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(tmp_path, stats=True)
+    source = Path(accel.source_path(MODULES[0], str(tmp_path)))
+    before = source.stat().st_mtime_ns
+    source.write_text(source.read_text().replace("first", "FIRST"))
+    set_time(source, before + 1_000_000)
+    hashed = hashes_taken(monkeypatch)
+    assert check(str(tmp_path), MODULES).reason.startswith("stale: om_dsl.syntax.first")
+    assert hashed == [1]
+
+
+def test_an_edit_that_keeps_size_and_time_is_trusted_as_python_trusts_a_pyc(
+    tmp_path: Path,
+) -> None:
+    """The documented limit of the fast path: only a tool that sets a file's time back can
+    get past it (``make accel --force`` or ``OM_DSL_PURE=1`` then)."""
+    fake_build(tmp_path, stats=True)
+    source = Path(accel.source_path(MODULES[0], str(tmp_path)))
+    before = source.stat().st_mtime_ns
+    source.write_text(source.read_text().replace("first", "FIRST"))
+    set_time(source, before)
+    assert check(str(tmp_path), MODULES).active
+
+
+def test_a_touched_source_is_hashed_until_a_build_refreshes_its_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(tmp_path, stats=True)
+    source = Path(accel.source_path(MODULES[1], str(tmp_path)))
+    set_time(source, source.stat().st_mtime_ns + 5_000_000_000)  # a checkout: same content
+    hashed = hashes_taken(monkeypatch)
+    assert check(str(tmp_path), MODULES).active
+    assert hashed == [1]
+    assert accel_build.refresh_stats(tmp_path, MODULES)
+    assert not accel_build.refresh_stats(tmp_path, MODULES)  # nothing left to refresh
+    hashed.clear()
+    assert check(str(tmp_path), MODULES).active
+    assert hashed == []
+
+
+def test_refreshing_never_records_the_time_of_an_edited_source(tmp_path: Path) -> None:
+    fake_build(tmp_path, stats=True)
+    source = Path(accel.source_path(MODULES[1], str(tmp_path)))
+    source.write_text("NAME = 'edited'\n")
+    manifest = (tmp_path / MANIFEST).read_text()
+    assert not accel_build.refresh_stats(tmp_path, MODULES)
+    assert (tmp_path / MANIFEST).read_text() == manifest
+    assert check(str(tmp_path), MODULES).reason.startswith("stale: om_dsl.compiler.second")
 
 
 def test_a_missing_extension_or_shared_library_makes_it_incomplete(tmp_path: Path) -> None:
@@ -227,6 +308,8 @@ def test_a_build_installs_the_extensions_and_a_manifest_that_check_trusts(tmp_pa
     summary = build_or_skip(root)
     assert summary.startswith("compiled 1 modules in ")
     assert check(str(root), TINY_MODULES) == Status(True, "1 modules compiled")
+    stats = json.loads((root / MANIFEST).read_text())["stats"]
+    assert stats == accel.fingerprints(TINY_MODULES, str(root))  # the guard's fast path
     code = "import om_dsl.syntax.first as m; print(m.twice(21), m.__file__.endswith('.py'))"
     assert run_in(tmp_path, code) == "42 False"
     assert (tmp_path / "build" / "accel" / "build.log").read_text()  # what mypyc and gcc said
