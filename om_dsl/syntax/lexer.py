@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import Span
@@ -198,39 +199,95 @@ INVISIBLE = re.compile(_INVISIBLE_CLASS)
 """Characters an editor does not show (zero-width spaces and joiners, the soft hyphen,
 direction marks, a byte order mark): pasted from a web page or a document into a name, they
 make it another name that looks the same."""
-_TOKEN_PATTERN = r"""
-    [ \t\r\f]*
-    (?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*{invisible})
-      |(?P<NL>\n)
-      |(?P<DOC>///[^\n]*)
-      |(?P<COMMENT>//[^\n]*)
-      |(?P<OP>->|\.\.|==|!=|<=|>=|[.,;:<>=+\-*/%(){}\[\]])
-      |(?P<STRING>"(?:[^"\\\n]|\\.)*")
-      |(?P<BADSTRING>"(?:[^"\\\n]|\\.)*)
-      |(?P<BIGNUM>0*[1-9][0-9]{16,}(?:ms|s|m|h|d)?(?![A-Za-z0-9_]|\.[0-9]))
-      |(?P<DURATION>[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
-      |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
-      |(?P<DECIMAL>[0-9]+\.[0-9]+)
-      |(?P<INT>[0-9]+)
-      |(?P<FOREIGN>&&|\|\||!(?!=)|'[^'\n]*'|\#[^\n]*)
-      |(?P<ERROR>.)
-      |(?P<EOF>\Z)
-    )
+_ALTERNATIVES = r"""
+    (?P<NAME>[A-Za-z_][A-Za-z0-9_]*{invisible})
+    |(?P<NL>\n)
+    |(?P<DOC>///[^\n]*)
+    |(?P<COMMENT>//[^\n]*)
+    |(?P<OP>->|\.\.|==|!=|<=|>=|[.,;:<>=+\-*/%(){}\[\]])
+    |(?P<STRING>"(?:[^"\\\n]|\\.)*")
+    |(?P<BADSTRING>"(?:[^"\\\n]|\\.)*)
+    |(?P<BIGNUM>0*[1-9][0-9]{16,}(?:ms|s|m|h|d)?(?![A-Za-z0-9_]|\.[0-9]))
+    |(?P<DURATION>[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
+    |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
+    |(?P<DECIMAL>[0-9]+\.[0-9]+)
+    |(?P<INT>[0-9]+)
+    |(?P<FOREIGN>&&|\|\||!(?!=)|'[^'\n]*'|\#[^\n]*)
+    |(?P<ERROR>.)
+    |(?P<EOF>\Z)
     """
+_BLANKS = r"[ \t\r\f]"
+_INVISIBLE_IN_NAME = f"(?:{_INVISIBLE_CLASS}+[A-Za-z0-9_]+)*"
+_TOKEN_PATTERN = f"{_BLANKS}*(?:{_ALTERNATIVES})"
 TOKEN_RE = re.compile(_TOKEN_PATTERN.replace("{invisible}", ""), re.VERBOSE)
 _TOKEN_RE_INVISIBLE = re.compile(
-    _TOKEN_PATTERN.replace("{invisible}", f"(?:{_INVISIBLE_CLASS}+[A-Za-z0-9_]+)*"), re.VERBOSE
+    _TOKEN_PATTERN.replace("{invisible}", _INVISIBLE_IN_NAME), re.VERBOSE
 )
 """TOKEN_RE for a text that holds invisible characters: a name takes those inside it, so that
 the lexer reports them once, as part of the name, and the name reads as it looks."""
+
+# The lexer's scan: TOKEN_RE's alternatives without their groups, and a run of blanks as one
+# more alternative, so that ``findall`` returns every piece of the text as a plain string (no
+# Match object and no method call per token: about a third of the lexer's time).  A piece's
+# first character tells its alternative, apart from a few rare cases that TOKEN_RE decides.
+_SCAN_PATTERN = f"{_BLANKS}+|" + re.sub(r"\(\?P<\w+>", "(?:", _ALTERNATIVES)
+_SCAN_RE = re.compile(_SCAN_PATTERN.replace("{invisible}", ""), re.VERBOSE)
+_SCAN_RE_INVISIBLE = re.compile(
+    _SCAN_PATTERN.replace("{invisible}", _INVISIBLE_IN_NAME), re.VERBOSE
+)
+assert _SCAN_RE.groups == 0 and _SCAN_RE_INVISIBLE.groups == 0
 
 # TOKEN_RE's alternatives by group number (every group is one alternative), the kind each
 # stands for, and whether it makes no token (doc comments, comments, the end of the text).
 _KIND_OF: tuple[str, ...] = ("", *sorted(TOKEN_RE.groupindex, key=TOKEN_RE.groupindex.__getitem__))
 assert len(_KIND_OF) == TOKEN_RE.groups + 1
 _NO_TOKEN = tuple(kind in ("DOC", "COMMENT", "EOF") for kind in _KIND_OF)
-_NAME, _NL, _OP, _STRING = (TOKEN_RE.groupindex[k] for k in ("NAME", "NL", "OP", "STRING"))
-_DOC, _EOF = TOKEN_RE.groupindex["DOC"], TOKEN_RE.groupindex["EOF"]
+# Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use, and
+# the loop compares with these for every piece (a tenth of the lexer's instructions).
+_NAME: Final = TOKEN_RE.groupindex["NAME"]
+_NL: Final = TOKEN_RE.groupindex["NL"]
+_OP: Final = TOKEN_RE.groupindex["OP"]
+_STRING: Final = TOKEN_RE.groupindex["STRING"]
+_DOC: Final = TOKEN_RE.groupindex["DOC"]
+_COMMENT: Final = TOKEN_RE.groupindex["COMMENT"]
+_EOF: Final = TOKEN_RE.groupindex["EOF"]
+_BADSTRING: Final = TOKEN_RE.groupindex["BADSTRING"]
+_BIGNUM: Final = TOKEN_RE.groupindex["BIGNUM"]
+_INT: Final = TOKEN_RE.groupindex["INT"]
+_BLANK: Final = -1
+"""Classes of a piece by its first character, besides the alternatives' own numbers: blanks,
+ask TOKEN_RE, and the first characters that several alternatives share."""
+_EXACT: Final = 0
+_SLASH: Final = -2
+_QUOTE: Final = -3
+_DIGIT: Final = -4
+_FIRST: dict[str, int] = {
+    "": _EOF,
+    "\n": _NL,
+    "/": _SLASH,
+    '"': _QUOTE,
+    **dict.fromkeys(" \t\r\f", _BLANK),
+    **dict.fromkeys("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_", _NAME),
+    **dict.fromkeys(".,;:<>=+-*%(){}[]", _OP),
+    **dict.fromkeys("0123456789", _DIGIT),
+}
+"""Anything else (``!``, ``&``, ``|``, ``'``, ``#``, a character beyond ASCII) is ``_EXACT``."""
+
+
+def _alternative(piece: str, first: int) -> int:
+    """The alternative of a piece whose first character several alternatives share, when the
+    piece alone tells it (else ``_EXACT``): the common cases, so TOKEN_RE is rarely asked."""
+    if first == _SLASH:
+        return _DOC if piece.startswith("///") else _COMMENT if piece.startswith("//") else _OP
+    if first == _QUOTE:
+        if len(piece) < 2 or piece[-1] != '"':
+            return _BADSTRING
+        # a closing quote after a backslash may be escaped, or close "...\\": TOKEN_RE knows
+        return _STRING if piece[-2] != "\\" else _EXACT
+    if piece.isdigit():  # digits only (ASCII: the alternatives match no other digits)
+        return _BIGNUM if len(piece.lstrip("0")) > 16 else _INT
+    return _EXACT  # a decimal, a duration, a bad number: their lookaheads see the next piece
+
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters (tab and line feed aside), which a string may hold only as escapes,
@@ -382,25 +439,34 @@ class Lexer:
         new, tok_class, native = object.__new__, Tok, NATIVE
         kinds = _KIND_OF
         no_token = _NO_TOKEN
+        first_of = _FIRST
         invisible = self._invisible
-        for m in (_TOKEN_RE_INVISIBLE if invisible else TOKEN_RE).finditer(self.text):
-            # Alternatives are told apart by group number (``lastgroup`` maps it to a name,
-            # and ``group(name)`` maps the name back, on every token).
-            index = m.lastindex or _EOF
+        pieces: list[str] = (_SCAN_RE_INVISIBLE if invisible else _SCAN_RE).findall(self.text)
+        offset = 0  # where the next piece starts
+        for piece in pieces:
+            start = offset
+            offset += len(piece)
+            index = first_of.get(piece[:1], _EXACT)
+            if index < 0:
+                if index == _BLANK:
+                    continue
+                index = _alternative(piece, index)
+            if index == _EXACT:  # rare: TOKEN_RE's match at the piece says which alternative
+                index = self._exact(start)
             if index == _NL:
                 line += 1
-                line_start = m.end()
+                line_start = offset
                 first_on_line = True
                 continue
             if no_token[index]:
                 if index == _DOC:
                     if pending_doc and doc_line != line - 1:
                         pending_doc = []
-                    pending_doc.append(m[index][3:].strip())
+                    pending_doc.append(piece[3:].strip())
                     doc_line = line
                 continue  # a comment, or the end
-            value = m[index]
-            end_col = m.end() - line_start + 1
+            value = piece
+            end_col = offset - line_start + 1
             col = end_col - len(value)
             if pending_doc:
                 if doc_line == line - 1:
@@ -422,7 +488,7 @@ class Lexer:
             else:
                 kind = kinds[index]
                 if kind not in ("INT", "DECIMAL", "DURATION"):
-                    kind, value = self._bad(kind, value, line, col, m.end() - len(value))
+                    kind, value = self._bad(kind, value, line, col, start)
                     if kind == "":
                         continue
             if first_on_line:
@@ -440,6 +506,12 @@ class Lexer:
                 tok.end_column = end_col
                 append(tok)
         return out, starts
+
+    def _exact(self, start: int) -> int:
+        """The alternative TOKEN_RE matches at ``start`` (where a piece starts: no blanks)."""
+        found = (_TOKEN_RE_INVISIBLE if self._invisible else TOKEN_RE).match(self.text, start)
+        assert found is not None  # ERROR and EOF match anywhere
+        return found.lastindex or _EOF
 
     def _string(self, raw: str, line: int, col: int) -> str:
         if self._controls and (found := _CONTROL.search(raw)) is not None:

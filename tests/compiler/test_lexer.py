@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lark import Token
 
 from om_dsl.errors import DiagnosticBag
+from om_dsl.syntax import lexer as lexer_module
 from om_dsl.syntax.lexer import Lexer, LexResult, duration_ms, split_chunks
 
 
@@ -242,3 +245,134 @@ def test_other_languages_operators_are_read_as_ours_after_one_error() -> None:
         ("E003", 'write "x"'),
         ("E002", "comments start with //"),
     ]
+
+
+# ---- the scan: findall's pieces classified as TOKEN_RE's alternatives ------------------------
+
+FRAGMENTS = [
+    "offer",
+    "X",
+    "_a1",
+    "order",
+    " ",
+    "  ",
+    "\t",
+    "\r",
+    "\f",
+    "\n",
+    "\x0b",
+    "\x00",
+    "0",
+    "7",
+    "0042",
+    "12345678901234567",
+    "000012345678901234567",
+    "99999999999999999999",
+    "1.5",
+    "1.",
+    ".5",
+    "500ms",
+    "2d",
+    "5min",
+    "1.5h",
+    "12345678901234567s",
+    "3x",
+    "1e5",
+    '"a"',
+    '""',
+    '"',
+    '"a\\"',
+    '"a\\\\"',
+    '"\\\\\\""',
+    '"x\\n"',
+    '"unterminated',
+    '"é"',
+    "//",
+    "// c",
+    "///",
+    "/// doc",
+    "/",
+    "->",
+    "..",
+    "...",
+    "==",
+    "!=",
+    "!",
+    "&&",
+    "&",
+    "||",
+    "|",
+    "'s'",
+    "'",
+    "#",
+    "# x",
+    "{",
+    "}",
+    "[",
+    "]",
+    "-",
+    "é",
+    "Télé",
+    "\u200b",
+    "Ho\u200bme",
+    "@",
+    "$",
+    "`",
+    "~",
+    "?",
+    "\\",
+    "\ufeff",
+]
+
+
+def scan_alternatives(text: str) -> list[tuple[int, int, str]]:
+    """(alternative, start, text) of every piece, as the lexer's loop decides them."""
+    lexer = Lexer("f.om", text, DiagnosticBag())
+    scan = lexer_module._SCAN_RE_INVISIBLE if lexer._invisible else lexer_module._SCAN_RE
+    out = []
+    offset = 0
+    for piece in scan.findall(text):
+        start, offset = offset, offset + len(piece)
+        index = lexer_module._FIRST.get(piece[:1], lexer_module._EXACT)
+        if index == lexer_module._BLANK:
+            continue
+        if index < 0:
+            index = lexer_module._alternative(piece, index)
+        if index == lexer_module._EXACT:
+            index = lexer._exact(start)
+        if index != lexer_module._EOF:
+            out.append((index, start, piece))
+    return out
+
+
+def matched_alternatives(text: str) -> list[tuple[int, int, str]]:
+    """The same, read from TOKEN_RE's matches (the lexer's definition of a token)."""
+    invisible = not text.isascii() and lexer_module.INVISIBLE.search(text) is not None
+    regex = lexer_module._TOKEN_RE_INVISIBLE if invisible else lexer_module.TOKEN_RE
+    out = []
+    for m in regex.finditer(text):
+        index = m.lastindex or lexer_module._EOF
+        if index != lexer_module._EOF:  # it can match twice at the end, after blanks
+            out.append((index, m.start(index), m[index]))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+def test_the_scan_finds_the_pieces_and_alternatives_that_token_re_matches(
+    fragments: list[str],
+) -> None:
+    text = "".join(fragments)
+    assert scan_alternatives(text) == matched_alternatives(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_the_scan_agrees_with_token_re_on_any_text(text: str) -> None:
+    assert scan_alternatives(text) == matched_alternatives(text)
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_the_scan_agrees_with_token_re_on_each_fragment_between_others(fragment: str) -> None:
+    for text in (fragment, f"a {fragment} b", f"1{fragment}.5\n{fragment}x", f'"{fragment}"'):
+        assert scan_alternatives(text) == matched_alternatives(text)
