@@ -27,6 +27,15 @@ class Span:
     end_line: int
     end_col: int
 
+    def __init__(self, file: str, line: int, col: int, end_line: int, end_col: int) -> None:
+        # Written out, as the AST nodes' are (see om_dsl.syntax.ast): a C constructor when
+        # compiled (om_dsl.accel).
+        self.file = file
+        self.line = line
+        self.col = col
+        self.end_line = end_line
+        self.end_col = end_col
+
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 

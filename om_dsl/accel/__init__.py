@@ -50,6 +50,8 @@ GROUP = "om_dsl._accel"
 PURE_ENV = "OM_DSL_PURE"
 
 MODULES: tuple[str, ...] = (
+    "om_dsl.source",
+    "om_dsl.syntax.ast",
     "om_dsl.syntax.lexer",
     "om_dsl.syntax.lalr",
     "om_dsl.syntax.builder",
@@ -69,8 +71,10 @@ MODULES: tuple[str, ...] = (
     "om_dsl.compiler.symbols",
     "om_dsl.compiler.systems",
 )
-"""What the build compiles.  Left out on purpose: ``syntax.ast`` (the builder makes its nodes
-with ``object.__new__``, which native classes refuse), ``syntax.parser`` (mypyc fails on it),
+"""What the build compiles.  ``source`` and ``syntax.ast`` are there for their classes: compiled
+code reads the fields of native objects directly, where every ``node.span`` of a Python object
+was a dictionary look-up (their ``__init__`` is written out for the same reason, see
+:mod:`om_dsl.syntax.ast`).  Left out on purpose: ``syntax.parser`` (mypyc fails on it),
 ``compiler.loader``, ``syntax.tables``, ``describe`` and ``formatter`` (cold, and their tests
 replace functions in them, which compiled callers would not see), and everything pydantic."""
 

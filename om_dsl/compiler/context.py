@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.symbols import Symbols
@@ -16,8 +16,10 @@ from om_dsl.source import Span
 
 # One maker per class, looked up once: ``trusted(cls, ...)`` finds the maker on every call and
 # evaluates a ``typing.cast`` to a subscripted ``Callable`` there, which made it as slow as
-# validating (1.5 us against 0.5 us per span, 70k spans at 100k lines).
-_new_span = maker(ir.SourceSpan)
+# validating (1.5 us against 0.5 us per span, 70k spans at 100k lines).  ``Final``, here and
+# for the other makers of the compiler's modules: compiled (om_dsl.accel), a Final global is
+# a C static, a plain one a module-dict look-up on every use.
+_new_span: Final = maker(ir.SourceSpan)
 
 
 @dataclass(slots=True)

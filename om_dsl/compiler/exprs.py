@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.names import a as _a
@@ -56,24 +56,46 @@ class ExprEnv:
     why_not: Mapping[str, str] = field(default_factory=dict)
     """Why a name that looks declared cannot be read here (a hint for its E020 / E023)."""
 
+    def __init__(  # written out, as the AST nodes' are (om_dsl.syntax.ast): C when compiled
+        self,
+        where: str,
+        bare: dict[str, str] | None = None,
+        bare_root: str = "source",
+        roots: dict[str, dict[str, str] | None] | None = None,
+        items: set[str] | None = None,
+        products: Mapping[str, Collection[str]] | None = None,
+        outputs: Mapping[str, frozenset[str] | None] | None = None,
+        product_outputs: Mapping[str, Mapping[str, frozenset[str] | None]] | None = None,
+        why_not: Mapping[str, str] | None = None,
+    ) -> None:
+        self.where = where
+        self.bare = {} if bare is None else bare
+        self.bare_root = bare_root
+        self.roots = {} if roots is None else roots
+        self.items = set() if items is None else items
+        self.products = {} if products is None else products
+        self.outputs = {} if outputs is None else outputs
+        self.product_outputs = {} if product_outputs is None else product_outputs
+        self.why_not = {} if why_not is None else why_not
+
 
 _ARITH = {"+", "-", "*", "/", "%"}
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 
 
 # Makers looked up once (see ``om_dsl.compiler.context``: ``trusted()`` per call is 1 us more).
-_new_lit = maker(ir.Lit)
-_new_ref = maker(ir.Ref)
-_new_mapping = maker(ir.MappingIR)
+_new_lit: Final = maker(ir.Lit)
+_new_ref: Final = maker(ir.Ref)
+_new_mapping: Final = maker(ir.MappingIR)
 # The other expression nodes hold only values the checker made: built without validation too.
-_new_obj_field = builder(ir.ObjField)
-_new_object = builder(ir.ObjectOp)
-_new_list = builder(ir.ListOp)
-_new_unary = builder(ir.UnaryOp)
-_new_binary = builder(ir.BinaryOp)
-_new_if = builder(ir.IfOp)
-_new_map_case = builder(ir.MapCaseIR)
-_new_map = builder(ir.MapOp)
+_new_obj_field: Final = builder(ir.ObjField)
+_new_object: Final = builder(ir.ObjectOp)
+_new_list: Final = builder(ir.ListOp)
+_new_unary: Final = builder(ir.UnaryOp)
+_new_binary: Final = builder(ir.BinaryOp)
+_new_if: Final = builder(ir.IfOp)
+_new_map_case: Final = builder(ir.MapCaseIR)
+_new_map: Final = builder(ir.MapOp)
 new_call = builder(ir.CallOp)
 
 

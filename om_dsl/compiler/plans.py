@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
@@ -33,13 +33,13 @@ KIND_CLAUSES: dict[str, frozenset[str]] = {
 }
 # Plans, items and dependencies hold only checked values (an unknown method becomes POST, an
 # unknown undo target None): built without validation (see om_dsl.compiler.build).
-_new_plan = builder(ir.Plan)
-_new_auto = builder(ir.AutoItem)
-_new_callout = builder(ir.CalloutItem)
-_new_manual = builder(ir.ManualItem)
-_new_milestone = builder(ir.MilestoneItem)
-_new_wait = builder(ir.WaitItem)
-_new_dependency = builder(ir.Dependency)
+_new_plan: Final = builder(ir.Plan)
+_new_auto: Final = builder(ir.AutoItem)
+_new_callout: Final = builder(ir.CalloutItem)
+_new_manual: Final = builder(ir.ManualItem)
+_new_milestone: Final = builder(ir.MilestoneItem)
+_new_wait: Final = builder(ir.WaitItem)
+_new_dependency: Final = builder(ir.Dependency)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 

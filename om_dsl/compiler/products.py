@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context
@@ -31,12 +31,12 @@ MERGE_RULES: dict[str, str] = {
 
 # Products and attributes hold only checked values (a bad scope becomes "line", a bad merge
 # rule or constraint is left out): built without validation (see om_dsl.compiler.build).
-_new_enum = builder(ir.EnumDef)
-_new_attribute = builder(ir.Attribute)
-_new_commercial = builder(ir.CommercialProduct)
-_new_spec = builder(ir.SpecRef)
-_new_include = builder(ir.Include)
-_new_technical = builder(ir.TechnicalProduct)
+_new_enum: Final = builder(ir.EnumDef)
+_new_attribute: Final = builder(ir.Attribute)
+_new_commercial: Final = builder(ir.CommercialProduct)
+_new_spec: Final = builder(ir.SpecRef)
+_new_include: Final = builder(ir.Include)
+_new_technical: Final = builder(ir.TechnicalProduct)
 
 
 def lower_enums(ctx: Context) -> list[ir.EnumDef]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
@@ -16,7 +17,7 @@ from om_dsl.source import Span
 from om_dsl.syntax import ast
 
 # A rule holds only checked values: built without validation (see om_dsl.compiler.build).
-_new_rule = builder(ir.DecompositionRule)
+_new_rule: Final = builder(ir.DecompositionRule)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from om_dsl.compiler.build import builder
@@ -17,7 +17,7 @@ DEFAULT_FIXED_RETRIES = 3
 DEFAULT_EXPONENTIAL_RETRIES = 5
 # Retry policies (one per item that overrides its system's) hold only checked values: built
 # without validation (see om_dsl.compiler.build).  Systems, auth and queues are few: validated.
-_new_retry = builder(ir.RetryPolicy)
+_new_retry: Final = builder(ir.RetryPolicy)
 
 
 def lower_retry(ctx: Context, decl: ast.RetryDecl) -> ir.RetryPolicy:

@@ -2,6 +2,12 @@
 
 The AST mirrors the text; meaning (name resolution, types, defaults) is the compiler's job,
 so nodes keep raw names and let later passes report what is wrong with them.
+
+Each class writes its ``__init__`` out (the dataclass keeps it, and still makes ``__repr__``
+and ``__eq__``): compiled (:mod:`om_dsl.accel`), an explicit ``__init__`` is a C constructor,
+while the one a dataclass generates runs as Python behind an argument tuple and dict, eight
+times the cost (a 100k-line catalog makes about half a million nodes).  As Python both cost the
+same.  ``tests/compiler/test_build.py`` checks each ``__init__`` against the class's fields.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ class Name:
     value: str
     span: Span
 
+    def __init__(self, value: str, span: Span) -> None:
+        self.value = value
+        self.span = span
+
 
 # ---- expressions ----------------------------------------------------------------------------
 #
@@ -35,12 +45,23 @@ class Literal:
     value: Any
     depth: int = 1  # a Lit
 
+    def __init__(self, span: Span, kind: str, value: Any, depth: int = 1) -> None:
+        self.span = span
+        self.kind = kind
+        self.value = value
+        self.depth = depth
+
 
 @dataclass(slots=True)
 class NameRef:
     span: Span
     name: str
     depth: int = 2  # a Ref (a model and its path list)
+
+    def __init__(self, span: Span, name: str, depth: int = 2) -> None:
+        self.span = span
+        self.name = name
+        self.depth = depth
 
 
 @dataclass(slots=True)
@@ -50,6 +71,12 @@ class AttrRef:
     name: str
     depth: int = 2  # a Ref (`a.b.c` is one path); a field of anything else is an error
 
+    def __init__(self, span: Span, obj: Expr, name: str, depth: int = 2) -> None:
+        self.span = span
+        self.obj = obj
+        self.name = name
+        self.depth = depth
+
 
 @dataclass(slots=True)
 class Call:
@@ -58,12 +85,23 @@ class Call:
     args: list[Expr]
     depth: int = 1
 
+    def __init__(self, span: Span, fn: str, args: list[Expr], depth: int = 1) -> None:
+        self.span = span
+        self.fn = fn
+        self.args = args
+        self.depth = depth
+
 
 @dataclass(slots=True)
 class ListLit:
     span: Span
     items: list[Expr]
     depth: int = 1
+
+    def __init__(self, span: Span, items: list[Expr], depth: int = 1) -> None:
+        self.span = span
+        self.items = items
+        self.depth = depth
 
 
 @dataclass(slots=True)
@@ -72,6 +110,12 @@ class Unary:
     op: str  # neg | not
     arg: Expr
     depth: int = 1
+
+    def __init__(self, span: Span, op: str, arg: Expr, depth: int = 1) -> None:
+        self.span = span
+        self.op = op
+        self.arg = arg
+        self.depth = depth
 
 
 @dataclass(slots=True)
@@ -82,6 +126,13 @@ class Binary:
     right: Expr
     depth: int = 1
 
+    def __init__(self, span: Span, op: str, left: Expr, right: Expr, depth: int = 1) -> None:
+        self.span = span
+        self.op = op
+        self.left = left
+        self.right = right
+        self.depth = depth
+
 
 @dataclass(slots=True)
 class IfExpr:
@@ -91,12 +142,24 @@ class IfExpr:
     otherwise: Expr
     depth: int = 1
 
+    def __init__(self, span: Span, cond: Expr, then: Expr, otherwise: Expr, depth: int = 1) -> None:
+        self.span = span
+        self.cond = cond
+        self.then = then
+        self.otherwise = otherwise
+        self.depth = depth
+
 
 @dataclass(slots=True)
 class MapCase:
     span: Span
     key: Const | None  # None: the default case
     value: Expr
+
+    def __init__(self, span: Span, key: Const | None, value: Expr) -> None:
+        self.span = span
+        self.key = key
+        self.value = value
 
 
 @dataclass(slots=True)
@@ -106,6 +169,12 @@ class MapExpr:
     cases: list[MapCase]
     depth: int = 1
 
+    def __init__(self, span: Span, subject: Expr, cases: list[MapCase], depth: int = 1) -> None:
+        self.span = span
+        self.subject = subject
+        self.cases = cases
+        self.depth = depth
+
 
 @dataclass(slots=True)
 class ObjectField:
@@ -113,12 +182,22 @@ class ObjectField:
     key: str
     value: Expr | ObjectLit
 
+    def __init__(self, span: Span, key: str, value: Expr | ObjectLit) -> None:
+        self.span = span
+        self.key = key
+        self.value = value
+
 
 @dataclass(slots=True)
 class ObjectLit:
     span: Span
     fields: list[ObjectField]
     depth: int = 1
+
+    def __init__(self, span: Span, fields: list[ObjectField], depth: int = 1) -> None:
+        self.span = span
+        self.fields = fields
+        self.depth = depth
 
 
 Expr = Literal | NameRef | AttrRef | Call | ListLit | Unary | Binary | IfExpr | MapExpr
@@ -135,6 +214,20 @@ class Const:
     depth: int = 0  # the nesting of a list constant (a JSON value): 0 for a scalar
     enum: Name | None = None  # for name: the enum of a qualified member (`Technology.FTTH`)
 
+    def __init__(
+        self,
+        span: Span,
+        kind: str,
+        value: Any,
+        depth: int = 0,
+        enum: Name | None = None,
+    ) -> None:
+        self.span = span
+        self.kind = kind
+        self.value = value
+        self.depth = depth
+        self.enum = enum
+
 
 # ---- declarations ---------------------------------------------------------------------------
 
@@ -146,6 +239,12 @@ class CatalogDecl:
     version: str
     doc: str | None = None
 
+    def __init__(self, span: Span, name: str, version: str, doc: str | None = None) -> None:
+        self.span = span
+        self.name = name
+        self.version = version
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class ImportDecl:
@@ -153,6 +252,12 @@ class ImportDecl:
     path: str
     path_span: Span
     doc: str | None = None
+
+    def __init__(self, span: Span, path: str, path_span: Span, doc: str | None = None) -> None:
+        self.span = span
+        self.path = path
+        self.path_span = path_span
+        self.doc = doc
 
 
 @dataclass(slots=True)
@@ -162,12 +267,23 @@ class EnumDecl:
     members: list[Name]
     doc: str | None = None
 
+    def __init__(self, span: Span, name: Name, members: list[Name], doc: str | None = None) -> None:
+        self.span = span
+        self.name = name
+        self.members = members
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class TypeRef:
     span: Span
     name: str
     arg: str | None = None  # list[arg]
+
+    def __init__(self, span: Span, name: str, arg: str | None = None) -> None:
+        self.span = span
+        self.name = name
+        self.arg = arg
 
 
 @dataclass(slots=True)
@@ -178,6 +294,11 @@ class AttrOption:
     key: str  # required | range | default | unit | description | pattern | values | merge | alias
     value: Any
 
+    def __init__(self, span: Span, key: str, value: Any) -> None:
+        self.span = span
+        self.key = key
+        self.value = value
+
 
 @dataclass(slots=True)
 class AttributeDecl:
@@ -187,6 +308,20 @@ class AttributeDecl:
     options: list[AttrOption]
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        name: Name,
+        type: TypeRef,
+        options: list[AttrOption],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.name = name
+        self.type = type
+        self.options = options
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class Include:
@@ -194,6 +329,12 @@ class Include:
     product: Name
     min: int
     max: int | None
+
+    def __init__(self, span: Span, product: Name, min: int, max: int | None) -> None:
+        self.span = span
+        self.product = product
+        self.min = min
+        self.max = max
 
 
 @dataclass(slots=True)
@@ -212,6 +353,32 @@ class ProductDecl:
     families: list[Name]
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        kind: str,
+        name: Name,
+        display_name: str | None,
+        external_id: str | None,
+        scope: Name | None,
+        attributes: list[AttributeDecl],
+        includes: list[Include],
+        specs: list[tuple[str, str | None, Span]],
+        families: list[Name],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.kind = kind
+        self.name = name
+        self.display_name = display_name
+        self.external_id = external_id
+        self.scope = scope
+        self.attributes = attributes
+        self.includes = includes
+        self.specs = specs
+        self.families = families
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class OrderDecl:
@@ -227,6 +394,11 @@ class Mapping:
     target: Name
     expr: Expr
 
+    def __init__(self, span: Span, target: Name, expr: Expr) -> None:
+        self.span = span
+        self.target = target
+        self.expr = expr
+
 
 @dataclass(slots=True)
 class RuleDecl:
@@ -239,6 +411,26 @@ class RuleDecl:
     option_spans: list[tuple[str, Span]]
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        target: Name,
+        name: Name | None,
+        when: Expr | None,
+        wait: str,
+        mappings: list[Mapping],
+        option_spans: list[tuple[str, Span]],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.target = target
+        self.name = name
+        self.when = when
+        self.wait = wait
+        self.mappings = mappings
+        self.option_spans = option_spans
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class DecomposeDecl:
@@ -248,12 +440,31 @@ class DecomposeDecl:
     rules: list[RuleDecl]
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        source: Name,
+        family: bool,
+        rules: list[RuleDecl],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.source = source
+        self.family = family
+        self.rules = rules
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class EnvRef:
     span: Span
     var: str
     default: str | None
+
+    def __init__(self, span: Span, var: str, default: str | None) -> None:
+        self.span = span
+        self.var = var
+        self.default = default
 
 
 @dataclass(slots=True)
@@ -262,6 +473,12 @@ class AuthDecl:
     scheme: str  # bearer | basic | header
     header: str | None
     envs: list[EnvRef]
+
+    def __init__(self, span: Span, scheme: str, header: str | None, envs: list[EnvRef]) -> None:
+        self.span = span
+        self.scheme = scheme
+        self.header = header
+        self.envs = envs
 
 
 @dataclass(slots=True)
@@ -273,6 +490,22 @@ class RetryDecl:
     cap_ms: int | None
     jitter: bool
 
+    def __init__(
+        self,
+        span: Span,
+        kind: str,
+        delays_ms: list[int],
+        max_retries: int | None,
+        cap_ms: int | None,
+        jitter: bool,
+    ) -> None:
+        self.span = span
+        self.kind = kind
+        self.delays_ms = delays_ms
+        self.max_retries = max_retries
+        self.cap_ms = cap_ms
+        self.jitter = jitter
+
 
 @dataclass(slots=True)
 class Option:
@@ -281,6 +514,11 @@ class Option:
     span: Span
     key: str
     value: Any
+
+    def __init__(self, span: Span, key: str, value: Any) -> None:
+        self.span = span
+        self.key = key
+        self.value = value
 
 
 @dataclass(slots=True)
@@ -291,6 +529,20 @@ class SystemDecl:
     options: list[Option]
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        name: Name,
+        display_name: str | None,
+        options: list[Option],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.name = name
+        self.display_name = display_name
+        self.options = options
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class QueueDecl:
@@ -299,6 +551,18 @@ class QueueDecl:
     display_name: str | None
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        name: Name,
+        display_name: str | None,
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.name = name
+        self.display_name = display_name
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class CalloutHead:
@@ -306,6 +570,12 @@ class CalloutHead:
     method: Name
     path: str
     path_span: Span
+
+    def __init__(self, system: Name, method: Name, path: str, path_span: Span) -> None:
+        self.system = system
+        self.method = method
+        self.path = path
+        self.path_span = path_span
 
 
 @dataclass(slots=True)
@@ -318,6 +588,24 @@ class ItemDecl:
     clauses: list[Option]
     doc: str | None = None
 
+    def __init__(
+        self,
+        span: Span,
+        kind: str,
+        name: Name,
+        compensation: bool,
+        callout: CalloutHead | None,
+        clauses: list[Option],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.kind = kind
+        self.name = name
+        self.compensation = compensation
+        self.callout = callout
+        self.clauses = clauses
+        self.doc = doc
+
 
 @dataclass(slots=True)
 class PlanDecl:
@@ -326,6 +614,20 @@ class PlanDecl:
     actions: list[Name]  # empty: `*`, every action
     items: list[ItemDecl]
     doc: str | None = None
+
+    def __init__(
+        self,
+        span: Span,
+        product: Name,
+        actions: list[Name],
+        items: list[ItemDecl],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.product = product
+        self.actions = actions
+        self.items = items
+        self.doc = doc
 
 
 @dataclass(slots=True)
@@ -337,6 +639,24 @@ class DependDecl:
     after_item: Name
     within: Name | None
     doc: str | None = None
+
+    def __init__(
+        self,
+        span: Span,
+        product: Name,
+        item: Name,
+        after_product: Name,
+        after_item: Name,
+        within: Name | None,
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.product = product
+        self.item = item
+        self.after_product = after_product
+        self.after_item = after_item
+        self.within = within
+        self.doc = doc
 
 
 Decl = (

@@ -7,11 +7,11 @@ lists: Lark tokens for terminals and AST values for sub-rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.source import Span
 from om_dsl.syntax import ast
-from om_dsl.syntax.lexer import Tok, duration_ms
+from om_dsl.syntax.lexer import NATIVE, Tok, duration_ms
 
 Children = list[Any]
 
@@ -24,15 +24,20 @@ class MappingBlock:
     items: list[ast.Mapping]
 
 
-# Spans and names are made without calling their class: Python 3.11 runs a dataclass's
-# __init__ in a frame of its own, behind the type call (slot lookup, argument binding), and
-# the builder makes a span for nearly every node and token it keeps (33k at 10k lines, with
-# 10k names); ``object.__new__`` and the slot stores are a third cheaper.  Neither class has a
-# ``__post_init__`` or a default, so the objects are the same as their constructors make.
+# As Python, spans and names are made without calling their class: Python 3.11 runs a
+# dataclass's __init__ in a frame of its own, behind the type call (slot lookup, argument
+# binding), and the builder makes a span for nearly every node and token it keeps (33k at 10k
+# lines, with 10k names); ``object.__new__`` and the slot stores are a third cheaper.  Neither
+# class has a ``__post_init__`` or a default, so the objects are the same as their
+# constructors make.  Compiled (om_dsl.accel), both are native classes: the constructor is a
+# C call, and object.__new__ is refused.
 _new = object.__new__
+_NATIVE: Final = NATIVE
 
 
 def _tok_span(file: str, tok: Tok) -> Span:
+    if _NATIVE:
+        return Span(file, tok.line, tok.column, tok.line, tok.end_column)
     span: Span = _new(Span)
     span.file = file
     span.line = span.end_line = tok.line
@@ -57,15 +62,7 @@ class AstBuilder:
         from it was a third of the parser's allocations.  Two tokens, the commonest case (half
         of all calls), are tested first.
         """
-        span: Span = _new(Span)
-        span.file = self.file
         if type(first) is Tok:
-            if type(last) is Tok:
-                span.line = first.line
-                span.col = first.column
-                span.end_line = last.line
-                span.end_col = last.end_column
-                return span
             line, col = first.line, first.column
         else:
             a = first if type(first) is Span else self._edge(first, True)
@@ -75,6 +72,10 @@ class AstBuilder:
         else:
             b = last if type(last) is Span else self._edge(last, False)
             end_line, end_col = b.end_line, b.end_col
+        if _NATIVE:
+            return Span(self.file, line, col, end_line, end_col)
+        span: Span = _new(Span)
+        span.file = self.file
         span.line = line
         span.col = col
         span.end_line = end_line
@@ -92,11 +93,9 @@ class AstBuilder:
         return node.span  # type: ignore[no-any-return]  # an AST node (most edges)
 
     def ident(self, tok: Tok) -> ast.Name:
-        span: Span = _new(Span)
-        span.file = self.file
-        span.line = span.end_line = tok.line
-        span.col = tok.column
-        span.end_col = tok.end_column
+        span = _tok_span(self.file, tok)
+        if _NATIVE:
+            return ast.Name(tok.value, span)
         name: ast.Name = _new(ast.Name)
         name.value = tok.value
         name.span = span
