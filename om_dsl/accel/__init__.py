@@ -70,11 +70,13 @@ MODULES: tuple[str, ...] = (
     "om_dsl.compiler.rules",
     "om_dsl.compiler.symbols",
     "om_dsl.compiler.systems",
+    "om_dsl.orders.trusted",
 )
 """What the build compiles.  ``source`` and ``syntax.ast`` are there for their classes: compiled
 code reads the fields of native objects directly, where every ``node.span`` of a Python object
 was a dictionary look-up (their ``__init__`` is written out for the same reason, see
-:mod:`om_dsl.syntax.ast`).  Left out on purpose: ``syntax.parser`` (mypyc fails on it),
+:mod:`om_dsl.syntax.ast`).  ``orders.trusted`` makes every IR object the compiler builds
+(and every line a decomposition builds): compiled, a model costs no Python frame.  Left out on purpose: ``syntax.parser`` (mypyc fails on it),
 ``compiler.loader``, ``syntax.tables``, ``describe`` and ``formatter`` (cold, and their tests
 replace functions in them, which compiled callers would not see), and everything pydantic."""
 
