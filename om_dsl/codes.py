@@ -379,6 +379,10 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(("O037",), "a required attribute missing (after defaults)"),
     CodeDoc(("O038", "O039"), "a quantity outside 1..1,000; more items than the limit"),
+    CodeDoc(
+        ("O040",),
+        "more units than the limit: the quantities of all the items, nested ones included, added up (100,000 by default; at the item that passes it)",
+    ),
     CodeDoc(("O041",), "`previous` on an action other than `modify`"),
     CodeDoc(
         ("O042",),

@@ -20,6 +20,9 @@ class Limits:
             costs two (the list and the item).
         max_items: Order items, counting nested ones.
         max_quantity: ``quantity`` of one item (each unit becomes its own lines).
+        max_units: Units of the whole order: the quantities of all its items (nested ones
+            included, each counting its own quantity) added up.  Each unit is decomposed on
+            its own, so this, not the item count, bounds the work and the lines made.
         max_string: Characters of one string value or key.
         max_int_digits: Digits of one JSON integer (Python refuses past 4,300 anyway).
     """
@@ -28,6 +31,7 @@ class Limits:
     max_depth: int = 64
     max_items: int = 100_000
     max_quantity: int = 1_000
+    max_units: int = 100_000
     max_string: int = 10_000
     max_int_digits: int = 30
 

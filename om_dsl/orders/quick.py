@@ -89,9 +89,13 @@ class _Items:
             return None
         items: list[OrderItem] = []
         ids: set[str] = set()
+        units, max_units = 0, self.limits.max_units
         for n, entry in enumerate(raw):
             item = self._item(entry, f"items[{n}]")
             if item is None or item.id in ids:
+                return None
+            units += item.quantity
+            if units > max_units:  # too many units in all (O040)
                 return None
             ids.add(item.id)
             items.append(item)

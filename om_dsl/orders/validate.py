@@ -30,6 +30,7 @@ def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: 
     """The validated order; raises :class:`OrderValidationError` with every issue found
     (``log`` may hold shape errors already), in document order."""
     _check_size(draft, limits, log)
+    _check_units(draft.items, limits, log)
     ids = _unique_ids(draft.items, log)
     resolved, values = _check_items(draft.items, ids, index, limits, log)
     _check_unread(draft.unread, index, log)
@@ -50,6 +51,28 @@ def _check_size(draft: DraftOrder, limits: Limits, log: IssueLog) -> None:
     if count > limits.max_items:
         log.add("O039", "$", f"the order has {count:,} items; the limit is {limits.max_items:,}")
         log.raise_if_any(by_path=True)
+
+
+def _check_units(items: list[DraftItem], limits: Limits, log: IssueLog) -> None:
+    """More units (quantities added up) than the limit, at the item that passes it.
+
+    A quantity outside 1..max_quantity is reported on its own (O038) and counts for nothing
+    here; the other checks go on, as they cost nothing per unit.
+    """
+    total, crossing = 0, None
+    for item in items:
+        if 1 <= item.quantity <= limits.max_quantity:
+            total += item.quantity
+            if crossing is None and total > limits.max_units:
+                crossing = (item, total - item.quantity)
+    if crossing is not None:
+        item, before = crossing
+        log.add(
+            "O040", item.path,
+            f"the order has {total:,} units in all (the quantities of its items added up); "
+            f"the limit is {limits.max_units:,}, and this item passes it ({before:,} before "
+            "it): each unit is decomposed on its own, so split the order",
+        )  # fmt: skip
 
 
 def _check_items(

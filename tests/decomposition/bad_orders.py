@@ -425,6 +425,38 @@ BAD_ORDERS = [
     Bad(
         "quantity-zero", native([{**FIBRE, "quantity": 0}]), "O038", "items[0].quantity", "1..1,000"
     ),
+    Bad(
+        "too-many-units",  # 9 KB, but 101,000 units: each would be decomposed on its own
+        native([{**FIBRE, "id": str(i), "quantity": 1000} for i in range(101)]),
+        "O040",
+        "items[100]",
+        "101,000 units in all",
+    ),
+    Bad(
+        "too-many-units-nested",  # nested items count their own units
+        tmf(
+            [
+                {
+                    "id": str(b),
+                    "action": "add",
+                    "quantity": 1000,
+                    "productOffering": {"id": "14100"},
+                    "productOrderItem": [
+                        {
+                            "id": f"{b}.f",
+                            "action": "add",
+                            "quantity": 1000,
+                            "productOffering": {"id": "14301"},
+                        }
+                    ],
+                }
+                for b in range(51)
+            ]
+        ),
+        "O040",
+        "productOrderItem[50]",
+        "the limit is 100,000",
+    ),
     Bad("ten-megabytes", _huge(), "O002", "$", "the limit is"),
     Bad("nested-1000-deep", _deep(1000), "O003", "", "nested"),
     Bad(

@@ -119,6 +119,8 @@ def test_random_lab_orders_read_the_same(order: dict[str, Any]) -> None:
 
 
 @settings(max_examples=200)
-@given(nudged(ACME_ORDERS), st.integers(1, 3))
-def test_random_acme_orders_read_the_same(order: dict[str, Any], max_quantity: int) -> None:
-    _agree(ACME, order, Limits(max_quantity=max_quantity, max_items=5))
+@given(nudged(ACME_ORDERS), st.integers(1, 3), st.integers(1, 6))
+def test_random_acme_orders_read_the_same(
+    order: dict[str, Any], max_quantity: int, max_units: int
+) -> None:
+    _agree(ACME, order, Limits(max_quantity=max_quantity, max_items=5, max_units=max_units))
