@@ -366,6 +366,10 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(("O020",), "an item id used twice"),
     CodeDoc(
+        ("O021",),
+        "an item id or an account that shared ids would collide with: an item id `order`, or one starting with `relies_on:` or `account:` (the ids of shared requests and lines); an account `-` (what shared ids say for no account)",
+    ),
+    CodeDoc(
         ("O030", "O031", "O032", "O033"),
         "an unknown product (with a suggestion); a reference that matches several products; two references of one item that disagree; a technical product ordered directly",
     ),

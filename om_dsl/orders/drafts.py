@@ -97,6 +97,8 @@ class DraftOrder:
     values_path: Path = "attributes"
     external_id: str | None = None
     account: str | None = None
+    account_path: Path | None = None
+    """Where the order names its own account (None: it does not, or it came from the items)."""
     customer: str | None = None
     priority: str | None = None
     category: str | None = None

@@ -107,6 +107,7 @@ def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder:
         values_path="attributes",
         external_id=order.external_id,
         account=order.account,
+        account_path="account",
         customer=order.customer,
         priority=order.priority,
         category=order.category,

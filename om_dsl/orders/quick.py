@@ -25,6 +25,7 @@ from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.native import NativeItem, NativeOrder
+from om_dsl.orders.reserved import NO_ACCOUNT, SHARED_PREFIXES
 from om_dsl.orders.tmf622 import is_tmf622
 from om_dsl.orders.trusted import maker
 
@@ -41,6 +42,8 @@ def read_quick(data: Any, index: CatalogIndex, limits: Limits) -> Order | None:
     if type(data) is not dict or is_tmf622(data) or not data.keys() <= _ORDER_FIELDS:
         return None
     if not _text(data.get("id")) or not all(_text_or_none(data.get(f)) for f in _TEXT_FIELDS):
+        return None
+    if data.get("account") == NO_ACCOUNT:  # reserved (O021)
         return None
     notify = data.get("notify", [])
     if type(notify) is not list or not all(type(url) is str for url in notify):
@@ -111,6 +114,8 @@ class _Items:
         quantity, account = raw.get("quantity", 1), raw.get("account")
         if not _text(item_id) or type(action) is not str or action not in _ACTIONS:
             return None
+        if item_id == "order" or item_id.startswith(SHARED_PREFIXES) or account == NO_ACCOUNT:
+            return None  # reserved (O021)
         if type(quantity) is not int or not 1 <= quantity <= self.limits.max_quantity:
             return None
         text = raw.get("product")

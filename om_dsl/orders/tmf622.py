@@ -139,6 +139,9 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
         values_path="characteristic",
         external_id=order.externalId,
         account=_account(order, items),
+        account_path="billingAccount.id"
+        if order.billingAccount and order.billingAccount.id
+        else None,
         customer=_customer(order.relatedParty),
         priority=order.priority,
         category=order.category,

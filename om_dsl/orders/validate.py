@@ -19,6 +19,7 @@ from om_dsl.orders.issues import IssueLog, Path, key, show
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.relations import Relations, check_relations
+from om_dsl.orders.reserved import reserved_account, reserved_item_id
 from om_dsl.orders.trusted import trusted
 from om_dsl.orders.values import did_you_mean
 
@@ -32,6 +33,7 @@ def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: 
     _check_size(draft, limits, log)
     _check_units(draft.items, limits, log)
     ids = _unique_ids(draft.items, log)
+    _check_reserved(draft, log)
     resolved, values = _check_items(draft.items, ids, index, limits, log)
     _check_unread(draft.unread, index, log)
     rel = check_relations(draft.items, ids, log, draft.unread)
@@ -115,6 +117,23 @@ def _unique_ids(items: list[DraftItem], log: IssueLog) -> dict[str, DraftItem]:
                 f"item id {show(item.id)} is used twice (first at {first.path})",
             )  # fmt: skip
     return ids
+
+
+def _check_reserved(draft: DraftOrder, log: IssueLog) -> None:
+    """Item ids and accounts that shared request and line ids would collide with."""
+    if draft.account is not None and draft.account_path is not None:
+        problem = reserved_account(draft.account)
+        if problem is not None:
+            log.add("O021", draft.account_path, problem)
+    for item in draft.items:
+        problem = reserved_item_id(item.id)
+        if problem is not None:
+            log.add("O021", key(item.path, "id"), problem)
+        problem = None if item.account is None else reserved_account(item.account)
+        if problem is not None:
+            where = "account" if draft.format == "native" else "billingAccount"
+            path = key(item.path, where)
+            log.add("O021", path if draft.format == "native" else key(path, "id"), problem)
 
 
 def _item_basics(item: DraftItem, limits: Limits, log: IssueLog) -> None:

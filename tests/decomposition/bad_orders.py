@@ -245,6 +245,57 @@ BAD_ORDERS = [
         "used twice",
     ),
     Bad(
+        "item-id-order",  # its request would be fr:order, the order-scope lines' request
+        native([{"id": "order", "product": "HomeFibre"}], account=None),
+        "O021",
+        "items[0].id",
+        "item id 'order' is reserved",
+    ),
+    Bad(
+        "item-id-like-a-shared-request",
+        tmf([{"id": "relies_on:1", "action": "add", "productOffering": {"id": "14301"}}]),
+        "O021",
+        "productOrderItem[0].id",
+        "'fr:relies_on:...'",
+    ),
+    Bad(
+        "item-id-like-an-account-request",
+        native([{"id": "account:A", "product": "HomeFibre"}]),
+        "O021",
+        "items[0].id",
+        "shared account-scope",
+    ),
+    Bad(
+        "account-dash",  # the key of 'no account': its lines would merge with the item's
+        native([{**FIBRE, "account": "-"}, {"id": "g", "product": "HomeFibre"}], account=None),
+        "O021",
+        "items[0].account",
+        "account '-' is reserved",
+    ),
+    Bad(
+        "order-account-dash",
+        native([FIBRE], account="-"),
+        "O021",
+        "account",
+        "stands for no account",
+    ),
+    Bad(
+        "tmf-item-account-dash",
+        tmf(
+            [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "productOffering": {"id": "14301"},
+                    "billingAccount": {"id": "-"},
+                }
+            ]
+        ),
+        "O021",
+        "productOrderItem[0].billingAccount.id",
+        "account '-' is reserved",
+    ),
+    Bad(
         "relationship-to-missing-item",
         native([{**FIBRE, "relationships": [{"type": "reliesOn", "id": "ghost"}]}]),
         "O051",
