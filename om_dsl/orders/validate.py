@@ -179,20 +179,36 @@ def _product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> str | None:
             "product.productSpecification",
         )  # fmt: skip
         return None
+    matches = [(ref, index.resolve(ref)) for ref in item.refs]
+    # the references that name one product must agree; the first of them wins
     found: str | None = None
-    for ref in item.refs:
-        names = index.resolve(ref)
-        if len(names) > 1:
-            log.add(
-                "O031", ref.path, f"{show(ref.text)} matches several products: {', '.join(names)}"
-            )
-            return None
-        if names and found is None:
+    for ref, names in matches:
+        if len(names) != 1:
+            continue
+        if found is None:
             found = names[0]
-        elif names and names[0] != found:
+        elif names[0] != found:
             log.add(
                 "O032", ref.path,
                 f"{show(ref.text)} is {names[0]}, but the item's other reference says {found}",
+            )  # fmt: skip
+            return None
+    ambiguous = [(ref, names) for ref, names in matches if len(names) > 1]
+    if found is None and ambiguous:  # nothing says which of them: the name alone cannot
+        ref, names = ambiguous[0]
+        log.add(
+            "O031", ref.path,
+            f"{show(ref.text)} matches several products: {', '.join(names)}; "
+            + ("name it by its catalog name or offering id" if ref.kind == "name" else
+               "give the offering id (or the specification id) to say which"),
+        )  # fmt: skip
+        return None
+    for ref, names in ambiguous:  # an ambiguous name must at least allow the one named
+        if found not in names:
+            log.add(
+                "O032", ref.path,
+                f"{show(ref.text)} matches {', '.join(names)}, but the item's other reference "
+                f"says {found}",
             )  # fmt: skip
             return None
     if found is None:
