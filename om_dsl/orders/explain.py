@@ -2,21 +2,27 @@
 matched, which did not, and why: the condition as the catalog says it and the values it saw.
 
 Explaining re-evaluates the conditions with the same compiled closures the engines use, on the
-attributes the decomposition worked with (after the order; before it for a ``delete``), so it
-can never tell a different story from the decomposition it explains.
+attributes the decomposition worked with, in each world it ran them in (see
+:mod:`om_dsl.orders.worlds`): after the order for an ``add``, before it for a ``delete``, and
+for a ``modify`` whose values changed both, one entry each, since a line's action comes from
+comparing the two (a condition that was true before and is false after deletes its line).  So
+it can never tell a different story from the decomposition it explains.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from om_dsl.expr.evaluate import EvalError, compile_expr
 from om_dsl.expr.refs import children
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
-from om_dsl.orders.models import Decomposition, Order
+from om_dsl.orders.models import Decomposition, FulfillmentLine, Order, OrderItem
 from om_dsl.rules.program import CompiledRule, RuleProgram
+
+WorldName = Literal["before", "after", "both"]
+Worlds = list[tuple[WorldName, dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,11 @@ class SourceExplanation:
     """``item <id>`` or ``line <id>``."""
     product: str
     action: str
+    world: WorldName = "both"
+    """The world whose values the rules read: ``after`` the order (an ``add``, or the new
+    values of a ``modify``), ``before`` it (a ``delete``, or the previous values of a
+    ``modify``), or ``both`` when the values are the same in both (``noChange``, a ``modify``
+    that changes nothing the rules read or does not say its previous values)."""
     rules: list[RuleVerdict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,21 +57,49 @@ def explain(program: RuleProgram, order: Order, result: Decomposition) -> list[S
     order_env = order.order_fields()
     out: list[SourceExplanation] = []
     for item in order.items:
-        attrs = item.attributes
-        out.append(_source(program, f"item {item.id}", item.product, item.action, attrs, order_env))
+        label = f"item {item.id}"
+        for world, attrs in _item_worlds(item):
+            out.append(_source(program, label, item.product, item.action, world, attrs, order_env))
+    unknown = {i.id for i in order.items if i.action == "modify" and i.previous is None}
     for line in result.lines():
         if program.rules_for(line.product):
-            out.append(
-                _source(
-                    program,
-                    f"line {line.id}",
-                    line.product,
-                    line.action,
-                    line.attributes,
-                    order_env,
+            label = f"line {line.id}"
+            for world, attrs in _line_worlds(line, unknown):
+                out.append(
+                    _source(program, label, line.product, line.action, world, attrs, order_env)
                 )
-            )
     return out
+
+
+def _item_worlds(item: OrderItem) -> Worlds:
+    """The values the rules saw for an item, in each world it exists in (as
+    :meth:`om_dsl.orders.worlds.WorldRun._item_facts` builds them)."""
+    attrs = item.attributes
+    if item.action == "add":
+        return [("after", attrs)]
+    if item.action == "delete":
+        return [("before", attrs)]
+    before = {**attrs, **item.previous} if item.previous else attrs
+    return [("both", attrs)] if before == attrs else [("before", before), ("after", attrs)]
+
+
+def _line_worlds(line: FulfillmentLine, unknown: set[str]) -> Worlds:
+    """The values of a line in each world it exists in.  A ``modify`` line's values before are
+    its values less what changed, plus what those were (``previous``: a changed attribute not
+    in it had no value); when a source item does not say its previous values (``unknown``),
+    the line's values before are not known, and only the after world is explained."""
+    attrs = line.attributes
+    if line.action == "add":
+        return [("after", attrs)]
+    if line.action == "delete":
+        return [("before", attrs)]
+    if line.action == "noChange":
+        return [("both", attrs)]
+    if unknown.intersection(line.source_items):
+        return [("after", attrs)]
+    changed = set(line.changed)
+    before = {n: v for n, v in attrs.items() if n not in changed} | line.previous
+    return [("both", attrs)] if before == attrs else [("before", before), ("after", attrs)]
 
 
 def _source(
@@ -68,11 +107,12 @@ def _source(
     label: str,
     product: str,
     action: str,
+    world: WorldName,
     attrs: dict[str, Any],
     order_env: dict[str, Any],
 ) -> SourceExplanation:
     env = {"source": attrs, "order": order_env}
-    entry = SourceExplanation(label, product, action)
+    entry = SourceExplanation(label, product, action, world)
     entry.rules = [_verdict(rule, env) for rule in program.rules_for(product)]
     return entry
 
@@ -118,7 +158,8 @@ def render_text(explanations: list[SourceExplanation]) -> str:
     """The explanation as people read it (``om decompose --explain --format table``)."""
     lines: list[str] = []
     for entry in explanations:
-        lines.append(f"{entry.source} ({entry.product}, {entry.action})")
+        world = _WORLD_TEXT[entry.world] if entry.action in ("modify", "delete") else ""
+        lines.append(f"{entry.source} ({entry.product}, {entry.action}){world}")
         if not entry.rules:
             lines.append("  no rule has this product as its source")
         for v in entry.rules:
@@ -129,6 +170,9 @@ def render_text(explanations: list[SourceExplanation]) -> str:
                 lines.append(f"            when {v.condition}")
                 lines.append(f"            {v.reason}" + (f" ({seen})" if seen else ""))
     return "\n".join(lines) + "\n"
+
+
+_WORLD_TEXT = {"before": ", before the order", "after": ", after the order", "both": ""}
 
 
 def _show(value: Any) -> str:
