@@ -95,11 +95,25 @@ def _same(name: str, given: list[Any], contributions: Sequence[Contribution]) ->
 
 
 def _union(given: list[Any]) -> Any:
-    seen: dict[str, Any] = {}
+    """The elements of every list, in first-seen order, each once: once by the equality that
+    ``merge same`` and the comparison of worlds use (``1`` and ``1.0`` are one number), except
+    that a bool is never a number (``true`` and ``1`` are two elements)."""
+    seen: dict[tuple[int, Any], Any] = {}
     for values in given:
         for value in values:
-            seen.setdefault(json.dumps(value, sort_keys=True), value)
+            seen.setdefault(_element_key(value), value)
     return list(seen.values())
+
+
+def _element_key(value: Any) -> tuple[int, Any]:
+    """Equal keys for equal elements: the value itself where Python's equality and hash are
+    JSON's (``1 == 1.0``, one hash), tagged so that a bool is not a number; canonical JSON
+    text for anything else."""
+    if isinstance(value, bool):
+        return 0, value
+    if isinstance(value, int | float | str):
+        return 1, value
+    return 2, json.dumps(value, sort_keys=True)
 
 
 _RULES: dict[str, Merge] = {

@@ -18,6 +18,7 @@ from decomposition_support import engines
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DecompositionError
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.merge import _RULES
 from om_dsl.orders.tmf641 import service_orders
 
 CATALOG = """catalog "S" version "1"
@@ -145,3 +146,32 @@ def test_tmf641_output_is_strict_json() -> None:
     payloads = service_orders(d.decompose(order), d.read(order), catalog)
     text = json.dumps(payloads, allow_nan=False)
     assert "NaN" not in text and "Infinity" not in text
+
+
+UNION = """catalog "U" version "1"
+offer P { attribute l: list[decimal] default []  attribute b: list[bool] default [] }
+offer Q { attribute n: list[int] default [] }
+cfs Tot scope order { attribute u: list[decimal] merge union }
+cfs Flags scope order { attribute f: list[bool] merge union }
+decompose P -> Tot { u = l }
+decompose Q -> Tot { u = n }
+decompose P -> Flags { f = b }
+"""
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_union_keeps_one_of_equal_numbers_but_a_bool_is_not_a_number(engine: str) -> None:
+    catalog = compile_catalog("u.om", UNION).raise_on_error()
+    items = [
+        {"id": "1", "product": "P", "attributes": {"l": [1, 2], "b": [True]}},
+        {"id": "2", "product": "P", "attributes": {"l": [1.0, 2.5], "b": [False, True]}},
+        {"id": "3", "product": "Q", "attributes": {"n": [2, 3]}},
+    ]
+    result = Decomposer(catalog, engine).decompose({"id": "o", "items": items})
+    values = {line.product: line.attributes for line in result.lines()}
+    assert values["Tot"] == {"u": [1, 2, 2.5, 3]}
+    assert values["Flags"] == {"f": [True, False]}
+
+
+def test_union_by_json_equality() -> None:
+    assert _RULES["union"]([[True, 1], [1.0, False, 0, "1"]]) == [True, 1, False, 0, "1"]
