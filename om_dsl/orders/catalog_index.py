@@ -181,3 +181,13 @@ class CatalogIndex:
 
     def product_names(self) -> list[str]:
         return [*self.offers, *(o.display_name for o in self.offers.values() if o.display_name)]
+
+    def ref_texts(self, kind: str) -> list[str]:
+        """Suggestions for a reference of ``kind`` that matches nothing: names of that kind (a
+        spec name is suggested spec names, never an offer's name); none for an id, whose
+        neighbour (14305 for 1430) would be another product, not a typo fixed."""
+        if kind in _FALLBACKS:  # a product's name: its catalog or display name
+            return self.product_names()
+        if kind.endswith("_id"):
+            return []
+        return list(dict.fromkeys(text for k, text in self._refs if k == kind))

@@ -14,7 +14,7 @@ from om_dsl.ir.models import ACTIONS
 from om_dsl.orders.attributes import resolve_values
 from om_dsl.orders.bundles import Resolved, check_bundles, check_relies_actions
 from om_dsl.orders.catalog_index import AttrTable, CatalogIndex
-from om_dsl.orders.drafts import DraftItem, DraftOrder, Unread
+from om_dsl.orders.drafts import DraftItem, DraftOrder, ProductRef, RefKind, Unread
 from om_dsl.orders.issues import IssueLog, Path, key, show
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
@@ -227,11 +227,35 @@ def _unknown_product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> Non
         )  # fmt: skip
         return
     what = "product" if ref.kind == "name" else ref.kind.replace("_", " ")
+    hint = did_you_mean(ref.text, index.ref_texts(ref.kind))
+    if not hint:  # the right text in the wrong place (a display name given as a spec name)
+        hint = _said_elsewhere(ref, index)
     log.add(
         "O030", ref.path,
         f"unknown {what} {show(ref.text)}: no offer or bundle in catalog "
-        f"{show(index.catalog.name)} has it" + did_you_mean(ref.text, index.product_names()),
+        f"{show(index.catalog.name)} has it" + hint,
     )  # fmt: skip
+
+
+_WHERE: dict[RefKind, str] = {
+    "offering_id": "productOffering.id",
+    "offering_name": "productOffering.name",
+    "spec_id": "product.productSpecification.id",
+    "spec_name": "product.productSpecification.name",
+}
+
+
+def _said_elsewhere(ref: ProductRef, index: CatalogIndex) -> str:
+    """`` ('x' is the offering name of Y: give it as productOffering.name)``, when the text of
+    a TMF reference that matches nothing is what another kind of reference says."""
+    if ref.kind not in _WHERE:
+        return ""
+    for kind, where in _WHERE.items():
+        names = index.resolve(ProductRef(kind, ref.text, ref.path)) if kind != ref.kind else []
+        if names:
+            what = kind.replace("_", " ")
+            return f" ({show(ref.text)} is the {what} of {', '.join(names)}: give it as {where})"
+    return ""
 
 
 def _item_values(item: DraftItem, table: AttrTable, log: IssueLog, owner: str) -> Values:

@@ -176,5 +176,6 @@ def _list_check(item: Check, type_: str) -> Check:
 
 def did_you_mean(name: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` when a close choice exists, else empty."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    others = [choice for choice in choices if choice != name]  # never the name itself
+    close = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
     return f" (did you mean {show(close[0])}?)" if close else ""

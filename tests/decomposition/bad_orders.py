@@ -137,6 +137,36 @@ BAD_ORDERS = [
         "unknown offering id",
     ),
     Bad(
+        "spec-name-that-is-an-offering-name",  # suggested 'Home Voice' for 'Home Voice'
+        tmf(
+            [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "product": {"productSpecification": {"name": "Home Voice"}},
+                }
+            ]
+        ),
+        "O030",
+        "productOrderItem[0].product.productSpecification.name",
+        "'Home Voice' is the offering name of HomeVoice: give it as productOffering.name",
+    ),
+    Bad(
+        "spec-name-typo",
+        tmf(
+            [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "product": {"productSpecification": {"name": "Coverag"}},
+                }
+            ]
+        ),
+        "O030",
+        "productOrderItem[0].product.productSpecification.name",
+        "(did you mean 'Coverage'?)",
+    ),
+    Bad(
         "technical-product",
         native([{"id": "a", "product": "AccessLine"}]),
         "O033",

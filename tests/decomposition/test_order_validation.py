@@ -16,6 +16,7 @@ from om_dsl.orders.jsondoc import _loads, _Walk
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.screen import _depth as screen_depth
 from om_dsl.orders.screen import needs_walk
+from om_dsl.orders.values import did_you_mean
 
 
 def _issues(bad: Bad) -> list[dict[str, str]]:
@@ -136,3 +137,8 @@ def test_the_screen_measures_nesting_exactly(value: object, ascii: bool) -> None
     """Brackets inside strings (escaped quotes too) never count, real ones always do."""
     text = json.dumps(value, ensure_ascii=ascii)
     assert screen_depth(text.encode("utf-8", "surrogatepass"), 100) == _true_depth(value)
+
+
+def test_a_suggestion_is_never_the_text_itself() -> None:
+    assert did_you_mean("Home Voice", ["Home Voice", "Home Voic"]) == " (did you mean 'Home Voic'?)"
+    assert did_you_mean("Home Voice", ["Home Voice"]) == ""
