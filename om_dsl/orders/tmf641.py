@@ -25,15 +25,17 @@ def service_orders(
     result: Decomposition, order: Order, catalog: ir.Catalog
 ) -> list[dict[str, Any]]:
     names = {t.name: t.display_name or t.name for t in catalog.technical}
+    types = {t.name: {a.name: a.type for a in t.attributes} for t in catalog.technical}
     where = {line.id: request.id for request in result.requests for line in request.lines}
     waiting = _waiting_children(result)
-    return [_order(request, order, names, where, waiting) for request in result.requests]
+    return [_order(request, order, names, types, where, waiting) for request in result.requests]
 
 
 def _order(
     request: FulfillmentRequest,
     order: Order,
     names: dict[str, str],
+    types: dict[str, dict[str, str]],
     where: dict[str, str],
     waiting: dict[str, list[FulfillmentLine]],
 ) -> dict[str, Any]:
@@ -61,7 +63,8 @@ def _order(
             for used in request.uses
         ]
     payload["serviceOrderItem"] = [
-        _item(line, names, where, request.id, waiting.get(line.id, [])) for line in request.lines
+        _item(line, names, types.get(line.product, {}), where, request.id, waiting.get(line.id, []))
+        for line in request.lines
     ]
     return payload
 
@@ -84,6 +87,7 @@ def _waiting_children(result: Decomposition) -> dict[str, list[FulfillmentLine]]
 def _item(
     line: FulfillmentLine,
     names: dict[str, str],
+    types: dict[str, str],
     where: dict[str, str],
     order_id: str,
     waits_for: list[FulfillmentLine],
@@ -98,7 +102,7 @@ def _item(
             "name": names.get(line.product, line.product),
         },
         "serviceCharacteristic": [
-            {"name": name, "valueType": _value_type(value), "value": value}
+            {"name": name, "valueType": _value_type(types.get(name), value), "value": value}
             for name, value in line.attributes.items()
         ],
     }
@@ -126,7 +130,17 @@ def _ref(kind: str, item_id: str, in_order: str, current: str) -> dict[str, Any]
     return {"relationshipType": kind, "orderItem": ref}
 
 
-def _value_type(value: Any) -> str:
+_DECLARED = {"int": "integer", "decimal": "number", "bool": "boolean"}
+
+
+def _value_type(declared: str | None, value: Any) -> str:
+    """The attribute's declared type in JSON Schema words (a ``decimal`` is a ``number`` even
+    when its value is whole: a reader must not take it for an integer attribute); by the
+    value only where the catalog does not say (``any``)."""
+    if declared is not None and declared != "any":
+        if declared.startswith("list["):
+            return "array"
+        return _DECLARED.get(declared, "string")  # string, date, enum:Name
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer
 
+from om_dsl.compiler.driver import compile_catalog
+from om_dsl.orders.decompose import Decomposer
 from om_dsl.orders.tmf641 import service_orders
 
 SWAGGER = json.loads((FIXTURES / "tmf" / "TMF641-ServiceOrdering-v4.0.0.swagger.json").read_text())
@@ -91,3 +93,36 @@ def test_chains_become_item_relationships() -> None:
     assert by_id["order/Pool/PoolAgent"]["serviceOrderItemRelationship"] == [
         {"relationshipType": "dependency", "orderItem": {"itemId": "order/Pool"}}
     ]
+
+
+def test_value_types_are_the_declared_types() -> None:
+    catalog = compile_catalog("t.om", TYPED).raise_on_error()
+    order = {"id": "o", "items": [{"id": "1", "product": "A"}]}
+    d = Decomposer(catalog)
+    [payload] = service_orders(d.decompose(order), d.read(order), catalog)
+    [item] = payload["serviceOrderItem"]
+    types = {
+        c["name"]: (c["valueType"], c["value"]) for c in item["service"]["serviceCharacteristic"]
+    }
+    assert types == {
+        "d": ("number", 2),  # a decimal with a whole value is still a number
+        "n": ("integer", 3),
+        "b": ("boolean", True),
+        "s": ("string", "x"),
+        "day": ("string", "2026-01-31"),
+        "l": ("array", [1]),
+    }
+
+
+TYPED = """catalog "T" version "1"
+offer A {}
+cfs L {
+  attribute d: decimal default 2
+  attribute n: int default 3
+  attribute b: bool default true
+  attribute s: string default "x"
+  attribute day: date default "2026-01-31"
+  attribute l: list[decimal] default [1]
+}
+decompose A -> L {}
+"""
