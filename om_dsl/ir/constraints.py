@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from om_dsl.expr import patterns
+from om_dsl.orders.issues import show
 
 
 def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
@@ -33,7 +34,7 @@ def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
         return f"{value} is outside {_bound(low)}..{_bound(high)}"
     allowed = constraints.get("allowed")
     if allowed is not None and not _is_allowed(value, allowed):
-        return f"{value!r} is not one of the allowed values ({_list(allowed)})"
+        return f"{show(value)} is not one of the allowed values ({_list(allowed)})"
     pattern = constraints.get("pattern")
     if pattern is not None and isinstance(value, str):
         return _pattern_violation(value, pattern)
@@ -47,11 +48,11 @@ def _pattern_violation(value: str, pattern: str) -> str | None:
         matched = patterns.fullmatch(pattern, value)
     except patterns.PatternError as exc:
         return f"{_short(value)} cannot be checked: {exc}"
-    return None if matched else f"{value!r} does not match the pattern {pattern!r}"
+    return None if matched else f"{show(value)} does not match the pattern {show(pattern)}"
 
 
 def _short(value: str, limit: int = 40) -> str:
-    return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
+    return show(value) if len(value) <= limit else show(value[:limit]) + "..."
 
 
 def _is_allowed(value: Any, allowed: list[Any]) -> bool:
@@ -64,5 +65,5 @@ def _bound(value: Any) -> str:
 
 
 def _list(values: list[Any], limit: int = 8) -> str:
-    shown = ", ".join(repr(v) for v in values[:limit])
+    shown = ", ".join(show(v) for v in values[:limit])
     return shown + (", ..." if len(values) > limit else "")

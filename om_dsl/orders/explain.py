@@ -18,6 +18,7 @@ from om_dsl.expr.evaluate import EvalError, compile_expr
 from om_dsl.expr.refs import children
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
+from om_dsl.orders.issues import show
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Order, OrderItem
 from om_dsl.rules.program import CompiledRule, RuleProgram
 
@@ -176,8 +177,4 @@ _WORLD_TEXT = {"before": ", before the order", "after": ", after the order", "bo
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)
+    return show(value, limit=200)

@@ -49,9 +49,29 @@ def index(path: Path, i: int) -> Path:
 
 
 def show(value: object, limit: int = 60) -> str:
-    """A value quoted for a message: escapes odd characters, cuts long text."""
-    text = ascii(value) if isinstance(value, str) else repr(value)
+    """A value quoted for a message, in JSON terms (``true``, ``false``, ``null``, never
+    Python's ``True``/``None``): text quoted with escapes for odd characters, long text cut.
+
+    The one way values are shown: order issues, and the constraint checks the compiler shares
+    (:mod:`om_dsl.ir.constraints`)."""
+    text = _json_terms(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_terms(value: object) -> str:
+    if isinstance(value, str):
+        return ascii(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(_json_terms, value)) + "]"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{_json_terms(k)}: {_json_terms(v)}" for k, v in value.items()) + "}"
+        )
+    return repr(value)
 
 
 @dataclass(slots=True)

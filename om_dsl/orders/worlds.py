@@ -18,6 +18,7 @@ from typing import Any, Literal
 from om_dsl.errors import OrderIssue
 from om_dsl.ir.models import Action, Scope
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
+from om_dsl.orders.issues import show
 from om_dsl.orders.merge import Contribution, MergeConflict, merge_values
 from om_dsl.orders.models import Order
 from om_dsl.orders.structure import ItemInfo
@@ -274,9 +275,10 @@ class WorldRun:
 
         self.s.issue(
             "D001", c.second.items[0] if c.second.items else 0,
-            f"{product}.{c.attribute} ({scope} scope, line {line_id}) is {c.first_value!r} from "
-            f"{who(c.first)} but {c.second_value!r} from {who(c.second)}; make them agree or "
-            f"declare a merge rule on the attribute (merge first|last|min|max|sum|union|any|all)",
+            f"{product}.{c.attribute} ({scope} scope, line {line_id}) is {show(c.first_value)} "
+            f"from {who(c.first)} but {show(c.second_value)} from {who(c.second)}; make them "
+            "agree or declare a merge rule on the attribute "
+            "(merge first|last|min|max|sum|union|any|all)",
         )  # fmt: skip
 
 

@@ -226,6 +226,20 @@ BAD_ORDERS = [
         "whole number",
     ),
     Bad(
+        "bool-for-int",  # in JSON terms: not Python's True
+        native([{**FIBRE, "attributes": {"speed": True}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "expected a whole number (int), got boolean true",
+    ),
+    Bad(
+        "list-for-int",
+        native([{**FIBRE, "attributes": {"speed": [True, None, "x"]}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "got array [true, null, 'x']",
+    ),
+    Bad(
         "float-for-int",
         native([{**FIBRE, "attributes": {"speed": 100.5}}]),
         "O036",

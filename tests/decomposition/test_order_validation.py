@@ -10,7 +10,9 @@ from decomposition_support import ACME, decomposer
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import OrderValidationError
+from om_dsl.ir.constraints import violation
 from om_dsl.orders.issues import IssueLog
 from om_dsl.orders.jsondoc import _loads, _Walk
 from om_dsl.orders.limits import Limits
@@ -142,3 +144,19 @@ def test_the_screen_measures_nesting_exactly(value: object, ascii: bool) -> None
 def test_a_suggestion_is_never_the_text_itself() -> None:
     assert did_you_mean("Home Voice", ["Home Voice", "Home Voic"]) == " (did you mean 'Home Voic'?)"
     assert did_you_mean("Home Voice", ["Home Voice"]) == ""
+
+
+def test_constraint_messages_show_values_in_json_terms() -> None:
+    """One display for order issues and the compiler's constraint checks (ir/constraints)."""
+    assert violation(False, {"allowed": [True]}) == (
+        "false is not one of the allowed values (true)"
+    )
+    assert violation([None], {"allowed": ["a", 1.5]}) is None  # null passes (absence)
+    assert violation("b", {"allowed": ["a", 1.5]}) == (
+        "'b' is not one of the allowed values ('a', 1.5)"
+    )
+    result = compile_catalog(
+        "b.om", 'catalog "B" version "1"\norder { attribute d: bool values [true] default false }\n'
+    )
+    messages = [d.message for d in result.diagnostics if d.code == "E048"]
+    assert messages == ["default false is not one of the allowed values (true)"]
