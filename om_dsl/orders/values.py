@@ -91,12 +91,14 @@ def _any(value: Any) -> str | None:
 
 def _int(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= SAFE_INTEGER:
             # JSON's 1e2 and 100.0 both arrive as 100.0: say what to write instead
             return (
                 "expected a whole number without a decimal point or exponent, got "
                 f"{value!r} (write {int(value)})"
             )
+        if isinstance(value, float) and value.is_integer():  # 1e308: no 309-digit advice
+            return f"{show(value)} is too large; whole numbers must be within +-2^53"
         return f"expected a whole number (int), got {json_type(value)} {show(value)}"
     if abs(value) > SAFE_INTEGER:
         return f"{show(value)} is too large; whole numbers must be within +-2^53"

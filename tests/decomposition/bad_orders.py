@@ -572,6 +572,13 @@ BAD_ORDERS = [
         "NaN",
     ),
     Bad(
+        "exponent-beyond-2-53",  # no "(write 1000...)" of 309 digits
+        native([{**FIBRE, "attributes": {"speed": 1e308}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "1e+308 is too large; whole numbers must be within +-2^53",
+    ),
+    Bad(
         "beyond-2-53",
         native([{**FIBRE, "attributes": {"speed": 2**60}}]),
         "O036",
