@@ -32,12 +32,25 @@ def check_relations(
     items: list[DraftItem], ids: dict[str, DraftItem], log: IssueLog, unread: Unread
 ) -> Relations:
     rel = Relations(incomplete=set(unread.parents))
+    # An item whose id is used twice (O020) takes no part: only the first item with an id is
+    # kept, and the other's nesting and links would be blamed on it (a part that reuses its
+    # bundle's id made "a -> a" a cycle and the bundle a part of itself).  Items are in
+    # document order, so the item a part is nested in is the last one seen with that id.
+    last: dict[str, DraftItem] = {}
     for item in items:
-        if item.nested_in is not None:
-            rel.parent[item.id] = item.nested_in
+        bundle = item.nested_in
+        parent = None if bundle is None else last.get(bundle)
+        last[item.id] = item
+        if bundle is None or (parent is not None and ids.get(parent.id) is not parent):
+            continue  # not nested, or nested in an item left out itself
+        if ids.get(item.id) is item:
+            rel.parent[item.id] = bundle
+        else:  # its bundle lacks a part that is there: the parts cannot be counted
+            rel.incomplete.add(bundle)
     for item in items:
-        for link in item.links:
-            _link(item, link, ids, rel, log, unread)
+        if ids.get(item.id) is item:
+            for link in item.links:
+                _link(item, link, ids, rel, log, unread)
     _parent_cycles(rel.parent, ids, log)
     _relies_cycles(rel.relies_on, ids, log)
     return rel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from bad_orders import BAD_ORDERS, Bad, native
+from bad_orders import BAD_ORDERS, FIBRE, Bad, native
 from decomposition_support import ACME, decomposer
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -160,3 +160,36 @@ def test_constraint_messages_show_values_in_json_terms() -> None:
     )
     messages = [d.message for d in result.diagnostics if d.code == "E048"]
     assert messages == ["default false is not one of the allowed values (true)"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (
+            native([{"id": "a", "product": "HomeDuo", "children": [{**FIBRE, "id": "a"}]}]),
+            "items[0].children[0].id",
+        ),
+        (
+            json.dumps(
+                {
+                    "productOrderItem": [
+                        {
+                            "id": "a",
+                            "action": "add",
+                            "productOffering": {"id": "14100"},
+                            "productOrderItem": [
+                                {"id": "a", "action": "add", "productOffering": {"id": "14100"}}
+                            ],
+                        }
+                    ]
+                }
+            ).encode(),
+            "productOrderItem[0].productOrderItem[0].id",
+        ),
+    ],
+    ids=["native", "tmf"],
+)
+def test_a_part_reusing_its_bundles_id_is_that_error_alone(raw: bytes, path: str) -> None:
+    """Not also a cycle 'a -> a', a bundle that does not include itself or lacks a part."""
+    issues = _issues(Bad("reuse", raw, "", "", ""))
+    assert [(i["code"], i["path"]) for i in issues] == [("O020", path)]
