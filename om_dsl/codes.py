@@ -267,7 +267,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E090",),
-        "A system without `url`, or a URL that is not `http(s)://host...`.",
+        "A system without `url`, or a URL the runtime could not call: not `http(s)://host...`, not a valid URL (`http://[::1`), a port that is not a number from 1 to 65535, or a space or control character in it. The compiler and the runtime check a URL with one check, so a URL that compiles is one every callout can use.",
         'Add `url env("NAME_URL", "http://127.0.0.1:8080")`.',
     ),
     CodeDoc(

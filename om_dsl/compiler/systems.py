@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from typing import Any, Final
-from urllib.parse import urlsplit
 
+from om_dsl.base_urls import BaseUrlError, CredentialsInUrl, checked_base_url
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context
 from om_dsl.ir import models as ir
@@ -104,18 +104,22 @@ def _url(
         _env_name(ctx, env)
         fields["url_env"] = env.var
     if env.default is not None:
-        _check_url(ctx, env.default, env.span)
-        fields["base_url"] = env.default.rstrip("/")
+        fields["base_url"] = _check_url(ctx, env.default, env.span)
 
 
-def _check_url(ctx: Context, url: str, span: Span) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        ctx.bag.error("E090", f"'{url}' is not an http(s) URL", span, "e.g. http://127.0.0.1:8101")
-    elif parts.username or parts.password:
+def _check_url(ctx: Context, url: str, span: Span) -> str:
+    """The URL as the runtime will use it, after the runtime's own check (one check: a URL
+    that compiles is one every callout can use)."""
+    try:
+        return checked_base_url(url)
+    except CredentialsInUrl:
         ctx.bag.error(
             "E093", "a URL must not carry credentials", span, 'use `auth bearer env("NAME")`'
         )
+    except BaseUrlError as exc:
+        shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in url)
+        ctx.bag.error("E090", f"'{shown}' {exc}", span, "e.g. http://127.0.0.1:8101")
+    return url.rstrip("/")
 
 
 def _env_name(ctx: Context, env: ast.EnvRef) -> None:

@@ -6,6 +6,7 @@ import pytest
 from compiler_support import Compile
 
 from om_dsl.ir import models as ir
+from om_dsl.runtime.downstream.urls import UrlError, base_url
 
 
 def system(om: Compile, body: str) -> ir.System:
@@ -113,6 +114,45 @@ def test_auth_keeps_only_variable_names(om: Compile, auth: str, expected: ir.Aut
 def test_system_errors(om: Compile, body: str, code: str, message: str) -> None:
     compiled = om(f"system S {{ {body} }}", base=True)
     assert compiled.one(code).message == message
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://[::1", "is not a valid URL"),
+        ("http://[x]", "is not a valid URL"),
+        ("https://a[b", "is not a valid URL"),
+        ("http://x:99999", "has a port that is not a number from 1 to 65535"),
+        ("http://x:abc", "has a port that is not a number from 1 to 65535"),
+        ("http://x:0", "has a port that is not a number from 1 to 65535"),
+        ("  http://x", "contains a space or a control character"),
+        ("http://x y", "contains a space or a control character"),
+    ],
+)
+@pytest.mark.parametrize("written", ['url "{}"', 'url env("S_URL", "{}")'])
+def test_a_url_the_runtime_would_refuse_is_e090_not_a_crash(
+    om: Compile, url: str, why: str, written: str
+) -> None:
+    """The compiler and the runtime share one check (om_dsl.base_urls), so a URL that compiles
+    is one every callout can use; before, `[` crashed the compiler and `:99999` failed at run
+    time on every callout."""
+    diag = om(f"system S {{ {written.format(url)} }}", base=True).one("E090")
+    assert diag.message == f"'{url}' {why}"
+    system = om('system S { url env("S_URL") }', base=True).catalog.systems[0]
+    system = system.model_copy(update={"url_env": None, "base_url": url})
+    with pytest.raises(UrlError, match=f"the catalog's url of system S {why}"):
+        base_url(system, {})
+
+
+def test_a_bad_url_is_reported_with_the_other_errors(om: Compile) -> None:
+    compiled = om(
+        'system S { url "http://[::1" }\nsystem T { timeout 0s url "http://h" }', base=True
+    )
+    assert sorted(d.code for d in compiled.errors) == ["E086", "E090"]
+
+
+def test_the_stored_url_is_the_one_the_runtime_calls(om: Compile) -> None:
+    assert system(om, 'url "http://h:8080/api/?q=1#f"').base_url == "http://h:8080/api"
 
 
 def test_missing_url_hint_shows_the_syntax(om: Compile) -> None:

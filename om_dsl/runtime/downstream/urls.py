@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
+from om_dsl.base_urls import BaseUrlError, CredentialsInUrl, checked_base_url
 from om_dsl.ir import models as ir
 
 MAX_URL_LENGTH = 2048
@@ -39,7 +40,7 @@ def base_url(system: ir.System, environ: Mapping[str, str]) -> str:
     """The system's base URL: its environment variable when set, else the catalog's default.
 
     Raises:
-        UrlError: no URL, a URL that is not http(s), or one carrying credentials.
+        UrlError: no URL, or one :func:`om_dsl.base_urls.checked_base_url` refuses.
     """
     source = f"the catalog's url of system {system.name}"
     url = system.base_url
@@ -50,16 +51,11 @@ def base_url(system: ir.System, environ: Mapping[str, str]) -> str:
             f"system {system.name} has no URL: set the environment variable {system.url_env}"
         )
     try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # `http://[::1`: an unclosed IPv6 address
-        raise UrlError(f"{source} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UrlError(f"{source} is not an http(s) URL")
-    if not port_ok(url.strip()):
-        raise UrlError(f"{source} has a port that is not a number from 1 to 65535")
-    if parts.username or parts.password:
-        raise UrlError(f"{source} carries credentials; use the system's auth instead")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+        return checked_base_url(url)  # the compiler's check of the catalog's url too
+    except CredentialsInUrl as exc:
+        raise UrlError(f"{source} {exc}; use the system's auth instead") from None
+    except BaseUrlError as exc:
+        raise UrlError(f"{source} {exc}") from None
 
 
 def path_text(value: Any) -> str:

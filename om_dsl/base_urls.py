@@ -1,0 +1,47 @@
+"""The one check of a system's base URL, shared by the compiler and the runtime.
+
+The compiler checks a catalog's ``url "..."`` (and an ``env()`` default) with it, the runtime
+the URL it is about to call (the catalog's, or the environment variable's): a URL the compiler
+accepts is one every callout can use.  It lives outside ``om_dsl.runtime`` so that ``om check``
+does not load the runtime (or its HTTP client).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+class BaseUrlError(ValueError):
+    """Why a URL cannot be a system's base URL: the message follows the URL's description
+    (``"'ftp://h' " + message``), and never repeats the URL or a credential in it."""
+
+
+class CredentialsInUrl(BaseUrlError):
+    """A URL that carries a user or a password (secrets come from the environment)."""
+
+
+def checked_base_url(url: str) -> str:
+    """``url`` as a base URL: scheme, host and path, without a trailing ``/``, query or fragment.
+
+    Raises:
+        BaseUrlError: spaces or control characters in it (``urlsplit`` would silently drop
+            some), not a URL (``http://[::1``), not http(s) or no host, a port that is not a
+            number from 1 to 65535; :class:`CredentialsInUrl` for a user or password.
+    """
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise BaseUrlError("contains a space or a control character")
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `http://[::1`: an unclosed IPv6 address; `http://[x]`
+        raise BaseUrlError("is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BaseUrlError("is not an http(s) URL")
+    try:
+        port = parts.port  # read only on demand: `:abc` and `:-1` raise here
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise BaseUrlError("has a port that is not a number from 1 to 65535")
+    if parts.username or parts.password:
+        raise CredentialsInUrl("carries credentials")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
