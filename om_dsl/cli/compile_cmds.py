@@ -20,6 +20,7 @@ from om_dsl.cli.app import (
     app,
     err,
     fail,
+    output_path,
     report_error,
     shown,
     text_or_json,
@@ -212,6 +213,8 @@ def compile_cmd(
 ) -> None:
     """Compile a catalog to IR JSON (nothing is written when there are errors)."""
     result = compile_catalog(catalog)
+    if output and output != "-":
+        _not_a_source(catalog, result, output_path(output))
     print_text(*relocate(result.diagnostics, result.sources, catalog))
     print_explain_hint(result.diagnostics)
     if result.catalog is None:
@@ -220,6 +223,28 @@ def compile_cmd(
     write_text(dump_ir(result.catalog), output)
     if output:
         err.print(f"wrote {output} ({result.catalog.content_hash[:19]})")
+
+
+def _not_a_source(root: Path, result: CompileResult, target: Path) -> None:
+    """A usage error when ``target`` is a file the catalog was read from (the root or an
+    import, however it is spelt: ``./``, ``..``, a symbolic or hard link), as gcc refuses
+    "input file is the same as output file": `om compile self.om -o self.om` replaced the
+    catalog's source with its IR."""
+    if not target.exists():
+        return
+    for name in sorted(result.sources):
+        source = root.parent / name
+        try:
+            same = source.exists() and target.samefile(source)
+        except OSError:  # unreadable since the compile: not the same file we can tell
+            continue
+        if same:
+            what = "the catalog's root file" if name == root.name else f"imported file {source}"
+            fail(
+                f"-o {target} is {what}: writing the IR there would replace the catalog's "
+                "source; write it to another file (nothing was written)",
+                EXIT_USAGE,
+            )
 
 
 @app.command()

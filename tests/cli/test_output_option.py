@@ -64,3 +64,49 @@ def test_a_folder_is_a_usage_error(tmp_path: Path, name: str) -> None:
     assert result.exit_code == 2
     assert "is a folder; name a file in it" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing"]
+
+
+def _two_file_catalog(folder: Path) -> Path:
+    (folder / "lib").mkdir()
+    (folder / "lib" / "types.om").write_text("enum Tech { FTTH }\n", encoding="utf-8")
+    root = folder / "self.om"
+    root.write_text(
+        'catalog "C" version "1"\nimport "lib/types.om"\n'
+        'offer O "O" { attribute t: Tech }\ncfs L { attribute t: Tech }\n'
+        "decompose O -> L { t = t }\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.mark.parametrize(
+    ("output", "what"),
+    [
+        ("self.om", "the catalog's root file"),
+        ("./lib/../self.om", "the catalog's root file"),
+        ("alias.om", "the catalog's root file"),  # a symbolic link to it
+        ("hard.om", "the catalog's root file"),  # a hard link to it
+        ("lib/types.om", "imported file"),
+    ],
+)
+def test_the_ir_never_overwrites_a_source_of_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, what: str
+) -> None:
+    """`om compile self.om -o self.om` replaced the catalog with its IR (gcc: "input file is
+    the same as output file"); now a usage error, and every source stays as it was."""
+    root = _two_file_catalog(tmp_path)
+    (tmp_path / "alias.om").symlink_to("self.om")
+    os.link(root, tmp_path / "hard.om")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*.om")}
+    monkeypatch.chdir(tmp_path)
+    result = om("compile", "self.om", "-o", output)
+    assert result.exit_code == 2, result.output
+    assert f"is {what}" in result.output and "nothing was written" in result.output
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*.om")} == before
+
+
+def test_an_output_next_to_the_sources_is_written(tmp_path: Path) -> None:
+    root = _two_file_catalog(tmp_path)
+    result = om("compile", root, "-o", tmp_path / "self.json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "self.json").read_text(encoding="utf-8").startswith("{")
