@@ -47,18 +47,19 @@ def order_scope(ctx: Context) -> dict[str, str]:
 def lower_rules(ctx: Context) -> list[ir.DecompositionRule]:
     out: list[ir.DecompositionRule] = []
     ids: dict[str, ast.RuleDecl] = {}
+    failed: set[int] = set()  # id() of the mappings whose expression has an error
     for decl in ctx.symbols.decomposes:
         source = _source(ctx, decl)
         if source is None:  # reported: its targets would be produced but for that error
             ctx.symbols.broken.completed.update(rule.target.value for rule in decl.rules)
             continue
         for rule in decl.rules:
-            lowered = _rule(ctx, source, rule, ids, rule.doc or decl.doc)
+            lowered = _rule(ctx, source, rule, ids, rule.doc or decl.doc, failed)
             if lowered is not None:
                 out.append(lowered)
             else:  # its error is reported: "no rule applies to the offer" would echo it
                 ctx.symbols.broken.completed.add(source.name)
-    _merge_conflicts(ctx, out)
+    _merge_conflicts(ctx, out, failed)
     _chain_cycles(ctx, out)
     return out
 
@@ -153,8 +154,10 @@ def _rule(
     rule: ast.RuleDecl,
     ids: dict[str, ast.RuleDecl],
     doc: str | None,
+    failed: set[int],
 ) -> ir.DecompositionRule | None:
-    """``doc``: the rule's own doc comment, else the one above its ``decompose`` block."""
+    """``doc``: the rule's own doc comment, else the one above its ``decompose`` block;
+    ``failed`` collects the mappings whose expression has an error."""
     rid = _rule_id(source, rule, ids, ctx)
     _clauses_once(ctx, rule, rid)
     target = _target(ctx, rule)
@@ -175,7 +178,7 @@ def _rule(
         )
     if target is None:
         return None
-    mappings = _mappings(ctx, rule, target, env, rid)
+    mappings = _mappings(ctx, rule, target, env, rid, failed)
     return _new_rule(
         id=rid,
         source=source.name,
@@ -230,7 +233,7 @@ def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str
 
 
 def _mappings(
-    ctx: Context, rule: ast.RuleDecl, target: str, env: ExprEnv, rid: str
+    ctx: Context, rule: ast.RuleDecl, target: str, env: ExprEnv, rid: str, failed: set[int]
 ) -> list[ir.MappingIR]:
     attrs = ctx.attributes.get(target, {})
     out: list[ir.MappingIR] = []
@@ -248,8 +251,11 @@ def _mappings(
         if name in seen:
             ctx.bag.error("E024", f"rule {rid} maps '{name}' twice", m.target.span)
         seen.add(name)
+        before = len(ctx.bag.items)
         expr = ctx.exprs.check(m.expr, env, spec.type)
         out.append(mapping(name, expr, ctx.span(m.span)))
+        if any(d.is_error for d in ctx.bag.items[before:]):
+            failed.add(id(out[-1]))
     for name, spec in attrs.items():
         if spec.required and not spec.has_default and name not in seen:
             ctx.bag.error(
@@ -261,8 +267,11 @@ def _mappings(
     return out
 
 
-def _merge_conflicts(ctx: Context, rules: list[ir.DecompositionRule]) -> None:
-    """Two sources mapping a shared line's attribute differently need a declared merge rule."""
+def _merge_conflicts(ctx: Context, rules: list[ir.DecompositionRule], failed: set[int]) -> None:
+    """Two sources mapping a shared line's attribute differently need a declared merge rule.
+
+    A mapping whose expression has an error (``v = sped``) is left out: its error is reported,
+    and a conflict with what it stands in for would be a second error for one mistake."""
     scoped = {p.name.value for p in ctx.symbols.technical() if p.scope and p.scope.value != "line"}
     first: dict[tuple[str, str], tuple[ir.DecompositionRule, ir.MappingIR, str]] = {}
     for rule in rules:
@@ -270,7 +279,7 @@ def _merge_conflicts(ctx: Context, rules: list[ir.DecompositionRule]) -> None:
             continue
         for m in rule.mappings:
             attr = ctx.attributes[rule.target][m.target]
-            if attr.merge != "same":
+            if attr.merge != "same" or id(m) in failed:
                 continue
             dumped = m.expr.model_dump_json()
             key = (rule.target, m.target)

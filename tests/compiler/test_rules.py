@@ -256,3 +256,22 @@ def test_no_merge_conflict(om: Compile, scope: str, merge: str, b_value: str) ->
 def test_merge_conflict_in_every_shared_scope(om: Compile, scope: str) -> None:
     text = TWO_SOURCES.format(scope=scope, merge="", b_value="n + 1")
     assert f"({scope} scope)" in om(text).one("E070").message
+
+
+@pytest.mark.parametrize(
+    ("b_value", "code"),
+    [("m", "E020"), ('n + "x"', "E040"), ('"text"', "E043"), ("len(n)", "E046")],
+)
+def test_a_mapping_whose_expression_failed_is_no_merge_conflict(
+    om: Compile, b_value: str, code: str
+) -> None:
+    """`v = sped` gave E070 (it maps v differently) and then E020: one mistake, two errors."""
+    compiled = om(TWO_SOURCES.format(scope="order", merge="", b_value=b_value))
+    assert [d.code for d in compiled.errors] == [code]
+
+
+def test_a_failed_first_mapping_leaves_the_others_to_be_compared(om: Compile) -> None:
+    text = TWO_SOURCES.format(scope="order", merge="", b_value="n + 1") + (
+        "offer C { attribute n: int }\ndecompose C { -> Shared { v = nn } }\n"
+    )
+    assert sorted(d.code for d in om(text).errors) == ["E020", "E070"]
