@@ -158,7 +158,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E044",),
-        "A decomposition rule does not map a `required` attribute of its target.",
+        "A decomposition rule does not map a `required` attribute of its target. A misspelt mapping target (`bandwith = ...`) is only E023: the attribute its did-you-mean names counts as mapped.",
         "Add `name = ...` to the rule, or give the attribute a `default`.",
     ),
     CodeDoc(

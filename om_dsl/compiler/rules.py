@@ -238,14 +238,18 @@ def _mappings(
     attrs = ctx.attributes.get(target, {})
     out: list[ir.MappingIR] = []
     seen: set[str] = set()
+    meant: set[str] = set()  # what the misspelt targets most likely meant
     for m in rule.mappings:
         name = m.target.value
         spec = attrs.get(name)
         if spec is None:
+            close = closest(name, attrs)
             ctx.bag.error(
                 "E023", f"{target} has no attribute '{name}'", m.target.span,
-                *suggest(name, attrs),
+                *did_you_mean(close),
             )  # fmt: skip
+            if close is not None:  # `bandwith = ...` maps 'bandwidth', with an error: no E044
+                meant.add(close)
             ctx.exprs.check(m.expr, env)
             continue
         if name in seen:
@@ -257,7 +261,7 @@ def _mappings(
         if any(d.is_error for d in ctx.bag.items[before:]):
             failed.add(id(out[-1]))
     for name, spec in attrs.items():
-        if spec.required and not spec.has_default and name not in seen:
+        if spec.required and not spec.has_default and name not in seen | meant:
             ctx.bag.error(
                 "E044",
                 f"rule {rid} does not map required attribute '{name}' of {target}",

@@ -275,3 +275,18 @@ def test_a_failed_first_mapping_leaves_the_others_to_be_compared(om: Compile) ->
         "offer C { attribute n: int }\ndecompose C { -> Shared { v = nn } }\n"
     )
     assert sorted(d.code for d in om(text).errors) == ["E020", "E070"]
+
+
+def test_a_misspelt_required_target_is_e023_alone(om: Compile) -> None:
+    """`bandwith = speed` gave E044 "does not map required attribute 'bandwidth'" before the
+    E023 that says "did you mean 'bandwidth'?": one typo, two errors."""
+    compiled = om(
+        "cfs Req { attribute bandwidth: int required attribute must: int required }\n"
+        "decompose Web { -> Req { bandwith = speed } }\nplan Req on * { milestone m }",
+        base=True,
+    )
+    assert [(d.code, d.message) for d in compiled.errors] == [
+        ("E044", "rule Web->Req does not map required attribute 'must' of Req"),
+        ("E023", "Req has no attribute 'bandwith'"),
+    ]
+    assert compiled.of("E023")[0].hints == ("did you mean 'bandwidth'?",)
