@@ -9,7 +9,7 @@ from typing import Final
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
-from om_dsl.compiler.names import a, closest, did_you_mean, suggest
+from om_dsl.compiler.names import a, closest, did_you_mean
 from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
@@ -71,10 +71,13 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
         if not members:
             if ctx.symbols.broken.declares(name):
                 return None
+            close = closest(name, ctx.symbols.families)
             ctx.bag.error(
                 "E032", f"no product declares family '{name}'", decl.source.span,
-                *suggest(name, ctx.symbols.families),
+                *did_you_mean(close),
             )  # fmt: skip
+            if close is not None:  # its members count as decomposed: no W001 for each
+                ctx.symbols.broken.completed.update(ctx.symbols.families[close])
             return None
         common, why_not = _common_attrs(ctx, name, members)
         return _Source(name, True, members, common, why_not)

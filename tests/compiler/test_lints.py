@@ -24,6 +24,19 @@ def test_offer_in_a_decomposed_family_is_used(om: Compile) -> None:
     assert om("offer F { family Fam }\ndecompose family Fam { -> Line }", base=True).codes == []
 
 
+def test_a_misspelt_family_leaves_its_members_without_w001(om: Compile) -> None:
+    """`decompose family Broadbnd` gave E032 (did you mean 'Broadband'?) and a W001 on every
+    Broadband offer; a misspelt product name already kept quiet about the product."""
+    compiled = om(
+        "offer F1 { family Broadband }\noffer F2 { family Broadband }\noffer Far { }\n"
+        "decompose family Broadbnd { -> Line }",
+        base=True,
+    )
+    assert compiled.codes == ["W001", "E032"]  # W001 for Far only: nothing meant it
+    assert "offer Far " in compiled.of("W001")[0].message
+    assert compiled.one("E032").hints == ("did you mean 'Broadband'?",)
+
+
 def test_technical_product_never_produced_is_w002(om: Compile) -> None:
     diag = om("rfs Orphan { }\nplan Orphan on * { milestone m }", base=True).one("W002")
     assert diag.message == "rfs Orphan is never produced: no decompose rule targets it"
