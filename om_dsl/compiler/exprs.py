@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.names import a as _a
-from om_dsl.compiler.names import suggest
+from om_dsl.compiler.names import closest, did_you_mean, suggest
 from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import patterns
@@ -557,7 +557,7 @@ class ExprChecker:
             member = self._bare_member(head, expected)
             if member is not None:
                 return member
-        self._unknown(head, env, node.span)
+        self._unknown(head, env, node.span, rest)
         return _error_value()
 
     def _root_ref(self, root: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
@@ -640,8 +640,13 @@ class ExprChecker:
             return lit(T.enum_type(owners[0]), name)
         return None
 
-    def _unknown(self, name: str, env: ExprEnv, span: Span) -> None:
+    def _unknown(self, name: str, env: ExprEnv, span: Span, rest: Sequence[str] = ()) -> None:
+        """E020 for ``name``; ``rest`` is what follows it (``FTTH`` of ``Technolgy.FTTH``)."""
         if self.broken.completes(name):  # a declaration of it (or a plan) has a syntax error
+            return
+        if rest:
+            hints = self._dotted_hint(name, rest, env)
+            self.bag.error("E020", f"unknown name '{name}' {env.where}", span, *hints)
             return
         candidates = [*env.bare, *env.roots, *env.items, *env.products, *self._member_owner]
         if name in self._member_owner:
@@ -656,6 +661,22 @@ class ExprChecker:
         self.bag.error(
             "E020", f"unknown name '{name}' {env.where}", span, *_why_not(name, env, candidates)
         )
+
+    def _dotted_hint(self, name: str, rest: Sequence[str], env: ExprEnv) -> Sequence[str]:
+        """The hint for an unknown ``name`` that has a field after it: what may be followed by
+        one (an enum, a root, a plan item, a product), never a plain attribute, which has no
+        field (`Technolgy.FTTH` suggested the attribute 'technology', then E050).  An enum that
+        has the member written is preferred, and named even when far from ``name``
+        (``Tec.FTTH``) when it is the only one that has it."""
+        reason = env.why_not.get(name)
+        if reason is not None:
+            return [reason]
+        owners = self._member_owner.get(rest[0], []) if len(rest) == 1 else []
+        fielded = [*env.roots, *env.items, *env.products, *(self.enums if len(rest) == 1 else ())]
+        close = closest(name, owners) or closest(name, fielded)
+        if close is None and len(owners) == 1:
+            close = owners[0]
+        return did_you_mean(close)
 
 
 def _why_not(name: str, env: ExprEnv, candidates: Collection[str]) -> Sequence[str]:

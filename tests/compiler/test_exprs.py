@@ -184,6 +184,25 @@ def test_unknown_name_with_suggestion() -> None:
     assert diag.hints == ("did you mean 'speed'?",)
 
 
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("Tehc.FTTH", "Tech"),  # not the attribute 'tech': it has no fields (E050)
+        ("Zz.DSL", "Tech"),  # far from any name, but only Tech has DSL
+        ("Mod.Red", "Mood"),  # Red is a member of Color and Mood: the closer one
+        ("Tehc.NOPE", "Tech"),  # no enum has the member: still the closest enum
+        ("ordr.site", "order"),
+        ("reserv.port_id", "reserve"),
+        ("Othr.assign.iccid", "Other"),
+    ],
+)
+def test_an_unknown_name_with_a_field_suggests_what_has_fields(text: str, meant: str) -> None:
+    """`Technolgy.FTTH` suggested the attribute 'technology' (following it gave E050), and
+    `Tec.FTTH` suggested nothing; a constant (`default Technolgy.FTTH`) named the enum."""
+    diag = error(text)
+    assert (diag.code, diag.hints) == ("E020", (f"did you mean '{meant}'?",))
+
+
 def test_unknown_attribute_of_a_root_is_e023() -> None:
     diag = error("order.sight")
     assert (diag.code, diag.message) == ("E023", "'order' has no attribute 'sight' in the test")
