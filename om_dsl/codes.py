@@ -188,8 +188,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E050",),
-        "A reference of the wrong shape: `order` alone, `source.a.b`, a field read from a value that has none.",
-        "Write `order.NAME`, `source.NAME`, `line.NAME`: one attribute after the root.",
+        "A reference of the wrong shape: `order` alone, a plan item or a product alone (`reserve` where `reserve.port_id` is meant), `source.a.b`, a field read from a value that has none.",
+        "Write `order.NAME`, `source.NAME`, `line.NAME`: one attribute after the root; an item's outputs are read as `ITEM.NAME` (the hint lists a callout's).",
     ),
     CodeDoc(
         ("E051",),

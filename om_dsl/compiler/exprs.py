@@ -557,8 +557,29 @@ class ExprChecker:
             member = self._bare_member(head, expected)
             if member is not None:
                 return member
+            if head in env.items or head in env.products:
+                self._not_a_value(head, env, node.span)
+                return _error_value()
         self._unknown(head, env, node.span, rest)
         return _error_value()
+
+    def _not_a_value(self, name: str, env: ExprEnv, span: Span) -> None:
+        """E050 for a plan item or a product written alone, where its outputs are values (it
+        was "unknown name 'c'", with "did you mean 'c'?")."""
+        if name in env.items:
+            known = env.outputs.get(name)
+            if known is None:
+                hint = f"read one of its outputs: {name}.NAME"
+            elif known:
+                hint = "read one of its outputs: " + ", ".join(f"{name}.{o}" for o in sorted(known))
+            else:
+                hint = f"callout '{name}' has no outputs: they are its response mappings"
+            self.bag.error("E050", f"'{name}' is a plan item, not a value", span, hint)
+            return
+        self.bag.error(
+            "E050", f"'{name}' is a product, not a value", span,
+            f"read an output of one of its plan items: {name}.ITEM.NAME",
+        )  # fmt: skip
 
     def _root_ref(self, root: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
         attrs = env.roots[root]

@@ -225,6 +225,44 @@ def test_bad_paths_are_e050(text: str, message: str) -> None:
     assert (diag.code, diag.message) == ("E050", message)
 
 
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        (
+            "reserve",
+            "'reserve' is a plan item, not a value",
+            "read one of its outputs: reserve.NAME",
+        ),
+        (
+            "Other",
+            "'Other' is a product, not a value",
+            "read an output of one of its plan items: Other.ITEM.NAME",
+        ),
+    ],
+)
+def test_an_item_or_product_alone_is_e050_not_an_unknown_name(
+    text: str, message: str, hint: str
+) -> None:
+    """`when c != null` with c a callout said "unknown name 'c'", "did you mean 'c'?"."""
+    diag = error(text)
+    assert (diag.code, diag.message, diag.hints) == ("E050", message, (hint,))
+
+
+@pytest.mark.parametrize(
+    ("outputs", "hint"),
+    [
+        (frozenset({"port", "vlan"}), "read one of its outputs: reserve.port, reserve.vlan"),
+        (frozenset(), "callout 'reserve' has no outputs: they are its response mappings"),
+    ],
+)
+def test_the_e050_for_a_callout_alone_lists_its_outputs(outputs: frozenset[str], hint: str) -> None:
+    bag = DiagnosticBag()
+    scope = env()
+    scope.outputs = {"reserve": outputs}
+    ExprChecker(bag, ENUMS).check(parse_expr("reserve"), scope)
+    assert [(d.code, d.hints) for d in bag.items] == [("E050", (hint,))]
+
+
 def test_unknown_item_of_another_product_is_e027() -> None:
     diag = error("Other.asign.iccid")
     assert (diag.code, diag.message) == ("E027", "no plan of Other has an item 'asign'")
