@@ -193,8 +193,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E051",),
-        "A plan item reads outputs of another item of its plan (`reserve_port.port_id`) that does not run before it, so the value would be null.",
-        "Add `after ITEM` to the reading item (a compensation item may read what the item it undoes produced).",
+        "A plan item reads outputs of another item of its plan (`reserve_port.port_id`) that does not run before it, or its own outputs (in its path, request, condition or a later response mapping), so the value would be null.",
+        "Add `after ITEM` to the reading item (a compensation item may read what the item it undoes produced); an item never reads its own outputs: its response maps `body`.",
     ),
     CodeDoc(
         ("E052",),

@@ -81,6 +81,16 @@ def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
 
 
 def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> None:
+    if source == item.name:  # `after c` on c itself would be a cycle (E061): no such hint
+        ctx.bag.error(
+            "E051",
+            f"item '{item.name}' of {product} reads its own outputs, which do not exist "
+            "before it has run",
+            back_span(item.span),
+            "an item cannot read its own outputs: a response maps `body`; elsewhere read "
+            "attributes, or the outputs of items it comes after",
+        )
+        return
     ctx.bag.error(
         "E051",
         f"item '{item.name}' of {product} reads outputs of '{source}', "

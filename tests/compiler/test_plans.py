@@ -175,6 +175,25 @@ def test_item_errors(om: Compile, body: str, code: str, message: str) -> None:
     assert [c for c, _ in got if not c.startswith("W")] == [code], got
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        'callout c: Inv GET "/x/{c.out}" response { out = body.x }',
+        'callout c: Inv POST "/" request { x: c.out } response { out = body.x }',
+        'callout c: Inv GET "/" response { out = body.x; p = c.out }',
+        'auto c handler "h" when c.out > 1',
+    ],
+)
+def test_an_item_reading_its_own_outputs_gets_no_after_hint(om: Compile, body: str) -> None:
+    """The hint was "add `after c` to 'c'": following it gave E061 (a cycle c -> c)."""
+    compiled = om(SETUP + f"plan Line on modify {{\n{body}\n}}", base=True)
+    diag = compiled.one("E051")
+    assert diag.message == (
+        "item 'c' of Line reads its own outputs, which do not exist before it has run"
+    )
+    assert not any("after" in h and "add" in h for h in diag.hints), diag.hints
+
+
 def test_clause_for_another_kind_names_its_owner(om: Compile) -> None:
     compiled = om(SETUP + 'plan Line on modify { auto a handler "h" queue techs }', base=True)
     assert compiled.one("E088").hints == ("'queue' belongs to manual items",)
