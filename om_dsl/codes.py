@@ -89,7 +89,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E022",),
-        "The wrong kind of thing: a plan on an offer, a bundle including a cfs, an `includes` in an offer, a `spec` on a technical product, a callout to a queue, `after parent` on an offer, a rule targeting an offer...",
+        "The wrong kind of thing: a plan on an offer, a bundle including a cfs, an `includes` in an offer, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer...",
         "Use the kind the message asks for (the hint says which).",
     ),
     CodeDoc(

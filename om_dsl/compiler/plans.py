@@ -334,7 +334,14 @@ def _manual(
         _missing(ctx, item, "a queue", "e.g. manual install queue field_techs")
         return _new_manual(queue="", **f)
     queue = c["queue"].value
-    if queue.value not in ctx.symbols.queues and not ctx.symbols.broken.declares(queue.value):
+    kind = ctx.symbols.kind_of(queue.value)
+    if queue.value not in ctx.symbols.queues and kind is not None:  # a system, an enum...
+        ctx.bag.error(
+            "E022", f"'{queue.value}' is {a(kind)}, not a queue", queue.span,
+            *suggest(queue.value, ctx.symbols.queues),
+            "a manual item's queue is a declared `queue`",
+        )  # fmt: skip
+    elif queue.value not in ctx.symbols.queues and not ctx.symbols.broken.declares(queue.value):
         ctx.bag.error(
             "E026", f"unknown queue '{queue.value}'", queue.span,
             *suggest(queue.value, ctx.symbols.queues), f"declare it: queue {queue.value}",

@@ -339,12 +339,16 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
     name = inc.product.value
     target = ctx.symbols.products.get(name)
     if target is None:
-        if not ctx.symbols.broken.declares(name):
+        kind = ctx.symbols.kind_of(name)
+        offers = [p.name.value for p in ctx.symbols.commercial()]
+        if kind is not None:  # an enum, a system, a queue
             ctx.bag.error(
-                "E020",
-                f"unknown product '{name}'",
-                inc.product.span,
-                *suggest(name, [p.name.value for p in ctx.symbols.commercial()]),
+                "E022", f"'{name}' is {a(kind)}, not a product", inc.product.span,
+                *suggest(name, offers), "a bundle includes offers and bundles",
+            )  # fmt: skip
+        elif not ctx.symbols.broken.declares(name):
+            ctx.bag.error(
+                "E020", f"unknown product '{name}'", inc.product.span, *suggest(name, offers)
             )
         return None
     if target.kind not in ("offer", "bundle"):

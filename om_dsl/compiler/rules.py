@@ -223,6 +223,10 @@ def technical_product(ctx: Context, name: ast.Name, wrong_kind: str, *hints: str
     """
     decl = ctx.symbols.products.get(name.value)
     if decl is None:
+        kind = ctx.symbols.kind_of(name.value)  # an enum, a system, a queue
+        if kind is not None:  # ``hints`` are about products: not for these
+            ctx.bag.error("E022", wrong_kind.format(kind=a(kind)), name.span)
+            return False
         if ctx.symbols.broken.declares(name.value):
             return False
         technical = [p.name.value for p in ctx.symbols.technical()]
