@@ -71,6 +71,12 @@ def _chained_comparison(chunk: list[Tok], bad: int, expected: set[str]) -> str |
     if first is None:
         return None
     left, middle = _text(chunk[_start(chunk, first) : first]), _text(chunk[first + 1 : bad])
+    if not middle:  # two operators in a row: no chain to split
+        op = chunk[first]
+        adjacent = op.line == tok.line and op.end_column == tok.column
+        if adjacent and (op.value, tok.value) == ("<", ">"):  # SQL's and BASIC's not-equal
+            return "'<>' is not an operator here: write '!=' for not equal"
+        return None
     right = _text(chunk[bad + 1 : _end(chunk, bad)]) or "..."
     return (
         "comparisons do not chain: write "

@@ -756,3 +756,24 @@ def test_a_chained_comparison_is_rewritten_with_its_operands(condition: str, hin
     (diag,) = bag.items
     assert diag.code == "E001"
     assert diag.hints == (f"comparisons do not chain: {hint}",)
+
+
+@pytest.mark.parametrize(
+    ("condition", "hints"),
+    [
+        ("speed <> 1", ("'<>' is not an operator here: write '!=' for not equal",)),
+        ("speed >< 1", ()),
+        ("speed < < 1", ()),
+        ("speed < > 1", ()),
+        ("speed == == 1", ()),
+    ],
+)
+def test_two_comparison_operators_in_a_row_are_no_chain(
+    condition: str, hints: tuple[str, ...]
+) -> None:
+    """`speed <> 1` got "comparisons do not chain: write 'speed <  and  > 1'": the middle
+    operand of the 'chain' is empty."""
+    bag = DiagnosticBag()
+    parse_module("x.om", f'catalog "X" version "1"\ndecompose A -> B when {condition} {{ }}\n', bag)
+    (diag,) = bag.items
+    assert (diag.code, diag.hints) == ("E001", hints)
