@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,11 +29,40 @@ def relocate(
     def where(file: str) -> str:
         return (base / file).as_posix()
 
-    moved = [
-        replace(d, span=replace(d.span, file=where(d.span.file))) if d.span else d
-        for d in diagnostics
-    ]
+    if base == Path() or not sources:  # the names are already paths from here
+        moved = list(diagnostics)
+    else:
+        inner = _spans_in_text(sources, where)
+        moved = [
+            replace(
+                d,
+                span=replace(d.span, file=where(d.span.file)) if d.span else None,
+                message=inner(d.message),
+                hints=tuple(inner(h) for h in d.hints),
+            )
+            for d in diagnostics
+        ]
     return moved, {where(name): source for name, source in sources.items()}
+
+
+def _spans_in_text(
+    sources: Mapping[str, SourceFile], where: Callable[[str], str]
+) -> Callable[[str], str]:
+    """A rewriter of the spans that messages and hints quote (`first declared at
+    lib/a.om:1:7`, `O->L maps it at c.om:8:20`), so that they name files as the header does:
+    a span of a loaded file, ``FILE:LINE:COL``, not preceded by a path character (so that
+    ``a.om`` does not match inside ``lib/a.om``)."""
+    names = sorted(sources, key=len, reverse=True)
+    pattern = re.compile(
+        r"(?<![\w./-])(" + "|".join(re.escape(n) for n in names) + r")(?=:\d+:\d+)"
+    )
+
+    def inner(text: str) -> str:
+        if ":" not in text:
+            return text
+        return pattern.sub(lambda m: where(m.group(1)), text)
+
+    return inner
 
 
 def print_text(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:

@@ -298,3 +298,41 @@ def test_an_output_that_cannot_be_written_is_a_one_line_error(tmp_path: Path, wh
         assert f"error: cannot write {target}" in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file left behind
+
+
+def test_spans_quoted_in_hints_name_files_as_the_header_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header said `dup/root.om:3:6` but the hint `first declared at lib/a.om:1:6`, a path
+    from the catalog's folder, not from where `om` ran (text and JSON alike)."""
+    (tmp_path / "dup" / "lib").mkdir(parents=True)
+    (tmp_path / "dup" / "root.om").write_text(
+        'catalog "C" version "1"\nimport "lib/a.om"\nenum X { A }\n', encoding="utf-8"
+    )
+    (tmp_path / "dup" / "lib" / "a.om").write_text("enum X { B }\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    text = om("check", "dup/root.om")
+    assert "dup/root.om:3:6: error[E021]" in text.output
+    assert "hint: first declared at dup/lib/a.om:1:6" in text.output
+    data = json.loads(om("check", "dup/root.om", "--format", "json").stdout)
+    (diag,) = data["files"][0]["diagnostics"]
+    assert (diag["file"], diag["hints"]) == ("dup/root.om", ["first declared at dup/lib/a.om:1:6"])
+
+
+def test_relocate_rewrites_each_quoted_span_once_and_whole() -> None:
+    from om_dsl.cli.diagnostics import relocate  # noqa: PLC0415
+    from om_dsl.errors import Diagnostic, Severity  # noqa: PLC0415
+    from om_dsl.source import SourceFile, Span  # noqa: PLC0415
+
+    sources = {n: SourceFile(n, "") for n in ("main.om", "a.om", "lib/a.om")}
+    diag = Diagnostic(
+        "E070", Severity.ERROR, "maps it at a.om:2:3", Span("main.om", 1, 1, 1, 2),
+        ("first at lib/a.om:1:6 and a.om:4:1", "import cycle: a.om -> main.om", "data.om:1:1"),
+    )  # fmt: skip
+    (moved,), _ = relocate([diag], sources, Path("cat/main.om"))
+    assert moved.message == "maps it at cat/a.om:2:3"
+    assert moved.hints == (
+        "first at cat/lib/a.om:1:6 and cat/a.om:4:1",
+        "import cycle: a.om -> main.om",  # no span: names as the compiler wrote them
+        "data.om:1:1",  # not a loaded file
+    )
