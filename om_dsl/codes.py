@@ -34,7 +34,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E002",),
-        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it. Another language's `&&`, `||` and `!` are reported with the word to write (`and`, `or`, `not`) and read as it, so the rest of the line is checked; a `#` comment is skipped to the end of its line.",
+        "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it. Another language's `&&`, `||` and `!` are reported with the word to write (`and`, `or`, `not`) and read as it, so the rest of the line is checked; a `#` comment is skipped to the end of its line. Another stray character is skipped, and the token right after it is not also reported as E001 (`speed ^ 2` is one error, not a second one for `2`).",
         "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text.",
     ),
     CodeDoc(

@@ -225,6 +225,8 @@ def _report(
         return  # the string ran to the end of its line, brackets and all: E003 says so
     if _in_non_ascii_name(bag, tok, chunk, bad):
         return  # `l` of `Télé`, or `{` after `日本`: what E002 reported whole left behind
+    if _right_after_a_stray_character(bag, tok, chunk, bad):
+        return  # `2` of `speed ^ 2`: the E002 at `^` is the mistake, not a second one
     problem.expected -= _wrong_closers(chunk[:bad])
     expected = describe_expected(problem.expected)
     if tok.type == "$END":
@@ -287,6 +289,25 @@ def _in_non_ascii_name(bag: DiagnosticBag, tok: Tok, chunk: list[Tok], bad: int)
         span.col <= tok.column < span.end_col
         or (tok.column >= span.end_col and (before is None or before.column < span.col))
         for span in spans
+    )
+
+
+def _right_after_a_stray_character(
+    bag: DiagnosticBag, tok: Tok, chunk: list[Tok], bad: int
+) -> bool:
+    """Whether a stray character (E002, skipped by the lexer) stands between ``tok`` and the
+    token before it on its line: `speed ^ 2` reads as `speed 2`, and "unexpected integer '2'"
+    would be a second error for the one mistake.  (Its declaration is left out anyway.)"""
+    if tok.type == "$END":
+        return False
+    before = chunk[bad - 1] if 0 < bad <= len(chunk) and chunk[bad - 1].line == tok.line else None
+    start = before.end_column if before is not None else 1
+    return any(
+        d.code == STRAY_CHARACTER
+        and d.span is not None
+        and d.span.line == tok.line
+        and start <= d.span.col < tok.column
+        for d in bag.items
     )
 
 

@@ -72,6 +72,21 @@ def test_a_declaration_with_a_stray_character_is_left_out_too(om: Compile) -> No
     assert found.codes == ["E002", "E002"], found.render()
 
 
+@pytest.mark.parametrize("operator", ["^ 2", "& 1", "| 1", "~ 1", "? 1 : 2", "$ 3"])
+def test_a_stray_operator_in_an_expression_is_one_error(operator: str, om: Compile) -> None:
+    """`speed ^ 2` is read as `speed 2`: it gave E002 at `^` and E001 "unexpected integer
+    '2'" for the one mistake."""
+    found = om(f"cfs Box {{ attribute i: int }}\ndecompose Web -> Box {{ i = speed {operator} }}")
+    assert [d.code for d in found.errors] == ["E002"], found.render()
+
+
+def test_a_syntax_error_away_from_the_stray_character_is_still_reported(om: Compile) -> None:
+    found = om("cfs Box { attribute i: int }\ndecompose Web -> Box { i = speed ^ 2 + }\n")
+    assert [d.code for d in found.errors] == ["E002"], found.render()  # one error per chunk
+    found = om("cfs Box { attribute i: int }\ndecompose Web -> Box { i = (speed ^) 2 }\n")
+    assert [d.code for d in found.errors] == ["E002", "E001"], found.render()
+
+
 def test_a_stray_character_between_declarations_drops_nothing(om: Compile) -> None:
     found = om("cfs Box { attribute a: int }\n§\ncfs Bin { attribute a: int }\n", base=True)
     assert [d.code for d in found.errors] == ["E002"]
