@@ -73,13 +73,26 @@ def shown(text: str) -> str:
 def write_json(data: object) -> None:
     """JSON for tools on stdout, as it is: rich's ``print_json`` re-parses and styles it, 85% of
     the time of an `om check --format json` with 10,000 diagnostics (9 s, 486 MB)."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """``text`` on standard output, flushed; one that cannot take it (``> /dev/full``, a
+    closed pipe) is the user's one-line error, exit 1 (it was "internal error ... a bug")."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        # What is still buffered would fail again at exit, with a traceback: send it nowhere.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        fail(f"cannot write standard output: {exc.strerror or exc}")
 
 
 def write_text(text: str, output: str | None) -> None:
     """Write to a file atomically (no half-written output), or to stdout."""
     if output is None or output == "-":
-        sys.stdout.write(text)
+        write_stdout(text)
         return
     write_file(text.encode("utf-8"), output_path(output))
 

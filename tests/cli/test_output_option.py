@@ -5,6 +5,8 @@ a usage error; a regular file is still replaced atomically."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -110,3 +112,19 @@ def test_an_output_next_to_the_sources_is_written(tmp_path: Path) -> None:
     result = om("compile", root, "-o", tmp_path / "self.json")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "self.json").read_text(encoding="utf-8").startswith("{")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [["compile", str(EXAMPLE)], ["check", str(EXAMPLE), "--format", "json"]]
+)
+def test_a_full_standard_output_is_a_clean_error(args: list[str]) -> None:
+    """`om compile x.om > /dev/full` was "internal error: OSError ... a bug", exit 3."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", "from om_dsl.cli import main; main()", *args],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "error: cannot write standard output: No space left on device" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
