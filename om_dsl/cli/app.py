@@ -117,6 +117,9 @@ def write_file(data: bytes, target: Path) -> None:
     given a reader nothing, or, as root, replaced ``/dev/stdout`` itself.  A regular file is
     replaced atomically (:func:`replace_file`).
     """
+    blocked = next((p for p in target.parents if p.exists()), None)
+    if blocked is not None and not blocked.is_dir():  # `-o afile/out.json`: "File exists"
+        fail(f"cannot write {target}: {blocked} is not a folder")
     try:
         if target.exists() and not target.is_file():  # both follow symlinks
             with target.open("wb") as stream:

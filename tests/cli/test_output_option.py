@@ -128,3 +128,12 @@ def test_a_full_standard_output_is_a_clean_error(args: list[str]) -> None:
     assert done.returncode == 1, done.stderr
     assert "error: cannot write standard output: No space left on device" in done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("under", ["afile/out.json", "afile/deeper/out.json"])
+def test_an_output_under_a_regular_file_says_it_is_not_a_folder(tmp_path: Path, under: str) -> None:
+    """It said "cannot write afile/out.json: File exists"."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    result = om("compile", EXAMPLE, "-o", tmp_path / under)
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'afile'} is not a folder" in result.output.replace("\n", "")
