@@ -30,7 +30,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`. An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`. An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
     ),
     CodeDoc(
         ("E002",),
@@ -148,7 +148,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E042",),
-        "An option that does not fit the type (`in` on a string, `pattern` on an int), an empty range, or an empty `values` list.",
+        "An option that does not fit the type (`in` on a string, `pattern` on an int), or an empty range.",
         "Remove the option, or fix the type or the bounds.",
     ),
     CodeDoc(

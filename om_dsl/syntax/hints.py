@@ -231,7 +231,17 @@ def _empty_condition(chunk: list[Tok], bad: int, expected: set[str]) -> str | No
     )
 
 
+def _empty_values(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`values []`: the grammar takes one value at least (an empty list would allow none)."""
+    if chunk[bad].type != "RBRACKET" or bad < 2 or chunk[bad - 1].type != "LBRACKET":
+        return None
+    if chunk[bad - 2].value != "values":
+        return None
+    return "a values list needs at least one value; to allow any value, remove `values`"
+
+
 _RULES: tuple[Rule, ...] = (
+    _empty_values,
     _empty_condition,
     _assign_for_equals,
     _chained_comparison,

@@ -777,3 +777,15 @@ def test_two_comparison_operators_in_a_row_are_no_chain(
     parse_module("x.om", f'catalog "X" version "1"\ndecompose A -> B when {condition} {{ }}\n', bag)
     (diag,) = bag.items
     assert (diag.code, diag.hints) == ("E001", hints)
+
+
+def test_an_empty_values_list_says_it_needs_a_value() -> None:
+    """docs/diagnostics.md said an empty `values` list is E042; the grammar makes it E001,
+    which said only what token was expected."""
+    bag = DiagnosticBag()
+    parse_module("x.om", 'catalog "X" version "1"\noffer O { attribute s: int values [] }\n', bag)
+    (diag,) = bag.items
+    assert (diag.code, diag.hints) == (
+        "E001",
+        ("a values list needs at least one value; to allow any value, remove `values`",),
+    )
