@@ -76,9 +76,10 @@ MODULES: tuple[str, ...] = (
 code reads the fields of native objects directly, where every ``node.span`` of a Python object
 was a dictionary look-up (their ``__init__`` is written out for the same reason, see
 :mod:`om_dsl.syntax.ast`).  ``orders.trusted`` makes every IR object the compiler builds
-(and every line a decomposition builds): compiled, a model costs no Python frame.  Left out on purpose: ``syntax.parser`` (mypyc fails on it),
-``compiler.loader``, ``syntax.tables``, ``describe`` and ``formatter`` (cold, and their tests
-replace functions in them, which compiled callers would not see), and everything pydantic."""
+(and every line a decomposition builds): compiled, a model costs no Python frame.  Left out on
+purpose: ``syntax.parser`` (mypyc fails on it), ``compiler.loader``, ``syntax.tables``,
+``describe`` and ``formatter`` (cold, and their tests replace functions in them, which
+compiled callers would not see), and everything pydantic."""
 
 
 class Status(NamedTuple):

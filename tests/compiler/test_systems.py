@@ -144,6 +144,13 @@ def test_a_url_the_runtime_would_refuse_is_e090_not_a_crash(
         base_url(system, {})
 
 
+def test_blanks_around_an_environment_url_are_not_part_of_it(om: Compile) -> None:
+    system = om('system S { url env("S_URL") }', base=True).catalog.systems[0]
+    assert base_url(system, {"S_URL": " http://h:8080/api/\n"}) == "http://h:8080/api"
+    with pytest.raises(UrlError, match="environment variable S_URL contains a space"):
+        base_url(system, {"S_URL": "http://h x"})
+
+
 def test_a_bad_url_is_reported_with_the_other_errors(om: Compile) -> None:
     compiled = om(
         'system S { url "http://[::1" }\nsystem T { timeout 0s url "http://h" }', base=True

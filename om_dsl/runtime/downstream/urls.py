@@ -45,7 +45,9 @@ def base_url(system: ir.System, environ: Mapping[str, str]) -> str:
     source = f"the catalog's url of system {system.name}"
     url = system.base_url
     if system.url_env and environ.get(system.url_env):
-        url, source = environ[system.url_env], f"environment variable {system.url_env}"
+        # blanks around an environment value (`$(cat file)`'s newline, a .env file's trailing
+        # space) are not part of the URL; within it they are refused, as in the catalog
+        url, source = environ[system.url_env].strip(), f"environment variable {system.url_env}"
     if not url:
         raise UrlError(
             f"system {system.name} has no URL: set the environment variable {system.url_env}"
