@@ -331,11 +331,12 @@ def scan_alternatives(text: str) -> list[tuple[int, int, str]]:
     scan = lexer_module._SCAN_RE_INVISIBLE if lexer._invisible else lexer_module._SCAN_RE
     out = []
     offset = 0
-    for piece in scan.findall(text):
-        start, offset = offset, offset + len(piece)
-        index = lexer_module._FIRST.get(piece[:1], lexer_module._EXACT)
-        if index == lexer_module._BLANK:
+    for blanks, piece in scan.findall(text):
+        if not piece:  # the end of the text
             continue
+        start = offset + len(blanks)
+        offset = start + len(piece)
+        index = lexer_module._FIRST.get(piece[0], lexer_module._EXACT)  # KeyError: _EXACT
         if index < 0:
             index = lexer_module._alternative(piece, index)
         if index == lexer_module._EXACT:
