@@ -29,6 +29,21 @@ class Contribution:
     values: Mapping[str, Any]
     parent_line: str | None = None
 
+    # Written out (the dataclass keeps it): a C constructor when compiled, see om_dsl.syntax.ast.
+    def __init__(
+        self,
+        sort: tuple[int, ...],
+        items: tuple[int, ...],
+        rule: CompiledRule | None,
+        values: Mapping[str, Any],
+        parent_line: str | None = None,
+    ) -> None:
+        self.sort = sort
+        self.items = items
+        self.rule = rule
+        self.values = values
+        self.parent_line = parent_line
+
 
 class MergeConflict(Exception):
     """Two sources gave a ``merge same`` attribute different values."""

@@ -21,6 +21,21 @@ class ItemInfo:
     """The relies_on group: the id of the first item of the items linked by reliesOn."""
     account: str | None
 
+    # Written out (the dataclass keeps it): a C constructor when compiled, see om_dsl.syntax.ast.
+    def __init__(
+        self,
+        pos: int,
+        item: OrderItem,
+        root: str,
+        group: str,
+        account: str | None,
+    ) -> None:
+        self.pos = pos
+        self.item = item
+        self.root = root
+        self.group = group
+        self.account = account
+
 
 def item_infos(order: Order) -> list[ItemInfo]:
     """One pass over the items after the relies_on groups (each item's fields read once)."""
@@ -46,9 +61,14 @@ def _root(item: OrderItem, by_id: dict[str, OrderItem]) -> str:
     if item.parent is None:  # most items: no set to build
         return item.id
     seen = {item.id}
-    while item.parent is not None and item.parent in by_id and item.parent not in seen:
-        item = by_id[item.parent]
+    # The parent is read into a local on every turn: mypy keeps ``item.parent`` narrowed to
+    # str after ``item`` is reassigned, and compiled code (om_dsl.accel) would then check a
+    # None as a str.
+    parent: str | None = item.parent
+    while parent is not None and parent in by_id and parent not in seen:
+        item = by_id[parent]
         seen.add(item.id)
+        parent = item.parent
     return item.id
 
 

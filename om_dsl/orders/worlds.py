@@ -56,6 +56,37 @@ class Built:
     """None for none (the output gets a fresh empty list: no list is shared between lines)."""
     previous: dict[str, Any] | None = None
 
+    # Written out (the dataclass keeps it): a C constructor when compiled, see om_dsl.syntax.ast.
+    def __init__(
+        self,
+        id: str,
+        product: str,
+        scope: Scope,
+        attributes: dict[str, Any],
+        items: tuple[int, ...],
+        rules: tuple[int, ...],
+        parent_line: str | None,
+        wait: str,
+        sort: tuple[int, ...],
+        request: RequestKey,
+        action: Action = "add",
+        changed: list[str] | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.product = product
+        self.scope = scope
+        self.attributes = attributes
+        self.items = items
+        self.rules = rules
+        self.parent_line = parent_line
+        self.wait = wait
+        self.sort = sort
+        self.request = request
+        self.action = action
+        self.changed = changed
+        self.previous = previous
+
 
 @dataclass(slots=True)
 class Origin:
@@ -67,6 +98,23 @@ class Origin:
     request: RequestKey
     info: ItemInfo
     line: str | None = None
+
+    # Written out (the dataclass keeps it): a C constructor when compiled, see om_dsl.syntax.ast.
+    def __init__(
+        self,
+        base: str,
+        sort: tuple[int, ...],
+        items: tuple[int, ...],
+        request: RequestKey,
+        info: ItemInfo,
+        line: str | None = None,
+    ) -> None:
+        self.base = base
+        self.sort = sort
+        self.items = items
+        self.request = request
+        self.info = info
+        self.line = line
 
 
 @dataclass(slots=True)

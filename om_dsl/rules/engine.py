@@ -37,6 +37,13 @@ class Fact:
     env: dict[str, Any]
     origin: Any = field(default=None)
 
+    # Written out (the dataclass keeps it): a C constructor when compiled, see om_dsl.syntax.ast.
+    def __init__(self, key: int, product: str, env: dict[str, Any], origin: Any = None) -> None:
+        self.key = key
+        self.product = product
+        self.env = env
+        self.origin = origin
+
     @property
     def attributes(self) -> dict[str, Any]:
         attrs: dict[str, Any] = self.env["source"]

@@ -7,7 +7,7 @@ Each class writes its ``__init__`` out (the dataclass keeps it, and still makes 
 and ``__eq__``): compiled (:mod:`om_dsl.accel`), an explicit ``__init__`` is a C constructor,
 while the one a dataclass generates runs as Python behind an argument tuple and dict, eight
 times the cost (a 100k-line catalog makes about half a million nodes).  As Python both cost the
-same.  ``tests/compiler/test_build.py`` checks each ``__init__`` against the class's fields.
+same.  ``tests/compiler/test_native_inits.py`` checks each ``__init__`` against the class's fields.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""The AST nodes' written-out ``__init__`` methods (see :mod:`om_dsl.syntax.ast`): each takes the
-class's fields, in order, with the same defaults, and sets every one of them.
+"""The written-out ``__init__`` methods of the classes the native build compiles (see
+:mod:`om_dsl.syntax.ast`): each takes the class's fields, in order, with the same defaults, and
+sets every one of them.
 
-A field added to a node without its ``__init__`` would otherwise go unset (the dataclass keeps
-an explicit ``__init__``), and fail only where some pass reads it.
+A dataclass keeps an explicit ``__init__``, so a field added without its ``__init__`` would go
+unset, and fail only where some pass reads it.  These run as pure Python (CI runs
+``tests/compiler`` again with ``OM_DSL_PURE=1``): compiled methods carry no signature.
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ import inspect
 
 import pytest
 
+from om_dsl.compiler.exprs import ExprEnv
+from om_dsl.orders.merge import Contribution
+from om_dsl.orders.structure import ItemInfo
+from om_dsl.orders.worlds import Built, Origin
+from om_dsl.rules.engine import Fact
 from om_dsl.source import Span
 from om_dsl.syntax import ast
 from om_dsl.syntax.lexer import NATIVE
@@ -21,7 +28,10 @@ NODES = [
     for cls in vars(ast).values()
     if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == ast.__name__
 ]
-CLASSES = sorted([*NODES, Span], key=lambda cls: cls.__name__)
+CLASSES = sorted(
+    [*NODES, Span, ExprEnv, Built, Origin, Contribution, ItemInfo, Fact],
+    key=lambda cls: cls.__name__,
+)
 
 
 def test_every_node_class_is_checked() -> None:
