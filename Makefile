@@ -30,11 +30,11 @@ graphviz:
 accel: $(STAMP)
 	$(PY) -m om_dsl.accel build $(if $(filter-out 0,$(OM_DSL_REQUIRE_NATIVE)),--require)
 
-# The suite runs on the native build, then the compiler's tests again as pure Python (what a
-# plain `pip install` runs).
+# The suite runs on the native build, then the tests of what the build compiles (the compiler,
+# decomposition, rules and expressions) again as pure Python (what a plain `pip install` runs).
 test: $(STAMP) graphviz accel
 	$(PY) -m pytest
-	OM_DSL_PURE=1 $(PY) -m pytest tests/compiler
+	OM_DSL_PURE=1 $(PY) -m pytest tests/compiler tests/decomposition tests/rules tests/expr
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check om_dsl tests benchmarks examples
