@@ -28,7 +28,7 @@ def checked_base_url(url: str) -> str:
             some), not a URL (``http://[::1``), not http(s) or no host, a port that is not a
             number from 1 to 65535; :class:`CredentialsInUrl` for a user or password.
     """
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if has_blanks(url):
         raise BaseUrlError("contains a space or a control character")
     try:
         parts = urlsplit(url)
@@ -36,12 +36,25 @@ def checked_base_url(url: str) -> str:
         raise BaseUrlError("is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BaseUrlError("is not an http(s) URL")
-    try:
-        port = parts.port  # read only on demand: `:abc` and `:-1` raise here
-    except ValueError:
-        port = 0
-    if port is not None and not 1 <= port <= 65535:
+    if not port_ok(url):
         raise BaseUrlError("has a port that is not a number from 1 to 65535")
     if parts.username or parts.password:
         raise CredentialsInUrl("carries credentials")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def has_blanks(url: str) -> bool:
+    """Whether ``url`` holds a space or a control character (``urlsplit`` silently drops
+    some; a URL may carry neither)."""
+    return any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url)
+
+
+def port_ok(url: str) -> bool:
+    """The URL names no port, or one a connection can be made to (1-65535).  ``urlsplit``
+    raises for ``:99999`` or ``:-1`` only when the port is read, and httpx accepts both; the
+    connection then failed deep inside the HTTP client with an exception nobody expected."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        return False
+    return port is None or 1 <= port <= 65535

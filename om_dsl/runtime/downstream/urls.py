@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
-from om_dsl.base_urls import BaseUrlError, CredentialsInUrl, checked_base_url
+from om_dsl.base_urls import BaseUrlError, CredentialsInUrl, checked_base_url, has_blanks, port_ok
 from om_dsl.ir import models as ir
 
 MAX_URL_LENGTH = 2048
@@ -77,17 +77,6 @@ def join(base: str, path: str) -> str:
     return url
 
 
-def port_ok(url: str) -> bool:
-    """The URL names no port, or one a connection can be made to (1-65535).  ``urlsplit``
-    raises for ``:99999`` or ``:-1`` only when the port is read, and httpx accepts both; the
-    connection then failed deep inside the HTTP client with an exception nobody expected."""
-    try:
-        port = urlsplit(url).port
-    except ValueError:
-        return False
-    return port is None or 1 <= port <= 65535
-
-
 def shown(url: str) -> str:
     """A URL as it may appear in logs and reasons: no user info, no query, no fragment."""
     try:
@@ -115,7 +104,7 @@ def check_listener_url(url: object) -> str:
         raise ValueError("a listener URL must be a non-empty string")
     if len(url) > MAX_URL_LENGTH:
         raise ValueError(f"a listener URL may have at most {MAX_URL_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if has_blanks(url):
         raise ValueError("a listener URL must not contain spaces or control characters")
     try:
         parsed = httpx.URL(url)
