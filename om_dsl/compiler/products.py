@@ -182,9 +182,6 @@ def _pattern(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[
 def _values(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
     if opt is None or _unknown_type(type_):
         return
-    if not opt.value:
-        ctx.bag.error("E042", "the list of allowed values is empty", opt.span)
-        return
     item = T.list_item(type_) if T.is_list(type_) else type_
     fields["allowed"] = [ctx.exprs.const(c, item) for c in opt.value]
 
