@@ -25,7 +25,7 @@ from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
 from om_dsl.orders.native import NativeItem, NativeOrder
-from om_dsl.orders.reserved import NO_ACCOUNT, SHARED_PREFIXES
+from om_dsl.orders.reserved import NO_ACCOUNT, reserved_item_id
 from om_dsl.orders.tmf622 import is_tmf622
 from om_dsl.orders.trusted import maker
 
@@ -114,7 +114,7 @@ class _Items:
         quantity, account = raw.get("quantity", 1), raw.get("account")
         if not _text(item_id) or type(action) is not str or action not in _ACTIONS:
             return None
-        if item_id == "order" or item_id.startswith(SHARED_PREFIXES) or account == NO_ACCOUNT:
+        if account == NO_ACCOUNT or reserved_item_id(item_id) is not None:
             return None  # reserved (O021)
         if type(quantity) is not int or not 1 <= quantity <= self.limits.max_quantity:
             return None
