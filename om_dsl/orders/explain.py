@@ -80,7 +80,7 @@ def _item_worlds(item: OrderItem) -> Worlds:
         return [("after", attrs)]
     if item.action == "delete":
         return [("before", attrs)]
-    before = {**attrs, **item.previous} if item.previous else attrs
+    before = item.values_before()
     return [("both", attrs)] if before == attrs else [("before", before), ("after", attrs)]
 
 

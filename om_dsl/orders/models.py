@@ -44,6 +44,11 @@ class OrderItem(Frozen):
     path: str = ""
     """Where the item is in the submitted document, e.g. ``productOrderItem[2]``."""
 
+    def values_before(self) -> dict[str, Any]:
+        """The values the rules read in the world before the order: ``previous`` over the new
+        values (what the order does not say changed is taken as unchanged)."""
+        return {**self.attributes, **self.previous} if self.previous else self.attributes
+
 
 class Order(Frozen):
     id: str

@@ -174,7 +174,7 @@ class WorldRun:
                 continue
             attrs = item.attributes
             if before and item.previous:
-                attrs = {**attrs, **item.previous}
+                attrs = item.values_before()
             env = {"source": attrs, "order": order_env}
             pos, quantity = info.pos, item.quantity
             for unit in range(quantity):
