@@ -72,9 +72,16 @@ def _ref(expr: ir.Ref, strict: frozenset[str]) -> Compiled:
         key = path[0]
 
         def read_one(env: Env) -> Any:
-            scope = env.get(root)
             # type() first: an ABC isinstance check costs 4x more, and this runs per mapping.
-            if type(scope) is dict or isinstance(scope, Mapping):
+            # The branches look alike but are not when compiled: a value narrowed to a dict
+            # is read by a direct dict look-up, a Mapping by a method call.
+            if type(env) is dict:  # noqa: SIM108 (see above)
+                scope = env.get(root)
+            else:
+                scope = env.get(root)
+            if type(scope) is dict:
+                return scope.get(key)
+            if isinstance(scope, Mapping):
                 return scope.get(key)
             return None
 
@@ -268,11 +275,38 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
             result = impl(*[a(env) for a in args])
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise EvalError(f"{name}() failed: {exc}") from None
-        if type(result) in _NUMBERS and _out_of_range(result):
-            _in_range(result, f"{name}()")  # raises
-        return result
+        return _checked_result(result, name)
 
+    if len(args) == 1:  # the common arities without a list and a star call per evaluation
+        (only,) = args
+
+        def call1(env: Env) -> Any:
+            try:
+                result = impl(only(env))
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise EvalError(f"{name}() failed: {exc}") from None
+            return _checked_result(result, name)
+
+        return call1
+    if len(args) == 2:
+        first, second = args
+
+        def call2(env: Env) -> Any:
+            try:
+                result = impl(first(env), second(env))
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise EvalError(f"{name}() failed: {exc}") from None
+            return _checked_result(result, name)
+
+        return call2
     return call
+
+
+def _checked_result(result: Any, name: str) -> Any:
+    """A function's result, refused when it is a number expressions cannot keep."""
+    if type(result) in _NUMBERS and _out_of_range(result):
+        _in_range(result, f"{name}()")  # raises
+    return result
 
 
 def _list(expr: ir.ListOp, strict: frozenset[str]) -> Compiled:
