@@ -17,7 +17,7 @@ from typing import Any
 
 from om_dsl.orders.models import FulfillmentLine, FulfillmentRequest
 from om_dsl.orders.structure import ItemInfo
-from om_dsl.orders.trusted import maker
+from om_dsl.orders.trusted import blank_maker, maker
 from om_dsl.orders.worlds import Built, RequestKey
 from om_dsl.rules.program import RuleProgram
 
@@ -65,27 +65,36 @@ def assemble(
             rule_list = [rule_ids[r] for r in rules]
             spans = [rule_spans[r] for r in rules]
         changed, previous = line.changed, line.previous
-        fields = {
-            "id": line.id,
-            "product": line.product,
-            "kind": kinds[line.product],
-            "scope": line.scope,
-            "action": line.action,
-            "attributes": line.attributes,
-            "changed": [] if changed is None else changed,
-            "previous": {} if previous is None else previous,
-            "source_items": source_items,
-            "root_items": root_items,
-            "rules": rule_list,
-            "rule_spans": spans,
-            "parent_line": line.parent_line,
-            "wait": line.wait,
-            "request": request,
-        }
-        group.append(new_line(fields))
+        made, fields = new_line()  # every field, in declaration order (see blank_maker)
+        fields["id"] = line.id
+        fields["product"] = line.product
+        fields["kind"] = kinds[line.product]
+        fields["scope"] = line.scope
+        fields["action"] = line.action
+        fields["attributes"] = line.attributes
+        fields["changed"] = [] if changed is None else changed
+        fields["previous"] = {} if previous is None else previous
+        fields["source_items"] = source_items
+        fields["root_items"] = root_items
+        fields["rules"] = rule_list
+        fields["rule_spans"] = spans
+        fields["parent_line"] = line.parent_line
+        fields["wait"] = line.wait
+        fields["request"] = request
+        group.append(made)
+    return _requests(groups, infos)
+
+
+def _requests(
+    groups: dict[RequestKey, tuple[list[FulfillmentLine], str]], infos: list[ItemInfo]
+) -> list[FulfillmentRequest]:
+    """The requests of the grouped lines: root ones in item order, then the shared ones."""
     # groups keeps first-line order, so a stable sort by scope rank alone is enough
     shared_keys = sorted((k for k in groups if k[0] != "root"), key=_scope_rank)
-    shared = [_shared(k, *groups[k]) for k in shared_keys]
+    shared: list[FulfillmentRequest] = []
+    for k in shared_keys:  # unpacked here: a star call is a generic call when compiled
+        group, request = groups[k]
+        shared.append(_shared(k, group, request))
     uses = _uses(shared)
     requests = []
     for info in infos:
@@ -99,7 +108,7 @@ def assemble(
 
 
 _BY_SORT = attrgetter("sort")
-_new_line = maker(FulfillmentLine)
+_new_line = blank_maker(FulfillmentLine)
 _new_request = maker(FulfillmentRequest)
 
 

@@ -19,7 +19,8 @@ from om_dsl import decompose
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DecompositionError
 from om_dsl.orders.decompose import Decomposer, decomposer_for
-from om_dsl.orders.models import Decomposition
+from om_dsl.orders.models import Decomposition, FulfillmentLine, Relationship
+from om_dsl.orders.trusted import blank_maker
 from om_dsl.rules.engine import EngineUnavailable
 
 SAMPLE = EXAMPLE_ORDERS / "tmf622-product-order.json"
@@ -28,6 +29,37 @@ SAMPLE = EXAMPLE_ORDERS / "tmf622-product-order.json"
 def test_trusted_models_equal_validated_ones() -> None:
     result = decompose(catalog_at(ACME), (EXAMPLE_ORDERS / "home-trio-tv.json").read_text())
     assert Decomposition.model_validate_json(result.model_dump_json()) == result
+
+
+def test_lines_are_whole_models_with_dicts_of_their_own() -> None:
+    """Lines are written into their instance's own ``__dict__`` (``blank_maker``): each must
+    still be a complete model, equal to its validated copy, with fields in declaration order,
+    and writing one line's dict must not show in another's (the dicts share only their keys)."""
+    result = decompose(catalog_at(ACME), (EXAMPLE_ORDERS / "home-trio-tv.json").read_text())
+    lines = result.lines()
+    assert len(lines) > 2
+    for line in lines:
+        assert list(vars(line)) == list(FulfillmentLine.model_fields)
+        assert line.model_fields_set == set(FulfillmentLine.model_fields)
+        assert FulfillmentLine.model_validate_json(line.model_dump_json()) == line
+        assert repr(FulfillmentLine.model_validate(vars(line))) == repr(line)
+    first, second = lines[0], lines[1]
+    before = second.model_dump()
+    vars(first)["wait"] = "after_parent"
+    assert second.model_dump() == before
+
+
+def test_blank_maker_instances_need_every_field() -> None:
+    make = blank_maker(Relationship)
+    link, fields = make()
+    assert fields is vars(link) and fields == {}
+    fields["type"] = "reliesOn"
+    fields["id"] = "a"
+    other, other_fields = make()
+    other_fields["type"] = "bundles"
+    other_fields["id"] = "b"
+    assert link == Relationship(type="reliesOn", id="a")
+    assert other == Relationship(type="bundles", id="b")
 
 
 def test_order_may_be_text_bytes_data_or_an_order() -> None:
