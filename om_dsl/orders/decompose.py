@@ -40,7 +40,10 @@ class Decomposer:
         pause_gc: Pause the cyclic garbage collector while an order is validated and
             decomposed, as the compiler does (see :mod:`om_dsl.orders.gc_pause`): a 10k-item
             order makes a few hundred thousand small objects that all survive, and the
-            collector re-scanning them cost half the time.
+            collector re-scanning them cost half the time.  Building the decomposer's tables
+            is paused too: its closures and tables all survive as well, and with the
+            collector running the build grew with the square of the catalog (a 6,000-product
+            catalog took 1.4 s instead of 0.3 s).
 
     Raises:
         EngineUnavailable: the engine cannot run here (durable-rules on Python 3.13+).
@@ -54,9 +57,10 @@ class Decomposer:
         pause_gc: bool = True,
     ) -> None:
         self.catalog = catalog
-        self.index = CatalogIndex.build(catalog)
-        self.program = RuleProgram(catalog)
-        self.engine: RuleEngine = make_engine(engine, self.program)
+        with decomposition_gc(pause_gc):
+            self.index = CatalogIndex.build(catalog)
+            self.program = RuleProgram(catalog)
+            self.engine: RuleEngine = make_engine(engine, self.program)
         self.limits = limits
         self.pause_gc = pause_gc
 

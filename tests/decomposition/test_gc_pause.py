@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 
-from decomposition_support import ACME, EXAMPLE_ORDERS, decomposer
+from decomposition_support import ACME, EXAMPLE_ORDERS, catalog_at, decomposer
+
+from om_dsl.orders.decompose import Decomposer
 
 ORDER = (EXAMPLE_ORDERS / "home-duo-add.json").read_bytes()
 
@@ -36,3 +38,41 @@ def test_objects_a_host_froze_stay_frozen() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_building_a_decomposer_runs_no_collection() -> None:
+    """Its tables and closures all survive: a collector running during the build re-scanned
+    them again and again (the build grew with the square of the catalog)."""
+    collections: list[str] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(phase)
+
+    gc.collect()
+    gc.callbacks.append(watch)
+    try:
+        Decomposer(catalog_at(ACME))
+    finally:
+        gc.callbacks.remove(watch)
+    assert collections == [] and gc.isenabled()
+    assert gc.get_count()[0] < gc.get_threshold()[0]
+
+
+def test_a_decomposer_built_without_the_pause_collects_as_usual() -> None:
+    collections: list[str] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(phase)
+
+    gc.collect()
+    threshold = gc.get_threshold()
+    gc.set_threshold(10)  # a collection every few allocations: the build makes thousands
+    gc.callbacks.append(watch)
+    try:
+        Decomposer(catalog_at(ACME), pause_gc=False)
+    finally:
+        gc.callbacks.remove(watch)
+        gc.set_threshold(*threshold)
+    assert collections
