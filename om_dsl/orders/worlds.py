@@ -211,7 +211,7 @@ class WorldRun:
                 group = ""
             key = (scope, group, rule.target_name)
             contribution = Contribution(
-                (*origin.sort, rule.index), origin.items, rule, values, origin.line
+                origin.sort + rule.indices, origin.items, rule, values, origin.line
             )
             waiting = self.pending.get(key)
             if waiting is None:
@@ -225,7 +225,7 @@ class WorldRun:
             self._mapping_failed(fact, rule, exc)
             return ()
         line_id = origin.base + rule.id_tails[fact.product]
-        sort = (*origin.sort, rule.index)
+        sort = origin.sort + rule.indices  # (*sort, index) is a list made into a tuple, compiled
         line = Built(
             line_id, rule.target_name, "line", attrs, origin.items, rule.indices, origin.line,
             rule.wait, sort, origin.request,
