@@ -433,6 +433,10 @@ DECOMPOSITION: tuple[CodeDoc, ...] = (
         ("D004",),
         "two lines would get the same id (item ids that look like line ids, e.g. `a/Port`)",
     ),
+    CodeDoc(
+        ("D005",),
+        "the order makes more technical lines than the limit (`Limits.max_lines`, 500,000 by default): nothing more is made, at the item whose line would pass it",
+    ),
 )
 
 # Service requests (docs/service.md).

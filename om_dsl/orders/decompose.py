@@ -84,7 +84,12 @@ class Decomposer:
     def _decompose(self, valid: Order, installed_base: InstalledBase | None) -> Decomposition:
         infos = item_infos(valid)
         setting = Setting(
-            self.program, self.engine, valid, infos, installed_base or NoInstalledBase()
+            self.program,
+            self.engine,
+            valid,
+            infos,
+            installed_base or NoInstalledBase(),
+            self.limits.max_lines,
         )
         before = WorldRun(setting, "before").run()
         after = WorldRun(setting, "after").run()

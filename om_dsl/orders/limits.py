@@ -23,6 +23,11 @@ class Limits:
         max_units: Units of the whole order: the quantities of all its items (nested ones
             included, each counting its own quantity) added up.  Each unit is decomposed on
             its own, so this, not the item count, bounds the work and the lines made.
+        max_lines: Technical lines one decomposition may make (in the order's state after it,
+            and again in its state before it, for an order that changes existing items).  The
+            units bound the lines only through the catalog (a unit makes one line per rule
+            that fires, and chained rules multiply them), so this bounds the work and memory
+            that one valid order can cost: a line costs about 2 KB while it is made.
         max_string: Characters of one string value or key.
         max_int_digits: Digits of one JSON integer (Python refuses past 4,300 anyway).
     """
@@ -32,6 +37,7 @@ class Limits:
     max_items: int = 100_000
     max_quantity: int = 1_000
     max_units: int = 100_000
+    max_lines: int = 500_000
     max_string: int = 10_000
     max_int_digits: int = 30
 

@@ -19,6 +19,7 @@ from om_dsl.errors import OrderIssue
 from om_dsl.ir.models import Action, Scope
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.issues import show
+from om_dsl.orders.limits import DEFAULT_LIMITS
 from om_dsl.orders.merge import Contribution, MergeConflict, merge_values
 from om_dsl.orders.models import Order
 from om_dsl.orders.structure import ItemInfo
@@ -126,7 +127,10 @@ class Setting:
     order: Order
     infos: list[ItemInfo]
     installed: InstalledBase
+    max_lines: int = DEFAULT_LIMITS.max_lines
     found: dict[tuple[int, str, str], OrderIssue] = field(default_factory=dict)
+    full: bool = False
+    """A world reached ``max_lines`` (reported once, D005)."""
 
     def issue(self, code: str, pos: int, message: str) -> None:
         path = self.infos[pos].item.path or "$"
@@ -147,6 +151,7 @@ class WorldRun:
         self.lines: dict[str, Built] = {}
         self.pending: dict[tuple[str, str, str], list[Contribution]] = {}
         self._keys = itertools.count()
+        self.max_lines = setting.max_lines
 
     def run(self) -> dict[str, Built]:
         """The world's lines by id (problems go to the setting's issues)."""
@@ -196,6 +201,9 @@ class WorldRun:
         """The engine's callback: one rule fired for one fact (the hot path: kept flat, a
         shared line's contribution and the chained fact built inline, no helper calls)."""
         origin: Origin = fact.origin
+        if len(self.lines) >= self.max_lines:  # nothing more is made (D005)
+            self._too_many(origin.items[0])
+            return ()
         scope = rule.scope
         if scope != "line":  # a shared line's source: its values wait for the others
             try:
@@ -244,6 +252,9 @@ class WorldRun:
 
     def _merged(self, key: tuple[str, str, str], contributions: list[Contribution]) -> Fact | None:
         scope, group, product = key
+        if len(self.lines) >= self.max_lines:
+            self._too_many(contributions[0].items[0])
+            return None
         program = self.s.program
         spec = program.targets[product]
         if len(contributions) > 1:
@@ -305,6 +316,19 @@ class WorldRun:
         return True
 
     # ---- errors ------------------------------------------------------------------------------
+
+    def _too_many(self, pos: int) -> None:
+        """The world has ``max_lines`` lines: the order fails (once, at the item whose line
+        would pass the limit), and nothing more is made, so one order's cost stays bounded."""
+        if self.s.full:
+            return
+        self.s.full = True
+        self.s.issue(
+            "D005", pos,
+            f"the order makes more than {self.max_lines:,} technical lines (the limit), the "
+            "next one for this item; split the order, or raise the limit (Limits.max_lines) "
+            "where the host can afford it",
+        )  # fmt: skip
 
     def _mapping_failed(self, fact: Fact, rule: CompiledRule, exc: MappingFailed) -> None:
         self.failed(RuleFailed(fact, rule, f"the mapping of '{exc.name}'", exc.cause))

@@ -9,7 +9,8 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+import tracemalloc
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from om_dsl import decompose
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DecompositionError
 from om_dsl.orders.decompose import Decomposer, decomposer_for
+from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Relationship
 from om_dsl.orders.trusted import blank_maker
 from om_dsl.rules.engine import EngineUnavailable
@@ -233,3 +235,60 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
         )  # fmt: skip
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_an_order_making_more_lines_than_the_limit_fails_with_d005(engine: str) -> None:
+    """The units bound the lines only through the catalog: ``max_lines`` bounds what one valid
+    order can cost, on either engine, and the order fails once (at the item whose line would
+    pass it), with nothing returned."""
+    catalog = catalog_at(ACME)
+    text = (EXAMPLE_ORDERS / "home-duo-add.json").read_text()
+    made = len(Decomposer(catalog, engine).decompose(text).lines())
+    assert made > 3
+    assert len(Decomposer(catalog, engine, Limits(max_lines=made)).decompose(text).lines()) == made
+    with pytest.raises(DecompositionError) as failed:
+        Decomposer(catalog, engine, Limits(max_lines=3)).decompose(text)
+    assert [(i.code, i.path) for i in failed.value.issues] == [("D005", "items[0].children[1]")]
+    assert "more than 3 technical lines" in failed.value.issues[0].message
+
+
+def test_the_line_limit_stops_the_work_at_the_limit() -> None:
+    """Nothing more is made once the limit is reached: a chained catalog that multiplies
+    its lines stops at the limit instead of making them all."""
+    source = """catalog "Fan" version "1"
+offer Box "Box" { attribute n: int default 1 }
+cfs A { attribute n: int }
+cfs B { attribute n: int }
+cfs C { attribute n: int }
+decompose Box { -> A { n = n } -> A { n = n + 1 } -> A { n = n + 2 } }
+decompose A -> B { n = n }
+decompose A -> B { n = n * 2 }
+decompose B -> C { n = n }
+decompose B -> C { n = n * 3 }
+"""
+    catalog = compile_catalog("fan.om", source).raise_on_error()
+    order = {"id": "o", "items": [{"id": f"i{k}", "product": "Box"} for k in range(50)]}
+    assert len(Decomposer(catalog).decompose(order).lines()) == 50 * (3 + 6 + 12)
+    limited = Decomposer(catalog, limits=Limits(max_lines=100))
+    full_peak = _peak(lambda: Decomposer(catalog).decompose(order))
+    with pytest.raises(DecompositionError) as failed:
+        limited.decompose(order)
+    assert [i.code for i in failed.value.issues] == ["D005"]
+    limited_peak = _peak(lambda: _failing(limited, order))
+    assert limited_peak * 3 < full_peak  # 100 lines made, not 1,050
+
+
+def _peak(call: Callable[[], object]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _failing(decomposer_: Decomposer, order: Any) -> None:
+    with pytest.raises(DecompositionError):
+        decomposer_.decompose(order)
