@@ -29,6 +29,9 @@ _LAYOUT = Layout(
 
 
 class _Tmf(BaseModel):
+    """Missing lists default through ``default_factory``: pydantic deep-copies a ``= []``
+    default for every instance, which was 40 ms of a 10k-item order's validation."""
+
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, populate_by_name=True)
     what: ClassVar[str] = ""
     """What an object in this place stands for, in a message (see :mod:`.shape_errors`)."""
@@ -51,7 +54,7 @@ class TmfCharacteristic(_Tmf):
 
 class TmfProduct(_Tmf):
     what: ClassVar[str] = "a product, with productCharacteristic and productSpecification"
-    productCharacteristic: list[TmfCharacteristic] = []
+    productCharacteristic: list[TmfCharacteristic] = Field(default_factory=list)
     productSpecification: TmfRef | None = None
 
 
@@ -69,8 +72,8 @@ class TmfItem(_Tmf):
     product: TmfProduct | None = None
     productOffering: TmfRef | None = None
     billingAccount: TmfRef | None = None
-    productOrderItemRelationship: list[TmfRelationship] = []
-    productOrderItem: list[TmfItem] = []
+    productOrderItemRelationship: list[TmfRelationship] = Field(default_factory=list)
+    productOrderItem: list[TmfItem] = Field(default_factory=list)
 
 
 class TmfParty(_Tmf):
@@ -86,9 +89,9 @@ class TmfOrder(_Tmf):
     priority: str | None = None
     category: str | None = None
     billingAccount: TmfRef | None = None
-    relatedParty: list[TmfParty] = []
+    relatedParty: list[TmfParty] = Field(default_factory=list)
     productOrderItem: list[TmfItem] = Field(min_length=1)
-    characteristic: list[TmfCharacteristic] = []
+    characteristic: list[TmfCharacteristic] = Field(default_factory=list)
     """An om_dsl extension: values for the catalog's ``order { ... }`` attributes."""
 
 
