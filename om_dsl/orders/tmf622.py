@@ -136,7 +136,7 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
     client, client_items = client_fields(data)
     return DraftOrder(
         format="tmf622",
-        id=order.id or _derived_id(data),
+        id=order.id or derived_id(data),
         items=items,
         values=_characteristics(order.characteristic, "characteristic"),
         values_path="characteristic",
@@ -172,7 +172,7 @@ def _sound_item(item: SoundItem) -> DraftItem:
     return _item(TmfItem.model_validate(item.raw), item.path, item.parent)
 
 
-def _derived_id(data: dict[str, Any]) -> str:
+def derived_id(data: dict[str, Any]) -> str:
     """A create request has no id yet; the same payload always gets the same one."""
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return "po-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
