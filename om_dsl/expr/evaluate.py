@@ -270,13 +270,6 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
 
     # The arguments are evaluated inside the ``try``: a TypeError, ValueError or
     # ArithmeticError from one is this call's failure.
-    def call(env: Env) -> Any:
-        try:
-            result = impl(*[a(env) for a in args])
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise EvalError(f"{name}() failed: {exc}") from None
-        return _checked_result(result, name)
-
     if len(args) == 1:  # the common arities without a list and a star call per evaluation
         (only,) = args
 
@@ -299,6 +292,14 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
             return _checked_result(result, name)
 
         return call2
+
+    def call(env: Env) -> Any:
+        try:
+            result = impl(*[a(env) for a in args])
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise EvalError(f"{name}() failed: {exc}") from None
+        return _checked_result(result, name)
+
     return call
 
 

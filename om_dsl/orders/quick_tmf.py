@@ -24,7 +24,7 @@ from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order
 from om_dsl.orders.quick_items import Items, text, text_or_none
 from om_dsl.orders.reserved import NO_ACCOUNT
-from om_dsl.orders.tmf622 import client_fields, derived_id
+from om_dsl.orders.tmf622 import client_fields, derived_id, is_customer, single_account
 
 _ORDER_TEXT = ("id", "externalId", "priority", "category")
 _PARTY_TEXT = ("id", "role", "@referredType")
@@ -45,7 +45,9 @@ def read_quick_tmf(data: dict[str, Any], index: CatalogIndex, limits: Limits) ->
     translated = [_item(raw, index) for raw in raw_items]
     if any(item is None for item in translated):
         return None
-    account = order_ref.get("id") or _single_account(translated)
+    account = order_ref.get("id") or single_account(
+        item.get("account") for item in translated if item is not None
+    )
     if account == NO_ACCOUNT:  # reserved (O021)
         return None
     values = index.quick_order.values(chars)
@@ -169,13 +171,6 @@ def _customer(parties: Any) -> tuple[bool, str | None]:
         if not all(text_or_none(party.get(f)) for f in _PARTY_TEXT):
             return False, None
     for party in parties:
-        kind = party.get("@referredType") or ""
-        if kind.lower() == "customer" or (party.get("role") or "").lower() == "customer":
+        if is_customer(party.get("@referredType"), party.get("role")):
             return True, party.get("id")
     return True, None
-
-
-def _single_account(items: list[dict[str, Any] | None]) -> str | None:
-    """The one account the items name, when the order names none and they agree."""
-    accounts = {item["account"] for item in items if item is not None and item.get("account")}
-    return accounts.pop() if len(accounts) == 1 else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -242,14 +243,22 @@ def _account(order: TmfOrder, items: list[DraftItem]) -> str | None:
     """The order's billing account; else the one account its items name, if they agree."""
     if order.billingAccount and order.billingAccount.id:
         return order.billingAccount.id
-    accounts = {i.account for i in items if i.account}
-    return accounts.pop() if len(accounts) == 1 else None
+    return single_account(i.account for i in items)
+
+
+def single_account(accounts: Iterable[str | None]) -> str | None:
+    """The one account items name (blanks aside), or None when they name none or disagree."""
+    named = {a for a in accounts if a}
+    return named.pop() if len(named) == 1 else None
 
 
 def _customer(parties: list[TmfParty]) -> str | None:
     for party in parties:
-        if (party.referred_type or "").lower() == "customer" or (
-            party.role or ""
-        ).lower() == "customer":
+        if is_customer(party.referred_type, party.role):
             return party.id
     return None
+
+
+def is_customer(referred_type: str | None, role: str | None) -> bool:
+    """Whether a related party is the order's customer (by ``@referredType`` or ``role``)."""
+    return (referred_type or "").lower() == "customer" or (role or "").lower() == "customer"
