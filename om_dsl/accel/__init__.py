@@ -85,6 +85,7 @@ MODULES: tuple[str, ...] = (
     "om_dsl.orders.quick",
     "om_dsl.orders.quick_items",
     "om_dsl.orders.quick_tmf",
+    "om_dsl.orders.quick_bundles",
     "om_dsl.orders.catalog_index",
     "om_dsl.orders.values",
     "om_dsl.orders.screen",
@@ -101,10 +102,10 @@ decomposition's hot path is compiled too (the worlds, merging, requests, the rul
 the compiled engine and the expression closures), its per-line objects (``Built``,
 ``Origin``, ``Fact``, ``Contribution``, ``ItemInfo``) with written-out ``__init__`` methods:
 a quarter fewer instructions per decomposition.  So is the path of a plain order's validation
-(the screen, the quick readers and their tables, the value checks, the expression functions, the
-cycle search): 12% fewer again.  Left out on
-purpose: ``syntax.parser`` (mypyc fails on it), ``compiler.loader``, ``syntax.tables``,
-``describe`` and ``formatter`` (cold, and their tests replace functions in them, which
+(the screen, the quick readers, their bundles and their tables, the value checks, the
+expression functions, the cycle search): 12% fewer again.  Left out on purpose:
+``syntax.parser`` (mypyc fails on it), ``compiler.loader``, ``syntax.tables``, ``describe``
+and ``formatter`` (cold, and their tests replace functions in them, which
 compiled callers would not see), and everything pydantic."""
 
 

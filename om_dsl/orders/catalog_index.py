@@ -124,8 +124,8 @@ class CatalogIndex:
     quick_tables: dict[str, QuickTable] = field(default_factory=dict)
     quick_order: QuickTable = field(default_factory=lambda: QuickTable.build([], {}))
     quick_offers: dict[str, str] = field(default_factory=dict)
-    """What a native item's ``product`` may say -> the offer it is, for offers the quick
-    reader takes (a name that resolves to one offer that is not a bundle)."""
+    """What a native item's ``product`` may say -> the offer or bundle it is, for the names the
+    quick reader takes (those that resolve to exactly one)."""
     _refs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -148,7 +148,7 @@ class CatalogIndex:
         for kind, text in self._refs:
             if kind in _FALLBACKS["name"]:
                 found = self.resolve(ProductRef("name", text, ""))
-                if len(found) == 1 and self.offers[found[0]].kind == "offer":
+                if len(found) == 1:
                     out[text] = found[0]
         return out
 

@@ -10,9 +10,8 @@ problem at all and need none of that bookkeeping.
 
 This reader walks a native order's JSON once, with per-product tables built once per catalog
 (:class:`~om_dsl.orders.catalog_index.QuickTable`), and returns the :class:`Order` the
-thorough reader would, or None as soon as anything is unusual: a problem, a doubt, or a case
-it leaves to the thorough reader (bundles and nested items, whose rules are checked there
-only).  Then the thorough reader runs and reports.  It never reports anything itself, so it
+thorough reader would, or None as soon as anything is unusual: a problem or a doubt.  Then
+the thorough reader runs and reports.  It never reports anything itself, so it
 can never word a problem differently; ``tests/decomposition`` checks that whatever it accepts
 the thorough reader accepts with the same result (goldens, bad orders and random orders).
 """

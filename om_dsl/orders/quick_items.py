@@ -1,7 +1,7 @@
 """The items of an order for the quick readers (:mod:`~om_dsl.orders.quick` for native orders,
 :mod:`~om_dsl.orders.quick_tmf` for TMF622 ones): each item, given in the native shape, read
-on its own, then their reliesOn links together.  Like the readers, it never reports: None sends
-the order to the thorough reader.
+on its own, then their reliesOn links and bundles together (:mod:`.quick_bundles`).  Like the
+readers, it never reports: None sends the order to the thorough reader.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import OrderItem, Relationship
 from om_dsl.orders.native import NativeItem
+from om_dsl.orders.quick_bundles import Fields, bundle_parents
+from om_dsl.orders.relations import RELATIONSHIP_TYPES
 from om_dsl.orders.reserved import NO_ACCOUNT, reserved_item_id
 from om_dsl.orders.trusted import maker
 
 _ITEM_FIELDS = frozenset(NativeItem.model_fields)
 _ACTIONS = frozenset(ACTIONS)
+_LINKS = frozenset(RELATIONSHIP_TYPES)
 _new_item = maker(OrderItem)
 _new_link = maker(Relationship)
 
@@ -33,39 +36,74 @@ def text_or_none(value: Any) -> bool:
 
 
 class Items:
-    """The items of one order: each read on its own, then their reliesOn links together."""
+    """The items of one order: each read on its own, then their links and bundles together."""
 
-    def __init__(self, index: CatalogIndex, limits: Limits, account: str | None) -> None:
+    def __init__(
+        self, index: CatalogIndex, limits: Limits, account: str | None, nested: str = "children"
+    ) -> None:
         self.index = index
         self.limits = limits
         self.account = account
+        self.nested = nested
+        """The field the parts of a bundle are under, as the document names it (its paths)."""
         self.relies: dict[str, list[str]] = {}
         self.deleted: set[str] = set()
+        self.parent: dict[str, str] = {}
+        """Part id -> the id of the bundle it is nested in."""
+        self.bundles: list[tuple[str, str]] = []
+        """(bundle id, part id) of every ``bundles`` link, in document order."""
+        self.has_bundle = False
+        """Whether an item is a bundle (checked even with no parts: it may need some)."""
 
     def read(self, raw: Any, where: str = "items") -> list[OrderItem] | None:
-        """The items of the list at ``where`` (each in the native shape), or None."""
-        if type(raw) is not list or not raw or len(raw) > self.limits.max_items:
+        """The items of the list at ``where`` (each in the native shape, a bundle's parts in
+        ``children``), in document order (a bundle, then its parts), or None."""
+        if type(raw) is not list or not raw:
             return None
-        items: list[OrderItem] = []
+        found: list[Fields] = []
+        if not self._read(raw, where, None, found) or len(found) > self.limits.max_items:
+            return None
         ids: set[str] = set()
         units, max_units = 0, self.limits.max_units
-        for n, entry in enumerate(raw):
-            item = self._item(entry, f"{where}[{n}]")
-            if item is None or item.id in ids:
+        for fields in found:
+            if fields["id"] in ids:
                 return None
-            units += item.quantity
+            units += fields["quantity"]
             if units > max_units:  # too many units in all (O040)
                 return None
-            ids.add(item.id)
-            items.append(item)
-        return items if self._relies_ok(ids) else None
+            ids.add(fields["id"])
+        if not self._relies_ok(ids):
+            return None
+        if self.has_bundle or self.parent or self.bundles:
+            parents = bundle_parents(found, self.parent, self.bundles, self.index.offers)
+            if parents is None:
+                return None
+            for fields in found:
+                fields["parent"] = parents.get(fields["id"])
+        return [_new_item(fields) for fields in found]
 
-    def _item(self, raw: Any, path: str) -> OrderItem | None:
-        """One item, or None (the fields in the order of :class:`OrderItem`)."""
+    def _read(self, raw: list[Any], where: str, parent: str | None, out: list[Fields]) -> bool:
+        """Each item of ``raw`` then its parts (the thorough reader's order), into ``out``."""
+        for n, entry in enumerate(raw):
+            path = f"{where}[{n}]"
+            fields = self._item(entry, path)
+            if fields is None:
+                return False
+            out.append(fields)
+            if parent is not None:
+                self.parent[fields["id"]] = parent
+            parts = entry.get("children", [])
+            if type(parts) is not list or len(out) > self.limits.max_items:
+                return False
+            if parts and not self._read(parts, f"{path}.{self.nested}", fields["id"], out):
+                return False
+        return True
+
+    def _item(self, raw: Any, path: str) -> Fields | None:
+        """One item's fields (in the order of :class:`OrderItem`; ``parent`` is settled once
+        every item is read), or None."""
         if type(raw) is not dict or not raw.keys() <= _ITEM_FIELDS:
             return None
-        if "children" in raw and raw["children"] != []:  # a bundle's parts: left to the
-            return None  # thorough reader (no empty list made per item to compare with)
         item_id, action = raw.get("id"), raw.get("action", "add")
         quantity, account = raw.get("quantity", 1), raw.get("account")
         if not text(item_id) or type(action) is not str or action not in _ACTIONS:
@@ -82,7 +120,9 @@ class Items:
             return None
         if action == "delete":
             self.deleted.add(item_id)
-        fields: dict[str, Any] = {  # one literal: update(**kw) made a dict per call
+        if self.index.offers[product].kind == "bundle":
+            self.has_bundle = True
+        return {  # one literal: update(**kw) made a dict per call
             "id": item_id,
             "action": action,
             "product": product,
@@ -94,7 +134,6 @@ class Items:
             "account": account or self.account,
             "path": path,
         }
-        return _new_item(fields)
 
     def _values(
         self, product: str | None, given: Any, previous: Any, action: str
@@ -111,21 +150,23 @@ class Items:
         return None if before is None or action != "modify" else (complete, before)
 
     def _links(self, item_id: str, raw: Any) -> list[Relationship] | None:
-        """reliesOn links (recorded for the checks that need every item); a ``bundles`` link
-        is a bundle, left to the thorough reader."""
+        """The item's links, each recorded for the checks that need every item."""
         if type(raw) is not list:
             return None
         links: list[Relationship] = []
         for link in raw:
             if type(link) is not dict or link.keys() != {"type", "id"}:
                 return None
-            target = link["id"]
-            if link["type"] != "reliesOn" or not text(target):
+            kind, target = link["type"], link["id"]
+            if kind not in _LINKS or not text(target):
                 return None
-            targets = self.relies.setdefault(item_id, [])
-            if target not in targets:
-                targets.append(target)
-            links.append(_new_link({"type": "reliesOn", "id": target}))
+            if kind == "bundles":
+                self.bundles.append((item_id, target))
+            else:
+                targets = self.relies.setdefault(item_id, [])
+                if target not in targets:
+                    targets.append(target)
+            links.append(_new_link({"type": kind, "id": target}))
         return links
 
     def _relies_ok(self, ids: set[str]) -> bool:

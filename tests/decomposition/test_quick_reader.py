@@ -18,9 +18,10 @@ from bad_orders import BAD_ORDERS, Bad
 from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_decompose_properties import ACME_ORDERS, LAB_ORDERS
+from test_decompose_properties import ACME_ORDERS, ACME_PRODUCTS, ACTIONS, LAB_ORDERS, items
 
 from om_dsl.errors import OrderValidationError
+from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.jsondoc import load_document
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.parse import read_order
@@ -150,6 +151,8 @@ def _tmf_item(item: dict[str, Any], catalog: Path, style: int) -> dict[str, Any]
         out["productOrderItemRelationship"] = [
             {"id": link["id"], "relationshipType": link["type"]} for link in links
         ]
+    if item.get("children"):
+        out["productOrderItem"] = [_tmf_item(i, catalog, style) for i in item["children"]]
     out["state"] = "acknowledged"  # a field the reader ignores
     return out
 
@@ -161,7 +164,7 @@ def _catalog(path: Path) -> Any:
 @st.composite
 def tmf_orders(draw: st.DrawFn, orders: st.SearchStrategy[dict[str, Any]], catalog: Path) -> Any:
     native = draw(orders)
-    flat = [i for i in native["items"] if "children" not in i and "previous" not in i]
+    flat = [i for i in native["items"] if "previous" not in i]
     style = draw(st.integers(0, 2))
     order: dict[str, Any] = {
         "@type": "ProductOrder",
@@ -204,11 +207,16 @@ def test_plain_tmf622_orders_go_through_the_quick_reader(order: dict[str, Any]) 
         assert _taken(ACME, order)
 
 
-def test_tmf622_orders_it_leaves_to_the_thorough_reader() -> None:
-    """Bundles, nested items, ambiguous or disagreeing references: None, and the thorough
-    reader decides (the sample has bundles)."""
+def test_the_tmf622_sample_goes_through_the_quick_reader() -> None:
+    """The sample's shape (a bundle naming its parts by ``bundles`` relationships) is read by
+    the quick reader, as the thorough reader reads it."""
     sample = json.loads((EXAMPLE_ORDERS / "tmf622-product-order.json").read_text())
-    assert _quick(ACME, sample) is None
+    assert _agree(ACME, sample) is not None
+
+
+def test_tmf622_orders_it_leaves_to_the_thorough_reader() -> None:
+    """Unknown, ambiguous or disagreeing references, odd parties: None, and the thorough
+    reader decides."""
     plain = {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "x"}}]}
     assert _quick(ACME, plain) is None  # no such offer
     aliased = {
@@ -218,3 +226,154 @@ def test_tmf622_orders_it_leaves_to_the_thorough_reader() -> None:
         "relatedParty": [{"id": "C", "referred_type": "Customer"}],
     }
     assert _quick(ACME, aliased) is None  # a party field given by its Python name
+
+
+# ---- bundles (om_dsl/orders/quick_bundles.py) ----------------------------------------------
+
+BUNDLES = {
+    "HomeDuo": ["HomeFibre", "HomeVoice"],
+    "HomeTrio": ["HomeFibre", "HomeCopper", "HomeVoice", "HomeTv"],
+}
+"""Bundles of the example catalog whose parts the strategies draw values for, with their
+parts (a draw may also pick a product the bundle does not include: O061)."""
+
+
+@st.composite
+def bundle_orders(draw: st.DrawFn) -> dict[str, Any]:
+    """ACME orders with bundles: parts nested in ``children`` or named by ``bundles`` links
+    (before or after the bundle), any actions, quantities and cardinalities; most are valid,
+    some break one bundle rule or another."""
+    loose = draw(items(ACME_PRODUCTS))
+    order_items: list[dict[str, Any]] = []
+    for b in range(draw(st.integers(1, 3))):
+        bundle = draw(st.sampled_from(sorted(BUNDLES)))
+        action = draw(st.sampled_from(ACTIONS))
+        head: dict[str, Any] = {"id": f"b{b}", "product": bundle, "action": action}
+        if draw(st.integers(0, 4)) == 0:
+            head["quantity"] = 2
+        products = BUNDLES[bundle] + (["TariffPlan"] if draw(st.integers(0, 5)) == 0 else [])
+        parts = []
+        for n in range(draw(st.integers(0, 4))):
+            product = draw(st.sampled_from(products))
+            same = draw(st.integers(0, 4)) > 0
+            part = {
+                "id": f"b{b}.p{n}",
+                "product": product,
+                "action": action if same else draw(st.sampled_from(ACTIONS)),
+                "attributes": draw(ACME_PRODUCTS[product]),
+            }
+            if draw(st.integers(0, 3)) == 0:
+                part["quantity"] = draw(st.integers(1, 3))
+            parts.append(part)
+        if draw(st.booleans()):
+            head["children"] = parts
+            order_items.append(head)
+        else:
+            head["relationships"] = [{"type": "bundles", "id": p["id"]} for p in parts]
+            order_items.extend([*parts, head] if draw(st.booleans()) else [head, *parts])
+    return {
+        "id": "P",
+        "account": "A0",
+        "attributes": {"site_id": "S-1"},
+        "items": loose + order_items,
+    }
+
+
+@settings(max_examples=300)
+@given(nudged(bundle_orders()))
+def test_random_bundle_orders_read_the_same(order: dict[str, Any]) -> None:
+    _agree(ACME, order)
+
+
+@settings(max_examples=150)
+@given(bundle_orders())
+def test_valid_bundle_orders_go_through_the_quick_reader(order: dict[str, Any]) -> None:
+    """Not a reader that gives up on bundles: every bundle order the thorough reader accepts
+    (nested parts or ``bundles`` links) it reads too."""
+    if _thorough(ACME, copy.deepcopy(order)) is not None:
+        assert _taken(ACME, order)
+
+
+@settings(max_examples=200)
+@given(nudged(tmf_orders(bundle_orders(), ACME)))
+def test_random_tmf622_bundle_orders_read_the_same(order: dict[str, Any]) -> None:
+    if order.get("productOrderItem"):
+        _agree(ACME, order)
+
+
+@settings(max_examples=100)
+@given(tmf_orders(bundle_orders(), ACME))
+def test_valid_tmf622_bundle_orders_go_through_the_quick_reader(order: dict[str, Any]) -> None:
+    if order["productOrderItem"] and _thorough(ACME, copy.deepcopy(order)) is not None:
+        assert _taken(ACME, order)
+
+
+def _bundle(item_id: str, product: str, *links: str) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "product": product,
+        "relationships": [{"type": "bundles", "id": link} for link in links],
+    }
+
+
+def _odd(code: str, index: CatalogIndex, order_items: list[dict[str, Any]]) -> None:
+    """The quick reader gives up on the order and the thorough reader reports ``code``, and
+    nothing else (so nothing else made the quick reader give up)."""
+    order = {"id": "P", "items": order_items}
+    assert read_quick(copy.deepcopy(order), index, DEFAULT_LIMITS) is None
+    with pytest.raises(OrderValidationError) as raised:
+        read_order(order, index, quick=False)
+    assert {issue.code for issue in raised.value.issues} == {code}
+
+
+def test_a_part_of_two_bundles_is_left_to_the_thorough_reader() -> None:
+    """Each bundle would be complete with the shared part or without it (O053)."""
+    tv, fibre = {"id": "t1", "product": "HomeTv"}, {"id": "f", "product": "HomeFibre"}
+    order_items = [
+        _bundle("a", "HomeTrio", "t1", "f"),
+        _bundle("b", "HomeTrio", "t2", "f"),
+        tv,
+        {**tv, "id": "t2"},
+        fibre,
+    ]
+    _odd("O053", decomposer(ACME, "compiled").index, order_items)
+
+
+def _self_including_kit() -> CatalogIndex:
+    """The lab catalog's IR with a Kit that includes Kits: the compiler refuses it (E096),
+    but an IR given as JSON is not compiled again, and the readers must hold anyway."""
+    catalog = decomposer(LAB, "compiled").catalog
+    kit = next(o for o in catalog.offers if o.name == "Kit")
+    more = kit.includes[0].model_copy(update={"product": "Kit", "min": 0, "max": 1})
+    offers = [
+        o.model_copy(update={"includes": [*o.includes, more]}) if o is kit else o
+        for o in catalog.offers
+    ]
+    return CatalogIndex.build(catalog.model_copy(update={"offers": offers}))
+
+
+@pytest.mark.parametrize(
+    ("code", "order_items"),
+    [
+        ("O052", [_bundle("k", "Kit", "g", "k"), {"id": "g", "product": "Gadget"}]),
+        (
+            "O054",
+            [
+                _bundle("k", "Kit", "g", "l"),
+                _bundle("l", "Kit", "h", "k"),
+                {"id": "g", "product": "Gadget"},
+                {"id": "h", "product": "Gadget"},
+            ],
+        ),
+    ],
+    ids=["itself", "each-other"],
+)
+def test_bundles_of_themselves_are_left_to_the_thorough_reader(
+    code: str, order_items: list[dict[str, Any]]
+) -> None:
+    _odd(code, _self_including_kit(), order_items)
+
+
+def test_a_link_to_a_missing_item_is_left_to_the_thorough_reader() -> None:
+    order_items = [_bundle("d", "HomeDuo", "f", "gone"), {"id": "f", "product": "HomeFibre"}]
+    _odd("O051", decomposer(ACME, "compiled").index, order_items)

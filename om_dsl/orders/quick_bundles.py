@@ -1,0 +1,78 @@
+"""Bundles for the quick readers: who is whose part, and whether every bundle is as the
+thorough reader wants it (:mod:`~om_dsl.orders.relations`, :mod:`~om_dsl.orders.bundles`).
+
+Like the readers, it never reports: None sends the order to the thorough reader, which finds
+and words the problem.  Each check below is the condition of one of the thorough reader's
+codes (named beside it), so an order that passes here passes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from om_dsl.graphs import find_cycles
+from om_dsl.ir import models as ir
+
+Fields = dict[str, Any]
+"""An item's fields as the quick reader gathers them (those of :class:`OrderItem`)."""
+
+
+def bundle_parents(
+    items: list[Fields],
+    nested: Mapping[str, str],
+    links: list[tuple[str, str]],
+    offers: Mapping[str, ir.CommercialProduct],
+) -> dict[str, str] | None:
+    """Part id -> its bundle's item id, from nesting (``nested``) then from ``bundles`` links
+    ((bundle id, part id), in document order); None when the thorough reader must look."""
+    by_id = {fields["id"]: fields for fields in items}
+    parent = dict(nested)
+    for bundle, part in links:
+        if part not in by_id:  # O051 (a link to itself is a cycle below: O052)
+            return None
+        if parent.setdefault(part, bundle) != bundle:  # a part of two bundles (O053)
+            return None
+    # Nesting alone makes no cycle (a part comes after its bundle, and ids are unique).  The
+    # compiler refuses a bundle that includes itself (E096), so _fits would refuse a cycle
+    # too; but a catalog given as IR JSON is not compiled again.
+    if links and find_cycles({part: [bundle] for part, bundle in parent.items()}):  # O054
+        return None
+    kept: dict[str, dict[str, int]] = {}  # bundle id -> part product -> units that stay
+    for part_id, bundle_id in parent.items():
+        fields = by_id[part_id]
+        if not _fits(fields, by_id[bundle_id], offers):
+            return None
+        counts = kept.setdefault(bundle_id, {})
+        product: str = fields["product"]
+        stays: int = fields["quantity"] if fields["action"] != "delete" else 0
+        counts[product] = counts.get(product, 0) + stays
+    for fields in items:
+        offer = offers[fields["product"]]
+        if offer.kind == "bundle" and not _counts(fields, offer, kept.get(fields["id"], {})):
+            return None
+    return parent
+
+
+def _fits(part: Fields, bundle: Fields, offers: Mapping[str, ir.CommercialProduct]) -> bool:
+    """The bundle's product is a bundle (O060) that includes the part's product (O061), and
+    their actions go together (O042): a new bundle has new parts, a deleted one none left."""
+    product, name = offers[bundle["product"]], part["product"]
+    if product.kind != "bundle" or not any(inc.product == name for inc in product.includes):
+        return False
+    action = bundle["action"]
+    return not (action in ("add", "delete") and part["action"] != action)
+
+
+def _counts(bundle: Fields, product: ir.CommercialProduct, kept: Mapping[str, int]) -> bool:
+    """Every include within its cardinality, times the bundle's units (O062), counting the
+    parts that stay after the order; ``min`` only for a bundle being added (a modified one may
+    list only the parts that change)."""
+    units, adding = bundle["quantity"], bundle["action"] == "add"
+    for inc in product.includes:
+        count = kept.get(inc.product, 0)
+        if inc.max is not None and count > inc.max * units:
+            return False
+        if adding and count < inc.min * units:
+            return False
+    return True
