@@ -126,6 +126,9 @@ class CatalogIndex:
     quick_offers: dict[str, str] = field(default_factory=dict)
     """What a native item's ``product`` may say -> the offer or bundle it is, for the names the
     quick reader takes (those that resolve to exactly one)."""
+    quick_refs: dict[tuple[str | None, ...], str | None] = field(default_factory=dict)
+    """The TMF622 quick reader's memo: (offering id, offering name, spec id, spec name) -> the
+    one offer or bundle they name together, or None (filled as orders are read, bounded)."""
     _refs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod

@@ -33,6 +33,7 @@ _ORDER_TEXT = ("id", "externalId", "priority", "category")
 _PARTY_TEXT = ("id", "role", "@referredType")
 _OFFERING_REFS: tuple[tuple[str, RefKind], ...] = (("id", "offering_id"), ("name", "offering_name"))
 _LINK_TYPES = frozenset(RELATIONSHIP_TYPES)
+_MEMO_LIMIT = 10_000
 _SPEC_REFS: tuple[tuple[str, RefKind], ...] = (("id", "spec_id"), ("name", "spec_name"))
 
 
@@ -129,11 +130,22 @@ def _item(raw: Any, index: CatalogIndex) -> dict[str, Any] | None:
 
 def _offer(raw: dict[str, Any], product: dict[str, Any], index: CatalogIndex) -> str | None:
     """The offer or bundle every reference of the item names (one each, the same), or
-    None."""
+    None.  Remembered per catalog: the items of an order name the same few offerings."""
     offering = _ref(raw.get("productOffering"))
     spec = _ref(product.get("productSpecification"))
     if offering is None or spec is None:
         return None
+    key = (offering.get("id"), offering.get("name"), spec.get("id"), spec.get("name"))
+    memo = index.quick_refs
+    if key in memo:
+        return memo[key]
+    name = _resolve(offering, spec, index)
+    if len(memo) < _MEMO_LIMIT:  # the texts come from clients: a bounded table
+        memo[key] = name
+    return name
+
+
+def _resolve(offering: dict[str, Any], spec: dict[str, Any], index: CatalogIndex) -> str | None:
     refs = [ProductRef(kind, offering[f], "") for f, kind in _OFFERING_REFS if offering.get(f)]
     refs += [ProductRef(kind, spec[f], "") for f, kind in _SPEC_REFS if spec.get(f)]
     found = [index.resolve(ref) for ref in refs]
