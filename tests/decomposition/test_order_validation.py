@@ -105,17 +105,21 @@ JSON_VALUES = st.recursive(
 )
 
 
-@example("\b", 1, True)
-@example(["\f"], 2, True)
-@example("\ud800", 1, True)
-@example(10**20, 1, True)
-@example(["]", [[]]], 2, True)
-@example({"k": "a]]]]"}, 2, True)
-@example('"' * 9, 1, True)
-@given(JSON_VALUES, st.integers(1, 6), st.booleans())
-def test_the_screen_never_lets_a_problem_through(value: object, depth: int, ascii: bool) -> None:
+@example("\b", 1, True, 8)
+@example(["\f"], 2, True, 8)
+@example("\ud800", 1, True, 8)
+@example(10**20, 1, True, 8)
+@example(["]", [[]]], 2, True, 8)
+@example({"k": "a]]]]"}, 2, True, 8)
+@example('"' * 9, 1, True, 8)
+@example(["x" * 9, "y"], 1, True, 8)
+@example(["é" * 5, "y"], 1, False, 4)
+@given(JSON_VALUES, st.integers(1, 6), st.booleans(), st.integers(1, 12))
+def test_the_screen_never_lets_a_problem_through(
+    value: object, depth: int, ascii: bool, max_string: int
+) -> None:
     """Whatever the cheap screen calls clean, the full walk finds clean too."""
-    limits = Limits(max_depth=depth, max_string=8, max_int_digits=12)
+    limits = Limits(max_depth=depth, max_string=max_string, max_int_digits=12)
     # NaN/Infinity are written as such, as a client might; raw or escaped non-ASCII text
     text = json.dumps(value, ensure_ascii=ascii)
     if needs_walk(text, limits):
