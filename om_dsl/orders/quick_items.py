@@ -158,7 +158,7 @@ class Items:
             if type(link) is not dict or link.keys() != {"type", "id"}:
                 return None
             kind, target = link["type"], link["id"]
-            if kind not in _LINKS or not text(target):
+            if type(kind) is not str or kind not in _LINKS or not text(target):
                 return None
             if kind == "bundles":
                 self.bundles.append((item_id, target))

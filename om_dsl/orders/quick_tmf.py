@@ -189,7 +189,9 @@ def _links(raw: Any) -> list[dict[str, str]] | None:
         return None
     links = []
     for link in raw:
-        if type(link) is not dict or link.get("relationshipType") not in _LINK_TYPES:
+        if type(link) is not dict or type(link.get("relationshipType")) is not str:
+            return None
+        if link["relationshipType"] not in _LINK_TYPES:
             return None
         if type(link.get("id")) is not str:
             return None

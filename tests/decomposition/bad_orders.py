@@ -445,6 +445,34 @@ BAD_ORDERS = [
         "does not include HomeTv",
     ),
     Bad(
+        "relationship-type-not-text",
+        native(
+            [
+                {"id": "d", "product": "HomeDuo", "children": [FIBRE]},
+                {"id": "v", "product": "HomeVoice", "relationships": [{"type": ["x"], "id": "d"}]},
+            ]
+        ),
+        "O012",
+        "items[1].relationships[0].type",
+        "expected text (a string), got an array",
+    ),
+    Bad(
+        "tmf622-relationship-type-not-text",
+        tmf(
+            [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "productOffering": {"id": "14305"},
+                    "productOrderItemRelationship": [{"id": "2", "relationshipType": {"x": 1}}],
+                }
+            ]
+        ),
+        "O012",
+        "productOrderItem[0].productOrderItemRelationship[0].relationshipType",
+        "expected text (a string), got an object",
+    ),
+    Bad(
         "bundle-missing-part",
         native([{"id": "d", "product": "HomeDuo"}]),
         "O062",
