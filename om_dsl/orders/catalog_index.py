@@ -114,6 +114,20 @@ class QuickTable:
         return out
 
 
+def _bounds(includes: list[ir.Include]) -> dict[str, tuple[int, int | None]]:
+    """Part product -> (min, max).  The compiler refuses a product included twice (E024), but
+    an IR given as JSON is not compiled again: its bounds then combine as the thorough
+    reader applies them, every one (the highest min, the lowest max)."""
+    out: dict[str, tuple[int, int | None]] = {}
+    for inc in includes:
+        low, high = out.get(inc.product, (inc.min, inc.max))
+        low = max(low, inc.min)
+        if inc.max is not None:
+            high = inc.max if high is None else min(high, inc.max)
+        out[inc.product] = (low, high)
+    return out
+
+
 @dataclass(slots=True)
 class CatalogIndex:
     catalog: ir.Catalog
@@ -126,6 +140,10 @@ class CatalogIndex:
     quick_offers: dict[str, str] = field(default_factory=dict)
     """What a native item's ``product`` may say -> the offer or bundle it is, for the names the
     quick reader takes (those that resolve to exactly one)."""
+    quick_includes: dict[str, dict[str, tuple[int, int | None]]] = field(default_factory=dict)
+    """Bundle name -> part product -> its (min, max) in the bundle: what the quick readers
+    check bundles with (plain tables: the IR's ``includes`` are models, read attribute by
+    attribute)."""
     quick_refs: dict[tuple[str | None, ...], str | None] = field(default_factory=dict)
     """The TMF622 quick reader's memo: (offering id, offering name, spec id, spec name) -> the
     one offer or bundle they name together, or None (filled as orders are read, bounded)."""
@@ -144,6 +162,9 @@ class CatalogIndex:
         for offer in catalog.offers:
             index._index_refs(offer)
         index.quick_offers = index._quick_offers()
+        index.quick_includes = {
+            o.name: _bounds(o.includes) for o in catalog.offers if o.kind == "bundle"
+        }
         return index
 
     def _quick_offers(self) -> dict[str, str]:

@@ -12,17 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from om_dsl.graphs import find_cycles
-from om_dsl.ir import models as ir
 
 Fields = dict[str, Any]
 """An item's fields as the quick reader gathers them (those of :class:`OrderItem`)."""
+Includes = Mapping[str, Mapping[str, tuple[int, int | None]]]
+"""Bundle name -> part product -> (min, max): ``CatalogIndex.quick_includes``."""
 
 
 def bundle_parents(
     items: list[Fields],
     nested: Mapping[str, str],
     links: list[tuple[str, str]],
-    offers: Mapping[str, ir.CommercialProduct],
+    includes: Includes,
 ) -> dict[str, str] | None:
     """Part id -> its bundle's item id, from nesting (``nested``) then from ``bundles`` links
     ((bundle id, part id), in document order); None when the thorough reader must look."""
@@ -41,38 +42,40 @@ def bundle_parents(
     kept: dict[str, dict[str, int]] = {}  # bundle id -> part product -> units that stay
     for part_id, bundle_id in parent.items():
         fields = by_id[part_id]
-        if not _fits(fields, by_id[bundle_id], offers):
+        if not _fits(fields, by_id[bundle_id], includes):
             return None
         counts = kept.setdefault(bundle_id, {})
         product: str = fields["product"]
         stays: int = fields["quantity"] if fields["action"] != "delete" else 0
         counts[product] = counts.get(product, 0) + stays
     for fields in items:
-        offer = offers[fields["product"]]
-        if offer.kind == "bundle" and not _counts(fields, offer, kept.get(fields["id"], {})):
+        parts = includes.get(fields["product"])
+        if parts is not None and not _counts(fields, parts, kept.get(fields["id"], {})):
             return None
     return parent
 
 
-def _fits(part: Fields, bundle: Fields, offers: Mapping[str, ir.CommercialProduct]) -> bool:
+def _fits(part: Fields, bundle: Fields, includes: Includes) -> bool:
     """The bundle's product is a bundle (O060) that includes the part's product (O061), and
     their actions go together (O042): a new bundle has new parts, a deleted one none left."""
-    product, name = offers[bundle["product"]], part["product"]
-    if product.kind != "bundle" or not any(inc.product == name for inc in product.includes):
+    parts = includes.get(bundle["product"])
+    if parts is None or part["product"] not in parts:
         return False
     action = bundle["action"]
     return not (action in ("add", "delete") and part["action"] != action)
 
 
-def _counts(bundle: Fields, product: ir.CommercialProduct, kept: Mapping[str, int]) -> bool:
+def _counts(
+    bundle: Fields, parts: Mapping[str, tuple[int, int | None]], kept: Mapping[str, int]
+) -> bool:
     """Every include within its cardinality, times the bundle's units (O062), counting the
     parts that stay after the order; ``min`` only for a bundle being added (a modified one may
     list only the parts that change)."""
     units, adding = bundle["quantity"], bundle["action"] == "add"
-    for inc in product.includes:
-        count = kept.get(inc.product, 0)
-        if inc.max is not None and count > inc.max * units:
+    for product, (low, high) in parts.items():
+        count = kept.get(product, 0)
+        if high is not None and count > high * units:
             return False
-        if adding and count < inc.min * units:
+        if adding and count < low * units:
             return False
     return True

@@ -75,7 +75,7 @@ class Items:
         if not self._relies_ok(ids):
             return None
         if self.has_bundle or self.parent or self.bundles:
-            parents = bundle_parents(found, self.parent, self.bundles, self.index.offers)
+            parents = bundle_parents(found, self.parent, self.bundles, self.index.quick_includes)
             if parents is None:
                 return None
             for fields in found:
@@ -120,7 +120,7 @@ class Items:
             return None
         if action == "delete":
             self.deleted.add(item_id)
-        if self.index.offers[product].kind == "bundle":
+        if product in self.index.quick_includes:
             self.has_bundle = True
         return {  # one literal: update(**kw) made a dict per call
             "id": item_id,

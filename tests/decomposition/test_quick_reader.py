@@ -339,17 +339,31 @@ def test_a_part_of_two_bundles_is_left_to_the_thorough_reader() -> None:
     _odd("O053", decomposer(ACME, "compiled").index, order_items)
 
 
-def _self_including_kit() -> CatalogIndex:
-    """The lab catalog's IR with a Kit that includes Kits: the compiler refuses it (E096),
-    but an IR given as JSON is not compiled again, and the readers must hold anyway."""
+def _kit_with(product: str, low: int, high: int) -> CatalogIndex:
+    """The lab catalog's IR with one more include in the Kit: ones the compiler refuses (a
+    Kit that includes Kits: E096; Gadget included twice: E024), but an IR given as JSON is
+    not compiled again, and the readers must hold anyway."""
     catalog = decomposer(LAB, "compiled").catalog
     kit = next(o for o in catalog.offers if o.name == "Kit")
-    more = kit.includes[0].model_copy(update={"product": "Kit", "min": 0, "max": 1})
+    more = kit.includes[0].model_copy(update={"product": product, "min": low, "max": high})
     offers = [
         o.model_copy(update={"includes": [*o.includes, more]}) if o is kit else o
         for o in catalog.offers
     ]
     return CatalogIndex.build(catalog.model_copy(update={"offers": offers}))
+
+
+def _self_including_kit() -> CatalogIndex:
+    return _kit_with("Kit", 0, 1)
+
+
+@pytest.mark.parametrize("gadgets", [0, 3])
+def test_a_product_included_twice_keeps_both_bounds(gadgets: int) -> None:
+    """Gadget [1..2] then Gadget [0..3]: no gadget, or three, pass the second and break the
+    first."""
+    parts = [{"id": f"g{n}", "product": "Gadget"} for n in range(gadgets)]
+    parts.append({"id": "w", "product": "Widget", "attributes": {"code": "a"}})
+    _odd("O062", _kit_with("Gadget", 0, 3), [{"id": "k", "product": "Kit", "children": parts}])
 
 
 @pytest.mark.parametrize(
