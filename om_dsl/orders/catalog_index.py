@@ -146,7 +146,9 @@ class CatalogIndex:
     attribute)."""
     quick_refs: dict[tuple[str | None, ...], str | None] = field(default_factory=dict)
     """The TMF622 quick reader's memo: (offering id, offering name, spec id, spec name) -> the
-    one offer or bundle they name together, or None (filled as orders are read, bounded)."""
+    one offer or bundle they name together, or None (filled as orders are read, bounded).  The
+    one part of the index that changes, and only as a cache: threads that race on a key both
+    compute the same name (each dict operation is atomic under the GIL)."""
     _refs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
