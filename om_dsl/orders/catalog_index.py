@@ -116,8 +116,8 @@ class QuickTable:
 
 def _bounds(includes: list[ir.Include]) -> dict[str, tuple[int, int | None]]:
     """Part product -> (min, max).  The compiler refuses a product included twice (E024), but
-    an IR given as JSON is not compiled again: its bounds then combine as the thorough
-    reader applies them, every one (the highest min, the lowest max)."""
+    neither the IR loader nor a Catalog built in Python checks it: its bounds then combine as
+    the thorough reader applies them, every one (the highest min, the lowest max)."""
     out: dict[str, tuple[int, int | None]] = {}
     for inc in includes:
         low, high = out.get(inc.product, (inc.min, inc.max))

@@ -35,8 +35,8 @@ def bundle_parents(
         if parent.setdefault(part, bundle) != bundle:  # a part of two bundles (O053)
             return None
     # Nesting alone makes no cycle (a part comes after its bundle, and ids are unique).  The
-    # compiler refuses a bundle that includes itself (E096), so _fits would refuse a cycle
-    # too; but a catalog given as IR JSON is not compiled again.
+    # compiler (E096) and the IR loader refuse a bundle that includes itself, so _fits would
+    # refuse a cycle too; but a host may hand the decomposer a Catalog it built itself.
     if links and find_cycles({part: [bundle] for part, bundle in parent.items()}):  # O054
         return None
     kept: dict[str, dict[str, int]] = {}  # bundle id -> part product -> units that stay

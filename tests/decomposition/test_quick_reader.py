@@ -341,8 +341,8 @@ def test_a_part_of_two_bundles_is_left_to_the_thorough_reader() -> None:
 
 def _kit_with(product: str, low: int, high: int) -> CatalogIndex:
     """The lab catalog's IR with one more include in the Kit: ones the compiler refuses (a
-    Kit that includes Kits: E096; Gadget included twice: E024), but an IR given as JSON is
-    not compiled again, and the readers must hold anyway."""
+    Kit that includes Kits: E096; Gadget included twice: E024).  The IR loader refuses the
+    first too, but a host may build a Catalog in Python, and the readers must hold anyway."""
     catalog = decomposer(LAB, "compiled").catalog
     kit = next(o for o in catalog.offers if o.name == "Kit")
     more = kit.includes[0].model_copy(update={"product": product, "min": low, "max": high})
