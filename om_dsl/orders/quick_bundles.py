@@ -20,14 +20,14 @@ Includes = Mapping[str, Mapping[str, tuple[int, int | None]]]
 
 
 def bundle_parents(
-    items: list[Fields],
+    by_id: Mapping[str, Fields],
     nested: Mapping[str, str],
     links: list[tuple[str, str]],
     includes: Includes,
 ) -> dict[str, str] | None:
     """Part id -> its bundle's item id, from nesting (``nested``) then from ``bundles`` links
-    ((bundle id, part id), in document order); None when the thorough reader must look."""
-    by_id = {fields["id"]: fields for fields in items}
+    ((bundle id, part id), in document order); None when the thorough reader must look.
+    ``by_id``: every item, by id."""
     parent = dict(nested)
     for bundle, part in links:
         if part not in by_id:  # O051 (a link to itself is a cycle below: O052)
@@ -48,7 +48,7 @@ def bundle_parents(
         product: str = fields["product"]
         stays: int = fields["quantity"] if fields["action"] != "delete" else 0
         counts[product] = counts.get(product, 0) + stays
-    for fields in items:
+    for fields in by_id.values():
         parts = includes.get(fields["product"])
         if parts is not None and not _counts(fields, parts, kept.get(fields["id"], {})):
             return None

@@ -6,6 +6,7 @@ readers, it never reports: None sends the order to the thorough reader.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from om_dsl.graphs import find_cycles
@@ -63,19 +64,19 @@ class Items:
         found: list[Fields] = []
         if not self._read(raw, where, None, found) or len(found) > self.limits.max_items:
             return None
-        ids: set[str] = set()
+        by_id: dict[str, Fields] = {}
         units, max_units = 0, self.limits.max_units
         for fields in found:
-            if fields["id"] in ids:
+            if fields["id"] in by_id:
                 return None
             units += fields["quantity"]
             if units > max_units:  # too many units in all (O040)
                 return None
-            ids.add(fields["id"])
-        if not self._relies_ok(ids):
+            by_id[fields["id"]] = fields
+        if not self._relies_ok(by_id):
             return None
         if self.has_bundle or self.parent or self.bundles:
-            parents = bundle_parents(found, self.parent, self.bundles, self.index.quick_includes)
+            parents = bundle_parents(by_id, self.parent, self.bundles, self.index.quick_includes)
             if parents is None:
                 return None
             for fields in found:
@@ -169,11 +170,11 @@ class Items:
             links.append(_new_link({"type": kind, "id": target}))
         return links
 
-    def _relies_ok(self, ids: set[str]) -> bool:
-        """Every link to another item of the order, no cycle, and nothing that stays relies
-        on an item this order deletes."""
+    def _relies_ok(self, ids: Mapping[str, Fields]) -> bool:
+        """Every link to another item of the order (``ids``: the items by id), no cycle, and
+        nothing that stays relies on an item this order deletes."""
         for item_id, targets in self.relies.items():
-            if item_id in targets or not ids.issuperset(targets):
+            if item_id in targets or not all(target in ids for target in targets):
                 return False
             if item_id not in self.deleted and not self.deleted.isdisjoint(targets):
                 return False
