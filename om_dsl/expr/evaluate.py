@@ -13,7 +13,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from math import isfinite
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.errors import OmError
 from om_dsl.expr.functions import FUNCTIONS
@@ -38,7 +38,8 @@ class MissingValue(EvalError):
         super().__init__(f"{'.'.join([root, *path])} is missing")
 
 
-_MISSING = object()
+# Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
+_MISSING: Final = object()
 
 
 def compile_expr(expr: Any, strict: frozenset[str] = frozenset()) -> Compiled:
@@ -179,7 +180,7 @@ _TOTAL: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-_SEQUENCES = (str, list)
+_SEQUENCES: Final = (str, list)
 """What ``*`` refuses to repeat (a tuple: ``isinstance`` with ``str | list`` builds the union
 on every call)."""
 
@@ -222,7 +223,7 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
     return apply
 
 
-_NUMBERS = (int, float)
+_NUMBERS: Final = (int, float)
 
 
 def _out_of_range(value: Any) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.ir import models as ir
 from om_dsl.orders.drafts import ProductRef
@@ -56,7 +56,8 @@ class AttrTable:
         return [*self.by_name, *self.aliases]
 
 
-_NO_DEFAULT: Any = object()
+# Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
+_NO_DEFAULT: Final[Any] = object()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ readers, it never reports: None sends the order to the thorough reader.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 from om_dsl.graphs import find_cycles
 from om_dsl.ir.models import ACTIONS
@@ -20,11 +20,12 @@ from om_dsl.orders.relations import RELATIONSHIP_TYPES
 from om_dsl.orders.reserved import NO_ACCOUNT, reserved_item_id
 from om_dsl.orders.trusted import maker
 
-_ITEM_FIELDS = frozenset(NativeItem.model_fields)
-_ACTIONS = frozenset(ACTIONS)
-_LINKS = frozenset(RELATIONSHIP_TYPES)
-_new_item = maker(OrderItem)
-_new_link = maker(Relationship)
+# Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
+_ITEM_FIELDS: Final = frozenset(NativeItem.model_fields)
+_ACTIONS: Final = frozenset(ACTIONS)
+_LINKS: Final = frozenset(RELATIONSHIP_TYPES)
+_new_item: Final = maker(OrderItem)
+_new_link: Final = maker(Relationship)
 
 
 def text(value: Any) -> TypeGuard[str]:

@@ -18,7 +18,7 @@ strings stay strings); unknown fields are ignored, as there.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.drafts import ProductRef, RefKind
@@ -28,11 +28,15 @@ from om_dsl.orders.quick_items import Items, text, text_or_none
 from om_dsl.orders.reserved import NO_ACCOUNT
 from om_dsl.orders.tmf622 import client_fields, derived_id, is_customer, single_account
 
-_ORDER_TEXT = ("id", "externalId", "priority", "category")
-_PARTY_TEXT = ("id", "role", "@referredType")
-_OFFERING_REFS: tuple[tuple[str, RefKind], ...] = (("id", "offering_id"), ("name", "offering_name"))
-_MEMO_LIMIT = 10_000
-_SPEC_REFS: tuple[tuple[str, RefKind], ...] = (("id", "spec_id"), ("name", "spec_name"))
+# Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
+_ORDER_TEXT: Final = ("id", "externalId", "priority", "category")
+_PARTY_TEXT: Final = ("id", "role", "@referredType")
+_OFFERING_REFS: Final[tuple[tuple[str, RefKind], ...]] = (
+    ("id", "offering_id"),
+    ("name", "offering_name"),
+)
+_MEMO_LIMIT: Final = 10_000
+_SPEC_REFS: Final[tuple[tuple[str, RefKind], ...]] = (("id", "spec_id"), ("name", "spec_name"))
 
 
 def read_quick_tmf(data: dict[str, Any], index: CatalogIndex, limits: Limits) -> Order | None:

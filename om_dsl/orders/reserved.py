@@ -12,10 +12,13 @@ their ids.
 
 from __future__ import annotations
 
+from typing import Final
+
 from om_dsl.orders.issues import show
 
-SHARED_PREFIXES = ("relies_on:", "account:")
-NO_ACCOUNT = "-"
+# Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
+SHARED_PREFIXES: Final = ("relies_on:", "account:")
+NO_ACCOUNT: Final = "-"
 """How a missing account shows in shared ids: ``fr:account:-``, ``account:-/<Product>``."""
 
 
