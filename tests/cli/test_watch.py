@@ -66,13 +66,24 @@ def test_folders_are_those_of_the_paths_each_once(tmp_path: Path) -> None:
     assert got == [tmp_path.resolve()]
 
 
+_CTRL_C_WORKS = (
+    "import runpy, signal; "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('om_dsl.cli', run_name='__main__', alter_sys=True)"
+)
+"""The child's entry point: `python -m om_dsl.cli`, with Ctrl-C (SIGINT) raising
+KeyboardInterrupt even when the test runner was started with SIGINT ignored (a background job
+of a non-interactive shell is: the child inherits that, Python then installs no handler of its
+own, and the SIGINT ``stop`` sends would be lost)."""
+
+
 class _Om:
     """`om check --watch` in a child process, its stderr read line by line."""
 
     def __init__(self, cwd: Path, *args: str) -> None:
         env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "om_dsl.cli", "check", *args],
+            [sys.executable, "-c", _CTRL_C_WORKS, "check", *args],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
