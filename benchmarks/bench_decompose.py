@@ -2,8 +2,9 @@
 
 A generated catalog of about 1,000 products (offers, bundles-free; CFS, RFS and resources with
 line, order, relies_on and account scopes, merge rules, family rules, conditions durable can
-and cannot express, and technical -> technical chains) and generated native orders of 10, 1k
-and 10k items.  For each size, one run measures as medians over repeats taken round-robin:
+and cannot express, and technical -> technical chains) and generated native orders of 10, 1k,
+2,650 and 10k items (2,650 items make about 10k technical lines: see ``LINES_10K``).  For each
+size, one run measures as medians over repeats taken round-robin:
 
 - ``validate``: reading and validating the order JSON against the catalog (engine-free);
 - ``compiled``: ``om_dsl.decompose(catalog, text, engine="compiled")``, end to end from the
@@ -47,9 +48,13 @@ from om_dsl.rules.program import CompiledRule
 
 NAME = "decompose"
 PRODUCTS = 1_000
-SIZES = (10, 1_000, 10_000)
+LINES_10K = 2_650
+"""Items of the benchmark order that make about 10,000 technical lines (10,164).  The target
+speaks of a "10k-line order"; it is judged on 10k order items (order lines, the stricter
+reading), and this size gives the figure for the other reading, 10k lines produced."""
+SIZES = (10, 1_000, LINES_10K, 10_000)
 QUICK_SIZES = (10, 1_000)
-REPEATS = {10: 15, 1_000: 7, 10_000: 5}
+REPEATS = {10: 15, 1_000: 7, LINES_10K: 7, 10_000: 5}
 WARM_BATCH = {10: 50, 1_000: 5}
 """Back-to-back calls per timed batch for the warm figures (none at 10k items, where a cold
 start is lost in half a second of work)."""
@@ -333,13 +338,18 @@ def _rows(results: Sequence[SizeResult]) -> list[list[str]]:
 
 def _targets(results: Sequence[SizeResult]) -> list[str]:
     lines = []
-    for r in results:
+    for r in sorted(results, key=lambda r: -r.items):  # the target's own reading first
+        median = r.timings["compiled"].median
+        met = "met" if median <= TARGET_SECONDS_10K else "NOT met"
         if r.items == 10_000:
-            median = r.timings["compiled"].median
-            met = "met" if median <= TARGET_SECONDS_10K else "NOT met"
             lines.append(
                 f"target 10k items compiled (end to end) <= {TARGET_SECONDS_10K} s: "
                 f"{median:.3f} s, {met}"
+            )
+        elif r.items == LINES_10K:
+            lines.append(
+                f"(read as 10k technical lines: {r.items:,} items make {r.lines:,} lines, "
+                f"{median:.3f} s, {met}; the target is judged on 10k items)"
             )
     with_durable = [r for r in results if "durable" in r.timings]
     if with_durable:
