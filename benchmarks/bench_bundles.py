@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import harness
+from benchmarks.tmf_form import characteristics, tmf622_item
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.decompose import Decomposer
@@ -71,28 +72,18 @@ def tmf622_order(native: dict[str, Any], nested: bool) -> dict[str, Any]:
             links = [{"id": p["id"], "relationshipType": "bundles"} for p in parts]
             head["productOrderItemRelationship"] = links
             items += [head, *parts]
-    chars = [{"name": k, "value": v} for k, v in native["attributes"].items()]
     return {
         "id": native["id"],
         "billingAccount": {"id": native["account"]},
         "relatedParty": [{"id": native["customer"], "role": "Customer"}],
-        "characteristic": chars,
+        "characteristic": characteristics(native["attributes"]),
         "productOrderItem": items,
     }
 
 
 def _tmf_item(item: dict[str, Any]) -> dict[str, Any]:
-    offering = {"id": item["product"]} if item["product"].isdigit() else {"name": item["product"]}
-    chars = [{"name": k, "value": v} for k, v in item.get("attributes", {}).items()]
-    out: dict[str, Any] = {
-        "id": item["id"],
-        "action": "add",
-        "productOffering": offering,
-        "product": {"productCharacteristic": chars},
-    }
-    if "quantity" in item:
-        out["quantity"] = item["quantity"]
-    return out
+    product = item["product"]
+    return tmf622_item(item, {"id": product} if product.isdigit() else {"name": product})
 
 
 def orders(bundles: int) -> dict[str, str]:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import harness
+from benchmarks.tmf_form import characteristics, tmf622_item
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import Decomposer, decompose, decomposer_for
@@ -172,30 +173,14 @@ def tmf622_form(catalog: ir.Catalog, native_text: str) -> str:
     characteristics): it decomposes to exactly the same result."""
     native = json.loads(native_text)
     offers = {o.name: o for o in catalog.offers}
-
-    def item(raw: dict[str, Any]) -> dict[str, Any]:
-        chars = [{"name": k, "value": v} for k, v in raw["attributes"].items()]
-        out: dict[str, Any] = {
-            "id": raw["id"],
-            "action": "add",
-            "productOffering": {"id": offers[raw["product"]].external_id},
-            "product": {"productCharacteristic": chars},
-        }
-        links = raw.get("relationships", [])
-        if links:
-            out["productOrderItemRelationship"] = [
-                {"id": link["id"], "relationshipType": "reliesOn"} for link in links
-            ]
-        if "account" in raw:
-            out["billingAccount"] = {"id": raw["account"]}
-        return out
-
     order = {
         "id": native["id"],
         "@type": "ProductOrder",
         "billingAccount": {"id": native["account"]},
-        "characteristic": [{"name": k, "value": v} for k, v in native["attributes"].items()],
-        "productOrderItem": [item(raw) for raw in native["items"]],
+        "characteristic": characteristics(native["attributes"]),
+        "productOrderItem": [
+            tmf622_item(raw, {"id": offers[raw["product"]].external_id}) for raw in native["items"]
+        ],
     }
     return json.dumps(order)
 
