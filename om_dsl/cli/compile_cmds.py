@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from om_dsl.cli.app import (
     text_or_json,
     write_text,
 )
+from om_dsl.cli.common import NO_ROOT, catalog_roots, one_root
 from om_dsl.cli.diagnostics import (
     print_explain_hint,
     print_json,
@@ -34,10 +34,8 @@ from om_dsl.cli.diagnostics import (
     summary,
 )
 from om_dsl.compiler.driver import CompileResult, compile_catalog
-from om_dsl.compiler.loader import Unreadable, read_regular
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
-from om_dsl.source import as_read
 
 
 def _order_schema() -> dict[str, Any]:
@@ -58,26 +56,6 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "order": _order_schema,
     "decomposition": _decomposition_schema,
 }
-
-_HEADER = re.compile(r"^\s*catalog\s*\"", re.MULTILINE)
-
-
-def _roots(path: Path) -> list[Path]:
-    """A directory stands for every catalog root file (one with a header) directly inside it."""
-    if not path.is_dir():
-        return [path]
-    return sorted(p for p in path.glob("*.om") if _has_header(p))
-
-
-def _has_header(path: Path) -> bool:
-    """Whether ``path`` is a catalog root: read as the compiler reads a file (a named pipe or
-    a device is not waited on or read without end), a byte order mark allowed."""
-    try:
-        text = read_regular(path).decode("utf-8", errors="replace")
-    except (OSError, Unreadable):  # gone since the listing (an editor saving it), a folder,
-        return False  # not a regular file, too large: not a root
-    return _HEADER.search(as_read(text)) is not None
-
 
 WatchOption = Annotated[
     bool, typer.Option("--watch", help="Check again each time a .om file changes (Ctrl-C stops).")
@@ -116,13 +94,13 @@ def _check(paths: list[Path], fmt: str, watching_now: bool = False) -> int:
     results: dict[str, list[Diagnostic]] = {}
     reached: set[Path] = set()
     for path in paths:
-        for root in _roots(path):
+        for root in catalog_roots(path):
             _check_root(root, fmt, results, reached)
         if path.is_dir():
             for stray in _strays(path, reached):
                 _check_stray(stray, fmt, results)
     if not results:
-        message = 'no catalog files found (a root file starts with: catalog "Name" version "1")'
+        message = f"no catalog files found ({NO_ROOT})"
         if fmt == "json":
             print_json(results)  # stdout stays one JSON document, with no files in it
         if not watching_now:
@@ -208,10 +186,13 @@ def _report(root: Path, result: CompileResult) -> None:
 
 @app.command("compile")
 def compile_cmd(
-    catalog: Annotated[Path, typer.Argument(help="The catalog root file (.om).")],
+    catalog: Annotated[
+        Path, typer.Argument(help="The catalog root file (.om), or the folder that holds it.")
+    ],
     output: Annotated[str | None, typer.Option("-o", "--output", help="IR JSON file.")] = None,
 ) -> None:
     """Compile a catalog to IR JSON (nothing is written when there are errors)."""
+    catalog = one_root(catalog)
     result = compile_catalog(catalog)
     if output and output != "-":
         _not_a_source(catalog, result, output_path(output))

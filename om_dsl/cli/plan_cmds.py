@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
-from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
 from om_dsl.consoles import PlainConsole
 from om_dsl.errors import PlanError
@@ -24,7 +23,7 @@ FORMATS = ("json", "table")
 
 @app.command("plan")
 def plan_cmd(
-    catalog: Annotated[Path, typer.Argument(help="The catalog: a root .om file or IR JSON.")],
+    catalog: CatalogArg,
     order: Annotated[
         str, typer.Argument(help="The order: TMF622 ProductOrder or native JSON ('-' = stdin).")
     ],

@@ -18,7 +18,7 @@ import graphviz
 import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, output_path, write_file
-from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import open_store
 from om_dsl.errors import OmError
@@ -42,7 +42,6 @@ render_app = typer.Typer(
 )
 app.add_typer(render_app, name="render")
 
-CatalogArg = Annotated[Path, typer.Argument(help="The catalog: a root .om file or IR JSON.")]
 OutputOpt = Annotated[
     str | None, typer.Option("-o", "--output", help="Write here; the suffix picks the format.")
 ]

@@ -28,7 +28,7 @@ from om_dsl.cli.app import (
     text_or_json,
     write_json,
 )
-from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import print_issues_and_fail, read_order_bytes
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
@@ -71,7 +71,7 @@ NotifyWaitOption = Annotated[
 
 @app.command("run")
 def run_cmd(
-    catalog: Annotated[Path, typer.Argument(help="The catalog: a root .om file or IR JSON.")],
+    catalog: CatalogArg,
     order: Annotated[str, typer.Argument(help="The order JSON ('-' = stdin).")],
     db: DbOption = Path("om.db"),
     handlers: HandlersOption = None,

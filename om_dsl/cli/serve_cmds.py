@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail
-from om_dsl.cli.common import load_catalog_arg
+from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
 from om_dsl.cli.runtime_args import guard, load_handlers, notify_settings
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
@@ -31,9 +31,7 @@ MIB = 1024 * 1024
 
 @app.command("serve")
 def serve_cmd(
-    catalog: Annotated[
-        Path, typer.Option(envvar="OM_CATALOG", help="The catalog: a root .om file or IR JSON.")
-    ],
+    catalog: Annotated[Path, typer.Option(envvar="OM_CATALOG", help=CATALOG_HELP)],
     db: Annotated[Path, typer.Option(envvar="OM_DB", help="The SQLite store.")] = Path("om.db"),
     host: Annotated[str, typer.Option(envvar="OM_HOST", help="Address to listen on.")] = (
         "127.0.0.1"

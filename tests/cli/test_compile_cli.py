@@ -214,6 +214,30 @@ def test_compile_to_a_file(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["catalog.json"], "no temporary files"
 
 
+def test_compile_a_folder_compiles_its_root_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    result = om("compile", EXAMPLE.parent, "-o", target)
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == dump_ir(compile_catalog(EXAMPLE).raise_on_error())
+
+
+def test_compile_a_folder_of_several_catalogs_writes_nothing(tmp_path: Path) -> None:
+    for name in ("a.om", "b.om"):
+        (tmp_path / name).write_text(f'catalog "{name}" version "1"\n', encoding="utf-8")
+    target = tmp_path / "out.json"
+    result = om("compile", tmp_path, "-o", target)
+    assert result.exit_code == 2
+    assert "this folder holds 2 catalogs" in result.stderr
+    assert not target.exists()
+
+
+def test_compile_diagnostics_of_a_folder_name_the_root_file(tmp_path: Path) -> None:
+    (tmp_path / "main.om").write_text('catalog "A" version "1"\nenum E { }\n', encoding="utf-8")
+    result = om("compile", tmp_path)
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'main.om'}:2:" in result.stderr
+
+
 def test_compile_with_errors_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "catalog.json"
     result = om("compile", BROKEN, "-o", target)

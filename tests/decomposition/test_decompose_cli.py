@@ -43,6 +43,32 @@ def test_catalog_may_be_ir_json(tmp_path: Path) -> None:
     assert om("decompose", ir_file, SAMPLE)[1] == om("decompose", ACME, SAMPLE)[1]
 
 
+def test_catalog_may_be_the_folder_of_its_root_file() -> None:
+    """As `om check FOLDER` finds roots: the folder of one root stands for that root."""
+    assert om("decompose", ACME.parent, SAMPLE)[1] == om("decompose", ACME, SAMPLE)[1]
+    code, out, err = om("plan", ACME.parent, SAMPLE)
+    assert code == 0, err
+    assert out == om("plan", ACME, SAMPLE)[1]
+
+
+def test_a_folder_of_several_catalogs_is_ambiguous(tmp_path: Path) -> None:
+    for name in ("b.om", "a.om"):
+        (tmp_path / name).write_text(f'catalog "{name}" version "1"\n', encoding="utf-8")
+    code, out, err = om("decompose", tmp_path, SAMPLE)
+    assert (code, out) == (2, "")
+    assert f"error: {tmp_path}: this folder holds 2 catalogs " in err
+    assert f"({tmp_path / 'a.om'}, {tmp_path / 'b.om'}); name one" in err
+
+
+def test_a_folder_without_a_catalog_says_what_a_root_is(tmp_path: Path) -> None:
+    (tmp_path / "lib.om").write_text("enum E { A }\n", encoding="utf-8")
+    code, out, err = om("decompose", tmp_path, SAMPLE)
+    assert (code, out) == (1, "")
+    assert f"error: {tmp_path}: no catalog root file in this folder" in err
+    assert 'a root file starts with: catalog "Name" version "1"' in err
+    assert "Traceback" not in err
+
+
 def test_order_from_stdin() -> None:
     code, out, _ = om("decompose", ACME, "-", stdin=SAMPLE.read_bytes())
     assert code == 0 and json.loads(out)["order_id"] == "30001"
