@@ -35,7 +35,12 @@ _TEXT_FIELDS: Final = ("external_id", "account", "customer", "priority", "catego
 
 
 def read_quick(data: Any, index: CatalogIndex, limits: Limits) -> Order | None:
-    """The validated order, or None when the thorough reader must look (see above)."""
+    """The validated order, or None when the thorough reader must look (see above).
+
+    ``data`` must have passed :func:`~om_dsl.orders.jsondoc.load_document` (as in
+    :func:`~om_dsl.orders.parse.read_order`): this reader relies on its checks of the whole
+    document (depth, sizes, numbers JSON can hold, such as no ``inf`` in a field it skips).
+    """
     if type(data) is not dict:
         return None
     if is_tmf622(data):

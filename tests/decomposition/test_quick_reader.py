@@ -29,6 +29,13 @@ from om_dsl.orders.quick import read_quick
 
 
 def _quick(catalog: Path, data: Any, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """The quick reader's order as JSON, or None: behind the document checks that always run
+    before it (``read_order`` -> ``load_document``), since it relies on them (a number that
+    JSON cannot hold, in a field it skips, is theirs to find)."""
+    try:
+        data = load_document(data, limits)
+    except OrderValidationError:
+        return None  # the quick reader never sees it
     order = read_quick(data, decomposer(catalog, "compiled").index, limits)
     return None if order is None else order.model_dump_json()
 
