@@ -176,7 +176,7 @@ def _ascii_hints(word: str) -> tuple[str, ...]:
     rule = "names are ASCII letters, digits and '_'"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", folded):
         return (f"{rule}; a display name in quotes may hold any text",)
-    return (f"{rule}: write {folded}; a display name in quotes may hold any text",)
+    return (f"{rule}: write '{folded}'; a display name in quotes may hold any text",)
 
 
 UNTERMINATED = "unterminated string"

@@ -739,7 +739,7 @@ def test_a_name_with_letters_beyond_ascii_is_one_error(text: str, word: str, col
     ]
     assert diags[0].span.end_col == col + len(word)
     assert diags[0].hints[0].startswith("names are ASCII letters, digits and '_'")
-    assert ("write Tele;" in diags[0].hints[0]) == (word == "Télé")
+    assert ("write 'Tele';" in diags[0].hints[0]) == (word == "Télé")
 
 
 @pytest.mark.parametrize(
