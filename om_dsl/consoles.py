@@ -12,6 +12,7 @@ interpolate (``om_dsl.cli.app.shown``).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from rich.console import Console
@@ -32,3 +33,24 @@ class PlainConsole(Console):
     def render_str(self, text: str, **options: Any) -> Text:
         """Every string rich prints (tables and titles too) passes here."""
         return super().render_str(visible(text, lines=True), **options)
+
+
+TABLE_WIDTH = 200
+"""The widest a table printed by :func:`text_console` grows (narrower tables keep their width)."""
+
+
+def text_console() -> PlainConsole:
+    """A console that renders into a string (:func:`text_of`), for `--format table` output.
+
+    Its width is fixed, not the terminal's: the text often goes to a file or a pipe, and a
+    table squeezed to a narrow width folds values mid-token (``bandwidth_kbps=100000`` over
+    ``0``), which a reader takes for two values.  A table is only as wide as it needs.
+    """
+    return PlainConsole(file=io.StringIO(), width=TABLE_WIDTH, color_system=None)
+
+
+def text_of(console: Console) -> str:
+    """What :func:`text_console` ``console`` has printed so far."""
+    stream = console.file
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()

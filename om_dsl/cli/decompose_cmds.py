@@ -7,17 +7,16 @@ stdout, so a script can tell "no output" from "empty output".
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, out, write_text
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
-from om_dsl.consoles import PlainConsole
+from om_dsl.consoles import text_console, text_of
 from om_dsl.orders.explain import explain, render_text
 from om_dsl.orders.models import Decomposition, FulfillmentRequest
 from om_dsl.orders.tmf641 import service_orders
@@ -76,7 +75,7 @@ def _json(result: Decomposition, reasons: list[Any] | None) -> str:
 
 def _tables(result: Decomposition) -> str:
     """A readable summary: one table per fulfillment request (plain text, no colours)."""
-    console = PlainConsole(file=io.StringIO(), width=max(out.width, 100), color_system=None)
+    console = text_console()
     console.print(
         f"order {result.order_id}: {len(result.requests)} fulfillment request(s), "
         f"{len(result.lines())} line(s)",
@@ -85,9 +84,7 @@ def _tables(result: Decomposition) -> str:
     )
     for request in result.requests:
         console.print(_table(request))
-    stream = console.file
-    assert isinstance(stream, io.StringIO)
-    return stream.getvalue()
+    return text_of(console)
 
 
 def _table(request: FulfillmentRequest) -> Table:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import typer
@@ -11,7 +10,7 @@ from rich.table import Table
 from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
-from om_dsl.consoles import PlainConsole
+from om_dsl.consoles import text_console, text_of
 from om_dsl.errors import PlanError
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.models import Decomposition, Order
@@ -54,7 +53,7 @@ def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
 
 def plan_table(plan: OrderPlan) -> str:
     """One row per item: what it is, what it waits for, and its flags (plain text)."""
-    console = PlainConsole(file=io.StringIO(), width=200, color_system=None)
+    console = text_console()
     planned = sum(1 for line in plan.lines if line.planned)
     console.print(
         f"order {plan.order_id}: {len(plan.items)} item(s) on {planned} of {len(plan.lines)} "
@@ -71,9 +70,7 @@ def plan_table(plan: OrderPlan) -> str:
     unplanned = [f"{line.id} ({line.action})" for line in plan.lines if not line.planned]
     if unplanned:
         console.print("lines without a plan: " + ", ".join(unplanned), markup=False)
-    stream = console.file
-    assert isinstance(stream, io.StringIO)
-    return stream.getvalue()
+    return text_of(console)
 
 
 def _flags(item: PlanItemInstance) -> str:

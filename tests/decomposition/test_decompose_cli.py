@@ -79,6 +79,10 @@ def test_table_is_readable() -> None:
     assert code == 0
     assert "order ORD-1002: 2 fulfillment request(s), 5 line(s)" in out
     assert "7/StaticIp" in out and "modify" in out and "bandwidth_kbps" in out
+    # Written to a pipe or a file, the table is as wide as it needs: no id or value is cut.
+    assert "7/InternetService/RadiusProfile" in out
+    assert "bandwidth_kbps=1000000, profile=gpon-1g" in out
+    assert max(len(line) for line in out.splitlines()) <= 200
 
 
 def test_tmf641_payloads() -> None:

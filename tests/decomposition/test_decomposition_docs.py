@@ -55,3 +55,17 @@ def test_the_invalid_order_output_shown_is_real(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == shown
+
+
+def test_the_table_example_is_real() -> None:
+    """The `--format table` example is what the command prints, line for line (trailing
+    spaces aside: rich pads a table's title to the table's width)."""
+    block = re.search(r"```text table-example\n\$ om (.*?)\n(.*?)```", DOC, re.DOTALL)
+    assert block is not None
+    done = subprocess.run(
+        [sys.executable, "-m", "om_dsl.cli", *block.group(1).split()],
+        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    printed = [line.rstrip() for line in done.stdout.splitlines()]
+    assert printed == block.group(2).splitlines()
