@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bad_orders import BAD_ORDERS, Bad
-from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, engines
+from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer, engines
+from jsonschema_rs import validator_for  # installed with schemathesis, a dev dependency
 from typer.testing import CliRunner
 
 from om_dsl.cli import _register, app
 from om_dsl.compiler.driver import compile_catalog
+from om_dsl.errors import DecompositionError
 from om_dsl.ir.io import dump_ir
 
 _register()
@@ -182,3 +185,42 @@ def test_schemas(name: str) -> None:
     if name == "order":
         assert schema["required"] == ["id", "items"]
         assert schema["additionalProperties"] is False
+
+
+def _documents() -> list[tuple[str, Path, Any]]:
+    paths = sorted(EXAMPLE_ORDERS.glob("*.json")) + sorted((FIXTURES / "golden").glob("*.json"))
+    return [
+        (path.stem, LAB if path.name.startswith("lab-") else ACME, json.loads(path.read_text()))
+        for path in paths
+    ]
+
+
+DOCUMENTS = _documents()
+
+
+@pytest.mark.parametrize(("name", "catalog", "order"), DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_the_schemas_describe_the_documents(name: str, catalog: Path, order: Any) -> None:
+    """What `om schema order` and `om schema decomposition` print is what a host can validate
+    with: every native example order passes the first, every decomposition the second."""
+    schemas = {which: json.loads(om("schema", which)[1]) for which in ("order", "decomposition")}
+    if "items" in order:
+        errors = [e.message for e in validator_for(schemas["order"]).iter_errors(order)]
+        assert errors == []
+    try:
+        result = decomposer(catalog, "compiled").decompose(order)
+    except DecompositionError:
+        return  # the merge-conflict fixtures: no decomposition to check
+    document = json.loads(result.model_dump_json())
+    assert [e.message for e in validator_for(schemas["decomposition"]).iter_errors(document)] == []
+
+
+def test_the_order_schema_rejects_what_the_reader_rejects_for_its_shape() -> None:
+    """Not a schema that accepts anything: shape errors of the reader are schema errors too."""
+    schema = json.loads(om("schema", "order")[1])
+    bad_orders: list[dict[str, Any]] = [
+        {"id": "o", "items": [{"id": "1", "product": "HomeFibre", "quantity": "1"}]},
+        {"id": "o", "items": [{"id": "1", "product": "HomeFibre", "colour": "red"}]},
+        {"items": []},
+    ]
+    for bad in bad_orders:
+        assert not validator_for(schema).is_valid(bad), bad
