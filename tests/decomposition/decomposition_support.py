@@ -20,6 +20,20 @@ FIXTURES = REPO / "tests" / "fixtures" / "orders"
 EXAMPLE_ORDERS = REPO / "examples" / "orders"
 
 
+def golden_cases() -> list[tuple[str, Path, Path]]:
+    """(name, catalog, order file) for every example order and golden fixture order: the lab
+    catalog's fixtures are named ``lab-*``."""
+    cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
+    for path in sorted((FIXTURES / "golden").glob("*.json")):
+        cases.append((path.stem, LAB if path.name.startswith("lab-") else ACME, path))
+    return cases
+
+
+def golden_documents() -> list[tuple[str, Path, Any]]:
+    """:func:`golden_cases` with each order file read as JSON."""
+    return [(name, catalog, json.loads(path.read_text())) for name, catalog, path in golden_cases()]
+
+
 @functools.cache
 def catalog_at(path: Path) -> ir.Catalog:
     return compile_catalog(path).raise_on_error()

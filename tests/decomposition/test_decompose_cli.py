@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 from bad_orders import BAD_ORDERS, Bad
-from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer, engines
+from decomposition_support import (
+    ACME,
+    EXAMPLE_ORDERS,
+    FIXTURES,
+    LAB,
+    decomposer,
+    engines,
+    golden_documents,
+)
 from jsonschema_rs import validator_for  # installed with schemathesis, a dev dependency
 from typer.testing import CliRunner
 
@@ -187,15 +195,7 @@ def test_schemas(name: str) -> None:
         assert schema["additionalProperties"] is False
 
 
-def _documents() -> list[tuple[str, Path, Any]]:
-    paths = sorted(EXAMPLE_ORDERS.glob("*.json")) + sorted((FIXTURES / "golden").glob("*.json"))
-    return [
-        (path.stem, LAB if path.name.startswith("lab-") else ACME, json.loads(path.read_text()))
-        for path in paths
-    ]
-
-
-DOCUMENTS = _documents()
+DOCUMENTS = golden_documents()
 
 
 @pytest.mark.parametrize(("name", "catalog", "order"), DOCUMENTS, ids=[d[0] for d in DOCUMENTS])

@@ -10,21 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, on_every_engine
+from decomposition_support import EXAMPLE_ORDERS, golden_cases, on_every_engine
 from syrupy.assertion import SnapshotAssertion
 
-GOLDEN = FIXTURES / "golden"
-
-
-def _cases() -> list[tuple[str, Path, Path]]:
-    cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
-    for path in sorted(GOLDEN.glob("*.json")):
-        catalog = LAB if path.name.startswith("lab-") else ACME
-        cases.append((path.stem, catalog, path))
-    return cases
-
-
-CASES = _cases()
+CASES = golden_cases()
 
 
 def test_there_are_enough_goldens() -> None:

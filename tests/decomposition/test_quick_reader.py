@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from bad_orders import BAD_ORDERS, Bad
-from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decomposer
+from decomposition_support import ACME, EXAMPLE_ORDERS, LAB, decomposer, golden_documents
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_decompose_properties import ACME_ORDERS, ACME_PRODUCTS, ACTIONS, LAB_ORDERS, items
@@ -56,14 +56,7 @@ def _agree(catalog: Path, data: Any, limits: Limits = DEFAULT_LIMITS) -> str | N
     return quick
 
 
-def _goldens() -> list[tuple[str, Path, Any]]:
-    cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
-    for path in sorted((FIXTURES / "golden").glob("*.json")):
-        cases.append((path.stem, LAB if path.name.startswith("lab-") else ACME, path))
-    return [(name, catalog, json.loads(path.read_text())) for name, catalog, path in cases]
-
-
-GOLDENS = _goldens()
+GOLDENS = golden_documents()
 
 
 @pytest.mark.parametrize(("name", "catalog", "data"), GOLDENS, ids=[g[0] for g in GOLDENS])
