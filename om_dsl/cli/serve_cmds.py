@@ -69,11 +69,15 @@ def serve_cmd(
 ) -> None:
     """Serve the TMF622 product-ordering API and run the orders it takes.
 
-    API tokens come from the environment variable OM_TOKENS (name:token entries separated by
-    commas, e.g. OM_TOKENS=crm:<token>,ops:<token>) and/or --tokens-file, never from the
-    command line.  Each client needs a name: it is who claims tasks and switches systems.
+    API tokens come from OM_TOKENS and/or --tokens-file, never from the command line.
+
+    OM_TOKENS holds name:token entries separated by commas: OM_TOKENS=crm:<token>,ops:<token>.
+
+    Each client needs a name: it is who claims tasks and switches systems.
+
     Without tokens the service runs in dev mode, on loopback only.
     """
+    # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     _require_fastapi()
     from om_dsl.service import ServiceServer  # noqa: PLC0415 - FastAPI is optional
 

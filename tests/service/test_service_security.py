@@ -320,7 +320,7 @@ def test_om_serve_help_says_where_tokens_come_from() -> None:
     shown = _om("serve", "--help")
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
-    assert "OM_TOKENS (name:token entries separated by commas" in text
+    assert "OM_TOKENS holds name:token entries separated by commas" in text
     assert "env var: OM_TOKENS_FILE" in text and "env var: OM_ACCESS_LOG" in text
 
 
