@@ -23,10 +23,11 @@ graphviz:
 	    ( $(SUDO) apt-get update -qq >/dev/null 2>&1 && $(SUDO) apt-get install -y -qq graphviz >/dev/null 2>&1 ) ) \
 	  || echo "warning: could not install Graphviz; svg/png/pdf rendering will be unavailable"; }
 
-# The compiler's hot modules compiled with mypyc (om_dsl/accel, docs/architecture.md): 40% fewer
-# instructions per compile (a 100k-line catalog in about 1.6 s).  Rebuilt when a source changed since the build, which is
-# otherwise not used; skipped with a message where there is no C compiler (the package runs as
-# Python).  OM_DSL_REQUIRE_NATIVE=1 (CI) makes a failed build an error.
+# The hot modules of the compiler and of decomposition compiled with mypyc (om_dsl/accel,
+# docs/architecture.md): 40% fewer instructions per compile (a 100k-line catalog in about
+# 1.6 s).  Rebuilt when a source changed since the build, which is otherwise not used; skipped
+# with a message where there is no C compiler (the package runs as Python).
+# OM_DSL_REQUIRE_NATIVE=1 (CI) makes a failed build an error.
 accel: $(STAMP)
 	$(PY) -m om_dsl.accel build $(if $(filter-out 0,$(OM_DSL_REQUIRE_NATIVE)),--require)
 
