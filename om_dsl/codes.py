@@ -30,7 +30,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`. An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`, a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
     ),
     CodeDoc(
         ("E002",),
@@ -80,7 +80,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E020",),
         "An unknown name: a type, a product (in `includes`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member; or a bare enum member that belongs to two enums.",
-        'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`).',
+        'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`). `enum` itself is no type: declare `enum Tier { gold, silver }` and write `attribute tier: Tier`.',
     ),
     CodeDoc(
         ("E021",),

@@ -71,9 +71,8 @@ def lower_enums(ctx: Context) -> list[ir.EnumDef]:
 def resolve_type(ctx: Context, ref: ast.TypeRef) -> str:
     if ref.arg is not None:
         if ref.name != "list":
-            ctx.bag.error(
-                "E020", f"unknown type '{ref.name}[...]'", ref.span, "only list[T] takes a type"
-            )
+            hint = _INLINE_ENUM if ref.name == "enum" else "only list[T] takes a type"
+            ctx.bag.error("E020", f"unknown type '{ref.name}[...]'", ref.span, hint)
             return T.ANY
         return T.list_type(_scalar_or_enum(ctx, ref.arg, ref))
     return _scalar_or_enum(ctx, ref.name, ref)
@@ -92,9 +91,19 @@ def _scalar_or_enum(ctx: Context, name: str, ref: ast.TypeRef) -> str:
             "E020",
             f"unknown type '{name}'",
             ref.span,
-            *suggest(name, [*T.SCALARS, "list", *ctx.symbols.enums]),
+            *(
+                (_INLINE_ENUM,)
+                if name == "enum"
+                else suggest(name, [*T.SCALARS, "list", *ctx.symbols.enums])
+            ),
         )
     return T.ANY
+
+
+_INLINE_ENUM = (
+    "an enum is declared at the top level, 'enum Tier { gold, silver }', and an attribute "
+    "names it as its type: 'attribute tier: Tier'"
+)
 
 
 def lower_attributes(

@@ -2,11 +2,11 @@
 
 A plain E001 says what the grammar expected, which is right but leaves the designer to work
 out why: `speed = 100` in a condition is the `=` of SQL and spreadsheets, `50 <= speed <= 500`
-is mathematics (and Python), `timeout 5 s` is how people write durations, and `/* */` is
-C's comment.  (`&&`, `||`, `!`, `'text'` and `#` are the lexer's: it reads them as what they
-mean here, see :meth:`om_dsl.syntax.lexer.Lexer._foreign`.)  Each rule here
-looks at the unexpected token and its neighbours in the declaration, and says what to write
-instead.
+is mathematics (and Python), `timeout 5 s` is how people write durations, `/* */` is
+C's comment, and `tier: enum { gold, silver }` is a schema language's type written in place.
+(`&&`, `||`, `!`, `'text'` and `#` are the lexer's: it reads them as what they mean here, see
+:meth:`om_dsl.syntax.lexer.Lexer._foreign`.)  Each rule here looks at the unexpected token and
+its neighbours in the declaration, and says what to write instead.
 
 A `when` that ends a line with its condition forgotten takes the keyword that starts the
 next line as its condition, and the error lands a token later, so it names the `when`.
@@ -240,8 +240,45 @@ def _empty_values(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     return "a values list needs at least one value; to allow any value, remove `values`"
 
 
+def _inline_enum(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`attribute tier: enum { gold, silver }`: a type written in place, as schema languages
+    allow; here an enum is declared once, at the top level, and attributes name it."""
+    opener = bad
+    while opener > 0 and chunk[opener].type in _MEMBER_TOKENS:  # `enum [gold, "x"` fails inside
+        opener -= 1
+    if chunk[opener].type not in _INLINE_OPENERS or opener < 3:
+        return None
+    name, colon, word = chunk[opener - 3 : opener]
+    if word.value != "enum" or colon.type != "COLON" or name.type != "NAME":
+        return None
+    enum = "".join(part[:1].upper() + part[1:] for part in name.value.split("_")) or "Values"
+    members = ", ".join(_members(chunk, opener)) or "..."
+    return (
+        f"an attribute's type names an enum declared at the top level: write "
+        f"'enum {enum} {{ {members} }}' and then 'attribute {name.value}: {enum}'"
+    )
+
+
+_INLINE_OPENERS = frozenset({"LBRACE", "LPAR", "LBRACKET"})
+_MEMBER_TOKENS = frozenset({"NAME", "STRING", "COMMA"})
+
+
+def _members(chunk: list[Tok], opener: int) -> list[str]:
+    """The member names written inside the bracket at ``chunk[opener]`` (strings that are
+    names too: `enum("gold", "silver")`)."""
+    closer = CLOSERS[chunk[opener].type]
+    found: list[str] = []
+    for tok in chunk[opener + 1 :]:
+        if tok.type == closer:
+            break
+        if tok.type in ("NAME", "STRING") and tok.value.isidentifier() and tok.value.isascii():
+            found.append(tok.value)
+    return found
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
+    _inline_enum,
     _empty_condition,
     _assign_for_equals,
     _chained_comparison,

@@ -789,3 +789,36 @@ def test_an_empty_values_list_says_it_needs_a_value() -> None:
         "E001",
         ("a values list needs at least one value; to allow any value, remove `values`",),
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "members"),
+    [
+        ("enum { gold, silver }", "gold, silver"),
+        ("enum {gold silver}", "gold, silver"),
+        ("enum(gold, silver)", "gold, silver"),
+        ('enum ["gold", "silver"]', "gold, silver"),
+        ("enum [gold, silver]", "gold, silver"),
+        ("enum { }", "..."),
+    ],
+)
+def test_an_enum_written_in_place_says_how_to_declare_it(written: str, members: str) -> None:
+    """The type of other schema languages' `tier: enum { ... }` got only "unexpected '{'"."""
+    bag = DiagnosticBag()
+    text = f'catalog "X" version "1"\noffer O {{ attribute service_tier: {written} }}\n'
+    parse_module("x.om", text, bag)
+    (diag,) = bag.items
+    assert (diag.code, diag.hints) == (
+        "E001",
+        (
+            "an attribute's type names an enum declared at the top level: write "
+            f"'enum ServiceTier {{ {members} }}' and then 'attribute service_tier: ServiceTier'",
+        ),
+    )
+
+
+def test_a_brace_after_a_type_that_is_not_enum_gets_no_enum_hint() -> None:
+    bag = DiagnosticBag()
+    parse_module("x.om", 'catalog "X" version "1"\noffer O { attribute t: Tier { a } }\n', bag)
+    (diag,) = bag.items
+    assert diag.code == "E001" and not any("enum" in hint for hint in diag.hints)

@@ -185,6 +185,18 @@ def test_unknown_type_suggests_a_near_type(om: Compile) -> None:
     assert diag.hints == ("did you mean 'Tech'?",)
 
 
+@pytest.mark.parametrize(("written", "message"), [("enum", "'enum'"), ("enum[a]", "'enum[...]'")])
+def test_enum_as_a_type_says_to_declare_one(om: Compile, written: str, message: str) -> None:
+    diag = om(f"offer X {{ attribute a: {written} }}\ndecompose X {{ -> Line }}", base=True).one(
+        "E020"
+    )
+    assert diag.message == f"unknown type {message}"
+    assert diag.hints == (
+        "an enum is declared at the top level, 'enum Tier { gold, silver }', and an attribute "
+        "names it as its type: 'attribute tier: Tier'",
+    )
+
+
 def test_unknown_type_does_not_cascade_into_its_default(om: Compile) -> None:
     compiled = om(
         "offer X { attribute a: Tehc default FTTH values [DSL] }\ndecompose X { -> Line }",
