@@ -30,12 +30,12 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`, a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`, a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`), and attribute options as schema languages write them (`int = 100` is `default 100`, `range 1..10` is `in 1..10`, `required=true` is `required`, `optional` is the default). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
     ),
     CodeDoc(
         ("E002",),
         "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it. Another language's `&&`, `||` and `!` are reported with the word to write (`and`, `or`, `not`) and read as it, so the rest of the line is checked; a `#` comment is skipped to the end of its line. Another stray character is skipped, and the token right after it is not also reported as E001 (`speed ^ 2` is one error, not a second one for `2`).",
-        "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text.",
+        "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text. A `?` gets a hint: an attribute is optional unless it is `required` (`int?` is no type), and a conditional value is `if C then A else B`.",
     ),
     CodeDoc(
         ("E003",),

@@ -276,9 +276,58 @@ def _members(chunk: list[Tok], opener: int) -> list[str]:
     return found
 
 
+# An attribute's options as schema languages write them: word -> what to write here (None:
+# nothing, the word only restates the default).
+_OPTION_WORDS: dict[str, str | None] = {
+    "range": "in LOW..HIGH",
+    "between": "in LOW..HIGH",
+    "min": "in LOW..HIGH",
+    "max": "in LOW..HIGH",
+    "minimum": "in LOW..HIGH",
+    "maximum": "in LOW..HIGH",
+    "mandatory": "required",
+    "optional": None,
+    "nullable": None,
+    "regex": 'pattern "REGEX"',
+    "enum": "values [A, B]",
+    "choices": "values [A, B]",
+    "allowed": "values [A, B]",
+    "label": 'description "TEXT"',
+    "title": 'description "TEXT"',
+}
+_OPTION_KEYWORDS = frozenset(
+    {"REQUIRED", "DEFAULT", "UNIT", "DESCRIPTION", "PATTERN", "VALUES", "MERGE", "ALIAS", "IN"}
+)
+
+
+def _attribute_option(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`speed: int = 100`, `default=100`, `required=true`, `range 1..10`, `optional`: an
+    attribute's options as other schema languages write them."""
+    tok, before = chunk[bad], chunk[bad - 1] if bad else None
+    if tok.type in ("ASSIGN", "COLON") and before is not None:
+        if before.type == "REQUIRED":
+            return "'required' takes no value: an attribute without it is optional"
+        if before.type in _OPTION_KEYWORDS:
+            return f"write the value right after '{before.value}', without '{tok.value}'"
+        if tok.type == "ASSIGN" and "DEFAULT" in expected:
+            value = _text(chunk[bad + 1 : _end(chunk, bad)]) or "VALUE"
+            return f"a default value is written 'default {value}'"
+        return None
+    if tok.type != "NAME" or "DEFAULT" not in expected or tok.value not in _OPTION_WORDS:
+        return None
+    instead = _OPTION_WORDS[tok.value]
+    if instead is None:
+        return f"an attribute is optional unless it is 'required': remove '{tok.value}'"
+    after = chunk[bad + 1 : bad + 4]
+    if instead.startswith("in ") and [t.type for t in after][1:2] == ["DOTDOT"]:
+        instead = f"in {_text(after)}"  # `range 1..10`: the designer's own bounds
+    return f"write '{instead}'"
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
+    _attribute_option,
     _empty_condition,
     _assign_for_equals,
     _chained_comparison,

@@ -155,6 +155,13 @@ NOT_A_NAME = "letters beyond ASCII in the name"
 """E002's message for a name such as `Télé` (the parser keeps quiet about its pieces)."""
 
 
+# `int?` (an optional type) and `a ? b : c` (a conditional) from C-like languages.
+_QUESTION_HINT: Final = (
+    "'?' means nothing here: an attribute is optional unless it is 'required', and a "
+    "conditional value is written 'if CONDITION then A else B'"
+)
+
+
 def _word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
@@ -607,7 +614,8 @@ class Lexer:
             self.diagnostics.error("E002", message, span, "delete it: editors do not show it")
             return "", ""
         shown = f"'{value}'" if value.isprintable() else f"U+{ord(value):04X}"
-        self.diagnostics.error("E002", f"unexpected character {shown}", span)
+        hints = (_QUESTION_HINT,) if value == "?" else ()
+        self.diagnostics.error("E002", f"unexpected character {shown}", span, *hints)
         return "", ""
 
     def _non_ascii_word(self, line: int, col: int, at: int) -> None:

@@ -232,7 +232,7 @@ def _report(
     if tok.type == "$END":
         _report_end(file, chunk, problem.expected, bag)
         return
-    hints = _keyword_hint(tok, problem.expected) or tailored_hints(chunk, bad, problem.expected)
+    hints = tailored_hints(chunk, bad, problem.expected) or _keyword_hint(tok, problem.expected)
     bag.error(
         "E001",
         f"unexpected {describe_token(tok)}; expected {expected}",

@@ -822,3 +822,39 @@ def test_a_brace_after_a_type_that_is_not_enum_gets_no_enum_hint() -> None:
     parse_module("x.om", 'catalog "X" version "1"\noffer O { attribute t: Tier { a } }\n', bag)
     (diag,) = bag.items
     assert diag.code == "E001" and not any("enum" in hint for hint in diag.hints)
+
+
+@pytest.mark.parametrize(
+    ("options", "hint"),
+    [
+        ("int = 100", "a default value is written 'default 100'"),
+        ("Tech = FTTH", "a default value is written 'default FTTH'"),
+        ("int default=100", "write the value right after 'default', without '='"),
+        ("int default: 100", "write the value right after 'default', without ':'"),
+        ('string unit="Mbit/s"', "write the value right after 'unit', without '='"),
+        ("bool required=true", "'required' takes no value: an attribute without it is optional"),
+        ("int range 1..10", "write 'in 1..10'"),
+        ("int min 1 max 10", "write 'in LOW..HIGH'"),
+        ("int optional", "an attribute is optional unless it is 'required': remove 'optional'"),
+        ("string mandatory", "write 'required'"),
+        ('string regex "[0-9]+"', "write 'pattern \"REGEX\"'"),
+        ("string enum [a, b]", "write 'values [A, B]'"),
+    ],
+)
+def test_attribute_options_of_other_schema_languages_get_a_hint(options: str, hint: str) -> None:
+    bag = DiagnosticBag()
+    parse_module("x.om", f'catalog "X" version "1"\noffer O {{ attribute a: {options} }}\n', bag)
+    (diag,) = bag.items
+    assert (diag.code, diag.hints) == ("E001", (hint,))
+
+
+def test_a_question_mark_says_what_to_write_instead() -> None:
+    """`int?` (optional) and `c ? a : b` (conditional) are C-like habits."""
+    bag = DiagnosticBag()
+    parse_module("x.om", 'catalog "X" version "1"\noffer O { attribute a: int? }\n', bag)
+    (diag,) = bag.items
+    assert diag.code == "E002"
+    assert diag.hints == (
+        "'?' means nothing here: an attribute is optional unless it is 'required', and a "
+        "conditional value is written 'if CONDITION then A else B'",
+    )
