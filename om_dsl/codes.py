@@ -80,7 +80,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E020",),
         "An unknown name: a type, a product (in `includes`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member; or a bare enum member that belongs to two enums.",
-        'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`). `enum` itself is no type: declare `enum Tier { gold, silver }` and write `attribute tier: Tier`.',
+        'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`). `enum` itself is no type: declare `enum Tier { gold, silver }` and write `attribute tier: Tier`. Another language\'s type name gets the type to write (`float` is `decimal`, `text` is `string`).',
     ),
     CodeDoc(
         ("E021",),

@@ -87,17 +87,30 @@ def _scalar_or_enum(ctx: Context, name: str, ref: ast.TypeRef) -> str:
     if kind is not None:
         ctx.bag.error("E022", f"'{name}' is {a(kind)}, not a type", ref.span)
     elif not ctx.symbols.broken.declares(name):
-        ctx.bag.error(
-            "E020",
-            f"unknown type '{name}'",
-            ref.span,
-            *(
-                (_INLINE_ENUM,)
-                if name == "enum"
-                else suggest(name, [*T.SCALARS, "list", *ctx.symbols.enums])
-            ),
-        )
+        ctx.bag.error("E020", f"unknown type '{name}'", ref.span, *_unknown_type_hints(ctx, name))
     return T.ANY
+
+
+def _unknown_type_hints(ctx: Context, name: str) -> tuple[str, ...]:
+    if name == "enum":
+        return (_INLINE_ENUM,)
+    near = suggest(name, [*T.SCALARS, "list", *ctx.symbols.enums])
+    synonym = _TYPE_SYNONYMS.get(name.lower())
+    return near if near or synonym is None else (synonym,)
+
+
+# Other languages' names for the scalar types, where no spelling is close (`float`, `text`).
+_TYPE_SYNONYMS = {
+    **dict.fromkeys(
+        ("float", "double", "real"), "the type of a number with a fraction is 'decimal'"
+    ),
+    **dict.fromkeys(
+        ("number", "numeric"), "numbers are 'int' (whole) or 'decimal' (with a fraction)"
+    ),
+    **dict.fromkeys(("long", "short", "bigint", "smallint"), "the type of a whole number is 'int'"),
+    **dict.fromkeys(("text", "varchar", "char"), "the type of text is 'string'"),
+    "timestamp": "the type of a calendar date is 'date'",
+}
 
 
 _INLINE_ENUM = (

@@ -197,6 +197,27 @@ def test_enum_as_a_type_says_to_declare_one(om: Compile, written: str, message: 
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("float", "the type of a number with a fraction is 'decimal'"),
+        ("Double", "the type of a number with a fraction is 'decimal'"),
+        ("number", "numbers are 'int' (whole) or 'decimal' (with a fraction)"),
+        ("long", "the type of a whole number is 'int'"),
+        ("varchar", "the type of text is 'string'"),
+        ("timestamp", "the type of a calendar date is 'date'"),
+        ("boolean", "did you mean 'bool'?"),  # a close spelling comes first
+    ],
+)
+def test_another_languages_type_name_says_which_type_it_is(
+    om: Compile, written: str, hint: str
+) -> None:
+    diag = om(f"offer X {{ attribute a: {written} }}\ndecompose X {{ -> Line }}", base=True).one(
+        "E020"
+    )
+    assert diag.hints == (hint,)
+
+
 def test_unknown_type_does_not_cascade_into_its_default(om: Compile) -> None:
     compiled = om(
         "offer X { attribute a: Tehc default FTTH values [DSL] }\ndecompose X { -> Line }",
