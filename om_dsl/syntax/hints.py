@@ -324,10 +324,42 @@ def _attribute_option(chunk: list[Tok], bad: int, expected: set[str]) -> str | N
     return f"write '{instead}'"
 
 
+def _if_for_when(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`decompose A -> B if speed > 10`: a rule's condition is a `when`."""
+    if chunk[bad].value != "if" or "WHEN" not in expected:
+        return None
+    return "a rule's condition is written 'when CONDITION' ('if' chooses between two values)"
+
+
+def _is_null(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """SQL's `x is null` / `x is not null`."""
+    words = [tok.value for tok in chunk[bad + 1 : bad + 3]]  # past the error: still names
+    if chunk[bad].value != "is" or not words or bad == 0 or chunk[bad - 1].type in _EXPR_BOUNDARY:
+        return None
+    negated = words == ["not", "null"]
+    if not negated and words[0] != "null":
+        return None
+    left = _text(chunk[_start(chunk, bad) : bad])
+    return f"write '{left} {'!=' if negated else '=='} null'"
+
+
+def _retry_count(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`retry 3`: a count alone, where the policy's kind comes first."""
+    if chunk[bad].type != "INT" or bad == 0 or chunk[bad - 1].type != "RETRY":
+        return None
+    return (
+        f"a retry policy starts with its kind: 'retry fixed 10s max {chunk[bad].value}' "
+        "(or exponential, staggered, none)"
+    )
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
     _attribute_option,
+    _if_for_when,
+    _is_null,
+    _retry_count,
     _empty_condition,
     _assign_for_equals,
     _chained_comparison,

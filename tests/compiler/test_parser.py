@@ -858,3 +858,33 @@ def test_a_question_mark_says_what_to_write_instead() -> None:
         "'?' means nothing here: an attribute is optional unless it is 'required', and a "
         "conditional value is written 'if CONDITION then A else B'",
     )
+
+
+WHEN = "a rule's condition is written 'when CONDITION'"
+
+
+@pytest.mark.parametrize(
+    ("rule", "hint"),
+    [
+        ("if speed > 10", f"{WHEN} ('if' chooses between two values)"),
+        ("when speed is null", "write 'speed == null'"),
+        ("when speed > 1 and speed is not null", "write 'speed != null'"),
+        ("when len(str(speed)) is null", "write 'len(str(speed)) == null'"),
+    ],
+)  # fmt: skip
+def test_conditions_written_as_in_sql_or_python_get_a_hint(rule: str, hint: str) -> None:
+    bag = DiagnosticBag()
+    parse_module("x.om", f'catalog "X" version "1"\ndecompose A -> B {rule} {{ }}\n', bag)
+    (diag,) = bag.items
+    assert (diag.code, diag.hints) == ("E001", (hint,))
+
+
+def test_a_retry_count_alone_says_a_policy_starts_with_its_kind() -> None:
+    bag = DiagnosticBag()
+    text = 'catalog "X" version "1"\nplan B on add { callout go: Net POST "/x" retry 3 }\n'
+    parse_module("x.om", text, bag)
+    (diag,) = bag.items
+    assert diag.hints == (
+        "a retry policy starts with its kind: 'retry fixed 10s max 3' "
+        "(or exponential, staggered, none)",
+    )
