@@ -73,8 +73,10 @@ def _chained_comparison(chunk: list[Tok], bad: int, expected: set[str]) -> str |
     left, middle = _text(chunk[_start(chunk, first) : first]), _text(chunk[first + 1 : bad])
     if not middle:  # two operators in a row: no chain to split
         op = chunk[first]
-        adjacent = op.line == tok.line and op.end_column == tok.column
-        if adjacent and (op.value, tok.value) == ("<", ">"):  # SQL's and BASIC's not-equal
+        if _touching(op, tok) and (op.value, tok.value) == (
+            "<",
+            ">",
+        ):  # SQL's and BASIC's not-equal
             return "'<>' is not an operator here: write '!=' for not equal"
         return None
     right = _text(chunk[bad + 1 : _end(chunk, bad)]) or "..."
@@ -128,8 +130,7 @@ def _text(toks: list[Tok]) -> str:
     """Tokens as written, a space between them unless they touched in the source."""
     out = ""
     for i, tok in enumerate(toks):
-        touching = i > 0 and toks[i - 1].line == tok.line and toks[i - 1].end_column == tok.column
-        out += ("" if touching or i == 0 else " ") + _shown(tok)
+        out += ("" if i == 0 or _touching(toks[i - 1], tok) else " ") + _shown(tok)
     return out
 
 
@@ -152,7 +153,7 @@ def _block_comment(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     if tok.type != "SLASH" or bad + 1 >= len(chunk):
         return None
     star = chunk[bad + 1]
-    if star.type != "STAR" or star.line != tok.line or star.column != tok.end_column:
+    if star.type != "STAR" or not _touching(tok, star):
         return None
     return "comments start with //, on each line of a comment ('/* ... */' is no comment here)"
 
@@ -353,6 +354,41 @@ def _retry_count(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     )
 
 
+def _colon_for_assign(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`{ speed: speed }` in a mapping or a response, where values are set with `=` (a
+    request body is the one place that writes `name: value`, as JSON does)."""
+    if chunk[bad].type != "COLON" or expected != {"ASSIGN"} or bad == 0:
+        return None
+    name = chunk[bad - 1].value
+    value = _text(chunk[bad + 1 : _end(chunk, bad)]) or "..."
+    return f"write '{name} = {value}': mappings and responses set values with '='"
+
+
+def _bare_text(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`handler net.go`, `POST /ports`, `id 14301`, `version 1.0`: text the language takes in
+    quotes."""
+    if expected != {"STRING"} or chunk[bad].type not in _UNQUOTED:
+        return None
+    end = bad + 1
+    while end < len(chunk) and _touching(chunk[end - 1], chunk[end]):
+        end += 1
+    return f'write it in quotes: "{_text(chunk[bad:end])}"'
+
+
+_UNQUOTED = frozenset({"NAME", "SLASH", "INT", "DECIMAL"})
+
+
+def _touching(left: Tok, right: Tok) -> bool:
+    return left.line == right.line and left.end_column == right.column
+
+
+def _duration_unit(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`timeout 30`: a number where a duration goes (`30 s` is :func:`_spaced_duration`'s)."""
+    if chunk[bad].type != "INT" or "DURATION" not in expected:
+        return None
+    return f"a duration has a unit: '{chunk[bad].value}s' (ms, s, m, h or d)"
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
@@ -360,10 +396,13 @@ _RULES: tuple[Rule, ...] = (
     _if_for_when,
     _is_null,
     _retry_count,
+    _colon_for_assign,
+    _bare_text,
     _empty_condition,
     _assign_for_equals,
     _chained_comparison,
     _spaced_duration,
+    _duration_unit,
     _inline_secret,
     _block_comment,
     _open_on_an_earlier_line,

@@ -888,3 +888,29 @@ def test_a_retry_count_alone_says_a_policy_starts_with_its_kind() -> None:
         "a retry policy starts with its kind: 'retry fixed 10s max 3' "
         "(or exponential, staggered, none)",
     )
+
+
+SET_WITH = "mappings and responses set values with '='"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("decompose A -> B { speed: speed * 2 }", "write 'speed = speed * 2': " + SET_WITH),
+        ('plan B on add { callout go: Net GET "/x" response { id: body.id } }',
+         "write 'id = body.id': " + SET_WITH),
+        ("plan B on add { auto go handler net.go }", 'write it in quotes: "net.go"'),
+        ("plan B on add { callout go: Net POST /ports/reserve }",
+         'write it in quotes: "/ports/reserve"'),
+        ("offer O id 14301 { }", 'write it in quotes: "14301"'),
+        ('plan B on add { callout go: Net POST "/x" timeout 30 }',
+         "a duration has a unit: '30s' (ms, s, m, h or d)"),
+        ("plan B on add { manual fix queue ops expect 2 }",
+         "a duration has a unit: '2s' (ms, s, m, h or d)"),
+    ],
+)  # fmt: skip
+def test_values_written_as_in_json_or_yaml_get_a_hint(text: str, hint: str) -> None:
+    bag = DiagnosticBag()
+    parse_module("x.om", f'catalog "X" version "1"\n{text}\n', bag)
+    (diag,) = bag.items
+    assert (diag.code, diag.hints) == ("E001", (hint,))
