@@ -154,7 +154,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E043",),
         "An expression's type does not fit where it goes (a mapping target).",
-        "Convert: `int(...)`, `str(...)`, `round(...)`; or change the attribute's type.",
+        'Convert, or change the attribute\'s type. The hint writes the call out with your expression: `int(speed / 2)` drops the fraction and `int(round(speed / 2))` rounds it, `str(speed)` makes text, `int(name)`, `decimal(name)` and `date(name)` read text; a number in quotes (`"10"`) is written without them.',
     ),
     CodeDoc(
         ("E044",),

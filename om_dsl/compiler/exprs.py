@@ -23,6 +23,7 @@ from om_dsl.expr import patterns
 from om_dsl.expr import types as T
 from om_dsl.expr.depth import MAX_DEPTH
 from om_dsl.expr.functions import FUNCTIONS
+from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
 from om_dsl.source import Span
@@ -165,10 +166,12 @@ class ExprChecker:
             return self.object(expr, env)
         lowered = self._dispatch[type(expr)](expr, env, expected)
         if expected is not None and not T.assignable(lowered.type, expected):
+            hint = _conversion(lowered, expected)
             self.bag.error(
                 "E043",
                 f"expected {T.describe(expected)} here, found {T.describe(lowered.type)}",
                 expr.span,
+                *([] if hint is None else [hint]),
             )
         return lowered
 
@@ -759,3 +762,22 @@ def _is_iso_date(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _conversion(lowered: Any, expected: str) -> str | None:
+    """The hint of an E043: the call that converts the value, or for a constant, the constant
+    to write (`"10"` where an int goes; `int("fast")` would only fail later)."""
+    if isinstance(lowered, ir.Lit):
+        value = lowered.value
+        number = _NUMBERS.get(expected)
+        if isinstance(value, str) and number is not None and number.fullmatch(value):
+            return f"write {value}, without quotes"
+        return None
+    text = unparse(lowered)
+    return T.conversion(lowered.type, expected, text if len(text) <= 40 else "...")
+
+
+_NUMBERS: Final = {
+    "int": re.compile(r"-?[0-9]+"),
+    "decimal": re.compile(r"-?[0-9]+(\.[0-9]+)?"),
+}

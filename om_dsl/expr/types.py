@@ -85,3 +85,17 @@ def describe(t: str) -> str:
     if is_list(t):
         return f"list[{describe(list_item(t))}]"
     return t
+
+
+def conversion(found: str, expected: str, text: str = "...") -> str | None:
+    """How to turn ``text``, a value of type ``found``, into ``expected`` where a built-in
+    function does it: the hint of a type mismatch (E043) that a designer fixes with a call."""
+    if found == "decimal" and expected == "int":
+        if text.startswith("round("):
+            return f"write int({text}): round gives a decimal"
+        return f"write int({text}) to drop the fraction, or int(round({text})) to round it"
+    if expected == "string" and (found in ("int", "decimal", "bool", "date") or is_enum(found)):
+        return f"write str({text}) to use it as text"
+    if found == "string" and expected in ("int", "decimal", "date"):
+        return f"write {expected}({text}) to read it from the text"
+    return None

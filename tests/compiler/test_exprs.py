@@ -152,6 +152,33 @@ def test_mapping_type_mismatch_is_e043() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected", "hints"),
+    [
+        ("name", "int", ("write int(name) to read it from the text",)),
+        ("speed / 2", "int", ("write int(speed / 2) to drop the fraction, or "
+                              "int(round(speed / 2)) to round it",)),
+        ("round(speed * 1.5)", "int", ("write int(round(speed * 1.5)): round gives a decimal",)),
+        ("speed", "string", ("write str(speed) to use it as text",)),
+        ("speed > 1", "string", ("write str(speed > 1) to use it as text",)),
+        ("tech", "string", ("write str(tech) to use it as text",)),
+        ("name", "date", ("write date(name) to read it from the text",)),
+        ('concat(name, name, name, name, name, name, name)', "int",
+         ("write int(...) to read it from the text",)),
+        ('"10"', "int", ("write 10, without quotes",)),
+        ('"1.5"', "decimal", ("write 1.5, without quotes",)),
+        ('"1.5"', "int", ()),  # int("1.5") fails: no call to suggest
+        ('"fast"', "int", ()),
+        ("speed > 1", "int", ()),
+    ],
+)  # fmt: skip
+def test_a_type_mismatch_says_which_call_converts(
+    text: str, expected: str, hints: tuple[str, ...]
+) -> None:
+    diag = error(text, expected=expected)
+    assert (diag.code, diag.hints) == ("E043", hints)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [("1", "decimal"), ("null", "int"), ("[FTTH]", "list[enum:Tech]"), ("body.x", "bool")],
 )
