@@ -64,6 +64,9 @@ IntervalOption = Annotated[
     float | None,
     typer.Option("--interval", help="With --watch: seconds between looks for changes (0.5)."),
 ]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Warnings fail too (exit 1), as errors do: for CI.")
+]
 
 
 @app.command()
@@ -72,13 +75,14 @@ def check(
     fmt: FormatOption = "text",
     watch: WatchOption = False,
     interval: IntervalOption = None,
+    strict: StrictOption = False,
 ) -> None:
     """Check catalogs and print every error and warning (exit 1 on errors)."""
     text_or_json(fmt)
     if not watch:
         if interval is not None:
             fail("--interval goes with --watch", EXIT_USAGE)
-        sys.exit(_check(paths, fmt))
+        sys.exit(_check(paths, fmt, strict=strict))
     interval = watching.DEFAULT_INTERVAL_S if interval is None else interval
     if not watching.MIN_INTERVAL_S <= interval <= watching.MAX_INTERVAL_S:
         fail(
@@ -86,10 +90,10 @@ def check(
             f"{watching.MAX_INTERVAL_S:.0f} seconds",
             EXIT_USAGE,
         )
-    _watch(paths, fmt, interval)
+    _watch(paths, fmt, interval, strict)
 
 
-def _check(paths: list[Path], fmt: str, watching_now: bool = False) -> int:
+def _check(paths: list[Path], fmt: str, watching_now: bool = False, strict: bool = False) -> int:
     """Check every root once; the exit code it deserves."""
     results: dict[str, list[Diagnostic]] = {}
     reached: set[Path] = set()
@@ -112,7 +116,10 @@ def _check(paths: list[Path], fmt: str, watching_now: bool = False) -> int:
     else:
         print_explain_hint([d for diagnostics in results.values() for d in diagnostics])
     errors = sum(summary(diagnostics)[0] for diagnostics in results.values())
-    return EXIT_ERRORS if errors else EXIT_OK
+    warnings = sum(summary(diagnostics)[1] for diagnostics in results.values())
+    if strict and warnings and not errors:
+        report_error(f"{warnings} warning(s), which --strict makes fail")
+    return EXIT_ERRORS if errors or (strict and warnings) else EXIT_OK
 
 
 def _check_root(
@@ -154,12 +161,12 @@ def _check_stray(path: Path, fmt: str, results: dict[str, list[Diagnostic]]) -> 
         _report(path, CompileResult(None, diagnostics, result.sources))
 
 
-def _watch(paths: list[Path], fmt: str, interval: float) -> None:
+def _watch(paths: list[Path], fmt: str, interval: float, strict: bool) -> None:
     """Check, then check again after each change, until Ctrl-C (see om_dsl/cli/watch.py)."""
     roots = watching.folders(paths)
     before = watching.snapshot(roots)
     while True:
-        _check(paths, fmt, watching_now=True)
+        _check(paths, fmt, watching_now=True, strict=strict)
         shown = ", ".join(str(r) for r in roots)
         err.print(f"watching {len(before)} .om file(s) in {shown}; Ctrl-C stops", highlight=False)
         before, changed = watching.wait_for_change(before, roots, interval)
@@ -190,6 +197,7 @@ def compile_cmd(
         Path, typer.Argument(help="The catalog root file (.om), or the folder that holds it.")
     ],
     output: Annotated[str | None, typer.Option("-o", "--output", help="IR JSON file.")] = None,
+    strict: StrictOption = False,
 ) -> None:
     """Compile a catalog to IR JSON (nothing is written when there are errors)."""
     catalog = one_root(catalog)
@@ -198,9 +206,11 @@ def compile_cmd(
         _not_a_source(catalog, result, output_path(output))
     print_text(*relocate(result.diagnostics, result.sources, catalog))
     print_explain_hint(result.diagnostics)
+    errors, warnings = summary(result.diagnostics)
     if result.catalog is None:
-        errors, _ = summary(result.diagnostics)
         fail(f"{catalog}: {errors} error(s); no IR written")
+    if strict and warnings:
+        fail(f"{catalog}: {warnings} warning(s), which --strict makes fail; no IR written")
     write_text(dump_ir(result.catalog), output)
     if output:
         err.print(f"wrote {output} ({result.catalog.content_hash[:19]})")

@@ -49,6 +49,36 @@ def test_check_with_warnings_only_exits_0() -> None:
     assert "1 warning(s)" in result.stderr
 
 
+def test_check_strict_fails_on_warnings_and_says_why() -> None:
+    """CI of a catalog repository wants warnings to fail the build, as -Werror does."""
+    result = om("check", "--strict", WARNS)
+    assert result.exit_code == 1
+    assert "warning[W001]" in result.stderr
+    assert "error: 1 warning(s), which --strict makes fail" in result.stderr
+
+
+def test_check_strict_json_keeps_stdout_one_document() -> None:
+    result = om("check", "--strict", "--format", "json", WARNS)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["files"][0]["warnings"] == 1
+
+
+def test_check_strict_passes_a_clean_catalog_and_adds_nothing_to_errors() -> None:
+    assert om("check", "--strict", EXAMPLE).exit_code == 0
+    broken = om("check", "--strict", BROKEN)
+    assert broken.exit_code == 1 and "--strict" not in broken.stderr
+
+
+def test_compile_strict_writes_nothing_when_there_are_warnings(tmp_path: Path) -> None:
+    target = tmp_path / "ir.json"
+    result = om("compile", "--strict", WARNS, "-o", target)
+    assert result.exit_code == 1
+    assert "1 warning(s), which --strict makes fail; no IR written" in result.stderr
+    assert not target.exists() and result.stdout == ""
+    assert om("compile", "--strict", EXAMPLE, "-o", target).exit_code == 0
+    assert load_ir(target.read_text(encoding="utf-8")).name == "Acme Residential"
+
+
 def test_check_with_errors_exits_1_and_prints_every_error() -> None:
     result = om("check", BROKEN)
     assert result.exit_code == 1
