@@ -338,6 +338,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A bundle includes a product at most zero times (`includes Voice [0]`): every order with one in the bundle is refused (O062).",
         "Allow at least one (`[0..1]`), or remove the include.",
     ),
+    CodeDoc(
+        ("W009",),
+        "An `// allow CODE` comment accepts nothing: no warning with that code points at its line (it was fixed, or the comment sits on the wrong line), or the code is an error's, and errors cannot be allowed. Not reported while the catalog has errors.",
+        "Remove the code from the comment (or the comment). `// allow` goes at the end of the line a warning points at, or alone on the line above it; see [accepting a warning](language.md#accepting-a-warning--allow).",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

@@ -12,6 +12,7 @@ from om_dsl.compiler import plans as plan_pass
 from om_dsl.compiler import products as product_pass
 from om_dsl.compiler import rules as rule_pass
 from om_dsl.compiler import systems as system_pass
+from om_dsl.compiler.allow import apply_allows
 from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.lints import lint
@@ -56,7 +57,7 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
             # (its parts were built without validation from values that passed the checks).
             if not bag.has_errors:
                 catalog = lower_phase(checked)
-    diagnostics = bag.sorted()
+    diagnostics = apply_allows(bag.sorted(), loaded.sources)
     return CompileResult(catalog, diagnostics, loaded.sources)
 
 
