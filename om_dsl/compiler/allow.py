@@ -83,6 +83,8 @@ def _report_unused(allow: Allow, bag: DiagnosticBag) -> None:
 def _allows(name: str, text: str) -> Iterator[Allow]:
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     for number, line in enumerate(lines, start=1):
+        if "allow" not in line:  # the scan below is a Python loop per character
+            continue
         at = _comment_start(line)
         if at is None:
             continue
