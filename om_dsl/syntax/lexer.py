@@ -167,6 +167,17 @@ def _word_char(char: str) -> bool:
 
 
 _FOREIGN_OPERATORS = {"&&": "and", "||": "or", "!": "not"}
+# What a word processor, a chat app or a typeset document makes of `->`, `>=`, `-`, `*`, ...:
+# read as the ASCII operator once reported, as `&&` is read as `and`.
+_TYPESET_OPERATORS = {
+    "\u2192": "->",  # rightwards arrow
+    "\u21d2": "->",  # rightwards double arrow
+    "\u2265": ">=",  # greater-than or equal to
+    "\u2264": "<=",  # less-than or equal to
+    "\u2260": "!=",  # not equal to
+    "\u2212": "-",  # minus sign
+    "\u00d7": "*",  # multiplication sign
+}
 _COMMENT_HINT = "comments start with //"
 
 
@@ -219,7 +230,7 @@ _ALTERNATIVES = r"""
     |(?P<BADNUM>[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*)
     |(?P<DECIMAL>[0-9]+\.[0-9]+)
     |(?P<INT>[0-9]+)
-    |(?P<FOREIGN>&&|\|\||!(?!=)|'[^'\n]*'|\#[^\n]*)
+    |(?P<FOREIGN>&&|\|\||!(?!=)|'[^'\n]*'|\#[^\n]*|[\u201c\u201d][^\u201c\u201d"\n]*[\u201c\u201d]|[\u2018\u2019][^\u2018\u2019'\n]*[\u2018\u2019]|[\u2192\u21d2\u2265\u2264\u2260\u2212\u00d7])
     |(?P<ERROR>.)
     |(?P<EOF>\Z)
     """
@@ -579,17 +590,25 @@ class Lexer:
         return visible
 
     def _foreign(self, value: str, span: Span) -> tuple[str, str]:
-        """Other languages' ``&&``, ``||``, ``!``, ``'text'`` and ``# comment``: reported, then
-        read as what they mean here, so that the line parses on and nothing else is blamed
-        (``&&`` used to be two E002 and an E001 for the name after it)."""
+        """Other languages' ``&&``, ``||``, ``!``, ``'text'`` and ``# comment``, and typeset
+        ``“text”``, ``→``, ``≥``, ...: reported, then read as what they mean here, so
+        that the line parses on and nothing else is blamed (``&&`` used to be two E002 and an
+        E001 for the name after it)."""
         if value[0] == "#":  # the error is the '#', not the comment after it
             at = Span(span.file, span.line, span.col, span.line, span.col + 1)
             self.diagnostics.error("E002", "unexpected character '#'", at, _COMMENT_HINT)
             return "", ""
-        if value[0] == "'":
+        if value[0] in "'\u201c\u201d\u2018\u2019":
+            what = "single quotes" if value[0] == "'" else "curly quotes"
             hint = f"write {json.dumps(value[1:-1], ensure_ascii=False)}"
-            self.diagnostics.error("E003", "a string in single quotes", span, hint)
+            if what == "curly quotes":
+                hint += " with straight quotes (editors and chat apps curl them)"
+            self.diagnostics.error("E003", f"a string in {what}", span, hint)
             return "STRING", value[1:-1]
+        typeset = _TYPESET_OPERATORS.get(value)
+        if typeset is not None:
+            self.diagnostics.error("E002", f"unexpected '{value}'", span, f"write '{typeset}'")
+            return PUNCTUATION[typeset], typeset
         word = _FOREIGN_OPERATORS[value]
         self.diagnostics.error("E002", f"unexpected '{value}'", span, f"write '{word}'")
         return "NAME", word

@@ -247,6 +247,39 @@ def test_other_languages_operators_are_read_as_ours_after_one_error() -> None:
     ]
 
 
+def test_typeset_quotes_and_operators_are_read_as_ours_after_one_error() -> None:
+    """Text pasted from a word processor or a chat app: curly quotes around the catalog's
+    name made a missing header (E013) and two stray characters; typeset operators were stray
+    characters too."""
+    result, bag = lex(
+        "\u201cLab\u201d \u2018x\u2019 a \u2265 1 \u2192 b \u2260 c \u2212 2 \u00d7 3 \u21d2 \u2264"
+    )
+    toks = [(t.type, t.value) for chunk in result.chunks for t in chunk]
+    assert toks == [
+        ("STRING", "Lab"), ("STRING", "x"), ("NAME", "a"), ("GE", ">="), ("INT", "1"),
+        ("ARROW", "->"), ("NAME", "b"), ("NE", "!="), ("NAME", "c"), ("MINUS", "-"),
+        ("INT", "2"), ("STAR", "*"), ("INT", "3"), ("ARROW", "->"), ("LE", "<="),
+    ]  # fmt: skip
+    straight = " with straight quotes (editors and chat apps curl them)"
+    assert [(d.code, d.message, d.hints[0]) for d in bag.items] == [
+        ("E003", "a string in curly quotes", 'write "Lab"' + straight),
+        ("E003", "a string in curly quotes", 'write "x"' + straight),
+        ("E002", "unexpected '\u2265'", "write '>='"),
+        ("E002", "unexpected '\u2192'", "write '->'"),
+        ("E002", "unexpected '\u2260'", "write '!='"),
+        ("E002", "unexpected '\u2212'", "write '-'"),
+        ("E002", "unexpected '\u00d7'", "write '*'"),
+        ("E002", "unexpected '\u21d2'", "write '->'"),
+        ("E002", "unexpected '\u2264'", "write '<='"),
+    ]
+
+
+def test_curly_quotes_inside_a_string_are_text() -> None:
+    result, bag = lex('"He said \u201chi\u201d"')
+    assert [(t.type, t.value) for t in result.chunks[0]] == [("STRING", "He said \u201chi\u201d")]
+    assert not bag.items
+
+
 # ---- the scan: findall's pieces classified as TOKEN_RE's alternatives ------------------------
 
 FRAGMENTS = [
