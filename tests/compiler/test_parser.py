@@ -791,6 +791,14 @@ def test_an_empty_values_list_says_it_needs_a_value() -> None:
     )
 
 
+def _only(declarations: str) -> Diagnostic:
+    """The one diagnostic of ``declarations`` parsed after a catalog header."""
+    bag = DiagnosticBag()
+    parse_module("x.om", f'catalog "X" version "1"\n{declarations}\n', bag)
+    (diag,) = bag.items
+    return diag
+
+
 @pytest.mark.parametrize(
     ("written", "members"),
     [
@@ -804,10 +812,7 @@ def test_an_empty_values_list_says_it_needs_a_value() -> None:
 )
 def test_an_enum_written_in_place_says_how_to_declare_it(written: str, members: str) -> None:
     """The type of other schema languages' `tier: enum { ... }` got only "unexpected '{'"."""
-    bag = DiagnosticBag()
-    text = f'catalog "X" version "1"\noffer O {{ attribute service_tier: {written} }}\n'
-    parse_module("x.om", text, bag)
-    (diag,) = bag.items
+    diag = _only(f"offer O {{ attribute service_tier: {written} }}")
     assert (diag.code, diag.hints) == (
         "E001",
         (
@@ -818,9 +823,7 @@ def test_an_enum_written_in_place_says_how_to_declare_it(written: str, members: 
 
 
 def test_a_brace_after_a_type_that_is_not_enum_gets_no_enum_hint() -> None:
-    bag = DiagnosticBag()
-    parse_module("x.om", 'catalog "X" version "1"\noffer O { attribute t: Tier { a } }\n', bag)
-    (diag,) = bag.items
+    diag = _only("offer O { attribute t: Tier { a } }")
     assert diag.code == "E001" and not any("enum" in hint for hint in diag.hints)
 
 
@@ -842,17 +845,13 @@ def test_a_brace_after_a_type_that_is_not_enum_gets_no_enum_hint() -> None:
     ],
 )
 def test_attribute_options_of_other_schema_languages_get_a_hint(options: str, hint: str) -> None:
-    bag = DiagnosticBag()
-    parse_module("x.om", f'catalog "X" version "1"\noffer O {{ attribute a: {options} }}\n', bag)
-    (diag,) = bag.items
+    diag = _only(f"offer O {{ attribute a: {options} }}")
     assert (diag.code, diag.hints) == ("E001", (hint,))
 
 
 def test_a_question_mark_says_what_to_write_instead() -> None:
     """`int?` (optional) and `c ? a : b` (conditional) are C-like habits."""
-    bag = DiagnosticBag()
-    parse_module("x.om", 'catalog "X" version "1"\noffer O { attribute a: int? }\n', bag)
-    (diag,) = bag.items
+    diag = _only("offer O { attribute a: int? }")
     assert diag.code == "E002"
     assert diag.hints == (
         "'?' means nothing here: an attribute is optional unless it is 'required', and a "
@@ -873,21 +872,8 @@ WHEN = "a rule's condition is written 'when CONDITION'"
     ],
 )  # fmt: skip
 def test_conditions_written_as_in_sql_or_python_get_a_hint(rule: str, hint: str) -> None:
-    bag = DiagnosticBag()
-    parse_module("x.om", f'catalog "X" version "1"\ndecompose A -> B {rule} {{ }}\n', bag)
-    (diag,) = bag.items
+    diag = _only(f"decompose A -> B {rule} {{ }}")
     assert (diag.code, diag.hints) == ("E001", (hint,))
-
-
-def test_a_retry_count_alone_says_a_policy_starts_with_its_kind() -> None:
-    bag = DiagnosticBag()
-    text = 'catalog "X" version "1"\nplan B on add { callout go: Net POST "/x" retry 3 }\n'
-    parse_module("x.om", text, bag)
-    (diag,) = bag.items
-    assert diag.hints == (
-        "a retry policy starts with its kind: 'retry fixed 10s max 3' "
-        "(or exponential, staggered, none)",
-    )
 
 
 SET_WITH = "mappings and responses set values with '='"
@@ -907,10 +893,11 @@ SET_WITH = "mappings and responses set values with '='"
          "a duration has a unit: '30s' (ms, s, m, h or d)"),
         ("plan B on add { manual fix queue ops expect 2 }",
          "a duration has a unit: '2s' (ms, s, m, h or d)"),
+        ('plan B on add { callout go: Net POST "/x" retry 3 }',
+         "a retry policy starts with its kind: 'retry fixed 10s max 3' "
+         "(or exponential, staggered, none)"),
     ],
 )  # fmt: skip
 def test_values_written_as_in_json_or_yaml_get_a_hint(text: str, hint: str) -> None:
-    bag = DiagnosticBag()
-    parse_module("x.om", f'catalog "X" version "1"\n{text}\n', bag)
-    (diag,) = bag.items
+    diag = _only(text)
     assert (diag.code, diag.hints) == ("E001", (hint,))
