@@ -4,7 +4,10 @@ A plain E001 says what the grammar expected, which is right but leaves the desig
 out why: `speed = 100` in a condition is the `=` of SQL and spreadsheets, `50 <= speed <= 500`
 is mathematics (and Python), `timeout 5 s` is how people write durations, `/* */` is
 C's comment, and `tier: enum { gold, silver }` is a schema language's type written in place.
-(`&&`, `||`, `!`, `'text'` and `#` are the lexer's: it reads them as what they mean here, see
+So are an attribute's `= 100`, `range 1..10` and `optional`, a rule's `if`, SQL's `is null`,
+JSON's `name: value` in a mapping, bare text where a string goes (`handler net.go`), and a
+duration without its unit.  (`&&`, `||`, `!`, `'text'`, `#`, curly quotes and typeset
+operators are the lexer's: it reads them as what they mean here, see
 :meth:`om_dsl.syntax.lexer.Lexer._foreign`.)  Each rule here looks at the unexpected token and
 its neighbours in the declaration, and says what to write instead.
 
@@ -73,10 +76,8 @@ def _chained_comparison(chunk: list[Tok], bad: int, expected: set[str]) -> str |
     left, middle = _text(chunk[_start(chunk, first) : first]), _text(chunk[first + 1 : bad])
     if not middle:  # two operators in a row: no chain to split
         op = chunk[first]
-        if _touching(op, tok) and (op.value, tok.value) == (
-            "<",
-            ">",
-        ):  # SQL's and BASIC's not-equal
+        not_equal = (op.value, tok.value) == ("<", ">")  # SQL's and BASIC's not-equal
+        if not_equal and _touching(op, tok):
             return "'<>' is not an operator here: write '!=' for not equal"
         return None
     right = _text(chunk[bad + 1 : _end(chunk, bad)]) or "..."
@@ -326,10 +327,11 @@ def _attribute_option(chunk: list[Tok], bad: int, expected: set[str]) -> str | N
 
 
 def _if_for_when(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
-    """`decompose A -> B if speed > 10`: a rule's condition is a `when`."""
+    """`decompose A -> B if speed > 10`, `auto go handler "x" if ...`: a rule's or a plan
+    item's condition is a `when`."""
     if chunk[bad].value != "if" or "WHEN" not in expected:
         return None
-    return "a rule's condition is written 'when CONDITION' ('if' chooses between two values)"
+    return "a condition here is written 'when CONDITION' ('if' chooses between two values)"
 
 
 def _is_null(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:

@@ -859,7 +859,7 @@ def test_a_question_mark_says_what_to_write_instead() -> None:
     )
 
 
-WHEN = "a rule's condition is written 'when CONDITION'"
+WHEN = "a condition here is written 'when CONDITION'"
 
 
 @pytest.mark.parametrize(
@@ -893,6 +893,8 @@ SET_WITH = "mappings and responses set values with '='"
          "a duration has a unit: '30s' (ms, s, m, h or d)"),
         ("plan B on add { manual fix queue ops expect 2 }",
          "a duration has a unit: '2s' (ms, s, m, h or d)"),
+        ('plan B on add { auto go handler "x" if line.speed > 1 }',
+         f"{WHEN} ('if' chooses between two values)"),
         ('plan B on add { callout go: Net POST "/x" retry 3 }',
          "a retry policy starts with its kind: 'retry fixed 10s max 3' "
          "(or exponential, staggered, none)"),
