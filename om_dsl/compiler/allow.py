@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from om_dsl.errors import Diagnostic, DiagnosticBag
 from om_dsl.source import SourceFile, Span
@@ -33,7 +33,7 @@ class Allow:
     code: str
     span: Span
     target: int
-    used: bool = field(default=False)
+    used: bool = False
 
 
 def apply_allows(
