@@ -60,7 +60,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E010",),
         "The root file or an imported file cannot be read: missing, a folder, not a regular file (a named pipe, a device such as `/dev/zero`, a socket), a symbolic link loop, too large (16 MiB), or not UTF-8 (the hint says where the first bad byte is); or the root file's name is not UTF-8. It points at the `import`, or at line 1 of the root file.",
-        "Fix the path (relative to the importing file) or the file; save it as UTF-8; rename the file.",
+        "Fix the path (relative to the importing file) or the file; save it as UTF-8; rename the file. For a missing file the hint names the `.om` file of the same folder it most likely meant (`types.om` for `types`, `Types.om` or `type.om`).",
     ),
     CodeDoc(
         ("E011",),

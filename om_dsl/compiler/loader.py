@@ -13,6 +13,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from om_dsl.compiler.names import closest
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import SourceFile, Span, as_read
 from om_dsl.syntax import ast
@@ -128,7 +129,7 @@ def read_source(path: Path, rel: str, span: Span, bag: DiagnosticBag) -> str | N
     try:
         return read_regular(path).decode("utf-8")
     except FileNotFoundError:
-        bag.error("E010", f"cannot find '{rel}'", span)
+        bag.error("E010", f"cannot find '{rel}'", span, *_missing_file_hints(path))
     except IsADirectoryError:
         bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
     except Unreadable as exc:
@@ -211,3 +212,20 @@ def _first_bad_byte(exc: UnicodeDecodeError) -> str:
     col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
     byte = exc.object[exc.start]
     return f"the first byte that is not UTF-8 (0x{byte:02X}) is at line {line}, column {col}"
+
+
+def _missing_file_hints(path: Path) -> tuple[str, ...]:
+    """What an import of a missing file most likely meant: the name with `.om` (`import
+    "types"`), or a `.om` file of a close name in the same folder (`Types.om`, `product.om`).
+    File names only: an import's own path is relative to the importing file, the name in
+    the message to the catalog root."""
+    if path.suffix != ".om" and path.with_name(path.name + ".om").is_file():
+        return (f"did you mean '{path.name}.om'?",)
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.suffix == ".om" and p.is_file()]
+    except OSError:  # the folder is missing or unreadable: nothing to suggest from
+        return ()
+    close = closest(path.name, names)
+    if close is None:
+        return ()
+    return (f"did you mean '{close}'?",)

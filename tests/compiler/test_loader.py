@@ -51,6 +51,25 @@ def test_import_not_found_is_e010(om: Compile) -> None:
     assert (diag.span.line, diag.span.col) == (2, 8)
 
 
+@pytest.mark.parametrize(
+    ("written", "hints"),
+    [
+        ("types", ("did you mean 'types.om'?",)),  # the extension left out
+        ("Types.om", ("did you mean 'types.om'?",)),  # file names are case-sensitive
+        ("type.om", ("did you mean 'types.om'?",)),
+        ("sub/types", ("did you mean 'types.om'?",)),  # the name only: paths are relative
+        ("zzz.om", ()),
+        ("nowhere/types.om", ()),  # no such folder
+    ],
+)
+def test_a_missing_import_suggests_the_file_it_likely_meant(
+    om: Compile, written: str, hints: tuple[str, ...]
+) -> None:
+    files = {"types.om": "enum T { A }\n", "sub/types.om": "enum U { A }\n"}
+    diag = om(f'import "{written}"\n' + BASE, files=files).one("E010")
+    assert diag.hints == hints
+
+
 def test_import_of_a_directory_is_e010(om: Compile) -> None:
     diag = om('import "dir"\n' + BASE, files={"dir/x.om": ""}).one("E010")
     assert diag.message == "'dir' is a directory, not a .om file"
