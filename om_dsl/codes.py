@@ -30,7 +30,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`, a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`), and attribute options as schema languages write them (`int = 100` is `default 100`, `range 1..10` is `in 1..10`, `required=true` is `required`, `optional` is the default), `when` for the `if` of a rule, `x == null` for the `x is null` of SQL, a kind for `retry 3` (`retry fixed 10s max 3`), a unit for a duration (`timeout 30` is `30s`), `=` for the `:` of a mapping or a response (`speed = speed`), and quotes for text written bare (`handler "net.go"`, `POST "/ports"`, `id "14301"`). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language: `==` for `=` in a condition, `a <= x and x <= b` for a chained comparison, `!=` for `<>`, at least one value in a `values` list (`values []` is an E001), `5s` for `5 s`, `env("NAME")` for a secret written inline, `//` for `/* */`, a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`), and attribute options as schema languages write them (`int = 100` is `default 100`, `range 1..10` is `in 1..10`, `required=true` is `required`, `optional` is the default), `when` for the `if` of a rule, `x == null` for the `x is null` of SQL, a kind for `retry 3` (`retry fixed 10s max 3`), a unit for a duration (`timeout 30` is `30s`), `=` for the `:` of a mapping or a response (`speed = speed`), `depend B.y after A.x` for `depend A.x before B.y`, and quotes for text written bare (`handler "net.go"`, `POST "/ports"`, `id "14301"`). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
     ),
     CodeDoc(
         ("E002",),
@@ -115,7 +115,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E027",),
         "An unknown plan item: in `after`, `undo`, `depend`, or an output reference `PRODUCT.ITEM.x`.",
-        "Fix the item name; items of another product are reached with `depend`.",
+        "Fix the item name (the hint names a close one, or lists the items when none is close); items of another product are reached with `depend`.",
     ),
     CodeDoc(
         ("E028",),

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.names import a as _a
-from om_dsl.compiler.names import closest, did_you_mean, suggest
+from om_dsl.compiler.names import closest, did_you_mean, suggest, suggest_or_list
 from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import patterns
@@ -614,7 +614,7 @@ class ExprChecker:
                 "E027",
                 f"no plan of {product} has an item '{rest[0]}'",
                 span,
-                *suggest(rest[0], items),
+                *suggest_or_list(rest[0], items, f"the items of {product}'s plans"),
             )
             return _error_value()
         if len(rest) > 1:

@@ -11,7 +11,7 @@ from typing import Any, Final
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
-from om_dsl.compiler.names import a, suggest
+from om_dsl.compiler.names import a, suggest, suggest_or_list
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
 from om_dsl.compiler.rules import order_scope, technical_product
 from om_dsl.compiler.systems import lower_retry
@@ -256,7 +256,7 @@ def _common(
             fields[f"{key}_ms"] = c[key].value
     fields["point_of_no_return"] = "point_of_no_return" in c
     if "undo" in c:
-        fields["undo"] = _undo(ctx, c["undo"].value, items)
+        fields["undo"] = _undo(ctx, item, c["undo"].value, items)
     if item.compensation:
         _compensation_rules(ctx, item, c)
 
@@ -270,7 +270,7 @@ def _after(
         if target is None:
             ctx.bag.error(
                 "E027", f"unknown plan item '{name.value}'", name.span,
-                *suggest(name.value, items),
+                *suggest_or_list(name.value, _others(items, item), "the plan's other items"),
             )  # fmt: skip
         elif target.compensation and not item.compensation:
             ctx.bag.error(
@@ -283,12 +283,20 @@ def _after(
     return out
 
 
-def _undo(ctx: Context, name: ast.Name, items: dict[str, ast.ItemDecl]) -> str | None:
+def _others(items: dict[str, ast.ItemDecl], item: ast.ItemDecl) -> list[str]:
+    """The plan's items but ``item``: what else it may wait for or undo."""
+    return [name for name in items if name != item.name.value]
+
+
+def _undo(
+    ctx: Context, item: ast.ItemDecl, name: ast.Name, items: dict[str, ast.ItemDecl]
+) -> str | None:
     target = items.get(name.value)
     if target is None:
         ctx.bag.error(
-            "E027", f"unknown plan item '{name.value}'", name.span, *suggest(name.value, items)
-        )
+            "E027", f"unknown plan item '{name.value}'", name.span,
+            *suggest_or_list(name.value, _others(items, item), "the plan's other items"),
+        )  # fmt: skip
         return None
     if not target.compensation:
         ctx.bag.error(
@@ -526,7 +534,7 @@ def _dep_end(ctx: Context, product: ast.Name, item: ast.Name) -> bool:
             return False  # a plan of it has a syntax error
         ctx.bag.error(
             "E027", f"no plan of {product.value} has an item '{item.value}'", item.span,
-            *suggest(item.value, items),
+            *suggest_or_list(item.value, items, f"the items of {product.value}'s plans"),
         )  # fmt: skip
         return False
     return True

@@ -391,6 +391,18 @@ def _duration_unit(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     return f"a duration has a unit: '{chunk[bad].value}s' (ms, s, m, h or d)"
 
 
+def _depend_before(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`depend A.x before B.y`: the grammar has `after` only, so the pair is turned round."""
+    if chunk[0].type != "DEPEND" or chunk[bad].value != "before" or "AFTER" not in expected:
+        return None
+    end = next((i for i in range(bad + 1, len(chunk)) if chunk[i].value == "within"), len(chunk))
+    first, then = _text(chunk[1:bad]), _text(chunk[bad + 1 : end])
+    if not then:
+        return None
+    scope = f" {_text(chunk[end:])}" if end < len(chunk) else ""
+    return f"write it the other way round: 'depend {then} after {first}{scope}'"
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
@@ -398,6 +410,7 @@ _RULES: tuple[Rule, ...] = (
     _if_for_when,
     _is_null,
     _retry_count,
+    _depend_before,
     _colon_for_assign,
     _bare_text,
     _empty_condition,

@@ -269,6 +269,30 @@ def test_dependency_errors(om: Compile, depend: str, code: str, message: str) ->
     assert compiled.one(code).message == message
 
 
+@pytest.mark.parametrize(
+    ("text", "hints"),
+    [
+        ("depend Line.activate after Other.nope", ("the items of Other's plans: assign",)),
+        ("depend Line.activate after Other.asign", ("did you mean 'assign'?",)),
+        ('plan Line on modify {\n auto a handler "h" after nope\n auto b handler "h"\n}',
+         ("the plan's other items: b",)),
+    ],
+)  # fmt: skip
+def test_an_unknown_plan_item_lists_the_items_when_none_is_close(
+    om: Compile, text: str, hints: tuple[str, ...]
+) -> None:
+    assert om(SETUP + text, base=True).one("E027").hints == hints
+
+
+def test_depend_before_says_to_turn_the_pair_round(om: Compile) -> None:
+    diag = om(SETUP + "depend Line.activate before Other.assign within order", base=True).one(
+        "E001"
+    )
+    assert diag.hints == (
+        "write it the other way round: 'depend Other.assign after Line.activate within order'",
+    )
+
+
 def test_cross_product_cycle_is_e062_with_its_path(om: Compile) -> None:
     compiled = om(
         SETUP + "depend Line.activate after Other.assign\ndepend Other.assign after Line.activate",
