@@ -304,12 +304,13 @@ _OPTION_KEYWORDS = frozenset(
 
 def _attribute_option(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     """`speed: int = 100`, `default=100`, `required=true`, `range 1..10`, `optional`: an
-    attribute's options as other schema languages write them."""
+    attribute's options as other schema languages write them; and any keyword's value
+    written after `:` or `=` (`url: "..."`, `timeout = 5s`), as YAML and INI write it."""
     tok, before = chunk[bad], chunk[bad - 1] if bad else None
     if tok.type in ("ASSIGN", "COLON") and before is not None:
         if before.type == "REQUIRED":
             return "'required' takes no value: an attribute without it is optional"
-        if before.type in _OPTION_KEYWORDS:
+        if before.type in _OPTION_KEYWORDS or KEYWORDS.get(before.value) == before.type:
             return f"write the value right after '{before.value}', without '{tok.value}'"
         if tok.type == "ASSIGN" and "DEFAULT" in expected:
             value = _text(chunk[bad + 1 : _end(chunk, bad)]) or "VALUE"
@@ -367,17 +368,25 @@ def _colon_for_assign(chunk: list[Tok], bad: int, expected: set[str]) -> str | N
 
 
 def _bare_text(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
-    """`handler net.go`, `POST /ports`, `id 14301`, `version 1.0`: text the language takes in
-    quotes."""
-    if expected != {"STRING"} or chunk[bad].type not in _UNQUOTED:
+    """`handler net.go`, `POST /ports`, `id 14301`, `version 1.0`, `env(TOKEN)`: text the
+    language takes in quotes; and a bare URL, whose `//` started a comment."""
+    if "STRING" not in expected or chunk[bad].type not in _UNQUOTED:
+        return None
+    url = chunk[bad].value in ("http", "https") and [t.type for t in chunk[bad + 1 : bad + 2]]
+    if url == ["COLON"]:  # the `//` of the URL started a comment
+        return f'write the URL in quotes: "{chunk[bad].value}://..." (bare, // starts a comment)'
+    if expected != {"STRING"}:
         return None
     end = bad + 1
-    while end < len(chunk) and _touching(chunk[end - 1], chunk[end]):
+    while (
+        end < len(chunk) and chunk[end].type in _WORDLIKE and _touching(chunk[end - 1], chunk[end])
+    ):
         end += 1
     return f'write it in quotes: "{_text(chunk[bad:end])}"'
 
 
 _UNQUOTED = frozenset({"NAME", "SLASH", "INT", "DECIMAL"})
+_WORDLIKE = _UNQUOTED | {"DOT", "MINUS"}  # what a bare path, handler or id is made of
 
 
 def _touching(left: Tok, right: Tok) -> bool:
