@@ -412,6 +412,19 @@ def _depend_before(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     return f"write it the other way round: 'depend {then} after {first}{scope}'"
 
 
+def _includes_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`includes Web, Voice`: one product per `includes`, each with its own cardinality."""
+    if chunk[bad].type != "COMMA" or bad < 2 or chunk[bad - 2].type != "INCLUDES":
+        return None
+    names = [chunk[bad - 1].value]
+    i = bad
+    while i + 1 < len(chunk) and chunk[i].type == "COMMA" and chunk[i + 1].type == "NAME":
+        names.append(chunk[i + 1].value)
+        i += 2
+    each = [f"'includes {name}'" for name in names]
+    return f"one product per includes: write {', '.join(each[:-1])} and {each[-1]}"
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
@@ -420,6 +433,7 @@ _RULES: tuple[Rule, ...] = (
     _is_null,
     _retry_count,
     _depend_before,
+    _includes_list,
     _colon_for_assign,
     _bare_text,
     _empty_condition,
