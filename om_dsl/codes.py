@@ -169,7 +169,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E046",),
         "An unknown function, a wrong number of arguments, or arguments of the wrong type.",
-        "See the function table in the reference; the hint shows the signature.",
+        "See the function table in the reference; the hint shows the signature, a close name, or the function another language's name stands for (`strip` is `trim`, `toUpperCase` is `upper`, `format` is `concat`, `sum(a, b)` is `a + b`).",
     ),
     CodeDoc(
         ("E047",),
@@ -189,7 +189,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E050",),
         "A reference of the wrong shape: `order` alone, a plan item or a product alone (`reserve` where `reserve.port_id` is meant), `source.a.b`, a field read from a value that has none.",
-        "Write `order.NAME`, `source.NAME`, `line.NAME`: one attribute after the root; an item's outputs are read as `ITEM.NAME` (the hint lists a callout's).",
+        "Write `order.NAME`, `source.NAME`, `line.NAME`: one attribute after the root; an item's outputs are read as `ITEM.NAME` (the hint lists a callout's). A property or a method of another language is a function here: `len(name)` for `name.length`, `upper(name)` for `name.upper()`.",
     ),
     CodeDoc(
         ("E051",),

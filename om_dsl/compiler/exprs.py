@@ -28,6 +28,7 @@ from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
 from om_dsl.source import Span
 from om_dsl.syntax import ast
+from om_dsl.syntax.hints import METHODS
 
 ORDER_FIELDS: dict[str, str] = {
     "id": "string",
@@ -477,7 +478,7 @@ class ExprChecker:
         fn = FUNCTIONS.get(node.fn)
         if fn is None:
             self.bag.error(
-                "E046", f"unknown function '{node.fn}'", node.span, *suggest(node.fn, FUNCTIONS)
+                "E046", f"unknown function '{node.fn}'", node.span, *_function_hint(node)
             )
             self._check_args_alone(node, env)
             return _error_value()
@@ -553,7 +554,10 @@ class ExprChecker:
         if head in env.bare:
             if rest:
                 what = T.describe(env.bare[head])
-                self.bag.error("E050", f"'{head}' is {_a(what)} value; it has no fields", node.span)
+                self.bag.error(
+                    "E050", f"'{head}' is {_a(what)} value; it has no fields", node.span,
+                    *_method_hint(head, rest),
+                )  # fmt: skip
                 return _error_value()
             return ref(env.bare[head], env.bare_root, [head])
         if not rest:
@@ -781,3 +785,41 @@ _NUMBERS: Final = {
     "int": re.compile(r"-?[0-9]+"),
     "decimal": re.compile(r"-?[0-9]+(\.[0-9]+)?"),
 }
+
+
+# Other languages' names for the built-in functions, where the spelling is not close or is
+# close to the wrong one (`strip` reads as `str`): what to write here instead.
+_FUNCTION_SYNONYMS: Final = {
+    "strip": "trim(x)",
+    "touppercase": "upper(x)",
+    "tolowercase": "lower(x)",
+    "uppercase": "upper(x)",
+    "lowercase": "lower(x)",
+    "length": "len(x)",
+    "size": "len(x)",
+    "count": "len(x)",
+    "format": "concat(a, b, ...)",
+    "sum": "a + b",
+    "substring": "substr(x, start, length)",
+    "startswith": "starts_with(x, prefix)",
+    "endswith": "ends_with(x, suffix)",
+    "includes": "contains(x, value)",
+    "ifnull": "coalesce(x, default)",
+    "nvl": "coalesce(x, default)",
+    "tostring": "str(x)",
+    "string": "str(x)",
+    "integer": "int(x)",
+    "float": "decimal(x)",
+}
+
+
+def _function_hint(node: ast.Call) -> tuple[str, ...]:
+    synonym = _FUNCTION_SYNONYMS.get(node.fn.lower())
+    if synonym is not None:
+        return (f"write {synonym}",)
+    return suggest(node.fn, FUNCTIONS)
+
+
+def _method_hint(head: str, rest: list[str]) -> tuple[str, ...]:
+    function = METHODS.get(rest[0])
+    return () if function is None or len(rest) != 1 else (f"write {function}({head})",)

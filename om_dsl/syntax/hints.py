@@ -425,6 +425,30 @@ def _includes_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     return f"one product per includes: write {', '.join(each[:-1])} and {each[-1]}"
 
 
+# `x.length`, `x.upper()`: other languages' properties and methods, functions here (shared
+# with the compiler, which sees `x.length` as a path).
+METHODS = {
+    "length": "len",
+    "size": "len",
+    "upper": "upper",
+    "lower": "lower",
+    "trim": "trim",
+    "strip": "trim",
+    "toUpperCase": "upper",
+    "toLowerCase": "lower",
+}
+
+
+def _method_call(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`name.upper()`: a method call, where the language has functions."""
+    if chunk[bad].type != "LPAR" or bad < 3 or chunk[bad - 2].type != "DOT":
+        return None
+    function = METHODS.get(chunk[bad - 1].value)
+    if function is None:
+        return None
+    return f"write {function}({chunk[bad - 3].value}): functions take the value as an argument"
+
+
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
@@ -434,6 +458,7 @@ _RULES: tuple[Rule, ...] = (
     _retry_count,
     _depend_before,
     _includes_list,
+    _method_call,
     _colon_for_assign,
     _bare_text,
     _empty_condition,

@@ -152,6 +152,26 @@ def test_mapping_type_mismatch_is_e043() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "code", "hints"),
+    [
+        ("strip(name)", "E046", ("write trim(x)",)),  # not 'str', the closest spelling
+        ("toUpperCase(name)", "E046", ("write upper(x)",)),
+        ('format("%s", name)', "E046", ("write concat(a, b, ...)",)),
+        ("sum(speed, 1)", "E046", ("write a + b",)),
+        ("lowr(name)", "E046", ("did you mean 'lower'?",)),
+        ("name.length", "E050", ("write len(name)",)),
+        ("name.size", "E050", ("write len(name)",)),
+        ("name.first", "E050", ()),
+    ],
+)
+def test_other_languages_functions_and_properties_say_what_to_write(
+    text: str, code: str, hints: tuple[str, ...]
+) -> None:
+    diag = error(text)
+    assert (diag.code, diag.hints) == (code, hints)
+
+
+@pytest.mark.parametrize(
     ("text", "expected", "hints"),
     [
         ("name", "int", ("write int(name) to read it from the text",)),

@@ -903,6 +903,8 @@ SET_WITH = "mappings and responses set values with '='"
          "write the value right after 'timeout', without '='"),
         ('system Net { url "http://127.0.0.1:1" auth bearer env(TOKEN) }',
          'write it in quotes: "TOKEN"'),
+        ("decompose A -> B { x = name.upper() }",
+         "write upper(name): functions take the value as an argument"),
         ('bundle D { includes Web, Voice, Tv }',
          "one product per includes: write 'includes Web', 'includes Voice' and 'includes Tv'"),
         ('plan B on add { callout go: Net POST "/x" retry 3 }',
