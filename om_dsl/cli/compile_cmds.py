@@ -99,7 +99,7 @@ def _check(paths: list[Path], fmt: str, watching_now: bool = False, strict: bool
     reached: set[Path] = set()
     for path in paths:
         for root in catalog_roots(path):
-            _check_root(root, fmt, results, reached)
+            _check_root(root, fmt, results, reached, strict)
         if path.is_dir():
             for stray in _strays(path, reached):
                 _check_stray(stray, fmt, results)
@@ -123,7 +123,7 @@ def _check(paths: list[Path], fmt: str, watching_now: bool = False, strict: bool
 
 
 def _check_root(
-    root: Path, fmt: str, results: dict[str, list[Diagnostic]], reached: set[Path]
+    root: Path, fmt: str, results: dict[str, list[Diagnostic]], reached: set[Path], strict: bool
 ) -> None:
     result = compile_catalog(root)
     diagnostics, sources = relocate(result.diagnostics, result.sources, root)
@@ -132,7 +132,7 @@ def _check_root(
     reached.update((root.parent / name).resolve() for name in result.sources)
     if fmt == "text":
         print_text(diagnostics, sources)
-        _report(root, result)
+        _report(root, result, strict)
 
 
 def _strays(folder: Path, reached: set[Path]) -> list[Path]:
@@ -174,9 +174,11 @@ def _watch(paths: list[Path], fmt: str, interval: float, strict: bool) -> None:
         err.print(f"\n--- changed: {names}; checking again", highlight=False)
 
 
-def _report(root: Path, result: CompileResult) -> None:
+def _report(root: Path, result: CompileResult, strict: bool = False) -> None:
+    """The root's last line: `ok` with what it holds, or its counts in red when it failed
+    (with --strict, warnings fail it too, so it is not `ok`)."""
     errors, warnings = summary(result.diagnostics)
-    if result.catalog is not None:
+    if result.catalog is not None and not (strict and warnings):
         cat = result.catalog
         name, version, where = (shown(str(x)) for x in (cat.name, cat.version, root))
         err.print(

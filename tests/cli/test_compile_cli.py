@@ -55,6 +55,8 @@ def test_check_strict_fails_on_warnings_and_says_why() -> None:
     assert result.exit_code == 1
     assert "warning[W001]" in result.stderr
     assert "error: 1 warning(s), which --strict makes fail" in result.stderr
+    assert f"{WARNS}: 0 error(s), 1 warning(s)" in result.stderr  # failed, so not "ok"
+    assert f"ok {WARNS}" not in result.stderr
 
 
 def test_check_strict_json_keeps_stdout_one_document() -> None:
