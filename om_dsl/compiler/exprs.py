@@ -28,7 +28,7 @@ from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
 from om_dsl.source import Span
 from om_dsl.syntax import ast
-from om_dsl.syntax.hints import METHODS
+from om_dsl.syntax.hints import as_function, function_elsewhere
 
 ORDER_FIELDS: dict[str, str] = {
     "id": "string",
@@ -787,39 +787,13 @@ _NUMBERS: Final = {
 }
 
 
-# Other languages' names for the built-in functions, where the spelling is not close or is
-# close to the wrong one (`strip` reads as `str`): what to write here instead.
-_FUNCTION_SYNONYMS: Final = {
-    "strip": "trim(x)",
-    "touppercase": "upper(x)",
-    "tolowercase": "lower(x)",
-    "uppercase": "upper(x)",
-    "lowercase": "lower(x)",
-    "length": "len(x)",
-    "size": "len(x)",
-    "count": "len(x)",
-    "format": "concat(a, b, ...)",
-    "sum": "a + b",
-    "substring": "substr(x, start, length)",
-    "startswith": "starts_with(x, prefix)",
-    "endswith": "ends_with(x, suffix)",
-    "includes": "contains(x, value)",
-    "ifnull": "coalesce(x, default)",
-    "nvl": "coalesce(x, default)",
-    "tostring": "str(x)",
-    "string": "str(x)",
-    "integer": "int(x)",
-    "float": "decimal(x)",
-}
-
-
 def _function_hint(node: ast.Call) -> tuple[str, ...]:
-    synonym = _FUNCTION_SYNONYMS.get(node.fn.lower())
-    if synonym is not None:
-        return (f"write {synonym}",)
-    return suggest(node.fn, FUNCTIONS)
+    """Another language's function first: `strip` is spelt closest to `str`, but means
+    `trim`."""
+    instead = function_elsewhere(node.fn)
+    return suggest(node.fn, FUNCTIONS) if instead is None else (f"write {instead}",)
 
 
 def _method_hint(head: str, rest: list[str]) -> tuple[str, ...]:
-    function = METHODS.get(rest[0])
-    return () if function is None or len(rest) != 1 else (f"write {function}({head})",)
+    call = as_function(rest[0], head) if len(rest) == 1 else None
+    return () if call is None else (f"write {call}",)

@@ -425,28 +425,58 @@ def _includes_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     return f"one product per includes: write {', '.join(each[:-1])} and {each[-1]}"
 
 
-# `x.length`, `x.upper()`: other languages' properties and methods, functions here (shared
-# with the compiler, which sees `x.length` as a path).
-METHODS = {
-    "length": "len",
-    "size": "len",
-    "upper": "upper",
-    "lower": "lower",
-    "trim": "trim",
-    "strip": "trim",
-    "toUpperCase": "upper",
-    "toLowerCase": "lower",
+# Other languages' functions, lower-cased, and what to write here (`x` the value): for calls
+# (`strip(x)`, which the spelling guess would read as `str`), and, where the function takes the
+# value alone, for properties and methods (`x.length`, `x.upper()`).  The compiler reads it too.
+_ELSEWHERE = {
+    "strip": "trim(x)",
+    "trim": "trim(x)",
+    "upper": "upper(x)",
+    "lower": "lower(x)",
+    "touppercase": "upper(x)",
+    "tolowercase": "lower(x)",
+    "uppercase": "upper(x)",
+    "lowercase": "lower(x)",
+    "length": "len(x)",
+    "size": "len(x)",
+    "count": "len(x)",
+    "format": "concat(a, b, ...)",
+    "sum": "a + b",
+    "substring": "substr(x, start, length)",
+    "startswith": "starts_with(x, prefix)",
+    "endswith": "ends_with(x, suffix)",
+    "includes": "contains(x, value)",
+    "ifnull": "coalesce(x, default)",
+    "nvl": "coalesce(x, default)",
+    "tostring": "str(x)",
+    "string": "str(x)",
+    "integer": "int(x)",
+    "float": "decimal(x)",
 }
+
+
+def function_elsewhere(name: str) -> str | None:
+    """What to write here for another language's function ``name`` (`strip` -> `trim(x)`)."""
+    return _ELSEWHERE.get(name.lower())
+
+
+def as_function(member: str, value: str) -> str | None:
+    """``value.member``, another language's property or method, as a call here (`len(name)`
+    for `name.length`); None unless the function takes the value alone."""
+    call = function_elsewhere(member)
+    if call is None or not call.endswith("(x)"):
+        return None
+    return f"{call[:-3]}({value})"
 
 
 def _method_call(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     """`name.upper()`: a method call, where the language has functions."""
     if chunk[bad].type != "LPAR" or bad < 3 or chunk[bad - 2].type != "DOT":
         return None
-    function = METHODS.get(chunk[bad - 1].value)
-    if function is None:
+    call = as_function(chunk[bad - 1].value, chunk[bad - 3].value)
+    if call is None:
         return None
-    return f"write {function}({chunk[bad - 3].value}): functions take the value as an argument"
+    return f"write {call}: functions take the value as an argument"
 
 
 _RULES: tuple[Rule, ...] = (
