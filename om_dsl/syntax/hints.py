@@ -297,25 +297,29 @@ _OPTION_WORDS: dict[str, str | None] = {
     "label": 'description "TEXT"',
     "title": 'description "TEXT"',
 }
-_OPTION_KEYWORDS = frozenset(
-    {"REQUIRED", "DEFAULT", "UNIT", "DESCRIPTION", "PATTERN", "VALUES", "MERGE", "ALIAS", "IN"}
-)
+
+
+def _separator_after_keyword(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`url: "..."`, `timeout = 5s`, `default=100`, `required=true`: a keyword's value written
+    after `:` or `=`, as YAML and INI write it."""
+    tok = chunk[bad]
+    if tok.type not in ("ASSIGN", "COLON") or bad == 0:
+        return None
+    keyword = chunk[bad - 1]
+    if KEYWORDS.get(keyword.value) != keyword.type:
+        return None
+    if keyword.type == "REQUIRED":
+        return "'required' takes no value: an attribute without it is optional"
+    return f"write the value right after '{keyword.value}', without '{tok.value}'"
 
 
 def _attribute_option(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
-    """`speed: int = 100`, `default=100`, `required=true`, `range 1..10`, `optional`: an
-    attribute's options as other schema languages write them; and any keyword's value
-    written after `:` or `=` (`url: "..."`, `timeout = 5s`), as YAML and INI write it."""
-    tok, before = chunk[bad], chunk[bad - 1] if bad else None
-    if tok.type in ("ASSIGN", "COLON") and before is not None:
-        if before.type == "REQUIRED":
-            return "'required' takes no value: an attribute without it is optional"
-        if before.type in _OPTION_KEYWORDS or KEYWORDS.get(before.value) == before.type:
-            return f"write the value right after '{before.value}', without '{tok.value}'"
-        if tok.type == "ASSIGN" and "DEFAULT" in expected:
-            value = _text(chunk[bad + 1 : _end(chunk, bad)]) or "VALUE"
-            return f"a default value is written 'default {value}'"
-        return None
+    """`speed: int = 100`, `range 1..10`, `optional`: an attribute's options as other schema
+    languages write them."""
+    tok = chunk[bad]
+    if tok.type == "ASSIGN" and "DEFAULT" in expected:
+        value = _text(chunk[bad + 1 : _end(chunk, bad)]) or "VALUE"
+        return f"a default value is written 'default {value}'"
     if tok.type != "NAME" or "DEFAULT" not in expected or tok.value not in _OPTION_WORDS:
         return None
     instead = _OPTION_WORDS[tok.value]
@@ -372,8 +376,9 @@ def _bare_text(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     language takes in quotes; and a bare URL, whose `//` started a comment."""
     if "STRING" not in expected or chunk[bad].type not in _UNQUOTED:
         return None
-    url = chunk[bad].value in ("http", "https") and [t.type for t in chunk[bad + 1 : bad + 2]]
-    if url == ["COLON"]:  # the `//` of the URL started a comment
+    after = chunk[bad + 1 : bad + 2]
+    if chunk[bad].value in ("http", "https") and after and after[0].type == "COLON":
+        # the `//` of the URL started a comment
         return f'write the URL in quotes: "{chunk[bad].value}://..." (bare, // starts a comment)'
     if expected != {"STRING"}:
         return None
@@ -482,6 +487,7 @@ def _method_call(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
 _RULES: tuple[Rule, ...] = (
     _empty_values,
     _inline_enum,
+    _separator_after_keyword,
     _attribute_option,
     _if_for_when,
     _is_null,
