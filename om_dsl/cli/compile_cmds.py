@@ -115,8 +115,8 @@ def _check(paths: list[Path], fmt: str, watching_now: bool = False, strict: bool
         print_json(results)
     else:
         print_explain_hint([d for diagnostics in results.values() for d in diagnostics])
-    errors = sum(summary(diagnostics)[0] for diagnostics in results.values())
-    warnings = sum(summary(diagnostics)[1] for diagnostics in results.values())
+    counts = [summary(diagnostics) for diagnostics in results.values()]
+    errors, warnings = sum(e for e, _ in counts), sum(w for _, w in counts)
     if strict and warnings and not errors:
         report_error(f"{warnings} warning(s), which --strict makes fail")
     return EXIT_ERRORS if errors or (strict and warnings) else EXIT_OK

@@ -87,7 +87,7 @@ def describe(t: str) -> str:
     return t
 
 
-def conversion(found: str, expected: str, text: str = "...") -> str | None:
+def conversion(found: str, expected: str, text: str) -> str | None:
     """How to turn ``text``, a value of type ``found``, into ``expected`` where a built-in
     function does it: the hint of a type mismatch (E043) that a designer fixes with a call."""
     if found == "decimal" and expected == "int":
