@@ -28,13 +28,14 @@ from om_dsl.service.config import ServiceConfig
 from om_dsl.service.context import Service
 from om_dsl.service.json_bodies import JsonBodies
 from om_dsl.service.limits import BodyLimit
-from om_dsl.service.routes import ROUTERS
+from om_dsl.service.routes import ROUTERS, TMF_BASE, TMF_ROUTERS
 
 log = logging.getLogger("om_dsl.service")
 TITLE = "om_dsl order management: TMF622 Product Ordering"
-DESCRIPTION = """TMF622 v4 product ordering (`/productOrder`, `/cancelProductOrder`, `/hub`)
-over the om_dsl runtime, plus the operations API (manual tasks, fallout, systems, event logs,
-live plan diagrams).  Async callouts call back at `POST /callbacks/{token}` (the token is the
+DESCRIPTION = """TMF622 v4 product ordering (`/productOrder`, `/cancelProductOrder`, `/hub`;
+also under the TMF base path `/tmf-api/productOrderingManagement/v4`) over the om_dsl
+runtime, plus the operations API (manual tasks, fallout, systems, event logs, live plan
+diagrams).  Async callouts call back at `POST /callbacks/{token}` (the token is the
 credential).  Every other route but `/health` and `/ready` needs `Authorization: Bearer
 <token>` unless the service runs in loopback-only dev mode.  Request bodies are read as JSON
 whatever their `Content-Type` says.  Errors are TMF `Error` bodies."""
@@ -62,6 +63,8 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    for router in TMF_ROUTERS:  # the same routes again; the OpenAPI document lists them once
+        app.include_router(router, prefix=TMF_BASE, include_in_schema=False)
     app.add_middleware(JsonBodies)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)

@@ -84,10 +84,11 @@ class Running:
     token: str | None
     clients: list[httpx.Client] = field(default_factory=list)
 
-    def client(self, token: str | None = None, **options: Any) -> httpx.Client:
+    def client(self, token: str | None = None, base: str = "", **options: Any) -> httpx.Client:
+        """A client of the service (``base``: a path its request paths go under)."""
         chosen = token if token is not None else self.token
         headers = {"Authorization": f"Bearer {chosen}"} if chosen else {}
-        client = httpx.Client(base_url=self.url, headers=headers, timeout=30, **options)
+        client = httpx.Client(base_url=self.url + base, headers=headers, timeout=30, **options)
         self.clients.append(client)
         return client
 

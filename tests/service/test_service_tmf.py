@@ -13,6 +13,7 @@ from service_support import REPO, Running, order_bytes, order_json, wait_state
 
 from om_dsl.runtime.notify.tmf import item_state
 from om_dsl.runtime.states import OrderState
+from om_dsl.service.routes import TMF_BASE
 
 TMF = REPO / "tests" / "fixtures" / "tmf"
 SWAGGER: dict[str, Any] = json.loads((TMF / "tmf622-operations.json").read_text("utf-8"))
@@ -67,6 +68,35 @@ def test_the_tmf_cancel_sample_and_hub_registration_are_accepted(
     assert body["state"] in SWAGGER["definitions"]["TaskStateType"]["enum"]
     assert body["cancellationReason"] == "Duplicate order"
     assert body["productOrder"]["@referredType"] == "ProductOrder"
+
+
+def test_the_tmf_resources_answer_at_the_tmf_base_path_too(
+    service: Callable[..., Running],
+) -> None:
+    """A TMF622 client configured with the swagger's base URL needs no proxy to strip it."""
+    running = service()
+    tmf = running.client(base=TMF_BASE)
+    created = tmf.post("/productOrder", content=order_bytes("tmf622-product-order"))
+    assert created.status_code == 201, created.text
+    assert created.json()["href"] == f"{running.url}/productOrder/{SAMPLE}"  # one canonical URL
+    assert tmf.get(f"/productOrder/{SAMPLE}").json()["id"] == SAMPLE
+    assert [o["id"] for o in tmf.get("/productOrder").json()] == [SAMPLE]
+    hub = tmf.post("/hub", json={"callback": "http://127.0.0.1:9/listener"})
+    assert hub.status_code == 201, hub.text
+    assert tmf.delete(f"/hub/{hub.json()['id']}").status_code == 204
+    assert tmf.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(tmf, "ORD-1004", {"pending"})  # waits for a technician: it can be cancelled
+    cancel = json.loads((TMF / "CancelProductOrder.example.json").read_text("utf-8"))
+    cancel["productOrder"]["id"] = "ORD-1004"
+    cancelled = tmf.post("/cancelProductOrder", json=cancel)
+    assert cancelled.status_code == 201, cancelled.text
+    assert tmf.get(f"/cancelProductOrder/{cancelled.json()['id']}").status_code == 200
+
+    anonymous = running.client(token="", base=TMF_BASE)
+    assert anonymous.get("/productOrder").status_code == 401  # the same routes, the same guard
+    assert tmf.get(f"/productOrder/{SAMPLE}/status").status_code == 404  # ours, root only
+    paths = running.client().get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith("/tmf-api")]  # documented once, at the root
 
 
 ITEM_STATES = [

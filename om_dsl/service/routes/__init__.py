@@ -25,3 +25,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     systems.router,
     callbacks.router,
 )
+
+TMF_BASE = "/tmf-api/productOrderingManagement/v4"
+"""The base path of TMF622 v4's swagger, where a TMF client configured with the standard
+URL sends its requests; the service answers there too, without a proxy to strip it."""
+
+TMF_ROUTERS: tuple[APIRouter, ...] = (product_order.router, cancel_order.router, hub.router)
+"""The TMF622 resources, also served at :data:`TMF_BASE` (the operations API is ours: it stays
+at the root only)."""
