@@ -59,8 +59,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E010",),
-        "The root file or an imported file cannot be read: missing, a folder, not a regular file (a named pipe, a device such as `/dev/zero`, a socket), a symbolic link loop, too large (16 MiB), or not UTF-8 (the hint says where the first bad byte is); or the root file's name is not UTF-8. It points at the `import`, or at line 1 of the root file.",
-        "Fix the path (relative to the importing file) or the file; save it as UTF-8; rename the file. For a missing file the hint names the `.om` file of the same folder it most likely meant (`types.om` for `types`, `Types.om` or `type.om`).",
+        "The root file or an imported file cannot be read: missing, a folder, not a regular file (a named pipe, a device such as `/dev/zero`, a socket), a symbolic link loop, too large (16 MiB), or not UTF-8 (the hint says where the first bad byte is); or the root file's name is not UTF-8; or the catalog is given as a folder (`om decompose examples/catalog ...`, or a folder given to `compile_catalog`) that holds no root file (a `.om` file that starts with a `catalog` header) or several. It points at the `import`, or at line 1 of the root file (or of the folder).",
+        "Fix the path (relative to the importing file) or the file; save it as UTF-8; rename the file. For a missing file the hint names the `.om` file of the same folder it most likely meant (`types.om` for `types`, `Types.om` or `type.om`). Name the root file of a folder of several catalogs.",
     ),
     CodeDoc(
         ("E011",),

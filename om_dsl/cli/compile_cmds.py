@@ -25,7 +25,7 @@ from om_dsl.cli.app import (
     text_or_json,
     write_text,
 )
-from om_dsl.cli.common import NO_ROOT, catalog_roots, one_root
+from om_dsl.cli.common import one_root
 from om_dsl.cli.diagnostics import (
     print_explain_hint,
     print_json,
@@ -34,6 +34,7 @@ from om_dsl.cli.diagnostics import (
     summary,
 )
 from om_dsl.compiler.driver import CompileResult, compile_catalog
+from om_dsl.compiler.roots import NO_ROOT, catalog_roots
 from om_dsl.errors import Diagnostic
 from om_dsl.ir.io import dump_ir, ir_json_schema
 

@@ -16,12 +16,13 @@ from om_dsl.compiler.allow import apply_allows
 from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.lints import lint
-from om_dsl.compiler.loader import LoadedCatalog, Loader
+from om_dsl.compiler.loader import LoadedCatalog, Loader, printable
+from om_dsl.compiler.roots import NotOneRoot, one_root
 from om_dsl.compiler.symbols import collect
 from om_dsl.errors import CompileError, Diagnostic, DiagnosticBag
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import with_hash
-from om_dsl.source import SourceFile
+from om_dsl.source import SourceFile, Span
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import TOO_MANY_ERRORS
 
@@ -45,14 +46,23 @@ class CompileResult:
 def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
     """Compile the catalog whose root file is ``path`` (``text`` overrides its content).
 
-    Never raises for a problem in the catalog: every problem is a diagnostic.
+    ``path`` may be the folder that holds the root file, as on the command line: a folder of
+    no root file or of several is an E010.  Never raises for a problem in the catalog: every
+    problem is a diagnostic.
     """
     bag = DiagnosticBag()
+    root = Path(path)
+    if text is None:
+        try:
+            root = one_root(root)
+        except NotOneRoot as exc:
+            bag.error("E010", printable(exc.reason), Span(printable(root.name), 1, 1, 1, 1))
+            return CompileResult(None, bag.sorted(), {})
     with gc_paused(promote=True):
-        loaded = parse_phase(Path(path), bag, text)
+        loaded = parse_phase(root, bag, text)
         catalog = None
         if loaded.modules and not _abandoned(bag):
-            checked = check_phase(loaded.modules, Path(path).name, bag)
+            checked = check_phase(loaded.modules, root.name, bag)
             # A catalog with errors is not returned, so it is not assembled and hashed either
             # (its parts were built without validation from values that passed the checks).
             if not bag.has_errors:

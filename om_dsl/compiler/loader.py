@@ -40,10 +40,10 @@ class Loader:
         self._stack: list[str] = []
 
     def load(self) -> LoadedCatalog:
-        name = _printable(self.root_file.name)
+        name = printable(self.root_file.name)
         # A missing root file is named as the user gave it (imports are named from the root),
         # and placed at its 1:1, so that editors and CI annotations can open it.
-        shown = _printable(str(self.root_file))
+        shown = printable(str(self.root_file))
         at = Span(name, 1, 1, 1, 1)
         if name != self.root_file.name:  # the name would end up in spans and IR: UTF-8 only
             self.bag.error("E010", f"the file name '{name}' is not UTF-8", at, "rename the file")
@@ -199,7 +199,7 @@ def _kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """A name as it can be printed and stored: bytes that were not UTF-8 (kept by Python as
     lone surrogates) become U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

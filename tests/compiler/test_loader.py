@@ -184,21 +184,41 @@ def test_missing_root_file_is_e010_at_its_first_line(tmp_path: Path) -> None:
             "is not UTF-8 text",
             ("the first byte that is not UTF-8 (0xE9) is at line 1, column 13",),
         ),
-        (None, "is a directory, not a .om file", ()),
     ],
 )
 def test_an_unreadable_root_file_is_e010_at_its_first_line(
-    tmp_path: Path, content: bytes | None, message: str, hints: tuple[str, ...]
+    tmp_path: Path, content: bytes, message: str, hints: tuple[str, ...]
 ) -> None:
     root = tmp_path / "cat.om"
-    if content is None:
-        root.mkdir()
-    else:
-        root.write_bytes(content)
+    root.write_bytes(content)
     (diag,) = compile_catalog(root).diagnostics
     assert (diag.code, diag.message, diag.hints) == ("E010", f"'{root}' {message}", hints)
     assert diag.span == Span("cat.om", 1, 1, 1, 1)
     assert diag.headline().startswith("cat.om:1:1: error[E010]")
+
+
+def test_a_folder_compiles_as_its_only_root_file(tmp_path: Path) -> None:
+    """As every command takes it: ``compile_catalog("examples/catalog")``."""
+    (tmp_path / "types.om").write_text(TYPES, "utf-8")  # imported: not a root
+    (tmp_path / "main.om").write_text(HEADER + 'import "types.om"\n' + BASE, "utf-8")
+    (tmp_path / "notes.txt").write_text('catalog "Not a catalog" version "1"\n', "utf-8")
+    from_folder = compile_catalog(tmp_path)
+    assert from_folder.ok, from_folder.diagnostics
+    assert from_folder == compile_catalog(tmp_path / "main.om")
+
+
+def test_a_folder_of_no_root_file_or_of_several_is_e010(tmp_path: Path) -> None:
+    (tmp_path / "types.om").write_text(TYPES, "utf-8")
+    (diag,) = compile_catalog(tmp_path).diagnostics
+    assert (diag.code, diag.span) == ("E010", Span(tmp_path.name, 1, 1, 1, 1))
+    assert diag.message.startswith("no catalog root file in this folder (a root file starts")
+    for name in ("b.om", "a.om"):
+        (tmp_path / name).write_text(HEADER + BASE, "utf-8")
+    result = compile_catalog(tmp_path)
+    assert result.catalog is None
+    assert [d.message for d in result.diagnostics] == [
+        f"this folder holds 2 catalogs ({tmp_path / 'a.om'}, {tmp_path / 'b.om'}); name one"
+    ]
 
 
 def test_root_file_read_from_disk(tmp_path: Path) -> None:
