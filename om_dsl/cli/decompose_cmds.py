@@ -18,7 +18,7 @@ from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
 from om_dsl.consoles import text_console, text_of
 from om_dsl.orders.explain import explain, render_text
-from om_dsl.orders.models import Decomposition, FulfillmentRequest
+from om_dsl.orders.models import Decomposition, FulfillmentLine, FulfillmentRequest
 from om_dsl.orders.tmf641 import service_orders
 from om_dsl.rules.engine import ENGINES
 
@@ -95,12 +95,21 @@ def _table(request: FulfillmentRequest) -> Table:
     for line in request.lines:
         attrs = ", ".join(f"{k}={_value(v)}" for k, v in line.attributes.items())
         table.add_row(
-            line.id, line.kind, line.action, attrs, ", ".join(line.changed),
-            ", ".join(line.source_items),
+            line.id, line.kind, line.action, attrs, _changed(line), ", ".join(line.source_items),
         )  # fmt: skip
     if not request.lines:
         table.add_row("(no lines)", "", "", "", "", "")
     return table
+
+
+def _changed(line: FulfillmentLine) -> str:
+    """What a modify changes, with the value before where the order said it: a reviewer of a
+    change order reads "from what to what" without the JSON."""
+    previous = line.previous
+    return ", ".join(
+        f"{name} (was {_value(previous[name])})" if name in previous else name
+        for name in line.changed
+    )
 
 
 def _value(value: Any) -> str:

@@ -97,6 +97,21 @@ def test_table_is_readable() -> None:
     assert max(len(line) for line in out.splitlines()) <= 200
 
 
+def test_the_table_says_what_a_modify_changes_from_where_the_order_said_it(
+    tmp_path: Path,
+) -> None:
+    code, out, _ = om("decompose", ACME, EXAMPLE_ORDERS / "fibre-modify.json", "--format", "table")
+    assert code == 0
+    assert "bandwidth_kbps (was 100000), profile (was gpon-500)" in out
+    assert "max_speed (was 100)" in out
+    unknown = json.loads((EXAMPLE_ORDERS / "fibre-modify.json").read_text("utf-8"))
+    del unknown["items"][0]["previous"]  # what it was before is then unknown: names only
+    order = tmp_path / "unknown.json"
+    order.write_text(json.dumps(unknown), "utf-8")
+    code, out, _ = om("decompose", ACME, order, "--format", "table")
+    assert code == 0 and "bandwidth_kbps, profile" in out and "(was" not in out
+
+
 def test_tmf641_payloads() -> None:
     code, out, _ = om("decompose", ACME, SAMPLE, "--format", "tmf641")
     orders = json.loads(out)
