@@ -364,7 +364,10 @@ ORDER: tuple[CodeDoc, ...] = (
         ("O010", "O011", "O012"),
         "a required field is missing; an unknown field (native only, with a suggestion); a field of the wrong type or shape",
     ),
-    CodeDoc(("O013",), "an unknown action (with a suggestion)"),
+    CodeDoc(
+        ("O013",),
+        "an unknown action (with a suggestion, which knows other systems' words: `change` is `modify`, `remove` is `delete`)",
+    ),
     CodeDoc(
         ("O014",),
         'a key given twice in one JSON object (`{"speed": 100, "speed": 5000}`), anywhere in the document: JSON readers disagree on which value counts, so neither is guessed; the path is the repeated key\'s (text only: parsed data has lost the repeat)',
@@ -409,7 +412,7 @@ ORDER: tuple[CodeDoc, ...] = (
     CodeDoc(("O054",), "a cycle of `bundles` or of `reliesOn` relationships"),
     CodeDoc(
         ("O060", "O061", "O062"),
-        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality",
+        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality (not checked while a part or a link to one is in error itself)",
     ),
     CodeDoc(
         ("O070",),

@@ -26,16 +26,23 @@ class Resolved:
 
 
 def check_bundles(items: Mapping[str, Resolved], rel: Relations, log: IssueLog) -> None:
+    """``items``: the items whose product, action and quantity are valid.  A bundle with a
+    part that is not among them, or with a link that was not understood, is not counted: its
+    part's own error says what is wrong, and "needs at least 1" would blame the bundle."""
     children: dict[str, list[Resolved]] = {}
+    uncounted = set(rel.incomplete)
     for child_id, parent_id in rel.parent.items():
         child, bundle = items.get(child_id), items.get(parent_id)
-        if child is None or bundle is None:
+        if bundle is None:
+            continue
+        if child is None:
+            uncounted.add(parent_id)
             continue
         if _fits(child, bundle, log):
             children.setdefault(parent_id, []).append(child)
         _actions(child, bundle, log)
     for item in items.values():
-        if item.product.kind == "bundle" and item.draft.id not in rel.incomplete:
+        if item.product.kind == "bundle" and item.draft.id not in uncounted:
             _cardinality(item, children.get(item.draft.id, []), log)
 
 

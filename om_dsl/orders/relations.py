@@ -24,8 +24,8 @@ class Relations:
     relies_on: dict[str, list[str]] = field(default_factory=dict)
     """item id -> the items it relies on (in the order written)."""
     incomplete: set[str] = field(default_factory=set)
-    """Bundles with a part left out for its shape (see :class:`Unread`): their parts cannot
-    be counted."""
+    """Bundles whose parts cannot be counted: a part left out for its shape (see
+    :class:`Unread`), or a link that was not understood (its own error says why)."""
 
 
 def check_relations(
@@ -71,10 +71,10 @@ def _link(
             f"unknown relationship type {show(type_)}; om_dsl understands: "
             + ", ".join(RELATIONSHIP_TYPES) + did_you_mean(type_, RELATIONSHIP_TYPES),
         )  # fmt: skip
+        rel.incomplete.add(item.id)  # the link may have named a part: the parts are unknown
         return
     if target not in ids and unread.may_be(target):  # its shape error says it all
-        if type_ == "bundles":
-            rel.incomplete.add(item.id)
+        _uncounted(rel, item, type_)
         return
     if target not in ids:
         log.add(
@@ -83,9 +83,11 @@ def _link(
             "which is not in the order"
             + did_you_mean(target, list(ids)),
         )  # fmt: skip
+        _uncounted(rel, item, type_)
         return
     if target == item.id:
         log.add("O052", key(path, "id"), f"item {show(item.id)} relates ({type_}) to itself")
+        _uncounted(rel, item, type_)
         return
     if type_ == "reliesOn":
         targets = rel.relies_on.setdefault(item.id, [])
@@ -99,8 +101,16 @@ def _link(
             f"item {show(target)} is a part of both {show(current)} and {show(item.id)}; "
             "an item belongs to one bundle",
         )  # fmt: skip
+        rel.incomplete.add(item.id)
         return
     rel.parent[target] = item.id
+
+
+def _uncounted(rel: Relations, item: DraftItem, type_: str) -> None:
+    """A bundle whose part link is in error has parts the order does not show: its
+    cardinality is not checked (the link's own error says what is wrong)."""
+    if type_ == "bundles":
+        rel.incomplete.add(item.id)
 
 
 def _parent_cycles(parent: dict[str, str], ids: dict[str, DraftItem], log: IssueLog) -> None:

@@ -7,7 +7,7 @@ client everything that is wrong.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.ir import models as ir
 from om_dsl.ir.models import ACTIONS
@@ -37,7 +37,7 @@ def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: 
     resolved, values = _check_items(draft.items, ids, index, limits, log)
     _check_unread(draft.unread, index, log)
     rel = check_relations(draft.items, ids, log, draft.unread)
-    known = {i: r for i, r in resolved.items() if r.draft.action in ACTIONS}
+    known = {i: r for i, r in resolved.items() if _countable(r.draft, limits)}
     check_bundles(known, rel, log)
     check_relies_actions(known, rel.relies_on, log)
     order_values = resolve_values(
@@ -136,6 +136,12 @@ def _check_reserved(draft: DraftOrder, log: IssueLog) -> None:
             log.add("O021", path if draft.format == "native" else key(path, "id"), problem)
 
 
+def _countable(item: DraftItem, limits: Limits) -> bool:
+    """An item whose action and quantity are valid (their errors are :func:`_item_basics`'s):
+    only those are counted as bundle parts and checked against the actions of others."""
+    return item.action in ACTIONS and 1 <= item.quantity <= limits.max_quantity
+
+
 def _item_basics(item: DraftItem, limits: Limits, log: IssueLog) -> None:
     known_action = _check_action(item.action, key(item.path, "action"), log)
     if not 1 <= item.quantity <= limits.max_quantity:
@@ -163,12 +169,23 @@ def _check_action(action: str, path: Path, log: IssueLog) -> bool:
     """Whether ``action`` is one om_dsl knows; if not, says so (with a suggestion)."""
     if action in ACTIONS:
         return True
+    meant = _ACTION_ELSEWHERE.get(action.lower().replace("_", "").replace("-", ""))
     log.add(
         "O013", path,
         f"unknown action {show(action)}; use one of: {', '.join(ACTIONS)}"
-        + did_you_mean(action, ACTIONS),
+        + (f" (did you mean '{meant}'?)" if meant else did_you_mean(action, ACTIONS)),
     )  # fmt: skip
     return False
+
+
+_ACTION_ELSEWHERE: Final = {
+    **dict.fromkeys(("change", "update", "modify", "amend", "upgrade", "downgrade"), "modify"),
+    **dict.fromkeys(("remove", "cease", "terminate", "disconnect", "delete"), "delete"),
+    **dict.fromkeys(("create", "new", "provide", "install", "add"), "add"),
+    **dict.fromkeys(("keep", "none", "nochange", "unchanged", "existing"), "noChange"),
+}
+"""Other order systems' words for the four actions (``change`` is no ``noChange``), and the
+actions themselves in another case (``ADD``, ``no_change``)."""
 
 
 def _product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> str | None:

@@ -34,7 +34,7 @@ def _tmf_sample() -> dict[str, Any]:
     return data
 
 
-def _sample_with(change: Any) -> bytes:
+def sample_with(change: Any) -> bytes:
     data = _tmf_sample()
     change(data)
     return json.dumps(data).encode()
@@ -198,7 +198,7 @@ BAD_ORDERS = [
     ),
     Bad(
         "unknown-characteristic",
-        _sample_with(
+        sample_with(
             lambda d: d["productOrderItem"][1]["product"]["productCharacteristic"].append(
                 {"name": "TEL_IMSI", "value": "1"}
             )
@@ -209,7 +209,7 @@ BAD_ORDERS = [
     ),
     Bad(
         "characteristic-wrong-pattern",
-        _sample_with(
+        sample_with(
             lambda d: d["productOrderItem"][1]["product"]["productCharacteristic"][0].update(
                 value="call me"
             )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from bad_orders import BAD_ORDERS, FIBRE, Bad, native
+from bad_orders import BAD_ORDERS, FIBRE, Bad, native, sample_with
 from decomposition_support import ACME, decomposer
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -40,6 +41,45 @@ def test_bad_order_is_reported(bad: Bad) -> None:
     for issue in issues:
         assert "Traceback" not in issue["message"]
         assert len(issue["message"]) < 600
+
+
+REL = "productOrderItem[0].productOrderItemRelationship[0]"
+ONE_CAUSE = [  # the TMF622 sample: its bundle's first part (item 110), or the bundle's link to it
+    ("O013", "productOrderItem[1].action", 1, None, {"action": "change"}),
+    ("O038", "productOrderItem[1].quantity", 1, None, {"quantity": 0}),
+    ("O050", f"{REL}.relationshipType", 0, 0, {"relationshipType": "contains"}),
+    ("O051", f"{REL}.id", 0, 0, {"id": "999"}),
+    ("O052", f"{REL}.id", 0, 0, {"id": "100"}),
+]
+
+
+@pytest.mark.parametrize(("code", "path", "item", "link", "changes"), ONE_CAUSE,
+                         ids=[c[0] for c in ONE_CAUSE])  # fmt: skip
+def test_a_broken_bundle_part_is_one_error_not_a_bundle_short_of_parts(
+    code: str, path: str, item: int, link: int | None, changes: dict[str, Any]
+) -> None:
+    """The bundle cannot count a part the order does not show right; "TMF25 needs at least 1
+    MobileTelephony; the order gives 0" (O062) would blame the bundle for the part's error."""
+
+    def change(order: dict[str, Any]) -> None:
+        changed = order["productOrderItem"][item]
+        if link is not None:
+            changed = changed["productOrderItemRelationship"][link]
+        changed.update(changes)
+
+    bad = Bad("one cause", sample_with(change), code, path, "")
+    assert [(i["code"], i["path"]) for i in _issues(bad)] == [(code, path)]
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("change", "modify"), ("update", "modify"), ("Remove", "delete"), ("terminate", "delete"),
+     ("ADD", "add"), ("create", "add"), ("no_change", "noChange"), ("nochange", "noChange")],
+)  # fmt: skip
+def test_an_action_of_another_order_system_gets_ours(written: str, meant: str) -> None:
+    bad = Bad("action", native([{**FIBRE, "action": written}]), "O013", "items[0].action", "")
+    (issue,) = _issues(bad)
+    assert issue["message"].endswith(f"(did you mean '{meant}'?)"), issue
 
 
 def test_every_problem_is_reported_at_once() -> None:
