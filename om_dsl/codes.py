@@ -383,13 +383,16 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O034", "O035"),
-        "an unknown attribute or characteristic (with a suggestion); an attribute given twice (e.g. by name and by alias)",
+        "an unknown attribute or characteristic, even with a null value (with a suggestion); an attribute given twice (e.g. by name and by alias)",
     ),
     CodeDoc(
         ("O036",),
         "a wrong type, or a value outside the attribute's range, allowed values, pattern or enum",
     ),
-    CodeDoc(("O037",), "a required attribute missing (after defaults)"),
+    CodeDoc(
+        ("O037",),
+        "a required attribute missing (after defaults), at the null given for it if there is one; not reported when a misspelt name (O034) suggests it",
+    ),
     CodeDoc(("O038", "O039"), "a quantity outside 1..1,000; more items than the limit"),
     CodeDoc(
         ("O040",),

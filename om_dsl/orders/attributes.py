@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 from om_dsl.orders.catalog_index import AttrTable
 from om_dsl.orders.drafts import Value
 from om_dsl.orders.issues import IssueLog, Path, show
-from om_dsl.orders.values import did_you_mean
+from om_dsl.orders.values import closest
 
 
 def resolve_values(
@@ -31,12 +32,21 @@ def resolve_values(
     """
     out: dict[str, Any] = {}
     where: dict[str, Path] = {}
+    nulls: dict[str, Path] = {}
+    hinted: set[str] = set()
     for value in values:
         spec = table.lookup(value.name)
         if spec is None:
-            log.add("O034", value.name_path, _unknown(value.name, table, owner))
+            close = closest(value.name, table.names())
+            log.add("O034", value.name_path, _unknown(value.name, table, owner, close))
+            meant = None if close is None else table.lookup(close)
+            if meant is not None:  # the fix its hint gives: not also a missing attribute
+                hinted.add(meant.attr.name)
             continue
         name = spec.attr.name
+        if value.value is None:  # null is absent; its name is checked all the same, and a
+            nulls.setdefault(name, value.path)  # required one is reported where it stood
+            continue
         if name in where:
             log.add("O035", value.name_path, f"'{name}' is given twice (first at {where[name]})")
             continue
@@ -47,15 +57,16 @@ def resolve_values(
             continue
         out[name] = value.value
     if complete:
-        out = _complete(out, table, log, owner, container, where)
+        out = _complete(out, table, log, owner, container, where.keys() | hinted, nulls)
     return out
 
 
-def _unknown(name: str, table: AttrTable, owner: str) -> str:
-    known = table.names()
-    if not known:
+def _unknown(name: str, table: AttrTable, owner: str, close: str | None) -> str:
+    if not table.names():
         return f"unknown attribute {show(name)}: {owner} has no attributes"
-    return f"unknown attribute {show(name)} for {owner}" + did_you_mean(name, known)
+    return f"unknown attribute {show(name)} for {owner}" + (
+        f" (did you mean {show(close)}?)" if close else ""
+    )
 
 
 def _complete(
@@ -64,9 +75,12 @@ def _complete(
     log: IssueLog,
     owner: str,
     container: Path,
-    given: dict[str, Path],
+    given: Set[str],
+    nulls: dict[str, Path],
 ) -> dict[str, Any]:
-    """Declaration order, defaults filled in; a required attribute that is missing is an issue."""
+    """Declaration order, defaults filled in; a required attribute that is missing is an issue
+    (at the null that stood for it, when one did).  ``given``: the names given, with a value
+    in error or not, and those a misspelt name's hint names."""
     out: dict[str, Any] = {}
     for name, spec in table.by_name.items():
         if name in values:
@@ -75,5 +89,14 @@ def _complete(
             out[name] = table.defaults[name]
         elif spec.attr.required and name not in given:
             alias = f" (alias {spec.attr.alias})" if spec.attr.alias else ""
-            log.add("O037", container, f"{owner} needs attribute '{name}'{alias}; it is required")
+            if name in nulls:
+                log.add(
+                    "O037", nulls[name],
+                    f"{owner} needs attribute '{name}'{alias}, which has no value here (null "
+                    "or left out); it is required",
+                )  # fmt: skip
+            else:
+                log.add(
+                    "O037", container, f"{owner} needs attribute '{name}'{alias}; it is required"
+                )
     return out

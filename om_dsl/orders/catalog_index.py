@@ -91,11 +91,11 @@ class QuickTable:
         out: dict[str, Any] = {}
         accepts = self.accepts
         for name, value in given.items():
+            hit = accepts.get(name)
+            if hit is None:  # an unknown name, even with null: the thorough reader says it
+                return None
             if value is None:  # null is absent
                 continue
-            hit = accepts.get(name)
-            if hit is None:
-                return None
             attr, accept = hit
             if attr in out or not accept(value):
                 return None

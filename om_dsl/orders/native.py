@@ -162,7 +162,6 @@ def _item(item: NativeItem, path: Path, parent: str | None) -> DraftItem:
 def _values(values: dict[str, Any], path: Path) -> list[Value]:
     out = []
     for name, value in values.items():
-        if value is not None:
-            where = key(path, name)
-            out.append(Value(name, value, where, where))
+        where = key(path, name)
+        out.append(Value(name, value, where, where))
     return out

@@ -167,20 +167,17 @@ def _ref(raw: Any) -> dict[str, Any] | None:
 
 
 def _characteristics(raw: Any) -> dict[str, Any] | None:
-    """Name -> value of the characteristics with a value (null is absent), or None (a name
-    given twice is the thorough reader's to report)."""
+    """Name -> value of the characteristics (null is absent, but its name is checked), or
+    None (a name given twice is the thorough reader's to report)."""
     if type(raw) is not list:
         return None
     out: dict[str, Any] = {}
     for char in raw:
         if type(char) is not dict or type(char.get("name")) is not str:
             return None
-        value = char.get("value")
-        if value is None:
-            continue
         if char["name"] in out:
             return None
-        out[char["name"]] = value
+        out[char["name"]] = char.get("value")
     return out
 
 

@@ -235,7 +235,6 @@ def _characteristics(chars: list[TmfCharacteristic], path: Path) -> list[Value]:
     return [
         Value(c.name, c.value, key(index(path, i), "value"), key(index(path, i), "name"))
         for i, c in enumerate(chars)
-        if c.value is not None
     ]
 
 

@@ -178,6 +178,12 @@ def _list_check(item: Check, type_: str) -> Check:
 
 def did_you_mean(name: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` when a close choice exists, else empty."""
-    others = [choice for choice in choices if choice != name]  # never the name itself
+    close = closest(name, choices)
+    return f" (did you mean {show(close)}?)" if close else ""
+
+
+def closest(name: str, choices: Sequence[str]) -> str | None:
+    """The choice ``name`` most likely misspells, if one is close (never ``name`` itself)."""
+    others = [choice for choice in choices if choice != name]
     close = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
-    return f" (did you mean {show(close[0])}?)" if close else ""
+    return close[0] if close else None

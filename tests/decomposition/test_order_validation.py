@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -80,6 +81,51 @@ def test_an_action_of_another_order_system_gets_ours(written: str, meant: str) -
     bad = Bad("action", native([{**FIBRE, "action": written}]), "O013", "items[0].action", "")
     (issue,) = _issues(bad)
     assert issue["message"].endswith(f"(did you mean '{meant}'?)"), issue
+
+
+MOBILE = {"id": "m", "product": "MobileTelephony"}
+CHAR = "productOrderItem[1].product.productCharacteristic"
+
+
+def _mobile_chars(change: Callable[[list[dict[str, Any]]], object]) -> bytes:
+    """The TMF622 sample with the characteristics of its mobile item (110) changed."""
+    return sample_with(
+        lambda d: change(d["productOrderItem"][1]["product"]["productCharacteristic"])
+    )
+
+
+ATTRIBUTE_CASES = [
+    # (the order, the one issue expected): null is absent, but its name is checked
+    (native([{**FIBRE, "attributes": {"sped": None}}]), ("O034", "items[0].attributes.sped")),
+    (native([FIBRE], attributes={"site_idd": None}), ("O034", "attributes.site_idd")),
+    (_mobile_chars(lambda c: c.append({"name": "COLOUR", "value": None})),
+     ("O034", f"{CHAR}[1].name")),
+    # a required attribute that is null is reported where the null stood, not at the container
+    (native([{**MOBILE, "attributes": {"msisdn": None}}]), ("O037", "items[0].attributes.msisdn")),
+    (_mobile_chars(lambda c: c[0].pop("value")), ("O037", f"{CHAR}[0].value")),
+    # a misspelt required attribute: its hint is the fix, it is not also missing (O037) ...
+    (_mobile_chars(lambda c: c[0].update(name="TEL_MSISDNX")), ("O034", f"{CHAR}[0].name")),
+    (native([{**MOBILE, "attributes": {"msisd": "+33 6"}}]), ("O034", "items[0].attributes.msisd")),
+    # ... nor is the right name given after it twice (O035)
+    (native([{**FIBRE, "attributes": {"sped": 50, "speed": 50}}]),
+     ("O034", "items[0].attributes.sped")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw", "expected"), ATTRIBUTE_CASES)
+def test_attribute_values_give_the_one_issue_to_fix(raw: bytes, expected: tuple[str, str]) -> None:
+    issues = _issues(Bad("attributes", raw, *expected, ""))
+    assert [(i["code"], i["path"]) for i in issues] == [expected], issues
+
+
+def test_a_required_attribute_given_as_null_says_so() -> None:
+    (issue,) = _issues(
+        Bad("null", native([{**MOBILE, "attributes": {"TEL_MSISDN": None}}]), "", "", "")
+    )
+    assert issue["message"] == (
+        "offer MobileTelephony needs attribute 'msisdn' (alias TEL_MSISDN), which has no value "
+        "here (null or left out); it is required"
+    )
 
 
 def test_every_problem_is_reported_at_once() -> None:
