@@ -387,7 +387,7 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O036",),
-        "a wrong type, or a value outside the attribute's range, allowed values, pattern or enum",
+        "a wrong type, or a value outside the attribute's range, allowed values, pattern or enum; a number or boolean sent as text gets what to write, when JSON reads it as written (the string 100 for an int: `write 100, without quotes`; 100.0: `write 100`)",
     ),
     CodeDoc(
         ("O037",),

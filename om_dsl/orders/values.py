@@ -12,7 +12,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.expr import types as T
 from om_dsl.expr.types import SAFE_INTEGER
@@ -99,7 +99,9 @@ def _int(value: Any) -> str | None:
             )
         if isinstance(value, float) and value.is_integer():  # 1e308: no 309-digit advice
             return f"{show(value)} is too large; whole numbers must be within +-2^53"
-        return f"expected a whole number (int), got {json_type(value)} {show(value)}"
+        return f"expected a whole number (int), got {json_type(value)} {show(value)}" + _unquote(
+            value, _QUOTED_INT
+        )
     if abs(value) > SAFE_INTEGER:
         return f"{show(value)} is too large; whole numbers must be within +-2^53"
     return None
@@ -107,7 +109,9 @@ def _int(value: Any) -> str | None:
 
 def _decimal(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"expected a number (decimal), got {json_type(value)} {show(value)}"
+        return f"expected a number (decimal), got {json_type(value)} {show(value)}" + _unquote(
+            value, _QUOTED_DECIMAL
+        )
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value!r} is not a finite number"
     if isinstance(value, int) and abs(value) > SAFE_INTEGER:
@@ -123,8 +127,23 @@ def _string(value: Any) -> str | None:
 
 def _bool(value: Any) -> str | None:
     if not isinstance(value, bool):
-        return f"expected true or false (bool), got {json_type(value)} {show(value)}"
+        return f"expected true or false (bool), got {json_type(value)} {show(value)}" + _unquote(
+            value, _QUOTED_BOOL
+        )
     return None
+
+
+_QUOTED_INT: Final = re.compile(r"-?(0|[1-9][0-9]{0,14})")  # what JSON reads as it is
+_QUOTED_DECIMAL: Final = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})?")
+_QUOTED_BOOL: Final = re.compile(r"true|false")
+
+
+def _unquote(value: Any, literal: re.Pattern[str]) -> str:
+    """`` (write 100, without quotes)`` for a string that holds the literal the type wants:
+    many clients send every value as text, and the fix is to drop the quotes, not to guess."""
+    if isinstance(value, str) and literal.fullmatch(value):
+        return f" (write {value}, without quotes)"
+    return ""
 
 
 def _date(value: Any) -> str | None:

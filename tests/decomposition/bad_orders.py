@@ -254,6 +254,20 @@ BAD_ORDERS = [
         "without a decimal point or exponent, got 100.0 (write 100)",
     ),
     Bad(
+        "quoted-int",
+        native([{**FIBRE, "attributes": {"speed": "100"}}]),
+        "O036",
+        "items[0].attributes.speed",
+        "got string '100' (write 100, without quotes)",
+    ),
+    Bad(
+        "quoted-bool",
+        native([{**FIBRE, "attributes": {"static_ip": "true"}}]),
+        "O036",
+        "items[0].attributes.static_ip",
+        "got string 'true' (write true, without quotes)",
+    ),
+    Bad(
         "out-of-range",
         native([{**FIBRE, "attributes": {"speed": 5}}]),
         "O036",

@@ -20,7 +20,7 @@ from om_dsl.orders.jsondoc import _loads, _Walk
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.screen import _depth as screen_depth
 from om_dsl.orders.screen import needs_walk
-from om_dsl.orders.values import did_you_mean
+from om_dsl.orders.values import did_you_mean, type_check
 
 
 def _issues(bad: Bad) -> list[dict[str, str]]:
@@ -126,6 +126,22 @@ def test_a_required_attribute_given_as_null_says_so() -> None:
         "offer MobileTelephony needs attribute 'msisdn' (alias TEL_MSISDN), which has no value "
         "here (null or left out); it is required"
     )
+
+
+@pytest.mark.parametrize(
+    ("type_", "value", "hint"),
+    [("int", "100", "write 100"), ("int", "-3", "write -3"), ("decimal", "9.99", "write 9.99"),
+     ("decimal", "0", "write 0"), ("bool", "false", "write false"),
+     ("int", "0100", None), ("int", "1e2", None), ("int", "10.0", None), ("int", " 1", None),
+     ("decimal", ".5", None), ("bool", "True", None), ("bool", "yes", None),
+     ("int", "1" * 16, None)],  # JSON would not read it as written, or not exactly
+)  # fmt: skip
+def test_a_value_in_quotes_gets_the_literal_to_write_when_json_reads_it_as_is(
+    type_: str, value: str, hint: str | None
+) -> None:
+    problem = type_check(type_, {})(value)
+    assert problem is not None
+    assert problem.endswith(f"({hint}, without quotes)" if hint else f"got string {value!r}")
 
 
 def test_every_problem_is_reported_at_once() -> None:
