@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         CompileError,
         DecompositionError,
         IllegalTransition,
+        InstalledBaseError,
         IRLoadError,
         NotFound,
         OmError,
@@ -45,7 +46,8 @@ __version__ = "0.1.0"
 _HOMES = {
     "om_dsl.compiler.driver": ("CompileResult", "compile_catalog"),
     "om_dsl.errors": (
-        "CompileError", "DecompositionError", "IllegalTransition", "IRLoadError", "NotFound",
+        "CompileError", "DecompositionError", "IllegalTransition", "InstalledBaseError",
+        "IRLoadError", "NotFound",
         "OmError", "OperatorActionRejected", "OrderValidationError", "PlanError",
     ),
     "om_dsl.ir.io": ("dump_ir", "load_ir"),
@@ -67,6 +69,7 @@ __all__ = [
     "HandlerRegistry",
     "IRLoadError",
     "IllegalTransition",
+    "InstalledBaseError",
     "MemoryStore",
     "NotFound",
     "NotifySettings",

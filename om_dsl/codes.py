@@ -425,6 +425,10 @@ ORDER: tuple[CodeDoc, ...] = (
         ("O071",),
         "an amendment whose revised order has another id than the order it amends (see docs/runtime.md, Amending an order)",
     ),
+    CodeDoc(
+        ("O080",),
+        "an installed base given as data (`om decompose --installed-base FILE`, `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
+    ),
 )
 
 # Decomposition of a valid order (docs/decomposition.md): a DecompositionError lists them.

@@ -134,6 +134,16 @@ class OrderValidationError(OmError):
         super().__init__(f"order is invalid ({len(issues)} problem(s)); first: {issues[0]}")
 
 
+class InstalledBaseError(OmError):
+    """An installed base given as data does not fit the catalog; ``issues`` lists every
+    problem with its JSON path in that data."""
+
+    def __init__(self, issues: list[OrderIssue]) -> None:
+        self.issues = issues
+        count = len(issues)
+        super().__init__(f"installed base is invalid ({count} problem(s)); first: {issues[0]}")
+
+
 class DecompositionError(OmError):
     """A valid order could not be decomposed (e.g. a many-to-one merge conflict)."""
 

@@ -15,7 +15,13 @@ from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
-from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
+from om_dsl.cli.order_args import (
+    InstalledBaseOption,
+    decomposer_or_fail,
+    installed_base_or_fail,
+    read_order_bytes,
+    validate_and_decompose,
+)
 from om_dsl.consoles import text_console, text_of
 from om_dsl.orders.explain import explain, render_text
 from om_dsl.orders.models import Decomposition, FulfillmentLine, FulfillmentRequest
@@ -37,6 +43,7 @@ def decompose_cmd(
         bool, typer.Option("--explain", help="Also say which rules matched each item, and why.")
     ] = False,
     output: Annotated[str | None, typer.Option("-o", "--output", help="Write here.")] = None,
+    installed_base: InstalledBaseOption = None,
 ) -> None:
     """Decompose a commercial order into fulfillment requests and technical lines."""
     if engine not in ENGINES:
@@ -44,8 +51,10 @@ def decompose_cmd(
     if fmt not in FORMATS:
         fail(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}", EXIT_USAGE)
     raw = read_order_bytes(order)
-    decomposer = decomposer_or_fail(load_catalog_arg(catalog), engine)
-    valid, result = validate_and_decompose(decomposer, raw)
+    ir = load_catalog_arg(catalog)
+    installed = installed_base_or_fail(installed_base, ir)
+    decomposer = decomposer_or_fail(ir, engine)
+    valid, result = validate_and_decompose(decomposer, raw, installed)
     reasons = explain(decomposer.program, valid, result) if why else None
     if fmt == "table":
         text = _tables(result)

@@ -5,15 +5,26 @@ validated and decomposed, with each problem printed as `path: error[code]: messa
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
+
+import typer
 
 from om_dsl.cli.app import err, fail
 from om_dsl.cli.diagnostics import print_explain_code
-from om_dsl.errors import DecompositionError, OmError, OrderIssue, OrderValidationError
+from om_dsl.errors import (
+    DecompositionError,
+    InstalledBaseError,
+    OmError,
+    OrderIssue,
+    OrderValidationError,
+)
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.installed_base import InstalledBase
+from om_dsl.orders.installed_lines import InstalledLines, read_installed_lines
 from om_dsl.orders.limits import DEFAULT_LIMITS
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.rules.engine import EngineUnavailable
@@ -49,10 +60,38 @@ def decomposer_or_fail(catalog: ir.Catalog, engine: str) -> Decomposer:
         fail(str(exc))
 
 
-def validate_and_decompose(decomposer: Decomposer, raw: bytes) -> tuple[Order, Decomposition]:
+InstalledBaseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--installed-base",
+        help="JSON: the lines accounts have before the order, {account: {product: {attr: value}}}.",
+    ),
+]
+
+
+def installed_base_or_fail(path: Path | None, catalog: ir.Catalog) -> InstalledLines | None:
+    """The installed base in the file at ``path``, checked against ``catalog``; its problems
+    are printed with their JSON paths, as an order's are."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        fail(f"cannot read the installed base {path}: {exc.strerror or exc}")
+    except (ValueError, RecursionError) as exc:
+        fail(f"{path}: the installed base is not JSON: {exc}")
+    try:
+        return read_installed_lines(data, catalog)
+    except InstalledBaseError as exc:
+        print_issues_and_fail(f"{path}: the installed base is invalid", exc.issues)
+
+
+def validate_and_decompose(
+    decomposer: Decomposer, raw: bytes, installed: InstalledBase | None = None
+) -> tuple[Order, Decomposition]:
     try:
         valid = decomposer.read(raw)
-        return valid, decomposer.decompose(valid)
+        return valid, decomposer.decompose(valid, installed)
     except OrderValidationError as exc:
         print_issues_and_fail("the order is invalid", exc.issues)
     except DecompositionError as exc:

@@ -9,10 +9,17 @@ from rich.table import Table
 
 from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
-from om_dsl.cli.order_args import decomposer_or_fail, read_order_bytes, validate_and_decompose
+from om_dsl.cli.order_args import (
+    InstalledBaseOption,
+    decomposer_or_fail,
+    installed_base_or_fail,
+    read_order_bytes,
+    validate_and_decompose,
+)
 from om_dsl.consoles import text_console, text_of
 from om_dsl.errors import PlanError
 from om_dsl.ir.models import Catalog
+from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
@@ -28,20 +35,24 @@ def plan_cmd(
     ],
     fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
     output: Annotated[str | None, typer.Option("-o", "--output", help="Write here.")] = None,
+    installed_base: InstalledBaseOption = None,
 ) -> None:
     """Show the plan (items, dependencies, conditions, PONR) an order would get."""
     if fmt not in FORMATS:
         fail(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}", EXIT_USAGE)
     ir = load_catalog_arg(catalog)
-    plan = plan_for(ir, *read_and_decompose(ir, order))
+    installed = installed_base_or_fail(installed_base, ir)
+    plan = plan_for(ir, *read_and_decompose(ir, order, installed))
     text = plan.model_dump_json(indent=2) + "\n" if fmt == "json" else plan_table(plan)
     write_text(text, output)
 
 
-def read_and_decompose(catalog: Catalog, source: str) -> tuple[Order, Decomposition]:
+def read_and_decompose(
+    catalog: Catalog, source: str, installed: InstalledBase | None = None
+) -> tuple[Order, Decomposition]:
     """Read, validate and decompose the order at ``source`` (exits with its issues if bad)."""
     raw = read_order_bytes(source)
-    return validate_and_decompose(decomposer_or_fail(catalog, "compiled"), raw)
+    return validate_and_decompose(decomposer_or_fail(catalog, "compiled"), raw, installed)
 
 
 def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from om_dsl.errors import OrderIssue, OrderValidationError
@@ -86,13 +87,17 @@ class IssueLog:
     def __bool__(self) -> bool:
         return bool(self.issues)
 
-    def raise_if_any(self, by_path: bool = False) -> None:
-        """Raise with every issue; ``by_path`` lists them in document order (see
+    def raise_if_any(
+        self,
+        by_path: bool = False,
+        error: Callable[[list[OrderIssue]], Exception] = OrderValidationError,
+    ) -> None:
+        """Raise ``error`` with every issue; ``by_path`` lists them in document order (see
         :func:`path_key`), the issues of one place in the order they were found, and O000
         ("more problems not shown") last."""
         if self.issues:
             issues = sorted(self.issues, key=_document_order) if by_path else self.issues
-            raise OrderValidationError(list(issues))
+            raise error(list(issues))
 
 
 def _document_order(issue: OrderIssue) -> tuple[bool, tuple[tuple[int, int | str], ...]]:

@@ -57,15 +57,30 @@ def test_the_invalid_order_output_shown_is_real(tmp_path: Path) -> None:
     assert done.stderr == shown
 
 
-def test_the_table_example_is_real() -> None:
-    """The `--format table` example is what the command prints, line for line (trailing
-    spaces aside: rich pads a table's title to the table's width)."""
-    block = re.search(r"```text table-example\n\$ om (.*?)\n(.*?)```", DOC, re.DOTALL)
-    assert block is not None
+def _printed(args: str) -> list[str]:
+    """What ``om ARGS`` prints, line by line (trailing spaces aside: rich pads a table's
+    title to the table's width)."""
     done = subprocess.run(
-        [sys.executable, "-m", "om_dsl.cli", *block.group(1).split()],
+        [sys.executable, "-m", "om_dsl.cli", *args.split()],
         capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    printed = [line.rstrip() for line in done.stdout.splitlines()]
-    assert printed == block.group(2).splitlines()
+    return [line.rstrip() for line in done.stdout.splitlines()]
+
+
+def test_the_table_example_is_real() -> None:
+    """The `--format table` example is what the command prints, line for line."""
+    block = re.search(r"```text table-example\n\$ om (.*?)\n(.*?)```", DOC, re.DOTALL)
+    assert block is not None
+    assert _printed(block.group(1)) == block.group(2).splitlines()
+
+
+def test_the_installed_base_example_is_real() -> None:
+    """The excerpt (the last table) is the end of what the command prints."""
+    block = re.search(
+        r"```text installed-base-example\n\$ om (.*?)\n\.\.\.\n(.*?)```", DOC, re.DOTALL
+    )
+    assert block is not None
+    shown = block.group(2).splitlines()
+    assert _printed(block.group(1))[-len(shown) :] == shown
+    assert "noChange" in block.group(2)
