@@ -29,7 +29,12 @@ from om_dsl.cli.app import (
     write_json,
 )
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
-from om_dsl.cli.order_args import print_issues_and_fail, read_order_bytes
+from om_dsl.cli.order_args import (
+    InstalledBaseOption,
+    installed_base_or_fail,
+    print_issues_and_fail,
+    read_order_bytes,
+)
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
     DbOption,
@@ -79,10 +84,11 @@ def run_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    installed_base: InstalledBaseOption = None,
 ) -> None:
     """Submit an order and run it until it is done or waits for people or events."""
     ir = load_catalog_arg(catalog)
-    valid, work = read_and_decompose(ir, order)
+    valid, work = read_and_decompose(ir, order, installed_base_or_fail(installed_base, ir))
     plan = plan_for(ir, valid, work)
     outside = _outside(notify)
     runtime_args = (db, handlers, ir, concurrency)
@@ -189,20 +195,24 @@ def amend_cmd(
     order_id: Annotated[str, typer.Argument(help="The order to amend.")],
     revised: Annotated[str, typer.Argument(help="The whole revised order JSON ('-' = stdin).")],
     db: DbOption = Path("om.db"),
+    installed_base: InstalledBaseOption = None,
 ) -> None:
     """Amend an order in flight: unchanged lines keep their progress, changed ones are redone."""
     raw = read_order_bytes(revised)
     with open_runtime(db, None, None, 1, claim=True) as runtime:
-        revision = _amended(runtime, order_id, raw)
+        revision = _amended(runtime, order_id, raw, installed_base)
         state = runtime.status(order_id).state
     err.print(f"order {order_id} amended, {revision.summary()}; it is {state}", markup=False)
     if state not in _finished():
         err.print(f"run `om resume --db {db}` to carry on")
 
 
-def _amended(runtime: Runtime, order_id: str, raw: bytes) -> Revision:
+def _amended(runtime: Runtime, order_id: str, raw: bytes, installed: Path | None) -> Revision:
     try:
-        return runtime.amend(order_id, raw)
+        catalog = runtime.catalog_of(order_id)  # the one the order runs on checks the base
+        return runtime.amend(
+            order_id, raw, installed_base=installed_base_or_fail(installed, catalog)
+        )
     except OrderValidationError as exc:
         print_issues_and_fail("the revised order is invalid", exc.issues)
     except DecompositionError as exc:

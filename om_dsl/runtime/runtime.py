@@ -21,6 +21,7 @@ from om_dsl.errors import OmError, OrderIssue, OrderValidationError
 from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import AutoItem, Catalog
 from om_dsl.orders.decompose import decompose, decomposer_for
+from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.builder import build_plan
@@ -325,7 +326,25 @@ class Runtime:
         self._refuse_if_run_elsewhere()
         self._act(operator.cancel, order_id, reason)
 
-    def amend(self, order_id: str, work: Any, *, settle: float = 30.0) -> Revision:
+    def catalog_of(self, order_id: str) -> Catalog:
+        """The catalog version an active order runs on (its amendments are planned with it,
+        whatever catalog the runtime plans new orders with).
+
+        Raises:
+            NotFound: no such order.
+            OperatorActionRejected: the order is finished: it cannot change.
+        """
+        with self._engine.lock:
+            return self._engine.catalog_for(order_id)
+
+    def amend(
+        self,
+        order_id: str,
+        work: Any,
+        *,
+        settle: float = 30.0,
+        installed_base: InstalledBase | None = None,
+    ) -> Revision:
         """Amend an order in flight with its revised version (docs/runtime.md, "Amending").
 
         ``work`` is the whole revised order (an :class:`Order`, or TMF622 or native JSON
@@ -335,6 +354,8 @@ class Runtime:
         compensations, and changed lines run again with the new values.  Items running at
         this moment must settle first: a running runtime waits up to ``settle`` seconds.
         Listener URLs in the revision's ``notify`` replace the order's; none keeps them.
+        ``installed_base`` is what the accounts have (see :func:`om_dsl.decompose`): give the
+        one the order was decomposed with, or its account lines look new.
 
         Raises:
             OrderValidationError: the revision is invalid, or is for another order (O071).
@@ -344,8 +365,7 @@ class Runtime:
                 touches a root item past its point of no return, or items still run.
         """
         self._refuse_if_run_elsewhere()
-        with self._engine.lock:
-            catalog = self._engine.catalog_for(order_id)
+        catalog = self.catalog_of(order_id)
         order = work if isinstance(work, Order) else decomposer_for(catalog).read(work)
         if order.id != order_id:
             message = (
@@ -355,7 +375,7 @@ class Runtime:
             raise OrderValidationError([OrderIssue("O071", "id", message)])
         if order.notify:
             _check_listeners(order.notify)
-        plan = build_plan(catalog, decompose(catalog, order), order)
+        plan = build_plan(catalog, decompose(catalog, order, installed_base=installed_base), order)
         if not order.notify:
             return self._amend_when_settled(plan, settle)
         before = self.hub.order_listeners(order_id)

@@ -14,6 +14,8 @@ from runtime_support import ONE_MANUAL_TASK, Recorder, compile_text, states
 
 from om_dsl.errors import NotFound, OperatorActionRejected, OrderValidationError
 from om_dsl.ir import models as ir
+from om_dsl.orders.decompose import decompose, decomposer_for
+from om_dsl.orders.installed_lines import read_installed_lines
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.events import LifecycleEvent
 from om_dsl.runtime.store.sqlite import SqliteStore
@@ -352,3 +354,41 @@ def test_any_amendments_end_as_the_last_revision_would(
     done = [i for i in recorder.order if i.endswith((":release", ":teardown"))]
     assert len(done) == len(set(done))
     runtime.close()
+
+
+ACCOUNT_LAB = """
+offer Plan "Plan" id "1" { attribute tier: int default 1 }
+cfs Acct scope account { attribute account: string }
+cfs Svc { attribute tier: int }
+decompose Plan {
+  -> Acct { account = order.account }
+  -> Svc { tier = tier }
+}
+plan Acct on add { auto open handler "open" }
+plan Svc on add { wait go event "go" }
+"""
+
+
+def test_an_amendment_decomposes_with_the_installed_base_it_is_given() -> None:
+    """An account line the installed base has stays noChange in the revision; without the
+    base, the amendment would see it as new and open the account again."""
+    catalog = compile_text(ACCOUNT_LAB)
+    installed = read_installed_lines({"A1": {"Acct": {"account": "A1"}}}, catalog)
+
+    def plan_order(tier: int) -> dict[str, Any]:
+        return {"id": "P", "account": "A1", "items": [{"id": "1", "product": "Plan",
+                                                       "attributes": {"tier": tier}}]}  # fmt: skip
+
+    recorder = Recorder()
+    runtime = Runtime(catalog, handlers=recorder.registry(["open"]))
+    first = plan_order(1)
+    runtime.submit(decompose(catalog, first, installed_base=installed),
+                   decomposer_for(catalog).read(first))  # fmt: skip
+    runtime.run_until_idle()
+    assert runtime.catalog_of("P") == catalog
+    revision = runtime.amend("P", plan_order(2), installed_base=installed)
+    assert (revision.changed, revision.added) == (("1/Svc",), ())
+    runtime.run_until_idle()
+    assert recorder.order == []  # the account is installed: it was never opened
+    unaware = runtime.amend("P", plan_order(3))
+    assert "account:A1/Acct" in unaware.changed + unaware.added

@@ -190,3 +190,34 @@ def test_resume_warns_of_handlers_that_unfinished_items_need(lab: Path, capsys) 
     assert "lab.configure" not in err
     code, _, err = om(capsys, "resume", "--handlers", "labhandlers:registry")
     assert code == 0 and "warning" not in err
+
+
+ACCOUNT_CATALOG = """catalog "Accounts" version "1"
+offer Plan "Plan" id "1" { attribute tier: int default 1 }
+cfs Acct scope account { attribute account: string }
+cfs Svc { attribute tier: int }
+decompose Plan {
+  -> Acct { account = order.account }
+  -> Svc { tier = tier }
+}
+plan Acct on add { auto open handler "acct.open" }
+plan Svc on add { wait go event "go" }
+"""
+
+
+def test_run_and_amend_take_the_installed_base(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An installed account line is not opened again, by the order or by its amendment."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "acct.om").write_text(ACCOUNT_CATALOG, encoding="utf-8")
+    (tmp_path / "base.json").write_text('{"A1": {"Acct": {"account": "A1"}}}', "utf-8")
+    for name, tier in (("order.json", 1), ("revised.json", 2)):
+        items = [{"id": "1", "product": "Plan", "attributes": {"tier": tier}}]
+        order = {"id": "P", "account": "A1", "items": items}
+        (tmp_path / name).write_text(json.dumps(order), encoding="utf-8")
+    code, _, err = om(capsys, "run", "acct.om", "order.json", "--installed-base", "base.json")
+    assert code == 0 and "submitted order P: 1 items" in err, err  # the wait alone
+    code, _, err = om(capsys, "amend", "P", "revised.json", "--installed-base", "base.json")
+    assert code == 0 and "1 line(s) changed, 0 added" in err, err
+    (tmp_path / "bad.json").write_text('{"A1": {"Svc": {}}}', "utf-8")
+    code, _, err = om(capsys, "amend", "P", "revised.json", "--installed-base", "bad.json")
+    assert code == 1 and "Svc has scope line" in err and "installed base is invalid" in err
