@@ -31,6 +31,20 @@ plan Line on add { manual install queue field }
 """One offer, one line, one manual task: an order that waits for a person until told."""
 
 
+ACCOUNT_LAB = """
+offer Plan "Plan" id "1" { attribute tier: int default 1 }
+cfs Acct scope account { attribute account: string }
+cfs Svc { attribute tier: int }
+decompose Plan {
+  -> Acct { account = order.account }
+  -> Svc { tier = tier }
+}
+plan Acct on add { auto open handler "acct.open" }
+plan Svc on add { wait go event "go" }
+"""
+"""An account line that opens the account, and a line that waits: for the installed base."""
+
+
 def compile_text(text: str, name: str = "lab.om") -> ir.Catalog:
     """Compile a catalog snippet (a header is added); fail the test on any error."""
     source = 'catalog "Lab" version "1"\n' + textwrap.dedent(text)

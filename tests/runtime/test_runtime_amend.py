@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_support import ONE_MANUAL_TASK, Recorder, compile_text, states
+from runtime_support import ACCOUNT_LAB, ONE_MANUAL_TASK, Recorder, compile_text, states
 
 from om_dsl.errors import NotFound, OperatorActionRejected, OrderValidationError
 from om_dsl.ir import models as ir
@@ -356,19 +356,6 @@ def test_any_amendments_end_as_the_last_revision_would(
     runtime.close()
 
 
-ACCOUNT_LAB = """
-offer Plan "Plan" id "1" { attribute tier: int default 1 }
-cfs Acct scope account { attribute account: string }
-cfs Svc { attribute tier: int }
-decompose Plan {
-  -> Acct { account = order.account }
-  -> Svc { tier = tier }
-}
-plan Acct on add { auto open handler "open" }
-plan Svc on add { wait go event "go" }
-"""
-
-
 def test_an_amendment_decomposes_with_the_installed_base_it_is_given() -> None:
     """An account line the installed base has stays noChange in the revision; without the
     base, the amendment would see it as new and open the account again."""
@@ -380,7 +367,7 @@ def test_an_amendment_decomposes_with_the_installed_base_it_is_given() -> None:
                                                        "attributes": {"tier": tier}}]}  # fmt: skip
 
     recorder = Recorder()
-    runtime = Runtime(catalog, handlers=recorder.registry(["open"]))
+    runtime = Runtime(catalog, handlers=recorder.registry(["acct.open"]))
     first = plan_order(1)
     runtime.submit(decompose(catalog, first, installed_base=installed),
                    decomposer_for(catalog).read(first))  # fmt: skip

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import om
+from runtime_support import ACCOUNT_LAB
 
 CATALOG = """catalog "Lab" version "1"
 offer Web "Web" id "100" { attribute speed: int default 100 }
@@ -192,23 +193,11 @@ def test_resume_warns_of_handlers_that_unfinished_items_need(lab: Path, capsys) 
     assert code == 0 and "warning" not in err
 
 
-ACCOUNT_CATALOG = """catalog "Accounts" version "1"
-offer Plan "Plan" id "1" { attribute tier: int default 1 }
-cfs Acct scope account { attribute account: string }
-cfs Svc { attribute tier: int }
-decompose Plan {
-  -> Acct { account = order.account }
-  -> Svc { tier = tier }
-}
-plan Acct on add { auto open handler "acct.open" }
-plan Svc on add { wait go event "go" }
-"""
-
-
 def test_run_and_amend_take_the_installed_base(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     """An installed account line is not opened again, by the order or by its amendment."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "acct.om").write_text(ACCOUNT_CATALOG, encoding="utf-8")
+    catalog = 'catalog "Accounts" version "1"\n' + ACCOUNT_LAB
+    (tmp_path / "acct.om").write_text(catalog, encoding="utf-8")
     (tmp_path / "base.json").write_text('{"A1": {"Acct": {"account": "A1"}}}', "utf-8")
     for name, tier in (("order.json", 1), ("revised.json", 2)):
         items = [{"id": "1", "product": "Plan", "attributes": {"tier": tier}}]
