@@ -56,8 +56,7 @@ def read_installed_lines(data: Any, catalog: ir.Catalog) -> InstalledLines:
         reader = _Reader(catalog, log)
         for account, products in data.items():
             lines[account] = reader.account(key("", account), products)
-    if log:
-        log.raise_if_any(error=InstalledBaseError)  # in document order: the walk's
+    log.raise_if_any(error=InstalledBaseError)  # in the order of the data: the walk's
     return InstalledLines(lines)
 
 
