@@ -9,6 +9,7 @@ listen on anything but loopback.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,7 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail
 from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
+from om_dsl.cli.order_args import installed_base_or_fail
 from om_dsl.cli.runtime_args import guard, load_handlers, notify_settings
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
@@ -66,6 +68,13 @@ def serve_cmd(
         bool,
         typer.Option(envvar="OM_ACCESS_LOG", help="Log every request (callback tokens masked)."),
     ] = True,
+    installed_base: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="OM_INSTALLED_BASE",
+            help="JSON: the lines accounts have before an order, {account: {product: {...}}}.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the TMF622 product-ordering API and run the orders it takes.
 
@@ -83,6 +92,7 @@ def serve_cmd(
 
     config = _config(host, port, tokens_file, public_url, max_body_bytes)
     ir = load_catalog_arg(catalog)
+    config = replace(config, installed_base=installed_base_or_fail(installed_base, ir))
     known = config.public_url or config.port  # with port 0 the URL is known only once bound
     runtime = _service_runtime(
         ir, db, handlers, concurrency, notify, config.base_url() if known else None

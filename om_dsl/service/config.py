@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from om_dsl.orders.installed_base import InstalledBase
+
 MIB = 1024 * 1024
 MIN_TOKEN_CHARS = 16
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -33,6 +35,7 @@ ENV = {
     "concurrency": "OM_CONCURRENCY",
     "notify": "OM_NOTIFY",
     "access_log": "OM_ACCESS_LOG",
+    "installed_base": "OM_INSTALLED_BASE",
 }
 """Setting -> environment variable (``om serve`` reads the same ones)."""
 
@@ -53,6 +56,9 @@ class ServiceConfig:
         default_page: the ``limit`` of a list request that gives none.
         start_runtime: start the runtime's loop with the app, stop it at shutdown (an embedder
             that runs the loop itself passes False).
+        installed_base: what accounts have before an order (see
+            :mod:`om_dsl.orders.installed_base`); new orders and amendments are decomposed
+            with it.  None: nothing is installed.
     """
 
     host: str = "127.0.0.1"
@@ -63,6 +69,7 @@ class ServiceConfig:
     max_page: int = 1000
     default_page: int = 100
     start_runtime: bool = True
+    installed_base: InstalledBase | None = field(default=None, repr=False)
 
     @property
     def dev_mode(self) -> bool:

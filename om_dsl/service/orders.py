@@ -44,7 +44,8 @@ def create(svc: Service, body: bytes) -> dict[str, Any]:
     """
     order = svc.decomposer.read(body)
     _check_id(order.id)
-    order_id = svc.runtime.submit(svc.decomposer.decompose(order), order)
+    work = svc.decomposer.decompose(order, svc.config.installed_base)
+    order_id = svc.runtime.submit(work, order)
     view = view_of(svc, order_id)
     view["state"] = ACKNOWLEDGED
     for item in view["productOrderItem"]:
@@ -65,7 +66,8 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
         OperatorActionRejected: finished, being cancelled, or past the point of no return
             of a root item the revision touches (409).
     """
-    svc.runtime.amend(order_id, with_id(body, order_id))
+    installed = svc.config.installed_base
+    svc.runtime.amend(order_id, with_id(body, order_id), installed_base=installed)
     svc.views.forget(order_id)
     return view_of(svc, order_id)
 

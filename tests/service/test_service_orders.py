@@ -10,9 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_support import Running, finish_tasks, order_bytes, order_json, wait_for, wait_state
+from service_support import (
+    Running,
+    acme,
+    finish_tasks,
+    order_bytes,
+    order_json,
+    wait_for,
+    wait_state,
+)
 from simulators import Listener
 
+from om_dsl.orders.installed_lines import read_installed_lines
+from om_dsl.runtime import Runtime
 from om_dsl.service.operations import task_ref
 
 SAMPLE = "30001"
@@ -238,3 +248,33 @@ def test_plan_svg_without_graphviz_is_a_503_that_says_what_to_install(
     assert f"{running.url}/productOrder/{TRIO}/status" in error["message"]
     assert "--format" not in error["message"]  # a CLI option means nothing over HTTP
     assert api.get("/productOrder/NOPE/plan.svg").status_code == 404
+
+
+def test_orders_and_amendments_are_decomposed_with_the_installed_base(
+    service: Callable[..., Running],
+) -> None:
+    """Account 1513's customer account is installed: no line opens it again, neither the
+    order's nor its amendment's (a fibre line waits for a technician meanwhile)."""
+    installed = read_installed_lines({"1513": {"CustomerAccount": {"account": "1513"}}}, acme())
+    running = service(installed_base=installed)
+    api = running.client()
+
+    def order(months: int) -> dict[str, Any]:
+        items = [
+            {"id": "t", "product": "TariffPlan", "attributes": {"commitment_months": months}},
+            {"id": "f", "product": "HomeFibre"},
+        ]
+        return {"id": "ACCT", "account": "1513", "attributes": {"site_id": "S1"}, "items": items}
+
+    def opened(runtime: Runtime) -> list[str]:
+        return [i.id for i in runtime.status("ACCT").items if "CustomerAccount" in i.id]
+
+    assert api.post("/productOrder", json=order(12)).status_code == 201
+    wait_state(api, "ACCT", {"pending"})  # the technician's task
+    assert opened(running.runtime) == []
+    revised = api.patch("/productOrder/ACCT", json=order(24))
+    assert revised.status_code == 200, revised.text
+    assert opened(running.runtime) == []
+    unaware = service()  # the same order on a service that knows of no installed base
+    assert unaware.client().post("/productOrder", json=order(12)).status_code == 201
+    assert opened(unaware.runtime) == ["account:1513/CustomerAccount:open_account"]

@@ -92,3 +92,20 @@ def test_a_tokens_file_that_is_not_utf8_is_named_and_not_shown(tmp_path: Path) -
     assert done.exit_code == 2, done.output
     assert "not UTF-8 text" in done.output and "secret" not in done.output
     assert "Traceback" not in done.output and not (tmp_path / "om.db").exists()
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_om_serve_refuses_an_installed_base_the_catalog_does_not_fit(
+    how: str, tmp_path: Path
+) -> None:
+    base = tmp_path / "installed.json"
+    base.write_text('{"1513": {"CustomerAcount": {}}}', "utf-8")
+    args = ["serve", "--catalog", ACME, "--db", str(tmp_path / "om.db")]
+    if how == "option":
+        done = _om(*args, "--installed-base", str(base), OM_TOKENS=f"crm:{TOKEN}")
+    else:
+        done = _om(*args, OM_TOKENS=f"crm:{TOKEN}", OM_INSTALLED_BASE=str(base))
+    assert done.exit_code == 1, done.output
+    assert "error[O080]: unknown product 'CustomerAcount'" in done.output
+    assert "the installed base is invalid: 1 problem(s)" in done.output
+    assert "Traceback" not in done.output and not (tmp_path / "om.db").exists()
