@@ -495,6 +495,10 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S017",),
         "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message",
     ),
+    CodeDoc(
+        ("S018",),
+        "a `PATCH /productOrder/{id}` body with no items (a JSON merge patch of the changed fields alone; path `body`): PATCH takes the whole revised order, as it would be POSTed",
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
+from om_dsl.orders.issues import show
 from om_dsl.runtime.states import OrderState
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
@@ -66,10 +67,29 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
         OperatorActionRejected: finished, being cancelled, or past the point of no return
             of a root item the revision touches (409).
     """
+    _refuse_partial(body)
     installed = svc.config.installed_base
     svc.runtime.amend(order_id, with_id(body, order_id), installed_base=installed)
     svc.views.forget(order_id)
     return view_of(svc, order_id)
+
+
+def _refuse_partial(body: bytes) -> None:
+    """A PATCH of the changed fields alone (a JSON merge patch, as a TMF client may send)
+    would read as "not an order"; say what to send instead.  The service keeps each item's
+    fields but not how the client nested them, so it does not rebuild the rest to merge into.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # the reader says what is wrong with it
+        return
+    if isinstance(data, dict) and "productOrderItem" not in data and "items" not in data:
+        named = ", ".join(show(name) for name in list(data)[:5]) or "nothing"
+        raise OrderValidationError([OrderIssue("S018", "body", (
+            f"the revision names {named} but no items: PATCH takes the whole revised order, as "
+            "it would be POSTed (every item in productOrderItem, or in items for a native "
+            "order), not the changed fields alone"
+        ))])  # fmt: skip
 
 
 def with_id(body: bytes, order_id: str) -> bytes:

@@ -94,6 +94,18 @@ def test_bad_revisions_change_nothing(service: Callable[..., Running], sims: Any
     assert not_json.status_code == 400, not_json.text
     deep = api.patch(f"/productOrder/{TRIO}", content=b"[" * 5000 + b"]" * 5000)
     assert deep.status_code == 400 and "O003" in deep.text  # as POST answers
+    partial = api.patch(  # a TMF client's merge patch of one field
+        f"/productOrder/{TRIO}",
+        json={"requestedCompletionDate": "2026-12-01T00:00:00Z"},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert partial.status_code == 400, partial.text
+    (issue,) = partial.json()["issues"]
+    assert (issue["code"], issue["path"]) == ("S018", "body")
+    assert issue["message"].startswith(
+        "the revision names 'requestedCompletionDate' but no items: PATCH takes the whole "
+        "revised order"
+    )
     assert len(api.get(f"/productOrder/{TRIO}/events").json()) == events
 
 
