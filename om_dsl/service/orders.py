@@ -84,11 +84,11 @@ def _refuse_partial(body: bytes) -> None:
     except (ValueError, RecursionError):  # the reader says what is wrong with it
         return
     if isinstance(data, dict) and "productOrderItem" not in data and "items" not in data:
-        named = ", ".join(show(name) for name in list(data)[:5]) or "nothing"
+        named = ", ".join(show(name) for name in list(data)[:5])
+        given = f"the revision names {named} but no items" if data else "the revision is empty"
         raise OrderValidationError([OrderIssue("S018", "body", (
-            f"the revision names {named} but no items: PATCH takes the whole revised order, as "
-            "it would be POSTed (every item in productOrderItem, or in items for a native "
-            "order), not the changed fields alone"
+            f"{given}: PATCH takes the whole revised order, as it would be POSTed (every item "
+            "in productOrderItem, or in items for a native order), not the changed fields alone"
         ))])  # fmt: skip
 
 

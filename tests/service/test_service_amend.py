@@ -106,6 +106,8 @@ def test_bad_revisions_change_nothing(service: Callable[..., Running], sims: Any
         "the revision names 'requestedCompletionDate' but no items: PATCH takes the whole "
         "revised order"
     )
+    empty = api.patch(f"/productOrder/{TRIO}", json={})
+    assert empty.status_code == 400 and "the revision is empty: PATCH takes" in empty.text
     assert len(api.get(f"/productOrder/{TRIO}/events").json()) == events
 
 
