@@ -126,22 +126,28 @@ class OrderIssue:
         return f"{self.path}: [{self.code}] {self.message}"
 
 
-class OrderValidationError(OmError):
-    """The order is invalid; ``issues`` lists every problem with its JSON path."""
+class InvalidDocument(OmError):
+    """A JSON document that is invalid; ``issues`` lists every problem with its JSON path."""
 
-    def __init__(self, issues: list[OrderIssue]) -> None:
-        self.issues = issues
-        super().__init__(f"order is invalid ({len(issues)} problem(s)); first: {issues[0]}")
-
-
-class InstalledBaseError(OmError):
-    """An installed base given as data does not fit the catalog; ``issues`` lists every
-    problem with its JSON path in that data."""
+    what = "document"
 
     def __init__(self, issues: list[OrderIssue]) -> None:
         self.issues = issues
         count = len(issues)
-        super().__init__(f"installed base is invalid ({count} problem(s)); first: {issues[0]}")
+        super().__init__(f"{self.what} is invalid ({count} problem(s)); first: {issues[0]}")
+
+
+class OrderValidationError(InvalidDocument):
+    """The order is invalid; ``issues`` lists every problem with its JSON path."""
+
+    what = "order"
+
+
+class InstalledBaseError(InvalidDocument):
+    """An installed base given as data does not fit the catalog; ``issues`` lists every
+    problem with its JSON path in that data."""
+
+    what = "installed base"
 
 
 class DecompositionError(OmError):

@@ -89,14 +89,9 @@ def _complete(
             out[name] = table.defaults[name]
         elif spec.attr.required and name not in given:
             alias = f" (alias {spec.attr.alias})" if spec.attr.alias else ""
-            if name in nulls:
-                log.add(
-                    "O037", nulls[name],
-                    f"{owner} needs attribute '{name}'{alias}, which has no value here (null "
-                    "or left out); it is required",
-                )  # fmt: skip
-            else:
-                log.add(
-                    "O037", container, f"{owner} needs attribute '{name}'{alias}; it is required"
-                )
+            null = ", which has no value here (null or left out)" if name in nulls else ""
+            log.add(
+                "O037", nulls.get(name, container),
+                f"{owner} needs attribute '{name}'{alias}{null}; it is required",
+            )  # fmt: skip
     return out

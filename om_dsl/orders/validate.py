@@ -139,12 +139,16 @@ def _check_reserved(draft: DraftOrder, log: IssueLog) -> None:
 def _countable(item: DraftItem, limits: Limits) -> bool:
     """An item whose action and quantity are valid (their errors are :func:`_item_basics`'s):
     only those are counted as bundle parts and checked against the actions of others."""
-    return item.action in ACTIONS and 1 <= item.quantity <= limits.max_quantity
+    return item.action in ACTIONS and _quantity_ok(item, limits)
+
+
+def _quantity_ok(item: DraftItem, limits: Limits) -> bool:
+    return 1 <= item.quantity <= limits.max_quantity
 
 
 def _item_basics(item: DraftItem, limits: Limits, log: IssueLog) -> None:
     known_action = _check_action(item.action, key(item.path, "action"), log)
-    if not 1 <= item.quantity <= limits.max_quantity:
+    if not _quantity_ok(item, limits):
         log.add(
             "O038", key(item.path, "quantity"),
             f"quantity must be 1..{limits.max_quantity:,}, not {show(item.quantity)}",
