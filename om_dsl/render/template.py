@@ -84,7 +84,8 @@ def _plan(catalog: ir.Catalog, tech: ir.TechnicalProduct, action: str) -> ir.Pla
     for plan in plans:
         if action in plan.actions:
             return plan
-    actions = [a for p in plans for a in p.actions]
+    planned = {a for p in plans for a in p.actions}
+    actions = [a for a in ACTIONS if a in planned]  # in the language's order, not declaration's
     has = f"it has plans for: {', '.join(actions)}" if actions else "it has no plans"
     raise RenderError(f"{tech.name} has no plan for action '{action}'; {has}")
 
