@@ -168,7 +168,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E046",),
-        "An unknown function, a wrong number of arguments, or arguments of the wrong type.",
+        "An unknown function, a wrong number of arguments, or arguments of the wrong type; or `changed()`/`previous()` outside a plan, or given something other than one line attribute.",
         "See the function table in the reference; the hint shows the signature, a close name, or the function another language's name stands for (`strip` is `trim`, `toUpperCase` is `upper`, `format` is `concat`, `sum(a, b)` is `a + b`).",
     ),
     CodeDoc(
@@ -310,8 +310,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("W003",),
-        "A plan item that can never run: `when false`, or a compensation item that no `undo` names.",
-        "Remove it, or name it in an `undo`.",
+        "A plan item that can never run: `when false`, a `when changed(...)` in a plan only for `delete` or `noChange` (which change no attribute), or a compensation item that no `undo` names.",
+        "Remove it, or name it in an `undo`; test what a delete removes with `line.x`, not `changed()`.",
     ),
     CodeDoc(
         ("W004",),

@@ -21,6 +21,7 @@ from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
+from om_dsl.expr.change import LINE_FUNCTIONS, LineFunction
 from om_dsl.expr.depth import MAX_DEPTH
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.unparse import unparse
@@ -475,6 +476,9 @@ class ExprChecker:
     # ---- functions ---------------------------------------------------------------------------
 
     def _call(self, node: ast.Call, env: ExprEnv, expected: str | None) -> Any:
+        line_fn = LINE_FUNCTIONS.get(node.fn)
+        if line_fn is not None:
+            return self._line_call(node, env, line_fn)
         fn = FUNCTIONS.get(node.fn)
         if fn is None:
             self.bag.error(
@@ -501,6 +505,31 @@ class ExprChecker:
             return _error_value()
         self._check_literal_args(node, args)
         return new_call(type=result, fn=node.fn, args=args)
+
+    def _line_call(self, node: ast.Call, env: ExprEnv, fn: LineFunction) -> Any:
+        """``changed(line.x)`` / ``previous(line.x)``: they read the change of the line a plan
+        item runs for, so they need a line (a plan) and one of its attributes, by name."""
+        if "line" not in env.roots:
+            self.bag.error(
+                "E046",
+                f"{node.fn}() reads what an order changes on a line: it is for plans, "
+                f"not {env.where}",
+                node.span,
+                f"a rule maps the order's values; a plan item can read {fn.signature}",
+            )
+            self._check_args_alone(node, env)
+            return _error_value()
+        args = [self.check(a, env) for a in node.args]
+        if len(args) != 1 or not _is_line_attribute(args[0]):
+            if not (len(args) == 1 and _is_error(args[0])):  # a bad name: reported once
+                self.bag.error(
+                    "E046",
+                    f"{node.fn}() takes one attribute of the line",
+                    node.span,
+                    f"signature: {fn.signature}, e.g. {node.fn}(line.{_an_attribute(env)})",
+                )
+            return _error_value()
+        return new_call(type=fn.result(args[0].type), fn=node.fn, args=args)
 
     def _check_args_alone(self, node: ast.Call, env: ExprEnv) -> None:
         """The arguments of a call that cannot be typed (unknown function, wrong count) are
@@ -791,7 +820,18 @@ def _function_hint(node: ast.Call) -> tuple[str, ...]:
     """Another language's function first: `strip` is spelt closest to `str`, but means
     `trim`."""
     instead = function_elsewhere(node.fn)
-    return suggest(node.fn, FUNCTIONS) if instead is None else (f"write {instead}",)
+    known = [*FUNCTIONS, *LINE_FUNCTIONS]
+    return suggest(node.fn, known) if instead is None else (f"write {instead}",)
+
+
+def _is_line_attribute(arg: Any) -> bool:
+    return isinstance(arg, ir.Ref) and arg.root == "line" and len(arg.path) == 1
+
+
+def _an_attribute(env: ExprEnv) -> str:
+    """An attribute of the line for an example (its first), or a placeholder."""
+    line = env.roots.get("line")
+    return next(iter(line), "ATTRIBUTE") if line else "ATTRIBUTE"
 
 
 def _method_hint(head: str, rest: list[str]) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def lower_plans(ctx: Context) -> list[ir.Plan]:
         if not _plan_product(ctx, decl):
             continue
         actions = _actions(ctx, decl, owners)
-        items = _items(ctx, decl)
+        items = _items(ctx, decl, actions)
         plans.append(
             _new_plan(
                 product=decl.product.value,
@@ -135,7 +135,7 @@ def _actions(
     return out
 
 
-def _items(ctx: Context, decl: ast.PlanDecl) -> list[Any]:
+def _items(ctx: Context, decl: ast.PlanDecl, actions: list[str]) -> list[Any]:
     seen: dict[str, ast.ItemDecl] = {}
     for item in decl.items:
         if item.name.value in seen:
@@ -150,7 +150,7 @@ def _items(ctx: Context, decl: ast.PlanDecl) -> list[Any]:
     env = _env(ctx, decl, seen)
     items = [_item(ctx, item, seen, env) for item in seen.values()]
     _intra_cycles(ctx, decl, items)
-    _unreachable(ctx, items)
+    _unreachable(ctx, items, actions)
     check_plan_outputs(ctx, decl.product.value, items)
     return items
 
@@ -499,8 +499,9 @@ def _intra_cycles(ctx: Context, decl: ast.PlanDecl, items: list[Any]) -> None:
         )
 
 
-def _unreachable(ctx: Context, items: list[Any]) -> None:
+def _unreachable(ctx: Context, items: list[Any], actions: list[str]) -> None:
     undone = {i.undo for i in items if i.undo}
+    unchanging = bool(actions) and set(actions) <= _UNCHANGING
     for item in items:
         if item.compensation and item.name not in undone:
             ctx.bag.warning(
@@ -513,6 +514,27 @@ def _unreachable(ctx: Context, items: list[Any]) -> None:
                 "W003", f"item '{item.name}' has `when false`, so it never runs",
                 back_span(item.span),
             )  # fmt: skip
+        elif unchanging and _needs_change(item.when):
+            ctx.bag.warning(
+                "W003",
+                f"item '{item.name}' runs only when changed(...) holds, and a "
+                f"{' or '.join(actions)} line changes no attribute, so it never runs",
+                back_span(item.span),
+                "changed() is true for the attributes an add sets or a modify changes",
+            )
+
+
+_UNCHANGING: Final = frozenset({"delete", "noChange"})
+
+
+def _needs_change(when: Any) -> bool:
+    """Whether a condition can hold only when ``changed(...)`` does: the call itself, or a
+    conjunction with it."""
+    if isinstance(when, ir.CallOp):
+        return when.fn == "changed"
+    if isinstance(when, ir.BinaryOp) and when.operator == "and":
+        return _needs_change(when.left) or _needs_change(when.right)
+    return False
 
 
 # ---- cross-product dependencies -------------------------------------------------------------

@@ -16,6 +16,7 @@ from math import isfinite
 from typing import Any, Final
 
 from om_dsl.errors import OmError
+from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
@@ -265,6 +266,8 @@ _LIT_COMPARE: dict[str, Callable[[Compiled, Any], Compiled]] = {
 
 
 def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
+    if expr.fn in LINE_FUNCTIONS:
+        return _line_call(expr, strict)
     impl = FUNCTIONS[expr.fn].impl
     args = [compile_expr(a, strict) for a in expr.args]
     name = expr.fn
@@ -302,6 +305,17 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
         return _checked_result(result, name)
 
     return call
+
+
+def _line_call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
+    """``changed(line.x)`` / ``previous(line.x)`` (see :mod:`om_dsl.expr.change`).  The
+    compiler allows only a line attribute as the argument; IR from elsewhere that gives
+    something else reads as an attribute no order changes."""
+    impl = LINE_FUNCTIONS[expr.fn].impl
+    arg = expr.args[0] if expr.args else None
+    name = arg.path[0] if isinstance(arg, ir.Ref) and arg.root == "line" and arg.path else ""
+    current = compile_expr(arg, strict) if arg is not None else (lambda env: None)
+    return lambda env: impl(env.get(CHANGE_ROOT), name, current(env))
 
 
 def _checked_result(result: Any, name: str) -> Any:

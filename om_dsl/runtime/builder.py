@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from om_dsl.errors import PlanError
+from om_dsl.expr.change import CHANGE_ROOT, line_change
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.graphs import find_cycles
 from om_dsl.ir import models as ir
@@ -134,7 +135,12 @@ class _Builder:
         if not is_plan_time(spec.when):
             draft.when = "ready"
             return
-        env = {"line": draft.line.attributes, "order": self.order_fields}
+        line = draft.line
+        env = {
+            "line": line.attributes,
+            CHANGE_ROOT: line_change(line.action, line.changed, line.previous),
+            "order": self.order_fields,
+        }
         condition = self._condition(spec)
         try:
             holds = condition.holds(env)
@@ -326,6 +332,8 @@ def _plan_line(line: FulfillmentLine, peers: dict[str, dict[str, None]], planned
         parent_line=line.parent_line,
         wait=line.wait,
         attributes=line.attributes,
+        changed=tuple(line.changed),
+        previous=line.previous,
         peers=tuple(peers.get(line.id, ())),
         planned=planned,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS
 from om_dsl.ir import models as ir
 from om_dsl.runtime.live import ItemRun, OrderRun
 
@@ -72,6 +73,20 @@ class ItemContext:
         """The line's attributes (``line.x`` in expressions)."""
         return self._item.line.attributes
 
+    def changed(self, attribute: str) -> bool:
+        """``changed(line.x)`` of the catalog: whether the order sets (add) or changes
+        (modify) the line's attribute, so a modify handler can redo only what changed."""
+        return bool(self._line_function("changed", attribute))
+
+    def previous(self, attribute: str) -> Any:
+        """``previous(line.x)``: the attribute's value before the order (None before an add,
+        or on a modify that did not give it)."""
+        return self._line_function("previous", attribute)
+
+    def _line_function(self, name: str, attribute: str) -> Any:
+        line = self._item.line
+        return LINE_FUNCTIONS[name].impl(line.change, attribute, line.attributes.get(attribute))
+
     @property
     def order(self) -> Mapping[str, Any]:
         """The order's fields and attributes (``order.x`` in expressions)."""
@@ -122,6 +137,7 @@ def item_env(order: OrderRun, item: ItemRun) -> dict[str, Any]:
     line = item.line
     return {
         "line": line.attributes,
+        CHANGE_ROOT: line.change,
         "order": order.fields,
         "item": line.outputs(),
         "product": line.product_outputs(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from om_dsl.expr.change import line_change
 from om_dsl.ir import models as ir
 from om_dsl.runtime.conditions import Condition
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
@@ -69,7 +70,8 @@ class CatalogRun:
 
 class LineRun:
     __slots__ = (
-        "action", "attributes", "id", "items", "peers", "product", "root_items", "superseded"
+        "action", "attributes", "change", "id", "items", "peers", "product", "root_items",
+        "superseded",
     )  # fmt: skip
 
     def __init__(self, line: PlanLine) -> None:
@@ -77,6 +79,7 @@ class LineRun:
         self.product = line.product
         self.action = line.action
         self.attributes = line.attributes
+        self.change = line_change(line.action, line.changed, line.previous)
         self.root_items = line.root_items
         self.superseded = line.superseded
         self.items: dict[str, ItemRun] = {}

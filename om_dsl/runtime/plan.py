@@ -36,6 +36,11 @@ class PlanLine(PlanModel):
     parent_line: str | None = None
     wait: Literal["none", "after_parent", "before_parent"] = "none"
     attributes: dict[str, Any] = {}
+    changed: tuple[str, ...] = ()
+    """On modify: the attributes the order changes (``changed(line.x)`` in plans)."""
+    previous: dict[str, Any] = {}
+    """On modify: the values of changed attributes before the order, those it gave
+    (``previous(line.x)``)."""
     peers: tuple[str, ...] = ()
     """Other lines whose item outputs this line's expressions may read as ``Product.item.x``:
     lines sharing a root item, the parent and child lines, and lines linked by a dependency."""
