@@ -14,6 +14,7 @@ from om_dsl.compiler.names import suggest
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.render.errors import RenderError
+from om_dsl.render.items import planned_actions
 from om_dsl.render.style import MapKind
 from om_dsl.render.text import shorten
 
@@ -95,7 +96,7 @@ def _offer_node(offer: ir.CommercialProduct) -> MapNode:
 
 
 def _technical_node(tech: ir.TechnicalProduct, catalog: ir.Catalog) -> MapNode:
-    actions = [a for p in catalog.plans if p.product == tech.name for a in p.actions]
+    actions = planned_actions(catalog, tech.name)
     lines = [tech.display_name or "", f"scope {tech.scope}"]
     plans = f"plans: {', '.join(actions)}" if actions else "no plan"
     tip = [

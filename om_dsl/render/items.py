@@ -70,3 +70,10 @@ def find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item
         (p for p in catalog.plans if p.product == product), key=lambda p: action not in p.actions
     )
     return next((i for p in plans for i in p.items if i.name == item), None)
+
+
+def planned_actions(catalog: ir.Catalog, product: str) -> list[str]:
+    """The actions a product has plans for, in the language's order (add, modify, delete,
+    noChange), whatever order its plans were declared in."""
+    planned = {a for p in catalog.plans if p.product == product for a in p.actions}
+    return [a for a in ir.ACTIONS if a in planned]

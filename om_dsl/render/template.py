@@ -13,7 +13,14 @@ from om_dsl.compiler.names import suggest
 from om_dsl.ir import models as ir
 from om_dsl.ir.models import ACTIONS
 from om_dsl.render.errors import RenderError
-from om_dsl.render.items import WITHIN, Item, find_item, item_details, item_tooltip
+from om_dsl.render.items import (
+    WITHIN,
+    Item,
+    find_item,
+    item_details,
+    item_tooltip,
+    planned_actions,
+)
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
 
@@ -84,8 +91,7 @@ def _plan(catalog: ir.Catalog, tech: ir.TechnicalProduct, action: str) -> ir.Pla
     for plan in plans:
         if action in plan.actions:
             return plan
-    planned = {a for p in plans for a in p.actions}
-    actions = [a for a in ACTIONS if a in planned]  # in the language's order, not declaration's
+    actions = planned_actions(catalog, tech.name)
     has = f"it has plans for: {', '.join(actions)}" if actions else "it has no plans"
     raise RenderError(f"{tech.name} has no plan for action '{action}'; {has}")
 
