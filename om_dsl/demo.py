@@ -174,9 +174,13 @@ def demo_handlers() -> HandlerRegistry:
     def done(ctx: ItemContext) -> dict[str, Any]:
         return {"done_by": ctx.spec.handler, "key": ctx.idempotency_key}
 
+    def change_speed(ctx: ItemContext) -> dict[str, Any]:
+        return {**done(ctx), "from": ctx.previous("max_speed"), "to": ctx.line["max_speed"]}
+
     for name in ("network.configure_internet", "network.provision_voice",
                  "logistics.ship_router", "tv.entitle"):  # fmt: skip
         registry.register(name, done)
+    registry.register("network.change_speed", change_speed)
     return registry
 
 

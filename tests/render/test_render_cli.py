@@ -61,7 +61,7 @@ def test_ir_json_is_accepted(acme: Catalog, tmp_path: Path) -> None:
         (["catalog", str(ACME), "--format", "gif"], 2, "unknown format 'gif'"),
         (["catalog", str(ACME), "--format", ""], 2, "unknown format ''"),  # not the default
         (["catalog", str(ACME), "--focus", "Nope"], 1, "cannot focus on 'Nope'"),
-        (["template", str(ACME), "AccessLine", "modify"], 1, "no plan for action 'modify'"),
+        (["template", str(ACME), "Router", "modify"], 1, "no plan for action 'modify'"),
         (["template", str(ACME), "HomeTv", "add"], 1, "not offers"),
         (["template", str(ACME), "AccessLine", "frob"], 1, "unknown action 'frob'; choose one"),
         (["catalog", str(ACME), "-o", ""], 2, "-o needs a file name"),

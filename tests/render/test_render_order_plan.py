@@ -103,7 +103,7 @@ def test_the_region_beyond_return_is_named_by_its_root_item(acme: Catalog) -> No
 
 def test_lines_without_a_plan_are_listed(acme: Catalog) -> None:
     dot = render(render_order_plan(acme, example("fibre-modify").plan), "dot").decode()
-    assert "lines without a plan for their action: order/AccessLine (modify)" in dot
+    assert "lines without a plan for their action: order/Router (modify)" in dot
 
 
 # ---- collapse ----------------------------------------------------------------------------------
