@@ -138,8 +138,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E040",),
-        'An operator applied to types it does not take (`speed + "x"`, `not speed`), a list mixing types, or `if` branches of different types.',
-        "Convert (`str(speed)`), compare (`speed > 0`), or make the types agree.",
+        'An operator applied to types it does not take (`speed + "x"`, `not speed`), a list mixing types, `if` branches of different types, or an index that does not fit (`name[0]` on text, `tags["a"]` on a list).',
+        "Convert (`str(speed)`), compare (`speed > 0`), or make the types agree; index lists by an `int` position (`tags[0]`, `tags[-1]`), and text with `substr`.",
     ),
     CodeDoc(
         ("E041",),

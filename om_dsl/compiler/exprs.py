@@ -94,6 +94,7 @@ _new_mapping: Final = maker(ir.MappingIR)
 _new_obj_field: Final = builder(ir.ObjField)
 _new_object: Final = builder(ir.ObjectOp)
 _new_list: Final = builder(ir.ListOp)
+_new_index: Final = builder(ir.IndexOp)
 _new_unary: Final = builder(ir.UnaryOp)
 _new_binary: Final = builder(ir.BinaryOp)
 _new_if: Final = builder(ir.IfOp)
@@ -151,6 +152,7 @@ class ExprChecker:
             ast.NameRef: self._ref,
             ast.AttrRef: self._ref,
             ast.Call: self._call,
+            ast.Index: self._index,
             ast.ListLit: self._list,
             ast.Unary: self._unary,
             ast.Binary: self._binary,
@@ -567,6 +569,8 @@ class ExprChecker:
 
     def _ref(self, node: ast.NameRef | ast.AttrRef, env: ExprEnv, expected: str | None) -> Any:
         path = _flatten(node)
+        if path is None and isinstance(node, ast.AttrRef) and ast.has_index(node.obj):
+            return self._field(node, env)
         if path is None:
             self.bag.error("E050", "fields can only be read from names", node.span)
             return _error_value()
@@ -598,6 +602,54 @@ class ExprChecker:
                 return _error_value()
         self._unknown(head, env, node.span, rest)
         return _error_value()
+
+    # ---- indexing ----------------------------------------------------------------------------
+
+    def _index(self, node: ast.Index, env: ExprEnv, expected: str | None) -> Any:
+        """``xs[i]``: an item of a list (the item type), or of an ``any`` value (``any``, by
+        position or by a field's name)."""
+        subject = self.check(node.subject, env)
+        key = self.check(node.key, env)
+        if _is_error(subject) or _is_error(key):
+            return _error_value()
+        if subject.type == T.ANY:
+            if not (T.assignable(key.type, "int") or T.assignable(key.type, "string")):
+                self._bad_key(key.type, "a position (int) or a field name (string)", node)
+                return _error_value()
+            return _new_index(type=T.ANY, subject=subject, key=key)
+        if not T.is_list(subject.type):
+            self.bag.error(
+                "E040",
+                f"cannot index {T.describe(subject.type)}: only lists and outputs can be indexed",
+                node.span,
+                *_index_hint(subject.type),
+            )
+            return _error_value()
+        if not T.assignable(key.type, "int"):
+            self._bad_key(key.type, "a position (int)", node)
+            return _error_value()
+        return _new_index(type=T.list_item(subject.type), subject=subject, key=key)
+
+    def _bad_key(self, found: str, wanted: str, node: ast.Index) -> None:
+        self.bag.error(
+            "E040",
+            f"an index must be {wanted}, found {T.describe(found)}",
+            node.key.span,
+            "positions count from 0, and from the end when negative: xs[0], xs[-1]",
+        )
+
+    def _field(self, node: ast.AttrRef, env: ExprEnv) -> Any:
+        """``body.ports[0].id``: a field of an item, which only an ``any`` value has."""
+        subject = self.check(node.obj, env)
+        if _is_error(subject):
+            return _error_value()
+        if subject.type != T.ANY:
+            what = T.describe(subject.type)
+            self.bag.error(
+                "E050", f"'{unparse(subject)}' is {_a(what)} value; it has no fields", node.span
+            )
+            return _error_value()
+        return _new_index(type=T.ANY, subject=subject, key=lit("string", node.name))
 
     def _not_a_value(self, name: str, env: ExprEnv, span: Span) -> None:
         """E050 for a plan item or a product written alone, where its outputs are values (it
@@ -822,6 +874,12 @@ def _function_hint(node: ast.Call) -> tuple[str, ...]:
     instead = function_elsewhere(node.fn)
     known = [*FUNCTIONS, *LINE_FUNCTIONS]
     return suggest(node.fn, known) if instead is None else (f"write {instead}",)
+
+
+def _index_hint(subject: str) -> tuple[str, ...]:
+    if subject == "string":
+        return ("for characters, write substr(text, start, 1)",)
+    return ()
 
 
 def _is_line_attribute(arg: Any) -> bool:

@@ -63,6 +63,8 @@ def _children(node: Any) -> list[tuple[Any, int]]:
         return [(node.cond, 0), (node.then, 0), (node.otherwise, 0)]
     if isinstance(node, ir.CallOp):
         return [(a, 0) for a in node.args]
+    if isinstance(node, ir.IndexOp):
+        return [(node.subject, 0), (node.key, 0)]
     if isinstance(node, ir.ListOp):
         return [(i, 0) for i in node.items]
     if isinstance(node, ir.ObjectOp):  # in its fields list, in an ObjField

@@ -19,6 +19,7 @@ from om_dsl.errors import OmError
 from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.types import SAFE_INTEGER
+from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
 
@@ -33,10 +34,10 @@ class EvalError(OmError):
 class MissingValue(EvalError):
     """A strict reference found nothing, e.g. ``body.port.id`` in a response without a port."""
 
-    def __init__(self, root: str, path: list[str]) -> None:
+    def __init__(self, root: str, path: list[str], text: str | None = None) -> None:
         self.root = root
         self.path = path
-        super().__init__(f"{'.'.join([root, *path])} is missing")
+        super().__init__(f"{text or '.'.join([root, *path])} is missing")
 
 
 # Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
@@ -325,6 +326,45 @@ def _checked_result(result: Any, name: str) -> Any:
     return result
 
 
+def _index(expr: ir.IndexOp, strict: frozenset[str]) -> Compiled:
+    """``subject[key]``.  A position beyond the list, a field that is not there, or a value
+    that has neither (an ``any`` output of another shape) reads as null, as a missing field
+    of a reference does; read from a strict root (a response ``body``), it is missing."""
+    subject = compile_expr(expr.subject, strict)
+    key = compile_expr(expr.key, strict)
+    strict_root = _strict_root(expr, strict)
+    written, fixed = unparse(expr), isinstance(expr.key, ir.Lit)
+
+    def read(env: Env) -> Any:
+        value, at = subject(env), key(env)
+        found = _item(value, at)
+        if found is _MISSING:
+            if strict_root is not None:
+                raise MissingValue(strict_root, [], written + ("" if fixed else f" ({show(at)})"))
+            return None
+        return found
+
+    return read
+
+
+def _item(value: Any, at: Any) -> Any:
+    """``value[at]`` by the language's rules, or ``_MISSING``."""
+    kind = type(at)
+    if type(value) is list and kind is int:
+        return value[at] if -len(value) <= at < len(value) else _MISSING
+    if isinstance(value, Mapping) and kind is str:
+        return value.get(at, _MISSING)
+    return _MISSING
+
+
+def _strict_root(expr: ir.IndexOp, strict: frozenset[str]) -> str | None:
+    """The strict root an index reads from, through other indexes (``body.a[0].b``)."""
+    node: Any = expr
+    while isinstance(node, ir.IndexOp):
+        node = node.subject
+    return node.root if isinstance(node, ir.Ref) and node.root in strict else None
+
+
 def _list(expr: ir.ListOp, strict: frozenset[str]) -> Compiled:
     items = [compile_expr(i, strict) for i in expr.items]
     return lambda env: [i(env) for i in items]
@@ -373,6 +413,7 @@ _COMPILERS: dict[str, Callable[[Any, frozenset[str]], Compiled]] = {
     "neg": _unary,
     "bin": _bin,
     "call": _call,
+    "index": _index,
     "list": _list,
     "map": _map,
     "if": _if,

@@ -21,6 +21,7 @@ _CHILDREN: dict[type, Callable[[Any], list[Any]]] = {
     ir.UnaryOp: lambda e: [e.arg],
     ir.BinaryOp: lambda e: [e.left, e.right],
     ir.CallOp: lambda e: list(e.args),
+    ir.IndexOp: lambda e: [e.subject, e.key],
     ir.ListOp: lambda e: list(e.items),
     ir.MapOp: _map_children,
     ir.IfOp: lambda e: [e.cond, e.then, e.otherwise],

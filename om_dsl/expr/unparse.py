@@ -137,6 +137,22 @@ def _object(expr: ir.ObjectOp) -> str:
     return f"{{ {fields} }}"
 
 
+def _index(expr: ir.IndexOp) -> str:
+    """``xs[0]``; ``body.ports[0].id`` for a field of an item (a text key that is a name,
+    read from an index: ``body["id"]`` stays as written, since ``body.id`` is a reference,
+    which compiles to other IR)."""
+    subject = _at(expr.subject, _ATOM)
+    key = expr.key
+    if (
+        isinstance(expr.subject, ir.IndexOp)
+        and isinstance(key, ir.Lit)
+        and isinstance(key.value, str)
+        and _IDENT.match(key.value)
+    ):
+        return f"{subject}.{key.value}"
+    return f"{subject}[{unparse(key)}]"
+
+
 def _key(key: str) -> str:
     return key if _IDENT.match(key) else json.dumps(key, ensure_ascii=False)
 
@@ -147,6 +163,7 @@ _PRINTERS: dict[type, Callable[[Any], str]] = {
     ir.UnaryOp: _unary,
     ir.BinaryOp: _binary,
     ir.CallOp: lambda e: f"{e.fn}({', '.join(unparse(a) for a in e.args)})",
+    ir.IndexOp: _index,
     ir.ListOp: lambda e: "[" + ", ".join(unparse(i) for i in e.items) + "]",
     ir.MapOp: _map,
     ir.IfOp: _if,

@@ -88,6 +88,17 @@ class CallOp(IRModel):
     args: list[Expr]
 
 
+class IndexOp(IRModel):
+    """``subject[key]``: an item of a list by position (an int key, negative from the end),
+    or a field of an ``any`` value by name (a text key: ``body.ports[0].id`` is a field
+    ``"id"`` of an item).  A key that is not there reads as null."""
+
+    op: Literal["index"] = "index"
+    type: str
+    subject: Expr
+    key: Expr
+
+
 class ListOp(IRModel):
     op: Literal["list"] = "list"
     type: str
@@ -129,7 +140,7 @@ class ObjectOp(IRModel):
 
 
 Expr = Annotated[
-    Lit | Ref | UnaryOp | BinaryOp | CallOp | ListOp | MapOp | IfOp | ObjectOp,
+    Lit | Ref | UnaryOp | BinaryOp | CallOp | IndexOp | ListOp | MapOp | IfOp | ObjectOp,
     Field(discriminator="op"),
 ]
 
@@ -354,5 +365,16 @@ class Catalog(IRModel):
     dependencies: list[Dependency] = []
 
 
-for _model in (UnaryOp, BinaryOp, CallOp, ListOp, MapCaseIR, MapOp, IfOp, ObjField, ObjectOp):
+for _model in (
+    UnaryOp,
+    BinaryOp,
+    CallOp,
+    IndexOp,
+    ListOp,
+    MapCaseIR,
+    MapOp,
+    IfOp,
+    ObjField,
+    ObjectOp,
+):
     _model.model_rebuild()

@@ -79,6 +79,23 @@ class AttrRef:
 
 
 @dataclass(slots=True)
+class Index:
+    """``subject[key]``: an item of a list (``body.ips[0]``), or a field of an output by a
+    name that is not an identifier (``body["max-speed"]``)."""
+
+    span: Span
+    subject: Expr
+    key: Expr
+    depth: int = 2
+
+    def __init__(self, span: Span, subject: Expr, key: Expr, depth: int = 2) -> None:
+        self.span = span
+        self.subject = subject
+        self.key = key
+        self.depth = depth
+
+
+@dataclass(slots=True)
 class Call:
     span: Span
     fn: str
@@ -200,7 +217,7 @@ class ObjectLit:
         self.depth = depth
 
 
-Expr = Literal | NameRef | AttrRef | Call | ListLit | Unary | Binary | IfExpr | MapExpr
+Expr = Literal | NameRef | AttrRef | Index | Call | ListLit | Unary | Binary | IfExpr | MapExpr
 
 
 # ---- constants (defaults, allowed values, map keys) ------------------------------------------
@@ -698,3 +715,11 @@ class Module:
     bad_numbers: list[Span] = field(default_factory=list)
     """Where the file has a bad number (E005): the parser put a stand-in value there so that
     the declaration parses on, and checks must not quote it (`default 1 is outside ...`)."""
+
+
+def has_index(node: Any) -> bool:
+    """Whether a chain of fields (``a.b[0].c``) reads through an index: then it is not one
+    reference (a root and a path) but field reads of a value."""
+    while isinstance(node, AttrRef):
+        node = node.obj
+    return isinstance(node, Index)

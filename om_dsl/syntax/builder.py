@@ -538,7 +538,15 @@ class AstBuilder:
         return ast.Unary(self.span(c[0], c[-1]), "neg", c[1], 1 + c[1].depth)
 
     def attr(self, c: Children) -> ast.AttrRef:
-        return ast.AttrRef(self.span(c[0], c[-1]), c[0], c[2].value)
+        obj = c[0]
+        # `a.b.c` is one Ref whatever its length; a field of an item (`body.ips[0].id`) is one
+        # more level above it
+        depth = 1 + obj.depth if ast.has_index(obj) else 2
+        return ast.AttrRef(self.span(c[0], c[-1]), obj, c[2].value, depth)
+
+    def index(self, c: Children) -> ast.Index:
+        subject, key = c[0], c[2]
+        return ast.Index(self.span(c[0], c[-1]), subject, key, 1 + max(subject.depth, key.depth))
 
     def call(self, c: Children) -> ast.Call:
         args = c[2] if len(c) == 4 else []

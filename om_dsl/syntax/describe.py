@@ -41,7 +41,7 @@ def describe_expected(expected: set[str]) -> str:
         kinds -= _EXPR_START | {"DECIMAL", "LBRACKET", "NOT", "IF", "MAP"}
         parts.append("an expression")
     if len(_OPERATORS & kinds) >= 5:
-        kinds -= _OPERATORS | {"IN", "NOT", "DOT"}
+        kinds -= _OPERATORS | {"IN", "NOT", "DOT", "LBRACKET"}  # `[`: an index, `xs[0]`
         parts.append("an operator")
     parts.extend(sorted(word(k) for k in kinds))
     if not parts:

@@ -331,6 +331,8 @@ def _gap(before: Piece | None, prev: Piece, cur: Piece) -> str:
         return "" if prev.kind in ("NAME", "ENV") else " "
     if cur.kind == "LBRACKET" and prev.kind == "NAME":  # `list[string]` against `includes X [1]`
         return " " if before is not None and before.kind == "INCLUDES" else ""
+    if cur.kind == "LBRACKET" and prev.kind in ("RPAR", "RBRACKET"):  # `f(x)[0]`, `m[0][1]`
+        return ""
     if cur.kind == "RBRACE" and prev.kind == "LBRACE":
         return ""
     return " "

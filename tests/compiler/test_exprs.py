@@ -132,6 +132,57 @@ def test_type_errors_are_e040(text: str, message: str) -> None:
     assert (diag.code, diag.message) == ("E040", message)
 
 
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("tags[0]", "string"),
+        ("tags[-1]", "string"),
+        ("techs[speed]", "enum:Tech"),
+        ("tags[null]", "string"),
+        ('split(name, ",")[1]', "string"),
+        ("[1, 2][0]", "int"),
+        ("body.ips[0]", "any"),
+        ('body["max-speed"]', "any"),
+        ("body.ports[0].id", "any"),
+        ("body.a[0][1].b", "any"),
+        ("body[speed]", "any"),
+    ],
+)
+def test_an_index_has_the_type_of_an_item(text: str, type_: str) -> None:
+    assert typed(text) == type_
+
+
+def test_a_field_of_an_item_is_read_with_a_text_key() -> None:
+    lowered, _ = check("body.ports[0].id")
+    assert isinstance(lowered, ir.IndexOp) and isinstance(lowered.subject, ir.IndexOp)
+    assert lowered.key == ir.Lit(type="string", value="id")
+    assert lowered.subject.subject == ir.Ref(type="any", root="body", path=["ports"])
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message", "hint"),
+    [
+        ("name[0]", "E040", "cannot index string: only lists and outputs can be indexed",
+         "for characters, write substr(text, start, 1)"),
+        ("speed[0]", "E040", "cannot index int: only lists and outputs can be indexed", None),
+        ('tags["a"]', "E040", "an index must be a position (int), found string",
+         "positions count from 0, and from the end when negative: xs[0], xs[-1]"),
+        ("tags[1.5]", "E040", "an index must be a position (int), found decimal",
+         "positions count from 0, and from the end when negative: xs[0], xs[-1]"),
+        ("body[true]", "E040",
+         "an index must be a position (int) or a field name (string), found bool",
+         "positions count from 0, and from the end when negative: xs[0], xs[-1]"),
+        ("tags[0].x", "E050", "'tags[0]' is a string value; it has no fields", None),
+        ("nope[0]", "E020", "unknown name 'nope' in the test", None),
+    ],
+)  # fmt: skip
+def test_a_wrong_index_is_one_error(text: str, code: str, message: str, hint: str | None) -> None:
+    found = error(text)
+    assert (found.code, found.message) == (code, message)
+    if hint is not None:
+        assert hint in found.hints
+
+
 def test_string_plus_number_hints_at_conversion() -> None:
     assert "str(x)" in error("name + speed").hints[0]
 

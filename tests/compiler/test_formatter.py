@@ -361,3 +361,17 @@ def test_a_doc_comment_before_a_blank_line_documents_nothing_after_formatting_to
     before.write_text(text, encoding="utf-8")
     after.write_text(fmt(text), encoding="utf-8")
     assert _ir_without_spans(after) == _ir_without_spans(before)
+
+
+def test_an_index_sticks_to_what_it_indexes() -> None:
+    messy = (
+        'catalog "I" version "1"\n'
+        "offer P { attribute xs: list[string] }\n"
+        "resource L { attribute a: string  attribute b: string  attribute c: string }\n"
+        'decompose P -> L { a = xs [ 0 ]; b = split(a, ",") [1]; c = [xs] [0] [ -1 ] }\n'
+    )
+    laid_out = fmt(messy)
+    assert "a = xs[0]" in laid_out
+    assert 'b = split(a, ",")[1]' in laid_out
+    assert "c = [xs][0][-1]" in laid_out
+    assert fmt(laid_out) == laid_out

@@ -339,3 +339,44 @@ def test_after_a_restart_run_until_idle_waits_for_a_callback_already_on_its_way(
     second.run_until_idle()
     assert second.status("O1").state == "completed"
     assert second.status("O1").item("L:activate").outputs == {"activation_id": "ACT-0001"}
+
+
+INDEXING = """
+system Inv { url env("INV_URL") timeout 2s }
+cfs Line { attribute site: string }
+plan Line on add {
+  callout allocate: Inv POST "/ips/allocate" request { count: 3 }
+      response { first = body.ips[0]; last = body.ips[-1]; prefix = body["prefix"] }
+  callout reserve: Inv POST "/ports/reserve"
+      request { technology: "FTTH", site: line.site, address: allocate.first }
+      response { port_id = body.port.id }
+      after allocate
+}
+"""
+
+
+def test_a_response_mapping_reads_items_of_a_list_by_position(lab: Lab, sims: Sims) -> None:
+    """``body.ips[0]``: the answer's list, read by position over real HTTP, and the output
+    fed to the next request."""
+    catalog = compile_text(INDEXING)
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    assert run_until(runtime, "O1", DONE) == "completed"
+    outputs = runtime.status("O1").item("L:allocate").outputs
+    assert outputs is not None
+    first, last = outputs["first"], outputs["last"]
+    assert (first, last) != (None, None) and first != last
+    assert outputs["prefix"]
+    reserve = next(e for e in sims.inventory.effects() if e["path"] == "/ports/reserve")
+    assert reserve["body"]["address"] == first
+
+
+def test_a_position_beyond_the_answers_list_names_what_is_missing(lab: Lab, sims: Sims) -> None:
+    catalog = compile_text(INDEXING.replace("body.ips[-1]", "body.ips[3]"))
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    assert run_until(runtime, "O1", DONE) == "held"
+    reason = runtime.status("O1").item("L:allocate").reason
+    assert reason == (
+        "the answer of Inv POST /ips/allocate cannot be mapped: body.ips[3] is missing"
+    )

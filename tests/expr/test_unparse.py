@@ -71,6 +71,12 @@ CASES = [
     ("b", "true or false"),
     ("t", "FTTH"),
     ("d", "speed % 7 / 2"),
+    ("s", "tags[0]"),
+    ("s", "tags[-1]"),
+    ("s", "tags[len(tags) - 1]"),
+    ("s", 'split(name, ",")[1]'),
+    ("s", '[name, "x"][speed]'),
+    ("i", "len(tags[0]) + 1"),
 ]
 
 
@@ -115,6 +121,40 @@ def test_plan_references_keep_their_root() -> None:
     call = next(i for i in mobile.items if i.name == "activate")
     assert isinstance(call, ir.CalloutItem) and call.request is not None
     assert "iccid: Sim.assign_sim.iccid" in unparse(call.request)
+
+
+RESPONSE = """catalog "T" version "1"
+system S {{ url "http://127.0.0.1:1" }}
+cfs C {{ attribute s: string }}
+plan C on add {{
+  callout call: S POST "/x" response {{ out = {expr} }}
+  auto use handler "h" after call when {cond}
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("expr", "cond"),
+    [
+        ("body.ports[0].id", "call.out[0] != null"),
+        ('body["max-speed"]', 'call.out["a-b"][2].c == 1'),
+        ('body["port"].id', "len(call.out) > 0"),
+        ("body.a[0][1].b.c", "call.out[-1].x[0] == true"),
+    ],
+)
+def test_indexes_of_outputs_print_and_round_trip(expr: str, cond: str, tmp_path: Path) -> None:
+    """A field of an item prints as ``.name``; a field read by a text key from a reference
+    stays in brackets (``body.port`` is a reference, other IR)."""
+    path = tmp_path / "t.om"
+    catalog = compile_catalog(path, RESPONSE.format(expr=expr, cond=cond)).raise_on_error()
+    call, use = catalog.plans[0].items
+    assert isinstance(call, ir.CalloutItem) and call.response
+    mapped, when = call.response[0].expr, use.when
+    assert (unparse(mapped), unparse(when)) == (expr, cond)
+    again = compile_catalog(path, RESPONSE.format(expr=unparse(mapped), cond=unparse(when)))
+    call2, use2 = again.raise_on_error().plans[0].items
+    assert isinstance(call2, ir.CalloutItem) and call2.response
+    assert (call2.response[0].expr, use2.when) == (mapped, when)
 
 
 def test_objects_quote_keys_that_are_not_names() -> None:
