@@ -112,10 +112,10 @@ class Call:
 @dataclass(slots=True)
 class ListLit:
     span: Span
-    items: list[Expr]
+    items: list[Expr] | list[ObjectLit]  # objects only in a request: `[{ a: 1 }, { a: 2 }]`
     depth: int = 1
 
-    def __init__(self, span: Span, items: list[Expr], depth: int = 1) -> None:
+    def __init__(self, span: Span, items: list[Expr] | list[ObjectLit], depth: int = 1) -> None:
         self.span = span
         self.items = items
         self.depth = depth

@@ -609,6 +609,11 @@ class AstBuilder:
         depth = 3 + _deepest([f.value for f in fields], -1)  # in its fields list, in a field
         return ast.ObjectLit(self.span(c[0], c[-1]), fields, depth)
 
+    def object_list(self, c: Children) -> ast.ListLit:
+        """``[{...}, {...}]`` in a request: a list whose items are objects."""
+        items = [x for x in c if isinstance(x, ast.ObjectLit)]
+        return ast.ListLit(self.span(c[0], c[-1]), items, 2 + _deepest(items, 0))
+
     def field(self, c: Children) -> ast.ObjectField:
         return ast.ObjectField(self.span(c[0], c[-1]), c[0].value, c[2])
 

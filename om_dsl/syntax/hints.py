@@ -484,7 +484,18 @@ def _method_call(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
     return f"write {call}: functions take the value as an argument"
 
 
+def _object_outside_request(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`x = [{ a: 1 }]` or `x = { a: 1 }` in a mapping, or an object among arguments:
+    objects (and lists of them) are JSON templates, written only in a callout's request."""
+    if chunk[bad].type != "LBRACE" or bad == 0 or "LBRACE" in expected:
+        return None
+    if chunk[bad - 1].type not in ("LBRACKET", "COMMA", "ASSIGN"):
+        return None
+    return "objects ({ name: value }) are written only in a callout's request"
+
+
 _RULES: tuple[Rule, ...] = (
+    _object_outside_request,
     _empty_values,
     _inline_enum,
     _separator_after_keyword,

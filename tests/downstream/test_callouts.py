@@ -380,3 +380,35 @@ def test_a_position_beyond_the_answers_list_names_what_is_missing(lab: Lab, sims
     assert reason == (
         "the answer of Inv POST /ips/allocate cannot be mapped: body.ips[3] is missing"
     )
+
+
+def test_a_request_sends_lists_of_objects(lab: Lab, sims: Sims) -> None:
+    """``characteristics: [{ name: ..., value: ... }, ...]``, the shape TMF-style APIs
+    take, built from line values and sent as JSON over real HTTP."""
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s }
+        cfs Line { attribute site: string  attribute speed: int }
+        plan Line on add {
+          callout create: Inv POST "/generic/services"
+              request {
+                characteristics: [
+                    { name: "site", value: line.site },
+                    { name: "speed", value: line.speed, unit: "Mbit/s" },
+                ]
+                related: { parties: [{ role: "owner", id: order.account }] }
+              }
+        }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S", speed=500)]))
+    assert run_until(runtime, "O1", DONE) == "completed"
+    (effect,) = sims.inventory.effects()
+    assert effect["body"] == {
+        "characteristics": [
+            {"name": "site", "value": "S"},
+            {"name": "speed", "value": 500, "unit": "Mbit/s"},
+        ],
+        "related": {"parties": [{"role": "owner", "id": None}]},
+    }

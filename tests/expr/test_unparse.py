@@ -157,6 +157,24 @@ def test_indexes_of_outputs_print_and_round_trip(expr: str, cond: str, tmp_path:
     assert (call2.response[0].expr, use2.when) == (mapped, when)
 
 
+def test_a_request_with_lists_of_objects_prints_and_round_trips(tmp_path: Path) -> None:
+    text = (
+        '{ characteristics: [{ name: "site", value: line.s }, { "max-speed": 1 }], '
+        "nested: { items: [{ x: [{ y: true }] }] }, empty: [] }"
+    )
+    source = (
+        'catalog "T" version "1"\nsystem S { url "http://127.0.0.1:1" }\n'
+        'cfs C { attribute s: string }\nplan C on add { callout call: S POST "/x" request '
+    )
+    path = tmp_path / "t.om"
+    item = compile_catalog(path, source + text + " }\n").raise_on_error().plans[0].items[0]
+    assert isinstance(item, ir.CalloutItem) and item.request is not None
+    assert unparse(item.request) == text
+    characteristics = item.request.fields[0].value
+    assert isinstance(characteristics, ir.ListOp) and characteristics.type == "list[any]"
+    assert all(isinstance(i, ir.ObjectOp) for i in characteristics.items)
+
+
 def test_objects_quote_keys_that_are_not_names() -> None:
     obj = ir.ObjectOp(
         fields=[
