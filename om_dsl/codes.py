@@ -89,7 +89,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E022",),
-        "The wrong kind of thing: a plan on an offer, a bundle including a cfs, an `includes` in an offer, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer...",
+        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer...",
         "Use the kind the message asks for (the hint says which).",
     ),
     CodeDoc(
@@ -127,7 +127,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(("E031",), "An unknown scope.", "Use `line`, `order`, `account` or `relies_on`."),
     CodeDoc(
         ("E032",),
-        "`decompose family F` names a family that no product declares.",
+        "`decompose family F` or `plan family F` names a family that no product declares.",
         "Add `family F` to the products, or fix the name.",
     ),
     CodeDoc(
@@ -228,8 +228,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E080",),
-        "A product has two plans for one action, or a plan lists an action twice.",
-        "Merge the plans, or split the actions between them.",
+        "A product (or a family) has two plans for one action, a plan lists an action twice, or a product is in two families whose plans both have the action.",
+        "Merge the plans, or split the actions between them; for two families, give the product a plan of its own for the action (it replaces the families').",
     ),
     CodeDoc(
         ("E081",),

@@ -53,8 +53,13 @@ def _after_edges(items: list[Any]) -> dict[str, list[str]]:
     return after
 
 
-def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
+def check_plan_outputs(
+    ctx: Context, product: str, items: list[Any], readers: list[str] | None = None
+) -> None:
     """E051: an item reads outputs of an item of its own plan that does not run before it.
+
+    ``product`` names the plan's owner in messages; ``readers`` are the products whose lines
+    run it (a family plan's members), for the cross-product reads (W006).
 
     What has completed before an item (the closure of its `after` edges) is worked out only
     for an item that reads another item's outputs: most items read none, and finding it for
@@ -70,7 +75,8 @@ def check_plan_outputs(ctx: Context, product: str, items: list[Any]) -> None:
                     if ref.path[0] in names:
                         sources.append(ref.path[0])
                 elif ref.root == "product":  # for check_cross_outputs
-                    ctx.product_reads.append((product, item, ref))
+                    for reader in [product] if readers is None else readers:
+                        ctx.product_reads.append((reader, item, ref))
         if not sources:
             continue
         after = after if after is not None else _after_edges(items)

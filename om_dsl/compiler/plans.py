@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from om_dsl.compiler.build import builder
@@ -13,7 +13,8 @@ from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
 from om_dsl.compiler.names import a, suggest, suggest_or_list
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
-from om_dsl.compiler.rules import order_scope, technical_product
+from om_dsl.compiler.rules import common_attrs, family_members, order_scope, technical_product
+from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
@@ -50,14 +51,45 @@ def collect_items(ctx: Context) -> None:
     Each keeps the source span of its name as it is: only the names are read, so converting
     10k spans to IR spans (as this did) bought nothing.
     """
+    own = _own_actions(ctx)
     for plan in ctx.symbols.plans:
-        table = ctx.plan_items.setdefault(plan.product.value, {})
-        outputs = ctx.item_outputs.setdefault(plan.product.value, {})
-        for item in plan.items:
-            name = item.name.value
-            table.setdefault(name, item.name.span)
-            fixed = declared_outputs(item)
-            outputs[name] = _either(outputs[name], fixed) if name in outputs else fixed
+        for product in _planned_products(ctx, plan, own):
+            table = ctx.plan_items.setdefault(product, {})
+            outputs = ctx.item_outputs.setdefault(product, {})
+            for item in plan.items:
+                name = item.name.value
+                table.setdefault(name, item.name.span)
+                fixed = declared_outputs(item)
+                outputs[name] = _either(outputs[name], fixed) if name in outputs else fixed
+
+
+def _own_actions(ctx: Context) -> dict[str, set[str]]:
+    """The actions each product's own plans are for (a family plan's apply to the rest)."""
+    own: dict[str, set[str]] = {}
+    for plan in ctx.symbols.plans:
+        if not plan.family:
+            own.setdefault(plan.product.value, set()).update(_action_names(plan))
+    return own
+
+
+def _action_names(plan: ast.PlanDecl) -> list[str]:
+    return [a.value for a in plan.actions] if plan.actions else list(ir.ACTIONS)
+
+
+def _planned_products(ctx: Context, plan: ast.PlanDecl, own: dict[str, set[str]]) -> list[str]:
+    """The products whose items a plan declares: its product, or the technical members of
+    its family that have an action of it without a plan of their own."""
+    if not plan.family:
+        return [plan.product.value]
+    actions = set(_action_names(plan))
+    return [
+        m for m in _technical(ctx, ctx.symbols.families.get(plan.product.value, []))
+        if actions - own.get(m, set())
+    ]  # fmt: skip
+
+
+def _technical(ctx: Context, names: list[str]) -> list[str]:
+    return [n for n in names if ctx.symbols.products[n].kind in TECHNICAL]
 
 
 def _either(first: frozenset[str] | None, second: frozenset[str] | None) -> frozenset[str] | None:
@@ -76,24 +108,94 @@ def declared_outputs(item: ast.ItemDecl) -> frozenset[str] | None:
     return frozenset(m.target.value for m in response.value)
 
 
+@dataclass(slots=True)
+class _Owners:
+    """Who plans what: a product's own plans by (product, action), family plans by
+    (family, action), and which family plan each (member, action) got."""
+
+    products: dict[tuple[str, str], ast.PlanDecl] = field(default_factory=dict)
+    families: dict[tuple[str, str], ast.PlanDecl] = field(default_factory=dict)
+    members: dict[tuple[str, str], ast.PlanDecl] = field(default_factory=dict)
+
+
 def lower_plans(ctx: Context) -> list[ir.Plan]:
+    """Products' own plans first, then family plans, which apply to each technical member
+    for the actions its own plans leave (the more specific plan wins)."""
     plans: list[ir.Plan] = []
-    owners: dict[tuple[str, str], ast.PlanDecl] = {}
+    owners = _Owners()
     for decl in ctx.symbols.plans:
-        if not _plan_product(ctx, decl):
+        if decl.family or not _plan_product(ctx, decl):
             continue
-        actions = _actions(ctx, decl, owners)
-        items = _items(ctx, decl, actions)
-        plans.append(
-            _new_plan(
-                product=decl.product.value,
-                actions=actions,
-                items=items,
-                doc=decl.doc,
-                span=ctx.span(decl.span),
-            )
-        )
+        actions = _actions(ctx, decl, owners.products)
+        items = _items(ctx, decl, actions, _env(ctx, decl))
+        plans.append(_lowered(ctx, decl, decl.product.value, actions, items))
+    for decl in ctx.symbols.plans:
+        if decl.family:
+            plans.extend(_family_plans(ctx, decl, owners))
     return plans
+
+
+def _lowered(
+    ctx: Context, decl: ast.PlanDecl, product: str, actions: list[str], items: list[Any]
+) -> ir.Plan:
+    return _new_plan(
+        product=product, actions=actions, items=items, doc=decl.doc, span=ctx.span(decl.span)
+    )
+
+
+def _family_plans(ctx: Context, decl: ast.PlanDecl, owners: _Owners) -> list[ir.Plan]:
+    """``plan family F``: checked once, against the attributes every technical member
+    declares alike; one IR plan per member, for the actions no plan of its own covers."""
+    members = _family_technical(ctx, decl)
+    if members is None:
+        return []
+    actions = _actions(ctx, decl, owners.families)
+    attrs, why_not = common_attrs(ctx, decl.product.value, members, "plan")
+    items = _items(ctx, decl, actions, _env(ctx, decl, attrs, why_not))
+    out: list[ir.Plan] = []
+    for member in members:
+        mine = [
+            action for action in actions
+            if (member, action) not in owners.products and _claim(ctx, decl, member, action, owners)
+        ]  # fmt: skip
+        if mine:
+            out.append(_lowered(ctx, decl, member, mine, items))
+    return out
+
+
+def _family_technical(ctx: Context, decl: ast.PlanDecl) -> list[str] | None:
+    members = family_members(ctx, decl.product)
+    if members is None:
+        return None
+    technical = _technical(ctx, members)
+    if not technical:
+        name = decl.product.value
+        ctx.bag.error(
+            "E022",
+            f"family {name} has no cfs, rfs or resource: a plan runs for technical products",
+            decl.product.span,
+            f"its members are offers: `decompose family {name}` applies rules to them",
+        )
+        return None
+    return technical
+
+
+def _claim(ctx: Context, decl: ast.PlanDecl, member: str, action: str, owners: _Owners) -> bool:
+    """A member in two families that both plan an action: neither plan is chosen (E080)."""
+    other = owners.members.setdefault((member, action), decl)
+    if other is decl:
+        return True
+    if other.product.value == decl.product.value:
+        return False  # one family planning an action twice: reported once, by _actions
+    ctx.bag.error(
+        "E080",
+        f"{member} is in family {other.product.value} and family {decl.product.value}, "
+        f"which both have a plan for '{action}'",
+        decl.product.span,
+        f"give {member} a plan of its own for '{action}' (it replaces both), "
+        f"or keep it in one of the families; the other plan is at {other.span}",
+    )
+    return False
 
 
 def _plan_product(ctx: Context, decl: ast.PlanDecl) -> bool:
@@ -119,14 +221,14 @@ def _actions(
                 *suggest(action, ir.ACTIONS), "actions: add, modify, delete, noChange or *",
             )  # fmt: skip
             continue
-        key = (decl.product.value, action)
+        key = (_label(decl), action)  # `family F` is never a product's name
         if owners.get(key) is decl:
             ctx.bag.error("E080", f"action '{action}' is listed twice", span)
             continue
         if key in owners:
             ctx.bag.error(
                 "E080",
-                f"{decl.product.value} already has a plan for '{action}'",
+                f"{key[0]} already has a plan for '{action}'",
                 span,
                 f"the other plan is at {owners[key].span}",
             )
@@ -135,7 +237,7 @@ def _actions(
     return out
 
 
-def _items(ctx: Context, decl: ast.PlanDecl, actions: list[str]) -> list[Any]:
+def _items(ctx: Context, decl: ast.PlanDecl, actions: list[str], env: ExprEnv) -> list[Any]:
     seen: dict[str, ast.ItemDecl] = {}
     for item in decl.items:
         if item.name.value in seen:
@@ -147,12 +249,19 @@ def _items(ctx: Context, decl: ast.PlanDecl, actions: list[str]) -> list[Any]:
             )
         else:
             seen[item.name.value] = item
-    env = _env(ctx, decl, seen)
+    env = _with_items(env, ctx, seen)
     items = [_item(ctx, item, seen, env) for item in seen.values()]
     _intra_cycles(ctx, decl, items)
     _unreachable(ctx, items, actions)
-    check_plan_outputs(ctx, decl.product.value, items)
+    readers = _planned_products(ctx, decl, _own_actions(ctx)) if decl.family else None
+    check_plan_outputs(ctx, _label(decl), items, readers)
     return items
+
+
+def _label(decl: ast.PlanDecl) -> str:
+    """A plan's owner: the product, or ``family F`` (in messages, and as the key of a family
+    plan in :class:`_Owners`, where it cannot meet a product's name)."""
+    return f"family {decl.product.value}" if decl.family else decl.product.value
 
 
 class OtherProducts(Mapping[str, Collection[str]]):
@@ -181,19 +290,31 @@ class OtherProducts(Mapping[str, Collection[str]]):
         return len(self._items) - (self._exclude in self._items)
 
 
-def _env(ctx: Context, decl: ast.PlanDecl, items: dict[str, ast.ItemDecl]) -> ExprEnv:
-    attrs = {n: a.type for n, a in ctx.attributes.get(decl.product.value, {}).items()}
-    products = OtherProducts(ctx.plan_items, decl.product.value)
+def _env(
+    ctx: Context,
+    decl: ast.PlanDecl,
+    attrs: dict[str, str] | None = None,
+    why_not: dict[str, str] | None = None,
+) -> ExprEnv:
+    """What a plan's expressions read: its product's attributes, or (``attrs``) those every
+    member of its family declares alike."""
+    if attrs is None:
+        attrs = {n: a.type for n, a in ctx.attributes.get(decl.product.value, {}).items()}
     return ExprEnv(
-        where=f"in the plan of {decl.product.value}",
+        where=f"in the plan of {_label(decl)}",
         bare=attrs,
         bare_root="line",
         roots={"line": attrs, "order": order_scope(ctx)},
-        items=set(items),
-        products=products,
-        outputs={name: declared_outputs(item) for name, item in items.items()},
+        products=OtherProducts(ctx.plan_items, decl.product.value),
         product_outputs=ctx.item_outputs,
+        why_not=why_not,
     )
+
+
+def _with_items(env: ExprEnv, ctx: Context, items: dict[str, ast.ItemDecl]) -> ExprEnv:
+    env.items = set(items)
+    env.outputs = {name: declared_outputs(item) for name, item in items.items()}
+    return env
 
 
 def _clauses(ctx: Context, item: ast.ItemDecl) -> dict[str, ast.Option]:

@@ -67,19 +67,10 @@ def lower_rules(ctx: Context) -> list[ir.DecompositionRule]:
 def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
     name = decl.source.value
     if decl.family:
-        members = ctx.symbols.families.get(name)
-        if not members:
-            if ctx.symbols.broken.declares(name):
-                return None
-            close = closest(name, ctx.symbols.families)
-            ctx.bag.error(
-                "E032", f"no product declares family '{name}'", decl.source.span,
-                *did_you_mean(close),
-            )  # fmt: skip
-            if close is not None:  # its members count as decomposed: no W001 for each
-                ctx.symbols.broken.completed.update(ctx.symbols.families[close])
+        members = family_members(ctx, decl.source)
+        if members is None:
             return None
-        common, why_not = _common_attrs(ctx, name, members)
+        common, why_not = common_attrs(ctx, name, members, "rule")
         return _Source(name, True, members, common, why_not)
     if name not in ctx.symbols.products:
         kind = ctx.symbols.kind_of(name)
@@ -93,11 +84,28 @@ def _source(ctx: Context, decl: ast.DecomposeDecl) -> _Source | None:
     return _Source(name, False, [name], attrs)
 
 
-def _common_attrs(
-    ctx: Context, family: str, members: list[str]
+def family_members(ctx: Context, family: ast.Name) -> list[str] | None:
+    """The products that declare ``family``, or None after an E032 for a family nobody
+    declares (a family rule or a family plan names it)."""
+    name = family.value
+    members = ctx.symbols.families.get(name)
+    if members:
+        return members
+    if ctx.symbols.broken.declares(name):
+        return None
+    close = closest(name, ctx.symbols.families)
+    ctx.bag.error("E032", f"no product declares family '{name}'", family.span, *did_you_mean(close))
+    if close is not None:  # its members count as decomposed and planned: no W001/W004 each
+        ctx.symbols.broken.completed.update(ctx.symbols.families[close])
+    return None
+
+
+def common_attrs(
+    ctx: Context, family: str, members: list[str], what: str
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Family rules may read only attributes that every member declares with the same type;
-    and, for each attribute that only some members declare alike, why it cannot be read."""
+    """A family ``what`` (rule, plan) may read only attributes that every member declares
+    with the same type; and, for each attribute that only some members declare alike, why it
+    cannot be read."""
     tables = {m: {a: s.type for a, s in ctx.attributes.get(m, {}).items()} for m in members}
     first = tables[members[0]]
     common = {n: t for n, t in first.items() if all(t2.get(n) == t for t2 in tables.values())}
@@ -106,7 +114,7 @@ def _common_attrs(
         has = ", ".join(f"{m}: {tables[m][attr]}" for m in members if attr in tables[m])
         lacks = [m for m in members if attr not in tables[m]]
         why_not[attr] = (
-            f"a family rule reads only attributes that every member of {family} declares with "
+            f"a family {what} reads only attributes that every member of {family} declares with "
             f"one type; '{attr}' is {has}" + (f", and not in {', '.join(lacks)}" if lacks else "")
         )
     return common, why_not

@@ -627,10 +627,11 @@ class ItemDecl:
 @dataclass(slots=True)
 class PlanDecl:
     span: Span
-    product: Name
+    product: Name  # or the family, for `plan family NAME`
     actions: list[Name]  # empty: `*`, every action
     items: list[ItemDecl]
     doc: str | None = None
+    family: bool = False
 
     def __init__(
         self,
@@ -639,12 +640,14 @@ class PlanDecl:
         actions: list[Name],
         items: list[ItemDecl],
         doc: str | None = None,
+        family: bool = False,
     ) -> None:
         self.span = span
         self.product = product
         self.actions = actions
         self.items = items
         self.doc = doc
+        self.family = family
 
 
 @dataclass(slots=True)

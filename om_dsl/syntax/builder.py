@@ -393,7 +393,8 @@ class AstBuilder:
     def plan_decl(self, c: Children) -> ast.PlanDecl:
         span = self.span(c[0], c[-1])
         items = [i for i in c[5:-1] if isinstance(i, ast.ItemDecl)]
-        return ast.PlanDecl(span, self.ident(c[1]), c[3], items, self.doc(span))
+        product, family = c[1]
+        return ast.PlanDecl(span, product, c[3], items, self.doc(span), family)
 
     def action_list(self, c: Children) -> list[ast.Name]:
         first = c[0]
