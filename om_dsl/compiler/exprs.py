@@ -483,21 +483,17 @@ class ExprChecker:
             return self._line_call(node, env, line_fn)
         fn = FUNCTIONS.get(node.fn)
         if fn is None:
-            self.bag.error(
-                "E046", f"unknown function '{node.fn}'", node.span, *_function_hint(node)
+            return self._refuse_call(
+                node, env, f"unknown function '{node.fn}'", *_function_hint(node)
             )
-            self._check_args_alone(node, env)
-            return _error_value()
         count = len(node.args)
         if count < fn.min_args or (fn.max_args is not None and count > fn.max_args):
-            self.bag.error(
-                "E046",
+            return self._refuse_call(
+                node,
+                env,
                 f"{node.fn}() takes {_arity(fn.min_args, fn.max_args)}, got {count}",
-                node.span,
                 f"signature: {fn.signature}",
             )
-            self._check_args_alone(node, env)
-            return _error_value()
         args = [self.check(a, env) for a in node.args]
         result = fn.type_rule([a.type for a in args])
         if isinstance(result, tuple):
@@ -512,15 +508,13 @@ class ExprChecker:
         """``changed(line.x)`` / ``previous(line.x)``: they read the change of the line a plan
         item runs for, so they need a line (a plan) and one of its attributes, by name."""
         if "line" not in env.roots:
-            self.bag.error(
-                "E046",
+            return self._refuse_call(
+                node,
+                env,
                 f"{node.fn}() reads what an order changes on a line: it is for plans, "
                 f"not {env.where}",
-                node.span,
                 f"a rule maps the order's values; a plan item can read {fn.signature}",
             )
-            self._check_args_alone(node, env)
-            return _error_value()
         args = [self.check(a, env) for a in node.args]
         if len(args) != 1 or not _is_line_attribute(args[0]):
             if not (len(args) == 1 and _is_error(args[0])):  # a bad name: reported once
@@ -532,6 +526,12 @@ class ExprChecker:
                 )
             return _error_value()
         return new_call(type=fn.result(args[0].type), fn=node.fn, args=args)
+
+    def _refuse_call(self, node: ast.Call, env: ExprEnv, message: str, *hints: str) -> ir.Lit:
+        """E046 for a call that cannot be typed; its arguments are still checked."""
+        self.bag.error("E046", message, node.span, *hints)
+        self._check_args_alone(node, env)
+        return _error_value()
 
     def _check_args_alone(self, node: ast.Call, env: ExprEnv) -> None:
         """The arguments of a call that cannot be typed (unknown function, wrong count) are

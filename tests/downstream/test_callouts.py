@@ -20,6 +20,7 @@ from downstream_support import (
     wait_until,
 )
 
+from om_dsl.ir import models as ir
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream import correlation_id, idempotency_key
 
@@ -232,13 +233,17 @@ def test_an_unmappable_answer_names_the_missing_field(lab: Lab, sims: Sims) -> N
         }
         """
     )
+    assert held_reason(lab, catalog, "L:reserve") == (
+        "the answer of Inv POST /ports/reserve cannot be mapped: body.port.vlan.id is missing"
+    )
+
+
+def held_reason(lab: Lab, catalog: ir.Catalog, item_id: str) -> str | None:
+    """Run a one-line order of ``catalog`` until it is held; the reason ``item_id`` gives."""
     runtime = lab(catalog)
     runtime.submit(order("O1", catalog, [line("L", site="S")]))
     assert run_until(runtime, "O1", DONE) == "held"
-    reason = runtime.status("O1").item("L:reserve").reason
-    assert reason == (
-        "the answer of Inv POST /ports/reserve cannot be mapped: body.port.vlan.id is missing"
-    )
+    return runtime.status("O1").item(item_id).reason
 
 
 def test_a_missing_credential_fails_permanently_naming_the_variable(lab: Lab, sims: Sims) -> None:
@@ -373,11 +378,7 @@ def test_a_response_mapping_reads_items_of_a_list_by_position(lab: Lab, sims: Si
 
 def test_a_position_beyond_the_answers_list_names_what_is_missing(lab: Lab, sims: Sims) -> None:
     catalog = compile_text(INDEXING.replace("body.ips[-1]", "body.ips[3]"))
-    runtime = lab(catalog)
-    runtime.submit(order("O1", catalog, [line("L", site="S")]))
-    assert run_until(runtime, "O1", DONE) == "held"
-    reason = runtime.status("O1").item("L:allocate").reason
-    assert reason == (
+    assert held_reason(lab, catalog, "L:allocate") == (
         "the answer of Inv POST /ips/allocate cannot be mapped: body.ips[3] is missing"
     )
 
