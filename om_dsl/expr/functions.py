@@ -122,6 +122,22 @@ def _date(text: Any) -> str | None:
     return dt.date.fromisoformat(str(text)[:10]).isoformat()
 
 
+def _add_days(day: Any, days: Any) -> str | None:
+    """``date + n days``: dates are ISO text at run time (see :func:`_date`)."""
+    if day is None or days is None:
+        return None
+    start = dt.date.fromisoformat(_date(day) or "")
+    return (start + dt.timedelta(days=int(days))).isoformat()  # OverflowError past year 9999
+
+
+def _days_between(first: Any, second: Any) -> int | None:
+    """Days from ``first`` to ``second``: negative when ``second`` comes first."""
+    if first is None or second is None:
+        return None
+    a, b = (dt.date.fromisoformat(_date(d) or "") for d in (first, second))
+    return (b - a).days
+
+
 def _substr(text: Any, start: Any, length: Any = None) -> str | None:
     if text is None:
         return None
@@ -157,6 +173,7 @@ _ANYT = _expect("int", "decimal", "string", "bool", "date", "list")
 _SIZED = _expect("string", "list")
 _LIST = _expect("list")
 _NUMLIKE = _expect("int", "decimal", "string")
+_DATE = _expect("date")
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
@@ -215,6 +232,13 @@ FUNCTIONS: dict[str, Function] = {
             _null_safe(lambda s, sep: str(s).split(str(sep))),
         ),
         Function("date", 1, 1, "date(string)", _fixed([_STR], "date"), _date),
+        Function(
+            "add_days", 2, 2, "add_days(date, int)", _fixed([_DATE, _INT], "date"), _add_days
+        ),
+        Function(
+            "days_between", 2, 2, "days_between(date, date)", _fixed([_DATE, _DATE], "int"),
+            _days_between,
+        ),
         Function(
             "matches", 2, 2, "matches(string, regex)", _fixed([_STR, _STR], "bool"), _matches
         ),

@@ -457,6 +457,13 @@ _ELSEWHERE = {
     "string": "str(x)",
     "integer": "int(x)",
     "float": "decimal(x)",
+    "dateadd": "add_days(date, days)",
+    "date_add": "add_days(date, days)",
+    "adddays": "add_days(date, days)",
+    "plusdays": "add_days(date, days)",
+    "datediff": "days_between(first, second)",
+    "date_diff": "days_between(first, second)",
+    "daysbetween": "days_between(first, second)",
 }
 
 

@@ -210,6 +210,9 @@ def test_mapping_type_mismatch_is_e043() -> None:
         ('format("%s", name)', "E046", ("write concat(a, b, ...)",)),
         ("sum(speed, 1)", "E046", ("write a + b",)),
         ("lowr(name)", "E046", ("did you mean 'lower'?",)),
+        ("DATEADD(since, 3)", "E046", ("write add_days(date, days)",)),
+        ("datediff(since, since)", "E046", ("write days_between(first, second)",)),
+        ("add_day(since, 3)", "E046", ("did you mean 'add_days'?",)),
         ("name.length", "E050", ("write len(name)",)),
         ("name.size", "E050", ("write len(name)",)),
         ("name.first", "E050", ()),
@@ -493,6 +496,8 @@ def test_bare_word_key_on_a_runtime_subject_is_unknown() -> None:
         ('join(tags, ",")', "string"),
         ('split(name, ",")', "list[string]"),
         ('date("2024-02-29")', "date"),
+        ("add_days(since, speed)", "date"),
+        ('days_between(since, date("2026-01-01"))', "int"),
         ('matches(name, "^[a-z]+$")', "bool"),
     ],
 )
@@ -511,6 +516,8 @@ def test_function_result_types(text: str, type_: str) -> None:
         ('max(speed, "a")', "max(): arguments mix int and string"),
         ('coalesce(speed, "a")', "coalesce(): arguments mix int and string"),
         ('max(name, "a")', "max(): arguments must be numbers, not string"),
+        ("add_days(since, price)", "add_days(): argument 2 has type decimal"),
+        ('days_between(since, "2026-01-01")', "days_between(): argument 2 has type string"),
     ],
 )
 def test_function_errors_are_e046(text: str, message: str) -> None:
