@@ -706,6 +706,7 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
         after_product=decl.after_product.value,
         after_item=decl.after_item.value,
         within=within,
+        doc=decl.doc,
         span=ctx.span(decl.span),
     )
 

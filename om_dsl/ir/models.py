@@ -344,6 +344,8 @@ class Dependency(IRModel):
     after_product: str
     after_item: str
     within: Literal["root", "order", "relies_on"] = "root"
+    doc: str | None = None
+    """Its ``///`` comment: why the order is needed, shown on the diagrams' edges."""
     span: SourceSpan
 
 

@@ -72,6 +72,12 @@ def find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item
     return next((i for p in plans for i in p.items if i.name == item), None)
 
 
+def depend_tooltip(dep: ir.Dependency) -> str:
+    """What a ``depend`` edge says on hover: the declaration, and its doc comment (why)."""
+    head = f"depend {dep.product}.{dep.item} after {dep.after_product}.{dep.after_item}"
+    return f"{head} within {dep.within}" + (f"\n{dep.doc}" if dep.doc else "")
+
+
 def planned_actions(catalog: ir.Catalog, product: str) -> list[str]:
     """The actions a product has plans for, in the language's order (add, modify, delete,
     noChange), whatever order its plans were declared in."""

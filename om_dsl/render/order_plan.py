@@ -17,7 +17,14 @@ import graphviz
 
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentRequest
-from om_dsl.render.items import WITHIN, Item, find_item, item_details, item_tooltip
+from om_dsl.render.items import (
+    WITHIN,
+    Item,
+    depend_tooltip,
+    find_item,
+    item_details,
+    item_tooltip,
+)
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import EdgeKind, PlanCluster, PlanEdge, PlanGraph, PlanNode
 from om_dsl.render.style import ITEM_KINDS, KIND_TITLES, ItemKind
@@ -70,15 +77,13 @@ class _Index:
     catalog: ir.Catalog
     items: dict[str, PlanItemInstance]
     lines: dict[str, PlanLine]
-    depends: Mapping[DependKey, str]
+    depends: Mapping[DependKey, ir.Dependency]
     kinds: dict[str, str]
 
     @classmethod
     def of(cls, catalog: ir.Catalog, plan: OrderPlan) -> _Index:
-        depends = {
-            (d.product, d.item, d.after_product, d.after_item): d.within
-            for d in catalog.dependencies
-        }
+        deps = catalog.dependencies
+        depends = {(d.product, d.item, d.after_product, d.after_item): d for d in deps}
         return cls(
             catalog,
             {item.id: item for item in plan.items},
@@ -150,21 +155,21 @@ def _item_edges(index: _Index, item: PlanItemInstance) -> list[PlanEdge]:
     return edges
 
 
-def _why(index: _Index, item: PlanItemInstance, dep: str) -> tuple[EdgeKind, str]:
-    """The kind and label of the edge ``dep -> item``: why the builder made it."""
+def _why(index: _Index, item: PlanItemInstance, dep: str) -> tuple[EdgeKind, str, str]:
+    """The kind, label and tooltip of the edge ``dep -> item``: why the builder made it."""
     other = index.items[dep]
     if item.is_compensation:
-        return "after", "on cancel"
+        return "after", "on cancel", ""
     if other.line_id == item.line_id:
-        return "after", ""
-    within = index.depends.get((item.product, item.name, other.product, other.name))
-    if within is not None:
-        return "depend", WITHIN[within]
+        return "after", "", ""
+    found = index.depends.get((item.product, item.name, other.product, other.name))
+    if found is not None:
+        return "depend", WITHIN[found.within], depend_tooltip(found)
     if other.line_id in index.ancestors(item.line_id):
-        return "parent", "after parent line"
+        return "parent", "after parent line", ""
     if item.line_id in index.ancestors(other.line_id):
-        return "parent", "before child line"
-    return "depend", ""
+        return "parent", "before child line", ""
+    return "depend", "", ""
 
 
 # ---- clusters ----------------------------------------------------------------------------------

@@ -357,4 +357,6 @@ def _edge(graph: graphviz.Digraph, edge: PlanEdge, facts: _Facts) -> None:
         attrs.update(EDGE_STYLES["critical"])  # a dependency stays dashed, now in red
     if edge.label:
         attrs["label"] = plain(edge.label)
+    if edge.tooltip:
+        attrs["tooltip"] = tooltip(edge.tooltip)
     graph.edge(dot_id(edge.source), dot_id(edge.target), **attrs)

@@ -78,6 +78,7 @@ class PlanEdge:
     target: str
     kind: EdgeKind
     label: str = ""
+    tooltip: str = ""
 
 
 @dataclass(frozen=True, slots=True)

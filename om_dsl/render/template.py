@@ -16,6 +16,7 @@ from om_dsl.render.errors import RenderError
 from om_dsl.render.items import (
     WITHIN,
     Item,
+    depend_tooltip,
     find_item,
     item_details,
     item_tooltip,
@@ -138,7 +139,7 @@ def _dependencies(
             if into
             else _context_node(catalog, dep.product, dep.item, action, nodes)
         )
-        edges.append(PlanEdge(before, after, "depend", WITHIN[dep.within]))
+        edges.append(PlanEdge(before, after, "depend", WITHIN[dep.within], depend_tooltip(dep)))
     products = list(dict.fromkeys(n.cluster for n in nodes.values() if n.cluster))
     clusters = [PlanCluster(c, c.removeprefix("other."), "external") for c in products]
     return list(nodes.values()), edges, clusters

@@ -167,3 +167,15 @@ def test_big_plans_are_ranked_per_cluster(acme: Catalog) -> None:
     lines = tuple(PlanCluster(f"l{k}", f"line {k}", "cfs", line=True) for k in range(51))
     big = draw_plan(PlanGraph("big", nodes, edges, lines))
     assert "newrank" not in big.source  # Graphviz 2.43 reads newrank=false as on
+
+
+def test_a_depend_edge_says_why_on_hover(acme: Catalog) -> None:
+    """The `///` comment of a `depend` is kept in the IR and is the edge's tooltip."""
+    graph = order_plan_graph(acme, example("home-duo-add").plan)
+    tips = {(e.source, e.target): e.tooltip for e in graph.edges if e.kind == "depend"}
+    assert tips[("order/AccessLine:line_ready", "1.1/InternetService:configure")] == (
+        "depend InternetService.configure after AccessLine.line_ready within order\n"
+        "The internet service is configured once the access line is up."
+    )
+    dot = render(render_order_plan(acme, example("home-duo-add").plan), "dot").decode()
+    assert "The internet service is configured once the access line is up." in dot

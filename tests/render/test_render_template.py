@@ -110,3 +110,9 @@ def test_a_product_without_plans_says_so(acme: Catalog) -> None:
     plans = [p for p in acme.plans if p.product != "Router"]
     with pytest.raises(RenderError, match="it has no plans"):
         template_graph(acme.model_copy(update={"plans": plans}), "Router", "add")
+
+
+def test_a_depend_edge_of_a_template_says_why_on_hover(acme: Catalog) -> None:
+    graph = template_graph(acme, "InternetService", "add")
+    (tip,) = {e.tooltip for e in graph.edges if e.kind == "depend"}
+    assert tip.endswith("\nThe internet service is configured once the access line is up.")
