@@ -311,11 +311,13 @@ def _call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
 def _line_call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
     """``changed(line.x)`` / ``previous(line.x)`` (see :mod:`om_dsl.expr.change`).  The
     compiler allows only a line attribute as the argument; IR from elsewhere that gives
-    something else reads as an attribute no order changes."""
+    something else reads as unchanged (``changed`` false, ``previous`` the value now)."""
     impl = LINE_FUNCTIONS[expr.fn].impl
     arg = expr.args[0] if expr.args else None
-    name = arg.path[0] if isinstance(arg, ir.Ref) and arg.root == "line" and arg.path else ""
     current = compile_expr(arg, strict) if arg is not None else (lambda env: None)
+    if not (isinstance(arg, ir.Ref) and arg.root == "line" and len(arg.path) == 1):
+        return lambda env: impl(None, "", current(env))
+    name = arg.path[0]
     return lambda env: impl(env.get(CHANGE_ROOT), name, current(env))
 
 
@@ -333,7 +335,8 @@ def _index(expr: ir.IndexOp, strict: frozenset[str]) -> Compiled:
     subject = compile_expr(expr.subject, strict)
     key = compile_expr(expr.key, strict)
     strict_root = _strict_root(expr, strict)
-    written, fixed = unparse(expr), isinstance(expr.key, ir.Lit)
+    written = unparse(expr) if strict_root is not None else ""  # for MissingValue only
+    fixed = isinstance(expr.key, ir.Lit)
 
     def read(env: Env) -> Any:
         value, at = subject(env), key(env)

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runtime_support import compile_text, states
 
-from om_dsl.expr.change import LINE_FUNCTIONS, line_change
+from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS, line_change
+from om_dsl.expr.evaluate import compile_expr
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import decompose
 from om_dsl.runtime import (
@@ -169,3 +170,14 @@ def test_an_unchanged_attribute_had_its_value_before(
         assert not changed
     if action == "add":
         assert before is None
+
+
+def test_ir_from_elsewhere_with_another_argument_reads_as_unchanged() -> None:
+    """The compiler allows only `line.x`; hand-written IR with something else must neither
+    crash nor claim a change."""
+    literal = ir.Lit(type="int", value=5)
+    env = {"line": {"x": 1}, CHANGE_ROOT: line_change("add", [], {})}
+    changed = ir.CallOp(type="bool", fn="changed", args=[literal])
+    previous = ir.CallOp(type="int", fn="previous", args=[literal])
+    assert compile_expr(changed)(env) is False
+    assert compile_expr(previous)(env) == 5
