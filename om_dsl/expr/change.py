@@ -13,7 +13,7 @@ environment root :data:`CHANGE_ROOT`, a name the language cannot write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -32,9 +32,20 @@ class LineChange:
     previous: Mapping[str, Any] | None = None
 
 
-def line_change(action: str, changed: Iterable[str], previous: Mapping[str, Any]) -> LineChange:
-    """The change of a line as decomposition (or a stored plan) records it."""
+def line_change(action: str, changed: Collection[str], previous: Mapping[str, Any]) -> LineChange:
+    """The change of a line as decomposition (or a stored plan) records it.
+
+    Made for every line the runtime loads (100k at a time): a line that records no change,
+    nearly every one, shares its action's constant instead of allocating a frozenset.
+    """
+    if not changed and not previous:
+        plain = _PLAIN.get(action)
+        if plain is not None:
+            return plain
     return LineChange(action, frozenset(changed), previous or None)
+
+
+_PLAIN: Final = {action: LineChange(action) for action in ("add", "modify", "delete", "noChange")}
 
 
 def _changed(change: LineChange | None, name: str, current: Any) -> bool:
