@@ -12,21 +12,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
-from om_dsl.expr.refs import refs
+from om_dsl.expr.refs import item_exprs, refs
 from om_dsl.ir import models as ir
 
 
 def _item_exprs(item: Any) -> Iterator[Any]:
-    """The expressions an item evaluates once, when it starts (condition, request, path,
-    response).  A wait's ``until`` is left out: it is re-evaluated as outputs change, so
-    waiting for another item's outputs is exactly its job."""
-    if item.when is not None:
-        yield item.when
-    if isinstance(item, ir.CalloutItem):  # (getattr on a pydantic model without it is slow)
-        if item.request is not None:
-            yield item.request
-        yield item.path_expr
-        yield from (m.expr for m in item.response)
+    """The expressions an item evaluates once, when it starts.  A wait's ``until`` is left
+    out: it is re-evaluated as outputs change, so waiting for another item's outputs is
+    exactly its job."""
+    return item_exprs(item, until=False)
 
 
 def _closure(start: str, edges: dict[str, list[str]]) -> set[str]:

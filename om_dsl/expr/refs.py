@@ -39,6 +39,30 @@ def children(expr: Any) -> list[Any]:
     return get(expr) if get is not None else []
 
 
+def item_exprs(item: Any, until: bool = True) -> Iterator[Any]:
+    """The expressions of a plan item: its condition, a callout's request, path and response
+    mappings, and (with ``until``) a wait's condition."""
+    if item.when is not None:
+        yield item.when
+    if until and isinstance(item, ir.WaitItem) and item.until is not None:
+        yield item.until
+    if isinstance(item, ir.CalloutItem):  # (getattr on a pydantic model without it is slow)
+        if item.request is not None:
+            yield item.request
+        yield item.path_expr
+        yield from (m.expr for m in item.response)
+
+
+def calls(expr: Any) -> Iterator[ir.CallOp]:
+    """Every function call inside an IR expression."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.CallOp):
+            yield node
+        stack.extend(children(node))
+
+
 def refs(expr: Any) -> Iterator[ir.Ref]:
     """Every reference inside an IR expression, depth first, left to right (literals, the
     commonest leaves, skipped first)."""

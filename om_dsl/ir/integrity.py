@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
+from om_dsl.expr.change import LINE_FUNCTIONS
+from om_dsl.expr.functions import FUNCTIONS
+from om_dsl.expr.refs import calls, item_exprs
 from om_dsl.expr.types import SCALARS, enum_type
 from om_dsl.graphs import find_cycles
 from om_dsl.ir.models import Attribute, Catalog, Plan
@@ -28,6 +32,7 @@ def problems(catalog: Catalog) -> list[str]:
         *_rules(catalog),
         *_plans(catalog),
         *_dependencies(catalog),
+        *_functions(catalog),
     ]
 
 
@@ -128,3 +133,25 @@ def _dependencies(catalog: Catalog) -> Iterator[str]:
         for product, item in ((dep.product, dep.item), (dep.after_product, dep.after_item)):
             if item not in items.get(product, ()):
                 yield f"depend {dep.product}.{dep.item} names unknown plan item '{product}.{item}'"
+
+
+def _functions(catalog: Catalog) -> Iterator[str]:
+    """Every call names a built-in function, and ``changed()``/``previous()`` are in plans:
+    the closure compiler looks functions up by name, and met an unknown one as a KeyError."""
+    for rule in catalog.rules:
+        exprs = [*([rule.when] if rule.when is not None else []), *(m.expr for m in rule.mappings)]
+        yield from (f"rule {rule.id} {p}" for p in _calls(exprs, in_plan=False))
+    for plan in catalog.plans:
+        where = f"plan {plan.product} on {', '.join(plan.actions)}"
+        for item in plan.items:
+            found = _calls(item_exprs(item), in_plan=True)
+            yield from (f"{where}: item {item.name} {p}" for p in found)
+
+
+def _calls(exprs: Iterable[Any], in_plan: bool) -> Iterator[str]:
+    for expr in exprs:
+        for call in calls(expr):
+            if call.fn in LINE_FUNCTIONS and not in_plan:
+                yield f"calls {call.fn}(), which only plans can"
+            elif call.fn not in FUNCTIONS and call.fn not in LINE_FUNCTIONS:
+                yield f"calls unknown function '{call.fn}'"

@@ -60,6 +60,24 @@ def _reverse_chain(data: dict[str, Any]) -> None:
                           "target": "InternetService", "mappings": []})  # fmt: skip
 
 
+def _first_call(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The first function call, depth first, in the rules or in the plans."""
+    stack: list[Any] = [data[where]]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("op") == "call":
+                return node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    raise AssertionError(f"no call in {where}")
+
+
+def _rename_call(where: str, name: str) -> Edit:
+    return lambda data: _first_call(data, where).update(fn=name)
+
+
 CASES: list[tuple[str, Edit, str]] = [
     ("rule-target", _set(["rules", 0, "target"], "Nope"),
      "produces unknown technical product 'Nope'"),
@@ -85,6 +103,10 @@ CASES: list[tuple[str, Edit, str]] = [
     ("duplicate", lambda d: d["queues"].append(d["queues"][0]), "is declared twice"),
     ("include", lambda d: next(o for o in d["offers"] if o["includes"])["includes"][0].update(
         product="Gone"), "includes unknown offer 'Gone'"),
+    ("function", _rename_call("rules", "lenght"), "calls unknown function 'lenght'"),
+    ("plan-function", _rename_call("plans", "nope"), "calls unknown function 'nope'"),
+    ("changed-in-a-rule", _rename_call("rules", "changed"),
+     "calls changed(), which only plans can"),
 ]  # fmt: skip
 
 
