@@ -21,7 +21,7 @@ from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
-from om_dsl.expr.change import LINE_FUNCTIONS, LineFunction
+from om_dsl.expr.change import LINE_FUNCTIONS, LineFunction, is_line_attribute
 from om_dsl.expr.depth import MAX_DEPTH
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.unparse import unparse
@@ -516,7 +516,7 @@ class ExprChecker:
                 f"a rule maps the order's values; a plan item can read {fn.signature}",
             )
         args = [self.check(a, env) for a in node.args]
-        if len(args) != 1 or not _is_line_attribute(args[0]):
+        if len(args) != 1 or not is_line_attribute(args[0]):
             if not (len(args) == 1 and _is_error(args[0])):  # a bad name: reported once
                 self.bag.error(
                     "E046",
@@ -880,10 +880,6 @@ def _index_hint(subject: str) -> tuple[str, ...]:
     if subject == "string":
         return ("for characters, write substr(text, start, 1)",)
     return ()
-
-
-def _is_line_attribute(arg: Any) -> bool:
-    return isinstance(arg, ir.Ref) and arg.root == "line" and len(arg.path) == 1
 
 
 def _an_attribute(env: ExprEnv) -> str:

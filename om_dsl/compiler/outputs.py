@@ -8,19 +8,12 @@ warning (W006).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.expr.refs import item_exprs, refs
 from om_dsl.ir import models as ir
-
-
-def _item_exprs(item: Any) -> Iterator[Any]:
-    """The expressions an item evaluates once, when it starts.  A wait's ``until`` is left
-    out: it is re-evaluated as outputs change, so waiting for another item's outputs is
-    exactly its job."""
-    return item_exprs(item, until=False)
 
 
 def _closure(start: str, edges: dict[str, list[str]]) -> set[str]:
@@ -63,7 +56,9 @@ def check_plan_outputs(
     after: dict[str, list[str]] | None = None
     for item in items:
         sources: list[str] = []
-        for expr in _item_exprs(item):
+        # not a wait's `until`: it is evaluated again as outputs change, so waiting for
+        # another item's outputs is exactly its job
+        for expr in item_exprs(item, until=False):
             for ref in refs(expr):
                 if ref.root == "item":
                     if ref.path[0] in names:

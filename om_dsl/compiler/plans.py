@@ -113,6 +113,8 @@ class _Owners:
     """Who plans what: a product's own plans by (product, action), family plans by
     (family, action), and which family plan each (member, action) got."""
 
+    own: dict[str, set[str]]
+    """The actions each product's own plans are for (see :func:`_own_actions`)."""
     products: dict[tuple[str, str], ast.PlanDecl] = field(default_factory=dict)
     families: dict[tuple[str, str], ast.PlanDecl] = field(default_factory=dict)
     members: dict[tuple[str, str], ast.PlanDecl] = field(default_factory=dict)
@@ -122,7 +124,7 @@ def lower_plans(ctx: Context) -> list[ir.Plan]:
     """Products' own plans first, then family plans, which apply to each technical member
     for the actions its own plans leave (the more specific plan wins)."""
     plans: list[ir.Plan] = []
-    owners = _Owners()
+    owners = _Owners(_own_actions(ctx))
     for decl in ctx.symbols.plans:
         if decl.family or not _plan_product(ctx, decl):
             continue
@@ -151,7 +153,8 @@ def _family_plans(ctx: Context, decl: ast.PlanDecl, owners: _Owners) -> list[ir.
         return []
     actions = _actions(ctx, decl, owners.families)
     attrs, why_not = common_attrs(ctx, decl.product.value, members, "plan")
-    items = _items(ctx, decl, actions, _env(ctx, decl, attrs, why_not))
+    readers = _planned_products(ctx, decl, owners.own)
+    items = _items(ctx, decl, actions, _env(ctx, decl, attrs, why_not), readers)
     out: list[ir.Plan] = []
     for member in members:
         mine = [
@@ -237,7 +240,15 @@ def _actions(
     return out
 
 
-def _items(ctx: Context, decl: ast.PlanDecl, actions: list[str], env: ExprEnv) -> list[Any]:
+def _items(
+    ctx: Context,
+    decl: ast.PlanDecl,
+    actions: list[str],
+    env: ExprEnv,
+    readers: list[str] | None = None,
+) -> list[Any]:
+    """The plan's items, checked; ``readers`` are the products whose lines run them (a family
+    plan's members; the plan's product when None)."""
     seen: dict[str, ast.ItemDecl] = {}
     for item in decl.items:
         if item.name.value in seen:
@@ -253,7 +264,6 @@ def _items(ctx: Context, decl: ast.PlanDecl, actions: list[str], env: ExprEnv) -
     items = [_item(ctx, item, seen, env) for item in seen.values()]
     _intra_cycles(ctx, decl, items)
     _unreachable(ctx, items, actions)
-    readers = _planned_products(ctx, decl, _own_actions(ctx)) if decl.family else None
     check_plan_outputs(ctx, _label(decl), items, readers)
     return items
 

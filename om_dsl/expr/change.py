@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
+
+from om_dsl.ir import models as ir
 
 CHANGE_ROOT: Final = "line~change"
 """The environment root that holds the line's :class:`LineChange` (``~`` is not a name
@@ -68,6 +70,11 @@ def _previous(change: LineChange | None, name: str, current: Any) -> Any:
     if change.action == "modify" and name in change.changed:
         return None if change.previous is None else change.previous.get(name)
     return current
+
+
+def is_line_attribute(arg: Any) -> TypeGuard[ir.Ref]:
+    """Whether a lowered argument is ``line.x``: the only argument the two functions take."""
+    return isinstance(arg, ir.Ref) and arg.root == "line" and len(arg.path) == 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from math import isfinite
 from typing import Any, Final
 
 from om_dsl.errors import OmError
-from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS
+from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS, is_line_attribute
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.expr.unparse import unparse
@@ -315,7 +315,7 @@ def _line_call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
     impl = LINE_FUNCTIONS[expr.fn].impl
     arg = expr.args[0] if expr.args else None
     current = compile_expr(arg, strict) if arg is not None else (lambda env: None)
-    if not (isinstance(arg, ir.Ref) and arg.root == "line" and len(arg.path) == 1):
+    if not is_line_attribute(arg):
         return lambda env: impl(None, "", current(env))
     name = arg.path[0]
     return lambda env: impl(env.get(CHANGE_ROOT), name, current(env))
