@@ -362,7 +362,7 @@ ORDER: tuple[CodeDoc, ...] = (
     CodeDoc(("O009",), "neither a TMF622 ProductOrder nor a native order"),
     CodeDoc(
         ("O010", "O011", "O012"),
-        "a required field is missing; an unknown field (native only, with a suggestion); a field of the wrong type or shape",
+        "a required field is missing; an unknown field (native only, with a suggestion); a field of the wrong type or shape, or a requested date (`requestedStartDate`, `requested_start_date`, ...) that is not an ISO 8601 date or date-time",
     ),
     CodeDoc(
         ("O013",),

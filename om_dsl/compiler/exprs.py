@@ -38,6 +38,8 @@ ORDER_FIELDS: dict[str, str] = {
     "customer": "string",
     "priority": "string",
     "category": "string",
+    "requested_start_date": "date",
+    "requested_completion_date": "date",
 }
 
 
@@ -268,7 +270,8 @@ class ExprChecker:
         if node.op in ("in", "not in") and hint:
             hint = T.list_type(hint)
         right = self._dispatch[type(node.right)](node.right, env, hint)
-        result = self._binary_type(node.op, left.type, right.type)
+        sides = _dated(left, right) if node.op in _COMPARE else (left.type, right.type)
+        result = self._binary_type(node.op, *sides)
         if result is None:
             self.bag.error(
                 "E040",
@@ -496,6 +499,8 @@ class ExprChecker:
             )
         args = [self.check(a, env) for a in node.args]
         result = fn.type_rule([a.type for a in args])
+        if isinstance(result, tuple) and any(_date_literal(a) for a in args):
+            result = fn.type_rule(["date" if _date_literal(a) else a.type for a in args])
         if isinstance(result, tuple):
             self.bag.error(
                 "E046", f"{node.fn}(): {result[1]}", node.span, f"signature: {fn.signature}"
@@ -809,6 +814,22 @@ def literal_hint(name: str) -> list[str]:
 
 def _text_literal(lowered: Any) -> bool:
     return isinstance(lowered, ir.Lit) and lowered.type == "string"
+
+
+def _date_literal(lowered: Any) -> bool:
+    """A text literal that is a real YYYY-MM-DD date: a date wherever a date is expected, as
+    in ``start = "2026-06-01"`` (dates are ISO text at run time, so it needs no conversion)."""
+    return _text_literal(lowered) and _is_iso_date(lowered.value)
+
+
+def _dated(left: Any, right: Any) -> tuple[str, str]:
+    """The types a comparison checks: a date literal compared with a date is a date."""
+    a, b = left.type, right.type
+    if a == "date" and _date_literal(right):
+        b = "date"
+    elif b == "date" and _date_literal(left):
+        a = "date"
+    return a, b
 
 
 def _is_error(lowered: Any) -> bool:

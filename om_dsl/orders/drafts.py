@@ -102,6 +102,8 @@ class DraftOrder:
     customer: str | None = None
     priority: str | None = None
     category: str | None = None
+    requested_start_date: str | None = None
+    requested_completion_date: str | None = None
     notify: list[str] = field(default_factory=list)
     client: dict[str, Any] = field(default_factory=dict)
     client_items: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from om_dsl.ir.models import Action, SourceSpan
+from om_dsl.orders.dates import day
 
 OrderFormat = Literal["tmf622", "native"]
 
@@ -58,6 +59,9 @@ class Order(Frozen):
     customer: str | None = None
     priority: str | None = None
     category: str | None = None
+    requested_start_date: str | None = None
+    """As the order gave it (a date or a date-time); rules and plans read its date."""
+    requested_completion_date: str | None = None
     attributes: dict[str, Any] = {}
     """Order-level attributes (the catalog's ``order { ... }`` block)."""
     items: list[OrderItem]
@@ -86,6 +90,8 @@ class Order(Frozen):
             "customer": self.customer,
             "priority": self.priority,
             "category": self.category,
+            "requested_start_date": day(self.requested_start_date),
+            "requested_completion_date": day(self.requested_completion_date),
         }
         fields.update(self.attributes)
         return fields

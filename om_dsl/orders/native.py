@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from om_dsl.ir.models import ACTIONS
+from om_dsl.orders.dates import DateTimeText
 from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
 from om_dsl.orders.issues import IssueLog, Path, index, key
 from om_dsl.orders.relations import RELATIONSHIP_TYPES
@@ -24,6 +25,9 @@ _LAYOUT = Layout(
     catalog_fields=("product", "attributes", "previous"),
     stand_ins={"id": "?"},
 )
+
+
+_REQUESTED = "A date or a date-time (ISO 8601); rules and plans read its date."
 
 
 class _Strict(BaseModel):
@@ -83,6 +87,8 @@ class NativeOrder(_Strict):
     customer: str | None = None
     priority: str | None = None
     category: str | None = None
+    requested_start_date: DateTimeText | None = Field(None, description=_REQUESTED)
+    requested_completion_date: DateTimeText | None = Field(None, description=_REQUESTED)
     attributes: dict[str, Any] = Field(
         default_factory=dict, description="Values for the catalog's order { ... } attributes."
     )
@@ -111,6 +117,8 @@ def read_native(data: dict[str, Any], log: IssueLog) -> DraftOrder:
         customer=order.customer,
         priority=order.priority,
         category=order.category,
+        requested_start_date=order.requested_start_date,
+        requested_completion_date=order.requested_completion_date,
         notify=list(order.notify),
     )
 

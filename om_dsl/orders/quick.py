@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from om_dsl.orders.catalog_index import CatalogIndex
+from om_dsl.orders.dates import is_date_time_or_none
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order
 from om_dsl.orders.native import NativeOrder
@@ -32,6 +33,7 @@ from om_dsl.orders.tmf622 import is_tmf622
 # Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
 _ORDER_FIELDS: Final = frozenset(NativeOrder.model_fields)
 _TEXT_FIELDS: Final = ("external_id", "account", "customer", "priority", "category")
+_DATE_FIELDS: Final = ("requested_start_date", "requested_completion_date")
 
 
 def read_quick(data: Any, index: CatalogIndex, limits: Limits) -> Order | None:
@@ -48,6 +50,8 @@ def read_quick(data: Any, index: CatalogIndex, limits: Limits) -> Order | None:
     if not data.keys() <= _ORDER_FIELDS:
         return None
     if not text(data.get("id")) or not all(text_or_none(data.get(f)) for f in _TEXT_FIELDS):
+        return None
+    if not all(is_date_time_or_none(data.get(f)) for f in _DATE_FIELDS):
         return None
     if data.get("account") == NO_ACCOUNT:  # reserved (O021)
         return None
@@ -68,6 +72,8 @@ def read_quick(data: Any, index: CatalogIndex, limits: Limits) -> Order | None:
         customer=data.get("customer"),
         priority=data.get("priority"),
         category=data.get("category"),
+        requested_start_date=data.get("requested_start_date"),
+        requested_completion_date=data.get("requested_completion_date"),
         attributes=order_values,
         items=items,
         notify=list(notify),

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from om_dsl.orders.catalog_index import CatalogIndex
+from om_dsl.orders.dates import is_date_time_or_none
 from om_dsl.orders.drafts import ProductRef, RefKind
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order
@@ -30,6 +31,7 @@ from om_dsl.orders.tmf622 import client_fields, derived_id, is_customer, single_
 
 # Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
 _ORDER_TEXT: Final = ("id", "externalId", "priority", "category")
+_ORDER_DATES: Final = ("requestedStartDate", "requestedCompletionDate")
 _PARTY_TEXT: Final = ("id", "role", "@referredType")
 _OFFERING_REFS: Final[tuple[tuple[str, RefKind], ...]] = (
     ("id", "offering_id"),
@@ -42,6 +44,8 @@ _SPEC_REFS: Final[tuple[tuple[str, RefKind], ...]] = (("id", "spec_id"), ("name"
 def read_quick_tmf(data: dict[str, Any], index: CatalogIndex, limits: Limits) -> Order | None:
     """The validated order, or None when the thorough reader must look (see above)."""
     if not all(text_or_none(data.get(f)) for f in _ORDER_TEXT):
+        return None
+    if not all(is_date_time_or_none(data.get(f)) for f in _ORDER_DATES):
         return None
     raw_items = data.get("productOrderItem")
     parties_ok, customer = _customer(data.get("relatedParty", []))
@@ -69,6 +73,8 @@ def read_quick_tmf(data: dict[str, Any], index: CatalogIndex, limits: Limits) ->
         customer=customer,
         priority=data.get("priority"),
         category=data.get("category"),
+        requested_start_date=data.get("requestedStartDate"),
+        requested_completion_date=data.get("requestedCompletionDate"),
         attributes=order_values,
         items=items,
         notify=[],

@@ -59,6 +59,8 @@ def shape_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if kind == "too_short":
         least = ctx.get("min_length", 1)
         return f"expected at least {least} entr{'y' if least == 1 else 'ies'}, got none"
+    if kind == "value_error":  # a model's own check (a requested date): its message is JSON's
+        return str(ctx.get("error", "")) or f"{described(value)} is not allowed here"
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'another value')}, got {described(value)}"
     return f"{described(value)} is not allowed here"

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from om_dsl.orders.dates import DateTimeText
 from om_dsl.orders.drafts import DraftItem, DraftOrder, Link, ProductRef, Value
 from om_dsl.orders.issues import IssueLog, Path, index, key
 from om_dsl.orders.shapes import Layout, SoundItem, salvage
@@ -89,6 +90,8 @@ class TmfOrder(_Tmf):
     externalId: str | None = None
     priority: str | None = None
     category: str | None = None
+    requestedStartDate: DateTimeText | None = None
+    requestedCompletionDate: DateTimeText | None = None
     billingAccount: TmfRef | None = None
     relatedParty: list[TmfParty] = Field(default_factory=list)
     productOrderItem: list[TmfItem] = Field(min_length=1)
@@ -149,6 +152,8 @@ def read_tmf622(data: dict[str, Any], log: IssueLog) -> DraftOrder:
         customer=_customer(order.relatedParty),
         priority=order.priority,
         category=order.category,
+        requested_start_date=order.requestedStartDate,
+        requested_completion_date=order.requestedCompletionDate,
         client=client,
         client_items=client_items,
     )

@@ -45,6 +45,10 @@ def _order(
         payload["category"] = order.category
     if order.priority:
         payload["priority"] = order.priority
+    if order.requested_start_date:
+        payload["requestedStartDate"] = order.requested_start_date
+    if order.requested_completion_date:
+        payload["requestedCompletionDate"] = order.requested_completion_date
     payload["externalReference"] = [
         {"@type": "ExternalReference", "externalReferenceType": "ProductOrder", "name": order.id}
     ]

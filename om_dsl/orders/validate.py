@@ -306,6 +306,8 @@ def _order(
         customer=draft.customer,
         priority=draft.priority,
         category=draft.category,
+        requested_start_date=draft.requested_start_date,
+        requested_completion_date=draft.requested_completion_date,
         attributes=order_values,
         items=items,
         notify=draft.notify,

@@ -187,9 +187,15 @@ def test_string_plus_number_hints_at_conversion() -> None:
     assert "str(x)" in error("name + speed").hints[0]
 
 
-def test_date_compared_with_text_hints_at_date() -> None:
-    diag = error('since > "2024-01-01"')
+@pytest.mark.parametrize("text", ['since > "2024-1-1"', "since > name", '"01/01/2024" <= since'])
+def test_date_compared_with_text_hints_at_date(text: str) -> None:
+    diag = error(text)
     assert (diag.code, diag.hints) == ("E040", ('write a date as date("YYYY-MM-DD")',))
+
+
+@pytest.mark.parametrize("text", ['since > "2024-01-01"', '"2024-02-29" <= since'])
+def test_a_date_literal_compared_with_a_date_is_a_date(text: str) -> None:
+    assert typed(text) == "bool"
 
 
 def test_error_is_reported_once_not_at_every_parent() -> None:
@@ -498,6 +504,9 @@ def test_bare_word_key_on_a_runtime_subject_is_unknown() -> None:
         ('date("2024-02-29")', "date"),
         ("add_days(since, speed)", "date"),
         ('days_between(since, date("2026-01-01"))', "int"),
+        ('days_between(since, "2026-01-01")', "int"),  # an ISO date literal is a date
+        ('add_days("2024-02-29", 365)', "date"),
+        ('len("2026-01-01")', "int"),  # and text where text is expected
         ('matches(name, "^[a-z]+$")', "bool"),
     ],
 )
@@ -517,7 +526,8 @@ def test_function_result_types(text: str, type_: str) -> None:
         ('coalesce(speed, "a")', "coalesce(): arguments mix int and string"),
         ('max(name, "a")', "max(): arguments must be numbers, not string"),
         ("add_days(since, price)", "add_days(): argument 2 has type decimal"),
-        ('days_between(since, "2026-01-01")', "days_between(): argument 2 has type string"),
+        ('days_between(since, "2026-1-1")', "days_between(): argument 2 has type string"),
+        ('days_between(since, "2026-02-30")', "days_between(): argument 2 has type string"),
     ],
 )
 def test_function_errors_are_e046(text: str, message: str) -> None:

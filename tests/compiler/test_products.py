@@ -350,9 +350,10 @@ def test_default_scope_is_line(om: Compile) -> None:
     assert om("", base=True).catalog.technical[0].scope == "line"
 
 
-def test_order_attribute_may_not_hide_a_built_in_order_field(om: Compile) -> None:
-    diag = om("order { attribute customer: string }", base=True).one("E024")
-    assert diag.message == "'customer' is a built-in field of every order (order.customer)"
+@pytest.mark.parametrize("name", ["customer", "requested_start_date"])
+def test_order_attribute_may_not_hide_a_built_in_order_field(om: Compile, name: str) -> None:
+    diag = om(f"order {{ attribute {name}: date }}", base=True).one("E024")
+    assert diag.message == f"'{name}' is a built-in field of every order (order.{name})"
 
 
 QUALIFIED = string.Template("""

@@ -487,6 +487,27 @@ BAD_ORDERS = [
         "expected text (a string), got an object",
     ),
     Bad(
+        "requested-date-not-a-date",
+        native([FIBRE], requested_start_date="next Monday"),
+        "O012",
+        "requested_start_date",
+        "expected a date or a date-time (ISO 8601",
+    ),
+    Bad(
+        "tmf622-requested-date-not-real",
+        sample_with(lambda d: d.update(requestedCompletionDate="2019-02-30T08:13:59.506Z")),
+        "O012",
+        "requestedCompletionDate",
+        "is not a real date or time: day is out of range",
+    ),
+    Bad(
+        "tmf622-requested-date-a-number",
+        sample_with(lambda d: d.update(requestedStartDate=1556870039)),
+        "O012",
+        "requestedStartDate",
+        "expected text (a string), got number 1556870039",
+    ),
+    Bad(
         "bundle-missing-part",
         native([{"id": "d", "product": "HomeDuo"}]),
         "O062",

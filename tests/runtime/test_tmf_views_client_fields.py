@@ -62,6 +62,22 @@ def test_a_native_order_has_no_client_fields_to_show() -> None:
     assert set(view["productOrderItem"][0]) == {"id", "action", "state", "@type"}
 
 
+def test_a_native_orders_requested_dates_show_as_the_days_rules_read() -> None:
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK))
+    runtime.submit(
+        {
+            "id": "N2",
+            "requested_start_date": "2026-12-01T08:00:00Z",
+            "requested_completion_date": "2026-12-24",
+            "items": [{"id": "1", "product": "Internet"}],
+        }
+    )
+    view = OrderViews(runtime.store).product_order("N2")
+    assert view is not None
+    assert view["requestedStartDate"] == "2026-12-01"
+    assert view["requestedCompletionDate"] == "2026-12-24"
+
+
 def test_a_subscriber_that_changes_an_event_changes_nothing_for_others() -> None:
     """Each subscriber gets its own copy: the client's values in a view are the cached plan's,
     so an event changed in place would otherwise change later events and views."""

@@ -113,7 +113,8 @@ class OrderViews:
         if self._href_base:
             view["href"] = href(self._href_base, order_id)
         view.update(shape.client)
-        view.update(_fields(shape.fields))
+        # what the client wrote wins: its requestedStartDate has the time, the field its day
+        view.update({k: v for k, v in _fields(shape.fields).items() if k not in shape.client})
         view["state"] = state
         view["orderDate"] = iso(record.created_at)
         if state == "completed":
@@ -231,7 +232,8 @@ def _natural(item_id: str) -> tuple[tuple[int, int, str], ...]:
 def _fields(fields: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for ours, tmf in (("external_id", "externalId"), ("category", "category"),
-                      ("priority", "priority")):  # fmt: skip
+                      ("priority", "priority"), ("requested_start_date", "requestedStartDate"),
+                      ("requested_completion_date", "requestedCompletionDate")):  # fmt: skip
         if fields.get(ours) is not None:
             found[tmf] = fields[ours]
     return found
