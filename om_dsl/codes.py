@@ -213,8 +213,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E062",),
-        "Dependencies across products form a cycle, or an item depends on itself (printed).",
-        "Remove or reverse one `depend` or `after`.",
+        "Dependencies across products form a cycle (with `after`s and chained rules' waits), or an item depends on itself (printed).",
+        "Remove or reverse one `depend`, `after`, or a chained rule's `after parent` / `before parent`.",
     ),
     CodeDoc(
         ("E070",),

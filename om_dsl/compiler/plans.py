@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -13,6 +12,7 @@ from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
 from om_dsl.compiler.names import a, suggest, suggest_or_list
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
+from om_dsl.compiler.plan_cycles import check_cross_cycles
 from om_dsl.compiler.rules import common_attrs, family_members, order_scope, technical_product
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
@@ -671,9 +671,11 @@ def _needs_change(when: Any) -> bool:
 # ---- cross-product dependencies -------------------------------------------------------------
 
 
-def lower_dependencies(ctx: Context, plans: list[ir.Plan]) -> list[ir.Dependency]:
+def lower_dependencies(
+    ctx: Context, plans: list[ir.Plan], rules: list[ir.DecompositionRule]
+) -> list[ir.Dependency]:
     out = [d for d in (_dependency(ctx, decl) for decl in ctx.symbols.depends) if d is not None]
-    _cross_cycles(ctx, plans, out)
+    check_cross_cycles(ctx, plans, out, rules)
     check_cross_outputs(ctx, plans, out)
     return out
 
@@ -718,76 +720,4 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
         within=within,
         doc=decl.doc,
         span=ctx.span(decl.span),
-    )
-
-
-def _cross_cycles(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
-    """Per action, items of all products joined by `after` and `depend` must form a DAG."""
-    if not _products_may_cycle(ctx, deps):
-        return
-    # Node names and edges are spelt once for the catalog, not once per action.
-    nodes = [
-        (plan.actions, [
-            (f"{plan.product}.{item.name}", [f"{plan.product}.{name}" for name in item.after])
-            for item in plan.items
-        ])
-        for plan in plans
-    ]  # fmt: skip
-    dep_edges = [
-        (f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}") for dep in deps
-    ]
-    reported: set[frozenset[str]] = set()
-    for action in ir.ACTIONS:
-        graph: dict[str, list[str]] = {}
-        for actions, plan_nodes in nodes:
-            if action not in actions:
-                continue
-            for node, after in plan_nodes:
-                edges = graph.get(node)
-                if edges is None:
-                    graph[node] = after.copy()  # each action's graph gets its own lists
-                else:
-                    edges += after
-        for waiter, awaited in dep_edges:
-            if waiter in graph and awaited in graph:
-                graph[waiter].append(awaited)
-        for cycle in ctx.cycles(graph):
-            key = frozenset(cycle)
-            involved = _cycle_deps(cycle, deps)
-            if key in reported or not involved:  # `after` edges alone: E061 reports those
-                continue
-            reported.add(key)
-            _report_cross_cycle(ctx, cycle, involved)
-
-
-def _products_may_cycle(ctx: Context, deps: list[ir.Dependency]) -> bool:
-    """Whether the `depend`s could close a cycle that E062 reports: one that goes through a
-    `depend` edge.  `after` edges stay inside a product, so such a cycle, read product by
-    product, is a cycle of the `depend`s between products (or a `depend` within one product).
-    Most catalogs have none, and this check of a few hundred edges spares building and
-    walking the graph of every plan item four times (1-2% of a compile)."""
-    graph: dict[str, list[str]] = {}
-    for dep in deps:
-        if dep.product == dep.after_product:
-            return True
-        graph.setdefault(dep.product, []).append(dep.after_product)
-    return bool(ctx.cycles(graph))
-
-
-def _cycle_deps(cycle: list[str], deps: list[ir.Dependency]) -> list[ir.Dependency]:
-    """The `depend` declarations that are edges of ``cycle`` (each node runs after the next)."""
-    edges = set(itertools.pairwise(cycle))
-    return [
-        d for d in deps
-        if (f"{d.product}.{d.item}", f"{d.after_product}.{d.after_item}") in edges
-    ]  # fmt: skip
-
-
-def _report_cross_cycle(ctx: Context, cycle: list[str], involved: list[ir.Dependency]) -> None:
-    ctx.bag.error(
-        "E062",
-        "dependency cycle: " + " -> ".join(reversed(cycle)),
-        back_span(involved[0].span),
-        "each arrow reads 'runs before'",
-        *(f"declared by `depend` at {d.span}" for d in involved[1:]),
     )

@@ -8,6 +8,8 @@ import pytest
 from compiler_support import Compile
 
 from om_dsl.ir import models as ir
+from om_dsl.orders.decompose import decompose
+from om_dsl.runtime import PlanCycleError, build_plan
 
 SETUP = """
 system Inv { url "http://127.0.0.1:1" }
@@ -320,6 +322,79 @@ def test_dependencies_of_different_actions_do_not_form_a_cycle(om: Compile) -> N
         base=True,
     )
     assert compiled.codes == []
+
+
+CHAIN = """
+offer Site {
+  attribute speed: int default 10
+}
+cfs Router { family Edge attribute speed: int }
+cfs Link { attribute speed: int }
+decompose Site -> Router { speed = speed }
+decompose SOURCE -> Link WAIT { speed = speed }
+plan Router on add {
+  auto validate handler "r.validate"
+  auto activate handler "r.activate" after validate
+}
+plan Link on add {
+  auto order_link handler "l.order"
+  auto test_link handler "l.test" after order_link
+}
+"""
+
+
+def _chain(source: str, wait: str, depend: str) -> str:
+    return CHAIN.replace("SOURCE", source).replace("WAIT", wait) + depend
+
+
+@pytest.mark.parametrize(
+    ("source", "wait", "depend", "cycle"),
+    [
+        ("Router", "after parent", "depend Router.activate after Link.order_link",
+         "Router.activate -> Link.order_link -> Router.activate"),
+        ("Router", "after parent", "depend Router.validate after Link.test_link",
+         "Router.validate -> Router.activate -> Link.order_link -> Link.test_link"
+         " -> Router.validate"),
+        ("family Edge", "after parent", "depend Router.activate after Link.order_link",
+         "Router.activate -> Link.order_link -> Router.activate"),
+        ("Router", "before parent", "depend Link.order_link after Router.activate",
+         "Router.validate -> Router.activate -> Link.order_link -> Link.test_link"
+         " -> Router.validate"),
+    ],
+    ids=["after-parent", "after-parent-through-items", "family-source", "before-parent"],
+)  # fmt: skip
+def test_a_chained_rules_wait_closes_a_cycle_with_a_depend(
+    om: Compile, source: str, wait: str, depend: str, cycle: str
+) -> None:
+    """`after parent` joins the child's first items to the parent's last ones, as the plan
+    builder wires them: a `depend` the other way is a plan no order can get (E062 here,
+    "no plan" for every order before)."""
+    diag = om(_chain(source, wait, depend)).one("E062")
+    assert diag.message == f"dependency cycle: {cycle}"
+    declared = f"declared by `{wait}` of Router -> Link at main.om:"
+    assert any(h.startswith(declared) for h in diag.hints)
+    # the plan builder agrees: given the same edges, it finds the cycle in every order
+    catalog = om(_chain(source, wait, "")).catalog
+    words = depend.split()
+    (waiter, waiter_item), (awaited, awaited_item) = (w.split(".") for w in (words[1], words[3]))
+    dependency = ir.Dependency(
+        product=waiter, item=waiter_item, after_product=awaited, after_item=awaited_item,
+        span=catalog.rules[0].span,
+    )  # fmt: skip
+    catalog = catalog.model_copy(update={"dependencies": [dependency]})
+    order = {"id": "o", "items": [{"id": "1", "product": "Site"}]}
+    with pytest.raises(PlanCycleError):
+        build_plan(catalog, decompose(catalog, order))
+
+
+@pytest.mark.parametrize("wait", ["after parent", "before parent"])
+def test_a_chained_wait_and_a_depend_the_same_way_are_no_cycle(om: Compile, wait: str) -> None:
+    depend = (
+        "depend Link.order_link after Router.activate"
+        if wait == "after parent"
+        else "depend Router.validate after Link.test_link"
+    )
+    assert om(_chain("Router", wait, depend)).codes == []
 
 
 CALLOUTS = 'callout r: Inv POST "/r" response { port = body.port }\ncallout bare: Inv POST "/b"\n'
