@@ -60,8 +60,12 @@ def fail(message: str, code: int = EXIT_ERRORS) -> NoReturn:
 
 def report_error(message: str) -> None:
     """``error: message`` on stderr.  The message is printed as is: brackets in it
-    (``pip install 'om-dsl[service]'``) are text, not console markup."""
-    err.print(f"[bold red]error:[/] {shown(message)}", markup=True, highlight=False)
+    (``pip install 'om-dsl[service]'``) are text, not console markup.  A message of several
+    lines (a plan's cycle, then why each of its edges is there) keeps them, indented under
+    the first; every other control character is shown, not obeyed."""
+    first, *rest = message.split("\n")
+    text = shown(first) + "".join(f"\n  {shown(line)}" for line in rest)
+    err.print(f"[bold red]error:[/] {text}", markup=True, highlight=False)
 
 
 def shown(text: str) -> str:

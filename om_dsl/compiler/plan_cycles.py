@@ -9,7 +9,7 @@ A chained rule's wait joins two lines: under ``after parent`` every entry item (
 ``after``) of the child's plan waits for every exit item (one nothing waits for) of the
 parent's; ``before parent`` is the other way round.  As in the builder, the lines of one rule
 share their action (actions flow down).  A parent without a plan for the action passes its
-wait on to its own planned ancestor at run time; that case is not followed here.
+wait on to its own planned ancestor, as at run time.
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ def check_cross_cycles(
     """E062 for each cycle that goes through a ``depend`` or a rule's wait (``after`` edges
     alone are E061's)."""
     waits = list(_waits(ctx, rules))
-    if not _products_may_cycle(ctx, deps, waits):
+    makers = _makers(ctx, rules)
+    if not _products_may_cycle(ctx, deps, waits, makers):
         return
     reported: set[frozenset[str]] = set()
     for action in ir.ACTIONS:
         by_product = {p.product: p for p in plans if action in p.actions}
-        graph, why = _graph(by_product, deps, waits)
+        graph, why = _graph(by_product, deps, waits, makers)
         for cycle in ctx.cycles(graph):
             key = frozenset(cycle)
             involved = [w for edge in itertools.pairwise(cycle) for w in why.get(edge, ())]
@@ -64,6 +65,21 @@ def check_cross_cycles(
             # at a `depend` when there is one: the rule's wait is rarely what is wrong
             involved.sort(key=lambda w: isinstance(w, _Wait))
             _report(ctx, cycle, list({id(w): w for w in involved}.values()))
+
+
+def _makers(ctx: Context, rules: list[ir.DecompositionRule]) -> dict[str, list[str]]:
+    """Technical product -> the technical products chain rules make it from."""
+    technical = {p.name.value for p in ctx.symbols.technical()}
+    makers: dict[str, list[str]] = {}
+    for rule in rules:
+        for source in _sources(ctx, rule):
+            if source in technical:
+                makers.setdefault(rule.target, []).append(source)
+    return makers
+
+
+def _sources(ctx: Context, rule: ir.DecompositionRule) -> list[str]:
+    return ctx.symbols.families.get(rule.source, []) if rule.source_is_family else [rule.source]
 
 
 def _waits(ctx: Context, rules: list[ir.DecompositionRule]) -> Iterator[_Wait]:
@@ -77,19 +93,24 @@ def _waits(ctx: Context, rules: list[ir.DecompositionRule]) -> Iterator[_Wait]:
             yield _Wait(rule, parent, rule.target)
 
 
-def _products_may_cycle(ctx: Context, deps: list[ir.Dependency], waits: list[_Wait]) -> bool:
+def _products_may_cycle(
+    ctx: Context, deps: list[ir.Dependency], waits: list[_Wait], makers: dict[str, list[str]]
+) -> bool:
     """Whether the ``depend``s and waits could close a cycle.  ``after`` edges stay inside a
     product, so such a cycle, read product by product, is a cycle of these edges (or one
     within a product).  Most catalogs have none, and this check of a few hundred edges spares
-    building and walking the graph of every plan item four times (1-2% of a compile)."""
+    building and walking the graph of every plan item four times (1-2% of a compile).  A
+    wait may reach past its parent to any product the parent is made from (see
+    :func:`_planned_ancestors`)."""
     graph: dict[str, list[str]] = {}
     for dep in deps:
         if dep.product == dep.after_product:
             return True
         graph.setdefault(dep.product, []).append(dep.after_product)
     for wait in waits:
-        waiter, awaited = _ends(wait, wait.child, wait.parent)
-        graph.setdefault(waiter, []).append(awaited)
+        for parent in _planned_ancestors(wait.parent, None, makers):
+            waiter, awaited = _ends(wait, wait.child, parent)
+            graph.setdefault(waiter, []).append(awaited)
     return bool(ctx.cycles(graph))
 
 
@@ -102,7 +123,10 @@ Why = ir.Dependency | _Wait
 
 
 def _graph(
-    plans: dict[str, ir.Plan], deps: list[ir.Dependency], waits: list[_Wait]
+    plans: dict[str, ir.Plan],
+    deps: list[ir.Dependency],
+    waits: list[_Wait],
+    makers: dict[str, list[str]],
 ) -> tuple[dict[str, list[str]], dict[Edge, list[Why]]]:
     """The items of one action's plans, with their edges and what declared each one."""
     graph: dict[str, list[str]] = {
@@ -120,14 +144,39 @@ def _graph(
     for dep in deps:
         add((f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}"), dep)
     for wait in waits:
-        child, parent = plans.get(wait.child), plans.get(wait.parent)
-        if child is None or parent is None:
+        child = plans.get(wait.child)
+        if child is None:
             continue
-        waiter, awaited = _ends(wait, child, parent)
-        for entry in _entries(waiter):
-            for exit_item in _exits(awaited):
-                add((entry, exit_item), wait)
+        for parent in _planned_ancestors(wait.parent, plans, makers):
+            waiter, awaited = _ends(wait, child, plans[parent])
+            for entry in _entries(waiter):
+                for exit_item in _exits(awaited):
+                    add((entry, exit_item), wait)
     return graph, why
+
+
+def _planned_ancestors(
+    product: str, plans: dict[str, ir.Plan] | None, makers: dict[str, list[str]]
+) -> list[str]:
+    """``product`` when it has a plan for the action; else the nearest products with one that
+    chain rules make it from: a parent line without items passes its wait on to its own
+    planned ancestor (the plan builder's ``_planned_ancestor``).  Without ``plans``: the
+    product and every product it may be made from."""
+    found: list[str] = []
+    seen = {product}
+    todo = [product]
+    while todo:
+        current = todo.pop()
+        if plans is None:
+            found.append(current)
+        elif current in plans:
+            found.append(current)
+            continue
+        for maker in makers.get(current, ()):
+            if maker not in seen:
+                seen.add(maker)
+                todo.append(maker)
+    return sorted(found)
 
 
 def _entries(plan: ir.Plan) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 from cli_support import om
 
 import om_dsl.cli as cli
+from om_dsl.cli.app import report_error
 from om_dsl.consoles import PlainConsole
 
 MARKUP = "[/] [bold]B[/bold] :phone:"
@@ -86,3 +87,16 @@ def test_markup_is_opt_in_per_print_and_control_characters_are_shown() -> None:
     console.print("[red]x[/] :phone: \x1b[2J")
     console.print("[bold]fixed[/] text", markup=True)
     assert console.export_text() == "[red]x[/] :phone: \u241b[2J\nfixed text\n"
+
+
+def test_an_error_of_several_lines_keeps_them_and_shows_other_controls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A plan's cycle is reported as the cycle, then one line per edge: those lines are kept
+    (they were printed as one line joined by U+240A), indented under the first."""
+    report_error("a cycle: x -> y -> x\n  x waits for y [depend]\n  y waits \x1b[2Jfor x\r!")
+    assert capsys.readouterr().err.splitlines() == [
+        "error: a cycle: x -> y -> x",
+        "    x waits for y [depend]",
+        "    y waits \u241b[2Jfor x\u240d!",
+    ]

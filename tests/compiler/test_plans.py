@@ -387,6 +387,18 @@ def test_a_chained_rules_wait_closes_a_cycle_with_a_depend(
         build_plan(catalog, decompose(catalog, order))
 
 
+def test_a_wait_passes_over_a_parent_without_a_plan(om: Compile) -> None:
+    """Link waits after Mid, which has no plan: at run time it waits for Router instead."""
+    text = CHAIN.replace("SOURCE", "Mid").replace("WAIT", "after parent") + (
+        "cfs Mid { attribute speed: int }\n"
+        "decompose Router -> Mid { speed = speed }\n"
+        "depend Router.activate after Link.order_link"
+    )
+    diag = om(text).one("E062")
+    assert diag.message == "dependency cycle: Router.activate -> Link.order_link -> Router.activate"
+    assert diag.hints[1].startswith("declared by `after parent` of Mid -> Link at main.om:")
+
+
 @pytest.mark.parametrize("wait", ["after parent", "before parent"])
 def test_a_chained_wait_and_a_depend_the_same_way_are_no_cycle(om: Compile, wait: str) -> None:
     depend = (
