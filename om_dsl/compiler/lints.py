@@ -19,9 +19,8 @@ def lint(
         sources.update(members or [rule.source])
     produced = {r.target for r in rules} | _targets_of_broken_sources(ctx)
     planned = {p.product for p in plans}
-    broken = ctx.symbols.broken
     for offer in offers:
-        if offer.kind == "offer" and offer.name not in sources and not broken.completes(offer.name):
+        if offer.kind == "offer" and offer.name not in sources and not _completed(ctx, offer):
             ctx.bag.warning(
                 "W001",
                 f"offer {offer.name} produces no technical work: no decompose rule applies to it",
@@ -29,8 +28,8 @@ def lint(
                 f"add: decompose {offer.name} {{ -> SomeCfs {{ ... }} }}",
             )
     for product in technical:
-        if broken.completes(product.name):
-            continue  # a rule or plan for it has a syntax error
+        if _completed(ctx, product):
+            continue  # a rule or plan for it (or for its family) has a syntax error
         if product.name not in produced:
             ctx.bag.warning(
                 "W002",
@@ -44,6 +43,13 @@ def lint(
                 back_span(product.span),
                 f"add: plan {product.name} on add {{ ... }}",
             )
+
+
+def _completed(ctx: Context, product: ir.CommercialProduct | ir.TechnicalProduct) -> bool:
+    """Whether a declaration with a syntax error would have given ``product`` its rule or plan:
+    one for the product, or a family rule or plan (``plan family F``) for a family of it."""
+    broken = ctx.symbols.broken
+    return broken.completes(product.name) or any(broken.completes(f) for f in product.families)
 
 
 def _targets_of_broken_sources(ctx: Context) -> set[str]:

@@ -26,11 +26,12 @@ def broken_decl(tokens: list[Tok]) -> ast.BrokenDecl:
         return ast.BrokenDecl(kind, _named(name, _inside_braces(tokens)))
     if kind in _DECLARES_ONE:  # and a product's families
         return ast.BrokenDecl(kind, _named(name, _after(tokens, "family")))
+    # `decompose family F` and `plan family F` complete the members of F
+    subject = _name(tokens[2]) if name == "family" and len(tokens) > 2 else name
     if kind == "decompose":
-        source = _name(tokens[2]) if name == "family" and len(tokens) > 2 else name
-        return ast.BrokenDecl(kind, (), _named(source, _after(tokens, "->")))
+        return ast.BrokenDecl(kind, (), _named(subject, _after(tokens, "->")))
     if kind == "plan":
-        return ast.BrokenDecl(kind, (), _named(name, []))
+        return ast.BrokenDecl(kind, (), _named(subject, []))
     if kind == "depend":  # depend A.x after B.y: the names before a dot
         return ast.BrokenDecl(kind, (), _named(None, _before(tokens, "DOT")))
     return ast.BrokenDecl(kind)

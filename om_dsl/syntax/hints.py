@@ -501,7 +501,24 @@ def _object_outside_request(chunk: list[Tok], bad: int, expected: set[str]) -> s
     return "objects ({ name: value }) are written only in a callout's request"
 
 
+def _semicolon_for_comma(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`request { a: 1; b: 2 }`: a request's fields are JSON's, separated by commas (``;``
+    separates mappings, which set values with ``=``)."""
+    if chunk[bad].type != "SEMI" or "COMMA" not in expected or "SEMI" in expected:
+        return None
+    return "separate a request's fields with ',' as in JSON; ';' separates mappings"
+
+
+def _arrow_for_decompose(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`decompose Site => Router` (or `-->`): the rule's arrow is ``->``."""
+    if "ARROW" not in expected or chunk[bad].type not in ("ASSIGN", "EQ", "MINUS", "GT"):
+        return None
+    return "write '->' between the source and the target of a rule"
+
+
 _RULES: tuple[Rule, ...] = (
+    _semicolon_for_comma,
+    _arrow_for_decompose,
     _object_outside_request,
     _empty_values,
     _inline_enum,

@@ -910,6 +910,10 @@ SET_WITH = "mappings and responses set values with '='"
         ('plan B on add { callout go: Net POST "/x" retry 3 }',
          "a retry policy starts with its kind: 'retry fixed 10s max 3' "
          "(or exponential, staggered, none)"),
+        ('plan B on add { callout go: Net POST "/x" request { a: 1; b: 2 } }',
+         "separate a request's fields with ',' as in JSON; ';' separates mappings"),
+        ("decompose A => B { x = 1 }", "write '->' between the source and the target of a rule"),
+        ("decompose A --> B", "write '->' between the source and the target of a rule"),
     ],
 )  # fmt: skip
 def test_values_written_as_in_json_or_yaml_get_a_hint(text: str, hint: str) -> None:

@@ -33,6 +33,17 @@ CASES = {
         "decompose Web -> Tv { n = }\n"
         'plan Tv on add { auto a handler "h" }\n'
     ),
+    "family plan": (
+        "cfs Tv { family Screens attribute n: int }\n"
+        "decompose Web -> Tv { n = 1 }\n"
+        'plan family Screens on add { auto a handler "h" when }\n'
+    ),
+    "family rule": (
+        "offer Box { family Boxes }\n"
+        "cfs Tv { attribute n: int }\n"
+        "decompose family Boxes -> Tv { n = }\n"
+        'plan Tv on add { auto a handler "h" }\n'
+    ),
     "depend": (
         "cfs Tv { attribute n: int }\n"
         "decompose Web -> Tv { n = 1 }\n"
