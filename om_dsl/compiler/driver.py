@@ -19,6 +19,7 @@ from om_dsl.compiler.lints import lint
 from om_dsl.compiler.loader import LoadedCatalog, Loader, printable
 from om_dsl.compiler.roots import NotOneRoot, one_root
 from om_dsl.compiler.symbols import collect
+from om_dsl.compiler.unimported import hint_imports
 from om_dsl.errors import CompileError, Diagnostic, DiagnosticBag
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import with_hash
@@ -67,7 +68,10 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
             # (its parts were built without validation from values that passed the checks).
             if not bag.has_errors:
                 catalog = lower_phase(checked)
-    diagnostics = apply_allows(bag.sorted(), loaded.sources)
+    diagnostics = bag.sorted()
+    if text is None and bag.has_errors:
+        diagnostics = hint_imports(diagnostics, loaded.sources, root.parent)
+    diagnostics = apply_allows(diagnostics, loaded.sources)
     return CompileResult(catalog, diagnostics, loaded.sources)
 
 

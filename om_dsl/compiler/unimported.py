@@ -1,0 +1,117 @@
+"""A name that is unknown only because the file that declares it is not imported.
+
+A forgotten ``import "common/types.om"`` made every type, enum member, system and queue of
+that file unknown (20 errors for one missing line), with hints that led away from the fix
+("to match a text value, quote it").  When a name is unknown (E020, E025, E026) and an
+``.om`` file in the catalog root that the catalog does not load declares it, the error's hint
+becomes the import to add.
+
+Only files inside the catalog root are read (symlinks that lead out of it are skipped, as
+imports are refused there), at most :data:`MAX_FILES` of them, each up to the loader's size
+limit, and only when a compile already has such an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+from om_dsl.errors import Diagnostic, DiagnosticBag
+from om_dsl.source import SourceFile
+from om_dsl.syntax import ast
+from om_dsl.syntax.parser import parse_module
+
+UNKNOWN_NAME_CODES: Final = frozenset({"E020", "E025", "E026"})
+MAX_FILES: Final = 200
+_MAX_BYTES: Final = 1024 * 1024
+_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def hint_imports(
+    diagnostics: list[Diagnostic], sources: dict[str, SourceFile], root_folder: Path
+) -> list[Diagnostic]:
+    """``diagnostics``, each unknown name that an unloaded file declares hinted to its import."""
+    unknown = {i: name for i, d in enumerate(diagnostics) if (name := _unknown_name(d, sources))}
+    if not unknown:
+        return diagnostics
+    declared = _declared_elsewhere(root_folder, set(sources))
+    out = list(diagnostics)
+    for i, name in unknown.items():
+        found = declared.get(name)
+        span = out[i].span
+        if found is not None and span is not None:
+            out[i] = replace(out[i], hints=(_import_hint(name, found, span.file),))
+    return out
+
+
+def _unknown_name(diag: Diagnostic, sources: dict[str, SourceFile]) -> str | None:
+    """The name an unknown-name error points at, read from the source under its span."""
+    if diag.code not in UNKNOWN_NAME_CODES or diag.span is None:
+        return None
+    source = sources.get(diag.span.file)
+    if source is None or diag.span.line != diag.span.end_line:
+        return None
+    lines = source.text.splitlines()
+    if diag.span.line > len(lines):
+        return None
+    text = lines[diag.span.line - 1][diag.span.col - 1 : diag.span.end_col - 1]
+    return text if _NAME.fullmatch(text) else None
+
+
+def _declared_elsewhere(folder: Path, loaded: set[str]) -> dict[str, tuple[str, str]]:
+    """Name -> (file relative to the root, what declares it), over the unloaded files."""
+    declared: dict[str, tuple[str, str]] = {}
+    for rel in _unloaded_files(folder, loaded):
+        try:
+            text = (folder / rel).read_bytes()[: _MAX_BYTES + 1].decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(text) > _MAX_BYTES:
+            continue
+        module = parse_module(rel, text, DiagnosticBag())
+        for name, what in _names(module):
+            declared.setdefault(name, (rel, what))
+    return declared
+
+
+def _unloaded_files(folder: Path, loaded: set[str]) -> list[str]:
+    try:
+        root = folder.resolve()
+        found = sorted(p for p in root.rglob("*.om") if p.is_file())
+    except OSError:
+        return []
+    out: list[str] = []
+    for path in found[: MAX_FILES * 2]:
+        rel = path.relative_to(root).as_posix()
+        if rel in loaded or not path.resolve().is_relative_to(root):
+            continue
+        out.append(rel)
+    return out[:MAX_FILES]
+
+
+def _names(module: ast.Module) -> list[tuple[str, str]]:
+    names: list[tuple[str, str]] = []
+    for decl in module.decls:
+        if isinstance(decl, ast.EnumDecl):
+            names.append((decl.name.value, f"enum {decl.name.value}"))
+            names += [(m.value, f"enum {decl.name.value}") for m in decl.members]
+        elif isinstance(decl, ast.ProductDecl):
+            names.append((decl.name.value, f"{decl.kind} {decl.name.value}"))
+        elif isinstance(decl, ast.SystemDecl):
+            names.append((decl.name.value, f"system {decl.name.value}"))
+        elif isinstance(decl, ast.QueueDecl):
+            names.append((decl.name.value, f"queue {decl.name.value}"))
+    return names
+
+
+def _import_hint(name: str, found: tuple[str, str], importer: str) -> str:
+    rel, what = found
+    path = os.path.relpath(rel, PurePosixPath(importer).parent.as_posix() or ".")
+    shown = "" if what.endswith(f" {name}") else f" ({what})"
+    return (
+        f"'{name}'{shown} is declared in {rel}, which the catalog does not import: "
+        f'add import "{PurePosixPath(path).as_posix()}" to {importer}'
+    )

@@ -1,0 +1,89 @@
+"""A name unknown only because its file is not imported: the hint is the import to add."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from om_dsl.compiler.driver import compile_catalog
+
+TYPES = """
+enum Tier { T50, T100 }
+system Net { url "http://127.0.0.1:9" }
+queue techs "Technicians"
+"""
+
+ROOT = """
+catalog "I" version "1"
+import "sites/site.om"
+"""
+
+SITE = """
+offer Site { attribute tier: Tier default T50 }
+cfs Router { attribute mbps: int }
+decompose Site -> Router { mbps = map tier { T50: 50, T100: 100, default: 0 } }
+plan Router on add {
+  callout go: Net POST "/x"
+  manual fit queue techs
+}
+"""
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def _hints(folder: Path) -> dict[str, tuple[str, ...]]:
+    result = compile_catalog(folder / "main.om")
+    return {f"{d.code} {d.message}": d.hints for d in result.diagnostics if d.is_error}
+
+
+def test_every_name_of_the_unimported_file_hints_at_its_import(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.om": ROOT, "sites/site.om": SITE, "common/types.om": TYPES})
+    fix = 'which the catalog does not import: add import "../common/types.om" to sites/site.om'
+    assert _hints(tmp_path) == {
+        "E020 unknown type 'Tier'": (f"'Tier' is declared in common/types.om, {fix}",),
+        "E020 unknown name 'T50': not a member of any enum": (
+            f"'T50' (enum Tier) is declared in common/types.om, {fix}",
+        ),
+        "E020 unknown name 'T100': not a member of any enum": (
+            f"'T100' (enum Tier) is declared in common/types.om, {fix}",
+        ),
+        "E025 callout to undeclared system 'Net'": (
+            f"'Net' is declared in common/types.om, {fix}",
+        ),
+        "E026 unknown queue 'techs'": (f"'techs' is declared in common/types.om, {fix}",),
+    }
+
+
+def test_once_imported_it_compiles(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.om": ROOT + 'import "common/types.om"\n', "sites/site.om": SITE})
+    _write(tmp_path, {"common/types.om": TYPES})
+    assert compile_catalog(tmp_path / "main.om").catalog is not None
+
+
+def test_a_name_declared_nowhere_keeps_its_own_hints(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.om": ROOT, "sites/site.om": SITE.replace("Net", "Nett")})
+    _write(tmp_path, {"common/types.om": TYPES})
+    hints = _hints(tmp_path)
+    assert hints["E025 callout to undeclared system 'Nett'"] == (
+        "callouts may only go to systems declared in the catalog",
+    )
+
+
+def test_files_outside_the_catalog_root_are_not_read(tmp_path: Path) -> None:
+    """A symlink that leads out of the root is skipped, as an import of it would be refused."""
+    outside, root = tmp_path / "outside", tmp_path / "root"
+    _write(outside, {"types.om": TYPES})
+    _write(root, {"main.om": ROOT, "sites/site.om": SITE})
+    try:
+        (root / "linked.om").symlink_to(outside / "types.om")
+    except OSError:
+        pytest.skip("no symlinks here")
+    hints = _hints(root)
+    assert not any("is declared in" in h for hs in hints.values() for h in hs)
