@@ -6,6 +6,7 @@ neighbourhood in a big catalog is a graph question answered and tested without G
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -65,8 +66,8 @@ def product_id(name: str) -> str:
 
 
 def catalog_map(catalog: ir.Catalog) -> CatalogMap:
-    """Every offer, bundle, family (that has rules), technical product, system and queue."""
-    families = _rule_families(catalog)
+    """Every offer, bundle, family, technical product, system and queue."""
+    families = _families(catalog)
     nodes = [
         *(_offer_node(o) for o in catalog.offers if o.kind == "bundle"),
         *(_offer_node(o) for o in catalog.offers if o.kind == "offer"),
@@ -186,8 +187,12 @@ def _cardinality(inc: ir.Include) -> str:
     return f"[{inc.min}..{'*' if inc.max is None else inc.max}]"
 
 
-def _rule_families(catalog: ir.Catalog) -> list[str]:
-    return list(dict.fromkeys(r.source for r in catalog.rules if r.source_is_family))
+def _families(catalog: ir.Catalog) -> list[str]:
+    """Families of rules first, then every other declared one (a family that only a plan
+    names, ``plan family F``, is lowered to its members' plans and has no rule to show it)."""
+    ruled = (r.source for r in catalog.rules if r.source_is_family)
+    declared = (f for p in [*catalog.offers, *catalog.technical] for f in p.families)
+    return list(dict.fromkeys(itertools.chain(ruled, declared)))
 
 
 def _member_edges(catalog: ir.Catalog, families: list[str]) -> list[MapEdge]:

@@ -131,3 +131,23 @@ def test_a_product_wins_over_a_family_of_the_same_name() -> None:
     cmap = catalog_map(catalog)
     assert focus_on(cmap, "Svc").focus == "product.Svc"
     assert focus_on(cmap, "family.Svc").focus == "family.Svc"
+
+
+def test_a_family_of_technical_products_with_a_plan_is_on_the_map() -> None:
+    """`plan family Tech` is lowered to its members' plans: the family had no rule, so it was
+    neither drawn nor a name `--focus` knew."""
+    catalog = compile_catalog(
+        "t.om",
+        'catalog "T" version "1"\n'
+        "offer O { attribute a: int }\n"
+        "cfs Vpn { family Tech  attribute bw: int }\n"
+        "cfs Fw { family Tech  attribute bw: int }\n"
+        "decompose O { -> Vpn { bw = a } -> Fw { bw = a } }\n"
+        'plan family Tech on add { auto push handler "x" }\n',
+    ).raise_on_error()
+    cmap = catalog_map(catalog)
+    assert cmap.node("family.Tech").kind == "family"
+    assert _edge(cmap, "member", "Vpn", "Tech").tooltip == "Vpn is in family Tech"
+    focused = focus_on(cmap, "Tech")
+    assert focused.focus == "family.Tech"
+    assert {"family.Tech", "product.Vpn", "product.Fw"} <= {n.id for n in focused.nodes}
