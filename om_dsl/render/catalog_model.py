@@ -191,8 +191,9 @@ def _families(catalog: ir.Catalog) -> list[str]:
     """Families of rules first, then every other declared one (a family that only a plan
     names, ``plan family F``, is lowered to its members' plans and has no rule to show it)."""
     ruled = (r.source for r in catalog.rules if r.source_is_family)
-    declared = (f for p in [*catalog.offers, *catalog.technical] for f in p.families)
-    return list(dict.fromkeys(itertools.chain(ruled, declared)))
+    offered = (f for p in catalog.offers for f in p.families)
+    technical = (f for p in catalog.technical for f in p.families)
+    return list(dict.fromkeys(itertools.chain(ruled, offered, technical)))
 
 
 def _member_edges(catalog: ir.Catalog, families: list[str]) -> list[MapEdge]:
