@@ -241,7 +241,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E083",),
-        "A callout path that does not start with `/`, has unbalanced braces, or a placeholder that is not a reference.",
+        "A callout path that does not start with `/`; a callout path or a wait's event name with unbalanced braces, or a placeholder that is not a reference.",
         'Write `"/ports/{reserve.port_id}"`: one reference per `{...}`.',
     ),
     CodeDoc(("E084",), "Not an HTTP method.", "Use `GET`, `POST`, `PUT`, `PATCH` or `DELETE`."),

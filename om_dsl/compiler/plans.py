@@ -508,7 +508,11 @@ def _wait(
     event = c["event"].value if "event" in c else None
     if event == "":
         ctx.bag.error("E089", "an event name cannot be empty", c["event"].span)
-    return _new_wait(event=event, until=until, **f)
+    event_expr = None
+    if event is not None and ("{" in event or "}" in event):  # one event per line or value
+        example = '"link.up.{line.circuit_id}"'
+        event_expr = _template(ctx, event, c["event"].span, env, "event name", example)
+    return _new_wait(event=event, event_expr=event_expr, until=until, **f)
 
 
 def _callout(
@@ -570,30 +574,35 @@ def _response(ctx: Context, opt: ast.Option | None, env: ExprEnv) -> list[ir.Map
 
 
 def _path(ctx: Context, path: str, span: Span, env: ExprEnv) -> Any:
-    """``/ports/{line.port_id}`` becomes concat("/ports/", str(line.port_id))."""
+    """``/ports/{line.port_id}`` becomes concat("/ports/", line.port_id)."""
     if not path.startswith("/"):
         ctx.bag.error("E083", "a callout path must start with '/'", span)
+    return _template(ctx, path, span, env, "callout path", "/ports/{reserve_port.port_id}")
+
+
+def _template(ctx: Context, text: str, span: Span, env: ExprEnv, what: str, example: str) -> Any:
+    """Text with ``{reference}`` placeholders (a callout path, an event name) as a concat of
+    its literal parts and references; the runtime renders it part by part
+    (om_dsl/runtime/templates.py), so that a null reference is an error, not a hole."""
     parts: list[Any] = []
     pos = 0
-    for m in _PLACEHOLDER.finditer(path):
+    for m in _PLACEHOLDER.finditer(text):
         if m.start() > pos:
-            parts.append(lit("string", path[pos : m.start()]))
-        parts.append(_placeholder(ctx, m.group(1).strip(), span, env))
+            parts.append(lit("string", text[pos : m.start()]))
+        parts.append(_placeholder(ctx, m.group(1).strip(), span, env, example))
         pos = m.end()
-    if pos < len(path) or not parts:
-        parts.append(lit("string", path[pos:]))
-    if "{" in path[pos:] or "}" in path[pos:]:
-        ctx.bag.error("E083", "unbalanced '{' or '}' in callout path", span)
+    if pos < len(text) or not parts:
+        parts.append(lit("string", text[pos:]))
+    if "{" in text[pos:] or "}" in text[pos:]:
+        ctx.bag.error("E083", f"unbalanced '{{' or '}}' in {what}", span, f"e.g. {example}")
     if len(parts) == 1:
         return parts[0]
     return new_call(type="string", fn="concat", args=parts)
 
 
-def _placeholder(ctx: Context, text: str, span: Span, env: ExprEnv) -> Any:
+def _placeholder(ctx: Context, text: str, span: Span, env: ExprEnv, example: str) -> Any:
     if not _DOTTED.match(text):
-        ctx.bag.error(
-            "E083", f"'{{{text}}}' is not a reference", span, "e.g. /ports/{reserve_port.port_id}"
-        )
+        ctx.bag.error("E083", f"'{{{text}}}' is not a reference", span, f"e.g. {example}")
         return lit("string", "")
     names = text.split(".")
     node: Any = ast.NameRef(span, names[0])

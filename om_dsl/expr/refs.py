@@ -41,11 +41,14 @@ def children(expr: Any) -> list[Any]:
 
 def item_exprs(item: Any, until: bool = True) -> Iterator[Any]:
     """The expressions of a plan item: its condition, a callout's request, path and response
-    mappings, and (with ``until``) a wait's condition."""
+    mappings, a wait's event name template, and (with ``until``) a wait's condition."""
     if item.when is not None:
         yield item.when
-    if until and isinstance(item, ir.WaitItem) and item.until is not None:
-        yield item.until
+    if isinstance(item, ir.WaitItem):
+        if until and item.until is not None:
+            yield item.until
+        if item.event_expr is not None:
+            yield item.event_expr
     if isinstance(item, ir.CalloutItem):  # (getattr on a pydantic model without it is slow)
         if item.request is not None:
             yield item.request

@@ -320,6 +320,10 @@ class MilestoneItem(ItemBase):
 class WaitItem(ItemBase):
     kind: Literal["wait"] = "wait"
     event: str | None = None
+    """The event name as written; with ``{placeholders}``, ``event_expr`` renders it."""
+    event_expr: Expr | None = None
+    """For an event name with placeholders (``"link.up.{line.circuit_id}"``): its parts, as a
+    callout's ``path_expr``; each wait item then waits for the name its line renders."""
     until: Expr | None = None
 
 

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS
+from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
 from om_dsl.runtime.live import ItemRun, OrderRun
+from om_dsl.runtime.templates import plain_text
 
 
 class ItemContext:
@@ -128,6 +130,19 @@ class ItemContext:
         """
         until = self._item.tpl.until
         return until is None or until.holds(self.env())
+
+    def event_name(self) -> str | None:
+        """The event a ``wait ... event`` item waits for: its name, with its placeholders
+        (``"link.up.{line.circuit_id}"``) filled from this item's line and outputs.
+
+        Raises:
+            EvalError: a placeholder failed to evaluate, or is null.
+        """
+        tpl = self._item.tpl
+        if tpl.event is None:
+            event: str | None = getattr(tpl.spec, "event", None)
+            return event
+        return tpl.event.render(self.env(), "the event placeholder", plain_text, EvalError)
 
     def __repr__(self) -> str:
         return f"ItemContext({self.idempotency_key!r}, attempt={self.attempt})"

@@ -18,12 +18,15 @@ from om_dsl.runtime.conditions import Condition
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.retry import effective_policy
 from om_dsl.runtime.states import ITEM_TERMINAL, ItemState, OrderState
+from om_dsl.runtime.templates import TextTemplate
 
 
 class Template:
     """What all instances of one plan item of one catalog share."""
 
-    __slots__ = ("compensation", "kind", "name", "product", "retry", "spec", "until", "when")
+    __slots__ = (
+        "compensation", "event", "kind", "name", "product", "retry", "spec", "until", "when",
+    )  # fmt: skip
 
     def __init__(self, product: str, spec: Any, catalog: ir.Catalog) -> None:
         self.product = product
@@ -34,6 +37,8 @@ class Template:
         self.retry = effective_policy(spec, catalog)
         self.when = _condition(spec.when, spec, "the condition")
         self.until = _condition(getattr(spec, "until", None), spec, "the until condition")
+        event_expr = getattr(spec, "event_expr", None)
+        self.event = TextTemplate(event_expr) if event_expr is not None else None
 
 
 def _condition(expr: Any, spec: Any, what: str) -> Condition | None:

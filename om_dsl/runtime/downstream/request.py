@@ -15,15 +15,14 @@ import decimal
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from om_dsl import jsontext
 from om_dsl.expr.evaluate import Compiled, EvalError, compile_expr
-from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.runtime.downstream.urls import path_text
+from om_dsl.runtime.templates import TextTemplate
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 CORRELATION_ID = "X-Correlation-Id"
@@ -58,13 +57,6 @@ def correlation_id(order_id: str, item_id: str, attempt: int) -> str:
     return quote(f"{order_id}/{item_id}#{attempt}", safe="/:#[]()._-~@!$&'*+,;=")
 
 
-@dataclass(frozen=True, slots=True)
-class PathPart:
-    text: str
-    value: Compiled | None
-    """None for literal text; else the placeholder's expression."""
-
-
 class CompiledCallout:
     """The closures of one catalog callout item."""
 
@@ -72,7 +64,7 @@ class CompiledCallout:
 
     def __init__(self, spec: ir.CalloutItem) -> None:
         self.spec = spec
-        self.path = _path_parts(spec.path_expr)
+        self.path = TextTemplate(spec.path_expr)
         self.request = compile_expr(spec.request) if spec.request is not None else None
         self.response = [(m.target, compile_expr(m.expr, STRICT_BODY)) for m in spec.response]
 
@@ -82,17 +74,7 @@ class CompiledCallout:
         Raises:
             RequestError: a placeholder is null, or is ``.``/``..`` (it would change the path).
         """
-        out: list[str] = []
-        for part in self.path:
-            if part.value is None:
-                out.append(part.text)
-                continue
-            value = _evaluate(part.value, env, f"the path placeholder {{{part.text}}}")
-            if value is None or str(value) in (".", ".."):
-                shown = "null" if value is None else repr(str(value))
-                raise RequestError(f"the path placeholder {{{part.text}}} is {shown}")
-            out.append(path_text(value))
-        return "".join(out)
+        return self.path.render(env, "the path placeholder", _path_segment, RequestError)
 
     def body(self, env: Mapping[str, Any]) -> bytes | None:
         """The JSON request body, or None when the item declares none."""
@@ -113,15 +95,10 @@ class CompiledCallout:
         return {name: _jsonable(fn(env)) for name, fn in self.response}
 
 
-def _path_parts(expr: Any) -> list[PathPart]:
-    args = expr.args if isinstance(expr, ir.CallOp) and expr.fn == "concat" else [expr]
-    parts: list[PathPart] = []
-    for arg in args:
-        if isinstance(arg, ir.Lit):
-            parts.append(PathPart(str(arg.value), None))
-        else:
-            parts.append(PathPart(unparse(arg), compile_expr(arg)))
-    return parts
+def _path_segment(value: Any, placeholder: str) -> str:
+    if str(value) in (".", ".."):  # it would change the path
+        raise RequestError(f"the path placeholder {{{placeholder}}} is {str(value)!r}")
+    return path_text(value)
 
 
 def _evaluate(fn: Compiled, env: Mapping[str, Any], what: str) -> Any:

@@ -26,7 +26,10 @@ class WaitKind(ItemKind):
         return self.start_now(ctx)
 
     def start_now(self, ctx: ItemContext) -> Outcome:
-        event = ctx.spec.event
+        try:
+            event = ctx.event_name()
+        except EvalError as exc:  # the line cannot name its event: nobody could signal it
+            return Failed(str(exc), permanent=True)
         if event is not None:
             return Waiting(f"waiting for event '{event}'", event=event)
         return self.poll(ctx) or Waiting("waiting until its condition holds", poll=True)
