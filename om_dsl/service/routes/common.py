@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from om_dsl.service.context import Service, principal
+from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
+from om_dsl.service.request_issues import body_number_issues
+
+
+async def sound_numbers(request: Request) -> None:
+    """A body FastAPI reads (with a model) holds no number JSON lacks or an order could not
+    hold: ``NaN``, ``Infinity``, ``1e999``, an integer of more than 30 digits (400, O004, the
+    order's check).  Python's reader takes them, so ``{"outputs": {"x": NaN}}`` reached the
+    runtime and came back a 409 "rejected", and in a TMF extension field it was ignored.
+
+    A dependency after the token check (an unknown client learns nothing about its body);
+    the routes that read their raw body (orders, callbacks) check it with their own reader.
+    """
+    issues = body_number_issues(await request.body())
+    if issues:
+        raise invalid_request(issues)
+
 
 AUTH = [Depends(principal)]
+"""Router-level: every route of a router that lists it needs a valid API token."""
+AUTH_JSON = [*AUTH, Depends(sound_numbers)]
+"""Router-level, for the routers whose routes read a body with a model: the token, then
+:func:`sound_numbers`."""
 Fields = Annotated[
     str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
 ]
-"""Router-level: every route of a router that lists it needs a valid API token."""
 MAX_OFFSET = 2**31
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip (TMF paging)")]
 Limit = Annotated[

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import subscriptions
 from om_dsl.service.context import Svc
 from om_dsl.service.models import EventSubscription, EventSubscriptionInput
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.routes.common import AUTH_JSON, errors
 
-router = APIRouter(tags=["events subscription"], dependencies=AUTH)
+router = APIRouter(tags=["events subscription"], dependencies=AUTH_JSON)
 
 
 @router.post("/hub", status_code=201, response_model=EventSubscription, responses=errors())

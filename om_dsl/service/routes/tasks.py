@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import ClaimTask, CompleteTask, FailTask, ReassignTask, Task
 from om_dsl.service.operations import task_ref, task_view
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.routes.common import AUTH_JSON, errors
 
-router = APIRouter(tags=["manual tasks"], dependencies=AUTH)
+router = APIRouter(tags=["manual tasks"], dependencies=AUTH_JSON)
 TaskResult = dict[str, Any]
 
 
