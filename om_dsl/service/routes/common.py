@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from om_dsl.service.context import Service, principal
 from om_dsl.service.errors import invalid_request
@@ -35,6 +35,9 @@ AUTH_JSON = [*AUTH, Depends(sound_numbers)]
 Fields = Annotated[
     str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
 ]
+NO_CONTENT: dict[str, Any] = {"status_code": 204, "response_class": Response}
+"""A route that answers 204: no body and no ``Content-Type`` (RFC 9110).  FastAPI's default
+response class, JSON, empties the body of a 204 but kept ``content-type: application/json``."""
 MAX_OFFSET = 2**31
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip (TMF paging)")]
 Limit = Annotated[

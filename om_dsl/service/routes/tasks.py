@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import ClaimTask, CompleteTask, FailTask, ReassignTask, Task
 from om_dsl.service.operations import task_ref, task_view
-from om_dsl.service.routes.common import AUTH_JSON, errors
+from om_dsl.service.routes.common import AUTH_JSON, NO_CONTENT, errors
 
 router = APIRouter(tags=["manual tasks"], dependencies=AUTH_JSON)
 TaskResult = dict[str, Any]
@@ -38,14 +38,14 @@ def claim_task(svc: Svc, who: Who, id: str, body: ClaimTask) -> TaskResult:
     return task_view(svc.runtime.tasks.claim(ref.order_id, ref.item_id, user, attempt=ref.attempt))
 
 
-@router.post("/tasks/{id}/complete", status_code=204, responses=errors(404, 409))
+@router.post("/tasks/{id}/complete", **NO_CONTENT, responses=errors(404, 409))
 def complete_task(svc: Svc, who: Who, id: str, body: CompleteTask) -> None:
     ref = task_ref(id)
     user = body.user or who.name
     svc.runtime.tasks.complete(ref.order_id, ref.item_id, body.outputs, user, attempt=ref.attempt)
 
 
-@router.post("/tasks/{id}/fail", status_code=204, responses=errors(404, 409))
+@router.post("/tasks/{id}/fail", **NO_CONTENT, responses=errors(404, 409))
 def fail_task(svc: Svc, who: Who, id: str, body: FailTask) -> None:
     ref = task_ref(id)
     user = body.user or who.name
