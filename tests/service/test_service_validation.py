@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from service_support import Running, order_json
 
@@ -86,6 +87,32 @@ def test_unknown_ids_are_404(service: Callable[..., Running]) -> None:
     assert api.post("/productOrder/NOPE/retry", json={"itemId": "x"}).status_code == 404
     claim = api.post("/tasks/Tk9QRR9ub3BlOng/claim", json={"user": "alice"})
     assert claim.status_code == 404
+
+
+# (the path as sent, how the message shows the id): uvicorn decodes a %FF that is not UTF-8
+# into U+FFFD, so the message used to read "no task \ufffd\ufffd".
+NOT_TASK_IDS = [
+    ("/tasks/%FF%FE", "'%FF%FE'"),  # not UTF-8 once percent-decoded
+    ("/tasks/gA", "'gA'"),  # base64 of the byte 0x80: not UTF-8 once decoded
+    ("/tasks/a%00b", "'a%00b'"),  # a control character
+    ("/tasks/%C3%A9t%C3%A9", "'%C3%A9t%C3%A9'"),  # not base64
+    ("/tasks/" + "A" * 2000, "'" + "A" * 76 + "..."),  # too long: cut
+]
+
+
+def test_an_id_that_is_no_task_is_quoted_as_the_client_sent_it(
+    service: Callable[..., Running],
+) -> None:
+    running = service()
+    api = running.client()
+    for path, shown in NOT_TASK_IDS:
+        for method, suffix, body in (("GET", "", None), ("POST", "/claim", {"user": "alice"})):
+            url = httpx.URL(running.url + path + suffix)  # the escapes exactly as written
+            answer = api.send(api.build_request(method, url, json=body))
+            assert answer.status_code == 404, (path, answer.text)
+            message = answer.json()["message"]
+            assert message == f"no task {shown}: a task id is one that GET /tasks lists", path
+            assert "\ufffd" not in message and "\x00" not in message
 
 
 def test_illegal_state_changes_are_409(service: Callable[..., Running]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -49,6 +50,30 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the TMF error answers of the route itself (404, 409, 503); those
     that follow from its shape (400, 401, 403, 413) are added by :mod:`om_dsl.service.openapi`."""
     return {status: {"model": Error} for status in sorted(statuses)}
+
+
+SENT_SAFE = "!$&'()*+,;=:@%"
+"""What stays as it is when a path segment is shown (RFC 3986's sub-delimiters, ``:`` and
+``@``, and ``%`` to keep the client's escapes); anything else is percent-escaped."""
+
+
+def as_sent(request: Request, name: str) -> str:
+    """The path parameter ``name`` as the client wrote it in the URL, escapes and all, for a
+    message that quotes it: the decoded value can be garbage (uvicorn decodes a ``%FF`` that
+    is not UTF-8 into U+FFFD) or hold control characters.
+
+    Read from the raw path, counting from its end (a parameter holds no ``/``, and a proxy's
+    prefix comes first); the decoded value, escaped, when the raw path is not there.
+    """
+    template = getattr(request.scope.get("route"), "path", "").split("/")
+    raw = request.scope.get("raw_path")
+    marker = "{" + name + "}"
+    if marker in template and isinstance(raw, bytes):
+        from_end = len(template) - template.index(marker)
+        segments = raw.split(b"/")
+        if len(segments) >= from_end:
+            return quote(segments[-from_end], safe=SENT_SAFE)
+    return quote(str(request.path_params.get(name, "")), safe=SENT_SAFE)
 
 
 def page_size(svc: Service, limit: int | None) -> int:
