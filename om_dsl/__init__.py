@@ -36,8 +36,11 @@ if TYPE_CHECKING:
         HandlerRegistry,
         MemoryStore,
         NotifySettings,
+        PermanentFailure,
+        PlanCycleError,
         Runtime,
         SqliteStore,
+        StoreInUse,
         build_plan,
     )
 
@@ -54,8 +57,8 @@ _HOMES = {
     "om_dsl.ir.models": ("Catalog",),
     "om_dsl.orders.decompose": ("decompose",),
     "om_dsl.runtime": (
-        "DownstreamSettings", "HandlerRegistry", "MemoryStore", "NotifySettings", "Runtime",
-        "SqliteStore", "build_plan",
+        "DownstreamSettings", "HandlerRegistry", "MemoryStore", "NotifySettings",
+        "PermanentFailure", "PlanCycleError", "Runtime", "SqliteStore", "StoreInUse", "build_plan",
     ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
@@ -76,9 +79,12 @@ __all__ = [
     "OmError",
     "OperatorActionRejected",
     "OrderValidationError",
+    "PermanentFailure",
+    "PlanCycleError",
     "PlanError",
     "Runtime",
     "SqliteStore",
+    "StoreInUse",
     "build_plan",
     "compile_catalog",
     "decompose",

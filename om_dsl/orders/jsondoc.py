@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from om_dsl.errors import OrderIssue
 from om_dsl.orders.issues import IssueLog, Path, index, key, show
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.screen import may_repeat_keys, needs_walk, utf8
@@ -54,6 +55,40 @@ def load_document(raw: str | bytes | Any, limits: Limits = DEFAULT_LIMITS) -> An
         _Walk(limits, log).run(data)
         log.raise_if_any(by_path=True)  # a duplicate key is found when its object closes
     return data
+
+
+def number_issues(raw: str | bytes, limits: Limits = DEFAULT_LIMITS) -> list[OrderIssue]:
+    """The numbers of a JSON text that an order could not hold either (O004, with their JSON
+    paths): ``NaN``, ``Infinity``, a float too large, an integer of more than
+    ``limits.max_int_digits`` digits.  [] for a text that holds none, or that is not JSON
+    (whoever reads it says why).
+
+    For JSON that another reader parses (the service's request bodies): Python's reader takes
+    ``NaN`` and ``1e999`` as floats, which reached the runtime and were refused there as a
+    conflict, or were kept and written out as invalid JSON.  The same hooks, walk and words as
+    an order's numbers, so the two cannot drift apart.
+    """
+    try:
+        text = raw if isinstance(raw, str) else _as_json_reads(bytes(raw))
+        if not needs_walk(text, limits):  # the cheap screen: most texts are clean
+            return []
+        data = json.loads(
+            text,
+            parse_int=_int_parser(limits.max_int_digits),
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8): not a number problem
+        return []
+    log = IssueLog()
+    _Numbers(limits, log).run(data)
+    return log.issues
+
+
+def _as_json_reads(raw: bytes) -> str:
+    """Bytes as text the way ``json.loads`` reads them (a BOM, UTF-16 and UTF-32 too), so
+    that every body the other reader took is screened."""
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 def _parse(raw: str | bytes | bytearray, limits: Limits, log: IssueLog) -> tuple[Any, bool]:
@@ -239,3 +274,16 @@ class _Walk:
             )
         elif _CONTROL.search(text):
             self.log.add("O006", path, f"the {what} {show(text)} holds a control character")
+
+
+class _Numbers(_Walk):
+    """The walk, reporting the numbers alone (see :func:`number_issues`)."""
+
+    def _deep(self, path: Path, depth: int) -> bool:
+        return False
+
+    def _repeated(self, value: Repeated, path: Path) -> None:
+        return None
+
+    def _string(self, text: Any, path: Path, what: str) -> None:
+        return None

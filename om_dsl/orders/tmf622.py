@@ -178,9 +178,19 @@ def _sound_item(item: SoundItem) -> DraftItem:
     return _item(TmfItem.model_validate(item.raw), item.path, item.parent)
 
 
+NO_ID = ("", None)
+"""The ids of a TMF622 order that mean "none yet": some clients send ``"id": ""`` on create."""
+
+
 def derived_id(data: dict[str, Any]) -> str:
-    """A create request has no id yet; the same payload always gets the same one."""
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    """A create request has no id yet; the same payload always gets the same one.
+
+    An empty (or null) id counts as none, as the reader takes it: the payload is hashed
+    without it, so posting it with ``"id": ""`` after posting it without an id is the same
+    order (a 409), not a second one.
+    """
+    content = {k: v for k, v in data.items() if k != "id" or v not in NO_ID}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return "po-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

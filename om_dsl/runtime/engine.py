@@ -567,7 +567,11 @@ class Engine:
     # ---- cancellation -------------------------------------------------------------------------
 
     def cancel_item(self, order: OrderRun, item: ItemRun, reason: str) -> None:
-        """Stop an item that started (or failed) because its order is cancelled."""
+        """Stop an item that started (or failed) because its order is cancelled.
+
+        The reason becomes the item's: status and views showed the one it had before (a
+        cancelled manual item still read "in queue field_techs").
+        """
         if item.state is IS.WAITING:
             ctx = ItemContext(order, item, item.attempt, item.due)
             try:
@@ -576,6 +580,7 @@ class Engine:
                 reason = f"{reason}; its clean-up failed: {type(exc).__name__}: {exc}"
         self.leave_wait(order, item)
         item.due = None
+        item.reason = reason
         self.move(order, item, IS.CANCELLED, reason)
 
     def _after_cancel(self, order: OrderRun, item: ItemRun) -> None:

@@ -31,7 +31,7 @@ from om_dsl.errors import (
     OrderValidationError,
     PlanError,
 )
-from om_dsl.service.request_issues import request_issues, undecodable_issue
+from om_dsl.service.request_issues import body_number_issues, request_issues, undecodable_issue
 
 log = logging.getLogger("om_dsl.service")
 
@@ -107,6 +107,10 @@ def install(app: FastAPI) -> None:
 
 
 async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return _api_error_response(exc)
+
+
+def _api_error_response(exc: ApiError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return error_response(exc.status, exc.code, exc.message, exc.issues, headers)
 
@@ -136,8 +140,13 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
 
 
 def _invalid(issues: Sequence[OrderIssue]) -> JSONResponse:
+    return _api_error_response(invalid_request(issues))
+
+
+def invalid_request(issues: Sequence[OrderIssue]) -> ApiError:
+    """The 400 of a request (not an order) with ``issues``, as FastAPI's own checks get it."""
     message = f"the request is invalid: {len(issues)} problem(s); first: {issues[0]}"
-    return error_response(400, "invalidRequest", message, issues)
+    return ApiError(400, "invalidRequest", message, issues)
 
 
 def _body_model(request: Request) -> type[BaseModel] | None:
@@ -150,9 +159,11 @@ def _body_model(request: Request) -> type[BaseModel] | None:
 _HTTP_CODES = {404: "notFound", 405: "methodNotAllowed", 413: "payloadTooLarge"}
 
 
-async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400:  # only FastAPI's body parser raises it: JSON could not decode
-        return _invalid([undecodable_issue(exc.__cause__)])
+        # An integer of more than 4,300 digits is one reason: said as for an order (O004).
+        numbers = body_number_issues(await request.body())
+        return _invalid(numbers or [undecodable_issue(exc.__cause__)])
     code = _HTTP_CODES.get(exc.status_code, "httpError")
     message = str(exc.detail) if exc.detail else REASONS.get(exc.status_code, "error")
     return error_response(exc.status_code, code, message, headers=exc.headers)

@@ -14,6 +14,7 @@ import binascii
 from typing import Any, NamedTuple
 
 from om_dsl.errors import NotFound
+from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream import SystemStatus, Task
 from om_dsl.runtime.notify.tmf import iso
 from om_dsl.runtime.states import OrderState
@@ -39,19 +40,29 @@ def task_id(order_id: str, item_id: str, attempt: int = 1) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def task_ref(ident: str) -> TaskRef:
-    """The task an id names; NotFound when it is not one."""
+def task_ref(ident: str, sent: str | None = None) -> TaskRef:
+    """The task an id names; NotFound when it is not one.
+
+    ``sent`` is the id as the client wrote it in the URL (see
+    :func:`om_dsl.service.routes.common.as_sent`), for the message: the server decodes a
+    ``%FF`` that is not UTF-8 into U+FFFD, so the decoded id read "no task ��".
+    """
     try:
         if len(ident) > MAX_TASK_ID:
             raise ValueError
         raw = base64.urlsafe_b64decode(ident + "=" * (-len(ident) % 4)).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise NotFound(f"no task {ident[:80]}") from None
+        raise _no_task(ident, sent) from None
     parts = raw.split(_SEP)
     attempt = parts.pop() if len(parts) == 3 else "1"
     if len(parts) != 2 or not all(parts) or not attempt.isdigit() or attempt.startswith("0"):
-        raise NotFound(f"no task {ident[:80]}")
+        raise _no_task(ident, sent)
     return TaskRef(parts[0], parts[1], int(attempt))
+
+
+def _no_task(ident: str, sent: str | None) -> NotFound:
+    shown = show(sent if sent is not None else ident, 80)
+    return NotFound(f"no task {shown}: a task id is one that GET /tasks lists")
 
 
 def task_view(task: Task) -> dict[str, Any]:

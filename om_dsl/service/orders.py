@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
 from om_dsl.orders.issues import show
+from om_dsl.orders.tmf622 import NO_ID, is_tmf622
 from om_dsl.runtime.states import OrderState
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
@@ -95,17 +96,63 @@ def _refuse_partial(body: bytes) -> None:
 def with_id(body: bytes, order_id: str) -> bytes:
     """The revised order with the order's id: a PATCH body seldom names it (the path does).
     It is written into the text, so that every check of the text (a key given twice, the
-    nesting depth) still applies; a body that is not a JSON object is left to the reader."""
+    nesting depth) still applies; a body that is not a JSON object is left to the reader.
+
+    A TMF622 order's empty (or null) id is no id, as on create (where it gets one made from
+    its content): it is replaced by the path's, where it was a 400 (O071, "the revision is for
+    order po-..."). A native order's empty id stays, for the reader to refuse, as on create.
+    """
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # the reader says what is wrong with it
         return body
-    if not isinstance(data, dict) or "id" in data:
+    if not isinstance(data, dict):
         return body
+    if "id" in data:
+        return _replace_no_id(body, order_id) if _no_tmf_id(data) else body
     start = body.index(b"{") + 1
     rest = body[start:].lstrip()
     field = json.dumps({"id": order_id})[1:-1].encode()
     return body[:start] + field + (b"" if rest.startswith(b"}") else b", ") + body[start:]
+
+
+def _no_tmf_id(data: dict[str, Any]) -> bool:
+    return is_tmf622(data) and data["id"] in NO_ID
+
+
+def _replace_no_id(body: bytes, order_id: str) -> bytes:
+    """The body with the value of its top-level ``id`` (the last one, which ``json.loads``
+    kept) replaced by ``order_id``; the body as it was when it is not UTF-8 text."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    start, end = _member_spans(text)["id"]
+    return (text[:start] + json.dumps(order_id) + text[end:]).encode("utf-8")
+
+
+def _member_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Where the value of each top-level member of a JSON object text is, by name (a name
+    given twice: its last value).  Only for a text ``json.loads`` has read already."""
+    decoder = json.JSONDecoder()
+    spans: dict[str, tuple[int, int]] = {}
+    pos = _blanks(text, text.index("{") + 1)
+    while text[pos] != "}":
+        name, pos = decoder.raw_decode(text, pos)  # a key: a JSON string
+        pos = _blanks(text, _blanks(text, pos) + 1)  # past the colon
+        _, end = decoder.raw_decode(text, pos)
+        spans[name] = (pos, end)
+        pos = _blanks(text, end)
+        if text[pos] == ",":
+            pos = _blanks(text, pos + 1)
+    return spans
+
+
+def _blanks(text: str, pos: int) -> int:
+    """The position after the JSON blanks at ``pos``."""
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
 
 
 def _check_id(order_id: str) -> None:

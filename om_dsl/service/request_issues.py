@@ -16,6 +16,9 @@ S015    a value in the wrong form (``requestedCancellationDate``: not a date-tim
 ======  ===========================================================================
 
 Paths start with where the value was: ``body.productOrder.id``, ``query.limit``.
+
+A number JSON has no such thing as (``NaN``, ``Infinity``), or too large for an order to hold,
+is an order's O004 (:func:`body_number_issues`), whatever the body: Python's reader takes it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pydantic import BaseModel
 
 from om_dsl.errors import OrderIssue
 from om_dsl.orders.issues import loc_path, path_key, show
+from om_dsl.orders.jsondoc import number_issues
 from om_dsl.orders.shape_errors import EXPECTED, described, field_names, missing_field, model_at
 from om_dsl.orders.values import did_you_mean
 from om_dsl.service.models import DATE_TIME_ERROR
@@ -81,6 +85,20 @@ def request_issue(error: Error, body_model: type[BaseModel] | None, body: Any) -
     if bounds:
         return OrderIssue("S014", path, bounds)
     return OrderIssue("S015", path, _wrong_form(kind, error))
+
+
+def body_number_issues(body: bytes) -> list[OrderIssue]:
+    """The O004 issues of a request body (:func:`om_dsl.orders.jsondoc.number_issues`: the
+    order's rule), with paths under ``body``; [] for a body without such numbers."""
+    return [
+        OrderIssue(issue.code, _in_body(issue.path), issue.message) for issue in number_issues(body)
+    ]
+
+
+def _in_body(path: str) -> str:
+    if path == "$":
+        return "body"
+    return "body" + path if path.startswith("[") else f"body.{path}"
 
 
 def undecodable_issue(cause: BaseException | None) -> OrderIssue:

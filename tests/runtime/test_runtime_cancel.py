@@ -94,6 +94,20 @@ def test_cancel_before_ponr_undoes_completed_items_in_reverse_order(lab) -> None
     ]
 
 
+def test_a_cancelled_item_gives_the_cancel_as_its_reason(lab) -> None:  # type: ignore[no-untyped-def]
+    """It kept the reason of its wait ("waiting for ... go"), stale once it was cancelled,
+    in status and after a restart alike (the reason is stored with the item)."""
+    runtime = started(lab, Recorder())
+    before = next(i for i in runtime.status("O1").items if i.id == "A:go")
+    assert before.state == "waiting" and before.reason
+    runtime.cancel("O1", "customer changed their mind")
+    runtime.run_until_idle()
+    go = next(i for i in runtime.status("O1").items if i.id == "A:go")
+    assert (go.state, go.reason) == ("cancelled", "the order was cancelled")
+    stored = next(row for row in runtime.store.items("O1") if row.item_id == "A:go")
+    assert stored.reason == "the order was cancelled"
+
+
 def test_only_what_completed_is_compensated(lab) -> None:  # type: ignore[no-untyped-def]
     recorder = Recorder(fail_times={"install": 1})
     runtime = Runtime(lab, handlers=recorder.registry(HANDLERS))

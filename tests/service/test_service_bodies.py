@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from service_support import Running, order_json
+from service_support import Running, open_tasks, order_json, wait_for
 
 UNKNOWN_TASK = "Tk9QRR9ub3BlOng"
+TRIO = "ORD-1004"
 UNKNOWN_ORDER = "NOPE"
 # (path template, a valid body, the answer it gets): a 404 comes from the route's handler, so
 # the body was read and validated first.
@@ -192,3 +193,72 @@ def test_the_size_limit_holds_whatever_the_content_type(service: Callable[..., R
         answer = _post(api, "/hub", big, content_type)
         assert answer.status_code == 413 and answer.json()["code"] == "payloadTooLarge"
     assert running.runtime.hub.count() == 0
+
+
+# Numbers JSON has no such thing as, or too large for an order, in every body read with a
+# model: '@' marks where the number goes, and the path is where the issue points.
+NUMBER_AT: dict[str, tuple[str, str]] = {
+    "/cancelProductOrder": ('{"productOrder": {"id": "NOPE", "n": @}}', "body.productOrder.n"),
+    "/hub": ('{"callback": "http://127.0.0.1:9/events", "n": @}', "body.n"),
+    "/productOrder/{id}/retry": ('{"itemId": "x", "reason": @}', "body.reason"),
+    "/productOrder/{id}/skip": ('{"itemId": "x", "reason": @}', "body.reason"),
+    "/productOrder/{id}/complete": ('{"itemId": "x", "outputs": {"n": @}}', "body.outputs.n"),
+    "/productOrder/{id}/signal": ('{"event": "e", "payload": {"n": [1, @]}}',
+                                  "body.payload.n[1]"),
+    "/tasks/{id}/claim": ('{"user": @}', "body.user"),
+    "/tasks/{id}/complete": ('{"outputs": {"n": @}}', "body.outputs.n"),
+    "/tasks/{id}/fail": ('{"reason": @}', "body.reason"),
+    "/tasks/{id}/reassign": ('{"from": "a", "to": @}', "body.to"),
+}  # fmt: skip
+BAD_NUMBERS = {
+    "NaN": "the number 'NaN' is not a JSON number (NaN and Infinity are not allowed)",
+    "-Infinity": "the number '-Infinity' is not a JSON number (NaN and Infinity are not allowed)",
+    "1e999": "the number '1e999' is too large for a number",
+    "1" * 31: f"the number '{'1' * 31}' has 31 digits; the limit is 30",
+    "9" * 5000: f"the number '{'9' * 36}... has 5000 digits; the limit is 30",
+}
+
+
+def test_every_route_with_a_model_body_is_checked_for_numbers() -> None:
+    assert set(NUMBER_AT) == set(MODEL_ROUTES)
+
+
+def test_nan_infinity_and_huge_numbers_are_a_400_on_every_model_route(
+    service: Callable[..., Running],
+) -> None:
+    """As in an order (O004), whatever the route: Python's reader takes ``NaN`` and ``1e999``,
+    so they reached the runtime (a 409 "Out of range float values are not JSON compliant"), a
+    404 for an unknown order, or were ignored in a TMF extension field (the hub's 201)."""
+    running = service()
+    api = running.client()
+    for template, (text, path) in NUMBER_AT.items():
+        for number, message in BAD_NUMBERS.items():
+            content = text.replace("@", number).encode()
+            answer = _post(api, BODIES[template][0], content, None)
+            assert answer.status_code == 400, (template, number[:10], answer.text)
+            error = answer.json()
+            assert error["code"] == "invalidRequest", answer.text
+            assert error["issues"] == [{"code": "O004", "path": path, "message": message}]
+    assert running.runtime.hub.count() == 0
+
+
+def test_a_number_json_lacks_is_a_400_on_a_live_task(service: Callable[..., Running]) -> None:
+    """The tester's case: completing a waiting manual item with ``NaN`` was a 409 "rejected";
+    it is the client's malformed request, and nothing changes."""
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    task = wait_for(lambda: open_tasks(api, TRIO))[0]
+    for path, body in (
+        (f"/productOrder/{TRIO}/complete",
+         b'{"itemId": "%s", "outputs": {"x": NaN}}' % task["itemId"].encode()),
+        (f"/tasks/{task['id']}/complete", b'{"outputs": {"serial": Infinity}}'),
+        (f"/productOrder/{TRIO}/signal", b'{"event": "number.ported", "payload": {"x": NaN}}'),
+    ):  # fmt: skip
+        answer = _post(api, path, body, "application/json")
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["issues"][0]["code"] == "O004"
+    assert [t["id"] for t in open_tasks(api, TRIO)] == [task["id"]]  # still open, unchanged
+    anonymous = running.client(token="not-a-valid-token-0123456789")
+    refused = anonymous.post(f"/tasks/{task['id']}/complete", content=b'{"outputs": {"x": NaN}}')
+    assert refused.status_code == 401  # the token first: nothing about the body to a stranger

@@ -71,7 +71,9 @@ def test_cancel_before_the_point_of_no_return_compensates(
     assert done["cancellationReason"] == "customer changed their mind"
     assert done["requestedCancellationDate"] == "2026-01-01T00:00:00Z"
     assert _item(api, TRIO, "order/AccessLine:release_port")["state"] == "completed"
-    assert _item(api, TRIO, "order/AccessLine:install")["state"] == "cancelled"
+    install = _item(api, TRIO, "order/AccessLine:install")
+    assert install["state"] == "cancelled"
+    assert install["reason"] == "the order was cancelled"  # not still "in queue field_techs"
     assert api.get("/tasks").json() == []  # the technician's task left the queue
     # TMF: every item of a cancelled order is cancelled (what had completed was undone)
     assert _item_states(api.get(f"/productOrder/{TRIO}").json()) == {"cancelled"}

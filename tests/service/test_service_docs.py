@@ -10,7 +10,7 @@ from typing import Any
 
 from service_support import REPO, Running, order_json
 
-from om_dsl.service import request_issues
+from om_dsl.service import errors, request_issues
 
 DOC = (REPO / "docs" / "service.md").read_text(encoding="utf-8")
 ERRORS = DOC[DOC.index("## Errors\n") : DOC.index("## Embedding the app")]
@@ -51,3 +51,32 @@ def test_the_documented_issue_codes_are_the_ones_in_use() -> None:
     in_module = set(re.findall(r"^(S\d{3}) ", request_issues.__doc__ or "", re.M))
     assert len(in_module) == 6 and in_module <= documented
     assert {"S001", "S002", "S003", "S004"} <= documented
+
+
+def _status_table() -> set[tuple[int, str]]:
+    """(status, code) of each row of the Errors section's status table."""
+    rows = re.findall(r"^\| (\d{3}) \| (.+?) \|", ERRORS, re.M)
+    return {(int(status), code) for status, codes in rows for code in re.findall(r"`(\w+)`", codes)}
+
+
+def test_the_status_table_lists_every_code_the_service_answers() -> None:
+    """The codes of the exception table, of Starlette's HTTP errors and of every ApiError the
+    service raises; 405 ``methodNotAllowed`` was missing."""
+    table = _status_table()
+    answered = {(status, code) for _, status, code in errors._MAPPING}
+    answered |= {(status, code) for status, code in errors._HTTP_CODES.items()}
+    source = "".join(p.read_text("utf-8") for p in (REPO / "om_dsl" / "service").rglob("*.py"))
+    raised = r'(?:ApiError|error_response)\(\s*(\d{3}), "(\w+)"'
+    answered |= {(int(status), code) for status, code in re.findall(raised, source)}
+    assert len(answered) > 10
+    assert answered - table == set(), "add rows to the status table of docs/service.md"
+
+
+def test_a_wrong_method_is_the_documented_405(service: Callable[..., Running]) -> None:
+    assert (405, "methodNotAllowed") in _status_table()
+    api = service().client()
+    for method, path in (("PUT", "/productOrder/X"), ("DELETE", "/productOrder"),
+                         ("GET", "/productOrder/X/complete")):  # fmt: skip
+        answer = api.request(method, path)
+        assert answer.status_code == 405, (method, path, answer.text)
+        assert answer.json()["code"] == "methodNotAllowed"

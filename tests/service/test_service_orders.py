@@ -14,6 +14,7 @@ from service_support import (
     Running,
     acme,
     finish_tasks,
+    open_tasks,
     order_bytes,
     order_json,
     wait_for,
@@ -278,3 +279,49 @@ def test_orders_and_amendments_are_decomposed_with_the_installed_base(
     unaware = service()  # the same order on a service that knows of no installed base
     assert unaware.client().post("/productOrder", json=order(12)).status_code == 201
     assert opened(unaware.runtime) == ["account:1513/CustomerAccount:open_account"]
+
+
+def _no_content(answer: Any) -> str:
+    """The route of a 204 answer, once it is checked to have no body and no Content-Type."""
+    assert answer.status_code == 204, answer.text
+    assert answer.content == b"" and "content-type" not in answer.headers, answer.headers
+    assert answer.headers.get("content-length", "0") == "0"
+    return f"{answer.request.method} {answer.request.url.path}"
+
+
+def test_a_204_has_no_body_and_no_content_type(service: Callable[..., Running], sims: Any) -> None:
+    """RFC 9110: a 204 has no content, so no ``Content-Type`` either; the JSON default of
+    FastAPI sent ``application/json`` with the empty body.  Every 204 route is called."""
+    running = service()
+    api = running.client()
+    answered = set()
+    hub = api.post("/hub", json={"callback": "http://127.0.0.1:9/events"}).json()
+    answered.add(_no_content(api.delete(f"/hub/{hub['id']}")))
+
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    task = wait_for(lambda: open_tasks(api, TRIO))[0]
+    answered.add(_no_content(api.post(f"/tasks/{task['id']}/fail", json={"reason": "no one"})))
+    wait_for(lambda: [f for f in api.get("/fallout").json() if f["orderId"] == TRIO])
+    retry = {"itemId": task["itemId"]}
+    answered.add(_no_content(api.post(f"/productOrder/{TRIO}/retry", json=retry)))
+    again = wait_for(lambda: open_tasks(api, TRIO))[0]
+    done = api.post(f"/tasks/{again['id']}/complete", json={"outputs": {"serial": "S1"}})
+    answered.add(_no_content(done))
+
+    assert api.post("/systems/Billing/offline").status_code == 200
+    for order_id, action in (("HOLD-1", "skip"), ("HOLD-2", "complete")):
+        assert api.post("/productOrder", json=order_json("fibre-modify", id=order_id)).is_success
+        wait_for(lambda o=order_id: _held_on(api, o, "system Billing is offline"))
+        held = next(i["id"] for i in api.get(f"/productOrder/{order_id}/status").json()["items"]
+                    if i["state"] == "on_hold")  # fmt: skip
+        answer = api.post(f"/productOrder/{order_id}/{action}", json={"itemId": held})
+        answered.add(_no_content(answer))
+
+    document = api.get("/openapi.json").json()
+    routes = {
+        f"{method.upper()} {path}"
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if "204" in operation["responses"]
+    }
+    assert len(answered) == len(routes) == 6, (answered, routes)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from service_support import Running, order_json
 
@@ -86,6 +87,71 @@ def test_unknown_ids_are_404(service: Callable[..., Running]) -> None:
     assert api.post("/productOrder/NOPE/retry", json={"itemId": "x"}).status_code == 404
     claim = api.post("/tasks/Tk9QRR9ub3BlOng/claim", json={"user": "alice"})
     assert claim.status_code == 404
+
+
+# (the path as sent, how the message shows the id): uvicorn decodes a %FF that is not UTF-8
+# into U+FFFD, so the message used to read "no task \ufffd\ufffd".
+NOT_TASK_IDS = [
+    ("/tasks/%FF%FE", "'%FF%FE'"),  # not UTF-8 once percent-decoded
+    ("/tasks/gA", "'gA'"),  # base64 of the byte 0x80: not UTF-8 once decoded
+    ("/tasks/a%00b", "'a%00b'"),  # a control character
+    ("/tasks/%C3%A9t%C3%A9", "'%C3%A9t%C3%A9'"),  # not base64
+    ("/tasks/" + "A" * 2000, "'" + "A" * 76 + "..."),  # too long: cut
+]
+
+
+def test_an_id_that_is_no_task_is_quoted_as_the_client_sent_it(
+    service: Callable[..., Running],
+) -> None:
+    running = service()
+    api = running.client()
+    for path, shown in NOT_TASK_IDS:
+        for method, suffix, body in (("GET", "", None), ("POST", "/claim", {"user": "alice"})):
+            url = httpx.URL(running.url + path + suffix)  # the escapes exactly as written
+            answer = api.send(api.build_request(method, url, json=body))
+            assert answer.status_code == 404, (path, answer.text)
+            message = answer.json()["message"]
+            assert message == f"no task {shown}: a task id is one that GET /tasks lists", path
+            assert "\ufffd" not in message and "\x00" not in message
+
+
+def test_an_empty_id_is_no_id_for_tmf622_and_refused_for_native(
+    service: Callable[..., Running],
+) -> None:
+    """A TMF622 order's ``"id": ""`` (or null) is no id, on create and on PATCH alike; a
+    native order needs one.  The empty id used to get a po- id of its own (so the same payload
+    made two orders), and a PATCH with it was a 400 O071 ("the revision is for order po-...")."""
+    running = service()
+    api = running.client()
+    for system in api.get("/systems").json():  # the orders stay in flight, to be amended
+        assert api.post(f"/systems/{system['name']}/offline").status_code == 200
+    sample = order_json("tmf622-product-order")
+    del sample["id"]
+    created = api.post("/productOrder", json=sample)
+    assert created.status_code == 201, created.text
+    derived = created.json()["id"]
+    assert derived.startswith("po-")
+    for empty in ("", None):
+        again = api.post("/productOrder", json={**sample, "id": empty})
+        assert again.status_code == 409, again.text
+        assert again.json()["message"] == f"order {derived} already exists"
+    revised = api.patch(f"/productOrder/{derived}", json={**sample, "id": ""})
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["id"] == derived
+
+    native = order_json("fibre-modify")
+    del native["id"]
+    for body, code, message in (
+        (native, "O010", "required field 'id' is missing"),
+        ({**native, "id": ""}, "O012", "expected text, got an empty string"),
+    ):
+        refused = api.post("/productOrder", json=body)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["issues"] == [{"code": code, "path": "id", "message": message}]
+    assert api.post("/productOrder", json={**native, "id": "NAT-1"}).status_code == 201
+    patched = api.patch("/productOrder/NAT-1", json={**native, "id": ""})
+    assert patched.status_code == 400 and patched.json()["issues"][0]["code"] == "O012"
+    assert [o.id for o in running.runtime.orders()] == [derived, "NAT-1"]
 
 
 def test_illegal_state_changes_are_409(service: Callable[..., Running]) -> None:

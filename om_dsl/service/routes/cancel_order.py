@@ -12,9 +12,9 @@ from om_dsl.service import cancellation
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
 from om_dsl.service.orders import refuse_unknown_parameters, select, selection
-from om_dsl.service.routes.common import AUTH, Fields, Limit, Offset, errors, page, page_size
+from om_dsl.service.routes.common import AUTH_JSON, Fields, Limit, Offset, errors, page, page_size
 
-router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH)
+router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH_JSON)
 
 
 @router.post(

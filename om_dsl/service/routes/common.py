@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from om_dsl.service.context import Service, principal
+from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
+from om_dsl.service.request_issues import body_number_issues
+
+
+async def sound_numbers(request: Request) -> None:
+    """A body FastAPI reads (with a model) holds no number JSON lacks or an order could not
+    hold: ``NaN``, ``Infinity``, ``1e999``, an integer of more than 30 digits (400, O004, the
+    order's check).  Python's reader takes them, so ``{"outputs": {"x": NaN}}`` reached the
+    runtime and came back a 409 "rejected", and in a TMF extension field it was ignored.
+
+    A dependency after the token check (an unknown client learns nothing about its body);
+    the routes that read their raw body (orders, callbacks) check it with their own reader.
+    """
+    issues = body_number_issues(await request.body())
+    if issues:
+        raise invalid_request(issues)
+
 
 AUTH = [Depends(principal)]
+"""Router-level: every route of a router that lists it needs a valid API token."""
+AUTH_JSON = [*AUTH, Depends(sound_numbers)]
+"""Router-level, for the routers whose routes read a body with a model: the token, then
+:func:`sound_numbers`."""
 Fields = Annotated[
     str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
 ]
-"""Router-level: every route of a router that lists it needs a valid API token."""
+NO_CONTENT: dict[str, Any] = {"status_code": 204, "response_class": Response}
+"""A route that answers 204: no body and no ``Content-Type`` (RFC 9110).  FastAPI's default
+response class, JSON, empties the body of a 204 but kept ``content-type: application/json``."""
 MAX_OFFSET = 2**31
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip (TMF paging)")]
 Limit = Annotated[
@@ -26,6 +50,30 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the TMF error answers of the route itself (404, 409, 503); those
     that follow from its shape (400, 401, 403, 413) are added by :mod:`om_dsl.service.openapi`."""
     return {status: {"model": Error} for status in sorted(statuses)}
+
+
+SENT_SAFE = "!$&'()*+,;=:@%"
+"""What stays as it is when a path segment is shown (RFC 3986's sub-delimiters, ``:`` and
+``@``, and ``%`` to keep the client's escapes); anything else is percent-escaped."""
+
+
+def as_sent(request: Request, name: str) -> str:
+    """The path parameter ``name`` as the client wrote it in the URL, escapes and all, for a
+    message that quotes it: the decoded value can be garbage (uvicorn decodes a ``%FF`` that
+    is not UTF-8 into U+FFFD) or hold control characters.
+
+    Read from the raw path, counting from its end (a parameter holds no ``/``, and a proxy's
+    prefix comes first); the decoded value, escaped, when the raw path is not there.
+    """
+    template = getattr(request.scope.get("route"), "path", "").split("/")
+    raw = request.scope.get("raw_path")
+    marker = "{" + name + "}"
+    if marker in template and isinstance(raw, bytes):
+        from_end = len(template) - template.index(marker)
+        segments = raw.split(b"/")
+        if len(segments) >= from_end:
+            return quote(segments[-from_end], safe=SENT_SAFE)
+    return quote(str(request.path_params.get(name, "")), safe=SENT_SAFE)
 
 
 def page_size(svc: Service, limit: int | None) -> int:

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import subscriptions
 from om_dsl.service.context import Svc
 from om_dsl.service.models import EventSubscription, EventSubscriptionInput
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.routes.common import AUTH_JSON, NO_CONTENT, errors
 
-router = APIRouter(tags=["events subscription"], dependencies=AUTH)
+router = APIRouter(tags=["events subscription"], dependencies=AUTH_JSON)
 
 
 @router.post("/hub", status_code=201, response_model=EventSubscription, responses=errors())
@@ -32,7 +32,7 @@ def retrieve_listener(svc: Svc, id: str) -> dict[str, Any]:
     return subscriptions.view(svc.runtime.hub.get(id))
 
 
-@router.delete("/hub/{id}", status_code=204, response_class=Response, responses=errors(404))
+@router.delete("/hub/{id}", **NO_CONTENT, responses=errors(404))
 def unregister_listener(svc: Svc, id: str) -> Response:
     svc.runtime.hub.unregister(id)
     return Response(status_code=204)

@@ -14,9 +14,9 @@ from om_dsl.service import live_plan
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CompleteItem, Event, FalloutItem, ItemAction, Signal, Signalled
 from om_dsl.service.operations import event_view, fallout, require_order
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.routes.common import AUTH_JSON, NO_CONTENT, errors
 
-router = APIRouter(tags=["operations"], dependencies=AUTH)
+router = APIRouter(tags=["operations"], dependencies=AUTH_JSON)
 MAX_COLLAPSE = 1_000_000
 SVG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/svg+xml": {}}, "description": "The plan, coloured by state"}
@@ -56,17 +56,17 @@ async def order_plan_svg(
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
-@router.post("/productOrder/{id}/retry", status_code=204, responses=errors(404, 409))
+@router.post("/productOrder/{id}/retry", **NO_CONTENT, responses=errors(404, 409))
 def retry_item(svc: Svc, id: str, body: ItemAction) -> None:
     svc.runtime.retry(id, body.itemId)
 
 
-@router.post("/productOrder/{id}/skip", status_code=204, responses=errors(404, 409))
+@router.post("/productOrder/{id}/skip", **NO_CONTENT, responses=errors(404, 409))
 def skip_item(svc: Svc, id: str, body: ItemAction) -> None:
     svc.runtime.skip(id, body.itemId, body.reason)
 
 
-@router.post("/productOrder/{id}/complete", status_code=204, responses=errors(404, 409))
+@router.post("/productOrder/{id}/complete", **NO_CONTENT, responses=errors(404, 409))
 def complete_item(svc: Svc, id: str, body: CompleteItem) -> None:
     svc.runtime.complete(id, body.itemId, body.outputs)
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import ClaimTask, CompleteTask, FailTask, ReassignTask, Task
-from om_dsl.service.operations import task_ref, task_view
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.operations import TaskRef, task_ref, task_view
+from om_dsl.service.routes.common import AUTH_JSON, NO_CONTENT, as_sent, errors
 
-router = APIRouter(tags=["manual tasks"], dependencies=AUTH)
+router = APIRouter(tags=["manual tasks"], dependencies=AUTH_JSON)
 TaskResult = dict[str, Any]
 
 
@@ -26,36 +26,41 @@ def list_tasks(
 
 
 @router.get("/tasks/{id}", response_model=Task, responses=errors(404, 409))
-def retrieve_task(svc: Svc, id: str) -> TaskResult:
-    ref = task_ref(id)
+def retrieve_task(request: Request, svc: Svc, id: str) -> TaskResult:
+    ref = _task(request, id)
     return task_view(svc.runtime.tasks.get(ref.order_id, ref.item_id, attempt=ref.attempt))
 
 
 @router.post("/tasks/{id}/claim", response_model=Task, responses=errors(404, 409))
-def claim_task(svc: Svc, who: Who, id: str, body: ClaimTask) -> TaskResult:
-    ref = task_ref(id)
+def claim_task(request: Request, svc: Svc, who: Who, id: str, body: ClaimTask) -> TaskResult:
+    ref = _task(request, id)
     user = body.user or who.name
     return task_view(svc.runtime.tasks.claim(ref.order_id, ref.item_id, user, attempt=ref.attempt))
 
 
-@router.post("/tasks/{id}/complete", status_code=204, responses=errors(404, 409))
-def complete_task(svc: Svc, who: Who, id: str, body: CompleteTask) -> None:
-    ref = task_ref(id)
+@router.post("/tasks/{id}/complete", **NO_CONTENT, responses=errors(404, 409))
+def complete_task(request: Request, svc: Svc, who: Who, id: str, body: CompleteTask) -> None:
+    ref = _task(request, id)
     user = body.user or who.name
     svc.runtime.tasks.complete(ref.order_id, ref.item_id, body.outputs, user, attempt=ref.attempt)
 
 
-@router.post("/tasks/{id}/fail", status_code=204, responses=errors(404, 409))
-def fail_task(svc: Svc, who: Who, id: str, body: FailTask) -> None:
-    ref = task_ref(id)
+@router.post("/tasks/{id}/fail", **NO_CONTENT, responses=errors(404, 409))
+def fail_task(request: Request, svc: Svc, who: Who, id: str, body: FailTask) -> None:
+    ref = _task(request, id)
     user = body.user or who.name
     svc.runtime.tasks.fail(ref.order_id, ref.item_id, body.reason, user, attempt=ref.attempt)
 
 
 @router.post("/tasks/{id}/reassign", response_model=Task, responses=errors(404, 409))
-def reassign_task(svc: Svc, id: str, body: ReassignTask) -> TaskResult:
-    ref = task_ref(id)
+def reassign_task(request: Request, svc: Svc, id: str, body: ReassignTask) -> TaskResult:
+    ref = _task(request, id)
     tasks = svc.runtime.tasks
     return task_view(
         tasks.reassign(ref.order_id, ref.item_id, body.from_, body.to, attempt=ref.attempt)
     )
+
+
+def _task(request: Request, id: str) -> TaskRef:
+    """The task the path names; a 404 that quotes the id as the client sent it otherwise."""
+    return task_ref(id, as_sent(request, "id"))
