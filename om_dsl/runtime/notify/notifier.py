@@ -287,7 +287,7 @@ class Notifier:
                 while not self._stopping:
                     self._wake.clear()
                     self._step(client, tasks, busy)
-                    await self._sleep()
+                    await self._sleep(busy, full=len(tasks) >= self.settings.concurrency)
             finally:
                 for task in tasks:
                     task.cancel()
@@ -328,10 +328,15 @@ class Notifier:
         if self._wake is not None:
             self._wake.set()
 
-    async def _sleep(self) -> None:
+    async def _sleep(self, busy: set[tuple[str, str]], full: bool) -> None:
+        """Wait until a row may be sent, a delivery ends, something wakes the notifier, or
+        ``poll_s`` has passed (to read the log).  A row is waited for only if the next step can
+        send it: not a row queued behind its (URL, order)'s head, not a head in flight, nothing
+        while every delivery slot is taken (a delivery that ends wakes the notifier).  Waiting
+        for those, long due but not sendable, made this a loop at 100% CPU."""
         assert self._wake is not None
         delay = self.settings.poll_s
-        due = self._outbox.next_due()
+        due = None if full else self._outbox.next_due(busy)
         if due is not None:
             delay = max(0.0, min(delay, due - self._clock()))
         with contextlib.suppress(TimeoutError):
