@@ -1,7 +1,9 @@
 """`om systems list|online|offline`: take a downstream system out of service and back.
 
 While a system is offline its callouts are held (``on_hold``) instead of being sent; bringing
-it online makes them ready again, and `om resume` (or a service on the same store) sends them.
+it online makes them ready again, and `om resume` sends them.  Next to a process that runs the
+store (`om serve`, `om run`), `om systems online` only flips the switch: that process's
+scheduler would never see items moved from here, so it releases and sends them itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from rich.table import Table
 from om_dsl.cli.app import app, err, out
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
 from om_dsl.cli.tasks_cmds import when_text
+from om_dsl.runtime.downstream.systems import hold_key
+from om_dsl.runtime.store.runner_lock import StoreInUse
+from om_dsl.runtime.waits import hold_key as wait_hold_key
 
 systems_app = typer.Typer(
     help="Downstream systems: list them, take one offline, bring it back online.",
@@ -52,9 +57,22 @@ def offline_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None
 
 @systems_app.command("online")
 def online_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
-    """Bring the system back: its held callouts become ready."""
+    """Bring the system back: its held callouts become ready (a process that runs the store
+    releases and sends them itself)."""
     with open_runtime(db, None, None, 1) as runtime:
+        runner: str | None = None
+        try:
+            runtime.claim_store()  # held to the end: no runner starts while items move
+        except StoreInUse as exc:
+            runner = exc.holder
         released = guard(lambda: runtime.systems.set_offline(name, False, by))
+        held = len(runtime.store.find_waiting(wait_hold_key(hold_key(name))))
+    if runner is not None and not released:
+        err.print(
+            f"system {name} is online; {runner} runs the store, so it releases and sends "
+            f"the callouts held for {name} itself ({held} held now)"
+        )
+        return
     err.print(f"system {name} is online; {released} held callout(s) released")
     if released:
         err.print(f"run `om resume --db {db}` to send them")

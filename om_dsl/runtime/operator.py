@@ -240,8 +240,19 @@ def resolve_token(engine: Engine, token: str, payload: Mapping[str, Any]) -> tup
 
 
 def release(engine: Engine, key: str | None) -> int:
-    """Make items held under ``key`` ready again (e.g. their system is back online)."""
-    targets = _waiting(engine, hold_key(key), None)
+    """Make items held under ``key`` ready again (e.g. their system is back online).
+
+    Found through the store (a runtime that does not run it has nothing in memory) and in
+    memory: the runtime that runs the store holds items there before their hold is committed,
+    and memory is what its scheduler acts on, so a held item it has is released even when the
+    store already says otherwise.
+    """
+    wanted = hold_key(key)
+    targets = _waiting(engine, wanted, None)
+    found = {(order.id, item.idx) for order, item in targets}
+    for order, item in engine.waiting_items(wanted):
+        if (order.id, item.idx) not in found and item.state is IS.ON_HOLD:
+            targets.append((order, item))
     for order, item in targets:
         engine.leave_wait(order, item)
         engine.move(order, item, IS.READY, "released")

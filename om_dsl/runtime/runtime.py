@@ -40,7 +40,7 @@ from om_dsl.runtime.states import ITEM_TERMINAL
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
-from om_dsl.runtime.store.runner_lock import runner_lock_for
+from om_dsl.runtime.store.runner_lock import StoreInUse, runner_lock_for
 
 log = logging.getLogger("om_dsl.runtime")
 T = TypeVar("T")
@@ -95,6 +95,7 @@ class Runtime:
         self.hub = world.hub
         self.notifications = world.notifications
         self.callbacks = world.callbacks
+        self._scheduler.watch = world.online_watch
 
     # ---- plans and orders ---------------------------------------------------------------------
 
@@ -419,8 +420,36 @@ class Runtime:
         return self._act(operator.resolve_token, token, payload)
 
     def release(self, key: str | None = None) -> int:
-        """Make items held under ``key`` ready again; returns how many."""
+        """Make items held under ``key`` ready again; returns how many.
+
+        Raises:
+            StoreInUse: another process, or another runtime of this one, runs the store (it
+                moves items; see :meth:`_refuse_if_run_elsewhere`).
+        """
+        self._refuse_if_run_elsewhere()
         return self._act(operator.release, key)
+
+    def _release_if_ours(self, key: str) -> int | None:
+        """``systems.set_offline``'s release: the held items when this runtime runs the store
+        or nobody does, else None and nothing moved (the running runtime releases them when
+        it sees the switch; moving them from here once left them ``ready`` in the store and
+        never run, as that runtime's scheduler does not see other processes' changes).
+
+        The runner lock is held through the release, so no runner can start in between and
+        load the store half-changed.
+        """
+        self._check_open()
+        runner = self._runner
+        if runner is None or runner.held:
+            return self._act(operator.release, key)
+        try:
+            runner.acquire()
+        except StoreInUse:
+            return None
+        try:
+            return self._act(operator.release, key)
+        finally:
+            runner.release()
 
     def callback(self, token: str, payload: Mapping[str, Any]) -> str:
         """An async callout's callback: resolve the item its single-use token was issued for.

@@ -6,14 +6,20 @@ that in one transaction, and only then starts the items.  So the ``running`` mar
 of no return) is durable before any item's code runs, and a crash at any moment loses nothing
 that was acknowledged.  Items whose kind can finish on the spot (milestones, inline handlers)
 complete without an asyncio task.
+
+A *watch* (:attr:`Scheduler.watch`) looks at the world at every step too, for what changes
+without waking the loop: a system's switch flipped by another process (see
+:class:`~om_dsl.runtime.downstream.systems.OnlineWatch`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 
 from om_dsl.errors import OmError
@@ -24,6 +30,9 @@ from om_dsl.runtime.states import ItemState
 
 TaskKey = tuple[str, int, int]
 """(order id, item idx, attempt)."""
+log = logging.getLogger("om_dsl.runtime")
+WATCH_RETRY_S = 1.0
+"""When a watch raised (e.g. the store was busy), how soon it is called again."""
 
 
 class Scheduler:
@@ -40,6 +49,11 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._started = threading.Event()
+        self.watch: Callable[[], float | None] | None = None
+        """Called at every step under the engine lock; it may move items (e.g. release held
+        ones) and returns how many seconds from now it wants to be called again (the loop
+        wakes then), or None when only a change in the runtime would give it work."""
+        self._watch_in: float | None = None
 
     # ---- control from any thread ------------------------------------------------------------
 
@@ -106,6 +120,7 @@ class Scheduler:
                 engine.apply(*self.outcomes.popleft())
             engine.fire_timers(engine.clock())
             self._stop_timed_out()
+            self._watch_in = self._call_watch()
             room = self.concurrency - engine.counts[ItemState.RUNNING]
             starts = engine.take_ready(room) if room > 0 else []
             engine.flush()
@@ -113,6 +128,17 @@ class Scheduler:
         for start in starts:
             self._launch(start)
         return bool(applied or starts)
+
+    def _call_watch(self) -> float | None:
+        """The watch's next wake-up; a watch that raised is logged and tried again later (the
+        loop must go on: the store may only be busy)."""
+        if self.watch is None:
+            return None
+        try:
+            return self.watch()
+        except Exception:
+            log.warning("a runtime watch failed; it is tried again", exc_info=True)
+            return WATCH_RETRY_S
 
     def _launch(self, start: Start) -> None:
         order_id, idx, attempt, kind_name, ctx = start
@@ -167,10 +193,12 @@ class Scheduler:
     async def _sleep(self) -> None:
         assert self._wake is not None and self.loop is not None
         due = self.engine.timers.next_due()
-        handle = None
+        delays = [] if self._watch_in is None else [self._watch_in]
         if due is not None:
-            delay = max(0.0, due - self.engine.clock())
-            handle = self.loop.call_later(delay, self._wake.set)
+            delays.append(max(0.0, due - self.engine.clock()))
+        handle = None
+        if delays:
+            handle = self.loop.call_later(min(delays), self._wake.set)
         await self._wake.wait()
         if handle is not None:
             handle.cancel()
@@ -185,5 +213,6 @@ class Scheduler:
         self._save_outcomes()
         self.loop = None
         self._wake = None
+        self._watch_in = None
         self._loop_thread = None
         self._started.clear()

@@ -10,7 +10,7 @@ import pytest
 from downstream_support import Sims, compile_text, lab_order, run_until, sqlite, wait_until
 
 from om_dsl.errors import NotFound
-from om_dsl.runtime import Runtime
+from om_dsl.runtime import Runtime, StoreInUse
 from om_dsl.runtime.callback_server import MAX_CALLBACK_BYTES
 from om_dsl.runtime.downstream.request import idempotency_key
 
@@ -113,3 +113,45 @@ def test_a_system_offline_in_the_catalog_holds_its_callouts_and_the_switch_persi
     assert other.status("O1").state == "completed"
     with pytest.raises(NotFound, match="no system 'Nope'"):
         other.systems.set_offline("Nope", True)
+
+
+def test_a_switch_flipped_beside_a_running_runtime_is_released_by_that_runtime(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    """Another runtime (as `om systems online` is) only writes the switch: moving the items
+    of a store that another scheduler runs left them ``ready`` and never run.  The running
+    runtime sees the switch and releases its held callout itself, without a restart."""
+    runner = lab(store=sqlite(tmp_path))
+    runner.systems.set_offline("Net", True, by="ops")
+    runner.submit(lab_order("O1", runner.catalog))  # type: ignore[arg-type]
+    runner.start_background()
+    wait_until(lambda: runner.status("O1").item("L:activate").state == "on_hold")
+    other = lab(store=sqlite(tmp_path), serve=False)
+    with pytest.raises(StoreInUse, match="act through that one"):
+        other.release("system:Net")
+    assert other.systems.set_offline("Net", False, by="ops") == 0  # the switch, and only it
+    wait_until(lambda: runner.status("O1").state == "completed", 15)
+    released = [e for e in runner.events("O1") if e.detail == "released"]
+    assert [(e.item_id, e.from_state, e.to_state) for e in released] == [
+        ("L:activate", "on_hold", "ready")
+    ]
+    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+
+
+def test_a_runtime_that_starts_releases_what_is_held_for_a_system_already_online(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    """The switch went online while its runner was stopping (or the release of a crashed
+    process never ran): the next runner releases the held callout when it starts."""
+    first = lab(store=sqlite(tmp_path))
+    first._world.online_watch.every = 3600.0  # it never looks again: it is about to stop
+    first.systems.set_offline("Net", True)
+    first.submit(lab_order("O1", first.catalog))  # type: ignore[arg-type]
+    first.start_background()
+    wait_until(lambda: first.status("O1").item("L:activate").state == "on_hold")
+    assert lab(store=sqlite(tmp_path), serve=False).systems.set_offline("Net", False) == 0
+    first.close()
+    with Runtime(store=sqlite(tmp_path)) as peek:
+        assert peek.status("O1").item("L:activate").state == "on_hold"
+    second = lab(store=sqlite(tmp_path))
+    assert run_until(second, "O1", DONE) == "completed"

@@ -251,3 +251,30 @@ def test_tasks_fail_on_what_is_not_there_is_a_one_line_error(
         assert "Traceback" not in err and out == ""
     (task,) = json.loads(om(capsys, "tasks", "list", "--db", db, "--format", "json")[1])
     assert (task["item_id"], task["attempt"]) == (INSTALL, 1)  # untouched
+
+
+# ---- om systems offline|online, nobody running the store ---------------------------------------
+
+
+def test_systems_online_with_no_runner_releases_the_held_callout_for_om_resume(
+    work: Path, sims: Sims, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No process runs the store: `om systems online` releases the held callout itself, and
+    `om resume` sends it (a service beside the store releases it instead: tests/service)."""
+    db, port = str(work / "om.db"), free_port()
+    run = ("--db", db, "--callback-port", str(port))
+    code, _, err = om(capsys, "run", str(work / "lab.om"), str(work / "CLI-1.json"), *run)
+    assert code == 0, err  # the store knows the lab's systems now
+    code, _, err = om(capsys, "systems", "offline", "Net", "--db", db, "--by", "ops")
+    assert code == 0, err
+    (work / "CLI-3.json").write_text(json.dumps({**WEB, "id": "CLI-3"}), encoding="utf-8")
+    code, out, err = om(capsys, "run", str(work / "lab.om"), str(work / "CLI-3.json"), *run)
+    assert code == 0, err
+    assert items(status_json(capsys, "CLI-3", Path(db)))["1/Line:activate"]["state"] == "on_hold"
+    code, _, err = om(capsys, "systems", "online", "Net", "--db", db)
+    assert code == 0, err
+    assert "system Net is online; 1 held callout(s) released" in err
+    assert f"run `om resume --db {db}` to send them" in err
+    assert items(status_json(capsys, "CLI-3", Path(db)))["1/Line:activate"]["state"] == "ready"
+    code, out, err = om(capsys, "resume", *run)
+    assert code == 0 and "order CLI-3: completed" in out, out + err

@@ -4,10 +4,17 @@ A system is offline when the catalog says so (``offline``) or an operator said s
 operator's word is persisted in the store and wins over the catalog.  Callouts to an offline
 system are put on hold under the key ``system:<name>`` instead of being sent; bringing the
 system online releases them (they become ready and run).
+
+Who releases them: only the runtime that runs the store may move its items (another process's
+scheduler would never see them), so a switch flipped next to a running service (`om systems
+online`) only writes the switch, and the running runtime's :class:`OnlineWatch` notices it and
+releases its held callouts itself.
 """
 
 from __future__ import annotations
 
+import builtins
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,6 +22,10 @@ from dataclasses import dataclass
 from om_dsl.errors import NotFound
 from om_dsl.ir import models as ir
 from om_dsl.runtime.downstream.state import SideDb
+
+log = logging.getLogger("om_dsl.runtime")
+RECHECK_S = 1.0
+"""How often a running runtime reads the switch of the systems it holds callouts for."""
 
 
 def hold_key(system: str) -> str:
@@ -42,14 +53,16 @@ class Systems:
         side: where operator decisions are persisted.
         catalogs: the catalogs whose systems are known (the runtime's, and those that stored
             orders are pinned to).
-        release: makes the items held under a key ready again; returns how many.
+        release: makes the items held under a key ready again and returns how many, or
+            returns None without moving any when another process runs the store (its runtime
+            releases them, see :class:`OnlineWatch`).
     """
 
     def __init__(
         self,
         side: SideDb,
         catalogs: Callable[[], Iterable[ir.Catalog]],
-        release: Callable[[str], int],
+        release: Callable[[str], int | None],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._side = side
@@ -65,7 +78,15 @@ class Systems:
 
     def set_offline(self, name: str, offline: bool, by: str | None = None) -> int:
         """Take a system offline (its next callouts are held) or bring it online (its held
-        callouts become ready).  Returns how many callouts were released.
+        callouts become ready).  Returns how many held callouts this call released.
+
+        Bringing a system online releases its held callouts here when this runtime runs the
+        store, or nobody does (they run at the next run).  When another process runs it, only
+        the switch is written and 0 is returned: items of a store another scheduler runs must
+        not be moved behind its back (it would never run them); that runtime releases them
+        itself within about :data:`RECHECK_S` seconds.  What is held is released even when
+        the switch was online already, so the running runtime's call (the service's
+        ``POST /systems/{name}/online``) frees it after another process flipped the switch.
 
         Raises:
             NotFound: no catalog of this runtime declares the system.
@@ -78,7 +99,7 @@ class Systems:
                 "changed_at = excluded.changed_at, changed_by = excluded.changed_by",
                 (name, int(offline), self._clock(), by),
             )
-        return 0 if offline else self._release(hold_key(name))
+        return 0 if offline else self._release(hold_key(name)) or 0
 
     def list(self) -> list[SystemStatus]:
         """Every known system with its current switch, by name."""
@@ -107,12 +128,70 @@ class Systems:
             raise NotFound(f"no system '{name}' in the catalog (known systems: {names})")
         return known[name]
 
+    def online(self, names: Iterable[str]) -> builtins.list[str]:
+        """Those of ``names`` whose switch reads online now, by name (a name no catalog
+        declares is left out)."""
+        known = self._known()
+        return [n for n in sorted(set(names)) if n in known and not self.offline(known[n])]
+
     def _known(self) -> dict[str, ir.System]:
         known: dict[str, ir.System] = {}
         for catalog in self._catalogs():
             for system in catalog.systems:
                 known.setdefault(system.name, system)
         return known
+
+
+class OnlineWatch:
+    """Releases the callouts a running runtime holds for a system once its switch reads online.
+
+    The switch may be flipped by another process (`om systems online` next to `om serve`),
+    which must not move the items of a store it does not run; and a callout that read
+    "offline" just before the switch flipped is held after the flip's release ran.  Either
+    way nothing else would ever release those callouts (the service used to run them only
+    after a restart).  The scheduler calls this at every step, under the engine lock: while no
+    item is held it only reads a counter, and while some are it reads the switches at most
+    every ``every`` seconds.
+
+    Args:
+        systems: whose switches are read (from the store, as the callout kind reads them).
+        any_held: whether any item of the runtime is on hold (cheap: the engine's count).
+        held_systems: the names of the systems that callouts are held for now.
+        release: releases the items held under a key (the caller holds the engine lock).
+        every: seconds between two readings of the switches.
+    """
+
+    def __init__(
+        self,
+        systems: Systems,
+        any_held: Callable[[], bool],
+        held_systems: Callable[[], Iterable[str]],
+        release: Callable[[str], int],
+        every: float = RECHECK_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._systems = systems
+        self._any_held = any_held
+        self._held_systems = held_systems
+        self._release = release
+        self.every = every
+        self._monotonic = monotonic
+        self._next = 0.0  # the first step after a start checks at once
+
+    def __call__(self) -> float | None:
+        """Release what is held for systems now online; returns the seconds until the next
+        reading is due (the scheduler wakes then), or None while nothing is held."""
+        if not self._any_held():
+            return None
+        now = self._monotonic()
+        if now < self._next:
+            return self._next - now
+        self._next = now + self.every
+        for name in self._systems.online(self._held_systems()):
+            released = self._release(hold_key(name))
+            if released:
+                log.info("system %s is online: %d held callout(s) released", name, released)
+        return self.every if self._any_held() else None
 
 
 def find_system(catalog: ir.Catalog, name: str) -> ir.System:

@@ -18,13 +18,17 @@ from om_dsl.ir.io import load_ir
 from om_dsl.runtime.callback_server import CallbackServer
 from om_dsl.runtime.downstream.callbacks import Result, receive
 from om_dsl.runtime.downstream.state import SideDb
-from om_dsl.runtime.downstream.systems import Systems
+from om_dsl.runtime.downstream.systems import OnlineWatch, Systems, hold_key
 from om_dsl.runtime.downstream.tasks import Tasks, TaskTable
 from om_dsl.runtime.downstream.tokens import CallbackTokens
+from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.kinds.callout import CalloutKind, callback_failure
 from om_dsl.runtime.kinds.manual import ManualKind
 from om_dsl.runtime.notify.hub import Hub
 from om_dsl.runtime.notify.notifier import Notifier, NotifySettings
+from om_dsl.runtime.operator import release
+from om_dsl.runtime.states import ItemState
+from om_dsl.runtime.waits import hold_key as wait_hold_key
 
 if TYPE_CHECKING:
     from om_dsl.runtime.runtime import Runtime
@@ -76,7 +80,8 @@ class OutsideWorld:
         self._runtime = runtime
         self.side = SideDb(store)
         self.tokens = CallbackTokens(self.side, clock)
-        self.systems = Systems(self.side, self._catalogs, runtime.release, clock)
+        self.systems = Systems(self.side, self._catalogs, runtime._release_if_ours, clock)
+        self.online_watch = online_watch(self.systems, runtime._engine)
         self.task_table = TaskTable(self.side, clock)
         self.tasks = Tasks(self.task_table, store, runtime._act, clock)
         self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
@@ -126,3 +131,20 @@ class OutsideWorld:
                         runtime.store.load_catalog(record.catalog_hash)
                     )
         return found.values()
+
+
+def online_watch(systems: Systems, engine: Engine) -> OnlineWatch:
+    """The watch that releases ``engine``'s callouts held for systems now online: it reads the
+    engine's memory (what its scheduler runs, holds not yet committed included), and is called
+    by the scheduler under the engine lock, so it releases through the operator directly."""
+    prefix = wait_hold_key(hold_key(""))  # "hold:system:"
+
+    def held_systems() -> list[str]:
+        return [key[len(prefix) :] for key in engine.waits if key.startswith(prefix)]
+
+    return OnlineWatch(
+        systems,
+        any_held=lambda: engine.counts[ItemState.ON_HOLD] > 0,
+        held_systems=held_systems,
+        release=lambda key: release(engine, key),
+    )

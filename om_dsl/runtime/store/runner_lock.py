@@ -4,8 +4,10 @@ Two runtimes executing the same store would both pick up its ready items and cal
 downstream systems twice (idempotency keys soften that, manual tasks and handlers do not
 always honour them).  So running (``Runtime.run``, ``om run``, ``om resume``, ``om serve``)
 takes an exclusive ``flock`` on ``<db>.runner.lock`` and a second runner is refused with a
-clear error naming the holder.  Reading the store and the operator commands (status, retry,
-tasks, systems) take no lock: they commit single changes that a running runtime picks up.
+clear error naming the holder.  The commands that move items (retry, skip, signal...) are
+refused while another process runs the store, since its scheduler would not see their changes;
+reading, claiming tasks and the systems' switch take no lock (a running runtime reads the
+switch from the store, and releases its own held callouts when a system comes back online).
 
 The kernel releases the lock when the process ends, however it ends (a SIGKILL included), so a
 crashed runner never blocks its successor.  A ``:memory:`` database or a non-SQLite store is
@@ -29,7 +31,15 @@ except ImportError:  # pragma: no cover - not POSIX: nothing to lock with
 
 
 class StoreInUse(OmError):
-    """Another process is running this store."""
+    """Another process is running this store.
+
+    ``holder`` names it (``pid 4242 on host``, or ``another Runtime of this process``), so a
+    command that goes on without the lock (``om systems online``) can say who acts instead.
+    """
+
+    def __init__(self, message: str, holder: str = "") -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class RunnerLock:
@@ -59,12 +69,14 @@ class RunnerLock:
             if holder == f" (pid {os.getpid()} on {socket.gethostname()})":
                 raise StoreInUse(
                     f"the store {self.db_path} is being run by another Runtime of this "
-                    "process; one runtime runs a store at a time: act through that one"
+                    "process; one runtime runs a store at a time: act through that one",
+                    "another Runtime of this process",
                 ) from None
             raise StoreInUse(
                 f"the store {self.db_path} is being run by another process{holder}; one "
                 "process runs a store at a time: use that process (its API, or stop it) "
-                "instead"
+                "instead",
+                f"another process{holder}",
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -36,5 +36,8 @@ def bring_online(svc: Svc, who: Who, name: str) -> dict[str, Any]:
 
 
 def _switch(svc: Svc, name: str, offline: bool, by: str) -> dict[str, Any]:
+    """The service's runtime runs the store, so bringing a system online releases here
+    whatever it holds for the system, also when the switch was online already (flipped by
+    `om systems online`, which only writes the switch beside a running service)."""
     released = svc.runtime.systems.set_offline(name, offline, by=by)
     return {"system": system_view(svc.runtime.systems.status(name)), "released": released}
