@@ -155,3 +155,30 @@ def test_a_runtime_that_starts_releases_what_is_held_for_a_system_already_online
         assert peek.status("O1").item("L:activate").state == "on_hold"
     second = lab(store=sqlite(tmp_path))
     assert run_until(second, "O1", DONE) == "completed"
+
+
+@pytest.mark.parametrize("how", ["serve_callbacks", "base_url"])
+def test_an_async_callout_before_any_callback_endpoint_is_held_then_sent(
+    lab: Lab, sims: Sims, how: str
+) -> None:
+    """A host that forgot ``serve_callbacks()`` got the item failed for good, perhaps past
+    the order's point of no return: it is held instead, and sent once an endpoint exists."""
+    runtime = lab(serve=False)
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    runtime.start_background()
+    wait_until(lambda: runtime.status("O1").item("L:activate").state == "on_hold")
+    item = runtime.status("O1").item("L:activate")
+    assert "an async callout needs a callback endpoint" in str(item.reason)
+    assert sims.network.requests() == []
+    if how == "serve_callbacks":
+        runtime.serve_callbacks()
+        wait_until(lambda: runtime.status("O1").state == "completed")
+    else:  # a host that serves callbacks itself says where (here: nowhere that answers)
+        runtime.callbacks.base_url = "http://127.0.0.1:9/om"
+        wait_until(lambda: runtime.status("O1").item("L:activate").state == "waiting")
+        wait_until(lambda: bool(sims.network.callbacks()))
+        (callback,) = sims.network.callbacks()
+        assert str(callback["url"]).startswith("http://127.0.0.1:9/om/callbacks/")
+    runtime.stop()
+    (request,) = sims.network.requests()
+    assert request["key"] == idempotency_key("O1", "L:activate")

@@ -22,7 +22,7 @@ from om_dsl.runtime.downstream.systems import OnlineWatch, Systems, hold_key
 from om_dsl.runtime.downstream.tasks import Tasks, TaskTable
 from om_dsl.runtime.downstream.tokens import CallbackTokens
 from om_dsl.runtime.engine import Engine
-from om_dsl.runtime.kinds.callout import CalloutKind, callback_failure
+from om_dsl.runtime.kinds.callout import CALLBACKS_KEY, CalloutKind, callback_failure
 from om_dsl.runtime.kinds.manual import ManualKind
 from om_dsl.runtime.notify.hub import Hub
 from om_dsl.runtime.notify.notifier import Notifier, NotifySettings
@@ -52,12 +52,32 @@ class DownstreamSettings:
 
 
 class CallbackEndpoint:
-    """``runtime.callbacks``: where async callouts' callbacks go, and the built-in listener."""
+    """``runtime.callbacks``: where async callouts' callbacks go, and the built-in listener.
 
-    def __init__(self, base_url: str | None, receive: Callable[[str, Mapping[str, Any]], object]):
-        self.base_url = base_url.rstrip("/") if base_url else None
+    Async callouts that started while there was none are held (``CALLBACKS_KEY``): giving
+    the endpoint a URL, by :meth:`serve` or by setting :attr:`base_url`, releases them
+    through ``on_ready``."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        receive: Callable[[str, Mapping[str, Any]], object],
+        on_ready: Callable[[], object] = lambda: None,
+    ):
+        self._base_url = base_url.rstrip("/") if base_url else None
         self._receive = receive
+        self._on_ready = on_ready
         self.server: CallbackServer | None = None
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str | None) -> None:
+        self._base_url = value.rstrip("/") if value else None
+        if self._base_url:
+            self._on_ready()
 
     def serve(self, port: int = 0) -> str:
         """Start the built-in listener on 127.0.0.1:``port`` (0 = free); returns its base URL,
@@ -87,7 +107,11 @@ class OutsideWorld:
         self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
         self.notifications = Notifier(store, self.side, self.hub, settings.notify,
                                       runtime.add_listener, clock)  # fmt: skip
-        self.callbacks = CallbackEndpoint(settings.callback_base, runtime.callback)
+        self.callbacks = CallbackEndpoint(
+            settings.callback_base,
+            runtime.callback,
+            lambda: runtime._release_if_ours(CALLBACKS_KEY),
+        )
         self._register_kinds(settings)
 
     def _register_kinds(self, settings: DownstreamSettings) -> None:

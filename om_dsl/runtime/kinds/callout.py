@@ -70,12 +70,24 @@ class Call:
     token: str | None
 
 
+CALLBACKS_KEY = "callbacks"
+"""What async callouts are held under while the runtime has no callback endpoint: serving one
+(``runtime.serve_callbacks()``, or setting ``runtime.callbacks.base_url``) releases them."""
+
+
+class NoCallbackEndpoint(RequestError):
+    """An async callout started before the host served a callback endpoint.  Failing the
+    item for good (as before) could strand an order past its point of no return for a
+    set-up mistake; it is held instead, and released once an endpoint exists."""
+
+
 class CalloutKind(ItemKind):
     """Args:
     systems: the systems registry (offline switches).
     tokens: where callback tokens are issued.
     callback_base: the base URL that callbacks reach (``<base>/callbacks/<token>``), or None
-        when no callback endpoint is served (async callouts then fail permanently).
+        when no callback endpoint is served (async callouts are then held, see
+        :data:`CALLBACKS_KEY`).
     environ: where URLs and credentials are read from (``os.environ`` by default).
     """
 
@@ -102,6 +114,8 @@ class CalloutKind(ItemKind):
             return OnHold(f"system {system.name} is offline", key=hold_key(system.name))
         try:
             call = self._prepare(ctx, spec, system)
+        except NoCallbackEndpoint as exc:  # the host's set-up, not the item: hold, never fail
+            return OnHold(f"{system.name} {spec.method} {spec.path}: {exc}", key=CALLBACKS_KEY)
         except (RequestError, UrlError, MissingSecret) as exc:
             return Failed(f"{system.name} {spec.method} {spec.path}: {exc}", permanent=True)
         client = self._pool.client(system.name, call.base, call.timeout_s)
@@ -157,7 +171,7 @@ class CalloutKind(ItemKind):
     def _async_headers(self, ctx: ItemContext, headers: dict[str, str]) -> str:
         base = self.callback_base()
         if not base:
-            raise RequestError(
+            raise NoCallbackEndpoint(
                 "an async callout needs a callback endpoint: serve one with "
                 "runtime.serve_callbacks() (om run does) or set runtime.callbacks.base_url"
             )
