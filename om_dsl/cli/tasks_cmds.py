@@ -15,8 +15,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import FormatOption, app, err, out, text_or_json, write_json
+from om_dsl.cli.app import FormatOption, app, err, text_or_json, write_json, write_stdout
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
+from om_dsl.consoles import text_console, text_of
 from om_dsl.runtime.downstream.tasks import Task
 
 tasks_app = typer.Typer(
@@ -44,8 +45,10 @@ def list_cmd(
         write_json([_task_json(t) for t in tasks])
     elif not tasks:
         err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
-    else:
-        out.print(_table(tasks))
+    else:  # a fixed-width table, as `om plan`'s: item ids stay whole, to copy into `claim`
+        console = text_console()
+        console.print(_table(tasks))
+        write_stdout(text_of(console))
 
 
 @tasks_app.command("claim")

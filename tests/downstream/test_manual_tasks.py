@@ -10,6 +10,7 @@ import pytest
 from cli_support import om
 from downstream_support import Sims, compile_text, line, order, sqlite
 
+from om_dsl.cli.app import out as terminal
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.request import idempotency_key
@@ -118,6 +119,11 @@ def test_the_om_tasks_commands_work_on_the_store(
     db = str(tmp_path / "om.db")
     code, out, _ = om(capsys, "tasks", "list", "--db", db, "--format", "json")
     assert code == 0 and json.loads(out)[0]["item_id"] == INSTALL
+    # a table, each id on one line to copy into `claim`, even in a narrow terminal
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(terminal, "width", 40)
+        code, out, _ = om(capsys, "tasks", "list", "--db", db)
+    assert code == 0 and any(INSTALL in row for row in out.splitlines()), out
     code, _, err = om(capsys, "tasks", "claim", "O1", INSTALL, "--user", "alice", "--db", db)
     assert code == 0 and "claimed by alice" in err
     code, _, err = om(capsys, "tasks", "complete", "O1", INSTALL, "--user", "bob", "--db", db)
