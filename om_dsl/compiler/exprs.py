@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.names import a as _a
-from om_dsl.compiler.names import closest, did_you_mean, suggest, suggest_or_list
+from om_dsl.compiler.names import did_you_mean, suggest, suggest_or_list
 from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import patterns
@@ -28,6 +28,7 @@ from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.trusted import maker
 from om_dsl.source import Span
+from om_dsl.suggest import closest
 from om_dsl.syntax import ast
 from om_dsl.syntax.hints import as_function, function_elsewhere
 

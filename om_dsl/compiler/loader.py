@@ -13,9 +13,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from om_dsl.compiler.names import closest
 from om_dsl.errors import DiagnosticBag
 from om_dsl.source import SourceFile, Span, as_read
+from om_dsl.suggest import closest
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 

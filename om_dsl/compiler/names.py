@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
+
+from om_dsl.suggest import closest
 
 
 def suggest(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
@@ -27,16 +28,6 @@ MAX_LISTED = 8
 def did_you_mean(close: str | None) -> tuple[str, ...]:
     """The hint naming ``close`` (from :func:`closest`), or nothing."""
     return (f"did you mean '{close}'?",) if close else ()
-
-
-def closest(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate ``name`` is most likely a misspelling of, if one is close."""
-    pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    lowered = {c.lower(): c for c in pool}
-    return lowered.get(name.lower())
 
 
 def a(noun: str) -> str:

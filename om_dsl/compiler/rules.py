@@ -9,11 +9,12 @@ from typing import Final
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
-from om_dsl.compiler.names import a, closest, did_you_mean
+from om_dsl.compiler.names import a, did_you_mean
 from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
+from om_dsl.suggest import closest
 from om_dsl.syntax import ast
 
 # A rule holds only checked values: built without validation (see om_dsl.compiler.build).

@@ -12,6 +12,7 @@ from typing import Any
 
 from om_dsl.expr import patterns
 from om_dsl.orders.issues import show
+from om_dsl.suggest import closest
 
 
 def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
@@ -34,7 +35,10 @@ def violation(value: Any, constraints: Mapping[str, Any]) -> str | None:
         return f"{value} is outside {_bound(low)}..{_bound(high)}"
     allowed = constraints.get("allowed")
     if allowed is not None and not _is_allowed(value, allowed):
-        return f"{show(value)} is not one of the allowed values ({_list(allowed)})"
+        texts = [a for a in allowed if isinstance(a, str)]
+        close = closest(value, texts) if isinstance(value, str) else None
+        meant = f" (did you mean {show(close)}?)" if close else ""
+        return f"{show(value)} is not one of the allowed values ({_list(allowed)}){meant}"
     pattern = constraints.get("pattern")
     if pattern is not None and isinstance(value, str):
         return _pattern_violation(value, pattern)

@@ -8,7 +8,7 @@ from typing import Any
 from om_dsl.orders.catalog_index import AttrTable
 from om_dsl.orders.drafts import Value
 from om_dsl.orders.issues import IssueLog, Path, show
-from om_dsl.orders.values import closest
+from om_dsl.suggest import closest
 
 
 def resolve_values(

@@ -8,7 +8,6 @@ which keeps validating a 10k-item order cheap.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +18,7 @@ from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
 from om_dsl.orders.issues import json_type, show
+from om_dsl.suggest import closest
 
 Check = Callable[[Any], str | None]
 """A value -> why it does not fit, or None."""
@@ -199,10 +199,3 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` when a close choice exists, else empty."""
     close = closest(name, choices)
     return f" (did you mean {show(close)}?)" if close else ""
-
-
-def closest(name: str, choices: Sequence[str]) -> str | None:
-    """The choice ``name`` most likely misspells, if one is close (never ``name`` itself)."""
-    others = [choice for choice in choices if choice != name]
-    close = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
-    return close[0] if close else None

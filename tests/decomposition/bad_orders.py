@@ -487,6 +487,20 @@ BAD_ORDERS = [
         "expected text (a string), got an object",
     ),
     Bad(
+        "enum-member-in-another-case",
+        native([{"id": "c", "product": "HomeCopper", "attributes": {"technology": "fttc"}}]),
+        "O036",
+        "items[0].attributes.technology",
+        "did you mean 'FTTC'?",
+    ),
+    Bad(
+        "attribute-name-cut-short",
+        native([{**FIBRE, "attributes": {"static": True}}]),
+        "O034",
+        "items[0].attributes.static",
+        "did you mean 'static_ip'?",
+    ),
+    Bad(
         "requested-date-not-a-date",
         native([FIBRE], requested_start_date="next Monday"),
         "O012",
