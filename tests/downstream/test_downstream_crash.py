@@ -31,7 +31,7 @@ from om_dsl.runtime import SqliteStore
 from om_dsl.runtime.downstream import idempotency_key
 
 HERE = Path(__file__).resolve().parent
-ORDERS = 40
+ORDERS = 70  # enough work that 20+ kills land before it is done, however fast the machine
 KILLS = 22
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")

@@ -78,6 +78,16 @@ def test_a_native_orders_requested_dates_show_as_the_days_rules_read() -> None:
     assert view["requestedCompletionDate"] == "2026-12-24"
 
 
+def test_the_items_are_listed_in_the_clients_order() -> None:
+    """They were sorted by id: a client that sent items 3, 1, 2 got them back as 1, 2, 3."""
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK))
+    items = [{"id": i, "product": "Internet"} for i in ("3", "1", "10", "2")]
+    runtime.submit({"id": "N3", "items": items})
+    view = OrderViews(runtime.store).product_order("N3")
+    assert view is not None
+    assert [i["id"] for i in view["productOrderItem"]] == ["3", "1", "10", "2"]
+
+
 def test_a_subscriber_that_changes_an_event_changes_nothing_for_others() -> None:
     """Each subscriber gets its own copy: the client's values in a view are the cached plan's,
     so an event changed in place would otherwise change later events and views."""

@@ -215,7 +215,11 @@ def _shape_of(plan: OrderPlan) -> OrderShape:
             continue
         for item_id in dict.fromkeys((*owner.source_items, *owner.root_items)):
             members[item_id].append(idx)
-    items = tuple((i, actions[i], tuple(members[i])) for i in sorted(members, key=_natural))
+    # the client's order (the order's own items, as submitted); others after, by id
+    known = [i for i, _ in plan.order_items if i in members]
+    listed = set(known)
+    others = sorted((i for i in members if i not in listed), key=_natural)
+    items = tuple((i, actions[i], tuple(members[i])) for i in (*known, *others))
     plan_items = tuple((spec.id, spec.initial) for spec in plan.items)
     kept = {i: tuple(idxs) for i, idxs in history.items() if i in members}
     return OrderShape(
