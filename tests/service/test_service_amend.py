@@ -45,7 +45,7 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     assert answer.status_code == 200, answer.text
     view = answer.json()
     assert view["id"] == TRIO
-    assert [i["id"] for i in view["productOrderItem"]] == ["trio", "copper", "voice", "tv"]  # as sent
+    assert [i["id"] for i in view["productOrderItem"]] == ["trio", "copper", "voice", "tv"]
 
     def redone() -> dict[str, dict[str, Any]] | None:
         items = _items(api, TRIO)
