@@ -234,9 +234,12 @@ def signal_cmd(
     values = json_object_arg(payload, "--payload")
     with open_runtime(db, None, None, 1, claim=True) as runtime:
         count = guard(lambda: runtime.signal(event, order_id, values))
+        unfinished = any(
+            r.state not in _finished() and order_id in (None, r.id) for r in runtime.orders()
+        )
     where = f"order {order_id}" if order_id else "all orders"
     err.print(f"event '{event}' completed {count} waiting item(s) in {where}")
-    if count:
+    if count and unfinished:  # the event may have been the last thing an order waited for
         err.print(f"run `om resume --db {db}` to carry on")
 
 

@@ -7,10 +7,12 @@ good; the names outlive a restart of the store.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import om
 from runtime_support import compile_text, states
 
 from om_dsl.ir import models as ir
@@ -100,3 +102,25 @@ def test_the_ir_keeps_the_template_and_its_parts(catalog: ir.Catalog) -> None:
     assert link_up.event == "link.up.{line.site}"
     assert isinstance(link_up.event_expr, ir.CallOp)
     assert link_up.event_expr.fn == "concat"
+
+
+@pytest.mark.parametrize(("plan", "hint"), [("", False), ("  milestone done after up\n", True)])
+def test_om_signal_says_to_resume_only_when_something_is_left_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    plan: str, hint: bool,
+) -> None:  # fmt: skip
+    """The hint was printed even when the event completed the order's last item."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.om").write_text(
+        'catalog "E" version "1"\n'
+        "offer Site { attribute site: string required }\n"
+        "cfs Link { attribute site: string }\n"
+        "decompose Site -> Link { site = site }\n"
+        'plan Link on add {\n  wait up event "up.{line.site}"\n' + plan + "}\n"
+    )
+    order = {"id": "S1", "items": [{"id": "1", "product": "Site", "attributes": {"site": "A"}}]}
+    (tmp_path / "o.json").write_text(json.dumps(order))
+    assert om(capsys, "run", "c.om", "o.json")[0] == 0
+    code, _, err = om(capsys, "signal", "up.A")
+    assert code == 0 and "completed 1 waiting item(s)" in err
+    assert ("om resume" in err) is hint
