@@ -89,6 +89,8 @@ def sample_run(
         clock=clock,
     )
     try:
+        # as the scripted hold says: a runtime releases what it holds for a system online
+        runtime.systems.set_offline("Billing", True, by="ops")
         runtime.submit(plan)  # without the order: its notify URLs must not be called
         _play(runtime, plan.order_id, clock)
         yield SampleRun(runtime, plan.order_id, START + 34 * HOUR)
