@@ -7,6 +7,7 @@ Used by `om run`/`om resume` and the operator commands, `om tasks`, `om systems`
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,10 +104,17 @@ def json_object_arg(text: str, option: str) -> dict[str, Any]:
         fail(f"{option} {exc}", EXIT_USAGE)
 
 
+NOTIFY_SECRET_ENV = "OM_NOTIFY_SECRET"
+"""When set, `om run`, `om resume` and `om serve` sign every notification with it (as
+``OM_TOKENS`` holds the service's tokens: the secret is read from the environment only)."""
+
+
 def notify_settings(notify: list[str] | None, href_base: str | None = None) -> NotifySettings:
-    """The runtime-wide listener URLs of ``--notify``, checked (a bad one is a usage error)."""
+    """The runtime-wide listener URLs of ``--notify``, checked (a bad one is a usage error),
+    and the signing secret's variable when it is set."""
     try:
         urls = tuple(check_listener_url(url) for url in notify or ())
     except ValueError as exc:
         fail(f"--notify: {exc}", EXIT_USAGE)
-    return NotifySettings(urls=urls, href_base=href_base)
+    signing = NOTIFY_SECRET_ENV if os.environ.get(NOTIFY_SECRET_ENV) else None
+    return NotifySettings(urls=urls, href_base=href_base, signing_secret_env=signing)

@@ -5,10 +5,12 @@ outbox delivered at least once, hub registrations, in-process subscribers (docs/
 from om_dsl.runtime.notify.hub import EventFilter, Hub, Subscription
 from om_dsl.runtime.notify.notifier import Notifier, NotifySettings
 from om_dsl.runtime.notify.outbox import Delivery
+from om_dsl.runtime.notify.signing import SIGNATURE_HEADER, SigningError, sign, verify
 from om_dsl.runtime.notify.tmf import CREATE_EVENT, STATE_CHANGE_EVENT, OrderViews
 
 __all__ = [
     "CREATE_EVENT",
+    "SIGNATURE_HEADER",
     "STATE_CHANGE_EVENT",
     "Delivery",
     "EventFilter",
@@ -16,5 +18,8 @@ __all__ = [
     "Notifier",
     "NotifySettings",
     "OrderViews",
+    "SigningError",
     "Subscription",
+    "sign",
+    "verify",
 ]

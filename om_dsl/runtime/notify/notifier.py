@@ -42,6 +42,7 @@ from om_dsl.runtime.events import (
 )
 from om_dsl.runtime.notify.hub import Hub
 from om_dsl.runtime.notify.outbox import Delivery, NewRow, Outbox, OutboxRow
+from om_dsl.runtime.notify.signing import SIGNATURE_HEADER, secret_from, sign
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.store.base import EventRow, Store, WriteBatch
 
@@ -68,6 +69,8 @@ class NotifySettings:
         concurrency: deliveries in flight at once.
         poll_s: how often the event log is read when nothing wakes the notifier.
         href_base: the base of ``productOrder.href`` (e.g. the service's TMF622 URL).
+        signing_secret_env: the name of the environment variable that holds the secret every
+            delivery is signed with (``X-Om-Signature``, see :mod:`.signing`); None: unsigned.
     """
 
     urls: tuple[str, ...] = ()
@@ -79,6 +82,7 @@ class NotifySettings:
     poll_s: float = 0.25
     href_base: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    signing_secret_env: str | None = None
 
 
 class Notifier:
@@ -94,6 +98,8 @@ class Notifier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        env = settings.signing_secret_env
+        self._secret = secret_from(env) if env else None  # SigningError now, not per delivery
         self._store = store
         self._hub = hub
         self._outbox = Outbox(side)
@@ -358,8 +364,11 @@ class Notifier:
 
     async def _post(self, client: httpx.AsyncClient, row: OutboxRow) -> int:
         headers = {"Content-Type": "application/json", **self.settings.extra_headers}
+        body = row.event_json.encode()
+        if self._secret is not None:  # signed at each attempt, with the time it is sent
+            headers[SIGNATURE_HEADER] = sign(self._secret, body)
         async with asyncio.timeout(self.settings.timeout_s):
-            async with client.stream("POST", row.url, content=row.event_json.encode(),
+            async with client.stream("POST", row.url, content=body,
                                      headers=headers) as response:  # fmt: skip
                 read = 0
                 async for chunk in response.aiter_raw():
