@@ -71,7 +71,12 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     stale = api.post(f"/tasks/{old_task['id']}/complete", json={"user": "alice", "outputs": {}})
     assert stale.status_code == 404, stale.text  # the old task's id does not finish the new one
     finish_tasks(api, TRIO)  # the technician's new task
-    wait_for(lambda: _items(api, TRIO)["order/AccessLine:activate_line"]["state"] != "pending")
+    # started (its point of no return), not only ready to start
+    wait_for(
+        lambda: (
+            _items(api, TRIO)["order/AccessLine:activate_line"]["state"] not in ("pending", "ready")
+        )
+    )
     refused = api.patch(f"/productOrder/{TRIO}", json=_revised(20))
     assert refused.status_code == 409, refused.text
     assert "point of no return" in refused.json()["message"]
