@@ -12,7 +12,7 @@ from pydantic_core import PydanticSerializationError
 
 from om_dsl.errors import IRLoadError
 from om_dsl.ir import integrity
-from om_dsl.ir.models import SCHEMA_VERSION, Catalog
+from om_dsl.ir.models import KEEP_LATER_NULLS, LATER_ERAS, SCHEMA_VERSION, Catalog
 
 
 def dump_ir(catalog: Catalog) -> str:
@@ -84,21 +84,25 @@ def _check_version(data: dict[str, Any]) -> None:
         )
 
 
-def content_hash(catalog: Catalog) -> str:
-    """sha256 of the canonical JSON with an empty hash field: the catalog's identity."""
+def content_hash(catalog: Catalog, *, later_nulls: frozenset[str] = frozenset()) -> str:
+    """sha256 of the canonical JSON with an empty hash field: the catalog's identity.
+
+    ``later_nulls``: those fields added after schema 1 that are written even when null, as
+    some versions wrote them (see :data:`~om_dsl.ir.models.LATER_ERAS`)."""
     # The serializer's UTF-8 bytes, which model_dump_json would decode to a str (16 MB at 100k
     # lines) for this to encode again.
     blank = catalog.model_copy(update={"content_hash": ""})
     serializer = blank.__pydantic_serializer__
+    context = {KEEP_LATER_NULLS: later_nulls} if later_nulls else None
     try:
         # Each model written by its own class's serializer, without first checking it against
         # the declared union (Expr, PlanItem) it sits in: a quarter of the time, the same bytes
         # (every IR value is exactly of a declared class: extra="forbid", no other subclasses).
-        body = serializer.to_json(blank, serialize_as_any=True)
+        body = serializer.to_json(blank, serialize_as_any=True, context=context)
     except PydanticSerializationError:
         # That way counts two levels per model against pydantic's depth limit of 255, so an
         # expression near MAX_DEPTH (om_dsl.expr.depth) needs the declared-type serializer.
-        body = serializer.to_json(blank)
+        body = serializer.to_json(blank, context=context)
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
@@ -107,7 +111,10 @@ def with_hash(catalog: Catalog) -> Catalog:
 
 
 def _check_hash(catalog: Catalog) -> None:
-    if catalog.content_hash != content_hash(catalog):
+    if catalog.content_hash == content_hash(catalog):
+        return
+    if not any(catalog.content_hash == content_hash(catalog, later_nulls=era)
+               for era in LATER_ERAS):  # fmt: skip
         raise IRLoadError(
             "IR content_hash does not match its content (edited by hand?); recompile it"
         )

@@ -10,9 +10,16 @@ Types are written as strings: ``int``, ``decimal``, ``string``, ``bool``, ``date
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 SCHEMA_VERSION = 1
 
@@ -25,6 +32,40 @@ MergeRule = Literal["same", "first", "last", "min", "max", "sum", "union", "any"
 
 class IRModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+KEEP_LATER_NULLS = "keep_later_nulls"
+"""Serialization context key: the names of :class:`LaterFields` fields to write even when
+null, as some om_dsl versions did (:data:`LATER_ERAS`), to check the content hash of their IR."""
+
+LATER_ERAS: tuple[frozenset[str], ...] = (
+    frozenset({"doc"}),  # Dependency.doc, written even when null from 2b1ba47
+    frozenset({"doc", "event_expr"}),  # and WaitItem.event_expr, from 0d0bd5c to f35cac0+
+)
+"""The fields added after schema 1 that the om_dsl of some commits wrote even when null.
+Their IR, and the catalogs stores pinned by its hash, must still load."""
+
+
+class LaterFields(IRModel):
+    """A model that gained optional fields after schema version 1 (listed in ``LATER``).
+
+    They are left out of the JSON while null, so IR written before they existed, and the
+    catalogs that stores pin by content hash, keep their bytes and their hash: adding a
+    field must not make every stored order's catalog "edited by hand"."""
+
+    LATER: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_later_nulls(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            keep = (info.context or {}).get(KEEP_LATER_NULLS, ())
+            for name in self.LATER:
+                if name not in keep and data.get(name, 0) is None:
+                    del data[name]
+        return data
 
 
 class SourceSpan(IRModel):
@@ -317,7 +358,8 @@ class MilestoneItem(ItemBase):
     kind: Literal["milestone"] = "milestone"
 
 
-class WaitItem(ItemBase):
+class WaitItem(ItemBase, LaterFields):
+    LATER = ("event_expr",)
     kind: Literal["wait"] = "wait"
     event: str | None = None
     """The event name as written; with ``{placeholders}``, ``event_expr`` renders it."""
@@ -340,8 +382,10 @@ class Plan(IRModel):
     span: SourceSpan
 
 
-class Dependency(IRModel):
+class Dependency(LaterFields):
     """``depend product.item after after_product.after_item within ...``."""
+
+    LATER = ("doc",)
 
     product: str
     item: str

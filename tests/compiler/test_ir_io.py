@@ -13,6 +13,10 @@ from compiler_support import Compile
 from om_dsl.errors import IRLoadError
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import content_hash, dump_ir, ir_json_schema, load_ir, with_hash
+from om_dsl.orders.decompose import decompose
+from om_dsl.runtime import build_plan
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
@@ -187,3 +191,35 @@ def test_json_schema_validates_a_compiled_ir(om: Compile) -> None:
     validator.validate(doc)
     doc["plans"][1]["items"][0]["method"] = "FETCH"
     assert not validator.is_valid(doc)
+
+
+OLD_IR = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "ir").glob("acme-*.json"))
+"""The example catalog as three earlier om_dsl versions compiled it: before Dependency.doc
+(fbb4cd4), writing a null doc (895f620), and writing a null WaitItem.event_expr too (ee8b014)."""
+
+
+@pytest.mark.parametrize("path", OLD_IR, ids=lambda p: p.stem)
+def test_ir_of_earlier_versions_still_loads_and_plans(path: Path) -> None:
+    """Stores pin orders to their catalog's IR by hash: a field added later (null in that IR,
+    or absent) must not make an upgrade refuse every stored order as "edited by hand"."""
+    text = path.read_text(encoding="utf-8")
+    old = load_ir(text)
+    assert old.content_hash == json.loads(text)["content_hash"]
+    order = json.loads((EXAMPLES / "orders" / "home-duo-add.json").read_text())
+    plan = build_plan(old, decompose(old, order))
+    assert plan.catalog_hash == old.content_hash and plan.items
+
+
+def test_a_later_field_at_its_default_is_left_out_of_the_ir(om: Compile) -> None:
+    """So that IR written before it existed keeps its bytes, and its hash; set, it is kept."""
+    text = dump_ir(
+        om(
+            'cfs Tv { }\ndecompose Web { -> Tv }\nplan Tv on add { wait w event "a" }\n'
+            'plan Line on modify { wait v event "b.{line.speed}" }\n'
+            "depend Tv.w after Line.activate\n/// why\ndepend Line.v after Tv.w\n",
+            base=True,
+        ).catalog
+    )
+    waits = [i for p in json.loads(text)["plans"] for i in p["items"] if i["kind"] == "wait"]
+    assert ["event_expr" in w for w in waits] == [False, True]
+    assert ["doc" in d for d in json.loads(text)["dependencies"]] == [False, True]
