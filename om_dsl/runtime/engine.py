@@ -101,6 +101,11 @@ class Engine:
         self.unstored: set[str] = set()
         """Orders whose changes a failed commit lost: forgotten here, to be loaded again from
         the store (see :meth:`flush`)."""
+        self.holds: dict[str, int] = {}
+        """Order id -> how many amendments wait for its running items to settle: no item of
+        such an order starts meanwhile (see :meth:`hold_starts`)."""
+        self.parked: list[tuple[OrderRun, ItemRun]] = []
+        """Ready items of held orders, off the ready queue until their hold is lifted."""
 
     # ---- catalogs -----------------------------------------------------------------------------
 
@@ -361,12 +366,40 @@ class Engine:
     def take_ready(self, limit: int) -> list[Start]:
         """Mark up to ``limit`` ready items ``running`` and say how to start them."""
         starts: list[Start] = []
-        ready = self.ready
+        ready, holds = self.ready, self.holds
         while ready and len(starts) < limit:
             order, item = ready.popleft()
-            if item.state is IS.READY and self.orders.get(order.id) is order:
+            if item.state is not IS.READY or self.orders.get(order.id) is not order:
+                continue
+            if holds and order.id in holds:
+                self.parked.append((order, item))
+            else:
                 starts.append(self._start(order, item))
         return starts
+
+    def hold_starts(self, order_id: str) -> None:
+        """Start no item of the order until :meth:`lift_hold` (its running items go on).
+
+        An amendment needs a moment when nothing of the order runs, and a chain of items never
+        gives one: each step starts the next item as it applies the previous one's outcome.
+        Holds count, so that amendments of one order waiting together each lift their own.
+        Memory only: just the process that runs the store starts items, and an amendment
+        must be made in that process (the hold lasts one ``Runtime.amend`` call).
+        """
+        self.holds[order_id] = self.holds.get(order_id, 0) + 1
+
+    def lift_hold(self, order_id: str) -> None:
+        """Undo one :meth:`hold_starts`; at the last, the parked items are ready again, first
+        in the queue (they were ready before anything queued since).  Those an amendment
+        replaced in the meantime are dropped by :meth:`take_ready`, as any stale entry is."""
+        left = self.holds.pop(order_id, 0) - 1
+        if left > 0:
+            self.holds[order_id] = left
+            return
+        back = [entry for entry in self.parked if entry[0].id == order_id]
+        if back:
+            self.parked = [entry for entry in self.parked if entry[0].id != order_id]
+            self.ready.extendleft(reversed(back))
 
     def _start(self, order: OrderRun, item: ItemRun) -> Start:
         now = self.clock()

@@ -353,7 +353,8 @@ class Runtime:
         planned with the catalog version the order runs on.  Lines the revision leaves alone
         keep their progress; the work done on changed and removed lines is undone by their
         compensations, and changed lines run again with the new values.  Items running at
-        this moment must settle first: a running runtime waits up to ``settle`` seconds.
+        this moment must settle first: a running runtime waits up to ``settle`` seconds, and
+        starts no other item of the order meanwhile (after a timeout, it goes on as before).
         Listener URLs in the revision's ``notify`` replace the order's; none keeps them.
         ``installed_base`` is what the accounts have (see :func:`om_dsl.decompose`): give the
         one the order was decomposed with, or its account lines look new.
@@ -388,6 +389,26 @@ class Runtime:
             raise
 
     def _amend_when_settled(self, plan: OrderPlan, settle: float) -> Revision:
+        """Amend once no item of the order runs, starting none of its items meanwhile.
+
+        Without the hold, an order whose items run one after another never settles (the step
+        that applies an outcome starts the next item) and the amendment waited until the
+        order had finished.  The hold is lifted whatever happens: an amendment that times
+        out or is refused leaves the order going on as before.
+        """
+        engine, order_id = self._engine, plan.order_id
+        with engine.lock:
+            engine.hold_starts(order_id)
+        try:
+            return self._amend_once_settled(plan, settle)
+        finally:
+            with engine.lock:
+                engine.lift_hold(order_id)
+            self._scheduler.wake()
+
+    def _amend_once_settled(self, plan: OrderPlan, settle: float) -> Revision:
+        """Try the amendment until its order's running items settle, for ``settle`` seconds
+        at most, and only while the runtime runs (else nothing would settle them)."""
         deadline = time.monotonic() + settle
         while True:
             try:

@@ -65,8 +65,9 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
     Raises:
         OrderValidationError, DecompositionError, PlanError: nothing changed (400).
         NotFound: no such order (404).
-        OperatorActionRejected: finished, being cancelled, or past the point of no return
-            of a root item the revision touches (409).
+        OperatorActionRejected: finished, being cancelled, past the point of no return
+            of a root item the revision touches, or items still ran after ``amend``'s settle
+            time, during which none of the order's items started (409).
     """
     _refuse_partial(body)
     installed = svc.config.installed_base
