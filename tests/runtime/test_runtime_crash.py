@@ -24,7 +24,7 @@ from om_dsl.ir.io import dump_ir
 from om_dsl.runtime import SqliteStore
 
 HERE = Path(__file__).resolve().parent
-ORDERS = 40
+ORDERS = 70  # enough work that 20+ kills land before it is done, however fast the machine
 KILLS = 24
 ITEMS_PER_ORDER = 4 + 4 * SERVICES
 AUTO_PER_ORDER = 3 + 3 * SERVICES
