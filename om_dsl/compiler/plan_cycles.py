@@ -129,10 +129,11 @@ def _graph(
     makers: dict[str, list[str]],
 ) -> tuple[dict[str, list[str]], dict[Edge, list[Why]]]:
     """The items of one action's plans, with their edges and what declared each one."""
-    graph: dict[str, list[str]] = {
+    graph: dict[str, list[str]] = {  # compensations run on cancel only: no wait reaches them
         f"{plan.product}.{item.name}": [f"{plan.product}.{name}" for name in item.after]
         for plan in plans.values()
         for item in plan.items
+        if not item.compensation
     }
     why: dict[Edge, list[Why]] = {}
 
@@ -180,12 +181,13 @@ def _planned_ancestors(
 
 
 def _entries(plan: ir.Plan) -> list[str]:
-    return [f"{plan.product}.{i.name}" for i in plan.items if not i.after]
+    return [f"{plan.product}.{i.name}" for i in plan.items if not i.after and not i.compensation]
 
 
 def _exits(plan: ir.Plan) -> list[str]:
-    waited = {name for item in plan.items for name in item.after}
-    return [f"{plan.product}.{i.name}" for i in plan.items if i.name not in waited]
+    items = [i for i in plan.items if not i.compensation]
+    waited = {name for item in items for name in item.after}
+    return [f"{plan.product}.{i.name}" for i in items if i.name not in waited]
 
 
 def _report(ctx: Context, cycle: list[str], involved: list[Why]) -> None:

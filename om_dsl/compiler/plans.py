@@ -508,6 +508,10 @@ def _wait(
     event = c["event"].value if "event" in c else None
     if event == "":
         ctx.bag.error("E089", "an event name cannot be empty", c["event"].span)
+    elif event is not None and len(event) > ir.MAX_EVENT_NAME and "{" not in event:
+        ctx.bag.error(
+            "E089", f"an event name is at most {ir.MAX_EVENT_NAME} characters", c["event"].span
+        )
     event_expr = None
     if event is not None and ("{" in event or "}" in event):  # one event per line or value
         example = '"link.up.{line.circuit_id}"'

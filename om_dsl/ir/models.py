@@ -358,6 +358,11 @@ class MilestoneItem(ItemBase):
     kind: Literal["milestone"] = "milestone"
 
 
+MAX_EVENT_NAME = 200
+"""The longest event name: what `POST /productOrder/{id}/signal` takes (S014 past it), so an
+item never waits for an event that nobody could send."""
+
+
 class WaitItem(ItemBase, LaterFields):
     LATER = ("event_expr",)
     kind: Literal["wait"] = "wait"

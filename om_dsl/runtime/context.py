@@ -13,6 +13,7 @@ from typing import Any
 from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
+from om_dsl.orders.issues import show
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.templates import plain_text
 
@@ -142,7 +143,14 @@ class ItemContext:
         if tpl.event is None:
             event: str | None = getattr(tpl.spec, "event", None)
             return event
-        return tpl.event.render(self.env(), "the event placeholder", plain_text, EvalError)
+        name = tpl.event.render(self.env(), "the event placeholder", plain_text, EvalError)
+        if not name or len(name) > ir.MAX_EVENT_NAME:  # `om signal` and the API refuse such a name
+            what = "empty" if not name else f"{len(name)} characters long"
+            raise EvalError(
+                f"the event name {tpl.spec.event!r} makes {show(name, 60)}, which is {what}: "
+                f"nobody could signal it (1 to {ir.MAX_EVENT_NAME} characters)"
+            )
+        return name
 
     def __repr__(self) -> str:
         return f"ItemContext({self.idempotency_key!r}, attempt={self.attempt})"

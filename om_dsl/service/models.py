@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from om_dsl.ir.models import MAX_EVENT_NAME
 from om_dsl.orders.issues import show
 
 MAX_TEXT = 2000
@@ -263,7 +264,7 @@ class CompleteItem(_Ops):
 
 
 class Signal(_Ops):
-    event: str = Field(min_length=1, max_length=200)
+    event: str = Field(min_length=1, max_length=MAX_EVENT_NAME)
     payload: dict[str, Any] = Field(default_factory=dict)
 
 

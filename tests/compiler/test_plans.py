@@ -150,6 +150,7 @@ def test_cross_product_output_reference(om: Compile) -> None:
         ),
         ('wait w event ""', "E089", "an event name cannot be empty"),
         ('wait w event "up.{line.speed"', "E083", "unbalanced '{' or '}' in event name"),
+        (f'wait w event "{"e" * 201}"', "E089", "an event name is at most 200 characters"),
         ('wait w event "up.{1 + 2}"', "E083", "'{1 + 2}' is not a reference"),
         (
             'wait w event "up.{line.sped}"',
@@ -405,6 +406,19 @@ def test_a_wait_passes_over_a_parent_without_a_plan(om: Compile) -> None:
     diag = om(text).one("E062")
     assert diag.message == "dependency cycle: Router.activate -> Link.order_link -> Router.activate"
     assert diag.hints[1].startswith("declared by `after parent` of Mid -> Link at main.om:")
+
+
+def test_a_depend_on_a_compensation_closes_no_cycle(om: Compile) -> None:
+    """Compensations run on cancel only: the plan builder joins no wait to them, so neither
+    does the check (a false E062 before)."""
+    text = (
+        CHAIN.replace("SOURCE", "Router").replace("WAIT", "after parent")
+        .replace('auto validate handler "r.validate"',
+                 'auto validate handler "r.validate" undo unvalidate\n'
+                 '  compensation auto unvalidate handler "r.unvalidate"')
+        + "depend Router.unvalidate after Link.order_link"
+    )  # fmt: skip
+    assert om(text).codes == []
 
 
 @pytest.mark.parametrize("wait", ["after parent", "before parent"])

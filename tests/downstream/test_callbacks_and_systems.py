@@ -10,7 +10,7 @@ import pytest
 from downstream_support import Sims, compile_text, lab_order, run_until, sqlite, wait_until
 
 from om_dsl.errors import NotFound
-from om_dsl.runtime import Runtime, StoreInUse
+from om_dsl.runtime import DownstreamSettings, Runtime, StoreInUse
 from om_dsl.runtime.callback_server import MAX_CALLBACK_BYTES
 from om_dsl.runtime.downstream.request import idempotency_key
 
@@ -180,5 +180,27 @@ def test_an_async_callout_before_any_callback_endpoint_is_held_then_sent(
         (callback,) = sims.network.callbacks()
         assert str(callback["url"]).startswith("http://127.0.0.1:9/om/callbacks/")
     runtime.stop()
+    (request,) = sims.network.requests()
+    assert request["key"] == idempotency_key("O1", "L:activate")
+
+
+def test_a_runtime_restarted_with_a_callback_base_sends_what_waited_for_one(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    first = lab(store=sqlite(tmp_path), serve=False)
+    first.submit(lab_order("O1", first.catalog))  # type: ignore[arg-type]
+    first.start_background()
+    wait_until(lambda: first.status("O1").item("L:activate").state == "on_hold")
+    first.stop()
+    first.close()
+    served = lab()  # another runtime's listener: only the URL matters here
+    settings = DownstreamSettings(environ=sims.environ(), callback_base=served.callbacks.base_url)
+    second = Runtime(first.catalog, store=sqlite(tmp_path), downstream=settings)
+    try:
+        second.start_background()
+        wait_until(lambda: second.status("O1").item("L:activate").state == "waiting")
+        second.stop()
+    finally:
+        second.close()
     (request,) = sims.network.requests()
     assert request["key"] == idempotency_key("O1", "L:activate")

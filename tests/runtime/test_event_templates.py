@@ -82,6 +82,21 @@ def test_a_null_placeholder_fails_the_item_for_good(catalog: ir.Catalog) -> None
     assert item.reason == "the event placeholder {line.site} is null"
 
 
+@pytest.mark.parametrize(
+    ("site", "problem"),
+    [("", "which is empty"), ("x" * 201, "which is 201 characters long")],
+)
+def test_a_name_nobody_could_signal_fails_the_item_for_good(site: str, problem: str) -> None:
+    """`om signal ""` is a usage error and the API takes at most 200 characters."""
+    bare = compile_text(CATALOG.replace('"link.up.{line.site}"', '"{line.site}"'))
+    runtime = Runtime(bare, handlers=_handlers())
+    runtime.submit(_order(site))
+    runtime.run_until_idle()
+    (item,) = [i for i in runtime.status("O1").items if i.id == "1/Link:link_up"]
+    assert item.state == "fatally_failed"
+    assert problem in str(item.reason) and "nobody could signal it" in str(item.reason)
+
+
 def test_the_names_outlive_a_restart(catalog: ir.Catalog, tmp_path: Path) -> None:
     first = Runtime(catalog, store=SqliteStore(tmp_path / "om.db"), handlers=_handlers())
     first.submit(_order("LYO-2", "PAR-1"))

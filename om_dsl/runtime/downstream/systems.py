@@ -159,6 +159,7 @@ class OnlineWatch:
         held_systems: the names of the systems that callouts are held for now.
         release: releases the items held under a key (the caller holds the engine lock).
         every: seconds between two readings of the switches.
+        also: another release of held items whose cause may be gone, on the same cadence.
     """
 
     def __init__(
@@ -169,7 +170,9 @@ class OnlineWatch:
         release: Callable[[str], int],
         every: float = RECHECK_S,
         monotonic: Callable[[], float] = time.monotonic,
+        also: Callable[[], object] = lambda: None,
     ) -> None:
+        self._also = also
         self._systems = systems
         self._any_held = any_held
         self._held_systems = held_systems
@@ -191,6 +194,7 @@ class OnlineWatch:
             released = self._release(hold_key(name))
             if released:
                 log.info("system %s is online: %d held callout(s) released", name, released)
+        self._also()
         return self.every if self._any_held() else None
 
 

@@ -101,7 +101,6 @@ class OutsideWorld:
         self.side = SideDb(store)
         self.tokens = CallbackTokens(self.side, clock)
         self.systems = Systems(self.side, self._catalogs, runtime._release_if_ours, clock)
-        self.online_watch = online_watch(self.systems, runtime._engine)
         self.task_table = TaskTable(self.side, clock)
         self.tasks = Tasks(self.task_table, store, runtime._act, clock)
         self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
@@ -112,6 +111,7 @@ class OutsideWorld:
             runtime.callback,
             lambda: runtime._release_if_ours(CALLBACKS_KEY),
         )
+        self.online_watch = online_watch(self.systems, runtime._engine, self.callbacks)
         self._register_kinds(settings)
 
     def _register_kinds(self, settings: DownstreamSettings) -> None:
@@ -157,18 +157,26 @@ class OutsideWorld:
         return found.values()
 
 
-def online_watch(systems: Systems, engine: Engine) -> OnlineWatch:
-    """The watch that releases ``engine``'s callouts held for systems now online: it reads the
-    engine's memory (what its scheduler runs, holds not yet committed included), and is called
-    by the scheduler under the engine lock, so it releases through the operator directly."""
+def online_watch(systems: Systems, engine: Engine, callbacks: CallbackEndpoint) -> OnlineWatch:
+    """The watch that releases ``engine``'s callouts held for systems now online, and async
+    callouts held for want of a callback endpoint once there is one (a runtime restarted
+    with ``callback_base`` holds them from before): it reads the engine's memory (what its
+    scheduler runs, holds not yet committed included), and is called by the scheduler under
+    the engine lock, so it releases through the operator directly."""
     prefix = wait_hold_key(hold_key(""))  # "hold:system:"
+    no_endpoint = wait_hold_key(CALLBACKS_KEY)
 
     def held_systems() -> list[str]:
         return [key[len(prefix) :] for key in engine.waits if key.startswith(prefix)]
+
+    def endpoint_ready() -> None:
+        if callbacks.base_url and no_endpoint in engine.waits:
+            release(engine, CALLBACKS_KEY)
 
     return OnlineWatch(
         systems,
         any_held=lambda: engine.counts[ItemState.ON_HOLD] > 0,
         held_systems=held_systems,
         release=lambda key: release(engine, key),
+        also=endpoint_ready,
     )
