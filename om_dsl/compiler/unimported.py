@@ -62,34 +62,50 @@ def _unknown_name(diag: Diagnostic, sources: dict[str, SourceFile]) -> str | Non
 
 
 def _declared_elsewhere(folder: Path, loaded: set[str]) -> dict[str, tuple[str, str]]:
-    """Name -> (file relative to the root, what declares it), over the unloaded files."""
+    """Name -> (file relative to the root, what declares it), over the unloaded files that
+    another catalog does not own (a file with a ``catalog`` header is a root of its own:
+    importing it is E013)."""
     declared: dict[str, tuple[str, str]] = {}
     for rel in _unloaded_files(folder, loaded):
-        try:
-            text = (folder / rel).read_bytes()[: _MAX_BYTES + 1].decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if len(text) > _MAX_BYTES:
+        text = _small_text(folder / rel)
+        if text is None:
             continue
         module = parse_module(rel, text, DiagnosticBag())
+        if any(isinstance(decl, ast.CatalogDecl) for decl in module.decls):
+            continue
         for name, what in _names(module):
             declared.setdefault(name, (rel, what))
     return declared
 
 
+def _small_text(path: Path) -> str | None:
+    """The file's text, unless it is larger than :data:`_MAX_BYTES` (never read whole: a
+    1.5 GB file next to the catalog cost 10 s and its size in memory) or not UTF-8."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_BYTES + 1)
+        return None if len(data) > _MAX_BYTES else data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _unloaded_files(folder: Path, loaded: set[str]) -> list[str]:
+    """The first :data:`MAX_FILES` ``.om`` files of the root the catalog does not load (the
+    loaded ones are left out first: a catalog of 400 files still gets its hint)."""
     try:
         root = folder.resolve()
         found = sorted(p for p in root.rglob("*.om") if p.is_file())
     except OSError:
         return []
     out: list[str] = []
-    for path in found[: MAX_FILES * 2]:
+    for path in found:
         rel = path.relative_to(root).as_posix()
         if rel in loaded or not path.resolve().is_relative_to(root):
             continue
         out.append(rel)
-    return out[:MAX_FILES]
+        if len(out) == MAX_FILES:
+            break
+    return out
 
 
 def _names(module: ast.Module) -> list[tuple[str, str]]:

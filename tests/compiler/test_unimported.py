@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from om_dsl.compiler import unimported
 from om_dsl.compiler.driver import compile_catalog
 
 TYPES = """
@@ -86,4 +87,31 @@ def test_files_outside_the_catalog_root_are_not_read(tmp_path: Path) -> None:
     except OSError:
         pytest.skip("no symlinks here")
     hints = _hints(root)
+    assert not any("is declared in" in h for hs in hints.values() for h in hs)
+
+
+def test_another_catalogs_root_is_not_suggested(tmp_path: Path) -> None:
+    """Importing a file with a `catalog` header is E013: it is a catalog of its own."""
+    _write(tmp_path, {"main.om": ROOT, "sites/site.om": SITE})
+    _write(tmp_path, {"other.om": 'catalog "Other" version "1"\n' + TYPES})
+    hints = _hints(tmp_path)
+    assert not any("is declared in" in h for hs in hints.values() for h in hs)
+
+
+def test_the_loaded_files_do_not_count_against_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unimported, "MAX_FILES", 2)
+    imports = "".join(f'import "a/f{n}.om"\n' for n in range(5))
+    files = {f"a/f{n}.om": f'queue q{n} "Q"\n' for n in range(5)}
+    _write(tmp_path, {"main.om": ROOT + imports, "sites/site.om": SITE, **files})
+    _write(tmp_path, {"z/types.om": TYPES})
+    hints = _hints(tmp_path)
+    assert any("declared in z/types.om" in h for hs in hints.values() for h in hs)
+
+
+def test_a_file_too_large_to_be_a_catalog_is_not_read(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.om": ROOT, "sites/site.om": SITE})
+    (tmp_path / "huge.om").write_text(TYPES + "//" + "x" * (1024 * 1024) + "\n")
+    hints = _hints(tmp_path)
     assert not any("is declared in" in h for hs in hints.values() for h in hs)
