@@ -39,14 +39,14 @@ TABLE_WIDTH = 200
 """The widest a table printed by :func:`text_console` grows (narrower tables keep their width)."""
 
 
-def text_console() -> PlainConsole:
+def text_console(width: int = TABLE_WIDTH) -> PlainConsole:
     """A console that renders into a string (:func:`text_of`), for `--format table` output.
 
     Its width is fixed, not the terminal's: the text often goes to a file or a pipe, and a
     table squeezed to a narrow width folds values mid-token (``bandwidth_kbps=100000`` over
     ``0``), which a reader takes for two values.  A table is only as wide as it needs.
     """
-    return PlainConsole(file=io.StringIO(), width=TABLE_WIDTH, color_system=None)
+    return PlainConsole(file=io.StringIO(), width=width, color_system=None)
 
 
 def text_of(console: Console) -> str:

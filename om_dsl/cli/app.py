@@ -52,18 +52,20 @@ def text_or_json(fmt: str) -> str:
     return fmt
 
 
-def fail(message: str, code: int = EXIT_ERRORS) -> NoReturn:
-    """Report a user error in one line (never a traceback) and exit."""
-    report_error(message)
+def fail(message: str, code: int = EXIT_ERRORS, *, lines: bool = False) -> NoReturn:
+    """Report a user error in one line (never a traceback) and exit (``lines``: see
+    :func:`report_error`)."""
+    report_error(message, lines=lines)
     sys.exit(code)
 
 
-def report_error(message: str) -> None:
+def report_error(message: str, *, lines: bool = False) -> None:
     """``error: message`` on stderr.  The message is printed as is: brackets in it
-    (``pip install 'om-dsl[service]'``) are text, not console markup.  A message of several
-    lines (a plan's cycle, then why each of its edges is there) keeps them, indented under
-    the first; every other control character is shown, not obeyed."""
-    first, *rest = message.split("\n")
+    (``pip install 'om-dsl[service]'``) are text, not console markup, and control characters
+    are shown, not obeyed (a line break in an order id as ␊: user input cannot forge a line
+    of output).  With ``lines``, a message that we wrote in several lines (a plan's cycle,
+    then why each of its edges is there) keeps them, indented under the first."""
+    first, *rest = message.split("\n") if lines else [message]
     text = shown(first) + "".join(f"\n  {shown(line)}" for line in rest)
     err.print(f"[bold red]error:[/] {text}", markup=True, highlight=False)
 

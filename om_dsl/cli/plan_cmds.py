@@ -59,7 +59,7 @@ def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
     try:
         return build_plan(catalog, work, order)
     except PlanError as exc:
-        fail(f"no plan for order {order.id}: {exc}")
+        fail(f"no plan for order {order.id}: {exc}", lines=True)
 
 
 def plan_table(plan: OrderPlan) -> str:

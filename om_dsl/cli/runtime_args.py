@@ -18,7 +18,7 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, fail
 from om_dsl.cli.json_args import parse_json_object
-from om_dsl.errors import OmError
+from om_dsl.errors import OmError, PlanError
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
@@ -93,7 +93,7 @@ def guard(action: Any) -> Any:
     try:
         return action()
     except OmError as exc:
-        fail(str(exc))
+        fail(str(exc), lines=isinstance(exc, PlanError))  # a cycle, one line per edge
 
 
 def json_object_arg(text: str, option: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from om_dsl.cli.app import FormatOption, app, err, text_or_json, write_json, write_stdout
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
-from om_dsl.consoles import text_console, text_of
+from om_dsl.consoles import TABLE_WIDTH, text_console, text_of
 from om_dsl.runtime.downstream.tasks import Task
 
 tasks_app = typer.Typer(
@@ -45,10 +45,11 @@ def list_cmd(
         write_json([_task_json(t) for t in tasks])
     elif not tasks:
         err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
-    else:  # a fixed-width table, as `om plan`'s: item ids stay whole, to copy into `claim`
-        console = text_console()
-        console.print(_table(tasks))
-        write_stdout(text_of(console))
+    else:  # a table as wide as its rows, never folded: ids stay whole, to copy into `claim`
+        table = _table(tasks)
+        console = text_console(max(TABLE_WIDTH, _width(table)))
+        console.print(table)
+        write_stdout("".join(f"{line.rstrip()}\n" for line in text_of(console).splitlines()))
 
 
 @tasks_app.command("claim")
@@ -117,6 +118,13 @@ def _table(tasks: list[Task]) -> Table:
         due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
         table.add_row(task.queue, task.order_id, task.item_id, due, task.claimed_by or "-")
     return table
+
+
+def _width(table: Table) -> int:
+    """The width at which no cell of ``table`` folds: its widest cells, padding and borders."""
+    widest = [max((len(str(c)) for c in column.cells), default=0) for column in table.columns]
+    heads = [len(str(column.header)) for column in table.columns]
+    return sum(max(w, h) + 3 for w, h in zip(widest, heads, strict=True)) + 1
 
 
 def when_text(ts: float | None) -> str:

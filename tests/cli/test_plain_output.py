@@ -7,15 +7,20 @@ and `[red]` or `:phone:` would have been styled or replaced.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import om
 
 import om_dsl.cli as cli
+from om_dsl.cli import tasks_cmds
 from om_dsl.cli.app import report_error
 from om_dsl.consoles import PlainConsole
+from om_dsl.runtime.downstream.tasks import Task
 
 MARKUP = "[/] [bold]B[/bold] :phone:"
 CATALOG = f"""catalog "Lab" version "1"
@@ -94,9 +99,35 @@ def test_an_error_of_several_lines_keeps_them_and_shows_other_controls(
 ) -> None:
     """A plan's cycle is reported as the cycle, then one line per edge: those lines are kept
     (they were printed as one line joined by U+240A), indented under the first."""
-    report_error("a cycle: x -> y -> x\n  x waits for y [depend]\n  y waits \x1b[2Jfor x\r!")
+    report_error(
+        "a cycle: x -> y -> x\n  x waits for y [depend]\n  y waits \x1b[2Jfor x\r!", lines=True
+    )
     assert capsys.readouterr().err.splitlines() == [
         "error: a cycle: x -> y -> x",
         "    x waits for y [depend]",
         "    y waits \u241b[2Jfor x\u240d!",
     ]
+    report_error("no order NOPE\nerror: injected")  # user input cannot forge a line
+    assert capsys.readouterr().err == "error: no order NOPE\u240aerror: injected\n"
+
+
+def test_a_task_table_never_folds_an_id(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids long enough to pass the 200-column cap of other tables stay on one line each."""
+    item = "item-with-long-id-0001/VeryLongTechnicalProductName:install_the_router" + "_x" * 40
+    task = Task("ORDER-WITH-A-RATHER-LONG-IDENTIFIER-0001", item, "install", "field_techs", 1,
+                0.0, None, False, "tech.anna-with-a-long-name", None)  # fmt: skip
+    monkeypatch.setattr(tasks_cmds, "open_runtime", _fake_runtime([task]))
+    code, out, _ = om(capsys, "tasks", "list")
+    assert code == 0
+    assert any(item in row for row in out.splitlines()), out
+    assert all(row == row.rstrip() for row in out.splitlines())
+
+
+def _fake_runtime(tasks: list[Task]) -> Any:
+    @contextlib.contextmanager
+    def open_runtime(*_: Any, **__: Any) -> Any:
+        yield types.SimpleNamespace(tasks=types.SimpleNamespace(list=lambda queue: tasks))
+
+    return open_runtime
