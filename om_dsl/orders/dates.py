@@ -39,8 +39,9 @@ def date_time_problem(value: Any) -> str | None:
     try:
         # fromisoformat reads at most 6 digits of a fraction; the range checks are its own
         dt.datetime.fromisoformat(re.sub(r"(\.[0-9]{6})[0-9]+", r"\1", value))
-    except ValueError as exc:
-        return f"{show(value)} is not a real date or time: {exc}"
+    except ValueError as exc:  # Python's words, but for a UTC offset (its are timedelta's)
+        why = "its UTC offset is out of range" if "timedelta" in str(exc) else str(exc)
+        return f"{show(value)} is not a real date or time: {why}"
     return None
 
 

@@ -14,6 +14,8 @@ from om_dsl.suggest import closest
     [
         ("Technolgy", ["Technology", "Tier"], "Technology"),  # a typo
         ("aws", ["AWS", "Azure", "GCP"], "AWS"),  # another case
+        ("aws", ["AWS", "abs"], "AWS"),  # before a closer spelling
+        ("gold", ["Gold", "golf"], "Gold"),
         ("UTM", ["standard", "utm"], "utm"),
         ("lte", ["lte_backup", "site_id"], "lte_backup"),  # cut short
         ("static", ["static_ip", "speed"], "static_ip"),
