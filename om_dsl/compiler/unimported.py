@@ -54,10 +54,7 @@ def _unknown_name(diag: Diagnostic, sources: dict[str, SourceFile]) -> str | Non
     source = sources.get(diag.span.file)
     if source is None or diag.span.line != diag.span.end_line:
         return None
-    lines = source.text.splitlines()
-    if diag.span.line > len(lines):
-        return None
-    text = lines[diag.span.line - 1][diag.span.col - 1 : diag.span.end_col - 1]
+    text = source.line_text(diag.span.line)[diag.span.col - 1 : diag.span.end_col - 1]
     return text if _NAME.fullmatch(text) else None
 
 
