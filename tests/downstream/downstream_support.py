@@ -7,9 +7,12 @@ Runtimes read system URLs and credentials from an explicit environment (never th
 from __future__ import annotations
 
 import textwrap
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +194,24 @@ def run_until(runtime: Runtime, order_id: str, states: set[str], timeout: float 
 
 def reasons(runtime: Runtime, order_id: str) -> list[str]:
     return [e.detail for e in runtime.events(order_id) if e.detail]
+
+
+@contextmanager
+def loopback_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """A bare HTTP server on 127.0.0.1 (a free port) in a thread, for listeners the
+    simulators cannot play (one that never answers, one that keeps raw bodies); stopped at
+    the end of the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def url_of(server: ThreadingHTTPServer, path: str) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}{path}"

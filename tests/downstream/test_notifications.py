@@ -8,12 +8,22 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from downstream_support import Sims, compile_text, lab_order, line, order, sqlite, wait_until
+from downstream_support import (
+    Sims,
+    compile_text,
+    lab_order,
+    line,
+    loopback_http,
+    order,
+    sqlite,
+    url_of,
+    wait_until,
+)
 from simulators import Listener
 
 from om_dsl.errors import OrderValidationError
@@ -218,17 +228,12 @@ class _Slow(BaseHTTPRequestHandler):
 
 @contextmanager
 def _slow_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
-    server.daemon_threads = True
-    server.stopping = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/slow"
-    finally:
-        server.stopping.set()  # type: ignore[attr-defined]
-        server.shutdown()
-        server.server_close()
+    with loopback_http(_Slow) as server:
+        server.stopping = threading.Event()  # type: ignore[attr-defined]
+        try:
+            yield url_of(server, "/slow")
+        finally:
+            server.stopping.set()  # type: ignore[attr-defined]
 
 
 def test_a_new_hub_listener_hears_what_happens_from_now_on(

@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from downstream_support import compile_text, line, order, wait_until
+from downstream_support import compile_text, line, loopback_http, order, url_of, wait_until
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -138,17 +138,11 @@ def _silent_server() -> Iterator[tuple[str, threading.Event]]:
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Silent)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/x", heard
-    finally:
-        stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with loopback_http(Silent) as server:
+        try:
+            yield url_of(server, "/x"), heard
+        finally:
+            stopping.set()  # before the server stops: its handlers wait for it
 
 
 def _closed_url() -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from downstream_support import compile_text, lab_order
+from downstream_support import compile_text, lab_order, loopback_http, url_of
 
 from om_dsl.cli.runtime_args import notify_settings
 from om_dsl.runtime import Runtime
@@ -39,17 +38,10 @@ class _Capture(BaseHTTPRequestHandler):
 
 @contextmanager
 def _capturing() -> Iterator[tuple[str, list[tuple[str | None, bytes]]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
-    server.daemon_threads = True
-    got: list[tuple[str | None, bytes]] = []
-    server.got = got  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/events", got
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_http(_Capture) as server:
+        got: list[tuple[str | None, bytes]] = []
+        server.got = got  # type: ignore[attr-defined]
+        yield url_of(server, "/events"), got
 
 
 def test_every_delivery_is_signed_over_its_body(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
