@@ -65,6 +65,9 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
         app.include_router(router)
     for router in TMF_ROUTERS:  # the same routes again; the OpenAPI document lists them once
         app.include_router(router, prefix=TMF_BASE, include_in_schema=False)
+    app.state.om_methods = methods = errors.MethodTable()
+    methods.add(ROUTERS)
+    methods.add(TMF_ROUTERS, TMF_BASE)
     app.add_middleware(JsonBodies)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)

@@ -11,14 +11,16 @@ and answered 500 with a generic message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from om_dsl.errors import (
@@ -166,7 +168,43 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return _invalid(numbers or [undecodable_issue(exc.__cause__)])
     code = _HTTP_CODES.get(exc.status_code, "httpError")
     message = str(exc.detail) if exc.detail else REASONS.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes, for a 405's ``Allow``.
+
+    Starlette names only the methods of the first route whose path matches, so
+    ``PUT /productOrder/X`` said ``Allow: PATCH`` although GET and DELETE work there too.
+    """
+    table: MethodTable = request.app.state.om_methods
+    return ", ".join(table.allowed(request.scope.get("path", "")))
+
+
+class MethodTable:
+    """The methods of each route path, gathered when the app is built (FastAPI keeps its
+    included routes in private structures, so they are not read back at request time)."""
+
+    def __init__(self) -> None:
+        self._paths: list[tuple[re.Pattern[str], frozenset[str]]] = []
+
+    def add(self, routers: Iterable[APIRouter], prefix: str = "") -> None:
+        for router in routers:
+            for route in router.routes:
+                methods = getattr(route, "methods", None)
+                if methods:
+                    regex, _, _ = compile_path(prefix + getattr(route, "path", ""))
+                    self._paths.append((regex, frozenset(methods)))
+
+    def allowed(self, path: str) -> list[str]:
+        methods: set[str] = set()
+        for regex, taken in self._paths:
+            if regex.match(path):
+                methods |= taken
+        return sorted(methods)
 
 
 class CatchAll:

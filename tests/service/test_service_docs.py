@@ -75,8 +75,13 @@ def test_the_status_table_lists_every_code_the_service_answers() -> None:
 def test_a_wrong_method_is_the_documented_405(service: Callable[..., Running]) -> None:
     assert (405, "methodNotAllowed") in _status_table()
     api = service().client()
-    for method, path in (("PUT", "/productOrder/X"), ("DELETE", "/productOrder"),
-                         ("GET", "/productOrder/X/complete")):  # fmt: skip
+    tmf = "/tmf-api/productOrderingManagement/v4"
+    cases = (("PUT", "/productOrder/X", "GET, PATCH"), ("DELETE", "/productOrder", "GET, POST"),
+             ("GET", "/productOrder/X/complete", "POST"),
+             ("PUT", f"{tmf}/productOrder/X", "GET, PATCH"))  # fmt: skip
+    for method, path, allow in cases:
         answer = api.request(method, path)
         assert answer.status_code == 405, (method, path, answer.text)
         assert answer.json()["code"] == "methodNotAllowed"
+        # RFC 9110: every method the path takes (Starlette named the first route's only).
+        assert answer.headers["allow"] == allow, (method, path)
