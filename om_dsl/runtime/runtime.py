@@ -82,7 +82,8 @@ class Runtime:
         self.store: Store = store if store is not None else MemoryStore()
         self.handlers = handlers if handlers is not None else HandlerRegistry()
         self.kinds = kinds if kinds is not None else KindRegistry()
-        _register_builtin_kinds(self.kinds, self.handlers, handler_threads)
+        environ = downstream.environ if downstream is not None else None
+        _register_builtin_kinds(self.kinds, self.handlers, handler_threads, environ)
         self._listeners = Listeners()
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
@@ -550,9 +551,14 @@ class Runtime:
         return self.catalog
 
 
-def _register_builtin_kinds(kinds: KindRegistry, handlers: HandlerRegistry, threads: int) -> None:
+def _register_builtin_kinds(
+    kinds: KindRegistry,
+    handlers: HandlerRegistry,
+    threads: int,
+    environ: Mapping[str, str] | None,
+) -> None:
     builtin = {
-        "auto": AutoKind(handlers, threads),
+        "auto": AutoKind(handlers, threads, environ),
         "milestone": MilestoneKind(),
         "wait": WaitKind(),
     }

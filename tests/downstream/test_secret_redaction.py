@@ -28,6 +28,8 @@ from downstream_support import compile_text, lab_order, run_until, sqlite, wait_
 
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.redaction import EXCERPT_CHARS, excerpt, redact
+from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
+from om_dsl.runtime.kinds.auto import REASON_CHARS
 
 # A secret with the characters JSON and URLs escape, so that every echoed form differs.
 SECRET = 'SEKRIT"Q\\Z/tok+en 42&x=1'
@@ -294,3 +296,44 @@ def test_a_callback_quoting_another_systems_token_is_redacted(
     for path in tmp_path.iterdir():
         if path.is_file():
             assert other.encode() not in path.read_bytes(), path
+
+
+AUTO = """
+system Sys "S" {
+  url env("SYS_URL")
+  auth bearer env("SYS_TOKEN")
+}
+cfs Line { attribute site: string  attribute technology: string }
+plan Line on add {
+  auto work handler "work" retry none
+}
+"""
+
+
+@pytest.mark.parametrize("permanent", [False, True])
+def test_a_handlers_exception_is_redacted_and_cut_before_it_is_kept(
+    permanent: bool, lab: Any, echo: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A host's handler calls the systems itself, so its error text may quote a credential
+    of the catalog; it was kept as written, in every form and at any length."""
+    caplog.set_level(logging.DEBUG)
+    handlers = HandlerRegistry()
+    error = PermanentFailure if permanent else RuntimeError
+
+    @handlers.handler("work")
+    def work(ctx: Any) -> None:
+        raise error(f"401 for Bearer {SECRET} ({json.dumps(SECRET)}) " + "y" * 5000)
+
+    environ = {"SYS_URL": echo, "SYS_TOKEN": SECRET}
+    runtime: Runtime = lab(compile_text(AUTO), store=sqlite(tmp_path), environ=environ,
+                           handlers=handlers)  # fmt: skip
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    assert run_until(runtime, "O1", {"failed", "held"}) in {"failed", "held"}
+    reason = runtime.status("O1").item("L:work").reason or ""
+    said = "work: 401" if permanent else "work raised RuntimeError: 401"
+    assert reason.startswith(f'{said} for Bearer *** ("***") yyy'), reason
+    assert len(reason) == REASON_CHARS + len("..."), len(reason)
+    assert_nowhere(everything(runtime, "O1"), "events/status")
+    runtime.close()
+    assert_store_clean(tmp_path)
+    assert_nowhere(caplog.text, "logs")

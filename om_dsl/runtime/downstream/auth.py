@@ -12,6 +12,7 @@ downstream system echoes them back.
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -64,3 +65,17 @@ def _value(system: str, name: str, environ: Mapping[str, str]) -> str:
     if not value:
         raise MissingSecret(system, name)
     return value
+
+
+def catalog_secrets(catalog: ir.Catalog, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The credential values of every system of the catalog that are set now: what any text
+    from outside (an answer, a callback, a host handler's exception) must not keep.
+
+    Every system, not only the one called: a system may pass on another's token (a callback
+    reason quoting a Billing token), and a host's handler may hold any of them.
+    """
+    found: dict[str, None] = {}
+    for system in catalog.systems:
+        with contextlib.suppress(MissingSecret):
+            found.update(dict.fromkeys(credentials(system, environ).secrets))
+    return tuple(found)

@@ -1,25 +1,42 @@
-"""``auto`` items: call the host's handler registered under the item's handler name."""
+"""``auto`` items: call the host's handler registered under the item's handler name.
+
+A handler's exception becomes the item's reason, which the store, the event log, ``om``
+and the service show.  A host's code may well hold a system's credential (it calls the
+system itself), so the text is redacted of every catalog credential, as a downstream answer
+is, and kept to :data:`REASON_CHARS` characters.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from om_dsl.runtime.context import ItemContext
+from om_dsl.runtime.downstream.auth import catalog_secrets
+from om_dsl.runtime.downstream.redaction import redact, shorten
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds.base import ItemKind
 from om_dsl.runtime.outcomes import Completed, Failed, Outcome
+
+REASON_CHARS = 2000
 
 
 class AutoKind(ItemKind):
     """Sync handlers run in a bounded thread pool (the loop never blocks); async ones are
     awaited on the loop."""
 
-    def __init__(self, handlers: HandlerRegistry, max_threads: int = 16) -> None:
+    def __init__(
+        self,
+        handlers: HandlerRegistry,
+        max_threads: int = 16,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.handlers = handlers
         self.max_threads = max_threads
+        self.environ: Mapping[str, str] = environ if environ is not None else os.environ
         self._pool: ThreadPoolExecutor | None = None
 
     def start_now(self, ctx: ItemContext) -> Outcome | None:
@@ -32,7 +49,7 @@ class AutoKind(ItemKind):
         try:
             return _outputs(handler.name, handler.fn(ctx))
         except Exception as exc:  # the host's code failed: a failed attempt, maybe retried
-            return _failure(handler.name, exc)
+            return self._failure(ctx, handler.name, exc)
 
     async def start(self, ctx: ItemContext) -> Outcome:
         immediate = self.start_now(ctx)
@@ -46,8 +63,14 @@ class AutoKind(ItemKind):
                 loop = asyncio.get_running_loop()
                 result = await loop.run_in_executor(self._executor(), handler.fn, ctx)
         except Exception as exc:  # the host's code failed: a failed attempt, maybe retried
-            return _failure(handler.name, exc)
+            return self._failure(ctx, handler.name, exc)
         return _outputs(handler.name, result)
+
+    def _failure(self, ctx: ItemContext, name: str, exc: Exception) -> Failed:
+        permanent = isinstance(exc, PermanentFailure)
+        said = f"{name}: {exc}" if permanent else f"{name} raised {type(exc).__name__}: {exc}"
+        clean = shorten(redact(said, catalog_secrets(ctx.catalog, self.environ)), REASON_CHARS)
+        return Failed(clean, permanent=permanent)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -58,12 +81,6 @@ class AutoKind(ItemKind):
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-
-def _failure(name: str, exc: Exception) -> Failed:
-    if isinstance(exc, PermanentFailure):
-        return Failed(f"{name}: {exc}", permanent=True)
-    return Failed(f"{name} raised {type(exc).__name__}: {exc}")
 
 
 def _outputs(name: str, result: Any) -> Outcome:

@@ -19,7 +19,6 @@ callback payloads) is redacted of them first, in every form, and only then short
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
 from om_dsl.runtime.context import ItemContext
-from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, credentials
+from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, catalog_secrets, credentials
 from om_dsl.runtime.downstream.http import Answer, ClientPool, TransportFailure, send
 from om_dsl.runtime.downstream.redaction import excerpt, redact, redact_value, shorten
 from om_dsl.runtime.downstream.request import (
@@ -188,13 +187,7 @@ class CalloutKind(ItemKind):
         return found
 
     def _secrets(self, catalog: ir.Catalog) -> tuple[str, ...]:
-        """The credential values of every system of the catalog, not only the one called: a
-        system may pass on another's token (a callback reason quoting a Billing token)."""
-        found: dict[str, None] = {}
-        for system in catalog.systems:
-            with contextlib.suppress(MissingSecret):
-                found.update(dict.fromkeys(credentials(system, self.environ).secrets))
-        return tuple(found)
+        return catalog_secrets(catalog, self.environ)
 
     # ---- answers ------------------------------------------------------------------------------
 
