@@ -278,7 +278,47 @@ class _Builder:
             if line.parent_line in peers:
                 peers[line.id].setdefault(line.parent_line, None)
                 peers[line.parent_line].setdefault(line.id, None)
-        return peers
+        kinship = _Kinship(self.lines)
+        return {line: kinship.nearest_first(line, found) for line, found in peers.items()}
+
+
+class _Kinship:
+    """Orders a line's peers closest first, as ``Product.item.x`` reads the first line of a
+    product: its own ancestors and descendants (chains of technical rules), then lines from
+    the same order item, then the rest, each in plan order.
+
+    Edges alone did not say which line was meant: with ``depend Service.activate after
+    Sim.assign_sim`` in a bundle, each service waits for every line's SIM, and both lines of a
+    two-line bundle read the first line's ICCID.
+    """
+
+    def __init__(self, lines: list[FulfillmentLine]) -> None:
+        self.by_id = {line.id: line for line in lines}
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def nearest_first(self, line_id: str, peers: dict[str, None]) -> dict[str, None]:
+        if len(peers) < 2:
+            return peers
+        sources = set(self.by_id[line_id].source_items)
+        mine = self.ancestors(line_id)
+
+        def rank(peer: str) -> int:
+            if peer in mine or line_id in self.ancestors(peer):
+                return 0
+            return 1 if sources.intersection(self.by_id[peer].source_items) else 2
+
+        return dict.fromkeys(sorted(peers, key=rank))
+
+    def ancestors(self, line_id: str) -> frozenset[str]:
+        found = self._ancestors.get(line_id)
+        if found is None:
+            chain: list[str] = []
+            up = self.by_id[line_id].parent_line
+            while up is not None and up in self.by_id and up not in chain:
+                chain.append(up)
+                up = self.by_id[up].parent_line
+            found = self._ancestors[line_id] = frozenset(chain)
+        return found
 
 
 def _describe(why: Why, waited: str) -> str:
