@@ -20,6 +20,7 @@ from om_dsl.runtime.journal import item_row
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.readers import require_read_outputs
 from om_dsl.runtime.revision import Revision, revise
 from om_dsl.runtime.states import (
     ITEM_OPERATOR_RESOLVE,
@@ -81,6 +82,7 @@ def complete(
     order, item = target(engine, order_id, item_id)
     _require(item, ITEM_OPERATOR_RESOLVE, "complete")
     values = _checked(outputs, f"cannot complete item {item.id}")
+    require_read_outputs(order, item, values, f"cannot complete item {item.id}")
     _stop_waiting(engine, order, item)
     engine.complete(order, item, values, "completed by an operator")
     if item.state is not IS.COMPLETED:

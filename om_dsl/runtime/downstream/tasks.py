@@ -22,6 +22,7 @@ from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.operator import target
 from om_dsl.runtime.outcomes import Failed
+from om_dsl.runtime.readers import require_read_outputs
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.store.base import Store
 
@@ -229,6 +230,7 @@ class Tasks:
     ) -> None:
         order, item, row = self._open(engine, ref)
         _may_finish(item, row, user, "complete")
+        require_read_outputs(order, item, outputs, f"cannot complete task {item.id}")
         engine.resolve(order, item, outputs, f"task completed by {user or 'an operator'}")
         self._table.close(order.id, item.id)
 
