@@ -296,10 +296,9 @@ def _value_rows(values: Mapping[str, Any], changes: list[str]) -> list[str]:
 
 
 def _item_changes(item: OrderItem) -> list[str]:
-    if item.action != "modify" or item.previous is None:
-        return []
-    keys = [k for k, v in item.attributes.items() if item.previous.get(k) != v]
-    return _changes(keys, item.previous, item.attributes)
+    """What the item changes, as the decomposition sees it: an attribute ``previous`` does not
+    list is unchanged (marking it drowned the real change in ``+ 2 more changed``)."""
+    return _changes(item.changed_attributes(), item.previous or {}, item.attributes)
 
 
 def _line_changes(line: FulfillmentLine) -> list[str]:
