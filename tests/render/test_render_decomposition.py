@@ -133,3 +133,38 @@ def test_an_item_whose_previous_repeats_a_value_changes_nothing_there() -> None:
     order["items"][0]["previous"] = {"plan": "Plus", "roaming": True}
     item = _node(_lines_dot(order), '"item%3Al1"')
     assert re.findall(r"changed [^<]*", item) == ["changed roaming: true → false"]
+
+
+WIDE = """catalog "Wide" version "1"
+offer Line {
+  attribute a: int default 1
+  attribute b: int default 2
+  attribute c: int default 3
+  attribute d: int default 4
+  attribute e: int default 5
+  attribute port_in: bool default false
+}
+cfs Sim { attribute a: int }
+decompose Line -> Sim when not port_in and source.e > 0 { a = a }
+"""
+
+
+def _card_values(text: str) -> list[str]:
+    """The attribute rows of the card of item 1 of a one-item order of ``Line``."""
+    catalog = compile_catalog("wide.om", text).raise_on_error()
+    decomposer = Decomposer(catalog)
+    order = {"id": "W", "items": [{"id": "1", "product": "Line", "action": "add"}]}
+    read = decomposer.read(json.dumps(order).encode())
+    dot = render(render_decomposition(catalog, read, decomposer.decompose(read)), "dot").decode()
+    return re.findall(r">([a-z_]+=[^<]*|\+ \d+ more)<", _node(dot, '"item%3A1"'))
+
+
+def test_a_cut_card_shows_first_what_its_rules_conditions_read() -> None:
+    """`port_in`, which decides whether the line gets a SIM, was hidden behind `+ 1 more`."""
+    assert _card_values(WIDE) == ["a=1", "b=2", "e=5", "port_in=false", "+ 2 more"]
+
+
+def test_a_card_does_not_hide_one_attribute_behind_a_row_of_its_own() -> None:
+    five = WIDE.replace("  attribute port_in: bool default false\n", "")
+    five = five.replace("not port_in and ", "")
+    assert _card_values(five) == ["a=1", "b=2", "c=3", "d=4", "e=5"]
