@@ -27,6 +27,7 @@ from om_dsl.cli.app import (
 )
 from om_dsl.cli.common import one_root
 from om_dsl.cli.diagnostics import (
+    print_compiled,
     print_explain_hint,
     print_json,
     print_text,
@@ -207,7 +208,7 @@ def compile_cmd(
     result = compile_catalog(catalog)
     if output and output != "-":
         _not_a_source(catalog, result, output_path(output))
-    print_text(*relocate(result.diagnostics, result.sources, catalog))
+    print_compiled(result, catalog)
     print_explain_hint(result.diagnostics)
     errors, warnings = summary(result.diagnostics)
     if result.catalog is None:

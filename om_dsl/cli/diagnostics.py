@@ -6,12 +6,16 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from om_dsl.cli.app import err, write_json
 from om_dsl.errors import Diagnostic
 from om_dsl.source import SourceFile
+
+if TYPE_CHECKING:
+    from om_dsl.compiler.driver import CompileResult
 
 _STYLE = {"error": "bold red", "warning": "bold yellow"}
 
@@ -43,6 +47,14 @@ def relocate(
             for d in diagnostics
         ]
     return moved, {where(name): source for name, source in sources.items()}
+
+
+def print_compiled(result: CompileResult, root: Path) -> None:
+    """A compiled catalog's diagnostics, its files named from where `om` runs: how every
+    command that compiles a catalog prints them (`om check`, `compile`, and those that read a
+    catalog to work with it: decompose, plan, render, run, serve), so that an editor or CI can
+    open `cat/technical/plans.om:114:1` whichever command printed it."""
+    print_text(*relocate(result.diagnostics, result.sources, root))
 
 
 def _spans_in_text(

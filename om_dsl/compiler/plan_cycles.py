@@ -9,13 +9,14 @@ A chained rule's wait joins two lines: under ``after parent`` every entry item (
 ``after``) of the child's plan waits for every exit item (one nothing waits for) of the
 parent's; ``before parent`` is the other way round.  As in the builder, the lines of one rule
 share their action (actions flow down).  A parent without a plan for the action passes its
-wait on to its own planned ancestor, as at run time.
+wait on to its own planned ancestor, as at run time.  :class:`ChainWaits` computes those
+edges; the plan template view (om_dsl/render/template.py) draws them from it too.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,10 +26,12 @@ from om_dsl.ir import models as ir
 _T = TypeVar("_T")
 Edge = tuple[str, str]
 """(waiter, awaited): ``Product.item`` names."""
+ItemRef = tuple[str, str]
+"""(product, item name): one plan item of the catalog."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Wait:
+class ChainWait:
     """A chained rule's wait, between two products, as the edges it makes under one action."""
 
     rule: ir.DecompositionRule
@@ -40,6 +43,58 @@ class _Wait:
         return f"declared by `{how}` of {self.parent} -> {self.child} at {self.rule.span}"
 
 
+@dataclass(frozen=True, slots=True)
+class ChainWaits:
+    """The waits of a catalog's chained rules, and what each product is made from.
+
+    One source for every place that needs the item-level waits of ``after parent`` and
+    ``before parent``: E062 here, and the plan template view (om_dsl/render/template.py), so
+    the diagram shows exactly the edges the checker (and the plan builder) reason about.
+    """
+
+    waits: tuple[ChainWait, ...]
+    makers: Mapping[str, Sequence[str]]
+    """Technical product -> the technical products chain rules make it from."""
+
+    @classmethod
+    def of(
+        cls,
+        rules: Sequence[ir.DecompositionRule],
+        sources: Sequence[Sequence[str]],
+        technical: Collection[str],
+    ) -> ChainWaits:
+        """From the rules, the products each one applies to (``sources[i]`` for ``rules[i]``,
+        families expanded) and the names of the technical products."""
+        makers: dict[str, list[str]] = {}
+        for rule, products in zip(rules, sources, strict=True):
+            for source in products:
+                if source in technical:
+                    makers.setdefault(rule.target, []).append(source)
+        waits = tuple(
+            ChainWait(rule, parent, rule.target)
+            for rule, products in zip(rules, sources, strict=True)
+            if rule.wait != "none"
+            for parent in products
+        )
+        return cls(waits, makers)
+
+    def edges(self, plans: Mapping[str, ir.Plan]) -> Iterator[tuple[ItemRef, ItemRef, ChainWait]]:
+        """(waiter, awaited, wait) for each item-level edge under one action, whose plans
+        ``plans`` holds by product: every entry item (one with no ``after``) of the waiting
+        side waits for every exit item (one nothing waits for) of the awaited side.  As in
+        the builder, the lines of one rule share their action (actions flow down), and a
+        parent without a plan for the action passes its wait on to its planned ancestor."""
+        for wait in self.waits:
+            child = plans.get(wait.child)
+            if child is None:
+                continue
+            for parent in _planned_ancestors(wait.parent, plans, self.makers):
+                waiter, awaited = _ends(wait, child, plans[parent])
+                for entry in _entries(waiter):
+                    for exit_item in _exits(awaited):
+                        yield entry, exit_item, wait
+
+
 def check_cross_cycles(
     ctx: Context,
     plans: list[ir.Plan],
@@ -48,14 +103,15 @@ def check_cross_cycles(
 ) -> None:
     """E062 for each cycle that goes through a ``depend`` or a rule's wait (``after`` edges
     alone are E061's)."""
-    waits = list(_waits(ctx, rules))
-    makers = _makers(ctx, rules)
-    if not _products_may_cycle(ctx, deps, waits, makers):
+    technical = {p.name.value for p in ctx.symbols.technical()}
+    families = ctx.symbols.families
+    chains = ChainWaits.of(rules, [_sources(r, families) for r in rules], technical)
+    if not _products_may_cycle(ctx, deps, chains):
         return
     reported: set[frozenset[str]] = set()
     for action in ir.ACTIONS:
         by_product = {p.product: p for p in plans if action in p.actions}
-        graph, why = _graph(by_product, deps, waits, makers)
+        graph, why = _graph(by_product, deps, chains)
         for cycle in ctx.cycles(graph):
             key = frozenset(cycle)
             involved = [w for edge in itertools.pairwise(cycle) for w in why.get(edge, ())]
@@ -63,39 +119,15 @@ def check_cross_cycles(
                 continue
             reported.add(key)
             # at a `depend` when there is one: the rule's wait is rarely what is wrong
-            involved.sort(key=lambda w: isinstance(w, _Wait))
+            involved.sort(key=lambda w: isinstance(w, ChainWait))
             _report(ctx, cycle, list({id(w): w for w in involved}.values()))
 
 
-def _makers(ctx: Context, rules: list[ir.DecompositionRule]) -> dict[str, list[str]]:
-    """Technical product -> the technical products chain rules make it from."""
-    technical = {p.name.value for p in ctx.symbols.technical()}
-    makers: dict[str, list[str]] = {}
-    for rule in rules:
-        for source in _sources(ctx, rule):
-            if source in technical:
-                makers.setdefault(rule.target, []).append(source)
-    return makers
+def _sources(rule: ir.DecompositionRule, families: Mapping[str, Sequence[str]]) -> Sequence[str]:
+    return families.get(rule.source, []) if rule.source_is_family else [rule.source]
 
 
-def _sources(ctx: Context, rule: ir.DecompositionRule) -> list[str]:
-    return ctx.symbols.families.get(rule.source, []) if rule.source_is_family else [rule.source]
-
-
-def _waits(ctx: Context, rules: list[ir.DecompositionRule]) -> Iterator[_Wait]:
-    for rule in rules:
-        if rule.wait == "none":
-            continue
-        parents = (
-            ctx.symbols.families.get(rule.source, []) if rule.source_is_family else [rule.source]
-        )
-        for parent in parents:
-            yield _Wait(rule, parent, rule.target)
-
-
-def _products_may_cycle(
-    ctx: Context, deps: list[ir.Dependency], waits: list[_Wait], makers: dict[str, list[str]]
-) -> bool:
+def _products_may_cycle(ctx: Context, deps: list[ir.Dependency], chains: ChainWaits) -> bool:
     """Whether the ``depend``s and waits could close a cycle.  ``after`` edges stay inside a
     product, so such a cycle, read product by product, is a cycle of these edges (or one
     within a product).  Most catalogs have none, and this check of a few hundred edges spares
@@ -107,26 +139,23 @@ def _products_may_cycle(
         if dep.product == dep.after_product:
             return True
         graph.setdefault(dep.product, []).append(dep.after_product)
-    for wait in waits:
-        for parent in _planned_ancestors(wait.parent, None, makers):
+    for wait in chains.waits:
+        for parent in _planned_ancestors(wait.parent, None, chains.makers):
             waiter, awaited = _ends(wait, wait.child, parent)
             graph.setdefault(waiter, []).append(awaited)
     return bool(ctx.cycles(graph))
 
 
-def _ends(wait: _Wait, child: _T, parent: _T) -> tuple[_T, _T]:
+def _ends(wait: ChainWait, child: _T, parent: _T) -> tuple[_T, _T]:
     """(the waiting side, the awaited side) of a wait, for its child's and parent's values."""
     return (child, parent) if wait.rule.wait == "after_parent" else (parent, child)
 
 
-Why = ir.Dependency | _Wait
+Why = ir.Dependency | ChainWait
 
 
 def _graph(
-    plans: dict[str, ir.Plan],
-    deps: list[ir.Dependency],
-    waits: list[_Wait],
-    makers: dict[str, list[str]],
+    plans: dict[str, ir.Plan], deps: list[ir.Dependency], chains: ChainWaits
 ) -> tuple[dict[str, list[str]], dict[Edge, list[Why]]]:
     """The items of one action's plans, with their edges and what declared each one."""
     graph: dict[str, list[str]] = {  # compensations run on cancel only: no wait reaches them
@@ -144,20 +173,13 @@ def _graph(
 
     for dep in deps:
         add((f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}"), dep)
-    for wait in waits:
-        child = plans.get(wait.child)
-        if child is None:
-            continue
-        for parent in _planned_ancestors(wait.parent, plans, makers):
-            waiter, awaited = _ends(wait, child, plans[parent])
-            for entry in _entries(waiter):
-                for exit_item in _exits(awaited):
-                    add((entry, exit_item), wait)
+    for (waiter, waiter_item), (awaited, awaited_item), wait in chains.edges(plans):
+        add((f"{waiter}.{waiter_item}", f"{awaited}.{awaited_item}"), wait)
     return graph, why
 
 
 def _planned_ancestors(
-    product: str, plans: dict[str, ir.Plan] | None, makers: dict[str, list[str]]
+    product: str, plans: Mapping[str, ir.Plan] | None, makers: Mapping[str, Sequence[str]]
 ) -> list[str]:
     """``product`` when it has a plan for the action; else the nearest products with one that
     chain rules make it from: a parent line without items passes its wait on to its own
@@ -180,14 +202,14 @@ def _planned_ancestors(
     return sorted(found)
 
 
-def _entries(plan: ir.Plan) -> list[str]:
-    return [f"{plan.product}.{i.name}" for i in plan.items if not i.after and not i.compensation]
+def _entries(plan: ir.Plan) -> list[ItemRef]:
+    return [(plan.product, i.name) for i in plan.items if not i.after and not i.compensation]
 
 
-def _exits(plan: ir.Plan) -> list[str]:
+def _exits(plan: ir.Plan) -> list[ItemRef]:
     items = [i for i in plan.items if not i.compensation]
     waited = {name for item in items for name in item.after}
-    return [f"{plan.product}.{i.name}" for i in items if i.name not in waited]
+    return [(plan.product, i.name) for i in items if i.name not in waited]
 
 
 def _report(ctx: Context, cycle: list[str], involved: list[Why]) -> None:
@@ -195,11 +217,11 @@ def _report(ctx: Context, cycle: list[str], involved: list[Why]) -> None:
     ctx.bag.error(
         "E062",
         "dependency cycle: " + " -> ".join(reversed(cycle)),
-        back_span(first.rule.span if isinstance(first, _Wait) else first.span),
+        back_span(first.rule.span if isinstance(first, ChainWait) else first.span),
         "each arrow reads 'runs before'",
         *(_declared(w) for w in involved[1:]),
     )
 
 
 def _declared(why: Why) -> str:
-    return why.describe() if isinstance(why, _Wait) else f"declared by `depend` at {why.span}"
+    return why.describe() if isinstance(why, ChainWait) else f"declared by `depend` at {why.span}"

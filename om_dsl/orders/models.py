@@ -50,6 +50,16 @@ class OrderItem(Frozen):
         values (what the order does not say changed is taken as unchanged)."""
         return {**self.attributes, **self.previous} if self.previous else self.attributes
 
+    def changed_attributes(self) -> list[str]:
+        """The attributes whose value before the order (:meth:`values_before`, the world the
+        decomposition compares with) differs from their value after it: on a ``modify``, those
+        ``previous`` gives with another value.  Empty when the item does not say its previous
+        values: what changed is then unknown, and its lines count every attribute changed."""
+        if self.action != "modify" or not self.previous:
+            return []
+        before, after = self.values_before(), self.attributes
+        return [n for n in dict.fromkeys((*after, *before)) if before.get(n) != after.get(n)]
+
 
 class Order(Frozen):
     id: str

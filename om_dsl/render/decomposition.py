@@ -10,11 +10,12 @@ shared line carries a "shared by ..." badge naming the items it serves.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import graphviz
 
+from om_dsl.expr.refs import refs
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import (
@@ -31,6 +32,8 @@ from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table, to
 from om_dsl.rules.program import rule_sources
 
 ATTRIBUTES_SHOWN = 4
+"""Attributes on a card before the rest are cut to ``+ N more`` (never one alone: the row that
+says so would take the same room)."""
 CHANGES_SHOWN = 3
 _SHARED_BADGE = TONES["shared"].line
 
@@ -83,6 +86,8 @@ class _View:
             catalog.rules[i].id: set(products) for i, products in rule_sources(catalog).items()
         }
         """Rule id -> the products it applies to, families expanded (as the engines see it)."""
+        self.decisive = _condition_reads(catalog, self.sources)
+        """Product -> the attributes its rules' conditions read: shown first on a cut card."""
 
     def subtitle(self) -> list[str]:
         lines = self.work.lines()
@@ -126,7 +131,7 @@ class _View:
         kind = self._kind(item)
         tone = TONES[kind]
         rows = _card_rows(f"{kind} · {item.action}", tone, item.product, _item_caption(item))
-        rows += _value_rows(item.attributes, _item_changes(item))
+        rows += _value_rows(item.attributes, _item_changes(item), self.decisive.get(item.product))
         _card(graph, item_node_id(item.id), rows, tone, "1.2", _item_tooltip(item))
 
     # ---- the requests ------------------------------------------------------------------------
@@ -149,7 +154,7 @@ class _View:
         if line.scope != "line":
             head += f" · scope {line.scope}"
         rows = _card_rows(head, tone, line.product, shorten(line.id))
-        rows += _value_rows(line.attributes, _line_changes(line))
+        rows += _value_rows(line.attributes, _line_changes(line), self.decisive.get(line.product))
         if line.scope != "line":
             badge = f"shared by {', '.join(line.source_items)}"
             rows.append(
@@ -285,21 +290,49 @@ def _card(
     )
 
 
-def _value_rows(values: Mapping[str, Any], changes: list[str]) -> list[str]:
-    """Key attributes (the first few), then what changed on a modify."""
-    shown = [f"{k}={_show(v)}" for k, v in list(values.items())[:ATTRIBUTES_SHOWN]]
-    if len(values) > ATTRIBUTES_SHOWN:
-        shown.append(f"+ {len(values) - ATTRIBUTES_SHOWN} more")
+def _value_rows(
+    values: Mapping[str, Any], changes: list[str], first: Collection[str] | None = None
+) -> list[str]:
+    """Key attributes, then what changed on a modify.  A card with too many attributes shows
+    those in ``first`` (what its rules' conditions read, which decides the lines it gets)
+    before the others, in the order of ``values``; the rest are counted."""
+    shown = [f"{k}={_show(values[k])}" for k in _shown_keys(values, first or ())]
+    if len(values) > len(shown):
+        shown.append(f"+ {len(values) - len(shown)} more")
     rows = [row(font(esc(shorten(text)), size=9, colour=MUTED)) for text in shown]
     rows += [row(font(esc(shorten(text)), size=9, colour="#9a3412")) for text in changes]
     return rows
 
 
+def _shown_keys(values: Mapping[str, Any], first: Collection[str]) -> list[str]:
+    """The keys of the attributes a card has room for, in the order of ``values``."""
+    keys = list(values)
+    if len(keys) <= ATTRIBUTES_SHOWN + 1:
+        return keys
+    ranked = sorted(keys, key=lambda k: k not in first)  # stable: the order of values
+    kept = set(ranked[:ATTRIBUTES_SHOWN])
+    return [k for k in keys if k in kept]
+
+
+def _condition_reads(
+    catalog: ir.Catalog, sources: Mapping[str, Collection[str]]
+) -> dict[str, frozenset[str]]:
+    """Product -> the attributes of its items (or lines) that the ``when`` of the rules
+    applying to it read (``speed``, ``source.speed``)."""
+    reads: dict[str, set[str]] = {}
+    for rule in catalog.rules:
+        if rule.when is None:
+            continue
+        names = {r.path[0] for r in refs(rule.when) if r.root == "source" and r.path}
+        for product in sources.get(rule.id, ()):
+            reads.setdefault(product, set()).update(names)
+    return {product: frozenset(names) for product, names in reads.items()}
+
+
 def _item_changes(item: OrderItem) -> list[str]:
-    if item.action != "modify" or item.previous is None:
-        return []
-    keys = [k for k, v in item.attributes.items() if item.previous.get(k) != v]
-    return _changes(keys, item.previous, item.attributes)
+    """What the item changes, as the decomposition sees it: an attribute ``previous`` does not
+    list is unchanged (marking it drowned the real change in ``+ 2 more changed``)."""
+    return _changes(item.changed_attributes(), item.previous or {}, item.attributes)
 
 
 def _line_changes(line: FulfillmentLine) -> list[str]:

@@ -13,6 +13,8 @@ from om_dsl.ir import models as ir
 Item = ir.AutoItem | ir.CalloutItem | ir.ManualItem | ir.MilestoneItem | ir.WaitItem
 # How far a dependency reaches, in the words an architect reads on the edge.
 WITHIN = {"root": "same root item", "order": "same order", "relies_on": "same reliesOn group"}
+# The label of a chained rule's wait between a parent line and its child line, by its wait.
+PARENT_WAIT = {"after_parent": "after parent line", "before_parent": "before child line"}
 
 
 def item_details(catalog: ir.Catalog, item: Item) -> list[str]:

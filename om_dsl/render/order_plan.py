@@ -18,6 +18,7 @@ import graphviz
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentRequest
 from om_dsl.render.items import (
+    PARENT_WAIT,
     WITHIN,
     Item,
     depend_tooltip,
@@ -166,9 +167,9 @@ def _why(index: _Index, item: PlanItemInstance, dep: str) -> tuple[EdgeKind, str
     if found is not None:
         return "depend", WITHIN[found.within], depend_tooltip(found)
     if other.line_id in index.ancestors(item.line_id):
-        return "parent", "after parent line", ""
+        return "parent", PARENT_WAIT["after_parent"], ""
     if item.line_id in index.ancestors(other.line_id):
-        return "parent", "before child line", ""
+        return "parent", PARENT_WAIT["before_parent"], ""
     return "depend", "", ""
 
 

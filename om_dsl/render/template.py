@@ -2,6 +2,8 @@
 
 Items become nodes by kind; ``after`` gives edges inside the plan; catalog dependencies that
 touch this plan bring in the other product's item as a context node with a dashed edge;
+the waits a chained rule puts on it (``after parent``, ``before parent``) bring in the parent's
+or the child's items the same way, with the teal edge the order plan draws between those lines;
 each ``undo`` attaches its compensation item with a dotted edge.
 """
 
@@ -10,10 +12,12 @@ from __future__ import annotations
 import graphviz
 
 from om_dsl.compiler.names import suggest
+from om_dsl.compiler.plan_cycles import ChainWait, ChainWaits, ItemRef
 from om_dsl.ir import models as ir
 from om_dsl.ir.models import ACTIONS
 from om_dsl.render.errors import RenderError
 from om_dsl.render.items import (
+    PARENT_WAIT,
     WITHIN,
     Item,
     depend_tooltip,
@@ -24,6 +28,7 @@ from om_dsl.render.items import (
 )
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
+from om_dsl.rules.program import rule_sources
 
 _PLAN_CLUSTER = "plan"
 
@@ -45,7 +50,7 @@ def template_graph(catalog: ir.Catalog, product: str, action: str) -> PlanGraph:
     plan = _plan(catalog, tech, action)
     own = {item.name for item in plan.items}
     nodes = [_item_node(catalog, product, item) for item in plan.items]
-    edges = [
+    edges: list[PlanEdge] = [
         PlanEdge(_id(product, a), _id(product, i.name), "after")
         for i in plan.items
         for a in i.after
@@ -55,13 +60,15 @@ def template_graph(catalog: ir.Catalog, product: str, action: str) -> PlanGraph:
         for i in plan.items
         if i.undo
     ]
-    ext_nodes, ext_edges, ext_clusters = _dependencies(catalog, product, own, action)
+    context: dict[str, PlanNode] = {}
+    edges += _dependencies(catalog, product, own, action, context)
+    edges += _chain_waits(catalog, product, action, context)
     cluster = PlanCluster(_PLAN_CLUSTER, f"{product} ({_kind_title(tech)}) on {action}", tech.kind)
     return PlanGraph(
         title=f"Plan template: {product} on {action}",
-        nodes=(*nodes, *ext_nodes),
-        edges=(*edges, *ext_edges),
-        clusters=(cluster, *ext_clusters),
+        nodes=(*nodes, *context.values()),
+        edges=tuple(edges),
+        clusters=(cluster, *_context_clusters(context)),
     )
 
 
@@ -119,10 +126,10 @@ def _item_node(catalog: ir.Catalog, product: str, item: Item) -> PlanNode:
 
 
 def _dependencies(
-    catalog: ir.Catalog, product: str, own: set[str], action: str
-) -> tuple[list[PlanNode], list[PlanEdge], list[PlanCluster]]:
-    """Context nodes and dashed edges for every ``depend`` that touches this plan's items."""
-    nodes: dict[str, PlanNode] = {}
+    catalog: ir.Catalog, product: str, own: set[str], action: str, nodes: dict[str, PlanNode]
+) -> list[PlanEdge]:
+    """Dashed edges for every ``depend`` that touches this plan's items (their context items
+    added to ``nodes``)."""
     edges: list[PlanEdge] = []
     for dep in catalog.dependencies:
         into = dep.product == product and dep.item in own
@@ -140,9 +147,56 @@ def _dependencies(
             else _context_node(catalog, dep.product, dep.item, action, nodes)
         )
         edges.append(PlanEdge(before, after, "depend", WITHIN[dep.within], depend_tooltip(dep)))
+    return edges
+
+
+def _chain_waits(
+    catalog: ir.Catalog, product: str, action: str, nodes: dict[str, PlanNode]
+) -> list[PlanEdge]:
+    """Teal edges for the waits chained rules put on this plan, as the builder wires them
+    between lines (the edges E062 checks, from :class:`ChainWaits`): under ``after parent``
+    the child's entry items wait for the parent's exit items, under ``before parent`` the
+    parent's entry items wait for the child's exit items."""
+    plans = {p.product: p for p in catalog.plans if action in p.actions}
+    edges: dict[tuple[str, str], PlanEdge] = {}
+    technical = {t.name for t in catalog.technical}
+    chains = ChainWaits.of(catalog.rules, list(rule_sources(catalog).values()), technical)
+    for waiter, awaited, wait in chains.edges(plans):
+        if product not in (waiter[0], awaited[0]):
+            continue
+        source = _end(catalog, product, awaited, action, nodes)
+        target = _end(catalog, product, waiter, action, nodes)
+        label = PARENT_WAIT[wait.rule.wait]
+        edges.setdefault((source, target), PlanEdge(source, target, "parent", label, _why(wait)))
+    return list(edges.values())
+
+
+def _end(
+    catalog: ir.Catalog, product: str, ref: ItemRef, action: str, nodes: dict[str, PlanNode]
+) -> str:
+    """The node of one end of a wait: this plan's item, or another product's as context."""
+    other, item = ref
+    return (
+        _id(product, item)
+        if other == product
+        else _context_node(catalog, other, item, action, nodes)
+    )
+
+
+def _why(wait: ChainWait) -> str:
+    """What a wait's edge says on hover: which line waits for which, the rule, its doc."""
+    if wait.rule.wait == "after_parent":
+        head = f"a {wait.child} line starts once its parent {wait.parent} line is complete"
+    else:
+        head = f"a {wait.parent} line starts once its child {wait.child} line is complete"
+    lines = [head, wait.describe()]
+    return "\n".join(lines + ([wait.rule.doc] if wait.rule.doc else []))
+
+
+def _context_clusters(nodes: dict[str, PlanNode]) -> list[PlanCluster]:
+    """One dashed box per other product whose items are shown for context."""
     products = list(dict.fromkeys(n.cluster for n in nodes.values() if n.cluster))
-    clusters = [PlanCluster(c, c.removeprefix("other."), "external") for c in products]
-    return list(nodes.values()), edges, clusters
+    return [PlanCluster(c, c.removeprefix("other."), "external") for c in products]
 
 
 def _context_node(

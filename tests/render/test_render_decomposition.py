@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from render_examples import example
 
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir.models import Catalog
+from om_dsl.orders.decompose import Decomposer
 from om_dsl.render import render, render_decomposition
 
 
@@ -76,3 +80,91 @@ def test_modify_shows_what_changed(acme: Catalog) -> None:
 def test_relies_on_links_the_items(acme: Catalog) -> None:
     dot = _dot(acme, "tmf622-product-order")
     assert re.search(r'"item%3A120" -> "item%3A110" \[label=reliesOn', dot)
+
+
+LINES = """catalog "Lines" version "1"
+enum Tariff { Basic, Plus, Unlimited }
+offer MobileLine {
+  attribute msisdn: string required
+  attribute plan: Tariff default Basic
+  attribute roaming: bool default false
+  attribute data_cap: int default 20
+  attribute port_in: bool default false
+}
+cfs Subscription { attribute msisdn: string  attribute plan: Tariff  attribute roaming: bool }
+decompose MobileLine -> Subscription { msisdn = msisdn; plan = plan; roaming = roaming }
+"""
+
+MODIFY = {
+    "id": "ORD-M2",
+    "items": [
+        {
+            "id": "l1",
+            "product": "MobileLine",
+            "action": "modify",
+            "attributes": {"msisdn": "+33600000001", "plan": "Plus", "roaming": False},
+            "previous": {"plan": "Unlimited", "roaming": True},
+        }
+    ],
+}
+
+
+def _lines_dot(order: dict[str, Any]) -> str:
+    catalog = compile_catalog("lines.om", LINES).raise_on_error()
+    decomposer = Decomposer(catalog)
+    read = decomposer.read(json.dumps(order).encode())
+    return render(render_decomposition(catalog, read, decomposer.decompose(read)), "dot").decode()
+
+
+def _node(dot: str, node_id: str) -> str:
+    return next(line for line in dot.splitlines() if line.lstrip().startswith(f"{node_id} ["))
+
+
+def test_an_item_marks_changed_only_what_previous_changes() -> None:
+    """Attributes `previous` does not list are unchanged, as the decomposition takes them:
+    the item showed `changed msisdn` and `+ 2 more changed` for values it never changed."""
+    item = _node(_lines_dot(MODIFY), '"item%3Al1"')
+    changes = re.findall(r"changed [^<]*", item)
+    assert changes == ["changed plan: Unlimited → Plus", "changed roaming: true → false"]
+
+
+def test_an_item_whose_previous_repeats_a_value_changes_nothing_there() -> None:
+    order = json.loads(json.dumps(MODIFY))
+    order["items"][0]["previous"] = {"plan": "Plus", "roaming": True}
+    item = _node(_lines_dot(order), '"item%3Al1"')
+    assert re.findall(r"changed [^<]*", item) == ["changed roaming: true → false"]
+
+
+WIDE = """catalog "Wide" version "1"
+offer Line {
+  attribute a: int default 1
+  attribute b: int default 2
+  attribute c: int default 3
+  attribute d: int default 4
+  attribute e: int default 5
+  attribute port_in: bool default false
+}
+cfs Sim { attribute a: int }
+decompose Line -> Sim when not port_in and source.e > 0 { a = a }
+"""
+
+
+def _card_values(text: str) -> list[str]:
+    """The attribute rows of the card of item 1 of a one-item order of ``Line``."""
+    catalog = compile_catalog("wide.om", text).raise_on_error()
+    decomposer = Decomposer(catalog)
+    order = {"id": "W", "items": [{"id": "1", "product": "Line", "action": "add"}]}
+    read = decomposer.read(json.dumps(order).encode())
+    dot = render(render_decomposition(catalog, read, decomposer.decompose(read)), "dot").decode()
+    return re.findall(r">([a-z_]+=[^<]*|\+ \d+ more)<", _node(dot, '"item%3A1"'))
+
+
+def test_a_cut_card_shows_first_what_its_rules_conditions_read() -> None:
+    """`port_in`, which decides whether the line gets a SIM, was hidden behind `+ 1 more`."""
+    assert _card_values(WIDE) == ["a=1", "b=2", "e=5", "port_in=false", "+ 2 more"]
+
+
+def test_a_card_does_not_hide_one_attribute_behind_a_row_of_its_own() -> None:
+    five = WIDE.replace("  attribute port_in: bool default false\n", "")
+    five = five.replace("not port_in and ", "")
+    assert _card_values(five) == ["a=1", "b=2", "c=3", "d=4", "e=5"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir.models import Catalog
 from om_dsl.render import PlanOptions, RenderError, render, render_plan_template, template_graph
 from om_dsl.render.plan_model import PlanGraph
@@ -116,3 +117,97 @@ def test_a_depend_edge_of_a_template_says_why_on_hover(acme: Catalog) -> None:
     graph = template_graph(acme, "InternetService", "add")
     (tip,) = {e.tooltip for e in graph.edges if e.kind == "depend"}
     assert tip.endswith("\nThe internet service is configured once the access line is up.")
+
+
+# ---- waits of chained rules (after parent, before parent) --------------------------------------
+
+CHAINS = """catalog "Chains" version "1"
+offer Net { attribute speed: int default 100 }
+cfs Access { attribute speed: int }
+rfs Port { attribute speed: int }
+rfs Profile { attribute speed: int }
+rfs Router { attribute speed: int }
+decompose Net -> Access { speed = speed }
+/// A port is reserved before the access line's own plan runs.
+decompose Access -> Port before parent { speed = speed }
+decompose Access -> Profile after parent { speed = speed }
+decompose Profile -> Router after parent { speed = speed }
+plan Access on add {
+  auto prepare handler "a.prepare"
+  auto configure handler "a.configure"
+  auto activate handler "a.activate" after prepare, configure
+}
+plan Port on add {
+  auto reserve handler "p.reserve"
+  auto check handler "p.check" after reserve
+}
+plan Profile on add, modify { auto create handler "r.create" }
+plan Router on add { auto ship handler "x.ship" }
+"""
+
+
+@pytest.fixture(scope="module")
+def chains() -> Catalog:
+    return compile_catalog("chains.om", CHAINS).raise_on_error()
+
+
+def test_after_parent_makes_the_entry_items_wait_for_the_parents_exit_items(
+    chains: Catalog,
+) -> None:
+    graph = template_graph(chains, "Profile", "add")
+    assert _edges(graph, "parent") == {
+        ("Access.activate", "Profile.create"),
+        ("Profile.create", "Router.ship"),  # Profile is a parent too
+    }
+    edge = next(e for e in graph.edges if e.target == "Profile.create")
+    assert edge.label == "after parent line"
+    assert "`after parent` of Access -> Profile at chains.om:" in edge.tooltip
+    context = {n.id: n for n in graph.nodes if n.external}
+    assert context["Access.activate"].cluster == "other.Access"
+    assert context["Access.activate"].kind == "auto"
+
+
+def test_before_parent_makes_the_parents_entry_items_wait_for_the_childs_exit_items(
+    chains: Catalog,
+) -> None:
+    graph = template_graph(chains, "Port", "add")
+    assert _edges(graph, "parent") == {
+        ("Port.check", "Access.prepare"),
+        ("Port.check", "Access.configure"),
+    }
+    assert {e.label for e in graph.edges if e.kind == "parent"} == {"before child line"}
+    tip = next(e.tooltip for e in graph.edges if e.kind == "parent")
+    assert tip.startswith("a Access line starts once its child Port line is complete")
+    assert tip.endswith("\nA port is reserved before the access line's own plan runs.")
+
+
+def test_the_parents_template_shows_the_waits_of_its_children(chains: Catalog) -> None:
+    graph = template_graph(chains, "Access", "add")
+    assert _edges(graph, "parent") == {
+        ("Port.check", "Access.prepare"),
+        ("Port.check", "Access.configure"),
+        ("Access.activate", "Profile.create"),
+    }
+    # the grandchild waits for Profile, not for Access
+    assert "Router.ship" not in {n.id for n in graph.nodes}
+
+
+def test_a_parent_without_a_plan_for_the_action_passes_the_wait_to_its_ancestor(
+    chains: Catalog,
+) -> None:
+    """On modify, neither Access nor Router has a plan: nothing waits.  Without Profile's
+    plans, Router waits for Access instead, as the builder wires it."""
+    assert _edges(template_graph(chains, "Profile", "modify"), "parent") == set()
+    plans = [p for p in chains.plans if p.product != "Profile"]
+    unplanned = chains.model_copy(update={"plans": plans})
+    assert _edges(template_graph(unplanned, "Router", "add"), "parent") == {
+        ("Access.activate", "Router.ship")
+    }
+
+
+def test_chain_waits_are_drawn_as_the_order_plan_draws_them(acme: Catalog) -> None:
+    dot = render(render_plan_template(acme, "RadiusProfile", "add"), "dot").decode()
+    wait = next(line for line in dot.splitlines() if '"InternetService.subscribe" ->' in line)
+    assert '-> "RadiusProfile.create_profile"' in wait
+    assert 'color="#0f766e"' in wait and 'label="after parent line"' in wait
+    assert "waits for its parent line" in dot  # the legend row of the mark
