@@ -234,7 +234,35 @@ def _product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> str | None:
             return None
     if found is None:
         _unknown_product(item, index, log)
-    return found
+        return None
+    return found if _ids_agree(matches, found, index, log) else None
+
+
+def _ids_agree(
+    matches: list[tuple[ProductRef, list[str]]], found: str, index: CatalogIndex, log: IssueLog
+) -> bool:
+    """An id the catalog does not have is an error even when another reference names the
+    product: an id is what a client's catalog says, and ``{"id": "99999", "name": "TMF Mobile
+    Telephony"}`` was fulfilled as the offer the name matched, with no word that the id was
+    unknown (a CPQ on another catalog version).  A specification id counts only for an offer
+    that declares specifications; display names may drift, so a name matching nothing is let
+    be."""
+    offer = index.offers[found]
+    for ref, names in matches:
+        if names or ref.kind not in ("offering_id", "spec_id"):
+            continue
+        if ref.kind == "spec_id" and not offer.specs:
+            continue
+        ids = [s.id for s in offer.specs] if ref.kind == "spec_id" else [offer.external_id]
+        theirs = " or ".join(show(i) for i in ids if i) or "none"
+        what = "specification" if ref.kind == "spec_id" else "offering"
+        log.add(
+            "O032", ref.path,
+            f"unknown {what} id {show(ref.text)}, but the item's other reference says {found} "
+            f"(its {what} id is {theirs})",
+        )  # fmt: skip
+        return False
+    return True
 
 
 def _unknown_product(item: DraftItem, index: CatalogIndex, log: IssueLog) -> None:

@@ -80,3 +80,26 @@ def test_a_shared_name_that_cannot_be_the_product_disagrees(decomposer: Decompos
     assert message == (
         "'Mobile Basic' matches Basic, Plus, but the item's other reference says Other"
     )
+
+
+def test_an_unknown_id_next_to_a_known_name_disagrees(decomposer: Decomposer) -> None:
+    """A client's id is what its catalog says: an id this catalog lacks was ignored when the
+    name matched, and the order fulfilled as that offer with no word (a TMF client's probe)."""
+    raw = _item(productOffering={"id": "99999", "name": "Other"})
+    [(code, path, message)] = _issues(decomposer, raw)
+    assert (code, path) == ("O032", "productOrderItem[0].productOffering.id")
+    assert message == (
+        "unknown offering id '99999', but the item's other reference says Other "
+        "(its offering id is '502')"
+    )
+    spec = {"productSpecification": {"id": "S-999", "name": "Mobile spec"}}
+    [(code, path, message)] = _issues(
+        decomposer, _item(productOffering={"id": "500"}, product=spec)
+    )
+    assert (code, path) == ("O032", "productOrderItem[0].product.productSpecification.id")
+    assert message.endswith("says Basic (its specification id is 'S-500')")
+
+
+def test_a_spec_id_counts_only_for_an_offer_that_declares_specs(decomposer: Decomposer) -> None:
+    spec = {"productSpecification": {"id": "CPQ-SPEC-1", "name": "whatever"}}
+    assert _product(decomposer, _item(productOffering={"id": "502"}, product=spec)) == "Other"
