@@ -2,8 +2,12 @@
 
 ``within root`` (the default) links lines that serve the same root order item (a bundle and
 everything below it); ``within order`` links every line of the order; ``within relies_on``
-links lines whose order items are joined by reliesOn relationships, or that belong to the same
-shared relies_on fulfillment request (or to a request that uses it).
+links lines whose order items are joined by reliesOn relationships.  Only when the order itself
+is not at hand (a plan built from a decomposition alone) does it fall back on the requests: the
+lines of a shared relies_on request, and of the requests that use it.  That is coarser, since a
+bundle's request uses the relies_on request of each of its lines, and so it is never used when
+the order says which items rely on which (a two-line bundle linked each line's billing to both
+lines).
 
 Within a root, the units of one item ordered with a quantity (``voice[1]``, ``voice[2]``: one
 phone line each) pair one to one: unit 2's service waits for unit 2's number, not for every
@@ -107,10 +111,11 @@ def _merged(
     return list(found.values())
 
 
-def _relies_on_groups(order: Order | None) -> dict[str, str]:
-    """Order item id -> the id of its reliesOn group (union-find over reliesOn relationships)."""
+def _relies_on_groups(order: Order | None) -> dict[str, str] | None:
+    """Order item id -> the id of its reliesOn group (union-find over reliesOn relationships);
+    None without the order."""
     if order is None:
-        return {}
+        return None
     parent: dict[str, str] = {item.id: item.id for item in order.items}
 
     def find(node: str) -> str:
@@ -129,12 +134,13 @@ def _relies_on_groups(order: Order | None) -> dict[str, str]:
 
 
 def _link_keys(
-    line: FulfillmentLine, groups: dict[str, str], requests: dict[str, FulfillmentRequest]
+    line: FulfillmentLine, groups: dict[str, str] | None, requests: dict[str, FulfillmentRequest]
 ) -> tuple[str, ...]:
     """Keys that two relies_on-linked lines have in common."""
-    keys = dict.fromkeys(f"item:{groups.get(s, s)}" for s in line.source_items)
+    known = groups or {}
+    keys = dict.fromkeys(f"item:{known.get(s, s)}" for s in line.source_items)
     request = requests.get(line.request)
-    if request is not None:
+    if groups is None and request is not None:
         if request.shared and request.scope == "relies_on":
             keys[f"req:{request.id}"] = None
         keys.update(dict.fromkeys(f"req:{used}" for used in request.uses))

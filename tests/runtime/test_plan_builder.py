@@ -185,6 +185,34 @@ def test_relies_on_scope_follows_shared_requests_without_an_order(lab) -> None: 
     assert deps(plan, "B1:bill") == ("S1:activate",)
 
 
+def test_relies_on_scope_with_the_order_ignores_the_bundles_request(lab) -> None:  # type: ignore[no-untyped-def]
+    """A designer's two-line bundle, no reliesOn: the bundle's request uses each line's
+    relies_on request, and that linked each line's billing to both lines' subscriptions."""
+
+    def billing(n: int) -> FulfillmentRequest:
+        rid = f"fr:relies_on:s{n}"
+        bill = line(f"B{n}", "Billing", roots=["b"], sources=[f"s{n}"], request=rid,
+                    scope="relies_on")  # fmt: skip
+        return FulfillmentRequest(id=rid, shared=True, scope="relies_on", lines=[bill])
+
+    shared = [billing(1), billing(2)]
+    subs = [line(f"S{n}", "Sub", roots=["b"], sources=[f"s{n}"], request="fr:b") for n in (1, 2)]
+    root = FulfillmentRequest(id="fr:b", root_item="b", uses=[r.id for r in shared], lines=subs)
+    work = Decomposition(order_id="O1", catalog_hash=lab.content_hash, requests=[root, *shared])
+    order = Order(
+        id="O1",
+        items=[
+            OrderItem(id="b", action="add", product="Bundle"),
+            *(OrderItem(id=f"s{n}", action="add", product="Mobile", parent="b") for n in (1, 2)),
+        ],
+    )
+    plan = build_plan(lab, work, order)
+    assert deps(plan, "B1:bill") == ("S1:activate",)
+    assert deps(plan, "B2:bill") == ("S2:activate",)
+    # without the order, the requests are all there is to go by: coarser, as documented
+    assert deps(build_plan(lab, work), "B1:bill") == ("S1:activate", "S2:activate")
+
+
 def test_a_child_line_waits_after_its_parent(lab) -> None:  # type: ignore[no-untyped-def]
     catalog = compile_text(LAB + "plan Radius on modify { auto first handler \"x\"\n"
                            "auto second handler \"y\" after first }\n")  # fmt: skip
