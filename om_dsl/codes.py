@@ -343,6 +343,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "An `// allow CODE` comment accepts nothing: no warning with that code points at its line (it was fixed, or the comment sits on the wrong line), or the code is an error's, and errors cannot be allowed. Not reported while the catalog has errors.",
         "Remove the code from the comment (or the comment). `// allow` goes at the end of the line a warning points at, or alone on the line above it; see [accepting a warning](language.md#accepting-a-warning--allow).",
     ),
+    CodeDoc(
+        ("W010",),
+        "A decomposition rule or family plan that never applies: a rule with `when false`, or a `plan family` action that every member replaces with a plan of its own (the more specific plan wins).",
+        "Remove the rule, or the family plan's action; or drop the members' own plans that replace it.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

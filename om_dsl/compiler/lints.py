@@ -19,6 +19,12 @@ def lint(
         sources.update(members or [rule.source])
     produced = {r.target for r in rules} | _targets_of_broken_sources(ctx)
     planned = {p.product for p in plans}
+    for rule in rules:
+        if isinstance(rule.when, ir.Lit) and rule.when.value is False:
+            ctx.bag.warning(
+                "W010", f"rule {rule.id} has `when false`, so it never applies",
+                back_span(rule.span),
+            )  # fmt: skip
     for offer in offers:
         if offer.kind == "offer" and offer.name not in sources and not _completed(ctx, offer):
             ctx.bag.warning(

@@ -163,7 +163,25 @@ def _family_plans(ctx: Context, decl: ast.PlanDecl, owners: _Owners) -> list[ir.
         ]  # fmt: skip
         if mine:
             out.append(_lowered(ctx, decl, member, mine, items))
+    _replaced_actions(ctx, decl, actions, members, owners)
     return out
+
+
+def _replaced_actions(
+    ctx: Context, decl: ast.PlanDecl, actions: list[str], members: list[str], owners: _Owners
+) -> None:
+    """W010: an action of a family plan that every member plans itself never runs (a probe's
+    family plan was counted nowhere, and said nothing)."""
+    replaced = [a for a in actions if members and all((m, a) in owners.products for m in members)]
+    if replaced:
+        ctx.bag.warning(
+            "W010",
+            f"plan family {decl.product.value} on {', '.join(replaced)} never runs: every "
+            f"member ({', '.join(members)}) has its own plan for it, which replaces it",
+            decl.product.span,
+            f"drop {' and '.join(replaced)} from the family plan, or drop a member's own plan "
+            "for it so that the family's applies to that member",
+        )
 
 
 def _family_technical(ctx: Context, decl: ast.PlanDecl) -> list[str] | None:
