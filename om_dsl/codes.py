@@ -325,8 +325,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("W006",),
-        "A plan item reads outputs of another product's item (`Sim.assign_sim.iccid`) but no `depend` makes it wait for that item.",
-        "Add `depend Product.item after Other.item` (with the right `within`).",
+        "A plan item reads outputs of another product's item (`Sim.assign_sim.iccid`) but neither a `depend` nor a chained rule's wait (`before parent`, `after parent`) makes it wait for that item.",
+        "Add `depend Product.item after Other.item` (with the right `within`), or, when a rule chains the two products, `before parent` / `after parent` on it: each line then waits for its own child or parent.",
     ),
     CodeDoc(
         ("W007",),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
+from om_dsl.compiler.plan_cycles import ChainWaits, chain_waits
 from om_dsl.expr.refs import item_exprs, refs
 from om_dsl.ir import models as ir
 
@@ -95,16 +96,51 @@ def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> Non
     )
 
 
-def check_cross_outputs(ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency]) -> None:
-    """W006: reading another product's item outputs without a `depend` that orders them.
+def check_cross_outputs(
+    ctx: Context,
+    plans: list[ir.Plan],
+    deps: list[ir.Dependency],
+    rules: list[ir.DecompositionRule],
+) -> None:
+    """W006: reading another product's item outputs without a `depend` (or a chained rule's
+    wait) that orders them.
 
-    The reads are those that :func:`check_plan_outputs` gathered from ``plans``.
+    The reads are those that :func:`check_plan_outputs` gathered from ``plans``; ``rules``
+    give the chain waits, and which products are made from which, for a hint that a chain's
+    wait may be meant.
     """
     edges = _ItemEdges(plans)
     waits = _waits(deps)
+    _add_chain_waits(waits, chain_waits(ctx, rules), plans)
+    chains: set[tuple[str, str]] | None = None
     for product, item, ref in ctx.product_reads:
         if not _ordered(product, item, ref, waits, edges):
-            _report_cross(ctx, product, item, ref.path[0], ref.path[1])
+            chains = _chained(ctx, rules) if chains is None else chains
+            _report_cross(ctx, product, item, ref.path[0], ref.path[1], chains)
+
+
+def _add_chain_waits(
+    waits: dict[tuple[str, str], list[tuple[str, str]]], chains: ChainWaits, plans: list[ir.Plan]
+) -> None:
+    """A chained rule's wait (``before parent``: each parent line waits for its own children)
+    orders a read as a `depend` does: the same edges E062 and the plan builder use."""
+    if not chains.waits:
+        return
+    for action in ir.ACTIONS:
+        by_product = {p.product: p for p in plans if action in p.actions}
+        for (waiter, item), (awaited, source), _ in chains.edges(by_product):
+            pairs = waits.setdefault((waiter, awaited), [])
+            if (item, source) not in pairs:
+                pairs.append((item, source))
+
+
+def _chained(ctx: Context, rules: list[ir.DecompositionRule]) -> set[tuple[str, str]]:
+    """(parent, child) products of the chained rules (technical -> technical)."""
+    out: set[tuple[str, str]] = set()
+    for rule in rules:
+        members = ctx.symbols.families.get(rule.source, []) if rule.source_is_family else []
+        out.update((source, rule.target) for source in members or [rule.source])
+    return out
 
 
 def _waits(deps: list[ir.Dependency]) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -179,15 +215,31 @@ def _ordered(
     return any(waiter in mine and awaited in theirs for waiter, awaited in pairs)
 
 
-def _report_cross(ctx: Context, product: str, item: Any, other: str, source: str) -> None:
+def _report_cross(
+    ctx: Context, product: str, item: Any, other: str, source: str, chains: set[tuple[str, str]]
+) -> None:
     broken = ctx.symbols.broken
     if broken.completes(product) or broken.completes(other):
         return  # the `depend` that orders them (or a plan) may be the one with a syntax error
+    hints = [
+        f"add: depend {product}.{item.name} after {other}.{source}",
+        "without it the value is null whenever this item runs first",
+    ]
+    if (product, other) in chains:
+        hints.append(
+            f"or, as {other} lines are made from {product} lines, `before parent` on "
+            f"`decompose {product} -> {other}`: each {product} line then waits for its own "
+            f"{other} lines (a `depend` within root waits for every {other} line of the root item)"
+        )
+    elif (other, product) in chains:
+        hints.append(
+            f"or, as {product} lines are made from {other} lines, `after parent` on "
+            f"`decompose {other} -> {product}`: each {product} line then waits for its own parent"
+        )
     ctx.bag.warning(
         "W006",
         f"item '{item.name}' of {product} reads outputs of {other}.{source}, "
         "but no `depend` makes it wait for them",
         back_span(item.span),
-        f"add: depend {product}.{item.name} after {other}.{source}",
-        "without it the value is null whenever this item runs first",
+        *hints,
     )

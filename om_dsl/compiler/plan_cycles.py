@@ -103,9 +103,7 @@ def check_cross_cycles(
 ) -> None:
     """E062 for each cycle that goes through a ``depend`` or a rule's wait (``after`` edges
     alone are E061's)."""
-    technical = {p.name.value for p in ctx.symbols.technical()}
-    families = ctx.symbols.families
-    chains = ChainWaits.of(rules, [_sources(r, families) for r in rules], technical)
+    chains = chain_waits(ctx, rules)
     if not _products_may_cycle(ctx, deps, chains):
         return
     reported: set[frozenset[str]] = set()
@@ -121,6 +119,13 @@ def check_cross_cycles(
             # at a `depend` when there is one: the rule's wait is rarely what is wrong
             involved.sort(key=lambda w: isinstance(w, ChainWait))
             _report(ctx, cycle, list({id(w): w for w in involved}.values()))
+
+
+def chain_waits(ctx: Context, rules: Sequence[ir.DecompositionRule]) -> ChainWaits:
+    """The catalog's chain waits, from the compiler's symbols (families expanded)."""
+    technical = {p.name.value for p in ctx.symbols.technical()}
+    families = ctx.symbols.families
+    return ChainWaits.of(rules, [_sources(r, families) for r in rules], technical)
 
 
 def _sources(rule: ir.DecompositionRule, families: Mapping[str, Sequence[str]]) -> Sequence[str]:

@@ -707,7 +707,7 @@ def lower_dependencies(
 ) -> list[ir.Dependency]:
     out = [d for d in (_dependency(ctx, decl) for decl in ctx.symbols.depends) if d is not None]
     check_cross_cycles(ctx, plans, out, rules)
-    check_cross_outputs(ctx, plans, out)
+    check_cross_outputs(ctx, plans, out, rules)
     return out
 
 

@@ -57,3 +57,42 @@ def test_never_produced_wins_over_no_plan(om: Compile) -> None:
 def test_warnings_point_at_the_declaration(om: Compile) -> None:
     diag = om("\n\noffer Lonely { }", base=True).one("W001")
     assert (diag.span.file, diag.span.line, diag.span.col) == ("main.om", 17, 1)
+
+
+CHAIN = """
+offer Line "Line" id "1" {{ attribute n: int }}
+cfs Service {{ attribute n: int }}
+resource Sim {{ attribute n: int }}
+decompose Line {{ -> Service {{ n = n }} }}
+decompose Service {{ -> Sim {wait} {{ n = n }} }}
+plan Sim on add {{ auto assign handler "a" }}
+plan Service on add {{ auto activate handler "b" when Sim.assign.iccid != null }}
+"""
+"""A service reads its own SIM's output; the chain's wait can order it."""
+
+
+def _child_reads_parent(wait: str) -> str:
+    """CHAIN the other way round: the SIM reads its parent service's output."""
+    text = CHAIN.format(wait=wait)
+    text = text.replace("when Sim.assign.iccid != null", "")
+    return text.replace('handler "a"', 'handler "a" when Service.activate.x != 1')
+
+
+def test_a_chain_wait_orders_a_cross_product_read(om: Compile) -> None:
+    """`before parent` makes each service wait for its own SIM: W006 said no `depend` did."""
+    assert om(CHAIN.format(wait="before parent")).codes == []
+    assert om(_child_reads_parent("after parent")).codes == []
+
+
+def test_w006_next_to_a_chain_offers_its_wait(om: Compile) -> None:
+    """A `depend` within root makes every service of a bundle wait for every line's SIM."""
+    hints = om(CHAIN.format(wait="")).one("W006").hints
+    assert hints[0] == "add: depend Service.activate after Sim.assign"
+    assert hints[2].startswith(
+        "or, as Sim lines are made from Service lines, `before parent` on "
+        "`decompose Service -> Sim`: each Service line then waits for its own Sim lines"
+    )
+    assert om(_child_reads_parent("")).one("W006").hints[2] == (
+        "or, as Sim lines are made from Service lines, `after parent` on "
+        "`decompose Service -> Sim`: each Sim line then waits for its own parent"
+    )
