@@ -170,3 +170,14 @@ def finish_tasks(client: httpx.Client, order_id: str, user: str = "alice") -> li
         assert completed.status_code == 204, completed.text
         done.append(task["itemId"])
     return done
+
+
+def heard_orders(listener: Any, order_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(eventType, event.productOrder)`` of every TMF event the listener heard about the
+    order, oldest first."""
+    found = []
+    for body in listener.bodies():
+        order = body.get("event", {}).get("productOrder", {}) if isinstance(body, dict) else {}
+        if order.get("id") == order_id:
+            found.append((str(body["eventType"]), order))
+    return found

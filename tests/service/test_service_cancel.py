@@ -4,11 +4,16 @@ compensated and cancelled; after it the cancel request is created and ends
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from service_support import Running, finish_tasks, order_json, state_of, wait_for, wait_state
 from simulators import Listener
+
+from om_dsl.runtime import SqliteStore
+from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 
 TRIO = "ORD-1004"
 
@@ -216,3 +221,24 @@ def test_cancel_requests_are_listed_whoever_made_them(service: Callable[..., Run
     unknown = api.get("/cancelProductOrder", params={"state": "done"})
     assert unknown.status_code == 400 and unknown.json()["issues"][0]["code"] == "S016"
     assert api.get("/cancelProductOrder", params={"limit": 0}).status_code == 400
+
+
+def test_a_cancel_table_made_before_the_type_column_gets_it(tmp_path: Path) -> None:
+    """A store whose ``cancel_requests`` table an older service made keeps its rows, and
+    takes the client's type attributes from then on."""
+    db = tmp_path / "old.db"
+    SqliteStore(db).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute(
+            "CREATE TABLE cancel_requests (seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL, "
+            "reason TEXT, requested_date TEXT, created_at REAL NOT NULL)"
+        )
+        raw.execute("INSERT INTO cancel_requests VALUES (1, 'A', 'moved', NULL, 0)")
+    store = SqliteStore(db)
+    try:
+        records = CancelRecords(store)
+        assert records.get(1) == CancelRecord("moved", None)
+        records.add(2, "B", CancelRecord(None, None, {"@type": "CpqCancelOrder"}))
+        assert records.get(2) == CancelRecord(None, None, {"@type": "CpqCancelOrder"})
+    finally:
+        store.close()

@@ -27,12 +27,23 @@ CREATE_EVENT = "ProductOrderCreateEvent"
 STATE_CHANGE_EVENT = "ProductOrderStateChangeEvent"
 EVENT_TYPES = {ORDER_CREATED: CREATE_EVENT, ORDER_STATE: STATE_CHANGE_EVENT}
 PLAN_CACHE = 256
+ORDER_TYPE = "ProductOrder"
+ITEM_TYPE = "ProductOrderItem"
 
 
 def href(base: str, ident: str) -> str:
     """``<base>/<ident>``, the id percent-encoded whole (``/``, ``?``, ``%``, blanks too): an id
     is data, and must neither add a path segment nor start a query."""
     return f"{base}/{path_text(ident)}"
+
+
+def typed(view: dict[str, Any], default: str) -> dict[str, Any]:
+    """``view`` with its ``@type`` last: the client's when it sent one (a subclass of the TMF
+    resource, such as a CPQ's ``CpqProductOrder``), else ``default``, the TMF class.  Last,
+    after the server's own attributes, as TMF's samples put it."""
+    sent = view.pop("@type", None)
+    view["@type"] = sent if isinstance(sent, str) and sent else default
+    return view
 
 
 def iso(ts: float) -> str:
@@ -121,14 +132,13 @@ class OrderViews:
             view["completionDate"] = iso(at if at is not None else record.updated_at)
         echo = shape.client_items
         view["productOrderItem"] = [
-            {"id": item_id, **echo.get(item_id, {}), "action": action,
-             "state": item_state([rows[i] for i in idxs], state, record.cancelling,
-                                 [rows[i] for i in shape.history.get(item_id, ())]),
-             "@type": "ProductOrderItem"}
+            typed({"id": item_id, **echo.get(item_id, {}), "action": action,
+                   "state": item_state([rows[i] for i in idxs], state, record.cancelling,
+                                       [rows[i] for i in shape.history.get(item_id, ())])},
+                  ITEM_TYPE)
             for item_id, action, idxs in shape.items
         ]  # fmt: skip
-        view["@type"] = "ProductOrder"
-        return view
+        return typed(view, ORDER_TYPE)
 
     def _states_at(self, row: EventRow) -> dict[int, str] | None:
         """The order's plan item states right after ``row``: the plan's initial states and
