@@ -499,6 +499,10 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S018",),
         "a `PATCH /productOrder/{id}` body with no items (a JSON merge patch of the changed fields alone; path `body`): PATCH takes the whole revised order, as it would be POSTed",
     ),
+    CodeDoc(
+        ("S019",),
+        "a query parameter given more than once (`state=completed&state=held`; path `query.state`): give it once, several values as one comma-separated list (`state=completed,held`)",
+    ),
 )
 
 
