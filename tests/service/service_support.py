@@ -104,10 +104,13 @@ def serve(
     sims: Sims,
     tokens: dict[str, str] | None = None,
     concurrency: int = 16,
+    notify_href: str | None = None,
     **config: Any,
 ) -> Running:
+    """The service on a runtime of its own (``notify_href``: the runtime's
+    ``NotifySettings.href_base``)."""
     tokens = TOKENS if tokens is None else tokens
-    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500)
+    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500, href_base=notify_href)
     runtime = Runtime(
         acme(),
         store=SqliteStore(db),

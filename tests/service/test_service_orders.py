@@ -14,6 +14,7 @@ from service_support import (
     Running,
     acme,
     finish_tasks,
+    heard_orders,
     open_tasks,
     order_bytes,
     order_json,
@@ -325,3 +326,27 @@ def test_a_204_has_no_body_and_no_content_type(service: Callable[..., Running], 
         if "204" in operation["responses"]
     }
     assert len(answered) == len(routes) == 6, (answered, routes)
+
+
+@pytest.mark.parametrize("notify_href", [None, "http://elsewhere/productOrder"])
+def test_events_carry_the_href_that_get_shows(
+    service: Callable[..., Running], listener: Listener, notify_href: str | None
+) -> None:
+    """service.md: the GET view is the one notifications carry, so an event's productOrder
+    has the order's href too.  The service knows its URL; the notifier's views did not
+    (NotifySettings.href_base was unset for create_app, and for `om serve` on a free port),
+    so events came without one.  The service's URL wins over a runtime's own setting: one
+    href per order."""
+    running = service(notify_href=notify_href)
+    api = running.client()
+    assert api.post("/hub", json={"callback": listener.url}).status_code == 201
+    created = api.post("/productOrder", json=order_json("fibre-modify"))
+    assert created.status_code == 201, created.text
+    href = created.json()["href"]
+    assert href == f"{running.url}/productOrder/ORD-1002"
+    assert api.get("/productOrder/ORD-1002").json()["href"] == href
+    wait_state(api, "ORD-1002", {"completed"})
+    heard = wait_for(
+        lambda: (h := heard_orders(listener, "ORD-1002")) and h[-1][1]["state"] == "completed" and h
+    )
+    assert {order.get("href") for _, order in heard} == {href}

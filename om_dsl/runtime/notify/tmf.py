@@ -74,11 +74,23 @@ class OrderViews:
 
     def __init__(self, store: Store, href_base: str | None = None) -> None:
         self._store = store
-        self._href_base = href_base.rstrip("/") if href_base else None
+        self._href_base: str | None = None
+        self.href_base = href_base
         self._shapes: OrderedDict[str, OrderShape] = OrderedDict()
         self._epoch = 0
         """Counts amendments seen: a shape read across one is not cached (it may be stale)."""
         self._lock = threading.Lock()
+
+    @property
+    def href_base(self) -> str | None:
+        """The base of each order's ``href`` (``<base>/<id>``); no ``href`` when None.  The
+        service sets its own URL here (``<public url>/productOrder``), so that what it
+        answers and what the notifier sends, both made here, carry the same href."""
+        return self._href_base
+
+    @href_base.setter
+    def href_base(self, value: str | None) -> None:
+        self._href_base = value.rstrip("/") if value else None
 
     def event(self, row: EventRow) -> dict[str, Any] | None:
         """The TMF event for an event-log row, or None when the row is no order event."""
