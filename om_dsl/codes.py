@@ -493,7 +493,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S017",),
-        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message",
+        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message, with a suggestion when one is close",
     ),
     CodeDoc(
         ("S018",),

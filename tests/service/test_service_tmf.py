@@ -291,3 +291,44 @@ def test_a_cancel_request_keeps_the_clients_type(service: Callable[..., Running]
         ("CpqCancelOrder", "CancelProductOrder"),
         ("CancelProductOrder", None),
     ]
+
+
+def _issues(answer: Any) -> list[tuple[str, str]]:
+    assert answer.status_code == 400, answer.text
+    return [(issue["code"], issue["path"]) for issue in answer.json()["issues"]]
+
+
+def test_fields_selects_any_first_level_attribute_of_the_view(
+    service: Callable[..., Running],
+) -> None:
+    """A vendor extension the full view echoes can be selected: `fields=x_cpqQuoteId` was a
+    400 that said the order had no such attribute.  A name that is truly unknown is still a
+    400, with a suggestion when one is close."""
+    api = service().client()
+    order = {**_cpq_order("CPQ-1"), "x_cpqQuoteId": "Q-1"}
+    assert api.post("/productOrder", json=order).status_code == 201
+    one = api.get("/productOrder/CPQ-1", params={"fields": "x_cpqQuoteId,completionDate"})
+    assert one.status_code == 200, one.text
+    assert set(one.json()) == {"id", "href", "x_cpqQuoteId", "@type"}  # not completed yet
+    listed = api.get("/productOrder", params={"fields": "x_cpqQuoteId"})
+    assert [o["x_cpqQuoteId"] for o in listed.json()] == ["Q-1"]
+
+    typo = api.get("/productOrder/CPQ-1", params={"fields": "x_cpqQuoteID"})
+    assert _issues(typo) == [("S017", "fields")]
+    assert "did you mean x_cpqQuoteId?" in typo.json()["message"]
+    # one order has no attribute its view lacks, TMF622's own aside
+    assert _issues(api.get("/productOrder/CPQ-1", params={"fields": "x_crmCase"}))
+    # a list: another order may have an extension these lack, so only a name that cannot be
+    # an attribute (a path) or misspells a known one is refused
+    other = api.get("/productOrder", params={"fields": "x_crmCase"})
+    assert other.status_code == 200 and set(other.json()[0]) == {"id", "href", "@type"}
+    for name, hint in (("sate", "state"), ("x_cpqquoteid", "x_cpqQuoteId")):
+        refused = api.get("/productOrder", params={"fields": name})
+        assert _issues(refused) == [("S017", "fields")]
+        assert f"did you mean {hint}?" in refused.json()["message"]
+    nested = api.get("/productOrder", params={"fields": "productOrderItem.state"})
+    assert _issues(nested) == [("S017", "fields")]
+    empty = api.get("/productOrder", params={"fields": "x_cpqQuoteId", "state": "cancelled"})
+    assert empty.status_code == 200 and empty.json() == []
+    cancel = api.get("/cancelProductOrder", params={"fields": "cancelationReason"})
+    assert "did you mean cancellationReason?" in cancel.json()["message"]

@@ -86,13 +86,11 @@ def list_product_orders(
     fields: Fields = None,
 ) -> JSONResponse:
     orders.refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
-    wanted = orders.selection(fields, ProductOrder)
     states = orders.parse_states(state)
     views, total = orders.listing(svc, states, offset, page_size(svc, limit))
-    return page([orders.select(view, wanted) for view in views], total)
+    return page(orders.selected_page(views, fields, ProductOrder), total)
 
 
 @router.get("/productOrder/{id}", response_model=ProductOrder, responses=errors(404))
 def retrieve_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
-    wanted = orders.selection(fields, ProductOrder)
-    return JSONResponse(orders.select(orders.view_of(svc, id), wanted))
+    return JSONResponse(orders.selected(orders.view_of(svc, id), fields, ProductOrder))
