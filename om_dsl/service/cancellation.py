@@ -23,8 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 from om_dsl.errors import NotFound, OperatorActionRejected
-from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_STATE, is_cancel_request
-from om_dsl.runtime.notify.tmf import iso, typed
+from om_dsl.runtime.events import (
+    CANCEL_REJECTED,
+    ORDER_STATE,
+    given_cancel_reason,
+    is_cancel_request,
+)
+from om_dsl.runtime.notify.tmf import cancellation, iso, typed
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
 from om_dsl.service.cancel_records import CancelRecord
@@ -35,7 +40,6 @@ PREFIX = "cpo-"
 ASSESSING = OrderState.ASSESSING_CANCELLATION.value
 PENDING = OrderState.PENDING_CANCELLATION.value
 CANCELLED = OrderState.CANCELLED.value
-DEFAULT_REASON = "cancel requested through the API"
 TYPE_FIELDS = {"baseType", "schemaLocation", "type_"}
 """The request's TMF type attributes (``@baseType``, ``@schemaLocation``, ``@type``), kept as
 the client sent them: a CPQ's subclass of CancelProductOrder is shown back, as for an order."""
@@ -61,10 +65,12 @@ def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
 
 
 def _cancel(svc: Service, order_id: str, reason: str | None) -> int:
-    """Ask the runtime to cancel; the sequence number of the row that recorded the request."""
+    """Ask the runtime to cancel; the sequence number of the row that recorded the request.
+    No reason is passed when the client gave none: the order's ``cancellationReason`` is the
+    one recorded, and the runtime's default is no one's reason."""
     before = _last_seq(svc, order_id)
     try:
-        svc.runtime.cancel(order_id, reason or DEFAULT_REASON)
+        svc.runtime.cancel(order_id, reason)
     except OperatorActionRejected:
         seq = _recorded(svc, order_id, before)
         if seq is None:  # refused without a record: not a cancel request that exists
@@ -122,7 +128,7 @@ def _client_fields(record: CancelRecord | None, row: EventRow) -> dict[str, str]
     """What the client asked with; for a request made before the service kept it, the reason
     the runtime recorded (an accepted cancel's event detail)."""
     if record is None:
-        reason = row.detail if row.kind == ORDER_STATE else None
+        reason = given_cancel_reason(row.detail) if row.kind == ORDER_STATE else None
         return {"cancellationReason": reason} if reason else {}
     found = {
         "cancellationReason": record.reason,
@@ -150,7 +156,8 @@ def _progress(svc: Service, row: EventRow) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if state == CANCELLED and record is not None:
         found.update(state="done", cancellationState=CANCELLED)
-        found["effectiveCancellationDate"] = iso(record.updated_at)
+        at = cancellation(svc.runtime.store, row.order_id).at  # the order's cancellationDate
+        found["effectiveCancellationDate"] = iso(at if at is not None else record.updated_at)
     else:
         found.update(state="inProgress", cancellationState=state if state == ASSESSING else PENDING)
     return found

@@ -242,3 +242,35 @@ def test_a_cancel_table_made_before_the_type_column_gets_it(tmp_path: Path) -> N
         assert records.get(2) == CancelRecord(None, None, {"@type": "CpqCancelOrder"})
     finally:
         store.close()
+
+
+def test_a_cancelled_order_has_its_cancellation_date_and_reason(
+    service: Callable[..., Running], listener: Listener
+) -> None:
+    """TMF622's cancellationDate and cancellationReason ("used when order is cancelled") are
+    on the order once a cancel is done: in GET and in the state-change events, the date
+    when it was cancelled (the request's effectiveCancellationDate), the reason the client
+    gave (none when it gave none)."""
+    api = service().client()
+    assert api.post("/hub", json={"callback": listener.url}).status_code == 201
+    reasons = {"C-1": "customer moved", "C-2": None}
+    for order_id, reason in reasons.items():
+        assert api.post("/productOrder", json=order_json("home-trio-tv", id=order_id)).is_success
+        wait_state(api, order_id, {"pending"})
+        body = {"productOrder": {"id": order_id}, "cancellationReason": reason}
+        created = api.post("/cancelProductOrder", json={k: v for k, v in body.items() if v})
+        assert created.status_code == 201, created.text
+        assert wait_state(api, order_id, {"cancelled", "held"}) == "cancelled"
+        request = wait_for(lambda c=created: (r := api.get(c.json()["href"]).json())["state"]
+                           == "done" and r)  # fmt: skip
+        view = api.get(f"/productOrder/{order_id}").json()
+        assert view["cancellationDate"] == request["effectiveCancellationDate"]
+        assert view.get("cancellationReason") == reason
+        assert (
+            "cancellationReason"
+            not in api.get(f"/productOrder/{order_id}", params={"fields": "state"}).json()
+        )
+        heard = wait_for(lambda o=order_id: "cancelled" in (e := _order_events(listener, o)) and e)
+        assert heard["cancelled"]["cancellationDate"] == view["cancellationDate"]
+        assert heard["cancelled"].get("cancellationReason") == reason
+        assert "cancellationDate" not in heard["pendingCancellation"]  # not cancelled yet

@@ -19,8 +19,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from om_dsl.runtime.downstream.urls import path_text
-from om_dsl.runtime.events import ITEM_STATE, ORDER_AMENDED, ORDER_CREATED, ORDER_STATE
+from om_dsl.runtime.events import (
+    CANCEL_ACCEPTED_STATE,
+    ITEM_STATE,
+    ORDER_AMENDED,
+    ORDER_CREATED,
+    ORDER_STATE,
+    given_cancel_reason,
+)
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow, Store
 
 CREATE_EVENT = "ProductOrderCreateEvent"
@@ -29,6 +37,7 @@ EVENT_TYPES = {ORDER_CREATED: CREATE_EVENT, ORDER_STATE: STATE_CHANGE_EVENT}
 PLAN_CACHE = 256
 ORDER_TYPE = "ProductOrder"
 ITEM_TYPE = "ProductOrderItem"
+CANCELLED = OrderState.CANCELLED.value
 
 
 def href(base: str, ident: str) -> str:
@@ -142,6 +151,8 @@ class OrderViews:
         view["orderDate"] = iso(record.created_at)
         if state == "completed":
             view["completionDate"] = iso(at if at is not None else record.updated_at)
+        if state == CANCELLED:
+            view.update(self._cancellation_fields(order_id, at))
         echo = shape.client_items
         view["productOrderItem"] = [
             typed({"id": item_id, **echo.get(item_id, {}), "action": action,
@@ -151,6 +162,16 @@ class OrderViews:
             for item_id, action, idxs in shape.items
         ]  # fmt: skip
         return typed(view, ORDER_TYPE)
+
+    def _cancellation_fields(self, order_id: str, at: float | None) -> dict[str, str]:
+        """TMF622's ``cancellationDate`` (``at``, an event's time, or when the log says the
+        order was cancelled) and ``cancellationReason`` (the canceller's, if it gave one)."""
+        found = cancellation(self._store, order_id)
+        when = at if at is not None else found.at
+        fields = {"cancellationDate": iso(when)} if when is not None else {}
+        if found.reason is not None:
+            fields["cancellationReason"] = found.reason
+        return fields
 
     def _states_at(self, row: EventRow) -> dict[int, str] | None:
         """The order's plan item states right after ``row``: the plan's initial states and
@@ -210,6 +231,29 @@ class OrderViews:
                 if len(self._shapes) > PLAN_CACHE:
                     self._shapes.popitem(last=False)
         return shape
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """How an order was cancelled, as its event log says: whoever cancelled it (the service,
+    ``om cancel``, a host's ``runtime.cancel``)."""
+
+    at: float | None
+    """When the order became ``cancelled`` (None: it is not, or not yet)."""
+    reason: str | None
+    """The reason given with the accepted cancel (None: none was given)."""
+
+
+def cancellation(store: Store, order_id: str) -> Cancellation:
+    """The order's :class:`Cancellation`, read from its event log (a cancel is rare, and its
+    rows are the order's own: read only for an order being or having been cancelled)."""
+    at = reason = None
+    for row in store.events(order_id=order_id):
+        if row.kind == ORDER_STATE and row.to_state == CANCEL_ACCEPTED_STATE:
+            reason = given_cancel_reason(row.detail)
+        elif row.kind == ORDER_STATE and row.to_state == CANCELLED:
+            at = row.ts
+    return Cancellation(at, reason)
 
 
 def _shape_of(plan: OrderPlan) -> OrderShape:
