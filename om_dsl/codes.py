@@ -489,7 +489,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S016",),
-        "a query parameter the route does not read (`GET /productOrder?externalId=...`; path `query`): it filters by `state` only",
+        "a query parameter the route does not read (`GET /productOrder?customer=...`; path `query`): it filters by `state` and `externalId` only",
     ),
     CodeDoc(
         ("S017",),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -191,12 +192,22 @@ def view_of(svc: Service, order_id: str) -> dict[str, Any]:
     return view
 
 
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What ``GET /productOrder`` lists: orders in ``states``, with the ``external_id``
+    (TMF622 ``externalId``, an exact match: a CPQ finds its orders by its quote id)."""
+
+    states: frozenset[str] | None = None
+    external_id: str | None = None
+
+
 def listing(
-    svc: Service, states: frozenset[str] | None, offset: int, limit: int
+    svc: Service, wanted: Filter, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of orders (oldest first) and how many match in all."""
-    total = len(svc.runtime.orders(states))
-    records = svc.runtime.orders(states, offset, limit)
+    """One page of the orders ``wanted`` (oldest first) and how many match in all."""
+    runtime = svc.runtime
+    total = len(runtime.orders(wanted.states, external_id=wanted.external_id))
+    records = runtime.orders(wanted.states, offset, limit, wanted.external_id)
     views = [svc.views.product_order(record.id) for record in records]
     return [v for v in views if v is not None], total
 

@@ -293,6 +293,7 @@ REPEATED = [
     ("/productOrder", "state=completed&state=held", "state", "state=completed,held"),
     ("/productOrder", "fields=state&fields=note", "fields", "fields=state,note"),
     ("/productOrder", "limit=1&offset=0&limit=2", "limit", None),
+    ("/productOrder", "externalId=Q-1&externalId=Q-2", "externalId", None),
     ("/productOrder/ORD-1002", "fields=state&fields=note", "fields", "fields=state,note"),
     ("/tmf-api/productOrderingManagement/v4/productOrder", "state=held&state=held", "state", None),
     ("/cancelProductOrder", "offset=1&offset=2", "offset", None),
