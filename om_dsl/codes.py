@@ -494,15 +494,19 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S016",),
-        "a query parameter the route does not read (`GET /productOrder?externalId=...`; path `query`): it filters by `state` only",
+        "a query parameter the route does not read (`GET /productOrder?customer=...`; path `query`): it filters by `state` and `externalId` only",
     ),
     CodeDoc(
         ("S017",),
-        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message",
+        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message, with a suggestion when one is close",
     ),
     CodeDoc(
         ("S018",),
         "a `PATCH /productOrder/{id}` body with no items (a JSON merge patch of the changed fields alone; path `body`): PATCH takes the whole revised order, as it would be POSTed",
+    ),
+    CodeDoc(
+        ("S019",),
+        "a query parameter given more than once (`state=completed&state=held`; path `query.state`): give it once, several values as one comma-separated list (`state=completed,held`)",
     ),
 )
 

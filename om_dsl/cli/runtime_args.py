@@ -109,7 +109,7 @@ NOTIFY_SECRET_ENV = "OM_NOTIFY_SECRET"
 ``OM_TOKENS`` holds the service's tokens: the secret is read from the environment only)."""
 
 
-def notify_settings(notify: list[str] | None, href_base: str | None = None) -> NotifySettings:
+def notify_settings(notify: list[str] | None) -> NotifySettings:
     """The runtime-wide listener URLs of ``--notify``, checked (a bad one is a usage error),
     and the signing secret's variable when it is set."""
     try:
@@ -117,4 +117,4 @@ def notify_settings(notify: list[str] | None, href_base: str | None = None) -> N
     except ValueError as exc:
         fail(f"--notify: {exc}", EXIT_USAGE)
     signing = NOTIFY_SECRET_ENV if os.environ.get(NOTIFY_SECRET_ENV) else None
-    return NotifySettings(urls=urls, href_base=href_base, signing_secret_env=signing)
+    return NotifySettings(urls=urls, signing_secret_env=signing)

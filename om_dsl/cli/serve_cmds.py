@@ -93,10 +93,7 @@ def serve_cmd(
     config = _config(host, port, tokens_file, public_url, max_body_bytes)
     ir = load_catalog_arg(catalog)
     config = replace(config, installed_base=installed_base_or_fail(installed_base, ir))
-    known = config.public_url or config.port  # with port 0 the URL is known only once bound
-    runtime = _service_runtime(
-        ir, db, handlers, concurrency, notify, config.base_url() if known else None
-    )
+    runtime = _service_runtime(ir, db, handlers, concurrency, notify)
     try:
         server = ServiceServer(runtime, config, access_log=access_log)
         _bind(server, host, port)
@@ -135,14 +132,14 @@ def _service_runtime(
     handlers: str | None,
     concurrency: int,
     notify: list[str] | None,
-    base_url: str | None,
 ) -> Runtime:
+    """The runtime the service runs; the app gives it the service's URLs (callbacks, hrefs)
+    once the socket is bound and the port known."""
     try:
         store = SqliteStore(db)
     except StoreError as exc:
         fail(str(exc))
-    href = f"{base_url}/productOrder" if base_url else None
-    downstream = DownstreamSettings(notify=notify_settings(notify, href))
+    downstream = DownstreamSettings(notify=notify_settings(notify))
     registry = load_handlers(handlers)
     runtime = Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream

@@ -101,10 +101,12 @@ class TmfOrder(_Tmf):
 
 ORDER_OWNED = frozenset(
     {"id", "href", "state", "orderDate", "completionDate", "expectedCompletionDate",
-     "productOrderItem", "@type"}
+     "cancellationDate", "cancellationReason", "productOrderItem"}
 )  # fmt: skip
-"""ProductOrder attributes the server sets (TMF622: read-only on create), never echoed."""
-ITEM_OWNED = frozenset({"id", "action", "state", "productOrderItem", "@type"})
+"""ProductOrder attributes the server sets (TMF622: read-only on create, or said once the order
+is cancelled, from the cancel), never echoed.  ``@type`` is the client's: a CPQ's subclass
+(``CpqProductOrder``) is shown back as sent."""
+ITEM_OWNED = frozenset({"id", "action", "state", "productOrderItem"})
 """ProductOrderItem attributes the view writes itself (nested items are listed by their ids)."""
 
 

@@ -31,6 +31,16 @@ ORDER_SIGNAL = "order.signal"
 ORDER_AMENDED = "order.amended"
 CANCEL_ACCEPTED_STATE = OrderState.ASSESSING_CANCELLATION.value
 """The order state an accepted cancel moves the order to."""
+NO_CANCEL_REASON = "cancel requested"
+"""What an accepted cancel's row says when the canceller gave no reason."""
+UNGIVEN_CANCEL_REASONS = frozenset({NO_CANCEL_REASON, "cancel requested through the API"})
+"""Details of an accepted cancel that are no one's reason: the runtime's default, and the one
+the service recorded for a request without ``cancellationReason`` before it passed none."""
+
+
+def given_cancel_reason(detail: str | None) -> str | None:
+    """The reason the canceller gave, from an accepted cancel's row; None when it gave none."""
+    return None if detail in UNGIVEN_CANCEL_REASONS else detail
 
 
 def is_cancel_request(kind: str, to_state: str | None) -> bool:

@@ -82,6 +82,7 @@ def record(order: OrderRun, now: float) -> OrderRecord:
         cancelling=order.cancelling,
         started=order.started,
         ponr=dict(order.ponr),
+        external_id=order.fields.get("external_id"),
     )
 
 

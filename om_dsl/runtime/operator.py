@@ -15,7 +15,7 @@ from typing import Any
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.engine import Engine, json_object
-from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_SIGNAL
+from om_dsl.runtime.events import CANCEL_REJECTED, NO_CANCEL_REASON, ORDER_SIGNAL
 from om_dsl.runtime.journal import item_row
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
@@ -119,7 +119,7 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
         engine.journal.event(engine.clock(), order.id, None, CANCEL_REJECTED, detail=message)
         engine.flush()
         raise OperatorActionRejected(message)
-    engine.move_order(order, OrderState.ASSESSING_CANCELLATION, reason or "cancel requested")
+    engine.move_order(order, OrderState.ASSESSING_CANCELLATION, reason or NO_CANCEL_REASON)
     engine.move_order(order, OrderState.PENDING_CANCELLATION, "no point of no return reached")
     order.cancelling = True
     _stop_normal_items(engine, order)

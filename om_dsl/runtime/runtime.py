@@ -290,9 +290,14 @@ class Runtime:
         return order_status(self.store, order_id, self._engine.clock())
 
     def orders(
-        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+        self,
+        states: frozenset[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        external_id: str | None = None,
     ) -> list[OrderRecord]:
-        return self.store.orders(states, offset, limit)
+        """Orders by creation (then id): those in ``states``, with the ``external_id``."""
+        return self.store.orders(states, offset, limit, external_id)
 
     def events(
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None

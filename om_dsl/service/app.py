@@ -81,7 +81,8 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
     base = config.base_url()
     if runtime.callbacks.base_url is None:
         runtime.callbacks.base_url = base
-    views = OrderViews(runtime.store, href_base=f"{base}/productOrder")
+    views = runtime.notifications.views  # one set of views: GET and events agree, href too
+    views.href_base = f"{base}/productOrder"
     runtime.add_listener(_forget_amended(views))
     return Service(
         runtime=runtime,

@@ -23,10 +23,16 @@ from __future__ import annotations
 from typing import Any
 
 from om_dsl.errors import NotFound, OperatorActionRejected
-from om_dsl.runtime.events import CANCEL_REJECTED, ORDER_STATE, is_cancel_request
-from om_dsl.runtime.notify.tmf import iso
+from om_dsl.runtime.events import (
+    CANCEL_REJECTED,
+    ORDER_STATE,
+    given_cancel_reason,
+    is_cancel_request,
+)
+from om_dsl.runtime.notify.tmf import cancellation, iso, typed
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
+from om_dsl.service.cancel_records import CancelRecord
 from om_dsl.service.context import Service
 from om_dsl.service.models import CancelProductOrderCreate
 
@@ -34,7 +40,9 @@ PREFIX = "cpo-"
 ASSESSING = OrderState.ASSESSING_CANCELLATION.value
 PENDING = OrderState.PENDING_CANCELLATION.value
 CANCELLED = OrderState.CANCELLED.value
-DEFAULT_REASON = "cancel requested through the API"
+TYPE_FIELDS = {"baseType", "schemaLocation", "type_"}
+"""The request's TMF type attributes (``@baseType``, ``@schemaLocation``, ``@type``), kept as
+the client sent them: a CPQ's subclass of CancelProductOrder is shown back, as for an order."""
 
 
 def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
@@ -48,17 +56,21 @@ def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
             message says which); nothing was recorded.
     """
     order_id = body.productOrder.id
+    types = body.model_dump(by_alias=True, include=TYPE_FIELDS, exclude_none=True)
+    record = CancelRecord(body.cancellationReason, body.requestedCancellationDate, types)
     with svc.cancel_lock:
         seq = _cancel(svc, order_id, body.cancellationReason)
-        svc.cancels.add(seq, order_id, body.cancellationReason, body.requestedCancellationDate)
+        svc.cancels.add(seq, order_id, record)
     return get(svc, f"{PREFIX}{seq}")
 
 
 def _cancel(svc: Service, order_id: str, reason: str | None) -> int:
-    """Ask the runtime to cancel; the sequence number of the row that recorded the request."""
+    """Ask the runtime to cancel; the sequence number of the row that recorded the request.
+    No reason is passed when the client gave none: the order's ``cancellationReason`` is the
+    one recorded, and the runtime's default is no one's reason."""
     before = _last_seq(svc, order_id)
     try:
-        svc.runtime.cancel(order_id, reason or DEFAULT_REASON)
+        svc.runtime.cancel(order_id, reason)
     except OperatorActionRejected:
         seq = _recorded(svc, order_id, before)
         if seq is None:  # refused without a record: not a cancel request that exists
@@ -96,7 +108,8 @@ def listing(svc: Service, offset: int, limit: int) -> tuple[list[dict[str, Any]]
 def _view(svc: Service, row: EventRow) -> dict[str, Any]:
     request_id = f"{PREFIX}{row.seq}"
     view: dict[str, Any] = {"id": request_id, "href": svc.href("cancelProductOrder", request_id)}
-    view.update(_client_fields(svc, row))
+    record = svc.cancels.get(row.seq)
+    view.update(_client_fields(record, row))
     view["productOrder"] = {
         "id": row.order_id,
         "href": svc.href("productOrder", row.order_id),
@@ -107,16 +120,15 @@ def _view(svc: Service, row: EventRow) -> dict[str, Any]:
         view["rejectionReason"] = row.detail
     else:
         view.update(_progress(svc, row))
-    view["@type"] = "CancelProductOrder"
-    return view
+    view.update(record.types if record is not None else {})
+    return typed(view, "CancelProductOrder")
 
 
-def _client_fields(svc: Service, row: EventRow) -> dict[str, str]:
+def _client_fields(record: CancelRecord | None, row: EventRow) -> dict[str, str]:
     """What the client asked with; for a request made before the service kept it, the reason
     the runtime recorded (an accepted cancel's event detail)."""
-    record = svc.cancels.get(row.seq)
     if record is None:
-        reason = row.detail if row.kind == ORDER_STATE else None
+        reason = given_cancel_reason(row.detail) if row.kind == ORDER_STATE else None
         return {"cancellationReason": reason} if reason else {}
     found = {
         "cancellationReason": record.reason,
@@ -144,7 +156,8 @@ def _progress(svc: Service, row: EventRow) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if state == CANCELLED and record is not None:
         found.update(state="done", cancellationState=CANCELLED)
-        found["effectiveCancellationDate"] = iso(record.updated_at)
+        at = cancellation(svc.runtime.store, row.order_id).at  # the order's cancellationDate
+        found["effectiveCancellationDate"] = iso(at if at is not None else record.updated_at)
     else:
         found.update(state="inProgress", cancellationState=state if state == ASSESSING else PENDING)
     return found

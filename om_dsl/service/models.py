@@ -167,6 +167,10 @@ class CancelProductOrderCreate(_Tmf):
     productOrder: ProductOrderRef
     cancellationReason: str | None = Field(None, max_length=MAX_TEXT)
     requestedCancellationDate: DateTime | None = None
+    baseType: str | None = Field(None, alias="@baseType", max_length=MAX_TEXT)
+    schemaLocation: str | None = Field(None, alias="@schemaLocation", max_length=MAX_TEXT)
+    type_: str | None = Field(None, alias="@type", max_length=MAX_TEXT)
+    """The client's class of the request (a subclass of ``CancelProductOrder``), shown back."""
 
 
 class CancelProductOrder(_Tmf):
@@ -184,6 +188,8 @@ class CancelProductOrder(_Tmf):
     state: str
     cancellationState: str
     rejectionReason: str | None = None
+    baseType: str | None = Field(None, alias="@baseType")
+    schemaLocation: str | None = Field(None, alias="@schemaLocation")
     type_: str | None = Field(None, alias="@type")
 
 

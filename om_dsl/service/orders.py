@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,6 +23,7 @@ from om_dsl.orders.tmf622 import NO_ID, is_tmf622
 from om_dsl.runtime.states import OrderState
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
+from om_dsl.suggest import closest
 
 ACKNOWLEDGED = OrderState.ACKNOWLEDGED.value
 ORDER_STATES = frozenset(s.value for s in OrderState)
@@ -190,12 +192,22 @@ def view_of(svc: Service, order_id: str) -> dict[str, Any]:
     return view
 
 
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What ``GET /productOrder`` lists: orders in ``states``, with the ``external_id``
+    (TMF622 ``externalId``, an exact match: a CPQ finds its orders by its quote id)."""
+
+    states: frozenset[str] | None = None
+    external_id: str | None = None
+
+
 def listing(
-    svc: Service, states: frozenset[str] | None, offset: int, limit: int
+    svc: Service, wanted: Filter, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of orders (oldest first) and how many match in all."""
-    total = len(svc.runtime.orders(states))
-    records = svc.runtime.orders(states, offset, limit)
+    """One page of the orders ``wanted`` (oldest first) and how many match in all."""
+    runtime = svc.runtime
+    total = len(runtime.orders(wanted.states, external_id=wanted.external_id))
+    records = runtime.orders(wanted.states, offset, limit, wanted.external_id)
     views = [svc.views.product_order(record.id) for record in records]
     return [v for v in views if v is not None], total
 
@@ -213,24 +225,66 @@ def parse_states(text: str | None) -> frozenset[str] | None:
     return states
 
 
-def selection(fields: str | None, model: type[BaseModel]) -> set[str] | None:
-    """The attributes a TMF ``fields`` selection keeps (the identity too), None for all.
+def selected(view: dict[str, Any], fields: str | None, model: type[BaseModel]) -> dict[str, Any]:
+    """The attributes of one resource that a TMF ``fields`` selection keeps (the identity too).
+
+    Any first-level attribute the view has may be selected, a vendor extension the client
+    sent (``x_cpqQuoteId``) too, and any the resource may have (``completionDate`` before the
+    order completes); any other name is unknown to this resource: a 400 (S017).
+    """
+    return select(view, selection(fields, _attributes(model, [view]), listing=False))
+
+
+def selected_page(
+    views: list[dict[str, Any]], fields: str | None, model: type[BaseModel]
+) -> list[dict[str, Any]]:
+    """A list page with only the attributes of a ``fields`` selection.
+
+    A name no view of the page has may still be an attribute of orders on other pages (an
+    extension only some clients send), so a list refuses only a name that cannot be one: a
+    path (``productOrderItem.state``), or a misspelling of an attribute the resource or the
+    page has (``sate``).  The answer then does not depend on the page, and an empty page is
+    an empty list.
+    """
+    wanted = selection(fields, _attributes(model, views), listing=True)
+    return [select(view, wanted) for view in views]
+
+
+def selection(fields: str | None, known: set[str], listing: bool) -> set[str] | None:
+    """The attributes a ``fields`` selection keeps (the identity too), None for all.
 
     A name the resource does not have is a 400 (S017) that lists those it has: it used to be
-    ignored, so `fields=productOrderItem.state` quietly returned the identity alone.
+    ignored, so `fields=productOrderItem.state` quietly returned the identity alone.  In a
+    list (``listing``) only names that cannot be an attribute are refused (see
+    :func:`selected_page`).
     """
     if not fields:
         return None
     wanted = {f.strip() for f in fields.split(",") if f.strip()}
-    known = attribute_names(model)
-    unknown = sorted(wanted - known)
+    unknown = sorted(n for n in wanted - known if not listing or _not_an_attribute(n, known))
     if unknown:
+        named = ", ".join(_with_hint(name, known) for name in unknown)
         message = (
-            f"fields names {', '.join(unknown)}, which this resource does not have; it selects "
+            f"fields names {named}, which this resource does not have; it selects "
             f"first-level attributes: {', '.join(sorted(known))}"
         )
         raise ApiError(400, "invalidRequest", message, [OrderIssue("S017", "fields", message)])
     return wanted | set(ALWAYS)
+
+
+def _attributes(model: type[BaseModel], views: list[dict[str, Any]]) -> set[str]:
+    """What a selection may name: the resource's TMF attributes and what the views have."""
+    return attribute_names(model).union(*views)
+
+
+def _not_an_attribute(name: str, known: set[str]) -> bool:
+    """A path (only first-level attributes are selected), or a misspelled known name."""
+    return "." in name or "[" in name or closest(name, known) is not None
+
+
+def _with_hint(name: str, known: set[str]) -> str:
+    suggestion = closest(name, known)
+    return f"{name} (did you mean {suggestion}?)" if suggestion else name
 
 
 def select(view: dict[str, Any], wanted: set[str] | None) -> dict[str, Any]:

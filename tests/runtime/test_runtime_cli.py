@@ -10,6 +10,9 @@ import pytest
 from cli_support import om
 from runtime_support import ACCOUNT_LAB
 
+from om_dsl.runtime import SqliteStore
+from om_dsl.runtime.notify.tmf import OrderViews, iso
+
 CATALOG = """catalog "Lab" version "1"
 offer Web "Web" id "100" { attribute speed: int default 100 }
 cfs Line { attribute speed: int }
@@ -210,3 +213,29 @@ def test_run_and_amend_take_the_installed_base(tmp_path: Path, monkeypatch, caps
     (tmp_path / "bad.json").write_text('{"A1": {"Svc": {}}}', "utf-8")
     code, _, err = om(capsys, "amend", "P", "revised.json", "--installed-base", "bad.json")
     assert code == 1 and "Svc has scope line" in err and "installed base is invalid" in err
+
+
+@pytest.mark.parametrize(("reason", "shown"), [(["--reason", "customer moved"], "customer moved"),
+                                               ([], None)])  # fmt: skip
+def test_an_order_cancelled_with_om_cancel_has_the_tmf_cancellation_fields(
+    lab: Path,
+    capsys,  # type: ignore[no-untyped-def]
+    reason: list[str],
+    shown: str | None,
+) -> None:
+    """TMF622's cancellationDate (when the order was cancelled) and cancellationReason (what
+    `--reason` said; none without it) are in the order's views and events, whoever cancelled."""
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    assert code == 0, err  # pending: waiting for "go", before the point of no return
+    code, _, err = om(capsys, "cancel", "ORD-1", *reason)
+    assert code == 0, err
+    store = SqliteStore(lab / "om.db", read_only=True)
+    try:
+        view = OrderViews(store).product_order("ORD-1")
+        log = store.events("ORD-1")
+    finally:
+        store.close()
+    assert view is not None and view["state"] == "cancelled"
+    [when] = [row.ts for row in log if (row.kind, row.to_state) == ("order.state", "cancelled")]
+    assert view["cancellationDate"] == iso(when)
+    assert view.get("cancellationReason") == shown

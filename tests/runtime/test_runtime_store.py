@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import Recorder, compile_text, decomposition, line, states
+from runtime_support import ONE_MANUAL_TASK, Recorder, compile_text, decomposition, line, states
 
 from om_dsl.errors import OperatorActionRejected, PlanError
 from om_dsl.runtime import (
@@ -299,3 +299,58 @@ def test_a_store_made_before_the_cancel_index_gets_it_when_opened(tmp_path: Path
     with sqlite3.connect(db) as raw:
         names = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
     assert "events_cancel_requests" in names
+
+
+def _quote(order_id: str, quote: str | None) -> dict[str, Any]:
+    """A native order of ONE_MANUAL_TASK (it waits for a person) with an external id."""
+    order: dict[str, Any] = {"id": order_id, "items": [{"id": "1", "product": "Internet"}]}
+    return {**order, "external_id": quote} if quote else order
+
+
+def _quoted(store: Any, quote: str, **options: Any) -> list[str]:
+    return [record.id for record in store.orders(external_id=quote, **options)]
+
+
+@pytest.mark.parametrize("make", [MemoryStore, lambda: SqliteStore(":memory:")])
+def test_orders_are_found_by_their_external_id(make: Any) -> None:
+    """A CPQ looks its orders up by its own quote id: an exact match, in creation order, with
+    the state filter and paging; an amendment that changes the external id moves it."""
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK), store=make())
+    for order_id, quote in (("A", "Q-1"), ("B", "Q-2"), ("C", "Q-1"), ("D", None)):
+        runtime.submit(_quote(order_id, quote))
+    store = runtime.store
+    assert _quoted(store, "Q-1") == ["A", "C"]
+    assert _quoted(store, "Q-1", offset=1, limit=5) == ["C"]
+    assert _quoted(store, "Q-1", states=frozenset({"cancelled"})) == []
+    assert _quoted(store, "q-1") == [] and _quoted(store, "Q") == []
+    assert store.order("A").external_id == "Q-1"  # type: ignore[union-attr]
+    runtime.amend("C", _quote("C", "Q-3"))
+    assert _quoted(store, "Q-1") == ["A"] and _quoted(store, "Q-3") == ["C"]
+    runtime.cancel("A")
+    assert _quoted(store, "Q-1") == ["A"]  # its state changed, not its external id
+    runtime.close()
+
+
+def test_a_store_made_before_external_ids_were_kept_gets_them_when_opened(tmp_path: Path) -> None:
+    """An older store's orders table has no external_id column: opened read-only it still
+    reads, and opened for writing it gets the column, filled from each order's plan."""
+    db = tmp_path / "old.db"
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK), store=SqliteStore(db))
+    runtime.submit(_quote("A", "Q-1"))
+    runtime.submit(_quote("B", None))
+    runtime.close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP INDEX orders_by_external_id")
+        raw.execute("ALTER TABLE orders DROP COLUMN external_id")
+    before = db.read_bytes()
+    reader = SqliteStore(db, read_only=True)
+    assert [(r.id, r.external_id) for r in reader.orders()] == [("A", None), ("B", None)]
+    reader.close()
+    assert db.read_bytes() == before  # reading changed nothing
+    store = SqliteStore(db)
+    assert _quoted(store, "Q-1") == ["A"]
+    assert [(r.id, r.external_id) for r in store.orders()] == [("A", "Q-1"), ("B", None)]
+    store.close()
+    with sqlite3.connect(db) as raw:
+        names = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
+    assert "orders_by_external_id" in names

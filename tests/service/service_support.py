@@ -104,10 +104,13 @@ def serve(
     sims: Sims,
     tokens: dict[str, str] | None = None,
     concurrency: int = 16,
+    notify_href: str | None = None,
     **config: Any,
 ) -> Running:
+    """The service on a runtime of its own (``notify_href``: the runtime's
+    ``NotifySettings.href_base``)."""
     tokens = TOKENS if tokens is None else tokens
-    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500)
+    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500, href_base=notify_href)
     runtime = Runtime(
         acme(),
         store=SqliteStore(db),
@@ -170,3 +173,14 @@ def finish_tasks(client: httpx.Client, order_id: str, user: str = "alice") -> li
         assert completed.status_code == 204, completed.text
         done.append(task["itemId"])
     return done
+
+
+def heard_orders(listener: Any, order_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(eventType, event.productOrder)`` of every TMF event the listener heard about the
+    order, oldest first."""
+    found = []
+    for body in listener.bodies():
+        order = body.get("event", {}).get("productOrder", {}) if isinstance(body, dict) else {}
+        if order.get("id") == order_id:
+            found.append((str(body["eventType"]), order))
+    return found

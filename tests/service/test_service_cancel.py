@@ -4,11 +4,16 @@ compensated and cancelled; after it the cancel request is created and ends
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from service_support import Running, finish_tasks, order_json, state_of, wait_for, wait_state
 from simulators import Listener
+
+from om_dsl.runtime import SqliteStore
+from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 
 TRIO = "ORD-1004"
 
@@ -216,3 +221,56 @@ def test_cancel_requests_are_listed_whoever_made_them(service: Callable[..., Run
     unknown = api.get("/cancelProductOrder", params={"state": "done"})
     assert unknown.status_code == 400 and unknown.json()["issues"][0]["code"] == "S016"
     assert api.get("/cancelProductOrder", params={"limit": 0}).status_code == 400
+
+
+def test_a_cancel_table_made_before_the_type_column_gets_it(tmp_path: Path) -> None:
+    """A store whose ``cancel_requests`` table an older service made keeps its rows, and
+    takes the client's type attributes from then on."""
+    db = tmp_path / "old.db"
+    SqliteStore(db).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute(
+            "CREATE TABLE cancel_requests (seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL, "
+            "reason TEXT, requested_date TEXT, created_at REAL NOT NULL)"
+        )
+        raw.execute("INSERT INTO cancel_requests VALUES (1, 'A', 'moved', NULL, 0)")
+    store = SqliteStore(db)
+    try:
+        records = CancelRecords(store)
+        assert records.get(1) == CancelRecord("moved", None)
+        records.add(2, "B", CancelRecord(None, None, {"@type": "CpqCancelOrder"}))
+        assert records.get(2) == CancelRecord(None, None, {"@type": "CpqCancelOrder"})
+    finally:
+        store.close()
+
+
+def test_a_cancelled_order_has_its_cancellation_date_and_reason(
+    service: Callable[..., Running], listener: Listener
+) -> None:
+    """TMF622's cancellationDate and cancellationReason ("used when order is cancelled") are
+    on the order once a cancel is done: in GET and in the state-change events, the date
+    when it was cancelled (the request's effectiveCancellationDate), the reason the client
+    gave (none when it gave none)."""
+    api = service().client()
+    assert api.post("/hub", json={"callback": listener.url}).status_code == 201
+    reasons = {"C-1": "customer moved", "C-2": None}
+    for order_id, reason in reasons.items():
+        assert api.post("/productOrder", json=order_json("home-trio-tv", id=order_id)).is_success
+        wait_state(api, order_id, {"pending"})
+        body = {"productOrder": {"id": order_id}, "cancellationReason": reason}
+        created = api.post("/cancelProductOrder", json={k: v for k, v in body.items() if v})
+        assert created.status_code == 201, created.text
+        assert wait_state(api, order_id, {"cancelled", "held"}) == "cancelled"
+        request = wait_for(lambda c=created: (r := api.get(c.json()["href"]).json())["state"]
+                           == "done" and r)  # fmt: skip
+        view = api.get(f"/productOrder/{order_id}").json()
+        assert view["cancellationDate"] == request["effectiveCancellationDate"]
+        assert view.get("cancellationReason") == reason
+        assert (
+            "cancellationReason"
+            not in api.get(f"/productOrder/{order_id}", params={"fields": "state"}).json()
+        )
+        heard = wait_for(lambda o=order_id: "cancelled" in (e := _order_events(listener, o)) and e)
+        assert heard["cancelled"]["cancellationDate"] == view["cancellationDate"]
+        assert heard["cancelled"].get("cancellationReason") == reason
+        assert "cancellationDate" not in heard["pendingCancellation"]  # not cancelled yet

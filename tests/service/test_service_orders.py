@@ -14,6 +14,7 @@ from service_support import (
     Running,
     acme,
     finish_tasks,
+    heard_orders,
     open_tasks,
     order_bytes,
     order_json,
@@ -141,7 +142,7 @@ def test_list_paging_filters_and_field_selection(service: Callable[..., Running]
     # A filter the list does not read, or a field the resource lacks, is a 400, never every
     # order or the identity alone (found by the TMF conformance hunt).
     for params, code, path in (
-        ({"externalId": "nope"}, "S016", "query"),
+        ({"customer": "nope"}, "S016", "query"),
         ({"fields": "productOrderItem.state"}, "S017", "fields"),
     ):
         refused = api.get("/productOrder", params=params)
@@ -325,3 +326,56 @@ def test_a_204_has_no_body_and_no_content_type(service: Callable[..., Running], 
         if "204" in operation["responses"]
     }
     assert len(answered) == len(routes) == 6, (answered, routes)
+
+
+@pytest.mark.parametrize("notify_href", [None, "http://elsewhere/productOrder"])
+def test_events_carry_the_href_that_get_shows(
+    service: Callable[..., Running], listener: Listener, notify_href: str | None
+) -> None:
+    """service.md: the GET view is the one notifications carry, so an event's productOrder
+    has the order's href too.  The service knows its URL; the notifier's views did not
+    (NotifySettings.href_base was unset for create_app, and for `om serve` on a free port),
+    so events came without one.  The service's URL wins over a runtime's own setting: one
+    href per order."""
+    running = service(notify_href=notify_href)
+    api = running.client()
+    assert api.post("/hub", json={"callback": listener.url}).status_code == 201
+    created = api.post("/productOrder", json=order_json("fibre-modify"))
+    assert created.status_code == 201, created.text
+    href = created.json()["href"]
+    assert href == f"{running.url}/productOrder/ORD-1002"
+    assert api.get("/productOrder/ORD-1002").json()["href"] == href
+    wait_state(api, "ORD-1002", {"completed"})
+    heard = wait_for(
+        lambda: (h := heard_orders(listener, "ORD-1002")) and h[-1][1]["state"] == "completed" and h
+    )
+    assert {order.get("href") for _, order in heard} == {href}
+
+
+def test_the_list_filters_by_external_id(service: Callable[..., Running]) -> None:
+    """`GET /productOrder?externalId=Q-1`: a CPQ looks up its orders by its own quote id (an
+    exact match on the order's TMF622 externalId, native orders' external_id too)."""
+    api = service().client()
+    sent = [
+        order_json("tmf622-product-order"),  # externalId PO-456
+        order_json("home-trio-tv", id="CPQ-1", external_id="Q-1"),
+        order_json("home-trio-tv", id="CPQ-2", external_id="Q-2"),
+        order_json("home-trio-tv", id="CPQ-3", external_id="Q-1"),
+    ]
+    for order in sent:
+        assert api.post("/productOrder", json=order).status_code == 201
+    found = api.get("/productOrder", params={"externalId": "Q-1", "fields": "externalId"})
+    assert found.status_code == 200, found.text
+    assert [(o["id"], o["externalId"]) for o in found.json()] == [("CPQ-1", "Q-1"),
+                                                                  ("CPQ-3", "Q-1")]  # fmt: skip
+    assert found.headers["x-total-count"] == "2"
+    paged = api.get("/productOrder", params={"externalId": "Q-1", "offset": 1})
+    assert [o["id"] for o in paged.json()] == ["CPQ-3"] and paged.headers["x-total-count"] == "2"
+    assert [o["id"] for o in api.get("/productOrder?externalId=PO-456").json()] == [SAMPLE]
+    for params in ({"externalId": "q-1"}, {"externalId": "Q-1", "state": "completed"}):
+        none = api.get("/productOrder", params=params)
+        assert none.json() == [] and none.headers["x-total-count"] == "0"
+    amended = order_json("home-trio-tv", id="CPQ-3", external_id="Q-3")
+    assert api.patch("/productOrder/CPQ-3", json=amended).status_code == 200
+    assert [o["id"] for o in api.get("/productOrder?externalId=Q-1").json()] == ["CPQ-1"]
+    assert [o["id"] for o in api.get("/productOrder?externalId=Q-3").json()] == ["CPQ-3"]

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from service_support import REPO, Running, order_bytes, order_json, wait_state
+from service_support import (
+    REPO,
+    Running,
+    heard_orders,
+    order_bytes,
+    order_json,
+    wait_for,
+    wait_state,
+)
+from simulators import Listener
 
 from om_dsl.runtime.notify.tmf import item_state
 from om_dsl.runtime.states import OrderState
@@ -226,3 +235,100 @@ def _assert_shown(shown: Any, real: Any, path: str) -> None:
             _assert_shown(value, real[i], f"{path}[{i}]")
     else:
         assert shown == real, path
+
+
+def _cpq_order(order_id: str) -> dict[str, Any]:
+    """The TMF sample as a CPQ sends it: its own subclasses of the TMF622 resources."""
+    order = order_json("tmf622-product-order", id=order_id)
+    order.update({"@type": "CpqProductOrder", "@baseType": "ProductOrder"})
+    for item in order["productOrderItem"]:
+        item["@type"] = "CpqOrderItem"
+    return order
+
+
+def test_the_clients_type_is_kept_in_views_and_events(
+    service: Callable[..., Running], listener: Listener
+) -> None:
+    """A view shows the client's attributes as sent, ``@type`` too: a CPQ's subclass of
+    ProductOrder came back as "ProductOrder", and its items as "ProductOrderItem"."""
+    api = service().client()
+    assert api.post("/hub", json={"callback": listener.url}).status_code == 201
+    created = api.post("/productOrder", json=_cpq_order("CPQ-1"))
+    assert created.status_code == 201, created.text
+    read = api.get("/productOrder/CPQ-1").json()
+    heard = wait_for(lambda: heard_orders(listener, "CPQ-1"), what="the create event")
+    for view in (created.json(), read, heard[0][1]):
+        assert (view["@type"], view["@baseType"]) == ("CpqProductOrder", "ProductOrder")
+        assert list(view)[-1] == "@type"  # last, where the server's own attributes go
+        assert {item["@type"] for item in view["productOrderItem"]} == {"CpqOrderItem"}
+        assert all(list(item)[-1] == "@type" for item in view["productOrderItem"])
+    selected = api.get("/productOrder", params={"fields": "state"}).json()
+    assert [o["@type"] for o in selected] == ["CpqProductOrder"]
+
+    plain = order_json("home-trio-tv")  # no @type anywhere: the TMF classes
+    assert "@type" not in plain and api.post("/productOrder", json=plain).status_code == 201
+    view = api.get("/productOrder/ORD-1004").json()
+    assert view["@type"] == "ProductOrder" and "@baseType" not in view
+    assert {item["@type"] for item in view["productOrderItem"]} == {"ProductOrderItem"}
+
+
+def test_a_cancel_request_keeps_the_clients_type(service: Callable[..., Running]) -> None:
+    """The cancel request's ``@type`` (and ``@baseType``) are the client's, as for an order;
+    ``CancelProductOrder`` when it sent none."""
+    api = service().client()
+    for order_id in ("CPQ-1", "CPQ-2"):  # the trio waits for a technician: still cancellable
+        order = order_json("home-trio-tv", id=order_id)
+        assert api.post("/productOrder", json=order).status_code == 201
+    typed = {"@type": "CpqCancelOrder", "@baseType": "CancelProductOrder"}
+    created = api.post("/cancelProductOrder", json={"productOrder": {"id": "CPQ-1"}, **typed})
+    assert created.status_code == 201, created.text
+    plain = api.post("/cancelProductOrder", json={"productOrder": {"id": "CPQ-2"}})
+    assert plain.status_code == 201, plain.text
+    for view in (created.json(), api.get(created.json()["href"]).json()):
+        assert {k: view[k] for k in typed} == typed and list(view)[-1] == "@type"
+    listed = api.get("/cancelProductOrder").json()
+    assert [(r["@type"], r.get("@baseType")) for r in listed] == [
+        ("CpqCancelOrder", "CancelProductOrder"),
+        ("CancelProductOrder", None),
+    ]
+
+
+def _issues(answer: Any) -> list[tuple[str, str]]:
+    assert answer.status_code == 400, answer.text
+    return [(issue["code"], issue["path"]) for issue in answer.json()["issues"]]
+
+
+def test_fields_selects_any_first_level_attribute_of_the_view(
+    service: Callable[..., Running],
+) -> None:
+    """A vendor extension the full view echoes can be selected: `fields=x_cpqQuoteId` was a
+    400 that said the order had no such attribute.  A name that is truly unknown is still a
+    400, with a suggestion when one is close."""
+    api = service().client()
+    order = {**_cpq_order("CPQ-1"), "x_cpqQuoteId": "Q-1"}
+    assert api.post("/productOrder", json=order).status_code == 201
+    one = api.get("/productOrder/CPQ-1", params={"fields": "x_cpqQuoteId,completionDate"})
+    assert one.status_code == 200, one.text
+    assert set(one.json()) == {"id", "href", "x_cpqQuoteId", "@type"}  # not completed yet
+    listed = api.get("/productOrder", params={"fields": "x_cpqQuoteId"})
+    assert [o["x_cpqQuoteId"] for o in listed.json()] == ["Q-1"]
+
+    typo = api.get("/productOrder/CPQ-1", params={"fields": "x_cpqQuoteID"})
+    assert _issues(typo) == [("S017", "fields")]
+    assert "did you mean x_cpqQuoteId?" in typo.json()["message"]
+    # one order has no attribute its view lacks, TMF622's own aside
+    assert _issues(api.get("/productOrder/CPQ-1", params={"fields": "x_crmCase"}))
+    # a list: another order may have an extension these lack, so only a name that cannot be
+    # an attribute (a path) or misspells a known one is refused
+    other = api.get("/productOrder", params={"fields": "x_crmCase"})
+    assert other.status_code == 200 and set(other.json()[0]) == {"id", "href", "@type"}
+    for name, hint in (("sate", "state"), ("x_cpqquoteid", "x_cpqQuoteId")):
+        refused = api.get("/productOrder", params={"fields": name})
+        assert _issues(refused) == [("S017", "fields")]
+        assert f"did you mean {hint}?" in refused.json()["message"]
+    nested = api.get("/productOrder", params={"fields": "productOrderItem.state"})
+    assert _issues(nested) == [("S017", "fields")]
+    empty = api.get("/productOrder", params={"fields": "x_cpqQuoteId", "state": "cancelled"})
+    assert empty.status_code == 200 and empty.json() == []
+    cancel = api.get("/cancelProductOrder", params={"fields": "cancelationReason"})
+    assert "did you mean cancellationReason?" in cancel.json()["message"]

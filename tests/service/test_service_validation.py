@@ -287,3 +287,52 @@ def test_ids_stored_before_the_rule_get_hrefs_that_round_trip(
         if "/" not in order_id:  # a path segment cannot hold a '/', even encoded
             answer = api.get(href)
             assert answer.status_code == 200 and answer.json()["id"] == order_id, href
+
+
+REPEATED = [
+    ("/productOrder", "state=completed&state=held", "state", "state=completed,held"),
+    ("/productOrder", "fields=state&fields=note", "fields", "fields=state,note"),
+    ("/productOrder", "limit=1&offset=0&limit=2", "limit", None),
+    ("/productOrder", "externalId=Q-1&externalId=Q-2", "externalId", None),
+    ("/productOrder/ORD-1002", "fields=state&fields=note", "fields", "fields=state,note"),
+    ("/tmf-api/productOrderingManagement/v4/productOrder", "state=held&state=held", "state", None),
+    ("/cancelProductOrder", "offset=1&offset=2", "offset", None),
+    ("/cancelProductOrder/cpo-1", "fields=state&fields=state", "fields", None),
+    ("/productOrder/ORD-1002/events", "afterSeq=0&afterSeq=1", "afterSeq", None),
+    ("/productOrder/ORD-1002/plan.svg", "collapse=1&collapse=2", "collapse", None),
+    ("/tasks", "queue=a&queue=b", "queue", None),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "name", "hint"), REPEATED)
+def test_a_query_parameter_given_twice_is_a_400(
+    service: Callable[..., Running], path: str, query: str, name: str, hint: str | None
+) -> None:
+    """A repeated parameter used to be collapsed to its last value, so `state=completed&
+    state=held` listed only the held orders: a wrong answer rather than the union the client
+    meant.  Every route with query parameters refuses it, naming it, before any lookup."""
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+    answer = api.get(f"{path}?{query}")
+    assert answer.status_code == 400, answer.text
+    error = answer.json()
+    assert (error["code"], error["@type"]) == ("invalidRequest", "Error")
+    [issue] = error["issues"]
+    assert (issue["code"], issue["path"]) == ("S019", f"query.{name}")
+    assert name in issue["message"] and "once" in issue["message"]
+    if hint:
+        assert "comma-separated" in issue["message"] and hint in issue["message"]
+    assert running.client(token="").get(f"{path}?{query}").status_code == 401  # the token first
+
+
+def test_a_repeated_parameter_a_route_does_not_read_is_not_a_repetition_error(
+    service: Callable[..., Running],
+) -> None:
+    """Only the parameters a route reads are checked: one it ignores stays ignored (hub,
+    systems) or is the list's unknown parameter (S016)."""
+    api = service().client()
+    assert api.get("/systems?x=1&x=2").status_code == 200
+    assert api.get("/hub?x=1&x=2").status_code == 200
+    unknown = api.get("/productOrder?colour=red&colour=blue")
+    assert [i["code"] for i in unknown.json()["issues"]] == ["S016"]

@@ -68,7 +68,8 @@ class NotifySettings:
         timeout_s: how long one delivery may take, all included.
         concurrency: deliveries in flight at once.
         poll_s: how often the event log is read when nothing wakes the notifier.
-        href_base: the base of ``productOrder.href`` (e.g. the service's TMF622 URL).
+        href_base: the base of ``productOrder.href`` (e.g. the TMF622 URL of a host that
+            serves the orders); the service (``create_app``) sets its own URL instead.
         signing_secret_env: the name of the environment variable that holds the secret every
             delivery is signed with (``X-Om-Signature``, see :mod:`.signing`); None: unsigned.
     """
@@ -123,6 +124,13 @@ class Notifier:
     @property
     def urls(self) -> tuple[str, ...]:
         return tuple(self._urls)
+
+    @property
+    def views(self) -> OrderViews:
+        """The TMF622 views events are made of (``settings.href_base`` is their first href
+        base).  A host that also shows orders (the service) shows these same views, and sets
+        their ``href_base`` to its URL: its answers and the events then agree."""
+        return self._views
 
     def add_url(self, url: str) -> None:
         """Have every order's events delivered to ``url`` too (raises ValueError if unfit)."""

@@ -19,20 +19,40 @@ from datetime import UTC, datetime
 from typing import Any
 
 from om_dsl.runtime.downstream.urls import path_text
-from om_dsl.runtime.events import ITEM_STATE, ORDER_AMENDED, ORDER_CREATED, ORDER_STATE
+from om_dsl.runtime.events import (
+    CANCEL_ACCEPTED_STATE,
+    ITEM_STATE,
+    ORDER_AMENDED,
+    ORDER_CREATED,
+    ORDER_STATE,
+    given_cancel_reason,
+)
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow, Store
 
 CREATE_EVENT = "ProductOrderCreateEvent"
 STATE_CHANGE_EVENT = "ProductOrderStateChangeEvent"
 EVENT_TYPES = {ORDER_CREATED: CREATE_EVENT, ORDER_STATE: STATE_CHANGE_EVENT}
 PLAN_CACHE = 256
+ORDER_TYPE = "ProductOrder"
+ITEM_TYPE = "ProductOrderItem"
+CANCELLED = OrderState.CANCELLED.value
 
 
 def href(base: str, ident: str) -> str:
     """``<base>/<ident>``, the id percent-encoded whole (``/``, ``?``, ``%``, blanks too): an id
     is data, and must neither add a path segment nor start a query."""
     return f"{base}/{path_text(ident)}"
+
+
+def typed(view: dict[str, Any], default: str) -> dict[str, Any]:
+    """``view`` with its ``@type`` last: the client's when it sent one (a subclass of the TMF
+    resource, such as a CPQ's ``CpqProductOrder``), else ``default``, the TMF class.  Last,
+    after the server's own attributes, as TMF's samples put it."""
+    sent = view.pop("@type", None)
+    view["@type"] = sent if isinstance(sent, str) and sent else default
+    return view
 
 
 def iso(ts: float) -> str:
@@ -63,11 +83,23 @@ class OrderViews:
 
     def __init__(self, store: Store, href_base: str | None = None) -> None:
         self._store = store
-        self._href_base = href_base.rstrip("/") if href_base else None
+        self._href_base: str | None = None
+        self.href_base = href_base
         self._shapes: OrderedDict[str, OrderShape] = OrderedDict()
         self._epoch = 0
         """Counts amendments seen: a shape read across one is not cached (it may be stale)."""
         self._lock = threading.Lock()
+
+    @property
+    def href_base(self) -> str | None:
+        """The base of each order's ``href`` (``<base>/<id>``); no ``href`` when None.  The
+        service sets its own URL here (``<public url>/productOrder``), so that what it
+        answers and what the notifier sends, both made here, carry the same href."""
+        return self._href_base
+
+    @href_base.setter
+    def href_base(self, value: str | None) -> None:
+        self._href_base = value.rstrip("/") if value else None
 
     def event(self, row: EventRow) -> dict[str, Any] | None:
         """The TMF event for an event-log row, or None when the row is no order event."""
@@ -119,16 +151,27 @@ class OrderViews:
         view["orderDate"] = iso(record.created_at)
         if state == "completed":
             view["completionDate"] = iso(at if at is not None else record.updated_at)
+        if state == CANCELLED:
+            view.update(self._cancellation_fields(order_id, at))
         echo = shape.client_items
         view["productOrderItem"] = [
-            {"id": item_id, **echo.get(item_id, {}), "action": action,
-             "state": item_state([rows[i] for i in idxs], state, record.cancelling,
-                                 [rows[i] for i in shape.history.get(item_id, ())]),
-             "@type": "ProductOrderItem"}
+            typed({"id": item_id, **echo.get(item_id, {}), "action": action,
+                   "state": item_state([rows[i] for i in idxs], state, record.cancelling,
+                                       [rows[i] for i in shape.history.get(item_id, ())])},
+                  ITEM_TYPE)
             for item_id, action, idxs in shape.items
         ]  # fmt: skip
-        view["@type"] = "ProductOrder"
-        return view
+        return typed(view, ORDER_TYPE)
+
+    def _cancellation_fields(self, order_id: str, at: float | None) -> dict[str, str]:
+        """TMF622's ``cancellationDate`` (``at``, an event's time, or when the log says the
+        order was cancelled) and ``cancellationReason`` (the canceller's, if it gave one)."""
+        found = cancellation(self._store, order_id)
+        when = at if at is not None else found.at
+        fields = {"cancellationDate": iso(when)} if when is not None else {}
+        if found.reason is not None:
+            fields["cancellationReason"] = found.reason
+        return fields
 
     def _states_at(self, row: EventRow) -> dict[int, str] | None:
         """The order's plan item states right after ``row``: the plan's initial states and
@@ -188,6 +231,29 @@ class OrderViews:
                 if len(self._shapes) > PLAN_CACHE:
                     self._shapes.popitem(last=False)
         return shape
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """How an order was cancelled, as its event log says: whoever cancelled it (the service,
+    ``om cancel``, a host's ``runtime.cancel``)."""
+
+    at: float | None
+    """When the order became ``cancelled`` (None: it is not, or not yet)."""
+    reason: str | None
+    """The reason given with the accepted cancel (None: none was given)."""
+
+
+def cancellation(store: Store, order_id: str) -> Cancellation:
+    """The order's :class:`Cancellation`, read from its event log (a cancel is rare, and its
+    rows are the order's own: read only for an order being or having been cancelled)."""
+    at = reason = None
+    for row in store.events(order_id=order_id):
+        if row.kind == ORDER_STATE and row.to_state == CANCEL_ACCEPTED_STATE:
+            reason = given_cancel_reason(row.detail)
+        elif row.kind == ORDER_STATE and row.to_state == CANCELLED:
+            at = row.ts
+    return Cancellation(at, reason)
 
 
 def _shape_of(plan: OrderPlan) -> OrderShape:

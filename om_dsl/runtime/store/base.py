@@ -27,6 +27,9 @@ class OrderRecord:
     started: bool = False
     ponr: dict[str, str] = field(default_factory=dict)
     """Root order item -> the item whose start reached the point of no return."""
+    external_id: str | None = None
+    """The order's external id (TMF622 ``externalId``: a CPQ's quote id), as its current plan
+    says: kept in the order's row, so that orders are found by it."""
 
 
 class ItemRow(NamedTuple):
@@ -139,9 +142,14 @@ class Store(Protocol):
     def order(self, order_id: str) -> OrderRecord | None: ...
 
     def orders(
-        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+        self,
+        states: frozenset[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        external_id: str | None = None,
     ) -> list[OrderRecord]:
-        """Orders by creation (then id), optionally only in the given states."""
+        """Orders by creation (then id), optionally only in the given states, and only those
+        whose external id is exactly ``external_id``."""
         ...
 
     def load_order(self, order_id: str) -> StoredOrder | None: ...

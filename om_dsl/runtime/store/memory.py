@@ -126,10 +126,19 @@ class MemoryStore:
             return dataclasses.replace(record, ponr=dict(record.ponr)) if record else None
 
     def orders(
-        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+        self,
+        states: frozenset[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        external_id: str | None = None,
     ) -> list[OrderRecord]:
         with self._lock:
-            found = [r for r in self._orders.values() if states is None or r.state in states]
+            found = [
+                r
+                for r in self._orders.values()
+                if (states is None or r.state in states)
+                and (external_id is None or r.external_id == external_id)
+            ]
         found.sort(key=lambda r: (r.created_at, r.id))
         end = None if limit is None else offset + limit
         return [dataclasses.replace(r, ponr=dict(r.ponr)) for r in found[offset:end]]

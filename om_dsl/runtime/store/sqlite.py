@@ -46,9 +46,11 @@ CREATE TABLE IF NOT EXISTS orders (
   started INTEGER NOT NULL DEFAULT 0,
   ponr_json TEXT NOT NULL DEFAULT '{}',
   created_at REAL NOT NULL,
-  updated_at REAL NOT NULL
+  updated_at REAL NOT NULL,
+  external_id TEXT
 );
 CREATE INDEX IF NOT EXISTS orders_by_state ON orders (state, created_at);
+{external_id_index};
 CREATE TABLE IF NOT EXISTS plans (
   order_id TEXT PRIMARY KEY REFERENCES orders (id), plan_json TEXT NOT NULL
 );
@@ -102,7 +104,20 @@ _CANCEL_INDEX = (
 )
 """A partial index: it holds only the few request rows, so listing them reads no other row,
 and every other event's insert pays only the test of the condition."""
-SCHEMA = SCHEMA.replace("{cancel_index}", _CANCEL_INDEX)
+_EXTERNAL_ID_INDEX = (
+    "CREATE INDEX IF NOT EXISTS orders_by_external_id ON orders (external_id, created_at) "
+    "WHERE external_id IS NOT NULL"
+)
+"""Orders by external id (a CPQ's quote id), for ``orders(external_id=...)``; partial: most
+orders of a store may have none."""
+SCHEMA = SCHEMA.replace("{cancel_index}", _CANCEL_INDEX).replace(
+    "{external_id_index}", _EXTERNAL_ID_INDEX
+)
+_ADDED_INDEXES = {
+    "events_cancel_requests": _CANCEL_INDEX,
+    "orders_by_external_id": _EXTERNAL_ID_INDEX,
+}
+"""Indexes added since the first store schema: a store made before gets them when opened."""
 
 _TABLES = frozenset(
     ("meta", "catalogs", "orders", "plans", "items", "events", "signals", "cursors")
@@ -113,7 +128,12 @@ _ITEM_COLUMNS = (
     "idx, item_id, state, attempt, failures, due_at, started_at, ended_at, outputs_json, "
     "reason, wait_key"
 )
-_ORDER_COLUMNS = "id, catalog_hash, state, created_at, updated_at, cancelling, started, ponr_json"
+_ORDER_COLUMNS = (
+    "id, catalog_hash, state, created_at, updated_at, cancelling, started, ponr_json, external_id"
+)
+_NO_EXTERNAL_ID = "NULL"
+"""What a read-only store made before the ``external_id`` column reads instead of it (a
+read-only store is not upgraded; its orders then have no external id)."""
 
 
 @contextmanager
@@ -159,6 +179,8 @@ class SqliteStore:
         """Opened for reading only (``om status``, ``om tasks list``...): nothing is created or
         changed, not even the journal mode, so it works on a store the user may only read;
         every write raises :class:`StoreError`."""
+        self._external_id = "external_id"
+        """The column of the orders' external ids, or :data:`_NO_EXTERNAL_ID`."""
         self._lock = threading.RLock()
         try:
             self._db = _read_only(self.path) if read_only else _connect(self.path)
@@ -181,9 +203,11 @@ class SqliteStore:
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             if not _TABLES.issubset(self._tables()):
                 self._create_schema()
-            self._add_missing_indexes()
+            self._upgrade()
         elif not _TABLES.issubset(self._tables()):
             raise StoreError(f"{self.path} is not an om store yet (it has no orders)")
+        elif not self._has_external_ids():
+            self._external_id = _NO_EXTERNAL_ID
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             found = "no" if row is None else row[0]
@@ -191,15 +215,26 @@ class SqliteStore:
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
 
-    def _add_missing_indexes(self) -> None:
-        """A store made by an older om_dsl lacks the indexes added since; the check reads,
-        so that opening a current store takes no write lock."""
-        found = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_cancel_requests'"
-        ).fetchone()
-        if found is None:
-            with self._write() as db:
-                db.execute(_CANCEL_INDEX)
+    def _upgrade(self) -> None:
+        """A store made by an older om_dsl lacks what was added since (the schema version
+        stays: only columns and indexes were added, which older versions ignore): the orders'
+        ``external_id`` column, filled from each order's plan, and the indexes.  The checks
+        read, so that opening a current store takes no write lock."""
+        rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        indexes = {name for (name,) in rows}
+        missing = [sql for name, sql in _ADDED_INDEXES.items() if name not in indexes]
+        if not missing and self._has_external_ids():
+            return
+        with self._write() as db:
+            if not self._has_external_ids():  # again: another process may have added it
+                db.execute("ALTER TABLE orders ADD COLUMN external_id TEXT")
+                _fill_external_ids(db)
+            for sql in missing:
+                db.execute(sql)
+
+    def _has_external_ids(self) -> bool:
+        columns = self._db.execute("PRAGMA table_info(orders)").fetchall()
+        return any(column[1] == "external_id" for column in columns)
 
     def _tables(self) -> set[str]:
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -267,22 +302,34 @@ class SqliteStore:
         return bool(self._query("SELECT 1 FROM orders WHERE id = ?", (order_id,)))
 
     def order(self, order_id: str) -> OrderRecord | None:
-        rows = self._query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        rows = self._query(f"SELECT {self._columns()} FROM orders WHERE id = ?", (order_id,))
         return _record(rows[0]) if rows else None
 
     def orders(
-        self, states: frozenset[str] | None = None, offset: int = 0, limit: int | None = None
+        self,
+        states: frozenset[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        external_id: str | None = None,
     ) -> list[OrderRecord]:
-        params: tuple[str, ...]
-        where, params = "", ()
+        terms: list[str] = []
+        params: list[str] = []
         if states is not None:
-            marks = ", ".join("?" * len(states))
-            where, params = f"WHERE state IN ({marks})", tuple(sorted(states))
+            terms.append(f"state IN ({', '.join('?' * len(states))})")
+            params += sorted(states)
+        if external_id is not None:
+            terms.append(f"{self._external_id} = ?")
+            params.append(external_id)
+        where = f"WHERE {' AND '.join(terms)}" if terms else ""
         sql = (
-            f"SELECT {_ORDER_COLUMNS} FROM orders {where} ORDER BY created_at, id "
+            f"SELECT {self._columns()} FROM orders {where} ORDER BY created_at, id "
             f"LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
         )
-        return [_record(row) for row in self._query(sql, params)]
+        return [_record(row) for row in self._query(sql, tuple(params))]
+
+    def _columns(self) -> str:
+        """The order row's columns to read (:data:`_ORDER_COLUMNS`, as this store has them)."""
+        return _ORDER_COLUMNS.replace("external_id", self._external_id)
 
     def load_order(self, order_id: str) -> StoredOrder | None:
         with self._lock:
@@ -406,7 +453,7 @@ def _write_new_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
     for new in batch.new_orders:
         r = new.record
         db.execute(
-            f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 9)})",
             _order_values(r),
         )
         db.execute("INSERT INTO plans (order_id, plan_json) VALUES (?, ?)", (r.id, new.plan_json))
@@ -431,7 +478,7 @@ def _write_amended(db: sqlite3.Connection, batch: WriteBatch) -> None:
 def _write_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
     db.executemany(
         "UPDATE orders SET catalog_hash = ?, state = ?, created_at = ?, updated_at = ?, "
-        "cancelling = ?, started = ?, ponr_json = ? WHERE id = ?",
+        "cancelling = ?, started = ?, ponr_json = ?, external_id = ? WHERE id = ?",
         ((*_order_values(r)[1:], r.id) for r in batch.orders.values()),
     )
 
@@ -463,7 +510,30 @@ def _order_values(r: OrderRecord) -> tuple[Any, ...]:
         int(r.cancelling),
         int(r.started),
         json.dumps(r.ponr, sort_keys=True),
+        r.external_id,
     )
+
+
+def _fill_external_ids(db: sqlite3.Connection) -> None:
+    """The ``external_id`` column, just added to an older store, from each order's plan."""
+    found = []
+    for order_id, plan_json in db.execute("SELECT order_id, plan_json FROM plans"):
+        external_id = _plan_external_id(plan_json)
+        if external_id is not None:
+            found.append((external_id, order_id))
+    db.executemany("UPDATE orders SET external_id = ? WHERE id = ?", found)
+
+
+def _plan_external_id(plan_json: str) -> str | None:
+    """A stored plan's ``order_fields.external_id``; None for none, or for a plan that cannot
+    be read (the order says so itself when it is loaded: an upgrade is not the place)."""
+    try:
+        plan = json.loads(plan_json)
+    except (ValueError, RecursionError):
+        return None
+    fields = plan.get("order_fields") if isinstance(plan, dict) else None
+    found = fields.get("external_id") if isinstance(fields, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _json(text: str, what: str) -> Any:
@@ -476,7 +546,7 @@ def _json(text: str, what: str) -> Any:
 
 
 def _record(row: Any) -> OrderRecord:
-    oid, catalog_hash, state, created, updated, cancelling, started, ponr = row
+    oid, catalog_hash, state, created, updated, cancelling, started, ponr, external_id = row
     points = _json(ponr, f"order {oid}: its point of no return")
     return OrderRecord(
         oid,
@@ -487,6 +557,7 @@ def _record(row: Any) -> OrderRecord:
         bool(cancelling),
         bool(started),
         points,
+        external_id,
     )
 
 

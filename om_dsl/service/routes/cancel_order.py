@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from om_dsl.service import cancellation
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
-from om_dsl.service.orders import refuse_unknown_parameters, select, selection
+from om_dsl.service.orders import refuse_unknown_parameters, selected, selected_page
 from om_dsl.service.routes.common import AUTH_JSON, Fields, Limit, Offset, errors, page, page_size
 
 router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH_JSON)
@@ -30,8 +30,7 @@ def create_cancel_product_order(svc: Svc, body: CancelProductOrderCreate) -> JSO
 
 @router.get("/cancelProductOrder/{id}", response_model=CancelProductOrder, responses=errors(404))
 def retrieve_cancel_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
-    wanted = selection(fields, CancelProductOrder)
-    return JSONResponse(select(cancellation.get(svc, id), wanted))
+    return JSONResponse(selected(cancellation.get(svc, id), fields, CancelProductOrder))
 
 
 LIST_PARAMETERS = ("offset", "limit", "fields")
@@ -42,6 +41,5 @@ def list_cancel_product_orders(
     request: Request, svc: Svc, offset: Offset = 0, limit: Limit = None, fields: Fields = None
 ) -> JSONResponse:
     refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
-    wanted = selection(fields, CancelProductOrder)
     views, total = cancellation.listing(svc, offset, page_size(svc, limit))
-    return page([select(view, wanted) for view in views], total)
+    return page(selected_page(views, fields, CancelProductOrder), total)

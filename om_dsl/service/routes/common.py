@@ -6,8 +6,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
 
+from om_dsl.errors import OrderIssue
+from om_dsl.orders.issues import show
 from om_dsl.service.context import Service, principal
 from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
@@ -28,8 +31,48 @@ async def sound_numbers(request: Request) -> None:
         raise invalid_request(issues)
 
 
-AUTH = [Depends(principal)]
-"""Router-level: every route of a router that lists it needs a valid API token."""
+LISTS = frozenset({"state", "fields"})
+"""Query parameters that take several values, as one comma-separated list."""
+
+
+async def single_values(request: Request) -> None:
+    """Each query parameter the route reads is given once (400, S019, naming it).
+
+    Starlette keeps every value of a repeated parameter, and FastAPI reads the last, so
+    ``state=completed&state=held`` listed the held orders alone: a wrong answer to a client
+    that meant both.  A parameter the route does not read is left to the route (the list's
+    S016), and a route's own parameters are known from its signature, so one check serves
+    every route.
+    """
+    read = _query_names(getattr(request.scope.get("route"), "dependant", None))
+    query = request.query_params
+    issues = [_repeated(name, query.getlist(name)) for name in sorted(read)
+              if len(query.getlist(name)) > 1]  # fmt: skip
+    if issues:
+        raise invalid_request(issues)
+
+
+def _query_names(dependant: Dependant | None) -> set[str]:
+    """The query parameters a route (and its dependencies) reads, as the URL names them."""
+    if not isinstance(dependant, Dependant):
+        return set()
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _repeated(name: str, values: list[str]) -> OrderIssue:
+    message = f"query parameter {name} is given {len(values)} times; give it once"
+    if name in LISTS:
+        joined = show(f"{name}={','.join(values)}")
+        message += f", with its values as one comma-separated list: {joined}"
+    return OrderIssue("S019", f"query.{name}", message)
+
+
+AUTH = [Depends(principal), Depends(single_values)]
+"""Router-level: every route of a router that lists it needs a valid API token, and takes
+each of its query parameters once (:func:`single_values`, after the token check)."""
 AUTH_JSON = [*AUTH, Depends(sound_numbers)]
 """Router-level, for the routers whose routes read a body with a model: the token, then
 :func:`sound_numbers`."""

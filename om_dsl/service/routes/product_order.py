@@ -1,6 +1,6 @@
-"""TMF622 ``/productOrder``: create (201, acknowledged), retrieve (live states), list (state
-filter, offset/limit paging with ``X-Total-Count``/``X-Result-Count``, ``fields`` selection),
-and amend (PATCH with the whole revised order)."""
+"""TMF622 ``/productOrder``: create (201, acknowledged), retrieve (live states), list (state and
+externalId filters, offset/limit paging with ``X-Total-Count``/``X-Result-Count``, ``fields``
+selection), and amend (PATCH with the whole revised order)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,11 @@ async def patch_product_order(request: Request, svc: Svc, id: str) -> JSONRespon
     return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body))
 
 
-LIST_PARAMETERS = ("state", "offset", "limit", "fields")
+LIST_PARAMETERS = ("state", "externalId", "offset", "limit", "fields")
+ExternalId = Annotated[
+    str | None,
+    Query(min_length=1, max_length=1000, description="Only orders with this externalId (exact)"),
+]
 
 
 @router.get("/productOrder", response_model=list[ProductOrder], responses=errors())
@@ -81,18 +85,18 @@ def list_product_orders(
     request: Request,
     svc: Svc,
     state: Annotated[str | None, Query(max_length=1000, description="e.g. completed,held")] = None,
+    externalId: ExternalId = None,
     offset: Offset = 0,
     limit: Limit = None,
     fields: Fields = None,
 ) -> JSONResponse:
     orders.refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
-    wanted = orders.selection(fields, ProductOrder)
     states = orders.parse_states(state)
-    views, total = orders.listing(svc, states, offset, page_size(svc, limit))
-    return page([orders.select(view, wanted) for view in views], total)
+    wanted = orders.Filter(states, externalId)
+    views, total = orders.listing(svc, wanted, offset, page_size(svc, limit))
+    return page(orders.selected_page(views, fields, ProductOrder), total)
 
 
 @router.get("/productOrder/{id}", response_model=ProductOrder, responses=errors(404))
 def retrieve_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
-    wanted = orders.selection(fields, ProductOrder)
-    return JSONResponse(orders.select(orders.view_of(svc, id), wanted))
+    return JSONResponse(orders.selected(orders.view_of(svc, id), fields, ProductOrder))
