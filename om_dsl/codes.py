@@ -508,6 +508,10 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S019",),
         "a query parameter given more than once (`state=completed&state=held`; path `query.state`): give it once, several values as one comma-separated list (`state=completed,held`)",
     ),
+    CodeDoc(
+        ("S020",),
+        'a `PATCH /productOrder/{id}` body with `"state": "cancelled"` (path `state`): the state is the service\'s to set, so it would be ignored; cancel with `POST /cancelProductOrder`',
+    ),
 )
 
 

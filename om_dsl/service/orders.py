@@ -79,7 +79,10 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
 
 
 def _refuse_partial(body: bytes) -> None:
-    """A PATCH of the changed fields alone (a JSON merge patch, as a TMF client may send)
+    """A PATCH that asks to cancel (``"state": "cancelled"``, as some TMF clients cancel) was
+    answered 200 and the order carried on: the state, being the service's, is not read.
+
+    A PATCH of the changed fields alone (a JSON merge patch, as a TMF client may send)
     would read as "not an order"; say what to send instead.  The service keeps each item's
     fields but not how the client nested them, so it does not rebuild the rest to merge into.
     """
@@ -87,6 +90,12 @@ def _refuse_partial(body: bytes) -> None:
         data = json.loads(body)
     except (ValueError, RecursionError):  # the reader says what is wrong with it
         return
+    if isinstance(data, dict) and data.get("state") == "cancelled":
+        raise OrderValidationError([OrderIssue("S020", "state", (
+            "the revision sets state to 'cancelled', which a PATCH cannot do: the state is the "
+            "service's to set. Cancel with POST /cancelProductOrder "
+            '{"productOrder": {"id": "...", "@referredType": "ProductOrder"}}'
+        ))])  # fmt: skip
     if isinstance(data, dict) and "productOrderItem" not in data and "items" not in data:
         named = ", ".join(show(name) for name in list(data)[:5])
         given = f"the revision names {named} but no items" if data else "the revision is empty"
