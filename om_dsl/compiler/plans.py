@@ -611,7 +611,8 @@ def _template(ctx: Context, text: str, span: Span, env: ExprEnv, what: str, exam
     for m in _PLACEHOLDER.finditer(text):
         if m.start() > pos:
             parts.append(lit("string", text[pos : m.start()]))
-        parts.append(_placeholder(ctx, m.group(1).strip(), span, env, example))
+        where = _within_literal(span, text, m.start(), m.end())
+        parts.append(_placeholder(ctx, m.group(1).strip(), where, env, example))
         pos = m.end()
     if pos < len(text) or not parts:
         parts.append(lit("string", text[pos:]))
@@ -620,6 +621,18 @@ def _template(ctx: Context, text: str, span: Span, env: ExprEnv, what: str, exam
     if len(parts) == 1:
         return parts[0]
     return new_call(type="string", fn="concat", args=parts)
+
+
+def _within_literal(span: Span, text: str, start: int, end: int) -> Span:
+    """The span of ``text[start:end]`` in the string literal that ends ``span`` (``event
+    "a.{line.x}"``), so that an error in one placeholder points at it, not at the whole text.
+
+    Only for a literal on one line whose text needs no escape, where each character of the
+    text is one column of the source; otherwise ``span`` itself."""
+    first = span.end_col - len(text) - 1  # the column of the text's first character
+    if span.line != span.end_line or "\\" in text or '"' in text or first - 1 < span.col:
+        return span
+    return Span(span.file, span.line, first + start, span.line, first + end)
 
 
 def _placeholder(ctx: Context, text: str, span: Span, env: ExprEnv, example: str) -> Any:

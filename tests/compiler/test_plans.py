@@ -205,6 +205,21 @@ def test_an_item_reading_its_own_outputs_gets_no_after_hint(om: Compile, body: s
     assert not any("after" in h and "add" in h for h in diag.hints), diag.hints
 
 
+@pytest.mark.parametrize(
+    ("body", "col", "end"),
+    [
+        ('wait w event "up.{line.sped}"', 18, 29),
+        ('callout c: Inv POST "/p/{line.sped}/x"', 25, 36),
+        ('callout c: Inv POST "/p\\"{line.sped}"', 21, 38),  # an escape: the whole text
+    ],
+)
+def test_an_error_in_a_placeholder_points_at_it(om: Compile, body: str, col: int, end: int) -> None:
+    """A designer's probe: the caret of E023 underlined the whole event name."""
+    compiled = om(SETUP + f"plan Line on modify {{\n{body}\n}}", base=True)
+    span = compiled.one("E023").span
+    assert (span.col, span.end_col) == (col, end), compiled.render()
+
+
 def test_clause_for_another_kind_names_its_owner(om: Compile) -> None:
     compiled = om(SETUP + 'plan Line on modify { auto a handler "h" queue techs }', base=True)
     assert compiled.one("E088").hints == ("'queue' belongs to manual items",)
