@@ -12,6 +12,7 @@ from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
 from om_dsl.compiler.names import a, did_you_mean
 from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
+from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
 from om_dsl.suggest import closest
@@ -112,7 +113,7 @@ def common_attrs(
     common = {n: t for n, t in first.items() if all(t2.get(n) == t for t2 in tables.values())}
     why_not: dict[str, str] = {}
     for attr in sorted({n for table in tables.values() for n in table} - set(common)):
-        has = ", ".join(f"{m}: {tables[m][attr]}" for m in members if attr in tables[m])
+        has = ", ".join(f"{m}: {T.describe(tables[m][attr])}" for m in members if attr in tables[m])
         lacks = [m for m in members if attr not in tables[m]]
         why_not[attr] = (
             f"a family {what} reads only attributes that every member of {family} declares with "
