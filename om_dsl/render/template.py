@@ -89,6 +89,12 @@ def _technical(catalog: ir.Catalog, product: str) -> ir.TechnicalProduct:
     hint = " ".join(suggest(product, names)) or f"choose one of: {', '.join(names)}"
     if any(o.name == product for o in catalog.offers):
         hint = "plans belong to technical products (CFS, RFS, resource), not offers"
+    members = [t.name for t in catalog.technical if product in t.families]
+    if members:  # `plan family F`: each member runs it as its own plan
+        hint = (
+            f"{product} is a family: its plan runs as each member's own, so render a member: "
+            + ", ".join(members)
+        )
     raise RenderError(f"no technical product '{product}' in catalog '{catalog.name}'; {hint}")
 
 

@@ -97,6 +97,18 @@ def test_an_offer_is_not_a_plan_owner(acme: Catalog) -> None:
         template_graph(acme, "HomeFibre", "add")
 
 
+def test_a_family_names_its_members() -> None:
+    """`plan family Vas` has no template of its own: each member runs it as its own plan."""
+    text = (
+        'catalog "F" version "1"\noffer O "O" id "1" {}\ncfs Voice { family Vas }\n'
+        "cfs Replay { family Vas }\ndecompose O { -> Voice {}  -> Replay {} }\n"
+        'plan family Vas on add { auto provision handler "vas.provision" }\n'
+    )
+    catalog = compile_catalog("f.om", text=text).raise_on_error()
+    with pytest.raises(RenderError, match=r"Vas is a family: .* render a member: Voice, Replay"):
+        template_graph(catalog, "Vas", "add")
+
+
 def test_an_unknown_product_gets_a_suggestion(acme: Catalog) -> None:
     with pytest.raises(RenderError, match="did you mean 'AccessLine'"):
         template_graph(acme, "Accessline", "add")
