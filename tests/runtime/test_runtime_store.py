@@ -354,3 +354,23 @@ def test_a_store_made_before_external_ids_were_kept_gets_them_when_opened(tmp_pa
     with sqlite3.connect(db) as raw:
         names = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
     assert "orders_by_external_id" in names
+
+
+def test_orders_an_older_version_adds_to_an_upgraded_store_are_found(tmp_path: Path) -> None:
+    """An older om_dsl still runs on an upgraded store, and leaves the external_id of the
+    orders it adds NULL; they were never found by it (an adversarial probe)."""
+    db = tmp_path / "up.db"
+    runtime = Runtime(compile_text(ONE_MANUAL_TASK), store=SqliteStore(db))
+    for order_id, quote in (("A", "Q-1"), ("B", None), ("C", "Q-2")):
+        runtime.submit(_quote(order_id, quote))
+    runtime.close()
+    with sqlite3.connect(db) as raw:  # as the older version's rows read: no word on it
+        raw.execute("UPDATE orders SET external_id = NULL WHERE id IN ('B', 'C')")
+        kept = raw.execute("SELECT id, external_id FROM orders ORDER BY id").fetchall()
+    assert kept == [("A", "Q-1"), ("B", None), ("C", None)]
+    store = SqliteStore(db)
+    assert _quoted(store, "Q-2") == ["C"]
+    store.close()
+    with sqlite3.connect(db) as raw:  # '' is "none": read once, not at every opening
+        rows = raw.execute("SELECT id, external_id FROM orders ORDER BY id").fetchall()
+    assert rows == [("A", "Q-1"), ("B", ""), ("C", "Q-2")]

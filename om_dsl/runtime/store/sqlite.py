@@ -131,7 +131,10 @@ _ITEM_COLUMNS = (
 _ORDER_COLUMNS = (
     "id, catalog_hash, state, created_at, updated_at, cancelling, started, ponr_json, external_id"
 )
-_NO_EXTERNAL_ID = "NULL"
+NO_EXTERNAL_ID = ""
+"""An order's ``external_id`` in its row when it has none: NULL is left for "not known", the
+rows an older version wrote (:meth:`SqliteStore._upgrade` fills those)."""
+_ABSENT_COLUMN = "NULL"
 """What a read-only store made before the ``external_id`` column reads instead of it (a
 read-only store is not upgraded; its orders then have no external id)."""
 
@@ -180,7 +183,7 @@ class SqliteStore:
         changed, not even the journal mode, so it works on a store the user may only read;
         every write raises :class:`StoreError`."""
         self._external_id = "external_id"
-        """The column of the orders' external ids, or :data:`_NO_EXTERNAL_ID`."""
+        """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
         self._lock = threading.RLock()
         try:
             self._db = _read_only(self.path) if read_only else _connect(self.path)
@@ -207,7 +210,7 @@ class SqliteStore:
         elif not _TABLES.issubset(self._tables()):
             raise StoreError(f"{self.path} is not an om store yet (it has no orders)")
         elif not self._has_external_ids():
-            self._external_id = _NO_EXTERNAL_ID
+            self._external_id = _ABSENT_COLUMN
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             found = "no" if row is None else row[0]
@@ -218,19 +221,27 @@ class SqliteStore:
     def _upgrade(self) -> None:
         """A store made by an older om_dsl lacks what was added since (the schema version
         stays: only columns and indexes were added, which older versions ignore): the orders'
-        ``external_id`` column, filled from each order's plan, and the indexes.  The checks
-        read, so that opening a current store takes no write lock."""
+        ``external_id`` column, filled from each order's plan, and the indexes.  An older
+        version may still add orders to an upgraded store, leaving their ``external_id`` NULL
+        (this version writes ``''`` for "none"), so NULLs are filled at every opening.  The
+        checks read, so that opening a current store takes no write lock."""
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         indexes = {name for (name,) in rows}
         missing = [sql for name, sql in _ADDED_INDEXES.items() if name not in indexes]
-        if not missing and self._has_external_ids():
+        has_column = self._has_external_ids()
+        if not missing and has_column and not self._unknown_external_ids():
             return
         with self._write() as db:
             if not self._has_external_ids():  # again: another process may have added it
                 db.execute("ALTER TABLE orders ADD COLUMN external_id TEXT")
-                _fill_external_ids(db)
+            _fill_external_ids(db)
             for sql in missing:
                 db.execute(sql)
+
+    def _unknown_external_ids(self) -> bool:
+        """Whether an order's row has no word on its external id (an older version wrote it)."""
+        found = self._db.execute("SELECT 1 FROM orders WHERE external_id IS NULL LIMIT 1")
+        return found.fetchone() is not None
 
     def _has_external_ids(self) -> bool:
         columns = self._db.execute("PRAGMA table_info(orders)").fetchall()
@@ -510,17 +521,18 @@ def _order_values(r: OrderRecord) -> tuple[Any, ...]:
         int(r.cancelling),
         int(r.started),
         json.dumps(r.ponr, sort_keys=True),
-        r.external_id,
+        r.external_id if r.external_id is not None else NO_EXTERNAL_ID,
     )
 
 
 def _fill_external_ids(db: sqlite3.Connection) -> None:
-    """The ``external_id`` column, just added to an older store, from each order's plan."""
-    found = []
-    for order_id, plan_json in db.execute("SELECT order_id, plan_json FROM plans"):
-        external_id = _plan_external_id(plan_json)
-        if external_id is not None:
-            found.append((external_id, order_id))
+    """The ``external_id`` of each order whose row has none (NULL: written by a version before
+    the column), from its plan; ``''`` when the plan has none, so that it is read only once."""
+    rows = db.execute(
+        "SELECT o.id, p.plan_json FROM orders o LEFT JOIN plans p ON p.order_id = o.id "
+        "WHERE o.external_id IS NULL"
+    ).fetchall()
+    found = [(_plan_external_id(plan_json or "") or NO_EXTERNAL_ID, oid) for oid, plan_json in rows]
     db.executemany("UPDATE orders SET external_id = ? WHERE id = ?", found)
 
 
@@ -557,7 +569,7 @@ def _record(row: Any) -> OrderRecord:
         bool(cancelling),
         bool(started),
         points,
-        external_id,
+        external_id or None,
     )
 
 
