@@ -284,40 +284,45 @@ class _Builder:
 
 class _Kinship:
     """Orders a line's peers closest first, as ``Product.item.x`` reads the first line of a
-    product: its own ancestors and descendants (chains of technical rules), then lines from
-    the same order item, then the rest, each in plan order.
+    product: lines of its own family tree (chains of technical rules) by how many parent
+    links apart they are (its parent or child, then a sibling, then a cousin...), then lines
+    from the same order item, then the rest, each in plan order.
 
     Edges alone did not say which line was meant: with ``depend Service.activate after
     Sim.assign_sim`` in a bundle, each service waits for every line's SIM, and both lines of a
-    two-line bundle read the first line's ICCID.
+    two-line bundle read the first line's ICCID.  One level down (a radius profile reading
+    the port of its own access line, among two access lines of one item), kin had to be more
+    than ancestors and descendants.
     """
 
     def __init__(self, lines: list[FulfillmentLine]) -> None:
         self.by_id = {line.id: line for line in lines}
-        self._ancestors: dict[str, frozenset[str]] = {}
+        self._chains: dict[str, tuple[str, ...]] = {}
 
     def nearest_first(self, line_id: str, peers: dict[str, None]) -> dict[str, None]:
         if len(peers) < 2:
             return peers
         sources = set(self.by_id[line_id].source_items)
-        mine = self.ancestors(line_id)
+        mine = {ancestor: n for n, ancestor in enumerate(self.chain(line_id))}
 
-        def rank(peer: str) -> int:
-            if peer in mine or line_id in self.ancestors(peer):
-                return 0
-            return 1 if sources.intersection(self.by_id[peer].source_items) else 2
+        def rank(peer: str) -> tuple[int, int]:
+            for n, ancestor in enumerate(self.chain(peer)):
+                if ancestor in mine:  # their nearest common ancestor
+                    return 0, mine[ancestor] + n
+            return (1 if sources.intersection(self.by_id[peer].source_items) else 2), 0
 
         return dict.fromkeys(sorted(peers, key=rank))
 
-    def ancestors(self, line_id: str) -> frozenset[str]:
-        found = self._ancestors.get(line_id)
+    def chain(self, line_id: str) -> tuple[str, ...]:
+        """The line and its ancestors, nearest first."""
+        found = self._chains.get(line_id)
         if found is None:
-            chain: list[str] = []
+            chain = [line_id]
             up = self.by_id[line_id].parent_line
             while up is not None and up in self.by_id and up not in chain:
                 chain.append(up)
                 up = self.by_id[up].parent_line
-            found = self._ancestors[line_id] = frozenset(chain)
+            found = self._chains[line_id] = tuple(chain)
         return found
 
 

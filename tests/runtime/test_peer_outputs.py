@@ -72,3 +72,38 @@ def test_each_line_reads_the_output_of_its_own_sim_not_a_siblings(text: str, own
     assert activated == {f"+3360000008{n}": f"ICCID-+3360000008{n}" for n in range(3)}
     sims = [peer for peer in plan.line("p1/Service").peers if peer.endswith("/Sim")]
     assert sims == [own, own.replace("p1", "p0"), own.replace("p1", "p2")]
+
+
+COUSINS = """
+offer Dual "Dual" id "1" {}
+cfs Access { attribute tag: string }
+rfs Port { attribute tag: string }
+rfs Radius { attribute tag: string }
+decompose Dual { -> Access as a1 { tag = "A" }  -> Access as a2 { tag = "B" } }
+decompose Access { -> Port { tag = tag }  -> Radius { tag = tag } }
+plan Port on add { auto reserve handler "port.reserve" }
+plan Radius on add { auto activate handler "radius.activate" }
+depend Radius.activate after Port.reserve
+"""
+
+
+def test_a_line_reads_its_siblings_output_before_a_cousins() -> None:
+    """An adversarial probe, one level down: two access lines of one item, each with a port
+    and a radius profile; each profile must read its own access line's port."""
+    catalog = compile_text(COUSINS)
+    read: dict[str, Any] = {}
+    handlers = HandlerRegistry()
+
+    @handlers.handler("port.reserve")
+    def reserve(ctx: ItemContext) -> dict[str, Any]:
+        return {"tag": ctx.line["tag"]}
+
+    @handlers.handler("radius.activate")
+    def activate(ctx: ItemContext) -> None:
+        read[ctx.line["tag"]] = ctx.products["Port"]["reserve"]["tag"]
+
+    runtime = Runtime(catalog, handlers=handlers)
+    runtime.submit(decompose(catalog, {"id": "O1", "items": [{"id": "d", "product": "Dual"}]}))
+    runtime.run_until_idle()
+    runtime.close()
+    assert read == {"A": "A", "B": "B"}
