@@ -62,3 +62,22 @@ class OnHold:
 
 
 Outcome = Completed | Waiting | Failed | OnHold
+
+
+REASON_CHARS = 2000
+"""The longest reason kept from an exception of code that is not the runtime's own (a host's
+handler or kind): the store, the event log and every view show it."""
+
+
+def message_of(exc: BaseException) -> str:
+    """``str(exc)``, which a host's exception may itself fail at (its ``__str__`` raising):
+    the failure's own text is not used then, since it could say anything, at any length."""
+    try:
+        return str(exc)
+    except Exception:
+        return "(its message could not be read)"
+
+
+def raised(exc: BaseException) -> str:
+    """``Type: message`` of an exception, read with :func:`message_of`."""
+    return f"{type(exc).__name__}: {message_of(exc)}"

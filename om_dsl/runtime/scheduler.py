@@ -23,9 +23,10 @@ from collections.abc import Callable
 from functools import partial
 
 from om_dsl.errors import OmError
+from om_dsl.runtime.downstream.redaction import shorten
 from om_dsl.runtime.engine import Engine, Start
 from om_dsl.runtime.kinds.base import KindRegistry
-from om_dsl.runtime.outcomes import Failed, Outcome
+from om_dsl.runtime.outcomes import REASON_CHARS, Failed, Outcome, raised
 from om_dsl.runtime.states import ItemState
 
 TaskKey = tuple[str, int, int]
@@ -146,7 +147,7 @@ class Scheduler:
         try:
             outcome = kind.start_now(ctx)
         except Exception as exc:  # a kind's bug fails the attempt, not the runtime
-            outcome = Failed(f"starting the {kind_name} item raised {type(exc).__name__}: {exc}")
+            outcome = _failed(f"starting the {kind_name} item raised {raised(exc)}")
         if outcome is not None:
             self.outcomes.append((order_id, idx, attempt, outcome))
             return
@@ -162,7 +163,7 @@ class Scheduler:
             return
         exc = task.exception()
         if exc is not None:
-            outcome: Outcome = Failed(f"the {kind} item raised {type(exc).__name__}: {exc}")
+            outcome: Outcome = _failed(f"the {kind} item raised {raised(exc)}")
         else:
             outcome = task.result()
         self.outcomes.append((*key, outcome))
@@ -216,3 +217,9 @@ class Scheduler:
         self._watch_in = None
         self._loop_thread = None
         self._started.clear()
+
+
+def _failed(reason: str) -> Failed:
+    """A kind that raised (a host's own kind, or a host's exception that escaped one): its
+    text, cut as a handler's is, since the store and every view keep it."""
+    return Failed(shorten(reason, REASON_CHARS))

@@ -29,7 +29,7 @@ from downstream_support import compile_text, lab_order, run_until, sqlite, wait_
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.redaction import EXCERPT_CHARS, excerpt, redact
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
-from om_dsl.runtime.kinds.auto import REASON_CHARS
+from om_dsl.runtime.outcomes import REASON_CHARS
 
 # A secret with the characters JSON and URLs escape, so that every echoed form differs.
 SECRET = 'SEKRIT"Q\\Z/tok+en 42&x=1'
@@ -337,3 +337,33 @@ def test_a_handlers_exception_is_redacted_and_cut_before_it_is_kept(
     runtime.close()
     assert_store_clean(tmp_path)
     assert_nowhere(caplog.text, "logs")
+
+
+class Unreadable(Exception):
+    """An exception whose message cannot be read: its ``__str__`` raises, with a secret."""
+
+    def __str__(self) -> str:
+        raise RuntimeError(f"str failed {SECRET} " + "z" * 1_000_000)
+
+
+def test_a_handlers_exception_whose_message_cannot_be_read_is_still_safe(
+    lab: Any, echo: str, tmp_path: Path
+) -> None:
+    """The failure of ``str(exc)`` escaped the redaction, to a fallback that kept its text as
+    it was: a secret, and a million characters (an adversarial probe)."""
+    handlers = HandlerRegistry()
+
+    @handlers.handler("work")
+    def work(ctx: Any) -> None:
+        raise Unreadable()
+
+    environ = {"SYS_URL": echo, "SYS_TOKEN": SECRET}
+    runtime: Runtime = lab(compile_text(AUTO), store=sqlite(tmp_path), environ=environ,
+                           handlers=handlers)  # fmt: skip
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    run_until(runtime, "O1", {"failed", "held"})
+    reason = runtime.status("O1").item("L:work").reason
+    assert reason == "work raised Unreadable: (its message could not be read)"
+    assert_nowhere(everything(runtime, "O1"), "events/status")
+    runtime.close()
+    assert_store_clean(tmp_path)

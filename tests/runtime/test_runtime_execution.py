@@ -11,7 +11,8 @@ from runtime_support import Recorder, compile_text, decomposition, line, states
 
 from om_dsl.errors import IllegalTransition, OperatorActionRejected
 from om_dsl.runtime import HandlerRegistry, ItemContext, LifecycleEvent, Runtime
-from om_dsl.runtime.kinds.base import UnsupportedKind
+from om_dsl.runtime.kinds.base import ItemKind, KindRegistry, UnsupportedKind
+from om_dsl.runtime.outcomes import REASON_CHARS, Outcome
 from om_dsl.runtime.states import ItemState, check_item
 
 LAB = """
@@ -434,3 +435,46 @@ def test_outputs_holding_nan_fail_the_item_instead_of_reaching_the_store() -> No
     runtime.run_until_idle()
     item = runtime.status("O1").item("V:x")
     assert item.state == "fatally_failed" and "Out of range float values" in (item.reason or "")
+
+
+ONE_AUTO = """
+cfs Line { attribute bw: int }
+plan Line on add { auto go handler "go" retry none }
+"""
+
+
+class _Raising(ItemKind):
+    """A host's own kind whose start raises a long message, and one whose message fails."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def start(self, ctx: ItemContext) -> Outcome:
+        raise self.error
+
+
+class _Unreadable(Exception):
+    def __str__(self) -> str:
+        raise ValueError("z" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (ValueError("y" * 100_000), "the auto item raised ValueError: yyy"),
+        (_Unreadable(), "the auto item raised _Unreadable: (its message could not be read)"),
+    ],
+)
+def test_a_kind_that_raises_fails_its_item_with_a_bounded_reason(
+    error: Exception, said: str
+) -> None:
+    """The scheduler's last resort kept an exception's text as it was, at any length."""
+    kinds = KindRegistry()
+    kinds.register("auto", _Raising(error))
+    catalog = compile_text(ONE_AUTO)
+    runtime = Runtime(catalog, kinds=kinds)
+    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
+    runtime.run_until_idle()
+    reason = runtime.status("O1").item("L:go").reason or ""
+    runtime.close()
+    assert reason.startswith(said) and len(reason) <= REASON_CHARS + len("..."), reason[:80]

@@ -19,9 +19,14 @@ from om_dsl.runtime.downstream.auth import catalog_secrets
 from om_dsl.runtime.downstream.redaction import redact, shorten
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds.base import ItemKind
-from om_dsl.runtime.outcomes import Completed, Failed, Outcome
-
-REASON_CHARS = 2000
+from om_dsl.runtime.outcomes import (
+    REASON_CHARS,
+    Completed,
+    Failed,
+    Outcome,
+    message_of,
+    raised,
+)
 
 
 class AutoKind(ItemKind):
@@ -68,7 +73,7 @@ class AutoKind(ItemKind):
 
     def _failure(self, ctx: ItemContext, name: str, exc: Exception) -> Failed:
         permanent = isinstance(exc, PermanentFailure)
-        said = f"{name}: {exc}" if permanent else f"{name} raised {type(exc).__name__}: {exc}"
+        said = f"{name}: {message_of(exc)}" if permanent else f"{name} raised {raised(exc)}"
         clean = shorten(redact(said, catalog_secrets(ctx.catalog, self.environ)), REASON_CHARS)
         return Failed(clean, permanent=permanent)
 
