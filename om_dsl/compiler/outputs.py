@@ -112,7 +112,7 @@ def check_cross_outputs(
     edges = _ItemEdges(plans)
     waits = _waits(deps)
     _add_chain_waits(waits, chain_waits(ctx, rules), plans)
-    chains: set[tuple[str, str]] | None = None
+    chains: Chains | None = None
     for product, item, ref in ctx.product_reads:
         if not _ordered(product, item, ref, waits, edges):
             chains = _chained(ctx, rules) if chains is None else chains
@@ -134,12 +134,17 @@ def _add_chain_waits(
                 pairs.append((item, source))
 
 
-def _chained(ctx: Context, rules: list[ir.DecompositionRule]) -> set[tuple[str, str]]:
-    """(parent, child) products of the chained rules (technical -> technical)."""
-    out: set[tuple[str, str]] = set()
+Chains = dict[tuple[str, str], set[str]]
+"""(parent, child) products of the chained rules (technical -> technical) -> their waits
+(``none``, ``after_parent``, ``before_parent``)."""
+
+
+def _chained(ctx: Context, rules: list[ir.DecompositionRule]) -> Chains:
+    out: Chains = {}
     for rule in rules:
         members = ctx.symbols.families.get(rule.source, []) if rule.source_is_family else []
-        out.update((source, rule.target) for source in members or [rule.source])
+        for source in members or [rule.source]:
+            out.setdefault((source, rule.target), set()).add(rule.wait)
     return out
 
 
@@ -216,30 +221,51 @@ def _ordered(
 
 
 def _report_cross(
-    ctx: Context, product: str, item: Any, other: str, source: str, chains: set[tuple[str, str]]
+    ctx: Context, product: str, item: Any, other: str, source: str, chains: Chains
 ) -> None:
     broken = ctx.symbols.broken
     if broken.completes(product) or broken.completes(other):
         return  # the `depend` that orders them (or a plan) may be the one with a syntax error
-    hints = [
-        f"add: depend {product}.{item.name} after {other}.{source}",
-        "without it the value is null whenever this item runs first",
-    ]
-    if (product, other) in chains:
-        hints.append(
-            f"or, as {other} lines are made from {product} lines, `before parent` on "
-            f"`decompose {product} -> {other}`: each {product} line then waits for its own "
-            f"{other} lines (a `depend` within root waits for every {other} line of the root item)"
-        )
-    elif (other, product) in chains:
-        hints.append(
-            f"or, as {product} lines are made from {other} lines, `after parent` on "
-            f"`decompose {other} -> {product}`: each {product} line then waits for its own parent"
-        )
     ctx.bag.warning(
         "W006",
         f"item '{item.name}' of {product} reads outputs of {other}.{source}, "
         "but no `depend` makes it wait for them",
         back_span(item.span),
-        *hints,
+        *_cross_hints(product, f"{product}.{item.name}", other, f"{other}.{source}", chains),
     )
+
+
+def _cross_hints(product: str, reader: str, other: str, read: str, chains: Chains) -> list[str]:
+    """The fix: a `depend`, or the wait of a rule that chains the two products.  When that
+    rule already waits the other way (the other product's lines wait for this one's), a
+    `depend` would close a cycle (E062): only swapping the rule's wait can order the read."""
+    as_parent = chains.get((product, other), set())  # `other` lines are made from ours
+    as_child = chains.get((other, product), set())  # ours are made from `other` lines
+    against = "after_parent" in as_parent or "before_parent" in as_child
+    if against:
+        rule, now, then = (
+            (f"{product} -> {other}", "after parent", "before parent")
+            if "after_parent" in as_parent
+            else (f"{other} -> {product}", "before parent", "after parent")
+        )
+        return [
+            f"`decompose {rule}` has `{now}`, so {other} lines wait for {product} lines: "
+            f"a `depend` would be a cycle; replace `{now}` with `{then}` to read {read} here, "
+            f"or read it in {other}'s plan"
+        ]
+    hints = [
+        f"add: depend {reader} after {read}",
+        "without it the value is null whenever this item runs first",
+    ]
+    if as_parent:
+        hints.append(
+            f"or, as {other} lines are made from {product} lines, `before parent` on "
+            f"`decompose {product} -> {other}`: each {product} line then waits for its own "
+            f"{other} lines (a `depend` within root waits for every {other} line of the root item)"
+        )
+    elif as_child:
+        hints.append(
+            f"or, as {product} lines are made from {other} lines, `after parent` on "
+            f"`decompose {other} -> {product}`: each {product} line then waits for its own parent"
+        )
+    return hints

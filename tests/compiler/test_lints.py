@@ -96,3 +96,16 @@ def test_w006_next_to_a_chain_offers_its_wait(om: Compile) -> None:
         "or, as Sim lines are made from Service lines, `after parent` on "
         "`decompose Service -> Sim`: each Sim line then waits for its own parent"
     )
+
+
+def test_w006_against_a_chain_wait_offers_no_depend(om: Compile) -> None:
+    """A SIM waits for its service (`after parent`), so a `depend` making the service wait
+    for the SIM closed a cycle (E062): the hint led straight to an error."""
+    (hint,) = om(CHAIN.format(wait="after parent")).one("W006").hints
+    assert hint == (
+        "`decompose Service -> Sim` has `after parent`, so Sim lines wait for Service lines: "
+        "a `depend` would be a cycle; replace `after parent` with `before parent` to read "
+        "Sim.assign here, or read it in Sim's plan"
+    )
+    (hint,) = om(_child_reads_parent("before parent")).one("W006").hints
+    assert hint.startswith("`decompose Service -> Sim` has `before parent`, so Service lines")
