@@ -90,7 +90,7 @@ def _refuse_partial(body: bytes) -> None:
         data = json.loads(body)
     except (ValueError, RecursionError):  # the reader says what is wrong with it
         return
-    if isinstance(data, dict) and data.get("state") == "cancelled":
+    if isinstance(data, dict) and str(data.get("state")).lower() in ("cancelled", "canceled"):
         raise OrderValidationError([OrderIssue("S020", "state", (
             "the revision sets state to 'cancelled', which a PATCH cannot do: the state is the "
             "service's to set. Cancel with POST /cancelProductOrder "
