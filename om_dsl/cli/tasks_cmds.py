@@ -1,9 +1,10 @@
-"""`om tasks list|claim|complete|fail|reassign`: the manual work lists, on a SQLite store.
+"""`om tasks list|show|claim|complete|fail|reassign`: the manual work lists, on a SQLite store.
 
 Like the other operator commands these change the store and return; a task completed here lets
 the order go on at the next `om resume`.  Completing or failing a task moves items, so, like the
 other operator actions, it is refused while another process (`om serve`) runs the store: use
-that service's task API instead.  Listing, claiming and reassigning are allowed beside it.
+that service's task API instead.  Listing, showing, claiming and reassigning are allowed
+beside it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import FormatOption, app, err, text_or_json, write_json, write_stdout
+from om_dsl.cli.app import (
+    FormatOption,
+    app,
+    err,
+    out,
+    text_or_json,
+    write_json,
+    write_stdout,
+)
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
 from om_dsl.consoles import TABLE_WIDTH, text_console, text_of
 from om_dsl.runtime.downstream.tasks import Task
 
 tasks_app = typer.Typer(
-    help="Manual work: list a queue's tasks, claim, complete, fail or reassign them.",
+    help="Manual work: list a queue's tasks, show one, claim, complete, fail or reassign them.",
     no_args_is_help=True,
 )
 app.add_typer(tasks_app, name="tasks")
@@ -50,6 +59,25 @@ def list_cmd(
         console = text_console(max(TABLE_WIDTH, _width(table)))
         console.print(table)
         write_stdout("".join(f"{line.rstrip()}\n" for line in text_of(console).splitlines()))
+
+
+@tasks_app.command("show")
+def show_cmd(
+    order_id: OrderArg, item: ItemArg, db: DbOption = Path("om.db"), fmt: FormatOption = "text"
+) -> None:
+    """Show a task, open or not: its state (open, completed, failed...), queue and claim."""
+    text_or_json(fmt)
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
+        task = guard(lambda: runtime.tasks.get(order_id, item))
+    if fmt == "json":
+        write_json(_task_json(task))
+        return
+    due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
+    out.print(f"task {task.item_id} of order {task.order_id}: {task.state}")
+    out.print(
+        f"  queue {task.queue}, attempt {task.attempt}, opened {when_text(task.created_at)}, "
+        f"due {due}, claimed by {task.claimed_by or 'nobody'}"
+    )
 
 
 @tasks_app.command("claim")
@@ -146,4 +174,5 @@ def _task_json(task: Task) -> dict[str, object]:
         "overdue": task.overdue,
         "claimed_by": task.claimed_by,
         "claimed_at": task.claimed_at,
+        "state": task.state,
     }

@@ -112,6 +112,44 @@ def test_what_is_not_an_open_task_is_refused_with_a_reason(runtime: Runtime) -> 
         runtime.tasks.fail("O1", INSTALL, " ", user="alice")
 
 
+def test_a_task_reads_back_open_or_not_with_what_became_of_it(runtime: Runtime) -> None:
+    """Reading a task is no action: a closed task (even of a finished order) reads as what
+    became of it, with who claimed it; only ids that never were a task are NotFound."""
+    assert runtime.tasks.get("O1", INSTALL).state == "open"
+    runtime.tasks.claim("O1", INSTALL, "alice")
+    runtime.tasks.fail("O1", INSTALL, "customer not at home", user="alice")
+    failed = runtime.tasks.get("O1", INSTALL, attempt=1)
+    assert (failed.state, failed.claimed_by, failed.overdue) == ("failed", "alice", False)
+    runtime.retry("O1", INSTALL)
+    assert runtime.tasks.get("O1", INSTALL).state == "closed"  # the retry opens a new one
+    runtime.run_until_idle()
+    with pytest.raises(NotFound, match="its task is now attempt 2; list the queue again"):
+        runtime.tasks.get("O1", INSTALL, attempt=1)
+    runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-8"}, user="bob")
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+    done = runtime.tasks.get("O1", INSTALL, attempt=2)
+    assert (done.state, done.attempt, done.queue, done.claimed_by) == (
+        "completed",
+        2,
+        "techs",
+        None,
+    )
+    with pytest.raises(NotFound, match="has no task"):
+        runtime.tasks.get("O1", "L:activate")
+    with pytest.raises(NotFound, match="no order nope"):
+        runtime.tasks.get("nope", INSTALL)
+    with pytest.raises(NotFound, match="has no item L:nope"):
+        runtime.tasks.get("O1", "L:nope")
+
+
+def test_the_task_of_a_cancelled_order_reads_as_cancelled(runtime: Runtime) -> None:
+    runtime.cancel("O1")
+    assert runtime.status("O1").state == "cancelled"
+    assert runtime.tasks.list() == []
+    assert runtime.tasks.get("O1", INSTALL).state == "cancelled"
+
+
 def test_the_om_tasks_commands_work_on_the_store(
     runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,6 +174,13 @@ def test_the_om_tasks_commands_work_on_the_store(
     assert code == 0 and "order O1 is inProgress" in err
     code, out, err = om(capsys, "tasks", "list", "--db", db)
     assert code == 0 and "no open tasks" in err
+    code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db)
+    assert code == 0 and out.startswith(f"task {INSTALL} of order O1: completed\n"), out
+    assert "queue techs, attempt 1" in out and "claimed by bob" in out
+    code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db, "--format", "json")
+    assert code == 0 and json.loads(out)["state"] == "completed"
+    code, _, err = om(capsys, "tasks", "show", "O1", "L:activate", "--db", db)
+    assert code == 1 and "has no task" in err
 
 
 def test_the_om_systems_commands_switch_a_system(

@@ -1,7 +1,7 @@
-"""Manual work: ``/tasks`` lists open tasks (by queue), and people claim, complete (with
-outputs), fail (with a reason) and reassign them.  A task claimed by one person can be finished
-only by that person until it is reassigned (409 otherwise).  ``user`` defaults to the API
-client's name."""
+"""Manual work: ``/tasks`` lists open tasks (by queue), ``/tasks/{id}`` reads one (open or
+not), and people claim, complete (with outputs), fail (with a reason) and reassign them.  A
+task claimed by one person can be finished only by that person until it is reassigned (409
+otherwise).  ``user`` defaults to the API client's name."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def list_tasks(
     return [task_view(task) for task in svc.runtime.tasks.list(queue)]
 
 
-@router.get("/tasks/{id}", response_model=Task, responses=errors(404, 409))
+@router.get("/tasks/{id}", response_model=Task, responses=errors(404))
 def retrieve_task(request: Request, svc: Svc, id: str) -> TaskResult:
+    """The task, open or not: a read answers what became of it (``state``), never a 409."""
     ref = _task(request, id)
     return task_view(svc.runtime.tasks.get(ref.order_id, ref.item_id, attempt=ref.attempt))
 
