@@ -489,7 +489,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S016",),
-        "a query parameter the route does not read (`GET /productOrder?externalId=...`; path `query`): it filters by `state` only",
+        "a query parameter the route does not read (`GET /productOrder?externalId=...`: the list filters by `state` only; `GET /tasks?queu=...`; path `query`): the message names those it reads",
     ),
     CodeDoc(
         ("S017",),
@@ -498,6 +498,10 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("S018",),
         "a `PATCH /productOrder/{id}` body with no items (a JSON merge patch of the changed fields alone; path `body`): PATCH takes the whole revised order, as it would be POSTed",
+    ),
+    CodeDoc(
+        ("S019",),
+        "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`): the message suggests a close name, or lists the declared queues",
     ),
 )
 

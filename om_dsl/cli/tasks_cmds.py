@@ -49,7 +49,7 @@ def list_cmd(
     """List open tasks, oldest first, with their due dates and who claimed them."""
     text_or_json(fmt)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
-        tasks = runtime.tasks.list(queue)
+        tasks = guard(lambda: runtime.tasks.list(queue))  # a queue no catalog declares: say so
     if fmt == "json":
         write_json([_task_json(t) for t in tasks])
     elif not tasks:

@@ -247,10 +247,10 @@ def attribute_names(model: type[BaseModel]) -> set[str]:
 
 def refuse_unknown_parameters(query: Mapping[str, str], known: Collection[str]) -> None:
     """A query parameter the route does not read is a 400 (S016): `?externalId=X` used to
-    return every order, a wrong answer to a client looking one up."""
+    return every order, a wrong answer to a client looking one up (and `/tasks?queu=X` every
+    task).  The message names those the route reads."""
     unknown = sorted(set(query) - set(known))
     if unknown:
-        message = (
-            f"unknown query parameter(s) {', '.join(unknown)}; this list reads {', '.join(known)}"
-        )
+        reads = ", ".join(known) or "none"
+        message = f"unknown query parameter(s) {', '.join(unknown)}; this route reads {reads}"
         raise ApiError(400, "invalidRequest", message, [OrderIssue("S016", "query", message)])

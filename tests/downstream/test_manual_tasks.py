@@ -14,6 +14,7 @@ from om_dsl.cli.app import out as terminal
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.request import idempotency_key
+from om_dsl.runtime.downstream.tasks import UnknownQueue
 
 Lab = Callable[..., Runtime]
 CATALOG = """
@@ -48,7 +49,10 @@ def test_a_manual_item_waits_in_its_queue_with_a_due_date(runtime: Runtime) -> N
     )
     assert task.expected_by == pytest.approx(task.created_at + 7200)
     assert (task.claimed_by, task.overdue) == (None, False)
-    assert runtime.tasks.list("other") == []
+    with pytest.raises(UnknownQueue, match=r"queue 'tech' is not declared .*'techs'\?"):
+        runtime.tasks.list("tech")
+    with pytest.raises(UnknownQueue, match=r"queue 'other' .*; they declare techs$"):
+        runtime.tasks.list("other")
     item = runtime.status("O1").item(INSTALL)
     assert (item.state, item.reason) == ("waiting", "in queue techs")
     assert item.expected_by == pytest.approx(task.expected_by, abs=1)
@@ -174,6 +178,11 @@ def test_the_om_tasks_commands_work_on_the_store(
     assert code == 0 and "order O1 is inProgress" in err
     code, out, err = om(capsys, "tasks", "list", "--db", db)
     assert code == 0 and "no open tasks" in err
+    code, out, err = om(capsys, "tasks", "list", "--queue", "techs", "--db", db)
+    assert code == 0 and "no open tasks in queue techs" in err
+    code, out, err = om(capsys, "tasks", "list", "--queue", "tech", "--db", db)
+    assert code == 1 and "queue 'tech' is not declared by the catalog(s)" in err
+    assert "did you mean 'techs'?" in err and "no open tasks" not in err
     code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db)
     assert code == 0 and out.startswith(f"task {INSTALL} of order O1: completed\n"), out
     assert "queue techs, attempt 1" in out and "claimed by bob" in out

@@ -287,3 +287,47 @@ def test_ids_stored_before_the_rule_get_hrefs_that_round_trip(
         if "/" not in order_id:  # a path segment cannot hold a '/', even encoded
             answer = api.get(href)
             assert answer.status_code == 200 and answer.json()["id"] == order_id, href
+
+
+# (path, query, what the message says the route reads): each operations route refuses a
+# query parameter it does not read, as the TMF lists do; they used to answer as if it were
+# not there (`?queu=` listed every queue's tasks).
+UNREAD_PARAMETERS = [
+    ("/tasks", {"queu": "field_techs"}, "this route reads queue"),
+    ("/fallout", {"x": "1"}, "this route reads none"),
+    ("/productOrder/{id}/events", {"foo": "1"}, "this route reads afterSeq, limit"),
+    ("/productOrder/{id}/status", {"verbose": "1"}, "this route reads none"),
+    ("/productOrder/{id}/plan.svg", {"colapse": "2"}, "this route reads collapse"),
+    ("/systems", {"name": "Billing"}, "this route reads none"),
+    ("/cancelProductOrder", {"state": "done"}, "this route reads offset, limit, fields"),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "reads"), UNREAD_PARAMETERS)
+def test_a_query_parameter_the_route_does_not_read_is_a_400(
+    service: Callable[..., Running], path: str, query: dict[str, str], reads: str
+) -> None:
+    api = service().client()
+    answer = api.get(path.replace("{id}", "ORD-1"), params=query)
+    assert answer.status_code == 400, answer.text
+    (issue,) = answer.json()["issues"]
+    assert (issue["code"], issue["path"]) == ("S016", "query")
+    assert issue["message"] == f"unknown query parameter(s) {next(iter(query))}; {reads}"
+    operation = api.get("/openapi.json").json()["paths"][path]["get"]
+    assert "400" in operation["responses"]  # declared, so the document says what it answers
+
+
+def test_a_queue_no_catalog_declares_is_a_400_with_a_suggestion(
+    service: Callable[..., Running],
+) -> None:
+    api = service().client()
+    assert api.get("/tasks", params={"queue": "field_techs"}).json() == []
+    for queue, hint in (
+        ("field_tech", "did you mean 'field_techs'?"),
+        ("nope", "they declare field_techs, provisioning_desk"),
+    ):
+        answer = api.get("/tasks", params={"queue": queue})
+        assert answer.status_code == 400, answer.text
+        (issue,) = answer.json()["issues"]
+        assert (issue["code"], issue["path"]) == ("S019", "query.queue")
+        assert issue["message"] == f"queue '{queue}' is not declared by the catalog(s); {hint}"

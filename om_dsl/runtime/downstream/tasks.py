@@ -13,13 +13,16 @@ failed, skipped, cancelled): it is the record that ``get`` reads back, with who 
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.ir import models as ir
+from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.live import ItemRun, OrderRun
@@ -27,6 +30,7 @@ from om_dsl.runtime.operator import target
 from om_dsl.runtime.outcomes import Failed
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.store.base import ItemRow, Store
+from om_dsl.suggest import closest
 
 T = TypeVar("T")
 TASK_CLAIMED = "task.claimed"
@@ -36,6 +40,11 @@ TaskKey = tuple[str, str, int | None]
 """(order id, item id, the attempt the caller means, or None for the current one)."""
 Act = Callable[..., Any]
 """``runtime._act``: runs an action under the engine lock and commits it."""
+
+
+class UnknownQueue(NotFound):
+    """A queue no catalog declares: listing it answered "no open tasks", which a typo
+    (``field_tech``) cannot be told apart from."""
 
 
 def queue_key(queue: str) -> str:
@@ -149,19 +158,31 @@ class Tasks:
     """
 
     def __init__(
-        self, table: TaskTable, store: Store, act: Act, clock: Callable[[], float]
+        self,
+        table: TaskTable,
+        store: Store,
+        act: Act,
+        clock: Callable[[], float],
+        catalogs: Callable[[], Iterable[ir.Catalog]],
     ) -> None:
         self._table = table
         self._store = store
         self._act = act
         self._clock = clock
+        self._catalogs = catalogs
 
     def list(self, queue: str | None = None) -> list[Task]:
         """Open tasks (of one queue, or of all), oldest first.
 
         Found through the items that wait in each queue, so closed tasks (whose rows stay)
         cost nothing here.
+
+        Raises:
+            UnknownQueue: no catalog of the runtime (or of its stored orders) declares
+                ``queue``, and it never had a task.
         """
+        if queue is not None:
+            self._check_queue(queue)
         now = self._clock()
         found: list[Task] = []
         for name in [queue] if queue is not None else self._table.queues():
@@ -241,6 +262,23 @@ class Tasks:
         source = _maybe_user(from_user)
         ref = (order_id, item_id, attempt)
         return self._act(self._reassign, ref, source, _user(to_user))  # type: ignore[no-any-return]
+
+    def queues(self) -> builtins.list[str]:
+        """The queues the catalogs declare, and any that had a task (a catalog version that
+        declared it may be gone), by name."""
+        declared = {queue.name for catalog in self._catalogs() for queue in catalog.queues}
+        return sorted(declared.union(self._table.queues()))
+
+    def _check_queue(self, queue: str) -> None:
+        known = self.queues()
+        if queue in known:
+            return
+        close = closest(queue, known)
+        if close is not None:
+            hint = f"did you mean '{close}'?"
+        else:
+            hint = f"they declare {', '.join(known)}" if known else "they declare none"
+        raise UnknownQueue(f"queue {show(queue, 80)} is not declared by the catalog(s); {hint}")
 
     def _item_row(self, order_id: str, item_id: str) -> ItemRow:
         if self._store.order(order_id) is None:

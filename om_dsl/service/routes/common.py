@@ -6,11 +6,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
 
 from om_dsl.service.context import Service, principal
 from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
+from om_dsl.service.orders import refuse_unknown_parameters
 from om_dsl.service.request_issues import body_number_issues
 
 
@@ -28,11 +30,31 @@ async def sound_numbers(request: Request) -> None:
         raise invalid_request(issues)
 
 
+def declared_query(request: Request) -> None:
+    """A query parameter the route does not declare is a 400 (S016), as on the TMF lists: a
+    typo (``/tasks?queu=field_techs``) was ignored and answered with every task.  The names
+    are read from the route's own declaration, so they cannot drift from it."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    known = _query_names(dependant) if isinstance(dependant, Dependant) else []
+    refuse_unknown_parameters(request.query_params, known)
+
+
+def _query_names(dependant: Dependant) -> list[str]:
+    """The query parameters of a route (or dependency) and of its dependencies."""
+    names = [param.alias for param in dependant.query_params]
+    for sub in dependant.dependencies:
+        names += _query_names(sub)
+    return list(dict.fromkeys(names))
+
+
 AUTH = [Depends(principal)]
 """Router-level: every route of a router that lists it needs a valid API token."""
 AUTH_JSON = [*AUTH, Depends(sound_numbers)]
 """Router-level, for the routers whose routes read a body with a model: the token, then
 :func:`sound_numbers`."""
+DECLARED_QUERY = [Depends(declared_query)]
+"""Router-level (after the token): :func:`declared_query`.  Such a router declares the 400
+for every route (``responses=errors(400)``): a route without parameters refuses any."""
 Fields = Annotated[
     str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
 ]
