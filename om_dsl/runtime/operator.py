@@ -59,8 +59,7 @@ def retry(engine: Engine, order_id: str, item_id: str) -> None:
     _require(item, ITEM_OPERATOR_RETRY, "retry")
     item.failures = 0
     item.due = None
-    engine.move(order, item, IS.READY, "retried by an operator")
-    engine.ready.append((order, item))
+    engine.make_ready(order, item, "retried by an operator")
 
 
 def skip(engine: Engine, order_id: str, item_id: str, reason: str | None = None) -> None:
@@ -255,6 +254,5 @@ def release(engine: Engine, key: str | None) -> int:
             targets.append((order, item))
     for order, item in targets:
         engine.leave_wait(order, item)
-        engine.move(order, item, IS.READY, "released")
-        engine.ready.append((order, item))
+        engine.make_ready(order, item, "released")
     return len(targets)
