@@ -10,7 +10,6 @@ time: running, and the operator actions, are refused with a clear error while an
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from om_dsl.cli.app import (
     fail,
     out,
     text_or_json,
+    when_text,
     write_json,
 )
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
@@ -320,8 +320,7 @@ def _item_line(item: ItemStatus) -> str:
     parts = [f"{item.state:<14}", item.id, f"({item.kind}"]
     parts[-1] += f", attempt {item.attempt})" if item.attempt else ")"
     if item.expected_by is not None:
-        due = datetime.fromtimestamp(item.expected_by, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        parts.append(f"due {due}" + (" OVERDUE" if item.overdue else ""))
+        parts.append(f"due {when_text(item.expected_by)}" + (" OVERDUE" if item.overdue else ""))
     if item.reason:
         parts.append(f"- {item.reason}")
     return " ".join(parts)

@@ -9,7 +9,6 @@ beside it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,11 +21,12 @@ from om_dsl.cli.app import (
     err,
     out,
     text_or_json,
+    when_text,
     write_json,
     write_stdout,
 )
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
-from om_dsl.consoles import TABLE_WIDTH, text_console, text_of
+from om_dsl.consoles import table_text
 from om_dsl.runtime.downstream.tasks import Task
 
 tasks_app = typer.Typer(
@@ -54,11 +54,8 @@ def list_cmd(
         write_json([_task_json(t) for t in tasks])
     elif not tasks:
         err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
-    else:  # a table as wide as its rows, never folded: ids stay whole, to copy into `claim`
-        table = _table(tasks)
-        console = text_console(max(TABLE_WIDTH, _width(table)))
-        console.print(table)
-        write_stdout("".join(f"{line.rstrip()}\n" for line in text_of(console).splitlines()))
+    else:  # ids stay whole, to copy into `claim`
+        write_stdout(table_text(_table(tasks)))
 
 
 @tasks_app.command("show")
@@ -146,20 +143,6 @@ def _table(tasks: list[Task]) -> Table:
         due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
         table.add_row(task.queue, task.order_id, task.item_id, due, task.claimed_by or "-")
     return table
-
-
-def _width(table: Table) -> int:
-    """The width at which no cell of ``table`` folds: its widest cells, padding and borders."""
-    widest = [max((len(str(c)) for c in column.cells), default=0) for column in table.columns]
-    heads = [len(str(column.header)) for column in table.columns]
-    return sum(max(w, h) + 3 for w, h in zip(widest, heads, strict=True)) + 1
-
-
-def when_text(ts: float | None) -> str:
-    """A timestamp as operators read it (UTC), or '-'."""
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _task_json(task: Task) -> dict[str, object]:

@@ -19,12 +19,11 @@ from pydantic import BaseModel
 from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
 from om_dsl.orders.issues import show
 from om_dsl.orders.tmf622 import NO_ID, is_tmf622
-from om_dsl.runtime.states import OrderState
+from om_dsl.runtime.states import OrderState, parse_order_states
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
 
 ACKNOWLEDGED = OrderState.ACKNOWLEDGED.value
-ORDER_STATES = frozenset(s.value for s in OrderState)
 ALWAYS = ("id", "href", "@type")
 """Attributes a ``fields`` selection always keeps (TMF: the identity of the resource)."""
 MAX_ID_CHARS = 200
@@ -204,13 +203,11 @@ def parse_states(text: str | None) -> frozenset[str] | None:
     """``state=completed,held`` -> the states; an unknown one is a 400 that lists them."""
     if not text:
         return None
-    states = frozenset(s.strip() for s in text.split(",") if s.strip())
-    unknown = sorted(states - ORDER_STATES)
-    if unknown:
-        known = ", ".join(sorted(ORDER_STATES))
-        issue = OrderIssue("S002", "state", f"unknown state(s) {', '.join(unknown)}; use {known}")
-        raise ApiError(400, "invalidRequest", issue.message, [issue])
-    return states
+    try:
+        return parse_order_states(text)
+    except ValueError as exc:
+        issue = OrderIssue("S002", "state", str(exc))
+        raise ApiError(400, "invalidRequest", issue.message, [issue]) from None
 
 
 def selection(fields: str | None, model: type[BaseModel]) -> set[str] | None:

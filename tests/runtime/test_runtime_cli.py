@@ -210,3 +210,31 @@ def test_run_and_amend_take_the_installed_base(tmp_path: Path, monkeypatch, caps
     (tmp_path / "bad.json").write_text('{"A1": {"Svc": {}}}', "utf-8")
     code, _, err = om(capsys, "amend", "P", "revised.json", "--installed-base", "bad.json")
     assert code == 1 and "Svc has scope line" in err and "installed base is invalid" in err
+
+
+def test_om_orders_lists_the_store_s_orders_and_filters_them_by_state(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    assert code == 0, err
+    code, out, err = om(capsys, "orders")
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if "ORD-1" in line]
+    assert row.split("│")[1:-2] == [" ORD-1 ", " pending ", "     3 ", "       0 ", "       0 ",
+                                    "       1 "]  # fmt: skip
+    code, out, _ = om(capsys, "orders", "--state", "pending,held", "--format", "json")
+    (listed,) = json.loads(out)
+    assert code == 0 and (listed["id"], listed["cancelling"], listed["items"]) == (
+        "ORD-1",
+        False,
+        3,
+    )
+    assert listed["counts"] == {"completed": 1, "pending": 1, "waiting": 1}
+    code, out, err = om(capsys, "orders", "--state", "completed")
+    assert (code, out, err) == (0, "", "no orders in state completed in om.db\n")
+    code, _, err = om(capsys, "orders", "--state", "hold")
+    assert code == 2 and "error: --state: unknown state(s) hold; use acknowledged," in err
+    code, _, err = om(capsys, "orders", "--format", "text")
+    assert code == 2 and "unknown format 'text'; choose one of: table, json" in err
+    code, _, err = om(capsys, "orders", "--db", "nope.db")
+    assert code == 1 and "no store at nope.db" in err
