@@ -27,6 +27,7 @@ from om_dsl.runtime.states import (
     ORDER_CANCELLABLE,
     ItemState,
     OrderState,
+    item_state_words,
 )
 from om_dsl.runtime.status import stored_plan
 from om_dsl.runtime.store.base import ItemRow
@@ -45,11 +46,19 @@ def target(engine: Engine, order_id: str, item_id: str) -> tuple[OrderRun, ItemR
     return order, item
 
 
+ALLOWED_WORDS: dict[frozenset[ItemState], str] = {
+    ITEM_OPERATOR_RETRY: "failed",
+    ITEM_OPERATOR_RESOLVE: "failed, waiting or on hold",
+}
+"""How a refusal names the states an action takes: it said "only failed, fatally_failed
+items", the runtime's internal names."""
+
+
 def _require(item: ItemRun, allowed: frozenset[ItemState], action: str) -> None:
     if item.state not in allowed:
-        states = ", ".join(sorted(s.value for s in allowed))
+        which = ALLOWED_WORDS.get(allowed) or " or ".join(map(item_state_words, sorted(allowed)))
         raise OperatorActionRejected(
-            f"cannot {action} item {item.id}: it is {item.state.value} (only {states} items)"
+            f"cannot {action} item {item.id}: it is {item_state_words(item.state)}, not {which}"
         )
 
 

@@ -50,6 +50,19 @@ IS = ItemState
 OS = OrderState
 
 
+ITEM_STATE_WORDS = {
+    ItemState.READY: "ready to run",
+    ItemState.FATALLY_FAILED: "failed for good",
+    ItemState.ON_HOLD: "on hold",
+}
+"""The item states whose names are no words, as messages to people say them."""
+
+
+def item_state_words(state: str) -> str:
+    """An item state in a message to people (``fatally_failed`` is a name, not a word)."""
+    return ITEM_STATE_WORDS.get(ItemState(state), state)
+
+
 def order_state_text(state: str, cancelling: bool) -> str:
     """An order's state for people: ``held (cancelling)`` for a cancel held on a failed
     compensation, which ``held`` alone hides (the other cancel states say it)."""

@@ -92,6 +92,10 @@ def test_a_failed_task_holds_the_order_and_a_retry_reopens_it_unclaimed(runtime:
     assert item.reason == "customer not at home (task failed by alice)"
     assert runtime.status("O1").state == "held"
     assert runtime.tasks.list() == []
+    with pytest.raises(
+        OperatorActionRejected, match=r"open manual task \(it is failed for good\)$"
+    ):
+        runtime.tasks.claim("O1", INSTALL, "bob")
     runtime.retry("O1", INSTALL)
     runtime.run_until_idle()
     (task,) = runtime.tasks.list("techs")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
+from om_dsl.compiler.names import a
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
@@ -28,7 +29,7 @@ from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.operator import target
 from om_dsl.runtime.outcomes import Failed
-from om_dsl.runtime.states import ItemState
+from om_dsl.runtime.states import ItemState, item_state_words
 from om_dsl.runtime.store.base import ItemRow, Store
 from om_dsl.suggest import closest
 
@@ -333,7 +334,8 @@ class Tasks:
         if attempt is not None and attempt != item.attempt:
             raise NotFound(_other_attempt(item_id, attempt, item.attempt))
         if item.tpl.kind != "manual" or item.state is not ItemState.WAITING:
-            what = f"a {item.tpl.kind} item" if item.tpl.kind != "manual" else item.state.value
+            manual = item.tpl.kind == "manual"
+            what = item_state_words(item.state) if manual else f"{a(item.tpl.kind)} item"
             raise OperatorActionRejected(
                 f"item {item_id} of order {order_id} is not an open manual task (it is {what})"
             )
