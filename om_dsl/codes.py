@@ -494,7 +494,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S016",),
-        "a query parameter the route does not read (`GET /productOrder?customer=...`; path `query`): it filters by `state` and `externalId` only",
+        "a query parameter the route does not read (`GET /productOrder?customer=...`: the list filters by `state` and `externalId` only; `GET /tasks?queu=...`; path `query`): the message names those it reads",
     ),
     CodeDoc(
         ("S017",),
@@ -511,6 +511,10 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("S020",),
         'a `PATCH /productOrder/{id}` body with `"state": "cancelled"` (path `state`): the state is the service\'s to set, so it would be ignored; cancel with `POST /cancelProductOrder`',
+    ),
+    CodeDoc(
+        ("S021",),
+        "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`): the message suggests a close name, or lists the declared queues",
     ),
 )
 

@@ -16,6 +16,7 @@ import io
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from om_dsl.source import visible
@@ -54,3 +55,18 @@ def text_of(console: Console) -> str:
     stream = console.file
     assert isinstance(stream, io.StringIO)
     return stream.getvalue()
+
+
+def table_text(table: Table) -> str:
+    """``table`` as text as wide as its rows, never folded, so that ids stay whole to copy
+    into the next command (a narrow terminal folded them), each line right-stripped."""
+    console = text_console(max(TABLE_WIDTH, _width(table)))
+    console.print(table)
+    return "".join(f"{line.rstrip()}\n" for line in text_of(console).splitlines())
+
+
+def _width(table: Table) -> int:
+    """The width at which no cell of ``table`` folds: its widest cells, padding and borders."""
+    widest = [max((len(str(c)) for c in column.cells), default=0) for column in table.columns]
+    heads = [len(str(column.header)) for column in table.columns]
+    return sum(max(w, h) + 3 for w, h in zip(widest, heads, strict=True)) + 1

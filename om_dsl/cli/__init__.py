@@ -21,6 +21,7 @@ COMMAND_HOMES = {
         ("run", "resume", "status", "cancel", "amend", "complete", "retry", "skip", "signal"),
         "run_cmds",
     ),
+    "orders": "orders_cmds",
     "tasks": "tasks_cmds",
     "systems": "systems_cmds",
     "render": "render_cmds",

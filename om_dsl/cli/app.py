@@ -8,6 +8,8 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Collection
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -50,6 +52,20 @@ def text_or_json(fmt: str) -> str:
     if fmt not in ("text", "json"):
         fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
     return fmt
+
+
+def one_of(value: str, choices: Collection[str], what: str) -> str:
+    """``value`` when it is one of ``choices``; otherwise a usage error (exit 2) naming them."""
+    if value not in choices:
+        fail(f"unknown {what} '{value}'; choose one of: {', '.join(choices)}", EXIT_USAGE)
+    return value
+
+
+def when_text(ts: float | None) -> str:
+    """A timestamp as operators read it (UTC), or '-'."""
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def fail(message: str, code: int = EXIT_ERRORS, *, lines: bool = False) -> NoReturn:

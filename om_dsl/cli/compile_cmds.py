@@ -19,6 +19,7 @@ from om_dsl.cli.app import (
     app,
     err,
     fail,
+    one_of,
     output_path,
     report_error,
     shown,
@@ -248,7 +249,5 @@ def schema(
     output: Annotated[str | None, typer.Option("-o", "--output")] = None,
 ) -> None:
     """Print a JSON Schema (the IR by default)."""
-    factory = SCHEMAS.get(name)
-    if factory is None:
-        fail(f"unknown schema '{name}'; choose one of: {', '.join(sorted(SCHEMAS))}", 2)
+    factory = SCHEMAS[one_of(name, sorted(SCHEMAS), "schema")]
     write_text(json.dumps(factory(), indent=2, sort_keys=True) + "\n", output)

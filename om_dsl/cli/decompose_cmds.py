@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, write_text
+from om_dsl.cli.app import app, err, one_of, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
@@ -46,10 +46,8 @@ def decompose_cmd(
     installed_base: InstalledBaseOption = None,
 ) -> None:
     """Decompose a commercial order into fulfillment requests and technical lines."""
-    if engine not in ENGINES:
-        fail(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}", EXIT_USAGE)
-    if fmt not in FORMATS:
-        fail(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}", EXIT_USAGE)
+    one_of(engine, ENGINES, "engine")
+    one_of(fmt, FORMATS, "format")
     raw = read_order_bytes(order)
     ir = load_catalog_arg(catalog)
     installed = installed_base_or_fail(installed_base, ir)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import EXIT_USAGE, app, fail, write_text
+from om_dsl.cli.app import app, fail, one_of, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
@@ -38,8 +38,7 @@ def plan_cmd(
     installed_base: InstalledBaseOption = None,
 ) -> None:
     """Show the plan (items, dependencies, conditions, PONR) an order would get."""
-    if fmt not in FORMATS:
-        fail(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}", EXIT_USAGE)
+    one_of(fmt, FORMATS, "format")
     ir = load_catalog_arg(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     plan = plan_for(ir, *read_and_decompose(ir, order, installed))

@@ -10,7 +10,6 @@ time: running, and the operator actions, are refused with a clear error while an
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from om_dsl.cli.app import (
     fail,
     out,
     text_or_json,
+    when_text,
     write_json,
 )
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
@@ -50,10 +50,11 @@ from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
+from om_dsl.runtime.states import ITEM_TERMINAL, ORDER_TERMINAL, OrderState, order_state_text
 from om_dsl.runtime.status import ItemStatus, OrderStatus
 
 ATTENTION = (OrderState.HELD.value, OrderState.FAILED.value)
+FINISHED_ITEMS = frozenset(state.value for state in ITEM_TERMINAL)
 CallbackPortOption = Annotated[
     int,
     typer.Option(
@@ -302,7 +303,8 @@ def _finished() -> frozenset[str]:
 
 def _summary(status: OrderStatus, every_item: bool = False) -> None:
     counts = ", ".join(f"{n} {state}" for state, n in status.counts.items())
-    out.print(f"order {status.id}: {status.state}", markup=False, highlight=False)
+    state = order_state_text(status.state, status.cancelling)
+    out.print(f"order {status.id}: {state}", markup=False, highlight=False)
     head = f"  catalog {status.catalog_hash[:19]}; {len(status.items)} items: {counts}"
     out.print(head, markup=False, highlight=False)
     ponr = ", ".join(f"root {root} by {item}" for root, item in status.ponr.items())
@@ -319,9 +321,8 @@ def _notable(item: ItemStatus) -> bool:
 def _item_line(item: ItemStatus) -> str:
     parts = [f"{item.state:<14}", item.id, f"({item.kind}"]
     parts[-1] += f", attempt {item.attempt})" if item.attempt else ")"
-    if item.expected_by is not None:
-        due = datetime.fromtimestamp(item.expected_by, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        parts.append(f"due {due}" + (" OVERDUE" if item.overdue else ""))
+    if item.expected_by is not None and item.state not in FINISHED_ITEMS:  # it is done: no due
+        parts.append(f"due {when_text(item.expected_by)}" + (" OVERDUE" if item.overdue else ""))
     if item.reason:
         parts.append(f"- {item.reason}")
     return " ".join(parts)

@@ -9,6 +9,9 @@ listen on anything but loopback.
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +24,7 @@ from om_dsl.cli.order_args import installed_base_or_fail
 from om_dsl.cli.runtime_args import guard, load_handlers, notify_settings
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
@@ -93,14 +97,18 @@ def serve_cmd(
     config = _config(host, port, tokens_file, public_url, max_body_bytes)
     ir = load_catalog_arg(catalog)
     config = replace(config, installed_base=installed_base_or_fail(installed_base, ir))
-    runtime = _service_runtime(ir, db, handlers, concurrency, notify)
-    try:
-        server = ServiceServer(runtime, config, access_log=access_log)
-        _bind(server, host, port)
-        _banner(server, catalog, db)
-        server.serve()
-    finally:
-        runtime.close()
+    registry = load_handlers(handlers)
+    # Everything that can refuse to start does so before the store is made: a busy port used
+    # to leave a new store file and its runner lock behind.
+    with _listening(host, port) as sock:
+        config = replace(config, port=sock.getsockname()[1])
+        runtime = _service_runtime(ir, db, registry, concurrency, notify)
+        try:
+            server = ServiceServer(runtime, config, access_log=access_log, listening=sock)
+            _banner(server, catalog, db)
+            server.serve()
+        finally:
+            runtime.close()
 
 
 def _require_fastapi() -> None:
@@ -129,7 +137,7 @@ def _config(
 def _service_runtime(
     ir: Catalog,
     db: Path,
-    handlers: str | None,
+    registry: HandlerRegistry,
     concurrency: int,
     notify: list[str] | None,
 ) -> Runtime:
@@ -140,7 +148,6 @@ def _service_runtime(
     except StoreError as exc:
         fail(str(exc))
     downstream = DownstreamSettings(notify=notify_settings(notify))
-    registry = load_handlers(handlers)
     runtime = Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
@@ -148,11 +155,17 @@ def _service_runtime(
     return runtime
 
 
-def _bind(server: ServiceServer, host: str, port: int) -> None:
+@contextmanager
+def _listening(host: str, port: int) -> Iterator[socket.socket]:
+    """The service's socket, bound before anything is made; closed at the end."""
+    from om_dsl.service.server import listen  # noqa: PLC0415 - FastAPI is optional
+
     try:
-        server.bind()
+        sock = listen(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    with sock:
+        yield sock
 
 
 def _banner(server: ServiceServer, catalog: Path, db: Path) -> None:

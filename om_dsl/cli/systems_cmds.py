@@ -14,9 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import app, err, out
+from om_dsl.cli.app import app, err, out, when_text
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
-from om_dsl.cli.tasks_cmds import when_text
 from om_dsl.runtime.downstream.systems import hold_key
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.waits import hold_key as wait_hold_key

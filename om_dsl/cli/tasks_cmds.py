@@ -1,27 +1,36 @@
-"""`om tasks list|claim|complete|fail|reassign`: the manual work lists, on a SQLite store.
+"""`om tasks list|show|claim|complete|fail|reassign`: the manual work lists, on a SQLite store.
 
 Like the other operator commands these change the store and return; a task completed here lets
 the order go on at the next `om resume`.  Completing or failing a task moves items, so, like the
 other operator actions, it is refused while another process (`om serve`) runs the store: use
-that service's task API instead.  Listing, claiming and reassigning are allowed beside it.
+that service's task API instead.  Listing, showing, claiming and reassigning are allowed
+beside it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import FormatOption, app, err, text_or_json, write_json, write_stdout
+from om_dsl.cli.app import (
+    FormatOption,
+    app,
+    err,
+    out,
+    text_or_json,
+    when_text,
+    write_json,
+    write_stdout,
+)
 from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
-from om_dsl.consoles import TABLE_WIDTH, text_console, text_of
+from om_dsl.consoles import table_text
 from om_dsl.runtime.downstream.tasks import Task
 
 tasks_app = typer.Typer(
-    help="Manual work: list a queue's tasks, claim, complete, fail or reassign them.",
+    help="Manual work: list a queue's tasks, show one, claim, complete, fail or reassign them.",
     no_args_is_help=True,
 )
 app.add_typer(tasks_app, name="tasks")
@@ -40,16 +49,32 @@ def list_cmd(
     """List open tasks, oldest first, with their due dates and who claimed them."""
     text_or_json(fmt)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
-        tasks = runtime.tasks.list(queue)
+        tasks = guard(lambda: runtime.tasks.list(queue))  # a queue no catalog declares: say so
     if fmt == "json":
         write_json([_task_json(t) for t in tasks])
     elif not tasks:
         err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
-    else:  # a table as wide as its rows, never folded: ids stay whole, to copy into `claim`
-        table = _table(tasks)
-        console = text_console(max(TABLE_WIDTH, _width(table)))
-        console.print(table)
-        write_stdout("".join(f"{line.rstrip()}\n" for line in text_of(console).splitlines()))
+    else:  # ids stay whole, to copy into `claim`
+        write_stdout(table_text(_table(tasks)))
+
+
+@tasks_app.command("show")
+def show_cmd(
+    order_id: OrderArg, item: ItemArg, db: DbOption = Path("om.db"), fmt: FormatOption = "text"
+) -> None:
+    """Show a task, open or not: its state (open, completed, failed...), queue and claim."""
+    text_or_json(fmt)
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
+        task = guard(lambda: runtime.tasks.get(order_id, item))
+    if fmt == "json":
+        write_json(_task_json(task))
+        return
+    due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
+    out.print(f"task {task.item_id} of order {task.order_id}: {task.state}")
+    out.print(
+        f"  queue {task.queue}, attempt {task.attempt}, opened {when_text(task.created_at)}, "
+        f"due {due}, claimed by {task.claimed_by or 'nobody'}"
+    )
 
 
 @tasks_app.command("claim")
@@ -120,20 +145,6 @@ def _table(tasks: list[Task]) -> Table:
     return table
 
 
-def _width(table: Table) -> int:
-    """The width at which no cell of ``table`` folds: its widest cells, padding and borders."""
-    widest = [max((len(str(c)) for c in column.cells), default=0) for column in table.columns]
-    heads = [len(str(column.header)) for column in table.columns]
-    return sum(max(w, h) + 3 for w, h in zip(widest, heads, strict=True)) + 1
-
-
-def when_text(ts: float | None) -> str:
-    """A timestamp as operators read it (UTC), or '-'."""
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
 def _task_json(task: Task) -> dict[str, object]:
     return {
         "order_id": task.order_id,
@@ -146,4 +157,5 @@ def _task_json(task: Task) -> dict[str, object]:
         "overdue": task.overdue,
         "claimed_by": task.claimed_by,
         "claimed_at": task.claimed_at,
+        "state": task.state,
     }

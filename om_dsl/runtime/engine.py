@@ -155,6 +155,14 @@ class Engine:
         journal.items[item] = order_id
         journal.touched[order_id] = order
 
+    def make_ready(self, order: OrderRun, item: ItemRun, detail: str | None = None) -> None:
+        """Queue an item to run (again).  Its reason goes: it said why the item was held or
+        failed (``system Billing is offline``, an answer 503), which no longer explains a
+        ready item, and status showed it as if it did; the event log keeps it."""
+        item.reason = None
+        self.move(order, item, IS.READY, detail)
+        self.ready.append((order, item))
+
     def move_order(self, order: OrderRun, new: OrderState, detail: str | None = None) -> None:
         check_order(order.id, order.state, new)
         old, order.state = order.state, new
@@ -306,8 +314,7 @@ class Engine:
         for item in order.items:
             state = item.state
             if state is IS.RUNNING:
-                self.move(order, item, IS.READY, why)
-                self.ready.append((order, item))
+                self.make_ready(order, item, why)
             elif state is IS.READY:
                 self.ready.append((order, item))
             elif state is IS.PENDING and item.blockers == 0 and self._deps_met(order, item):
@@ -357,8 +364,7 @@ class Engine:
                 item.reason = f"its condition (when, at {condition.span}) is false"
                 self.move(order, item, IS.SKIPPED, item.reason)
                 return True
-        self.move(order, item, IS.READY)
-        self.ready.append((order, item))
+        self.make_ready(order, item)
         return False
 
     # ---- running ------------------------------------------------------------------------------
@@ -555,8 +561,7 @@ class Engine:
                 continue
             if kind == "retry" and item.state is IS.FAILED:
                 item.due = None
-                self.move(order, item, IS.READY, "retry due")
-                self.ready.append((order, item))
+                self.make_ready(order, item, "retry due")
             elif kind == "timeout" and item.state in (IS.RUNNING, IS.WAITING):
                 self.stop_tasks.append((order_id, idx, attempt))
                 self.settle(order, item, Failed(_timeout_reason(item)))
@@ -641,8 +646,7 @@ class Engine:
             self.move(order, comp, IS.DISCARDED, comp.reason)
             return True
         if comp.blockers == 0:
-            self.move(order, comp, IS.READY, "compensating " + ", ".join(o.id for o in originals))
-            self.ready.append((order, comp))
+            self.make_ready(order, comp, "compensating " + ", ".join(o.id for o in originals))
         return False
 
     # ---- committing ---------------------------------------------------------------------------

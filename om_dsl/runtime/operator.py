@@ -28,6 +28,7 @@ from om_dsl.runtime.states import (
     ORDER_CANCELLABLE,
     ItemState,
     OrderState,
+    item_state_words,
 )
 from om_dsl.runtime.status import stored_plan
 from om_dsl.runtime.store.base import ItemRow
@@ -46,11 +47,19 @@ def target(engine: Engine, order_id: str, item_id: str) -> tuple[OrderRun, ItemR
     return order, item
 
 
+ALLOWED_WORDS: dict[frozenset[ItemState], str] = {
+    ITEM_OPERATOR_RETRY: "failed",
+    ITEM_OPERATOR_RESOLVE: "failed, waiting or on hold",
+}
+"""How a refusal names the states an action takes: it said "only failed, fatally_failed
+items", the runtime's internal names."""
+
+
 def _require(item: ItemRun, allowed: frozenset[ItemState], action: str) -> None:
     if item.state not in allowed:
-        states = ", ".join(sorted(s.value for s in allowed))
+        which = ALLOWED_WORDS.get(allowed) or " or ".join(map(item_state_words, sorted(allowed)))
         raise OperatorActionRejected(
-            f"cannot {action} item {item.id}: it is {item.state.value} (only {states} items)"
+            f"cannot {action} item {item.id}: it is {item_state_words(item.state)}, not {which}"
         )
 
 
@@ -60,8 +69,7 @@ def retry(engine: Engine, order_id: str, item_id: str) -> None:
     _require(item, ITEM_OPERATOR_RETRY, "retry")
     item.failures = 0
     item.due = None
-    engine.move(order, item, IS.READY, "retried by an operator")
-    engine.ready.append((order, item))
+    engine.make_ready(order, item, "retried by an operator")
 
 
 def skip(engine: Engine, order_id: str, item_id: str, reason: str | None = None) -> None:
@@ -257,6 +265,5 @@ def release(engine: Engine, key: str | None) -> int:
             targets.append((order, item))
     for order, item in targets:
         engine.leave_wait(order, item)
-        engine.move(order, item, IS.READY, "released")
-        engine.ready.append((order, item))
+        engine.make_ready(order, item, "released")
     return len(targets)

@@ -49,6 +49,41 @@ class OrderState(StrEnum):
 IS = ItemState
 OS = OrderState
 
+
+ITEM_STATE_WORDS = {
+    ItemState.READY: "ready to run",
+    ItemState.FATALLY_FAILED: "failed for good",
+    ItemState.ON_HOLD: "on hold",
+}
+"""The item states whose names are no words, as messages to people say them."""
+
+
+def item_state_words(state: str) -> str:
+    """An item state in a message to people (``fatally_failed`` is a name, not a word)."""
+    return ITEM_STATE_WORDS.get(ItemState(state), state)
+
+
+def order_state_text(state: str, cancelling: bool) -> str:
+    """An order's state for people: ``held (cancelling)`` for a cancel held on a failed
+    compensation, which ``held`` alone hides (the other cancel states say it)."""
+    return f"{state} (cancelling)" if cancelling and state == OrderState.HELD else state
+
+
+def parse_order_states(text: str) -> frozenset[str]:
+    """``completed,held`` -> those order states: the filter of ``GET /productOrder?state=``
+    and ``om orders --state``, read one way.
+
+    Raises:
+        ValueError: a name that is no order state; the message lists the states.
+    """
+    states = frozenset(name.strip() for name in text.split(",") if name.strip())
+    unknown = sorted(states - set(OrderState))
+    if unknown:
+        known = ", ".join(sorted(OrderState))
+        raise ValueError(f"unknown state(s) {', '.join(unknown)}; use {known}")
+    return states
+
+
 # ---- named item state sets --------------------------------------------------------------------
 
 ITEM_TERMINAL = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED, IS.CANCELLED})

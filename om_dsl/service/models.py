@@ -208,7 +208,8 @@ class EventSubscription(_Tmf):
 
 
 class Task(BaseModel):
-    """An open manual task.  ``id`` addresses it in ``/tasks/{id}/...``."""
+    """A manual task (``GET /tasks`` lists the open ones).  ``id`` addresses it in
+    ``/tasks/{id}/...``."""
 
     id: str
     orderId: str
@@ -221,6 +222,10 @@ class Task(BaseModel):
     overdue: bool
     claimedBy: str | None
     claimedAt: str | None
+    state: str = Field(
+        description="open, or what became of it: completed, failed, skipped, cancelled, "
+        "closed (its item was sent back to run again: its next attempt opens a new task)"
+    )
 
 
 class ClaimTask(_Ops):

@@ -7,7 +7,8 @@
 * The error answers that follow from an operation's shape are declared on every operation
   that has that shape, as TMF ``Error`` bodies: 400 when it takes query parameters or a body,
   413 when it takes a body (the size limit), 401 and 403 when it needs a token (403: dev mode
-  and a client not on loopback).  Routes declare only their own (404, 409, 503).
+  and a client not on loopback).  Routes declare only their own (404, 409, 503), and the
+  operations routers a 400 for every route (each refuses a query parameter it does not read).
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ def task_view(task: Task) -> dict[str, Any]:
         "overdue": task.overdue,
         "claimedBy": task.claimed_by,
         "claimedAt": _iso(task.claimed_at),
+        "state": task.state,
     }
 
 

@@ -20,13 +20,12 @@ from pydantic import BaseModel
 from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
 from om_dsl.orders.issues import show
 from om_dsl.orders.tmf622 import NO_ID, is_tmf622
-from om_dsl.runtime.states import OrderState
+from om_dsl.runtime.states import OrderState, parse_order_states
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
 from om_dsl.suggest import closest
 
 ACKNOWLEDGED = OrderState.ACKNOWLEDGED.value
-ORDER_STATES = frozenset(s.value for s in OrderState)
 ALWAYS = ("id", "href", "@type")
 """Attributes a ``fields`` selection always keeps (TMF: the identity of the resource)."""
 MAX_ID_CHARS = 200
@@ -225,13 +224,11 @@ def parse_states(text: str | None) -> frozenset[str] | None:
     """``state=completed,held`` -> the states; an unknown one is a 400 that lists them."""
     if not text:
         return None
-    states = frozenset(s.strip() for s in text.split(",") if s.strip())
-    unknown = sorted(states - ORDER_STATES)
-    if unknown:
-        known = ", ".join(sorted(ORDER_STATES))
-        issue = OrderIssue("S002", "state", f"unknown state(s) {', '.join(unknown)}; use {known}")
-        raise ApiError(400, "invalidRequest", issue.message, [issue])
-    return states
+    try:
+        return parse_order_states(text)
+    except ValueError as exc:
+        issue = OrderIssue("S002", "state", str(exc))
+        raise ApiError(400, "invalidRequest", issue.message, [issue]) from None
 
 
 def selected(view: dict[str, Any], fields: str | None, model: type[BaseModel]) -> dict[str, Any]:
@@ -310,10 +307,10 @@ def attribute_names(model: type[BaseModel]) -> set[str]:
 
 def refuse_unknown_parameters(query: Mapping[str, str], known: Collection[str]) -> None:
     """A query parameter the route does not read is a 400 (S016): `?externalId=X` used to
-    return every order, a wrong answer to a client looking one up."""
+    return every order, a wrong answer to a client looking one up (and `/tasks?queu=X` every
+    task).  The message names those the route reads."""
     unknown = sorted(set(query) - set(known))
     if unknown:
-        message = (
-            f"unknown query parameter(s) {', '.join(unknown)}; this list reads {', '.join(known)}"
-        )
+        reads = ", ".join(known) or "none"
+        message = f"unknown query parameter(s) {', '.join(unknown)}; this route reads {reads}"
         raise ApiError(400, "invalidRequest", message, [OrderIssue("S016", "query", message)])

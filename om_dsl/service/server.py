@@ -54,6 +54,10 @@ class _Uvicorn(uvicorn.Server):
 class ServiceServer:
     """The service on ``config.host:config.port``, for one runtime.
 
+    ``listening``: a socket bound already (:func:`listen`) to serve on, instead of binding
+    one at :meth:`bind`: ``om serve`` binds first, so that a busy port stops it before it
+    makes anything (a new store, its runner lock).  The server closes it when it stops.
+
     Raises (from :meth:`bind`):
         ValueError: the settings must not run (e.g. a public address without tokens).
         OSError: the address cannot be bound.
@@ -65,13 +69,14 @@ class ServiceServer:
         config: ServiceConfig,
         access_log: bool = True,
         log_level: str = "info",
+        listening: socket.socket | None = None,
     ) -> None:
         config.check()
         self.runtime = runtime
         self.config = config
         self.access_log = access_log
         self.log_level = log_level
-        self._socket: socket.socket | None = None
+        self._socket: socket.socket | None = listening
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
 
@@ -82,7 +87,8 @@ class ServiceServer:
     def bind(self) -> str:
         """Bind the socket, build the app for the port it got; returns the service's URL."""
         if self._server is None:
-            self._socket = _bind(self.config.host, self.config.port)
+            if self._socket is None:
+                self._socket = listen(self.config.host, self.config.port)
             self.config = replace(self.config, port=self._socket.getsockname()[1])
             app = create_app(self.runtime, self.config)
             self._server = _Uvicorn(self._uvicorn_config(app))
@@ -136,7 +142,12 @@ class ServiceServer:
         self.stop()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0: a free port) for :class:`ServiceServer`.
+
+    Raises:
+        OSError: the address cannot be bound (in use, not local, no permission).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
     # so, and without it every answer waits ~40 ms for the client's delayed ACK.

@@ -19,6 +19,8 @@ from cli_support import free_port, om
 from downstream_support import LAB, TOKEN, Sims, lab_source
 from simulators import Listener
 
+from om_dsl.runtime import SqliteStore
+
 REPO = Path(__file__).resolve().parents[2]
 ACME = str(REPO / "examples" / "catalog" / "acme.om")
 TRIO = str(REPO / "examples" / "orders" / "home-trio-tv.json")
@@ -215,6 +217,11 @@ def test_tasks_fail_without_retries_is_fallout_and_an_operator_retry_reopens_the
     assert "- customer not at home (task failed by alice)" in out
     assert "no open tasks" in om(capsys, "tasks", "list", "--db", db)[2]
     assert om(capsys, "retry", "ORD-1004", INSTALL, "--db", db)[0] == 0
+    retried = items(status_json(capsys, "ORD-1004", Path(db)))[INSTALL]
+    assert (retried["state"], retried["reason"]) == ("ready", None)  # the failure is history
+    code, out, _ = om(capsys, "status", "ORD-1004", "--db", db)
+    assert f"ready          {INSTALL} (manual, attempt 1) due " in out, out
+    assert "customer not at home" not in out
     assert om(capsys, "resume", "--db", db, "--handlers", HANDLERS)[0] == 0
     (task,) = json.loads(om(capsys, "tasks", "list", "--db", db, "--format", "json")[1])
     assert (task["item_id"], task["attempt"], task["claimed_by"]) == (INSTALL, 2, None)
@@ -275,6 +282,11 @@ def test_systems_online_with_no_runner_releases_the_held_callout_for_om_resume(
     assert code == 0, err
     assert "system Net is online; 1 held callout(s) released" in err
     assert f"run `om resume --db {db}` to send them" in err
-    assert items(status_json(capsys, "CLI-3", Path(db)))["1/Line:activate"]["state"] == "ready"
+    released = items(status_json(capsys, "CLI-3", Path(db)))["1/Line:activate"]
+    assert (released["state"], released["reason"]) == ("ready", None)
+    code, out, _ = om(capsys, "status", "CLI-3", "--db", db)
+    assert code == 0 and "offline" not in out, out
+    log = [e.detail for e in SqliteStore(Path(db), read_only=True).events("CLI-3")]
+    assert "system Net is offline" in log  # the event log keeps why it was held
     code, out, err = om(capsys, "resume", *run)
     assert code == 0 and "order CLI-3: completed" in out, out + err

@@ -14,6 +14,7 @@ from om_dsl.cli.app import out as terminal
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.request import idempotency_key
+from om_dsl.runtime.downstream.tasks import UnknownQueue
 
 Lab = Callable[..., Runtime]
 CATALOG = """
@@ -48,7 +49,10 @@ def test_a_manual_item_waits_in_its_queue_with_a_due_date(runtime: Runtime) -> N
     )
     assert task.expected_by == pytest.approx(task.created_at + 7200)
     assert (task.claimed_by, task.overdue) == (None, False)
-    assert runtime.tasks.list("other") == []
+    with pytest.raises(UnknownQueue, match=r"queue 'tech' is not declared .*'techs'\?"):
+        runtime.tasks.list("tech")
+    with pytest.raises(UnknownQueue, match=r"queue 'other' .*; they declare techs$"):
+        runtime.tasks.list("other")
     item = runtime.status("O1").item(INSTALL)
     assert (item.state, item.reason) == ("waiting", "in queue techs")
     assert item.expected_by == pytest.approx(task.expected_by, abs=1)
@@ -88,6 +92,10 @@ def test_a_failed_task_holds_the_order_and_a_retry_reopens_it_unclaimed(runtime:
     assert item.reason == "customer not at home (task failed by alice)"
     assert runtime.status("O1").state == "held"
     assert runtime.tasks.list() == []
+    with pytest.raises(
+        OperatorActionRejected, match=r"open manual task \(it is failed for good\)$"
+    ):
+        runtime.tasks.claim("O1", INSTALL, "bob")
     runtime.retry("O1", INSTALL)
     runtime.run_until_idle()
     (task,) = runtime.tasks.list("techs")
@@ -110,6 +118,44 @@ def test_what_is_not_an_open_task_is_refused_with_a_reason(runtime: Runtime) -> 
         runtime.tasks.complete("O1", INSTALL, {"when": object()}, user="alice")
     with pytest.raises(OperatorActionRejected, match="needs a reason"):
         runtime.tasks.fail("O1", INSTALL, " ", user="alice")
+
+
+def test_a_task_reads_back_open_or_not_with_what_became_of_it(runtime: Runtime) -> None:
+    """Reading a task is no action: a closed task (even of a finished order) reads as what
+    became of it, with who claimed it; only ids that never were a task are NotFound."""
+    assert runtime.tasks.get("O1", INSTALL).state == "open"
+    runtime.tasks.claim("O1", INSTALL, "alice")
+    runtime.tasks.fail("O1", INSTALL, "customer not at home", user="alice")
+    failed = runtime.tasks.get("O1", INSTALL, attempt=1)
+    assert (failed.state, failed.claimed_by, failed.overdue) == ("failed", "alice", False)
+    runtime.retry("O1", INSTALL)
+    assert runtime.tasks.get("O1", INSTALL).state == "closed"  # the retry opens a new one
+    runtime.run_until_idle()
+    with pytest.raises(NotFound, match="its task is now attempt 2; list the queue again"):
+        runtime.tasks.get("O1", INSTALL, attempt=1)
+    runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-8"}, user="bob")
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+    done = runtime.tasks.get("O1", INSTALL, attempt=2)
+    assert (done.state, done.attempt, done.queue, done.claimed_by) == (
+        "completed",
+        2,
+        "techs",
+        None,
+    )
+    with pytest.raises(NotFound, match="has no task"):
+        runtime.tasks.get("O1", "L:activate")
+    with pytest.raises(NotFound, match="no order nope"):
+        runtime.tasks.get("nope", INSTALL)
+    with pytest.raises(NotFound, match="has no item L:nope"):
+        runtime.tasks.get("O1", "L:nope")
+
+
+def test_the_task_of_a_cancelled_order_reads_as_cancelled(runtime: Runtime) -> None:
+    runtime.cancel("O1")
+    assert runtime.status("O1").state == "cancelled"
+    assert runtime.tasks.list() == []
+    assert runtime.tasks.get("O1", INSTALL).state == "cancelled"
 
 
 def test_the_om_tasks_commands_work_on_the_store(
@@ -136,6 +182,18 @@ def test_the_om_tasks_commands_work_on_the_store(
     assert code == 0 and "order O1 is inProgress" in err
     code, out, err = om(capsys, "tasks", "list", "--db", db)
     assert code == 0 and "no open tasks" in err
+    code, out, err = om(capsys, "tasks", "list", "--queue", "techs", "--db", db)
+    assert code == 0 and "no open tasks in queue techs" in err
+    code, out, err = om(capsys, "tasks", "list", "--queue", "tech", "--db", db)
+    assert code == 1 and "queue 'tech' is not declared by the catalog(s)" in err
+    assert "did you mean 'techs'?" in err and "no open tasks" not in err
+    code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db)
+    assert code == 0 and out.startswith(f"task {INSTALL} of order O1: completed\n"), out
+    assert "queue techs, attempt 1" in out and "claimed by bob" in out
+    code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db, "--format", "json")
+    assert code == 0 and json.loads(out)["state"] == "completed"
+    code, _, err = om(capsys, "tasks", "show", "O1", "L:activate", "--db", db)
+    assert code == 1 and "has no task" in err
 
 
 def test_the_om_systems_commands_switch_a_system(

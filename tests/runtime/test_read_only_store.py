@@ -26,6 +26,7 @@ from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 READ_COMMANDS = [
     (("status", "ORD-1"), "order ORD-1: held"),
+    (("orders", "--state", "held"), "│ ORD-1 │ held "),
     (("tasks", "list"), "no open tasks"),
     (("systems", "list"), "systems"),
     (("render", "live", "ORD-1", "--format", "dot"), "digraph plan {"),

@@ -74,7 +74,7 @@ def test_run_until_an_event_is_needed_then_signal_and_resume(lab: Path, capsys) 
     ]
     code, out, _ = om(capsys, "status", "ORD-1")
     assert "point of no return: root 1 by 1/Line:activate" in out
-    assert "completed      1/Line:configure (auto, attempt 1) due " in out
+    assert "completed      1/Line:configure (auto, attempt 1)\n" in out  # done: no due date
 
 
 def test_fallout_then_operator_commands(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +102,12 @@ def test_user_mistakes_are_one_line_errors(lab: Path, capsys) -> None:  # type: 
     code, _, err = om(capsys, "status", "NOPE")
     assert (code, err.strip()) == (1, "error: no order NOPE")
     code, _, err = om(capsys, "retry", "ORD-1", "1/Line:go")
-    assert code == 1 and "cannot retry item 1/Line:go: it is pending" in err
+    assert code == 1 and "cannot retry item 1/Line:go: it is pending, not failed\n" in err
+    code, _, err = om(capsys, "skip", "ORD-1", "1/Line:go")
+    assert code == 1
+    assert "cannot skip item 1/Line:go: it is pending, not failed, waiting or on hold\n" in err
+    code, _, err = om(capsys, "tasks", "claim", "ORD-1", "1/Line:configure", "--user", "al")
+    assert code == 1 and "is not an open manual task (it is an auto item)\n" in err
     code, _, err = om(capsys, "complete", "ORD-1", "1/Line:configure", "--outputs", "[1]")
     assert code == 2 and "must be a JSON object" in err
     code, _, err = om(capsys, "run", "lab.om", "order.json")
@@ -239,3 +244,56 @@ def test_an_order_cancelled_with_om_cancel_has_the_tmf_cancellation_fields(
     [when] = [row.ts for row in log if (row.kind, row.to_state) == ("order.state", "cancelled")]
     assert view["cancellationDate"] == iso(when)
     assert view.get("cancellationReason") == shown
+
+
+def test_om_orders_lists_the_store_s_orders_and_filters_them_by_state(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    assert code == 0, err
+    code, out, err = om(capsys, "orders")
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if "ORD-1" in line]
+    assert row.split("│")[1:-2] == [" ORD-1 ", " pending ", "     3 ", "       0 ", "       0 ",
+                                    "       1 "]  # fmt: skip
+    code, out, _ = om(capsys, "orders", "--state", "pending,held", "--format", "json")
+    (listed,) = json.loads(out)
+    assert code == 0 and (listed["id"], listed["cancelling"], listed["items"]) == (
+        "ORD-1",
+        False,
+        3,
+    )
+    assert listed["counts"] == {"completed": 1, "pending": 1, "waiting": 1}
+    code, out, err = om(capsys, "orders", "--state", "completed")
+    assert (code, out, err) == (0, "", "no orders in state completed in om.db\n")
+    code, _, err = om(capsys, "orders", "--state", "hold")
+    assert code == 2 and "error: --state: unknown state(s) hold; use acknowledged," in err
+    code, _, err = om(capsys, "orders", "--format", "text")
+    assert code == 2 and "unknown format 'text'; choose one of: table, json" in err
+    code, _, err = om(capsys, "orders", "--db", "nope.db")
+    assert code == 1 and "no store at nope.db" in err
+
+
+UNDO_CATALOG = CATALOG.replace(
+    'auto configure handler "lab.configure" expect 1h',
+    'auto configure handler "lab.configure" undo unconfigure',
+).replace(
+    "point_of_no_return\n", 'point_of_no_return\n  compensation auto unconfigure handler "u"\n'
+)
+
+
+def test_om_status_says_when_a_held_order_is_being_cancelled(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cancel stuck on a compensation that failed for good reads "held" alone otherwise."""
+    (lab / "undo.om").write_text(UNDO_CATALOG, encoding="utf-8")
+    handlers = ("--handlers", "labhandlers:registry")  # no "u" handler: the undo fails
+    assert om(capsys, "run", "undo.om", "order.json", *handlers)[0] == 0
+    assert om(capsys, "cancel", "ORD-1")[0] == 0
+    code, out, _ = om(capsys, "resume", *handlers)
+    assert code == 1 and "order ORD-1: held (cancelling)\n" in out
+    code, out, _ = om(capsys, "status", "ORD-1")
+    assert code == 0 and out.startswith("order ORD-1: held (cancelling)\n"), out
+    assert "fatally_failed 1/Line:unconfigure" in out
+    code, out, _ = om(capsys, "orders")
+    assert "│ held (cancelling) │" in out

@@ -1,10 +1,17 @@
 """docs/runtime.md shows the transition tables the code enforces (a changed table fails here),
-and its amendment example runs as written."""
+its amendment example runs as written, and its `om orders` example is what the command
+prints for the store it describes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from cli_support import om
 from runtime_support import REPO
 
+from om_dsl import HandlerRegistry, PermanentFailure, Runtime, SqliteStore, compile_catalog
+from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.states import ITEM_TRANSITIONS, ORDER_TRANSITIONS
 
 DOC = (REPO / "docs" / "runtime.md").read_text(encoding="utf-8")
@@ -35,3 +42,46 @@ def test_the_amendment_example_runs() -> None:
     section = DOC.split("## Amending an order", 1)[1].split("\n## ", 1)[0]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "docs/runtime.md (Amending an order)", "exec"), {})
+
+
+ORDERS_CATALOG = """catalog "Lab" version "1"
+offer Web "Web" id "100" { attribute speed: int default 100 }
+cfs Line { attribute speed: int }
+decompose Web { -> Line { speed = speed } }
+plan Line on add {
+  auto configure handler "configure"
+  wait go event "go" after configure
+}
+"""
+DOC_TIME = 1795854850.0  # the "last change" the example shows: 2026-11-28 08:34:10Z
+
+
+def _configure(ctx: ItemContext) -> dict[str, object]:
+    if ctx.order_id == "ORD-3":
+        raise PermanentFailure("no port left at the site")
+    return {}
+
+
+def _store_of_the_example(db: Path) -> None:
+    """ORD-1 completed, ORD-2 waits for the event `go`, ORD-3's first item failed for good."""
+    registry = HandlerRegistry()
+    registry.register("configure", _configure)
+    catalog = compile_catalog("lab.om", text=ORDERS_CATALOG).raise_on_error()
+    store = SqliteStore(db)
+    with Runtime(catalog, store=store, handlers=registry, clock=lambda: DOC_TIME) as runtime:
+        for n in (1, 2, 3):
+            runtime.submit({"id": f"ORD-{n}", "items": [{"id": "1", "product": "Web"}]})
+        runtime.run_until_idle()
+        runtime.signal("go", "ORD-1")
+
+
+def test_the_om_orders_example_is_what_it_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = DOC.split("```console\n$ om orders ", 1)[1].split("```", 1)[0]
+    args, shown = example.split("\n", 1)
+    monkeypatch.chdir(tmp_path)
+    _store_of_the_example(tmp_path / "om.db")
+    code, out, err = om(capsys, "orders", *args.split())
+    assert code == 0, err
+    assert out == shown

@@ -118,6 +118,29 @@ def test_tasks_carry_who_did_them_and_claims_conflict(service: Callable[..., Run
     assert any("task failed by crm" in (e["detail"] or "") for e in events)
 
 
+def test_a_task_reads_back_after_it_closed_and_its_order_finished(
+    service: Callable[..., Running],
+) -> None:
+    """GET is a read: a task done (its order completed since) is a 200 saying so, not a 409
+    "the order cannot change"; an id that never was a task stays a 404."""
+    api = service().client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    task = wait_for(lambda: open_tasks(api, TRIO))[0]
+    assert api.get(f"/tasks/{task['id']}").json()["state"] == "open"
+    wait_for(lambda: finish_tasks(api, TRIO), what="the trio's first task")
+    wait_for(lambda: finish_tasks(api, TRIO), what="the set-top box task")
+    assert wait_state(api, TRIO, {"completed", "held"}) == "completed"
+    answer = api.get(f"/tasks/{task['id']}")
+    assert answer.status_code == 200, answer.text
+    closed = answer.json()
+    assert (closed["id"], closed["state"], closed["claimedBy"]) == (
+        task["id"],
+        "completed",
+        "alice",
+    )
+    assert closed["overdue"] is False
+
+
 def test_list_paging_filters_and_field_selection(service: Callable[..., Running]) -> None:
     running = service()
     api = running.client()

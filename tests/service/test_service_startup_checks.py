@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,25 @@ def test_om_serve_refuses_an_installed_base_the_catalog_does_not_fit(
     assert "error[O080]: unknown product 'CustomerAcount'" in done.output
     assert "the installed base is invalid: 1 problem(s)" in done.output
     assert "Traceback" not in done.output and not (tmp_path / "om.db").exists()
+
+
+def test_om_serve_on_a_busy_port_leaves_no_store_behind(tmp_path: Path) -> None:
+    """The port is bound before the store is made: a busy one used to leave a new store file
+    and its runner lock behind (and a second try then found a store it had not meant)."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _om("serve", "--catalog", ACME, "--db", str(tmp_path / "om.db"),
+                   "--port", str(port), OM_TOKENS=f"crm:{TOKEN}")  # fmt: skip
+    assert done.exit_code == 1, done.output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.output
+    assert "Traceback" not in done.output and list(tmp_path.iterdir()) == []
+
+
+def test_om_serve_with_handlers_it_cannot_use_leaves_no_store_behind(tmp_path: Path) -> None:
+    done = _om("serve", "--catalog", ACME, "--db", str(tmp_path / "om.db"), "--port", "0",
+               "--handlers", "json:loads", OM_TOKENS=f"crm:{TOKEN}")  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert "json:loads is not a HandlerRegistry" in done.output
+    assert list(tmp_path.iterdir()) == []

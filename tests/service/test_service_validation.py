@@ -329,10 +329,54 @@ def test_a_query_parameter_given_twice_is_a_400(
 def test_a_repeated_parameter_a_route_does_not_read_is_not_a_repetition_error(
     service: Callable[..., Running],
 ) -> None:
-    """Only the parameters a route reads are checked: one it ignores stays ignored (hub,
-    systems) or is the list's unknown parameter (S016)."""
+    """Only the parameters a route reads are checked: one it does not read is the route's
+    unknown parameter (S016), or ignored where the route takes any (the hub)."""
     api = service().client()
-    assert api.get("/systems?x=1&x=2").status_code == 200
     assert api.get("/hub?x=1&x=2").status_code == 200
-    unknown = api.get("/productOrder?colour=red&colour=blue")
-    assert [i["code"] for i in unknown.json()["issues"]] == ["S016"]
+    for path in ("/productOrder?colour=red&colour=blue", "/systems?x=1&x=2"):
+        unknown = api.get(path)
+        assert [i["code"] for i in unknown.json()["issues"]] == ["S016"], path
+
+
+# (path, query, what the message says the route reads): each operations route refuses a
+# query parameter it does not read, as the TMF lists do; they used to answer as if it were
+# not there (`?queu=` listed every queue's tasks).
+UNREAD_PARAMETERS = [
+    ("/tasks", {"queu": "field_techs"}, "this route reads queue"),
+    ("/fallout", {"x": "1"}, "this route reads none"),
+    ("/productOrder/{id}/events", {"foo": "1"}, "this route reads afterSeq, limit"),
+    ("/productOrder/{id}/status", {"verbose": "1"}, "this route reads none"),
+    ("/productOrder/{id}/plan.svg", {"colapse": "2"}, "this route reads collapse"),
+    ("/systems", {"name": "Billing"}, "this route reads none"),
+    ("/cancelProductOrder", {"state": "done"}, "this route reads offset, limit, fields"),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "reads"), UNREAD_PARAMETERS)
+def test_a_query_parameter_the_route_does_not_read_is_a_400(
+    service: Callable[..., Running], path: str, query: dict[str, str], reads: str
+) -> None:
+    api = service().client()
+    answer = api.get(path.replace("{id}", "ORD-1"), params=query)
+    assert answer.status_code == 400, answer.text
+    (issue,) = answer.json()["issues"]
+    assert (issue["code"], issue["path"]) == ("S016", "query")
+    assert issue["message"] == f"unknown query parameter(s) {next(iter(query))}; {reads}"
+    operation = api.get("/openapi.json").json()["paths"][path]["get"]
+    assert "400" in operation["responses"]  # declared, so the document says what it answers
+
+
+def test_a_queue_no_catalog_declares_is_a_400_with_a_suggestion(
+    service: Callable[..., Running],
+) -> None:
+    api = service().client()
+    assert api.get("/tasks", params={"queue": "field_techs"}).json() == []
+    for queue, hint in (
+        ("field_tech", "did you mean 'field_techs'?"),
+        ("nope", "they declare field_techs, provisioning_desk"),
+    ):
+        answer = api.get("/tasks", params={"queue": queue})
+        assert answer.status_code == 400, answer.text
+        (issue,) = answer.json()["issues"]
+        assert (issue["code"], issue["path"]) == ("S021", "query.queue")
+        assert issue["message"] == f"queue '{queue}' is not declared by the catalog(s); {hint}"

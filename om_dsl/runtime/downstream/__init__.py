@@ -5,7 +5,7 @@ tokens and manual tasks (see docs/downstream.md).  The kinds themselves are in
 
 from om_dsl.runtime.downstream.request import correlation_id, idempotency_key
 from om_dsl.runtime.downstream.systems import Systems, SystemStatus
-from om_dsl.runtime.downstream.tasks import Task, Tasks
+from om_dsl.runtime.downstream.tasks import Task, Tasks, UnknownQueue
 from om_dsl.runtime.downstream.world import CallbackEndpoint, DownstreamSettings
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Systems",
     "Task",
     "Tasks",
+    "UnknownQueue",
     "correlation_id",
     "idempotency_key",
 ]

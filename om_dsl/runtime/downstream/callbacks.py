@@ -10,7 +10,10 @@ state of its item, because a callback may race the ``202`` answer, or outlive a 
   attempt that is no longer current is ignored: the current attempt is a new operation.
 * ``ready`` or ``pending`` (re-attempted after a restart): the payload is kept as *early*, and
   the item's next ``202`` (a replay of the same request) takes it.
-* finished: ignored.
+* finished (its order too), or no longer waiting for this token's attempt (the token is
+  *void*: an operator completed or skipped the item, the order was cancelled, an amendment
+  superseded the work): recorded as ``callback.ignored`` and ignored.  The system did send
+  the callback, so it gets an answer it will not retry, and the log says it came.
 
 Either way the token is used up; an unknown or used token raises :class:`NotFound`.  The
 payload is first scrubbed of the item's credentials by its kind (a system may echo them).
@@ -37,6 +40,10 @@ CALLBACK_EARLY = "callback.early"
 LATE = frozenset({IS.FAILED, IS.FATALLY_FAILED, IS.ON_HOLD})
 """States in which a success callback of an earlier attempt still completes the item."""
 Result = Literal["resolved", "early", "ignored"]
+ANSWERED = frozenset({"issued", "void"})
+"""Token states a callback is answered for.  A void token's item stopped waiting for it (see
+the module docstring); its callback is recorded and ignored like one for an item that
+finished by itself, since a 404 left no trace and made the system retry it in vain."""
 
 
 def receive(
@@ -52,18 +59,31 @@ def receive(
         NotFound: the token was never issued, or it was used already.
     """
     issued = tokens.lookup(token)
-    if issued is None or issued.state != "issued":
+    if issued is None or issued.state not in ANSWERED:
         raise NotFound("unknown or already used callback token")
-    try:
-        order, item = target(engine, issued.order_id, issued.item_id)
-    except (NotFound, OperatorActionRejected):  # the order finished (or is gone)
-        tokens.finish(issued.hash, "used")
-        return "ignored"
-    payload = _scrubbed(engine, order, item, payload)
-    result = _apply(engine, order, item, issued, token, payload, failure_of(payload))
-    engine.flush()  # the item's change is durable before the token is spent
+    result, payload = _answer(engine, issued, token, payload, failure_of)
+    engine.flush()  # the item's change (or the note) is durable before the token is spent
     tokens.finish(issued.hash, "early" if result == "early" else "used", _early(result, payload))
     return result
+
+
+def _answer(
+    engine: Engine,
+    issued: IssuedToken,
+    token: str,
+    payload: Mapping[str, Any],
+    failure_of: Callable[[Mapping[str, Any]], str | None],
+) -> tuple[Result, Mapping[str, Any]]:
+    """What the callback does to its item, and the payload as it may be kept."""
+    try:
+        order, item = target(engine, issued.order_id, issued.item_id)
+    except (NotFound, OperatorActionRejected) as gone:  # the order finished, or lost the item
+        return _ignore(engine, issued, str(gone)), payload
+    if issued.state == "void":
+        why = f"the item no longer waits for it (it is {item.state.value})"
+        return _ignore(engine, issued, why), payload
+    clean = _scrubbed(engine, order, item, payload)
+    return _apply(engine, order, item, issued, token, clean, failure_of(clean)), clean
 
 
 def _apply(
@@ -88,13 +108,14 @@ def _apply(
         _note(engine, order, item, CALLBACK_EARLY, "callback kept for the next attempt")
         return "early"
     why = failure if failure is not None else f"the item is {item.state.value}"
-    _note(
-        engine,
-        order,
-        item,
-        CALLBACK_IGNORED,
-        f"callback of attempt {issued.attempt} ignored: {why}",
-    )
+    return _ignore(engine, issued, why)
+
+
+def _ignore(engine: Engine, issued: IssuedToken, why: str) -> Result:
+    """Record that the callback of ``issued``'s attempt came and changed nothing."""
+    detail = f"callback of attempt {issued.attempt} ignored: {why}"
+    engine.journal.event(engine.clock(), issued.order_id, issued.item_id, CALLBACK_IGNORED,
+                         None, None, issued.attempt, detail)  # fmt: skip
     return "ignored"
 
 

@@ -6,25 +6,33 @@ fail it with a reason; a task claimed by one person can be completed or failed o
 person, until it is reassigned.  Claims are persisted next to the orders and every action is in
 the event log (``task.claimed``, ``task.reassigned``; completing and failing are item state
 changes whose detail names the person).
+
+A task is open while its item waits in the queue.  Its row stays when it closes (completed,
+failed, skipped, cancelled): it is the record that ``get`` reads back, with who claimed it.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
+from om_dsl.compiler.names import a
 from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.ir import models as ir
+from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.operator import target
 from om_dsl.runtime.outcomes import Failed
 from om_dsl.runtime.readers import require_read_outputs
-from om_dsl.runtime.states import ItemState
-from om_dsl.runtime.store.base import Store
+from om_dsl.runtime.states import ItemState, item_state_words
+from om_dsl.runtime.store.base import ItemRow, Store
+from om_dsl.suggest import closest
 
 T = TypeVar("T")
 TASK_CLAIMED = "task.claimed"
@@ -34,6 +42,11 @@ TaskKey = tuple[str, str, int | None]
 """(order id, item id, the attempt the caller means, or None for the current one)."""
 Act = Callable[..., Any]
 """``runtime._act``: runs an action under the engine lock and commits it."""
+
+
+class UnknownQueue(NotFound):
+    """A queue no catalog declares: listing it answered "no open tasks", which a typo
+    (``field_tech``) cannot be told apart from."""
 
 
 def queue_key(queue: str) -> str:
@@ -55,9 +68,29 @@ class TaskRow(NamedTuple):
 _COLUMNS = "order_id, item_id, queue, attempt, created_at, expected_by, claimed_by, claimed_at"
 
 
+TASK_STATES: dict[str, str] = {
+    ItemState.WAITING.value: "open",
+    ItemState.RUNNING.value: "open",  # the start that opens the task is not committed yet
+    ItemState.COMPLETED.value: "completed",
+    ItemState.FAILED.value: "failed",
+    ItemState.FATALLY_FAILED.value: "failed",
+    ItemState.SKIPPED.value: "skipped",
+    ItemState.CANCELLED.value: "cancelled",
+    ItemState.DISCARDED.value: "cancelled",
+}
+"""A task's state, from its item's (for the item's current attempt).  Any other item state
+(ready, pending: sent back by a retry, a restart or an amendment) means the task is
+``closed``: the item's next attempt opens a new one."""
+
+
+def task_state(item_state: str) -> str:
+    """What became of a task whose item is now ``item_state`` (see :data:`TASK_STATES`)."""
+    return TASK_STATES.get(item_state, "closed")
+
+
 @dataclass(frozen=True, slots=True)
 class Task:
-    """An open task as a work list shows it."""
+    """A task as a work list shows it."""
 
     order_id: str
     item_id: str
@@ -70,6 +103,9 @@ class Task:
     overdue: bool
     claimed_by: str | None
     claimed_at: float | None
+    state: str = "open"
+    """``open``, or what became of it: ``completed``, ``failed``, ``skipped``, ``cancelled``,
+    ``closed`` (see :data:`TASK_STATES`)."""
 
 
 class TaskTable:
@@ -100,10 +136,9 @@ class TaskTable:
         )
         return TaskRow(*rows[0]) if rows else None
 
-    def rows(self, queue: str | None) -> list[TaskRow]:
-        where, params = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())
-        sql = f"SELECT {_COLUMNS} FROM tasks {where} ORDER BY created_at, order_id, item_id"
-        return [TaskRow(*row) for row in self._side.query(sql, params)]
+    def queues(self) -> list[str]:
+        """The queues that ever had a task."""
+        return [str(row[0]) for row in self._side.query("SELECT DISTINCT queue FROM tasks")]
 
     def claim(self, order_id: str, item_id: str, user: str | None) -> None:
         with self._side.write() as db:
@@ -112,11 +147,6 @@ class TaskTable:
                 "WHERE order_id = ? AND item_id = ?",
                 (user, self._clock() if user else None, order_id, item_id),
             )
-
-    def close(self, order_id: str, item_id: str) -> None:
-        """The task is done (completed, failed, cancelled): it leaves its queue."""
-        with self._side.write() as db:
-            db.execute("DELETE FROM tasks WHERE order_id = ? AND item_id = ?", (order_id, item_id))
 
 
 class Tasks:
@@ -130,37 +160,64 @@ class Tasks:
     """
 
     def __init__(
-        self, table: TaskTable, store: Store, act: Act, clock: Callable[[], float]
+        self,
+        table: TaskTable,
+        store: Store,
+        act: Act,
+        clock: Callable[[], float],
+        catalogs: Callable[[], Iterable[ir.Catalog]],
     ) -> None:
         self._table = table
         self._store = store
         self._act = act
         self._clock = clock
+        self._catalogs = catalogs
 
     def list(self, queue: str | None = None) -> list[Task]:
-        """Open tasks (of one queue, or of all), oldest first."""
+        """Open tasks (of one queue, or of all), oldest first.
+
+        Found through the items that wait in each queue, so closed tasks (whose rows stay)
+        cost nothing here.
+
+        Raises:
+            UnknownQueue: no catalog of the runtime (or of its stored orders) declares
+                ``queue``, and it never had a task.
+        """
+        if queue is not None:
+            self._check_queue(queue)
         now = self._clock()
-        open_items: dict[str, set[tuple[str, str]]] = {}
         found: list[Task] = []
-        for row in self._table.rows(queue):
-            waiting = open_items.get(row.queue)
-            if waiting is None:
-                waiting = open_items[row.queue] = set(
-                    self._store.find_waiting(queue_key(row.queue))
-                )
-            if (row.order_id, row.item_id) in waiting:
-                found.append(_task(row, now))
-        return found
+        for name in [queue] if queue is not None else self._table.queues():
+            for order_id, item_id in self._store.find_waiting(queue_key(name)):
+                row = self._table.get(order_id, item_id)
+                if row is not None and row.queue == name:
+                    found.append(_task(row, now))
+        return sorted(found, key=lambda task: (task.created_at, task.order_id, task.item_id))
 
     def get(self, order_id: str, item_id: str, *, attempt: int | None = None) -> Task:
-        """One open task (raises like the actions when it is not one).
+        """A task, open or not, as the store has it: a read (no lock, nothing written), so a
+        task whose order has finished reads as ``completed`` (say), not as a refused action.
 
-        ``attempt`` (every action takes it): act only if the task is still this attempt of
-        the item.  A retried or amended item opens a new task for the same item; the API's
-        task ids carry the attempt, so that an action meant for the old task is refused
-        (NotFound) instead of finishing the new one with the old task's outputs.
+        ``attempt``: that attempt's task (the API's task ids carry it); else the item's
+        current one.  Every action takes it too: act only if the task is still this attempt
+        of the item.  A retried or amended item opens a new task for the same item, so an
+        action meant for the old task is refused (NotFound) instead of finishing the new one
+        with the old task's outputs.
+
+        Raises:
+            NotFound: no such order or item, the item is no manual one that started, or the
+                task of that attempt was replaced by a newer one.
         """
-        return self._act(self._check, (order_id, item_id, attempt))  # type: ignore[no-any-return]
+        current = self._item_row(order_id, item_id)
+        row = self._table.get(order_id, item_id)
+        if row is None:
+            raise NotFound(f"item {item_id} of order {order_id} has no task (it is no manual "
+                           "item, or has not started)")  # fmt: skip
+        wanted = row.attempt if attempt is None else attempt
+        if wanted != row.attempt:
+            raise NotFound(_other_attempt(item_id, wanted, row.attempt))
+        same = current.attempt == row.attempt
+        return _task(row, self._clock(), task_state(current.state) if same else "closed")
 
     def claim(self, order_id: str, item_id: str, user: str, *, attempt: int | None = None) -> Task:
         """Take the task; claiming one's own task again is fine."""
@@ -208,11 +265,32 @@ class Tasks:
         ref = (order_id, item_id, attempt)
         return self._act(self._reassign, ref, source, _user(to_user))  # type: ignore[no-any-return]
 
-    # ---- actions (under the engine lock) -----------------------------------------------------
+    def queues(self) -> builtins.list[str]:
+        """The queues the catalogs declare, and any that had a task (a catalog version that
+        declared it may be gone), by name."""
+        declared = {queue.name for catalog in self._catalogs() for queue in catalog.queues}
+        return sorted(declared.union(self._table.queues()))
 
-    def _check(self, engine: Engine, ref: TaskKey) -> Task:
-        _order, _item, row = self._open(engine, ref)
-        return _task(row, engine.clock())
+    def _check_queue(self, queue: str) -> None:
+        known = self.queues()
+        if queue in known:
+            return
+        close = closest(queue, known)
+        if close is not None:
+            hint = f"did you mean '{close}'?"
+        else:
+            hint = f"they declare {', '.join(known)}" if known else "they declare none"
+        raise UnknownQueue(f"queue {show(queue, 80)} is not declared by the catalog(s); {hint}")
+
+    def _item_row(self, order_id: str, item_id: str) -> ItemRow:
+        if self._store.order(order_id) is None:
+            raise NotFound(f"no order {order_id}")
+        for row in self._store.items(order_id):
+            if row.item_id == item_id:
+                return row
+        raise NotFound(f"order {order_id} has no item {item_id}")
+
+    # ---- actions (under the engine lock) -----------------------------------------------------
 
     def _claim(self, engine: Engine, ref: TaskKey, user: str) -> Task:
         order, item, row = self._open(engine, ref)
@@ -232,13 +310,11 @@ class Tasks:
         _may_finish(item, row, user, "complete")
         require_read_outputs(order, item, outputs, f"cannot complete task {item.id}")
         engine.resolve(order, item, outputs, f"task completed by {user or 'an operator'}")
-        self._table.close(order.id, item.id)
 
     def _fail(self, engine: Engine, ref: TaskKey, reason: str, user: str | None) -> None:
         order, item, row = self._open(engine, ref)
         _may_finish(item, row, user, "fail")
         engine.settle(order, item, Failed(f"{reason} (task failed by {user or 'an operator'})"))
-        self._table.close(order.id, item.id)
 
     def _reassign(self, engine: Engine, ref: TaskKey, source: str | None, user: str) -> Task:
         order, item, row = self._open(engine, ref)
@@ -258,12 +334,10 @@ class Tasks:
         order_id, item_id, attempt = ref
         order, item = target(engine, order_id, item_id)
         if attempt is not None and attempt != item.attempt:
-            raise NotFound(
-                f"no task for attempt {attempt} of item {item_id}: the item was retried or "
-                f"amended since, and its task is now attempt {item.attempt}; list the queue again"
-            )
+            raise NotFound(_other_attempt(item_id, attempt, item.attempt))
         if item.tpl.kind != "manual" or item.state is not ItemState.WAITING:
-            what = f"a {item.tpl.kind} item" if item.tpl.kind != "manual" else item.state.value
+            manual = item.tpl.kind == "manual"
+            what = item_state_words(item.state) if manual else f"{a(item.tpl.kind)} item"
             raise OperatorActionRejected(
                 f"item {item_id} of order {order_id} is not an open manual task (it is {what})"
             )
@@ -274,6 +348,13 @@ class Tasks:
             row = self._table.get(order_id, item_id)
             assert row is not None
         return order, item, row
+
+
+def _other_attempt(item_id: str, attempt: int, current: int) -> str:
+    return (
+        f"no task for attempt {attempt} of item {item_id}: the item was retried or amended "
+        f"since, and its task is now attempt {current}; list the queue again"
+    )
 
 
 def _may_finish(item: ItemRun, row: TaskRow, user: str | None, action: str) -> None:
@@ -290,11 +371,11 @@ def _note(engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str
     engine.journal.event(engine.clock(), order.id, item.id, kind, None, None, item.attempt, detail)
 
 
-def _task(row: TaskRow, now: float) -> Task:
+def _task(row: TaskRow, now: float, state: str = "open") -> Task:
     name = row.item_id.rsplit(":", 1)[-1]
-    overdue = row.expected_by is not None and now > row.expected_by
+    overdue = state == "open" and row.expected_by is not None and now > row.expected_by
     return Task(row.order_id, row.item_id, name, row.queue, row.attempt, row.created_at,
-                row.expected_by, overdue, row.claimed_by, row.claimed_at)  # fmt: skip
+                row.expected_by, overdue, row.claimed_by, row.claimed_at, state)  # fmt: skip
 
 
 def _user(user: object) -> str:

@@ -4,7 +4,9 @@ A token is issued (and its SHA-256 stored) *before* the request leaves, so that 
 racing the ``202`` answer, or arriving after a crash and restart, still finds its item.  Only
 the hash is stored: the store never holds a usable token.  A token is used once; a callback
 that arrives while its item cannot take it yet (the item is ``ready`` to be re-attempted after a
-restart) is kept as *early* and taken by the item's next ``202``.
+restart) is kept as *early* and taken by the item's next ``202``.  A token whose item stopped
+waiting for it (finished by an operator, cancelled, superseded by an amendment) is *void*: its
+callback is recorded and ignored, never applied.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ class CallbackTokens:
         return value if isinstance(value, dict) else {}
 
     def void(self, order_id: str, item_id: str) -> None:
-        """The item no longer waits (cancelled, completed by hand): its tokens die with it."""
+        """The item no longer waits (cancelled, completed by hand, superseded): a callback with
+        one of its tokens is answered ``ignored`` and changes nothing."""
         with self._side.write() as db:
             db.execute(
                 "UPDATE callback_tokens SET state = 'void' "

@@ -102,7 +102,7 @@ class OutsideWorld:
         self.tokens = CallbackTokens(self.side, clock)
         self.systems = Systems(self.side, self._catalogs, runtime._release_if_ours, clock)
         self.task_table = TaskTable(self.side, clock)
-        self.tasks = Tasks(self.task_table, store, runtime._act, clock)
+        self.tasks = Tasks(self.task_table, store, runtime._act, clock, self._catalogs)
         self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
         self.notifications = Notifier(store, self.side, self.hub, settings.notify,
                                       runtime.add_listener, clock)  # fmt: skip

@@ -3,6 +3,8 @@
 Starting the item opens its task and leaves it ``waiting`` under ``queue:<name>``; its due date
 is the start plus the item's ``expect``.  It never times out by itself unless the item says
 ``timeout``.  A person completing the task resolves the item with the outputs they enter.
+A cancelled item leaves its queue by no longer waiting there: its task row stays, as the record
+of the task (``runtime.tasks.get`` reads it as ``cancelled``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,3 @@ class ManualKind(ItemKind):
 
     def resolve(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Outcome:
         return Completed(dict(payload))
-
-    def cancel(self, ctx: ItemContext) -> None:
-        self.table.close(ctx.order_id, ctx.item_id)

@@ -5,14 +5,23 @@ finished or already being cancelled (409); read a request's progress back, or li
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from om_dsl.service import cancellation
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
-from om_dsl.service.orders import refuse_unknown_parameters, selected, selected_page
-from om_dsl.service.routes.common import AUTH_JSON, Fields, Limit, Offset, errors, page, page_size
+from om_dsl.service.orders import selected, selected_page
+from om_dsl.service.routes.common import (
+    AUTH_JSON,
+    DECLARED_QUERY,
+    Fields,
+    Limit,
+    Offset,
+    errors,
+    page,
+    page_size,
+)
 
 router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH_JSON)
 
@@ -33,13 +42,14 @@ def retrieve_cancel_product_order(svc: Svc, id: str, fields: Fields = None) -> J
     return JSONResponse(selected(cancellation.get(svc, id), fields, CancelProductOrder))
 
 
-LIST_PARAMETERS = ("offset", "limit", "fields")
-
-
-@router.get("/cancelProductOrder", response_model=list[CancelProductOrder], responses=errors())
+@router.get(
+    "/cancelProductOrder",
+    response_model=list[CancelProductOrder],
+    responses=errors(),
+    dependencies=DECLARED_QUERY,
+)
 def list_cancel_product_orders(
-    request: Request, svc: Svc, offset: Offset = 0, limit: Limit = None, fields: Fields = None
+    svc: Svc, offset: Offset = 0, limit: Limit = None, fields: Fields = None
 ) -> JSONResponse:
-    refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
     views, total = cancellation.listing(svc, offset, page_size(svc, limit))
     return page(selected_page(views, fields, CancelProductOrder), total)

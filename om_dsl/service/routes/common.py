@@ -14,6 +14,7 @@ from om_dsl.orders.issues import show
 from om_dsl.service.context import Service, principal
 from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
+from om_dsl.service.orders import refuse_unknown_parameters
 from om_dsl.service.request_issues import body_number_issues
 
 
@@ -44,22 +45,32 @@ async def single_values(request: Request) -> None:
     S016), and a route's own parameters are known from its signature, so one check serves
     every route.
     """
-    read = _query_names(getattr(request.scope.get("route"), "dependant", None))
     query = request.query_params
-    issues = [_repeated(name, query.getlist(name)) for name in sorted(read)
+    issues = [_repeated(name, query.getlist(name)) for name in sorted(_route_query(request))
               if len(query.getlist(name)) > 1]  # fmt: skip
     if issues:
         raise invalid_request(issues)
 
 
-def _query_names(dependant: Dependant | None) -> set[str]:
-    """The query parameters a route (and its dependencies) reads, as the URL names them."""
-    if not isinstance(dependant, Dependant):
-        return set()
-    names = {param.alias for param in dependant.query_params}
+def declared_query(request: Request) -> None:
+    """A query parameter the route does not declare is a 400 (S016), as on the TMF lists: a
+    typo (``/tasks?queu=field_techs``) was ignored and answered with every task.  The names
+    are read from the route's own declaration, so they cannot drift from it."""
+    refuse_unknown_parameters(request.query_params, _route_query(request))
+
+
+def _route_query(request: Request) -> list[str]:
+    """The query parameters the request's route (and its dependencies) reads."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return _query_names(dependant) if isinstance(dependant, Dependant) else []
+
+
+def _query_names(dependant: Dependant) -> list[str]:
+    """The query parameters of a route (or dependency) and of its dependencies."""
+    names = [param.alias for param in dependant.query_params]
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
+        names += _query_names(sub)
+    return list(dict.fromkeys(names))
 
 
 def _repeated(name: str, values: list[str]) -> OrderIssue:
@@ -76,6 +87,9 @@ each of its query parameters once (:func:`single_values`, after the token check)
 AUTH_JSON = [*AUTH, Depends(sound_numbers)]
 """Router-level, for the routers whose routes read a body with a model: the token, then
 :func:`sound_numbers`."""
+DECLARED_QUERY = [Depends(declared_query)]
+"""Router-level (after the token): :func:`declared_query`.  Such a router declares the 400
+for every route (``responses=errors(400)``): a route without parameters refuses any."""
 Fields = Annotated[
     str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
 ]

@@ -14,9 +14,11 @@ from om_dsl.service import live_plan
 from om_dsl.service.context import Svc
 from om_dsl.service.models import CompleteItem, Event, FalloutItem, ItemAction, Signal, Signalled
 from om_dsl.service.operations import event_view, fallout, require_order
-from om_dsl.service.routes.common import AUTH_JSON, NO_CONTENT, errors
+from om_dsl.service.routes.common import AUTH_JSON, DECLARED_QUERY, NO_CONTENT, errors
 
-router = APIRouter(tags=["operations"], dependencies=AUTH_JSON)
+router = APIRouter(
+    tags=["operations"], dependencies=[*AUTH_JSON, *DECLARED_QUERY], responses=errors(400)
+)
 MAX_COLLAPSE = 1_000_000
 SVG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/svg+xml": {}}, "description": "The plan, coloured by state"}

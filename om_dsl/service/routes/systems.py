@@ -10,9 +10,9 @@ from fastapi import APIRouter
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import System, SystemSwitch
 from om_dsl.service.operations import system_view
-from om_dsl.service.routes.common import AUTH, errors
+from om_dsl.service.routes.common import AUTH, DECLARED_QUERY, errors
 
-router = APIRouter(tags=["systems"], dependencies=AUTH)
+router = APIRouter(tags=["systems"], dependencies=[*AUTH, *DECLARED_QUERY], responses=errors(400))
 
 
 @router.get("/systems", response_model=list[System], responses=errors())

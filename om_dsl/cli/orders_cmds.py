@@ -1,0 +1,91 @@
+"""`om orders`: the orders of a store, to find those in trouble.
+
+`om status ORDER_ID` shows one order; an operator first needs to know which one.  This lists
+every stored order (or those in some states, `--state held,pending`) with how many of its
+items are in fallout, on hold or waiting, and when it last changed.  It only reads the store,
+so it works beside a process that runs it and for an account that may only read it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail, one_of, when_text, write_json, write_stdout
+from om_dsl.cli.runtime_args import DbOption, open_runtime
+from om_dsl.consoles import table_text
+from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.states import ItemState, order_state_text, parse_order_states
+from om_dsl.runtime.store.base import OrderRecord
+
+FORMATS = ("table", "json")
+TROUBLE = {
+    "fallout": ItemState.FATALLY_FAILED,
+    "on hold": ItemState.ON_HOLD,
+    "waiting": ItemState.WAITING,
+}
+"""The item counts a row shows: what an operator must act on, then what waits on others."""
+
+
+@app.command("orders")
+def orders_cmd(
+    db: DbOption = Path("om.db"),
+    state: Annotated[
+        str | None, typer.Option("--state", help="Only orders in these states, e.g. held,pending.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """List the stored orders, oldest first: state, items in fallout, on hold or waiting."""
+    one_of(fmt, FORMATS, "format")
+    states = _states(state)
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
+        rows = [_row(runtime, record) for record in runtime.orders(states)]
+    if fmt == "json":
+        write_json(rows)
+    elif not rows:
+        err.print(f"no orders{f' in state {state}' if state else ''} in {db}")
+    else:
+        write_stdout(table_text(_table(rows)))
+
+
+def _states(text: str | None) -> frozenset[str] | None:
+    if text is None:
+        return None
+    try:
+        return parse_order_states(text)
+    except ValueError as exc:
+        fail(f"--state: {exc}", EXIT_USAGE)
+
+
+def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
+    """One order as JSON shows it; the table shows a part of it.  Its items' states are
+    counted from their rows (the plan is not read)."""
+    counts: dict[str, int] = {}
+    for item in runtime.store.items(record.id):
+        counts[item.state] = counts.get(item.state, 0) + 1
+    return {
+        "id": record.id,
+        "state": record.state,
+        "cancelling": record.cancelling,
+        "items": sum(counts.values()),
+        "counts": dict(sorted(counts.items())),
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def _table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title_justify="left")
+    table.add_column("order", overflow="fold")
+    table.add_column("state", overflow="fold")
+    for column in ("items", *TROUBLE):
+        table.add_column(column, justify="right")
+    table.add_column("last change")
+    for row in rows:
+        state = order_state_text(row["state"], row["cancelling"])
+        counts = [str(row["counts"].get(item_state, 0)) for item_state in TROUBLE.values()]
+        table.add_row(row["id"], state, str(row["items"]), *counts, when_text(row["updated_at"]))
+    return table
