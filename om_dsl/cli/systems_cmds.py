@@ -15,7 +15,9 @@ import typer
 from rich.table import Table
 
 from om_dsl.cli.app import app, err, out, when_text
+from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
+from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.systems import hold_key
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.waits import hold_key as wait_hold_key
@@ -28,12 +30,24 @@ app.add_typer(systems_app, name="systems")
 
 NameArg = Annotated[str, typer.Argument(help="The system's name in the catalog, e.g. Billing.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (kept in the store).")]
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="A catalog (.om or IR JSON) whose systems to know: for a store with no orders "
+        "yet (the systems are otherwise learnt from the catalogs its orders run on).",
+    ),
+]
+
+
+def _catalog(path: Path | None) -> Catalog | None:
+    return load_catalog_arg(path) if path is not None else None
 
 
 @systems_app.command("list")
-def list_cmd(db: DbOption = Path("om.db")) -> None:
+def list_cmd(db: DbOption = Path("om.db"), catalog: CatalogOption = None) -> None:
     """The systems of the store's catalogs, and whether each is online."""
-    with open_runtime(db, None, None, 1, read_only=True) as runtime:
+    with open_runtime(db, None, _catalog(catalog), 1, read_only=True) as runtime:
         systems = guard(runtime.systems.list)  # e.g. a damaged catalog row in the store
     table = Table(title="systems", title_justify="left")
     for column in ("system", "state", "decided by", "since"):
@@ -47,18 +61,22 @@ def list_cmd(db: DbOption = Path("om.db")) -> None:
 
 
 @systems_app.command("offline")
-def offline_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
+def offline_cmd(
+    name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None, catalog: CatalogOption = None
+) -> None:
     """Hold the system's next callouts instead of sending them."""
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, _catalog(catalog), 1) as runtime:
         guard(lambda: runtime.systems.set_offline(name, True, by))
     err.print(f"system {name} is offline: its callouts are held until it is back online")
 
 
 @systems_app.command("online")
-def online_cmd(name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None) -> None:
+def online_cmd(
+    name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None, catalog: CatalogOption = None
+) -> None:
     """Bring the system back: its held callouts become ready (a process that runs the store
     releases and sends them itself)."""
-    with open_runtime(db, None, None, 1) as runtime:
+    with open_runtime(db, None, _catalog(catalog), 1) as runtime:
         runner: str | None = None
         try:
             runtime.claim_store()  # held to the end: no runner starts while items move

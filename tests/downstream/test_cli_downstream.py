@@ -290,3 +290,23 @@ def test_systems_online_with_no_runner_releases_the_held_callout_for_om_resume(
     assert "system Net is offline" in log  # the event log keeps why it was held
     code, out, err = om(capsys, "resume", *run)
     assert code == 0 and "order CLI-3: completed" in out, out + err
+
+
+def test_systems_on_a_store_with_no_orders_yet_take_the_catalog(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before the first order (a service just started), the store knew no catalog, so
+    `om systems offline Net` said "no system": maintenance could not be planned ahead."""
+    db = str(work / "om.db")
+    SqliteStore(Path(db)).close()
+    code, _, err = om(capsys, "systems", "offline", "Net", "--db", db)
+    assert code == 1 and "no catalog is known yet" in err and "--catalog CATALOG" in err, err
+    lab = ("--db", db, "--catalog", str(work / "lab.om"))
+    code, _, err = om(capsys, "systems", "offline", "Net", *lab, "--by", "ops")
+    assert code == 0 and "system Net is offline" in err, err
+    code, out, _ = om(capsys, "systems", "list", *lab)
+    assert code == 0 and re.search(r"Net\s+│ offline │ ops", out), out
+    (work / "CLI-4.json").write_text(json.dumps({**WEB, "id": "CLI-4"}), encoding="utf-8")
+    code, _, err = om(capsys, "run", str(work / "lab.om"), str(work / "CLI-4.json"), "--db", db,
+                      "--callback-port", str(free_port()))  # fmt: skip
+    assert items(status_json(capsys, "CLI-4", Path(db)))["1/Line:activate"]["state"] == "on_hold"

@@ -124,7 +124,12 @@ class Systems:
     def _spec(self, name: str) -> ir.System:
         known = self._known()
         if name not in known:
-            names = ", ".join(sorted(known)) or "none"
+            if not known:  # `om systems` on a store with no orders: no catalog is known yet
+                raise NotFound(
+                    f"no system '{name}': no catalog is known yet (the store has no orders; "
+                    "name one: `--catalog CATALOG` for `om systems`)"
+                )
+            names = ", ".join(sorted(known))
             raise NotFound(f"no system '{name}' in the catalog (known systems: {names})")
         return known[name]
 
