@@ -463,7 +463,8 @@ DECOMPOSITION: tuple[CodeDoc, ...] = (
 SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(("S001",), "an order id that cannot be a path segment (path `id`)"),
     CodeDoc(
-        ("S002",), "an unknown order state in `state=` (path `state`; the message lists the states)"
+        ("S002",),
+        "an unknown order state in `state=` (path `query.state`; the message lists the states)",
     ),
     CodeDoc(
         ("S003", "S004"),
@@ -498,7 +499,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S017",),
-        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `fields`): it selects first-level attributes, listed in the message, with a suggestion when one is close",
+        "`fields` names an attribute the resource does not have (`fields=productOrderItem.state`; path `query.fields`): it selects first-level attributes, listed in the message, with a suggestion when one is close",
     ),
     CodeDoc(
         ("S018",),

@@ -227,7 +227,7 @@ def parse_states(text: str | None) -> frozenset[str] | None:
     try:
         return parse_order_states(text)
     except ValueError as exc:
-        issue = OrderIssue("S002", "state", str(exc))
+        issue = OrderIssue("S002", "query.state", str(exc))
         raise ApiError(400, "invalidRequest", issue.message, [issue]) from None
 
 
@@ -274,7 +274,8 @@ def selection(fields: str | None, known: set[str], listing: bool) -> set[str] | 
             f"fields names {named}, which this resource does not have; it selects "
             f"first-level attributes: {', '.join(sorted(known))}"
         )
-        raise ApiError(400, "invalidRequest", message, [OrderIssue("S017", "fields", message)])
+        issue = OrderIssue("S017", "query.fields", message)
+        raise ApiError(400, "invalidRequest", message, [issue])
     return wanted | set(ALWAYS)
 
 
