@@ -162,6 +162,8 @@ def test_list_paging_filters_and_field_selection(service: Callable[..., Running]
     assert none.json() == [] and none.headers["x-total-count"] == "0"
     bad = api.get("/productOrder", params={"state": "finished"})
     assert bad.status_code == 400 and bad.json()["issues"][0]["path"] == "query.state"
+    empty = api.get("/productOrder?state=")  # was every order, as if no filter were given
+    assert empty.status_code == 400 and empty.json()["issues"][0]["code"] == "S014"
     # A filter the list does not read, or a field the resource lacks, is a 400, never every
     # order or the identity alone (found by the TMF conformance hunt).
     for params, code, path in (

@@ -84,7 +84,9 @@ ExternalId = Annotated[
 def list_product_orders(
     request: Request,
     svc: Svc,
-    state: Annotated[str | None, Query(max_length=1000, description="e.g. completed,held")] = None,
+    state: Annotated[
+        str | None, Query(min_length=1, max_length=1000, description="e.g. completed,held")
+    ] = None,
     externalId: ExternalId = None,
     offset: Offset = 0,
     limit: Limit = None,
