@@ -85,6 +85,7 @@ def test_claims_conflict_until_reassigned_and_outputs_feed_later_items(
 
 
 def test_a_failed_task_holds_the_order_and_a_retry_reopens_it_unclaimed(runtime: Runtime) -> None:
+    (first,) = runtime.tasks.list("techs")
     runtime.tasks.claim("O1", INSTALL, "alice")
     runtime.tasks.fail("O1", INSTALL, "customer not at home", user="alice")
     item = runtime.status("O1").item(INSTALL)
@@ -100,6 +101,9 @@ def test_a_failed_task_holds_the_order_and_a_retry_reopens_it_unclaimed(runtime:
     runtime.run_until_idle()
     (task,) = runtime.tasks.list("techs")
     assert (task.attempt, task.claimed_by) == (2, None)
+    # opened now, due `expect` from now: it kept the first attempt's times, overdue at once
+    assert task.created_at > first.created_at
+    assert task.expected_by == pytest.approx(task.created_at + 7200)
     runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-8"}, user="bob")  # unclaimed: anyone
 
 

@@ -118,14 +118,18 @@ class TaskTable:
     def open(
         self, order_id: str, item_id: str, queue: str, attempt: int, expect_ms: int | None
     ) -> None:
-        """A manual item started (again): a new attempt starts unclaimed, due as first set."""
+        """A manual item started (again).  A new attempt is a new task: unclaimed, opened now
+        and due ``expect`` from now (the row of a closed task stays, so it must be reset: a
+        retried task read as opened, and overdue, at the first attempt's times).  The same
+        attempt opened again (a restart) keeps its times and its claim."""
         now = self._clock()
         expected = now + expect_ms / 1000 if expect_ms is not None else None
         with self._side.write() as db:
             db.execute(
                 f"INSERT INTO tasks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL) "
                 "ON CONFLICT (order_id, item_id) DO UPDATE SET queue = excluded.queue, "
-                "attempt = excluded.attempt, claimed_by = NULL, claimed_at = NULL "
+                "attempt = excluded.attempt, created_at = excluded.created_at, "
+                "expected_by = excluded.expected_by, claimed_by = NULL, claimed_at = NULL "
                 "WHERE tasks.attempt != excluded.attempt",
                 (order_id, item_id, queue, attempt, now, expected),
             )
