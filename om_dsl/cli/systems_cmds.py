@@ -17,8 +17,8 @@ from rich.table import Table
 from om_dsl.cli.app import app, err, out, when_text
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
-from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.systems import hold_key
+from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.waits import hold_key as wait_hold_key
 
@@ -40,14 +40,17 @@ CatalogOption = Annotated[
 ]
 
 
-def _catalog(path: Path | None) -> Catalog | None:
-    return load_catalog_arg(path) if path is not None else None
+def _know(runtime: Runtime, path: Path | None) -> None:
+    """The systems of ``--catalog`` too, besides those of the store's orders' catalogs."""
+    if path is not None:
+        runtime.systems.know(load_catalog_arg(path))
 
 
 @systems_app.command("list")
 def list_cmd(db: DbOption = Path("om.db"), catalog: CatalogOption = None) -> None:
     """The systems of the store's catalogs, and whether each is online."""
-    with open_runtime(db, None, _catalog(catalog), 1, read_only=True) as runtime:
+    with open_runtime(db, None, None, 1, read_only=True) as runtime:
+        _know(runtime, catalog)
         systems = guard(runtime.systems.list)  # e.g. a damaged catalog row in the store
     table = Table(title="systems", title_justify="left")
     for column in ("system", "state", "decided by", "since"):
@@ -65,7 +68,8 @@ def offline_cmd(
     name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None, catalog: CatalogOption = None
 ) -> None:
     """Hold the system's next callouts instead of sending them."""
-    with open_runtime(db, None, _catalog(catalog), 1) as runtime:
+    with open_runtime(db, None, None, 1) as runtime:
+        _know(runtime, catalog)
         guard(lambda: runtime.systems.set_offline(name, True, by))
     err.print(f"system {name} is offline: its callouts are held until it is back online")
 
@@ -76,7 +80,8 @@ def online_cmd(
 ) -> None:
     """Bring the system back: its held callouts become ready (a process that runs the store
     releases and sends them itself)."""
-    with open_runtime(db, None, _catalog(catalog), 1) as runtime:
+    with open_runtime(db, None, None, 1) as runtime:
+        _know(runtime, catalog)
         runner: str | None = None
         try:
             runtime.claim_store()  # held to the end: no runner starts while items move

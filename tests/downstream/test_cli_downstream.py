@@ -306,7 +306,28 @@ def test_systems_on_a_store_with_no_orders_yet_take_the_catalog(
     assert code == 0 and "system Net is offline" in err, err
     code, out, _ = om(capsys, "systems", "list", *lab)
     assert code == 0 and re.search(r"Net\s+│ offline │ ops", out), out
+    code, out, _ = om(capsys, "systems", "list", "--db", db)  # the switch the store keeps
+    assert code == 0 and re.search(r"Net\s+│ offline │ ops", out), out
     (work / "CLI-4.json").write_text(json.dumps({**WEB, "id": "CLI-4"}), encoding="utf-8")
     code, _, err = om(capsys, "run", str(work / "lab.om"), str(work / "CLI-4.json"), "--db", db,
                       "--callback-port", str(free_port()))  # fmt: skip
     assert items(status_json(capsys, "CLI-4", Path(db)))["1/Line:activate"]["state"] == "on_hold"
+    # --catalog adds its systems to those of the store's orders (it replaced them)
+    acme = str(Path(__file__).resolve().parents[2] / "examples" / "catalog" / "acme.om")
+    code, out, _ = om(capsys, "systems", "list", "--db", db, "--catalog", acme)
+    assert code == 0 and all(name in out for name in ("Net ", "Billing", "Network")), out
+    code, _, err = om(capsys, "systems", "online", "Net", "--db", db, "--catalog", acme)
+    assert code == 0 and "system Net is online" in err, err
+
+
+def test_om_systems_and_tasks_on_a_store_no_runtime_wrote_to_read_as_empty(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store made by SqliteStore alone has no side tables; read-only they are not made, and
+    `om systems list` / `om tasks list` were an internal error (exit 3)."""
+    db = str(work / "bare.db")
+    SqliteStore(Path(db)).close()
+    code, _, err = om(capsys, "systems", "list", "--db", db)
+    assert code == 0 and "internal error" not in err, err
+    code, _, err = om(capsys, "tasks", "list", "--db", db)
+    assert code == 0 and "no open tasks" in err, err

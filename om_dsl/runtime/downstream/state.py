@@ -65,7 +65,8 @@ class SideDb:
             self._shared = None
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
-        if not getattr(store, "read_only", False):  # a read-only store has them, or no orders
+        self._read_only = bool(getattr(store, "read_only", False))
+        if not self._read_only:  # a read-only store has them, or no orders
             with self.write() as db:
                 for statement in SCHEMA:
                     db.execute(statement)
@@ -87,7 +88,14 @@ class SideDb:
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self._shared is not None:
-            return self._shared.query(sql, params)
+            try:
+                return self._shared.query(sql, params)
+            except sqlite3.OperationalError as exc:
+                # A store no runtime wrote to yet has none of these tables, and read-only
+                # they are not made: nothing is in them (`om systems list` on it was exit 3).
+                if self._read_only and "no such table" in str(exc):
+                    return []
+                raise
         assert self._db is not None
         with self._lock:
             return self._db.execute(sql, params).fetchall()

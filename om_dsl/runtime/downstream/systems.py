@@ -69,6 +69,12 @@ class Systems:
         self._catalogs = catalogs
         self._release = release
         self._clock = clock
+        self._also: list[ir.Catalog] = []
+
+    def know(self, catalog: ir.Catalog) -> None:
+        """Know ``catalog``'s systems too, besides those of the runtime's catalogs: for
+        ``om systems --catalog`` on a store whose orders do not (yet) name them."""
+        self._also.append(catalog)
 
     def offline(self, system: ir.System) -> bool:
         """Whether callouts to ``system`` must wait (read from the store on every call, so that
@@ -105,15 +111,15 @@ class Systems:
         """Every known system with its current switch, by name."""
         rows = self._side.query("SELECT name, offline, changed_at, changed_by FROM systems")
         decided = {row[0]: row for row in rows}
+        known = self._known()
         found: list[SystemStatus] = []
-        for spec in sorted(self._known().values(), key=lambda s: s.name):
-            row = decided.get(spec.name)
-            if row is None:
-                found.append(SystemStatus(spec.name, spec.display_name, spec.offline, "catalog",
-                                          None, None))  # fmt: skip
-            else:
-                found.append(SystemStatus(spec.name, spec.display_name, bool(row[1]), "operator",
-                                          row[2], row[3]))  # fmt: skip
+        for name in sorted({*known, *decided}):
+            spec, row = known.get(name), decided.get(name)
+            shown = spec.display_name if spec is not None else None
+            if row is None and spec is not None:
+                found.append(SystemStatus(name, shown, spec.offline, "catalog", None, None))
+            elif row is not None:  # a switch the store keeps, known to a catalog or not yet
+                found.append(SystemStatus(name, shown, bool(row[1]), "operator", row[2], row[3]))
         return found
 
     def status(self, name: str) -> SystemStatus:
@@ -121,8 +127,16 @@ class Systems:
         self._spec(name)
         return next(s for s in self.list() if s.name == name)
 
-    def _spec(self, name: str) -> ir.System:
+    def _spec(self, name: str) -> ir.System | None:
+        """The system ``name``, or None for a switch the store keeps that no catalog known
+        now declares (set before the first order, with ``--catalog``).
+
+        Raises:
+            NotFound: neither a catalog nor the store knows it.
+        """
         known = self._known()
+        if name not in known and self._side.query("SELECT 1 FROM systems WHERE name = ?", (name,)):
+            return None
         if name not in known:
             if not known:  # `om systems` on a store with no orders: no catalog is known yet
                 raise NotFound(
@@ -141,7 +155,7 @@ class Systems:
 
     def _known(self) -> dict[str, ir.System]:
         known: dict[str, ir.System] = {}
-        for catalog in self._catalogs():
+        for catalog in (*self._catalogs(), *self._also):
             for system in catalog.systems:
                 known.setdefault(system.name, system)
         return known
