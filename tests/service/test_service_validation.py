@@ -349,6 +349,7 @@ UNREAD_PARAMETERS = [
     ("/productOrder/{id}/plan.svg", {"colapse": "2"}, "this route reads collapse"),
     ("/systems", {"name": "Billing"}, "this route reads none"),
     ("/cancelProductOrder", {"state": "done"}, "this route reads offset, limit, fields"),
+    ("/productOrder/{id}", {"state": "completed"}, "this route reads fields"),  # was ignored
 ]
 
 

@@ -15,6 +15,7 @@ from om_dsl.service.context import Svc
 from om_dsl.service.models import ProductOrder
 from om_dsl.service.routes.common import (
     AUTH,
+    DECLARED_QUERY,
     Fields,
     Limit,
     Offset,
@@ -73,16 +74,19 @@ async def patch_product_order(request: Request, svc: Svc, id: str) -> JSONRespon
     return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body))
 
 
-LIST_PARAMETERS = ("state", "externalId", "offset", "limit", "fields")
 ExternalId = Annotated[
     str | None,
     Query(min_length=1, max_length=1000, description="Only orders with this externalId (exact)"),
 ]
 
 
-@router.get("/productOrder", response_model=list[ProductOrder], responses=errors())
+@router.get(
+    "/productOrder",
+    response_model=list[ProductOrder],
+    responses=errors(),
+    dependencies=DECLARED_QUERY,
+)
 def list_product_orders(
-    request: Request,
     svc: Svc,
     state: Annotated[
         str | None, Query(min_length=1, max_length=1000, description="e.g. completed,held")
@@ -92,13 +96,17 @@ def list_product_orders(
     limit: Limit = None,
     fields: Fields = None,
 ) -> JSONResponse:
-    orders.refuse_unknown_parameters(request.query_params, LIST_PARAMETERS)
     states = orders.parse_states(state)
     wanted = orders.Filter(states, externalId)
     views, total = orders.listing(svc, wanted, offset, page_size(svc, limit))
     return page(orders.selected_page(views, fields, ProductOrder), total)
 
 
-@router.get("/productOrder/{id}", response_model=ProductOrder, responses=errors(404))
+@router.get(
+    "/productOrder/{id}",
+    response_model=ProductOrder,
+    responses=errors(404),
+    dependencies=DECLARED_QUERY,
+)
 def retrieve_product_order(svc: Svc, id: str, fields: Fields = None) -> JSONResponse:
     return JSONResponse(orders.selected(orders.view_of(svc, id), fields, ProductOrder))
