@@ -80,8 +80,7 @@ def _answer(
     except (NotFound, OperatorActionRejected) as gone:  # the order finished, or lost the item
         return _ignore(engine, issued, str(gone)), payload
     if issued.state == "void":
-        why = f"the item no longer waits for it (it is {item.state.value})"
-        return _ignore(engine, issued, why), payload
+        return _ignore(engine, issued, _void_reason(item)), payload
     clean = _scrubbed(engine, order, item, payload)
     return _apply(engine, order, item, issued, token, clean, failure_of(clean)), clean
 
@@ -109,6 +108,15 @@ def _apply(
         return "early"
     why = failure if failure is not None else f"the item is {item.state.value}"
     return _ignore(engine, issued, why)
+
+
+def _void_reason(item: ItemRun) -> str:
+    """Why a void token's callback changes nothing.  An item waiting again waits for another
+    attempt (an amendment or a retry superseded this one): "it is waiting" alone read as a
+    contradiction."""
+    if item.state is IS.WAITING:
+        return "the item no longer waits for it: an amendment or a retry superseded it"
+    return f"the item no longer waits for it (it is {item.state.value})"
 
 
 def _ignore(engine: Engine, issued: IssuedToken, why: str) -> Result:
