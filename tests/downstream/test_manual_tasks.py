@@ -213,3 +213,28 @@ def test_the_om_systems_commands_switch_a_system(
     assert code == 0 and "0 held callout(s) released" in err
     code, _, err = om(capsys, "systems", "offline", "Nope", "--db", db)
     assert code == 1 and "no system 'Nope'" in err and "known systems: Net" in err
+
+
+TWO_SITES = """
+queue techs "Technicians"
+offer Web "Web" id "1" { attribute site: string }
+cfs Line { attribute site: string }
+decompose Web { -> Line { site = site } }
+plan Line on add { manual install queue techs }
+"""
+
+
+def test_the_task_of_a_line_an_amendment_removed_reads_as_cancelled(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """An adversarial probe: the amendment renames the removed line's items (`2/Line~1:...`)
+    and the task stayed under its old id, which then answered 404 "has no item"."""
+    runtime = lab(compile_text(TWO_SITES), store=sqlite(tmp_path), serve=False)
+    web = [{"id": n, "product": "Web", "attributes": {"site": n}} for n in ("1", "2")]
+    runtime.submit({"id": "M1", "items": web})
+    runtime.run_until_idle()
+    runtime.tasks.claim("M1", "2/Line:install", "alice")
+    runtime.amend("M1", {"id": "M1", "items": web[:1]})
+    task = runtime.tasks.get("M1", "2/Line:install")
+    assert (task.state, task.claimed_by) == ("cancelled", "alice")
+    assert [t.item_id for t in runtime.tasks.list("techs")] == ["1/Line:install"]

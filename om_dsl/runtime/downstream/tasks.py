@@ -214,12 +214,16 @@ class Tasks:
         """
         current = self._item_row(order_id, item_id)
         row = self._table.get(order_id, item_id)
+        if row is None and current is None:
+            raise NotFound(f"order {order_id} has no item {item_id}")
         if row is None:
             raise NotFound(f"item {item_id} of order {order_id} has no task (it is no manual "
                            "item, or has not started)")  # fmt: skip
         wanted = row.attempt if attempt is None else attempt
         if wanted != row.attempt:
             raise NotFound(_other_attempt(item_id, wanted, row.attempt))
+        if current is None:  # an amendment removed or replaced its line: its work was stopped
+            return _task(row, self._clock(), "cancelled")
         same = current.attempt == row.attempt
         return _task(row, self._clock(), task_state(current.state) if same else "closed")
 
@@ -286,13 +290,17 @@ class Tasks:
             hint = f"they declare {', '.join(known)}" if known else "they declare none"
         raise UnknownQueue(f"queue {show(queue, 80)} is not declared by the catalog(s); {hint}")
 
-    def _item_row(self, order_id: str, item_id: str) -> ItemRow:
+    def _item_row(self, order_id: str, item_id: str) -> ItemRow | None:
+        """The item's row; None when the order has no item of that id (any more: an
+        amendment renames the items of a line it removes or replaces, ``2/Line~1:install``,
+        and their tasks stay under the id they were opened with).
+
+        Raises:
+            NotFound: no such order.
+        """
         if self._store.order(order_id) is None:
             raise NotFound(f"no order {order_id}")
-        for row in self._store.items(order_id):
-            if row.item_id == item_id:
-                return row
-        raise NotFound(f"order {order_id} has no item {item_id}")
+        return next((row for row in self._store.items(order_id) if row.item_id == item_id), None)
 
     # ---- actions (under the engine lock) -----------------------------------------------------
 
