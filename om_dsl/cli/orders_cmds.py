@@ -34,19 +34,23 @@ TROUBLE = {
 def orders_cmd(
     db: DbOption = Path("om.db"),
     state: Annotated[
-        str | None, typer.Option("--state", help="Only orders in these states, e.g. held,pending.")
+        list[str] | None,
+        typer.Option(
+            "--state", help="Only orders in these states, e.g. held,pending (or given again)."
+        ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """List the stored orders, oldest first: state, items in fallout, on hold or waiting."""
     one_of(fmt, FORMATS, "format")
-    states = _states(state)
+    wanted = ",".join(state) if state else None  # repeated: all of them, not the last
+    states = _states(wanted)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
         rows = [_row(runtime, record) for record in runtime.orders(states)]
     if fmt == "json":
         write_json(rows)
     elif not rows:
-        err.print(f"no orders{f' in state {state}' if state else ''} in {db}")
+        err.print(f"no orders{f' in state {wanted}' if wanted else ''} in {db}")
     else:
         write_stdout(table_text(_table(rows)))
 
@@ -55,9 +59,12 @@ def _states(text: str | None) -> frozenset[str] | None:
     if text is None:
         return None
     try:
-        return parse_order_states(text)
+        states = parse_order_states(text)
     except ValueError as exc:
         fail(f"--state: {exc}", EXIT_USAGE)
+    if not states:  # `--state ''` listed every order, as if no filter were given
+        fail("--state: give at least one state, e.g. held,pending", EXIT_USAGE)
+    return states
 
 
 def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:

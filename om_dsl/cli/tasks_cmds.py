@@ -42,18 +42,24 @@ UserOption = Annotated[str, typer.Option("--user", help="Who does it (kept in th
 
 @tasks_app.command("list")
 def list_cmd(
-    queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
+    queue: Annotated[
+        list[str] | None, typer.Option(help="Only this queue (give it again for several).")
+    ] = None,
     db: DbOption = Path("om.db"),
     fmt: FormatOption = "text",
 ) -> None:
     """List open tasks, oldest first, with their due dates and who claimed them."""
     text_or_json(fmt)
+    queues = list(dict.fromkeys(queue)) if queue else [None]  # repeated: all of them, not the last
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
-        tasks = guard(lambda: runtime.tasks.list(queue))  # a queue no catalog declares: say so
+        # a queue no catalog declares: say so
+        tasks = [t for q in queues for t in guard(lambda q=q: runtime.tasks.list(q))]
+    tasks.sort(key=lambda task: (task.created_at, task.order_id, task.item_id))
     if fmt == "json":
         write_json([_task_json(t) for t in tasks])
     elif not tasks:
-        err.print(f"no open tasks{f' in queue {queue}' if queue else ''}")
+        named = ", ".join(q for q in queues if q)
+        err.print(f"no open tasks{f' in queue {named}' if named else ''}")
     else:  # ids stay whole, to copy into `claim`
         write_stdout(table_text(_table(tasks)))
 

@@ -169,6 +169,11 @@ def test_the_om_tasks_commands_work_on_the_store(
     db = str(tmp_path / "om.db")
     code, out, _ = om(capsys, "tasks", "list", "--db", db, "--format", "json")
     assert code == 0 and json.loads(out)[0]["item_id"] == INSTALL
+    twice = ("--queue", "techs", "--queue", "techs", "--format", "json")  # each queue, once
+    code, out, _ = om(capsys, "tasks", "list", "--db", db, *twice)
+    assert code == 0 and [t["item_id"] for t in json.loads(out)] == [INSTALL]
+    code, _, err = om(capsys, "tasks", "list", "--db", db, "--queue", "techs", "--queue", "tech")
+    assert code == 1 and "queue 'tech' is not declared" in err  # not the last one alone
     # a table, each id on one line to copy into `claim`, even in a narrow terminal
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(terminal, "width", 40)

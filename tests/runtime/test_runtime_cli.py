@@ -268,6 +268,10 @@ def test_om_orders_lists_the_store_s_orders_and_filters_them_by_state(
     assert (code, out, err) == (0, "", "no orders in state completed in om.db\n")
     code, _, err = om(capsys, "orders", "--state", "hold")
     assert code == 2 and "error: --state: unknown state(s) hold; use acknowledged," in err
+    code, out, _ = om(capsys, "orders", "--state", "completed", "--state", "pending")
+    assert code == 0 and "ORD-1" in out  # every state given, not the last one alone
+    code, _, err = om(capsys, "orders", "--state", "")
+    assert code == 2 and "give at least one state" in err
     code, _, err = om(capsys, "orders", "--format", "text")
     assert code == 2 and "unknown format 'text'; choose one of: table, json" in err
     code, _, err = om(capsys, "orders", "--db", "nope.db")
