@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from om_dsl.compiler.context import Context, back_span
-from om_dsl.compiler.plan_cycles import ChainWaits, chain_waits
+from om_dsl.compiler.plan_cycles import ChainWaits
 from om_dsl.expr.refs import item_exprs, refs
 from om_dsl.ir import models as ir
 
@@ -97,25 +97,20 @@ def _report_unordered(ctx: Context, product: str, item: Any, source: str) -> Non
 
 
 def check_cross_outputs(
-    ctx: Context,
-    plans: list[ir.Plan],
-    deps: list[ir.Dependency],
-    rules: list[ir.DecompositionRule],
+    ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency], chains: ChainWaits
 ) -> None:
     """W006: reading another product's item outputs without a `depend` (or a chained rule's
     wait) that orders them.
 
-    The reads are those that :func:`check_plan_outputs` gathered from ``plans``; ``rules``
+    The reads are those that :func:`check_plan_outputs` gathered from ``plans``; ``chains``
     give the chain waits, and which products are made from which, for a hint that a chain's
     wait may be meant.
     """
     edges = _ItemEdges(plans)
     waits = _waits(deps)
-    _add_chain_waits(waits, chain_waits(ctx, rules), plans)
-    chains: Chains | None = None
+    _add_chain_waits(waits, chains, plans)
     for product, item, ref in ctx.product_reads:
         if not _ordered(product, item, ref, waits, edges):
-            chains = _chained(ctx, rules) if chains is None else chains
             _report_cross(ctx, product, item, ref.path[0], ref.path[1], chains)
 
 
@@ -132,20 +127,6 @@ def _add_chain_waits(
             pairs = waits.setdefault((waiter, awaited), [])
             if (item, source) not in pairs:
                 pairs.append((item, source))
-
-
-Chains = dict[tuple[str, str], set[str]]
-"""(parent, child) products of the chained rules (technical -> technical) -> their waits
-(``none``, ``after_parent``, ``before_parent``)."""
-
-
-def _chained(ctx: Context, rules: list[ir.DecompositionRule]) -> Chains:
-    out: Chains = {}
-    for rule in rules:
-        members = ctx.symbols.families.get(rule.source, []) if rule.source_is_family else []
-        for source in members or [rule.source]:
-            out.setdefault((source, rule.target), set()).add(rule.wait)
-    return out
 
 
 def _waits(deps: list[ir.Dependency]) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -221,7 +202,7 @@ def _ordered(
 
 
 def _report_cross(
-    ctx: Context, product: str, item: Any, other: str, source: str, chains: Chains
+    ctx: Context, product: str, item: Any, other: str, source: str, chains: ChainWaits
 ) -> None:
     broken = ctx.symbols.broken
     if broken.completes(product) or broken.completes(other):
@@ -235,12 +216,12 @@ def _report_cross(
     )
 
 
-def _cross_hints(product: str, reader: str, other: str, read: str, chains: Chains) -> list[str]:
+def _cross_hints(product: str, reader: str, other: str, read: str, chains: ChainWaits) -> list[str]:
     """The fix: a `depend`, or the wait of a rule that chains the two products.  When that
     rule already waits the other way (the other product's lines wait for this one's), a
     `depend` would close a cycle (E062): only swapping the rule's wait can order the read."""
-    as_parent = chains.get((product, other), set())  # `other` lines are made from ours
-    as_child = chains.get((other, product), set())  # ours are made from `other` lines
+    as_parent = chains.links.get((product, other), frozenset())  # `other` made from ours
+    as_child = chains.links.get((other, product), frozenset())  # ours made from `other`
     against = "after_parent" in as_parent or "before_parent" in as_child
     if against:
         rule, now, then = (

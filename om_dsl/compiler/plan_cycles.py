@@ -55,6 +55,9 @@ class ChainWaits:
     waits: tuple[ChainWait, ...]
     makers: Mapping[str, Sequence[str]]
     """Technical product -> the technical products chain rules make it from."""
+    links: Mapping[tuple[str, str], frozenset[str]]
+    """(parent, child) technical products that a chain rule joins -> the rules' waits
+    (``none``, ``after_parent``, ``before_parent``): W006's hints."""
 
     @classmethod
     def of(
@@ -66,17 +69,19 @@ class ChainWaits:
         """From the rules, the products each one applies to (``sources[i]`` for ``rules[i]``,
         families expanded) and the names of the technical products."""
         makers: dict[str, list[str]] = {}
+        links: dict[tuple[str, str], set[str]] = {}
         for rule, products in zip(rules, sources, strict=True):
             for source in products:
                 if source in technical:
                     makers.setdefault(rule.target, []).append(source)
+                    links.setdefault((source, rule.target), set()).add(rule.wait)
         waits = tuple(
             ChainWait(rule, parent, rule.target)
             for rule, products in zip(rules, sources, strict=True)
             if rule.wait != "none"
             for parent in products
         )
-        return cls(waits, makers)
+        return cls(waits, makers, {pair: frozenset(w) for pair, w in links.items()})
 
     def edges(self, plans: Mapping[str, ir.Plan]) -> Iterator[tuple[ItemRef, ItemRef, ChainWait]]:
         """(waiter, awaited, wait) for each item-level edge under one action, whose plans
@@ -96,14 +101,10 @@ class ChainWaits:
 
 
 def check_cross_cycles(
-    ctx: Context,
-    plans: list[ir.Plan],
-    deps: list[ir.Dependency],
-    rules: list[ir.DecompositionRule],
+    ctx: Context, plans: list[ir.Plan], deps: list[ir.Dependency], chains: ChainWaits
 ) -> None:
     """E062 for each cycle that goes through a ``depend`` or a rule's wait (``after`` edges
     alone are E061's)."""
-    chains = chain_waits(ctx, rules)
     if not _products_may_cycle(ctx, deps, chains):
         return
     reported: set[frozenset[str]] = set()

@@ -12,7 +12,7 @@ from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
 from om_dsl.compiler.names import a, suggest, suggest_or_list
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
-from om_dsl.compiler.plan_cycles import check_cross_cycles
+from om_dsl.compiler.plan_cycles import chain_waits, check_cross_cycles
 from om_dsl.compiler.rules import common_attrs, family_members, order_scope, technical_product
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
@@ -719,8 +719,9 @@ def lower_dependencies(
     ctx: Context, plans: list[ir.Plan], rules: list[ir.DecompositionRule]
 ) -> list[ir.Dependency]:
     out = [d for d in (_dependency(ctx, decl) for decl in ctx.symbols.depends) if d is not None]
-    check_cross_cycles(ctx, plans, out, rules)
-    check_cross_outputs(ctx, plans, out, rules)
+    chains = chain_waits(ctx, rules)  # once, for both checks
+    check_cross_cycles(ctx, plans, out, chains)
+    check_cross_outputs(ctx, plans, out, chains)
     return out
 
 
