@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,7 +279,7 @@ class _Builder:
             if line.parent_line in peers:
                 peers[line.id].setdefault(line.parent_line, None)
                 peers[line.parent_line].setdefault(line.id, None)
-        kinship = _Kinship(self.lines)
+        kinship = _Kinship(self.line_by_id)
         return {line: kinship.nearest_first(line, found) for line, found in peers.items()}
 
 
@@ -295,8 +296,8 @@ class _Kinship:
     than ancestors and descendants.
     """
 
-    def __init__(self, lines: list[FulfillmentLine]) -> None:
-        self.by_id = {line.id: line for line in lines}
+    def __init__(self, by_id: Mapping[str, FulfillmentLine]) -> None:
+        self.by_id = by_id
         self._chains: dict[str, tuple[str, ...]] = {}
 
     def nearest_first(self, line_id: str, peers: dict[str, None]) -> dict[str, None]:

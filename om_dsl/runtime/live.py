@@ -95,12 +95,17 @@ class LineRun:
         return {name: i.outputs for name, i in self.items.items() if i.outputs is not None}
 
     def product_outputs(self) -> dict[str, dict[str, Any]]:
-        """``Product.item.x`` in expressions: outputs of peer lines (the first line wins)."""
+        """``Product.item.x`` in expressions: outputs of peer lines, each product's from
+        :meth:`nearest` (its first peer: the plan builder orders them closest first)."""
         found: dict[str, dict[str, Any]] = {}
         for peer in self.peers:
             if peer.product not in found:
                 found[peer.product] = peer.outputs()
         return found
+
+    def nearest(self, product: str) -> LineRun | None:
+        """The peer line whose outputs ``Product.item.x`` reads for ``product``."""
+        return next((peer for peer in self.peers if peer.product == product), None)
 
 
 _INITIAL = {"pending": ItemState.PENDING, "skipped": ItemState.SKIPPED}

@@ -14,7 +14,7 @@ from typing import Any
 
 from om_dsl.errors import OperatorActionRejected
 from om_dsl.expr.refs import item_exprs, refs
-from om_dsl.runtime.live import ItemRun, LineRun, OrderRun
+from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.states import ItemState
 from om_dsl.suggest import closest
 
@@ -76,11 +76,6 @@ def _names_read(reader: ItemRun, item: ItemRun) -> Iterator[str]:
                 ref.root == "product"
                 and len(path) > 2
                 and (path[0], path[1]) == (product, item.tpl.name)
-                and _nearest(reader.line, product) is item.line
+                and reader.line.nearest(product) is item.line
             ):
                 yield str(path[2])
-
-
-def _nearest(line: LineRun, product: str) -> LineRun | None:
-    """The line whose outputs ``Product.item.x`` reads (as ``LineRun.product_outputs``)."""
-    return next((peer for peer in line.peers if peer.product == product), None)
