@@ -69,12 +69,12 @@ class Systems:
         self._catalogs = catalogs
         self._release = release
         self._clock = clock
-        self._also: list[ir.Catalog] = []
+        self._known_too: list[ir.Catalog] = []
 
     def know(self, catalog: ir.Catalog) -> None:
         """Know ``catalog``'s systems too, besides those of the runtime's catalogs: for
         ``om systems --catalog`` on a store whose orders do not (yet) name them."""
-        self._also.append(catalog)
+        self._known_too.append(catalog)
 
     def offline(self, system: ir.System) -> bool:
         """Whether callouts to ``system`` must wait (read from the store on every call, so that
@@ -155,7 +155,7 @@ class Systems:
 
     def _known(self) -> dict[str, ir.System]:
         known: dict[str, ir.System] = {}
-        for catalog in (*self._catalogs(), *self._also):
+        for catalog in (*self._catalogs(), *self._known_too):
             for system in catalog.systems:
                 known.setdefault(system.name, system)
         return known
