@@ -131,7 +131,9 @@ CATALOG: tuple[CodeDoc, ...] = (
         "Add `family F` to the products, or fix the name.",
     ),
     CodeDoc(
-        ("E033",), "An unknown plan action.", "Use `add`, `modify`, `delete`, `noChange` or `*`."
+        ("E033",),
+        "An unknown action, in a plan or a rule's `on` list.",
+        "Use `add`, `modify`, `delete`, `noChange` or `*`.",
     ),
     CodeDoc(
         ("E034",), "An unknown `within` scope in a `depend`.", "Use `root`, `order` or `relies_on`."
@@ -252,8 +254,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E087",),
-        "A plan item clause, or a rule's `as`, `when` or `after|before parent`, given twice.",
-        "Keep one; join two conditions with `and`.",
+        "A plan item clause, or a rule's `as` or `when`, given twice; or two waits (`after|before parent`) of a rule for one action (a wait without `on` holds for all four).",
+        "Keep one; join two conditions with `and`; give each wait its own actions with `on`.",
     ),
     CodeDoc(
         ("E088",),
@@ -347,6 +349,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         ("W010",),
         "A decomposition rule or family plan that never applies: a rule with `when false`, or a `plan family` action that every member replaces with a plan of its own (the more specific plan wins).",
         "Remove the rule, or the family plan's action; or drop the members' own plans that replace it.",
+    ),
+    CodeDoc(
+        ("W011",),
+        "A chained rule's `before parent` or `after parent` without `on`, between two products that both have work on delete: deletes run in the same order as adds (under `before parent`, the child line, a SIM, is released before its parent, the service, is deactivated).",
+        "Say which order deletes take: `before parent on add, modify after parent on delete` to delete in reverse, or `before parent on *` to keep one order for every action.",
     ),
 )
 

@@ -123,7 +123,7 @@ def _add_chain_waits(
         return
     for action in ir.ACTIONS:
         by_product = {p.product: p for p in plans if action in p.actions}
-        for (waiter, item), (awaited, source), _ in chains.edges(by_product):
+        for (waiter, item), (awaited, source), _ in chains.edges(by_product, action):
             pairs = waits.setdefault((waiter, awaited), [])
             if (item, source) not in pairs:
                 pairs.append((item, source))

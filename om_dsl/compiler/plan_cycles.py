@@ -7,8 +7,9 @@ once, at the declarations, instead of every order failing with "no plan".
 
 A chained rule's wait joins two lines: under ``after parent`` every entry item (one with no
 ``after``) of the child's plan waits for every exit item (one nothing waits for) of the
-parent's; ``before parent`` is the other way round.  As in the builder, the lines of one rule
-share their action (actions flow down).  A parent without a plan for the action passes its
+parent's; ``before parent`` is the other way round.  A wait may hold for some actions only
+(``before parent on add``): the child line's action chooses it.  As in the builder, the lines of
+one rule share their action (actions flow down).  A parent without a plan for the action passes its
 wait on to its own planned ancestor, as at run time.  :class:`ChainWaits` computes those
 edges; the plan template view (om_dsl/render/template.py) draws them from it too.
 """
@@ -37,10 +38,18 @@ class ChainWait:
     rule: ir.DecompositionRule
     parent: str
     child: str
+    how: str
+    """``after_parent`` or ``before_parent``."""
+    actions: frozenset[str]
+    """The child line's actions it holds for: all four unless the rule says ``on``."""
+
+    def written(self) -> str:
+        """As in the catalog: ``before parent``, with its ``on`` actions when it has some."""
+        return _written(self.rule, self.how, self.actions)
 
     def describe(self) -> str:
-        how = "after parent" if self.rule.wait == "after_parent" else "before parent"
-        return f"declared by `{how}` of {self.parent} -> {self.child} at {self.rule.span}"
+        where = f"{self.parent} -> {self.child} at {self.rule.span}"
+        return f"declared by `{self.written()}` of {where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,26 +79,30 @@ class ChainWaits:
         families expanded) and the names of the technical products."""
         makers: dict[str, list[str]] = {}
         links: dict[tuple[str, str], set[str]] = {}
+        waits: list[ChainWait] = []
         for rule, products in zip(rules, sources, strict=True):
+            kinds = _kinds(rule)
             for source in products:
                 if source in technical:
                     makers.setdefault(rule.target, []).append(source)
-                    links.setdefault((source, rule.target), set()).add(rule.wait)
-        waits = tuple(
-            ChainWait(rule, parent, rule.target)
-            for rule, products in zip(rules, sources, strict=True)
-            if rule.wait != "none"
-            for parent in products
-        )
-        return cls(waits, makers, {pair: frozenset(w) for pair, w in links.items()})
+                    links.setdefault((source, rule.target), set()).update(kinds or ("none",))
+                waits.extend(
+                    ChainWait(rule, source, rule.target, how, actions)
+                    for how, actions in kinds.items()
+                )
+        return cls(tuple(waits), makers, {pair: frozenset(w) for pair, w in links.items()})
 
-    def edges(self, plans: Mapping[str, ir.Plan]) -> Iterator[tuple[ItemRef, ItemRef, ChainWait]]:
-        """(waiter, awaited, wait) for each item-level edge under one action, whose plans
+    def edges(
+        self, plans: Mapping[str, ir.Plan], action: str
+    ) -> Iterator[tuple[ItemRef, ItemRef, ChainWait]]:
+        """(waiter, awaited, wait) for each item-level edge under ``action``, whose plans
         ``plans`` holds by product: every entry item (one with no ``after``) of the waiting
         side waits for every exit item (one nothing waits for) of the awaited side.  As in
         the builder, the lines of one rule share their action (actions flow down), and a
         parent without a plan for the action passes its wait on to its planned ancestor."""
         for wait in self.waits:
+            if action not in wait.actions:
+                continue
             child = plans.get(wait.child)
             if child is None:
                 continue
@@ -110,7 +123,7 @@ def check_cross_cycles(
     reported: set[frozenset[str]] = set()
     for action in ir.ACTIONS:
         by_product = {p.product: p for p in plans if action in p.actions}
-        graph, why = _graph(by_product, deps, chains)
+        graph, why = _graph(by_product, deps, chains, action)
         for cycle in ctx.cycles(graph):
             key = frozenset(cycle)
             involved = [w for edge in itertools.pairwise(cycle) for w in why.get(edge, ())]
@@ -120,6 +133,30 @@ def check_cross_cycles(
             # at a `depend` when there is one: the rule's wait is rarely what is wrong
             involved.sort(key=lambda w: isinstance(w, ChainWait))
             _report(ctx, cycle, list({id(w): w for w in involved}.values()))
+
+
+def _kinds(rule: ir.DecompositionRule) -> dict[str, frozenset[str]]:
+    """A rule's waits (``after_parent``, ``before_parent``) -> the actions each holds for."""
+    if rule.waits is None:
+        return {} if rule.wait == "none" else {rule.wait: frozenset(ir.ACTIONS)}
+    found: dict[str, set[str]] = {}
+    for action, how in rule.waits.items():
+        if how != "none":
+            found.setdefault(how, set()).add(action)
+    return {how: frozenset(actions) for how, actions in found.items()}
+
+
+def wait_clauses(rule: ir.DecompositionRule) -> list[str]:
+    """A rule's waits as written: ``["before parent on add, modify", "after parent on
+    delete"]``, ``["after parent"]``, or none."""
+    return [_written(rule, how, actions) for how, actions in _kinds(rule).items()]
+
+
+def _written(rule: ir.DecompositionRule, how: str, actions: Collection[str]) -> str:
+    text = how.replace("_", " ")
+    if rule.waits is None:
+        return text
+    return f"{text} on " + ", ".join(a for a in ir.ACTIONS if a in actions)
 
 
 def chain_waits(ctx: Context, rules: Sequence[ir.DecompositionRule]) -> ChainWaits:
@@ -154,14 +191,14 @@ def _products_may_cycle(ctx: Context, deps: list[ir.Dependency], chains: ChainWa
 
 def _ends(wait: ChainWait, child: _T, parent: _T) -> tuple[_T, _T]:
     """(the waiting side, the awaited side) of a wait, for its child's and parent's values."""
-    return (child, parent) if wait.rule.wait == "after_parent" else (parent, child)
+    return (child, parent) if wait.how == "after_parent" else (parent, child)
 
 
 Why = ir.Dependency | ChainWait
 
 
 def _graph(
-    plans: dict[str, ir.Plan], deps: list[ir.Dependency], chains: ChainWaits
+    plans: dict[str, ir.Plan], deps: list[ir.Dependency], chains: ChainWaits, action: str
 ) -> tuple[dict[str, list[str]], dict[Edge, list[Why]]]:
     """The items of one action's plans, with their edges and what declared each one."""
     graph: dict[str, list[str]] = {  # compensations run on cancel only: no wait reaches them
@@ -179,7 +216,7 @@ def _graph(
 
     for dep in deps:
         add((f"{dep.product}.{dep.item}", f"{dep.after_product}.{dep.after_item}"), dep)
-    for (waiter, waiter_item), (awaited, awaited_item), wait in chains.edges(plans):
+    for (waiter, waiter_item), (awaited, awaited_item), wait in chains.edges(plans, action):
         add((f"{waiter}.{waiter_item}", f"{awaited}.{awaited_item}"), wait)
     return graph, why
 

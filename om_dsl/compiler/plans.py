@@ -16,6 +16,7 @@ from om_dsl.compiler.plan_cycles import chain_waits, check_cross_cycles
 from om_dsl.compiler.rules import common_attrs, family_members, order_scope, technical_product
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
+from om_dsl.compiler.teardown import check_teardown
 from om_dsl.ir import models as ir
 from om_dsl.source import Span
 from om_dsl.syntax import ast
@@ -722,6 +723,7 @@ def lower_dependencies(
     chains = chain_waits(ctx, rules)  # once, for both checks
     check_cross_cycles(ctx, plans, out, chains)
     check_cross_outputs(ctx, plans, out, chains)
+    check_teardown(ctx, plans, chains)
     return out
 
 

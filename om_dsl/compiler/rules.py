@@ -9,7 +9,7 @@ from typing import Final
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
-from om_dsl.compiler.names import a, did_you_mean
+from om_dsl.compiler.names import a, did_you_mean, suggest
 from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.expr import types as T
@@ -144,14 +144,17 @@ def _rule_id(
     return rid
 
 
-_CLAUSE_NAMES = {"as": "as", "when": "when", "wait": "after parent' / 'before parent"}
+_CLAUSE_NAMES = {"as": "as", "when": "when"}
 
 
 def _clauses_once(ctx: Context, rule: ast.RuleDecl, rid: str) -> None:
-    """Each of ``as``, ``when`` and ``after|before parent`` at most once, as for plan items:
-    the builder keeps the last one, so a second ``when`` silently dropped the first condition."""
+    """Each of ``as`` and ``when`` at most once, as for plan items: the builder keeps the last
+    one, so a second ``when`` silently dropped the first condition.  Waits may come once per
+    action (:func:`_waits`)."""
     seen: dict[str, Span] = {}
     for key, span in rule.option_spans:
+        if key == "wait":
+            continue
         if key not in seen:
             seen[key] = span
             continue
@@ -182,12 +185,12 @@ def _rule(
         why_not=source.why_not,
     )
     when = ctx.exprs.condition(rule.when, env) if rule.when is not None else None
-    if rule.wait != "none" and not _all_technical(ctx, source):
-        span = next(s for k, s in rule.option_spans if k == "wait")
+    wait, waits = _waits(ctx, rule, rid)
+    if rule.waits and not _all_technical(ctx, source):
         ctx.bag.error(
             "E022",
             "'after parent' / 'before parent' need a technical source (a parent line)",
-            span,
+            rule.waits[0].span,
         )
     if target is None:
         return None
@@ -199,10 +202,60 @@ def _rule(
         target=target,
         when=when,
         mappings=mappings,
-        wait=rule.wait,
+        wait=wait,
         doc=doc,
         span=ctx.span(rule.span),
+        waits=waits,
     )
+
+
+def _waits(
+    ctx: Context, rule: ast.RuleDecl, rid: str
+) -> tuple[ir.ParentWait, dict[ir.Action, ir.ParentWait] | None]:
+    """The rule's ``wait`` and per-action ``waits`` (see :class:`ir.DecompositionRule`).
+
+    One wait per action: a second one for an action (a clause without ``on`` covers all four)
+    is E087, as two ``when``s are, since the builder could keep only one.
+    """
+    if len(rule.waits) == 1 and rule.waits[0].actions is None:
+        return rule.waits[0].how, None  # type: ignore[return-value]
+    given: dict[str, ast.RuleWait] = {}
+    for clause in rule.waits:
+        named = _wait_actions(ctx, clause)
+        again = [a for a in named if a in given]
+        if again:
+            first = given[again[0]]
+            ctx.bag.error(
+                "E087", f"the wait for {_listed(again)} is given twice for rule {rid}",
+                clause.span, f"first at {first.span}",
+                "each action of the line takes one wait: list the actions with `on`",
+            )  # fmt: skip
+        given.update((a, clause) for a in named if a not in given)
+    if not given:
+        return "none", None
+    return "none", {a: given[a].how for a in ir.ACTIONS if a in given}  # type: ignore[misc]
+
+
+def _listed(actions: list[str]) -> str:
+    return ", ".join(f"'{a}'" for a in actions)
+
+
+def _wait_actions(ctx: Context, clause: ast.RuleWait) -> list[str]:
+    """The actions a wait clause names (all four without ``on`` or with ``on *``); an unknown
+    one is E033."""
+    if not clause.actions:
+        return list(ir.ACTIONS)
+    out: list[str] = []
+    for name in clause.actions:
+        if name.value in ir.ACTIONS:
+            if name.value not in out:
+                out.append(name.value)
+            continue
+        ctx.bag.error(
+            "E033", f"unknown action '{name.value}'", name.span,
+            *suggest(name.value, ir.ACTIONS), "actions: add, modify, delete, noChange or *",
+        )  # fmt: skip
+    return out
 
 
 def _all_technical(ctx: Context, source: _Source) -> bool:

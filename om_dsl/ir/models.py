@@ -27,6 +27,8 @@ JsonValue = Any
 Action = Literal["add", "modify", "delete", "noChange"]
 ACTIONS: tuple[Action, ...] = ("add", "modify", "delete", "noChange")
 Scope = Literal["line", "order", "account", "relies_on"]
+ParentWait = Literal["none", "after_parent", "before_parent"]
+"""How a chained rule's line and its parent line order their plans."""
 MergeRule = Literal["same", "first", "last", "min", "max", "sum", "union", "any", "all"]
 
 
@@ -260,8 +262,10 @@ class MappingIR(IRModel):
     span: SourceSpan
 
 
-class DecompositionRule(IRModel):
+class DecompositionRule(LaterFields):
     """``source -> target``: one rule, applied per matching source item or line."""
+
+    LATER = ("waits",)
 
     id: str
     source: str
@@ -269,9 +273,20 @@ class DecompositionRule(IRModel):
     target: str
     when: Expr | None = None
     mappings: list[MappingIR] = []
-    wait: Literal["none", "after_parent", "before_parent"] = "none"
+    wait: ParentWait = "none"
+    """The wait of every action, unless ``waits`` is given."""
     doc: str | None = None
     span: SourceSpan
+    waits: dict[Action, ParentWait] | None = None
+    """Per action of the produced line (``before parent on add, modify``), in ``ACTIONS``
+    order; an action it lacks has no wait.  None when the rule's wait has no ``on``."""
+
+    def wait_for(self, action: str) -> ParentWait:
+        """The wait of a line this rule produced, by the line's own action."""
+        if self.waits is None:
+            return self.wait
+        found: ParentWait = self.waits.get(action, "none")  # type: ignore[call-overload]
+        return found
 
 
 # ---- systems ---------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ def assemble(
     item_ids = [info.item.id for info in infos]
     roots = [info.root for info in infos]
     rule_ids, rule_spans, kinds = program.rule_ids, program.rule_spans, program.kinds
+    rule_waits = program.rule_waits
     new_line = _new_line
     groups: dict[RequestKey, tuple[list[FulfillmentLine], str]] = {}
     for line in lines:
@@ -80,7 +81,8 @@ def assemble(
         fields["rules"] = rule_list
         fields["rule_spans"] = spans
         fields["parent_line"] = line.parent_line
-        fields["wait"] = line.wait
+        waits = rule_waits[rules[0]]  # a per-action wait reads the line's own action
+        fields["wait"] = line.wait if waits is None else waits.get(line.action, "none")
         fields["request"] = request
         group.append(made)
     return _requests(groups, infos)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from om_dsl.compiler.names import suggest
+from om_dsl.compiler.plan_cycles import wait_clauses
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.render.errors import RenderError
@@ -217,8 +218,7 @@ def _rule_edge(rule: ir.DecompositionRule, catalog: ir.Catalog) -> MapEdge:
         label.append(f"when {shorten(unparse(rule.when), CONDITION_LIMIT)}")
     if scope != "line":
         label.append(f"scope {scope}")
-    if rule.wait != "none":
-        label.append(rule.wait.replace("_", " "))
+    label += wait_clauses(rule)
     tip = [f"rule {rule.id}", rule.doc or ""]
     if rule.when is not None:
         tip.append(f"when {unparse(rule.when)}")

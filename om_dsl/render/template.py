@@ -167,12 +167,12 @@ def _chain_waits(
     edges: dict[tuple[str, str], PlanEdge] = {}
     technical = {t.name for t in catalog.technical}
     chains = ChainWaits.of(catalog.rules, list(rule_sources(catalog).values()), technical)
-    for waiter, awaited, wait in chains.edges(plans):
+    for waiter, awaited, wait in chains.edges(plans, action):
         if product not in (waiter[0], awaited[0]):
             continue
         source = _end(catalog, product, awaited, action, nodes)
         target = _end(catalog, product, waiter, action, nodes)
-        label = PARENT_WAIT[wait.rule.wait]
+        label = PARENT_WAIT[wait.how]
         edges.setdefault((source, target), PlanEdge(source, target, "parent", label, _why(wait)))
     return list(edges.values())
 
@@ -191,7 +191,7 @@ def _end(
 
 def _why(wait: ChainWait) -> str:
     """What a wait's edge says on hover: which line waits for which, the rule, its doc."""
-    if wait.rule.wait == "after_parent":
+    if wait.how == "after_parent":
         head = f"a {wait.child} line starts once its parent {wait.parent} line is complete"
     else:
         head = f"a {wait.parent} line starts once its child {wait.child} line is complete"

@@ -169,6 +169,8 @@ class RuleProgram:
         self.rule_ids = tuple(rule.id for rule in self.rules)
         """Rule index -> id, and below -> span: what every output line names its rules by."""
         self.rule_spans = tuple(rule.span for rule in self.rules)
+        self.rule_waits = tuple(rule.rule.waits for rule in self.rules)
+        """Rule index -> its per-action waits, None for most rules (see ``wait_for``)."""
         by_product: dict[str, list[CompiledRule]] = {}
         for rule in self.rules:
             for product in sources.get(rule.index, ()):

@@ -418,12 +418,27 @@ class Mapping:
 
 
 @dataclass(slots=True)
+class RuleWait:
+    """One ``after parent`` or ``before parent`` clause of a rule, with its ``on`` actions:
+    None when it has no ``on`` (every action), ``[]`` for ``on *``."""
+
+    how: str  # after_parent | before_parent
+    actions: list[Name] | None
+    span: Span
+
+    def __init__(self, how: str, actions: list[Name] | None, span: Span) -> None:
+        self.how = how
+        self.actions = actions
+        self.span = span
+
+
+@dataclass(slots=True)
 class RuleDecl:
     span: Span
     target: Name
     name: Name | None
     when: Expr | None
-    wait: str  # none | after_parent | before_parent
+    waits: list[RuleWait]
     mappings: list[Mapping]
     option_spans: list[tuple[str, Span]]
     doc: str | None = None
@@ -434,7 +449,7 @@ class RuleDecl:
         target: Name,
         name: Name | None,
         when: Expr | None,
-        wait: str,
+        waits: list[RuleWait],
         mappings: list[Mapping],
         option_spans: list[tuple[str, Span]],
         doc: str | None = None,
@@ -443,7 +458,7 @@ class RuleDecl:
         self.target = target
         self.name = name
         self.when = when
-        self.wait = wait
+        self.waits = waits
         self.mappings = mappings
         self.option_spans = option_spans
         self.doc = doc

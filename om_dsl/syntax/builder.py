@@ -266,7 +266,7 @@ class AstBuilder:
 
     def rule(self, c: Children) -> ast.RuleDecl:
         span = self.span(c[0], c[-1])
-        rule = ast.RuleDecl(span, self.ident(c[1]), None, None, "none", [], [], self.doc(span))
+        rule = ast.RuleDecl(span, self.ident(c[1]), None, None, [], [], [], self.doc(span))
         for opt in c[2:]:
             if isinstance(opt, MappingBlock):
                 rule.mappings = opt.items
@@ -278,7 +278,7 @@ class AstBuilder:
             elif key == "when":
                 rule.when = value
             else:
-                rule.wait = value
+                rule.waits.append(value)
         return rule
 
     def rule_name(self, c: Children) -> tuple[str, Any, Span]:
@@ -288,10 +288,23 @@ class AstBuilder:
         return ("when", c[1], self.span(c[0], c[-1]))
 
     def rule_after_parent(self, c: Children) -> tuple[str, Any, Span]:
-        return ("wait", "after_parent", self.span(c[0], c[-1]))
+        return self._rule_wait("after_parent", c)
 
     def rule_before_parent(self, c: Children) -> tuple[str, Any, Span]:
-        return ("wait", "before_parent", self.span(c[0], c[-1]))
+        return self._rule_wait("before_parent", c)
+
+    def _rule_wait(self, how: str, c: Children) -> tuple[str, Any, Span]:
+        """``c``: the two keywords, then ``(names, span)`` of an ``on`` list if there is one
+        (``on *`` has no names, so its span comes along)."""
+        if len(c) > 2:
+            actions, end = c[2]
+            span = self.span(c[0], end)
+            return ("wait", ast.RuleWait(how, actions, span), span)
+        span = self.span(c[0], c[1])
+        return ("wait", ast.RuleWait(how, None, span), span)
+
+    def wait_actions(self, c: Children) -> tuple[list[ast.Name], Span]:
+        return (list(c[1]), self.span(c[0], c[1] if c[1] else c[0]))
 
     def mappings(self, c: Children) -> MappingBlock:
         items = [m for m in c if isinstance(m, ast.Mapping)]

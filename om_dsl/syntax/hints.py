@@ -498,6 +498,9 @@ def _object_outside_request(chunk: list[Tok], bad: int, expected: set[str]) -> s
         return None
     if chunk[bad - 1].type not in ("LBRACKET", "COMMA", "ASSIGN"):
         return None
+    member = [t.type for t in chunk[bad + 1 : bad + 3]]
+    if member not in (["NAME", "COLON"], ["STRING", "COLON"]):
+        return None  # `on add, {`: a block after a list cut short, not an object
     return "objects ({ name: value }) are written only in a callout's request"
 
 

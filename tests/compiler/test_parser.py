@@ -142,7 +142,19 @@ def test_decompose_block_with_every_rule_option() -> None:
     assert b.name.value == "b_rule"
     assert isinstance(b.when, ast.Binary)
     assert [m.target.value for m in b.mappings] == ["y", "z", "w"]
-    assert (c.wait, d.wait) == ("after_parent", "before_parent")
+    assert [(w.how, w.actions) for w in c.waits] == [("after_parent", None)]
+    assert [(w.how, w.actions) for w in d.waits] == [("before_parent", None)]
+
+
+def test_a_rule_takes_a_wait_per_action() -> None:
+    decl = one("decompose A -> B before parent on add, modify  after parent on *  as r { }")
+    (rule,) = decl.rules
+    assert [(w.how, [a.value for a in w.actions or []]) for w in rule.waits] == [
+        ("before_parent", ["add", "modify"]),
+        ("after_parent", []),
+    ]
+    assert rule.waits[0].span.col == 18 and rule.waits[0].span.end_col == 46
+    assert rule.name is not None and rule.name.value == "r"
 
 
 def test_decompose_single_rule_and_family_source() -> None:
@@ -405,6 +417,15 @@ def test_misspelt_keyword_gets_a_hint() -> None:
     (diag,) = diags
     assert diag.message.startswith("unexpected name 'atribute'; expected 'attribute'")
     assert diag.hints == ("did you mean 'attribute'?",)
+
+
+def test_an_action_list_cut_short_is_not_taken_for_an_object() -> None:
+    """`on add, {`: the block after a trailing comma is no JSON object, so the hint about
+    objects in a callout's request would send the designer the wrong way."""
+    _, diags = parse("decompose A -> B before parent on add, { }")
+    (diag,) = diags
+    assert diag.message == "unexpected '{'; expected a name"
+    assert diag.hints == ()
 
 
 def test_stray_word_at_top_level_expects_a_declaration() -> None:

@@ -423,6 +423,25 @@ def test_a_wait_passes_over_a_parent_without_a_plan(om: Compile) -> None:
     assert diag.hints[1].startswith("declared by `after parent` of Mid -> Link at main.om:")
 
 
+def test_a_per_action_wait_closes_a_cycle_only_under_its_actions(om: Compile) -> None:
+    """`after parent on add` and `before parent on delete` are two edges the other way
+    round, each under its own actions: no cycle between them, and a `depend` closes one only
+    under the action whose wait it opposes."""
+    text = CHAIN.replace("SOURCE", "Router").replace(
+        "WAIT", "after parent on add  before parent on delete"
+    )
+    assert om(text).codes == []
+    # `depend` opposing the add wait: the same cycle as with a wait on every action
+    diag = om(text + "depend Router.activate after Link.order_link").one("E062")
+    assert diag.message == "dependency cycle: Router.activate -> Link.order_link -> Router.activate"
+    assert diag.hints[1].startswith("declared by `after parent on add` of Router -> Link at")
+    # under delete the router waits for the link already: the same `depend` is no cycle there
+    deleting = text.replace("plan Router on add", "plan Router on delete").replace(
+        "plan Link on add", "plan Link on delete"
+    )
+    assert om(deleting + "depend Router.activate after Link.order_link").codes == []
+
+
 def test_a_depend_on_a_compensation_closes_no_cycle(om: Compile) -> None:
     """Compensations run on cancel only: the plan builder joins no wait to them, so neither
     does the check (a false E062 before)."""

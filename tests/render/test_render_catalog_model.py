@@ -43,9 +43,21 @@ def test_rule_edges_carry_condition_scope_and_wait(acme: Catalog) -> None:
     assert _edge(cmap, "rule", "HomeFibre", "AccessLine").label == "scope order"
     assert _edge(cmap, "rule", "HomeFibre", "InternetService").label == ""
     assert _edge(cmap, "rule", "InternetService", "RadiusProfile").label == "after parent"
+
     tip = _edge(cmap, "rule", "HomeFibre", "InternetService").tooltip
     assert "bandwidth_kbps = speed * 1000" in tip
     assert 'profile = if speed >= 500 then "gpon-1g" else "gpon-500"' in tip
+
+
+def test_a_rule_edge_names_each_wait_with_its_actions() -> None:
+    text = """catalog "T" version "1"
+cfs Mobile {}
+resource Sim {}
+decompose Mobile -> Sim before parent on add, modify  after parent on delete
+"""
+    cmap = catalog_map(compile_catalog("t.om", text).raise_on_error())
+    label = _edge(cmap, "rule", "Mobile", "Sim").label
+    assert label == "before parent on add, modify\nafter parent on delete"
 
 
 def test_long_conditions_are_shortened_in_the_label_only(acme: Catalog) -> None:

@@ -217,6 +217,30 @@ def test_a_parent_without_a_plan_for_the_action_passes_the_wait_to_its_ancestor(
     }
 
 
+PER_ACTION = """catalog "Teardown" version "1"
+offer Phone { attribute msisdn: string default "1" }
+cfs Mobile { attribute msisdn: string }
+resource Sim { attribute msisdn: string }
+decompose Phone -> Mobile { msisdn = msisdn }
+decompose Mobile -> Sim before parent on add  after parent on delete { msisdn = msisdn }
+plan Mobile on add, delete { auto run handler "m.run" }
+plan Sim on add, delete { auto run handler "s.run" }
+"""
+
+
+def test_a_per_action_wait_is_drawn_on_its_actions_templates() -> None:
+    """The add template shows the service waiting for its SIM, the delete one the SIM
+    waiting for its service, each with the clause as written."""
+    catalog = compile_catalog("teardown.om", PER_ACTION).raise_on_error()
+    add = template_graph(catalog, "Sim", "add")
+    assert _edges(add, "parent") == {("Sim.run", "Mobile.run")}
+    delete = template_graph(catalog, "Sim", "delete")
+    assert _edges(delete, "parent") == {("Mobile.run", "Sim.run")}
+    [edge] = [e for e in delete.edges if e.kind == "parent"]
+    assert edge.label == "after parent line"
+    assert "`after parent on delete` of Mobile -> Sim at teardown.om:" in edge.tooltip
+
+
 def test_chain_waits_are_drawn_as_the_order_plan_draws_them(acme: Catalog) -> None:
     dot = render(render_plan_template(acme, "RadiusProfile", "add"), "dot").decode()
     wait = next(line for line in dot.splitlines() if '"InternetService.subscribe" ->' in line)
