@@ -315,7 +315,7 @@ def _decompositions(rng: random.Random, i: int, g: int, tiers: Sequence[str]) ->
         f"/// Multi-level: each internet service of region {i} gets a RADIUS profile, and loses",
         "/// it before the service is deleted.",
         f"decompose InternetService{i} -> RadiusProfile{i}",
-        "    after parent on add, modify  before parent on delete {",
+        "    after parent on add, modify before parent on delete {",
         '  profile = upper(coalesce(profile, "default"))',
         "  rate_kbps = bandwidth_kbps",
         "}",

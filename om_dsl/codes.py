@@ -230,7 +230,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E080",),
-        "A product (or a family) has two plans for one action, a plan lists an action twice, or a product is in two families whose plans both have the action.",
+        "A product (or a family) has two plans for one action, a plan (or a rule's wait) lists an action twice, or a product is in two families whose plans both have the action.",
         "Merge the plans, or split the actions between them; for two families, give the product a plan of its own for the action (it replaces the families').",
     ),
     CodeDoc(
@@ -353,7 +353,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("W011",),
         "A chained rule's `before parent` or `after parent` without `on`, between two products that both have work on delete: deletes run in the same order as adds (under `before parent`, the child line, a SIM, is released before its parent, the service, is deactivated).",
-        "Say which order deletes take: `before parent on add, modify after parent on delete` to delete in reverse, or `before parent on *` to keep one order for every action.",
+        "Say which order deletes take: `before parent on add, modify, noChange after parent on delete` to delete in reverse, or `before parent on *` to keep one order for every action.",
     ),
 )
 

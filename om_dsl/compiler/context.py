@@ -22,6 +22,17 @@ from om_dsl.source import Span
 _new_span: Final = maker(ir.SourceSpan)
 
 
+@dataclass(frozen=True, slots=True)
+class ProductRead:
+    """An item that reads another product's item outputs (``Sim.assign.iccid``), with the
+    actions of its plan: W006 checks the waits of each action."""
+
+    product: str
+    item: Any
+    ref: ir.Ref
+    actions: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class Context:
     bag: DiagnosticBag
@@ -35,9 +46,9 @@ class Context:
     over all of the product's plans (see plans.collect_items)."""
     order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
     """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
-    product_reads: list[tuple[str, Any, ir.Ref]] = field(default_factory=list)
-    """(product, item, ref) of every read of another product's item outputs, in plan and item
-    order: gathered while each plan's own reads are checked (outputs.check_plan_outputs), so
+    product_reads: list[ProductRead] = field(default_factory=list)
+    """Every read of another product's item outputs, in plan and item order: gathered while
+    each plan's own reads are checked (outputs.check_plan_outputs), so
     that the cross-product check walks no expression again."""
 
     def span(self, span: Span) -> ir.SourceSpan:

@@ -8,10 +8,11 @@ warning (W006).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from om_dsl.compiler.context import Context, back_span
+from om_dsl.compiler.context import Context, ProductRead, back_span
 from om_dsl.compiler.plan_cycles import ChainWaits
 from om_dsl.expr.refs import item_exprs, refs
 from om_dsl.ir import models as ir
@@ -42,7 +43,11 @@ def _after_edges(items: list[Any]) -> dict[str, list[str]]:
 
 
 def check_plan_outputs(
-    ctx: Context, product: str, items: list[Any], readers: list[str] | None = None
+    ctx: Context,
+    product: str,
+    items: list[Any],
+    actions: Sequence[str],
+    readers: list[str] | None = None,
 ) -> None:
     """E051: an item reads outputs of an item of its own plan that does not run before it.
 
@@ -66,7 +71,7 @@ def check_plan_outputs(
                         sources.append(ref.path[0])
                 elif ref.root == "product":  # for check_cross_outputs
                     for reader in [product] if readers is None else readers:
-                        ctx.product_reads.append((reader, item, ref))
+                        ctx.product_reads.append(ProductRead(reader, item, ref, tuple(actions)))
         if not sources:
             continue
         after = after if after is not None else _after_edges(items)
@@ -108,31 +113,52 @@ def check_cross_outputs(
     """
     edges = _ItemEdges(plans)
     waits = _waits(deps)
-    _add_chain_waits(waits, chains, plans)
-    for product, item, ref in ctx.product_reads:
-        if not _ordered(product, item, ref, waits, edges):
-            _report_cross(ctx, product, item, ref.path[0], ref.path[1], chains)
+    chained = _chain_waits(chains, plans)
+    holders = _holders(plans)
+    for read in ctx.product_reads:
+        # the actions whose lines run the reader while the read item exists to wait for
+        theirs = holders.get((read.ref.path[0], read.ref.path[1]), frozenset())
+        relevant = [a for a in read.actions if a in theirs] or list(read.actions)
+        unordered = [a for a in relevant if not _ordered(read, (waits, chained.get(a, {})), edges)]
+        if unordered:
+            _report_cross(ctx, read, chains, unordered, relevant)
 
 
-def _add_chain_waits(
-    waits: dict[tuple[str, str], list[tuple[str, str]]], chains: ChainWaits, plans: list[ir.Plan]
-) -> None:
-    """A chained rule's wait (``before parent``: each parent line waits for its own children)
-    orders a read as a `depend` does: the same edges E062 and the plan builder use."""
+Waits = dict[tuple[str, str], list[tuple[str, str]]]
+"""(product, after_product) -> its (item, after_item) pairs."""
+
+
+def _chain_waits(chains: ChainWaits, plans: list[ir.Plan]) -> dict[str, Waits]:
+    """Action -> the pairs a chained rule's wait orders under it (``before parent``: each
+    parent line waits for its own children), as a `depend` does: the same edges E062 and the
+    plan builder use.  Per action, since a wait may hold for some actions only."""
+    out: dict[str, Waits] = {}
     if not chains.waits:
-        return
+        return out
     for action in ir.ACTIONS:
         by_product = {p.product: p for p in plans if action in p.actions}
+        waits: Waits = {}
         for (waiter, item), (awaited, source), _ in chains.edges(by_product, action):
             pairs = waits.setdefault((waiter, awaited), [])
             if (item, source) not in pairs:
                 pairs.append((item, source))
+        out[action] = waits
+    return out
 
 
-def _waits(deps: list[ir.Dependency]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+def _holders(plans: list[ir.Plan]) -> dict[tuple[str, str], frozenset[str]]:
+    """(product, item) -> the actions of the plans that hold the item."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for plan in plans:
+        for item in plan.items:
+            found.setdefault((plan.product, item.name), set()).update(plan.actions)
+    return {key: frozenset(actions) for key, actions in found.items()}
+
+
+def _waits(deps: list[ir.Dependency]) -> Waits:
     """(product, after_product) -> its (item, after_item) pairs: the `depend`s between two
     products, found without scanning every `depend` for every read (quadratic at 100k lines)."""
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    out: Waits = {}
     for d in deps:
         out.setdefault((d.product, d.after_product), []).append((d.item, d.after_item))
     return out
@@ -184,55 +210,88 @@ def _add_successors(table: dict[str, list[str]], item: Any) -> None:
         table.setdefault(dep, []).append(item.name)
 
 
-def _ordered(
-    product: str,
-    item: Any,
-    ref: ir.Ref,
-    waits: dict[tuple[str, str], list[tuple[str, str]]],
-    edges: _ItemEdges,
-) -> bool:
-    """A `depend` makes this item (or one before it) wait for the read item (or one after it)."""
-    other, source = ref.path[0], ref.path[1]
-    pairs = waits.get((product, other))
+def _ordered(read: ProductRead, tables: tuple[Waits, Waits], edges: _ItemEdges) -> bool:
+    """A `depend` or a chain wait (``tables``) makes this item (or one before it) wait for
+    the read item (or one after it)."""
+    product, other, source = read.product, read.ref.path[0], read.ref.path[1]
+    pairs = [p for table in tables for p in table.get((product, other), ())]
     if not pairs:
         return False
-    mine = _closure(item.name, edges.predecessors(product))
+    mine = _closure(read.item.name, edges.predecessors(product))
     theirs = _closure(source, edges.successors(other))
     return any(waiter in mine and awaited in theirs for waiter, awaited in pairs)
 
 
 def _report_cross(
-    ctx: Context, product: str, item: Any, other: str, source: str, chains: ChainWaits
+    ctx: Context, read: ProductRead, chains: ChainWaits, unordered: list[str], relevant: list[str]
 ) -> None:
+    product, item, ref = read.product, read.item, read.ref
+    other, source = ref.path[0], ref.path[1]
     broken = ctx.symbols.broken
     if broken.completes(product) or broken.completes(other):
         return  # the `depend` that orders them (or a plan) may be the one with a syntax error
+    where = "" if unordered == relevant else " on " + ", ".join(unordered)
     ctx.bag.warning(
         "W006",
         f"item '{item.name}' of {product} reads outputs of {other}.{source}, "
-        "but no `depend` makes it wait for them",
+        f"but no `depend` makes it wait for them{where}",
         back_span(item.span),
-        *_cross_hints(product, f"{product}.{item.name}", other, f"{other}.{source}", chains),
+        *_cross_hints(
+            _Pair(product, other, chains, unordered), f"{product}.{item.name}", f"{other}.{source}"
+        ),
     )
 
 
-def _cross_hints(product: str, reader: str, other: str, read: str, chains: ChainWaits) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """The reading product and the read one, with what chain rules between them wait for
+    under the actions whose read is unordered."""
+
+    product: str
+    other: str
+    chains: ChainWaits
+    actions: list[str]
+
+    def waits(self, parent: str, child: str) -> set[str]:
+        """The waits of the rules that make ``child`` from ``parent`` under ``actions``
+        (empty when no rule does)."""
+        by_action = self.chains.links.get((parent, child), {})
+        return {w for a in self.actions for w in by_action.get(a, ())}
+
+    def per_action(self, parent: str, child: str) -> bool:
+        """Whether those rules wait for some actions only (``on``): the hint then names the
+        actions, since a wait without ``on`` would undo the designer's choice for the rest."""
+        by_action = self.chains.links.get((parent, child), {})
+        return len(set(by_action.values())) > 1
+
+    def clause(self, how: str, parent: str, child: str, now: str | None = None) -> str:
+        """``how`` as the hint should write it: with ``on`` and the unordered actions when
+        the rules wait per action; with ``now``, only the actions where that wait holds."""
+        if not self.per_action(parent, child):
+            return how
+        by_action = self.chains.links.get((parent, child), {})
+        actions = [a for a in self.actions if now is None or now in by_action.get(a, ())]
+        return f"{how} on " + ", ".join(actions)
+
+
+def _cross_hints(pair: _Pair, reader: str, read: str) -> list[str]:
     """The fix: a `depend`, or the wait of a rule that chains the two products.  When that
     rule already waits the other way (the other product's lines wait for this one's), a
     `depend` would close a cycle (E062): only swapping the rule's wait can order the read."""
-    as_parent = chains.links.get((product, other), frozenset())  # `other` made from ours
-    as_child = chains.links.get((other, product), frozenset())  # ours made from `other`
-    against = "after_parent" in as_parent or "before_parent" in as_child
-    if against:
-        rule, now, then = (
-            (f"{product} -> {other}", "after parent", "before parent")
+    product, other = pair.product, pair.other
+    as_parent = pair.waits(product, other)  # `other` made from ours
+    as_child = pair.waits(other, product)  # ours made from `other`
+    if "after_parent" in as_parent or "before_parent" in as_child:
+        parent, child, kind, now, then = (
+            (product, other, "after_parent", "after parent", "before parent")
             if "after_parent" in as_parent
-            else (f"{other} -> {product}", "before parent", "after parent")
+            else (other, product, "before_parent", "before parent", "after parent")
         )
+        now, then = pair.clause(now, parent, child, kind), pair.clause(then, parent, child, kind)
         return [
-            f"`decompose {rule}` has `{now}`, so {other} lines wait for {product} lines: "
-            f"a `depend` would be a cycle; replace `{now}` with `{then}` to read {read} here, "
-            f"or read it in {other}'s plan"
+            f"`decompose {parent} -> {child}` has `{now}`, so {other} lines wait for {product} "
+            f"lines: a `depend` would be a cycle; replace `{now}` with `{then}` to read {read} "
+            f"here, or read it in {other}'s plan"
         ]
     hints = [
         f"add: depend {reader} after {read}",
@@ -240,13 +299,15 @@ def _cross_hints(product: str, reader: str, other: str, read: str, chains: Chain
     ]
     if as_parent:
         hints.append(
-            f"or, as {other} lines are made from {product} lines, `before parent` on "
+            f"or, as {other} lines are made from {product} lines, "
+            f"`{pair.clause('before parent', product, other)}` on "
             f"`decompose {product} -> {other}`: each {product} line then waits for its own "
             f"{other} lines (a `depend` within root waits for every {other} line of the root item)"
         )
     elif as_child:
         hints.append(
-            f"or, as {product} lines are made from {other} lines, `after parent` on "
+            f"or, as {product} lines are made from {other} lines, "
+            f"`{pair.clause('after parent', other, product)}` on "
             f"`decompose {other} -> {product}`: each {product} line then waits for its own parent"
         )
     return hints

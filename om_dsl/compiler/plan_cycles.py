@@ -64,9 +64,10 @@ class ChainWaits:
     waits: tuple[ChainWait, ...]
     makers: Mapping[str, Sequence[str]]
     """Technical product -> the technical products chain rules make it from."""
-    links: Mapping[tuple[str, str], frozenset[str]]
-    """(parent, child) technical products that a chain rule joins -> the rules' waits
-    (``none``, ``after_parent``, ``before_parent``): W006's hints."""
+    links: Mapping[tuple[str, str], Mapping[str, frozenset[str]]]
+    """(parent, child) technical products that a chain rule joins -> action of the child
+    line -> the rules' waits for it (``none``, ``after_parent``, ``before_parent``): W006's
+    hints."""
 
     @classmethod
     def of(
@@ -78,19 +79,25 @@ class ChainWaits:
         """From the rules, the products each one applies to (``sources[i]`` for ``rules[i]``,
         families expanded) and the names of the technical products."""
         makers: dict[str, list[str]] = {}
-        links: dict[tuple[str, str], set[str]] = {}
+        links: dict[tuple[str, str], dict[str, set[str]]] = {}
         waits: list[ChainWait] = []
         for rule, products in zip(rules, sources, strict=True):
             kinds = _kinds(rule)
             for source in products:
                 if source in technical:
                     makers.setdefault(rule.target, []).append(source)
-                    links.setdefault((source, rule.target), set()).update(kinds or ("none",))
+                    by_action = links.setdefault((source, rule.target), {})
+                    for action in ir.ACTIONS:
+                        by_action.setdefault(action, set()).add(rule.wait_for(action))
                 waits.extend(
                     ChainWait(rule, source, rule.target, how, actions)
                     for how, actions in kinds.items()
                 )
-        return cls(tuple(waits), makers, {pair: frozenset(w) for pair, w in links.items()})
+        frozen = {
+            pair: {action: frozenset(w) for action, w in by_action.items()}
+            for pair, by_action in links.items()
+        }
+        return cls(tuple(waits), makers, frozen)
 
     def edges(
         self, plans: Mapping[str, ir.Plan], action: str
@@ -120,19 +127,22 @@ def check_cross_cycles(
     alone are E061's)."""
     if not _products_may_cycle(ctx, deps, chains):
         return
-    reported: set[frozenset[str]] = set()
+    found: dict[frozenset[str], tuple[list[str], list[Why], list[str]]] = {}
     for action in ir.ACTIONS:
         by_product = {p.product: p for p in plans if action in p.actions}
         graph, why = _graph(by_product, deps, chains, action)
         for cycle in ctx.cycles(graph):
             key = frozenset(cycle)
-            involved = [w for edge in itertools.pairwise(cycle) for w in why.get(edge, ())]
-            if key in reported or not involved:
+            if key in found:
+                found[key][2].append(action)
                 continue
-            reported.add(key)
-            # at a `depend` when there is one: the rule's wait is rarely what is wrong
-            involved.sort(key=lambda w: isinstance(w, ChainWait))
-            _report(ctx, cycle, list({id(w): w for w in involved}.values()))
+            involved = [w for edge in itertools.pairwise(cycle) for w in why.get(edge, ())]
+            if involved:
+                found[key] = (cycle, involved, [action])
+    for cycle, involved, actions in found.values():
+        # at a `depend` when there is one: the rule's wait is rarely what is wrong
+        involved.sort(key=lambda w: isinstance(w, ChainWait))
+        _report(ctx, cycle, list({id(w): w for w in involved}.values()), actions)
 
 
 def _kinds(rule: ir.DecompositionRule) -> dict[str, frozenset[str]]:
@@ -156,6 +166,8 @@ def _written(rule: ir.DecompositionRule, how: str, actions: Collection[str]) -> 
     text = how.replace("_", " ")
     if rule.waits is None:
         return text
+    if len(actions) == len(ir.ACTIONS):
+        return f"{text} on *"
     return f"{text} on " + ", ".join(a for a in ir.ACTIONS if a in actions)
 
 
@@ -235,7 +247,7 @@ def _planned_ancestors(
         current = todo.pop()
         if plans is None:
             found.append(current)
-        elif current in plans:
+        elif current in plans and _has_work(plans[current]):
             found.append(current)
             continue
         for maker in makers.get(current, ()):
@@ -243,6 +255,12 @@ def _planned_ancestors(
                 seen.add(maker)
                 todo.append(maker)
     return sorted(found)
+
+
+def _has_work(plan: ir.Plan) -> bool:
+    """Whether lines of this plan get items to wait on: compensations alone are none, so the
+    builder passes such a line's wait on to its ancestor, as for a line with no plan."""
+    return any(not item.compensation for item in plan.items)
 
 
 def _entries(plan: ir.Plan) -> list[ItemRef]:
@@ -255,7 +273,7 @@ def _exits(plan: ir.Plan) -> list[ItemRef]:
     return [(plan.product, i.name) for i in items if i.name not in waited]
 
 
-def _report(ctx: Context, cycle: list[str], involved: list[Why]) -> None:
+def _report(ctx: Context, cycle: list[str], involved: list[Why], actions: list[str]) -> None:
     first = involved[0]
     ctx.bag.error(
         "E062",
@@ -263,6 +281,7 @@ def _report(ctx: Context, cycle: list[str], involved: list[Why]) -> None:
         back_span(first.rule.span if isinstance(first, ChainWait) else first.span),
         "each arrow reads 'runs before'",
         *(_declared(w) for w in involved[1:]),
+        "in the plans of " + ", ".join(actions) + " lines",
     )
 
 

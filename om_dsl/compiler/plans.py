@@ -283,7 +283,7 @@ def _items(
     items = [_item(ctx, item, seen, env) for item in seen.values()]
     _intra_cycles(ctx, decl, items)
     _unreachable(ctx, items, actions)
-    check_plan_outputs(ctx, _label(decl), items, readers)
+    check_plan_outputs(ctx, _label(decl), items, actions, readers)
     return items
 
 

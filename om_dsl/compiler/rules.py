@@ -242,14 +242,16 @@ def _listed(actions: list[str]) -> str:
 
 def _wait_actions(ctx: Context, clause: ast.RuleWait) -> list[str]:
     """The actions a wait clause names (all four without ``on`` or with ``on *``); an unknown
-    one is E033."""
+    one is E033, one named twice E080 (as in a plan's ``on``)."""
     if not clause.actions:
         return list(ir.ACTIONS)
     out: list[str] = []
     for name in clause.actions:
+        if name.value in out:
+            ctx.bag.error("E080", f"action '{name.value}' is listed twice", name.span)
+            continue
         if name.value in ir.ACTIONS:
-            if name.value not in out:
-                out.append(name.value)
+            out.append(name.value)
             continue
         ctx.bag.error(
             "E033", f"unknown action '{name.value}'", name.span,

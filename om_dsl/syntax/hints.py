@@ -509,7 +509,35 @@ def _semicolon_for_comma(chunk: list[Tok], bad: int, expected: set[str]) -> str 
     separates mappings, which set values with ``=``)."""
     if chunk[bad].type != "SEMI" or "COMMA" not in expected or "SEMI" in expected:
         return None
+    if not any(t.type == "REQUEST" for t in chunk[:bad]):
+        return None  # `on add; after parent`: a list, not a request
     return "separate a request's fields with ',' as in JSON; ';' separates mappings"
+
+
+_RULE_CLAUSES = frozenset({"as", "when", "after", "before"})
+
+
+def _clause_after_mappings(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`-> Sim { m = m } before parent`: a rule's clauses come before its mapping block."""
+    if chunk[bad].value not in _RULE_CLAUSES or bad == 0 or chunk[bad - 1].type != "RBRACE":
+        return None
+    depth = 0
+    for i in range(bad - 1, -1, -1):  # back to the block's `{`, then to the rule's `->`
+        kind = chunk[i].type
+        depth += kind == "RBRACE"
+        depth -= kind == "LBRACE"
+        if depth == 0:
+            return _rule_head(chunk, i)
+    return None
+
+
+def _rule_head(chunk: list[Tok], opener: int) -> str | None:
+    for tok in reversed(chunk[:opener]):
+        if tok.type == "ARROW":
+            return "a rule's `as`, `when` and `after|before parent` come before its { ... } block"
+        if tok.type in ("LBRACE", "RBRACE", "DECOMPOSE"):
+            return None
+    return None
 
 
 def _arrow_for_decompose(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
@@ -521,6 +549,7 @@ def _arrow_for_decompose(chunk: list[Tok], bad: int, expected: set[str]) -> str 
 
 _RULES: tuple[Rule, ...] = (
     _semicolon_for_comma,
+    _clause_after_mappings,
     _arrow_for_decompose,
     _object_outside_request,
     _empty_values,

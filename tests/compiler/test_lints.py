@@ -98,6 +98,40 @@ def test_w006_next_to_a_chain_offers_its_wait(om: Compile) -> None:
     )
 
 
+def _both(text: str) -> str:
+    """CHAIN with the two plans on add and delete."""
+    return text.replace("plan Sim on add", "plan Sim on add, delete").replace(
+        "plan Service on add", "plan Service on add, delete"
+    )
+
+
+def test_a_wait_for_some_actions_orders_reads_on_those_only(om: Compile) -> None:
+    """`before parent on delete` orders the delete plans' read, not the add plans': W006 for
+    add (it merged the waits of every action, and said nothing)."""
+    diag = om(_both(CHAIN.format(wait="before parent on delete"))).one("W006")
+    assert diag.message.endswith("but no `depend` makes it wait for them on add")
+    assert diag.hints[0] == "add: depend Service.activate after Sim.assign"
+    assert diag.hints[2].startswith(
+        "or, as Sim lines are made from Service lines, `before parent on add` on "
+        "`decompose Service -> Sim`"
+    )
+    assert om(_both(CHAIN.format(wait="before parent on add, delete"))).codes == []
+
+
+def test_w006_against_a_wait_of_another_action_offers_the_depend(om: Compile) -> None:
+    """`after parent on delete` says nothing of add: a `depend` orders the add plans' read
+    without a cycle, where the hint said to swap the wait (and undo the delete order)."""
+    diag = om(CHAIN.format(wait="after parent on delete")).one("W006")
+    assert diag.hints[0] == "add: depend Service.activate after Sim.assign"
+    # against the wait of the read's own action: the hint names that action's clause
+    (hint,) = om(_both(CHAIN.format(wait="after parent on delete"))).one("W006").hints
+    assert hint.startswith(
+        "`decompose Service -> Sim` has `after parent on delete`, so Sim lines wait for "
+        "Service lines: a `depend` would be a cycle; replace `after parent on delete` with "
+        "`before parent on delete`"
+    )
+
+
 def test_w006_against_a_chain_wait_offers_no_depend(om: Compile) -> None:
     """A SIM waits for its service (`after parent`), so a `depend` making the service wait
     for the SIM closed a cycle (E062): the hint led straight to an error."""
@@ -109,3 +143,24 @@ def test_w006_against_a_chain_wait_offers_no_depend(om: Compile) -> None:
     )
     (hint,) = om(_child_reads_parent("before parent")).one("W006").hints
     assert hint.startswith("`decompose Service -> Sim` has `before parent`, so Service lines")
+
+
+def test_w011_names_the_planned_ancestor_a_wait_reaches(om: Compile) -> None:
+    """Mid has no plan, so on delete each Sim waits past it, for its Service: the message
+    named Mid, whose lines have nothing to delete."""
+    text = _both(CHAIN.format(wait="")).replace(
+        "decompose Service { -> Sim  { n = n } }",
+        "rfs Mid { attribute n: int }\n"
+        "decompose Service { -> Mid { n = n } }\n"
+        "decompose Mid { -> Sim before parent { n = n } }",
+    )
+    diag = om(text).of("W011")[0]
+    assert diag.message == (
+        "`before parent` of Mid -> Sim holds on delete too: each Sim line's delete plan runs "
+        "before the one of the Service line it is made from"
+    )
+    assert diag.hints == (
+        "to delete in the reverse order, write "
+        "`before parent on add, modify, noChange after parent on delete`",
+        "to keep this order, write `before parent on *`",
+    )

@@ -428,6 +428,24 @@ def test_an_action_list_cut_short_is_not_taken_for_an_object() -> None:
     assert diag.hints == ()
 
 
+def test_a_semicolon_in_a_wait_list_is_not_taken_for_a_request() -> None:
+    _, diags = parse("decompose A -> B before parent on add; after parent on delete {}")
+    (diag,) = diags
+    assert diag.message.startswith("unexpected ';'")
+    assert diag.hints == ()
+
+
+@pytest.mark.parametrize(
+    "rule", ["-> B { x = 1 } before parent on add", "-> B { } as b", "-> B {} when x > 1"]
+)
+def test_a_rule_clause_after_the_mappings_says_where_it_goes(rule: str) -> None:
+    _, diags = parse("decompose A { " + rule + " }")
+    (diag,) = diags
+    assert diag.hints == (
+        "a rule's `as`, `when` and `after|before parent` come before its { ... } block",
+    )
+
+
 def test_stray_word_at_top_level_expects_a_declaration() -> None:
     _, diags = parse('catalog "A" version "1"\nofer B {}\n')
     (diag,) = diags

@@ -428,7 +428,7 @@ def test_a_per_action_wait_closes_a_cycle_only_under_its_actions(om: Compile) ->
     round, each under its own actions: no cycle between them, and a `depend` closes one only
     under the action whose wait it opposes."""
     text = CHAIN.replace("SOURCE", "Router").replace(
-        "WAIT", "after parent on add  before parent on delete"
+        "WAIT", "after parent on add before parent on delete"
     )
     assert om(text).codes == []
     # `depend` opposing the add wait: the same cycle as with a wait on every action
@@ -440,6 +440,35 @@ def test_a_per_action_wait_closes_a_cycle_only_under_its_actions(om: Compile) ->
         "plan Link on add", "plan Link on delete"
     )
     assert om(deleting + "depend Router.activate after Link.order_link").codes == []
+
+
+def test_e062_names_the_actions_whose_plans_hold_the_cycle(om: Compile) -> None:
+    text = CHAIN.replace("SOURCE", "Router").replace("WAIT", "after parent")
+    diag = om(text + "depend Router.activate after Link.order_link").one("E062")
+    assert diag.hints[-1] == "in the plans of add lines"
+
+
+def test_a_parent_with_compensations_only_passes_its_wait_on(om: Compile) -> None:
+    """The builder instantiates no item of a plan that holds compensations alone, so a wait
+    on such a parent reaches its planned ancestor: E062 missed the cycle that closes there,
+    and every delete order got no plan."""
+    text = CHAIN.replace("SOURCE", "Mid").replace("WAIT", "after parent on delete") + (
+        "cfs Mid { attribute speed: int }\n"
+        "decompose Router -> Mid { speed = speed }\n"
+        'plan Mid on delete { compensation auto unmid handler "m.undo" }\n'
+        'plan Router on delete { auto remove handler "r.remove" }\n'
+        'plan Link on delete { auto cease handler "l.cease" }\n'
+        "depend Router.remove after Link.cease"
+    )
+    diag = om(text).of("E062")[0]
+    assert diag.message == "dependency cycle: Router.remove -> Link.cease -> Router.remove"
+    assert diag.hints[-1] == "in the plans of delete lines"
+
+
+def test_an_action_listed_twice_in_a_wait_is_e080(om: Compile) -> None:
+    text = CHAIN.replace("SOURCE", "Router").replace("WAIT", "after parent on add, add")
+    diag = om(text).one("E080")
+    assert diag.message == "action 'add' is listed twice"
 
 
 def test_a_depend_on_a_compensation_closes_no_cycle(om: Compile) -> None:

@@ -1,4 +1,4 @@
-"""A chained rule's wait per action (``before parent on add, modify  after parent on delete``):
+"""A chained rule's wait per action (``before parent on add, modify after parent on delete``):
 the line's own action chooses it, on both engines, in the plan and in TMF641."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ resource Sim { attribute msisdn: string }
 rfs Roaming { attribute msisdn: string }
 decompose Phone -> Mobile { msisdn = msisdn; roaming = roaming }
 /// The SIM is assigned before the service is activated, and released after it is deactivated.
-decompose Mobile -> Sim before parent on add, modify  after parent on delete { msisdn = msisdn }
+decompose Mobile -> Sim before parent on add, modify after parent on delete { msisdn = msisdn }
 /// Roaming is set up once the service is active, and removed before it is deactivated.
 decompose Mobile -> Roaming when roaming after parent on add  before parent on delete {
   msisdn = msisdn

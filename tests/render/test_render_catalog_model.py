@@ -53,7 +53,7 @@ def test_a_rule_edge_names_each_wait_with_its_actions() -> None:
     text = """catalog "T" version "1"
 cfs Mobile {}
 resource Sim {}
-decompose Mobile -> Sim before parent on add, modify  after parent on delete
+decompose Mobile -> Sim before parent on add, modify after parent on delete
 """
     cmap = catalog_map(compile_catalog("t.om", text).raise_on_error())
     label = _edge(cmap, "rule", "Mobile", "Sim").label

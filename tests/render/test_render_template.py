@@ -222,7 +222,7 @@ offer Phone { attribute msisdn: string default "1" }
 cfs Mobile { attribute msisdn: string }
 resource Sim { attribute msisdn: string }
 decompose Phone -> Mobile { msisdn = msisdn }
-decompose Mobile -> Sim before parent on add  after parent on delete { msisdn = msisdn }
+decompose Mobile -> Sim before parent on add after parent on delete { msisdn = msisdn }
 plan Mobile on add, delete { auto run handler "m.run" }
 plan Sim on add, delete { auto run handler "s.run" }
 """
