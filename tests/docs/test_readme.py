@@ -1,5 +1,5 @@
-"""The README's tour must stay true: its catalog compiles, its error output is what `om check`
-prints, and its Python example runs."""
+"""The README's tour must stay true: its catalog compiles and its error output is what `om check`
+prints.  Its Python example runs in tests/docs/test_python_blocks.py, with every other one."""
 
 from __future__ import annotations
 
@@ -57,14 +57,3 @@ def test_the_tour_compiles_to_ir(tour: Path) -> None:
     assert done.returncode == 0, done.stderr
     ir = json.loads((tour / "tour" / "shop.json").read_text())
     assert (ir["schema_version"], ir["name"]) == (1, "Tour")
-
-
-def test_the_python_example_runs(tmp_path: Path) -> None:
-    script = _block("python").replace('"examples/', f'"{ROOT}/examples/')
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
-    assert lines[-1] == "acknowledged"
-    assert any("AccessLine add" in line for line in lines)
