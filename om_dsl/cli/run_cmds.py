@@ -137,6 +137,12 @@ def status_cmd(
     order_id: Annotated[str, typer.Argument(help="The order id.")],
     db: DbOption = Path("om.db"),
     fmt: FormatOption = "text",
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list the items of lines earlier revisions replaced (`~N`)."
+        ),
+    ] = False,
 ) -> None:
     """Show an order's state, its items, attempts, due dates and point of no return."""
     text_or_json(fmt)
@@ -145,7 +151,7 @@ def status_cmd(
     if fmt == "json":
         write_json(status.model_dump(mode="json"))
     else:
-        _summary(status, every_item=True)
+        _summary(status, every_item=True, history=every)
 
 
 @app.command("retry")
@@ -301,17 +307,37 @@ def _finished() -> frozenset[str]:
     return frozenset(s.value for s in ORDER_TERMINAL)
 
 
-def _summary(status: OrderStatus, every_item: bool = False) -> None:
+def _summary(status: OrderStatus, every_item: bool = False, history: bool = False) -> None:
+    """``history``: also the items of lines that amendments replaced, which otherwise only
+    their count shows (after a few amendments they outnumber the live ones)."""
     counts = ", ".join(f"{n} {state}" for state, n in status.counts.items())
     state = order_state_text(status.state, status.cancelling)
     out.print(f"order {status.id}: {state}", markup=False, highlight=False)
     head = f"  catalog {status.catalog_hash[:19]}; {len(status.items)} items: {counts}"
     out.print(head, markup=False, highlight=False)
+    for line in _lifecycle(status):
+        out.print(f"  {line}", markup=False, highlight=False)
     ponr = ", ".join(f"root {root} by {item}" for root, item in status.ponr.items())
     out.print(f"  point of no return: {ponr or 'not reached'}", markup=False, highlight=False)
     shown = status.items if every_item else [i for i in status.items if _notable(i)]
+    old = [i for i in shown if i.superseded]
     for item in shown:
-        out.print("  " + _item_line(item), markup=False, highlight=False)
+        if history or not item.superseded:
+            out.print("  " + _item_line(item), markup=False, highlight=False)
+    if old and not history:
+        note = f"  ({len(old)} item(s) of lines earlier revisions replaced: --all lists them)"
+        out.print(note, markup=False, highlight=False)
+
+
+def _lifecycle(status: OrderStatus) -> list[str]:
+    """The amendments and the cancel, when there were some."""
+    lines = [f"revision {status.revision} (amended {status.revision} time(s))"]
+    lines = lines if status.revision else []
+    if status.cancelling or status.cancelled_at is not None:
+        when = f" at {when_text(status.cancelled_at)}" if status.cancelled_at else ""
+        reason = status.cancel_reason or "no reason given"
+        lines.append(f"cancel: {reason}{when}")
+    return lines
 
 
 def _notable(item: ItemStatus) -> bool:
@@ -320,6 +346,8 @@ def _notable(item: ItemStatus) -> bool:
 
 def _item_line(item: ItemStatus) -> str:
     parts = [f"{item.state:<14}", item.id, f"({item.kind}"]
+    if item.superseded:
+        parts[-1] += f", replaced by revision {item.superseded}"
     parts[-1] += f", attempt {item.attempt})" if item.attempt else ")"
     if item.expected_by is not None and item.state not in FINISHED_ITEMS:  # it is done: no due
         parts.append(f"due {when_text(item.expected_by)}" + (" OVERDUE" if item.overdue else ""))

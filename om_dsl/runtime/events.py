@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.runtime.states import OrderState
-from om_dsl.runtime.store.base import EventRow
+from om_dsl.runtime.store.base import EventRow, Store
 
 log = logging.getLogger("om_dsl.runtime")
 
@@ -49,6 +49,29 @@ def is_cancel_request(kind: str, to_state: str | None) -> bool:
     row's ``seq`` is the request's identity (TMF622 ``CancelProductOrder`` ``cpo-<seq>``), so
     the log is the one list of requests, whoever made them (service, CLI or library)."""
     return kind == CANCEL_REJECTED or (kind == ORDER_STATE and to_state == CANCEL_ACCEPTED_STATE)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """How an order was cancelled, as its event log says: whoever cancelled it (the service,
+    ``om cancel``, a host's ``runtime.cancel``)."""
+
+    at: float | None
+    """When the order became ``cancelled`` (None: it is not, or not yet)."""
+    reason: str | None
+    """The reason given with the accepted cancel (None: none was given)."""
+
+
+def cancellation(store: Store, order_id: str) -> Cancellation:
+    """The order's :class:`Cancellation`, read from its event log (a cancel is rare, and its
+    rows are the order's own: read only for an order being or having been cancelled)."""
+    at = reason = None
+    for row in store.events(order_id=order_id):
+        if row.kind == ORDER_STATE and row.to_state == CANCEL_ACCEPTED_STATE:
+            reason = given_cancel_reason(row.detail)
+        elif row.kind == ORDER_STATE and row.to_state == OrderState.CANCELLED.value:
+            at = row.ts
+    return Cancellation(at, reason)
 
 
 @dataclass(frozen=True, slots=True)

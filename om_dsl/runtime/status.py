@@ -11,7 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from om_dsl.errors import NotFound
+from om_dsl.runtime.events import cancellation
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
+from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import ItemRow, OrderRecord, Store, StoredOrder
 from om_dsl.runtime.store.sqlite import StoreError
 
@@ -39,6 +41,9 @@ class ItemStatus(BaseModel):
     compensation_of: tuple[str, ...]
     reason: str | None
     outputs: dict[str, Any] | None
+    superseded: int = 0
+    """The amendment that replaced the item's line (0: it is live): its work is history, kept
+    under the id ``<line id>~<revision>``."""
 
 
 class OrderStatus(BaseModel):
@@ -54,6 +59,12 @@ class OrderStatus(BaseModel):
     """Root order items whose point of no return was reached -> the item that reached it."""
     counts: dict[str, int]
     items: tuple[ItemStatus, ...]
+    revision: int = 0
+    """The order's amendments so far (0: as submitted)."""
+    cancel_reason: str | None = None
+    """For an order being or having been cancelled: the reason given with the cancel."""
+    cancelled_at: float | None = None
+    """When the order became ``cancelled``."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -78,8 +89,17 @@ def order_status(store: Store, order_id: str, now: float) -> OrderStatus:
     if stored is None:
         raise NotFound(f"no order {order_id}")
     plan = stored_plan(stored)
-    items = tuple(_item(spec, row, now) for spec, row in zip(plan.items, stored.items, strict=True))
-    return _order(stored.record, items)
+    replaced = {line.id: line.superseded for line in plan.lines if line.superseded}
+    items = tuple(
+        _item(spec, row, now, replaced.get(spec.line_id, 0))
+        for spec, row in zip(plan.items, stored.items, strict=True)
+    )
+    status = _order(stored.record, items, plan.revision)
+    rec = stored.record
+    if rec.cancelling or rec.state == OrderState.CANCELLED:  # read the log only then: rare
+        found = cancellation(store, order_id)
+        status = status.model_copy(update={"cancel_reason": found.reason, "cancelled_at": found.at})
+    return status
 
 
 def stored_plan(stored: StoredOrder) -> OrderPlan:
@@ -99,7 +119,7 @@ def stored_plan(stored: StoredOrder) -> OrderPlan:
     return plan
 
 
-def _order(rec: OrderRecord, items: tuple[ItemStatus, ...]) -> OrderStatus:
+def _order(rec: OrderRecord, items: tuple[ItemStatus, ...], revision: int) -> OrderStatus:
     counts: dict[str, int] = {}
     for item in items:
         counts[item.state] = counts.get(item.state, 0) + 1
@@ -113,10 +133,11 @@ def _order(rec: OrderRecord, items: tuple[ItemStatus, ...]) -> OrderStatus:
         ponr=rec.ponr,
         counts=dict(sorted(counts.items())),
         items=items,
+        revision=revision,
     )
 
 
-def _item(spec: PlanItemInstance, row: ItemRow, now: float) -> ItemStatus:
+def _item(spec: PlanItemInstance, row: ItemRow, now: float, superseded: int) -> ItemStatus:
     expected = None
     if spec.expect_ms is not None and row.started_at is not None:
         expected = row.started_at + spec.expect_ms / 1000
@@ -138,6 +159,7 @@ def _item(spec: PlanItemInstance, row: ItemRow, now: float) -> ItemStatus:
         overdue=expected is not None and finished > expected,
         ponr=spec.ponr,
         compensation_of=spec.compensation_of,
+        superseded=superseded,
         reason=row.reason,
         outputs=row.outputs,
     )

@@ -26,10 +26,11 @@ from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.events import (
     CANCEL_REJECTED,
     ORDER_STATE,
+    cancellation,
     given_cancel_reason,
     is_cancel_request,
 )
-from om_dsl.runtime.notify.tmf import cancellation, iso, typed
+from om_dsl.runtime.notify.tmf import iso, typed
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
 from om_dsl.service.cancel_records import CancelRecord

@@ -301,3 +301,53 @@ def test_om_status_says_when_a_held_order_is_being_cancelled(
     assert "fatally_failed 1/Line:unconfigure" in out
     code, out, _ = om(capsys, "orders")
     assert "│ held (cancelling) │" in out
+
+
+def test_om_status_shows_the_revision_and_hides_replaced_items(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After amendments, the items of replaced lines (`~N`) outnumbered the live ones: they
+    are counted, and `--all` lists them, marked with the revision that replaced them."""
+    om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    revised = {**ORDER, "items": [{"id": "1", "product": "Web", "attributes": {"speed": 500}}]}
+    (lab / "revised.json").write_text(json.dumps(revised), encoding="utf-8")
+    code, _, err = om(capsys, "amend", "ORD-1", "revised.json")
+    assert code == 0, err
+    code, out, _ = om(capsys, "status", "ORD-1")
+    assert "  revision 1 (amended 1 time(s))\n" in out
+    assert "1/Line~1:" not in out
+    assert "(3 item(s) of lines earlier revisions replaced: --all lists them)" in out
+    code, out, _ = om(capsys, "status", "ORD-1", "--all")
+    assert "1/Line~1:configure (auto, replaced by revision 1, attempt 1)" in out
+    assert "earlier revisions replaced" not in out
+    code, out, _ = om(capsys, "status", "ORD-1", "--format", "json")
+    status = json.loads(out)
+    assert status["revision"] == 1
+    replaced = {i["id"]: i["superseded"] for i in status["items"]}
+    assert replaced["1/Line~1:configure"] == 1 and replaced["1/Line:configure"] == 0
+
+
+def test_om_status_says_who_cancelled_and_om_events_shows_the_log(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    om(capsys, "run", "lab.om", "order.json", "--handlers", "labhandlers:registry")
+    code, _, err = om(capsys, "cancel", "ORD-1", "--reason", "customer moved")
+    assert code == 0, err
+    code, out, _ = om(capsys, "status", "ORD-1")
+    assert "  cancel: customer moved at 20" in out  # the date: when it became cancelled
+    code, out, _ = om(capsys, "events", "ORD-1")
+    assert code == 0
+    lines = out.splitlines()
+    assert "order.created" in lines[0]
+    assert any(
+        "item.state 1/Line:configure running -> completed (attempt 1)" in line for line in lines
+    )
+    assert any("order.state" in line and "-> cancelled" in line for line in lines)
+    code, out, _ = om(capsys, "events", "ORD-1", "--item", "1/Line:go", "--format", "json")
+    rows = json.loads(out)
+    assert {row["item_id"] for row in rows} == {"1/Line:go"}
+    assert rows[-1]["to_state"] == "cancelled"
+    code, out, _ = om(capsys, "events", "ORD-1", "--last", "1")
+    assert len(out.splitlines()) == 1 and "-> cancelled" in out
+    code, _, err = om(capsys, "events", "NOPE")
+    assert code == 1 and "no order NOPE" in err

@@ -20,12 +20,11 @@ from typing import Any
 
 from om_dsl.runtime.downstream.urls import path_text
 from om_dsl.runtime.events import (
-    CANCEL_ACCEPTED_STATE,
     ITEM_STATE,
     ORDER_AMENDED,
     ORDER_CREATED,
     ORDER_STATE,
-    given_cancel_reason,
+    cancellation,
 )
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.states import OrderState
@@ -231,29 +230,6 @@ class OrderViews:
                 if len(self._shapes) > PLAN_CACHE:
                     self._shapes.popitem(last=False)
         return shape
-
-
-@dataclass(frozen=True, slots=True)
-class Cancellation:
-    """How an order was cancelled, as its event log says: whoever cancelled it (the service,
-    ``om cancel``, a host's ``runtime.cancel``)."""
-
-    at: float | None
-    """When the order became ``cancelled`` (None: it is not, or not yet)."""
-    reason: str | None
-    """The reason given with the accepted cancel (None: none was given)."""
-
-
-def cancellation(store: Store, order_id: str) -> Cancellation:
-    """The order's :class:`Cancellation`, read from its event log (a cancel is rare, and its
-    rows are the order's own: read only for an order being or having been cancelled)."""
-    at = reason = None
-    for row in store.events(order_id=order_id):
-        if row.kind == ORDER_STATE and row.to_state == CANCEL_ACCEPTED_STATE:
-            reason = given_cancel_reason(row.detail)
-        elif row.kind == ORDER_STATE and row.to_state == CANCELLED:
-            at = row.ts
-    return Cancellation(at, reason)
 
 
 def _shape_of(plan: OrderPlan) -> OrderShape:
