@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from om_dsl.errors import OmError, OrderIssue, OrderValidationError
@@ -125,19 +126,20 @@ class Runtime:
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """
-        self._refuse_if_run_elsewhere()
-        if not isinstance(work, Order | Decomposition | OrderPlan):
-            work = decomposer_for(self._require_catalog()).read(work)
-        plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
-        catalog = self._require_catalog()
-        if plan.catalog_hash != catalog.content_hash:
-            raise OmError(
-                f"the plan of order {plan.order_id} was built with catalog "
-                f"{plan.catalog_hash[:19]}, this runtime plans with {catalog.content_hash[:19]}"
-            )
-        source = work if isinstance(work, Order) else order
-        with self._engine.lock:
-            self._submit_with_listeners(plan, catalog, source.notify if source else [])
+        with self._not_run_elsewhere():
+            if not isinstance(work, Order | Decomposition | OrderPlan):
+                work = decomposer_for(self._require_catalog()).read(work)
+            plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
+            catalog = self._require_catalog()
+            if plan.catalog_hash != catalog.content_hash:
+                raise OmError(
+                    f"the plan of order {plan.order_id} was built with catalog "
+                    f"{plan.catalog_hash[:19]}, this runtime plans with "
+                    f"{catalog.content_hash[:19]}"
+                )
+            source = work if isinstance(work, Order) else order
+            with self._engine.lock:
+                self._submit_with_listeners(plan, catalog, source.notify if source else [])
         self._after_change()
         return plan.order_id
 
@@ -183,7 +185,9 @@ class Runtime:
         asyncio.run(self.run(until_idle=True))
 
     def claim_store(self) -> None:
-        """Take the right to run the store now, or raise :class:`StoreInUse` at once.
+        """Take the right to run the store now, or raise :class:`StoreInUse` at once when
+        another runtime runs it (actions of runtimes that do not run it, which take
+        milliseconds, are waited for).
 
         Running takes it anyway (see :mod:`om_dsl.runtime.store.runner_lock`); a host calls
         this first to refuse to start, with a clear error, when another process runs the
@@ -192,10 +196,15 @@ class Runtime:
         if self._runner is not None:
             self._runner.acquire()
 
-    def _refuse_if_run_elsewhere(self) -> None:
-        """Submitting and the operator actions move items, so the runtime that runs the store
-        must make them (or nobody runs it, and they wait for the next run): another runner's
-        scheduler would never see them.  They used to be accepted, and nothing ran.
+    def _not_run_elsewhere(self) -> AbstractContextManager[None]:
+        """Held while submitting or an operator action moves items.
+
+        The runtime that runs the store must make those moves (or nobody runs it, and they
+        wait for the next run): another runner's scheduler would never see them.  They used
+        to be accepted, and nothing ran.  While nobody runs the store this holds its runner
+        lock shared (:meth:`RunnerLock.shared`): actions of other runtimes and processes go
+        on at once, and a runner that starts meanwhile waits for the action's commit, so it
+        loads what the action stored.
 
         Raises:
             StoreInUse: another process, or another runtime of this one, runs the store.
@@ -203,9 +212,8 @@ class Runtime:
         self._check_open()
         runner = self._runner
         if runner is None or runner.held or getattr(self.store, "read_only", False):
-            return
-        runner.acquire()
-        runner.release()
+            return nullcontext()
+        return runner.shared()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -313,25 +321,21 @@ class Runtime:
 
     def retry(self, order_id: str, item_id: str) -> None:
         """Run a failed or fatally failed item again now, with a fresh retry budget."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.retry, order_id, item_id)
+        self._move(operator.retry, order_id, item_id)
 
     def skip(self, order_id: str, item_id: str, reason: str | None = None) -> None:
         """Skip a fatally failed, failed, waiting or held item; the order goes on without it."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.skip, order_id, item_id, reason)
+        self._move(operator.skip, order_id, item_id, reason)
 
     def complete(
         self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
     ) -> None:
         """Complete a fatally failed, failed, waiting or held item by hand, with outputs."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.complete, order_id, item_id, outputs)
+        self._move(operator.complete, order_id, item_id, outputs)
 
     def cancel(self, order_id: str, reason: str | None = None) -> None:
         """Cancel the order (see docs/runtime.md); rejected after its point of no return."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.cancel, order_id, reason)
+        self._move(operator.cancel, order_id, reason)
 
     def catalog_of(self, order_id: str) -> Catalog:
         """The catalog version an active order runs on (its amendments are planned with it,
@@ -372,7 +376,8 @@ class Runtime:
             OperatorActionRejected: the order is finished or being cancelled, the revision
                 touches a root item past its point of no return, or items still run.
         """
-        self._refuse_if_run_elsewhere()
+        with self._not_run_elsewhere():  # refused before the revision is read
+            pass
         catalog = self.catalog_of(order_id)
         order = work if isinstance(work, Order) else decomposer_for(catalog).read(work)
         if order.id != order_id:
@@ -418,7 +423,7 @@ class Runtime:
         deadline = time.monotonic() + settle
         while True:
             try:
-                return self._act(operator.amend, plan)
+                return self._move(operator.amend, plan)
             except ItemsRunning:
                 if not self.running or time.monotonic() >= deadline:
                     raise
@@ -428,8 +433,7 @@ class Runtime:
         self, event: str, order_id: str | None = None, payload: Mapping[str, Any] | None = None
     ) -> int:
         """Deliver a named event to ``wait ... event`` items; returns how many it completed."""
-        self._refuse_if_run_elsewhere()
-        return self._act(operator.signal, event, order_id, payload)
+        return self._move(operator.signal, event, order_id, payload)
 
     def resolve_waiting(
         self,
@@ -439,8 +443,7 @@ class Runtime:
         failure: str | None = None,
     ) -> None:
         """The one entry point that finishes a waiting item from outside (callback, person)."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.resolve_waiting, order_id, item_id, outputs, failure)
+        self._move(operator.resolve_waiting, order_id, item_id, outputs, failure)
 
     def resolve_token(self, token: str, payload: Mapping[str, Any]) -> tuple[str, str]:
         """Finish the item waiting for this single-use callback token."""
@@ -451,10 +454,9 @@ class Runtime:
 
         Raises:
             StoreInUse: another process, or another runtime of this one, runs the store (it
-                moves items; see :meth:`_refuse_if_run_elsewhere`).
+                moves items; see :meth:`_not_run_elsewhere`).
         """
-        self._refuse_if_run_elsewhere()
-        return self._act(operator.release, key)
+        return self._move(operator.release, key)
 
     def _release_if_ours(self, key: str) -> int | None:
         """``systems.set_offline``'s release: the held items when this runtime runs the store
@@ -462,21 +464,13 @@ class Runtime:
         it sees the switch; moving them from here once left them ``ready`` in the store and
         never run, as that runtime's scheduler does not see other processes' changes).
 
-        The runner lock is held through the release, so no runner can start in between and
-        load the store half-changed.
+        The runner lock is held (shared) through the release, so no runner can start in
+        between and load the store half-changed.
         """
-        self._check_open()
-        runner = self._runner
-        if runner is None or runner.held:
-            return self._act(operator.release, key)
         try:
-            runner.acquire()
+            return self._move(operator.release, key)
         except StoreInUse:
             return None
-        try:
-            return self._act(operator.release, key)
-        finally:
-            runner.release()
 
     def callback(self, token: str, payload: Mapping[str, Any]) -> str:
         """An async callout's callback: resolve the item its single-use token was issued for.
@@ -498,16 +492,29 @@ class Runtime:
 
     def _act(self, action: Callable[..., T], *args: Any) -> T:
         """Run an action under the engine lock, commit it, then tell listeners and the loop."""
-        self._check_open()
-        engine = self._engine
         try:
-            with engine.lock:
-                try:
-                    return action(engine, *args)
-                finally:
-                    engine.flush()
+            return self._commit(action, *args)
         finally:
             self._after_change()
+
+    def _move(self, action: Callable[..., T], *args: Any) -> T:
+        """:meth:`_act` for an action that moves items: refused while another runtime runs
+        the store, and keeping a runner from starting until it is committed (see
+        :meth:`_not_run_elsewhere`).  Listeners are told after, with no lock held."""
+        try:
+            with self._not_run_elsewhere():
+                return self._commit(action, *args)
+        finally:
+            self._after_change()
+
+    def _commit(self, action: Callable[..., T], *args: Any) -> T:
+        self._check_open()
+        engine = self._engine
+        with engine.lock:
+            try:
+                return action(engine, *args)
+            finally:
+                engine.flush()
 
     def _after_change(self) -> None:
         self._listeners.deliver()
