@@ -91,6 +91,10 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._runner = runner_lock_for(self.store)
+        self._memory_current = self._runner is None
+        """Whether the orders in memory are the store's: always for a store private to this
+        process; else only while this runtime runs the store, since it took the lock and
+        loaded them again (see :meth:`_commit`)."""
         self._world = world = OutsideWorld(self, downstream)
         self.systems = world.systems
         self.tasks = world.tasks
@@ -139,6 +143,8 @@ class Runtime:
                 )
             source = work if isinstance(work, Order) else order
             with self._engine.lock:
+                if not self._memory_current:
+                    self._engine.forget_all()
                 self._submit_with_listeners(plan, catalog, source.notify if source else [])
         self._after_change()
         return plan.order_id
@@ -193,8 +199,12 @@ class Runtime:
         this first to refuse to start, with a clear error, when another process runs the
         store.  Held until the run ends or :meth:`close`.
         """
-        if self._runner is not None:
-            self._runner.acquire()
+        if self._runner is None or self._runner.held:
+            return
+        self._runner.acquire()
+        with self._engine.lock:  # whoever ran the store before may have moved its orders
+            self._engine.forget_all()
+            self._memory_current = True
 
     def _not_run_elsewhere(self) -> AbstractContextManager[None]:
         """Held while submitting or an operator action moves items.
@@ -221,6 +231,7 @@ class Runtime:
 
     def _release_store(self) -> None:
         if self._runner is not None:
+            self._memory_current = False  # another runtime may run the store from now on
             self._runner.release()
 
     def start_background(self, timeout: float = 30.0) -> None:
@@ -508,9 +519,17 @@ class Runtime:
             self._after_change()
 
     def _commit(self, action: Callable[..., T], *args: Any) -> T:
+        """Run an action under the engine lock and commit it.
+
+        A runtime that does not run its store acts on the store's orders, not on what it
+        keeps in memory: another runtime may have run them since, and acting on the old
+        state found no waiting item to signal, and the next run of this runtime started
+        items again that had completed."""
         self._check_open()
         engine = self._engine
         with engine.lock:
+            if not self._memory_current:
+                engine.forget_all()
             try:
                 return action(engine, *args)
             finally:

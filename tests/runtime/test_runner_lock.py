@@ -265,8 +265,8 @@ def test_a_submit_beside_a_runner_in_another_process_names_it(
 def test_runtimes_of_one_process_that_do_not_run_the_store_act_from_many_threads(
     lab: ir.Catalog, tmp_path: Path
 ) -> None:
-    """Three runtimes of one store, none running it, six threads: every submit is stored for
-    the next run (they refused one another as "another process", naming nobody)."""
+    """Three runtimes of one store, none running it, six threads: every submit and signal is
+    stored for the next run (they refused one another as "another process", naming nobody)."""
     db = tmp_path / "om.db"
     runtimes = [_runtime(lab, db) for _ in range(3)]
     refused: list[str] = []
@@ -295,6 +295,10 @@ def test_runtimes_of_one_process_that_do_not_run_the_store_act_from_many_threads
         assert len(runtimes[2].orders()) == 240
         runtimes[0].run_until_idle()  # stored for the next run
         assert {r.state for r in runtimes[2].orders()} == {"pending"}
+        in_threads(lambda k, n: runtimes[k % 3].signal("go", f"T{k}-{n}"))
+        runtimes[1].run_until_idle()
+        assert refused == []
+        assert {r.state for r in runtimes[2].orders()} == {"completed"}
     finally:
         for runtime in runtimes:
             runtime.close()
@@ -331,3 +335,28 @@ def test_a_runner_waits_for_actions_under_way_and_is_refused_at_once_by_a_runner
         runner.release()
     with other.shared():  # the runner is gone
         pass
+
+
+def test_a_runtime_acts_on_what_another_runtime_ran_since(lab: ir.Catalog, tmp_path: Path) -> None:
+    """A runtime that does not run the store kept the orders it had submitted in memory: after
+    another runtime ran them, its signal found no waiting item (it returned 0), and its own
+    next run started the completed `configure` again."""
+    db, recorder = tmp_path / "om.db", Recorder()
+    submitter, runner = (
+        Runtime(lab, store=SqliteStore(db), handlers=recorder.registry(["configure"]))
+        for _ in range(2)
+    )
+    try:
+        submitter.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+        runner.run_until_idle()
+        assert submitter.signal("go", "O1") == 1
+        submitter.run_until_idle()
+        submitter.submit(decomposition("O2", lab, [line("S", "Svc", n=2)]))
+        submitter.run_until_idle()  # now the runner's memory is old
+        assert runner.signal("go", "O2") == 1
+        runner.run_until_idle()
+        assert [runner.status(o).state for o in ("O1", "O2")] == ["completed", "completed"]
+        assert recorder.attempts == {"S:configure": 2}  # once per order
+    finally:
+        submitter.close()
+        runner.close()
