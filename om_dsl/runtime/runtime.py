@@ -84,7 +84,7 @@ class Runtime:
         self.handlers = handlers if handlers is not None else HandlerRegistry()
         self.kinds = kinds if kinds is not None else KindRegistry()
         environ = downstream.environ if downstream is not None else None
-        _register_builtin_kinds(self.kinds, self.handlers, handler_threads, environ)
+        self._auto = _register_builtin_kinds(self.kinds, self.handlers, handler_threads, environ)
         self._listeners = Listeners()
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
@@ -265,18 +265,43 @@ class Runtime:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop running (items in flight are re-attempted at the next run).
 
+        A loop of the host's own (``await run()``) is asked to stop, and its ``run`` returns
+        when it gets there; a background loop is waited for, and then the sync handlers
+        still running in the runtime's threads, ``timeout`` seconds in all.
+
         Raises:
             OmError: the background loop did not stop within ``timeout`` (a handler that
                 blocks its loop: ``inline``, or async code that never awaits).  It still runs
                 and still holds the store; stop or close again later.  It used to return as if
                 stopped, and a later close released the store under the running loop.
+            OmError: the loop stopped, but sync handlers still run after ``timeout``: each is
+                named.  Their items are re-attempted at the next run (the store is free); the
+                threads cannot be stopped, and a process exit does not wait for them.  It used
+                to return as if all had stopped, and the process then waited for the threads
+                at its exit, silently.
         """
+        deadline = time.monotonic() + timeout
         self._scheduler.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise OmError(f"the runtime did not stop within {timeout} s: a handler blocks it")
             self._thread = None
+        elif self.running:
+            return
+        self._refuse_if_handlers_run(timeout, max(0.0, deadline - time.monotonic()))
+
+    def _refuse_if_handlers_run(self, timeout: float, wait: float) -> None:
+        left = self._auto.running(wait)
+        if not left:
+            return
+        shown = "; ".join(left[:5]) + (f"; and {len(left) - 5} more" if len(left) > 5 else "")
+        raise OmError(
+            f"the runtime stopped, but {len(left)} sync handler(s) still run after {timeout:g} "
+            f"s: {shown}. A thread cannot be stopped: their items are re-attempted at the next "
+            "run (these late results are ignored), and the process does not wait for them at "
+            "its exit; give slow work to async handlers"
+        )
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop, then release the outside world, the kinds' resources and the store (the one
@@ -587,15 +612,19 @@ def _register_builtin_kinds(
     handlers: HandlerRegistry,
     threads: int,
     environ: Mapping[str, str] | None,
-) -> None:
+) -> AutoKind:
+    """Register the built-in kinds the host did not replace; returns the ``auto`` kind made
+    (unused when the host gave its own), whose threads :meth:`Runtime.stop` asks about."""
+    auto = AutoKind(handlers, threads, environ)
     builtin = {
-        "auto": AutoKind(handlers, threads, environ),
+        "auto": auto,
         "milestone": MilestoneKind(),
         "wait": WaitKind(),
     }
     for name, kind in builtin.items():
         if name not in kinds:
             kinds.register(name, kind)
+    return auto
 
 
 def _check_listeners(urls: list[str]) -> None:

@@ -4,14 +4,17 @@ second start is an OmError (found by the embedding hunt: raw sqlite3 errors afte
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from runtime_support import compile_text, decomposition, line
 
 from om_dsl.errors import NotFound, OmError
-from om_dsl.runtime import HandlerRegistry, MemoryStore, Runtime, SqliteStore
+from om_dsl.runtime import HandlerRegistry, ItemContext, MemoryStore, Runtime, SqliteStore
 
 CATALOG = """
 cfs V { attribute n: int }
@@ -55,6 +58,80 @@ def test_a_stop_that_cannot_stop_raises_and_keeps_the_store(tmp_path: Path) -> N
     release.set()
     runtime.close()
     assert not runtime.running
+
+
+@pytest.mark.timeout(60)
+def test_a_stop_names_the_sync_handlers_that_still_run(tmp_path: Path) -> None:
+    """A sync handler that hangs: stop() returned at once as if all had stopped, and the
+    process then waited for the handler's thread at its exit, silently."""
+    catalog = compile_text(CATALOG)
+    release, started = threading.Event(), threading.Event()
+    registry = HandlerRegistry()
+
+    @registry.handler("work")
+    def work(ctx: ItemContext) -> dict[str, object]:
+        started.set()
+        release.wait(30)
+        return {}
+
+    db = tmp_path / "om.db"
+    runtime = Runtime(catalog, store=SqliteStore(db), handlers=registry)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+    runtime.start_background()
+    assert started.wait(10)
+    still = r"1 sync handler\(s\) still run after 0\.2 s: order O1 item V:work \(handler 'work'\)"
+    with pytest.raises(OmError, match=still):
+        runtime.stop(timeout=0.2)
+    assert not runtime.running
+    with pytest.raises(OmError, match=still):
+        runtime.close(timeout=0.2)  # told again; nothing closed
+    with Runtime(catalog, store=SqliteStore(db)) as other:
+        other.claim_store()  # the store is free meanwhile
+    release.set()
+    runtime.close()
+    done = HandlerRegistry()
+    done.register("work", lambda ctx: {"attempt": ctx.attempt})
+    with Runtime(catalog, store=SqliteStore(db), handlers=done) as again:
+        again.run_until_idle()  # the item in flight is re-attempted
+        assert again.status("O1").item("V:work").outputs == {"attempt": 2}
+
+
+HANGS = """
+import sys, threading, time
+from om_dsl import HandlerRegistry, OmError, Runtime, SqliteStore, compile_catalog
+catalog = compile_catalog("h.om", text=sys.stdin.read()).raise_on_error()
+started = threading.Event()
+registry = HandlerRegistry()
+registry.register("work", lambda ctx: (started.set(), time.sleep(60)) and {})
+runtime = Runtime(catalog, store=SqliteStore(sys.argv[1]), handlers=registry)
+runtime.submit({"id": "O1", "items": [{"id": "1", "product": "W"}]})
+runtime.start_background()
+started.wait(10)
+try:
+    runtime.close(timeout=0.2)
+except OmError as told:
+    print(told, flush=True)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_hung_sync_handler_does_not_hold_the_process_exit(tmp_path: Path) -> None:
+    """The handler sleeps 60 s: the process exited only then, after the host had closed its
+    runtime without a word.  Now the host is told, and the exit logs what it leaves behind."""
+    text = 'catalog "H" version "1"\noffer W "W" id "1" { attribute a: int default 1 }\n'
+    text += "cfs L { attribute a: int }\ndecompose W { -> L { a = a } }\n"
+    text += 'plan L on add { auto work handler "work" }\n'
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", HANGS, str(tmp_path / "om.db")],
+        input=text, capture_output=True, text=True, timeout=50, check=False,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert done.returncode == 0, done.stderr
+    assert "1 sync handler(s) still run after 0.2 s: order O1 item 1/L:work" in done.stdout
+    assert "the process exits while 1 sync handler(s) still run: order O1 item 1/L:work" in (
+        done.stderr
+    )
 
 
 def test_small_mistakes_get_om_errors_or_nothing() -> None:
