@@ -25,6 +25,7 @@ from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
+from om_dsl.runtime.arguments import check_arguments
 from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
@@ -79,6 +80,10 @@ class Runtime:
         clock: Callable[[], float] = time.time,
         downstream: DownstreamSettings | None = None,
     ) -> None:
+        counts: dict[str, object] = {"concurrency": concurrency, "handler_threads": handler_threads}
+        check_arguments(
+            ir, store, handlers, kinds=kinds, counts=counts, clock=clock, downstream=downstream
+        )
         self.catalog = with_hash(ir) if ir is not None and not ir.content_hash else ir
         self.store: Store = store if store is not None else MemoryStore()
         self.handlers = handlers if handlers is not None else HandlerRegistry()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from runtime_support import compile_text, decomposition, line
 
+from om_dsl import compile_catalog
 from om_dsl.errors import NotFound, OmError
 from om_dsl.runtime import HandlerRegistry, ItemContext, MemoryStore, Runtime, SqliteStore
 
@@ -132,6 +133,40 @@ def test_a_hung_sync_handler_does_not_hold_the_process_exit(tmp_path: Path) -> N
     assert "the process exits while 1 sync handler(s) still run: order O1 item 1/L:work" in (
         done.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "says"),
+    [
+        ({"store": "om.db"}, TypeError, r"store must be a store, not the path 'om\.db': give "
+         r"store=SqliteStore\('om\.db'\)"),
+        ({"store": Path("om.db")}, TypeError, r"store=SqliteStore\(PosixPath\('om\.db'\)\)"),
+        ({"store": object()}, TypeError, "store must be a SqliteStore, a MemoryStore or another "
+         "Store, not object .* \\(it lacks apply, has_catalog"),
+        ({"handlers": {"work": lambda ctx: {}}}, TypeError, "handlers must be a HandlerRegistry, "
+         "not dict .*registry.register\\(\"name\", function\\)"),
+        ({"kinds": {}}, TypeError, "kinds must be a KindRegistry or None, not dict"),
+        ({"downstream": {}}, TypeError, "downstream must be a DownstreamSettings or None"),
+        ({"concurrency": 0}, ValueError, "concurrency must be at least 1, not 0"),
+        ({"handler_threads": 0}, ValueError, "handler_threads must be at least 1, not 0"),
+        ({"handler_threads": 2.5}, TypeError, "handler_threads must be a whole number"),
+        ({"clock": 5}, TypeError, "clock must be a function"),
+    ],
+)  # fmt: skip
+def test_a_wrong_argument_is_said_at_once(
+    arguments: dict[str, object], error: type[Exception], says: str
+) -> None:
+    """A path as the store failed at the first submit with "'str' object has no attribute
+    'has_order'", and a dict of handlers failed every item it ran."""
+    with pytest.raises(error, match=says):
+        Runtime(compile_text(CATALOG), **arguments)  # type: ignore[arg-type]
+
+
+def test_a_compile_result_for_a_catalog_is_said_at_once() -> None:
+    result = compile_catalog("lab.om", text='catalog "Lab" version "1"\n' + CATALOG)
+    with pytest.raises(TypeError, match=r"not the CompileResult of compile_catalog: give "):
+        Runtime(result)  # type: ignore[arg-type]
+    Runtime(result.raise_on_error(), store=SqliteStore(":memory:"), handlers=None).close()
 
 
 def test_small_mistakes_get_om_errors_or_nothing() -> None:
