@@ -14,7 +14,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
@@ -38,7 +38,7 @@ from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
-from om_dsl.runtime.states import ITEM_TERMINAL
+from om_dsl.runtime.states import ITEM_TERMINAL, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
@@ -340,13 +340,20 @@ class Runtime:
 
     def orders(
         self,
-        states: frozenset[str] | None = None,
+        states: Iterable[str] | None = None,
         offset: int = 0,
         limit: int | None = None,
         external_id: str | None = None,
     ) -> list[OrderRecord]:
-        """Orders by creation (then id): those in ``states``, with the ``external_id``."""
-        return self.store.orders(states, offset, limit, external_id)
+        """Orders by creation (then id): those in ``states`` (any collection of order
+        states: ``["held", "pending"]``), with the ``external_id``.
+
+        Raises:
+            TypeError: ``states`` is one text (``"held"``), not a collection.
+            ValueError: a name in ``states`` is no order state (the message lists them).
+        """
+        wanted = None if states is None else order_states(states)
+        return self.store.orders(wanted, offset, limit, external_id)
 
     def events(
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None

@@ -15,7 +15,14 @@ from runtime_support import compile_text, decomposition, line
 
 from om_dsl import compile_catalog
 from om_dsl.errors import NotFound, OmError
-from om_dsl.runtime import HandlerRegistry, ItemContext, MemoryStore, Runtime, SqliteStore
+from om_dsl.runtime import (
+    HandlerRegistry,
+    ItemContext,
+    MemoryStore,
+    OrderState,
+    Runtime,
+    SqliteStore,
+)
 
 CATALOG = """
 cfs V { attribute n: int }
@@ -167,6 +174,36 @@ def test_a_compile_result_for_a_catalog_is_said_at_once() -> None:
     with pytest.raises(TypeError, match=r"not the CompileResult of compile_catalog: give "):
         Runtime(result)  # type: ignore[arg-type]
     Runtime(result.raise_on_error(), store=SqliteStore(":memory:"), handlers=None).close()
+
+
+def test_orders_take_any_collection_of_states_and_refuse_a_text() -> None:
+    """`orders(states=...)` was typed frozenset only; a list worked by chance, and one text
+    ("held") was read letter by letter, finding nothing."""
+    catalog = compile_text(
+        CATALOG + 'cfs W { attribute n: int }\nplan W on add { wait go event "go" }\n'
+    )
+    registry = HandlerRegistry()
+    registry.register("work", lambda ctx: {})
+    with Runtime(catalog, handlers=registry) as runtime:
+        runtime.submit(decomposition("DONE", catalog, [line("V", "V")]))
+        runtime.submit(decomposition("WAITS", catalog, [line("W", "W")]))
+        runtime.run_until_idle()
+        for states in (
+            ["pending"],
+            ("pending",),
+            {"pending"},
+            iter(["pending"]),
+            [OrderState.PENDING],
+        ):
+            assert [r.id for r in runtime.orders(states)] == ["WAITS"]
+        assert [r.id for r in runtime.orders(["completed", "pending"])] == ["DONE", "WAITS"]
+        assert runtime.orders([]) == []
+        with pytest.raises(
+            TypeError, match=r"a collection of order states, e.g. \['held'\], not the text 'held'"
+        ):
+            runtime.orders("held")
+        with pytest.raises(ValueError, match=r"unknown state\(s\) pendng; use acknowledged, "):
+            runtime.orders(["pendng"])
 
 
 def test_small_mistakes_get_om_errors_or_nothing() -> None:
