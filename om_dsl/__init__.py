@@ -31,16 +31,22 @@ if TYPE_CHECKING:
     from om_dsl.ir.io import dump_ir, load_ir
     from om_dsl.ir.models import Catalog
     from om_dsl.orders.decompose import decompose
+    from om_dsl.render.errors import GraphvizNotFound, RenderError
+    from om_dsl.rules.engine import EngineUnavailable
     from om_dsl.runtime import (
         DownstreamSettings,
         HandlerRegistry,
+        ItemContext,
         MemoryStore,
         NotifySettings,
         PermanentFailure,
         PlanCycleError,
         Runtime,
+        SigningError,
         SqliteStore,
+        StoreError,
         StoreInUse,
+        UnknownQueue,
         build_plan,
     )
 
@@ -56,9 +62,12 @@ _HOMES = {
     "om_dsl.ir.io": ("dump_ir", "load_ir"),
     "om_dsl.ir.models": ("Catalog",),
     "om_dsl.orders.decompose": ("decompose",),
+    "om_dsl.render.errors": ("GraphvizNotFound", "RenderError"),
+    "om_dsl.rules.engine": ("EngineUnavailable",),
     "om_dsl.runtime": (
-        "DownstreamSettings", "HandlerRegistry", "MemoryStore", "NotifySettings",
-        "PermanentFailure", "PlanCycleError", "Runtime", "SqliteStore", "StoreInUse", "build_plan",
+        "DownstreamSettings", "HandlerRegistry", "ItemContext", "MemoryStore", "NotifySettings",
+        "PermanentFailure", "PlanCycleError", "Runtime", "SigningError", "SqliteStore",
+        "StoreError", "StoreInUse", "UnknownQueue", "build_plan",
     ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
@@ -69,10 +78,13 @@ __all__ = [
     "CompileResult",
     "DecompositionError",
     "DownstreamSettings",
+    "EngineUnavailable",
+    "GraphvizNotFound",
     "HandlerRegistry",
     "IRLoadError",
     "IllegalTransition",
     "InstalledBaseError",
+    "ItemContext",
     "MemoryStore",
     "NotFound",
     "NotifySettings",
@@ -82,9 +94,13 @@ __all__ = [
     "PermanentFailure",
     "PlanCycleError",
     "PlanError",
+    "RenderError",
     "Runtime",
+    "SigningError",
     "SqliteStore",
+    "StoreError",
     "StoreInUse",
+    "UnknownQueue",
     "build_plan",
     "compile_catalog",
     "decompose",

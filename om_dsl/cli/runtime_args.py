@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, fail
+from om_dsl.cli.app import EXIT_USAGE, err, fail, shown
 from om_dsl.cli.json_args import parse_json_object
 from om_dsl.errors import OmError, PlanError
 from om_dsl.runtime.downstream.urls import check_listener_url
@@ -63,7 +63,23 @@ def open_runtime(
             guard(runtime.claim_store)
         yield runtime
     finally:
-        runtime.close()
+        close_runtime(runtime)
+
+
+CLOSE_WAIT_S = 5.0
+"""How long a command's end waits for sync handlers that still run (their items timed out:
+their results are ignored) before it says so and exits."""
+
+
+def close_runtime(runtime: Runtime) -> None:
+    """Close the runtime at the end of a command.  One that cannot close because a sync
+    handler still runs (a thread cannot be stopped: docs/runtime.md) is said in one line, not
+    as an internal error: the command's work is done, and the process exits without waiting
+    for the handler, whose item is re-attempted at the next run."""
+    try:
+        runtime.close(CLOSE_WAIT_S)
+    except OmError as exc:
+        err.print(f"warning: {shown(str(exc))}", highlight=False)
 
 
 def open_store(db: Path, *, create: bool = False, read_only: bool = False) -> SqliteStore:

@@ -21,7 +21,7 @@ import typer
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail
 from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
 from om_dsl.cli.order_args import installed_base_or_fail
-from om_dsl.cli.runtime_args import guard, load_handlers, notify_settings
+from om_dsl.cli.runtime_args import close_runtime, guard, load_handlers, notify_settings
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry
@@ -108,7 +108,7 @@ def serve_cmd(
             _banner(server, catalog, db)
             server.serve()
         finally:
-            runtime.close()
+            close_runtime(runtime)
 
 
 def _require_fastapi() -> None:

@@ -6,18 +6,24 @@ them are private and may change.
 
 from om_dsl.runtime.builder import PlanCycleError, build_plan
 from om_dsl.runtime.context import ItemContext
-from om_dsl.runtime.downstream import DownstreamSettings, SystemStatus, Task, idempotency_key
+from om_dsl.runtime.downstream import (
+    DownstreamSettings,
+    SystemStatus,
+    Task,
+    UnknownQueue,
+    idempotency_key,
+)
 from om_dsl.runtime.events import LifecycleEvent
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds import ItemKind, KindRegistry
-from om_dsl.runtime.notify import NotifySettings
+from om_dsl.runtime.notify import NotifySettings, SigningError
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
-from om_dsl.runtime.store import MemoryStore, SqliteStore, Store, StoreInUse
+from om_dsl.runtime.store import MemoryStore, SqliteStore, Store, StoreError, StoreInUse
 
 __all__ = [
     "Completed",
@@ -43,11 +49,14 @@ __all__ = [
     "PlanLine",
     "Revision",
     "Runtime",
+    "SigningError",
     "SqliteStore",
     "Store",
+    "StoreError",
     "StoreInUse",
     "SystemStatus",
     "Task",
+    "UnknownQueue",
     "Waiting",
     "build_plan",
     "idempotency_key",

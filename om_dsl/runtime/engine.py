@@ -265,6 +265,16 @@ class Engine:
             self.soon.discard((order.id, item.idx))
         order.release()
 
+    def forget_all(self) -> None:
+        """Drop every order from memory (after committing what is pending): each is loaded
+        from the store again when it is next used.  For a runtime that does not run its
+        store, whose memory another runtime running the store makes stale."""
+        if self.journal:
+            self.flush()
+        for order_id in list(self.orders):
+            self._forget(order_id)
+        self.ready.clear()
+
     def recover(self) -> None:
         """After a (re)start: load every active order and resume it where the store says.
 

@@ -14,7 +14,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from om_dsl.errors import OmError, OrderIssue, OrderValidationError
@@ -24,6 +25,7 @@ from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
+from om_dsl.runtime.arguments import check_arguments
 from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
@@ -36,7 +38,7 @@ from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
-from om_dsl.runtime.states import ITEM_TERMINAL
+from om_dsl.runtime.states import ITEM_TERMINAL, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
@@ -78,18 +80,26 @@ class Runtime:
         clock: Callable[[], float] = time.time,
         downstream: DownstreamSettings | None = None,
     ) -> None:
+        counts: dict[str, object] = {"concurrency": concurrency, "handler_threads": handler_threads}
+        check_arguments(
+            ir, store, handlers, kinds=kinds, counts=counts, clock=clock, downstream=downstream
+        )
         self.catalog = with_hash(ir) if ir is not None and not ir.content_hash else ir
         self.store: Store = store if store is not None else MemoryStore()
         self.handlers = handlers if handlers is not None else HandlerRegistry()
         self.kinds = kinds if kinds is not None else KindRegistry()
         environ = downstream.environ if downstream is not None else None
-        _register_builtin_kinds(self.kinds, self.handlers, handler_threads, environ)
+        self._auto = _register_builtin_kinds(self.kinds, self.handlers, handler_threads, environ)
         self._listeners = Listeners()
         self._engine = Engine(self.store, self.kinds, self._listeners, clock)
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
         self._thread: threading.Thread | None = None
         self._closed = False
         self._runner = runner_lock_for(self.store)
+        self._memory_current = self._runner is None
+        """Whether the orders in memory are the store's: always for a store private to this
+        process; else only while this runtime runs the store, since it took the lock and
+        loaded them again (see :meth:`_commit`)."""
         self._world = world = OutsideWorld(self, downstream)
         self.systems = world.systems
         self.tasks = world.tasks
@@ -125,19 +135,22 @@ class Runtime:
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """
-        self._refuse_if_run_elsewhere()
-        if not isinstance(work, Order | Decomposition | OrderPlan):
-            work = decomposer_for(self._require_catalog()).read(work)
-        plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
-        catalog = self._require_catalog()
-        if plan.catalog_hash != catalog.content_hash:
-            raise OmError(
-                f"the plan of order {plan.order_id} was built with catalog "
-                f"{plan.catalog_hash[:19]}, this runtime plans with {catalog.content_hash[:19]}"
-            )
-        source = work if isinstance(work, Order) else order
-        with self._engine.lock:
-            self._submit_with_listeners(plan, catalog, source.notify if source else [])
+        with self._not_run_elsewhere():
+            if not isinstance(work, Order | Decomposition | OrderPlan):
+                work = decomposer_for(self._require_catalog()).read(work)
+            plan = work if isinstance(work, OrderPlan) else self.plan(work, order)
+            catalog = self._require_catalog()
+            if plan.catalog_hash != catalog.content_hash:
+                raise OmError(
+                    f"the plan of order {plan.order_id} was built with catalog "
+                    f"{plan.catalog_hash[:19]}, this runtime plans with "
+                    f"{catalog.content_hash[:19]}"
+                )
+            source = work if isinstance(work, Order) else order
+            with self._engine.lock:
+                if not self._memory_current:
+                    self._engine.forget_all()
+                self._submit_with_listeners(plan, catalog, source.notify if source else [])
         self._after_change()
         return plan.order_id
 
@@ -183,19 +196,30 @@ class Runtime:
         asyncio.run(self.run(until_idle=True))
 
     def claim_store(self) -> None:
-        """Take the right to run the store now, or raise :class:`StoreInUse` at once.
+        """Take the right to run the store now, or raise :class:`StoreInUse` at once when
+        another runtime runs it (actions of runtimes that do not run it, which take
+        milliseconds, are waited for).
 
         Running takes it anyway (see :mod:`om_dsl.runtime.store.runner_lock`); a host calls
         this first to refuse to start, with a clear error, when another process runs the
         store.  Held until the run ends or :meth:`close`.
         """
-        if self._runner is not None:
-            self._runner.acquire()
+        if self._runner is None or self._runner.held:
+            return
+        self._runner.acquire()
+        with self._engine.lock:  # whoever ran the store before may have moved its orders
+            self._engine.forget_all()
+            self._memory_current = True
 
-    def _refuse_if_run_elsewhere(self) -> None:
-        """Submitting and the operator actions move items, so the runtime that runs the store
-        must make them (or nobody runs it, and they wait for the next run): another runner's
-        scheduler would never see them.  They used to be accepted, and nothing ran.
+    def _not_run_elsewhere(self) -> AbstractContextManager[None]:
+        """Held while submitting or an operator action moves items.
+
+        The runtime that runs the store must make those moves (or nobody runs it, and they
+        wait for the next run): another runner's scheduler would never see them.  They used
+        to be accepted, and nothing ran.  While nobody runs the store this holds its runner
+        lock shared (:meth:`RunnerLock.shared`): actions of other runtimes and processes go
+        on at once, and a runner that starts meanwhile waits for the action's commit, so it
+        loads what the action stored.
 
         Raises:
             StoreInUse: another process, or another runtime of this one, runs the store.
@@ -203,9 +227,8 @@ class Runtime:
         self._check_open()
         runner = self._runner
         if runner is None or runner.held or getattr(self.store, "read_only", False):
-            return
-        runner.acquire()
-        runner.release()
+            return nullcontext()
+        return runner.shared()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -213,6 +236,7 @@ class Runtime:
 
     def _release_store(self) -> None:
         if self._runner is not None:
+            self._memory_current = False  # another runtime may run the store from now on
             self._runner.release()
 
     def start_background(self, timeout: float = 30.0) -> None:
@@ -246,18 +270,43 @@ class Runtime:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop running (items in flight are re-attempted at the next run).
 
+        A loop of the host's own (``await run()``) is asked to stop, and its ``run`` returns
+        when it gets there; a background loop is waited for, and then the sync handlers
+        still running in the runtime's threads, ``timeout`` seconds in all.
+
         Raises:
             OmError: the background loop did not stop within ``timeout`` (a handler that
                 blocks its loop: ``inline``, or async code that never awaits).  It still runs
                 and still holds the store; stop or close again later.  It used to return as if
                 stopped, and a later close released the store under the running loop.
+            OmError: the loop stopped, but sync handlers still run after ``timeout``: each is
+                named.  Their items are re-attempted at the next run (the store is free); the
+                threads cannot be stopped, and a process exit does not wait for them.  It used
+                to return as if all had stopped, and the process then waited for the threads
+                at its exit, silently.
         """
+        deadline = time.monotonic() + timeout
         self._scheduler.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise OmError(f"the runtime did not stop within {timeout} s: a handler blocks it")
             self._thread = None
+        elif self.running:
+            return
+        self._refuse_if_handlers_run(timeout, max(0.0, deadline - time.monotonic()))
+
+    def _refuse_if_handlers_run(self, timeout: float, wait: float) -> None:
+        left = self._auto.running(wait)
+        if not left:
+            return
+        shown = "; ".join(left[:5]) + (f"; and {len(left) - 5} more" if len(left) > 5 else "")
+        raise OmError(
+            f"the runtime stopped, but {len(left)} sync handler(s) still run after {timeout:g} "
+            f"s: {shown}. A thread cannot be stopped: their items are re-attempted at the next "
+            "run (these late results are ignored), and the process does not wait for them at "
+            "its exit; give slow work to async handlers"
+        )
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop, then release the outside world, the kinds' resources and the store (the one
@@ -291,13 +340,20 @@ class Runtime:
 
     def orders(
         self,
-        states: frozenset[str] | None = None,
+        states: Iterable[str] | None = None,
         offset: int = 0,
         limit: int | None = None,
         external_id: str | None = None,
     ) -> list[OrderRecord]:
-        """Orders by creation (then id): those in ``states``, with the ``external_id``."""
-        return self.store.orders(states, offset, limit, external_id)
+        """Orders by creation (then id): those in ``states`` (any collection of order
+        states: ``["held", "pending"]``), with the ``external_id``.
+
+        Raises:
+            TypeError: ``states`` is one text (``"held"``), not a collection.
+            ValueError: a name in ``states`` is no order state (the message lists them).
+        """
+        wanted = None if states is None else order_states(states)
+        return self.store.orders(wanted, offset, limit, external_id)
 
     def events(
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
@@ -313,25 +369,21 @@ class Runtime:
 
     def retry(self, order_id: str, item_id: str) -> None:
         """Run a failed or fatally failed item again now, with a fresh retry budget."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.retry, order_id, item_id)
+        self._move(operator.retry, order_id, item_id)
 
     def skip(self, order_id: str, item_id: str, reason: str | None = None) -> None:
         """Skip a fatally failed, failed, waiting or held item; the order goes on without it."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.skip, order_id, item_id, reason)
+        self._move(operator.skip, order_id, item_id, reason)
 
     def complete(
         self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
     ) -> None:
         """Complete a fatally failed, failed, waiting or held item by hand, with outputs."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.complete, order_id, item_id, outputs)
+        self._move(operator.complete, order_id, item_id, outputs)
 
     def cancel(self, order_id: str, reason: str | None = None) -> None:
         """Cancel the order (see docs/runtime.md); rejected after its point of no return."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.cancel, order_id, reason)
+        self._move(operator.cancel, order_id, reason)
 
     def catalog_of(self, order_id: str) -> Catalog:
         """The catalog version an active order runs on (its amendments are planned with it,
@@ -372,7 +424,8 @@ class Runtime:
             OperatorActionRejected: the order is finished or being cancelled, the revision
                 touches a root item past its point of no return, or items still run.
         """
-        self._refuse_if_run_elsewhere()
+        with self._not_run_elsewhere():  # refused before the revision is read
+            pass
         catalog = self.catalog_of(order_id)
         order = work if isinstance(work, Order) else decomposer_for(catalog).read(work)
         if order.id != order_id:
@@ -418,7 +471,7 @@ class Runtime:
         deadline = time.monotonic() + settle
         while True:
             try:
-                return self._act(operator.amend, plan)
+                return self._move(operator.amend, plan)
             except ItemsRunning:
                 if not self.running or time.monotonic() >= deadline:
                     raise
@@ -428,8 +481,7 @@ class Runtime:
         self, event: str, order_id: str | None = None, payload: Mapping[str, Any] | None = None
     ) -> int:
         """Deliver a named event to ``wait ... event`` items; returns how many it completed."""
-        self._refuse_if_run_elsewhere()
-        return self._act(operator.signal, event, order_id, payload)
+        return self._move(operator.signal, event, order_id, payload)
 
     def resolve_waiting(
         self,
@@ -439,8 +491,7 @@ class Runtime:
         failure: str | None = None,
     ) -> None:
         """The one entry point that finishes a waiting item from outside (callback, person)."""
-        self._refuse_if_run_elsewhere()
-        self._act(operator.resolve_waiting, order_id, item_id, outputs, failure)
+        self._move(operator.resolve_waiting, order_id, item_id, outputs, failure)
 
     def resolve_token(self, token: str, payload: Mapping[str, Any]) -> tuple[str, str]:
         """Finish the item waiting for this single-use callback token."""
@@ -451,10 +502,9 @@ class Runtime:
 
         Raises:
             StoreInUse: another process, or another runtime of this one, runs the store (it
-                moves items; see :meth:`_refuse_if_run_elsewhere`).
+                moves items; see :meth:`_not_run_elsewhere`).
         """
-        self._refuse_if_run_elsewhere()
-        return self._act(operator.release, key)
+        return self._move(operator.release, key)
 
     def _release_if_ours(self, key: str) -> int | None:
         """``systems.set_offline``'s release: the held items when this runtime runs the store
@@ -462,21 +512,13 @@ class Runtime:
         it sees the switch; moving them from here once left them ``ready`` in the store and
         never run, as that runtime's scheduler does not see other processes' changes).
 
-        The runner lock is held through the release, so no runner can start in between and
-        load the store half-changed.
+        The runner lock is held (shared) through the release, so no runner can start in
+        between and load the store half-changed.
         """
-        self._check_open()
-        runner = self._runner
-        if runner is None or runner.held:
-            return self._act(operator.release, key)
         try:
-            runner.acquire()
+            return self._move(operator.release, key)
         except StoreInUse:
             return None
-        try:
-            return self._act(operator.release, key)
-        finally:
-            runner.release()
 
     def callback(self, token: str, payload: Mapping[str, Any]) -> str:
         """An async callout's callback: resolve the item its single-use token was issued for.
@@ -498,16 +540,37 @@ class Runtime:
 
     def _act(self, action: Callable[..., T], *args: Any) -> T:
         """Run an action under the engine lock, commit it, then tell listeners and the loop."""
-        self._check_open()
-        engine = self._engine
         try:
-            with engine.lock:
-                try:
-                    return action(engine, *args)
-                finally:
-                    engine.flush()
+            return self._commit(action, *args)
         finally:
             self._after_change()
+
+    def _move(self, action: Callable[..., T], *args: Any) -> T:
+        """:meth:`_act` for an action that moves items: refused while another runtime runs
+        the store, and keeping a runner from starting until it is committed (see
+        :meth:`_not_run_elsewhere`).  Listeners are told after, with no lock held."""
+        try:
+            with self._not_run_elsewhere():
+                return self._commit(action, *args)
+        finally:
+            self._after_change()
+
+    def _commit(self, action: Callable[..., T], *args: Any) -> T:
+        """Run an action under the engine lock and commit it.
+
+        A runtime that does not run its store acts on the store's orders, not on what it
+        keeps in memory: another runtime may have run them since, and acting on the old
+        state found no waiting item to signal, and the next run of this runtime started
+        items again that had completed."""
+        self._check_open()
+        engine = self._engine
+        with engine.lock:
+            if not self._memory_current:
+                engine.forget_all()
+            try:
+                return action(engine, *args)
+            finally:
+                engine.flush()
 
     def _after_change(self) -> None:
         self._listeners.deliver()
@@ -561,15 +624,19 @@ def _register_builtin_kinds(
     handlers: HandlerRegistry,
     threads: int,
     environ: Mapping[str, str] | None,
-) -> None:
+) -> AutoKind:
+    """Register the built-in kinds the host did not replace; returns the ``auto`` kind made
+    (unused when the host gave its own), whose threads :meth:`Runtime.stop` asks about."""
+    auto = AutoKind(handlers, threads, environ)
     builtin = {
-        "auto": AutoKind(handlers, threads, environ),
+        "auto": auto,
         "milestone": MilestoneKind(),
         "wait": WaitKind(),
     }
     for name, kind in builtin.items():
         if name not in kinds:
             kinds.register(name, kind)
+    return auto
 
 
 def _check_listeners(urls: list[str]) -> None:

@@ -7,6 +7,7 @@ instead of silently corrupting an order.  docs/runtime.md renders the same table
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from om_dsl.errors import IllegalTransition
@@ -76,12 +77,27 @@ def parse_order_states(text: str) -> frozenset[str]:
     Raises:
         ValueError: a name that is no order state; the message lists the states.
     """
-    states = frozenset(name.strip() for name in text.split(",") if name.strip())
-    unknown = sorted(states - set(OrderState))
+    return order_states(name.strip() for name in text.split(",") if name.strip())
+
+
+def order_states(states: Iterable[str]) -> frozenset[str]:
+    """Order states given as any collection of their names (``["held", "pending"]``, a set,
+    ``OrderState`` members): ``Runtime.orders(states=...)`` took only a frozenset, and a list
+    or a single name was compared letter by letter.
+
+    Raises:
+        TypeError: a single text (``"held"``) where a collection is meant.
+        ValueError: a name that is no order state; the message lists the states.
+    """
+    if isinstance(states, str):
+        raise TypeError(f"states is a collection of order states, e.g. [{states!r}], not the "
+                        f"text {states!r}")  # fmt: skip
+    found = frozenset(states)
+    unknown = sorted(map(str, found - set(OrderState)))
     if unknown:
         known = ", ".join(sorted(OrderState))
         raise ValueError(f"unknown state(s) {', '.join(unknown)}; use {known}")
-    return states
+    return found
 
 
 # ---- named item state sets --------------------------------------------------------------------

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from om_dsl import __version__
+from om_dsl.errors import OmError
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.events import ORDER_AMENDED, LifecycleEvent, Listener
 from om_dsl.runtime.notify.tmf import OrderViews
@@ -115,9 +116,19 @@ def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[N
             yield
         finally:
             if svc.config.start_runtime:
-                await run_in_threadpool(svc.runtime.stop)
+                await run_in_threadpool(_stop, svc.runtime)
 
     return lifespan
+
+
+def _stop(runtime: Runtime) -> None:
+    """Stop the runtime as the service shuts down; a handler that keeps it from stopping (or
+    a sync handler still running: docs/runtime.md) is logged in one line, not as a failed
+    shutdown's traceback."""
+    try:
+        runtime.stop()
+    except OmError as exc:
+        log.warning("%s", exc)
 
 
 def announce(config: ServiceConfig) -> None:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from downstream_support import Sims, compile_text, lab_order, run_until, sqlite, wait_until
+from downstream_support import (
+    Sims,
+    compile_text,
+    lab_order,
+    line,
+    order,
+    run_until,
+    sqlite,
+    wait_until,
+)
 
 from om_dsl.errors import NotFound
 from om_dsl.runtime import DownstreamSettings, Runtime, StoreInUse
@@ -204,3 +213,20 @@ def test_a_runtime_restarted_with_a_callback_base_sends_what_waited_for_one(
         second.close()
     (request,) = sims.network.requests()
     assert request["key"] == idempotency_key("O1", "L:activate")
+
+
+def test_an_unknown_system_is_said_as_it_is() -> None:
+    """A probe: a runtime given a catalog that declares no systems, on a store that holds an
+    order, said "no catalog is known yet (the store has no orders ...)"."""
+    bare = compile_text("cfs V { attribute n: int }\nplan V on add { milestone done }")
+    with Runtime(bare) as runtime:
+        runtime.submit(order("O1", bare, [line("V", "V", n=1)]))
+        with pytest.raises(NotFound, match=r"^no system 'Nope': the catalog declares no systems$"):
+            runtime.systems.set_offline("Nope", True)
+    with Runtime(compile_text()) as runtime, pytest.raises(NotFound) as unknown:
+        runtime.systems.set_offline("Nte", True)
+    assert str(unknown.value) == (
+        "no system 'Nte' in the catalog (did you mean 'Net'? known systems: Bill, Inv, Net)"
+    )
+    with Runtime() as runtime, pytest.raises(NotFound, match="no catalog is known yet"):
+        runtime.systems.set_offline("Network", True)

@@ -135,8 +135,12 @@ def test_a_task_reads_back_open_or_not_with_what_became_of_it(runtime: Runtime) 
     runtime.retry("O1", INSTALL)
     assert runtime.tasks.get("O1", INSTALL).state == "closed"  # the retry opens a new one
     runtime.run_until_idle()
+    replaced = runtime.tasks.get("O1", INSTALL, attempt=1)  # was NotFound once attempt 2 opened
+    assert (replaced.state, replaced.attempt, replaced.claimed_by) == ("closed", 1, "alice")
+    with pytest.raises(NotFound, match="opened no task at attempt 3: its latest task is attempt 2"):
+        runtime.tasks.get("O1", INSTALL, attempt=3)
     with pytest.raises(NotFound, match="its task is now attempt 2; list the queue again"):
-        runtime.tasks.get("O1", INSTALL, attempt=1)
+        runtime.tasks.claim("O1", INSTALL, "carol", attempt=1)  # an action: only the current
     runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-8"}, user="bob")
     runtime.run_until_idle()
     assert runtime.status("O1").state == "completed"
@@ -243,3 +247,36 @@ def test_the_task_of_a_line_an_amendment_removed_reads_as_cancelled(
     task = runtime.tasks.get("M1", "2/Line:install")
     assert (task.state, task.claimed_by) == ("cancelled", "alice")
     assert [t.item_id for t in runtime.tasks.list("techs")] == ["1/Line:install"]
+
+
+def test_the_task_of_a_manual_item_an_amendment_replaced_reads_back(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """A probe: the amendment changed the line of a claimed task; the line's item runs again
+    (attempt 2, a new task in the same row) and its old work is history
+    (`1/Line~1:install`).  The old task answered NotFound under both ids, its claim lost."""
+    runtime = lab(compile_text(TWO_SITES), store=sqlite(tmp_path), serve=False)
+    web = [{"id": "1", "product": "Web", "attributes": {"site": "S1"}}]
+    runtime.submit({"id": "M1", "items": web})
+    runtime.run_until_idle()
+    runtime.tasks.claim("M1", "1/Line:install", "alice")
+    moved = [{"id": "1", "product": "Web", "attributes": {"site": "S2"}}]
+    assert runtime.amend("M1", {"id": "M1", "items": moved}).changed == ("1/Line",)
+    runtime.run_until_idle()
+    assert runtime.status("M1").item("1/Line~1:install").state == "cancelled"
+    for old in (
+        runtime.tasks.get("M1", "1/Line:install", attempt=1),  # the id it was opened with
+        runtime.tasks.get("M1", "1/Line~1:install"),  # the id of its history item
+        runtime.tasks.get("M1", "1/Line~1:install", attempt=1),
+    ):
+        assert (old.item_id, old.attempt, old.state, old.claimed_by) == (
+            "1/Line:install",
+            1,
+            "cancelled",
+            "alice",
+        )
+    new = runtime.tasks.get("M1", "1/Line:install")
+    assert (new.attempt, new.state, new.claimed_by) == (2, "open", None)
+    assert runtime.tasks.list("techs") == [new]
+    with pytest.raises(NotFound, match="opened no task at attempt 2"):
+        runtime.tasks.get("M1", "1/Line~1:install", attempt=2)

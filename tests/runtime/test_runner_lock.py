@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -193,3 +194,169 @@ def test_the_lock_stays_next_to_the_store_when_the_host_changes_folder(
             Runtime(lab, store=SqliteStore("om.db")).claim_store()
     finally:
         runtime.close()
+
+
+SUBMITTER = """
+import sys
+from om_dsl import Runtime, SqliteStore, compile_catalog
+catalog = compile_catalog(sys.argv[1]).raise_on_error()
+runtime = Runtime(catalog, store=SqliteStore(sys.argv[2]))
+for n in range(int(sys.argv[4])):
+    runtime.submit({"id": f"{sys.argv[3]}-{n}", "items": [{"id": "1", "product": "Web"}]})
+runtime.close()
+print("submitted", flush=True)
+"""
+
+WEB = """catalog "Lab" version "1"
+offer Web "Web" id "1" { attribute n: int default 1 }
+cfs Svc { attribute n: int }
+decompose Web { -> Svc { n = n } }
+plan Svc on add {
+  auto configure handler "configure"
+  wait go event "go" after configure
+}
+"""
+
+
+def test_processes_that_do_not_run_the_store_all_submit_at_once(tmp_path: Path) -> None:
+    """Submits of several processes while nobody ran the store refused one another ("being
+    run by another process", naming nobody): each probed by taking the runner lock."""
+    db, catalog = tmp_path / "om.db", tmp_path / "web.om"
+    catalog.write_text(WEB)
+    submitters = [
+        subprocess.Popen(
+            [sys.executable, "-c", SUBMITTER, str(catalog), str(db), f"P{n}", "40"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(6)
+    ]
+    outcomes = [process.communicate(timeout=120) for process in submitters]
+    assert [
+        (p.returncode, out, err) for p, (out, err) in zip(submitters, outcomes, strict=True)
+    ] == [(0, "submitted\n", "")] * 6
+    runtime = Runtime(store=SqliteStore(db), handlers=Recorder().registry(["configure"]))
+    try:
+        assert len(runtime.orders()) == 240
+        runtime.run_until_idle()  # they were stored for the next run, which runs them
+        assert {r.state for r in runtime.orders()} == {"pending"}
+    finally:
+        runtime.close()
+
+
+def test_a_submit_beside_a_runner_in_another_process_names_it(
+    lab: ir.Catalog, tmp_path: Path
+) -> None:
+    db = tmp_path / "om.db"
+    holder = _hold_in_another_process(db)
+    runtime = _runtime(lab, db)
+    try:
+        with pytest.raises(StoreInUse, match=rf"another process \(pid {holder.pid} on "):
+            runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))  # nobody runs it now
+    assert runtime.has_order("O1")
+    runtime.close()
+
+
+def test_runtimes_of_one_process_that_do_not_run_the_store_act_from_many_threads(
+    lab: ir.Catalog, tmp_path: Path
+) -> None:
+    """Three runtimes of one store, none running it, six threads: every submit and signal is
+    stored for the next run (they refused one another as "another process", naming nobody)."""
+    db = tmp_path / "om.db"
+    runtimes = [_runtime(lab, db) for _ in range(3)]
+    refused: list[str] = []
+
+    def in_threads(act: Callable[[int, int], object]) -> None:
+        def work(k: int) -> None:
+            for n in range(40):
+                try:
+                    act(k, n)
+                except StoreInUse as exc:
+                    refused.append(str(exc))
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    try:
+        in_threads(
+            lambda k, n: runtimes[k % 3].submit(
+                decomposition(f"T{k}-{n}", lab, [line("S", "Svc", n=n)])
+            )
+        )
+        assert refused == []
+        assert len(runtimes[2].orders()) == 240
+        runtimes[0].run_until_idle()  # stored for the next run
+        assert {r.state for r in runtimes[2].orders()} == {"pending"}
+        in_threads(lambda k, n: runtimes[k % 3].signal("go", f"T{k}-{n}"))
+        runtimes[1].run_until_idle()
+        assert refused == []
+        assert {r.state for r in runtimes[2].orders()} == {"completed"}
+    finally:
+        for runtime in runtimes:
+            runtime.close()
+
+
+def test_a_runner_waits_for_actions_under_way_and_is_refused_at_once_by_a_runner(
+    tmp_path: Path,
+) -> None:
+    """An action of a runtime that does not run the store holds the lock shared: a runner
+    that starts meanwhile waits for its commit (else it would not load what was stored);
+    another action is not held up; a second runner is refused at once, with the name."""
+    db = str(tmp_path / "om.db")
+    acting, other, runner, second = (RunnerLock(db) for _ in range(4))
+    taken = threading.Event()
+    with acting.shared():
+        with other.shared():
+            pass  # actions never refuse each other
+        waiting = threading.Thread(target=lambda: (runner.acquire(), taken.set()))
+        waiting.start()
+        assert not taken.wait(0.3)
+    assert taken.wait(10)
+    waiting.join()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreInUse, match="another Runtime of this process"):
+            second.acquire()
+        with (
+            pytest.raises(StoreInUse, match="another Runtime of this process"),
+            other.shared(),
+        ):
+            pass
+        assert time.monotonic() - started < 0.5
+    finally:
+        runner.release()
+    with other.shared():  # the runner is gone
+        pass
+
+
+def test_a_runtime_acts_on_what_another_runtime_ran_since(lab: ir.Catalog, tmp_path: Path) -> None:
+    """A runtime that does not run the store kept the orders it had submitted in memory: after
+    another runtime ran them, its signal found no waiting item (it returned 0), and its own
+    next run started the completed `configure` again."""
+    db, recorder = tmp_path / "om.db", Recorder()
+    submitter, runner = (
+        Runtime(lab, store=SqliteStore(db), handlers=recorder.registry(["configure"]))
+        for _ in range(2)
+    )
+    try:
+        submitter.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+        runner.run_until_idle()
+        assert submitter.signal("go", "O1") == 1
+        submitter.run_until_idle()
+        submitter.submit(decomposition("O2", lab, [line("S", "Svc", n=2)]))
+        submitter.run_until_idle()  # now the runner's memory is old
+        assert runner.signal("go", "O2") == 1
+        runner.run_until_idle()
+        assert [runner.status(o).state for o in ("O1", "O2")] == ["completed", "completed"]
+        assert recorder.attempts == {"S:configure": 2}  # once per order
+    finally:
+        submitter.close()
+        runner.close()

@@ -33,6 +33,8 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     wait_state(api, TRIO, {"pending"})  # the technician's task is open, before the PONR
     (old_task,) = open_tasks(api, TRIO)
+    claimed = api.post(f"/tasks/{old_task['id']}/claim", json={"user": "alice"})
+    assert claimed.status_code == 200, claimed.text
     before = _items(api, TRIO)
     assert before["order/AccessLine:reserve_port"]["state"] == "completed"
     assert before["voice[1]/PhoneNumber:reserve_number"]["state"] == "completed"
@@ -70,6 +72,14 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     assert (new_task["itemId"], new_task["attempt"]) == (old_task["itemId"], 2)
     stale = api.post(f"/tasks/{old_task['id']}/complete", json={"user": "alice", "outputs": {}})
     assert stale.status_code == 404, stale.text  # the old task's id does not finish the new one
+    old = api.get(f"/tasks/{old_task['id']}")  # but it reads back (it was a 404 too)
+    assert old.status_code == 200, old.text
+    assert {k: old.json()[k] for k in ("id", "attempt", "state", "claimedBy")} == {
+        "id": old_task["id"],
+        "attempt": 1,
+        "state": "cancelled",
+        "claimedBy": "alice",
+    }
     finish_tasks(api, TRIO)  # the technician's new task
     # started (its point of no return), not only ready to start
     wait_for(

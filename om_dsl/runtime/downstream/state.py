@@ -31,6 +31,11 @@ SCHEMA = (
       claimed_by TEXT, claimed_at REAL, PRIMARY KEY (order_id, item_id)
     )""",
     "CREATE INDEX IF NOT EXISTS tasks_by_queue ON tasks (queue, created_at)",
+    """CREATE TABLE IF NOT EXISTS task_attempts (
+      order_id TEXT NOT NULL, item_id TEXT NOT NULL, queue TEXT NOT NULL,
+      attempt INTEGER NOT NULL, created_at REAL NOT NULL, expected_by REAL,
+      claimed_by TEXT, claimed_at REAL, PRIMARY KEY (order_id, item_id, attempt)
+    )""",
     """CREATE TABLE IF NOT EXISTS subscriptions (
       id TEXT PRIMARY KEY, url TEXT NOT NULL, query TEXT, order_id TEXT, created_at REAL NOT NULL
     )""",

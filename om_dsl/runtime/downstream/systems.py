@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from om_dsl.errors import NotFound
 from om_dsl.ir import models as ir
+from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
+from om_dsl.suggest import closest
 
 log = logging.getLogger("om_dsl.runtime")
 RECHECK_S = 1.0
@@ -135,17 +137,30 @@ class Systems:
             NotFound: neither a catalog nor the store knows it.
         """
         known = self._known()
-        if name not in known and self._side.query("SELECT 1 FROM systems WHERE name = ?", (name,)):
+        if name in known:
+            return known[name]
+        if self._side.query("SELECT 1 FROM systems WHERE name = ?", (name,)):
             return None
-        if name not in known:
-            if not known:  # `om systems` on a store with no orders: no catalog is known yet
-                raise NotFound(
-                    f"no system '{name}': no catalog is known yet (the store has no orders; "
-                    "name one: `--catalog CATALOG` for `om systems`)"
-                )
-            names = ", ".join(sorted(known))
-            raise NotFound(f"no system '{name}' in the catalog (known systems: {names})")
-        return known[name]
+        raise NotFound(self._unknown(name, known))
+
+    def _unknown(self, name: str, known: dict[str, ir.System]) -> str:
+        """Why ``name`` is no system: no catalog known yet, catalogs that declare none (it
+        said "no catalog is known yet" for a runtime given a catalog without systems), or
+        not among those they declare (with a close name)."""
+        shown = show(name, 80)
+        catalogs = len(self._all_catalogs())
+        if not catalogs:  # `om systems` on a store with no orders: no catalog is known yet
+            return (f"no system {shown}: no catalog is known yet (the store has no orders; "
+                    "name one: `--catalog CATALOG` for `om systems`)")  # fmt: skip
+        if not known:
+            declare = (
+                "the catalog declares" if catalogs == 1 else f"the {catalogs} catalogs declare"
+            )
+            return f"no system {shown}: {declare} no systems"
+        close = closest(name, list(known))
+        hint = f"did you mean '{close}'? " if close is not None else ""
+        where = "the catalog" if catalogs == 1 else "the catalogs"
+        return f"no system {shown} in {where} ({hint}known systems: {', '.join(sorted(known))})"
 
     def online(self, names: Iterable[str]) -> builtins.list[str]:
         """Those of ``names`` whose switch reads online now, by name (a name no catalog
@@ -155,10 +170,15 @@ class Systems:
 
     def _known(self) -> dict[str, ir.System]:
         known: dict[str, ir.System] = {}
-        for catalog in (*self._catalogs(), *self._known_too):
+        for catalog in self._all_catalogs():
             for system in catalog.systems:
                 known.setdefault(system.name, system)
         return known
+
+    def _all_catalogs(self) -> builtins.list[ir.Catalog]:
+        """The catalogs whose systems are known, each version once."""
+        found = {c.content_hash or id(c): c for c in (*self._catalogs(), *self._known_too)}
+        return builtins.list(found.values())
 
 
 class OnlineWatch:

@@ -9,6 +9,8 @@ changes whose detail names the person).
 
 A task is open while its item waits in the queue.  Its row stays when it closes (completed,
 failed, skipped, cancelled): it is the record that ``get`` reads back, with who claimed it.
+When a retry or an amendment runs the item again, the new attempt's task takes the row, and
+the old one moves to ``task_attempts``, where it is still read back.
 """
 
 from __future__ import annotations
@@ -125,6 +127,11 @@ class TaskTable:
         now = self._clock()
         expected = now + expect_ms / 1000 if expect_ms is not None else None
         with self._side.write() as db:
+            db.execute(  # the task of an earlier attempt is kept, to be read back
+                f"INSERT OR IGNORE INTO task_attempts ({_COLUMNS}) SELECT {_COLUMNS} FROM tasks "
+                "WHERE order_id = ? AND item_id = ? AND attempt != ?",
+                (order_id, item_id, attempt),
+            )
             db.execute(
                 f"INSERT INTO tasks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL) "
                 "ON CONFLICT (order_id, item_id) DO UPDATE SET queue = excluded.queue, "
@@ -135,8 +142,21 @@ class TaskTable:
             )
 
     def get(self, order_id: str, item_id: str) -> TaskRow | None:
+        """The task of the item's latest attempt that opened one."""
         rows = self._side.query(
             f"SELECT {_COLUMNS} FROM tasks WHERE order_id = ? AND item_id = ?", (order_id, item_id)
+        )
+        return TaskRow(*rows[0]) if rows else None
+
+    def of_attempt(self, order_id: str, item_id: str, attempt: int) -> TaskRow | None:
+        """The task that attempt ``attempt`` of the item opened, latest or not."""
+        latest = self.get(order_id, item_id)
+        if latest is not None and latest.attempt == attempt:
+            return latest
+        rows = self._side.query(
+            f"SELECT {_COLUMNS} FROM task_attempts WHERE order_id = ? AND item_id = ? "
+            "AND attempt = ?",
+            (order_id, item_id, attempt),
         )
         return TaskRow(*rows[0]) if rows else None
 
@@ -208,24 +228,33 @@ class Tasks:
         action meant for the old task is refused (NotFound) instead of finishing the new one
         with the old task's outputs.
 
+        A task whose item an amendment replaced reads back under the id it was opened with
+        (``1/Line:install``, with its attempt), and under the id of the item that keeps the
+        old work as history (``1/Line~1:install``).
+
         Raises:
-            NotFound: no such order or item, the item is no manual one that started, or the
-                task of that attempt was replaced by a newer one.
+            NotFound: no such order or item, the item is no manual one that started, or it
+                opened no task at that attempt.
         """
-        current = self._item_row(order_id, item_id)
-        row = self._table.get(order_id, item_id)
-        if row is None and current is None:
-            raise NotFound(f"order {order_id} has no item {item_id}")
-        if row is None:
+        items, opened = self._items(order_id), item_id
+        history = items.get(item_id) if opened_id(item_id) != item_id else None
+        if history is not None:  # its task was opened under the item's live id
+            if attempt not in (None, history.attempt):
+                raise NotFound(f"item {item_id} of order {order_id} opened no task at attempt "
+                               f"{attempt}: it keeps attempt {history.attempt}")  # fmt: skip
+            opened, attempt = opened_id(item_id), history.attempt
+        latest = self._table.get(order_id, opened)
+        if latest is None:
+            if item_id not in items:
+                raise NotFound(f"order {order_id} has no item {item_id}")
             raise NotFound(f"item {item_id} of order {order_id} has no task (it is no manual "
                            "item, or has not started)")  # fmt: skip
-        wanted = row.attempt if attempt is None else attempt
-        if wanted != row.attempt:
-            raise NotFound(_other_attempt(item_id, wanted, row.attempt))
-        if current is None:  # an amendment removed or replaced its line: its work was stopped
-            return _task(row, self._clock(), "cancelled")
-        same = current.attempt == row.attempt
-        return _task(row, self._clock(), task_state(current.state) if same else "closed")
+        wanted = latest.attempt if attempt is None else attempt
+        row = self._table.of_attempt(order_id, opened, wanted)
+        if row is None:
+            raise NotFound(f"item {item_id} of order {order_id} opened no task at attempt "
+                           f"{wanted}: its latest task is attempt {latest.attempt}")  # fmt: skip
+        return _task(row, self._clock(), _fate(items, row))
 
     def claim(self, order_id: str, item_id: str, user: str, *, attempt: int | None = None) -> Task:
         """Take the task; claiming one's own task again is fine."""
@@ -290,17 +319,17 @@ class Tasks:
             hint = f"they declare {', '.join(known)}" if known else "they declare none"
         raise UnknownQueue(f"queue {show(queue, 80)} is not declared by the catalog(s); {hint}")
 
-    def _item_row(self, order_id: str, item_id: str) -> ItemRow | None:
-        """The item's row; None when the order has no item of that id (any more: an
-        amendment renames the items of a line it removes or replaces, ``2/Line~1:install``,
-        and their tasks stay under the id they were opened with).
+    def _items(self, order_id: str) -> dict[str, ItemRow]:
+        """The order's item rows by id (an amendment renames the items of a line it removes
+        or replaces, ``2/Line~1:install``; their tasks stay under the id they were opened
+        with).
 
         Raises:
             NotFound: no such order.
         """
         if self._store.order(order_id) is None:
             raise NotFound(f"no order {order_id}")
-        return next((row for row in self._store.items(order_id) if row.item_id == item_id), None)
+        return {row.item_id: row for row in self._store.items(order_id)}
 
     # ---- actions (under the engine lock) -----------------------------------------------------
 
@@ -360,6 +389,29 @@ class Tasks:
             row = self._table.get(order_id, item_id)
             assert row is not None
         return order, item, row
+
+
+def opened_id(item_id: str) -> str:
+    """The id an item's task was opened under: a history item of a superseded line
+    (``1/Line~1:install``, see :mod:`om_dsl.runtime.revision`) keeps the work its item did as
+    ``1/Line:install``."""
+    line_id, colon, name = item_id.rpartition(":")
+    return f"{line_id.rsplit('~', 1)[0]}{colon}{name}" if "~" in line_id else item_id
+
+
+def _fate(items: Mapping[str, ItemRow], row: TaskRow) -> str:
+    """What became of a task: the state of the item that ran its attempt (the item under its
+    id, or the history item an amendment moved that work to; see :data:`TASK_STATES`).  An
+    item that has run again since was sent back (``closed``); no item at all: an amendment
+    removed the line where nothing else ran (``cancelled``)."""
+    live = items.get(row.item_id)
+    if live is not None and live.attempt == row.attempt:
+        return task_state(live.state)
+    for item in items.values():
+        moved = item.item_id != row.item_id and opened_id(item.item_id) == row.item_id
+        if moved and item.attempt == row.attempt:
+            return task_state(item.state)
+    return "closed" if live is not None else "cancelled"
 
 
 def _other_attempt(item_id: str, attempt: int, current: int) -> str:

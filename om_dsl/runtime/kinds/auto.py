@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from om_dsl.runtime.context import ItemContext
@@ -19,6 +18,7 @@ from om_dsl.runtime.downstream.auth import catalog_secrets
 from om_dsl.runtime.downstream.redaction import redact, shorten
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds.base import ItemKind
+from om_dsl.runtime.kinds.threads import HandlerThreads
 from om_dsl.runtime.outcomes import (
     REASON_CHARS,
     Completed,
@@ -31,7 +31,8 @@ from om_dsl.runtime.outcomes import (
 
 class AutoKind(ItemKind):
     """Sync handlers run in a bounded thread pool (the loop never blocks); async ones are
-    awaited on the loop."""
+    awaited on the loop.  The pool knows which items' handlers run in it, so that a runtime
+    that stops can say which still do (:meth:`running`)."""
 
     def __init__(
         self,
@@ -42,7 +43,7 @@ class AutoKind(ItemKind):
         self.handlers = handlers
         self.max_threads = max_threads
         self.environ: Mapping[str, str] = environ if environ is not None else os.environ
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: HandlerThreads | None = None
 
     def start_now(self, ctx: ItemContext) -> Outcome | None:
         """Unknown handlers fail and inline handlers run right here; others need a task."""
@@ -65,8 +66,10 @@ class AutoKind(ItemKind):
             if handler.is_async:
                 result = await handler.fn(ctx)
             else:
+                pool = self._executor()
+                label = f"order {ctx.order_id} item {ctx.item_id} (handler '{handler.name}')"
                 loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(self._executor(), handler.fn, ctx)
+                result = await loop.run_in_executor(pool, pool.call, label, handler.fn, ctx)
         except Exception as exc:  # the host's code failed: a failed attempt, maybe retried
             return self._failure(ctx, handler.name, exc)
         return _outputs(handler.name, result)
@@ -77,10 +80,19 @@ class AutoKind(ItemKind):
         clean = shorten(redact(said, catalog_secrets(ctx.catalog, self.environ)), REASON_CHARS)
         return Failed(clean, permanent=permanent)
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self) -> HandlerThreads:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.max_threads, thread_name_prefix="om-handler")
+            self._pool = HandlerThreads(self.max_threads)
         return self._pool
+
+    def running(self, wait: float = 0.0) -> list[str]:
+        """The sync handlers that run now (``order item (handler), for N s``), after waiting
+        up to ``wait`` seconds for them to return.  A stopped runtime no longer waits for
+        their outcome, but Python cannot stop a thread."""
+        pool = self._pool
+        if pool is None or pool.wait_idle(wait):
+            return []
+        return [f"{label} for {seconds:.1f} s" for label, seconds in pool.running()]
 
     def close(self) -> None:
         if self._pool is not None:

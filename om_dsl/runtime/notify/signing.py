@@ -22,12 +22,18 @@ import time
 from collections.abc import Mapping
 from typing import Final
 
+from om_dsl.errors import OmError
+
 SIGNATURE_HEADER: Final = "X-Om-Signature"
 DEFAULT_TOLERANCE_S: Final = 300
 
 
-class SigningError(ValueError):
-    """The secret cannot be read, or a signature does not verify."""
+class SigningError(OmError, ValueError):
+    """The secret cannot be read, or a signature does not verify.
+
+    An :class:`OmError` (``Runtime(...)`` raises it for a secret variable that is not set, and
+    a host catches OmError); still a ``ValueError``, as it was, for listeners that catch that.
+    """
 
 
 def secret_from(env_name: str, environ: Mapping[str, str] | None = None) -> bytes:

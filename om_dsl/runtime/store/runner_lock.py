@@ -6,8 +6,10 @@ always honour them).  So running (``Runtime.run``, ``om run``, ``om resume``, ``
 takes an exclusive ``flock`` on ``<db>.runner.lock`` and a second runner is refused with a
 clear error naming the holder.  The commands that move items (retry, skip, signal...) are
 refused while another process runs the store, since its scheduler would not see their changes;
-reading, claiming tasks and the systems' switch take no lock (a running runtime reads the
-switch from the store, and releases its own held callouts when a system comes back online).
+while nobody runs it they hold the lock *shared* as they act (see :class:`RunnerLock`), so they
+never refuse each other and no runner starts half-way through one.  Reading, claiming tasks and
+the systems' switch take no lock (a running runtime reads the switch from the store, and
+releases its own held callouts when a system comes back online).
 
 The kernel releases the lock when the process ends, however it ends (a SIGKILL included), so a
 crashed runner never blocks its successor.  A ``:memory:`` database or a non-SQLite store is
@@ -18,6 +20,9 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -28,6 +33,13 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: nothing to lock with
     fcntl = None  # type: ignore[assignment]
+
+ACTIONS_S = 10.0
+"""How long a runner that starts waits for the actions under way of runtimes that do not run
+the store (each holds the lock shared for one action: milliseconds)."""
+NAME_S = 0.5
+"""How long a refused caller waits for a runner that has just taken the lock to write its name."""
+POLL_S = 0.005
 
 
 class StoreInUse(OmError):
@@ -44,7 +56,17 @@ class StoreInUse(OmError):
 
 class RunnerLock:
     """The exclusive right to run the store at ``db_path``, held from :meth:`acquire` to
-    :meth:`release`."""
+    :meth:`release`; and, for the actions of runtimes that do not run it, :meth:`shared`.
+
+    Runtimes that do not run the store may still act on it (submit, retry, signal...): their
+    changes wait in the store for the next run.  Each such action holds the lock *shared*
+    while it works, which tells them whether a runner holds it (they are refused then) and
+    keeps a runner from starting half-way through (it would not see the change).  Shared
+    holders never refuse each other, so any number of processes and threads act at once;
+    they used to probe by taking and dropping the exclusive lock, and two probes that met
+    refused each other as if the store were being run.  A runner that starts while actions
+    hold the lock waits for them (they take milliseconds), up to :data:`ACTIONS_S` seconds.
+    """
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
@@ -57,44 +79,109 @@ class RunnerLock:
         return self._file is not None
 
     def acquire(self) -> None:
-        """Take the lock, or raise :class:`StoreInUse` at once (never waits)."""
+        """Take the lock, or raise :class:`StoreInUse` when another runner holds it (never
+        waits for a runner; waits for actions of runtimes that do not run the store)."""
         if self._file is not None or fcntl is None:
             return
         handle = self.path.open("a+", encoding="utf-8")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(handle)
+            self._lock(handle, fcntl.LOCK_EX)
+        except BaseException:
             handle.close()
-            if holder == f" (pid {os.getpid()} on {socket.gethostname()})":
-                raise StoreInUse(
-                    f"the store {self.db_path} is being run by another Runtime of this "
-                    "process; one runtime runs a store at a time: act through that one",
-                    "another Runtime of this process",
-                ) from None
-            raise StoreInUse(
-                f"the store {self.db_path} is being run by another process{holder}; one "
-                "process runs a store at a time: use that process (its API, or stop it) "
-                "instead",
-                f"another process{holder}",
-            ) from None
+            raise
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.write(f"{_me()}\n")
         handle.flush()
         self._file = handle
 
     def release(self) -> None:
-        """Give the lock up (closing the file releases it); harmless when not held."""
+        """Give the lock up (closing the file releases it); harmless when not held.  The
+        holder's name goes first, so nobody reads it as the name of the next runner."""
         handle, self._file = self._file, None
-        if handle is not None:
-            handle.close()
+        if handle is None:
+            return
+        try:
+            handle.seek(0)
+            handle.truncate()
+        except OSError:  # pragma: no cover - the name is a courtesy; the lock goes anyway
+            pass
+        handle.close()
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """Hold the lock shared for one action of a runtime that does not run the store.
+
+        Raises:
+            StoreInUse: a runner holds it.
+        """
+        if self._file is not None or fcntl is None:
+            yield
+            return
+        with self.path.open("a+", encoding="utf-8") as handle:
+            self._lock(handle, fcntl.LOCK_SH)
+            yield
+
+    def _lock(self, handle: IO[str], mode: int) -> None:
+        """Take ``handle``'s lock in ``mode`` (``LOCK_EX`` to run, ``LOCK_SH`` to act).
+
+        Refused only because of a runner: an exclusive lock that is held only shared
+        (actions) is waited for.  A runner that has just taken the lock may not have
+        written its name yet, so a refusal waits up to :data:`NAME_S` for it: a refusal
+        names the runner (it used to name nobody, and called a runtime of this process
+        "another process").
+        """
+        start = time.monotonic()
+        while not _try(handle, mode):
+            if mode == fcntl.LOCK_EX and _try(handle, fcntl.LOCK_SH):
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)  # only actions: they end soon
+                if time.monotonic() - start >= ACTIONS_S:
+                    raise self._busy()
+            else:
+                holder = _holder(handle)
+                if holder or time.monotonic() - start >= NAME_S:
+                    raise self._in_use(holder)
+            time.sleep(POLL_S)
+
+    def _in_use(self, holder: str) -> StoreInUse:
+        if holder == _me():
+            return StoreInUse(
+                f"the store {self.db_path} is being run by another Runtime of this "
+                "process; one runtime runs a store at a time: act through that one",
+                "another Runtime of this process",
+            )
+        named = f" ({holder})" if holder else ""
+        return StoreInUse(
+            f"the store {self.db_path} is being run by another process{named}; one "
+            "process runs a store at a time: use that process (its API, or stop it) "
+            "instead",
+            f"another process{named}",
+        )
+
+    def _busy(self) -> StoreInUse:
+        return StoreInUse(
+            f"the store {self.db_path} could not be run: runtimes that do not run it kept "
+            f"acting on it (submitting, retrying...) for {ACTIONS_S:g} s without a pause; "
+            "try again",
+            "runtimes acting on the store",
+        )
+
+
+def _try(handle: IO[str], mode: int) -> bool:
+    try:
+        fcntl.flock(handle.fileno(), mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _me() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
 
 
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
-    text = handle.read(200).strip()
-    return f" ({text})" if text else ""
+    return handle.read(200).strip()
 
 
 def runner_lock_for(store: object) -> RunnerLock | None:

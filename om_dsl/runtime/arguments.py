@@ -1,0 +1,103 @@
+"""The arguments of ``Runtime(...)``, checked before anything is made.
+
+A wrong one used to be accepted and fail much later, far from the mistake: a path given as
+``store="om.db"`` at the first submit (``'str' object has no attribute 'has_order'``), a dict
+of functions given as ``handlers`` in every item that ran (fatally failed with "'function'
+object has no attribute 'inline'"), past a point of no return too.  Each is a ``TypeError``
+(``ValueError`` for a count below 1) that says what is expected, as Python's own are.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from om_dsl.ir.models import Catalog
+from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.handlers import HandlerRegistry
+from om_dsl.runtime.kinds.base import KindRegistry
+from om_dsl.runtime.store.base import Store
+
+STORE_METHODS = tuple(
+    name for name, value in vars(Store).items() if callable(value) and not name.startswith("_")
+)
+"""What a store must offer (:class:`Store` is a protocol: a host may bring its own)."""
+
+
+def check_arguments(
+    ir: object,
+    store: object,
+    handlers: object,
+    *,
+    kinds: object,
+    counts: dict[str, object],
+    clock: object,
+    downstream: object,
+) -> None:
+    """Raise for the first argument that is not what ``Runtime`` takes.
+
+    Raises:
+        TypeError: an argument of the wrong kind, with what to give instead.
+        ValueError: ``concurrency`` or ``handler_threads`` below 1.
+    """
+    _check_ir(ir)
+    _check_store(store)
+    if handlers is not None and not isinstance(handlers, HandlerRegistry):
+        raise TypeError(
+            f"handlers must be a HandlerRegistry, not {_kind(handlers)}: "
+            'registry = HandlerRegistry(); registry.register("name", function) for each '
+            'handler the catalog names (or @registry.handler("name"))'
+        )
+    _check_type("kinds", kinds, KindRegistry)
+    _check_type("downstream", downstream, DownstreamSettings)
+    for name, count in counts.items():
+        _check_count(name, count)
+    if not callable(clock):
+        raise TypeError(
+            f"clock must be a function returning the time in seconds, not {_kind(clock)}"
+        )
+
+
+def _check_ir(ir: object) -> None:
+    if ir is None or isinstance(ir, Catalog):
+        return
+    if hasattr(ir, "raise_on_error"):  # a CompileResult
+        raise TypeError(
+            "ir must be a Catalog, not the CompileResult of compile_catalog: give "
+            "compile_catalog(...).raise_on_error(), which raises for a catalog with errors"
+        )
+    raise TypeError(
+        f"ir must be a Catalog (compile_catalog(...).raise_on_error()), not {_kind(ir)}"
+    )
+
+
+def _check_store(store: object) -> None:
+    if store is None:
+        return
+    if isinstance(store, str | bytes | os.PathLike):
+        raise TypeError(
+            f"store must be a store, not the path {store!r}: give store=SqliteStore({store!r}) "
+            "(or MemoryStore(), the default)"
+        )
+    missing = [name for name in STORE_METHODS if not callable(getattr(store, name, None))]
+    if missing:
+        raise TypeError(
+            f"store must be a SqliteStore, a MemoryStore or another Store, not {_kind(store)} "
+            f"(it lacks {', '.join(missing)})"
+        )
+
+
+def _check_count(name: str, count: object) -> None:
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise TypeError(f"{name} must be a whole number, not {_kind(count)}")
+    if count < 1:
+        raise ValueError(f"{name} must be at least 1, not {count}")
+
+
+def _check_type(name: str, value: object, wanted: type[Any]) -> None:
+    if value is not None and not isinstance(value, wanted):
+        raise TypeError(f"{name} must be a {wanted.__name__} or None, not {_kind(value)}")
+
+
+def _kind(value: object) -> str:
+    return f"{type(value).__name__} {value!r}"[:120]
