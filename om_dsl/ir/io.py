@@ -15,6 +15,24 @@ from om_dsl.ir import integrity
 from om_dsl.ir.models import KEEP_LATER_NULLS, LATER_ERAS, SCHEMA_VERSION, Catalog
 
 
+def require_catalog(value: object, name: str) -> Catalog:
+    """``value`` as the IR an API was given for argument ``name``, or a ``TypeError`` that says
+    what to give.  The commonest slip, the ``CompileResult`` of ``compile_catalog``, used to
+    fail far from the call (``'CompileResult' object has no attribute 'content_hash'``)."""
+    if isinstance(value, Catalog):
+        return value
+    if hasattr(value, "raise_on_error"):  # a CompileResult
+        raise TypeError(
+            f"{name} must be a Catalog, not the CompileResult of compile_catalog: give "
+            "compile_catalog(...).raise_on_error(), which raises for a catalog with errors"
+        )
+    shown = f"{type(value).__name__} {value!r}"[:120]
+    raise TypeError(
+        f"{name} must be a Catalog (compile_catalog(...).raise_on_error(), or load_ir(path)), "
+        f"not {shown}"
+    )
+
+
 def dump_ir(catalog: Catalog) -> str:
     """Canonical JSON: byte-identical for the same catalog, whatever the hash seed."""
     return catalog.model_dump_json(indent=2) + "\n"

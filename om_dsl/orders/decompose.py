@@ -14,7 +14,7 @@ from typing import Any
 
 from om_dsl.errors import DecompositionError
 from om_dsl.ir import models as ir
-from om_dsl.ir.io import content_hash
+from om_dsl.ir.io import content_hash, require_catalog
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.diff import compare
 from om_dsl.orders.gc_pause import decomposition_gc
@@ -56,7 +56,7 @@ class Decomposer:
         limits: Limits = DEFAULT_LIMITS,
         pause_gc: bool = True,
     ) -> None:
-        self.catalog = catalog
+        self.catalog = require_catalog(catalog, "catalog")
         with decomposition_gc(pause_gc):
             self.index = CatalogIndex.build(catalog)
             self.program = RuleProgram(catalog)
@@ -111,6 +111,7 @@ _cache_lock = threading.Lock()
 
 def decomposer_for(catalog: ir.Catalog, engine: str = "compiled") -> Decomposer:
     """A cached :class:`Decomposer` (the last few catalogs, keyed by content hash and engine)."""
+    catalog = require_catalog(catalog, "catalog")
     key = (catalog.content_hash or content_hash(catalog), engine)
     with _cache_lock:
         found = _cache.get(key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from om_dsl.ir.models import Catalog
+from om_dsl.ir.io import require_catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.base import KindRegistry
@@ -59,16 +59,8 @@ def check_arguments(
 
 
 def _check_ir(ir: object) -> None:
-    if ir is None or isinstance(ir, Catalog):
-        return
-    if hasattr(ir, "raise_on_error"):  # a CompileResult
-        raise TypeError(
-            "ir must be a Catalog, not the CompileResult of compile_catalog: give "
-            "compile_catalog(...).raise_on_error(), which raises for a catalog with errors"
-        )
-    raise TypeError(
-        f"ir must be a Catalog (compile_catalog(...).raise_on_error()), not {_kind(ir)}"
-    )
+    if ir is not None:
+        require_catalog(ir, "ir")
 
 
 def _check_store(store: object) -> None:

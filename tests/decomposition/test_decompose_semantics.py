@@ -292,3 +292,15 @@ def _peak(call: Callable[[], object]) -> int:
 def _failing(decomposer_: Decomposer, order: Any) -> None:
     with pytest.raises(DecompositionError):
         decomposer_.decompose(order)
+
+
+def test_a_compile_result_given_for_the_catalog_is_said_at_once() -> None:
+    """The commonest slip of a host: the result of compile_catalog, not its IR.  It failed
+    inside with "'CompileResult' object has no attribute 'content_hash'"."""
+    result = compile_catalog(ACME)
+    order = (EXAMPLE_ORDERS / "home-duo-add.json").read_bytes()
+    for call in (lambda: decompose(result, order), lambda: Decomposer(result)):  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"not the CompileResult of compile_catalog: give "):
+            call()
+    with pytest.raises(TypeError, match=r"catalog must be a Catalog .* not str 'acme.om'"):
+        decompose("acme.om", order)  # type: ignore[arg-type]
