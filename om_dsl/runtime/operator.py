@@ -130,7 +130,8 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
     engine.move_order(order, OrderState.ASSESSING_CANCELLATION, reason or NO_CANCEL_REASON)
     engine.move_order(order, OrderState.PENDING_CANCELLATION, "no point of no return reached")
     order.cancelling = True
-    _stop_normal_items(engine, order)
+    for item in order.normal_items():
+        engine.stop_for_cancel(order, item, "the order was cancelled")
     for comp in order.compensations():
         if engine.check_compensation(order, comp):
             engine.satisfy(order, comp)
@@ -174,14 +175,6 @@ def _let_go(engine: Engine, order: OrderRun, item: ItemRun) -> None:
     except Exception as exc:
         log.warning("order %s: letting go of %s failed: %s: %s",
                     order.id, item.id, type(exc).__name__, exc)  # fmt: skip
-
-
-def _stop_normal_items(engine: Engine, order: OrderRun) -> None:
-    for item in order.normal_items():
-        if item.state in (IS.PENDING, IS.READY):
-            engine.move(order, item, IS.DISCARDED, "the order was cancelled")
-        elif item.state in (IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD):
-            engine.cancel_item(order, item, "the order was cancelled")
 
 
 def _ponr_reason(order: OrderRun) -> str:

@@ -123,7 +123,8 @@ class CalloutKind(ItemKind):
         try:
             answer = await send(client, request, call.timeout_s)
         except TransportFailure as exc:
-            return Failed(f"{redact(call.label, call.secrets)}: {excerpt(str(exc), call.secrets)}")
+            reason = f"{redact(call.label, call.secrets)}: {excerpt(str(exc), call.secrets)}"
+            return Failed(reason, unsure=exc.unsure)
         return self._answer(ctx, call, answer)
 
     def resolve(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Outcome:
