@@ -163,7 +163,19 @@ def amend(engine: Engine, plan: OrderPlan) -> Revision:
     engine.replace(order, revision.plan, revision.rows, revision.changes, revision.summary())
     for item in stopped:  # only once the amendment is committed: a failed one changes nothing
         _let_go(engine, order, item)
+    for item_id, history_id in revision.moved:
+        _follow(engine, order, order.by_id[item_id], history_id)
     return revision
+
+
+def _follow(engine: Engine, order: OrderRun, item: ItemRun, history_id: str) -> None:
+    """An item kept on a history line (its outcome is unknown): its kind finds it there now
+    (a late callback settles it, not the item that runs the line again)."""
+    try:
+        engine.kinds.get(item.tpl.kind).renamed(order.id, item.id, history_id)
+    except Exception as exc:
+        log.warning("order %s: moving %s to %s failed: %s: %s",
+                    order.id, item.id, history_id, type(exc).__name__, exc)  # fmt: skip
 
 
 def _let_go(engine: Engine, order: OrderRun, item: ItemRun) -> None:

@@ -147,6 +147,9 @@ class CalloutKind(ItemKind):
     def cancel(self, ctx: ItemContext) -> None:
         self.tokens.void(ctx.order_id, ctx.item_id)
 
+    def renamed(self, order_id: str, item_id: str, new_item_id: str) -> None:
+        self.tokens.move(order_id, item_id, new_item_id)
+
     async def aclose(self) -> None:
         await self._pool.aclose()
 
