@@ -20,7 +20,7 @@ from om_dsl.runtime.journal import item_row
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
 from om_dsl.runtime.plan import OrderPlan
-from om_dsl.runtime.readers import require_read_outputs
+from om_dsl.runtime.readers import require_read_outputs, require_unread
 from om_dsl.runtime.revision import Revision, revise
 from om_dsl.runtime.states import (
     ITEM_OPERATOR_RESOLVE,
@@ -72,15 +72,30 @@ def retry(engine: Engine, order_id: str, item_id: str) -> None:
     engine.make_ready(order, item, "retried by an operator")
 
 
-def skip(engine: Engine, order_id: str, item_id: str, reason: str | None = None) -> None:
-    """Give up on an item; the items after it run as if it had completed (without outputs)."""
+def skip(
+    engine: Engine,
+    order_id: str,
+    item_id: str,
+    reason: str | None = None,
+    force: bool = False,
+) -> None:
+    """Give up on an item; the items after it run as if it had completed (without outputs).
+
+    Refused, as completing without outputs is, when items still to run read its outputs
+    (they would read null, perhaps past the point of no return), unless ``force``: the
+    operator knows those readers handle null.
+    """
     order, item = target(engine, order_id, item_id)
     _require(item, ITEM_OPERATOR_RESOLVE, "skip")
+    if not force:
+        require_unread(order, item, f"cannot skip item {item.id}")
     _stop_waiting(engine, order, item)
+    engine.leave_wait(order, item)
     item.due = None
     item.reason = reason or "skipped by an operator"
     engine.move(order, item, IS.SKIPPED, item.reason)
     engine.satisfy(order, item)
+    engine.after_settled(order, item)
 
 
 def complete(

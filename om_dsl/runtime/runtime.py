@@ -316,10 +316,16 @@ class Runtime:
         self._refuse_if_run_elsewhere()
         self._act(operator.retry, order_id, item_id)
 
-    def skip(self, order_id: str, item_id: str, reason: str | None = None) -> None:
-        """Skip a fatally failed, failed, waiting or held item; the order goes on without it."""
+    def skip(
+        self, order_id: str, item_id: str, reason: str | None = None, *, force: bool = False
+    ) -> None:
+        """Skip a fatally failed, failed, waiting or held item; the order goes on without it.
+
+        Refused while items still to run read its outputs (they would read null; complete
+        it with them instead), unless ``force``: the operator knows they handle null.
+        """
         self._refuse_if_run_elsewhere()
-        self._act(operator.skip, order_id, item_id, reason)
+        self._act(operator.skip, order_id, item_id, reason, force)
 
     def complete(
         self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
