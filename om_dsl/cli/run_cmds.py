@@ -169,10 +169,21 @@ def skip_cmd(
     order_id: Annotated[str, typer.Argument()],
     item: Annotated[str, typer.Argument()],
     reason: Annotated[str | None, typer.Option(help="Why (kept in the event log).")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Skip even though items still to run read its outputs (as null)."
+        ),
+    ] = False,
     db: DbOption = Path("om.db"),
 ) -> None:
-    """Skip a failed, waiting or held item; the items after it may then run."""
-    _operator(db, order_id, lambda r: r.skip(order_id, item, reason), f"{item} skipped")
+    """Skip a failed, waiting or held item; the items after it may then run.
+
+    Refused while items still to run read its outputs (they would read
+    null): complete it with them instead, or give --force if they handle it."""
+    _operator(
+        db, order_id, lambda r: r.skip(order_id, item, reason, force=force), f"{item} skipped"
+    )
 
 
 @app.command("complete")

@@ -43,7 +43,7 @@ class ItemContext:
         self.item_id = item.id
         self.attempt = attempt
         self.deadline = deadline
-        key = f"{order.id}/{item.id}"
+        key = f"{order.id}/{_first_id(item)}"
         self.idempotency_key = f"{key}@{item.revision}" if item.revision else key
 
     @property
@@ -154,6 +154,18 @@ class ItemContext:
 
     def __repr__(self) -> str:
         return f"ItemContext({self.idempotency_key!r}, attempt={self.attempt})"
+
+
+def _first_id(item: ItemRun) -> str:
+    """The id an item had when its request was first sent.  An item kept on the history line
+    of an amendment (``1/Line~1:reserve``) because its outcome is unknown is sent again only to
+    learn that outcome: under its old key, or the system would take it for a new request.
+    (A compensation of a history line is work of its own, with its own key.)"""
+    line = item.line
+    if not line.superseded or item.comp_of:
+        return item.id
+    base = line.id.removesuffix(f"~{line.superseded}")
+    return base + item.id[len(line.id) :]
 
 
 def item_env(order: OrderRun, item: ItemRun) -> dict[str, Any]:

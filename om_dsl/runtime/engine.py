@@ -57,7 +57,7 @@ from om_dsl.runtime.store.base import (
     WriteBatch,
 )
 from om_dsl.runtime.timers import Timers
-from om_dsl.runtime.waits import hold_key, wait_key
+from om_dsl.runtime.waits import UNSURE, awaits_callback, hold_key, unsure_reason, wait_key
 
 IS = ItemState
 log = logging.getLogger("om_dsl.runtime")
@@ -66,6 +66,8 @@ OS = OrderState
 COMP_SATISFIED = ITEM_SATISFIED | {IS.DISCARDED}
 """A compensation waits for later compensations; one that is not needed is discarded."""
 ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
+STOPPED = frozenset({IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD})
+"""Started and unfinished: what a cancel stops (cancels), unless the item is in flight."""
 
 
 Start = tuple[str, int, int, str, ItemContext]
@@ -248,7 +250,7 @@ class Engine:
         for item in order.items:
             if item.wait_key is not None:
                 self.waits.setdefault(item.wait_key, set()).add((order.id, item.idx))
-                if item.state is IS.WAITING and item.wait_key.startswith("token:"):
+                if item.state is IS.WAITING and awaits_callback(item.wait_key):
                     # A callback is on its way (Waiting.expect_soon is not persisted): after a
                     # restart, run(until_idle=True) must keep running for it.
                     self.soon.add((order.id, item.idx))
@@ -325,6 +327,7 @@ class Engine:
             state = item.state
             if state is IS.RUNNING:
                 self.make_ready(order, item, why)
+                self._set_wait_key(order, item, UNSURE)  # the interrupted attempt may have acted
             elif state is IS.READY:
                 self.ready.append((order, item))
             elif state is IS.PENDING and item.blockers == 0 and self._deps_met(order, item):
@@ -460,17 +463,17 @@ class Engine:
         """Apply an outcome to a running or waiting item."""
         if isinstance(outcome, Completed):
             self.complete(order, item, outcome.outputs)
-        elif isinstance(outcome, Waiting):
+            return  # complete() tells a cancel or an amendment itself
+        if isinstance(outcome, Waiting):
             self.wait(order, item, outcome)
         elif isinstance(outcome, Failed):
-            self.fail(order, item, outcome.reason, outcome.permanent)
+            self.fail(order, item, outcome.reason, outcome.permanent, outcome.unsure)
         elif isinstance(outcome, OnHold):
             self.hold(order, item, outcome)
         else:
             reason = f"the {item.tpl.kind} kind returned {outcome!r}, which is not an outcome"
             self.fail(order, item, reason, permanent=True)
-        if order.cancelling and not item.comp_of:
-            self._after_cancel(order, item)
+        self.after_settled(order, item)
 
     def complete(
         self,
@@ -493,10 +496,20 @@ class Engine:
         self.satisfy(order, item)
         if order.pollers:
             self._poll(order)
+        self.after_settled(order, item)
 
-    def fail(self, order: OrderRun, item: ItemRun, reason: str, permanent: bool) -> None:
-        """A failed attempt: schedule the next one, or fall out when retries are spent."""
+    def fail(
+        self, order: OrderRun, item: ItemRun, reason: str, permanent: bool, unsure: bool = False
+    ) -> None:
+        """A failed attempt: schedule the next one, or fall out when retries are spent.
+
+        An item whose earlier attempt had an unknown outcome stays unsure until an answer
+        settles it: a transient failure (a 503) of its replay says nothing of the first
+        request; a permanent one (a 400 to the same request) says it was refused."""
+        unsure = unsure or (item.wait_key == UNSURE and not permanent)
         self.leave_wait(order, item)
+        if unsure:
+            self._set_wait_key(order, item, UNSURE)
         item.failures += 1
         item.reason = reason
         key = f"{order.id}/{item.id}"
@@ -544,8 +557,6 @@ class Engine:
             outcome = Failed(f"resolving {item.id} failed: {type(exc).__name__}: {exc}")
         if isinstance(outcome, Completed):
             self.complete(order, item, outcome.outputs, detail)
-            if order.cancelling and not item.comp_of:
-                self._after_cancel(order, item)
         else:
             self.settle(order, item, outcome)
 
@@ -574,7 +585,8 @@ class Engine:
                 self.make_ready(order, item, "retry due")
             elif kind == "timeout" and item.state in (IS.RUNNING, IS.WAITING):
                 self.stop_tasks.append((order_id, idx, attempt))
-                self.settle(order, item, Failed(_timeout_reason(item)))
+                unsure = item.state is IS.RUNNING or awaits_callback(item.wait_key)
+                self.settle(order, item, Failed(_timeout_reason(item), unsure=unsure))
 
     # ---- waits --------------------------------------------------------------------------------
 
@@ -631,25 +643,93 @@ class Engine:
         item.reason = reason
         self.move(order, item, IS.CANCELLED, reason)
 
-    def _after_cancel(self, order: OrderRun, item: ItemRun) -> None:
-        """A normal item settled while its order is being cancelled."""
-        if item.state in (IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD):
-            self.cancel_item(order, item, "the order is being cancelled")
+    def in_flight(self, order: OrderRun, item: ItemRun) -> bool:
+        """A normal item whose work may be under way or done downstream without the runtime
+        knowing yet: a cancel or an amendment lets it settle before it decides its undo.
+
+        Running; waiting for the callback of an accepted async request; or ready, failed
+        or fallen out after an attempt with an unknown outcome (a timeout, a lost
+        connection, a crash) when it has an ``undo`` (without one, nothing is decided).
+        """
+        state = item.state
+        if state is IS.RUNNING:
+            return True
+        if state is IS.WAITING:
+            return awaits_callback(item.wait_key)
+        return (
+            state in (IS.READY, IS.FAILED, IS.FATALLY_FAILED)
+            and item.wait_key == UNSURE
+            and item.idx in order.undo_of
+        )
+
+    def stop_for_cancel(self, order: OrderRun, item: ItemRun, reason: str) -> None:
+        """A normal item of an order being cancelled: what never ran is discarded, what
+        started is cancelled, what is in flight (:meth:`in_flight`) settles first."""
+        if self.in_flight(order, item):
+            if item.state is IS.FATALLY_FAILED:
+                self._explain_unsure(order, item)
+        elif item.state in (IS.PENDING, IS.READY):
+            self.move(order, item, IS.DISCARDED, reason)
+        elif item.state in STOPPED:
+            self.cancel_item(order, item, reason)
+
+    def _explain_unsure(self, order: OrderRun, item: ItemRun) -> None:
+        """Say in the reason of an item in fallout what an operator must do for the cancel
+        or the amendment that waits for it (the reason is shown by status and the views)."""
+        reason = unsure_reason(item.reason)
+        if reason != item.reason:
+            item.reason = reason
+            self.journal.items[item] = order.id
+            self.journal.touched[order.id] = order
+
+    def after_settled(self, order: OrderRun, item: ItemRun) -> None:
+        """A normal item of an order being cancelled, or of a line an amendment superseded,
+        changed state: stop it unless it is still in flight, then decide the compensations
+        that waited for it."""
+        if item.comp_of or not (order.cancelling or item.line.superseded):
+            return
+        if order.cancelling:
+            self.stop_for_cancel(order, item, "the order is being cancelled")
+            self._decide_compensations(order)
+            return
+        if self.in_flight(order, item):
+            if item.state is IS.FATALLY_FAILED:
+                self._explain_unsure(order, item)
+        elif item.state in STOPPED:
+            self.cancel_item(order, item, "stopped: an amendment superseded its line")
         comp = order.undo_of.get(item.idx)
-        if comp is not None:
-            compensation = order.items[comp]
-            if self.check_compensation(order, compensation):
-                self.satisfy(order, compensation)
+        if comp is not None and self.check_compensation(order, order.items[comp]):
+            self.satisfy(order, order.items[comp])
+
+    def _decide_compensations(self, order: OrderRun) -> None:
+        """Once nothing of a cancelled order is in flight, every compensation whose turn it
+        is starts (or is discarded): each waits for all of them, not only for its own items,
+        since the undo of ``activate`` must not run while ``confirm`` (no undo of its own,
+        but built on ``activate``) still runs."""
+        if self.settling(order):
+            return
+        for comp in order.compensations():
+            if self.check_compensation(order, comp):
+                self.satisfy(order, comp)
+
+    def settling(self, order: OrderRun) -> bool:
+        """A normal item of the order has not finished (while cancelling: it is in flight,
+        or in fallout waiting for an operator to settle its unknown outcome)."""
+        return any(i.state not in ITEM_TERMINAL for i in order.normal_items())
 
     def check_compensation(self, order: OrderRun, comp: ItemRun) -> bool:
         """Make a compensation ready (something it undoes completed), or discard it.
 
+        Nothing is decided while what it undoes is in flight (its outcome is not known yet),
+        nor, while the order is cancelled, as long as any item of the order has not settled.
         Returns True when it was discarded (the compensations waiting for it are freed).
         """
         if comp.state is not IS.PENDING:
             return False
         originals = [order.items[i] for i in comp.comp_of]
-        if any(o.state is IS.RUNNING for o in originals):
+        if any(self.in_flight(order, o) for o in originals):
+            return False
+        if order.cancelling and self.settling(order):
             return False
         if not any(o.state is IS.COMPLETED for o in originals):
             comp.reason = "nothing to undo"

@@ -20,7 +20,7 @@ from om_dsl.runtime.journal import item_row
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
 from om_dsl.runtime.plan import OrderPlan
-from om_dsl.runtime.readers import require_read_outputs
+from om_dsl.runtime.readers import require_read_outputs, require_unread
 from om_dsl.runtime.revision import Revision, revise
 from om_dsl.runtime.states import (
     ITEM_OPERATOR_RESOLVE,
@@ -72,15 +72,30 @@ def retry(engine: Engine, order_id: str, item_id: str) -> None:
     engine.make_ready(order, item, "retried by an operator")
 
 
-def skip(engine: Engine, order_id: str, item_id: str, reason: str | None = None) -> None:
-    """Give up on an item; the items after it run as if it had completed (without outputs)."""
+def skip(
+    engine: Engine,
+    order_id: str,
+    item_id: str,
+    reason: str | None = None,
+    force: bool = False,
+) -> None:
+    """Give up on an item; the items after it run as if it had completed (without outputs).
+
+    Refused, as completing without outputs is, when items still to run read its outputs
+    (they would read null, perhaps past the point of no return), unless ``force``: the
+    operator knows those readers handle null.
+    """
     order, item = target(engine, order_id, item_id)
     _require(item, ITEM_OPERATOR_RESOLVE, "skip")
+    if not force:
+        require_unread(order, item, f"cannot skip item {item.id}")
     _stop_waiting(engine, order, item)
+    engine.leave_wait(order, item)
     item.due = None
     item.reason = reason or "skipped by an operator"
     engine.move(order, item, IS.SKIPPED, item.reason)
     engine.satisfy(order, item)
+    engine.after_settled(order, item)
 
 
 def complete(
@@ -130,7 +145,8 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
     engine.move_order(order, OrderState.ASSESSING_CANCELLATION, reason or NO_CANCEL_REASON)
     engine.move_order(order, OrderState.PENDING_CANCELLATION, "no point of no return reached")
     order.cancelling = True
-    _stop_normal_items(engine, order)
+    for item in order.normal_items():
+        engine.stop_for_cancel(order, item, "the order was cancelled")
     for comp in order.compensations():
         if engine.check_compensation(order, comp):
             engine.satisfy(order, comp)
@@ -162,7 +178,19 @@ def amend(engine: Engine, plan: OrderPlan) -> Revision:
     engine.replace(order, revision.plan, revision.rows, revision.changes, revision.summary())
     for item in stopped:  # only once the amendment is committed: a failed one changes nothing
         _let_go(engine, order, item)
+    for item_id, history_id in revision.moved:
+        _follow(engine, order, order.by_id[item_id], history_id)
     return revision
+
+
+def _follow(engine: Engine, order: OrderRun, item: ItemRun, history_id: str) -> None:
+    """An item kept on a history line (its outcome is unknown): its kind finds it there now
+    (a late callback settles it, not the item that runs the line again)."""
+    try:
+        engine.kinds.get(item.tpl.kind).renamed(order.id, item.id, history_id)
+    except Exception as exc:
+        log.warning("order %s: moving %s to %s failed: %s: %s",
+                    order.id, item.id, history_id, type(exc).__name__, exc)  # fmt: skip
 
 
 def _let_go(engine: Engine, order: OrderRun, item: ItemRun) -> None:
@@ -174,14 +202,6 @@ def _let_go(engine: Engine, order: OrderRun, item: ItemRun) -> None:
     except Exception as exc:
         log.warning("order %s: letting go of %s failed: %s: %s",
                     order.id, item.id, type(exc).__name__, exc)  # fmt: skip
-
-
-def _stop_normal_items(engine: Engine, order: OrderRun) -> None:
-    for item in order.normal_items():
-        if item.state in (IS.PENDING, IS.READY):
-            engine.move(order, item, IS.DISCARDED, "the order was cancelled")
-        elif item.state in (IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD):
-            engine.cancel_item(order, item, "the order was cancelled")
 
 
 def _ponr_reason(order: OrderRun) -> str:

@@ -47,10 +47,17 @@ class Waiting:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The attempt failed; unless ``permanent``, the item's retry policy decides what's next."""
+    """The attempt failed; unless ``permanent``, the item's retry policy decides what's next.
+
+    ``unsure``: the attempt may have taken effect all the same (no answer within the timeout,
+    a connection lost after the request was sent, an accepted async request that never called
+    back).  A cancel or an amendment must not take such an item for one that did nothing: its
+    ``undo`` may be needed (see docs/runtime.md, "Unknown outcomes").
+    """
 
     reason: str
     permanent: bool = False
+    unsure: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,23 +39,52 @@ def require_read_outputs(
     if not missing:
         return
     given = [name for name in outputs if name not in wanted]
-    parts = []
-    for name in missing:
-        hint = closest(name, given)
-        readers = ", ".join(wanted[name][:3]) + (" ..." if len(wanted[name]) > 3 else "")
-        typo = f" (you gave {hint!r})" if hint else ""
-        parts.append(f"{item.tpl.name}.{name}, read by {readers}{typo}")
     raise OperatorActionRejected(
-        f"{refused}: the outputs lack what later items read: {'; '.join(parts)}. Give each "
-        "(null if it is truly unknown)"
+        f"{refused}: the outputs lack what later items read: "
+        f"{_who_reads(item, wanted, missing, given)}. Give each (null if it is truly unknown)"
     )
 
 
-def read_outputs(order: OrderRun, item: ItemRun) -> dict[str, list[str]]:
-    """Output name -> the ids of the items still to run that read it from ``item``."""
+def require_unread(order: OrderRun, item: ItemRun, refused: str) -> None:
+    """Refuse to skip ``item`` (it ends without outputs) while an item still to run reads
+    one of them: the reader would run with null, past the point of no return too.  Its own
+    compensation does not count: it is discarded when the item ends without completing.
+
+    Raises:
+        OperatorActionRejected: ``refused``, each output read and who reads it, and the way out.
+    """
+    undo = order.undo_of.get(item.idx)
+    wanted = read_outputs(order, item, ignore=undo)
+    if not wanted:
+        return
+    readers = _who_reads(item, wanted, sorted(wanted), [])
+    raise OperatorActionRejected(
+        f"{refused}: items still to run read its outputs: {readers}. Complete it with them "
+        f"instead (om complete {order.id} {item.id} --outputs '{{...}}', null for one that is "
+        "truly unknown), or force the skip if those items handle null (om skip --force; "
+        'force=True in the API, "force": true in the service)'
+    )
+
+
+def _who_reads(
+    item: ItemRun, wanted: Mapping[str, list[str]], names: list[str], given: list[str]
+) -> str:
+    """``reserve.rid, read by w/Line:activate (you gave 'ri')``, for each of ``names``."""
+    parts = []
+    for name in names:
+        hint = closest(name, given) if given else None
+        readers = ", ".join(wanted[name][:3]) + (" ..." if len(wanted[name]) > 3 else "")
+        typo = f" (you gave {hint!r})" if hint else ""
+        parts.append(f"{item.tpl.name}.{name}, read by {readers}{typo}")
+    return "; ".join(parts)
+
+
+def read_outputs(order: OrderRun, item: ItemRun, ignore: int | None = None) -> dict[str, list[str]]:
+    """Output name -> the ids of the items still to run that read it from ``item`` (but
+    the item of index ``ignore``)."""
     found: dict[str, list[str]] = {}
     for reader in order.by_id.values():
-        if reader is item or reader.state in _READ_NO_MORE:
+        if reader is item or reader.state in _READ_NO_MORE or reader.idx == ignore:
             continue
         for name in _names_read(reader, item):
             readers = found.setdefault(name, [])

@@ -32,6 +32,7 @@ from om_dsl.errors import OperatorActionRejected
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.store.base import ItemRow, RowValues
+from om_dsl.runtime.waits import UNSURE, awaits_callback, unsure_reason
 
 IS = ItemState
 COMP_DONE = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED})
@@ -43,6 +44,10 @@ UNSETTLED = frozenset({IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED, IS.READY})
 STOP = frozenset({IS.WAITING, IS.ON_HOLD, IS.FAILED, IS.FATALLY_FAILED})
 """Started and unfinished: a superseded line's such items are cancelled, and their kind lets
 go of what it holds for them (a task, a callback token that a late callback could use)."""
+UNSURE_KEPT = frozenset({IS.READY, IS.FAILED, IS.FATALLY_FAILED})
+"""States in which an item whose last attempt has an unknown outcome (wait key ``unsure``)
+stays as it is on its history line, when it has an ``undo``: its retry (a replay under its
+idempotency key) or an operator settles it, and only then is its undo decided."""
 
 
 class ItemsRunning(OperatorActionRejected):
@@ -70,6 +75,9 @@ class Revision:
     """Items (their id before the amendment) that the amendment stopped (waiting, held or
     failed): their kind must let go of what it holds for them."""
     changes: tuple[ItemChange, ...] = field(default=())
+    moved: tuple[tuple[str, str], ...] = field(default=())
+    """(id before, history id) of unfinished items kept on a history line because their
+    outcome is unknown: their kind must find them under the new id."""
 
     def summary(self) -> str:
         lines = (
@@ -97,13 +105,20 @@ def revise(
         raise OperatorActionRejected(
             f"the revision is for order {new.order_id}, not for order {old.order_id}"
         )
-    running = sorted(i for i, row in rows.items() if row.state == IS.RUNNING)
+    running = sorted(i for i, row in rows.items() if in_flight(row))
     if running:
         raise ItemsRunning(
-            f"order {old.order_id} cannot be amended while items run ({', '.join(running)}); "
-            "amend again once they settle"
+            f"order {old.order_id} cannot be amended while items run or wait for the callback "
+            f"of a request their system accepted ({', '.join(running)}); amend again once "
+            "they settle"
         )
     return _Merge(old, rows, new).merge(ponr)
+
+
+def in_flight(row: ItemRow) -> bool:
+    """Running, or waiting for the callback of an accepted async request: either may end
+    completed, so the amendment cannot know yet whether there is work to undo."""
+    return row.state == IS.RUNNING or (row.state == IS.WAITING and awaits_callback(row.wait_key))
 
 
 def _work(line: PlanLine, items: Iterable[PlanItemInstance]) -> tuple[object, ...]:
@@ -141,13 +156,16 @@ class _Merge:
         earlier one): the line's items wait for them before they run (undo, then redo)."""
         self.gone: set[str] = set()
         """Lines superseded by this revision and kept as history."""
+        self.undone = {o for i in old.items if i.is_compensation for o in i.compensation_of}
+        """Items that have an ``undo``."""
+        self.moved: list[tuple[str, str]] = []
 
     def merge(self, ponr: Mapping[str, str]) -> Revision:
         same = self._unchanged()
         changed = sorted(set(self.old_lines) & set(self.new_lines) - same)
         removed = sorted(set(self.old_lines) - set(self.new_lines))
         added = sorted(set(self.new_lines) - set(self.old_lines))
-        self._check_ponr(ponr, [*changed, *removed, *added])
+        self._check_ponr(ponr, {"changes": changed, "removes": removed, "adds": added})
         gone_lines, gone_items, gone_rows = self._supersede([*changed, *removed])
         self._unfinished_undo()
         live_items, live_rows, kept = self._live(same)
@@ -169,7 +187,7 @@ class _Merge:
         indexed = [(n, *row[1:]) for n, row in enumerate(rows)]
         return Revision(
             plan, indexed, tuple(changed), tuple(added), tuple(removed), tuple(kept), undo,
-            tuple(self.stopped), tuple(self.changes),
+            tuple(self.stopped), tuple(self.changes), tuple(self.moved),
         )  # fmt: skip
 
     # ---- comparing ----------------------------------------------------------------------------
@@ -183,10 +201,11 @@ class _Merge:
             == _work(self.old_lines[line_id], self.old_items.get(line_id, ()))
         }
 
-    def _check_ponr(self, ponr: Mapping[str, str], touched: list[str]) -> None:
-        for line_id in touched:
-            for line in (self.old_lines.get(line_id), self.new_lines.get(line_id)):
-                self._refuse_past_ponr(ponr, line, f"line {line_id}")
+    def _check_ponr(self, ponr: Mapping[str, str], touched: Mapping[str, list[str]]) -> None:
+        for verb, line_ids in touched.items():
+            for line_id in line_ids:
+                for line in (self.old_lines.get(line_id), self.new_lines.get(line_id)):
+                    self._refuse_past_ponr(ponr, line, f"line {line_id}", verb)
 
     def _check_items_ponr(self, ponr: Mapping[str, str]) -> None:
         """Items of an unchanged line whose state the revision changes (a plan-time ``when``
@@ -197,14 +216,22 @@ class _Merge:
             line = self.new_lines.get(item_id.rsplit(":", 1)[0])
             self._refuse_past_ponr(ponr, line, f"item {item_id} ({before} -> {after})")
 
-    def _refuse_past_ponr(self, ponr: Mapping[str, str], line: PlanLine | None, what: str) -> None:
+    def _refuse_past_ponr(
+        self, ponr: Mapping[str, str], line: PlanLine | None, what: str, verb: str = "changes"
+    ) -> None:
         for root in line.root_items if line else ():
             if root in ponr:
                 raise OperatorActionRejected(
-                    f"order {self.old.order_id} cannot be amended: the revision changes {what} "
+                    f"order {self.old.order_id} cannot be amended: the revision {verb} {what} "
                     f"of root item {root}, whose point of no return was reached when "
                     f"{ponr[root]} started"
                 )
+
+    @staticmethod
+    def _maybe_done(row: ItemRow) -> bool:
+        """The item completed, or its last attempt may have taken effect (see
+        :data:`UNSURE_KEPT`): its compensation waits to be decided at run time."""
+        return row.state == IS.COMPLETED or (row.wait_key == UNSURE and row.state in UNSURE_KEPT)
 
     def _row(self, item_id: str) -> RowValues:
         return tuple(self.rows[item_id])
@@ -339,7 +366,7 @@ class _Merge:
         if spec.is_compensation:
             update["compensation_of"] = tuple(names[o] for o in spec.compensation_of)
             update["deps"] = tuple(names[d] for d in spec.deps if d in names)
-            undoes = any(self.rows[o].state == IS.COMPLETED for o in spec.compensation_of)
+            undoes = any(self._maybe_done(self.rows[o]) for o in spec.compensation_of)
             state = IS.PENDING if undoes else IS.DISCARDED
             why = "undoes work of a line the amendment changed" if undoes else "nothing to undo"
             if undoes:
@@ -347,10 +374,15 @@ class _Merge:
                 self.before_redo.setdefault(spec.line_id, []).append(new_id)
         else:
             update["deps"] = ()
-            state, why = _final(IS(row.state), started(row))
+            unsure = row.wait_key == UNSURE and spec.id in self.undone
+            state, why = _final(IS(row.state), started(row), unsure)
+            if unsure and state == row.state:
+                self.moved.append((spec.id, new_id))
             if state == IS.CANCELLED and row.state != IS.CANCELLED:
                 self.stopped.append(spec.id)  # its kind lets go (a task, a callback token)
         item = spec.model_copy(update=update)
+        if state == row.state == IS.FATALLY_FAILED and row.wait_key == UNSURE:
+            row = row._replace(reason=unsure_reason(row.reason))  # what the operator must do
         if state == row.state:
             if state != spec.initial:  # the log must say where the history item stands
                 why = f"kept as history of {spec.id} (revision {self.rev})"
@@ -361,8 +393,11 @@ class _Merge:
                       row.ended_at, row.outputs, why, None)  # fmt: skip
 
 
-def _final(state: ItemState, ran: bool) -> tuple[ItemState, str]:
-    """What becomes of a normal item of a superseded line."""
+def _final(state: ItemState, ran: bool, unsure: bool = False) -> tuple[ItemState, str]:
+    """What becomes of a normal item of a superseded line.  One whose last attempt may have
+    taken effect, and has an undo, stays (ready, failed or in fallout) until it settles."""
+    if unsure and state in UNSURE_KEPT:
+        return state, ""
     if state in DISCARD and not ran:
         return IS.DISCARDED, "superseded by an amendment before it ran"
     if state in STOP or state in DISCARD:

@@ -371,9 +371,15 @@ class Runtime:
         """Run a failed or fatally failed item again now, with a fresh retry budget."""
         self._move(operator.retry, order_id, item_id)
 
-    def skip(self, order_id: str, item_id: str, reason: str | None = None) -> None:
-        """Skip a fatally failed, failed, waiting or held item; the order goes on without it."""
-        self._move(operator.skip, order_id, item_id, reason)
+    def skip(
+        self, order_id: str, item_id: str, reason: str | None = None, *, force: bool = False
+    ) -> None:
+        """Skip a fatally failed, failed, waiting or held item; the order goes on without it.
+
+        Refused while items still to run read its outputs (they would read null; complete
+        it with them instead), unless ``force``: the operator knows they handle null.
+        """
+        self._move(operator.skip, order_id, item_id, reason, force)
 
     def complete(
         self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None

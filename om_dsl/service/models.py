@@ -269,6 +269,14 @@ class ItemAction(_Ops):
     reason: str | None = Field(None, max_length=MAX_TEXT)
 
 
+class SkipItem(ItemAction):
+    force: bool = Field(
+        False,
+        description="Skip even though items still to run read the item's outputs (they read "
+        "null): without it such a skip is refused (409), naming them",
+    )
+
+
 class CompleteItem(_Ops):
     itemId: str = Field(min_length=1, max_length=MAX_TEXT)
     outputs: dict[str, Any] = Field(default_factory=dict)

@@ -45,12 +45,9 @@ ACTIONS: dict[str, tuple[Action, str, str]] = {
         "skipped",
         "the item no longer waits for it (it is skipped)",
     ),
-    "cancel the order": (
-        lambda r: r.cancel("O1"),
-        "cancelled",
-        "order O1 is cancelled; it cannot change",
-    ),
 }
+"""A cancel no longer stops an item waiting for its callback: the callback settles it (see
+test_cancel_in_flight.py)."""
 
 
 def _started(lab: Lab, sims: Sims, delay_ms: int, catalog: str = CATALOG) -> Runtime:

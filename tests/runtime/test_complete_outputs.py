@@ -86,3 +86,36 @@ def test_outputs_nothing_reads_are_not_required() -> None:
     run.run_until_idle()
     assert run.status("O1").item("A:activate").state == "completed"
     run.close()
+
+
+def test_a_skip_is_refused_while_later_items_read_the_outputs_unless_forced() -> None:
+    """Skipping ends the item without outputs: the guard of complete holds for it too."""
+    run, seen = runtime()
+    with pytest.raises(OperatorActionRejected) as refused:
+        run.skip("O1", "A:reserve", "done elsewhere")
+    message = str(refused.value)
+    assert message.startswith("cannot skip item A:reserve: items still to run read its outputs")
+    assert "reserve.port_id, read by A:activate" in message
+    assert "reserve.vlan, read by V:attach" in message
+    assert "om complete O1 A:reserve --outputs" in message and "force" in message
+    assert run.status("O1").item("A:reserve").state == "fatally_failed"  # nothing changed
+    run.skip("O1", "A:reserve", "the readers handle null", force=True)
+    run.run_until_idle()
+    assert run.status("O1").item("A:reserve").state == "skipped"
+    assert run.status("O1").item("A:activate").state == "skipped"  # its when reads null
+    assert seen["V:attach"] == {}
+    run.close()
+
+
+def test_an_item_nobody_reads_is_skipped_without_force() -> None:
+    run, _ = runtime("""
+cfs Access { attribute site: string }
+plan Access on add {
+  auto reserve handler "reserve" retry none
+  auto activate handler "activate" after reserve
+}
+""")
+    run.skip("O1", "A:reserve")
+    run.run_until_idle()
+    assert run.status("O1").item("A:activate").state == "completed"
+    run.close()

@@ -142,7 +142,10 @@ def test_past_the_point_of_no_return_the_root_cannot_change(lab: ir.Catalog) -> 
     before = (states(runtime, "O1"), len(runtime.events("O1")))
     with pytest.raises(OperatorActionRejected, match="point of no return") as caught:
         runtime.amend("O1", order(speed=500, tv=20))
-    assert "line 1/Line of root item 1" in str(caught.value)
+    assert "the revision changes line 1/Line of root item 1" in str(caught.value)
+    without_root_1 = {"id": "O1", "items": order(tv=20)["items"][1:]}
+    with pytest.raises(OperatorActionRejected, match="the revision removes line 1/Line of root"):
+        runtime.amend("O1", without_root_1)
     assert (states(runtime, "O1"), len(runtime.events("O1"))) == before
     revision = runtime.amend("O1", order(tv=30))  # root 2 has no PONR: it may change
     assert revision.changed == ("2/TvSvc",)

@@ -390,3 +390,33 @@ def test_a_handler_still_running_at_the_end_of_a_command_is_a_warning(
         "warning: the runtime stopped, but 1 sync handler(s) still run after 5 s: order ORD-1 "
         "item 1/Line:configure (handler 'lab.configure')"
     ) in " ".join(err.split())
+
+
+SKIP_CATALOG = """catalog "Lab" version "1"
+offer Web "Web" id "100" { attribute speed: int default 100 }
+cfs Line { attribute speed: int }
+decompose Web { -> Line { speed = speed } }
+plan Line on add {
+  auto reserve handler "lab.reserve"
+  callout activate: Net POST "/activate" request { rid: reserve.rid }
+      after reserve point_of_no_return
+}
+system Net { url "http://127.0.0.1:9" }
+"""
+
+
+def test_skip_names_the_readers_of_the_outputs_and_force_overrides(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    lab_folder(tmp_path, monkeypatch)
+    (tmp_path / "lab.om").write_text(SKIP_CATALOG, encoding="utf-8")
+    code, out, _ = om(capsys, "run", "lab.om", "order.json")
+    assert code == 1 and "order ORD-1: held" in out  # lab.reserve has no handler
+    code, _, err = om(capsys, "skip", "ORD-1", "1/Line:reserve")
+    assert code == 1
+    assert "cannot skip item 1/Line:reserve: items still to run read its outputs" in err
+    assert "reserve.rid, read by 1/Line:activate" in err and "om skip --force" in err
+    code, out, _ = om(capsys, "status", "ORD-1")
+    assert "1/Line:reserve" in out and "skipped" not in out  # nothing changed
+    code, _, err = om(capsys, "skip", "ORD-1", "1/Line:reserve", "--force", "--reason", "by hand")
+    assert code == 0 and "1/Line:reserve skipped" in err

@@ -27,7 +27,15 @@ def ssl_context() -> ssl.SSLContext:
 
 
 class TransportFailure(Exception):
-    """The request got no (usable) answer: refused, timed out, cut, or too large."""
+    """The request got no (usable) answer: refused, timed out, cut, or too large.
+
+    ``unsure``: the request may have reached the system and taken effect (everything but a
+    connection that was never made): a cancel or an amendment must not assume it did nothing.
+    """
+
+    def __init__(self, message: str, *, unsure: bool = True) -> None:
+        super().__init__(message)
+        self.unsure = unsure
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +88,12 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, timeout_s: flo
     try:
         async with asyncio.timeout(timeout_s):
             return await _exchange(client, request)
+    except httpx.ConnectTimeout:  # no connection was made: nothing was sent
+        raise TransportFailure(f"cannot connect within {timeout_s:g} s", unsure=False) from None
     except (TimeoutError, httpx.TimeoutException):
         raise TransportFailure(f"no answer within {timeout_s:g} s (timed out)") from None
     except httpx.ConnectError as exc:
-        raise TransportFailure(f"cannot connect ({_text(exc)})") from None
+        raise TransportFailure(f"cannot connect ({_text(exc)})", unsure=False) from None
     except httpx.HTTPError as exc:
         raise TransportFailure(
             f"the connection failed ({type(exc).__name__}: {_text(exc)})"

@@ -89,6 +89,17 @@ class CallbackTokens:
         value = json.loads(row[1]) if row[1] else {}
         return value if isinstance(value, dict) else {}
 
+    def move(self, order_id: str, item_id: str, new_item_id: str) -> None:
+        """An amendment kept the item on a history line under ``new_item_id`` (its outcome is
+        unknown): the callback of its accepted request must settle it there, not be kept as
+        early for the item that runs the line again."""
+        with self._side.write() as db:
+            db.execute(
+                "UPDATE callback_tokens SET item_id = ? "
+                "WHERE order_id = ? AND item_id = ? AND state IN ('issued', 'early')",
+                (new_item_id, order_id, item_id),
+            )
+
     def void(self, order_id: str, item_id: str) -> None:
         """The item no longer waits (cancelled, completed by hand, superseded): a callback with
         one of its tokens is answered ``ignored`` and changes nothing."""

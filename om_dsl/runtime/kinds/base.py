@@ -51,6 +51,11 @@ class ItemKind(abc.ABC):
         """The waiting item was cancelled (order cancel): release what it holds, if anything."""
         return None
 
+    def renamed(self, order_id: str, item_id: str, new_item_id: str) -> None:
+        """An amendment kept the item, unfinished, on a history line under ``new_item_id``:
+        what the kind holds for it (a callback token) must now find it there."""
+        return None
+
     def close(self) -> None:
         """The runtime stops: release threads, connections and the like."""
         return None

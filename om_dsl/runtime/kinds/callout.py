@@ -123,7 +123,8 @@ class CalloutKind(ItemKind):
         try:
             answer = await send(client, request, call.timeout_s)
         except TransportFailure as exc:
-            return Failed(f"{redact(call.label, call.secrets)}: {excerpt(str(exc), call.secrets)}")
+            reason = f"{redact(call.label, call.secrets)}: {excerpt(str(exc), call.secrets)}"
+            return Failed(reason, unsure=exc.unsure)
         return self._answer(ctx, call, answer)
 
     def resolve(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Outcome:
@@ -145,6 +146,9 @@ class CalloutKind(ItemKind):
 
     def cancel(self, ctx: ItemContext) -> None:
         self.tokens.void(ctx.order_id, ctx.item_id)
+
+    def renamed(self, order_id: str, item_id: str, new_item_id: str) -> None:
+        self.tokens.move(order_id, item_id, new_item_id)
 
     async def aclose(self) -> None:
         await self._pool.aclose()

@@ -12,7 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from om_dsl.runtime.status import OrderStatus
 from om_dsl.service import live_plan
 from om_dsl.service.context import Svc
-from om_dsl.service.models import CompleteItem, Event, FalloutItem, ItemAction, Signal, Signalled
+from om_dsl.service.models import (
+    CompleteItem,
+    Event,
+    FalloutItem,
+    ItemAction,
+    Signal,
+    Signalled,
+    SkipItem,
+)
 from om_dsl.service.operations import event_view, fallout, require_order
 from om_dsl.service.routes.common import AUTH_JSON, DECLARED_QUERY, NO_CONTENT, errors
 
@@ -64,8 +72,8 @@ def retry_item(svc: Svc, id: str, body: ItemAction) -> None:
 
 
 @router.post("/productOrder/{id}/skip", **NO_CONTENT, responses=errors(404, 409))
-def skip_item(svc: Svc, id: str, body: ItemAction) -> None:
-    svc.runtime.skip(id, body.itemId, body.reason)
+def skip_item(svc: Svc, id: str, body: SkipItem) -> None:
+    svc.runtime.skip(id, body.itemId, body.reason, force=body.force)
 
 
 @router.post("/productOrder/{id}/complete", **NO_CONTENT, responses=errors(404, 409))
