@@ -8,7 +8,7 @@ warning (W006).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +119,7 @@ def check_cross_outputs(
         # the actions whose lines run the reader while the read item exists to wait for
         theirs = holders.get((read.ref.path[0], read.ref.path[1]), frozenset())
         relevant = [a for a in read.actions if a in theirs] or list(read.actions)
-        unordered = [a for a in relevant if not _ordered(read, (waits, chained.get(a, {})), edges)]
+        unordered = _unordered(read, relevant, waits, chained, edges)
         if unordered:
             _report_cross(ctx, read, chains, unordered, relevant)
 
@@ -210,16 +210,33 @@ def _add_successors(table: dict[str, list[str]], item: Any) -> None:
         table.setdefault(dep, []).append(item.name)
 
 
-def _ordered(read: ProductRead, tables: tuple[Waits, Waits], edges: _ItemEdges) -> bool:
-    """A `depend` or a chain wait (``tables``) makes this item (or one before it) wait for
-    the read item (or one after it)."""
+def _unordered(
+    read: ProductRead,
+    actions: list[str],
+    waits: Waits,
+    chained: dict[str, Waits],
+    edges: _ItemEdges,
+) -> list[str]:
+    """The ``actions`` under which no `depend` and no chain wait makes this item (or one
+    before it) wait for the read item (or one after it).  The two closures are made once, and
+    only when some wait joins the two products."""
     product, other, source = read.product, read.ref.path[0], read.ref.path[1]
-    pairs = [p for table in tables for p in table.get((product, other), ())]
-    if not pairs:
-        return False
-    mine = _closure(read.item.name, edges.predecessors(product))
-    theirs = _closure(source, edges.successors(other))
-    return any(waiter in mine and awaited in theirs for waiter, awaited in pairs)
+    declared = waits.get((product, other), [])
+    closures: tuple[set[str], set[str]] | None = None
+    out: list[str] = []
+    for action in actions:
+        pairs = declared + chained.get(action, {}).get((product, other), [])
+        if pairs:
+            if closures is None:
+                closures = (
+                    _closure(read.item.name, edges.predecessors(product)),
+                    _closure(source, edges.successors(other)),
+                )
+            mine, theirs = closures
+            if any(waiter in mine and awaited in theirs for waiter, awaited in pairs):
+                continue
+        out.append(action)
+    return out
 
 
 def _report_cross(
@@ -252,24 +269,22 @@ class _Pair:
     chains: ChainWaits
     actions: list[str]
 
+    def by_action(self, parent: str, child: str) -> Mapping[str, frozenset[str]]:
+        """Action -> the waits of the rules that make ``child`` from ``parent``."""
+        return self.chains.links.get((parent, child), {})
+
     def waits(self, parent: str, child: str) -> set[str]:
-        """The waits of the rules that make ``child`` from ``parent`` under ``actions``
-        (empty when no rule does)."""
-        by_action = self.chains.links.get((parent, child), {})
+        """Those waits under ``actions`` (empty when no rule joins the two)."""
+        by_action = self.by_action(parent, child)
         return {w for a in self.actions for w in by_action.get(a, ())}
 
-    def per_action(self, parent: str, child: str) -> bool:
-        """Whether those rules wait for some actions only (``on``): the hint then names the
-        actions, since a wait without ``on`` would undo the designer's choice for the rest."""
-        by_action = self.chains.links.get((parent, child), {})
-        return len(set(by_action.values())) > 1
-
     def clause(self, how: str, parent: str, child: str, now: str | None = None) -> str:
-        """``how`` as the hint should write it: with ``on`` and the unordered actions when
-        the rules wait per action; with ``now``, only the actions where that wait holds."""
-        if not self.per_action(parent, child):
+        """``how`` as the hint should write it.  When the rules wait for some actions only
+        (``on``), with ``on`` and the unordered actions (with ``now``, those of them where that
+        wait holds): a wait without ``on`` would undo the designer's choice for the rest."""
+        by_action = self.by_action(parent, child)
+        if len(set(by_action.values())) <= 1:
             return how
-        by_action = self.chains.links.get((parent, child), {})
         actions = [a for a in self.actions if now is None or now in by_action.get(a, ())]
         return f"{how} on " + ", ".join(actions)
 
