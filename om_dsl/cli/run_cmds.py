@@ -220,7 +220,8 @@ def amend_cmd(
     with open_runtime(db, None, None, 1, claim=True) as runtime:
         revision = _amended(runtime, order_id, raw, installed_base)
         state = runtime.status(order_id).state
-    err.print(f"order {order_id} amended, {revision.summary()}; it is {state}", markup=False)
+    done = "" if revision.unchanged else " amended,"
+    err.print(f"order {order_id}{done} {revision.summary()}; it is {state}", markup=False)
     if state not in _finished():
         err.print(f"run `om resume --db {db}` to carry on")
 

@@ -174,6 +174,8 @@ def amend(engine: Engine, plan: OrderPlan) -> Revision:
         raise NotFound(f"no order {order.id}")
     rows = {item.id: ItemRow(*item_row(item)) for item in order.items}
     revision = revise(stored_plan(stored), rows, order.ponr, plan)
+    if revision.unchanged:  # sent again: no revision, nothing stored, no event
+        return revision
     stopped = [order.by_id[item_id] for item_id in revision.stopped]
     engine.replace(order, revision.plan, revision.rows, revision.changes, revision.summary())
     for item in stopped:  # only once the amendment is committed: a failed one changes nothing

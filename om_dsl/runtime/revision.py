@@ -78,8 +78,16 @@ class Revision:
     moved: tuple[tuple[str, str], ...] = field(default=())
     """(id before, history id) of unfinished items kept on a history line because their
     outcome is unknown: their kind must find them under the new id."""
+    unchanged: bool = False
+    """The revised order is the order as it stands (a client that sent its PATCH again): no
+    revision is made, ``plan`` is the order's current one and nothing is stored."""
 
     def summary(self) -> str:
+        if self.unchanged:
+            return (
+                f"nothing to amend: the revised order is the order as it stands "
+                f"(revision {self.plan.revision})"
+            )
         lines = (
             f"{len(self.changed)} line(s) changed, {len(self.added)} added, "
             f"{len(self.removed)} removed"
@@ -119,6 +127,16 @@ def in_flight(row: ItemRow) -> bool:
     """Running, or waiting for the callback of an accepted async request: either may end
     completed, so the amendment cannot know yet whether there is work to undo."""
     return row.state == IS.RUNNING or (row.state == IS.WAITING and awaits_callback(row.wait_key))
+
+
+_ORDER_FIELDS = ("order_fields", "order_items", "client", "client_items", "catalog_hash")
+"""What an order says beside its lines: an amendment that changes one of them and no line
+(a new description, a note) is still a revision."""
+
+
+def _same_order(old: OrderPlan, new: OrderPlan) -> bool:
+    """Whether the revised order says what the order says now (its lines aside)."""
+    return all(getattr(old, name) == getattr(new, name) for name in _ORDER_FIELDS)
 
 
 def _work(line: PlanLine, items: Iterable[PlanItemInstance]) -> tuple[object, ...]:
@@ -165,6 +183,8 @@ class _Merge:
         changed = sorted(set(self.old_lines) & set(self.new_lines) - same)
         removed = sorted(set(self.old_lines) - set(self.new_lines))
         added = sorted(set(self.new_lines) - set(self.old_lines))
+        if not (changed or removed or added) and _same_order(self.old, self.new):
+            return Revision(self.old, [], (), (), (), (), (), (), unchanged=True)
         self._check_ponr(ponr, {"changes": changed, "removes": removed, "adds": added})
         gone_lines, gone_items, gone_rows = self._supersede([*changed, *removed])
         self._unfinished_undo()

@@ -180,15 +180,33 @@ def test_finished_and_cancelling_orders_are_not_amended(lab: ir.Catalog) -> None
         runtime.amend("O2", order(oid="O2", speed=2))
 
 
-def test_amending_with_the_same_order_keeps_everything(lab: ir.Catalog) -> None:
+def test_amending_with_the_same_order_is_no_revision(lab: ir.Catalog) -> None:
+    """A client that sends its amendment again (its first answer was lost) made revision 2,
+    "no line changed", and an event: now nothing is stored and the answer says so."""
     recorder = Recorder()
     runtime = running(lab, recorder, order(ip=True, tv=20))
     before = states(runtime, "O1")
+    events = len(runtime.events("O1"))
     revision = runtime.amend("O1", order(ip=True, tv=20))
-    assert revision.summary().startswith("revision 1: no line changed")
-    assert states(runtime, "O1") == before
+    assert revision.unchanged and revision.plan.revision == 0
+    assert revision.summary() == (
+        "nothing to amend: the revised order is the order as it stands (revision 0)"
+    )
+    assert states(runtime, "O1") == before and len(runtime.events("O1")) == events
+    assert runtime.status("O1").revision == 0
     runtime.run_until_idle()
     assert len(recorder.order) == 3  # nothing ran again
+    # sent again after a real amendment: still that revision
+    runtime.amend("O1", order(ip=True, tv=30))
+    assert runtime.amend("O1", order(ip=True, tv=30)).plan.revision == 1
+
+
+def test_an_amendment_of_order_fields_alone_is_a_revision(lab: ir.Catalog) -> None:
+    """No line changes, but the order says something new: that is kept as a revision."""
+    runtime = running(lab, Recorder(), order(ip=True, tv=20))
+    revision = runtime.amend("O1", {**order(ip=True, tv=20), "priority": "high"})
+    assert not revision.unchanged
+    assert revision.summary().startswith("revision 1: no line changed")
 
 
 def test_a_second_amendment_keeps_the_history_of_the_first(lab: ir.Catalog) -> None:

@@ -67,6 +67,10 @@ def test_patch_amends_an_order_in_flight(service: Callable[..., Running], sims: 
     )
     events = api.get(f"/productOrder/{TRIO}/events").json()
     assert [e["kind"] for e in events].count("order.amended") == 1
+    again = api.patch(f"/productOrder/{TRIO}", json=_revised(40))  # a client's retry
+    assert again.status_code == 200, again.text
+    events = api.get(f"/productOrder/{TRIO}/events").json()
+    assert [e["kind"] for e in events].count("order.amended") == 1  # no second revision
 
     (new_task,) = open_tasks(api, TRIO)
     assert (new_task["itemId"], new_task["attempt"]) == (old_task["itemId"], 2)
