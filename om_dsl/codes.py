@@ -355,6 +355,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A chained rule's `before parent` or `after parent` without `on`, between two products that both have work on delete: deletes run in the same order as adds (under `before parent`, the child line, a SIM, is released before its parent, the service, is deactivated).",
         "Say which order deletes take: `before parent on add, modify, noChange after parent on delete` to delete in reverse, or `before parent on *` to keep one order for every action.",
     ),
+    CodeDoc(
+        ("W012",),
+        "An `async` callout without `timeout`: if its system never calls back, the item waits for ever, and so does a cancel of its order (a cancel lets work a system accepted settle first).",
+        "Add a `timeout` (`timeout 1h`): without a callback by then the item fails, its retry policy applies, then fallout for an operator.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

@@ -553,6 +553,8 @@ def _callout(
         method = "POST"
     request = ctx.exprs.object(c["request"].value, env) if "request" in c else None
     response = _response(ctx, c.get("response"), env)
+    if "async" in c and "timeout" not in c:
+        _async_without_timeout(ctx, item, head.system.value, c["async"].span)
     return _new_callout(
         system=head.system.value,
         method=method,
@@ -562,6 +564,20 @@ def _callout(
         response=response,
         is_async="async" in c,
         **f,
+    )
+
+
+def _async_without_timeout(ctx: Context, item: ast.ItemDecl, system: str, span: Span) -> None:
+    """W012: an async callout waits for its system's callback; without a `timeout` a lost
+    callback keeps it waiting for ever, and a cancel of its order too (a cancel lets work a
+    system accepted settle before it decides what to undo)."""
+    ctx.bag.warning(
+        "W012",
+        f"async callout '{item.name.value}' has no `timeout`: if {system} never calls back, "
+        "it waits for ever, and so does a cancel of its order",
+        span,
+        "add a timeout, e.g. `timeout 1h`: without a callback by then the item fails (its "
+        "retry policy applies, then fallout for an operator)",
     )
 
 
