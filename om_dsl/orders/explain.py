@@ -35,6 +35,9 @@ class RuleVerdict:
     condition: str | None
     values: dict[str, Any]
     reason: str
+    wait: str = "none"
+    """A chained rule's wait (``after_parent``, ``before_parent``) for a line of the source's
+    action: which of the two lines' plans runs first (``before parent on add, modify``)."""
 
 
 @dataclass(slots=True)
@@ -114,16 +117,18 @@ def _source(
 ) -> SourceExplanation:
     env = {"source": attrs, "order": order_env}
     entry = SourceExplanation(label, product, action, world)
-    entry.rules = [_verdict(rule, env) for rule in program.rules_for(product)]
+    entry.rules = [_verdict(rule, env, action) for rule in program.rules_for(product)]
     return entry
 
 
-def _verdict(rule: CompiledRule, env: dict[str, Any]) -> RuleVerdict:
+def _verdict(rule: CompiledRule, env: dict[str, Any], action: str) -> RuleVerdict:
+    wait = rule.rule.wait_for(action)
+
     def verdict(
         matched: bool, condition: str | None, values: dict[str, Any], why: str
     ) -> RuleVerdict:
         return RuleVerdict(
-            rule.id, rule.target.name, str(rule.rule.span), matched, condition, values, why
+            rule.id, rule.target.name, str(rule.rule.span), matched, condition, values, why, wait
         )
 
     when = rule.rule.when
@@ -165,7 +170,8 @@ def render_text(explanations: list[SourceExplanation]) -> str:
             lines.append("  no rule has this product as its source")
         for v in entry.rules:
             mark = "matched" if v.matched else "no match"
-            lines.append(f"  {mark:<8}  {v.rule} -> {v.target}  [{v.span}]")
+            waits = f", {v.wait.replace('_', ' ')}" if v.matched and v.wait != "none" else ""
+            lines.append(f"  {mark:<8}  {v.rule} -> {v.target}  [{v.span}]{waits}")
             if v.condition is not None:
                 seen = ", ".join(f"{k} = {_show(val)}" for k, val in v.values.items())
                 lines.append(f"            when {v.condition}")

@@ -10,6 +10,7 @@ import pytest
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.explain import explain, render_text
 from om_dsl.orders.tmf641 import service_orders
 from om_dsl.runtime import build_plan
 
@@ -130,3 +131,14 @@ def test_tmf641_relationships_follow_the_lines_waits(catalog: ir.Catalog) -> Non
         {"relationshipType": "dependency", "orderItem": {"itemId": "1/Mobile"}}
     ]
     assert "serviceOrderItemRelationship" not in by_id["1/Mobile"]
+
+
+def test_explain_says_which_wait_a_rule_gives_the_source_s_lines(catalog: ir.Catalog) -> None:
+    d = Decomposer(catalog)
+    for action, wait in (("add", "before_parent"), ("delete", "after_parent")):
+        order = d.read(_order(action, roaming=False))
+        entries = explain(d.program, order, d.decompose(order))
+        [verdict] = [v for e in entries for v in e.rules if v.target == "Sim"]
+        assert (verdict.matched, verdict.wait) == (True, wait)
+    text = render_text(entries)
+    assert "matched   Mobile->Sim -> Sim  [waits.om:11:18], after parent\n" in text
