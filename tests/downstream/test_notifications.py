@@ -307,3 +307,41 @@ def test_an_event_read_late_shows_the_order_as_it_was_then(
     assert seen[0] == ("ProductOrderCreateEvent", "acknowledged", ["acknowledged"])
     assert seen[-1] == ("ProductOrderStateChangeEvent", "completed", ["completed"])
     assert all(states[0] != "completed" for _, _, states in seen[:-1])
+
+
+AMENDABLE = """
+offer Web "Web" id "1" { attribute speed: int default 100 }
+cfs Line { attribute speed: int }
+decompose Web -> Line { speed = speed }
+plan Line on add { wait go event "go" }
+"""
+
+
+def _web(speed: int) -> dict[str, Any]:
+    return {"id": "A1", "items": [{"id": "1", "product": "Web", "attributes": {"speed": speed}}]}
+
+
+def test_an_amendment_is_a_productorderattributevaluechangeevent(
+    lab: Lab, listener: Listener
+) -> None:
+    """The originating system heard nothing of an amendment that left the order's state as it
+    was (the OSM probe): it gets TMF622's attribute change event, with what the revision did.
+    A hub registration may ask for it alone; one for another state hears nothing of it."""
+    runtime = lab(compile_text(AMENDABLE), notify=settings(f"{listener.url}/events"))
+    runtime.hub.register(
+        f"{listener.url}/changes", "eventType=ProductOrderAttributeValueChangeEvent"
+    )
+    runtime.hub.register(f"{listener.url}/done", "state=completed")
+    runtime.submit(_web(100))
+    runtime.run_until_idle()
+    runtime.amend("A1", _web(200))
+    runtime.amend("A1", _web(200))  # sent again: no revision, no event
+    assert runtime.notifications.drain(10)
+    kinds = [b["eventType"] for b in bodies(listener, "A1")]
+    assert kinds.count("ProductOrderAttributeValueChangeEvent") == 2  # /events and /changes
+    [change] = [e["body"] for e in listener.events() if e["path"] == "/changes"]
+    assert change["title"] == "order A1 was amended"
+    assert change["fieldPath"] == "productOrderItem"
+    assert change["description"].startswith("revision 1: 1 line(s) changed, 0 added, 0 removed")
+    assert change["event"]["productOrder"]["state"] == "pending"  # as it was: waiting for "go"
+    assert not [e for e in listener.events() if e["path"] == "/done"]

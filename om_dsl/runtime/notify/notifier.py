@@ -51,7 +51,7 @@ CURSOR = "notify"
 NOTIFY_DELIVERED = "notify.delivered"
 NOTIFY_FAILED = "notify.failed"
 NOTIFY_ABANDONED = "notify.abandoned"
-ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE})
+ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE, ORDER_AMENDED})
 READ_BATCH = 1000
 ANSWER_BYTES = 64 * 1024
 Subscriber = Callable[[dict[str, Any]], None]
@@ -250,8 +250,9 @@ class Notifier:
                 continue
             text = json.dumps(event, separators=(",", ":"))
             kind = event["eventType"]
-            for url in self._targets(kind, row.to_state, row.order_id):
-                new.append(NewRow(row.seq, url, row.order_id, kind, row.to_state, text))
+            state = event["event"]["productOrder"].get("state")  # an amendment's: the order's
+            for url in self._targets(kind, state, row.order_id):
+                new.append(NewRow(row.seq, url, row.order_id, kind, state, text))
             if self._subscribers:
                 self._tell_subscribers(text)
         if new:

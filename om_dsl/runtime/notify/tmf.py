@@ -1,5 +1,7 @@
-"""TMF622 v4 events about orders: ``ProductOrderCreateEvent`` and
-``ProductOrderStateChangeEvent`` (the completion event is the state change to ``completed``).
+"""TMF622 v4 events about orders: ``ProductOrderCreateEvent``,
+``ProductOrderStateChangeEvent`` (the completion event is the state change to ``completed``)
+and ``ProductOrderAttributeValueChangeEvent`` for an amendment (its ``fieldPath`` is
+``productOrderItem``: a revision replaces the order's items).
 
 The shape follows the TMF622 swagger: ``eventId``, ``eventTime``, ``eventType``, ``title``,
 ``event: {productOrder: {...}}``.  The product order carries its id, state, dates and one
@@ -32,7 +34,12 @@ from om_dsl.runtime.store.base import EventRow, Store
 
 CREATE_EVENT = "ProductOrderCreateEvent"
 STATE_CHANGE_EVENT = "ProductOrderStateChangeEvent"
-EVENT_TYPES = {ORDER_CREATED: CREATE_EVENT, ORDER_STATE: STATE_CHANGE_EVENT}
+ATTRIBUTE_CHANGE_EVENT = "ProductOrderAttributeValueChangeEvent"
+EVENT_TYPES = {
+    ORDER_CREATED: CREATE_EVENT,
+    ORDER_STATE: STATE_CHANGE_EVENT,
+    ORDER_AMENDED: ATTRIBUTE_CHANGE_EVENT,
+}
 PLAN_CACHE = 256
 ORDER_TYPE = "ProductOrder"
 ITEM_TYPE = "ProductOrderItem"
@@ -107,16 +114,34 @@ class OrderViews:
         event_type = EVENT_TYPES.get(row.kind)
         if event_type is None:
             return None
-        order = self.product_order(row.order_id, row.to_state, row.ts, self._states_at(row))
+        state = row.to_state or self._state_at(row)
+        order = self.product_order(row.order_id, state, row.ts, self._states_at(row))
         if order is None:
             return None
-        return {
+        event: dict[str, Any] = {
             "eventId": f"om-{row.seq}",
             "eventTime": iso(row.ts),
             "eventType": event_type,
-            "title": f"order {row.order_id} is {row.to_state}",
+            "title": f"order {row.order_id} is {state}",
             "event": {"productOrder": order},
         }
+        if row.kind == ORDER_AMENDED:  # what the revision did, from its log row
+            event.update(
+                title=f"order {row.order_id} was amended", description=row.detail or "",
+                fieldPath="productOrderItem",
+            )  # fmt: skip
+        return event
+
+    def _state_at(self, row: EventRow) -> str | None:
+        """The order's state at ``row``, a row that does not change it (an amendment): the
+        last state the log gave it before (None for an order the log has no state of)."""
+        state = None
+        for event in self._store.events(order_id=row.order_id):
+            if event.seq > row.seq:
+                break
+            if event.kind in (ORDER_CREATED, ORDER_STATE) and event.to_state:
+                state = event.to_state
+        return state
 
     def product_order(
         self,
