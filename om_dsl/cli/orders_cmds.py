@@ -68,10 +68,15 @@ def _states(text: str | None) -> frozenset[str] | None:
 
 
 def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
-    """One order as JSON shows it; the table shows a part of it.  Its items' states are
-    counted from their rows (the plan is not read)."""
+    """One order as JSON shows it; the table shows a part of it.  Only its live items are
+    counted: the items of lines an amendment replaced (``~N``, kept as history) are
+    ``replaced`` (after a few amendments they outnumbered the live ones)."""
     counts: dict[str, int] = {}
-    for item in runtime.store.items(record.id):
+    replaced = 0
+    for item in runtime.status(record.id).items:
+        if item.superseded:
+            replaced += 1
+            continue
         counts[item.state] = counts.get(item.state, 0) + 1
     return {
         "id": record.id,
@@ -79,6 +84,7 @@ def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
         "cancelling": record.cancelling,
         "items": sum(counts.values()),
         "counts": dict(sorted(counts.items())),
+        "replaced": replaced,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }

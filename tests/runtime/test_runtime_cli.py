@@ -328,6 +328,9 @@ def test_om_status_shows_the_revision_and_hides_replaced_items(
     assert status["revision"] == 1
     replaced = {i["id"]: i["superseded"] for i in status["items"]}
     assert replaced["1/Line~1:configure"] == 1 and replaced["1/Line:configure"] == 0
+    code, out, _ = om(capsys, "orders", "--format", "json")
+    (listed,) = json.loads(out)
+    assert (listed["items"], listed["replaced"]) == (3, 3)  # om orders counts the live ones
 
 
 def test_om_status_says_who_cancelled_and_om_events_shows_the_log(
