@@ -20,6 +20,7 @@ from om_dsl.consoles import table_text
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, order_state_text, parse_order_states
 from om_dsl.runtime.store.base import OrderRecord
+from om_dsl.runtime.store.sqlite import StoreError
 
 FORMATS = ("table", "json")
 TROUBLE = {
@@ -73,11 +74,11 @@ def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
     ``replaced`` (after a few amendments they outnumbered the live ones)."""
     counts: dict[str, int] = {}
     replaced = 0
-    for item in runtime.status(record.id).items:
-        if item.superseded:
+    for state, superseded in _item_states(runtime, record.id):
+        if superseded:
             replaced += 1
             continue
-        counts[item.state] = counts.get(item.state, 0) + 1
+        counts[state] = counts.get(state, 0) + 1
     return {
         "id": record.id,
         "state": record.state,
@@ -88,6 +89,15 @@ def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }
+
+
+def _item_states(runtime: Runtime, order_id: str) -> list[tuple[str, int]]:
+    """(state, replacing revision) of each item; an order whose plan cannot be read (a
+    damaged store) is listed all the same, from its item rows, all taken as live."""
+    try:
+        return [(item.state, item.superseded) for item in runtime.status(order_id).items]
+    except StoreError:
+        return [(row.state, 0) for row in runtime.store.items(order_id)]
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:

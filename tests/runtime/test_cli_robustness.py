@@ -252,6 +252,18 @@ def test_a_damaged_plan_names_the_order(
     _one_line_error(err, "the store is damaged: order ORD-1: its plan")
 
 
+def test_om_orders_lists_an_order_whose_plan_is_damaged(
+    held: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`om orders` reads each plan for its live items; one damaged plan must not hide the
+    store's other orders (`om status` of it names the damage)."""
+    _damage(held, "UPDATE plans SET plan_json = '{bad'")
+    code, out, _ = om(capsys, "orders", "--format", "json")
+    assert code == 0
+    (listed,) = json.loads(out)
+    assert listed["id"] == "ORD-1" and listed["items"] == 3 and listed["replaced"] == 0
+
+
 def test_every_bad_listener_url_of_an_order_is_reported_and_nothing_stored(
     lab: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
