@@ -114,8 +114,9 @@ class OrderViews:
         event_type = EVENT_TYPES.get(row.kind)
         if event_type is None:
             return None
-        state = row.to_state or self._state_at(row)
-        order = self.product_order(row.order_id, state, row.ts, self._states_at(row))
+        last_state, item_states = self._states_at(row)
+        state = row.to_state or last_state
+        order = self.product_order(row.order_id, state, row.ts, item_states)
         if order is None:
             return None
         event: dict[str, Any] = {
@@ -131,17 +132,6 @@ class OrderViews:
                 fieldPath="productOrderItem",
             )  # fmt: skip
         return event
-
-    def _state_at(self, row: EventRow) -> str | None:
-        """The order's state at ``row``, a row that does not change it (an amendment): the
-        last state the log gave it before (None for an order the log has no state of)."""
-        state = None
-        for event in self._store.events(order_id=row.order_id):
-            if event.seq > row.seq:
-                break
-            if event.kind in (ORDER_CREATED, ORDER_STATE) and event.to_state:
-                state = event.to_state
-        return state
 
     def product_order(
         self,
@@ -197,23 +187,34 @@ class OrderViews:
             fields["cancellationReason"] = found.reason
         return fields
 
-    def _states_at(self, row: EventRow) -> dict[int, str] | None:
-        """The order's plan item states right after ``row``: the plan's initial states and
-        every ``item.state`` row up to it.  An event used to carry the states of the moment
-        it was read, so a create event read late showed items already completed.  Order
-        events are few per order, so this fold over the order's log is rare."""
+    def _states_at(self, row: EventRow) -> tuple[str | None, dict[int, str] | None]:
+        """The order's state and its plan item states right after ``row``, in one fold over
+        the order's log: the last state the log gave the order (an amendment's row gives it
+        none), and the plan's initial item states with every ``item.state`` row up to it.
+        An event used to carry the states of the moment it was read, so a create event read
+        late showed items already completed.  Order events are few per order, so this fold
+        is rare."""
         shape = self._shape(row.order_id)
-        if shape is None or not shape.plan_items:
-            return None
-        index = {item_id: idx for idx, (item_id, _) in enumerate(shape.plan_items)}
-        states = {idx: initial for idx, (_, initial) in enumerate(shape.plan_items)}
+        index: dict[str, int] = {}
+        states: dict[int, str] | None = None
+        if shape is not None and shape.plan_items:
+            index = {item_id: idx for idx, (item_id, _) in enumerate(shape.plan_items)}
+            states = {idx: initial for idx, (_, initial) in enumerate(shape.plan_items)}
+        order_state = None
         for event in self._store.events(order_id=row.order_id):
             if event.seq > row.seq:
                 break
+            if event.kind in (ORDER_CREATED, ORDER_STATE) and event.to_state:
+                order_state = event.to_state
             idx = index.get(event.item_id or "")
-            if event.kind == ITEM_STATE and idx is not None and event.to_state:
+            if (
+                states is not None
+                and event.kind == ITEM_STATE
+                and idx is not None
+                and event.to_state
+            ):
                 states[idx] = event.to_state
-        return states
+        return order_state, states
 
     def forget(self, order_id: str) -> None:
         """Drop the cached shape of an order whose plan an amendment replaced."""
