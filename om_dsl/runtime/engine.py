@@ -665,10 +665,16 @@ class Engine:
     def stop_for_cancel(self, order: OrderRun, item: ItemRun, reason: str) -> None:
         """A normal item of an order being cancelled: what never ran is discarded, what
         started is cancelled, what is in flight (:meth:`in_flight`) settles first."""
+        self._stop(order, item, reason, discard=True)
+
+    def _stop(self, order: OrderRun, item: ItemRun, reason: str, *, discard: bool) -> None:
+        """Cancel a started item, unless it is in flight: then it settles first, and one in
+        fallout says why an operator must settle it.  ``discard``: what never ran is
+        discarded too (a cancel; an amendment has planned its superseded items already)."""
         if self.in_flight(order, item):
             if item.state is IS.FATALLY_FAILED:
                 self._explain_unsure(order, item)
-        elif item.state in (IS.PENDING, IS.READY):
+        elif discard and item.state in (IS.PENDING, IS.READY):
             self.move(order, item, IS.DISCARDED, reason)
         elif item.state in STOPPED:
             self.cancel_item(order, item, reason)
@@ -692,11 +698,7 @@ class Engine:
             self.stop_for_cancel(order, item, "the order is being cancelled")
             self._decide_compensations(order)
             return
-        if self.in_flight(order, item):
-            if item.state is IS.FATALLY_FAILED:
-                self._explain_unsure(order, item)
-        elif item.state in STOPPED:
-            self.cancel_item(order, item, "stopped: an amendment superseded its line")
+        self._stop(order, item, "stopped: an amendment superseded its line", discard=False)
         comp = order.undo_of.get(item.idx)
         if comp is not None and self.check_compensation(order, order.items[comp]):
             self.satisfy(order, order.items[comp])
