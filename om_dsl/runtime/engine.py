@@ -57,7 +57,14 @@ from om_dsl.runtime.store.base import (
     WriteBatch,
 )
 from om_dsl.runtime.timers import Timers
-from om_dsl.runtime.waits import UNSURE, awaits_callback, hold_key, unsure_reason, wait_key
+from om_dsl.runtime.waits import (
+    UNSURE,
+    awaits_callback,
+    hold_key,
+    under_way,
+    unsure_reason,
+    wait_key,
+)
 
 IS = ItemState
 log = logging.getLogger("om_dsl.runtime")
@@ -652,10 +659,8 @@ class Engine:
         connection, a crash) when it has an ``undo`` (without one, nothing is decided).
         """
         state = item.state
-        if state is IS.RUNNING:
-            return True
-        if state is IS.WAITING:
-            return awaits_callback(item.wait_key)
+        if state in (IS.RUNNING, IS.WAITING):
+            return under_way(state, item.wait_key)
         return (
             state in (IS.READY, IS.FAILED, IS.FATALLY_FAILED)
             and item.wait_key == UNSURE

@@ -32,7 +32,7 @@ from om_dsl.errors import OperatorActionRejected
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.store.base import ItemRow, RowValues
-from om_dsl.runtime.waits import UNSURE, awaits_callback, unsure_reason
+from om_dsl.runtime.waits import UNSURE, under_way, unsure_reason
 
 IS = ItemState
 COMP_DONE = frozenset({IS.COMPLETED, IS.SKIPPED, IS.DISCARDED})
@@ -113,7 +113,7 @@ def revise(
         raise OperatorActionRejected(
             f"the revision is for order {new.order_id}, not for order {old.order_id}"
         )
-    running = sorted(i for i, row in rows.items() if in_flight(row))
+    running = sorted(i for i, row in rows.items() if under_way(row.state, row.wait_key))
     if running:
         raise ItemsRunning(
             f"order {old.order_id} cannot be amended while items run or wait for the callback "
@@ -121,12 +121,6 @@ def revise(
             "they settle"
         )
     return _Merge(old, rows, new).merge(ponr)
-
-
-def in_flight(row: ItemRow) -> bool:
-    """Running, or waiting for the callback of an accepted async request: either may end
-    completed, so the amendment cannot know yet whether there is work to undo."""
-    return row.state == IS.RUNNING or (row.state == IS.WAITING and awaits_callback(row.wait_key))
 
 
 _ORDER_FIELDS = ("order_fields", "order_items", "client", "client_items", "catalog_hash")

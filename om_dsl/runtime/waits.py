@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from om_dsl.runtime.outcomes import Waiting
+from om_dsl.runtime.states import ItemState
 
 UNSURE = "unsure"
 """The wait key of an item whose last attempt has an unknown outcome (see above)."""
@@ -62,3 +63,9 @@ def awaits_callback(key: str | None) -> bool:
     """The item waits for a callback token: its system accepted the request (an async
     callout's 202), so the work is under way downstream."""
     return key is not None and key.startswith(TOKEN_PREFIX)
+
+
+def under_way(state: str, key: str | None) -> bool:
+    """Running, or waiting for the callback of an accepted async request: either may end
+    completed, so a cancel or an amendment cannot know yet whether there is work to undo."""
+    return state == ItemState.RUNNING or (state == ItemState.WAITING and awaits_callback(key))
