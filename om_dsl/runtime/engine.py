@@ -592,7 +592,7 @@ class Engine:
                 self.make_ready(order, item, "retry due")
             elif kind == "timeout" and item.state in (IS.RUNNING, IS.WAITING):
                 self.stop_tasks.append((order_id, idx, attempt))
-                unsure = item.state is IS.RUNNING or awaits_callback(item.wait_key)
+                unsure = under_way(item.state, item.wait_key)
                 self.settle(order, item, Failed(_timeout_reason(item), unsure=unsure))
 
     # ---- waits --------------------------------------------------------------------------------
