@@ -6,13 +6,22 @@ product as its ``serviceSpecification`` and carries the attributes as
 ``serviceCharacteristic``.  Links between lines become ``serviceOrderItemRelationship``:
 ``reliesOn`` from a chained line to its parent line, or ``dependency`` when the rule says
 ``after parent`` (the child waits for the parent) or ``before parent`` (the parent waits for
-the child, and the child has no link back).  A reference into another request's
-service order uses that order's ``externalId`` (our request id) as ``serviceOrderId``.  Shared
-requests a root uses appear in ``orderRelationship`` as ``reliesOn``.
+the child, and the child has no link back).
+
+A consumer correlates and deduplicates on ``externalId``, so it is ``<product order id>/<request
+id>``: the request id alone (``fr:1``) recurs in every order.  A reference into another
+request's service order uses that ``externalId`` as ``serviceOrderId``.  Shared requests a root
+uses appear in ``orderRelationship`` as ``reliesOn``, and come first in the list, so a
+consumer that creates the payloads in list order has each one before any that refers to it;
+the product order is a ``cross-ref`` (TMF641's word for the source order).  om_dsl keeps no
+service inventory, so a ``modify``, ``delete`` or ``noChange`` line cannot name the service
+it changes: its ``relatedEntity`` names the product instance(s) the TMF622 order items gave
+(``product.id``), through which the consumer finds it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.ir import models as ir
@@ -26,20 +35,52 @@ def service_orders(
 ) -> list[dict[str, Any]]:
     names = {t.name: t.display_name or t.name for t in catalog.technical}
     types = {t.name: {a.name: a.type for a in t.attributes} for t in catalog.technical}
-    where = {line.id: request.id for request in result.requests for line in request.lines}
+    ids = {request.id: external_id(order.id, request.id) for request in result.requests}
+    where = {line.id: ids[request.id] for request in result.requests for line in request.lines}
     waiting = _waiting_children(result)
-    return [_order(request, order, names, types, where, waiting) for request in result.requests]
+    context = _Context(order, names, types, where, waiting, ids, _instances(order))
+    return [_order(request, context) for request in _used_first(result.requests)]
 
 
-def _order(
-    request: FulfillmentRequest,
-    order: Order,
-    names: dict[str, str],
-    types: dict[str, dict[str, str]],
-    where: dict[str, str],
-    waiting: dict[str, list[FulfillmentLine]],
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {"@type": "ServiceOrder", "externalId": request.id}
+def external_id(order_id: str, request_id: str) -> str:
+    """A request's ``externalId``: unique across product orders, as a consumer needs it."""
+    return f"{order_id}/{request_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every payload of one decomposition reads."""
+
+    order: Order
+    names: dict[str, str]
+    types: dict[str, dict[str, str]]
+    where: dict[str, str]
+    """Line id -> the ``externalId`` of its service order."""
+    waiting: dict[str, list[FulfillmentLine]]
+    ids: dict[str, str]
+    """Request id -> its ``externalId``."""
+    instances: dict[str, str]
+    """Order item id -> the product instance id its TMF622 item gave (``product.id``)."""
+
+
+def _used_first(requests: list[FulfillmentRequest]) -> list[FulfillmentRequest]:
+    """Shared requests before the roots that use them, each group in decomposition order."""
+    return [r for r in requests if r.shared] + [r for r in requests if not r.shared]
+
+
+def _instances(order: Order) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item_id, fields in order.client_items.items():
+        product = fields.get("product")
+        ident = product.get("id") if isinstance(product, dict) else None
+        if isinstance(ident, str) and ident:
+            found[item_id] = ident
+    return found
+
+
+def _order(request: FulfillmentRequest, ctx: _Context) -> dict[str, Any]:
+    order = ctx.order
+    payload: dict[str, Any] = {"@type": "ServiceOrder", "externalId": ctx.ids[request.id]}
     payload["description"] = _description(request, order)
     if order.category:
         payload["category"] = order.category
@@ -61,15 +102,11 @@ def _order(
                 "role": "customer",
             }
         ]
-    if request.uses:
-        payload["orderRelationship"] = [
-            {"@referredType": "ServiceOrder", "id": used, "relationshipType": "reliesOn"}
-            for used in request.uses
-        ]
-    payload["serviceOrderItem"] = [
-        _item(line, names, types.get(line.product, {}), where, request.id, waiting.get(line.id, []))
-        for line in request.lines
-    ]
+    payload["orderRelationship"] = [
+        {"@referredType": "ServiceOrder", "id": ctx.ids[used], "relationshipType": "reliesOn"}
+        for used in request.uses
+    ] + [{"@referredType": "ProductOrder", "id": order.id, "relationshipType": "cross-ref"}]
+    payload["serviceOrderItem"] = [_item(line, ctx, ctx.ids[request.id]) for line in request.lines]
     return payload
 
 
@@ -88,15 +125,9 @@ def _waiting_children(result: Decomposition) -> dict[str, list[FulfillmentLine]]
     return out
 
 
-def _item(
-    line: FulfillmentLine,
-    names: dict[str, str],
-    types: dict[str, str],
-    where: dict[str, str],
-    order_id: str,
-    waits_for: list[FulfillmentLine],
-) -> dict[str, Any]:
-    service = {
+def _item(line: FulfillmentLine, ctx: _Context, order_id: str) -> dict[str, Any]:
+    names, types, where = ctx.names, ctx.types.get(line.product, {}), ctx.where
+    service: dict[str, Any] = {
         "@type": "Service",
         "name": names.get(line.product, line.product),
         "serviceType": _SERVICE_TYPE[line.kind],
@@ -110,15 +141,29 @@ def _item(
             for name, value in line.attributes.items()
         ],
     }
+    if line.action != "add":
+        _existing(service, line, ctx.instances)
     item: dict[str, Any] = {"@type": "ServiceOrderItem", "id": line.id, "action": line.action}
     item["service"] = service
     relations = []
     if line.parent_line is not None and line.wait != "before_parent":  # that parent waits for it
         relations.append(_relation(line, where, order_id))
-    relations += [_ref("dependency", child.id, where[child.id], order_id) for child in waits_for]
+    relations += [
+        _ref("dependency", child.id, where[child.id], order_id)
+        for child in ctx.waiting.get(line.id, [])
+    ]
     if relations:
         item["serviceOrderItemRelationship"] = relations
     return item
+
+
+def _existing(service: dict[str, Any], line: FulfillmentLine, instances: dict[str, str]) -> None:
+    """The product instances an existing service belongs to, as ``relatedEntity``."""
+    known = sorted({instances[i] for i in line.source_items if i in instances})
+    if known:
+        service["relatedEntity"] = [
+            {"@referredType": "Product", "id": ident, "role": "product"} for ident in known
+        ]
 
 
 def _relation(line: FulfillmentLine, where: dict[str, str], order_id: str) -> dict[str, Any]:

@@ -115,12 +115,13 @@ def test_the_table_says_what_a_modify_changes_from_where_the_order_said_it(
 def test_tmf641_payloads() -> None:
     code, out, _ = om("decompose", ACME, SAMPLE, "--format", "tmf641")
     orders = json.loads(out)
+    # shared requests first: a consumer creating them in list order meets no dangling reference
     assert code == 0 and [o["externalId"] for o in orders] == [
-        "fr:100",
-        "fr:relies_on:110",
-        "fr:account:1513",
+        "30001/fr:relies_on:110",
+        "30001/fr:account:1513",
+        "30001/fr:100",
     ]
-    item = orders[0]["serviceOrderItem"][0]
+    item = orders[2]["serviceOrderItem"][0]
     assert item["service"]["serviceSpecification"]["id"] == "MobileSubscription"
 
 

@@ -126,3 +126,37 @@ cfs L {
 }
 decompose A -> L {}
 """
+
+
+def test_external_ids_are_unique_across_orders_and_shared_requests_come_first() -> None:
+    d = decomposer(ACME, "compiled")
+    valid = d.read((EXAMPLE_ORDERS / "tmf622-product-order.json").read_bytes())
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    ids = [p["externalId"] for p in payloads]
+    assert all(i.startswith(f"{valid.id}/fr:") for i in ids)
+    for index, payload in enumerate(payloads):
+        related = payload["orderRelationship"]
+        assert related[-1] == {
+            "@referredType": "ProductOrder", "id": valid.id, "relationshipType": "cross-ref"
+        }  # fmt: skip
+        used = [r["id"] for r in related if r["@referredType"] == "ServiceOrder"]
+        assert set(used) <= set(ids[:index])  # created before whatever refers to it
+
+
+def test_existing_services_name_their_product_instance() -> None:
+    order = json.loads((FIXTURES / "golden" / "acme-tmf-modify-delete.json").read_text())
+    voice = order["productOrderItem"][0]["productOrderItem"][1]
+    voice["product"]["id"] = "PRD-voice-9"
+    d = decomposer(ACME, "compiled")
+    valid = d.read(json.dumps(order))
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    items = [i for p in payloads for i in p["serviceOrderItem"]]
+    deleted = [i for i in items if i["action"] == "delete"]
+    assert deleted and all(
+        i["service"]["relatedEntity"]
+        == [{"@referredType": "Product", "id": "PRD-voice-9", "role": "product"}]
+        for i in deleted
+    )
+    assert all("relatedEntity" not in i["service"] for i in items if i["action"] == "add")
+    schema = {"$ref": "#/definitions/ServiceOrder_Create"}
+    assert [p for o in payloads for p in _problems(o, schema, "")] == []
