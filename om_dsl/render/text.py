@@ -31,8 +31,12 @@ def dot_id(node_id: str) -> str:
 
 def esc(text: str) -> str:
     """``text`` made safe inside an HTML-like label (``&``, ``<``, ``>``, quotes; control
-    characters, which Graphviz's XML parser refuses, as their pictures)."""
-    return html.escape(visible(text, lines=True), quote=True)
+    characters, which Graphviz's XML parser refuses, as their pictures).
+
+    Graphviz expands ``\\N``, ``\\G``, ``\\E``, ... in HTML-like labels too (an attribute
+    ``ACME\\Nord`` was drawn with the node's name in it), after decoding entities, so no
+    entity helps; a doubled backslash is drawn as one."""
+    return html.escape(visible(text, lines=True), quote=True).replace("\\", "\\\\")
 
 
 def plain(text: str) -> str:

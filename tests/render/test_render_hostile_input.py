@@ -6,6 +6,7 @@
 - A product named ``legend`` with an item ``lines`` was drawn as the legend's table.
 - A shared line's rules were put on its edges by position: one product's rule on another's.
 - A backslash in a tooltip came out as ``\\N`` expanded to the node's name.
+- ... and in a box's label too: ``site_id=ACME\\Nord`` was drawn with the node's id in it.
 - A completed order's live view said it "can still be cancelled".
 """
 
@@ -84,6 +85,22 @@ def test_a_product_named_legend_is_not_the_legend(catalog) -> None:  # type: ign
     assert '"~legend.lines" [' in dot  # the legend's own table
     svg = _accepted(dot)
     assert "Item doc: C:\u29f5Net\u29f5new \u29f5N" in svg  # not C:Svc.c1et...
+
+
+@needs_dot
+@pytest.mark.parametrize("view", ["decomposition", "plan"])
+def test_backslashes_in_labels_are_drawn_as_written(catalog, view) -> None:  # type: ignore[no-untyped-def]
+    d = Decomposer(catalog)
+    ids = ["1\\G", "2\\N\\E"]
+    order = d.read({"id": "O\\T", "items": [{"id": i, "product": "Y"} for i in ids]})
+    work = d.decompose(order)
+    if view == "decomposition":
+        graph = render_decomposition(catalog, order, work)
+    else:
+        graph = render_order_plan(catalog, build_plan(catalog, work, order))
+    svg = _accepted(render(graph, "dot").decode())
+    drawn = " ".join(re.findall(r"<text[^>]*>(.*?)</text>", svg))
+    assert "O\\T" in drawn and "1\\G" in drawn and "2\\N\\E" in drawn, drawn
 
 
 def test_each_source_item_gets_the_rules_of_its_own_product(catalog) -> None:  # type: ignore[no-untyped-def]
