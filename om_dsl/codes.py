@@ -444,7 +444,7 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O080",),
-        "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
+        "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `render plan`, `render decomposition`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
     ),
 )
 

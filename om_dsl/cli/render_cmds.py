@@ -19,6 +19,7 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, output_path, write_file
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
+from om_dsl.cli.order_args import InstalledBaseOption, installed_base_or_fail
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import open_store
 from om_dsl.errors import OmError
@@ -94,23 +95,28 @@ def plan_cmd(
     collapse: CollapseOpt = None,
     output: OutputOpt = None,
     fmt: FormatOpt = None,
+    installed_base: InstalledBaseOption = None,
 ) -> None:
     """An order's whole plan before it runs: critical path, PONR, due offsets."""
     chosen = _format(fmt, output)
     ir = load_catalog_arg(catalog)
-    valid, work = read_and_decompose(ir, order)
+    valid, work = read_and_decompose(ir, order, installed_base_or_fail(installed_base, ir))
     plan = plan_for(ir, valid, work)
     emit(lambda: render_order_plan(ir, plan, work, PlanOptions(collapse=collapse)), chosen, output)
 
 
 @render_app.command("decomposition")
 def decomposition_cmd(
-    catalog: CatalogArg, order: OrderArg, output: OutputOpt = None, fmt: FormatOpt = None
+    catalog: CatalogArg,
+    order: OrderArg,
+    output: OutputOpt = None,
+    fmt: FormatOpt = None,
+    installed_base: InstalledBaseOption = None,
 ) -> None:
     """An order's items, and the fulfillment requests and lines they decompose into."""
     chosen = _format(fmt, output)
     ir = load_catalog_arg(catalog)
-    valid, work = read_and_decompose(ir, order)
+    valid, work = read_and_decompose(ir, order, installed_base_or_fail(installed_base, ir))
     emit(lambda: render_decomposition(ir, valid, work), chosen, output)
 
 

@@ -29,6 +29,13 @@ class Schedule:
     finish_ms: Mapping[str, int]
     path: tuple[str, ...]
     total_ms: int
+    path_items: int | None = None
+    """How many items the path holds when ``path`` is drawn on collapsed lines (fewer
+    nodes); None when ``path`` is the items themselves."""
+
+    def items(self) -> int:
+        """The items of the critical path, whatever the diagram folds them into."""
+        return len(self.path) if self.path_items is None else self.path_items
 
     def path_edges(self) -> frozenset[Edge]:
         return frozenset(itertools.pairwise(self.path))

@@ -160,17 +160,31 @@ def fold_schedule(sched: Schedule, into: Mapping[str, str]) -> Schedule:
         key = into.get(node, node)
         finish[key] = max(value, finish.get(key, value))
     path = tuple(k for k, _ in itertools.groupby(into.get(n, n) for n in sched.path))
-    return Schedule(start, finish, path, sched.total_ms)
+    return Schedule(start, finish, path, sched.total_ms, sched.items())
 
 
 def fold_beyond(
     beyond: frozenset[str], collapsed: Collapsed, flow: Iterable[str]
-) -> frozenset[str]:
-    """A collapsed line is beyond the point of no return when all its flow items are."""
+) -> tuple[frozenset[str], PlanGraph]:
+    """A collapsed line is beyond the point of no return when all its flow items are; one
+    that is only partly beyond stays outside the shaded region, and its node says how many
+    of its items are (else collapsing hid that they were).  Returns the nodes beyond, and
+    the collapsed graph with those notes."""
     flowing = set(flow)
     kept = {n for n in beyond if n not in collapsed.into}
+    partly: dict[str, str] = {}
     for line, items in collapsed.members.items():
         ids = [n.id for n in items if n.id in flowing]
-        if ids and all(i in beyond for i in ids):
+        past = sum(i in beyond for i in ids)
+        if ids and past == len(ids):
             kept.add(line)
-    return frozenset(kept)
+        elif past:
+            partly[line] = f"{past} of {len(ids)} items beyond PONR"
+    graph = collapsed.graph
+    if partly:
+        nodes = tuple(
+            replace(n, details=(*n.details, partly[n.id])) if n.id in partly else n
+            for n in graph.nodes
+        )
+        graph = replace(graph, nodes=nodes)
+    return frozenset(kept), graph

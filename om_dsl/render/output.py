@@ -38,11 +38,19 @@ def choose_format(requested: str | None, output: str | None) -> Format:
 
     Raises:
         RenderError: the file's suffix names no format we write (``plan.jpg``): writing DOT
-            text into it would make a file no viewer opens.
+            text into it would make a file no viewer opens; or it names another format than
+            the one asked for (``--format svg -o x.png``), for the same reason.
     """
-    if requested is not None:  # `--format ""` is a mistake too, not "the default"
-        return parse_format(requested)
     suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
+    if requested is not None:  # `--format ""` is a mistake too, not "the default"
+        chosen = parse_format(requested)
+        named = _SUFFIXES.get(suffix, chosen)
+        if named != chosen:
+            raise RenderError(
+                f"--format {chosen} would write {chosen} into {output}, a .{named} name: "
+                f"name the file for its format, or leave out --format"
+            )
+        return chosen
     if not suffix:
         return "dot"
     if suffix not in _SUFFIXES:

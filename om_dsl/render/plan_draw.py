@@ -90,9 +90,8 @@ def draw_plan(plan: PlanGraph, options: PlanOptions | None = None) -> graphviz.D
     if opts.collapse is not None:
         folded = collapse_lines(plan, max(opts.collapse, 0))
         if folded.into:
-            flow = plan.flow_nodes()
-            sched, beyond = fold_schedule(sched, folded.into), fold_beyond(beyond, folded, flow)
-            plan = folded.graph
+            sched = fold_schedule(sched, folded.into)
+            beyond, plan = fold_beyond(beyond, folded, plan.flow_nodes())
     facts = _facts(sched, beyond, opts)
     graph = new_graph(
         "plan", plan.title, _subtitle(plan, facts, opts), newrank=len(plan.nodes) <= NEWRANK_LIMIT
@@ -161,14 +160,14 @@ def _subtitle(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> list[str]:
         head.extend(_remaining_note(facts))
     elif opts.critical_path and sched.total_ms > 0:
         head.append(
-            f"critical path {duration(sched.total_ms)} over {_items(len(sched.path))}, "
+            f"critical path {duration(sched.total_ms)} over {_items(sched.items())}, "
             "by expected durations (an item without one counts as 0); "
             "due = expected finish after the plan starts"
         )
     elif opts.critical_path and sched.path:
         head.append(
             f"no expected durations declared: the longest chain "
-            f"({_items(len(sched.path))}) is shown as the critical path"
+            f"({_items(sched.items())}) is shown as the critical path"
         )
     return [*head, *plan.notes]
 
@@ -179,7 +178,7 @@ def _remaining_note(facts: _Facts) -> list[str]:
         return []
     return [
         f"critical path from now {duration(_whole_seconds(sched.total_ms))} over "
-        f"{_items(len(sched.path))}: what is left of their expected durations "
+        f"{_items(sched.items())}: what is left of their expected durations "
         "(done items count 0, a late item 0 more)"
     ]
 

@@ -46,6 +46,17 @@ def test_format_flag_overrides_the_suffix(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_format_that_contradicts_the_suffix_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "map.png"
+    assert _om("render", "catalog", str(ACME), "--format", "svg", "-o", str(out)) == 2
+    assert "--format svg would write svg into" in capsys.readouterr().err
+    assert not out.exists()
+    gv = tmp_path / "map.gv"  # another name of the same format is no contradiction
+    assert _om("render", "catalog", str(ACME), "--format", "dot", "-o", str(gv)) == 0
+
+
 def test_ir_json_is_accepted(acme: Catalog, tmp_path: Path) -> None:
     ir_file = tmp_path / "acme.json"
     ir_file.write_text(dump_ir(acme))
@@ -145,6 +156,18 @@ def test_decomposition_of_an_order(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("digraph decomposition {")
     assert "shared by 120, 130" in text
+
+
+def test_the_installed_base_is_drawn_as_om_plan_reads_it(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    assert _om("render", "plan", str(ACME), TMF) == 0
+    assert b"open_account" in capsysbinary.readouterr().out  # the account line looks new
+    installed = str(ACME.parents[1] / "installed-base.json")
+    for view in ("plan", "decomposition"):
+        assert _om("render", view, str(ACME), TMF, "--installed-base", installed) == 0
+        out = capsysbinary.readouterr().out
+        assert b"open_account" not in out and b"noChange" in out
 
 
 def test_an_order_read_from_stdin(

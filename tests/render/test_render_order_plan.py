@@ -136,10 +136,20 @@ def test_collapse_keeps_the_figures_of_the_full_plan(acme: Catalog) -> None:
     assert seen.total_ms == full.total_ms
     assert seen.path[0] == "line:order/AccessLine"
     assert seen.finish_ms["line:order/AccessLine"] == full.finish_ms["order/AccessLine:line_ready"]
+    assert seen.items() == len(full.path) == 6 and len(seen.path) == 3
     dot = render(draw_plan(graph, PlanOptions(collapse=2)), "dot").decode()
-    assert "critical path 2d 4h 10m" in dot
+    assert "critical path 2d 4h 10m over 6 items" in dot  # items, not the 3 nodes drawn
     assert "POINT OF NO RETURN INSIDE" in dot
     assert "3 lines of more than 2 items collapsed into one node each" in dot
+
+
+def test_a_line_partly_beyond_return_says_how_much_of_it_is(acme: Catalog) -> None:
+    graph = order_plan_graph(acme, example("home-trio-tv").plan)
+    full = render(draw_plan(graph), "dot").decode()
+    assert 'cluster_line%3Avoice[1]/VoiceService__beyond_return" {' in full  # shaded in part
+    dot = render(draw_plan(graph, PlanOptions(collapse=2)), "dot").decode()
+    voice = next(line for line in dot.splitlines() if '"line%3Avoice[1]/VoiceService" [' in line)
+    assert "2 of 3 items beyond PONR" in voice
 
 
 @pytest.mark.parametrize("name", ORDER_NAMES)

@@ -106,7 +106,10 @@ def test_a_missing_binary_says_how_to_install_it(
 
 
 def test_formats_are_chosen_by_flag_then_suffix_then_dot() -> None:
-    assert choose_format("SVG", "out.png") == "svg"
+    assert choose_format("SVG", "out.svg") == "svg"
+    assert choose_format("png", "out.txt") == "png"  # a name of no format: written as asked
+    with pytest.raises(RenderError, match=r"--format svg would write svg into out\.png"):
+        choose_format("SVG", "out.png")  # a file named for another format: a mistake
     assert choose_format(None, "docs/out.png") == "png"
     assert choose_format(None, "out.gv") == "dot"
     assert choose_format(None, "out") == "dot"
