@@ -86,6 +86,15 @@ class LegendExtras:
     states: tuple[str, ...] = ()
     jeopardy: bool = False
     critical_path: bool = True
+    kinds: tuple[str, ...] = ITEM_KINDS
+    """The item kinds drawn: only their shapes are explained (a legend bigger than the
+    diagram explained shapes it did not use)."""
+    after_edges: bool = True
+    depend_edges: bool = True
+    compensations: bool = True
+    ponr: bool = True
+    beyond_return: bool = True
+    context: bool = True
 
 
 def add_plan_legend(
@@ -95,15 +104,20 @@ def add_plan_legend(
     ``anchor`` is a node id of the last rank."""
     more = extras or LegendExtras()
     box = _legend_box("plan")
-    kinds = [*ITEM_KINDS, "line"] if more.collapsed else list(ITEM_KINDS)
+    kinds = [k for k in ITEM_KINDS if k in more.kinds] + (["line"] if more.collapsed else [])
     for kind in kinds:
         _shape_sample(box, kind)
-    box.node("~legend.lines", label=table(_plan_lines(more), padding=1), shape="plain")
-    columns = [[f"~legend.{kind}" for kind in kinds], ["~legend.lines"]]
+    columns = [[f"~legend.{kind}" for kind in kinds]]
+    lines = _plan_lines(more)
+    if lines:  # an empty table is no valid label
+        box.node("~legend.lines", label=table(lines, padding=1), shape="plain")
+        columns.append(["~legend.lines"])
     if more.states or more.jeopardy:
         box.node("~legend.states", label=table(_state_rows(more), padding=1), shape="plain")
         columns.append(["~legend.states"])
-    _pin(graph, box, columns, anchor)
+    columns = [column for column in columns if column]
+    if columns:
+        _pin(graph, box, columns, anchor)
 
 
 def _shape_sample(box: graphviz.Digraph, kind: str) -> None:
@@ -132,23 +146,35 @@ def _plan_lines(more: LegendExtras) -> list[str]:
         rows.append(
             _line(CRITICAL, "━━━", "critical path (longest by expected durations)", bold=True)
         )
-    rows += [
-        _line(MUTED, "───", "after (same product)"),
-        _line(EDGE_STYLES["depend"]["color"], "- - -", "depends on another product's item"),
-    ]
-    if more.parent_edges:
-        rows.append(_line(EDGE_STYLES["parent"]["color"], "───>", "waits for its parent line"))
-    rows += [
-        _line(FAINT, "· · ·", "compensation: undoes the item it points from"),
-        _swatch(
-            PONR.line, PONR.line, "point of no return (double border): no cancel once it starts"
+    wanted = [
+        (more.after_edges, _line(MUTED, "───", "after (same product)")),
+        (
+            more.depend_edges,
+            _line(EDGE_STYLES["depend"]["color"], "- - -", "depends on another product's item"),
         ),
-        _swatch(BEYOND_RETURN.fill, BEYOND_RETURN.line, "beyond the point of no return"),
-        _swatch(
-            TONES["external"].fill, TONES["external"].line, "item of another product (context)"
+        (
+            more.parent_edges,
+            _line(EDGE_STYLES["parent"]["color"], "───>", "waits for its parent line"),
+        ),
+        (more.compensations, _line(FAINT, "· · ·", "compensation: undoes the item it points from")),
+        (
+            more.ponr,
+            _swatch(
+                PONR.line, PONR.line, "point of no return (double border): no cancel once it starts"
+            ),
+        ),
+        (
+            more.beyond_return,
+            _swatch(BEYOND_RETURN.fill, BEYOND_RETURN.line, "beyond the point of no return"),
+        ),
+        (
+            more.context,
+            _swatch(
+                TONES["external"].fill, TONES["external"].line, "item of another product (context)"
+            ),
         ),
     ]
-    return rows
+    return rows + [text for shown, text in wanted if shown]
 
 
 def _state_rows(more: LegendExtras) -> list[str]:

@@ -142,12 +142,20 @@ def _extras(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> LegendExtras:
     """The legend rows this diagram needs beyond the basic ones (so small ones stay small)."""
     present = {n.state for n in plan.nodes if n.state}
     states = tuple(s for s in STATE_STYLES if opts.state_legend or s in present)
+    edges = {e.kind for e in plan.edges}
     return LegendExtras(
-        parent_edges=any(e.kind == "parent" for e in plan.edges),
+        parent_edges="parent" in edges,
         collapsed=any(n.kind == "line" for n in plan.nodes),
         states=states,
         jeopardy=opts.state_legend or any(n.jeopardy for n in plan.nodes),
         critical_path=bool(facts.critical_nodes) or (opts.critical_path and not opts.from_now),
+        kinds=tuple(dict.fromkeys(n.kind for n in plan.nodes)),
+        after_edges="after" in edges,
+        depend_edges="depend" in edges,
+        compensations=any(n.compensation for n in plan.nodes),
+        ponr=any(n.ponr for n in plan.nodes),
+        beyond_return=bool(facts.beyond),
+        context=any(n.external for n in plan.nodes),
     )
 
 

@@ -189,3 +189,14 @@ def test_a_depend_edge_says_why_on_hover(acme: Catalog) -> None:
     )
     dot = render(render_order_plan(acme, example("home-duo-add").plan), "dot").decode()
     assert "The internet service is configured once the access line is up." in dot
+
+
+def test_the_legend_explains_only_what_the_diagram_draws(acme: Catalog) -> None:
+    graph = PlanGraph("one item", (PlanNode(id="a", name="a", kind="auto"),), ())
+    dot = render(draw_plan(graph), "dot").decode()
+    assert '"~legend.auto"' in dot and '"~legend.manual"' not in dot
+    assert "compensation: undoes" not in dot and "point of no return" not in dot
+    assert "critical path (longest" in dot  # the one item is the critical path
+    full = render(render_order_plan(acme, example("home-trio-tv").plan), "dot").decode()
+    for shown in ('"~legend.manual"', "compensation: undoes", "point of no return (double"):
+        assert shown in full
