@@ -21,6 +21,7 @@ from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import OmError
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.explain import explain
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.render import (
     PlanOptions,
@@ -60,9 +61,11 @@ def _order(catalog: Catalog, name: str) -> tuple[Order, Decomposition]:
     return order, decomposer.decompose(order)
 
 
-def _decomposition(name: str) -> Callable[[Catalog], graphviz.Digraph]:
+def _decomposition(name: str, why: bool = False) -> Callable[[Catalog], graphviz.Digraph]:
     def build(catalog: Catalog) -> graphviz.Digraph:
-        return render_decomposition(catalog, *_order(catalog, name))
+        order, work = _order(catalog, name)
+        reasons = explain(Decomposer(catalog).program, order, work) if why else None
+        return render_decomposition(catalog, order, work, reasons)
 
     return build
 
@@ -121,6 +124,13 @@ DIAGRAMS: tuple[Diagram, ...] = (
         "reliesOn group billed once (a shared request) and the customer account (account "
         "scope).",
         _decomposition(TMF622),
+    ),
+    Diagram(
+        "decomposition-home-trio-tv-explained",
+        "Decomposition of a Home Trio order, explained",
+        "`om render decomposition --explain`: the lines the order made, and the rule that made "
+        "none (no static IP: its condition read `static_ip = false`).",
+        _decomposition("home-trio-tv", why=True),
     ),
     Diagram(
         f"order-plan-{TMF622}",

@@ -19,10 +19,11 @@ import typer
 
 from om_dsl.cli.app import EXIT_USAGE, app, err, fail, output_path, write_file
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
-from om_dsl.cli.order_args import InstalledBaseOption, installed_base_or_fail
+from om_dsl.cli.order_args import InstalledBaseOption, decomposer_or_fail, installed_base_or_fail
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import open_store
 from om_dsl.errors import OmError
+from om_dsl.orders.explain import explain
 from om_dsl.render import (
     GraphvizNotFound,
     PlanOptions,
@@ -112,12 +113,19 @@ def decomposition_cmd(
     output: OutputOpt = None,
     fmt: FormatOpt = None,
     installed_base: InstalledBaseOption = None,
+    why: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Also draw each rule that made nothing, and why (grey, dashed)."
+        ),
+    ] = False,
 ) -> None:
     """An order's items, and the fulfillment requests and lines they decompose into."""
     chosen = _format(fmt, output)
     ir = load_catalog_arg(catalog)
     valid, work = read_and_decompose(ir, order, installed_base_or_fail(installed_base, ir))
-    emit(lambda: render_decomposition(ir, valid, work), chosen, output)
+    reasons = explain(decomposer_or_fail(ir, "compiled").program, valid, work) if why else None
+    emit(lambda: render_decomposition(ir, valid, work, reasons), chosen, output)
 
 
 @render_app.command("live")

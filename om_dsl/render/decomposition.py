@@ -5,12 +5,17 @@ fulfillment request is a box of its lines.  An edge goes from the item (or, for 
 from a line, the parent line) to each line it produced and is named by the rule that did it.
 What several items share is made obvious twice: a shared request has its own teal box, and a
 shared line carries a "shared by ..." badge naming the items it serves.
+
+Given the explanation (``om render decomposition --explain``), the diagram also answers "why
+not": each rule that applied to an item or line but made nothing is a grey dashed edge to a
+grey card of the product it would have made, with the reason (the condition and the values
+it saw).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import graphviz
@@ -18,6 +23,7 @@ import graphviz
 from om_dsl.expr.refs import refs
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
+from om_dsl.orders.explain import RuleVerdict, SourceExplanation
 from om_dsl.orders.models import (
     Decomposition,
     FulfillmentLine,
@@ -39,19 +45,85 @@ _SHARED_BADGE = TONES["shared"].line
 
 
 def render_decomposition(
-    catalog: ir.Catalog, order: Order, decomposition: Decomposition
+    catalog: ir.Catalog,
+    order: Order,
+    decomposition: Decomposition,
+    explanation: Sequence[SourceExplanation] | None = None,
 ) -> graphviz.Digraph:
-    """The diagram of how ``order`` decomposed into fulfillment requests and lines."""
+    """The diagram of how ``order`` decomposed into fulfillment requests and lines; with
+    ``explanation`` (:func:`om_dsl.orders.explain.explain`), the rules that made nothing too."""
     view = _View(catalog, order, decomposition)
     graph = new_graph("decomposition", f"Decomposition of order {order.id}", view.subtitle())
     graph.subgraph(view.order_box())
     for request in decomposition.requests:
         graph.subgraph(view.request_box(request))
     edges = view.edges()
+    missed = not_matched(explanation or ())
+    if missed:
+        graph.subgraph(_missed_box(missed))
+        edges += [_missed_edge(source, verdict) for source, verdict in missed]
     for source, target, attrs in edges:
         graph.edge(source, target, **attrs)
-    add_decomposition_legend(graph, deepest(view.node_ids(), [(e[0], e[1]) for e in edges]))
+    ids = view.node_ids() + [_missed_id(source, v) for source, v in missed]
+    anchor = deepest(ids, [(e[0], e[1]) for e in edges])
+    add_decomposition_legend(graph, anchor, not_matched=bool(explanation))
     return graph
+
+
+def not_matched(explanation: Iterable[SourceExplanation]) -> list[tuple[str, RuleVerdict]]:
+    """(node id of the source, verdict) of each rule that matched in no world of its source
+    (a ``modify`` is explained before and after the order: a rule true in either made a
+    line), in the explanation's order."""
+    matched = {(e.source, v.rule) for e in explanation for v in e.rules if v.matched}
+    found: dict[tuple[str, str], tuple[str, RuleVerdict]] = {}
+    for entry in explanation:
+        kind, _, ident = entry.source.partition(" ")
+        node = item_node_id(ident) if kind == "item" else line_node_id(ident)
+        for verdict in entry.rules:
+            if (entry.source, verdict.rule) not in matched:
+                found.setdefault((entry.source, verdict.rule), (node, verdict))
+    return list(found.values())
+
+
+def _missed_id(source: str, verdict: RuleVerdict) -> str:
+    return dot_id(f"missed:{source}:{verdict.rule}")
+
+
+def _missed_box(missed: list[tuple[str, RuleVerdict]]) -> graphviz.Digraph:
+    box = _box("not-made", "Not made: rules that did not match", MUTED, "#f8fafc")
+    box.attr(style="rounded,dashed,filled")
+    for source, verdict in missed:
+        rows = [
+            row(font("not made", size=8, colour=MUTED, bold=True)),
+            row(font(esc(verdict.target), colour=MUTED, bold=True)),
+            row(font(esc(shorten(_reason(verdict), 60)), size=9, colour=MUTED)),
+        ]
+        tip = "\n".join(
+            [f"rule {verdict.rule} at {verdict.span} made no {verdict.target}", _reason(verdict)]
+            + ([f"when {verdict.condition}"] if verdict.condition else [])
+        )
+        box.node(
+            _missed_id(source, verdict),
+            label=table(rows, padding=1),
+            shape="box",
+            style="rounded,dashed",
+            color=MUTED,
+            tooltip=tooltip(tip),
+        )
+    return box
+
+
+def _reason(verdict: RuleVerdict) -> str:
+    seen = ", ".join(f"{k} = {_show(v)}" for k, v in verdict.values.items())
+    return verdict.reason + (f" ({seen})" if seen else "")
+
+
+def _missed_edge(source: str, verdict: RuleVerdict) -> Edge:
+    label = plain(
+        verdict.rule + (f"\nwhen {shorten(verdict.condition, 30)}" if verdict.condition else "")
+    )
+    attrs = {"color": MUTED, "style": "dashed", "fontcolor": MUTED, "label": label}
+    return source, _missed_id(source, verdict), attrs
 
 
 def item_node_id(item_id: str) -> str:

@@ -207,8 +207,11 @@ def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> No
     _pin(graph, box, [["~legend.catalog"]], anchor)
 
 
-def add_decomposition_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
-    """Item and line colours, shared requests and lines, then the meaning of each edge."""
+def add_decomposition_legend(
+    graph: graphviz.Digraph, anchor: str | None = None, not_matched: bool = False
+) -> None:
+    """Item and line colours, shared requests and lines, then the meaning of each edge (and of
+    the rules that made nothing, when the diagram explains them)."""
     box = _legend_box("decomposition")
     kinds = ("bundle", "offer", "cfs", "rfs", "resource")
     rows = [_swatch(TONES[k].fill, TONES[k].line, KIND_TITLES[k]) for k in kinds]
@@ -224,5 +227,7 @@ def add_decomposition_legend(graph: graphviz.Digraph, anchor: str | None = None)
         _line(EDGE_STYLES["rule"]["color"], "───▶", "decomposed by the named rule (when …)"),
         _line(EDGE_STYLES["member"]["color"], "- - ▷", "reliesOn between order items"),
     ]
+    if not_matched:
+        rows.append(_line(MUTED, "- - ▶", "a rule that matched nothing, and why (--explain)"))
     box.node("~legend.decomposition", label=table(rows, padding=1), shape="plain")
     _pin(graph, box, [["~legend.decomposition"]], anchor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from render_examples import example
@@ -11,7 +12,9 @@ from render_examples import example
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.explain import RuleVerdict, SourceExplanation, explain
 from om_dsl.render import render, render_decomposition
+from om_dsl.render.decomposition import not_matched
 
 
 def _dot(acme: Catalog, name: str) -> str:
@@ -168,3 +171,26 @@ def test_a_card_does_not_hide_one_attribute_behind_a_row_of_its_own() -> None:
     five = WIDE.replace("  attribute port_in: bool default false\n", "")
     five = five.replace("not port_in and ", "")
     assert _card_values(five) == ["a=1", "b=2", "c=3", "d=4", "e=5"]
+
+
+def test_explained_rules_that_made_nothing_say_why(acme: Catalog) -> None:
+    d = Decomposer(acme)
+    order = d.read({"id": "x", "items": [{"id": "f", "product": "HomeFibre"}]})
+    work = d.decompose(order)
+    dot = render(render_decomposition(acme, order, work, explain(d.program, order, work)), "dot")
+    text = dot.decode()
+    assert '"item%3Af" -> "missed%3Aitem%253Af%3AHomeFibre->StaticIp"' in text
+    assert "the condition is false (static_ip = false)" in text
+    assert "a rule that matched nothing, and why" in text  # the legend explains the edge
+    plain_dot = render(render_decomposition(acme, order, work), "dot").decode()
+    assert "missed%3A" not in plain_dot and "matched nothing" not in plain_dot
+
+
+def test_a_rule_true_in_either_world_of_a_modify_is_no_miss() -> None:
+    before_only = RuleVerdict("R", "T", "x.om:1:1", False, "a > 1", {"a": 1}, "false")
+    after = SourceExplanation("item 1", "P", "modify", "after", [before_only])
+    before = SourceExplanation(
+        "item 1", "P", "modify", "before", [replace(before_only, matched=True)]
+    )
+    assert not_matched([after, before]) == []
+    assert [v.rule for _, v in not_matched([after])] == ["R"]

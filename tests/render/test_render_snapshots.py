@@ -12,6 +12,8 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from om_dsl.ir.models import Catalog
+from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.explain import explain
 from om_dsl.render import (
     PlanOptions,
     render,
@@ -66,6 +68,13 @@ def test_plan_template(
 def test_decomposition(acme: Catalog, name: str, snapshot_dot: SnapshotAssertion) -> None:
     ex = example(name)
     assert _dot(render_decomposition(acme, ex.order, ex.work)) == snapshot_dot
+
+
+@pytest.mark.parametrize("name", ["home-trio-tv", "fibre-modify"])
+def test_decomposition_explained(acme: Catalog, name: str, snapshot_dot: SnapshotAssertion) -> None:
+    ex = example(name)
+    reasons = explain(Decomposer(acme).program, ex.order, ex.work)
+    assert _dot(render_decomposition(acme, ex.order, ex.work, reasons)) == snapshot_dot
 
 
 @pytest.mark.parametrize("name", ORDER_NAMES)
