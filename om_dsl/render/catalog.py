@@ -13,7 +13,15 @@ from om_dsl.ir import models as ir
 from om_dsl.render.analysis import deepest
 from om_dsl.render.catalog_model import CatalogMap, MapEdge, MapNode, catalog_map, focus_on
 from om_dsl.render.legend import add_catalog_legend
-from om_dsl.render.style import EDGE_STYLES, KIND_TITLES, MUTED, TONES, Tone, new_graph
+from om_dsl.render.style import (
+    CATALOG_DEPEND,
+    EDGE_STYLES,
+    KIND_TITLES,
+    MUTED,
+    TONES,
+    Tone,
+    new_graph,
+)
 from om_dsl.render.text import dot_id, esc, font, plain, row, shorten, table, tooltip
 
 # (cluster id, title, tone, node kinds).  Families stay outside every cluster: a family sits
@@ -125,7 +133,7 @@ def _lines(node: MapNode) -> list[str]:
 
 
 def _edge(graph: graphviz.Digraph, edge: MapEdge) -> None:
-    attrs = dict(EDGE_STYLES[edge.kind])
+    attrs = dict(CATALOG_DEPEND if edge.kind == "depend" else EDGE_STYLES[edge.kind])
     if edge.label:
         attrs["label"] = plain(edge.label)
     if edge.tooltip:

@@ -16,11 +16,11 @@ from om_dsl.compiler.plan_cycles import wait_clauses
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.render.errors import RenderError
-from om_dsl.render.items import planned_actions
+from om_dsl.render.items import depend_tooltip, planned_actions
 from om_dsl.render.style import MapKind
 from om_dsl.render.text import shorten
 
-MapEdgeKind = Literal["includes", "member", "rule", "calls"]
+MapEdgeKind = Literal["includes", "member", "rule", "calls", "depend"]
 PRODUCTION: frozenset[str] = frozenset({"includes", "member", "rule"})
 CONDITION_LIMIT = 30
 
@@ -82,6 +82,7 @@ def catalog_map(catalog: ir.Catalog) -> CatalogMap:
         *_member_edges(catalog, families),
         *(_rule_edge(r, catalog) for r in catalog.rules),
         *_call_edges(catalog),
+        *_depend_edges(catalog),
     ]
     return CatalogMap(f"Catalog map: {catalog.name} {catalog.version}", tuple(nodes), tuple(edges))
 
@@ -99,7 +100,7 @@ def _offer_node(offer: ir.CommercialProduct) -> MapNode:
 
 def _technical_node(tech: ir.TechnicalProduct, catalog: ir.Catalog) -> MapNode:
     actions = planned_actions(catalog, tech.name)
-    lines = [tech.display_name or "", f"scope {tech.scope}"]
+    lines = [tech.display_name or "", f"scope {tech.scope}", *_no_return(catalog, tech.name)]
     plans = f"plans: {', '.join(actions)}" if actions else "no plan"
     tip = [
         f"{tech.kind} {tech.name} (scope {tech.scope})",
@@ -108,6 +109,17 @@ def _technical_node(tech: ir.TechnicalProduct, catalog: ir.Catalog) -> MapNode:
         *_attribute_lines(tech.attributes),
     ]
     return MapNode(product_id(tech.name), tech.kind, tech.name, _nonempty(lines), _join(tip))
+
+
+def _no_return(catalog: ir.Catalog, product: str) -> list[str]:
+    """``PONR on add: activate_line``: where the product's plans pass their point of no
+    return, so that a reviewer sees on the map which products make an order uncancellable."""
+    return [
+        f"PONR on {'/'.join(plan.actions)}: {', '.join(ponr)}"
+        for plan in catalog.plans
+        if plan.product == product
+        and (ponr := [i.name for i in plan.items if i.point_of_no_return])
+    ]
 
 
 def _system_node(system: ir.System, catalog: ir.Catalog) -> MapNode:
@@ -239,6 +251,28 @@ def _call_edges(catalog: ir.Catalog) -> list[MapEdge]:
     return [MapEdge(src, dst, "calls", "", "\n".join(calls)) for (src, dst), calls in edges.items()]
 
 
+def _depend_edges(catalog: ir.Catalog) -> list[MapEdge]:
+    """One dashed edge per pair of products whose plans wait for one another (``depend A.x
+    after B.y``: from B to A), labelled with the items; each declaration, its reach and its
+    ``///`` comment in the tooltip.  Plan templates show them item by item, one product at a
+    time: the map shows the cross-product ordering of the whole catalog at once."""
+    pairs: dict[tuple[str, str], list[ir.Dependency]] = {}
+    for dep in catalog.dependencies:
+        key = (product_id(dep.after_product), product_id(dep.product))
+        pairs.setdefault(key, []).append(dep)
+    return [
+        MapEdge(
+            source,
+            target,
+            "depend",
+            "\n".join(f"{d.after_item} → {d.item}" for d in deps[:2])
+            + (f"\n+ {len(deps) - 2} more" if len(deps) > 2 else ""),
+            "\n".join(depend_tooltip(d) for d in deps),
+        )
+        for (source, target), deps in pairs.items()
+    ]
+
+
 def _called(item: object) -> str | None:
     if isinstance(item, ir.CalloutItem):
         return f"system.{item.system}"
@@ -269,14 +303,17 @@ def resolve_focus(cmap: CatalogMap, name: str) -> str:
 
 def focus_on(cmap: CatalogMap, name: str) -> CatalogMap:
     """Only ``name`` and its neighbourhood: what produces it (transitively, with the bundles
-    that include it), what it produces (transitively), and the systems and queues that the
-    plans of it and its products call."""
+    that include it), what it produces (transitively), the systems and queues that the plans
+    of it and its products call, and the products its plans wait for or that wait for it
+    (``depend``, one step: further ones are those products' own story)."""
     focus = resolve_focus(cmap, name)
     production = [e for e in cmap.edges if e.kind in PRODUCTION]
-    upstream = _reach(focus, [(e.target, e.source) for e in cmap.edges])
+    upstream = _reach(focus, [(e.target, e.source) for e in cmap.edges if e.kind != "depend"])
     downstream = _reach(focus, [(e.source, e.target) for e in production])
     called = {e.target for e in cmap.edges if e.kind == "calls" and e.source in downstream}
-    keep = upstream | downstream | called
+    waits = {n for e in cmap.edges if e.kind == "depend" and focus in (e.source, e.target)
+             for n in (e.source, e.target)}  # fmt: skip
+    keep = upstream | downstream | called | waits
     return replace(
         cmap,
         title=f"{cmap.title} · focus {name}",

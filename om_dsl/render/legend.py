@@ -202,6 +202,7 @@ def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> No
         _line(EDGE_STYLES["member"]["color"], "- - ▷", "member of a family"),
         _line(MUTED, "───▶", "decomposes into (when …, scope, wait)"),
         _line(EDGE_STYLES["calls"]["color"], "- - >", "its plans call the system or queue"),
+        _line(EDGE_STYLES["depend"]["color"], "- - -", "its plan waits for the other's (depend)"),
     ]
     box.node("~legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")
     _pin(graph, box, [["~legend.catalog"]], anchor)

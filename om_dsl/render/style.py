@@ -141,6 +141,8 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
     "rule": {"color": MUTED, "penwidth": "1.2", "fontcolor": TEXT},
     "calls": {"color": "#94a3b8", "style": "dashed", "arrowhead": "vee", "arrowsize": "0.7"},
 }
+CATALOG_DEPEND = {**EDGE_STYLES["depend"], "constraint": "false"}
+"""A ``depend`` on the catalog map: it must not pull products out of their kind's column."""
 
 
 def new_graph(

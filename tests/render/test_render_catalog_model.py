@@ -99,6 +99,7 @@ def test_focus_keeps_producers_products_and_their_systems(acme: Catalog) -> None
         "HomeDuo", "HomeTrio", "HomeFibre", "HomeCopper",  # what produces it
         "InternetService", "RadiusProfile",  # it, and what it produces
         "Billing", "Network",  # its plans' systems and its products'
+        "AccessLine",  # its plan waits for the access line's (depend), one step
     }  # fmt: skip
     assert cmap.focus == "product.InternetService"
     assert "focus InternetService" in cmap.title
@@ -163,3 +164,16 @@ def test_a_family_of_technical_products_with_a_plan_is_on_the_map() -> None:
     focused = focus_on(cmap, "Tech")
     assert focused.focus == "family.Tech"
     assert {"family.Tech", "product.Vpn", "product.Fw"} <= {n.id for n in focused.nodes}
+
+
+def test_the_map_shows_the_waits_between_products_and_the_points_of_no_return(
+    acme: Catalog,
+) -> None:
+    cmap = catalog_map(acme)
+    depends = {(e.source, e.target): e for e in cmap.edges if e.kind == "depend"}
+    line_ready = depends[("product.AccessLine", "product.VoiceService")]
+    assert line_ready.label == "line_ready → provision"
+    assert "depend VoiceService.provision after AccessLine.line_ready within" in line_ready.tooltip
+    assert len(depends) == len({(d.after_product, d.product) for d in acme.dependencies})
+    assert "PONR on add: activate_line" in cmap.node("product.AccessLine").lines
+    assert not any("PONR" in line for line in cmap.node("product.Router").lines)
