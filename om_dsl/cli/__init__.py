@@ -17,6 +17,7 @@ COMMAND_HOMES = {
     "fmt": "fmt_cmds",
     "decompose": "decompose_cmds",
     "plan": "plan_cmds",
+    "test": "test_cmds",
     **dict.fromkeys(
         ("run", "resume", "status", "cancel", "amend", "complete", "retry", "skip", "signal"),
         "run_cmds",

@@ -57,3 +57,27 @@ def test_the_tour_compiles_to_ir(tour: Path) -> None:
     assert done.returncode == 0, done.stderr
     ir = json.loads((tour / "tour" / "shop.json").read_text())
     assert (ir["schema_version"], ir["name"]) == (1, "Tour")
+
+
+def _om_lines(text: str) -> list[str]:
+    """The `om ...` command lines of a document's ```sh blocks (servers and `make` aside)."""
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("om ")]
+
+
+DOCS_OM_LINES = [
+    (name, line)
+    for name, text in [("README.md", README)]
+    + [(p.name, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "docs").glob("*.md"))]
+    for line in _om_lines(text)
+    if not line.startswith("om serve")  # a server: the service tests start it
+]
+
+
+@pytest.mark.parametrize(("doc", "line"), DOCS_OM_LINES, ids=[cmd for _, cmd in DOCS_OM_LINES])
+def test_every_om_command_the_docs_show_runs(doc: str, line: str, tmp_path: Path) -> None:
+    """Run where the docs assume it runs (the repository's root: the examples folder) but
+    writing into a scratch folder (`-o plan.svg`)."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    done = _om(line.split()[1:], tmp_path)
+    assert done.returncode == 0, f"{doc}: {line}\n{done.stderr}"
