@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from om_dsl.cli.app import EXIT_ERRORS, EXIT_USAGE, fail
-from om_dsl.cli.diagnostics import print_compiled, summary
+from om_dsl.cli.diagnostics import print_compiled_briefly, summary
 from om_dsl.compiler import roots
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import IRLoadError
@@ -49,7 +49,7 @@ def load_catalog_arg(path: Path | str) -> Catalog:
         except IRLoadError as exc:
             fail(f"{source}: {exc}")
     result = compile_catalog(source)
-    print_compiled(result, source)
+    print_compiled_briefly(result, source)
     if result.catalog is None:
         errors, _ = summary(result.diagnostics)
         fail(f"{source}: {errors} error(s) in the catalog")

@@ -50,11 +50,26 @@ def relocate(
 
 
 def print_compiled(result: CompileResult, root: Path) -> None:
-    """A compiled catalog's diagnostics, its files named from where `om` runs: how every
-    command that compiles a catalog prints them (`om check`, `compile`, and those that read a
-    catalog to work with it: decompose, plan, render, run, serve), so that an editor or CI can
-    open `cat/technical/plans.om:114:1` whichever command printed it."""
+    """A compiled catalog's diagnostics, its files named from where `om` runs: how `om check`
+    and `compile` print them, and the commands that read a catalog to work with it print its
+    errors (:func:`print_compiled_briefly`), so that an editor or CI can open
+    `cat/technical/plans.om:114:1` whichever command printed it."""
     print_text(*relocate(result.diagnostics, result.sources, root))
+
+
+def print_compiled_briefly(result: CompileResult, root: Path) -> None:
+    """A catalog's warnings as commands that work with it print them: one line each.  Every
+    `om render`, `decompose` or `plan` reprinted each warning's snippet, caret and hint, about
+    40 lines for six warnings before each result; `om check` shows them whole.  Errors are
+    printed whole, as they stop the command."""
+    diagnostics, sources = relocate(result.diagnostics, result.sources, root)
+    if any(d.is_error for d in diagnostics):
+        print_text(diagnostics, sources)
+        return
+    for diag in diagnostics:
+        err.print(_head(diag, diag.render(sources).partition("\n")[0]))
+    if diagnostics:
+        err.print(f"(om check {root} shows them in full)", highlight=False, markup=False)
 
 
 def _spans_in_text(
@@ -79,17 +94,21 @@ def _spans_in_text(
 
 def print_text(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:
     for diag in diagnostics:
-        rendered = diag.render(sources)
-        head, _, rest = rendered.partition("\n")
-        text = Text(head)
-        label = f"{diag.severity.value}[{diag.code}]"
-        start = head.find(label)
-        if start >= 0:
-            text.stylize(_STYLE[diag.severity.value], start, start + len(label))
-        err.print(text)
+        head, _, rest = diag.render(sources).partition("\n")
+        err.print(_head(diag, head))
         if rest:
             err.print(Text(rest, style="cyan"))
         err.print()
+
+
+def _head(diag: Diagnostic, head: str) -> Text:
+    """A diagnostic's first line, its ``severity[code]`` in the severity's colour."""
+    text = Text(head)
+    label = f"{diag.severity.value}[{diag.code}]"
+    start = head.find(label)
+    if start >= 0:
+        text.stylize(_STYLE[diag.severity.value], start, start + len(label))
+    return text
 
 
 def print_explain_hint(diagnostics: Sequence[Diagnostic]) -> None:
