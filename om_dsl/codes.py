@@ -529,6 +529,10 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S021",),
         "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`): the message suggests a close name, or lists the declared queues",
     ),
+    CodeDoc(
+        ("S022",),
+        "a `requestedCancellationDate` more than 5 minutes ahead (path `body.requestedCancellationDate`): a cancel is carried out when the request comes and cannot be scheduled; leave the date out, or send the request at that time",
+    ),
 )
 
 

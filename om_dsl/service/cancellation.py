@@ -20,9 +20,10 @@ finished, or already being cancelled) is a 409, and nothing is stored.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.errors import NotFound, OperatorActionRejected, OrderIssue
 from om_dsl.runtime.events import (
     CANCEL_REJECTED,
     ORDER_STATE,
@@ -35,9 +36,12 @@ from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
 from om_dsl.service.cancel_records import CancelRecord
 from om_dsl.service.context import Service
+from om_dsl.service.errors import ApiError
 from om_dsl.service.models import CancelProductOrderCreate
 
 PREFIX = "cpo-"
+CLOCK_SKEW_S = 300
+"""How far ahead a ``requestedCancellationDate`` may be and still mean "now"."""
 ASSESSING = OrderState.ASSESSING_CANCELLATION.value
 PENDING = OrderState.PENDING_CANCELLATION.value
 CANCELLED = OrderState.CANCELLED.value
@@ -56,6 +60,7 @@ def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
         OperatorActionRejected: the order is finished or already being cancelled (409; the
             message says which); nothing was recorded.
     """
+    _refuse_later(body.requestedCancellationDate)
     order_id = body.productOrder.id
     types = body.model_dump(by_alias=True, include=TYPE_FIELDS, exclude_none=True)
     record = CancelRecord(body.cancellationReason, body.requestedCancellationDate, types)
@@ -63,6 +68,29 @@ def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
         seq = _cancel(svc, order_id, body.cancellationReason)
         svc.cancels.add(seq, order_id, record)
     return get(svc, f"{PREFIX}{seq}")
+
+
+def _refuse_later(requested: str | None) -> None:
+    """Refuse a cancel asked for a later time: the runtime cancels at once, and carrying out
+    at once a cancel a client scheduled for next week would be worse than saying no.  A time
+    up to :data:`CLOCK_SKEW_S` ahead is "now" on a client whose clock runs fast (some CRMs
+    send the time of the request).
+
+    Raises:
+        ApiError: 400, ``S022``, with the path ``body.requestedCancellationDate``.
+    """
+    if requested is None:
+        return
+    when = datetime.fromisoformat(requested.upper())  # checked by the model: RFC 3339
+    ahead = (when - datetime.now(UTC)).total_seconds()
+    if ahead > CLOCK_SKEW_S:
+        message = (
+            f"a cancellation for a later time ({requested}) cannot be scheduled: the order is "
+            "cancelled when the request comes; leave requestedCancellationDate out, or send "
+            "the request at that time"
+        )
+        issue = OrderIssue("S022", "body.requestedCancellationDate", message)
+        raise ApiError(400, "invalidRequest", message, [issue])
 
 
 def _cancel(svc: Service, order_id: str, reason: str | None) -> int:

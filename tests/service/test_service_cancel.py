@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,28 @@ def test_a_cancellation_date_must_be_a_tmf_date_time(service: Callable[..., Runn
     kinds = {(e["kind"], e["toState"]) for e in api.get(f"/productOrder/{TRIO}/events").json()}
     assert ("order.cancel_rejected", None) not in kinds
     assert ("order.state", "assessingCancellation") not in kinds
+
+
+def test_a_cancellation_for_later_is_refused_not_carried_out_now(
+    service: Callable[..., Running],
+) -> None:
+    running = service()
+    api = running.client()
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_state(api, TRIO, {"pending"})
+    later = (datetime.now(UTC) + timedelta(days=7)).isoformat(timespec="seconds")
+    body = {"productOrder": {"id": TRIO}, "requestedCancellationDate": later}
+    answer = api.post("/cancelProductOrder", json=body)
+    assert answer.status_code == 400, answer.text
+    [issue] = answer.json()["issues"]
+    assert issue["code"] == "S022" and issue["path"] == "body.requestedCancellationDate"
+    assert "cannot be scheduled" in issue["message"]
+    assert _status(api, TRIO)["cancelling"] is False  # nothing was done
+    soon = (datetime.now(UTC) + timedelta(seconds=60)).isoformat()  # a fast client clock: now
+    body["requestedCancellationDate"] = soon
+    accepted = api.post("/cancelProductOrder", json=body)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["requestedCancellationDate"] == soon
 
 
 def test_cancel_of_unknown_orders_and_requests(service: Callable[..., Running]) -> None:
