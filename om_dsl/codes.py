@@ -360,6 +360,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "An `async` callout without `timeout`: if its system never calls back, the item waits for ever, and so does a cancel of its order (a cancel lets work a system accepted settle first).",
         "Add a `timeout` (`timeout 1h`): without a callback by then the item fails, its retry policy applies, then fallout for an operator.",
     ),
+    CodeDoc(
+        ("W013",),
+        "A regular expression (an attribute's `pattern`, or `matches`) that can backtrack catastrophically: a group repeated a variable number of times (`*`, `+`, `{m,}`) can match the same text in more than one way, because it holds a quantifier whose atom can also match what follows it (`(a+)+`, `(.*)*`, `(\\w+\\s?)+`), or alternatives that can start with the same character (`a` or `aa`, `\\w` or `\\d`, repeated). On a long value that almost matches, the work can double with each character (the `regex` engine om uses avoids that for most nested quantifiers, not for such alternatives): the value then fails its check after 0.25 s, and an order's checks stop after 1 s in all. A heuristic (see [regular expressions](language.md#built-in-functions)): it stays silent on `([0-9]+,)*`, where a character the inner atom cannot match ends each repetition, and on alternatives of plain text none of which starts another (`cat` or `car`, repeated).",
+        "Make each repetition match in one way only: `(a+)+` is `a+` (and so is `a` or `aa` repeated), `(\\w+\\s?)+` is `\\w+(\\s\\w+)*`. Or accept it with `// allow W013` when the values it checks are short.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).
