@@ -301,6 +301,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         'Fix the name (see the "did you mean" hint), or add the output to the callout\'s `response`.',
     ),
     CodeDoc(
+        ("E099",),
+        'A callout path with a `.` or `..` segment (`%2e` is a dot too): HTTP clients resolve them before sending, so `POST "/../../admin"` on a system at `http://h/api/v1` would call `http://h/admin` with the system\'s credentials, and `"/{line.site}/../x"` would call `/api/v1/x`. A dot within a segment (`/v1.2`, `/{name}.{ext}`) is fine; a placeholder whose value is `.` or `..` fails the item at run time. `load_ir` refuses such a path in IR too.',
+        "Write the path as it is under the system's url, or give the system the url the call needs.",
+    ),
+    CodeDoc(
         ("W001",),
         "An offer that no decomposition rule applies to: ordering it produces no work.",
         "Add `decompose Offer { -> ... }` (or a family rule). Bundles are exempt: their children carry the work.",
