@@ -70,6 +70,23 @@ def test_every_api_route_needs_a_valid_token(service: Callable[..., Running]) ->
     assert running.runtime.systems.status("Billing").offline is False
 
 
+@pytest.mark.parametrize("token", ["", None])
+def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(
+    service: Callable[..., Running], token: str | None
+) -> None:
+    """Starlette redirected `/productOrder/O1/` (307) to the client's own Host header, before
+    authentication and outside the OpenAPI document; it is a 404 like any unknown path."""
+    running = service()
+    client = running.client(token=token, follow_redirects=False)
+    unknown = client.get("/no-such-path", headers={"Host": "evil.example"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "notFound")
+    for path in ["/productOrder/O1/", "/productOrder/", "/health/", "/tasks/",
+                 "/tmf-api/productOrderingManagement/v4/productOrder/"]:  # fmt: skip
+        answer = client.get(path, headers={"Host": "evil.example"})
+        assert (answer.status_code, answer.json()) == (404, unknown.json()), path
+        assert "location" not in answer.headers
+
+
 def test_an_unauthenticated_order_is_not_stored(service: Callable[..., Running]) -> None:
     running = service()
     answer = running.client(token="").post(
