@@ -396,3 +396,44 @@ def test_om_dsl_works_without_fastapi_and_om_serve_says_what_to_install() -> Non
     assert done.stdout.strip() == "imported"
     assert done.returncode == 1
     assert "pip install 'om-dsl[service]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def _partial_body(url: str, path: str) -> None:
+    """A request that declares 1,000 bytes of body, sends 6 and goes away."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":'.encode()
+        )
+        time.sleep(0.3)  # the app is reading the body when the client goes
+
+
+def test_a_client_that_leaves_mid_body_is_not_an_internal_error(tmp_path: Path) -> None:
+    """It was logged as `internal error on POST ?: ClientDisconnect` with a traceback."""
+    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
+    try:
+        for path in ["/productOrder", "/hub", "/cancelProductOrder"]:
+            _partial_body(url, path)
+        time.sleep(0.5)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(f"{url}/productOrder", headers=headers).status_code == 200
+    finally:
+        text = _stop(process)
+    assert "internal error" not in text and "Traceback" not in text, text
+    assert "ClientDisconnect" not in text
+
+
+def test_a_client_that_leaves_mid_body_is_one_info_line(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    running = service()
+    with caplog.at_level(logging.INFO, logger="om_dsl.service"):
+        _partial_body(running.url, "/productOrder")
+        _partial_body(running.url, "/hub")
+        wait_for(lambda: len(caplog.records) >= 2, what="the disconnects to be logged")
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records] == [
+        ("INFO", f"POST {path}: the client disconnected before its request body was read", None)
+        for path in ["/productOrder", "/hub"]
+    ]
+    assert running.runtime.orders() == []
