@@ -437,3 +437,52 @@ def test_a_client_that_leaves_mid_body_is_one_info_line(
         for path in ["/productOrder", "/hub"]
     ]
     assert running.runtime.orders() == []
+
+
+def _silent(port: int, start: bytes) -> socket.socket:
+    """A connection that sends ``start`` of a request, then nothing."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(start)
+    sock.settimeout(10)
+    return sock
+
+
+def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
+    """Thousands of connections that sent part of a request and stayed silent were never
+    timed out (uvicorn has no such timeout): `/health` stopped answering.  Past
+    OM_MAX_CONNECTIONS a request gets a 503 at once, and a client that does not send its
+    request within OM_CLIENT_TIMEOUT is disconnected."""
+    environ = {"OM_MAX_CONNECTIONS": "5", "OM_CLIENT_TIMEOUT": "1"}
+    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db",
+                             environ)  # fmt: skip
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        body = _silent(port, b"POST /hub HTTP/1.1\r\nHost: a\r\nContent-Length: 99\r\n\r\n{")
+        time.sleep(0.2)  # its head is read before the others connect: no 503 for it
+        heads = [_silent(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(8)]
+        busy = httpx.get(f"{url}/health", timeout=5)
+        assert (busy.status_code, busy.text) == (503, "Service Unavailable")
+        for sock in [*heads, body]:
+            assert sock.recv(100) == b""  # closed by the service, within its timeout
+            sock.close()
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+        with socket.create_connection(("127.0.0.1", port)) as kept:  # kept alive, then silent
+            kept.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert kept.recv(12) == b"HTTP/1.1 200"
+            kept.sendall(b"GET /health HTTP/1.1\r\n")
+            kept.settimeout(10)
+            while kept.recv(4096):  # the rest of the answer, then the end
+                pass
+    finally:
+        text = _stop(process)
+    assert "Traceback" not in text, text
+
+
+def test_connection_limits_are_read_from_the_environment() -> None:
+    config = ServiceConfig.from_env({"OM_MAX_CONNECTIONS": "50", "OM_CLIENT_TIMEOUT": "2.5"})
+    assert (config.max_connections, config.client_timeout_s) == (50, 2.5)
+    assert (ServiceConfig().max_connections, ServiceConfig().client_timeout_s) == (1000, 30.0)
+    with pytest.raises(ValueError, match="OM_CLIENT_TIMEOUT must be a number of seconds"):
+        ServiceConfig.from_env({"OM_CLIENT_TIMEOUT": "soon"})
+    with pytest.raises(ValueError, match="OM_MAX_CONNECTIONS must be at least 1"):
+        ServiceConfig(max_connections=0).check()
