@@ -8,7 +8,8 @@ does not load the runtime (or its HTTP client).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 
 class BaseUrlError(ValueError):
@@ -41,6 +42,26 @@ def checked_base_url(url: str) -> str:
     if parts.username or parts.password:
         raise CredentialsInUrl("carries credentials")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def dot_segment(path: str) -> str | None:
+    """The first ``.`` or ``..`` segment of a callout path as the catalog writes it (``%2e``
+    counts as a dot), or None.
+
+    An HTTP client removes such segments before it sends the request, so ``"/../admin"`` on a
+    system at ``http://h/api/v1`` calls ``http://h/admin`` with the system's credentials: the
+    compiler (E099) and the IR loader refuse them.  A ``{placeholder}`` stands for a value,
+    percent-encoded whole at run time (which refuses a value that is ``.`` or ``..``), so it
+    counts as a character here: ``"/{name}.{ext}"`` is fine.  The query and fragment are not
+    path."""
+    written = re.split(r"[?#]", path, maxsplit=1)[0]
+    for segment in written.split("/"):
+        if unquote(_PLACEHOLDER.sub("x", segment)) in (".", ".."):
+            return segment
+    return None
 
 
 def has_blanks(url: str) -> bool:

@@ -301,6 +301,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         'Fix the name (see the "did you mean" hint), or add the output to the callout\'s `response`.',
     ),
     CodeDoc(
+        ("E099",),
+        'A callout path with a `.` or `..` segment (`%2e` is a dot too): HTTP clients resolve them before sending, so `POST "/../../admin"` on a system at `http://h/api/v1` would call `http://h/admin` with the system\'s credentials, and `"/{line.site}/../x"` would call `/api/v1/x`. A dot within a segment (`/v1.2`, `/{name}.{ext}`) is fine; a placeholder whose value is `.` or `..` fails the item at run time. `load_ir` refuses such a path in IR too.',
+        "Write the path as it is under the system's url, or give the system the url the call needs.",
+    ),
+    CodeDoc(
         ("W001",),
         "An offer that no decomposition rule applies to: ordering it produces no work.",
         "Add `decompose Offer { -> ... }` (or a family rule). Bundles are exempt: their children carry the work.",
@@ -359,6 +364,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         ("W012",),
         "An `async` callout without `timeout`: if its system never calls back, the item waits for ever, and so does a cancel of its order (a cancel lets work a system accepted settle first).",
         "Add a `timeout` (`timeout 1h`): without a callback by then the item fails, its retry policy applies, then fallout for an operator.",
+    ),
+    CodeDoc(
+        ("W013",),
+        "A regular expression (an attribute's `pattern`, or `matches`) that can backtrack catastrophically: a group repeated a variable number of times (`*`, `+`, `{m,}`) can match the same text in more than one way, because it holds a quantifier whose atom can also match what follows it (`(a+)+`, `(.*)*`, `(\\w+\\s?)+`), or alternatives that can start with the same character (`a` or `aa`, `\\w` or `\\d`, repeated). On a long value that almost matches, the work can double with each character (the `regex` engine om uses avoids that for most nested quantifiers, not for such alternatives): the value then fails its check after 0.25 s, and an order's checks stop after 1 s in all. A heuristic (see [regular expressions](language.md#built-in-functions)): it stays silent on `([0-9]+,)*`, where a character the inner atom cannot match ends each repetition, and on alternatives of plain text none of which starts another (`cat` or `car`, repeated).",
+        "Make each repetition match in one way only: `(a+)+` is `a+` (and so is `a` or `aa` repeated), `(\\w+\\s?)+` is `\\w+(\\s\\w+)*`. Or accept it with `// allow W013` when the values it checks are short.",
     ),
 )
 

@@ -68,6 +68,22 @@ def serve_cmd(
     max_body_bytes: Annotated[
         int, typer.Option(envvar="OM_MAX_BODY_BYTES", help="Largest request body accepted.")
     ] = MIB,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            envvar="OM_MAX_CONNECTIONS",
+            min=1,
+            help="Open connections past which a request gets a 503 at once.",
+        ),
+    ] = 1000,
+    client_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="OM_CLIENT_TIMEOUT",
+            min=0.001,
+            help="Seconds a client has to send its request headers (and may pause its body).",
+        ),
+    ] = 30.0,
     access_log: Annotated[
         bool,
         typer.Option(envvar="OM_ACCESS_LOG", help="Log every request (callback tokens masked)."),
@@ -94,7 +110,9 @@ def serve_cmd(
     _require_fastapi()
     from om_dsl.service import ServiceServer  # noqa: PLC0415 - FastAPI is optional
 
-    config = _config(host, port, tokens_file, public_url, max_body_bytes)
+    config = _config(
+        host, port, tokens_file, public_url, max_body_bytes, max_connections, client_timeout
+    )
     ir = load_catalog_arg(catalog)
     config = replace(config, installed_base=installed_base_or_fail(installed_base, ir))
     registry = load_handlers(handlers)
@@ -120,14 +138,21 @@ def _require_fastapi() -> None:
 
 
 def _config(
-    host: str, port: int, tokens_file: Path | None, public_url: str | None, max_body_bytes: int
+    host: str,
+    port: int,
+    tokens_file: Path | None,
+    public_url: str | None,
+    max_body_bytes: int,
+    max_connections: int,
+    client_timeout: float,
 ) -> ServiceConfig:
     from om_dsl.service import ServiceConfig, read_tokens  # noqa: PLC0415 - optional
 
     try:
         tokens = read_tokens(os.environ.get("OM_TOKENS"), tokens_file)
         config = ServiceConfig(host=host, port=port, tokens=tokens, public_url=public_url,
-                               max_body_bytes=max_body_bytes)  # fmt: skip
+                               max_body_bytes=max_body_bytes, max_connections=max_connections,
+                               client_timeout_s=client_timeout)  # fmt: skip
         config.check()
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)

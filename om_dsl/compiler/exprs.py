@@ -21,6 +21,7 @@ from om_dsl.compiler.symbols import Broken
 from om_dsl.errors import DiagnosticBag
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
+from om_dsl.expr.backtracking import catastrophic
 from om_dsl.expr.change import LINE_FUNCTIONS, LineFunction, is_line_attribute
 from om_dsl.expr.depth import MAX_DEPTH
 from om_dsl.expr.functions import FUNCTIONS
@@ -570,6 +571,8 @@ class ExprChecker:
         problem = patterns.compile_error(str(pattern.value))
         if problem is not None:
             self.bag.error("E047", problem, span)
+        else:
+            warn_if_backtracking(self.bag, str(pattern.value), span)
 
     # ---- references --------------------------------------------------------------------------
 
@@ -913,3 +916,21 @@ def _an_attribute(env: ExprEnv) -> str:
 def _method_hint(head: str, rest: list[str]) -> tuple[str, ...]:
     call = as_function(rest[0], head) if len(rest) == 1 else None
     return () if call is None else (f"write {call}",)
+
+
+def warn_if_backtracking(bag: DiagnosticBag, pattern: str, span: Span) -> None:
+    """W013 for a valid pattern (``pattern`` of an attribute, ``matches``) that can backtrack
+    catastrophically (:mod:`om_dsl.expr.backtracking`): matched against order values with a
+    time limit, it would refuse the values it runs out of time on."""
+    group = catastrophic(pattern)
+    if group is None:
+        return
+    bag.warning(
+        "W013",
+        f"the pattern {pattern!r} can backtrack catastrophically: its repeated group {group!r} "
+        "can match the same text in more than one way",
+        span,
+        "make each repetition match in one way only, e.g. `(a+)+` is `a+`, `(a|aa)+` is `a+`, "
+        "`(\\w+\\s?)+` is `\\w+(\\s\\w+)*`: a value it backtracks on fails its check "
+        "after 0.25 s",
+    )

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from om_dsl.base_urls import dot_segment
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
@@ -614,8 +615,18 @@ def _response(ctx: Context, opt: ast.Option | None, env: ExprEnv) -> list[ir.Map
 
 def _path(ctx: Context, path: str, span: Span, env: ExprEnv) -> Any:
     """``/ports/{line.port_id}`` becomes concat("/ports/", line.port_id)."""
+    dots = dot_segment(path)
     if not path.startswith("/"):
         ctx.bag.error("E083", "a callout path must start with '/'", span)
+    elif dots is not None:
+        ctx.bag.error(
+            "E099",
+            f"a callout path must not have a '{dots}' segment: HTTP clients resolve it, so the "
+            "call could leave the path of the system's url",
+            span,
+            "write the path as it is under the system's url, or give the system the url the "
+            "call needs",
+        )
     return _template(ctx, path, span, env, "callout path", "/ports/{reserve_port.port_id}")
 
 

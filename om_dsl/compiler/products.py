@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context
-from om_dsl.compiler.exprs import ORDER_FIELDS
+from om_dsl.compiler.exprs import ORDER_FIELDS, warn_if_backtracking
 from om_dsl.compiler.names import a, suggest
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
@@ -198,6 +198,7 @@ def _pattern(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[
     if problem is not None:
         ctx.bag.error("E047", problem, span)
         return
+    warn_if_backtracking(ctx.bag, text, span)
     fields["pattern"] = text
 
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from om_dsl.errors import OmError
 from om_dsl.expr.change import CHANGE_ROOT, LINE_FUNCTIONS, is_line_attribute
-from om_dsl.expr.functions import FUNCTIONS
+from om_dsl.expr.functions import FUNCTIONS, MAX_SIZE, too_large
 from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
@@ -203,6 +203,7 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
         return lambda env: total(left(env), right(env))
     arith = _NULL_PROPAGATING[op]
     repeat = op == "*"
+    joins = op == "+"
 
     def apply(env: Env) -> Any:
         a, b = left(env), right(env)
@@ -211,6 +212,8 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
         if repeat and (isinstance(a, _SEQUENCES) or isinstance(b, _SEQUENCES)):
             # only an `any` output can get here; repeating it could take all the memory
             raise EvalError(f"cannot apply '*' to {show(a)} and {show(b)}")
+        if joins and _too_long(a, b):
+            _refuse_joined(a, b)  # raises: the result is not built
         try:
             result = arith(a, b)
         except (TypeError, ArithmeticError):  # ArithmeticError: a result too large (overflow)
@@ -223,6 +226,21 @@ def _bin(expr: ir.BinaryOp, strict: frozenset[str]) -> Compiled:
         return result
 
     return apply
+
+
+def _too_long(a: Any, b: Any) -> bool:
+    """Whether ``a + b`` joins two texts or lists into one past ``MAX_SIZE``."""
+    return isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES) and len(a) + len(b) > MAX_SIZE
+
+
+def _refuse_joined(a: Any, b: Any) -> None:
+    """Refuse ``a + b`` of two texts (or two lists, from ``any`` outputs) that would be
+    longer than :data:`~om_dsl.expr.functions.MAX_SIZE`: each level of ``s + s`` doubles it.
+    A text and a number, which cannot be joined, fail as ever."""
+    if type(a) is not type(b):
+        raise EvalError(f"cannot apply '+' to {show(a)} and {show(b)}")
+    unit = "characters" if type(a) is str else "items"
+    raise EvalError(f"'+' failed: {too_large(len(a) + len(b), unit)}")
 
 
 _NUMBERS: Final = (int, float)
@@ -322,9 +340,16 @@ def _line_call(expr: ir.CallOp, strict: frozenset[str]) -> Compiled:
 
 
 def _checked_result(result: Any, name: str) -> Any:
-    """A function's result, refused when it is a number expressions cannot keep."""
-    if type(result) in _NUMBERS and _out_of_range(result):
+    """A function's result, refused when it is a number expressions cannot keep, or a text
+    or list longer than :data:`~om_dsl.expr.functions.MAX_SIZE` that was cheap to make
+    (``upper`` of ``"ß"`` is ``"SS"``, ``split`` makes an item per separator): the functions
+    that could make one far longer refuse before they build it."""
+    kind = type(result)
+    if kind in _NUMBERS and _out_of_range(result):
         _in_range(result, f"{name}()")  # raises
+    elif (kind is str or kind is list) and len(result) > MAX_SIZE:
+        unit = "characters" if kind is str else "items"
+        raise EvalError(f"{name}() failed: {too_large(len(result), unit)}")
     return result
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
@@ -79,6 +79,66 @@ _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ].*)?", re.DOTALL)
 date-times).  Python's own ``fromisoformat`` also takes 20260101 and 2026-W01-1."""
 
 
+MAX_SIZE: Final = 1_048_576
+"""Characters of a string, items of a list, that one expression may build (1 Mi).
+
+Order strings are at most 10,000 characters and an order's JSON at most 8 MiB, but a
+few nested calls multiply text: eight ``replace(s, "", "0123456789")`` around a 4-character
+value make 860 million characters (gigabytes, then a ``MemoryError``).  The functions that
+can grow text or lists (``replace``, ``concat``, ``join``, ``str``, ``+``) compute the size of
+their result first and fail, as any evaluation error, before building more than this."""
+
+
+_CONTAINERS: Final = (list, Mapping)
+"""What ``str()`` writes as Python does (a tuple: see ``_SEQUENCES`` in ``evaluate``)."""
+
+
+def too_large(size: int, unit: str) -> str:
+    """The message of a result refused by :data:`MAX_SIZE`."""
+    kind = "string" if unit == "characters" else "list"
+    return (
+        f"the result would have {size:,} {unit}, past the limit of {MAX_SIZE:,} on a "
+        f"{kind} an expression builds"
+    )
+
+
+def _fits(size: int) -> None:
+    """Refuse, before it is built, a text of ``size`` characters past :data:`MAX_SIZE`."""
+    if size > MAX_SIZE:
+        raise ValueError(too_large(size, "characters"))
+
+
+def _text_size(value: Any) -> int:
+    """The length of ``_str(value)``, computed without building it.
+
+    Exact for a string and a scalar.  For a list or an object (an ``any`` value) it counts one
+    character per item plus the characters of the strings inside, a lower bound of Python's
+    ``str()`` that stops once past :data:`MAX_SIZE`: a list that holds itself many times over
+    (the same output read twice, nested) is not walked to its end.  The exact length of such
+    a text is checked again once it is built, within a small factor of the limit.
+    """
+    if type(value) is str:
+        return len(value)
+    if value is None:
+        return 0
+    if not isinstance(value, _CONTAINERS):
+        return len(_str(value))  # a number or a bool: a few characters
+    size = 0
+    stack: list[Any] = [value]
+    while stack and size <= MAX_SIZE:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            size += 2 + len(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+            size += 2 + len(item)
+        else:
+            size += _text_size(item)
+    return size
+
+
 def _to_int(value: Any) -> int | None:
     if value is None:
         return None
@@ -98,11 +158,39 @@ def _round(value: Any, digits: Any = 0) -> float | None:
 
 
 def _str(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, _CONTAINERS):  # an `any` value: Python's text of it, bounded
+        _fits(_text_size(value))
     return str(value)
+
+
+def _concat(*values: Any) -> str:
+    """``concat(...)``: each value as ``str()`` writes it, the total length checked first."""
+    _fits(sum(_text_size(v) for v in values))
+    return "".join(_str(v) for v in values)
+
+
+def _replace(text: Any, old: Any, new: Any) -> str:
+    """``replace(text, old, new)``, its length computed first: an empty ``old`` matches
+    between every two characters, so each nested call multiplies the text."""
+    text, old, new = str(text), str(old), str(new)
+    if len(new) > len(old):
+        _fits(len(text) + text.count(old) * (len(new) - len(old)))
+    return str.replace(text, old, new)
+
+
+def _join(items: Any, separator: Any) -> str:
+    """``join(list, separator)``, its length computed first."""
+    if items is None:
+        return ""
+    between = str(separator)
+    _fits(sum(_text_size(x) for x in items) + len(between) * max(len(items) - 1, 0))
+    return between.join(_str(x) for x in items)
 
 
 def _len(value: Any) -> int:
@@ -201,7 +289,7 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "concat", 1, None, "concat(value, ...)", lambda _t: "string",
-            lambda *a: "".join(_str(x) for x in a),
+            _concat,
         ),
         Function(
             "contains", 2, 2, "contains(string | list, value)", _fixed([_SIZED, _ANYT], "bool"),
@@ -217,7 +305,7 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "replace", 3, 3, "replace(string, old, new)", _fixed([_STR, _STR, _STR], "string"),
-            _null_safe(lambda s, a, b: str(s).replace(str(a), str(b))),
+            _null_safe(_replace),
         ),
         Function(
             "substr", 2, 3, "substr(string, start, length?)", _fixed([_STR, _INT, _INT], "string"),
@@ -225,7 +313,7 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "join", 2, 2, "join(list, separator)", _fixed([_LIST, _STR], "string"),
-            lambda xs, sep: "" if xs is None else str(sep).join(_str(x) for x in xs),
+            _join,
         ),
         Function(
             "split", 2, 2, "split(string, separator)", _fixed([_STR, _STR], "list[string]"),

@@ -13,12 +13,13 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from om_dsl.base_urls import dot_segment
 from om_dsl.expr.change import LINE_FUNCTIONS
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.refs import calls, item_exprs
 from om_dsl.expr.types import SCALARS, enum_type
 from om_dsl.graphs import find_cycles
-from om_dsl.ir.models import Attribute, Catalog, Plan
+from om_dsl.ir.models import Attribute, CallOp, CalloutItem, Catalog, Lit, Plan
 
 _LIST = re.compile(r"list\[(.+)\]")
 
@@ -119,10 +120,29 @@ def _items(plan: Plan, systems: set[str], queues: set[str]) -> Iterator[str]:
                 yield f"item {item.name} names unknown item '{ref}'"
         if item.kind == "callout" and item.system not in systems:
             yield f"item {item.name} calls unknown system '{item.system}'"
+        if item.kind == "callout":
+            yield from (f"item {item.name}: {p}" for p in _callout_path(item))
         if item.kind == "manual" and item.queue not in queues:
             yield f"item {item.name} uses unknown queue '{item.queue}'"
     graph = {item.name: list(item.after) for item in plan.items}
     yield from (f"items wait for each other: {' -> '.join(c)}" for c in find_cycles(graph))
+
+
+def _callout_path(item: CalloutItem) -> Iterator[str]:
+    """The path as written and the one the runtime renders (``path_expr``, which an editor of
+    the IR could change alone) each start with ``/`` and have no ``.``/``..`` segment (E083,
+    E099): either would let the callout leave its system's base URL path."""
+    for path in dict.fromkeys([item.path, _rendered(item.path_expr)]):
+        if not path.startswith("/"):
+            yield f"the path {path!r} does not start with '/'"
+        elif dot_segment(path) is not None:
+            yield f"the path {path!r} has a '{dot_segment(path)}' segment"
+
+
+def _rendered(expr: Any) -> str:
+    """A path template's text, each placeholder written ``{}`` (see ``dot_segment``)."""
+    parts = expr.args if isinstance(expr, CallOp) and expr.fn == "concat" else [expr]
+    return "".join(str(p.value) if isinstance(p, Lit) else "{}" for p in parts)
 
 
 def _dependencies(catalog: Catalog) -> Iterator[str]:

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Any
 
 from om_dsl.errors import DecompositionError
+from om_dsl.expr import patterns
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import content_hash, require_catalog
 from om_dsl.orders.catalog_index import CatalogIndex
@@ -79,7 +80,8 @@ class Decomposer:
         """
         with decomposition_gc(self.pause_gc):
             valid = read_order(order, self.index, self.limits)
-            return self._decompose(valid, installed_base)
+            with patterns.order_budget():  # matches() and D003 patterns: a budget of their own
+                return self._decompose(valid, installed_base)
 
     def _decompose(self, valid: Order, installed_base: InstalledBase | None) -> Decomposition:
         infos = item_infos(valid)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from om_dsl.errors import OrderValidationError
+from om_dsl.expr import patterns
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.drafts import DraftOrder
 from om_dsl.orders.issues import IssueLog, json_type
@@ -37,6 +38,11 @@ def read_order(
     """
     if isinstance(raw, Order):
         return raw
+    with patterns.order_budget():  # one time budget for the pattern checks of both readers
+        return _read(raw, index, limits, quick)
+
+
+def _read(raw: Any, index: CatalogIndex, limits: Limits, quick: bool) -> Order:
     data = load_document(raw, limits)
     fast = read_quick(data, index, limits) if quick else None  # most orders: one pass
     if fast is not None:

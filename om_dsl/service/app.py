@@ -58,8 +58,11 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     config = config or ServiceConfig()
     config.check()
     svc = _service(runtime, config)
+    # redirect_slashes=False: Starlette answered `/productOrder/O1/` with a 307 to the client's
+    # own Host header, before authentication; a path the API does not have is a 404, as any
+    # other (the included routes are dispatched by this router, not by their APIRouters)
     app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION,
-                  lifespan=_lifespan(svc), redoc_url=None)  # fmt: skip
+                  lifespan=_lifespan(svc), redoc_url=None, redirect_slashes=False)  # fmt: skip
     app.state.om_service = svc
     errors.install(app)
     for router in ROUTERS:

@@ -31,6 +31,8 @@ ENV = {
     "tokens_file": "OM_TOKENS_FILE",
     "public_url": "OM_PUBLIC_URL",
     "max_body_bytes": "OM_MAX_BODY_BYTES",
+    "max_connections": "OM_MAX_CONNECTIONS",
+    "client_timeout_s": "OM_CLIENT_TIMEOUT",
     "handlers": "OM_HANDLERS",
     "concurrency": "OM_CONCURRENCY",
     "notify": "OM_NOTIFY",
@@ -52,6 +54,11 @@ class ServiceConfig:
         public_url: the URL clients reach the service at (``href`` of orders, and the base of
             async callouts' callback URLs); ``http://host:port`` when not set.
         max_body_bytes: the largest request body accepted (413 beyond it).
+        max_connections: open connections past which a request gets a 503 at once (uvicorn's
+            ``limit_concurrency``), rather than everything slowing down until nothing answers.
+        client_timeout_s: seconds a client has to send its request's headers, and may pause
+            while sending its body, before its connection is closed
+            (:mod:`om_dsl.service.slow_clients`).
         max_page: the largest ``limit`` of a list request.
         default_page: the ``limit`` of a list request that gives none.
         start_runtime: start the runtime's loop with the app, stop it at shutdown (an embedder
@@ -66,6 +73,8 @@ class ServiceConfig:
     tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
     public_url: str | None = None
     max_body_bytes: int = MIB
+    max_connections: int = 1000
+    client_timeout_s: float = 30.0
     max_page: int = 1000
     default_page: int = 100
     start_runtime: bool = True
@@ -85,6 +94,10 @@ class ServiceConfig:
             )
         if self.max_body_bytes < 1024:
             raise ValueError("the body limit must be at least 1024 bytes")
+        if self.max_connections < 1:
+            raise ValueError(f"{ENV['max_connections']} must be at least 1")
+        if not self.client_timeout_s > 0:
+            raise ValueError(f"{ENV['client_timeout_s']} must be more than 0 seconds")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range")
         if self.public_url:
@@ -109,9 +122,11 @@ class ServiceConfig:
         for name in ("host", "public_url"):
             if environ.get(ENV[name]):
                 values[name] = environ[ENV[name]]
-        for name in ("port", "max_body_bytes"):
+        for name in ("port", "max_body_bytes", "max_connections"):
             if environ.get(ENV[name]):
                 values[name] = _int(environ[ENV[name]], ENV[name])
+        if environ.get(ENV["client_timeout_s"]):
+            values["client_timeout_s"] = _seconds(environ[ENV["client_timeout_s"]])
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -207,6 +222,15 @@ def _entry(entry: str, where: str) -> tuple[str, str]:
             "no blanks): use e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
     return name, token
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"{ENV['client_timeout_s']} must be a number of seconds, not '{text}'"
+        ) from None
 
 
 def _int(text: str, variable: str) -> int:

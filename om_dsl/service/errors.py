@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -233,6 +234,10 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
+            if _disconnected(exc):  # no one to answer, and nothing went wrong here
+                log.info("%s %s: the client disconnected before its request body was read",
+                         scope.get("method"), _shown_path(scope))  # fmt: skip
+                return
             _log_unexpected(scope, exc)
             if started:
                 raise
@@ -241,6 +246,26 @@ class CatchAll:
 
 
 INTERNAL = "internal error; the service log has the details"
+
+
+def _disconnected(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was caused by, Starlette's ``ClientDisconnect``: the client
+    went away while its body was read (FastAPI turns that into a 400 whose handler reads the
+    body again).  Thousands of them were logged as internal errors with a traceback."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # a chain of causes is short; a loop of them must not hang
+        if seen is None:
+            return False
+        if isinstance(seen, ClientDisconnect):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _shown_path(scope: Scope) -> str:
+    """The request path for a log line, a callback's token masked (it is a credential)."""
+    path = str(scope.get("path", "?"))
+    return "/callbacks/***" if path.startswith("/callbacks/") else path[:200]
 
 
 def _log_unexpected(scope: Scope, exc: Exception) -> None:

@@ -23,6 +23,7 @@ from om_dsl.errors import OmError
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.app import create_app
 from om_dsl.service.config import ServiceConfig
+from om_dsl.service.slow_clients import timed_protocol
 
 
 class RedactCallbackTokens(logging.Filter):
@@ -95,9 +96,13 @@ class ServiceServer:
         return self.url
 
     def _uvicorn_config(self, app: object) -> uvicorn.Config:
+        # limit_concurrency: past that many open connections a request gets a 503 at once;
+        # the protocol closes connections whose client does not send its request in time
         config = uvicorn.Config(app, log_level=self.log_level, access_log=self.access_log,  # type: ignore[arg-type]
                                 lifespan="on", timeout_graceful_shutdown=5,
-                                server_header=False)  # fmt: skip
+                                server_header=False,
+                                limit_concurrency=self.config.max_connections,
+                                http=timed_protocol(self.config.client_timeout_s))  # fmt: skip
         logging.getLogger("uvicorn.access").addFilter(RedactCallbackTokens())
         return config
 

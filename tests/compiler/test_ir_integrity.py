@@ -44,6 +44,11 @@ def _item(data: dict[str, Any], product: str, name: str) -> dict[str, Any]:
     return next(i for i in _plan(data, product)["items"] if i["name"] == name)
 
 
+def _named(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The item of that name, in whichever plan holds it."""
+    return next(i for p in data["plans"] for i in p["items"] if i["name"] == name)
+
+
 def _set(path: list[Any], value: Any) -> Edit:
     def edit(data: dict[str, Any]) -> None:
         node = data
@@ -107,6 +112,16 @@ CASES: list[tuple[str, Edit, str]] = [
     ("plan-function", _rename_call("plans", "nope"), "calls unknown function 'nope'"),
     ("changed-in-a-rule", _rename_call("rules", "changed"),
      "calls changed(), which only plans can"),
+    # the path the runtime renders is path_expr: an editor may change it alone (E099, E083)
+    ("dot-segment", lambda d: _item(d, "AccessLine", "reserve_port")["path_expr"].update(
+        value="/../../admin"), "item reserve_port: the path '/../../admin' has a '..' segment"),
+    ("encoded-dot-segment", lambda d: _named(d, "unsubscribe")["path_expr"]["args"][0].update(
+        value="/x/%2E/"),
+     "item unsubscribe: the path '/x/%2E/{}' has a '%2E' segment"),
+    ("written-path", lambda d: _item(d, "AccessLine", "reserve_port").update(path="/./ports"),
+     "item reserve_port: the path '/./ports' has a '.' segment"),
+    ("relative-path", lambda d: _item(d, "AccessLine", "reserve_port")["path_expr"].update(
+        value="ports"), "item reserve_port: the path 'ports' does not start with '/'"),
 ]  # fmt: skip
 
 

@@ -60,6 +60,12 @@ def _issues(expression: str, attributes: dict[str, Any], engine: str) -> list[st
         ("date(s)", {"s": "20260101"}, "'20260101' is not a date (YYYY-MM-DD)"),
         ("date(s)", {"s": "2026-01-01junk"}, "'2026-01-01junk' is not a date (YYYY-MM-DD)"),
         ("date(s)", {"s": "2026-W01-1"}, "'2026-W01-1' is not a date (YYYY-MM-DD)"),
+        (  # was 2.2 GB and a MemoryError at 8 levels: refused before it is built
+            "len(" + "replace(" * 8 + "s" + ', "", "0123456789")' * 8 + ")",
+            {"s": "abcd"},
+            "replace() failed: the result would have 8,857,804 characters, past the limit of "
+            "1,048,576 on a string an expression builds",
+        ),
     ],
 )
 def test_a_value_no_reader_can_represent_is_a_d002(

@@ -70,6 +70,23 @@ def test_every_api_route_needs_a_valid_token(service: Callable[..., Running]) ->
     assert running.runtime.systems.status("Billing").offline is False
 
 
+@pytest.mark.parametrize("token", ["", None])
+def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(
+    service: Callable[..., Running], token: str | None
+) -> None:
+    """Starlette redirected `/productOrder/O1/` (307) to the client's own Host header, before
+    authentication and outside the OpenAPI document; it is a 404 like any unknown path."""
+    running = service()
+    client = running.client(token=token, follow_redirects=False)
+    unknown = client.get("/no-such-path", headers={"Host": "evil.example"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "notFound")
+    for path in ["/productOrder/O1/", "/productOrder/", "/health/", "/tasks/",
+                 "/tmf-api/productOrderingManagement/v4/productOrder/"]:  # fmt: skip
+        answer = client.get(path, headers={"Host": "evil.example"})
+        assert (answer.status_code, answer.json()) == (404, unknown.json()), path
+        assert "location" not in answer.headers
+
+
 def test_an_unauthenticated_order_is_not_stored(service: Callable[..., Running]) -> None:
     running = service()
     answer = running.client(token="").post(
@@ -379,3 +396,93 @@ def test_om_dsl_works_without_fastapi_and_om_serve_says_what_to_install() -> Non
     assert done.stdout.strip() == "imported"
     assert done.returncode == 1
     assert "pip install 'om-dsl[service]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def _partial_body(url: str, path: str) -> None:
+    """A request that declares 1,000 bytes of body, sends 6 and goes away."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":'.encode()
+        )
+        time.sleep(0.3)  # the app is reading the body when the client goes
+
+
+def test_a_client_that_leaves_mid_body_is_not_an_internal_error(tmp_path: Path) -> None:
+    """It was logged as `internal error on POST ?: ClientDisconnect` with a traceback."""
+    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
+    try:
+        for path in ["/productOrder", "/hub", "/cancelProductOrder"]:
+            _partial_body(url, path)
+        time.sleep(0.5)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(f"{url}/productOrder", headers=headers).status_code == 200
+    finally:
+        text = _stop(process)
+    assert "internal error" not in text and "Traceback" not in text, text
+    assert "ClientDisconnect" not in text
+
+
+def test_a_client_that_leaves_mid_body_is_one_info_line(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    running = service()
+    with caplog.at_level(logging.INFO, logger="om_dsl.service"):
+        _partial_body(running.url, "/productOrder")
+        _partial_body(running.url, "/hub")
+        wait_for(lambda: len(caplog.records) >= 2, what="the disconnects to be logged")
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records] == [
+        ("INFO", f"POST {path}: the client disconnected before its request body was read", None)
+        for path in ["/productOrder", "/hub"]
+    ]
+    assert running.runtime.orders() == []
+
+
+def _silent(port: int, start: bytes) -> socket.socket:
+    """A connection that sends ``start`` of a request, then nothing."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(start)
+    sock.settimeout(10)
+    return sock
+
+
+def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
+    """Thousands of connections that sent part of a request and stayed silent were never
+    timed out (uvicorn has no such timeout): `/health` stopped answering.  Past
+    OM_MAX_CONNECTIONS a request gets a 503 at once, and a client that does not send its
+    request within OM_CLIENT_TIMEOUT is disconnected."""
+    environ = {"OM_MAX_CONNECTIONS": "5", "OM_CLIENT_TIMEOUT": "1"}
+    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db",
+                             environ)  # fmt: skip
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        body = _silent(port, b"POST /hub HTTP/1.1\r\nHost: a\r\nContent-Length: 99\r\n\r\n{")
+        time.sleep(0.2)  # its head is read before the others connect: no 503 for it
+        heads = [_silent(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(8)]
+        busy = httpx.get(f"{url}/health", timeout=5)
+        assert (busy.status_code, busy.text) == (503, "Service Unavailable")
+        for sock in [*heads, body]:
+            assert sock.recv(100) == b""  # closed by the service, within its timeout
+            sock.close()
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+        with socket.create_connection(("127.0.0.1", port)) as kept:  # kept alive, then silent
+            kept.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert kept.recv(12) == b"HTTP/1.1 200"
+            kept.sendall(b"GET /health HTTP/1.1\r\n")
+            kept.settimeout(10)
+            while kept.recv(4096):  # the rest of the answer, then the end
+                pass
+    finally:
+        text = _stop(process)
+    assert "Traceback" not in text, text
+
+
+def test_connection_limits_are_read_from_the_environment() -> None:
+    config = ServiceConfig.from_env({"OM_MAX_CONNECTIONS": "50", "OM_CLIENT_TIMEOUT": "2.5"})
+    assert (config.max_connections, config.client_timeout_s) == (50, 2.5)
+    assert (ServiceConfig().max_connections, ServiceConfig().client_timeout_s) == (1000, 30.0)
+    with pytest.raises(ValueError, match="OM_CLIENT_TIMEOUT must be a number of seconds"):
+        ServiceConfig.from_env({"OM_CLIENT_TIMEOUT": "soon"})
+    with pytest.raises(ValueError, match="OM_MAX_CONNECTIONS must be at least 1"):
+        ServiceConfig(max_connections=0).check()

@@ -200,6 +200,13 @@ BAD_LISTENERS = [
     ("no address", "http://0.0.0.0:9/events"),
     ("NAT64 link-local", "http://[64:ff9b::a9fe:a9fe]/"),
     ("IPv4-translated link-local", "http://[::ffff:0:a9fe:a9fe]/"),
+    ("IPv4-compatible link-local", "http://[::169.254.169.254]/"),
+    ("IPv4-compatible link-local, in hex", "http://[::a9fe:a9fe]/"),
+    ("local-use NAT64 link-local", "http://[64:ff9b:1::a9fe:a9fe]/"),
+    ("local-use NAT64 link-local, /48 layout", "http://[64:ff9b:1:a9fe:a9:fe00::]/"),
+    ("local-use NAT64 link-local, /56 layout", "http://[64:ff9b:1:ffa9:fe:a9fe::]/"),
+    ("6to4 link-local", "http://[2002:a9fe:a9fe::]/"),
+    ("Teredo link-local client", "http://[2001:0:4136:e378:8000:63bf:5601:5601]/"),
     ("percent-encoded link-local", "http://%31%36%39.254.169.254/"),
     ("a port out of range", "http://127.0.0.1:99999/events"),
     ("a negative port", "http://127.0.0.1:-1/events"),
@@ -231,7 +238,9 @@ def test_hub_queries_that_can_never_match_are_refused(service: Callable[..., Run
     assert running.runtime.hub.count() == 0
     good = "eventType=ProductOrderStateChangeEvent&state=completed,cancelled&id=crm:ORD-1"
     assert api.post("/hub", json={"callback": url, "query": good}).status_code == 201
-    for private in ("http://10.1.2.3:8080/events", "http://[::1]:9/events"):
+    private_urls = ("http://10.1.2.3:8080/events", "http://[::1]:9/events",
+                    "http://[2002:a01:203::]/", "http://[64:ff9b:1:a01:2:300::]/")  # fmt: skip
+    for private in private_urls:
         assert api.post("/hub", json={"callback": private}).status_code == 201, private
 
 

@@ -138,28 +138,54 @@ def forbidden_host(host: str) -> str | None:
     address = _address(name)
     if address is None:
         return None
-    if isinstance(address, ipaddress.IPv6Address):
-        address = _embedded_ipv4(address) or address
-    if address.is_link_local or address in METADATA_ADDRESSES:
+    embedded = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else []
+    if any(a.is_link_local or a in METADATA_ADDRESSES for a in [address, *embedded]):
         return "a link-local or cloud metadata address"
-    if address.is_unspecified:
+    if address.is_unspecified or (len(embedded) == 1 and embedded[0].is_unspecified):
         return "an unspecified address"
     return None
 
 
-_EMBEDDING = (
-    ipaddress.ip_network("64:ff9b::/96"),  # NAT64 (RFC 6052)
+_LAST_32 = (
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64, well-known prefix (RFC 6052)
     ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (RFC 4291, deprecated): ::169.254.169.254
 )
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+"""NAT64 for local use (RFC 8215): a network picks its own prefix inside it, of any length
+RFC 6052 allows, so the IPv4 address may sit at any of their positions."""
+_RFC6052_PREFIXES = (96, 64, 56, 48)
+"""The prefix lengths RFC 6052 allows that fit in :data:`_LOCAL_NAT64`."""
 
 
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for (mapped, NAT64 or translated forms)."""
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one may stand for (mapped, translated, compatible, NAT64,
+    6to4 and Teredo forms), the most direct first: a host with the matching tunnel or
+    translator sends there whatever is sent to it."""
     if address.ipv4_mapped:
-        return address.ipv4_mapped
-    if any(address in net for net in _EMBEDDING):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
+        return [address.ipv4_mapped]
+    if any(address in net for net in _LAST_32):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address in _LOCAL_NAT64:
+        return [_rfc6052(int(address), prefix) for prefix in _RFC6052_PREFIXES]
+    if address.sixtofour:  # 2002::/16 (RFC 3056)
+        return [address.sixtofour]
+    if address.teredo:  # 2001::/32 (RFC 4380): its server and its client
+        return list(address.teredo)
+    return []
+
+
+def _rfc6052(value: int, prefix: int) -> ipaddress.IPv4Address:
+    """The IPv4 address RFC 6052 puts after a NAT64 prefix of ``prefix`` bits: the last 32
+    bits for /96; otherwise the bits from the prefix to bit 63, then (past the "u" octet,
+    bits 64-71) the rest from bit 72 on."""
+    if prefix == 96:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    head_bits = 64 - prefix
+    tail_bits = 32 - head_bits
+    head = (value >> 64) & ((1 << head_bits) - 1)
+    tail = (value >> (56 - tail_bits)) & ((1 << tail_bits) - 1)
+    return ipaddress.IPv4Address(head << tail_bits | tail)
 
 
 def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

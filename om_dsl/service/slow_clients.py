@@ -1,0 +1,100 @@
+"""A deadline for clients to send their request: uvicorn has none.
+
+uvicorn (0.29 to 0.54 at least) times a connection out only between requests (its keep-alive
+timeout, armed once an answer is sent).  A client that connects and sends part of its headers,
+or part of its body, and then stays silent holds its connection (a file descriptor, a task)
+for ever: some 20,000 of them made ``/health`` time out and filled the log with
+``socket.accept() out of system resource``.  ``limit_concurrency`` (``--max-connections``)
+turns requests away with a 503 once that many connections are open, but silent connections
+never make a request, so they are never turned away, only counted.
+
+:func:`timed_protocol` gives uvicorn an HTTP/1.1 protocol (its own ``h11`` one) that closes
+a connection whose client does not keep up, as nginx's ``client_header_timeout`` and
+``client_body_timeout`` do:
+
+- the request line and headers must arrive within the timeout, counted from the connection
+  (or from the previous answer, on a kept-alive connection);
+- the body must not pause for longer than the timeout (each chunk that arrives restarts it).
+
+A request whose body was cut off this way reaches the app as a client that disconnected (one
+log line, no answer).  The h11 protocol is used even when ``httptools`` is installed: the
+deadline follows h11's view of the request (``their_state``), which is public API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("om_dsl.service")
+
+_RECEIVING = frozenset({h11.IDLE, h11.SEND_BODY})
+"""The client's states while its request is still coming (``IDLE``: not a whole head yet)."""
+
+
+class ClientDeadline(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request does not arrive in time."""
+
+    timeout_s: float = 30.0
+    """Set per server by :func:`timed_protocol`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._follow()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._follow()  # on a kept-alive connection, the next request's head is due
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _follow(self) -> None:
+        """Keep the deadline of the head, restart it while a body arrives, drop it once the
+        whole request is in (or the connection is ending)."""
+        state = self.conn.their_state
+        if state is h11.SEND_BODY or (state is h11.IDLE and self._deadline is None):
+            self._arm()
+        elif state not in _RECEIVING:
+            self._disarm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.timeout_s, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if self.conn.their_state in _RECEIVING and not self.transport.is_closing():
+            log.debug("closing a connection from %s: no request within %g s", self.client,
+                      self.timeout_s)  # fmt: skip
+            self.transport.close()
+
+
+def timed_protocol(timeout_s: float) -> type[ClientDeadline]:
+    """The protocol class to give ``uvicorn.Config(http=...)`` for one server (uvicorn makes
+    each connection's protocol itself, so the timeout travels on the class)."""
+
+    class Timed(ClientDeadline):
+        pass
+
+    Timed.timeout_s = timeout_s
+    return Timed
