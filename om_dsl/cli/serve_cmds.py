@@ -4,12 +4,17 @@ Every option can also come from the environment (`OM_CATALOG`, `OM_DB`, `OM_HOST
 docs/service.md).  API tokens come only from `OM_TOKENS` or a tokens file, never from the command
 line.  Without tokens the service runs in dev mode, which it says loudly, and it refuses to
 listen on anything but loopback.
+
+Exit codes (docs/service.md): 0 after SIGTERM or Ctrl-C; 1 when it refuses to start (the port,
+the store, the catalog); 2 for a usage error (an option, the tokens); 4 when its runtime
+stopped on an error while it served, so that a supervisor restarts it.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -33,6 +38,9 @@ if TYPE_CHECKING:
     from om_dsl.service.server import ServiceServer
 
 MIB = 1024 * 1024
+EXIT_RUNTIME_STOPPED = 4
+"""`om serve`'s exit code when its runtime stopped on an error (or could not start): restart
+it, its recovery takes the unfinished orders back (1 and 2 are refusals to start; 3 is a bug)."""
 
 
 @app.command("serve")
@@ -109,6 +117,8 @@ def serve_cmd(
             server.serve()
         finally:
             close_runtime(runtime)
+    if server.failure is not None:
+        sys.exit(EXIT_RUNTIME_STOPPED)
 
 
 def _require_fastapi() -> None:

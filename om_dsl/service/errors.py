@@ -4,8 +4,9 @@
 ``code``, a JSON ``path`` into the request and a ``message``) when an order or a request body
 is invalid.  The exceptions of :mod:`om_dsl.errors` map to statuses here, in one table:
 :class:`NotFound` 404, :class:`OperatorActionRejected` and :class:`IllegalTransition` 409,
-order and request validation 400.  Anything unexpected is logged (without the request body)
-and answered 500 with a generic message.
+order and request validation 400, :class:`RuntimeStopped` 503 (with ``Retry-After``: the
+runtime's loop died and the service is exiting, so that its supervisor restarts it).  Anything
+unexpected is logged (without the request body) and answered 500 with a generic message.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from om_dsl.errors import (
     OrderValidationError,
     PlanError,
 )
+from om_dsl.runtime.runtime import RuntimeStopped
 from om_dsl.service.request_issues import body_number_issues, request_issues, undecodable_issue
 
 log = logging.getLogger("om_dsl.service")
@@ -63,8 +65,11 @@ REASONS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+RETRY_AFTER_S = 10
+"""The ``Retry-After`` of a 503: the service cannot take the request now, and will soon."""
 # (exception type, status, code); the first match wins, so subclasses come first.
 _MAPPING: tuple[tuple[type[Exception], int, str], ...] = (
+    (RuntimeStopped, 503, "runtimeStopped"),
     (OrderValidationError, 400, "invalidOrder"),
     (DecompositionError, 400, "decompositionFailed"),
     (PlanError, 400, "planFailed"),
@@ -120,7 +125,8 @@ def _api_error_response(exc: ApiError) -> JSONResponse:
 async def _om_error(_request: Request, exc: OmError) -> JSONResponse:
     status, code = classify(exc)
     issues = getattr(exc, "issues", ())
-    return error_response(status, code, _message(exc, issues), issues)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    return error_response(status, code, _message(exc, issues), issues, headers)
 
 
 def classify(exc: OmError) -> tuple[int, str]:

@@ -4,6 +4,12 @@ demo, the benchmark).
 The socket is bound *before* the app is built, so that a free port (``port=0``) is known when
 the app computes its URLs (order ``href``, async callouts' callback base).  uvicorn's access log
 is kept, with callback tokens masked: a token in a log line would be a credential in a file.
+
+The service fails fast: when the runtime's loop stops on an error (a full disk, a store that
+cannot be written), the server shuts down and :attr:`ServiceServer.failure` says why, so that
+``om serve`` exits non-zero and its supervisor restarts it (a restart recovers every unfinished
+order).  It used to stay up with a dead runtime: ``/health`` said 200, new orders were stored
+and never run, and nothing recovered until someone restarted it by hand.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import uvicorn
@@ -23,6 +29,8 @@ from om_dsl.errors import OmError
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.app import create_app
 from om_dsl.service.config import ServiceConfig
+
+log = logging.getLogger("om_dsl.service")
 
 
 class RedactCallbackTokens(logging.Filter):
@@ -79,6 +87,10 @@ class ServiceServer:
         self._socket: socket.socket | None = listening
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+        """Why serving ended early: the runtime's loop stopped on an error, or the app did
+        not start (None after a normal stop)."""
+        self._unhook: Callable[[], None] | None = None
 
     @property
     def url(self) -> str:
@@ -92,7 +104,20 @@ class ServiceServer:
             self.config = replace(self.config, port=self._socket.getsockname()[1])
             app = create_app(self.runtime, self.config)
             self._server = _Uvicorn(self._uvicorn_config(app))
+            if self.config.start_runtime and self._unhook is None:
+                self._unhook = self.runtime.on_failure(self._runtime_failed)
         return self.url
+
+    def _runtime_failed(self, exc: Exception) -> None:
+        """The runtime's loop died (it logged the error): stop serving, to be restarted."""
+        self.failure = exc
+        log.error(
+            "the service is shutting down: its runtime stopped on an error (logged above); "
+            "a restart recovers every unfinished order"
+        )
+        server = self._server
+        if server is not None:
+            server.should_exit = True
 
     def _uvicorn_config(self, app: object) -> uvicorn.Config:
         config = uvicorn.Config(app, log_level=self.log_level, access_log=self.access_log,  # type: ignore[arg-type]
@@ -102,10 +127,15 @@ class ServiceServer:
         return config
 
     def serve(self) -> None:
-        """Serve in this thread until Ctrl-C / SIGTERM."""
+        """Serve in this thread until Ctrl-C / SIGTERM, or until the runtime stops on an error
+        (:attr:`failure` then says why; so it does when the app failed to start)."""
         self.bind()
-        assert self._server is not None and self._socket is not None
-        asyncio.run(self._server.serve(sockets=[self._socket]))
+        server = self._server
+        assert server is not None and self._socket is not None
+        with contextlib.suppress(SystemExit):  # uvicorn's exit when the app did not start
+            asyncio.run(server.serve(sockets=[self._socket]))
+        if not server.started and self.failure is None:
+            self.failure = OmError("the service did not start (its log says why)")
 
     def start(self, timeout: float = 30.0) -> str:
         """Serve in a daemon thread; returns the URL once the app (and its runtime) started."""
@@ -133,6 +163,9 @@ class ServiceServer:
             self._socket.close()
             self._socket = None
         self._server = None
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
 
     def __enter__(self) -> ServiceServer:
         self.start()

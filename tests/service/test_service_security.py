@@ -5,14 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from subprocess import Popen
 
 import httpx
 import pytest
@@ -24,9 +20,10 @@ from service_support import (
     Running,
     Sims,
     acme,
+    om_serve,
     order_bytes,
     order_json,
-    wait_for,
+    stop_om_serve,
     wait_state,
 )
 from typer.testing import CliRunner, Result
@@ -223,41 +220,8 @@ def acme_hash() -> str:
     return with_hash(acme()).content_hash
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _om_serve(
-    catalog: Path, db: Path, environ: dict[str, str] | None = None
-) -> tuple[Popen[bytes], str]:
-    """``om serve`` in a subprocess on a free port, and its URL once it is ready."""
-    port = _free_port()
-    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
-               "--catalog", str(catalog), "--handlers", "om_dsl.service.demo:handlers"]  # fmt: skip
-    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(db), **(environ or {})}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
-    except AssertionError:
-        process.kill()
-        _out, err = process.communicate(timeout=30)
-        raise AssertionError(f"om serve did not get ready: {err.decode()[-2000:]}") from None
-    return process, url
-
-
-def _stop(process: Popen[bytes]) -> str:
-    """SIGTERM, like a service manager; the output, once it exited 0."""
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err.decode()
-    return (out + err).decode()
-
-
 def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
+    process, url = om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
     try:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         order = order_bytes("tmf622-product-order")
@@ -265,7 +229,7 @@ def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert created.status_code == 201, created.text
         assert httpx.get(f"{url}/productOrder").status_code == 401
     finally:
-        text = _stop(process)
+        text = stop_om_serve(process)
     assert "1 API client(s): crm" in text and TOKEN not in text
     assert '"POST /productOrder HTTP/1.1" 201' in text
 
@@ -275,7 +239,7 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
     ir_file = tmp_path / "acme.ir.json"
     ir_file.write_text(dump_ir(acme()), encoding="utf-8")
     environ = {**sims.environ(), "OM_ACCESS_LOG": "false"}
-    process, url = _om_serve(ir_file, tmp_path / "om.db", environ)
+    process, url = om_serve(ir_file, tmp_path / "om.db", environ)
     try:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"})
         with api:
@@ -285,17 +249,9 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
             status = api.get("/productOrder/ORD-1002/status").json()
             assert status["catalog_hash"] == acme_hash()
     finally:
-        text = _stop(process)
+        text = stop_om_serve(process)
     assert "Traceback" not in text and "acme.ir.json" in text, text
     assert "POST /productOrder" not in text  # OM_ACCESS_LOG=false: no access log
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        time.sleep(0.1)
-        return False
 
 
 def test_om_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
