@@ -47,6 +47,7 @@ from om_dsl.cli.runtime_args import (
 from om_dsl.errors import DecompositionError, OmError, OrderValidationError
 from om_dsl.orders.models import Order
 from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
@@ -284,11 +285,9 @@ def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
 
 
 def _warn_missing_handlers(names: list[str]) -> None:
-    if names:
-        err.print(
-            f"warning: no handler is registered for {', '.join(names)}; their items will fail "
-            "(--handlers module:registry)"
-        )
+    warning = missing_handlers_warning(names)
+    if warning:
+        err.print(f"warning: {warning}")
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:

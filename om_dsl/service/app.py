@@ -20,6 +20,7 @@ from om_dsl import __version__
 from om_dsl.errors import OmError
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.events import ORDER_AMENDED, LifecycleEvent, Listener
+from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service import errors, openapi
@@ -110,6 +111,7 @@ def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[N
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         announce(svc.config)
+        await run_in_threadpool(warn_missing_handlers, svc.runtime)
         if svc.config.start_runtime:
             await run_in_threadpool(svc.runtime.start_background)
         try:
@@ -129,6 +131,21 @@ def _stop(runtime: Runtime) -> None:
         runtime.stop()
     except OmError as exc:
         log.warning("%s", exc)
+
+
+def warn_missing_handlers(runtime: Runtime) -> None:
+    """Warn at start of the handlers that the catalog's ``auto`` items, and the unfinished items
+    of the store's orders (each with its own catalog version), need and the registry lacks,
+    as `om run` and `om resume` do: such items fail only when they run, perhaps past a point
+    of no return, and `om serve` used to start without a word."""
+    try:
+        names = runtime.missing_handlers() + runtime.missing_handlers_of_stored_orders()
+    except OmError as exc:  # a damaged row: the order says so itself when it is loaded
+        log.warning("the handlers of the stored orders could not be checked: %s", exc)
+        return
+    warning = missing_handlers_warning(names)
+    if warning:
+        log.warning("%s", warning)
 
 
 def announce(config: ServiceConfig) -> None:

@@ -3,6 +3,7 @@ supervisor restarts it, and it says so in its exit code and its log."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import time
@@ -26,6 +27,7 @@ from service_support import (
     wait_state,
 )
 
+from om_dsl import compile_catalog
 from om_dsl.runtime import Runtime, SqliteStore
 
 ACME = REPO / "examples" / "catalog" / "acme.om"
@@ -147,3 +149,37 @@ def test_om_serve_that_cannot_start_its_runtime_exits_4_at_once(tmp_path: Path) 
     assert time.monotonic() - started < 20
     assert log.count("database or disk is full") == 1, log
     assert "stopped on an error as it started" in log
+
+
+NO_HANDLERS = "from om_dsl import HandlerRegistry\n\nregistry = HandlerRegistry()\n"
+OLD_CATALOG = """catalog "Old" version "1"
+offer Web "Web" id "1" { attribute n: int default 1 }
+cfs Svc { attribute n: int }
+decompose Web { -> Svc { n = n } }
+plan Svc on add { auto configure handler "old.configure" }
+"""
+
+
+def test_om_serve_warns_of_handlers_the_catalog_and_the_stored_orders_need(
+    tmp_path: Path,
+) -> None:
+    """`om run` and `om resume` warn of handlers their registry lacks; `om serve` started
+    without a word, and the items failed when they ran, perhaps past a point of no return.
+    The stored order here is pinned to an older catalog, whose handler counts too."""
+    db = tmp_path / "om.db"
+    old = compile_catalog("old.om", text=OLD_CATALOG).raise_on_error()
+    with Runtime(old, store=SqliteStore(db)) as runtime:
+        runtime.submit({"id": "OLD-1", "items": [{"id": "1", "product": "Web"}]})
+    (tmp_path / "nohandlers.py").write_text(NO_HANDLERS, encoding="utf-8")
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    environ = {"PYTHONPATH": path, "OM_ACCESS_LOG": "false"}
+    process, _url = om_serve(ACME, db, environ, "--handlers", "nohandlers:registry")
+    log = stop_om_serve(process)
+    warning = (
+        "no handler is registered for logistics.ship_router, network.change_speed, "
+        "network.configure_internet, network.provision_voice, old.configure, tv.entitle; "
+        "their items will fail (--handlers module:registry)"
+    )
+    assert log.count(warning) == 1, log
+    process, _url = om_serve(ACME, tmp_path / "other.db", {"OM_ACCESS_LOG": "false"})
+    assert "no handler is registered" not in stop_om_serve(process)  # the demo's: all there
