@@ -29,6 +29,7 @@ from om_dsl.errors import OmError
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.app import create_app
 from om_dsl.service.config import ServiceConfig
+from om_dsl.service.errors import masked
 
 log = logging.getLogger("om_dsl.service")
 
@@ -39,9 +40,7 @@ class RedactCallbackTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path = args[2]
-            if path.startswith("/callbacks/"):
-                record.args = (*args[:2], "/callbacks/***", *args[3:])
+            record.args = (*args[:2], masked(args[2]), *args[3:])
         return True
 
 

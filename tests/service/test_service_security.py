@@ -289,11 +289,14 @@ def test_om_serve_refuses_a_token_without_a_name(tmp_path: Path) -> None:
     assert OPS_TOKEN not in done.output and not (tmp_path / "om.db").exists()
 
 
-def test_an_internal_error_is_a_500_without_details(service: Callable[..., Running]) -> None:
+def test_an_internal_error_is_a_500_without_details(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
     running = service()
     api = running.client()
     running.runtime.store.close()  # every store read now fails inside the service
-    answer = api.get("/productOrder")
+    with caplog.at_level(logging.ERROR, "om_dsl.service"):
+        answer = api.get("/productOrder/ORD-1?fields=state")
     assert answer.status_code == 500
     assert answer.json() == {
         "code": "internalError",
@@ -302,8 +305,61 @@ def test_an_internal_error_is_a_500_without_details(service: Callable[..., Runni
         "status": "500",
         "@type": "Error",
     }
+    with caplog.at_level(logging.ERROR, "om_dsl.service"):
+        callback = running.client(token="").post("/callbacks/s3cret-callback-token", json={})
+    assert callback.status_code == 500
+    logged = [r for r in caplog.records if r.name == "om_dsl.service"]
+    assert [r.getMessage().split(": ", 1)[0] for r in logged] == [  # the route was "?"
+        "internal error on GET /productOrder/ORD-1",
+        "internal error on POST /callbacks/***",  # the token is a credential
+    ]
+    assert "ProgrammingError: Cannot operate on a closed database" in logged[0].getMessage()
+    assert all(r.exc_info is not None for r in logged)  # a bug: its traceback
     ready = api.get("/ready")
     assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+
+
+def test_a_store_that_cannot_be_written_is_a_503_and_keeps_nothing_half_written(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk or a read-only store was a 500 `internalError`, with a traceback logged
+    per request that named no route (`internal error on POST ?`).  It is a 503 that says the
+    store cannot be written, with `Retry-After`, logged in one line; nothing of the order
+    stays, so the same POST succeeds once the store can be written again."""
+    running = service()
+    api, store = running.client(), running.runtime.store
+    order = order_json("fibre-modify", notify=["http://127.0.0.1:9/listener"])
+    pages = store.query("PRAGMA page_count")[0][0]
+    for breaks, mends, sqlite_says in (
+        ("PRAGMA query_only = 1", "PRAGMA query_only = 0", "attempt to write a readonly database"),
+        (f"PRAGMA max_page_count = {pages}", "PRAGMA max_page_count = 1073741823",
+         "database or disk is full"),
+    ):  # fmt: skip
+        caplog.clear()
+        store.query(breaks)  # SQLite itself refuses the service's writes from now on
+        with caplog.at_level(logging.ERROR, "om_dsl.service"):
+            answer = api.post("/productOrder", json=order)
+        store.query(mends)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == "10"
+        assert answer.json() == {
+            "code": "storeUnavailable",
+            "reason": "Service Unavailable",
+            "message": "the order store cannot be written or read now; try again later "
+            "(the service log says why)",
+            "status": "503",
+            "@type": "Error",
+        }
+        [logged] = [r for r in caplog.records if r.name == "om_dsl.service"]
+        assert logged.getMessage() == (
+            f"the store cannot be used, answered 503 on POST /productOrder: {sqlite_says}"
+        )
+        assert logged.exc_info is None
+        assert api.get("/productOrder/ORD-1002").status_code == 404
+        assert api.get("/productOrder").json() == []
+    created = api.post("/productOrder", json=order)
+    assert created.status_code == 201, created.text  # not 409: nothing of it stayed
+    assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
 
 
 def test_tokens_never_reach_the_store(service: Callable[..., Running], tmp_path: Path) -> None:

@@ -154,9 +154,36 @@ def immediate_transaction(
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk, an I/O error): a second
+            # ROLLBACK would fail and hide the error that says what happened.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,  # database or disk is full
+        sqlite3.SQLITE_READONLY,  # a read-only file, folder or filesystem
+        sqlite3.SQLITE_CANTOPEN,  # unable to open database file (its -wal or -shm too)
+        sqlite3.SQLITE_BUSY,  # database is locked, beyond the busy timeout
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,  # disk I/O error
+    }
+)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the store cannot be written or read *now* (a full disk, a
+    read-only file or filesystem, a database locked beyond the busy timeout, a file that cannot
+    be opened, an I/O error), rather than that om_dsl has a bug: such a request is worth trying
+    again later, and a host answers it so (``om serve``: 503 with ``Retry-After``).  Nothing of
+    the failed write stays: every write is one transaction, rolled back."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _UNAVAILABLE
 
 
 class StoreError(OmError):
