@@ -13,6 +13,7 @@ with that version after a restart with a newer catalog.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -215,15 +216,20 @@ class SqliteStore:
         try:
             self._db = _read_only(self.path) if read_only else _connect(self.path)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+            raise self._unusable(exc) from None
         try:
             self._setup(synchronous)
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+            raise self._unusable(exc) from None
         except StoreError:
             self._db.close()
             raise
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> StoreError:
+        why = _file_problem(self.path, exc, self.read_only)
+        reason = f"{why} ({exc})" if why else str(exc)
+        return StoreError(f"cannot use {self.path} as an om store: {reason}")
 
     def _setup(self, synchronous: str) -> None:
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -453,6 +459,55 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+_FILE_ERRORS = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR}
+)
+
+
+def _file_problem(path: str, exc: sqlite3.DatabaseError, read_only: bool) -> str | None:
+    """Why the file system keeps SQLite from opening the store at ``path``, in words; None
+    when it is not the file system (or nothing is found).
+
+    SQLite says only "unable to open database file" (or "attempt to write a readonly
+    database") whatever the cause; an operator starting `om serve` needs to know whether the
+    folder is missing, the file system is read-only, or the account may not write there.  A
+    store is a file and, beside it, its ``-wal`` and ``-shm`` files: the folder must be
+    writable too, unless the store is only read.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if path == ":memory:" or path.startswith("file:") or not isinstance(code, int):
+        return None
+    if code & 0xFF not in _FILE_ERRORS:
+        return None
+    file = Path(path).absolute()
+    folder = file.parent
+    if not folder.exists():
+        return f"the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if file.is_dir():
+        return f"{file} is a folder, not a file"
+    if not read_only and os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"{folder} is on a read-only file system"
+    return _permission_problem(file, read_only)
+
+
+def _permission_problem(file: Path, read_only: bool) -> str | None:
+    """What this account may not do to the store's file or folder (None: it may do it all)."""
+    if file.exists() and not os.access(file, os.R_OK):
+        return f"permission denied: {file} cannot be read by this account"
+    if read_only:
+        return None
+    if file.exists() and not os.access(file, os.W_OK):
+        return f"permission denied: {file} is read-only for this account"
+    if not os.access(file.parent, os.W_OK | os.X_OK):
+        return (
+            f"permission denied: this account may not write in the folder {file.parent} "
+            "(the store's -wal and -shm files go there)"
+        )
+    return None
 
 
 def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
