@@ -1,15 +1,19 @@
 """docs/service.md's error examples are what the real service answers, byte for byte as JSON,
-so that they cannot drift from the service again."""
+so that they cannot drift from the service again; its `om backup` example is what it prints."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from service_support import REPO, Running, order_json
+import pytest
+from service_support import REPO, Running, acme, order_json
 
+from om_dsl.cli import main
+from om_dsl.runtime import Runtime, SqliteStore
 from om_dsl.service import errors, request_issues
 
 DOC = (REPO / "docs" / "service.md").read_text(encoding="utf-8")
@@ -85,3 +89,27 @@ def test_a_wrong_method_is_the_documented_405(service: Callable[..., Running]) -
         assert answer.json()["code"] == "methodNotAllowed"
         # RFC 9110: every method the path takes (Starlette named the first route's only).
         assert answer.headers["allow"] == allow, (method, path)
+
+
+BACKUPS = DOC[DOC.index("## Backups and restores\n") : DOC.index("## The TMF622 API")]
+
+
+def test_the_documented_backup_is_what_om_backup_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The example's command, on a store of three orders, prints the example's line (the
+    size in bytes aside: it follows SQLite's pages)."""
+    example = BACKUPS.split("```console\n$ om ", 1)[1].split("```", 1)[0]
+    command, shown = example.split("\n", 1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "backups").mkdir()
+    with Runtime(acme(), store=SqliteStore("om.db")) as runtime:
+        for name in ("fibre-modify", "home-duo-add", "copper-delete"):
+            runtime.submit(order_json(name))
+    with pytest.raises(SystemExit) as done:
+        main(command.split())
+    assert done.value.code == 0
+    printed = capsys.readouterr().err
+    size = re.compile(r"\d+ bytes")
+    assert size.sub("N bytes", printed) == size.sub("N bytes", shown)
+    assert [p.name for p in Path("backups").iterdir()] == ["om-2026-11-28.db"]

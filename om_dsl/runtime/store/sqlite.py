@@ -456,6 +456,15 @@ class SqliteStore:
         """A read on the store's connection, for tables that other modules add."""
         return self._query(sql, params)
 
+    def backup_to(self, target: sqlite3.Connection) -> None:
+        """Copy the whole database into ``target`` with SQLite's online backup API, in one
+        step: one read transaction, so the copy is the store as of one commit, the WAL's
+        commits included (``om backup``: :mod:`om_dsl.runtime.store.backup`).  In WAL mode a
+        reader does not block writers, so whoever runs the store goes on meanwhile; a backup
+        in several steps would start again at every write of another connection."""
+        with self._lock:
+            self._db.backup(target)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
