@@ -39,6 +39,7 @@ from om_dsl.errors import (
 )
 from om_dsl.runtime.runtime import RuntimeStopped
 from om_dsl.runtime.store.sqlite import store_unavailable
+from om_dsl.service.logs import masked
 from om_dsl.service.request_issues import body_number_issues, request_issues, undecodable_issue
 
 log = logging.getLogger("om_dsl.service")
@@ -279,8 +280,3 @@ def request_path(scope: Scope) -> str:
     named, and was unknown (``?``) for any request that failed before or outside a route."""
     route = getattr(scope.get("route"), "path", None)
     return route if isinstance(route, str) else masked(str(scope.get("path", "?")))
-
-
-def masked(path: str) -> str:
-    """``path`` without the token of ``/callbacks/<token>`` (``/callbacks/***``)."""
-    return "/callbacks/***" if path.startswith("/callbacks/") else path

@@ -4,6 +4,9 @@ demo, the benchmark).
 The socket is bound *before* the app is built, so that a free port (``port=0``) is known when
 the app computes its URLs (order ``href``, async callouts' callback base).  uvicorn's access log
 is kept, with callback tokens masked: a token in a log line would be a credential in a file.
+``log_format`` gives the service's log its format (:mod:`om_dsl.service.logs`: a timestamp on
+every line, the runtime's own lines too); without it uvicorn's own format is kept (an embedder
+configures logging its way).
 
 The service fails fast: when the runtime's loop stops on an error (a full disk, a store that
 cannot be written), the server shuts down and :attr:`ServiceServer.failure` says why, so that
@@ -24,24 +27,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from om_dsl.errors import OmError
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.app import create_app
 from om_dsl.service.config import ServiceConfig
-from om_dsl.service.errors import masked
+from om_dsl.service.logs import filter_access_log, log_config
 
 log = logging.getLogger("om_dsl.service")
-
-
-class RedactCallbackTokens(logging.Filter):
-    """Masks ``/callbacks/<token>`` in uvicorn's access-log lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], masked(args[2]), *args[3:])
-        return True
 
 
 class _Uvicorn(uvicorn.Server):
@@ -77,12 +71,19 @@ class ServiceServer:
         access_log: bool = True,
         log_level: str = "info",
         listening: socket.socket | None = None,
+        *,
+        log_format: str | None = None,
+        access_log_probes: bool = True,
     ) -> None:
         config.check()
         self.runtime = runtime
         self.config = config
         self.access_log = access_log
         self.log_level = log_level
+        self.log_format = log_format
+        """``text`` or ``json`` (:func:`om_dsl.service.logs.log_config`); None: uvicorn's."""
+        self.access_log_probes = access_log_probes
+        """False: ``/health`` and ``/ready`` are logged at DEBUG (left out at INFO)."""
         self._socket: socket.socket | None = listening
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
@@ -119,10 +120,15 @@ class ServiceServer:
             server.should_exit = True
 
     def _uvicorn_config(self, app: object) -> uvicorn.Config:
+        logs = (
+            LOGGING_CONFIG
+            if self.log_format is None
+            else log_config(self.log_level, self.log_format)
+        )
         config = uvicorn.Config(app, log_level=self.log_level, access_log=self.access_log,  # type: ignore[arg-type]
                                 lifespan="on", timeout_graceful_shutdown=5,
-                                server_header=False)  # fmt: skip
-        logging.getLogger("uvicorn.access").addFilter(RedactCallbackTokens())
+                                server_header=False, log_config=logs)  # fmt: skip
+        filter_access_log(self.access_log_probes)
         return config
 
     def serve(self) -> None:

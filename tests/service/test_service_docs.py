@@ -4,6 +4,7 @@ so that they cannot drift from the service again; its `om backup` example is wha
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from service_support import REPO, Running, acme, order_json
 from om_dsl.cli import main
 from om_dsl.runtime import Runtime, SqliteStore
 from om_dsl.service import errors, request_issues
+from om_dsl.service.logs import JsonFormatter
 
 DOC = (REPO / "docs" / "service.md").read_text(encoding="utf-8")
 ERRORS = DOC[DOC.index("## Errors\n") : DOC.index("## Embedding the app")]
@@ -113,3 +115,41 @@ def test_the_documented_backup_is_what_om_backup_prints(
     size = re.compile(r"\d+ bytes")
     assert size.sub("N bytes", printed) == size.sub("N bytes", shown)
     assert [p.name for p in Path("backups").iterdir()] == ["om-2026-11-28.db"]
+
+
+LOGGING = DOC[DOC.index("## Logging\n") : DOC.index("## Backups and restores")]
+LOGGED = {
+    "om_dsl.runtime": "om_dsl/runtime/scheduler.py",
+    "om_dsl.service": "om_dsl/service/app.py",
+    "om_dsl.notify": "om_dsl/runtime/notify/notifier.py",
+    "uvicorn.access": None,
+}
+
+
+def _templates(source: str | None) -> list[re.Pattern[str]]:
+    """The messages a module logs (its ``log.x("...", ...)`` formats), as patterns."""
+    if source is None:  # uvicorn's access line
+        return [re.compile(r'[\d.]+:\d+ - "[A-Z]+ \S+ HTTP/1\.1" \d{3}')]
+    text = (REPO / source).read_text(encoding="utf-8")
+    formats = re.findall(r'log\.\w+\(\s*"((?:[^"\\]|\\.)*)"', text)
+    return [re.compile(re.escape(f).replace("%d", r"\d+").replace("%s", ".+")) for f in formats]
+
+
+def test_the_documented_log_lines_are_what_the_service_logs() -> None:
+    """Each line of the example has the text format's shape, and its message is one that the
+    module behind its logger writes; the JSON example is the JSON format's shape."""
+    block = LOGGING.split("```text\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines()
+    assert len(lines) >= 4
+    for line in lines:
+        found = re.fullmatch(r"\S+Z (INFO|WARNING) ([\w.]+): (.+)", line)
+        assert found, line
+        stamp = line.split(" ", 1)[0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), line
+        templates = _templates(LOGGED[found[2]])
+        assert any(t.fullmatch(found[3]) for t in templates), line
+    example = json.loads(re.search(r"`(\{\"time\".*?\})`", LOGGING, re.S)[1].replace("\n", " "))
+    record = logging.makeLogRecord({"name": "om_dsl.runtime", "levelno": 20,
+                                    "levelname": "INFO", "msg": example["message"]})  # fmt: skip
+    made = json.loads(JsonFormatter().format(record))
+    assert list(made) == list(example) and made["message"] == example["message"]

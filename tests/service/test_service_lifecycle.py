@@ -3,7 +3,9 @@ supervisor restarts it, and it says so in its exit code and its log."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sqlite3
 import subprocess
 import time
@@ -170,9 +172,7 @@ def test_om_serve_warns_of_handlers_the_catalog_and_the_stored_orders_need(
     old = compile_catalog("old.om", text=OLD_CATALOG).raise_on_error()
     with Runtime(old, store=SqliteStore(db)) as runtime:
         runtime.submit({"id": "OLD-1", "items": [{"id": "1", "product": "Web"}]})
-    (tmp_path / "nohandlers.py").write_text(NO_HANDLERS, encoding="utf-8")
-    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
-    environ = {"PYTHONPATH": path, "OM_ACCESS_LOG": "false"}
+    environ = {**_nohandlers(tmp_path), "OM_ACCESS_LOG": "false"}
     process, _url = om_serve(ACME, db, environ, "--handlers", "nohandlers:registry")
     log = stop_om_serve(process)
     warning = (
@@ -183,3 +183,75 @@ def test_om_serve_warns_of_handlers_the_catalog_and_the_stored_orders_need(
     assert log.count(warning) == 1, log
     process, _url = om_serve(ACME, tmp_path / "other.db", {"OM_ACCESS_LOG": "false"})
     assert "no handler is registered" not in stop_om_serve(process)  # the demo's: all there
+
+
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+def _nohandlers(tmp_path: Path) -> dict[str, str]:
+    """The environment of an `om serve --handlers nohandlers:registry`: a registry without
+    any handler, so that the catalog's auto items fail for good."""
+    (tmp_path / "nohandlers.py").write_text(NO_HANDLERS, encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_om_serve_logs_its_milestones_one_line_each_with_a_timestamp(tmp_path: Path) -> None:
+    """uvicorn's format had no time, the service's own lines (`om_dsl.*`) below WARNING were
+    lost, and the service logged none of its events: it now says how many orders it resumed,
+    which order and item went to fallout, which order is held; the probes can stay out."""
+    db = tmp_path / "om.db"
+    with Runtime(acme(), store=SqliteStore(db)) as runtime:
+        runtime.submit(order_json("fibre-modify"))  # stored, to be resumed
+    environ = _nohandlers(tmp_path)
+    process, url = om_serve(ACME, db, environ, "--handlers", "nohandlers:registry",
+                            "--no-access-log-probes")  # fmt: skip
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            assert wait_state(api, "ORD-1002", {"held", "completed"}) == "held"
+            for probe in ("/health", "/ready"):
+                assert api.get(probe).status_code == 200
+            assert api.get("/productOrder").status_code == 200
+    finally:
+        log = stop_om_serve(process)
+    lines = log.splitlines()[3:]  # after the banner
+    assert lines and all(re.match(rf"{STAMP} (DEBUG|INFO|WARNING|ERROR) [\w.]+: ", line)
+                         for line in lines), log  # fmt: skip
+    assert re.search(rf"{STAMP} INFO om_dsl.runtime: resumed 1 unfinished order\(s\) from the "
+                     "store\n", log)  # fmt: skip
+    fallout = re.search(r"INFO om_dsl.service: order ORD-1002: item (\S+) is in fallout: no "
+                        r"handler is registered for '(\S+)'", log)  # fmt: skip
+    assert fallout, log
+    assert "INFO om_dsl.service: order ORD-1002 is held: an item needs an operator" in log
+    assert '"GET /productOrder HTTP/1.1" 200' in log
+    assert "/health" not in log and "/ready" not in log  # left out at INFO
+    assert TOKEN not in log
+
+
+def test_om_serve_logs_json_lines_and_probes_at_debug(tmp_path: Path) -> None:
+    environ = {"OM_LOG_FORMAT": "json", "OM_LOG_LEVEL": "debug", "OM_ACCESS_LOG_PROBES": "false"}
+    process, url = om_serve(ACME, tmp_path / "om.db", environ)
+    try:
+        assert httpx.get(f"{url}/health").status_code == 200
+        callback = httpx.post(f"{url}/callbacks/s3cret-callback-token", json={})
+        assert callback.status_code == 404
+    finally:
+        log = stop_om_serve(process)
+    entries = [json.loads(line) for line in log.splitlines()]  # every line, the banner's too
+    assert all(set(entry) >= {"time", "level", "logger", "message"} for entry in entries)
+    assert all(re.fullmatch(STAMP, entry["time"]) for entry in entries)
+    assert entries[0]["message"].startswith(f"om serve: {url} (catalog ")
+    shown = {(e["level"], e["logger"], e["message"].split(" - ", 1)[-1]) for e in entries}
+    assert ("DEBUG", "uvicorn.access", '"GET /health HTTP/1.1" 200') in shown
+    assert ("INFO", "uvicorn.access", '"POST /callbacks/*** HTTP/1.1" 404') in shown
+    assert "s3cret" not in log and TOKEN not in log
+
+
+def test_om_serve_refuses_an_unknown_log_level_or_format(tmp_path: Path) -> None:
+    for option, value, what in (("--log-level", "loud", "log level"),
+                                ("--log-format", "xml", "log format")):  # fmt: skip
+        done = subprocess.run([*om_serve_command(ACME, 0), option, value],
+                              env=om_serve_env(tmp_path / "om.db"), capture_output=True,
+                              text=True, timeout=60, check=False)  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert f"error: unknown {what} '{value}'; choose one of: " in done.stderr
+    assert not (tmp_path / "om.db").exists()

@@ -33,7 +33,7 @@ from om_dsl.ir.io import dump_ir, with_hash
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.config import ServiceConfig, read_tokens
 from om_dsl.service.errors import ApiError
-from om_dsl.service.server import RedactCallbackTokens
+from om_dsl.service.logs import RedactCallbackTokens
 
 API_CALLS = [
     ("GET", "/productOrder"),
