@@ -161,7 +161,13 @@ def retry_cmd(
     item: Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")],
     db: DbOption = Path("om.db"),
 ) -> None:
-    """Retry a failed item (with a fresh retry budget) at the next `om resume`."""
+    """Retry a failed item with a fresh retry budget: it runs at the next `om resume`.
+
+    While `om serve` runs the store this is refused: use POST /productOrder/{id}/retry instead.
+
+    That request's body is {"itemId": ITEM}; the service runs the item at once.
+    """
+    # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     _operator(db, order_id, lambda r: r.retry(order_id, item), f"{item} will be retried")
 
 

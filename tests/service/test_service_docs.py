@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from service_support import REPO, Running, acme, order_json
+from typer.testing import CliRunner
 
+from om_dsl import cli
 from om_dsl.cli import main
 from om_dsl.runtime import Runtime, SqliteStore
 from om_dsl.service import errors, request_issues
@@ -153,3 +155,18 @@ def test_the_documented_log_lines_are_what_the_service_logs() -> None:
                                     "levelname": "INFO", "msg": example["message"]})  # fmt: skip
     made = json.loads(JsonFormatter().format(record))
     assert list(made) == list(example) and made["message"] == example["message"]
+
+
+def test_om_retry_s_help_names_the_service_s_retry_route(service: Callable[..., Running]) -> None:
+    """It said the retry happens "at the next `om resume`", which is refused while `om serve`
+    runs the store; the route it names now is the service's, with the body it reads."""
+    cli._register()
+    shown = CliRunner().invoke(cli.app, ["retry", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(shown.output.split())
+    refused = "While `om serve` runs the store this is refused: use POST /productOrder/{id}/retry"
+    assert refused in text
+    assert 'That request\'s body is {"itemId": ITEM}' in text
+    schema = service().client().get("/openapi.json").json()
+    retry = schema["paths"]["/productOrder/{id}/retry"]["post"]
+    body = retry["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert schema["components"]["schemas"][body]["required"] == ["itemId"]
