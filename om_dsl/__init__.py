@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         PermanentFailure,
         PlanCycleError,
         Runtime,
+        RuntimeStopped,
         SigningError,
         SqliteStore,
         StoreError,
@@ -66,8 +67,8 @@ _HOMES = {
     "om_dsl.rules.engine": ("EngineUnavailable",),
     "om_dsl.runtime": (
         "DownstreamSettings", "HandlerRegistry", "ItemContext", "MemoryStore", "NotifySettings",
-        "PermanentFailure", "PlanCycleError", "Runtime", "SigningError", "SqliteStore",
-        "StoreError", "StoreInUse", "UnknownQueue", "build_plan",
+        "PermanentFailure", "PlanCycleError", "Runtime", "RuntimeStopped", "SigningError",
+        "SqliteStore", "StoreError", "StoreInUse", "UnknownQueue", "build_plan",
     ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
@@ -96,6 +97,7 @@ __all__ = [
     "PlanError",
     "RenderError",
     "Runtime",
+    "RuntimeStopped",
     "SigningError",
     "SqliteStore",
     "StoreError",

@@ -23,6 +23,7 @@ COMMAND_HOMES = {
         "run_cmds",
     ),
     "orders": "orders_cmds",
+    "backup": "store_cmds",
     "events": "events_cmds",
     "tasks": "tasks_cmds",
     "systems": "systems_cmds",

@@ -2,12 +2,14 @@
 
 `om status ORDER_ID` shows one order; an operator first needs to know which one.  This lists
 every stored order (or those in some states, `--state held,pending`) with how many of its
-items are in fallout, on hold or waiting, and when it last changed.  It only reads the store,
-so it works beside a process that runs it and for an account that may only read it.
+items are in fallout, on hold or waiting, the catalog version it is pinned to, and when it last
+changed.  It only reads the store, so it works beside a process that runs it and for an
+account that may only read it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,7 +49,8 @@ def orders_cmd(
     wanted = ",".join(state) if state else None  # repeated: all of them, not the last
     states = _states(wanted)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
-        rows = [_row(runtime, record) for record in runtime.orders(states)]
+        catalogs = Catalogs(runtime)
+        rows = [_row(runtime, record, catalogs) for record in runtime.orders(states)]
     if fmt == "json":
         write_json(rows)
     elif not rows:
@@ -68,7 +71,34 @@ def _states(text: str | None) -> frozenset[str] | None:
     return states
 
 
-def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
+class Catalogs:
+    """The name and version of each catalog hash, read once per hash from the store: an SRE
+    retiring an old catalog version sees which orders still run on it."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._known: dict[str, tuple[str | None, str | None]] = {}
+
+    def name_and_version(self, content_hash: str) -> tuple[str | None, str | None]:
+        if content_hash not in self._known:
+            self._known[content_hash] = self._read(content_hash)
+        return self._known[content_hash]
+
+    def _read(self, content_hash: str) -> tuple[str | None, str | None]:
+        """From the stored IR (its top-level ``name`` and ``version``, without loading the
+        whole catalog); unknown (None) when the store does not have it or cannot read it."""
+        try:
+            ir = json.loads(self._runtime.store.load_catalog(content_hash))
+        except (KeyError, StoreError, ValueError, RecursionError):
+            return None, None
+        if not isinstance(ir, dict):
+            return None, None
+        name, version = ir.get("name"), ir.get("version")
+        return (name if isinstance(name, str) else None,
+                version if isinstance(version, str) and version else None)  # fmt: skip
+
+
+def _row(runtime: Runtime, record: OrderRecord, catalogs: Catalogs) -> dict[str, Any]:
     """One order as JSON shows it; the table shows a part of it.  Only its live items are
     counted: the items of lines an amendment replaced (``~N``, kept as history) are
     ``replaced`` (after a few amendments they outnumbered the live ones)."""
@@ -79,10 +109,14 @@ def _row(runtime: Runtime, record: OrderRecord) -> dict[str, Any]:
             replaced += 1
             continue
         counts[state] = counts.get(state, 0) + 1
+    name, version = catalogs.name_and_version(record.catalog_hash)
     return {
         "id": record.id,
         "state": record.state,
         "cancelling": record.cancelling,
+        "catalog_hash": record.catalog_hash,
+        "catalog_name": name,
+        "catalog_version": version,
         "items": sum(counts.values()),
         "counts": dict(sorted(counts.items())),
         "replaced": replaced,
@@ -106,9 +140,19 @@ def _table(rows: list[dict[str, Any]]) -> Table:
     table.add_column("state", overflow="fold")
     for column in ("items", *TROUBLE):
         table.add_column(column, justify="right")
+    table.add_column("catalog")
     table.add_column("last change")
     for row in rows:
         state = order_state_text(row["state"], row["cancelling"])
         counts = [str(row["counts"].get(item_state, 0)) for item_state in TROUBLE.values()]
-        table.add_row(row["id"], state, str(row["items"]), *counts, when_text(row["updated_at"]))
+        table.add_row(row["id"], state, str(row["items"]), *counts, _catalog(row),
+                      when_text(row["updated_at"]))  # fmt: skip
     return table
+
+
+def _catalog(row: dict[str, Any]) -> str:
+    """The catalog in a few columns: its version and the start of its hash (``1 e7a2cbe3``),
+    enough to tell versions apart and to find the hash in the JSON or in `om status`."""
+    short = row["catalog_hash"].removeprefix("sha256:")[:8]
+    version = row["catalog_version"]
+    return f"{version} {short}" if version else short

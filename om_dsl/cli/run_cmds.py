@@ -47,6 +47,7 @@ from om_dsl.cli.runtime_args import (
 from om_dsl.errors import DecompositionError, OmError, OrderValidationError
 from om_dsl.orders.models import Order
 from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
@@ -160,7 +161,13 @@ def retry_cmd(
     item: Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")],
     db: DbOption = Path("om.db"),
 ) -> None:
-    """Retry a failed item (with a fresh retry budget) at the next `om resume`."""
+    """Retry a failed item with a fresh retry budget: it runs at the next `om resume`.
+
+    While `om serve` runs the store this is refused: use POST /productOrder/{id}/retry instead.
+
+    That request's body is {"itemId": ITEM}; the service runs the item at once.
+    """
+    # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     _operator(db, order_id, lambda r: r.retry(order_id, item), f"{item} will be retried")
 
 
@@ -284,11 +291,9 @@ def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
 
 
 def _warn_missing_handlers(names: list[str]) -> None:
-    if names:
-        err.print(
-            f"warning: no handler is registered for {', '.join(names)}; their items will fail "
-            "(--handlers module:registry)"
-        )
+    warning = missing_handlers_warning(names)
+    if warning:
+        err.print(f"warning: {warning}")
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:

@@ -4,12 +4,18 @@ Every option can also come from the environment (`OM_CATALOG`, `OM_DB`, `OM_HOST
 docs/service.md).  API tokens come only from `OM_TOKENS` or a tokens file, never from the command
 line.  Without tokens the service runs in dev mode, which it says loudly, and it refuses to
 listen on anything but loopback.
+
+Exit codes (docs/service.md): 0 after SIGTERM or Ctrl-C; 1 when it refuses to start (the port,
+the store, the catalog); 2 for a usage error (an option, the tokens); 4 when its runtime
+stopped on an error while it served, so that a supervisor restarts it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail
+from om_dsl.cli.app import EXIT_USAGE, app, err, fail, one_of
 from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
 from om_dsl.cli.order_args import installed_base_or_fail
 from om_dsl.cli.runtime_args import close_runtime, guard, load_handlers, notify_settings
@@ -33,6 +39,9 @@ if TYPE_CHECKING:
     from om_dsl.service.server import ServiceServer
 
 MIB = 1024 * 1024
+EXIT_RUNTIME_STOPPED = 4
+"""`om serve`'s exit code when its runtime stopped on an error (or could not start): restart
+it, its recovery takes the unfinished orders back (1 and 2 are refusals to start; 3 is a bug)."""
 
 
 @app.command("serve")
@@ -88,6 +97,21 @@ def serve_cmd(
         bool,
         typer.Option(envvar="OM_ACCESS_LOG", help="Log every request (callback tokens masked)."),
     ] = True,
+    access_log_probes: Annotated[
+        bool,
+        typer.Option(
+            envvar="OM_ACCESS_LOG_PROBES",
+            help="Log /health and /ready requests too (else only at --log-level debug).",
+        ),
+    ] = True,
+    log_level: Annotated[
+        str,
+        typer.Option(envvar="OM_LOG_LEVEL", help="critical, error, warning, info or debug."),
+    ] = "info",
+    log_format: Annotated[
+        str,
+        typer.Option(envvar="OM_LOG_FORMAT", help="text (one line per event) or json."),
+    ] = "text",
     installed_base: Annotated[
         Path | None,
         typer.Option(
@@ -109,7 +133,10 @@ def serve_cmd(
     # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     _require_fastapi()
     from om_dsl.service import ServiceServer  # noqa: PLC0415 - FastAPI is optional
+    from om_dsl.service.logs import FORMATS, LEVELS  # noqa: PLC0415 - FastAPI is optional
 
+    level = one_of(log_level.lower(), LEVELS, "log level")
+    fmt = one_of(log_format.lower(), FORMATS, "log format")
     config = _config(
         host, port, tokens_file, public_url, max_body_bytes, max_connections, client_timeout
     )
@@ -122,11 +149,15 @@ def serve_cmd(
         config = replace(config, port=sock.getsockname()[1])
         runtime = _service_runtime(ir, db, registry, concurrency, notify)
         try:
-            server = ServiceServer(runtime, config, access_log=access_log, listening=sock)
+            server = ServiceServer(runtime, config, access_log=access_log, log_level=level,
+                                   listening=sock, log_format=fmt,
+                                   access_log_probes=access_log_probes)  # fmt: skip
             _banner(server, catalog, db)
             server.serve()
         finally:
             close_runtime(runtime)
+    if server.failure is not None:
+        sys.exit(EXIT_RUNTIME_STOPPED)
 
 
 def _require_fastapi() -> None:
@@ -194,14 +225,26 @@ def _listening(host: str, port: int) -> Iterator[socket.socket]:
 
 
 def _banner(server: ServiceServer, catalog: Path, db: Path) -> None:
+    """What is served, where, and who may call it; with ``--log-format json``, as JSON lines
+    like every other line of the log, so that a log pipeline reads each of them."""
+    from om_dsl.service.logs import json_line  # noqa: PLC0415 - FastAPI is optional
+
     config = server.config
-    err.print(f"om serve: {server.url} (catalog {catalog}, store {db})")
-    err.print(f"  OpenAPI: {server.url}/docs; callbacks: {server.url}/callbacks/<token>")
-    if config.dev_mode:
+    lines = [
+        f"om serve: {server.url} (catalog {catalog}, store {db})",
+        f"  OpenAPI: {server.url}/docs; callbacks: {server.url}/callbacks/<token>",
+    ]
+    if not config.dev_mode:
+        lines.append(f"  {len(config.tokens)} API client(s): {', '.join(sorted(config.tokens))}")
+    if server.log_format == "json":
+        for line in lines:
+            err.print(json_line(logging.INFO, line.strip()), markup=False, highlight=False)
+    else:
+        for line in lines:
+            err.print(line, markup=False, highlight=False)
+    if config.dev_mode and server.log_format != "json":
         err.print(
             "[bold yellow]  DEV MODE: no API tokens (OM_TOKENS / --tokens-file), so anyone on "
             "this machine can use the API; it listens on loopback only.[/]",
             markup=True,
         )
-    else:
-        err.print(f"  {len(config.tokens)} API client(s): {', '.join(sorted(config.tokens))}")

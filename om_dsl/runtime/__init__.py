@@ -20,7 +20,7 @@ from om_dsl.runtime.notify import NotifySettings, SigningError
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.revision import Revision
-from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.runtime import Runtime, RuntimeStopped
 from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
 from om_dsl.runtime.store import MemoryStore, SqliteStore, Store, StoreError, StoreInUse
@@ -49,6 +49,7 @@ __all__ = [
     "PlanLine",
     "Revision",
     "Runtime",
+    "RuntimeStopped",
     "SigningError",
     "SqliteStore",
     "Store",

@@ -284,8 +284,9 @@ class Engine:
             self._forget(order_id)
         self.ready.clear()
 
-    def recover(self) -> None:
-        """After a (re)start: load every active order and resume it where the store says.
+    def recover(self) -> int:
+        """After a (re)start: load every active order and resume it where the store says;
+        returns how many orders that is.
 
         Items that were ``running`` when the process died are re-attempted (with the same
         idempotency key); retry and timeout timers are re-armed from the rows' due times.
@@ -296,6 +297,7 @@ class Engine:
         for order in list(self.orders.values()):
             self._resume(order)
         self.flush()
+        return len(self.orders)
 
     def active(self, order_id: str) -> OrderRun:
         """An order that can still change: from memory, or loaded from the store.

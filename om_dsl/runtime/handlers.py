@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,6 +27,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class PermanentFailure(OmError):
     """Raised by a handler: retrying cannot help (bad data, a refusal); go to fallout."""
+
+
+def missing_handlers_warning(names: Iterable[str]) -> str | None:
+    """What ``om run``, ``om resume`` and ``om serve`` warn of at start for the handler names
+    their registry lacks (``Runtime.missing_handlers...``), or None when none is missing: such
+    an item fails only when it runs, perhaps past its order's point of no return.  One text
+    for all three, so that an operator greps one line whichever started the runtime."""
+    missing = sorted(set(names))
+    if not missing:
+        return None
+    return (
+        f"no handler is registered for {', '.join(missing)}; their items will fail "
+        "(--handlers module:registry)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

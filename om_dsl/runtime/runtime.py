@@ -46,6 +46,14 @@ from om_dsl.runtime.store.runner_lock import StoreInUse, runner_lock_for
 
 log = logging.getLogger("om_dsl.runtime")
 T = TypeVar("T")
+FailureHook = Callable[[Exception], None]
+
+
+class RuntimeStopped(OmError):
+    """The runtime's background loop stopped on an error (a full disk, a store that cannot be
+    written): it takes no new work (submits, operator actions) until it runs again, since
+    nothing would run it.  Such work used to be stored and then wait, silently, for a restart
+    that nobody knew was needed.  :attr:`Runtime.failure` is the error."""
 
 
 class Runtime:
@@ -95,6 +103,8 @@ class Runtime:
         self._scheduler = Scheduler(self._engine, self.kinds, concurrency)
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._failure: Exception | None = None
+        self._failure_hooks: list[FailureHook] = []
         self._runner = runner_lock_for(self.store)
         self._memory_current = self._runner is None
         """Whether the orders in memory are the store's: always for a store private to this
@@ -181,6 +191,7 @@ class Runtime:
         self._check_open()
         owned = self._runner is not None and not self._runner.held
         self.claim_store()
+        self._failure = None  # running again: new work is taken again
         try:
             self.notifications.enable()
             try:
@@ -223,8 +234,10 @@ class Runtime:
 
         Raises:
             StoreInUse: another process, or another runtime of this one, runs the store.
+            RuntimeStopped: this runtime's background loop stopped on an error.
         """
         self._check_open()
+        self._refuse_if_stopped()
         runner = self._runner
         if runner is None or runner.held or getattr(self.store, "read_only", False):
             return nullcontext()
@@ -234,6 +247,19 @@ class Runtime:
         if self._closed:
             raise OmError("the runtime is closed")
 
+    def _refuse_if_stopped(self) -> None:
+        """New work is refused while the background loop is dead: nothing would run it.
+
+        Checked before the work starts, not atomically with the loop's death: what slips in
+        meanwhile is stored, and runs when the loop runs again (``om serve`` exits on the
+        failure, and its restart recovers every unfinished order).
+        """
+        if self._failure is not None:
+            raise RuntimeStopped(
+                "the runtime stopped on an error (its log says which) and takes no new work "
+                "until it runs again"
+            )
+
     def _release_store(self) -> None:
         if self._runner is not None:
             self._memory_current = False  # another runtime may run the store from now on
@@ -242,25 +268,72 @@ class Runtime:
     def start_background(self, timeout: float = 30.0) -> None:
         """Run in a background thread until :meth:`stop` (e.g. inside an HTTP service).
 
+        A loop that stops on an error later is logged, kept as :attr:`failure` and told to
+        the :meth:`on_failure` hooks; the runtime then refuses new work (:class:`RuntimeStopped`)
+        until it runs again.
+
         Raises:
             StoreInUse: another process runs the store (raised here, not in the thread).
+            RuntimeStopped: the loop stopped on an error before it started (loading the
+                store's orders failed); it used to be waited for until ``timeout``.
         """
         self._check_open()
         if self._thread is not None and self._thread.is_alive():
             raise OmError("the runtime is already running in the background")
         self.claim_store()
-        self._thread = threading.Thread(target=self._background, name="om-runtime", daemon=True)
-        self._thread.start()
-        if not self._scheduler.wait_started(timeout):
-            raise OmError(f"the runtime did not start within {timeout} s")
+        self._failure = None
+        self._thread = thread = threading.Thread(
+            target=self._background, name="om-runtime", daemon=True
+        )
+        thread.start()
+        self._wait_started(thread, timeout)
+
+    def _wait_started(self, thread: threading.Thread, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._scheduler.wait_started(0.02):
+            if not thread.is_alive():
+                raise RuntimeStopped(
+                    "the runtime stopped on an error as it started (its log says which)"
+                )
+            if time.monotonic() >= deadline:
+                raise OmError(f"the runtime did not start within {timeout} s")
 
     def _background(self) -> None:
         try:
             asyncio.run(self.run())
-        except Exception:  # nowhere to raise to: say it loudly
+        except Exception as exc:  # nowhere to raise to: say it loudly, once, and tell the host
             log.exception("the om runtime stopped on an error")
+            self._failure = exc
+            self._tell_failure(exc)
         finally:
             self._release_store()
+
+    def _tell_failure(self, exc: Exception) -> None:
+        for hook in list(self._failure_hooks):
+            try:
+                hook(exc)
+            except Exception:  # a host's hook must not hide the others
+                log.exception("a runtime failure hook failed")
+
+    @property
+    def failure(self) -> Exception | None:
+        """The error the background loop (:meth:`start_background`) stopped on; None while
+        it runs, when it stopped normally, or never ran.  A loop the host runs itself
+        (:meth:`run`) raises its error to the host instead.  Cleared when it runs again."""
+        return self._failure
+
+    def on_failure(self, hook: FailureHook) -> Callable[[], None]:
+        """Have ``hook(error)`` called, in the runtime's thread, when the background loop
+        stops on an error (after it is logged): a host that cannot go on without the loop
+        stops there (``om serve`` exits, so that its supervisor restarts it).  Returns a
+        function that removes the hook."""
+        self._failure_hooks.append(hook)
+
+        def remove() -> None:
+            if hook in self._failure_hooks:
+                self._failure_hooks.remove(hook)
+
+        return remove
 
     @property
     def running(self) -> bool:

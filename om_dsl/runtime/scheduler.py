@@ -92,7 +92,8 @@ class Scheduler:
         self._stopping = False
         try:
             with self.engine.lock:
-                self.engine.recover()
+                resumed = self.engine.recover()
+            log.info("resumed %d unfinished order(s) from the store", resumed)
             self.engine.listeners.deliver()
             self._started.set()
             await self._loop(until_idle)

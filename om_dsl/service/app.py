@@ -19,9 +19,17 @@ from fastapi.concurrency import run_in_threadpool
 from om_dsl import __version__
 from om_dsl.errors import OmError
 from om_dsl.orders.decompose import Decomposer
-from om_dsl.runtime.events import ORDER_AMENDED, LifecycleEvent, Listener
+from om_dsl.runtime.events import (
+    ITEM_STATE,
+    ORDER_AMENDED,
+    ORDER_STATE,
+    LifecycleEvent,
+    Listener,
+)
+from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.service import errors, openapi
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.cancel_records import CancelRecords
@@ -88,6 +96,7 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
     views = runtime.notifications.views  # one set of views: GET and events agree, href too
     views.href_base = f"{base}/productOrder"
     runtime.add_listener(_forget_amended(views))
+    runtime.add_listener(log_milestones)
     return Service(
         runtime=runtime,
         config=config,
@@ -109,10 +118,22 @@ def _forget_amended(views: OrderViews) -> Listener:
     return forget
 
 
+def log_milestones(event: LifecycleEvent) -> None:
+    """The moments of an order an operator must hear of, in the service's log (INFO): an item
+    in fallout (its retries spent, or failed for good), and an order held for an operator.
+    The service logged none of its own events: only requests."""
+    if event.kind == ITEM_STATE and event.to_state == ItemState.FATALLY_FAILED:
+        reason = event.detail or "no reason given"
+        log.info("order %s: item %s is in fallout: %s", event.order_id, event.item_id, reason)
+    elif event.kind == ORDER_STATE and event.to_state == OrderState.HELD:
+        log.info("order %s is held: an item needs an operator (GET /fallout)", event.order_id)
+
+
 def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         announce(svc.config)
+        await run_in_threadpool(warn_missing_handlers, svc.runtime)
         if svc.config.start_runtime:
             await run_in_threadpool(svc.runtime.start_background)
         try:
@@ -132,6 +153,21 @@ def _stop(runtime: Runtime) -> None:
         runtime.stop()
     except OmError as exc:
         log.warning("%s", exc)
+
+
+def warn_missing_handlers(runtime: Runtime) -> None:
+    """Warn at start of the handlers that the catalog's ``auto`` items, and the unfinished items
+    of the store's orders (each with its own catalog version), need and the registry lacks,
+    as `om run` and `om resume` do: such items fail only when they run, perhaps past a point
+    of no return, and `om serve` used to start without a word."""
+    try:
+        names = runtime.missing_handlers() + runtime.missing_handlers_of_stored_orders()
+    except OmError as exc:  # a damaged row: the order says so itself when it is loaded
+        log.warning("the handlers of the stored orders could not be checked: %s", exc)
+        return
+    warning = missing_handlers_warning(names)
+    if warning:
+        log.warning("%s", warning)
 
 
 def announce(config: ServiceConfig) -> None:

@@ -4,8 +4,12 @@
 ``code``, a JSON ``path`` into the request and a ``message``) when an order or a request body
 is invalid.  The exceptions of :mod:`om_dsl.errors` map to statuses here, in one table:
 :class:`NotFound` 404, :class:`OperatorActionRejected` and :class:`IllegalTransition` 409,
-order and request validation 400.  Anything unexpected is logged (without the request body)
-and answered 500 with a generic message.
+order and request validation 400, :class:`RuntimeStopped` 503 (with ``Retry-After``: the
+runtime's loop died and the service is exiting, so that its supervisor restarts it).  A store
+that cannot be written or read now (a full disk, a read-only file, a database locked beyond the
+busy timeout) is a 503 ``storeUnavailable`` with ``Retry-After``, logged in one line: it was a
+500 with a traceback per request.  Anything else unexpected is logged with its traceback
+(without the request body) and answered 500 with a generic message.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ from om_dsl.errors import (
     OrderValidationError,
     PlanError,
 )
+from om_dsl.runtime.runtime import RuntimeStopped
+from om_dsl.runtime.store.sqlite import store_unavailable
+from om_dsl.service.logs import masked
 from om_dsl.service.request_issues import body_number_issues, request_issues, undecodable_issue
 
 log = logging.getLogger("om_dsl.service")
@@ -64,8 +71,11 @@ REASONS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+RETRY_AFTER_S = 10
+"""The ``Retry-After`` of a 503: the service cannot take the request now, and will soon."""
 # (exception type, status, code); the first match wins, so subclasses come first.
 _MAPPING: tuple[tuple[type[Exception], int, str], ...] = (
+    (RuntimeStopped, 503, "runtimeStopped"),
     (OrderValidationError, 400, "invalidOrder"),
     (DecompositionError, 400, "decompositionFailed"),
     (PlanError, 400, "planFailed"),
@@ -121,7 +131,8 @@ def _api_error_response(exc: ApiError) -> JSONResponse:
 async def _om_error(_request: Request, exc: OmError) -> JSONResponse:
     status, code = classify(exc)
     issues = getattr(exc, "issues", ())
-    return error_response(status, code, _message(exc, issues), issues)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    return error_response(status, code, _message(exc, issues), issues, headers)
 
 
 def classify(exc: OmError) -> tuple[int, str]:
@@ -236,16 +247,19 @@ class CatchAll:
         except Exception as exc:
             if _disconnected(exc):  # no one to answer, and nothing went wrong here
                 log.info("%s %s: the client disconnected before its request body was read",
-                         scope.get("method"), _shown_path(scope))  # fmt: skip
+                         scope.get("method"), request_path(scope))  # fmt: skip
                 return
-            _log_unexpected(scope, exc)
+            unavailable = store_unavailable(exc)
+            _log_unexpected(scope, exc, unavailable)
             if started:
                 raise
-            response = error_response(500, "internalError", INTERNAL)
-            await response(scope, receive, send)
+            await _last_resort(unavailable)(scope, receive, send)
 
 
 INTERNAL = "internal error; the service log has the details"
+UNAVAILABLE = (
+    "the order store cannot be written or read now; try again later (the service log says why)"
+)
 
 
 def _disconnected(exc: BaseException) -> bool:
@@ -262,13 +276,26 @@ def _disconnected(exc: BaseException) -> bool:
     return False
 
 
-def _shown_path(scope: Scope) -> str:
-    """The request path for a log line, a callback's token masked (it is a credential)."""
-    path = str(scope.get("path", "?"))
-    return "/callbacks/***" if path.startswith("/callbacks/") else path[:200]
+def _last_resort(unavailable: bool) -> JSONResponse:
+    if unavailable:
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        return error_response(503, "storeUnavailable", UNAVAILABLE, headers=headers)
+    return error_response(500, "internalError", INTERNAL)
 
 
-def _log_unexpected(scope: Scope, exc: Exception) -> None:
-    route = getattr(scope.get("route"), "path", "?")  # not the path: it may carry a token
-    log.error("internal error on %s %s: %s: %s", scope.get("method"), route,
-              type(exc).__name__, exc, exc_info=exc)  # fmt: skip
+def _log_unexpected(scope: Scope, exc: Exception, unavailable: bool) -> None:
+    """One line for a store that cannot be used now (a traceback per request said nothing
+    more, many times); a traceback for anything else, which is a bug."""
+    where = f"{scope.get('method')} {request_path(scope)}"
+    if unavailable:
+        log.error("the store cannot be used, answered 503 on %s: %s", where, exc)
+    else:
+        log.error("internal error on %s: %s: %s", where, type(exc).__name__, exc, exc_info=exc)
+
+
+def request_path(scope: Scope) -> str:
+    """The request's route (``/productOrder/{id}``), or its path when no route matched, for a
+    log line; a callback's token is masked: it is a credential.  The route alone used to be
+    named, and was unknown (``?``) for any request that failed before or outside a route."""
+    route = getattr(scope.get("route"), "path", None)
+    return route if isinstance(route, str) else masked(str(scope.get("path", "?")))

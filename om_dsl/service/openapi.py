@@ -9,6 +9,8 @@
   413 when it takes a body (the size limit), 401 and 403 when it needs a token (403: dev mode
   and a client not on loopback).  Routes declare only their own (404, 409, 503), and the
   operations routers a 400 for every route (each refuses a query parameter it does not read).
+* Every operation declares a 503: the store may not be writable or readable now
+  (``storeUnavailable``), or the runtime has stopped (``runtimeStopped``).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _shape_errors(operation: Operation) -> list[int]:
     statuses = [400] if has_body or has_query else []
     statuses += [413] if has_body else []
     statuses += [401, 403] if operation.get("security") else []
-    return statuses
+    return [*statuses, 503]
 
 
 def error_answer(status: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ URLs, in-process subscribers."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -208,6 +209,26 @@ def test_in_process_subscribers_hear_every_event(lab: Lab) -> None:
         "acknowledged", "inProgress", "completed",
     ]  # fmt: skip
     json.dumps(heard)  # plain JSON values
+
+
+def test_a_notification_given_up_is_logged_without_its_url_s_secrets(
+    lab: Lab, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A notification the notifier gives up on was only an event-log row: an operator reading
+    the service's log never heard that a listener missed an order's events."""
+    catalog = compile_text(SIMPLE)
+    url = f"http://127.0.0.1:{_closed_port()}/gone?key=s3cret-in-the-query"
+    runtime = lab(catalog, notify=settings(url, max_attempts=1), serve=False)
+    with caplog.at_level(logging.WARNING, "om_dsl.notify"):
+        runtime.submit(order("O1", catalog, [line("L", site="S", technology="FTTH")]))
+        runtime.run_until_idle()
+        assert runtime.notifications.drain(15)
+    given_up = [r for r in caplog.records if r.name == "om_dsl.notify"]
+    assert len(given_up) == 3 and all(r.levelno == logging.WARNING for r in given_up)
+    first = given_up[0].getMessage()
+    assert first.startswith("order O1: a notification was given up: ProductOrderCreateEvent")
+    assert f"to {shown(url)}: cannot connect; gave up after 1 attempts" in first
+    assert not any("s3cret" in r.getMessage() for r in given_up)
 
 
 def _closed_port() -> int:

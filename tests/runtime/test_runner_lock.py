@@ -196,6 +196,44 @@ def test_the_lock_stays_next_to_the_store_when_the_host_changes_folder(
         runtime.close()
 
 
+def test_every_spelling_of_a_store_takes_the_same_lock(
+    lab: ir.Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A symlink to the store (`ln -s s2/om.db alias/om.db`) locked a file of its own, so a
+    second `om serve` (or `om cancel --db alias/om.db`) ran the same store beside the first,
+    and every callout went out twice."""
+    (tmp_path / "s2").mkdir()
+    (tmp_path / "alias").mkdir()
+    db = tmp_path / "s2" / "om.db"
+    runtime = _runtime(lab, db)
+    runtime.submit(decomposition("O1", lab, [line("S", "Svc", n=1)]))
+    runtime.close()
+    alias = tmp_path / "alias" / "om.db"
+    alias.symlink_to(db)
+    spellings = [alias, tmp_path / "alias" / ".." / "s2" / "." / "om.db"]
+    for held, others in ((db, spellings), (alias, [db])):
+        holder = _hold_in_another_process(held)
+        named = rf"another process \(pid {holder.pid} on "
+        try:
+            for spelling in others:
+                other = _runtime(lab, spelling)
+                try:
+                    with pytest.raises(StoreInUse, match=named):
+                        other.claim_store()
+                finally:
+                    other.close()
+            with pytest.raises(SystemExit) as done:
+                main(["cancel", "O1", "--db", str(others[0])])
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(10)
+        assert done.value.code == 1
+        assert f"is being run by another process (pid {holder.pid} on " in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*.runner.lock")) == ["om.db.runner.lock"]
+    assert (tmp_path / "s2" / "om.db.runner.lock").exists()  # next to the database file
+    assert Runtime(store=SqliteStore(db)).status("O1").state == "acknowledged"  # not cancelled
+
+
 SUBMITTER = """
 import sys
 from om_dsl import Runtime, SqliteStore, compile_catalog

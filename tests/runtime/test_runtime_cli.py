@@ -257,7 +257,7 @@ def test_om_orders_lists_the_store_s_orders_and_filters_them_by_state(
     code, out, err = om(capsys, "orders")
     assert code == 0, err
     (row,) = [line for line in out.splitlines() if "ORD-1" in line]
-    assert row.split("│")[1:-2] == [" ORD-1 ", " pending ", "     3 ", "       0 ", "       0 ",
+    assert row.split("│")[1:-3] == [" ORD-1 ", " pending ", "     3 ", "       0 ", "       0 ",
                                     "       1 "]  # fmt: skip
     code, out, _ = om(capsys, "orders", "--state", "pending,held", "--format", "json")
     (listed,) = json.loads(out)
@@ -287,6 +287,34 @@ UNDO_CATALOG = CATALOG.replace(
 ).replace(
     "point_of_no_return\n", 'point_of_no_return\n  compensation auto unconfigure handler "u"\n'
 )
+
+
+def test_om_orders_shows_the_catalog_version_each_order_runs_on(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An SRE retiring an old catalog version could not see which orders still run on it:
+    `om orders` showed no catalog.  ORD-1 runs on version 1; ORD-2 was submitted with 2."""
+    handlers = ("--handlers", "labhandlers:registry")
+    assert om(capsys, "run", "lab.om", "order.json", *handlers)[0] == 0
+    (lab / "lab.om").write_text(CATALOG.replace('version "1"', 'version "2"'), encoding="utf-8")
+    (lab / "order2.json").write_text(json.dumps({**ORDER, "id": "ORD-2"}), encoding="utf-8")
+    assert om(capsys, "run", "lab.om", "order2.json", *handlers)[0] == 0
+    code, out, _ = om(capsys, "orders", "--format", "json")
+    listed = {row["id"]: row for row in json.loads(out)}
+    assert code == 0
+    hashes = {}
+    for order_id, version in (("ORD-1", "1"), ("ORD-2", "2")):
+        row = listed[order_id]
+        assert (row["catalog_name"], row["catalog_version"]) == ("Lab", version)
+        _, status, _ = om(capsys, "status", order_id, "--format", "json")
+        assert row["catalog_hash"] == json.loads(status)["catalog_hash"]
+        hashes[order_id] = row["catalog_hash"]
+    assert hashes["ORD-1"] != hashes["ORD-2"]
+    code, out, _ = om(capsys, "orders")
+    for order_id, version in (("ORD-1", "1"), ("ORD-2", "2")):
+        (row,) = [line for line in out.splitlines() if f" {order_id} " in line]
+        short = hashes[order_id].removeprefix("sha256:")[:8]
+        assert row.split("│")[-3] == f" {version} {short} "
 
 
 def test_om_status_says_when_a_held_order_is_being_cancelled(

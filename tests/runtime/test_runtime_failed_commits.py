@@ -8,13 +8,17 @@ continuous chain of transitions for every item.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from runtime_support import Recorder, compile_text, states
 
-from om_dsl.runtime import Runtime
+from om_dsl.runtime import Runtime, RuntimeStopped, SqliteStore
 from om_dsl.runtime.events import ITEM_STATE
 from om_dsl.runtime.store.base import WriteBatch
 from om_dsl.runtime.store.memory import MemoryStore
@@ -61,6 +65,13 @@ def _chains(runtime: Runtime) -> dict[str, list[tuple[str | None, str | None]]]:
         if event.kind == ITEM_STATE and event.item_id is not None:
             found[event.item_id].append((event.from_state, event.to_state))
     return found
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def _assert_continuous(runtime: Runtime) -> None:
@@ -124,3 +135,70 @@ def test_a_step_whose_commit_fails_is_taken_again_from_the_store() -> None:
     assert recorder.attempts["1/Line:activate"] == 1
     _assert_continuous(runtime)
     runtime.close()
+
+
+FULL_DISK = (
+    "CREATE TRIGGER full_disk BEFORE UPDATE OF state ON items {when} "
+    "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+)
+"""A store error made by SQLite itself (a subclass of the store, as above, is not the real
+store): an update of an item row fails, when it sets the state ``{when}`` names."""
+
+
+def test_a_background_loop_that_stops_on_an_error_takes_no_new_work(tmp_path: Path) -> None:
+    """A dead background loop used to leave a runtime that took orders and actions, stored
+    them and never ran them; it now refuses them (``RuntimeStopped``), says why it stopped
+    (``failure``, the ``on_failure`` hooks) and takes work again once it runs again."""
+    db = tmp_path / "om.db"
+    recorder = Recorder()
+    runtime = Runtime(
+        compile_text(CATALOG), store=SqliteStore(db), handlers=recorder.registry(["net.activate"])
+    )
+    heard: list[Exception] = []
+    runtime.on_failure(heard.append)
+    runtime.start_background()
+    try:
+        runtime.submit(ORDER)
+        wait_until(lambda: states(runtime, "O1")["1/Line:install"] == "waiting")
+        with sqlite3.connect(db) as other:
+            other.execute(FULL_DISK.format(when="WHEN NEW.state = 'running'"))
+        runtime.complete("O1", "1/Line:install", {"done": True})  # the loop's start fails
+        wait_until(lambda: runtime.failure is not None)
+        assert heard == [runtime.failure] and not runtime.running
+        assert "database or disk is full" in str(runtime.failure)
+        with pytest.raises(RuntimeStopped, match="stopped on an error"):
+            runtime.submit({**ORDER, "id": "O2"})
+        with pytest.raises(RuntimeStopped):
+            runtime.cancel("O1")
+        assert not runtime.has_order("O2")
+        with sqlite3.connect(db) as other:
+            other.execute("DROP TRIGGER full_disk")
+        runtime.start_background()  # as a restart: the order is taken back and goes on
+        assert runtime.failure is None
+        wait_until(lambda: runtime.status("O1").state == "completed")
+        runtime.submit({**ORDER, "id": "O2"})
+        _assert_continuous(runtime)
+    finally:
+        runtime.close()
+    assert recorder.attempts["1/Line:activate"] == 1
+
+
+def test_a_loop_that_dies_as_it_starts_is_said_at_once(tmp_path: Path) -> None:
+    """Loading the store's orders failed in the loop's thread, and `start_background`
+    waited its whole timeout (30 s) before it said "did not start"."""
+    db = tmp_path / "om.db"
+    runtime = Runtime(compile_text(CATALOG), store=SqliteStore(db))
+    runtime.submit(ORDER)
+    runtime.close()
+    runtime = Runtime(compile_text(CATALOG), store=SqliteStore(db))
+    with sqlite3.connect(db) as other:
+        other.execute("UPDATE items SET state = 'running'")  # as if it crashed mid-item
+        other.execute(FULL_DISK.format(when=""))  # recovery re-queues it: an update
+    started = time.monotonic()
+    try:
+        with pytest.raises(RuntimeStopped, match="as it started"):
+            runtime.start_background(timeout=20)
+        assert time.monotonic() - started < 5
+        assert isinstance(runtime.failure, sqlite3.IntegrityError)
+    finally:
+        runtime.close()

@@ -374,3 +374,47 @@ def test_orders_an_older_version_adds_to_an_upgraded_store_are_found(tmp_path: P
     with sqlite3.connect(db) as raw:  # '' is "none": read once, not at every opening
         rows = raw.execute("SELECT id, external_id FROM orders ORDER BY id").fetchall()
     assert rows == [("A", "Q-1"), ("B", ""), ("C", "Q-2")]
+
+
+def test_store_errors_worth_a_retry_are_told_from_bugs(tmp_path: Path) -> None:
+    """What a host may answer "try again later" (`om serve`: 503) rather than "a bug" (500),
+    each made by SQLite for real: a full disk, a read-only store, a database locked beyond the
+    busy timeout, a file that cannot be opened."""
+    db = tmp_path / "om.db"
+    SqliteStore(db).close()
+    made: list[BaseException] = []
+
+    def caught(*statements: str, target: Path = db, timeout: float = 5.0) -> None:
+        try:
+            connection = sqlite3.connect(target, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            made.append(exc)
+            return
+        try:
+            for statement in statements:
+                connection.execute(statement)
+        except sqlite3.Error as exc:
+            made.append(exc)
+        finally:
+            connection.close()
+
+    pages = sqlite3.connect(db).execute("PRAGMA page_count").fetchone()[0]
+    caught(f"PRAGMA max_page_count = {pages}", "INSERT INTO meta VALUES ('x', zeroblob(99999))")
+    caught("PRAGMA query_only = 1", "INSERT INTO meta VALUES ('y', 'y')")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    caught("BEGIN IMMEDIATE", timeout=0.05)
+    holder.execute("ROLLBACK")
+    holder.close()
+    caught("SELECT 1", target=tmp_path / "no such folder" / "om.db")
+    assert [str(exc) for exc in made] == [
+        "database or disk is full",
+        "attempt to write a readonly database",
+        "database is locked",
+        "unable to open database file",
+    ]
+    assert all(sqlite_store.store_unavailable(exc) for exc in made)
+    caught("SELEC 1")  # a bug's error: not worth a retry
+    caught("INSERT INTO meta VALUES ('schema_version', 'x')")  # a constraint
+    assert not any(sqlite_store.store_unavailable(exc) for exc in made[4:])
+    assert not sqlite_store.store_unavailable(OSError("disk full"))

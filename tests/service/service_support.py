@@ -4,11 +4,17 @@ service (uvicorn on a free 127.0.0.1 port) around it, with an authenticated http
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import httpx
@@ -184,3 +190,57 @@ def heard_orders(listener: Any, order_id: str) -> list[tuple[str, dict[str, Any]
         if order.get("id") == order_id:
             found.append((str(body["eventType"]), order))
     return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def om_serve(
+    catalog: Path, db: Path, environ: dict[str, str] | None = None, *options: str
+) -> tuple[Popen[bytes], str]:
+    """``om serve`` in a subprocess on a free 127.0.0.1 port, and its URL once it is ready
+    (``options``: more of its command line)."""
+    port = free_port()
+    command = om_serve_command(catalog, port, *options)
+    env = om_serve_env(db, environ)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
+    except AssertionError:
+        process.kill()
+        _out, err = process.communicate(timeout=30)
+        raise AssertionError(f"om serve did not get ready: {err.decode()[-2000:]}") from None
+    return process, url
+
+
+def om_serve_command(catalog: Path, port: int, *options: str) -> list[str]:
+    """The command line of ``om serve`` with the demo's handlers."""
+    return [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
+            "--catalog", str(catalog), "--handlers", "om_dsl.service.demo:handlers",
+            *options]  # fmt: skip
+
+
+def om_serve_env(db: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Its environment: one API client (``crm``), the store ``db`` and ``environ``."""
+    return {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(db), **(environ or {})}
+
+
+def stop_om_serve(process: Popen[bytes]) -> str:
+    """SIGTERM, like a service manager; the output, once it exited 0."""
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err.decode()
+    return (out + err).decode()
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 (a refused connection is a no, after a short pause)."""
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        time.sleep(0.1)
+        return False

@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from subprocess import Popen
 
 import httpx
 import pytest
@@ -24,8 +22,10 @@ from service_support import (
     Running,
     Sims,
     acme,
+    om_serve,
     order_bytes,
     order_json,
+    stop_om_serve,
     wait_for,
     wait_state,
 )
@@ -36,7 +36,7 @@ from om_dsl.ir.io import dump_ir, with_hash
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.config import ServiceConfig, read_tokens
 from om_dsl.service.errors import ApiError
-from om_dsl.service.server import RedactCallbackTokens
+from om_dsl.service.logs import RedactCallbackTokens
 
 API_CALLS = [
     ("GET", "/productOrder"),
@@ -240,41 +240,8 @@ def acme_hash() -> str:
     return with_hash(acme()).content_hash
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _om_serve(
-    catalog: Path, db: Path, environ: dict[str, str] | None = None
-) -> tuple[Popen[bytes], str]:
-    """``om serve`` in a subprocess on a free port, and its URL once it is ready."""
-    port = _free_port()
-    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
-               "--catalog", str(catalog), "--handlers", "om_dsl.service.demo:handlers"]  # fmt: skip
-    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(db), **(environ or {})}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
-    except AssertionError:
-        process.kill()
-        _out, err = process.communicate(timeout=30)
-        raise AssertionError(f"om serve did not get ready: {err.decode()[-2000:]}") from None
-    return process, url
-
-
-def _stop(process: Popen[bytes]) -> str:
-    """SIGTERM, like a service manager; the output, once it exited 0."""
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err.decode()
-    return (out + err).decode()
-
-
 def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
+    process, url = om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
     try:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         order = order_bytes("tmf622-product-order")
@@ -282,7 +249,7 @@ def test_om_serve_runs_the_service_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert created.status_code == 201, created.text
         assert httpx.get(f"{url}/productOrder").status_code == 401
     finally:
-        text = _stop(process)
+        text = stop_om_serve(process)
     assert "1 API client(s): crm" in text and TOKEN not in text
     assert '"POST /productOrder HTTP/1.1" 201' in text
 
@@ -292,7 +259,7 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
     ir_file = tmp_path / "acme.ir.json"
     ir_file.write_text(dump_ir(acme()), encoding="utf-8")
     environ = {**sims.environ(), "OM_ACCESS_LOG": "false"}
-    process, url = _om_serve(ir_file, tmp_path / "om.db", environ)
+    process, url = om_serve(ir_file, tmp_path / "om.db", environ)
     try:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"})
         with api:
@@ -302,17 +269,9 @@ def test_om_serve_runs_orders_from_compiled_ir(tmp_path: Path, sims: Sims) -> No
             status = api.get("/productOrder/ORD-1002/status").json()
             assert status["catalog_hash"] == acme_hash()
     finally:
-        text = _stop(process)
+        text = stop_om_serve(process)
     assert "Traceback" not in text and "acme.ir.json" in text, text
     assert "POST /productOrder" not in text  # OM_ACCESS_LOG=false: no access log
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        time.sleep(0.1)
-        return False
 
 
 def test_om_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
@@ -350,11 +309,14 @@ def test_om_serve_refuses_a_token_without_a_name(tmp_path: Path) -> None:
     assert OPS_TOKEN not in done.output and not (tmp_path / "om.db").exists()
 
 
-def test_an_internal_error_is_a_500_without_details(service: Callable[..., Running]) -> None:
+def test_an_internal_error_is_a_500_without_details(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
     running = service()
     api = running.client()
     running.runtime.store.close()  # every store read now fails inside the service
-    answer = api.get("/productOrder")
+    with caplog.at_level(logging.ERROR, "om_dsl.service"):
+        answer = api.get("/productOrder/ORD-1?fields=state")
     assert answer.status_code == 500
     assert answer.json() == {
         "code": "internalError",
@@ -363,8 +325,61 @@ def test_an_internal_error_is_a_500_without_details(service: Callable[..., Runni
         "status": "500",
         "@type": "Error",
     }
+    with caplog.at_level(logging.ERROR, "om_dsl.service"):
+        callback = running.client(token="").post("/callbacks/s3cret-callback-token", json={})
+    assert callback.status_code == 500
+    logged = [r for r in caplog.records if r.name == "om_dsl.service"]
+    assert [r.getMessage().split(": ", 1)[0] for r in logged] == [  # the route was "?"
+        "internal error on GET /productOrder/ORD-1",
+        "internal error on POST /callbacks/***",  # the token is a credential
+    ]
+    assert "ProgrammingError: Cannot operate on a closed database" in logged[0].getMessage()
+    assert all(r.exc_info is not None for r in logged)  # a bug: its traceback
     ready = api.get("/ready")
     assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+
+
+def test_a_store_that_cannot_be_written_is_a_503_and_keeps_nothing_half_written(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk or a read-only store was a 500 `internalError`, with a traceback logged
+    per request that named no route (`internal error on POST ?`).  It is a 503 that says the
+    store cannot be written, with `Retry-After`, logged in one line; nothing of the order
+    stays, so the same POST succeeds once the store can be written again."""
+    running = service()
+    api, store = running.client(), running.runtime.store
+    order = order_json("fibre-modify", notify=["http://127.0.0.1:9/listener"])
+    pages = store.query("PRAGMA page_count")[0][0]
+    for breaks, mends, sqlite_says in (
+        ("PRAGMA query_only = 1", "PRAGMA query_only = 0", "attempt to write a readonly database"),
+        (f"PRAGMA max_page_count = {pages}", "PRAGMA max_page_count = 1073741823",
+         "database or disk is full"),
+    ):  # fmt: skip
+        caplog.clear()
+        store.query(breaks)  # SQLite itself refuses the service's writes from now on
+        with caplog.at_level(logging.ERROR, "om_dsl.service"):
+            answer = api.post("/productOrder", json=order)
+        store.query(mends)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == "10"
+        assert answer.json() == {
+            "code": "storeUnavailable",
+            "reason": "Service Unavailable",
+            "message": "the order store cannot be written or read now; try again later "
+            "(the service log says why)",
+            "status": "503",
+            "@type": "Error",
+        }
+        [logged] = [r for r in caplog.records if r.name == "om_dsl.service"]
+        assert logged.getMessage() == (
+            f"the store cannot be used, answered 503 on POST /productOrder: {sqlite_says}"
+        )
+        assert logged.exc_info is None
+        assert api.get("/productOrder/ORD-1002").status_code == 404
+        assert api.get("/productOrder").json() == []
+    created = api.post("/productOrder", json=order)
+    assert created.status_code == 201, created.text  # not 409: nothing of it stayed
+    assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
 
 
 def test_tokens_never_reach_the_store(service: Callable[..., Running], tmp_path: Path) -> None:
@@ -411,7 +426,7 @@ def _partial_body(url: str, path: str) -> None:
 
 def test_a_client_that_leaves_mid_body_is_not_an_internal_error(tmp_path: Path) -> None:
     """It was logged as `internal error on POST ?: ClientDisconnect` with a traceback."""
-    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
+    process, url = om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db")
     try:
         for path in ["/productOrder", "/hub", "/cancelProductOrder"]:
             _partial_body(url, path)
@@ -419,7 +434,7 @@ def test_a_client_that_leaves_mid_body_is_not_an_internal_error(tmp_path: Path) 
         headers = {"Authorization": f"Bearer {TOKEN}"}
         assert httpx.get(f"{url}/productOrder", headers=headers).status_code == 200
     finally:
-        text = _stop(process)
+        text = stop_om_serve(process)
     assert "internal error" not in text and "Traceback" not in text, text
     assert "ClientDisconnect" not in text
 
@@ -453,7 +468,7 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
     OM_MAX_CONNECTIONS a request gets a 503 at once, and a client that does not send its
     request within OM_CLIENT_TIMEOUT is disconnected."""
     environ = {"OM_MAX_CONNECTIONS": "5", "OM_CLIENT_TIMEOUT": "1"}
-    process, url = _om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db",
+    process, url = om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db",
                              environ)  # fmt: skip
     port = int(url.rsplit(":", 1)[1])
     try:
@@ -474,7 +489,7 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
             while kept.recv(4096):  # the rest of the answer, then the end
                 pass
     finally:
-        text = _stop(process)
+        text = stop_om_serve(process)
     assert "Traceback" not in text, text
 
 

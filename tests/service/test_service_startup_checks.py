@@ -1,4 +1,5 @@
-"""`om serve` refuses, at start and in one line, a public URL or a tokens file it cannot use.
+"""`om serve` refuses, at start and in one line, a public URL, a tokens file or a store it cannot
+use, and says why.
 
 The public URL becomes the base of every ``X-Callback-Url`` sent downstream and is printed in
 the banner, so a URL that is not http(s), has no host, or carries credentials, a query or a
@@ -10,7 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,7 @@ from service_support import REPO, TOKEN
 from typer.testing import CliRunner, Result
 
 from om_dsl import cli
+from om_dsl.runtime import SqliteStore
 from om_dsl.service.config import ServiceConfig, read_tokens
 
 ACME = str(REPO / "examples" / "catalog" / "acme.om")
@@ -132,3 +138,72 @@ def test_om_serve_with_handlers_it_cannot_use_leaves_no_store_behind(tmp_path: P
     assert done.exit_code == 2, done.output
     assert "json:loads is not a HandlerRegistry" in done.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_om_serve_says_that_the_store_s_folder_does_not_exist(tmp_path: Path) -> None:
+    """SQLite says "unable to open database file", whatever the cause: the error said only
+    that, and the operator had to guess."""
+    db = tmp_path / "nowhere" / "om.db"
+    done = _om("serve", "--catalog", ACME, "--db", str(db), "--port", "0",
+               OM_TOKENS=f"crm:{TOKEN}")  # fmt: skip
+    assert done.exit_code == 1, done.output
+    lines = [line for line in done.output.splitlines() if line.strip()]
+    assert lines == [f"error: cannot use {db} as an om store: the folder {db.parent} does not "
+                     "exist (unable to open database file)"]  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
+SETPRIV = shutil.which("setpriv")
+UNSHARE = shutil.which("unshare")
+NOBODY = 65534
+
+
+def _om_serve_refused(argv: list[str], db: Path) -> str:
+    """``om serve`` on ``db`` under ``argv`` (another user, another mount namespace), which
+    must refuse to start with exit 1; its error output."""
+    command = [*argv, sys.executable, "-m", "om_dsl.cli", "serve", "--catalog", ACME,
+               "--db", str(db), "--port", "0"]  # fmt: skip
+    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or SETPRIV is None, reason="needs root and setpriv")
+def test_om_serve_says_that_it_may_not_write_the_store_s_folder() -> None:
+    assert SETPRIV is not None
+    folder = Path(tempfile.mkdtemp(prefix="om-perm-"))
+    try:
+        folder.chmod(0o555)  # uid 65534 may read it, not write in it
+        as_nobody = [SETPRIV, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        err = _om_serve_refused(as_nobody, folder / "om.db")
+    finally:
+        shutil.rmtree(folder)
+    assert (
+        f"error: cannot use {folder / 'om.db'} as an om store: permission denied: this account "
+        f"may not write in the folder {folder} (the store's -wal and -shm files go there) "
+        "(unable to open database file)"
+    ) in " ".join(err.split())
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or UNSHARE is None, reason="needs root and unshare")
+def test_om_serve_says_that_the_store_is_on_a_read_only_file_system(tmp_path: Path) -> None:
+    """The store's folder mounted read-only, in a mount namespace of the test's own."""
+    assert UNSHARE is not None
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    SqliteStore(folder / "om.db").close()  # an existing store, on a file system gone read-only
+    remount = (f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && "
+               'exec "$@"')  # fmt: skip
+    probe = subprocess.run([UNSHARE, "--mount", "--propagation", "private", "sh", "-c",
+                            remount, "sh", "true"], capture_output=True, check=False)  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(f"no mount namespace here: {probe.stderr.decode().strip()}")
+    argv = [UNSHARE, "--mount", "--propagation", "private", "sh", "-c", remount, "sh"]
+    err = _om_serve_refused(argv, folder / "om.db")
+    assert (
+        f"error: cannot use {folder / 'om.db'} as an om store: {folder} is on a read-only file "
+        "system (unable to open database file)"
+    ) in " ".join(err.split())

@@ -395,6 +395,8 @@ class Notifier:
         elif attempt >= self.settings.max_attempts:
             self._outbox.abandon(row.id, attempt, now, error)
             kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; gave up after {attempt} attempts"
+            # a listener that never hears of it: the one outcome an operator must learn of
+            log.warning("order %s: a notification was given up: %s", row.order_id, detail)
         else:
             delay = self._backoff(attempt)
             self._outbox.retry(row.id, attempt, now + delay, error)

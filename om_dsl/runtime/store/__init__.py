@@ -1,11 +1,13 @@
 """Stores: where orders, item rows and the event log live (SQLite by default)."""
 
+from om_dsl.runtime.store.backup import Backup, backup_store
 from om_dsl.runtime.store.base import EventRow, ItemRow, OrderRecord, Store, WriteBatch
 from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 __all__ = [
+    "Backup",
     "EventRow",
     "ItemRow",
     "MemoryStore",
@@ -15,4 +17,5 @@ __all__ = [
     "StoreError",
     "StoreInUse",
     "WriteBatch",
+    "backup_store",
 ]

@@ -4,10 +4,14 @@ Two runtimes executing the same store would both pick up its ready items and cal
 downstream systems twice (idempotency keys soften that, manual tasks and handlers do not
 always honour them).  So running (``Runtime.run``, ``om run``, ``om resume``, ``om serve``)
 takes an exclusive ``flock`` on ``<db>.runner.lock`` and a second runner is refused with a
-clear error naming the holder.  The commands that move items (retry, skip, signal...) are
-refused while another process runs the store, since its scheduler would not see their changes;
-while nobody runs it they hold the lock *shared* as they act (see :class:`RunnerLock`), so they
-never refuse each other and no runner starts half-way through one.  Reading, claiming tasks and
+clear error naming the holder.  ``<db>`` is the database's real path (symlinks and ``..``
+resolved), so every spelling of one store takes the same lock: a symlink to the store used to
+lock a file of its own, and a second ``om serve`` through it ran the store beside the first.
+
+The commands that move items (retry, skip, signal...) are refused while another process runs
+the store, since its scheduler would not see their changes; while nobody runs it they hold the
+lock *shared* as they act (see :class:`RunnerLock`), so they never refuse each other and no
+runner starts half-way through one.  Reading, claiming tasks and
 the systems' switch take no lock (a running runtime reads the switch from the store, and
 releases its own held callouts when a system comes back online).
 
@@ -70,8 +74,7 @@ class RunnerLock:
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
-        # absolute now: a host that changes its working folder later still locks this store
-        self.path = Path(f"{db_path}.runner.lock").absolute()
+        self.path = lock_path(db_path)
         self._file: IO[str] | None = None
 
     @property
@@ -165,6 +168,19 @@ class RunnerLock:
             "try again",
             "runtimes acting on the store",
         )
+
+
+def lock_path(db_path: str) -> Path:
+    """The lock file of the store at ``db_path``: next to the database file itself.
+
+    The path is resolved now, symlinks and ``..`` included: every spelling of one store
+    (``alias/om.db`` a symlink to ``s2/om.db``, ``./x/../om.db``) must take the same lock, and
+    a host that changes its working folder later must still lock this store.  The database
+    file itself is not locked: closing any descriptor of it would drop the POSIX locks that
+    SQLite holds on it in this process (and a hard link is no way to share a SQLite store:
+    its journal files are named after the path).
+    """
+    return Path(f"{os.path.realpath(db_path)}.runner.lock")
 
 
 def _try(handle: IO[str], mode: int) -> bool:

@@ -13,6 +13,7 @@ with that version after a restart with a newer catalog.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -154,9 +155,36 @@ def immediate_transaction(
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk, an I/O error): a second
+            # ROLLBACK would fail and hide the error that says what happened.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,  # database or disk is full
+        sqlite3.SQLITE_READONLY,  # a read-only file, folder or filesystem
+        sqlite3.SQLITE_CANTOPEN,  # unable to open database file (its -wal or -shm too)
+        sqlite3.SQLITE_BUSY,  # database is locked, beyond the busy timeout
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,  # disk I/O error
+    }
+)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the store cannot be written or read *now* (a full disk, a
+    read-only file or filesystem, a database locked beyond the busy timeout, a file that cannot
+    be opened, an I/O error), rather than that om_dsl has a bug: such a request is worth trying
+    again later, and a host answers it so (``om serve``: 503 with ``Retry-After``).  Nothing of
+    the failed write stays: every write is one transaction, rolled back."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _UNAVAILABLE
 
 
 class StoreError(OmError):
@@ -188,15 +216,20 @@ class SqliteStore:
         try:
             self._db = _read_only(self.path) if read_only else _connect(self.path)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+            raise self._unusable(exc) from None
         try:
             self._setup(synchronous)
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise StoreError(f"cannot use {self.path} as an om store: {exc}") from None
+            raise self._unusable(exc) from None
         except StoreError:
             self._db.close()
             raise
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> StoreError:
+        why = _file_problem(self.path, exc, self.read_only)
+        reason = f"{why} ({exc})" if why else str(exc)
+        return StoreError(f"cannot use {self.path} as an om store: {reason}")
 
     def _setup(self, synchronous: str) -> None:
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -423,9 +456,67 @@ class SqliteStore:
         """A read on the store's connection, for tables that other modules add."""
         return self._query(sql, params)
 
+    def backup_to(self, target: sqlite3.Connection) -> None:
+        """Copy the whole database into ``target`` with SQLite's online backup API, in one
+        step: one read transaction, so the copy is the store as of one commit, the WAL's
+        commits included (``om backup``: :mod:`om_dsl.runtime.store.backup`).  In WAL mode a
+        reader does not block writers, so whoever runs the store goes on meanwhile; a backup
+        in several steps would start again at every write of another connection."""
+        with self._lock:
+            self._db.backup(target)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+_FILE_ERRORS = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR}
+)
+
+
+def _file_problem(path: str, exc: sqlite3.DatabaseError, read_only: bool) -> str | None:
+    """Why the file system keeps SQLite from opening the store at ``path``, in words; None
+    when it is not the file system (or nothing is found).
+
+    SQLite says only "unable to open database file" (or "attempt to write a readonly
+    database") whatever the cause; an operator starting `om serve` needs to know whether the
+    folder is missing, the file system is read-only, or the account may not write there.  A
+    store is a file and, beside it, its ``-wal`` and ``-shm`` files: the folder must be
+    writable too, unless the store is only read.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if path == ":memory:" or path.startswith("file:") or not isinstance(code, int):
+        return None
+    if code & 0xFF not in _FILE_ERRORS:
+        return None
+    file = Path(path).absolute()
+    folder = file.parent
+    if not folder.exists():
+        return f"the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if file.is_dir():
+        return f"{file} is a folder, not a file"
+    if not read_only and os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"{folder} is on a read-only file system"
+    return _permission_problem(file, read_only)
+
+
+def _permission_problem(file: Path, read_only: bool) -> str | None:
+    """What this account may not do to the store's file or folder (None: it may do it all)."""
+    if file.exists() and not os.access(file, os.R_OK):
+        return f"permission denied: {file} cannot be read by this account"
+    if read_only:
+        return None
+    if file.exists() and not os.access(file, os.W_OK):
+        return f"permission denied: {file} is read-only for this account"
+    if not os.access(file.parent, os.W_OK | os.X_OK):
+        return (
+            f"permission denied: this account may not write in the folder {file.parent} "
+            "(the store's -wal and -shm files go there)"
+        )
+    return None
 
 
 def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
