@@ -413,3 +413,44 @@ def test_a_request_sends_lists_of_objects(lab: Lab, sims: Sims) -> None:
         ],
         "related": {"parties": [{"role": "owner", "id": None}]},
     }
+
+
+def test_a_request_mapping_error_fails_at_once_while_a_response_mapping_error_is_retried(
+    lab: Lab, sims: Sims
+) -> None:
+    """docs/language.md, "Null values": a request that cannot be built would be built the same
+    way by a retry (fallout at once, nothing sent); an answer that cannot be mapped may be
+    mapped next time (the item's retry policy applies)."""
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s retry fixed 50ms max 2 }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: "FTTH" }
+              response { port_id = body.port.id }
+          callout number: Inv POST "/numbers/reserve" request { msisdn: reserve.port_id + 1 }
+              after reserve
+          callout ips: Inv POST "/ips/allocate" request { count: 1 }
+              response { gateway = body.gateway }
+        }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    runtime.start_background()
+    try:
+        wait_until(lambda: runtime.status("O1").item("L:ips").state == "fatally_failed")
+    finally:
+        runtime.stop()
+    status = runtime.status("O1")
+    number, ips = status.item("L:number"), status.item("L:ips")
+    assert (number.state, number.attempt) == ("fatally_failed", 1)
+    assert number.reason == (
+        "Inv POST /numbers/reserve: the request mapping failed: "
+        "cannot apply '+' to 'PORT-0001' and 1"
+    )
+    assert not [r for r in sims.inventory.requests() if r["path"] == "/numbers/reserve"]
+    assert (ips.state, ips.attempt) == ("fatally_failed", 3)
+    assert ips.reason == (
+        "the answer of Inv POST /ips/allocate cannot be mapped: body.gateway is missing"
+    )
