@@ -6,7 +6,8 @@ state of its item, because a callback may race the ``202`` answer, or outlive a 
 * ``waiting`` (the usual case), ``running`` (the ``202`` is not processed yet), ``failed``,
   ``fatally_failed`` or ``on_hold`` (an earlier attempt timed out, but the system did the work
   under the same idempotency key): the payload resolves the item through its kind (response
-  mappings, or a failure when it says ``"status": "failed"``).  A *failure* reported for an
+  mappings, or a failure when it reports one, see
+  :func:`~om_dsl.runtime.kinds.callout.callback_failure`).  A *failure* reported for an
   attempt that is no longer current is ignored: the current attempt is a new operation.
 * ``ready`` or ``pending`` (re-attempted after a restart): the payload is kept as *early*, and
   the item's next ``202`` (a replay of the same request) takes it.

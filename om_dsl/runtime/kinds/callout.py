@@ -19,6 +19,7 @@ callback payloads) is redacted of them first, in every form, and only then short
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from om_dsl.runtime.kinds.base import ItemKind
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 
 FAILED_STATUSES = frozenset({"failed", "failure", "error", "rejected"})
+"""Values of a callback's ``status`` or ``state`` (in any case) that report a failure."""
 FAILURE_CHARS = 500
 """How much of the reason a failed callback gives is kept."""
 
@@ -218,16 +220,40 @@ class CalloutKind(ItemKind):
 
 
 def callback_failure(payload: Mapping[str, Any]) -> str | None:
-    """The reason when a callback reports a failure (``"status": "failed"``), else None.
+    """The reason when a callback reports a failure, else None.
+
+    A failure is ``"status"`` or ``"state"`` (TMF resources say ``state``) with one of
+    :data:`FAILED_STATUSES` in any case, its reason the first of ``reason``, ``error`` and
+    ``message`` that is set; or an ``error`` member that is set (not null, false, 0, "", {} or
+    []) whatever the status says, its reason that error.  Taking ``{"state": "failed"}`` or
+    ``{"error": "OLT down"}`` for a success completed items whose work had failed.
 
     The payload must be redacted already (:meth:`CalloutKind.scrub`): the reason is shortened.
     """
-    status = payload.get("status")
-    if not isinstance(status, str) or status.lower() not in FAILED_STATUSES:
+    reported = any(_failed_status(payload.get(name)) for name in FAILED_MEMBERS)
+    error = payload.get("error")
+    if not reported and not error:
         return None
-    reason = payload.get("reason") or payload.get("error") or payload.get("message")
-    text = str(reason) if reason else "no reason given"
+    reason = payload.get("reason") if reported else None
+    reason = reason or error or payload.get("message")
+    text = _reason_text(reason) if reason else "no reason given"
     return shorten(text, FAILURE_CHARS)
+
+
+FAILED_MEMBERS = ("status", "state")
+"""The members of a callback whose value says that the work failed (see FAILED_STATUSES)."""
+
+
+def _failed_status(value: Any) -> bool:
+    return isinstance(value, str) and value.lower() in FAILED_STATUSES
+
+
+def _reason_text(reason: Any) -> str:
+    """A reason as an operator reads it: text as it is, anything else as compact JSON (a
+    Python repr, ``{'code': 7}``, is neither what the system sent nor JSON)."""
+    if isinstance(reason, str):
+        return reason
+    return json.dumps(reason, ensure_ascii=False, separators=(",", ":"))
 
 
 def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, str]:
