@@ -555,8 +555,9 @@ class Engine:
 
     def resolve(
         self, order: OrderRun, item: ItemRun, payload: Mapping[str, Any], detail: str
-    ) -> None:
-        """Something outside finished a waiting item; its kind says what that means."""
+    ) -> Outcome:
+        """Something outside finished a waiting item; its kind says what that means (the
+        outcome is returned, so that a callback can tell its caller that it failed)."""
         ctx = ItemContext(order, item, item.attempt, item.due)
         try:
             outcome = self.kinds.get(item.tpl.kind).resolve(ctx, payload)
@@ -566,6 +567,7 @@ class Engine:
             self.complete(order, item, outcome.outputs, detail)
         else:
             self.settle(order, item, outcome)
+        return outcome
 
     def _poll(self, order: OrderRun) -> None:
         for idx in sorted(order.pollers):

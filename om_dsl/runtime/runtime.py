@@ -534,6 +534,9 @@ class Runtime:
 
         Raises:
             NotFound: the token is unknown or was used already.
+            UnmappableCallback: the payload reports no failure and cannot be mapped to the
+                item's outputs; the callback took effect all the same (the item's attempt
+                failed with that reason, the token is used).
         """
         return self._world.receive(token, payload)
 

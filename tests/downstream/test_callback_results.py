@@ -11,6 +11,7 @@ import httpx
 import pytest
 from downstream_support import Sims, compile_text, lab_order, wait_until
 
+from om_dsl import UnmappableCallback
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.kinds.callout import callback_failure
 
@@ -109,3 +110,24 @@ def test_an_error_member_that_is_null_does_not_fail_the_item(lab: Lab, sims: Sim
     assert answer.status_code == 200, answer.text
     item = settled(runtime)
     assert (item.state, item.outputs) == ("completed", {"activation_id": "A1"})
+
+
+def test_a_callback_that_cannot_be_mapped_is_answered_422_and_fails_the_attempt(
+    lab: Lab, sims: Sims
+) -> None:
+    runtime, url = waiting(lab, sims)
+    answer = httpx.post(url, json={"foo": 1})
+    reason = f"{LABEL} cannot be mapped: body.activation.id is missing"
+    assert (answer.status_code, answer.json()) == (422, {"error": reason})
+    item = settled(runtime)
+    assert (item.state, item.reason) == ("fatally_failed", reason)
+    assert httpx.post(url, json={"foo": 1}).status_code == 404  # the token is used
+
+
+def test_runtime_callback_raises_for_a_result_it_cannot_map_after_applying_it(
+    lab: Lab, sims: Sims
+) -> None:
+    runtime, url = waiting(lab, sims)
+    with pytest.raises(UnmappableCallback, match=r"body\.activation\.id is missing"):
+        runtime.callback(url.rsplit("/", 1)[1], {"foo": 1})
+    assert settled(runtime).state == "fatally_failed"
