@@ -29,9 +29,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from om_dsl.errors import NotFound, OmError, UnmappableCallback
-from om_dsl.runtime.downstream.request import parse_body
+from om_dsl.runtime.downstream.request import MAX_ANSWER_BYTES, parse_body
 
-MAX_CALLBACK_BYTES = 1024 * 1024
+MAX_CALLBACK_BYTES = MAX_ANSWER_BYTES
+"""The largest callback body taken (413 beyond): the same bound as a synchronous answer's."""
 LOOPBACK = "127.0.0.1"
 Receive = Callable[[str, Mapping[str, Any]], object]
 """``runtime.callback``."""

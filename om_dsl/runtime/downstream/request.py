@@ -125,6 +125,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The largest answer or callback body read (1 MiB): a callback over it is refused (413), and
+a synchronous answer over it fails the attempt, read no further than that (a 5 MB answer
+mapped whole into an output was stored, and printed by ``om status``)."""
+MAX_ANSWER_TEXT = f"{MAX_ANSWER_BYTES / 2**20:g} MiB"
+
 ANSWER_DEPTH = 256
 """Nesting a downstream answer or callback may have: generous (the runtime does not shape
 them), but bounded, so that a hostile one is a clear failure, not a ``RecursionError``."""

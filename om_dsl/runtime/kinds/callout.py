@@ -2,7 +2,9 @@
 
 One attempt = one request.  What comes back becomes an outcome the runtime understands:
 
-* 2xx: the response mappings give the item's outputs (a missing field fails the attempt);
+* 2xx: the response mappings give the item's outputs (a missing field fails the attempt, and
+  so does an answer over :data:`~om_dsl.runtime.downstream.request.MAX_ANSWER_BYTES`, read
+  no further);
 * 202 to an ``async`` callout: the item waits for the callback (``runtime.callback``), which
   carries an unguessable single-use token in its URL; a synchronous 2xx completes it at once;
 * a status the system lists as ``permanent``: fallout at once (fatally failed, order held);
@@ -35,6 +37,7 @@ from om_dsl.runtime.downstream.request import (
     CALLBACK_URL,
     CORRELATION_ID,
     IDEMPOTENCY_KEY,
+    MAX_ANSWER_TEXT,
     PREFER,
     RESPOND_ASYNC,
     CompiledCallout,
@@ -202,6 +205,8 @@ class CalloutKind(ItemKind):
         if 200 <= status < 300:
             if call.token is not None and status == 202:
                 return self._accepted(ctx, call)
+            if answer.oversize and call.compiled.response:
+                return _oversize(call, answer)
             return _mapped(ctx, call, answer.body)
         permanent = status in call.system.permanent_statuses
         note = " (a permanent status for this system: no retry)" if permanent else ""
@@ -266,6 +271,15 @@ def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, 
         headers["Content-Type"] = "application/json"
     headers.update(creds.headers)
     return headers
+
+
+def _oversize(call: Call, answer: Answer) -> Outcome:
+    """A 2xx answer too large to read for its response mappings: a failed attempt, like an
+    answer they cannot map (the system did the work: a retry replays it, under the same key)."""
+    label = redact(call.label, call.secrets)
+    start = excerpt(answer.body.decode("utf-8", "replace"), call.secrets)
+    limit = f"answer of more than {MAX_ANSWER_TEXT} (the limit)"
+    return Failed(f"{label}: {limit}: {answer.status} {start}")
 
 
 def _mapped(ctx: ItemContext, call: Call, raw: bytes) -> Outcome:
