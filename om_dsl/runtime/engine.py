@@ -595,7 +595,19 @@ class Engine:
             elif kind == "timeout" and item.state in (IS.RUNNING, IS.WAITING):
                 self.stop_tasks.append((order_id, idx, attempt))
                 unsure = under_way(item.state, item.wait_key)
-                self.settle(order, item, Failed(_timeout_reason(item), unsure=unsure))
+                self.settle(order, item, Failed(self._timed_out(order, item), unsure=unsure))
+
+    def _timed_out(self, order: OrderRun, item: ItemRun) -> str:
+        """Why a running or waiting item timed out, as its kind tells it (a kind's failure
+        to say falls back on the runtime's own words)."""
+        reason = _timeout_reason(item)
+        ctx = ItemContext(order, item, item.attempt, item.due)
+        try:
+            return self.kinds.get(item.tpl.kind).timed_out(ctx, reason)
+        except Exception:  # the kind's bug must not stop the timers
+            log.warning("the %s kind could not say why %s timed out", item.tpl.kind, item.id,
+                        exc_info=True)  # fmt: skip
+            return reason
 
     # ---- waits --------------------------------------------------------------------------------
 

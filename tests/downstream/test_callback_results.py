@@ -27,7 +27,7 @@ plan Line on add {
       timeout 30s
 }
 """
-LABEL = "the callback of Net POST /generic/activations/{line.site}"
+LABEL = "the callback of Net POST /generic/activations/S%201"
 
 
 def waiting(lab: Lab, sims: Sims, catalog: str = CATALOG) -> tuple[Runtime, str]:
@@ -131,3 +131,19 @@ def test_runtime_callback_raises_for_a_result_it_cannot_map_after_applying_it(
     with pytest.raises(UnmappableCallback, match=r"body\.activation\.id is missing"):
         runtime.callback(url.rsplit("/", 1)[1], {"foo": 1})
     assert settled(runtime).state == "fatally_failed"
+
+
+def test_an_async_timeout_names_the_request_and_says_a_late_callback_still_completes_it(
+    lab: Lab, sims: Sims
+) -> None:
+    runtime, url = waiting(lab, sims, CATALOG.replace("timeout 30s", "timeout 300ms"))
+    wait_until(lambda: runtime.status("O1").item(ITEM).state == "fatally_failed")
+    item = runtime.status("O1").item(ITEM)
+    assert item.reason == (
+        "Net POST /generic/activations/S%201: timed out after 300 ms with no callback; its "
+        "outcome is unknown (Net may still do it, and a late callback still completes the item)"
+    )
+    answer = httpx.post(url, json={"activation": {"id": "A1"}})  # as the reason says
+    assert (answer.status_code, answer.json()["result"]) == (200, "resolved")
+    item = settled(runtime)
+    assert (item.state, item.outputs) == ("completed", {"activation_id": "A1"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from downstream_support import (
     compile_text,
     lab_order,
     line,
+    loopback_http,
     order,
     run_until,
     sqlite,
+    url_of,
     wait_until,
 )
 
@@ -453,4 +456,65 @@ def test_a_request_mapping_error_fails_at_once_while_a_response_mapping_error_is
     assert (ips.state, ips.attempt) == ("fatally_failed", 3)
     assert ips.reason == (
         "the answer of Inv POST /ips/allocate cannot be mapped: body.gateway is missing"
+    )
+
+
+def test_reasons_name_the_path_as_rendered_for_the_item(lab: Lab, sims: Sims) -> None:
+    """The path as written (``/accounts/{line.site}``) did not say which line's request
+    failed; only a path that cannot be rendered is shown as written."""
+    catalog = compile_text(
+        """
+        system Bill { url env("BILL_URL") timeout 2s auth bearer env("NO_SUCH_TOKEN") }
+        system Inv { url env("INV_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout open: Bill POST "/accounts/{line.site}" request { site: line.site }
+          callout reserve: Inv POST "/ports/{line.site}" request { n: int(line.site) }
+        }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S 1")]))
+    runtime.start_background()
+    try:
+        wait_until(lambda: runtime.status("O1").item("L:reserve").state == "fatally_failed")
+        wait_until(lambda: runtime.status("O1").item("L:open").state == "fatally_failed")
+    finally:
+        runtime.stop()
+    status = runtime.status("O1")
+    assert status.item("L:open").reason == (
+        "Bill POST /accounts/S%201: system Bill needs the environment variable NO_SUCH_TOKEN "
+        "for its credentials, and it is not set"
+    )
+    reason = status.item("L:reserve").reason
+    assert reason is not None
+    assert reason.startswith("Inv POST /ports/S%201: the request mapping failed: "), reason
+
+
+class NoContent(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_mapping_of_an_answer_without_a_body_says_it_had_none(lab: Lab, sims: Sims) -> None:
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s retry none }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" response { port_id = body.port.id }
+        }
+        """
+    )
+    with loopback_http(NoContent) as server:
+        runtime = lab(catalog, environ=sims.environ(INV_URL=url_of(server, "")))
+        runtime.submit(order("O1", catalog, [line("L", site="S")]))
+        assert run_until(runtime, "O1", DONE) == "held"
+    assert runtime.status("O1").item("L:reserve").reason == (
+        "the answer of Inv POST /ports/reserve cannot be mapped: it had no body (204)"
     )

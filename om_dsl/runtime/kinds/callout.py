@@ -119,9 +119,9 @@ class CalloutKind(ItemKind):
         try:
             call = self._prepare(ctx, spec, system)
         except NoCallbackEndpoint as exc:  # the host's set-up, not the item: hold, never fail
-            return OnHold(f"{system.name} {spec.method} {spec.path}: {exc}", key=CALLBACKS_KEY)
+            return OnHold(f"{self._label(ctx, spec, system)}: {exc}", key=CALLBACKS_KEY)
         except (RequestError, UrlError, MissingSecret) as exc:
-            return Failed(f"{system.name} {spec.method} {spec.path}: {exc}", permanent=True)
+            return Failed(f"{self._label(ctx, spec, system)}: {exc}", permanent=True)
         client = self._pool.client(system.name, call.base, call.timeout_s)
         request = client.build_request(spec.method, call.url, headers=call.headers,
                                        content=call.body)  # fmt: skip
@@ -136,13 +136,26 @@ class CalloutKind(ItemKind):
         """The callback of an async callout: a reported failure, or the body to map."""
         spec: ir.CalloutItem = ctx.spec
         system = find_system(ctx.catalog, spec.system)
-        label = f"the callback of {system.name} {spec.method} {spec.path}"
+        label = f"the callback of {self._label(ctx, spec, system)}"
         secrets = self._secrets(ctx.catalog)
         clean = redact_value(dict(payload), secrets)
         failure = callback_failure(clean)
         if failure is not None:
             return Failed(f"{label} reports a failure: {failure}")
         return _map(ctx, self._compile(ctx, spec), label, clean, secrets)
+
+    def timed_out(self, ctx: ItemContext, reason: str) -> str:
+        """Which request timed out, and what is known of it: nothing (an operator reading
+        ``timed out after 3000 ms`` could not tell that the work may still be done)."""
+        spec: ir.CalloutItem = ctx.spec
+        system = find_system(ctx.catalog, spec.system)
+        label = self._label(ctx, spec, system)
+        if spec.is_async:  # the token stays valid: see om_dsl.runtime.downstream.callbacks
+            return (
+                f"{label}: {reason} with no callback; its outcome is unknown ({system.name} "
+                "may still do it, and a late callback still completes the item)"
+            )
+        return f"{label}: {reason}; its outcome is unknown (the request may have taken effect)"
 
     def scrub(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Mapping[str, Any]:
         """The callback payload without the credentials in use."""
@@ -176,6 +189,15 @@ class CalloutKind(ItemKind):
         return Call(system, compiled, label, base, url, body, headers, timeout_ms / 1000,
                     secrets, token)  # fmt: skip
 
+    def _label(self, ctx: ItemContext, spec: ir.CalloutItem, system: ir.System) -> str:
+        """``<system> <method> <path>`` for a reason, with the path as rendered for this item
+        (it names the line's resource), or as written when it cannot be rendered."""
+        try:
+            path = shown(self._compile(ctx, spec).render_path(ctx.env()))
+        except RequestError:
+            path = spec.path
+        return redact(f"{system.name} {spec.method} {path}", self._secrets(ctx.catalog))
+
     def _async_headers(self, ctx: ItemContext, headers: dict[str, str]) -> str:
         base = self.callback_base()
         if not base:
@@ -207,7 +229,7 @@ class CalloutKind(ItemKind):
                 return self._accepted(ctx, call)
             if answer.oversize and call.compiled.response:
                 return _oversize(call, answer)
-            return _mapped(ctx, call, answer.body)
+            return _mapped(ctx, call, answer)
         permanent = status in call.system.permanent_statuses
         note = " (a permanent status for this system: no retry)" if permanent else ""
         quoted = _excerpt(answer.body, call.secrets)
@@ -282,27 +304,37 @@ def _oversize(call: Call, answer: Answer) -> Outcome:
     return Failed(f"{label}: {limit}: {answer.status} {start}")
 
 
-def _mapped(ctx: ItemContext, call: Call, raw: bytes) -> Outcome:
+def _mapped(ctx: ItemContext, call: Call, answer: Answer) -> Outcome:
     if not call.compiled.response:
         return Completed({})
     label = f"the answer of {redact(call.label, call.secrets)}"
     try:
-        body = parse_body(raw)
+        body = parse_body(answer.body)
     except ValueError as exc:  # "is not JSON: ...", "is nested too deeply; ...", "holds NaN..."
         return Failed(f"{label} {exc}, so its response mapping cannot read it")
-    return _map(ctx, call.compiled, label, redact_value(body, call.secrets), call.secrets)
+    empty = f"it had no body ({answer.status})" if body is None else None
+    return _map(ctx, call.compiled, label, redact_value(body, call.secrets), call.secrets, empty)
 
 
 def _map(
-    ctx: ItemContext, compiled: CompiledCallout, label: str, body: Any, secrets: tuple[str, ...]
+    ctx: ItemContext,
+    compiled: CompiledCallout,
+    label: str,
+    body: Any,
+    secrets: tuple[str, ...],
+    empty: str | None = None,
 ) -> Outcome:
-    """Outputs from a body already redacted of ``secrets`` (so outputs and reasons are too)."""
+    """Outputs from a body already redacted of ``secrets`` (so outputs and reasons are too).
+
+    ``empty``: why a mapping that fails cannot read an empty answer (a 204): "body.port.id is
+    missing" sent an operator looking for a field in a body that was never there.
+    """
     env = ctx.env()
     env["body"] = body
     try:
         return Completed(redact_value(compiled.outputs(env), secrets))
     except EvalError as exc:
-        return Failed(redact(f"{label} cannot be mapped: {exc}", secrets))
+        return Failed(redact(f"{label} cannot be mapped: {empty or exc}", secrets))
 
 
 def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:
