@@ -540,6 +540,13 @@ class Runtime:
         """
         return self._world.receive(token, payload)
 
+    @property
+    def installation_id(self) -> str:
+        """The store's installation id, which salts every ``Idempotency-Key`` this runtime
+        sends (:attr:`Store.installation_id`): give it to
+        :func:`~om_dsl.runtime.downstream.idempotency_key` to predict a key."""
+        return self.store.installation_id
+
     def serve_callbacks(self, port: int = 0) -> str:
         """Serve ``POST /callbacks/{token}`` on 127.0.0.1:``port`` (0 = a free port) in a
         thread, for async callouts; returns the base URL.  Stopped by :meth:`close`."""

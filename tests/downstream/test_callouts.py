@@ -61,11 +61,16 @@ def test_every_request_carries_a_stable_idempotency_key_and_a_correlation_id(
     assert run_until(runtime, "O1", DONE) == "completed"
     requests = [r for r in sims.inventory.requests() if r["path"] == "/ports/reserve"]
     assert len(requests) == 3
-    assert {r["key"] for r in requests} == {idempotency_key("O1", "L:reserve")}
+    assert {r["key"] for r in requests} == {
+        idempotency_key("O1", "L:reserve", runtime.installation_id)
+    }
     assert [r["correlation_id"] for r in requests] == [
         correlation_id("O1", "L:reserve", n) for n in (1, 2, 3)
     ]
-    assert sims.inventory.effect_count(idempotency_key("O1", "L:reserve")) == 1
+    assert (
+        sims.inventory.effect_count(idempotency_key("O1", "L:reserve", runtime.installation_id))
+        == 1
+    )
     assert runtime.status("O1").item("L:reserve").attempt == 3
 
 
@@ -107,7 +112,9 @@ def test_a_callback_reporting_failure_fails_the_attempt_then_fallout_then_operat
     sims.network.clear_faults()
     runtime.retry("O1", "L:activate")
     assert run_until(runtime, "O1", DONE) == "completed"
-    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    assert (
+        sims.network.effect_count(idempotency_key("O1", "L:activate", runtime.installation_id)) == 1
+    )
 
 
 def test_a_timeout_is_a_failed_attempt_and_the_retry_applies_the_effect_once(
@@ -129,7 +136,7 @@ def test_a_timeout_is_a_failed_attempt_and_the_retry_applies_the_effect_once(
     assert run_until(runtime, "O1", DONE) == "completed"
     failures = [d for d in _details(runtime) if "no answer within 0.3 s" in d]
     assert failures, _details(runtime)
-    key = idempotency_key("O1", "L:reserve")
+    key = idempotency_key("O1", "L:reserve", runtime.installation_id)
     assert sims.inventory.effect_count(key) == 1  # the lost reply was replayed, not re-applied
     assert runtime.status("O1").item("L:reserve").outputs == {"port_id": "PORT-0001"}
 
@@ -154,7 +161,9 @@ def test_a_callback_that_outlives_the_attempts_timeout_still_completes_the_item(
     item = runtime.status("O1").item("L:activate")
     assert item.outputs == {"activation_id": "ACT-0001"}
     assert item.attempt >= 2  # the first attempt timed out; the retry was a replay (no callback)
-    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    assert (
+        sims.network.effect_count(idempotency_key("O1", "L:activate", runtime.installation_id)) == 1
+    )
     assert any("timed out after 300 ms" in d for d in _details(runtime))
 
 
@@ -193,7 +202,10 @@ def test_exhausted_retries_hold_the_order_and_an_operator_retry_finishes_it(
     runtime.retry("O1", "L:reserve")
     assert run_until(runtime, "O1", DONE) == "completed"
     assert runtime.status("O1").item("L:reserve").attempt == 4
-    assert sims.inventory.effect_count(idempotency_key("O1", "L:reserve")) == 1
+    assert (
+        sims.inventory.effect_count(idempotency_key("O1", "L:reserve", runtime.installation_id))
+        == 1
+    )
 
 
 def test_a_refused_connection_is_a_clear_failure(lab: Lab, sims: Sims) -> None:
@@ -518,3 +530,31 @@ def test_a_mapping_of_an_answer_without_a_body_says_it_had_none(lab: Lab, sims: 
     assert runtime.status("O1").item("L:reserve").reason == (
         "the answer of Inv POST /ports/reserve cannot be mapped: it had no body (204)"
     )
+
+
+def test_two_stores_running_an_order_with_the_same_id_send_different_keys(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    """Staging beside production, or a store made anew: the system deduplicated the second
+    store's request by the first one's key, and gave order O1 the port of the other O1."""
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: "FTTH" }
+              response { port_id = body.port.id }
+        }
+        """
+    )
+    ports, keys = [], []
+    for name in ("staging", "production"):
+        (tmp_path / name).mkdir()
+        runtime = lab(catalog, store=sqlite(tmp_path / name))
+        runtime.submit(order("O1", catalog, [line("L", site="S")]))
+        assert run_until(runtime, "O1", DONE) == "completed"
+        ports.append(runtime.status("O1").item("L:reserve").outputs)
+        keys.append(idempotency_key("O1", "L:reserve", runtime.installation_id))
+    assert ports == [{"port_id": "PORT-0001"}, {"port_id": "PORT-0002"}]
+    assert [r["key"] for r in sims.inventory.requests()] == keys
+    assert [sims.inventory.effect_count(key) for key in keys] == [1, 1]

@@ -36,19 +36,25 @@ class RequestError(Exception):
     """The request cannot be built; retrying would build the same one (permanent)."""
 
 
-def idempotency_key(order_id: str, item_id: str) -> str:
-    """The ``Idempotency-Key`` header of an item as submitted (never amended)."""
-    return idempotency_header(f"{order_id}/{item_id}")
+def idempotency_key(order_id: str, item_id: str, installation_id: str) -> str:
+    """The ``Idempotency-Key`` header of an item as submitted (never amended), sent from the
+    store whose installation id is ``installation_id`` (``runtime.installation_id``): what a
+    test or a simulator compares the requests it got with."""
+    return idempotency_header(installation_id, f"{order_id}/{item_id}")
 
 
-def idempotency_header(key: str) -> str:
+def idempotency_header(installation_id: str, key: str) -> str:
     """The ``Idempotency-Key`` header of an item: the same for every attempt and after
     restarts, and another one when an amendment runs the item again with new values.
 
-    A hash of the item's :attr:`ItemContext.idempotency_key` (``<order id>/<item id>``, with
-    ``@<revision>`` for such a new run), so that it is header-safe whatever the ids contain.
+    A hash of the store's installation id and of the item's
+    :attr:`ItemContext.idempotency_key` (``<order id>/<item id>``, with ``@<revision>`` for
+    such a new run), so that it is header-safe whatever the ids contain, and so that another
+    store (staging beside production, a store made anew) running an order with the same id
+    sends other keys: a system that deduplicates by key gave the second order the first
+    one's result.  The installation id is hex, so ``:`` ends it unambiguously.
     """
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    digest = hashlib.sha256(f"{installation_id}:{key}".encode()).hexdigest()
     return f"om-{digest[:40]}"
 
 

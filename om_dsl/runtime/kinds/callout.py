@@ -13,10 +13,10 @@ One attempt = one request.  What comes back becomes an outcome the runtime under
 * the system is offline: the item is held until it comes back online.
 
 Every request carries the item's ``Idempotency-Key`` (the same on every attempt, after restarts
-too) and an ``X-Correlation-Id`` naming the attempt.  Credentials come from environment
-variables at call time.  Whatever is kept from an answer or a callback (reasons, outputs, early
-callback payloads) is redacted of them first, in every form, and only then shortened (see
-:mod:`~om_dsl.runtime.downstream.redaction`).
+too, salted with the store's installation id) and an ``X-Correlation-Id`` naming the attempt.
+Credentials come from environment variables at call time.  Whatever is kept from an answer or
+a callback (reasons, outputs, early callback payloads) is redacted of them first, in every form,
+and only then shortened (see :mod:`~om_dsl.runtime.downstream.redaction`).
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ class CalloutKind(ItemKind):
         when no callback endpoint is served (async callouts are then held, see
         :data:`CALLBACKS_KEY`).
     environ: where URLs and credentials are read from (``os.environ`` by default).
+    installation_id: the store's installation id (``store.installation_id``), which salts
+        every ``Idempotency-Key``; read at each call.
     """
 
     def __init__(
@@ -101,10 +103,13 @@ class CalloutKind(ItemKind):
         tokens: CallbackTokens,
         callback_base: Callable[[], str | None],
         environ: Mapping[str, str] | None = None,
+        *,
+        installation_id: Callable[[], str],
     ) -> None:
         self.systems = systems
         self.tokens = tokens
         self.callback_base = callback_base
+        self.installation_id = installation_id
         self.environ: Mapping[str, str] = environ if environ is not None else os.environ
         self._compiled: dict[tuple[str, str, str], CompiledCallout] = {}
         self._pool = ClientPool()
@@ -181,7 +186,7 @@ class CalloutKind(ItemKind):
         url = join(base, path)
         creds = credentials(system, self.environ)
         body = compiled.body(env)
-        headers = _headers(ctx, creds, body is not None)
+        headers = _headers(ctx, creds, body is not None, self.installation_id())
         token = self._async_headers(ctx, headers) if spec.is_async else None
         timeout_ms = system.timeout_ms if spec.is_async else (spec.timeout_ms or system.timeout_ms)
         label = f"{system.name} {spec.method} {shown(path)}"
@@ -283,10 +288,12 @@ def _reason_text(reason: Any) -> str:
     return json.dumps(reason, ensure_ascii=False, separators=(",", ":"))
 
 
-def _headers(ctx: ItemContext, creds: Credentials, has_body: bool) -> dict[str, str]:
+def _headers(
+    ctx: ItemContext, creds: Credentials, has_body: bool, installation_id: str
+) -> dict[str, str]:
     headers = {
         "Accept": "application/json",
-        IDEMPOTENCY_KEY: idempotency_header(ctx.idempotency_key),
+        IDEMPOTENCY_KEY: idempotency_header(installation_id, ctx.idempotency_key),
         CORRELATION_ID: correlation_id(ctx.order_id, ctx.item_id, ctx.attempt),
     }
     if has_body:

@@ -30,9 +30,12 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    new_installation_id,
 )
 
 SCHEMA_VERSION = 1
+INSTALLATION_ID = "installation_id"
+"""The ``meta`` row of the store's installation id (:attr:`SqliteStore.installation_id`)."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS catalogs (
@@ -184,6 +187,7 @@ class SqliteStore:
         every write raises :class:`StoreError`."""
         self._external_id = "external_id"
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
+        self._installation_id: str | None = None
         self._lock = threading.RLock()
         try:
             self._db = _read_only(self.path) if read_only else _connect(self.path)
@@ -217,19 +221,42 @@ class SqliteStore:
             raise StoreError(
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
+        self._installation_id = self._meta(INSTALLATION_ID)
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @property
+    def installation_id(self) -> str:
+        """Made with the store, kept in its ``meta`` table (see :attr:`Store.installation_id`);
+        a store made before it existed gets one when it is first opened for writing.
+
+        Raises:
+            StoreError: the store is open read-only and has none yet (nothing is sent from
+                such a store: it runs no callouts).
+        """
+        if self._installation_id is None:
+            raise StoreError(
+                f"{self.path} has no installation id yet: an older om_dsl made it, and it was "
+                "not opened for writing since"
+            )
+        return self._installation_id
 
     def _upgrade(self) -> None:
         """A store made by an older om_dsl lacks what was added since (the schema version
-        stays: only columns and indexes were added, which older versions ignore): the orders'
-        ``external_id`` column, filled from each order's plan, and the indexes.  An older
-        version may still add orders to an upgraded store, leaving their ``external_id`` NULL
-        (this version writes ``''`` for "none"), so NULLs are filled at every opening.  The
-        checks read, so that opening a current store takes no write lock."""
+        stays: only columns, indexes and ``meta`` rows were added, which older versions
+        ignore): the orders' ``external_id`` column, filled from each order's plan, the
+        indexes, and the installation id.  An older version may still add orders to an
+        upgraded store, leaving their ``external_id`` NULL (this version writes ``''`` for
+        "none"), so NULLs are filled at every opening.  The checks read, so that opening a
+        current store takes no write lock."""
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         indexes = {name for (name,) in rows}
         missing = [sql for name, sql in _ADDED_INDEXES.items() if name not in indexes]
         has_column = self._has_external_ids()
-        if not missing and has_column and not self._unknown_external_ids():
+        has_id = self._meta(INSTALLATION_ID) is not None
+        if not missing and has_column and has_id and not self._unknown_external_ids():
             return
         with self._write() as db:
             if not self._has_external_ids():  # again: another process may have added it
@@ -237,6 +264,7 @@ class SqliteStore:
             _fill_external_ids(db)
             for sql in missing:
                 db.execute(sql)
+            _add_installation_id(db)
 
     def _unknown_external_ids(self) -> bool:
         """Whether an order's row has no word on its external id (an older version wrote it)."""
@@ -268,6 +296,7 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
             )
+            _add_installation_id(db)
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         if self.read_only:
@@ -451,6 +480,15 @@ def _read_only(path: str) -> sqlite3.Connection:
         if Path(f"{path}-wal").exists():
             raise
     return _connect(uri + "&immutable=1", uri=True)
+
+
+def _add_installation_id(db: sqlite3.Connection) -> None:
+    """A new installation id, unless the store has one (another process may have just given
+    it one: the first one written stays)."""
+    db.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+        (INSTALLATION_ID, new_installation_id()),
+    )
 
 
 def _write_catalogs(db: sqlite3.Connection, batch: WriteBatch) -> None:
