@@ -3,14 +3,21 @@
 Runs under the engine lock like every operator action.  What the callback does depends on the
 state of its item, because a callback may race the ``202`` answer, or outlive a crash:
 
-* ``waiting`` (the usual case), ``running`` (the ``202`` is not processed yet), ``failed``,
-  ``fatally_failed`` or ``on_hold`` (an earlier attempt timed out, but the system did the work
-  under the same idempotency key): the payload resolves the item through its kind (response
-  mappings, or a failure when it reports one, see
-  :func:`~om_dsl.runtime.kinds.callout.callback_failure`).  A *failure* reported for an
-  attempt that is no longer current is ignored: the current attempt is a new operation.
-* ``ready`` or ``pending`` (re-attempted after a restart): the payload is kept as *early*, and
+* ``waiting`` for this token (the usual case), or ``running`` its attempt (the ``202`` is not
+  processed yet): the payload resolves the item through its kind (response mappings, or a
+  failure when it reports one, see :func:`~om_dsl.runtime.kinds.callout.callback_failure`).
+* ``waiting``/``running`` a later attempt: a success completes it (the system did the work).
+  A failure fails it when the later attempt went under the same idempotency key (the earlier
+  one's outcome was unknown, so the later one is a repeat of the same operation, and the system
+  answers a repeat with no second callback); it is ignored when the later attempt went under a
+  new key, as a new operation.
+* ``failed``, ``fatally_failed`` or ``on_hold`` (an earlier attempt timed out, but the system did
+  the work under the same idempotency key): a success completes it (a late callback).
+* ``ready`` or ``pending`` (re-attempted after a restart): a success is kept as *early*, and
   the item's next ``202`` (a replay of the same request) takes it.
+* in those last two cases, a failure of the operation under the item's current key changes no
+  state, but gives the item's next attempt a new key (a replay of the failed operation would
+  get no callback): recorded as ``callback.ignored``, saying so.
 * finished (its order too), or no longer waiting for this token's attempt (the token is
   *void*: an operator completed or skipped the item, the order was cancelled, an amendment
   superseded the work): recorded as ``callback.ignored`` and ignored.  The system did send
@@ -43,6 +50,9 @@ CALLBACK_IGNORED = "callback.ignored"
 CALLBACK_EARLY = "callback.early"
 LATE = frozenset({IS.FAILED, IS.FATALLY_FAILED, IS.ON_HOLD})
 """States in which a success callback of an earlier attempt still completes the item."""
+WAITING_TO_RUN = frozenset({IS.READY, IS.PENDING})
+"""States of an item re-attempted after a restart: a success callback is kept as early."""
+NEW_KEY = "its next attempt is a new operation, under a new idempotency key"
 Result = Literal["resolved", "early", "ignored"]
 Applied = tuple[Result, str | None]
 """What a callback did, and why its result could not be mapped (None: it could, or it was not
@@ -109,12 +119,16 @@ def _apply(
     current = item.wait_key == token_key(token) or (
         item.state is IS.RUNNING and item.attempt == issued.attempt
     )
-    if live and (current or failure is None):  # the kind maps the payload (or its failure)
+    same_key = issued.attempt >= (item.key_from or 1)
+    if live and (current or same_key or failure is None):  # the kind maps it (or its failure)
         outcome = engine.resolve(order, item, payload, _detail(item, current))
         return "resolved", _unmapped(outcome, failure)
+    if failure is not None and same_key and item.state in LATE | WAITING_TO_RUN:
+        engine.renew_key(order, item)
+        return _ignore(engine, issued, f"{failure}; {NEW_KEY}"), None
     if item.state in LATE and failure is None:
         return _late_success(engine, order, item, payload)
-    if item.state in (IS.READY, IS.PENDING) and failure is None:
+    if item.state in WAITING_TO_RUN and failure is None:
         _note(engine, order, item, CALLBACK_EARLY, "callback kept for the next attempt")
         return "early", None
     why = failure if failure is not None else f"the item is {item.state.value}"
@@ -171,7 +185,7 @@ def _scrubbed(
 def _detail(item: ItemRun, current: bool) -> str:
     if current:
         return "callback received"
-    return "callback of an earlier attempt received (same idempotency key)"
+    return "callback of an earlier attempt received"
 
 
 def _note(engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str) -> None:

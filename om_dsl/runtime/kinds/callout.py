@@ -12,8 +12,10 @@ One attempt = one request.  What comes back becomes an outcome the runtime under
   policy, else the system's;
 * the system is offline: the item is held until it comes back online.
 
-Every request carries the item's ``Idempotency-Key`` (the same on every attempt, after restarts
-too, salted with the store's installation id) and an ``X-Correlation-Id`` naming the attempt.
+Every request carries the item's ``Idempotency-Key`` (salted with the store's installation id;
+the same on every attempt and after restarts while the last attempt's outcome is unknown, a new
+one once its system answered with a failure: see :class:`~om_dsl.runtime.outcomes.Failed`) and
+an ``X-Correlation-Id`` naming the attempt.
 Credentials come from environment variables at call time.  Whatever is kept from an answer or
 a callback (reasons, outputs, early callback payloads) is redacted of them first, in every form,
 and only then shortened (see :mod:`~om_dsl.runtime.downstream.redaction`).
@@ -146,7 +148,7 @@ class CalloutKind(ItemKind):
         clean = redact_value(dict(payload), secrets)
         failure = callback_failure(clean)
         if failure is not None:
-            return Failed(f"{label} reports a failure: {failure}")
+            return Failed(f"{label} reports a failure: {failure}", definite=True)
         return _map(ctx, self._compile(ctx, spec), label, clean, secrets)
 
     def timed_out(self, ctx: ItemContext, reason: str) -> str:
@@ -239,7 +241,7 @@ class CalloutKind(ItemKind):
         note = " (a permanent status for this system: no retry)" if permanent else ""
         quoted = _excerpt(answer.body, call.secrets)
         reason = f"{redact(call.label, call.secrets)} answered {status}{quoted}{note}"
-        return Failed(reason, permanent=permanent)
+        return Failed(reason, permanent=permanent, definite=_settles(ctx, answer, permanent))
 
     def _accepted(self, ctx: ItemContext, call: Call) -> Outcome:
         """202: wait for the callback, unless it came already (before a restart, say)."""
@@ -293,13 +295,23 @@ def _headers(
 ) -> dict[str, str]:
     headers = {
         "Accept": "application/json",
-        IDEMPOTENCY_KEY: idempotency_header(installation_id, ctx.idempotency_key),
+        IDEMPOTENCY_KEY: idempotency_header(installation_id, ctx.idempotency_key, ctx.key_from),
         CORRELATION_ID: correlation_id(ctx.order_id, ctx.item_id, ctx.attempt),
     }
     if has_body:
         headers["Content-Type"] = "application/json"
     headers.update(creds.headers)
     return headers
+
+
+def _settles(ctx: ItemContext, answer: Answer, permanent: bool) -> bool:
+    """Whether an error status is the outcome of the operation under the request's key, so
+    that the next attempt is a new one (:attr:`Failed.definite`): it answers the first request
+    under the key; or the system says it replays the stored outcome (``Idempotent-Replayed``);
+    or the status is permanent.  A transient error answering a repeat of a request whose outcome
+    was unknown may be a gateway's, or the system's word that the first request is still in
+    progress (Stripe's 409): a new key then could have the work done twice."""
+    return permanent or answer.replayed or ctx.attempt == ctx.key_from
 
 
 def _oversize(call: Call, answer: Answer) -> Outcome:

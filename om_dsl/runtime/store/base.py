@@ -47,6 +47,12 @@ class ItemRow(NamedTuple):
     outputs: dict[str, Any] | None = None
     reason: str | None = None
     wait_key: str | None = None
+    key_from: int | None = 1
+    """The attempt from which the item's ``Idempotency-Key`` counts: 1, or the attempt after
+    the last one its system answered with a definite failure (a new key, see
+    :func:`~om_dsl.runtime.downstream.request.idempotency_header`).  None for a row an older
+    om_dsl wrote: an item it started keeps the key it sent (unsalted) until it gets a new
+    one."""
 
 
 class EventRow(NamedTuple):
