@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         OperatorActionRejected,
         OrderValidationError,
         PlanError,
+        UnmappableCallback,
     )
     from om_dsl.ir.io import dump_ir, load_ir
     from om_dsl.ir.models import Catalog
@@ -59,6 +60,7 @@ _HOMES = {
         "CompileError", "DecompositionError", "IllegalTransition", "InstalledBaseError",
         "IRLoadError", "NotFound",
         "OmError", "OperatorActionRejected", "OrderValidationError", "PlanError",
+        "UnmappableCallback",
     ),
     "om_dsl.ir.io": ("dump_ir", "load_ir"),
     "om_dsl.ir.models": ("Catalog",),
@@ -103,6 +105,7 @@ __all__ = [
     "StoreError",
     "StoreInUse",
     "UnknownQueue",
+    "UnmappableCallback",
     "build_plan",
     "compile_catalog",
     "decompose",

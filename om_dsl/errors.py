@@ -172,3 +172,17 @@ class OperatorActionRejected(OmError):
 
 class NotFound(OmError):
     """An unknown order, item, task or token (HTTP 404)."""
+
+
+class UnmappableCallback(OmError):
+    """A callback whose body cannot be mapped to its item's outputs (HTTP 422).
+
+    Raised by ``runtime.callback`` once the callback has taken effect: the item's attempt
+    failed with :attr:`reason` (its retry policy applies) and the token is used.  The caller
+    (a system, through the callback endpoint) is told, instead of an "accepted" that hid
+    that its result was not taken.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -193,7 +193,7 @@ class Simulator(LoopbackServer):
         if plan.latency_ms and self.stopping.wait(plan.latency_ms / 1000):
             return Reply(503, drop=True), "timeout"
         if plan.fails and not plan.after_effect:
-            return self._fail(plan)
+            return self._fail(plan, request)
         reply, outcome = self._execute(route, request, plan)
         if plan.fails:  # after_effect: the work is done but the answer is lost
             return self._fail(plan)
@@ -210,13 +210,29 @@ class Simulator(LoopbackServer):
             request.path, request.header(SIM_FAULT), prefer_async="respond-async" in prefer
         )
 
-    def _fail(self, plan: FaultPlan) -> tuple[Reply, str]:
+    def _fail(self, plan: FaultPlan, request: Request | None = None) -> tuple[Reply, str]:
+        """The fault's answer; with ``replay_failures`` a status fault of a request that did
+        no work (``request`` given) is kept under its key, as a system that stores every
+        answer does."""
         if plan.timeout_s is not None:
             stopped = self.stopping.wait(plan.timeout_s)
             return Reply(504, {"error": "simulated timeout"}, drop=stopped), "timeout"
         status = plan.fail_status or 503
-        body = {"error": "simulated fault", "status": status, "system": self.name}
-        return Reply(status, body), "fault"
+        reply = Reply(status, {"error": "simulated fault", "status": status, "system": self.name})
+        if request is not None:
+            with self._lock:
+                self._keep_failure(request, reply)
+        return reply, "fault"
+
+    def _keep_failure(self, request: Request, reply: Reply) -> None:
+        """With ``replay_failures``, store a failed answer under the request's key (unless one
+        is stored already), so that a repeat gets it again (Stripe's idempotency does this);
+        the caller holds the lock."""
+        key = request.header(IDEMPOTENCY_KEY)
+        if not self._faults.config.replay_failures or request.method not in MUTATING_METHODS:
+            return
+        if key and key not in self._stored:
+            self._stored[key] = _Stored(request.method, request.path, reply)
 
     def _execute(self, route: Route, request: Request, plan: FaultPlan) -> tuple[Reply, str]:
         if request.method not in MUTATING_METHODS:
@@ -232,6 +248,7 @@ class Simulator(LoopbackServer):
                 return self._accept_async(route, request, plan, callback_url)
             reply = _run(route, request)
             if not reply.ok:
+                self._keep_failure(request, reply)
                 return reply, "rejected"
             self._record_effect(request, reply, key)
             return reply, "effect"
@@ -280,9 +297,11 @@ class Simulator(LoopbackServer):
         if plan.callback_status == "failed":
             reason = self._faults.config.callback_reason
             self._schedule(request, plan, callback_url, operation, {"reason": reason})
+            self._keep_failure(request, accepted)  # a repeat: the same 202, no new callback
             return accepted, "accepted_failing"
         result = _run(route, request)
         if not result.ok:
+            self._keep_failure(request, result)
             return result, "rejected"
         key = request.header(IDEMPOTENCY_KEY)
         self._record_effect(request, result, key, accepted)

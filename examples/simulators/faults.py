@@ -41,6 +41,7 @@ class SimConfig:
     callback_retries: int = 5
     callback_backoff_ms: int = 100
     after_effect: bool = False
+    replay_failures: bool = False
     seed: int = 0
 
     def merged(self, changes: Mapping[str, Json]) -> SimConfig:
@@ -116,6 +117,7 @@ _FIELDS: dict[str, Callable[[Json], Any]] = {
     "callback_retries": _strict_int,
     "callback_backoff_ms": _strict_int,
     "after_effect": _to_bool,
+    "replay_failures": _to_bool,
     "seed": _strict_int,
 }
 

@@ -28,10 +28,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from om_dsl.errors import NotFound, OmError
-from om_dsl.runtime.downstream.request import parse_body
+from om_dsl.errors import NotFound, OmError, UnmappableCallback
+from om_dsl.runtime.downstream.request import MAX_ANSWER_BYTES, parse_body
 
-MAX_CALLBACK_BYTES = 1024 * 1024
+MAX_CALLBACK_BYTES = MAX_ANSWER_BYTES
+"""The largest callback body taken (413 beyond): the same bound as a synchronous answer's."""
 LOOPBACK = "127.0.0.1"
 Receive = Callable[[str, Mapping[str, Any]], object]
 """``runtime.callback``."""
@@ -39,7 +40,12 @@ _TOO_LARGE = {"error": f"a callback body may have at most {MAX_CALLBACK_BYTES} b
 
 
 def handle_callback(receive: Receive, token: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """Apply one callback; returns the HTTP status and JSON answer (never raises for input)."""
+    """Apply one callback; returns the HTTP status and JSON answer (never raises for input).
+
+    A result that cannot be mapped to the item's outputs is a 422 that says why (the item's
+    attempt failed with that reason): a 200 "accepted" told the system that all was well.
+    Both endpoints (:func:`callback_routes` and the service's route) answer through here.
+    """
     if len(body) > MAX_CALLBACK_BYTES:
         return 413, dict(_TOO_LARGE)
     try:
@@ -52,6 +58,8 @@ def handle_callback(receive: Receive, token: str, body: bytes) -> tuple[int, dic
         result = receive(token, payload)
     except NotFound:
         return 404, {"error": "unknown or already used callback token"}
+    except UnmappableCallback as exc:
+        return 422, {"error": exc.reason}
     except OmError as exc:
         return 409, {"error": str(exc)}
     return 200, {"status": "accepted", "result": str(result)}

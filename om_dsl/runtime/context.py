@@ -30,9 +30,15 @@ class ItemContext:
             an amendment runs again with new values has ``@<revision>`` appended: the new
             run is another effect, which a downstream system must not take for a repeat.
         deadline: epoch seconds at which the attempt times out, or None.
+        key_from: the attempt from which the key sent downstream counts: a callout's
+            ``Idempotency-Key`` is another one after its system answered with a definite
+            failure (docs/downstream.md); None for an item an older om_dsl started.
     """
 
-    __slots__ = ("_item", "_order", "attempt", "deadline", "idempotency_key", "item_id", "order_id")
+    __slots__ = (
+        "_item", "_order", "attempt", "deadline", "idempotency_key", "item_id", "key_from",
+        "order_id",
+    )  # fmt: skip
 
     def __init__(
         self, order: OrderRun, item: ItemRun, attempt: int, deadline: float | None
@@ -45,6 +51,7 @@ class ItemContext:
         self.deadline = deadline
         key = f"{order.id}/{_first_id(item)}"
         self.idempotency_key = f"{key}@{item.revision}" if item.revision else key
+        self.key_from = item.key_from
 
     @property
     def spec(self) -> Any:

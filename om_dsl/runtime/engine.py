@@ -431,6 +431,8 @@ class Engine:
 
     def _start(self, order: OrderRun, item: ItemRun) -> Start:
         now = self.clock()
+        if item.key_from is None and item.attempt == 0:  # an older om_dsl's row, never sent
+            item.key_from = 1
         item.attempt += 1
         if item.started is None:
             item.started = now
@@ -476,7 +478,8 @@ class Engine:
         if isinstance(outcome, Waiting):
             self.wait(order, item, outcome)
         elif isinstance(outcome, Failed):
-            self.fail(order, item, outcome.reason, outcome.permanent, outcome.unsure)
+            self.fail(order, item, outcome.reason, outcome.permanent, outcome.unsure,
+                      outcome.definite)  # fmt: skip
         elif isinstance(outcome, OnHold):
             self.hold(order, item, outcome)
         else:
@@ -508,17 +511,28 @@ class Engine:
         self.after_settled(order, item)
 
     def fail(
-        self, order: OrderRun, item: ItemRun, reason: str, permanent: bool, unsure: bool = False
+        self,
+        order: OrderRun,
+        item: ItemRun,
+        reason: str,
+        permanent: bool,
+        unsure: bool = False,
+        definite: bool = False,
     ) -> None:
         """A failed attempt: schedule the next one, or fall out when retries are spent.
 
         An item whose earlier attempt had an unknown outcome stays unsure until an answer
         settles it: a transient failure (a 503) of its replay says nothing of the first
-        request; a permanent one (a 400 to the same request) says it was refused."""
+        request; a permanent one (a 400 to the same request) says it was refused.
+
+        A ``definite`` failure (the system answered that the operation failed) gives the
+        next attempt a new idempotency key (:meth:`renew_key`)."""
         unsure = unsure or (item.wait_key == UNSURE and not permanent)
         self.leave_wait(order, item)
         if unsure:
             self._set_wait_key(order, item, UNSURE)
+        if definite:
+            self.renew_key(order, item)
         item.failures += 1
         item.reason = reason
         key = f"{order.id}/{item.id}"
@@ -530,6 +544,15 @@ class Engine:
         item.due = self.clock() + delay / 1000
         self.move(order, item, IS.FAILED, f"{reason} (retry {item.failures} in {delay} ms)")
         self.timers.arm(item.due, order.id, item.idx, item.attempt, "retry")
+
+    def renew_key(self, order: OrderRun, item: ItemRun) -> None:
+        """The system answered that the operation under the item's current idempotency key
+        failed: its next attempt is a new operation, sent under a new key (persisted, so that
+        a restart sends that one too).  While the outcome of an attempt is unknown the key is
+        kept instead, so that the system can tell a repeat from new work."""
+        item.key_from = item.attempt + 1
+        self.journal.items[item] = order.id
+        self.journal.touched[order.id] = order
 
     def wait(self, order: OrderRun, item: ItemRun, waiting: Waiting) -> None:
         deadlines = [d for d in (waiting.deadline, item.due) if d is not None]
@@ -557,8 +580,9 @@ class Engine:
 
     def resolve(
         self, order: OrderRun, item: ItemRun, payload: Mapping[str, Any], detail: str
-    ) -> None:
-        """Something outside finished a waiting item; its kind says what that means."""
+    ) -> Outcome:
+        """Something outside finished a waiting item; its kind says what that means (the
+        outcome is returned, so that a callback can tell its caller that it failed)."""
         ctx = ItemContext(order, item, item.attempt, item.due)
         try:
             outcome = self.kinds.get(item.tpl.kind).resolve(ctx, payload)
@@ -568,6 +592,7 @@ class Engine:
             self.complete(order, item, outcome.outputs, detail)
         else:
             self.settle(order, item, outcome)
+        return outcome
 
     def _poll(self, order: OrderRun) -> None:
         for idx in sorted(order.pollers):
@@ -595,7 +620,19 @@ class Engine:
             elif kind == "timeout" and item.state in (IS.RUNNING, IS.WAITING):
                 self.stop_tasks.append((order_id, idx, attempt))
                 unsure = under_way(item.state, item.wait_key)
-                self.settle(order, item, Failed(_timeout_reason(item), unsure=unsure))
+                self.settle(order, item, Failed(self._timed_out(order, item), unsure=unsure))
+
+    def _timed_out(self, order: OrderRun, item: ItemRun) -> str:
+        """Why a running or waiting item timed out, as its kind tells it (a kind's failure
+        to say falls back on the runtime's own words)."""
+        reason = _timeout_reason(item)
+        ctx = ItemContext(order, item, item.attempt, item.due)
+        try:
+            return self.kinds.get(item.tpl.kind).timed_out(ctx, reason)
+        except Exception:  # the kind's bug must not stop the timers
+            log.warning("the %s kind could not say why %s timed out", item.tpl.kind, item.id,
+                        exc_info=True)  # fmt: skip
+            return reason
 
     # ---- waits --------------------------------------------------------------------------------
 
@@ -882,6 +919,7 @@ def _revive(
         item.attempt, item.failures = row.attempt, row.failures
         item.due, item.started, item.ended = row.due_at, row.started_at, row.ended_at
         item.outputs, item.reason, item.wait_key = row.outputs, row.reason, row.wait_key
+        item.key_from = row.key_from
         if row.wait_key == "poll":
             order.pollers.add(item.idx)
     order.state = OrderState(rec.state)

@@ -100,4 +100,5 @@ def item_row(item: ItemRun) -> RowValues:
         item.outputs,
         item.reason,
         item.wait_key,
+        item.key_from,
     )

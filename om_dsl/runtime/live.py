@@ -126,6 +126,7 @@ class ItemRun:
         "failures",
         "id",
         "idx",
+        "key_from",
         "line",
         "outputs",
         "ponr",
@@ -156,6 +157,8 @@ class ItemRun:
         self.outputs: dict[str, Any] | None = None
         self.reason = spec.skip_reason
         self.wait_key: str | None = None
+        self.key_from: int | None = 1
+        """The attempt the item's idempotency key counts from (see ``ItemRow.key_from``)."""
         self.comp_of: tuple[int, ...] = ()
         self.ponr = spec.ponr
         self.timeout_ms = spec.timeout_ms

@@ -53,11 +53,17 @@ class Failed:
     a connection lost after the request was sent, an accepted async request that never called
     back).  A cancel or an amendment must not take such an item for one that did nothing: its
     ``undo`` may be needed (see docs/runtime.md, "Unknown outcomes").
+
+    ``definite``: the system answered that the operation failed (an error status, a callback
+    reporting a failure).  It is over, so the next attempt is a new operation and is sent
+    under a new idempotency key: a system that keeps its answer under the key would otherwise
+    give every retry the same failure (see :meth:`Engine.fail`).
     """
 
     reason: str
     permanent: bool = False
     unsure: bool = False
+    definite: bool = False
 
 
 @dataclass(frozen=True, slots=True)

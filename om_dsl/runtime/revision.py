@@ -404,7 +404,7 @@ class _Merge:
             return item, (0, new_id, *row[2:])
         self.changes.append((new_id, row.state, state, f"{why} (revision {self.rev})"))
         return item, (0, new_id, state, row.attempt, row.failures, None, row.started_at,
-                      row.ended_at, row.outputs, why, None)  # fmt: skip
+                      row.ended_at, row.outputs, why, None, row.key_from)  # fmt: skip
 
 
 def _final(state: ItemState, ran: bool, unsure: bool = False) -> tuple[ItemState, str]:
@@ -452,8 +452,9 @@ def _through_kept(items: list[PlanItemInstance], kept: set[str]) -> list[PlanIte
 def _fresh(spec: PlanItemInstance, attempts: int) -> RowValues:
     """A row for a new run of the item: its attempts go on counting from the old run's, so an
     attempt number (in a manual task's id, a correlation id, the event log) never names two
-    different runs."""
-    return (0, spec.id, spec.initial, attempts, 0, None, None, None, None, spec.skip_reason, None)
+    different runs; its idempotency key counts from its first attempt."""
+    return (0, spec.id, spec.initial, attempts, 0, None, None, None, None, spec.skip_reason, None,
+            attempts + 1)  # fmt: skip
 
 
 def _by_line(items: Iterable[PlanItemInstance]) -> dict[str, list[PlanItemInstance]]:

@@ -607,8 +607,18 @@ class Runtime:
 
         Raises:
             NotFound: the token is unknown or was used already.
+            UnmappableCallback: the payload reports no failure and cannot be mapped to the
+                item's outputs; the callback took effect all the same (the item's attempt
+                failed with that reason, the token is used).
         """
         return self._world.receive(token, payload)
+
+    @property
+    def installation_id(self) -> str:
+        """The store's installation id, which salts every ``Idempotency-Key`` this runtime
+        sends (:attr:`Store.installation_id`): give it to
+        :func:`~om_dsl.runtime.downstream.idempotency_key` to predict a key."""
+        return self.store.installation_id
 
     def serve_callbacks(self, port: int = 0) -> str:
         """Serve ``POST /callbacks/{token}`` on 127.0.0.1:``port`` (0 = a free port) in a

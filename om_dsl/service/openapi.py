@@ -2,8 +2,9 @@
 
 * ``POST /productOrder`` takes TMF622's ``ProductOrder_Create``, from the same model that
   validates orders (FastAPI cannot see it: the route reads the raw body).
-* FastAPI declares a 422 on every operation with input; the service never sends one (its
-  handlers turn validation errors into 400 TMF errors), so the 422s and their schemas go.
+* FastAPI declares a 422 on every operation with input; the service never sends that one
+  (its handlers turn validation errors into 400 TMF errors), so those 422s and their schemas
+  go.  A 422 a route declares itself (an async callout's result that cannot be mapped) stays.
 * The error answers that follow from an operation's shape are declared on every operation
   that has that shape, as TMF ``Error`` bodies: 400 when it takes query parameters or a body,
   413 when it takes a body (the size limit), 401 and 403 when it needs a token (403: dev mode
@@ -51,11 +52,21 @@ def _add_model(schemas: dict[str, Any], name: str, model: dict[str, Any]) -> Non
 
 
 def declare_errors(operation: Operation) -> None:
-    """Drop the 422 and declare the errors that the operation's shape makes possible."""
+    """Drop FastAPI's 422 and declare the errors that the operation's shape makes possible."""
     answers: dict[str, Any] = operation.setdefault("responses", {})
-    answers.pop("422", None)
+    if _validation_answer(answers.get("422")):
+        del answers["422"]
     for status in _shape_errors(operation):
         answers.setdefault(str(status), error_answer(status))
+
+
+def _validation_answer(answer: dict[str, Any] | None) -> bool:
+    """Whether ``answer`` is the 422 FastAPI adds for its request validation (it names one of
+    the :data:`UNSENT` schemas), not one that a route declares."""
+    if answer is None:
+        return False
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    return schema.get("$ref", "").rsplit("/", 1)[-1] in UNSENT
 
 
 def _shape_errors(operation: Operation) -> list[int]:

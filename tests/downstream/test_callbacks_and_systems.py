@@ -94,7 +94,9 @@ def test_callouts_to_an_offline_system_are_held_until_it_is_back_online(
     assert runtime.systems.set_offline("Net", False) == 1
     wait_until(lambda: runtime.status("O1").state == "completed")
     runtime.stop()
-    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    assert (
+        sims.network.effect_count(idempotency_key("O1", "L:activate", runtime.installation_id)) == 1
+    )
 
 
 def test_a_system_offline_in_the_catalog_holds_its_callouts_and_the_switch_persists(
@@ -144,7 +146,9 @@ def test_a_switch_flipped_beside_a_running_runtime_is_released_by_that_runtime(
     assert [(e.item_id, e.from_state, e.to_state) for e in released] == [
         ("L:activate", "on_hold", "ready")
     ]
-    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    assert (
+        sims.network.effect_count(idempotency_key("O1", "L:activate", runner.installation_id)) == 1
+    )
 
 
 def test_a_runtime_that_starts_releases_what_is_held_for_a_system_already_online(
@@ -190,7 +194,7 @@ def test_an_async_callout_before_any_callback_endpoint_is_held_then_sent(
         assert str(callback["url"]).startswith("http://127.0.0.1:9/om/callbacks/")
     runtime.stop()
     (request,) = sims.network.requests()
-    assert request["key"] == idempotency_key("O1", "L:activate")
+    assert request["key"] == idempotency_key("O1", "L:activate", runtime.installation_id)
 
 
 def test_a_runtime_restarted_with_a_callback_base_sends_what_waited_for_one(
@@ -212,7 +216,7 @@ def test_a_runtime_restarted_with_a_callback_base_sends_what_waited_for_one(
     finally:
         second.close()
     (request,) = sims.network.requests()
-    assert request["key"] == idempotency_key("O1", "L:activate")
+    assert request["key"] == idempotency_key("O1", "L:activate", second.installation_id)
 
 
 def test_an_unknown_system_is_said_as_it_is() -> None:

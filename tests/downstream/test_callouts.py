@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from downstream_support import (
     compile_text,
     lab_order,
     line,
+    loopback_http,
     order,
     run_until,
     sqlite,
+    url_of,
     wait_until,
 )
 
@@ -49,20 +52,22 @@ def test_sync_and_async_callouts_complete_with_mapped_outputs_feeding_later_item
     assert "/callbacks/" in str(callback["url"])
 
 
-def test_every_request_carries_a_stable_idempotency_key_and_a_correlation_id(
+def test_every_request_carries_an_idempotency_key_and_a_correlation_id(
     lab: Lab, sims: Sims
 ) -> None:
+    """The key is new after each 503 (the system answered: that operation is over, and a new
+    one may succeed where a replay of the failure could not); see test_idempotency_keys.py."""
     sims.inventory.configure(fail_times=2)
     runtime = lab()
     runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
     assert run_until(runtime, "O1", DONE) == "completed"
     requests = [r for r in sims.inventory.requests() if r["path"] == "/ports/reserve"]
-    assert len(requests) == 3
-    assert {r["key"] for r in requests} == {idempotency_key("O1", "L:reserve")}
+    keys = [idempotency_key("O1", "L:reserve", runtime.installation_id, n) for n in (1, 2, 3)]
+    assert [r["key"] for r in requests] == keys
     assert [r["correlation_id"] for r in requests] == [
         correlation_id("O1", "L:reserve", n) for n in (1, 2, 3)
     ]
-    assert sims.inventory.effect_count(idempotency_key("O1", "L:reserve")) == 1
+    assert [sims.inventory.effect_count(key) for key in keys] == [0, 0, 1]
     assert runtime.status("O1").item("L:reserve").attempt == 3
 
 
@@ -104,7 +109,8 @@ def test_a_callback_reporting_failure_fails_the_attempt_then_fallout_then_operat
     sims.network.clear_faults()
     runtime.retry("O1", "L:activate")
     assert run_until(runtime, "O1", DONE) == "completed"
-    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    key = idempotency_key("O1", "L:activate", runtime.installation_id, 4)  # failures: new keys
+    assert sims.network.effect_count(key) == 1
 
 
 def test_a_timeout_is_a_failed_attempt_and_the_retry_applies_the_effect_once(
@@ -126,7 +132,7 @@ def test_a_timeout_is_a_failed_attempt_and_the_retry_applies_the_effect_once(
     assert run_until(runtime, "O1", DONE) == "completed"
     failures = [d for d in _details(runtime) if "no answer within 0.3 s" in d]
     assert failures, _details(runtime)
-    key = idempotency_key("O1", "L:reserve")
+    key = idempotency_key("O1", "L:reserve", runtime.installation_id)
     assert sims.inventory.effect_count(key) == 1  # the lost reply was replayed, not re-applied
     assert runtime.status("O1").item("L:reserve").outputs == {"port_id": "PORT-0001"}
 
@@ -151,7 +157,9 @@ def test_a_callback_that_outlives_the_attempts_timeout_still_completes_the_item(
     item = runtime.status("O1").item("L:activate")
     assert item.outputs == {"activation_id": "ACT-0001"}
     assert item.attempt >= 2  # the first attempt timed out; the retry was a replay (no callback)
-    assert sims.network.effect_count(idempotency_key("O1", "L:activate")) == 1
+    assert (
+        sims.network.effect_count(idempotency_key("O1", "L:activate", runtime.installation_id)) == 1
+    )
     assert any("timed out after 300 ms" in d for d in _details(runtime))
 
 
@@ -190,7 +198,8 @@ def test_exhausted_retries_hold_the_order_and_an_operator_retry_finishes_it(
     runtime.retry("O1", "L:reserve")
     assert run_until(runtime, "O1", DONE) == "completed"
     assert runtime.status("O1").item("L:reserve").attempt == 4
-    assert sims.inventory.effect_count(idempotency_key("O1", "L:reserve")) == 1
+    key = idempotency_key("O1", "L:reserve", runtime.installation_id, 4)  # 503s: new keys
+    assert sims.inventory.effect_count(key) == 1
 
 
 def test_a_refused_connection_is_a_clear_failure(lab: Lab, sims: Sims) -> None:
@@ -413,3 +422,133 @@ def test_a_request_sends_lists_of_objects(lab: Lab, sims: Sims) -> None:
         ],
         "related": {"parties": [{"role": "owner", "id": None}]},
     }
+
+
+def test_a_request_mapping_error_fails_at_once_while_a_response_mapping_error_is_retried(
+    lab: Lab, sims: Sims
+) -> None:
+    """docs/language.md, "Null values": a request that cannot be built would be built the same
+    way by a retry (fallout at once, nothing sent); an answer that cannot be mapped may be
+    mapped next time (the item's retry policy applies)."""
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s retry fixed 50ms max 2 }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: "FTTH" }
+              response { port_id = body.port.id }
+          callout number: Inv POST "/numbers/reserve" request { msisdn: reserve.port_id + 1 }
+              after reserve
+          callout ips: Inv POST "/ips/allocate" request { count: 1 }
+              response { gateway = body.gateway }
+        }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S")]))
+    runtime.start_background()
+    try:
+        wait_until(lambda: runtime.status("O1").item("L:ips").state == "fatally_failed")
+    finally:
+        runtime.stop()
+    status = runtime.status("O1")
+    number, ips = status.item("L:number"), status.item("L:ips")
+    assert (number.state, number.attempt) == ("fatally_failed", 1)
+    assert number.reason == (
+        "Inv POST /numbers/reserve: the request mapping failed: "
+        "cannot apply '+' to 'PORT-0001' and 1"
+    )
+    assert not [r for r in sims.inventory.requests() if r["path"] == "/numbers/reserve"]
+    assert (ips.state, ips.attempt) == ("fatally_failed", 3)
+    assert ips.reason == (
+        "the answer of Inv POST /ips/allocate cannot be mapped: body.gateway is missing"
+    )
+
+
+def test_reasons_name_the_path_as_rendered_for_the_item(lab: Lab, sims: Sims) -> None:
+    """The path as written (``/accounts/{line.site}``) did not say which line's request
+    failed; only a path that cannot be rendered is shown as written."""
+    catalog = compile_text(
+        """
+        system Bill { url env("BILL_URL") timeout 2s auth bearer env("NO_SUCH_TOKEN") }
+        system Inv { url env("INV_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout open: Bill POST "/accounts/{line.site}" request { site: line.site }
+          callout reserve: Inv POST "/ports/{line.site}" request { n: int(line.site) }
+        }
+        """
+    )
+    runtime = lab(catalog)
+    runtime.submit(order("O1", catalog, [line("L", site="S 1")]))
+    runtime.start_background()
+    try:
+        wait_until(lambda: runtime.status("O1").item("L:reserve").state == "fatally_failed")
+        wait_until(lambda: runtime.status("O1").item("L:open").state == "fatally_failed")
+    finally:
+        runtime.stop()
+    status = runtime.status("O1")
+    assert status.item("L:open").reason == (
+        "Bill POST /accounts/S%201: system Bill needs the environment variable NO_SUCH_TOKEN "
+        "for its credentials, and it is not set"
+    )
+    reason = status.item("L:reserve").reason
+    assert reason is not None
+    assert reason.startswith("Inv POST /ports/S%201: the request mapping failed: "), reason
+
+
+class NoContent(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_mapping_of_an_answer_without_a_body_says_it_had_none(lab: Lab, sims: Sims) -> None:
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s retry none }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" response { port_id = body.port.id }
+        }
+        """
+    )
+    with loopback_http(NoContent) as server:
+        runtime = lab(catalog, environ=sims.environ(INV_URL=url_of(server, "")))
+        runtime.submit(order("O1", catalog, [line("L", site="S")]))
+        assert run_until(runtime, "O1", DONE) == "held"
+    assert runtime.status("O1").item("L:reserve").reason == (
+        "the answer of Inv POST /ports/reserve cannot be mapped: it had no body (204)"
+    )
+
+
+def test_two_stores_running_an_order_with_the_same_id_send_different_keys(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    """Staging beside production, or a store made anew: the system deduplicated the second
+    store's request by the first one's key, and gave order O1 the port of the other O1."""
+    catalog = compile_text(
+        """
+        system Inv { url env("INV_URL") timeout 2s }
+        cfs Line { attribute site: string }
+        plan Line on add {
+          callout reserve: Inv POST "/ports/reserve" request { technology: "FTTH" }
+              response { port_id = body.port.id }
+        }
+        """
+    )
+    ports, keys = [], []
+    for name in ("staging", "production"):
+        (tmp_path / name).mkdir()
+        runtime = lab(catalog, store=sqlite(tmp_path / name))
+        runtime.submit(order("O1", catalog, [line("L", site="S")]))
+        assert run_until(runtime, "O1", DONE) == "completed"
+        ports.append(runtime.status("O1").item("L:reserve").outputs)
+        keys.append(idempotency_key("O1", "L:reserve", runtime.installation_id))
+    assert ports == [{"port_id": "PORT-0001"}, {"port_id": "PORT-0002"}]
+    assert [r["key"] for r in sims.inventory.requests()] == keys
+    assert [sims.inventory.effect_count(key) for key in keys] == [1, 1]

@@ -73,7 +73,7 @@ def test_sigkill_with_callouts_applies_each_effect_once_and_notifies_every_compl
             kill_during_a_callout(worker, sims["inventory"], knobs["latency_ms"])
             run_with_kills(worker)
             check_store(tmp_path / "om.db")
-            check_effects(sims)
+            check_effects(sims, installation_of(tmp_path / "om.db"))
             check_notifications(listener)
     finally:
         stop_all(sims)
@@ -128,7 +128,15 @@ def check_store(path: Path) -> None:
     store.close()
 
 
-def check_effects(sims: dict[str, Simulator]) -> None:
+def installation_of(path: Path) -> str:
+    store = SqliteStore(path)
+    try:
+        return store.installation_id
+    finally:
+        store.close()
+
+
+def check_effects(sims: dict[str, Simulator], installation: str) -> None:
     wanted = {
         "inventory": "reserve",
         "network": "activate",
@@ -139,7 +147,7 @@ def check_effects(sims: dict[str, Simulator]) -> None:
         sim = sims[name]
         keys = collections.Counter(e["key"] for e in sim.effects())
         expected = {
-            idempotency_key(f"ORD-{n:03d}", f"L{k + 1}:{item}")
+            idempotency_key(f"ORD-{n:03d}", f"L{k + 1}:{item}", installation)
             for n in range(ORDERS)
             for k in range(LINES)
         }

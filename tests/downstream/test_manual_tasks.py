@@ -76,7 +76,7 @@ def test_claims_conflict_until_reassigned_and_outputs_feed_later_items(
     assert runtime.tasks.list() == []
     runtime.run_until_idle()
     assert runtime.status("O1").state == "completed"
-    (effect,) = sims.network.effects(idempotency_key("O1", "L:activate"))
+    (effect,) = sims.network.effects(idempotency_key("O1", "L:activate", runtime.installation_id))
     assert effect["body"] == {"site": "S1", "ont": "ONT-7"}
     log = [(e.kind, e.detail) for e in runtime.events("O1") if e.item_id == INSTALL]
     assert ("task.claimed", "claimed by alice in queue techs") in log

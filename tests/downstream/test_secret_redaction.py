@@ -24,7 +24,15 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 from cli_support import om
-from downstream_support import compile_text, lab_order, run_until, sqlite, wait_until
+from downstream_support import (
+    compile_text,
+    lab_order,
+    loopback_http,
+    run_until,
+    sqlite,
+    url_of,
+    wait_until,
+)
 
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.redaction import EXCERPT_CHARS, excerpt, redact
@@ -367,3 +375,49 @@ def test_a_handlers_exception_whose_message_cannot_be_read_is_still_safe(
     assert_nowhere(everything(runtime, "O1"), "events/status")
     runtime.close()
     assert_store_clean(tmp_path)
+
+
+# ---- short credentials ------------------------------------------------------------------------
+
+
+def test_a_short_credential_is_redacted_only_where_it_stands_as_a_whole_word() -> None:
+    assert redact('{"message": "no route"}', ["t"]) == '{"message": "no route"}'
+    assert redact("Bearer t, token=t.", ["t"]) == "Bearer ***, token=***."
+    assert redact("reserved by another order; orders: 3", ["order"]) == (
+        "reserved by another ***; orders: 3"
+    )
+    assert redact("user=order_2 ordered", ["order"]) == "user=***_2 ordered"
+    assert redact("x-p@ss-y", ["p@ss"]) == "x-***-y"
+    assert redact("a 12345678 b 0123456789", ["12345678"]) == "a *** b 0***9"  # 8: everywhere
+
+
+class NoRoute(http.server.BaseHTTPRequestHandler):
+    """A 404 whose message holds the (one-letter) bearer token inside a word, and whole."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        token = (self.headers.get("Authorization") or "").split(" ", 1)[-1]
+        body = json.dumps({"message": "no route", "token": token}).encode()
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_one_letter_token_does_not_garble_the_reason_of_an_answer(
+    lab: Any, tmp_path: Path
+) -> None:
+    with loopback_http(NoRoute) as server:
+        environ = {"SYS_URL": url_of(server, ""), "SYS_TOKEN": "t"}
+        runtime: Runtime = lab(compile_text(CATALOG), store=sqlite(tmp_path), environ=environ)
+        runtime.submit(lab_order("O1", runtime.catalog, site="x"))  # type: ignore[arg-type]
+        assert run_until(runtime, "O1", DONE) == "held"
+    reason = runtime.status("O1").item("L:c").reason
+    assert reason == (
+        'Sys POST /x answered 404: {"message": "no route", "token": "***"} '
+        "(a permanent status for this system: no retry)"
+    )

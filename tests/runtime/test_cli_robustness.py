@@ -186,7 +186,10 @@ def test_a_new_or_empty_file_becomes_a_store(tmp_path: Path) -> None:
     for name in ("empty.db", "new.db"):
         SqliteStore(tmp_path / name).close()
         store = SqliteStore(tmp_path / name)  # and opens again as a store
-        assert store.query("SELECT value FROM meta") == [("1",)]
+        assert store.query("SELECT key, value FROM meta WHERE key = 'schema_version'") == [
+            ("schema_version", "1")
+        ]
+        assert len(store.installation_id) == 32
         store.close()
 
 

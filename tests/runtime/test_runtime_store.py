@@ -418,3 +418,38 @@ def test_store_errors_worth_a_retry_are_told_from_bugs(tmp_path: Path) -> None:
     caught("INSERT INTO meta VALUES ('schema_version', 'x')")  # a constraint
     assert not any(sqlite_store.store_unavailable(exc) for exc in made[4:])
     assert not sqlite_store.store_unavailable(OSError("disk full"))
+
+
+# ---- the installation id ------------------------------------------------------------------------
+
+
+def test_a_store_keeps_its_installation_id_and_another_store_has_another(tmp_path: Path) -> None:
+    """The id salts callouts' Idempotency-Key (docs/downstream.md): the same after a restart
+    and in a copy of the file (a restored backup runs on as the same installation), another in
+    another store, in memory too."""
+    db = tmp_path / "om.db"
+    first = SqliteStore(db)
+    made = first.installation_id
+    first.close()
+    assert len(made) == 32 and int(made, 16) >= 0
+    assert Runtime(store=SqliteStore(db)).installation_id == made
+    assert SqliteStore(db, read_only=True).installation_id == made
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    assert SqliteStore(copy).installation_id == made
+    others = {SqliteStore(tmp_path / "other.db").installation_id, made}
+    others |= {MemoryStore().installation_id, MemoryStore().installation_id}
+    assert len(others) == 4
+
+
+def test_a_store_made_before_installation_ids_gets_one_when_opened(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    SqliteStore(db).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("DELETE FROM meta WHERE key = 'installation_id'")
+    reader = SqliteStore(db, read_only=True)
+    with pytest.raises(StoreError, match="has no installation id yet"):
+        _ = reader.installation_id
+    reader.close()
+    given = SqliteStore(db).installation_id
+    assert SqliteStore(db).installation_id == given

@@ -12,6 +12,7 @@ import pytest
 from service_support import (
     REPO,
     Running,
+    finish_tasks,
     heard_orders,
     order_bytes,
     order_json,
@@ -27,6 +28,8 @@ from om_dsl.service.routes import TMF_BASE
 TMF = REPO / "tests" / "fixtures" / "tmf"
 SWAGGER: dict[str, Any] = json.loads((TMF / "tmf622-operations.json").read_text("utf-8"))
 SWAGGER_ITEM_STATES = set(SWAGGER["definitions"]["ProductOrderItemStateType"]["enum"])
+TRIO = "ORD-1004"
+TRIO_LINE = "order/AccessLine"
 SAMPLE = "30001"
 """The id of TM Forum's ProductOrder sample (examples/orders/tmf622-product-order.json)."""
 
@@ -139,7 +142,10 @@ def test_the_openapi_document_declares_the_errors_the_service_sends(
     service: Callable[..., Running],
 ) -> None:
     schema = service().client().get("/openapi.json").json()
-    assert "422" not in json.dumps(schema["paths"])  # FastAPI's default: the service sends 400
+    unprocessable = {
+        f"{m.upper()} {p}" for p, m, op in _operations(schema) if "422" in op["responses"]
+    }
+    assert unprocessable == {"POST /callbacks/{token}"}  # FastAPI's default went: it sends 400
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     error = {"$ref": "#/components/schemas/Error"}
     for path, method, op in _operations(schema):
@@ -164,11 +170,46 @@ def test_async_callbacks_are_in_the_openapi_document(service: Callable[..., Runn
     anonymous = running.client(token="")
     callback = anonymous.get("/openapi.json").json()["paths"]["/callbacks/{token}"]["post"]
     assert "security" not in callback  # the token in the path is the credential
-    assert {"200", "400", "404", "409", "413"} <= set(callback["responses"])
+    assert {"200", "400", "404", "409", "413", "422"} <= set(callback["responses"])
     unknown = anonymous.post("/callbacks/made-up-token", json={"status": "done"})
     assert unknown.status_code == 404 and "unknown" in unknown.json()["error"]
     not_json = anonymous.post("/callbacks/made-up-token", content=b"{")
     assert not_json.status_code == 400 and "JSON" in not_json.json()["error"]
+
+
+def test_a_callback_the_service_cannot_map_is_answered_422_with_the_reason(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """The service's callback route answers as the runtime's own listener does (one shared
+    handler): a result that its item's response mapping cannot read was a 200 "accepted"
+    while the attempt failed."""
+    running = service()
+    api = running.client()
+    sims.network.configure(callback_delay_ms=60_000)  # the test calls back itself
+    assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
+    wait_for(lambda: finish_tasks(api, TRIO), what="the install task")
+    activation = wait_for(
+        lambda: [r for r in sims.network.requests() if r["path"] == "/activations"],
+        what="the activation request",
+    )[0]
+    url = str(activation["headers"]["X-Callback-Url"])
+    assert url.startswith(running.url + "/callbacks/")
+    answer = running.client(token="").post(url, json={"foo": 1})
+    assert answer.status_code == 422, answer.text
+    reason = (
+        "the callback of Network POST /activations cannot be mapped: body.activation.id is missing"
+    )
+    assert answer.json() == {"error": reason}
+    item = f"{TRIO_LINE}:activate_line"
+    events = wait_for(
+        lambda: [
+            e
+            for e in api.get(f"/productOrder/{TRIO}/events").json()
+            if e["itemId"] == item and e["toState"] in ("failed", "fatally_failed")
+        ],
+        what="the failed attempt",
+    )
+    assert events[0]["detail"].startswith(reason), events[0]
 
 
 def test_a_product_order_shows_back_what_its_client_sent(

@@ -445,3 +445,31 @@ def test_cli_all_prints_urls_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_replay_failures_keeps_a_failed_answer_under_its_key(
+    billing: Simulator, listener: Listener
+) -> None:
+    billing.configure(replay_failures=True, fail_times=1, status=503)
+    with client(billing) as http:
+        first = http.post("/subscriptions", json=SUB, headers=key("k1"))
+        again = http.post("/subscriptions", json=SUB, headers=key("k1"))
+        fresh = http.post("/subscriptions", json=SUB, headers=key("k2"))
+        missing = http.post("/subscriptions", json={}, headers=key("k3"))  # a 400 of its own
+        missing_again = http.post("/subscriptions", json=SUB, headers=key("k3"))
+    assert (first.status_code, again.status_code, fresh.status_code) == (503, 503, 201)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert (missing.status_code, missing_again.status_code) == (400, 400)
+    assert (billing.effect_count("k1"), billing.effect_count("k2")) == (0, 1)
+
+    billing.clear_faults()  # (a new config restarts the fail_times countdown)
+    billing.configure(replay_failures=True, async_mode=True, callback_status="failed")
+    headers = {**key("k4"), "X-Callback-Url": listener.url + "/cb"}
+    with client(billing) as http:
+        assert http.post("/subscriptions", json=SUB, headers=headers).status_code == 202
+        listener.wait_for()
+        billing.configure(callback_status="completed")
+        replayed = http.post("/subscriptions", json=SUB, headers=headers)
+    assert (replayed.status_code, replayed.headers["Idempotent-Replayed"]) == (202, "true")
+    assert billing.wait_callbacks(5) and len(billing.callbacks()) == 1  # no second callback
+    assert billing.effect_count("k4") == 0

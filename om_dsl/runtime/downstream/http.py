@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 import httpx
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
-"""A downstream answer larger than this is a failure, not a memory problem."""
+from om_dsl.runtime.downstream.request import MAX_ANSWER_BYTES
+
+MAX_BODY_BYTES = MAX_ANSWER_BYTES
+"""How much of an answer is read: a larger one is cut there (:attr:`Answer.oversize`), never
+read whole, so that it is a failure the callout explains, not a memory problem."""
 
 
 @functools.cache
@@ -27,7 +30,7 @@ def ssl_context() -> ssl.SSLContext:
 
 
 class TransportFailure(Exception):
-    """The request got no (usable) answer: refused, timed out, cut, or too large.
+    """The request got no (usable) answer: refused, timed out, or cut.
 
     ``unsure``: the request may have reached the system and taken effect (everything but a
     connection that was never made): a cancel or an amendment must not assume it did nothing.
@@ -44,6 +47,8 @@ class Answer:
     body: bytes
     replayed: bool
     """The system replayed a stored answer for the idempotency key."""
+    oversize: bool = False
+    """The answer is larger than :data:`MAX_BODY_BYTES`: ``body`` holds its start only."""
 
 
 class ClientPool:
@@ -79,7 +84,8 @@ class ClientPool:
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request, timeout_s: float) -> Answer:
-    """Send and read the answer (at most :data:`MAX_BODY_BYTES`) within ``timeout_s`` overall.
+    """Send and read the answer (at most :data:`MAX_BODY_BYTES` of it, see
+    :attr:`Answer.oversize`) within ``timeout_s`` overall.
 
     Raises:
         TransportFailure: with a reason that says which kind of failure it was (whole, not
@@ -101,19 +107,23 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, timeout_s: flo
 
 
 async def _exchange(client: httpx.AsyncClient, request: httpx.Request) -> Answer:
+    """The status and the body, streamed and cut at :data:`MAX_BODY_BYTES`: the rest of a
+    larger answer is never read (the connection is closed instead)."""
     response = await client.send(request, stream=True)
     try:
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                raise TransportFailure(f"the answer is larger than {MAX_BODY_BYTES} bytes")
-            chunks.append(chunk)
+                break
     finally:
         await response.aclose()
     replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-    return Answer(response.status_code, b"".join(chunks), replayed)
+    body = b"".join(chunks)
+    oversize = len(body) > MAX_BODY_BYTES
+    return Answer(response.status_code, body[:MAX_BODY_BYTES], replayed, oversize)
 
 
 def _text(exc: Exception) -> str:

@@ -10,6 +10,11 @@ first.  Two rules make that safe:
   Go writes ``&`` ``<`` ``>``) and its URL-encoded forms, each character in any of its forms;
 * text is redacted whole *before* it is shortened (:func:`excerpt`): shortening first could cut a
   secret in two, and the surviving half would no longer match.
+
+A credential shorter than :data:`WHOLE_WORD_BELOW` characters (a basic-auth user ``order``, a
+test token ``t``) is hidden only where it stands as a whole word: hidden everywhere, it turned
+``no route`` into ``no rou***e`` and made every reason that quotes a common word unreadable,
+while such a short value is no secret that a fragment could give away.
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ from typing import Any
 REDACTED = "***"
 EXCERPT_CHARS = 200
 """How much of a downstream answer a reason quotes."""
+WHOLE_WORD_BELOW = 8
+"""Credentials shorter than this are redacted only where no letter or digit adjoins them."""
+_NOT_AFTER_WORD = r"(?<![^\W_])"
+_NOT_BEFORE_WORD = r"(?![^\W_])"
+"""Lookarounds: no letter or digit (of any script) just before / after the match."""
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -35,8 +45,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 @functools.lru_cache(maxsize=256)
 def _pattern(secret: str) -> re.Pattern[str]:
     """A regex for ``secret`` with each character in any of the forms it can be sent in (a
-    ``str.replace`` per form missed a value with one ``\\u0026`` in it)."""
-    return re.compile("".join(_char_forms(ch) for ch in secret))
+    ``str.replace`` per form missed a value with one ``\\u0026`` in it); for a short one, only
+    where it is a whole word (see the module docstring)."""
+    body = "".join(_char_forms(ch) for ch in secret)
+    if len(secret) >= WHOLE_WORD_BELOW:
+        return re.compile(body)
+    before = _NOT_AFTER_WORD if secret[0].isalnum() else ""
+    after = _NOT_BEFORE_WORD if secret[-1].isalnum() else ""
+    return re.compile(before + body + after)
 
 
 def _char_forms(ch: str) -> str:

@@ -36,19 +36,31 @@ class RequestError(Exception):
     """The request cannot be built; retrying would build the same one (permanent)."""
 
 
-def idempotency_key(order_id: str, item_id: str) -> str:
-    """The ``Idempotency-Key`` header of an item as submitted (never amended)."""
-    return idempotency_header(f"{order_id}/{item_id}")
+def idempotency_key(order_id: str, item_id: str, installation_id: str, key_from: int = 1) -> str:
+    """The ``Idempotency-Key`` header of an item as submitted (never amended), sent from the
+    store whose installation id is ``installation_id`` (``runtime.installation_id``), from
+    attempt ``key_from`` on (1, or the attempt after the last definite failure): what a test
+    or a simulator compares the requests it got with."""
+    return idempotency_header(installation_id, f"{order_id}/{item_id}", key_from)
 
 
-def idempotency_header(key: str) -> str:
+def idempotency_header(installation_id: str, key: str, key_from: int | None = 1) -> str:
     """The ``Idempotency-Key`` header of an item: the same for every attempt and after
-    restarts, and another one when an amendment runs the item again with new values.
+    restarts while the outcome of the last one is unknown, another one from the attempt after
+    one its system answered with a definite failure (``key_from``), and another one when an
+    amendment runs the item again with new values.
 
-    A hash of the item's :attr:`ItemContext.idempotency_key` (``<order id>/<item id>``, with
-    ``@<revision>`` for such a new run), so that it is header-safe whatever the ids contain.
+    A hash of the store's installation id, of ``key_from`` and of the item's
+    :attr:`ItemContext.idempotency_key` (``<order id>/<item id>``, with ``@<revision>`` for
+    such a new run), so that it is header-safe whatever the ids contain, and so that another
+    store (staging beside production, a store made anew) running an order with the same id
+    sends other keys: a system that deduplicates by key gave the second order the first
+    one's result.  The installation id is hex and ``key_from`` a number, so ``:`` separates
+    them unambiguously.  ``key_from`` None: an item an older om_dsl started keeps the key it
+    sent, unsalted, so that its system still recognises a repeat.
     """
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    text = key if key_from is None else f"{installation_id}:{key_from}:{key}"
+    digest = hashlib.sha256(text.encode()).hexdigest()
     return f"om-{digest[:40]}"
 
 
@@ -124,6 +136,12 @@ def _jsonable(value: Any) -> Any:
         return _json_default(value)
     return value
 
+
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The largest answer or callback body read (1 MiB): a callback over it is refused (413), and
+a synchronous answer over it fails the attempt, read no further than that (a 5 MB answer
+mapped whole into an output was stored, and printed by ``om status``)."""
+MAX_ANSWER_TEXT = f"{MAX_ANSWER_BYTES / 2**20:g} MiB"
 
 ANSWER_DEPTH = 256
 """Nesting a downstream answer or callback may have: generous (the runtime does not shape

@@ -118,9 +118,12 @@ class OutsideWorld:
         kinds = self._runtime.kinds
         if "callout" not in kinds:
             base = lambda: self.callbacks.base_url  # noqa: E731
+            store = self._runtime.store
             kinds.register(
-                "callout", CalloutKind(self.systems, self.tokens, base, settings.environ)
-            )
+                "callout",
+                CalloutKind(self.systems, self.tokens, base, settings.environ,
+                            installation_id=lambda: store.installation_id),
+            )  # fmt: skip
         if "manual" not in kinds:
             kinds.register("manual", ManualKind(self.task_table))
 

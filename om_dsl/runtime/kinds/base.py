@@ -42,6 +42,12 @@ class ItemKind(abc.ABC):
         into its outcome; e.g. a callout maps the callback body to outputs here."""
         return Completed(dict(payload))
 
+    def timed_out(self, ctx: ItemContext, reason: str) -> str:
+        """The reason an attempt that timed out fails with.  ``reason`` is the runtime's
+        (``timed out after 3000 ms``); a kind may say which request it was, and what is known
+        of its outcome."""
+        return reason
+
     def scrub(self, ctx: ItemContext, payload: Mapping[str, Any]) -> Mapping[str, Any]:
         """``payload`` (a callback body) made fit to store: a kind that sends credentials hides
         them here, before the payload is kept (early callbacks) or reported."""

@@ -10,6 +10,7 @@ of the items that changed are written (never the whole plan per step).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -46,6 +47,12 @@ class ItemRow(NamedTuple):
     outputs: dict[str, Any] | None = None
     reason: str | None = None
     wait_key: str | None = None
+    key_from: int | None = 1
+    """The attempt from which the item's ``Idempotency-Key`` counts: 1, or the attempt after
+    the last one its system answered with a definite failure (a new key, see
+    :func:`~om_dsl.runtime.downstream.request.idempotency_header`).  None for a row an older
+    om_dsl wrote: an item it started keeps the key it sent (unsalted) until it gets a new
+    one."""
 
 
 class EventRow(NamedTuple):
@@ -121,11 +128,26 @@ class WriteBatch:
         )
 
 
+def new_installation_id() -> str:
+    """A store's installation id: random, made once when the store is (see
+    :attr:`Store.installation_id`)."""
+    return secrets.token_hex(16)
+
+
 class Store(Protocol):
     """Durable (SQLite) or in-process (memory) home of orders, items and the event log.
 
     Thread-safe: every method may be called from any thread.
     """
+
+    @property
+    def installation_id(self) -> str:
+        """A random id made when the store was created, and kept with it (a copy of a SQLite
+        store file keeps it too): the ``Idempotency-Key`` of callouts is salted with it, so
+        that two stores (staging and production, a store reset) running an order with the
+        same id never send the same key, while one store sends the same key on every attempt
+        and after every restart."""
+        ...
 
     def apply(self, batch: WriteBatch) -> int:
         """Commit the batch atomically; return the ``seq`` of its first event."""

@@ -22,6 +22,7 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    new_installation_id,
 )
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
@@ -47,6 +48,12 @@ class MemoryStore:
         self._signals: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, set[tuple[str, int]]] = {}
         self._cursors: dict[str, int] = {}
+        self._installation_id = new_installation_id()
+
+    @property
+    def installation_id(self) -> str:
+        """Random per store object: another ``MemoryStore`` is another installation."""
+        return self._installation_id
 
     # ---- writing ------------------------------------------------------------------------------
 

@@ -31,9 +31,12 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    new_installation_id,
 )
 
 SCHEMA_VERSION = 1
+INSTALLATION_ID = "installation_id"
+"""The ``meta`` row of the store's installation id (:attr:`SqliteStore.installation_id`)."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS catalogs (
@@ -68,6 +71,7 @@ CREATE TABLE IF NOT EXISTS items (
   outputs_json TEXT,
   reason TEXT,
   wait_key TEXT,
+  key_from INTEGER,
   PRIMARY KEY (order_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_by_wait_key ON items (wait_key) WHERE wait_key IS NOT NULL;
@@ -127,8 +131,12 @@ _TABLES = frozenset(
 
 _ITEM_COLUMNS = (
     "idx, item_id, state, attempt, failures, due_at, started_at, ended_at, outputs_json, "
-    "reason, wait_key"
+    "reason, wait_key, key_from"
 )
+KEY_FROM = "key_from"
+"""The items' column of the attempt their idempotency key counts from (``ItemRow.key_from``):
+NULL in the rows of an older om_dsl, which has no such column (it is added when a store is
+opened for writing)."""
 _ORDER_COLUMNS = (
     "id, catalog_hash, state, created_at, updated_at, cancelling, started, ponr_json, external_id"
 )
@@ -136,8 +144,8 @@ NO_EXTERNAL_ID = ""
 """An order's ``external_id`` in its row when it has none: NULL is left for "not known", the
 rows an older version wrote (:meth:`SqliteStore._upgrade` fills those)."""
 _ABSENT_COLUMN = "NULL"
-"""What a read-only store made before the ``external_id`` column reads instead of it (a
-read-only store is not upgraded; its orders then have no external id)."""
+"""What a read-only store made before a column (``external_id``, ``key_from``) reads instead of
+it (a read-only store is not upgraded)."""
 
 
 @contextmanager
@@ -212,6 +220,9 @@ class SqliteStore:
         every write raises :class:`StoreError`."""
         self._external_id = "external_id"
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
+        self._key_from = KEY_FROM
+        """The items' :data:`KEY_FROM` column, or :data:`_ABSENT_COLUMN`."""
+        self._installation_id: str | None = None
         self._lock = threading.RLock()
         try:
             self._db = _read_only(self.path) if read_only else _connect(self.path)
@@ -242,34 +253,72 @@ class SqliteStore:
             self._upgrade()
         elif not _TABLES.issubset(self._tables()):
             raise StoreError(f"{self.path} is not an om store yet (it has no orders)")
-        elif not self._has_external_ids():
-            self._external_id = _ABSENT_COLUMN
+        else:
+            self._read_absent_columns()
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             found = "no" if row is None else row[0]
             raise StoreError(
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
+        self._installation_id = self._meta(INSTALLATION_ID)
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @property
+    def installation_id(self) -> str:
+        """Made with the store, kept in its ``meta`` table (see :attr:`Store.installation_id`);
+        a store made before it existed gets one when it is first opened for writing.
+
+        Raises:
+            StoreError: the store is open read-only and has none yet (nothing is sent from
+                such a store: it runs no callouts).
+        """
+        if self._installation_id is None:
+            raise StoreError(
+                f"{self.path} has no installation id yet: an older om_dsl made it, and it was "
+                "not opened for writing since"
+            )
+        return self._installation_id
 
     def _upgrade(self) -> None:
         """A store made by an older om_dsl lacks what was added since (the schema version
-        stays: only columns and indexes were added, which older versions ignore): the orders'
-        ``external_id`` column, filled from each order's plan, and the indexes.  An older
-        version may still add orders to an upgraded store, leaving their ``external_id`` NULL
-        (this version writes ``''`` for "none"), so NULLs are filled at every opening.  The
-        checks read, so that opening a current store takes no write lock."""
+        stays: only columns, indexes and ``meta`` rows were added, which older versions
+        ignore): the orders' ``external_id`` column, filled from each order's plan, the
+        indexes, and the installation id.  An older version may still add orders to an
+        upgraded store, leaving their ``external_id`` NULL (this version writes ``''`` for
+        "none"), so NULLs are filled at every opening.  The checks read, so that opening a
+        current store takes no write lock."""
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         indexes = {name for (name,) in rows}
         missing = [sql for name, sql in _ADDED_INDEXES.items() if name not in indexes]
-        has_column = self._has_external_ids()
-        if not missing and has_column and not self._unknown_external_ids():
+        has_columns = self._has_external_ids() and self._has_key_from()
+        has_id = self._meta(INSTALLATION_ID) is not None
+        if not missing and has_columns and has_id and not self._unknown_external_ids():
             return
         with self._write() as db:
             if not self._has_external_ids():  # again: another process may have added it
                 db.execute("ALTER TABLE orders ADD COLUMN external_id TEXT")
+            if not self._has_key_from():  # its rows' keys: those the older version sent
+                db.execute(f"ALTER TABLE items ADD COLUMN {KEY_FROM} INTEGER")
             _fill_external_ids(db)
             for sql in missing:
                 db.execute(sql)
+            _add_installation_id(db)
+
+    def _read_absent_columns(self) -> None:
+        """A read-only store made by an older om_dsl is not upgraded: the columns it lacks
+        read as NULL (its orders have no external id; its items the keys that version sent)."""
+        if not self._has_external_ids():
+            self._external_id = _ABSENT_COLUMN
+        if not self._has_key_from():
+            self._key_from = _ABSENT_COLUMN
+
+    def _has_key_from(self) -> bool:
+        columns = self._db.execute("PRAGMA table_info(items)").fetchall()
+        return any(column[1] == KEY_FROM for column in columns)
 
     def _unknown_external_ids(self) -> bool:
         """Whether an order's row has no word on its external id (an older version wrote it)."""
@@ -301,6 +350,7 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
             )
+            _add_installation_id(db)
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         if self.read_only:
@@ -396,8 +446,9 @@ class SqliteStore:
             )
 
     def items(self, order_id: str) -> list[ItemRow]:
+        columns = _ITEM_COLUMNS.replace(KEY_FROM, self._key_from)
         rows = self._query(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE order_id = ? ORDER BY idx", (order_id,)
+            f"SELECT {columns} FROM items WHERE order_id = ? ORDER BY idx", (order_id,)
         )
         return [_item_row(order_id, row) for row in rows]
 
@@ -544,6 +595,15 @@ def _read_only(path: str) -> sqlite3.Connection:
     return _connect(uri + "&immutable=1", uri=True)
 
 
+def _add_installation_id(db: sqlite3.Connection) -> None:
+    """A new installation id, unless the store has one (another process may have just given
+    it one: the first one written stays)."""
+    db.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+        (INSTALLATION_ID, new_installation_id()),
+    )
+
+
 def _write_catalogs(db: sqlite3.Connection, batch: WriteBatch) -> None:
     db.executemany(
         "INSERT OR IGNORE INTO catalogs (hash, ir_json, stored_at) VALUES (?, ?, ?)",
@@ -564,7 +624,7 @@ def _write_new_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
 
 def _insert_items(db: sqlite3.Connection, order_id: str, rows: list[RowValues]) -> None:
     db.executemany(
-        f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        f"INSERT INTO items (order_id, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 13)})",
         ((order_id, *_item_values(row)) for row in rows),
     )
 
@@ -588,7 +648,8 @@ def _write_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
 def _write_items(db: sqlite3.Connection, batch: WriteBatch) -> None:
     db.executemany(
         "UPDATE items SET state = ?, attempt = ?, failures = ?, due_at = ?, started_at = ?, "
-        "ended_at = ?, outputs_json = ?, reason = ?, wait_key = ? WHERE order_id = ? AND idx = ?",
+        "ended_at = ?, outputs_json = ?, reason = ?, wait_key = ?, key_from = ? "
+        "WHERE order_id = ? AND idx = ?",
         ((*_item_values(row)[2:], order_id, idx) for (order_id, idx), row in batch.items.items()),
     )
 
@@ -670,13 +731,14 @@ def _item_values(row: RowValues) -> tuple[Any, ...]:
         text = None
     else:
         text = json.dumps(outputs, separators=(",", ":")) if outputs else "{}"
-    return (*row[:8], text, row[9], row[10])
+    return (*row[:8], text, row[9], row[10], row[11])
 
 
 def _item_row(order_id: str, row: Any) -> ItemRow:
-    idx, item_id, state, attempt, failures, due, started, ended, outputs, reason, key = row
+    idx, item_id, state, attempt, failures, due, started, ended, outputs, reason, key, since = row
     what = f"order {order_id}: the outputs of item {item_id}"
     values = None if outputs is None else _json(outputs, what)
     if values is not None and not isinstance(values, dict):
         raise StoreError(f"the store is damaged: {what} is not a JSON object")
-    return ItemRow(idx, item_id, state, attempt, failures, due, started, ended, values, reason, key)
+    return ItemRow(idx, item_id, state, attempt, failures, due, started, ended, values, reason, key,
+                   since)  # fmt: skip

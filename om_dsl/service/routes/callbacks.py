@@ -32,6 +32,10 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"model": CallbackAnswer, "description": "The body is not a JSON object"},
     404: {"model": CallbackAnswer, "description": "An unknown or already used token"},
     409: {"model": CallbackAnswer, "description": "The item cannot take the result"},
+    422: {
+        "model": CallbackAnswer,
+        "description": "The result cannot be mapped to the item's outputs (the attempt failed)",
+    },
 }
 
 
