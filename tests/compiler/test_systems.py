@@ -6,7 +6,7 @@ import pytest
 from compiler_support import Compile
 
 from om_dsl.ir import models as ir
-from om_dsl.runtime.downstream.urls import UrlError, base_url
+from om_dsl.runtime.downstream.urls import UrlError, base_url, join
 
 
 def system(om: Compile, body: str) -> ir.System:
@@ -178,3 +178,24 @@ def test_queues(om: Compile) -> None:
         ("techs", "Field technicians", "Techs."),
         ("desk", None, None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("base", "path"),
+    [
+        ("http://h/api/v1", "/../../admin"),  # a hand-edited IR's literal dots
+        ("http://h/api/v1", "/x/.."),
+        ("http://h/api/v1", "/%2e%2e/admin"),
+        ("http://h/api/v1", "x"),  # /api/v1x: a sibling of the base's path
+        ("http://h/api/v1", "/ok/./x"),
+    ],
+)
+def test_a_joined_path_stays_below_the_base_path(base: str, path: str) -> None:
+    with pytest.raises(UrlError, match="would leave the system's base URL"):
+        join(base, path)
+
+
+def test_a_joined_path_below_the_base_is_kept_as_written() -> None:
+    assert join("http://h/api/v1", "/ports/a.b?x=1") == "http://h/api/v1/ports/a.b?x=1"
+    assert join("http://h/api/v1/", "/p") == "http://h/api/v1//p"
+    assert join("http://h", "/p") == "http://h/p"

@@ -68,13 +68,28 @@ def path_text(value: Any) -> str:
 
 
 def join(base: str, path: str) -> str:
-    """``base`` + ``path``, refused unless the result still points at the base's origin."""
+    """``base`` + ``path``, refused unless the result still points at the base's origin and
+    below its path.
+
+    The path is compared segment by segment, and a rendered ``.`` or ``..`` segment is refused:
+    an HTTP client removes those before it sends, so ``/api/v1/../../admin`` passed a prefix
+    test and called ``/admin`` with the system's credentials.  The compiler refuses such a
+    literal (E099) and a placeholder whose value is one, but a placeholder next to a dot
+    (``"/{x}."`` with ``x`` = ``.``) renders one too; and ``/api/v1x`` passed the prefix test
+    of ``/api/v1``."""
     url = base + path
     wanted, got = urlsplit(base), urlsplit(url)
     same = (got.scheme, got.netloc) == (wanted.scheme, wanted.netloc)
-    if not same or not got.path.startswith(wanted.path):
+    if not same or not _below(got.path, wanted.path):
         raise UrlError(f"the path {shown(path)} would leave the system's base URL")
     return url
+
+
+def _below(path: str, base_path: str) -> bool:
+    if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+        return False
+    root = base_path.rstrip("/")
+    return path == root or path.startswith(root + "/")
 
 
 def shown(url: str) -> str:
