@@ -129,7 +129,7 @@ def read_source(path: Path, rel: str, span: Span, bag: DiagnosticBag) -> str | N
     try:
         return read_regular(path).decode("utf-8")
     except FileNotFoundError:
-        bag.error("E010", f"cannot find '{rel}'", span, *_missing_file_hints(path))
+        bag.error("E010", f"cannot find '{rel}'", span, *_missing_file_hints(path, rel))
     except IsADirectoryError:
         bag.error("E010", f"'{rel}' is a directory, not a .om file", span)
     except Unreadable as exc:
@@ -214,13 +214,14 @@ def _first_bad_byte(exc: UnicodeDecodeError) -> str:
     return f"the first byte that is not UTF-8 (0x{byte:02X}) is at line {line}, column {col}"
 
 
-def _missing_file_hints(path: Path) -> tuple[str, ...]:
+def _missing_file_hints(path: Path, rel: str) -> tuple[str, ...]:
     """What an import of a missing file most likely meant: the name with `.om` (`import
-    "types"`), or a `.om` file of a close name in the same folder (`Types.om`, `product.om`).
-    File names only: an import's own path is relative to the importing file, the name in
-    the message to the catalog root."""
+    "types"`), or a `.om` file of a close name in the same folder (`Types.om`, `product.om`),
+    named as the message names the missing file (from the catalog root, folder included: a
+    hint of `types.om` for `common/type.om` led to a second failing import)."""
+    where = PurePosixPath(rel)
     if path.suffix != ".om" and path.with_name(path.name + ".om").is_file():
-        return (f"did you mean '{path.name}.om'?",)
+        return (f"did you mean '{where.with_name(path.name + '.om')}'?",)
     try:
         names = [p.name for p in path.parent.iterdir() if p.suffix == ".om" and p.is_file()]
     except OSError:  # the folder is missing or unreadable: nothing to suggest from
@@ -228,4 +229,4 @@ def _missing_file_hints(path: Path) -> tuple[str, ...]:
     close = closest(path.name, names)
     if close is None:
         return ()
-    return (f"did you mean '{close}'?",)
+    return (f"did you mean '{where.with_name(close)}'?",)

@@ -175,7 +175,7 @@ def lower_attribute(ctx: Context, decl: ast.AttributeDecl) -> ir.Attribute:
 
 
 def _range(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
-    if opt is None:
+    if opt is None or type_ == T.ANY:  # any: the type is unknown, and already reported
         return
     if not T.is_numeric(type_):
         ctx.bag.error("E042", f"a range needs a number type, not {T.describe(type_)}", opt.span)
@@ -188,7 +188,7 @@ def _range(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[st
 
 
 def _pattern(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
-    if opt is None:
+    if opt is None or type_ == T.ANY:  # any: the type is unknown, and already reported
         return
     text, span = opt.value
     if type_ != "string":

@@ -21,6 +21,7 @@ from typing import Final
 
 from om_dsl.errors import Diagnostic, DiagnosticBag
 from om_dsl.source import SourceFile
+from om_dsl.suggest import closest
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 
@@ -28,23 +29,54 @@ UNKNOWN_NAME_CODES: Final = frozenset({"E020", "E025", "E026"})
 MAX_FILES: Final = 200
 _MAX_BYTES: Final = 1024 * 1024
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MISSING: Final = re.compile(r"cannot find '(.+)'")
+"""The message of the E010 of an import whose file does not exist (the loader's)."""
 
 
 def hint_imports(
     diagnostics: list[Diagnostic], sources: dict[str, SourceFile], root_folder: Path
 ) -> list[Diagnostic]:
-    """``diagnostics``, each unknown name that an unloaded file declares hinted to its import."""
+    """``diagnostics``, each unknown name that an unloaded file declares hinted to its import;
+    or, when that file is the one a failed import most likely meant (``import
+    "common/type.om"`` for ``common/types.om``), left out and counted on that import's E010:
+    its fix is the import's, and "add import ..." hints sent the designer to the wrong file."""
     unknown = {i: name for i, d in enumerate(diagnostics) if (name := _unknown_name(d, sources))}
     if not unknown:
         return diagnostics
     declared = _declared_elsewhere(root_folder, set(sources))
-    out = list(diagnostics)
+    meant = _meant_by_failed_imports(diagnostics, {rel for rel, _ in declared.values()})
+    out: list[Diagnostic | None] = list(diagnostics)
+    left_out: dict[int, int] = {}
     for i, name in unknown.items():
         found = declared.get(name)
-        span = out[i].span
-        if found is not None and span is not None:
-            out[i] = replace(out[i], hints=(_import_hint(name, found, span.file),))
-    return out
+        span = diagnostics[i].span
+        if found is None or span is None:
+            continue
+        failed = meant.get(found[0])
+        if failed is not None:
+            out[i] = None
+            left_out[failed] = left_out.get(failed, 0) + 1
+        else:
+            out[i] = replace(diagnostics[i], hints=(_import_hint(name, found, span.file),))
+    for i, count in left_out.items():
+        out[i] = replace(diagnostics[i], hints=(*diagnostics[i].hints, _follow_on_hint(count)))
+    return [d for d in out if d is not None]
+
+
+def _meant_by_failed_imports(diagnostics: list[Diagnostic], unloaded: set[str]) -> dict[str, int]:
+    """Unloaded file -> the index of the E010 of the failed import that most likely meant it."""
+    meant: dict[str, int] = {}
+    for i, diag in enumerate(diagnostics):
+        missing = _MISSING.fullmatch(diag.message) if diag.code == "E010" else None
+        close = closest(missing.group(1), unloaded) if missing else None
+        if close is not None:
+            meant.setdefault(close, i)
+    return meant
+
+
+def _follow_on_hint(count: int) -> str:
+    errors = "1 error" if count == 1 else f"{count} errors"
+    return f"{errors} about names that file declares are left out: they go once this is fixed"
 
 
 def _unknown_name(diag: Diagnostic, sources: dict[str, SourceFile]) -> str | None:

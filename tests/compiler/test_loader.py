@@ -57,7 +57,7 @@ def test_import_not_found_is_e010(om: Compile) -> None:
         ("types", ("did you mean 'types.om'?",)),  # the extension left out
         ("Types.om", ("did you mean 'types.om'?",)),  # file names are case-sensitive
         ("type.om", ("did you mean 'types.om'?",)),
-        ("sub/types", ("did you mean 'types.om'?",)),  # the name only: paths are relative
+        ("sub/types", ("did you mean 'sub/types.om'?",)),  # named as the message names it
         ("zzz.om", ()),
         ("nowhere/types.om", ()),  # no such folder
     ],

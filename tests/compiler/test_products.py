@@ -226,6 +226,16 @@ def test_unknown_type_does_not_cascade_into_its_default(om: Compile) -> None:
     assert compiled.codes == ["E020"]
 
 
+@pytest.mark.parametrize("option", ["in 1..4", 'pattern "^[0-9]+$"'])
+def test_unknown_type_does_not_cascade_into_its_range_or_pattern(om: Compile, option: str) -> None:
+    """`integer in 1..4` also said "a range needs a number type, not any": a designer's type
+    is never `any`, it is the unknown type already reported."""
+    compiled = om(
+        f"offer X {{ attribute a: integer {option} }}\ndecompose X {{ -> Line }}", base=True
+    )
+    assert compiled.codes == ["E020"]
+
+
 def test_unknown_merge_rule_lists_the_rules(om: Compile) -> None:
     diag = om("cfs X { attribute a: int merge avrage }", base=True).of("E071")[0]
     assert diag.hints[-1].startswith("merge rules: same, first, last, min, max, sum")

@@ -115,3 +115,27 @@ def test_a_file_too_large_to_be_a_catalog_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "huge.om").write_text(TYPES + "//" + "x" * (1024 * 1024) + "\n")
     hints = _hints(tmp_path)
     assert not any("is declared in" in h for hs in hints.values() for h in hs)
+
+
+def test_a_misspelt_import_is_the_one_error_for_the_names_its_file_declares(
+    tmp_path: Path,
+) -> None:
+    """One typo in an import gave 20 errors, each hinting "add import ..." of the file the
+    typo meant, while the fix was the typo (found by a designer new to om_dsl)."""
+    root = ROOT.replace('import "sites/site.om"', 'import "sites/site.om"\nimport "common/type.om"')
+    _write(tmp_path, {"main.om": root, "sites/site.om": SITE, "common/types.om": TYPES})
+    assert _hints(tmp_path) == {
+        "E010 cannot find 'common/type.om'": (
+            "did you mean 'common/types.om'?",
+            "5 errors about names that file declares are left out: they go once this is fixed",
+        )
+    }
+    assert compile_catalog(tmp_path / "main.om").diagnostics[0].code == "E010"
+
+
+def test_a_failed_import_of_another_file_keeps_the_import_hints(tmp_path: Path) -> None:
+    root = ROOT + 'import "zzz.om"\n'
+    _write(tmp_path, {"main.om": root, "sites/site.om": SITE, "common/types.om": TYPES})
+    hints = _hints(tmp_path)
+    assert hints["E010 cannot find 'zzz.om'"] == ()
+    assert "add import" in hints["E026 unknown queue 'techs'"][0]
