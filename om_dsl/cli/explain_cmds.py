@@ -51,7 +51,7 @@ def _show(found: Explained) -> None:
     others = [c for c in doc.codes if c != found.code]
     if others:
         out.print(f"explained together with {', '.join(others)}")
-    out.print(f"examples and context: {found.family.page}")
+    out.print(f"examples and context: {found.family.page} in the om_dsl repository")
 
 
 def _data(found: Explained) -> dict[str, object]:

@@ -39,6 +39,7 @@ from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
     DbOption,
     HandlersOption,
+    carry_on,
     guard,
     json_object_arg,
     notify_settings,
@@ -230,7 +231,7 @@ def amend_cmd(
     done = "" if revision.unchanged else " amended,"
     err.print(f"order {order_id}{done} {revision.summary()}; it is {state}", markup=False)
     if state not in _finished():
-        err.print(f"run `om resume --db {db}` to carry on")
+        err.print(carry_on(db), markup=False)
 
 
 def _amended(runtime: Runtime, order_id: str, raw: bytes, installed: Path | None) -> Revision:
@@ -266,7 +267,7 @@ def signal_cmd(
     where = f"order {order_id}" if order_id else "all orders"
     err.print(f"event '{event}' completed {count} waiting item(s) in {where}")
     if count and unfinished:  # the event may have been the last thing an order waited for
-        err.print(f"run `om resume --db {db}` to carry on")
+        err.print(carry_on(db), markup=False)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def _operator(db: Path, order_id: str, action: Any, done: str) -> None:
         state = runtime.status(order_id).state
     err.print(f"{done}; order {order_id} is {state}")
     if state not in _finished():
-        err.print(f"run `om resume --db {db}` to carry on")
+        err.print(carry_on(db), markup=False)
 
 
 def _finished() -> frozenset[str]:

@@ -134,3 +134,10 @@ def notify_settings(notify: list[str] | None) -> NotifySettings:
         fail(f"--notify: {exc}", EXIT_USAGE)
     signing = NOTIFY_SECRET_ENV if os.environ.get(NOTIFY_SECRET_ENV) else None
     return NotifySettings(urls=urls, signing_secret_env=signing)
+
+
+def carry_on(db: Path) -> str:
+    """What an operator command that moved an order says to run next.  Without the handlers
+    `om run` had, the order's next `auto` item fails again ("no handler is registered"): a
+    newcomer who copied the line as written met that."""
+    return f"run `om resume --db {db}` (with the --handlers of `om run`, if it had any) to carry on"

@@ -25,7 +25,7 @@ from om_dsl.cli.app import (
     write_json,
     write_stdout,
 )
-from om_dsl.cli.runtime_args import DbOption, guard, json_object_arg, open_runtime
+from om_dsl.cli.runtime_args import DbOption, carry_on, guard, json_object_arg, open_runtime
 from om_dsl.consoles import table_text
 from om_dsl.runtime.downstream.tasks import Task
 
@@ -107,7 +107,7 @@ def complete_cmd(
         guard(lambda: runtime.tasks.complete(order_id, item, values, user=user))
         state = runtime.status(order_id).state
     err.print(f"{item} completed by {user}; order {order_id} is {state}")
-    err.print(f"run `om resume --db {db}` to carry on")
+    err.print(carry_on(db), markup=False)
 
 
 @tasks_app.command("fail")

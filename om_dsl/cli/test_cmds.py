@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from om_dsl.casebook import CaseResult, find_cases, run_case
-from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, err, fail, one_of
+from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, fail, one_of, out
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import InstalledBaseOption, decomposer_or_fail, installed_base_or_fail
 from om_dsl.rules.engine import ENGINES
@@ -61,12 +61,13 @@ def test_cmd(
 
 
 def _show(result: CaseResult) -> None:
-    """One line a case; a failed one's diff under it."""
-    err.print(f"{MARKS[result.status]} {result.case.name}", markup=True, highlight=False, end="")
+    """One line a case, a failed one's diff under it: on stdout, as the command's result
+    (`om test ... > report.txt` gave an empty report)."""
+    out.print(f"{MARKS[result.status]} {result.case.name}", markup=True, highlight=False, end="")
     one_line = result.status in ("missing", "error")
-    err.print(f": {result.detail}" if one_line else "", markup=False, highlight=False)
+    out.print(f": {result.detail}" if one_line else "", markup=False, highlight=False)
     if result.detail and not one_line:
-        err.print(result.detail, markup=False, highlight=False)
+        out.print(result.detail, markup=False, highlight=False)
 
 
 def _summary(results: list[CaseResult]) -> int:
@@ -74,6 +75,6 @@ def _summary(results: list[CaseResult]) -> int:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     order = ("passed", "updated", "failed", "missing", "error")
-    err.print(", ".join(f"{counts[s]} {s}" for s in order if s in counts), highlight=False)
+    out.print(", ".join(f"{counts[s]} {s}" for s in order if s in counts), highlight=False)
     bad = any(r.status in ("failed", "missing", "error") for r in results)
     return EXIT_ERRORS if bad else EXIT_OK

@@ -171,7 +171,7 @@ def test_amend_redoes_the_changed_line_then_past_the_ponr_refuses(lab: Path, cap
     code, _, err = om(capsys, "amend", "ORD-1", "revised.json")
     assert code == 0, err
     assert "order ORD-1 amended, revision 1: 1 line(s) changed, 0 added, 0 removed" in err
-    assert "run `om resume --db om.db` to carry on" in err
+    assert "run `om resume --db om.db` (with the --handlers of `om run`, if it had any)" in err
     code, _, err = om(capsys, "amend", "ORD-1", "revised.json")  # sent again
     assert code == 0 and "order ORD-1 nothing to amend: the revised order is the order" in err
     code, out, _ = om(capsys, "resume", "--handlers", "labhandlers:registry")
