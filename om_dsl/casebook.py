@@ -16,6 +16,7 @@ improve between versions of om_dsl, their codes and paths do not change.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 from collections.abc import Iterable, Iterator
@@ -35,6 +36,13 @@ DIFF_LINES = 80
 """Lines of one case's diff shown before the rest is counted: a catalog change that moves
 every line must not bury the other cases."""
 Status = Literal["passed", "failed", "missing", "updated", "error"]
+NOT_AN_ORDER = frozenset({"O001", "O002"})
+"""Issues that say the file is no order at all (not JSON, too large): a truncated or corrupt
+file recorded as "refused" would pass ever after."""
+
+
+class NotAnOrder(OmError):
+    """The case's file is not an order a catalog could be tested with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,33 +62,50 @@ class CaseResult:
 
 def find_cases(paths: Iterable[Path], expectations: Path | None = None) -> list[Case]:
     """The cases under ``paths``: each order file given, and every ``*.json`` in each folder
-    given (recursively, by name), expectation files excepted.  An order's expectation is
-    ``NAME.expected.json`` next to it, or in ``expectations`` when given (keeping the orders'
-    folder as it is: other tools read every JSON file in it).
+    given (recursively, by name), expectation files excepted (a shell glob ``DIR/*.json``
+    names them too).  A case is named by its path below the folder given (``b2c/home``), and
+    its expectation is ``NAME.expected.json`` next to the order, or in ``expectations`` when
+    given (keeping the orders' folder as it is: other tools read every JSON file in it), in
+    the same sub-folders: two orders ``a.json`` of two folders got one expectation file,
+    each run overwriting the other's.
 
     Raises:
         FileNotFoundError: a path does not exist.
+        CaseClash: two orders would share one expectation file (two folders given, each with
+            an ``a.json``, and one ``--expectations``).
     """
     found: dict[Path, Case] = {}
+    owners: dict[Path, Path] = {}
     for path in paths:
-        for order in _orders(path):
-            stem = order.name.removesuffix(".json")
-            folder = expectations if expectations is not None else order.parent
-            found.setdefault(order, Case(stem, order, folder / f"{stem}{EXPECTED_SUFFIX}"))
+        for order, name in _orders(path):
+            folder = order.parent if expectations is None else expectations / Path(name).parent
+            expected = folder / f"{Path(name).name}{EXPECTED_SUFFIX}"
+            owner = owners.setdefault(expected, order)
+            if owner != order and order not in found:
+                raise CaseClash(f"{owner} and {order} would both be checked against {expected}")
+            found.setdefault(order, Case(name, order, expected))
     return list(found.values())
 
 
-def _orders(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        yield from sorted(p for p in path.rglob("*.json") if p.is_file() and not _is_expectation(p))
-    elif path.is_file():
-        yield path
-    else:
-        raise FileNotFoundError(f"{path}: no such file or folder")
+class CaseClash(ValueError):
+    """Two orders would share one expectation file."""
 
 
 def _is_expectation(path: Path) -> bool:
     return path.name.endswith(EXPECTED_SUFFIX)
+
+
+def _orders(path: Path) -> Iterator[tuple[Path, str]]:
+    """(order file, case name) under ``path``."""
+    if path.is_dir():
+        for order in sorted(p for p in path.rglob("*.json") if p.is_file()):
+            if not _is_expectation(order):
+                yield order, order.relative_to(path).as_posix().removesuffix(".json")
+    elif path.is_file():
+        if not _is_expectation(path):
+            yield path, path.name.removesuffix(".json")
+    else:
+        raise FileNotFoundError(f"{path}: no such file or folder")
 
 
 def outcome(
@@ -90,6 +115,8 @@ def outcome(
     try:
         order = decomposer.read(raw)
     except OrderValidationError as exc:
+        if any(issue.code in NOT_AN_ORDER for issue in exc.issues):
+            raise NotAnOrder("; ".join(str(issue) for issue in exc.issues)) from None
         return {"refused": "validation", "issues": _issues(exc.issues)}
     try:
         work = decomposer.decompose(order, installed)
@@ -140,6 +167,8 @@ def run_case(
         now = _text(outcome(decomposer, case.order.read_bytes(), installed))
     except OSError as exc:
         return CaseResult(case, "error", f"cannot read {case.order}: {exc.strerror or exc}")
+    except NotAnOrder as exc:
+        return CaseResult(case, "error", f"{case.order} is not an order: {exc}")
     except OmError as exc:  # e.g. the durable engine failed: not the case's doing
         return CaseResult(case, "error", f"{type(exc).__name__}: {exc}")
     try:
@@ -151,7 +180,10 @@ def run_case(
     if before == now:
         return CaseResult(case, "passed")
     if update:
-        _write(case.expected, now)
+        try:
+            _write(case.expected, now)
+        except OSError as exc:
+            return CaseResult(case, "error", f"cannot write {case.expected}: {exc.strerror or exc}")
         return CaseResult(case, "updated")
     if before is None:
         return CaseResult(case, "missing", f"no {case.expected}; record it with --update")
@@ -167,8 +199,13 @@ def _write(path: Path, text: str) -> None:
     later run for no reason a designer could see."""
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.name}.part")
-    part.write_text(text, encoding="utf-8")
-    part.replace(path)
+    try:
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        raise
 
 
 def _diff(case: Case, before: str, now: str) -> str:

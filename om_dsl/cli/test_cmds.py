@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from om_dsl.casebook import CaseResult, find_cases, run_case
+from om_dsl.casebook import CaseClash, CaseResult, find_cases, run_case
 from om_dsl.cli.app import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, app, fail, one_of, out
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import InstalledBaseOption, decomposer_or_fail, installed_base_or_fail
@@ -47,16 +47,17 @@ def test_cmd(
     one_of(engine, ENGINES, "engine")
     try:
         cases = find_cases(orders, expectations)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, CaseClash) as exc:
         fail(str(exc), EXIT_USAGE)
     if not cases:
         fail("no order files found in " + ", ".join(map(str, orders)), EXIT_USAGE)
     ir = load_catalog_arg(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     decomposer = decomposer_or_fail(ir, engine)
-    results = [run_case(case, decomposer, installed, update) for case in cases]
-    for result in results:
-        _show(result)
+    results = []
+    for case in cases:  # each shown when done: an interrupted --update says what it wrote
+        results.append(run_case(case, decomposer, installed, update))
+        _show(results[-1])
     raise typer.Exit(_summary(results))
 
 

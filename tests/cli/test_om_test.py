@@ -92,12 +92,47 @@ def test_expectations_can_live_apart_and_are_never_taken_for_orders(tmp_path: Pa
     (nested / "home-duo-add.expected.json").write_text("{}")
     found = find_cases([tmp_path / "orders"], tmp_path / "exp")
     assert [(c.name, c.expected) for c in found] == [
-        ("home-duo-add", tmp_path / "exp" / "home-duo-add.expected.json")
+        ("b2c/home-duo-add", tmp_path / "exp" / "b2c" / "home-duo-add.expected.json")
     ]
     assert om("test", CATALOG, tmp_path / "orders", "--expectations", tmp_path / "exp",
               "--update").exit_code == 0  # fmt: skip
-    assert (tmp_path / "exp" / "home-duo-add.expected.json").is_file()
-    assert not [p for p in (tmp_path / "exp").iterdir() if p.name.startswith(".")]
+    assert (tmp_path / "exp" / "b2c" / "home-duo-add.expected.json").is_file()
+    assert not [p for p in (tmp_path / "exp" / "b2c").iterdir() if p.name.startswith(".")]
+    given = om("test", CATALOG, *sorted(nested.iterdir()))  # a shell glob names both files
+    assert "FAILED home-duo-add" in given.output  # against the "{}" beside it
+    assert "expected" not in given.output.splitlines()[-1]  # ... and no case of that file
+    assert given.output.splitlines()[-1] == "1 failed"
+
+
+def test_two_orders_of_one_name_keep_two_expectations(tmp_path: Path) -> None:
+    """Two a.json of two folders had one expectation file, each run overwriting the other's:
+    one of the two cases could never pass."""
+    for folder, name in (("orders", "fibre-modify"), ("orders/sub", "copper-delete")):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(ORDERS / f"{name}.json", tmp_path / folder / "a.json")
+    args = ("test", CATALOG, tmp_path / "orders", "--expectations", tmp_path / "exp")
+    assert om(*args, "--update").exit_code == 0
+    done = om(*args)
+    assert done.exit_code == 0 and "ok a\n" in done.output and "ok sub/a" in done.output
+    clash = om("test", CATALOG, tmp_path / "orders" / "a.json", tmp_path / "orders" / "sub",
+               "--expectations", tmp_path / "exp")  # fmt: skip
+    assert clash.exit_code == 2 and "would both be checked against" in clash.output
+
+
+def test_a_file_that_is_no_order_is_an_error_not_a_refusal(tmp_path: Path) -> None:
+    (tmp_path / "cut.json").write_text('{"id": "x", "items": [')
+    done = om("test", CATALOG, tmp_path, "--update")
+    assert done.exit_code == 1 and "ERROR cut: " in done.output and "is not an order" in done.output
+    assert not (tmp_path / "cut.expected.json").exists()
+
+
+def test_an_expectation_that_cannot_be_written_is_an_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "exp"
+    (blocked / ".home-duo-add.expected.json.part").mkdir(parents=True)  # where it writes first
+    done = om("test", CATALOG, ORDERS / "home-duo-add.json", "--expectations", blocked,
+              "--update")  # fmt: skip
+    assert done.exit_code == 1, done.output
+    assert "ERROR home-duo-add: cannot write" in done.output
 
 
 def test_an_unreadable_expectation_is_an_error_not_a_pass(cases: Path) -> None:
