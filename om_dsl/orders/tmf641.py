@@ -43,8 +43,15 @@ def service_orders(
 
 
 def external_id(order_id: str, request_id: str) -> str:
-    """A request's ``externalId``: unique across product orders, as a consumer needs it."""
-    return f"{order_id}/{request_id}"
+    """A request's ``externalId``: unique across product orders, as a consumer needs it.
+
+    Each part has its ``/`` and ``%`` percent-encoded, so the two parts read back apart: order
+    ``o/fr:x`` with request ``fr:y``, and order ``o`` with request ``fr:x/fr:y``, gave one id."""
+    return f"{_part(order_id)}/{_part(request_id)}"
+
+
+def _part(text: str) -> str:
+    return text.replace("%", "%25").replace("/", "%2F")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +76,14 @@ def _used_first(requests: list[FulfillmentRequest]) -> list[FulfillmentRequest]:
 
 
 def _instances(order: Order) -> dict[str, str]:
+    """Order item id -> the product instance its TMF622 item names, for items that change an
+    existing product (an ``add`` item's ``product.id``, if any, names no service that exists:
+    a shared line it feeds listed it as one)."""
+    existing = {item.id for item in order.items if item.action != "add"}
     found: dict[str, str] = {}
     for item_id, fields in order.client_items.items():
+        if item_id not in existing:
+            continue
         product = fields.get("product")
         ident = product.get("id") if isinstance(product, dict) else None
         if isinstance(ident, str) and ident:

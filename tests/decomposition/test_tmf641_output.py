@@ -11,7 +11,7 @@ from decomposition_support import ACME, EXAMPLE_ORDERS, FIXTURES, LAB, decompose
 
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.orders.decompose import Decomposer
-from om_dsl.orders.tmf641 import service_orders
+from om_dsl.orders.tmf641 import external_id, service_orders
 
 SWAGGER = json.loads((FIXTURES / "tmf" / "TMF641-ServiceOrdering-v4.0.0.swagger.json").read_text())
 EXAMPLE = json.loads((FIXTURES / "tmf" / "ServiceOrder.example.json").read_text())
@@ -160,3 +160,23 @@ def test_existing_services_name_their_product_instance() -> None:
     assert all("relatedEntity" not in i["service"] for i in items if i["action"] == "add")
     schema = {"$ref": "#/definitions/ServiceOrder_Create"}
     assert [p for o in payloads for p in _problems(o, schema, "")] == []
+
+
+def test_external_ids_of_two_orders_never_meet() -> None:
+    """Order o/fr:x with item y, and order o with item x/fr:y, both gave o/fr:x/fr:y."""
+    assert external_id("o/fr:x", "fr:y") != external_id("o", "fr:x/fr:y")
+    assert external_id("30001", "fr:relies_on:110") == "30001/fr:relies_on:110"  # as it reads
+    assert external_id("a%2Fb", "r") != external_id("a/b", "r")
+
+
+def test_an_added_item_names_no_existing_service() -> None:
+    order = json.loads((FIXTURES / "golden" / "acme-tmf-modify-delete.json").read_text())
+    for item in order["productOrderItem"][0]["productOrderItem"]:
+        item["product"]["id"] = f"PRD-{item['id']}"
+    order["productOrderItem"][0]["productOrderItem"][0]["action"] = "add"
+    d = decomposer(ACME, "compiled")
+    valid = d.read(json.dumps(order))
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    named = {e["id"] for p in payloads for i in p["serviceOrderItem"]
+             for e in i["service"].get("relatedEntity", [])}  # fmt: skip
+    assert "PRD-1.1" not in named and "PRD-1.2" in named
