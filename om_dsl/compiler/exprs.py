@@ -930,7 +930,7 @@ def warn_if_backtracking(bag: DiagnosticBag, pattern: str, span: Span) -> None:
         f"the pattern {pattern!r} can backtrack catastrophically: its repeated group {group!r} "
         "can match the same text in more than one way",
         span,
-        "make each repetition match in one way only, e.g. `(a+)+` is `a+`, `(a|aa)+` is `a+`, "
-        "`(\\w+\\s?)+` is `\\w+(\\s\\w+)*`: a value it backtracks on fails its check "
+        "make each repetition match in one way only, e.g. `(a|aa)+` is `a+`, "
+        "`([A-Z]|[A-Z0-9])+` is `[A-Z0-9]+`: a value it backtracks on fails its check "
         "after 0.25 s",
     )

@@ -8,9 +8,9 @@ The heuristic, kept simple and on the side of silence (a warning on a sound patt
 designers to ignore warnings).  A *repeated group* is a group under a quantifier that allows a
 variable number of repetitions (``*``, ``+``, ``{m,}``, ``{m,n}`` with ``n > m``, lazy or not).
 It is reported when it is an alternation whose branches can start with the same character,
-unless every branch is plain text and none is the start of another (such a set of words splits
-a text in one way only): ``(a|aa)+``, ``([A-Z]|[A-Z0-9])+``; but not ``(ab|cd)+`` or
-``(cat|car)+``.
+unless every branch is plain text and the words split any text in one way only (a uniquely
+decodable code, :func:`_uniquely_decodable`): ``(a|aa)+``, ``([A-Z]|[A-Z0-9])+``; but not
+``(ab|cd)+``, ``(cat|car)+`` or ``(ab|a)+``.
 
 Nested quantifiers (``(a+)+``, ``(.*)*``, ``(\\w+\\s?)+``) are the textbook case, but the
 ``regex`` engine om_dsl matches with recognises them and fails such a match in microseconds
@@ -95,11 +95,30 @@ def _branches_overlap(branches: list[list[Node]]) -> bool:
     words = [_plain_text(b) for b in branches]
     if all(w is not None for w in words):
         texts = [w or "" for w in words]
-        return any(a != b and b.startswith(a) for a in texts for b in texts) or len(
-            set(texts)
-        ) < len(texts)
+        return len(set(texts)) < len(texts) or not _uniquely_decodable(set(texts))
     firsts = [_first(b, SAMPLE) for b in branches]
     return any(firsts[i] & firsts[j] for i in range(len(firsts)) for j in range(i))
+
+
+def _uniquely_decodable(words: set[str]) -> bool:
+    """Whether every text is a sequence of ``words`` in one way at most (Sardinas-Patterson).
+
+    Such a repeated group splits a text one way only, so it cannot backtrack exponentially:
+    ``(ab|a)*`` (a suffix code) was reported because ``a`` starts ``ab``, and a test of the
+    prefix alone cannot tell it from ``(a|aa)*``.  An empty word repeats for free: ambiguous.
+    """
+    if "" in words:
+        return False
+    dangling = {b[len(a) :] for a in words for b in words if a != b and b.startswith(a)}
+    seen: set[str] = set()
+    while dangling:
+        if "" in dangling or dangling & words:
+            return False
+        seen |= dangling
+        step = {w[len(d) :] for d in dangling for w in words if w.startswith(d)}
+        step |= {d[len(w) :] for d in dangling for w in words if d.startswith(w)}
+        dangling = step - seen
+    return True
 
 
 def _plain_text(seq: list[Node]) -> str | None:

@@ -35,6 +35,8 @@ SILENT = [
     "^([a-z]+\\.)*[a-z]+$",
     "(ab|cd)+",
     "(cat|car)+",
+    "^(ab|a)*c$",  # a starts ab, but the words split a text in one way only
+    "(ab|ba|a)b",  # not repeated
     "([a-z]|[0-9])+",
     "(\\d{3}-)+",
     "^(https?://)?[a-z.]+$",
