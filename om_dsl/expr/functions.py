@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
+from om_dsl.orders.issues import show
 
 TypeRule = Callable[[list[str]], "str | tuple[str, str]"]
 """Given argument types: the result type, or ("error", message)."""
@@ -145,12 +146,32 @@ def _to_int(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         # whole numbers exactly: through a float, "99999999999999999999999" lost its digits
-        return int(text) if _WHOLE.fullmatch(text) else int(float(text))
+        if _WHOLE.fullmatch(text):
+            if len(text) > _MAX_DIGITS:  # Python's own refusal named sys.set_int_max_str_digits
+                raise ValueError(f"{show(value)} is too large for a whole number")
+            return int(text)
+        return int(_number(text, value))
     return int(value)
 
 
 def _to_decimal(value: Any) -> float | None:
+    if isinstance(value, str):
+        return _number(value.strip(), value)
     return None if value is None else float(value)
+
+
+def _number(text: str, value: str) -> float:
+    """``text`` as a number, or a message in the catalog's words: Python's said "could not
+    convert string to float" and echoed a 10,000-character value whole."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{show(value)} is not a number") from None
+
+
+_MAX_DIGITS: Final = 400
+"""Digits a whole number in text may have: far past ±2^53, the largest an expression keeps,
+so the range check says the rest; and far below Python's 4,300."""
 
 
 def _round(value: Any, digits: Any = 0) -> float | None:

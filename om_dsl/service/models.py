@@ -54,6 +54,8 @@ def _date_time_problem(value: str) -> str | None:
     try:
         datetime.fromisoformat(value.upper())
     except ValueError as exc:
+        if "timedelta" in str(exc):  # Python's words: "strictly between -timedelta(hours=24)..."
+            return " (an offset is at most 23:59 either way)"
         return f" ({exc})"
     return None
 

@@ -158,6 +158,11 @@ BAD_DATES: list[tuple[Any, str, str]] = [
         "S015",
         f"{RULE}; got '2026-13-01T00:00:00Z' (month must be in 1..12)",
     ),
+    (
+        "2026-01-01T10:00:00+24:00",
+        "S015",
+        f"{RULE}; got '2026-01-01T10:00:00+24:00' (an offset is at most 23:59 either way)",
+    ),
     (20260101, "S013", "expected text (a string), got number 20260101"),
 ]
 
