@@ -81,7 +81,7 @@ def find_cases(paths: Iterable[Path], expectations: Path | None = None) -> list[
             folder = order.parent if expectations is None else expectations / Path(name).parent
             expected = folder / f"{Path(name).name}{EXPECTED_SUFFIX}"
             owner = owners.setdefault(expected, order)
-            if owner != order and order not in found:
+            if owner != order:
                 raise CaseClash(f"{owner} and {order} would both be checked against {expected}")
             found.setdefault(order, Case(name, order, expected))
     return list(found.values())
