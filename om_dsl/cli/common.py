@@ -7,13 +7,14 @@ that holds it, or the compiled IR JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from om_dsl.cli.app import EXIT_ERRORS, EXIT_USAGE, fail
-from om_dsl.cli.diagnostics import print_compiled_briefly, summary
+from om_dsl.cli.diagnostics import from_here, print_compiled_briefly, summary
 from om_dsl.compiler import roots
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import IRLoadError
@@ -54,3 +55,12 @@ def load_catalog_arg(path: Path | str) -> Catalog:
         errors, _ = summary(result.diagnostics)
         fail(f"{source}: {errors} error(s) in the catalog")
     return result.catalog
+
+
+def spans_from_here(path: Path | str) -> Callable[[str], str]:
+    """How the catalog at ``path`` names its spans in text output (`om plan`'s "declared at",
+    `--explain`): from where `om` runs, as its diagnostics do.  IR JSON does not say where its
+    sources are, so its spans stay as the compiler wrote them (from the root file's folder)."""
+    source = one_root(Path(path))
+    where = None if source.suffix.lower() == ".json" else from_here(source)
+    return where or (lambda span: span)

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from om_dsl.cli.app import app, err, one_of, write_text
-from om_dsl.cli.common import CatalogArg, load_catalog_arg
+from om_dsl.cli.common import CatalogArg, load_catalog_arg, spans_from_here
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
     decomposer_or_fail,
@@ -54,15 +54,17 @@ def decompose_cmd(
     decomposer = decomposer_or_fail(ir, engine)
     valid, result = validate_and_decompose(decomposer, raw, installed)
     reasons = explain(decomposer.program, valid, result) if why else None
+    where = spans_from_here(catalog)
     if fmt == "table":
         text = _tables(result)
-        write_text(text + ("\n" + render_text(reasons) if reasons is not None else ""), output)
+        why_text = "\n" + render_text(reasons, where) if reasons is not None else ""
+        write_text(text + why_text, output)
         return
     if fmt == "tmf641":
         payloads = service_orders(result, valid, decomposer.catalog)
         write_text(json.dumps(payloads, indent=2, ensure_ascii=False) + "\n", output)
         if reasons is not None:
-            err.print(render_text(reasons), markup=False, highlight=False, end="")
+            err.print(render_text(reasons, where), markup=False, highlight=False, end="")
         return
     write_text(_json(result, reasons), output)
 

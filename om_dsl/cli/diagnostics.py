@@ -28,12 +28,8 @@ def relocate(
     The compiler names files relative to the catalog root so that the IR is the same on every
     machine; a person (or an editor, or CI) needs a path it can open: ``examples/catalog/x.om``.
     """
-    base = Path(root).parent
-
-    def where(file: str) -> str:
-        return (base / file).as_posix()
-
-    if base == Path() or not sources:  # the names are already paths from here
+    where = from_here(root)
+    if where is None or not sources:  # the names are already paths from here
         moved = list(diagnostics)
     else:
         inner = _spans_in_text(sources, where)
@@ -46,7 +42,23 @@ def relocate(
             )
             for d in diagnostics
         ]
-    return moved, {where(name): source for name, source in sources.items()}
+    return moved, {(where or _same)(name): source for name, source in sources.items()}
+
+
+def from_here(root: Path) -> Callable[[str], str] | None:
+    """How a file (or a ``FILE:LINE:COL`` span) that the compiler names from the root
+    ``.om`` file's folder is named from where `om` runs; None when both folders are one.
+
+    Every text output that quotes the catalog (diagnostics, `om plan`'s "declared at",
+    `--explain`) names it the same way, so that the path can be opened from the shell."""
+    base = Path(root).parent
+    if base == Path():
+        return None
+    return lambda file: (base / file).as_posix()
+
+
+def _same(file: str) -> str:
+    return file
 
 
 def print_compiled(result: CompileResult, root: Path) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from om_dsl.cli.app import app, fail, one_of, write_text
-from om_dsl.cli.common import CatalogArg, load_catalog_arg
+from om_dsl.cli.common import CatalogArg, load_catalog_arg, spans_from_here
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
     decomposer_or_fail,
@@ -42,7 +43,10 @@ def plan_cmd(
     ir = load_catalog_arg(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     plan = plan_for(ir, *read_and_decompose(ir, order, installed))
-    text = plan.model_dump_json(indent=2) + "\n" if fmt == "json" else plan_table(plan)
+    if fmt == "json":
+        text = plan.model_dump_json(indent=2) + "\n"
+    else:
+        text = plan_table(plan, spans_from_here(catalog))
     write_text(text, output)
 
 
@@ -61,8 +65,9 @@ def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
         fail(f"no plan for order {order.id}: {exc}", lines=True)
 
 
-def plan_table(plan: OrderPlan) -> str:
-    """One row per item: what it is, what it waits for, and its flags (plain text)."""
+def plan_table(plan: OrderPlan, where: Callable[[str], str] = str) -> str:
+    """One row per item: what it is, what it waits for, and its flags (plain text); ``where``
+    names a span as the reader can open it (:func:`~om_dsl.cli.common.spans_from_here`)."""
     console = text_console()
     planned = sum(1 for line in plan.lines if line.planned)
     console.print(
@@ -75,7 +80,7 @@ def plan_table(plan: OrderPlan) -> str:
     for column in ("item", "kind", "waits for", "flags", "declared at"):
         table.add_column(column, overflow="fold")
     for item in plan.items:
-        table.add_row(item.id, item.kind, "\n".join(item.deps), _flags(item), str(item.span))
+        table.add_row(item.id, item.kind, "\n".join(item.deps), _flags(item), where(str(item.span)))
     console.print(table)
     unplanned = [f"{line.id} ({line.action})" for line in plan.lines if not line.planned]
     if unplanned:

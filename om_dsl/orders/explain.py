@@ -11,6 +11,7 @@ it can never tell a different story from the decomposition it explains.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -160,8 +161,11 @@ def _values(expr: Any, env: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(seen.items()))
 
 
-def render_text(explanations: list[SourceExplanation]) -> str:
-    """The explanation as people read it (``om decompose --explain --format table``)."""
+def render_text(
+    explanations: list[SourceExplanation], where: Callable[[str], str] = str
+) -> str:
+    """The explanation as people read it (``om decompose --explain --format table``), each
+    rule's span named by ``where`` (the CLI names it from where `om` runs)."""
     lines: list[str] = []
     for entry in explanations:
         world = _WORLD_TEXT[entry.world] if entry.action in ("modify", "delete") else ""
@@ -171,7 +175,7 @@ def render_text(explanations: list[SourceExplanation]) -> str:
         for v in entry.rules:
             mark = "matched" if v.matched else "no match"
             waits = f", {v.wait.replace('_', ' ')}" if v.matched and v.wait != "none" else ""
-            lines.append(f"  {mark:<8}  {v.rule} -> {v.target}  [{v.span}]{waits}")
+            lines.append(f"  {mark:<8}  {v.rule} -> {v.target}  [{where(v.span)}]{waits}")
             if v.condition is not None:
                 seen = ", ".join(f"{k} = {_show(val)}" for k, val in v.values.items())
                 lines.append(f"            when {v.condition}")

@@ -57,3 +57,36 @@ def test_diagnostics_name_files_from_the_working_directory(workdir: Path, args: 
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(WHERE), result.stderr
     assert not (workdir / "om.db").exists()  # refused before anything was stored
+
+
+GOOD_PLANS = 'plan L on add { auto h handler "h" }\n'
+
+
+@pytest.fixture
+def good_workdir(workdir: Path) -> Path:
+    (workdir / "cat" / "lib" / "plans.om").write_text(GOOD_PLANS, encoding="utf-8")
+    return workdir
+
+
+def test_plan_names_where_items_are_declared_from_the_working_directory(
+    good_workdir: Path,
+) -> None:
+    result = CliRunner().invoke(cli.app, ["plan", "cat/main.om", "order.json"])
+    assert result.exit_code == 0, result.output
+    assert "cat/lib/plans.om:1:17" in result.stdout, result.stdout
+
+
+def test_explain_names_rules_from_the_working_directory(good_workdir: Path) -> None:
+    args = ["decompose", "cat", "order.json", "--format", "table", "--explain"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    assert "[cat/main.om:6:15]" in result.stdout, result.stdout
+
+
+def test_ir_json_spans_stay_as_compiled(good_workdir: Path) -> None:
+    """IR JSON does not say where its sources were: its spans are the compiler's."""
+    compiled = CliRunner().invoke(cli.app, ["compile", "cat/main.om", "-o", "cat.json"])
+    assert compiled.exit_code == 0, compiled.output
+    result = CliRunner().invoke(cli.app, ["plan", "cat.json", "order.json"])
+    assert result.exit_code == 0, result.output
+    assert " lib/plans.om:1:17" in result.stdout, result.stdout
