@@ -54,8 +54,8 @@ class ServiceConfig:
         public_url: the URL clients reach the service at (``href`` of orders, and the base of
             async callouts' callback URLs); ``http://host:port`` when not set.
         max_body_bytes: the largest request body accepted (413 beyond it).
-        max_connections: open connections past which a request gets a 503 at once (uvicorn's
-            ``limit_concurrency``), rather than everything slowing down until nothing answers.
+        max_connections: open connections past which a request gets a 503 ``serviceBusy`` at
+            once, rather than everything slowing down until nothing answers.
         client_timeout_s: seconds a client has to send its request's headers, and may pause
             while sending its body, before its connection is closed
             (:mod:`om_dsl.service.slow_clients`).

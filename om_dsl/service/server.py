@@ -126,8 +126,9 @@ class ServiceServer:
             if self.log_format is None
             else log_config(self.log_level, self.log_format)
         )
-        # limit_concurrency: past that many open connections a request gets a 503 at once;
-        # the protocol closes connections whose client does not send its request in time
+        # limit_concurrency: past that many open connections the protocol answers a 503
+        # serviceBusy at once, and it closes connections whose client does not send its
+        # request in time (om_dsl.service.slow_clients)
         config = uvicorn.Config(app, log_level=self.log_level, access_log=self.access_log,  # type: ignore[arg-type]
                                 lifespan="on", timeout_graceful_shutdown=5,
                                 server_header=False, log_config=logs,

@@ -17,18 +17,29 @@ a connection whose client does not keep up, as nginx's ``client_header_timeout``
 - the body must not pause for longer than the timeout (each chunk that arrives restarts it).
 
 A request whose body was cut off this way reaches the app as a client that disconnected (one
-log line, no answer).  The h11 protocol is used even when ``httptools`` is installed: the
-deadline follows h11's view of the request (``their_state``), which is public API.
+log line, no answer).
+
+The same protocol turns requests away past ``--max-connections`` with a TMF ``Error`` body
+(``serviceBusy``), as every other error of the service: uvicorn's ``limit_concurrency`` answers a
+plain-text ``Service Unavailable`` that a TMF client cannot parse, and it already refuses the
+request that opens the N-th connection, not the one past N.
+
+The h11 protocol is used even when ``httptools`` is installed: the deadline follows h11's view
+of the request (``their_state``), which is public API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 import h11
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from om_dsl.service.errors import error_body
 
 log = logging.getLogger("om_dsl.service")
 
@@ -45,6 +56,23 @@ class ClientDeadline(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        self._limit = self.limit_concurrency
+        self.limit_concurrency = None  # uvicorn's plain-text 503: ours is below
+        self.app = self._unless_busy(self.app)
+
+    def _unless_busy(self, app: ASGIApp) -> ASGIApp:
+        """``app``, or the ``serviceBusy`` answer when more than ``--max-connections``
+        connections are open, or requests running (this one counted in both)."""
+
+        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            limit = self._limit
+            if limit is not None and max(len(self.connections), len(self.tasks)) > limit:
+                log.warning("answered 503 serviceBusy: more than %d connections open", limit)
+                await _busy(send)
+            else:
+                await app(scope, receive, send)
+
+        return guarded
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -87,6 +115,24 @@ class ClientDeadline(H11Protocol):
             log.debug("closing a connection from %s: no request within %g s", self.client,
                       self.timeout_s)  # fmt: skip
             self.transport.close()
+
+
+BUSY_RETRY_AFTER_S = 1
+"""The ``Retry-After`` of a ``serviceBusy``: connections come and go within seconds."""
+
+
+async def _busy(send: Send) -> None:
+    body = json.dumps(
+        error_body(503, "serviceBusy", "too many connections are open: try again shortly")
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(BUSY_RETRY_AFTER_S).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def timed_protocol(timeout_s: float) -> type[ClientDeadline]:

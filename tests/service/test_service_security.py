@@ -474,9 +474,21 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
     try:
         body = _silent(port, b"POST /hub HTTP/1.1\r\nHost: a\r\nContent-Length: 99\r\n\r\n{")
         time.sleep(0.2)  # its head is read before the others connect: no 503 for it
-        heads = [_silent(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(8)]
-        busy = httpx.get(f"{url}/health", timeout=5)
-        assert (busy.status_code, busy.text) == (503, "Service Unavailable")
+        heads = [_silent(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(3)]
+        time.sleep(0.2)
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200  # the 5th: not past 5
+        time.sleep(0.2)  # that connection is closed
+        heads.append(_silent(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+        time.sleep(0.2)
+        busy = httpx.get(f"{url}/health", timeout=5)  # the 6th
+        assert (busy.status_code, busy.headers["retry-after"]) == (503, "1")
+        assert busy.json() == {
+            "code": "serviceBusy",
+            "reason": "Service Unavailable",
+            "message": "too many connections are open: try again shortly",
+            "status": "503",
+            "@type": "Error",
+        }
         for sock in [*heads, body]:
             assert sock.recv(100) == b""  # closed by the service, within its timeout
             sock.close()
@@ -491,6 +503,7 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
     finally:
         text = stop_om_serve(process)
     assert "Traceback" not in text, text
+    assert "answered 503 serviceBusy: more than 5 connections open" in text, text
 
 
 def test_connection_limits_are_read_from_the_environment() -> None:
