@@ -3,7 +3,9 @@
 Cardinality is checked as far as the order can show it: a bundle being added must list all of
 its required parts (``min``); any bundle may not exceed ``max`` parts that remain after the
 order (items that are not ``delete``).  A modified bundle may list only the parts that change,
-so ``min`` is not checked for it.
+so ``min`` is not checked for it.  A deleted bundle must list the parts it deletes (``min`` of
+them, each ``delete``): om_dsl does not know what a customer has, so a bundle deleted alone
+made no work at all, and the order completed at once with nothing ceased.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ def _fits(child: Resolved, bundle: Resolved, log: IssueLog) -> bool:
 
 def _cardinality(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None:
     units = bundle.draft.quantity
+    if bundle.draft.action == "delete":
+        _deleted_parts(bundle, parts, log)
+        return
     for inc in bundle.product.includes:
         kept = sum(
             p.draft.quantity
@@ -86,6 +91,23 @@ def _cardinality(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None
                 "O062", bundle.draft.path,
                 f"bundle {bundle.product.name} needs at least {inc.min * units} {inc.product}; "
                 f"the order gives {kept}",
+            )  # fmt: skip
+
+
+def _deleted_parts(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None:
+    """A deleted bundle lists the parts it deletes (parts that are not ``delete`` are O042)."""
+    units = bundle.draft.quantity
+    for inc in bundle.product.includes:
+        gone = sum(
+            p.draft.quantity
+            for p in parts
+            if p.product.name == inc.product and p.draft.action == "delete"
+        )
+        if gone < inc.min * units:
+            log.add(
+                "O062", bundle.draft.path,
+                f"deleting bundle {bundle.product.name} deletes its parts: list at least "
+                f"{inc.min * units} {inc.product} in it, each 'delete'; the order gives {gone}",
             )  # fmt: skip
 
 

@@ -46,8 +46,10 @@ def bundle_parents(
             return None
         counts = kept.setdefault(bundle_id, {})
         product: str = fields["product"]
-        stays: int = fields["quantity"] if fields["action"] != "delete" else 0
-        counts[product] = counts.get(product, 0) + stays
+        # what stays after the order; of a deleted bundle (all its parts delete): what goes
+        counted = fields["action"] != "delete" or by_id[bundle_id]["action"] == "delete"
+        units: int = fields["quantity"] if counted else 0
+        counts[product] = counts.get(product, 0) + units
     for fields in by_id.values():
         parts = includes.get(fields["product"])
         if parts is not None and not _counts(fields, parts, kept.get(fields["id"], {})):
@@ -70,12 +72,13 @@ def _counts(
 ) -> bool:
     """Every include within its cardinality, times the bundle's units (O062), counting the
     parts that stay after the order; ``min`` only for a bundle being added (a modified one may
-    list only the parts that change)."""
-    units, adding = bundle["quantity"], bundle["action"] == "add"
+    list only the parts that change), or deleted (``kept`` then counts the parts it deletes,
+    and ``max`` does not apply: nothing stays)."""
+    units, action = bundle["quantity"], bundle["action"]
     for product, (low, high) in parts.items():
         count = kept.get(product, 0)
-        if high is not None and count > high * units:
+        if high is not None and action != "delete" and count > high * units:
             return False
-        if adding and count < low * units:
+        if action in ("add", "delete") and count < low * units:
             return False
     return True

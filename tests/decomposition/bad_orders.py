@@ -529,6 +529,13 @@ BAD_ORDERS = [
         "at least 1 HomeFibre",
     ),
     Bad(
+        "bundle-deleted-without-its-parts",
+        tmf([{"id": "B", "action": "delete", "productOffering": {"id": "14100"}}]),
+        "O062",
+        "productOrderItem[0]",
+        "deleting bundle HomeDuo deletes its parts: list at least 1 HomeFibre",
+    ),
+    Bad(
         "bundle-too-many-parts",
         native(
             [

@@ -424,3 +424,31 @@ def test_any_one_value_of_a_golden_replaced_reads_the_same(
     for path in _leaves(data):
         for odd in ODD_LEAVES:
             _agree(catalog, _replaced(data, path, odd))
+
+
+def test_a_bundle_deleted_alone_is_refused_by_both_readers() -> None:
+    """A CRM's cease of a bundle by its product id alone made no work at all: the order
+    completed at once with nothing ceased.  It must list the parts it deletes (O062)."""
+    index = decomposer(LAB, "compiled").index
+    _odd("O062", index, [{"id": "k", "product": "Kit", "action": "delete"}])
+    gadget = {"id": "g", "product": "Gadget", "action": "delete"}
+    two = {"id": "k", "product": "Kit", "action": "delete", "quantity": 2, "children": [gadget]}
+    _odd("O062", index, [two])  # two kits need two gadgets
+
+
+def test_a_bundle_deleted_with_its_parts_is_read_by_both_readers() -> None:
+    order = {
+        "id": "P",
+        "items": [
+            {
+                "id": "k",
+                "product": "Kit",
+                "action": "delete",
+                "children": [{"id": "g", "product": "Gadget", "action": "delete"}],
+            }
+        ],
+    }
+    index = decomposer(LAB, "compiled").index
+    quick = read_quick(copy.deepcopy(order), index, DEFAULT_LIMITS)
+    assert quick is not None
+    assert quick == read_order(order, index, quick=False)
