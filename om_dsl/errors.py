@@ -106,6 +106,11 @@ class CompileError(OmError):
     def render(self) -> str:
         return "\n\n".join(d.render(self.sources) for d in self.diagnostics)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle re-calls the class with ``args`` (the message) by default: a host that
+        # compiles in a process pool got a BrokenProcessPool instead of this error
+        return (type(self), (self.diagnostics, self.sources), _extras(self))
+
 
 class IRLoadError(OmError):
     """An IR document could not be loaded (bad JSON, wrong schema_version, invalid shape)."""
@@ -136,6 +141,10 @@ class InvalidDocument(OmError):
         count = len(issues)
         super().__init__(f"{self.what} is invalid ({count} problem(s)); first: {issues[0]}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # by default pickle re-calls the class with the message as ``issues``: "102 problems"
+        return (type(self), (self.issues,), _extras(self))
+
 
 class OrderValidationError(InvalidDocument):
     """The order is invalid; ``issues`` lists every problem with its JSON path."""
@@ -156,6 +165,15 @@ class DecompositionError(OmError):
     def __init__(self, issues: list[OrderIssue]) -> None:
         self.issues = issues
         super().__init__("; ".join(str(i) for i in issues))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.issues,), _extras(self))
+
+
+def _extras(error: Exception) -> dict[str, Any]:
+    """What a caller added to ``error`` besides its constructor's arguments (``__notes__``,
+    attributes of a subclass), so that it survives a process boundary too."""
+    return {k: v for k, v in vars(error).items() if k not in ("diagnostics", "sources", "issues")}
 
 
 class PlanError(OmError):
