@@ -203,8 +203,22 @@ class Runtime:
                 self._release_store()
 
     def run_until_idle(self) -> None:
-        """Run (in this thread, on a new event loop) until idle; see :meth:`run`."""
-        asyncio.run(self.run(until_idle=True))
+        """Run (in this thread, on a new event loop) until idle; see :meth:`run`.
+
+        Raises:
+            RuntimeError: called on a running event loop (an async host), which cannot run a
+                second one: asyncio's own error named neither the way out nor the runtime,
+                and left a coroutine that was never awaited.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(self.run(until_idle=True))
+            return
+        raise RuntimeError(
+            "run_until_idle() starts an event loop of its own, and this thread runs one "
+            "already: in async code, write `await runtime.run(until_idle=True)`"
+        )
 
     def claim_store(self) -> None:
         """Take the right to run the store now, or raise :class:`StoreInUse` at once when

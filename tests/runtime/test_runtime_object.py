@@ -4,6 +4,7 @@ second start is an OmError (found by the embedding hunt: raw sqlite3 errors afte
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -251,3 +252,25 @@ def test_one_orders_events_read_alike_on_both_stores(kind: str, tmp_path: Path) 
             middle = mine[len(mine) // 2].seq
             after = runtime.store.events(order_id=order_id, after_seq=middle, limit=2)
             assert after == [e for e in mine if e.seq > middle][:2]
+
+
+def test_run_until_idle_on_a_running_loop_says_to_await_run(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    """asyncio's "cannot be called from a running event loop" named neither the way out nor
+    the runtime, and left a coroutine never awaited (a RuntimeWarning)."""
+    catalog = compile_text(CATALOG)
+    registry = HandlerRegistry()
+    registry.register("work", lambda ctx: {})
+    runtime = Runtime(catalog, store=MemoryStore(), handlers=registry)
+    runtime.submit(decomposition("O1", catalog, [line("V", "V")]))
+
+    async def host() -> None:
+        with pytest.raises(RuntimeError, match=r"await runtime\.run\(until_idle=True\)"):
+            runtime.run_until_idle()
+        await runtime.run(until_idle=True)
+
+    asyncio.run(host())
+    assert runtime.status("O1").state == OrderState.COMPLETED
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
+    runtime.close()
