@@ -79,7 +79,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E020",),
-        "An unknown name: a type, a product (in `includes`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member; or a bare enum member that belongs to two enums.",
+        "An unknown name: a type, a product (in `includes`, `requires`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member; or a bare enum member that belongs to two enums.",
         'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`). `enum` itself is no type: declare `enum Tier { gold, silver }` and write `attribute tier: Tier`. Another language\'s type name gets the type to write (`float` is `decimal`, `text` is `string`).',
     ),
     CodeDoc(
@@ -89,7 +89,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E022",),
-        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer...",
+        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, an offer requiring a cfs (or an enum, system or queue), a `requires` on a technical product, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer...",
         "Use the kind the message asks for (the hint says which).",
     ),
     CodeDoc(
@@ -99,7 +99,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E024",),
-        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product, a mapping target, a request field, a response output.",
+        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product, a `requires` (the same alternatives in any order) or one alternative of a `requires` (`requires Fibre or Fibre`), a mapping target, a request field, a response output.",
         "Keep one.",
     ),
     CodeDoc(
@@ -137,6 +137,11 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E034",), "An unknown `within` scope in a `depend`.", "Use `root`, `order` or `relies_on`."
+    ),
+    CodeDoc(
+        ("E035",),
+        "An offer or bundle requires itself (`offer Tv { requires Tv }`, or as one of the alternatives: `requires Tv or HomeInternet`): an item can never be its own prerequisite.",
+        "Name the other offers an order must hold with it (`requires HomeInternet`); an offer that needs nothing has no `requires`.",
     ),
     CodeDoc(
         ("E040",),
@@ -433,6 +438,14 @@ ORDER: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("O043",),
         "an item that stays (`add`, `modify`, `noChange`) relies on an item the order deletes",
+    ),
+    CodeDoc(
+        ("O044",),
+        "an item that adds an offer whose catalog says `requires X` (or `requires X or Y`), in an order with no item of X (nor Y) that stays (`add`, `modify` or `noChange`; a part of a bundle counts too): add one, or send the customer's existing one as a `noChange` item (see Prerequisites below)",
+    ),
+    CodeDoc(
+        ("O045",),
+        "an item that stays (`add`, `modify`, `noChange`) of an offer that `requires X`, in an order that deletes an X and keeps no other X (nor another alternative): keep it, or delete the requiring item too",
     ),
     CodeDoc(
         ("O050", "O051", "O052"),

@@ -342,6 +342,7 @@ def _commercial(
         )
     includes = [inc for inc in (_include(ctx, i) for i in decl.includes) if inc is not None]
     return _new_commercial(
+        requires=_requires(ctx, decl),
         kind=decl.kind,
         name=decl.name.value,
         display_name=decl.display_name,
@@ -391,6 +392,78 @@ def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
     return _new_include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))
 
 
+def _requires(ctx: Context, decl: ast.ProductDecl) -> list[list[str]]:
+    """Each ``requires`` as the list of its alternatives, in the order written.
+
+    A name that is no offer or bundle is left out of its group (and a group left empty is
+    dropped): it is reported, and the catalog does not compile anyway.  A group written twice
+    (in any order of its alternatives) is E024, as a repeated ``includes`` is: a designer who
+    wrote it twice meant something else by one of them.
+    """
+    groups: list[list[str]] = []
+    seen: dict[frozenset[str], Span] = {}
+    for req in decl.requires:
+        _repeated_alternatives(ctx, req)
+        names = [name for name in (_required(ctx, decl, n) for n in req.products) if name]
+        key = frozenset(n.value for n in req.products)
+        if key in seen:
+            ctx.bag.error(
+                "E024", f"{decl.name.value} has `requires {_alternatives(req)}` twice",
+                req.span, f"first at {seen[key]}",
+            )  # fmt: skip
+            continue
+        seen[key] = req.span
+        unique = list(dict.fromkeys(names))
+        if unique:
+            groups.append(unique)
+    return groups
+
+
+def _repeated_alternatives(ctx: Context, req: ast.Require) -> None:
+    first: dict[str, ast.Name] = {}
+    for ref in req.products:
+        if first.setdefault(ref.value, ref) is not ref:
+            ctx.bag.error(
+                "E024", f"`requires {_alternatives(req)}` lists '{ref.value}' twice", ref.span,
+                f"first at {first[ref.value].span}",
+            )  # fmt: skip
+
+
+def _alternatives(req: ast.Require) -> str:
+    return " or ".join(n.value for n in req.products)
+
+
+def _required(ctx: Context, decl: ast.ProductDecl, ref: ast.Name) -> str | None:
+    """``ref`` when it names another offer or bundle; else None, with the error said."""
+    name, owner = ref.value, decl.name.value
+    offers = [p.name.value for p in ctx.symbols.commercial() if p.name.value != owner]
+    target = ctx.symbols.products.get(name)
+    if name == owner:
+        ctx.bag.error(
+            "E035", f"{owner} requires itself", ref.span,
+            "requires names another offer or bundle, one that an order must hold with this one",
+        )  # fmt: skip
+        return None
+    if target is not None and target.kind in ("offer", "bundle"):
+        return name
+    kind = ctx.symbols.kind_of(name)
+    if kind is not None:  # a technical product, an enum, a system, a queue
+        ctx.bag.error(
+            "E022", f"an offer requires offers and bundles; '{name}' is {a(kind)}", ref.span,
+            *suggest(name, offers), _REQUIRE_KINDS.get(kind, "name an offer or a bundle"),
+        )  # fmt: skip
+    elif not ctx.symbols.broken.declares(name):
+        ctx.bag.error("E020", f"unknown product '{name}'", ref.span, *suggest(name, offers))
+    return None
+
+
+_REQUIRE_KINDS = dict.fromkeys(
+    ("cfs", "rfs", "resource"),
+    "technical products are produced by decompose rules; an order's work waits for another's "
+    "with 'depend'",
+)
+
+
 def _technical(
     ctx: Context, decl: ast.ProductDecl, attrs: list[ir.Attribute]
 ) -> ir.TechnicalProduct:
@@ -411,6 +484,14 @@ def _technical(
             f"{decl.kind} {decl.name.value} cannot include products",
             decl.includes[0].span,
             "technical products are produced by decompose rules",
+        )
+    if decl.requires:
+        ctx.bag.error(
+            "E022",
+            f"{decl.kind} {decl.name.value} cannot require offers; only an offer or a bundle can",
+            decl.requires[0].span,
+            "an order item is an offer or a bundle: say what it needs on the offer; the order "
+            "of technical work is a 'depend'",
         )
     return _new_technical(
         kind=decl.kind,

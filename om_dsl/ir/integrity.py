@@ -30,6 +30,7 @@ def problems(catalog: Catalog) -> list[str]:
         *_duplicates(catalog),
         *_types(catalog),
         *_includes(catalog),
+        *_requires(catalog),
         *_rules(catalog),
         *_plans(catalog),
         *_dependencies(catalog),
@@ -79,6 +80,21 @@ def _includes(catalog: Catalog) -> Iterator[str]:
                 yield f"bundle {offer.name} includes unknown offer '{inc.product}'"
     graph = {o.name: [i.product for i in o.includes] for o in catalog.offers}
     yield from (f"bundles include each other: {' -> '.join(c)}" for c in find_cycles(graph))
+
+
+def _requires(catalog: Catalog) -> Iterator[str]:
+    """Order validation looks each required name up among the offers: one that is missing,
+    or a group with no alternative (that no order could meet), must fail here, in words."""
+    offers = {o.name for o in catalog.offers}
+    for offer in catalog.offers:
+        for group in offer.requires:
+            if not group:
+                yield f"{offer.kind} {offer.name} has a requirement with no offer in it"
+            for name in group:
+                if name == offer.name:
+                    yield f"{offer.kind} {offer.name} requires itself"
+                elif name not in offers:
+                    yield f"{offer.kind} {offer.name} requires unknown offer '{name}'"
 
 
 def _rules(catalog: Catalog) -> Iterator[str]:

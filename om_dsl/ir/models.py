@@ -51,9 +51,9 @@ Their IR, and the catalogs stores pinned by its hash, must still load."""
 class LaterFields(IRModel):
     """A model that gained optional fields after schema version 1 (listed in ``LATER``).
 
-    They are left out of the JSON while null, so IR written before they existed, and the
-    catalogs that stores pin by content hash, keep their bytes and their hash: adding a
-    field must not make every stored order's catalog "edited by hand"."""
+    They are left out of the JSON while null (a list: while empty), so IR written before they
+    existed, and the catalogs that stores pin by content hash, keep their bytes and their
+    hash: adding a field must not make every stored order's catalog "edited by hand"."""
 
     LATER: ClassVar[tuple[str, ...]] = ()
 
@@ -65,7 +65,7 @@ class LaterFields(IRModel):
         if isinstance(data, dict):
             keep = (info.context or {}).get(KEEP_LATER_NULLS, ())
             for name in self.LATER:
-                if name not in keep and data.get(name, 0) is None:
+                if name not in keep and data.get(name, 0) in (None, []):
                     del data[name]
         return data
 
@@ -228,8 +228,10 @@ class SpecRef(IRModel):
     name: str | None = None
 
 
-class CommercialProduct(IRModel):
+class CommercialProduct(LaterFields):
     """An offer or bundle: what an order item refers to (by TMF id or name)."""
+
+    LATER = ("requires",)
 
     kind: Literal["offer", "bundle"]
     name: str
@@ -241,6 +243,9 @@ class CommercialProduct(IRModel):
     includes: list[Include] = []
     doc: str | None = None
     span: SourceSpan
+    requires: list[list[str]] = []
+    """``requires A or B``, one list per ``requires`` (its alternatives), in declaration order:
+    an order item that adds this offer needs an item of one offer of each list in its order."""
 
 
 class TechnicalProduct(IRModel):

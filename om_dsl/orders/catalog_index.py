@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from om_dsl.ir import models as ir
 from om_dsl.orders.drafts import ProductRef
+from om_dsl.orders.prerequisites import requirements
 from om_dsl.orders.values import Accept, Check, attribute_check, quick_accept
 
 _FALLBACKS: dict[str, tuple[str, ...]] = {
@@ -150,6 +151,9 @@ class CatalogIndex:
     one offer or bundle they name together, or None (filled as orders are read, bounded).  The
     one part of the index that changes, and only as a cache: threads that race on a key both
     compute the same name (each dict operation is atomic under the GIL)."""
+    requires: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Offer name -> its ``requires`` groups (offers with some only): empty, as in most
+    catalogs, the prerequisite check costs nothing."""
     _refs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -168,6 +172,7 @@ class CatalogIndex:
         index.quick_includes = {
             o.name: _bounds(o.includes) for o in catalog.offers if o.kind == "bundle"
         }
+        index.requires = requirements(catalog)
         return index
 
     def _quick_offers(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import OrderItem, Relationship
 from om_dsl.orders.native import NativeItem
+from om_dsl.orders.prerequisites import all_met
 from om_dsl.orders.quick_bundles import Fields, bundle_parents
 from om_dsl.orders.relations import RELATIONSHIP_TYPES
 from om_dsl.orders.reserved import NO_ACCOUNT, reserved_item_id
@@ -82,6 +83,10 @@ class Items:
                 return None
             for fields in found:
                 fields["parent"] = parents.get(fields["id"])
+        if self.index.requires and not all_met(
+            ((f["id"], f["product"], f["action"]) for f in found), self.index.requires
+        ):  # O044, O045
+            return None
         return [_new_item(fields) for fields in found]
 
     def _read(self, raw: list[Any], where: str, parent: str | None, out: list[Fields]) -> bool:

@@ -18,6 +18,7 @@ from om_dsl.orders.drafts import DraftItem, DraftOrder, ProductRef, RefKind, Unr
 from om_dsl.orders.issues import IssueLog, Path, key, show
 from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order, OrderItem, Relationship
+from om_dsl.orders.prerequisites import report as report_prerequisites
 from om_dsl.orders.relations import Relations, check_relations
 from om_dsl.orders.reserved import reserved_account, reserved_item_id
 from om_dsl.orders.trusted import trusted
@@ -40,11 +41,24 @@ def validate_draft(draft: DraftOrder, index: CatalogIndex, limits: Limits, log: 
     known = {i: r for i, r in resolved.items() if _countable(r.draft, limits)}
     check_bundles(known, rel, log)
     check_relies_actions(known, rel.relies_on, log)
+    _check_prerequisites(draft, resolved, index, log)
     order_values = resolve_values(
         draft.values, index.order_table, log, "the order", container=draft.values_path
     )
     log.raise_if_any(by_path=True)
     return _order(draft, resolved, values, rel, order_values)
+
+
+def _check_prerequisites(
+    draft: DraftOrder, resolved: dict[str, Resolved], index: CatalogIndex, log: IssueLog
+) -> None:
+    """``requires`` between offers (O044, O045).  Not checked while an item names no known
+    product or is unreadable: it may be the one required, and its own error says what to fix."""
+    if not index.requires or draft.unread.count or len(resolved) < len(draft.items):
+        return
+    items = list(resolved.values())
+    entries = [(r.draft.id, r.product.name, r.draft.action) for r in items]
+    report_prerequisites(entries, [r.draft.path for r in items], index.requires, log)
 
 
 def _check_size(draft: DraftOrder, limits: Limits, log: IssueLog) -> None:

@@ -355,6 +355,18 @@ class Include:
 
 
 @dataclass(slots=True)
+class Require:
+    """``requires A or B``: one prerequisite, met by an order item of any of ``products``."""
+
+    span: Span
+    products: list[Name]
+
+    def __init__(self, span: Span, products: list[Name]) -> None:
+        self.span = span
+        self.products = products
+
+
+@dataclass(slots=True)
 class ProductDecl:
     """Commercial (offer, bundle) and technical (cfs, rfs, resource) products alike."""
 
@@ -369,6 +381,7 @@ class ProductDecl:
     specs: list[tuple[str, str | None, Span]]
     families: list[Name]
     doc: str | None = None
+    requires: list[Require] = field(default_factory=list)
 
     def __init__(
         self,
@@ -383,6 +396,7 @@ class ProductDecl:
         specs: list[tuple[str, str | None, Span]],
         families: list[Name],
         doc: str | None = None,
+        requires: list[Require] | None = None,
     ) -> None:
         self.span = span
         self.kind = kind
@@ -395,6 +409,7 @@ class ProductDecl:
         self.specs = specs
         self.families = families
         self.doc = doc
+        self.requires = [] if requires is None else requires
 
 
 @dataclass(slots=True)

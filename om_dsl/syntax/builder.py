@@ -146,6 +146,8 @@ class AstBuilder:
                 decl.attributes.append(m)
             elif isinstance(m, ast.Include):
                 decl.includes.append(m)
+            elif isinstance(m, ast.Require):
+                decl.requires.append(m)
             elif isinstance(m, ast.Name):
                 decl.families.append(m)
             else:
@@ -178,6 +180,10 @@ class AstBuilder:
             return ast.Include(self.span(c[0], c[1]), self.ident(c[1]), 1, 1)
         low, high, end = c[2]
         return ast.Include(self.span(c[0], end), self.ident(c[1]), low, high)
+
+    def requires_decl(self, c: Children) -> ast.Require:
+        names = [self.ident(t) for t in c[1:] if t.type == "NAME"]
+        return ast.Require(self.span(c[0], c[-1]), names)
 
     def cardinality(self, c: Children) -> tuple[int, int | None, Span]:
         low = int(c[1].value)

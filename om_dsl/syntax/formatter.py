@@ -46,7 +46,7 @@ DECLARATIONS = frozenset(
 )
 STATEMENT_HEADS: dict[str, frozenset[str]] = {
     "top": DECLARATIONS,
-    "members": frozenset({"ATTRIBUTE", "SPEC", "FAMILY", "INCLUDES"}),
+    "members": frozenset({"ATTRIBUTE", "SPEC", "FAMILY", "INCLUDES", "REQUIRES"}),
     "rules": frozenset({"ARROW"}),
     "system": frozenset({"URL", "TIMEOUT", "AUTH", "RETRY", "OFFLINE", "PERMANENT"}),
     "plan": frozenset({"COMPENSATION", "AUTO", "MANUAL", "MILESTONE", "WAIT", "CALLOUT"}),

@@ -37,6 +37,7 @@ KEYWORDS: dict[str, str] = {
     "spec": "SPEC",
     "family": "FAMILY",
     "includes": "INCLUDES",
+    "requires": "REQUIRES",
     "attribute": "ATTRIBUTE",
     "required": "REQUIRED",
     "in": "IN",
