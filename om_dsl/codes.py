@@ -441,7 +441,7 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O044",),
-        "an item that adds an offer whose catalog says `requires X` (or `requires X or Y`), in an order with no item of X (nor Y) that stays (`add`, `modify` or `noChange`; a part of a bundle counts too): add one, or send the customer's existing one as a `noChange` item (see Prerequisites below)",
+        "an item that adds an offer whose catalog says `requires X` (or `requires X or Y`), in an order with no item of X (nor Y) that stays (`add`, `modify` or `noChange`; a part of a bundle counts too): add one, or send the customer's existing one as a `noChange` item (docs/decomposition.md, Prerequisites)",
     ),
     CodeDoc(
         ("O045",),

@@ -76,7 +76,9 @@ def all_met(entries: Iterable[Entry], requires: Requires) -> bool:
     return not requires or next(unmet(list(entries), requires), None) is None
 
 
-def report(entries: Sequence[Entry], paths: Sequence[str], requires: Requires, log: IssueLog) -> None:
+def report(
+    entries: Sequence[Entry], paths: Sequence[str], requires: Requires, log: IssueLog
+) -> None:
     """O044 and O045, each at the path of the item whose requirement is not met."""
     for problem in unmet(entries, requires):
         item_id, product, action = entries[problem.at]

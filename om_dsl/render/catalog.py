@@ -18,6 +18,7 @@ from om_dsl.render.style import (
     EDGE_STYLES,
     KIND_TITLES,
     MUTED,
+    REQUIRES,
     TONES,
     Tone,
     new_graph,
@@ -36,6 +37,8 @@ _COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 CALLERS_SHOWN = 8
 _SHAPES = {"family": "folder", "system": "box3d", "queue": "tab"}
+_EDGE_STYLES = {"depend": CATALOG_DEPEND, "requires": REQUIRES}
+"""The map's own styles, where a plan's style of the same name would not fit."""
 
 
 def render_catalog(catalog: ir.Catalog, focus: str | None = None) -> graphviz.Digraph:
@@ -63,7 +66,8 @@ def draw_catalog(cmap: CatalogMap) -> graphviz.Digraph:
     for edge in cmap.edges:
         _edge(graph, edge)
     anchor = deepest([n.id for n in cmap.nodes], [(e.source, e.target) for e in cmap.edges])
-    add_catalog_legend(graph, dot_id(anchor) if anchor else None)
+    requires = any(e.kind == "requires" for e in cmap.edges)
+    add_catalog_legend(graph, dot_id(anchor) if anchor else None, requires=requires)
     return graph
 
 
@@ -133,7 +137,7 @@ def _lines(node: MapNode) -> list[str]:
 
 
 def _edge(graph: graphviz.Digraph, edge: MapEdge) -> None:
-    attrs = dict(CATALOG_DEPEND if edge.kind == "depend" else EDGE_STYLES[edge.kind])
+    attrs = dict(_EDGE_STYLES.get(edge.kind) or EDGE_STYLES[edge.kind])
     if edge.label:
         attrs["label"] = plain(edge.label)
     if edge.tooltip:

@@ -20,8 +20,11 @@ from om_dsl.render.items import depend_tooltip, planned_actions
 from om_dsl.render.style import MapKind
 from om_dsl.render.text import shorten
 
-MapEdgeKind = Literal["includes", "member", "rule", "calls", "depend"]
+MapEdgeKind = Literal["includes", "member", "rule", "calls", "depend", "requires"]
 PRODUCTION: frozenset[str] = frozenset({"includes", "member", "rule"})
+BESIDE: frozenset[str] = frozenset({"depend", "requires"})
+"""Edges that say how products go together, not what makes what: a focused map shows one
+step of them, never what lies beyond."""
 CONDITION_LIMIT = 30
 
 
@@ -79,6 +82,7 @@ def catalog_map(catalog: ir.Catalog) -> CatalogMap:
     ]
     edges = [
         *_include_edges(catalog),
+        *_requires_edges(catalog),
         *_member_edges(catalog, families),
         *(_rule_edge(r, catalog) for r in catalog.rules),
         *_call_edges(catalog),
@@ -194,6 +198,24 @@ def _include_edges(catalog: ir.Catalog) -> list[MapEdge]:
     ]
 
 
+def _requires_edges(catalog: ir.Catalog) -> list[MapEdge]:
+    """One dashed edge from an offer to each offer it requires: ``requires``, or ``requires
+    (one of)`` for each alternative of a ``requires A or B``; the whole requirement in the
+    tooltip."""
+    return [
+        MapEdge(
+            product_id(o.name),
+            product_id(name),
+            "requires",
+            "requires" if len(group) == 1 else "requires (one of)",
+            f"{o.name} requires {' or '.join(group)}",
+        )
+        for o in catalog.offers
+        for group in o.requires
+        for name in group
+    ]
+
+
 def _cardinality(inc: ir.Include) -> str:
     if inc.max == inc.min:
         return f"[{inc.min}]"
@@ -305,13 +327,14 @@ def focus_on(cmap: CatalogMap, name: str) -> CatalogMap:
     """Only ``name`` and its neighbourhood: what produces it (transitively, with the bundles
     that include it), what it produces (transitively), the systems and queues that the plans
     of it and its products call, and the products its plans wait for or that wait for it
-    (``depend``, one step: further ones are those products' own story)."""
+    (``depend``), and the offers it requires or that require it (``requires``): one step,
+    further ones are those products' own story."""
     focus = resolve_focus(cmap, name)
     production = [e for e in cmap.edges if e.kind in PRODUCTION]
-    upstream = _reach(focus, [(e.target, e.source) for e in cmap.edges if e.kind != "depend"])
+    upstream = _reach(focus, [(e.target, e.source) for e in cmap.edges if e.kind not in BESIDE])
     downstream = _reach(focus, [(e.source, e.target) for e in production])
     called = {e.target for e in cmap.edges if e.kind == "calls" and e.source in downstream}
-    waits = {n for e in cmap.edges if e.kind == "depend" and focus in (e.source, e.target)
+    waits = {n for e in cmap.edges if e.kind in BESIDE and focus in (e.source, e.target)
              for n in (e.source, e.target)}  # fmt: skip
     keep = upstream | downstream | called | waits
     return replace(

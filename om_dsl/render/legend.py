@@ -26,6 +26,7 @@ from om_dsl.render.style import (
     KIND_TITLES,
     MUTED,
     PONR,
+    REQUIRES,
     STATE_STYLES,
     TONES,
 )
@@ -193,8 +194,11 @@ def _state_text(state: str) -> str:
     return f"{state.replace('_', ' ')}: {STATE_STYLES[state].meaning}"
 
 
-def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> None:
-    """Product colours, then the meaning of each edge style, after ``anchor``'s rank."""
+def add_catalog_legend(
+    graph: graphviz.Digraph, anchor: str | None = None, *, requires: bool = False
+) -> None:
+    """Product colours, then the meaning of each edge style, after ``anchor``'s rank;
+    ``requires`` edges only on a map that has some (most catalogs have none)."""
     box = _legend_box("catalog")
     rows = [_swatch(TONES[k].fill, TONES[k].line, KIND_TITLES[k]) for k in KIND_TITLES]
     lines = [
@@ -204,6 +208,8 @@ def add_catalog_legend(graph: graphviz.Digraph, anchor: str | None = None) -> No
         _line(EDGE_STYLES["calls"]["color"], "- - >", "its plans call the system or queue"),
         _line(EDGE_STYLES["depend"]["color"], "- - -", "its plan waits for the other's (depend)"),
     ]
+    if requires:
+        lines.append(_line(REQUIRES["color"], "- - >", "an order of it needs one (requires)"))
     box.node("~legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")
     _pin(graph, box, [["~legend.catalog"]], anchor)
 

@@ -141,6 +141,14 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
     "rule": {"color": MUTED, "penwidth": "1.2", "fontcolor": TEXT},
     "calls": {"color": "#94a3b8", "style": "dashed", "arrowhead": "vee", "arrowsize": "0.7"},
 }
+REQUIRES = {
+    "color": TONES["offer"].line,
+    "style": "dashed",
+    "arrowhead": "open",
+    "fontcolor": TONES["offer"].line,
+    "constraint": "false",
+}
+"""``requires`` between offers: both sit in the offers' column, which it must not widen."""
 CATALOG_DEPEND = {**EDGE_STYLES["depend"], "constraint": "false"}
 """A ``depend`` on the catalog map: it must not pull products out of their kind's column."""
 

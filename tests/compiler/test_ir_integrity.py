@@ -108,6 +108,12 @@ CASES: list[tuple[str, Edit, str]] = [
     ("duplicate", lambda d: d["queues"].append(d["queues"][0]), "is declared twice"),
     ("include", lambda d: next(o for o in d["offers"] if o["includes"])["includes"][0].update(
         product="Gone"), "includes unknown offer 'Gone'"),
+    ("requires", lambda d: d["offers"][0].update(requires=[["Gone"]]),
+     "requires unknown offer 'Gone'"),
+    ("requires-itself", lambda d: d["offers"][0].update(requires=[[d["offers"][0]["name"]]]),
+     "requires itself"),
+    ("requires-nothing", lambda d: d["offers"][0].update(requires=[[]]),
+     "has a requirement with no offer in it"),
     ("function", _rename_call("rules", "lenght"), "calls unknown function 'lenght'"),
     ("plan-function", _rename_call("plans", "nope"), "calls unknown function 'nope'"),
     ("changed-in-a-rule", _rename_call("rules", "changed"),

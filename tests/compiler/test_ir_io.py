@@ -10,6 +10,7 @@ import jsonschema_rs  # installed with schemathesis, a dev dependency
 import pytest
 from compiler_support import Compile
 
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import IRLoadError
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import content_hash, dump_ir, ir_json_schema, load_ir, with_hash
@@ -223,3 +224,14 @@ def test_a_later_field_at_its_default_is_left_out_of_the_ir(om: Compile) -> None
     waits = [i for p in json.loads(text)["plans"] for i in p["items"] if i["kind"] == "wait"]
     assert ["event_expr" in w for w in waits] == [False, True]
     assert ["doc" in d for d in json.loads(text)["dependencies"]] == [False, True]
+
+
+def test_an_offer_without_requires_keeps_the_json_it_had() -> None:
+    """``requires`` came after schema 1: left out while empty, so the IR of a catalog that does
+    not use it keeps its bytes and its content hash (stores pin catalogs by that hash)."""
+    text = 'catalog "C" version "1"\noffer Web {}\noffer Tv { requires Web }\n'
+    catalog = compile_catalog("c.om", text).raise_on_error()
+    offers = json.loads(dump_ir(catalog))["offers"]
+    assert "requires" not in offers[0]
+    assert offers[1]["requires"] == [["Web"]]
+    assert load_ir(dump_ir(catalog)) == catalog

@@ -119,7 +119,7 @@ def test_a_stray_character_between_declarations_drops_nothing(om: Compile) -> No
         (
             "offer Paint { attribute a: int default 1..2 }",
             "unexpected '..'; expected ';', 'alias', 'attribute', 'default', 'description', "
-            "'family', 'in' or 8 more",
+            "'family', 'in' or 9 more",
         ),
     ],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from om_dsl.compiler.driver import compile_catalog
@@ -177,3 +179,29 @@ def test_the_map_shows_the_waits_between_products_and_the_points_of_no_return(
     assert len(depends) == len({(d.after_product, d.product) for d in acme.dependencies})
     assert "PONR on add: activate_line" in cmap.node("product.AccessLine").lines
     assert not any("PONR" in line for line in cmap.node("product.Router").lines)
+
+
+REQUIRES = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "requires.om"
+
+
+def test_requires_edges_go_from_an_offer_to_each_offer_it_requires() -> None:
+    cmap = catalog_map(compile_catalog(REQUIRES).raise_on_error())
+    tv = _edge(cmap, "requires", "Tv", "HomeInternet")
+    assert (tv.label, tv.tooltip) == ("requires", "Tv requires HomeInternet")
+    for target in ("FibreInternet", "DslInternet"):
+        edge = _edge(cmap, "requires", "Replay", target)
+        assert edge.label == "requires (one of)"
+        assert edge.tooltip == "Replay requires FibreInternet or DslInternet"
+    assert _edge(cmap, "requires", "Duo", "Phone").label == "requires"
+
+
+def test_a_focus_shows_one_step_of_requires() -> None:
+    """Replay requires Tv, which requires HomeInternet: a focus on Replay shows Tv, not what
+    Tv needs in turn (as for ``depend``)."""
+    focused = focus_on(catalog_map(compile_catalog(REQUIRES).raise_on_error()), "Replay")
+    names = _names(focused)
+    assert {"Replay", "Tv", "FibreInternet", "DslInternet"} <= names
+    assert "HomeInternet" not in names
+    assert "Phone" not in _names(
+        focus_on(catalog_map(compile_catalog(REQUIRES).raise_on_error()), "Tv")
+    )

@@ -6,11 +6,14 @@ diff: it is the diagram's source, line by line.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from render_examples import ORDER_NAMES, ORDERS, catalog, example
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.orders.explain import explain
@@ -99,3 +102,9 @@ def test_live(acme: Catalog, collapse: int | None, snapshot_dot: SnapshotAsserti
     with sample_run(acme, ORDERS) as run:
         graph = render_live(run.runtime, run.order_id, now=run.now, collapse=collapse)
     assert _dot(graph) == snapshot_dot
+
+
+def test_catalog_map_with_requires(snapshot_dot: SnapshotAssertion) -> None:
+    """``requires`` edges between offers, and their line in the legend (only on such maps)."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "requires.om"
+    assert _dot(render_catalog(compile_catalog(path).raise_on_error())) == snapshot_dot
