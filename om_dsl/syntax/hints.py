@@ -430,6 +430,23 @@ def _includes_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     return f"one product per includes: write {', '.join(each[:-1])} and {each[-1]}"
 
 
+def _requires_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`requires A, B` or `requires A and B`: either one, or both? Say how to write each."""
+    if chunk[bad].value not in (",", "and") or "OR" not in expected:
+        return None
+    if bad < 2 or chunk[bad - 2].type != "REQUIRES":  # `requires A or B, C`: no list of its own
+        return None
+    names = [chunk[bad - 1].value]
+    i = bad
+    while i + 1 < len(chunk) and chunk[i].value in (",", "and") and chunk[i + 1].type == "NAME":
+        names.append(chunk[i + 1].value)
+        i += 2
+    if len(names) < 2:
+        return None
+    both = " and ".join(f"'requires {name}'" for name in names)
+    return f"for any one of them write 'requires {' or '.join(names)}'; for all of them, {both}"
+
+
 # Other languages' functions, lower-cased, and what to write here (`x` the value): for calls
 # (`strip(x)`, which the spelling guess would read as `str`), and, where the function takes the
 # value alone, for properties and methods (`x.length`, `x.upper()`).  The compiler reads it too.
@@ -561,6 +578,7 @@ _RULES: tuple[Rule, ...] = (
     _retry_count,
     _depend_before,
     _includes_list,
+    _requires_list,
     _method_call,
     _colon_for_assign,
     _bare_text,

@@ -946,6 +946,12 @@ SET_WITH = "mappings and responses set values with '='"
          "write upper(name): functions take the value as an argument"),
         ('bundle D { includes Web, Voice, Tv }',
          "one product per includes: write 'includes Web', 'includes Voice' and 'includes Tv'"),
+        ("offer T { requires Web, Dsl }",
+         "for any one of them write 'requires Web or Dsl'; for all of them, 'requires Web' and "
+         "'requires Dsl'"),
+        ("offer T { requires Web and Dsl and Box }",
+         "for any one of them write 'requires Web or Dsl or Box'; for all of them, "
+         "'requires Web' and 'requires Dsl' and 'requires Box'"),
         ('plan B on add { callout go: Net POST "/x" retry 3 }',
          "a retry policy starts with its kind: 'retry fixed 10s max 3' "
          "(or exponential, staggered, none)"),
