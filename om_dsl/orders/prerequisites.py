@@ -9,7 +9,7 @@ orders do; om_dsl keeps no inventory of what customers own, so it cannot look it
 Two codes, one definition (:func:`unmet`), shared by the thorough reader, which reports, and
 the quick readers, which only send an order with a problem to it:
 
-- O044: an item ``add``\\ s an offer and the order has no item of a required one that stays.
+- O044: an item adds an offer, and the order has no item of a required one that stays.
 - O045: an item that stays needs an offer that the order deletes, and nothing else in the
   order takes its place.  A ``modify`` or ``noChange`` item alone is not checked otherwise:
   CPQ sends a change without the customer's other products, which are there all the same.
