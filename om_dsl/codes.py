@@ -533,7 +533,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S020",),
-        'a `PATCH /productOrder/{id}` body whose `state` is not the order\'s own (`"cancelled"`, `"held"`, ...; path `state`): the state is the service\'s to set, so it would be ignored; leave it out or send the order\'s (a GET -> PATCH round trip), and cancel with `POST /cancelProductOrder`',
+        'a `PATCH /productOrder/{id}` body whose `state` is one the order has never had (`"cancelled"`, `"held"`, ...; path `state`): the state is the service\'s to set, so it would be ignored; leave it out or send one the order had (a GET -> PATCH round trip), and cancel with `POST /cancelProductOrder`',
     ),
     CodeDoc(
         ("S021",),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from om_dsl.errors import NotFound, OperatorActionRejected, OrderIssue, OrderVal
 from om_dsl.orders.issues import show
 from om_dsl.orders.models import Order
 from om_dsl.orders.tmf622 import NO_ID, is_tmf622
+from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE
 from om_dsl.runtime.notify.tmf import every_item
 from om_dsl.runtime.states import OrderState, parse_order_states
 from om_dsl.service.context import Service
@@ -156,19 +157,19 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
             of a root item the revision touches, or items still ran after ``amend``'s settle
             time, during which none of the order's items started (409).
     """
-    record = svc.runtime.store.order(order_id)
-    _refuse_partial(body, record.state if record is not None else None)
+    _refuse_partial(body, lambda: _states_had(svc, order_id))
     installed = svc.config.installed_base
     svc.runtime.amend(order_id, with_id(body, order_id), installed_base=installed)
     svc.views.forget(order_id)
     return view_of(svc, order_id)
 
 
-def _refuse_partial(body: bytes, current: str | None) -> None:
+def _refuse_partial(body: bytes, had: Callable[[], list[str]]) -> None:
     """A PATCH that asks to cancel (``"state": "cancelled"``, as some TMF clients cancel) was
     answered 200 and the order carried on: the state, being the service's, is not read.  So
-    was any other state (``"held"``): a client must not believe it changed the state.  The
-    order's ``current`` state is taken, as a GET -> PATCH round trip sends it back.
+    was any other state (``"held"``): a client must not believe it changed the state.  A
+    state the order has had (``had``, read only when a state is sent) is taken, as a
+    GET -> PATCH round trip sends back what the GET said, maybe a moment ago.
 
     A PATCH of the changed fields alone (a JSON merge patch, as a TMF client may send)
     would read as "not an order"; say what to send instead.
@@ -178,7 +179,7 @@ def _refuse_partial(body: bytes, current: str | None) -> None:
     except (ValueError, RecursionError):  # the reader says what is wrong with it
         return
     if isinstance(data, dict):
-        _refuse_state(data.get("state"), current)
+        _refuse_state(data.get("state"), had)
     if isinstance(data, dict) and "productOrderItem" not in data and "items" not in data:
         named = ", ".join(show(name) for name in list(data)[:5])
         given = f"the revision names {named} but no items" if data else "the revision is empty"
@@ -188,11 +189,19 @@ def _refuse_partial(body: bytes, current: str | None) -> None:
         ))])  # fmt: skip
 
 
-def _refuse_state(state: Any, current: str | None) -> None:
-    """S020 for a revision whose ``state`` is not the order's (``null`` is no state; an
-    unknown order is the amendment's 404)."""
-    if state is None or current is None or state == current:
+def _refuse_state(state: Any, had: Callable[[], list[str]]) -> None:
+    """S020 for a revision whose ``state`` is none the order has had, the latest last
+    (``null`` is no state; an unknown order is the amendment's 404).
+
+    Only the current state was taken at first: an order that went from ``inProgress`` to
+    ``pending`` between a client's GET and its PATCH refused the state the GET had said.
+    """
+    if state is None:
         return
+    states = had()
+    if not states or state in states:
+        return
+    current = states[-1]
     how = ('cancel with POST /cancelProductOrder '
            '{"productOrder": {"id": "...", "@referredType": "ProductOrder"}}')  # fmt: skip
     if str(state).lower() in ("cancelled", "canceled"):
@@ -201,9 +210,20 @@ def _refuse_state(state: Any, current: str | None) -> None:
     else:
         message = (f"the revision sets state to {show(state)}, but the order is "
                    f"{show(current)}: a PATCH cannot change the state, which is "
-                   "the service's to set; leave state out (or send the order's own), and "
+                   "the service's to set; leave state out (or send one the order has had), and "
                    f"{how}")  # fmt: skip
     raise OrderValidationError([OrderIssue("S020", "state", message)])
+
+
+def _states_had(svc: Service, order_id: str) -> list[str]:
+    """The states the order has had, from its event log, and its state now last ([] for an
+    unknown order)."""
+    record = svc.runtime.store.order(order_id)
+    if record is None:
+        return []
+    moves = svc.runtime.store.events(order_id=order_id)
+    had = [e.to_state for e in moves if e.kind in (ORDER_CREATED, ORDER_STATE) and e.to_state]
+    return [*had, record.state]
 
 
 def with_id(body: bytes, order_id: str) -> bytes:

@@ -255,6 +255,10 @@ def test_minor_refusals_say_what_to_do(service: Callable[..., Running]) -> None:
     same_state = crm.patch("/productOrder/DUO-3", json=current)  # GET -> PATCH round trip
     assert same_state.status_code == 200, same_state.text
     assert same_state.json()["description"] == "a new description"
+    # a state the order had (the GET was a moment ago): taken too, the order stays pending
+    stale = {**current, "state": "acknowledged", "description": "newer"}
+    assert crm.patch("/productOrder/DUO-3", json=stale).status_code == 200
+    assert crm.get("/productOrder/DUO-3").json()["state"] == "pending"
     deleted = crm.delete("/productOrder/DUO-3")
     assert deleted.status_code == 405 and "POST /cancelProductOrder" in deleted.json()["message"]
     assert deleted.headers["Allow"] == "GET, PATCH"
