@@ -522,7 +522,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S014",),
-        "a value out of its bounds: too long or empty text, a number too small or too large",
+        "a value out of its bounds: too long or empty text (`state=`, `fields=`, `externalId=`), a number too small or too large",
     ),
     CodeDoc(
         ("S015",),
@@ -546,7 +546,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S020",),
-        'a `PATCH /productOrder/{id}` body with `"state": "cancelled"` (path `state`): the state is the service\'s to set, so it would be ignored; cancel with `POST /cancelProductOrder`',
+        'a `PATCH /productOrder/{id}` body whose `state` is one the order has never had (`"cancelled"`, `"held"`, ...; path `state`): the state is the service\'s to set, so it would be ignored; leave it out or send one the order had (a GET -> PATCH round trip), and cancel with `POST /cancelProductOrder`',
     ),
     CodeDoc(
         ("S021",),
@@ -555,6 +555,10 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("S022",),
         "a `requestedCancellationDate` more than 5 minutes ahead (path `body.requestedCancellationDate`): a cancel is carried out when the request comes and cannot be scheduled; leave the date out, or send the request at that time",
+    ),
+    CodeDoc(
+        ("S023",),
+        "an `Idempotency-Key` header that is empty, longer than 255 characters, or holds blanks, controls or non-ASCII (path `header.Idempotency-Key`)",
     ),
 )
 

@@ -27,7 +27,15 @@ from om_dsl.orders.limits import Limits
 from om_dsl.orders.models import Order
 from om_dsl.orders.quick_items import Items, text, text_or_none
 from om_dsl.orders.reserved import NO_ACCOUNT
-from om_dsl.orders.tmf622 import client_fields, derived_id, is_customer, single_account
+from om_dsl.orders.tmf622 import (
+    ITEM_ARRAYS,
+    ORDER_ARRAYS,
+    PRODUCT_ARRAYS,
+    client_fields,
+    derived_id,
+    is_customer,
+    single_account,
+)
 
 # Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
 _ORDER_TEXT: Final = ("id", "externalId", "priority", "category")
@@ -46,6 +54,8 @@ def read_quick_tmf(data: dict[str, Any], index: CatalogIndex, limits: Limits) ->
     if not all(text_or_none(data.get(f)) for f in _ORDER_TEXT):
         return None
     if not all(is_date_time_or_none(data.get(f)) for f in _ORDER_DATES):
+        return None
+    if not _arrays(data, ORDER_ARRAYS):
         return None
     raw_items = data.get("productOrderItem")
     parties_ok, customer = _customer(data.get("relatedParty", []))
@@ -108,12 +118,16 @@ def _item(raw: Any, index: CatalogIndex) -> dict[str, Any] | None:
     None."""
     if type(raw) is not dict or not text(raw.get("id")) or type(raw.get("action")) is not str:
         return None
+    if not _arrays(raw, ITEM_ARRAYS):
+        return None
     nested = raw.get("productOrderItem", [])
     parts = _items(nested, index) if nested != [] else []
     product = raw.get("product")
     if product is not None and type(product) is not dict:
         return None
     product = product or {}
+    if not _arrays(product, PRODUCT_ARRAYS):
+        return None
     chars = _characteristics(product.get("productCharacteristic", []))
     links = _links(raw.get("productOrderItemRelationship", []))
     account_ref = _ref(raw.get("billingAccount"))
@@ -134,6 +148,12 @@ def _item(raw: Any, index: CatalogIndex) -> dict[str, Any] | None:
     if parts:
         item["children"] = parts
     return item
+
+
+def _arrays(raw: dict[str, Any], names: tuple[str, ...]) -> bool:
+    """Whether each of the TMF arrays ``names`` that ``raw`` has is an array (the thorough
+    reader refuses any other value, ``null`` too)."""
+    return all(type(raw.get(name, [])) is list for name in names)
 
 
 def _offer(raw: dict[str, Any], product: dict[str, Any], index: CatalogIndex) -> str | None:

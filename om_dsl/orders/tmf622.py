@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,6 +58,17 @@ class TmfProduct(_Tmf):
     what: ClassVar[str] = "a product, with productCharacteristic and productSpecification"
     productCharacteristic: list[TmfCharacteristic] = Field(default_factory=list)
     productSpecification: TmfRef | None = None
+    # TMF622 arrays the decomposition does not read: checked to be arrays (see ORDER_ARRAYS)
+    agreement: list[Any] = Field(default_factory=list)
+    place: list[Any] = Field(default_factory=list)
+    product: list[Any] = Field(default_factory=list)
+    productOrderItem: list[Any] = Field(default_factory=list)
+    productPrice: list[Any] = Field(default_factory=list)
+    productRelationship: list[Any] = Field(default_factory=list)
+    productTerm: list[Any] = Field(default_factory=list)
+    realizingResource: list[Any] = Field(default_factory=list)
+    realizingService: list[Any] = Field(default_factory=list)
+    relatedParty: list[Any] = Field(default_factory=list)
 
 
 class TmfRelationship(_Tmf):
@@ -76,6 +87,11 @@ class TmfItem(_Tmf):
     billingAccount: TmfRef | None = None
     productOrderItemRelationship: list[TmfRelationship] = Field(default_factory=list)
     productOrderItem: list[TmfItem] = Field(default_factory=list)
+    itemPrice: list[Any] = Field(default_factory=list)
+    itemTerm: list[Any] = Field(default_factory=list)
+    itemTotalPrice: list[Any] = Field(default_factory=list)
+    payment: list[Any] = Field(default_factory=list)
+    qualification: list[Any] = Field(default_factory=list)
 
 
 class TmfParty(_Tmf):
@@ -97,6 +113,34 @@ class TmfOrder(_Tmf):
     productOrderItem: list[TmfItem] = Field(min_length=1)
     characteristic: list[TmfCharacteristic] = Field(default_factory=list)
     """An om_dsl extension: values for the catalog's ``order { ... }`` attributes."""
+    agreement: list[Any] = Field(default_factory=list)
+    channel: list[Any] = Field(default_factory=list)
+    note: list[Any] = Field(default_factory=list)
+    orderTotalPrice: list[Any] = Field(default_factory=list)
+    payment: list[Any] = Field(default_factory=list)
+    productOfferingQualification: list[Any] = Field(default_factory=list)
+    quote: list[Any] = Field(default_factory=list)
+
+
+ORDER_ARRAYS: Final = (
+    "agreement", "channel", "note", "orderTotalPrice", "payment",
+    "productOfferingQualification", "quote", "relatedParty", "productOrderItem",
+)  # fmt: skip
+"""The arrays of TMF622's ProductOrder (swagger v4.0.0).  Every one is checked to be an
+array, whether decomposition reads it or not: ``"note": {"text": ...}`` used to be taken
+and shown back as sent, while ``relatedParty`` as an object was refused (O012).  The
+models above declare the same names; ``tests/service`` compares both lists with the swagger."""
+ITEM_ARRAYS: Final = (
+    "itemPrice", "itemTerm", "itemTotalPrice", "payment", "productOrderItem",
+    "productOrderItemRelationship", "qualification",
+)  # fmt: skip
+"""The arrays of TMF622's ProductOrderItem."""
+PRODUCT_ARRAYS: Final = (
+    "agreement", "place", "product", "productCharacteristic", "productOrderItem",
+    "productPrice", "productRelationship", "productTerm", "realizingResource",
+    "realizingService", "relatedParty",
+)  # fmt: skip
+"""The arrays of TMF622's Product (an item's ``product``)."""
 
 
 ORDER_OWNED = frozenset(
@@ -107,23 +151,35 @@ ORDER_OWNED = frozenset(
 is cancelled, from the cancel), never echoed.  ``@type`` is the client's: a CPQ's subclass
 (``CpqProductOrder``) is shown back as sent."""
 ITEM_OWNED = frozenset({"id", "action", "state", "productOrderItem"})
-"""ProductOrderItem attributes the view writes itself (nested items are listed by their ids)."""
+"""ProductOrderItem attributes the view writes itself (nested items: see :func:`client_fields`)."""
+NESTED = "productOrderItem"
 
 
 def client_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The order's and each item's fields as the client sent them, less what the server owns.
+
+    A bundle item that nests items keeps ``productOrderItem`` as the list of their ids, in the
+    place the client wrote it: the view puts the nested items' views back there, so that a
+    GET gives the hierarchy the client sent (and a GET -> PATCH round trip keeps it).  It used
+    to list every item side by side, and the bundle lost its parts.
 
     The values are the parsed JSON's own objects, not copies: an order is read once and they
     are never changed.
     """
     order = {k: v for k, v in data.items() if k not in ORDER_OWNED}
     items: dict[str, dict[str, Any]] = {}
-    stack = [data.get("productOrderItem", [])]
+    stack = [data.get(NESTED, [])]
     while stack:
         for item in stack.pop():
-            items[item["id"]] = {k: v for k, v in item.items() if k not in ITEM_OWNED}
-            stack.append(item.get("productOrderItem", []))
+            kept = {k: (_ids(v) if k == NESTED else v) for k, v in item.items()
+                    if k not in ITEM_OWNED or (k == NESTED and v)}  # fmt: skip
+            items[item["id"]] = kept
+            stack.append(item.get(NESTED, []))
     return order, items
+
+
+def _ids(items: list[dict[str, Any]]) -> list[str]:
+    return [item["id"] for item in items]
 
 
 def is_tmf622(data: dict[str, Any]) -> bool:
@@ -185,15 +241,48 @@ NO_ID = ("", None)
 
 
 def derived_id(data: dict[str, Any]) -> str:
-    """A create request has no id yet; the same payload always gets the same one.
+    """A create request has no id yet; the same order always gets the same one
+    (``po-`` + the first 16 hex digits of :func:`content_digest`)."""
+    return "po-" + content_digest(data)[:16]
 
-    An empty (or null) id counts as none, as the reader takes it: the payload is hashed
-    without it, so posting it with ``"id": ""`` after posting it without an id is the same
-    order (a 409), not a second one.
+
+def content_digest(data: dict[str, Any]) -> str:
+    """The SHA-256 (hex) of what the server keeps of an order: its identity, as a CRM's
+    retry sends it again.
+
+    Left out: the order's ``id`` (an order without one gets its id from this digest, and a
+    clash of client ids is told apart by it), every attribute the server owns and discards
+    (:data:`ORDER_OWNED`: ``href``, ``state``, ``orderDate``, ...; each item's ``state``,
+    at any depth), and each note's ``date``.  A CRM that retries rebuilds its request, and
+    stamps ``orderDate`` or a note's ``date`` with the time of the retry: with them in the
+    hash, each retry of one order was a new order with a new id.  A note's text, author and
+    id are the client's content and count; so does everything else the client sent.
     """
-    content = {k: v for k, v in data.items() if k != "id" or v not in NO_ID}
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return "po-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    canonical = json.dumps(_kept(data), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _kept(data: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in data.items() if k not in ORDER_OWNED or k == NESTED}
+    if isinstance(kept.get("note"), list):
+        kept["note"] = [_undated(note) for note in kept["note"]]
+    if isinstance(kept.get(NESTED), list):
+        kept[NESTED] = [_stateless(item) for item in kept[NESTED]]
+    return kept
+
+
+def _undated(note: Any) -> Any:
+    return {k: v for k, v in note.items() if k != "date"} if isinstance(note, dict) else note
+
+
+def _stateless(item: Any) -> Any:
+    """An item without its ``state`` (the server's), nested items too."""
+    if not isinstance(item, dict):
+        return item
+    kept = {k: v for k, v in item.items() if k != "state"}
+    if isinstance(kept.get(NESTED), list):
+        kept[NESTED] = [_stateless(part) for part in kept[NESTED]]
+    return kept
 
 
 def _items(items: list[TmfItem], path: Path, parent: str | None, out: list[DraftItem]) -> None:

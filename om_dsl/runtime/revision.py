@@ -81,6 +81,9 @@ class Revision:
     unchanged: bool = False
     """The revised order is the order as it stands (a client that sent its PATCH again): no
     revision is made, ``plan`` is the order's current one and nothing is stored."""
+    attributes: tuple[str, ...] = field(default=())
+    """The TMF622 attributes of the order that the revision changed (:func:`changed_attributes`),
+    named at the end of :meth:`summary`: an event's ``fieldPath``."""
 
     def summary(self) -> str:
         if self.unchanged:
@@ -94,10 +97,44 @@ class Revision:
             if self.changed or self.added or self.removed
             else "no line changed"
         )
+        changed = f"; {ATTRIBUTES_CHANGED}{', '.join(self.attributes)}" if self.attributes else ""
         return (
             f"revision {self.plan.revision}: {lines}; {len(self.kept)} started item(s) kept, "
-            f"{len(self.undo)} compensation(s) to run"
+            f"{len(self.undo)} compensation(s) to run{changed}"
         )
+
+
+ATTRIBUTES_CHANGED = "attributes changed: "
+"""How a revision's summary (its ``order.amended`` log row) names the attributes it changed,
+last: the TMF event of the row reads them back from there (its ``fieldPath``)."""
+TMF_NAMES = {
+    "external_id": "externalId", "account": "billingAccount", "customer": "relatedParty",
+    "priority": "priority", "category": "category",
+    "requested_start_date": "requestedStartDate",
+    "requested_completion_date": "requestedCompletionDate",
+}  # fmt: skip
+"""An order field (:meth:`Order.order_fields`) -> the TMF622 attribute it comes from; any
+other is a catalog attribute, given in ``characteristic``."""
+ITEMS = "productOrderItem"
+
+
+def changed_attributes(old: OrderPlan, new: OrderPlan, lines_changed: bool) -> tuple[str, ...]:
+    """The first-level TMF622 attributes a revision changes, sorted: those of the client's
+    order (``description``, ``note``, ...), of the fields rules read (a native order's
+    ``external_id`` as ``externalId``), and ``productOrderItem`` when an item or a line did.
+    An event used to say ``productOrderItem`` for a revision that changed the description."""
+    sent = old.client.keys() | new.client.keys()
+    names = {k for k in sent if old.client.get(k) != new.client.get(k)}
+    fields = old.order_fields.keys() | new.order_fields.keys()
+    names |= {
+        TMF_NAMES.get(k, "characteristic")
+        for k in fields
+        if k != "id" and old.order_fields.get(k) != new.order_fields.get(k)
+    }
+    items_changed = old.order_items != new.order_items or old.client_items != new.client_items
+    if lines_changed or items_changed:
+        names.add(ITEMS)
+    return tuple(sorted(names))
 
 
 def revise(
@@ -199,9 +236,10 @@ class _Merge:
         )
         undo = tuple(i for ids in self.undo_of_line.values() for i in ids)
         indexed = [(n, *row[1:]) for n, row in enumerate(rows)]
+        attributes = changed_attributes(self.old, self.new, bool(changed or added or removed))
         return Revision(
             plan, indexed, tuple(changed), tuple(added), tuple(removed), tuple(kept), undo,
-            tuple(self.stopped), tuple(self.changes), tuple(self.moved),
+            tuple(self.stopped), tuple(self.changes), tuple(self.moved), attributes=attributes,
         )  # fmt: skip
 
     # ---- comparing ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from om_dsl.service.config import ServiceConfig
 from om_dsl.service.context import Service
 from om_dsl.service.json_bodies import JsonBodies
 from om_dsl.service.limits import BodyLimit
+from om_dsl.service.order_requests import OrderRequests
 from om_dsl.service.routes import ROUTERS, TMF_BASE, TMF_ROUTERS
 
 log = logging.getLogger("om_dsl.service")
@@ -105,6 +106,7 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
         tokens=TokenCheck(config.tokens),
         base_url=base,
         cancels=CancelRecords(runtime.store),
+        requests=OrderRequests(runtime.store),
     )
 
 

@@ -21,6 +21,7 @@ from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.auth import Principal, TokenCheck, bearer
 from om_dsl.service.cancel_records import CancelRecords
 from om_dsl.service.config import ServiceConfig
+from om_dsl.service.order_requests import OrderRequests
 
 
 @dataclass
@@ -32,9 +33,13 @@ class Service:
     tokens: TokenCheck
     base_url: str
     cancels: CancelRecords
+    requests: OrderRequests
     cancel_lock: threading.Lock = field(default_factory=threading.Lock)
     """Cancel requests are found in the event log right after they are made; one at a time
     keeps two concurrent cancels of one order from reading each other's entry."""
+    key_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Creates with an ``Idempotency-Key`` run one at a time, from the key's look-up to its
+    record: two requests with one key and different ids must not both create an order."""
 
     def href(self, collection: str, ident: str) -> str:
         """The URL of a resource; the id is percent-encoded (one path segment)."""

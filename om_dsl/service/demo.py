@@ -39,6 +39,7 @@ from om_dsl.demo import simulators_package as simulators
 from om_dsl.runtime import HandlerRegistry, Runtime, SqliteStore
 from om_dsl.runtime.downstream import DownstreamSettings
 from om_dsl.runtime.notify import NotifySettings
+from om_dsl.runtime.notify.tmf import every_item
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.server import ServiceServer
 
@@ -218,7 +219,7 @@ def _report(demo: Demo) -> bool:
 
 def _row(demo: Demo, order_id: str, source: str, heard: list[str]) -> tuple[list[str], bool]:
     order = demo.crm.get(f"/productOrder/{order_id}").json()
-    items = Counter(i["state"] for i in order["productOrderItem"])
+    items = Counter(i["state"] for i in every_item(order))
     events = demo.crm.get(f"/productOrder/{order_id}/events").json()
     completed = "completed" in heard
     notes = f"{len(heard)}" + ("" if completed else " (no completion!)")

@@ -50,13 +50,19 @@ class ApiError(Exception):
     """An error the service raises itself, with its HTTP status and TMF code."""
 
     def __init__(
-        self, status: int, code: str, message: str, issues: Sequence[OrderIssue] = ()
+        self,
+        status: int,
+        code: str,
+        message: str,
+        issues: Sequence[OrderIssue] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.issues = list(issues)
+        self.headers = dict(headers or {})
 
 
 REASONS = {
@@ -124,8 +130,8 @@ async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
 
 
 def _api_error_response(exc: ApiError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return error_response(exc.status, exc.code, exc.message, exc.issues, headers)
+    headers = {**exc.headers, "WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
+    return error_response(exc.status, exc.code, exc.message, exc.issues, headers or None)
 
 
 async def _om_error(_request: Request, exc: OmError) -> JSONResponse:
@@ -183,7 +189,24 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     headers = exc.headers
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        message = _not_allowed(request) or message
     return error_response(exc.status_code, code, message, headers=headers)
+
+
+_ORDER_PATH = re.compile(r"/productOrder(/[^/]+)?$")
+CANCEL_HINT = (
+    "an order is not deleted but cancelled: POST /cancelProductOrder "
+    '{"productOrder": {"id": "...", "@referredType": "ProductOrder"}}'
+)
+
+
+def _not_allowed(request: Request) -> str | None:
+    """What a 405 says besides "Method Not Allowed", when a client is likely to have meant
+    something the API does another way: ``DELETE /productOrder/{id}`` (TMF622 defines a
+    DELETE, which this service leaves out: an order is cancelled, with its compensations)."""
+    if request.method == "DELETE" and _ORDER_PATH.search(request.scope.get("path", "")):
+        return f"DELETE is not allowed here: {CANCEL_HINT}"
+    return None
 
 
 def _allowed_methods(request: Request) -> str:

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from om_dsl.errors import NotFound, OrderIssue, OrderValidationError
+from om_dsl.errors import NotFound, OperatorActionRejected, OrderIssue, OrderValidationError
 from om_dsl.orders.issues import show
+from om_dsl.orders.models import Order
 from om_dsl.orders.tmf622 import NO_ID, is_tmf622
+from om_dsl.runtime.events import ORDER_CREATED, ORDER_STATE
+from om_dsl.runtime.notify.tmf import every_item
 from om_dsl.runtime.states import OrderState, parse_order_states
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
+from om_dsl.service.order_requests import KeyUse, request_digest
 from om_dsl.suggest import closest
 
 ACKNOWLEDGED = OrderState.ACKNOWLEDGED.value
@@ -36,24 +40,107 @@ can paste such an id into ``/productOrder/{id}`` unencoded, and into a hub query
 (``id=...``), and get the same id back; blanks, controls, ``/ ? # % & = + ,`` and non-ASCII
 cannot make that trip."""
 DOT_SEGMENTS = frozenset({".", ".."})
+MAX_KEY_CHARS = 255
+KEY_PATH = "header.Idempotency-Key"
 
 
-def create(svc: Service, body: bytes) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Created:
+    """The answer to a create: the order's view, and 201 (created) or 200 (the order an
+    ``Idempotency-Key`` created before, as it is now)."""
+
+    view: dict[str, Any]
+    status: int
+
+
+def create(svc: Service, body: bytes, client: str = "", key: str | None = None) -> Created:
     """Validate, decompose, plan and store an order; returns it as created (acknowledged).
+
+    ``key`` is the client's ``Idempotency-Key`` (``client`` its API client: keys are per
+    client); a key used before answers with the order it created (see :func:`_replay`).
 
     Raises:
         OrderValidationError, DecompositionError, PlanError: nothing was stored.
-        OperatorActionRejected: an order with this id exists already (409).
+        ApiError: 409 ``duplicateOrder`` (this order exists: a retry), ``orderIdClash``
+            (another order has its id) or ``idempotencyKeyReused``; nothing was stored.
     """
     order = svc.decomposer.read(body)
     _check_id(order.id)
+    digest = request_digest(json.loads(body))
+    if key is None:
+        return Created(_create(svc, order, digest, client, None), 201)
+    with svc.key_lock:
+        used = svc.requests.by_key(client, key)
+        if used is not None and svc.runtime.store.has_order(used.order_id):
+            return _replay(svc, used, digest, key)
+        return Created(_create(svc, order, digest, client, key), 201)
+
+
+def _create(
+    svc: Service, order: Order, digest: str, client: str, key: str | None
+) -> dict[str, Any]:
+    """Store a new order, its request's digest after it; an existing id is a 409 that says
+    whether it is this order (a retry) or another."""
+    _refuse_existing(svc, order.id, digest)
     work = svc.decomposer.decompose(order, svc.config.installed_base)
-    order_id = svc.runtime.submit(work, order)
+    try:
+        order_id = svc.runtime.submit(work, order)
+    except OperatorActionRejected:
+        _refuse_existing(svc, order.id, digest)  # a concurrent create of the same id won
+        raise
+    svc.requests.add(order_id, digest, client, key)
     view = view_of(svc, order_id)
     view["state"] = ACKNOWLEDGED
-    for item in view["productOrderItem"]:
+    for item in every_item(view):
         item["state"] = ACKNOWLEDGED
     return view
+
+
+def _refuse_existing(svc: Service, order_id: str, digest: str) -> None:
+    """A 409 with the existing order's ``Location`` when the id is taken: ``duplicateOrder``
+    when its create request had this content (a retry of a POST that was carried out: the
+    order is there), ``orderIdClash`` otherwise (or when the service does not know what it
+    was created with).  Both used to be one ``rejected``, without a ``Location``."""
+    if not svc.runtime.store.has_order(order_id):
+        return
+    location = {"Location": svc.href("productOrder", order_id)}
+    if svc.requests.digest(order_id) == digest:
+        message = (
+            f"order {order_id} exists already with this content: this request is a "
+            "retry of one that was carried out; the order is at its Location"
+        )
+        raise ApiError(409, "duplicateOrder", message, headers=location)
+    message = (
+        f"order {order_id} exists already, with other content (or content the service "
+        "cannot compare): give the new order an id of its own; the existing one is at "
+        "its Location"
+    )
+    raise ApiError(409, "orderIdClash", message, headers=location)  # fmt: skip
+
+
+def _replay(svc: Service, used: KeyUse, digest: str, key: str) -> Created:
+    """A create with an ``Idempotency-Key`` used before: with the same content, the order the
+    key created, as it is now (200); with other content, a 409 ``idempotencyKeyReused``."""
+    if used.digest == digest:
+        return Created(view_of(svc, used.order_id), 200)
+    location = {"Location": svc.href("productOrder", used.order_id)}
+    message = (
+        f"the Idempotency-Key {show(key)} was used for order {used.order_id}, whose "
+        "content differs: a new order needs a new key"
+    )
+    raise ApiError(409, "idempotencyKeyReused", message, headers=location)
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header's value, checked (400, S023): 1-255 printable ASCII
+    characters, as the key is kept and compared as it is."""
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_KEY_CHARS or not all(" " < ch < "\x7f" for ch in value):
+        message = (f"an Idempotency-Key is 1 to {MAX_KEY_CHARS} printable ASCII characters "
+                   "without blanks (a UUID, say)")  # fmt: skip
+        raise ApiError(400, "invalidRequest", message, [OrderIssue("S023", KEY_PATH, message)])
+    return value
 
 
 def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
@@ -70,31 +157,29 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
             of a root item the revision touches, or items still ran after ``amend``'s settle
             time, during which none of the order's items started (409).
     """
-    _refuse_partial(body)
+    _refuse_partial(body, lambda: _states_had(svc, order_id))
     installed = svc.config.installed_base
     svc.runtime.amend(order_id, with_id(body, order_id), installed_base=installed)
     svc.views.forget(order_id)
     return view_of(svc, order_id)
 
 
-def _refuse_partial(body: bytes) -> None:
+def _refuse_partial(body: bytes, had: Callable[[], list[str]]) -> None:
     """A PATCH that asks to cancel (``"state": "cancelled"``, as some TMF clients cancel) was
-    answered 200 and the order carried on: the state, being the service's, is not read.
+    answered 200 and the order carried on: the state, being the service's, is not read.  So
+    was any other state (``"held"``): a client must not believe it changed the state.  A
+    state the order has had (``had``, read only when a state is sent) is taken, as a
+    GET -> PATCH round trip sends back what the GET said, maybe a moment ago.
 
     A PATCH of the changed fields alone (a JSON merge patch, as a TMF client may send)
-    would read as "not an order"; say what to send instead.  The service keeps each item's
-    fields but not how the client nested them, so it does not rebuild the rest to merge into.
+    would read as "not an order"; say what to send instead.
     """
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # the reader says what is wrong with it
         return
-    if isinstance(data, dict) and str(data.get("state")).lower() in ("cancelled", "canceled"):
-        raise OrderValidationError([OrderIssue("S020", "state", (
-            "the revision sets state to 'cancelled', which a PATCH cannot do: the state is the "
-            "service's to set. Cancel with POST /cancelProductOrder "
-            '{"productOrder": {"id": "...", "@referredType": "ProductOrder"}}'
-        ))])  # fmt: skip
+    if isinstance(data, dict):
+        _refuse_state(data.get("state"), had)
     if isinstance(data, dict) and "productOrderItem" not in data and "items" not in data:
         named = ", ".join(show(name) for name in list(data)[:5])
         given = f"the revision names {named} but no items" if data else "the revision is empty"
@@ -102,6 +187,43 @@ def _refuse_partial(body: bytes) -> None:
             f"{given}: PATCH takes the whole revised order, as it would be POSTed (every item "
             "in productOrderItem, or in items for a native order), not the changed fields alone"
         ))])  # fmt: skip
+
+
+def _refuse_state(state: Any, had: Callable[[], list[str]]) -> None:
+    """S020 for a revision whose ``state`` is none the order has had, the latest last
+    (``null`` is no state; an unknown order is the amendment's 404).
+
+    Only the current state was taken at first: an order that went from ``inProgress`` to
+    ``pending`` between a client's GET and its PATCH refused the state the GET had said.
+    """
+    if state is None:
+        return
+    states = had()
+    if not states or state in states:
+        return
+    current = states[-1]
+    how = ('cancel with POST /cancelProductOrder '
+           '{"productOrder": {"id": "...", "@referredType": "ProductOrder"}}')  # fmt: skip
+    if str(state).lower() in ("cancelled", "canceled"):
+        message = ("the revision sets state to 'cancelled', which a PATCH cannot do: the state "
+                   f"is the service's to set. {how[0].upper()}{how[1:]}")  # fmt: skip
+    else:
+        message = (f"the revision sets state to {show(state)}, but the order is "
+                   f"{show(current)}: a PATCH cannot change the state, which is "
+                   "the service's to set; leave state out (or send one the order has had), and "
+                   f"{how}")  # fmt: skip
+    raise OrderValidationError([OrderIssue("S020", "state", message)])
+
+
+def _states_had(svc: Service, order_id: str) -> list[str]:
+    """The states the order has had, from its event log, and its state now last ([] for an
+    unknown order)."""
+    record = svc.runtime.store.order(order_id)
+    if record is None:
+        return []
+    moves = svc.runtime.store.events(order_id=order_id)
+    had = [e.to_state for e in moves if e.kind in (ORDER_CREATED, ORDER_STATE) and e.to_state]
+    return [*had, record.state]
 
 
 def with_id(body: bytes, order_id: str) -> bytes:
@@ -264,9 +386,13 @@ def selection(fields: str | None, known: set[str], listing: bool) -> set[str] | 
     list (``listing``) only names that cannot be an attribute are refused (see
     :func:`selected_page`).
     """
-    if not fields:
+    if fields is None:
         return None
     wanted = {f.strip() for f in fields.split(",") if f.strip()}
+    if not wanted:  # as an empty state= is: it used to answer whole orders
+        message = "fields names no attribute: name at least one, or leave fields out"
+        issue = OrderIssue("S014", "query.fields", message)
+        raise ApiError(400, "invalidRequest", message, [issue])
     unknown = sorted(n for n in wanted - known if not listing or _not_an_attribute(n, known))
     if unknown:
         named = ", ".join(_with_hint(name, known) for name in unknown)

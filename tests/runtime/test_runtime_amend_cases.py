@@ -232,8 +232,8 @@ def test_the_tmf_view_follows_the_amendment_even_from_a_stale_cache() -> None:
     runtime = _runtime(LAB, Recorder(fail_times={"release": 1}))
     views = OrderViews(runtime.store)  # not told of amendments: it must notice by itself
     runtime.submit(order(tv=20))
-    runtime.run_until_idle()
-    assert _items(views) == {"1": "inProgress", "2": "inProgress"}
+    runtime.run_until_idle()  # idle: both wait for an event, so their items are pending
+    assert _items(views) == {"1": "pending", "2": "pending"}
     runtime.amend("O1", order(speed=200))  # the TV item goes; 1/Line is redone
     assert _items(views) == {"1": "inProgress"}  # work ran for it: not acknowledged again
     runtime.run_until_idle()  # the undo fails for good

@@ -28,6 +28,9 @@ from om_dsl.service.routes import TMF_BASE
 TMF = REPO / "tests" / "fixtures" / "tmf"
 SWAGGER: dict[str, Any] = json.loads((TMF / "tmf622-operations.json").read_text("utf-8"))
 SWAGGER_ITEM_STATES = set(SWAGGER["definitions"]["ProductOrderItemStateType"]["enum"])
+OURS = {("/productOrder", "post"): {"200"}}
+"""Success answers beyond TMF's: 200 for an ``Idempotency-Key`` used before (the order it
+created)."""
 TRIO = "ORD-1004"
 TRIO_LINE = "order/AccessLine"
 SAMPLE = "30001"
@@ -43,6 +46,7 @@ def test_the_tmf622_operations_have_tmf_paths_parameters_and_statuses(
             assert method in ours.get(path, {}), f"{method.upper()} {path} is missing"
             mine = ours[path][method]
             success = {code for code in mine["responses"] if code.startswith("2")}
+            success -= OURS.get((path, method), set())
             assert success == set(operation["responses"]), (path, method, success)
             names = {p["name"] for p in mine.get("parameters", [])}
             wanted = {p["name"] for p in operation["parameters"] if p["in"] in ("query", "path")}

@@ -1,13 +1,14 @@
 """TMF622 v4 events about orders: ``ProductOrderCreateEvent``,
 ``ProductOrderStateChangeEvent`` (the completion event is the state change to ``completed``)
-and ``ProductOrderAttributeValueChangeEvent`` for an amendment (its ``fieldPath`` is
-``productOrderItem``: a revision replaces the order's items).
+and ``ProductOrderAttributeValueChangeEvent`` for an amendment (its ``fieldPath`` names the
+attributes the revision changed: :func:`field_path`).
 
 The shape follows the TMF622 swagger: ``eventId``, ``eventTime``, ``eventType``, ``title``,
 ``event: {productOrder: {...}}``.  The product order carries its id, state, dates and one
-``productOrderItem`` per order item with the state its plan items imply.  ``eventId`` is
-derived from the event-log sequence, so a redelivered event has the same id and a listener can
-drop duplicates (delivery is at least once).  The ``href`` percent-encodes the id as one path
+``productOrderItem`` per order item with the state its plan items imply, nested items inside
+their bundle as the client sent them.  ``eventId`` is derived from the event-log sequence, so
+a redelivered event has the same id and a listener can drop duplicates (delivery is at least
+once).  The ``href`` percent-encodes the id as one path
 segment (:func:`href`), so any stored id can be read back at its href.
 """
 
@@ -29,6 +30,7 @@ from om_dsl.runtime.events import (
     cancellation,
 )
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.revision import ATTRIBUTES_CHANGED
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow, Store
 
@@ -43,6 +45,7 @@ EVENT_TYPES = {
 PLAN_CACHE = 256
 ORDER_TYPE = "ProductOrder"
 ITEM_TYPE = "ProductOrderItem"
+NESTED = "productOrderItem"
 CANCELLED = OrderState.CANCELLED.value
 
 
@@ -50,6 +53,17 @@ def href(base: str, ident: str) -> str:
     """``<base>/<ident>``, the id percent-encoded whole (``/``, ``?``, ``%``, blanks too): an id
     is data, and must neither add a path segment nor start a query."""
     return f"{base}/{path_text(ident)}"
+
+
+def field_path(detail: str | None) -> str:
+    """An amendment event's ``fieldPath``: the attributes its revision changed, as its log row
+    names them last (``...; attributes changed: description, externalId``), comma-separated;
+    ``productOrderItem`` for a row written before revisions named them."""
+    text = detail or ""
+    at = text.rfind(ATTRIBUTES_CHANGED)
+    if at < 0:
+        return NESTED
+    return ",".join(n.strip() for n in text[at + len(ATTRIBUTES_CHANGED) :].split(","))
 
 
 def typed(view: dict[str, Any], default: str) -> dict[str, Any]:
@@ -129,7 +143,7 @@ class OrderViews:
         if row.kind == ORDER_AMENDED:  # what the revision did, from its log row
             event.update(
                 title=f"order {row.order_id} was amended", description=row.detail or "",
-                fieldPath="productOrderItem",
+                fieldPath=field_path(row.detail),
             )  # fmt: skip
         return event
 
@@ -167,14 +181,12 @@ class OrderViews:
             view["completionDate"] = iso(at if at is not None else record.updated_at)
         if state == CANCELLED:
             view.update(self._cancellation_fields(order_id, at))
-        echo = shape.client_items
-        view["productOrderItem"] = [
-            typed({"id": item_id, **echo.get(item_id, {}), "action": action,
-                   "state": item_state([rows[i] for i in idxs], state, record.cancelling,
-                                       [rows[i] for i in shape.history.get(item_id, ())])},
-                  ITEM_TYPE)
-            for item_id, action, idxs in shape.items
-        ]  # fmt: skip
+        states = {
+            item_id: item_state([rows[i] for i in idxs], state, record.cancelling,
+                                [rows[i] for i in shape.history.get(item_id, ())])
+            for item_id, _, idxs in shape.items
+        }  # fmt: skip
+        view["productOrderItem"] = _item_views(shape, states)
         return typed(view, ORDER_TYPE)
 
     def _cancellation_fields(self, order_id: str, at: float | None) -> dict[str, str]:
@@ -258,6 +270,41 @@ class OrderViews:
         return shape
 
 
+def _item_views(shape: OrderShape, states: dict[str, str]) -> list[dict[str, Any]]:
+    """The order's items as the client sent them: a bundle's nested items inside it, in its
+    ``productOrderItem`` (the list of their ids :func:`~om_dsl.orders.tmf622.client_fields`
+    kept), each item once; every other item at the top, in the order's order."""
+    echo = shape.client_items
+    actions = {item_id: action for item_id, action, _ in shape.items}
+    nested = {part for item_id in actions for part in _parts(echo.get(item_id, {}))}
+
+    def one(item_id: str) -> dict[str, Any]:
+        fields = echo.get(item_id, {})
+        view = {"id": item_id, **fields, "action": actions[item_id], "state": states[item_id]}
+        if NESTED in fields:
+            view[NESTED] = [one(part) for part in _parts(fields) if part in actions]
+        return typed(view, ITEM_TYPE)
+
+    return [one(item_id) for item_id, _, _ in shape.items if item_id not in nested]
+
+
+def every_item(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item view of an order view, nested ones after their bundle (document order)."""
+    found: list[dict[str, Any]] = []
+    stack = list(reversed(order.get(NESTED, [])))
+    while stack:
+        item = stack.pop()
+        found.append(item)
+        stack.extend(reversed(item.get(NESTED, [])))
+    return found
+
+
+def _parts(fields: dict[str, Any]) -> list[str]:
+    """The ids of the items a bundle item nested, as kept (none for any other item)."""
+    parts = fields.get(NESTED)
+    return [p for p in parts if isinstance(p, str)] if isinstance(parts, list) else []
+
+
 def _shape_of(plan: OrderPlan) -> OrderShape:
     """The order's items with their actions and plan items.  The items and actions are the
     order's own (``plan.order_items``): an item that produced no line used to be left out,
@@ -314,6 +361,13 @@ def _fields(fields: dict[str, Any]) -> dict[str, Any]:
 CANCELLATION_STATES = frozenset({"assessingCancellation", "pendingCancellation", "cancelled"})
 """Order states that are also TMF item states: a cancel covers the whole order."""
 DONE_STATES = frozenset({"completed", "skipped", "discarded", "cancelled"})
+MOVING = frozenset({"ready", "running", "failed"})
+"""Plan item states the runtime moves by itself (a retry due is one): the order is
+``inProgress`` while any item is in one (``engine.derive_state``), and so is an order item."""
+WAITING_ON_OTHERS = frozenset({"waiting", "on_hold"})
+"""Plan item states only people, events, callbacks or an operator move: a manual task, a
+``wait`` for a signal, an async callout's callback, a system taken offline.  An order whose
+unfinished items are all such (or wait for them) is ``pending``; an order item is too."""
 
 
 def item_state(
@@ -327,6 +381,12 @@ def item_state(
     (``cancelling``) holds its items.  ``history`` are the states of the item's work that an
     amendment superseded: work ran for the item, so it is no longer ``acknowledged``; an undo
     still to do keeps it in progress, and a failed one holds it.
+
+    Started and unfinished, an item is ``inProgress`` while the runtime moves any of its
+    work (:data:`MOVING`), and ``pending`` when its remaining work waits for people, a signal
+    or a callback (:data:`WAITING_ON_OTHERS`), or the whole order does (``pending``): the
+    rule ``engine.derive_state`` applies to the order, applied to the item.  An item waiting
+    for a technician used to say ``inProgress`` under a ``pending`` order.
     """
     if order_state in CANCELLATION_STATES:
         return order_state
@@ -341,4 +401,8 @@ def item_state(
         return "completed"
     if all(s == "pending" for s in states) and not history:
         return "acknowledged"
+    if any(s in MOVING for s in (*states, *history)):
+        return "inProgress"
+    if order_state == "pending" or any(s in WAITING_ON_OTHERS for s in states):
+        return "pending"
     return "inProgress"

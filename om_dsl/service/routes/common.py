@@ -91,7 +91,8 @@ DECLARED_QUERY = [Depends(declared_query)]
 """Router-level (after the token): :func:`declared_query`.  Such a router declares the 400
 for every route (``responses=errors(400)``): a route without parameters refuses any."""
 Fields = Annotated[
-    str | None, Query(max_length=1000, description="Comma-separated first-level attributes")
+    str | None,
+    Query(min_length=1, max_length=1000, description="Comma-separated first-level attributes"),
 ]
 NO_CONTENT: dict[str, Any] = {"status_code": 204, "response_class": Response}
 """A route that answers 204: no body and no ``Content-Type`` (RFC 9110).  FastAPI's default

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from om_dsl.service import orders
-from om_dsl.service.context import Svc
+from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import ProductOrder
 from om_dsl.service.routes.common import (
     AUTH,
@@ -35,18 +35,35 @@ ORDER_BODY = {
 }
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Optional: a key of the client's for this create; the same key with the "
+        "same order again answers 200 with the order it created, with another order 409",
+    ),
+]
+
+
 @router.post(
     "/productOrder",
     status_code=201,
     response_model=ProductOrder,
-    responses=errors(409),
+    responses={
+        200: {"model": ProductOrder, "description": "The order an Idempotency-Key created"},
+        **errors(409),
+    },
     openapi_extra=ORDER_BODY,
     summary="Create a product order",
 )
-async def create_product_order(request: Request, svc: Svc) -> JSONResponse:
+async def create_product_order(
+    request: Request, svc: Svc, who: Who, key: IdempotencyKey = None
+) -> JSONResponse:
     body = await request.body()
-    view = await run_in_threadpool(orders.create, svc, body)
-    return JSONResponse(view, 201, headers={"Location": view.get("href", "")})
+    checked = orders.idempotency_key(key)
+    done = await run_in_threadpool(orders.create, svc, body, who.name, checked)
+    headers = {"Location": done.view.get("href", "")}
+    return JSONResponse(done.view, done.status, headers=headers)
 
 
 PATCH_BODY = {
