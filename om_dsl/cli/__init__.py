@@ -5,8 +5,21 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any, NoReturn
 
-from om_dsl.cli.app import app, err
+import typer
+
+from om_dsl.cli.app import (
+    EXIT_ERRORS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    app,
+    click_exceptions,
+    err,
+    fail,
+    report_error,
+)
+from om_dsl.consoles import tolerate_unencodable
 
 # The module that registers each top-level command: `om check x.om` imports compile_cmds alone
 # instead of every command's dependencies (the runtime, the HTTP client, Graphviz, the service):
@@ -51,9 +64,17 @@ def _register(argv: list[str] | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    tolerate_unencodable(sys.stdout, sys.stderr)
     _register(sys.argv[1:] if argv is None else argv)
+    click = click_exceptions()
     try:
-        app(args=argv, prog_name="om")
+        done = app(args=argv, prog_name="om", standalone_mode=False)
+    except click.UsageError as exc:
+        usage_error(exc)
+    except click.ClickException as exc:  # e.g. a file argument that cannot be opened
+        fail(exc.format_message(), exc.exit_code)
+    except typer.Abort:  # pragma: no cover - interactive only (Ctrl-D at a prompt)
+        sys.exit(EXIT_ERRORS)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
     except Exception as exc:  # a bug in om_dsl, not the user's mistake
@@ -63,7 +84,26 @@ def main(argv: list[str] | None = None) -> None:
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in om_dsl. Re-run with OM_DEBUG=1 for the traceback and report it."
         )
-        sys.exit(3)
+        sys.exit(EXIT_INTERNAL)
+    # A command that returns has done its work; --help and --version end with typer.Exit,
+    # whose code (0) click returns instead of exiting, outside standalone mode.
+    sys.exit(done if isinstance(done, int) else EXIT_OK)
+
+
+def usage_error(exc: Any) -> NoReturn:
+    """A usage error as om's own errors read, ``error: ...`` (click's message, with its
+    suggestion: "Did you mean --force?"), then the usage line and where the help is; in plain
+    text, without the box and styles of typer's rich errors (exit 2)."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `om tasks` alone: its help
+        exc.show()
+        sys.exit(exc.exit_code)
+    report_error(exc.format_message(), lines=True)
+    ctx = exc.ctx
+    if ctx is not None:
+        err.print(ctx.get_usage(), highlight=False)
+        if ctx.command.get_help_option(ctx) is not None:
+            err.print(f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help.")
+    sys.exit(exc.exit_code)
 
 
 __all__ = ["app", "main"]

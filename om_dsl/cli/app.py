@@ -3,33 +3,114 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, NoReturn
+from types import ModuleType
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand
 
 from om_dsl.consoles import PlainConsole
 from om_dsl.source import visible
 
-app = typer.Typer(
+CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
+
+
+class OmCommand(TyperCommand):
+    """A command whose usage line names its arguments as the docs do (``ORDER_ID``, not
+    typer's ``{order_id}``), as does its help and a missing argument's error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:  # click.Context, as typer has it
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                name = name if param.required else f"[{name}]"
+                pieces.append(f"{name}..." if param.nargs != 1 else name)
+        return pieces
+
+
+class OmTyper(typer.Typer):
+    """A Typer whose commands are :class:`OmCommand` and whose help is plain text.
+
+    Typer's rich help drew boxes and cut option and environment names to fit its columns
+    (``--max-body-byt…`` at 80 columns, also when piped); it printed ``<bool>`` after a flag
+    (``--force <bool>``: but ``--force true`` is an error), and kept bold and dim under
+    ``NO_COLOR``.  Click's plain help lists each option whole on its own, with its
+    environment variable in its text, and is the same in a terminal, a pipe and a screen
+    reader.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("rich_markup_mode", None)
+        kwargs.setdefault("no_args_is_help", True)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunction], CommandFunction]:
+        kwargs.setdefault("cls", OmCommand)
+        return super().command(*args, **kwargs)
+
+
+def click_exceptions() -> ModuleType:
+    """Click's exceptions, as the typer in use raises them: typer 0.29 and later carry their
+    own copy of click (``typer._click``), earlier ones use click itself."""
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:  # pragma: no cover - an older typer
+        return importlib.import_module("click.exceptions")
+
+
+app = OmTyper(
     name="om",
     help="om_dsl: compile order-management catalogs, decompose orders, plan and run them.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # -h on every command: a subcommand's context inherits its parent's help names.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        write_stdout(f"om {version()}\n")
+        raise typer.Exit()
+
+
+def version() -> str:
+    """om_dsl's version: the installed distribution's, or the package's when run from source."""
+    try:
+        return metadata.version("om-dsl")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        from om_dsl import __version__  # noqa: PLC0415 - om_dsl imports the whole API
+
+        return __version__
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print om's version."
+        ),
+    ] = False,
+) -> None:
     """Keeps `om` a group of commands even when only one command module is loaded (see
     om_dsl/cli/__init__.py): Typer runs a lone command as the whole program otherwise."""
 
@@ -41,17 +122,43 @@ err = PlainConsole(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
+"""The command did its work and found errors (a catalog's, an order's), an order needs someone
+(held), or an error none of the codes below names (a file that cannot be read)."""
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+"""A bug in om_dsl."""
+EXIT_STOPPED = 4
+"""`om serve` only: its runtime stopped on an error; restart it (docs/service.md)."""
+EXIT_NOT_FOUND = 5
+"""No such store, order, item, task, queue or system."""
+EXIT_REFUSED = 6
+"""The action is not allowed in the state of the order or item (retry of a completed item,
+cancel past the point of no return...): nothing changed."""
+EXIT_BUSY = 7
+"""Another process runs the store (`om serve`, `om run`): try again later, or through it."""
 
 FormatOption = Annotated[str, typer.Option("--format", help="text or json")]
 """The ``--format`` of the commands that print either for people or for tools."""
+TableFormatOption = Annotated[str, typer.Option("--format", help="text, json or tsv")]
+"""The ``--format`` of the commands that print a table: tsv is for ``cut`` and screen readers."""
+ALIASES = {"table": "text"}
+"""Other names of a format: `om orders` said ``table`` where `om status` said ``text``, so
+every command that prints for people takes both."""
 
 
 def text_or_json(fmt: str) -> str:
-    """``fmt`` when it is text or json; otherwise a usage error (exit 2)."""
+    """``fmt`` (``text`` for ``table``) when it is text or json; otherwise a usage error
+    (exit 2)."""
+    fmt = ALIASES.get(fmt, fmt)
     if fmt not in ("text", "json"):
         fail(f"unknown format '{fmt}'; use text or json", EXIT_USAGE)
     return fmt
+
+
+def table_format(fmt: str) -> str:
+    """``fmt`` (``text`` for ``table``) when it is text, json or tsv; otherwise a usage error
+    (exit 2)."""
+    return one_of(ALIASES.get(fmt, fmt), ("text", "json", "tsv"), "format")
 
 
 def one_of(value: str, choices: Collection[str], what: str) -> str:
@@ -95,7 +202,19 @@ def shown(text: str) -> str:
 def write_json(data: object) -> None:
     """JSON for tools on stdout, as it is: rich's ``print_json`` re-parses and styles it, 85% of
     the time of an `om check --format json` with 10,000 diagnostics (9 s, 486 MB)."""
-    write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if not encodable(text, sys.stdout):  # PYTHONIOENCODING=ascii: \u escapes keep the value
+        text = json.dumps(data, indent=2) + "\n"
+    write_stdout(text)
+
+
+def encodable(text: str, stream: Any) -> bool:
+    """Whether ``stream``'s encoding can write ``text`` as it is."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def write_stdout(text: str) -> None:

@@ -8,6 +8,7 @@ stdout, so a script can tell "no output" from "empty output".
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -22,13 +23,15 @@ from om_dsl.cli.order_args import (
     read_order_bytes,
     validate_and_decompose,
 )
-from om_dsl.consoles import text_console, text_of
+from om_dsl.consoles import boxes_for, text_console, text_of
 from om_dsl.orders.explain import explain, render_text
 from om_dsl.orders.models import Decomposition, FulfillmentLine, FulfillmentRequest
 from om_dsl.orders.tmf641 import service_orders
 from om_dsl.rules.engine import ENGINES
 
-FORMATS = ("json", "table", "tmf641")
+FORMATS = ("json", "table", "text", "tmf641")
+TEXT_FORMATS = ("table", "text")
+"""`text` is another name of `table`, as on every command that prints for people."""
 
 
 @app.command("decompose")
@@ -38,7 +41,7 @@ def decompose_cmd(
         str, typer.Argument(help="The order: TMF622 ProductOrder or native JSON ('-' = stdin).")
     ],
     engine: Annotated[str, typer.Option("--engine", help="compiled or durable")] = "compiled",
-    fmt: Annotated[str, typer.Option("--format", help="json, table or tmf641")] = "json",
+    fmt: Annotated[str, typer.Option("--format", help="json, table (or text) or tmf641")] = "json",
     why: Annotated[
         bool, typer.Option("--explain", help="Also say which rules matched each item, and why.")
     ] = False,
@@ -55,8 +58,9 @@ def decompose_cmd(
     valid, result = validate_and_decompose(decomposer, raw, installed)
     reasons = explain(decomposer.program, valid, result) if why else None
     where = spans_from_here(catalog)
-    if fmt == "table":
+    if fmt in TEXT_FORMATS:
         text = _tables(result)
+        text = boxes_for(text, sys.stdout) if output in (None, "-") else text
         why_text = "\n" + render_text(reasons, where) if reasons is not None else ""
         write_text(text + why_text, output)
         return

@@ -10,21 +10,31 @@ account that may only read it.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, one_of, when_text, write_json, write_stdout
+from om_dsl.cli.app import (
+    EXIT_USAGE,
+    TableFormatOption,
+    app,
+    err,
+    fail,
+    table_format,
+    when_text,
+    write_json,
+    write_stdout,
+)
 from om_dsl.cli.runtime_args import DbOption, open_runtime
-from om_dsl.consoles import table_text
+from om_dsl.consoles import fitted_table_text, tsv_text
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, order_state_text, parse_order_states
 from om_dsl.runtime.store.base import OrderRecord
 from om_dsl.runtime.store.sqlite import StoreError
 
-FORMATS = ("table", "json")
 TROUBLE = {
     "fallout": ItemState.FATALLY_FAILED,
     "on hold": ItemState.ON_HOLD,
@@ -42,10 +52,10 @@ def orders_cmd(
             "--state", help="Only orders in these states, e.g. held,pending (or given again)."
         ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    fmt: TableFormatOption = "text",
 ) -> None:
     """List the stored orders, oldest first: state, items in fallout, on hold or waiting."""
-    one_of(fmt, FORMATS, "format")
+    fmt = table_format(fmt)
     wanted = ",".join(state) if state else None  # repeated: all of them, not the last
     states = _states(wanted)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
@@ -55,8 +65,10 @@ def orders_cmd(
         write_json(rows)
     elif not rows:
         err.print(f"no orders{f' in state {wanted}' if wanted else ''} in {db}")
+    elif fmt == "tsv":
+        write_stdout(tsv_text(HEADER, [_cells(row) for row in rows]))
     else:
-        write_stdout(table_text(_table(rows)))
+        write_stdout(fitted_table_text(_table(rows), sys.stdout, keep=("order",)))
 
 
 def _states(text: str | None) -> frozenset[str] | None:
@@ -134,20 +146,25 @@ def _item_states(runtime: Runtime, order_id: str) -> list[tuple[str, int]]:
         return [(row.state, 0) for row in runtime.store.items(order_id)]
 
 
+HEADER = ("order", "state", "items", *TROUBLE, "catalog", "last change")
+
+
 def _table(rows: list[dict[str, Any]]) -> Table:
+    """The rows as people read them (see :func:`~om_dsl.consoles.fitted_table_text`)."""
     table = Table(title_justify="left")
-    table.add_column("order", overflow="fold")
-    table.add_column("state", overflow="fold")
-    for column in ("items", *TROUBLE):
-        table.add_column(column, justify="right")
-    table.add_column("catalog")
-    table.add_column("last change")
+    for column in HEADER:
+        numeric = column == "items" or column in TROUBLE
+        table.add_column(column, justify="right" if numeric else "left")
     for row in rows:
-        state = order_state_text(row["state"], row["cancelling"])
-        counts = [str(row["counts"].get(item_state, 0)) for item_state in TROUBLE.values()]
-        table.add_row(row["id"], state, str(row["items"]), *counts, _catalog(row),
-                      when_text(row["updated_at"]))  # fmt: skip
+        table.add_row(*_cells(row))
     return table
+
+
+def _cells(row: dict[str, Any]) -> list[str]:
+    state = order_state_text(row["state"], row["cancelling"])
+    counts = [str(row["counts"].get(item_state, 0)) for item_state in TROUBLE.values()]
+    return [row["id"], state, str(row["items"]), *counts, _catalog(row),
+            when_text(row["updated_at"])]  # fmt: skip
 
 
 def _catalog(row: dict[str, Any]) -> str:

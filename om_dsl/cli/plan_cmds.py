@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from om_dsl.cli.order_args import (
     read_order_bytes,
     validate_and_decompose,
 )
-from om_dsl.consoles import text_console, text_of
+from om_dsl.consoles import boxes_for, text_console, text_of
 from om_dsl.errors import PlanError
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.installed_base import InstalledBase
@@ -25,7 +26,7 @@ from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
 
-FORMATS = ("json", "table")
+FORMATS = ("json", "table", "text")
 
 
 @app.command("plan")
@@ -34,7 +35,7 @@ def plan_cmd(
     order: Annotated[
         str, typer.Argument(help="The order: TMF622 ProductOrder or native JSON ('-' = stdin).")
     ],
-    fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table (or text) or json")] = "table",
     output: Annotated[str | None, typer.Option("-o", "--output", help="Write here.")] = None,
     installed_base: InstalledBaseOption = None,
 ) -> None:
@@ -47,6 +48,7 @@ def plan_cmd(
         text = plan.model_dump_json(indent=2) + "\n"
     else:
         text = plan_table(plan, spans_from_here(catalog))
+        text = boxes_for(text, sys.stdout) if output in (None, "-") else text
     write_text(text, output)
 
 

@@ -17,11 +17,11 @@ from typing import Annotated
 import graphviz
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, output_path, write_file
+from om_dsl.cli.app import EXIT_USAGE, OmTyper, app, err, fail, output_path, write_file
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import InstalledBaseOption, decomposer_or_fail, installed_base_or_fail
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
-from om_dsl.cli.runtime_args import open_store
+from om_dsl.cli.runtime_args import exit_code, open_store
 from om_dsl.errors import OmError
 from om_dsl.orders.explain import explain
 from om_dsl.render import (
@@ -37,7 +37,7 @@ from om_dsl.render import (
     render_plan_template,
 )
 
-render_app = typer.Typer(
+render_app = OmTyper(
     name="render",
     help="Draw diagrams with Graphviz: dot (no binary needed), svg, png or pdf.",
     no_args_is_help=True,
@@ -159,7 +159,7 @@ def emit(build: Callable[[], graphviz.Digraph], fmt: str, output: str | None) ->
     except GraphvizNotFound as exc:
         fail(str(exc))
     except OmError as exc:  # RenderError, or NotFound for an unknown order
-        fail(str(exc))
+        fail(str(exc), exit_code(exc))
     if output is None or output == "-":
         if fmt != "dot" and sys.stdout.isatty():
             fail(f"{fmt} is binary; write it to a file with -o FILE", EXIT_USAGE)

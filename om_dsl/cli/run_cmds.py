@@ -18,6 +18,7 @@ import typer
 from om_dsl.cli.app import (
     EXIT_ERRORS,
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_USAGE,
     FormatOption,
     app,
@@ -281,7 +282,8 @@ def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
     if runtime.has_order(plan.order_id):
         fail(
             f"order {plan.order_id} is already in {db}: `om resume --db {db}` carries it on, "
-            f"`om status {plan.order_id} --db {db}` shows where it is"
+            f"`om status {plan.order_id} --db {db}` shows where it is",
+            EXIT_REFUSED,
         )
     try:
         runtime.submit(plan, order)

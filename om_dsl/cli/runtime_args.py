@@ -16,14 +16,24 @@ from typing import Annotated, Any
 
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, err, fail, shown
+from om_dsl.cli.app import (
+    EXIT_BUSY,
+    EXIT_ERRORS,
+    EXIT_NOT_FOUND,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    err,
+    fail,
+    shown,
+)
 from om_dsl.cli.json_args import parse_json_object
-from om_dsl.errors import OmError, PlanError
+from om_dsl.errors import NotFound, OmError, OperatorActionRejected, PlanError
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
 from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
@@ -86,7 +96,7 @@ def open_store(db: Path, *, create: bool = False, read_only: bool = False) -> Sq
     """The store at ``db``; a one-line error when there is none (unless ``create``) or it
     cannot be used (see :class:`SqliteStore`)."""
     if not create and not db.is_file():
-        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)")
+        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)", EXIT_NOT_FOUND)
     try:
         return SqliteStore(db, read_only=read_only)
     except StoreError as exc:
@@ -105,11 +115,26 @@ def load_handlers(spec: str | None) -> HandlerRegistry:
 
 
 def guard(action: Any) -> Any:
-    """User-facing errors (unknown ids, refused actions) as one line, never a traceback."""
+    """User-facing errors (unknown ids, refused actions) as one line, never a traceback, with
+    the exit code of their kind (:func:`exit_code`)."""
     try:
         return action()
     except OmError as exc:
-        fail(str(exc), lines=isinstance(exc, PlanError))  # a cycle, one line per edge
+        fail(str(exc), exit_code(exc), lines=isinstance(exc, PlanError))  # a cycle: per edge
+
+
+EXIT_CODES: tuple[tuple[type[OmError], int], ...] = (
+    (NotFound, EXIT_NOT_FOUND),
+    (OperatorActionRejected, EXIT_REFUSED),
+    (StoreInUse, EXIT_BUSY),
+)
+"""The errors a script can act on differently, each with its own exit code (docs/runtime.md,
+"Exit codes"): fix the id, look at the order's state, or try again later."""
+
+
+def exit_code(exc: OmError) -> int:
+    """The exit code of ``exc``: its kind's, else 1."""
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), EXIT_ERRORS)
 
 
 def json_object_arg(text: str, option: str) -> dict[str, Any]:

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from om_dsl.cli.app import EXIT_USAGE, app, err, fail, one_of
+from om_dsl.cli.app import EXIT_STOPPED, EXIT_USAGE, app, err, fail, one_of
 from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
 from om_dsl.cli.order_args import installed_base_or_fail
-from om_dsl.cli.runtime_args import close_runtime, guard, load_handlers, notify_settings
+from om_dsl.cli.runtime_args import close_runtime, load_handlers, notify_settings
+from om_dsl.errors import OmError
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from om_dsl.service.server import ServiceServer
 
 MIB = 1024 * 1024
-EXIT_RUNTIME_STOPPED = 4
+EXIT_RUNTIME_STOPPED = EXIT_STOPPED
 """`om serve`'s exit code when its runtime stopped on an error (or could not start): restart
 it, its recovery takes the unfinished orders back (1 and 2 are refusals to start; 3 is a bug)."""
 
@@ -207,7 +208,10 @@ def _service_runtime(
     runtime = Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
-    guard(runtime.claim_store)  # another process running this store: say so before binding
+    try:  # another process running this store: say so before binding
+        runtime.claim_store()
+    except OmError as exc:  # exit 1, not 7 (`om` elsewhere): service.md's "refused to start"
+        fail(str(exc))
     return runtime
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from om_dsl.cli.app import app, err, fail, shown
+from om_dsl.cli.app import EXIT_NOT_FOUND, app, err, fail, shown
 from om_dsl.cli.runtime_args import DbOption
 from om_dsl.runtime.store.backup import backup_store
 from om_dsl.runtime.store.sqlite import StoreError
@@ -35,7 +35,7 @@ def backup_cmd(
     """
     # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     if not db.is_file():
-        fail(f"no store at {db}")
+        fail(f"no store at {db}", EXIT_NOT_FOUND)
     try:
         done = backup_store(db, dest, force=force)
     except StoreError as exc:

@@ -8,21 +8,32 @@ scheduler would never see items moved from here, so it releases and sends them i
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import app, err, out, when_text
+from om_dsl.cli.app import (
+    OmTyper,
+    TableFormatOption,
+    app,
+    err,
+    table_format,
+    when_text,
+    write_json,
+    write_stdout,
+)
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
-from om_dsl.runtime.downstream.systems import hold_key
+from om_dsl.consoles import fitted_table_text, tsv_text
+from om_dsl.runtime.downstream.systems import SystemStatus, hold_key
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.waits import hold_key as wait_hold_key
 
-systems_app = typer.Typer(
+systems_app = OmTyper(
     help="Downstream systems: list them, take one offline, bring it back online.",
     no_args_is_help=True,
 )
@@ -47,20 +58,46 @@ def _know(runtime: Runtime, path: Path | None) -> None:
 
 
 @systems_app.command("list")
-def list_cmd(db: DbOption = Path("om.db"), catalog: CatalogOption = None) -> None:
+def list_cmd(
+    db: DbOption = Path("om.db"), catalog: CatalogOption = None, fmt: TableFormatOption = "text"
+) -> None:
     """The systems of the store's catalogs, and whether each is online."""
+    fmt = table_format(fmt)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
         _know(runtime, catalog)
         systems = guard(runtime.systems.list)  # e.g. a damaged catalog row in the store
-    table = Table(title="systems", title_justify="left")
-    for column in ("system", "state", "decided by", "since"):
-        table.add_column(column)
-    for system in systems:
-        state = "offline" if system.offline else "online"
-        who = system.changed_by or system.source
-        since = when_text(system.changed_at)
-        table.add_row(system.name, state, who, since)
-    out.print(table)
+    if fmt == "json":
+        write_json([_system_json(system) for system in systems])
+    elif fmt == "tsv":
+        write_stdout(tsv_text(HEADER, [_cells(system) for system in systems]))
+    else:
+        table = Table(title="systems", title_justify="left")
+        for column in HEADER:
+            table.add_column(column)
+        for system in systems:
+            table.add_row(*_cells(system))
+        write_stdout(fitted_table_text(table, sys.stdout, keep=("system",)))
+
+
+HEADER = ("system", "state", "decided by", "since")
+
+
+def _cells(system: SystemStatus) -> list[str]:
+    state = "offline" if system.offline else "online"
+    return [system.name, state, system.changed_by or system.source, when_text(system.changed_at)]
+
+
+def _system_json(system: SystemStatus) -> dict[str, object]:
+    """A system as `--format json` lists it: the service's keys (`GET /systems`) in the
+    CLI's spelling, as `om tasks list` has them (snake case, times in epoch seconds)."""
+    return {
+        "name": system.name,
+        "display_name": system.display_name,
+        "offline": system.offline,
+        "source": system.source,
+        "changed_at": system.changed_at,
+        "changed_by": system.changed_by,
+    }
 
 
 @systems_app.command("offline")

@@ -9,6 +9,7 @@ beside it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -17,19 +18,22 @@ from rich.table import Table
 
 from om_dsl.cli.app import (
     FormatOption,
+    OmTyper,
+    TableFormatOption,
     app,
     err,
     out,
+    table_format,
     text_or_json,
     when_text,
     write_json,
     write_stdout,
 )
 from om_dsl.cli.runtime_args import DbOption, carry_on, guard, json_object_arg, open_runtime
-from om_dsl.consoles import table_text
+from om_dsl.consoles import fitted_table_text, tsv_text
 from om_dsl.runtime.downstream.tasks import Task
 
-tasks_app = typer.Typer(
+tasks_app = OmTyper(
     help="Manual work: list a queue's tasks, show one, claim, complete, fail or reassign them.",
     no_args_is_help=True,
 )
@@ -46,10 +50,10 @@ def list_cmd(
         list[str] | None, typer.Option(help="Only this queue (give it again for several).")
     ] = None,
     db: DbOption = Path("om.db"),
-    fmt: FormatOption = "text",
+    fmt: TableFormatOption = "text",
 ) -> None:
     """List open tasks, oldest first, with their due dates and who claimed them."""
-    text_or_json(fmt)
+    fmt = table_format(fmt)
     queues = list(dict.fromkeys(queue)) if queue else [None]  # repeated: all of them, not the last
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
         # a queue no catalog declares: say so
@@ -60,8 +64,10 @@ def list_cmd(
     elif not tasks:
         named = ", ".join(q for q in queues if q)
         err.print(f"no open tasks{f' in queue {named}' if named else ''}")
+    elif fmt == "tsv":
+        write_stdout(tsv_text(HEADER, [_cells(task) for task in tasks]))
     else:  # ids stay whole, to copy into `claim`
-        write_stdout(table_text(_table(tasks)))
+        write_stdout(fitted_table_text(_table(tasks), sys.stdout, keep=("order", "item")))
 
 
 @tasks_app.command("show")
@@ -141,14 +147,21 @@ def reassign_cmd(
     err.print(f"{item} of order {order_id} is now claimed by {to_user}")
 
 
+HEADER = ("queue", "order", "item", "due", "claimed by")
+
+
 def _table(tasks: list[Task]) -> Table:
     table = Table(title="open tasks", title_justify="left")
-    for column in ("queue", "order", "item", "due", "claimed by"):
+    for column in HEADER:
         table.add_column(column, overflow="fold")
     for task in tasks:
-        due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
-        table.add_row(task.queue, task.order_id, task.item_id, due, task.claimed_by or "-")
+        table.add_row(*_cells(task))
     return table
+
+
+def _cells(task: Task) -> list[str]:
+    due = when_text(task.expected_by) + (" OVERDUE" if task.overdue else "")
+    return [task.queue, task.order_id, task.item_id, due, task.claimed_by or "-"]
 
 
 def _task_json(task: Task) -> dict[str, object]:

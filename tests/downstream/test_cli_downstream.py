@@ -253,7 +253,7 @@ def test_tasks_fail_on_what_is_not_there_is_a_one_line_error(
     for order_id, item in (("ORD-1004", "order/AccessLine:nope"), ("NOPE", INSTALL)):
         code, out, err = om(capsys, "tasks", "fail", order_id, item, "--user", "alice",
                             "--reason", "gone", "--db", db)  # fmt: skip
-        assert code == 1, err
+        assert code == 5, err
         assert err.startswith("error: ") and err.count("\n") == 1, err
         assert "Traceback" not in err and out == ""
     (task,) = json.loads(om(capsys, "tasks", "list", "--db", db, "--format", "json")[1])
@@ -300,7 +300,7 @@ def test_systems_on_a_store_with_no_orders_yet_take_the_catalog(
     db = str(work / "om.db")
     SqliteStore(Path(db)).close()
     code, _, err = om(capsys, "systems", "offline", "Net", "--db", db)
-    assert code == 1 and "no catalog is known yet" in err and "--catalog CATALOG" in err, err
+    assert code == 5 and "no catalog is known yet" in err and "--catalog CATALOG" in err, err
     lab = ("--db", db, "--catalog", str(work / "lab.om"))
     code, _, err = om(capsys, "systems", "offline", "Net", *lab, "--by", "ops")
     assert code == 0 and "system Net is offline" in err, err

@@ -177,7 +177,7 @@ def test_the_om_tasks_commands_work_on_the_store(
     code, out, _ = om(capsys, "tasks", "list", "--db", db, *twice)
     assert code == 0 and [t["item_id"] for t in json.loads(out)] == [INSTALL]
     code, _, err = om(capsys, "tasks", "list", "--db", db, "--queue", "techs", "--queue", "tech")
-    assert code == 1 and "queue 'tech' is not declared" in err  # not the last one alone
+    assert code == 5 and "queue 'tech' is not declared" in err  # not the last one alone
     # a table, each id on one line to copy into `claim`, even in a narrow terminal
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(terminal, "width", 40)
@@ -186,7 +186,7 @@ def test_the_om_tasks_commands_work_on_the_store(
     code, _, err = om(capsys, "tasks", "claim", "O1", INSTALL, "--user", "alice", "--db", db)
     assert code == 0 and "claimed by alice" in err
     code, _, err = om(capsys, "tasks", "complete", "O1", INSTALL, "--user", "bob", "--db", db)
-    assert code == 1 and "claimed by alice: bob cannot complete it" in err
+    assert code == 6 and "claimed by alice: bob cannot complete it" in err
     assert "Traceback" not in err
     args = ("--from", "alice", "--to", "bob", "--db", db)
     assert om(capsys, "tasks", "reassign", "O1", INSTALL, *args)[0] == 0
@@ -198,7 +198,7 @@ def test_the_om_tasks_commands_work_on_the_store(
     code, out, err = om(capsys, "tasks", "list", "--queue", "techs", "--db", db)
     assert code == 0 and "no open tasks in queue techs" in err
     code, out, err = om(capsys, "tasks", "list", "--queue", "tech", "--db", db)
-    assert code == 1 and "queue 'tech' is not declared by the catalog(s)" in err
+    assert code == 5 and "queue 'tech' is not declared by the catalog(s)" in err
     assert "did you mean 'techs'?" in err and "no open tasks" not in err
     code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db)
     assert code == 0 and out.startswith(f"task {INSTALL} of order O1: completed\n"), out
@@ -206,7 +206,7 @@ def test_the_om_tasks_commands_work_on_the_store(
     code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db, "--format", "json")
     assert code == 0 and json.loads(out)["state"] == "completed"
     code, _, err = om(capsys, "tasks", "show", "O1", "L:activate", "--db", db)
-    assert code == 1 and "has no task" in err
+    assert code == 5 and "has no task" in err
 
 
 def test_the_om_systems_commands_switch_a_system(
@@ -221,7 +221,7 @@ def test_the_om_systems_commands_switch_a_system(
     code, _, err = om(capsys, "systems", "online", "Net", "--db", db)
     assert code == 0 and "0 held callout(s) released" in err
     code, _, err = om(capsys, "systems", "offline", "Nope", "--db", db)
-    assert code == 1 and "no system 'Nope'" in err and "known systems: Net" in err
+    assert code == 5 and "no system 'Nope'" in err and "known systems: Net" in err
 
 
 TWO_SITES = """

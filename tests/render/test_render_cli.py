@@ -241,7 +241,7 @@ def test_live_errors_are_one_line(
 ) -> None:
     if "--db" not in args:
         args = [*args, "--db", str(om_db)]
-    assert _om("render", "live", *args) == 1
+    assert _om("render", "live", *args) == 5  # not found
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err

@@ -279,7 +279,7 @@ def test_every_bad_listener_url_of_an_order_is_reported_and_nothing_stored(
     assert "notify[2]: error[O070]:" in err
     assert "error: the order is invalid: 2 problem(s)" in err
     code, _, err = om(capsys, "status", "ORD-1")
-    assert code == 1 and "ORD-1" in err
+    assert code == 5 and "ORD-1" in err  # not found: nothing was stored
 
 
 @pytest.mark.parametrize(
@@ -290,5 +290,5 @@ def test_a_folder_is_no_store(
 ) -> None:
     (lab / "folder.db").mkdir()
     code, _, err = om(capsys, *command, "--db", "folder.db")
-    assert code == 1
+    assert code == 5
     _one_line_error(err, "no store at folder.db (start one with `om run CATALOG ORDER")

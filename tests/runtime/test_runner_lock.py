@@ -144,7 +144,7 @@ def test_om_resume_on_a_store_another_process_runs_is_a_one_line_error(
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
     err = capsys.readouterr().err
-    assert done.value.code == 1
+    assert done.value.code == 7  # the store is busy: try again later
     assert f"is being run by another process (pid {holder.pid}" in err
     assert "Traceback" not in err
 
@@ -172,7 +172,7 @@ def test_operator_actions_are_refused_beside_a_runner_and_reads_are_not(
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
-    assert codes == {"signal": 1, "cancel": 1}
+    assert codes == {"signal": 7, "cancel": 7}
     assert Runtime(store=SqliteStore(db)).status("O1").item("S:go").state == "waiting"  # untouched
 
 
@@ -227,7 +227,7 @@ def test_every_spelling_of_a_store_takes_the_same_lock(
         finally:
             holder.send_signal(signal.SIGKILL)
             holder.wait(10)
-        assert done.value.code == 1
+        assert done.value.code == 7
         assert f"is being run by another process (pid {holder.pid} on " in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*.runner.lock")) == ["om.db.runner.lock"]
     assert (tmp_path / "s2" / "om.db.runner.lock").exists()  # next to the database file

@@ -91,28 +91,28 @@ def test_fallout_then_operator_commands(lab: Path, capsys) -> None:  # type: ign
     code, out, _ = om(capsys, "resume")
     assert code == 1 and "1/Line:activate" in out  # activate has no handler either
     code, _, err = om(capsys, "cancel", "ORD-1")
-    assert code == 1 and "its point of no return was reached" in err
+    assert code == 6 and "its point of no return was reached" in err  # refused
     code, _, err = om(capsys, "retry", "ORD-1", "1/Line:activate")
     assert code == 0 and "will be retried" in err
 
 
 def test_user_mistakes_are_one_line_errors(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     code, _, err = om(capsys, "status", "ORD-1", "--db", "missing.db")
-    assert code == 1 and "no store at missing.db" in err
+    assert code == 5 and "no store at missing.db" in err
     om(capsys, "run", "lab.om", "order.json")
     code, _, err = om(capsys, "status", "NOPE")
-    assert (code, err.strip()) == (1, "error: no order NOPE")
+    assert (code, err.strip()) == (5, "error: no order NOPE")
     code, _, err = om(capsys, "retry", "ORD-1", "1/Line:go")
-    assert code == 1 and "cannot retry item 1/Line:go: it is pending, not failed\n" in err
+    assert code == 6 and "cannot retry item 1/Line:go: it is pending, not failed\n" in err
     code, _, err = om(capsys, "skip", "ORD-1", "1/Line:go")
-    assert code == 1
+    assert code == 6
     assert "cannot skip item 1/Line:go: it is pending, not failed, waiting or on hold\n" in err
     code, _, err = om(capsys, "tasks", "claim", "ORD-1", "1/Line:configure", "--user", "al")
-    assert code == 1 and "is not an open manual task (it is an auto item)\n" in err
+    assert code == 6 and "is not an open manual task (it is an auto item)\n" in err
     code, _, err = om(capsys, "complete", "ORD-1", "1/Line:configure", "--outputs", "[1]")
     assert code == 2 and "must be a JSON object" in err
     code, _, err = om(capsys, "run", "lab.om", "order.json")
-    assert code == 1 and "order ORD-1 is already in om.db: `om resume --db om.db` carries" in err
+    assert code == 6 and "order ORD-1 is already in om.db: `om resume --db om.db` carries" in err
     code, _, err = om(capsys, "resume", "--handlers", "nosuchmodule:registry")
     assert code == 2 and "cannot import handler module 'nosuchmodule'" in err
     Path("junk.db").write_text("not sqlite" * 100)
@@ -146,7 +146,7 @@ def test_a_callback_port_in_use_refuses_the_run_before_the_order_is_stored(
         code, _, err = om(capsys, "run", "lab.om", "order.json", "--callback-port", port)
     assert code == 1 and f"cannot listen for callbacks on 127.0.0.1:{port}" in err
     code, _, err = om(capsys, "status", "ORD-1")
-    assert (code, err.strip()) == (1, "error: no order ORD-1")  # nothing half-done to resume
+    assert (code, err.strip()) == (5, "error: no order ORD-1")  # nothing half-done to resume
 
 
 def test_run_warns_of_handlers_the_registry_lacks(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +183,7 @@ def test_amend_redoes_the_changed_line_then_past_the_ponr_refuses(lab: Path, cap
     assert items["1/Line~1:go"]["state"] == "cancelled"
 
     code, _, err = om(capsys, "amend", "ORD-1", "order.json", "--db", "other.db")
-    assert code == 1 and "no store at other.db" in err
+    assert code == 5 and "no store at other.db" in err
     (lab / "bad.json").write_text(json.dumps({**ORDER, "id": "ORD-2"}), encoding="utf-8")
     code, _, err = om(capsys, "amend", "ORD-1", "bad.json")
     assert code == 1 and "id: error[O071]: the revision is for order ORD-2" in err
@@ -275,10 +275,10 @@ def test_om_orders_lists_the_store_s_orders_and_filters_them_by_state(
     assert code == 0 and "ORD-1" in out  # every state given, not the last one alone
     code, _, err = om(capsys, "orders", "--state", "")
     assert code == 2 and "give at least one state" in err
-    code, _, err = om(capsys, "orders", "--format", "text")
-    assert code == 2 and "unknown format 'text'; choose one of: table, json" in err
+    code, _, err = om(capsys, "orders", "--format", "xml")
+    assert code == 2 and "unknown format 'xml'; choose one of: text, json, tsv" in err
     code, _, err = om(capsys, "orders", "--db", "nope.db")
-    assert code == 1 and "no store at nope.db" in err
+    assert code == 5 and "no store at nope.db" in err
 
 
 UNDO_CATALOG = CATALOG.replace(
@@ -384,7 +384,7 @@ def test_om_status_says_who_cancelled_and_om_events_shows_the_log(
     code, out, _ = om(capsys, "events", "ORD-1", "--last", "1")
     assert len(out.splitlines()) == 1 and "-> cancelled" in out
     code, _, err = om(capsys, "events", "NOPE")
-    assert code == 1 and "no order NOPE" in err
+    assert code == 5 and "no order NOPE" in err
 
 
 HANGS = """
@@ -446,7 +446,7 @@ def test_skip_names_the_readers_of_the_outputs_and_force_overrides(  # type: ign
     code, out, _ = om(capsys, "run", "lab.om", "order.json")
     assert code == 1 and "order ORD-1: held" in out  # lab.reserve has no handler
     code, _, err = om(capsys, "skip", "ORD-1", "1/Line:reserve")
-    assert code == 1
+    assert code == 6  # refused: nothing changed
     assert "cannot skip item 1/Line:reserve: items still to run read its outputs" in err
     assert "reserve.rid, read by 1/Line:activate" in err and "om skip --force" in err
     code, out, _ = om(capsys, "status", "ORD-1")
