@@ -16,7 +16,7 @@ from rich.table import Table
 
 from om_dsl.cli.app import app, err, out, when_text
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
+from om_dsl.cli.runtime_args import DbOption, guard, open_runtime, operator_name
 from om_dsl.runtime.downstream.systems import hold_key
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.runner_lock import StoreInUse
@@ -29,7 +29,15 @@ systems_app = typer.Typer(
 app.add_typer(systems_app, name="systems")
 
 NameArg = Annotated[str, typer.Argument(help="The system's name in the catalog, e.g. Billing.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (kept in the store).")]
+ByOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        "--by",
+        help="Who decides, kept in the store and in the held items' event log (default: your "
+        "login name).",
+    ),
+]
 CatalogOption = Annotated[
     Path | None,
     typer.Option(
@@ -70,7 +78,8 @@ def offline_cmd(
     """Hold the system's next callouts instead of sending them."""
     with open_runtime(db, None, None, 1) as runtime:
         _know(runtime, catalog)
-        guard(lambda: runtime.systems.set_offline(name, True, by))
+        who = operator_name(by)
+        guard(lambda: runtime.systems.set_offline(name, True, who))
     err.print(f"system {name} is offline: its callouts are held until it is back online")
 
 
@@ -87,7 +96,8 @@ def online_cmd(
             runtime.claim_store()  # held to the end: no runner starts while items move
         except StoreInUse as exc:
             runner = exc.holder
-        released = guard(lambda: runtime.systems.set_offline(name, False, by))
+        who = operator_name(by)
+        released = guard(lambda: runtime.systems.set_offline(name, False, who))
         held = len(runtime.store.find_waiting(wait_hold_key(hold_key(name))))
     if runner is not None and not released:
         err.print(

@@ -161,9 +161,7 @@ def _values(expr: Any, env: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(seen.items()))
 
 
-def render_text(
-    explanations: list[SourceExplanation], where: Callable[[str], str] = str
-) -> str:
+def render_text(explanations: list[SourceExplanation], where: Callable[[str], str] = str) -> str:
     """The explanation as people read it (``om decompose --explain --format table``), each
     rule's span named by ``where`` (the CLI names it from where `om` runs)."""
     lines: list[str] = []

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from om_dsl.service import orders
-from om_dsl.service.context import Svc
+from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import ProductOrder
 from om_dsl.service.routes.common import (
     AUTH,
@@ -69,9 +69,9 @@ PATCH_BODY = {
     openapi_extra=PATCH_BODY,
     summary="Amend a product order in flight",
 )
-async def patch_product_order(request: Request, svc: Svc, id: str) -> JSONResponse:
+async def patch_product_order(request: Request, svc: Svc, who: Who, id: str) -> JSONResponse:
     body = await request.body()
-    return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body))
+    return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body, who.name))
 
 
 ExternalId = Annotated[
