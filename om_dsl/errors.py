@@ -185,7 +185,15 @@ class IllegalTransition(OmError):
 
 
 class OperatorActionRejected(OmError):
-    """An operator or API request that is not allowed in the current state (HTTP 409)."""
+    """An operator or API request that is not allowed in the current state (HTTP 409).
+
+    ``commands``: the `om` commands the message suggests, each exactly as the message writes
+    it, so that the CLI adds its own ``--db`` to each (pasted as written, a suggestion went to
+    the default store, not to the one the operator was working on)."""
+
+    def __init__(self, message: str, commands: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.commands = commands
 
 
 class NotFound(OmError):

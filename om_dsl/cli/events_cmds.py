@@ -14,9 +14,21 @@ from typing import Annotated
 
 import typer
 
-from om_dsl.cli.app import FormatOption, app, err, out, text_or_json, when_text, write_json
+from om_dsl.cli.app import (
+    EXIT_NOT_FOUND,
+    FormatOption,
+    app,
+    err,
+    fail,
+    out,
+    text_or_json,
+    when_text,
+    write_json,
+)
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
 from om_dsl.errors import NotFound
+from om_dsl.runtime.item_ids import unknown_item
+from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.base import EventRow
 
 
@@ -37,9 +49,12 @@ def events_cmd(
     text_or_json(fmt)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
         guard(lambda: _known(runtime.store.has_order(order_id), order_id))
-        rows = [r for r in runtime.events(order_id) if item is None or r.item_id == item]
-    if item is not None and not rows:
-        err.print(f"order {order_id} has no events of item {item!r}")
+        every = runtime.events(order_id)
+        rows = [r for r in every if item is None or r.item_id == item]
+        if item is not None and not rows:
+            _known_item(runtime, order_id, item, every)
+    if item is not None and not rows:  # an item of the order that has not moved yet
+        err.print(f"order {order_id} has no events of item {item!r} yet")
     rows = rows[-last:] if last is not None else rows
     if fmt == "json":
         write_json([row._asdict() for row in rows])
@@ -52,6 +67,17 @@ def _known(found: bool, order_id: str) -> bool:
     if not found:
         raise NotFound(f"no order {order_id}")
     return found
+
+
+def _known_item(runtime: Runtime, order_id: str, item: str, rows: list[EventRow]) -> None:
+    """Exit 5 (not found) for an item the order does not have, with the id it was likely meant to be,
+    as the operator actions do (it exited 0 with a note, so a script's typo went unseen).
+    An item of the order (or of its history) without events yet is no error."""
+    ids = {row.item_id for row in rows if row.item_id} | {
+        status.id for status in guard(lambda: runtime.status(order_id)).items
+    }
+    if item not in ids:
+        fail(unknown_item(order_id, item, ids), EXIT_NOT_FOUND)
 
 
 def event_text(row: EventRow) -> str:

@@ -9,7 +9,9 @@ time: running, and the operator actions, are refused with a clear error while an
 
 from __future__ import annotations
 
+import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,15 +42,23 @@ from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
     DbOption,
     HandlersOption,
+    ReasonOption,
+    UserOption,
     carry_on,
+    db_option,
     guard,
     json_object_arg,
     notify_settings,
     open_runtime,
+    operator_name,
 )
 from om_dsl.errors import DecompositionError, OmError, OrderValidationError
+from om_dsl.ir.io import load_ir
 from om_dsl.orders.models import Order
+from om_dsl.render.text import duration
 from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.event_names import declared_events, undeclared_warning
+from om_dsl.runtime.events import Act
 from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import Revision
@@ -105,7 +115,7 @@ def run_cmd(
         guard(runtime.run_until_idle)
         status = runtime.status(plan.order_id)
         _notified(runtime, notify_wait)
-    _summary(status)
+    _summary(status, db)
     sys.exit(EXIT_ERRORS if status.state in ATTENTION else EXIT_OK)
 
 
@@ -130,7 +140,7 @@ def resume_cmd(
     if not statuses:
         err.print("nothing to resume: every order of the store is finished")
     for status in statuses:
-        _summary(status)
+        _summary(status, db)
     held = any(s.state in ATTENTION for s in statuses)
     sys.exit(EXIT_ERRORS if held else EXIT_OK)
 
@@ -154,13 +164,15 @@ def status_cmd(
     if fmt == "json":
         write_json(status.model_dump(mode="json"))
     else:
-        _summary(status, every_item=True, history=every)
+        _summary(status, db, every_item=True, history=every)
 
 
 @app.command("retry")
 def retry_cmd(
     order_id: Annotated[str, typer.Argument()],
     item: Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")],
+    reason: ReasonOption = None,
+    user: UserOption = None,
     db: DbOption = Path("om.db"),
 ) -> None:
     """Retry a failed item with a fresh retry budget: it runs at the next `om resume`.
@@ -170,28 +182,39 @@ def retry_cmd(
     That request's body is {"itemId": ITEM}; the service runs the item at once.
     """
     # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
-    _operator(db, order_id, lambda r: r.retry(order_id, item), f"{item} will be retried")
+    by = operator_name(user)
+    _operator(
+        db,
+        order_id,
+        lambda r: r.retry(order_id, item, by=by, reason=reason),
+        f"{item} will be retried",
+    )
 
 
 @app.command("skip")
 def skip_cmd(
     order_id: Annotated[str, typer.Argument()],
     item: Annotated[str, typer.Argument()],
-    reason: Annotated[str | None, typer.Option(help="Why (kept in the event log).")] = None,
+    reason: ReasonOption = None,
     force: Annotated[
         bool,
         typer.Option(
             "--force", help="Skip even though items still to run read its outputs (as null)."
         ),
     ] = False,
+    user: UserOption = None,
     db: DbOption = Path("om.db"),
 ) -> None:
     """Skip a failed, waiting or held item; the items after it may then run.
 
     Refused while items still to run read its outputs (they would read
     null): complete it with them instead, or give --force if they handle it."""
+    by = operator_name(user)
     _operator(
-        db, order_id, lambda r: r.skip(order_id, item, reason, force=force), f"{item} skipped"
+        db,
+        order_id,
+        lambda r: r.skip(order_id, item, reason, force=force, by=by),
+        f"{item} skipped",
     )
 
 
@@ -200,21 +223,31 @@ def complete_cmd(
     order_id: Annotated[str, typer.Argument()],
     item: Annotated[str, typer.Argument()],
     outputs: Annotated[str, typer.Option(help="The item's outputs, a JSON object.")] = "{}",
+    reason: ReasonOption = None,
+    user: UserOption = None,
     db: DbOption = Path("om.db"),
 ) -> None:
     """Complete a failed, waiting or held item by hand, with its outputs."""
     values = json_object_arg(outputs, "--outputs")
-    _operator(db, order_id, lambda r: r.complete(order_id, item, values), f"{item} completed")
+    by = operator_name(user)
+    _operator(
+        db,
+        order_id,
+        lambda r: r.complete(order_id, item, values, by=by, reason=reason),
+        f"{item} completed",
+    )
 
 
 @app.command("cancel")
 def cancel_cmd(
     order_id: Annotated[str, typer.Argument()],
-    reason: Annotated[str | None, typer.Option(help="Why (kept in the event log).")] = None,
+    reason: ReasonOption = None,
+    user: UserOption = None,
     db: DbOption = Path("om.db"),
 ) -> None:
     """Cancel an order: rejected after its point of no return; else compensate and stop."""
-    _operator(db, order_id, lambda r: r.cancel(order_id, reason), "cancellation accepted")
+    by = operator_name(user)
+    _operator(db, order_id, lambda r: r.cancel(order_id, reason, by=by), "cancellation accepted")
 
 
 @app.command("amend")
@@ -223,11 +256,14 @@ def amend_cmd(
     revised: Annotated[str, typer.Argument(help="The whole revised order JSON ('-' = stdin).")],
     db: DbOption = Path("om.db"),
     installed_base: InstalledBaseOption = None,
+    reason: ReasonOption = None,
+    user: UserOption = None,
 ) -> None:
     """Amend an order in flight: unchanged lines keep their progress, changed ones are redone."""
     raw = read_order_bytes(revised)
+    act = Act(operator_name(user), reason)
     with open_runtime(db, None, None, 1, claim=True) as runtime:
-        revision = _amended(runtime, order_id, raw, installed_base)
+        revision = _amended(runtime, order_id, raw, installed_base, act)
         state = runtime.status(order_id).state
     done = "" if revision.unchanged else " amended,"
     err.print(f"order {order_id}{done} {revision.summary()}; it is {state}", markup=False)
@@ -235,12 +271,13 @@ def amend_cmd(
         err.print(carry_on(db), markup=False)
 
 
-def _amended(runtime: Runtime, order_id: str, raw: bytes, installed: Path | None) -> Revision:
+def _amended(
+    runtime: Runtime, order_id: str, raw: bytes, installed: Path | None, act: Act
+) -> Revision:
     try:
         catalog = runtime.catalog_of(order_id)  # the one the order runs on checks the base
-        return runtime.amend(
-            order_id, raw, installed_base=installed_base_or_fail(installed, catalog)
-        )
+        base = installed_base_or_fail(installed, catalog)
+        return runtime.amend(order_id, raw, installed_base=base, by=act.by, reason=act.reason)
     except OrderValidationError as exc:
         print_issues_and_fail("the revised order is invalid", exc.issues)
     except DecompositionError as exc:
@@ -254,24 +291,42 @@ def signal_cmd(
     event: Annotated[str, typer.Argument(help="The event name, e.g. number.ported.")],
     order_id: Annotated[str | None, typer.Option("--order", help="Only this order.")] = None,
     payload: Annotated[str, typer.Option(help="The event's data, a JSON object.")] = "{}",
+    reason: ReasonOption = None,
+    user: UserOption = None,
     db: DbOption = Path("om.db"),
 ) -> None:
     """Deliver a named event to the items waiting for it."""
     if not event.strip():  # no item waits for it (the API refuses it too: S014)
         fail("the event name is empty", EXIT_USAGE)
     values = json_object_arg(payload, "--payload")
+    by = operator_name(user)
     with open_runtime(db, None, None, 1, claim=True) as runtime:
-        count = guard(lambda: runtime.signal(event, order_id, values))
+        count = guard(lambda: runtime.signal(event, order_id, values, by=by, reason=reason))
         unfinished = any(
             r.state not in _finished() and order_id in (None, r.id) for r in runtime.orders()
         )
+        warning = None if count else _undeclared(runtime, event)
     where = f"order {order_id}" if order_id else "all orders"
+    if warning:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
     err.print(f"event '{event}' completed {count} waiting item(s) in {where}")
     if count and unfinished:  # the event may have been the last thing an order waited for
         err.print(carry_on(db), markup=False)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _undeclared(runtime: Runtime, event: str) -> str | None:
+    """A warning when no catalog the store's orders run on declares ``event`` (a typo
+    completes nothing, as an event nobody waits for yet does, and said only "0 items")."""
+    catalogs = []
+    for content_hash in sorted({record.catalog_hash for record in runtime.orders()}):
+        try:
+            catalogs.append(load_ir(runtime.store.load_catalog(content_hash)))
+        except (KeyError, OmError, ValueError):  # a damaged catalog row: no warning from it
+            continue
+    return undeclared_warning(event, declared_events(catalogs)) if catalogs else None
 
 
 def _outside(notify: list[str] | None) -> DownstreamSettings:
@@ -316,7 +371,7 @@ def _notified(runtime: Runtime, wait: float) -> None:
 
 def _operator(db: Path, order_id: str, action: Any, done: str) -> None:
     with open_runtime(db, None, None, 1, claim=True) as runtime:
-        guard(lambda: action(runtime))
+        guard(lambda: action(runtime), db)
         state = runtime.status(order_id).state
     err.print(f"{done}; order {order_id} is {state}")
     if state not in _finished():
@@ -327,9 +382,12 @@ def _finished() -> frozenset[str]:
     return frozenset(s.value for s in ORDER_TERMINAL)
 
 
-def _summary(status: OrderStatus, every_item: bool = False, history: bool = False) -> None:
+def _summary(
+    status: OrderStatus, db: Path, every_item: bool = False, history: bool = False
+) -> None:
     """``history``: also the items of lines that amendments replaced, which otherwise only
-    their count shows (after a few amendments they outnumber the live ones)."""
+    their count shows (after a few amendments they outnumber the live ones).  ``db``: the
+    store, named in the commands an item in fallout suggests."""
     counts = ", ".join(f"{n} {state}" for state, n in status.counts.items())
     state = order_state_text(status.state, status.cancelling)
     out.print(f"order {status.id}: {state}", markup=False, highlight=False)
@@ -341,9 +399,12 @@ def _summary(status: OrderStatus, every_item: bool = False, history: bool = Fals
     out.print(f"  point of no return: {ponr or 'not reached'}", markup=False, highlight=False)
     shown = status.items if every_item else [i for i in status.items if _notable(i)]
     old = [i for i in shown if i.superseded]
+    now = time.time()
     for item in shown:
         if history or not item.superseded:
             out.print("  " + _item_line(item), markup=False, highlight=False)
+            for line in _next_step(status.id, item, db, now):
+                out.print(f"    {line}", markup=False, highlight=False)
     if old and not history:
         note = f"  ({len(old)} item(s) of lines earlier revisions replaced: --all lists them)"
         out.print(note, markup=False, highlight=False)
@@ -362,6 +423,43 @@ def _lifecycle(status: OrderStatus) -> list[str]:
 
 def _notable(item: ItemStatus) -> bool:
     return item.state in ("fatally_failed", "waiting", "on_hold", "failed", "running")
+
+
+def _next_step(order_id: str, item: ItemStatus, db: Path, now: float) -> list[str]:
+    """What comes next for a failed item (when its retry is due, and how many attempts its
+    budget has left) or one in fallout (the commands that move it on), under its line: the
+    due time was only an epoch in JSON, and nothing said the retries were spent."""
+    if item.superseded:
+        return []
+    if item.state == "failed" and item.due_at is not None:
+        return [_next_attempt(item, item.due_at, now)]
+    if item.state == "fatally_failed":
+        ids, store = f"{shlex.quote(order_id)} {shlex.quote(item.id)}", db_option(db)
+        return [
+            "retries spent: retry, skip or complete it:",
+            f"  om retry {ids}{store}",
+            f"  om skip {ids} --reason '...'{store}",
+            f"  om complete {ids} --outputs '{{...}}'{store}",
+        ]
+    return []
+
+
+def _next_attempt(item: ItemStatus, due: float, now: float) -> str:
+    """``next attempt at 2026-11-28 08:34:12Z (in 2s), 2 of 5 attempts left``."""
+    late = now - due
+    if late >= 1:  # nothing runs the store: its next run starts the item at once
+        when = f"overdue by {_seconds(late)}: it runs when the store runs again"
+    else:
+        when = f"in {_seconds(-late)}" if late <= -1 else "now"
+    line = f"next attempt at {when_text(due)} ({when})"
+    if item.attempts_left is not None and item.max_attempts is not None:
+        line += f", {item.attempts_left} of {item.max_attempts} attempts left"
+    return line
+
+
+def _seconds(seconds: float) -> str:
+    """Whole seconds as the DSL writes durations (``2s``, ``1m 30s``)."""
+    return duration(int(seconds) * 1000)
 
 
 def _item_line(item: ItemStatus) -> str:

@@ -7,7 +7,9 @@ Used by `om run`/`om resume` and the operator commands, `om tasks`, `om systems`
 
 from __future__ import annotations
 
+import getpass
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +39,15 @@ from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
+DEFAULT_DB = Path("om.db")
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user", "--by", help="Who acts, kept in the event log (default: your login name)."
+    ),
+]
+ReasonOption = Annotated[str | None, typer.Option(help="Why (kept in the event log).")]
+MAX_USER_CHARS = 200
 HandlersOption = Annotated[
     str | None,
     typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
@@ -114,11 +125,14 @@ def load_handlers(spec: str | None) -> HandlerRegistry:
         fail(str(exc), EXIT_USAGE)
 
 
-def guard(action: Any) -> Any:
+def guard(action: Any, db: Path | None = None) -> Any:
     """User-facing errors (unknown ids, refused actions) as one line, never a traceback, with
-    the exit code of their kind (:func:`exit_code`)."""
+    the exit code of their kind (:func:`exit_code`).  ``db``: the store the command works on,
+    added to the `om` commands a refusal suggests."""
     try:
         return action()
+    except OperatorActionRejected as exc:
+        fail(_on_store(str(exc), exc.commands, db), EXIT_REFUSED)
     except OmError as exc:
         fail(str(exc), exit_code(exc), lines=isinstance(exc, PlanError))  # a cycle: per edge
 
@@ -135,6 +149,41 @@ EXIT_CODES: tuple[tuple[type[OmError], int], ...] = (
 def exit_code(exc: OmError) -> int:
     """The exit code of ``exc``: its kind's, else 1."""
     return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), EXIT_ERRORS)
+
+
+def db_option(db: Path | None) -> str:
+    """`` --db PATH`` for a hint that names an `om` command, when the store is not the
+    default one (pasted as written, the command must act on the store the operator uses)."""
+    if db is None or db == DEFAULT_DB:
+        return ""
+    return f" --db {shlex.quote(str(db))}"
+
+
+def _on_store(message: str, commands: tuple[str, ...], db: Path | None) -> str:
+    extra = db_option(db)
+    for command in commands if extra else ():
+        message = message.replace(command, command + extra)
+    return message
+
+
+def operator_name(user: str | None) -> str | None:
+    """Who takes an operator action: ``--user``, else the login name (``getpass.getuser``:
+    ``LOGNAME``, ``USER``... then the account's name).  None when neither gives a name: the
+    event log then says "by an operator", as it did before names were kept."""
+    if user is None:
+        try:
+            user = getpass.getuser()
+        except Exception:  # no name for this uid (a container's): OSError, KeyError
+            return None
+        return user.strip() if _fit(user) else None
+    name = user.strip()
+    if not _fit(name):
+        fail(f"--user: give a name of 1 to {MAX_USER_CHARS} printable characters", EXIT_USAGE)
+    return name
+
+
+def _fit(name: str) -> bool:
+    return 0 < len(name.strip()) <= MAX_USER_CHARS and name.isprintable()
 
 
 def json_object_arg(text: str, option: str) -> dict[str, Any]:

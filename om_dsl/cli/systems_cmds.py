@@ -26,7 +26,7 @@ from om_dsl.cli.app import (
     write_stdout,
 )
 from om_dsl.cli.common import load_catalog_arg
-from om_dsl.cli.runtime_args import DbOption, guard, open_runtime
+from om_dsl.cli.runtime_args import DbOption, guard, open_runtime, operator_name
 from om_dsl.consoles import fitted_table_text, tsv_text
 from om_dsl.runtime.downstream.systems import SystemStatus, hold_key
 from om_dsl.runtime.runtime import Runtime
@@ -40,7 +40,15 @@ systems_app = OmTyper(
 app.add_typer(systems_app, name="systems")
 
 NameArg = Annotated[str, typer.Argument(help="The system's name in the catalog, e.g. Billing.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (kept in the store).")]
+ByOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        "--by",
+        help="Who decides, kept in the store and in the held items' event log (default: your "
+        "login name).",
+    ),
+]
 CatalogOption = Annotated[
     Path | None,
     typer.Option(
@@ -107,7 +115,8 @@ def offline_cmd(
     """Hold the system's next callouts instead of sending them."""
     with open_runtime(db, None, None, 1) as runtime:
         _know(runtime, catalog)
-        guard(lambda: runtime.systems.set_offline(name, True, by))
+        who = operator_name(by)
+        guard(lambda: runtime.systems.set_offline(name, True, who))
     err.print(f"system {name} is offline: its callouts are held until it is back online")
 
 
@@ -124,7 +133,8 @@ def online_cmd(
             runtime.claim_store()  # held to the end: no runner starts while items move
         except StoreInUse as exc:
             runner = exc.holder
-        released = guard(lambda: runtime.systems.set_offline(name, False, by))
+        who = operator_name(by)
+        released = guard(lambda: runtime.systems.set_offline(name, False, who))
         held = len(runtime.store.find_waiting(wait_hold_key(hold_key(name))))
     if runner is not None and not released:
         err.print(

@@ -24,10 +24,12 @@ from om_dsl.ir.io import dump_ir, load_ir
 from om_dsl.runtime.context import ItemContext, item_env
 from om_dsl.runtime.events import (
     ITEM_STATE,
+    NOBODY,
     ORDER_AMENDED,
     ORDER_CREATED,
     ORDER_PONR,
     ORDER_STATE,
+    Act,
     LifecycleEvent,
     Listeners,
 )
@@ -129,9 +131,9 @@ class Engine:
 
     def catalog_of_hash(self, content_hash: str) -> ir.Catalog:
         """A stored catalog version (loaded once)."""
-        return self._pinned(content_hash).catalog
+        return self.pinned(content_hash).catalog
 
-    def _pinned(self, content_hash: str) -> CatalogRun:
+    def pinned(self, content_hash: str) -> CatalogRun:
         found = self.catalogs.get(content_hash)
         if found is None:
             catalog = load_ir(self.store.load_catalog(content_hash))
@@ -141,9 +143,15 @@ class Engine:
     # ---- transitions --------------------------------------------------------------------------
 
     def move(
-        self, order: OrderRun, item: ItemRun, new: ItemState, detail: str | None = None
+        self,
+        order: OrderRun,
+        item: ItemRun,
+        new: ItemState,
+        detail: str | None = None,
+        act: Act = NOBODY,
     ) -> None:
-        """The only way an item changes state: checked, counted, journaled."""
+        """The only way an item changes state: checked, counted, journaled (``act``: the
+        operator who moved it, and why, for the event log)."""
         old = item.state
         if new not in ITEM_TRANSITIONS[old]:
             raise IllegalTransition(
@@ -159,23 +167,30 @@ class Engine:
             order.unfinished -= 1
         journal = self.journal
         order_id = order.id
-        event = (self.clock(), order_id, item.id, ITEM_STATE, old, new, item.attempt, detail)
+        event = (
+            self.clock(), order_id, item.id, ITEM_STATE, old, new, item.attempt, detail, act.by,
+            act.reason,
+        )  # fmt: skip
         journal.events.append(event)
         journal.items[item] = order_id
         journal.touched[order_id] = order
 
-    def make_ready(self, order: OrderRun, item: ItemRun, detail: str | None = None) -> None:
+    def make_ready(
+        self, order: OrderRun, item: ItemRun, detail: str | None = None, act: Act = NOBODY
+    ) -> None:
         """Queue an item to run (again).  Its reason goes: it said why the item was held or
         failed (``system Billing is offline``, an answer 503), which no longer explains a
         ready item, and status showed it as if it did; the event log keeps it."""
         item.reason = None
-        self.move(order, item, IS.READY, detail)
+        self.move(order, item, IS.READY, detail, act)
         self.ready.append((order, item))
 
-    def move_order(self, order: OrderRun, new: OrderState, detail: str | None = None) -> None:
+    def move_order(
+        self, order: OrderRun, new: OrderState, detail: str | None = None, act: Act = NOBODY
+    ) -> None:
         check_order(order.id, order.state, new)
         old, order.state = order.state, new
-        self.journal.event(self.clock(), order.id, None, ORDER_STATE, old, new, None, detail)
+        self.journal.event(self.clock(), order.id, None, ORDER_STATE, old, new, None, detail, act)
         self.journal.orders[order.id] = order
         self.journal.touched[order.id] = order
 
@@ -224,6 +239,7 @@ class Engine:
         rows: list[RowValues],
         changes: tuple[tuple[str, str, str, str], ...],
         detail: str,
+        act: Act = NOBODY,
     ) -> None:
         """An amendment: the order's plan and item rows are replaced, with the ``changes``
         (item id, before, after, why) as events, in one commit; the order then goes on from
@@ -236,7 +252,7 @@ class Engine:
         new = _revive(plan, [ItemRow(*row) for row in rows], rec, order.signals, order.catalog)
         journal = self.journal
         journal.amended.append(NewOrder(rec, plan.model_dump_json(exclude_defaults=True), rows))
-        journal.event(now, order.id, None, ORDER_AMENDED, None, None, None, detail)
+        journal.event(now, order.id, None, ORDER_AMENDED, None, None, None, detail, act)
         for item_id, before, after, why in changes:
             journal.event(now, order.id, item_id, ITEM_STATE, before, after, None, why)
         self._forget(order.id)
@@ -327,7 +343,7 @@ class Engine:
         stored = self.store.load_order(order_id)
         if stored is None:
             raise NotFound(f"no order {order_id}")
-        order = _rebuild(stored, self._pinned(stored.record.catalog_hash))
+        order = _rebuild(stored, self.pinned(stored.record.catalog_hash))
         self._register(order)
         return order
 
@@ -493,6 +509,7 @@ class Engine:
         item: ItemRun,
         outputs: Mapping[str, Any],
         detail: str | None = None,
+        act: Act = NOBODY,
     ) -> None:
         try:
             values = json_object(outputs)
@@ -504,7 +521,7 @@ class Engine:
         item.ended = self.clock()
         item.due = None
         item.reason = None
-        self.move(order, item, IS.COMPLETED, detail)
+        self.move(order, item, IS.COMPLETED, detail, act)
         self.satisfy(order, item)
         if order.pollers:
             self._poll(order)
@@ -579,7 +596,12 @@ class Engine:
         self.move(order, item, IS.ON_HOLD, on_hold.reason)
 
     def resolve(
-        self, order: OrderRun, item: ItemRun, payload: Mapping[str, Any], detail: str
+        self,
+        order: OrderRun,
+        item: ItemRun,
+        payload: Mapping[str, Any],
+        detail: str,
+        act: Act = NOBODY,
     ) -> Outcome:
         """Something outside finished a waiting item; its kind says what that means (the
         outcome is returned, so that a callback can tell its caller that it failed)."""
@@ -589,7 +611,7 @@ class Engine:
         except Exception as exc:  # the kind's bug: the item fails, the runtime goes on
             outcome = Failed(f"resolving {item.id} failed: {type(exc).__name__}: {exc}")
         if isinstance(outcome, Completed):
-            self.complete(order, item, outcome.outputs, detail)
+            self.complete(order, item, outcome.outputs, detail, act)
         else:
             self.settle(order, item, outcome)
         return outcome
@@ -800,8 +822,10 @@ class Engine:
             raise
         if self.listeners:
             self.listeners.queue(
-                LifecycleEvent(first + n, ts, kind, oid, iid, old, new, attempt, detail)
-                for n, (ts, oid, iid, kind, old, new, attempt, detail) in enumerate(batch.events)
+                LifecycleEvent(first + n, ts, kind, oid, iid, old, new, attempt, detail, by, why)
+                for n, (ts, oid, iid, kind, old, new, attempt, detail, by, why) in enumerate(
+                    batch.events
+                )
             )
         for order_id, rec in batch.orders.items():
             if rec.state not in ACTIVE_ORDER_STATES:

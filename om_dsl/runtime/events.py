@@ -38,9 +38,45 @@ UNGIVEN_CANCEL_REASONS = frozenset({NO_CANCEL_REASON, "cancel requested through 
 the service recorded for a request without ``cancellationReason`` before it passed none."""
 
 
-def given_cancel_reason(detail: str | None) -> str | None:
-    """The reason the canceller gave, from an accepted cancel's row; None when it gave none."""
-    return None if detail in UNGIVEN_CANCEL_REASONS else detail
+def given_cancel_reason(row: EventRow) -> str | None:
+    """The reason the canceller gave, from an accepted cancel's row; None when it gave none.
+
+    A row that names who cancelled (``by``, or a structured ``reason``) says it in words
+    (``cancel requested by bob (operator): ...``): its ``reason`` is the reason then.  An older
+    row had the reason alone as its detail."""
+    if row.by is not None or row.reason is not None:
+        return row.reason
+    return None if row.detail in UNGIVEN_CANCEL_REASONS else row.detail
+
+
+OPERATOR = "operator"
+"""How an event's words mark an action taken by a person (or an API client), not by the
+runtime: ``skipped by bob (operator)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """Who took an operator action, and why: kept in its event-log rows as fields (``by``,
+    ``reason``: ``om events --format json``, the service's event views) and in their words,
+    so that the text still says a person did it.  Neither is required: a host calling the
+    runtime without them gets the words it always had (``retried by an operator``)."""
+
+    by: str | None = None
+    """The person or API client (the service's principal; ``om``'s ``--user``): a name,
+    never a credential."""
+    reason: str | None = None
+
+    def words(self, done: str) -> str:
+        """``skipped by bob (operator): it never happened``; ``retried by an operator``."""
+        who = f"by {self.by} ({OPERATOR})" if self.by else f"by an {OPERATOR}"
+        return f"{done} {who}: {self.reason}" if self.reason else f"{done} {who}"
+
+    def __bool__(self) -> bool:
+        return self.by is not None or self.reason is not None
+
+
+NOBODY = Act()
+"""No one named, no reason given (the runtime's own moves, or a host that gave neither)."""
 
 
 def is_cancel_request(kind: str, to_state: str | None) -> bool:
@@ -68,7 +104,7 @@ def cancellation(store: Store, order_id: str) -> Cancellation:
     at = reason = None
     for row in store.events(order_id=order_id):
         if row.kind == ORDER_STATE and row.to_state == CANCEL_ACCEPTED_STATE:
-            reason = given_cancel_reason(row.detail)
+            reason = given_cancel_reason(row)
         elif row.kind == ORDER_STATE and row.to_state == OrderState.CANCELLED.value:
             at = row.ts
     return Cancellation(at, reason)
@@ -87,6 +123,10 @@ class LifecycleEvent:
     to_state: str | None = None
     attempt: int | None = None
     detail: str | None = None
+    by: str | None = None
+    """Who took the operator action this row records (see :class:`Act`)."""
+    reason: str | None = None
+    """The reason they gave."""
 
     @property
     def completed(self) -> bool:
@@ -105,6 +145,8 @@ class LifecycleEvent:
             row.to_state,
             row.attempt,
             row.detail,
+            row.by,
+            row.reason,
         )
 
 

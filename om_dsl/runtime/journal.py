@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_dsl.runtime.events import NOBODY, Act
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues, WriteBatch
 
@@ -54,8 +55,12 @@ class Journal:
         new: str | None = None,
         attempt: int | None = None,
         detail: str | None = None,
+        act: Act = NOBODY,
     ) -> None:
-        self.events.append((ts, order_id, item_id, kind, old, new, attempt, detail))
+        """``act``: who took the operator action the row records, and why (none named for
+        the runtime's own moves)."""
+        row = (ts, order_id, item_id, kind, old, new, attempt, detail, act.by, act.reason)
+        self.events.append(row)
 
     def batch(self, now: float) -> WriteBatch:
         """The batch to commit; the journal is empty afterwards."""

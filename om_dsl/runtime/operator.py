@@ -15,7 +15,14 @@ from typing import Any
 from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.engine import Engine, json_object
-from om_dsl.runtime.events import CANCEL_REJECTED, NO_CANCEL_REASON, ORDER_SIGNAL
+from om_dsl.runtime.events import (
+    CANCEL_REJECTED,
+    NO_CANCEL_REASON,
+    NOBODY,
+    ORDER_SIGNAL,
+    Act,
+)
+from om_dsl.runtime.item_ids import unknown_item
 from om_dsl.runtime.journal import item_row
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Failed
@@ -43,7 +50,7 @@ def target(engine: Engine, order_id: str, item_id: str) -> tuple[OrderRun, ItemR
     order = engine.active(order_id)
     item = order.by_id.get(item_id)
     if item is None:
-        raise NotFound(f"order {order_id} has no item {item_id}")
+        raise NotFound(unknown_item(order_id, item_id, order.by_id))
     return order, item
 
 
@@ -63,27 +70,29 @@ def _require(item: ItemRun, allowed: frozenset[ItemState], action: str) -> None:
         )
 
 
-def retry(engine: Engine, order_id: str, item_id: str) -> None:
+def retry(engine: Engine, order_id: str, item_id: str, act: Act = NOBODY) -> None:
     """Run a failed item again now, with a fresh retry budget."""
     order, item = target(engine, order_id, item_id)
     _require(item, ITEM_OPERATOR_RETRY, "retry")
     item.failures = 0
     item.due = None
-    engine.make_ready(order, item, "retried by an operator")
+    engine.make_ready(order, item, act.words("retried"), act)
 
 
 def skip(
     engine: Engine,
     order_id: str,
     item_id: str,
-    reason: str | None = None,
+    act: Act = NOBODY,
     force: bool = False,
 ) -> None:
     """Give up on an item; the items after it run as if it had completed (without outputs).
 
     Refused, as completing without outputs is, when items still to run read its outputs
     (they would read null, perhaps past the point of no return), unless ``force``: the
-    operator knows those readers handle null.
+    operator knows those readers handle null.  The item's reason says who skipped it and
+    why (``skipped by bob (operator): ...``): the reason given used to replace the words, so
+    the log no longer said that an operator had done it.
     """
     order, item = target(engine, order_id, item_id)
     _require(item, ITEM_OPERATOR_RESOLVE, "skip")
@@ -92,14 +101,18 @@ def skip(
     _stop_waiting(engine, order, item)
     engine.leave_wait(order, item)
     item.due = None
-    item.reason = reason or "skipped by an operator"
-    engine.move(order, item, IS.SKIPPED, item.reason)
+    item.reason = act.words("skipped")
+    engine.move(order, item, IS.SKIPPED, item.reason, act)
     engine.satisfy(order, item)
     engine.after_settled(order, item)
 
 
 def complete(
-    engine: Engine, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
+    engine: Engine,
+    order_id: str,
+    item_id: str,
+    outputs: Mapping[str, Any] | None = None,
+    act: Act = NOBODY,
 ) -> None:
     """Complete an item by hand, with the outputs later items need."""
     order, item = target(engine, order_id, item_id)
@@ -107,7 +120,7 @@ def complete(
     values = _checked(outputs, f"cannot complete item {item.id}")
     require_read_outputs(order, item, values, f"cannot complete item {item.id}")
     _stop_waiting(engine, order, item)
-    engine.complete(order, item, values, "completed by an operator")
+    engine.complete(order, item, values, act.words("completed"), act)
     if item.state is not IS.COMPLETED:
         raise OperatorActionRejected(f"cannot complete item {item.id}: {item.reason}")
 
@@ -126,8 +139,12 @@ def _stop_waiting(engine: Engine, order: OrderRun, item: ItemRun) -> None:
         engine.kinds.get(item.tpl.kind).cancel(ItemContext(order, item, item.attempt, item.due))
 
 
-def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
+def cancel(engine: Engine, order_id: str, act: Act = NOBODY) -> None:
     """Cancel the whole order: discard what has not run, undo what has, in reverse order.
+
+    The accepted cancel's row says who asked and why (``cancel requested by bob (operator):
+    ...``); with neither, it says what it always said (the reason alone, or
+    :data:`NO_CANCEL_REASON`), which the service reads as the TMF ``cancellationReason``.
 
     Raises:
         OperatorActionRejected: the point of no return was reached (the rejection is recorded
@@ -139,10 +156,13 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
         raise OperatorActionRejected(f"order {order_id} cannot be cancelled: it is {what}")
     if order.ponr:
         message = _ponr_reason(order)
-        engine.journal.event(engine.clock(), order.id, None, CANCEL_REJECTED, detail=message)
+        engine.journal.event(
+            engine.clock(), order.id, None, CANCEL_REJECTED, detail=message, act=act
+        )
         engine.flush()
         raise OperatorActionRejected(message)
-    engine.move_order(order, OrderState.ASSESSING_CANCELLATION, reason or NO_CANCEL_REASON)
+    asked = _cancel_words(act)
+    engine.move_order(order, OrderState.ASSESSING_CANCELLATION, asked, act)
     engine.move_order(order, OrderState.PENDING_CANCELLATION, "no point of no return reached")
     order.cancelling = True
     for item in order.normal_items():
@@ -152,7 +172,15 @@ def cancel(engine: Engine, order_id: str, reason: str | None = None) -> None:
             engine.satisfy(order, comp)
 
 
-def amend(engine: Engine, plan: OrderPlan) -> Revision:
+def _cancel_words(act: Act) -> str:
+    """An accepted cancel's detail: who asked and why, when the canceller is named; else the
+    reason alone, as rows always had it."""
+    if act.by is not None:
+        return act.words(NO_CANCEL_REASON)
+    return act.reason or NO_CANCEL_REASON
+
+
+def amend(engine: Engine, plan: OrderPlan, act: Act = NOBODY) -> Revision:
     """Replace the order's plan with ``plan``, the revised order's, keeping the work done on
     the lines it leaves alone (see :mod:`om_dsl.runtime.revision`).
 
@@ -177,7 +205,8 @@ def amend(engine: Engine, plan: OrderPlan) -> Revision:
     if revision.unchanged:  # sent again: no revision, nothing stored, no event
         return revision
     stopped = [order.by_id[item_id] for item_id in revision.stopped]
-    engine.replace(order, revision.plan, revision.rows, revision.changes, revision.summary())
+    summary = revision.summary() + (f"; {act.words('amended')}" if act else "")
+    engine.replace(order, revision.plan, revision.rows, revision.changes, summary, act)
     for item in stopped:  # only once the amendment is committed: a failed one changes nothing
         _let_go(engine, order, item)
     for item_id, history_id in revision.moved:
@@ -215,12 +244,17 @@ def _ponr_reason(order: OrderRun) -> str:
 
 
 def signal(
-    engine: Engine, event: str, order_id: str | None, payload: Mapping[str, Any] | None
+    engine: Engine,
+    event: str,
+    order_id: str | None,
+    payload: Mapping[str, Any] | None,
+    act: Act = NOBODY,
 ) -> int:
     """Deliver a named event: it completes every item waiting for it (in one order, or in all).
 
     An event for one order is also kept, so a wait item that starts later completes at once.
-    Returns how many items it completed.
+    Returns how many items it completed.  A named sender (``act``) is said in the rows: the
+    event came from a person, not from a system's callback.
     """
     values = _checked(payload, f"cannot signal '{event}'", "the payload")
     if order_id is not None:
@@ -228,10 +262,12 @@ def signal(
         order.signals[event] = values
         now = engine.clock()
         engine.journal.signals.append((order.id, event, values, now))
-        engine.journal.event(now, order.id, None, ORDER_SIGNAL, detail=f"event '{event}'")
+        said = f"event '{event}'" + (f" {act.words('signalled')}" if act else "")
+        engine.journal.event(now, order.id, None, ORDER_SIGNAL, detail=said, act=act)
     targets = _waiting(engine, event_key(event), order_id)
+    done = f"event '{event}' " + (act.words("signalled") if act else "signalled")
     for order, item in targets:
-        engine.resolve(order, item, values, f"event '{event}' signalled")
+        engine.resolve(order, item, values, done, act)
     return len(targets)
 
 
@@ -271,13 +307,14 @@ def resolve_token(engine: Engine, token: str, payload: Mapping[str, Any]) -> tup
     return order.id, item.id
 
 
-def release(engine: Engine, key: str | None) -> int:
+def release(engine: Engine, key: str | None, act: Act = NOBODY) -> int:
     """Make items held under ``key`` ready again (e.g. their system is back online).
 
     Found through the store (a runtime that does not run it has nothing in memory) and in
     memory: the runtime that runs the store holds items there before their hold is committed,
     and memory is what its scheduler acts on, so a held item it has is released even when the
-    store already says otherwise.
+    store already says otherwise.  ``act``: who released them and why (a system's switch to
+    online names who flipped it), said in the rows; else they say ``released``.
     """
     wanted = hold_key(key)
     targets = _waiting(engine, wanted, None)
@@ -287,5 +324,5 @@ def release(engine: Engine, key: str | None) -> int:
             targets.append((order, item))
     for order, item in targets:
         engine.leave_wait(order, item)
-        engine.make_ready(order, item, "released")
+        engine.make_ready(order, item, act.words("released") if act else "released", act)
     return len(targets)

@@ -9,6 +9,7 @@ be there (null when it is truly unknown, said on purpose).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -58,11 +59,14 @@ def require_unread(order: OrderRun, item: ItemRun, refused: str) -> None:
     if not wanted:
         return
     readers = _who_reads(item, wanted, sorted(wanted), [])
+    ids = f"{shlex.quote(order.id)} {shlex.quote(item.id)}"
+    complete, force = f"om complete {ids} --outputs '{{...}}'", f"om skip {ids} --force"
     raise OperatorActionRejected(
         f"{refused}: items still to run read its outputs: {readers}. Complete it with them "
-        f"instead (om complete {order.id} {item.id} --outputs '{{...}}', null for one that is "
-        "truly unknown), or force the skip if those items handle null (om skip --force; "
-        'force=True in the API, "force": true in the service)'
+        f"instead ({complete}, null for one that is truly unknown), or force the skip if "
+        f'those items handle null ({force}; force=True in the API, "force": true in the '
+        "service)",
+        (complete, force),
     )
 
 

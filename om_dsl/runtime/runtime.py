@@ -30,7 +30,7 @@ from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
 from om_dsl.runtime.engine import ACTIVE_ORDER_STATES, Engine
-from om_dsl.runtime.events import Listener, Listeners
+from om_dsl.runtime.events import NOBODY, Act, Listener, Listeners
 from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.auto import AutoKind
 from om_dsl.runtime.kinds.base import KindRegistry
@@ -423,7 +423,19 @@ class Runtime:
             NotFound: no such order.
         """
         self._check_open()
-        return order_status(self.store, order_id, self._engine.clock())
+        return order_status(self.store, order_id, self._engine.clock(), self._max_attempts)
+
+    def _max_attempts(self, catalog_hash: str, product: str, name: str) -> int | None:
+        """The attempts one retry budget of an item allows (its first and its policy's
+        retries), from the catalog version its order runs on; None when that cannot be read
+        (status still answers, without it)."""
+        engine = self._engine
+        try:
+            with engine.lock:
+                policy = engine.pinned(catalog_hash).template(product, name).retry
+        except (KeyError, OmError, ValueError):
+            return None
+        return policy.max_retries + 1 if policy.kind != "none" else 1
 
     def orders(
         self,
@@ -454,29 +466,48 @@ class Runtime:
 
     # ---- operator and outside-world actions ---------------------------------------------------
 
-    def retry(self, order_id: str, item_id: str) -> None:
-        """Run a failed or fatally failed item again now, with a fresh retry budget."""
-        self._move(operator.retry, order_id, item_id)
+    def retry(
+        self, order_id: str, item_id: str, *, by: str | None = None, reason: str | None = None
+    ) -> None:
+        """Run a failed or fatally failed item again now, with a fresh retry budget.
+
+        ``by`` and ``reason`` (in every operator action): who acts and why, kept in the event
+        log (the row's ``by`` and ``reason``, and its words: ``retried by bob (operator):
+        ...``).  Give a name, never a credential.
+        """
+        self._move(operator.retry, order_id, item_id, _act(by, reason))
 
     def skip(
-        self, order_id: str, item_id: str, reason: str | None = None, *, force: bool = False
+        self,
+        order_id: str,
+        item_id: str,
+        reason: str | None = None,
+        *,
+        force: bool = False,
+        by: str | None = None,
     ) -> None:
         """Skip a fatally failed, failed, waiting or held item; the order goes on without it.
 
         Refused while items still to run read its outputs (they would read null; complete
         it with them instead), unless ``force``: the operator knows they handle null.
         """
-        self._move(operator.skip, order_id, item_id, reason, force)
+        self._move(operator.skip, order_id, item_id, _act(by, reason), force)
 
     def complete(
-        self, order_id: str, item_id: str, outputs: Mapping[str, Any] | None = None
+        self,
+        order_id: str,
+        item_id: str,
+        outputs: Mapping[str, Any] | None = None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
     ) -> None:
         """Complete a fatally failed, failed, waiting or held item by hand, with outputs."""
-        self._move(operator.complete, order_id, item_id, outputs)
+        self._move(operator.complete, order_id, item_id, outputs, _act(by, reason))
 
-    def cancel(self, order_id: str, reason: str | None = None) -> None:
+    def cancel(self, order_id: str, reason: str | None = None, *, by: str | None = None) -> None:
         """Cancel the order (see docs/runtime.md); rejected after its point of no return."""
-        self._move(operator.cancel, order_id, reason)
+        self._move(operator.cancel, order_id, _act(by, reason))
 
     def catalog_of(self, order_id: str) -> Catalog:
         """The catalog version an active order runs on (its amendments are planned with it,
@@ -496,6 +527,8 @@ class Runtime:
         *,
         settle: float = 30.0,
         installed_base: InstalledBase | None = None,
+        by: str | None = None,
+        reason: str | None = None,
     ) -> Revision:
         """Amend an order in flight with its revised version (docs/runtime.md, "Amending").
 
@@ -508,7 +541,8 @@ class Runtime:
         starts no other item of the order meanwhile (after a timeout, it goes on as before).
         Listener URLs in the revision's ``notify`` replace the order's; none keeps them.
         ``installed_base`` is what the accounts have (see :func:`om_dsl.decompose`): give the
-        one the order was decomposed with, or its account lines look new.
+        one the order was decomposed with, or its account lines look new.  ``by`` and
+        ``reason``: who amends it and why, kept in the amendment's event-log row.
 
         Raises:
             OrderValidationError: the revision is invalid, or is for another order (O071).
@@ -530,17 +564,18 @@ class Runtime:
         if order.notify:
             _check_listeners(order.notify)
         plan = build_plan(catalog, decompose(catalog, order, installed_base=installed_base), order)
+        act = _act(by, reason)
         if not order.notify:
-            return self._amend_when_settled(plan, settle)
+            return self._amend_when_settled(plan, settle, act)
         before = self.hub.order_listeners(order_id)
         self.hub.register_order(order_id, order.notify)  # the amendment's events go there too
         try:
-            return self._amend_when_settled(plan, settle)
+            return self._amend_when_settled(plan, settle, act)
         except BaseException:
             self.hub.register_order(order_id, before)
             raise
 
-    def _amend_when_settled(self, plan: OrderPlan, settle: float) -> Revision:
+    def _amend_when_settled(self, plan: OrderPlan, settle: float, act: Act) -> Revision:
         """Amend once no item of the order runs, starting none of its items meanwhile.
 
         Without the hold, an order whose items run one after another never settles (the step
@@ -552,29 +587,36 @@ class Runtime:
         with engine.lock:
             engine.hold_starts(order_id)
         try:
-            return self._amend_once_settled(plan, settle)
+            return self._amend_once_settled(plan, settle, act)
         finally:
             with engine.lock:
                 engine.lift_hold(order_id)
             self._scheduler.wake()
 
-    def _amend_once_settled(self, plan: OrderPlan, settle: float) -> Revision:
+    def _amend_once_settled(self, plan: OrderPlan, settle: float, act: Act) -> Revision:
         """Try the amendment until its order's running items settle, for ``settle`` seconds
         at most, and only while the runtime runs (else nothing would settle them)."""
         deadline = time.monotonic() + settle
         while True:
             try:
-                return self._move(operator.amend, plan)
+                return self._move(operator.amend, plan, act)
             except ItemsRunning:
                 if not self.running or time.monotonic() >= deadline:
                     raise
             time.sleep(0.02)
 
     def signal(
-        self, event: str, order_id: str | None = None, payload: Mapping[str, Any] | None = None
+        self,
+        event: str,
+        order_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
     ) -> int:
-        """Deliver a named event to ``wait ... event`` items; returns how many it completed."""
-        return self._move(operator.signal, event, order_id, payload)
+        """Deliver a named event to ``wait ... event`` items; returns how many it completed.
+        ``by``: a person who signals it by hand (a system's event names no one)."""
+        return self._move(operator.signal, event, order_id, payload, _act(by, reason))
 
     def resolve_waiting(
         self,
@@ -599,7 +641,7 @@ class Runtime:
         """
         return self._move(operator.release, key)
 
-    def _release_if_ours(self, key: str) -> int | None:
+    def _release_if_ours(self, key: str, act: Act = NOBODY) -> int | None:
         """``systems.set_offline``'s release: the held items when this runtime runs the store
         or nobody does, else None and nothing moved (the running runtime releases them when
         it sees the switch; moving them from here once left them ``ready`` in the store and
@@ -609,7 +651,7 @@ class Runtime:
         between and load the store half-changed.
         """
         try:
-            return self._move(operator.release, key)
+            return self._move(operator.release, key, act)
         except StoreInUse:
             return None
 
@@ -753,3 +795,9 @@ def _check_listeners(urls: list[str]) -> None:
             issues.append(OrderIssue("O070", f"notify[{index}]", str(exc)))
     if issues:
         raise OrderValidationError(issues)
+
+
+def _act(by: str | None, reason: str | None) -> Act:
+    """Who takes an operator action and why, as its event-log rows keep them (empty text is
+    none given)."""
+    return Act(by or None, reason or None)

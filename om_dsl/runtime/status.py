@@ -14,10 +14,13 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from om_dsl.errors import NotFound
 from om_dsl.runtime.events import cancellation
+from om_dsl.runtime.item_ids import meant
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
-from om_dsl.runtime.states import OrderState
+from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.store.base import ItemRow, OrderRecord, Store, StoredOrder
 from om_dsl.runtime.store.sqlite import StoreError
+
+FAILED = ItemState.FAILED.value
 
 
 class ItemStatus(BaseModel):
@@ -46,6 +49,12 @@ class ItemStatus(BaseModel):
     superseded: int = 0
     """The amendment that replaced the item's line (0: it is live): its work is history, kept
     under the id ``<line id>~<revision>``."""
+    max_attempts: int | None = None
+    """For a failed item (a retry is due): the attempts one retry budget allows, its first
+    and the retries of its policy (an operator's retry gives a fresh budget)."""
+    attempts_left: int | None = None
+    """For a failed item: the attempts its budget still allows, the one due at ``due_at``
+    included (``om status``: "2 of 5 attempts left")."""
 
 
 class OrderStatus(BaseModel):
@@ -82,11 +91,19 @@ class OrderStatus(BaseModel):
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise NotFound(f"order {self.id} has no item {item_id!r}")
+        hint = meant(item_id, (item.id for item in self.items))
+        raise NotFound(f"order {self.id} has no item {item_id!r}" + (f" ({hint})" if hint else ""))
 
 
-def order_status(store: Store, order_id: str, now: float) -> OrderStatus:
-    """Raises NotFound for an unknown order."""
+MaxAttempts = Callable[[str, str, str], int | None]
+"""(catalog hash, product, plan item name) -> the attempts one retry budget allows."""
+
+
+def order_status(
+    store: Store, order_id: str, now: float, max_attempts: MaxAttempts | None = None
+) -> OrderStatus:
+    """Raises NotFound for an unknown order.  ``max_attempts``: read for failed items only
+    (the retry policy is the catalog's, which status does not load otherwise)."""
     stored = store.load_order(order_id)
     if stored is None:
         raise NotFound(f"no order {order_id}")
@@ -96,12 +113,32 @@ def order_status(store: Store, order_id: str, now: float) -> OrderStatus:
         _item(spec, row, now, replaced.get(spec.line_id, 0))
         for spec, row in zip(plan.items, stored.items, strict=True)
     )
+    if max_attempts is not None:
+        items = _with_budgets(items, stored.record.catalog_hash, max_attempts)
     status = _order(stored.record, items, plan.revision)
     rec = stored.record
     if rec.cancelling or rec.state == OrderState.CANCELLED:  # read the log only then: rare
         found = cancellation(store, order_id)
         status = status.model_copy(update={"cancel_reason": found.reason, "cancelled_at": found.at})
     return status
+
+
+def _with_budgets(
+    items: tuple[ItemStatus, ...], catalog_hash: str, max_attempts: MaxAttempts
+) -> tuple[ItemStatus, ...]:
+    """The failed items with how many attempts their retry budget allows and has left: an
+    operator saw when the next one was due only as an epoch in JSON."""
+    found = []
+    for item in items:
+        allowed = (
+            max_attempts(catalog_hash, item.product, item.name) if item.state == FAILED else None
+        )
+        if allowed is None:
+            found.append(item)
+            continue
+        left = max(allowed - item.failures, 0)
+        found.append(item.model_copy(update={"max_attempts": allowed, "attempts_left": left}))
+    return tuple(found)
 
 
 def stored_plan(

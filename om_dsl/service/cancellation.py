@@ -50,8 +50,9 @@ TYPE_FIELDS = {"baseType", "schemaLocation", "type_"}
 the client sent them: a CPQ's subclass of CancelProductOrder is shown back, as for an order."""
 
 
-def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
+def request(svc: Service, body: CancelProductOrderCreate, by: str | None = None) -> dict[str, Any]:
     """Cancel the order now (compensations run in the background); returns the request.
+    ``by``: the client's name, kept in the event-log row of the request.
 
     A request rejected after the point of no return is returned too (``terminatedWithError``).
 
@@ -65,7 +66,7 @@ def request(svc: Service, body: CancelProductOrderCreate) -> dict[str, Any]:
     types = body.model_dump(by_alias=True, include=TYPE_FIELDS, exclude_none=True)
     record = CancelRecord(body.cancellationReason, body.requestedCancellationDate, types)
     with svc.cancel_lock:
-        seq = _cancel(svc, order_id, body.cancellationReason)
+        seq = _cancel(svc, order_id, body.cancellationReason, by)
         svc.cancels.add(seq, order_id, record)
     return get(svc, f"{PREFIX}{seq}")
 
@@ -93,13 +94,13 @@ def _refuse_later(requested: str | None) -> None:
         raise ApiError(400, "invalidRequest", message, [issue])
 
 
-def _cancel(svc: Service, order_id: str, reason: str | None) -> int:
+def _cancel(svc: Service, order_id: str, reason: str | None, by: str | None) -> int:
     """Ask the runtime to cancel; the sequence number of the row that recorded the request.
     No reason is passed when the client gave none: the order's ``cancellationReason`` is the
     one recorded, and the runtime's default is no one's reason."""
     before = _last_seq(svc, order_id)
     try:
-        svc.runtime.cancel(order_id, reason)
+        svc.runtime.cancel(order_id, reason, by=by)
     except OperatorActionRejected:
         seq = _recorded(svc, order_id, before)
         if seq is None:  # refused without a record: not a cancel request that exists
@@ -157,7 +158,7 @@ def _client_fields(record: CancelRecord | None, row: EventRow) -> dict[str, str]
     """What the client asked with; for a request made before the service kept it, the reason
     the runtime recorded (an accepted cancel's event detail)."""
     if record is None:
-        reason = given_cancel_reason(row.detail) if row.kind == ORDER_STATE else None
+        reason = given_cancel_reason(row) if row.kind == ORDER_STATE else None
         return {"cancellationReason": reason} if reason else {}
     found = {
         "cancellationReason": record.reason,

@@ -268,7 +268,11 @@ class SystemSwitch(BaseModel):
 
 class ItemAction(_Ops):
     itemId: str = Field(min_length=1, max_length=MAX_TEXT)
-    reason: str | None = Field(None, max_length=MAX_TEXT)
+    reason: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        description="Why, kept in the event log with the client's name (who acted)",
+    )
 
 
 class SkipItem(ItemAction):
@@ -279,14 +283,18 @@ class SkipItem(ItemAction):
     )
 
 
-class CompleteItem(_Ops):
-    itemId: str = Field(min_length=1, max_length=MAX_TEXT)
+class CompleteItem(ItemAction):
     outputs: dict[str, Any] = Field(default_factory=dict)
 
 
 class Signal(_Ops):
     event: str = Field(min_length=1, max_length=MAX_EVENT_NAME)
     payload: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        description="Why, kept in the event log with the client's name (who signalled)",
+    )
 
 
 class Signalled(BaseModel):
@@ -314,6 +322,11 @@ class Event(BaseModel):
     toState: str | None
     attempt: int | None
     detail: str | None
+    by: str | None = None
+    """Who took the operator action the row records: the API client's name (the principal),
+    or ``om``'s ``--user``; null for the runtime's own moves."""
+    reason: str | None = None
+    """The reason they gave."""
 
 
 class CallbackAnswer(BaseModel):

@@ -103,6 +103,8 @@ def event_view(row: EventRow) -> dict[str, Any]:
         "toState": row.to_state,
         "attempt": row.attempt,
         "detail": row.detail,
+        "by": row.by,
+        "reason": row.reason,
     }
 
 

@@ -143,7 +143,7 @@ def idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
+def amend(svc: Service, order_id: str, body: bytes, by: str | None = None) -> dict[str, Any]:
     """Amend an order with its revised version; returns the order as it is now.
 
     The body is the whole revised order (a TMF622 ProductOrder or a native order): its
@@ -156,10 +156,12 @@ def amend(svc: Service, order_id: str, body: bytes) -> dict[str, Any]:
         OperatorActionRejected: finished, being cancelled, past the point of no return
             of a root item the revision touches, or items still ran after ``amend``'s settle
             time, during which none of the order's items started (409).
+
+    ``by``: the client's name, kept in the amendment's event-log row.
     """
     _refuse_partial(body, lambda: _states_had(svc, order_id))
     installed = svc.config.installed_base
-    svc.runtime.amend(order_id, with_id(body, order_id), installed_base=installed)
+    svc.runtime.amend(order_id, with_id(body, order_id), installed_base=installed, by=by)
     svc.views.forget(order_id)
     return view_of(svc, order_id)
 

@@ -142,9 +142,11 @@ def test_a_switch_flipped_beside_a_running_runtime_is_released_by_that_runtime(
         other.release("system:Net")
     assert other.systems.set_offline("Net", False, by="ops") == 0  # the switch, and only it
     wait_until(lambda: runner.status("O1").state == "completed", 15)
-    released = [e for e in runner.events("O1") if e.detail == "released"]
-    assert [(e.item_id, e.from_state, e.to_state) for e in released] == [
-        ("L:activate", "on_hold", "ready")
+    # the runner's release names who flipped the switch in the other process
+    said = "released by ops (operator): system Net is back online"
+    released = [e for e in runner.events("O1") if e.detail == said]
+    assert [(e.item_id, e.from_state, e.to_state, e.by) for e in released] == [
+        ("L:activate", "on_hold", "ready", "ops")
     ]
     assert (
         sims.network.effect_count(idempotency_key("O1", "L:activate", runner.installation_id)) == 1

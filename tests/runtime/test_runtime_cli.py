@@ -448,7 +448,8 @@ def test_skip_names_the_readers_of_the_outputs_and_force_overrides(  # type: ign
     code, _, err = om(capsys, "skip", "ORD-1", "1/Line:reserve")
     assert code == 6  # refused: nothing changed
     assert "cannot skip item 1/Line:reserve: items still to run read its outputs" in err
-    assert "reserve.rid, read by 1/Line:activate" in err and "om skip --force" in err
+    assert "reserve.rid, read by 1/Line:activate" in err
+    assert "om skip ORD-1 1/Line:reserve --force;" in err  # the default store: no --db
     code, out, _ = om(capsys, "status", "ORD-1")
     assert "1/Line:reserve" in out and "skipped" not in out  # nothing changed
     code, _, err = om(capsys, "skip", "ORD-1", "1/Line:reserve", "--force", "--reason", "by hand")

@@ -5,6 +5,7 @@ examples run in tests/docs/test_python_blocks.py."""
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,34 @@ def test_the_om_orders_example_is_what_it_prints(
     printed = re.search(r"│ 1 ([0-9a-f]{8}) │", out)
     assert documented and printed, out
     assert out == shown.replace(documented[1], printed[1])
+
+
+def _example(start: str) -> tuple[list[str], str]:
+    """The arguments and the output of the console example that starts with ``$ om START``."""
+    block = DOC.split(f"```console\n$ om {start}", 1)[1].split("```", 1)[0]
+    args, shown = block.split("\n", 1)
+    return (start + args).split()[1:], shown
+
+
+def test_the_status_and_events_examples_of_an_item_in_fallout_are_what_they_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`om status` gives the commands for an item in fallout with the store's --db, and the
+    skip the page describes is logged with who did it and why."""
+    monkeypatch.chdir(tmp_path)
+    _store_of_the_example(tmp_path / "night.db")
+    args, shown = _example("status ORD-3 ")
+    code, out, err = om(capsys, "status", *args)
+    assert code == 0, err
+    documented = re.search(r"catalog (sha256:[0-9a-f]{12})", shown)
+    printed = re.search(r"catalog (sha256:[0-9a-f]{12})", out)
+    assert documented and printed, out
+    assert out == shown.replace(documented[1], printed[1])
+    skip = DOC.split("After `om skip ", 1)[1].split("`", 1)[0]
+    code, _, err = om(capsys, "skip", *shlex.split(skip))
+    assert code == 0, err
+    args, shown = _example("events ORD-3 ")
+    code, out, err = om(capsys, "events", *args)
+    assert code == 0, err
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")  # the skip's time is now's
+    assert stamp.sub("T", out) == stamp.sub("T", shown)

@@ -154,7 +154,7 @@ def test_operator_skip_resumes_a_held_order(policies) -> None:  # type: ignore[n
     status = runtime.status("O1")
     assert status.state == "completed"
     assert status.item("L:work").state == "skipped"
-    assert status.item("L:work").reason == "done by hand elsewhere"
+    assert status.item("L:work").reason == "skipped by an operator: done by hand elsewhere"
 
 
 def test_operator_complete_resumes_a_held_order_with_outputs(policies) -> None:  # type: ignore[no-untyped-def]

@@ -278,6 +278,6 @@ def test_an_amendment_event_names_the_attributes_it_changed(
     event = views.event(row)
     assert event is not None
     assert event["fieldPath"] == "description,externalId", event
-    assert event["description"].endswith("attributes changed: description, externalId")
+    assert "; attributes changed: description, externalId; amended by " in event["description"]
     bundle = event["event"]["productOrder"]["productOrderItem"][0]
     assert [p["id"] for p in bundle["productOrderItem"]] == ["B1.1", "B1.2"]

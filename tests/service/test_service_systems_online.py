@@ -61,7 +61,9 @@ def test_om_systems_online_beside_om_serve_lets_the_service_send_the_held_callou
         wait_for(lambda: _answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
             _held_order(api, capsys, db)
-            code, _, err = om(capsys, "systems", "online", "Network", "--db", str(db))
+            code, _, err = om(
+                capsys, "systems", "online", "Network", "--db", str(db), "--user", "nightshift"
+            )
             assert code == 0, err
             assert f"another process (pid {process.pid} on " in err
             assert "runs the store, so it releases and sends the callouts held for Network" in err
@@ -78,8 +80,9 @@ def test_om_systems_online_beside_om_serve_lets_the_service_send_the_held_callou
     # the CLI moved no item: the release is the service's own event
     with Runtime(store=SqliteStore(db, read_only=True)) as stored:
         events = stored.events("ORD-1003")
-    released = [e for e in events if e.item_id == DEACTIVATE and e.detail == "released"]
-    assert len(released) == 1
+    said = "released by nightshift (operator): system Network is back online"
+    released = [e for e in events if e.item_id == DEACTIVATE and e.detail == said]
+    assert len(released) == 1 and released[0].by == "nightshift"
 
 
 def test_post_online_releases_what_is_held_when_the_cli_flipped_the_switch_already(

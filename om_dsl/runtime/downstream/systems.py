@@ -23,6 +23,7 @@ from om_dsl.errors import NotFound
 from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
+from om_dsl.runtime.events import Act
 from om_dsl.suggest import closest
 
 log = logging.getLogger("om_dsl.runtime")
@@ -64,7 +65,7 @@ class Systems:
         self,
         side: SideDb,
         catalogs: Callable[[], Iterable[ir.Catalog]],
-        release: Callable[[str], int | None],
+        release: Callable[[str, Act], int | None],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._side = side
@@ -107,7 +108,12 @@ class Systems:
                 "changed_at = excluded.changed_at, changed_by = excluded.changed_by",
                 (name, int(offline), self._clock(), by),
             )
-        return 0 if offline else self._release(hold_key(name)) or 0
+        return 0 if offline else self._release(hold_key(name), back_online(name, by)) or 0
+
+    def switched_by(self, name: str) -> str | None:
+        """Who flipped the system's switch last (None: nobody named, or the catalog's)."""
+        rows = self._side.query("SELECT changed_by FROM systems WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def list(self) -> list[SystemStatus]:
         """Every known system with its current switch, by name."""
@@ -206,7 +212,7 @@ class OnlineWatch:
         systems: Systems,
         any_held: Callable[[], bool],
         held_systems: Callable[[], Iterable[str]],
-        release: Callable[[str], int],
+        release: Callable[[str, Act], int],
         every: float = RECHECK_S,
         monotonic: Callable[[], float] = time.monotonic,
         also: Callable[[], object] = lambda: None,
@@ -230,11 +236,19 @@ class OnlineWatch:
             return self._next - now
         self._next = now + self.every
         for name in self._systems.online(self._held_systems()):
-            released = self._release(hold_key(name))
+            released = self._release(
+                hold_key(name), back_online(name, self._systems.switched_by(name))
+            )
             if released:
                 log.info("system %s is online: %d held callout(s) released", name, released)
         self._also()
         return self.every if self._any_held() else None
+
+
+def back_online(name: str, by: str | None) -> Act:
+    """Why held callouts are released, and by whom: the items' rows name who brought the
+    system back (the system's own record does; the orders' logs said only "released")."""
+    return Act(by=by, reason=f"system {name} is back online")
 
 
 def find_system(catalog: ir.Catalog, name: str) -> ir.System:

@@ -28,6 +28,8 @@ from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.engine import Engine
+from om_dsl.runtime.events import Act as Done
+from om_dsl.runtime.item_ids import unknown_item
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.operator import target
 from om_dsl.runtime.outcomes import Failed
@@ -246,7 +248,7 @@ class Tasks:
         latest = self._table.get(order_id, opened)
         if latest is None:
             if item_id not in items:
-                raise NotFound(f"order {order_id} has no item {item_id}")
+                raise NotFound(unknown_item(order_id, item_id, items))
             raise NotFound(f"item {item_id} of order {order_id} has no task (it is no manual "
                            "item, or has not started)")  # fmt: skip
         wanted = latest.attempt if attempt is None else attempt
@@ -341,7 +343,8 @@ class Tasks:
         if row.claimed_by is not None:
             raise OperatorActionRejected(_claimed(item, row.claimed_by, f"{user} cannot claim it"))
         self._table.claim(order_id, item_id, user)
-        _note(engine, order, item, TASK_CLAIMED, f"claimed by {user} in queue {row.queue}")
+        said = f"claimed by {user} in queue {row.queue}"
+        _note(engine, order, item, TASK_CLAIMED, said, user)
         return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
 
     def _complete(
@@ -350,7 +353,8 @@ class Tasks:
         order, item, row = self._open(engine, ref)
         _may_finish(item, row, user, "complete")
         require_read_outputs(order, item, outputs, f"cannot complete task {item.id}")
-        engine.resolve(order, item, outputs, f"task completed by {user or 'an operator'}")
+        done = f"task completed by {user or 'an operator'}"
+        engine.resolve(order, item, outputs, done, Done(by=user))
 
     def _fail(self, engine: Engine, ref: TaskKey, reason: str, user: str | None) -> None:
         order, item, row = self._open(engine, ref)
@@ -366,9 +370,8 @@ class Tasks:
                 f"cannot reassign task {item_id} from {holder}: it is claimed by {claimed}"
             )
         self._table.claim(order_id, item_id, user)
-        _note(
-            engine, order, item, TASK_REASSIGNED, f"reassigned from {source or 'nobody'} to {user}"
-        )
+        said = f"reassigned from {source or 'nobody'} to {user}"
+        _note(engine, order, item, TASK_REASSIGNED, said, None)
         return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
 
     def _open(self, engine: Engine, ref: TaskKey) -> tuple[OrderRun, ItemRun, TaskRow]:
@@ -431,8 +434,12 @@ def _claimed(item: ItemRun, holder: str, what: str) -> str:
     return f"task {item.id} is claimed by {holder}: {what} without reassigning it first"
 
 
-def _note(engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str) -> None:
-    engine.journal.event(engine.clock(), order.id, item.id, kind, None, None, item.attempt, detail)
+def _note(
+    engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str, by: str | None
+) -> None:
+    """A task's event; ``by``: who took it (kept as the row's ``by`` too)."""
+    attempt, act = item.attempt, Done(by=by)
+    engine.journal.event(engine.clock(), order.id, item.id, kind, None, None, attempt, detail, act)
 
 
 def _task(row: TaskRow, now: float, state: str = "open") -> Task:

@@ -180,6 +180,6 @@ def online_watch(systems: Systems, engine: Engine, callbacks: CallbackEndpoint) 
         systems,
         any_held=lambda: engine.counts[ItemState.ON_HOLD] > 0,
         held_systems=held_systems,
-        release=lambda key: release(engine, key),
+        release=lambda key, act: release(engine, key, act),
         also=endpoint_ready,
     )

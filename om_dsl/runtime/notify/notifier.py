@@ -401,7 +401,7 @@ class Notifier:
             delay = self._backoff(attempt)
             self._outbox.retry(row.id, attempt, now + delay, error)
             kind, detail = NOTIFY_FAILED, f"{what}: {error} (retry in {int(delay * 1000)} ms)"
-        event = (now, row.order_id, None, kind, None, None, attempt, detail)
+        event = (now, row.order_id, None, kind, None, None, attempt, detail, None, None)
         self._store.apply(WriteBatch(events=[event]))
 
     def _backoff(self, attempt: int) -> float:

@@ -63,7 +63,8 @@ def field_path(detail: str | None) -> str:
     at = text.rfind(ATTRIBUTES_CHANGED)
     if at < 0:
         return NESTED
-    return ",".join(n.strip() for n in text[at + len(ATTRIBUTES_CHANGED) :].split(","))
+    names = text[at + len(ATTRIBUTES_CHANGED) :].split(";", 1)[0]  # then: "; amended by X"
+    return ",".join(n.strip() for n in names.split(","))
 
 
 def typed(view: dict[str, Any], default: str) -> dict[str, Any]:

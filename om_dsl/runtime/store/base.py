@@ -67,14 +67,29 @@ class EventRow(NamedTuple):
     to_state: str | None
     attempt: int | None
     detail: str | None
+    by: str | None = None
+    """Who took the operator action the row records (a person's or an API client's name),
+    when it was one: :class:`~om_dsl.runtime.events.Act`.  None in rows written before it was
+    kept."""
+    reason: str | None = None
+    """The reason they gave with it (also said in ``detail``)."""
 
 
 RowValues = tuple[Any, ...]
 """An :class:`ItemRow`'s values as a plain tuple, in the same order: what the runtime writes
 (a named tuple per changed item per step costs more than the rest of the write)."""
 
-NewEvent = tuple[float, str, str | None, str, str | None, str | None, int | None, str | None]
-"""An event before the store numbers it: EventRow without ``seq``."""
+NewEvent = tuple[
+    float, str, str | None, str, str | None, str | None, int | None, str | None, str | None,
+    str | None,
+]  # fmt: skip
+"""An event before the store numbers it: EventRow without ``seq``.  A store takes the eight
+fields of earlier versions too (no one named): :func:`event_act` reads either."""
+
+
+def event_act(event: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    """The (by, reason) of a :data:`NewEvent`, (None, None) for one without them."""
+    return (event[8], event[9]) if len(event) > 9 else (None, None)
 
 
 @dataclass(slots=True)

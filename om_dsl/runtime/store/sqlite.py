@@ -31,6 +31,7 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    event_act,
     new_installation_id,
 )
 
@@ -96,6 +97,7 @@ CREATE TABLE IF NOT EXISTS signals (
   PRIMARY KEY (order_id, event)
 );
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+{acts_table};
 """
 
 _CANCEL_REQUESTS = (
@@ -115,8 +117,18 @@ _EXTERNAL_ID_INDEX = (
 )
 """Orders by external id (a CPQ's quote id), for ``orders(external_id=...)``; partial: most
 orders of a store may have none."""
-SCHEMA = SCHEMA.replace("{cancel_index}", _CANCEL_INDEX).replace(
-    "{external_id_index}", _EXTERNAL_ID_INDEX
+ACTS = "event_acts"
+"""Who took the operator action an event-log row records, and why (``EventRow.by`` and
+``reason``), one row per such event, by its ``seq``.  A table of its own, not columns of
+``events``: an older om_dsl reads ``SELECT * FROM events`` into rows of nine fields, and still
+opens a store this version has written to."""
+_ACTS_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {ACTS} (seq INTEGER PRIMARY KEY, actor TEXT, reason TEXT)"
+)
+SCHEMA = (
+    SCHEMA.replace("{cancel_index}", _CANCEL_INDEX)
+    .replace("{external_id_index}", _EXTERNAL_ID_INDEX)
+    .replace("{acts_table}", _ACTS_TABLE)
 )
 _ADDED_INDEXES = {
     "events_cancel_requests": _CANCEL_INDEX,
@@ -146,6 +158,14 @@ rows an older version wrote (:meth:`SqliteStore._upgrade` fills those)."""
 _ABSENT_COLUMN = "NULL"
 """What a read-only store made before a column (``external_id``, ``key_from``) reads instead of
 it (a read-only store is not upgraded)."""
+_EVENT_COLUMNS = (
+    "e.seq, e.ts, e.order_id, e.item_id, e.kind, e.from_state, e.to_state, e.attempt, e.detail"
+)
+_EVENTS_WITH_ACTS = (
+    f"SELECT {_EVENT_COLUMNS}, a.actor, a.reason FROM events e LEFT JOIN {ACTS} a USING (seq)"
+)
+_EVENTS_WITHOUT_ACTS = f"SELECT {_EVENT_COLUMNS}, NULL, NULL FROM events e"
+"""The event log of a read-only store made before :data:`ACTS`: no row names anyone."""
 
 
 @contextmanager
@@ -222,6 +242,8 @@ class SqliteStore:
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
         self._key_from = KEY_FROM
         """The items' :data:`KEY_FROM` column, or :data:`_ABSENT_COLUMN`."""
+        self._events = _EVENTS_WITH_ACTS
+        """How the event log is read: with :data:`ACTS`, unless the store lacks it."""
         self._installation_id: str | None = None
         self._lock = threading.RLock()
         try:
@@ -296,9 +318,11 @@ class SqliteStore:
         missing = [sql for name, sql in _ADDED_INDEXES.items() if name not in indexes]
         has_columns = self._has_external_ids() and self._has_key_from()
         has_id = self._meta(INSTALLATION_ID) is not None
-        if not missing and has_columns and has_id and not self._unknown_external_ids():
+        has_acts = ACTS in self._tables()
+        if not missing and has_columns and has_id and has_acts and not self._unknown_external_ids():
             return
         with self._write() as db:
+            db.execute(_ACTS_TABLE)
             if not self._has_external_ids():  # again: another process may have added it
                 db.execute("ALTER TABLE orders ADD COLUMN external_id TEXT")
             if not self._has_key_from():  # its rows' keys: those the older version sent
@@ -315,6 +339,8 @@ class SqliteStore:
             self._external_id = _ABSENT_COLUMN
         if not self._has_key_from():
             self._key_from = _ABSENT_COLUMN
+        if ACTS not in self._tables():
+            self._events = _EVENTS_WITHOUT_ACTS
 
     def _has_key_from(self) -> bool:
         columns = self._db.execute("PRAGMA table_info(items)").fetchall()
@@ -371,7 +397,15 @@ class SqliteStore:
             db.executemany(
                 "INSERT INTO events (seq, ts, order_id, item_id, kind, from_state, to_state, "
                 "attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((seq, *event) for seq, event in enumerate(batch.events, first)),
+                ((seq, *event[:8]) for seq, event in enumerate(batch.events, first)),
+            )
+            db.executemany(
+                f"INSERT INTO {ACTS} (seq, actor, reason) VALUES (?, ?, ?)",
+                (
+                    (seq, *act)
+                    for seq, act in enumerate(map(event_act, batch.events), first)
+                    if act != (None, None)
+                ),
             )
             return first
 
@@ -455,18 +489,18 @@ class SqliteStore:
     def events(
         self, order_id: str | None = None, after_seq: int = 0, limit: int | None = None
     ) -> list[EventRow]:
-        where, params = "seq > ?", [after_seq]
+        where, params = "e.seq > ?", [after_seq]
         if order_id is not None:
-            where += " AND order_id = ?"
+            where += " AND e.order_id = ?"
             params.append(order_id)  # type: ignore[arg-type]
         bound = -1 if limit is None else int(limit)
-        sql = f"SELECT * FROM events WHERE {where} ORDER BY seq LIMIT {bound}"
+        sql = f"{self._events} WHERE {where} ORDER BY e.seq LIMIT {bound}"
         return [EventRow(*row) for row in self._query(sql, tuple(params))]
 
     def cancel_requests(self, offset: int = 0, limit: int | None = None) -> list[EventRow]:
         bound = -1 if limit is None else int(limit)
         sql = (
-            f"SELECT * FROM events WHERE {_CANCEL_REQUESTS} ORDER BY seq "
+            f"{self._events} WHERE {_CANCEL_REQUESTS} ORDER BY e.seq "
             f"LIMIT {bound} OFFSET {int(offset)}"
         )
         return [EventRow(*row) for row in self._query(sql, ())]

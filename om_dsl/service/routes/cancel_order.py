@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from om_dsl.service import cancellation
-from om_dsl.service.context import Svc
+from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import CancelProductOrder, CancelProductOrderCreate
 from om_dsl.service.orders import selected, selected_page
 from om_dsl.service.routes.common import (
@@ -32,8 +32,8 @@ router = APIRouter(tags=["cancelProductOrder"], dependencies=AUTH_JSON)
     response_model=CancelProductOrder,
     responses=errors(404, 409),
 )
-def create_cancel_product_order(svc: Svc, body: CancelProductOrderCreate) -> JSONResponse:
-    view = cancellation.request(svc, body)
+def create_cancel_product_order(svc: Svc, who: Who, body: CancelProductOrderCreate) -> JSONResponse:
+    view = cancellation.request(svc, body, who.name)
     return JSONResponse(view, 201, headers={"Location": view["href"]})
 
 

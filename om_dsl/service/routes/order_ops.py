@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from om_dsl.runtime.status import OrderStatus
 from om_dsl.service import live_plan
-from om_dsl.service.context import Svc
+from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import (
     CompleteItem,
     Event,
@@ -66,24 +66,29 @@ async def order_plan_svg(
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
+# Each action is recorded with the client's name (the principal: a token's name, never the
+# token) and the body's reason: who did it and why, in the order's event log.
+
+
 @router.post("/productOrder/{id}/retry", **NO_CONTENT, responses=errors(404, 409))
-def retry_item(svc: Svc, id: str, body: ItemAction) -> None:
-    svc.runtime.retry(id, body.itemId)
+def retry_item(svc: Svc, who: Who, id: str, body: ItemAction) -> None:
+    svc.runtime.retry(id, body.itemId, by=who.name, reason=body.reason)
 
 
 @router.post("/productOrder/{id}/skip", **NO_CONTENT, responses=errors(404, 409))
-def skip_item(svc: Svc, id: str, body: SkipItem) -> None:
-    svc.runtime.skip(id, body.itemId, body.reason, force=body.force)
+def skip_item(svc: Svc, who: Who, id: str, body: SkipItem) -> None:
+    svc.runtime.skip(id, body.itemId, body.reason, force=body.force, by=who.name)
 
 
 @router.post("/productOrder/{id}/complete", **NO_CONTENT, responses=errors(404, 409))
-def complete_item(svc: Svc, id: str, body: CompleteItem) -> None:
-    svc.runtime.complete(id, body.itemId, body.outputs)
+def complete_item(svc: Svc, who: Who, id: str, body: CompleteItem) -> None:
+    svc.runtime.complete(id, body.itemId, body.outputs, by=who.name, reason=body.reason)
 
 
 @router.post("/productOrder/{id}/signal", response_model=Signalled, responses=errors(404, 409))
-def signal_order(svc: Svc, id: str, body: Signal) -> dict[str, int]:
-    return {"completed": svc.runtime.signal(body.event, id, body.payload)}
+def signal_order(svc: Svc, who: Who, id: str, body: Signal) -> dict[str, int]:
+    count = svc.runtime.signal(body.event, id, body.payload, by=who.name, reason=body.reason)
+    return {"completed": count}
 
 
 @router.get("/fallout", response_model=list[FalloutItem], responses=errors())

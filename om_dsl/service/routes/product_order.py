@@ -86,9 +86,9 @@ PATCH_BODY = {
     openapi_extra=PATCH_BODY,
     summary="Amend a product order in flight",
 )
-async def patch_product_order(request: Request, svc: Svc, id: str) -> JSONResponse:
+async def patch_product_order(request: Request, svc: Svc, who: Who, id: str) -> JSONResponse:
     body = await request.body()
-    return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body))
+    return JSONResponse(await run_in_threadpool(orders.amend, svc, id, body, who.name))
 
 
 ExternalId = Annotated[
