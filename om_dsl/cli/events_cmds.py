@@ -70,8 +70,9 @@ def _known(found: bool, order_id: str) -> bool:
 
 
 def _known_item(runtime: Runtime, order_id: str, item: str, rows: list[EventRow]) -> None:
-    """Exit 5 (not found) for an item the order does not have, with the id it was likely meant to be,
-    as the operator actions do (it exited 0 with a note, so a script's typo went unseen).
+    """Exit 5 (not found) for an item the order does not have, with the id it was likely
+    meant to be, as the operator actions do (it exited 0 with a note, so a script's typo went
+    unseen).
     An item of the order (or of its history) without events yet is no error."""
     ids = {row.item_id for row in rows if row.item_id} | {
         status.id for status in guard(lambda: runtime.status(order_id)).items
