@@ -30,7 +30,7 @@ from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, OrderState
-from om_dsl.service import errors, openapi
+from om_dsl.service import cancellation, errors, openapi
 from om_dsl.service.auth import TokenCheck
 from om_dsl.service.cancel_records import CancelRecords
 from om_dsl.service.config import ServiceConfig
@@ -96,6 +96,9 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
         runtime.callbacks.base_url = base
     views = runtime.notifications.views  # one set of views: GET and events agree, href too
     views.href_base = f"{base}/productOrder"
+    records = CancelRecords(runtime.store)
+    views.cancel_base = f"{base}/cancelProductOrder"
+    views.cancel_fields = cancellation.client_fields(records)
     runtime.add_listener(_forget_amended(views))
     runtime.add_listener(log_milestones)
     return Service(
@@ -105,7 +108,7 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
         views=views,
         tokens=TokenCheck(config.tokens),
         base_url=base,
-        cancels=CancelRecords(runtime.store),
+        cancels=records,
         requests=OrderRequests(runtime.store),
     )
 

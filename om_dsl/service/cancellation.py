@@ -26,20 +26,20 @@ from typing import Any
 from om_dsl.errors import NotFound, OperatorActionRejected, OrderIssue
 from om_dsl.runtime.events import (
     CANCEL_REJECTED,
-    ORDER_STATE,
     cancellation,
-    given_cancel_reason,
     is_cancel_request,
 )
-from om_dsl.runtime.notify.tmf import iso, typed
+from om_dsl.runtime.notify import cancels
+from om_dsl.runtime.notify.cancels import ClientFields
+from om_dsl.runtime.notify.tmf_text import iso
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow
-from om_dsl.service.cancel_records import CancelRecord
+from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
 from om_dsl.service.models import CancelProductOrderCreate
 
-PREFIX = "cpo-"
+PREFIX = cancels.PREFIX
 CLOCK_SKEW_S = 300
 """How far ahead a ``requestedCancellationDate`` may be and still mean "now"."""
 ASSESSING = OrderState.ASSESSING_CANCELLATION.value
@@ -136,35 +136,29 @@ def listing(svc: Service, offset: int, limit: int) -> tuple[list[dict[str, Any]]
 
 
 def _view(svc: Service, row: EventRow) -> dict[str, Any]:
-    request_id = f"{PREFIX}{row.seq}"
-    view: dict[str, Any] = {"id": request_id, "href": svc.href("cancelProductOrder", request_id)}
-    record = svc.cancels.get(row.seq)
-    view.update(_client_fields(record, row))
-    view["productOrder"] = {
-        "id": row.order_id,
-        "href": svc.href("productOrder", row.order_id),
-        "@referredType": "ProductOrder",
-    }
-    if row.kind == CANCEL_REJECTED:
-        view.update(state="terminatedWithError", cancellationState="rejected")
-        view["rejectionReason"] = row.detail
-    else:
-        view.update(_progress(svc, row))
-    view.update(record.types if record is not None else {})
-    return typed(view, "CancelProductOrder")
+    """The request as it is now (its events show it as it was then, see
+    :mod:`om_dsl.runtime.notify.cancels`)."""
+    progress = _progress(svc, row) if row.kind != CANCEL_REJECTED else {}
+    return svc.views.cancel_request(row, progress)
 
 
-def _client_fields(record: CancelRecord | None, row: EventRow) -> dict[str, str]:
-    """What the client asked with; for a request made before the service kept it, the reason
-    the runtime recorded (an accepted cancel's event detail)."""
-    if record is None:
-        reason = given_cancel_reason(row) if row.kind == ORDER_STATE else None
-        return {"cancellationReason": reason} if reason else {}
-    found = {
-        "cancellationReason": record.reason,
-        "requestedCancellationDate": record.requested_date,
-    }
-    return {name: value for name, value in found.items() if value is not None}
+def client_fields(records: CancelRecords) -> ClientFields:
+    """What the client of each request asked with, as the views read it: its reason and
+    requested date, and its ``@type`` fields; None for a request the service did not take
+    (``om cancel``, a host: the event log's reason is shown)."""
+
+    def fields(seq: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        record = records.get(seq)
+        if record is None:
+            return None
+        found = {
+            "cancellationReason": record.reason,
+            "requestedCancellationDate": record.requested_date,
+        }
+        asked = {name: value for name, value in found.items() if value is not None}
+        return asked, dict(record.types)
+
+    return fields
 
 
 def _row(svc: Service, request_id: str) -> EventRow:

@@ -16,7 +16,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from om_dsl.orders.decompose import Decomposer
-from om_dsl.runtime.notify.tmf import OrderViews, href
+from om_dsl.runtime.notify.tmf import OrderViews
+from om_dsl.runtime.notify.tmf_text import href
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.auth import Principal, TokenCheck, bearer
 from om_dsl.service.cancel_records import CancelRecords

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from om_dsl.errors import NotFound
 from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream import SystemStatus, Task
-from om_dsl.runtime.notify.tmf import iso
+from om_dsl.runtime.notify.tmf_text import iso
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.status import ItemStatus
 from om_dsl.runtime.store.base import EventRow

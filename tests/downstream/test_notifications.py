@@ -366,3 +366,44 @@ def test_an_amendment_is_a_productorderattributevaluechangeevent(
     assert change["description"].startswith("revision 1: 1 line(s) changed, 0 added, 0 removed")
     assert change["event"]["productOrder"]["state"] == "pending"  # as it was: waiting for "go"
     assert not [e for e in listener.events() if e["path"] == "/done"]
+
+
+WAITING = """
+cfs Line { attribute site: string  attribute technology: string }
+plan Line on add { wait go event "go" }
+"""
+
+
+def test_a_cancel_request_is_told_with_its_own_events(lab: Lab, listener: Listener) -> None:
+    """Besides the order's state changes, TMF622's CancelProductOrderCreateEvent and
+    CancelProductOrderStateChangeEvent, to every listener (a URL gets both events of the row
+    that records the request: one does not stand in for the other in the outbox)."""
+    catalog = compile_text(WAITING)
+    runtime = lab(catalog, notify=settings(listener.url), serve=False)
+    heard: list[dict[str, Any]] = []
+    runtime.notifications.subscribe(heard.append)
+    runtime.submit(order("O1", catalog, [line("L", site="S", technology="FTTH")]))
+    runtime.run_until_idle()
+    runtime.cancel("O1", "the customer moved")
+    runtime.run_until_idle()
+    assert runtime.notifications.drain(15)
+    request = next(e.seq for e in runtime.events("O1") if e.to_state == "assessingCancellation")
+    told = [(e["eventType"], e["event"]["cancelProductOrder"]) for e in heard
+            if "cancelProductOrder" in e["event"]]  # fmt: skip
+    reference = {"id": "O1", "@referredType": "ProductOrder"}
+    created = {
+        "id": f"cpo-{request}",
+        "cancellationReason": "the customer moved",
+        "productOrder": reference,
+        "state": "inProgress",
+        "cancellationState": "assessingCancellation",
+        "@type": "CancelProductOrder",
+    }
+    assert told[0] == ("CancelProductOrderCreateEvent", created)
+    assert told[1][0] == "CancelProductOrderStateChangeEvent"
+    assert told[1][1]["state"] == "done" and told[1][1]["cancellationState"] == "cancelled"
+    assert told[1][1]["effectiveCancellationDate"].endswith("Z")
+    assert len(told) == 2
+    delivered = [b["eventType"] for b in listener.bodies()]
+    assert delivered == [e["eventType"] for e in heard]  # the same events, in the same order
+    assert len(set(b["eventId"] for b in listener.bodies())) == len(heard)

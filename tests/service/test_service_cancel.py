@@ -40,6 +40,15 @@ def _order_events(listener: Listener, order_id: str) -> dict[str, dict[str, Any]
     return found
 
 
+def _cancel_events(listener: Listener) -> list[tuple[str, dict[str, Any]]]:
+    """The cancel requests' events heard: (event type, the CancelProductOrder)."""
+    return [
+        (body["eventType"], body["event"]["cancelProductOrder"])
+        for body in listener.bodies()
+        if isinstance(body, dict) and "cancelProductOrder" in body.get("event", {})
+    ]
+
+
 def _item_states(order: dict[str, Any]) -> set[str]:
     return {item["state"] for item in order["productOrderItem"]}
 
@@ -86,6 +95,15 @@ def test_cancel_before_the_point_of_no_return_compensates(
     heard = wait_for(lambda: "cancelled" in (e := _order_events(listener, TRIO)) and e)
     assert _item_states(heard["cancelled"]) == {"cancelled"}
     assert _item_states(heard["pendingCancellation"]) == {"pendingCancellation"}
+    # the request's own events: created in progress, then done, as GET shows it
+    told = wait_for(lambda: len(e := _cancel_events(listener)) == 2 and e, what="cancel events")
+    (created_type, first), (changed_type, last) = told
+    assert (created_type, first["state"]) == ("CancelProductOrderCreateEvent", "inProgress")
+    assert first["cancellationState"] == "assessingCancellation"
+    assert (changed_type, last) == ("CancelProductOrderStateChangeEvent", done)
+    assert first["id"] == request["id"] and first["href"] == request["href"]
+    assert first["requestedCancellationDate"] == "2026-01-01T00:00:00Z"
+    assert first["productOrder"]["href"].endswith(f"/productOrder/{TRIO}")
 
     events = len(api.get(f"/productOrder/{TRIO}/events").json())
     again = api.post("/cancelProductOrder", json=body)
@@ -95,10 +113,13 @@ def test_cancel_before_the_point_of_no_return_compensates(
 
 
 def test_cancel_after_the_point_of_no_return_is_rejected(
-    service: Callable[..., Running], sims: Any
+    service: Callable[..., Running], sims: Any, listener: Listener
 ) -> None:
     running = service()
     api = running.client()
+    query = "eventType=CancelProductOrderCreateEvent&state=terminatedWithError"
+    hub = api.post("/hub", json={"callback": listener.url, "query": query})
+    assert hub.status_code == 201, hub.text
     sims.network.configure(callback_delay_ms=3000)  # activation (the PONR) takes a while
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     wait_for(lambda: finish_tasks(api, TRIO), what="the install task")
@@ -125,6 +146,9 @@ def test_cancel_after_the_point_of_no_return_is_rejected(
                 if e["kind"] == "order.cancel_rejected"]  # fmt: skip
     assert len(rejected) == 1 and refused["id"] == f"cpo-{rejected[0]['seq']}"
     assert api.get(refused["href"]).json() == refused
+    told = wait_for(lambda: _cancel_events(listener), what="the rejected request's event")
+    assert told == [("CancelProductOrderCreateEvent", refused)]
+    assert {body["eventType"] for body in listener.bodies()} == {"CancelProductOrderCreateEvent"}
     wait_for(lambda: finish_tasks(api, TRIO), what="the set-top box task")  # it went on
     assert wait_state(api, TRIO, {"completed", "held"}) == "completed"
     assert api.get(refused["href"]).json() == refused

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from om_dsl.errors import NotFound
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url
+from om_dsl.runtime.notify import cancels
 from om_dsl.runtime.notify.tmf import EVENT_TYPES
 from om_dsl.runtime.states import OrderState
 
@@ -33,10 +34,11 @@ _FIELDS = {
     "productOrder.id": "order_id",
 }
 _KNOWN: dict[str, frozenset[str]] = {
-    "event_type": frozenset(EVENT_TYPES.values()),
-    "state": frozenset(state.value for state in OrderState),
+    "event_type": frozenset((*EVENT_TYPES.values(), *cancels.EVENT_TYPES)),
+    "state": frozenset((*(state.value for state in OrderState), *cancels.TASK_STATES)),
 }
-"""The values a filter can match; order ids are open."""
+"""The values a filter can match; order ids are open.  A cancel request's event has the
+request's state (``inProgress``, ``done``, ``terminatedWithError``) and its order's id."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
 from om_dsl.runtime.events import (
+    CANCEL_REJECTED,
     ORDER_AMENDED,
     ORDER_CREATED,
     ORDER_STATE,
@@ -40,6 +41,7 @@ from om_dsl.runtime.events import (
     Listener,
     discard,
 )
+from om_dsl.runtime.notify import cancels
 from om_dsl.runtime.notify.hub import Hub
 from om_dsl.runtime.notify.outbox import Delivery, NewRow, Outbox, OutboxRow
 from om_dsl.runtime.notify.signing import SIGNATURE_HEADER, secret_from, sign
@@ -51,7 +53,8 @@ CURSOR = "notify"
 NOTIFY_DELIVERED = "notify.delivered"
 NOTIFY_FAILED = "notify.failed"
 NOTIFY_ABANDONED = "notify.abandoned"
-ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE, ORDER_AMENDED})
+ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE, ORDER_AMENDED, CANCEL_REJECTED})
+"""Event-log rows that make TMF events (a rejected cancel request makes only its own)."""
 READ_BATCH = 1000
 ANSWER_BYTES = 64 * 1024
 Subscriber = Callable[[dict[str, Any]], None]
@@ -245,16 +248,18 @@ class Notifier:
     def _enqueue(self, rows: list[EventRow]) -> None:
         new: list[NewRow] = []
         for row in rows:
-            event = self._views.event(row)
-            if event is None:
-                continue
-            text = json.dumps(event, separators=(",", ":"))
-            kind = event["eventType"]
-            state = event["event"]["productOrder"].get("state")  # an amendment's: the order's
-            for url in self._targets(kind, state, row.order_id):
-                new.append(NewRow(row.seq, url, row.order_id, kind, state, text))
-            if self._subscribers:
-                self._tell_subscribers(text)
+            for event in self._views.events(row):
+                text = json.dumps(event, separators=(",", ":"))
+                kind = event["eventType"]
+                # the order's state (an amendment's too), or the cancel request's
+                (resource,) = event["event"].values()
+                state = resource.get("state")
+                # (event_seq, url) is unique: a cancel's event counts apart from the order's
+                key = -row.seq if kind in cancels.EVENT_TYPES else row.seq
+                for url in self._targets(kind, state, row.order_id):
+                    new.append(NewRow(key, url, row.order_id, kind, state, text))
+                if self._subscribers:
+                    self._tell_subscribers(text)
         if new:
             self._outbox.add(new, self._clock())
 

@@ -30,6 +30,9 @@ class OutboxRow(NamedTuple):
 
 class NewRow(NamedTuple):
     event_seq: int
+    """The event-log row the event comes from, negative for a cancel request's event
+    (:mod:`.cancels`): one row may make an order event and a cancel event, and (event_seq,
+    url) is what keeps a re-read of the log from queueing an event twice."""
     url: str
     order_id: str
     event_type: str
@@ -45,7 +48,7 @@ class Delivery:
     url: str
     event_type: str
     state: str | None
-    """The order state the event reports."""
+    """The order state the event reports (a cancel request's event: the request's)."""
     status: str
     """``pending``, ``delivered`` or ``abandoned``."""
     attempts: int

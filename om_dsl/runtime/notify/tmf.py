@@ -18,10 +18,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from om_dsl.runtime.downstream.urls import path_text
 from om_dsl.runtime.events import (
     ITEM_STATE,
     ORDER_AMENDED,
@@ -29,6 +27,8 @@ from om_dsl.runtime.events import (
     ORDER_STATE,
     cancellation,
 )
+from om_dsl.runtime.notify import cancels
+from om_dsl.runtime.notify.tmf_text import href, iso
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ATTRIBUTES_CHANGED
 from om_dsl.runtime.states import OrderState
@@ -47,12 +47,6 @@ ORDER_TYPE = "ProductOrder"
 ITEM_TYPE = "ProductOrderItem"
 NESTED = "productOrderItem"
 CANCELLED = OrderState.CANCELLED.value
-
-
-def href(base: str, ident: str) -> str:
-    """``<base>/<ident>``, the id percent-encoded whole (``/``, ``?``, ``%``, blanks too): an id
-    is data, and must neither add a path segment nor start a query."""
-    return f"{base}/{path_text(ident)}"
 
 
 def field_path(detail: str | None) -> str:
@@ -74,11 +68,6 @@ def typed(view: dict[str, Any], default: str) -> dict[str, Any]:
     sent = view.pop("@type", None)
     view["@type"] = sent if isinstance(sent, str) and sent else default
     return view
-
-
-def iso(ts: float) -> str:
-    """``2026-01-31T10:00:00.000Z``."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +95,12 @@ class OrderViews:
         self._store = store
         self._href_base: str | None = None
         self.href_base = href_base
+        self.cancel_base: str | None = None
+        """The base of a cancel request's ``href`` (``<base>/cpo-12``): the service's
+        ``/cancelProductOrder``; no ``href`` when None."""
+        self.cancel_fields: cancels.ClientFields | None = None
+        """What the clients of cancel requests asked with (the service keeps it); the reason
+        the event log has when None."""
         self._shapes: OrderedDict[str, OrderShape] = OrderedDict()
         self._epoch = 0
         """Counts amendments seen: a shape read across one is not cached (it may be stale)."""
@@ -121,6 +116,29 @@ class OrderViews:
     @href_base.setter
     def href_base(self, value: str | None) -> None:
         self._href_base = value.rstrip("/") if value else None
+
+    def events(self, row: EventRow) -> list[dict[str, Any]]:
+        """Every TMF event an event-log row makes: the order's (:meth:`event`), then the
+        cancel request's (:meth:`cancel_event`); a cancel makes both."""
+        return [e for e in (self.event(row), self.cancel_event(row)) if e is not None]
+
+    def cancel_event(self, row: EventRow) -> dict[str, Any] | None:
+        """The ``CancelProductOrder`` event a row makes (see :mod:`.cancels`), or None."""
+        found = cancels.request_of(self._store, row)
+        if found is None:
+            return None
+        request, event_type = found
+        return cancels.event_of(
+            row, event_type, self.cancel_request(request, cancels.progress_at(row))
+        )
+
+    def cancel_request(self, request: EventRow, progress: dict[str, Any]) -> dict[str, Any]:
+        """The ``CancelProductOrder`` of a request row, at ``progress``: the one view of the
+        service's answers and of the events."""
+        return cancels.request_view(
+            request, progress, own_base=self.cancel_base, order_base=self._href_base,
+            client=self.cancel_fields,
+        )  # fmt: skip
 
     def event(self, row: EventRow) -> dict[str, Any] | None:
         """The TMF event for an event-log row, or None when the row is no order event."""
