@@ -155,8 +155,9 @@ def test_hostile_listener_urls_are_refused_or_harmless(lab: Lab, listener: Liste
     with pytest.raises(ValueError, match="cannot filter on 'secret'"):
         runtime.hub.register(listener.url, "secret=1")
     for never, why in (
-        ("eventType=Bogus", "unknown eventType Bogus; use ProductOrder"),
-        ("state=done", "unknown state done; use "),
+        ("eventType=Bogus", "unknown eventType Bogus; use CancelProductOrderCreateEvent, "),
+        ("state=finished", "unknown state finished; use "),
+        ("productOrder.state=done", "unknown productOrder.state done; use "),
         ("id=", "id without a value"),
     ):
         with pytest.raises(ValueError, match=f"the query can never match: {why}"):

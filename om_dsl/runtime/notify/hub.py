@@ -39,6 +39,8 @@ _KNOWN: dict[str, frozenset[str]] = {
 }
 """The values a filter can match; order ids are open.  A cancel request's event has the
 request's state (``inProgress``, ``done``, ``terminatedWithError``) and its order's id."""
+_KNOWN_AS = {"productOrder.state": frozenset(state.value for state in OrderState)}
+"""Spellings narrower than their field: ``productOrder.state`` names an order's state only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class EventFilter:
                 known = ", ".join(sorted(_FIELDS))
                 raise ValueError(f"a hub query cannot filter on '{name}' (it can on: {known})")
             values = frozenset(v.strip() for v in value.split(",") if v.strip())
-            _check_values(name, values, _KNOWN.get(_FIELDS[name]))
+            _check_values(name, values, _KNOWN_AS.get(name, _KNOWN.get(_FIELDS[name])))
             fields[_FIELDS[name]] = values
         return cls(**fields)
 
