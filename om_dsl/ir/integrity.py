@@ -84,12 +84,18 @@ def _includes(catalog: Catalog) -> Iterator[str]:
 
 def _requires(catalog: Catalog) -> Iterator[str]:
     """Order validation looks each required name up among the offers: one that is missing,
-    or a group with no alternative (that no order could meet), must fail here, in words."""
+    or a group with no alternative (that no order could meet), must fail here, in words; so
+    must a repeat the compiler refuses (E024), which would report one problem twice."""
     offers = {o.name for o in catalog.offers}
     for offer in catalog.offers:
+        groups = [frozenset(group) for group in offer.requires]
+        if len(set(groups)) != len(groups):
+            yield f"{offer.kind} {offer.name} repeats a requirement"
         for group in offer.requires:
             if not group:
                 yield f"{offer.kind} {offer.name} has a requirement with no offer in it"
+            if len(set(group)) != len(group):
+                yield f"{offer.kind} {offer.name} names an offer twice in one requirement"
             for name in group:
                 if name == offer.name:
                     yield f"{offer.kind} {offer.name} requires itself"

@@ -95,7 +95,10 @@ def _cardinality(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None
 
 
 def _deleted_parts(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None:
-    """A deleted bundle lists the parts it deletes (parts that are not ``delete`` are O042)."""
+    """A deleted bundle lists the parts it deletes.  A part that is not ``delete`` is in error
+    itself (O042): "list at least 1" would then blame the bundle for a part it has."""
+    if any(p.draft.action != "delete" for p in parts):
+        return
     units = bundle.draft.quantity
     for inc in bundle.product.includes:
         gone = sum(

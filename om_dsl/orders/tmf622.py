@@ -153,6 +153,17 @@ is cancelled, from the cancel), never echoed.  ``@type`` is the client's: a CPQ'
 ITEM_OWNED = frozenset({"id", "action", "state", "productOrderItem"})
 """ProductOrderItem attributes the view writes itself (nested items: see :func:`client_fields`)."""
 NESTED = "productOrderItem"
+ORDER_TYPE, ITEM_TYPE = "ProductOrder", "ProductOrderItem"
+"""The ``@type`` the views give an order and an item that came without one: sent back (a
+CRM that posts or patches back what it read), it is the server's word, not the client's."""
+
+
+def _sent(fields: dict[str, Any], default: str) -> dict[str, Any]:
+    """``fields`` without an ``@type`` that only repeats the view's default: a GET body posted
+    back was a new order (``po-`` ids) or a clash, and a PATCH of it an amendment of ``@type``."""
+    if fields.get("@type") == default:
+        return {k: v for k, v in fields.items() if k != "@type"}
+    return fields
 
 
 def client_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -166,14 +177,14 @@ def client_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[
     The values are the parsed JSON's own objects, not copies: an order is read once and they
     are never changed.
     """
-    order = {k: v for k, v in data.items() if k not in ORDER_OWNED}
+    order = _sent({k: v for k, v in data.items() if k not in ORDER_OWNED}, ORDER_TYPE)
     items: dict[str, dict[str, Any]] = {}
     stack = [data.get(NESTED, [])]
     while stack:
         for item in stack.pop():
             kept = {k: (_ids(v) if k == NESTED else v) for k, v in item.items()
                     if k not in ITEM_OWNED or (k == NESTED and v)}  # fmt: skip
-            items[item["id"]] = kept
+            items[item["id"]] = _sent(kept, ITEM_TYPE)
             stack.append(item.get(NESTED, []))
     return order, items
 
@@ -253,17 +264,19 @@ def content_digest(data: dict[str, Any]) -> str:
     Left out: the order's ``id`` (an order without one gets its id from this digest, and a
     clash of client ids is told apart by it), every attribute the server owns and discards
     (:data:`ORDER_OWNED`: ``href``, ``state``, ``orderDate``, ...; each item's ``state``,
-    at any depth), and each note's ``date``.  A CRM that retries rebuilds its request, and
-    stamps ``orderDate`` or a note's ``date`` with the time of the retry: with them in the
-    hash, each retry of one order was a new order with a new id.  A note's text, author and
-    id are the client's content and count; so does everything else the client sent.
+    at any depth), each note's ``date``, and an ``@type`` that is the views' default
+    (``ProductOrder``, ``ProductOrderItem``: a GET body posted back).  A CRM that retries
+    rebuilds its request, and stamps ``orderDate`` or a note's ``date`` with the time of the
+    retry: with them in the hash, each retry of one order was a new order with a new id.  A
+    note's text, author and id are the client's content and count; so does everything else
+    the client sent.
     """
     canonical = json.dumps(_kept(data), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _kept(data: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in data.items() if k not in ORDER_OWNED or k == NESTED}
+    kept = _sent({k: v for k, v in data.items() if k not in ORDER_OWNED or k == NESTED}, ORDER_TYPE)
     if isinstance(kept.get("note"), list):
         kept["note"] = [_undated(note) for note in kept["note"]]
     if isinstance(kept.get(NESTED), list):
@@ -279,7 +292,7 @@ def _stateless(item: Any) -> Any:
     """An item without its ``state`` (the server's), nested items too."""
     if not isinstance(item, dict):
         return item
-    kept = {k: v for k, v in item.items() if k != "state"}
+    kept = _sent({k: v for k, v in item.items() if k != "state"}, ITEM_TYPE)
     if isinstance(kept.get(NESTED), list):
         kept[NESTED] = [_stateless(part) for part in kept[NESTED]]
     return kept

@@ -131,11 +131,15 @@ def _replay(svc: Service, used: KeyUse, digest: str, key: str) -> Created:
     raise ApiError(409, "idempotencyKeyReused", message, headers=location)
 
 
-def idempotency_key(value: str | None) -> str | None:
+def idempotency_key(value: str | None, given: int = 1) -> str | None:
     """The ``Idempotency-Key`` header's value, checked (400, S023): 1-255 printable ASCII
-    characters, as the key is kept and compared as it is."""
+    characters, as the key is kept and compared as it is, and one header (``given``: how many
+    the request has; the first was used, silently, when a proxy or a client added another)."""
     if value is None:
         return None
+    if given > 1:
+        message = f"the request has {given} Idempotency-Key headers: send one"
+        raise ApiError(400, "invalidRequest", message, [OrderIssue("S023", KEY_PATH, message)])
     if not 1 <= len(value) <= MAX_KEY_CHARS or not all(" " < ch < "\x7f" for ch in value):
         message = (f"an Idempotency-Key is 1 to {MAX_KEY_CHARS} printable ASCII characters "
                    "without blanks (a UUID, say)")  # fmt: skip

@@ -114,6 +114,10 @@ CASES: list[tuple[str, Edit, str]] = [
      "requires itself"),
     ("requires-nothing", lambda d: d["offers"][0].update(requires=[[]]),
      "has a requirement with no offer in it"),
+    ("requires-twice", lambda d: d["offers"][0].update(requires=[[_other(d)], [_other(d)]]),
+     "repeats a requirement"),
+    ("requires-one-twice", lambda d: d["offers"][0].update(requires=[[_other(d), _other(d)]]),
+     "names an offer twice in one requirement"),
     ("function", _rename_call("rules", "lenght"), "calls unknown function 'lenght'"),
     ("plan-function", _rename_call("plans", "nope"), "calls unknown function 'nope'"),
     ("changed-in-a-rule", _rename_call("rules", "changed"),
@@ -169,3 +173,9 @@ def test_the_cli_says_so_in_one_line(acme: dict[str, Any], tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "produces unknown technical product 'Nope'" in result.stderr
     assert "internal error" not in result.output
+
+
+def _other(document: dict[str, Any]) -> str:
+    """An offer of the catalog other than the first."""
+    name: str = document["offers"][1]["name"]
+    return name

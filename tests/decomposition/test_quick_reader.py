@@ -434,6 +434,8 @@ def test_a_bundle_deleted_alone_is_refused_by_both_readers() -> None:
     gadget = {"id": "g", "product": "Gadget", "action": "delete"}
     two = {"id": "k", "product": "Kit", "action": "delete", "quantity": 2, "children": [gadget]}
     _odd("O062", index, [two])  # two kits need two gadgets
+    kept = {**gadget, "action": "noChange"}
+    _odd("O042", index, [{**two, "quantity": 1, "children": [kept]}])  # the part's error alone
 
 
 def test_a_bundle_deleted_with_its_parts_is_read_by_both_readers() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from service_support import (
     OPS_TOKEN,
     Running,
@@ -92,6 +93,11 @@ def test_a_retry_with_server_owned_fields_is_the_same_order(
         assert again.json()["code"] == "duplicateOrder", again.text
         assert again.headers["Location"] == first.headers["Location"]
         assert order_id in again.json()["message"]
+    # what GET shows, posted back (the views' @types added), with or without its id
+    shown = crm.get(first.headers["Location"]).json()
+    for body in (shown, {k: v for k, v in shown.items() if k != "id"}):
+        again = crm.post("/productOrder", json=body)
+        assert (again.status_code, again.json()["code"]) == (409, "duplicateOrder"), again.text
     listed = crm.get("/productOrder", params={"externalId": "CRM-RETRY-1"})
     assert listed.headers["X-Total-Count"] == "1"
     # what the client wrote in a note is its content: another text is another order
@@ -164,6 +170,9 @@ def test_an_idempotency_key_that_cannot_be_kept_is_refused(
         assert answer.status_code == 400, answer.text
         issue = answer.json()["issues"][0]
         assert (issue["code"], issue["path"]) == ("S023", "header.Idempotency-Key")
+    two = httpx.Headers([("Idempotency-Key", "k-1"), ("Idempotency-Key", "k-2")])
+    answer = crm.post("/productOrder", json=home_duo(), headers=two)
+    assert answer.status_code == 400 and "2 Idempotency-Key headers" in answer.text
     assert crm.get("/productOrder").headers["X-Total-Count"] == "0"
 
 

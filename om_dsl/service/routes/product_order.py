@@ -60,7 +60,7 @@ async def create_product_order(
     request: Request, svc: Svc, who: Who, key: IdempotencyKey = None
 ) -> JSONResponse:
     body = await request.body()
-    checked = orders.idempotency_key(key)
+    checked = orders.idempotency_key(key, len(request.headers.getlist("idempotency-key")))
     done = await run_in_threadpool(orders.create, svc, body, who.name, checked)
     headers = {"Location": done.view.get("href", "")}
     return JSONResponse(done.view, done.status, headers=headers)
