@@ -19,9 +19,8 @@ import asyncio
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,6 +28,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from om_dsl.errors import NotFound, OmError, UnmappableCallback
+
+if TYPE_CHECKING:
+    import uvicorn
 from om_dsl.runtime.downstream.request import MAX_ANSWER_BYTES, parse_body
 
 MAX_CALLBACK_BYTES = MAX_ANSWER_BYTES
@@ -126,6 +128,8 @@ class CallbackServer:
         """
         if self._server is not None:
             return self.url
+        import uvicorn  # noqa: PLC0415 - only a runtime that listens needs it (55 ms to import)
+
         self._socket = _bind(self._port)
         config = uvicorn.Config(self._app, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=1)  # fmt: skip
