@@ -13,6 +13,7 @@ from om_dsl.cli.app import (
     EXIT_ERRORS,
     EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_USAGE,
     app,
     click_exceptions,
     err,
@@ -65,6 +66,7 @@ def _register(argv: list[str] | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     tolerate_unencodable(sys.stdout, sys.stderr)
+    _refuse_undecodable(sys.argv[1:] if argv is None else argv)
     _register(sys.argv[1:] if argv is None else argv)
     click = click_exceptions()
     try:
@@ -88,6 +90,18 @@ def main(argv: list[str] | None = None) -> None:
     # A command that returns has done its work; --help and --version end with typer.Exit,
     # whose code (0) click returns instead of exiting, outside standalone mode.
     sys.exit(done if isinstance(done, int) else EXIT_OK)
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """An argument that is not UTF-8 (``café`` typed in a latin-1 terminal) reaches Python
+    with lone surrogates, and failed later as an internal error when it was stored or
+    printed (exit 3): a usage error, before anything is done."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            fail(f"the argument '{raw}' is not UTF-8 text: set the terminal to UTF-8", EXIT_USAGE)
 
 
 def usage_error(exc: Any) -> NoReturn:

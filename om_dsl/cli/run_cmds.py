@@ -336,8 +336,9 @@ def _outside(notify: list[str] | None) -> DownstreamSettings:
 def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:
     if runtime.has_order(plan.order_id):
         fail(
-            f"order {plan.order_id} is already in {db}: `om resume --db {db}` carries it on, "
-            f"`om status {plan.order_id} --db {db}` shows where it is",
+            f"order {plan.order_id} is already in {db}: `om resume --db {shlex.quote(str(db))}` "
+            f"carries it on, `om status --db {shlex.quote(str(db))} -- "
+            f"{shlex.quote(plan.order_id)}` shows where it is",
             EXIT_REFUSED,
         )
     try:

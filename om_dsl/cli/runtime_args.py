@@ -32,6 +32,7 @@ from om_dsl.cli.json_args import parse_json_object
 from om_dsl.errors import NotFound, OmError, OperatorActionRejected, PlanError
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
+from om_dsl.runtime.events import InvalidAct
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
 from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
@@ -107,7 +108,8 @@ def open_store(db: Path, *, create: bool = False, read_only: bool = False) -> Sq
     """The store at ``db``; a one-line error when there is none (unless ``create``) or it
     cannot be used (see :class:`SqliteStore`)."""
     if not create and not db.is_file():
-        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {db}`)", EXIT_NOT_FOUND)
+        fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {_q(db)}`)",
+             EXIT_NOT_FOUND)  # fmt: skip
     try:
         return SqliteStore(db, read_only=read_only)
     except StoreError as exc:
@@ -138,6 +140,7 @@ def guard(action: Any, db: Path | None = None) -> Any:
 
 
 EXIT_CODES: tuple[tuple[type[OmError], int], ...] = (
+    (InvalidAct, EXIT_USAGE),  # a --reason that cannot be a line of the log
     (NotFound, EXIT_NOT_FOUND),
     (OperatorActionRejected, EXIT_REFUSED),
     (StoreInUse, EXIT_BUSY),
@@ -214,4 +217,11 @@ def carry_on(db: Path) -> str:
     """What an operator command that moved an order says to run next.  Without the handlers
     `om run` had, the order's next `auto` item fails again ("no handler is registered"): a
     newcomer who copied the line as written met that."""
-    return f"run `om resume --db {db}` (with the --handlers of `om run`, if it had any) to carry on"
+    return (f"run `om resume --db {_q(db)}` (with the --handlers of `om run`, if it had any) "
+            "to carry on")  # fmt: skip
+
+
+def _q(value: object) -> str:
+    """``value`` as a shell word: a hint's command must work pasted as it is (a store path
+    with a blank or a quote)."""
+    return shlex.quote(str(value))

@@ -8,6 +8,7 @@ scheduler would never see items moved from here, so it releases and sends them i
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -144,4 +145,4 @@ def online_cmd(
         return
     err.print(f"system {name} is online; {released} held callout(s) released")
     if released:
-        err.print(f"run `om resume --db {db}` to send them")
+        err.print(f"run `om resume --db {shlex.quote(str(db))}` to send them", markup=False)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from om_dsl.errors import OmError
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow, Store
 
@@ -54,6 +55,26 @@ OPERATOR = "operator"
 runtime: ``skipped by bob (operator)``."""
 
 
+MAX_REASON_CHARS = 1000
+"""The longest reason an operator action keeps (a reason is a line of the event log)."""
+
+
+class InvalidAct(OmError, ValueError):
+    """A name or a reason an operator action cannot keep (a usage error, HTTP 400)."""
+
+
+def reason_problem(reason: str | None) -> str | None:
+    """What is wrong with ``reason`` as a line of the event log, or None.  A newline in one
+    made `om events` print a row of the attacker's choosing ("... completed by admin"); a
+    right-to-left override showed other words than grep saw."""
+    if reason is None or (len(reason) <= MAX_REASON_CHARS and reason.isprintable()):
+        return None
+    return (
+        f"a reason is one line of at most {MAX_REASON_CHARS} printable characters "
+        "(no newline, tab or control character)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Act:
     """Who took an operator action, and why: kept in its event-log rows as fields (``by``,
@@ -65,6 +86,13 @@ class Act:
     """The person or API client (the service's principal; ``om``'s ``--user``): a name,
     never a credential."""
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        problem = reason_problem(self.reason)
+        if problem is not None:
+            raise InvalidAct(problem)
+        if self.by is not None and not (self.by.strip() and self.by.isprintable()):
+            raise InvalidAct("a name is printable characters, not blank")
 
     def words(self, done: str) -> str:
         """``skipped by bob (operator): it never happened``; ``retried by an operator``."""

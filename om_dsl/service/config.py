@@ -172,16 +172,26 @@ def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, s
     claims a task or takes a system offline, so it is never made up from an entry's position.
 
     Raises:
-        ValueError: an entry is malformed (no name, a bad name, a name given twice), a token is
-            too short to be a secret, or the file cannot be read.  The message says where the
+        ValueError: an entry is malformed (no name, a bad name, a name given twice), two
+            names share a token, a name is a token, a token is too short to be a secret, or
+            the file cannot be read.  The message says where the
             entry is and never shows a token.
     """
     tokens: dict[str, str] = {}
+    owners: dict[str, str] = {}
     for where, entry in _entries(text, path):
         name, token = _entry(entry, where)
         if name in tokens:
             raise ValueError(f"{where}: the client name '{name}' is given twice")
+        if token in owners:  # every action of one would be recorded as the other's
+            raise ValueError(f"{where}: client '{name}' has the token of '{owners[token]}'")
+        if token in tokens or name in owners or name == token:  # name and token swapped?
+            raise ValueError(
+                f"{where}: a client name is also a token; write name:token (the name is "
+                "shown and recorded, the token never)"
+            )
         tokens[name] = token
+        owners[token] = name
     return tokens
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cli_support import om
 
+from om_dsl.cli.runtime_args import carry_on
 from om_dsl.runtime import SqliteStore
 from om_dsl.runtime.item_ids import meant
 
@@ -106,6 +107,24 @@ def test_a_skip_keeps_the_words_and_the_reason(night: Path, capsys) -> None:  # 
     assert code == 0, err
     code, out, _ = om(capsys, "status", "ORD-1", "--db", DB, "--all")
     assert "skipped by bob (operator): bob says it never happened" in out
+
+
+def test_a_reason_is_one_printable_line(night: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A newline in a reason printed a forged row in `om events` ("... completed by admin");
+    a right-to-left override showed other words than grep saw."""
+    _held(capsys)
+    forged = "ok\n    99 2026-11-28 16:50:14Z item.state x fatally_failed -> completed"
+    for reason in (forged, "approved \u202edeifirev ton", "x" * 1001):
+        code, _, err = om(capsys, "retry", "ORD-1", ITEM, "--db", DB, "--reason", reason)
+        assert code == 2 and "a reason is one line of at most 1000 printable" in err
+    code, out, _ = om(capsys, "events", "ORD-1", "--db", DB)
+    assert "99 2026" not in out  # nothing was recorded
+
+
+def test_a_hint_s_store_is_quoted_for_the_shell(night: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert carry_on(Path("dir with space/it's.db")).startswith(
+        "run `om resume --db 'dir with space/it'\"'\"'s.db'` (with"
+    )
 
 
 def test_an_empty_user_is_a_usage_error(night: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,9 @@ def test_retry_and_skip_name_the_client_and_keep_the_reason(
     retried = alice.post(f"/productOrder/{ORDER}/retry", json={"itemId": item})
     assert retried.status_code == 204, retried.text
     assert wait_state(alice, ORDER, {"held"}) == "held"
+    forged = {"itemId": item, "reason": "fine\n  99 ... completed by admin", "force": True}
+    refused = bob.post(f"/productOrder/{ORDER}/skip", json=forged)  # a forged log line
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalidRequest"), refused.text
     body = {"itemId": item, "reason": "bob says it never happened", "force": True}
     assert bob.post(f"/productOrder/{ORDER}/skip", json=body).status_code == 204
     events = alice.get(f"/productOrder/{ORDER}/events").json()

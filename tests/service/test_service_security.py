@@ -181,6 +181,10 @@ BAD_TOKEN_ENTRIES = [
     (f"crm:{TOKEN}, crm:{OPS_TOKEN}", "OM_TOKENS entry 2: the client name 'crm' is given twice"),
     (f":{TOKEN}", "OM_TOKENS entry 1: the client name must be 1-64 of"),
     ("crm:short-token", "OM_TOKENS entry 1: the token of crm is too short"),
+    # alice's actions were recorded as bob's; a name that is a token is shown in the banner
+    (f"alice:{TOKEN},bob:{TOKEN}", "OM_TOKENS entry 2: client 'bob' has the token of 'alice'"),
+    ("s3cret-s3cret-s3cret:s3cret-s3cret-s3cret", "OM_TOKENS entry 1: a client name is also a "
+     "token"),
 ]  # fmt: skip
 
 
