@@ -63,10 +63,10 @@ def orders_cmd(
         rows = [_row(runtime, record, catalogs) for record in runtime.orders(states)]
     if fmt == "json":
         write_json(rows)
+    elif fmt == "tsv":  # the header even with no rows, as `om systems list` (scripts read it)
+        write_stdout(tsv_text(HEADER, [_cells(row) for row in rows]))
     elif not rows:
         err.print(f"no orders{f' in state {wanted}' if wanted else ''} in {db}")
-    elif fmt == "tsv":
-        write_stdout(tsv_text(HEADER, [_cells(row) for row in rows]))
     else:
         write_stdout(fitted_table_text(_table(rows), sys.stdout, keep=("order",)))
 

@@ -61,11 +61,11 @@ def list_cmd(
     tasks.sort(key=lambda task: (task.created_at, task.order_id, task.item_id))
     if fmt == "json":
         write_json([_task_json(t) for t in tasks])
+    elif fmt == "tsv":  # the header even with no rows, as `om systems list` (scripts read it)
+        write_stdout(tsv_text(HEADER, [_cells(task) for task in tasks]))
     elif not tasks:
         named = ", ".join(q for q in queues if q)
         err.print(f"no open tasks{f' in queue {named}' if named else ''}")
-    elif fmt == "tsv":
-        write_stdout(tsv_text(HEADER, [_cells(task) for task in tasks]))
     else:  # ids stay whole, to copy into `claim`
         write_stdout(fitted_table_text(_table(tasks), sys.stdout, keep=("order", "item")))
 

@@ -153,6 +153,8 @@ def test_tsv_and_json_for_scripts(store: Path, capsys: pytest.CaptureFixture[str
     assert code == 0 and out.splitlines()[1].split("\t")[:3] == ["desk", LONG_ID, "1/Line:install"]
     code, out, err = om(capsys, "systems", "list", "--format", "json")
     assert code == 0 and json.loads(out) == [], err  # the catalog declares no system
+    code, out, err = om(capsys, "orders", "--format", "tsv", "--state", "completed")
+    assert (code, out.split("\t")[:2]) == (0, ["order", "state"])  # no rows: the header
 
 
 @pytest.mark.parametrize("argv", [("orders",), ("tasks", "list"), ("status", LONG_ID),
