@@ -39,6 +39,11 @@ class Span:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
+    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int, int]]:
+        # a compiled class has no __dict__ for pickle to restore: a CompileError did not
+        # cross a process pool on the native build
+        return (Span, (self.file, self.line, self.col, self.end_line, self.end_col))
+
     def to(self, other: Span) -> Span:
         """The span that covers ``self`` up to the end of ``other``."""
         return Span(self.file, self.line, self.col, other.end_line, other.end_col)
@@ -51,6 +56,9 @@ class SourceFile:
     name: str
     text: str
     _lines: list[str] | None = field(default=None, repr=False)
+
+    def __reduce__(self) -> tuple[type[SourceFile], tuple[str, str]]:
+        return (SourceFile, (self.name, self.text))  # see Span.__reduce__
 
     def line_text(self, line: int) -> str:
         if self._lines is None:

@@ -32,7 +32,7 @@ from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.service import cancellation, errors, openapi
 from om_dsl.service.auth import TokenCheck
-from om_dsl.service.cancel_records import CancelRecords
+from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.context import Service
 from om_dsl.service.json_bodies import JsonBodies
@@ -97,8 +97,9 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
     views = runtime.notifications.views  # one set of views: GET and events agree, href too
     views.href_base = f"{base}/productOrder"
     records = CancelRecords(runtime.store)
+    pending: dict[str, CancelRecord] = {}
     views.cancel_base = f"{base}/cancelProductOrder"
-    views.cancel_fields = cancellation.client_fields(records)
+    views.cancel_fields = cancellation.client_fields(records, pending)
     runtime.add_listener(_forget_amended(views))
     runtime.add_listener(log_milestones)
     return Service(
@@ -109,6 +110,7 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
         tokens=TokenCheck(config.tokens),
         base_url=base,
         cancels=records,
+        cancel_pending=pending,
         requests=OrderRequests(runtime.store),
     )
 

@@ -66,8 +66,12 @@ def request(svc: Service, body: CancelProductOrderCreate, by: str | None = None)
     types = body.model_dump(by_alias=True, include=TYPE_FIELDS, exclude_none=True)
     record = CancelRecord(body.cancellationReason, body.requestedCancellationDate, types)
     with svc.cancel_lock:
-        seq = _cancel(svc, order_id, body.cancellationReason, by)
-        svc.cancels.add(seq, order_id, record)
+        svc.cancel_pending[order_id] = record  # for an event read before the record is added
+        try:
+            seq = _cancel(svc, order_id, body.cancellationReason, by)
+            svc.cancels.add(seq, order_id, record)
+        finally:
+            del svc.cancel_pending[order_id]
     return get(svc, f"{PREFIX}{seq}")
 
 
@@ -142,13 +146,17 @@ def _view(svc: Service, row: EventRow) -> dict[str, Any]:
     return svc.views.cancel_request(row, progress)
 
 
-def client_fields(records: CancelRecords) -> ClientFields:
+def client_fields(records: CancelRecords, pending: dict[str, CancelRecord]) -> ClientFields:
     """What the client of each request asked with, as the views read it: its reason and
     requested date, and its ``@type`` fields; None for a request the service did not take
-    (``om cancel``, a host: the event log's reason is shown)."""
+    (``om cancel``, a host: the event log's reason is shown).
 
-    def fields(seq: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        record = records.get(seq)
+    ``pending``: order id -> the record of the request being made for it.  The notifier may
+    read the request's row before the service has stored the record under the row's number
+    (it is known only once the row is written): the event then lacked the client's reason."""
+
+    def fields(row: EventRow) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        record = records.get(row.seq) or pending.get(row.order_id)
         if record is None:
             return None
         found = {

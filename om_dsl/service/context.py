@@ -20,7 +20,7 @@ from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.notify.tmf_text import href
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.service.auth import Principal, TokenCheck, bearer
-from om_dsl.service.cancel_records import CancelRecords
+from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.order_requests import OrderRequests
 
@@ -38,6 +38,9 @@ class Service:
     cancel_lock: threading.Lock = field(default_factory=threading.Lock)
     """Cancel requests are found in the event log right after they are made; one at a time
     keeps two concurrent cancels of one order from reading each other's entry."""
+    cancel_pending: dict[str, CancelRecord] = field(default_factory=dict)
+    """Order id -> the cancel request being made for it (under :attr:`cancel_lock`): the
+    views read it until the record is stored under its row's number."""
     key_lock: threading.Lock = field(default_factory=threading.Lock)
     """Creates with an ``Idempotency-Key`` run one at a time, from the key's look-up to its
     record: two requests with one key and different ids must not both create an order."""

@@ -42,8 +42,8 @@ TASK_STATES = ("inProgress", "done", "terminatedWithError")
 cancel event matches them)."""
 CANCELLED = OrderState.CANCELLED.value
 
-ClientFields = Callable[[int], tuple[dict[str, Any], dict[str, Any]] | None]
-"""Request seq -> (what the client asked with: ``cancellationReason``,
+ClientFields = Callable[[EventRow], tuple[dict[str, Any], dict[str, Any]] | None]
+"""Request row -> (what the client asked with: ``cancellationReason``,
 ``requestedCancellationDate``; its ``@type`` fields), or None when nobody kept them (a cancel
 by ``om cancel`` or a host: the log's reason is used)."""
 
@@ -67,7 +67,7 @@ def request_view(
     view: dict[str, Any] = {"id": ident}
     if own_base:
         view["href"] = href(own_base, ident)
-    kept = client(request.seq) if client is not None else None
+    kept = client(request) if client is not None else None
     asked, types = kept if kept is not None else (_logged_reason(request), {})
     view.update(asked)
     order: dict[str, Any] = {"id": request.order_id}
