@@ -127,7 +127,7 @@ def serve_cmd(
 
     OM_TOKENS holds name:token entries separated by commas: OM_TOKENS=crm:<token>,ops:<token>.
 
-    Each client needs a name: it is who claims tasks and switches systems.
+    Each client needs a name: it is who the store records for every action the client takes.
 
     Without tokens the service runs in dev mode, on loopback only.
     """

@@ -222,7 +222,7 @@ def _entry(entry: str, where: str) -> tuple[str, str]:
     if not sep:
         raise ValueError(
             f"{where} has no client name: write it as name:token (e.g. crm:<token>); the name "
-            "is who the service records as claiming tasks and switching systems"
+            "is who the service records for every action the client takes"
         )
     if not _NAME.fullmatch(name):
         raise ValueError(f"{where}: the client name must be 1-64 of A-Z a-z 0-9 _ . @ -")
