@@ -261,7 +261,8 @@ def amend_cmd(
 ) -> None:
     """Amend an order in flight: unchanged lines keep their progress, changed ones are redone."""
     raw = read_order_bytes(revised)
-    act = Act(operator_name(user), reason)
+    by = operator_name(user)
+    act = guard(lambda: Act(by, reason))  # a reason that cannot be a line of the log: exit 2
     with open_runtime(db, None, None, 1, claim=True) as runtime:
         revision = _amended(runtime, order_id, raw, installed_base, act)
         state = runtime.status(order_id).state

@@ -117,6 +117,8 @@ def test_a_reason_is_one_printable_line(night: Path, capsys) -> None:  # type: i
     for reason in (forged, "approved \u202edeifirev ton", "x" * 1001):
         code, _, err = om(capsys, "retry", "ORD-1", ITEM, "--db", DB, "--reason", reason)
         assert code == 2 and "a reason is one line of at most 1000 printable" in err
+    code, _, err = om(capsys, "amend", "ORD-1", "order.json", "--db", DB, "--reason", forged)
+    assert code == 2 and "a reason is one line" in err  # not an internal error
     code, out, _ = om(capsys, "events", "ORD-1", "--db", DB)
     assert "99 2026" not in out  # nothing was recorded
 
