@@ -41,12 +41,25 @@ def load_catalog_arg(path: Path | str) -> Catalog:
 
     Diagnostics of a compiled catalog go to stderr; any error ends the command with exit 1.
     """
+    return load_catalog_and_spans(path)[0]
+
+
+Spans = Callable[[str], str]
+"""How a command names a catalog span in its text output (see :func:`load_catalog_and_spans`)."""
+
+
+def load_catalog_and_spans(path: Path | str) -> tuple[Catalog, Spans]:
+    """The catalog at ``path`` (:func:`load_catalog_arg`), and how text output (`om plan`'s
+    "declared at", `--explain`) names its spans: from where `om` runs, as its diagnostics do.
+    IR JSON does not say where its sources are, so its spans stay as the compiler wrote them
+    (from the root file's folder).  One look at ``path``: a folder's files are read to find
+    its root."""
     source = one_root(Path(path))
     if not source.is_file():
         fail(f"{source}: no such file" if not source.exists() else f"{source}: not a file")
     if source.suffix.lower() == ".json":
         try:
-            return load_ir(source)
+            return load_ir(source), _as_written
         except IRLoadError as exc:
             fail(f"{source}: {exc}")
     result = compile_catalog(source)
@@ -54,13 +67,8 @@ def load_catalog_arg(path: Path | str) -> Catalog:
     if result.catalog is None:
         errors, _ = summary(result.diagnostics)
         fail(f"{source}: {errors} error(s) in the catalog")
-    return result.catalog
+    return result.catalog, from_here(source) or _as_written
 
 
-def spans_from_here(path: Path | str) -> Callable[[str], str]:
-    """How the catalog at ``path`` names its spans in text output (`om plan`'s "declared at",
-    `--explain`): from where `om` runs, as its diagnostics do.  IR JSON does not say where its
-    sources are, so its spans stay as the compiler wrote them (from the root file's folder)."""
-    source = one_root(Path(path))
-    where = None if source.suffix.lower() == ".json" else from_here(source)
-    return where or (lambda span: span)
+def _as_written(span: str) -> str:
+    return span

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from om_dsl.cli.app import app, err, one_of, write_text
-from om_dsl.cli.common import CatalogArg, load_catalog_arg, spans_from_here
+from om_dsl.cli.common import CatalogArg, load_catalog_and_spans
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
     decomposer_or_fail,
@@ -52,12 +52,11 @@ def decompose_cmd(
     one_of(engine, ENGINES, "engine")
     one_of(fmt, FORMATS, "format")
     raw = read_order_bytes(order)
-    ir = load_catalog_arg(catalog)
+    ir, where = load_catalog_and_spans(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     decomposer = decomposer_or_fail(ir, engine)
     valid, result = validate_and_decompose(decomposer, raw, installed)
     reasons = explain(decomposer.program, valid, result) if why else None
-    where = spans_from_here(catalog)
     if fmt in TEXT_FORMATS:
         text = _tables(result)
         text = boxes_for(text, sys.stdout) if output in (None, "-") else text

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from om_dsl.cli.app import app, fail, one_of, write_text
-from om_dsl.cli.common import CatalogArg, load_catalog_arg, spans_from_here
+from om_dsl.cli.common import CatalogArg, load_catalog_and_spans
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
     decomposer_or_fail,
@@ -41,13 +41,13 @@ def plan_cmd(
 ) -> None:
     """Show the plan (items, dependencies, conditions, PONR) an order would get."""
     one_of(fmt, FORMATS, "format")
-    ir = load_catalog_arg(catalog)
+    ir, spans = load_catalog_and_spans(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     plan = plan_for(ir, *read_and_decompose(ir, order, installed))
     if fmt == "json":
         text = plan.model_dump_json(indent=2) + "\n"
     else:
-        text = plan_table(plan, spans_from_here(catalog))
+        text = plan_table(plan, spans)
         text = boxes_for(text, sys.stdout) if output in (None, "-") else text
     write_text(text, output)
 
@@ -69,7 +69,7 @@ def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
 
 def plan_table(plan: OrderPlan, where: Callable[[str], str] = str) -> str:
     """One row per item: what it is, what it waits for, and its flags (plain text); ``where``
-    names a span as the reader can open it (:func:`~om_dsl.cli.common.spans_from_here`)."""
+    names a span as the reader can open it (:func:`~om_dsl.cli.common.load_catalog_and_spans`)."""
     console = text_console()
     planned = sum(1 for line in plan.lines if line.planned)
     console.print(
