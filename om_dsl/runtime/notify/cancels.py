@@ -28,7 +28,7 @@ from om_dsl.runtime.events import (
     given_cancel_reason,
     is_cancel_request,
 )
-from om_dsl.runtime.notify.tmf_text import href, iso
+from om_dsl.runtime.notify.tmf_text import href, iso, typed
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow, Store
 
@@ -80,9 +80,7 @@ def request_view(
     else:
         view.update(progress)
     view.update(types)
-    sent = view.pop("@type", None)  # the client's subclass, last, as the order's
-    view["@type"] = sent if isinstance(sent, str) and sent else CANCEL_TYPE
-    return view
+    return typed(view, CANCEL_TYPE)
 
 
 def _logged_reason(request: EventRow) -> dict[str, Any]:

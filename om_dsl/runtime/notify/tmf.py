@@ -28,7 +28,7 @@ from om_dsl.runtime.events import (
     cancellation,
 )
 from om_dsl.runtime.notify import cancels
-from om_dsl.runtime.notify.tmf_text import href, iso
+from om_dsl.runtime.notify.tmf_text import href, iso, typed
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ATTRIBUTES_CHANGED
 from om_dsl.runtime.states import OrderState
@@ -59,15 +59,6 @@ def field_path(detail: str | None) -> str:
         return NESTED
     names = text[at + len(ATTRIBUTES_CHANGED) :].split(";", 1)[0]  # then: "; amended by X"
     return ",".join(n.strip() for n in names.split(","))
-
-
-def typed(view: dict[str, Any], default: str) -> dict[str, Any]:
-    """``view`` with its ``@type`` last: the client's when it sent one (a subclass of the TMF
-    resource, such as a CPQ's ``CpqProductOrder``), else ``default``, the TMF class.  Last,
-    after the server's own attributes, as TMF's samples put it."""
-    sent = view.pop("@type", None)
-    view["@type"] = sent if isinstance(sent, str) and sent else default
-    return view
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
-"""How TMF resources write times and links: shared by the order views (:mod:`.tmf`) and the
-cancel requests (:mod:`.cancels`), so that both read alike."""
+"""How TMF resources write times, links and their ``@type``: shared by the order views
+(:mod:`.tmf`) and the cancel requests (:mod:`.cancels`), so that both read alike."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from om_dsl.runtime.downstream.urls import path_text
 
@@ -17,3 +18,12 @@ def href(base: str, ident: str) -> str:
 def iso(ts: float) -> str:
     """``2026-01-31T10:00:00.000Z``."""
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def typed(view: dict[str, Any], default: str) -> dict[str, Any]:
+    """``view`` with its ``@type`` last: the client's when it sent one (a subclass of the TMF
+    resource, such as a CPQ's ``CpqProductOrder``), else ``default``, the TMF class.  Last,
+    after the server's own attributes, as TMF's samples put it."""
+    sent = view.pop("@type", None)
+    view["@type"] = sent if isinstance(sent, str) and sent else default
+    return view
