@@ -121,18 +121,21 @@ BUSY_RETRY_AFTER_S = 1
 """The ``Retry-After`` of a ``serviceBusy``: connections come and go within seconds."""
 
 
+_BUSY_BODY = json.dumps(
+    error_body(503, "serviceBusy", "too many connections are open: try again shortly")
+).encode()
+_BUSY_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(_BUSY_BODY)).encode()),
+    (b"retry-after", str(BUSY_RETRY_AFTER_S).encode()),
+    (b"connection", b"close"),
+]
+"""The same answer every time, made once: it is sent when the service is busiest."""
+
+
 async def _busy(send: Send) -> None:
-    body = json.dumps(
-        error_body(503, "serviceBusy", "too many connections are open: try again shortly")
-    ).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(BUSY_RETRY_AFTER_S).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    await send({"type": "http.response.start", "status": 503, "headers": _BUSY_HEADERS})
+    await send({"type": "http.response.body", "body": _BUSY_BODY, "more_body": False})
 
 
 def timed_protocol(timeout_s: float) -> type[ClientDeadline]:
