@@ -30,6 +30,7 @@ from om_dsl.cli.app import (
 )
 from om_dsl.cli.json_args import parse_json_object
 from om_dsl.errors import NotFound, OmError, OperatorActionRejected, PlanError
+from om_dsl.runtime.downstream.tasks import MAX_USER_CHARS
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.events import InvalidAct
@@ -48,7 +49,6 @@ UserOption = Annotated[
     ),
 ]
 ReasonOption = Annotated[str | None, typer.Option(help="Why (kept in the event log).")]
-MAX_USER_CHARS = 200
 HandlersOption = Annotated[
     str | None,
     typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
