@@ -234,13 +234,12 @@ def boxes_for(text: str, stream: IO[str]) -> str:
     return "".join(_ascii_char(char) if _is_box(char) else char for char in text)
 
 
-codecs.register_error("om-ascii", _ascii_substitute)
-
-
 def tolerate_unencodable(*streams: IO[str]) -> None:
     """Make ``streams`` write what their encoding cannot encode as ASCII (see
     :func:`_ascii_substitute`) instead of failing: `om orders` under ``PYTHONIOENCODING=ascii``
-    was an internal error (``UnicodeEncodeError``), exit 3."""
+    was an internal error (``UnicodeEncodeError``), exit 3.  The codec error handler is
+    registered here, when the CLI starts, not when a host imports this module."""
+    codecs.register_error("om-ascii", _ascii_substitute)
     for stream in streams:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) == "strict":
