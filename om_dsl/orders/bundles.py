@@ -42,7 +42,8 @@ def check_bundles(items: Mapping[str, Resolved], rel: Relations, log: IssueLog) 
             continue
         if _fits(child, bundle, log):
             children.setdefault(parent_id, []).append(child)
-        _actions(child, bundle, log)
+        if not _actions(child, bundle, log):  # the part's O042 says what is wrong
+            uncounted.add(parent_id)
     for item in items.values():
         if item.product.kind == "bundle" and item.draft.id not in uncounted:
             _cardinality(item, children.get(item.draft.id, []), log)
@@ -95,10 +96,8 @@ def _cardinality(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None
 
 
 def _deleted_parts(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None:
-    """A deleted bundle lists the parts it deletes.  A part that is not ``delete`` is in error
-    itself (O042): "list at least 1" would then blame the bundle for a part it has."""
-    if any(p.draft.action != "delete" for p in parts):
-        return
+    """A deleted bundle lists the parts it deletes (a part that is not ``delete`` is O042,
+    and its bundle is not counted then)."""
     units = bundle.draft.quantity
     for inc in bundle.product.includes:
         gone = sum(
@@ -114,8 +113,9 @@ def _deleted_parts(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> No
             )  # fmt: skip
 
 
-def _actions(child: Resolved, bundle: Resolved, log: IssueLog) -> None:
-    """A new bundle has new parts only; deleting a bundle deletes all of its parts."""
+def _actions(child: Resolved, bundle: Resolved, log: IssueLog) -> bool:
+    """A new bundle has new parts only; deleting a bundle deletes all of its parts.  Whether
+    the part's action fits (else it is O042)."""
     parent_action, action = bundle.draft.action, child.draft.action
     if parent_action == "add" and action != "add":
         log.add(
@@ -123,12 +123,15 @@ def _actions(child: Resolved, bundle: Resolved, log: IssueLog) -> None:
             f"item {show(child.draft.id)} is '{action}' but its bundle {show(bundle.draft.id)} "
             "is 'add': the parts of a new bundle are new too",
         )  # fmt: skip
-    elif parent_action == "delete" and action != "delete":
+        return False
+    if parent_action == "delete" and action != "delete":
         log.add(
             "O042", child.draft.path,
             f"item {show(child.draft.id)} is '{action}' but its bundle {show(bundle.draft.id)} "
             "is 'delete': deleting a bundle deletes its parts",
         )  # fmt: skip
+        return False
+    return True
 
 
 def check_relies_actions(
