@@ -203,3 +203,13 @@ def test_the_exit_code_table_is_the_codes_om_uses() -> None:
     documented = {int(row.split("|")[1]) for row in table.splitlines()[2:]}
     codes = {value for name, value in vars(cli_app).items() if name.startswith("EXIT_")}
     assert documented == codes - {cli_app.EXIT_STOPPED}  # 4 is `om serve`'s, in service.md
+
+
+def test_an_argument_that_is_not_utf8_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """'café' typed in a latin-1 terminal reaches Python as 'caf\\udce9', and failed when it
+    was stored or printed: an internal error (exit 3)."""
+    code, out, err = om(capsys, "status", "ORD\udcff", "--db", "nowhere.db")
+    assert (code, out) == (2, "")
+    assert "the argument 'ORD\\xff' is not UTF-8 text" in err
