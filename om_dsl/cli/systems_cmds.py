@@ -50,6 +50,13 @@ ByOption = Annotated[
         "login name).",
     ),
 ]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Why (a maintenance window, an incident number): shown by `om systems list`, "
+        "in the held callouts' state and in the event log."
+    ),
+]
 CatalogOption = Annotated[
     Path | None,
     typer.Option(
@@ -88,12 +95,13 @@ def list_cmd(
         write_stdout(fitted_table_text(table, sys.stdout, keep=("system",)))
 
 
-HEADER = ("system", "state", "decided by", "since")
+HEADER = ("system", "state", "decided by", "since", "reason")
 
 
 def _cells(system: SystemStatus) -> list[str]:
     state = "offline" if system.offline else "online"
-    return [system.name, state, system.changed_by or system.source, when_text(system.changed_at)]
+    decided = system.changed_by or system.source
+    return [system.name, state, decided, when_text(system.changed_at), system.reason or "-"]
 
 
 def _system_json(system: SystemStatus) -> dict[str, object]:
@@ -106,24 +114,33 @@ def _system_json(system: SystemStatus) -> dict[str, object]:
         "source": system.source,
         "changed_at": system.changed_at,
         "changed_by": system.changed_by,
+        "reason": system.reason,
     }
 
 
 @systems_app.command("offline")
 def offline_cmd(
-    name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None, catalog: CatalogOption = None
+    name: NameArg,
+    db: DbOption = Path("om.db"),
+    by: ByOption = None,
+    reason: ReasonOption = None,
+    catalog: CatalogOption = None,
 ) -> None:
     """Hold the system's next callouts instead of sending them."""
     with open_runtime(db, None, None, 1) as runtime:
         _know(runtime, catalog)
         who = operator_name(by)
-        guard(lambda: runtime.systems.set_offline(name, True, who))
+        guard(lambda: runtime.systems.set_offline(name, True, who, reason))
     err.print(f"system {name} is offline: its callouts are held until it is back online")
 
 
 @systems_app.command("online")
 def online_cmd(
-    name: NameArg, db: DbOption = Path("om.db"), by: ByOption = None, catalog: CatalogOption = None
+    name: NameArg,
+    db: DbOption = Path("om.db"),
+    by: ByOption = None,
+    reason: ReasonOption = None,
+    catalog: CatalogOption = None,
 ) -> None:
     """Bring the system back: its held callouts become ready (a process that runs the store
     releases and sends them itself)."""
@@ -135,7 +152,7 @@ def online_cmd(
         except StoreInUse as exc:
             runner = exc.holder
         who = operator_name(by)
-        released = guard(lambda: runtime.systems.set_offline(name, False, who))
+        released = guard(lambda: runtime.systems.set_offline(name, False, who, reason))
         held = len(runtime.store.find_waiting(wait_hold_key(hold_key(name))))
     if runner is not None and not released:
         err.print(

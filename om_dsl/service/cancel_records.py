@@ -18,14 +18,14 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from om_dsl.runtime.downstream.state import SideDb
+from om_dsl.runtime.downstream.state import SideDb, add_missing_columns
 from om_dsl.runtime.store.base import Store
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS cancel_requests (
   seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL, reason TEXT, requested_date TEXT,
   created_at REAL NOT NULL, types_json TEXT
 )"""
-ADDED_COLUMNS = (("types_json", "TEXT"),)
+ADDED_COLUMNS = (("cancel_requests", "types_json", "TEXT"),)
 """Columns added since the table was first made: an older store gets them when opened."""
 
 
@@ -44,10 +44,7 @@ class CancelRecords:
         self._side = SideDb(store)
         with self._side.write() as db:
             db.execute(SCHEMA)
-            have = {row[1] for row in db.execute("PRAGMA table_info(cancel_requests)")}
-            for name, kind in ADDED_COLUMNS:
-                if name not in have:
-                    db.execute(f"ALTER TABLE cancel_requests ADD COLUMN {name} {kind}")
+            add_missing_columns(db, ADDED_COLUMNS)
 
     def add(self, seq: int, order_id: str, record: CancelRecord) -> None:
         types = json.dumps(record.types) if record.types else None

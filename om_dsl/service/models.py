@@ -258,6 +258,17 @@ class System(BaseModel):
     source: str
     changedAt: str | None
     changedBy: str | None
+    reason: str | None = None
+    """Why the switch was flipped last, as the client who flipped it said."""
+
+
+class SwitchSystem(_Ops):
+    reason: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        description="Why (a maintenance window, an incident): kept with the switch, shown in "
+        "the held callouts' state and in the released items' event log",
+    )
 
 
 class SystemSwitch(BaseModel):

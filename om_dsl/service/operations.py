@@ -90,6 +90,7 @@ def system_view(system: SystemStatus) -> dict[str, Any]:
         "source": system.source,
         "changedAt": _iso(system.changed_at),
         "changedBy": system.changed_by,
+        "reason": system.reason,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from om_dsl.errors import NotFound
 from om_dsl.runtime import DownstreamSettings, Runtime, StoreInUse
 from om_dsl.runtime.callback_server import MAX_CALLBACK_BYTES
 from om_dsl.runtime.downstream.request import idempotency_key
+from om_dsl.runtime.events import InvalidAct
+from om_dsl.runtime.store.sqlite import SqliteStore
 
 Lab = Callable[..., Runtime]
 DONE = {"completed", "held"}
@@ -87,7 +90,7 @@ def test_callouts_to_an_offline_system_are_held_until_it_is_back_online(
     runtime.start_background()
     wait_until(lambda: runtime.status("O1").item("L:activate").state == "on_hold")
     item = runtime.status("O1").item("L:activate")
-    assert item.reason == "system Net is offline"
+    assert item.reason == "system Net is offline, taken offline by ops"
     assert sims.network.requests() == []
     status = runtime.systems.status("Net")
     assert (status.offline, status.source, status.changed_by) == (True, "operator", "ops")
@@ -151,6 +154,71 @@ def test_a_switch_flipped_beside_a_running_runtime_is_released_by_that_runtime(
     assert (
         sims.network.effect_count(idempotency_key("O1", "L:activate", runner.installation_id)) == 1
     )
+
+
+def test_why_a_system_is_offline_is_kept_shown_on_held_callouts_and_logged_on_release(
+    lab: Lab, sims: Sims, tmp_path: Path
+) -> None:
+    """The night shift reads why a callout waits (and whom to ask) on the item itself, and
+    the released items' rows say why the system came back."""
+    runtime = lab(store=sqlite(tmp_path))
+    runtime.systems.set_offline("Net", True, by="alice", reason="maintenance until 22:00")
+    runtime.submit(lab_order("O1", runtime.catalog))  # type: ignore[arg-type]
+    runtime.run_until_idle()
+    item = runtime.status("O1").item("L:activate")
+    assert (item.state, item.reason) == (
+        "on_hold",
+        "system Net is offline, taken offline by alice: maintenance until 22:00",
+    )
+    status = runtime.systems.status("Net")
+    assert (status.changed_by, status.reason) == ("alice", "maintenance until 22:00")
+    assert runtime.systems.set_offline("Net", False, by="bob", reason="done early") == 1
+    assert runtime.systems.status("Net").reason == "done early"
+    said = "released by bob (operator): system Net is back online: done early"
+    assert [e.reason for e in runtime.events("O1") if e.detail == said] == [
+        "system Net is back online: done early"
+    ]
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "completed"
+
+
+def test_a_reason_that_cannot_be_a_line_of_the_log_changes_no_switch(
+    lab: Lab, tmp_path: Path
+) -> None:
+    runtime = lab(store=sqlite(tmp_path), serve=False)
+    with pytest.raises(InvalidAct, match="one line"):
+        runtime.systems.set_offline("Net", True, by="eve", reason="ok\nreleased by admin")
+    with pytest.raises(InvalidAct):
+        runtime.systems.set_offline("Net", True, reason="x" * 1001)
+    assert (runtime.systems.status("Net").offline, runtime.systems.status("Net").source) == (
+        False,
+        "catalog",
+    )
+    runtime.systems.set_offline("Net", True, reason="x" * 1000)  # the bound itself is fine
+    runtime.systems.set_offline("Net", False, reason="y" * 1000)  # and so is the release
+
+
+def test_a_store_whose_systems_table_predates_reasons_is_read_and_gains_the_column(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """An older om_dsl made the table without ``reason``: read-only readers (``om systems
+    list``) still read it, and the first writer adds the column."""
+    path = tmp_path / "om.db"
+    lab(store=sqlite(tmp_path), serve=False).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE systems")
+        db.execute(
+            "CREATE TABLE systems (name TEXT PRIMARY KEY, offline INTEGER NOT NULL, "
+            "changed_at REAL NOT NULL, changed_by TEXT)"
+        )
+        db.execute("INSERT INTO systems VALUES ('Net', 1, 0, 'old')")
+    db.close()
+    with Runtime(store=SqliteStore(path, read_only=True)) as reader:
+        (net,) = [s for s in reader.systems.list() if s.name == "Net"]
+        assert (net.offline, net.changed_by, net.reason) == (True, "old", None)
+    writer = lab(store=sqlite(tmp_path), serve=False)
+    writer.systems.set_offline("Net", False, by="new", reason="back")
+    assert writer.systems.status("Net").reason == "back"
 
 
 def test_a_runtime_that_starts_releases_what_is_held_for_a_system_already_online(

@@ -272,7 +272,8 @@ def test_systems_online_with_no_runner_releases_the_held_callout_for_om_resume(
     run = ("--db", db, "--callback-port", str(port))
     code, _, err = om(capsys, "run", str(work / "lab.om"), str(work / "CLI-1.json"), *run)
     assert code == 0, err  # the store knows the lab's systems now
-    code, _, err = om(capsys, "systems", "offline", "Net", "--db", db, "--by", "ops")
+    why = ("--reason", "maintenance until 22:00")
+    code, _, err = om(capsys, "systems", "offline", "Net", "--db", db, "--by", "ops", *why)
     assert code == 0, err
     (work / "CLI-3.json").write_text(json.dumps({**WEB, "id": "CLI-3"}), encoding="utf-8")
     code, out, err = om(capsys, "run", str(work / "lab.om"), str(work / "CLI-3.json"), *run)
@@ -287,7 +288,8 @@ def test_systems_online_with_no_runner_releases_the_held_callout_for_om_resume(
     code, out, _ = om(capsys, "status", "CLI-3", "--db", db)
     assert code == 0 and "offline" not in out, out
     log = [e.detail for e in SqliteStore(Path(db), read_only=True).events("CLI-3")]
-    assert "system Net is offline" in log  # the event log keeps why it was held
+    # the event log keeps why it was held, and who said so
+    assert "system Net is offline, taken offline by ops: maintenance until 22:00" in log
     code, out, err = om(capsys, "resume", *run)
     assert code == 0 and "order CLI-3: completed" in out, out + err
 

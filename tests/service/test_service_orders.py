@@ -181,14 +181,20 @@ def test_list_paging_filters_and_field_selection(service: Callable[..., Running]
 def test_status_events_systems_and_fallout(service: Callable[..., Running], sims: Any) -> None:
     running = service()
     api = running.client()
-    offline = api.post("/systems/Billing/offline")
+    offline = api.post("/systems/Billing/offline", json={"reason": "CHG-42"})
     assert offline.status_code == 200
     assert offline.json()["system"] == {**offline.json()["system"], "offline": True,
-                                        "changedBy": "crm", "source": "operator"}  # fmt: skip
+                                        "changedBy": "crm", "source": "operator",
+                                        "reason": "CHG-42"}  # fmt: skip
     assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
-    wait_for(lambda: _held_on(api, "ORD-1002", "system Billing is offline"), what="on hold")
-    online = api.post("/systems/Billing/online")
+    held = "system Billing is offline, taken offline by crm: CHG-42"
+    wait_for(lambda: _held_on(api, "ORD-1002", held), what="on hold")
+    bad = api.post("/systems/Billing/online", json={"reason": "a\nb"})
+    assert bad.status_code == 400, bad.text  # one line of the log, or nothing changes
+    assert api.get("/systems/Billing").json()["offline"] is True
+    online = api.post("/systems/Billing/online")  # no body: no reason
     assert online.json()["released"] == 1
+    assert online.json()["system"]["reason"] is None
     assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
 
     status = api.get("/productOrder/ORD-1002/status").json()
@@ -337,7 +343,9 @@ def test_a_204_has_no_body_and_no_content_type(service: Callable[..., Running], 
     assert api.post("/systems/Billing/offline").status_code == 200
     for order_id, action in (("HOLD-1", "skip"), ("HOLD-2", "complete")):
         assert api.post("/productOrder", json=order_json("fibre-modify", id=order_id)).is_success
-        wait_for(lambda o=order_id: _held_on(api, o, "system Billing is offline"))
+        wait_for(
+            lambda o=order_id: _held_on(api, o, "system Billing is offline, taken offline by crm")
+        )
         held = next(i["id"] for i in api.get(f"/productOrder/{order_id}/status").json()["items"]
                     if i["state"] == "on_hold")  # fmt: skip
         answer = api.post(f"/productOrder/{order_id}/{action}", json={"itemId": held})

@@ -25,7 +25,7 @@ from om_dsl.runtime import Runtime, SqliteStore
 
 ACME = REPO / "examples" / "catalog" / "acme.om"
 DEACTIVATE = "order/AccessLine:deactivate"
-OFFLINE = "system Network is offline"
+OFFLINE = "system Network is offline, taken offline by ops"
 
 
 def _item(api: httpx.Client, order_id: str, item_id: str) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def _held_order(api: httpx.Client, capsys: pytest.CaptureFixture[str], db: Path)
     # a first order pins the catalog to the store, so the CLI knows its systems
     assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
     assert wait_state(api, "ORD-1002", {"completed", "held"}) == "completed"
-    code, _, err = om(capsys, "systems", "offline", "Network", "--db", str(db))
+    code, _, err = om(capsys, "systems", "offline", "Network", "--db", str(db), "--by", "ops")
     assert code == 0, err
     assert api.post("/productOrder", json=order_json("copper-delete")).status_code == 201
     wait_for(lambda: _item(api, "ORD-1003", DEACTIVATE)["state"] == "on_hold", what="held callout")

@@ -18,7 +18,8 @@ from om_dsl.runtime.store.sqlite import immediate_transaction
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS systems (
-      name TEXT PRIMARY KEY, offline INTEGER NOT NULL, changed_at REAL NOT NULL, changed_by TEXT
+      name TEXT PRIMARY KEY, offline INTEGER NOT NULL, changed_at REAL NOT NULL, changed_by TEXT,
+      reason TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS callback_tokens (
       hash TEXT PRIMARY KEY, order_id TEXT NOT NULL, item_id TEXT NOT NULL,
@@ -50,6 +51,21 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS outbox_by_order ON outbox (order_id, id)",
 )
 
+ADDED_COLUMNS = (("systems", "reason", "TEXT"),)
+"""Columns added since their table was first made: an older store gets them when opened for
+writing (one opened read-only is read with ``SELECT *``, so it needs none)."""
+
+
+def add_missing_columns(db: sqlite3.Connection, added: tuple[tuple[str, str, str], ...]) -> None:
+    """Give an older store's tables the ``(table, column, type)`` columns they lack.
+
+    Adding a nullable column is the one change every older om_dsl still reads (it names the
+    columns it selects), so tables grow this way rather than by migrations."""
+    for table, column, kind in added:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
 
 class SharedTables(Protocol):
     """What a store offers to host other modules' tables (``SqliteStore`` does)."""
@@ -75,6 +91,7 @@ class SideDb:
             with self.write() as db:
                 for statement in SCHEMA:
                     db.execute(statement)
+                add_missing_columns(db, ADDED_COLUMNS)
 
     @property
     def durable(self) -> bool:

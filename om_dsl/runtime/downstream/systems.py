@@ -23,7 +23,7 @@ from om_dsl.errors import NotFound
 from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
-from om_dsl.runtime.events import Act
+from om_dsl.runtime.events import MAX_REASON_CHARS, Act
 from om_dsl.suggest import closest
 
 log = logging.getLogger("om_dsl.runtime")
@@ -47,6 +47,8 @@ class SystemStatus:
     """Who decided: ``catalog`` or ``operator``."""
     changed_at: float | None
     changed_by: str | None
+    reason: str | None = None
+    """Why the operator flipped the switch last (``om systems offline --reason``)."""
 
 
 class Systems:
@@ -85,7 +87,9 @@ class Systems:
         rows = self._side.query("SELECT offline FROM systems WHERE name = ?", (system.name,))
         return bool(rows[0][0]) if rows else system.offline
 
-    def set_offline(self, name: str, offline: bool, by: str | None = None) -> int:
+    def set_offline(
+        self, name: str, offline: bool, by: str | None = None, reason: str | None = None
+    ) -> int:
         """Take a system offline (its next callouts are held) or bring it online (its held
         callouts become ready).  Returns how many held callouts this call released.
 
@@ -97,27 +101,46 @@ class Systems:
         the switch was online already, so the running runtime's call (the service's
         ``POST /systems/{name}/online``) frees it after another process flipped the switch.
 
+        ``by`` and ``reason`` are kept with the switch (shown by ``om systems list`` and in the
+        words of the callouts it holds) and, when it comes back, in the released items' rows.
+
         Raises:
             NotFound: no catalog of this runtime declares the system.
+            InvalidAct: ``reason`` is not one printable line of at most 1,000 characters, or
+                ``by`` is blank.
         """
+        act = back_online(name, Act(by=by, reason=reason))  # checked before anything is written
         self._spec(name)
         with self._side.write() as db:
             db.execute(
-                "INSERT INTO systems (name, offline, changed_at, changed_by) VALUES (?, ?, ?, ?) "
+                "INSERT INTO systems (name, offline, changed_at, changed_by, reason) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET offline = excluded.offline, "
-                "changed_at = excluded.changed_at, changed_by = excluded.changed_by",
-                (name, int(offline), self._clock(), by),
+                "changed_at = excluded.changed_at, changed_by = excluded.changed_by, "
+                "reason = excluded.reason",
+                (name, int(offline), self._clock(), by, reason),
             )
-        return 0 if offline else self._release(hold_key(name), back_online(name, by)) or 0
+        return 0 if offline else self._release(hold_key(name), act) or 0
 
-    def switched_by(self, name: str) -> str | None:
-        """Who flipped the system's switch last (None: nobody named, or the catalog's)."""
-        rows = self._side.query("SELECT changed_by FROM systems WHERE name = ?", (name,))
-        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+    def offline_words(self, name: str) -> str:
+        """What a callout held for the offline system ``name`` says: who took it offline and
+        why, so that the night shift reading ``om status`` need not ask around."""
+        switch = self.last_switch(name)
+        by = f", taken offline by {switch.by}" if switch.by else ""
+        return f"system {name} is offline{by}" + (f": {switch.reason}" if switch.reason else "")
+
+    def last_switch(self, name: str) -> Act:
+        """Who flipped the system's switch last, and why (empty: nobody said, or the catalog
+        decided)."""
+        rows = self._side.query("SELECT * FROM systems WHERE name = ?", (name,))
+        if not rows:
+            return Act()
+        return Act(by=rows[0][3], reason=rows[0][4] if len(rows[0]) > 4 else None)
 
     def list(self) -> list[SystemStatus]:
         """Every known system with its current switch, by name."""
-        rows = self._side.query("SELECT name, offline, changed_at, changed_by FROM systems")
+        # `*`: a store opened read-only may predate the reason column (it comes last)
+        rows = self._side.query("SELECT * FROM systems")
         decided = {row[0]: row for row in rows}
         known = self._known()
         found: list[SystemStatus] = []
@@ -127,7 +150,10 @@ class Systems:
             if row is None and spec is not None:
                 found.append(SystemStatus(name, shown, spec.offline, "catalog", None, None))
             elif row is not None:  # a switch the store keeps, known to a catalog or not yet
-                found.append(SystemStatus(name, shown, bool(row[1]), "operator", row[2], row[3]))
+                reason = row[4] if len(row) > 4 else None
+                found.append(
+                    SystemStatus(name, shown, bool(row[1]), "operator", row[2], row[3], reason)
+                )
         return found
 
     def status(self, name: str) -> SystemStatus:
@@ -237,7 +263,7 @@ class OnlineWatch:
         self._next = now + self.every
         for name in self._systems.online(self._held_systems()):
             released = self._release(
-                hold_key(name), back_online(name, self._systems.switched_by(name))
+                hold_key(name), back_online(name, self._systems.last_switch(name))
             )
             if released:
                 log.info("system %s is online: %d held callout(s) released", name, released)
@@ -245,10 +271,12 @@ class OnlineWatch:
         return self.every if self._any_held() else None
 
 
-def back_online(name: str, by: str | None) -> Act:
+def back_online(name: str, switch: Act) -> Act:
     """Why held callouts are released, and by whom: the items' rows name who brought the
-    system back (the system's own record does; the orders' logs said only "released")."""
-    return Act(by=by, reason=f"system {name} is back online")
+    system back and why (the system's own record does; the orders' logs said only
+    "released").  Cut to the event log's bound: the operator's words already fit it."""
+    said = f"system {name} is back online" + (f": {switch.reason}" if switch.reason else "")
+    return Act(by=switch.by, reason=said[:MAX_REASON_CHARS])
 
 
 def find_system(catalog: ir.Catalog, name: str) -> ir.System:

@@ -122,7 +122,7 @@ class CalloutKind(ItemKind):
         spec: ir.CalloutItem = ctx.spec
         system = find_system(ctx.catalog, spec.system)
         if self.systems.offline(system):
-            return OnHold(f"system {system.name} is offline", key=hold_key(system.name))
+            return OnHold(self.systems.offline_words(system.name), key=hold_key(system.name))
         try:
             call = self._prepare(ctx, spec, system)
         except NoCallbackEndpoint as exc:  # the host's set-up, not the item: hold, never fail

@@ -1,5 +1,6 @@
 """Downstream systems: list them, take one offline (its callouts go on hold) or bring it back
-online (held callouts are released).  The switch is persisted; ``changedBy`` is the client."""
+online (held callouts are released).  The switch is persisted; ``changedBy`` is the client,
+``reason`` the optional body's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from om_dsl.service.context import Svc, Who
-from om_dsl.service.models import System, SystemSwitch
+from om_dsl.service.models import SwitchSystem, System, SystemSwitch
 from om_dsl.service.operations import system_view
 from om_dsl.service.routes.common import AUTH, DECLARED_QUERY, errors
 
@@ -26,18 +27,21 @@ def retrieve_system(svc: Svc, name: str) -> dict[str, Any]:
 
 
 @router.post("/systems/{name}/offline", response_model=SystemSwitch, responses=errors(404))
-def take_offline(svc: Svc, who: Who, name: str) -> dict[str, Any]:
-    return _switch(svc, name, True, who.name)
+def take_offline(svc: Svc, who: Who, name: str, body: SwitchSystem | None = None) -> dict[str, Any]:
+    return _switch(svc, name, True, who.name, body)
 
 
 @router.post("/systems/{name}/online", response_model=SystemSwitch, responses=errors(404))
-def bring_online(svc: Svc, who: Who, name: str) -> dict[str, Any]:
-    return _switch(svc, name, False, who.name)
+def bring_online(svc: Svc, who: Who, name: str, body: SwitchSystem | None = None) -> dict[str, Any]:
+    return _switch(svc, name, False, who.name, body)
 
 
-def _switch(svc: Svc, name: str, offline: bool, by: str) -> dict[str, Any]:
+def _switch(
+    svc: Svc, name: str, offline: bool, by: str, body: SwitchSystem | None
+) -> dict[str, Any]:
     """The service's runtime runs the store, so bringing a system online releases here
     whatever it holds for the system, also when the switch was online already (flipped by
     `om systems online`, which only writes the switch beside a running service)."""
-    released = svc.runtime.systems.set_offline(name, offline, by=by)
+    reason = body.reason if body is not None else None
+    released = svc.runtime.systems.set_offline(name, offline, by=by, reason=reason)
     return {"system": system_view(svc.runtime.systems.status(name)), "released": released}
