@@ -398,3 +398,24 @@ def test_a_runtime_acts_on_what_another_runtime_ran_since(lab: ir.Catalog, tmp_p
     finally:
         submitter.close()
         runner.close()
+
+
+def test_a_full_disk_loses_the_holders_name_not_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service restarted on a full disk got an internal error (exit 3) from writing its
+    name into the lock file, instead of the store's own "disk is full" (exit 1)."""
+
+    def full(*_: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    lock = RunnerLock(str(tmp_path / "om.db"))
+    monkeypatch.setattr("om_dsl.runtime.store.runner_lock.os.pwrite", full)
+    lock.acquire()
+    assert lock.held
+    other = RunnerLock(str(tmp_path / "om.db"))
+    with pytest.raises(StoreInUse):
+        other.acquire()
+    lock.release()
+    other.acquire()  # the lock went with its holder, name or not
+    other.release()

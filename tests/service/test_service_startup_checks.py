@@ -188,6 +188,26 @@ def test_om_serve_says_that_it_may_not_write_the_store_s_folder() -> None:
     ) in " ".join(err.split())
 
 
+@pytest.mark.skipif(os.geteuid() != 0 or SETPRIV is None, reason="needs root and setpriv")
+def test_om_serve_says_that_it_may_only_read_the_store_in_a_folder_it_may_write() -> None:
+    """An SRE's store owned by root (0644) in the service account's folder: SQLite opened it
+    read-only in silence, the service said ready, and every order got a 503."""
+    assert SETPRIV is not None
+    folder = Path(tempfile.mkdtemp(prefix="om-perm-"))
+    try:
+        folder.chmod(0o777)
+        SqliteStore(folder / "om.db").close()
+        (folder / "om.db").chmod(0o644)  # uid 65534 may read it, not write it
+        as_nobody = [SETPRIV, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        err = _om_serve_refused(as_nobody, folder / "om.db")
+    finally:
+        shutil.rmtree(folder)
+    assert (
+        f"error: cannot use {folder / 'om.db'} as an om store: permission denied: "
+        f"{folder / 'om.db'} is read-only for this account"
+    ) in " ".join(err.split())
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or UNSHARE is None, reason="needs root and unshare")
 def test_om_serve_says_that_the_store_is_on_a_read_only_file_system(tmp_path: Path) -> None:
     """The store's folder mounted read-only, in a mount namespace of the test's own."""

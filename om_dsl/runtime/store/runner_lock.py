@@ -92,10 +92,7 @@ class RunnerLock:
         except BaseException:
             handle.close()
             raise
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{_me()}\n")
-        handle.flush()
+        _write_name(handle)
         self._file = handle
 
     def release(self) -> None:
@@ -189,6 +186,18 @@ def _try(handle: IO[str], mode: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def _write_name(handle: IO[str]) -> None:
+    """Write who holds the lock into its file, unbuffered: on a full disk the name is lost
+    but the lock is held all the same (the name is a courtesy).  A buffered write left bytes
+    that the next flush, at release, failed on again; the restart of a service on a full
+    disk was an internal error (exit 3) instead of the store's own "disk is full"."""
+    try:
+        os.ftruncate(handle.fileno(), 0)
+        os.pwrite(handle.fileno(), f"{_me()}\n".encode(), 0)  # "a+": appends to the empty file
+    except OSError:
+        pass
 
 
 def _me() -> str:

@@ -268,6 +268,7 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._refuse_foreign()  # before any pragma or table could change someone else's file
         if not self.read_only:
+            self._refuse_unwritable()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             if not _TABLES.issubset(self._tables()):
@@ -284,6 +285,18 @@ class SqliteStore:
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
         self._installation_id = self._meta(INSTALLATION_ID)
+
+    def _refuse_unwritable(self) -> None:
+        """SQLite opens a file this account may only read as read-only, in silence: a
+        service started on a store in a writable folder but owned by another account passed
+        every check, said ready, and answered 503 to every order ("attempt to write a
+        readonly database").  Said at start instead."""
+        file = Path(self.path).absolute()
+        if self.path.startswith("file:") or not file.is_file():
+            return
+        if not os.access(file, os.W_OK):
+            problem = f"permission denied: {file} is read-only for this account"
+            raise StoreError(f"cannot use {self.path} as an om store: {problem}")
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
