@@ -209,7 +209,14 @@ def notify_settings(notify: list[str] | None) -> NotifySettings:
         urls = tuple(check_listener_url(url) for url in notify or ())
     except ValueError as exc:
         fail(f"--notify: {exc}", EXIT_USAGE)
-    signing = NOTIFY_SECRET_ENV if os.environ.get(NOTIFY_SECRET_ENV) else None
+    secret = os.environ.get(NOTIFY_SECRET_ENV)
+    if secret is not None and not secret.strip():  # an unfilled template: unsigned in silence
+        fail(
+            f"{NOTIFY_SECRET_ENV} is set but empty: notifications would go out unsigned; give "
+            "it the secret, or unset it to send them unsigned",
+            EXIT_USAGE,
+        )
+    signing = NOTIFY_SECRET_ENV if secret else None
     return NotifySettings(urls=urls, signing_secret_env=signing)
 
 

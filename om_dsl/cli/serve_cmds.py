@@ -200,11 +200,11 @@ def _service_runtime(
 ) -> Runtime:
     """The runtime the service runs; the app gives it the service's URLs (callbacks, hrefs)
     once the socket is bound and the port known."""
+    downstream = DownstreamSettings(notify=notify_settings(notify))  # refused: no store made
     try:
         store = SqliteStore(db)
     except StoreError as exc:
         fail(str(exc))
-    downstream = DownstreamSettings(notify=notify_settings(notify))
     runtime = Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )

@@ -101,3 +101,15 @@ def test_the_commands_sign_when_om_notify_secret_is_set(monkeypatch: pytest.Monk
     assert notify_settings(None).signing_secret_env is None
     monkeypatch.setenv("OM_NOTIFY_SECRET", "x")
     assert notify_settings(None).signing_secret_env == "OM_NOTIFY_SECRET"
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_om_notify_secret_is_refused_not_taken_as_unsigned(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """An SRE's unfilled template (`OM_NOTIFY_SECRET=`) sent every event unsigned, silently."""
+    monkeypatch.setenv("OM_NOTIFY_SECRET", value)
+    with pytest.raises(SystemExit) as stop:
+        notify_settings(None)
+    assert stop.value.code == 2
+    assert "OM_NOTIFY_SECRET is set but empty" in capsys.readouterr().err
