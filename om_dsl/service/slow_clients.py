@@ -33,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -40,6 +42,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from om_dsl.service.errors import error_body
+from om_dsl.service.logs import PROBES
 
 log = logging.getLogger("om_dsl.service")
 
@@ -66,10 +69,11 @@ class ClientDeadline(H11Protocol):
 
         async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
             limit = self._limit
-            if limit is not None and max(len(self.connections), len(self.tasks)) > limit:
-                log.warning("answered 503 serviceBusy: more than %d connections open", limit)
+            busy = limit is not None and max(len(self.connections), len(self.tasks)) > limit
+            if busy and scope.get("path") not in PROBES:
+                BUSY_LOG.refused(limit or 0)
                 await _busy(send)
-            else:
+            else:  # a probe is answered: a liveness check must not restart a busy service
                 await app(scope, receive, send)
 
         return guarded
@@ -115,6 +119,30 @@ class ClientDeadline(H11Protocol):
             log.debug("closing a connection from %s: no request within %g s", self.client,
                       self.timeout_s)  # fmt: skip
             self.transport.close()
+
+
+class BusyLog:
+    """One warning per ``every`` seconds for requests turned away, with their count: a
+    flood of connections (or a slow-client attack) wrote one line per request."""
+
+    def __init__(self, every: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self._clock = clock
+        self._next = 0.0
+        self._count = 0
+
+    def refused(self, limit: int) -> None:
+        self._count += 1
+        now = self._clock()
+        if now < self._next:
+            return
+        log.warning("answered 503 serviceBusy to %d request(s): more than %d connections open",
+                    self._count, limit)  # fmt: skip
+        self._count, self._next = 0, now + self.every
+
+
+BUSY_LOG = BusyLog()
+"""The process's (every connection's protocol shares it)."""
 
 
 BUSY_RETRY_AFTER_S = 1

@@ -37,6 +37,7 @@ from om_dsl.service.auth import TokenCheck
 from om_dsl.service.config import ServiceConfig, read_tokens
 from om_dsl.service.errors import ApiError
 from om_dsl.service.logs import RedactCallbackTokens
+from om_dsl.service.slow_clients import BusyLog
 
 API_CALLS = [
     ("GET", "/productOrder"),
@@ -471,7 +472,7 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
     timed out (uvicorn has no such timeout): `/health` stopped answering.  Past
     OM_MAX_CONNECTIONS a request gets a 503 at once, and a client that does not send its
     request within OM_CLIENT_TIMEOUT is disconnected."""
-    environ = {"OM_MAX_CONNECTIONS": "5", "OM_CLIENT_TIMEOUT": "1"}
+    environ = {"OM_MAX_CONNECTIONS": "5", "OM_CLIENT_TIMEOUT": "3"}  # > the steps below
     process, url = om_serve(REPO / "examples" / "catalog" / "acme.om", tmp_path / "om.db",
                              environ)  # fmt: skip
     port = int(url.rsplit(":", 1)[1])
@@ -484,7 +485,10 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
         time.sleep(0.2)  # that connection is closed
         heads.append(_silent(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
         time.sleep(0.2)
-        busy = httpx.get(f"{url}/health", timeout=5)  # the 6th
+        busy = httpx.get(f"{url}/productOrder", timeout=5)  # the 6th
+        # a liveness probe is still answered, also as the 6th: a busy service must not be
+        # restarted by its orchestrator
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
         assert (busy.status_code, busy.headers["retry-after"]) == (503, "1")
         assert busy.json() == {
             "code": "serviceBusy",
@@ -507,7 +511,24 @@ def test_slow_clients_are_turned_away_and_cut_off(tmp_path: Path) -> None:
     finally:
         text = stop_om_serve(process)
     assert "Traceback" not in text, text
-    assert "answered 503 serviceBusy: more than 5 connections open" in text, text
+    assert "answered 503 serviceBusy to 1 request(s): more than 5 connections open" in text, text
+
+
+def test_requests_turned_away_are_logged_once_per_period_with_their_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A flood of connections wrote one warning per request turned away."""
+    now = [100.0]
+    busy = BusyLog(every=10.0, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="om_dsl.service"):
+        for _ in range(500):
+            busy.refused(5)
+        now[0] += 10.0
+        busy.refused(5)
+    assert [r.getMessage() for r in caplog.records] == [
+        "answered 503 serviceBusy to 1 request(s): more than 5 connections open",
+        "answered 503 serviceBusy to 500 request(s): more than 5 connections open",
+    ]
 
 
 def test_connection_limits_are_read_from_the_environment() -> None:
