@@ -56,6 +56,7 @@ from om_dsl.errors import DecompositionError, OmError, OrderValidationError
 from om_dsl.ir.io import load_ir
 from om_dsl.orders.models import Order
 from om_dsl.render.text import duration
+from om_dsl.runtime.downstream.systems import unset_variables_warning
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.event_names import declared_events, undeclared_warning
 from om_dsl.runtime.events import Act
@@ -109,9 +110,10 @@ def run_cmd(
     with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
         # Everything that can refuse (the store, the callback port) before the order is stored.
         _serve_callbacks(runtime, callback_port)
+        _warn_missing_handlers(runtime.missing_handlers(plan))  # before anything is stored
+        _warn_unset_variables(runtime)
         _submit(runtime, plan, valid, db)
         err.print(f"submitted order {plan.order_id}: {len(plan.items)} items")
-        _warn_missing_handlers(runtime.missing_handlers(plan))
         guard(runtime.run_until_idle)
         status = runtime.status(plan.order_id)
         _notified(runtime, notify_wait)
@@ -134,6 +136,7 @@ def resume_cmd(
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
         _warn_missing_handlers(guard(runtime.missing_handlers_of_stored_orders))
+        _warn_unset_variables(runtime)
         guard(runtime.run_until_idle)
         statuses = [runtime.status(order_id) for order_id in active]
         _notified(runtime, notify_wait)
@@ -354,6 +357,12 @@ def _warn_missing_handlers(names: list[str]) -> None:
     warning = missing_handlers_warning(names)
     if warning:
         err.print(f"warning: {warning}")
+
+
+def _warn_unset_variables(runtime: Runtime) -> None:
+    warning = unset_variables_warning(guard(runtime.systems.unset_variables))
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
 
 
 def _serve_callbacks(runtime: Runtime, port: int) -> None:

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from om_dsl import __version__
 from om_dsl.errors import OmError
 from om_dsl.orders.decompose import Decomposer
+from om_dsl.runtime.downstream.systems import unset_variables_warning
 from om_dsl.runtime.events import (
     ITEM_STATE,
     ORDER_AMENDED,
@@ -140,7 +141,7 @@ def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[N
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         announce(svc.config)
-        await run_in_threadpool(warn_missing_handlers, svc.runtime)
+        await run_in_threadpool(warn_missing_setup, svc.runtime)
         if svc.config.start_runtime:
             await run_in_threadpool(svc.runtime.start_background)
         try:
@@ -162,19 +163,25 @@ def _stop(runtime: Runtime) -> None:
         log.warning("%s", exc)
 
 
-def warn_missing_handlers(runtime: Runtime) -> None:
+def warn_missing_setup(runtime: Runtime) -> None:
     """Warn at start of the handlers that the catalog's ``auto`` items, and the unfinished items
     of the store's orders (each with its own catalog version), need and the registry lacks,
-    as `om run` and `om resume` do: such items fail only when they run, perhaps past a point
-    of no return, and `om serve` used to start without a word."""
+    and of the environment variables the systems need and lack, as `om run` and `om resume`
+    do: such items fail only when they run, perhaps past a point of no return, and `om serve`
+    used to start (and say ready) without a word."""
     try:
         names = runtime.missing_handlers() + runtime.missing_handlers_of_stored_orders()
     except OmError as exc:  # a damaged row: the order says so itself when it is loaded
         log.warning("the handlers of the stored orders could not be checked: %s", exc)
-        return
-    warning = missing_handlers_warning(names)
-    if warning:
-        log.warning("%s", warning)
+        names = []
+    try:
+        unset = runtime.systems.unset_variables()
+    except OmError as exc:  # as above
+        log.warning("the systems' environment variables could not be checked: %s", exc)
+        unset = []
+    for warning in (missing_handlers_warning(names), unset_variables_warning(unset)):
+        if warning:
+            log.warning("%s", warning)
 
 
 def announce(config: ServiceConfig) -> None:

@@ -159,6 +159,7 @@ def test_run_warns_of_handlers_the_registry_lacks(lab: Path, capsys) -> None:  #
         "warning: no handler is registered for lab.activate, lab.configure; their items will "
         "fail (--handlers module:registry)"
     ) in err
+    assert err.index("warning: no handler") < err.index("submitted order")  # said first
     code, _, err = om(capsys, "run", "lab.om", "order.json", "--db", "other.db",
                       "--handlers", "labhandlers:registry")  # fmt: skip
     assert "warning: no handler" not in err
@@ -455,3 +456,31 @@ def test_skip_names_the_readers_of_the_outputs_and_force_overrides(  # type: ign
     assert "1/Line:reserve" in out and "skipped" not in out  # nothing changed
     code, _, err = om(capsys, "skip", "ORD-1", "1/Line:reserve", "--force", "--reason", "by hand")
     assert code == 0 and "1/Line:reserve skipped" in err
+
+
+def test_run_warns_of_the_environment_variables_systems_need(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A callout whose credentials' variable is unset fails at once, without retry: said
+    before the order is stored, once per variable, with what it is for."""
+    (tmp_path / "c.om").write_text(
+        'catalog "c" version "1"\n'
+        'system Inv { url env("INV_URL") auth basic env("INV_USER") env("INV_PASS") }\n'
+        "offer Web { attribute n: int }\n"
+        "cfs Svc { attribute n: int }\n"
+        "decompose Web { -> Svc { n = n } }\n"
+        'plan Svc on add { callout reserve: Inv POST "/r" }\n',
+        encoding="utf-8",
+    )
+    order = {"id": "E-1", "items": [{"id": "1", "product": "Web", "attributes": {"n": 1}}]}
+    (tmp_path / "o.json").write_text(json.dumps(order), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name in ("INV_URL", "INV_USER", "INV_PASS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INV_PASS", "p")
+    _code, _, err = om(capsys, "run", "c.om", "o.json")
+    assert (
+        "warning: environment variables that downstream systems need are not set: INV_URL "
+        "(Inv's URL), INV_USER (Inv's credentials); their callouts will fail"
+    ) in " ".join(err.split()), err
+    assert err.index("are not set") < err.index("submitted order")

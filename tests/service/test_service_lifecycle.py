@@ -162,7 +162,7 @@ plan Svc on add { auto configure handler "old.configure" }
 """
 
 
-def test_om_serve_warns_of_handlers_the_catalog_and_the_stored_orders_need(
+def test_om_serve_warns_of_handlers_and_variables_the_catalog_and_the_stored_orders_need(
     tmp_path: Path,
 ) -> None:
     """`om run` and `om resume` warn of handlers their registry lacks; `om serve` started
@@ -172,7 +172,7 @@ def test_om_serve_warns_of_handlers_the_catalog_and_the_stored_orders_need(
     old = compile_catalog("old.om", text=OLD_CATALOG).raise_on_error()
     with Runtime(old, store=SqliteStore(db)) as runtime:
         runtime.submit({"id": "OLD-1", "items": [{"id": "1", "product": "Web"}]})
-    environ = {**_nohandlers(tmp_path), "OM_ACCESS_LOG": "false"}
+    environ = {**_nohandlers(tmp_path), "OM_ACCESS_LOG": "false", "BILLING_TOKEN": ""}
     process, _url = om_serve(ACME, db, environ, "--handlers", "nohandlers:registry")
     log = stop_om_serve(process)
     warning = (
@@ -181,8 +181,16 @@ def test_om_serve_warns_of_handlers_the_catalog_and_the_stored_orders_need(
         "their items will fail (--handlers module:registry)"
     )
     assert log.count(warning) == 1, log
-    process, _url = om_serve(ACME, tmp_path / "other.db", {"OM_ACCESS_LOG": "false"})
-    assert "no handler is registered" not in stop_om_serve(process)  # the demo's: all there
+    # an SRE's service said ready without BILLING_TOKEN, and every Billing step failed
+    unset = (
+        "environment variables that downstream systems need are not set: BILLING_TOKEN "
+        "(Billing's credentials); their callouts will fail"
+    )
+    assert log.count(unset) == 1, log
+    environ = {"OM_ACCESS_LOG": "false", "BILLING_TOKEN": "t"}
+    log = stop_om_serve(om_serve(ACME, tmp_path / "other.db", environ)[0])
+    assert "no handler is registered" not in log  # the demo's: all there
+    assert "are not set" not in log
 
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"

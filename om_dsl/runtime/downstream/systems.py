@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import builtins
 import logging
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from om_dsl.errors import NotFound
@@ -29,6 +30,18 @@ from om_dsl.suggest import closest
 log = logging.getLogger("om_dsl.runtime")
 RECHECK_S = 1.0
 """How often a running runtime reads the switch of the systems it holds callouts for."""
+
+
+def unset_variables_warning(unset: Iterable[str]) -> str | None:
+    """What `om run`, `om resume` and `om serve` warn of at start for
+    :meth:`Systems.unset_variables`, or None: one text for all three, as for handlers."""
+    names = list(unset)
+    if not names:
+        return None
+    return (
+        f"environment variables that downstream systems need are not set: {', '.join(names)}; "
+        "their callouts will fail"
+    )
 
 
 def hold_key(system: str) -> str:
@@ -69,11 +82,13 @@ class Systems:
         catalogs: Callable[[], Iterable[ir.Catalog]],
         release: Callable[[str, Act], int | None],
         clock: Callable[[], float] = time.time,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self._side = side
         self._catalogs = catalogs
         self._release = release
         self._clock = clock
+        self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._known_too: list[ir.Catalog] = []
 
     def know(self, catalog: ir.Catalog) -> None:
@@ -193,6 +208,23 @@ class Systems:
         hint = f"did you mean '{close}'? " if close is not None else ""
         where = "the catalog" if catalogs == 1 else "the catalogs"
         return f"no system {shown} in {where} ({hint}known systems: {', '.join(sorted(known))})"
+
+    def unset_variables(self) -> builtins.list[str]:
+        """The environment variables that the known systems need and that are not set, each
+        with what it is for (``BILLING_TOKEN (Billing's credentials)``): a callout of such a
+        system fails at once, without retry, so `om serve`, `om run` and `om resume` say so
+        at start (an SRE's service said ready, and every order's Billing step failed)."""
+        unset: dict[str, str] = {}
+        for system in self._known().values():
+            if system.url_env and not system.base_url and not self._set(system.url_env):
+                unset.setdefault(system.url_env, f"{system.name}'s URL")
+            for name in system.auth.env if system.auth is not None else ():
+                if not self._set(name):
+                    unset.setdefault(name, f"{system.name}'s credentials")
+        return [f"{name} ({what})" for name, what in sorted(unset.items())]
+
+    def _set(self, variable: str) -> bool:
+        return bool(self._environ.get(variable))  # as the callout reads it
 
     def online(self, names: Iterable[str]) -> builtins.list[str]:
         """Those of ``names`` whose switch reads online now, by name (a name no catalog

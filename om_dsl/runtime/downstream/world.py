@@ -100,7 +100,8 @@ class OutsideWorld:
         self._runtime = runtime
         self.side = SideDb(store)
         self.tokens = CallbackTokens(self.side, clock)
-        self.systems = Systems(self.side, self._catalogs, runtime._release_if_ours, clock)
+        self.systems = Systems(self.side, self._catalogs, runtime._release_if_ours, clock,
+                               settings.environ)  # fmt: skip
         self.task_table = TaskTable(self.side, clock)
         self.tasks = Tasks(self.task_table, store, runtime._act, clock, self._catalogs)
         self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
