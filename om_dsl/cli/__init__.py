@@ -54,6 +54,8 @@ COMMAND_MODULES = tuple(dict.fromkeys(COMMAND_HOMES.values()))
 def _register(argv: list[str] | None = None) -> None:
     """Import the command modules: only the one that ``argv`` starts with when it names one,
     all of them otherwise (``om --help`` lists every command; a misspelt one gets suggestions)."""
+    if argv and argv[0] == "--version":  # no command's imports (a second, on a busy host)
+        return
     home = COMMAND_HOMES.get(argv[0]) if argv else None  # `om --help check`: the root's help
     for name in (home,) if home is not None else COMMAND_MODULES:
         module = f"om_dsl.cli.{name}"
