@@ -9,11 +9,13 @@ time: running, and the operator actions, are refused with a clear error while an
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -66,6 +68,7 @@ from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ITEM_TERMINAL, ORDER_TERMINAL, OrderState, order_state_text
 from om_dsl.runtime.status import ItemStatus, OrderStatus
+from om_dsl.runtime.store.runner_lock import runner_lock_for
 
 ATTENTION = (OrderState.HELD.value, OrderState.FAILED.value)
 FINISHED_ITEMS = frozenset(state.value for state in ITEM_TERMINAL)
@@ -164,10 +167,12 @@ def status_cmd(
     text_or_json(fmt)
     with open_runtime(db, None, None, 1, read_only=True) as runtime:
         status = guard(lambda: runtime.status(order_id))
+        lock = runner_lock_for(runtime.store)
+        runner = lock.runner() if lock is not None and status.counts.get("fatally_failed") else None
     if fmt == "json":
         write_json(status.model_dump(mode="json"))
     else:
-        _summary(status, db, every_item=True, history=every)
+        _summary(status, db, every_item=True, history=every, runner=runner)
 
 
 @app.command("retry")
@@ -394,11 +399,16 @@ def _finished() -> frozenset[str]:
 
 
 def _summary(
-    status: OrderStatus, db: Path, every_item: bool = False, history: bool = False
+    status: OrderStatus,
+    db: Path,
+    every_item: bool = False,
+    history: bool = False,
+    runner: str | None = None,
 ) -> None:
     """``history``: also the items of lines that amendments replaced, which otherwise only
     their count shows (after a few amendments they outnumber the live ones).  ``db``: the
-    store, named in the commands an item in fallout suggests."""
+    store, named in the commands an item in fallout suggests; ``runner``: the process that
+    runs it, through which those actions go instead."""
     counts = ", ".join(f"{n} {state}" for state, n in status.counts.items())
     state = order_state_text(status.state, status.cancelling)
     out.print(f"order {status.id}: {state}", markup=False, highlight=False)
@@ -414,7 +424,7 @@ def _summary(
     for item in shown:
         if history or not item.superseded:
             out.print("  " + _item_line(item), markup=False, highlight=False)
-            for line in _next_step(status.id, item, db, now):
+            for line in _next_step(status.id, item, db, now, runner):
                 out.print(f"    {line}", markup=False, highlight=False)
     if old and not history:
         note = f"  ({len(old)} item(s) of lines earlier revisions replaced: --all lists them)"
@@ -436,7 +446,9 @@ def _notable(item: ItemStatus) -> bool:
     return item.state in ("fatally_failed", "waiting", "on_hold", "failed", "running")
 
 
-def _next_step(order_id: str, item: ItemStatus, db: Path, now: float) -> list[str]:
+def _next_step(
+    order_id: str, item: ItemStatus, db: Path, now: float, runner: str | None = None
+) -> list[str]:
     """What comes next for a failed item (when its retry is due, and how many attempts its
     budget has left) or one in fallout (the commands that move it on), under its line: the
     due time was only an epoch in JSON, and nothing said the retries were spent."""
@@ -444,6 +456,8 @@ def _next_step(order_id: str, item: ItemStatus, db: Path, now: float) -> list[st
         return []
     if item.state == "failed" and item.due_at is not None:
         return [_next_attempt(item, item.due_at, now)]
+    if item.state == "fatally_failed" and runner is not None:
+        return _through_runner(order_id, item.id, runner)
     if item.state == "fatally_failed":
         ids, store = f"{shlex.quote(order_id)} {shlex.quote(item.id)}", db_option(db)
         return [
@@ -453,6 +467,19 @@ def _next_step(order_id: str, item: ItemStatus, db: Path, now: float) -> list[st
             f"  om complete {ids} --outputs '{{...}}'{store}",
         ]
     return []
+
+
+def _through_runner(order_id: str, item_id: str, runner: str) -> list[str]:
+    """The same three actions through the process that runs the store (its commands here
+    would be refused, exit 7): the service's routes, or the end of that process's run."""
+    path, body = quote(order_id, safe=""), json.dumps({"itemId": item_id})
+    return [
+        f"retries spent, and {runner} runs the store: act through it (om serve's API),",
+        f"  POST /productOrder/{path}/retry {body}",
+        f'  POST /productOrder/{path}/skip {body[:-1]}, "reason": "..."}}',
+        f'  POST /productOrder/{path}/complete {body[:-1]}, "outputs": {{...}}}}',
+        "  (or, once it stops, om retry, skip or complete here)",
+    ]
 
 
 def _next_attempt(item: ItemStatus, due: float, now: float) -> str:

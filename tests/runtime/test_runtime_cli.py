@@ -12,6 +12,7 @@ from cli_support import om
 from runtime_support import ACCOUNT_LAB
 
 from om_dsl.runtime import SqliteStore
+from om_dsl.runtime.store.runner_lock import RunnerLock
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.notify.tmf_text import iso
 
@@ -95,6 +96,25 @@ def test_fallout_then_operator_commands(lab: Path, capsys) -> None:  # type: ign
     assert code == 6 and "its point of no return was reached" in err  # refused
     code, _, err = om(capsys, "retry", "ORD-1", "1/Line:activate")
     assert code == 0 and "will be retried" in err
+
+
+def test_status_points_to_the_runner_when_another_process_runs_the_store(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An SRE followed `om status`'s hint, `om retry ...`, while `om serve` ran the store:
+    refused, exit 7.  While a runner holds the store the hint names the service's routes."""
+    code, _, _ = om(capsys, "run", "lab.om", "order.json")  # no handlers: configure fails
+    assert code == 1
+    lock = RunnerLock(str(lab / "om.db"))
+    lock.acquire()  # as `om serve` would
+    try:
+        code, out, _ = om(capsys, "status", "ORD-1")
+    finally:
+        lock.release()
+    assert code == 0
+    assert "runs the store: act through it (om serve's API)" in out, out
+    assert 'POST /productOrder/ORD-1/retry {"itemId": "1/Line:configure"}' in out
+    assert "om retry ORD-1" not in out
+    code, out, _ = om(capsys, "status", "ORD-1")  # nobody runs it: the commands again
+    assert "om retry ORD-1 1/Line:configure" in out and "POST" not in out
 
 
 def test_user_mistakes_are_one_line_errors(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -122,6 +122,18 @@ class RunnerLock:
             self._lock(handle, fcntl.LOCK_SH)
             yield
 
+    def runner(self) -> str | None:
+        """Who runs the store now (``pid 4242 on host``), or None: nobody, or it cannot be
+        told (a lock file this account may not open).  For hints: `om status` suggested
+        `om retry` while `om serve` ran the store, and the command was refused (exit 7)."""
+        try:
+            with self.shared():
+                return None
+        except StoreInUse as exc:
+            return exc.holder or "another process"
+        except OSError:
+            return None
+
     def _lock(self, handle: IO[str], mode: int) -> None:
         """Take ``handle``'s lock in ``mode`` (``LOCK_EX`` to run, ``LOCK_SH`` to act).
 
