@@ -93,9 +93,26 @@ def log_config(level: str, fmt: str) -> dict[str, Any]:
     }
 
 
+SHOWN_QUERY = frozenset({"fields", "limit", "offset", "state", "sort"})
+"""Query parameters whose values the access log shows: paging and selection, never who or
+what a client looked for (an ``externalId`` names a customer's order, and a token put in a
+query by mistake, ``?token=...``, was written to the log as it was)."""
+
+
 def masked(path: str) -> str:
-    """``path`` without the token of ``/callbacks/<token>`` (``/callbacks/***``)."""
-    return "/callbacks/***" if path.startswith("/callbacks/") else path
+    """``path`` without the token of ``/callbacks/<token>`` (``/callbacks/***``), and with
+    the values of its query's other parameters than :data:`SHOWN_QUERY` as ``***``."""
+    if path.startswith("/callbacks/"):
+        return "/callbacks/***"
+    route, mark, query = path.partition("?")
+    return (
+        route + mark + "&".join(_masked_pair(pair) for pair in query.split("&")) if mark else path
+    )
+
+
+def _masked_pair(pair: str) -> str:
+    name, equals, _value = pair.partition("=")
+    return pair if not equals or name in SHOWN_QUERY else f"{name}=***"
 
 
 class RedactCallbackTokens(logging.Filter):

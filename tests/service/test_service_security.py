@@ -241,6 +241,28 @@ def test_access_log_lines_mask_callback_tokens() -> None:
     assert "s3cret" not in record.getMessage() and "/callbacks/***" in record.getMessage()
 
 
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/productOrder?token=s3cret", "/productOrder?token=***"),
+        ("/productOrder?externalId=CRM-77&state=held&limit=10",
+         "/productOrder?externalId=***&state=held&limit=10"),
+        ("/productOrder?fields=id,state&offset=20", "/productOrder?fields=id,state&offset=20"),
+        ("/productOrder?flag", "/productOrder?flag"),
+        ("/productOrder/ORD-1", "/productOrder/ORD-1"),
+    ],
+)  # fmt: skip
+def test_access_log_lines_show_paging_but_mask_other_query_values(path: str, logged: str) -> None:
+    """An SRE found a token put in a query by mistake, and customers' external ids, in the
+    access log as they were sent."""
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", path, "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactCallbackTokens().filter(record)
+    assert f"GET {logged} HTTP" in record.getMessage()
+
+
 def acme_hash() -> str:
     return with_hash(acme()).content_hash
 
