@@ -568,6 +568,10 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S023",),
         "an `Idempotency-Key` header that is empty, longer than 255 characters, or holds blanks, controls or non-ASCII (path `header.Idempotency-Key`)",
     ),
+    CodeDoc(
+        ("S024",),
+        "an unknown product status in `status=` of `GET /productInventoryManagement/v4/product` (path `query.status`; the message lists TMF637's statuses)",
+    ),
 )
 
 
