@@ -87,7 +87,8 @@ def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
     assert [p["id"] for p in listed.json()] == ["PRD-FIB-1"]
     assert (listed.headers["X-Total-Count"], listed.headers["X-Result-Count"]) == ("1", "1")
     picked = api.get(PRODUCTS, params={"fields": "status", "limit": 1}).json()
-    assert picked == [{"id": "PRD-FIB-1", "href": view["href"], "status": "active", "@type": "Product"}]
+    selected = {"id": "PRD-FIB-1", "href": view["href"], "status": "active", "@type": "Product"}
+    assert picked == [selected]
     assert api.get(PRODUCTS, params={"status": "gone"}).status_code == 400
     assert api.get(PRODUCTS, params={"productOffering.id": "14302"}).json() == []
     tmf = api.get(f"/tmf-api{PRODUCTS}/PRD-FIB-1")
