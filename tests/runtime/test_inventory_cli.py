@@ -52,3 +52,15 @@ def test_show_one_and_what_is_not_there(capsys: pytest.CaptureFixture[str], db: 
     assert om(capsys, "products", "--db", db, "--status", "gone")[0] == 2
     missing = str(Path(db).with_name("missing.db"))
     assert om(capsys, "products", "--db", missing)[0] == 5
+
+
+def test_om_run_reads_the_store_s_inventory(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    catalog = tmp_path / "lab.om"
+    catalog.write_text('catalog "Lab" version "1"\n' + LAB)
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(tmf("O4", "modify", "P2", speed=30, offer="2")))
+    code, _, err = om(capsys, "run", str(catalog), str(order), "--db", db)
+    assert code == 1 and "productOrderItem[0].product.id: error[O072]" in err
+    assert om(capsys, "status", "O4", "--db", db)[0] == 5  # nothing was stored
