@@ -466,6 +466,14 @@ ORDER: tuple[CodeDoc, ...] = (
         "an amendment whose revised order has another id than the order it amends (see docs/runtime.md, Amending an order)",
     ),
     CodeDoc(
+        ("O072",),
+        "a `modify` or `delete` item whose TMF `product.id` the product inventory has as `terminated`: an order deleted it before (see docs/runtime.md, Product inventory)",
+    ),
+    CodeDoc(
+        ("O073",),
+        "a `modify` or `delete` item whose TMF `product.id` the product inventory records under another offer than the item's (`productOffering`): the item names the wrong product, or the wrong offer",
+    ),
+    CodeDoc(
         ("O080",),
         "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `render plan`, `render decomposition`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
     ),
@@ -559,6 +567,10 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("S023",),
         "an `Idempotency-Key` header that is empty, longer than 255 characters, or holds blanks, controls or non-ASCII (path `header.Idempotency-Key`)",
+    ),
+    CodeDoc(
+        ("S024",),
+        "an unknown product status in `status=` of `GET /productInventoryManagement/v4/product` (path `query.status`; the message lists TMF637's statuses)",
     ),
 )
 

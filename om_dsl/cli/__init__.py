@@ -37,6 +37,7 @@ COMMAND_HOMES = {
         "run_cmds",
     ),
     "orders": "orders_cmds",
+    "products": "products_cmds",
     "backup": "store_cmds",
     "events": "events_cmds",
     "tasks": "tasks_cmds",

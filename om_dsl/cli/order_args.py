@@ -25,6 +25,7 @@ from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.installed_lines import InstalledLines, read_installed_lines
+from om_dsl.orders.inventory import ProductInventory
 from om_dsl.orders.limits import DEFAULT_LIMITS
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.rules.engine import EngineUnavailable
@@ -98,6 +99,23 @@ def validate_and_decompose(
         print_issues_and_fail("the order cannot be decomposed", exc.issues)
     except OmError as exc:  # e.g. the durable engine failed: not the user's mistake, but clean
         fail(f"decomposition failed: {exc}")
+
+
+def with_inventory_or_fail(
+    decomposer: Decomposer,
+    order: Order,
+    installed: InstalledBase | None,
+    inventory: ProductInventory,
+) -> Decomposition:
+    """``order`` decomposed with a store's product inventory (its ``modify`` items compared
+    with the recorded values), once the store is open; its problems (O072, O073) printed as
+    an order's are."""
+    try:
+        return decomposer.decompose(order, installed, inventory)
+    except OrderValidationError as exc:
+        print_issues_and_fail("the order is invalid", exc.issues)
+    except DecompositionError as exc:
+        print_issues_and_fail("the order cannot be decomposed", exc.issues)
 
 
 def print_issues_and_fail(headline: str, issues: list[OrderIssue]) -> NoReturn:

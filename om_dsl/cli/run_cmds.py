@@ -39,6 +39,7 @@ from om_dsl.cli.order_args import (
     installed_base_or_fail,
     print_issues_and_fail,
     read_order_bytes,
+    with_inventory_or_fail,
 )
 from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
@@ -56,6 +57,7 @@ from om_dsl.cli.runtime_args import (
 )
 from om_dsl.errors import DecompositionError, OmError, OrderValidationError
 from om_dsl.ir.io import load_ir
+from om_dsl.orders.decompose import decomposer_for
 from om_dsl.orders.models import Order
 from om_dsl.render.text import duration
 from om_dsl.runtime.downstream.systems import unset_variables_warning
@@ -106,11 +108,14 @@ def run_cmd(
 ) -> None:
     """Submit an order and run it until it is done or waits for people or events."""
     ir = load_catalog_arg(catalog)
-    valid, work = read_and_decompose(ir, order, installed_base_or_fail(installed_base, ir))
-    plan = plan_for(ir, valid, work)
+    installed = installed_base_or_fail(installed_base, ir)
+    valid, _ = read_and_decompose(ir, order, installed)  # an invalid order makes no store
     outside = _outside(notify)
     runtime_args = (db, handlers, ir, concurrency)
     with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
+        # the store's inventory says what a modify changes (docs/runtime.md, Product inventory)
+        work = with_inventory_or_fail(decomposer_for(ir), valid, installed, runtime.store)
+        plan = plan_for(ir, valid, work)
         # Everything that can refuse (the store, the callback port) before the order is stored.
         _serve_callbacks(runtime, callback_port)
         _warn_missing_handlers(runtime.missing_handlers(plan))  # before anything is stored

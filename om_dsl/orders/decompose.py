@@ -20,6 +20,7 @@ from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.diff import compare
 from om_dsl.orders.gc_pause import decomposition_gc
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
+from om_dsl.orders.inventory import ProductInventory, with_inventory
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.orders.parse import read_order
@@ -70,16 +71,25 @@ class Decomposer:
         with decomposition_gc(self.pause_gc):
             return read_order(order, self.index, self.limits)
 
-    def decompose(self, order: Any, installed_base: InstalledBase | None = None) -> Decomposition:
+    def decompose(
+        self,
+        order: Any,
+        installed_base: InstalledBase | None = None,
+        inventory: ProductInventory | None = None,
+    ) -> Decomposition:
         """Validate (unless ``order`` is an :class:`Order` already) and decompose.
 
+        ``inventory``: the product inventory, whose values a ``modify`` item without
+        ``previous`` values of its own is compared with (:func:`.inventory.with_inventory`).
+
         Raises:
-            OrderValidationError: the order is invalid (every issue, with JSON paths).
+            OrderValidationError: the order is invalid (every issue, with JSON paths), or
+                does not fit the inventory (O072, O073).
             DecompositionError: a valid order could not be decomposed (a merge conflict, a
                 mapping that failed, a produced value that breaks its attribute).
         """
         with decomposition_gc(self.pause_gc):
-            valid = read_order(order, self.index, self.limits)
+            valid = with_inventory(read_order(order, self.index, self.limits), inventory)
             with patterns.order_budget():  # matches() and D003 patterns: a budget of their own
                 return self._decompose(valid, installed_base)
 
@@ -133,6 +143,7 @@ def decompose(
     order: Any,
     engine: str = "compiled",
     installed_base: InstalledBase | None = None,
+    inventory: ProductInventory | None = None,
 ) -> Decomposition:
     """Decompose a commercial order against a compiled catalog.
 
@@ -142,10 +153,13 @@ def decompose(
             JSON (validated first), or an :class:`Order` (trusted as already validated).
         engine: ``compiled`` (default) or ``durable``; both give identical output.
         installed_base: What exists for ``account``-scoped lines; nothing by default.
+        inventory: The product inventory (a runtime's store): a ``modify`` of a product it
+            knows, without ``previous`` values, is compared with its recorded values.
 
     Raises:
-        OrderValidationError: every problem of an invalid order, each with a JSON path.
+        OrderValidationError: every problem of an invalid order, each with a JSON path
+            (O072, O073: the order does not fit the inventory).
         DecompositionError: the order is valid but cannot be decomposed.
         EngineUnavailable: the durable engine on a Python where durable-rules is missing.
     """
-    return decomposer_for(catalog, engine).decompose(order, installed_base)
+    return decomposer_for(catalog, engine).decompose(order, installed_base, inventory)

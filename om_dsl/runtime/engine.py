@@ -14,13 +14,14 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from om_dsl.errors import IllegalTransition, NotFound, OperatorActionRejected
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
 from om_dsl.ir.io import dump_ir, load_ir
+from om_dsl.orders.inventory import ProductChange
 from om_dsl.runtime.context import ItemContext, item_env
 from om_dsl.runtime.events import (
     ITEM_STATE,
@@ -190,15 +191,20 @@ class Engine:
     ) -> None:
         check_order(order.id, order.state, new)
         old, order.state = order.state, new
+        if new is OrderState.COMPLETED:
+            self.journal.completed.append(order.id)
         self.journal.event(self.clock(), order.id, None, ORDER_STATE, old, new, None, detail, act)
         self.journal.orders[order.id] = order
         self.journal.touched[order.id] = order
 
     # ---- submitting and loading ---------------------------------------------------------------
 
-    def submit(self, plan: OrderPlan, catalog: ir.Catalog) -> None:
-        """Persist a new order (order row, plan, every item row) in one transaction and make its
-        first items ready.  On any failure nothing is stored and nothing stays in memory."""
+    def submit(
+        self, plan: OrderPlan, catalog: ir.Catalog, products: Sequence[ProductChange] = ()
+    ) -> None:
+        """Persist a new order (order row, plan, every item row, the ``products`` it records in
+        the inventory once completed) in one transaction and make its first items ready.  On
+        any failure nothing is stored and nothing stays in memory."""
         if self.journal:
             self.flush()
         if plan.order_id in self.orders or self.store.has_order(plan.order_id):
@@ -209,7 +215,8 @@ class Engine:
         count_blockers(order)
         rows = [item_row(item) for item in order.items]
         plan_json = plan.model_dump_json(exclude_defaults=True)
-        self.journal.new_orders.append(NewOrder(record(order, now), plan_json, rows))
+        new = NewOrder(record(order, now), plan_json, rows, list(products))
+        self.journal.new_orders.append(new)
         detail = f"{len(order.items)} items, catalog {catalog.content_hash[:19]}"
         state = order.state.value
         self.journal.event(now, order.id, None, ORDER_CREATED, None, state, None, detail)
@@ -240,18 +247,20 @@ class Engine:
         changes: tuple[tuple[str, str, str, str], ...],
         detail: str,
         act: Act = NOBODY,
+        products: Sequence[ProductChange] = (),
     ) -> None:
-        """An amendment: the order's plan and item rows are replaced, with the ``changes``
-        (item id, before, after, why) as events, in one commit; the order then goes on from
-        the new plan.  If the commit fails, the order is forgotten here and loaded again,
-        as the store still has it, on its next use."""
+        """An amendment: the order's plan and item rows (and the ``products`` it records) are
+        replaced, with the ``changes`` (item id, before, after, why) as events, in one commit;
+        the order then goes on from the new plan.  If the commit fails, the order is forgotten
+        here and loaded again, as the store still has it, on its next use."""
         if self.journal:
             self.flush()
         now = self.clock()
         rec = record(order, now)
         new = _revive(plan, [ItemRow(*row) for row in rows], rec, order.signals, order.catalog)
         journal = self.journal
-        journal.amended.append(NewOrder(rec, plan.model_dump_json(exclude_defaults=True), rows))
+        plan_json = plan.model_dump_json(exclude_defaults=True)
+        journal.amended.append(NewOrder(rec, plan_json, rows, list(products)))
         journal.event(now, order.id, None, ORDER_AMENDED, None, None, None, detail, act)
         for item_id, before, after, why in changes:
             journal.event(now, order.id, item_id, ITEM_STATE, before, after, None, why)

@@ -16,7 +16,8 @@ from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues
 
 class Journal:
     __slots__ = (
-        "amended", "catalogs", "events", "items", "new_orders", "orders", "signals", "touched"
+        "amended", "catalogs", "completed", "events", "items", "new_orders", "orders", "signals",
+        "touched",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -34,6 +35,8 @@ class Journal:
         """Changed items -> their order id (keyed by the object: no key tuple per change)."""
         self.events: list[NewEvent] = []
         self.signals: list[tuple[str, str, Any, float]] = []
+        self.completed: list[str] = []
+        """Orders that completed: the store records their products with the commit."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -72,6 +75,7 @@ class Journal:
             items={(oid, item.idx): item_row(item) for item, oid in self.items.items()},
             events=self.events,
             signals=self.signals,
+            completed=self.completed,
         )
         self._reset()
         return batch

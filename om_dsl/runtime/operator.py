@@ -9,10 +9,11 @@ reason, and changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from om_dsl.errors import NotFound, OperatorActionRejected
+from om_dsl.orders.inventory import ProductChange
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.engine import Engine, json_object
 from om_dsl.runtime.events import (
@@ -180,7 +181,9 @@ def _cancel_words(act: Act) -> str:
     return act.reason or NO_CANCEL_REASON
 
 
-def amend(engine: Engine, plan: OrderPlan, act: Act = NOBODY) -> Revision:
+def amend(
+    engine: Engine, plan: OrderPlan, act: Act = NOBODY, products: Sequence[ProductChange] = ()
+) -> Revision:
     """Replace the order's plan with ``plan``, the revised order's, keeping the work done on
     the lines it leaves alone (see :mod:`om_dsl.runtime.revision`).
 
@@ -206,7 +209,7 @@ def amend(engine: Engine, plan: OrderPlan, act: Act = NOBODY) -> Revision:
         return revision
     stopped = [order.by_id[item_id] for item_id in revision.stopped]
     summary = revision.summary() + (f"; {act.words('amended')}" if act else "")
-    engine.replace(order, revision.plan, revision.rows, revision.changes, summary, act)
+    engine.replace(order, revision.plan, revision.rows, revision.changes, summary, act, products)
     for item in stopped:  # only once the amendment is committed: a failed one changes nothing
         _let_go(engine, order, item)
     for item_id, history_id in revision.moved:

@@ -23,6 +23,7 @@ from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import AutoItem, Catalog
 from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.installed_base import InstalledBase
+from om_dsl.orders.inventory import ProductChange, product_changes
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.arguments import check_arguments
@@ -130,7 +131,7 @@ class Runtime:
         if not isinstance(work, Order | Decomposition):
             work = decomposer_for(catalog).read(work)
         if isinstance(work, Order):
-            order, work = work, decompose(catalog, work)
+            order, work = work, decompose(catalog, work, inventory=self.store)
         return build_plan(catalog, work, order)
 
     def submit(self, work: Any, order: Order | None = None) -> str:
@@ -157,21 +158,29 @@ class Runtime:
                     f"{catalog.content_hash[:19]}"
                 )
             source = work if isinstance(work, Order) else order
+            products = product_changes(source, catalog) if source else []
             with self._engine.lock:
                 if not self._memory_current:
                     self._engine.forget_all()
-                self._submit_with_listeners(plan, catalog, source.notify if source else [])
+                notify = source.notify if source else []
+                self._submit_with_listeners(plan, catalog, notify, products)
         self._after_change()
         return plan.order_id
 
-    def _submit_with_listeners(self, plan: OrderPlan, catalog: Catalog, notify: list[str]) -> None:
+    def _submit_with_listeners(
+        self,
+        plan: OrderPlan,
+        catalog: Catalog,
+        notify: list[str],
+        products: list[ProductChange],
+    ) -> None:
         """Submit, with the listener URLs the order names registered for it first (a failed
         submit removes them again); the caller holds the engine lock."""
         if notify and not self.store.has_order(plan.order_id):
             _check_listeners(notify)
             self.hub.register_order(plan.order_id, notify)
         try:
-            self._engine.submit(plan, catalog)
+            self._engine.submit(plan, catalog, products)
         except BaseException:
             if notify and not self.store.has_order(plan.order_id):
                 self.hub.drop_order(plan.order_id)
@@ -563,19 +572,23 @@ class Runtime:
             raise OrderValidationError([OrderIssue("O071", "id", message)])
         if order.notify:
             _check_listeners(order.notify)
-        plan = build_plan(catalog, decompose(catalog, order, installed_base=installed_base), order)
+        work = decompose(catalog, order, installed_base=installed_base, inventory=self.store)
+        plan = build_plan(catalog, work, order)
         act = _act(by, reason)
+        products = product_changes(order, catalog)
         if not order.notify:
-            return self._amend_when_settled(plan, settle, act)
+            return self._amend_when_settled(plan, settle, act, products)
         before = self.hub.order_listeners(order_id)
         self.hub.register_order(order_id, order.notify)  # the amendment's events go there too
         try:
-            return self._amend_when_settled(plan, settle, act)
+            return self._amend_when_settled(plan, settle, act, products)
         except BaseException:
             self.hub.register_order(order_id, before)
             raise
 
-    def _amend_when_settled(self, plan: OrderPlan, settle: float, act: Act) -> Revision:
+    def _amend_when_settled(
+        self, plan: OrderPlan, settle: float, act: Act, products: list[ProductChange]
+    ) -> Revision:
         """Amend once no item of the order runs, starting none of its items meanwhile.
 
         Without the hold, an order whose items run one after another never settles (the step
@@ -587,19 +600,21 @@ class Runtime:
         with engine.lock:
             engine.hold_starts(order_id)
         try:
-            return self._amend_once_settled(plan, settle, act)
+            return self._amend_once_settled(plan, settle, act, products)
         finally:
             with engine.lock:
                 engine.lift_hold(order_id)
             self._scheduler.wake()
 
-    def _amend_once_settled(self, plan: OrderPlan, settle: float, act: Act) -> Revision:
+    def _amend_once_settled(
+        self, plan: OrderPlan, settle: float, act: Act, products: list[ProductChange]
+    ) -> Revision:
         """Try the amendment until its order's running items settle, for ``settle`` seconds
         at most, and only while the runtime runs (else nothing would settle them)."""
         deadline = time.monotonic() + settle
         while True:
             try:
-                return self._move(operator.amend, plan, act)
+                return self._move(operator.amend, plan, act, products)
             except ItemsRunning:
                 if not self.running or time.monotonic() >= deadline:
                     raise

@@ -39,7 +39,13 @@ from om_dsl.service.context import Service
 from om_dsl.service.json_bodies import JsonBodies
 from om_dsl.service.limits import BodyLimit
 from om_dsl.service.order_requests import OrderRequests
-from om_dsl.service.routes import ROUTERS, TMF_BASE, TMF_ROUTERS
+from om_dsl.service.routes import (
+    ROUTERS,
+    TMF_BASE,
+    TMF_INVENTORY_BASE,
+    TMF_INVENTORY_ROUTERS,
+    TMF_ROUTERS,
+)
 
 log = logging.getLogger("om_dsl.service")
 TITLE = "om_dsl order management: TMF622 Product Ordering"
@@ -79,9 +85,12 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
         app.include_router(router)
     for router in TMF_ROUTERS:  # the same routes again; the OpenAPI document lists them once
         app.include_router(router, prefix=TMF_BASE, include_in_schema=False)
+    for router in TMF_INVENTORY_ROUTERS:
+        app.include_router(router, prefix=TMF_INVENTORY_BASE, include_in_schema=False)
     app.state.om_methods = methods = errors.MethodTable()
     methods.add(ROUTERS)
     methods.add(TMF_ROUTERS, TMF_BASE)
+    methods.add(TMF_INVENTORY_ROUTERS, TMF_INVENTORY_BASE)
     app.add_middleware(JsonBodies)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)

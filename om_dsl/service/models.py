@@ -157,6 +157,25 @@ class ProductOrder(_Tmf):
     type_: str | None = Field(None, alias="@type")
 
 
+class Product(_Tmf):
+    """TMF637 ``Product``: a product instance of the inventory, as completed orders left it
+    (``fields`` may select fewer)."""
+
+    id: str
+    href: str | None = None
+    name: str | None = None
+    status: str | None = None
+    isBundle: bool | None = None
+    startDate: str | None = None
+    terminationDate: str | None = None
+    productOffering: dict[str, Any] | None = None
+    productCharacteristic: list[dict[str, Any]] | None = None
+    billingAccount: dict[str, Any] | None = None
+    relatedParty: list[dict[str, Any]] | None = None
+    productOrderItem: list[dict[str, Any]] | None = None
+    type_: str | None = Field(None, alias="@type")
+
+
 class ProductOrderRef(_Tmf):
     id: str = Field(min_length=1, max_length=MAX_TEXT)
     href: str | None = None

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from om_dsl.orders.inventory import InventoryProduct, ProductChange
+
 
 @dataclass(slots=True)
 class OrderRecord:
@@ -97,6 +99,40 @@ class NewOrder:
     record: OrderRecord
     plan_json: str
     items: list[RowValues]
+    products: list[ProductChange] = field(default_factory=list)
+    """What the order records in the product inventory once it completes (an amendment's
+    replace the order's)."""
+
+
+def product_order(product: InventoryProduct) -> tuple[float, str]:
+    """How inventory lists are sorted: by start date (none first), then id."""
+    return (product.start_date or 0.0, product.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    """Which inventory products to list: each field None for any, else an exact match."""
+
+    id: str | None = None
+    status: str | None = None
+    offering_id: str | None = None
+    account: str | None = None
+    customer: str | None = None
+
+    def matches(self, product: InventoryProduct) -> bool:
+        return all(
+            wanted is None or getattr(product, name) == wanted for name, wanted in self.terms()
+        )
+
+    def terms(self) -> list[tuple[str, str | None]]:
+        """(field, wanted) of each term, as the SQLite store's columns are named."""
+        return [
+            ("id", self.id),
+            ("status", self.status),
+            ("offering_id", self.offering_id),
+            ("account", self.account),
+            ("customer", self.customer),
+        ]
 
 
 @dataclass(slots=True)
@@ -122,6 +158,9 @@ class WriteBatch:
     items: dict[tuple[str, int], RowValues] = field(default_factory=dict)
     events: list[NewEvent] = field(default_factory=list)
     signals: list[tuple[str, str, Any, float]] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    """Orders that reached ``completed`` in this batch: their product changes are recorded
+    in the inventory in the same commit (at the time of their row's ``updated_at``)."""
 
     def order_ids(self) -> set[str]:
         """Every order this batch holds a change of (rows, events or signals)."""
@@ -213,5 +252,17 @@ class Store(Protocol):
         ...
 
     def set_cursor(self, name: str, seq: int) -> None: ...
+
+    def product(self, product_id: str) -> InventoryProduct | None:
+        """The inventory's product instance with this id (TMF637 Product), or None."""
+        ...
+
+    def products(
+        self, wanted: ProductFilter | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[InventoryProduct]:
+        """Inventory products by start date, then id."""
+        ...
+
+    def count_products(self, wanted: ProductFilter | None = None) -> int: ...
 
     def close(self) -> None: ...

@@ -12,6 +12,7 @@ import dataclasses
 import threading
 from typing import Any
 
+from om_dsl.orders.inventory import InventoryProduct, ProductChange, apply_change
 from om_dsl.runtime.events import is_cancel_request
 from om_dsl.runtime.store.base import (
     EventRow,
@@ -19,10 +20,12 @@ from om_dsl.runtime.store.base import (
     NewEvent,
     NewOrder,
     OrderRecord,
+    ProductFilter,
     RowValues,
     StoredOrder,
     WriteBatch,
     new_installation_id,
+    product_order,
 )
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
@@ -48,6 +51,9 @@ class MemoryStore:
         self._signals: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, set[tuple[str, int]]] = {}
         self._cursors: dict[str, int] = {}
+        self._changes: dict[str, list[ProductChange]] = {}
+        """Each order's product changes, recorded in ``_products`` when it completes."""
+        self._products: dict[str, InventoryProduct] = {}
         self._installation_id = new_installation_id()
 
     @property
@@ -68,6 +74,7 @@ class MemoryStore:
                 self._orders[new.record.id] = dataclasses.replace(new.record)
                 self._plans[new.record.id] = new.plan_json
                 self._items[new.record.id] = list(new.items)
+                self._changes[new.record.id] = list(new.products)
                 for row in new.items:
                     if row[WAIT_KEY] is not None:
                         self._index(new.record.id, None, row)
@@ -83,6 +90,8 @@ class MemoryStore:
                 rows[idx] = row
             for order_id, event, payload, _ts in batch.signals:
                 self._signals.setdefault(order_id, {})[event] = payload
+            for order_id in batch.completed:
+                self._record_products(order_id)
             self._log(batch.events)
             return first
 
@@ -94,9 +103,17 @@ class MemoryStore:
                 self._cancel_requests.append(position)
         self._events.extend(events)
 
+    def _record_products(self, order_id: str) -> None:
+        """A completed order's product changes, into the inventory."""
+        ts = self._orders[order_id].updated_at
+        for change in self._changes.get(order_id, ()):
+            found = self._products.get(change.product_id)
+            self._products[change.product_id] = apply_change(found, change, order_id, ts)
+
     def _replace(self, new: NewOrder) -> None:
         """An amendment: the order's plan and every item row are new (indexes too)."""
         order_id = new.record.id
+        self._changes[order_id] = list(new.products)
         for row in self._items[order_id]:
             if row[WAIT_KEY] is not None:
                 self._waiting.get(row[WAIT_KEY], set()).discard((order_id, row[0]))
@@ -206,6 +223,23 @@ class MemoryStore:
     def set_cursor(self, name: str, seq: int) -> None:
         with self._lock:
             self._cursors[name] = seq
+
+    def product(self, product_id: str) -> InventoryProduct | None:
+        with self._lock:
+            return self._products.get(product_id)
+
+    def products(
+        self, wanted: ProductFilter | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[InventoryProduct]:
+        wanted = wanted or ProductFilter()
+        with self._lock:
+            found = [p for p in self._products.values() if wanted.matches(p)]
+        found.sort(key=product_order)
+        end = None if limit is None else offset + limit
+        return found[offset:end]
+
+    def count_products(self, wanted: ProductFilter | None = None) -> int:
+        return len(self.products(wanted))
 
     def close(self) -> None:
         return None

@@ -23,11 +23,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from om_dsl.errors import OmError
+from om_dsl.orders.inventory import (
+    InventoryProduct,
+    apply_change,
+    change_from_json,
+    change_to_json,
+    product_from_json,
+)
 from om_dsl.runtime.events import CANCEL_ACCEPTED_STATE, CANCEL_REJECTED, ORDER_STATE
 from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
+    NewOrder,
     OrderRecord,
+    ProductFilter,
     RowValues,
     StoredOrder,
     WriteBatch,
@@ -98,6 +107,7 @@ CREATE TABLE IF NOT EXISTS signals (
 );
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 {acts_table};
+{inventory_tables};
 """
 
 _CANCEL_REQUESTS = (
@@ -125,8 +135,22 @@ opens a store this version has written to."""
 _ACTS_TABLE = (
     f"CREATE TABLE IF NOT EXISTS {ACTS} (seq INTEGER PRIMARY KEY, actor TEXT, reason TEXT)"
 )
+PRODUCTS = "products"
+"""The product inventory (TMF637 Products: :mod:`om_dsl.orders.inventory`), one row per
+product instance: the columns its lists filter on, and the whole product as JSON.  With
+:data:`ORDER_PRODUCTS`, tables of their own that an older om_dsl never reads."""
+ORDER_PRODUCTS = "order_products"
+"""What each order records in the inventory when it completes (written at submit, replaced
+by an amendment)."""
+_INVENTORY_TABLES = (
+    f"CREATE TABLE IF NOT EXISTS {ORDER_PRODUCTS} (order_id TEXT NOT NULL, pos INTEGER NOT "
+    "NULL, change_json TEXT NOT NULL, PRIMARY KEY (order_id, pos)) WITHOUT ROWID;\n"
+    f"CREATE TABLE IF NOT EXISTS {PRODUCTS} (id TEXT PRIMARY KEY, status TEXT NOT NULL, "
+    "offering_id TEXT, account TEXT, customer TEXT, start_date REAL, product_json TEXT NOT NULL)"
+)
 SCHEMA = (
-    SCHEMA.replace("{cancel_index}", _CANCEL_INDEX)
+    SCHEMA.replace("{inventory_tables}", _INVENTORY_TABLES)
+    .replace("{cancel_index}", _CANCEL_INDEX)
     .replace("{external_id_index}", _EXTERNAL_ID_INDEX)
     .replace("{acts_table}", _ACTS_TABLE)
 )
@@ -331,11 +355,20 @@ class SqliteStore:
         missing = [sql for name, sql in _ADDED_INDEXES.items() if name not in indexes]
         has_columns = self._has_external_ids() and self._has_key_from()
         has_id = self._meta(INSTALLATION_ID) is not None
-        has_acts = ACTS in self._tables()
-        if not missing and has_columns and has_id and has_acts and not self._unknown_external_ids():
+        tables = self._tables()
+        has_tables = ACTS in tables and PRODUCTS in tables and ORDER_PRODUCTS in tables
+        if (
+            not missing
+            and has_columns
+            and has_id
+            and has_tables
+            and not self._unknown_external_ids()
+        ):
             return
         with self._write() as db:
             db.execute(_ACTS_TABLE)
+            for statement in _INVENTORY_TABLES.split(";"):
+                db.execute(statement)
             if not self._has_external_ids():  # again: another process may have added it
                 db.execute("ALTER TABLE orders ADD COLUMN external_id TEXT")
             if not self._has_key_from():  # its rows' keys: those the older version sent
@@ -407,6 +440,7 @@ class SqliteStore:
             _write_orders(db, batch)
             _write_items(db, batch)
             _write_signals(db, batch)
+            _record_products(db, batch)
             db.executemany(
                 "INSERT INTO events (seq, ts, order_id, item_id, kind, from_state, to_state, "
                 "attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -541,6 +575,36 @@ class SqliteStore:
                 (name, seq),
             )
 
+    def product(self, product_id: str) -> InventoryProduct | None:
+        if not self._has_inventory():
+            return None
+        rows = self._query(f"SELECT product_json FROM {PRODUCTS} WHERE id = ?", (product_id,))
+        return _product(rows[0][0]) if rows else None
+
+    def products(
+        self, wanted: ProductFilter | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[InventoryProduct]:
+        if not self._has_inventory():
+            return []
+        where, params = _product_terms(wanted)
+        bound = -1 if limit is None else int(limit)
+        sql = (
+            f"SELECT product_json FROM {PRODUCTS} {where} ORDER BY COALESCE(start_date, 0), id "
+            f"LIMIT {bound} OFFSET {int(offset)}"
+        )
+        return [_product(text) for (text,) in self._query(sql, params)]
+
+    def count_products(self, wanted: ProductFilter | None = None) -> int:
+        if not self._has_inventory():
+            return 0
+        where, params = _product_terms(wanted)
+        return int(self._query(f"SELECT COUNT(*) FROM {PRODUCTS} {where}", params)[0][0])
+
+    def _has_inventory(self) -> bool:
+        """Whether the store has the inventory (a read-only store an older om_dsl made has
+        not: it has no products)."""
+        return not self.read_only or PRODUCTS in self._tables()
+
     # ---- tables of other modules (downstream state: systems, tokens, tasks, outbox) ----------
 
     @contextmanager
@@ -667,6 +731,64 @@ def _write_new_orders(db: sqlite3.Connection, batch: WriteBatch) -> None:
         )
         db.execute("INSERT INTO plans (order_id, plan_json) VALUES (?, ?)", (r.id, new.plan_json))
         _insert_items(db, r.id, new.items)
+        _insert_changes(db, new)
+
+
+def _insert_changes(db: sqlite3.Connection, new: NewOrder) -> None:
+    db.executemany(
+        f"INSERT INTO {ORDER_PRODUCTS} (order_id, pos, change_json) VALUES (?, ?, ?)",
+        (
+            (new.record.id, pos, json.dumps(change_to_json(change), sort_keys=True))
+            for pos, change in enumerate(new.products)
+        ),
+    )
+
+
+def _record_products(db: sqlite3.Connection, batch: WriteBatch) -> None:
+    """The product changes of the orders the batch completes, into the inventory (the same
+    transaction as the completion)."""
+    for order_id in batch.completed:
+        ts = batch.orders[order_id].updated_at
+        rows = db.execute(
+            f"SELECT change_json FROM {ORDER_PRODUCTS} WHERE order_id = ? ORDER BY pos",
+            (order_id,),
+        ).fetchall()
+        for (text,) in rows:
+            change = change_from_json(_json(text, f"order {order_id}: a product change"))
+            found = db.execute(
+                f"SELECT product_json FROM {PRODUCTS} WHERE id = ?", (change.product_id,)
+            ).fetchone()
+            product = apply_change(None if found is None else _product(found[0]), change,
+                                   order_id, ts)  # fmt: skip
+            _write_product(db, product)
+
+
+def _write_product(db: sqlite3.Connection, p: InventoryProduct) -> None:
+    db.execute(
+        f"INSERT OR REPLACE INTO {PRODUCTS} (id, status, offering_id, account, customer, "
+        "start_date, product_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (p.id, p.status, p.offering_id, p.account, p.customer, p.start_date,
+         json.dumps(p.to_json(), sort_keys=True)),
+    )  # fmt: skip
+
+
+def _product(text: str) -> InventoryProduct:
+    data = _json(text, "a product of the inventory")
+    try:
+        return product_from_json(data)
+    except TypeError as exc:
+        raise StoreError(f"the store is damaged: a product of the inventory: {exc}") from None
+
+
+def _product_terms(wanted: ProductFilter | None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause of a product filter, and its parameters."""
+    terms = [
+        (name, value) for name, value in (wanted or ProductFilter()).terms() if value is not None
+    ]
+    if not terms:
+        return "", ()
+    where = " AND ".join(f"{name} = ?" for name, _ in terms)
+    return f"WHERE {where}", tuple(value for _, value in terms)
 
 
 def _insert_items(db: sqlite3.Connection, order_id: str, rows: list[RowValues]) -> None:
@@ -679,6 +801,8 @@ def _insert_items(db: sqlite3.Connection, order_id: str, rows: list[RowValues]) 
 def _write_amended(db: sqlite3.Connection, batch: WriteBatch) -> None:
     for new in batch.amended:
         order_id = new.record.id
+        db.execute(f"DELETE FROM {ORDER_PRODUCTS} WHERE order_id = ?", (order_id,))
+        _insert_changes(db, new)
         db.execute("UPDATE plans SET plan_json = ? WHERE order_id = ?", (new.plan_json, order_id))
         db.execute("DELETE FROM items WHERE order_id = ?", (order_id,))
         _insert_items(db, order_id, new.items)

@@ -10,6 +10,7 @@ from om_dsl.service.routes import (
     health,
     hub,
     order_ops,
+    product_inventory,
     product_order,
     systems,
     tasks,
@@ -18,6 +19,7 @@ from om_dsl.service.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     product_order.router,
+    product_inventory.router,
     order_ops.router,
     cancel_order.router,
     hub.router,
@@ -31,5 +33,9 @@ TMF_BASE = "/tmf-api/productOrderingManagement/v4"
 URL sends its requests; the service answers there too, without a proxy to strip it."""
 
 TMF_ROUTERS: tuple[APIRouter, ...] = (product_order.router, cancel_order.router, hub.router)
+TMF_INVENTORY_BASE = "/tmf-api"
+"""The TMF637 product inventory is served at ``/tmf-api`` too (its own paths already hold
+``productInventoryManagement/v4``)."""
+TMF_INVENTORY_ROUTERS: tuple[APIRouter, ...] = (product_inventory.router,)
 """The TMF622 resources, also served at :data:`TMF_BASE` (the operations API is ours: it stays
 at the root only)."""

@@ -1,0 +1,251 @@
+"""The product inventory: what completed orders installed, by TMF product instance id.
+
+A TMF622 ``modify`` item says only the new values (TMF622 v4 has no place for previous ones),
+so without an inventory every attribute of its lines counts as changed, and a speed upgrade
+also "moves" the access line.  The runtime's store keeps, for each product instance a
+completed order named (the order item's ``product.id``), the offer, the attribute values after
+that order, its status and the order items that touched it (the TM Forum TMF637 Product
+resource).  Decomposition then reads the values before a ``modify`` from it
+(:func:`with_inventory`), so only what really changes is ``changed``.
+
+This module holds the records and the rules, shared by both stores and the decomposer: what
+an order will record (:func:`product_changes`), how a completed order changes a product
+(:func:`apply_change`), and how the inventory fills ``previous`` (:func:`with_inventory`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from om_dsl.errors import OrderIssue, OrderValidationError
+from om_dsl.orders.issues import key, show
+
+if TYPE_CHECKING:  # the stores import the records: no pydantic models for them
+    from om_dsl.ir import models as ir
+    from om_dsl.orders.models import Order, OrderItem
+
+ACTIVE = "active"
+TERMINATED = "terminated"
+STATUSES = (
+    "created", "pendingActive", "cancelled", ACTIVE, "pendingTerminate", TERMINATED,
+    "suspended", "aborted",
+)  # fmt: skip
+"""TMF637's product statuses; om_dsl records ``active`` and ``terminated``."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItemRef:
+    """One order item that touched a product (TMF637 ``productOrderItem``)."""
+
+    order_id: str
+    item_id: str
+    action: str
+    """The order item's action, as TMF622 names it (``add``, ``modify``, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProductChange:
+    """What one order item will record once its order completes (kept with the order)."""
+
+    product_id: str
+    item_id: str
+    action: str
+    offering: str
+    """The catalog name of the offer or bundle."""
+    offering_id: str | None
+    """The offer's ``id "..."`` in the catalog (TMF ``productOffering.id``)."""
+    name: str | None
+    """The offer's display name."""
+    attributes: dict[str, Any]
+    """The item's values after the order, defaults applied."""
+    account: str | None = None
+    customer: str | None = None
+    is_bundle: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryProduct:
+    """One product instance as completed orders left it (TMF637 Product)."""
+
+    id: str
+    status: str
+    offering: str
+    offering_id: str | None
+    name: str | None
+    attributes: dict[str, Any]
+    account: str | None = None
+    customer: str | None = None
+    is_bundle: bool = False
+    start_date: float | None = None
+    """When the order that added it (or first recorded it) completed (epoch seconds)."""
+    termination_date: float | None = None
+    order_items: tuple[OrderItemRef, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, for a store row (:func:`product_from_json` reads it back)."""
+        data = asdict(self)
+        data["order_items"] = [list(ref) for ref in _refs(self.order_items)]
+        return data
+
+
+def _refs(refs: Sequence[OrderItemRef]) -> list[tuple[str, str, str]]:
+    return [(r.order_id, r.item_id, r.action) for r in refs]
+
+
+def product_from_json(data: dict[str, Any]) -> InventoryProduct:
+    """The product a store row holds (:meth:`InventoryProduct.to_json`)."""
+    refs = tuple(OrderItemRef(*ref) for ref in data.get("order_items", ()))
+    return InventoryProduct(**{**data, "order_items": refs})
+
+
+def change_from_json(data: dict[str, Any]) -> ProductChange:
+    return ProductChange(**data)
+
+
+def change_to_json(change: ProductChange) -> dict[str, Any]:
+    return asdict(change)
+
+
+class ProductInventory(Protocol):
+    """What decomposition reads of the inventory (the runtime's stores implement it)."""
+
+    def product(self, product_id: str) -> InventoryProduct | None:
+        """The product instance with this id, or None when the inventory does not know it."""
+        ...
+
+
+def product_id_of(order: Order, item: OrderItem) -> str | None:
+    """The TMF product instance id an order item names (``product.id``), or None.
+
+    Native orders have no such field: they say ``previous`` themselves, and are not recorded.
+    """
+    product = order.client_items.get(item.id, {}).get("product")
+    found = product.get("id") if isinstance(product, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def product_changes(order: Order, catalog: ir.Catalog) -> list[ProductChange]:
+    """What each item of ``order`` that names a product instance records on completion."""
+    products = {p.name: p for p in catalog.offers}
+    changes = []
+    for item in order.items:
+        product_id = product_id_of(order, item)
+        offer = products.get(item.product)
+        if product_id is None or offer is None:
+            continue
+        changes.append(
+            ProductChange(
+                product_id=product_id,
+                item_id=item.id,
+                action=item.action,
+                offering=item.product,
+                offering_id=offer.external_id,
+                name=offer.display_name,
+                attributes=dict(item.attributes),
+                account=item.account or order.account,
+                customer=order.customer,
+                is_bundle=offer.kind == "bundle",
+            )
+        )
+    return changes
+
+
+def apply_change(
+    found: InventoryProduct | None, change: ProductChange, order_id: str, ts: float
+) -> InventoryProduct:
+    """The product after a completed order's item ``change``; ``found``: before it.
+
+    An ``add`` (or a first record) takes the item's values; a ``modify`` lays them over the
+    recorded ones (what the order does not say stays); a ``delete`` terminates the product
+    and keeps its values; a ``noChange`` keeps them.  Recording the same item twice changes
+    nothing (a store may be asked again after a restart).
+    """
+    ref = OrderItemRef(order_id, change.item_id, change.action)
+    if found is not None and ref in found.order_items:
+        return found
+    if found is None or change.action == "add":
+        attributes = dict(change.attributes)
+        start = ts if found is None or change.action == "add" else found.start_date
+    else:
+        attributes = dict(found.attributes)
+        if change.action == "modify":
+            attributes.update(change.attributes)
+        start = found.start_date
+    deleted = change.action == "delete"
+    return InventoryProduct(
+        id=change.product_id,
+        status=TERMINATED if deleted else ACTIVE,
+        offering=change.offering,
+        offering_id=change.offering_id,
+        name=change.name,
+        attributes=attributes,
+        account=change.account,
+        customer=change.customer,
+        is_bundle=change.is_bundle,
+        start_date=start,
+        termination_date=ts if deleted else None,
+        order_items=(*(found.order_items if found is not None else ()), ref),
+    )
+
+
+def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
+    """``order`` with the values before each ``modify`` that the inventory knows.
+
+    A ``modify`` item that names a known product and gives no ``previous`` of its own gets
+    ``previous`` = the recorded values of the attributes it has, so only what really changes
+    is ``changed``.  An unknown product id is no error (the CRM may know products installed
+    before om_dsl): the item stays as it was (every attribute changed).
+
+    Raises:
+        OrderValidationError: O072 (a ``modify`` or ``delete`` of a terminated product),
+            O073 (a ``modify`` or ``delete`` of a product of another offer).
+    """
+    if inventory is None:
+        return order
+    issues: list[OrderIssue] = []
+    items = [_with_previous(order, item, inventory, issues) for item in order.items]
+    if issues:
+        raise OrderValidationError(issues)
+    if all(a is b for a, b in zip(items, order.items, strict=True)):
+        return order
+    return order.model_copy(update={"items": items})
+
+
+def _with_previous(
+    order: Order, item: OrderItem, inventory: ProductInventory, issues: list[OrderIssue]
+) -> OrderItem:
+    if item.action not in ("modify", "delete"):
+        return item
+    product_id = product_id_of(order, item)
+    found = None if product_id is None else inventory.product(product_id)
+    if found is None:
+        return item
+    path = key(key(item.path, "product"), "id")
+    if found.status == TERMINATED:
+        message = (
+            f"product {show(found.id)} was terminated (by order "
+            f"{_last_order(found)}): it cannot be {_verb(item.action)}; add a new product"
+        )
+        issues.append(OrderIssue("O072", path, message))
+        return item
+    if found.offering != item.product:
+        message = (
+            f"product {show(found.id)} is a {found.offering} in the inventory, but the item "
+            f"orders {item.product}: name the product's own offer, or another product id"
+        )
+        issues.append(OrderIssue("O073", path, message))
+        return item
+    if item.action != "modify" or item.previous is not None:
+        return item  # the caller's previous values win
+    before = {n: found.attributes[n] for n in item.attributes if n in found.attributes}
+    return item.model_copy(update={"previous": before})
+
+
+def _last_order(found: InventoryProduct) -> str:
+    return found.order_items[-1].order_id if found.order_items else "?"
+
+
+def _verb(action: str) -> str:
+    return "modified" if action == "modify" else "deleted"

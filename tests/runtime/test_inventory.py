@@ -1,0 +1,274 @@
+"""The product inventory: recorded when an order completes, read back by the next modify."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from runtime_support import Recorder, compile_text
+
+from om_dsl.errors import OrderValidationError
+from om_dsl.ir import models as ir
+from om_dsl.orders.decompose import decomposer_for
+from om_dsl.orders.inventory import (
+    ProductChange,
+    apply_change,
+    product_from_json,
+    with_inventory,
+)
+from om_dsl.runtime import Runtime
+from om_dsl.runtime.store.base import ProductFilter, Store
+from om_dsl.runtime.store.memory import MemoryStore
+from om_dsl.runtime.store.sqlite import SqliteStore
+
+LAB = """
+offer Internet "Internet" id "1" {
+  attribute speed: int in 1..1000 default 100
+  attribute site: string default "A"
+}
+offer Tv "TV" id "2" { attribute channels: int default 10 }
+cfs Line {
+  attribute bw: int
+  attribute site: string
+}
+cfs TvSvc { attribute channels: int }
+decompose Internet { -> Line { bw = speed; site = site } }
+decompose Tv { -> TvSvc { channels = channels } }
+plan Line on add {
+  auto install handler "install"
+  wait go event "go" after install
+}
+plan Line on modify {
+  auto change_speed handler "speed" when changed(line.bw)
+  auto move handler "move" when changed(line.site)
+}
+plan Line on delete { auto cease handler "cease" }
+plan TvSvc on add, modify, delete { auto tv handler "tv" }
+"""
+HANDLERS = ["install", "speed", "move", "cease", "tv"]
+
+
+@pytest.fixture(scope="module")
+def lab() -> ir.Catalog:
+    return compile_text(LAB)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "om.db")
+    yield made
+    made.close()
+
+
+def tmf(
+    oid: str, action: str, pid: str, speed: int = 100, site: str = "A", offer: str = "1"
+) -> dict[str, Any]:
+    characteristic = [{"name": "speed", "value": speed}, {"name": "site", "value": site}]
+    if offer == "2":
+        characteristic = [{"name": "channels", "value": speed}]
+    return {
+        "id": oid,
+        "billingAccount": {"id": "ACC-1"},
+        "relatedParty": [{"id": "CUST-1", "role": "Customer"}],
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": action,
+                "productOffering": {"id": offer},
+                "product": {"id": pid, "productCharacteristic": characteristic},
+            }
+        ],
+    }
+
+
+def runtime_of(lab: ir.Catalog, store: Store) -> Runtime:
+    return Runtime(lab, store=store, handlers=Recorder().registry(HANDLERS))
+
+
+def done(runtime: Runtime, order: Any, signal: bool = True) -> str:
+    order_id = runtime.submit(order)
+    runtime.run_until_idle()
+    if signal and runtime.status(order_id).state == "pending":
+        runtime.signal("go", order_id=order_id)
+        runtime.run_until_idle()
+    return order_id
+
+
+def test_a_product_is_recorded_when_its_order_completes_not_before(
+    lab: ir.Catalog, store: Store
+) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300), signal=False)
+    assert runtime.status("O1").state == "pending"
+    assert store.product("P1") is None and store.count_products() == 0
+    runtime.signal("go", order_id="O1")
+    runtime.run_until_idle()
+    product = store.product("P1")
+    assert product is not None
+    assert (product.status, product.offering, product.offering_id, product.name) == (
+        "active", "Internet", "1", "Internet",
+    )  # fmt: skip
+    assert product.attributes == {"speed": 300, "site": "A"}
+    assert (product.account, product.customer) == ("ACC-1", "CUST-1")
+    assert product.start_date is not None and product.termination_date is None
+    assert [(r.order_id, r.item_id, r.action) for r in product.order_items] == [("O1", "1", "add")]
+
+
+def test_a_modify_then_a_delete_add_order_items_and_terminate(
+    lab: ir.Catalog, store: Store
+) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    done(runtime, tmf("O2", "modify", "P1", speed=500))
+    modified = store.product("P1")
+    assert modified is not None and modified.attributes["speed"] == 500
+    assert [r.order_id for r in modified.order_items] == ["O1", "O2"]
+    done(runtime, tmf("O3", "delete", "P1", speed=500))
+    gone = store.product("P1")
+    assert gone is not None and gone.status == "terminated"
+    assert gone.termination_date is not None and gone.start_date == modified.start_date
+    assert [r.action for r in gone.order_items] == ["add", "modify", "delete"]
+
+
+def test_a_cancelled_order_records_nothing(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"), signal=False)
+    runtime.cancel("O1")
+    runtime.run_until_idle()
+    assert runtime.status("O1").state == "cancelled"
+    assert store.product("P1") is None and store.products() == []
+
+
+def test_a_native_order_records_nothing(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, {"id": "N1", "items": [{"id": "1", "product": "Internet"}]})
+    assert runtime.status("N1").state == "completed" and store.count_products() == 0
+
+
+def test_products_are_listed_and_filtered(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    done(runtime, tmf("O2", "add", "P2", speed=20, offer="2"))
+    done(runtime, tmf("O3", "delete", "P1"))
+    assert [p.id for p in store.products()] == ["P1", "P2"]
+    assert [p.id for p in store.products(ProductFilter(status="active"))] == ["P2"]
+    assert [p.id for p in store.products(ProductFilter(offering_id="1"))] == ["P1"]
+    assert store.count_products(ProductFilter(account="ACC-1", customer="CUST-1")) == 2
+    assert [p.id for p in store.products(offset=1, limit=1)] == ["P2"]
+    assert store.products(ProductFilter(id="nope")) == []
+
+
+# ---- modify reads the values before from the inventory -------------------------------------
+
+
+def test_a_speed_upgrade_changes_the_speed_and_does_not_move_the_line(
+    lab: ir.Catalog, store: Store
+) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100, site="A"))
+    plan = runtime.plan(tmf("O2", "modify", "P1", speed=500, site="A"))
+    line = plan.line("1/Line")
+    assert (line.action, line.changed, line.previous) == ("modify", ("bw",), {"bw": 100})
+    skipped = {item.name for item in plan.items if item.initial == "skipped"}
+    assert skipped == {"move"}
+
+
+def test_a_modify_that_changes_nothing_is_no_change(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100))
+    assert runtime.plan(tmf("O2", "modify", "P1", speed=100)).line("1/Line").action == "noChange"
+
+
+def test_an_unknown_product_id_keeps_every_attribute_changed(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    line = runtime.plan(tmf("O2", "modify", "P-OLD", speed=500)).line("1/Line")
+    assert (line.action, set(line.changed)) == ("modify", {"bw", "site"})
+
+
+def test_a_modify_of_a_terminated_product_is_o072(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    done(runtime, tmf("O2", "delete", "P1"))
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.plan(tmf("O3", "modify", "P1", speed=500))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O072", "productOrderItem[0].product.id")
+    assert "terminated (by order O2)" in issue.message
+
+
+def test_a_modify_under_another_offer_is_o073(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O2", "modify", "P1", speed=5, offer="2"))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O073", "productOrderItem[0].product.id")
+    assert not runtime.has_order("O2")
+
+
+def test_previous_values_the_order_gives_win(lab: ir.Catalog, store: Store) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100, site="A"))
+    order = decomposer_for(lab).read(tmf("O2", "modify", "P1", speed=100, site="B"))
+    assert with_inventory(order, store).items[0].previous == {"speed": 100, "site": "A"}
+    given = order.items[0].model_copy(update={"previous": {"site": "C"}})
+    own = order.model_copy(update={"items": [given]})
+    assert with_inventory(own, store) is own
+
+
+# ---- the SQLite tables ---------------------------------------------------------------------
+
+
+def test_an_older_store_gets_the_inventory_tables_and_keeps_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "om.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE products")
+        db.execute("DROP TABLE order_products")
+    read = SqliteStore(path, read_only=True)
+    assert read.products() == [] and read.product("P1") is None and read.count_products() == 0
+    read.close()
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert {"products", "order_products", "orders", "items"} <= tables
+
+
+def test_recording_is_kept_across_a_restart(lab: ir.Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "om.db"
+    with runtime_of(lab, SqliteStore(path)) as runtime:
+        done(runtime, tmf("O1", "add", "P1"), signal=False)
+    with runtime_of(lab, SqliteStore(path)) as runtime:
+        runtime.signal("go", order_id="O1")
+        runtime.run_until_idle()
+        product = runtime.store.product("P1")
+    assert product is not None and product.status == "active"
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+ACTIONS = st.sampled_from(["add", "modify", "delete", "noChange"])
+CHANGES = st.lists(st.tuples(ACTIONS, st.integers(1, 1000)), min_size=1, max_size=6)
+
+
+def _change(action: str, speed: int, n: int) -> ProductChange:
+    return ProductChange("P1", str(n), action, "Internet", "1", "Internet", {"speed": speed})
+
+
+@settings(max_examples=60, deadline=None)
+@given(CHANGES)
+def test_recording_is_idempotent_and_survives_a_store_row(changes: list[tuple[str, int]]) -> None:
+    product = None
+    for n, (action, speed) in enumerate(changes):
+        change = _change(action, speed, n)
+        once = apply_change(product, change, f"O{n}", float(n))
+        assert apply_change(once, change, f"O{n}", float(n)) == once
+        assert product_from_json(once.to_json()) == once
+        product = once
+    assert product is not None and len(product.order_items) == len(changes)
+    assert product.status == ("terminated" if changes[-1][0] == "delete" else "active")

@@ -1,0 +1,124 @@
+"""The TMF637 product inventory through the real service: a CRM adds a fibre product, the
+order completes, the product is read back, and a speed upgrade of that product changes the
+speed only (no technician moves the line)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from service_support import REPO, Running, finish_tasks, wait_for, wait_state
+from syrupy.assertion import SnapshotAssertion
+
+from om_dsl.orders.inventory import InventoryProduct, OrderItemRef
+from om_dsl.runtime.inventory_view import product_view
+
+SAMPLE = REPO / "tests" / "fixtures" / "tmf" / "Product.example.json"
+"""A byte-identical copy of the TM Forum's TMF637 sample: the shape the views follow."""
+PRODUCTS = "/productInventoryManagement/v4/product"
+
+
+def fibre(order_id: str, action: str, speed: int) -> dict[str, Any]:
+    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1."""
+    return {
+        "id": order_id,
+        "billingAccount": {"id": "ACC-2001"},
+        "relatedParty": [{"id": "CUST-3001", "role": "Customer"}],
+        "characteristic": [{"name": "site_id", "value": "SITE-LYON-0042"}],
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": action,
+                "productOffering": {"id": "14301", "name": "Home Fibre"},
+                "product": {
+                    "id": "PRD-FIB-1",
+                    "productCharacteristic": [{"name": "speed", "value": speed}],
+                },
+            }
+        ],
+    }
+
+
+def _status(api: Any, order_id: str) -> dict[str, dict[str, Any]]:
+    answer = api.get(f"/productOrder/{order_id}/status")
+    assert answer.status_code == 200, answer.text
+    return {item["id"]: item for item in answer.json()["items"]}
+
+
+def _completed(api: Any, order_id: str) -> None:
+    def done() -> bool:
+        finish_tasks(api, order_id)
+        return wait_state(api, order_id, {"completed", "pending", "inProgress"}) == "completed"
+
+    wait_for(done, timeout=60, what=f"order {order_id} completed")
+
+
+def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 100)).status_code == 201
+    unknown = api.get(f"{PRODUCTS}/PRD-FIB-1")
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["code"] and "PRD-FIB-1" in unknown.json()["message"]
+    _completed(api, "CRM-1")
+
+    product = api.get(f"{PRODUCTS}/PRD-FIB-1")
+    assert product.status_code == 200, product.text
+    view = product.json()
+    sample = json.loads(SAMPLE.read_text())[0]
+    ours = {"id", "href", "name", "status", "isBundle", "startDate", "productOffering",
+            "productCharacteristic", "relatedParty", "productOrderItem", "@type"}  # fmt: skip
+    assert ours <= set(view) and ours <= set(sample)
+    assert view["href"].endswith(f"{PRODUCTS}/PRD-FIB-1")
+    assert (view["status"], view["@type"]) == ("active", "Product")
+    assert view["productOffering"]["id"] == "14301"
+    assert {"name": "speed", "value": 100} in view["productCharacteristic"]
+    assert view["billingAccount"]["id"] == "ACC-2001"
+    [ref] = view["productOrderItem"]
+    assert (ref["productOrderId"], ref["orderItemId"], ref["orderItemAction"]) == (
+        "CRM-1", "1", "add",
+    )  # fmt: skip
+    assert ref["productOrderHref"].endswith("/productOrder/CRM-1")
+
+    listed = api.get(PRODUCTS, params={"status": "active", "billingAccount.id": "ACC-2001"})
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()] == ["PRD-FIB-1"]
+    assert (listed.headers["X-Total-Count"], listed.headers["X-Result-Count"]) == ("1", "1")
+    picked = api.get(PRODUCTS, params={"fields": "status", "limit": 1}).json()
+    selected = {"id": "PRD-FIB-1", "href": view["href"], "status": "active", "@type": "Product"}
+    assert picked == [selected]
+    assert api.get(PRODUCTS, params={"status": "gone"}).status_code == 400
+    assert api.get(PRODUCTS, params={"productOffering.id": "14302"}).json() == []
+    tmf = api.get(f"/tmf-api{PRODUCTS}/PRD-FIB-1")
+    assert tmf.status_code == 200 and tmf.json() == view
+
+    # the CRM upgrades the speed: only the speed changes, nobody moves the line
+    assert api.post("/productOrder", json=fibre("CRM-2", "modify", 1000)).status_code == 201
+    items = _status(api, "CRM-2")
+    assert items["order/AccessLine:move"]["state"] == "skipped"
+    assert items["order/AccessLine:change_speed"]["state"] != "skipped"
+    _completed(api, "CRM-2")
+    after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()
+    assert {"name": "speed", "value": 1000} in after["productCharacteristic"]
+    assert [r["orderItemAction"] for r in after["productOrderItem"]] == ["add", "modify"]
+
+
+def test_the_product_view(snapshot: SnapshotAssertion) -> None:
+    product = InventoryProduct(
+        id="PRD-1",
+        status="terminated",
+        offering="HomeFibre",
+        offering_id="14301",
+        name="Home Fibre",
+        attributes={"speed": 500, "static_ip": False},
+        account="ACC-1",
+        customer="CUST-1",
+        start_date=1_790_000_000.0,
+        termination_date=1_790_086_400.5,
+        order_items=(OrderItemRef("O1", "1", "add"), OrderItemRef("O/2", "7", "delete")),
+    )
+    base = "http://127.0.0.1:8080"
+    assert product_view(product, f"{base}{PRODUCTS}", f"{base}/productOrder") == snapshot
+    assert "href" not in product_view(product)
