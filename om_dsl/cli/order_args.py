@@ -105,7 +105,7 @@ def with_inventory_or_fail(
     decomposer: Decomposer,
     order: Order,
     installed: InstalledBase | None,
-    inventory: ProductInventory,
+    inventory: ProductInventory | None,
 ) -> Decomposition:
     """``order`` decomposed with a store's product inventory (its ``modify`` items compared
     with the recorded values), once the store is open; its problems (O072, O073) printed as

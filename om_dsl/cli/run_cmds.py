@@ -114,7 +114,7 @@ def run_cmd(
     runtime_args = (db, handlers, ir, concurrency)
     with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
         # the store's inventory says what a modify changes (docs/runtime.md, Product inventory)
-        work = with_inventory_or_fail(decomposer_for(ir), valid, installed, runtime.store)
+        work = with_inventory_or_fail(decomposer_for(ir), valid, installed, runtime.inventory)
         plan = plan_for(ir, valid, work)
         # Everything that can refuse (the store, the callback port) before the order is stored.
         _serve_callbacks(runtime, callback_port)

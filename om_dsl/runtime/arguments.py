@@ -18,8 +18,13 @@ from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.base import KindRegistry
 from om_dsl.runtime.store.base import Store
 
+INVENTORY_METHODS = frozenset({"product", "products", "count_products"})
+"""The product inventory's: optional, so that a host's store written before it still runs
+(its ``modify`` items list every attribute as changed, and it lists no products)."""
 STORE_METHODS = tuple(
-    name for name, value in vars(Store).items() if callable(value) and not name.startswith("_")
+    name
+    for name, value in vars(Store).items()
+    if callable(value) and not name.startswith("_") and name not in INVENTORY_METHODS
 )
 """What a store must offer (:class:`Store` is a protocol: a host may bring its own)."""
 

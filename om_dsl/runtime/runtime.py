@@ -23,7 +23,7 @@ from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import AutoItem, Catalog
 from om_dsl.orders.decompose import decompose, decomposer_for
 from om_dsl.orders.installed_base import InstalledBase
-from om_dsl.orders.inventory import ProductChange, product_changes
+from om_dsl.orders.inventory import ProductChange, ProductInventory, product_changes
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime import operator
 from om_dsl.runtime.arguments import check_arguments
@@ -131,7 +131,7 @@ class Runtime:
         if not isinstance(work, Order | Decomposition):
             work = decomposer_for(catalog).read(work)
         if isinstance(work, Order):
-            order, work = work, decompose(catalog, work, inventory=self.store)
+            order, work = work, decompose(catalog, work, inventory=self.inventory)
         return build_plan(catalog, work, order)
 
     def submit(self, work: Any, order: Order | None = None) -> str:
@@ -359,6 +359,13 @@ class Runtime:
         return remove
 
     @property
+    def inventory(self) -> ProductInventory | None:
+        """The product inventory a ``modify`` reads its previous values from: the store's,
+        or None for a host's own store that keeps none (it predates the inventory, and its
+        modify items list every attribute as changed, as before)."""
+        return self.store if callable(getattr(self.store, "product", None)) else None
+
+    @property
     def running(self) -> bool:
         """True while the scheduler's loop runs (a host's readiness probe asks this)."""
         return self._scheduler.running
@@ -572,7 +579,7 @@ class Runtime:
             raise OrderValidationError([OrderIssue("O071", "id", message)])
         if order.notify:
             _check_listeners(order.notify)
-        work = decompose(catalog, order, installed_base=installed_base, inventory=self.store)
+        work = decompose(catalog, order, installed_base=installed_base, inventory=self.inventory)
         plan = build_plan(catalog, work, order)
         act = _act(by, reason)
         products = product_changes(order, catalog)

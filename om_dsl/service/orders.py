@@ -82,7 +82,7 @@ def _create(
     """Store a new order, its request's digest after it; an existing id is a 409 that says
     whether it is this order (a retry) or another."""
     _refuse_existing(svc, order.id, digest)
-    work = svc.decomposer.decompose(order, svc.config.installed_base, svc.runtime.store)
+    work = svc.decomposer.decompose(order, svc.config.installed_base, svc.runtime.inventory)
     try:
         order_id = svc.runtime.submit(work, order)
     except OperatorActionRejected:

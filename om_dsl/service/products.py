@@ -20,7 +20,8 @@ from om_dsl.service.errors import ApiError
 
 def view_of(svc: Service, product_id: str) -> dict[str, Any]:
     """The product's view; NotFound (404) when the inventory does not know it."""
-    found = svc.runtime.store.product(product_id)
+    inventory = svc.runtime.inventory  # None: a host's store that keeps no inventory
+    found = None if inventory is None else inventory.product(product_id)
     if found is None:
         raise NotFound(f"no product {product_id} in the inventory")
     return _view(svc, found)
@@ -31,6 +32,8 @@ def listing(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the products ``wanted`` (by start date, then id) and how many match."""
     store = svc.runtime.store
+    if svc.runtime.inventory is None:  # a host's store that keeps none: no products
+        return [], 0
     found = store.products(wanted, offset, limit)
     return [_view(svc, p) for p in found], store.count_products(wanted)
 

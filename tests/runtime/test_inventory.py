@@ -272,3 +272,37 @@ def test_recording_is_idempotent_and_survives_a_store_row(changes: list[tuple[st
         product = once
     assert product is not None and len(product.order_items) == len(changes)
     assert product.status == ("terminated" if changes[-1][0] == "delete" else "active")
+
+
+def test_a_hosts_own_store_without_an_inventory_still_plans_modify_orders(
+    lab: ir.Catalog,
+) -> None:
+    """A store written by a host before the inventory existed has no ``product``: its
+    runtime has no inventory, and a modify lists every attribute as changed, as before."""
+
+    class OldStore:
+        def __getattr__(self, name: str) -> object:
+            if name in ("product", "products", "count_products"):
+                raise AttributeError(name)
+            return getattr(self._inner, name)
+
+        def __init__(self) -> None:
+            self._inner = MemoryStore()
+
+    runtime = runtime_of(lab, OldStore())  # type: ignore[arg-type]
+    assert runtime.inventory is None
+    done(runtime, tmf("O1", "add", "P1", speed=100, site="A"))
+    line = runtime.plan(tmf("O2", "modify", "P1", speed=500, site="A")).line("1/Line")
+    assert (line.action, set(line.changed)) == ("modify", {"bw", "site"})
+
+
+def test_a_store_hands_out_copies_of_its_products(lab: ir.Catalog, store: Store) -> None:
+    """A host that edited a product it read changed a memory store's inventory itself."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300))
+    read = store.product("P1")
+    assert read is not None
+    read.attributes["speed"] = 1
+    store.products()[0].attributes["speed"] = 2
+    again = store.product("P1")
+    assert again is not None and again.attributes["speed"] == 300

@@ -12,9 +12,9 @@ from cli_support import om
 from runtime_support import ACCOUNT_LAB
 
 from om_dsl.runtime import SqliteStore
-from om_dsl.runtime.store.runner_lock import RunnerLock
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.notify.tmf_text import iso
+from om_dsl.runtime.store.runner_lock import RunnerLock
 
 CATALOG = """catalog "Lab" version "1"
 offer Web "Web" id "100" { attribute speed: int default 100 }

@@ -8,6 +8,7 @@ plain tuples to keep the per-item footprint small.
 from __future__ import annotations
 
 import bisect
+import copy
 import dataclasses
 import threading
 from typing import Any
@@ -226,14 +227,15 @@ class MemoryStore:
 
     def product(self, product_id: str) -> InventoryProduct | None:
         with self._lock:
-            return self._products.get(product_id)
+            found = self._products.get(product_id)
+        return None if found is None else _copy(found)
 
     def products(
         self, wanted: ProductFilter | None = None, offset: int = 0, limit: int | None = None
     ) -> list[InventoryProduct]:
         wanted = wanted or ProductFilter()
         with self._lock:
-            found = [p for p in self._products.values() if wanted.matches(p)]
+            found = [_copy(p) for p in self._products.values() if wanted.matches(p)]
         found.sort(key=product_order)
         end = None if limit is None else offset + limit
         return found[offset:end]
@@ -243,3 +245,9 @@ class MemoryStore:
 
     def close(self) -> None:
         return None
+
+
+def _copy(product: InventoryProduct) -> InventoryProduct:
+    """A caller's own copy, as a SQLite store's rows are: a host that edited the attributes
+    of a product it read changed the inventory itself."""
+    return dataclasses.replace(product, attributes=copy.deepcopy(product.attributes))
