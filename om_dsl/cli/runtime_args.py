@@ -51,7 +51,11 @@ UserOption = Annotated[
 ReasonOption = Annotated[str | None, typer.Option(help="Why (kept in the event log).")]
 HandlersOption = Annotated[
     str | None,
-    typer.Option("--handlers", help="module:registry, the HandlerRegistry of auto items."),
+    typer.Option(
+        "--handlers",
+        help="module:registry, the HandlerRegistry of auto items; `stub`: every handler "
+        "completes with no outputs (to try plans before the handlers exist).",
+    ),
 ]
 
 

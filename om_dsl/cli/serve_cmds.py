@@ -66,7 +66,11 @@ def serve_cmd(
     ] = None,
     handlers: Annotated[
         str | None,
-        typer.Option(envvar="OM_HANDLERS", help="module:registry, the handlers of auto items."),
+        typer.Option(
+            envvar="OM_HANDLERS",
+            help="module:registry, the handlers of auto items (`stub`: each completes with no "
+            "outputs).",
+        ),
     ] = None,
     concurrency: Annotated[
         int, typer.Option(envvar="OM_CONCURRENCY", min=1, help="Items running at once.")

@@ -86,8 +86,30 @@ class HandlerRegistry:
         return len(self._handlers)
 
 
+class StubHandlers(HandlerRegistry):
+    """Every handler name answers, with no outputs: for a designer trying a catalog's plans
+    before its handlers exist (``om run --handlers stub``), who otherwise wrote a module of
+    empty functions first.  An item that reads a stub's outputs reads null.  Handlers
+    registered on it still win, so a host can stub all but a few."""
+
+    def get(self, name: str) -> Handler | None:
+        return super().get(name) or Handler(name, _no_outputs, is_async=False, inline=True)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+
+def _no_outputs(_ctx: object) -> dict[str, Any]:
+    return {}
+
+
+STUB = "stub"
+"""The ``--handlers`` value of :class:`StubHandlers`."""
+
+
 def load_registry(spec: str) -> HandlerRegistry:
-    """``module:attribute`` -> the HandlerRegistry it names (for ``om run --handlers``).
+    """``module:attribute`` -> the HandlerRegistry it names (for ``om run --handlers``), or
+    ``stub``: :class:`StubHandlers`.
 
     The attribute is a HandlerRegistry, or a function called without arguments that returns
     one (e.g. ``om_dsl.demo:demo_handlers``).  Nothing else is called: a spec naming some other
@@ -97,6 +119,8 @@ def load_registry(spec: str) -> HandlerRegistry:
         ValueError: the spec is malformed, the module cannot be imported, the attribute is
             neither, or the function fails (the message names the spec and says which).
     """
+    if spec == STUB:
+        return StubHandlers()
     found = _attribute(spec)
     if isinstance(found, HandlerRegistry):
         return found

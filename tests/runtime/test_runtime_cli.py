@@ -117,6 +117,16 @@ def test_status_points_to_the_runner_when_another_process_runs_the_store(lab: Pa
     assert "om retry ORD-1 1/Line:configure" in out and "POST" not in out
 
 
+def test_stub_handlers_let_a_designer_run_plans_before_the_handlers_exist(
+    lab: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """A designer wrote a module of empty handlers to try a new catalog's plans."""
+    code, out, err = om(capsys, "run", "lab.om", "order.json", "--handlers", "stub")
+    assert "no handler" not in err + out, err + out
+    assert code == 0 and "order ORD-1: pending" in out, out  # its wait for the event, as usual
+    assert "3 items: 1 completed, 1 pending, 1 waiting" in out  # configure, by the stub
+
+
 def test_user_mistakes_are_one_line_errors(lab: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     code, _, err = om(capsys, "status", "ORD-1", "--db", "missing.db")
     assert code == 5 and "no store at missing.db" in err
