@@ -138,12 +138,31 @@ def _row(runtime: Runtime, record: OrderRecord, catalogs: Catalogs) -> dict[str,
 
 
 def _item_states(runtime: Runtime, order_id: str) -> list[tuple[str, int]]:
-    """(state, replacing revision) of each item; an order whose plan cannot be read (a
-    damaged store) is listed all the same, from its item rows, all taken as live."""
+    """(state, replacing revision) of each item, from the item rows and the plan's JSON
+    alone: building every order's status took 11 ms an order (an SRE's `om orders` on 2,800
+    orders took 15 s).  An order whose plan cannot be read (a damaged store) is listed all
+    the same, its items all taken as live."""
+    stored = runtime.store.load_order(order_id)
+    if stored is None:
+        return []
+    replaced = _replaced_lines(stored.plan_json)
+    return [(row.state, replaced.get(row.item_id.rpartition(":")[0], 0)) for row in stored.items]
+
+
+def _replaced_lines(plan_json: str) -> dict[str, int]:
+    """Line id -> the revision that replaced it, for the lines amendments kept as history
+    (an item's id is its line's id, ``:``, its name; names have no ``:``)."""
+    if '"superseded"' not in plan_json:  # never amended (the key is left out when 0)
+        return {}
     try:
-        return [(item.state, item.superseded) for item in runtime.status(order_id).items]
-    except StoreError:
-        return [(row.state, 0) for row in runtime.store.items(order_id)]
+        lines = json.loads(plan_json).get("lines", [])
+    except (ValueError, AttributeError, RecursionError):
+        return {}
+    return {
+        line["id"]: line["superseded"]
+        for line in lines
+        if isinstance(line, dict) and isinstance(line.get("superseded"), int) and line["superseded"]
+    }
 
 
 HEADER = ("order", "state", "items", *TROUBLE, "catalog", "last change")
