@@ -124,7 +124,9 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(("E029",), "An enum lists a member twice.", "Remove the duplicate."),
     CodeDoc(("E030",), "A plan declares two items with the same name.", "Rename one."),
-    CodeDoc(("E031",), "An unknown scope.", "Use `line`, `order`, `account` or `relies_on`."),
+    CodeDoc(
+        ("E031",), "An unknown scope.", "Use `line`, `root`, `order`, `account` or `relies_on`."
+    ),
     CodeDoc(
         ("E032",),
         "`decompose family F` or `plan family F` names a family that no product declares.",
@@ -225,7 +227,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E070",),
-        "Several sources feed a shared line (scope `order`, `account`, `relies_on`) and map an attribute differently, without a merge rule.",
+        "Several sources feed a shared line (scope `root`, `order`, `account`, `relies_on`) and map an attribute differently, without a merge rule.",
         "Add `merge first`, `last`, `min`, `max`, `sum`, `union`, `any` or `all` to the attribute, or map it identically.",
     ),
     CodeDoc(
@@ -343,7 +345,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("W007",),
         "A `merge` rule where lines are never shared: on an offer or bundle attribute, or on a technical product of `line` scope.",
-        "Remove it, or give the product the scope whose lines it should merge (`scope order`, `relies_on`, `account`).",
+        "Remove it, or give the product the scope whose lines it should merge (`scope root`, `order`, `relies_on`, `account`).",
     ),
     CodeDoc(
         ("W008",),

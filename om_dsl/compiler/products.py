@@ -15,7 +15,7 @@ from om_dsl.ir.constraints import violation
 from om_dsl.source import Span
 from om_dsl.syntax import ast
 
-SCOPES = ("line", "order", "account", "relies_on")
+SCOPES = ("line", "root", "order", "account", "relies_on")
 BUILTIN_TYPES = frozenset({*T.SCALARS, "list", T.ANY})
 MERGE_RULES: dict[str, str] = {
     "same": "values must agree; a disagreement is an error",
@@ -306,7 +306,7 @@ def _idle_merges(ctx: Context, decl: ast.ProductDecl) -> None:
             if opt.key == "merge":
                 ctx.bag.warning(
                     "W007", f"merge has no effect on '{attr.name.value}': {why}", opt.span,
-                    "merge applies to the shared lines of order, relies_on and account scope",
+                    "merge applies to the shared lines of root, order, relies_on and account scope",
                 )  # fmt: skip
 
 

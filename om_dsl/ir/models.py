@@ -26,7 +26,8 @@ SCHEMA_VERSION = 1
 JsonValue = Any
 Action = Literal["add", "modify", "delete", "noChange"]
 ACTIONS: tuple[Action, ...] = ("add", "modify", "delete", "noChange")
-Scope = Literal["line", "order", "account", "relies_on"]
+Scope = Literal["line", "order", "account", "relies_on", "root"]
+"""``root`` came after schema 1: a new value, so IR without it keeps its bytes and its hash."""
 ParentWait = Literal["none", "after_parent", "before_parent"]
 """How a chained rule's line and its parent line order their plans."""
 MergeRule = Literal["same", "first", "last", "min", "max", "sum", "union", "any", "all"]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from om_dsl.ir.models import Action, SourceSpan
+from om_dsl.ir.models import Action, Scope, SourceSpan
 from om_dsl.orders.dates import day
 
 OrderFormat = Literal["tmf622", "native"]
@@ -113,7 +113,7 @@ class FulfillmentLine(Frozen):
     id: str
     product: str
     kind: Literal["cfs", "rfs", "resource"]
-    scope: Literal["line", "order", "account", "relies_on"]
+    scope: Scope
     action: Action
     attributes: dict[str, Any] = {}
     changed: list[str] = []

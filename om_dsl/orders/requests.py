@@ -5,7 +5,9 @@ all of its lines are shared, so that every root can be tracked.  Lines of ``orde
 ``relies_on`` and ``account`` scope serve several roots, so they live in a shared request of
 their own (one per scope group: ``fr:order``, ``fr:relies_on:<first item>``,
 ``fr:account:<account>``), which each root's request lists in ``uses``.  A line-scope line
-chained from a shared line belongs to its parent's shared request.
+chained from a shared line belongs to its parent's shared request.  A ``root``-scope line is
+merged too, but from one root's items only, so it belongs to that root's request (as do the
+lines chained from it): a shared request would name one root and share nothing.
 """
 
 from __future__ import annotations

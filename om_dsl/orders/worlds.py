@@ -216,6 +216,8 @@ class WorldRun:
                 group = origin.info.group
             elif scope == "account":
                 group = origin.info.account or ""
+            elif scope == "root":
+                group = origin.info.root
             else:
                 group = ""
             key = (scope, group, rule.target_name)
@@ -264,8 +266,7 @@ class WorldRun:
             installed = self.s.installed.account_line(group or None, product)
             if installed is not None:
                 contributions.insert(0, Contribution((), (), None, dict(installed)))
-        # the shared line's id: order/<product>, or <scope>:<group or ->/<product>
-        line_id = f"order/{product}" if scope == "order" else f"{scope}:{group or '-'}/{product}"
+        line_id, request = shared_place(scope, group, product)
         first = contributions[0]
         rule = first.rule
         rules: tuple[int, ...]
@@ -290,7 +291,7 @@ class WorldRun:
         assert rule is not None
         line = Built(
             line_id, product, scope, attrs, items, rules,  # type: ignore[arg-type]
-            first.parent_line, rule.wait, first.sort, (scope, group),
+            first.parent_line, rule.wait, first.sort, request,
         )  # fmt: skip
         problem = spec.problem(attrs) if spec.checked else None
         if problem is None and line_id not in self.lines:  # _register's common case, inline
@@ -353,6 +354,20 @@ class WorldRun:
             "agree or declare a merge rule on the attribute "
             "(merge first|last|min|max|sum|union|any|all)",
         )  # fmt: skip
+
+
+def shared_place(scope: str, group: str, product: str) -> tuple[str, RequestKey]:
+    """The id of the shared line of ``product`` for ``group``, and the request it goes in.
+
+    ``order/<product>`` and ``<scope>:<group or ->/<product>`` serve several roots, so they
+    go in a shared request of their own (``(scope, group)``).  A ``root`` line serves one root
+    only: it is named like that root's own lines (``<root>/<product>``, a product of root scope
+    has no line-scope lines to collide with) and goes in the root's request.
+    """
+    if scope == "root":
+        return f"{group}/{product}", ("root", group)
+    line_id = f"order/{product}" if scope == "order" else f"{scope}:{group or '-'}/{product}"
+    return line_id, (scope, group)
 
 
 def describe_failure(failure: RuleFailed, infos: list[ItemInfo]) -> str:

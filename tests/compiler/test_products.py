@@ -347,7 +347,7 @@ def test_bundle_cycle(om: Compile) -> None:
     assert diag.message == "bundle includes itself: A -> B -> C -> A"
 
 
-@pytest.mark.parametrize("scope", ["line", "order", "account", "relies_on"])
+@pytest.mark.parametrize("scope", ["line", "root", "order", "account", "relies_on"])
 def test_scopes(om: Compile, scope: str) -> None:
     cat = om(
         f"cfs X scope {scope} {{ }}\ndecompose Web {{ -> X }}\nplan X on * {{ milestone m }}",

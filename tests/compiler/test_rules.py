@@ -252,7 +252,7 @@ def test_no_merge_conflict(om: Compile, scope: str, merge: str, b_value: str) ->
     assert om(TWO_SOURCES.format(scope=scope, merge=merge, b_value=b_value)).codes == []
 
 
-@pytest.mark.parametrize("scope", ["order", "account", "relies_on"])
+@pytest.mark.parametrize("scope", ["root", "order", "account", "relies_on"])
 def test_merge_conflict_in_every_shared_scope(om: Compile, scope: str) -> None:
     text = TWO_SOURCES.format(scope=scope, merge="", b_value="n + 1")
     assert f"({scope} scope)" in om(text).one("E070").message

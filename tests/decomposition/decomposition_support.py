@@ -16,16 +16,22 @@ from om_dsl.rules.durable_adapter import durable_available
 REPO = Path(__file__).resolve().parents[2]
 ACME = REPO / "examples" / "catalog" / "acme.om"
 LAB = REPO / "tests" / "fixtures" / "orders" / "lab.om"
+FAMILY = REPO / "tests" / "fixtures" / "orders" / "family.om"
 FIXTURES = REPO / "tests" / "fixtures" / "orders"
 EXAMPLE_ORDERS = REPO / "examples" / "orders"
 
 
+GOLDEN_CATALOGS = {"lab": LAB, "family": FAMILY}
+"""Golden fixture orders named ``<prefix>-*`` run on these catalogs; the others on acme."""
+
+
 def golden_cases() -> list[tuple[str, Path, Path]]:
     """(name, catalog, order file) for every example order and golden fixture order: the lab
-    catalog's fixtures are named ``lab-*``."""
+    catalog's fixtures are named ``lab-*``, the family plan catalog's ``family-*``."""
     cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
     for path in sorted((FIXTURES / "golden").glob("*.json")):
-        cases.append((path.stem, LAB if path.name.startswith("lab-") else ACME, path))
+        prefix = path.name.split("-", 1)[0]
+        cases.append((path.stem, GOLDEN_CATALOGS.get(prefix, ACME), path))
     return cases
 
 

@@ -1,10 +1,11 @@
 """Property: random valid orders decompose identically on both engines (and deterministically).
 
-Orders are drawn for the lab catalog (every scope, merge rule, chain and condition kind) and
-the example catalog: random products, attribute values inside their constraints, actions
-(with and without ``previous``), quantities, accounts, reliesOn links to earlier items and
-bundles with their parts.  A draw may be invalid for reasons the strategy does not model
-(e.g. a merge conflict): then both engines must fail with the same issues.
+Orders are drawn for the lab catalog (every scope but root, merge rule, chain and condition
+kind), the family plan catalog (root scope: bundles whose parts feed one line per bundle, with
+their own actions) and the example catalog: random products, attribute values inside their
+constraints, actions (with and without ``previous``), quantities, accounts, reliesOn links to
+earlier items and bundles with their parts.  A draw may be invalid for reasons the strategy
+does not model (e.g. a merge conflict): then both engines must fail with the same issues.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from decomposition_support import ACME, LAB, outcome
+from decomposition_support import ACME, FAMILY, LAB, outcome
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,36 @@ LAB_ORDERS = st.builds(
     st.booleans(),
     st.sampled_from(["north", "south"]),
 )
+FAMILY_LINE = st.fixed_dictionaries(
+    {}, optional={"msisdn": st.sampled_from(["+461", "+462"]), "data_gb": st.sampled_from([5, 20])}
+)
+
+
+@st.composite
+def family_plans(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    """A family plan (root scope's case) with its lines, each with an action of its own when
+    the plan stays (a new plan's lines are new, a deleted plan's are deleted: O042)."""
+    action = draw(st.sampled_from(ACTIONS))
+    lines = []
+    for k in range(draw(st.integers(1, 3))):
+        part = action if action in ("add", "delete") else draw(st.sampled_from(ACTIONS))
+        line = {"id": f"f{n}.{k}", "product": "FamilyLine", "action": part}
+        line["attributes"] = draw(FAMILY_LINE)
+        if part == "modify" and draw(st.booleans()):
+            line["previous"] = draw(FAMILY_LINE)
+        lines.append(line)
+    attrs = {"pool_gb": draw(st.sampled_from([50, 100, 200]))}
+    return {"id": f"f{n}", "product": "FamilyPlan", "action": action, "attributes": attrs,
+            "children": lines}  # fmt: skip
+
+
+@st.composite
+def family_orders(draw: st.DrawFn) -> dict[str, Any]:
+    plans = [draw(family_plans(n)) for n in range(draw(st.integers(1, 3)))]
+    solo = {"id": "s", "product": "SimOnly", "quantity": draw(st.integers(1, 3))}
+    return _order(plans + draw(st.lists(st.just(solo), max_size=1)), {})
+
+
 ACME_ORDERS = st.builds(
     lambda its: _order(its, {"site_id": "S-1"}),
     items(ACME_PRODUCTS),
@@ -131,6 +162,12 @@ def test_lab_orders_are_the_same_on_both_engines(order: dict[str, Any]) -> None:
     compiled = outcome(LAB, order, "compiled")
     assert outcome(LAB, order, "durable") == compiled
     assert outcome(LAB, order, "compiled") == compiled  # and again: no state carried over
+
+
+@settings(max_examples=40)
+@given(family_orders())
+def test_family_orders_are_the_same_on_both_engines(order: dict[str, Any]) -> None:
+    assert outcome(FAMILY, order, "durable") == outcome(FAMILY, order, "compiled")
 
 
 @settings(max_examples=40)

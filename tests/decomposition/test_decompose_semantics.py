@@ -11,10 +11,20 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
-from decomposition_support import ACME, EXAMPLE_ORDERS, LAB, REPO, catalog_at, decomposer, engines
+from decomposition_support import (
+    ACME,
+    EXAMPLE_ORDERS,
+    FAMILY,
+    LAB,
+    REPO,
+    catalog_at,
+    decomposer,
+    engines,
+)
 
 from om_dsl import decompose
 from om_dsl.compiler.driver import compile_catalog
@@ -220,17 +230,20 @@ def test_threads_share_a_decomposer() -> None:
     assert failures == [] and gc.isenabled()
 
 
-def test_output_does_not_depend_on_the_hash_seed() -> None:
+@pytest.mark.parametrize(
+    ("catalog", "name"), [(LAB, "lab-merge-rules"), (FAMILY, "family-two-plans")]
+)
+def test_output_does_not_depend_on_the_hash_seed(catalog: Path, name: str) -> None:
     script = (
         "import sys; from om_dsl.cli import main; "
         "main(['decompose', sys.argv[1], sys.argv[2], '--engine', sys.argv[3]])"
     )
     outputs = set()
-    order = REPO / "tests/fixtures/orders/golden/lab-merge-rules.json"
+    order = REPO / f"tests/fixtures/orders/golden/{name}.json"
     for seed, engine in [("0", "compiled"), ("1", "compiled"), ("2", engines()[-1])]:
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
-            [sys.executable, "-c", script, str(LAB), str(order), engine],
+            [sys.executable, "-c", script, str(catalog), str(order), engine],
             capture_output=True, text=True, env=env, check=True, cwd=REPO,
         )  # fmt: skip
         outputs.add(done.stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from render_examples import example
@@ -13,7 +14,7 @@ from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir.models import Catalog
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.orders.explain import RuleVerdict, SourceExplanation, explain
-from om_dsl.render import render, render_decomposition
+from om_dsl.render import render, render_catalog, render_decomposition
 from om_dsl.render.decomposition import not_matched
 
 
@@ -194,3 +195,19 @@ def test_a_rule_true_in_either_world_of_a_modify_is_no_miss() -> None:
     )
     assert not_matched([after, before]) == []
     assert [v.rule for _, v in not_matched([after])] == ["R"]
+
+
+def test_a_root_scoped_line_is_labelled_with_its_scope_and_its_roots_request() -> None:
+    """``scope root`` is labelled as the other scopes are, shared by the root's items, and it
+    belongs to the root's own request (not a shared one)."""
+    root = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "orders"
+    family = compile_catalog(root / "family.om").raise_on_error()
+    decomposer = Decomposer(family)
+    order = decomposer.read((root / "golden" / "family-two-plans.json").read_bytes())
+    dot = render(render_decomposition(family, order, decomposer.decompose(order)), "dot").decode()
+    assert "RFS · add · scope root" in dot
+    assert "shared by famA, a1, a2" in dot
+    assert "line famA/DataPool: DataPool (rfs, scope root, add)\\nrequest fr:famA" in dot
+    assert "cluster_request%3Afr%3Aroot" not in dot
+    catalog = render(render_catalog(family), "dot").decode()
+    assert "scope root" in catalog

@@ -32,6 +32,13 @@ for name in ("tmf622-product-order", "home-duo-add", "home-trio-tv", "fibre-modi
     graphs.append(render_decomposition(catalog, order, work))
     graphs.append(render_order_plan(catalog, plan, work))
     graphs.append(render_order_plan(catalog, plan, work, PlanOptions(collapse=2)))
+family = compile_catalog("tests/fixtures/orders/family.om").raise_on_error()
+decomposer = Decomposer(family)
+order = decomposer.read(Path("tests/fixtures/orders/golden/family-two-plans.json").read_bytes())
+work = decomposer.decompose(order)
+graphs.append(render_catalog(family))
+graphs.append(render_decomposition(family, order, work))
+graphs.append(render_order_plan(family, build_plan(family, work, order), work))
 with sample_run(catalog, Path("examples/orders")) as run:
     graphs.append(render_live(run.runtime, run.order_id, now=run.now))
     graphs.append(render_live(run.runtime, run.order_id, now=run.now, collapse=2))
@@ -60,5 +67,6 @@ def test_dot_is_identical_across_hash_seeds() -> None:
     digests = {seed: _digest(seed) for seed in ("0", "1", "4242", "random")}
     assert len(set(digests.values())) == 1, digests
     count = int(digests["0"].split()[0])
-    # 2 catalog views, 17 (product, action) templates, 4 orders x 3 views, 2 live views
-    assert count == 33
+    # 2 catalog views, 17 (product, action) templates, 4 orders x 3 views, 2 live views, and
+    # the root-scoped family catalog's map, decomposition and plan of two family plans
+    assert count == 36
