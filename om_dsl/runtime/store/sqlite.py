@@ -34,6 +34,7 @@ from om_dsl.runtime.store.base import (
     event_act,
     new_installation_id,
 )
+from om_dsl.runtime.store.restore import EVENT_ID_EPOCH
 
 SCHEMA_VERSION = 1
 INSTALLATION_ID = "installation_id"
@@ -238,6 +239,7 @@ class SqliteStore:
         """Opened for reading only (``om status``, ``om tasks list``...): nothing is created or
         changed, not even the journal mode, so it works on a store the user may only read;
         every write raises :class:`StoreError`."""
+        self._event_id_epoch = ""
         self._external_id = "external_id"
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
         self._key_from = KEY_FROM
@@ -284,10 +286,11 @@ class SqliteStore:
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
         self._installation_id = self._meta(INSTALLATION_ID)
+        self._event_id_epoch = self._meta(EVENT_ID_EPOCH) or ""
 
     def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
 
     @property
     def installation_id(self) -> str:
@@ -304,6 +307,12 @@ class SqliteStore:
                 "not opened for writing since"
             )
         return self._installation_id
+
+    @property
+    def event_id_epoch(self) -> str:
+        """Kept in ``meta`` since the store's last accepted restore; ``""`` if never restored
+        (see :attr:`Store.event_id_epoch`)."""
+        return self._event_id_epoch
 
     def _upgrade(self) -> None:
         """A store made by an older om_dsl lacks what was added since (the schema version
