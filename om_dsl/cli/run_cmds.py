@@ -43,6 +43,7 @@ from om_dsl.cli.runtime_args import (
     DbOption,
     HandlersOption,
     ReasonOption,
+    RestoredOption,
     UserOption,
     carry_on,
     db_option,
@@ -99,6 +100,7 @@ def run_cmd(
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
     installed_base: InstalledBaseOption = None,
+    restored: RestoredOption = False,
 ) -> None:
     """Submit an order and run it until it is done or waits for people or events."""
     ir = load_catalog_arg(catalog)
@@ -106,7 +108,9 @@ def run_cmd(
     plan = plan_for(ir, valid, work)
     outside = _outside(notify)
     runtime_args = (db, handlers, ir, concurrency)
-    with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
+    with open_runtime(
+        *runtime_args, create=True, downstream=outside, run=True, restored=restored
+    ) as runtime:
         # Everything that can refuse (the store, the callback port) before the order is stored.
         _serve_callbacks(runtime, callback_port)
         _submit(runtime, plan, valid, db)
@@ -127,10 +131,13 @@ def resume_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    restored: RestoredOption = False,
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
     outside = _outside(notify)
-    with open_runtime(db, handlers, None, concurrency, downstream=outside, claim=True) as runtime:
+    with open_runtime(
+        db, handlers, None, concurrency, downstream=outside, run=True, restored=restored
+    ) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
         _warn_missing_handlers(guard(runtime.missing_handlers_of_stored_orders))
