@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         SqliteStore,
         StoreError,
         StoreInUse,
+        StoreIsBackup,
         Task,
         UnknownQueue,
         build_plan,
@@ -83,8 +84,8 @@ _HOMES = {
         "DownstreamSettings", "HandlerRegistry", "ItemContext", "ItemState", "ItemStatus",
         "LifecycleEvent", "MemoryStore", "NotifySettings", "OrderPlan", "OrderState",
         "OrderStatus", "PermanentFailure", "PlanCycleError", "Revision", "Runtime",
-        "RuntimeStopped", "SigningError", "SqliteStore", "StoreError", "StoreInUse", "Task",
-        "UnknownQueue", "build_plan",
+        "RuntimeStopped", "SigningError", "SqliteStore", "StoreError", "StoreInUse",
+        "StoreIsBackup", "Task", "UnknownQueue", "build_plan",
     ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
@@ -132,6 +133,7 @@ __all__ = [
     "SqliteStore",
     "StoreError",
     "StoreInUse",
+    "StoreIsBackup",
     "Task",
     "UnknownQueue",
     "UnmappableCallback",

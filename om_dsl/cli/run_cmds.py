@@ -46,6 +46,7 @@ from om_dsl.cli.runtime_args import (
     DbOption,
     HandlersOption,
     ReasonOption,
+    RestoredOption,
     UserOption,
     carry_on,
     db_option,
@@ -105,6 +106,7 @@ def run_cmd(
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
     installed_base: InstalledBaseOption = None,
+    restored: RestoredOption = False,
 ) -> None:
     """Submit an order and run it until it is done or waits for people or events."""
     ir = load_catalog_arg(catalog)
@@ -112,7 +114,9 @@ def run_cmd(
     valid, _ = read_and_decompose(ir, order, installed)  # an invalid order makes no store
     outside = _outside(notify)
     runtime_args = (db, handlers, ir, concurrency)
-    with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
+    with open_runtime(
+        *runtime_args, create=True, downstream=outside, run=True, restored=restored
+    ) as runtime:
         # the store's inventory says what a modify changes (docs/runtime.md, Product inventory)
         work = with_inventory_or_fail(decomposer_for(ir), valid, installed, runtime.inventory)
         plan = plan_for(ir, valid, work)
@@ -137,10 +141,13 @@ def resume_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    restored: RestoredOption = False,
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
     outside = _outside(notify)
-    with open_runtime(db, handlers, None, concurrency, downstream=outside, claim=True) as runtime:
+    with open_runtime(
+        db, handlers, None, concurrency, downstream=outside, run=True, restored=restored
+    ) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
         _warn_missing_handlers(guard(runtime.missing_handlers_of_stored_orders))

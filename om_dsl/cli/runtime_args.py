@@ -37,6 +37,7 @@ from om_dsl.runtime.events import InvalidAct
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
 from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.store.restore import StoreIsBackup
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
@@ -49,6 +50,15 @@ UserOption = Annotated[
     ),
 ]
 ReasonOption = Annotated[str | None, typer.Option(help="Why (kept in the event log).")]
+RestoredOption = Annotated[
+    bool,
+    typer.Option(
+        "--restored",
+        help="The store is a backup (om backup) put in place of its store: run it.",
+    ),
+]
+"""A command line option only, never from the environment: left set in a service's
+environment, it would let every later backup copy run unasked."""
 HandlersOption = Annotated[
     str | None,
     typer.Option(
@@ -69,6 +79,8 @@ def open_runtime(
     downstream: DownstreamSettings | None = None,
     claim: bool = False,
     read_only: bool = False,
+    run: bool = False,
+    restored: bool = False,
 ) -> Iterator[Runtime]:
     """A runtime on the store at ``db``, closed at the end.
 
@@ -78,15 +90,19 @@ def open_runtime(
     ``claim``: the command moves items (an operator action), so it must not run beside a
     process that runs the store, whose scheduler would not see the change: refused then,
     with the holder named (see :mod:`om_dsl.runtime.store.runner_lock`).
+
+    ``run``: the command runs the store (`om run`, `om resume`): claimed as above, and a
+    backup copy is refused before anything is stored, unless ``restored`` (``--restored``:
+    see :mod:`om_dsl.runtime.store.restore`).
     """
     registry = load_handlers(handlers)  # a usage error before anything is opened or made
-    store = open_store(db, create=create, read_only=read_only)
+    store = open_store(db, create=create, read_only=read_only, restored=restored)
     runtime = Runtime(
         catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
     try:
-        if claim:
-            guard(runtime.claim_store)
+        if claim or run:
+            guard(lambda: runtime.claim_store(run=run))
         yield runtime
     finally:
         close_runtime(runtime)
@@ -108,14 +124,16 @@ def close_runtime(runtime: Runtime) -> None:
         err.print(f"warning: {shown(str(exc))}", highlight=False)
 
 
-def open_store(db: Path, *, create: bool = False, read_only: bool = False) -> SqliteStore:
+def open_store(
+    db: Path, *, create: bool = False, read_only: bool = False, restored: bool = False
+) -> SqliteStore:
     """The store at ``db``; a one-line error when there is none (unless ``create``) or it
     cannot be used (see :class:`SqliteStore`)."""
     if not create and not db.is_file():
         fail(f"no store at {db} (start one with `om run CATALOG ORDER --db {_q(db)}`)",
              EXIT_NOT_FOUND)  # fmt: skip
     try:
-        return SqliteStore(db, read_only=read_only)
+        return SqliteStore(db, read_only=read_only, restored=restored)
     except StoreError as exc:
         fail(str(exc))
 
@@ -140,17 +158,24 @@ def guard(action: Any, db: Path | None = None) -> Any:
     except OperatorActionRejected as exc:
         fail(_on_store(str(exc), exc.commands, db), EXIT_REFUSED)
     except OmError as exc:
-        fail(str(exc), exit_code(exc), lines=isinstance(exc, PlanError))  # a cycle: per edge
+        fail(str(exc), exit_code(exc), lines=in_lines(exc))
 
 
 EXIT_CODES: tuple[tuple[type[OmError], int], ...] = (
     (InvalidAct, EXIT_USAGE),  # a --reason that cannot be a line of the log
     (NotFound, EXIT_NOT_FOUND),
     (OperatorActionRejected, EXIT_REFUSED),
+    (StoreIsBackup, EXIT_REFUSED),  # the store's state: trying again changes nothing
     (StoreInUse, EXIT_BUSY),
 )
 """The errors a script can act on differently, each with its own exit code (docs/runtime.md,
-"Exit codes"): fix the id, look at the order's state, or try again later."""
+"Exit codes"): fix the id, look at the order's (or the store's) state, or try again later."""
+
+
+def in_lines(exc: OmError) -> bool:
+    """Whether ``exc``'s message is written in lines (a plan's cycle, one per edge; a backup
+    copy refused, then what running it does and the ways on), printed as such."""
+    return isinstance(exc, PlanError | StoreIsBackup)
 
 
 def exit_code(exc: OmError) -> int:

@@ -27,7 +27,13 @@ import typer
 from om_dsl.cli.app import EXIT_STOPPED, EXIT_USAGE, app, err, fail, one_of
 from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
 from om_dsl.cli.order_args import installed_base_or_fail
-from om_dsl.cli.runtime_args import close_runtime, load_handlers, notify_settings
+from om_dsl.cli.runtime_args import (
+    RestoredOption,
+    close_runtime,
+    in_lines,
+    load_handlers,
+    notify_settings,
+)
 from om_dsl.errors import OmError
 from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
@@ -124,6 +130,7 @@ def serve_cmd(
             help="JSON: the lines accounts have before an order, {account: {product: {...}}}.",
         ),
     ] = None,
+    restored: RestoredOption = False,
 ) -> None:
     """Serve the TMF622 product-ordering API and run the orders it takes.
 
@@ -152,7 +159,7 @@ def serve_cmd(
     # to leave a new store file and its runner lock behind.
     with _listening(host, port) as sock:
         config = replace(config, port=sock.getsockname()[1])
-        runtime = _service_runtime(ir, db, registry, concurrency, notify)
+        runtime = _service_runtime(ir, db, registry, concurrency, notify, restored)
         try:
             server = ServiceServer(runtime, config, access_log=access_log, log_level=level,
                                    listening=sock, log_format=fmt,
@@ -201,21 +208,24 @@ def _service_runtime(
     registry: HandlerRegistry,
     concurrency: int,
     notify: list[str] | None,
+    restored: bool,
 ) -> Runtime:
     """The runtime the service runs; the app gives it the service's URLs (callbacks, hrefs)
-    once the socket is bound and the port known."""
+    once the socket is bound and the port known.  ``restored``: the store is a backup put in
+    place of its store, accepted as such (:mod:`om_dsl.runtime.store.restore`)."""
     downstream = DownstreamSettings(notify=notify_settings(notify))  # refused: no store made
     try:
-        store = SqliteStore(db)
+        store = SqliteStore(db, restored=restored)
     except StoreError as exc:
         fail(str(exc))
     runtime = Runtime(
         ir, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
     )
-    try:  # another process running this store: say so before binding
+    try:  # another process running this store, or a backup copy: say so before serving
         runtime.claim_store()
-    except OmError as exc:  # exit 1, not 7 (`om` elsewhere): service.md's "refused to start"
-        fail(str(exc))
+    except OmError as exc:  # exit 1, not 7 or 6 (`om`): service.md's "refused to start"
+        close_runtime(runtime)
+        fail(str(exc), lines=in_lines(exc))
     return runtime
 
 

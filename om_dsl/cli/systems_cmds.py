@@ -148,7 +148,7 @@ def online_cmd(
         _know(runtime, catalog)
         runner: str | None = None
         try:
-            runtime.claim_store()  # held to the end: no runner starts while items move
+            runtime.claim_store(run=False)  # held to the end: no runner starts meanwhile
         except StoreInUse as exc:
             runner = exc.holder
         who = operator_name(by)

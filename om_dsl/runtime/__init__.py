@@ -23,7 +23,14 @@ from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.runtime import Runtime, RuntimeStopped
 from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
-from om_dsl.runtime.store import MemoryStore, SqliteStore, Store, StoreError, StoreInUse
+from om_dsl.runtime.store import (
+    MemoryStore,
+    SqliteStore,
+    Store,
+    StoreError,
+    StoreInUse,
+    StoreIsBackup,
+)
 
 __all__ = [
     "Completed",
@@ -55,6 +62,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreInUse",
+    "StoreIsBackup",
     "SystemStatus",
     "Task",
     "UnknownQueue",

@@ -43,7 +43,7 @@ from om_dsl.runtime.states import ITEM_TERMINAL, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
-from om_dsl.runtime.store.runner_lock import StoreInUse, runner_lock_for
+from om_dsl.runtime.store.runner_lock import StoreInUse, admit_runner, runner_lock_for
 
 log = logging.getLogger("om_dsl.runtime")
 T = TypeVar("T")
@@ -229,21 +229,40 @@ class Runtime:
             "already: in async code, write `await runtime.run(until_idle=True)`"
         )
 
-    def claim_store(self) -> None:
+    def claim_store(self, *, run: bool = True) -> None:
         """Take the right to run the store now, or raise :class:`StoreInUse` at once when
         another runtime runs it (actions of runtimes that do not run it, which take
         milliseconds, are waited for).
 
         Running takes it anyway (see :mod:`om_dsl.runtime.store.runner_lock`); a host calls
         this first to refuse to start, with a clear error, when another process runs the
-        store.  Held until the run ends or :meth:`close`.
+        store, or when the store is a backup copy (:class:`StoreIsBackup`).  Held until the
+        run ends or :meth:`close`.
+
+        ``run=False``: the lock is held only to keep runners out while an operator command
+        moves items (`om retry`...); nothing runs, so a backup copy is not refused.
+
+        Raises:
+            StoreInUse: another process, or another runtime of this one, runs the store.
+            StoreIsBackup: ``run`` and the store is a copy made by ``om backup``, not opened
+                as a restore (``SqliteStore(path, restored=True)``); the lock is not kept.
         """
-        if self._runner is None or self._runner.held:
+        if self._runner is None:
             return
-        self._runner.acquire()
-        with self._engine.lock:  # whoever ran the store before may have moved its orders
-            self._engine.forget_all()
-            self._memory_current = True
+        fresh = not self._runner.held
+        if fresh:
+            self._runner.acquire()
+        try:
+            if run:
+                admit_runner(self.store)
+        except BaseException:
+            if fresh:
+                self._runner.release()
+            raise
+        if fresh:
+            with self._engine.lock:  # whoever ran the store before may have moved its orders
+                self._engine.forget_all()
+                self._memory_current = True
 
     def _not_run_elsewhere(self) -> AbstractContextManager[None]:
         """Held while submitting or an operator action moves items.
@@ -297,6 +316,7 @@ class Runtime:
 
         Raises:
             StoreInUse: another process runs the store (raised here, not in the thread).
+            StoreIsBackup: the store is a backup copy, not opened as a restore.
             RuntimeStopped: the loop stopped on an error before it started (loading the
                 store's orders failed); it used to be waited for until ``timeout``.
         """

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from om_dsl import compile_catalog
+from om_dsl import StoreIsBackup, compile_catalog
 from om_dsl.errors import (
     CompileError,
     DecompositionError,
@@ -22,6 +22,7 @@ from om_dsl.errors import (
     OrderValidationError,
     UnmappableCallback,
 )
+from om_dsl.runtime.store import BackupMark
 
 BAD = 'catalog "C" version "1"\noffer O { attribute a: nope }\n'
 ISSUES = [OrderIssue("O036", "items[0].attributes.speed", "expected an integer")]
@@ -37,7 +38,7 @@ def _same(error: OmError) -> None:
     back: Any = pickle.loads(pickle.dumps(error))
     assert type(back) is type(error)
     assert str(back) == str(error)
-    for name in ("diagnostics", "issues", "reason"):
+    for name in ("diagnostics", "issues", "reason", "mark", "unfinished"):
         assert getattr(back, name, None) == getattr(error, name, None)
 
 
@@ -58,6 +59,7 @@ def test_a_compile_error_keeps_its_diagnostics_and_sources() -> None:
         DecompositionError(ISSUES),
         UnmappableCallback("no field 'x' in the body"),
         NotFound("no order ORD-1"),
+        StoreIsBackup("copy.db", BackupMark("/srv/om/om.db", "2026-11-28T02:00:04Z", 3), 2),
     ],
     ids=lambda e: type(e).__name__,
 )

@@ -147,7 +147,8 @@ def test_a_failed_backup_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_a_restored_backup_runs_on(
     lab: ir.Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The restore that docs/service.md describes: the copy in place of the store."""
+    """The restore that docs/service.md describes: the copy in place of the store, run as a
+    restore (a backup copy is refused otherwise: tests/downstream/test_restore_safety.py)."""
     db, dest = tmp_path / "om.db", tmp_path / "backup.db"
     with Runtime(lab, store=SqliteStore(db)) as runtime:
         runtime.submit(_order("O1"))
@@ -157,7 +158,7 @@ def test_a_restored_backup_runs_on(
     for name in ("om.db", "om.db-wal", "om.db-shm"):
         (tmp_path / name).unlink(missing_ok=True)
     shutil.copyfile(dest, db)
-    with Runtime(lab, store=SqliteStore(db)) as runtime:
+    with Runtime(lab, store=SqliteStore(db, restored=True)) as runtime:
         assert runtime.status("O1").item("1/Svc:go").state == "waiting"
         assert runtime.signal("go", "O1") == 1
         runtime.run_until_idle()

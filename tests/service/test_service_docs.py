@@ -119,6 +119,30 @@ def test_the_documented_backup_is_what_om_backup_prints(
     assert [p.name for p in Path("backups").iterdir()] == ["om-2026-11-28.db"]
 
 
+def test_the_documented_refusal_of_a_backup_is_what_om_resume_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second example: `om resume` on a copy `om backup` made of a store of three orders
+    that have not run (its source path and time aside: they are the test's)."""
+    example = BACKUPS.split("```console\n$ om ")[2].split("```", 1)[0]
+    command, shown = example.split("\n", 1)
+    monkeypatch.chdir(tmp_path)
+    Path("verify").mkdir()
+    with Runtime(acme(), store=SqliteStore("om.db")) as runtime:
+        for name in ("fibre-modify", "home-duo-add", "copper-delete"):
+            runtime.submit(order_json(name))
+    with pytest.raises(SystemExit) as done:
+        main(["backup", "verify/om.db", "--db", "om.db"])
+    assert done.value.code == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(command.split())
+    assert done.value.code == 6
+    printed = capsys.readouterr().err.replace(str((tmp_path / "om.db").resolve()), "/srv/om/om.db")
+    when = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    assert when.sub("T", printed) == when.sub("T", shown)
+
+
 LOGGING = DOC[DOC.index("## Logging\n") : DOC.index("## Backups and restores")]
 LOGGED = {
     "om_dsl.runtime": "om_dsl/runtime/scheduler.py",

@@ -28,7 +28,7 @@ from om_dsl.runtime.events import (
     given_cancel_reason,
     is_cancel_request,
 )
-from om_dsl.runtime.notify.tmf_text import href, iso, typed
+from om_dsl.runtime.notify.tmf_text import event_id, href, iso, typed
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store.base import EventRow, Store
 
@@ -113,11 +113,14 @@ def request_of(store: Store, row: EventRow) -> tuple[EventRow, str] | None:
     return (found, STATE_CHANGE_EVENT) if found is not None else None
 
 
-def event_of(row: EventRow, event_type: str, view: dict[str, Any]) -> dict[str, Any]:
+def event_of(
+    row: EventRow, event_type: str, view: dict[str, Any], epoch: str = ""
+) -> dict[str, Any]:
     """The TMF event; its ``eventId`` is the row's, marked apart from the order event the same
-    row may make (``om-42`` and ``om-42-cancel``), so redeliveries keep it."""
+    row may make (``om-42`` and ``om-42-cancel``; after a restore, with the store's ``epoch``:
+    ``om-42-<epoch>-cancel``), so redeliveries keep it."""
     return {
-        "eventId": f"om-{row.seq}-cancel",
+        "eventId": event_id(row.seq, epoch, "-cancel"),
         "eventTime": iso(row.ts),
         "eventType": event_type,
         "title": f"cancel request {view['id']} of order {row.order_id} is {view['state']}",

@@ -6,10 +6,11 @@ attributes the revision changed: :func:`field_path`).
 The shape follows the TMF622 swagger: ``eventId``, ``eventTime``, ``eventType``, ``title``,
 ``event: {productOrder: {...}}``.  The product order carries its id, state, dates and one
 ``productOrderItem`` per order item with the state its plan items imply, nested items inside
-their bundle as the client sent them.  ``eventId`` is derived from the event-log sequence, so
-a redelivered event has the same id and a listener can drop duplicates (delivery is at least
-once).  The ``href`` percent-encodes the id as one path
-segment (:func:`href`), so any stored id can be read back at its href.
+their bundle as the client sent them.  ``eventId`` is derived from the event-log sequence (and,
+after a restore, the store's event id epoch: :func:`~.tmf_text.event_id`), so a redelivered
+event has the same id and a listener can drop duplicates (delivery is at least once).  The
+``href`` percent-encodes the id as one path segment (:func:`href`), so any stored id can be
+read back at its href.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from om_dsl.runtime.events import (
     cancellation,
 )
 from om_dsl.runtime.notify import cancels
-from om_dsl.runtime.notify.tmf_text import href, iso, typed
+from om_dsl.runtime.notify.tmf_text import event_id, href, iso, typed
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ATTRIBUTES_CHANGED
 from om_dsl.runtime.states import OrderState
@@ -119,9 +120,8 @@ class OrderViews:
         if found is None:
             return None
         request, event_type = found
-        return cancels.event_of(
-            row, event_type, self.cancel_request(request, cancels.progress_at(row))
-        )
+        view = self.cancel_request(request, cancels.progress_at(row))
+        return cancels.event_of(row, event_type, view, self._store.event_id_epoch)
 
     def cancel_request(self, request: EventRow, progress: dict[str, Any]) -> dict[str, Any]:
         """The ``CancelProductOrder`` of a request row, at ``progress``: the one view of the
@@ -144,7 +144,7 @@ class OrderViews:
         if order is None:
             return None
         event: dict[str, Any] = {
-            "eventId": f"om-{row.seq}",
+            "eventId": event_id(row.seq, self._store.event_id_epoch),
             "eventTime": iso(row.ts),
             "eventType": event_type,
             "title": f"order {row.order_id} is {state}",

@@ -15,6 +15,18 @@ def href(base: str, ident: str) -> str:
     return f"{base}/{path_text(ident)}"
 
 
+def event_id(seq: int, epoch: str, suffix: str = "") -> str:
+    """The ``eventId`` of the event the event-log row ``seq`` makes: ``om-<seq>`` for a store
+    never restored, ``om-<seq>-<epoch>`` after a restore (:attr:`Store.event_id_epoch`), then
+    ``suffix`` (``-cancel``: the cancel request's event of the same row).
+
+    A redelivery keeps its id (the outbox stores the event whole), so a listener may drop
+    duplicates by id.  A restore rewinds the sequence: without the epoch, the events after
+    it reused ids the listeners had already seen, with other content, and were dropped."""
+    stem = f"om-{seq}-{epoch}" if epoch else f"om-{seq}"
+    return stem + suffix
+
+
 def iso(ts: float) -> str:
     """``2026-01-31T10:00:00.000Z``."""
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -11,6 +11,11 @@ running service goes on meanwhile.
 The copy goes to a temporary file next to the destination, is checked (``PRAGMA
 integrity_check``), made durable (fsync), and only then renamed into place: a backup that
 fails leaves nothing behind, and an existing destination is replaced only when asked.
+
+The copy is marked as a backup (where from, when: :mod:`.restore`) before it is checked: a
+runner refuses it until it is accepted as a restore, so that checking a backup with
+``om serve`` does not resume its orders against the real systems.  The store itself is only
+read.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from om_dsl.runtime.store.restore import mark_copy
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 
@@ -89,8 +95,9 @@ def _copy(source: SqliteStore, target: Path) -> tuple[Path, int]:
         copy = sqlite3.connect(tmp, isolation_level=None)
         try:
             source.backup_to(copy)
-            _check(copy)
             orders = int(copy.execute("SELECT COUNT(*) FROM orders").fetchone()[0])
+            mark_copy(copy, source.path, orders)  # checked with the rest, then renamed
+            _check(copy)
         finally:
             copy.close()
     except sqlite3.Error as exc:

@@ -203,6 +203,15 @@ class Store(Protocol):
         and after every restart."""
         ...
 
+    @property
+    def event_id_epoch(self) -> str:
+        """The token that tells apart the events of a restored store from those its original
+        (or an earlier restore of the same backup) issued with the same sequence numbers:
+        ``""`` for a store never restored (its eventIds are ``om-<seq>``), a random token
+        made when a restore was accepted (``om-<seq>-<epoch>``; see
+        :func:`om_dsl.runtime.notify.tmf_text.event_id`)."""
+        ...
+
     def apply(self, batch: WriteBatch) -> int:
         """Commit the batch atomically; return the ``seq`` of its first event."""
         ...

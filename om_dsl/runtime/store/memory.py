@@ -62,6 +62,11 @@ class MemoryStore:
         """Random per store object: another ``MemoryStore`` is another installation."""
         return self._installation_id
 
+    @property
+    def event_id_epoch(self) -> str:
+        """Always ``""``: a memory store cannot be backed up, so it is never restored."""
+        return ""
+
     # ---- writing ------------------------------------------------------------------------------
 
     def apply(self, batch: WriteBatch) -> int:

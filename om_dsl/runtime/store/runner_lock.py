@@ -15,6 +15,10 @@ runner starts half-way through one.  Reading, claiming tasks and
 the systems' switch take no lock (a running runtime reads the switch from the store, and
 releases its own held callouts when a system comes back online).
 
+The lock covers one file: a copy of the store at another path (a backup being checked) takes
+a lock of its own.  So a runner, once it holds the lock, also refuses a copy made by
+``om backup`` unless it is a restore (:func:`admit_runner`, :mod:`.restore`).
+
 The kernel releases the lock when the process ends, however it ends (a SIGKILL included), so a
 crashed runner never blocks its successor.  A ``:memory:`` database or a non-SQLite store is
 private to its process and needs no lock; neither does a platform without ``fcntl``.
@@ -22,6 +26,7 @@ private to its process and needs no lock; neither does a platform without ``fcnt
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -31,6 +36,8 @@ from pathlib import Path
 from typing import IO
 
 from om_dsl.errors import OmError
+from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
+from om_dsl.runtime.store.restore import StoreIsBackup
 from om_dsl.runtime.store.sqlite import SqliteStore
 
 try:
@@ -38,6 +45,9 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: nothing to lock with
     fcntl = None  # type: ignore[assignment]
 
+log = logging.getLogger("om_dsl.runtime")
+UNFINISHED = frozenset(state.value for state in OrderState if state not in ORDER_TERMINAL)
+"""The order states a runner resumes (what a refused backup copy would have resumed)."""
 ACTIONS_S = 10.0
 """How long a runner that starts waits for the actions under way of runtimes that do not run
 the store (each holds the lock shared for one action: milliseconds)."""
@@ -219,6 +229,35 @@ def _me() -> str:
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
     return handle.read(200).strip()
+
+
+def admit_runner(store: object) -> None:
+    """Let the runner that has just taken the lock run ``store``, unless it is a backup copy.
+
+    A copy made by ``om backup`` is refused (:class:`StoreIsBackup`, naming how many orders
+    running it would resume) unless it was opened as a restore (``SqliteStore(path,
+    restored=True)``): it is accepted then, its mark cleared and a new event id epoch started
+    (see :mod:`om_dsl.runtime.store.restore`).  The lock's holder calls it, so no other
+    runner accepts the same copy meanwhile.  Other stores have no mark.
+
+    Raises:
+        StoreIsBackup: the store is a backup copy, not opened as a restore.
+    """
+    if not isinstance(store, SqliteStore):
+        return
+    if store.restored:
+        mark = store.accept_restore()
+        if mark is not None:
+            log.warning(
+                "%s is restored from the backup of %s taken %s: its unfinished orders resume, "
+                "and its events have ids om-<seq>-%s from now on",
+                store.path, mark.source, mark.taken_at, store.event_id_epoch,
+            )  # fmt: skip
+        return
+    mark = store.backup_mark()
+    if mark is not None:
+        unfinished = len(store.orders(states=UNFINISHED))
+        raise StoreIsBackup(store.path, mark, unfinished)
 
 
 def runner_lock_for(store: object) -> RunnerLock | None:

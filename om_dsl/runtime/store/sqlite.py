@@ -43,6 +43,7 @@ from om_dsl.runtime.store.base import (
     event_act,
     new_installation_id,
 )
+from om_dsl.runtime.store.restore import BACKUP_MARK, EVENT_ID_EPOCH, BackupMark, new_epoch
 
 SCHEMA_VERSION = 1
 INSTALLATION_ID = "installation_id"
@@ -256,12 +257,19 @@ class SqliteStore:
         path: str | Path,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         read_only: bool = False,
+        *,
+        restored: bool = False,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
         """Opened for reading only (``om status``, ``om tasks list``...): nothing is created or
         changed, not even the journal mode, so it works on a store the user may only read;
         every write raises :class:`StoreError`."""
+        self.restored = restored
+        """The file is a backup put in place of its store (a restore): the runtime that runs
+        it accepts it (:meth:`accept_restore`) instead of refusing a backup copy
+        (:mod:`om_dsl.runtime.store.restore`).  Nothing else changes with it."""
+        self._event_id_epoch = ""
         self._external_id = "external_id"
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
         self._key_from = KEY_FROM
@@ -309,6 +317,7 @@ class SqliteStore:
                 f"{self.path} has store schema {found}; this om_dsl reads {SCHEMA_VERSION}"
             )
         self._installation_id = self._meta(INSTALLATION_ID)
+        self._event_id_epoch = self._meta(EVENT_ID_EPOCH) or ""
 
     def _refuse_unwritable(self) -> None:
         """SQLite opens a file this account may only read as read-only, in silence: a
@@ -323,8 +332,8 @@ class SqliteStore:
             raise StoreError(f"cannot use {self.path} as an om store: {problem}")
 
     def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
 
     @property
     def installation_id(self) -> str:
@@ -341,6 +350,36 @@ class SqliteStore:
                 "not opened for writing since"
             )
         return self._installation_id
+
+    @property
+    def event_id_epoch(self) -> str:
+        """Kept in ``meta`` since the store's last accepted restore; ``""`` if never restored
+        (see :attr:`Store.event_id_epoch`)."""
+        return self._event_id_epoch
+
+    def backup_mark(self) -> BackupMark | None:
+        """What ``om backup`` wrote into this store, if it is a copy not yet accepted as a
+        restore (read now: another process may have accepted it since it was opened)."""
+        text = self._meta(BACKUP_MARK)
+        return None if text is None else BackupMark.from_json(text)
+
+    def accept_restore(self) -> BackupMark | None:
+        """Accept this backup copy as the store (a restore): its mark goes and a new event id
+        epoch starts, in one transaction, so no event after the restore reuses an id that
+        the original store (or an earlier restore of the same backup) issued.  Returns the
+        mark, or None when the store had none (nothing changes then).  The runner calls it,
+        holding the runner lock."""
+        with self._write() as db:
+            found = db.execute("SELECT value FROM meta WHERE key = ?", (BACKUP_MARK,)).fetchone()
+            if found is None:
+                return None
+            epoch = new_epoch()
+            db.execute("DELETE FROM meta WHERE key = ?", (BACKUP_MARK,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (EVENT_ID_EPOCH, epoch)
+            )
+        self._event_id_epoch = epoch
+        return BackupMark.from_json(str(found[0]))
 
     def _upgrade(self) -> None:
         """A store made by an older om_dsl lacks what was added since (the schema version
