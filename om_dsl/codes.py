@@ -457,7 +457,7 @@ ORDER: tuple[CodeDoc, ...] = (
     CodeDoc(("O054",), "a cycle of `bundles` or of `reliesOn` relationships"),
     CodeDoc(
         ("O060", "O061", "O062"),
-        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality (not checked while a part or a link to one is in error itself)",
+        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality (of a choice group `includes A or B`: its parts of every alternative together) (not checked while a part or a link to one is in error itself)",
     ),
     CodeDoc(
         ("O070",),
