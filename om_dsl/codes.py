@@ -99,7 +99,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E024",),
-        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product, a `requires` (the same alternatives in any order) or one alternative of a `requires` (`requires Fibre or Fibre`), a mapping target, a request field, a response output.",
+        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product (a product in two `includes` of a bundle, or twice in one choice group: `includes Fibre or Dsl` then `includes Dsl`), a `requires` (the same alternatives in any order) or one alternative of a `requires` (`requires Fibre or Fibre`), a mapping target, a request field, a response output.",
         "Keep one.",
     ),
     CodeDoc(
@@ -349,7 +349,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("W008",),
-        "A bundle includes a product at most zero times (`includes Voice [0]`): every order with one in the bundle is refused (O062).",
+        "A bundle includes a product, or a choice group, at most zero times (`includes Voice [0]`, `includes Tv or Voice [0]`): every order with one in the bundle is refused (O062).",
         "Allow at least one (`[0..1]`), or remove the include.",
     ),
     CodeDoc(
@@ -457,7 +457,7 @@ ORDER: tuple[CodeDoc, ...] = (
     CodeDoc(("O054",), "a cycle of `bundles` or of `reliesOn` relationships"),
     CodeDoc(
         ("O060", "O061", "O062"),
-        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality (not checked while a part or a link to one is in error itself)",
+        "a part of an item that is not a bundle; a part the bundle does not include; too few or too many parts for the bundle's cardinality (of a choice group `includes A or B`: its parts of every alternative together) (not checked while a part or a link to one is in error itself)",
     ),
     CodeDoc(
         ("O070",),

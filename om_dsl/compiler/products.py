@@ -317,7 +317,7 @@ def _repeated_members(ctx: Context, decl: ast.ProductDecl) -> None:
     in a family would have the family's rules applied to it twice.
     """
     members = [
-        *((f"includes {i.product.value}", i.span) for i in decl.includes),
+        *_included(decl),
         *((f"family {f.value}", f.span) for f in decl.families),
         *((f'spec "{sid}"', span) for sid, _name, span in decl.specs),
     ]
@@ -328,6 +328,17 @@ def _repeated_members(ctx: Context, decl: ast.ProductDecl) -> None:
                 "E024", f"{decl.name.value} has `{text}` twice", span, f"first at {seen[text]}"
             )
         seen.setdefault(text, span)
+
+
+def _included(decl: ast.ProductDecl) -> list[tuple[str, Span]]:
+    """``includes X`` for each product of each ``includes``: a product in two of them (single
+    or choice group, or twice in one group) would be counted against two cardinalities.  A
+    group's products are pointed at one by one."""
+    return [
+        (f"includes {name.value}", inc.span if not inc.alternatives else name.span)
+        for inc in decl.includes
+        for name in inc.products
+    ]
 
 
 def _commercial(
@@ -357,39 +368,58 @@ def _commercial(
 
 
 def _include(ctx: Context, inc: ast.Include) -> ir.Include | None:
-    name = inc.product.value
+    """The include, or None when one of its products is no offer or bundle (said) or its
+    cardinality is too large to hold."""
+    names = [_part(ctx, ref) for ref in inc.products]
+    if None in names or ctx.too_large(max(inc.min, inc.max or 0), inc.span, "a cardinality"):
+        return None
+    if inc.max is not None and inc.min > inc.max:
+        ctx.bag.error("E095", f"cardinality [{inc.min}..{inc.max}] is empty", inc.span)
+    elif inc.max == 0:
+        ctx.bag.warning(
+            "W008", f"a cardinality of at most 0 admits {_none_of(inc)}: an order with one is "
+            "refused", inc.span, "allow at least one ([0..1]), or remove the include",
+        )  # fmt: skip
+    return _new_include(
+        product=inc.product.value,
+        min=inc.min,
+        max=inc.max,
+        span=ctx.span(inc.span),
+        alternatives=[n.value for n in inc.alternatives],
+    )
+
+
+def _none_of(inc: ast.Include) -> str:
+    if not inc.alternatives:
+        return f"no '{inc.product.value}'"
+    return "none of " + ", ".join(n.value for n in inc.products)
+
+
+def _part(ctx: Context, ref: ast.Name) -> str | None:
+    """``ref`` when it names an offer or a bundle, which a bundle may include; else None, with
+    the error said."""
+    name = ref.value
     target = ctx.symbols.products.get(name)
     if target is None:
         kind = ctx.symbols.kind_of(name)
         offers = [p.name.value for p in ctx.symbols.commercial()]
         if kind is not None:  # an enum, a system, a queue
             ctx.bag.error(
-                "E022", f"'{name}' is {a(kind)}, not a product", inc.product.span,
+                "E022", f"'{name}' is {a(kind)}, not a product", ref.span,
                 *suggest(name, offers), "a bundle includes offers and bundles",
             )  # fmt: skip
         elif not ctx.symbols.broken.declares(name):
-            ctx.bag.error(
-                "E020", f"unknown product '{name}'", inc.product.span, *suggest(name, offers)
-            )
+            ctx.bag.error("E020", f"unknown product '{name}'", ref.span, *suggest(name, offers))
         return None
     if target.kind not in ("offer", "bundle"):
         ctx.bag.error(
             "E022",
             f"a bundle includes offers and bundles; '{name}' is {a(target.kind)}",
-            inc.product.span,
+            ref.span,
             "technical products are produced by decompose rules",
         )
         return None
-    if ctx.too_large(max(inc.min, inc.max or 0), inc.span, "a cardinality"):
-        return None
-    if inc.max is not None and inc.min > inc.max:
-        ctx.bag.error("E095", f"cardinality [{inc.min}..{inc.max}] is empty", inc.span)
-    elif inc.max == 0:
-        ctx.bag.warning(
-            "W008", f"a cardinality of at most 0 admits no '{name}': an order with one is refused",
-            inc.span, "allow at least one ([0..1]), or remove the include",
-        )  # fmt: skip
-    return _new_include(product=name, min=inc.min, max=inc.max, span=ctx.span(inc.span))
+    return name
 
 
 def _requires(ctx: Context, decl: ast.ProductDecl) -> list[list[str]]:
@@ -522,7 +552,10 @@ def _unique_refs(ctx: Context) -> None:
 
 
 def _bundle_cycles(ctx: Context) -> None:
-    graph = {d.name.value: [i.product.value for i in d.includes] for d in ctx.symbols.commercial()}
+    graph = {
+        d.name.value: [n.value for i in d.includes for n in i.products]
+        for d in ctx.symbols.commercial()
+    }
     for cycle in ctx.cycles(graph):
         decl = ctx.symbols.products[cycle[0]]
         ctx.bag.error("E096", "bundle includes itself: " + " -> ".join(cycle), decl.name.span)

@@ -10,6 +10,7 @@ never ends.  :func:`problems` lists what is wrong, in words, for :class:`IRLoadE
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,7 +20,15 @@ from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.refs import calls, item_exprs
 from om_dsl.expr.types import SCALARS, enum_type
 from om_dsl.graphs import find_cycles
-from om_dsl.ir.models import Attribute, CallOp, CalloutItem, Catalog, Lit, Plan
+from om_dsl.ir.models import (
+    Attribute,
+    CallOp,
+    CalloutItem,
+    Catalog,
+    CommercialProduct,
+    Lit,
+    Plan,
+)
 
 _LIST = re.compile(r"list\[(.+)\]")
 
@@ -76,10 +85,23 @@ def _includes(catalog: Catalog) -> Iterator[str]:
     offers = {o.name for o in catalog.offers}
     for offer in catalog.offers:
         for inc in offer.includes:
-            if inc.product not in offers:
-                yield f"bundle {offer.name} includes unknown offer '{inc.product}'"
-    graph = {o.name: [i.product for i in o.includes] for o in catalog.offers}
+            for name in inc.products:
+                if name not in offers:
+                    yield f"bundle {offer.name} includes unknown offer '{name}'"
+        yield from _grouped_twice(offer)
+    graph = {o.name: [n for i in o.includes for n in i.products] for o in catalog.offers}
     yield from (f"bundles include each other: {' -> '.join(c)}" for c in find_cycles(graph))
+
+
+def _grouped_twice(offer: CommercialProduct) -> Iterator[str]:
+    """A product of a choice group named twice in it, or in another include too (E024 in the
+    compiler): its parts would count against two cardinalities.  A single include repeated is
+    left as it was (its bounds all apply, as the readers agree)."""
+    counts = Counter(n for inc in offer.includes for n in inc.products)
+    grouped = (n for inc in offer.includes if inc.alternatives for n in inc.products)
+    for name in dict.fromkeys(grouped):
+        if counts[name] > 1:
+            yield f"bundle {offer.name} includes '{name}' in a choice group and again"
 
 
 def _requires(catalog: Catalog) -> Iterator[str]:

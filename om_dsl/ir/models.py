@@ -217,11 +217,24 @@ class Attribute(IRModel):
     span: SourceSpan
 
 
-class Include(IRModel):
+class Include(LaterFields):
+    """``includes product [min..max]``, or a choice group ``includes A or B [min..max]``:
+    ``product`` is A and ``alternatives`` the others, and the cardinality counts the parts of
+    all of them together.  A single include has no alternatives (left out of the JSON, so the
+    IR of a catalog without groups keeps its bytes and its hash)."""
+
+    LATER = ("alternatives",)
+
     product: str
     min: int
     max: int | None
     span: SourceSpan
+    alternatives: list[str] = []
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        """Every product the include counts: ``product`` then its alternatives."""
+        return (self.product, *self.alternatives)
 
 
 class SpecRef(IRModel):

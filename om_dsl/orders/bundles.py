@@ -2,10 +2,11 @@
 
 Cardinality is checked as far as the order can show it: a bundle being added must list all of
 its required parts (``min``); any bundle may not exceed ``max`` parts that remain after the
-order (items that are not ``delete``).  A modified bundle may list only the parts that change,
-so ``min`` is not checked for it.  A deleted bundle must list the parts it deletes (``min`` of
-them, each ``delete``): om_dsl does not know what a customer has, so a bundle deleted alone
-made no work at all, and the order completed at once with nothing ceased.
+order (items that are not ``delete``).  A choice group (``includes A or B [c]``) counts the
+parts of all its products against its one cardinality.  A modified bundle may list only the
+parts that change, so ``min`` is not checked for it.  A deleted bundle must list the parts it
+deletes (``min`` of them, each ``delete``): om_dsl does not know what a customer has, so a
+bundle deleted alone made no work at all, and the order completed at once with nothing ceased.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def _fits(child: Resolved, bundle: Resolved, log: IssueLog) -> bool:
             f"{product.name} is an offer, not a bundle",
         )  # fmt: skip
         return False
-    if all(inc.product != name for inc in product.includes):
-        allowed = ", ".join(inc.product for inc in product.includes)
+    if all(name not in inc.products for inc in product.includes):
+        allowed = ", ".join(" or ".join(inc.products) for inc in product.includes)
         log.add(
             "O061", child.draft.path,
             f"bundle {product.name} (item {show(bundle.draft.id)}) does not include {name}; "
@@ -75,41 +76,69 @@ def _cardinality(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None
         _deleted_parts(bundle, parts, log)
         return
     for inc in bundle.product.includes:
-        kept = sum(
-            p.draft.quantity
-            for p in parts
-            if p.product.name == inc.product and p.draft.action != "delete"
-        )
+        kept = [p for p in parts if p.product.name in inc.products and p.draft.action != "delete"]
+        if inc.alternatives:
+            _group(bundle, inc, kept, log)
+            continue
+        count = _units(kept)
         high = None if inc.max is None else inc.max * units
-        if high is not None and kept > high:
+        if high is not None and count > high:
             log.add(
                 "O062", bundle.draft.path,
                 f"bundle {bundle.product.name} holds at most {high} {inc.product}; "
-                f"the order gives {kept}",
+                f"the order gives {count}",
             )  # fmt: skip
-        if bundle.draft.action == "add" and kept < inc.min * units:
+        if bundle.draft.action == "add" and count < inc.min * units:
             log.add(
                 "O062", bundle.draft.path,
                 f"bundle {bundle.product.name} needs at least {inc.min * units} {inc.product}; "
-                f"the order gives {kept}",
+                f"the order gives {count}",
             )  # fmt: skip
+
+
+def _group(bundle: Resolved, inc: ir.Include, kept: list[Resolved], log: IssueLog) -> None:
+    """A choice group's one cardinality against its parts together, as a single include's
+    (``min`` for a bundle being added only); one issue naming the alternatives and the parts
+    the order gives, since which of them to drop (or add) is the customer's choice."""
+    units, count = bundle.draft.quantity, _units(kept)
+    low = inc.min * units if bundle.draft.action == "add" else 0
+    high = None if inc.max is None else inc.max * units
+    if low <= count and (high is None or count <= high):
+        return
+    given = ", ".join(p.draft.path for p in kept)
+    log.add(
+        "O062", bundle.draft.path,
+        f"bundle {bundle.product.name} takes {_how_many(inc.min * units, high)} of "
+        f"{', '.join(inc.products)}; the order gives {count}{': ' + given if given else ''}",
+    )  # fmt: skip
+
+
+def _how_many(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low}"
+    if low == high:
+        return f"exactly {low}"
+    return f"at most {high}" if low == 0 else f"{low} to {high}"
+
+
+def _units(parts: list[Resolved]) -> int:
+    return sum(p.draft.quantity for p in parts)
 
 
 def _deleted_parts(bundle: Resolved, parts: list[Resolved], log: IssueLog) -> None:
     """A deleted bundle lists the parts it deletes (a part that is not ``delete`` is O042,
-    and its bundle is not counted then)."""
+    and its bundle is not counted then); of a choice group, ``min`` of any of its products."""
     units = bundle.draft.quantity
     for inc in bundle.product.includes:
-        gone = sum(
-            p.draft.quantity
-            for p in parts
-            if p.product.name == inc.product and p.draft.action == "delete"
+        gone = _units(
+            [p for p in parts if p.product.name in inc.products and p.draft.action == "delete"]
         )
         if gone < inc.min * units:
+            what = inc.product if not inc.alternatives else f"of {', '.join(inc.products)}"
             log.add(
                 "O062", bundle.draft.path,
                 f"deleting bundle {bundle.product.name} deletes its parts: list at least "
-                f"{inc.min * units} {inc.product} in it, each 'delete'; the order gives {gone}",
+                f"{inc.min * units} {what} in it, each 'delete'; the order gives {gone}",
             )  # fmt: skip
 
 

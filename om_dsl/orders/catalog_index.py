@@ -116,17 +116,20 @@ class QuickTable:
         return out
 
 
-def _bounds(includes: list[ir.Include]) -> dict[str, tuple[int, int | None]]:
-    """Part product -> (min, max).  The compiler refuses a product included twice (E024), but
-    neither the IR loader nor a Catalog built in Python checks it: its bounds then combine as
-    the thorough reader applies them, every one (the highest min, the lowest max)."""
-    out: dict[str, tuple[int, int | None]] = {}
+def _bounds(includes: list[ir.Include]) -> dict[tuple[str, ...], tuple[int, int | None]]:
+    """The products an include counts (one, or a choice group's) -> (min, max).  The compiler
+    refuses a product included twice (E024), but neither the IR loader (for single includes)
+    nor a Catalog built in Python checks it: the bounds of one key then combine as the
+    thorough reader applies them, every one (the highest min, the lowest max), and a product
+    in two keys counts in both, as there."""
+    out: dict[tuple[str, ...], tuple[int, int | None]] = {}
     for inc in includes:
-        low, high = out.get(inc.product, (inc.min, inc.max))
+        key = inc.products
+        low, high = out.get(key, (inc.min, inc.max))
         low = max(low, inc.min)
         if inc.max is not None:
             high = inc.max if high is None else min(high, inc.max)
-        out[inc.product] = (low, high)
+        out[key] = (low, high)
     return out
 
 
@@ -142,8 +145,11 @@ class CatalogIndex:
     quick_offers: dict[str, str] = field(default_factory=dict)
     """What a native item's ``product`` may say -> the offer or bundle it is, for the names the
     quick reader takes (those that resolve to exactly one)."""
-    quick_includes: dict[str, dict[str, tuple[int, int | None]]] = field(default_factory=dict)
-    """Bundle name -> part product -> its (min, max) in the bundle: what the quick readers
+    quick_includes: dict[str, dict[tuple[str, ...], tuple[int, int | None]]] = field(
+        default_factory=dict
+    )
+    """Bundle name -> the products of an include (one, or a choice group's) -> their (min,
+    max) in the bundle: what the quick readers
     check bundles with (plain tables: the IR's ``includes`` are models, read attribute by
     attribute)."""
     quick_refs: dict[tuple[str | None, ...], str | None] = field(default_factory=dict)

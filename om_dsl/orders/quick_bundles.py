@@ -15,8 +15,10 @@ from om_dsl.graphs import find_cycles
 
 Fields = dict[str, Any]
 """An item's fields as the quick reader gathers them (those of :class:`OrderItem`)."""
-Includes = Mapping[str, Mapping[str, tuple[int, int | None]]]
-"""Bundle name -> part product -> (min, max): ``CatalogIndex.quick_includes``."""
+Slots = Mapping[tuple[str, ...], tuple[int, int | None]]
+"""The products of an include (one, or a choice group's) -> (min, max), counted together."""
+Includes = Mapping[str, Slots]
+"""Bundle name -> its includes: ``CatalogIndex.quick_includes``."""
 
 
 def bundle_parents(
@@ -61,22 +63,20 @@ def _fits(part: Fields, bundle: Fields, includes: Includes) -> bool:
     """The bundle's product is a bundle (O060) that includes the part's product (O061), and
     their actions go together (O042): a new bundle has new parts, a deleted one none left."""
     parts = includes.get(bundle["product"])
-    if parts is None or part["product"] not in parts:
+    if parts is None or all(part["product"] not in slot for slot in parts):
         return False
     action = bundle["action"]
     return not (action in ("add", "delete") and part["action"] != action)
 
 
-def _counts(
-    bundle: Fields, parts: Mapping[str, tuple[int, int | None]], kept: Mapping[str, int]
-) -> bool:
+def _counts(bundle: Fields, parts: Slots, kept: Mapping[str, int]) -> bool:
     """Every include within its cardinality, times the bundle's units (O062), counting the
-    parts that stay after the order; ``min`` only for a bundle being added (a modified one may
-    list only the parts that change), or deleted (``kept`` then counts the parts it deletes,
-    and ``max`` does not apply: nothing stays)."""
+    parts that stay after the order (of a choice group: of all its products); ``min`` only
+    for a bundle being added (a modified one may list only the parts that change), or deleted
+    (``kept`` then counts the parts it deletes, and ``max`` does not apply: nothing stays)."""
     units, action = bundle["quantity"], bundle["action"]
-    for product, (low, high) in parts.items():
-        count = kept.get(product, 0)
+    for slot, (low, high) in parts.items():
+        count = sum(kept.get(product, 0) for product in slot)
         if high is not None and action != "delete" and count > high * units:
             return False
         if action in ("add", "delete") and count < low * units:

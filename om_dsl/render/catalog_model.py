@@ -185,16 +185,19 @@ def _join(lines: Iterable[str]) -> str:
 
 
 def _include_edges(catalog: ir.Catalog) -> list[MapEdge]:
+    """One edge per included product; those of a choice group labelled ``one of [c]`` (its
+    cardinality counts them together), the whole group in the tooltip."""
     return [
         MapEdge(
             product_id(o.name),
-            product_id(inc.product),
+            product_id(name),
             "includes",
-            _cardinality(inc),
-            f"{o.name} includes {inc.product} {_cardinality(inc)}",
+            f"one of {_cardinality(inc)}" if inc.alternatives else _cardinality(inc),
+            f"{o.name} includes {' or '.join(inc.products)} {_cardinality(inc)}",
         )
         for o in catalog.offers
         for inc in o.includes
+        for name in inc.products
     ]
 
 

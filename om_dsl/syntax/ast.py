@@ -342,16 +342,33 @@ class AttributeDecl:
 
 @dataclass(slots=True)
 class Include:
+    """``includes A [c]``, or a choice group ``includes A or B [c]``: ``c`` counts the parts of
+    all of ``products`` together (``alternatives`` are those after the first)."""
+
     span: Span
     product: Name
     min: int
     max: int | None
+    alternatives: list[Name] = field(default_factory=list)
 
-    def __init__(self, span: Span, product: Name, min: int, max: int | None) -> None:
+    def __init__(
+        self,
+        span: Span,
+        product: Name,
+        min: int,
+        max: int | None,
+        alternatives: list[Name] | None = None,
+    ) -> None:
         self.span = span
         self.product = product
         self.min = min
         self.max = max
+        self.alternatives = [] if alternatives is None else alternatives
+
+    @property
+    def products(self) -> list[Name]:
+        """Every product of the include, the first one first."""
+        return [self.product, *self.alternatives]
 
 
 @dataclass(slots=True)

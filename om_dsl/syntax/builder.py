@@ -176,10 +176,12 @@ class AstBuilder:
         return self.ident(c[1])
 
     def includes_decl(self, c: Children) -> ast.Include:
-        if len(c) == 2:
-            return ast.Include(self.span(c[0], c[1]), self.ident(c[1]), 1, 1)
-        low, high, end = c[2]
-        return ast.Include(self.span(c[0], end), self.ident(c[1]), low, high)
+        names = [self.ident(t) for t in c[1:] if isinstance(t, Tok) and t.type == "NAME"]
+        if isinstance(c[-1], tuple):
+            low, high, end = c[-1]
+        else:
+            low, high, end = 1, 1, self.span(c[-1], c[-1])
+        return ast.Include(self.span(c[0], end), names[0], low, high, names[1:])
 
     def requires_decl(self, c: Children) -> ast.Require:
         names = [self.ident(t) for t in c[1:] if t.type == "NAME"]

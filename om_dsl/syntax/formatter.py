@@ -314,13 +314,24 @@ def _align_comments(lines: list[tuple[str, str]]) -> list[str]:
 def _join(line: Line) -> str:
     parts = [line[0].text]
     for n in range(1, len(line)):
-        parts.append(_gap(line[n - 2] if n > 1 else None, line[n - 1], line[n]))
+        parts.append(_gap(_before_names(line, n - 1), line[n - 1], line[n]))
         parts.append(line[n].text)
     return "".join(parts)
 
 
+def _before_names(line: Line, n: int) -> Piece | None:
+    """The piece before ``line[n]``, or before the whole ``A or B`` that a name ``line[n]``
+    ends: what tells the cardinality of ``includes A or B [1]`` from an index ``a or xs[0]``."""
+    while n > 1 and line[n].kind == "NAME" and line[n - 1].kind == "OR":
+        if line[n - 2].kind != "NAME":
+            break
+        n -= 2
+    return line[n - 1] if n > 0 else None
+
+
 def _gap(before: Piece | None, prev: Piece, cur: Piece) -> str:
-    """The space between two pieces of one line (``before`` is the piece before ``prev``)."""
+    """The space between two pieces of one line (``before`` is the piece before ``prev``, or
+    before the names ``A or B`` that ``prev`` ends)."""
     if cur.kind in COMMENTS:
         return COMMENT_GAP
     if prev.kind in _NO_SPACE_AFTER or (prev.kind == "MINUS" and prev.unary):

@@ -182,6 +182,8 @@ def test_formatted_catalog_compiles_to_the_same_ir(root: Path, tmp_path: Path) -
          'offer O { attribute a: list[string] default ["x", "y"] }\n'),
         ("bundle B { includes O [0 .. *] }\n", "bundle B { includes O [0..*] }\n"),
         ("bundle B { includes O[1] }\n", "bundle B { includes O [1] }\n"),
+        ("bundle B { includes O  or P  or Q[0..1] }\n",
+         "bundle B { includes O or P or Q [0..1] }\n"),
         ("offer O { attribute a: list [int] }\n", "offer O { attribute a: list[int] }\n"),
         ("decompose O -> L { a = b-1; c = -d; e = f*(g+h) }\n",
          "decompose O -> L { a = b - 1; c = -d; e = f * (g + h) }\n"),
@@ -369,9 +371,11 @@ def test_an_index_sticks_to_what_it_indexes() -> None:
         "offer P { attribute xs: list[string] }\n"
         "resource L { attribute a: string  attribute b: string  attribute c: string }\n"
         'decompose P -> L { a = xs [ 0 ]; b = split(a, ",") [1]; c = [xs] [0] [ -1 ] }\n'
+        "decompose P -> L when a or xs [0] == b\n"
     )
     laid_out = fmt(messy)
     assert "a = xs[0]" in laid_out
+    assert "when a or xs[0] == b" in laid_out  # not the cardinality of `includes A or B [1]`
     assert 'b = split(a, ",")[1]' in laid_out
     assert "c = [xs][0][-1]" in laid_out
     assert fmt(laid_out) == laid_out

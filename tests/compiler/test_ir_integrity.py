@@ -108,6 +108,11 @@ CASES: list[tuple[str, Edit, str]] = [
     ("duplicate", lambda d: d["queues"].append(d["queues"][0]), "is declared twice"),
     ("include", lambda d: next(o for o in d["offers"] if o["includes"])["includes"][0].update(
         product="Gone"), "includes unknown offer 'Gone'"),
+    ("choice-group", lambda d: next(o for o in d["offers"] if o["includes"])["includes"][0]
+     .update(alternatives=["Gone"]), "includes unknown offer 'Gone'"),
+    ("choice-group-twice", lambda d: next(o for o in d["offers"] if o["includes"])["includes"][0]
+     .update(alternatives=[d["offers"][0]["name"], d["offers"][0]["name"]]),
+     "in a choice group and again"),
     ("requires", lambda d: d["offers"][0].update(requires=[["Gone"]]),
      "requires unknown offer 'Gone'"),
     ("requires-itself", lambda d: d["offers"][0].update(requires=[[d["offers"][0]["name"]]]),

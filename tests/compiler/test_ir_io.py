@@ -235,3 +235,17 @@ def test_an_offer_without_requires_keeps_the_json_it_had() -> None:
     assert "requires" not in offers[0]
     assert offers[1]["requires"] == [["Web"]]
     assert load_ir(dump_ir(catalog)) == catalog
+
+
+def test_an_include_without_alternatives_keeps_the_json_it_had() -> None:
+    """A choice group's ``alternatives`` came after schema 1: left out of a single include, so
+    the IR of a catalog without groups keeps its bytes and its content hash."""
+    text = (
+        'catalog "C" version "1"\noffer Fibre {}\noffer Dsl {}\noffer Tv {}\n'
+        "bundle One { includes Fibre or Dsl\n includes Tv [0..1] }\n"
+    )
+    catalog = compile_catalog("c.om", text).raise_on_error()
+    group, single = json.loads(dump_ir(catalog))["offers"][3]["includes"]
+    assert (group["product"], group["alternatives"]) == ("Fibre", ["Dsl"])
+    assert "alternatives" not in single
+    assert load_ir(dump_ir(catalog)) == catalog

@@ -205,3 +205,17 @@ def test_a_focus_shows_one_step_of_requires() -> None:
     assert "Phone" not in _names(
         focus_on(catalog_map(compile_catalog(REQUIRES).raise_on_error()), "Tv")
     )
+
+
+CHOICE_GROUPS = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "choice_groups.om"
+
+
+def test_a_choice_group_shows_as_one_of_on_each_of_its_edges() -> None:
+    cmap = catalog_map(compile_catalog(CHOICE_GROUPS).raise_on_error())
+    for target in ("FibreInternet", "DslInternet"):
+        edge = _edge(cmap, "includes", "NordtelOne", target)
+        assert edge.label == "one of [1]"
+        assert edge.tooltip == "NordtelOne includes FibreInternet or DslInternet [1]"
+    assert _edge(cmap, "includes", "NordtelOne", "Tv").label == "one of [0..1]"
+    assert _edge(cmap, "includes", "NordtelOne", "Router").label == "[1]"
+    assert _edge(cmap, "includes", "NordtelMax", "NordtelOne").label == "one of [1..*]"

@@ -108,3 +108,9 @@ def test_catalog_map_with_requires(snapshot_dot: SnapshotAssertion) -> None:
     """``requires`` edges between offers, and their line in the legend (only on such maps)."""
     path = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "requires.om"
     assert _dot(render_catalog(compile_catalog(path).raise_on_error())) == snapshot_dot
+
+
+def test_catalog_map_with_choice_groups(snapshot_dot: SnapshotAssertion) -> None:
+    """A choice group's edges, each labelled ``one of`` its cardinality."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "choice_groups.om"
+    assert _dot(render_catalog(compile_catalog(path).raise_on_error())) == snapshot_dot
