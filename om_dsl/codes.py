@@ -375,6 +375,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A regular expression (an attribute's `pattern`, or `matches`) that can backtrack catastrophically: a group repeated a variable number of times (`*`, `+`, `{m,}`) whose alternatives can start with the same character (`a` or `aa`, `[A-Z]` or `[A-Z0-9]`, repeated), so that it can match the same text in several ways. On a long value that almost matches, the work doubles with each character: the value then fails its check after 0.25 s, and an order's checks stop after 1 s in all. A heuristic (see [regular expressions](language.md#built-in-functions)): it stays silent on alternatives of plain text that split any text in one way only (`cat` or `car`, `ab` or `a`, repeated), and on nested quantifiers (`(a+)+`), which the `regex` engine om uses fails fast.",
         "Make each repetition match in one way only: `a` or `aa` repeated is `a+`, `[A-Z]` or `[A-Z0-9]` repeated is `[A-Z0-9]+`. Or accept it with `// allow W013` when the values it checks are short.",
     ),
+    CodeDoc(
+        ("W014",),
+        "A `depend` `within root` (the default) that links nothing in some orders or in all: its two lines are linked only when they serve the same root order item (an offer ordered on its own, or a bundle with its parts), and no offer or bundle makes both products (it never links), or, when one of them is shared (`scope order`, `account` or `relies_on`), some offers make the waiting product without the other, so their lines wait for nothing even when another item of the order has the shared line. A plan item that reads the other's outputs through it then reads null.",
+        "Say the scope the two lines share: `within order` for a line shared by the order (an access line), `within relies_on` for items linked by `reliesOn`. Keep `within root` when only lines of one order item must wait for each other, and accept the warning with `// allow W014`.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

@@ -150,7 +150,7 @@ def check_phase(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -
     plan_pass.collect_items(ctx)
     plans = plan_pass.lower_plans(ctx)
     deps = plan_pass.lower_dependencies(ctx, plans, rules)
-    lint(ctx, offers, technical, rules, plans)
+    lint(ctx, offers, technical, rules, plans, deps)
     return CheckedCatalog(
         symbols.header, [m.file for m in modules], enum_defs, order_attrs, offers, technical,
         rules, systems, queues, plans, deps,
