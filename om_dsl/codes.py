@@ -119,8 +119,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E028",),
-        "A value is not a member of the enum.",
-        "Use one of the enum's members (see the hint).",
+        "A value is not a member of the enum. For the `default` of an attribute with `values`, it is the only error (no E048 follows).",
+        "Use one of the enum's members (see the hint; for a `default` under `values`, the hint names one of the allowed values, or lists them).",
     ),
     CodeDoc(("E029",), "An enum lists a member twice.", "Remove the duplicate."),
     CodeDoc(("E030",), "A plan declares two items with the same name.", "Rename one."),

@@ -409,16 +409,19 @@ class ExprChecker:
 
     # ---- constants ---------------------------------------------------------------------------
 
-    def const(self, node: ast.Const, expected: str) -> Any:
-        """The JSON value of a constant, checked against ``expected`` (E041 on mismatch)."""
+    def const(self, node: ast.Const, expected: str, among: Sequence[str] | None = None) -> Any:
+        """The JSON value of a constant, checked against ``expected`` (E041 on mismatch).
+
+        ``among``: the members an enum constant may be (an attribute's ``values``), which a
+        misspelt member's "did you mean" is drawn from."""
         if node.kind == "list":
             item = T.list_item(expected) if T.is_list(expected) else None
             if item is None and expected != T.ANY:
                 self._const_mismatch(node, expected, "a list")
                 return None
-            return [self.const(c, item or T.ANY) for c in node.value]
+            return [self.const(c, item or T.ANY, among) for c in node.value]
         if node.kind == "name":
-            return self._enum_const(node, expected)
+            return self._enum_const(node, expected, among)
         if self.broken.stands_in(node.span):  # E005 said what is wrong with it
             return None
         kind = node.kind
@@ -435,13 +438,13 @@ class ExprChecker:
             return None
         return value
 
-    def _enum_const(self, node: ast.Const, expected: str) -> Any:
+    def _enum_const(self, node: ast.Const, expected: str, among: Sequence[str] | None) -> Any:
         name: str = node.value
         if node.enum is not None:
-            return self._qualified_const(node, node.enum, expected)
+            return self._qualified_const(node, node.enum, expected, among)
         if T.is_enum(expected):
             if name not in self.enums.get(T.enum_name(expected), []):
-                self._not_a_member(name, T.enum_name(expected), node.span)
+                self._not_a_member(name, T.enum_name(expected), node.span, among)
             return name
         if expected == T.ANY:
             if name in self._member_owner or self.broken.declares(name):
@@ -457,7 +460,9 @@ class ExprChecker:
         self._const_mismatch(node, expected, f"the name '{name}'", *literal_hint(name))
         return None
 
-    def _qualified_const(self, node: ast.Const, enum: ast.Name, expected: str) -> Any:
+    def _qualified_const(
+        self, node: ast.Const, enum: ast.Name, expected: str, among: Sequence[str] | None
+    ) -> Any:
         """`Technology.FTTH` where a constant is expected: the member, once the enum exists,
         holds it and is the one expected (the IR keeps the bare member, as for `FTTH`)."""
         members = self.enums.get(enum.value)
@@ -469,7 +474,7 @@ class ExprChecker:
                 )  # fmt: skip
             return None
         if node.value not in members:
-            self._not_a_member(node.value, enum.value, node.span)
+            self._not_a_member(node.value, enum.value, node.span, among)
             return None
         if expected == T.ANY or (T.is_enum(expected) and T.enum_name(expected) == enum.value):
             return node.value
@@ -737,12 +742,17 @@ class ExprChecker:
             return _error_value()
         return lit(T.enum_type(enum), member)
 
-    def _not_a_member(self, member: str, enum: str, span: Span) -> None:
-        """E028, for a constant and for an expression alike."""
+    def _not_a_member(
+        self, member: str, enum: str, span: Span, among: Sequence[str] | None = None
+    ) -> None:
+        """E028, for a constant and for an expression alike; with ``among`` (the attribute's
+        ``values``), the suggestion is one of those, not a member the attribute refuses."""
         members = self.enums.get(enum, [])
-        self.bag.error(
-            "E028", f"'{member}' is not a member of enum {enum}", span, *suggest(member, members)
-        )
+        if among is None:
+            hints = suggest(member, members)
+        else:
+            hints = suggest_or_list(member, among, "the allowed values")
+        self.bag.error("E028", f"'{member}' is not a member of enum {enum}", span, *hints)
 
     def _bare_member(self, name: str, expected: str | None) -> ir.Lit | None:
         if expected is not None and T.is_list(expected):

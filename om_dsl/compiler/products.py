@@ -246,8 +246,13 @@ def _unknown_type(type_: str) -> bool:
 def _default(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
     if opt is None or _unknown_type(type_):
         return
-    value = ctx.exprs.const(opt.value, type_)
+    allowed = fields.get("allowed")
+    among = [a for a in allowed if isinstance(a, str)] if allowed is not None else None
+    reported = len(ctx.bag.items)
+    value = ctx.exprs.const(opt.value, type_, among)
     fields["default"], fields["has_default"] = value, True
+    if len(ctx.bag.items) > reported:
+        return  # not a value of the type (E028, E041): whether it is allowed would be noise
     problem = violation(value, fields)
     if problem:
         ctx.bag.error("E048", f"default {problem}", opt.value.span)
