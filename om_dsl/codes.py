@@ -380,6 +380,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         "A `depend` `within root` (the default) that links nothing in some orders or in all: its two lines are linked only when they serve the same root order item (an offer ordered on its own, or a bundle with its parts), and no offer or bundle makes both products (it never links), or, when one of them is shared (`scope order`, `account` or `relies_on`), some offers make the waiting product without the other, so their lines wait for nothing even when another item of the order has the shared line. A plan item that reads the other's outputs through it then reads null.",
         "Say the scope the two lines share: `within order` for a line shared by the order (an access line), `within relies_on` for items linked by `reliesOn`. Keep `within root` when only lines of one order item must wait for each other, and accept the warning with `// allow W014`.",
     ),
+    CodeDoc(
+        ("W015",),
+        "An enum member named `true`, `false` or `null`. A bare `true` or `false` is always the bool, so `default true` on such an enum is E041 and `f == true` is E040; a bare `null` is the member in a constant (`default null`, a `null:` map key) but no value in an expression (`f == null`).",
+        "Write the member qualified everywhere (`Flag.true`, `Flag.null`), or rename it (`yes`, `no`, `unset`); accept the warning with `// allow W015` once every use is qualified.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

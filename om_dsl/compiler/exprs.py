@@ -280,6 +280,8 @@ class ExprChecker:
                 f"operator '{node.op}' cannot combine {T.describe(left.type)} "
                 f"and {T.describe(right.type)}",
                 node.span,
+                *self._qualify_hint(node.right, left.type),
+                *self._qualify_hint(node.left, right.type),
                 *self._binary_hint(node.op, left.type, right.type),
             )
             return _error_value()
@@ -363,7 +365,9 @@ class ExprChecker:
             if _is_error(subject):  # already reported: checking keys would only add noise
                 continue
             key = self.const(case.key, subject.type)
-            if key is not None and key in seen:
+            if case.key.kind == "bool" and (member := self._keyword_member(case.key, subject.type)):
+                seen.add(member)  # `true:` meant Flag.true (E041 says so): W005 counts it
+            elif key is not None and key in seen:
                 self.bag.error("E049", f"map has two cases for {key!r}", case.key.span)
             seen.add(key)
             cases.append(_new_map_case(key=key, value=value))
@@ -427,7 +431,7 @@ class ExprChecker:
         kind = node.kind
         value: Any = float(node.value) if kind == "decimal" else node.value
         if not T.assignable(kind, expected) and not (kind == "string" and expected == "date"):
-            self._const_mismatch(node, expected, _a(kind))
+            self._const_mismatch(node, expected, _a(kind), *self._qualify_hint(node, expected))
             return None
         if expected == "date" and not _is_iso_date(value):
             self.bag.error("E041", f"'{value}' is not a date (YYYY-MM-DD)", node.span)
@@ -480,6 +484,26 @@ class ExprChecker:
             return node.value
         self._const_mismatch(node, expected, f"a member of enum {enum.value}")
         return None
+
+    def _keyword_member(self, node: Any, expected: str) -> str | None:
+        """The member of enum ``expected`` that the literal ``node`` (`true`, `false`, `null`)
+        is named like: a bare literal is never the member (W015), so it is worth a hint."""
+        if not T.is_enum(expected) or not isinstance(node, ast.Literal | ast.Const):
+            return None
+        if node.kind == "null":
+            text = "null"
+        elif node.kind == "bool":
+            text = "true" if node.value else "false"
+        else:
+            return None
+        return text if text in self.enums.get(T.enum_name(expected), []) else None
+
+    def _qualify_hint(self, node: Any, expected: str) -> tuple[str, ...]:
+        member = self._keyword_member(node, expected)
+        if member is None:
+            return ()
+        what = "null" if member == "null" else "the bool"
+        return (f"write `{T.enum_name(expected)}.{member}`: a bare `{member}` is {what}",)
 
     def _const_mismatch(self, node: ast.Const, expected: str, found: str, *hints: str) -> None:
         want = _a(f"{T.describe(expected)} value")

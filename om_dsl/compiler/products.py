@@ -57,12 +57,39 @@ def lower_enums(ctx: Context) -> list[ir.EnumDef]:
                     member.span,
                 )
             seen[member.value] = member
+            if member.value in _LITERAL_NAMES:
+                _literal_member(ctx, decl.name.value, member)
         out.append(
             _new_enum(
                 name=decl.name.value, members=list(seen), doc=decl.doc, span=ctx.span(decl.span)
             )
         )
     return out
+
+
+_LITERAL_NAMES = ("true", "false", "null")
+
+
+def _literal_member(ctx: Context, enum: str, member: ast.Name) -> None:
+    """W015: a member named like a literal, which its bare name does not (always) mean."""
+    name = member.value
+    if name == "null":
+        message = (
+            f"enum {enum} has a member named 'null': a bare `null` is this member in a constant "
+            "(a `default`, a map key) but no value in an expression (`x == null`)"
+        )
+    else:
+        message = (
+            f"enum {enum} has a member named '{name}': written bare, `{name}` is the bool, "
+            "never this member"
+        )
+    ctx.bag.warning(
+        "W015",
+        message,
+        member.span,
+        f"write it `{enum}.{name}` everywhere (`default {enum}.{name}`, "
+        f"`map x {{ {enum}.{name}: ... }}`, `x == {enum}.{name}`), or rename it",
+    )
 
 
 # ---- attributes -------------------------------------------------------------------------------
