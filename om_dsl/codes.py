@@ -74,8 +74,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E013",),
-        "The catalog header is missing, given twice, or in an imported file.",
-        'Put one `catalog "Name" version "V"` in the root file only.',
+        "The catalog header is missing, given twice, or in an imported file. A file without a header that a catalog root imports, checked on its own (as an editor checks the file it saved), is this error alone, naming that root (found in the file's folder or above it): the file's other problems would only be names its root brings in.",
+        'Put one `catalog "Name" version "V"` in the root file only; check a part of a catalog from its root (`om check ../telco.om`, as the hint says).',
     ),
     CodeDoc(
         ("E020",),
