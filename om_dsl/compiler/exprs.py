@@ -282,7 +282,7 @@ class ExprChecker:
                 node.span,
                 *self._qualify_hint(node.right, left.type),
                 *self._qualify_hint(node.left, right.type),
-                *self._binary_hint(node.op, left.type, right.type),
+                *self._binary_hint(node.op, left.type, right.type, node),
             )
             return _error_value()
         return _new_binary(type=result, operator=node.op, left=left, right=right)
@@ -311,9 +311,21 @@ class ExprChecker:
             return "int"
         return None
 
-    def _binary_hint(self, op: str, a: str, b: str) -> tuple[str, ...]:
+    def _binary_hint(self, op: str, a: str, b: str, node: ast.Binary) -> tuple[str, ...]:
         if op == "+" and "string" in (a, b):
-            return ("to join text with a number, convert it: str(x) or concat(a, b)",)
+            other, operand = (b, node.right) if a == "string" else (a, node.left)
+            if T.is_numeric(other) or other == T.ANY:
+                return ("to join text with a number, convert it: str(x) or concat(a, b)",)
+            x = operand.name if isinstance(operand, ast.NameRef) else "x"
+            if T.is_enum(other):
+                return (
+                    f"to join text with {_a(T.describe(other))} value (an enum member), convert "
+                    f"it: str({x}) gives the member's name, or concat(a, b)",
+                )
+            return (
+                f"to join text with {_a(T.describe(other))} value, convert it: str({x}) "
+                "or concat(a, b)",
+            )
         if {a, b} == {"date", "string"}:
             return ('write a date as date("YYYY-MM-DD")',)
         enum = a if T.is_enum(a) else b
