@@ -385,6 +385,16 @@ CATALOG: tuple[CodeDoc, ...] = (
         "An enum member named `true`, `false` or `null`. A bare `true` or `false` is always the bool, so `default true` on such an enum is E041 and `f == true` is E040; a bare `null` is the member in a constant (`default null`, a `null:` map key) but no value in an expression (`f == null`).",
         "Write the member qualified everywhere (`Flag.true`, `Flag.null`), or rename it (`yes`, `no`, `unset`); accept the warning with `// allow W015` once every use is qualified.",
     ),
+    CodeDoc(
+        ("W016",),
+        "Two rules from the same source to the same `line`-scoped target, neither with a `when` nor an `as` name: every source item gets two lines of the target (`tv/TvService` and `tv/TvService#2`), usually a rule copied or left behind. A shared target (`scope order`, ...) gets one line whatever the rules, so it is not reported.",
+        "Remove the copy, or give the rules `when` conditions; when two lines are meant, name the rules with `as`.",
+    ),
+    CodeDoc(
+        ("W017",),
+        "A family that no `decompose family` or `plan family` names: only family rules and plans read a family, so putting products in it changes nothing (a misspelt family, or one kept as a label).",
+        "Add the family rule or plan it was meant for, fix the name, or remove `family NAME` from the products.",
+    ),
 )
 
 # Order validation (docs/decomposition.md).

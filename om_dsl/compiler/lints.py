@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.ir import models as ir
+from om_dsl.syntax import ast
 
 
 def lint(
@@ -16,6 +17,8 @@ def lint(
 ) -> None:
     if not ctx.bag.has_errors:  # a rule or product an error dropped would change the answer
         _root_depends(ctx, offers, technical, rules, deps)
+        _twin_rules(ctx, technical, rules)
+        _unused_families(ctx)
     sources: set[str] = set()
     for rule in rules:
         members = ctx.symbols.families.get(rule.source, []) if rule.source_is_family else []
@@ -194,3 +197,54 @@ def _reads_through(ctx: Context, dep: ir.Dependency) -> list[str]:
             shown = ".".join(str(p) for p in path)
             return [f"{dep.product}.{read.item.name} reads {shown}: null where it does not link"]
     return []
+
+
+# ---- rules that make the same line twice (W016), families nothing uses (W017) ---------------
+
+
+def _twin_rules(
+    ctx: Context, technical: list[ir.TechnicalProduct], rules: list[ir.DecompositionRule]
+) -> None:
+    """W016: a second rule from the same source to the same `line`-scoped target, neither with
+    a `when`: every source item then gets two lines of the target (`tv/TvService#2`), which a
+    copied line more often explains than intent.  Rules named with `as` say the two lines are
+    meant; a shared target (scope order, ...) gets one line whatever the rules."""
+    scopes = {p.name: p.scope for p in technical}
+    first: dict[tuple[bool, str, str], ir.DecompositionRule] = {}
+    for rule in rules:
+        if rule.when is not None or "->" not in rule.id or scopes.get(rule.target) != "line":
+            continue
+        seen = first.setdefault((rule.source_is_family, rule.source, rule.target), rule)
+        if seen is rule:
+            continue
+        source = f"family {rule.source}" if rule.source_is_family else rule.source
+        ctx.bag.warning(
+            "W016",
+            f"rule {rule.id} makes a second {rule.target} line from every {source} item, as "
+            f"rule {seen.id} does (at {back_span(seen.span)}): neither has a `when`",
+            back_span(rule.span),
+            "remove the copy, or give each rule a `when`; if two lines are meant, name the "
+            f"rules with `as` (`-> {rule.target} as second_{rule.target.lower()}`)",
+        )
+
+
+def _unused_families(ctx: Context) -> None:
+    """W017: a family that no `decompose family` or `plan family` names: putting products in
+    it changes nothing (a family rule or plan was meant, or the name is misspelt)."""
+    used = {d.source.value for d in ctx.symbols.decomposes if d.family}
+    used.update(p.product.value for p in ctx.symbols.plans if p.family)
+    places: dict[str, tuple[ast.ProductDecl, ast.Name]] = {}
+    for product in ctx.symbols.products.values():
+        for family in product.families:
+            places.setdefault(family.value, (product, family))
+    for name, (product, family) in places.items():
+        if name in used or ctx.symbols.broken.completes(name):
+            continue
+        ctx.bag.warning(
+            "W017",
+            f"family {name} is used by no `decompose family {name}` or `plan family {name}`: "
+            f"being in it changes nothing for {product.name.value}",
+            family.span,
+            f"only family rules and plans read a family: add `decompose family {name} "
+            "{ -> ... }` or `plan family " + name + " on add { ... }`, or remove it",
+        )
