@@ -30,12 +30,12 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E001",),
         "Syntax error: a token where the grammar expects something else (the message says what).",
-        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language or tool: `==` for `=` in a condition; `a <= x and x <= b` for a chained comparison; `!=` for `<>`; `when` for the `if` of a rule; `x == null` for the `x is null` of SQL; at least one value in a `values` list (`values []` is an E001); `5s` for `5 s`, and a unit for a bare number (`timeout 30` is `30s`); a kind for `retry 3` (`retry fixed 10s max 3`); `env("NAME")` for a secret written inline; `//` for `/* */`; a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`); attribute options as schema languages write them (`int = 100` is `default 100`, `range 1..10` is `in 1..10`, `required=true` is `required`, `optional` is the default); `=` for the `:` of a mapping or a response (`speed = speed`); no `:` or `=` between a keyword and its value (`url "..."`, `timeout 5s`); `depend B.y after A.x` for `depend A.x before B.y`; one `includes` per product (`includes Web, Voice` is two of them); `requires A or B` for either of two offers, a `requires` line each for both (`requires A, B` or `requires A and B`); and quotes for text written bare (`handler "net.go"`, `POST "/ports"`, `id "14301"`; a bare URL is cut short, since its `//` starts a comment). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
+        'Write what the message expects. A hint suggests a keyword you may have misspelt, or what to write for a habit from another language or tool: `==` for `=` in a condition; `a <= x and x <= b` for a chained comparison; `!=` for `<>`; `when` for the `if` of a rule; `x == null` for the `x is null` of SQL; at least one value in a `values` list (`values []` is an E001); `5s` for `5 s`, and a unit for a bare number (`timeout 30` is `30s`); a kind for `retry 3` (`retry fixed 10s max 3`); `env("NAME")` for a secret written inline; `//` for `/* */`; a top-level `enum` declaration for a type written in place (`attribute tier: enum { gold, silver }`); attribute options as schema languages write them (`int = 100` is `default 100`, `range 1..10` is `in 1..10`, `required=true` is `required`, `optional` is the default); `=` for the `:` of a mapping or a response (`speed = speed`); no `:` or `=` between a keyword and its value (`url "..."`, `timeout 5s`); `depend B.y after A.x` for `depend A.x before B.y`; one `includes` per product (`includes Web, Voice` is two of them); `requires A or B` for either of two offers, a `requires` line each for both (`requires A, B` or `requires A and B`); and quotes for text written bare (`handler "net.go"`, `POST "/ports"`, `id "14301"`; a bare URL is cut short, since its `//` starts a comment); a point for the decimal comma of many languages (`default 1,5` is `1.5`); and one level of list (`list[list[int]]` is no type). An error on the first token of a line after a bracket left open names the bracket; an error right after a `when` that ends a line names the `when` (its condition is missing).',
     ),
     CodeDoc(
         ("E002",),
         "A character that is not part of the language (`#`, `@`, `$`, a control character), or a name with letters beyond ASCII (`Café`, `日本`), reported once for the whole name. An invisible character (a zero-width space or joiner, a soft hyphen, a direction mark), pasted in from a web page or a document, is named with its code point; inside a name it is reported once, and the name then reads as it looks, so its uses still find it. Another language's `&&`, `||` and `!` are reported with the word to write (`and`, `or`, `not`) and read as it, so the rest of the line is checked, and so are typeset operators pasted from a document (`\u2192` `\u21d2` `\u2265` `\u2264` `\u2260` `\u2212` `\u00d7`, read as `->` `->` `>=` `<=` `!=` `-` `*`); a `#` comment is skipped to the end of its line. Another stray character is skipped, and the token right after it is not also reported as E001 (`speed ^ 2` is one error, not a second one for `2`).",
-        "Remove it; comments start with `//`. Names are ASCII letters, digits and `_` (`Cafe`); a display name in quotes may hold any text. A `?` gets a hint: an attribute is optional unless it is `required` (`int?` is no type), and a conditional value is `if C then A else B`.",
+        "Remove it; comments start with `//`. Names are ASCII letters, digits and `_`: the hint spells the name in ASCII (`Café` is `Cafe`, German `Größe` is `Groesse`, with `ss`, `ae`, `oe`, `ue`); a display name in quotes may hold any text. A `?` gets a hint: an attribute is optional unless it is `required` (`int?` is no type), and a conditional value is `if C then A else B`.",
     ),
     CodeDoc(
         ("E003",),
@@ -74,8 +74,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E013",),
-        "The catalog header is missing, given twice, or in an imported file.",
-        'Put one `catalog "Name" version "V"` in the root file only.',
+        "The catalog header is missing, given twice, or in an imported file. A file without a header that a catalog root imports, checked on its own (as an editor checks the file it saved), is this error alone, naming that root (found in the file's folder or above it): the file's other problems would only be names its root brings in.",
+        'Put one `catalog "Name" version "V"` in the root file only; check a part of a catalog from its root (`om check ../telco.om`, as the hint says).',
     ),
     CodeDoc(
         ("E020",),
@@ -119,8 +119,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E028",),
-        "A value is not a member of the enum.",
-        "Use one of the enum's members (see the hint).",
+        "A value is not a member of the enum. For the `default` of an attribute with `values`, it is the only error (no E048 follows).",
+        "Use one of the enum's members (see the hint; for a `default` under `values`, the hint names one of the allowed values, or lists them).",
     ),
     CodeDoc(("E029",), "An enum lists a member twice.", "Remove the duplicate."),
     CodeDoc(("E030",), "A plan declares two items with the same name.", "Rename one."),
@@ -148,7 +148,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E040",),
         'An operator applied to types it does not take (`speed + "x"`, `not speed`), a list mixing types, `if` branches of different types, or an index that does not fit (`name[0]` on text, `tags["a"]` on a list).',
-        "Convert (`str(speed)`), compare (`speed > 0`), or make the types agree; index lists by an `int` position (`tags[0]`, `tags[-1]`), and text with `substr`.",
+        'Convert (`str(speed)`; `str(zone)` gives an enum member\'s name as text, as the hint says for `"ROAM-" + zone`), compare (`speed > 0`), or make the types agree; index lists by an `int` position (`tags[0]`, `tags[-1]`), and text with `substr`.',
     ),
     CodeDoc(
         ("E041",),
@@ -376,6 +376,26 @@ CATALOG: tuple[CodeDoc, ...] = (
         ("W013",),
         "A regular expression (an attribute's `pattern`, or `matches`) that can backtrack catastrophically: a group repeated a variable number of times (`*`, `+`, `{m,}`) whose alternatives can start with the same character (`a` or `aa`, `[A-Z]` or `[A-Z0-9]`, repeated), so that it can match the same text in several ways. On a long value that almost matches, the work doubles with each character: the value then fails its check after 0.25 s, and an order's checks stop after 1 s in all. A heuristic (see [regular expressions](language.md#built-in-functions)): it stays silent on alternatives of plain text that split any text in one way only (`cat` or `car`, `ab` or `a`, repeated), and on nested quantifiers (`(a+)+`), which the `regex` engine om uses fails fast.",
         "Make each repetition match in one way only: `a` or `aa` repeated is `a+`, `[A-Z]` or `[A-Z0-9]` repeated is `[A-Z0-9]+`. Or accept it with `// allow W013` when the values it checks are short.",
+    ),
+    CodeDoc(
+        ("W014",),
+        "A `depend` `within root` (the default) that links nothing in some orders or in all: its two lines are linked only when they serve the same root order item (an offer ordered on its own, or a bundle with its parts), and no offer or bundle makes both products (it never links), or, when one of them is shared (`scope order`, `account` or `relies_on`), some offers make the waiting product without the other, so their lines wait for nothing even when another item of the order has the shared line. A plan item that reads the other's outputs through it then reads null.",
+        "Say the scope the two lines share: `within order` for a line shared by the order (an access line), `within relies_on` for items linked by `reliesOn`. Keep `within root` when only lines of one order item must wait for each other, and accept the warning with `// allow W014`.",
+    ),
+    CodeDoc(
+        ("W015",),
+        "An enum member named `true`, `false` or `null`. A bare `true` or `false` is always the bool, so `default true` on such an enum is E041 and `f == true` is E040; a bare `null` is the member in a constant (`default null`, a `null:` map key) but no value in an expression (`f == null`).",
+        "Write the member qualified everywhere (`Flag.true`, `Flag.null`), or rename it (`yes`, `no`, `unset`); accept the warning with `// allow W015` once every use is qualified.",
+    ),
+    CodeDoc(
+        ("W016",),
+        "Two rules from the same source to the same `line`-scoped target, neither with a `when` nor an `as` name: every source item gets two lines of the target (`tv/TvService` and `tv/TvService#2`), usually a rule copied or left behind. A shared target (`scope order`, ...) gets one line whatever the rules, so it is not reported.",
+        "Remove the copy, or give the rules `when` conditions; when two lines are meant, name the rules with `as`.",
+    ),
+    CodeDoc(
+        ("W017",),
+        "A family that no `decompose family` or `plan family` names: only family rules and plans read a family, so putting products in it changes nothing (a misspelt family, or one kept as a label).",
+        "Add the family rule or plan it was meant for, fix the name, or remove `family NAME` from the products.",
     ),
 )
 

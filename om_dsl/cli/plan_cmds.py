@@ -47,7 +47,7 @@ def plan_cmd(
     if fmt == "json":
         text = plan.model_dump_json(indent=2) + "\n"
     else:
-        text = plan_table(plan, spans)
+        text = plan_table(plan, spans, ir)
         text = boxes_for(text, sys.stdout) if output in (None, "-") else text
     write_text(text, output)
 
@@ -67,9 +67,13 @@ def plan_for(catalog: Catalog, order: Order, work: Decomposition) -> OrderPlan:
         fail(f"no plan for order {order.id}: {exc}", lines=True)
 
 
-def plan_table(plan: OrderPlan, where: Callable[[str], str] = str) -> str:
+def plan_table(
+    plan: OrderPlan, where: Callable[[str], str] = str, catalog: Catalog | None = None
+) -> str:
     """One row per item: what it is, what it waits for, and its flags (plain text); ``where``
-    names a span as the reader can open it (:func:`~om_dsl.cli.common.load_catalog_and_spans`)."""
+    names a span as the reader can open it (:func:`~om_dsl.cli.common.load_catalog_and_spans`).
+    With ``catalog``, a note follows for each `depend` that links nothing in this order although
+    both of its items are in it (:func:`unlinked_depends`)."""
     console = text_console()
     planned = sum(1 for line in plan.lines if line.planned)
     console.print(
@@ -87,7 +91,36 @@ def plan_table(plan: OrderPlan, where: Callable[[str], str] = str) -> str:
     unplanned = [f"{line.id} ({line.action})" for line in plan.lines if not line.planned]
     if unplanned:
         console.print("lines without a plan: " + ", ".join(unplanned), markup=False)
+    for note in unlinked_depends(plan, catalog, where) if catalog is not None else []:
+        console.print(note, markup=False, highlight=False)
     return text_of(console)
+
+
+def unlinked_depends(
+    plan: OrderPlan, catalog: Catalog, where: Callable[[str], str] = str
+) -> list[str]:
+    """A note for each item that a `depend` names as waiting, in an order that also has the item
+    it waits for, but that waits for none of them: its scope (`within`) kept them apart."""
+    by_name: dict[tuple[str, str], list[PlanItemInstance]] = {}
+    for item in plan.items:
+        if not item.is_compensation:
+            by_name.setdefault((item.product, item.name), []).append(item)
+    notes = []
+    for dep in catalog.dependencies:
+        waited = by_name.get((dep.after_product, dep.after_item), [])
+        ids = {item.id for item in waited}
+        for item in by_name.get((dep.product, dep.item), []) if waited else []:
+            if ids.isdisjoint(item.deps):
+                notes.append(
+                    f"note: {item.id} waits for no {dep.after_product}.{dep.after_item}, "
+                    f"though the order has {waited[0].id}: `depend {dep.product}.{dep.item} "
+                    f"after {dep.after_product}.{dep.after_item}` ({where(str(dep.span))}) "
+                    f"links only lines within one {_WITHIN[dep.within]}"
+                )
+    return notes
+
+
+_WITHIN = {"root": "root order item", "order": "order", "relies_on": "reliesOn group"}
 
 
 def _flags(item: PlanItemInstance) -> str:

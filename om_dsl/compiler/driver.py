@@ -17,7 +17,7 @@ from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.lints import lint
 from om_dsl.compiler.loader import LoadedCatalog, Loader, printable
-from om_dsl.compiler.roots import NotOneRoot, one_root
+from om_dsl.compiler.roots import NotOneRoot, importer_of, one_root, shown_importer
 from om_dsl.compiler.symbols import collect
 from om_dsl.compiler.unimported import hint_imports
 from om_dsl.errors import CompileError, Diagnostic, DiagnosticBag
@@ -62,7 +62,9 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
     with gc_paused(promote=True):
         loaded = parse_phase(root, bag, text)
         catalog = None
-        if loaded.modules and not _abandoned(bag):
+        if text is None and _part_of_a_catalog(loaded, root, bag):
+            pass  # checked on its own, it would only give errors its root file answers
+        elif loaded.modules and not _abandoned(bag):
             checked = check_phase(loaded.modules, root.name, bag)
             # A catalog with errors is not returned, so it is not assembled and hashed either
             # (its parts were built without validation from values that passed the checks).
@@ -73,6 +75,26 @@ def compile_catalog(path: str | Path, text: str | None = None) -> CompileResult:
         diagnostics = hint_imports(diagnostics, loaded.sources, root.parent)
     diagnostics = apply_allows(diagnostics, loaded.sources)
     return CompileResult(catalog, diagnostics, loaded.sources)
+
+
+def _part_of_a_catalog(loaded: LoadedCatalog, root: Path, bag: DiagnosticBag) -> bool:
+    """E013 for a file without a header that a catalog root imports (an editor checking the
+    file it saved): it names that root, instead of a header to add, unknown names its siblings
+    declare and offers without rules.  False (nothing reported) for any other file."""
+    module = next((m for m in loaded.modules if m.file == root.name), None)
+    if module is None or any(isinstance(d, ast.CatalogDecl) for d in module.decls):
+        return False
+    importer = importer_of(root)
+    if importer is None:
+        return False
+    shown = shown_importer(root, importer)
+    bag.error(
+        "E013",
+        f"{root.name} has no catalog header: it is a part of the catalog {shown}, which imports it",
+        Span(root.name, 1, 1, 1, 1),
+        f"check the catalog from its root: om check {shown}",
+    )
+    return True
 
 
 def _abandoned(bag: DiagnosticBag) -> bool:
@@ -150,7 +172,7 @@ def check_phase(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -
     plan_pass.collect_items(ctx)
     plans = plan_pass.lower_plans(ctx)
     deps = plan_pass.lower_dependencies(ctx, plans, rules)
-    lint(ctx, offers, technical, rules, plans)
+    lint(ctx, offers, technical, rules, plans, deps)
     return CheckedCatalog(
         symbols.header, [m.file for m in modules], enum_defs, order_attrs, offers, technical,
         rules, systems, queues, plans, deps,

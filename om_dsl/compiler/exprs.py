@@ -280,7 +280,9 @@ class ExprChecker:
                 f"operator '{node.op}' cannot combine {T.describe(left.type)} "
                 f"and {T.describe(right.type)}",
                 node.span,
-                *self._binary_hint(node.op, left.type, right.type),
+                *self._qualify_hint(node.right, left.type),
+                *self._qualify_hint(node.left, right.type),
+                *self._binary_hint(node.op, left.type, right.type, node),
             )
             return _error_value()
         return _new_binary(type=result, operator=node.op, left=left, right=right)
@@ -309,9 +311,21 @@ class ExprChecker:
             return "int"
         return None
 
-    def _binary_hint(self, op: str, a: str, b: str) -> tuple[str, ...]:
+    def _binary_hint(self, op: str, a: str, b: str, node: ast.Binary) -> tuple[str, ...]:
         if op == "+" and "string" in (a, b):
-            return ("to join text with a number, convert it: str(x) or concat(a, b)",)
+            other, operand = (b, node.right) if a == "string" else (a, node.left)
+            if T.is_numeric(other) or other == T.ANY:
+                return ("to join text with a number, convert it: str(x) or concat(a, b)",)
+            x = operand.name if isinstance(operand, ast.NameRef) else "x"
+            if T.is_enum(other):
+                return (
+                    f"to join text with {_a(T.describe(other))} value (an enum member), convert "
+                    f"it: str({x}) gives the member's name, or concat(a, b)",
+                )
+            return (
+                f"to join text with {_a(T.describe(other))} value, convert it: str({x}) "
+                "or concat(a, b)",
+            )
         if {a, b} == {"date", "string"}:
             return ('write a date as date("YYYY-MM-DD")',)
         enum = a if T.is_enum(a) else b
@@ -363,7 +377,9 @@ class ExprChecker:
             if _is_error(subject):  # already reported: checking keys would only add noise
                 continue
             key = self.const(case.key, subject.type)
-            if key is not None and key in seen:
+            if case.key.kind == "bool" and (member := self._keyword_member(case.key, subject.type)):
+                seen.add(member)  # `true:` meant Flag.true (E041 says so): W005 counts it
+            elif key is not None and key in seen:
                 self.bag.error("E049", f"map has two cases for {key!r}", case.key.span)
             seen.add(key)
             cases.append(_new_map_case(key=key, value=value))
@@ -409,22 +425,25 @@ class ExprChecker:
 
     # ---- constants ---------------------------------------------------------------------------
 
-    def const(self, node: ast.Const, expected: str) -> Any:
-        """The JSON value of a constant, checked against ``expected`` (E041 on mismatch)."""
+    def const(self, node: ast.Const, expected: str, among: Sequence[str] | None = None) -> Any:
+        """The JSON value of a constant, checked against ``expected`` (E041 on mismatch).
+
+        ``among``: the members an enum constant may be (an attribute's ``values``), which a
+        misspelt member's "did you mean" is drawn from."""
         if node.kind == "list":
             item = T.list_item(expected) if T.is_list(expected) else None
             if item is None and expected != T.ANY:
                 self._const_mismatch(node, expected, "a list")
                 return None
-            return [self.const(c, item or T.ANY) for c in node.value]
+            return [self.const(c, item or T.ANY, among) for c in node.value]
         if node.kind == "name":
-            return self._enum_const(node, expected)
+            return self._enum_const(node, expected, among)
         if self.broken.stands_in(node.span):  # E005 said what is wrong with it
             return None
         kind = node.kind
         value: Any = float(node.value) if kind == "decimal" else node.value
         if not T.assignable(kind, expected) and not (kind == "string" and expected == "date"):
-            self._const_mismatch(node, expected, _a(kind))
+            self._const_mismatch(node, expected, _a(kind), *self._qualify_hint(node, expected))
             return None
         if expected == "date" and not _is_iso_date(value):
             self.bag.error("E041", f"'{value}' is not a date (YYYY-MM-DD)", node.span)
@@ -435,13 +454,13 @@ class ExprChecker:
             return None
         return value
 
-    def _enum_const(self, node: ast.Const, expected: str) -> Any:
+    def _enum_const(self, node: ast.Const, expected: str, among: Sequence[str] | None) -> Any:
         name: str = node.value
         if node.enum is not None:
-            return self._qualified_const(node, node.enum, expected)
+            return self._qualified_const(node, node.enum, expected, among)
         if T.is_enum(expected):
             if name not in self.enums.get(T.enum_name(expected), []):
-                self._not_a_member(name, T.enum_name(expected), node.span)
+                self._not_a_member(name, T.enum_name(expected), node.span, among)
             return name
         if expected == T.ANY:
             if name in self._member_owner or self.broken.declares(name):
@@ -457,7 +476,9 @@ class ExprChecker:
         self._const_mismatch(node, expected, f"the name '{name}'", *literal_hint(name))
         return None
 
-    def _qualified_const(self, node: ast.Const, enum: ast.Name, expected: str) -> Any:
+    def _qualified_const(
+        self, node: ast.Const, enum: ast.Name, expected: str, among: Sequence[str] | None
+    ) -> Any:
         """`Technology.FTTH` where a constant is expected: the member, once the enum exists,
         holds it and is the one expected (the IR keeps the bare member, as for `FTTH`)."""
         members = self.enums.get(enum.value)
@@ -469,12 +490,32 @@ class ExprChecker:
                 )  # fmt: skip
             return None
         if node.value not in members:
-            self._not_a_member(node.value, enum.value, node.span)
+            self._not_a_member(node.value, enum.value, node.span, among)
             return None
         if expected == T.ANY or (T.is_enum(expected) and T.enum_name(expected) == enum.value):
             return node.value
         self._const_mismatch(node, expected, f"a member of enum {enum.value}")
         return None
+
+    def _keyword_member(self, node: Any, expected: str) -> str | None:
+        """The member of enum ``expected`` that the literal ``node`` (`true`, `false`, `null`)
+        is named like: a bare literal is never the member (W015), so it is worth a hint."""
+        if not T.is_enum(expected) or not isinstance(node, ast.Literal | ast.Const):
+            return None
+        if node.kind == "null":
+            text = "null"
+        elif node.kind == "bool":
+            text = "true" if node.value else "false"
+        else:
+            return None
+        return text if text in self.enums.get(T.enum_name(expected), []) else None
+
+    def _qualify_hint(self, node: Any, expected: str) -> tuple[str, ...]:
+        member = self._keyword_member(node, expected)
+        if member is None:
+            return ()
+        what = "null" if member == "null" else "the bool"
+        return (f"write `{T.enum_name(expected)}.{member}`: a bare `{member}` is {what}",)
 
     def _const_mismatch(self, node: ast.Const, expected: str, found: str, *hints: str) -> None:
         want = _a(f"{T.describe(expected)} value")
@@ -737,12 +778,17 @@ class ExprChecker:
             return _error_value()
         return lit(T.enum_type(enum), member)
 
-    def _not_a_member(self, member: str, enum: str, span: Span) -> None:
-        """E028, for a constant and for an expression alike."""
+    def _not_a_member(
+        self, member: str, enum: str, span: Span, among: Sequence[str] | None = None
+    ) -> None:
+        """E028, for a constant and for an expression alike; with ``among`` (the attribute's
+        ``values``), the suggestion is one of those, not a member the attribute refuses."""
         members = self.enums.get(enum, [])
-        self.bag.error(
-            "E028", f"'{member}' is not a member of enum {enum}", span, *suggest(member, members)
-        )
+        if among is None:
+            hints = suggest(member, members)
+        else:
+            hints = suggest_or_list(member, among, "the allowed values")
+        self.bag.error("E028", f"'{member}' is not a member of enum {enum}", span, *hints)
 
     def _bare_member(self, name: str, expected: str | None) -> ir.Lit | None:
         if expected is not None and T.is_list(expected):

@@ -57,12 +57,39 @@ def lower_enums(ctx: Context) -> list[ir.EnumDef]:
                     member.span,
                 )
             seen[member.value] = member
+            if member.value in _LITERAL_NAMES:
+                _literal_member(ctx, decl.name.value, member)
         out.append(
             _new_enum(
                 name=decl.name.value, members=list(seen), doc=decl.doc, span=ctx.span(decl.span)
             )
         )
     return out
+
+
+_LITERAL_NAMES = ("true", "false", "null")
+
+
+def _literal_member(ctx: Context, enum: str, member: ast.Name) -> None:
+    """W015: a member named like a literal, which its bare name does not (always) mean."""
+    name = member.value
+    if name == "null":
+        message = (
+            f"enum {enum} has a member named 'null': a bare `null` is this member in a constant "
+            "(a `default`, a map key) but no value in an expression (`x == null`)"
+        )
+    else:
+        message = (
+            f"enum {enum} has a member named '{name}': written bare, `{name}` is the bool, "
+            "never this member"
+        )
+    ctx.bag.warning(
+        "W015",
+        message,
+        member.span,
+        f"write it `{enum}.{name}` everywhere (`default {enum}.{name}`, "
+        f"`map x {{ {enum}.{name}: ... }}`, `x == {enum}.{name}`), or rename it",
+    )
 
 
 # ---- attributes -------------------------------------------------------------------------------
@@ -246,8 +273,13 @@ def _unknown_type(type_: str) -> bool:
 def _default(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[str, Any]) -> None:
     if opt is None or _unknown_type(type_):
         return
-    value = ctx.exprs.const(opt.value, type_)
+    allowed = fields.get("allowed")
+    among = [a for a in allowed if isinstance(a, str)] if allowed is not None else None
+    reported = len(ctx.bag.items)
+    value = ctx.exprs.const(opt.value, type_, among)
     fields["default"], fields["has_default"] = value, True
+    if len(ctx.bag.items) > reported:
+        return  # not a value of the type (E028, E041): whether it is allowed would be noise
     problem = violation(value, fields)
     if problem:
         ctx.bag.error("E048", f"default {problem}", opt.value.span)

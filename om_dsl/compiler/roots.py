@@ -8,6 +8,7 @@ and the CLI only words its exit codes.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from om_dsl.source import as_read
 
 NO_ROOT = 'a root file starts with: catalog "Name" version "1"'
 _HEADER = re.compile(r"^\s*catalog\s*\"", re.MULTILINE)
+_IMPORT = re.compile(r'^[ \t]*import[ \t]*"([^"\\\n]*)"', re.MULTILINE)
+MAX_LEVELS = 16
+"""How many folders up :func:`importer_of` looks for the root file of a file without a header."""
+MAX_FILES = 1000
+"""How many files of a candidate root's imports :func:`importer_of` reads, at most."""
 
 
 class NotOneRoot(Exception):
@@ -60,3 +66,53 @@ def _has_header(path: Path) -> bool:
     except (OSError, Unreadable):  # gone since the listing (an editor saving it), a folder,
         return False  # not a regular file, too large: not a root
     return _HEADER.search(as_read(text)) is not None
+
+
+def importer_of(file: Path) -> Path | None:
+    """The catalog root file that imports ``file`` (directly or not), for a file without a
+    header checked on its own, as an editor's on-save check does.
+
+    Imports stay inside the root file's folder, so the root is in ``file``'s folder or one
+    above it: the nearest folder that holds a root file is the only one looked at (its root
+    files, following their ``import`` lines), within :data:`MAX_LEVELS` folders.  None when
+    none imports it: the file is then a catalog without a header.
+    """
+    try:
+        target = file.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop
+        return None
+    folder = target.parent
+    for _ in range(MAX_LEVELS):
+        roots = [r for r in catalog_roots(folder) if r.resolve() != target]
+        if roots:
+            return next((root for root in roots if _imports(root, target)), None)
+        if folder.parent == folder:
+            return None
+        folder = folder.parent
+    return None
+
+
+def shown_importer(file: Path, importer: Path) -> str:
+    """``importer`` as a path the user can type where they typed ``file``."""
+    relative = os.path.relpath(importer, file.resolve().parent)
+    return os.path.normpath(os.path.join(os.path.dirname(str(file)), relative))
+
+
+def _imports(root: Path, target: Path) -> bool:
+    seen: set[Path] = set()
+    todo = [root.resolve()]
+    while todo and len(seen) < MAX_FILES:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            text = as_read(read_regular(current).decode("utf-8", errors="replace"))
+        except (OSError, Unreadable):
+            continue
+        for found in _IMPORT.finditer(text):
+            path = (current.parent / found.group(1)).resolve()
+            if path == target:
+                return True
+            todo.append(path)
+    return False

@@ -347,15 +347,25 @@ def _merge_conflicts(ctx: Context, rules: list[ir.DecompositionRule], failed: se
     """Two sources mapping a shared line's attribute differently need a declared merge rule.
 
     A mapping whose expression has an error (``v = sped``) is left out: its error is reported,
-    and a conflict with what it stands in for would be a second error for one mistake."""
+    and a conflict with what it stands in for would be a second error for one mistake.  So is
+    an attribute whose declared merge rule was refused (E071: ``merge union`` on an int): the
+    designer did declare how to merge, and is told what is wrong with it."""
     scoped = {p.name.value for p in ctx.symbols.technical() if p.scope and p.scope.value != "line"}
+    refused = {
+        (p.name.value, a.name.value)
+        for p in ctx.symbols.technical()
+        if p.name.value in scoped
+        for a in p.attributes
+        for o in a.options
+        if o.key == "merge" and o.value.value != "same"
+    }
     first: dict[tuple[str, str], tuple[ir.DecompositionRule, ir.MappingIR, str]] = {}
     for rule in rules:
         if rule.target not in scoped:
             continue
         for m in rule.mappings:
             attr = ctx.attributes[rule.target][m.target]
-            if attr.merge != "same" or id(m) in failed:
+            if attr.merge != "same" or id(m) in failed or (rule.target, m.target) in refused:
                 continue
             dumped = m.expr.model_dump_json()
             key = (rule.target, m.target)

@@ -173,12 +173,21 @@ def render_text(explanations: list[SourceExplanation], where: Callable[[str], st
         for v in entry.rules:
             mark = "matched" if v.matched else "no match"
             waits = f", {v.wait.replace('_', ' ')}" if v.matched and v.wait != "none" else ""
-            lines.append(f"  {mark:<8}  {v.rule} -> {v.target}  [{where(v.span)}]{waits}")
+            lines.append(f"  {mark:<8}  {_rule_text(v.rule, v.target)}  [{where(v.span)}]{waits}")
             if v.condition is not None:
                 seen = ", ".join(f"{k} = {_show(val)}" for k, val in v.values.items())
                 lines.append(f"            when {v.condition}")
                 lines.append(f"            {v.reason}" + (f" ({seen})" if seen else ""))
     return "\n".join(lines) + "\n"
+
+
+def _rule_text(rule: str, target: str) -> str:
+    """A rule as the explanation names it: its id, which names the target already unless the
+    rule is named with `as` (`Tv->TvService`, `Tv->TvService#2`; `fast_profile -> Internet`)."""
+    arrow = "->" + target
+    if rule.endswith(arrow) or arrow + "#" in rule:
+        return rule
+    return f"{rule} -> {target}"
 
 
 _WORLD_TEXT = {"before": ", before the order", "after": ", after the order", "both": ""}

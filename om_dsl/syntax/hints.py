@@ -564,7 +564,30 @@ def _arrow_for_decompose(chunk: list[Tok], bad: int, expected: set[str]) -> str 
     return "write '->' between the source and the target of a rule"
 
 
+def _decimal_comma(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`default 1,5`: a decimal written with the comma of many languages (`1,5` is 1.5)."""
+    if chunk[bad].type != "COMMA" or bad == 0 or bad + 1 >= len(chunk):
+        return None
+    left, right = chunk[bad - 1], chunk[bad + 1]
+    if left.type != "INT" or right.type != "INT":
+        return None
+    if not (_touching(left, chunk[bad]) and _touching(chunk[bad], right)):
+        return None
+    return f"a decimal is written with a point: '{left.value}.{right.value}'"
+
+
+def _nested_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:
+    """`list[list[int]]`: a list of lists, which is no type of the language."""
+    if chunk[bad].type != "LBRACKET" or bad < 3 or chunk[bad - 1].value != "list":
+        return None
+    if chunk[bad - 2].type != "LBRACKET" or chunk[bad - 3].value != "list":
+        return None
+    return "lists do not nest: the T of list[T] is int, decimal, string, bool, date or an enum"
+
+
 _RULES: tuple[Rule, ...] = (
+    _decimal_comma,
+    _nested_list,
     _semicolon_for_comma,
     _clause_after_mappings,
     _arrow_for_decompose,

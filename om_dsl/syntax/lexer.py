@@ -188,10 +188,30 @@ def _invisible_word(char: str) -> str:
     return f"invisible character U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
+_SPELLED = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "SS", "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
+        "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "å": "aa", "Å": "Aa",
+        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+        "\u0131": "i",  # dotless i (Turkish)
+    }
+)  # fmt: skip
+"""Letters written out as their languages do in ASCII (German `Größe` is `Groesse`, not
+`Groe`), and those that Unicode does not decompose into a base letter and an accent."""
+
+
+def ascii_spelling(word: str) -> str:
+    """``word`` in ASCII letters: the letters of :data:`_SPELLED` written out, other accents
+    dropped (`Télé` -> `Tele`), what is left beyond ASCII dropped too."""
+    spelled = unicodedata.normalize("NFKD", word.translate(_SPELLED))
+    return spelled.encode("ascii", "ignore").decode()
+
+
 def _ascii_hints(word: str) -> tuple[str, ...]:
-    """What to write instead of a name with letters beyond ASCII: its accents dropped where
-    that leaves a name (`Télé` -> `Tele`), the text itself kept as a display name."""
-    folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+    """What to write instead of a name with letters beyond ASCII: spelt in ASCII where that
+    leaves a name (`Télé` -> `Tele`, `Größe` -> `Groesse`), the text itself kept as a display
+    name."""
+    folded = ascii_spelling(word)
     rule = "names are ASCII letters, digits and '_'"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", folded):
         return (f"{rule}; a display name in quotes may hold any text",)

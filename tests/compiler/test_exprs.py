@@ -187,6 +187,22 @@ def test_string_plus_number_hints_at_conversion() -> None:
     assert "str(x)" in error("name + speed").hints[0]
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            '"ROAM-" + tech',
+            "to join text with a Tech value (an enum member), convert it: str(tech) gives the "
+            "member's name, or concat(a, b)",
+        ),
+        ("on + name", "to join text with a bool value, convert it: str(on) or concat(a, b)"),
+    ],
+)
+def test_string_plus_another_type_names_that_type(text: str, hint: str) -> None:
+    """Not "to join text with a number" for an enum: the type as it is, and str() for it."""
+    assert error(text).hints == (hint,)
+
+
 @pytest.mark.parametrize("text", ['since > "2024-1-1"', "since > name", '"01/01/2024" <= since'])
 def test_date_compared_with_text_hints_at_date(text: str) -> None:
     diag = error(text)

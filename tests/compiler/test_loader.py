@@ -144,6 +144,46 @@ def test_missing_header_is_e013(om: Compile) -> None:
     assert diag.hints == ('start the root file with: catalog "Name" version "1"',)
 
 
+def _catalog_with_parts(tmp_path: Path) -> Path:
+    """A root file two folders up from the part it imports through another file."""
+    (tmp_path / "mobile" / "deep").mkdir(parents=True)
+    (tmp_path / "telco.om").write_text(HEADER + 'import "mobile/all.om"\n', encoding="utf-8")
+    (tmp_path / "mobile" / "all.om").write_text('import "deep/offers.om"\n', encoding="utf-8")
+    offers = tmp_path / "mobile" / "deep" / "offers.om"
+    offers.write_text("offer Sim { attribute radio: RadioGen }\n", encoding="utf-8")
+    return offers
+
+
+def test_a_part_checked_alone_names_the_root_that_imports_it(tmp_path: Path) -> None:
+    """An editor checks the file it saved: one E013 that says which root to check, instead of
+    a header to add, unknown names declared beside it and offers without rules."""
+    result = compile_catalog(_catalog_with_parts(tmp_path))
+    assert [(d.code, d.message, d.hints) for d in result.diagnostics] == [
+        (
+            "E013",
+            "offers.om has no catalog header: it is a part of the catalog "
+            f"{tmp_path / 'telco.om'}, which imports it",
+            (f"check the catalog from its root: om check {tmp_path / 'telco.om'}",),
+        )
+    ]
+
+
+def test_the_root_is_shown_as_the_part_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _catalog_with_parts(tmp_path)
+    monkeypatch.chdir(tmp_path / "mobile")
+    diag = compile_catalog(Path("deep/offers.om")).diagnostics[0]
+    assert diag.hints == ("check the catalog from its root: om check ../telco.om",)
+
+
+def test_a_file_no_root_imports_keeps_the_missing_header_error(tmp_path: Path) -> None:
+    part = _catalog_with_parts(tmp_path)
+    (tmp_path / "mobile" / "all.om").write_text("", encoding="utf-8")
+    diag = next(d for d in compile_catalog(part).diagnostics if d.code == "E013")
+    assert diag.message == "offers.om has no catalog header"
+
+
 def test_header_twice_is_e013(om: Compile) -> None:
     diag = om(HEADER + BASE).one("E013")
     assert diag.message == "the catalog header is given twice"

@@ -782,6 +782,23 @@ def test_a_name_with_letters_beyond_ascii_is_one_error(text: str, word: str, col
 
 
 @pytest.mark.parametrize(
+    ("word", "spelled"),
+    [
+        ("SportsPaket_Größe", "SportsPaket_Groesse"),  # German: ß ss, ä ae, ö oe, ü ue
+        ("Übergröße", "Uebergroesse"),
+        ("Télé", "Tele"),  # other accents dropped
+        ("Łódź", "Lodz"),  # letters Unicode does not decompose
+        ("Ærø", "AEro"),
+    ],
+)
+def test_a_name_beyond_ascii_is_spelt_in_ascii_as_its_language_does(
+    word: str, spelled: str
+) -> None:
+    _, diags = parse(f"offer {word} {{ }}\n")
+    assert f"write '{spelled}';" in diags[0].hints[0]
+
+
+@pytest.mark.parametrize(
     ("condition", "hint"),
     [
         ("50 <= speed <= 500 or fast", "write '50 <= speed and speed <= 500'"),
@@ -881,6 +898,11 @@ def test_a_brace_after_a_type_that_is_not_enum_gets_no_enum_hint() -> None:
         ("string mandatory", "write 'required'"),
         ('string regex "[0-9]+"', "write 'pattern \"REGEX\"'"),
         ("string enum [a, b]", "write 'values [A, B]'"),
+        ("decimal default 1,5", "a decimal is written with a point: '1.5'"),
+        (
+            "list[list[int]]",
+            "lists do not nest: the T of list[T] is int, decimal, string, bool, date or an enum",
+        ),
     ],
 )
 def test_attribute_options_of_other_schema_languages_get_a_hint(options: str, hint: str) -> None:

@@ -352,7 +352,7 @@ CHAIN = """
 offer Site {
   attribute speed: int default 10
 }
-cfs Router { family Edge attribute speed: int }
+cfs Router { attribute speed: int }
 cfs Link { attribute speed: int }
 decompose Site -> Router { speed = speed }
 decompose SOURCE -> Link WAIT { speed = speed }
@@ -368,7 +368,10 @@ plan Link on add {
 
 
 def _chain(source: str, wait: str, depend: str) -> str:
-    return CHAIN.replace("SOURCE", source).replace("WAIT", wait) + depend
+    text = CHAIN.replace("SOURCE", source).replace("WAIT", wait) + depend
+    if source.startswith("family "):  # a family no rule uses would be W017
+        text = text.replace("cfs Router {", f"cfs Router {{ {source}")
+    return text
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import Decomposer
-from om_dsl.orders.explain import explain, render_text
+from om_dsl.orders.explain import _rule_text, explain, render_text
 from om_dsl.orders.tmf641 import service_orders
 from om_dsl.runtime import build_plan
 
@@ -141,4 +141,12 @@ def test_explain_says_which_wait_a_rule_gives_the_source_s_lines(catalog: ir.Cat
         [verdict] = [v for e in entries for v in e.rules if v.target == "Sim"]
         assert (verdict.matched, verdict.wait) == (True, wait)
     text = render_text(entries)
-    assert "matched   Mobile->Sim -> Sim  [waits.om:11:18], after parent\n" in text
+    assert "matched   Mobile->Sim  [waits.om:11:18], after parent\n" in text
+
+
+def test_the_explanation_names_a_rule_by_its_id_and_its_target_once() -> None:
+    assert _rule_text("family Sellable->BillingAccount", "BillingAccount") == (
+        "family Sellable->BillingAccount"
+    )
+    assert _rule_text("Tv->TvService#2", "TvService") == "Tv->TvService#2"
+    assert _rule_text("fast_profile", "InternetService") == "fast_profile -> InternetService"
