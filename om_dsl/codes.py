@@ -558,7 +558,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S021",),
-        "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`): the message suggests a close name, or lists the declared queues",
+        "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`), or a system in the filter of `/fallout` (path `query.system` or `body.system`): the message suggests a close name, or lists the declared ones",
     ),
     CodeDoc(
         ("S022",),
@@ -571,6 +571,10 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("S024",),
         "an unknown product status in `status=` of `GET /productInventoryManagement/v4/product` (path `query.status`; the message lists TMF637's statuses)",
+    ),
+    CodeDoc(
+        ("S025",),
+        'a bulk action (`POST /fallout/retry`) whose body names no filter (path `body`): name what to act on, or send `"all": true`; an empty body must not act on everything by accident',
     ),
 )
 

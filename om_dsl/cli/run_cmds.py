@@ -26,6 +26,7 @@ from om_dsl.cli.app import (
     EXIT_USAGE,
     FormatOption,
     app,
+    click_exceptions,
     err,
     fail,
     out,
@@ -33,6 +34,7 @@ from om_dsl.cli.app import (
     when_text,
     write_json,
 )
+from om_dsl.cli.bulk_retry import refuse_filter_alone, refuse_mixed, retry_all_failed
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
@@ -64,6 +66,7 @@ from om_dsl.runtime.downstream.systems import unset_variables_warning
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.event_names import declared_events, undeclared_warning
 from om_dsl.runtime.events import Act
+from om_dsl.runtime.fallout import FalloutFilter
 from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import Revision
@@ -182,20 +185,51 @@ def status_cmd(
 
 @app.command("retry")
 def retry_cmd(
-    order_id: Annotated[str, typer.Argument()],
-    item: Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")],
+    ctx: typer.Context,
+    order_id: Annotated[str | None, typer.Argument()] = None,
+    item: Annotated[
+        str | None, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")
+    ] = None,
     reason: ReasonOption = None,
     user: UserOption = None,
     db: DbOption = Path("om.db"),
+    all_failed: Annotated[
+        bool,
+        typer.Option(
+            "--all-failed", help="Retry every item in fallout the options below name (or all)."
+        ),
+    ] = False,
+    system: Annotated[
+        str | None, typer.Option(help="With --all-failed: items whose callout calls it.")
+    ] = None,
+    order: Annotated[str | None, typer.Option(help="With --all-failed: this order's.")] = None,
+    product: Annotated[
+        str | None, typer.Option(help="With --all-failed: items of this technical product.")
+    ] = None,
+    items: Annotated[
+        str | None,
+        typer.Option(help="With --all-failed: item ids matching this pattern, e.g. '*:subscribe'."),
+    ] = None,
 ) -> None:
     """Retry a failed item with a fresh retry budget: it runs at the next `om resume`.
 
     While `om serve` runs the store this is refused: use POST /productOrder/{id}/retry instead.
 
     That request's body is {"itemId": ITEM}; the service runs the item at once.
+
+    --all-failed retries every item in fallout its filters name; the API's: POST /fallout/retry.
     """
     # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     by = operator_name(user)
+    wanted = FalloutFilter(system, order, items, product)
+    if all_failed:
+        refuse_mixed(order_id, item)
+        retry_all_failed(db, wanted, by, reason)
+        return
+    refuse_filter_alone(wanted)
+    if order_id is None or item is None:
+        missing = "ORDER_ID" if order_id is None else "ITEM"
+        raise click_exceptions().UsageError(f"Missing argument '{missing}'.", ctx)
     _operator(
         db,
         order_id,

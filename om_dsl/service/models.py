@@ -336,9 +336,58 @@ class FalloutItem(BaseModel):
     itemId: str
     name: str
     kind: str
+    product: str
+    """The technical product of the item's line."""
+    system: str | None
+    """The downstream system the item's callout calls (null: the item is no callout)."""
     attempt: int
     failures: int
     reason: str | None
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class FalloutRetry(_Ops):
+    """``POST /fallout/retry``: which items in fallout to retry (every field given must
+    match), and why.  Naming none is refused unless ``all`` says so: a bulk retry of every
+    item by accident (an empty body) would be hard to take back."""
+
+    system: Name | None = Field(None, description="The system the item's callout calls")
+    orderId: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    itemIdPattern: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="A shell-style pattern of item ids (*:subscribe, 7/*), case-sensitive",
+    )
+    product: Name | None = Field(None, description="The technical product of the item's line")
+    all: bool = Field(False, description="Retry every item in fallout (when no filter is given)")
+    reason: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        description="Why, kept in each retried item's event log with the client's name",
+    )
+
+
+class ItemRef(BaseModel):
+    orderId: str
+    itemId: str
+
+
+class RefusedItem(ItemRef):
+    reason: str
+    """Why its retry was refused (it moved since it was found: retried, cancelled...)."""
+
+
+class FalloutRetried(BaseModel):
+    """What a bulk retry did.  The lists name at most the first 100 items; the counts are
+    all of them."""
+
+    retried: int
+    items: list[ItemRef]
+    refused: int
+    refusedItems: list[RefusedItem]
 
 
 class Event(BaseModel):

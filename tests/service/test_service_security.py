@@ -51,6 +51,7 @@ API_CALLS = [
     ("GET", "/systems"),
     ("POST", "/systems/Billing/offline"),
     ("GET", "/fallout"),
+    ("POST", "/fallout/retry"),
 ]
 
 

@@ -1,6 +1,7 @@
 """Operations on one order, next to its TMF resource: the runtime's detailed status, the event
 log, the live plan diagram, and the operator's actions on fallout (retry, skip, complete an
-item; deliver a named event).  ``GET /fallout`` lists what needs an operator."""
+item; deliver a named event).  ``GET /fallout`` lists what needs an operator, and
+``POST /fallout/retry`` retries it in bulk after an outage."""
 
 from __future__ import annotations
 
@@ -9,19 +10,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from om_dsl.runtime.fallout import FalloutFilter
 from om_dsl.runtime.status import OrderStatus
-from om_dsl.service import live_plan
+from om_dsl.service import fallout, live_plan
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import (
     CompleteItem,
     Event,
     FalloutItem,
+    FalloutRetried,
+    FalloutRetry,
     ItemAction,
     Signal,
     Signalled,
     SkipItem,
 )
-from om_dsl.service.operations import event_view, fallout, require_order
+from om_dsl.service.operations import event_view, require_order
 from om_dsl.service.routes.common import AUTH_JSON, DECLARED_QUERY, NO_CONTENT, errors
 
 router = APIRouter(
@@ -93,4 +97,11 @@ def signal_order(svc: Svc, who: Who, id: str, body: Signal) -> dict[str, int]:
 
 @router.get("/fallout", response_model=list[FalloutItem], responses=errors())
 def list_fallout(svc: Svc) -> list[dict[str, Any]]:
-    return fallout(svc)
+    return fallout.listing(svc, FalloutFilter())
+
+
+@router.post("/fallout/retry", response_model=FalloutRetried, responses=errors(404))
+def retry_fallout(svc: Svc, who: Who, body: FalloutRetry) -> dict[str, Any]:
+    """Retry in bulk (after an outage): one commit per order, each item recorded as a single
+    retry is; items that moved meanwhile are refused one by one, the rest go on."""
+    return fallout.retry(svc, body, who.name)
