@@ -84,3 +84,30 @@ def test_an_empty_filter_is_refused_unless_it_says_all(
     everything = api.post("/fallout/retry", json={"all": True}).json()
     assert (everything["retried"], everything["refused"]) == (1, 0)
     wait_for(lambda: api.get("/fallout").json() == [], what="the fallout to clear")
+
+
+def test_the_fallout_list_pages_and_filters_as_the_order_list_does(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """After an outage there are thousands; ``?limit=1`` was a 400 and the list was whole."""
+    api = service().client()
+    _outage(api, sims)
+    every = api.get("/fallout")
+    assert (every.headers["X-Total-Count"], every.headers["X-Result-Count"]) == ("4", "4")
+    second = api.get("/fallout", params={"limit": 1, "offset": 1})
+    assert second.status_code == 200, second.text
+    assert second.json() == every.json()[1:2]
+    assert (second.headers["X-Total-Count"], second.headers["X-Result-Count"]) == ("4", "1")
+    billing = api.get("/fallout", params={"system": "Billing"})
+    assert [f["orderId"] for f in billing.json()] == list(BILLING_ORDERS)
+    assert billing.headers["X-Total-Count"] == "3"
+    one = api.get("/fallout", params={"orderId": "F-2"}).json()
+    assert [(f["orderId"], f["itemId"], f["product"]) for f in one] == [
+        ("F-2", SUBSCRIBE, "InternetService")]  # fmt: skip
+    assert api.get("/fallout", params={"itemIdPattern": "*:subscribe"}).headers[
+        "X-Total-Count"] == "3"  # fmt: skip
+    assert api.get("/fallout", params={"product": "Nope"}).json() == []
+    typo = api.get("/fallout", params={"system": "Biling"})
+    assert (typo.status_code, typo.json()["issues"][0]["path"]) == (400, "query.system")
+    assert api.get("/fallout", params={"orderId": "NOPE"}).status_code == 404
+    assert api.get("/fallout", params={"limit": 0}).status_code == 400
