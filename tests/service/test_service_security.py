@@ -52,6 +52,7 @@ API_CALLS = [
     ("POST", "/systems/Billing/offline"),
     ("GET", "/fallout"),
     ("POST", "/fallout/retry"),
+    ("GET", "/metrics"),
 ]
 
 

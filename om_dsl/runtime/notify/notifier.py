@@ -215,6 +215,10 @@ class Notifier:
     def deliveries(self, order_id: str | None = None) -> list[Delivery]:
         return self._outbox.deliveries(order_id)
 
+    def counts(self) -> dict[str, int]:
+        """Notifications by state: ``pending``, ``delivered``, ``abandoned``."""
+        return self._outbox.counts()
+
     def product_order(self, order_id: str) -> dict[str, Any] | None:
         """The order as TMF622 shows it (what events carry), or None."""
         return self._views.product_order(order_id)

@@ -129,6 +129,12 @@ class Outbox:
                 (state, attempts, next_at, error, delivered_at, row_id),
             )
 
+    def counts(self) -> dict[str, int]:
+        """How many rows are in each state (``pending``, ``delivered``, ``abandoned``), read
+        from the ``outbox_pending`` index, whose first column is the state."""
+        rows = self._side.query("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        return {str(state): int(count) for state, count in rows}
+
     def pending(self) -> int:
         return int(self._side.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0])
 

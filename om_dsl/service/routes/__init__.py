@@ -9,6 +9,7 @@ from om_dsl.service.routes import (
     cancel_order,
     health,
     hub,
+    metrics,
     order_ops,
     product_inventory,
     product_order,
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     hub.router,
     tasks.router,
     systems.router,
+    metrics.router,
     callbacks.router,
 )
 
