@@ -507,7 +507,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(("S001",), "an order id that cannot be a path segment (path `id`)"),
     CodeDoc(
         ("S002",),
-        "an unknown order state in `state=` (path `query.state`; the message lists the states)",
+        "an unknown order state in `state=` (path `query.state`; the message lists the states), or notification state in `GET /notifications?state=`",
     ),
     CodeDoc(
         ("S003", "S004"),
@@ -574,7 +574,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S025",),
-        'a bulk action (`POST /fallout/retry`) whose body names no filter (path `body`): name what to act on, or send `"all": true`; an empty body must not act on everything by accident',
+        'a bulk action (`POST /fallout/retry`, `POST /notifications/retry`) whose body names no filter (path `body`): name what to act on, or send `"all": true`; an empty body must not act on everything by accident',
     ),
 )
 

@@ -90,6 +90,9 @@ NotifyOption = Annotated[
     list[str] | None,
     typer.Option("--notify", help="A listener URL for every order's TMF622 events (repeatable)."),
 ]
+NotifyAttemptsOption = Annotated[
+    int, typer.Option(min=1, help="Attempts per notification before it is abandoned.")
+]
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Items running at once.")]
 NotifyWaitOption = Annotated[
     float,
@@ -107,13 +110,14 @@ def run_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    notify_attempts: NotifyAttemptsOption = 12,
     installed_base: InstalledBaseOption = None,
 ) -> None:
     """Submit an order and run it until it is done or waits for people or events."""
     ir = load_catalog_arg(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     valid, _ = read_and_decompose(ir, order, installed)  # an invalid order makes no store
-    outside = _outside(notify)
+    outside = _outside(notify, notify_attempts)
     runtime_args = (db, handlers, ir, concurrency)
     with open_runtime(*runtime_args, create=True, downstream=outside, claim=True) as runtime:
         # the store's inventory says what a modify changes (docs/runtime.md, Product inventory)
@@ -140,9 +144,10 @@ def resume_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    notify_attempts: NotifyAttemptsOption = 12,
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
-    outside = _outside(notify)
+    outside = _outside(notify, notify_attempts)
     with open_runtime(db, handlers, None, concurrency, downstream=outside, claim=True) as runtime:
         active = [r.id for r in runtime.orders() if r.state not in _finished()]
         _serve_callbacks(runtime, callback_port)
@@ -377,8 +382,8 @@ def _undeclared(runtime: Runtime, event: str) -> str | None:
     return undeclared_warning(event, declared_events(catalogs)) if catalogs else None
 
 
-def _outside(notify: list[str] | None) -> DownstreamSettings:
-    return DownstreamSettings(notify=notify_settings(notify))
+def _outside(notify: list[str] | None, attempts: int) -> DownstreamSettings:
+    return DownstreamSettings(notify=notify_settings(notify, attempts))
 
 
 def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:

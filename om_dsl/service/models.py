@@ -420,3 +420,44 @@ class CallbackAnswer(BaseModel):
 class Health(BaseModel):
     status: str
     detail: str | None = None
+
+
+class NotificationView(BaseModel):
+    """One notification of the outbox (an event for one listener)."""
+
+    eventId: str
+    """The TMF event's id, kept when it is sent again: a listener drops one it had."""
+    eventType: str
+    orderId: str
+    orderState: str | None
+    """The state the event reports (a cancel request's event: the request's)."""
+    listener: str
+    """The listener's URL as logs show it (no credentials; ``?...`` for a query)."""
+    state: str
+    """``pending``, ``delivered`` or ``abandoned`` (given up after its attempts)."""
+    attempts: int
+    lastError: str | None
+    nextAttemptAt: str | None
+    deliveredAt: str | None
+
+
+class NotificationRetry(_Ops):
+    """``POST /notifications/retry``: which abandoned notifications to send again (each field
+    given must match); naming none is refused unless ``all`` says so."""
+
+    orderId: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    listener: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="The listener's URL, or as GET /notifications shows it",
+    )
+    all: bool = Field(False, description="Every abandoned notification (when no filter is given)")
+    reason: str | None = Field(
+        None, max_length=MAX_TEXT, description="Why, kept in each order's event log"
+    )
+
+
+class NotificationRetried(BaseModel):
+    retried: int
+    """How many abandoned notifications became pending again, with fresh attempts."""

@@ -53,6 +53,8 @@ API_CALLS = [
     ("GET", "/fallout"),
     ("POST", "/fallout/retry"),
     ("GET", "/metrics"),
+    ("GET", "/notifications"),
+    ("POST", "/notifications/retry"),
 ]
 
 

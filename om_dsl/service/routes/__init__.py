@@ -10,6 +10,7 @@ from om_dsl.service.routes import (
     health,
     hub,
     metrics,
+    notifications,
     order_ops,
     product_inventory,
     product_order,
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks.router,
     systems.router,
     metrics.router,
+    notifications.router,
     callbacks.router,
 )
 
