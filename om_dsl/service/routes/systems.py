@@ -11,9 +11,11 @@ from fastapi import APIRouter
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import SwitchSystem, System, SystemSwitch
 from om_dsl.service.operations import system_view
-from om_dsl.service.routes.common import AUTH, DECLARED_QUERY, errors
+from om_dsl.service.routes.common import AUTH_JSON, DECLARED_QUERY, errors
 
-router = APIRouter(tags=["systems"], dependencies=[*AUTH, *DECLARED_QUERY], responses=errors(400))
+router = APIRouter(
+    tags=["systems"], dependencies=[*AUTH_JSON, *DECLARED_QUERY], responses=errors(400)
+)
 
 
 @router.get("/systems", response_model=list[System], responses=errors())
