@@ -529,7 +529,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(("S001",), "an order id that cannot be a path segment (path `id`)"),
     CodeDoc(
         ("S002",),
-        "an unknown order state in `state=` (path `query.state`; the message lists the states)",
+        "an unknown order state in `state=` (path `query.state`; the message lists the states), or notification state in `GET /notifications?state=`",
     ),
     CodeDoc(
         ("S003", "S004"),
@@ -580,7 +580,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S021",),
-        "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`): the message suggests a close name, or lists the declared queues",
+        "a queue no catalog declares in `GET /tasks?queue=...` (path `query.queue`), or a system in the filter of `/fallout` (path `query.system` or `body.system`): the message suggests a close name, or lists the declared ones",
     ),
     CodeDoc(
         ("S022",),
@@ -593,6 +593,10 @@ SERVICE: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("S024",),
         "an unknown product status in `status=` of `GET /productInventoryManagement/v4/product` (path `query.status`; the message lists TMF637's statuses)",
+    ),
+    CodeDoc(
+        ("S025",),
+        'a bulk action (`POST /fallout/retry`, `POST /notifications/retry`) whose body names no filter (path `body`): name what to act on, or send `"all": true`; an empty body must not act on everything by accident',
     ),
 )
 

@@ -42,6 +42,7 @@ COMMAND_HOMES = {
     "events": "events_cmds",
     "tasks": "tasks_cmds",
     "systems": "systems_cmds",
+    "notifications": "notifications_cmds",
     "render": "render_cmds",
     "serve": "serve_cmds",
     "explain": "explain_cmds",

@@ -26,6 +26,7 @@ from om_dsl.cli.app import (
     EXIT_USAGE,
     FormatOption,
     app,
+    click_exceptions,
     err,
     fail,
     out,
@@ -33,6 +34,7 @@ from om_dsl.cli.app import (
     when_text,
     write_json,
 )
+from om_dsl.cli.bulk_retry import refuse_filter_alone, refuse_mixed, retry_all_failed
 from om_dsl.cli.common import CatalogArg, load_catalog_arg
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
@@ -65,6 +67,7 @@ from om_dsl.runtime.downstream.systems import unset_variables_warning
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.event_names import declared_events, undeclared_warning
 from om_dsl.runtime.events import Act
+from om_dsl.runtime.fallout import FalloutFilter
 from om_dsl.runtime.handlers import missing_handlers_warning
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import Revision
@@ -88,6 +91,9 @@ NotifyOption = Annotated[
     list[str] | None,
     typer.Option("--notify", help="A listener URL for every order's TMF622 events (repeatable)."),
 ]
+NotifyAttemptsOption = Annotated[
+    int, typer.Option(min=1, help="Attempts per notification before it is abandoned.")
+]
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Items running at once.")]
 NotifyWaitOption = Annotated[
     float,
@@ -105,6 +111,7 @@ def run_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    notify_attempts: NotifyAttemptsOption = 12,
     installed_base: InstalledBaseOption = None,
     restored: RestoredOption = False,
 ) -> None:
@@ -112,7 +119,7 @@ def run_cmd(
     ir = load_catalog_arg(catalog)
     installed = installed_base_or_fail(installed_base, ir)
     valid, _ = read_and_decompose(ir, order, installed)  # an invalid order makes no store
-    outside = _outside(notify)
+    outside = _outside(notify, notify_attempts)
     runtime_args = (db, handlers, ir, concurrency)
     with open_runtime(
         *runtime_args, create=True, downstream=outside, run=True, restored=restored
@@ -141,10 +148,11 @@ def resume_cmd(
     callback_port: CallbackPortOption = 0,
     notify: NotifyOption = None,
     notify_wait: NotifyWaitOption = 5.0,
+    notify_attempts: NotifyAttemptsOption = 12,
     restored: RestoredOption = False,
 ) -> None:
     """Resume every unfinished order of the store until only people or events can move it."""
-    outside = _outside(notify)
+    outside = _outside(notify, notify_attempts)
     with open_runtime(
         db, handlers, None, concurrency, downstream=outside, run=True, restored=restored
     ) as runtime:
@@ -189,20 +197,51 @@ def status_cmd(
 
 @app.command("retry")
 def retry_cmd(
-    order_id: Annotated[str, typer.Argument()],
-    item: Annotated[str, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")],
+    ctx: typer.Context,
+    order_id: Annotated[str | None, typer.Argument()] = None,
+    item: Annotated[
+        str | None, typer.Argument(help="The item id, e.g. 'order/AccessLine:install'.")
+    ] = None,
     reason: ReasonOption = None,
     user: UserOption = None,
     db: DbOption = Path("om.db"),
+    all_failed: Annotated[
+        bool,
+        typer.Option(
+            "--all-failed", help="Retry every item in fallout the options below name (or all)."
+        ),
+    ] = False,
+    system: Annotated[
+        str | None, typer.Option(help="With --all-failed: items whose callout calls it.")
+    ] = None,
+    order: Annotated[str | None, typer.Option(help="With --all-failed: this order's.")] = None,
+    product: Annotated[
+        str | None, typer.Option(help="With --all-failed: items of this technical product.")
+    ] = None,
+    items: Annotated[
+        str | None,
+        typer.Option(help="With --all-failed: item ids matching this pattern, e.g. '*:subscribe'."),
+    ] = None,
 ) -> None:
     """Retry a failed item with a fresh retry budget: it runs at the next `om resume`.
 
     While `om serve` runs the store this is refused: use POST /productOrder/{id}/retry instead.
 
     That request's body is {"itemId": ITEM}; the service runs the item at once.
+
+    --all-failed retries every item in fallout its filters name; the API's: POST /fallout/retry.
     """
     # One sentence per paragraph: the help keeps a docstring's line breaks (test_help_text.py).
     by = operator_name(user)
+    wanted = FalloutFilter(system, order, items, product)
+    if all_failed:
+        refuse_mixed(order_id, item)
+        retry_all_failed(db, wanted, by, reason)
+        return
+    refuse_filter_alone(wanted)
+    if order_id is None or item is None:
+        missing = "ORDER_ID" if order_id is None else "ITEM"
+        raise click_exceptions().UsageError(f"Missing argument '{missing}'.", ctx)
     _operator(
         db,
         order_id,
@@ -350,8 +389,8 @@ def _undeclared(runtime: Runtime, event: str) -> str | None:
     return undeclared_warning(event, declared_events(catalogs)) if catalogs else None
 
 
-def _outside(notify: list[str] | None) -> DownstreamSettings:
-    return DownstreamSettings(notify=notify_settings(notify))
+def _outside(notify: list[str] | None, attempts: int) -> DownstreamSettings:
+    return DownstreamSettings(notify=notify_settings(notify, attempts))
 
 
 def _submit(runtime: Runtime, plan: OrderPlan, order: Order, db: Path) -> None:

@@ -231,9 +231,9 @@ NOTIFY_SECRET_ENV = "OM_NOTIFY_SECRET"
 ``OM_TOKENS`` holds the service's tokens: the secret is read from the environment only)."""
 
 
-def notify_settings(notify: list[str] | None) -> NotifySettings:
+def notify_settings(notify: list[str] | None, attempts: int = 12) -> NotifySettings:
     """The runtime-wide listener URLs of ``--notify``, checked (a bad one is a usage error),
-    and the signing secret's variable when it is set."""
+    the signing secret's variable when it is set, and the attempts per notification."""
     try:
         urls = tuple(check_listener_url(url) for url in notify or ())
     except ValueError as exc:
@@ -246,7 +246,7 @@ def notify_settings(notify: list[str] | None) -> NotifySettings:
             EXIT_USAGE,
         )
     signing = NOTIFY_SECRET_ENV if secret else None
-    return NotifySettings(urls=urls, signing_secret_env=signing)
+    return NotifySettings(urls=urls, signing_secret_env=signing, max_attempts=attempts)
 
 
 def carry_on(db: Path) -> str:

@@ -85,6 +85,14 @@ def serve_cmd(
         list[str] | None,
         typer.Option(envvar="OM_NOTIFY", help="A listener URL for every order's events."),
     ] = None,
+    notify_attempts: Annotated[
+        int,
+        typer.Option(
+            envvar="OM_NOTIFY_ATTEMPTS",
+            min=1,
+            help="Attempts per notification before it is abandoned (backoff capped at 5 min).",
+        ),
+    ] = 12,
     max_body_bytes: Annotated[
         int, typer.Option(envvar="OM_MAX_BODY_BYTES", help="Largest request body accepted.")
     ] = MIB,
@@ -159,7 +167,7 @@ def serve_cmd(
     # to leave a new store file and its runner lock behind.
     with _listening(host, port) as sock:
         config = replace(config, port=sock.getsockname()[1])
-        runtime = _service_runtime(ir, db, registry, concurrency, notify, restored)
+        runtime = _service_runtime(ir, db, registry, concurrency, notify, restored, notify_attempts)
         try:
             server = ServiceServer(runtime, config, access_log=access_log, log_level=level,
                                    listening=sock, log_format=fmt,
@@ -209,11 +217,13 @@ def _service_runtime(
     concurrency: int,
     notify: list[str] | None,
     restored: bool,
+    notify_attempts: int = 12,
 ) -> Runtime:
     """The runtime the service runs; the app gives it the service's URLs (callbacks, hrefs)
     once the socket is bound and the port known.  ``restored``: the store is a backup put in
     place of its store, accepted as such (:mod:`om_dsl.runtime.store.restore`)."""
-    downstream = DownstreamSettings(notify=notify_settings(notify))  # refused: no store made
+    settings = notify_settings(notify, notify_attempts)  # refused: no store made
+    downstream = DownstreamSettings(notify=settings)
     try:
         store = SqliteStore(db, restored=restored)
     except StoreError as exc:

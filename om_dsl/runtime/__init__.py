@@ -14,6 +14,7 @@ from om_dsl.runtime.downstream import (
     idempotency_key,
 )
 from om_dsl.runtime.events import LifecycleEvent
+from om_dsl.runtime.fallout import BulkRetry, FalloutFilter, FalloutItem
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds import ItemKind, KindRegistry
 from om_dsl.runtime.notify import NotifySettings, SigningError
@@ -33,9 +34,12 @@ from om_dsl.runtime.store import (
 )
 
 __all__ = [
+    "BulkRetry",
     "Completed",
     "DownstreamSettings",
     "Failed",
+    "FalloutFilter",
+    "FalloutItem",
     "HandlerRegistry",
     "ItemContext",
     "ItemKind",

@@ -21,10 +21,13 @@ from om_dsl.runtime.store.base import Store
 INVENTORY_METHODS = frozenset({"product", "products", "count_products"})
 """The product inventory's: optional, so that a host's store written before it still runs
 (its ``modify`` items list every attribute as changed, and it lists no products)."""
+COUNT_METHODS = frozenset({"count_orders", "count_items"})
+"""The service's metrics read these; optional as well (the metrics leave their series out)."""
+OPTIONAL_METHODS = INVENTORY_METHODS | COUNT_METHODS
 STORE_METHODS = tuple(
     name
     for name, value in vars(Store).items()
-    if callable(value) and not name.startswith("_") and name not in INVENTORY_METHODS
+    if callable(value) and not name.startswith("_") and name not in OPTIONAL_METHODS
 )
 """What a store must offer (:class:`Store` is a protocol: a host may bring its own)."""
 

@@ -80,6 +80,21 @@ def retry(engine: Engine, order_id: str, item_id: str, act: Act = NOBODY) -> Non
     engine.make_ready(order, item, act.words("retried"), act)
 
 
+def retry_many(
+    engine: Engine, order_id: str, item_ids: Sequence[str], act: Act = NOBODY
+) -> dict[str, str]:
+    """Retry several items of one order, in one commit; returns the items refused, with
+    why (each is checked before it moves, so a refused item changes nothing and the others
+    are retried all the same)."""
+    refused: dict[str, str] = {}
+    for item_id in item_ids:
+        try:
+            retry(engine, order_id, item_id, act)
+        except (NotFound, OperatorActionRejected) as exc:
+            refused[item_id] = str(exc)
+    return refused
+
+
 def skip(
     engine: Engine,
     order_id: str,

@@ -18,7 +18,13 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
-from om_dsl.errors import OmError, OrderIssue, OrderValidationError
+from om_dsl.errors import (
+    NotFound,
+    OmError,
+    OperatorActionRejected,
+    OrderIssue,
+    OrderValidationError,
+)
 from om_dsl.ir.io import with_hash
 from om_dsl.ir.models import AutoItem, Catalog
 from om_dsl.orders.decompose import decompose, decomposer_for
@@ -32,6 +38,13 @@ from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
 from om_dsl.runtime.engine import ACTIVE_ORDER_STATES, Engine
 from om_dsl.runtime.events import NOBODY, Act, Listener, Listeners
+from om_dsl.runtime.fallout import (
+    BulkRetry,
+    FalloutFilter,
+    FalloutItem,
+    fallout_items,
+    group_by_order,
+)
 from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.auto import AutoKind
 from om_dsl.runtime.kinds.base import KindRegistry
@@ -39,7 +52,7 @@ from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
-from om_dsl.runtime.states import ITEM_TERMINAL, order_states
+from om_dsl.runtime.states import ITEM_TERMINAL, OrderState, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
@@ -512,6 +525,69 @@ class Runtime:
         ...``).  Give a name, never a credential.
         """
         self._move(operator.retry, order_id, item_id, _act(by, reason))
+
+    def fallout(self, wanted: FalloutFilter | None = None) -> list[FalloutItem]:
+        """The items whose retries are spent, in held orders, that ``wanted`` matches: held
+        orders by creation, each order's items in plan order.
+
+        Raises:
+            NotFound: ``wanted`` names a system no catalog declares, or an unknown order
+                (a typo must not read as "nothing in fallout").
+        """
+        wanted = wanted if wanted is not None else FalloutFilter()
+        if wanted.system is not None:
+            self.systems.status(wanted.system)
+        if wanted.order_id is not None:
+            if not self.has_order(wanted.order_id):
+                raise NotFound(f"no order {wanted.order_id}")
+            ids = [wanted.order_id]
+        else:
+            ids = [record.id for record in self.orders([OrderState.HELD.value])]
+        statuses = (self.status(order_id) for order_id in ids)
+        return fallout_items(statuses, self._system_of, wanted)
+
+    def retry_fallout(
+        self,
+        wanted: FalloutFilter | None = None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
+    ) -> BulkRetry:
+        """Retry every item in fallout that ``wanted`` matches (all of them without it), as
+        :meth:`retry` does each: a fresh retry budget, ``by`` and ``reason`` in each row.
+
+        One commit per order.  An item refused (it moved since it was listed) is returned
+        with why, and changes nothing; the other items are retried all the same.
+
+        Raises:
+            NotFound: as :meth:`fallout`.
+            StoreInUse, RuntimeStopped: nothing was retried (as :meth:`retry`).
+            InvalidAct: ``by`` or ``reason`` cannot be kept in the log; nothing was retried.
+        """
+        act = _act(by, reason)
+        done = BulkRetry()
+        for order_id, items in group_by_order(self.fallout(wanted)).items():
+            ids = [item.item_id for item in items]
+            try:
+                refused = self._move(operator.retry_many, order_id, ids, act)
+            except (NotFound, OperatorActionRejected) as exc:  # the order itself moved on
+                refused = dict.fromkeys(ids, str(exc))
+            done.retried.extend(item for item in items if item.item_id not in refused)
+            done.refused.extend((item, refused[item.item_id]) for item in items
+                                if item.item_id in refused)  # fmt: skip
+        return done
+
+    def _system_of(self, catalog_hash: str, product: str, name: str) -> str | None:
+        """The system a plan item's callout calls, from the catalog version its order runs
+        on; None for another kind of item, or when that catalog cannot be read."""
+        engine = self._engine
+        try:
+            with engine.lock:
+                spec = engine.pinned(catalog_hash).template(product, name).spec
+        except (KeyError, OmError, ValueError):
+            return None
+        system = getattr(spec, "system", None)
+        return system if isinstance(system, str) else None
 
     def skip(
         self,

@@ -36,6 +36,7 @@ ENV = {
     "handlers": "OM_HANDLERS",
     "concurrency": "OM_CONCURRENCY",
     "notify": "OM_NOTIFY",
+    "notify_attempts": "OM_NOTIFY_ATTEMPTS",
     "access_log": "OM_ACCESS_LOG",
     "installed_base": "OM_INSTALLED_BASE",
 }

@@ -336,9 +336,58 @@ class FalloutItem(BaseModel):
     itemId: str
     name: str
     kind: str
+    product: str
+    """The technical product of the item's line."""
+    system: str | None
+    """The downstream system the item's callout calls (null: the item is no callout)."""
     attempt: int
     failures: int
     reason: str | None
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class FalloutRetry(_Ops):
+    """``POST /fallout/retry``: which items in fallout to retry (every field given must
+    match), and why.  Naming none is refused unless ``all`` says so: a bulk retry of every
+    item by accident (an empty body) would be hard to take back."""
+
+    system: Name | None = Field(None, description="The system the item's callout calls")
+    orderId: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    itemIdPattern: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="A shell-style pattern of item ids (*:subscribe, 7/*), case-sensitive",
+    )
+    product: Name | None = Field(None, description="The technical product of the item's line")
+    all: bool = Field(False, description="Retry every item in fallout (when no filter is given)")
+    reason: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        description="Why, kept in each retried item's event log with the client's name",
+    )
+
+
+class ItemRef(BaseModel):
+    orderId: str
+    itemId: str
+
+
+class RefusedItem(ItemRef):
+    reason: str
+    """Why its retry was refused (it moved since it was found: retried, cancelled...)."""
+
+
+class FalloutRetried(BaseModel):
+    """What a bulk retry did.  The lists name at most the first 100 items; the counts are
+    all of them."""
+
+    retried: int
+    items: list[ItemRef]
+    refused: int
+    refusedItems: list[RefusedItem]
 
 
 class Event(BaseModel):
@@ -371,3 +420,44 @@ class CallbackAnswer(BaseModel):
 class Health(BaseModel):
     status: str
     detail: str | None = None
+
+
+class NotificationView(BaseModel):
+    """One notification of the outbox (an event for one listener)."""
+
+    eventId: str
+    """The TMF event's id, kept when it is sent again: a listener drops one it had."""
+    eventType: str
+    orderId: str
+    orderState: str | None
+    """The state the event reports (a cancel request's event: the request's)."""
+    listener: str
+    """The listener's URL as logs show it (no credentials; ``?...`` for a query)."""
+    state: str
+    """``pending``, ``delivered`` or ``abandoned`` (given up after its attempts)."""
+    attempts: int
+    lastError: str | None
+    nextAttemptAt: str | None
+    deliveredAt: str | None
+
+
+class NotificationRetry(_Ops):
+    """``POST /notifications/retry``: which abandoned notifications to send again (each field
+    given must match); naming none is refused unless ``all`` says so."""
+
+    orderId: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    listener: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="The listener's URL, or as GET /notifications shows it",
+    )
+    all: bool = Field(False, description="Every abandoned notification (when no filter is given)")
+    reason: str | None = Field(
+        None, max_length=MAX_TEXT, description="Why, kept in each order's event log"
+    )
+
+
+class NotificationRetried(BaseModel):
+    retried: int
+    """How many abandoned notifications became pending again, with fresh attempts."""

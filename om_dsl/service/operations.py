@@ -1,4 +1,4 @@
-"""The operations API's data: manual tasks, systems, fallout and the event log, as JSON.
+"""The operations API's data: manual tasks, systems and the event log, as JSON.
 
 Item ids hold ``/`` and ``:`` (``order/AccessLine:install``), which cannot be one URL path
 segment, so a task is addressed by an opaque id: the URL-safe base64 of ``order id`` and
@@ -17,8 +17,6 @@ from om_dsl.errors import NotFound
 from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream import SystemStatus, Task
 from om_dsl.runtime.notify.tmf_text import iso
-from om_dsl.runtime.states import OrderState
-from om_dsl.runtime.status import ItemStatus
 from om_dsl.runtime.store.base import EventRow
 from om_dsl.service.context import Service
 
@@ -106,29 +104,6 @@ def event_view(row: EventRow) -> dict[str, Any]:
         "detail": row.detail,
         "by": row.by,
         "reason": row.reason,
-    }
-
-
-def fallout(svc: Service) -> list[dict[str, Any]]:
-    """Items whose retries are spent, in held orders: what an operator must retry, skip or
-    complete."""
-    return [
-        _fallout_item(record.id, item)
-        for record in svc.runtime.orders(frozenset({OrderState.HELD.value}))
-        for item in svc.runtime.status(record.id).items
-        if item.state == "fatally_failed"
-    ]
-
-
-def _fallout_item(order_id: str, item: ItemStatus) -> dict[str, Any]:
-    return {
-        "orderId": order_id,
-        "itemId": item.id,
-        "name": item.name,
-        "kind": item.kind,
-        "attempt": item.attempt,
-        "failures": item.failures,
-        "reason": item.reason,
     }
 
 

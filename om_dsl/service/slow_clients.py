@@ -130,9 +130,12 @@ class BusyLog:
         self._clock = clock
         self._next = 0.0
         self._count = 0
+        self.total = 0
+        """Requests turned away since the process started (``GET /metrics``)."""
 
     def refused(self, limit: int) -> None:
         self._count += 1
+        self.total += 1
         now = self._clock()
         if now < self._next:
             return

@@ -111,12 +111,14 @@ def serve(
     tokens: dict[str, str] | None = None,
     concurrency: int = 16,
     notify_href: str | None = None,
+    notify_attempts: int = 12,
     **config: Any,
 ) -> Running:
     """The service on a runtime of its own (``notify_href``: the runtime's
-    ``NotifySettings.href_base``)."""
+    ``NotifySettings.href_base``; ``notify_attempts``: its ``max_attempts``)."""
     tokens = TOKENS if tokens is None else tokens
-    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500, href_base=notify_href)
+    notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500, href_base=notify_href,
+                            max_attempts=notify_attempts)  # fmt: skip
     runtime = Runtime(
         acme(),
         store=SqliteStore(db),

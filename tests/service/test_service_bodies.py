@@ -34,9 +34,11 @@ BODIES: dict[str, tuple[str, dict[str, Any], int]] = {
         f"/tasks/{UNKNOWN_TASK}/complete", {"user": "alice", "outputs": {"serial": "S1"}}, 404),
     "/tasks/{id}/fail": (f"/tasks/{UNKNOWN_TASK}/fail", {"reason": "no access"}, 404),
     "/tasks/{id}/reassign": (f"/tasks/{UNKNOWN_TASK}/reassign", {"from": "a", "to": "b"}, 404),
-    "/callbacks/{token}": ("/callbacks/no-such-token", {"done": True}, 404),
     "/systems/{name}/offline": ("/systems/Nope/offline", {"reason": "CHG-1"}, 404),
-    "/systems/{name}/online": ("/systems/Nope/online", {"reason": "done"}, 404),
+    "/systems/{name}/online": ("/systems/Nope/online", {"reason": "CHG-1"}, 404),
+    "/fallout/retry": ("/fallout/retry", {"orderId": UNKNOWN_ORDER, "reason": "x"}, 404),
+    "/notifications/retry": ("/notifications/retry", {"orderId": UNKNOWN_ORDER}, 200),
+    "/callbacks/{token}": ("/callbacks/no-such-token", {"done": True}, 404),
 }  # fmt: skip
 RAW = ("/productOrder", "/productOrder/{id}", "/callbacks/{token}")
 MODEL_ROUTES = [path for path in BODIES if path not in RAW]
@@ -213,6 +215,8 @@ NUMBER_AT: dict[str, tuple[str, str]] = {
     "/tasks/{id}/reassign": ('{"from": "a", "to": @}', "body.to"),
     "/systems/{name}/offline": ('{"reason": @}', "body.reason"),
     "/systems/{name}/online": ('{"reason": @}', "body.reason"),
+    "/fallout/retry": ('{"all": true, "reason": @}', "body.reason"),
+    "/notifications/retry": ('{"all": true, "reason": @}', "body.reason"),
 }  # fmt: skip
 BAD_NUMBERS = {
     "NaN": "the number 'NaN' is not a JSON number (NaN and Infinity are not allowed)",

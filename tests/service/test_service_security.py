@@ -51,6 +51,10 @@ API_CALLS = [
     ("GET", "/systems"),
     ("POST", "/systems/Billing/offline"),
     ("GET", "/fallout"),
+    ("POST", "/fallout/retry"),
+    ("GET", "/metrics"),
+    ("GET", "/notifications"),
+    ("POST", "/notifications/retry"),
 ]
 
 

@@ -356,7 +356,11 @@ def test_a_repeated_parameter_a_route_does_not_read_is_not_a_repetition_error(
 # not there (`?queu=` listed every queue's tasks).
 UNREAD_PARAMETERS = [
     ("/tasks", {"queu": "field_techs"}, "this route reads queue"),
-    ("/fallout", {"x": "1"}, "this route reads none"),
+    (
+        "/fallout",
+        {"sytem": "Billing"},
+        "this route reads system, orderId, itemIdPattern, product, offset, limit",
+    ),
     ("/productOrder/{id}/events", {"foo": "1"}, "this route reads afterSeq, limit"),
     ("/productOrder/{id}/status", {"verbose": "1"}, "this route reads none"),
     ("/productOrder/{id}/plan.svg", {"colapse": "2"}, "this route reads collapse"),

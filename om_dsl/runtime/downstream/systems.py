@@ -16,7 +16,9 @@ from __future__ import annotations
 import builtins
 import logging
 import os
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -64,6 +66,25 @@ class SystemStatus:
     """Why the operator flipped the switch last (``om systems offline --reason``)."""
 
 
+class CalloutTally:
+    """Callouts made since the process started, by system and outcome (``ok``: a 2xx
+    answer; ``accepted``: a 202 whose callback will come; ``failed``: anything else, an
+    unreachable system included): the counter ``GET /metrics`` shows.  Kept in memory
+    only: a Prometheus counter starts again at a restart, and its reader expects that."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, system: str, outcome: str) -> None:
+        with self._lock:
+            self._counts[(system, outcome)] += 1
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._counts)
+
+
 class Systems:
     """The systems of the runtime's catalogs and their online/offline switch.
 
@@ -90,6 +111,7 @@ class Systems:
         self._clock = clock
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._known_too: list[ir.Catalog] = []
+        self.callouts = CalloutTally()
 
     def know(self, catalog: ir.Catalog) -> None:
         """Know ``catalog``'s systems too, besides those of the runtime's catalogs: for

@@ -123,6 +123,12 @@ class CalloutKind(ItemKind):
         system = find_system(ctx.catalog, spec.system)
         if self.systems.offline(system):
             return OnHold(self.systems.offline_words(system.name), key=hold_key(system.name))
+        outcome = await self._call(ctx, spec, system)
+        if not isinstance(outcome, OnHold):  # held: no call was made
+            self.systems.callouts.add(system.name, _outcome_word(outcome))
+        return outcome
+
+    async def _call(self, ctx: ItemContext, spec: ir.CalloutItem, system: ir.System) -> Outcome:
         try:
             call = self._prepare(ctx, spec, system)
         except NoCallbackEndpoint as exc:  # the host's set-up, not the item: hold, never fail
@@ -251,6 +257,14 @@ class CalloutKind(ItemKind):
         assert call.token is not None
         return Waiting(f"waiting for the callback of {call.label}", token=call.token,
                        expect_soon=True)  # fmt: skip
+
+
+def _outcome_word(outcome: Outcome) -> str:
+    """How a call went, for the systems' tally: ``ok``, ``accepted`` (a callback will come)
+    or ``failed``."""
+    if isinstance(outcome, Waiting):
+        return "accepted"
+    return "failed" if isinstance(outcome, Failed) else "ok"
 
 
 def callback_failure(payload: Mapping[str, Any]) -> str | None:

@@ -37,22 +37,32 @@ from om_dsl.runtime.events import (
     ORDER_AMENDED,
     ORDER_CREATED,
     ORDER_STATE,
+    Act,
     LifecycleEvent,
     Listener,
     discard,
 )
 from om_dsl.runtime.notify import cancels
 from om_dsl.runtime.notify.hub import Hub
-from om_dsl.runtime.notify.outbox import Delivery, NewRow, Outbox, OutboxRow
+from om_dsl.runtime.notify.outbox import (
+    STATES,
+    Delivery,
+    NewRow,
+    Notification,
+    Outbox,
+    OutboxRow,
+    Wanted,
+)
 from om_dsl.runtime.notify.signing import SIGNATURE_HEADER, secret_from, sign
 from om_dsl.runtime.notify.tmf import OrderViews
-from om_dsl.runtime.store.base import EventRow, Store, WriteBatch
+from om_dsl.runtime.store.base import EventRow, NewEvent, Store, WriteBatch
 
 log = logging.getLogger("om_dsl.notify")
 CURSOR = "notify"
 NOTIFY_DELIVERED = "notify.delivered"
 NOTIFY_FAILED = "notify.failed"
 NOTIFY_ABANDONED = "notify.abandoned"
+NOTIFY_REPLAYED = "notify.replayed"
 ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE, ORDER_AMENDED, CANCEL_REJECTED})
 """Event-log rows that make TMF events (a rejected cancel request makes only its own)."""
 READ_BATCH = 1000
@@ -214,6 +224,66 @@ class Notifier:
 
     def deliveries(self, order_id: str | None = None) -> list[Delivery]:
         return self._outbox.deliveries(order_id)
+
+    def counts(self) -> dict[str, int]:
+        """Notifications by state: ``pending``, ``delivered``, ``abandoned``."""
+        return self._outbox.counts()
+
+    def listed(
+        self,
+        state: str | None = None,
+        order_id: str | None = None,
+        listener: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[Notification], int]:
+        """One page of the outbox's notifications (oldest first) and how many match:
+        ``state`` (``pending``, ``delivered``, ``abandoned``), an order, a listener (its URL,
+        or the URL as logs show it: see :func:`named`).
+
+        Raises:
+            ValueError: an unknown ``state`` (the message lists them).
+        """
+        wanted = Wanted(_state(state), order_id, self._named(listener))
+        return self._outbox.listed(wanted, offset, limit)
+
+    def retry_abandoned(
+        self,
+        order_id: str | None = None,
+        listener: str | None = None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """Deliver again the abandoned notifications of an order and/or a listener (all of
+        them without either), with fresh attempts; returns how many.
+
+        A listener down longer than the backoff's attempts (12, about 15 minutes) lost those
+        events for good.  The rows become pending and due now, keeping their event (its
+        ``eventId`` too, so a listener drops one it had); the notifier of the process that
+        runs the store reads the outbox at each step (every ``poll_s`` at most), and one that
+        does not run sends them when the store runs next.  Each order's log gets one
+        ``notify.replayed`` row that says how many, who and why.
+
+        Raises:
+            InvalidAct: ``by`` or ``reason`` cannot be kept in the log; nothing changed.
+        """
+        act = Act(by or None, reason or None)
+        counts = self._outbox.replay(Wanted(None, order_id, self._named(listener)), self._clock())
+        now = self._clock()
+        rows: list[NewEvent] = [(now, order, None, NOTIFY_REPLAYED, None, None, None,
+                 act.words(f"{n} abandoned notification(s) sent again"), act.by, act.reason)
+                for order, n in counts.items()]  # fmt: skip
+        if rows:
+            self._store.apply(WriteBatch(events=rows))
+            self.changed()
+        return sum(counts.values())
+
+    def _named(self, listener: str | None) -> list[str] | None:
+        """The outbox's URLs that ``listener`` names (None: no listener given)."""
+        if listener is None:
+            return None
+        return [url for url in self._outbox.urls() if listener in named(url)]
 
     def product_order(self, order_id: str) -> dict[str, Any] | None:
         """The order as TMF622 shows it (what events carry), or None."""
@@ -413,6 +483,20 @@ class Notifier:
         s = self.settings
         delay: float = min(s.backoff_cap_ms, s.backoff_ms * 2 ** (attempt - 1)) / 1000
         return delay * random.uniform(0.5, 1.0)
+
+
+def named(url: str) -> tuple[str, str, str]:
+    """The names a listener URL goes by: itself, and as logs and lists show it (no
+    credentials, no query: ``https://crm.example/events?...``, or without the ``?...``),
+    so that an operator can name a listener whose URL holds a token they cannot see."""
+    short = shown(url)
+    return url, short, short.removesuffix("?...")
+
+
+def _state(state: str | None) -> str | None:
+    if state is not None and state not in STATES:
+        raise ValueError(f"unknown notification state {state!r}; the states: {', '.join(STATES)}")
+    return state
 
 
 def _failure(exc: Exception, timeout_s: float, url: str) -> str:

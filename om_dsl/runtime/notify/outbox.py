@@ -10,8 +10,8 @@ due, so a listener never sees ``completed`` before ``inProgress``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from om_dsl.runtime.downstream.state import SideDb
 
@@ -67,6 +67,56 @@ _HEADS = (
 always what it may send.  The grouping reads only the ``outbox_pending`` index (state, url,
 order_id, id) and the table only for the heads, however many rows queue behind them."""
 _HEAD_ROW = ", ".join(f"o.{column}" for column in _ROW.split(", "))
+
+
+STATES = ("pending", "delivered", "abandoned")
+"""What becomes of a notification: waiting for its (next) attempt, delivered, given up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One row of the outbox as operators list it (``om notifications list``)."""
+
+    event_id: str
+    """The TMF event's ``eventId`` (``om-42``, ``om-42-cancel``): kept by a replay, so a
+    listener that dedupes by it drops what it had."""
+    order_id: str
+    url: str
+    event_type: str
+    order_state: str | None
+    state: str
+    attempts: int
+    last_error: str | None
+    next_at: float | None
+    """When the next attempt is due (a pending row only)."""
+    delivered_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """Which rows: each field given must match.  ``urls`` None is every listener; an empty
+    collection is none (a listener named that no row has)."""
+
+    state: str | None = None
+    order_id: str | None = None
+    urls: Collection[str] | None = None
+
+    def where(self) -> tuple[str, tuple[Any, ...]]:
+        terms, params = ["1"], []
+        for column, value in (("state", self.state), ("order_id", self.order_id)):
+            if value is not None:
+                terms.append(f"{column} = ?")
+                params.append(value)
+        if self.urls is not None:
+            terms.append(f"url IN ({', '.join('?' * len(self.urls)) or 'NULL'})")
+            params.extend(sorted(self.urls))
+        return " AND ".join(terms), tuple(params)
+
+
+def event_id(event_seq: int) -> str:
+    """The ``eventId`` of a row's event (:meth:`OrderViews.events`): an order event's is its
+    log row's, a cancel request's (a negative ``event_seq``) has ``-cancel``."""
+    return f"om-{-event_seq}-cancel" if event_seq < 0 else f"om-{event_seq}"
 
 
 class Outbox:
@@ -129,6 +179,47 @@ class Outbox:
                 (state, attempts, next_at, error, delivered_at, row_id),
             )
 
+    def counts(self) -> dict[str, int]:
+        """How many rows are in each state (``pending``, ``delivered``, ``abandoned``), read
+        from the ``outbox_pending`` index, whose first column is the state."""
+        rows = self._side.query("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        return {str(state): int(count) for state, count in rows}
+
+    def urls(self) -> list[str]:
+        """Every listener URL the outbox has rows for."""
+        return [str(url) for (url,) in self._side.query("SELECT DISTINCT url FROM outbox")]
+
+    def listed(
+        self, wanted: Wanted, offset: int = 0, limit: int | None = None
+    ) -> tuple[list[Notification], int]:
+        """One page of the rows ``wanted``, oldest first, and how many match in all."""
+        where, params = wanted.where()
+        total = self._side.query(f"SELECT COUNT(*) FROM outbox WHERE {where}", params)[0][0]
+        rows = self._side.query(
+            "SELECT event_seq, order_id, url, event_type, state_to, state, attempts, "
+            f"last_error, next_at, delivered_at FROM outbox WHERE {where} ORDER BY id "
+            f"LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}",
+            params,
+        )
+        return [_notification(*row) for row in rows], int(total)
+
+    def replay(self, wanted: Wanted, now: float) -> dict[str, int]:
+        """Abandoned rows ``wanted`` (its ``state`` aside) become pending again, with fresh
+        attempts and due now, in one transaction; returns how many per order.  The row, its
+        event's JSON and so its ``eventId`` stay: a listener that had it can drop it."""
+        where, params = replace(wanted, state="abandoned").where()
+        with self._side.write() as db:
+            counts = db.execute(
+                f"SELECT order_id, COUNT(*) FROM outbox WHERE {where} GROUP BY order_id "
+                "ORDER BY MIN(id)",
+                params,
+            ).fetchall()
+            db.execute(
+                f"UPDATE outbox SET state = 'pending', attempts = 0, next_at = ? WHERE {where}",
+                (now, *params),
+            )
+        return {str(order_id): int(count) for order_id, count in counts}
+
     def pending(self) -> int:
         return int(self._side.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0])
 
@@ -140,3 +231,12 @@ class Outbox:
             params,
         )
         return [Delivery(*row) for row in rows]
+
+
+def _notification(
+    seq: int, order_id: str, url: str, kind: str, order_state: str | None, state: str,
+    attempts: int, error: str | None, next_at: float, delivered_at: float | None,
+) -> Notification:  # fmt: skip
+    due = next_at if state == "pending" else None  # the others' next_at means nothing
+    return Notification(event_id(seq), order_id, url, kind, order_state, state, attempts,
+                        error, due, delivered_at)  # fmt: skip

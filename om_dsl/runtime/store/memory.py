@@ -11,6 +11,7 @@ import bisect
 import copy
 import dataclasses
 import threading
+from collections import Counter
 from typing import Any
 
 from om_dsl.orders.inventory import InventoryProduct, ProductChange, apply_change
@@ -212,6 +213,17 @@ class MemoryStore:
     def count_cancel_requests(self) -> int:
         with self._lock:
             return len(self._cancel_requests)
+
+    def count_orders(self) -> dict[str, int]:
+        with self._lock:
+            return dict(Counter(record.state for record in self._orders.values()))
+
+    def count_items(self, order_states: frozenset[str]) -> dict[str, int]:
+        state = ItemRow._fields.index("state")
+        with self._lock:
+            return dict(Counter(row[state] for order_id, rows in self._items.items()
+                                if self._orders[order_id].state in order_states
+                                for row in rows))  # fmt: skip
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         with self._lock:

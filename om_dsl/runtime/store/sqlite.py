@@ -595,6 +595,20 @@ class SqliteStore:
         rows = self._query(f"SELECT COUNT(*) FROM events WHERE {_CANCEL_REQUESTS}", ())
         return int(rows[0][0])
 
+    def count_orders(self) -> dict[str, int]:
+        rows = self._query("SELECT state, COUNT(*) FROM orders GROUP BY state", ())
+        return {str(state): int(count) for state, count in rows}
+
+    def count_items(self, order_states: frozenset[str]) -> dict[str, int]:
+        """Through ``orders_by_state`` to the unfinished orders, then their items by key."""
+        marks = ", ".join("?" * len(order_states))
+        rows = self._query(
+            "SELECT i.state, COUNT(*) FROM orders AS o JOIN items AS i ON i.order_id = o.id "
+            f"WHERE o.state IN ({marks}) GROUP BY i.state",
+            tuple(sorted(order_states)),
+        )
+        return {str(state): int(count) for state, count in rows}
+
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         sql = "SELECT order_id, item_id FROM items WHERE wait_key = ?"
         params: tuple[str, ...] = (wait_key,)

@@ -9,6 +9,8 @@ from om_dsl.service.routes import (
     cancel_order,
     health,
     hub,
+    metrics,
+    notifications,
     order_ops,
     product_inventory,
     product_order,
@@ -25,6 +27,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     hub.router,
     tasks.router,
     systems.router,
+    metrics.router,
+    notifications.router,
     callbacks.router,
 )
 

@@ -1,6 +1,7 @@
 """Operations on one order, next to its TMF resource: the runtime's detailed status, the event
 log, the live plan diagram, and the operator's actions on fallout (retry, skip, complete an
-item; deliver a named event).  ``GET /fallout`` lists what needs an operator."""
+item; deliver a named event).  ``GET /fallout`` lists what needs an operator, and
+``POST /fallout/retry`` retries it in bulk after an outage."""
 
 from __future__ import annotations
 
@@ -8,21 +9,35 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
+from om_dsl.runtime.fallout import FalloutFilter
 from om_dsl.runtime.status import OrderStatus
-from om_dsl.service import live_plan
+from om_dsl.service import fallout, live_plan
 from om_dsl.service.context import Svc, Who
 from om_dsl.service.models import (
+    MAX_TEXT,
     CompleteItem,
     Event,
     FalloutItem,
+    FalloutRetried,
+    FalloutRetry,
     ItemAction,
     Signal,
     Signalled,
     SkipItem,
 )
-from om_dsl.service.operations import event_view, fallout, require_order
-from om_dsl.service.routes.common import AUTH_JSON, DECLARED_QUERY, NO_CONTENT, errors
+from om_dsl.service.operations import event_view, require_order
+from om_dsl.service.routes.common import (
+    AUTH_JSON,
+    DECLARED_QUERY,
+    NO_CONTENT,
+    Limit,
+    Offset,
+    errors,
+    page,
+    page_size,
+)
 
 router = APIRouter(
     tags=["operations"], dependencies=[*AUTH_JSON, *DECLARED_QUERY], responses=errors(400)
@@ -91,6 +106,30 @@ def signal_order(svc: Svc, who: Who, id: str, body: Signal) -> dict[str, int]:
     return {"completed": count}
 
 
-@router.get("/fallout", response_model=list[FalloutItem], responses=errors())
-def list_fallout(svc: Svc) -> list[dict[str, Any]]:
-    return fallout(svc)
+Name = Annotated[str | None, Query(min_length=1, max_length=200)]
+Text = Annotated[str | None, Query(min_length=1, max_length=MAX_TEXT)]
+
+
+@router.get("/fallout", response_model=list[FalloutItem], responses=errors(404))
+def list_fallout(
+    svc: Svc,
+    system: Name = None,
+    orderId: Text = None,
+    itemIdPattern: Text = None,
+    product: Name = None,
+    offset: Offset = 0,
+    limit: Limit = None,
+) -> JSONResponse:
+    """A page of the items in fallout, with the counts of ``GET /productOrder``: after an
+    outage there are thousands, and ``?limit=1`` was a 400.  The filter is the bulk retry's,
+    so an operator lists what a retry would take before taking it."""
+    wanted = FalloutFilter(system, orderId, itemIdPattern, product)
+    views = fallout.listing(svc, wanted)
+    return page(views[offset : offset + page_size(svc, limit)], len(views))
+
+
+@router.post("/fallout/retry", response_model=FalloutRetried, responses=errors(404))
+def retry_fallout(svc: Svc, who: Who, body: FalloutRetry) -> dict[str, Any]:
+    """Retry in bulk (after an outage): one commit per order, each item recorded as a single
+    retry is; items that moved meanwhile are refused one by one, the rest go on."""
+    return fallout.retry(svc, body, who.name)
