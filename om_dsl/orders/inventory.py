@@ -63,6 +63,9 @@ class ProductChange:
     account: str | None = None
     customer: str | None = None
     is_bundle: bool = False
+    defaulted: tuple[str, ...] = ()
+    """On ``modify``: the attributes the order did not give (their value above is the
+    default): the product's recorded values stay for them (:func:`apply_change`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,8 @@ def product_from_json(data: dict[str, Any]) -> InventoryProduct:
 
 
 def change_from_json(data: dict[str, Any]) -> ProductChange:
-    return ProductChange(**data)
+    """The change a store row holds; a row written before ``defaulted`` existed has none."""
+    return ProductChange(**{**data, "defaulted": tuple(data.get("defaulted", ()))})
 
 
 def change_to_json(change: ProductChange) -> dict[str, Any]:
@@ -147,6 +151,7 @@ def product_changes(order: Order, catalog: ir.Catalog) -> list[ProductChange]:
                 account=item.account or order.account,
                 customer=order.customer,
                 is_bundle=offer.kind == "bundle",
+                defaulted=item.defaulted,
             )
         )
     return changes
@@ -157,10 +162,11 @@ def apply_change(
 ) -> InventoryProduct:
     """The product after a completed order's item ``change``; ``found``: before it.
 
-    An ``add`` (or a first record) takes the item's values; a ``modify`` lays them over the
-    recorded ones (what the order does not say stays); a ``delete`` terminates the product
-    and keeps its values; a ``noChange`` keeps them.  Recording the same item twice changes
-    nothing (a store may be asked again after a restart).
+    An ``add`` (or a first record) takes the item's values; a ``modify`` lays those the order
+    gave over the recorded ones (what the order does not say stays: not its default); a
+    ``delete`` terminates the product and keeps its values; a ``noChange`` keeps them.
+    Recording the same item twice changes nothing (a store may be asked again after a
+    restart).
     """
     ref = OrderItemRef(order_id, change.item_id, change.action)
     if found is not None and ref in found.order_items:
@@ -171,7 +177,7 @@ def apply_change(
     else:
         attributes = dict(found.attributes)
         if change.action == "modify":
-            attributes.update(change.attributes)
+            attributes.update(_given(change))
         start = found.start_date
     deleted = change.action == "delete"
     return InventoryProduct(
@@ -190,13 +196,22 @@ def apply_change(
     )
 
 
+def _given(change: ProductChange) -> dict[str, Any]:
+    if not change.defaulted:
+        return change.attributes
+    return {n: v for n, v in change.attributes.items() if n not in change.defaulted}
+
+
 def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
     """``order`` with the values before each ``modify`` that the inventory knows.
 
     A ``modify`` item that names a known product and gives no ``previous`` of its own gets
     ``previous`` = the recorded values of the attributes it has, so only what really changes
-    is ``changed``.  An unknown product id is no error (the CRM may know products installed
-    before om_dsl): the item stays as it was (every attribute changed).
+    is ``changed``; the attributes it does not give take their recorded values, not the
+    catalog's defaults (a TMF ``modify`` says only what changes: a speed of 1000 must not go
+    back to the default 100 because the order only asks for a static IP).  An unknown product
+    id is no error (the CRM may know products installed before om_dsl): the item stays as it
+    was (every attribute changed).
 
     Raises:
         OrderValidationError: O072 (a ``modify`` or ``delete`` of a terminated product),
@@ -239,8 +254,16 @@ def _with_previous(
         return item
     if item.action != "modify" or item.previous is not None:
         return item  # the caller's previous values win
-    before = {n: found.attributes[n] for n in item.attributes if n in found.attributes}
-    return item.model_copy(update={"previous": before})
+    return _over_recorded(item, found.attributes)
+
+
+def _over_recorded(item: OrderItem, recorded: dict[str, Any]) -> OrderItem:
+    """A ``modify`` of a recorded product: the values it did not give are the recorded ones,
+    and ``previous`` is what was recorded."""
+    kept = {n: recorded[n] for n in item.defaulted if n in recorded}
+    after = {**item.attributes, **kept} if kept else item.attributes
+    before = {n: recorded[n] for n in after if n in recorded}
+    return item.model_copy(update={"attributes": after, "previous": before})
 
 
 def _last_order(found: InventoryProduct) -> str:

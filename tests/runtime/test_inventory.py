@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,6 +183,56 @@ def test_a_modify_that_changes_nothing_is_no_change(lab: ir.Catalog, store: Stor
     runtime = runtime_of(lab, store)
     done(runtime, tmf("O1", "add", "P1", speed=100))
     assert runtime.plan(tmf("O2", "modify", "P1", speed=100)).line("1/Line").action == "noChange"
+
+
+def partial(oid: str, pid: str, **values: Any) -> dict[str, Any]:
+    """A TMF modify that says only some characteristics, as CRMs send them."""
+    order = tmf(oid, "modify", pid)
+    chars = [{"name": name, "value": value} for name, value in values.items()]
+    order["productOrderItem"][0]["product"]["productCharacteristic"] = chars
+    return order
+
+
+def test_a_partial_modify_keeps_the_recorded_values_it_does_not_say(
+    lab: ir.Catalog, store: Store
+) -> None:
+    """The order reader fills in defaults: a modify of the speed only must not move the line
+    back to the default site (nor record it there)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100, site="B"))
+    plan = runtime.plan(partial("O2", "P1", speed=700))
+    line = plan.line("1/Line")
+    assert (line.action, line.changed, line.previous) == ("modify", ("bw",), {"bw": 100})
+    assert line.attributes == {"bw": 700, "site": "B"}
+    assert {item.name for item in plan.items if item.initial == "skipped"} == {"move"}
+    done(runtime, partial("O2", "P1", speed=700))
+    done(runtime, partial("O3", "P1", site="C", speed=None))  # null: not given either
+    product = store.product("P1")
+    assert product is not None and product.attributes == {"speed": 700, "site": "C"}
+
+
+def test_a_partial_modify_of_an_unknown_product_records_the_defaults(
+    lab: ir.Catalog, store: Store
+) -> None:
+    runtime = runtime_of(lab, store)
+    line = runtime.plan(partial("O1", "P-OLD", speed=500)).line("1/Line")
+    assert (line.action, line.attributes) == ("modify", {"bw": 500, "site": "A"})
+    done(runtime, partial("O1", "P-OLD", speed=500))
+    product = store.product("P-OLD")
+    assert product is not None and product.attributes == {"speed": 500, "site": "A"}
+
+
+def test_the_readers_say_which_values_of_a_modify_are_defaults(lab: ir.Catalog) -> None:
+    """The quick reader (JSON text) and the thorough one (an order with an issue on the way)
+    agree; items other than modify pay nothing."""
+    decomposer = decomposer_for(lab)
+    order = partial("O1", "P1", speed=500)
+    assert decomposer.read(order).items[0].defaulted == ("site",)
+    native = {"id": "N", "items": [{"id": "1", "action": "modify", "product": "Internet",
+                                    "attributes": {"site": "B", "speed": None}}]}  # fmt: skip
+    assert decomposer.read(json.dumps(native)).items[0].defaulted == ("speed",)
+    assert decomposer.read(native).items[0].defaulted == ("speed",)
+    assert decomposer.read(tmf("O2", "add", "P1")).items[0].defaulted == ()
 
 
 def test_an_unknown_product_id_keeps_every_attribute_changed(lab: ir.Catalog, store: Store) -> None:

@@ -19,8 +19,11 @@ SAMPLE = REPO / "tests" / "fixtures" / "tmf" / "Product.example.json"
 PRODUCTS = "/productInventoryManagement/v4/product"
 
 
-def fibre(order_id: str, action: str, speed: int) -> dict[str, Any]:
-    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1."""
+def fibre(order_id: str, action: str, speed: int | None, **chars: Any) -> dict[str, Any]:
+    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1, with
+    the speed (unless None) and the other characteristics given."""
+    given = {"speed": speed, **chars} if speed is not None else chars
+    characteristics = [{"name": name, "value": value} for name, value in given.items()]
     return {
         "id": order_id,
         "billingAccount": {"id": "ACC-2001"},
@@ -33,7 +36,7 @@ def fibre(order_id: str, action: str, speed: int) -> dict[str, Any]:
                 "productOffering": {"id": "14301", "name": "Home Fibre"},
                 "product": {
                     "id": "PRD-FIB-1",
-                    "productCharacteristic": [{"name": "speed", "value": speed}],
+                    "productCharacteristic": characteristics,
                 },
             }
         ],
@@ -103,6 +106,25 @@ def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
     after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()
     assert {"name": "speed", "value": 1000} in after["productCharacteristic"]
     assert [r["orderItemAction"] for r in after["productOrderItem"]] == ["add", "modify"]
+
+
+def test_a_modify_that_only_asks_for_a_static_ip_keeps_the_speed(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """The order reader applies defaults: a modify with ``static_ip`` only used to run
+    ``change_speed`` 1000 -> 100 and record 100 (the CRM's t10/t16)."""
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 1000)).status_code == 201
+    _completed(api, "CRM-1")
+    answer = api.post("/productOrder", json=fibre("CRM-2", "modify", None, static_ip=True))
+    assert answer.status_code == 201, answer.text
+    items = _status(api, "CRM-2")
+    assert not [name for name in items if "AccessLine" in name], items  # noChange: no work
+    assert any("StaticIp" in name for name in items), items
+    _completed(api, "CRM-2")
+    after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()["productCharacteristic"]
+    assert {"name": "speed", "value": 1000} in after
+    assert {"name": "static_ip", "value": True} in after
 
 
 def test_the_product_view(snapshot: SnapshotAssertion) -> None:
