@@ -66,6 +66,10 @@ class ProductChange:
     defaulted: tuple[str, ...] = ()
     """On ``modify``: the attributes the order did not give (their value above is the
     default): the product's recorded values stay for them (:func:`apply_change`)."""
+    order_attributes: dict[str, Any] | None = None
+    """The order's own attributes (the catalog's ``order { ... }`` block, such as the site):
+    rules read them too, so a later ``modify`` under other ones is a move
+    (:func:`with_inventory`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,9 @@ class InventoryProduct:
     """When the order that added it (or first recorded it) completed (epoch seconds)."""
     termination_date: float | None = None
     order_items: tuple[OrderItemRef, ...] = field(default_factory=tuple)
+    order_attributes: dict[str, Any] | None = None
+    """The order-level attributes of the last order that added or modified it; None for a
+    product recorded before om_dsl kept them."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON, for a store row (:func:`product_from_json` reads it back)."""
@@ -152,6 +159,7 @@ def product_changes(order: Order, catalog: ir.Catalog) -> list[ProductChange]:
                 customer=order.customer,
                 is_bundle=offer.kind == "bundle",
                 defaulted=item.defaulted,
+                order_attributes=dict(order.attributes),
             )
         )
     return changes
@@ -180,6 +188,7 @@ def apply_change(
             attributes.update(_given(change))
         start = found.start_date
     deleted = change.action == "delete"
+    said = change.order_attributes
     return InventoryProduct(
         id=change.product_id,
         status=TERMINATED if deleted else ACTIVE,
@@ -193,6 +202,7 @@ def apply_change(
         start_date=start,
         termination_date=ts if deleted else None,
         order_items=(*(found.order_items if found is not None else ()), ref),
+        order_attributes=said if said is not None or found is None else found.order_attributes,
     )
 
 
@@ -254,14 +264,25 @@ def _with_previous(
         return item
     if item.action != "modify" or item.previous is not None:
         return item  # the caller's previous values win
-    return _over_recorded(item, found.attributes)
+    return _over_recorded(item, found.attributes, _moved(order, found))
 
 
-def _over_recorded(item: OrderItem, recorded: dict[str, Any]) -> OrderItem:
+def _moved(order: Order, found: InventoryProduct) -> bool:
+    """Whether the order's own attributes (a site, ...) differ from those recorded with the
+    product.  Both worlds read the current order's attributes, so a move would look like no
+    change at all and be dropped: such an item keeps every attribute changed, as without an
+    inventory.  A product recorded before they were kept is taken as not moved."""
+    said = found.order_attributes
+    return said is not None and said != order.attributes
+
+
+def _over_recorded(item: OrderItem, recorded: dict[str, Any], moved: bool) -> OrderItem:
     """A ``modify`` of a recorded product: the values it did not give are the recorded ones,
-    and ``previous`` is what was recorded."""
+    and ``previous`` is what was recorded (none when ``moved``: every attribute changed)."""
     kept = {n: recorded[n] for n in item.defaulted if n in recorded}
     after = {**item.attributes, **kept} if kept else item.attributes
+    if moved:
+        return item if not kept else item.model_copy(update={"attributes": after})
     before = {n: recorded[n] for n in after if n in recorded}
     return item.model_copy(update={"attributes": after, "previous": before})
 

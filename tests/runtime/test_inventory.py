@@ -17,6 +17,7 @@ from om_dsl.errors import OrderValidationError
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import decomposer_for
 from om_dsl.orders.inventory import (
+    InventoryProduct,
     ProductChange,
     apply_change,
     product_from_json,
@@ -233,6 +234,60 @@ def test_the_readers_say_which_values_of_a_modify_are_defaults(lab: ir.Catalog) 
     assert decomposer.read(json.dumps(native)).items[0].defaulted == ("speed",)
     assert decomposer.read(native).items[0].defaulted == ("speed",)
     assert decomposer.read(tmf("O2", "add", "P1")).items[0].defaulted == ()
+
+
+SITE_LAB = 'order { attribute site_id: string default "S1" }\n' + LAB.replace(
+    "site = site }", "site = order.site_id }"
+)
+"""The lab with the site an order-level attribute, as the example catalog has it."""
+
+
+def at_site(order: dict[str, Any], site: str | None) -> dict[str, Any]:
+    """``order`` at this site (``characteristic`` of the order), or at none (an order
+    recorded before the order's attributes were)."""
+    if site is not None:
+        order["characteristic"] = [{"name": "site_id", "value": site}]
+    return order
+
+
+def test_a_modify_at_another_site_is_a_move(store: Store) -> None:
+    """Both worlds read the order's own attributes: with the inventory, a modify at a new
+    site used to change nothing and complete with no work (the CRM's ORD-M3)."""
+    runtime = runtime_of(compile_text(SITE_LAB), store)
+    done(runtime, at_site(tmf("O1", "add", "P1", speed=500), "S1"))
+    recorded = store.product("P1")
+    assert recorded is not None and recorded.order_attributes == {"site_id": "S1"}
+    moved = runtime.plan(at_site(partial("O2", "P1", speed=500), "S2")).line("1/Line")
+    assert (moved.action, set(moved.changed)) == ("modify", {"bw", "site"})
+    assert moved.attributes == {"bw": 500, "site": "S2"}  # a partial modify keeps the speed
+    done(runtime, at_site(partial("O2", "P1", speed=500), "S2"))
+    after = store.product("P1")
+    assert after is not None and after.order_attributes == {"site_id": "S2"}
+    same = runtime.plan(at_site(partial("O3", "P1", speed=500), "S2")).line("1/Line")
+    assert same.action == "noChange"
+
+
+def test_a_product_recorded_without_order_attributes_is_compared_as_before(
+    store: Store,
+) -> None:
+    runtime = runtime_of(compile_text(SITE_LAB), store)
+    found = apply_change(None, _change("add", 500, 1), "O1", 1.0)
+    assert found.order_attributes is None
+    assert product_from_json({k: v for k, v in found.to_json().items()
+                              if k != "order_attributes"}) == found  # fmt: skip
+    inventory = _Fixed(found)
+    order = decomposer_for(runtime.catalog).read(at_site(partial("O2", "P1", speed=700), "S2"))
+    assert with_inventory(order, inventory).items[0].previous == {"speed": 500}
+
+
+class _Fixed:
+    """An inventory of one product."""
+
+    def __init__(self, product: InventoryProduct) -> None:
+        self.found = product
+
+    def product(self, product_id: str) -> InventoryProduct | None:
+        return self.found if product_id == self.found.id else None
 
 
 def test_an_unknown_product_id_keeps_every_attribute_changed(lab: ir.Catalog, store: Store) -> None:

@@ -19,16 +19,18 @@ SAMPLE = REPO / "tests" / "fixtures" / "tmf" / "Product.example.json"
 PRODUCTS = "/productInventoryManagement/v4/product"
 
 
-def fibre(order_id: str, action: str, speed: int | None, **chars: Any) -> dict[str, Any]:
-    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1, with
-    the speed (unless None) and the other characteristics given."""
+def fibre(
+    order_id: str, action: str, speed: int | None, site: str = "SITE-LYON-0042", **chars: Any
+) -> dict[str, Any]:
+    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1, at
+    ``site``, with the speed (unless None) and the other characteristics given."""
     given = {"speed": speed, **chars} if speed is not None else chars
     characteristics = [{"name": name, "value": value} for name, value in given.items()]
     return {
         "id": order_id,
         "billingAccount": {"id": "ACC-2001"},
         "relatedParty": [{"id": "CUST-3001", "role": "Customer"}],
-        "characteristic": [{"name": "site_id", "value": "SITE-LYON-0042"}],
+        "characteristic": [{"name": "site_id", "value": site}],
         "productOrderItem": [
             {
                 "id": "1",
@@ -125,6 +127,23 @@ def test_a_modify_that_only_asks_for_a_static_ip_keeps_the_speed(
     after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()["productCharacteristic"]
     assert {"name": "speed", "value": 1000} in after
     assert {"name": "static_ip", "value": True} in after
+
+
+def test_a_modify_at_another_site_moves_the_line(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """The site is the order's attribute, not the item's: with the inventory, a modify at a
+    new site with the same speed used to plan no work at all (the CRM's ORD-M3)."""
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 500)).status_code == 201
+    _completed(api, "CRM-1")
+    moved = fibre("CRM-2", "modify", 500, site="SITE-PARIS-9")
+    assert api.post("/productOrder", json=moved).status_code == 201
+    assert _status(api, "CRM-2")["order/AccessLine:move"]["state"] != "skipped"
+    _completed(api, "CRM-2")
+    again = fibre("CRM-3", "modify", 500, site="SITE-PARIS-9")
+    assert api.post("/productOrder", json=again).status_code == 201
+    assert not [n for n in _status(api, "CRM-3") if "AccessLine" in n]  # nothing changes
 
 
 def test_the_product_view(snapshot: SnapshotAssertion) -> None:
