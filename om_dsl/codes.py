@@ -469,11 +469,11 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O072",),
-        "a `modify` or `delete` item whose TMF `product.id` the product inventory has as `terminated`: an order deleted it before (see docs/runtime.md, Product inventory)",
+        "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory has as `terminated`: an order deleted it before (see docs/runtime.md, Product inventory)",
     ),
     CodeDoc(
         ("O073",),
-        "a `modify` or `delete` item whose TMF `product.id` the product inventory records under another offer than the item's (`productOffering`): the item names the wrong product, or the wrong offer",
+        "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory records under another offer than the item's (`productOffering`): the item names the wrong product, or the wrong offer",
     ),
     CodeDoc(
         ("O080",),

@@ -16,7 +16,7 @@ an order will record (:func:`product_changes`), how a completed order changes a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from om_dsl.errors import OrderIssue, OrderValidationError
@@ -172,13 +172,17 @@ def apply_change(
 
     An ``add`` (or a first record) takes the item's values; a ``modify`` lays those the order
     gave over the recorded ones (what the order does not say stays: not its default); a
-    ``delete`` terminates the product and keeps its values; a ``noChange`` keeps them.
+    ``delete`` terminates the product and keeps its values; a ``noChange`` of a recorded
+    product records only its order item (its status, offer, account, customer and values
+    stay: the order says nothing new about them).
     Recording the same item twice changes nothing (a store may be asked again after a
     restart).
     """
     ref = OrderItemRef(order_id, change.item_id, change.action)
     if found is not None and ref in found.order_items:
         return found
+    if found is not None and change.action == "noChange":
+        return replace(found, order_items=(*found.order_items, ref))  # it stays as it was
     if found is None or change.action == "add":
         attributes = dict(change.attributes)
         start = ts if found is None or change.action == "add" else found.start_date
@@ -224,8 +228,8 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
     was (every attribute changed).
 
     Raises:
-        OrderValidationError: O072 (a ``modify`` or ``delete`` of a terminated product),
-            O073 (a ``modify`` or ``delete`` of a product of another offer).
+        OrderValidationError: O072 (a ``modify``, ``delete`` or ``noChange`` of a terminated
+            product), O073 (one of a product of another offer).
     """
     if inventory is None:
         return order
@@ -241,7 +245,7 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
 def _with_previous(
     order: Order, item: OrderItem, inventory: ProductInventory, issues: list[OrderIssue]
 ) -> OrderItem:
-    if item.action not in ("modify", "delete"):
+    if item.action not in _CHECKED:
         return item
     product_id = product_id_of(order, item)
     found = None if product_id is None else inventory.product(product_id)
@@ -287,9 +291,15 @@ def _over_recorded(item: OrderItem, recorded: dict[str, Any], moved: bool) -> Or
     return item.model_copy(update={"attributes": after, "previous": before})
 
 
+_CHECKED = frozenset({"modify", "delete", "noChange"})
+"""The actions of an item that must fit its recorded product (O072, O073): a ``noChange``
+too, or a terminated product "kept" under another offer would pass unnoticed."""
+_VERBS = {"modify": "modified", "delete": "deleted", "noChange": "kept (noChange)"}
+
+
 def _last_order(found: InventoryProduct) -> str:
     return found.order_items[-1].order_id if found.order_items else "?"
 
 
 def _verb(action: str) -> str:
-    return "modified" if action == "modify" else "deleted"
+    return _VERBS.get(action, action)

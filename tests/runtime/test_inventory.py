@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -317,6 +318,42 @@ def test_a_modify_under_another_offer_is_o073(lab: ir.Catalog, store: Store) -> 
     assert not runtime.has_order("O2")
 
 
+@pytest.mark.parametrize(("action", "code"), [("noChange", "O072"), ("noChange", "O073")])
+def test_a_no_change_must_fit_its_product_too(
+    lab: ir.Catalog, store: Store, action: str, code: str
+) -> None:
+    """A noChange of a terminated product made it active again (the CRM's t7)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    if code == "O072":
+        done(runtime, tmf("O2", "delete", "P1"))
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O3", action, "P1", offer="2" if code == "O073" else "1"))
+    assert [(i.code, i.path) for i in caught.value.issues] == [
+        (code, "productOrderItem[0].product.id")
+    ]
+    assert code != "O072" or "cannot be kept (noChange)" in caught.value.issues[0].message
+
+
+def test_a_no_change_records_its_order_item_and_changes_nothing_else(
+    lab: ir.Catalog, store: Store
+) -> None:
+    """A noChange sent under another account, customer and values rewrote the record."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300, site="B"))
+    before = store.product("P1")
+    other = tmf("O2", "noChange", "P1", speed=5, site="Z")
+    other["billingAccount"] = {"id": "ACC-9"}
+    other["relatedParty"] = [{"id": "CUST-9", "role": "Customer"}]
+    done(runtime, other)
+    after = store.product("P1")
+    assert before is not None and after is not None
+    assert [(r.order_id, r.action) for r in after.order_items] == [
+        ("O1", "add"), ("O2", "noChange"),
+    ]  # fmt: skip
+    assert dataclasses.replace(after, order_items=before.order_items) == before
+
+
 def test_previous_values_the_order_gives_win(lab: ir.Catalog, store: Store) -> None:
     runtime = runtime_of(lab, store)
     done(runtime, tmf("O1", "add", "P1", speed=100, site="A"))
@@ -377,7 +414,8 @@ def test_recording_is_idempotent_and_survives_a_store_row(changes: list[tuple[st
         assert product_from_json(once.to_json()) == once
         product = once
     assert product is not None and len(product.order_items) == len(changes)
-    assert product.status == ("terminated" if changes[-1][0] == "delete" else "active")
+    said = [action for action, _ in changes if action != "noChange"]  # noChange keeps it
+    assert product.status == ("terminated" if said[-1:] == ["delete"] else "active")
 
 
 def test_a_hosts_own_store_without_an_inventory_still_plans_modify_orders(
