@@ -476,6 +476,11 @@ ORDER: tuple[CodeDoc, ...] = (
         "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory records under another offer than the item's (`productOffering`): the item names the wrong product, or the wrong offer",
     ),
     CodeDoc(
+        ("O074",),
+        "an `add` item whose TMF `product.id` the product inventory has already, active or terminated: installing it again would make a second product (a second line, a second billing subscription) and overwrite the record, as a CRM's retry of an order with a fresh `Idempotency-Key` did (see docs/runtime.md, Product inventory)",
+        "Send a `modify` of the product to change it; a new product needs a new id. A retry of a create should reuse its `Idempotency-Key` (or the order's own `id`).",
+    ),
+    CodeDoc(
         ("O080",),
         "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `render plan`, `render decomposition`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
     ),

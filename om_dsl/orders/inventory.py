@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from om_dsl.errors import OrderIssue, OrderValidationError
@@ -229,7 +230,8 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
 
     Raises:
         OrderValidationError: O072 (a ``modify``, ``delete`` or ``noChange`` of a terminated
-            product), O073 (one of a product of another offer).
+            product), O073 (one of a product of another offer), O074 (an ``add`` of a product
+            the inventory has).
     """
     if inventory is None:
         return order
@@ -245,30 +247,55 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
 def _with_previous(
     order: Order, item: OrderItem, inventory: ProductInventory, issues: list[OrderIssue]
 ) -> OrderItem:
-    if item.action not in _CHECKED:
-        return item
     product_id = product_id_of(order, item)
     found = None if product_id is None else inventory.product(product_id)
     if found is None:
         return item
-    path = key(key(item.path, "product"), "id")
-    if found.status == TERMINATED:
-        message = (
-            f"product {show(found.id)} was terminated (by order "
-            f"{_last_order(found)}): it cannot be {_verb(item.action)}; add a new product"
-        )
-        issues.append(OrderIssue("O072", path, message))
-        return item
-    if found.offering != item.product:
-        message = (
-            f"product {show(found.id)} is a {found.offering} in the inventory, but the item "
-            f"orders {item.product}: name the product's own offer, or another product id"
-        )
-        issues.append(OrderIssue("O073", path, message))
+    misfit = _misfit(item, found)
+    if misfit is not None:
+        issues.append(OrderIssue(misfit[0], key(key(item.path, "product"), "id"), misfit[1]))
         return item
     if item.action != "modify" or item.previous is not None:
         return item  # the caller's previous values win
     return _over_recorded(item, found.attributes, _moved(order, found))
+
+
+def _misfit(item: OrderItem, found: InventoryProduct) -> tuple[str, str] | None:
+    """The code and message of an item that does not fit its recorded product, or None."""
+    if item.action == "add":
+        return "O074", _added_again(found)
+    if found.status == TERMINATED:
+        return "O072", (
+            f"product {show(found.id)} was terminated (by order "
+            f"{_last_order(found)}): it cannot be {_verb(item.action)}; add a new product"
+        )  # fmt: skip
+    if found.offering != item.product:
+        return "O073", (
+            f"product {show(found.id)} is a {found.offering} in the inventory, but the item "
+            f"orders {item.product}: name the product's own offer, or another product id"
+        )  # fmt: skip
+    return None
+
+
+def _added_again(found: InventoryProduct) -> str:
+    """O074: an ``add`` of a product id the inventory has.  Installing it again made a second
+    line and a second billing subscription (a CRM's retry with a fresh Idempotency-Key), and
+    overwrote the record."""
+    if found.status == TERMINATED:
+        return (
+            f"product {show(found.id)} was terminated by order {_last_order(found)}: a new "
+            "product needs a new id"
+        )
+    added = next((r.order_id for r in found.order_items if r.action == "add"), "?")
+    since = "" if found.start_date is None else f" since {_when(found.start_date)}"
+    return (
+        f"product {show(found.id)} is already in the inventory ({found.status}{since}, added "
+        f"by order {added}): modify it, or give a new product a new id"
+    )
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _moved(order: Order, found: InventoryProduct) -> bool:
@@ -291,9 +318,6 @@ def _over_recorded(item: OrderItem, recorded: dict[str, Any], moved: bool) -> Or
     return item.model_copy(update={"attributes": after, "previous": before})
 
 
-_CHECKED = frozenset({"modify", "delete", "noChange"})
-"""The actions of an item that must fit its recorded product (O072, O073): a ``noChange``
-too, or a terminated product "kept" under another offer would pass unnoticed."""
 _VERBS = {"modify": "modified", "delete": "deleted", "noChange": "kept (noChange)"}
 
 

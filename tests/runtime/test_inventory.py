@@ -354,6 +354,30 @@ def test_a_no_change_records_its_order_item_and_changes_nothing_else(
     assert dataclasses.replace(after, order_items=before.order_items) == before
 
 
+@pytest.mark.parametrize("deleted", [False, True])
+def test_an_add_of_a_product_the_inventory_has_is_o074(
+    lab: ir.Catalog, store: Store, deleted: bool
+) -> None:
+    """A CRM's retry with an edited description and a fresh Idempotency-Key installed the
+    product twice (a second billing subscription) and overwrote its record."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300))
+    if deleted:
+        done(runtime, tmf("O2", "delete", "P1"))
+    recorded = store.product("P1")
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O3", "add", "P1", speed=500))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O074", "productOrderItem[0].product.id")
+    if deleted:
+        assert "was terminated by order O2: a new product needs a new id" in issue.message
+    else:
+        assert "already in the inventory (active since 20" in issue.message
+        assert "added by order O1): modify it, or give a new product a new id" in issue.message
+    assert not runtime.has_order("O3") and store.product("P1") == recorded
+    done(runtime, tmf("O4", "add", "P2"))  # a new id is fine
+
+
 def test_previous_values_the_order_gives_win(lab: ir.Catalog, store: Store) -> None:
     runtime = runtime_of(lab, store)
     done(runtime, tmf("O1", "add", "P1", speed=100, site="A"))
