@@ -481,6 +481,11 @@ ORDER: tuple[CodeDoc, ...] = (
         "Send a `modify` of the product to change it; a new product needs a new id. A retry of a create should reuse its `Idempotency-Key` (or the order's own `id`).",
     ),
     CodeDoc(
+        ("O075",),
+        "an item whose TMF `product.id` an unfinished order of the store (not `completed`, `cancelled`, `failed`, `partial` or `rejected`: `held` counts) records already: each order compares with the product as recorded when it is submitted, so the second of two orders in flight for one product compared with a stale record and its change was lost when the first completed. Checked where the order is stored, in the same transaction (see docs/runtime.md, Product inventory)",
+        "Wait for that order to complete, or amend it (an amendment of that order does not trip over its own product).",
+    ),
+    CodeDoc(
         ("O080",),
         "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `render plan`, `render decomposition`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
     ),

@@ -67,6 +67,8 @@ class ProductChange:
     defaulted: tuple[str, ...] = ()
     """On ``modify``: the attributes the order did not give (their value above is the
     default): the product's recorded values stay for them (:func:`apply_change`)."""
+    path: str = ""
+    """Where the item is in the order (``productOrderItem[0]``), for the issues about it."""
     order_attributes: dict[str, Any] | None = None
     """The order's own attributes (the catalog's ``order { ... }`` block, such as the site):
     rules read them too, so a later ``modify`` under other ones is a move
@@ -160,6 +162,7 @@ def product_changes(order: Order, catalog: ir.Catalog) -> list[ProductChange]:
                 customer=order.customer,
                 is_bundle=offer.kind == "bundle",
                 defaulted=item.defaulted,
+                path=item.path,
                 order_attributes=dict(order.attributes),
             )
         )
@@ -215,6 +218,30 @@ def _given(change: ProductChange) -> dict[str, Any]:
     if not change.defaulted:
         return change.attributes
     return {n: v for n, v in change.attributes.items() if n not in change.defaulted}
+
+
+def busy_issues(
+    changes: Sequence[ProductChange], holders: dict[str, tuple[str, str]]
+) -> list[OrderIssue]:
+    """O075 for each change whose product an unfinished order changes already.
+
+    ``holders``: product id -> (order id, state) of the unfinished orders (other than the one
+    of ``changes``) that record it.  Each order compares with the inventory as it is when it
+    is submitted: the second of two orders in flight for one product compared with a stale
+    record, and what it changed was lost when the first completed after it (OSM refuses it
+    the same way)."""
+    issues = []
+    for change in changes:
+        holder = holders.get(change.product_id)
+        if holder is None:
+            continue
+        message = (
+            f"product {show(change.product_id)} is being changed by order {holder[0]} "
+            f"({holder[1]}): wait for it to complete, or amend that order"
+        )
+        path = key(key(change.path, "product"), "id") if change.path else "$"
+        issues.append(OrderIssue("O075", path, message))
+    return issues
 
 
 def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:

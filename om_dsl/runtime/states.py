@@ -138,6 +138,8 @@ ORDER_TERMINAL = frozenset({OS.COMPLETED, OS.FAILED, OS.PARTIAL, OS.CANCELLED, O
 ORDER_CANCELLABLE = frozenset({OS.ACKNOWLEDGED, OS.IN_PROGRESS, OS.PENDING, OS.HELD})
 """States from which a cancel request is assessed (it may still be rejected after PONR)."""
 ORDER_CANCELLING = frozenset({OS.ASSESSING_CANCELLATION, OS.PENDING_CANCELLATION})
+ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
+"""The values of the states of an unfinished order (``held`` too: it may go on)."""
 
 ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     OS.ACKNOWLEDGED: frozenset(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -376,6 +377,57 @@ def test_an_add_of_a_product_the_inventory_has_is_o074(
         assert "added by order O1): modify it, or give a new product a new id" in issue.message
     assert not runtime.has_order("O3") and store.product("P1") == recorded
     done(runtime, tmf("O4", "add", "P2"))  # a new id is fine
+
+
+def test_a_second_order_for_a_product_in_flight_is_o075(lab: ir.Catalog, store: Store) -> None:
+    """Two orders in flight for one product: the second compared with a stale record, and
+    its change was lost when the first completed (the CRM's t11)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100), signal=False)
+    assert runtime.status("O1").state == "pending"
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O2", "modify", "P1", speed=500))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O075", "productOrderItem[0].product.id")
+    assert issue.message == (
+        "product 'P1' is being changed by order O1 (pending): wait for it to complete, or "
+        "amend that order"
+    )
+    assert not runtime.has_order("O2")
+    runtime.amend("O1", tmf("O1", "add", "P1", speed=300))  # its own product: no O075
+    runtime.signal("go", order_id="O1")
+    runtime.run_until_idle()
+    done(runtime, tmf("O2", "modify", "P1", speed=500))
+    product = store.product("P1")
+    assert product is not None and product.attributes["speed"] == 500
+
+
+def test_orders_submitted_at_once_for_one_product_cannot_both_pass(
+    lab: ir.Catalog, tmp_path: Path
+) -> None:
+    """The check is made in the transaction that writes the order: two runtimes of one store
+    (two processes, say) that submit at the same moment do not both see no order in flight."""
+    path = tmp_path / "om.db"
+    runtimes = [runtime_of(lab, SqliteStore(path)) for _ in range(4)]
+    start = threading.Barrier(len(runtimes))
+    outcomes: list[str] = []
+
+    def submit(n: int) -> None:
+        start.wait()
+        try:
+            runtimes[n].submit(tmf(f"O{n}", "add", "P1"))
+            outcomes.append("stored")
+        except OrderValidationError as exc:
+            outcomes.append(exc.issues[0].code)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(len(runtimes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for runtime in runtimes:
+        runtime.close()
+    assert sorted(outcomes) == ["O075"] * (len(runtimes) - 1) + ["stored"]
 
 
 def test_previous_values_the_order_gives_win(lab: ir.Catalog, store: Store) -> None:

@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from om_dsl.orders.inventory import InventoryProduct, ProductChange
+from om_dsl.errors import OrderValidationError
+from om_dsl.orders.inventory import InventoryProduct, ProductChange, busy_issues
 
 
 @dataclass(slots=True)
@@ -102,6 +103,27 @@ class NewOrder:
     products: list[ProductChange] = field(default_factory=list)
     """What the order records in the product inventory once it completes (an amendment's
     replace the order's)."""
+
+
+def claimed_products(batch: WriteBatch) -> list[NewOrder]:
+    """The new and amended orders of ``batch`` that record products: the only ones the
+    in-flight check (:func:`refuse_busy`) reads the store for."""
+    return [new for new in (*batch.new_orders, *batch.amended) if new.products]
+
+
+def refuse_busy(new: NewOrder, holders: dict[str, tuple[str, str]]) -> None:
+    """Raise O075 when an unfinished order other than ``new``'s records one of its products.
+
+    A store calls it inside the transaction (or under the lock) that writes ``new``, so two
+    orders submitted at once for one product cannot both pass; ``holders`` is what the store
+    found (:func:`om_dsl.orders.inventory.busy_issues`).
+
+    Raises:
+        OrderValidationError: O075, at each such item's ``product.id``; nothing is written.
+    """
+    issues = busy_issues(new.products, holders)
+    if issues:
+        raise OrderValidationError(issues)
 
 
 def product_order(product: InventoryProduct) -> tuple[float, str]:
