@@ -582,7 +582,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S024",),
-        "an unknown product status in `status=` of `GET /productInventoryManagement/v4/product` (path `query.status`; the message lists TMF637's statuses)",
+        "an unknown product status in `status=` of `GET /productInventory/v4/product` (path `query.status`; the message lists TMF637's statuses)",
     ),
 )
 

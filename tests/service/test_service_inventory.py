@@ -16,7 +16,9 @@ from om_dsl.runtime.inventory_view import product_view
 
 SAMPLE = REPO / "tests" / "fixtures" / "tmf" / "Product.example.json"
 """A byte-identical copy of the TM Forum's TMF637 sample: the shape the views follow."""
-PRODUCTS = "/productInventoryManagement/v4/product"
+PRODUCTS = "/productInventory/v4/product"
+LEGACY = "/productInventoryManagement/v4/product"
+"""Where om_dsl served the inventory first: still served."""
 
 
 def fibre(
@@ -96,8 +98,10 @@ def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
     assert picked == [selected]
     assert api.get(PRODUCTS, params={"status": "gone"}).status_code == 400
     assert api.get(PRODUCTS, params={"productOffering.id": "14302"}).json() == []
-    tmf = api.get(f"/tmf-api{PRODUCTS}/PRD-FIB-1")
-    assert tmf.status_code == 200 and tmf.json() == view
+    for path in (f"/tmf-api{PRODUCTS}", LEGACY, f"/tmf-api{LEGACY}"):  # one view, one href
+        same = api.get(f"{path}/PRD-FIB-1")
+        assert same.status_code == 200 and same.json() == view, path
+        assert api.get(path).json() == api.get(PRODUCTS).json()
 
     # the CRM upgrades the speed: only the speed changes, nobody moves the line
     assert api.post("/productOrder", json=fibre("CRM-2", "modify", 1000)).status_code == 201
