@@ -77,7 +77,13 @@ def parse_order_states(text: str) -> frozenset[str]:
     Raises:
         ValueError: a name that is no order state; the message lists the states.
     """
-    return order_states(name.strip() for name in text.split(",") if name.strip())
+    return order_states(comma_list(text))
+
+
+def comma_list(text: str) -> list[str]:
+    """``completed, held,`` -> ``["completed", "held"]``: how a filter of several values is
+    written (``?state=``, ``?status=``, ``--state``), read one way for all of them."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def order_states(states: Iterable[str]) -> frozenset[str]:

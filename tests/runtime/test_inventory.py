@@ -161,6 +161,9 @@ def test_products_are_listed_and_filtered(lab: ir.Catalog, store: Store) -> None
     done(runtime, tmf("O3", "delete", "P1"))
     assert [p.id for p in store.products()] == ["P1", "P2"]
     assert [p.id for p in store.products(ProductFilter(status="active"))] == ["P2"]
+    either = ProductFilter(status=frozenset({"active", "terminated"}))
+    assert [p.id for p in store.products(either)] == ["P1", "P2"]
+    assert store.count_products(ProductFilter(status=frozenset({"terminated"}))) == 1
     assert [p.id for p in store.products(ProductFilter(offering_id="1"))] == ["P1"]
     assert store.count_products(ProductFilter(account="ACC-1", customer="CUST-1")) == 2
     assert [p.id for p in store.products(offset=1, limit=1)] == ["P2"]

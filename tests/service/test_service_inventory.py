@@ -97,6 +97,11 @@ def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
     selected = {"id": "PRD-FIB-1", "href": view["href"], "status": "active", "@type": "Product"}
     assert picked == [selected]
     assert api.get(PRODUCTS, params={"status": "gone"}).status_code == 400
+    either = api.get(PRODUCTS, params={"status": "active, terminated"})  # as ?state= takes
+    assert either.status_code == 200 and [p["id"] for p in either.json()] == ["PRD-FIB-1"]
+    assert api.get(PRODUCTS, params={"status": "terminated"}).json() == []
+    wrong = api.get(PRODUCTS, params={"status": "active,gone"})
+    assert wrong.status_code == 400 and "'gone'" in wrong.json()["message"]
     assert api.get(PRODUCTS, params={"productOffering.id": "14302"}).json() == []
     for path in (f"/tmf-api{PRODUCTS}", LEGACY, f"/tmf-api{LEGACY}"):  # one view, one href
         same = api.get(f"{path}/PRD-FIB-1")

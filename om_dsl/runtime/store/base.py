@@ -131,22 +131,29 @@ def product_order(product: InventoryProduct) -> tuple[float, str]:
     return (product.start_date or 0.0, product.id)
 
 
+def any_of(wanted: str | frozenset[str]) -> frozenset[str]:
+    """The values a filter's term accepts: one, or any of several."""
+    return frozenset((wanted,)) if isinstance(wanted, str) else wanted
+
+
 @dataclass(frozen=True, slots=True)
 class ProductFilter:
     """Which inventory products to list: each field None for any, else an exact match."""
 
     id: str | None = None
-    status: str | None = None
+    status: str | frozenset[str] | None = None
+    """One status, or any of several (``?status=active,terminated``)."""
     offering_id: str | None = None
     account: str | None = None
     customer: str | None = None
 
     def matches(self, product: InventoryProduct) -> bool:
         return all(
-            wanted is None or getattr(product, name) == wanted for name, wanted in self.terms()
+            wanted is None or getattr(product, name) in any_of(wanted)
+            for name, wanted in self.terms()
         )
 
-    def terms(self) -> list[tuple[str, str | None]]:
+    def terms(self) -> list[tuple[str, str | frozenset[str] | None]]:
         """(field, wanted) of each term, as the SQLite store's columns are named."""
         return [
             ("id", self.id),

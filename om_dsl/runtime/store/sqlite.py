@@ -41,6 +41,7 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    any_of,
     claimed_products,
     event_act,
     new_installation_id,
@@ -852,12 +853,14 @@ def _product(text: str) -> InventoryProduct:
 def _product_terms(wanted: ProductFilter | None) -> tuple[str, tuple[str, ...]]:
     """The WHERE clause of a product filter, and its parameters."""
     terms = [
-        (name, value) for name, value in (wanted or ProductFilter()).terms() if value is not None
+        (name, sorted(any_of(value)))
+        for name, value in (wanted or ProductFilter()).terms()
+        if value is not None
     ]
     if not terms:
         return "", ()
-    where = " AND ".join(f"{name} = ?" for name, _ in terms)
-    return f"WHERE {where}", tuple(value for _, value in terms)
+    where = " AND ".join(f"{name} IN ({', '.join('?' * len(values))})" for name, values in terms)
+    return f"WHERE {where}", tuple(value for _, values in terms for value in values)
 
 
 def _insert_items(db: sqlite3.Connection, order_id: str, rows: list[RowValues]) -> None:

@@ -35,7 +35,10 @@ def _exact(what: str, alias: str | None = None) -> Any:
 
 
 Id = Annotated[str | None, _exact("product id")]
-Status = Annotated[str | None, _exact("status (TMF637: active, terminated, ...)")]
+Status = Annotated[
+    str | None,
+    _exact("status, or several as a comma-separated list (TMF637: active, terminated, ...)"),
+]
 OfferingId = Annotated[str | None, _exact("offering id", "productOffering.id")]
 AccountId = Annotated[str | None, _exact("billing account", "billingAccount.id")]
 PartyId = Annotated[str | None, _exact("customer (related party)", "relatedParty.id")]
