@@ -489,11 +489,21 @@ ORDER: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("O072",),
-        "a `modify` or `delete` item whose TMF `product.id` the product inventory has as `terminated`: an order deleted it before (see docs/runtime.md, Product inventory)",
+        "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory has as `terminated`: an order deleted it before (see docs/runtime.md, Product inventory)",
     ),
     CodeDoc(
         ("O073",),
-        "a `modify` or `delete` item whose TMF `product.id` the product inventory records under another offer than the item's (`productOffering`): the item names the wrong product, or the wrong offer",
+        "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory records under another offer than the item's (`productOffering`): the item names the wrong product, or the wrong offer",
+    ),
+    CodeDoc(
+        ("O074",),
+        "an `add` item whose TMF `product.id` the product inventory has already, active or terminated: installing it again would make a second product (a second line, a second billing subscription) and overwrite the record, as a CRM's retry of an order with a fresh `Idempotency-Key` did (see docs/runtime.md, Product inventory)",
+        "Send a `modify` of the product to change it; a new product needs a new id. A retry of a create should reuse its `Idempotency-Key` (or the order's own `id`).",
+    ),
+    CodeDoc(
+        ("O075",),
+        "an item whose TMF `product.id` an unfinished order of the store (not `completed`, `cancelled`, `failed`, `partial` or `rejected`: `held` counts) records already: each order compares with the product as recorded when it is submitted, so the second of two orders in flight for one product compared with a stale record and its change was lost when the first completed. Checked where the order is stored, in the same transaction (see docs/runtime.md, Product inventory)",
+        "Wait for that order to complete, or amend it (an amendment of that order does not trip over its own product).",
     ),
     CodeDoc(
         ("O080",),
@@ -592,7 +602,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S024",),
-        "an unknown product status in `status=` of `GET /productInventoryManagement/v4/product` (path `query.status`; the message lists TMF637's statuses)",
+        "an unknown product status in `status=` of `GET /productInventory/v4/product` (path `query.status`; the message lists TMF637's statuses)",
     ),
     CodeDoc(
         ("S025",),

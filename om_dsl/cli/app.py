@@ -199,6 +199,12 @@ def shown(text: str) -> str:
     return escape(visible(text))
 
 
+def json_value(value: object) -> str:
+    """One value as JSON writes it (``false``, ``"FTTC"``, ``null``), on one line: what the
+    JSON a command prints and the API answer say, never Python's ``False`` or ``'FTTC'``."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def write_json(data: object) -> None:
     """JSON for tools on stdout, as it is: rich's ``print_json`` re-parses and styles it, 85% of
     the time of an `om check --format json` with 10,000 diagnostics (9 s, 486 MB)."""

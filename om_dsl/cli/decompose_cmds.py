@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import app, err, one_of, write_text
+from om_dsl.cli.app import app, err, json_value, one_of, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_and_spans
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
@@ -125,4 +125,4 @@ def _changed(line: FulfillmentLine) -> str:
 
 
 def _value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return json_value(value) if not isinstance(value, str) else value

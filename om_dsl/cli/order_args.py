@@ -108,7 +108,7 @@ def with_inventory_or_fail(
     inventory: ProductInventory | None,
 ) -> Decomposition:
     """``order`` decomposed with a store's product inventory (its ``modify`` items compared
-    with the recorded values), once the store is open; its problems (O072, O073) printed as
+    with the recorded values), once the store is open; its problems (O072 to O074) printed as
     an order's are."""
     try:
         return decomposer.decompose(order, installed, inventory)

@@ -24,6 +24,7 @@ from om_dsl.cli.app import (
     app,
     err,
     fail,
+    json_value,
     out,
     table_format,
     text_or_json,
@@ -105,7 +106,7 @@ def _details(product: InventoryProduct) -> list[str]:
     if product.termination_date is not None:
         dates += f", terminated {when_text(product.termination_date)}"
     lines.append(dates)
-    lines += [f"{name} = {value!r}" for name, value in product.attributes.items()]
+    lines += [f"{name} = {json_value(value)}" for name, value in product.attributes.items()]
     lines += [f"order {r.order_id} item {r.item_id}: {r.action}" for r in product.order_items]
     return lines
 

@@ -84,7 +84,7 @@ class Decomposer:
 
         Raises:
             OrderValidationError: the order is invalid (every issue, with JSON paths), or
-                does not fit the inventory (O072, O073).
+                does not fit the inventory (O072 to O074).
             DecompositionError: a valid order could not be decomposed (a merge conflict, a
                 mapping that failed, a produced value that breaks its attribute).
         """
@@ -158,7 +158,7 @@ def decompose(
 
     Raises:
         OrderValidationError: every problem of an invalid order, each with a JSON path
-            (O072, O073: the order does not fit the inventory).
+            (O072 to O074: the order does not fit the inventory).
         DecompositionError: the order is valid but cannot be decomposed.
         EngineUnavailable: the durable engine on a Python where durable-rules is missing.
     """

@@ -16,7 +16,8 @@ an order will record (:func:`product_changes`), how a completed order changes a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from om_dsl.errors import OrderIssue, OrderValidationError
@@ -63,6 +64,15 @@ class ProductChange:
     account: str | None = None
     customer: str | None = None
     is_bundle: bool = False
+    defaulted: tuple[str, ...] = ()
+    """On ``modify``: the attributes the order did not give (their value above is the
+    default): the product's recorded values stay for them (:func:`apply_change`)."""
+    path: str = ""
+    """Where the item is in the order (``productOrderItem[0]``), for the issues about it."""
+    order_attributes: dict[str, Any] | None = None
+    """The order's own attributes (the catalog's ``order { ... }`` block, such as the site):
+    rules read them too, so a later ``modify`` under other ones is a move
+    (:func:`with_inventory`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,9 @@ class InventoryProduct:
     """When the order that added it (or first recorded it) completed (epoch seconds)."""
     termination_date: float | None = None
     order_items: tuple[OrderItemRef, ...] = field(default_factory=tuple)
+    order_attributes: dict[str, Any] | None = None
+    """The order-level attributes of the last order that added or modified it; None for a
+    product recorded before om_dsl kept them."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON, for a store row (:func:`product_from_json` reads it back)."""
@@ -101,7 +114,8 @@ def product_from_json(data: dict[str, Any]) -> InventoryProduct:
 
 
 def change_from_json(data: dict[str, Any]) -> ProductChange:
-    return ProductChange(**data)
+    """The change a store row holds; a row written before ``defaulted`` existed has none."""
+    return ProductChange(**{**data, "defaulted": tuple(data.get("defaulted", ()))})
 
 
 def change_to_json(change: ProductChange) -> dict[str, Any]:
@@ -147,6 +161,9 @@ def product_changes(order: Order, catalog: ir.Catalog) -> list[ProductChange]:
                 account=item.account or order.account,
                 customer=order.customer,
                 is_bundle=offer.kind == "bundle",
+                defaulted=item.defaulted,
+                path=item.path,
+                order_attributes=dict(order.attributes),
             )
         )
     return changes
@@ -157,23 +174,29 @@ def apply_change(
 ) -> InventoryProduct:
     """The product after a completed order's item ``change``; ``found``: before it.
 
-    An ``add`` (or a first record) takes the item's values; a ``modify`` lays them over the
-    recorded ones (what the order does not say stays); a ``delete`` terminates the product
-    and keeps its values; a ``noChange`` keeps them.  Recording the same item twice changes
-    nothing (a store may be asked again after a restart).
+    An ``add`` (or a first record) takes the item's values; a ``modify`` lays those the order
+    gave over the recorded ones (what the order does not say stays: not its default); a
+    ``delete`` terminates the product and keeps its values; a ``noChange`` of a recorded
+    product records only its order item (its status, offer, account, customer and values
+    stay: the order says nothing new about them).
+    Recording the same item twice changes nothing (a store may be asked again after a
+    restart).
     """
     ref = OrderItemRef(order_id, change.item_id, change.action)
     if found is not None and ref in found.order_items:
         return found
+    if found is not None and change.action == "noChange":
+        return replace(found, order_items=(*found.order_items, ref))  # it stays as it was
     if found is None or change.action == "add":
         attributes = dict(change.attributes)
         start = ts if found is None or change.action == "add" else found.start_date
     else:
         attributes = dict(found.attributes)
         if change.action == "modify":
-            attributes.update(change.attributes)
+            attributes.update(_given(change))
         start = found.start_date
     deleted = change.action == "delete"
+    said = change.order_attributes
     return InventoryProduct(
         id=change.product_id,
         status=TERMINATED if deleted else ACTIVE,
@@ -187,7 +210,38 @@ def apply_change(
         start_date=start,
         termination_date=ts if deleted else None,
         order_items=(*(found.order_items if found is not None else ()), ref),
+        order_attributes=said if said is not None or found is None else found.order_attributes,
     )
+
+
+def _given(change: ProductChange) -> dict[str, Any]:
+    if not change.defaulted:
+        return change.attributes
+    return {n: v for n, v in change.attributes.items() if n not in change.defaulted}
+
+
+def busy_issues(
+    changes: Sequence[ProductChange], holders: dict[str, tuple[str, str]]
+) -> list[OrderIssue]:
+    """O075 for each change whose product an unfinished order changes already.
+
+    ``holders``: product id -> (order id, state) of the unfinished orders (other than the one
+    of ``changes``) that record it.  Each order compares with the inventory as it is when it
+    is submitted: the second of two orders in flight for one product compared with a stale
+    record, and what it changed was lost when the first completed after it (OSM refuses it
+    the same way)."""
+    issues = []
+    for change in changes:
+        holder = holders.get(change.product_id)
+        if holder is None:
+            continue
+        message = (
+            f"product {show(change.product_id)} is being changed by order {holder[0]} "
+            f"({holder[1]}): wait for it to complete, or amend that order"
+        )
+        path = key(key(change.path, "product"), "id") if change.path else "$"
+        issues.append(OrderIssue("O075", path, message))
+    return issues
 
 
 def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
@@ -195,12 +249,16 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
 
     A ``modify`` item that names a known product and gives no ``previous`` of its own gets
     ``previous`` = the recorded values of the attributes it has, so only what really changes
-    is ``changed``.  An unknown product id is no error (the CRM may know products installed
-    before om_dsl): the item stays as it was (every attribute changed).
+    is ``changed``; the attributes it does not give take their recorded values, not the
+    catalog's defaults (a TMF ``modify`` says only what changes: a speed of 1000 must not go
+    back to the default 100 because the order only asks for a static IP).  An unknown product
+    id is no error (the CRM may know products installed before om_dsl): the item stays as it
+    was (every attribute changed).
 
     Raises:
-        OrderValidationError: O072 (a ``modify`` or ``delete`` of a terminated product),
-            O073 (a ``modify`` or ``delete`` of a product of another offer).
+        OrderValidationError: O072 (a ``modify``, ``delete`` or ``noChange`` of a terminated
+            product), O073 (one of a product of another offer), O074 (an ``add`` of a product
+            the inventory has).
     """
     if inventory is None:
         return order
@@ -216,31 +274,78 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
 def _with_previous(
     order: Order, item: OrderItem, inventory: ProductInventory, issues: list[OrderIssue]
 ) -> OrderItem:
-    if item.action not in ("modify", "delete"):
-        return item
     product_id = product_id_of(order, item)
     found = None if product_id is None else inventory.product(product_id)
     if found is None:
         return item
-    path = key(key(item.path, "product"), "id")
-    if found.status == TERMINATED:
-        message = (
-            f"product {show(found.id)} was terminated (by order "
-            f"{_last_order(found)}): it cannot be {_verb(item.action)}; add a new product"
-        )
-        issues.append(OrderIssue("O072", path, message))
-        return item
-    if found.offering != item.product:
-        message = (
-            f"product {show(found.id)} is a {found.offering} in the inventory, but the item "
-            f"orders {item.product}: name the product's own offer, or another product id"
-        )
-        issues.append(OrderIssue("O073", path, message))
+    misfit = _misfit(item, found)
+    if misfit is not None:
+        issues.append(OrderIssue(misfit[0], key(key(item.path, "product"), "id"), misfit[1]))
         return item
     if item.action != "modify" or item.previous is not None:
         return item  # the caller's previous values win
-    before = {n: found.attributes[n] for n in item.attributes if n in found.attributes}
-    return item.model_copy(update={"previous": before})
+    return _over_recorded(item, found.attributes, _moved(order, found))
+
+
+def _misfit(item: OrderItem, found: InventoryProduct) -> tuple[str, str] | None:
+    """The code and message of an item that does not fit its recorded product, or None."""
+    if item.action == "add":
+        return "O074", _added_again(found)
+    if found.status == TERMINATED:
+        return "O072", (
+            f"product {show(found.id)} was terminated (by order "
+            f"{_last_order(found)}): it cannot be {_verb(item.action)}; add a new product"
+        )  # fmt: skip
+    if found.offering != item.product:
+        return "O073", (
+            f"product {show(found.id)} is a {found.offering} in the inventory, but the item "
+            f"orders {item.product}: name the product's own offer, or another product id"
+        )  # fmt: skip
+    return None
+
+
+def _added_again(found: InventoryProduct) -> str:
+    """O074: an ``add`` of a product id the inventory has.  Installing it again made a second
+    line and a second billing subscription (a CRM's retry with a fresh Idempotency-Key), and
+    overwrote the record."""
+    if found.status == TERMINATED:
+        return (
+            f"product {show(found.id)} was terminated by order {_last_order(found)}: a new "
+            "product needs a new id"
+        )
+    added = next((r.order_id for r in found.order_items if r.action == "add"), "?")
+    since = "" if found.start_date is None else f" since {_when(found.start_date)}"
+    return (
+        f"product {show(found.id)} is already in the inventory ({found.status}{since}, added "
+        f"by order {added}): modify it, or give a new product a new id"
+    )
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moved(order: Order, found: InventoryProduct) -> bool:
+    """Whether the order's own attributes (a site, ...) differ from those recorded with the
+    product.  Both worlds read the current order's attributes, so a move would look like no
+    change at all and be dropped: such an item keeps every attribute changed, as without an
+    inventory.  A product recorded before they were kept is taken as not moved."""
+    said = found.order_attributes
+    return said is not None and said != order.attributes
+
+
+def _over_recorded(item: OrderItem, recorded: dict[str, Any], moved: bool) -> OrderItem:
+    """A ``modify`` of a recorded product: the values it did not give are the recorded ones,
+    and ``previous`` is what was recorded (none when ``moved``: every attribute changed)."""
+    kept = {n: recorded[n] for n in item.defaulted if n in recorded}
+    after = {**item.attributes, **kept} if kept else item.attributes
+    if moved:
+        return item if not kept else item.model_copy(update={"attributes": after})
+    before = {n: recorded[n] for n in after if n in recorded}
+    return item.model_copy(update={"attributes": after, "previous": before})
+
+
+_VERBS = {"modify": "modified", "delete": "deleted", "noChange": "kept (noChange)"}
 
 
 def _last_order(found: InventoryProduct) -> str:
@@ -248,4 +353,4 @@ def _last_order(found: InventoryProduct) -> str:
 
 
 def _verb(action: str) -> str:
-    return "modified" if action == "modify" else "deleted"
+    return _VERBS.get(action, action)

@@ -44,6 +44,10 @@ class OrderItem(Frozen):
     account: str | None = None
     path: str = ""
     """Where the item is in the submitted document, e.g. ``productOrderItem[2]``."""
+    defaulted: tuple[str, ...] = ()
+    """On ``modify``: the attributes whose value is the catalog's default because the order
+    gave none.  A TMF ``modify`` says only what changes, so for a product the inventory knows
+    the recorded value stands for them, not the default (:func:`.inventory.with_inventory`)."""
 
     def values_before(self) -> dict[str, Any]:
         """The values the rules read in the world before the order: ``previous`` over the new

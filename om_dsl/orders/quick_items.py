@@ -140,21 +140,26 @@ class Items:
             "relationships": links,
             "account": account or self.account,
             "path": path,
+            "defaulted": values[2],
         }
 
     def _values(
         self, product: str | None, given: Any, previous: Any, action: str
-    ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-        """The item's values with defaults, and its previous values (modify only)."""
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, tuple[str, ...]] | None:
+        """The item's values with defaults, its previous values (modify only), and which
+        values are defaults (modify only: :attr:`OrderItem.defaulted`)."""
         if product is None or type(given) is not dict:
             return None
         table = self.index.quick_tables[product]
         values = table.values(given)
         complete = None if values is None else table.complete(values)
-        if previous is None or complete is None:
-            return None if complete is None else (complete, None)
+        if complete is None or values is None:
+            return None
+        defaulted = () if action != "modify" else tuple(n for n in complete if n not in values)
+        if previous is None:
+            return complete, None, defaulted
         before = table.values(previous) if type(previous) is dict else None
-        return None if before is None or action != "modify" else (complete, before)
+        return None if before is None or action != "modify" else (complete, before, defaulted)
 
     def _links(self, item_id: str, raw: Any) -> list[Relationship] | None:
         """The item's links, each recorded for the checks that need every item."""

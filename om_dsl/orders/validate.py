@@ -24,7 +24,8 @@ from om_dsl.orders.reserved import reserved_account, reserved_item_id
 from om_dsl.orders.trusted import trusted
 from om_dsl.orders.values import did_you_mean
 
-Values = tuple[dict[str, Any], dict[str, Any] | None]
+Values = tuple[dict[str, Any], dict[str, Any] | None, tuple[str, ...]]
+"""An item's values after defaults, its ``previous`` values, and which values are defaults."""
 """An item's attribute values (defaults applied) and its previous values (``modify`` only)."""
 
 
@@ -326,7 +327,20 @@ def _item_values(item: DraftItem, table: AttrTable, log: IssueLog, owner: str) -
     previous = None
     if item.previous is not None:
         previous = resolve_values(item.previous, table, log, owner, complete=False)
-    return values, previous
+    defaulted = _defaulted(item, values, table) if item.action == "modify" else ()
+    return values, previous, defaulted
+
+
+def _defaulted(item: DraftItem, values: dict[str, Any], table: AttrTable) -> tuple[str, ...]:
+    """The attributes of a ``modify`` item whose value is the catalog's default, the order
+    having given none (or null): a partial modify must not reset them to the defaults when the
+    inventory knows the product (only modify items pay for this)."""
+    given = set()
+    for value in item.values:
+        spec = table.lookup(value.name)
+        if spec is not None and value.value is not None:
+            given.add(spec.attr.name)
+    return tuple(name for name in values if name not in given)
 
 
 def _order(
@@ -377,5 +391,6 @@ def _order_item(
         "relationships": links,
         "account": item.account or account,
         "path": item.path,
+        "defaulted": values[2],
     }
     return trusted(OrderItem, fields)

@@ -41,6 +41,7 @@ from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.retry import next_delay_ms
 from om_dsl.runtime.states import (
+    ACTIVE_ORDER_STATES,
     ITEM_SATISFIED,
     ITEM_TERMINAL,
     ITEM_TRANSITIONS,
@@ -75,7 +76,6 @@ _RELOADED = "re-attempted: a commit failed, and the order was loaded again from 
 OS = OrderState
 COMP_SATISFIED = ITEM_SATISFIED | {IS.DISCARDED}
 """A compensation waits for later compensations; one that is not needed is discarded."""
-ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
 STOPPED = frozenset({IS.FAILED, IS.FATALLY_FAILED, IS.WAITING, IS.ON_HOLD})
 """Started and unfinished: what a cancel stops (cancels), unless the item is in flight."""
 

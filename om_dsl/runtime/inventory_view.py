@@ -1,5 +1,5 @@
 """A product of the inventory as a TMF637 ``Product``: what ``om serve`` answers at
-``/productInventoryManagement/v4/product`` and ``om products --format json`` prints.
+``/productInventory/v4/product`` and ``om products --format json`` prints.
 
 Written with the helpers of the TMF622 order views (:mod:`.notify.tmf_text`: hrefs with the
 id percent-encoded, ISO 8601 times, ``@type`` last), so that both resources read alike.
@@ -13,7 +13,10 @@ from om_dsl.orders.inventory import InventoryProduct, OrderItemRef
 from om_dsl.runtime.notify.tmf_text import href, iso, typed
 
 PRODUCT_TYPE = "Product"
-INVENTORY_PATH = "/productInventoryManagement/v4/product"
+INVENTORY_BASE = "/productInventory/v4"
+"""TMF637 v4's base path (its swagger's, below ``/tmf-api``, where CTK clients look): the
+canonical one, that ``href``s name."""
+INVENTORY_PATH = f"{INVENTORY_BASE}/product"
 """Where the service lists products, below its base URL (TMF637 v4)."""
 
 

@@ -36,7 +36,7 @@ from om_dsl.runtime.arguments import check_arguments
 from om_dsl.runtime.builder import build_plan
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings, OutsideWorld
-from om_dsl.runtime.engine import ACTIVE_ORDER_STATES, Engine
+from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.events import NOBODY, Act, Listener, Listeners
 from om_dsl.runtime.fallout import (
     BulkRetry,
@@ -52,7 +52,7 @@ from om_dsl.runtime.kinds.simple import MilestoneKind, WaitKind
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
-from om_dsl.runtime.states import ITEM_TERMINAL, OrderState, order_states
+from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ITEM_TERMINAL, OrderState, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
@@ -155,7 +155,9 @@ class Runtime:
         order, a plan error, a duplicate id, a store failure), nothing was stored.
 
         Raises:
-            OrderValidationError: the order is invalid (every issue, with its JSON path).
+            OrderValidationError: the order is invalid (every issue, with its JSON path), or
+                names a product an unfinished order changes already (O075, checked in the
+                transaction that stores it).
             PlanError: the plan could not be built (e.g. a dependency cycle).
             OperatorActionRejected: an order with this id exists already.
         """

@@ -77,7 +77,13 @@ def parse_order_states(text: str) -> frozenset[str]:
     Raises:
         ValueError: a name that is no order state; the message lists the states.
     """
-    return order_states(name.strip() for name in text.split(",") if name.strip())
+    return order_states(comma_list(text))
+
+
+def comma_list(text: str) -> list[str]:
+    """``completed, held,`` -> ``["completed", "held"]``: how a filter of several values is
+    written (``?state=``, ``?status=``, ``--state``), read one way for all of them."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def order_states(states: Iterable[str]) -> frozenset[str]:
@@ -138,6 +144,8 @@ ORDER_TERMINAL = frozenset({OS.COMPLETED, OS.FAILED, OS.PARTIAL, OS.CANCELLED, O
 ORDER_CANCELLABLE = frozenset({OS.ACKNOWLEDGED, OS.IN_PROGRESS, OS.PENDING, OS.HELD})
 """States from which a cancel request is assessed (it may still be rejected after PONR)."""
 ORDER_CANCELLING = frozenset({OS.ASSESSING_CANCELLATION, OS.PENDING_CANCELLATION})
+ACTIVE_ORDER_STATES = frozenset(s.value for s in OrderState if s not in ORDER_TERMINAL)
+"""The values of the states of an unfinished order (``held`` too: it may go on)."""
 
 ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     OS.ACKNOWLEDGED: frozenset(

@@ -40,10 +40,10 @@ from om_dsl.service.json_bodies import JsonBodies
 from om_dsl.service.limits import BodyLimit
 from om_dsl.service.order_requests import OrderRequests
 from om_dsl.service.routes import (
+    INVENTORY_BASES,
+    INVENTORY_ROUTER,
     ROUTERS,
     TMF_BASE,
-    TMF_INVENTORY_BASE,
-    TMF_INVENTORY_ROUTERS,
     TMF_ROUTERS,
 )
 
@@ -85,12 +85,13 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
         app.include_router(router)
     for router in TMF_ROUTERS:  # the same routes again; the OpenAPI document lists them once
         app.include_router(router, prefix=TMF_BASE, include_in_schema=False)
-    for router in TMF_INVENTORY_ROUTERS:
-        app.include_router(router, prefix=TMF_INVENTORY_BASE, include_in_schema=False)
+    for n, base in enumerate(INVENTORY_BASES):
+        app.include_router(INVENTORY_ROUTER, prefix=base, include_in_schema=n == 0)
     app.state.om_methods = methods = errors.MethodTable()
     methods.add(ROUTERS)
     methods.add(TMF_ROUTERS, TMF_BASE)
-    methods.add(TMF_INVENTORY_ROUTERS, TMF_INVENTORY_BASE)
+    for base in INVENTORY_BASES:
+        methods.add((INVENTORY_ROUTER,), base)
     app.add_middleware(JsonBodies)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)

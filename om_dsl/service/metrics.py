@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from om_dsl.runtime.engine import ACTIVE_ORDER_STATES
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.runtime.states import ItemState, OrderState
+from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ItemState, OrderState
 from om_dsl.service.slow_clients import BUSY_LOG
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -13,6 +13,7 @@ from om_dsl.errors import NotFound, OrderIssue
 from om_dsl.orders.inventory import STATUSES, InventoryProduct
 from om_dsl.orders.issues import show
 from om_dsl.runtime.inventory_view import INVENTORY_PATH, product_view
+from om_dsl.runtime.states import comma_list
 from om_dsl.runtime.store.base import ProductFilter
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
@@ -43,10 +44,15 @@ def _view(svc: Service, product: InventoryProduct) -> dict[str, Any]:
     return product_view(product, base, f"{svc.base_url}/productOrder")
 
 
-def parse_status(text: str | None) -> str | None:
-    """``status=active``: one of TMF637's statuses, else a 400 (S024) that lists them."""
-    if text is None or text in STATUSES:
-        return text
-    message = f"unknown product status {show(text)}; TMF637's statuses: {', '.join(STATUSES)}"
-    issue = OrderIssue("S024", "query.status", message)
-    raise ApiError(400, "invalidRequest", message, [issue])
+def parse_status(text: str | None) -> frozenset[str] | None:
+    """``status=active,terminated``: TMF637 statuses, a comma-separated list as ``state=`` of
+    ``GET /productOrder`` takes (:func:`~om_dsl.runtime.states.comma_list`); an unknown one
+    is a 400 (S024) that lists them."""
+    names = comma_list(text) if text else []
+    for name in names:
+        if name not in STATUSES:
+            known = ", ".join(STATUSES)
+            message = f"unknown product status {show(name)}; TMF637's statuses: {known}"
+            issue = OrderIssue("S024", "query.status", message)
+            raise ApiError(400, "invalidRequest", message, [issue])
+    return frozenset(names) or None

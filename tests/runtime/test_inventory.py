@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from om_dsl.errors import OrderValidationError
 from om_dsl.ir import models as ir
 from om_dsl.orders.decompose import decomposer_for
 from om_dsl.orders.inventory import (
+    InventoryProduct,
     ProductChange,
     apply_change,
     product_from_json,
@@ -157,6 +161,9 @@ def test_products_are_listed_and_filtered(lab: ir.Catalog, store: Store) -> None
     done(runtime, tmf("O3", "delete", "P1"))
     assert [p.id for p in store.products()] == ["P1", "P2"]
     assert [p.id for p in store.products(ProductFilter(status="active"))] == ["P2"]
+    either = ProductFilter(status=frozenset({"active", "terminated"}))
+    assert [p.id for p in store.products(either)] == ["P1", "P2"]
+    assert store.count_products(ProductFilter(status=frozenset({"terminated"}))) == 1
     assert [p.id for p in store.products(ProductFilter(offering_id="1"))] == ["P1"]
     assert store.count_products(ProductFilter(account="ACC-1", customer="CUST-1")) == 2
     assert [p.id for p in store.products(offset=1, limit=1)] == ["P2"]
@@ -184,6 +191,110 @@ def test_a_modify_that_changes_nothing_is_no_change(lab: ir.Catalog, store: Stor
     assert runtime.plan(tmf("O2", "modify", "P1", speed=100)).line("1/Line").action == "noChange"
 
 
+def partial(oid: str, pid: str, **values: Any) -> dict[str, Any]:
+    """A TMF modify that says only some characteristics, as CRMs send them."""
+    order = tmf(oid, "modify", pid)
+    chars = [{"name": name, "value": value} for name, value in values.items()]
+    order["productOrderItem"][0]["product"]["productCharacteristic"] = chars
+    return order
+
+
+def test_a_partial_modify_keeps_the_recorded_values_it_does_not_say(
+    lab: ir.Catalog, store: Store
+) -> None:
+    """The order reader fills in defaults: a modify of the speed only must not move the line
+    back to the default site (nor record it there)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100, site="B"))
+    plan = runtime.plan(partial("O2", "P1", speed=700))
+    line = plan.line("1/Line")
+    assert (line.action, line.changed, line.previous) == ("modify", ("bw",), {"bw": 100})
+    assert line.attributes == {"bw": 700, "site": "B"}
+    assert {item.name for item in plan.items if item.initial == "skipped"} == {"move"}
+    done(runtime, partial("O2", "P1", speed=700))
+    done(runtime, partial("O3", "P1", site="C", speed=None))  # null: not given either
+    product = store.product("P1")
+    assert product is not None and product.attributes == {"speed": 700, "site": "C"}
+
+
+def test_a_partial_modify_of_an_unknown_product_records_the_defaults(
+    lab: ir.Catalog, store: Store
+) -> None:
+    runtime = runtime_of(lab, store)
+    line = runtime.plan(partial("O1", "P-OLD", speed=500)).line("1/Line")
+    assert (line.action, line.attributes) == ("modify", {"bw": 500, "site": "A"})
+    done(runtime, partial("O1", "P-OLD", speed=500))
+    product = store.product("P-OLD")
+    assert product is not None and product.attributes == {"speed": 500, "site": "A"}
+
+
+def test_the_readers_say_which_values_of_a_modify_are_defaults(lab: ir.Catalog) -> None:
+    """The quick reader (JSON text) and the thorough one (an order with an issue on the way)
+    agree; items other than modify pay nothing."""
+    decomposer = decomposer_for(lab)
+    order = partial("O1", "P1", speed=500)
+    assert decomposer.read(order).items[0].defaulted == ("site",)
+    native = {"id": "N", "items": [{"id": "1", "action": "modify", "product": "Internet",
+                                    "attributes": {"site": "B", "speed": None}}]}  # fmt: skip
+    assert decomposer.read(json.dumps(native)).items[0].defaulted == ("speed",)
+    assert decomposer.read(native).items[0].defaulted == ("speed",)
+    assert decomposer.read(tmf("O2", "add", "P1")).items[0].defaulted == ()
+
+
+SITE_LAB = 'order { attribute site_id: string default "S1" }\n' + LAB.replace(
+    "site = site }", "site = order.site_id }"
+)
+"""The lab with the site an order-level attribute, as the example catalog has it."""
+
+
+def at_site(order: dict[str, Any], site: str | None) -> dict[str, Any]:
+    """``order`` at this site (``characteristic`` of the order), or at none (an order
+    recorded before the order's attributes were)."""
+    if site is not None:
+        order["characteristic"] = [{"name": "site_id", "value": site}]
+    return order
+
+
+def test_a_modify_at_another_site_is_a_move(store: Store) -> None:
+    """Both worlds read the order's own attributes: with the inventory, a modify at a new
+    site used to change nothing and complete with no work (the CRM's ORD-M3)."""
+    runtime = runtime_of(compile_text(SITE_LAB), store)
+    done(runtime, at_site(tmf("O1", "add", "P1", speed=500), "S1"))
+    recorded = store.product("P1")
+    assert recorded is not None and recorded.order_attributes == {"site_id": "S1"}
+    moved = runtime.plan(at_site(partial("O2", "P1", speed=500), "S2")).line("1/Line")
+    assert (moved.action, set(moved.changed)) == ("modify", {"bw", "site"})
+    assert moved.attributes == {"bw": 500, "site": "S2"}  # a partial modify keeps the speed
+    done(runtime, at_site(partial("O2", "P1", speed=500), "S2"))
+    after = store.product("P1")
+    assert after is not None and after.order_attributes == {"site_id": "S2"}
+    same = runtime.plan(at_site(partial("O3", "P1", speed=500), "S2")).line("1/Line")
+    assert same.action == "noChange"
+
+
+def test_a_product_recorded_without_order_attributes_is_compared_as_before(
+    store: Store,
+) -> None:
+    runtime = runtime_of(compile_text(SITE_LAB), store)
+    found = apply_change(None, _change("add", 500, 1), "O1", 1.0)
+    assert found.order_attributes is None
+    assert product_from_json({k: v for k, v in found.to_json().items()
+                              if k != "order_attributes"}) == found  # fmt: skip
+    inventory = _Fixed(found)
+    order = decomposer_for(runtime.catalog).read(at_site(partial("O2", "P1", speed=700), "S2"))
+    assert with_inventory(order, inventory).items[0].previous == {"speed": 500}
+
+
+class _Fixed:
+    """An inventory of one product."""
+
+    def __init__(self, product: InventoryProduct) -> None:
+        self.found = product
+
+    def product(self, product_id: str) -> InventoryProduct | None:
+        return self.found if product_id == self.found.id else None
+
+
 def test_an_unknown_product_id_keeps_every_attribute_changed(lab: ir.Catalog, store: Store) -> None:
     runtime = runtime_of(lab, store)
     line = runtime.plan(tmf("O2", "modify", "P-OLD", speed=500)).line("1/Line")
@@ -209,6 +320,117 @@ def test_a_modify_under_another_offer_is_o073(lab: ir.Catalog, store: Store) -> 
     [issue] = caught.value.issues
     assert (issue.code, issue.path) == ("O073", "productOrderItem[0].product.id")
     assert not runtime.has_order("O2")
+
+
+@pytest.mark.parametrize(("action", "code"), [("noChange", "O072"), ("noChange", "O073")])
+def test_a_no_change_must_fit_its_product_too(
+    lab: ir.Catalog, store: Store, action: str, code: str
+) -> None:
+    """A noChange of a terminated product made it active again (the CRM's t7)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    if code == "O072":
+        done(runtime, tmf("O2", "delete", "P1"))
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O3", action, "P1", offer="2" if code == "O073" else "1"))
+    assert [(i.code, i.path) for i in caught.value.issues] == [
+        (code, "productOrderItem[0].product.id")
+    ]
+    assert code != "O072" or "cannot be kept (noChange)" in caught.value.issues[0].message
+
+
+def test_a_no_change_records_its_order_item_and_changes_nothing_else(
+    lab: ir.Catalog, store: Store
+) -> None:
+    """A noChange sent under another account, customer and values rewrote the record."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300, site="B"))
+    before = store.product("P1")
+    other = tmf("O2", "noChange", "P1", speed=5, site="Z")
+    other["billingAccount"] = {"id": "ACC-9"}
+    other["relatedParty"] = [{"id": "CUST-9", "role": "Customer"}]
+    done(runtime, other)
+    after = store.product("P1")
+    assert before is not None and after is not None
+    assert [(r.order_id, r.action) for r in after.order_items] == [
+        ("O1", "add"), ("O2", "noChange"),
+    ]  # fmt: skip
+    assert dataclasses.replace(after, order_items=before.order_items) == before
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_an_add_of_a_product_the_inventory_has_is_o074(
+    lab: ir.Catalog, store: Store, deleted: bool
+) -> None:
+    """A CRM's retry with an edited description and a fresh Idempotency-Key installed the
+    product twice (a second billing subscription) and overwrote its record."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300))
+    if deleted:
+        done(runtime, tmf("O2", "delete", "P1"))
+    recorded = store.product("P1")
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O3", "add", "P1", speed=500))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O074", "productOrderItem[0].product.id")
+    if deleted:
+        assert "was terminated by order O2: a new product needs a new id" in issue.message
+    else:
+        assert "already in the inventory (active since 20" in issue.message
+        assert "added by order O1): modify it, or give a new product a new id" in issue.message
+    assert not runtime.has_order("O3") and store.product("P1") == recorded
+    done(runtime, tmf("O4", "add", "P2"))  # a new id is fine
+
+
+def test_a_second_order_for_a_product_in_flight_is_o075(lab: ir.Catalog, store: Store) -> None:
+    """Two orders in flight for one product: the second compared with a stale record, and
+    its change was lost when the first completed (the CRM's t11)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=100), signal=False)
+    assert runtime.status("O1").state == "pending"
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(tmf("O2", "modify", "P1", speed=500))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O075", "productOrderItem[0].product.id")
+    assert issue.message == (
+        "product 'P1' is being changed by order O1 (pending): wait for it to complete, or "
+        "amend that order"
+    )
+    assert not runtime.has_order("O2")
+    runtime.amend("O1", tmf("O1", "add", "P1", speed=300))  # its own product: no O075
+    runtime.signal("go", order_id="O1")
+    runtime.run_until_idle()
+    done(runtime, tmf("O2", "modify", "P1", speed=500))
+    product = store.product("P1")
+    assert product is not None and product.attributes["speed"] == 500
+
+
+def test_orders_submitted_at_once_for_one_product_cannot_both_pass(
+    lab: ir.Catalog, tmp_path: Path
+) -> None:
+    """The check is made in the transaction that writes the order: two runtimes of one store
+    (two processes, say) that submit at the same moment do not both see no order in flight."""
+    path = tmp_path / "om.db"
+    runtimes = [runtime_of(lab, SqliteStore(path)) for _ in range(4)]
+    start = threading.Barrier(len(runtimes))
+    outcomes: list[str] = []
+
+    def submit(n: int) -> None:
+        start.wait()
+        try:
+            runtimes[n].submit(tmf(f"O{n}", "add", "P1"))
+            outcomes.append("stored")
+        except OrderValidationError as exc:
+            outcomes.append(exc.issues[0].code)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(len(runtimes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for runtime in runtimes:
+        runtime.close()
+    assert sorted(outcomes) == ["O075"] * (len(runtimes) - 1) + ["stored"]
 
 
 def test_previous_values_the_order_gives_win(lab: ir.Catalog, store: Store) -> None:
@@ -271,7 +493,8 @@ def test_recording_is_idempotent_and_survives_a_store_row(changes: list[tuple[st
         assert product_from_json(once.to_json()) == once
         product = once
     assert product is not None and len(product.order_items) == len(changes)
-    assert product.status == ("terminated" if changes[-1][0] == "delete" else "active")
+    said = [action for action, _ in changes if action != "noChange"]  # noChange keeps it
+    assert product.status == ("terminated" if said[-1:] == ["delete"] else "active")
 
 
 def test_a_hosts_own_store_without_an_inventory_still_plans_modify_orders(

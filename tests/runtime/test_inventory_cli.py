@@ -45,6 +45,8 @@ def test_show_one_and_what_is_not_there(capsys: pytest.CaptureFixture[str], db: 
     code, text, _ = om(capsys, "products", "show", "P2", "--db", db)
     assert code == 0 and text.startswith("product P2: terminated")
     assert "order O3 item 1: delete" in text
+    code, text, _ = om(capsys, "products", "show", "P1", "--db", db)
+    assert 'site = "A"' in text and "speed = 300" in text  # JSON values, not Python's 'A'
     code, shown, _ = om(capsys, "products", "show", "P1", "--db", db, "--format", "json")
     assert {"name": "speed", "value": 300} in json.loads(shown)["productCharacteristic"]
     code, _, err = om(capsys, "products", "show", "NOPE", "--db", db)

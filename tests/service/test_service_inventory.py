@@ -16,16 +16,23 @@ from om_dsl.runtime.inventory_view import product_view
 
 SAMPLE = REPO / "tests" / "fixtures" / "tmf" / "Product.example.json"
 """A byte-identical copy of the TM Forum's TMF637 sample: the shape the views follow."""
-PRODUCTS = "/productInventoryManagement/v4/product"
+PRODUCTS = "/productInventory/v4/product"
+LEGACY = "/productInventoryManagement/v4/product"
+"""Where om_dsl served the inventory first: still served."""
 
 
-def fibre(order_id: str, action: str, speed: int) -> dict[str, Any]:
-    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1."""
+def fibre(
+    order_id: str, action: str, speed: int | None, site: str = "SITE-LYON-0042", **chars: Any
+) -> dict[str, Any]:
+    """A TMF622 order of the CRM: one Home Fibre item for product instance PRD-FIB-1, at
+    ``site``, with the speed (unless None) and the other characteristics given."""
+    given = {"speed": speed, **chars} if speed is not None else chars
+    characteristics = [{"name": name, "value": value} for name, value in given.items()]
     return {
         "id": order_id,
         "billingAccount": {"id": "ACC-2001"},
         "relatedParty": [{"id": "CUST-3001", "role": "Customer"}],
-        "characteristic": [{"name": "site_id", "value": "SITE-LYON-0042"}],
+        "characteristic": [{"name": "site_id", "value": site}],
         "productOrderItem": [
             {
                 "id": "1",
@@ -33,7 +40,7 @@ def fibre(order_id: str, action: str, speed: int) -> dict[str, Any]:
                 "productOffering": {"id": "14301", "name": "Home Fibre"},
                 "product": {
                     "id": "PRD-FIB-1",
-                    "productCharacteristic": [{"name": "speed", "value": speed}],
+                    "productCharacteristic": characteristics,
                 },
             }
         ],
@@ -90,9 +97,16 @@ def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
     selected = {"id": "PRD-FIB-1", "href": view["href"], "status": "active", "@type": "Product"}
     assert picked == [selected]
     assert api.get(PRODUCTS, params={"status": "gone"}).status_code == 400
+    either = api.get(PRODUCTS, params={"status": "active, terminated"})  # as ?state= takes
+    assert either.status_code == 200 and [p["id"] for p in either.json()] == ["PRD-FIB-1"]
+    assert api.get(PRODUCTS, params={"status": "terminated"}).json() == []
+    wrong = api.get(PRODUCTS, params={"status": "active,gone"})
+    assert wrong.status_code == 400 and "'gone'" in wrong.json()["message"]
     assert api.get(PRODUCTS, params={"productOffering.id": "14302"}).json() == []
-    tmf = api.get(f"/tmf-api{PRODUCTS}/PRD-FIB-1")
-    assert tmf.status_code == 200 and tmf.json() == view
+    for path in (f"/tmf-api{PRODUCTS}", LEGACY, f"/tmf-api{LEGACY}"):  # one view, one href
+        same = api.get(f"{path}/PRD-FIB-1")
+        assert same.status_code == 200 and same.json() == view, path
+        assert api.get(path).json() == api.get(PRODUCTS).json()
 
     # the CRM upgrades the speed: only the speed changes, nobody moves the line
     assert api.post("/productOrder", json=fibre("CRM-2", "modify", 1000)).status_code == 201
@@ -103,6 +117,42 @@ def test_a_completed_add_is_served_and_a_speed_upgrade_does_not_move_the_line(
     after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()
     assert {"name": "speed", "value": 1000} in after["productCharacteristic"]
     assert [r["orderItemAction"] for r in after["productOrderItem"]] == ["add", "modify"]
+
+
+def test_a_modify_that_only_asks_for_a_static_ip_keeps_the_speed(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """The order reader applies defaults: a modify with ``static_ip`` only used to run
+    ``change_speed`` 1000 -> 100 and record 100 (the CRM's t10/t16)."""
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 1000)).status_code == 201
+    _completed(api, "CRM-1")
+    answer = api.post("/productOrder", json=fibre("CRM-2", "modify", None, static_ip=True))
+    assert answer.status_code == 201, answer.text
+    items = _status(api, "CRM-2")
+    assert not [name for name in items if "AccessLine" in name], items  # noChange: no work
+    assert any("StaticIp" in name for name in items), items
+    _completed(api, "CRM-2")
+    after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()["productCharacteristic"]
+    assert {"name": "speed", "value": 1000} in after
+    assert {"name": "static_ip", "value": True} in after
+
+
+def test_a_modify_at_another_site_moves_the_line(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """The site is the order's attribute, not the item's: with the inventory, a modify at a
+    new site with the same speed used to plan no work at all (the CRM's ORD-M3)."""
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 500)).status_code == 201
+    _completed(api, "CRM-1")
+    moved = fibre("CRM-2", "modify", 500, site="SITE-PARIS-9")
+    assert api.post("/productOrder", json=moved).status_code == 201
+    assert _status(api, "CRM-2")["order/AccessLine:move"]["state"] != "skipped"
+    _completed(api, "CRM-2")
+    again = fibre("CRM-3", "modify", 500, site="SITE-PARIS-9")
+    assert api.post("/productOrder", json=again).status_code == 201
+    assert not [n for n in _status(api, "CRM-3") if "AccessLine" in n]  # nothing changes
 
 
 def test_the_product_view(snapshot: SnapshotAssertion) -> None:

@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from om_dsl.orders.inventory import InventoryProduct, ProductChange
+from om_dsl.errors import OrderValidationError
+from om_dsl.orders.inventory import InventoryProduct, ProductChange, busy_issues
 
 
 @dataclass(slots=True)
@@ -104,9 +105,35 @@ class NewOrder:
     replace the order's)."""
 
 
+def claimed_products(batch: WriteBatch) -> list[NewOrder]:
+    """The new and amended orders of ``batch`` that record products: the only ones the
+    in-flight check (:func:`refuse_busy`) reads the store for."""
+    return [new for new in (*batch.new_orders, *batch.amended) if new.products]
+
+
+def refuse_busy(new: NewOrder, holders: dict[str, tuple[str, str]]) -> None:
+    """Raise O075 when an unfinished order other than ``new``'s records one of its products.
+
+    A store calls it inside the transaction (or under the lock) that writes ``new``, so two
+    orders submitted at once for one product cannot both pass; ``holders`` is what the store
+    found (:func:`om_dsl.orders.inventory.busy_issues`).
+
+    Raises:
+        OrderValidationError: O075, at each such item's ``product.id``; nothing is written.
+    """
+    issues = busy_issues(new.products, holders)
+    if issues:
+        raise OrderValidationError(issues)
+
+
 def product_order(product: InventoryProduct) -> tuple[float, str]:
     """How inventory lists are sorted: by start date (none first), then id."""
     return (product.start_date or 0.0, product.id)
+
+
+def any_of(wanted: str | frozenset[str]) -> frozenset[str]:
+    """The values a filter's term accepts: one, or any of several."""
+    return frozenset((wanted,)) if isinstance(wanted, str) else wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +141,19 @@ class ProductFilter:
     """Which inventory products to list: each field None for any, else an exact match."""
 
     id: str | None = None
-    status: str | None = None
+    status: str | frozenset[str] | None = None
+    """One status, or any of several (``?status=active,terminated``)."""
     offering_id: str | None = None
     account: str | None = None
     customer: str | None = None
 
     def matches(self, product: InventoryProduct) -> bool:
         return all(
-            wanted is None or getattr(product, name) == wanted for name, wanted in self.terms()
+            wanted is None or getattr(product, name) in any_of(wanted)
+            for name, wanted in self.terms()
         )
 
-    def terms(self) -> list[tuple[str, str | None]]:
+    def terms(self) -> list[tuple[str, str | frozenset[str] | None]]:
         """(field, wanted) of each term, as the SQLite store's columns are named."""
         return [
             ("id", self.id),

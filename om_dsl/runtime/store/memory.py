@@ -16,6 +16,7 @@ from typing import Any
 
 from om_dsl.orders.inventory import InventoryProduct, ProductChange, apply_change
 from om_dsl.runtime.events import is_cancel_request
+from om_dsl.runtime.states import ACTIVE_ORDER_STATES
 from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
@@ -26,8 +27,10 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    claimed_products,
     new_installation_id,
     product_order,
+    refuse_busy,
 )
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
@@ -74,9 +77,7 @@ class MemoryStore:
         with self._lock:
             first = len(self._events) + 1
             self._catalogs.update(batch.catalogs)
-            for new in batch.new_orders:
-                if new.record.id in self._orders:
-                    raise KeyError(f"order {new.record.id} already exists")
+            self._refuse(batch)
             for new in batch.new_orders:
                 self._orders[new.record.id] = dataclasses.replace(new.record)
                 self._plans[new.record.id] = new.plan_json
@@ -109,6 +110,29 @@ class MemoryStore:
             if is_cancel_request(new_event[3], new_event[5]):  # kind, to_state
                 self._cancel_requests.append(position)
         self._events.extend(events)
+
+    def _refuse(self, batch: WriteBatch) -> None:
+        """What the batch may not write, refused before anything is: an existing order id,
+        a product an unfinished order changes already (O075)."""
+        for new in batch.new_orders:
+            if new.record.id in self._orders:
+                raise KeyError(f"order {new.record.id} already exists")
+        for new in claimed_products(batch):
+            refuse_busy(new, self._holders(new))
+
+    def _holders(self, new: NewOrder) -> dict[str, tuple[str, str]]:
+        """Product id -> (order id, state) of the unfinished orders but ``new``'s that record
+        one of ``new``'s products (the caller holds the lock)."""
+        wanted = {change.product_id for change in new.products}
+        found: dict[str, tuple[str, str]] = {}
+        for order_id, changes in self._changes.items():
+            state = self._orders[order_id].state
+            if order_id == new.record.id or state not in ACTIVE_ORDER_STATES:
+                continue
+            for change in changes:
+                if change.product_id in wanted:
+                    found.setdefault(change.product_id, (order_id, state))
+        return found
 
     def _record_products(self, order_id: str) -> None:
         """A completed order's product changes, into the inventory."""

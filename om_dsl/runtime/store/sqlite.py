@@ -31,6 +31,7 @@ from om_dsl.orders.inventory import (
     product_from_json,
 )
 from om_dsl.runtime.events import CANCEL_ACCEPTED_STATE, CANCEL_REJECTED, ORDER_STATE
+from om_dsl.runtime.states import ACTIVE_ORDER_STATES
 from om_dsl.runtime.store.base import (
     EventRow,
     ItemRow,
@@ -40,8 +41,11 @@ from om_dsl.runtime.store.base import (
     RowValues,
     StoredOrder,
     WriteBatch,
+    any_of,
+    claimed_products,
     event_act,
     new_installation_id,
+    refuse_busy,
 )
 from om_dsl.runtime.store.restore import BACKUP_MARK, EVENT_ID_EPOCH, BackupMark, new_epoch
 
@@ -474,6 +478,8 @@ class SqliteStore:
         with self._write() as db:
             first = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]) + 1
             _write_catalogs(db, batch)
+            for new in claimed_products(batch):
+                refuse_busy(new, _holders(db, new))
             _write_new_orders(db, batch)
             _write_amended(db, batch)
             _write_orders(db, batch)
@@ -797,6 +803,31 @@ def _insert_changes(db: sqlite3.Connection, new: NewOrder) -> None:
     )
 
 
+_BUSY_CHUNK = 500
+"""Product ids per query of :func:`_holders` (SQLite limits the parameters of one)."""
+
+
+def _holders(db: sqlite3.Connection, new: NewOrder) -> dict[str, tuple[str, str]]:
+    """Product id -> (order id, state) of the unfinished orders but ``new``'s that record one
+    of ``new``'s products, read in the transaction that writes ``new``."""
+    wanted = sorted({change.product_id for change in new.products})
+    states = sorted(ACTIVE_ORDER_STATES)
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), _BUSY_CHUNK):
+        chunk = wanted[start : start + _BUSY_CHUNK]
+        rows = db.execute(
+            f"SELECT json_extract(p.change_json, '$.product_id'), p.order_id, o.state "
+            f"FROM {ORDER_PRODUCTS} p JOIN orders o ON o.id = p.order_id "
+            f"WHERE o.state IN ({', '.join('?' * len(states))}) AND p.order_id != ? "
+            f"AND json_extract(p.change_json, '$.product_id') IN ({', '.join('?' * len(chunk))}) "
+            "ORDER BY p.order_id",
+            (*states, new.record.id, *chunk),
+        ).fetchall()
+        for product_id, order_id, state in rows:
+            found.setdefault(str(product_id), (str(order_id), str(state)))
+    return found
+
+
 def _record_products(db: sqlite3.Connection, batch: WriteBatch) -> None:
     """The product changes of the orders the batch completes, into the inventory (the same
     transaction as the completion)."""
@@ -836,12 +867,14 @@ def _product(text: str) -> InventoryProduct:
 def _product_terms(wanted: ProductFilter | None) -> tuple[str, tuple[str, ...]]:
     """The WHERE clause of a product filter, and its parameters."""
     terms = [
-        (name, value) for name, value in (wanted or ProductFilter()).terms() if value is not None
+        (name, sorted(any_of(value)))
+        for name, value in (wanted or ProductFilter()).terms()
+        if value is not None
     ]
     if not terms:
         return "", ()
-    where = " AND ".join(f"{name} = ?" for name, _ in terms)
-    return f"WHERE {where}", tuple(value for _, value in terms)
+    where = " AND ".join(f"{name} IN ({', '.join('?' * len(values))})" for name, values in terms)
+    return f"WHERE {where}", tuple(value for _, values in terms for value in values)
 
 
 def _insert_items(db: sqlite3.Connection, order_id: str, rows: list[RowValues]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from om_dsl.runtime.inventory_view import INVENTORY_BASE
 from om_dsl.service.routes import (
     callbacks,
     cancel_order,
@@ -21,7 +22,6 @@ from om_dsl.service.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     product_order.router,
-    product_inventory.router,
     order_ops.router,
     cancel_order.router,
     hub.router,
@@ -37,9 +37,16 @@ TMF_BASE = "/tmf-api/productOrderingManagement/v4"
 URL sends its requests; the service answers there too, without a proxy to strip it."""
 
 TMF_ROUTERS: tuple[APIRouter, ...] = (product_order.router, cancel_order.router, hub.router)
-TMF_INVENTORY_BASE = "/tmf-api"
-"""The TMF637 product inventory is served at ``/tmf-api`` too (its own paths already hold
-``productInventoryManagement/v4``)."""
-TMF_INVENTORY_ROUTERS: tuple[APIRouter, ...] = (product_inventory.router,)
 """The TMF622 resources, also served at :data:`TMF_BASE` (the operations API is ours: it stays
 at the root only)."""
+INVENTORY_ROUTER = product_inventory.router
+INVENTORY_BASES: tuple[str, ...] = tuple(
+    f"{root}{base}"
+    for root in ("", "/tmf-api")
+    for base in (INVENTORY_BASE, "/productInventoryManagement/v4")
+)
+"""Where the TMF637 inventory is served: TMF637 v4's own base path ``productInventory/v4``
+(the canonical one, first: the OpenAPI document lists it, ``href``s name it) and the
+``productInventoryManagement/v4`` om_dsl served first (kept for the clients that use it),
+each at the root and below ``/tmf-api``, as a TMF client configured with the standard URL
+sends them."""

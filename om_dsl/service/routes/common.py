@@ -32,7 +32,7 @@ async def sound_numbers(request: Request) -> None:
         raise invalid_request(issues)
 
 
-LISTS = frozenset({"state", "fields"})
+LISTS = frozenset({"state", "status", "fields"})
 """Query parameters that take several values, as one comma-separated list."""
 
 

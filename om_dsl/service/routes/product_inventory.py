@@ -1,6 +1,7 @@
-"""TMF637 ``/productInventoryManagement/v4/product``: the product inventory, read only (list
-with filters, offset/limit paging with ``X-Total-Count``/``X-Result-Count`` and ``fields``,
-as ``/productOrder``; retrieve one product)."""
+"""TMF637 ``/productInventory/v4/product``: the product inventory, read only (list with
+filters, offset/limit paging with ``X-Total-Count``/``X-Result-Count`` and ``fields``, as
+``/productOrder``; retrieve one product).  The paths are relative to the bases the app mounts
+this router at (:data:`om_dsl.service.routes.INVENTORY_BASES`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from om_dsl.runtime.inventory_view import INVENTORY_PATH
 from om_dsl.runtime.store.base import ProductFilter
 from om_dsl.service import orders, products
 from om_dsl.service.context import Svc
@@ -35,14 +35,20 @@ def _exact(what: str, alias: str | None = None) -> Any:
 
 
 Id = Annotated[str | None, _exact("product id")]
-Status = Annotated[str | None, _exact("status (TMF637: active, terminated, ...)")]
+Status = Annotated[
+    str | None,
+    _exact("status, or several as a comma-separated list (TMF637: active, terminated, ...)"),
+]
 OfferingId = Annotated[str | None, _exact("offering id", "productOffering.id")]
 AccountId = Annotated[str | None, _exact("billing account", "billingAccount.id")]
 PartyId = Annotated[str | None, _exact("customer (related party)", "relatedParty.id")]
 
 
+PRODUCT = "/product"
+
+
 @router.get(
-    INVENTORY_PATH,
+    PRODUCT,
     response_model=list[Product],
     responses=errors(),
     dependencies=DECLARED_QUERY,
@@ -65,7 +71,7 @@ def list_products(
 
 
 @router.get(
-    INVENTORY_PATH + "/{id}",
+    PRODUCT + "/{id}",
     response_model=Product,
     responses=errors(404),
     dependencies=DECLARED_QUERY,
