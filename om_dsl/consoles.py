@@ -16,7 +16,7 @@ import codecs
 import io
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import IO, Any
 
 from rich import box
@@ -74,6 +74,23 @@ def table_text(table: Table, stream: IO[str] | None = None) -> str:
     console = text_console(max(TABLE_WIDTH, _width(table)))
     console.print(table)
     return _stripped(text_of(console))
+
+
+def rows_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    right: Collection[str] = (),
+    title: str | None = None,
+) -> Table:
+    """The operator tables' one shape: a left-aligned title, a column per ``header`` entry
+    (those in ``right``, counts, right-aligned), one row per entry of ``rows`` (cells as
+    text), for :func:`fitted_table_text`; the same header and cells give ``--format tsv``."""
+    table = Table(title=title, title_justify="left")
+    for column in header:
+        table.add_column(column, justify="right" if column in right else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def fitted_table_text(table: Table, stream: IO[str], keep: Sequence[str] = ()) -> str:

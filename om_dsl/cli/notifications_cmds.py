@@ -37,7 +37,7 @@ from om_dsl.cli.runtime_args import (
     open_runtime,
     operator_name,
 )
-from om_dsl.consoles import fitted_table_text, tsv_text
+from om_dsl.consoles import fitted_table_text, rows_table, tsv_text
 from om_dsl.runtime.downstream.urls import shown
 from om_dsl.runtime.notify.outbox import Notification
 
@@ -117,12 +117,7 @@ HEADER = ("event", "order", "type", "order state", "listener", "state", "attempt
 
 
 def _table(rows: list[Notification]) -> Table:
-    table = Table(title_justify="left")
-    for column in HEADER:
-        table.add_column(column, justify="right" if column == "attempts" else "left")
-    for row in rows:
-        table.add_row(*_cells(row))
-    return table
+    return rows_table(HEADER, [_cells(row) for row in rows], right={"attempts"})
 
 
 def _cells(row: Notification) -> list[str]:

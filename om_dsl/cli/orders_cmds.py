@@ -29,7 +29,7 @@ from om_dsl.cli.app import (
     write_stdout,
 )
 from om_dsl.cli.runtime_args import DbOption, open_runtime
-from om_dsl.consoles import fitted_table_text, tsv_text
+from om_dsl.consoles import fitted_table_text, rows_table, tsv_text
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, order_state_text, parse_order_states
 from om_dsl.runtime.store.base import OrderRecord
@@ -170,13 +170,7 @@ HEADER = ("order", "state", "items", *TROUBLE, "catalog", "last change")
 
 def _table(rows: list[dict[str, Any]]) -> Table:
     """The rows as people read them (see :func:`~om_dsl.consoles.fitted_table_text`)."""
-    table = Table(title_justify="left")
-    for column in HEADER:
-        numeric = column == "items" or column in TROUBLE
-        table.add_column(column, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*_cells(row))
-    return table
+    return rows_table(HEADER, [_cells(row) for row in rows], right={"items", *TROUBLE})
 
 
 def _cells(row: dict[str, Any]) -> list[str]:

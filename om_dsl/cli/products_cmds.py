@@ -33,7 +33,7 @@ from om_dsl.cli.app import (
     write_stdout,
 )
 from om_dsl.cli.runtime_args import DbOption, open_runtime
-from om_dsl.consoles import fitted_table_text, tsv_text
+from om_dsl.consoles import fitted_table_text, rows_table, tsv_text
 from om_dsl.orders.inventory import STATUSES, InventoryProduct
 from om_dsl.runtime.inventory_view import product_view
 from om_dsl.runtime.store.base import ProductFilter
@@ -113,12 +113,7 @@ def _details(product: InventoryProduct) -> list[str]:
 
 def _table(products: list[InventoryProduct]) -> Table:
     """The rows as people read them (see :func:`~om_dsl.consoles.fitted_table_text`)."""
-    table = Table(title_justify="left")
-    for column in HEADER:
-        table.add_column(column, justify="right" if column == "orders" else "left")
-    for product in products:
-        table.add_row(*_cells(product))
-    return table
+    return rows_table(HEADER, [_cells(product) for product in products], right={"orders"})
 
 
 def _cells(product: InventoryProduct) -> list[str]:

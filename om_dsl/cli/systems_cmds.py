@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from om_dsl.cli.app import (
     OmTyper,
@@ -28,7 +27,7 @@ from om_dsl.cli.app import (
 )
 from om_dsl.cli.common import load_catalog_arg
 from om_dsl.cli.runtime_args import DbOption, guard, open_runtime, operator_name
-from om_dsl.consoles import fitted_table_text, tsv_text
+from om_dsl.consoles import fitted_table_text, rows_table, tsv_text
 from om_dsl.runtime.downstream.systems import SystemStatus, hold_key
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.runner_lock import StoreInUse
@@ -87,11 +86,7 @@ def list_cmd(
     elif fmt == "tsv":
         write_stdout(tsv_text(HEADER, [_cells(system) for system in systems]))
     else:
-        table = Table(title="systems", title_justify="left")
-        for column in HEADER:
-            table.add_column(column)
-        for system in systems:
-            table.add_row(*_cells(system))
+        table = rows_table(HEADER, [_cells(system) for system in systems], title="systems")
         write_stdout(fitted_table_text(table, sys.stdout, keep=("system",)))
 
 
