@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench docs grammar graphviz clean serve-demo accel
+.PHONY: demo test test-pure lint bench docs grammar graphviz clean serve-demo accel
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,19 @@ graphviz:
 accel: $(STAMP)
 	$(PY) -m om_dsl.accel build $(if $(filter-out 0,$(OM_DSL_REQUIRE_NATIVE)),--require)
 
-# The suite runs on the native build, then the tests of what the build compiles (the compiler,
-# decomposition, rules and expressions) again as pure Python (what a plain `pip install` runs).
-test: $(STAMP) graphviz accel
-	$(PY) -m pytest
+# The suite runs on the native build, and the tests of what the build compiles (the compiler,
+# decomposition, rules and expressions) run again as pure Python (what a plain `pip install`
+# runs).  The pure run goes beside the build, whose C compile keeps one core busy for minutes,
+# and the native run is spread over the cores by pytest-xdist (at most 4 workers; worksteal
+# evens out the minute-long crash and benchmark tests).  PYTEST_JOBS= runs it in one process.
+PYTEST_JOBS ?= -n auto --maxprocesses 4 --dist worksteal
+
+test: $(STAMP) graphviz
+	@echo "make test: the pure-Python run goes beside the native build; each shows its output when it ends"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target accel test-pure
+	$(PY) -m pytest $(PYTEST_JOBS)
+
+test-pure: $(STAMP)
 	OM_DSL_PURE=1 $(PY) -m pytest tests/compiler tests/decomposition tests/rules tests/expr
 
 lint: $(STAMP)
