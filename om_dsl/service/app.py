@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from om_dsl import __version__
 from om_dsl.errors import OmError
+from om_dsl.logfields import fields
 from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.downstream.systems import unset_variables_warning
 from om_dsl.runtime.events import (
@@ -142,9 +143,13 @@ def log_milestones(event: LifecycleEvent) -> None:
     The service logged none of its own events: only requests."""
     if event.kind == ITEM_STATE and event.to_state == ItemState.FATALLY_FAILED:
         reason = event.detail or "no reason given"
-        log.info("order %s: item %s is in fallout: %s", event.order_id, event.item_id, reason)
+        named = fields(event="item_fallout", order_id=event.order_id, item_id=event.item_id,
+                       attempt=event.attempt, reason=reason)  # fmt: skip
+        log.info("order %s: item %s is in fallout: %s", event.order_id, event.item_id, reason,
+                 extra=named)  # fmt: skip
     elif event.kind == ORDER_STATE and event.to_state == OrderState.HELD:
-        log.info("order %s is held: an item needs an operator (GET /fallout)", event.order_id)
+        log.info("order %s is held: an item needs an operator (GET /fallout)", event.order_id,
+                 extra=fields(event="order_held", order_id=event.order_id))  # fmt: skip
 
 
 def _lifespan(svc: Service) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

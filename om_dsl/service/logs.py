@@ -18,6 +18,8 @@ import logging
 import time
 from typing import Any
 
+from om_dsl.logfields import ATTRIBUTE
+
 LEVELS = ("critical", "error", "warning", "info", "debug")
 FORMATS = ("text", "json")
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -44,9 +46,9 @@ class TextFormatter(UtcFormatter):
 
 
 class JsonFormatter(UtcFormatter):
-    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and, for an
-    error with a traceback, ``exception`` (the traceback as one string, so the line stays one
-    line)."""
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message``, the line's named
+    fields (:mod:`om_dsl.logfields`: ``event``, ``order_id``, ...) and, for an error with a
+    traceback, ``exception`` (the traceback as one string, so the line stays one line)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -55,6 +57,8 @@ class JsonFormatter(UtcFormatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        named: dict[str, Any] = getattr(record, ATTRIBUTE, {})
+        entry.update((k, v) for k, v in named.items() if k not in entry)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

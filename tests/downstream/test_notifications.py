@@ -32,6 +32,7 @@ from om_dsl.orders.models import Order, OrderItem
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.urls import shown
 from om_dsl.runtime.notify import NotifySettings
+from om_dsl.service.logs import JsonFormatter
 
 Lab = Callable[..., Runtime]
 FAST = {"backoff_ms": 50, "backoff_cap_ms": 200, "poll_s": 0.05}
@@ -230,6 +231,12 @@ def test_a_notification_given_up_is_logged_without_its_url_s_secrets(
     assert first.startswith("order O1: a notification was given up: ProductOrderCreateEvent")
     assert f"to {shown(url)}: cannot connect; gave up after 1 attempts" in first
     assert not any("s3cret" in r.getMessage() for r in given_up)
+    named = json.loads(JsonFormatter().format(given_up[0]))  # as `om serve --log-format json`
+    assert {k: named[k] for k in ("event", "order_id", "event_type", "attempt")} == {
+        "event": "notification_abandoned", "order_id": "O1",
+        "event_type": "ProductOrderCreateEvent", "attempt": 1,
+    }  # fmt: skip
+    assert "s3cret" not in json.dumps(named)
 
 
 def _closed_port() -> int:

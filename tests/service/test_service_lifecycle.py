@@ -254,6 +254,33 @@ def test_om_serve_logs_json_lines_and_probes_at_debug(tmp_path: Path) -> None:
     assert "s3cret" not in log and TOKEN not in log
 
 
+def test_the_json_log_names_the_fallout_and_held_order_in_fields(tmp_path: Path) -> None:
+    """A log pipeline alerts on fallout by fields (``event``, ``order_id``, ``item_id``), not by
+    parsing the message: the JSON lines of the milestones carry them; the text stays as it was."""
+    db = tmp_path / "om.db"
+    with Runtime(acme(), store=SqliteStore(db)) as runtime:
+        runtime.submit(order_json("fibre-modify"))
+    environ = {**_nohandlers(tmp_path), "OM_LOG_FORMAT": "json", "OM_ACCESS_LOG": "false"}
+    process, url = om_serve(ACME, db, environ, "--handlers", "nohandlers:registry")
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            assert wait_state(api, "ORD-1002", {"held", "completed"}) == "held"
+    finally:
+        log = stop_om_serve(process)
+    entries = [json.loads(line) for line in log.splitlines()]
+    fallout = [e for e in entries if e.get("event") == "item_fallout"]
+    assert fallout, log
+    first = fallout[0]
+    assert first["order_id"] == "ORD-1002" and first["level"] == "INFO"
+    assert first["message"] == (
+        f"order ORD-1002: item {first['item_id']} is in fallout: {first['reason']}"
+    )
+    assert first["reason"].startswith("no handler is registered for ")
+    assert isinstance(first["attempt"], int)
+    held = [e for e in entries if e.get("event") == "order_held"]
+    assert [(e["order_id"], e["logger"]) for e in held] == [("ORD-1002", "om_dsl.service")]
+
+
 def test_om_serve_refuses_an_unknown_log_level_or_format(tmp_path: Path) -> None:
     for option, value, what in (("--log-level", "loud", "log level"),
                                 ("--log-format", "xml", "log format")):  # fmt: skip

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from om_dsl.logfields import fields
 from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
@@ -471,7 +472,10 @@ class Notifier:
             self._outbox.abandon(row.id, attempt, now, error)
             kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; gave up after {attempt} attempts"
             # a listener that never hears of it: the one outcome an operator must learn of
-            log.warning("order %s: a notification was given up: %s", row.order_id, detail)
+            named = fields(event="notification_abandoned", order_id=row.order_id,
+                           event_type=row.event_type, attempt=attempt)  # fmt: skip
+            log.warning("order %s: a notification was given up: %s", row.order_id, detail,
+                        extra=named)  # fmt: skip
         else:
             delay = self._backoff(attempt)
             self._outbox.retry(row.id, attempt, now + delay, error)
