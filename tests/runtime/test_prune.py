@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -477,3 +479,42 @@ def test_exactly_the_finished_orders_older_than_the_cutoff_go(
     store.apply(WriteBatch(events=[(0.0, "X", None, "k", None, None, None, None, None, None)]))
     assert store.events()[-1].seq == highest + 1
     store.close()
+
+
+# ---- the documented examples -----------------------------------------------------------------
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text(encoding="utf-8")
+RETENTION = DOC[DOC.index("## Retention: pruning finished orders\n") : DOC.index("## The TMF622")]
+
+
+def _epoch(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize("index", [1, 2])
+def test_the_documented_prunes_are_what_om_prune_prints(
+    lab: ir.Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], index: int,
+) -> None:  # fmt: skip
+    """docs/service.md's dry run and prune, on a store where an order was cancelled on May 4,
+    one completed on August 12 and one still waits, on November 28 (the sizes aside)."""
+    example = RETENTION.split("```console\n$ om ")[index].split("```", 1)[0]
+    command, shown = example.split("\n", 1)
+    monkeypatch.chdir(tmp_path)
+    clock = Clock()
+    with Runtime(lab, store=SqliteStore("om.db"), handlers=handlers(), clock=clock) as runtime:
+        clock.now = _epoch("2026-05-04 09:12:40")
+        runtime.submit(native("C1", "Slow"))
+        runtime.run_until_idle()
+        runtime.cancel("C1")
+        runtime.run_until_idle()
+        clock.now = _epoch("2026-08-12 16:03:11")
+        runtime.submit(tmf("D1", "P1"))
+        finish(runtime, "D1")
+        runtime.submit(native("W1", "Slow"))
+        runtime.run_until_idle()
+    monkeypatch.setattr(time, "time", lambda: _epoch("2026-11-28 02:00:00"))
+    code, out, err = om(capsys, *command.split())
+    assert (code, out) == (0, "")
+    sizes = re.compile(r"\d+ bytes|in \d+\.\d s")
+    assert sizes.sub("N", err) == sizes.sub("N", shown)
