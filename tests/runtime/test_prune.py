@@ -31,6 +31,7 @@ from om_dsl.runtime import (
 )
 from om_dsl.runtime.downstream import DownstreamSettings
 from om_dsl.runtime.notify import NotifySettings
+from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.states import OrderState
 from om_dsl.runtime.store import MemoryStore, Store, backup_store
 from om_dsl.runtime.store.base import NewOrder, OrderRecord, WriteBatch
@@ -518,3 +519,23 @@ def test_the_documented_prunes_are_what_om_prune_prints(
     assert (code, out) == (0, "")
     sizes = re.compile(r"\d+ bytes|in \d+\.\d s")
     assert sizes.sub("N", err) == sizes.sub("N", shown)
+
+
+def test_a_view_read_while_its_order_is_pruned_is_none_not_an_error(stored: Runtime) -> None:
+    """The service reads an order in several statements: an `om prune` in between (its row
+    read, its items gone) made GET /productOrder a 500; it is a 404 now, and lists skip it."""
+    store = stored.store
+    assert isinstance(store, SqliteStore)
+    views = OrderViews(store)
+    assert views.product_order("DONE-OLD") is not None  # its plan's shape is cached
+    read = store.order
+
+    def order_then_pruned(order_id: str) -> Any:
+        found = read(order_id)
+        store.prune(PrunePolicy(CUTOFF, pause_s=0))
+        return found
+
+    store.order = order_then_pruned  # type: ignore[method-assign]
+    assert views.product_order("DONE-OLD") is None
+    assert views.product_order("CANCEL-OLD") is None  # not cached: its plan was gone too
+    assert store.load_order("DONE-OLD") is None
