@@ -63,6 +63,8 @@ Vacuum = Annotated[
         "process runs the store.",
     ),
 ]
+EXIT_INTERRUPTED = 130
+"""Ctrl-C, as every `om` command exits on it (128 + SIGINT)."""
 Restored = Annotated[
     bool,
     typer.Option(
@@ -149,6 +151,9 @@ def _prune(store: SqliteStore, db: Path, policy: PrunePolicy, vacuum: bool) -> D
         if not store_unavailable(exc):
             raise
         fail(f"cannot prune {db}: {exc}; the orders pruned before it stay pruned: run it again")
+    except KeyboardInterrupt:
+        fail("interrupted: the orders pruned before stay pruned, each whole, and the others "
+             "stay whole; run it again to go on", EXIT_INTERRUPTED)  # fmt: skip
     return Done(report, policy.finished_before, seconds, sizes)
 
 

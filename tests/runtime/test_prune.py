@@ -33,7 +33,7 @@ from om_dsl.runtime.downstream import DownstreamSettings
 from om_dsl.runtime.notify import NotifySettings
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.states import OrderState
-from om_dsl.runtime.store import MemoryStore, Store, backup_store
+from om_dsl.runtime.store import MemoryStore, Store, backup_store, sqlite_prune
 from om_dsl.runtime.store.base import NewOrder, OrderRecord, WriteBatch
 from om_dsl.runtime.store.prune import FINAL_STATES, LAST_EVENT_SEQ
 from om_dsl.runtime.store.sqlite_prune import KEPT_TABLES, ORDER_ROWS, store_tables
@@ -539,3 +539,25 @@ def test_a_view_read_while_its_order_is_pruned_is_none_not_an_error(stored: Runt
     assert views.product_order("DONE-OLD") is None
     assert views.product_order("CANCEL-OLD") is None  # not cached: its plan was gone too
     assert store.load_order("DONE-OLD") is None
+
+
+def test_ctrl_c_between_two_transactions_keeps_what_each_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """600 finished orders: the first transaction (500) commits, Ctrl-C comes in the pause."""
+    db = tmp_path / "om.db"
+    store = SqliteStore(db)
+    synthetic(store, [("completed", 10.0)] * 600)
+    store.close()
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sqlite_prune, "sleep", interrupted)
+    code, _, err = om(capsys, "prune", "--db", str(db), "--older-than", "1d")
+    assert code == 130 and err.startswith("error: interrupted: the orders pruned before stay")
+    left = rows_of(db, {f"O{n}" for n in range(600)})
+    assert (left["orders"], left["plans"], left["items"], left["events"]) == (100,) * 4
+    monkeypatch.undo()
+    code, _, err = om(capsys, "prune", "--db", str(db), "--older-than", "1d")
+    assert code == 0 and err.startswith("pruned 100 order(s)")

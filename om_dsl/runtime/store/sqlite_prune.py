@@ -16,9 +16,9 @@ gets the write lock in between.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from time import sleep
 from typing import Any, NamedTuple, Protocol
 
 from om_dsl.runtime.store.prune import (
@@ -92,7 +92,7 @@ def prune_sqlite(store: Host, policy: PrunePolicy) -> PruneReport:
     free_before = _free_bytes(store.query)
     for number, chunk in enumerate(_chunks([row.id for row in wanted], policy.batch_size)):
         if number and policy.pause_s:
-            time.sleep(policy.pause_s)
+            sleep(policy.pause_s)
         with store.transaction() as db:
             gone = _prune_batch(db, chunk, policy)
         report.batches += 1
