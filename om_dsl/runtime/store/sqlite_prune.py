@@ -88,9 +88,15 @@ def prune_sqlite(store: Host, policy: PrunePolicy) -> PruneReport:
         for row in wanted:
             report.add(row.state, row.finished_at)
         report.bytes = _row_bytes(store.query, [row.id for row in wanted], policy.batch_size)
-        return report
+    else:
+        _in_batches(store, [row.id for row in wanted], policy, report)
+    return report
+
+
+def _in_batches(store: Host, ids: list[str], policy: PrunePolicy, report: PruneReport) -> None:
+    """One write transaction per batch, a pause between two; what went into ``report``."""
     free_before = _free_bytes(store.query)
-    for number, chunk in enumerate(_chunks([row.id for row in wanted], policy.batch_size)):
+    for number, chunk in enumerate(_chunks(ids, policy.batch_size)):
         if number and policy.pause_s:
             sleep(policy.pause_s)
         with store.transaction() as db:
@@ -99,7 +105,6 @@ def prune_sqlite(store: Host, policy: PrunePolicy) -> PruneReport:
         for row in gone:
             report.add(row.state, row.finished_at)
     report.bytes = max(0, _free_bytes(store.query) - free_before)
-    return report
 
 
 class Candidate(NamedTuple):
