@@ -39,6 +39,7 @@ COMMAND_HOMES = {
     "orders": "orders_cmds",
     "products": "products_cmds",
     "backup": "store_cmds",
+    "prune": "prune_cmds",
     "events": "events_cmds",
     "tasks": "tasks_cmds",
     "systems": "systems_cmds",

@@ -26,6 +26,8 @@ from om_dsl.runtime.states import ItemState, OrderState
 from om_dsl.runtime.status import ItemStatus, OrderStatus
 from om_dsl.runtime.store import (
     MemoryStore,
+    PrunePolicy,
+    PruneReport,
     SqliteStore,
     Store,
     StoreError,
@@ -58,6 +60,8 @@ __all__ = [
     "PlanCycleError",
     "PlanItemInstance",
     "PlanLine",
+    "PrunePolicy",
+    "PruneReport",
     "Revision",
     "Runtime",
     "RuntimeStopped",

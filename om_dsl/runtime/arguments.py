@@ -23,7 +23,9 @@ INVENTORY_METHODS = frozenset({"product", "products", "count_products"})
 (its ``modify`` items list every attribute as changed, and it lists no products)."""
 COUNT_METHODS = frozenset({"count_orders", "count_items"})
 """The service's metrics read these; optional as well (the metrics leave their series out)."""
-OPTIONAL_METHODS = INVENTORY_METHODS | COUNT_METHODS
+PRUNE_METHODS = frozenset({"prune"})
+"""Retention (``om prune``): optional too; a host's store without it keeps every order."""
+OPTIONAL_METHODS = INVENTORY_METHODS | COUNT_METHODS | PRUNE_METHODS
 STORE_METHODS = tuple(
     name
     for name, value in vars(Store).items()

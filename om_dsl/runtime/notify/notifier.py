@@ -57,9 +57,11 @@ from om_dsl.runtime.notify.outbox import (
 from om_dsl.runtime.notify.signing import SIGNATURE_HEADER, secret_from, sign
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.store.base import EventRow, NewEvent, Store, WriteBatch
+from om_dsl.runtime.store.prune import NOTIFY_CURSOR
 
 log = logging.getLogger("om_dsl.notify")
-CURSOR = "notify"
+CURSOR = NOTIFY_CURSOR
+"""The notifier's position in the event log (a prune keeps the orders of events after it)."""
 NOTIFY_DELIVERED = "notify.delivered"
 NOTIFY_FAILED = "notify.failed"
 NOTIFY_ABANDONED = "notify.abandoned"

@@ -178,7 +178,10 @@ class OrderViews:
         state = state or record.state
         rows = item_states
         if rows is None:
-            shape, rows = self._current_states(order_id, shape)
+            current = self._current_states(order_id, shape)
+            if current is None:
+                return None
+            shape, rows = current
         view: dict[str, Any] = {"id": order_id}
         if self._href_base:
             view["href"] = href(self._href_base, order_id)
@@ -246,19 +249,21 @@ class OrderViews:
 
     def _current_states(
         self, order_id: str, shape: OrderShape
-    ) -> tuple[OrderShape, dict[int, str]]:
+    ) -> tuple[OrderShape, dict[int, str]] | None:
         """The item rows' states, read after the shape: if an amendment came in between (the
-        rows are not the shape's items), both are read again together."""
+        rows are not the shape's items), both are read again together.  None when the order
+        is gone meanwhile (``om prune`` beside the service)."""
         rows = self._store.items(order_id)
         ids = [item_id for item_id, _ in shape.plan_items]
         if len(rows) != len(ids) or any(ids[row.idx] != row.item_id for row in rows):
             self.forget(order_id)
             stored = self._store.load_order(order_id)
-            if stored is not None:
-                shape, rows = (
-                    _shape_of(OrderPlan.model_validate_json(stored.plan_json)),
-                    stored.items,
-                )
+            if stored is None:
+                return None
+            shape, rows = (
+                _shape_of(OrderPlan.model_validate_json(stored.plan_json)),
+                stored.items,
+            )
         return shape, {row.idx: row.state for row in rows}
 
     def _shape(self, order_id: str) -> OrderShape | None:

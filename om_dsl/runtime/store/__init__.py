@@ -3,6 +3,7 @@
 from om_dsl.runtime.store.backup import Backup, backup_store
 from om_dsl.runtime.store.base import EventRow, ItemRow, OrderRecord, Store, WriteBatch
 from om_dsl.runtime.store.memory import MemoryStore
+from om_dsl.runtime.store.prune import PrunePolicy, PruneReport
 from om_dsl.runtime.store.restore import BackupMark, StoreIsBackup
 from om_dsl.runtime.store.runner_lock import StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
@@ -14,6 +15,8 @@ __all__ = [
     "ItemRow",
     "MemoryStore",
     "OrderRecord",
+    "PrunePolicy",
+    "PruneReport",
     "SqliteStore",
     "Store",
     "StoreError",

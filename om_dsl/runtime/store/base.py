@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 from om_dsl.errors import OrderValidationError
 from om_dsl.orders.inventory import InventoryProduct, ProductChange, busy_issues
+from om_dsl.runtime.store.prune import PrunePolicy, PruneReport
 
 
 @dataclass(slots=True)
@@ -311,6 +312,14 @@ class Store(Protocol):
     def count_items(self, order_states: frozenset[str]) -> dict[str, int]:
         """How many items of the orders in ``order_states`` are in each state (the items of
         unfinished orders: a finished order's history does not grow the count's cost)."""
+        ...
+
+    def prune(self, policy: PrunePolicy) -> PruneReport:
+        """Remove the orders that finished before ``policy.finished_before`` and every row
+        that belongs only to them; keep the inventory, never reuse an event seq, and keep
+        orders with notifications still owed unless ``policy.include_undelivered``
+        (:mod:`om_dsl.runtime.store.prune`).  Optional: a host's store without it still runs
+        (it keeps every order)."""
         ...
 
     def close(self) -> None: ...

@@ -32,6 +32,7 @@ from om_dsl.runtime.store.base import (
     product_order,
     refuse_busy,
 )
+from om_dsl.runtime.store.prune import FINAL_STATES, NOTIFY_CURSOR, PrunePolicy, PruneReport
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
 
@@ -45,8 +46,9 @@ class MemoryStore:
         self._orders: dict[str, OrderRecord] = {}
         self._plans: dict[str, str] = {}
         self._items: dict[str, list[RowValues]] = {}
-        self._events: list[NewEvent] = []
-        """The event log; an event's ``seq`` is its position + 1 (not stored: memory)."""
+        self._events: list[NewEvent | None] = []
+        """The event log; an event's ``seq`` is its position + 1 (not stored: memory).  A
+        pruned order's events leave None behind: the positions, and so the seqs, stay."""
         self._by_order: dict[str, list[int]] = {}
         """Each order's event positions, as the SQLite store's ``events_by_order`` index: one
         order's events are read without scanning every order's."""
@@ -222,17 +224,24 @@ class MemoryStore:
                 found = [
                     EventRow(seq, *event)
                     for seq, event in enumerate(self._events[after_seq:], after_seq + 1)
+                    if event is not None
                 ]
             else:
                 positions = self._by_order.get(order_id, [])
                 start = bisect.bisect_left(positions, after_seq)  # seq > after_seq
-                found = [EventRow(p + 1, *self._events[p]) for p in positions[start:]]
+                found = [self._row(p) for p in positions[start:]]
         return found if limit is None else found[:limit]
 
     def cancel_requests(self, offset: int = 0, limit: int | None = None) -> list[EventRow]:
         end = None if limit is None else offset + limit
         with self._lock:
-            return [EventRow(p + 1, *self._events[p]) for p in self._cancel_requests[offset:end]]
+            return [self._row(p) for p in self._cancel_requests[offset:end]]
+
+    def _row(self, position: int) -> EventRow:
+        """The event at ``position`` (one the indexes list: never a pruned one)."""
+        event = self._events[position]
+        assert event is not None, position
+        return EventRow(position + 1, *event)
 
     def count_cancel_requests(self) -> int:
         with self._lock:
@@ -283,6 +292,54 @@ class MemoryStore:
 
     def count_products(self, wanted: ProductFilter | None = None) -> int:
         return len(self.products(wanted))
+
+    # ---- retention ------------------------------------------------------------------------------
+
+    def prune(self, policy: PrunePolicy) -> PruneReport:
+        """As :meth:`SqliteStore.prune`, for what this store holds (a runtime on a memory
+        store keeps its outbox, tasks and tokens in a private database of its own, which this
+        does not reach: their rows are lost with the process anyway).  An order with events
+        the notifier has not read is kept (unless ``include_undelivered``); ``bytes`` is 0."""
+        report = PruneReport(dry_run=policy.dry_run)
+        with self._lock:
+            found = sorted(
+                (r for r in self._orders.values()
+                 if r.state in FINAL_STATES and r.updated_at < policy.finished_before),
+                key=lambda r: (r.updated_at, r.id),
+            )  # fmt: skip
+        wanted = [r for r in found if policy.include_undelivered or not self._unread(r.id)]
+        report.kept_undelivered = len(found) - len(wanted)
+        for start in range(0, len(wanted), policy.batch_size):
+            chunk = wanted[start : start + policy.batch_size]
+            for record in chunk:
+                report.add(record.state, record.updated_at)
+            if not policy.dry_run:
+                self._drop([record.id for record in chunk])
+                report.batches += 1
+        return report
+
+    def _unread(self, order_id: str) -> bool:
+        """Whether the notifier has not read all of the order's events yet (it has a cursor:
+        a store whose log no notifier read owes nobody anything)."""
+        with self._lock:
+            cursor = self._cursors.get(NOTIFY_CURSOR)
+            positions = self._by_order.get(order_id, [])
+            return cursor is not None and bool(positions) and positions[-1] + 1 > cursor
+
+    def _drop(self, order_ids: list[str]) -> None:
+        """Every row of these orders; their events leave None in the log (seqs stay)."""
+        with self._lock:
+            dropped: set[int] = set()
+            for order_id in order_ids:
+                for row in self._items.pop(order_id, ()):
+                    if row[WAIT_KEY] is not None:
+                        self._waiting.get(row[WAIT_KEY], set()).discard((order_id, row[0]))
+                for table in (self._orders, self._plans, self._signals, self._changes):
+                    table.pop(order_id, None)
+                for position in self._by_order.pop(order_id, ()):
+                    self._events[position] = None
+                    dropped.add(position)
+            self._cancel_requests = [p for p in self._cancel_requests if p not in dropped]
 
     def close(self) -> None:
         return None

@@ -96,15 +96,18 @@ class StoreIsBackup(OmError):
     orders running it would resume.
     """
 
-    def __init__(self, db: str, mark: BackupMark, unfinished: int) -> None:
+    def __init__(self, db: str, mark: BackupMark, unfinished: int, action: str = "run") -> None:
         self.db = db
         self.mark = mark
         self.unfinished = unfinished
-        super().__init__(_refusal(db, mark, unfinished))
+        self.action = action
+        """What was refused: ``run`` (a runner), or ``pruned`` (``om prune``, ``store.prune``)."""
+        refusal = _refusal if action == "run" else _prune_refusal
+        super().__init__(refusal(db, mark, unfinished))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # pickle re-calls the class with ``args`` (the message) by default, which fails here
-        return (type(self), (self.db, self.mark, self.unfinished), dict(vars(self)))
+        return (type(self), (self.db, self.mark, self.unfinished, self.action), dict(vars(self)))
 
 
 def _refusal(db: str, mark: BackupMark, unfinished: int) -> str:
@@ -120,4 +123,16 @@ def _refusal(db: str, mark: BackupMark, unfinished: int) -> str:
         f"to run it in place of {mark.source} (a restore: that store stopped and moved "
         "aside), give --restored (`om serve --restored`, `om resume --restored`; "
         "`SqliteStore(path, restored=True)` in Python)"
+    )
+
+
+def _prune_refusal(db: str, mark: BackupMark, _unfinished: int) -> str:
+    """Why a backup copy is not pruned: it would no longer be the backup it says it is."""
+    return (
+        f"{db} is a backup of {mark.source} taken {mark.taken_at} (om backup), not restored: "
+        "it is not pruned\n"
+        "pruning it would leave a backup that lacks orders its store had when it was taken\n"
+        f"to prune it in place of {mark.source} (a restore: that store stopped and moved "
+        "aside), give --restored (`om prune --restored`; `SqliteStore(path, restored=True)` "
+        "in Python); it stays marked until it is run with --restored"
     )

@@ -47,7 +47,15 @@ from om_dsl.runtime.store.base import (
     new_installation_id,
     refuse_busy,
 )
-from om_dsl.runtime.store.restore import BACKUP_MARK, EVENT_ID_EPOCH, BackupMark, new_epoch
+from om_dsl.runtime.store.prune import LAST_EVENT_SEQ, PrunePolicy, PruneReport
+from om_dsl.runtime.store.restore import (
+    BACKUP_MARK,
+    EVENT_ID_EPOCH,
+    BackupMark,
+    StoreIsBackup,
+    new_epoch,
+)
+from om_dsl.runtime.store.sqlite_prune import prune_sqlite
 
 SCHEMA_VERSION = 1
 INSTALLATION_ID = "installation_id"
@@ -195,6 +203,15 @@ _EVENTS_WITH_ACTS = (
 )
 _EVENTS_WITHOUT_ACTS = f"SELECT {_EVENT_COLUMNS}, NULL, NULL FROM events e"
 """The event log of a read-only store made before :data:`ACTS`: no row names anyone."""
+
+
+_NEXT_SEQ = (
+    "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), "
+    "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)) + 1"
+)
+"""The ``seq`` of the next event: after the newest in the log, and after the newest a prune
+removed (:data:`~om_dsl.runtime.store.prune.LAST_EVENT_SEQ`), so that no eventId is issued
+twice.  Two lookups by key, in the write transaction."""
 
 
 @contextmanager
@@ -476,7 +493,7 @@ class SqliteStore:
 
     def apply(self, batch: WriteBatch) -> int:
         with self._write() as db:
-            first = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]) + 1
+            first = int(db.execute(_NEXT_SEQ, (LAST_EVENT_SEQ,)).fetchone()[0])
             _write_catalogs(db, batch)
             for new in claimed_products(batch):
                 refuse_busy(new, _holders(db, new))
@@ -557,6 +574,8 @@ class SqliteStore:
             if record is None:
                 return None
             plan = self._query("SELECT plan_json FROM plans WHERE order_id = ?", (order_id,))
+            if not plan:  # pruned by another process between the two reads (om prune)
+                return None
             signals = self._query(
                 "SELECT event, payload_json FROM signals WHERE order_id = ? ORDER BY event",
                 (order_id,),
@@ -676,6 +695,53 @@ class SqliteStore:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """A read on the store's connection, for tables that other modules add."""
         return self._query(sql, params)
+
+    # ---- retention ------------------------------------------------------------------------------
+
+    def prune(self, policy: PrunePolicy) -> PruneReport:
+        """Remove the orders that finished before ``policy.finished_before``, every row that
+        belongs only to them (see :mod:`om_dsl.runtime.store.prune` for what stays), in
+        write transactions of ``policy.batch_size`` orders: safe beside a process that runs
+        the store, and no order is half-removed if this one is killed.
+
+        Raises:
+            StoreError: the store is open read-only.
+            StoreIsBackup: the store is a copy made by ``om backup`` and was not opened as a
+                restore (``restored=True``); nothing is changed (a dry run is read as any).
+        """
+        if not policy.dry_run:
+            if self.read_only:
+                raise StoreError(f"{self.path} is open read-only: nothing can be changed")
+            self._refuse_backup()
+        return prune_sqlite(self, policy)
+
+    def _refuse_backup(self) -> None:
+        mark = None if self.restored else self.backup_mark()
+        if mark is not None:
+            raise StoreIsBackup(self.path, mark, 0, action="pruned")
+
+    def vacuum(self) -> tuple[int, int]:
+        """Rewrite the file without its free pages (``VACUUM``), then empty the write-ahead
+        log into it: the space pruned orders left goes back to the file system.  Returns the
+        store's size in bytes (file and log) before and after.
+
+        It holds the write lock for as long as it rewrites the whole file: run it while
+        nothing else writes the store (``om prune --vacuum`` holds the runner lock)."""
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only: nothing can be changed")
+        before = self._size()
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        return before, self._size()
+
+    def _size(self) -> int:
+        """The file's size and its write-ahead log's, in bytes (0 for ``:memory:``)."""
+        return sum(
+            os.path.getsize(name)
+            for name in (self.path, f"{self.path}-wal")
+            if not self.path.startswith(("file:", ":memory:")) and os.path.exists(name)
+        )
 
     def backup_to(self, target: sqlite3.Connection) -> None:
         """Copy the whole database into ``target`` with SQLite's online backup API, in one
