@@ -99,7 +99,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E024",),
-        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product (a product in two `includes` of a bundle, or twice in one choice group: `includes Fibre or Dsl` then `includes Dsl`), a `requires` (the same alternatives in any order) or one alternative of a `requires` (`requires Fibre or Fibre`), a mapping target, a request field, a response output.",
+        "Something given twice: an attribute, an attribute option, an alias (or an alias that is another attribute's name), an `includes`, `family` or `spec` of one product (a product in two `includes` of a bundle, or twice in one choice group: `includes Fibre or Dsl` then `includes Dsl`), a `requires` (the same alternatives in any order) or one alternative of a `requires` (`requires Fibre or Fibre`), a mapping target, a request field, a response output, an attribute a plan records.",
         "Keep one.",
     ),
     CodeDoc(
@@ -162,7 +162,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E043",),
-        "An expression's type does not fit where it goes (a mapping target).",
+        "An expression's type does not fit where it goes (a mapping target, or the offer attribute a `record` sets).",
         'Convert, or change the attribute\'s type. The hint writes the call out with your expression: `int(speed / 2)` drops the fraction and `int(round(speed / 2))` rounds it, `str(speed)` makes text, `int(name)`, `decimal(name)` and `date(name)` read text; a number in quotes (`"10"`) is written without them.',
     ),
     CodeDoc(
@@ -254,6 +254,11 @@ CATALOG: tuple[CodeDoc, ...] = (
         'Write `"/ports/{reserve.port_id}"`: one reference per `{...}`.',
     ),
     CodeDoc(("E084",), "Not an HTTP method.", "Use `GET`, `POST`, `PUT`, `PATCH` or `DELETE`."),
+    CodeDoc(
+        ("E085",),
+        "A `record` that could never record: its name is an attribute of no offer or bundle whose rules make the plan's product (directly or through chained rules), or no offer makes the product at all; or its value reads an item of another product (`Sim.assign.iccid`) or a compensation item (it runs only when the order is cancelled, and a cancelled order records nothing).",
+        "Record an attribute that the offers declare (the hint names them, and a close name): declare `attribute NAME: TYPE` in the offers whose inventory products keep the value. Read the outputs of this plan's own normal items; record another product's output in that product's plan.",
+    ),
     CodeDoc(
         ("E086",),
         "A `timeout` or `expect` of 0, a retry `max` below 1, or a retry `cap` shorter than the first delay.",

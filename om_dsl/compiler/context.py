@@ -46,6 +46,8 @@ class Context:
     over all of the product's plans (see plans.collect_items)."""
     order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
     """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
+    makers_cache: dict[str, list[str]] | None = None
+    """Technical product -> the offers and bundles that make it (see records.makers)."""
     product_reads: list[ProductRead] = field(default_factory=list)
     """Every read of another product's item outputs, in plan and item order: gathered while
     each plan's own reads are checked (outputs.check_plan_outputs), so

@@ -14,6 +14,7 @@ from om_dsl.compiler.exprs import ExprEnv, lit, mapping, new_call
 from om_dsl.compiler.names import a, suggest, suggest_or_list
 from om_dsl.compiler.outputs import check_cross_outputs, check_plan_outputs
 from om_dsl.compiler.plan_cycles import chain_waits, check_cross_cycles
+from om_dsl.compiler.records import lower_records
 from om_dsl.compiler.rules import common_attrs, family_members, order_scope, technical_product
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.compiler.systems import lower_retry
@@ -131,8 +132,10 @@ def lower_plans(ctx: Context) -> list[ir.Plan]:
         if decl.family or not _plan_product(ctx, decl):
             continue
         actions = _actions(ctx, decl, owners.products)
-        items = _items(ctx, decl, actions, _env(ctx, decl))
-        plans.append(_lowered(ctx, decl, decl.product.value, actions, items))
+        env = _env(ctx, decl)
+        items = _items(ctx, decl, actions, env)
+        records = _records(ctx, decl, env, [decl.product.value])
+        plans.append(_lowered(ctx, decl, decl.product.value, actions, items, records))
     for decl in ctx.symbols.plans:
         if decl.family:
             plans.extend(_family_plans(ctx, decl, owners))
@@ -140,11 +143,31 @@ def lower_plans(ctx: Context) -> list[ir.Plan]:
 
 
 def _lowered(
-    ctx: Context, decl: ast.PlanDecl, product: str, actions: list[str], items: list[Any]
+    ctx: Context,
+    decl: ast.PlanDecl,
+    product: str,
+    actions: list[str],
+    items: list[Any],
+    records: list[ir.Record],
 ) -> ir.Plan:
     return _new_plan(
-        product=product, actions=actions, items=items, doc=decl.doc, span=ctx.span(decl.span)
+        product=product,
+        actions=actions,
+        items=items,
+        doc=decl.doc,
+        span=ctx.span(decl.span),
+        records=records,
     )
+
+
+def _records(
+    ctx: Context, decl: ast.PlanDecl, env: ExprEnv, products: list[str]
+) -> list[ir.Record]:
+    """The plan's ``record`` statements (after its items: they read the items' outputs)."""
+    if not decl.records:
+        return []
+    items = {i.name.value: i for i in reversed(decl.items)}  # the first of a duplicate name
+    return lower_records(ctx, decl, env, items, products)
 
 
 def _family_plans(ctx: Context, decl: ast.PlanDecl, owners: _Owners) -> list[ir.Plan]:
@@ -156,7 +179,9 @@ def _family_plans(ctx: Context, decl: ast.PlanDecl, owners: _Owners) -> list[ir.
     actions = _actions(ctx, decl, owners.families)
     attrs, why_not = common_attrs(ctx, decl.product.value, members, "plan")
     readers = _planned_products(ctx, decl, owners.own)
-    items = _items(ctx, decl, actions, _env(ctx, decl, attrs, why_not), readers)
+    env = _env(ctx, decl, attrs, why_not)
+    items = _items(ctx, decl, actions, env, readers)
+    records = _records(ctx, decl, env, readers)
     out: list[ir.Plan] = []
     for member in members:
         mine = [
@@ -164,7 +189,7 @@ def _family_plans(ctx: Context, decl: ast.PlanDecl, owners: _Owners) -> list[ir.
             if (member, action) not in owners.products and _claim(ctx, decl, member, action, owners)
         ]  # fmt: skip
         if mine:
-            out.append(_lowered(ctx, decl, member, mine, items))
+            out.append(_lowered(ctx, decl, member, mine, items, records))
     _replaced_actions(ctx, decl, actions, members, owners)
     return out
 

@@ -17,7 +17,7 @@ from typing import Any
 from om_dsl.base_urls import dot_segment
 from om_dsl.expr.change import LINE_FUNCTIONS
 from om_dsl.expr.functions import FUNCTIONS
-from om_dsl.expr.refs import calls, item_exprs
+from om_dsl.expr.refs import calls, item_exprs, refs
 from om_dsl.expr.types import SCALARS, enum_type
 from om_dsl.graphs import find_cycles
 from om_dsl.ir.models import (
@@ -170,6 +170,17 @@ def _items(plan: Plan, systems: set[str], queues: set[str]) -> Iterator[str]:
             yield f"item {item.name} uses unknown queue '{item.queue}'"
     graph = {item.name: list(item.after) for item in plan.items}
     yield from (f"items wait for each other: {' -> '.join(c)}" for c in find_cycles(graph))
+    yield from _records(plan, names)
+
+
+def _records(plan: Plan, names: list[str]) -> Iterator[str]:
+    """A record reads only items of its own plan (the runtime looks them up on the line),
+    and names each attribute once (the second would silently win)."""
+    yield from (f"'{n}' is recorded twice" for n in _twice(r.name for r in plan.records))
+    for record in plan.records:
+        for ref in refs(record.value):
+            if ref.root == "product" or (ref.root == "item" and ref.path[0] not in names):
+                yield f"record {record.name} reads '{'.'.join(ref.path[:2])}', no item of its plan"
 
 
 def _callout_path(item: CalloutItem) -> Iterator[str]:
@@ -210,6 +221,9 @@ def _functions(catalog: Catalog) -> Iterator[str]:
         for item in plan.items:
             found = _calls(item_exprs(item), in_plan=True)
             yield from (f"{where}: item {item.name} {p}" for p in found)
+        for record in plan.records:
+            found = _calls([record.value], in_plan=True)
+            yield from (f"{where}: record {record.name} {p}" for p in found)
 
 
 def _calls(exprs: Iterable[Any], in_plan: bool) -> Iterator[str]:

@@ -413,12 +413,29 @@ PlanItem = Annotated[
 ]
 
 
-class Plan(IRModel):
+class Record(IRModel):
+    """``record name = value`` in a plan: when the order completes, ``value`` (read as the
+    plan's requests read: the line, the order, the outputs of the plan's items) is recorded as
+    the attribute ``name`` of the inventory products of the line's order items, for those of
+    offers that declare it."""
+
+    name: str
+    value: Expr
+    doc: str | None = None
+    span: SourceSpan
+
+
+class Plan(LaterFields):
+    LATER = ("records",)
+
     product: str
     actions: list[Action]
     items: list[PlanItem]
     doc: str | None = None
     span: SourceSpan
+    records: list[Record] = []
+    """The plan's ``record`` statements, in declaration order (left out of the JSON when
+    there are none, so the IR of a catalog without them keeps its bytes and its hash)."""
 
 
 class Dependency(LaterFields):

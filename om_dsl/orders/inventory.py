@@ -73,6 +73,27 @@ class ProductChange:
     """The order's own attributes (the catalog's ``order { ... }`` block, such as the site):
     rules read them too, so a later ``modify`` under other ones is a move
     (:func:`with_inventory`)."""
+    recorded: dict[str, Any] | None = None
+    """The values the plans' ``record`` statements set on the product as the order
+    completed (:func:`with_recorded`); never stored with the order (they are known only
+    then, and applied in the commit that completes it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One value a completing order's plans record on the product of one of its items."""
+
+    item_id: str
+    """The order item whose product it is (its :class:`ProductChange`)."""
+    name: str
+    value: Any
+
+
+def with_recorded(change: ProductChange, values: Sequence[Recorded]) -> ProductChange:
+    """``change`` with the values that ``values`` set on its product (the others' are for
+    other items)."""
+    mine = {r.name: r.value for r in values if r.item_id == change.item_id}
+    return replace(change, recorded=mine) if mine else change
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +140,11 @@ def change_from_json(data: dict[str, Any]) -> ProductChange:
 
 
 def change_to_json(change: ProductChange) -> dict[str, Any]:
-    return asdict(change)
+    """A change as the store keeps it with its order: without ``recorded`` (applied only at
+    completion), so that an older om_dsl still reads the row."""
+    data = asdict(change)
+    del data["recorded"]
+    return data
 
 
 class ProductInventory(Protocol):
@@ -178,15 +203,18 @@ def apply_change(
     gave over the recorded ones (what the order does not say stays: not its default); a
     ``delete`` terminates the product and keeps its values; a ``noChange`` of a recorded
     product records only its order item (its status, offer, account, customer and values
-    stay: the order says nothing new about them).
+    stay: the order says nothing new about them).  Whatever the action, the values the
+    plans' records set (``change.recorded``) are laid over the result: fulfilment learnt them.
     Recording the same item twice changes nothing (a store may be asked again after a
     restart).
     """
     ref = OrderItemRef(order_id, change.item_id, change.action)
     if found is not None and ref in found.order_items:
         return found
-    if found is not None and change.action == "noChange":
-        return replace(found, order_items=(*found.order_items, ref))  # it stays as it was
+    recorded = change.recorded or {}
+    if found is not None and change.action == "noChange":  # it stays as it was
+        kept = {**found.attributes, **recorded} if recorded else found.attributes
+        return replace(found, attributes=kept, order_items=(*found.order_items, ref))
     if found is None or change.action == "add":
         attributes = dict(change.attributes)
         start = ts if found is None or change.action == "add" else found.start_date
@@ -195,6 +223,7 @@ def apply_change(
         if change.action == "modify":
             attributes.update(_given(change))
         start = found.start_date
+    attributes.update(recorded)
     deleted = change.action == "delete"
     said = change.order_attributes
     return InventoryProduct(
@@ -251,7 +280,8 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
     ``previous`` = the recorded values of the attributes it has, so only what really changes
     is ``changed``; the attributes it does not give take their recorded values, not the
     catalog's defaults (a TMF ``modify`` says only what changes: a speed of 1000 must not go
-    back to the default 100 because the order only asks for a static IP).  An unknown product
+    back to the default 100 because the order only asks for a static IP).  A ``delete`` takes
+    the recorded values of the attributes it does not give too.  An unknown product
     id is no error (the CRM may know products installed before om_dsl): the item stays as it
     was (every attribute changed).
 
@@ -282,9 +312,27 @@ def _with_previous(
     if misfit is not None:
         issues.append(OrderIssue(misfit[0], key(key(item.path, "product"), "id"), misfit[1]))
         return item
+    if item.action == "delete":
+        return _with_recorded(item, found.attributes)
     if item.action != "modify" or item.previous is not None:
         return item  # the caller's previous values win
     return _over_recorded(item, found.attributes, _moved(order, found))
+
+
+def _with_recorded(item: OrderItem, recorded: dict[str, Any]) -> OrderItem:
+    """A ``delete`` of a recorded product: the values it does not give are the recorded ones
+    (a TMF client deletes by product id alone), so its lines release what the product was
+    installed with (the port the add recorded), not the catalog's defaults or nothing."""
+    kept = _not_given(item, recorded)
+    return item.model_copy(update={"attributes": {**item.attributes, **kept}}) if kept else item
+
+
+def _not_given(item: OrderItem, recorded: dict[str, Any]) -> dict[str, Any]:
+    """The recorded values of the attributes ``item`` does not give: those it holds only as
+    the catalog's default (:attr:`OrderItem.defaulted`), and those it lacks (an attribute
+    without a default, such as a port that a plan recorded)."""
+    given = set(item.attributes).difference(item.defaulted)
+    return {n: v for n, v in recorded.items() if n not in given}
 
 
 def _misfit(item: OrderItem, found: InventoryProduct) -> tuple[str, str] | None:
@@ -337,7 +385,7 @@ def _moved(order: Order, found: InventoryProduct) -> bool:
 def _over_recorded(item: OrderItem, recorded: dict[str, Any], moved: bool) -> OrderItem:
     """A ``modify`` of a recorded product: the values it did not give are the recorded ones,
     and ``previous`` is what was recorded (none when ``moved``: every attribute changed)."""
-    kept = {n: recorded[n] for n in item.defaulted if n in recorded}
+    kept = _not_given(item, recorded)
     after = {**item.attributes, **kept} if kept else item.attributes
     if moved:
         return item if not kept else item.model_copy(update={"attributes": after})

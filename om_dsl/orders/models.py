@@ -7,7 +7,7 @@ or a native order; a :class:`Decomposition` is the technical work it implies.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,6 +28,11 @@ class Relationship(Frozen):
     id: str
 
 
+TAKES_RECORDED: Final = frozenset({"modify", "delete"})
+"""The actions whose items take the values the inventory recorded for what they do not give
+(:attr:`OrderItem.defaulted`)."""
+
+
 class OrderItem(Frozen):
     id: str
     action: Action
@@ -45,9 +50,10 @@ class OrderItem(Frozen):
     path: str = ""
     """Where the item is in the submitted document, e.g. ``productOrderItem[2]``."""
     defaulted: tuple[str, ...] = ()
-    """On ``modify``: the attributes whose value is the catalog's default because the order
-    gave none.  A TMF ``modify`` says only what changes, so for a product the inventory knows
-    the recorded value stands for them, not the default (:func:`.inventory.with_inventory`)."""
+    """On ``modify`` and ``delete``: the attributes whose value is the catalog's default
+    because the order gave none.  A TMF ``modify`` says only what changes, and a ``delete``
+    names the product by id alone, so for a product the inventory knows the recorded value
+    stands for them, not the default (:func:`.inventory.with_inventory`)."""
 
     def values_before(self) -> dict[str, Any]:
         """The values the rules read in the world before the order: ``previous`` over the new

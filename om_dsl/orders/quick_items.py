@@ -13,7 +13,7 @@ from om_dsl.graphs import find_cycles
 from om_dsl.ir.models import ACTIONS
 from om_dsl.orders.catalog_index import CatalogIndex
 from om_dsl.orders.limits import Limits
-from om_dsl.orders.models import OrderItem, Relationship
+from om_dsl.orders.models import TAKES_RECORDED, OrderItem, Relationship
 from om_dsl.orders.native import NativeItem
 from om_dsl.orders.prerequisites import all_met
 from om_dsl.orders.quick_bundles import Fields, bundle_parents
@@ -147,7 +147,7 @@ class Items:
         self, product: str | None, given: Any, previous: Any, action: str
     ) -> tuple[dict[str, Any], dict[str, Any] | None, tuple[str, ...]] | None:
         """The item's values with defaults, its previous values (modify only), and which
-        values are defaults (modify only: :attr:`OrderItem.defaulted`)."""
+        values are defaults (modify and delete: :attr:`OrderItem.defaulted`)."""
         if product is None or type(given) is not dict:
             return None
         table = self.index.quick_tables[product]
@@ -155,7 +155,9 @@ class Items:
         complete = None if values is None else table.complete(values)
         if complete is None or values is None:
             return None
-        defaulted = () if action != "modify" else tuple(n for n in complete if n not in values)
+        defaulted: tuple[str, ...] = ()
+        if action in TAKES_RECORDED:
+            defaulted = tuple(n for n in complete if n not in values)
         if previous is None:
             return complete, None, defaulted
         before = table.values(previous) if type(previous) is dict else None

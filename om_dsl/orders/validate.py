@@ -17,7 +17,7 @@ from om_dsl.orders.catalog_index import AttrTable, CatalogIndex
 from om_dsl.orders.drafts import DraftItem, DraftOrder, ProductRef, RefKind, Unread
 from om_dsl.orders.issues import IssueLog, Path, key, show
 from om_dsl.orders.limits import Limits
-from om_dsl.orders.models import Order, OrderItem, Relationship
+from om_dsl.orders.models import TAKES_RECORDED, Order, OrderItem, Relationship
 from om_dsl.orders.prerequisites import report as report_prerequisites
 from om_dsl.orders.relations import Relations, check_relations
 from om_dsl.orders.reserved import reserved_account, reserved_item_id
@@ -327,14 +327,15 @@ def _item_values(item: DraftItem, table: AttrTable, log: IssueLog, owner: str) -
     previous = None
     if item.previous is not None:
         previous = resolve_values(item.previous, table, log, owner, complete=False)
-    defaulted = _defaulted(item, values, table) if item.action == "modify" else ()
+    defaulted = _defaulted(item, values, table) if item.action in TAKES_RECORDED else ()
     return values, previous, defaulted
 
 
 def _defaulted(item: DraftItem, values: dict[str, Any], table: AttrTable) -> tuple[str, ...]:
-    """The attributes of a ``modify`` item whose value is the catalog's default, the order
-    having given none (or null): a partial modify must not reset them to the defaults when the
-    inventory knows the product (only modify items pay for this)."""
+    """The attributes of a ``modify`` or ``delete`` item whose value is the catalog's default,
+    the order having given none (or null): a partial modify must not reset them to the
+    defaults when the inventory knows the product, and a delete by product id (no values at
+    all, as TMF clients send it) takes the recorded ones (only these items pay for this)."""
     given = set()
     for value in item.values:
         spec = table.lookup(value.name)

@@ -110,9 +110,20 @@ def _technical_node(tech: ir.TechnicalProduct, catalog: ir.Catalog) -> MapNode:
         f"{tech.kind} {tech.name} (scope {tech.scope})",
         tech.doc or "",
         plans,
+        *_records(catalog, tech.name),
         *_attribute_lines(tech.attributes),
     ]
     return MapNode(product_id(tech.name), tech.kind, tech.name, _nonempty(lines), _join(tip))
+
+
+def _records(catalog: ir.Catalog, product: str) -> list[str]:
+    """``records on add: port_id``: what the product's plans keep on the inventory products
+    of its lines' order items, as PONR says where they pass the point of no return."""
+    return [
+        f"records on {'/'.join(plan.actions)}: {', '.join(r.name for r in plan.records)}"
+        for plan in catalog.plans
+        if plan.product == product and plan.records
+    ]
 
 
 def _no_return(catalog: ir.Catalog, product: str) -> list[str]:

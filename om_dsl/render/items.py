@@ -7,6 +7,9 @@ callout, the queue of a manual task, the event of a wait); its tooltip tells the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from om_dsl.expr.refs import refs
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 
@@ -44,8 +47,9 @@ def what(catalog: ir.Catalog, item: Item) -> list[str]:
     return []
 
 
-def item_tooltip(product: str, item: Item) -> str:
-    """The whole story of an item, for the hover text of an SVG."""
+def item_tooltip(product: str, item: Item, records: Sequence[ir.Record] = ()) -> str:
+    """The whole story of an item, for the hover text of an SVG (``records``: those of its
+    plan, which say where its outputs are kept)."""
     lines = [f"{product}.{item.name} ({item.kind})"]
     if item.doc:
         lines.append(item.doc)
@@ -62,8 +66,20 @@ def item_tooltip(product: str, item: Item) -> str:
         lines.append(f"retry {item.retry.kind} max {item.retry.max_retries}")
     if item.undo:
         lines.append(f"undone by {item.undo}")
+    lines += [f"{text} on the inventory product" for text in record_texts(records, item.name)]
     lines.append(f"declared at {item.span}")
     return "\n".join(lines)
+
+
+def record_texts(records: Sequence[ir.Record], item: str | None = None) -> list[str]:
+    """``record port_id = reserve_port.port_id`` for each record (of those reading ``item``
+    when it is given)."""
+    return [
+        f"record {r.name} = {unparse(r.value)}"
+        for r in records
+        if item is None
+        or any(ref.root == "item" and ref.path[:1] == [item] for ref in refs(r.value))
+    ]
 
 
 def find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item | None:

@@ -25,6 +25,7 @@ from om_dsl.render.items import (
     item_details,
     item_tooltip,
     planned_actions,
+    record_texts,
 )
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
@@ -49,7 +50,7 @@ def template_graph(catalog: ir.Catalog, product: str, action: str) -> PlanGraph:
     tech = _technical(catalog, product)
     plan = _plan(catalog, tech, action)
     own = {item.name for item in plan.items}
-    nodes = [_item_node(catalog, product, item) for item in plan.items]
+    nodes = [_item_node(catalog, product, item, plan.records) for item in plan.items]
     edges: list[PlanEdge] = [
         PlanEdge(_id(product, a), _id(product, i.name), "after")
         for i in plan.items
@@ -69,7 +70,15 @@ def template_graph(catalog: ir.Catalog, product: str, action: str) -> PlanGraph:
         nodes=(*nodes, *context.values()),
         edges=tuple(edges),
         clusters=(cluster, *_context_clusters(context)),
+        notes=tuple(_record_notes(plan)),
     )
+
+
+def _record_notes(plan: ir.Plan) -> list[str]:
+    """What the plan keeps on the inventory products when the order completes."""
+    return [
+        f"on completion, {text} on the inventory product" for text in record_texts(plan.records)
+    ]
 
 
 def _id(product: str, item: str) -> str:
@@ -113,7 +122,7 @@ def _plan(catalog: ir.Catalog, tech: ir.TechnicalProduct, action: str) -> ir.Pla
 # ---- items -------------------------------------------------------------------------------------
 
 
-def _item_node(catalog: ir.Catalog, product: str, item: Item) -> PlanNode:
+def _item_node(catalog: ir.Catalog, product: str, item: Item, records: list[ir.Record]) -> PlanNode:
     return PlanNode(
         id=_id(product, item.name),
         name=item.name,
@@ -124,7 +133,7 @@ def _item_node(catalog: ir.Catalog, product: str, item: Item) -> PlanNode:
         ponr=item.point_of_no_return,
         compensation=item.compensation,
         cluster=_PLAN_CLUSTER,
-        tooltip=item_tooltip(product, item),
+        tooltip=item_tooltip(product, item, records),
     )
 
 

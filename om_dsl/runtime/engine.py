@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from om_dsl.errors import IllegalTransition, NotFound, OperatorActionRejected
@@ -39,6 +39,7 @@ from om_dsl.runtime.kinds.base import KindRegistry
 from om_dsl.runtime.live import CatalogRun, ItemRun, OrderRun
 from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
 from om_dsl.runtime.plan import OrderPlan
+from om_dsl.runtime.records import completed_values, output_problem
 from om_dsl.runtime.retry import next_delay_ms
 from om_dsl.runtime.states import (
     ACTIVE_ORDER_STATES,
@@ -212,6 +213,7 @@ class Engine:
         known = catalog.content_hash in self.catalogs
         order = OrderRun(plan, self.catalog_run(catalog))
         order.created = now = self.clock()
+        order.changes = _by_item(products)
         count_blockers(order)
         rows = [item_row(item) for item in order.items]
         plan_json = plan.model_dump_json(exclude_defaults=True)
@@ -258,6 +260,7 @@ class Engine:
         now = self.clock()
         rec = record(order, now)
         new = _revive(plan, [ItemRow(*row) for row in rows], rec, order.signals, order.catalog)
+        new.changes = _by_item(products)
         journal = self.journal
         plan_json = plan.model_dump_json(exclude_defaults=True)
         journal.amended.append(NewOrder(rec, plan_json, rows, list(products)))
@@ -524,6 +527,10 @@ class Engine:
             values = json_object(outputs)
         except ValueError as exc:
             self.fail(order, item, f"{item.id}: {exc}", permanent=True)
+            return
+        refused = self.record_problem(order, item, values)
+        if refused is not None:
+            self.fail(order, item, f"{item.id}: {refused}", permanent=True)
             return
         self.leave_wait(order, item)
         item.outputs = values
@@ -876,22 +883,64 @@ class Engine:
             new = derive_state(order)
             if new is order.state:
                 continue
+            detail = None
             if new is OS.COMPLETED:
                 for comp in order.compensations():
                     if comp.state is IS.PENDING:
                         self.move(order, comp, IS.DISCARDED, "not needed: the order completed")
+                detail = self._record_values(order)
             if new is OS.CANCELLED and order.state is OS.HELD:
                 # a failed compensation was skipped or completed by hand: the cancel goes on
                 # (held -> cancelled is no transition of TMF622's, and used to wedge the engine)
                 self.move_order(
                     order, OS.PENDING_CANCELLATION, "the held compensation was resolved"
                 )
-            self.move_order(order, new)
+            self.move_order(order, new, detail)
+
+    # ---- records (what completed orders keep on their inventory products) --------------------
+
+    def product_changes(self, order: OrderRun) -> dict[str, ProductChange]:
+        """What the order records in the inventory, by order item id: known since it was
+        submitted or amended here, else read from the store once (a host's store without an
+        inventory records nothing)."""
+        if order.changes is None:
+            read = getattr(self.store, "order_products", None)
+            order.changes = _by_item(read(order.id) if callable(read) else ())
+        return order.changes
+
+    def record_problem(self, order: OrderRun, item: ItemRun, outputs: dict[str, Any]) -> str | None:
+        """Why ``item``'s outputs would make a record of its plan set a value its product's
+        offer refuses (see :func:`om_dsl.runtime.records.output_problem`), or None."""
+        recorder = order.catalog.recorder
+        line = item.line
+        if not recorder.rules(line.product, line.action):
+            return None  # the common case: no record, no store read
+        changes = self.product_changes(order)
+        return output_problem(recorder, order.fields, line, item.tpl.name, outputs, changes)
+
+    def _record_values(self, order: OrderRun) -> str | None:
+        """The values the plans' records set as ``order`` completes, into the journal (the
+        store applies them with the order's products, in the same commit); what could not
+        be recorded is logged, and returned for the completion event."""
+        recorder = order.catalog.recorder
+        if not any(recorder.rules(ln.product, ln.action) for ln in order.lines.values()):
+            return None
+        changes = self.product_changes(order)
+        values, problems = completed_values(recorder, order.fields, order.lines, changes)
+        if values:
+            self.journal.recorded[order.id] = values
+        for problem in problems:
+            log.warning("order %s: %s", order.id, problem)
+        return "; ".join(problems) or None
 
     def idle(self) -> bool:
         """Nothing the runtime can move by itself (only people, events or callbacks can)."""
         counts = self.counts
         return not (counts[IS.READY] or counts[IS.RUNNING] or counts[IS.FAILED] or self.soon)
+
+
+def _by_item(changes: Iterable[ProductChange]) -> dict[str, ProductChange]:
+    return {change.item_id: change for change in changes}
 
 
 def derive_state(order: OrderRun) -> OrderState:

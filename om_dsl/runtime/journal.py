@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_dsl.orders.inventory import Recorded
 from om_dsl.runtime.events import NOBODY, Act
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues, WriteBatch
@@ -16,8 +17,8 @@ from om_dsl.runtime.store.base import NewEvent, NewOrder, OrderRecord, RowValues
 
 class Journal:
     __slots__ = (
-        "amended", "catalogs", "completed", "events", "items", "new_orders", "orders", "signals",
-        "touched",
+        "amended", "catalogs", "completed", "events", "items", "new_orders", "orders",
+        "recorded", "signals", "touched",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -37,6 +38,8 @@ class Journal:
         self.signals: list[tuple[str, str, Any, float]] = []
         self.completed: list[str] = []
         """Orders that completed: the store records their products with the commit."""
+        self.recorded: dict[str, list[Recorded]] = {}
+        """Completed order -> the values its plans' records set on its products."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -76,6 +79,7 @@ class Journal:
             events=self.events,
             signals=self.signals,
             completed=self.completed,
+            recorded=self.recorded,
         )
         self._reset()
         return batch

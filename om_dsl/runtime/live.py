@@ -14,8 +14,10 @@ from typing import Any
 
 from om_dsl.expr.change import line_change
 from om_dsl.ir import models as ir
+from om_dsl.orders.inventory import ProductChange
 from om_dsl.runtime.conditions import Condition
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
+from om_dsl.runtime.records import Recorder
 from om_dsl.runtime.retry import effective_policy
 from om_dsl.runtime.states import ITEM_TERMINAL, ItemState, OrderState
 from om_dsl.runtime.templates import TextTemplate
@@ -50,12 +52,14 @@ def _condition(expr: Any, spec: Any, what: str) -> Condition | None:
 class CatalogRun:
     """A catalog version that orders are pinned to, with its templates built on first use."""
 
-    __slots__ = ("catalog", "hash", "templates")
+    __slots__ = ("catalog", "hash", "recorder", "templates")
 
     def __init__(self, catalog: ir.Catalog) -> None:
         self.catalog = catalog
         self.hash = catalog.content_hash
         self.templates: dict[tuple[str, str], Template] = {}
+        self.recorder = Recorder(catalog)
+        """The plans' ``record`` statements, compiled on first use."""
 
     def template(self, product: str, name: str) -> Template:
         found = self.templates.get((product, name))
@@ -76,7 +80,7 @@ class CatalogRun:
 class LineRun:
     __slots__ = (
         "action", "attributes", "change", "id", "items", "peers", "product", "root_items",
-        "superseded",
+        "source_items", "superseded",
     )  # fmt: skip
 
     def __init__(self, line: PlanLine) -> None:
@@ -86,6 +90,8 @@ class LineRun:
         self.attributes = line.attributes
         self.change = line_change(line.action, line.changed, line.previous)
         self.root_items = line.root_items
+        self.source_items = line.source_items
+        """The order items the line comes from: whose products its plan's records set."""
         self.superseded = line.superseded
         self.items: dict[str, ItemRun] = {}
         self.peers: tuple[LineRun, ...] = ()
@@ -182,6 +188,7 @@ class OrderRun:
         "by_id",
         "cancelling",
         "catalog",
+        "changes",
         "counts",
         "created",
         "fields",
@@ -213,6 +220,9 @@ class OrderRun:
         """Waiting items whose kind is asked again when outputs of the order change."""
         self.undo_of: dict[int, int] = {}
         """Item idx -> the idx of the compensation that undoes it."""
+        self.changes: dict[str, ProductChange] | None = None
+        """Order item id -> what it records in the inventory on completion, for the plans'
+        records; None until needed (see ``Engine.product_changes``)."""
         self.lines = {line.id: LineRun(line) for line in plan.lines}
         self.items = [self._item(i, spec) for i, spec in enumerate(plan.items)]
         self.by_id = {item.id: item for item in self.items}

@@ -135,6 +135,9 @@ def complete(
     _require(item, ITEM_OPERATOR_RESOLVE, "complete")
     values = _checked(outputs, f"cannot complete item {item.id}")
     require_read_outputs(order, item, values, f"cannot complete item {item.id}")
+    refused = engine.record_problem(order, item, values)
+    if refused is not None:  # refused before anything changes, as bad outputs are
+        raise OperatorActionRejected(f"cannot complete item {item.id}: {refused}")
     _stop_waiting(engine, order, item)
     engine.complete(order, item, values, act.words("completed"), act)
     if item.state is not IS.COMPLETED:

@@ -672,6 +672,23 @@ class ItemDecl:
 
 
 @dataclass(slots=True)
+class RecordDecl:
+    """``record NAME = EXPR`` in a plan: a value to keep on the inventory products of the
+    line's order items when the order completes."""
+
+    span: Span
+    name: Name
+    value: Any
+    doc: str | None = None
+
+    def __init__(self, span: Span, name: Name, value: Any, doc: str | None = None) -> None:
+        self.span = span
+        self.name = name
+        self.value = value
+        self.doc = doc
+
+
+@dataclass(slots=True)
 class PlanDecl:
     span: Span
     product: Name  # or the family, for `plan family NAME`
@@ -679,6 +696,7 @@ class PlanDecl:
     items: list[ItemDecl]
     doc: str | None = None
     family: bool = False
+    records: list[RecordDecl] = field(default_factory=list)
 
     def __init__(
         self,
@@ -688,6 +706,7 @@ class PlanDecl:
         items: list[ItemDecl],
         doc: str | None = None,
         family: bool = False,
+        records: list[RecordDecl] | None = None,
     ) -> None:
         self.span = span
         self.product = product
@@ -695,6 +714,7 @@ class PlanDecl:
         self.items = items
         self.doc = doc
         self.family = family
+        self.records = [] if records is None else records
 
 
 @dataclass(slots=True)

@@ -414,8 +414,13 @@ class AstBuilder:
     def plan_decl(self, c: Children) -> ast.PlanDecl:
         span = self.span(c[0], c[-1])
         items = [i for i in c[5:-1] if isinstance(i, ast.ItemDecl)]
+        records = [r for r in c[5:-1] if isinstance(r, ast.RecordDecl)]
         product, family = c[1]
-        return ast.PlanDecl(span, product, c[3], items, self.doc(span), family)
+        return ast.PlanDecl(span, product, c[3], items, self.doc(span), family, records)
+
+    def record_decl(self, c: Children) -> ast.RecordDecl:
+        span = self.span(c[0], c[-1])
+        return ast.RecordDecl(span, self.ident(c[1]), c[3], self.doc(span))
 
     def action_list(self, c: Children) -> list[ast.Name]:
         first = c[0]

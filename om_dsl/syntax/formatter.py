@@ -49,7 +49,7 @@ STATEMENT_HEADS: dict[str, frozenset[str]] = {
     "members": frozenset({"ATTRIBUTE", "SPEC", "FAMILY", "INCLUDES", "REQUIRES"}),
     "rules": frozenset({"ARROW"}),
     "system": frozenset({"URL", "TIMEOUT", "AUTH", "RETRY", "OFFLINE", "PERMANENT"}),
-    "plan": frozenset({"COMPENSATION", "AUTO", "MANUAL", "MILESTONE", "WAIT", "CALLOUT"}),
+    "plan": frozenset({"COMPENSATION", "AUTO", "MANUAL", "MILESTONE", "WAIT", "CALLOUT", "RECORD"}),
 }
 _BLOCK_OF_HEAD = {
     "ENUM": "enum",

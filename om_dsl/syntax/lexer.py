@@ -90,6 +90,7 @@ KEYWORDS: dict[str, str] = {
     "until": "UNTIL",
     "request": "REQUEST",
     "response": "RESPONSE",
+    "record": "RECORD",
     "depend": "DEPEND",
     "within": "WITHIN",
     "if": "IF",

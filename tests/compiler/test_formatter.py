@@ -237,6 +237,27 @@ def test_continuation_lines_sit_four_deeper() -> None:
     )
 
 
+def test_a_record_is_a_statement_of_its_plan() -> None:
+    """``record`` starts a statement of the plan, as an item does; its value continues on
+    the lines after it, four deeper."""
+    before = (
+        "plan L on add {\n"
+        'auto r handler "h"\n'
+        "      record   port =r.port\n"
+        "record speed = if r.fast\n"
+        "then 1000 else 100\n"
+        "}\n"
+    )
+    assert fmt(before) == (
+        "plan L on add {\n"
+        '  auto r handler "h"\n'
+        "  record port = r.port\n"
+        "  record speed = if r.fast\n"
+        "      then 1000 else 100\n"
+        "}\n"
+    )
+
+
 def test_rule_blocks_hang_under_the_target() -> None:
     before = "decompose O {\n-> L {\na = 1\nb = 2\n}\n-> M\n}\n"
     assert fmt(before) == "decompose O {\n  -> L {\n       a = 1\n       b = 2\n     }\n  -> M\n}\n"

@@ -137,7 +137,24 @@ CASES: list[tuple[str, Edit, str]] = [
      "item reserve_port: the path '/./ports' has a '.' segment"),
     ("relative-path", lambda d: _item(d, "AccessLine", "reserve_port")["path_expr"].update(
         value="ports"), "item reserve_port: the path 'ports' does not start with '/'"),
+    # the runtime reads a record's items on its own line, and each attribute once
+    ("record-item", lambda d: _record(d)["value"].update(path=["gone", "port_id"]),
+     "record port_id reads 'gone.port_id', no item of its plan"),
+    ("record-product", lambda d: _record(d)["value"].update(
+        root="product", path=["Router", "ship", "x"]),
+     "record port_id reads 'Router.ship', no item of its plan"),
+    ("record-twice", lambda d: _plan(d, "AccessLine")["records"].append(_record(d)),
+     "'port_id' is recorded twice"),
+    ("record-function", lambda d: _record(d).update(
+        value={"op": "call", "type": "any", "fn": "nope", "args": []}),
+     "record port_id calls unknown function 'nope'"),
 ]  # fmt: skip
+
+
+def _record(data: dict[str, Any]) -> dict[str, Any]:
+    """The record of AccessLine's add plan (``record port_id = reserve_port.port_id``)."""
+    record: dict[str, Any] = _plan(data, "AccessLine")["records"][0]
+    return record
 
 
 @pytest.mark.parametrize(("name", "edit", "message"), CASES, ids=[c[0] for c in CASES])

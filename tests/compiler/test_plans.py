@@ -537,3 +537,88 @@ def test_a_callout_method_is_read_in_any_case(om: Compile) -> None:
     """As docs/language.md says: `post` is POST (the IR always holds the upper-case name)."""
     got = items(om, 'callout c: Inv post "/x"\ncallout d: Inv Delete "/y"')
     assert (got["c"].method, got["d"].method) == ("POST", "DELETE")
+
+
+# ---- record --------------------------------------------------------------------------------
+
+
+def test_a_record_lowers_to_the_plan_and_record_stays_a_soft_keyword(om: Compile) -> None:
+    """``record`` is a keyword only where a plan statement starts: an item, an attribute and
+    a recorded attribute may all be called ``record``."""
+    compiled = om(
+        """
+        offer Web { attribute record: string  attribute speed: int default 100 }
+        cfs Line { attribute speed: int }
+        decompose Web { -> Line { speed = speed } }
+        plan Line on add, modify {
+          auto record handler "net.record"
+          record record = record.id
+          record speed = line.speed * 2
+        }
+        """
+    )
+    assert compiled.codes == []
+    [plan] = compiled.catalog.plans
+    assert [(r.name, r.value.type) for r in plan.records] == [("record", "any"), ("speed", "int")]
+    assert plan.records[0].value == ir.Ref(type="any", root="item", path=["record", "id"])
+
+
+def test_a_plan_without_records_leaves_them_out_of_the_ir(om: Compile) -> None:
+    plan = om("", base=True).catalog.plans[0]
+    assert plan.records == [] and "records" not in plan.model_dump(mode="json")
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        ("record speed = reserve.port", "", ""),  # an output: checked at run time
+        ('record speed = "fast"', "E043", "expected int here, found string"),
+        ("record tech = DSL", "", ""),  # a bare member of the attribute's enum
+        ("record sped = 1", "E085", "'sped' is an attribute of no offer or bundle"),
+        ("record speed = line.speed\n record speed = 2", "E024", "'speed' is recorded twice"),
+        ("record speed = Other.assign.x", "E085", "Other.assign is an item of Other"),
+        ("record label = reserv.port", "E020", "unknown name 'reserv' in a record"),
+        ("record label = reserve.prt", "E098", "callout 'reserve' has no output 'prt'"),
+        ('record label = env("TOKEN")', "E046", "unknown function 'env'"),
+    ],
+)
+def test_record_checks(om: Compile, body: str, code: str, message: str) -> None:
+    """Against the offers that make the product (Web makes Line): the attribute, its type,
+    and what the value reads.  No record can read an environment variable."""
+    reserve = 'callout reserve: Inv POST "/r" response { port = body.port }'
+    errors = plan_errors(om, f"{reserve}\n{body}")
+    assert errors == ([(code, errors[0][1])] if code else []), errors
+    if code:
+        assert message in errors[0][1]
+
+
+def test_a_record_is_checked_against_offers_that_make_the_product_through_chains(
+    om: Compile,
+) -> None:
+    """A chained product's lines come from their parent's order items: Web makes Line, and
+    Line makes Port, so Port's plan records on Web's products; a family rule counts too."""
+    compiled = om(
+        """
+        rfs Port { attribute n: int }
+        decompose Line -> Port { n = speed }
+        plan Port on add { auto p handler "p" record label = p.label }
+        offer Tv { family Media attribute channels: int default 10 }
+        cfs Box { family Kit attribute m: int }
+        decompose family Media -> Box { m = channels }
+        plan family Kit on add { auto b handler "b" record channels = b.n }
+        """,
+        base=True,
+    )
+    assert compiled.codes == [], compiled.render()
+    assert all(p.records for p in compiled.catalog.plans if p.product in ("Port", "Box"))
+    wrong = om(
+        """
+        offer Tv { family Media attribute channels: int default 10 }
+        cfs Box { family Kit attribute m: int }
+        decompose family Media -> Box { m = channels }
+        plan family Kit on add { auto b handler "b" record speed = b.n }
+        """,
+        base=True,
+    )
+    assert wrong.codes == ["E085"]
+    assert "the offers whose items make its lines: Tv" in wrong.one("E085").hints[-1]

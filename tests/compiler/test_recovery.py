@@ -110,7 +110,7 @@ def test_a_stray_character_between_declarations_drops_nothing(om: Compile) -> No
         (  # `auth` and a new declaration fitted only other contexts (LALR merged lookaheads)
             'plan Line on add { auto a handler "h" retry staggered 1s max 2 }',
             "unexpected name 'max'; expected ',', 'after', 'async', 'auto', 'callout', "
-            "'compensation', 'event' or 15 more",
+            "'compensation', 'event' or 16 more",
         ),
         (
             "decompose Web { -> Line { speed = a.b.c() } }",

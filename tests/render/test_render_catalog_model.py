@@ -181,6 +181,12 @@ def test_the_map_shows_the_waits_between_products_and_the_points_of_no_return(
     assert not any("PONR" in line for line in cmap.node("product.Router").lines)
 
 
+def test_a_product_says_what_its_plans_record_on_the_inventory(acme: Catalog) -> None:
+    cmap = catalog_map(acme)
+    assert "records on add: port_id" in cmap.node("product.AccessLine").tooltip.splitlines()
+    assert "records" not in cmap.node("product.Router").tooltip
+
+
 REQUIRES = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "requires.om"
 
 

@@ -247,3 +247,15 @@ def test_chain_waits_are_drawn_as_the_order_plan_draws_them(acme: Catalog) -> No
     assert '-> "RadiusProfile.create_profile"' in wait
     assert 'color="#0f766e"' in wait and 'label="after parent line"' in wait
     assert "waits for its parent line" in dot  # the legend row of the mark
+
+
+def test_a_record_is_noted_and_told_on_the_item_it_reads(acme: Catalog) -> None:
+    """``record port_id = reserve_port.port_id``: a note under the title, and the item whose
+    output is kept says so when hovered; a plan without records has no such note."""
+    graph = template_graph(acme, "AccessLine", "add")
+    text = "record port_id = reserve_port.port_id on the inventory product"
+    assert graph.notes == (f"on completion, {text}",)
+    own = {n.name: n for n in graph.nodes if not n.external}
+    assert text in own["reserve_port"].tooltip
+    assert text not in own["install"].tooltip
+    assert template_graph(acme, "AccessLine", "delete").notes == ()

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from service_support import REPO, Running, finish_tasks, wait_for, wait_state
 from syrupy.assertion import SnapshotAssertion
 
@@ -172,3 +173,51 @@ def test_the_product_view(snapshot: SnapshotAssertion) -> None:
     base = "http://127.0.0.1:8080"
     assert product_view(product, f"{base}{PRODUCTS}", f"{base}/productOrder") == snapshot
     assert "href" not in product_view(product)
+
+
+def _port_of(api: Any) -> Any:
+    chars = api.get(f"{PRODUCTS}/PRD-FIB-1").json()["productCharacteristic"]
+    return next((c["value"] for c in chars if c["name"] == "port_id"), None)
+
+
+def _calls(sim: Any, path: str) -> list[dict[str, Any]]:
+    """The bodies of the requests ``sim`` applied at ``path`` (once each, retries aside)."""
+    return [e["body"] for e in sim.effects() if e["path"] == path]
+
+
+def test_the_port_fulfilment_reserved_is_recorded_and_a_delete_by_id_releases_it(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """The CRM's case: Home Fibre is added with a product id and no port (the reserve_port
+    callout finds one), and later deleted by product id alone, as TMF clients do.  The delete
+    went to fallout ("missing required fields: port_id") before the add plan recorded the
+    port on the product (``record port_id = reserve_port.port_id``)."""
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 100)).status_code == 201
+    _completed(api, "CRM-1")
+    [reserved] = [e["response"]["port"]["id"] for e in sims.inventory.effects()
+                  if e["path"] == "/ports/reserve"]  # fmt: skip
+    assert _port_of(api) == reserved
+    assert api.get(f"{PRODUCTS}/PRD-FIB-1").json()["status"] == "active"
+
+    # a speed upgrade keeps the port, and nobody moves the line
+    assert api.post("/productOrder", json=fibre("CRM-2", "modify", 1000)).status_code == 201
+    items = _status(api, "CRM-2")
+    assert items["order/AccessLine:move"]["state"] == "skipped"
+    _completed(api, "CRM-2")
+    after = api.get(f"{PRODUCTS}/PRD-FIB-1").json()["productCharacteristic"]
+    assert {"name": "speed", "value": 1000} in after
+    assert {"name": "port_id", "value": reserved} in after
+
+    # the delete names the product only: the recorded port is deactivated and released
+    assert api.post("/productOrder", json=fibre("CRM-3", "delete", None)).status_code == 201
+    _completed(api, "CRM-3")
+    assert _calls(sims.inventory, "/ports/release") == [{"port_id": reserved}]
+    [deactivated] = _calls(sims.network, "/deactivations")
+    assert deactivated["port_id"] == reserved
+    port = httpx.get(f"{sims.inventory.url}/ports/{reserved}").json()["port"]
+    assert port["status"] == "released"
+    gone = api.get(f"{PRODUCTS}/PRD-FIB-1").json()
+    assert gone["status"] == "terminated"
+    assert {"name": "port_id", "value": reserved} in gone["productCharacteristic"]
+    assert [r["orderItemAction"] for r in gone["productOrderItem"]] == ["add", "modify", "delete"]

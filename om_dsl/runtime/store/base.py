@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from om_dsl.errors import OrderValidationError
-from om_dsl.orders.inventory import InventoryProduct, ProductChange, busy_issues
+from om_dsl.orders.inventory import InventoryProduct, ProductChange, Recorded, busy_issues
 from om_dsl.runtime.store.prune import PrunePolicy, PruneReport
 
 
@@ -191,6 +191,9 @@ class WriteBatch:
     completed: list[str] = field(default_factory=list)
     """Orders that reached ``completed`` in this batch: their product changes are recorded
     in the inventory in the same commit (at the time of their row's ``updated_at``)."""
+    recorded: dict[str, list[Recorded]] = field(default_factory=dict)
+    """Completed order -> the values its plans' ``record`` statements set on its products,
+    applied with its product changes (:func:`~om_dsl.orders.inventory.with_recorded`)."""
 
     def order_ids(self) -> set[str]:
         """Every order this batch holds a change of (rows, events or signals)."""
@@ -291,6 +294,12 @@ class Store(Protocol):
         ...
 
     def set_cursor(self, name: str, seq: int) -> None: ...
+
+    def order_products(self, order_id: str) -> list[ProductChange]:
+        """What the order records in the inventory once it completes (the plans' records
+        set their values on these products).  Optional, as the inventory is: without it,
+        records record nothing."""
+        ...
 
     def product(self, product_id: str) -> InventoryProduct | None:
         """The inventory's product instance with this id (TMF637 Product), or None."""

@@ -12,9 +12,16 @@ import copy
 import dataclasses
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from om_dsl.orders.inventory import InventoryProduct, ProductChange, apply_change
+from om_dsl.orders.inventory import (
+    InventoryProduct,
+    ProductChange,
+    Recorded,
+    apply_change,
+    with_recorded,
+)
 from om_dsl.runtime.events import is_cancel_request
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES
 from om_dsl.runtime.store.base import (
@@ -101,7 +108,7 @@ class MemoryStore:
             for order_id, event, payload, _ts in batch.signals:
                 self._signals.setdefault(order_id, {})[event] = payload
             for order_id in batch.completed:
-                self._record_products(order_id)
+                self._record_products(order_id, batch.recorded.get(order_id, ()))
             self._log(batch.events)
             return first
 
@@ -136,12 +143,19 @@ class MemoryStore:
                     found.setdefault(change.product_id, (order_id, state))
         return found
 
-    def _record_products(self, order_id: str) -> None:
-        """A completed order's product changes, into the inventory."""
+    def _record_products(self, order_id: str, recorded: Sequence[Recorded]) -> None:
+        """A completed order's product changes, with the values its records set, into the
+        inventory."""
         ts = self._orders[order_id].updated_at
         for change in self._changes.get(order_id, ()):
             found = self._products.get(change.product_id)
-            self._products[change.product_id] = apply_change(found, change, order_id, ts)
+            full = with_recorded(change, recorded)
+            self._products[change.product_id] = apply_change(found, full, order_id, ts)
+
+    def order_products(self, order_id: str) -> list[ProductChange]:
+        """What the order records in the inventory once it completes."""
+        with self._lock:
+            return list(self._changes.get(order_id, ()))
 
     def _replace(self, new: NewOrder) -> None:
         """An amendment: the order's plan and every item row are new (indexes too)."""

@@ -25,10 +25,12 @@ from typing import Any, Literal
 from om_dsl.errors import OmError
 from om_dsl.orders.inventory import (
     InventoryProduct,
+    ProductChange,
     apply_change,
     change_from_json,
     change_to_json,
     product_from_json,
+    with_recorded,
 )
 from om_dsl.runtime.events import CANCEL_ACCEPTED_STATE, CANCEL_REJECTED, ORDER_STATE
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES
@@ -653,6 +655,13 @@ class SqliteStore:
                 (name, seq),
             )
 
+    def order_products(self, order_id: str) -> list[ProductChange]:
+        """What the order records in the inventory once it completes."""
+        if not self._has_inventory():
+            return []
+        with self._lock:
+            return _changes(self._db, order_id)
+
     def product(self, product_id: str) -> InventoryProduct | None:
         if not self._has_inventory():
             return None
@@ -899,18 +908,23 @@ def _record_products(db: sqlite3.Connection, batch: WriteBatch) -> None:
     transaction as the completion)."""
     for order_id in batch.completed:
         ts = batch.orders[order_id].updated_at
-        rows = db.execute(
-            f"SELECT change_json FROM {ORDER_PRODUCTS} WHERE order_id = ? ORDER BY pos",
-            (order_id,),
-        ).fetchall()
-        for (text,) in rows:
-            change = change_from_json(_json(text, f"order {order_id}: a product change"))
+        recorded = batch.recorded.get(order_id, ())
+        for change in (with_recorded(c, recorded) for c in _changes(db, order_id)):
             found = db.execute(
                 f"SELECT product_json FROM {PRODUCTS} WHERE id = ?", (change.product_id,)
             ).fetchone()
             product = apply_change(None if found is None else _product(found[0]), change,
                                    order_id, ts)  # fmt: skip
             _write_product(db, product)
+
+
+def _changes(db: sqlite3.Connection, order_id: str) -> list[ProductChange]:
+    """What the order records in the inventory once it completes, in its items' order."""
+    rows = db.execute(
+        f"SELECT change_json FROM {ORDER_PRODUCTS} WHERE order_id = ? ORDER BY pos",
+        (order_id,),
+    ).fetchall()
+    return [change_from_json(_json(t, f"order {order_id}: a product change")) for (t,) in rows]
 
 
 def _write_product(db: sqlite3.Connection, p: InventoryProduct) -> None:
