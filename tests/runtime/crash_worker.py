@@ -3,9 +3,10 @@
     python crash_worker.py CATALOG.json STORE.db EFFECTS.db ORDERS
 
 It submits the orders that are not in the store yet (one transaction each), prints READY, runs
-the runtime until every order is done, prints DONE.  Its one handler applies an "effect" in a
-separate SQLite file, honouring the idempotency key: the effect row is keyed by it, and every
-call (applied or not) is counted too, so the test can tell re-attempts from double effects.
+the runtime until every order is done (WORKING at the first handler call), prints DONE.  Its
+one handler applies an "effect" in a separate SQLite file, honouring the idempotency key: the
+effect row is keyed by it, and every call (applied or not) is counted too, so the test can
+tell re-attempts from double effects.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def _line(
 
 def effect_handler(path: str) -> Any:
     local = threading.local()
+    first = threading.Event()
 
     def connection() -> sqlite3.Connection:
         if not hasattr(local, "db"):  # one per handler thread, kept open (no WAL churn)
@@ -96,6 +98,9 @@ def effect_handler(path: str) -> Any:
             "INSERT INTO calls (key, attempt, pid) VALUES (?, ?, ?)",
             (ctx.idempotency_key, ctx.attempt, os.getpid()),
         )
+        if not first.is_set():  # the test's cue: kills from now on land among handler calls
+            first.set()
+            print("WORKING", flush=True)
         time.sleep(random.uniform(0.005, 0.025))  # the work a SIGKILL may interrupt
         db.execute("BEGIN IMMEDIATE")
         db.execute(  # honour the key: a second call with it changes nothing

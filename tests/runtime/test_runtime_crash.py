@@ -53,7 +53,7 @@ def test_sigkill_at_random_points_loses_nothing_and_applies_each_effect_once(
     kills = 0
     while kills < KILLS:
         process = spawn(catalog, store, effects)
-        if kill_at_a_random_point(process, rng):
+        if kill_at_a_random_point(process, rng, cue="WORKING"):
             kills += 1
             continue
         break  # finished before a kill: the workload was too small for the kills wanted
