@@ -280,10 +280,10 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
     ``previous`` = the recorded values of the attributes it has, so only what really changes
     is ``changed``; the attributes it does not give take their recorded values, not the
     catalog's defaults (a TMF ``modify`` says only what changes: a speed of 1000 must not go
-    back to the default 100 because the order only asks for a static IP).  A ``delete`` takes
-    the recorded values of the attributes it does not give too.  An unknown product
-    id is no error (the CRM may know products installed before om_dsl): the item stays as it
-    was (every attribute changed).
+    back to the default 100 because the order only asks for a static IP).  A ``delete`` or a
+    ``noChange`` takes the recorded values of the attributes it does not give too.  An
+    unknown product id is no error (the CRM may know products installed before om_dsl): the
+    item stays as it was (every attribute changed).
 
     Raises:
         OrderValidationError: O072 (a ``modify``, ``delete`` or ``noChange`` of a terminated
@@ -312,7 +312,7 @@ def _with_previous(
     if misfit is not None:
         issues.append(OrderIssue(misfit[0], key(key(item.path, "product"), "id"), misfit[1]))
         return item
-    if item.action == "delete":
+    if item.action in ("delete", "noChange"):
         return _with_recorded(item, found.attributes)
     if item.action != "modify" or item.previous is not None:
         return item  # the caller's previous values win
@@ -320,9 +320,11 @@ def _with_previous(
 
 
 def _with_recorded(item: OrderItem, recorded: dict[str, Any]) -> OrderItem:
-    """A ``delete`` of a recorded product: the values it does not give are the recorded ones
-    (a TMF client deletes by product id alone), so its lines release what the product was
-    installed with (the port the add recorded), not the catalog's defaults or nothing."""
+    """A ``delete`` or ``noChange`` of a recorded product: the values it does not give are the
+    recorded ones (a TMF client names the product by id alone), so a delete's lines release
+    what the product was installed with (the port the add recorded), and a ``noChange`` part
+    of a bundle under a ``modify`` gives its context lines their real values, not the
+    catalog's defaults or nothing."""
     kept = _not_given(item, recorded)
     return item.model_copy(update={"attributes": {**item.attributes, **kept}}) if kept else item
 

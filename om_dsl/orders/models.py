@@ -28,7 +28,7 @@ class Relationship(Frozen):
     id: str
 
 
-TAKES_RECORDED: Final = frozenset({"modify", "delete"})
+TAKES_RECORDED: Final = frozenset({"modify", "delete", "noChange"})
 """The actions whose items take the values the inventory recorded for what they do not give
 (:attr:`OrderItem.defaulted`)."""
 
@@ -50,10 +50,11 @@ class OrderItem(Frozen):
     path: str = ""
     """Where the item is in the submitted document, e.g. ``productOrderItem[2]``."""
     defaulted: tuple[str, ...] = ()
-    """On ``modify`` and ``delete``: the attributes whose value is the catalog's default
-    because the order gave none.  A TMF ``modify`` says only what changes, and a ``delete``
-    names the product by id alone, so for a product the inventory knows the recorded value
-    stands for them, not the default (:func:`.inventory.with_inventory`)."""
+    """On ``modify``, ``delete`` and ``noChange``: the attributes whose value is the catalog's
+    default because the order gave none.  A TMF ``modify`` says only what changes, and a
+    ``delete`` or a ``noChange`` names the product by id alone, so for a product the inventory
+    knows the recorded value stands for them, not the default
+    (:func:`.inventory.with_inventory`)."""
 
     def values_before(self) -> dict[str, Any]:
         """The values the rules read in the world before the order: ``previous`` over the new

@@ -147,7 +147,7 @@ class Items:
         self, product: str | None, given: Any, previous: Any, action: str
     ) -> tuple[dict[str, Any], dict[str, Any] | None, tuple[str, ...]] | None:
         """The item's values with defaults, its previous values (modify only), and which
-        values are defaults (modify and delete: :attr:`OrderItem.defaulted`)."""
+        values are defaults (modify, delete and noChange: :attr:`OrderItem.defaulted`)."""
         if product is None or type(given) is not dict:
             return None
         table = self.index.quick_tables[product]

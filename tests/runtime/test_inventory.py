@@ -241,6 +241,28 @@ def test_the_readers_say_which_values_of_a_modify_are_defaults(lab: ir.Catalog) 
     assert decomposer.read(tmf("O2", "add", "P1")).items[0].defaulted == ()
 
 
+def test_a_no_change_by_product_id_alone_carries_the_recorded_values(
+    lab: ir.Catalog, store: Store
+) -> None:
+    """A bundle modify's untouched part comes as a noChange with no characteristics: its
+    context lines had the catalog's defaults (speed 100, site A), not what is installed, and
+    an attribute without a default (a recorded port) was missing from them."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300, site="B"))
+    order = tmf("O2", "noChange", "P1")
+    order["productOrderItem"][0]["product"]["productCharacteristic"] = []
+    decomposer = decomposer_for(lab)
+    assert decomposer.read(order).items[0].defaulted == ("speed", "site")
+    lines = decomposer.decompose(order, inventory=store).lines()
+    assert [(line.action, line.attributes) for line in lines] == [
+        ("noChange", {"bw": 300, "site": "B"})
+    ]
+    told = tmf("O3", "noChange", "P1", speed=300, site="B")  # values given are kept as given
+    assert decomposer.decompose(told, inventory=store).lines()[0].attributes == {
+        "bw": 300, "site": "B",
+    }  # fmt: skip
+
+
 SITE_LAB = 'order { attribute site_id: string default "S1" }\n' + LAB.replace(
     "site = site }", "site = order.site_id }"
 )
