@@ -5,14 +5,36 @@ token check, and the dev mode's proxy headers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import http.server
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from service_support import Running, open_tasks, order_json, wait_for
+from service_support import (
+    REPO,
+    TOKEN,
+    Running,
+    om_serve,
+    open_tasks,
+    order_json,
+    stop_om_serve,
+    wait_for,
+    wait_state,
+)
+
+from om_dsl.oneline import escaped
+from om_dsl.service.logs import JsonFormatter, TextFormatter
 
 TRIO = "ORD-1004"
+ACME = REPO / "examples" / "catalog" / "acme.om"
+BILLING_TOKEN = "BILLSECRET-zq81Xk4PwR7tYv"
 FORGED = "line1\r\n2026-11-28T22:31:40.000Z INFO om_dsl.service: order ORD-1004: task completed"
 
 
@@ -70,3 +92,103 @@ def test_a_bad_user_is_a_400_that_names_it_and_stores_nothing(
     _refused(api.post(f"/tasks/{task['id']}/fail", json={"user": user, "reason": "x"}), problem)
     assert api.get(f"/tasks/{task['id']}").json()["claimedBy"] is None
     assert _task_rows(api) == []
+
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    """A downstream system whose every answer is a 400 (permanent for the acme systems) with
+    a body that would drive a terminal and split a log line."""
+
+    body = (
+        "echo\r\n2026-11-28T00:00:00.000Z ERROR om_dsl.service: FORGED\x1b[31mRED\x1b]0;t\x07"
+        "\u2028LS\u2029PS\x85NEL\x9b2J\u202eRLO"
+    )
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = self.body.encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError):
+            self.wfile.write(data)
+
+    do_PUT = do_PATCH = do_GET = do_POST
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _held_log(tmp_path: Path, echo: str, fmt: str) -> tuple[str, dict[str, Any]]:
+    """The log of an `om serve` whose downstream systems all answer :class:`Echo`, once the
+    fibre order is held on their answer, and the order's status."""
+    environ = {"BILLING_URL": echo, "INVENTORY_URL": echo, "NETWORK_URL": echo,
+               "BILLING_TOKEN": BILLING_TOKEN, "OM_LOG_FORMAT": fmt}  # fmt: skip
+    process, url = om_serve(ACME, tmp_path / "om.db", environ)
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+            assert wait_state(api, "ORD-1002", {"held", "completed"}) == "held"
+            status = api.get("/productOrder/ORD-1002/status").json()
+    finally:
+        log = stop_om_serve(process)
+    return log, status
+
+
+UNSAFE = ["\x1b", "\x07", "\u2028", "\u2029", "\x85", "\x9b", "\u202e"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_downstream_text_cannot_drive_a_terminal_or_split_a_log_line(
+    tmp_path: Path, echo: str, fmt: str
+) -> None:
+    """A downstream error body's ESC sequences and U+2028 reached the text log raw (CR/LF
+    were folded): `tail -f` repainted the terminal.  They are escaped now, in the reason the
+    store keeps and in both log formats, and every line of the log is still one event."""
+    log, status = _held_log(tmp_path, echo, fmt)
+    assert "FORGED" in log, log
+    assert not [ch for ch in UNSAFE if ch in log], log
+    lines = log.splitlines()
+    assert not [line for line in lines if line.startswith("2026-11-28T00:00:00")]
+    reasons = " ".join(str(item.get("reason")) for item in status["items"])
+    assert "FORGED\\x1b[31mRED" in reasons and "\\u202eRLO" in reasons, reasons
+    if fmt == "text":
+        assert "FORGED\\x1b[31mRED\\x1b]0;t\\x07 LS PS NEL\\x9b2J\\u202eRLO" in log, log
+
+
+def _record(message: str, exc: bool = False) -> logging.LogRecord:
+    info = None
+    if exc:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            info = sys.exc_info()
+    return logging.LogRecord("om_dsl.service", logging.INFO, "", 0, "%s", (message,), info)
+
+
+def test_the_text_log_escapes_what_is_not_printable_and_keeps_a_traceback_s_lines() -> None:
+    text = "a\r\nb\x1b[2Jc\u2028d\u202ee\U000e0001f\tg é中"
+    line = TextFormatter().format(_record(text))
+    assert line.endswith(r"a\r\nb\x1b[2Jc\u2028d\u202ee\U000e0001f\tg " + "é中"), line
+    assert len(line.splitlines()) == 1 and line.isprintable()
+    with_traceback = TextFormatter().format(_record("x\ny", exc=True))
+    assert with_traceback.splitlines()[0].endswith(r"x\ny")
+    assert "Traceback (most recent call last):" in with_traceback.splitlines()[1]
+    assert escaped("plain text, é and 中") == "plain text, é and 中"
+
+
+def test_the_json_log_writes_separators_and_overrides_as_escapes() -> None:
+    text = "a\u2028b\x85c\x7fd\u202ee\U000e0001f é"
+    line = JsonFormatter().format(_record(text))
+    assert line.isprintable() and json.loads(line)["message"] == text

@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from om_dsl.oneline import escaped
+
 REDACTED = "***"
 EXCERPT_CHARS = 200
 """How much of a downstream answer a reason quotes."""
@@ -99,5 +101,8 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def excerpt(text: str, secrets: Iterable[str], limit: int = EXCERPT_CHARS) -> str:
-    """Downstream text made fit to keep: redacted whole, blanks collapsed, then shortened."""
-    return shorten(" ".join(redact(text, secrets).split()), limit)
+    """Downstream text made fit to keep: redacted whole, blanks (line breaks too) collapsed,
+    the characters that are not printable escaped (an ESC in an error body reached the text
+    log and `om events` raw, to repaint a terminal: :func:`~om_dsl.oneline.escaped`), then
+    shortened."""
+    return shorten(escaped(" ".join(redact(text, secrets).split())), limit)
