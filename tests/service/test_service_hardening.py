@@ -5,6 +5,7 @@ token check, and the dev mode's proxy headers."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import json
@@ -96,7 +97,8 @@ def test_a_bad_user_is_a_400_that_names_it_and_stores_nothing(
 
 class Echo(http.server.BaseHTTPRequestHandler):
     """A downstream system whose every answer is a 400 (permanent for the acme systems) with
-    a body that would drive a terminal and split a log line."""
+    a body that would drive a terminal and split a log line, and that quotes the bearer token
+    it got in base64 (a debug dump of its headers)."""
 
     body = (
         "echo\r\n2026-11-28T00:00:00.000Z ERROR om_dsl.service: FORGED\x1b[31mRED\x1b]0;t\x07"
@@ -105,7 +107,9 @@ class Echo(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        data = self.body.encode()
+        token = (self.headers.get("Authorization") or "").split(" ", 1)[-1].encode()
+        dumps = (base64.b64encode(token), base64.urlsafe_b64encode(token).rstrip(b"="))
+        data = b" ".join([b"b64=%s url64=%s" % dumps, self.body.encode()])
         self.send_response(400)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
@@ -130,7 +134,7 @@ def echo() -> Iterator[str]:
     thread.join()
 
 
-def _held_log(tmp_path: Path, echo: str, fmt: str) -> tuple[str, dict[str, Any]]:
+def _held_log(tmp_path: Path, echo: str, fmt: str = "text") -> tuple[str, dict[str, Any]]:
     """The log of an `om serve` whose downstream systems all answer :class:`Echo`, once the
     fibre order is held on their answer, and the order's status."""
     environ = {"BILLING_URL": echo, "INVENTORY_URL": echo, "NETWORK_URL": echo,
@@ -192,3 +196,16 @@ def test_the_json_log_writes_separators_and_overrides_as_escapes() -> None:
     text = "a\u2028b\x85c\x7fd\u202ee\U000e0001f é"
     line = JsonFormatter().format(_record(text))
     assert line.isprintable() and json.loads(line)["message"] == text
+
+
+def test_the_base64_of_a_bearer_token_is_redacted(tmp_path: Path, echo: str) -> None:
+    """Only basic auth's pair was hidden in base64: a system that quoted the bearer token it
+    got base64-encoded put it in the log, `GET /fallout`, `/status` and the store."""
+    log, status = _held_log(tmp_path, echo)
+    token = BILLING_TOKEN.encode()
+    forms = {base64.b64encode(token), base64.urlsafe_b64encode(token).rstrip(b"=")}
+    assert "b64=*** url64=***" in log, log
+    kept = [log.encode(), json.dumps(status).encode()]
+    kept += [path.read_bytes() for path in tmp_path.iterdir() if path.is_file()]
+    assert not [form for form in forms for text in kept if form in text]
+    assert not [text for text in kept if token in text]
