@@ -37,7 +37,7 @@ from om_dsl.runtime.handlers import HandlerRegistry, load_registry
 from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.restore import StoreIsBackup
-from om_dsl.runtime.store.runner_lock import StoreInUse
+from om_dsl.runtime.store.runner_lock import StoreInUse, refuse_backup_file
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
@@ -95,6 +95,8 @@ def open_runtime(
     see :mod:`om_dsl.runtime.store.restore`).
     """
     registry = load_handlers(handlers)  # a usage error before anything is opened or made
+    if run and not restored:  # a backup copy, read before opening it to write changes it
+        guard(lambda: refuse_backup_file(db))
     store = open_store(db, create=create, read_only=read_only, restored=restored)
     runtime = Runtime(
         catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
