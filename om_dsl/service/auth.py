@@ -55,14 +55,14 @@ class TokenCheck:
         """``host`` and ``origin`` are the request's headers (checked in dev mode only)."""
         if self.dev_mode:
             if not is_loopback(client):
-                raise ApiError(403, "forbidden", "dev mode (no API tokens) serves loopback only")
+                raise refused(403, "dev mode (no API tokens) serves loopback only")
             _check_browser_reach(host, origin)
             return Principal(DEV_PRINCIPAL)
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise ApiError(401, "unauthorized", "an API token is required (Authorization: Bearer)")
+            raise refused(401, "an API token is required (Authorization: Bearer)")
         name = self._match(credentials.credentials)
         if name is None:
-            raise ApiError(401, "unauthorized", "the API token is not valid")
+            raise refused(401, "the API token is not valid")
         return Principal(name)
 
     def _match(self, token: str) -> str | None:
@@ -80,11 +80,18 @@ def _check_browser_reach(host: str | None, origin: str | None) -> None:
     reaches loopback with a foreign ``Host``.  Both are refused; curl, httpx and the tests send
     a loopback ``Host`` and no ``Origin``."""
     if host is not None and not is_loopback(urlsplit(f"//{host}").hostname or ""):
-        raise ApiError(403, "forbidden", "dev mode answers only requests addressed to loopback")
+        raise refused(403, "dev mode answers only requests addressed to loopback")
     if origin is not None and not is_loopback(urlsplit(origin).hostname or ""):
-        raise ApiError(
-            403, "forbidden", "dev mode refuses requests from web pages that are not on loopback"
-        )
+        raise refused(403, "dev mode refuses requests from web pages that are not on loopback")
+
+
+def refused(status: int, message: str) -> ApiError:
+    """A 401 ``unauthorized`` or 403 ``forbidden`` of the token check, with ``Connection:
+    close``: it is answered before the request's body is read (see
+    :mod:`om_dsl.service.token_first`), and a body left unread must not be taken for the next
+    request on the connection; a client without a valid token has no use for it anyway."""
+    code = "unauthorized" if status == 401 else "forbidden"
+    return ApiError(status, code, message, headers={"Connection": "close"})
 
 
 def _digest(token: str) -> bytes:
