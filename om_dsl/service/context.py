@@ -19,7 +19,7 @@ from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.notify.tmf_text import href
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.service.auth import Principal, TokenCheck, bearer
+from om_dsl.service.auth import Principal, TokenCheck, bearer, proxied_for
 from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.order_requests import OrderRequests
@@ -88,7 +88,8 @@ def _check(
 ) -> Principal:
     client = request.client.host if request.client else ""
     headers = request.headers
-    return svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"))
+    return svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"),
+                                proxied_for(headers))  # fmt: skip
 
 
 Who = Annotated[Principal, Depends(principal)]

@@ -255,3 +255,36 @@ def test_a_request_without_a_valid_token_is_refused_before_its_body_is_read(
         assert b"www-authenticate: bearer" in head and b"connection: close" in head
     valid = running.client().post(path, content=b"{}")
     assert valid.status_code != 401, valid.text  # the token still lets a client in
+
+
+REMOTE = [
+    {"Forwarded": "for=8.8.8.8"},
+    {"Forwarded": 'for="[2001:db8::1]:4711";proto=https'},
+    {"Forwarded": "for=127.0.0.1, for=8.8.8.8:443"},
+    {"Forwarded": "for=unknown"},
+    {"X-Real-IP": "8.8.8.8"},
+    {"X-Forwarded-For": "127.0.0.1, 8.8.8.8"},
+]
+LOCAL = [{"Forwarded": 'for="[::1]:5000"'}, {"X-Real-IP": "127.0.0.1"}, {"Forwarded": "by=x"}]
+
+
+def test_dev_mode_refuses_a_remote_client_named_by_any_proxy_header(
+    service: Callable[..., Running],
+) -> None:
+    """Dev mode refused a local proxy's `X-Forwarded-For: 8.8.8.8` (uvicorn makes it the
+    client) but took `Forwarded: for=8.8.8.8` and `X-Real-IP: 8.8.8.8`: a proxy that used
+    them let remote clients into the open API.  Every address any of them names must be on
+    loopback; one it cannot know (``unknown``) is not."""
+    running = service(tokens={})
+    api = running.client(token="")
+    for headers in REMOTE:
+        answer = api.get("/productOrder", headers=headers)
+        assert answer.status_code == 403, (headers, answer.text)
+        assert answer.json()["message"] == "dev mode (no API tokens) serves loopback only"
+        refused = api.post("/hub", json={"callback": "http://127.0.0.1:9/x"}, headers=headers)
+        assert refused.status_code == 403, headers
+    for headers in LOCAL:
+        assert api.get("/productOrder", headers=headers).status_code == 200, headers
+    assert api.get("/hub").json() == []  # nothing was registered
+    with_token = service(tokens={"crm": "a-token-of-the-crm-0123456789"}).client()
+    assert with_token.get("/productOrder", headers=REMOTE[0]).status_code == 200
