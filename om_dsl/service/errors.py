@@ -163,7 +163,21 @@ def classify(exc: OmError) -> tuple[int, str]:
 def _message(exc: OmError, issues: Sequence[OrderIssue]) -> str:
     if isinstance(exc, OrderValidationError):
         return f"the order is invalid: {len(issues)} problem(s); first: {issues[0]}"
-    return str(exc)
+    return short_ids(str(exc)) if isinstance(exc, NotFound) else str(exc)
+
+
+SHOWN_ID_CHARS = 64
+"""How much of an id a 404's message quotes: a known id is at most 200 characters, and one
+that is not known can be as long as a URL."""
+_LONG_WORD = re.compile(rf"(\S{{{SHOWN_ID_CHARS}}})\S+?([:;,)]?)(?=\s|$)")
+
+
+def short_ids(message: str) -> str:
+    """``message`` with each run of more than :data:`SHOWN_ID_CHARS` characters without a
+    blank (an id it quotes) cut to that many, then ``…`` (and the punctuation that ended the
+    run, ``no task 'AAA…: ...``): a 404 for ``GET /productOrder/<60,000 characters>`` echoed
+    them all, whichever layer (service, runtime, renderer) worded it."""
+    return _LONG_WORD.sub(r"\1…\2", message)
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -288,3 +288,27 @@ def test_dev_mode_refuses_a_remote_client_named_by_any_proxy_header(
     assert api.get("/hub").json() == []  # nothing was registered
     with_token = service(tokens={"crm": "a-token-of-the-crm-0123456789"}).client()
     assert with_token.get("/productOrder", headers=REMOTE[0]).status_code == 200
+
+
+LONG = "A" * 5000
+LONG_ID_PATHS = [
+    f"/productOrder/{LONG}",
+    f"/productOrder/{LONG}/status",
+    f"/productOrder/{LONG}/events",
+    f"/cancelProductOrder/{LONG}",
+    f"/productInventory/v4/product/{LONG}",
+    f"/hub/{LONG}",
+    f"/systems/{LONG}",
+]
+
+
+@pytest.mark.parametrize("path", LONG_ID_PATHS)
+def test_a_404_quotes_the_first_64_characters_of_an_unknown_id(
+    service: Callable[..., Running], path: str
+) -> None:
+    """`GET /productOrder/<60,000 characters>` answered a 404 that echoed all of them."""
+    answer = service().client().get(path)
+    assert answer.status_code == 404, answer.text
+    message = answer.json()["message"]
+    assert "A" * 63 in message and "A" * 65 not in message and "…" in message, message
+    assert len(message) < 200, message
