@@ -312,3 +312,51 @@ def test_a_404_quotes_the_first_64_characters_of_an_unknown_id(
     message = answer.json()["message"]
     assert "A" * 63 in message and "A" * 65 not in message and "…" in message, message
     assert len(message) < 200, message
+
+
+HUB = {"callback": "http://127.0.0.1:9/events"}
+SHARED = Path("/work/shared/tmf")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_body_that_is_not_utf8_is_refused(service: Callable[..., Running], encoding: str) -> None:
+    """`POST /hub` with a UTF-16 body registered its listener (Python's reader takes UTF-16
+    and UTF-32); the docs say a body that is not UTF-8 text is a 400 (S010)."""
+    api = service().client()
+    answer = api.post("/hub", content=json.dumps(HUB).encode(encoding))
+    assert answer.status_code == 400, answer.text
+    (issue,) = answer.json()["issues"]
+    assert (issue["code"], issue["path"]) == ("S010", "body")
+    assert "not UTF-8 text" in issue["message"]
+    assert api.get("/hub").json() == []
+    with_bom = api.post("/hub", content=json.dumps(HUB).encode("utf-8-sig"))
+    assert with_bom.status_code == 201, with_bom.text  # RFC 8259: a UTF-8 BOM may be ignored
+
+
+def test_a_key_given_twice_is_refused_with_its_path(service: Callable[..., Running]) -> None:
+    """`{"reason": "a", "reason": "b"}` kept "b"; a reader that keeps the first value (an
+    audit tool) saw another request.  A 400 (S026) naming each repeated key, as an order's
+    O014, and nothing is done."""
+    api, task = _task(service)
+    twice = '{"user": "alice", "reason": "a", "reason": "b", "user": "bob"}'
+    answer = api.post(f"/tasks/{task['id']}/fail", content=twice)
+    assert answer.status_code == 400, answer.text
+    issues = [(i["code"], i["path"]) for i in answer.json()["issues"]]
+    assert issues == [("S026", "body.reason"), ("S026", "body.user")]
+    assert "the key 'reason' is given 2 times in this object" in answer.json()["message"]
+    nested = '{"user": "alice", "outputs": {"serial": "S1", "serial": "S2"}}'
+    answer = api.post(f"/tasks/{task['id']}/complete", content=nested)
+    assert [(i["code"], i["path"]) for i in answer.json()["issues"]] == [
+        ("S026", "body.outputs.serial")
+    ]
+    assert api.get(f"/tasks/{task['id']}").json()["state"] == "open"
+
+
+def test_the_tmf622_samples_still_pass_unchanged(service: Callable[..., Running]) -> None:
+    api = service().client()
+    created = api.post("/productOrder", content=(SHARED / "ProductOrder.example.json").read_bytes())
+    assert created.status_code == 201, created.text
+    cancel = api.post(
+        "/cancelProductOrder", content=(SHARED / "CancelProductOrder.example.json").read_bytes()
+    )
+    assert cancel.status_code == 404, cancel.text  # read, and its order is unknown here
