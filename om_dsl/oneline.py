@@ -23,6 +23,13 @@ def escaped(text: str) -> str:
     return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
 
 
+def one_line(text: str) -> str:
+    """``text`` with its blanks (line breaks, tabs, U+2028 included) folded into single
+    spaces and the rest of what is not printable :func:`escaped`: downstream text kept as a
+    reason, which `om events`, `om status` and the log show as one line."""
+    return escaped(" ".join(text.split()))
+
+
 def _escape(ch: str) -> str:
     return ch.encode("unicode_escape").decode("ascii")
 

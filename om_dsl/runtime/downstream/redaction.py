@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from om_dsl.oneline import escaped
+from om_dsl.oneline import one_line
 
 REDACTED = "***"
 EXCERPT_CHARS = 200
@@ -119,6 +119,6 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 def excerpt(text: str, secrets: Iterable[str], limit: int = EXCERPT_CHARS) -> str:
     """Downstream text made fit to keep: redacted whole, blanks (line breaks too) collapsed,
     the characters that are not printable escaped (an ESC in an error body reached the text
-    log and `om events` raw, to repaint a terminal: :func:`~om_dsl.oneline.escaped`), then
+    log and `om events` raw, to repaint a terminal: :func:`~om_dsl.oneline.one_line`), then
     shortened."""
-    return shorten(escaped(" ".join(redact(text, secrets).split())), limit)
+    return shorten(one_line(redact(text, secrets)), limit)
