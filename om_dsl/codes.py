@@ -613,6 +613,10 @@ SERVICE: tuple[CodeDoc, ...] = (
         ("S025",),
         'a bulk action (`POST /fallout/retry`, `POST /notifications/retry`) whose body names no filter (path `body`): name what to act on, or send `"all": true`; an empty body must not act on everything by accident',
     ),
+    CodeDoc(
+        ("S026",),
+        'a key given twice in one object of a request body (`{"reason": "a", "reason": "b"}`; path the key\'s, `body.reason`): JSON readers disagree on which value counts, so neither is guessed (an order\'s is O014)',
+    ),
 )
 
 

@@ -30,15 +30,14 @@ from om_dsl.cli.app import (
 )
 from om_dsl.cli.json_args import parse_json_object
 from om_dsl.errors import NotFound, OmError, OperatorActionRejected, PlanError
-from om_dsl.runtime.downstream.tasks import MAX_USER_CHARS
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.downstream.world import DownstreamSettings
-from om_dsl.runtime.events import InvalidAct
+from om_dsl.runtime.events import InvalidAct, name_problem
 from om_dsl.runtime.handlers import HandlerRegistry, load_registry
 from om_dsl.runtime.notify.notifier import NotifySettings
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.store.restore import StoreIsBackup
-from om_dsl.runtime.store.runner_lock import StoreInUse
+from om_dsl.runtime.store.runner_lock import StoreInUse, refuse_backup_file
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.")]
@@ -96,6 +95,8 @@ def open_runtime(
     see :mod:`om_dsl.runtime.store.restore`).
     """
     registry = load_handlers(handlers)  # a usage error before anything is opened or made
+    if run and not restored:  # a backup copy, read before opening it to write changes it
+        guard(lambda: refuse_backup_file(db))
     store = open_store(db, create=create, read_only=read_only, restored=restored)
     runtime = Runtime(
         catalog, store=store, handlers=registry, concurrency=concurrency, downstream=downstream
@@ -207,15 +208,12 @@ def operator_name(user: str | None) -> str | None:
             user = getpass.getuser()
         except Exception:  # no name for this uid (a container's): OSError, KeyError
             return None
-        return user.strip() if _fit(user) else None
+        return user.strip() if name_problem(user.strip()) is None else None
     name = user.strip()
-    if not _fit(name):
-        fail(f"--user: give a name of 1 to {MAX_USER_CHARS} printable characters", EXIT_USAGE)
+    problem = name_problem(name, "--user")  # the check every recorded name has
+    if problem is not None:
+        fail(problem, EXIT_USAGE)
     return name
-
-
-def _fit(name: str) -> bool:
-    return 0 < len(name.strip()) <= MAX_USER_CHARS and name.isprintable()
 
 
 def json_object_arg(text: str, option: str) -> dict[str, Any]:

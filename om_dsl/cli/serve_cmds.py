@@ -39,6 +39,8 @@ from om_dsl.ir.models import Catalog
 from om_dsl.runtime.downstream.world import DownstreamSettings
 from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.runtime import Runtime
+from om_dsl.runtime.store.restore import StoreIsBackup
+from om_dsl.runtime.store.runner_lock import refuse_backup_file
 from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 if TYPE_CHECKING:
@@ -225,7 +227,11 @@ def _service_runtime(
     settings = notify_settings(notify, notify_attempts)  # refused: no store made
     downstream = DownstreamSettings(notify=settings)
     try:
+        if not restored:  # a backup copy, read before opening it to write changes it
+            refuse_backup_file(db)
         store = SqliteStore(db, restored=restored)
+    except StoreIsBackup as exc:
+        fail(str(exc), lines=in_lines(exc))
     except StoreError as exc:
         fail(str(exc))
     runtime = Runtime(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ runtime: ``skipped by bob (operator)``."""
 
 MAX_REASON_CHARS = 1000
 """The longest reason an operator action keeps (a reason is a line of the event log)."""
+MAX_NAME_CHARS = 200
+"""The longest name of who acts (``by``, a task's ``user``: part of a line of the event log)."""
 
 
 class InvalidAct(OmError, ValueError):
@@ -75,6 +78,44 @@ def reason_problem(reason: str | None) -> str | None:
     )
 
 
+def name_problem(name: object, what: str = "a name") -> str | None:
+    """What is wrong with ``name`` as who acts (``by``, a task's user), or None.
+
+    The one check of every name an action records (the runtime's, the service's and `om`'s):
+    a task claim took any name above U+001F, so a right-to-left override (U+202E) stored a
+    claim by a name that displays as "alice", and the event row meant to record it was refused
+    only after the claim was written.  The message names the problem (blank, too long, or the
+    first character that is not printable, by its code point: it may not show)."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        return f"{what} is needed: 1 to {MAX_NAME_CHARS} printable characters, not blank"
+    if len(name) > MAX_NAME_CHARS:
+        return f"{what} has at most {MAX_NAME_CHARS} characters (this one has {len(name)})"
+    bad = next((ch for ch in name if not ch.isprintable()), None)
+    if bad is not None:
+        return f"{what} is one line of printable characters, without {character_words(bad)}"
+    return None
+
+
+_KINDS = {
+    "Cc": "a control character",
+    "Cf": "a format character, such as a direction override",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Zs": "a space other than ' '",
+}
+"""What a character that is not printable is, by Unicode category (a message names it: the
+character itself may not show, or may turn the message around)."""
+
+
+def character_words(ch: str) -> str:
+    """``U+202E (a format character, such as a direction override)``: a character that does
+    not print, named so that a message shows what it is."""
+    kind = _KINDS.get(unicodedata.category(ch), "an unassigned or private character")
+    return f"U+{ord(ch):04X} ({kind})"
+
+
 @dataclass(frozen=True, slots=True)
 class Act:
     """Who took an operator action, and why: kept in its event-log rows as fields (``by``,
@@ -91,8 +132,9 @@ class Act:
         problem = reason_problem(self.reason)
         if problem is not None:
             raise InvalidAct(problem)
-        if self.by is not None and not (self.by.strip() and self.by.isprintable()):
-            raise InvalidAct("a name is printable characters, not blank")
+        problem = name_problem(self.by)
+        if problem is not None:
+            raise InvalidAct(problem)
 
     def words(self, done: str) -> str:
         """``skipped by bob (operator): it never happened``; ``retried by an operator``."""

@@ -56,7 +56,12 @@ from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ITEM_TERMINAL, OrderState
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
 from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
-from om_dsl.runtime.store.runner_lock import StoreInUse, admit_runner, runner_lock_for
+from om_dsl.runtime.store.runner_lock import (
+    StoreInUse,
+    admit_runner,
+    refuse_backup,
+    runner_lock_for,
+)
 
 log = logging.getLogger("om_dsl.runtime")
 T = TypeVar("T")
@@ -264,6 +269,8 @@ class Runtime:
         """
         if self._runner is None:
             return
+        if run:  # before the lock file is made: a refused copy is left as it was
+            refuse_backup(self.store)
         fresh = not self._runner.held
         if fresh:
             self._runner.acquire()

@@ -47,6 +47,7 @@ from om_dsl.service.routes import (
     TMF_BASE,
     TMF_ROUTERS,
 )
+from om_dsl.service.token_first import TokenFirst
 
 log = logging.getLogger("om_dsl.service")
 TITLE = "om_dsl order management: TMF622 Product Ordering"
@@ -93,6 +94,9 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     methods.add(TMF_ROUTERS, TMF_BASE)
     for base in INVENTORY_BASES:
         methods.add((INVENTORY_ROUTER,), base)
+    # innermost first: TokenFirst reads the route the router writes into its scope, and
+    # JsonBodies hands the app a copy of the scope
+    app.add_middleware(TokenFirst)
     app.add_middleware(JsonBodies)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)

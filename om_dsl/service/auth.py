@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
 from om_dsl.service.config import is_loopback
 from om_dsl.service.errors import ApiError
@@ -51,18 +52,20 @@ class TokenCheck:
         client: str,
         host: str | None = None,
         origin: str | None = None,
+        proxied: Iterable[str] = (),
     ) -> Principal:
-        """``host`` and ``origin`` are the request's headers (checked in dev mode only)."""
+        """``host`` and ``origin`` are the request's headers, ``proxied`` the addresses a
+        proxy says it came from (:func:`proxied_for`), all checked in dev mode only."""
         if self.dev_mode:
-            if not is_loopback(client):
-                raise ApiError(403, "forbidden", "dev mode (no API tokens) serves loopback only")
+            if not all(map(is_loopback, [client, *proxied])):
+                raise refused(403, "dev mode (no API tokens) serves loopback only")
             _check_browser_reach(host, origin)
             return Principal(DEV_PRINCIPAL)
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise ApiError(401, "unauthorized", "an API token is required (Authorization: Bearer)")
+            raise refused(401, "an API token is required (Authorization: Bearer)")
         name = self._match(credentials.credentials)
         if name is None:
-            raise ApiError(401, "unauthorized", "the API token is not valid")
+            raise refused(401, "the API token is not valid")
         return Principal(name)
 
     def _match(self, token: str) -> str | None:
@@ -74,17 +77,61 @@ class TokenCheck:
         return found
 
 
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+"""The headers in which a proxy names the client it forwards for (RFC 7239's ``Forwarded``,
+and the usual ``X-Forwarded-For`` and nginx's ``X-Real-IP``)."""
+
+
+def proxied_for(headers: Headers) -> list[str]:
+    """Every address a proxy header of the request names as a client (each hop of
+    ``X-Forwarded-For``, each ``for=`` of ``Forwarded``, ``X-Real-IP``), without ports or
+    brackets; ``unknown`` or an obfuscated name (``_hidden``) as it is, so it is no loopback.
+
+    Dev mode refuses a request forwarded for a remote client.  uvicorn makes the client the
+    ``X-Forwarded-For`` address when the proxy is on loopback, so only that header was
+    refused: a local proxy that says ``Forwarded: for=8.8.8.8`` or ``X-Real-IP: 8.8.8.8``
+    let remote clients into an open API."""
+    found: list[str] = []
+    for name in PROXY_HEADERS:
+        for value in headers.getlist(name):  # each line of a header sent twice
+            entries = _forwarded_for(value) if name == "forwarded" else value.split(",")
+            found.extend(_address(entry) for entry in entries)
+    return found
+
+
+def _forwarded_for(value: str) -> list[str]:
+    """The ``for=`` values of an RFC 7239 ``Forwarded`` header (``for=1.2.3.4;proto=http,
+    for="[2001:db8::1]:4711"``)."""
+    pairs = (pair.strip() for element in value.split(",") for pair in element.split(";"))
+    return [pair[4:] for pair in pairs if pair[:4].lower() == "for="]
+
+
+def _address(entry: str) -> str:
+    """``"[2001:db8::1]:4711"`` -> ``2001:db8::1``, ``1.2.3.4:80`` -> ``1.2.3.4``."""
+    text = entry.strip().strip('"').strip()
+    if text.startswith("["):
+        return text[1:].split("]", 1)[0]
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
 def _check_browser_reach(host: str | None, origin: str | None) -> None:
     """In dev mode nothing is asked of the caller, so a web page the developer has open could
     drive the API: a cross-site request carries a foreign ``Origin``, and a DNS-rebound name
     reaches loopback with a foreign ``Host``.  Both are refused; curl, httpx and the tests send
     a loopback ``Host`` and no ``Origin``."""
     if host is not None and not is_loopback(urlsplit(f"//{host}").hostname or ""):
-        raise ApiError(403, "forbidden", "dev mode answers only requests addressed to loopback")
+        raise refused(403, "dev mode answers only requests addressed to loopback")
     if origin is not None and not is_loopback(urlsplit(origin).hostname or ""):
-        raise ApiError(
-            403, "forbidden", "dev mode refuses requests from web pages that are not on loopback"
-        )
+        raise refused(403, "dev mode refuses requests from web pages that are not on loopback")
+
+
+def refused(status: int, message: str) -> ApiError:
+    """A 401 ``unauthorized`` or 403 ``forbidden`` of the token check, with ``Connection:
+    close``: it is answered before the request's body is read (see
+    :mod:`om_dsl.service.token_first`), and a body left unread must not be taken for the next
+    request on the connection; a client without a valid token has no use for it anyway."""
+    code = "unauthorized" if status == 401 else "forbidden"
+    return ApiError(status, code, message, headers={"Connection": "close"})
 
 
 def _digest(token: str) -> bytes:

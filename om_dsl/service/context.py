@@ -19,7 +19,7 @@ from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.notify.tmf_text import href
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.service.auth import Principal, TokenCheck, bearer
+from om_dsl.service.auth import Principal, TokenCheck, bearer, proxied_for
 from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.order_requests import OrderRequests
@@ -58,14 +58,38 @@ def service(request: Request) -> Service:
 Svc = Annotated[Service, Depends(service)]
 
 
+PRINCIPAL_STATE = "om_principal"
+"""The request-state key under which :class:`~om_dsl.service.token_first.TokenFirst` keeps
+the client it let in before the body was read."""
+
+
 def principal(
     request: Request,
     svc: Svc,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """Who calls (a 401 or 403 :class:`~om_dsl.service.errors.ApiError` otherwise): the
+    client the token check before the body found, or checked now."""
+    state = request.scope.setdefault("state", {})
+    known = state.get(PRINCIPAL_STATE)
+    if not isinstance(known, Principal):
+        known = state[PRINCIPAL_STATE] = _check(request, svc, credentials)
+    return known
+
+
+async def identify(request: Request) -> Principal:
+    """:func:`principal` for a request no route has taken yet (the app's service is read
+    from the app in its scope), from its headers alone."""
+    return _check(request, service(request), await bearer(request))
+
+
+def _check(
+    request: Request, svc: Service, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     client = request.client.host if request.client else ""
     headers = request.headers
-    return svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"))
+    return svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"),
+                                proxied_for(headers))  # fmt: skip
 
 
 Who = Annotated[Principal, Depends(principal)]

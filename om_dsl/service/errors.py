@@ -65,6 +65,17 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+class RefusedBeforeBody(HTTPException):
+    """A request refused by the token check before its body was read: an HTTPException, the
+    one kind FastAPI lets through from a body read (anything else became a 400 "error parsing
+    the body"); :func:`_http_error` answers it with :attr:`error`
+    (:mod:`om_dsl.service.token_first`)."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.status, error.message, error.headers)
+        self.error = error
+
+
 REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -126,10 +137,11 @@ def install(app: FastAPI) -> None:
 
 
 async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-    return _api_error_response(exc)
+    return api_error_response(exc)
 
 
-def _api_error_response(exc: ApiError) -> JSONResponse:
+def api_error_response(exc: ApiError) -> JSONResponse:
+    """The TMF error answer of ``exc`` (a 401 with ``WWW-Authenticate: Bearer``)."""
     headers = {**exc.headers, "WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
     return error_response(exc.status, exc.code, exc.message, exc.issues, headers or None)
 
@@ -151,7 +163,21 @@ def classify(exc: OmError) -> tuple[int, str]:
 def _message(exc: OmError, issues: Sequence[OrderIssue]) -> str:
     if isinstance(exc, OrderValidationError):
         return f"the order is invalid: {len(issues)} problem(s); first: {issues[0]}"
-    return str(exc)
+    return short_ids(str(exc)) if isinstance(exc, NotFound) else str(exc)
+
+
+SHOWN_ID_CHARS = 64
+"""How much of an id a 404's message quotes: a known id is at most 200 characters, and one
+that is not known can be as long as a URL."""
+_LONG_WORD = re.compile(rf"(\S{{{SHOWN_ID_CHARS}}})\S+?([:;,)]?)(?=\s|$)")
+
+
+def short_ids(message: str) -> str:
+    """``message`` with each run of more than :data:`SHOWN_ID_CHARS` characters without a
+    blank (an id it quotes) cut to that many, then ``…`` (and the punctuation that ended the
+    run, ``no task 'AAA…: ...``): a 404 for ``GET /productOrder/<60,000 characters>`` echoed
+    them all, whichever layer (service, runtime, renderer) worded it."""
+    return _LONG_WORD.sub(r"\1…\2", message)
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -160,7 +186,7 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
 
 
 def _invalid(issues: Sequence[OrderIssue]) -> JSONResponse:
-    return _api_error_response(invalid_request(issues))
+    return api_error_response(invalid_request(issues))
 
 
 def invalid_request(issues: Sequence[OrderIssue]) -> ApiError:
@@ -180,6 +206,8 @@ _HTTP_CODES = {404: "notFound", 405: "methodNotAllowed", 413: "payloadTooLarge"}
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    if isinstance(exc, RefusedBeforeBody):
+        return api_error_response(exc.error)
     if exc.status_code == 400:  # only FastAPI's body parser raises it: JSON could not decode
         # An integer of more than 4,300 digits is one reason: said as for an order (O004).
         numbers = body_number_issues(await request.body())

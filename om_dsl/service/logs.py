@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from om_dsl.logfields import ATTRIBUTE
+from om_dsl.oneline import escaped, json_escaped
 
 LEVELS = ("critical", "error", "warning", "info", "debug")
 FORMATS = ("text", "json")
@@ -39,10 +40,18 @@ class UtcFormatter(logging.Formatter):
 
 
 class TextFormatter(UtcFormatter):
-    """``<time> <LEVEL> <logger>: <message>``, a traceback (when there is one) under it."""
+    """``<time> <LEVEL> <logger>: <message>``, a traceback (when there is one) under it.
+
+    The line is :func:`~om_dsl.oneline.escaped`: a message quotes text from elsewhere (a
+    downstream system's error body, an item's reason), and its ESC, CR/LF, U+2028 or
+    direction override drove the terminal of whoever ran ``tail -f`` or split the line in a
+    viewer; they are written as ``\x1b``, ``\r``, ``\u2028``.  The traceback keeps its lines."""
 
     def __init__(self) -> None:
         super().__init__(TEXT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escaped(super().formatMessage(record))
 
 
 class JsonFormatter(UtcFormatter):
@@ -61,7 +70,7 @@ class JsonFormatter(UtcFormatter):
         entry.update((k, v) for k, v in named.items() if k not in entry)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json_escaped(json.dumps(entry, ensure_ascii=False))
 
 
 def json_line(level: int, message: str, logger: str = "om_dsl.service") -> str:

@@ -59,6 +59,9 @@ FAILURES: list[tuple[dict[str, Any], str]] = [
     ({"status": "error", "reason": {"code": 7, "text": "é"}}, '{"code":7,"text":"é"}'),
     ({"error": True}, "true"),
     ({"state": "failed"}, "no reason given"),
+    # one line that shows as it is: a newline forged a line of the log, an ESC repainted it
+    ({"error": "OLT\r\n2026-11-28 INFO forged\u2028x"}, "OLT 2026-11-28 INFO forged x"),
+    ({"error": "OLT \x1b[31mred\u202e"}, "OLT \\x1b[31mred\\u202e"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from om_dsl.errors import NotFound, OperatorActionRejected
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.request import idempotency_key
 from om_dsl.runtime.downstream.tasks import UnknownQueue
+from om_dsl.runtime.events import InvalidAct
 
 Lab = Callable[..., Runtime]
 CATALOG = """
@@ -116,12 +118,56 @@ def test_what_is_not_an_open_task_is_refused_with_a_reason(runtime: Runtime) -> 
         OperatorActionRejected, match=r"is not an open manual task \(it is a callout"
     ):
         runtime.tasks.claim("O1", "L:activate", "alice")
-    with pytest.raises(OperatorActionRejected, match="user name"):
+    with pytest.raises(InvalidAct, match="user name is needed"):
         runtime.tasks.claim("O1", INSTALL, "  ")
     with pytest.raises(OperatorActionRejected, match="JSON"):
         runtime.tasks.complete("O1", INSTALL, {"when": object()}, user="alice")
-    with pytest.raises(OperatorActionRejected, match="needs a reason"):
+    with pytest.raises(InvalidAct, match="needs a reason"):
         runtime.tasks.fail("O1", INSTALL, " ", user="alice")
+
+
+FORGED = "line1\r\n2026-11-28T22:31:40.000Z INFO om_dsl.service: order O1: task completed by bob"
+
+
+BAD_REASONS = [FORGED, "r\x1b[31mX", "a\u2028b", "ok \u202edeifirev", "x" * 1001]
+
+
+@pytest.mark.parametrize("reason", BAD_REASONS)
+def test_a_task_fail_reason_is_one_printable_line(runtime: Runtime, reason: str) -> None:
+    """The reason becomes the item's fallout reason, a line of the text log and of `om
+    events`: a CR/LF in it forged whole lines there.  Refused as every operator reason is."""
+    with pytest.raises(InvalidAct, match="a reason is one line of at most 1000 printable"):
+        runtime.tasks.fail("O1", INSTALL, reason, user="alice")
+    assert runtime.status("O1").item(INSTALL).state == "waiting"
+
+
+@pytest.mark.parametrize(
+    "user, problem",
+    [
+        ("\u202eecila", "U+202E (a format character"),
+        ("u\r\nX", "U+000D (a control character)"),
+        ("alice\x1b[2J", "U+001B (a control character)"),
+        ("a\u2028b", "U+2028 (a line separator)"),
+        ("x" * 201, "at most 200 characters"),
+    ],
+)
+def test_a_bad_user_name_is_refused_before_anything_is_stored(
+    runtime: Runtime, user: str, problem: str
+) -> None:
+    """A claim by a name with a right-to-left override was written, then refused when its
+    event row was built: the task stayed claimed by a name displayed as "alice", with no
+    row saying so.  Every action now checks the name first, the same way (InvalidAct)."""
+    seen = len(runtime.events("O1"))
+    with pytest.raises(InvalidAct, match=re.escape(problem)):
+        runtime.tasks.claim("O1", INSTALL, user)
+    with pytest.raises(InvalidAct, match=re.escape(problem)):
+        runtime.tasks.reassign("O1", INSTALL, None, user)
+    with pytest.raises(InvalidAct, match=re.escape(problem)):
+        runtime.tasks.fail("O1", INSTALL, "no access", user=user)
+    with pytest.raises(InvalidAct, match=re.escape(problem)):
+        runtime.tasks.complete("O1", INSTALL, {"ont": "ONT-7"}, user=user)
+    assert runtime.tasks.get("O1", INSTALL).claimed_by is None
+    assert len(runtime.events("O1")) == seen
 
 
 def test_a_task_reads_back_open_or_not_with_what_became_of_it(runtime: Runtime) -> None:
@@ -207,6 +253,24 @@ def test_the_om_tasks_commands_work_on_the_store(
     assert code == 0 and json.loads(out)["state"] == "completed"
     code, _, err = om(capsys, "tasks", "show", "O1", "L:activate", "--db", db)
     assert code == 5 and "has no task" in err
+
+
+def test_the_om_tasks_commands_refuse_a_forged_line_with_exit_2(
+    runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`om tasks fail --reason` and `--user` take the check the service routes take: a usage
+    error (exit 2) that names the problem, and the task is left as it was."""
+    runtime.close()
+    db = str(tmp_path / "om.db")
+    fail = ("tasks", "fail", "O1", INSTALL, "--db", db)
+    code, _, err = om(capsys, *fail, "--user", "alice", "--reason", FORGED)
+    assert code == 2 and "a reason is one line of at most 1000 printable" in err
+    code, _, err = om(capsys, *fail, "--user", "\u202eecila", "--reason", "no access")
+    assert code == 2 and "U+202E" in err
+    code, _, err = om(capsys, "tasks", "claim", "O1", INSTALL, "--user", "a\nb", "--db", db)
+    assert code == 2 and "U+000A (a control character)" in err and "Traceback" not in err
+    code, out, _ = om(capsys, "tasks", "show", "O1", INSTALL, "--db", db, "--format", "json")
+    assert (json.loads(out)["state"], json.loads(out)["claimed_by"]) == ("open", None)
 
 
 def test_the_om_systems_commands_switch_a_system(

@@ -10,6 +10,8 @@ against the real simulators and a real listener on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import pickle
 import re
@@ -161,6 +163,43 @@ def test_om_resume_run_and_serve_refuse_a_copy_and_read_only_commands_read_it(
         assert code == 0 and out, (command, err)
     _nothing_sent(sims, listener)
     assert _dump(copy) == before
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.usefixtures("environ")
+def test_a_refused_copy_is_left_byte_for_byte_and_gets_no_lock_file(
+    copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`om serve` on a copy switched its journal mode to WAL (a header write) and left
+    ``<copy>.runner.lock`` before it refused it (an older copy's schema could be upgraded
+    first); `om status`, a read, left the lock file too.  A copy kept by checksum failed its
+    check.  The mark is now read read-only before anything opens the copy to write."""
+    # an item in fallout: `om status` then asks who runs the store, for its hints
+    with contextlib.closing(sqlite3.connect(copy)) as db, db:
+        db.execute("UPDATE items SET state = 'fatally_failed' WHERE order_id = 'O1'")
+    digest = _sha256(copy)
+    catalog = tmp_path / "lab.om"
+    catalog.write_text(lab_source(LAB + WEB_OFFER), encoding="utf-8")
+    order = tmp_path / "new.json"
+    order.write_text(json.dumps(WEB_ORDER), encoding="utf-8")
+    commands = [
+        (["resume", "--db", str(copy)], 6),
+        (["run", str(catalog), str(order), "--db", str(copy)], 6),
+        (["serve", "--catalog", str(catalog), "--db", str(copy), "--port", "0"], 1),
+        (["status", "O1", "--db", str(copy)], 0),
+    ]
+    for command, expected in commands:
+        code, _, err = om(capsys, *command)
+        assert code == expected, (command, err)
+        assert _sha256(copy) == digest, command
+        assert sorted(p.name for p in copy.parent.iterdir()) == ["om.db"], command
+    runtime = Runtime(compile_text(), store=SqliteStore(copy))  # a host's, in Python
+    with runtime, pytest.raises(StoreIsBackup):
+        runtime.claim_store()
+    assert not Path(f"{copy}.runner.lock").exists()  # refused before the lock file is made
 
 
 WEB_OFFER = """

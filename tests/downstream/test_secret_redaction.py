@@ -9,6 +9,7 @@ each run the secret, and every 8-character piece of it, must be absent from the 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import json
@@ -109,6 +110,8 @@ def _body(mode: str, auth: str, raw: str) -> bytes:
         )
     if mode == "url":
         return f"bad token; retry with ?token={quote(raw, safe='')}".encode()
+    if mode.startswith("b64"):  # a debug dump of the header it got, base64-encoded
+        return f"denied; got {' '.join(sorted(base64_forms(raw)))} as the token".encode()
     # "pad": the token starts a few characters before the reason's cut
     prefix = "x" * (EXCERPT_CHARS - len(" token=") - 4)
     return f"{prefix} token={raw} and more text after it".encode()
@@ -133,7 +136,14 @@ def forms(secret: str) -> set[str]:
     escaped |= {text.replace("/", "\\/") for text in escaped}
     encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
     encoded |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), t) for t in encoded}
-    return {secret} | escaped | encoded
+    return {secret} | escaped | encoded | base64_forms(secret)
+
+
+def base64_forms(secret: str) -> set[str]:
+    """``secret`` in base64: standard and URL-safe, with and without its ``=`` padding."""
+    raw = secret.encode()
+    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    return encoded | {form.rstrip("=") for form in encoded}
 
 
 def go_escaped(secret: str) -> str:
@@ -187,10 +197,24 @@ def test_excerpt_redacts_the_whole_text_before_it_cuts_it() -> None:
     assert redact(f"Bearer {SECRET}", [SECRET]) == "Bearer ***"
 
 
+def test_the_base64_forms_of_a_secret_are_redacted_and_a_short_one_s_are_not() -> None:
+    """The base64 of a bearer token came back as it was (only basic auth's pair was hidden
+    in that form): every secret's is hidden, in both alphabets, padded or not; a value too
+    short to be a secret (a basic-auth user) keeps the whole-word rule alone."""
+    padded = "a?~>>token-zz"  # base64 YT9+Pj50b2tlbi16eg==, URL-safe YT9-Pj50b2tlbi16eg==
+    assert len(base64_forms(padded)) == 4
+    for secret in (SECRET, padded):
+        for form in base64_forms(secret):
+            assert redact(f"b64={form}.", [secret]) == "b64=***.", form
+            assert redact(json.dumps({"b64": form}), [secret]) == '{"b64": "***"}', form
+            assert redact(quote(form, safe=""), [secret]) == "***", form
+    assert redact("it sent dXNlcg== (user)", ["user"]) == "it sent dXNlcg== (***)"
+
+
 # ---- end to end -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["pad", "json", "url", "go"])
+@pytest.mark.parametrize("mode", ["pad", "json", "url", "go", "b64"])
 def test_an_echoed_token_is_hidden_in_reasons_events_and_the_store(
     mode: str,
     lab: Any,

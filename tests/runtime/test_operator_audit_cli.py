@@ -132,7 +132,10 @@ def test_a_hint_s_store_is_quoted_for_the_shell(night: Path, capsys) -> None:  #
 def test_an_empty_user_is_a_usage_error(night: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     _held(capsys)
     code, _, err = om(capsys, "retry", "ORD-1", ITEM, "--db", DB, "--user", " ")
-    assert code == 2 and "--user: give a name" in err
+    assert code == 2 and "--user is needed: 1 to 200 printable characters" in err
+    for user, problem in (("a\u202eb", "U+202E"), ("a\x1b[2Jb", "U+001B"), ("x" * 201, "200")):
+        code, _, err = om(capsys, "systems", "offline", "Net", "--db", DB, "--user", user)
+        assert code == 2 and problem in err and "Traceback" not in err
 
 
 def test_status_says_when_a_failed_item_retries_and_how_many_attempts_are_left(  # type: ignore[no-untyped-def]

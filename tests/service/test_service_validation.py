@@ -97,7 +97,7 @@ NOT_TASK_IDS = [
     ("/tasks/gA", "'gA'"),  # base64 of the byte 0x80: not UTF-8 once decoded
     ("/tasks/a%00b", "'a%00b'"),  # a control character
     ("/tasks/%C3%A9t%C3%A9", "'%C3%A9t%C3%A9'"),  # not base64
-    ("/tasks/" + "A" * 2000, "'" + "A" * 76 + "..."),  # too long: cut
+    ("/tasks/" + "A" * 2000, "'" + "A" * 63 + "…"),  # too long: cut as every 404's id
 ]
 
 

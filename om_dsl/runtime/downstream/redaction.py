@@ -7,7 +7,8 @@ first.  Two rules make that safe:
 
 * every *form* in which a secret can come back is hidden: the raw value, its JSON-escaped forms
   (``"`` and ``\\`` become ``\\"`` and ``\\\\``; any character may come as ``\\uXXXX``, as
-  Go writes ``&`` ``<`` ``>``) and its URL-encoded forms, each character in any of its forms;
+  Go writes ``&`` ``<`` ``>``) and its URL-encoded forms, each character in any of its forms,
+  and its base64 (standard and URL-safe, padded or not), each in those forms too;
 * text is redacted whole *before* it is shortened (:func:`excerpt`): shortening first could cut a
   secret in two, and the surviving half would no longer match.
 
@@ -19,10 +20,13 @@ while such a short value is no secret that a fragment could give away.
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from om_dsl.oneline import one_line
 
 REDACTED = "***"
 EXCERPT_CHARS = 200
@@ -36,10 +40,24 @@ _NOT_BEFORE_WORD = r"(?![^\W_])"
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every form of every secret replaced by ``***`` (longest first, so that a
-    value containing another is hidden whole)."""
-    for secret in sorted({s for s in secrets if s}, key=lambda s: (-len(s), s)):
+    value containing another is hidden whole), its base64 forms included."""
+    hidden = {form for secret in secrets if secret for form in _with_base64(secret)}
+    for secret in sorted(hidden, key=lambda s: (-len(s), s)):
         text = _pattern(secret).sub(REDACTED, text)
     return text
+
+
+@functools.lru_cache(maxsize=256)
+def _with_base64(secret: str) -> frozenset[str]:
+    """``secret`` and its base64 (standard and URL-safe alphabets, with and without ``=``
+    padding): a system that echoed the header it got base64-encoded (a debug dump) gave the
+    bearer token away, since only basic auth's pair was hidden in that form.  A short value
+    (below :data:`WHOLE_WORD_BELOW`) is no secret a fragment gives away: itself only."""
+    if len(secret) < WHOLE_WORD_BELOW:
+        return frozenset({secret})
+    raw = secret.encode("utf-8")
+    encoded = {base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii")}
+    return frozenset({secret, *encoded, *(form.rstrip("=") for form in encoded)})
 
 
 @functools.lru_cache(maxsize=256)
@@ -99,5 +117,8 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def excerpt(text: str, secrets: Iterable[str], limit: int = EXCERPT_CHARS) -> str:
-    """Downstream text made fit to keep: redacted whole, blanks collapsed, then shortened."""
-    return shorten(" ".join(redact(text, secrets).split()), limit)
+    """Downstream text made fit to keep: redacted whole, blanks (line breaks too) collapsed,
+    the characters that are not printable escaped (an ESC in an error body reached the text
+    log and `om events` raw, to repaint a terminal: :func:`~om_dsl.oneline.one_line`), then
+    shortened."""
+    return shorten(one_line(redact(text, secrets)), limit)

@@ -29,6 +29,7 @@ from om_dsl.orders.issues import show
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.events import Act as Done
+from om_dsl.runtime.events import InvalidAct, name_problem, reason_problem
 from om_dsl.runtime.item_ids import unknown_item
 from om_dsl.runtime.live import ItemRun, OrderRun
 from om_dsl.runtime.operator import target
@@ -41,7 +42,6 @@ from om_dsl.suggest import closest
 T = TypeVar("T")
 TASK_CLAIMED = "task.claimed"
 TASK_REASSIGNED = "task.reassigned"
-MAX_USER_CHARS = 200
 TaskKey = tuple[str, str, int | None]
 """(order id, item id, the attempt the caller means, or None for the current one)."""
 Act = Callable[..., Any]
@@ -182,7 +182,10 @@ class Tasks:
     Raises (every action):
         NotFound: no such order or item.
         OperatorActionRejected: the item is not an open manual task, it is claimed by someone
-            else, or the input is invalid.
+            else, or the outputs are not a JSON object.
+        InvalidAct: a user name or a reason that cannot be a line of the event log (blank,
+            too long, a newline, a control or direction-override character); checked before
+            anything is written.
     """
 
     def __init__(
@@ -285,10 +288,11 @@ class Tasks:
         *,
         attempt: int | None = None,
     ) -> None:
-        """The work could not be done: the item fails (its retry policy applies, else fallout)."""
-        if not isinstance(reason, str) or not reason.strip():
-            raise OperatorActionRejected("failing a task needs a reason")
-        self._act(self._fail, (order_id, item_id, attempt), reason.strip(), _maybe_user(user))
+        """The work could not be done: the item fails (its retry policy applies, else fallout).
+
+        The reason becomes the item's fallout reason, a line of the text log and of `om
+        events`: it is checked as every operator reason is (a newline in it forged lines)."""
+        self._act(self._fail, (order_id, item_id, attempt), _reason(reason), _maybe_user(user))
 
     def reassign(
         self,
@@ -342,9 +346,10 @@ class Tasks:
             return _task(row, engine.clock())
         if row.claimed_by is not None:
             raise OperatorActionRejected(_claimed(item, row.claimed_by, f"{user} cannot claim it"))
+        done = Done(by=user)  # its check comes before the write: a refusal stores nothing
         self._table.claim(order_id, item_id, user)
         said = f"claimed by {user} in queue {row.queue}"
-        _note(engine, order, item, TASK_CLAIMED, said, user)
+        _note(engine, order, item, TASK_CLAIMED, said, done)
         return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
 
     def _complete(
@@ -371,7 +376,7 @@ class Tasks:
             )
         self._table.claim(order_id, item_id, user)
         said = f"reassigned from {source or 'nobody'} to {user}"
-        _note(engine, order, item, TASK_REASSIGNED, said, None)
+        _note(engine, order, item, TASK_REASSIGNED, said, Done())
         return _task(row._replace(claimed_by=user, claimed_at=engine.clock()), engine.clock())
 
     def _open(self, engine: Engine, ref: TaskKey) -> tuple[OrderRun, ItemRun, TaskRow]:
@@ -435,10 +440,11 @@ def _claimed(item: ItemRun, holder: str, what: str) -> str:
 
 
 def _note(
-    engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str, by: str | None
+    engine: Engine, order: OrderRun, item: ItemRun, kind: str, detail: str, act: Done
 ) -> None:
-    """A task's event; ``by``: who took it (kept as the row's ``by`` too)."""
-    attempt, act = item.attempt, Done(by=by)
+    """A task's event; ``act``: who took it (kept as the row's ``by`` too), built (and so
+    checked) by the caller before it wrote anything."""
+    attempt = item.attempt
     engine.journal.event(engine.clock(), order.id, item.id, kind, None, None, attempt, detail, act)
 
 
@@ -450,14 +456,23 @@ def _task(row: TaskRow, now: float, state: str = "open") -> Task:
 
 
 def _user(user: object) -> str:
-    if not isinstance(user, str) or not user.strip():
-        raise OperatorActionRejected("a user name is needed (a non-empty text)")
-    name = user.strip()
-    if len(name) > MAX_USER_CHARS or any(ord(ch) < 32 for ch in name):
-        raise OperatorActionRejected(
-            f"a user name has at most {MAX_USER_CHARS} printable characters"
-        )
+    """The user, stripped, checked as every name an action records (:func:`name_problem`):
+    before the lock and any write, so a refused name stores no claim."""
+    name = user.strip() if isinstance(user, str) else ""
+    problem = name_problem(name, "a user name")
+    if problem is not None:
+        raise InvalidAct(problem)
     return name
+
+
+def _reason(reason: object) -> str:
+    """A task's failure reason, stripped: one printable line (:func:`reason_problem`)."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidAct("failing a task needs a reason")
+    problem = reason_problem(reason.strip())
+    if problem is not None:
+        raise InvalidAct(problem)
+    return reason.strip()
 
 
 def _maybe_user(user: object) -> str | None:

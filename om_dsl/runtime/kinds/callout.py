@@ -31,6 +31,7 @@ from typing import Any
 
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
+from om_dsl.oneline import one_line
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, catalog_secrets, credentials
 from om_dsl.runtime.downstream.http import Answer, ClientPool, TransportFailure, send
@@ -276,7 +277,9 @@ def callback_failure(payload: Mapping[str, Any]) -> str | None:
     []) whatever the status says, its reason that error.  Taking ``{"state": "failed"}`` or
     ``{"error": "OLT down"}`` for a success completed items whose work had failed.
 
-    The payload must be redacted already (:meth:`CalloutKind.scrub`): the reason is shortened.
+    The payload must be redacted already (:meth:`CalloutKind.scrub`): the reason is made one
+    line (:func:`~om_dsl.oneline.one_line`: a newline or an ESC in it forged or repainted
+    lines of the log and of `om events`) and shortened.
     """
     reported = any(_failed_status(payload.get(name)) for name in FAILED_MEMBERS)
     error = payload.get("error")
@@ -284,7 +287,7 @@ def callback_failure(payload: Mapping[str, Any]) -> str | None:
         return None
     reason = payload.get("reason") if reported else None
     reason = reason or error or payload.get("message")
-    text = _reason_text(reason) if reason else "no reason given"
+    text = one_line(_reason_text(reason)) if reason else "no reason given"  # a line of logs
     return shorten(text, FAILURE_CHARS)
 
 

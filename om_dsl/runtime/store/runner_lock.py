@@ -38,7 +38,7 @@ from typing import IO
 from om_dsl.errors import OmError
 from om_dsl.runtime.states import ORDER_TERMINAL, OrderState
 from om_dsl.runtime.store.restore import StoreIsBackup
-from om_dsl.runtime.store.sqlite import SqliteStore
+from om_dsl.runtime.store.sqlite import SqliteStore, StoreError
 
 try:
     import fcntl
@@ -135,9 +135,15 @@ class RunnerLock:
     def runner(self) -> str | None:
         """Who runs the store now (``pid 4242 on host``), or None: nobody, or it cannot be
         told (a lock file this account may not open).  For hints: `om status` suggested
-        `om retry` while `om serve` ran the store, and the command was refused (exit 7)."""
+        `om retry` while `om serve` ran the store, and the command was refused (exit 7).
+
+        A read: the lock file is opened for reading, never made (`om status`, which reads a
+        store read-only, left a ``.runner.lock`` beside a backup copy).  No file: no runner."""
+        if self._file is not None or fcntl is None:
+            return None
         try:
-            with self.shared():
+            with self.path.open(encoding="utf-8") as handle:
+                self._lock(handle, fcntl.LOCK_SH)
                 return None
         except StoreInUse as exc:
             return exc.holder or "another process"
@@ -254,10 +260,47 @@ def admit_runner(store: object) -> None:
                 store.path, mark.source, mark.taken_at, store.event_id_epoch,
             )  # fmt: skip
         return
+    refuse_backup(store)
+
+
+def refuse_backup(store: object) -> None:
+    """Refuse to run ``store`` if it is a backup copy not opened as a restore: a read, so
+    that a runner checks it before it makes its lock file (see :func:`admit_runner`).
+
+    Raises:
+        StoreIsBackup: the store is a backup copy, not opened as a restore.
+    """
+    if not isinstance(store, SqliteStore) or store.restored:
+        return
     mark = store.backup_mark()
     if mark is not None:
         unfinished = len(store.orders(states=UNFINISHED))
         raise StoreIsBackup(store.path, mark, unfinished)
+
+
+def refuse_backup_file(path: str | Path) -> None:
+    """Refuse to run the store file at ``path`` if it is a backup copy, reading it
+    read-only, before anything opens it to write.
+
+    Opening a store to write changes the file before a runner can refuse it: its journal
+    mode becomes WAL (a header write), an older store's schema is upgraded, and the runner
+    lock file is made; a backup kept by checksum, or on read-only storage, then failed its
+    check.  `om serve`, `om run` and `om resume` call this first, unless ``--restored``.  A
+    file that is no readable om store is left to the opening, which says what is wrong.
+
+    Raises:
+        StoreIsBackup: the file is a backup copy made by ``om backup``.
+    """
+    if not Path(path).is_file():
+        return
+    try:
+        store = SqliteStore(path, read_only=True)
+    except StoreError:
+        return
+    try:
+        refuse_backup(store)
+    finally:
+        store.close()
 
 
 def runner_lock_for(store: object) -> RunnerLock | None:

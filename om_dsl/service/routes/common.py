@@ -15,19 +15,22 @@ from om_dsl.service.context import Service, principal
 from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
 from om_dsl.service.orders import refuse_unknown_parameters
-from om_dsl.service.request_issues import body_number_issues
+from om_dsl.service.request_issues import body_number_issues, body_text_issues
 
 
 async def sound_numbers(request: Request) -> None:
-    """A body FastAPI reads (with a model) holds no number JSON lacks or an order could not
-    hold: ``NaN``, ``Infinity``, ``1e999``, an integer of more than 30 digits (400, O004, the
-    order's check).  Python's reader takes them, so ``{"outputs": {"x": NaN}}`` reached the
-    runtime and came back a 409 "rejected", and in a TMF extension field it was ignored.
+    """A body FastAPI reads (with a model) is UTF-8 text, gives no key twice in one object
+    (S010, S026: :func:`body_text_issues`) and holds no number JSON lacks or an order could
+    not hold: ``NaN``, ``Infinity``, ``1e999``, an integer of more than 30 digits (400, O004,
+    the order's check).  Python's reader takes them all, so ``{"outputs": {"x": NaN}}``
+    reached the runtime and came back a 409 "rejected", and in a TMF extension field it was
+    ignored; a UTF-16 body was taken, and a repeated key's last value.
 
     A dependency after the token check (an unknown client learns nothing about its body);
     the routes that read their raw body (orders, callbacks) check it with their own reader.
     """
-    issues = body_number_issues(await request.body())
+    body = await request.body()
+    issues = body_text_issues(body) or body_number_issues(body)
     if issues:
         raise invalid_request(issues)
 
