@@ -6,7 +6,6 @@ their order)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -19,8 +18,7 @@ import httpx
 from service_support import (
     TOKEN,
     Running,
-    answers,
-    free_port,
+    om_serve,
     order_json,
     stop_om_serve,
     wait_for,
@@ -43,20 +41,10 @@ ORDERS = 120
 
 
 def _serve(tmp_path: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`om serve` on the lab catalog, its auto items done by the stub handlers."""
+    """`om serve` on the lab catalog, its auto items done by the stub handlers (the last
+    ``--handlers`` given wins over the demo's)."""
     (tmp_path / "lab.om").write_text(LAB, encoding="utf-8")
-    port = free_port()
-    command = [sys.executable, "-m", "om_dsl.cli", "serve", "--port", str(port),
-               "--catalog", str(tmp_path / "lab.om"), "--handlers", "stub"]  # fmt: skip
-    env = {**os.environ, "OM_TOKENS": f"crm:{TOKEN}", "OM_DB": str(db)}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: answers(f"{url}/ready"), timeout=30, what="om serve to be ready")
-    except AssertionError:
-        process.kill()
-        raise AssertionError(process.communicate(timeout=30)[1].decode()[-2000:]) from None
-    return process, url
+    return om_serve(tmp_path / "lab.om", db, None, "--handlers", "stub")
 
 
 def _prune(db: Path, *options: str) -> subprocess.CompletedProcess[str]:
