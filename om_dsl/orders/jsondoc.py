@@ -116,7 +116,7 @@ def _read_text(text: str, limits: Limits, log: IssueLog) -> tuple[Any, bool]:
     parsed = _loads(text, limits, log, checked=walk, object_hook=_counting(sizes))
     if parsed is None or not may_repeat_keys(data, sum(sizes)):
         return parsed, walk
-    return _loads(text, limits, log, checked=True, object_pairs_hook=_pairs), True
+    return _loads(text, limits, log, checked=True, object_pairs_hook=repeated_pairs), True
 
 
 def _utf8_size(text: str) -> int:
@@ -173,8 +173,9 @@ class Repeated(dict[str, Any]):
     repeated: dict[str, int]
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An ``object_pairs_hook``: a plain dict, or a :class:`Repeated` one."""
+def repeated_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An ``object_pairs_hook``: a plain dict, or a :class:`Repeated` one (orders, and the
+    service's request bodies: :func:`om_dsl.service.request_issues.body_text_issues`)."""
     obj = dict(pairs)
     if len(obj) == len(pairs):
         return obj

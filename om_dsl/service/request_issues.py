@@ -25,7 +25,6 @@ is an order's O004 (:func:`body_number_issues`), whatever the body: Python's rea
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ from pydantic import BaseModel
 
 from om_dsl.errors import OrderIssue
 from om_dsl.orders.issues import loc_path, path_key, show
-from om_dsl.orders.jsondoc import number_issues
+from om_dsl.orders.jsondoc import Repeated, number_issues, repeated_pairs
 from om_dsl.orders.shape_errors import EXPECTED, described, field_names, missing_field, model_at
 from om_dsl.orders.values import did_you_mean
 from om_dsl.service.models import DATE_TIME_ERROR
@@ -114,7 +113,7 @@ def body_text_issues(body: bytes) -> list[OrderIssue]:
         reason = "not valid JSON: the body is not UTF-8 text (UTF-16 and UTF-32 are refused)"
         return [OrderIssue(NOT_JSON, "body", reason)]
     try:
-        data = json.loads(text, object_pairs_hook=_Object.of)
+        data = json.loads(text, object_pairs_hook=repeated_pairs)
     except (ValueError, RecursionError):  # no JSON: FastAPI's parser said why
         return []
     return [_repeated(loc, name, times) for loc, name, times in _repeats(data)]
@@ -130,20 +129,6 @@ def _utf8_text(body: bytes) -> str | None:
         return None
 
 
-class _Object(dict[str, Any]):
-    """A parsed object that remembers the keys it was given more than once (name -> times)."""
-
-    repeated: dict[str, int]
-
-    @classmethod
-    def of(cls, pairs: list[tuple[str, Any]]) -> _Object:
-        """An ``object_pairs_hook``."""
-        found = cls(pairs)
-        counts = Counter(name for name, _ in pairs) if len(found) < len(pairs) else Counter()
-        found.repeated = {name: n for name, n in counts.items() if n > 1}
-        return found
-
-
 def _repeats(data: Any) -> list[tuple[Loc, str, int]]:
     """Each repeated key (its object's place, its name, how many times), in path order;
     walked without recursion (the parser took the depth, a recursive walk may not)."""
@@ -151,7 +136,7 @@ def _repeats(data: Any) -> list[tuple[Loc, str, int]]:
     stack: list[tuple[Any, Loc]] = [(data, ())]
     while stack:
         node, loc = stack.pop()
-        if isinstance(node, _Object):
+        if isinstance(node, Repeated):
             found.extend((loc, name, times) for name, times in node.repeated.items())
         if isinstance(node, dict):
             stack.extend((value, (*loc, name)) for name, value in node.items())
