@@ -71,7 +71,7 @@ class ClientDeadline(H11Protocol):
             limit = self._limit
             busy = limit is not None and max(len(self.connections), len(self.tasks)) > limit
             if busy and scope.get("path") not in PROBES:
-                BUSY_LOG.refused(limit or 0)
+                BUSY_LOG.refused(limit or 0, self.loop.call_later)
                 await _busy(send)
             else:  # a probe is answered: a liveness check must not restart a busy service
                 await app(scope, receive, send)
@@ -121,24 +121,46 @@ class ClientDeadline(H11Protocol):
             self.transport.close()
 
 
+Later = Callable[[float, Callable[[], None]], object]
+"""``loop.call_later``: runs a callback in so many seconds."""
+
+
 class BusyLog:
     """One warning per ``every`` seconds for requests turned away, with their count: a
-    flood of connections (or a slow-client attack) wrote one line per request."""
+    flood of connections (or a slow-client attack) wrote one line per request.
+
+    The count of a period is written when the period ends, by a callback ``later`` schedules
+    (the event loop's ``call_later``): written only by the next refusal, the last period of
+    a flood was never written at all, and the log said one request was turned away where
+    hundreds were.
+    """
 
     def __init__(self, every: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.every = every
         self._clock = clock
         self._next = 0.0
         self._count = 0
+        self._flush_due = False
         self.total = 0
         """Requests turned away since the process started (``GET /metrics``)."""
 
-    def refused(self, limit: int) -> None:
+    def refused(self, limit: int, later: Later | None = None) -> None:
         self._count += 1
         self.total += 1
-        now = self._clock()
-        if now < self._next:
+        if self._flush_due:  # the period's line is written when it ends
             return
+        now = self._clock()
+        if now >= self._next:
+            self._write(limit, now)
+        elif later is not None:
+            self._flush_due = True
+            later(self._next - now, lambda: self._flush(limit))
+
+    def _flush(self, limit: int) -> None:
+        self._flush_due = False
+        self._write(limit, self._clock())  # the refusal that scheduled it is counted
+
+    def _write(self, limit: int, now: float) -> None:
         log.warning("answered 503 serviceBusy to %d request(s): more than %d connections open",
                     self._count, limit)  # fmt: skip
         self._count, self._next = 0, now + self.every

@@ -560,6 +560,37 @@ def test_requests_turned_away_are_logged_once_per_period_with_their_count(
     ]
 
 
+def test_the_last_period_of_a_flood_is_written_when_the_period_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Written only by the next refusal, the count of a flood's last period was lost: the log
+    said one request was turned away where hundreds were."""
+    now = [100.0]
+    due: list[tuple[float, Callable[[], None]]] = []
+    busy = BusyLog(every=10.0, clock=lambda: now[0])
+
+    def later(delay: float, callback: Callable[[], None]) -> None:
+        due.append((now[0] + delay, callback))
+
+    with caplog.at_level(logging.WARNING, logger="om_dsl.service"):
+        for _ in range(300):
+            busy.refused(5, later)
+        now[0] = 105.0
+        for _ in range(200):
+            busy.refused(5, later)
+        assert [when for when, _ in due] == [110.0]  # one line per period, so one callback
+        now[0], callback = due.pop()
+        callback()
+        now[0] = 125.0
+        busy.refused(5, later)
+    assert [r.getMessage() for r in caplog.records] == [
+        "answered 503 serviceBusy to 1 request(s): more than 5 connections open",
+        "answered 503 serviceBusy to 499 request(s): more than 5 connections open",
+        "answered 503 serviceBusy to 1 request(s): more than 5 connections open",
+    ]
+    assert busy.total == 501 and not due
+
+
 def test_connection_limits_are_read_from_the_environment() -> None:
     config = ServiceConfig.from_env({"OM_MAX_CONNECTIONS": "50", "OM_CLIENT_TIMEOUT": "2.5"})
     assert (config.max_connections, config.client_timeout_s) == (50, 2.5)
