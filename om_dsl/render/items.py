@@ -84,10 +84,19 @@ def record_texts(records: Sequence[ir.Record], item: str | None = None) -> list[
 
 def find_item(catalog: ir.Catalog, product: str, item: str, action: str) -> Item | None:
     """The item named ``item`` in ``product``'s plans, preferring the plan for ``action``."""
+    found = find_plan_item(catalog, product, item, action)
+    return None if found is None else found[1]
+
+
+def find_plan_item(
+    catalog: ir.Catalog, product: str, item: str, action: str
+) -> tuple[ir.Plan, Item] | None:
+    """:func:`find_item` with the plan it is in (whose records say where its outputs are
+    kept)."""
     plans = sorted(
         (p for p in catalog.plans if p.product == product), key=lambda p: action not in p.actions
     )
-    return next((i for p in plans for i in p.items if i.name == item), None)
+    return next(((p, i) for p in plans for i in p.items if i.name == item), None)
 
 
 def depend_tooltip(dep: ir.Dependency) -> str:

@@ -22,7 +22,7 @@ from om_dsl.render.items import (
     WITHIN,
     Item,
     depend_tooltip,
-    find_item,
+    find_plan_item,
     item_details,
     item_tooltip,
 )
@@ -108,7 +108,8 @@ class _Index:
 
 def _item_node(index: _Index, item: PlanItemInstance) -> PlanNode:
     line = index.lines[item.line_id]
-    spec = find_item(index.catalog, item.product, item.name, line.action)
+    found = find_plan_item(index.catalog, item.product, item.name, line.action)
+    spec, records = (None, []) if found is None else (found[1], found[0].records)
     skipped = item.initial == "skipped"
     return PlanNode(
         id=item.id,
@@ -123,7 +124,7 @@ def _item_node(index: _Index, item: PlanItemInstance) -> PlanNode:
         state="skipped" if skipped else None,
         roots=item.root_items,
         status=("its condition is false at plan time",) if skipped else (),
-        tooltip=_tooltip(item, spec),
+        tooltip=_tooltip(item, spec, records),
     )
 
 
@@ -132,10 +133,12 @@ def _kind(kind: str) -> ItemKind:
     return next((k for k in ITEM_KINDS if k == kind), "auto")
 
 
-def _tooltip(item: PlanItemInstance, spec: Item | None) -> str:
+def _tooltip(item: PlanItemInstance, spec: Item | None, records: list[ir.Record]) -> str:
+    """``records``: those of the item's plan, the ones reading the item's outputs told (as the
+    plan template does): an architect reviewing an order's plan sees what it keeps."""
     lines = [item.id]
     if spec is not None:
-        lines.append(item_tooltip(item.product, spec))
+        lines.append(item_tooltip(item.product, spec, records))
     if item.deps:
         lines.append("waits for " + ", ".join(item.deps))
     if item.compensation_of:

@@ -59,6 +59,16 @@ def test_shared_requests_come_first_and_say_so(acme: Catalog) -> None:
     assert [c.tone for c in requests] == ["shared", "shared", "request"]
 
 
+def test_an_item_whose_output_is_recorded_says_so_on_hover(acme: Catalog) -> None:
+    """As on the plan template: the order's plan (and the live one drawn from it) tells which
+    item's output the inventory product keeps."""
+    nodes = {n.id: n for n in order_plan_graph(acme, example("home-duo-add").plan).nodes}
+    text = "record port_id = reserve_port.port_id on the inventory product"
+    assert text in nodes["order/AccessLine:reserve_port"].tooltip.splitlines()
+    assert text not in nodes["order/AccessLine:install"].tooltip
+    assert not any("record " in n.tooltip for i, n in nodes.items() if "AccessLine" not in i)
+
+
 def test_without_the_decomposition_requests_are_named_from_the_lines(acme: Catalog) -> None:
     ex = example("tmf622-product-order")
     labels = [c.label for c in order_plan_graph(acme, ex.plan).clusters if not c.line]
