@@ -148,6 +148,8 @@ def serve_cmd(
 
     OM_TOKENS holds name:token entries separated by commas: OM_TOKENS=crm:<token>,ops:<token>.
 
+    A role may follow the name, grafana/read:<token>: read, client, operator (the default), admin.
+
     Each client needs a name: it is who the store records for every action the client takes.
 
     Without tokens the service runs in dev mode, on loopback only.
