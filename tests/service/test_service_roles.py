@@ -7,6 +7,7 @@ with an allowed and a refused call."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -290,3 +291,72 @@ def test_a_role_refusal_is_logged_without_the_token(
     ]
     assert logged[0].om_fields == {"event": "role_refused", "principal": "crm", "role": "client",
                                    "needed": "admin", "route": "POST /prune"}  # fmt: skip
+
+
+# ---- the documented examples -------------------------------------------------------------------
+
+DOC = " ".join((REPO / "docs" / "service.md").read_text(encoding="utf-8").split())
+README = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+
+
+def _with_tokens(text: str) -> str:
+    """A documented entry list with a distinct real token for each ``<token>``."""
+    parts = text.split("<token>")
+    return "".join(f"{part}{n:02d}-token-0123456789abcdef" for n, part in enumerate(parts[:-1])) \
+        + parts[-1]  # fmt: skip
+
+
+def test_the_documented_entries_give_the_documented_roles() -> None:
+    listed = re.search(r"`OM_TOKENS=(grafana/read:\S+)`", DOC)
+    assert listed, "the OM_TOKENS example with roles is gone from docs/service.md"
+    clients = read_clients(_with_tokens(listed[1]))
+    assert {name: str(role) for name, role in clients.roles.items()} == {
+        "grafana": "read", "crm": "client", "ops": "operator", "root": "admin"}  # fmt: skip
+    for entry, role in re.findall(r"`(\w+/(\w+):<token>)`", README):
+        assert read_clients(_with_tokens(entry)).roles.popitem()[1] == Role[role.upper()]
+    plain = read_clients(_with_tokens("crm:<token>"))
+    assert ServiceConfig(tokens=plain.tokens).role_of("crm") == Role.OPERATOR
+    config = ServiceConfig(tokens=read_clients(_with_tokens(
+        "crm/client:<token>,grafana/read:<token>")).tokens, roles={"crm": "client",
+        "grafana": "read"})  # fmt: skip
+    assert f"2 API client(s): {config.clients_text()}" in DOC
+
+
+def test_the_documented_role_errors_are_what_is_said() -> None:
+    with pytest.raises(ValueError) as refused:
+        read_clients(_with_tokens("crm:<token>,grafana/reader:<token>"))
+    assert str(refused.value) in DOC
+
+
+def test_the_documented_403_and_its_log_line_are_what_the_service_says(
+    service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    running = _service(service)
+    with caplog.at_level(logging.WARNING, "om_dsl.service"):
+        answer = running.client(TOKEN).post("/prune", json={"olderThan": "90d"})
+    documented = re.search(r'`(\{"code": "forbidden".*?\})`', DOC)
+    assert documented, "the 403 example is gone from docs/service.md"
+    assert answer.json() == json.loads(documented[1])
+    logged = [r.getMessage() for r in caplog.records if r.name == "om_dsl.service"]
+    assert f"(`{logged[0]}`;" in DOC
+
+
+def test_the_documented_prune_answers_are_what_the_service_says(
+    service: Callable[..., Running],
+) -> None:
+    running = service(tokens={"root": ADMIN_TOKEN}, roles={"root": "admin"})
+    root = running.client()
+    body = re.search(r'The body is `om prune`\'s options: `(\{"olderThan".*?\})`', DOC)
+    assert body, "the POST /prune body example is gone from docs/service.md"
+    answer = root.post("/prune", json=json.loads(body[1]))
+    assert answer.status_code == 200 and answer.json()["dry_run"] is True
+    for field, code in (("olderThan", "S015"), ("vacuum", "S012")):
+        sent = {"olderThan": "90days"} if field == "olderThan" else {"olderThan": "1d",
+                                                                      "vacuum": True}  # fmt: skip
+        issue = root.post("/prune", json=sent).json()["issues"][0]
+        assert (issue["code"], issue["path"]) == (code, f"body.{field}")
+        assert issue["message"] in DOC, issue["message"]
+    line = re.search(r"\(`(prune by root: .*?)`;", DOC)
+    assert line and re.fullmatch(
+        r"prune by \w+: pruned \d+ order\(s\) finished longer ago than \w+, kept \d+ with "
+        r"notifications still owed", line[1])  # fmt: skip
