@@ -559,7 +559,8 @@ SERVICE: tuple[CodeDoc, ...] = (
         "a required field is missing (`required field 'itemId' is missing`), or the whole body",
     ),
     CodeDoc(
-        ("S012",), "an unknown field of an operations body, with a suggestion when one is close"
+        ("S012",),
+        "an unknown field of an operations body, with a suggestion when one is close, or why the route does not take it (`vacuum` of `POST /prune`: `om prune --vacuum` only)",
     ),
     CodeDoc(
         ("S013",),
@@ -571,7 +572,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S015",),
-        "a value in the wrong form: `requestedCancellationDate` that is not an RFC 3339 date-time",
+        "a value in the wrong form: `requestedCancellationDate` that is not an RFC 3339 date-time, or `olderThan` of `POST /prune` that is not a duration (`90d`, `12h`: the message suggests one for `90days` or `1.5d`)",
     ),
     CodeDoc(
         ("S016",),

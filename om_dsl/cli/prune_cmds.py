@@ -31,9 +31,9 @@ from om_dsl.cli.app import (
     when_text,
     write_json,
 )
-from om_dsl.cli.durations import parse_duration
 from om_dsl.cli.runtime_args import DbOption, guard, open_store
-from om_dsl.runtime.store.prune import PrunePolicy, PruneReport
+from om_dsl.durations import parse_duration
+from om_dsl.runtime.store.prune import PrunePolicy, PruneReport, report_json
 from om_dsl.runtime.store.runner_lock import RunnerLock, StoreInUse
 from om_dsl.runtime.store.sqlite import SqliteStore, store_unavailable
 from om_dsl.source import visible
@@ -192,18 +192,4 @@ def _line(text: str) -> None:
 
 
 def _json(done: Done) -> dict[str, object]:
-    """The report for scripts: the CLI's spelling (snake case, epoch seconds)."""
-    report = done.report
-    return {
-        "dry_run": report.dry_run,
-        "finished_before": done.cutoff,
-        "orders": report.orders,
-        "states": dict(sorted(report.states.items())),
-        "oldest": report.oldest,
-        "newest": report.newest,
-        "kept_undelivered": report.kept_undelivered,
-        "bytes": report.bytes,
-        "transactions": report.batches,
-        "seconds": round(done.seconds, 3),
-        "vacuum": None if done.sizes is None else {"before": done.sizes[0], "after": done.sizes[1]},
-    }
+    return report_json(done.report, done.cutoff, done.seconds, done.sizes)

@@ -148,6 +148,8 @@ def serve_cmd(
 
     OM_TOKENS holds name:token entries separated by commas: OM_TOKENS=crm:<token>,ops:<token>.
 
+    A role may follow the name, grafana/read:<token>: read, client, operator (the default), admin.
+
     Each client needs a name: it is who the store records for every action the client takes.
 
     Without tokens the service runs in dev mode, on loopback only.
@@ -199,11 +201,12 @@ def _config(
     max_connections: int,
     client_timeout: float,
 ) -> ServiceConfig:
-    from om_dsl.service import ServiceConfig, read_tokens  # noqa: PLC0415 - optional
+    from om_dsl.service import ServiceConfig, read_clients  # noqa: PLC0415 - optional
 
     try:
-        tokens = read_tokens(os.environ.get("OM_TOKENS"), tokens_file)
-        config = ServiceConfig(host=host, port=port, tokens=tokens, public_url=public_url,
+        clients = read_clients(os.environ.get("OM_TOKENS"), tokens_file)
+        config = ServiceConfig(host=host, port=port, tokens=clients.tokens, roles=clients.roles,
+                               public_url=public_url,
                                max_body_bytes=max_body_bytes, max_connections=max_connections,
                                client_timeout_s=client_timeout)  # fmt: skip
         config.check()
@@ -269,7 +272,7 @@ def _banner(server: ServiceServer, catalog: Path, db: Path) -> None:
         f"  OpenAPI: {server.url}/docs; callbacks: {server.url}/callbacks/<token>",
     ]
     if not config.dev_mode:
-        lines.append(f"  {len(config.tokens)} API client(s): {', '.join(sorted(config.tokens))}")
+        lines.append(f"  {len(config.tokens)} API client(s): {config.clients_text()}")
     if server.log_format == "json":
         for line in lines:
             err.print(json_line(logging.INFO, line.strip()), markup=False, highlight=False)

@@ -2,7 +2,8 @@
 
     from om_dsl.service import ServiceConfig, ServiceServer, create_app
 
-    app = create_app(runtime, ServiceConfig(tokens={"crm": token}))   # any ASGI server
+    config = ServiceConfig(tokens={"crm": token, "grafana": other}, roles={"grafana": "read"})
+    app = create_app(runtime, config)                                  # any ASGI server
     ServiceServer(runtime, config).serve()                             # or uvicorn, as om serve
 
 FastAPI comes with the optional ``service`` extra (``pip install 'om-dsl[service]'``); the rest
@@ -20,7 +21,16 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from om_dsl.service.app import create_app
-from om_dsl.service.config import ServiceConfig, read_tokens
+from om_dsl.service.config import Clients, ServiceConfig, read_clients, read_tokens
+from om_dsl.service.roles import Role
 from om_dsl.service.server import ServiceServer
 
-__all__ = ["ServiceConfig", "ServiceServer", "create_app", "read_tokens"]
+__all__ = [
+    "Clients",
+    "Role",
+    "ServiceConfig",
+    "ServiceServer",
+    "create_app",
+    "read_clients",
+    "read_tokens",
+]

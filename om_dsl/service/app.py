@@ -40,6 +40,7 @@ from om_dsl.service.context import Service
 from om_dsl.service.json_bodies import JsonBodies
 from om_dsl.service.limits import BodyLimit
 from om_dsl.service.order_requests import OrderRequests
+from om_dsl.service.roles import RouteRoles
 from om_dsl.service.routes import (
     INVENTORY_BASES,
     INVENTORY_ROUTER,
@@ -56,8 +57,10 @@ also under the TMF base path `/tmf-api/productOrderingManagement/v4`) over the o
 runtime, plus the operations API (manual tasks, fallout, systems, event logs, live plan
 diagrams).  Async callouts call back at `POST /callbacks/{token}` (the token is the
 credential).  Every other route but `/health` and `/ready` needs `Authorization: Bearer
-<token>` unless the service runs in loopback-only dev mode.  Request bodies are read as JSON
-whatever their `Content-Type` says.  Errors are TMF `Error` bodies."""
+<token>` unless the service runs in loopback-only dev mode, and a token whose role is at least
+the one the route names (`x-om-role`: read < client < operator < admin; a 403 otherwise).
+Request bodies are read as JSON whatever their `Content-Type` says.  Errors are TMF `Error`
+bodies."""
 
 
 def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI:
@@ -89,6 +92,7 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
         app.include_router(router, prefix=TMF_BASE, include_in_schema=False)
     for n, base in enumerate(INVENTORY_BASES):
         app.include_router(INVENTORY_ROUTER, prefix=base, include_in_schema=n == 0)
+    app.state.om_roles = RouteRoles(app)
     app.state.om_methods = methods = errors.MethodTable()
     methods.add(ROUTERS)
     methods.add(TMF_ROUTERS, TMF_BASE)
@@ -123,7 +127,7 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
         config=config,
         decomposer=Decomposer(runtime.catalog),
         views=views,
-        tokens=TokenCheck(config.tokens),
+        tokens=TokenCheck(config.tokens, config.role_of),
         base_url=base,
         cancels=records,
         cancel_pending=pending,
@@ -211,7 +215,8 @@ def announce(config: ServiceConfig) -> None:
             "machine (loopback only). Set OM_TOKENS (or --tokens-file) before exposing it."
         )
     else:
-        log.info("API tokens configured for %d client(s)", len(config.tokens))
+        log.info("API tokens configured for %d client(s): %s", len(config.tokens),
+                 config.clients_text())  # fmt: skip
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -4,7 +4,8 @@ Each client has a name and a token (``ServiceConfig.tokens``).  Only SHA-256 dig
 tokens are kept in memory after start, and a presented token is compared with every one of
 them in constant time, so neither timing nor a memory dump of the app gives a token away.
 The client's name is the *principal*: it is who claims a manual task or takes a system offline
-when the request does not name a person.
+when the request does not name a person.  Its role (:mod:`om_dsl.service.roles`) says which
+routes it may call: :func:`check_role` refuses the others with a 403, before the body is read.
 
 Without tokens the service runs in dev mode: it binds loopback only (``ServiceConfig.check``)
 and, in case it sits behind a proxy, also refuses clients that are not on loopback, requests
@@ -15,32 +16,42 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 
+from om_dsl.logfields import fields
 from om_dsl.service.config import is_loopback
 from om_dsl.service.errors import ApiError
+from om_dsl.service.roles import DEFAULT_ROLE, DEV_ROLE, Role
 
+log = logging.getLogger("om_dsl.service")
 DEV_PRINCIPAL = "dev"
 bearer = HTTPBearer(auto_error=False, description="An API token from OM_TOKENS.")
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the name the token is registered under (``dev`` in dev mode)."""
+    """Who is calling: the name the token is registered under (``dev`` in dev mode), and
+    the role it was given (dev mode's: every route)."""
 
     name: str
+    role: Role = DEFAULT_ROLE
 
 
 class TokenCheck:
     """Tells who a request comes from, or raises a 401/403 :class:`ApiError`."""
 
-    def __init__(self, tokens: Mapping[str, str]) -> None:
+    def __init__(
+        self, tokens: Mapping[str, str], role_of: Callable[[str], Role] = lambda _: DEFAULT_ROLE
+    ) -> None:
+        """``role_of``: the role of a client, by name (``ServiceConfig.role_of``)."""
         self._digests = [(name, _digest(token)) for name, token in tokens.items()]
+        self._role_of = role_of
 
     @property
     def dev_mode(self) -> bool:
@@ -60,13 +71,13 @@ class TokenCheck:
             if not all(map(is_loopback, [client, *proxied])):
                 raise refused(403, "dev mode (no API tokens) serves loopback only")
             _check_browser_reach(host, origin)
-            return Principal(DEV_PRINCIPAL)
+            return Principal(DEV_PRINCIPAL, DEV_ROLE)
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise refused(401, "an API token is required (Authorization: Bearer)")
         name = self._match(credentials.credentials)
         if name is None:
             raise refused(401, "the API token is not valid")
-        return Principal(name)
+        return Principal(name, self._role_of(name))
 
     def _match(self, token: str) -> str | None:
         presented = _digest(token)
@@ -123,6 +134,24 @@ def _check_browser_reach(host: str | None, origin: str | None) -> None:
         raise refused(403, "dev mode answers only requests addressed to loopback")
     if origin is not None and not is_loopback(urlsplit(origin).hostname or ""):
         raise refused(403, "dev mode refuses requests from web pages that are not on loopback")
+
+
+def check_role(who: Principal, needed: Role | None, method: str, route: str) -> None:
+    """Let ``who`` call ``method route`` (the route's path template, never the raw path: a
+    callback's token, an id) if its role is ``needed`` or higher; else a 403 that names both
+    roles and the client, never its token, logged as a WARNING with named fields (a token used
+    beyond its role is a misconfigured client, or one that tries)."""
+    if needed is None or who.role >= needed:
+        return
+    log.warning("refused %s %s to client %s: it needs the role %s, the client has %s", method,
+                route, who.name, needed, who.role,
+                extra=fields(event="role_refused", principal=who.name, role=str(who.role),
+                             needed=str(needed), route=f"{method} {route}"))  # fmt: skip
+    raise refused(
+        403,
+        f"{method} {route} needs an API token with the role {needed} (or higher); the client "
+        f"{who.name} has the role {who.role}",
+    )
 
 
 def refused(status: int, message: str) -> ApiError:

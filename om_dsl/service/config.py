@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from om_dsl.orders.installed_base import InstalledBase
+from om_dsl.service.roles import DEFAULT_ROLE, DEV_ROLE, Role, parse_role
 
 MIB = 1024 * 1024
 MIN_TOKEN_CHARS = 16
@@ -67,6 +68,8 @@ class ServiceConfig:
         installed_base: what accounts have before an order (see
             :mod:`om_dsl.orders.installed_base`); new orders and amendments are decomposed
             with it.  None: nothing is installed.
+        roles: client name -> its role (:mod:`om_dsl.service.roles`); a client not named
+            here is an ``operator``, as every client was before roles existed.
     """
 
     host: str = "127.0.0.1"
@@ -80,10 +83,29 @@ class ServiceConfig:
     default_page: int = 100
     start_runtime: bool = True
     installed_base: InstalledBase | None = field(default=None, repr=False)
+    roles: Mapping[str, Role | str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Roles given by name (``{"grafana": "read"}``) become :class:`Role` s.
+
+        Raises:
+            ValueError: a name that is no role.
+        """
+        named = {name: _role(role, name) for name, role in self.roles.items()}
+        object.__setattr__(self, "roles", named)
 
     @property
     def dev_mode(self) -> bool:
         return not self.tokens
+
+    def role_of(self, name: str) -> Role:
+        """The role of the client ``name`` (dev mode's: everything)."""
+        return DEV_ROLE if self.dev_mode else _role(self.roles.get(name, DEFAULT_ROLE), name)
+
+    def clients_text(self) -> str:
+        """The clients with their roles, for the banner and the log: ``crm (client), ops
+        (operator)`` (names only: tokens are never shown)."""
+        return ", ".join(f"{name} ({self.role_of(name)})" for name in sorted(self.tokens))
 
     def check(self) -> None:
         """Raises ValueError for settings that must not run (e.g. open to the network
@@ -93,6 +115,9 @@ class ServiceConfig:
                 f"refusing to listen on {self.host} without API tokens: set OM_TOKENS "
                 "(or --tokens-file), or listen on 127.0.0.1"
             )
+        unknown = sorted(set(self.roles) - set(self.tokens))
+        if unknown:
+            raise ValueError(f"roles are given for clients without a token: {', '.join(unknown)}")
         if self.max_body_bytes < 1024:
             raise ValueError("the body limit must be at least 1024 bytes")
         if self.max_connections < 1:
@@ -118,8 +143,8 @@ class ServiceConfig:
         Raises:
             ValueError: a value cannot be read (the message names the variable).
         """
-        tokens = read_tokens(environ.get(ENV["tokens"]), environ.get(ENV["tokens_file"]))
-        values: dict[str, object] = {"tokens": tokens}
+        clients = read_clients(environ.get(ENV["tokens"]), environ.get(ENV["tokens_file"]))
+        values: dict[str, object] = {"tokens": clients.tokens, "roles": clients.roles}
         for name in ("host", "public_url"):
             if environ.get(ENV[name]):
                 values[name] = environ[ENV[name]]
@@ -129,6 +154,10 @@ class ServiceConfig:
         if environ.get(ENV["client_timeout_s"]):
             values["client_timeout_s"] = _seconds(environ[ENV["client_timeout_s"]])
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _role(role: Role | str, name: str) -> Role:
+    return role if isinstance(role, Role) else parse_role(role, f"ServiceConfig.roles[{name!r}]")
 
 
 def is_loopback(host: str) -> bool:
@@ -165,35 +194,78 @@ def check_public_url(url: str) -> None:
         raise ValueError(f"{what} must not have a query or a fragment")
 
 
-def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, str]:
-    """Client tokens from ``name:token`` entries: in ``text`` (``OM_TOKENS``) separated by
-    commas or new lines, and/or in the file at ``path``, one a line (``#`` starts a comment).
+@dataclass(frozen=True)
+class Clients:
+    """The API clients of ``OM_TOKENS`` and the tokens file (:func:`read_clients`).
+
+    Attributes:
+        tokens: client name -> bearer token (``ServiceConfig.tokens``).
+        roles: client name -> role, for the entries that give one (``ServiceConfig.roles``);
+            the others are :data:`~om_dsl.service.roles.DEFAULT_ROLE`.
+    """
+
+    tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    roles: dict[str, Role] = field(default_factory=dict)
+
+
+def read_clients(text: str | None, path: str | Path | None = None) -> Clients:
+    """Clients from ``name:token`` or ``name/role:token`` entries: in ``text`` (``OM_TOKENS``)
+    separated by commas or new lines, and/or in the file at ``path``, one a line (``#``
+    starts a comment).
 
     Every token needs its client's name: the name is who the store records when the client
     claims a task or takes a system offline, so it is never made up from an entry's position.
+    The role goes with the name, before the first ``:``, after a ``/`` that no name may hold:
+    every entry valid before roles existed reads as it did, and a token (which may hold
+    ``:``, ``/`` or ``@``) is never cut to find a role.
 
     Raises:
-        ValueError: an entry is malformed (no name, a bad name, a name given twice), two
-            names share a token, a name is a token, a token is too short to be a secret, or
-            the file cannot be read.  The message says where the
-            entry is and never shows a token.
+        ValueError: an entry is malformed (no name, a bad name, an unknown role, a name given
+            twice), two names share a token, a name is a token, a token is too short to be a
+            secret, or the file cannot be read.  The message says where the entry is and
+            never shows a token.
     """
-    tokens: dict[str, str] = {}
+    clients = Clients()
     owners: dict[str, str] = {}
     for where, entry in _entries(text, path):
-        name, token = _entry(entry, where)
-        if name in tokens:
-            raise ValueError(f"{where}: the client name '{name}' is given twice")
-        if token in owners:  # every action of one would be recorded as the other's
-            raise ValueError(f"{where}: client '{name}' has the token of '{owners[token]}'")
-        if token in tokens or name in owners or name == token:  # name and token swapped?
-            raise ValueError(
-                f"{where}: a client name is also a token; write name:token (the name is "
-                "shown and recorded, the token never)"
-            )
-        tokens[name] = token
+        name, role, token = _entry(entry, where)
+        _check_unique(clients.tokens, owners, name, token, where)
+        clients.tokens[name] = token
         owners[token] = name
-    return tokens
+        if role is not None:
+            clients.roles[name] = role
+    return clients
+
+
+def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, str]:
+    """The tokens of :func:`read_clients`, for code written before roles existed.
+
+    Raises:
+        ValueError: as :func:`read_clients`, and when an entry gives a role: dropping it
+            would let that client do more than it was given (use :func:`read_clients`).
+    """
+    clients = read_clients(text, path)
+    if clients.roles:
+        raise ValueError(
+            f"the tokens give roles ({', '.join(sorted(clients.roles))}): read them with "
+            "om_dsl.service.read_clients, and pass ServiceConfig(tokens=..., roles=...)"
+        )
+    return clients.tokens
+
+
+def _check_unique(
+    tokens: Mapping[str, str], owners: Mapping[str, str], name: str, token: str, where: str
+) -> None:
+    """A name given once, a token owned by one name, and no name that is a token."""
+    if name in tokens:
+        raise ValueError(f"{where}: the client name '{name}' is given twice")
+    if token in owners:  # every action of one would be recorded as the other's
+        raise ValueError(f"{where}: client '{name}' has the token of '{owners[token]}'")
+    if token in tokens or name in owners or name == token:  # name and token swapped?
+        raise ValueError(
+            f"{where}: a client name is also a token; write name:token (the name is "
+            "shown and recorded, the token never)"
+        )
 
 
 def _entries(text: str | None, path: str | Path | None) -> list[tuple[str, str]]:
@@ -218,21 +290,24 @@ def _lines(path: str | Path) -> list[str]:
         raise ValueError(f"cannot read the tokens file {path}: not UTF-8 text") from None
 
 
-def _entry(entry: str, where: str) -> tuple[str, str]:
-    name, sep, token = (part.strip() for part in entry.partition(":"))
+def _entry(entry: str, where: str) -> tuple[str, Role | None, str]:
+    """(name, role or None, token) of ``name:token`` or ``name/role:token``."""
+    head, sep, token = (part.strip() for part in entry.partition(":"))
     if not sep:
         raise ValueError(
             f"{where} has no client name: write it as name:token (e.g. crm:<token>); the name "
             "is who the service records for every action the client takes"
         )
+    name, slash, role_text = (part.strip() for part in head.partition("/"))
     if not _NAME.fullmatch(name):
         raise ValueError(f"{where}: the client name must be 1-64 of A-Z a-z 0-9 _ . @ -")
+    role = parse_role(role_text, f"{where} (client {name})") if slash else None
     if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
         raise ValueError(
             f"{where}: the token of {name} is too short (at least {MIN_TOKEN_CHARS} characters, "
             "no blanks): use e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
-    return name, token
+    return name, role, token
 
 
 def _seconds(text: str) -> float:

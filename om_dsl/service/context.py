@@ -19,10 +19,11 @@ from om_dsl.orders.decompose import Decomposer
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.notify.tmf_text import href
 from om_dsl.runtime.runtime import Runtime
-from om_dsl.service.auth import Principal, TokenCheck, bearer, proxied_for
+from om_dsl.service.auth import Principal, TokenCheck, bearer, check_role, proxied_for
 from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 from om_dsl.service.config import ServiceConfig
 from om_dsl.service.order_requests import OrderRequests
+from om_dsl.service.roles import RouteRoles
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Service:
     key_lock: threading.Lock = field(default_factory=threading.Lock)
     """Creates with an ``Idempotency-Key`` run one at a time, from the key's look-up to its
     record: two requests with one key and different ids must not both create an order."""
+    prune_lock: threading.Lock = field(default_factory=threading.Lock)
+    """One ``POST /prune`` at a time: a second one while the first runs is refused (409),
+    rather than both holding the store's write lock in turns."""
 
     def href(self, collection: str, ident: str) -> str:
         """The URL of a resource; the id is percent-encoded (one path segment)."""
@@ -68,8 +72,9 @@ def principal(
     svc: Svc,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Who calls (a 401 or 403 :class:`~om_dsl.service.errors.ApiError` otherwise): the
-    client the token check before the body found, or checked now."""
+    """Who calls (a 401 or 403 :class:`~om_dsl.service.errors.ApiError` otherwise: no valid
+    token, or one whose role is below the route's): the client the token check before the
+    body found, or checked now."""
     state = request.scope.setdefault("state", {})
     known = state.get(PRINCIPAL_STATE)
     if not isinstance(known, Principal):
@@ -88,8 +93,12 @@ def _check(
 ) -> Principal:
     client = request.client.host if request.client else ""
     headers = request.headers
-    return svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"),
-                                proxied_for(headers))  # fmt: skip
+    who = svc.tokens.principal(credentials, client, headers.get("host"), headers.get("origin"),
+                               proxied_for(headers))  # fmt: skip
+    roles: RouteRoles = request.app.state.om_roles
+    needed, path = roles.needed(request.scope.get("route"), request.method)
+    check_role(who, needed, request.method, path)
+    return who
 
 
 Who = Annotated[Principal, Depends(principal)]

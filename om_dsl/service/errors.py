@@ -86,6 +86,7 @@ REASONS = {
     413: "Payload Too Large",
     415: "Unsupported Media Type",
     500: "Internal Server Error",
+    501: "Not Implemented",
     503: "Service Unavailable",
 }
 RETRY_AFTER_S = 10

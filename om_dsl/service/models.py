@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from om_dsl.durations import parse_duration
 from om_dsl.ir.models import MAX_EVENT_NAME
 from om_dsl.orders.issues import show
 
@@ -65,12 +66,32 @@ DateTime = Annotated[
 ]
 
 
+DURATION_ERROR = "duration"
+
+
+def duration(value: str) -> str:
+    """A duration as ``om prune --older-than`` takes it (``90d``, ``12h``), kept as written.
+
+    Raises:
+        PydanticCustomError: anything else (``90days``, ``1.5d``): a 400 whose issue says the
+            forms and what was likely meant (``90d``, ``36h``).
+    """
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise PydanticCustomError(DURATION_ERROR, "{reason}", {"reason": str(exc)}) from None
+    return value
+
+
 class _Tmf(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 class _Ops(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    not_here: ClassVar[dict[str, str]] = {}
+    """Fields a client may expect that the route does not take, and why: said with the
+    unknown field's 400 (S012)."""
 
 
 # ---- TMF622 ------------------------------------------------------------------------------------
@@ -461,3 +482,48 @@ class NotificationRetry(_Ops):
 class NotificationRetried(BaseModel):
     retried: int
     """How many abandoned notifications became pending again, with fresh attempts."""
+
+
+class Prune(_Ops):
+    """``POST /prune``: remove the orders that finished longer ago than ``olderThan``, as
+    ``om prune`` does (its options, in the API's spelling)."""
+
+    olderThan: Annotated[str, AfterValidator(duration)] = Field(
+        max_length=32,
+        description="Prune the orders that finished longer ago than this: 90d, 12h, 30m "
+        "(required: there is no default retention)",
+    )
+    dryRun: bool = Field(False, description="Say what would be pruned; change nothing")
+    includeUndelivered: bool = Field(
+        False,
+        description="Prune orders whose notifications are not all delivered (pending, "
+        "abandoned) too",
+    )
+    not_here: ClassVar[dict[str, str]] = {
+        "vacuum": "the service does not vacuum: VACUUM rewrites the whole store file and "
+        "needs the runner lock, which the running service holds; stop the service and run "
+        "om prune --vacuum (pruned space is reused by new orders meanwhile)",
+    }
+
+
+class PruneAnswer(BaseModel):
+    """What a prune did, in the shape of ``om prune --format json`` (snake case, epoch
+    seconds), so that one script reads both."""
+
+    dry_run: bool
+    finished_before: float
+    """The cutoff: orders whose final transition is before it went (epoch seconds)."""
+    orders: int
+    states: dict[str, int]
+    """Orders pruned (or, in a dry run, to prune) by final state."""
+    oldest: float | None
+    newest: float | None
+    kept_undelivered: int
+    """Finished orders older than the cutoff kept for notifications still owed."""
+    bytes: int
+    """A dry run: about the bytes of their rows; a prune: bytes of the file freed for new
+    orders."""
+    transactions: int
+    seconds: float
+    vacuum: None = None
+    """Always null here: ``om prune --vacuum`` only (it needs the runner lock)."""

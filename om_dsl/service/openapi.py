@@ -12,6 +12,9 @@
   operations routers a 400 for every route (each refuses a query parameter it does not read).
 * Every operation declares a 503: the store may not be writable or readable now
   (``storeUnavailable``), or the runtime has stopped (``runtimeStopped``).
+* Every operation that needs a token says the least role it needs
+  (:data:`~om_dsl.service.roles.ROUTE_ROLES`): as ``x-om-role``, for tools, and in its
+  description, for people; its 403 says it is also the answer to a token below that role.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from om_dsl.orders.tmf622 import TmfOrder
 from om_dsl.service.errors import REASONS
 from om_dsl.service.models import Error
+from om_dsl.service.roles import ROLE_NAMES, ROUTE_ROLES
 
 REF = "#/components/schemas/{model}"
 ERROR = {"$ref": REF.format(model="Error")}
@@ -40,10 +44,27 @@ def document(app: FastAPI) -> dict[str, Any]:
     _add_model(schemas, "Error", Error.model_json_schema(ref_template=REF))
     for name in UNSENT:
         schemas.pop(name, None)
-    for methods in schema.get("paths", {}).values():
-        for operation in methods.values():
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
             declare_errors(operation)
+            declare_role(operation, method.upper(), path)
     return schema
+
+
+def declare_role(operation: Operation, method: str, path: str) -> None:
+    """State the least role the operation needs (none for an open one), and what its 403
+    then means."""
+    role = ROUTE_ROLES.get((method, path))
+    if role is None:
+        return
+    operation["x-om-role"] = str(role)
+    needs = (f"Needs an API token with the role `{role}` or higher "
+             f"({' < '.join(ROLE_NAMES)}).")  # fmt: skip
+    operation["description"] = "\n\n".join(filter(None, [operation.get("description"), needs]))
+    forbidden = operation.get("responses", {}).get("403")
+    if forbidden is not None:
+        forbidden["description"] = (f"Forbidden: the token's role is below `{role}`; or, in dev "
+                                    "mode, the client is not on loopback")  # fmt: skip
 
 
 def _add_model(schemas: dict[str, Any], name: str, model: dict[str, Any]) -> None:

@@ -12,7 +12,8 @@ S011    a required field is missing, or the whole body (``required field 'itemId
 S012    an unknown field of an operations body (with a suggestion when one is close)
 S013    a value of the wrong JSON type (``expected an object, got an array``)
 S014    a value out of its bounds (too long, too short, too small, too large)
-S015    a value in the wrong form (``requestedCancellationDate``: not a date-time)
+S015    a value in the wrong form (``requestedCancellationDate``: not a date-time;
+        ``olderThan``: not a duration)
 S026    a key given twice in one object of the body (as an order's O014)
 ======  ===========================================================================
 
@@ -35,7 +36,7 @@ from om_dsl.orders.issues import loc_path, path_key, show
 from om_dsl.orders.jsondoc import Repeated, number_issues, repeated_pairs
 from om_dsl.orders.shape_errors import EXPECTED, described, field_names, missing_field, model_at
 from om_dsl.orders.values import did_you_mean
-from om_dsl.service.models import DATE_TIME_ERROR
+from om_dsl.service.models import DATE_TIME_ERROR, DURATION_ERROR
 
 Error = Mapping[str, Any]
 Loc = tuple[int | str, ...]
@@ -192,7 +193,8 @@ def _unknown(loc: Loc, body_model: type[BaseModel] | None) -> str:
     name = str(loc[-1])
     owner = model_at(body_model, loc[1:-1]) if body_model is not None else None
     known = field_names(owner) if owner is not None else []
-    return f"unknown field {show(name)}" + did_you_mean(name, known)
+    why = getattr(owner, "not_here", {}).get(name)
+    return f"unknown field {show(name)}" + (f": {why}" if why else did_you_mean(name, known))
 
 
 def _got(error: Error) -> str:
@@ -229,6 +231,6 @@ _LENGTHS: dict[str, Callable[[Mapping[str, Any], Any], str]] = {
 
 def _wrong_form(kind: str, error: Error) -> str:
     """Our own checks word their messages for clients; anything else is said generically."""
-    if kind == DATE_TIME_ERROR:
+    if kind in (DATE_TIME_ERROR, DURATION_ERROR):
         return str(error.get("msg"))
     return f"{_got(error)} is not allowed here"

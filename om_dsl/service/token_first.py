@@ -8,7 +8,8 @@ long as it trickled one (``POST /productOrder``, which reads its body in the rou
 
 This ASGI middleware hands the app a ``receive`` that, before the first part of the body is
 read, checks the token of a route that needs one (the route FastAPI's own routing chose,
-which it writes into the request's scope): a refusal (401, or dev mode's 403) stops the read
+which it writes into the request's scope): a refusal (401, dev mode's 403, or the 403 of a
+token whose role is below the route's: :mod:`om_dsl.service.roles`) stops the read
 with :class:`RefusedBeforeBody`, answered as the TMF error it is, with ``Connection: close``
 (the body is never read).  A client let in is kept in the request's state, so that the route's
 own dependency does not check it again.
@@ -58,15 +59,20 @@ class TokenFirst:
             raise RefusedBeforeBody(exc) from None
 
     def _guarded(self, route: object) -> bool:
-        """Whether ``route`` needs the token (its dependencies, its router's too, hold
-        :func:`~om_dsl.service.context.principal`)."""
+        """Whether ``route`` needs the token (:func:`needs_token`), remembered."""
         if route is None:
             return False
         key = id(route)
         if key not in self._needs:
-            dependant = getattr(route, "dependant", None)
-            self._needs[key] = isinstance(dependant, Dependant) and _uses_principal(dependant)
+            self._needs[key] = needs_token(route)
         return self._needs[key]
+
+
+def needs_token(route: object) -> bool:
+    """Whether ``route`` needs an API token: its dependencies (its router's too) hold
+    :func:`~om_dsl.service.context.principal`."""
+    dependant = getattr(route, "dependant", None)
+    return isinstance(dependant, Dependant) and _uses_principal(dependant)
 
 
 def _uses_principal(dependant: Dependant) -> bool:

@@ -194,6 +194,21 @@ def heard_orders(listener: Any, order_id: str) -> list[tuple[str, dict[str, Any]
     return found
 
 
+def head_only(url: str, path: str, authorization: str = "") -> bytes:
+    """A POST that declares a 100,000-byte body and sends none of it: the answer that comes
+    within 3 s (nothing when the server waits for the body).  ``authorization``: a header
+    line (``Authorization: Bearer ...``) ending in CRLF, or nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=3) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}"
+                     "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                     .encode())  # fmt: skip
+        try:
+            return sock.recv(65536)
+        except TimeoutError:
+            return b""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -38,8 +38,11 @@ BODIES: dict[str, tuple[str, dict[str, Any], int]] = {
     "/systems/{name}/online": ("/systems/Nope/online", {"reason": "CHG-1"}, 404),
     "/fallout/retry": ("/fallout/retry", {"orderId": UNKNOWN_ORDER, "reason": "x"}, 404),
     "/notifications/retry": ("/notifications/retry", {"orderId": UNKNOWN_ORDER}, 200),
+    "/prune": ("/prune", {"olderThan": "1d", "dryRun": True}, 200),
     "/callbacks/{token}": ("/callbacks/no-such-token", {"done": True}, 404),
 }  # fmt: skip
+ADMIN: dict[str, Any] = {"roles": {"crm": "admin"}}
+"""The client may call every route (``POST /prune`` needs an admin)."""
 RAW = ("/productOrder", "/productOrder/{id}", "/callbacks/{token}")
 MODEL_ROUTES = [path for path in BODIES if path not in RAW]
 """The routes whose body FastAPI validates with a model (the others read raw bytes)."""
@@ -75,7 +78,7 @@ def _assert_client_words(answer: httpx.Response) -> None:
 
 
 def test_every_route_with_a_body_is_covered(service: Callable[..., Running]) -> None:
-    document = service().client().get("/openapi.json").json()
+    document = service(**ADMIN).client().get("/openapi.json").json()
     with_body = {
         path
         for path, methods in document["paths"].items()
@@ -89,7 +92,7 @@ def test_every_route_with_a_body_is_covered(service: Callable[..., Running]) -> 
 def test_bodies_are_json_whatever_the_content_type(
     service: Callable[..., Running], content_type: str | None
 ) -> None:
-    running = service()
+    running = service(**ADMIN)
     api = running.client()
     for number, (template, (path, body, status)) in enumerate(BODIES.items()):
         content = _body(template, body, f"CT-{number}")
@@ -104,7 +107,7 @@ def test_bodies_are_json_whatever_the_content_type(
 def test_a_body_that_is_not_json_is_a_400_with_the_path_body(
     service: Callable[..., Running], content_type: str | None
 ) -> None:
-    api = service().client()
+    api = service(**ADMIN).client()
     for template in MODEL_ROUTES:
         path = BODIES[template][0]
         answer = _post(api, path, b'{"itemId": x}', content_type)
@@ -151,7 +154,7 @@ WRONG_BODIES = [
 
 
 def test_wrong_bodies_are_worded_for_the_client(service: Callable[..., Running]) -> None:
-    api = service().client()
+    api = service(**ADMIN).client()
     for content, code, path, message in WRONG_BODIES:
         answer = _post(api, "/productOrder/X/skip", content, None)
         assert answer.status_code == 400, (content[:40], answer.text)
@@ -162,7 +165,7 @@ def test_wrong_bodies_are_worded_for_the_client(service: Callable[..., Running])
 def test_nested_and_query_errors_are_worded_for_the_client(
     service: Callable[..., Running],
 ) -> None:
-    api = service().client()
+    api = service(**ADMIN).client()
     cancel = _post(api, "/cancelProductOrder", b'{"productOrder": "ORD-1"}', None)
     assert cancel.json()["issues"] == [
         {"code": "S013", "path": "body.productOrder", "message": "expected an object, got string "
@@ -217,6 +220,7 @@ NUMBER_AT: dict[str, tuple[str, str]] = {
     "/systems/{name}/online": ('{"reason": @}', "body.reason"),
     "/fallout/retry": ('{"all": true, "reason": @}', "body.reason"),
     "/notifications/retry": ('{"all": true, "reason": @}', "body.reason"),
+    "/prune": ('{"olderThan": "1d", "dryRun": @}', "body.dryRun"),
 }  # fmt: skip
 BAD_NUMBERS = {
     "NaN": "the number 'NaN' is not a JSON number (NaN and Infinity are not allowed)",
@@ -237,7 +241,7 @@ def test_nan_infinity_and_huge_numbers_are_a_400_on_every_model_route(
     """As in an order (O004), whatever the route: Python's reader takes ``NaN`` and ``1e999``,
     so they reached the runtime (a 409 "Out of range float values are not JSON compliant"), a
     404 for an unknown order, or were ignored in a TMF extension field (the hub's 201)."""
-    running = service()
+    running = service(**ADMIN)
     api = running.client()
     for template, (text, path) in NUMBER_AT.items():
         for number, message in BAD_NUMBERS.items():
@@ -253,7 +257,7 @@ def test_nan_infinity_and_huge_numbers_are_a_400_on_every_model_route(
 def test_a_number_json_lacks_is_a_400_on_a_live_task(service: Callable[..., Running]) -> None:
     """The tester's case: completing a waiting manual item with ``NaN`` was a 409 "rejected";
     it is the client's malformed request, and nothing changes."""
-    running = service()
+    running = service(**ADMIN)
     api = running.client()
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     task = wait_for(lambda: open_tasks(api, TRIO))[0]

@@ -10,7 +10,6 @@ import contextlib
 import http.server
 import json
 import logging
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from service_support import (
     REPO,
     TOKEN,
     Running,
+    head_only,
     om_serve,
     open_tasks,
     order_json,
@@ -222,22 +222,9 @@ BODY_ROUTES = [
     "/tasks/T1JELTEwMDQ/complete",
     "/systems/Billing/offline",
     "/notifications/retry",
+    "/prune",
     "/productOrder",
 ]
-
-
-def _head_only(url: str, path: str, authorization: str = "") -> bytes:
-    """A POST that declares a 100,000-byte body and sends none of it: the answer that comes
-    within 3 s (nothing when the server waits for the body)."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=3) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}"
-                     "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-                     .encode())  # fmt: skip
-        try:
-            return sock.recv(65536)
-        except TimeoutError:
-            return b""
 
 
 @pytest.mark.parametrize("path", BODY_ROUTES)
@@ -249,7 +236,7 @@ def test_a_request_without_a_valid_token_is_refused_before_its_body_is_read(
     by trickling one.  The token is checked first now: a 401 at once, connection closed."""
     running = service()
     for authorization in ("", "Authorization: Bearer not-a-valid-token-at-all\r\n"):
-        answer = _head_only(running.url, path, authorization)
+        answer = head_only(running.url, path, authorization)
         assert answer.startswith(b"HTTP/1.1 401 "), (path, answer)
         head = answer.split(b"\r\n\r\n", 1)[0].lower()
         assert b"www-authenticate: bearer" in head and b"connection: close" in head

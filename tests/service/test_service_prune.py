@@ -1,7 +1,8 @@
 """Retention beside the service: `om prune` while `om serve` runs the same store (neither side
-fails, pruned orders are 404s, eventIds go on rising), and what a replayed create with the
+fails, pruned orders are 404s, eventIds go on rising), what a replayed create with the
 Idempotency-Key of a pruned order does (it creates the order again: keys last as long as
-their order)."""
+their order), and `POST /prune`: an admin token prunes through the service, as `om prune`
+does, and a client's token is refused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from service_support import (
+    OPS_TOKEN,
     TOKEN,
     Running,
     om_serve,
@@ -40,11 +43,13 @@ plan Svc on add {
 ORDERS = 120
 
 
-def _serve(tmp_path: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(
+    tmp_path: Path, db: Path, environ: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`om serve` on the lab catalog, its auto items done by the stub handlers (the last
     ``--handlers`` given wins over the demo's)."""
     (tmp_path / "lab.om").write_text(LAB, encoding="utf-8")
-    return om_serve(tmp_path / "lab.om", db, None, "--handlers", "stub")
+    return om_serve(tmp_path / "lab.om", db, environ, "--handlers", "stub")
 
 
 def _prune(db: Path, *options: str) -> subprocess.CompletedProcess[str]:
@@ -148,3 +153,103 @@ def test_a_create_replayed_after_its_order_was_pruned_creates_it_again(
     assert again.status_code == 201, again.text  # a new order, under the same id
     assert again.json()["id"] == order_id
     wait_state(api, order_id, {"completed"})
+
+
+ADMIN_TOKEN = "test-token-for-the-admin-0123456"
+
+
+def test_post_prune_by_an_admin_token_prunes_as_om_prune_does(tmp_path: Path) -> None:
+    """`om serve` with roles: the client's token orders and may not prune; the admin's dry
+    run says what would go and changes nothing, a retention longer than the orders' age
+    prunes none, and one they are older than prunes them, answered as `om prune --format
+    json` answers."""
+    db = tmp_path / "om.db"
+    tokens = f"crm/client:{TOKEN},root/admin:{ADMIN_TOKEN}"
+    process, url = _serve(tmp_path, db, {"OM_TOKENS": tokens})
+    crm = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    root = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                        timeout=30)  # fmt: skip
+    prune = lambda **body: root.post("/prune", json={"olderThan": "0s", **body})  # noqa: E731
+    try:
+        for n in range(3):
+            order = {"id": f"W{n}", "items": [{"id": "1", "product": "Web"}]}
+            assert crm.post("/productOrder", json=order).status_code == 201
+        wait_for(lambda: prune(dryRun=True).json()["orders"] == 3, what="3 orders to prune")
+        refused = crm.post("/prune", json={"olderThan": "0s"})
+        assert refused.status_code == 403, refused.text
+        assert "role admin" in refused.json()["message"]
+        dry = prune(dryRun=True).json()
+        assert (dry["dry_run"], dry["states"], dry["transactions"]) == (True, {"completed": 3}, 0)
+        assert crm.get("/productOrder/W0").status_code == 200
+        assert prune(olderThan="1d").json()["orders"] == 0
+        done = prune()
+        assert done.status_code == 200, done.text
+        report = done.json()
+        assert (report["orders"], report["dry_run"], report["vacuum"]) == (3, False, None)
+        assert report["transactions"] == 1 and report["kept_undelivered"] == 0
+        assert report["finished_before"] <= time.time() and report["oldest"] is not None
+        assert crm.get("/productOrder/W0").status_code == 404
+        assert crm.get("/productOrder").json() == []
+    finally:
+        crm.close()
+        root.close()
+        output = stop_om_serve(process)
+    assert "prune by root: pruned 3 order(s) finished longer ago than 0s" in output
+    assert "2 API client(s): crm (client), root (admin)" in output
+    assert ADMIN_TOKEN not in output and TOKEN not in output
+    cli = _prune(db, "--format", "json", "--dry-run")
+    assert set(json.loads(cli.stdout)) == set(report)  # one shape for scripts
+
+
+BAD_BODIES = [
+    ({"olderThan": "90days"}, "S015", "body.olderThan", "'90days' is not a duration: give a "
+     "whole number and a unit: 30s, 15m, 12h, 90d (did you mean 90d?)"),
+    ({"olderThan": "1.5d"}, "S015", "body.olderThan", "(did you mean 36h?)"),
+    ({"dryRun": True}, "S011", "body.olderThan", "required field 'olderThan' is missing"),
+    ({"olderThan": "90d", "vacuum": True}, "S012", "body.vacuum", "unknown field 'vacuum': the "
+     "service does not vacuum: VACUUM rewrites the whole store file and needs the runner "
+     "lock, which the running service holds; stop the service and run om prune --vacuum"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body, code, path, message", BAD_BODIES)
+def test_a_bad_prune_request_is_a_400_with_its_code(
+    service: Callable[..., Running], body: dict[str, Any], code: str, path: str, message: str
+) -> None:
+    running = service(tokens={"root": ADMIN_TOKEN}, roles={"root": "admin"})
+    answer = running.client().post("/prune", json=body)
+    assert answer.status_code == 400, answer.text
+    issue = answer.json()["issues"][0]
+    assert (answer.json()["code"], issue["code"], issue["path"]) == ("invalidRequest", code, path)
+    assert message in issue["message"]
+
+
+def test_one_prune_at_a_time_and_a_store_without_prune_is_a_501(
+    service: Callable[..., Running], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = service(tokens={"root": ADMIN_TOKEN, "ops": OPS_TOKEN}, roles={"root": "admin"})
+    api = running.client()
+    store: Any = running.runtime.store
+    started, release = threading.Event(), threading.Event()
+    real = store.prune
+
+    def slow(policy: PrunePolicy) -> Any:
+        started.set()
+        release.wait(10)
+        return real(policy)
+
+    monkeypatch.setattr(store, "prune", slow)
+    first: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: first.append(api.post("/prune", json={
+        "olderThan": "1d"})))  # fmt: skip
+    sender.start()
+    assert started.wait(10)
+    second = api.post("/prune", json={"olderThan": "1d"})
+    release.set()
+    sender.join()
+    assert (second.status_code, second.json()["code"]) == (409, "rejected"), second.text
+    assert "a prune is under way" in second.json()["message"]
+    assert first[0].status_code == 200, first[0].text
+    monkeypatch.setattr(store, "prune", None)  # a host's store without prune keeps everything
+    missing = api.post("/prune", json={"olderThan": "1d"})
+    assert (missing.status_code, missing.json()["code"]) == (501, "notImplemented")

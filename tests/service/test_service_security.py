@@ -55,6 +55,7 @@ API_CALLS = [
     ("GET", "/metrics"),
     ("GET", "/notifications"),
     ("POST", "/notifications/retry"),
+    ("POST", "/prune"),
 ]
 
 

@@ -108,3 +108,30 @@ class PruneReport:
         self.states[state] = self.states.get(state, 0) + 1
         self.oldest = finished_at if self.oldest is None else min(self.oldest, finished_at)
         self.newest = finished_at if self.newest is None else max(self.newest, finished_at)
+
+
+def report_json(
+    report: PruneReport, cutoff: float, seconds: float, sizes: tuple[int, int] | None = None
+) -> dict[str, object]:
+    """A prune's report for scripts, one shape for ``om prune --format json`` and the
+    service's ``POST /prune``: the CLI's spelling (snake case, epoch seconds).
+
+    Args:
+        report: what the prune did.
+        cutoff: ``finished_before`` of its policy.
+        seconds: how long it took.
+        sizes: the store's bytes before and after ``--vacuum`` (None: no vacuum).
+    """
+    return {
+        "dry_run": report.dry_run,
+        "finished_before": cutoff,
+        "orders": report.orders,
+        "states": dict(sorted(report.states.items())),
+        "oldest": report.oldest,
+        "newest": report.newest,
+        "kept_undelivered": report.kept_undelivered,
+        "bytes": report.bytes,
+        "transactions": report.batches,
+        "seconds": round(seconds, 3),
+        "vacuum": None if sizes is None else {"before": sizes[0], "after": sizes[1]},
+    }

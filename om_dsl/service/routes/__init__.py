@@ -15,6 +15,7 @@ from om_dsl.service.routes import (
     order_ops,
     product_inventory,
     product_order,
+    retention,
     systems,
     tasks,
 )
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     systems.router,
     metrics.router,
     notifications.router,
+    retention.router,
     callbacks.router,
 )
 

@@ -1,6 +1,8 @@
-"""Durations on the command line, written as the catalog language writes them (``30s``, ``15m``,
-``12h``, ``90d``, ``500ms``): one form for a designer's ``timeout 30s`` and an operator's
-``--older-than 90d``, read by the lexer's own :func:`~om_dsl.syntax.lexer.duration_ms`."""
+"""Durations an operator writes, as the catalog language writes them (``30s``, ``15m``, ``12h``,
+``90d``, ``500ms``): one form for a designer's ``timeout 30s``, an operator's ``om prune
+--older-than 90d`` and the service's ``POST /prune`` ``{"olderThan": "90d"}``, read by the
+lexer's own :func:`~om_dsl.syntax.lexer.duration_ms`.  Outside the CLI package, so that the
+service reads them without importing the ``om`` command."""
 
 from __future__ import annotations
 
