@@ -27,7 +27,11 @@ PRUNE_METHODS = frozenset({"prune"})
 """Retention (``om prune``): optional too; a host's store without it keeps every order."""
 FALLOUT_METHODS = frozenset({"fallout"})
 """Listing fallout in one read: optional (without it, each held order's status is read)."""
-OPTIONAL_METHODS = INVENTORY_METHODS | COUNT_METHODS | PRUNE_METHODS | FALLOUT_METHODS
+EPOCH_METHODS = frozenset({"epoch_of"})
+"""The epoch of a log row, in cancel request ids: optional (without it, none has one)."""
+OPTIONAL_METHODS = (
+    INVENTORY_METHODS | COUNT_METHODS | PRUNE_METHODS | FALLOUT_METHODS | EPOCH_METHODS
+)
 STORE_METHODS = tuple(
     name
     for name, value in vars(Store).items()

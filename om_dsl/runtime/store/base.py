@@ -297,6 +297,14 @@ class Store(Protocol):
         :func:`om_dsl.runtime.notify.tmf_text.event_id`)."""
         ...
 
+    def epoch_of(self, seq: int) -> str:
+        """The event id epoch the log's row ``seq`` was written in: ``""`` for the rows
+        before the store's first restore, else the :attr:`event_id_epoch` of the restore
+        that came before it.  A cancel request's id carries it (``cpo-<seq>-<epoch>``), so
+        that a restore, which rewinds the sequence, never gives a second request the id of
+        one it lost.  Optional: without it, every row counts as before any restore."""
+        ...
+
     def apply(self, batch: WriteBatch) -> int:
         """Commit the batch atomically; return the ``seq`` of its first event."""
         ...

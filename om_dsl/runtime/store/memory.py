@@ -86,6 +86,10 @@ class MemoryStore:
         """Always ``""``: a memory store cannot be backed up, so it is never restored."""
         return ""
 
+    def epoch_of(self, seq: int) -> str:
+        """Always ``""``, as :attr:`event_id_epoch`."""
+        return ""
+
     # ---- writing ------------------------------------------------------------------------------
 
     def apply(self, batch: WriteBatch) -> int:

@@ -56,10 +56,15 @@ from om_dsl.runtime.store.base import (
 from om_dsl.runtime.store.prune import LAST_EVENT_SEQ, PrunePolicy, PruneReport
 from om_dsl.runtime.store.restore import (
     BACKUP_MARK,
+    EPOCH_STARTS,
     EVENT_ID_EPOCH,
     BackupMark,
+    EpochStarts,
     StoreIsBackup,
+    epoch_at,
     new_epoch,
+    starts_from_json,
+    starts_json,
 )
 from om_dsl.runtime.store.sqlite_prune import prune_sqlite
 
@@ -319,6 +324,7 @@ class SqliteStore:
         it accepts it (:meth:`accept_restore`) instead of refusing a backup copy
         (:mod:`om_dsl.runtime.store.restore`).  Nothing else changes with it."""
         self._event_id_epoch = ""
+        self._epoch_starts: EpochStarts = ()
         self._external_id = "external_id"
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
         self._key_from = KEY_FROM
@@ -367,6 +373,7 @@ class SqliteStore:
             )
         self._installation_id = self._meta(INSTALLATION_ID)
         self._event_id_epoch = self._meta(EVENT_ID_EPOCH) or ""
+        self._epoch_starts = self._read_starts(self._meta(EPOCH_STARTS))
 
     def _refuse_unwritable(self) -> None:
         """SQLite opens a file this account may only read as read-only, in silence: a
@@ -406,6 +413,19 @@ class SqliteStore:
         (see :attr:`Store.event_id_epoch`)."""
         return self._event_id_epoch
 
+    def epoch_of(self, seq: int) -> str:
+        """The event id epoch the log's row ``seq`` was written in: ``""`` before the first
+        restore (and for every row of a store never restored), else the epoch of the restore
+        it came after (:data:`~om_dsl.runtime.store.restore.EPOCH_STARTS`)."""
+        return epoch_at(self._epoch_starts, seq)
+
+    def _read_starts(self, text: str | None) -> EpochStarts:
+        starts = () if text is None else starts_from_json(text)
+        if starts is None:
+            raise StoreError(f"the store is damaged: {self.path}: its meta row {EPOCH_STARTS} "
+                             "is not a list of [seq, epoch]")  # fmt: skip
+        return starts
+
     def backup_mark(self) -> BackupMark | None:
         """What ``om backup`` wrote into this store, if it is a copy not yet accepted as a
         restore (read now: another process may have accepted it since it was opened)."""
@@ -415,7 +435,8 @@ class SqliteStore:
     def accept_restore(self) -> BackupMark | None:
         """Accept this backup copy as the store (a restore): its mark goes and a new event id
         epoch starts, in one transaction, so no event after the restore reuses an id that
-        the original store (or an earlier restore of the same backup) issued.  Returns the
+        the original store (or an earlier restore of the same backup) issued; where it
+        starts in the log is noted with the earlier ones (:meth:`epoch_of`).  Returns the
         mark, or None when the store had none (nothing changes then).  The runner calls it,
         holding the runner lock."""
         with self._write() as db:
@@ -423,11 +444,14 @@ class SqliteStore:
             if found is None:
                 return None
             epoch = new_epoch()
+            first = int(db.execute(_NEXT_SEQ, (LAST_EVENT_SEQ,)).fetchone()[0])
+            starts = (*self._read_starts(self._meta(EPOCH_STARTS)), (first, epoch))
             db.execute("DELETE FROM meta WHERE key = ?", (BACKUP_MARK,))
-            db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (EVENT_ID_EPOCH, epoch)
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(EVENT_ID_EPOCH, epoch), (EPOCH_STARTS, starts_json(starts))],
             )
-        self._event_id_epoch = epoch
+        self._event_id_epoch, self._epoch_starts = epoch, starts
         return BackupMark.from_json(str(found[0]))
 
     def _upgrade(self) -> None:
