@@ -25,7 +25,13 @@ COUNT_METHODS = frozenset({"count_orders", "count_items"})
 """The service's metrics read these; optional as well (the metrics leave their series out)."""
 PRUNE_METHODS = frozenset({"prune"})
 """Retention (``om prune``): optional too; a host's store without it keeps every order."""
-OPTIONAL_METHODS = INVENTORY_METHODS | COUNT_METHODS | PRUNE_METHODS
+FALLOUT_METHODS = frozenset({"fallout"})
+"""Listing fallout in one read: optional (without it, each held order's status is read)."""
+EPOCH_METHODS = frozenset({"epoch_of"})
+"""The epoch of a log row, in cancel request ids: optional (without it, none has one)."""
+OPTIONAL_METHODS = (
+    INVENTORY_METHODS | COUNT_METHODS | PRUNE_METHODS | FALLOUT_METHODS | EPOCH_METHODS
+)
 STORE_METHODS = tuple(
     name
     for name, value in vars(Store).items()

@@ -9,12 +9,13 @@ prepares a bulk retry of one commit per order (``Runtime.retry_fallout``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.status import OrderStatus
+from om_dsl.runtime.store.base import FalloutRow
 
 SystemOf = Callable[[str, str, str], str | None]
 """(catalog hash, product, plan item name) -> the system the item's callout calls, or None."""
@@ -78,25 +79,34 @@ class BulkRetry:
 
 
 def fallout_items(
-    statuses: Iterable[OrderStatus], system_of: SystemOf, wanted: FalloutFilter
+    rows: Iterable[FalloutRow], system_of: SystemOf, wanted: FalloutFilter
 ) -> list[FalloutItem]:
-    """The fallout of the orders ``statuses`` that ``wanted`` matches, in their order and each
-    order's items in plan order.  ``system_of`` is asked once per (catalog, product, item)."""
+    """The items of ``rows`` that ``wanted`` matches, in their order.  ``system_of`` is asked
+    once per (catalog, product, item)."""
     systems: dict[tuple[str, str, str], str | None] = {}
     found = []
+    for row in rows:
+        key = (row.catalog_hash, row.product, row.name)
+        if key not in systems:
+            systems[key] = system_of(*key)
+        candidate = FalloutItem(row.order_id, row.item_id, row.name, row.kind, row.product,
+                                systems[key], row.attempt, row.failures,
+                                row.reason)  # fmt: skip
+        if wanted.matches(candidate):
+            found.append(candidate)
+    return found
+
+
+def status_rows(statuses: Iterable[OrderStatus]) -> Iterator[FalloutRow]:
+    """The fallout of the orders ``statuses``, in their order and each order's items in plan
+    order: what :meth:`Store.fallout <om_dsl.runtime.store.base.Store.fallout>` finds, read
+    from whole statuses (for a host's store without it)."""
     for status in statuses:
         for item in status.items:
-            if item.state != ItemState.FATALLY_FAILED or item.superseded:
-                continue
-            key = (status.catalog_hash, item.product, item.name)
-            if key not in systems:
-                systems[key] = system_of(*key)
-            candidate = FalloutItem(status.id, item.id, item.name, item.kind, item.product,
-                                    systems[key], item.attempt, item.failures,
-                                    item.reason)  # fmt: skip
-            if wanted.matches(candidate):
-                found.append(candidate)
-    return found
+            if item.state == ItemState.FATALLY_FAILED and not item.superseded:
+                yield FalloutRow(status.id, status.catalog_hash, item.id, item.name, item.kind,
+                                 item.product, item.attempt, item.failures,
+                                 item.reason)  # fmt: skip
 
 
 def group_by_order(items: Iterable[FalloutItem]) -> dict[str, list[FalloutItem]]:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from om_dsl.errors import (
     NotFound,
@@ -44,6 +44,7 @@ from om_dsl.runtime.fallout import (
     FalloutItem,
     fallout_items,
     group_by_order,
+    status_rows,
 )
 from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.auto import AutoKind
@@ -54,7 +55,7 @@ from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ITEM_TERMINAL, OrderState, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
-from om_dsl.runtime.store.base import EventRow, OrderRecord, Store
+from om_dsl.runtime.store.base import EventRow, FalloutRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.runner_lock import (
     StoreInUse,
@@ -546,14 +547,22 @@ class Runtime:
         wanted = wanted if wanted is not None else FalloutFilter()
         if wanted.system is not None:
             self.systems.status(wanted.system)
-        if wanted.order_id is not None:
-            if not self.has_order(wanted.order_id):
-                raise NotFound(f"no order {wanted.order_id}")
-            ids = [wanted.order_id]
-        else:
-            ids = [record.id for record in self.orders([OrderState.HELD.value])]
-        statuses = (self.status(order_id) for order_id in ids)
-        return fallout_items(statuses, self._system_of, wanted)
+        if wanted.order_id is not None and not self.has_order(wanted.order_id):
+            raise NotFound(f"no order {wanted.order_id}")
+        return fallout_items(self._fallout_rows(wanted.order_id), self._system_of, wanted)
+
+    def _fallout_rows(self, order_id: str | None) -> Iterable[FalloutRow]:
+        """The items in fallout of the held orders (or of ``order_id``), from the store in
+        one read of those items alone (``GET /fallout`` read every held order's whole status:
+        0.9 s for 2,000 of them); a host's store without :meth:`Store.fallout` still has
+        each order's status read."""
+        self._check_open()
+        find = getattr(self.store, "fallout", None)
+        if callable(find):
+            return cast(list[FalloutRow], find(order_id))
+        ids = [order_id] if order_id is not None else [
+            record.id for record in self.orders([OrderState.HELD.value])]  # fmt: skip
+        return status_rows(self.status(oid) for oid in ids)
 
     def retry_fallout(
         self,

@@ -4,8 +4,11 @@
 ``assessingCancellation`` (with the reason), a rejected one (after the point of no return) as
 ``order.cancel_rejected``.  A cancel request's id is ``cpo-<seq>``, the sequence number of that
 event-log row, so requests are as durable as the log, and a request is read back with one
-indexed lookup.  What the client said (``cancellationReason``, ``requestedCancellationDate``)
-is kept under the same number (:mod:`om_dsl.service.cancel_records`).
+indexed lookup.  A row written after a restore adds the epoch it was written in
+(``cpo-<seq>-<epoch>``: :func:`om_dsl.runtime.notify.cancels.request_id`), so that no id is
+given twice: an id names the request made with it or none (404).  What the client said
+(``cancellationReason``, ``requestedCancellationDate``) is kept under the same number
+(:mod:`om_dsl.service.cancel_records`).
 
 The request's TMF ``state`` (a task state) follows the order: ``inProgress`` while the order is
 ``assessingCancellation``/``pendingCancellation`` (or held on a failed compensation), ``done``
@@ -39,7 +42,6 @@ from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
 from om_dsl.service.models import CancelProductOrderCreate
 
-PREFIX = cancels.PREFIX
 CLOCK_SKEW_S = 300
 """How far ahead a ``requestedCancellationDate`` may be and still mean "now"."""
 ASSESSING = OrderState.ASSESSING_CANCELLATION.value
@@ -72,7 +74,7 @@ def request(svc: Service, body: CancelProductOrderCreate, by: str | None = None)
             svc.cancels.add(seq, order_id, record)
         finally:
             del svc.cancel_pending[order_id]
-    return get(svc, f"{PREFIX}{seq}")
+    return get(svc, cancels.request_id(seq, cancels.epoch_of(svc.runtime.store, seq)))
 
 
 def _refuse_later(requested: str | None) -> None:
@@ -170,12 +172,20 @@ def client_fields(records: CancelRecords, pending: dict[str, CancelRecord]) -> C
 
 
 def _row(svc: Service, request_id: str) -> EventRow:
-    seq = request_id.removeprefix(PREFIX)
-    valid = seq.isascii() and seq.isdigit() and len(seq) <= 18  # SQLite integers are 64-bit
-    rows = svc.runtime.events(after_seq=int(seq) - 1, limit=1) if valid else []
-    if not rows or rows[0].seq != int(seq) or not _is_request(rows[0]):
+    found = cancels.parse_request_id(request_id)
+    row = _request_row(svc, *found) if found is not None else None
+    if row is None:
         raise NotFound(f"no cancelProductOrder {request_id}")
-    return rows[0]
+    return row
+
+
+def _request_row(svc: Service, seq: int, epoch: str) -> EventRow | None:
+    """The row of the request ``cpo-<seq>[-<epoch>]``: a request row written in ``epoch``.
+    One of another epoch took the seq of a request a restore lost: not the one asked for."""
+    rows = svc.runtime.events(after_seq=seq - 1, limit=1)
+    if not rows or rows[0].seq != seq or not _is_request(rows[0]):
+        return None
+    return rows[0] if cancels.epoch_of(svc.runtime.store, seq) == epoch else None
 
 
 def _is_request(row: EventRow) -> bool:

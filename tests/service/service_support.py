@@ -112,16 +112,18 @@ def serve(
     concurrency: int = 16,
     notify_href: str | None = None,
     notify_attempts: int = 12,
+    restored: bool = False,
     **config: Any,
 ) -> Running:
     """The service on a runtime of its own (``notify_href``: the runtime's
-    ``NotifySettings.href_base``; ``notify_attempts``: its ``max_attempts``)."""
+    ``NotifySettings.href_base``; ``notify_attempts``: its ``max_attempts``; ``restored``:
+    the store is a backup put in its place, as ``om serve --restored``)."""
     tokens = TOKENS if tokens is None else tokens
     notify = NotifySettings(backoff_ms=50, backoff_cap_ms=500, href_base=notify_href,
                             max_attempts=notify_attempts)  # fmt: skip
     runtime = Runtime(
         acme(),
-        store=SqliteStore(db),
+        store=SqliteStore(db, restored=restored),
         handlers=demo_handlers(),
         concurrency=concurrency,
         downstream=DownstreamSettings(notify=notify, environ=sims.environ()),

@@ -4,16 +4,26 @@ compensated and cancelled; after it the cancel request is created and ends
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from service_support import Running, finish_tasks, order_json, state_of, wait_for, wait_state
+from service_support import (
+    Running,
+    finish_tasks,
+    order_json,
+    serve,
+    state_of,
+    wait_for,
+    wait_state,
+)
 from simulators import Listener
 
 from om_dsl.runtime import SqliteStore
+from om_dsl.runtime.store import backup_store
 from om_dsl.service.cancel_records import CancelRecord, CancelRecords
 
 TRIO = "ORD-1004"
@@ -273,6 +283,53 @@ def test_cancel_requests_are_listed_whoever_made_them(service: Callable[..., Run
     unknown = api.get("/cancelProductOrder", params={"state": "done"})
     assert unknown.status_code == 400 and unknown.json()["issues"][0]["code"] == "S016"
     assert api.get("/cancelProductOrder", params={"limit": 0}).status_code == 400
+
+
+def _cancel_order(api: Any, order_id: str) -> dict[str, Any]:
+    made = api.post("/cancelProductOrder", json={"productOrder": {"id": order_id}})
+    assert made.status_code == 201, made.text
+    request: dict[str, Any] = made.json()
+    return request
+
+
+def test_a_request_id_is_never_given_twice_across_a_restore(
+    service: Callable[..., Running], sims: Any, tmp_path: Path
+) -> None:
+    """docs/service.md's restore, for cancel requests: a request the backup holds keeps its
+    id; the client's request that the restore lost is a 404, and the request it sends again
+    after the restore, which may take the same number, has an id of its own."""
+    running = service()  # on tmp_path/om0.db
+    api = running.client()
+    for system in ("Billing", "Inventory", "Network"):  # every callout goes on hold
+        assert api.post(f"/systems/{system}/offline").status_code == 200
+    for order_id in ("C-1", "C-2"):
+        assert (
+            api.post("/productOrder", json=order_json("fibre-modify", id=order_id)).status_code
+            == 201
+        )
+    kept = _cancel_order(api, "C-1")
+    backup_store(tmp_path / "om0.db", tmp_path / "backup.db")
+    lost = _cancel_order(api, "C-2")
+    running.close()
+    for name in ("om0.db", "om0.db-wal", "om0.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    shutil.copyfile(tmp_path / "backup.db", tmp_path / "om0.db")
+
+    restored = serve(tmp_path / "om0.db", sims, restored=True)
+    try:
+        api = restored.client()
+        epoch = restored.runtime.store.event_id_epoch
+        again = _cancel_order(api, "C-2")
+        assert epoch and again["id"].endswith(f"-{epoch}") and again["id"] != lost["id"]
+        assert again["href"] == f"{restored.url}/cancelProductOrder/{again['id']}"
+        assert api.get(again["href"]).json()["id"] == again["id"]
+        assert api.get(f"/cancelProductOrder/{lost['id']}").status_code == 404
+        assert api.get(f"/cancelProductOrder/{kept['id']}").json()["productOrder"]["id"] == "C-1"
+        listed = api.get("/cancelProductOrder").json()
+        assert [(r["id"], r["productOrder"]["id"]) for r in listed] == [
+            (kept["id"], "C-1"), (again["id"], "C-2")]  # fmt: skip
+    finally:
+        restored.close()
 
 
 def test_a_cancel_table_made_before_the_type_column_gets_it(tmp_path: Path) -> None:

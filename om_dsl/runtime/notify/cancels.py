@@ -2,7 +2,8 @@
 
 A cancel request is the event-log row that recorded it (see :func:`is_cancel_request`): an
 accepted one is the order's move to ``assessingCancellation``, a rejected one (after the point
-of no return) an ``order.cancel_rejected`` row, and ``cpo-<seq>`` is its id.  The service shows
+of no return) an ``order.cancel_rejected`` row, and ``cpo-<seq>`` is its id (``cpo-<seq>-<epoch>``
+for a row written after a restore: :func:`request_id`).  The service shows
 it at ``GET /cancelProductOrder/{id}``, and the notifier tells listeners of it, as TMF622's
 hub does:
 
@@ -18,6 +19,7 @@ function for both the service's answers and the events, so they agree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,8 +50,30 @@ ClientFields = Callable[[EventRow], tuple[dict[str, Any], dict[str, Any]] | None
 by ``om cancel`` or a host: the log's reason is used)."""
 
 
-def request_id(seq: int) -> str:
-    return f"{PREFIX}{seq}"
+_REQUEST_ID = re.compile(r"cpo-([0-9]{1,18})(?:-([0-9a-f]{1,64}))?")
+"""What :func:`request_id` makes (a seq fits SQLite's 64-bit integers in 18 digits)."""
+
+
+def request_id(seq: int, epoch: str = "") -> str:
+    """The id of the request the log's row ``seq`` records: ``cpo-<seq>``, and
+    ``cpo-<seq>-<epoch>`` when the row was written after a restore (``epoch``:
+    :func:`epoch_of`).  A restore rewinds the sequence: a request made after it took the
+    number of one the restored store lost, whose id a client may hold.  The epoch is the
+    row's, not the store's: a request the backup holds keeps the id it was given."""
+    return f"{PREFIX}{seq}-{epoch}" if epoch else f"{PREFIX}{seq}"
+
+
+def parse_request_id(text: str) -> tuple[int, str] | None:
+    """(seq, epoch) of an id :func:`request_id` makes; None for any other text."""
+    found = _REQUEST_ID.fullmatch(text)
+    return (int(found[1]), found[2] or "") if found else None
+
+
+def epoch_of(store: Store, seq: int) -> str:
+    """The epoch the row ``seq`` was written in (:meth:`Store.epoch_of`); ``""`` from a
+    host's store without it."""
+    find = getattr(store, "epoch_of", None)
+    return str(find(seq)) if callable(find) else ""
 
 
 def request_view(
@@ -59,11 +83,13 @@ def request_view(
     own_base: str | None = None,
     order_base: str | None = None,
     client: ClientFields | None = None,
+    epoch: str = "",
 ) -> dict[str, Any]:
     """The ``CancelProductOrder`` of the request row ``request``, its ``progress``
     (:func:`progress_at`, or the service's "now") over the accepted request's state.
-    ``own_base``/``order_base``: the bases of its ``href`` and its order's (none when None)."""
-    ident = request_id(request.seq)
+    ``own_base``/``order_base``: the bases of its ``href`` and its order's (none when None);
+    ``epoch``: the one the row was written in (:func:`epoch_of`)."""
+    ident = request_id(request.seq, epoch)
     view: dict[str, Any] = {"id": ident}
     if own_base:
         view["href"] = href(own_base, ident)

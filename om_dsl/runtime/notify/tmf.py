@@ -128,7 +128,7 @@ class OrderViews:
         service's answers and of the events."""
         return cancels.request_view(
             request, progress, own_base=self.cancel_base, order_base=self._href_base,
-            client=self.cancel_fields,
+            client=self.cancel_fields, epoch=cancels.epoch_of(self._store, request.seq),
         )  # fmt: skip
 
     def event(self, row: EventRow) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ of the items that changed are written (never the whole plan per step).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -77,6 +78,57 @@ class EventRow(NamedTuple):
     kept."""
     reason: str | None = None
     """The reason they gave with it (also said in ``detail``)."""
+
+
+class FalloutRow(NamedTuple):
+    """An item in fallout as a store finds it (:meth:`Store.fallout`): its order, the
+    catalog version the order runs on, and what the item's row and plan item say."""
+
+    order_id: str
+    catalog_hash: str
+    item_id: str
+    name: str
+    kind: str
+    product: str
+    attempt: int
+    failures: int
+    reason: str | None
+
+
+HISTORY_MARK = "~"
+"""In the id of every line an amendment superseded (``<line id>~<revision>``:
+:mod:`om_dsl.runtime.revision`): a plan item whose line id lacks it is live, so the plan's
+lines are read only for the items of such a line."""
+
+
+class PlanItemOf(NamedTuple):
+    """What a fallout row reads of a plan item
+    (:class:`~om_dsl.runtime.plan.PlanItemInstance`), from its order's stored plan."""
+
+    name: str
+    kind: str
+    product: str
+    line_id: str
+
+
+def fallout_rows(
+    order_id: str,
+    catalog_hash: str,
+    failed: Sequence[tuple[ItemRow, PlanItemOf]],
+    superseded: Callable[[], Collection[str]],
+) -> list[FalloutRow]:
+    """One order's items in fallout, from the rows of its ``fatally_failed`` items each with
+    its plan item, less those of lines an amendment superseded (their work is history).
+    ``superseded`` (the ids of such lines of the order's plan) is asked only when a line
+    could be one (:data:`HISTORY_MARK`): reading them costs a second pass over the plan."""
+    if any(HISTORY_MARK in spec.line_id for _, spec in failed):
+        gone = superseded()
+        failed = [(row, spec) for row, spec in failed if spec.line_id not in gone]
+    return [
+        FalloutRow(order_id, catalog_hash, row.item_id, spec.name, spec.kind, spec.product,
+                   row.attempt, row.failures, row.reason)
+        for row, spec in failed
+    ]  # fmt: skip
 
 
 RowValues = tuple[Any, ...]
@@ -245,6 +297,14 @@ class Store(Protocol):
         :func:`om_dsl.runtime.notify.tmf_text.event_id`)."""
         ...
 
+    def epoch_of(self, seq: int) -> str:
+        """The event id epoch the log's row ``seq`` was written in: ``""`` for the rows
+        before the store's first restore, else the :attr:`event_id_epoch` of the restore
+        that came before it.  A cancel request's id carries it (``cpo-<seq>-<epoch>``), so
+        that a restore, which rewinds the sequence, never gives a second request the id of
+        one it lost.  Optional: without it, every row counts as before any restore."""
+        ...
+
     def apply(self, batch: WriteBatch) -> int:
         """Commit the batch atomically; return the ``seq`` of its first event."""
         ...
@@ -321,6 +381,14 @@ class Store(Protocol):
     def count_items(self, order_states: frozenset[str]) -> dict[str, int]:
         """How many items of the orders in ``order_states`` are in each state (the items of
         unfinished orders: a finished order's history does not grow the count's cost)."""
+        ...
+
+    def fallout(self, order_id: str | None = None) -> list[FalloutRow]:
+        """The items in ``fatally_failed`` that no amendment superseded, of the held orders
+        (by creation, then id), or of the one order ``order_id`` whatever its state; each
+        order's in plan order.  It reads the item rows in fallout and their plan items only,
+        not every item of those orders (``GET /fallout`` after an outage: thousands of held
+        orders).  Optional: without it, the runtime reads each order's whole status."""
         ...
 
     def prune(self, policy: PrunePolicy) -> PruneReport:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import copy
 import dataclasses
+import json
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -23,18 +24,21 @@ from om_dsl.orders.inventory import (
     with_recorded,
 )
 from om_dsl.runtime.events import is_cancel_request
-from om_dsl.runtime.states import ACTIVE_ORDER_STATES
+from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ItemState, OrderState
 from om_dsl.runtime.store.base import (
     EventRow,
+    FalloutRow,
     ItemRow,
     NewEvent,
     NewOrder,
     OrderRecord,
+    PlanItemOf,
     ProductFilter,
     RowValues,
     StoredOrder,
     WriteBatch,
     claimed_products,
+    fallout_rows,
     new_installation_id,
     product_order,
     refuse_busy,
@@ -42,6 +46,8 @@ from om_dsl.runtime.store.base import (
 from om_dsl.runtime.store.prune import FINAL_STATES, NOTIFY_CURSOR, PrunePolicy, PruneReport
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
+STATE = ItemRow._fields.index("state")
+HELD = frozenset({OrderState.HELD.value})
 
 
 class MemoryStore:
@@ -78,6 +84,10 @@ class MemoryStore:
     @property
     def event_id_epoch(self) -> str:
         """Always ``""``: a memory store cannot be backed up, so it is never restored."""
+        return ""
+
+    def epoch_of(self, seq: int) -> str:
+        """Always ``""``, as :attr:`event_id_epoch`."""
         return ""
 
     # ---- writing ------------------------------------------------------------------------------
@@ -281,6 +291,28 @@ class MemoryStore:
                 if order_id is None or oid == order_id
             ]
 
+    def fallout(self, order_id: str | None = None) -> list[FalloutRow]:
+        """As :meth:`SqliteStore.fallout`: only the plans of orders with items in fallout
+        are read."""
+        with self._lock:
+            if order_id is None:
+                records = self.orders(HELD)
+            else:
+                records = [r for r in (self._orders.get(order_id),) if r is not None]
+            return [row for record in records for row in self._fallout_of(record)]
+
+    def _fallout_of(self, record: OrderRecord) -> list[FalloutRow]:
+        """One order's items in fallout (the caller holds the lock)."""
+        failed = [ItemRow._make(row) for row in self._items[record.id]
+                  if row[STATE] == ItemState.FATALLY_FAILED]  # fmt: skip
+        if not failed:
+            return []
+        plan = json.loads(self._plans[record.id])
+        found = [(row, _plan_item(plan["items"][row.idx])) for row in failed]
+        return fallout_rows(record.id, record.catalog_hash, found,
+                            lambda: {line["id"] for line in plan.get("lines", ())
+                                     if line.get("superseded")})  # fmt: skip
+
     def get_cursor(self, name: str) -> int:
         with self._lock:
             return self._cursors.get(name, 0)
@@ -357,6 +389,10 @@ class MemoryStore:
 
     def close(self) -> None:
         return None
+
+
+def _plan_item(spec: dict[str, Any]) -> PlanItemOf:
+    return PlanItemOf(spec["name"], spec["kind"], spec["product"], spec["line_id"])
 
 
 def _copy(product: InventoryProduct) -> InventoryProduct:

@@ -14,6 +14,11 @@ restored event log rewinds its sequence, and the events after the restore used t
 so listeners that drop duplicates by id dropped real state changes.  The epoch is random, not
 a counter: one backup may be restored twice, and each restore must issue ids of its own.
 
+Each accepted restore also notes the sequence number from which its epoch counts
+(:data:`EPOCH_STARTS`), so that the epoch a row of the log was written in stays known: a
+cancel request's id (``cpo-<seq>-<epoch>``, :mod:`om_dsl.runtime.notify.cancels`) is given
+once and must keep naming that request, where an event is made anew at each delivery.
+
 A copy made by other means (``cp`` of a stopped store, a file system snapshot) carries no
 mark, and is not recognised: ``om backup`` is the way to take one.
 """
@@ -37,6 +42,15 @@ JSON.  An older om_dsl ignores ``meta`` rows it does not know."""
 EVENT_ID_EPOCH = "event_id_epoch"
 """The ``meta`` row of the store's event id epoch (:attr:`Store.event_id_epoch`), made when a
 restore was accepted; absent from a store never restored."""
+EPOCH_STARTS = "event_id_epoch_starts"
+"""The ``meta`` row of where each event id epoch starts in the log: JSON ``[[seq, epoch],
+...]``, one pair per accepted restore, oldest first (a backup carries the pairs of the
+restores before it).  The rows from ``seq`` on were written in that epoch, until the next
+pair; the rows before the first pair in none (``""``).  Absent from a store never restored,
+and from one an older om_dsl restored: its rows count as written in none, as the ids it gave
+their cancel requests said (``cpo-<seq>``)."""
+EpochStarts = tuple[tuple[int, str], ...]
+"""The pairs of :data:`EPOCH_STARTS`, read."""
 EPOCH_BYTES = 4
 """8 hex characters: two restores of one backup never meet in practice (1 in 4 billion), and
 an eventId stays short."""
@@ -86,6 +100,42 @@ def mark_copy(copy: sqlite3.Connection, source: str | Path, orders: int) -> Back
 def new_epoch() -> str:
     """A new event id epoch (:data:`EPOCH_BYTES`, random)."""
     return secrets.token_hex(EPOCH_BYTES)
+
+
+def epoch_at(starts: EpochStarts, seq: int) -> str:
+    """The epoch the log's row ``seq`` was written in (``""``: before any restore this
+    om_dsl accepted): that of the last start at or before ``seq``.  Two starts at one ``seq``
+    (a backup taken and restored again before anything was logged): the later one."""
+    found = ""
+    for first, epoch in starts:
+        if first > seq:
+            break
+        found = epoch
+    return found
+
+
+def starts_json(starts: EpochStarts) -> str:
+    return json.dumps([list(pair) for pair in starts])
+
+
+def starts_from_json(text: str) -> EpochStarts | None:
+    """The pairs :data:`EPOCH_STARTS` holds; None when they cannot be read (edited by hand)."""
+    try:
+        found: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(found, list) or not all(_is_start(pair) for pair in found):
+        return None
+    return tuple((int(first), str(epoch)) for first, epoch in found)
+
+
+def _is_start(pair: Any) -> bool:
+    return (
+        isinstance(pair, list)
+        and len(pair) == 2
+        and isinstance(pair[0], int)
+        and isinstance(pair[1], str)
+    )
 
 
 class StoreIsBackup(OmError):

@@ -256,8 +256,9 @@ def admit_runner(store: object) -> None:
         if mark is not None:
             log.warning(
                 "%s is restored from the backup of %s taken %s: its unfinished orders resume, "
-                "and its events have ids om-<seq>-%s from now on",
+                "and its events have ids om-<seq>-%s from now on (cancel requests cpo-<seq>-%s)",
                 store.path, mark.source, mark.taken_at, store.event_id_epoch,
+                store.event_id_epoch,
             )  # fmt: skip
         return
     refuse_backup(store)

@@ -17,8 +17,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,12 +34,14 @@ from om_dsl.orders.inventory import (
     with_recorded,
 )
 from om_dsl.runtime.events import CANCEL_ACCEPTED_STATE, CANCEL_REJECTED, ORDER_STATE
-from om_dsl.runtime.states import ACTIVE_ORDER_STATES
+from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ItemState, OrderState
 from om_dsl.runtime.store.base import (
     EventRow,
+    FalloutRow,
     ItemRow,
     NewOrder,
     OrderRecord,
+    PlanItemOf,
     ProductFilter,
     RowValues,
     StoredOrder,
@@ -46,20 +49,27 @@ from om_dsl.runtime.store.base import (
     any_of,
     claimed_products,
     event_act,
+    fallout_rows,
     new_installation_id,
     refuse_busy,
 )
 from om_dsl.runtime.store.prune import LAST_EVENT_SEQ, PrunePolicy, PruneReport
 from om_dsl.runtime.store.restore import (
     BACKUP_MARK,
+    EPOCH_STARTS,
     EVENT_ID_EPOCH,
     BackupMark,
+    EpochStarts,
     StoreIsBackup,
+    epoch_at,
     new_epoch,
+    starts_from_json,
+    starts_json,
 )
 from om_dsl.runtime.store.sqlite_prune import prune_sqlite
 
 SCHEMA_VERSION = 1
+FATALLY_FAILED = ItemState.FATALLY_FAILED.value
 INSTALLATION_ID = "installation_id"
 """The ``meta`` row of the store's installation id (:attr:`SqliteStore.installation_id`)."""
 SCHEMA = """
@@ -215,6 +225,27 @@ _NEXT_SEQ = (
 removed (:data:`~om_dsl.runtime.store.prune.LAST_EVENT_SEQ`), so that no eventId is issued
 twice.  Two lookups by key, in the write transaction."""
 
+_FALLOUT = (
+    "SELECT o.id, o.catalog_hash, i.idx, i.item_id, i.attempt, i.failures, i.reason "
+    "FROM orders o JOIN items i ON i.order_id = o.id "
+    "WHERE {which} AND i.state = ? ORDER BY o.created_at, o.id, i.idx"
+)
+"""The rows of the items in fallout, with their orders' (held orders through
+``orders_by_state``, then their items by key: a partial index of the items in fallout was
+measured not to matter, the plans' JSON is most of the time)."""
+_FALLOUT_PLAN_ITEMS = (
+    "SELECT s.key, json_extract(s.value, '$.name'), json_extract(s.value, '$.kind'), "
+    "json_extract(s.value, '$.product'), json_extract(s.value, '$.line_id') "
+    "FROM plans p, json_each(p.plan_json, '$.items') s "
+    "WHERE p.order_id = ?1 AND s.key IN (SELECT idx FROM items WHERE order_id = ?1 AND state = ?2)"
+)
+"""The plan items of one order's items in fallout: its plan is parsed once, by SQLite (half
+the time of ``json.loads`` of the whole text, measured), and only those items are read out."""
+_SUPERSEDED_LINES = (
+    "SELECT json_extract(l.value, '$.id') FROM plans p, json_each(p.plan_json, '$.lines') l "
+    "WHERE p.order_id = ? AND json_extract(l.value, '$.superseded') > 0"
+)
+
 
 @contextmanager
 def immediate_transaction(
@@ -293,6 +324,7 @@ class SqliteStore:
         it accepts it (:meth:`accept_restore`) instead of refusing a backup copy
         (:mod:`om_dsl.runtime.store.restore`).  Nothing else changes with it."""
         self._event_id_epoch = ""
+        self._epoch_starts: EpochStarts = ()
         self._external_id = "external_id"
         """The column of the orders' external ids, or :data:`_ABSENT_COLUMN`."""
         self._key_from = KEY_FROM
@@ -341,6 +373,7 @@ class SqliteStore:
             )
         self._installation_id = self._meta(INSTALLATION_ID)
         self._event_id_epoch = self._meta(EVENT_ID_EPOCH) or ""
+        self._epoch_starts = self._read_starts(self._meta(EPOCH_STARTS))
 
     def _refuse_unwritable(self) -> None:
         """SQLite opens a file this account may only read as read-only, in silence: a
@@ -380,6 +413,19 @@ class SqliteStore:
         (see :attr:`Store.event_id_epoch`)."""
         return self._event_id_epoch
 
+    def epoch_of(self, seq: int) -> str:
+        """The event id epoch the log's row ``seq`` was written in: ``""`` before the first
+        restore (and for every row of a store never restored), else the epoch of the restore
+        it came after (:data:`~om_dsl.runtime.store.restore.EPOCH_STARTS`)."""
+        return epoch_at(self._epoch_starts, seq)
+
+    def _read_starts(self, text: str | None) -> EpochStarts:
+        starts = () if text is None else starts_from_json(text)
+        if starts is None:
+            raise StoreError(f"the store is damaged: {self.path}: its meta row {EPOCH_STARTS} "
+                             "is not a list of [seq, epoch]")  # fmt: skip
+        return starts
+
     def backup_mark(self) -> BackupMark | None:
         """What ``om backup`` wrote into this store, if it is a copy not yet accepted as a
         restore (read now: another process may have accepted it since it was opened)."""
@@ -389,7 +435,8 @@ class SqliteStore:
     def accept_restore(self) -> BackupMark | None:
         """Accept this backup copy as the store (a restore): its mark goes and a new event id
         epoch starts, in one transaction, so no event after the restore reuses an id that
-        the original store (or an earlier restore of the same backup) issued.  Returns the
+        the original store (or an earlier restore of the same backup) issued; where it
+        starts in the log is noted with the earlier ones (:meth:`epoch_of`).  Returns the
         mark, or None when the store had none (nothing changes then).  The runner calls it,
         holding the runner lock."""
         with self._write() as db:
@@ -397,11 +444,14 @@ class SqliteStore:
             if found is None:
                 return None
             epoch = new_epoch()
+            first = int(db.execute(_NEXT_SEQ, (LAST_EVENT_SEQ,)).fetchone()[0])
+            starts = (*self._read_starts(self._meta(EPOCH_STARTS)), (first, epoch))
             db.execute("DELETE FROM meta WHERE key = ?", (BACKUP_MARK,))
-            db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (EVENT_ID_EPOCH, epoch)
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(EVENT_ID_EPOCH, epoch), (EPOCH_STARTS, starts_json(starts))],
             )
-        self._event_id_epoch = epoch
+        self._event_id_epoch, self._epoch_starts = epoch, starts
         return BackupMark.from_json(str(found[0]))
 
     def _upgrade(self) -> None:
@@ -485,6 +535,17 @@ class SqliteStore:
                 (SCHEMA_VERSION,),
             )
             _add_installation_id(db)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: what several queries read is the store as of one commit."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")  # it wrote nothing: ending it is all
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         if self.read_only:
@@ -635,6 +696,17 @@ class SqliteStore:
             tuple(sorted(order_states)),
         )
         return {str(state): int(count) for state, count in rows}
+
+    def fallout(self, order_id: str | None = None) -> list[FalloutRow]:
+        """See :meth:`Store.fallout`: one query for the rows in fallout, then one per order
+        with some for their plan items, in one read transaction (an amendment another
+        process commits in between renumbers an order's items)."""
+        held = order_id is None
+        which, wanted = ("o.state = ?", OrderState.HELD.value) if held else ("o.id = ?", order_id)
+        with self._reading() as db:
+            found = db.execute(_FALLOUT.format(which=which), (wanted, FATALLY_FAILED)).fetchall()
+            return [row for (oid, catalog_hash), rows in groupby(found, key=lambda r: r[:2])
+                    for row in _order_fallout(db, oid, catalog_hash, rows)]  # fmt: skip
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         sql = "SELECT order_id, item_id FROM items WHERE wait_key = ?"
@@ -1060,6 +1132,45 @@ def _record(row: Any) -> OrderRecord:
         points,
         external_id or None,
     )
+
+
+def _order_fallout(
+    db: sqlite3.Connection, order_id: str, catalog_hash: str, found: Iterable[Any]
+) -> list[FalloutRow]:
+    """One order's items in fallout, from the rows :data:`_FALLOUT` found for it."""
+    failed = [ItemRow(idx, item_id, FATALLY_FAILED, attempt, failures, reason=reason)
+              for _, _, idx, item_id, attempt, failures, reason in found]  # fmt: skip
+    specs = _plan_items(db, order_id)
+    for row in failed:
+        if row.idx not in specs:
+            raise StoreError(f"the store is damaged: order {order_id}: its plan has no item "
+                             f"{row.idx} (the row of {row.item_id})")  # fmt: skip
+    return fallout_rows(order_id, catalog_hash, [(row, specs[row.idx]) for row in failed],
+                        lambda: _superseded_lines(db, order_id))  # fmt: skip
+
+
+def _plan_items(db: sqlite3.Connection, order_id: str) -> dict[int, PlanItemOf]:
+    """Position -> plan item of the order's items in fallout (:data:`_FALLOUT_PLAN_ITEMS`)."""
+    try:
+        rows = db.execute(_FALLOUT_PLAN_ITEMS, (order_id, FATALLY_FAILED)).fetchall()
+    except sqlite3.OperationalError:
+        valid = db.execute("SELECT json_valid(plan_json) FROM plans WHERE order_id = ?",
+                           (order_id,)).fetchone()  # fmt: skip
+        if valid is None or valid[0]:
+            raise
+        raise StoreError(
+            f"the store is damaged: order {order_id}: its plan is not valid JSON"
+        ) from None
+    found = {int(idx): PlanItemOf(*fields) for idx, *fields in rows}
+    if not all(isinstance(field, str) for spec in found.values() for field in spec):
+        raise StoreError(f"the store is damaged: order {order_id}: an item of its plan lacks "
+                         f"{', '.join(PlanItemOf._fields)}")  # fmt: skip
+    return found
+
+
+def _superseded_lines(db: sqlite3.Connection, order_id: str) -> set[str]:
+    """The ids of the lines of the order's plan that an amendment superseded."""
+    return {str(line_id) for (line_id,) in db.execute(_SUPERSEDED_LINES, (order_id,))}
 
 
 def _item_values(row: RowValues) -> tuple[Any, ...]:
