@@ -511,6 +511,11 @@ ORDER: tuple[CodeDoc, ...] = (
         "Wait for that order to complete, or amend it (an amendment of that order does not trip over its own product).",
     ),
     CodeDoc(
+        ("O076",),
+        "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory records under another billing account or customer than the order's (the item's `billingAccount.id`, else the order's; the order's `Customer` party): accepted, it moved the product to the order's customer. The message names both ids, and nothing else of the product. An order or a product without an account (or a customer) is not compared on it (see docs/runtime.md, Product inventory)",
+        "Check the product id (it is another customer's product). om_dsl has no transfer of ownership: delete the product under its owner, and add a new one under the new owner.",
+    ),
+    CodeDoc(
         ("O080",),
         "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `render plan`, `render decomposition`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
     ),
