@@ -557,7 +557,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S010",),
-        "the body is not JSON: `not valid JSON: Expecting value at line 1 column 12`, not UTF-8 text, or nested too deeply (path `body`)",
+        'the body is not JSON: `not valid JSON: Expecting value at line 1 column 12`, not UTF-8 text, or nested too deeply (path `body`); a downstream callback that is not UTF-8 text gets it too, in the callback\'s own answer (`{"error", "code"}`, docs/downstream.md)',
     ),
     CodeDoc(
         ("S011",),
@@ -620,7 +620,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S026",),
-        'a key given twice in one object of a request body (`{"reason": "a", "reason": "b"}`; path the key\'s, `body.reason`): JSON readers disagree on which value counts, so neither is guessed (an order\'s is O014)',
+        'a key given twice in one object of a request body (`{"reason": "a", "reason": "b"}`; path the key\'s, `body.reason`): JSON readers disagree on which value counts, so neither is guessed (an order\'s is O014); a downstream callback\'s too, in the callback\'s own answer (`{"error", "code"}`, docs/downstream.md)',
     ),
 )
 
