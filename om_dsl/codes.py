@@ -178,7 +178,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E046",),
         "An unknown function, a wrong number of arguments, or arguments of the wrong type; or `changed()`/`previous()` outside a plan, or given something other than one line attribute.",
-        "See the function table in the reference; the hint shows the signature, a close name, or the function another language's name stands for (`strip` is `trim`, `toUpperCase` is `upper`, `format` is `concat`, `sum(a, b)` is `a + b`, `DATEADD` is `add_days`).",
+        "See the function table in the reference; the hint shows the signature, a close name, or the function another language's name stands for (`strip` is `trim`, `toUpperCase` is `upper`, `format` is `concat`, `sum(a, b)` is `a + b`, `DATEADD` is `add_days`). `env(\"NAME\")` is no function of expressions: a system's `url` and `auth` name environment variables, and its callouts send them.",
     ),
     CodeDoc(
         ("E047",),
