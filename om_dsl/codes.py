@@ -178,7 +178,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     CodeDoc(
         ("E046",),
         "An unknown function, a wrong number of arguments, or arguments of the wrong type; or `changed()`/`previous()` outside a plan, or given something other than one line attribute.",
-        "See the function table in the reference; the hint shows the signature, a close name, or the function another language's name stands for (`strip` is `trim`, `toUpperCase` is `upper`, `format` is `concat`, `sum(a, b)` is `a + b`, `DATEADD` is `add_days`).",
+        "See the function table in the reference; the hint shows the signature, a close name, or the function another language's name stands for (`strip` is `trim`, `toUpperCase` is `upper`, `format` is `concat`, `sum(a, b)` is `a + b`, `DATEADD` is `add_days`). `env(\"NAME\")` is no function of expressions: a system's `url` and `auth` name environment variables, and its callouts send them.",
     ),
     CodeDoc(
         ("E047",),
@@ -511,6 +511,11 @@ ORDER: tuple[CodeDoc, ...] = (
         "Wait for that order to complete, or amend it (an amendment of that order does not trip over its own product).",
     ),
     CodeDoc(
+        ("O076",),
+        "a `modify`, `delete` or `noChange` item whose TMF `product.id` the product inventory records under another billing account or customer than the order's (the item's `billingAccount.id`, else the order's; the order's `Customer` party): accepted, it moved the product to the order's customer. The message names both ids, and nothing else of the product. An order or a product without an account (or a customer) is not compared on it (see docs/runtime.md, Product inventory)",
+        "Check the product id (it is another customer's product). om_dsl has no transfer of ownership: delete the product under its owner, and add a new one under the new owner.",
+    ),
+    CodeDoc(
         ("O080",),
         "an installed base given as data (`--installed-base FILE` of `om decompose`, `plan`, `render plan`, `render decomposition`, `run`, `amend` and `serve`; `read_installed_lines`) that is not an object of accounts, each an object of account-scoped technical products, each an object of that line's attributes; or that names a product the catalog lacks or that is not account-scoped. Its attribute values are checked like an order's (O034 to O037, with JSON paths into the data)",
     ),
@@ -552,7 +557,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S010",),
-        "the body is not JSON: `not valid JSON: Expecting value at line 1 column 12`, not UTF-8 text, or nested too deeply (path `body`)",
+        'the body is not JSON: `not valid JSON: Expecting value at line 1 column 12`, not UTF-8 text, or nested too deeply (path `body`); a downstream callback that is not UTF-8 text gets it too, in the callback\'s own answer (`{"error", "code"}`, docs/downstream.md)',
     ),
     CodeDoc(
         ("S011",),
@@ -616,7 +621,7 @@ SERVICE: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("S026",),
-        'a key given twice in one object of a request body (`{"reason": "a", "reason": "b"}`; path the key\'s, `body.reason`): JSON readers disagree on which value counts, so neither is guessed (an order\'s is O014)',
+        'a key given twice in one object of a request body (`{"reason": "a", "reason": "b"}`; path the key\'s, `body.reason`): JSON readers disagree on which value counts, so neither is guessed (an order\'s is O014); a downstream callback\'s too, in the callback\'s own answer (`{"error", "code"}`, docs/downstream.md)',
     ),
 )
 

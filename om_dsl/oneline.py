@@ -30,6 +30,12 @@ def one_line(text: str) -> str:
     return escaped(" ".join(text.split()))
 
 
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters of ``text`` (then ``...``).  Only for redacted text: cut
+    first, half a credential could be left that redaction then misses."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _escape(ch: str) -> str:
     return ch.encode("unicode_escape").decode("ascii")
 

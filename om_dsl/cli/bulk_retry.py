@@ -56,10 +56,12 @@ def retry_all_failed(db: Path, wanted: FalloutFilter, by: str | None, reason: st
 
 
 def _claim(runtime: Runtime, wanted: FalloutFilter, reason: str | None) -> None:
-    """The store's runner lock, as every operator command takes it; refused (exit 7) with
-    the route of the running service that does the same, body and all."""
+    """The store's runner lock, as every operator command takes it (held to keep runners
+    out: nothing runs here, so a backup copy is refused by the write, exit 6, not as a run
+    it is not); refused (exit 7) with the route of the running service that does the same,
+    body and all."""
     try:
-        runtime.claim_store()
+        runtime.claim_store(run=False)
     except StoreInUse as exc:
         fail(f"{exc}; through om serve's API: {ROUTE} {_body(wanted, reason)}", EXIT_BUSY)
 

@@ -939,9 +939,20 @@ _NUMBERS: Final = {
 }
 
 
+ENV_HINT = (
+    "an expression reads no environment variable: a system names the variables of its base "
+    'URL and credentials (`url env("NAME")`, `auth bearer env("NAME")`, `auth header '
+    '"X-Api-Key" env("NAME")`) and its callouts send them (docs/language.md, Systems)'
+)
+"""The hint of ``env("NAME")`` in an expression: a designer who wants a secret in a request
+(a token in a header or a body) got "did you mean 'len'?"."""
+
+
 def _function_hint(node: ast.Call) -> tuple[str, ...]:
     """Another language's function first: `strip` is spelt closest to `str`, but means
-    `trim`."""
+    `trim`; and ``env``, which only a system's ``url`` and ``auth`` take."""
+    if node.fn == "env":
+        return (ENV_HINT,)
     instead = function_elsewhere(node.fn)
     known = [*FUNCTIONS, *LINE_FUNCTIONS]
     return suggest(node.fn, known) if instead is None else (f"write {instead}",)

@@ -203,7 +203,9 @@ def apply_change(
     gave over the recorded ones (what the order does not say stays: not its default); a
     ``delete`` terminates the product and keeps its values; a ``noChange`` of a recorded
     product records only its order item (its status, offer, account, customer and values
-    stay: the order says nothing new about them).  Whatever the action, the values the
+    stay: the order says nothing new about them).  An order that names no account or no
+    customer keeps the recorded one (it says nothing new about it either; one that names
+    another is refused before, O076).  Whatever the action, the values the
     plans' records set (``change.recorded``) are laid over the result: fulfilment learnt them.
     Recording the same item twice changes nothing (a store may be asked again after a
     restart).
@@ -233,8 +235,8 @@ def apply_change(
         offering_id=change.offering_id,
         name=change.name,
         attributes=attributes,
-        account=change.account,
-        customer=change.customer,
+        account=change.account or (found.account if found is not None else None),
+        customer=change.customer or (found.customer if found is not None else None),
         is_bundle=change.is_bundle,
         start_date=start,
         termination_date=ts if deleted else None,
@@ -288,7 +290,8 @@ def with_inventory(order: Order, inventory: ProductInventory | None) -> Order:
     Raises:
         OrderValidationError: O072 (a ``modify``, ``delete`` or ``noChange`` of a terminated
             product), O073 (one of a product of another offer), O074 (an ``add`` of a product
-            the inventory has).
+            the inventory has), O076 (one under another billing account or customer than
+            the product's).
     """
     if inventory is None:
         return order
@@ -308,7 +311,7 @@ def _with_previous(
     found = None if product_id is None else inventory.product(product_id)
     if found is None:
         return item
-    misfit = _misfit(item, found)
+    misfit = _misfit(item, found) or _other_owner(order, item, found)
     if misfit is not None:
         issues.append(OrderIssue(misfit[0], key(key(item.path, "product"), "id"), misfit[1]))
         return item
@@ -352,6 +355,28 @@ def _misfit(item: OrderItem, found: InventoryProduct) -> tuple[str, str] | None:
             f"orders {item.product}: name the product's own offer, or another product id"
         )  # fmt: skip
     return None
+
+
+def _other_owner(order: Order, item: OrderItem, found: InventoryProduct) -> tuple[str, str] | None:
+    """O076: a ``modify``, ``delete`` or ``noChange`` under another billing account or
+    customer than the product's.  Accepted, it moved the product to the order's customer (and
+    read its recorded values, a port, into that customer's order): a CRM sends such an order
+    for the wrong product id, and a transfer of ownership is no order item om_dsl knows.  An
+    order or a product that names no account (or no customer) is not compared on it: there
+    is nothing to contradict, and a modify that names none keeps the recorded one
+    (:func:`apply_change`)."""
+    given = {"billing account": item.account or order.account, "customer": order.customer}
+    recorded = {"billing account": found.account, "customer": found.customer}
+    differ = [n for n, v in given.items() if v and recorded[n] and v != recorded[n]]
+    if not differ:
+        return None
+    was = " and ".join(f"{n} {show(recorded[n])}" for n in differ)
+    now = " and ".join(f"{n} {show(given[n])}" for n in differ)
+    return "O076", (
+        f"product {show(found.id)} belongs to {was} in the inventory, but the order is for "
+        f"{now}: name a product of the order's own account, or delete the product and add "
+        "a new one under the new owner"
+    )
 
 
 def _added_again(found: InventoryProduct) -> str:

@@ -175,7 +175,8 @@ class Repeated(dict[str, Any]):
 
 def repeated_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """An ``object_pairs_hook``: a plain dict, or a :class:`Repeated` one (orders, and the
-    service's request bodies: :func:`om_dsl.service.request_issues.body_text_issues`)."""
+    service's request bodies and downstream callbacks:
+    :func:`om_dsl.orders.body_text.body_text_issues`)."""
     obj = dict(pairs)
     if len(obj) == len(pairs):
         return obj

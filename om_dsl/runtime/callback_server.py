@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from om_dsl.errors import NotFound, OmError, UnmappableCallback
+from om_dsl.orders.body_text import body_text_issues
 
 if TYPE_CHECKING:
     import uvicorn
@@ -54,6 +55,9 @@ def handle_callback(receive: Receive, token: str, body: bytes) -> tuple[int, dic
         payload = parse_body(body) if body.strip() else {}
     except ValueError as exc:
         return 400, {"error": f"the callback body {exc}"}
+    refused = _unsound_text(body)
+    if refused is not None:
+        return 400, refused
     if not isinstance(payload, dict):
         return 400, {"error": "the callback body must be a JSON object"}
     try:
@@ -65,6 +69,21 @@ def handle_callback(receive: Receive, token: str, body: bytes) -> tuple[int, dic
     except OmError as exc:
         return 409, {"error": str(exc)}
     return 200, {"status": "accepted", "result": str(result)}
+
+
+def _unsound_text(body: bytes) -> dict[str, Any] | None:
+    """The 400 answer to a body that is not UTF-8 text or gives a key twice in one object
+    (the service's S010 and S026, by the check its request bodies take), or None; asked
+    once the body parsed (a body that is no JSON at all is said as before).
+
+    The parser reads UTF-16 and keeps a repeated key's last value: a UTF-16 callback
+    completed its item, and ``{"status": "failed", "status": "ok"}`` completed it where a
+    reader that keeps the first value (the system's audit log) saw a failure."""
+    issues = body_text_issues(body)
+    if not issues:
+        return None
+    said = "; ".join(str(issue) for issue in issues)
+    return {"error": f"the callback body is refused: {said}", "code": issues[0].code}
 
 
 def callback_routes(receive: Receive) -> list[Route]:

@@ -37,7 +37,7 @@ from om_dsl.runtime.events import (
 from om_dsl.runtime.journal import Journal, item_row, record
 from om_dsl.runtime.kinds.base import KindRegistry
 from om_dsl.runtime.live import CatalogRun, ItemRun, OrderRun
-from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting
+from om_dsl.runtime.outcomes import Completed, Failed, OnHold, Outcome, Waiting, kept_reason, raised
 from om_dsl.runtime.plan import OrderPlan
 from om_dsl.runtime.records import completed_values, output_problem
 from om_dsl.runtime.retry import next_delay_ms
@@ -625,7 +625,7 @@ class Engine:
         try:
             outcome = self.kinds.get(item.tpl.kind).resolve(ctx, payload)
         except Exception as exc:  # the kind's bug: the item fails, the runtime goes on
-            outcome = Failed(f"resolving {item.id} failed: {type(exc).__name__}: {exc}")
+            outcome = Failed(kept_reason(f"resolving {item.id} failed: {raised(exc)}"))
         if isinstance(outcome, Completed):
             self.complete(order, item, outcome.outputs, detail, act)
         else:
@@ -721,7 +721,7 @@ class Engine:
             try:
                 self.kinds.get(item.tpl.kind).cancel(ctx)
             except Exception as exc:  # a kind's clean-up failing must not block the cancel
-                reason = f"{reason}; its clean-up failed: {type(exc).__name__}: {exc}"
+                reason = f"{reason}; its clean-up failed: {kept_reason(raised(exc))}"
         self.leave_wait(order, item)
         item.due = None
         item.reason = reason

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from om_dsl.oneline import one_line, shorten
+
 
 @dataclass(frozen=True, slots=True)
 class Completed:
@@ -80,6 +82,15 @@ Outcome = Completed | Waiting | Failed | OnHold
 REASON_CHARS = 2000
 """The longest reason kept from an exception of code that is not the runtime's own (a host's
 handler or kind): the store, the event log and every view show it."""
+
+
+def kept_reason(text: str) -> str:
+    """Text of code that is not the runtime's own (a host's handler or kind, its exception
+    above all) made fit to keep as an item's reason: one line (:func:`om_dsl.oneline.one_line`:
+    a ``\n`` in a handler's message began a forged line in `om events`, `om status` and the
+    fallout log line) and at most :data:`REASON_CHARS` characters.  Redact it first where it
+    may hold a credential (:func:`om_dsl.runtime.downstream.redaction.redact`)."""
+    return shorten(one_line(text), REASON_CHARS)
 
 
 def message_of(exc: BaseException) -> str:

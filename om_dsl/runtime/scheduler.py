@@ -23,10 +23,9 @@ from collections.abc import Callable
 from functools import partial
 
 from om_dsl.errors import OmError
-from om_dsl.runtime.downstream.redaction import shorten
 from om_dsl.runtime.engine import Engine, Start
 from om_dsl.runtime.kinds.base import KindRegistry
-from om_dsl.runtime.outcomes import REASON_CHARS, Failed, Outcome, raised
+from om_dsl.runtime.outcomes import Failed, Outcome, kept_reason, raised
 from om_dsl.runtime.states import ItemState
 
 TaskKey = tuple[str, int, int]
@@ -222,5 +221,5 @@ class Scheduler:
 
 def _failed(reason: str) -> Failed:
     """A kind that raised (a host's own kind, or a host's exception that escaped one): its
-    text, cut as a handler's is, since the store and every view keep it."""
-    return Failed(shorten(reason, REASON_CHARS))
+    text, one line and cut as a handler's is, since the store and every view keep it."""
+    return Failed(kept_reason(reason))

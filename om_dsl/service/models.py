@@ -436,6 +436,8 @@ class CallbackAnswer(BaseModel):
     result: str | None = None
     """``resolved``, ``early`` (kept for the item's next attempt) or ``ignored``."""
     error: str | None = None
+    code: str | None = None
+    """On a 400 for a body that is not UTF-8 text (``S010``) or gives a key twice (``S026``)."""
 
 
 class Health(BaseModel):

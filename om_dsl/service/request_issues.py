@@ -17,6 +17,9 @@ S015    a value in the wrong form (``requestedCancellationDate``: not a date-tim
 S026    a key given twice in one object of the body (as an order's O014)
 ======  ===========================================================================
 
+S010 for a body that is not UTF-8, and S026, are the check of
+:func:`om_dsl.orders.body_text.body_text_issues`, which downstream callbacks take too.
+
 Paths start with where the value was: ``body.productOrder.id``, ``query.limit``.
 
 A number JSON has no such thing as (``NaN``, ``Infinity``), or too large for an order to hold,
@@ -32,15 +35,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from om_dsl.errors import OrderIssue
+from om_dsl.orders.body_text import NOT_JSON
 from om_dsl.orders.issues import loc_path, path_key, show
-from om_dsl.orders.jsondoc import Repeated, number_issues, repeated_pairs
+from om_dsl.orders.jsondoc import number_issues
 from om_dsl.orders.shape_errors import EXPECTED, described, field_names, missing_field, model_at
 from om_dsl.orders.values import did_you_mean
 from om_dsl.service.models import DATE_TIME_ERROR, DURATION_ERROR
 
 Error = Mapping[str, Any]
 Loc = tuple[int | str, ...]
-NOT_JSON = "S010"
 _EXPECTED = {
     **EXPECTED,  # and the forms of query strings (parsed) and bodies FastAPI reads itself:
     "int_parsing": "a whole number",
@@ -95,64 +98,6 @@ def body_number_issues(body: bytes) -> list[OrderIssue]:
     return [
         OrderIssue(issue.code, _in_body(issue.path), issue.message) for issue in number_issues(body)
     ]
-
-
-def body_text_issues(body: bytes) -> list[OrderIssue]:
-    """What makes a request body no JSON text a strict reader takes, although Python's reader
-    (FastAPI's) took it: a text that is not UTF-8 (S010), and a key given twice in one object
-    (S026, each with its path).  [] for a sound body, or one that is not JSON at all (the
-    parser said so already).
-
-    ``json.loads`` of bytes reads UTF-16 and UTF-32 too (with or without a byte order mark),
-    and keeps the last value of a repeated key: ``POST /hub`` in UTF-16 registered its
-    listener, and ``{"reason": "a", "reason": "b"}`` kept ``b``, where a reader that keeps
-    the first value (an audit tool) saw ``a``.  RFC 8259 asks for UTF-8 between systems (a
-    UTF-8 byte order mark may be ignored, and is), and leaves repeated names' meaning open;
-    orders already refuse both (O001, O014)."""
-    text = _utf8_text(body)
-    if text is None:
-        reason = "not valid JSON: the body is not UTF-8 text (UTF-16 and UTF-32 are refused)"
-        return [OrderIssue(NOT_JSON, "body", reason)]
-    try:
-        data = json.loads(text, object_pairs_hook=repeated_pairs)
-    except (ValueError, RecursionError):  # no JSON: FastAPI's parser said why
-        return []
-    return [_repeated(loc, name, times) for loc, name, times in _repeats(data)]
-
-
-def _utf8_text(body: bytes) -> str | None:
-    """The body as text, if it is UTF-8 (a byte order mark ignored); None otherwise."""
-    if json.detect_encoding(body) not in ("utf-8", "utf-8-sig"):
-        return None
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
-def _repeats(data: Any) -> list[tuple[Loc, str, int]]:
-    """Each repeated key (its object's place, its name, how many times), in path order;
-    walked without recursion (the parser took the depth, a recursive walk may not)."""
-    found: list[tuple[Loc, str, int]] = []
-    stack: list[tuple[Any, Loc]] = [(data, ())]
-    while stack:
-        node, loc = stack.pop()
-        if isinstance(node, Repeated):
-            found.extend((loc, name, times) for name, times in node.repeated.items())
-        if isinstance(node, dict):
-            stack.extend((value, (*loc, name)) for name, value in node.items())
-        elif isinstance(node, list):
-            stack.extend((value, (*loc, n)) for n, value in enumerate(node))
-    return sorted(found, key=lambda entry: path_key(loc_path(("body", *entry[0], entry[1]))))
-
-
-def _repeated(loc: Loc, name: str, times: int) -> OrderIssue:
-    return OrderIssue(
-        "S026",
-        loc_path(("body", *loc, name)),
-        f"the key {show(name)} is given {times} times in this object; give it once (JSON "
-        "readers disagree on which value counts)",
-    )
 
 
 def _in_body(path: str) -> str:

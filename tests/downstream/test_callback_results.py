@@ -4,6 +4,7 @@ system's callback itself, over HTTP, to the runtime's own callback listener."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -150,3 +151,46 @@ def test_an_async_timeout_names_the_request_and_says_a_late_callback_still_compl
     assert (answer.status_code, answer.json()["result"]) == (200, "resolved")
     item = settled(runtime)
     assert (item.state, item.outputs) == ("completed", {"activation_id": "A1"})
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_callback_that_is_not_utf8_is_a_400_and_the_item_still_waits(
+    lab: Lab, sims: Sims, encoding: str
+) -> None:
+    """A UTF-16 callback completed its item (Python's reader takes UTF-16); the service's
+    own bodies refuse it (S010), and so does the callback now, by the same check."""
+    runtime, url = waiting(lab, sims)
+    sent = json.dumps({"activation": {"id": "A1"}}).encode(encoding)
+    answer = httpx.post(url, content=sent, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {
+        "error": "the callback body is refused: body: [S010] not valid JSON: the body is not "
+        "UTF-8 text (UTF-16 and UTF-32 are refused)",
+        "code": "S010",
+    }
+    assert runtime.status("O1").item(ITEM).state == "waiting"  # the token is not used
+    with_bom = json.dumps({"activation": {"id": "A1"}}).encode("utf-8-sig")
+    assert httpx.post(url, content=with_bom).status_code == 200  # RFC 8259: a BOM may be
+    assert settled(runtime).outputs == {"activation_id": "A1"}
+
+
+def test_a_callback_that_gives_a_key_twice_is_a_400_naming_it(lab: Lab, sims: Sims) -> None:
+    """``{"status": "failed", ..., "status": "completed"}`` completed the item with the last
+    value, where the system's own log (a reader that keeps the first) saw a failure."""
+    runtime, url = waiting(lab, sims)
+    twice = (
+        '{"status": "failed", "reason": "OLT down", "activation": {"id": "A1", "id": "A2"}, '
+        '"status": "completed"}'
+    )
+    answer = httpx.post(url, content=twice)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "S026"
+    error = answer.json()["error"]
+    assert error.startswith(
+        "the callback body is refused: body.activation.id: [S026] the key 'id' is given 2 "
+        "times in this object; give it once (JSON readers disagree on which value counts); "
+        "body.status: [S026] the key 'status' is given 2 times"
+    ), error
+    assert runtime.status("O1").item(ITEM).state == "waiting"
+    assert httpx.post(url, json={"activation": {"id": "A1"}}).status_code == 200
+    assert settled(runtime).outputs == {"activation_id": "A1"}

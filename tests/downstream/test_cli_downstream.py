@@ -263,6 +263,21 @@ def test_tasks_fail_on_what_is_not_there_is_a_one_line_error(
 # ---- om systems offline|online, nobody running the store ---------------------------------------
 
 
+@pytest.mark.parametrize("command", [["offline", "Net"], ["online", "Net"], ["list"]])
+def test_systems_on_a_missing_store_is_exit_5_and_makes_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """As `om status` and `om prune`: "no store" (exit 5), one line, and no empty store made
+    (a switch flipped in a store made by mistake would never reach the real one)."""
+    db = tmp_path / "nope.db"
+    code, out, err = om(capsys, "systems", *command, "--db", str(db))
+    assert (code, out) == (5, ""), err
+    assert (
+        err.startswith(f"error: no store at {db} (start one with `om run") and err.count("\n") == 1
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_systems_online_with_no_runner_releases_the_held_callout_for_om_resume(
     work: Path, sims: Sims, capsys: pytest.CaptureFixture[str]
 ) -> None:

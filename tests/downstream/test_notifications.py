@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from downstream_support import (
     Sims,
@@ -32,6 +33,7 @@ from om_dsl.orders.models import Order, OrderItem
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream.urls import shown
 from om_dsl.runtime.notify import NotifySettings
+from om_dsl.runtime.notify.notifier import _failure as delivery_failure
 from om_dsl.service.logs import JsonFormatter
 
 Lab = Callable[..., Runtime]
@@ -415,3 +417,15 @@ def test_a_cancel_request_is_told_with_its_own_events(lab: Lab, listener: Listen
     delivered = [b["eventType"] for b in listener.bodies()]
     assert delivered == [e["eventType"] for e in heard]  # the same events, in the same order
     assert len(set(b["eventId"] for b in listener.bodies())) == len(heard)
+
+
+def test_a_listener_error_text_is_kept_as_one_line() -> None:
+    """The text of a delivery's exception is kept in the outbox, put in the event's detail
+    and in the "given up" log line: its newline forged a line there."""
+    url = "http://127.0.0.1:9/events?token=s3cret"
+    error = httpx.RemoteProtocolError(f"bad answer from {url}\nINFO forged line\x1b[2K")
+    said = delivery_failure(error, 5.0, url)
+    assert said == (f"RemoteProtocolError: bad answer from {shown(url)} INFO forged line\\x1b[2K")
+    assert said.isprintable() and "s3cret" not in said
+    long = delivery_failure(RuntimeError("x\n" * 500), 5.0, url)
+    assert long.endswith("...") and len(long) == len("RuntimeError: ") + 200 + 3

@@ -202,6 +202,37 @@ def test_a_refused_copy_is_left_byte_for_byte_and_gets_no_lock_file(
     assert not Path(f"{copy}.runner.lock").exists()  # refused before the lock file is made
 
 
+def test_sqlite_store_leaves_a_copy_byte_for_byte_and_refuses_to_write_it(
+    copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`SqliteStore(path)` on a copy switched its journal mode to WAL (its sha256 changed)
+    before anything refused it, where `om serve`, `om run` and `om resume` read it first."""
+    digest = _sha256(copy)
+    store = SqliteStore(copy)
+    assert [o.id for o in store.orders()] == ["O0", "O1", "O2"]  # it reads as any store
+    store.close()
+    assert _sha256(copy) == digest
+    store = SqliteStore(copy)
+    assert store.read_only and store.copy_mark is not None
+    with pytest.raises(StoreIsBackup) as refused, store.transaction() as db:
+        db.execute("DELETE FROM orders")  # pragma: no cover - refused before
+    assert str(refused.value).startswith(f"{copy} is a backup of ")
+    assert "not restored: it is not changed" in str(refused.value)
+    with pytest.raises(StoreIsBackup):
+        Runtime(compile_text(), store=store).claim_store()
+    store.close()
+    assert _sha256(copy) == digest
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["om.db"]
+    code, _, err = om(capsys, "systems", "offline", "Net", "--db", str(copy))
+    assert code == 6 and "it is not changed" in err and "Traceback" not in err, err
+    code, _, err = om(capsys, "retry", "--all-failed", "--db", str(copy))  # was "internal error"
+    assert code == 0 and "nothing to retry" in err, err  # nothing in fallout: nothing to write
+    assert _sha256(copy) == digest
+    restored = SqliteStore(copy, restored=True)  # a restore opens it to write
+    assert not restored.read_only and restored.copy_mark is None
+    restored.close()
+
+
 WEB_OFFER = """
 offer Web "Web" id "100" {
   attribute site: string default "SITE-1"

@@ -364,13 +364,12 @@ def test_a_no_change_must_fit_its_product_too(
 def test_a_no_change_records_its_order_item_and_changes_nothing_else(
     lab: ir.Catalog, store: Store
 ) -> None:
-    """A noChange sent under another account, customer and values rewrote the record."""
+    """A noChange sent with other values (and, before O076, under another account and
+    customer) rewrote the record."""
     runtime = runtime_of(lab, store)
     done(runtime, tmf("O1", "add", "P1", speed=300, site="B"))
     before = store.product("P1")
     other = tmf("O2", "noChange", "P1", speed=5, site="Z")
-    other["billingAccount"] = {"id": "ACC-9"}
-    other["relatedParty"] = [{"id": "CUST-9", "role": "Customer"}]
     done(runtime, other)
     after = store.product("P1")
     assert before is not None and after is not None
@@ -402,6 +401,87 @@ def test_an_add_of_a_product_the_inventory_has_is_o074(
         assert "added by order O1): modify it, or give a new product a new id" in issue.message
     assert not runtime.has_order("O3") and store.product("P1") == recorded
     done(runtime, tmf("O4", "add", "P2"))  # a new id is fine
+
+
+def owned_by(order: dict[str, Any], account: str | None, customer: str | None) -> dict[str, Any]:
+    """``order`` under this billing account and customer (None: the order names none)."""
+    order.pop("billingAccount")
+    order.pop("relatedParty")
+    if account is not None:
+        order["billingAccount"] = {"id": account}
+    if customer is not None:
+        order["relatedParty"] = [{"id": customer, "role": "Customer"}]
+    return order
+
+
+@pytest.mark.parametrize("action", ["modify", "delete", "noChange"])
+@pytest.mark.parametrize(
+    ("account", "customer", "named"),
+    [
+        ("ACC-9", "CUST-1", "billing account 'ACC-1' in the inventory, but the order is for "
+                            "billing account 'ACC-9':"),
+        ("ACC-1", "CUST-9", "customer 'CUST-1' in the inventory, but the order is for "
+                            "customer 'CUST-9':"),
+        ("ACC-9", "CUST-9", "billing account 'ACC-1' and customer 'CUST-1' in the inventory, "
+                            "but the order is for billing account 'ACC-9' and customer 'CUST-9':"),
+    ],
+    ids=["account", "customer", "both"],
+)  # fmt: skip
+def test_an_order_under_another_owner_is_o076_and_stores_nothing(
+    lab: ir.Catalog, store: Store, action: str, account: str, customer: str, named: str
+) -> None:
+    """A modify under another billing account or customer moved the product to that
+    customer unchecked (and a delete or noChange read its recorded values into their
+    order)."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1", speed=300))
+    recorded = store.product("P1")
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(owned_by(tmf("O2", action, "P1", speed=500), account, customer))
+    [issue] = caught.value.issues
+    assert (issue.code, issue.path) == ("O076", "productOrderItem[0].product.id")
+    assert issue.message.startswith(f"product 'P1' belongs to {named} name a product of the ")
+    assert "300" not in issue.message and "Internet" not in issue.message  # ids only
+    assert not runtime.has_order("O2") and store.product("P1") == recorded
+    assert sum(store.count_orders().values()) == 1
+
+
+def test_an_item_account_is_compared_before_the_orders(lab: ir.Catalog, store: Store) -> None:
+    """The product records the item's account (else the order's): so is it compared."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    other = tmf("O2", "modify", "P1", speed=500)
+    other["productOrderItem"][0]["billingAccount"] = {"id": "ACC-9"}
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(other)
+    assert [i.code for i in caught.value.issues] == ["O076"]
+    same = owned_by(tmf("O3", "modify", "P1", speed=500), "ACC-9", "CUST-1")
+    same["productOrderItem"][0]["billingAccount"] = {"id": "ACC-1"}
+    done(runtime, same)  # the item's own account is the product's
+
+
+def test_an_order_that_names_no_owner_keeps_the_recorded_one(lab: ir.Catalog, store: Store) -> None:
+    """A modify without billingAccount or customer is not compared on them, and does not
+    blank them: a blank one would let the next order under any account through O076."""
+    runtime = runtime_of(lab, store)
+    done(runtime, tmf("O1", "add", "P1"))
+    done(runtime, owned_by(tmf("O2", "modify", "P1", speed=500), None, None))
+    product = store.product("P1")
+    assert product is not None and (product.account, product.customer) == ("ACC-1", "CUST-1")
+    assert product.attributes["speed"] == 500
+    with pytest.raises(OrderValidationError) as caught:
+        runtime.submit(owned_by(tmf("O3", "modify", "P1", speed=700), "ACC-9", "CUST-9"))
+    assert [i.code for i in caught.value.issues] == ["O076"]
+
+
+def test_a_product_recorded_without_an_owner_takes_the_orders(
+    lab: ir.Catalog, store: Store
+) -> None:
+    runtime = runtime_of(lab, store)
+    done(runtime, owned_by(tmf("O1", "add", "P1"), None, None))
+    done(runtime, tmf("O2", "modify", "P1", speed=500))
+    product = store.product("P1")
+    assert product is not None and (product.account, product.customer) == ("ACC-1", "CUST-1")
 
 
 def test_a_second_order_for_a_product_in_flight_is_o075(lab: ir.Catalog, store: Store) -> None:

@@ -12,7 +12,7 @@ from runtime_support import Recorder, compile_text, decomposition, line, states
 from om_dsl.errors import IllegalTransition, OperatorActionRejected
 from om_dsl.runtime import HandlerRegistry, ItemContext, LifecycleEvent, Runtime
 from om_dsl.runtime.kinds.base import ItemKind, KindRegistry, UnsupportedKind
-from om_dsl.runtime.outcomes import REASON_CHARS, Outcome
+from om_dsl.runtime.outcomes import REASON_CHARS, Outcome, Waiting
 from om_dsl.runtime.states import ItemState, check_item
 
 LAB = """
@@ -478,3 +478,84 @@ def test_a_kind_that_raises_fails_its_item_with_a_bounded_reason(
     reason = runtime.status("O1").item("L:go").reason or ""
     runtime.close()
     assert reason.startswith(said) and len(reason) <= REASON_CHARS + len("..."), reason[:80]
+
+
+FORGED = "port busy\n2026-11-28T08:34:10.123Z INFO om_dsl.runtime: order O9 completed\r\x1b[2K"
+"""A host's exception text that forges a log line (and erases the real one, on a terminal)."""
+ONE_LINE = "port busy 2026-11-28T08:34:10.123Z INFO om_dsl.runtime: order O9 completed \\x1b[2K"
+
+
+def _reasons(runtime: Runtime, item_id: str) -> list[str]:
+    """The item's reason and the details of its events: what `om status`, `om events`, the
+    fallout view and its log line show."""
+    item = runtime.status("O1").item(item_id)
+    details = [e.detail or "" for e in runtime.events("O1") if e.item_id == item_id]
+    return [item.reason or "", *details]
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_a_handler_exception_becomes_a_one_line_reason(inline: bool) -> None:
+    """A handler's ``RuntimeError("...\\n...")`` kept its newline in the item's reason, its
+    events and the fallout log line (``escaped`` only in om serve's text log)."""
+
+    def go(ctx: ItemContext) -> None:
+        raise RuntimeError(FORGED)
+
+    registry = HandlerRegistry()
+    registry.register("go", go, inline=inline)
+    catalog = compile_text(ONE_AUTO)
+    runtime = Runtime(catalog, handlers=registry)
+    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
+    runtime.run_until_idle()
+    reasons = _reasons(runtime, "L:go")
+    runtime.close()
+    assert reasons[0] == f"go raised RuntimeError: {ONE_LINE}"
+    assert not [r for r in reasons if not r.isprintable()], reasons
+
+
+def test_a_kind_exception_becomes_a_one_line_reason() -> None:
+    kinds = KindRegistry()
+    kinds.register("auto", _Raising(RuntimeError(FORGED)))
+    catalog = compile_text(ONE_AUTO)
+    runtime = Runtime(catalog, kinds=kinds)
+    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
+    runtime.run_until_idle()
+    reasons = _reasons(runtime, "L:go")
+    runtime.close()
+    assert reasons[0] == f"the auto item raised RuntimeError: {ONE_LINE}"
+    assert not [r for r in reasons if not r.isprintable()], reasons
+
+
+class _BadResolve(ItemKind):
+    """A host's kind that waits, then fails to read what completes it, and to clean up."""
+
+    async def start(self, ctx: ItemContext) -> Outcome:
+        return Waiting("waiting for the host", event="go")
+
+    def start_now(self, ctx: ItemContext) -> Outcome:
+        return Waiting("waiting for the host", event="go")
+
+    def resolve(self, ctx: ItemContext, payload: Any) -> Outcome:
+        raise RuntimeError(FORGED)
+
+    def cancel(self, ctx: ItemContext) -> None:
+        raise RuntimeError(FORGED)
+
+
+@pytest.mark.parametrize("how", ["resolve", "cancel"])
+def test_a_kind_that_fails_to_resolve_or_clean_up_leaves_a_one_line_reason(how: str) -> None:
+    kinds = KindRegistry()
+    kinds.register("auto", _BadResolve())
+    catalog = compile_text(ONE_AUTO)
+    runtime = Runtime(catalog, kinds=kinds)
+    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
+    runtime.run_until_idle()
+    if how == "resolve":
+        runtime.signal("go", "O1")
+    else:
+        runtime.cancel("O1")
+    runtime.run_until_idle()
+    reasons = _reasons(runtime, "L:go")
+    runtime.close()
+    assert f"RuntimeError: {ONE_LINE}" in reasons[0], reasons[0]
+    assert not [r for r in reasons if not r.isprintable()], reasons

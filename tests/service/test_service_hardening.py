@@ -339,6 +339,22 @@ def test_a_key_given_twice_is_refused_with_its_path(service: Callable[..., Runni
     assert api.get(f"/tasks/{task['id']}").json()["state"] == "open"
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [(json.dumps({"done": True}).encode("utf-16"), "S010"), (b'{"a": 1, "a": 2}', "S026")],
+    ids=["utf-16", "key-twice"],
+)
+def test_the_callback_route_takes_the_same_body_checks(
+    service: Callable[..., Running], body: bytes, code: str
+) -> None:
+    """`POST /callbacks/{token}` read UTF-16 and repeated keys where every other body of the
+    service refused them; it answers in the callback's own shape, with the same code."""
+    answer = service().client(token="").post("/callbacks/made-up-token", content=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == code
+    assert f"[{code}]" in answer.json()["error"]
+
+
 def test_the_tmf622_samples_still_pass_unchanged(service: Callable[..., Running]) -> None:
     api = service().client()
     created = api.post("/productOrder", content=(SHARED / "ProductOrder.example.json").read_bytes())

@@ -156,6 +156,23 @@ def test_a_modify_at_another_site_moves_the_line(
     assert not [n for n in _status(api, "CRM-3") if "AccessLine" in n]  # nothing changes
 
 
+def test_a_modify_under_another_billing_account_is_a_400_and_stores_nothing(
+    service: Callable[..., Running], sims: Any
+) -> None:
+    """A modify of PRD-FIB-1 under another account moved the product to that customer."""
+    api = service().client()
+    assert api.post("/productOrder", json=fibre("CRM-1", "add", 500)).status_code == 201
+    _completed(api, "CRM-1")
+    before = api.get(f"{PRODUCTS}/PRD-FIB-1").json()
+    other = {**fibre("CRM-2", "modify", 1000), "billingAccount": {"id": "ACC-6666"}}
+    refused = api.post("/productOrder", json=other)
+    assert refused.status_code == 400, refused.text
+    assert "O076" in refused.text and "'ACC-2001'" in refused.text and "'ACC-6666'" in refused.text
+    assert "productOrderItem[0].product.id" in refused.text
+    assert api.get("/productOrder/CRM-2").status_code == 404
+    assert api.get(f"{PRODUCTS}/PRD-FIB-1").json() == before
+
+
 def test_the_product_view(snapshot: SnapshotAssertion) -> None:
     product = InventoryProduct(
         id="PRD-1",

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from om_dsl.oneline import one_line
+from om_dsl.oneline import one_line, shorten
 
 REDACTED = "***"
 EXCERPT_CHARS = 200
@@ -109,11 +109,6 @@ def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, list | tuple):
         return [_redact_value(v, secrets) for v in value]
     return value
-
-
-def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """At most ``limit`` characters of ``text`` (then ``...``).  Only for redacted text."""
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def excerpt(text: str, secrets: Iterable[str], limit: int = EXCERPT_CHARS) -> str:

@@ -3,7 +3,8 @@
 A handler's exception becomes the item's reason, which the store, the event log, ``om``
 and the service show.  A host's code may well hold a system's credential (it calls the
 system itself), so the text is redacted of every catalog credential, as a downstream answer
-is, and kept to :data:`REASON_CHARS` characters.
+is, made one line and kept to :data:`REASON_CHARS` characters
+(:func:`~om_dsl.runtime.outcomes.kept_reason`).
 """
 
 from __future__ import annotations
@@ -15,18 +16,11 @@ from typing import Any
 
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.downstream.auth import catalog_secrets
-from om_dsl.runtime.downstream.redaction import redact, shorten
+from om_dsl.runtime.downstream.redaction import redact
 from om_dsl.runtime.handlers import HandlerRegistry, PermanentFailure
 from om_dsl.runtime.kinds.base import ItemKind
 from om_dsl.runtime.kinds.threads import HandlerThreads
-from om_dsl.runtime.outcomes import (
-    REASON_CHARS,
-    Completed,
-    Failed,
-    Outcome,
-    message_of,
-    raised,
-)
+from om_dsl.runtime.outcomes import Completed, Failed, Outcome, kept_reason, message_of, raised
 
 
 class AutoKind(ItemKind):
@@ -77,7 +71,7 @@ class AutoKind(ItemKind):
     def _failure(self, ctx: ItemContext, name: str, exc: Exception) -> Failed:
         permanent = isinstance(exc, PermanentFailure)
         said = f"{name}: {message_of(exc)}" if permanent else f"{name} raised {raised(exc)}"
-        clean = shorten(redact(said, catalog_secrets(ctx.catalog, self.environ)), REASON_CHARS)
+        clean = kept_reason(redact(said, catalog_secrets(ctx.catalog, self.environ)))
         return Failed(clean, permanent=permanent)
 
     def _executor(self) -> HandlerThreads:

@@ -31,11 +31,11 @@ from typing import Any
 
 from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
-from om_dsl.oneline import one_line
+from om_dsl.oneline import one_line, shorten
 from om_dsl.runtime.context import ItemContext
 from om_dsl.runtime.downstream.auth import Credentials, MissingSecret, catalog_secrets, credentials
 from om_dsl.runtime.downstream.http import Answer, ClientPool, TransportFailure, send
-from om_dsl.runtime.downstream.redaction import excerpt, redact, redact_value, shorten
+from om_dsl.runtime.downstream.redaction import excerpt, redact, redact_value
 from om_dsl.runtime.downstream.request import (
     CALLBACK_URL,
     CORRELATION_ID,

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from om_dsl.logfields import fields
+from om_dsl.oneline import one_line, shorten
 from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
@@ -506,11 +507,12 @@ def _state(state: str | None) -> str | None:
 
 
 def _failure(exc: Exception, timeout_s: float, url: str) -> str:
-    """A failed attempt in words; the URL (which may carry a token in its query) is shortened."""
+    """A failed attempt in words; the URL (which may carry a token in its query) is shortened,
+    and the text made one line (it is kept, put in an event's detail and logged: a listener's
+    error text with a newline forged a line there)."""
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"no answer within {timeout_s:g} s"
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
-    text = str(exc).replace(url, shown(url))
-    text = text if len(text) <= 200 else text[:200] + "..."
+    text = shorten(one_line(str(exc).replace(url, shown(url))), 200)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -151,9 +151,9 @@ class StoreIsBackup(OmError):
         self.mark = mark
         self.unfinished = unfinished
         self.action = action
-        """What was refused: ``run`` (a runner), or ``pruned`` (``om prune``, ``store.prune``)."""
-        refusal = _refusal if action == "run" else _prune_refusal
-        super().__init__(refusal(db, mark, unfinished))
+        """What was refused: ``run`` (a runner), ``pruned`` (``om prune``, ``store.prune``), or
+        ``written`` (a write to a copy that ``SqliteStore(path)`` opened)."""
+        super().__init__(_REFUSALS[action](db, mark, unfinished))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # pickle re-calls the class with ``args`` (the message) by default, which fails here
@@ -186,3 +186,19 @@ def _prune_refusal(db: str, mark: BackupMark, _unfinished: int) -> str:
         "aside), give --restored (`om prune --restored`; `SqliteStore(path, restored=True)` "
         "in Python); it stays marked until it is run with --restored"
     )
+
+
+def _write_refusal(db: str, mark: BackupMark, _unfinished: int) -> str:
+    """Why a backup copy opened to write is left as it is: changed, it would no longer be the
+    backup it says it is (and its checksum would fail)."""
+    return (
+        f"{db} is a backup of {mark.source} taken {mark.taken_at} (om backup), not restored: "
+        "it is not changed\n"
+        "a copy that changed is no longer the backup it says it is: `SqliteStore(path)` opens "
+        "it read-only, byte for byte as it is\n"
+        f"to use it in place of {mark.source} (a restore: that store stopped and moved aside), "
+        "give --restored (`SqliteStore(path, restored=True)` in Python)"
+    )
+
+
+_REFUSALS = {"run": _refusal, "pruned": _prune_refusal, "written": _write_refusal}

@@ -304,6 +304,8 @@ class SqliteStore:
 
     A new or empty file becomes a store; an existing om store is opened as it is; any other
     SQLite database is refused without being touched (no tables added, journal mode kept).
+    A backup copy (``om backup``) is opened read-only unless ``restored``: it is left byte for
+    byte as it is, and a write to it raises :class:`StoreIsBackup`.
     """
 
     def __init__(
@@ -315,7 +317,11 @@ class SqliteStore:
         restored: bool = False,
     ) -> None:
         self.path = str(path)
-        self.read_only = read_only
+        self.copy_mark = None if read_only or restored else _unrestored_copy(self.path)
+        """What ``om backup`` wrote into the file, when it is a backup copy opened neither
+        read-only nor as a restore: it is then opened as ``read_only`` (see
+        :meth:`_refuse_writes`)."""
+        self.read_only = read_only or self.copy_mark is not None
         """Opened for reading only (``om status``, ``om tasks list``...): nothing is created or
         changed, not even the journal mode, so it works on a store the user may only read;
         every write raises :class:`StoreError`."""
@@ -548,9 +554,27 @@ class SqliteStore:
                     self._db.execute("ROLLBACK")  # it wrote nothing: ending it is all
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        self._refuse_writes()
+        return immediate_transaction(self._db, self._lock)
+
+    def _refuse_writes(self) -> None:
+        """Raise when nothing may be written.
+
+        A backup copy opened to write (not as a restore) is opened as read-only, as `om
+        serve`, `om run` and `om resume` read it before they refuse it: opening it to write
+        switched its journal mode to WAL (a header write: its checksum no longer held), and
+        an older copy's schema was upgraded, before anything refused it.  A write to it is
+        refused as the copy it is (:class:`StoreIsBackup`), the runtime's run and claim as
+        ever.
+
+        Raises:
+            StoreIsBackup: the store is such a copy.
+            StoreError: the store is open read-only.
+        """
+        if self.copy_mark is not None:
+            raise StoreIsBackup(self.path, self.copy_mark, 0, action="written")
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only: nothing can be changed")
-        return immediate_transaction(self._db, self._lock)
 
     # ---- writing ------------------------------------------------------------------------------
 
@@ -791,9 +815,8 @@ class SqliteStore:
                 restore (``restored=True``); nothing is changed (a dry run is read as any).
         """
         if not policy.dry_run:
-            if self.read_only:
-                raise StoreError(f"{self.path} is open read-only: nothing can be changed")
             self._refuse_backup()
+            self._refuse_writes()
         return prune_sqlite(self, policy)
 
     def _refuse_backup(self) -> None:
@@ -808,8 +831,7 @@ class SqliteStore:
 
         It holds the write lock for as long as it rewrites the whole file: run it while
         nothing else writes the store (``om prune --vacuum`` holds the runner lock)."""
-        if self.read_only:
-            raise StoreError(f"{self.path} is open read-only: nothing can be changed")
+        self._refuse_writes()
         before = self._size()
         with self._lock:
             self._db.execute("VACUUM")
@@ -889,6 +911,25 @@ def _permission_problem(file: Path, read_only: bool) -> str | None:
 
 def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
     return sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
+
+
+def _unrestored_copy(path: str) -> BackupMark | None:
+    """The mark of the file at ``path`` if it is a backup copy (``om backup``), read with the
+    file opened read-only; None for any other file, or one that is no readable om store (the
+    opening says what is wrong with it)."""
+    if path == ":memory:" or path.startswith("file:") or not Path(path).is_file():
+        return None
+    try:
+        db = _read_only(path)
+    except sqlite3.DatabaseError:
+        return None
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (BACKUP_MARK,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        db.close()
+    return None if row is None else BackupMark.from_json(str(row[0]))
 
 
 def _read_only(path: str) -> sqlite3.Connection:

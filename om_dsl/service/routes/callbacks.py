@@ -29,7 +29,11 @@ PAYLOAD = {
     }
 }
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    400: {"model": CallbackAnswer, "description": "The body is not a JSON object"},
+    400: {
+        "model": CallbackAnswer,
+        "description": "The body is not a JSON object, not UTF-8 text (S010), or gives a key "
+        "twice (S026)",
+    },
     404: {"model": CallbackAnswer, "description": "An unknown or already used token"},
     409: {"model": CallbackAnswer, "description": "The item cannot take the result"},
     422: {

@@ -10,12 +10,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
 
 from om_dsl.errors import OrderIssue
+from om_dsl.orders.body_text import body_text_issues
 from om_dsl.orders.issues import show
 from om_dsl.service.context import Service, principal
 from om_dsl.service.errors import invalid_request
 from om_dsl.service.models import Error
 from om_dsl.service.orders import refuse_unknown_parameters
-from om_dsl.service.request_issues import body_number_issues, body_text_issues
+from om_dsl.service.request_issues import body_number_issues
 
 
 async def sound_numbers(request: Request) -> None:
