@@ -471,10 +471,7 @@ def test_a_kind_that_raises_fails_its_item_with_a_bounded_reason(
     """The scheduler's last resort kept an exception's text as it was, at any length."""
     kinds = KindRegistry()
     kinds.register("auto", _Raising(error))
-    catalog = compile_text(ONE_AUTO)
-    runtime = Runtime(catalog, kinds=kinds)
-    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
-    runtime.run_until_idle()
+    runtime = _one_auto_run(kinds=kinds)
     reason = runtime.status("O1").item("L:go").reason or ""
     runtime.close()
     assert reason.startswith(said) and len(reason) <= REASON_CHARS + len("..."), reason[:80]
@@ -483,6 +480,16 @@ def test_a_kind_that_raises_fails_its_item_with_a_bounded_reason(
 FORGED = "port busy\n2026-11-28T08:34:10.123Z INFO om_dsl.runtime: order O9 completed\r\x1b[2K"
 """A host's exception text that forges a log line (and erases the real one, on a terminal)."""
 ONE_LINE = "port busy 2026-11-28T08:34:10.123Z INFO om_dsl.runtime: order O9 completed \\x1b[2K"
+
+
+def _one_auto_run(**options: Any) -> Runtime:
+    """A runtime (``options``: its handlers or kinds) that ran order O1: one line ``L`` whose
+    plan is the one auto item ``go`` (:data:`ONE_AUTO`), until idle."""
+    catalog = compile_text(ONE_AUTO)
+    runtime = Runtime(catalog, **options)
+    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
+    runtime.run_until_idle()
+    return runtime
 
 
 def _reasons(runtime: Runtime, item_id: str) -> list[str]:
@@ -503,10 +510,7 @@ def test_a_handler_exception_becomes_a_one_line_reason(inline: bool) -> None:
 
     registry = HandlerRegistry()
     registry.register("go", go, inline=inline)
-    catalog = compile_text(ONE_AUTO)
-    runtime = Runtime(catalog, handlers=registry)
-    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
-    runtime.run_until_idle()
+    runtime = _one_auto_run(handlers=registry)
     reasons = _reasons(runtime, "L:go")
     runtime.close()
     assert reasons[0] == f"go raised RuntimeError: {ONE_LINE}"
@@ -516,10 +520,7 @@ def test_a_handler_exception_becomes_a_one_line_reason(inline: bool) -> None:
 def test_a_kind_exception_becomes_a_one_line_reason() -> None:
     kinds = KindRegistry()
     kinds.register("auto", _Raising(RuntimeError(FORGED)))
-    catalog = compile_text(ONE_AUTO)
-    runtime = Runtime(catalog, kinds=kinds)
-    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
-    runtime.run_until_idle()
+    runtime = _one_auto_run(kinds=kinds)
     reasons = _reasons(runtime, "L:go")
     runtime.close()
     assert reasons[0] == f"the auto item raised RuntimeError: {ONE_LINE}"
@@ -546,10 +547,7 @@ class _BadResolve(ItemKind):
 def test_a_kind_that_fails_to_resolve_or_clean_up_leaves_a_one_line_reason(how: str) -> None:
     kinds = KindRegistry()
     kinds.register("auto", _BadResolve())
-    catalog = compile_text(ONE_AUTO)
-    runtime = Runtime(catalog, kinds=kinds)
-    runtime.submit(decomposition("O1", catalog, [line("L", "Line", bw=1)]))
-    runtime.run_until_idle()
+    runtime = _one_auto_run(kinds=kinds)
     if how == "resolve":
         runtime.signal("go", "O1")
     else:
