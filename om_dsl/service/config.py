@@ -202,8 +202,8 @@ class Clients:
         tokens: client name -> bearer token (``ServiceConfig.tokens``).
         roles: client name -> role, for the entries that give one (``ServiceConfig.roles``);
             the others are :data:`~om_dsl.service.roles.DEFAULT_ROLE`.
-        warnings: entries that are valid but probably not what was meant (`om serve` says
-            them at start): see :func:`_role_in_token`.
+        warnings: entries that are valid but probably not what was meant, one line each
+            (``om serve`` says them at start): a token that ends with ``:<role>``.
     """
 
     tokens: dict[str, str] = field(default_factory=dict, repr=False)

@@ -36,9 +36,9 @@ class RefusedAddress(httpx.ConnectError):
     """The host names an address the runtime must not connect to; nothing was sent.
 
     A :class:`httpx.ConnectError`, so code that knows only those treats it as a connection
-    that was never made; the notifier gives such a notification up at once (see
-    :meth:`~om_dsl.runtime.notify.notifier.Notifier`), since asking again would ask the same
-    DNS the same question."""
+    that was never made (a callout's failure is retried as its system says); the notifier
+    gives such a notification up at once, since asking again would ask the same DNS the same
+    question, and an operator sends it again once the DNS is fixed."""
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:
