@@ -205,6 +205,8 @@ def _config(
 
     try:
         clients = read_clients(os.environ.get("OM_TOKENS"), tokens_file)
+        for warning in clients.warnings:  # valid entries, probably not what was meant
+            err.print(f"warning: {warning}", markup=False, highlight=False)
         config = ServiceConfig(host=host, port=port, tokens=clients.tokens, roles=clients.roles,
                                public_url=public_url,
                                max_body_bytes=max_body_bytes, max_connections=max_connections,

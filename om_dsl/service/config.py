@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from om_dsl.orders.installed_base import InstalledBase
-from om_dsl.service.roles import DEFAULT_ROLE, DEV_ROLE, Role, parse_role
+from om_dsl.service.roles import DEFAULT_ROLE, DEV_ROLE, ROLE_NAMES, Role, parse_role
 
 MIB = 1024 * 1024
 MIN_TOKEN_CHARS = 16
@@ -202,10 +202,13 @@ class Clients:
         tokens: client name -> bearer token (``ServiceConfig.tokens``).
         roles: client name -> role, for the entries that give one (``ServiceConfig.roles``);
             the others are :data:`~om_dsl.service.roles.DEFAULT_ROLE`.
+        warnings: entries that are valid but probably not what was meant, one line each
+            (``om serve`` says them at start): a token that ends with ``:<role>``.
     """
 
     tokens: dict[str, str] = field(default_factory=dict, repr=False)
     roles: dict[str, Role] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_clients(text: str | None, path: str | Path | None = None) -> Clients:
@@ -234,7 +237,28 @@ def read_clients(text: str | None, path: str | Path | None = None) -> Clients:
         owners[token] = name
         if role is not None:
             clients.roles[name] = role
+        elif warning := _role_in_token(where, name, token):
+            clients.warnings.append(warning)
     return clients
+
+
+def _role_in_token(where: str, name: str, token: str) -> str | None:
+    """A warning for a token that ends with ``:<role>`` in an entry that gives no role.
+
+    ``crm:<token>:client`` reads, as before roles existed, as the token ``<token>:client`` with
+    the default role: the client then gets 401s with its real token, and nothing says why.  A
+    token may hold ``:`` (and end with such a word), so it is a warning, not a refusal.  The
+    message names the entry and the role word, never the token.
+    """
+    _, colon, last = token.rpartition(":")
+    word = last.strip().lower()
+    if not colon or word not in ROLE_NAMES:
+        return None
+    return (
+        f"{where} (client {name}): the token ends with ':{last}', which is read as part of the "
+        f"token, and {name} gets the default role ({DEFAULT_ROLE}); to give {name} the role "
+        f"{word}, write {name}/{word}:<token>"
+    )
 
 
 def read_tokens(text: str | None, path: str | Path | None = None) -> dict[str, str]:

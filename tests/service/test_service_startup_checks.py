@@ -19,12 +19,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from service_support import OPS_TOKEN as OPS
 from service_support import REPO, TOKEN
 from typer.testing import CliRunner, Result
 
 from om_dsl import cli
 from om_dsl.runtime import SqliteStore
-from om_dsl.service.config import ServiceConfig, read_tokens
+from om_dsl.service.config import ServiceConfig, read_clients, read_tokens
 
 ACME = str(REPO / "examples" / "catalog" / "acme.om")
 PASSWORD = "hunter2-very-secret"
@@ -227,3 +228,38 @@ def test_om_serve_says_that_the_store_is_on_a_read_only_file_system(tmp_path: Pa
         f"error: cannot use {folder / 'om.db'} as an om store: {folder} is on a read-only file "
         "system (unable to open database file)"
     ) in " ".join(err.split())
+
+
+def test_a_token_that_ends_with_a_role_is_kept_whole_and_warned_of() -> None:
+    """``crm:<token>:client`` was meant as ``crm/client:<token>``: it is read as before (the
+    token ``<token>:client``, the default role), with a warning that names the entry and the
+    right syntax, never the token.  An entry that gives a role, or a token whose last part is
+    no role, is not warned of."""
+    clients = read_clients(
+        f"crm:{TOKEN}:client,grafana/read:{PASSWORD}-0123:admin,ci:{PASSWORD}:42,ops:{OPS}:Admin"
+    )
+    assert clients.tokens["crm"] == f"{TOKEN}:client" and "crm" not in clients.roles
+    assert clients.warnings == [
+        "OM_TOKENS entry 1 (client crm): the token ends with ':client', which is read as part "
+        "of the token, and crm gets the default role (operator); to give crm the role client, "
+        "write crm/client:<token>",
+        "OM_TOKENS entry 4 (client ops): the token ends with ':Admin', which is read as part of "
+        "the token, and ops gets the default role (operator); to give ops the role admin, write "
+        "ops/admin:<token>",
+    ]
+
+
+def test_om_serve_warns_at_start_of_a_token_that_ends_with_a_role(tmp_path: Path) -> None:
+    file = tmp_path / "tokens"
+    file.write_text(f"# clients\nops:{OPS}:operator\n", "utf-8")
+    with socket.socket() as busy:  # stops `om serve` once the tokens are read and said
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = ["--db", str(tmp_path / "om.db"), "--port", str(port), "--tokens-file", str(file)]
+        done = _om("serve", "--catalog", ACME, *args, OM_TOKENS=f"crm:{TOKEN}:client")
+    assert done.exit_code == 1, done.output
+    assert f"warning: {file} line 2 (client ops): the token ends with ':operator'" in done.output
+    assert "warning: OM_TOKENS entry 1 (client crm): the token ends with ':client'" in done.output
+    assert "write crm/client:<token>" in done.output
+    assert TOKEN not in done.output and OPS not in done.output

@@ -2,8 +2,9 @@
 
 Clients are bound to the event loop they were created on, so the pool is per loop: when the
 runtime's loop ends (``ItemKind.aclose``) the pool is closed, and the next loop gets a new one.
-Clients never follow redirects (a callout goes to its system and nowhere else) and ignore proxy
-settings of the environment (``trust_env=False``), so a loopback system is reached directly.
+Clients are :func:`om_dsl.runtime.downstream.egress.client`'s: they never follow redirects (a
+callout goes to its system and nowhere else), ignore proxy settings of the environment, and
+connect to no link-local or cloud metadata address, whatever the system's host name resolves to.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from om_dsl.runtime.downstream import egress
 from om_dsl.runtime.downstream.request import MAX_ANSWER_BYTES
 
 MAX_BODY_BYTES = MAX_ANSWER_BYTES
@@ -68,12 +70,8 @@ class ClientPool:
         key = (system, base, timeout_s)
         found = self._clients.get(key)
         if found is None:
-            found = self._clients[key] = httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout_s),
-                limits=self._limits,
-                follow_redirects=False,
-                trust_env=False,
-                verify=ssl_context(),
+            found = self._clients[key] = egress.client(
+                httpx.Timeout(timeout_s), self._limits, ssl_context()
             )
         return found
 

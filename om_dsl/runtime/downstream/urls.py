@@ -145,7 +145,8 @@ def forbidden_host(host: str) -> str | None:
     a known metadata service, or an unspecified address is refused, in any spelling of the
     address (``2852039166`` is 169.254.169.254 to the resolver).  Loopback and private
     addresses stay allowed: listeners next to the service are normal.  Names are not resolved
-    here (DNS can change after the check): an egress firewall covers those.
+    here (DNS can change after the check): :mod:`om_dsl.runtime.downstream.egress` checks the
+    addresses a name resolves to at each connection, with this function.
     """
     name = unquote(host).strip("[]").rstrip(".").lower()  # `%31%36%39.254.169.254` too
     if name in METADATA_NAMES:

@@ -31,6 +31,7 @@ import httpx
 
 from om_dsl.logfields import fields
 from om_dsl.oneline import one_line, shorten
+from om_dsl.runtime.downstream import egress
 from om_dsl.runtime.downstream.http import ssl_context
 from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url, shown
@@ -374,9 +375,7 @@ class Notifier:
         tasks: set[asyncio.Task[None]] = set()
         busy: set[tuple[str, str]] = set()
         limits = httpx.Limits(max_connections=self.settings.concurrency)
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=limits,
-                                     timeout=self.settings.timeout_s,
-                                     verify=ssl_context()) as client:  # fmt: skip
+        async with egress.client(self.settings.timeout_s, limits, ssl_context()) as client:
             try:
                 while not self._stopping:
                     self._wake.clear()
@@ -439,14 +438,16 @@ class Notifier:
     # ---- one delivery -------------------------------------------------------------------------
 
     async def _deliver(self, client: httpx.AsyncClient, row: OutboxRow) -> None:
-        attempt = row.attempts + 1
+        attempt, final = row.attempts + 1, False
         try:
             status = await self._post(client, row)
             error = None if 200 <= status < 300 else f"answered {status}"
+        except egress.RefusedAddress as exc:  # its name resolves to a metadata address: given
+            error, final = str(exc), True  # up at once, retried only when an operator says so
         except Exception as exc:  # a hostile or broken listener: a failed attempt, nothing more
             error = _failure(exc, self.settings.timeout_s, row.url)
         try:
-            self._record(row, attempt, error)
+            self._record(row, attempt, error, final)
         except Exception:  # the store is closing: the row stays pending, retried next time
             log.exception("recording a notification attempt failed")
 
@@ -465,15 +466,16 @@ class Notifier:
                         break
                 return response.status_code
 
-    def _record(self, row: OutboxRow, attempt: int, error: str | None) -> None:
+    def _record(self, row: OutboxRow, attempt: int, error: str | None, final: bool) -> None:
         now = self._clock()
         what = f"{row.event_type} ({row.state_to}) to {shown(row.url)}"
         if error is None:
             self._outbox.delivered(row.id, attempt, now)
             kind, detail = NOTIFY_DELIVERED, f"{what}: delivered"
-        elif attempt >= self.settings.max_attempts:
+        elif final or attempt >= self.settings.max_attempts:
             self._outbox.abandon(row.id, attempt, now, error)
-            kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; gave up after {attempt} attempts"
+            after = "not retried" if final else f"gave up after {attempt} attempts"
+            kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; {after}"
             # a listener that never hears of it: the one outcome an operator must learn of
             named = fields(event="notification_abandoned", order_id=row.order_id,
                            event_type=row.event_type, attempt=attempt)  # fmt: skip
