@@ -6,6 +6,8 @@ role."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import httpx
 import pytest
 from service_support import REPO, TOKEN, Running, Sims, om_serve, stop_om_serve, wait_for
 from test_service_inventory import PRODUCTS, _completed, fibre
+from test_service_tmf import _assert_shown
 
 from om_dsl.service import read_clients
 
@@ -26,6 +29,16 @@ ACME = REPO / "examples" / "catalog" / "acme.om"
 def _heard(listener: Any, path: str) -> list[dict[str, Any]]:
     """The bodies the listener received at ``path``, oldest first."""
     return [e["body"] for e in listener.events() if e["path"] == path]
+
+
+def _documented_event() -> dict[str, Any]:
+    """docs/service.md's example of a product event, abbreviated (``...`` for the rest)."""
+    doc = (REPO / "docs" / "service.md").read_text(encoding="utf-8")
+    block = re.search(r'```json\n(\{"eventId": "om-57".*?)```', doc, re.S)
+    assert block, "the product event example is gone from docs/service.md"
+    text = re.sub(r",\s*\.\.\.", "", block[1].replace("{...}", "{}").replace("[...]", "[]"))
+    found: dict[str, Any] = json.loads(text)
+    return found
 
 
 def _register(api: Any, callback: str, query: str | None = None, base: str = HUB) -> str:
@@ -60,6 +73,8 @@ def test_a_billing_system_hears_its_product_created_upgraded_and_terminated(
         "ProductAttributeValueChangeEvent", "productCharacteristic",
     )  # fmt: skip
     assert {"name": "speed", "value": 1000} in change["event"]["product"]["productCharacteristic"]
+    shown = _documented_event()  # every field the docs show, in order, but the id and time
+    _assert_shown(shown, {**change, "eventId": "om-57", "eventTime": shown["eventTime"]}, "$")
 
     assert api.post("/productOrder", json=fibre("CRM-3", "delete", None)).status_code == 201
     _completed(api, "CRM-3")
