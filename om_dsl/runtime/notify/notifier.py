@@ -356,13 +356,14 @@ class Notifier:
         only (the configured URLs, the orders' own listeners and the in-process subscribers
         hear TMF622 events, and could not read a product's).  Queued under the order that
         changed the product; the state they list is the product's status."""
-        event = self.products.event(row) if self._product_hub is not None else None
-        if event is None or self._product_hub is None:
+        hub = self._product_hub
+        event = self.products.event(row) if hub is not None else None
+        if event is None or hub is None:
             return []
         text = json.dumps(event, separators=(",", ":"))
         kind, product = event["eventType"], event["event"]["product"]
         status = product["status"]
-        urls = self._product_hub.targets(kind, status, product["id"])
+        urls = hub.targets(kind, status, product["id"])
         return [NewRow(row.seq, url, row.order_id, kind, status, text) for url in urls]
 
     def _targets(self, kind: str, state: str | None, order_id: str) -> list[str]:
