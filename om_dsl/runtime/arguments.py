@@ -18,9 +18,10 @@ from om_dsl.runtime.handlers import HandlerRegistry
 from om_dsl.runtime.kinds.base import KindRegistry
 from om_dsl.runtime.store.base import Store
 
-INVENTORY_METHODS = frozenset({"product", "products", "count_products"})
+INVENTORY_METHODS = frozenset({"product", "products", "count_products", "product_version"})
 """The product inventory's: optional, so that a host's store written before it still runs
-(its ``modify`` items list every attribute as changed, and it lists no products)."""
+(its ``modify`` items list every attribute as changed, it lists no products and makes no
+TMF637 events)."""
 COUNT_METHODS = frozenset({"count_orders", "count_items"})
 """The service's metrics read these; optional as well (the metrics leave their series out)."""
 PRUNE_METHODS = frozenset({"prune"})

@@ -92,7 +92,8 @@ class Runtime:
         downstream: callback URL, notification listeners and retries (docs/downstream.md).
 
     The outside world (docs/downstream.md): ``systems`` (online/offline), ``tasks`` (manual
-    work), ``hub`` (listener registrations), ``notifications`` (TMF622 events, at least once),
+    work), ``hub`` (TMF622 listener registrations), ``product_hub`` (TMF637's: product
+    events), ``notifications`` (TMF622 and TMF637 events, at least once),
     ``callbacks`` (where async callouts call back; :meth:`serve_callbacks`, :meth:`callback`).
     """
 
@@ -134,6 +135,7 @@ class Runtime:
         self.systems = world.systems
         self.tasks = world.tasks
         self.hub = world.hub
+        self.product_hub = world.product_hub
         self.notifications = world.notifications
         self.callbacks = world.callbacks
         self._scheduler.watch = world.online_watch

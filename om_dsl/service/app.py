@@ -29,6 +29,7 @@ from om_dsl.runtime.events import (
     Listener,
 )
 from om_dsl.runtime.handlers import missing_handlers_warning
+from om_dsl.runtime.inventory_view import INVENTORY_PATH
 from om_dsl.runtime.notify.tmf import OrderViews
 from om_dsl.runtime.runtime import Runtime
 from om_dsl.runtime.states import ItemState, OrderState
@@ -43,7 +44,7 @@ from om_dsl.service.order_requests import OrderRequests
 from om_dsl.service.roles import RouteRoles
 from om_dsl.service.routes import (
     INVENTORY_BASES,
-    INVENTORY_ROUTER,
+    INVENTORY_ROUTERS,
     ROUTERS,
     TMF_BASE,
     TMF_ROUTERS,
@@ -53,14 +54,15 @@ from om_dsl.service.token_first import TokenFirst
 log = logging.getLogger("om_dsl.service")
 TITLE = "om_dsl order management: TMF622 Product Ordering"
 DESCRIPTION = """TMF622 v4 product ordering (`/productOrder`, `/cancelProductOrder`, `/hub`;
-also under the TMF base path `/tmf-api/productOrderingManagement/v4`) over the om_dsl
-runtime, plus the operations API (manual tasks, fallout, systems, event logs, live plan
-diagrams).  Async callouts call back at `POST /callbacks/{token}` (the token is the
-credential).  Every other route but `/health` and `/ready` needs `Authorization: Bearer
-<token>` unless the service runs in loopback-only dev mode, and a token whose role is at least
-the one the route names (`x-om-role`: read < client < operator < admin; a 403 otherwise).
-Request bodies are read as JSON whatever their `Content-Type` says.  Errors are TMF `Error`
-bodies."""
+also under the TMF base path `/tmf-api/productOrderingManagement/v4`) over the om_dsl runtime,
+the TMF637 v4 product inventory (`/productInventory/v4/product`, read only, and its
+`/productInventory/v4/hub` for product events), plus the operations API (manual tasks, fallout,
+systems, event logs, live plan diagrams).  Async callouts call back at
+`POST /callbacks/{token}` (the token is the credential).  Every other route but `/health` and
+`/ready` needs `Authorization: Bearer <token>` unless the service runs in loopback-only dev
+mode, and a token whose role is at least the one the route names (`x-om-role`: read < client <
+operator < admin; a 403 otherwise).  Request bodies are read as JSON whatever their
+`Content-Type` says.  Errors are TMF `Error` bodies."""
 
 
 def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI:
@@ -91,13 +93,14 @@ def create_app(runtime: Runtime, config: ServiceConfig | None = None) -> FastAPI
     for router in TMF_ROUTERS:  # the same routes again; the OpenAPI document lists them once
         app.include_router(router, prefix=TMF_BASE, include_in_schema=False)
     for n, base in enumerate(INVENTORY_BASES):
-        app.include_router(INVENTORY_ROUTER, prefix=base, include_in_schema=n == 0)
+        for router in INVENTORY_ROUTERS:
+            app.include_router(router, prefix=base, include_in_schema=n == 0)
     app.state.om_roles = RouteRoles(app)
     app.state.om_methods = methods = errors.MethodTable()
     methods.add(ROUTERS)
     methods.add(TMF_ROUTERS, TMF_BASE)
     for base in INVENTORY_BASES:
-        methods.add((INVENTORY_ROUTER,), base)
+        methods.add(INVENTORY_ROUTERS, base)
     # innermost first: TokenFirst reads the route the router writes into its scope, and
     # JsonBodies hands the app a copy of the scope
     app.add_middleware(TokenFirst)
@@ -120,6 +123,8 @@ def _service(runtime: Runtime, config: ServiceConfig) -> Service:
     pending: dict[str, CancelRecord] = {}
     views.cancel_base = f"{base}/cancelProductOrder"
     views.cancel_fields = cancellation.client_fields(records, pending)
+    products = runtime.notifications.products  # TMF637 events: GET's hrefs too
+    products.href_base, products.order_base = f"{base}{INVENTORY_PATH}", views.href_base
     runtime.add_listener(_forget_amended(views))
     runtime.add_listener(log_milestones)
     return Service(

@@ -8,6 +8,7 @@ history.  The roles are ordered, each one able to do what the ones below it can:
 read       every ``GET``: orders, cancel requests, listeners, tasks, fallout, systems, event
            logs, plans, notifications, the inventory, ``/metrics``
 client     also what a CRM or CPQ does: create, amend and cancel orders, register listeners
+           (of orders, or of products)
 operator   also the operational actions: tasks, fallout, item retry/skip/complete, signals,
            systems offline/online, notifications sent again
 admin      also ``POST /prune``, which removes finished orders for good
@@ -79,6 +80,10 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role | None] = {
     # TMF637 (also at its other base paths: the same routes)
     ("GET", "/productInventory/v4/product"): READ,
     ("GET", "/productInventory/v4/product/{id}"): READ,
+    ("GET", "/productInventory/v4/hub"): READ,
+    ("GET", "/productInventory/v4/hub/{id}"): READ,
+    ("POST", "/productInventory/v4/hub"): CLIENT,
+    ("DELETE", "/productInventory/v4/hub/{id}"): CLIENT,
     # the operations API
     ("GET", "/productOrder/{id}/status"): READ,
     ("GET", "/productOrder/{id}/events"): READ,

@@ -1,4 +1,5 @@
-"""TMF622 hub registrations as the API shows and checks them.
+"""Hub registrations (TMF622's ``/hub``, TMF637's ``/productInventory/v4/hub``) as the API
+shows and checks them.
 
 The runtime's hub (:class:`~om_dsl.runtime.notify.hub.Hub`) keeps registrations and checks the
 callback URL (:func:`~om_dsl.runtime.downstream.urls.check_listener_url`: http(s) with a host,
@@ -13,23 +14,23 @@ from __future__ import annotations
 from typing import Any
 
 from om_dsl.errors import OrderIssue
-from om_dsl.runtime.notify.hub import EventFilter, Subscription
-from om_dsl.service.context import Service
+from om_dsl.runtime.notify.hub import ORDERING, EventFilter, Hub, HubApi, Subscription
 from om_dsl.service.errors import ApiError
 
 
-def register(svc: Service, callback: str, query: str | None) -> dict[str, Any]:
-    """Register a listener; the registration as TMF shows it.
+def register(hub: Hub, callback: str, query: str | None) -> dict[str, Any]:
+    """Register a listener with ``hub`` (the service's TMF622 or TMF637 one); the
+    registration as TMF shows it.
 
     Raises:
         ApiError: a 400 ``invalidListener`` for a URL or a query that cannot be used.
     """
-    check_query(query)
+    check_query(query, hub.api)
     try:
-        sub_id = svc.runtime.hub.register(callback, query)
+        sub_id = hub.register(callback, query)
     except ValueError as exc:
         raise _invalid("S003", "body.callback", str(exc)) from None
-    return view(svc.runtime.hub.get(sub_id))
+    return view(hub.get(sub_id))
 
 
 def view(sub: Subscription) -> dict[str, Any]:
@@ -37,10 +38,10 @@ def view(sub: Subscription) -> dict[str, Any]:
     return {"id": sub.id, "callback": sub.callback, "query": sub.query}
 
 
-def check_query(query: str | None) -> None:
+def check_query(query: str | None, api: HubApi = ORDERING) -> None:
     """Raises a 400 for a query that cannot be parsed or can never match (the hub's check)."""
     try:
-        EventFilter.parse(query)
+        EventFilter.parse(query, api)
     except ValueError as exc:
         raise _invalid("S004", "body.query", str(exc)) from None
 

@@ -22,6 +22,9 @@ BODIES: dict[str, tuple[str, dict[str, Any], int]] = {
     "/productOrder/{id}": (f"/productOrder/{UNKNOWN_ORDER}", {}, 404),  # PATCH: the same
     "/cancelProductOrder": ("/cancelProductOrder", {"productOrder": {"id": UNKNOWN_ORDER}}, 404),
     "/hub": ("/hub", {"callback": "http://127.0.0.1:9/events", "query": "state=completed"}, 201),
+    "/productInventory/v4/hub": (
+        "/productInventory/v4/hub", {"callback": "http://127.0.0.1:9/p", "query": "status=active"},
+        201),
     "/productOrder/{id}/retry": (f"/productOrder/{UNKNOWN_ORDER}/retry", {"itemId": "x"}, 404),
     "/productOrder/{id}/skip": (
         f"/productOrder/{UNKNOWN_ORDER}/skip", {"itemId": "x", "reason": "not needed"}, 404),
@@ -207,6 +210,7 @@ def test_the_size_limit_holds_whatever_the_content_type(service: Callable[..., R
 NUMBER_AT: dict[str, tuple[str, str]] = {
     "/cancelProductOrder": ('{"productOrder": {"id": "NOPE", "n": @}}', "body.productOrder.n"),
     "/hub": ('{"callback": "http://127.0.0.1:9/events", "n": @}', "body.n"),
+    "/productInventory/v4/hub": ('{"callback": "http://127.0.0.1:9/p", "n": @}', "body.n"),
     "/productOrder/{id}/retry": ('{"itemId": "x", "reason": @}', "body.reason"),
     "/productOrder/{id}/skip": ('{"itemId": "x", "reason": @}', "body.reason"),
     "/productOrder/{id}/complete": ('{"itemId": "x", "outputs": {"n": @}}', "body.outputs.n"),

@@ -329,6 +329,8 @@ def test_a_204_has_no_body_and_no_content_type(service: Callable[..., Running], 
     answered = set()
     hub = api.post("/hub", json={"callback": "http://127.0.0.1:9/events"}).json()
     answered.add(_no_content(api.delete(f"/hub/{hub['id']}")))
+    products = api.post("/productInventory/v4/hub", json={"callback": "http://127.0.0.1:9/p"})
+    answered.add(_no_content(api.delete(f"/productInventory/v4/hub/{products.json()['id']}")))
 
     assert api.post("/productOrder", json=order_json("home-trio-tv")).status_code == 201
     task = wait_for(lambda: open_tasks(api, TRIO))[0]
@@ -358,7 +360,7 @@ def test_a_204_has_no_body_and_no_content_type(service: Callable[..., Running], 
         for method, operation in methods.items()
         if "204" in operation["responses"]
     }
-    assert len(answered) == len(routes) == 6, (answered, routes)
+    assert len(answered) == len(routes) == 7, (answered, routes)
 
 
 @pytest.mark.parametrize("notify_href", [None, "http://elsewhere/productOrder"])

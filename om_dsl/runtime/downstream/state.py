@@ -41,6 +41,9 @@ SCHEMA = (
       id TEXT PRIMARY KEY, url TEXT NOT NULL, query TEXT, order_id TEXT, created_at REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS subscriptions_by_order ON subscriptions (order_id)",
+    """CREATE TABLE IF NOT EXISTS product_subscriptions (
+      id TEXT PRIMARY KEY, url TEXT NOT NULL, query TEXT, order_id TEXT, created_at REAL NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, url TEXT NOT NULL,
       order_id TEXT NOT NULL, event_type TEXT NOT NULL, state_to TEXT, event_json TEXT NOT NULL,

@@ -24,7 +24,7 @@ from om_dsl.runtime.downstream.tokens import CallbackTokens
 from om_dsl.runtime.engine import Engine
 from om_dsl.runtime.kinds.callout import CALLBACKS_KEY, CalloutKind, callback_failure
 from om_dsl.runtime.kinds.manual import ManualKind
-from om_dsl.runtime.notify.hub import Hub
+from om_dsl.runtime.notify.hub import INVENTORY, Hub
 from om_dsl.runtime.notify.notifier import Notifier, NotifySettings
 from om_dsl.runtime.operator import release
 from om_dsl.runtime.states import ItemState
@@ -105,8 +105,10 @@ class OutsideWorld:
         self.task_table = TaskTable(self.side, clock)
         self.tasks = Tasks(self.task_table, store, runtime._act, clock, self._catalogs)
         self.hub = Hub(self.side, self._targets_changed, clock, self._before_listening)
+        self.product_hub = Hub(self.side, self._targets_changed, clock, self._before_listening,
+                               INVENTORY)  # fmt: skip
         self.notifications = Notifier(store, self.side, self.hub, settings.notify,
-                                      runtime.add_listener, clock)  # fmt: skip
+                                      runtime.add_listener, clock, self.product_hub)  # fmt: skip
         self.callbacks = CallbackEndpoint(
             settings.callback_base,
             runtime.callback,

@@ -1,11 +1,17 @@
-"""Who hears of which order events: hub registrations (TMF ``POST /hub``) and the listener URLs
-an order names itself (``notify`` in a native order).
+"""Who hears of which events: hub registrations (TMF ``POST /hub``) and the listener URLs an
+order names itself (``notify`` in a native order).
 
 A registration has a callback URL and an optional TMF-style ``query`` that filters events, e.g.
 ``eventType=ProductOrderStateChangeEvent&state=completed`` (``state`` may be written
 ``productOrder.state``, ``id`` ``productOrder.id``; several values are separated by commas).
 URLs are user input: only http(s) URLs without credentials are accepted, and they are persisted
 next to the orders so that registrations survive restarts.
+
+There are two hubs, one per API (:class:`HubApi`): TMF622's (order events, table
+``subscriptions``) and TMF637's (product events, table ``product_subscriptions``, filtered on
+``eventType``, ``status``/``product.status`` and ``id``/``product.id``).  Each registration is
+in one of them only: a TMF622 listener never receives a product event it cannot parse, and an
+older om_dsl, which reads only ``subscriptions``, never sends order events to a TMF637 one.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from __future__ import annotations
 import builtins
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from om_dsl.errors import NotFound
@@ -22,25 +28,61 @@ from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.downstream.urls import check_listener_url
 from om_dsl.runtime.notify import cancels
 from om_dsl.runtime.notify.tmf import EVENT_TYPES
+from om_dsl.runtime.notify.tmf637 import PRODUCT_EVENT_TYPES, PRODUCT_STATUSES
 from om_dsl.runtime.states import OrderState
 
 MAX_QUERY_CHARS = 1000
 CACHE_S = 2.0
-_FIELDS = {
-    "eventType": "event_type",
-    "state": "state",
-    "productOrder.state": "state",
-    "id": "order_id",
-    "productOrder.id": "order_id",
-}
-_KNOWN: dict[str, frozenset[str]] = {
-    "event_type": frozenset((*EVENT_TYPES.values(), *cancels.EVENT_TYPES)),
-    "state": frozenset((*(state.value for state in OrderState), *cancels.TASK_STATES)),
-}
-"""The values a filter can match; order ids are open.  A cancel request's event has the
-request's state (``inProgress``, ``done``, ``terminatedWithError``) and its order's id."""
-_KNOWN_AS = {"productOrder.state": frozenset(state.value for state in OrderState)}
-"""Spellings narrower than their field: ``productOrder.state`` names an order's state only."""
+
+
+@dataclass(frozen=True, slots=True)
+class HubApi:
+    """One API's hub: where its registrations are kept and what their queries filter on."""
+
+    name: str
+    table: str
+    fields: Mapping[str, str]
+    """A query's field -> what it filters (``event_type``, ``state``, ``subject``: the id of
+    the order, or of the product, the event is about)."""
+    known: Mapping[str, frozenset[str]]
+    """The values a filter can match (ids are open)."""
+    known_as: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Spellings narrower than their field."""
+
+
+ORDERING = HubApi(
+    "TMF622",
+    "subscriptions",
+    {
+        "eventType": "event_type",
+        "state": "state",
+        "productOrder.state": "state",
+        "id": "subject",
+        "productOrder.id": "subject",
+    },
+    {
+        "event_type": frozenset((*EVENT_TYPES.values(), *cancels.EVENT_TYPES)),
+        "state": frozenset((*(state.value for state in OrderState), *cancels.TASK_STATES)),
+    },
+    {"productOrder.state": frozenset(state.value for state in OrderState)},
+)
+"""TMF622's hub.  A cancel request's event has the request's state (``inProgress``, ``done``,
+``terminatedWithError``) and its order's id; ``productOrder.state`` names an order's state
+only."""
+INVENTORY = HubApi(
+    "TMF637",
+    "product_subscriptions",
+    {
+        "eventType": "event_type",
+        "status": "state",
+        "product.status": "state",
+        "id": "subject",
+        "product.id": "subject",
+    },
+    {"event_type": PRODUCT_EVENT_TYPES, "state": PRODUCT_STATUSES},
+)
+"""TMF637's hub: product events, filtered on the product's status and id."""
+HUB_APIS = (ORDERING, INVENTORY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,30 +91,32 @@ class EventFilter:
 
     event_type: frozenset[str] | None = None
     state: frozenset[str] | None = None
-    order_id: frozenset[str] | None = None
+    subject: frozenset[str] | None = None
+    """The ids of the orders (TMF622) or products (TMF637) the listener hears of."""
 
     @classmethod
-    def parse(cls, query: str | None) -> EventFilter:
-        """Raises ValueError for a field the hub cannot filter on, or a malformed query."""
+    def parse(cls, query: str | None, api: HubApi = ORDERING) -> EventFilter:
+        """Raises ValueError for a field ``api``'s hub cannot filter on, or a malformed
+        query."""
         if not query:
             return cls()
         if len(query) > MAX_QUERY_CHARS:
             raise ValueError(f"a hub query may have at most {MAX_QUERY_CHARS} characters")
         fields: dict[str, frozenset[str]] = {}
         for name, value in parse_qsl(query, keep_blank_values=True, strict_parsing=True):
-            if name not in _FIELDS:
-                known = ", ".join(sorted(_FIELDS))
+            if name not in api.fields:
+                known = ", ".join(sorted(api.fields))
                 raise ValueError(f"a hub query cannot filter on '{name}' (it can on: {known})")
             values = frozenset(v.strip() for v in value.split(",") if v.strip())
-            _check_values(name, values, _KNOWN_AS.get(name, _KNOWN.get(_FIELDS[name])))
-            fields[_FIELDS[name]] = values
+            _check_values(name, values, api.known_as.get(name, api.known.get(api.fields[name])))
+            fields[api.fields[name]] = values
         return cls(**fields)
 
-    def matches(self, event_type: str, state: str | None, order_id: str) -> bool:
+    def matches(self, event_type: str, state: str | None, subject: str) -> bool:
         return (
             (self.event_type is None or event_type in self.event_type)
             and (self.state is None or state in self.state)
-            and (self.order_id is None or order_id in self.order_id)
+            and (self.subject is None or subject in self.subject)
         )
 
 
@@ -106,7 +150,8 @@ class Subscription:
 
 
 class Hub:
-    """``runtime.hub``: register and unregister listeners; thread-safe, persisted."""
+    """``runtime.hub`` (TMF622) and ``runtime.product_hub`` (TMF637, ``api``
+    :data:`INVENTORY`): register and unregister listeners; thread-safe, persisted."""
 
     def __init__(
         self,
@@ -114,7 +159,10 @@ class Hub:
         on_change: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
         before_listening: Callable[[], None] = lambda: None,
+        api: HubApi = ORDERING,
     ) -> None:
+        self.api = api
+        self._table = api.table
         self._side = side
         self._on_change = on_change
         self._before_listening = before_listening
@@ -132,7 +180,7 @@ class Hub:
             ValueError: the URL or the query is not acceptable (an HTTP 400).
         """
         url = check_listener_url(callback)
-        EventFilter.parse(query)
+        EventFilter.parse(query, self.api)
         sub_id = secrets.token_hex(8)
         self._before_listening()
         self._insert([(sub_id, url, query or None, None)])
@@ -141,13 +189,13 @@ class Hub:
     def unregister(self, sub_id: str) -> None:
         """Raises NotFound for an unknown id."""
         with self._side.write() as db:
-            gone = db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,)).rowcount
+            gone = db.execute(f"DELETE FROM {self._table} WHERE id = ?", (sub_id,)).rowcount
         if not gone:
             raise NotFound(f"no hub registration {sub_id}")
         self._global = None
 
     def get(self, sub_id: str) -> Subscription:
-        rows = self._side.query(f"SELECT {_COLUMNS} FROM subscriptions WHERE id = ?", (sub_id,))
+        rows = self._side.query(f"SELECT {_COLUMNS} FROM {self._table} WHERE id = ?", (sub_id,))
         if not rows:
             raise NotFound(f"no hub registration {sub_id}")
         return Subscription(*rows[0])
@@ -155,7 +203,7 @@ class Hub:
     def list(self) -> list[Subscription]:
         """Hub registrations (not the listeners orders named themselves)."""
         rows = self._side.query(
-            f"SELECT {_COLUMNS} FROM subscriptions WHERE order_id IS NULL ORDER BY created_at, id"
+            f"SELECT {_COLUMNS} FROM {self._table} WHERE order_id IS NULL ORDER BY created_at, id"
         )
         return [Subscription(*row) for row in rows]
 
@@ -176,33 +224,35 @@ class Hub:
     def order_listeners(self, order_id: str) -> builtins.list[str]:
         """The listener URLs an order named (not the hub's)."""
         rows = self._side.query(
-            "SELECT url FROM subscriptions WHERE order_id = ? ORDER BY created_at, id", (order_id,)
+            f"SELECT url FROM {self._table} WHERE order_id = ? ORDER BY created_at, id", (order_id,)
         )
         return [row[0] for row in rows]
 
     def drop_order(self, order_id: str) -> None:
         """Forget an order's own listeners (its submission failed)."""
         with self._side.write() as db:
-            db.execute("DELETE FROM subscriptions WHERE order_id = ?", (order_id,))
+            db.execute(f"DELETE FROM {self._table} WHERE order_id = ?", (order_id,))
 
     def count(self) -> int:
-        return int(self._side.query("SELECT COUNT(*) FROM subscriptions")[0][0])
+        return int(self._side.query(f"SELECT COUNT(*) FROM {self._table}")[0][0])
 
-    def targets(self, event_type: str, state: str | None, order_id: str) -> builtins.list[str]:
-        """The URLs that must hear of this event, each once."""
+    def targets(self, event_type: str, state: str | None, subject: str) -> builtins.list[str]:
+        """The URLs that must hear of this event about the order (TMF622) or the product
+        (TMF637) ``subject``, each once: hub registrations, and an order's own listeners."""
         urls = [
             sub.callback
             for sub, wanted in self._globals()
-            if wanted.matches(event_type, state, order_id)
+            if wanted.matches(event_type, state, subject)
         ]
-        urls.extend(self.order_listeners(order_id))
+        if self.api is ORDERING:
+            urls.extend(self.order_listeners(subject))
         return list(dict.fromkeys(urls))
 
     def _globals(self) -> builtins.list[tuple[Subscription, EventFilter]]:
         """Hub registrations, cached for a moment (another process may add some too)."""
         found = self._global
         if found is None or time.monotonic() - self._loaded_at > CACHE_S:
-            found = self._global = [(s, _filter(s.query)) for s in self.list()]
+            found = self._global = [(s, _filter(s.query, self.api)) for s in self.list()]
             self._loaded_at = time.monotonic()
         return found
 
@@ -216,9 +266,9 @@ class Hub:
         now = self._clock()
         with self._side.write() as db:
             if replacing is not None:
-                db.execute("DELETE FROM subscriptions WHERE order_id = ?", (replacing,))
+                db.execute(f"DELETE FROM {self._table} WHERE order_id = ?", (replacing,))
             db.executemany(
-                f"INSERT INTO subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                 [(*row, now) for row in rows],
             )
         self._global = None
@@ -228,8 +278,8 @@ class Hub:
 _COLUMNS = "id, url, query, order_id, created_at"
 
 
-def _filter(query: str | None) -> EventFilter:
+def _filter(query: str | None, api: HubApi) -> EventFilter:
     try:
-        return EventFilter.parse(query)
+        return EventFilter.parse(query, api)
     except ValueError:  # stored before a stricter parser: hear nothing rather than everything
         return EventFilter(event_type=frozenset())

@@ -58,7 +58,9 @@ from om_dsl.runtime.notify.outbox import (
 )
 from om_dsl.runtime.notify.signing import SIGNATURE_HEADER, secret_from, sign
 from om_dsl.runtime.notify.tmf import OrderViews
+from om_dsl.runtime.notify.tmf637 import ProductEvents
 from om_dsl.runtime.store.base import EventRow, NewEvent, Store, WriteBatch
+from om_dsl.runtime.store.product_log import PRODUCT_KINDS
 from om_dsl.runtime.store.prune import NOTIFY_CURSOR
 
 log = logging.getLogger("om_dsl.notify")
@@ -69,7 +71,9 @@ NOTIFY_FAILED = "notify.failed"
 NOTIFY_ABANDONED = "notify.abandoned"
 NOTIFY_REPLAYED = "notify.replayed"
 ORDER_EVENTS = frozenset({ORDER_CREATED, ORDER_STATE, ORDER_AMENDED, CANCEL_REJECTED})
-"""Event-log rows that make TMF events (a rejected cancel request makes only its own)."""
+"""Event-log rows that make TMF622 events (a rejected cancel request makes only its own)."""
+TMF_EVENTS = ORDER_EVENTS | PRODUCT_KINDS
+"""...and TMF637 events (the inventory's rows: :mod:`om_dsl.runtime.store.product_log`)."""
 READ_BATCH = 1000
 ANSWER_BYTES = 64 * 1024
 Subscriber = Callable[[dict[str, Any]], None]
@@ -115,14 +119,19 @@ class Notifier:
         settings: NotifySettings,
         add_listener: Callable[[Listener], Callable[[], None]],
         clock: Callable[[], float] = time.time,
+        product_hub: Hub | None = None,
     ) -> None:
         self.settings = settings
         env = settings.signing_secret_env
         self._secret = secret_from(env) if env else None  # SigningError now, not per delivery
         self._store = store
         self._hub = hub
+        self._product_hub = product_hub
+        """TMF637 registrations: the only listeners of product events (none: nobody's)."""
         self._outbox = Outbox(side)
         self._views = OrderViews(store, settings.href_base)
+        self.products = ProductEvents(store)
+        """The TMF637 events of the inventory's rows (the service sets their hrefs)."""
         self._urls = [check_listener_url(u) for u in settings.urls]
         self._subscribers: list[Subscriber] = []
         self._add_listener = add_listener
@@ -309,7 +318,7 @@ class Notifier:
                     if row.kind == ORDER_AMENDED:
                         self._views.forget(row.order_id)
                 if deliver:
-                    self._enqueue([r for r in rows if r.kind in ORDER_EVENTS])
+                    self._enqueue([r for r in rows if r.kind in TMF_EVENTS])
                 cursor = rows[-1].seq
                 self._store.set_cursor(CURSOR, cursor)
                 seen += len(rows)
@@ -323,20 +332,41 @@ class Notifier:
     def _enqueue(self, rows: list[EventRow]) -> None:
         new: list[NewRow] = []
         for row in rows:
-            for event in self._views.events(row):
-                text = json.dumps(event, separators=(",", ":"))
-                kind = event["eventType"]
-                # the order's state (an amendment's too), or the cancel request's
-                (resource,) = event["event"].values()
-                state = resource.get("state")
-                # (event_seq, url) is unique: a cancel's event counts apart from the order's
-                key = -row.seq if kind in cancels.EVENT_TYPES else row.seq
-                for url in self._targets(kind, state, row.order_id):
-                    new.append(NewRow(key, url, row.order_id, kind, state, text))
-                if self._subscribers:
-                    self._tell_subscribers(text)
+            new += self._product_rows(row) if row.kind in PRODUCT_KINDS else self._order_rows(row)
         if new:
             self._outbox.add(new, self._clock())
+
+    def _order_rows(self, row: EventRow) -> list[NewRow]:
+        """The outbox rows of the TMF622 events of ``row``; subscribers hear of them."""
+        new: list[NewRow] = []
+        for event in self._views.events(row):
+            text = json.dumps(event, separators=(",", ":"))
+            kind = event["eventType"]
+            # the order's state (an amendment's too), or the cancel request's
+            (resource,) = event["event"].values()
+            state = resource.get("state")
+            # (event_seq, url) is unique: a cancel's event counts apart from the order's
+            key = -row.seq if kind in cancels.EVENT_TYPES else row.seq
+            for url in self._targets(kind, state, row.order_id):
+                new.append(NewRow(key, url, row.order_id, kind, state, text))
+            if self._subscribers:
+                self._tell_subscribers(text)
+        return new
+
+    def _product_rows(self, row: EventRow) -> list[NewRow]:
+        """The outbox rows of the TMF637 event of an inventory row: to TMF637 hub listeners
+        only (the configured URLs, the orders' own listeners and the in-process subscribers
+        hear TMF622 events, and could not read a product's).  Queued under the order that
+        changed the product; the state they list is the product's status."""
+        hub = self._product_hub
+        event = self.products.event(row) if hub is not None else None
+        if event is None or hub is None:
+            return []
+        text = json.dumps(event, separators=(",", ":"))
+        kind, product = event["eventType"], event["event"]["product"]
+        status = product["status"]
+        urls = hub.targets(kind, status, product["id"])
+        return [NewRow(row.seq, url, row.order_id, kind, status, text) for url in urls]
 
     def _targets(self, kind: str, state: str | None, order_id: str) -> list[str]:
         return list(dict.fromkeys([*self._urls, *self._hub.targets(kind, state, order_id)]))
@@ -355,10 +385,12 @@ class Notifier:
     def _has_targets(self) -> bool:
         """Someone to tell: configured URLs, subscribers, hub listeners, or deliveries an
         earlier run left in the outbox (their URL is in the row, whatever this run was given)."""
-        return bool(self._urls or self._subscribers or self._hub.count() or self._outbox.pending())
+        products = self._product_hub.count() if self._product_hub is not None else 0
+        return bool(self._urls or self._subscribers or self._hub.count() or products
+                    or self._outbox.pending())  # fmt: skip
 
     def _hear(self, event: LifecycleEvent) -> None:
-        if event.kind in ORDER_EVENTS:
+        if event.kind in TMF_EVENTS:
             self.wake()
 
     # ---- the thread ---------------------------------------------------------------------------

@@ -365,6 +365,11 @@ class Store(Protocol):
         """The inventory's product instance with this id (TMF637 Product), or None."""
         ...
 
+    def product_version(self, seq: int) -> InventoryProduct | None:
+        """The product as the inventory's event-log row ``seq`` (``product.created``, ...)
+        left it, or None: what its TMF637 event shows.  Optional, as the inventory is."""
+        ...
+
     def products(
         self, wanted: ProductFilter | None = None, offset: int = 0, limit: int | None = None
     ) -> list[InventoryProduct]:

@@ -43,6 +43,7 @@ from om_dsl.runtime.store.base import (
     product_order,
     refuse_busy,
 )
+from om_dsl.runtime.store.product_log import product_rows
 from om_dsl.runtime.store.prune import FINAL_STATES, NOTIFY_CURSOR, PrunePolicy, PruneReport
 
 WAIT_KEY = ItemRow._fields.index("wait_key")
@@ -74,6 +75,8 @@ class MemoryStore:
         self._changes: dict[str, list[ProductChange]] = {}
         """Each order's product changes, recorded in ``_products`` when it completes."""
         self._products: dict[str, InventoryProduct] = {}
+        self._versions: dict[int, InventoryProduct] = {}
+        """Event seq -> the product as that inventory row left it (:mod:`.product_log`)."""
         self._installation_id = new_installation_id()
 
     @property
@@ -117,10 +120,18 @@ class MemoryStore:
                 rows[idx] = row
             for order_id, event, payload, _ts in batch.signals:
                 self._signals.setdefault(order_id, {})[event] = payload
+            versions: list[tuple[NewEvent, InventoryProduct]] = []
             for order_id in batch.completed:
-                self._record_products(order_id, batch.recorded.get(order_id, ()))
+                versions += self._record_products(order_id, batch.recorded.get(order_id, ()))
             self._log(batch.events)
+            self._log_products(versions)
             return first
+
+    def _log_products(self, versions: list[tuple[NewEvent, InventoryProduct]]) -> None:
+        """The inventory's rows, after the batch's own, each with its product's version."""
+        for seq, (_row, product) in enumerate(versions, len(self._events) + 1):
+            self._versions[seq] = product
+        self._log([row for row, _product in versions])
 
     def _log(self, events: list[NewEvent]) -> None:
         """Append to the event log and to its two indexes (by order, cancel requests)."""
@@ -153,14 +164,25 @@ class MemoryStore:
                     found.setdefault(change.product_id, (order_id, state))
         return found
 
-    def _record_products(self, order_id: str, recorded: Sequence[Recorded]) -> None:
+    def _record_products(
+        self, order_id: str, recorded: Sequence[Recorded]
+    ) -> list[tuple[NewEvent, InventoryProduct]]:
         """A completed order's product changes, with the values its records set, into the
-        inventory."""
+        inventory; the log rows that say what changed, each with the product after it."""
         ts = self._orders[order_id].updated_at
+        versions = []
         for change in self._changes.get(order_id, ()):
             found = self._products.get(change.product_id)
             full = with_recorded(change, recorded)
-            self._products[change.product_id] = apply_change(found, full, order_id, ts)
+            after = self._products[change.product_id] = apply_change(found, full, order_id, ts)
+            versions += [(row, after) for row in product_rows(found, after, full, order_id, ts)]
+        return versions
+
+    def product_version(self, seq: int) -> InventoryProduct | None:
+        """The product as the inventory event-log row ``seq`` left it (None: no such row)."""
+        with self._lock:
+            found = self._versions.get(seq)
+            return None if found is None else _copy(found)
 
     def order_products(self, order_id: str) -> list[ProductChange]:
         """What the order records in the inventory once it completes."""
@@ -384,6 +406,7 @@ class MemoryStore:
                     table.pop(order_id, None)
                 for position in self._by_order.pop(order_id, ()):
                     self._events[position] = None
+                    self._versions.pop(position + 1, None)
                     dropped.add(position)
             self._cancel_requests = [p for p in self._cancel_requests if p not in dropped]
 

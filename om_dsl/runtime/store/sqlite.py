@@ -39,6 +39,7 @@ from om_dsl.runtime.store.base import (
     EventRow,
     FalloutRow,
     ItemRow,
+    NewEvent,
     NewOrder,
     OrderRecord,
     PlanItemOf,
@@ -53,6 +54,7 @@ from om_dsl.runtime.store.base import (
     new_installation_id,
     refuse_busy,
 )
+from om_dsl.runtime.store.product_log import product_rows
 from om_dsl.runtime.store.prune import LAST_EVENT_SEQ, PrunePolicy, PruneReport
 from om_dsl.runtime.store.restore import (
     BACKUP_MARK,
@@ -167,11 +169,17 @@ product instance: the columns its lists filter on, and the whole product as JSON
 ORDER_PRODUCTS = "order_products"
 """What each order records in the inventory when it completes (written at submit, replaced
 by an amendment)."""
+PRODUCT_VERSIONS = "product_versions"
+"""The product as each inventory event-log row (``product.created``, ...) left it, by the
+row's seq: what its TMF637 event shows (:mod:`.product_log`); pruned with the row."""
 _INVENTORY_TABLES = (
     f"CREATE TABLE IF NOT EXISTS {ORDER_PRODUCTS} (order_id TEXT NOT NULL, pos INTEGER NOT "
     "NULL, change_json TEXT NOT NULL, PRIMARY KEY (order_id, pos)) WITHOUT ROWID;\n"
     f"CREATE TABLE IF NOT EXISTS {PRODUCTS} (id TEXT PRIMARY KEY, status TEXT NOT NULL, "
-    "offering_id TEXT, account TEXT, customer TEXT, start_date REAL, product_json TEXT NOT NULL)"
+    "offering_id TEXT, account TEXT, customer TEXT, start_date REAL, product_json TEXT NOT "
+    "NULL);\n"
+    f"CREATE TABLE IF NOT EXISTS {PRODUCT_VERSIONS} (seq INTEGER PRIMARY KEY, product_json "
+    "TEXT NOT NULL)"
 )
 SCHEMA = (
     SCHEMA.replace("{inventory_tables}", _INVENTORY_TABLES)
@@ -474,7 +482,7 @@ class SqliteStore:
         has_columns = self._has_external_ids() and self._has_key_from()
         has_id = self._meta(INSTALLATION_ID) is not None
         tables = self._tables()
-        has_tables = ACTS in tables and PRODUCTS in tables and ORDER_PRODUCTS in tables
+        has_tables = {ACTS, PRODUCTS, ORDER_PRODUCTS, PRODUCT_VERSIONS} <= tables
         if (
             not missing
             and has_columns
@@ -589,11 +597,12 @@ class SqliteStore:
             _write_orders(db, batch)
             _write_items(db, batch)
             _write_signals(db, batch)
-            _record_products(db, batch)
+            versions = _record_products(db, batch)
+            events = [*batch.events, *(row for row, _product in versions)]
             db.executemany(
                 "INSERT INTO events (seq, ts, order_id, item_id, kind, from_state, to_state, "
                 "attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((seq, *event[:8]) for seq, event in enumerate(batch.events, first)),
+                ((seq, *event[:8]) for seq, event in enumerate(events, first)),
             )
             db.executemany(
                 f"INSERT INTO {ACTS} (seq, actor, reason) VALUES (?, ?, ?)",
@@ -603,6 +612,7 @@ class SqliteStore:
                     if act != (None, None)
                 ),
             )
+            _write_versions(db, versions, first + len(batch.events))
             return first
 
     # ---- reading ------------------------------------------------------------------------------
@@ -782,6 +792,14 @@ class SqliteStore:
             return 0
         where, params = _product_terms(wanted)
         return int(self._query(f"SELECT COUNT(*) FROM {PRODUCTS} {where}", params)[0][0])
+
+    def product_version(self, seq: int) -> InventoryProduct | None:
+        """The product as the inventory event-log row ``seq`` left it (None: no such row, or
+        a read-only store an older om_dsl made)."""
+        if self.read_only and PRODUCT_VERSIONS not in self._tables():
+            return None
+        rows = self._query(f"SELECT product_json FROM {PRODUCT_VERSIONS} WHERE seq = ?", (seq,))
+        return _product(rows[0][0]) if rows else None
 
     def _has_inventory(self) -> bool:
         """Whether the store has the inventory (a read-only store an older om_dsl made has
@@ -1016,9 +1034,13 @@ def _holders(db: sqlite3.Connection, new: NewOrder) -> dict[str, tuple[str, str]
     return found
 
 
-def _record_products(db: sqlite3.Connection, batch: WriteBatch) -> None:
+def _record_products(
+    db: sqlite3.Connection, batch: WriteBatch
+) -> list[tuple[NewEvent, InventoryProduct]]:
     """The product changes of the orders the batch completes, into the inventory (the same
-    transaction as the completion)."""
+    transaction as the completion); the log rows that say what changed (:mod:`.product_log`),
+    each with the product after it."""
+    versions: list[tuple[NewEvent, InventoryProduct]] = []
     for order_id in batch.completed:
         ts = batch.orders[order_id].updated_at
         recorded = batch.recorded.get(order_id, ())
@@ -1026,9 +1048,23 @@ def _record_products(db: sqlite3.Connection, batch: WriteBatch) -> None:
             found = db.execute(
                 f"SELECT product_json FROM {PRODUCTS} WHERE id = ?", (change.product_id,)
             ).fetchone()
-            product = apply_change(None if found is None else _product(found[0]), change,
-                                   order_id, ts)  # fmt: skip
+            before = None if found is None else _product(found[0])
+            product = apply_change(before, change, order_id, ts)
             _write_product(db, product)
+            versions += [(row, product) for row in product_rows(before, product, change,
+                                                                order_id, ts)]  # fmt: skip
+    return versions
+
+
+def _write_versions(
+    db: sqlite3.Connection, versions: list[tuple[NewEvent, InventoryProduct]], first: int
+) -> None:
+    """Each inventory row's product, by the row's seq (``first``: the first one's)."""
+    db.executemany(
+        f"INSERT INTO {PRODUCT_VERSIONS} (seq, product_json) VALUES (?, ?)",
+        ((seq, json.dumps(product.to_json(), sort_keys=True))
+         for seq, (_row, product) in enumerate(versions, first)),
+    )  # fmt: skip
 
 
 def _changes(db: sqlite3.Connection, order_id: str) -> list[ProductChange]:

@@ -51,6 +51,7 @@ class OrderRows(NamedTuple):
 
 ORDER_ROWS = (
     OrderRows("event_acts", "seq IN (SELECT seq FROM events WHERE order_id IN ({ids}))"),
+    OrderRows("product_versions", "seq IN (SELECT seq FROM events WHERE order_id IN ({ids}))"),
     OrderRows("events"),
     OrderRows("signals"),
     OrderRows("items"),
@@ -65,7 +66,8 @@ ORDER_ROWS = (
     OrderRows("cancel_requests"),
     OrderRows("orders", "id IN ({ids})"),
 )
-"""Deleted in this order (``event_acts`` reads ``events``; the order's own row last)."""
+"""Deleted in this order (``event_acts`` and ``product_versions`` read ``events``; the
+order's own row last)."""
 
 KEPT_TABLES = {
     "meta": "the store's own facts: schema version, installation id, event id epoch, backup "
@@ -74,6 +76,7 @@ KEPT_TABLES = {
     "cursors": "consumers' positions in the event log",
     "products": "the product inventory: what the network holds, not history",
     "systems": "the downstream systems' online/offline switch",
+    "product_subscriptions": "TMF637 hub registrations: listeners of every product",
 }
 """The tables whose rows belong to no single order, and why they stay."""
 
