@@ -147,9 +147,12 @@ class BusyLog:
     def refused(self, limit: int, later: Later | None = None) -> None:
         self._count += 1
         self.total += 1
-        if self._flush_due:  # the period's line is written when it ends
-            return
         now = self._clock()
+        if self._flush_due and now < self._next + self.every:
+            return  # the period's line is written when it ends
+        # (a callback overdue by a whole period is lost: its server's loop stopped first, and
+        # BUSY_LOG outlives it in a host that starts the service again)
+        self._flush_due = False
         if now >= self._next:
             self._write(limit, now)
         elif later is not None:

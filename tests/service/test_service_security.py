@@ -592,6 +592,30 @@ def test_the_last_period_of_a_flood_is_written_when_the_period_ends(
     assert busy.total == 501 and not due
 
 
+def test_a_period_whose_callback_was_lost_is_written_by_a_later_refusal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """BUSY_LOG is the process's: a server whose loop stopped before a period's callback ran
+    must not leave it waiting for ever (a host that starts the service again)."""
+    now = [100.0]
+    busy = BusyLog(every=10.0, clock=lambda: now[0])
+
+    def dropped(_delay: float, _callback: Callable[[], None]) -> None:
+        """A loop that stops before the callback is due."""
+
+    with caplog.at_level(logging.WARNING, logger="om_dsl.service"):
+        busy.refused(5, dropped)
+        busy.refused(5, dropped)
+        now[0] = 115.0
+        busy.refused(5, dropped)  # still within a period of the lost callback's time
+        now[0] = 120.0
+        busy.refused(5, dropped)
+    assert [r.getMessage() for r in caplog.records] == [
+        "answered 503 serviceBusy to 1 request(s): more than 5 connections open",
+        "answered 503 serviceBusy to 3 request(s): more than 5 connections open",
+    ]
+
+
 def test_connection_limits_are_read_from_the_environment() -> None:
     config = ServiceConfig.from_env({"OM_MAX_CONNECTIONS": "50", "OM_CLIENT_TIMEOUT": "2.5"})
     assert (config.max_connections, config.client_timeout_s) == (50, 2.5)
