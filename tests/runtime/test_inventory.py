@@ -6,7 +6,6 @@ import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +59,6 @@ HANDLERS = ["install", "speed", "move", "cease", "tv"]
 @pytest.fixture(scope="module")
 def lab() -> ir.Catalog:
     return compile_text(LAB)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "om.db")
-    yield made
-    made.close()
 
 
 def tmf(

@@ -28,8 +28,7 @@ from om_dsl.runtime.store.prune import PrunePolicy
 from om_dsl.runtime.store.sqlite import SqliteStore
 
 lab = test_inventory.lab
-store = test_inventory.store
-"""The inventory tests' catalog, and their stores (memory and SQLite)."""
+"""The inventory tests' catalog (the ``store`` fixture, memory and SQLite, is conftest's)."""
 
 
 def product_log(store: Store) -> list[EventRow]:

@@ -9,7 +9,6 @@ order.  A later delete by product id then sends it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from om_dsl.ir import models as ir
 from om_dsl.orders.inventory import ProductChange, Recorded
 from om_dsl.runtime import HandlerRegistry, Runtime
 from om_dsl.runtime.store.base import NewOrder, OrderRecord, Store, WriteBatch
-from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.sqlite import SqliteStore
 
 LAB = """
@@ -57,13 +55,6 @@ OFFERS = {"Fibre": "1", "Copper": "2", "Voice": "3"}
 @pytest.fixture(scope="module")
 def lab() -> ir.Catalog:
     return compile_text(LAB)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "om.db")
-    yield made
-    made.close()
 
 
 class Network:

@@ -9,8 +9,7 @@ test learns of the hold through a spy on the engine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,8 +21,6 @@ from om_dsl.runtime import HandlerRegistry, ItemContext, Runtime
 from om_dsl.runtime.events import LifecycleEvent
 from om_dsl.runtime.revision import Revision
 from om_dsl.runtime.store.base import Store
-from om_dsl.runtime.store.memory import MemoryStore
-from om_dsl.runtime.store.sqlite import SqliteStore
 
 CHAIN = """
 offer Web "Web" id "1" { attribute speed: int default 100 }
@@ -49,11 +46,6 @@ WAIT = 10.0
 @pytest.fixture(scope="module")
 def chain() -> ir.Catalog:
     return compile_text(CHAIN)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    yield MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "om.db")
 
 
 def web(speed: int, tv: bool = False) -> dict[str, Any]:
