@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -443,6 +443,17 @@ class CallbackAnswer(BaseModel):
 class Health(BaseModel):
     status: str
     detail: str | None = None
+
+
+class WhoAmI(BaseModel):
+    """``GET /whoami``: what the service made of the caller's token (never the token)."""
+
+    client: str
+    """The name the token is registered under (``dev`` in dev mode)."""
+    role: Literal["read", "client", "operator", "admin"]
+    roles: list[str]
+    """The role and every role below it: what the token may do."""
+    devMode: bool
 
 
 class NotificationView(BaseModel):

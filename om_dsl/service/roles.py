@@ -107,6 +107,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role | None] = {
     ("GET", "/notifications"): READ,
     ("POST", "/notifications/retry"): OPERATOR,
     ("GET", "/metrics"): READ,
+    ("GET", "/whoami"): READ,
     ("POST", "/prune"): ADMIN,
 }
 """(method, path as the OpenAPI document lists it) -> the least role that may call it, or

@@ -31,7 +31,7 @@ from om_dsl import cli
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.runtime import MemoryStore, Runtime
 from om_dsl.service import Role, ServiceConfig, create_app, read_clients, read_tokens
-from om_dsl.service.roles import DEFAULT_ROLE, OPEN, ROUTE_ROLES, RouteRoles
+from om_dsl.service.roles import DEFAULT_ROLE, OPEN, ROLE_NAMES, ROUTE_ROLES, RouteRoles
 from om_dsl.service.routes.common import AUTH
 from om_dsl.service.token_first import needs_token
 
@@ -360,3 +360,37 @@ def test_the_documented_prune_answers_are_what_the_service_says(
     assert line and re.fullmatch(
         r"prune by \w+: pruned \d+ order\(s\) finished longer ago than \w+, kept \d+ with "
         r"notifications still owed", line[1])  # fmt: skip
+
+
+# ---- who am I ----------------------------------------------------------------------------------
+
+
+def test_whoami_names_each_token_s_client_and_role_never_the_token(
+    service: Callable[..., Running],
+) -> None:
+    running = _service(service)
+    for token, client, roles in (
+        (READ_TOKEN, "grafana", ["read"]),
+        (TOKEN, "crm", ["read", "client"]),
+        (OPS_TOKEN, "ops", ["read", "client", "operator"]),
+        (ADMIN_TOKEN, "root", ["read", "client", "operator", "admin"]),
+    ):
+        answer = running.client(token).get("/whoami")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "client": client, "role": roles[-1], "roles": roles, "devMode": False,
+        }  # fmt: skip
+        assert token not in answer.text
+        documented = re.search(r'`(\{"client": "%s".*?\})`' % client, DOC.replace("\n", " "))
+        if documented:  # docs/service.md shows grafana's and crm's answers
+            assert answer.json() == json.loads(documented[1])
+    assert re.findall(r'`\{"client": "(\w+)"', DOC.replace("\n", " ")) == ["grafana", "crm"]
+    assert running.client("not-a-token-of-this-service-000").get("/whoami").status_code == 401
+
+
+def test_whoami_in_dev_mode_and_for_an_entry_without_a_role(
+    service: Callable[..., Running],
+) -> None:
+    assert service().client().get("/whoami").json()["role"] == "operator"  # crm:TOKEN
+    dev = service(tokens={}).client().get("/whoami").json()
+    assert dev == {"client": "dev", "role": "admin", "roles": list(ROLE_NAMES), "devMode": True}

@@ -10,6 +10,7 @@ from om_dsl.service.routes import (
     cancel_order,
     health,
     hub,
+    identity,
     metrics,
     notifications,
     order_ops,
@@ -22,6 +23,7 @@ from om_dsl.service.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    identity.router,
     product_order.router,
     order_ops.router,
     cancel_order.router,
