@@ -9,14 +9,18 @@ file named by ``OM_TOKENS_FILE`` / ``--tokens-file``.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from om_dsl.logfields import fields
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.service.roles import DEFAULT_ROLE, DEV_ROLE, ROLE_NAMES, Role, parse_role
+
+log = logging.getLogger("om_dsl.service")
 
 MIB = 1024 * 1024
 MIN_TOKEN_CHARS = 16
@@ -140,10 +144,16 @@ class ServiceConfig:
     def from_env(cls, environ: Mapping[str, str]) -> ServiceConfig:
         """Settings from environment variables (:data:`ENV`); unset ones keep their defaults.
 
+        The warnings ``om serve`` prints about token entries (:attr:`Clients.warnings`) are
+        logged here, as WARNINGs of ``om_dsl.service``: an embedder reading the same variables
+        would otherwise never learn that a client got the default role by mistake.
+
         Raises:
             ValueError: a value cannot be read (the message names the variable).
         """
         clients = read_clients(environ.get(ENV["tokens"]), environ.get(ENV["tokens_file"]))
+        for warning in clients.warnings:  # never holds a token (see _role_in_token)
+            log.warning("%s", warning, extra=fields(event="token_entry"))
         values: dict[str, object] = {"tokens": clients.tokens, "roles": clients.roles}
         for name in ("host", "public_url"):
             if environ.get(ENV[name]):

@@ -29,6 +29,7 @@ from typer.testing import CliRunner, Result
 
 from om_dsl import cli
 from om_dsl.compiler.driver import compile_catalog
+from om_dsl.logfields import ATTRIBUTE
 from om_dsl.runtime import MemoryStore, Runtime
 from om_dsl.service import Role, ServiceConfig, create_app, read_clients, read_tokens
 from om_dsl.service.roles import DEFAULT_ROLE, OPEN, ROLE_NAMES, ROUTE_ROLES, RouteRoles
@@ -136,6 +137,31 @@ def test_the_config_takes_roles_by_name_and_checks_them() -> None:
         ServiceConfig(tokens={"crm": TOKEN}, roles={"nobody": Role.READ}).check()
     env = ServiceConfig.from_env({"OM_TOKENS": ROLE_TOKENS})
     assert env.role_of("grafana") == Role.READ and env.role_of("root") == Role.ADMIN
+
+
+def test_from_env_logs_the_token_entry_warnings_om_serve_prints(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An embedder reading OM_TOKENS gets the warning about ``name:token:role`` as a log
+    line (om serve prints it), never the token."""
+    with caplog.at_level(logging.WARNING, "om_dsl.service"):
+        config = ServiceConfig.from_env(
+            {"OM_TOKENS": f"crm:{TOKEN}:client,grafana/read:{READ_TOKEN}"}
+        )
+    assert config.role_of("crm") == DEFAULT_ROLE
+    logged = [r for r in caplog.records if r.name == "om_dsl.service"]
+    assert [r.getMessage() for r in logged] == [
+        "OM_TOKENS entry 1 (client crm): the token ends with ':client', which is read as part of "
+        "the token, and crm gets the default role (operator); to give crm the role client, "
+        "write crm/client:<token>"
+    ]
+    assert logged[0].levelno == logging.WARNING
+    assert getattr(logged[0], ATTRIBUTE) == {"event": "token_entry"}
+    assert TOKEN not in caplog.text and READ_TOKEN not in caplog.text
+    with caplog.at_level(logging.WARNING, "om_dsl.service"):
+        caplog.clear()
+        ServiceConfig.from_env({"OM_TOKENS": ROLE_TOKENS})
+    assert caplog.records == []
 
 
 def _om(*args: str, **environ: str) -> Result:
@@ -381,7 +407,8 @@ def test_whoami_names_each_token_s_client_and_role_never_the_token(
             "client": client, "role": roles[-1], "roles": roles, "devMode": False,
         }  # fmt: skip
         assert token not in answer.text
-        documented = re.search(r'`(\{"client": "%s".*?\})`' % client, DOC.replace("\n", " "))
+        pattern = r'`(\{"client": "' + client + r'".*?\})`'
+        documented = re.search(pattern, DOC.replace("\n", " "))
         if documented:  # docs/service.md shows grafana's and crm's answers
             assert answer.json() == json.loads(documented[1])
     assert re.findall(r'`\{"client": "(\w+)"', DOC.replace("\n", " ")) == ["grafana", "crm"]
