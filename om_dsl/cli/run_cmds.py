@@ -47,6 +47,8 @@ from om_dsl.cli.plan_cmds import plan_for, read_and_decompose
 from om_dsl.cli.runtime_args import (
     DbOption,
     HandlersOption,
+    NotifyAttemptsOption,
+    NotifyOption,
     ReasonOption,
     RestoredOption,
     UserOption,
@@ -86,13 +88,6 @@ CallbackPortOption = Annotated[
         max=65535,
         help="Port (127.0.0.1) of the listener for async callouts' callbacks; 0 = a free one.",
     ),
-]
-NotifyOption = Annotated[
-    list[str] | None,
-    typer.Option("--notify", help="A listener URL for every order's TMF622 events (repeatable)."),
-]
-NotifyAttemptsOption = Annotated[
-    int, typer.Option(min=1, help="Attempts per notification before it is abandoned.")
 ]
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Items running at once.")]
 NotifyWaitOption = Annotated[

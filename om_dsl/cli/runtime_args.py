@@ -58,6 +58,25 @@ RestoredOption = Annotated[
 ]
 """A command line option only, never from the environment: left set in a service's
 environment, it would let every later backup copy run unasked."""
+NotifyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--notify",
+        envvar="OM_NOTIFY",
+        help="A listener URL for every order's TMF622 events (repeatable; OM_NOTIFY: URLs "
+        "separated by spaces, which keeps a URL's secret out of the process list).",
+    ),
+]
+NotifyAttemptsOption = Annotated[
+    int,
+    typer.Option(
+        envvar="OM_NOTIFY_ATTEMPTS",
+        min=1,
+        help="Attempts per notification before it is abandoned (backoff capped at 5 min).",
+    ),
+]
+"""``om run``, ``om resume`` and ``om serve`` read the same variables: a listener URL often
+carries its token in its query, and on the command line it shows in ``ps`` to every user."""
 HandlersOption = Annotated[
     str | None,
     typer.Option(

@@ -28,6 +28,8 @@ from om_dsl.cli.app import EXIT_STOPPED, EXIT_USAGE, app, err, fail, one_of
 from om_dsl.cli.common import CATALOG_HELP, load_catalog_arg
 from om_dsl.cli.order_args import installed_base_or_fail
 from om_dsl.cli.runtime_args import (
+    NotifyAttemptsOption,
+    NotifyOption,
     RestoredOption,
     close_runtime,
     in_lines,
@@ -83,18 +85,8 @@ def serve_cmd(
     concurrency: Annotated[
         int, typer.Option(envvar="OM_CONCURRENCY", min=1, help="Items running at once.")
     ] = 16,
-    notify: Annotated[
-        list[str] | None,
-        typer.Option(envvar="OM_NOTIFY", help="A listener URL for every order's events."),
-    ] = None,
-    notify_attempts: Annotated[
-        int,
-        typer.Option(
-            envvar="OM_NOTIFY_ATTEMPTS",
-            min=1,
-            help="Attempts per notification before it is abandoned (backoff capped at 5 min).",
-        ),
-    ] = 12,
+    notify: NotifyOption = None,
+    notify_attempts: NotifyAttemptsOption = 12,
     max_body_bytes: Annotated[
         int, typer.Option(envvar="OM_MAX_BODY_BYTES", help="Largest request body accepted.")
     ] = MIB,

@@ -56,3 +56,23 @@ def test_abandoned_notifications_go_again_at_the_next_run(
     assert _rows(capsys, "--state", "abandoned") == []
     code, _, err = om(capsys, "notifications", "list", "--state", "lost")
     assert code == 2 and "pending, delivered, abandoned" in err
+
+
+def test_om_run_reads_listener_urls_from_om_notify_keeping_secrets_out_of_ps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    listener: Any,
+) -> None:  # fmt: skip
+    """A URL's token on the command line shows in ``ps``: ``OM_NOTIFY`` (URLs separated by
+    spaces) and ``OM_NOTIFY_ATTEMPTS``, as ``om serve`` reads them, work for ``om run`` too."""
+    lab_folder(tmp_path, monkeypatch)
+    listener.set_down(True)
+    monkeypatch.setenv("OM_NOTIFY", f"{listener.url}/crm?token=abc {listener.url}/billing")
+    monkeypatch.setenv("OM_NOTIFY_ATTEMPTS", "1")
+    code, _, err = om(capsys, "run", "lab.om", "order.json")
+    assert code == 1, err  # held: no handlers
+    lost = _rows(capsys, "--state", "abandoned")
+    assert {(r["listener"], r["attempts"]) for r in lost} == {
+        (f"{listener.url}/crm?...", 1), (f"{listener.url}/billing", 1)}  # fmt: skip
+    monkeypatch.setenv("OM_NOTIFY_ATTEMPTS", "0")
+    code, _, err = om(capsys, "resume")
+    assert code == 2 and "OM_NOTIFY_ATTEMPTS" in err
