@@ -89,7 +89,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E022",),
-        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, an offer requiring a cfs (or an enum, system or queue), a `requires` on a technical product, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer, `map x NAME` where NAME is not a table...",
+        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, an offer requiring a cfs (or an enum, system or queue), a `requires` on a technical product, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer, `map x NAME` where NAME is not a table, a table look-up among a table's values (they are constants)...",
         "Use the kind the message asks for (the hint says which).",
     ),
     CodeDoc(

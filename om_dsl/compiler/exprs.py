@@ -181,6 +181,8 @@ class ExprChecker:
         """How many expressions the checker is inside (0: at an entry point's own)."""
         self._deeper = False
         """A table made an expression deeper than its parse said: measure it at its top."""
+        self._in_table: str | None = None
+        """The table whose values are being checked: they are constants, no table look-ups."""
         self._member_owner: dict[str, list[str]] = {}
         for enum, members in enums.items():
             for m in members:
@@ -471,7 +473,9 @@ class ExprChecker:
         env = ExprEnv(f"in table {name} (its values are constants)")
         place = value_type if value_type != T.ANY else None
         keys = key_type if key_type != T.ANY else None
+        self._in_table = name
         cases, default, result, seen = self._cases(decl.cases, env, place, place, keys, what)
+        self._in_table = None
         if keys is not None:
             self._map_exhaustive(decl.name.span, what, keys, seen, default is not None)
         depth = _cases_depth(cases, default)
@@ -479,6 +483,14 @@ class ExprChecker:
 
     def _map_table(self, node: ast.MapTable, env: ExprEnv, expected: str | None) -> Any:
         """``map SUBJECT NAME``: the map that table NAME spells out, with this subject."""
+        if self._in_table is not None:  # tables are checked in no order: none reads another
+            self.bag.error(
+                "E022",
+                f"the values of table {self._in_table} are constants, not look-ups in a table",
+                node.span,
+                "write the value itself",
+            )
+            return _error_value()
         subject = self.check(node.subject, env)
         table = self._resolve_table(node.table)
         if table is None or _is_error(subject):

@@ -175,6 +175,14 @@ def test_values_are_constants(om: Compile) -> None:
     assert error.message.startswith("unknown name 'label' in table Label")
 
 
+def test_a_tables_values_look_up_no_table(om: Compile) -> None:
+    compiled = om(
+        BASE + TABLES + 'table Twice: int -> string { 1: map 100 Profile, default: "" }\n'
+    )
+    error = compiled.one("E022")
+    assert error.message == "the values of table Twice are constants, not look-ups in a table"
+
+
 def test_w005_is_the_declarations_once_whatever_the_uses(om: Compile) -> None:
     compiled = om(
         BASE
