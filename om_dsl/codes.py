@@ -79,17 +79,17 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E020",),
-        "An unknown name: a type, a product (in `includes`, `requires`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member; or a bare enum member that belongs to two enums.",
+        "An unknown name: a type, a product (in `includes`, `requires`, `decompose`, `plan`, `depend`), a name in an expression, a constant that is no enum member, a table (`map speed Profil`); or a bare enum member that belongs to two enums.",
         'Fix the spelling (see the "did you mean" hint), declare it, or qualify the member (`Technology.FTTH`). `enum` itself is no type: declare `enum Tier { gold, silver }` and write `attribute tier: Tier`. Another language\'s type name gets the type to write (`float` is `decimal`, `text` is `string`).',
     ),
     CodeDoc(
         ("E021",),
-        "A name declared twice (enums, products, systems and queues share one namespace; rule names are unique too).",
+        "A name declared twice (enums, products, systems, queues and tables share one namespace; rule names are unique too).",
         "Rename one of them.",
     ),
     CodeDoc(
         ("E022",),
-        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, an offer requiring a cfs (or an enum, system or queue), a `requires` on a technical product, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer...",
+        "The wrong kind of thing: a plan on an offer (or on a family of offers only), a bundle including a cfs, an `includes` in an offer, an offer requiring a cfs (or an enum, system or queue), a `requires` on a technical product, a `spec` on a technical product, a callout to a queue, a manual item whose `queue` names a system, a bundle including an enum, `after parent` on an offer, a rule targeting an offer, `map x NAME` where NAME is not a table, a table look-up among a table's values (they are constants)...",
         "Use the kind the message asks for (the hint says which).",
     ),
     CodeDoc(
@@ -152,7 +152,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E041",),
-        "A constant of the wrong type (a `default`, a `values` entry, a `map` key), or a text that is not a date.",
+        "A constant of the wrong type (a `default`, a `values` entry, a key of a `map` or a `table`), or a text that is not a date.",
         'Write a constant of the attribute\'s type; dates are `"YYYY-MM-DD"`.',
     ),
     CodeDoc(
@@ -162,7 +162,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E043",),
-        "An expression's type does not fit where it goes (a mapping target, or the offer attribute a `record` sets).",
+        "An expression's type does not fit where it goes (a mapping target, the offer attribute a `record` sets, a `table`'s value type, or, for `map SUBJECT TABLE`, the table's key type).",
         'Convert, or change the attribute\'s type. The hint writes the call out with your expression: `int(speed / 2)` drops the fraction and `int(round(speed / 2))` rounds it, `str(speed)` makes text, `int(name)`, `decimal(name)` and `date(name)` read text; a number in quotes (`"10"`) is written without them.',
     ),
     CodeDoc(
@@ -192,7 +192,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("E049",),
-        "A `map` with two cases for one key, two `default`s, or values of different types.",
+        "A `map` (or a `table`) with two cases for one key, two `default`s, or values of different types.",
         "Remove the duplicate, or make the values agree.",
     ),
     CodeDoc(
@@ -339,7 +339,7 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("W005",),
-        "A `map` without `default`, whose keys do not cover every value: unmatched values give `null`.",
+        "A `map` without `default`, whose keys do not cover every value: unmatched values give `null`. For a named `table`, the warning is at the table's declaration, once, not at its uses.",
         "Add `default: ...`, or cover every enum member (or both `true` and `false`).",
     ),
     CodeDoc(

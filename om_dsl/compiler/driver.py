@@ -17,6 +17,7 @@ from om_dsl.compiler.context import Context
 from om_dsl.compiler.exprs import ExprChecker
 from om_dsl.compiler.lints import lint
 from om_dsl.compiler.loader import LoadedCatalog, Loader, printable
+from om_dsl.compiler.map_tables import check_tables
 from om_dsl.compiler.roots import NotOneRoot, importer_of, one_root, shown_importer
 from om_dsl.compiler.symbols import collect
 from om_dsl.compiler.unimported import hint_imports
@@ -161,8 +162,9 @@ def check_phase(modules: list[ast.Module], root_file: str, bag: DiagnosticBag) -
     """Resolve names and run every pass; each pass checks a construct and lowers it to IR."""
     symbols = collect(modules, root_file, bag)
     enums = {name: [m.value for m in e.members] for name, e in symbols.enums.items()}
-    ctx = Context(bag, symbols, ExprChecker(bag, enums, symbols.broken))
+    ctx = Context(bag, symbols, ExprChecker(bag, enums, symbols.broken, symbols.kind_of))
     enum_defs = product_pass.lower_enums(ctx)
+    check_tables(ctx)
     order_attrs = product_pass.lower_order_attributes(ctx)
     ctx.order_attributes = {a.name: a for a in order_attrs}
     offers, technical = product_pass.lower_products(ctx)

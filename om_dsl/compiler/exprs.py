@@ -23,7 +23,7 @@ from om_dsl.expr import patterns
 from om_dsl.expr import types as T
 from om_dsl.expr.backtracking import catastrophic
 from om_dsl.expr.change import LINE_FUNCTIONS, LineFunction, is_line_attribute
-from om_dsl.expr.depth import MAX_DEPTH
+from om_dsl.expr.depth import MAX_DEPTH, ir_depth, json_depth
 from om_dsl.expr.functions import FUNCTIONS
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
@@ -86,6 +86,19 @@ class ExprEnv:
         self.why_not = {} if why_not is None else why_not
 
 
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A ``table`` declaration, checked once: every ``map SUBJECT NAME`` lowers to the map it
+    spells out (the IR has no tables, so engines and tools see an inline ``map``)."""
+
+    key: str
+    value: str
+    cases: tuple[ir.MapCaseIR, ...]
+    default: Any
+    depth: int
+    """The depth of the map's cases in its IR (0 without cases); see :func:`_cases_depth`."""
+
+
 _ARITH = {"+", "-", "*", "/", "%"}
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 
@@ -134,6 +147,16 @@ def mapping(target: str, expr: Any, span: ir.SourceSpan) -> ir.MappingIR:
     return _new_mapping({"target": target, "expr": expr, "span": span})
 
 
+def _cases_depth(cases: list[ir.MapCaseIR], default: Any) -> int:
+    """How deeply a map's cases nest in its IR, as :func:`om_dsl.expr.depth.ir_depth` counts:
+    each value and key sits in a MapCaseIR in the cases list (0 without cases)."""
+    if not cases:
+        return 0 if default is None else 1 + ir_depth(default)
+    inner = max(max(ir_depth(c.value), json_depth(c.key)) for c in cases)
+    deepest = 3 + inner
+    return deepest if default is None else max(deepest, 1 + ir_depth(default))
+
+
 def _error_value() -> ir.Lit:
     return lit(T.ANY, None)
 
@@ -142,11 +165,24 @@ class ExprChecker:
     """Checks and lowers expressions; diagnostics go to the shared bag."""
 
     def __init__(
-        self, bag: DiagnosticBag, enums: dict[str, list[str]], broken: Broken | None = None
+        self,
+        bag: DiagnosticBag,
+        enums: dict[str, list[str]],
+        broken: Broken | None = None,
+        kind_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.bag = bag
         self.enums = enums
         self.broken = broken or Broken()
+        self.kind_of: Callable[[str], str | None] = kind_of or (lambda _name: None)
+        """What another declaration of that name is (for a table's E022)."""
+        self.tables: dict[str, Table] = {}
+        self._level = 0
+        """How many expressions the checker is inside (0: at an entry point's own)."""
+        self._deeper = False
+        """A table made an expression deeper than its parse said: measure it at its top."""
+        self._in_table: str | None = None
+        """The table whose values are being checked: they are constants, no table look-ups."""
         self._member_owner: dict[str, list[str]] = {}
         for enum, members in enums.items():
             for m in members:
@@ -162,6 +198,7 @@ class ExprChecker:
             ast.Binary: self._binary,
             ast.IfExpr: self._if,
             ast.MapExpr: self._map,
+            ast.MapTable: self._map_table,
         }
 
     # ---- entry points ------------------------------------------------------------------------
@@ -172,7 +209,11 @@ class ExprChecker:
             return self._too_deep(expr)
         if isinstance(expr, ast.ObjectLit):
             return self.object(expr, env)
+        self._level += 1
         lowered = self._dispatch[type(expr)](expr, env, expected)
+        self._level -= 1
+        if self._deeper and not self._level:
+            lowered = self._measure(expr, lowered)
         if expected is not None and not T.assignable(lowered.type, expected):
             hint = _conversion(lowered, expected)
             self.bag.error(
@@ -186,7 +227,11 @@ class ExprChecker:
     def condition(self, expr: Any, env: ExprEnv) -> Any:
         if expr.depth > MAX_DEPTH:
             return self._too_deep(expr)
+        self._level += 1
         lowered = self._dispatch[type(expr)](expr, env, "bool")
+        self._level -= 1
+        if self._deeper and not self._level:
+            lowered = self._measure(expr, lowered)
         if not T.assignable(lowered.type, "bool"):
             self.bag.error(
                 "E045",
@@ -201,14 +246,24 @@ class ExprChecker:
             return self._too_deep(obj)
         seen: set[str] = set()
         fields = []
+        self._level += 1
         for f in obj.fields:
             if f.key in seen:
                 self.bag.error("E024", f"field '{f.key}' is given twice", f.span)
             seen.add(f.key)
             fields.append(_new_obj_field(key=f.key, value=self.check(f.value, env)))
-        return _new_object(fields=fields)
+        self._level -= 1
+        lowered = _new_object(fields=fields)
+        return self._measure(obj, lowered) if self._deeper and not self._level else lowered
 
-    def _too_deep(self, expr: Any) -> ir.Lit:
+    def _measure(self, expr: Any, lowered: Any) -> Any:
+        """E052 for an expression that a table's cases made deeper than the limit: its parse
+        counted a ``map SUBJECT TABLE`` as a map of scalar values (see ``_map_table``)."""
+        self._deeper = False
+        depth = ir_depth(lowered)
+        return self._too_deep(expr, depth) if depth > MAX_DEPTH else lowered
+
+    def _too_deep(self, expr: Any, depth: int | None = None) -> ir.Lit:
         """Refuse an expression whose IR could not be serialised or evaluated (see E052).
 
         Checked where an expression enters the checker, before any recursion into it: the
@@ -216,7 +271,7 @@ class ExprChecker:
         """
         self.bag.error(
             "E052",
-            f"expression nests too deeply: {expr.depth} levels, the limit is {MAX_DEPTH}",
+            f"expression nests too deeply: {depth or expr.depth} levels, the limit is {MAX_DEPTH}",
             expr.span,
             "each operator of a chain like `a or b or c` nests one level deeper; test many "
             'values at once with `code in ["a", "b", ...]`, or split the expression',
@@ -357,37 +412,131 @@ class ExprChecker:
 
     def _map(self, node: ast.MapExpr, env: ExprEnv, expected: str | None) -> Any:
         subject = self.check(node.subject, env)
+        place = expected if expected != T.ANY else None
+        key_type = None if _is_error(subject) else subject.type
+        cases, default, result, seen = self._cases(node.cases, env, place, expected, key_type)
+        if key_type is not None:
+            self._map_exhaustive(node.span, "map", key_type, seen, default is not None)
+        return _new_map(type=result or T.ANY, subject=subject, cases=cases, default=default)
+
+    def _cases(
+        self,
+        nodes: list[ast.MapCase],
+        env: ExprEnv,
+        place: str | None,
+        expected: str | None,
+        key_type: str | None,
+        what: str = "map",
+    ) -> tuple[list[ir.MapCaseIR], Any, str | None, set[Any]]:
+        """The cases of a ``map`` (or a ``table``), the default's value, the values' type and
+        the keys (for W005).
+
+        ``place``: the type each value must have (E043 at the value), else the values must
+        agree (E049); ``key_type``: the subject's (or the table's key) type, None when it is
+        unknown for an error already reported (the keys are then not checked)."""
         cases: list[ir.MapCaseIR] = []
         default = None
         result: str | None = None
         seen: set[Any] = set()
-        place = expected if expected != T.ANY else None
-        for case in node.cases:
+        for case in nodes:
             if place is not None:  # each value against what the place takes: E043 at it
                 value = self.check(case.value, env, place)
                 result = _unified_or(result, value.type, place)
             else:
                 value = self._dispatch[type(case.value)](case.value, env, expected)
-                result = self._unify_case(result, value.type, case.value.span)
+                result = self._unify_case(result, value.type, case.value.span, what)
             if case.key is None:
                 if default is not None:
-                    self.bag.error("E049", "map has two default cases", case.span)
+                    self.bag.error("E049", f"{what} has two default cases", case.span)
                 default = value
                 continue
-            if _is_error(subject):  # already reported: checking keys would only add noise
+            if key_type is None:  # already reported: checking keys would only add noise
                 continue
-            key = self.const(case.key, subject.type)
-            if case.key.kind == "bool" and (member := self._keyword_member(case.key, subject.type)):
+            key = self.const(case.key, key_type)
+            if case.key.kind == "bool" and (member := self._keyword_member(case.key, key_type)):
                 seen.add(member)  # `true:` meant Flag.true (E041 says so): W005 counts it
             elif key is not None and key in seen:
-                self.bag.error("E049", f"map has two cases for {key!r}", case.key.span)
+                self.bag.error("E049", f"{what} has two cases for {key!r}", case.key.span)
             seen.add(key)
             cases.append(_new_map_case(key=key, value=value))
-        if not _is_error(subject):
-            self._map_exhaustive(node, subject.type, seen, default is not None)
-        return _new_map(type=result or T.ANY, subject=subject, cases=cases, default=default)
+        return cases, default, result, seen
 
-    def _unify_case(self, current: str | None, new: str, span: Span) -> str:
+    # ---- named tables ------------------------------------------------------------------------
+
+    def table(self, decl: ast.TableDecl, key_type: str, value_type: str) -> None:
+        """Check a ``table`` declaration once (its keys, its values, W005) and keep it for the
+        ``map SUBJECT NAME`` that use it.  ``key_type`` or ``value_type`` is ``any`` when the
+        declaration names an unknown type (reported): the cases are then not checked against
+        it."""
+        name = decl.name.value
+        what = f"table {name}"
+        env = ExprEnv(f"in table {name} (its values are constants)")
+        place = value_type if value_type != T.ANY else None
+        keys = key_type if key_type != T.ANY else None
+        self._in_table = name
+        cases, default, result, seen = self._cases(decl.cases, env, place, place, keys, what)
+        self._in_table = None
+        if keys is not None:
+            self._map_exhaustive(decl.name.span, what, keys, seen, default is not None)
+        depth = _cases_depth(cases, default)
+        self.tables[name] = Table(key_type, place or result or T.ANY, tuple(cases), default, depth)
+
+    def _map_table(self, node: ast.MapTable, env: ExprEnv, expected: str | None) -> Any:
+        """``map SUBJECT NAME``: the map that table NAME spells out, with this subject."""
+        if self._in_table is not None:  # tables are checked in no order: none reads another
+            self.bag.error(
+                "E022",
+                f"the values of table {self._in_table} are constants, not look-ups in a table",
+                node.span,
+                "write the value itself",
+            )
+            return _error_value()
+        subject = self.check(node.subject, env)
+        table = self._resolve_table(node.table)
+        if table is None or _is_error(subject):
+            return _error_value()
+        if not T.comparable(subject.type, table.key) and T.ANY not in (table.key, table.value):
+            text = unparse(subject)
+            hint = T.conversion(subject.type, table.key, text if len(text) <= 40 else "...")
+            self.bag.error(
+                "E043",
+                f"table {node.table.value} is keyed by {T.describe(table.key)}, "
+                f"found {T.describe(subject.type)}",
+                node.subject.span,
+                *([] if hint is None else [hint]),
+            )
+            return _error_value()
+        depth = max(1 + node.subject.depth, table.depth)
+        if depth > MAX_DEPTH:
+            return self._too_deep(node, depth)
+        if depth > node.depth:
+            self._deeper = True  # its parents are deeper than parsed too
+        return _new_map(
+            type=table.value, subject=subject, cases=list(table.cases), default=table.default
+        )
+
+    def _resolve_table(self, name: ast.Name) -> Table | None:
+        table = self.tables.get(name.value)
+        if table is not None:
+            return table
+        kind = self.kind_of(name.value)
+        if kind is not None:
+            self.bag.error(
+                "E022",
+                f"'{name.value}' is {_a(kind)}, not a table",
+                name.span,
+                "`map SUBJECT NAME` looks SUBJECT up in the table NAME; an inline table is "
+                "written `map SUBJECT { KEY: VALUE, ..., default: VALUE }`",
+            )
+        elif not self.broken.declares(name.value):
+            hints = suggest(name.value, self.tables) or (
+                f"declare it: table {name.value}: KEY_TYPE -> VALUE_TYPE "
+                "{ KEY: VALUE, ..., default: VALUE }",
+            )
+            self.bag.error("E020", f"unknown table '{name.value}'", name.span, *hints)
+        return None
+
+    def _unify_case(self, current: str | None, new: str, span: Span, what: str = "map") -> str:
         """The map's type so far, with ``new``; E049 where a value's type cannot join it (in a
         place whose type is unknown: where it is known, ``_unified_or`` is used instead)."""
         if current is None:
@@ -396,13 +545,16 @@ class ExprChecker:
         if unified is None:
             self.bag.error(
                 "E049",
-                f"map values disagree: {T.describe(current)} and {T.describe(new)}",
+                f"{what} values disagree: {T.describe(current)} and {T.describe(new)}",
                 span,
             )
             return current
         return unified
 
-    def _map_exhaustive(self, node: ast.MapExpr, subject: str, seen: set[Any], dflt: bool) -> None:
+    def _map_exhaustive(
+        self, span: Span, what: str, subject: str, seen: set[Any], dflt: bool
+    ) -> None:
+        """W005 for a map (or a table) without a default whose keys leave values out."""
         if dflt:
             return
         missing: list[str] = []
@@ -418,8 +570,8 @@ class ExprChecker:
         detail = f" (no case for {', '.join(missing)})" if missing else ""
         self.bag.warning(
             "W005",
-            f"map has no default case{detail}; unmatched values give null",
-            node.span,
+            f"{what} has no default case{detail}; unmatched values give null",
+            span,
             "add `default: ...`",
         )
 

@@ -55,6 +55,7 @@ class Symbols:
     products: dict[str, ast.ProductDecl] = field(default_factory=dict)
     systems: dict[str, ast.SystemDecl] = field(default_factory=dict)
     queues: dict[str, ast.QueueDecl] = field(default_factory=dict)
+    tables: dict[str, ast.TableDecl] = field(default_factory=dict)
     orders: list[ast.OrderDecl] = field(default_factory=list)
     decomposes: list[ast.DecomposeDecl] = field(default_factory=list)
     plans: list[ast.PlanDecl] = field(default_factory=list)
@@ -71,7 +72,7 @@ class Symbols:
     def kind_of(self, name: str) -> str | None:
         if name in self.products:
             return self.products[name].kind
-        for kind, table in (("enum", self.enums), ("system", self.systems)):
+        for kind, table in (("enum", self.enums), ("system", self.systems), ("table", self.tables)):
             if name in table:
                 return kind
         return "queue" if name in self.queues else None
@@ -109,7 +110,9 @@ def _collect_one(
 ) -> None:
     if isinstance(decl, ast.CatalogDecl):
         _header(symbols, decl, in_root, bag)
-    elif isinstance(decl, ast.EnumDecl | ast.ProductDecl | ast.SystemDecl | ast.QueueDecl):
+    elif isinstance(
+        decl, ast.EnumDecl | ast.ProductDecl | ast.SystemDecl | ast.QueueDecl | ast.TableDecl
+    ):
         if _unique(names, decl, bag):
             _table(symbols, decl)[decl.name.value] = decl
     elif isinstance(decl, ast.OrderDecl):
@@ -129,6 +132,8 @@ def _table(symbols: Symbols, decl: Any) -> dict[str, Any]:
         return symbols.products
     if isinstance(decl, ast.SystemDecl):
         return symbols.systems
+    if isinstance(decl, ast.TableDecl):
+        return symbols.tables
     return symbols.queues
 
 

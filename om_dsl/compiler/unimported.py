@@ -149,6 +149,8 @@ def _names(module: ast.Module) -> list[tuple[str, str]]:
             names.append((decl.name.value, f"system {decl.name.value}"))
         elif isinstance(decl, ast.QueueDecl):
             names.append((decl.name.value, f"queue {decl.name.value}"))
+        elif isinstance(decl, ast.TableDecl):
+            names.append((decl.name.value, f"table {decl.name.value}"))
     return names
 
 

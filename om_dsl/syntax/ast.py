@@ -194,6 +194,22 @@ class MapExpr:
 
 
 @dataclass(slots=True)
+class MapTable:
+    """``map SUBJECT TABLE``: a lookup in a named table (a ``table`` declaration)."""
+
+    span: Span
+    subject: Expr
+    table: Name
+    depth: int = 1  # the subject's side only: the table's cases are known once it is resolved
+
+    def __init__(self, span: Span, subject: Expr, table: Name, depth: int = 1) -> None:
+        self.span = span
+        self.subject = subject
+        self.table = table
+        self.depth = depth
+
+
+@dataclass(slots=True)
 class ObjectField:
     span: Span
     key: str
@@ -217,7 +233,9 @@ class ObjectLit:
         self.depth = depth
 
 
-Expr = Literal | NameRef | AttrRef | Index | Call | ListLit | Unary | Binary | IfExpr | MapExpr
+Expr = (
+    Literal | NameRef | AttrRef | Index | Call | ListLit | Unary | Binary | IfExpr | MapExpr
+) | MapTable
 
 
 # ---- constants (defaults, allowed values, map keys) ------------------------------------------
@@ -288,6 +306,35 @@ class EnumDecl:
         self.span = span
         self.name = name
         self.members = members
+        self.doc = doc
+
+
+@dataclass(slots=True)
+class TableDecl:
+    """``table NAME: KEY -> VALUE { KEY: VALUE, ..., default: VALUE }``: a map declared once,
+    used by name (``map speed NAME``)."""
+
+    span: Span
+    name: Name
+    key: TypeRef
+    value: TypeRef
+    cases: list[MapCase]
+    doc: str | None = None
+
+    def __init__(
+        self,
+        span: Span,
+        name: Name,
+        key: TypeRef,
+        value: TypeRef,
+        cases: list[MapCase],
+        doc: str | None = None,
+    ) -> None:
+        self.span = span
+        self.name = name
+        self.key = key
+        self.value = value
+        self.cases = cases
         self.doc = doc
 
 
@@ -757,6 +804,7 @@ Decl = (
     | QueueDecl
     | PlanDecl
     | DependDecl
+    | TableDecl
 )
 
 

@@ -15,7 +15,7 @@ from om_dsl.syntax.lexer import KEYWORDS, TOP_LEVEL, Tok, close_keyword
 
 # A name, or a soft keyword that the parser made of one.
 _NAME_TYPES = frozenset({"NAME", *KEYWORDS.values()})
-_DECLARES_ONE = frozenset({"offer", "bundle", "cfs", "rfs", "resource", "system", "queue"})
+_DECLARES_ONE = frozenset({"offer", "bundle", "cfs", "rfs", "resource", "system", "queue", "table"})
 
 
 def broken_decl(tokens: list[Tok]) -> ast.BrokenDecl:

@@ -122,6 +122,11 @@ class AstBuilder:
         members = [self.ident(t) for t in c[3:-1] if t.type == "NAME"]
         return ast.EnumDecl(span, self.ident(c[1]), members, self.doc(span))
 
+    def table_decl(self, c: Children) -> ast.TableDecl:
+        span = self.span(c[0], c[-1])
+        cases = [x for x in c[7:-1] if isinstance(x, ast.MapCase)]
+        return ast.TableDecl(span, self.ident(c[1]), c[3], c[5], cases, self.doc(span))
+
     def offer_decl(self, c: Children) -> ast.ProductDecl:
         return self._product(c, None)
 
@@ -203,6 +208,9 @@ class AstBuilder:
     def type_ref(self, c: Children) -> ast.TypeRef:
         arg = c[2].value if len(c) > 1 else None
         return ast.TypeRef(self.span(c[0], c[-1]), c[0].value, arg)
+
+    def table_type(self, c: Children) -> ast.TypeRef:
+        return self.type_ref(c)
 
     def _opt(self, c: Children, key: str, value: Any) -> ast.AttrOption:
         return ast.AttrOption(self.span(c[0], c[-1]), key, value)
@@ -617,6 +625,12 @@ class AstBuilder:
         inner = max(_deepest([x.value for x in cases], 0), _deepest(keys, 0))
         depth = max(1 + c[1].depth, 3 + inner if cases else 0)
         return ast.MapExpr(self.span(c[0], c[-1]), c[1], cases, depth)
+
+    def map_table(self, c: Children) -> ast.MapTable:
+        # Lowered as the map the table spells out (see the checker), whose depth is only known
+        # once the table is: 4 is that of cases with scalar values (a value in a MapCaseIR in
+        # the cases list), which the checker corrects when a table's values are deeper.
+        return ast.MapTable(self.span(c[0], c[-1]), c[1], self.ident(c[2]), max(1 + c[1].depth, 4))
 
     def args(self, c: Children) -> list[Any]:
         return [x for x in c if not isinstance(x, Tok) or x.type != "COMMA"]

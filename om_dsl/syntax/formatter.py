@@ -42,7 +42,7 @@ CLOSERS = frozenset(OPENERS.values())
 # brackets) every line starts a statement.
 DECLARATIONS = frozenset(
     {"CATALOG", "IMPORT", "ENUM", "OFFER", "BUNDLE", "CFS", "RFS", "RESOURCE", "ORDER"}
-    | {"DECOMPOSE", "SYSTEM", "QUEUE", "PLAN", "DEPEND"}
+    | {"DECOMPOSE", "SYSTEM", "QUEUE", "PLAN", "DEPEND", "TABLE"}
 )
 STATEMENT_HEADS: dict[str, frozenset[str]] = {
     "top": DECLARATIONS,
@@ -53,6 +53,7 @@ STATEMENT_HEADS: dict[str, frozenset[str]] = {
 }
 _BLOCK_OF_HEAD = {
     "ENUM": "enum",
+    "TABLE": "cases",
     **dict.fromkeys(("OFFER", "BUNDLE", "CFS", "RFS", "RESOURCE", "ORDER"), "members"),
     "PLAN": "plan",
     "SYSTEM": "system",
@@ -63,6 +64,7 @@ _VALUE_ENDS = frozenset(
     | {"RPAR", "RBRACKET", "RBRACE"}  # `)`, `]`, and `}` closing a `map` expression
 )
 """Tokens that end an operand: a ``-`` after one subtracts, anywhere else it is a sign."""
+_QUALIFIED_KEY = ["NAME", "DOT", "NAME", "COLON"]
 _NO_SPACE_BEFORE = frozenset({"COMMA", "SEMI", "COLON", "RPAR", "RBRACKET", "DOT", "DOTDOT"})
 _NO_SPACE_AFTER = frozenset({"LPAR", "LBRACKET", "DOT", "DOTDOT"})
 
@@ -154,8 +156,8 @@ class Block:
     """The first token of the statement being written in the block."""
     arrow: bool = False
     """That statement has a ``->`` (``decompose A -> B {`` opens a mapping block)."""
-    map_open: bool = False
-    """A ``map`` expression waits for its ``{``."""
+    maps_open: int = 0
+    """How many ``map`` expressions wait for their ``{`` (one that names a table has none)."""
 
 
 @dataclass(slots=True)
@@ -188,7 +190,7 @@ class Layout:
             indent, above = block.closer, block.content  # a comment above `}` is inside
         elif _starts_statement(block, code):
             indent = above = block.content
-            block.head, block.arrow, block.map_open = code[0].kind, False, False
+            block.head, block.arrow, block.maps_open = code[0].kind, False, 0
         else:
             indent = above = block.content + CONTINUATION
         self._track(code, indent)
@@ -204,7 +206,9 @@ class Layout:
             elif kind == "ARROW":
                 top.arrow = True
             elif kind == "MAP":
-                top.map_open = True
+                top.maps_open += 1
+            elif kind == "NAME" and top.maps_open and _ends_value(self.previous):
+                top.maps_open -= 1  # `map speed Profile`: a name right after the subject
             elif kind in OPENERS:
                 block = Block(_block_kind(top, self.previous, kind))
                 self.stack.append(block)
@@ -229,8 +233,16 @@ def _starts_statement(block: Block, code: Line) -> bool:
     if block.kind == "mappings":
         return first == "NAME" and len(code) > 1 and code[1].kind == "ASSIGN"
     if block.kind in ("object", "cases"):
+        if block.kind == "cases" and [p.kind for p in code[:4]] == _QUALIFIED_KEY:
+            return True  # `Technology.FTTH: ...`
         return any(p.kind == "COLON" for p in code[:3]) or first == "LBRACKET"
     return True  # enum members, bracketed lists and arguments
+
+
+def _ends_value(piece: Piece | None) -> bool:
+    """Whether ``piece`` ends an operand: a name right after one is the table of a ``map``
+    (the only place where two operands meet; a new statement resets the count first)."""
+    return piece is not None and piece.kind in _VALUE_ENDS
 
 
 def _block_kind(top: Block, previous: Piece | None, opener: str) -> str:
@@ -238,8 +250,8 @@ def _block_kind(top: Block, previous: Piece | None, opener: str) -> str:
     if opener != "LBRACE":
         return "group"
     before = previous.kind if previous is not None else ""
-    if top.map_open:
-        top.map_open = False
+    if top.maps_open:
+        top.maps_open -= 1
         return "cases"
     if before == "REQUEST" or (before == "COLON" and top.kind == "object"):
         return "object"

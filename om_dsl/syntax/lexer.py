@@ -103,6 +103,7 @@ KEYWORDS: dict[str, str] = {
     "false": "FALSE",
     "null": "NULL",
     "map": "MAP",
+    "table": "TABLE",
 }
 
 PUNCTUATION: dict[str, str] = {
@@ -149,6 +150,7 @@ TOP_LEVEL = frozenset(
         "queue",
         "plan",
         "depend",
+        "table",
     }
 )
 
@@ -723,8 +725,13 @@ def _candidates(tokens: list[Tok]) -> list[tuple[int, int, int]]:
 
 def _starts_decl(tokens: list[Tok], i: int) -> bool:
     """`order` is also an expression root and a scope; it only starts a declaration before
-    `{`, and not after `scope` (`cfs X scope` / `order {` on the next line)."""
-    if tokens[i].value != "order":
+    `{`, and not after `scope` (`cfs X scope` / `order {` on the next line).  `table` is a
+    newer keyword that catalogs may use as a name (`table = ...` in a mapping): it starts a
+    declaration only before the table's name."""
+    word = tokens[i].value
+    if word == "table":
+        return i + 1 < len(tokens) and tokens[i + 1].type == "NAME"
+    if word != "order":
         return True
     after_scope = i > 0 and tokens[i - 1].value == "scope"
     return not after_scope and i + 1 < len(tokens) and tokens[i + 1].type == "LBRACE"

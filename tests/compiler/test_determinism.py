@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOGS = [
     REPO / "examples" / "catalog" / "acme.om",
     REPO / "tests" / "fixtures" / "valid" / "multi_file" / "main.om",
+    REPO / "tests" / "fixtures" / "valid" / "map_tables" / "main.om",  # named tables
     REPO / "tests" / "fixtures" / "orders" / "family.om",  # scope root
 ]
 SCRIPT = (

@@ -278,6 +278,51 @@ def test_multiline_brackets_and_maps() -> None:
     )
 
 
+def test_a_table_is_laid_out_like_a_map_and_keeps_its_doc() -> None:
+    before = (
+        "   /// Access profile per speed tier.\n"
+        'table Profile:int->string{100:"gpon-100",default:"gpon-1g"}\n'
+        "table Fibre : Tech -> bool {\n"
+        "Tech.FTTH: true,\n"
+        "      DSL: false,\n"
+        "}\n"
+        "decompose O {\n"
+        "-> L when map tech Fibre {\n"
+        "profile = map speed Profile\n"
+        "}\n"
+        "}\n"
+    )
+    after = (
+        "/// Access profile per speed tier.\n"
+        'table Profile: int -> string { 100: "gpon-100", default: "gpon-1g" }\n'
+        "table Fibre: Tech -> bool {\n"
+        "  Tech.FTTH: true,\n"
+        "  DSL: false,\n"
+        "}\n"
+        "decompose O {\n"
+        "  -> L when map tech Fibre {\n"  # a `{` after a table's name opens the mappings
+        "       profile = map speed Profile\n"
+        "     }\n"
+        "}\n"
+    )
+    assert fmt(before) == after
+    assert fmt(after) == after
+
+
+def test_a_map_of_a_map_counts_its_braces() -> None:
+    """`map map t { ... } Gate {`: the inner map's `{` holds cases, the rule's `{` mappings."""
+    before = "decompose O {\n-> L when map map t {\nA: 1,\n} Gate {\nx = 1\n}\n}\n"
+    assert fmt(before) == (
+        "decompose O {\n"
+        "  -> L when map map t {\n"
+        "       A: 1,\n"
+        "     } Gate {\n"
+        "       x = 1\n"
+        "     }\n"
+        "}\n"
+    )
+
+
 def test_line_endings_and_byte_order_mark_are_kept() -> None:
     assert fmt("queue  a\r\nqueue b\r\n") == "queue a\r\nqueue b\r\n"
     assert fmt("\ufeffqueue  a\n") == "\ufeffqueue a\n"
