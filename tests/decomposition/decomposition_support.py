@@ -17,17 +17,19 @@ REPO = Path(__file__).resolve().parents[2]
 ACME = REPO / "examples" / "catalog" / "acme.om"
 LAB = REPO / "tests" / "fixtures" / "orders" / "lab.om"
 FAMILY = REPO / "tests" / "fixtures" / "orders" / "family.om"
+BUNDLE = REPO / "tests" / "fixtures" / "orders" / "bundle.om"
 FIXTURES = REPO / "tests" / "fixtures" / "orders"
 EXAMPLE_ORDERS = REPO / "examples" / "orders"
 
 
-GOLDEN_CATALOGS = {"lab": LAB, "family": FAMILY}
+GOLDEN_CATALOGS = {"lab": LAB, "family": FAMILY, "bundle": BUNDLE}
 """Golden fixture orders named ``<prefix>-*`` run on these catalogs; the others on acme."""
 
 
 def golden_cases() -> list[tuple[str, Path, Path]]:
     """(name, catalog, order file) for every example order and golden fixture order: the lab
-    catalog's fixtures are named ``lab-*``, the family plan catalog's ``family-*``."""
+    catalog's fixtures are named ``lab-*``, the family plan catalog's ``family-*``, the bundle
+    attribute catalog's ``bundle-*``."""
     cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
     for path in sorted((FIXTURES / "golden").glob("*.json")):
         prefix = path.name.split("-", 1)[0]
