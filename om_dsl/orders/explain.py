@@ -54,7 +54,8 @@ class SourceExplanation:
     """The world whose values the rules read: ``after`` the order (an ``add``, or the new
     values of a ``modify``), ``before`` it (a ``delete``, or the previous values of a
     ``modify``), or ``both`` when the values are the same in both (``noChange``, a ``modify``
-    that changes nothing the rules read or does not say its previous values)."""
+    that changes nothing the rules read or does not say its previous values).  An item whose
+    bundle's values change (``bundle.NAME``) has one entry per world, even on ``noChange``."""
     rules: list[RuleVerdict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def render_text(explanations: list[SourceExplanation], where: Callable[[str], st
     rule's span named by ``where`` (the CLI names it from where `om` runs)."""
     lines: list[str] = []
     for entry in explanations:
-        world = _WORLD_TEXT[entry.world] if entry.action in ("modify", "delete") else ""
+        world = _WORLD_TEXT[entry.world] if entry.action != "add" else ""
         lines.append(f"{entry.source} ({entry.product}, {entry.action}){world}")
         if not entry.rules:
             lines.append("  no rule has this product as its source")
