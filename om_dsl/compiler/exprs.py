@@ -936,6 +936,8 @@ class ExprChecker:
             ]
         owners = self._member_owner.get(rest[0], []) if len(rest) == 1 else []
         fielded = [*env.roots, *env.items, *env.products, *(self.enums if len(rest) == 1 else ())]
+        if env.bundle is not None and len(rest) == 1:
+            fielded.append(BUNDLE)  # `bundel.term` in a rule
         close = closest(name, owners) or closest(name, fielded)
         if close is None and len(owners) == 1:
             close = owners[0]

@@ -723,8 +723,13 @@ def _candidates(tokens: list[Tok]) -> list[tuple[int, int, int]]:
 
 def _starts_decl(tokens: list[Tok], i: int) -> bool:
     """`order` is also an expression root and a scope; it only starts a declaration before
-    `{`, and not after `scope` (`cfs X scope` / `order {` on the next line)."""
-    if tokens[i].value != "order":
+    `{`, and not after `scope` (`cfs X scope` / `order {` on the next line).  `bundle` is an
+    expression root in rules too: `bundle.term` on a line of its own (a `when` continued) is
+    no declaration, which names the bundle next."""
+    word = tokens[i].value
+    if word == "bundle":
+        return i + 1 >= len(tokens) or tokens[i + 1].type != "DOT"
+    if word != "order":
         return True
     after_scope = i > 0 and tokens[i - 1].value == "scope"
     return not after_scope and i + 1 < len(tokens) and tokens[i + 1].type == "LBRACE"

@@ -365,3 +365,26 @@ def test_bundle_errors_are_quiet_after_a_syntax_error_in_a_bundle(om: Compile) -
         base=True,
     )
     assert "E053" not in result.codes and "E054" not in result.codes
+
+
+def test_a_misspelt_bundle_root_is_suggested(om: Compile) -> None:
+    diag = om(
+        BUNDLED.format(extra="tag: string") + "decompose Web -> Line as x { speed = bundel.term }",
+        base=True,
+    ).one("E020")
+    assert list(diag.hints) == ["did you mean 'bundle'?"]
+
+
+def test_bundle_ref_first_on_a_line_continues_the_expression(om: Compile) -> None:
+    """`bundle` first on a line starts a declaration only when a name follows it: a `when`
+    continued with `bundle.term` (or one in column 1) is part of the rule."""
+    cat = om(
+        BUNDLED.format(extra="tag: string")
+        + "decompose Web -> Line as x when speed > 0 and\n  bundle.term > 3\n"
+        + "decompose Web -> Line as y when speed > 0 and\nbundle.term > 3 {\n"
+        + "  speed =\nbundle.term\n}\n"
+        + 'bundle Trio "Trio" { includes Web  attribute term: int default 1 }\n',
+        base=True,
+    ).catalog
+    assert {r.id for r in cat.rules} >= {"x", "y"}
+    assert "Trio" in {o.name for o in cat.offers}
