@@ -21,7 +21,7 @@ from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Order, OrderItem
-from om_dsl.orders.worlds import bundle_values
+from om_dsl.orders.worlds import bundle_values, unknown_bundles
 from om_dsl.rules.program import CompiledRule, RuleProgram
 
 WorldName = Literal["before", "after", "both"]
@@ -81,6 +81,10 @@ def explain(program: RuleProgram, order: Order, result: Decomposition) -> list[S
             )
             out.append(entry)
     unknown = {i.id for i in order.items if i.action == "modify" and i.previous is None}
+    if program.reads_bundle:  # the parts that read such a bundle: their values before too
+        unknown.update(
+            order.items[n].id for n in unknown_bundles(order.items, program.bundle_readers)
+        )
     for line in result.lines():
         if program.rules_for(line.product):
             label = f"line {line.id}"

@@ -380,6 +380,17 @@ def bundle_values(items: Sequence[OrderItem], world: World) -> dict[str, dict[st
     return out
 
 
+def unknown_bundles(items: Sequence[OrderItem], readers: frozenset[str]) -> frozenset[int]:
+    """Positions of the items whose rules read the values of a bundle that is a ``modify``
+    without ``previous`` values (``readers``: the products whose rules read ``bundle.NAME``):
+    what those were before is unknown, as the bundle's own are, so the lines of these items
+    count as changed too (:func:`om_dsl.orders.diff.compare`)."""
+    unknown = {i.id for i in items if i.action == "modify" and i.previous is None}
+    if not unknown:
+        return frozenset()
+    return frozenset(n for n, i in enumerate(items) if i.parent in unknown and i.product in readers)
+
+
 def shared_place(scope: str, group: str, product: str) -> tuple[str, RequestKey]:
     """The id of the shared line of ``product`` for ``group``, and the request it goes in.
 

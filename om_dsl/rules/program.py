@@ -180,7 +180,12 @@ class RuleProgram:
             p: tuple(rs) for p, rs in by_product.items()
         }
         self.stratum = _strata(self.by_product, [o.name for o in catalog.offers])
-        self.reads_bundle = any(_reads_bundle(rule.rule) for rule in self.rules)
+        readers = [rule.index for rule in self.rules if _reads_bundle(rule.rule)]
+        self.bundle_readers = frozenset(
+            p for p, rs in self.by_product.items() if any(r.index in readers for r in rs)
+        )
+        """The products some rule of which reads ``bundle.NAME``."""
+        self.reads_bundle = bool(readers)
         """Whether a rule reads ``bundle.NAME``: only then does an item's fact carry its
         bundle's values (a catalog that never reads one pays nothing per item)."""
 

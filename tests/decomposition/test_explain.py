@@ -123,3 +123,12 @@ def test_a_part_whose_bundle_changes_is_explained_before_and_after() -> None:
         "after": (True, {"bundle.contract_months": 24, "msisdn": "1"}),
     }
     assert "item p.l (Line, noChange), before the order" in render_text(entries)
+
+
+def test_the_lines_of_parts_of_a_bundle_without_previous_values_are_explained_after_only() -> None:
+    line = {"id": "p.l", "product": "Line", "action": "noChange", "attributes": {"msisdn": "1"}}
+    pack = {"id": "p", "product": "Pack", "action": "modify", "children": [line]}
+    actions, entries = _bundle_explained([{**pack, "attributes": {"contract_months": 24}}])
+    assert actions["p.l/Subscription"] == "modify"  # what the bundle had is unknown
+    worlds = [e.world for e in entries if e.source == "line p.l/Subscription"]
+    assert worlds == ["after"]
