@@ -180,7 +180,7 @@ class RuleProgram:
             p: tuple(rs) for p, rs in by_product.items()
         }
         self.stratum = _strata(self.by_product, [o.name for o in catalog.offers])
-        readers = [rule.index for rule in self.rules if _reads_bundle(rule.rule)]
+        readers = {rule.index for rule in self.rules if _reads_bundle(rule.rule)}
         self.bundle_readers = frozenset(
             p for p, rs in self.by_product.items() if any(r.index in readers for r in rs)
         )
