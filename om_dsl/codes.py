@@ -211,6 +211,21 @@ CATALOG: tuple[CodeDoc, ...] = (
         'Test many values at once with `code in ["C1", "C2", ...]`, or split the expression over several attributes.',
     ),
     CodeDoc(
+        ("E053",),
+        "`bundle.NAME` in a rule whose source has no bundle: an offer that no bundle includes (a family rule: any member), where it would always be null; or a technical product, since a chained rule's source is a line, which no bundle includes.",
+        "Add the `includes` meant, or read an order attribute (`order.NAME`). In a chained rule, map the value onto the line in the rule from the bundle's part (`term = bundle.term`) and read `source.term`.",
+    ),
+    CodeDoc(
+        ("E054",),
+        "`bundle.NAME` names an attribute that a bundle including the rule's source does not declare (the message names the bundle; a part of several bundles reads only what all of them declare).",
+        'Fix the name (see the "did you mean" hint), or declare the attribute in every bundle that includes the source.',
+    ),
+    CodeDoc(
+        ("E055",),
+        "`bundle.NAME` names an attribute that the bundles including the rule's source declare with different types (both are named).",
+        "Declare it with one type in all of them.",
+    ),
+    CodeDoc(
         ("E060",),
         "Decomposition rules form a cycle (printed).",
         "Break the chain: a product must not decompose, directly or not, into itself.",

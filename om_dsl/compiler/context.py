@@ -47,6 +47,9 @@ class Context:
     order_scope_cache: tuple[dict[str, ir.Attribute], dict[str, str]] | None = None
     """``order_attributes`` and the read-only scope made from them (see rules.order_scope)."""
     makers_cache: dict[str, list[str]] | None = None
+    includers_cache: dict[str, list[str]] | None = None
+    """Product -> the bundles whose ``includes`` name it, in declaration order (see
+    rules.bundle_scope)."""
     """Technical product -> the offers and bundles that make it (see records.makers)."""
     product_reads: list[ProductRead] = field(default_factory=list)
     """Every read of another product's item outputs, in plan and item order: gathered while

@@ -45,6 +45,39 @@ ORDER_FIELDS: dict[str, str] = {
 }
 
 
+BUNDLE: Final = "bundle"
+"""The root of ``bundle.NAME`` in a rule: the bundle item that includes the source item."""
+
+
+BundleFound = tuple[list[tuple[str, dict[str, str]]], tuple[str, list[str]] | None, bool]
+"""What :class:`BundleScope` is made of: bundles, problem and quiet, as named there."""
+
+
+class BundleScope:
+    """What ``bundle.NAME`` reads in a rule: the bundles that include the rule's source, each
+    with its attributes (name -> type), in declaration order; or why the rule has no bundle
+    to read (``problem``: the E053 message and its hints).  Worked out by ``find`` when a rule
+    first reads ``bundle.NAME`` (most rules never do)."""
+
+    def __init__(self, source: str, find: Callable[[], BundleFound]) -> None:
+        self.source = source
+        """The rule's source as the messages name it (``MobileLine``, ``family Mobile``)."""
+        self.bundles: list[tuple[str, dict[str, str]]] = []
+        self.problem: tuple[str, list[str]] | None = None
+        self.quiet = False
+        """A declaration dropped for a syntax error may have been the missing bundle or
+        attribute: the errors are not reported (the syntax error is)."""
+        self._find: Callable[[], BundleFound] | None = find
+
+    def resolve(self) -> BundleScope:
+        """The scope, worked out on the first call."""
+        find = self._find
+        if find is not None:
+            self._find = None
+            self.bundles, self.problem, self.quiet = find()
+        return self
+
+
 @dataclass(slots=True)
 class ExprEnv:
     """What names mean where an expression is written."""
@@ -62,6 +95,8 @@ class ExprEnv:
     """The same for other products' items (over all plans of each product)."""
     why_not: Mapping[str, str] = field(default_factory=dict)
     """Why a name that looks declared cannot be read here (a hint for its E020 / E023)."""
+    bundle: BundleScope | None = None
+    """In a decomposition rule: what ``bundle.NAME`` reads (None elsewhere)."""
 
     def __init__(  # written out, as the AST nodes' are (om_dsl.syntax.ast): C when compiled
         self,
@@ -74,6 +109,7 @@ class ExprEnv:
         outputs: Mapping[str, frozenset[str] | None] | None = None,
         product_outputs: Mapping[str, Mapping[str, frozenset[str] | None]] | None = None,
         why_not: Mapping[str, str] | None = None,
+        bundle: BundleScope | None = None,
     ) -> None:
         self.where = where
         self.bare = {} if bare is None else bare
@@ -84,6 +120,7 @@ class ExprEnv:
         self.outputs = {} if outputs is None else outputs
         self.product_outputs = {} if product_outputs is None else product_outputs
         self.why_not = {} if why_not is None else why_not
+        self.bundle = bundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,8 +814,8 @@ class ExprChecker:
             self.bag.error("E050", "fields can only be read from names", node.span)
             return _error_value()
         head, rest = path[0], path[1:]
-        if head in env.roots:
-            return self._root_ref(head, rest, env, node.span)
+        if head in env.roots or (head == BUNDLE and rest and env.bundle is not None):
+            return self._root_ref(head, rest, env, node.span)  # (bare, `bundle` is an attribute)
         if head in self.enums and len(rest) == 1:
             return self._enum_literal(head, rest[0], node.span)
         if head in env.items and rest:
@@ -872,6 +909,9 @@ class ExprChecker:
         )  # fmt: skip
 
     def _root_ref(self, root: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
+        if root not in env.roots:  # bundle.NAME in a rule (see _ref)
+            assert env.bundle is not None
+            return self._bundle_ref(env.bundle.resolve(), rest, env, span)
         attrs = env.roots[root]
         if attrs is None:
             return ref(T.ANY, root, rest)
@@ -891,6 +931,60 @@ class ExprChecker:
             )
             return _error_value()
         return ref(attrs[name], root, rest)
+
+    def _bundle_ref(self, scope: BundleScope, rest: list[str], env: ExprEnv, span: Span) -> Any:
+        """``bundle.NAME``: the attribute of the bundles that include the rule's source, which
+        all declare it with one type (E053, E054, E055 otherwise)."""
+        if len(rest) != 1:
+            self.bag.error("E050", f"'{BUNDLE}' must be followed by one attribute name", span)
+            return _error_value()
+        name = rest[0]
+        if scope.problem is not None:
+            if not scope.quiet:
+                why, hints = scope.problem
+                self.bag.error(
+                    "E053", f"bundle.{name} cannot be read {env.where}: {why}", span, *hints
+                )
+            return _error_value()
+        lacking = [b for b, attrs in scope.bundles if name not in attrs]
+        if lacking:
+            if not scope.quiet:
+                self._not_in_bundle(scope, name, lacking, env, span)
+            return _error_value()
+        first, first_attrs = scope.bundles[0]
+        type_ = first_attrs[name]
+        for other, attrs in scope.bundles[1:]:
+            if attrs[name] != type_:
+                self.bag.error(
+                    "E055",
+                    f"bundle.{name} is {_a(T.describe(type_))} in {first} but "
+                    f"{_a(T.describe(attrs[name]))} in {other}, which both include {scope.source} "
+                    f"({env.where})",
+                    span,
+                    f"declare '{name}' with one type in every bundle that includes "
+                    f"{scope.source}: {_listed([b for b, _attrs in scope.bundles])}",
+                )
+                return _error_value()
+        return ref(type_, BUNDLE, rest)
+
+    def _not_in_bundle(
+        self, scope: BundleScope, name: str, lacking: list[str], env: ExprEnv, span: Span
+    ) -> None:
+        """E054: a bundle that includes the source has no attribute ``name``."""
+        readable = [n for n in scope.bundles[0][1] if all(n in t for _b, t in scope.bundles)]
+        hints = list(suggest(name, readable))
+        having = [b for b, table in scope.bundles if name in table]
+        if having:
+            hints.append(
+                f"'{name}' is an attribute of {_listed(having)}; bundle.{name} must be one of "
+                f"every bundle that includes {scope.source}"
+            )
+        which = (
+            f"bundle {lacking[0]}, which includes {scope.source}, has"
+            if len(lacking) == 1
+            else f"bundles {_listed(lacking)}, which include {scope.source}, have"
+        )
+        self.bag.error("E054", f"{which} no attribute '{name}' {env.where}", span, *hints)
 
     def _product_ref(self, product: str, rest: list[str], env: ExprEnv, span: Span) -> Any:
         items = env.products[product]
@@ -987,12 +1081,24 @@ class ExprChecker:
         reason = env.why_not.get(name)
         if reason is not None:
             return [reason]
+        if name == BUNDLE:
+            return [
+                "bundle.NAME is read in decomposition rules only; map the value onto the line "
+                "there (`term = bundle.term`) and read it here as line.NAME"
+            ]
         owners = self._member_owner.get(rest[0], []) if len(rest) == 1 else []
         fielded = [*env.roots, *env.items, *env.products, *(self.enums if len(rest) == 1 else ())]
+        if env.bundle is not None and len(rest) == 1:
+            fielded.append(BUNDLE)  # `bundel.term` in a rule
         close = closest(name, owners) or closest(name, fielded)
         if close is None and len(owners) == 1:
             close = owners[0]
         return did_you_mean(close)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _why_not(name: str, env: ExprEnv, candidates: Collection[str]) -> Sequence[str]:

@@ -8,7 +8,7 @@ from typing import Final
 
 from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
-from om_dsl.compiler.exprs import ORDER_FIELDS, ExprEnv, mapping
+from om_dsl.compiler.exprs import ORDER_FIELDS, BundleFound, BundleScope, ExprEnv, mapping
 from om_dsl.compiler.names import a, did_you_mean, suggest
 from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
@@ -176,6 +176,7 @@ def _rule(
     ``failed`` collects the mappings whose expression has an error."""
     rid = _rule_id(source, rule, ids, ctx)
     _clauses_once(ctx, rule, rid)
+    label = f"family {source.name}" if source.is_family else source.name
     target = _target(ctx, rule)
     env = ExprEnv(
         where=f"in rule {rid}",
@@ -183,6 +184,7 @@ def _rule(
         bare_root="source",
         roots={"source": source.attrs, "order": order_scope(ctx)},
         why_not=source.why_not,
+        bundle=BundleScope(label, lambda: bundle_scope(ctx, label, source.members)),
     )
     when = ctx.exprs.condition(rule.when, env) if rule.when is not None else None
     wait, waits = _waits(ctx, rule, rid)
@@ -207,6 +209,61 @@ def _rule(
         span=ctx.span(rule.span),
         waits=waits,
     )
+
+
+def includers(ctx: Context) -> dict[str, list[str]]:
+    """Product -> the bundles that include it (directly, in a choice group or alone)."""
+    if ctx.includers_cache is None:
+        out: dict[str, list[str]] = {}
+        for decl in ctx.symbols.commercial():
+            for inc in decl.includes:
+                for name in inc.products:
+                    found = out.setdefault(name.value, [])
+                    if decl.name.value not in found:
+                        found.append(decl.name.value)
+        ctx.includers_cache = out
+    return ctx.includers_cache
+
+
+def bundle_scope(ctx: Context, label: str, members: list[str]) -> BundleFound:
+    """The bundles that include every member of a rule's source, each with its attributes'
+    types; or the E053 message and hints when a member is technical or in no bundle; and
+    whether a syntax error may be the cause (the errors are then not reported)."""
+    quiet = bool(ctx.symbols.broken.declared)
+    table = includers(ctx)
+    bundles: list[str] = []
+    for member in members:
+        decl = ctx.symbols.products.get(member)
+        of = "" if member == label else f" (a member of {label})"
+        if decl is not None and decl.kind in TECHNICAL:
+            return (
+                [],
+                (
+                    f"its source {member}{of} is {a(decl.kind)}, whose lines no bundle includes "
+                    "(a bundle includes order items)",
+                    [
+                        "map the value onto the line in the rule whose source is the bundle's "
+                        "part (`term = bundle.term`), and read it here as source.NAME",
+                    ],
+                ),
+                quiet,
+            )
+        found = table.get(member)
+        if not found:
+            return (
+                [],
+                (
+                    f"no bundle includes {member}{of}, so it would always be null",
+                    [
+                        f"add `includes {member}` to the bundle meant, or read an order attribute "
+                        "(order.NAME) instead",
+                    ],
+                ),
+                quiet,
+            )
+        bundles.extend(b for b in found if b not in bundles)
+    scopes = [(b, {n: spec.type for n, spec in ctx.attributes.get(b, {}).items()}) for b in bundles]
+    return scopes, None, quiet or any(ctx.symbols.broken.completes(b) for b in bundles)
 
 
 def _waits(

@@ -100,12 +100,14 @@ class Ref(IRModel):
     line a plan item runs for), ``order`` (order-level fields and attributes), ``parent``
     (the parent line of a technical->technical rule), ``body`` (a callout's response body),
     ``item`` (outputs of an earlier item of the same line: path[0] is the item name) and
-    ``product`` (outputs of an item of another line in scope: path[0] product, path[1] item).
+    ``product`` (outputs of an item of another line in scope: path[0] product, path[1] item)
+    and ``bundle`` (in a decomposition rule, the attributes of the bundle item that includes
+    the source item; absent, so null, for an item no bundle includes).
     """
 
     op: Literal["ref"] = "ref"
     type: str
-    root: Literal["source", "line", "order", "parent", "body", "item", "product"]
+    root: Literal["source", "line", "order", "parent", "body", "item", "product", "bundle"]
     path: list[str]
 
 

@@ -26,7 +26,7 @@ from om_dsl.orders.models import Decomposition, Order
 from om_dsl.orders.parse import read_order
 from om_dsl.orders.requests import assemble
 from om_dsl.orders.structure import item_infos
-from om_dsl.orders.worlds import Setting, WorldRun, add_installed
+from om_dsl.orders.worlds import Setting, WorldRun, add_installed, unknown_bundles
 from om_dsl.rules.engine import RuleEngine
 from om_dsl.rules.program import RuleProgram
 from om_dsl.rules.select import make_engine
@@ -108,7 +108,11 @@ class Decomposer:
         add_installed(before, after, setting)
         if setting.found:
             raise DecompositionError(setting.issues)
-        requests = assemble(compare(before, after, infos), infos, self.program)
+        program = self.program
+        unknown = (
+            unknown_bundles(valid.items, program.bundle_readers) if program.reads_bundle else None
+        )
+        requests = assemble(compare(before, after, infos, unknown), infos, program)
         return Decomposition(
             order_id=valid.id, catalog_hash=self.catalog.content_hash, requests=requests
         )

@@ -27,16 +27,22 @@ from om_dsl.orders.worlds import Built
 
 
 def compare(
-    before: dict[str, Built], after: dict[str, Built], infos: list[ItemInfo]
+    before: dict[str, Built],
+    after: dict[str, Built],
+    infos: list[ItemInfo],
+    unknown: frozenset[int] | None = None,
 ) -> list[Built]:
-    """The lines of the result: the after world's, then those only the before world has."""
+    """The lines of the result: the after world's, then those only the before world has.
+
+    ``unknown``: positions of more items whose values before are unknown (they read the values
+    of a bundle that does not say its previous ones: see ``worlds.unknown_bundles``)."""
     lines = list(after.values())
     if not before:  # an order of adds only: every line is new
         return lines
     for line in lines:
         old = before.get(line.id)
         if old is not None:
-            _settle(old, line, infos)
+            _settle(old, line, infos, unknown)
     for line_id, line in before.items():
         if line_id not in after:
             line.action = "delete"
@@ -44,12 +50,14 @@ def compare(
     return lines
 
 
-def _settle(old: Built, new: Built, infos: list[ItemInfo]) -> None:
+def _settle(old: Built, new: Built, infos: list[ItemInfo], unknown: frozenset[int] | None) -> None:
     """A line of both worlds: ``modify`` or ``noChange``, its sources and rules from both."""
     if old.items != new.items:
         new.items = tuple(sorted({*old.items, *new.items}))
     new.rules = tuple(dict.fromkeys((*new.rules, *old.rules)))
-    if any(_unknown_before(infos[i]) for i in new.items):
+    if any(_unknown_before(infos[i]) for i in new.items) or (
+        unknown and not unknown.isdisjoint(new.items)
+    ):
         new.action, new.changed = "modify", list(new.attributes)
         return
     names = dict.fromkeys((*new.attributes, *old.attributes))

@@ -21,10 +21,13 @@ from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
 from om_dsl.orders.issues import show
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Order, OrderItem
+from om_dsl.orders.worlds import bundle_values, unknown_bundles
 from om_dsl.rules.program import CompiledRule, RuleProgram
 
 WorldName = Literal["before", "after", "both"]
 Worlds = list[tuple[WorldName, dict[str, Any]]]
+ItemWorlds = list[tuple[WorldName, dict[str, Any], dict[str, Any] | None]]
+"""(world, the item's values, its bundle's values) for each world an item is explained in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,8 @@ class SourceExplanation:
     """The world whose values the rules read: ``after`` the order (an ``add``, or the new
     values of a ``modify``), ``before`` it (a ``delete``, or the previous values of a
     ``modify``), or ``both`` when the values are the same in both (``noChange``, a ``modify``
-    that changes nothing the rules read or does not say its previous values)."""
+    that changes nothing the rules read or does not say its previous values).  An item whose
+    bundle's values change (``bundle.NAME``) has one entry per world, even on ``noChange``."""
     rules: list[RuleVerdict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,11 +65,26 @@ class SourceExplanation:
 def explain(program: RuleProgram, order: Order, result: Decomposition) -> list[SourceExplanation]:
     order_env = order.order_fields()
     out: list[SourceExplanation] = []
+    bundles = (
+        {
+            "before": bundle_values(order.items, "before"),
+            "after": bundle_values(order.items, "after"),
+        }
+        if program.reads_bundle
+        else None
+    )
     for item in order.items:
         label = f"item {item.id}"
-        for world, attrs in _item_worlds(item):
-            out.append(_source(program, label, item.product, item.action, world, attrs, order_env))
+        for world, attrs, bundle in _item_worlds(item, bundles):
+            entry = _source(
+                program, label, item.product, item.action, world, attrs, order_env, bundle
+            )
+            out.append(entry)
     unknown = {i.id for i in order.items if i.action == "modify" and i.previous is None}
+    if program.reads_bundle:  # the parts that read such a bundle: their values before too
+        unknown.update(
+            order.items[n].id for n in unknown_bundles(order.items, program.bundle_readers)
+        )
     for line in result.lines():
         if program.rules_for(line.product):
             label = f"line {line.id}"
@@ -76,16 +95,26 @@ def explain(program: RuleProgram, order: Order, result: Decomposition) -> list[S
     return out
 
 
-def _item_worlds(item: OrderItem) -> Worlds:
-    """The values the rules saw for an item, in each world it exists in (as
-    :meth:`om_dsl.orders.worlds.WorldRun._item_facts` builds them)."""
+def _item_worlds(
+    item: OrderItem, bundles: dict[str, dict[str, dict[str, Any]]] | None
+) -> ItemWorlds:
+    """The values the rules saw for an item, and for its bundle (``bundles``: bundle item id
+    -> values, in each world; None when no rule reads ``bundle.NAME``), in each world it exists
+    in (as :meth:`om_dsl.orders.worlds.WorldRun._item_facts` builds them)."""
     attrs = item.attributes
+    parent = item.parent
+    if bundles is None or parent is None:
+        old_bundle = new_bundle = None
+    else:
+        old_bundle, new_bundle = bundles["before"].get(parent), bundles["after"].get(parent)
     if item.action == "add":
-        return [("after", attrs)]
+        return [("after", attrs, new_bundle)]
     if item.action == "delete":
-        return [("before", attrs)]
+        return [("before", attrs, old_bundle)]
     before = item.values_before()
-    return [("both", attrs)] if before == attrs else [("before", before), ("after", attrs)]
+    if before == attrs and old_bundle == new_bundle:
+        return [("both", attrs, new_bundle)]
+    return [("before", before, old_bundle), ("after", attrs, new_bundle)]
 
 
 def _line_worlds(line: FulfillmentLine, unknown: set[str]) -> Worlds:
@@ -115,8 +144,13 @@ def _source(
     world: WorldName,
     attrs: dict[str, Any],
     order_env: dict[str, Any],
+    bundle: dict[str, Any] | None = None,
 ) -> SourceExplanation:
-    env = {"source": attrs, "order": order_env}
+    """``bundle``: the values of the item's bundle, which the facts carry when a rule reads
+    ``bundle.NAME`` (None: a line, or an item that no bundle includes)."""
+    env: dict[str, Any] = {"source": attrs, "order": order_env}
+    if program.reads_bundle:
+        env["bundle"] = bundle
     entry = SourceExplanation(label, product, action, world)
     entry.rules = [_verdict(rule, env, action) for rule in program.rules_for(product)]
     return entry
@@ -166,7 +200,7 @@ def render_text(explanations: list[SourceExplanation], where: Callable[[str], st
     rule's span named by ``where`` (the CLI names it from where `om` runs)."""
     lines: list[str] = []
     for entry in explanations:
-        world = _WORLD_TEXT[entry.world] if entry.action in ("modify", "delete") else ""
+        world = _WORLD_TEXT[entry.world] if entry.action != "add" else ""
         lines.append(f"{entry.source} ({entry.product}, {entry.action}){world}")
         if not entry.rules:
             lines.append("  no rule has this product as its source")

@@ -21,7 +21,7 @@ from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.issues import show
 from om_dsl.orders.limits import DEFAULT_LIMITS
 from om_dsl.orders.merge import Contribution, MergeConflict, merge_values
-from om_dsl.orders.models import Order
+from om_dsl.orders.models import Order, OrderItem
 from om_dsl.orders.structure import ItemInfo
 from om_dsl.rules.engine import Fact, RuleEngine, RuleFailed
 from om_dsl.rules.program import CompiledRule, MappingFailed, RuleProgram
@@ -173,6 +173,9 @@ class WorldRun:
         order_env, keys = self.order_env, self._keys
         facts: list[Fact] = []
         by_product = self.s.program.by_product
+        bundles = (
+            bundle_values(self.s.order.items, self.world) if self.s.program.reads_bundle else None
+        )
         for info in self.s.infos:
             item = info.item
             product = item.product
@@ -181,7 +184,13 @@ class WorldRun:
             attrs = item.attributes
             if before and item.previous:
                 attrs = item.values_before()
-            env = {"source": attrs, "order": order_env}
+            env: dict[str, Any]
+            if bundles is None:  # no rule reads bundle.NAME (most catalogs)
+                env = {"source": attrs, "order": order_env}
+            else:
+                parent = item.parent
+                bundle = None if parent is None else bundles.get(parent)
+                env = {"source": attrs, "order": order_env, "bundle": bundle}
             pos, quantity = info.pos, item.quantity
             for unit in range(quantity):
                 base = item.id if quantity == 1 else f"{item.id}[{unit + 1}]"
@@ -354,6 +363,32 @@ class WorldRun:
             "agree or declare a merge rule on the attribute "
             "(merge first|last|min|max|sum|union|any|all)",
         )  # fmt: skip
+
+
+def bundle_values(items: Sequence[OrderItem], world: World) -> dict[str, dict[str, Any]]:
+    """Bundle item id -> its values in ``world`` (what ``bundle.NAME`` reads in the rules of
+    the items it includes): its values before the order in the world before it, as an item's
+    own are; an item the world does not hold (an added bundle, before the order) is left out,
+    so its parts read null there."""
+    parents = {item.parent for item in items if item.parent is not None}
+    exists = _EXISTS[world]
+    before = world == "before"
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item.id in parents and item.action in exists:
+            out[item.id] = item.values_before() if before and item.previous else item.attributes
+    return out
+
+
+def unknown_bundles(items: Sequence[OrderItem], readers: frozenset[str]) -> frozenset[int]:
+    """Positions of the items whose rules read the values of a bundle that is a ``modify``
+    without ``previous`` values (``readers``: the products whose rules read ``bundle.NAME``):
+    what those were before is unknown, as the bundle's own are, so the lines of these items
+    count as changed too (:func:`om_dsl.orders.diff.compare`)."""
+    unknown = {i.id for i in items if i.action == "modify" and i.previous is None}
+    if not unknown:
+        return frozenset()
+    return frozenset(n for n, i in enumerate(items) if i.parent in unknown and i.product in readers)
 
 
 def shared_place(scope: str, group: str, product: str) -> tuple[str, RequestKey]:

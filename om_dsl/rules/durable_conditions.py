@@ -1,13 +1,13 @@
 """Translating rule conditions into durable-rules JSON, where durable can say the same thing.
 
 durable tests fields of one fact against literals.  The subset of the condition language that
-maps onto that exactly is: a ``source.x`` or ``order.x`` reference compared (``== != < <= >
->=``) with a literal number, string or bool; a bool reference on its own; and ``and``, ``or``,
-``not`` of those.  Anything else (arithmetic, functions, ``in``, ``map``, ``if``, two
-references compared) is not translated: the shared closure computes the whole condition before
-the fact is asserted and stores the result in a bool field that the durable rule tests.  The
-whole condition, not a part, so that ``and``/``or`` short-circuit exactly as in the compiled
-engine (``x != 0 and 10 / x > 1`` never divides by zero).
+maps onto that exactly is: a ``source.x``, ``order.x`` or ``bundle.x`` reference compared
+(``== != < <= > >=``) with a literal number, string or bool; a bool reference on its own; and
+``and``, ``or``, ``not`` of those.  Anything else (arithmetic, functions, ``in``, ``map``,
+``if``, two references compared) is not translated: the shared closure computes the whole
+condition before the fact is asserted and stores the result in a bool field that the durable
+rule tests.  The whole condition, not a part, so that ``and``/``or`` short-circuit exactly as
+in the compiled engine (``x != 0 and 10 / x > 1`` never divides by zero).
 
 Null semantics follow the compiled closures: a null (absent) field makes ``==`` and the
 ordered comparisons false and ``!=`` true.  Facts never carry null fields, so "null" is
@@ -26,7 +26,7 @@ Json = dict[str, Any]
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-_ROOT_PREFIX = {"source": "a_", "order": "o_"}
+_ROOT_PREFIX = {"source": "a_", "order": "o_", "bundle": "b_"}
 
 
 class Untranslatable(Exception):
@@ -42,7 +42,8 @@ class Translation:
 
 
 def fact_field(root: str, name: str) -> str:
-    """The durable fact field that holds ``root.name`` (``a_speed``, ``o_site_id``)."""
+    """The durable fact field that holds ``root.name`` (``a_speed``, ``o_site_id``,
+    ``b_term``: an item's bundle's attribute, absent for an item no bundle includes)."""
     return _ROOT_PREFIX[root] + name
 
 

@@ -28,7 +28,8 @@ class Fact:
     Attributes:
         key: Unique within one decomposition (also the durable fact id).
         product: The product name the rules are indexed by.
-        env: What expressions read: ``source`` (the attributes) and ``order``.
+        env: What expressions read: ``source`` (the attributes) and ``order``; and
+            ``bundle``, the values of the item's bundle, when a rule reads it.
         origin: Shared-code bookkeeping (which item or line this is); engines ignore it.
     """
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from om_dsl.expr.evaluate import Compiled, EvalError, compile_expr
+from om_dsl.expr.refs import refs
 from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
@@ -179,9 +180,24 @@ class RuleProgram:
             p: tuple(rs) for p, rs in by_product.items()
         }
         self.stratum = _strata(self.by_product, [o.name for o in catalog.offers])
+        readers = {rule.index for rule in self.rules if _reads_bundle(rule.rule)}
+        self.bundle_readers = frozenset(
+            p for p, rs in self.by_product.items() if any(r.index in readers for r in rs)
+        )
+        """The products some rule of which reads ``bundle.NAME``."""
+        self.reads_bundle = bool(readers)
+        """Whether a rule reads ``bundle.NAME``: only then does an item's fact carry its
+        bundle's values (a catalog that never reads one pays nothing per item)."""
 
     def rules_for(self, product: str) -> tuple[CompiledRule, ...]:
         return self.by_product.get(product, ())
+
+
+def _reads_bundle(rule: ir.DecompositionRule) -> bool:
+    exprs = [m.expr for m in rule.mappings]
+    if rule.when is not None:
+        exprs.append(rule.when)
+    return any(ref.root == "bundle" for expr in exprs for ref in refs(expr))
 
 
 def _compile(

@@ -727,10 +727,14 @@ def _starts_decl(tokens: list[Tok], i: int) -> bool:
     """`order` is also an expression root and a scope; it only starts a declaration before
     `{`, and not after `scope` (`cfs X scope` / `order {` on the next line).  `table` is a
     newer keyword that catalogs may use as a name (`table = ...` in a mapping): it starts a
-    declaration only before the table's name."""
+    declaration only before the table's name.  `bundle` is an expression root in rules too:
+    `bundle.term` on a line of its own (a `when` continued) is no declaration, which names the
+    bundle next."""
     word = tokens[i].value
     if word == "table":
         return i + 1 < len(tokens) and tokens[i + 1].type == "NAME"
+    if word == "bundle":
+        return i + 1 >= len(tokens) or tokens[i + 1].type != "DOT"
     if word != "order":
         return True
     after_scope = i > 0 and tokens[i - 1].value == "scope"

@@ -290,3 +290,101 @@ def test_a_misspelt_required_target_is_e023_alone(om: Compile) -> None:
         ("E023", "Req has no attribute 'bandwith'"),
     ]
     assert compiled.of("E023")[0].hints == ("did you mean 'bandwidth'?",)
+
+
+# ---- bundle.NAME ---------------------------------------------------------------------------
+
+BUNDLED = """
+bundle Duo "Duo" id "200" {{
+  includes Web
+  attribute term: int default 12
+  attribute {extra}
+}}
+"""
+
+
+def test_bundle_ref_is_typed_by_the_including_bundle(om: Compile) -> None:
+    cat = om(
+        BUNDLED.format(extra="tag: string")
+        + "decompose Web -> Line as termed when bundle.term > 12 { speed = bundle.term }",
+        base=True,
+    ).catalog
+    termed = rule(cat, "termed")
+    assert termed.when is not None
+    left = termed.when.left  # type: ignore[union-attr]
+    assert (left.root, left.path, left.type) == ("bundle", ["term"], "int")
+    assert termed.mappings[0].expr.root == "bundle"
+
+
+def test_bare_bundle_is_still_the_source_attribute(om: Compile) -> None:
+    """`bundle` is a keyword only where a declaration starts: a part's attribute named
+    `bundle` reads bare (and as source.bundle), as it did before bundle.NAME existed."""
+    cat = om(
+        """
+        bundle Duo "Duo" id "200" { includes Part  attribute term: int default 12 }
+        offer Part "Part" id "201" { attribute bundle: int default 1 }
+        decompose Part -> Line as p { speed = bundle; tech = FTTH }
+        decompose Part -> Line as q { speed = source.bundle + bundle.term }
+        """,
+        base=True,
+    ).catalog
+    assert rule(cat, "p").mappings[0].expr.root == "source"
+    plus = rule(cat, "q").mappings[0].expr
+    assert (plus.left.root, plus.right.root) == ("source", "bundle")
+
+
+def test_bundle_ref_needs_one_attribute_name(om: Compile) -> None:
+    diag = om(
+        BUNDLED.format(extra="tag: string") + "decompose Web -> Line as x { speed = bundle.a.b }",
+        base=True,
+    ).one("E050")
+    assert diag.message == "'bundle' must be followed by one attribute name"
+
+
+def test_bundle_ref_in_a_plan_is_unknown_with_a_hint(om: Compile) -> None:
+    diag = om(
+        "cfs Box {}\ndecompose Web -> Box\n"
+        'plan Box on add { auto a handler "h" when bundle.term > 1 }',
+        base=True,
+    ).one("E020")
+    assert "decomposition rules only" in diag.hints[0]
+
+
+def test_bundle_ref_of_an_offer_no_bundle_includes_is_e053(om: Compile) -> None:
+    diag = om("decompose Web -> Line as x { speed = bundle.term }", base=True).one("E053")
+    assert diag.message == (
+        "bundle.term cannot be read in rule x: no bundle includes Web, so it would always be null"
+    )
+
+
+def test_bundle_errors_are_quiet_after_a_syntax_error_in_a_bundle(om: Compile) -> None:
+    """The broken declaration may have been the bundle, or held the attribute."""
+    result = om(
+        "bundle Duo { includes Web attribute term: int = 3 }\n"
+        "decompose Web -> Line as x { speed = bundle.term }",
+        base=True,
+    )
+    assert "E053" not in result.codes and "E054" not in result.codes
+
+
+def test_a_misspelt_bundle_root_is_suggested(om: Compile) -> None:
+    diag = om(
+        BUNDLED.format(extra="tag: string") + "decompose Web -> Line as x { speed = bundel.term }",
+        base=True,
+    ).one("E020")
+    assert list(diag.hints) == ["did you mean 'bundle'?"]
+
+
+def test_bundle_ref_first_on_a_line_continues_the_expression(om: Compile) -> None:
+    """`bundle` first on a line starts a declaration only when a name follows it: a `when`
+    continued with `bundle.term` (or one in column 1) is part of the rule."""
+    cat = om(
+        BUNDLED.format(extra="tag: string")
+        + "decompose Web -> Line as x when speed > 0 and\n  bundle.term > 3\n"
+        + "decompose Web -> Line as y when speed > 0 and\nbundle.term > 3 {\n"
+        + "  speed =\nbundle.term\n}\n"
+        + 'bundle Trio "Trio" { includes Web  attribute term: int default 1 }\n',
+        base=True,
+    ).catalog
+    assert {r.id for r in cat.rules} >= {"x", "y"}
+    assert "Trio" in {o.name for o in cat.offers}

@@ -18,18 +18,19 @@ ACME = REPO / "examples" / "catalog" / "acme.om"
 LAB = REPO / "tests" / "fixtures" / "orders" / "lab.om"
 FAMILY = REPO / "tests" / "fixtures" / "orders" / "family.om"
 TABLES = REPO / "tests" / "fixtures" / "orders" / "tables.om"
+BUNDLE = REPO / "tests" / "fixtures" / "orders" / "bundle.om"
 FIXTURES = REPO / "tests" / "fixtures" / "orders"
 EXAMPLE_ORDERS = REPO / "examples" / "orders"
 
 
-GOLDEN_CATALOGS = {"lab": LAB, "family": FAMILY, "tables": TABLES}
+GOLDEN_CATALOGS = {"lab": LAB, "family": FAMILY, "tables": TABLES, "bundle": BUNDLE}
 """Golden fixture orders named ``<prefix>-*`` run on these catalogs; the others on acme."""
 
 
 def golden_cases() -> list[tuple[str, Path, Path]]:
     """(name, catalog, order file) for every example order and golden fixture order: the lab
     catalog's fixtures are named ``lab-*``, the family plan catalog's ``family-*``, the named
-    map tables catalog's ``tables-*``."""
+    map tables catalog's ``tables-*``, the bundle attribute catalog's ``bundle-*``."""
     cases = [(p.stem, ACME, p) for p in sorted(EXAMPLE_ORDERS.glob("*.json"))]
     for path in sorted((FIXTURES / "golden").glob("*.json")):
         prefix = path.name.split("-", 1)[0]

@@ -2,7 +2,9 @@
 
 Orders are drawn for the lab catalog (every scope but root, merge rule, chain and condition
 kind), the family plan catalog (root scope: bundles whose parts feed one line per bundle, with
-their own actions) and the example catalog: random products, attribute values inside their
+their own actions), the bundle attribute catalog (parts whose rules read ``bundle.NAME``, in
+conditions durable tests and in one it cannot, with the bundle's values changing on a modify)
+and the example catalog: random products, attribute values inside their
 constraints, actions (with and without ``previous``), quantities, accounts, reliesOn links to
 earlier items and bundles with their parts.  A draw may be invalid for reasons the strategy
 does not model (e.g. a merge conflict): then both engines must fail with the same issues.
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from decomposition_support import ACME, FAMILY, LAB, outcome
+from decomposition_support import ACME, BUNDLE, FAMILY, LAB, outcome
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -150,6 +152,63 @@ def family_orders(draw: st.DrawFn) -> dict[str, Any]:
     return _order(plans + draw(st.lists(st.just(solo), max_size=1)), {})
 
 
+PACK = st.fixed_dictionaries(
+    {},
+    optional={
+        "contract_months": st.sampled_from([12, 24, 36]),
+        "term": st.sampled_from(["Monthly", "Annual"]),
+        "vip": st.booleans(),
+        "promo": st.sampled_from(["no", "spring", "summer"]),
+    },
+)
+FAMILY_BUNDLE = st.fixed_dictionaries(
+    {},
+    optional={
+        "contract_months": st.sampled_from([12, 24]),
+        "term": st.sampled_from(["Monthly", "Annual"]),
+        "vip": st.booleans(),
+    },
+)
+LINE = st.fixed_dictionaries(
+    {"msisdn": st.sampled_from(["", "+461", "+462"])},
+    optional={"bundle": st.sampled_from(["x", "y"])},
+)
+ADDON = st.fixed_dictionaries({}, optional={"name": st.sampled_from(["roaming", "data"])})
+
+
+@st.composite
+def bundles(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    """A Pack or a Family bundle with its parts (each with an action of its own when the
+    bundle stays), or a stand-alone Line or Addon, whose bundle.NAME reads are null."""
+    kind = draw(st.sampled_from(["Pack", "Family", "Line", "Addon"]))
+    action = draw(st.sampled_from(ACTIONS))
+    values = {"Pack": PACK, "Family": FAMILY_BUNDLE, "Line": LINE, "Addon": ADDON}[kind]
+    item: dict[str, Any] = {"id": f"b{n}", "product": kind, "action": action}
+    item["attributes"] = draw(values)
+    if action == "modify" and draw(st.booleans()):
+        item["previous"] = draw(values)
+    if kind in ("Line", "Addon"):
+        return item
+    parts = [("Line", LINE)] * draw(st.integers(1, 3))
+    if kind == "Pack" and draw(st.booleans()):
+        parts.append(("Addon", ADDON))
+    children = []
+    for k, (product, strategy) in enumerate(parts):
+        part = action if action in ("add", "delete") else draw(st.sampled_from(ACTIONS))
+        child = {"id": f"b{n}.{k}", "product": product, "action": part}
+        child["attributes"] = draw(strategy)
+        if part == "modify" and draw(st.booleans()):
+            child["previous"] = draw(strategy)
+        children.append(child)
+    item["children"] = children
+    return item
+
+
+@st.composite
+def bundle_orders(draw: st.DrawFn) -> dict[str, Any]:
+    return _order([draw(bundles(n)) for n in range(draw(st.integers(1, 3)))], {})
+
+
 ACME_ORDERS = st.builds(
     lambda its: _order(its, {"site_id": "S-1"}),
     items(ACME_PRODUCTS),
@@ -168,6 +227,12 @@ def test_lab_orders_are_the_same_on_both_engines(order: dict[str, Any]) -> None:
 @given(family_orders())
 def test_family_orders_are_the_same_on_both_engines(order: dict[str, Any]) -> None:
     assert outcome(FAMILY, order, "durable") == outcome(FAMILY, order, "compiled")
+
+
+@settings(max_examples=40)
+@given(bundle_orders())
+def test_bundle_orders_are_the_same_on_both_engines(order: dict[str, Any]) -> None:
+    assert outcome(BUNDLE, order, "durable") == outcome(BUNDLE, order, "compiled")
 
 
 @settings(max_examples=40)

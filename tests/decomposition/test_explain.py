@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from decomposition_support import ACME, decomposer
+from decomposition_support import ACME, BUNDLE, decomposer
 
 from om_dsl.orders.explain import SourceExplanation, explain, render_text
 
@@ -68,3 +68,67 @@ def test_a_modified_line_is_explained_with_its_values_before() -> None:
     assert actions["7/InternetService"] == "modify"
     worlds = [e.world for e in entries if e.source == "line 7/InternetService"]
     assert worlds == ["before", "after"]
+
+
+def _bundle_explained(
+    items: list[dict[str, Any]],
+) -> tuple[dict[str, str], list[SourceExplanation]]:
+    d = decomposer(BUNDLE, "compiled")
+    order = d.read({"id": "B", "items": items})
+    result = d.decompose(order)
+    return {line.id: line.action for line in result.lines()}, explain(d.program, order, result)
+
+
+def _verdicts(entries: list[SourceExplanation], source: str, rule: str) -> dict[str, Any]:
+    return {
+        e.world: (v.matched, v.values)
+        for e in entries
+        if e.source == source
+        for v in e.rules
+        if v.rule == rule
+    }
+
+
+def test_a_condition_on_the_bundle_shows_the_bundle_values_it_saw() -> None:
+    line = {"id": "p.l", "product": "Line", "attributes": {"msisdn": "1"}}
+    _actions, entries = _bundle_explained(
+        [
+            {"id": "p", "product": "Family", "children": [line]},
+            {"id": "solo", "product": "Line", "attributes": {"msisdn": "2"}},
+        ]
+    )
+    assert _verdicts(entries, "item p.l", "Line->VipCare") == {
+        "after": (True, {"bundle.vip": True})
+    }
+    # a stand-alone item reads null for every bundle.NAME
+    assert _verdicts(entries, "item solo", "Line->Discount") == {
+        "after": (False, {"bundle.contract_months": None, "msisdn": "2"})
+    }
+    text = render_text(entries)
+    assert "the condition is true (bundle.vip = true)" in text
+
+
+def test_a_part_whose_bundle_changes_is_explained_before_and_after() -> None:
+    line = {"id": "p.l", "product": "Line", "action": "noChange", "attributes": {"msisdn": "1"}}
+    pack = {
+        "id": "p", "product": "Pack", "action": "modify", "children": [line],
+        "attributes": {"contract_months": 24}, "previous": {"contract_months": 12},
+    }  # fmt: skip
+    actions, entries = _bundle_explained([pack])
+    assert actions["p.l/Discount"] == "add"  # false before, true after
+    assert actions["p.l/Subscription"] == "modify"
+    seen = _verdicts(entries, "item p.l", "Line->Discount")
+    assert seen == {
+        "before": (False, {"bundle.contract_months": 12, "msisdn": "1"}),
+        "after": (True, {"bundle.contract_months": 24, "msisdn": "1"}),
+    }
+    assert "item p.l (Line, noChange), before the order" in render_text(entries)
+
+
+def test_the_lines_of_parts_of_a_bundle_without_previous_values_are_explained_after_only() -> None:
+    line = {"id": "p.l", "product": "Line", "action": "noChange", "attributes": {"msisdn": "1"}}
+    pack = {"id": "p", "product": "Pack", "action": "modify", "children": [line]}
+    actions, entries = _bundle_explained([{**pack, "attributes": {"contract_months": 24}}])
+    assert actions["p.l/Subscription"] == "modify"  # what the bundle had is unknown
+    worlds = [e.world for e in entries if e.source == "line p.l/Subscription"]
+    assert worlds == ["after"]
