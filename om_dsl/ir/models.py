@@ -100,13 +100,18 @@ class Ref(IRModel):
     line a plan item runs for), ``order`` (order-level fields and attributes), ``parent``
     (the parent line of a technical->technical rule), ``body`` (a callout's response body),
     ``item`` (outputs of an earlier item of the same line: path[0] is the item name) and
-    ``product`` (outputs of an item of another line in scope: path[0] product, path[1] item).
+    ``product`` (outputs of an item of another line in scope: path[0] product, path[1] item)
+    and ``other`` (in a ``depend``'s condition: the line waited for).
     """
 
     op: Literal["ref"] = "ref"
     type: str
-    root: Literal["source", "line", "order", "parent", "body", "item", "product"]
+    root: Literal["source", "line", "order", "parent", "body", "item", "product", "other"]
     path: list[str]
+
+
+OTHER_ROOT = "other"
+"""The root a ``depend``'s condition reads the line waited for by (``line``: the waiting one)."""
 
 
 class UnaryOp(IRModel):
@@ -439,9 +444,9 @@ class Plan(LaterFields):
 
 
 class Dependency(LaterFields):
-    """``depend product.item after after_product.after_item within ...``."""
+    """``depend product.item after after_product.after_item within ... [when ...]``."""
 
-    LATER = ("doc",)
+    LATER = ("doc", "when")
 
     product: str
     item: str
@@ -451,6 +456,11 @@ class Dependency(LaterFields):
     doc: str | None = None
     """Its ``///`` comment: why the order is needed, shown on the diagrams' edges."""
     span: SourceSpan
+    when: Expr | None = None
+    """``when CONDITION``: decided when the plan is built, for each pair of lines the
+    dependency would link (``line``: the waiting line, ``other``: the line waited for,
+    ``order``); the pair is linked only when it is true.  None (left out of the JSON): every
+    pair is linked, so the IR of a catalog without conditions keeps its bytes and hash."""
 
 
 class Catalog(IRModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from om_dsl.ir.models import Action, Scope, SourceSpan
 
@@ -77,6 +77,17 @@ class PlanItemInstance(PlanModel):
     """The amendment that planned this run of the item (0: the order as submitted): an item
     an amendment runs again gets a new idempotency key (``@<revision>``)."""
     span: SourceSpan
+    fails: str | None = None
+    """Why the item fails (fatally) when it becomes ready: the condition of a `depend` that
+    names it failed to evaluate when the plan was built.  Left out of the JSON while None, so
+    the plans of catalogs without such conditions keep their bytes."""
+
+    @model_serializer(mode="wrap")
+    def _without_fails(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("fails", 0) is None:
+            del data["fails"]
+        return data
 
     @property
     def is_compensation(self) -> bool:
