@@ -10,7 +10,7 @@ import sys
 import pytest
 from runtime_support import REPO, compile_text, decomposition, line
 
-from om_dsl.cli.plan_cmds import unlinked_depends
+from om_dsl.cli.plan_cmds import plan_table, unlinked_depends
 from om_dsl.runtime import HandlerRegistry, OrderPlan, Runtime, build_plan
 
 LAB = """
@@ -195,3 +195,25 @@ def test_conditional_plans_are_identical_whatever_the_hash_seed() -> None:
         outputs.add(done.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop())["order_id"] == "O1"
+
+
+def test_a_pair_the_scope_keeps_apart_is_still_noted(lab) -> None:  # type: ignore[no-untyped-def]
+    """S2 asks for a static IP, but the only address is root 1's: `within root` keeps
+    them apart, and the condition would have linked them, so `om plan` says so."""
+    lines = [
+        line("S1", "InternetService", roots=["1"], static_ip=False),
+        line("A1", "StaticAddress", roots=["1"], pool="p"),
+        line("S2", "InternetService", roots=["2"], request="fr:2", static_ip=True),
+    ]
+    plan = build_plan(lab, decomposition("O1", lab, lines))
+    assert deps(plan, "S2:configure") == ()
+    (note,) = unlinked_depends(plan, lab)
+    assert note.startswith("note: S2:configure waits for no StaticAddress.assign")
+
+
+def test_om_plan_flags_an_item_that_fails_when_ready() -> None:
+    catalog = compile_text(FAILING)
+    lines = [line("S0", "InternetService", speed=0), line("A", "StaticAddress", size=1)]
+    table = plan_table(build_plan(catalog, decomposition("O1", catalog, lines)))
+    row = next(r for r in table.splitlines() if "S0:configure" in r)
+    assert "fails when ready" in row
