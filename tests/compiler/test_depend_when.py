@@ -112,3 +112,15 @@ def test_the_condition_must_be_bool(om: Compile) -> None:
         PRODUCTS + "depend InternetService.configure after StaticAddress.assign when other.pool\n"
     ).one("E045")
     assert found.message == "a condition must be bool, found string"
+
+
+def test_depend_before_with_a_condition_says_to_swap_its_roots(om: Compile) -> None:
+    diag = om(
+        PRODUCTS
+        + "depend StaticAddress.assign before InternetService.configure when line.pool != null\n"
+    ).one("E001")
+    assert diag.hints == (
+        "write it the other way round: 'depend InternetService.configure after "
+        "StaticAddress.assign when line.pool != null' (and swap `line.` and `other.` in its "
+        "condition: `line` is the waiting line)",
+    )
