@@ -20,11 +20,13 @@ from om_dsl.cli.order_args import (
 )
 from om_dsl.consoles import boxes_for, text_console, text_of
 from om_dsl.errors import PlanError
-from om_dsl.ir.models import Catalog
+from om_dsl.expr.evaluate import EvalError
+from om_dsl.ir.models import Catalog, Dependency
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime.builder import build_plan
-from om_dsl.runtime.plan import OrderPlan, PlanItemInstance
+from om_dsl.runtime.conditions import depend_condition, depend_env
+from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 
 FORMATS = ("json", "table", "text")
 
@@ -106,11 +108,12 @@ def unlinked_depends(
         if not item.is_compensation:
             by_name.setdefault((item.product, item.name), []).append(item)
     notes = []
+    lines = {line.id: line for line in plan.lines}
     for dep in catalog.dependencies:
         waited = by_name.get((dep.after_product, dep.after_item), [])
         ids = {item.id for item in waited}
         for item in by_name.get((dep.product, dep.item), []) if waited else []:
-            if ids.isdisjoint(item.deps):
+            if ids.isdisjoint(item.deps) and _would_link(plan, lines, dep, item, waited):
                 notes.append(
                     f"note: {item.id} waits for no {dep.after_product}.{dep.after_item}, "
                     f"though the order has {waited[0].id}: `depend {dep.product}.{dep.item} "
@@ -123,12 +126,37 @@ def unlinked_depends(
 _WITHIN = {"root": "root order item", "order": "order", "relies_on": "reliesOn group"}
 
 
+def _would_link(
+    plan: OrderPlan,
+    lines: dict[str, PlanLine],
+    dep: Dependency,
+    item: PlanItemInstance,
+    waited: list[PlanItemInstance],
+) -> bool:
+    """Whether the `depend`'s condition (if any) holds for the item's line and one of the
+    waited items' lines, whatever their scope: a pair that its condition leaves unlinked
+    does not wait "for nothing".  A condition that fails to evaluate counts as holding."""
+    if dep.when is None:
+        return True
+    condition = depend_condition(dep)
+    line = lines[item.line_id]
+    for other in waited:
+        try:
+            if condition.holds(depend_env(line, lines[other.line_id], plan.order_fields)):
+                return True
+        except EvalError:
+            return True
+    return False
+
+
 def _flags(item: PlanItemInstance) -> str:
     flags = []
     if item.initial == "skipped":
         flags.append("skipped (when false)")
     elif item.when == "ready":
         flags.append("when: decided at run time")
+    if item.fails is not None:
+        flags.append("fails when ready: a depend's condition failed")
     if item.ponr:
         flags.append("point of no return")
     if item.compensation_of:

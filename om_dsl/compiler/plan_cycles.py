@@ -282,7 +282,15 @@ def _report(ctx: Context, cycle: list[str], involved: list[Why], actions: list[s
         "each arrow reads 'runs before'",
         *(_declared(w) for w in involved[1:]),
         "in the plans of " + ", ".join(actions) + " lines",
+        *_conditional(involved),
     )
+
+
+def _conditional(involved: list[Why]) -> list[str]:
+    """A `depend` with ``when`` still closes the cycle: its condition may hold in some order."""
+    if any(isinstance(w, ir.Dependency) and w.when is not None for w in involved):
+        return ["a `depend` with `when` counts too: its condition may hold for some lines"]
+    return []
 
 
 def _declared(why: Why) -> str:

@@ -811,6 +811,9 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
     if (decl.product.value, decl.item.value) == (decl.after_product.value, decl.after_item.value):
         ctx.bag.error("E062", "an item cannot depend on itself", decl.span)
         return None
+    when = None
+    if decl.when is not None:
+        when = ctx.exprs.condition(decl.when.value, _depend_env(ctx, decl))
     return _new_dependency(
         product=decl.product.value,
         item=decl.item.value,
@@ -819,4 +822,29 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
         within=within,
         doc=decl.doc,
         span=ctx.span(decl.span),
+        when=when,
+    )
+
+
+def _depend_env(ctx: Context, decl: ast.DependDecl) -> ExprEnv:
+    """What a `depend`'s ``when`` reads: the waiting line (``line.x``, or ``x``), the line it
+    would wait for (``other.x``) and the order; nothing that exists only once items have run,
+    as the condition is decided when the plan is built."""
+    attrs = {n: a.type for n, a in ctx.attributes.get(decl.product.value, {}).items()}
+    other = {n: a.type for n, a in ctx.attributes.get(decl.after_product.value, {}).items()}
+    not_yet = (
+        "a `depend`'s condition is decided when the plan is built, before any item has run: "
+        "it reads line.NAME (the waiting line), other.NAME (the line waited for) and order.NAME"
+    )
+    why_not = dict.fromkeys(ctx.plan_items, not_yet)
+    for product in (decl.product.value, decl.after_product.value):
+        why_not.update(dict.fromkeys(ctx.plan_items.get(product, {}), not_yet))
+    for name in attrs:
+        why_not.pop(name, None)
+    return ExprEnv(
+        where=f"in the condition of `depend {decl.product.value}.{decl.item.value}`",
+        bare=attrs,
+        bare_root="line",
+        roots={"line": attrs, ir.OTHER_ROOT: other, "order": order_scope(ctx)},
+        why_not=why_not,
     )

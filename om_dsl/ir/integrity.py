@@ -224,6 +224,10 @@ def _functions(catalog: Catalog) -> Iterator[str]:
         for record in plan.records:
             found = _calls([record.value], in_plan=True)
             yield from (f"{where}: record {record.name} {p}" for p in found)
+    for dep in catalog.dependencies:
+        if dep.when is not None:
+            found = _calls([dep.when], in_plan=True)
+            yield from (f"depend {dep.product}.{dep.item} {p}" for p in found)
 
 
 def _calls(exprs: Iterable[Any], in_plan: bool) -> Iterator[str]:

@@ -102,13 +102,18 @@ class Ref(IRModel):
     ``item`` (outputs of an earlier item of the same line: path[0] is the item name) and
     ``product`` (outputs of an item of another line in scope: path[0] product, path[1] item)
     and ``bundle`` (in a decomposition rule, the attributes of the bundle item that includes
-    the source item; absent, so null, for an item no bundle includes).
+    the source item; absent, so null, for an item no bundle includes), and ``other`` (in a
+    ``depend``'s condition: the line waited for).
     """
 
     op: Literal["ref"] = "ref"
     type: str
-    root: Literal["source", "line", "order", "parent", "body", "item", "product", "bundle"]
+    root: Literal["source", "line", "order", "parent", "body", "item", "product", "bundle", "other"]
     path: list[str]
+
+
+OTHER_ROOT = "other"
+"""The root a ``depend``'s condition reads the line waited for by (``line``: the waiting one)."""
 
 
 class UnaryOp(IRModel):
@@ -441,9 +446,9 @@ class Plan(LaterFields):
 
 
 class Dependency(LaterFields):
-    """``depend product.item after after_product.after_item within ...``."""
+    """``depend product.item after after_product.after_item within ... [when ...]``."""
 
-    LATER = ("doc",)
+    LATER = ("doc", "when")
 
     product: str
     item: str
@@ -453,6 +458,11 @@ class Dependency(LaterFields):
     doc: str | None = None
     """Its ``///`` comment: why the order is needed, shown on the diagrams' edges."""
     span: SourceSpan
+    when: Expr | None = None
+    """``when CONDITION``: decided when the plan is built, for each pair of lines the
+    dependency would link (``line``: the waiting line, ``other``: the line waited for,
+    ``order``); the pair is linked only when it is true.  None (left out of the JSON): every
+    pair is linked, so the IR of a catalog without conditions keeps its bytes and hash."""
 
 
 class Catalog(IRModel):

@@ -15,6 +15,7 @@ from om_dsl.render.catalog_model import CatalogMap, MapEdge, MapNode, catalog_ma
 from om_dsl.render.legend import add_catalog_legend
 from om_dsl.render.style import (
     CATALOG_DEPEND,
+    CONDITIONAL_DEPEND,
     EDGE_STYLES,
     KIND_TITLES,
     MUTED,
@@ -67,7 +68,10 @@ def draw_catalog(cmap: CatalogMap) -> graphviz.Digraph:
         _edge(graph, edge)
     anchor = deepest([n.id for n in cmap.nodes], [(e.source, e.target) for e in cmap.edges])
     requires = any(e.kind == "requires" for e in cmap.edges)
-    add_catalog_legend(graph, dot_id(anchor) if anchor else None, requires=requires)
+    conditional = any(e.conditional for e in cmap.edges)
+    add_catalog_legend(
+        graph, dot_id(anchor) if anchor else None, requires=requires, conditional=conditional
+    )
     return graph
 
 
@@ -142,4 +146,6 @@ def _edge(graph: graphviz.Digraph, edge: MapEdge) -> None:
         attrs["label"] = plain(edge.label)
     if edge.tooltip:
         attrs["tooltip"] = attrs["labeltooltip"] = tooltip(edge.tooltip)
+    if edge.conditional:
+        attrs.update(CONDITIONAL_DEPEND)
     graph.edge(dot_id(edge.source), dot_id(edge.target), **attrs)

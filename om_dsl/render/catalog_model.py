@@ -52,6 +52,8 @@ class MapEdge:
     kind: MapEdgeKind
     label: str = ""
     tooltip: str = ""
+    conditional: bool = False
+    """Every ``depend`` the edge stands for has a ``when``: drawn dotted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,12 +303,18 @@ def _depend_edges(catalog: ir.Catalog) -> list[MapEdge]:
             source,
             target,
             "depend",
-            "\n".join(f"{d.after_item} → {d.item}" for d in deps[:2])
+            "\n".join(f"{d.after_item} → {d.item}{_if(d)}" for d in deps[:2])
             + (f"\n+ {len(deps) - 2} more" if len(deps) > 2 else ""),
             "\n".join(depend_tooltip(d) for d in deps),
+            all(d.when is not None for d in deps),
         )
         for (source, target), deps in pairs.items()
     ]
+
+
+def _if(dep: ir.Dependency) -> str:
+    """A conditional ``depend`` on the map: the condition is in the tooltip, too long here."""
+    return " (when …)" if dep.when is not None else ""
 
 
 def _called(item: object) -> str | None:

@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from om_dsl.expr.refs import refs
 from om_dsl.expr.unparse import unparse
 from om_dsl.ir import models as ir
+from om_dsl.render.text import shorten
 
 Item = ir.AutoItem | ir.CalloutItem | ir.ManualItem | ir.MilestoneItem | ir.WaitItem
 # How far a dependency reaches, in the words an architect reads on the edge.
 WITHIN = {"root": "same root item", "order": "same order", "relies_on": "same reliesOn group"}
 # The label of a chained rule's wait between a parent line and its child line, by its wait.
 PARENT_WAIT = {"after_parent": "after parent line", "before_parent": "before child line"}
+CONDITION_WIDTH = 40
+"""How much of a conditional ``depend``'s condition its edge label shows (all on hover)."""
 
 
 def item_details(catalog: ir.Catalog, item: Item) -> list[str]:
@@ -102,7 +105,15 @@ def find_plan_item(
 def depend_tooltip(dep: ir.Dependency) -> str:
     """What a ``depend`` edge says on hover: the declaration, and its doc comment (why)."""
     head = f"depend {dep.product}.{dep.item} after {dep.after_product}.{dep.after_item}"
-    return f"{head} within {dep.within}" + (f"\n{dep.doc}" if dep.doc else "")
+    when = f" when {unparse(dep.when)}" if dep.when is not None else ""
+    return f"{head} within {dep.within}{when}" + (f"\n{dep.doc}" if dep.doc else "")
+
+
+def depend_label(dep: ir.Dependency) -> str:
+    """A ``depend`` edge's label on plan diagrams: its scope, and its condition if any."""
+    if dep.when is None:
+        return WITHIN[dep.within]
+    return f"{WITHIN[dep.within]}\nwhen {shorten(unparse(dep.when), CONDITION_WIDTH)}"
 
 
 def planned_actions(catalog: ir.Catalog, product: str) -> list[str]:

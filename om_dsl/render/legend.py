@@ -92,6 +92,7 @@ class LegendExtras:
     diagram explained shapes it did not use)."""
     after_edges: bool = True
     depend_edges: bool = True
+    conditional_depends: bool = False
     compensations: bool = True
     ponr: bool = True
     beyond_return: bool = True
@@ -154,6 +155,10 @@ def _plan_lines(more: LegendExtras) -> list[str]:
             _line(EDGE_STYLES["depend"]["color"], "- - -", "depends on another product's item"),
         ),
         (
+            more.conditional_depends,
+            _line(EDGE_STYLES["depend"]["color"], "· · ▷", "depends on it when a condition holds"),
+        ),
+        (
             more.parent_edges,
             _line(EDGE_STYLES["parent"]["color"], "───>", "waits for its parent line"),
         ),
@@ -195,7 +200,11 @@ def _state_text(state: str) -> str:
 
 
 def add_catalog_legend(
-    graph: graphviz.Digraph, anchor: str | None = None, *, requires: bool = False
+    graph: graphviz.Digraph,
+    anchor: str | None = None,
+    *,
+    requires: bool = False,
+    conditional: bool = False,
 ) -> None:
     """Product colours, then the meaning of each edge style, after ``anchor``'s rank;
     ``requires`` edges only on a map that has some (most catalogs have none)."""
@@ -208,6 +217,10 @@ def add_catalog_legend(
         _line(EDGE_STYLES["calls"]["color"], "- - >", "its plans call the system or queue"),
         _line(EDGE_STYLES["depend"]["color"], "- - -", "its plan waits for the other's (depend)"),
     ]
+    if conditional:
+        lines.append(
+            _line(EDGE_STYLES["depend"]["color"], "· · ▷", "waits for it when a condition holds")
+        )
     if requires:
         lines.append(_line(REQUIRES["color"], "- - >", "an order of it needs one (requires)"))
     box.node("~legend.catalog", label=table([*rows, *lines], padding=1), shape="plain")

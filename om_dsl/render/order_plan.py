@@ -11,16 +11,18 @@ The live view builds on the same graph (:func:`order_plan_graph`) and adds the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import graphviz
 
+from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentRequest
 from om_dsl.render.items import (
     PARENT_WAIT,
-    WITHIN,
     Item,
+    depend_label,
     depend_tooltip,
     find_plan_item,
     item_details,
@@ -29,6 +31,7 @@ from om_dsl.render.items import (
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
 from om_dsl.render.plan_model import EdgeKind, PlanCluster, PlanEdge, PlanGraph, PlanNode
 from om_dsl.render.style import ITEM_KINDS, KIND_TITLES, ItemKind
+from om_dsl.runtime.conditions import Condition, depend_condition, depend_env
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 
 DependKey = tuple[str, str, str, str]
@@ -78,20 +81,47 @@ class _Index:
     catalog: ir.Catalog
     items: dict[str, PlanItemInstance]
     lines: dict[str, PlanLine]
-    depends: Mapping[DependKey, ir.Dependency]
+    depends: Mapping[DependKey, list[ir.Dependency]]
     kinds: dict[str, str]
+    order_fields: dict[str, Any]
+    conditions: dict[int, Condition] = field(default_factory=dict)
 
     @classmethod
     def of(cls, catalog: ir.Catalog, plan: OrderPlan) -> _Index:
         deps = catalog.dependencies
-        depends = {(d.product, d.item, d.after_product, d.after_item): d for d in deps}
+        depends: dict[DependKey, list[ir.Dependency]] = {}
+        for d in deps:
+            depends.setdefault((d.product, d.item, d.after_product, d.after_item), []).append(d)
         return cls(
             catalog,
             {item.id: item for item in plan.items},
             {line.id: line for line in plan.lines},
             depends,
             {t.name: t.kind for t in catalog.technical},
+            plan.order_fields,
         )
+
+    def depend(self, item: PlanItemInstance, other: PlanItemInstance) -> ir.Dependency | None:
+        """The `depend` that made ``item`` wait for ``other``: the last declared of those
+        naming the two items whose condition (if any) holds for their lines."""
+        for dep in reversed(
+            self.depends.get((item.product, item.name, other.product, other.name), [])
+        ):
+            if dep.when is None or self._holds(dep, item, other):
+                return dep
+        return None
+
+    def _holds(self, dep: ir.Dependency, item: PlanItemInstance, other: PlanItemInstance) -> bool:
+        line, waited = self.lines.get(item.line_id), self.lines.get(other.line_id)
+        if line is None or waited is None:
+            return True
+        try:
+            condition = self.conditions.get(id(dep))
+            if condition is None:
+                condition = self.conditions[id(dep)] = depend_condition(dep)
+            return condition.holds(depend_env(line, waited, self.order_fields))
+        except EvalError:
+            return True  # linked, and the waiting item fails (PlanItemInstance.fails)
 
     def ancestors(self, line_id: str) -> list[str]:
         """The line's parent, grandparent, ... (lines produced from lines)."""
@@ -154,9 +184,16 @@ def _tooltip(item: PlanItemInstance, spec: Item | None, records: list[ir.Record]
 
 
 def _item_edges(index: _Index, item: PlanItemInstance) -> list[PlanEdge]:
-    edges = [PlanEdge(dep, item.id, *_why(index, item, dep)) for dep in item.deps]
+    edges = [_edge_for(index, item, dep) for dep in item.deps]
     edges += [PlanEdge(undone, item.id, "undo", "undo") for undone in item.compensation_of]
     return edges
+
+
+def _edge_for(index: _Index, item: PlanItemInstance, dep: str) -> PlanEdge:
+    kind, label, tip = _why(index, item, dep)
+    found = index.depend(item, index.items[dep]) if kind == "depend" else None
+    conditional = found is not None and found.when is not None
+    return PlanEdge(dep, item.id, kind, label, tip, conditional)
 
 
 def _why(index: _Index, item: PlanItemInstance, dep: str) -> tuple[EdgeKind, str, str]:
@@ -166,9 +203,9 @@ def _why(index: _Index, item: PlanItemInstance, dep: str) -> tuple[EdgeKind, str
         return "after", "on cancel", ""
     if other.line_id == item.line_id:
         return "after", "", ""
-    found = index.depends.get((item.product, item.name, other.product, other.name))
+    found = index.depend(item, other)
     if found is not None:
-        return "depend", WITHIN[found.within], depend_tooltip(found)
+        return "depend", depend_label(found), depend_tooltip(found)
     if other.line_id in index.ancestors(item.line_id):
         return "parent", PARENT_WAIT["after_parent"], ""
     if item.line_id in index.ancestors(other.line_id):

@@ -26,6 +26,7 @@ from om_dsl.render.plan_model import (
 )
 from om_dsl.render.style import (
     BEYOND_RETURN,
+    CONDITIONAL_DEPEND,
     CRITICAL,
     EDGE_STYLES,
     FAINT,
@@ -151,7 +152,8 @@ def _extras(plan: PlanGraph, facts: _Facts, opts: PlanOptions) -> LegendExtras:
         critical_path=bool(facts.critical_nodes) or (opts.critical_path and not opts.from_now),
         kinds=tuple(dict.fromkeys(n.kind for n in plan.nodes)),
         after_edges="after" in edges,
-        depend_edges="depend" in edges,
+        depend_edges=any(e.kind == "depend" and not e.conditional for e in plan.edges),
+        conditional_depends=any(e.conditional for e in plan.edges),
         compensations=any(n.compensation for n in plan.nodes),
         ponr=any(n.ponr for n in plan.nodes),
         beyond_return=bool(facts.beyond),
@@ -366,4 +368,6 @@ def _edge(graph: graphviz.Digraph, edge: PlanEdge, facts: _Facts) -> None:
         attrs["label"] = plain(edge.label)
     if edge.tooltip:
         attrs["tooltip"] = tooltip(edge.tooltip)
+    if edge.conditional:
+        attrs.update(CONDITIONAL_DEPEND)
     graph.edge(dot_id(edge.source), dot_id(edge.target), **attrs)

@@ -79,6 +79,8 @@ class PlanEdge:
     kind: EdgeKind
     label: str = ""
     tooltip: str = ""
+    conditional: bool = False
+    """A ``depend ... when``: drawn dotted (see ``style.CONDITIONAL_DEPEND``)."""
 
 
 @dataclass(frozen=True, slots=True)

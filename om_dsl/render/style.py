@@ -151,6 +151,9 @@ REQUIRES = {
 """``requires`` between offers: both sit in the offers' column, which it must not widen."""
 CATALOG_DEPEND = {**EDGE_STYLES["depend"], "constraint": "false"}
 """A ``depend`` on the catalog map: it must not pull products out of their kind's column."""
+CONDITIONAL_DEPEND = {"style": "dotted", "arrowhead": "onormal"}
+"""What a ``depend ... when`` changes on a ``depend`` edge: it links only where its condition
+holds, so it is drawn dotted, with an open arrowhead (and its condition in the label)."""
 
 
 def new_graph(

@@ -18,8 +18,8 @@ from om_dsl.ir.models import ACTIONS
 from om_dsl.render.errors import RenderError
 from om_dsl.render.items import (
     PARENT_WAIT,
-    WITHIN,
     Item,
+    depend_label,
     depend_tooltip,
     find_item,
     item_details,
@@ -161,7 +161,12 @@ def _dependencies(
             if into
             else _context_node(catalog, dep.product, dep.item, action, nodes)
         )
-        edges.append(PlanEdge(before, after, "depend", WITHIN[dep.within], depend_tooltip(dep)))
+        edges.append(
+            PlanEdge(
+                before, after, "depend", depend_label(dep), depend_tooltip(dep),
+                conditional=dep.when is not None,
+            )
+        )  # fmt: skip
     return edges
 
 

@@ -21,7 +21,7 @@ from om_dsl.expr.evaluate import EvalError
 from om_dsl.graphs import find_cycles
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Order
-from om_dsl.runtime.conditions import Condition, is_plan_time
+from om_dsl.runtime.conditions import Condition, depend_condition, depend_env, is_plan_time
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine, WhenAt
 from om_dsl.runtime.scopes import LineScopes
 
@@ -54,6 +54,8 @@ class _Draft:
     deps: dict[str, None] = field(default_factory=dict)
     when: WhenAt = "none"
     skip_reason: str | None = None
+    fails: str | None = None
+    """Why the item fails when it becomes ready (a `depend` condition failed to evaluate)."""
     compensation_of: list[str] = field(default_factory=list)
 
 
@@ -179,8 +181,30 @@ class _Builder:
     def _wire_one(self, dep: ir.Dependency, line: FulfillmentLine, waiter: _Draft) -> None:
         for other in self.scopes.lines_in_scope(line, dep.within, dep.after_product):
             waited = self.by_line.get(other.id, {}).get(dep.after_item)
-            if waited is not None and not waited.spec.compensation:
+            if waited is None or waited.spec.compensation:
+                continue
+            if dep.when is None or self._links(dep, line, other, waiter):
                 self._edge(waiter.id, waited.id, dep)
+
+    def _links(
+        self, dep: ir.Dependency, line: FulfillmentLine, other: FulfillmentLine, waiter: _Draft
+    ) -> bool:
+        """Whether a conditional `depend` links ``line`` (waiting) to ``other``.
+
+        A condition that fails to evaluate (a division by zero) links the pair, so nothing
+        runs out of order, and fails the waiting item when it becomes ready, with the reason,
+        as a failing `when` of the item itself does: an operator acts on it rather than the
+        whole order being refused.
+        """
+        condition = self.conditions.get(id(dep))
+        if condition is None:
+            condition = self.conditions[id(dep)] = depend_condition(dep)
+        try:
+            return condition.holds(depend_env(line, other, self.order_fields))
+        except EvalError as exc:
+            if waiter.fails is None:
+                waiter.fails = f"{exc} (for line {other.id})"
+            return True
 
     def _item_of(self, line: FulfillmentLine, product: str, name: str) -> _Draft | None:
         if line.product != product:
@@ -403,5 +427,6 @@ def _instance(draft: _Draft) -> PlanItemInstance:
         when=draft.when,
         initial="skipped" if draft.skip_reason else "pending",
         skip_reason=draft.skip_reason,
+        fails=draft.fails,
         span=spec.span,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_dsl.expr.change import CHANGE_ROOT, line_change
 from om_dsl.expr.evaluate import Compiled, Env, EvalError, compile_expr
 from om_dsl.expr.refs import refs
 from om_dsl.ir import models as ir
@@ -37,3 +38,22 @@ class Condition:
             return bool(self.fn(env))
         except EvalError as exc:
             raise EvalError(f"{self.what} at {self.span} failed: {exc}") from None
+
+
+def depend_env(line: Any, other: Any, order_fields: dict[str, Any]) -> Env:
+    """What a `depend`'s condition reads for one pair: ``line`` (the waiting line, and what
+    the order changed on it), ``other`` (the line waited for) and the order.  The lines are
+    fulfillment lines or a plan's lines: both have ``attributes``, ``action``, ``changed``
+    and ``previous``."""
+    return {
+        "line": line.attributes,
+        CHANGE_ROOT: line_change(line.action, line.changed, line.previous),
+        "order": order_fields,
+        ir.OTHER_ROOT: other.attributes,
+    }
+
+
+def depend_condition(dep: ir.Dependency) -> Condition:
+    """A `depend`'s ``when``, compiled, named in its error messages by the declaration."""
+    what = f"the condition of `depend {dep.product}.{dep.item} after {dep.after_product}`"
+    return Condition(dep.when, dep.span, what)

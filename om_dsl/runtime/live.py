@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from om_dsl.expr.change import line_change
+from om_dsl.expr.evaluate import EvalError
 from om_dsl.ir import models as ir
 from om_dsl.orders.inventory import ProductChange
 from om_dsl.runtime.conditions import Condition
@@ -41,6 +42,20 @@ class Template:
         self.until = _condition(getattr(spec, "until", None), spec, "the until condition")
         event_expr = getattr(spec, "event_expr", None)
         self.event = TextTemplate(event_expr) if event_expr is not None else None
+
+
+class Failed(Condition):
+    """A condition that could not be evaluated when the plan was built: it fails its item."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str, span: ir.SourceSpan) -> None:
+        self.reason = reason
+        self.span = span
+        self.what = "a depend's condition"
+
+    def holds(self, env: Any) -> bool:
+        raise EvalError(self.reason)
 
 
 def _condition(expr: Any, spec: Any, what: str) -> Condition | None:
@@ -173,6 +188,8 @@ class ItemRun:
         # checked when the item becomes ready: a condition the plan builder did not decide
         # (it reads outputs, or it failed at plan time and so fails the item now)
         self.when = tpl.when if spec.when == "ready" else None
+        if spec.fails is not None:  # a `depend`'s condition failed: the item fails now
+            self.when = Failed(spec.fails, spec.span)
 
     @property
     def must_end(self) -> bool:

@@ -773,6 +773,8 @@ class DependDecl:
     after_item: Name
     within: Name | None
     doc: str | None = None
+    when: Option | None = None
+    """``when CONDITION``: the pairs of lines it links (None: every pair in the scope)."""
 
     def __init__(
         self,
@@ -783,6 +785,7 @@ class DependDecl:
         after_item: Name,
         within: Name | None,
         doc: str | None = None,
+        when: Option | None = None,
     ) -> None:
         self.span = span
         self.product = product
@@ -791,6 +794,7 @@ class DependDecl:
         self.after_item = after_item
         self.within = within
         self.doc = doc
+        self.when = when
 
 
 Decl = (

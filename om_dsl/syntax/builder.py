@@ -512,14 +512,19 @@ class AstBuilder:
 
     def depend_decl(self, c: Children) -> ast.DependDecl:
         span = self.span(c[0], c[-1])
-        within = c[8] if len(c) > 8 else None
+        tail = c[8:]
+        when = tail.pop() if tail and type(tail[-1]) is ast.Option else None
+        within = tail[0] if tail else None
         return ast.DependDecl(
             span, self.ident(c[1]), self.ident(c[3]), self.ident(c[5]), self.ident(c[7]), within,
-            self.doc(span),
+            self.doc(span), when,
         )  # fmt: skip
 
     def within(self, c: Children) -> ast.Name:
         return self.ident(c[1])
+
+    def depend_when(self, c: Children) -> ast.Option:
+        return self._option(c, "when", c[1])
 
     # ---- expressions -------------------------------------------------------------------------
 

@@ -409,12 +409,16 @@ def _depend_before(chunk: list[Tok], bad: int, expected: set[str]) -> str | None
     """`depend A.x before B.y`: the grammar has `after` only, so the pair is turned round."""
     if chunk[0].type != "DEPEND" or chunk[bad].value != "before" or "AFTER" not in expected:
         return None
-    end = next((i for i in range(bad + 1, len(chunk)) if chunk[i].value == "within"), len(chunk))
+    tail = ("within", "when")
+    end = next((i for i in range(bad + 1, len(chunk)) if chunk[i].value in tail), len(chunk))
     first, then = _text(chunk[1:bad]), _text(chunk[bad + 1 : end])
     if not then:
         return None
     scope = f" {_text(chunk[end:])}" if end < len(chunk) else ""
-    return f"write it the other way round: 'depend {then} after {first}{scope}'"
+    swap = ""
+    if any(tok.value == "when" for tok in chunk[end:]):
+        swap = " (and swap `line.` and `other.` in its condition: `line` is the waiting line)"
+    return f"write it the other way round: 'depend {then} after {first}{scope}'{swap}"
 
 
 def _includes_list(chunk: list[Tok], bad: int, expected: set[str]) -> str | None:

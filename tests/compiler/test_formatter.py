@@ -445,3 +445,22 @@ def test_an_index_sticks_to_what_it_indexes() -> None:
     assert 'b = split(a, ",")[1]' in laid_out
     assert "c = [xs][0][-1]" in laid_out
     assert fmt(laid_out) == laid_out
+
+
+def test_a_conditional_depend_keeps_its_doc_and_continues_four_deeper() -> None:
+    before = (
+        "  /// The address first.\n"
+        "depend   InternetService.configure after StaticAddress.assign within root when"
+        " line.static_ip\n"
+        "depend A.x after B.y\n"
+        'when(line.a>1)and other.b=="p"\n'
+    )
+    after = (
+        "/// The address first.\n"
+        "depend InternetService.configure after StaticAddress.assign within root when"
+        " line.static_ip\n"
+        "depend A.x after B.y\n"
+        '    when (line.a > 1) and other.b == "p"\n'
+    )
+    assert fmt(before) == after
+    assert fmt(after) == after

@@ -27,6 +27,7 @@ from om_dsl.render import (
     render_plan_template,
 )
 from om_dsl.render.sample_run import sample_run
+from om_dsl.runtime.builder import build_plan
 
 # Every (product, action) that has a plan in the example catalog.
 TEMPLATES = [(plan.product, action) for plan in catalog().plans for action in plan.actions]
@@ -114,3 +115,41 @@ def test_catalog_map_with_choice_groups(snapshot_dot: SnapshotAssertion) -> None
     """A choice group's edges, each labelled ``one of`` its cardinality."""
     path = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "choice_groups.om"
     assert _dot(render_catalog(compile_catalog(path).raise_on_error())) == snapshot_dot
+
+
+DEPEND_WHEN = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "depend_when.om"
+STATIC_IP_ORDER = b"""{
+  "id": "ORD-IP",
+  "account": "ACC-1",
+  "items": [
+    {"id": "1", "product": "Home", "action": "add", "attributes": {"static_ip": true}},
+    {"id": "2", "product": "Home", "action": "add", "attributes": {"static_ip": false}}
+  ]
+}"""
+
+
+def test_conditional_depends_are_dotted_with_their_condition(
+    snapshot_dot: SnapshotAssertion,
+) -> None:
+    """A `depend ... when` on the map (one edge for three declarations, all conditional), in
+    a plan template (each declaration, its condition in the label) and in an order's plan
+    (only the pairs it linked: item 1 asks for a static IP, item 2 does not)."""
+    cat = compile_catalog(DEPEND_WHEN).raise_on_error()
+    decomposer = Decomposer(cat)
+    order = decomposer.read(STATIC_IP_ORDER)
+    work = decomposer.decompose(order)
+    plan = build_plan(cat, work, order)
+    assert {i.id: i.deps for i in plan.items if i.name == "configure"} == {
+        "1/InternetService:configure": ("1/StaticAddress:assign", "2/StaticAddress:assign"),
+        "2/InternetService:configure": (),
+    }
+    views = [
+        render_catalog(cat),
+        render_plan_template(cat, "InternetService", "add"),
+        render_order_plan(cat, plan, work),
+    ]
+    text = "\n".join(render(view, "dot").decode("utf-8") for view in views)
+    text = text.replace(cat.content_hash[:19], "sha256:<catalog>")
+    assert "style=dotted" in text
+    assert "when line.static_ip" in text
+    assert text == snapshot_dot
