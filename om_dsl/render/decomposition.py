@@ -390,15 +390,31 @@ def _condition_reads(
     catalog: ir.Catalog, sources: Mapping[str, Collection[str]]
 ) -> dict[str, frozenset[str]]:
     """Product -> the attributes of its items (or lines) that the ``when`` of the rules
-    applying to it read (``speed``, ``source.speed``)."""
+    applying to it read (``speed``, ``source.speed``); for a bundle, also those that the rules
+    of its parts read as ``bundle.NAME``: they decide its parts' lines."""
+    including = _including(catalog)
     reads: dict[str, set[str]] = {}
     for rule in catalog.rules:
         if rule.when is None:
             continue
-        names = {r.path[0] for r in refs(rule.when) if r.root == "source" and r.path}
+        read = [r for r in refs(rule.when) if r.path]
+        names = {r.path[0] for r in read if r.root == "source"}
+        of_bundle = {r.path[0] for r in read if r.root == "bundle"}
         for product in sources.get(rule.id, ()):
             reads.setdefault(product, set()).update(names)
+            for bundle in including.get(product, ()) if of_bundle else ():
+                reads.setdefault(bundle, set()).update(of_bundle)
     return {product: frozenset(names) for product, names in reads.items()}
+
+
+def _including(catalog: ir.Catalog) -> dict[str, list[str]]:
+    """Product -> the bundles that include it (what its items' ``bundle.NAME`` reads)."""
+    out: dict[str, list[str]] = {}
+    for offer in catalog.offers:
+        for include in offer.includes:
+            for product in include.products:
+                out.setdefault(product, []).append(offer.name)
+    return out
 
 
 def _item_changes(item: OrderItem) -> list[str]:

@@ -168,6 +168,24 @@ def test_a_cut_card_shows_first_what_its_rules_conditions_read() -> None:
     assert _card_values(WIDE) == ["a=1", "b=2", "e=5", "port_in=false", "+ 2 more"]
 
 
+def test_a_bundle_card_shows_first_what_its_parts_conditions_read_as_bundle_names() -> None:
+    """`vip` decides whether the part gets a SIM (``when bundle.vip``): on the bundle's card
+    it was hidden behind `+ 2 more`, as a part's own decisive attribute had been."""
+    text = WIDE.partition("decompose")[0]
+    text = text.replace("offer Line {", "bundle Pack {\n  includes Part")
+    text = text.replace("port_in", "vip") + "offer Part { attribute n: int default 0 }\n"
+    text += "decompose Part -> Sim when bundle.vip and bundle.e > 0 { a = n }\n"
+    catalog = compile_catalog("wide.om", text).raise_on_error()
+    decomposer = Decomposer(catalog)
+    order = {"id": "W", "items": [{"id": "1", "product": "Pack", "action": "add",
+             "children": [{"id": "1.1", "product": "Part", "action": "add"}]}]}  # fmt: skip
+    read = decomposer.read(json.dumps(order).encode())
+    dot = render(render_decomposition(catalog, read, decomposer.decompose(read)), "dot").decode()
+    card = _cluster(dot, '"cluster_item%3A1"')
+    values = re.findall(r">([a-z_]+=[^<]*|\+ \d+ more)<", card)
+    assert values[:5] == ["a=1", "b=2", "e=5", "vip=false", "+ 2 more"]
+
+
 def test_a_card_does_not_hide_one_attribute_behind_a_row_of_its_own() -> None:
     five = WIDE.replace("  attribute port_in: bool default false\n", "")
     five = five.replace("not port_in and ", "")
