@@ -344,8 +344,8 @@ CATALOG: tuple[CodeDoc, ...] = (
     ),
     CodeDoc(
         ("W003",),
-        "A plan item that can never run: `when false`, a `when changed(...)` in a plan only for `delete` or `noChange` (which change no attribute), or a compensation item that no `undo` names.",
-        "Remove it, or name it in an `undo`; test what a delete removes with `line.x`, not `changed()`.",
+        "A plan item that can never run: `when false`, a `when changed(...)` in a plan only for `delete` or `noChange` (which change no attribute), or a compensation item that no `undo` names; or a `depend` that never links: `when false`.",
+        "Remove it, or name it in an `undo`; test what a delete removes with `line.x`, not `changed()`; give a `depend` the condition that should link its lines.",
     ),
     CodeDoc(
         ("W004",),

@@ -814,6 +814,14 @@ def _dependency(ctx: Context, decl: ast.DependDecl) -> ir.Dependency | None:
     when = None
     if decl.when is not None:
         when = ctx.exprs.condition(decl.when.value, _depend_env(ctx, decl))
+        if isinstance(when, ir.Lit) and when.value is False:  # not an error's placeholder
+            ctx.bag.warning(
+                "W003",
+                f"`depend {decl.product.value}.{decl.item.value}` has `when false`, so it "
+                "never links",
+                decl.span,
+                "remove the depend, or give the condition that should link the lines",
+            )
     return _new_dependency(
         product=decl.product.value,
         item=decl.item.value,
