@@ -175,6 +175,17 @@ def test_values_are_constants(om: Compile) -> None:
     assert error.message.startswith("unknown name 'label' in table Label")
 
 
+def test_bundle_in_a_tables_values_hints_the_lookup_in_the_rule(om: Compile) -> None:
+    """Not the plans' hint (map it onto the line, read line.NAME): a table reads no line."""
+    compiled = om(BASE + "table Term: int -> int { 1: bundle.term, default: 0 }\n")
+    error = compiled.one("E020")
+    assert error.message == "unknown name 'bundle' in table Term (its values are constants)"
+    assert error.hints == (
+        "a table is declared outside any rule and reads no attribute; look the bundle's "
+        "attribute up where a rule reads it: `map bundle.NAME TABLE`",
+    )
+
+
 def test_a_tables_values_look_up_no_table(om: Compile) -> None:
     compiled = om(
         BASE + TABLES + 'table Twice: int -> string { 1: map 100 Profile, default: "" }\n'
