@@ -107,6 +107,25 @@ def test_table_stays_a_name_everywhere_else(om: Compile) -> None:
     assert rule.mappings[0].target == "table"
 
 
+def test_table_first_on_a_line_before_an_operator_continues_the_expression(om: Compile) -> None:
+    """`table in [...]` or `table and ...` first on a line goes on with a `when`: `table`
+    starts a declaration only before the table's name."""
+    compiled = om(
+        """
+        offer Desk { attribute table: string  attribute oak: bool }
+        cfs Build { attribute table: string }
+        decompose Desk -> Build when oak and
+        table in ["a", "b"] or
+        table == "c" { table = table }
+        plan Build on add { auto go handler "x.go" }
+        table Sizes: string -> int { "a": 1, default: 0 }
+        """
+    )
+    assert compiled.codes == []
+    (rule,) = compiled.catalog.rules
+    assert rule.when is not None
+
+
 # ---- lowering --------------------------------------------------------------------------------
 
 
