@@ -490,11 +490,12 @@ class ExprChecker:
             if key_type is None:  # already reported: checking keys would only add noise
                 continue
             key = self.const(case.key, key_type)
+            mark = tuple(key) if isinstance(key, list) else key  # a list key, as looked up
             if case.key.kind == "bool" and (member := self._keyword_member(case.key, key_type)):
                 seen.add(member)  # `true:` meant Flag.true (E041 says so): W005 counts it
-            elif key is not None and key in seen:
+            elif mark is not None and mark in seen:
                 self.bag.error("E049", f"{what} has two cases for {key!r}", case.key.span)
-            seen.add(key)
+            seen.add(mark)
             cases.append(_new_map_case(key=key, value=value))
         return cases, default, result, seen
 

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from compiler_support import BASE, Compile
 
+from om_dsl import decompose
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DiagnosticBag
 from om_dsl.ir.io import dump_ir
+from om_dsl.rules.durable_adapter import durable_available
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 
@@ -203,6 +205,40 @@ def test_bundle_in_a_tables_values_hints_the_lookup_in_the_rule(om: Compile) -> 
         "a table is declared outside any rule and reads no attribute; look the bundle's "
         "attribute up where a rule reads it: `map bundle.NAME TABLE`",
     )
+
+
+LIST_KEYS = """
+table Bundle: list[string] -> int { ["tv"]: 1, ["tv", "voice"]: 2, default: 0 }
+offer Box { attribute extras: list[string] default ["tv", "voice"] }
+cfs Pack { attribute size: int  attribute inline: int }
+decompose Box -> Pack when map extras Bundle > 0 {
+  size = map extras Bundle
+  inline = map extras { ["tv"]: 10, default: 20 }
+}
+plan Pack on add { auto go handler "x.go" }
+"""
+
+
+def test_list_keys_compile_and_look_up_in_both_engines(om: Compile) -> None:
+    """A `list[string]` key (a table's or an inline map's) is a constant like any other: it
+    crashed the compiler (a list is no set member) where the engines look it up fine."""
+    catalog = om(LIST_KEYS).catalog
+    order = {"id": "O1", "items": [{"id": "1", "product": "Box", "action": "add"}]}
+    for engine in ["compiled", "durable"] if durable_available() else ["compiled"]:
+        (line,) = decompose(catalog, order, engine=engine).lines()
+        assert line.attributes == {"size": 2, "inline": 20}, engine
+
+
+def test_a_list_key_given_twice_is_e049(om: Compile) -> None:
+    compiled = om('table Twice: list[string] -> int { ["a"]: 1, ["a"]: 2, default: 0 }\n')
+    assert compiled.one("E049").message == "table Twice has two cases for ['a']"
+    inline = om(
+        "offer Box { attribute extras: list[string] }\n"
+        "cfs Pack { attribute size: int }\n"
+        'decompose Box -> Pack { size = map extras { ["a"]: 1, ["a"]: 2, default: 0 } }\n'
+        'plan Pack on add { auto go handler "x.go" }\n'
+    )
+    assert inline.one("E049").message == "map has two cases for ['a']"
 
 
 def test_a_tables_values_look_up_no_table(om: Compile) -> None:
