@@ -367,6 +367,17 @@ def test_bundle_errors_are_quiet_after_a_syntax_error_in_a_bundle(om: Compile) -
     assert "E053" not in result.codes and "E054" not in result.codes
 
 
+def test_no_e053_after_an_include_that_names_no_product(om: Compile) -> None:
+    """`includes Wbe`: the bundle meant to include Web says E020; "no bundle includes Web"
+    would only repeat it, with a hint to add the include that is there, misspelt."""
+    result = om(
+        'bundle Duo "Duo" { includes Wbe  attribute term: int default 12 }\n'
+        "decompose Web -> Line as x { speed = bundle.term }",
+        base=True,
+    )
+    assert result.codes == ["E020"]
+
+
 def test_a_misspelt_bundle_root_is_suggested(om: Compile) -> None:
     diag = om(
         BUNDLED.format(extra="tag: string") + "decompose Web -> Line as x { speed = bundel.term }",
