@@ -490,11 +490,12 @@ class ExprChecker:
             if key_type is None:  # already reported: checking keys would only add noise
                 continue
             key = self.const(case.key, key_type)
+            mark = tuple(key) if isinstance(key, list) else key  # a list key, as looked up
             if case.key.kind == "bool" and (member := self._keyword_member(case.key, key_type)):
                 seen.add(member)  # `true:` meant Flag.true (E041 says so): W005 counts it
-            elif key is not None and key in seen:
+            elif mark is not None and mark in seen:
                 self.bag.error("E049", f"{what} has two cases for {key!r}", case.key.span)
-            seen.add(key)
+            seen.add(mark)
             cases.append(_new_map_case(key=key, value=value))
         return cases, default, result, seen
 
@@ -507,7 +508,7 @@ class ExprChecker:
         it."""
         name = decl.name.value
         what = f"table {name}"
-        env = ExprEnv(f"in table {name} (its values are constants)")
+        env = ExprEnv(f"in table {name} (its values are constants)", why_not=_TABLE_WHY_NOT)
         place = value_type if value_type != T.ANY else None
         keys = key_type if key_type != T.ANY else None
         self._in_table = name
@@ -1099,6 +1100,14 @@ class ExprChecker:
 def _listed(names: Sequence[str]) -> str:
     """``A``, ``A and B``, ``A, B and C``."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+_TABLE_WHY_NOT: Final = {
+    BUNDLE: "a table is declared outside any rule and reads no attribute; look the bundle's "
+    "attribute up where a rule reads it: `map bundle.NAME TABLE`"
+}
+"""The hint for `bundle.NAME` in a table's values: the one for plans (map it onto the line,
+read it as line.NAME) is no way out in a table, which reads no line either."""
 
 
 def _why_not(name: str, env: ExprEnv, candidates: Collection[str]) -> Sequence[str]:

@@ -225,6 +225,18 @@ def includers(ctx: Context) -> dict[str, list[str]]:
     return ctx.includers_cache
 
 
+def _unknown_includes(ctx: Context) -> bool:
+    """Whether a bundle includes a name that is no product (E020): the include meant may be
+    the one missing, so "no bundle includes X" would only repeat that error."""
+    products = ctx.symbols.products
+    return any(
+        name.value not in products
+        for decl in ctx.symbols.commercial()
+        for inc in decl.includes
+        for name in inc.products
+    )
+
+
 def bundle_scope(ctx: Context, label: str, members: list[str]) -> BundleFound:
     """The bundles that include every member of a rule's source, each with its attributes'
     types; or the E053 message and hints when a member is technical or in no bundle; and
@@ -259,7 +271,7 @@ def bundle_scope(ctx: Context, label: str, members: list[str]) -> BundleFound:
                         "(order.NAME) instead",
                     ],
                 ),
-                quiet,
+                quiet or _unknown_includes(ctx),  # `includes Hme`: its E020 says it
             )
         bundles.extend(b for b in found if b not in bundles)
     scopes = [(b, {n: spec.type for n, spec in ctx.attributes.get(b, {}).items()}) for b in bundles]

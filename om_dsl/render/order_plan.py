@@ -153,9 +153,17 @@ def _item_node(index: _Index, item: PlanItemInstance) -> PlanNode:
         cluster=line_cluster_id(item.line_id),
         state="skipped" if skipped else None,
         roots=item.root_items,
-        status=("its condition is false at plan time",) if skipped else (),
+        status=_status(item, skipped),
         tooltip=_tooltip(item, spec, records),
     )
+
+
+def _status(item: PlanItemInstance, skipped: bool) -> tuple[str, ...]:
+    if skipped:
+        return ("its condition is false at plan time",)
+    if item.fails is not None:  # as `om plan` flags it; the reason is in the tooltip
+        return ("fails when ready (depend condition)",)
+    return ()
 
 
 def _kind(kind: str) -> ItemKind:
@@ -175,6 +183,8 @@ def _tooltip(item: PlanItemInstance, spec: Item | None, records: list[ir.Record]
         lines.append("undoes " + ", ".join(item.compensation_of))
     if item.skip_reason:
         lines.append(f"skipped: {item.skip_reason}")
+    if item.fails is not None:
+        lines.append(f"fails when ready: {item.fails}")
     if item.root_items:
         lines.append("root order item(s): " + ", ".join(item.root_items))
     return "\n".join(lines)

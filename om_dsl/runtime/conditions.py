@@ -55,5 +55,8 @@ def depend_env(line: Any, other: Any, order_fields: dict[str, Any]) -> Env:
 
 def depend_condition(dep: ir.Dependency) -> Condition:
     """A `depend`'s ``when``, compiled, named in its error messages by the declaration."""
-    what = f"the condition of `depend {dep.product}.{dep.item} after {dep.after_product}`"
+    what = (
+        f"the condition of `depend {dep.product}.{dep.item} "
+        f"after {dep.after_product}.{dep.after_item}`"
+    )
     return Condition(dep.when, dep.span, what)

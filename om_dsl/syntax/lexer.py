@@ -723,19 +723,28 @@ def _candidates(tokens: list[Tok]) -> list[tuple[int, int, int]]:
     return out
 
 
+_GOES_ON: Final = frozenset({"and", "or", "in", "not", "then", "else"})
+"""The words that follow an operand in an expression: `table in [...]` or `bundle and ...` first
+on a line goes on with a `when` (`table`, `bundle`: an attribute, read bare)."""
+
+
 def _starts_decl(tokens: list[Tok], i: int) -> bool:
     """`order` is also an expression root and a scope; it only starts a declaration before
     `{`, and not after `scope` (`cfs X scope` / `order {` on the next line).  `table` is a
     newer keyword that catalogs may use as a name (`table = ...` in a mapping): it starts a
-    declaration only before the table's name.  `bundle` is an expression root in rules too:
-    `bundle.term` on a line of its own (a `when` continued) is no declaration, which names the
-    bundle next."""
+    declaration only before the table's name.  `bundle` is an expression root in rules too,
+    and a part's own attribute may be named so: `bundle.term`, `bundle != "x"` or
+    `bundle = ...` on a line of its own (a `when` continued, a mapping) is no declaration,
+    which names the bundle next (or, left out, gives its title or `{`)."""
     word = tokens[i].value
-    if word == "table":
-        return i + 1 < len(tokens) and tokens[i + 1].type == "NAME"
-    if word == "bundle":
-        return i + 1 >= len(tokens) or tokens[i + 1].type != "DOT"
-    if word != "order":
-        return True
-    after_scope = i > 0 and tokens[i - 1].value == "scope"
-    return not after_scope and i + 1 < len(tokens) and tokens[i + 1].type == "LBRACE"
+    if word not in ("table", "bundle"):
+        if word != "order":
+            return True
+        after_scope = i > 0 and tokens[i - 1].value == "scope"
+        return not after_scope and i + 1 < len(tokens) and tokens[i + 1].type == "LBRACE"
+    if i + 1 >= len(tokens):
+        return word == "bundle"
+    after = tokens[i + 1]
+    if after.type == "NAME":
+        return after.value not in _GOES_ON
+    return word == "bundle" and after.type in ("STRING", "LBRACE")

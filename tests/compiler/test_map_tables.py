@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from compiler_support import BASE, Compile
 
+from om_dsl import decompose
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DiagnosticBag
 from om_dsl.ir.io import dump_ir
+from om_dsl.rules.durable_adapter import durable_available
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
 
@@ -107,6 +109,25 @@ def test_table_stays_a_name_everywhere_else(om: Compile) -> None:
     assert rule.mappings[0].target == "table"
 
 
+def test_table_first_on_a_line_before_an_operator_continues_the_expression(om: Compile) -> None:
+    """`table in [...]` or `table and ...` first on a line goes on with a `when`: `table`
+    starts a declaration only before the table's name."""
+    compiled = om(
+        """
+        offer Desk { attribute table: string  attribute oak: bool }
+        cfs Build { attribute table: string }
+        decompose Desk -> Build when oak and
+        table in ["a", "b"] or
+        table == "c" { table = table }
+        plan Build on add { auto go handler "x.go" }
+        table Sizes: string -> int { "a": 1, default: 0 }
+        """
+    )
+    assert compiled.codes == []
+    (rule,) = compiled.catalog.rules
+    assert rule.when is not None
+
+
 # ---- lowering --------------------------------------------------------------------------------
 
 
@@ -173,6 +194,51 @@ def test_values_are_constants(om: Compile) -> None:
     compiled = om(BASE + 'table Label: int -> string { 1: label, default: "x" }\n')
     error = compiled.one("E020")
     assert error.message.startswith("unknown name 'label' in table Label")
+
+
+def test_bundle_in_a_tables_values_hints_the_lookup_in_the_rule(om: Compile) -> None:
+    """Not the plans' hint (map it onto the line, read line.NAME): a table reads no line."""
+    compiled = om(BASE + "table Term: int -> int { 1: bundle.term, default: 0 }\n")
+    error = compiled.one("E020")
+    assert error.message == "unknown name 'bundle' in table Term (its values are constants)"
+    assert error.hints == (
+        "a table is declared outside any rule and reads no attribute; look the bundle's "
+        "attribute up where a rule reads it: `map bundle.NAME TABLE`",
+    )
+
+
+LIST_KEYS = """
+table Bundle: list[string] -> int { ["tv"]: 1, ["tv", "voice"]: 2, default: 0 }
+offer Box { attribute extras: list[string] default ["tv", "voice"] }
+cfs Pack { attribute size: int  attribute inline: int }
+decompose Box -> Pack when map extras Bundle > 0 {
+  size = map extras Bundle
+  inline = map extras { ["tv"]: 10, default: 20 }
+}
+plan Pack on add { auto go handler "x.go" }
+"""
+
+
+def test_list_keys_compile_and_look_up_in_both_engines(om: Compile) -> None:
+    """A `list[string]` key (a table's or an inline map's) is a constant like any other: it
+    crashed the compiler (a list is no set member) where the engines look it up fine."""
+    catalog = om(LIST_KEYS).catalog
+    order = {"id": "O1", "items": [{"id": "1", "product": "Box", "action": "add"}]}
+    for engine in ["compiled", "durable"] if durable_available() else ["compiled"]:
+        (line,) = decompose(catalog, order, engine=engine).lines()
+        assert line.attributes == {"size": 2, "inline": 20}, engine
+
+
+def test_a_list_key_given_twice_is_e049(om: Compile) -> None:
+    compiled = om('table Twice: list[string] -> int { ["a"]: 1, ["a"]: 2, default: 0 }\n')
+    assert compiled.one("E049").message == "table Twice has two cases for ['a']"
+    inline = om(
+        "offer Box { attribute extras: list[string] }\n"
+        "cfs Pack { attribute size: int }\n"
+        'decompose Box -> Pack { size = map extras { ["a"]: 1, ["a"]: 2, default: 0 } }\n'
+        'plan Pack on add { auto go handler "x.go" }\n'
+    )
+    assert inline.one("E049").message == "map has two cases for ['a']"
 
 
 def test_a_tables_values_look_up_no_table(om: Compile) -> None:

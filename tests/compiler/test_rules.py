@@ -367,6 +367,17 @@ def test_bundle_errors_are_quiet_after_a_syntax_error_in_a_bundle(om: Compile) -
     assert "E053" not in result.codes and "E054" not in result.codes
 
 
+def test_no_e053_after_an_include_that_names_no_product(om: Compile) -> None:
+    """`includes Wbe`: the bundle meant to include Web says E020; "no bundle includes Web"
+    would only repeat it, with a hint to add the include that is there, misspelt."""
+    result = om(
+        'bundle Duo "Duo" { includes Wbe  attribute term: int default 12 }\n'
+        "decompose Web -> Line as x { speed = bundle.term }",
+        base=True,
+    )
+    assert result.codes == ["E020"]
+
+
 def test_a_misspelt_bundle_root_is_suggested(om: Compile) -> None:
     diag = om(
         BUNDLED.format(extra="tag: string") + "decompose Web -> Line as x { speed = bundel.term }",
@@ -388,3 +399,29 @@ def test_bundle_ref_first_on_a_line_continues_the_expression(om: Compile) -> Non
     ).catalog
     assert {r.id for r in cat.rules} >= {"x", "y"}
     assert "Trio" in {o.name for o in cat.offers}
+
+
+def test_a_parts_own_bundle_attribute_first_on_a_line_continues_the_expression(
+    om: Compile,
+) -> None:
+    """A part's own attribute named `bundle` reads bare: `bundle != "x"`, `bundle and ...` or
+    a mapping `bundle = ...` first on a line (outside braces, or in column 1) go on with the
+    rule; only `bundle NAME` starts a declaration."""
+    result = om(
+        'offer Solo "Solo" id "300" { attribute bundle: string  attribute on: bool }\n'
+        "cfs Tagged { attribute bundle: string }\n"
+        'decompose Solo -> Tagged as x when on and\n  bundle != "x" or\n  bundle in ["y"] {\n'
+        "bundle = bundle\n}\n"
+        'bundle Duo "Duo" { includes Web  attribute term: int default 1 }\n'
+        'plan Tagged on add { auto tag handler "x.tag" }\n',
+        base=True,
+    )
+    assert result.codes == []
+    (rule,) = [r for r in result.catalog.rules if r.id == "x"]
+    assert [m.target for m in rule.mappings] == ["bundle"]
+    assert "Duo" in {o.name for o in result.catalog.offers}
+
+
+def test_a_bundle_without_its_name_is_still_a_declaration(om: Compile) -> None:
+    result = om('bundle "Trio" { includes Web }\n', base=True)
+    assert [d.message for d in result.of("E001")] == ['unexpected string "Trio"; expected a name']

@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 from render_examples import ORDER_NAMES, example
 
+from om_dsl import decompose
+from om_dsl.compiler.driver import compile_catalog
 from om_dsl.ir.models import Catalog
 from om_dsl.render import PlanOptions, draw_plan, order_plan_graph, render, render_order_plan
 from om_dsl.render.analysis import beyond_return, schedule
@@ -14,6 +16,7 @@ from om_dsl.render.collapse import collapse_lines, fold_schedule
 from om_dsl.render.plan_draw import NEWRANK_LIMIT
 from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
 from om_dsl.render.style import STATE_STYLES
+from om_dsl.runtime import build_plan
 
 
 def _edges(graph: PlanGraph) -> dict[tuple[str, str], tuple[str, str]]:
@@ -210,3 +213,33 @@ def test_the_legend_explains_only_what_the_diagram_draws(acme: Catalog) -> None:
     full = render(render_order_plan(acme, example("home-trio-tv").plan), "dot").decode()
     for shown in ('"~legend.manual"', "compensation: undoes", "point of no return (double"):
         assert shown in full
+
+
+def test_an_item_that_fails_when_ready_says_so() -> None:
+    """As `om plan` flags it: a `depend` whose condition failed (a division by zero) links
+    the pair and fails the waiting item when it becomes ready; the diagram says so on the
+    item, with the reason on hover."""
+    result = compile_catalog(
+        "failing.om",
+        text="""
+        catalog "Failing" version "1"
+        offer Web { attribute speed: int default 0 }
+        rfs Service { attribute speed: int }
+        resource Address { attribute size: int }
+        decompose Web { -> Service { speed = speed } -> Address { size = 1 } }
+        plan Service on add { auto configure handler "lab.configure" }
+        plan Address on add { auto assign handler "lab.assign" }
+        depend Service.configure after Address.assign when 100 / line.speed > 1
+        """,
+    )
+    catalog = result.catalog
+    assert catalog is not None
+    order = {"id": "O1", "items": [{"id": "1", "product": "Web", "action": "add"}]}
+    plan = build_plan(catalog, decompose(catalog, order))
+    graph = order_plan_graph(catalog, plan)
+    nodes = {n.id: n for n in graph.nodes}
+    assert nodes["1/Service:configure"].status == ("fails when ready (depend condition)",)
+    assert "fails when ready: the condition of `depend Service.configure after " in (
+        nodes["1/Service:configure"].tooltip
+    )
+    assert nodes["1/Address:assign"].status == ()

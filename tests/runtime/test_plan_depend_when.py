@@ -146,7 +146,7 @@ def test_a_condition_that_fails_links_the_pair_and_fails_the_waiting_item() -> N
     }
     reason = status.item("S0:configure").reason or ""
     assert reason == (
-        "the condition of `depend InternetService.configure after StaticAddress` at "
+        "the condition of `depend InternetService.configure after StaticAddress.assign` at "
         "lab.om:10:1 failed: division by zero (for line A)"
     )
 
