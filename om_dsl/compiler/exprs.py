@@ -1087,6 +1087,11 @@ class ExprChecker:
                 "bundle.NAME is read in decomposition rules only; map the value onto the line "
                 "there (`term = bundle.term`) and read it here as line.NAME"
             ]
+        if name == ir.OTHER_ROOT:  # here it is no root: not in a depend's condition
+            return [
+                "other.NAME (the line waited for) is read in the condition of a `depend` only; "
+                "a plan reads an item of another line as PRODUCT.ITEM.OUTPUT"
+            ]
         owners = self._member_owner.get(rest[0], []) if len(rest) == 1 else []
         fielded = [*env.roots, *env.items, *env.products, *(self.enums if len(rest) == 1 else ())]
         if env.bundle is not None and len(rest) == 1:

@@ -124,3 +124,17 @@ def test_depend_before_with_a_condition_says_to_swap_its_roots(om: Compile) -> N
         "StaticAddress.assign when line.pool != null' (and swap `line.` and `other.` in its "
         "condition: `line` is the waiting line)",
     )
+
+
+def test_other_outside_a_depend_s_condition_says_where_it_is_read(om: Compile) -> None:
+    """`other.pool` in a plan got "did you mean 'order'?": a plan has no line waited for."""
+    found = om(
+        PRODUCTS.replace(
+            'handler "net.configure"', 'handler "net.configure" when other.pool == "p"'
+        )
+    ).one("E020")
+    assert "unknown name 'other'" in found.message
+    assert list(found.hints) == [
+        "other.NAME (the line waited for) is read in the condition of a `depend` only; a plan "
+        "reads an item of another line as PRODUCT.ITEM.OUTPUT"
+    ]
