@@ -25,7 +25,7 @@ from om_dsl.ir.models import Catalog, Dependency
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.runtime.builder import build_plan
-from om_dsl.runtime.conditions import depend_condition, depend_env
+from om_dsl.runtime.conditions import DependConditions
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 
 FORMATS = ("json", "table", "text")
@@ -109,11 +109,12 @@ def unlinked_depends(
             by_name.setdefault((item.product, item.name), []).append(item)
     notes = []
     lines = {line.id: line for line in plan.lines}
+    conditions = DependConditions(plan.order_fields)
     for dep in catalog.dependencies:
         waited = by_name.get((dep.after_product, dep.after_item), [])
         ids = {item.id for item in waited}
         for item in by_name.get((dep.product, dep.item), []) if waited else []:
-            if ids.isdisjoint(item.deps) and _would_link(plan, lines, dep, item, waited):
+            if ids.isdisjoint(item.deps) and _would_link(conditions, lines, dep, item, waited):
                 notes.append(
                     f"note: {item.id} waits for no {dep.after_product}.{dep.after_item}, "
                     f"though the order has {waited[0].id}: `depend {dep.product}.{dep.item} "
@@ -127,7 +128,7 @@ _WITHIN = {"root": "root order item", "order": "order", "relies_on": "reliesOn g
 
 
 def _would_link(
-    plan: OrderPlan,
+    conditions: DependConditions,
     lines: dict[str, PlanLine],
     dep: Dependency,
     item: PlanItemInstance,
@@ -136,13 +137,10 @@ def _would_link(
     """Whether the `depend`'s condition (if any) holds for the item's line and one of the
     waited items' lines, whatever their scope: a pair that its condition leaves unlinked
     does not wait "for nothing".  A condition that fails to evaluate counts as holding."""
-    if dep.when is None:
-        return True
-    condition = depend_condition(dep)
     line = lines[item.line_id]
     for other in waited:
         try:
-            if condition.holds(depend_env(line, lines[other.line_id], plan.order_fields)):
+            if conditions.holds(dep, line, lines[other.line_id]):
                 return True
         except EvalError:
             return True

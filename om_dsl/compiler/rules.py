@@ -229,12 +229,7 @@ def _unknown_includes(ctx: Context) -> bool:
     """Whether a bundle includes a name that is no product (E020): the include meant may be
     the one missing, so "no bundle includes X" would only repeat that error."""
     products = ctx.symbols.products
-    return any(
-        name.value not in products
-        for decl in ctx.symbols.commercial()
-        for inc in decl.includes
-        for name in inc.products
-    )
+    return any(name not in products for name in includers(ctx))
 
 
 def bundle_scope(ctx: Context, label: str, members: list[str]) -> BundleFound:

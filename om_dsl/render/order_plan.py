@@ -11,8 +11,7 @@ The live view builds on the same graph (:func:`order_plan_graph`) and adds the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import graphviz
 
@@ -29,9 +28,9 @@ from om_dsl.render.items import (
     item_tooltip,
 )
 from om_dsl.render.plan_draw import PlanOptions, draw_plan
-from om_dsl.render.plan_model import EdgeKind, PlanCluster, PlanEdge, PlanGraph, PlanNode
+from om_dsl.render.plan_model import PlanCluster, PlanEdge, PlanGraph, PlanNode
 from om_dsl.render.style import ITEM_KINDS, KIND_TITLES, ItemKind
-from om_dsl.runtime.conditions import Condition, depend_condition, depend_env
+from om_dsl.runtime.conditions import DependConditions
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 
 DependKey = tuple[str, str, str, str]
@@ -83,8 +82,7 @@ class _Index:
     lines: dict[str, PlanLine]
     depends: Mapping[DependKey, list[ir.Dependency]]
     kinds: dict[str, str]
-    order_fields: dict[str, Any]
-    conditions: dict[int, Condition] = field(default_factory=dict)
+    conditions: DependConditions
 
     @classmethod
     def of(cls, catalog: ir.Catalog, plan: OrderPlan) -> _Index:
@@ -98,7 +96,7 @@ class _Index:
             {line.id: line for line in plan.lines},
             depends,
             {t.name: t.kind for t in catalog.technical},
-            plan.order_fields,
+            DependConditions(plan.order_fields),
         )
 
     def depend(self, item: PlanItemInstance, other: PlanItemInstance) -> ir.Dependency | None:
@@ -116,10 +114,7 @@ class _Index:
         if line is None or waited is None:
             return True
         try:
-            condition = self.conditions.get(id(dep))
-            if condition is None:
-                condition = self.conditions[id(dep)] = depend_condition(dep)
-            return condition.holds(depend_env(line, waited, self.order_fields))
+            return self.conditions.holds(dep, line, waited)
         except EvalError:
             return True  # linked, and the waiting item fails (PlanItemInstance.fails)
 
@@ -200,27 +195,22 @@ def _item_edges(index: _Index, item: PlanItemInstance) -> list[PlanEdge]:
 
 
 def _edge_for(index: _Index, item: PlanItemInstance, dep: str) -> PlanEdge:
-    kind, label, tip = _why(index, item, dep)
-    found = index.depend(item, index.items[dep]) if kind == "depend" else None
-    conditional = found is not None and found.when is not None
-    return PlanEdge(dep, item.id, kind, label, tip, conditional)
-
-
-def _why(index: _Index, item: PlanItemInstance, dep: str) -> tuple[EdgeKind, str, str]:
-    """The kind, label and tooltip of the edge ``dep -> item``: why the builder made it."""
+    """The edge ``dep -> item``, of the kind, label and tooltip of why the builder made it
+    (a conditional `depend`'s edge is drawn as such)."""
     other = index.items[dep]
     if item.is_compensation:
-        return "after", "on cancel", ""
+        return PlanEdge(dep, item.id, "after", "on cancel", "")
     if other.line_id == item.line_id:
-        return "after", "", ""
+        return PlanEdge(dep, item.id, "after", "", "")
     found = index.depend(item, other)
     if found is not None:
-        return "depend", depend_label(found), depend_tooltip(found)
+        label, tip = depend_label(found), depend_tooltip(found)
+        return PlanEdge(dep, item.id, "depend", label, tip, found.when is not None)
     if other.line_id in index.ancestors(item.line_id):
-        return "parent", PARENT_WAIT["after_parent"], ""
+        return PlanEdge(dep, item.id, "parent", PARENT_WAIT["after_parent"], "")
     if item.line_id in index.ancestors(other.line_id):
-        return "parent", PARENT_WAIT["before_parent"], ""
-    return "depend", "", ""
+        return PlanEdge(dep, item.id, "parent", PARENT_WAIT["before_parent"], "")
+    return PlanEdge(dep, item.id, "depend", "", "")
 
 
 # ---- clusters ----------------------------------------------------------------------------------

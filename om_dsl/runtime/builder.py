@@ -21,7 +21,7 @@ from om_dsl.expr.evaluate import EvalError
 from om_dsl.graphs import find_cycles
 from om_dsl.ir import models as ir
 from om_dsl.orders.models import Decomposition, FulfillmentLine, Order
-from om_dsl.runtime.conditions import Condition, depend_condition, depend_env, is_plan_time
+from om_dsl.runtime.conditions import Condition, DependConditions, is_plan_time
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine, WhenAt
 from om_dsl.runtime.scopes import LineScopes
 
@@ -89,6 +89,7 @@ class _Builder:
         self.by_line: dict[str, dict[str, _Draft]] = {}
         self.why: dict[Edge, Why] = {}
         self.conditions: dict[int, Condition] = {}
+        self.depend_conditions = DependConditions(self.order_fields)
 
     def build(self) -> OrderPlan:
         wanted = self.work.catalog_hash
@@ -183,24 +184,21 @@ class _Builder:
             waited = self.by_line.get(other.id, {}).get(dep.after_item)
             if waited is None or waited.spec.compensation:
                 continue
-            if dep.when is None or self._links(dep, line, other, waiter):
+            if self._links(dep, line, other, waiter):
                 self._edge(waiter.id, waited.id, dep)
 
     def _links(
         self, dep: ir.Dependency, line: FulfillmentLine, other: FulfillmentLine, waiter: _Draft
     ) -> bool:
-        """Whether a conditional `depend` links ``line`` (waiting) to ``other``.
+        """Whether ``dep`` links ``line`` (waiting) to ``other`` (always, without a condition).
 
         A condition that fails to evaluate (a division by zero) links the pair, so nothing
         runs out of order, and fails the waiting item when it becomes ready, with the reason,
         as a failing `when` of the item itself does: an operator acts on it rather than the
         whole order being refused.
         """
-        condition = self.conditions.get(id(dep))
-        if condition is None:
-            condition = self.conditions[id(dep)] = depend_condition(dep)
         try:
-            return condition.holds(depend_env(line, other, self.order_fields))
+            return self.depend_conditions.holds(dep, line, other)
         except EvalError as exc:
             if waiter.fails is None:
                 waiter.fails = f"{exc} (for line {other.id})"

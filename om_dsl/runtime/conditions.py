@@ -53,10 +53,32 @@ def depend_env(line: Any, other: Any, order_fields: dict[str, Any]) -> Env:
     }
 
 
-def depend_condition(dep: ir.Dependency) -> Condition:
+def _depend_condition(dep: ir.Dependency) -> Condition:
     """A `depend`'s ``when``, compiled, named in its error messages by the declaration."""
     what = (
         f"the condition of `depend {dep.product}.{dep.item} "
         f"after {dep.after_product}.{dep.after_item}`"
     )
     return Condition(dep.when, dep.span, what)
+
+
+class DependConditions:
+    """The conditions of an order's conditional `depend`s, each compiled once: the plan
+    builder, `om plan`'s notes and the order plan diagram ask them for many pairs of lines."""
+
+    def __init__(self, order_fields: dict[str, Any]) -> None:
+        self.order_fields = order_fields
+        self._compiled: dict[int, Condition] = {}
+
+    def holds(self, dep: ir.Dependency, line: Any, other: Any) -> bool:
+        """Whether ``dep`` links ``line`` (waiting) to ``other`` (true without a condition).
+
+        Raises:
+            EvalError: the condition failed to evaluate (each caller decides what that means).
+        """
+        if dep.when is None:
+            return True
+        condition = self._compiled.get(id(dep))
+        if condition is None:
+            condition = self._compiled[id(dep)] = _depend_condition(dep)
+        return condition.holds(depend_env(line, other, self.order_fields))
