@@ -36,6 +36,7 @@ from om_dsl.orders.tmf622 import (
     is_customer,
     single_account,
 )
+from om_dsl.orders.trusted import maker
 
 # Final: compiled (om_dsl.accel), a plain module global is a dict look-up on every use.
 _ORDER_TEXT: Final = ("id", "externalId", "priority", "category")
@@ -46,6 +47,7 @@ _OFFERING_REFS: Final[tuple[tuple[str, RefKind], ...]] = (
     ("name", "offering_name"),
 )
 _MEMO_LIMIT: Final = 10_000
+_new_order: Final = maker(Order)
 _SPEC_REFS: Final[tuple[tuple[str, RefKind], ...]] = (("id", "spec_id"), ("name", "spec_name"))
 
 
@@ -75,21 +77,23 @@ def read_quick_tmf(data: dict[str, Any], index: CatalogIndex, limits: Limits) ->
     if order_values is None or items is None:
         return None
     client, client_items = client_fields(data)
-    return Order(
-        id=data.get("id") or derived_id(data),
-        external_id=data.get("externalId"),
-        format="tmf622",
-        account=account,
-        customer=customer,
-        priority=data.get("priority"),
-        category=data.get("category"),
-        requested_start_date=data.get("requestedStartDate"),
-        requested_completion_date=data.get("requestedCompletionDate"),
-        attributes=order_values,
-        items=items,
-        notify=[],
-        client=client,
-        client_items=client_items,
+    return _new_order(  # checked values: made as the native reader's (quick._new_order)
+        {
+            "id": data.get("id") or derived_id(data),
+            "external_id": data.get("externalId"),
+            "format": "tmf622",
+            "account": account,
+            "customer": customer,
+            "priority": data.get("priority"),
+            "category": data.get("category"),
+            "requested_start_date": data.get("requestedStartDate"),
+            "requested_completion_date": data.get("requestedCompletionDate"),
+            "attributes": order_values,
+            "items": items,
+            "notify": [],
+            "client": client,
+            "client_items": client_items,
+        }
     )
 
 
