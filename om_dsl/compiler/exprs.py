@@ -126,7 +126,8 @@ class ExprEnv:
 @dataclass(frozen=True, slots=True)
 class Table:
     """A ``table`` declaration, checked once: every ``map SUBJECT NAME`` lowers to the map it
-    spells out (the IR has no tables, so engines and tools see an inline ``map``)."""
+    spells out (the IR has no tables, so engines and tools see an inline ``map``, which keeps
+    the table's name only for printing it back: :attr:`~om_dsl.ir.models.MapOp.table`)."""
 
     key: str
     value: str
@@ -550,7 +551,11 @@ class ExprChecker:
         if depth > node.depth:
             self._deeper = True  # its parents are deeper than parsed too
         return _new_map(
-            type=table.value, subject=subject, cases=list(table.cases), default=table.default
+            type=table.value,
+            subject=subject,
+            cases=list(table.cases),
+            default=table.default,
+            table=node.table.value,
         )
 
     def _resolve_table(self, name: ast.Name) -> Table | None:

@@ -123,6 +123,8 @@ def _is_negative(value: Any) -> bool:
 
 
 def _map(expr: ir.MapOp) -> str:
+    if expr.table is not None:  # as written: a big table's cases would bury the condition
+        return f"map {_at(expr.subject, _CMP)} {expr.table}"
     enum_keys = expr.subject.type.startswith("enum:")
     cases = [f"{_const(c.key, enum_keys)}: {unparse(c.value)}" for c in expr.cases]
     if expr.default is not None:

@@ -167,6 +167,12 @@ class MapOp(IRModel):
     subject: Expr
     cases: list[MapCaseIR]
     default: Expr | None = None
+    table: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The ``table`` this map was written as (``map SUBJECT NAME``), for readers only:
+    ``--explain``, diagrams and tooltips print ``map tech Speeds`` instead of every case of a
+    big table.  Engines read the cases.  Left out of the JSON while None (``exclude_if``, not
+    :class:`LaterFields`' wrap serializer, which is slower), so an inline map's IR keeps its
+    bytes."""
 
 
 class IfOp(IRModel):

@@ -18,7 +18,10 @@ from compiler_support import BASE, Compile
 from om_dsl import decompose
 from om_dsl.compiler.driver import compile_catalog
 from om_dsl.errors import DiagnosticBag
+from om_dsl.expr.unparse import unparse
 from om_dsl.ir.io import dump_ir
+from om_dsl.orders.decompose import Decomposer
+from om_dsl.orders.explain import explain, render_text
 from om_dsl.rules.durable_adapter import durable_available
 from om_dsl.syntax import ast
 from om_dsl.syntax.parser import parse_module
@@ -131,12 +134,39 @@ def test_table_first_on_a_line_before_an_operator_continues_the_expression(om: C
 # ---- lowering --------------------------------------------------------------------------------
 
 
+def _table_names(value: object, found: list[str]) -> object:
+    """``value`` without the ``table`` key of its maps, whose values go to ``found``."""
+    if isinstance(value, dict):
+        if value.get("op") == "map" and "table" in value:
+            found.append(value["table"])
+        return {k: _table_names(v, found) for k, v in value.items() if k != "table"}
+    if isinstance(value, list):
+        return [_table_names(v, found) for v in value]
+    return value
+
+
 def test_a_use_lowers_to_the_inline_map_it_spells_out(om: Compile) -> None:
     named = om(BASE + TABLES + NAMED)
     inline = om(BASE + INLINE)
     assert named.codes == []
     assert inline.codes == []
-    assert _ir(named.catalog) == _ir(inline.catalog)
+    names: list[str] = []
+    assert _table_names(_ir(named.catalog), names) == _ir(inline.catalog)
+    assert sorted(names) == ["Fibre", "Fibre", "Fibre", "Profile"]  # only readers see it
+    assert '"table"' not in dump_ir(inline.catalog)  # an inline map's IR keeps its bytes
+
+
+def test_explain_and_labels_print_a_use_as_written(om: Compile) -> None:
+    """A big table's cases would bury the condition they are part of."""
+    catalog = om(BASE + TABLES + NAMED).catalog
+    rule = next(r for r in catalog.rules if r.target == "Access")
+    assert rule.when is not None and unparse(rule.when) == "map tech Fibre"
+    assert {unparse(m.expr) for m in rule.mappings} >= {"map speed Profile", "map tech Fibre"}
+    d = Decomposer(catalog)
+    order = d.read({"id": "o", "items": [{"id": "i", "product": "Web"}]})
+    text = render_text(explain(d.program, order, d.decompose(order)))
+    assert "when map tech Fibre" in text
+    assert "FTTH: true" not in text
 
 
 def test_a_table_declared_in_an_imported_file_is_visible(om: Compile) -> None:
