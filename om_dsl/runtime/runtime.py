@@ -304,7 +304,7 @@ class Runtime:
             RuntimeStopped: this runtime's background loop stopped on an error.
         """
         self._check_open()
-        self._refuse_if_stopped()
+        self.refuse_if_stopped()
         runner = self._runner
         if runner is None or runner.held or getattr(self.store, "read_only", False):
             return nullcontext()
@@ -314,12 +314,16 @@ class Runtime:
         if self._closed:
             raise OmError("the runtime is closed")
 
-    def _refuse_if_stopped(self) -> None:
+    def refuse_if_stopped(self) -> None:
         """New work is refused while the background loop is dead: nothing would run it.
+        (A host's own writes beside the runtime ask it too: ``POST /prune``.)
 
         Checked before the work starts, not atomically with the loop's death: what slips in
         meanwhile is stored, and runs when the loop runs again (``om serve`` exits on the
         failure, and its restart recovers every unfinished order).
+
+        Raises:
+            RuntimeStopped: the loop stopped on an error (:attr:`failure`).
         """
         if self._failure is not None:
             raise RuntimeStopped(
