@@ -95,6 +95,14 @@ class MemoryStore:
 
     # ---- writing ------------------------------------------------------------------------------
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every read and write of the store holds.  Held across a write of other
+        tables and :meth:`apply` (:meth:`SideDb.joint_write
+        <om_dsl.runtime.downstream.state.SideDb.joint_write>`: an outbox row and its
+        ``notify.*`` event), no reader of the store sees one without the other."""
+        return self._lock
+
     def apply(self, batch: WriteBatch) -> int:
         with self._lock:
             first = len(self._events) + 1

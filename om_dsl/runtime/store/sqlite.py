@@ -264,8 +264,19 @@ def immediate_transaction(
     The one way om_dsl writes SQLite (the store and the side tables of an in-memory world):
     the write lock is taken up front, so a transaction never fails half-way on a busy
     database, and an error or a crash leaves nothing half-written.
+
+    Inside a transaction this thread has open on ``db`` (``lock`` is held by it: no other
+    thread can have one open), it is a savepoint of that transaction instead: its writes
+    commit with the outer ones or not at all, and an exception undoes its own.  So a write of
+    other tables and the store's :meth:`~SqliteStore.apply` can be one commit (the outbox's
+    row and its ``notify.*`` event: :meth:`SideDb.joint_write
+    <om_dsl.runtime.downstream.state.SideDb.joint_write>`); it used to fail ("cannot start a
+    transaction within a transaction").
     """
     with lock:
+        if db.in_transaction:
+            yield from _savepoint(db)
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -276,6 +287,20 @@ def immediate_transaction(
                 db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def _savepoint(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A nested write of :func:`immediate_transaction`: a savepoint, released into the outer
+    transaction, or rolled back to (and released) on any exception."""
+    db.execute("SAVEPOINT om_nested")
+    try:
+        yield db
+    except BaseException:
+        if db.in_transaction:  # SQLite may have rolled the whole transaction back already
+            db.execute("ROLLBACK TO om_nested")
+            db.execute("RELEASE om_nested")
+        raise
+    db.execute("RELEASE om_nested")
 
 
 _UNAVAILABLE = frozenset(
