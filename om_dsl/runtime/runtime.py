@@ -55,7 +55,7 @@ from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ITEM_TERMINAL, OrderState, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
-from om_dsl.runtime.store.base import EventRow, FalloutRow, OrderRecord, Store
+from om_dsl.runtime.store.base import EventRow, FalloutPage, FalloutRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.runner_lock import (
     StoreInUse,
@@ -556,6 +556,34 @@ class Runtime:
         if wanted.order_id is not None and not self.has_order(wanted.order_id):
             raise NotFound(f"no order {wanted.order_id}")
         return fallout_items(self._fallout_rows(wanted.order_id), self._system_of, wanted)
+
+    def fallout_page(
+        self, wanted: FalloutFilter | None = None, offset: int = 0, limit: int | None = None
+    ) -> tuple[list[FalloutItem], int]:
+        """The items ``[offset, offset + limit)`` of :meth:`fallout`, and how many match in
+        all: what a page of ``GET /fallout`` shows.
+
+        The store pages it (:meth:`Store.fallout_page
+        <om_dsl.runtime.store.base.Store.fallout_page>`): it reads the rows in fallout, and
+        the plans of the orders on the page alone (of every candidate for a ``product``);
+        the service listed every item, reading each held order's plan, for a page.  A filter
+        on the ``system`` (the catalog's, not the store's) and a host's store without
+        ``fallout_page`` still list them all, then slice.
+
+        Raises:
+            NotFound: as :meth:`fallout`.
+        """
+        wanted = wanted if wanted is not None else FalloutFilter()
+        find = getattr(self.store, "fallout_page", None)
+        if wanted.system is not None or not callable(find):
+            found = self.fallout(wanted)
+            return found[offset : None if limit is None else offset + limit], len(found)
+        if wanted.order_id is not None and not self.has_order(wanted.order_id):
+            raise NotFound(f"no order {wanted.order_id}")
+        self._check_open()
+        page = cast(FalloutPage, find(wanted.order_id, wanted.item_pattern, wanted.product,
+                                      offset, limit))  # fmt: skip
+        return fallout_items(page.rows, self._system_of, FalloutFilter()), page.total
 
     def _fallout_rows(self, order_id: str | None) -> Iterable[FalloutRow]:
         """The items in fallout of the held orders (or of ``order_id``), from the store in

@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +36,7 @@ from om_dsl.runtime.events import CANCEL_ACCEPTED_STATE, CANCEL_REJECTED, ORDER_
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ItemState, OrderState
 from om_dsl.runtime.store.base import (
     EventRow,
+    FalloutPage,
     FalloutRow,
     ItemRow,
     NewEvent,
@@ -50,6 +50,7 @@ from om_dsl.runtime.store.base import (
     any_of,
     claimed_products,
     event_act,
+    fallout_page,
     fallout_rows,
     new_installation_id,
     refuse_busy,
@@ -760,12 +761,25 @@ class SqliteStore:
         """See :meth:`Store.fallout`: one query for the rows in fallout, then one per order
         with some for their plan items, in one read transaction (an amendment another
         process commits in between renumbers an order's items)."""
+        return self.fallout_page(order_id).rows
+
+    def fallout_page(
+        self,
+        order_id: str | None = None,
+        item_pattern: str | None = None,
+        product: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> FalloutPage:
+        """See :meth:`Store.fallout_page`: the rows in fallout in one query (no plan read),
+        then the plan items of the orders on the page (:func:`fallout_page`), in one read
+        transaction."""
         held = order_id is None
         which, wanted = ("o.state = ?", OrderState.HELD.value) if held else ("o.id = ?", order_id)
         with self._reading() as db:
             found = db.execute(_FALLOUT.format(which=which), (wanted, FATALLY_FAILED)).fetchall()
-            return [row for (oid, catalog_hash), rows in groupby(found, key=lambda r: r[:2])
-                    for row in _order_fallout(db, oid, catalog_hash, rows)]  # fmt: skip
+            return fallout_page(found, lambda oid, catalog_hash, rows: _order_fallout(
+                db, oid, catalog_hash, rows), item_pattern, product, offset, limit)  # fmt: skip
 
     def find_waiting(self, wait_key: str, order_id: str | None = None) -> list[tuple[str, str]]:
         sql = "SELECT order_id, item_id FROM items WHERE wait_key = ?"
