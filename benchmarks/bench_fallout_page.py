@@ -10,9 +10,9 @@ The store is :mod:`bench_fallout`'s: each held order has 16 plan items, one in f
 - ``ratio``: whole / page, medians of runs taken round-robin.  Both are checked to answer
   the same page and count first.
 
-Cases: the first page, the last one, a page of an item-id pattern (matched on the rows: no
-plan read for the count), and a page of a product (in the plan: every candidate's plan is
-read for the count, so it gains little).
+Cases: the first page, the last one, a page of an item-id pattern (a SQL function on the
+rows: no plan read for the count), and a page of a product (in the plan: SQLite reads it
+from each candidate's plan for the count, ``json_extract``).
 """
 
 from __future__ import annotations

@@ -564,11 +564,11 @@ class Runtime:
         all: what a page of ``GET /fallout`` shows.
 
         The store pages it (:meth:`Store.fallout_page
-        <om_dsl.runtime.store.base.Store.fallout_page>`): it reads the rows in fallout, and
-        the plans of the orders on the page alone (of every candidate for a ``product``);
-        the service listed every item, reading each held order's plan, for a page.  A filter
-        on the ``system`` (the catalog's, not the store's) and a host's store without
-        ``fallout_page`` still list them all, then slice.
+        <om_dsl.runtime.store.base.Store.fallout_page>`): it counts and cuts the rows in
+        fallout, and reads the plans of the orders on the page alone; the service listed
+        every item, reading each held order's plan, for a page.  A filter on the ``system``
+        (the catalog's, not the store's) and a host's store without ``fallout_page`` still
+        list them all, then slice.
 
         Raises:
             NotFound: as :meth:`fallout`.

@@ -325,6 +325,11 @@ def test_a_damaged_plan_is_a_store_error_naming_the_order(
     store = _damaged(tmp_path, sql)
     with pytest.raises(StoreError, match=f"the store is damaged: order O1: {said}"):
         store.fallout()
+    with pytest.raises(StoreError, match=f"the store is damaged: order O1: {said}"):
+        store.fallout_page(limit=1)  # its order is on the page
+    if "not valid JSON" in said:  # SQLite's own "malformed JSON" is not what is said
+        with pytest.raises(StoreError, match=f"the store is damaged: order O1: {said}"):
+            store.fallout_page(product="Box", limit=1)
     store.close()
 
 

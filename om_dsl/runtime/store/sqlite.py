@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from fnmatch import fnmatchcase
 from itertools import groupby
 from pathlib import Path
@@ -254,6 +254,13 @@ _FALLOUT_COUNT = (
 )
 """How many rows :data:`_FALLOUT` finds, and how many of them may be superseded work (their
 id has :data:`HISTORY_MARK`): one pass, the second query only when there are some."""
+_PLAN_PRODUCT = (
+    "json_extract((SELECT plan_json FROM plans WHERE order_id = o.id), "
+    "'$.items[' || i.idx || '].product')"
+)
+"""The product of a row's plan item (``FalloutRow.product``), read by SQLite: a page of a
+product's fallout is counted and cut by the query too (each candidate's plan is parsed,
+by SQLite, once)."""
 FNMATCH = "om_fnmatch"
 """The SQL function of an item-id pattern: :func:`fnmatch.fnmatchcase`, as
 :class:`~om_dsl.runtime.fallout.FalloutFilter` matches (``GLOB`` differs: ``[!a]``)."""
@@ -789,12 +796,14 @@ class SqliteStore:
         offset: int = 0,
         limit: int | None = None,
     ) -> FalloutPage:
-        """See :meth:`Store.fallout_page`, in one read transaction.  The order, state and
-        id pattern are the query's; without a ``product`` (which is in the plan) the page is
-        the query's too (``COUNT``, ``LIMIT``/``OFFSET``), and only the plans of the orders on
-        it are read, besides those of orders with rows of superseded lines in fallout (their
-        id has :data:`HISTORY_MARK`: they are left out by name).  With a ``product``, every
-        candidate's plan is read (:func:`fallout_page`)."""
+        """See :meth:`Store.fallout_page`, in one read transaction.  The page is the
+        query's (:func:`_paged_fallout`): the order, state, id pattern and product are its
+        terms, one pass counts the rows, ``LIMIT``/``OFFSET`` cuts them, and only the plans
+        of the orders on the page are read into rows, besides those of orders with rows of
+        superseded lines in fallout (their id has :data:`HISTORY_MARK`: they are left out by
+        name).  A product is read from the plan by SQLite (``json_extract``).  A plan that
+        cannot be read there, or too much history to name, has the page cut from the whole
+        list (:func:`fallout_page`), which says what is damaged."""
         terms = ["o.state = ?" if order_id is None else "o.id = ?", "i.state = ?"]
         params: list[Any] = [OrderState.HELD.value if order_id is None else order_id,
                              FATALLY_FAILED]  # fmt: skip
@@ -807,10 +816,11 @@ class SqliteStore:
             def resolve(oid: str, catalog_hash: str, rows: Sequence[Any]) -> list[FalloutRow]:
                 return _order_fallout(db, oid, catalog_hash, rows)
 
-            if product is None and (offset or limit is not None):  # (not the whole list)
-                page = _paged_fallout(db, which, params, resolve, offset, limit)
-                if page is not None:
-                    return page
+            if offset or limit is not None:  # a page, not the whole list
+                with suppress(sqlite3.OperationalError):  # a damaged plan: said below
+                    page = _paged_fallout(db, which, params, product, resolve, offset, limit)
+                    if page is not None:
+                        return page
             found = db.execute(_FALLOUT.format(which=which), params).fetchall()
             return fallout_page(found, resolve, None, product, offset, limit)
 
@@ -1293,12 +1303,16 @@ def _paged_fallout(
     db: sqlite3.Connection,
     which: str,
     params: list[Any],
+    product: str | None,
     resolve: ResolveFallout,
     offset: int,
     limit: int | None,
 ) -> FalloutPage | None:
-    """The page of the rows ``which`` finds, less those of superseded lines, paged by the
-    query; None when there are too many of those to name (:data:`MAX_LEFT_OUT`)."""
+    """The page of the rows ``which`` finds of ``product``, less those of superseded lines,
+    paged by the query; None when there are too many of those to name
+    (:data:`MAX_LEFT_OUT`)."""
+    if product is not None:
+        which, params = f"{which} AND {_PLAN_PRODUCT} = ?", [*params, product]
     counted = db.execute(_FALLOUT_COUNT.format(which=which), (HISTORY_MARK, *params))
     count, history = counted.fetchone()
     marked: list[Any] = []
