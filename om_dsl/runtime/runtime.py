@@ -55,7 +55,7 @@ from om_dsl.runtime.revision import ItemsRunning, Revision
 from om_dsl.runtime.scheduler import Scheduler
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ITEM_TERMINAL, OrderState, order_states
 from om_dsl.runtime.status import OrderStatus, order_status, stored_plan
-from om_dsl.runtime.store.base import EventRow, FalloutRow, OrderRecord, Store
+from om_dsl.runtime.store.base import EventRow, FalloutPage, FalloutRow, OrderRecord, Store
 from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.runner_lock import (
     StoreInUse,
@@ -304,7 +304,7 @@ class Runtime:
             RuntimeStopped: this runtime's background loop stopped on an error.
         """
         self._check_open()
-        self._refuse_if_stopped()
+        self.refuse_if_stopped()
         runner = self._runner
         if runner is None or runner.held or getattr(self.store, "read_only", False):
             return nullcontext()
@@ -314,12 +314,16 @@ class Runtime:
         if self._closed:
             raise OmError("the runtime is closed")
 
-    def _refuse_if_stopped(self) -> None:
+    def refuse_if_stopped(self) -> None:
         """New work is refused while the background loop is dead: nothing would run it.
+        (A host's own writes beside the runtime ask it too: ``POST /prune``.)
 
         Checked before the work starts, not atomically with the loop's death: what slips in
         meanwhile is stored, and runs when the loop runs again (``om serve`` exits on the
         failure, and its restart recovers every unfinished order).
+
+        Raises:
+            RuntimeStopped: the loop stopped on an error (:attr:`failure`).
         """
         if self._failure is not None:
             raise RuntimeStopped(
@@ -552,6 +556,34 @@ class Runtime:
         if wanted.order_id is not None and not self.has_order(wanted.order_id):
             raise NotFound(f"no order {wanted.order_id}")
         return fallout_items(self._fallout_rows(wanted.order_id), self._system_of, wanted)
+
+    def fallout_page(
+        self, wanted: FalloutFilter | None = None, offset: int = 0, limit: int | None = None
+    ) -> tuple[list[FalloutItem], int]:
+        """The items ``[offset, offset + limit)`` of :meth:`fallout`, and how many match in
+        all: what a page of ``GET /fallout`` shows.
+
+        The store pages it (:meth:`Store.fallout_page
+        <om_dsl.runtime.store.base.Store.fallout_page>`): it counts and cuts the rows in
+        fallout, and reads the plans of the orders on the page alone; the service listed
+        every item, reading each held order's plan, for a page.  A filter on the ``system``
+        (the catalog's, not the store's) and a host's store without ``fallout_page`` still
+        list them all, then slice.
+
+        Raises:
+            NotFound: as :meth:`fallout`.
+        """
+        wanted = wanted if wanted is not None else FalloutFilter()
+        find = getattr(self.store, "fallout_page", None)
+        if wanted.system is not None or not callable(find):
+            found = self.fallout(wanted)
+            return found[offset : None if limit is None else offset + limit], len(found)
+        if wanted.order_id is not None and not self.has_order(wanted.order_id):
+            raise NotFound(f"no order {wanted.order_id}")
+        self._check_open()
+        page = cast(FalloutPage, find(wanted.order_id, wanted.item_pattern, wanted.product,
+                                      offset, limit))  # fmt: skip
+        return fallout_items(page.rows, self._system_of, FalloutFilter()), page.total
 
     def _fallout_rows(self, order_id: str | None) -> Iterable[FalloutRow]:
         """The items in fallout of the held orders (or of ``order_id``), from the store in

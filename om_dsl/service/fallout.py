@@ -36,9 +36,14 @@ def checked(svc: Service, wanted: FalloutFilter, where: str) -> FalloutFilter:
     return wanted
 
 
-def listing(svc: Service, wanted: FalloutFilter) -> list[dict[str, Any]]:
-    """Every item in fallout that ``wanted`` matches, as JSON."""
-    return [view(item) for item in svc.runtime.fallout(checked(svc, wanted, "query"))]
+def listing(
+    svc: Service, wanted: FalloutFilter, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The page ``[offset, offset + limit)`` of the items in fallout that ``wanted`` matches,
+    as JSON, and how many match in all.  The store pages it (``Runtime.fallout_page``): every
+    item was listed, reading every held order's plan, then sliced."""
+    items, total = svc.runtime.fallout_page(checked(svc, wanted, "query"), offset, limit)
+    return [view(item) for item in items], total
 
 
 def retry(svc: Service, body: FalloutRetry, by: str) -> dict[str, Any]:

@@ -6,6 +6,11 @@ It calls the store's own :meth:`~om_dsl.runtime.store.base.Store.prune` with the
 ``om prune --format json``.  The service runs the store, so this is the prune beside a
 running service that ``om prune`` is, done in-process.  ``--vacuum`` has no counterpart:
 ``VACUUM`` rewrites the whole file and needs the runner lock, which the service holds.
+
+A prune is refused (503 ``runtimeStopped``, as a new order or an operator action is) once
+the runtime has stopped on an error: the store may be what failed (a full disk), and the
+service is about to exit for its supervisor to restart it.  A dry run writes nothing and
+still answers, as the other reads do.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 
 from om_dsl.durations import parse_duration
 from om_dsl.logfields import fields
+from om_dsl.runtime.runtime import RuntimeStopped
 from om_dsl.runtime.store.prune import PrunePolicy, PruneReport, report_json
 from om_dsl.service.context import Service
 from om_dsl.service.errors import ApiError
@@ -28,6 +34,8 @@ def prune(svc: Service, body: Prune, by: str) -> dict[str, object]:
     """Prune as ``body`` says, one prune at a time (a second one while the first runs is a
     409: both would take the store's write lock in turns, for nothing)."""
     run = _pruner(svc)
+    if not body.dryRun:
+        _refuse_if_stopped(svc)
     if not svc.prune_lock.acquire(blocking=False):
         raise ApiError(409, "rejected", "a prune is under way; send this one once it is done")
     try:
@@ -40,6 +48,18 @@ def prune(svc: Service, body: Prune, by: str) -> dict[str, object]:
         svc.prune_lock.release()
     _log(report, by, body.olderThan)
     return report_json(report, cutoff, seconds)
+
+
+def _refuse_if_stopped(svc: Service) -> None:
+    """A 503 (``runtimeStopped``) once the runtime's loop stopped on an error: the prune
+    route took no notice of it, and wrote to the store that had failed."""
+    try:
+        svc.runtime.refuse_if_stopped()
+    except RuntimeStopped:
+        raise RuntimeStopped(
+            "the runtime stopped on an error (its log says which): nothing is pruned until it "
+            "runs again (a dry run still answers)"
+        ) from None
 
 
 def _pruner(svc: Service) -> Callable[[PrunePolicy], PruneReport]:

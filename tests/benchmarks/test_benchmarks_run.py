@@ -1,9 +1,9 @@
 """Every benchmark without a test of its own still runs: a quick pass of each, in a process of
 its own as ``python -m benchmarks NAME --quick --no-write`` (figures are printed, not tested).
 
-``decompose``, ``bundles``, ``fmt``, ``startup``, ``runtime`` and ``fallout`` have their own
-tests, which call their measuring functions on small inputs (their quick passes take 18 s to
-two minutes).
+``decompose``, ``bundles``, ``fmt``, ``startup``, ``runtime``, ``fallout`` and ``fallout_page``
+have their own tests, which call their measuring functions on small inputs (their quick
+passes take 18 s to two minutes).
 """
 
 from __future__ import annotations

@@ -9,18 +9,21 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_support import compile_text
 
+from om_dsl.errors import NotFound
 from om_dsl.ir.models import SourceSpan
 from om_dsl.runtime import FalloutFilter, HandlerRegistry, MemoryStore, Runtime, SqliteStore
-from om_dsl.runtime.fallout import status_rows
+from om_dsl.runtime.fallout import FalloutItem, status_rows
 from om_dsl.runtime.plan import OrderPlan, PlanItemInstance, PlanLine
 from om_dsl.runtime.states import ItemState
 from om_dsl.runtime.status import order_status, stored_plan
+from om_dsl.runtime.store import sqlite as sqlite_store
 from om_dsl.runtime.store.base import (
     HISTORY_MARK,
     FalloutRow,
@@ -125,6 +128,93 @@ def _web(order_id: str, speed: int = 100) -> dict[str, Any]:
                                        "attributes": {"speed": speed}}]}  # fmt: skip
 
 
+PATTERNS = (None, "*:step0", "a~b/*", "*~*", "2/*", "nothing")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    orders=_orders(),
+    pattern=st.sampled_from(PATTERNS),
+    product=st.sampled_from((None, "Line", "Box")),
+    offset=st.integers(0, 12),
+    limit=st.none() | st.integers(1, 5),
+)
+def test_a_page_of_fallout_is_the_slice_of_the_whole_list(
+    tmp_path_factory: Any, orders: Any, pattern: str | None, product: str | None, offset: int,
+    limit: int | None,
+) -> None:  # fmt: skip
+    """``Store.fallout_page``: the store pages it (``GET /fallout`` listed every item, then
+    sliced), with the same items, order and count, superseded work left out, on both stores."""
+    wanted = FalloutFilter(item_pattern=pattern, product=product)
+    for store in _stores(tmp_path_factory.mktemp("fallout")):
+        _filled(store, orders)
+        every = [row for row in store.fallout() if wanted.matches(_item(row))]
+        end = None if limit is None else offset + limit
+        page = store.fallout_page(None, pattern, product, offset, limit)
+        assert (page.rows, page.total) == (every[offset:end], len(every))
+        if isinstance(store, SqliteStore):  # too much history to name: the whole list, cut
+            with mock.patch.object(sqlite_store, "MAX_LEFT_OUT", 0):
+                assert store.fallout_page(None, pattern, product, offset, limit) == page
+        for record, _plan, _rows in orders:
+            mine = [row for row in store.fallout(record.id) if wanted.matches(_item(row))]
+            assert store.fallout_page(record.id, pattern, product, offset, limit) == (
+                mine[offset:end], len(mine))  # fmt: skip
+        store.close()
+
+
+def _item(row: FalloutRow) -> FalloutItem:
+    return FalloutItem(row.order_id, row.item_id, row.name, row.kind, row.product, None,
+                       row.attempt, row.failures, row.reason)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_page_of_fallout_reads_the_plans_of_its_orders_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """After an outage (thousands of held orders) a page read every held order's plan."""
+    store = _filled(MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "om.db"),
+                    [_held(n) for n in range(30)])  # fmt: skip
+    read: list[str] = []
+    if isinstance(store, SqliteStore):
+        real_plan_items = sqlite_store._plan_items
+
+        def plan_items(db: sqlite3.Connection, order_id: str) -> Any:
+            read.append(order_id)
+            return real_plan_items(db, order_id)
+
+        monkeypatch.setattr(sqlite_store, "_plan_items", plan_items)
+    else:
+        assert isinstance(store, MemoryStore)
+        real_fallout_of = store._fallout_of
+
+        def fallout_of(order_id: str, *rest: Any) -> Any:
+            read.append(order_id)
+            return real_fallout_of(order_id, *rest)
+
+        monkeypatch.setattr(store, "_fallout_of", fallout_of)
+    page = store.fallout_page(None, None, None, 10, 3)
+    assert ([row.order_id for row in page.rows], page.total) == (["O10", "O11", "O12"], 30)
+    assert read == ["O10", "O11", "O12"]
+    read.clear()
+    assert store.fallout_page(None, "*:step0", None, 28, 5).total == 30
+    assert read == ["O28", "O29"]
+    store.close()
+
+
+def _held(n: int) -> tuple[OrderRecord, OrderPlan, list[tuple[Any, ...]]]:
+    """Held order ``O<n>`` (by creation: O0 first), one line, its first item in fallout."""
+    line = PlanLine(id="1/Line", product="Line", action="add", request="fr")
+    items = tuple(PlanItemInstance(id=f"1/Line:step{k}", line_id=line.id, request_id="fr",
+                                   product="Line", name=f"step{k}", kind="auto", span=SPAN)
+                  for k in range(2))  # fmt: skip
+    rows: list[tuple[Any, ...]] = [
+        (k, item.id, "fatally_failed" if k == 0 else "pending", 1, 1, None, None, None, None,
+         "down" if k == 0 else None, None, 1) for k, item in enumerate(items)]  # fmt: skip
+    record = OrderRecord(f"O{n}", CATALOG_HASH, "held", float(n), float(n), started=True)
+    return record, OrderPlan(order_id=record.id, catalog_hash=CATALOG_HASH, lines=(line,),
+                             items=items), rows  # fmt: skip
+
+
 class _HostStore:
     """A host's own store, written before ``Store.fallout``."""
 
@@ -168,6 +258,19 @@ def test_the_runtime_lists_the_same_fallout_whatever_the_store(runtime: Runtime)
                for item in runtime.fallout())  # fmt: skip
     narrowed = runtime.fallout(FalloutFilter(order_id="O3", item_pattern="*:activate"))
     assert [(item.order_id, item.item_id) for item in narrowed] == [("O3", "1/Line:activate")]
+
+
+def test_the_runtime_pages_fallout_as_it_lists_it(runtime: Runtime) -> None:
+    """``Runtime.fallout_page``: the store's page where it has one, the slice of the whole
+    list on a host's store without it; the same items and counts either way."""
+    ship, line = FalloutFilter(item_pattern="*:ship"), FalloutFilter(product="Line")
+    for wanted in (FalloutFilter(), FalloutFilter(order_id="O3"), ship, line):
+        every = runtime.fallout(wanted)
+        for offset, limit in ((0, None), (0, 1), (1, 2), (4, 10), (9, 1)):
+            end = None if limit is None else offset + limit
+            assert runtime.fallout_page(wanted, offset, limit) == (every[offset:end], len(every))
+    with pytest.raises(NotFound, match="no order NOPE"):
+        runtime.fallout_page(FalloutFilter(order_id="NOPE"))
 
 
 def test_an_amendment_s_history_is_left_out_and_named_with_the_mark(runtime: Runtime) -> None:
@@ -222,6 +325,11 @@ def test_a_damaged_plan_is_a_store_error_naming_the_order(
     store = _damaged(tmp_path, sql)
     with pytest.raises(StoreError, match=f"the store is damaged: order O1: {said}"):
         store.fallout()
+    with pytest.raises(StoreError, match=f"the store is damaged: order O1: {said}"):
+        store.fallout_page(limit=1)  # its order is on the page
+    if "not valid JSON" in said:  # SQLite's own "malformed JSON" is not what is said
+        with pytest.raises(StoreError, match=f"the store is damaged: order O1: {said}"):
+            store.fallout_page(product="Box", limit=1)
     store.close()
 
 

@@ -4,10 +4,14 @@ retry is; an empty filter is refused unless it says ``all``."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from service_support import Running, order_json, wait_for, wait_state
+
+from om_dsl.runtime.store import sqlite as sqlite_store
 
 BILLING_ORDERS = ("F-1", "F-2", "F-3")
 SUBSCRIBE = "7/InternetService:subscribe"
@@ -111,3 +115,24 @@ def test_the_fallout_list_pages_and_filters_as_the_order_list_does(
     assert (typo.status_code, typo.json()["issues"][0]["path"]) == (400, "query.system")
     assert api.get("/fallout", params={"orderId": "NOPE"}).status_code == 404
     assert api.get("/fallout", params={"limit": 0}).status_code == 400
+
+
+def test_a_page_of_fallout_reads_the_plans_of_its_orders_alone(
+    service: Callable[..., Running], sims: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list was built whole (every held order's plan read), then sliced: after an outage,
+    thousands of plans for a page of 20.  The store pages it now."""
+    api = service().client()
+    _outage(api, sims)
+    every = api.get("/fallout").json()
+    read: list[str] = []
+    real = sqlite_store._plan_items
+
+    def plan_items(db: sqlite3.Connection, order_id: str) -> Any:
+        read.append(order_id)
+        return real(db, order_id)
+
+    monkeypatch.setattr(sqlite_store, "_plan_items", plan_items)
+    second = api.get("/fallout", params={"limit": 1, "offset": 1})
+    assert second.json() == every[1:2] and second.headers["X-Total-Count"] == "4"
+    assert read == [every[1]["orderId"]]

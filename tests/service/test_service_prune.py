@@ -7,6 +7,7 @@ does, and a client's token is refused."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,8 +22,10 @@ from service_support import (
     OPS_TOKEN,
     TOKEN,
     Running,
+    Sims,
     om_serve,
     order_json,
+    serve,
     stop_om_serve,
     wait_for,
     wait_state,
@@ -253,3 +256,37 @@ def test_one_prune_at_a_time_and_a_store_without_prune_is_a_501(
     monkeypatch.setattr(store, "prune", None)  # a host's store without prune keeps everything
     missing = api.post("/prune", json={"olderThan": "1d"})
     assert (missing.status_code, missing.json()["code"]) == (501, "notImplemented")
+
+
+FULL_DISK = (
+    "CREATE TRIGGER full_disk BEFORE UPDATE OF state ON items WHEN NEW.state = 'running' "
+    "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+)
+
+
+def test_a_prune_is_refused_once_the_runtime_stopped_on_an_error(
+    tmp_path: Path, sims: Sims
+) -> None:
+    """New orders and operator actions were 503s (``runtimeStopped``) once the runtime's loop
+    had died, and ``POST /prune`` went on writing to the store that had failed.  The app runs
+    without its own loop here, so that the moment before the server exits can be looked at;
+    a dry run writes nothing and still answers."""
+    db = tmp_path / "om.db"
+    running = serve(db, sims, tokens={"root": ADMIN_TOKEN}, roles={"root": "admin"},
+                    start_runtime=False)  # fmt: skip
+    try:
+        running.runtime.start_background()
+        api = running.client()
+        assert api.post("/prune", json={"olderThan": "1d"}).status_code == 200  # alive: fine
+        with sqlite3.connect(db) as other:
+            other.execute(FULL_DISK)
+        assert api.post("/productOrder", json=order_json("fibre-modify")).status_code == 201
+        wait_for(lambda: running.runtime.failure is not None, what="the runtime to die")
+        refused = api.post("/prune", json={"olderThan": "0s"})
+        assert (refused.status_code, refused.json()["code"]) == (503, "runtimeStopped")
+        assert "nothing is pruned until it runs again" in refused.json()["message"]
+        assert refused.headers["retry-after"] == "10"
+        dry = api.post("/prune", json={"olderThan": "0s", "dryRun": True})
+        assert dry.status_code == 200, dry.text
+    finally:
+        running.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 from om_dsl.runtime.store.sqlite import immediate_transaction
@@ -82,12 +82,14 @@ class SideDb:
     """Writes in one transaction each, reads under the same lock; thread-safe."""
 
     def __init__(self, store: object) -> None:
+        self._store_lock: AbstractContextManager[object] | None = None
         if _shares_tables(store):
             self._shared: SharedTables | None = store  # type: ignore[assignment]
             self._db: sqlite3.Connection | None = None
         else:
             self._shared = None
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self._store_lock = getattr(store, "lock", None)  # a MemoryStore's
         self._lock = threading.RLock()
         self._read_only = bool(getattr(store, "read_only", False))
         if not self._read_only:  # a read-only store has them, or no orders
@@ -109,6 +111,27 @@ class SideDb:
             return
         assert self._db is not None
         with immediate_transaction(self._db, self._lock) as db:
+            yield db
+
+    @contextmanager
+    def joint_write(self) -> Iterator[sqlite3.Connection]:
+        """One write of these tables and of the order store: what is written here, and what
+        the store's ``apply`` commits inside the block, are written together or not at all.
+
+        - a :class:`SqliteStore` (the tables in its file): one transaction, the store's
+          ``apply`` a savepoint of it (:func:`immediate_transaction`);
+        - a :class:`MemoryStore`: under its lock (:attr:`MemoryStore.lock`), this database's
+          transaction committed after ``apply``, rolled back when it raises; no reader of the
+          store sees the one write without the other;
+        - a host's store of neither kind: this database's transaction alone, rolled back when
+          the store's ``apply`` raises (these tables are in memory then: a crash loses them
+          whatever the store kept).
+
+        The notifier records a delivery so (the outbox row marked and its ``notify.*`` event
+        in the log): the two separate writes could be parted by a crash.
+        """
+        store_lock = self._store_lock if self._store_lock is not None else nullcontext()
+        with store_lock, self.write() as db:
             yield db
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

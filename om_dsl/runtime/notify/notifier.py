@@ -128,6 +128,7 @@ class Notifier:
         self._hub = hub
         self._product_hub = product_hub
         """TMF637 registrations: the only listeners of product events (none: nobody's)."""
+        self._side = side
         self._outbox = Outbox(side)
         self._views = OrderViews(store, settings.href_base)
         self.products = ProductEvents(store)
@@ -283,13 +284,16 @@ class Notifier:
             InvalidAct: ``by`` or ``reason`` cannot be kept in the log; nothing changed.
         """
         act = Act(by or None, reason or None)
-        counts = self._outbox.replay(Wanted(None, order_id, self._named(listener)), self._clock())
-        now = self._clock()
-        rows: list[NewEvent] = [(now, order, None, NOTIFY_REPLAYED, None, None, None,
-                 act.words(f"{n} abandoned notification(s) sent again"), act.by, act.reason)
-                for order, n in counts.items()]  # fmt: skip
+        with self._side.joint_write():  # the rows replayed and their log rows: one write
+            wanted = Wanted(None, order_id, self._named(listener))
+            counts = self._outbox.replay(wanted, self._clock())
+            now = self._clock()
+            rows: list[NewEvent] = [(now, order, None, NOTIFY_REPLAYED, None, None, None,
+                     act.words(f"{n} abandoned notification(s) sent again"), act.by,
+                     act.reason) for order, n in counts.items()]  # fmt: skip
+            if rows:
+                self._store.apply(WriteBatch(events=rows))
         if rows:
-            self._store.apply(WriteBatch(events=rows))
             self.changed()
         return sum(counts.values())
 
@@ -499,26 +503,32 @@ class Notifier:
                 return response.status_code
 
     def _record(self, row: OutboxRow, attempt: int, error: str | None, final: bool) -> None:
+        """The outcome of an attempt: the outbox row's new state and its ``notify.*`` row of
+        the event log, in one write (:meth:`SideDb.joint_write`).  They were two
+        transactions: a crash between them left a row delivered without its event, or an
+        event for a row still pending (sent again, and logged twice)."""
         now = self._clock()
         what = f"{row.event_type} ({row.state_to}) to {shown(row.url)}"
-        if error is None:
-            self._outbox.delivered(row.id, attempt, now)
-            kind, detail = NOTIFY_DELIVERED, f"{what}: delivered"
-        elif final or attempt >= self.settings.max_attempts:
-            self._outbox.abandon(row.id, attempt, now, error)
-            after = "not retried" if final else f"gave up after {attempt} attempts"
-            kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; {after}"
-            # a listener that never hears of it: the one outcome an operator must learn of
+        abandoned = error is not None and (final or attempt >= self.settings.max_attempts)
+        with self._side.joint_write():
+            if error is None:
+                self._outbox.delivered(row.id, attempt, now)
+                kind, detail = NOTIFY_DELIVERED, f"{what}: delivered"
+            elif abandoned:
+                self._outbox.abandon(row.id, attempt, now, error)
+                after = "not retried" if final else f"gave up after {attempt} attempts"
+                kind, detail = NOTIFY_ABANDONED, f"{what}: {error}; {after}"
+            else:
+                delay = self._backoff(attempt)
+                self._outbox.retry(row.id, attempt, now + delay, error)
+                kind, detail = NOTIFY_FAILED, f"{what}: {error} (retry in {int(delay * 1000)} ms)"
+            event = (now, row.order_id, None, kind, None, None, attempt, detail, None, None)
+            self._store.apply(WriteBatch(events=[event]))
+        if abandoned:  # a listener never hears of it: the one outcome an operator must learn
             named = fields(event="notification_abandoned", order_id=row.order_id,
                            event_type=row.event_type, attempt=attempt)  # fmt: skip
             log.warning("order %s: a notification was given up: %s", row.order_id, detail,
                         extra=named)  # fmt: skip
-        else:
-            delay = self._backoff(attempt)
-            self._outbox.retry(row.id, attempt, now + delay, error)
-            kind, detail = NOTIFY_FAILED, f"{what}: {error} (retry in {int(delay * 1000)} ms)"
-        event = (now, row.order_id, None, kind, None, None, attempt, detail, None, None)
-        self._store.apply(WriteBatch(events=[event]))
 
     def _backoff(self, attempt: int) -> float:
         s = self.settings

@@ -13,6 +13,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from itertools import groupby
 from typing import Any, NamedTuple, Protocol
 
 from om_dsl.errors import OrderValidationError
@@ -129,6 +131,66 @@ def fallout_rows(
                    row.attempt, row.failures, row.reason)
         for row, spec in failed
     ]  # fmt: skip
+
+
+class FalloutPage(NamedTuple):
+    """A page of the items in fallout (:meth:`Store.fallout_page`), and how many match in all."""
+
+    rows: list[FalloutRow]
+    total: int
+
+
+FalloutFound = tuple[str, str, int, str, int, int, "str | None"]
+"""An item row in fallout as a store reads it before its plan: order id, catalog hash, position
+in the plan, item id, attempt, failures, reason."""
+ResolveFallout = Callable[[str, str, Sequence[FalloutFound]], list[FalloutRow]]
+"""(order id, catalog hash, some of its rows in fallout) -> their :class:`FalloutRow`, less
+those of superseded lines: what reads the order's plan."""
+
+
+def fallout_page(
+    found: Sequence[FalloutFound],
+    resolve: ResolveFallout,
+    item_pattern: str | None = None,
+    product: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> FalloutPage:
+    """The page ``[offset, offset + limit)`` of the items in fallout, from the rows ``found``
+    (orders in their order, each order's rows together, in plan order), reading as few
+    plans as the count allows (``GET /fallout`` read every held order's plan, then sliced).
+
+    The id pattern is matched on the rows (``fnmatchcase``, as
+    :class:`~om_dsl.runtime.fallout.FalloutFilter` does); the product is in the plan, so a
+    filter on it reads every candidate's plan.  Without one, only the plans of orders on the
+    page are read, and those of orders with a row whose id has :data:`HISTORY_MARK` (a
+    superseded line's items, ``<line id>~<revision>:<name>``, have it in their id: only
+    those rows may be left out, so the count of any other order is its number of rows)."""
+    if item_pattern is not None:
+        found = [row for row in found if fnmatchcase(row[3], item_pattern)]
+    orders = [(key, list(rows)) for key, rows in groupby(found, key=lambda row: row[:2])]
+    resolved: dict[int, list[FalloutRow]] = {}
+    sizes = []
+    for n, ((order_id, catalog_hash), rows) in enumerate(orders):
+        if product is not None or any(HISTORY_MARK in row[3] for row in rows):
+            kept = resolve(order_id, catalog_hash, rows)
+            resolved[n] = kept if product is None else [r for r in kept if r.product == product]
+        sizes.append(len(resolved[n]) if n in resolved else len(rows))
+    total = sum(sizes)
+    end = total if limit is None else min(total, offset + limit)
+    page: list[FalloutRow] = []
+    start = 0
+    for n, (((order_id, catalog_hash), rows), size) in enumerate(zip(orders, sizes, strict=True)):
+        if start >= end:
+            break
+        if start + size > offset:
+            low, high = max(0, offset - start), min(size, end - start)
+            if n in resolved:
+                page += resolved[n][low:high]
+            else:  # every row is kept: read the plan for those on the page alone
+                page += resolve(order_id, catalog_hash, rows[low:high])
+        start += size
+    return FalloutPage(page, total)
 
 
 RowValues = tuple[Any, ...]
@@ -394,6 +456,20 @@ class Store(Protocol):
         order's in plan order.  It reads the item rows in fallout and their plan items only,
         not every item of those orders (``GET /fallout`` after an outage: thousands of held
         orders).  Optional: without it, the runtime reads each order's whole status."""
+        ...
+
+    def fallout_page(
+        self,
+        order_id: str | None = None,
+        item_pattern: str | None = None,
+        product: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> FalloutPage:
+        """A page of what :meth:`fallout` finds, of the items whose id matches the shell-style
+        ``item_pattern`` and whose product is ``product``, and how many match in all
+        (:func:`fallout_page`): ``GET /fallout`` with thousands of held orders read every
+        plan to answer a page.  Optional: without it, the runtime slices :meth:`fallout`."""
         ...
 
     def prune(self, policy: PrunePolicy) -> PruneReport:

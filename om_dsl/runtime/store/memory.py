@@ -27,6 +27,8 @@ from om_dsl.runtime.events import is_cancel_request
 from om_dsl.runtime.states import ACTIVE_ORDER_STATES, ItemState, OrderState
 from om_dsl.runtime.store.base import (
     EventRow,
+    FalloutFound,
+    FalloutPage,
     FalloutRow,
     ItemRow,
     NewEvent,
@@ -38,6 +40,7 @@ from om_dsl.runtime.store.base import (
     StoredOrder,
     WriteBatch,
     claimed_products,
+    fallout_page,
     fallout_rows,
     new_installation_id,
     product_order,
@@ -94,6 +97,14 @@ class MemoryStore:
         return ""
 
     # ---- writing ------------------------------------------------------------------------------
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every read and write of the store holds.  Held across a write of other
+        tables and :meth:`apply` (:meth:`SideDb.joint_write
+        <om_dsl.runtime.downstream.state.SideDb.joint_write>`: an outbox row and its
+        ``notify.*`` event), no reader of the store sees one without the other."""
+        return self._lock
 
     def apply(self, batch: WriteBatch) -> int:
         with self._lock:
@@ -316,22 +327,40 @@ class MemoryStore:
     def fallout(self, order_id: str | None = None) -> list[FalloutRow]:
         """As :meth:`SqliteStore.fallout`: only the plans of orders with items in fallout
         are read."""
+        return self.fallout_page(order_id).rows
+
+    def fallout_page(
+        self,
+        order_id: str | None = None,
+        item_pattern: str | None = None,
+        product: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> FalloutPage:
+        """As :meth:`SqliteStore.fallout_page`: the item rows first, then only the plans of
+        the orders on the page."""
         with self._lock:
             if order_id is None:
                 records = self.orders(HELD)
             else:
                 records = [r for r in (self._orders.get(order_id),) if r is not None]
-            return [row for record in records for row in self._fallout_of(record)]
+            found: list[FalloutFound] = [
+                (record.id, record.catalog_hash, row[0], row[1], row[3], row[4], row[9])
+                for record in records
+                for row in self._items[record.id]
+                if row[STATE] == ItemState.FATALLY_FAILED
+            ]
+            return fallout_page(found, self._fallout_of, item_pattern, product, offset, limit)
 
-    def _fallout_of(self, record: OrderRecord) -> list[FalloutRow]:
-        """One order's items in fallout (the caller holds the lock)."""
-        failed = [ItemRow._make(row) for row in self._items[record.id]
-                  if row[STATE] == ItemState.FATALLY_FAILED]  # fmt: skip
-        if not failed:
-            return []
-        plan = json.loads(self._plans[record.id])
-        found = [(row, _plan_item(plan["items"][row.idx])) for row in failed]
-        return fallout_rows(record.id, record.catalog_hash, found,
+    def _fallout_of(
+        self, order_id: str, catalog_hash: str, found: Sequence[FalloutFound]
+    ) -> list[FalloutRow]:
+        """Rows of one order in fallout, with their plan items (the caller holds the lock)."""
+        plan = json.loads(self._plans[order_id])
+        failed = [(ItemRow(idx, item_id, ItemState.FATALLY_FAILED.value, attempt, failures,
+                           reason=reason), _plan_item(plan["items"][idx]))
+                  for _, _, idx, item_id, attempt, failures, reason in found]  # fmt: skip
+        return fallout_rows(order_id, catalog_hash, failed,
                             lambda: {line["id"] for line in plan.get("lines", ())
                                      if line.get("superseded")})  # fmt: skip
 

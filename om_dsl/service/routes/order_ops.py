@@ -124,8 +124,8 @@ def list_fallout(
     outage there are thousands, and ``?limit=1`` was a 400.  The filter is the bulk retry's,
     so an operator lists what a retry would take before taking it."""
     wanted = FalloutFilter(system, orderId, itemIdPattern, product)
-    views = fallout.listing(svc, wanted)
-    return page(views[offset : offset + page_size(svc, limit)], len(views))
+    views, total = fallout.listing(svc, wanted, offset, page_size(svc, limit))
+    return page(views, total)
 
 
 @router.post("/fallout/retry", response_model=FalloutRetried, responses=errors(404))
