@@ -9,7 +9,7 @@ as ``xlabel`` (placed once the layout is done).  On a generated catalog of 1,923
 Graphviz 2.43 spent 93 s in ``dot -Tsvg`` on the columns (62 s of it crossing minimisation:
 columns stack the kinds far apart, so nearly every edge is long) and the label nodes (a real
 edge label is a node of its own, on ranks doubled for it); flat, 3.2 s, with 34 times fewer
-crossings (``benchmarks/bench_render.py``, docs/diagrams.md).
+crossings (``benchmarks/bench_catalog_map.py``, docs/diagrams.md).
 """
 
 from __future__ import annotations
