@@ -64,12 +64,20 @@ def catalog_cmd(
     catalog: CatalogArg,
     focus: Annotated[
         str | None,
-        typer.Option("--focus", help="Only this product (or system) and its neighbours."),
+        typer.Option(
+            "--focus",
+            help="Only this product (or system) and its neighbours: the way to review a big "
+            "catalog.",
+        ),
     ] = None,
     output: OutputOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """The catalog map: offers and bundles, technical products, rules, systems."""
+    """The catalog map: offers and bundles, technical products, rules, systems.
+
+    A map of more than 150 boxes is drawn flat, without the columns of kinds, so that
+    Graphviz lays it out in seconds (docs/diagrams.md#catalog-map).
+    """
     chosen = _format(fmt, output)
     ir = load_catalog_arg(catalog)
     emit(lambda: render_catalog(ir, focus=focus), chosen, output)

@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", ["compile", "downstream", "render", "service"])
+@pytest.mark.parametrize("name", ["catalog_map", "compile", "downstream", "render", "service"])
 def test_the_benchmark_runs(name: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", name, "--quick", "--no-write"],

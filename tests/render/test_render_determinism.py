@@ -39,6 +39,8 @@ work = decomposer.decompose(order)
 graphs.append(render_catalog(family))
 graphs.append(render_decomposition(family, order, work))
 graphs.append(render_order_plan(family, build_plan(family, work, order), work))
+from benchmarks.gen_catalog import generate
+graphs.append(render_catalog(compile_catalog("big.om", generate(3000)).raise_on_error()))
 with sample_run(catalog, Path("examples/orders")) as run:
     graphs.append(render_live(run.runtime, run.order_id, now=run.now))
     graphs.append(render_live(run.runtime, run.order_id, now=run.now, collapse=2))
@@ -68,5 +70,6 @@ def test_dot_is_identical_across_hash_seeds() -> None:
     assert len(set(digests.values())) == 1, digests
     count = int(digests["0"].split()[0])
     # 2 catalog views, 17 (product, action) templates, 4 orders x 3 views, 2 live views, and
-    # the root-scoped family catalog's map, decomposition and plan of two family plans
-    assert count == 36
+    # the root-scoped family catalog's map, decomposition and plan of two family plans, and a
+    # generated catalog's map big enough to be drawn flat
+    assert count == 37
