@@ -12,6 +12,7 @@ it can never tell a different story from the decomposition it explains.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -180,7 +181,9 @@ def _verdict(rule: CompiledRule, env: dict[str, Any], action: str) -> RuleVerdic
 
 
 def _values(expr: Any, env: dict[str, Any]) -> dict[str, Any]:
-    """Every reference the condition reads, with the value it read (null when absent)."""
+    """Every reference the condition reads, with the value it read (null when absent), and
+    what each look-up in a named table found: the condition prints ``map tech Speeds``, not
+    the table's cases, so the value it got is shown instead."""
     seen: dict[str, Any] = {}
     stack = [expr]
     while stack:
@@ -191,6 +194,9 @@ def _values(expr: Any, env: dict[str, Any]) -> dict[str, Any]:
             )
             seen.setdefault(name, compile_expr(node)(env))
             continue
+        if isinstance(node, ir.MapOp) and node.table is not None:
+            with suppress(EvalError):  # the verdict says why the condition failed
+                seen.setdefault(unparse(node), compile_expr(node)(env))
         stack.extend(children(node))
     return dict(sorted(seen.items()))
 

@@ -167,6 +167,7 @@ def test_explain_and_labels_print_a_use_as_written(om: Compile) -> None:
     text = render_text(explain(d.program, order, d.decompose(order)))
     assert "when map tech Fibre" in text
     assert "FTTH: true" not in text
+    assert "(map tech Fibre = true, tech = 'FTTH')" in text  # what the look-up found
 
 
 def test_a_table_declared_in_an_imported_file_is_visible(om: Compile) -> None:
