@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any, Final, Literal
 
 from om_dsl.errors import OrderIssue
+from om_dsl.ir.constraints import fitting_merges
 from om_dsl.ir.models import Action, Scope
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.issues import show
@@ -356,13 +357,26 @@ class WorldRun:
             item = self.s.infos[contribution.items[0]].item.id
             return f"item {item!r} (rule {contribution.rule.id} at {contribution.rule.rule.span})"
 
+        types = {a.name: a.type for a in self.s.program.technical[product].attributes}
+        merges = fitting_merges(types.get(c.attribute, ""))
         self.s.issue(
             "D001", c.second.items[0] if c.second.items else 0,
             f"{product}.{c.attribute} ({scope} scope, line {line_id}) is {show(c.first_value)} "
-            f"from {who(c.first)} but {show(c.second_value)} from {who(c.second)}; make them "
-            "agree or declare a merge rule on the attribute "
-            "(merge first|last|min|max|sum|union|any|all)",
+            f"from {who(c.first)} but {show(c.second_value)} from {who(c.second)}"
+            f"{self._when(c)}; make them agree or declare a merge rule on the attribute "
+            f"(merge {merges})",
         )  # fmt: skip
+
+    def _when(self, c: MergeConflict) -> str:
+        """What a conflict of the world before the order says of its world, when the world
+        after it does not repeat the conflict as is: a source there is deleted, or gives a
+        modify's previous values, where the reader looks for the values the item gives now."""
+        if self.world != "before":
+            return ""
+        items = (self.s.infos[n].item for n in (*c.first.items, *c.second.items))
+        if any(i.action == "delete" or (i.action == "modify" and i.previous) for i in items):
+            return ", before the order"
+        return ""
 
 
 def bundle_values(items: Sequence[OrderItem], world: World) -> dict[str, dict[str, Any]]:
