@@ -299,3 +299,20 @@ def test_a_part_reusing_its_bundles_id_is_that_error_alone(raw: bytes, path: str
     """Not also a cycle 'a -> a', a bundle that does not include itself or lacks a part."""
     issues = _issues(Bad("reuse", raw, "", "", ""))
     assert [(i["code"], i["path"]) for i in issues] == [("O020", path)]
+
+
+def test_a_link_to_a_missing_item_does_not_suggest_the_item_itself() -> None:
+    """'130' relies on a missing '110': '130' is the closest id, and relating to it is O052."""
+    raw = native(
+        [
+            {"id": "120", "product": "HomeFibre"},
+            {
+                "id": "130",
+                "product": "HomeVoice",
+                "relationships": [{"type": "reliesOn", "id": "110"}],
+            },
+        ]
+    )
+    (issue,) = _issues(Bad("self", raw, "", "", ""))
+    assert issue["code"] == "O051"
+    assert issue["message"].endswith("which is not in the order (did you mean '120'?)")
