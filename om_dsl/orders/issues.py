@@ -119,6 +119,12 @@ def json_type(value: object) -> str:
     return "object" if isinstance(value, dict) else type(value).__name__
 
 
+def typed(value: object) -> str:
+    """A value with its JSON type, as a message says what it got: ``string 'x'``, ``number
+    7``, ``array [1]``; null alone (``null null`` said it twice)."""
+    return "null" if value is None else f"{json_type(value)} {show(value)}"
+
+
 def loc_path(loc: tuple[int | str, ...], prefix: Path = "") -> Path:
     """A pydantic error location as a JSON path."""
     path = prefix

@@ -76,6 +76,17 @@ def test_the_messages_say_what_to_write() -> None:
     ]
 
 
+def test_a_null_is_named_once() -> None:
+    """A null was 'got null null' (its JSON type, then its value)."""
+    data = {"1513": {"CustomerAccount": None}, "1514": None}
+    with pytest.raises(InstalledBaseError) as caught:
+        read_installed_lines(data, CATALOG)
+    assert [i.message for i in caught.value.issues] == [
+        "expected an object of CustomerAccount's attributes, got null",
+        "expected an object of account-scoped products, got null",
+    ]
+
+
 def _om(*args: str | Path) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr

@@ -316,3 +316,17 @@ def test_a_link_to_a_missing_item_does_not_suggest_the_item_itself() -> None:
     (issue,) = _issues(Bad("self", raw, "", "", ""))
     assert issue["code"] == "O051"
     assert issue["message"].endswith("which is not in the order (did you mean '120'?)")
+
+
+@pytest.mark.parametrize(
+    ("type_", "value", "says"),
+    [
+        ("list[string]", [None], "element 0: expected text (string), got null"),
+        ("list[int]", ["1"], "element 0: expected a whole number (int), got string '1'"),
+    ],
+)
+def test_a_list_element_says_what_it_got_once(type_: str, value: Any, says: str) -> None:
+    """A null element was 'got null null' (its JSON type, then its value)."""
+    problem = type_check(type_, {})(value)
+    assert problem is not None
+    assert problem.split(" (write")[0] == says
