@@ -114,7 +114,7 @@ def json_type(value: object) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):  # a tuple is no JSON array: "expected an array, got array"
         return "array"
     return "object" if isinstance(value, dict) else type(value).__name__
 

@@ -330,3 +330,19 @@ def test_a_list_element_says_what_it_got_once(type_: str, value: Any, says: str)
     problem = type_check(type_, {})(value)
     assert problem is not None
     assert problem.split(" (write")[0] == says
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "says"),
+    [
+        ({"id": "x", "items": ({"id": "f", "product": "HomeFibre"},)}, "items", "got a tuple"),
+        (({"id": "x"},), "$", "an order is a JSON object, not a tuple"),
+    ],
+)
+def test_a_tuple_in_parsed_data_is_named(data: Any, path: str, says: str) -> None:
+    """A host that builds its order in Python was told 'expected an array, got an array'."""
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(ACME, "compiled").read(data)
+    (issue,) = caught.value.issues
+    assert issue.path == path
+    assert issue.message.endswith(says)
