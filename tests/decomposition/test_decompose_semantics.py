@@ -317,3 +317,17 @@ def test_a_compile_result_given_for_the_catalog_is_said_at_once() -> None:
             call()
     with pytest.raises(TypeError, match=r"catalog must be a Catalog .* not str 'acme.om'"):
         decompose("acme.om", order)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_a_catalog_without_decompose_rules_decomposes_into_no_lines(
+    engine: str, tmp_path: Path
+) -> None:
+    """Offers and bundles, no rules yet (a catalog being written): the durable engine was an
+    internal error, durable taking no ruleset of no rules."""
+    path = tmp_path / "bare.om"
+    path.write_text('catalog "Bare" version "1"\noffer A { attribute x: int default 1 }\n')
+    result = decompose(
+        catalog_at(path), {"id": "e", "items": [{"id": "a", "product": "A"}]}, engine=engine
+    )
+    assert [(r.id, r.lines) for r in result.requests] == [("fr:a", [])]
