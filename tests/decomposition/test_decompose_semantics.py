@@ -331,3 +331,18 @@ def test_a_catalog_without_decompose_rules_decomposes_into_no_lines(
         catalog_at(path), {"id": "e", "items": [{"id": "a", "product": "A"}]}, engine=engine
     )
     assert [(r.id, r.lines) for r in result.requests] == [("fr:a", [])]
+
+
+def test_hooks_that_are_not_hooks_say_what_to_give() -> None:
+    """A host's slips failed deep inside, as AttributeErrors, and some only for orders that
+    use them: the installed base's data where its hook goes (account lines only), limits as a
+    dict of settings (the first order), a dict for the inventory."""
+    catalog = catalog_at(ACME)
+    sample = SAMPLE.read_text()
+    data = {"1513": {"CustomerAccount": {"account": "1513"}}}
+    with pytest.raises(TypeError, match=r"installed_base must be .*read_installed_lines"):
+        decompose(catalog, sample, installed_base=data)
+    with pytest.raises(TypeError, match="inventory must be a ProductInventory"):
+        decompose(catalog, sample, inventory={"p1": {}})
+    with pytest.raises(TypeError, match=r"limits must be a Limits .*not dict"):
+        Decomposer(catalog, limits={"max_items": 10})  # type: ignore[arg-type]
