@@ -1,6 +1,7 @@
 """A merge conflict (D001) says what to write: the merge rules the attribute's type takes
 (as the compiler's E070 does), and which world it is in when the values it shows are not the
-ones the order gives now (a modify's previous values, a deleted item's)."""
+ones the order gives now (a modify's previous values, a deleted item's); so do a failed rule
+(D002) and a line that breaks its declaration (D003)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,41 @@ def test_a_conflict_of_both_worlds_is_reported_once(tmp_path: Path, engine: str)
     )
     assert len(issues) == 1
     assert "before the order" not in issues[0][2]
+
+
+RATIO = """\
+catalog "Ratio" version "1"
+
+offer Net { attribute speed: int default 100  attribute div: int default 1 }
+
+rfs Calc { attribute v: int  attribute ratio: decimal in 0.0..10.0 }
+
+decompose Net -> Calc { v = int(speed / div); ratio = speed / 50 }
+"""
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_a_failure_on_previous_values_says_it_is_before_the_order(
+    tmp_path: Path, engine: str
+) -> None:
+    """D002 and D003 on a modify's previous values named the item, whose values now are fine:
+    the reader looked for a division by zero in 'div: 2'."""
+    path = tmp_path / "ratio.om"
+    path.write_text(RATIO)
+    items = [
+        {"id": "a", "product": "Net", "action": "modify", "attributes": {"div": 2},
+         "previous": {"div": 0}},
+        {"id": "b", "product": "Net", "action": "modify", "attributes": {"speed": 100},
+         "previous": {"speed": 1000}},
+        {"id": "c", "product": "Net", "attributes": {"div": 0}},
+    ]  # fmt: skip
+    with pytest.raises(DecompositionError) as caught:
+        decomposer(path, engine).decompose({"id": "R", "items": items})
+    assert [(i.code, i.message.split(":")[0]) for i in caught.value.issues] == [
+        ("D002", "rule Net->Calc (ratio.om"),
+        ("D003", "line b/Calc (rule Net->Calc), before the order"),
+        ("D002", "rule Net->Calc (ratio.om"),
+    ]
+    first, _, last = (i.message for i in caught.value.issues)
+    assert "on item 'a', before the order: the mapping of 'v' failed" in first
+    assert "on item 'c': the mapping of 'v' failed" in last
