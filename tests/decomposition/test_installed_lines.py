@@ -112,6 +112,11 @@ def test_om_decompose_and_om_plan_read_it_from_a_file(tmp_path: Path) -> None:
     [
         ('{"1513": {"Nope": {}}}', "the installed base is invalid: 1 problem(s)"),
         ("{", "the installed base is not JSON"),
+        (  # it took the last value without a word, where an order's is O014
+            '{"1513": {"CustomerAccount": {"account": "1", "account": "2"}}}',
+            "[\"1513\"].CustomerAccount.account: error[O014]: the key 'account' is given 2 times",
+        ),
+        ('{"1513": {"CustomerAccount": {"account": 1e400}}}', "error[O004]: inf is not a JSON"),
         (None, "cannot read the installed base"),
     ],
 )
