@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from om_dsl.cli.app import app, err, json_value, one_of, write_text
+from om_dsl.cli.app import app, encodable, err, json_value, one_of, write_text
 from om_dsl.cli.common import CatalogArg, load_catalog_and_spans
 from om_dsl.cli.order_args import (
     InstalledBaseOption,
@@ -65,21 +66,36 @@ def decompose_cmd(
         return
     if fmt == "tmf641":
         payloads = service_orders(result, valid, decomposer.catalog)
-        write_text(json.dumps(payloads, indent=2, ensure_ascii=False) + "\n", output)
+        text = json.dumps(payloads, indent=2, ensure_ascii=False) + "\n"
+        _write_json(text, lambda: payloads, output)
         if reasons is not None:
             err.print(render_text(reasons, where), markup=False, highlight=False, end="")
         return
-    write_text(_json(result, reasons), output)
+    _write_json(_json(result, reasons), lambda: _data(result, reasons), output)
+
+
+def _write_json(text: str, data: Callable[[], Any], output: str | None) -> None:
+    """JSON on stdout or in a file; on a stdout that cannot encode it as it is
+    (``PYTHONIOENCODING=ascii``), with \\u escapes, which keep the value, as ``write_json``
+    does: the stream's own fallback wrote ``"\\xc9"``, which is no JSON."""
+    if output in (None, "-") and not encodable(text, sys.stdout):
+        text = json.dumps(data(), indent=2) + "\n"
+    write_text(text, output)
 
 
 def _json(result: Decomposition, reasons: list[Any] | None) -> str:
     if reasons is None:
         return result.model_dump_json(indent=2) + "\n"
-    payload = {
+    return json.dumps(_data(result, reasons), indent=2, ensure_ascii=False) + "\n"
+
+
+def _data(result: Decomposition, reasons: list[Any] | None) -> Any:
+    if reasons is None:
+        return result.model_dump(mode="json")
+    return {
         "decomposition": result.model_dump(mode="json"),
         "explain": [r.to_dict() for r in reasons],
     }
-    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---- table -------------------------------------------------------------------------------------

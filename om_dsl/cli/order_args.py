@@ -26,6 +26,7 @@ from om_dsl.orders.decompose import Decomposer
 from om_dsl.orders.installed_base import InstalledBase
 from om_dsl.orders.installed_lines import InstalledLines, read_installed_lines
 from om_dsl.orders.inventory import ProductInventory
+from om_dsl.orders.jsondoc import data_issues, repeated_pairs
 from om_dsl.orders.limits import DEFAULT_LIMITS
 from om_dsl.orders.models import Decomposition, Order
 from om_dsl.rules.engine import EngineUnavailable
@@ -75,12 +76,15 @@ def installed_base_or_fail(path: Path | None, catalog: ir.Catalog) -> InstalledL
     are printed with their JSON paths, as an order's are."""
     if path is None:
         return None
-    try:
-        data = json.loads(path.read_bytes())
+    try:  # keys as written: {"hubs": 1, "hubs": 2} took the last value without a word
+        data = json.loads(path.read_bytes(), object_pairs_hook=repeated_pairs)
     except OSError as exc:
         fail(f"cannot read the installed base {path}: {exc.strerror or exc}")
     except (ValueError, RecursionError) as exc:
         fail(f"{path}: the installed base is not JSON: {exc}")
+    problems = data_issues(data)
+    if problems:
+        print_issues_and_fail(f"{path}: the installed base is invalid", problems)
     try:
         return read_installed_lines(data, catalog)
     except InstalledBaseError as exc:

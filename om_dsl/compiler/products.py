@@ -11,7 +11,7 @@ from om_dsl.compiler.names import a, suggest
 from om_dsl.expr import patterns
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
-from om_dsl.ir.constraints import violation
+from om_dsl.ir.constraints import merge_problem, violation
 from om_dsl.source import Span
 from om_dsl.syntax import ast
 
@@ -251,18 +251,6 @@ def _merge(ctx: Context, opt: ast.AttrOption | None, type_: str, fields: dict[st
         ctx.bag.error("E071", f"merge {rule} {problem}, not {T.describe(type_)}", opt.span)
         return
     fields["merge"] = rule
-
-
-def merge_problem(rule: str, type_: str) -> str | None:
-    if rule == "sum" and not T.is_numeric(type_):
-        return "needs a number"
-    if rule in ("min", "max") and not T.ordered(type_):
-        return "needs a number, string or date"
-    if rule == "union" and not T.is_list(type_):
-        return "needs a list"
-    if rule in ("any", "all") and type_ != "bool":
-        return "needs a bool"
-    return None
 
 
 def _unknown_type(type_: str) -> bool:

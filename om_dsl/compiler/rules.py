@@ -10,10 +10,10 @@ from om_dsl.compiler.build import builder
 from om_dsl.compiler.context import Context, back_span
 from om_dsl.compiler.exprs import ORDER_FIELDS, BundleFound, BundleScope, ExprEnv, mapping
 from om_dsl.compiler.names import a, did_you_mean, suggest
-from om_dsl.compiler.products import MERGE_RULES, merge_problem
 from om_dsl.compiler.symbols import TECHNICAL
 from om_dsl.expr import types as T
 from om_dsl.ir import models as ir
+from om_dsl.ir.constraints import fitting_merges
 from om_dsl.source import Span
 from om_dsl.suggest import closest
 from om_dsl.syntax import ast
@@ -460,8 +460,7 @@ def _report_conflict(
 
 def _fitting_merges(ctx: Context, key: tuple[str, str]) -> str:
     """The merge rules the attribute's type takes (the hint offered `sum` for a string)."""
-    type_ = ctx.attributes[key[0]][key[1]].type
-    return "|".join(r for r in MERGE_RULES if r != "same" and merge_problem(r, type_) is None)
+    return fitting_merges(ctx.attributes[key[0]][key[1]].type)
 
 
 def _chain_cycles(ctx: Context, rules: list[ir.DecompositionRule]) -> None:

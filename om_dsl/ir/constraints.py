@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from om_dsl.expr import patterns
+from om_dsl.expr import types as T
 from om_dsl.orders.issues import show
 from om_dsl.suggest import closest
 
@@ -71,3 +72,27 @@ def _bound(value: Any) -> str:
 def _list(values: list[Any], limit: int = 8) -> str:
     shown = ", ".join(show(v) for v in values[:limit])
     return shown + (", ..." if len(values) > limit else "")
+
+
+MERGES: tuple[str, ...] = ("same", "first", "last", "min", "max", "sum", "union", "any", "all")
+"""The merge rules, in the order the language reference lists them."""
+
+
+def merge_problem(rule: str, type_: str) -> str | None:
+    """Why a merge rule does not fit an attribute's type (E071), or None when it does."""
+    if rule == "sum" and not T.is_numeric(type_):
+        return "needs a number"
+    if rule in ("min", "max") and not T.ordered(type_):
+        return "needs a number, string or date"
+    if rule == "union" and not T.is_list(type_):
+        return "needs a list"
+    if rule in ("any", "all") and type_ != "bool":
+        return "needs a bool"
+    return None
+
+
+def fitting_merges(type_: str) -> str:
+    """The merge rules other than ``same`` that an attribute of ``type_`` takes, as a hint
+    writes them (``first|last|min|max`` for a string): the compiler's E070 and a merge
+    conflict at run time (D001) offer the same ones."""
+    return "|".join(r for r in MERGES if r != "same" and merge_problem(r, type_) is None)

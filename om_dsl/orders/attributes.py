@@ -27,7 +27,8 @@ def resolve_values(
         table: The attributes they must belong to.
         owner: Who declares the attributes, for messages (``offer HomeFibre``).
         complete: Apply defaults and require required attributes (False for ``previous``,
-            which lists only what changed).
+            which lists only what changed: there a null says the attribute had no value
+            before, and stands for its default, or stays null).
         container: Where the values sit, for a missing attribute's path.
     """
     out: dict[str, Any] = {}
@@ -44,13 +45,16 @@ def resolve_values(
                 hinted.add(meant.attr.name)
             continue
         name = spec.attr.name
-        if value.value is None:  # null is absent; its name is checked all the same, and a
-            nulls.setdefault(name, value.path)  # required one is reported where it stood
-            continue
+        if value.value is None and complete:  # null is absent; its name is checked all the
+            nulls.setdefault(name, value.path)  # same, and a required one is reported where
+            continue  # it stood
         if name in where:
             log.add("O035", value.name_path, f"'{name}' is given twice (first at {where[name]})")
             continue
         where[name] = value.path
+        if value.value is None:  # previous: the attribute had no value before the order (so
+            out[name] = table.defaults.get(name)  # its default, when it has one)
+            continue
         problem = spec.check(value.value)
         if problem is not None:
             log.add("O036", value.path, f"{name}: {problem}")

@@ -103,6 +103,29 @@ class QuickTable:
             out[attr] = value
         return out
 
+    def previous(self, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A ``modify``'s values before the order, by attribute name, in the order given: as
+        :meth:`values`, except that a null says the attribute had no value before, so it
+        stands for the default (or stays null), not for "unchanged"."""
+        out: dict[str, Any] = {}
+        accepts = self.accepts
+        for name, value in given.items():
+            hit = accepts.get(name)
+            if hit is None:
+                return None
+            attr, accept = hit
+            if attr in out or (value is not None and not accept(value)):
+                return None
+            out[attr] = self.default(attr) if value is None else value
+        return out
+
+    def default(self, name: str) -> Any:
+        """The attribute's default, or None."""
+        for step, default, _ in self.steps:
+            if step == name:
+                return None if default is _NO_DEFAULT else default
+        return None
+
     def complete(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
         """Declaration order with defaults filled in; None when a required one is missing."""
         out: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from om_dsl.errors import DecompositionError
@@ -64,6 +65,11 @@ class Decomposer:
         pause_gc: bool = True,
     ) -> None:
         self.catalog = require_catalog(catalog, "catalog")
+        if not isinstance(limits, Limits):  # a dict of a host's settings failed at the first
+            raise TypeError(  # order, 'dict' object has no attribute 'max_bytes'
+                "limits must be a Limits (om_dsl.orders.limits.Limits(max_items=...)), not "
+                + f"{type(limits).__name__} {limits!r}"[:120]
+            )
         with decomposition_gc(pause_gc):
             self.index = CatalogIndex.build(catalog)
             self.program = RuleProgram(catalog)
@@ -93,6 +99,7 @@ class Decomposer:
             DecompositionError: a valid order could not be decomposed (a merge conflict, a
                 mapping that failed, a produced value that breaks its attribute).
         """
+        _check_hooks(installed_base, inventory)
         with decomposition_gc(self.pause_gc):
             valid = with_inventory(read_order(order, self.index, self.limits), inventory)
             with patterns.order_budget():  # matches() and D003 patterns: a budget of their own
@@ -120,6 +127,28 @@ class Decomposer:
         requests = assemble(compare(before, after, infos, unknown), infos, program)
         fields = {"order_id": valid.id, "catalog_hash": self.catalog.content_hash}
         return _new_decomposition({**fields, "requests": requests})
+
+
+def _check_hooks(installed_base: object, inventory: object) -> None:
+    """A ``TypeError`` that says what to give for a hook that is not one: the data of an
+    installed base (the shape ``--installed-base`` reads) failed deep in the decomposition, and
+    only for an order with account lines ('dict' object has no attribute 'account_line')."""
+    if installed_base is not None and not callable(getattr(installed_base, "account_line", None)):
+        hint = (
+            "; for the data (accounts -> products -> attributes), give "
+            "om_dsl.orders.installed_lines.read_installed_lines(data, catalog)"
+            if isinstance(installed_base, Mapping)
+            else ""
+        )
+        raise TypeError(
+            "installed_base must be an InstalledBase (an object with account_line(account, "
+            f"product)), not {type(installed_base).__name__}{hint}"
+        )
+    if inventory is not None and not callable(getattr(inventory, "product", None)):
+        raise TypeError(
+            "inventory must be a ProductInventory (an object with product(product_id), such "
+            f"as a runtime's store), not {type(inventory).__name__}"
+        )
 
 
 # ---- the façade ---------------------------------------------------------------------------------

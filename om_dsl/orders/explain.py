@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from om_dsl.expr.evaluate import EvalError, compile_expr
@@ -41,8 +41,11 @@ class RuleVerdict:
     values: dict[str, Any]
     reason: str
     wait: str = "none"
-    """A chained rule's wait (``after_parent``, ``before_parent``) for a line of the source's
-    action: which of the two lines' plans runs first (``before parent on add, modify``)."""
+    """A chained rule's wait (``after_parent``, ``before_parent``): which of the two lines'
+    plans runs first (``before parent on add, modify``).  The wait of the line the rule made
+    from the source, whose own action chooses it (a condition that turns true on a modify
+    adds its line, with the add's wait); for a line of the source's action when the rule made
+    no line of its own there (it fed a shared line another source leads)."""
 
 
 @dataclass(slots=True)
@@ -86,14 +89,28 @@ def explain(program: RuleProgram, order: Order, result: Decomposition) -> list[S
         unknown.update(
             order.items[n].id for n in unknown_bundles(order.items, program.bundle_readers)
         )
+    made = {
+        (line.parent_line, rule): line.wait
+        for line in result.lines()
+        if line.parent_line is not None
+        for rule in line.rules
+    }
     for line in result.lines():
         if program.rules_for(line.product):
             label = f"line {line.id}"
             for world, attrs in _line_worlds(line, unknown):
-                out.append(
-                    _source(program, label, line.product, line.action, world, attrs, order_env)
-                )
+                entry = _source(program, label, line.product, line.action, world, attrs, order_env)
+                entry.rules = [_made_wait(v, made.get((line.id, v.rule))) for v in entry.rules]
+                out.append(entry)
     return out
+
+
+def _made_wait(verdict: RuleVerdict, wait: str | None) -> RuleVerdict:
+    """The verdict with the wait of the line its rule made from the source, when it made one
+    (``made``: (parent line, rule id) -> that line's wait)."""
+    if wait is None or not verdict.matched or wait == verdict.wait:
+        return verdict
+    return replace(verdict, wait=wait)
 
 
 def _item_worlds(

@@ -20,7 +20,7 @@ from om_dsl.ir import models as ir
 from om_dsl.orders.attributes import resolve_values
 from om_dsl.orders.catalog_index import AttrTable
 from om_dsl.orders.drafts import Value
-from om_dsl.orders.issues import IssueLog, Path, json_type, key, show
+from om_dsl.orders.issues import IssueLog, Path, key, show, typed
 from om_dsl.orders.values import did_you_mean
 
 Lines = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -51,7 +51,7 @@ def read_installed_lines(data: Any, catalog: ir.Catalog) -> InstalledLines:
     log = IssueLog()
     lines: dict[str, dict[str, dict[str, Any]]] = {}
     if not isinstance(data, dict):
-        log.add("O080", "$", f"expected an object of accounts, got {json_type(data)} {show(data)}")
+        log.add("O080", "$", f"expected an object of accounts, got {typed(data)}")
     else:
         reader = _Reader(catalog, log)
         for account, products in data.items():
@@ -71,8 +71,7 @@ class _Reader:
         if not isinstance(products, dict):
             self.log.add(
                 "O080", path,
-                f"expected an object of account-scoped products, got {json_type(products)} "
-                f"{show(products)}",
+                f"expected an object of account-scoped products, got {typed(products)}",
             )  # fmt: skip
             return {}
         out = {}
@@ -84,8 +83,7 @@ class _Reader:
             if not isinstance(attrs, dict):
                 self.log.add(
                     "O080", where,
-                    f"expected an object of {name}'s attributes, got {json_type(attrs)} "
-                    f"{show(attrs)}",
+                    f"expected an object of {name}'s attributes, got {typed(attrs)}",
                 )  # fmt: skip
                 continue
             values = [Value(n, v, key(where, n), key(where, n)) for n, v in attrs.items()]

@@ -114,9 +114,15 @@ def json_type(value: object) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):  # a tuple is no JSON array: "expected an array, got array"
         return "array"
     return "object" if isinstance(value, dict) else type(value).__name__
+
+
+def typed(value: object) -> str:
+    """A value with its JSON type, as a message says what it got: ``string 'x'``, ``number
+    7``, ``array [1]``; null alone (``null null`` said it twice)."""
+    return "null" if value is None else f"{json_type(value)} {show(value)}"
 
 
 def loc_path(loc: tuple[int | str, ...], prefix: Path = "") -> Path:

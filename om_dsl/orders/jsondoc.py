@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from om_dsl.errors import OrderIssue
+from om_dsl.errors import OrderIssue, OrderValidationError
 from om_dsl.orders.issues import IssueLog, Path, index, key, show
 from om_dsl.orders.limits import DEFAULT_LIMITS, Limits
 from om_dsl.orders.screen import may_repeat_keys, needs_walk, utf8
@@ -55,6 +55,20 @@ def load_document(raw: str | bytes | Any, limits: Limits = DEFAULT_LIMITS) -> An
         _Walk(limits, log).run(data)
         log.raise_if_any(by_path=True)  # a duplicate key is found when its object closes
     return data
+
+
+def data_issues(data: Any, limits: Limits = DEFAULT_LIMITS) -> list[OrderIssue]:
+    """What the walk finds in JSON data that is not an order (an installed base): keys given
+    twice (O014, when parsed with ``object_pairs_hook=repeated_pairs``), numbers JSON cannot
+    hold (O004), strings too long, keys that are not text, nesting too deep; in document
+    order."""
+    log = IssueLog()
+    _Walk(limits, log).run(data)
+    try:
+        log.raise_if_any(by_path=True)
+    except OrderValidationError as exc:
+        return list(exc.issues)
+    return []
 
 
 def number_issues(raw: str | bytes, limits: Limits = DEFAULT_LIMITS) -> list[OrderIssue]:

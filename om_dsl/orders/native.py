@@ -70,7 +70,10 @@ class NativeItem(_Strict):
         default_factory=dict, description="Values by attribute name (or alias); null = absent."
     )
     previous: dict[str, Any] | None = Field(
-        None, description="modify only: the values before the change (unlisted = unchanged)."
+        None,
+        description=(
+            "modify only: the values before the change (unlisted = unchanged, null = had no value)."
+        ),
     )
     children: list[NativeItem] = Field(
         default_factory=list, description="Items bundled in this one (the parts of a bundle)."

@@ -160,7 +160,7 @@ class Items:
             defaulted = tuple(n for n in complete if n not in values)
         if previous is None:
             return complete, None, defaulted
-        before = table.values(previous) if type(previous) is dict else None
+        before = table.previous(previous) if type(previous) is dict else None
         return None if before is None or action != "modify" else (complete, before, defaulted)
 
     def _links(self, item_id: str, raw: Any) -> list[Relationship] | None:

@@ -81,7 +81,7 @@ def _link(
             "O051", key(path, "id"),
             f"item {show(item.id)} relates ({type_}) to item {show(target)}, "
             "which is not in the order"
-            + did_you_mean(target, list(ids)),
+            + did_you_mean(target, [i for i in ids if i != item.id]),  # not itself: O052
         )  # fmt: skip
         _uncounted(rel, item, type_)
         return

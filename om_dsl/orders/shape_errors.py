@@ -79,8 +79,10 @@ def described(value: Any) -> str:
     """A JSON value as a message names it: ``string 'x'``, ``number 7``, ``an array``."""
     if isinstance(value, Mapping):
         return "an object"
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return "an array"
+    if isinstance(value, tuple):  # parsed data only; "expected an array, got an array" was
+        return "a tuple"  # all a host that built its order in Python was told
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, int | float):

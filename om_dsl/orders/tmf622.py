@@ -79,7 +79,7 @@ class TmfRelationship(_Tmf):
 
 class TmfItem(_Tmf):
     what: ClassVar[str] = "an order item"
-    id: str
+    id: str = Field(min_length=1)  # as a native item's: "" would make a request "fr:"
     action: str
     quantity: int = 1
     product: TmfProduct | None = None

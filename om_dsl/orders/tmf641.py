@@ -12,7 +12,8 @@ A consumer correlates and deduplicates on ``externalId``, so it is ``<product or
 id>``: the request id alone (``fr:1``) recurs in every order.  A reference into another
 request's service order uses that ``externalId`` as ``serviceOrderId``.  Shared requests a root
 uses appear in ``orderRelationship`` as ``reliesOn``, and come first in the list, so a
-consumer that creates the payloads in list order has each one before any that refers to it;
+consumer that creates the payloads in list order has each one before any that refers to it
+(a chain between requests is a reference too; only two that refer to each other cannot be);
 the product order is a ``cross-ref`` (TMF641's word for the source order).  om_dsl keeps no
 service inventory, so a ``modify``, ``delete`` or ``noChange`` line cannot name the service
 it changes: its ``relatedEntity`` names the product instance(s) the TMF622 order items gave
@@ -21,6 +22,7 @@ it changes: its ``relatedEntity`` names the product instance(s) the TMF622 order
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +41,8 @@ def service_orders(
     where = {line.id: ids[request.id] for request in result.requests for line in request.lines}
     waiting = _waiting_children(result)
     context = _Context(order, names, types, where, waiting, ids, _instances(order))
-    return [_order(request, context) for request in _used_first(result.requests)]
+    payloads = [_order(request, context) for request in _used_first(result.requests)]
+    return _referred_first(payloads)
 
 
 def external_id(order_id: str, request_id: str) -> str:
@@ -73,6 +76,55 @@ class _Context:
 def _used_first(requests: list[FulfillmentRequest]) -> list[FulfillmentRequest]:
     """Shared requests before the roots that use them, each group in decomposition order."""
     return [r for r in requests if r.shared] + [r for r in requests if not r.shared]
+
+
+def _referred_first(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The payloads with each one before those that refer to it (``orderRelationship``, or an
+    item's ``serviceOrderId``), otherwise in their order: shared requests are used by roots,
+    but a chain may also refer from a shared one to another (an order line's child of account
+    scope) or to a root's line (a shared line chained from it).  Where two refer to each other
+    (that last case: the root uses the shared request too), the first stays first."""
+    index = {p["externalId"]: n for n, p in enumerate(payloads)}
+    needs = [_refers_to(p, index) - {n} for n, p in enumerate(payloads)]
+    if all(m < n for n, refs in enumerate(needs) for m in refs):
+        return payloads  # the common case: nothing refers forward
+    users: dict[int, list[int]] = {}
+    for n, refs in enumerate(needs):
+        for m in refs:
+            users.setdefault(m, []).append(n)
+    waiting = [len(refs) for refs in needs]
+    ready = [n for n, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    done = [False] * len(payloads)
+    out: list[dict[str, Any]] = []
+    first_left = 0
+    while len(out) < len(payloads):
+        if ready:
+            n = heapq.heappop(ready)
+        else:  # a cycle: the first payload left breaks it
+            while done[first_left]:
+                first_left += 1
+            n = first_left
+        if done[n]:
+            continue
+        done[n] = True
+        out.append(payloads[n])
+        for user in users.get(n, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0 and not done[user]:
+                heapq.heappush(ready, user)
+    return out
+
+
+def _refers_to(payload: dict[str, Any], index: dict[str, int]) -> set[int]:
+    """The positions of the payloads that ``payload`` refers to."""
+    refs = {index[r["id"]] for r in payload["orderRelationship"] if r["id"] in index}
+    for item in payload["serviceOrderItem"]:
+        for rel in item.get("serviceOrderItemRelationship", ()):
+            other = rel["orderItem"].get("serviceOrderId")
+            if other in index:
+                refs.add(index[other])
+    return refs
 
 
 def _instances(order: Order) -> dict[str, str]:

@@ -17,7 +17,7 @@ from om_dsl.expr import types as T
 from om_dsl.expr.types import SAFE_INTEGER
 from om_dsl.ir import models as ir
 from om_dsl.ir.constraints import violation
-from om_dsl.orders.issues import json_type, show
+from om_dsl.orders.issues import show, typed
 from om_dsl.suggest import closest
 
 Check = Callable[[Any], str | None]
@@ -99,9 +99,7 @@ def _int(value: Any) -> str | None:
             )
         if isinstance(value, float) and value.is_integer():  # 1e308: no 309-digit advice
             return f"{show(value)} is too large; whole numbers must be within +-2^53"
-        return f"expected a whole number (int), got {json_type(value)} {show(value)}" + _unquote(
-            value, _QUOTED_INT
-        )
+        return f"expected a whole number (int), got {typed(value)}" + _unquote(value, _QUOTED_INT)
     if abs(value) > SAFE_INTEGER:
         return f"{show(value)} is too large; whole numbers must be within +-2^53"
     return None
@@ -109,9 +107,7 @@ def _int(value: Any) -> str | None:
 
 def _decimal(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"expected a number (decimal), got {json_type(value)} {show(value)}" + _unquote(
-            value, _QUOTED_DECIMAL
-        )
+        return f"expected a number (decimal), got {typed(value)}" + _unquote(value, _QUOTED_DECIMAL)
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value!r} is not a finite number"
     if isinstance(value, int) and abs(value) > SAFE_INTEGER:
@@ -121,15 +117,13 @@ def _decimal(value: Any) -> str | None:
 
 def _string(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"expected text (string), got {json_type(value)} {show(value)}"
+        return f"expected text (string), got {typed(value)}"
     return None
 
 
 def _bool(value: Any) -> str | None:
     if not isinstance(value, bool):
-        return f"expected true or false (bool), got {json_type(value)} {show(value)}" + _unquote(
-            value, _QUOTED_BOOL
-        )
+        return f"expected true or false (bool), got {typed(value)}" + _unquote(value, _QUOTED_BOOL)
     return None
 
 
@@ -148,7 +142,7 @@ def _unquote(value: Any, literal: re.Pattern[str]) -> str:
 
 def _date(value: Any) -> str | None:
     if not isinstance(value, str) or not _DATE.match(value):
-        return f'expected a date as "YYYY-MM-DD", got {json_type(value)} {show(value)}'
+        return f'expected a date as "YYYY-MM-DD", got {typed(value)}'
     try:
         dt.date.fromisoformat(value)
     except ValueError:
@@ -173,7 +167,7 @@ def _enum_check(name: str, members: list[str]) -> Check:
             return None
         if not isinstance(value, str):
             choices = ", ".join(members)
-            return f"expected one of {name} ({choices}), got {json_type(value)} {show(value)}"
+            return f"expected one of {name} ({choices}), got {typed(value)}"
         return (
             f"{show(value)} is not a {name}; expected one of: {', '.join(members)}"
             + did_you_mean(value, members)
@@ -185,7 +179,7 @@ def _enum_check(name: str, members: list[str]) -> Check:
 def _list_check(item: Check, type_: str) -> Check:
     def check(value: Any) -> str | None:
         if not isinstance(value, list):
-            return f"expected a list ({T.describe(type_)}), got {json_type(value)} {show(value)}"
+            return f"expected a list ({T.describe(type_)}), got {typed(value)}"
         for i, element in enumerate(value):
             problem = item(element)
             if problem is not None:

@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any, Final, Literal
 
 from om_dsl.errors import OrderIssue
+from om_dsl.ir.constraints import fitting_merges
 from om_dsl.ir.models import Action, Scope
 from om_dsl.orders.installed_base import InstalledBase, NoInstalledBase
 from om_dsl.orders.issues import show
@@ -321,7 +322,10 @@ class WorldRun:
             return False
         if problem is not None:
             rule_ids = ", ".join(self.s.program.rules[r].id for r in line.rules)
-            self.s.issue("D003", line.items[0], f"line {line.id} (rule {rule_ids}): {problem}")
+            when = self._when(line.items)
+            self.s.issue(
+                "D003", line.items[0], f"line {line.id} (rule {rule_ids}){when}: {problem}"
+            )
             return False
         self.lines[line.id] = line
         return True
@@ -347,7 +351,8 @@ class WorldRun:
     def failed(self, failure: RuleFailed) -> None:
         """The engine's (and the mappings') callback for a failed expression."""
         origin: Origin = failure.fact.origin
-        self.s.issue("D002", origin.items[0], describe_failure(failure, self.s.infos))
+        when = self._when(origin.items)
+        self.s.issue("D002", origin.items[0], describe_failure(failure, self.s.infos, when))
 
     def _conflict(self, line_id: str, scope: str, product: str, c: MergeConflict) -> None:
         def who(contribution: Contribution) -> str:
@@ -356,13 +361,28 @@ class WorldRun:
             item = self.s.infos[contribution.items[0]].item.id
             return f"item {item!r} (rule {contribution.rule.id} at {contribution.rule.rule.span})"
 
+        types = {a.name: a.type for a in self.s.program.technical[product].attributes}
+        merges = fitting_merges(types.get(c.attribute, ""))
         self.s.issue(
             "D001", c.second.items[0] if c.second.items else 0,
             f"{product}.{c.attribute} ({scope} scope, line {line_id}) is {show(c.first_value)} "
-            f"from {who(c.first)} but {show(c.second_value)} from {who(c.second)}; make them "
-            "agree or declare a merge rule on the attribute "
-            "(merge first|last|min|max|sum|union|any|all)",
+            f"from {who(c.first)} but {show(c.second_value)} from {who(c.second)}"
+            f"{self._when((*c.first.items, *c.second.items))}; make them agree or declare a "
+            "merge rule on the attribute "
+            f"(merge {merges})",
         )  # fmt: skip
+
+    def _when(self, positions: Sequence[int]) -> str:
+        """What a problem of the world before the order says of its world, when the world
+        after it does not repeat the problem as is: an item behind it (``positions``) is
+        deleted, or gives a modify's previous values, where the reader looks for the values
+        the item gives now."""
+        if self.world != "before":
+            return ""
+        items = (self.s.infos[n].item for n in positions)
+        if any(i.action == "delete" or (i.action == "modify" and i.previous) for i in items):
+            return ", before the order"
+        return ""
 
 
 def bundle_values(items: Sequence[OrderItem], world: World) -> dict[str, dict[str, Any]]:
@@ -405,12 +425,16 @@ def shared_place(scope: str, group: str, product: str) -> tuple[str, RequestKey]
     return line_id, (scope, group)
 
 
-def describe_failure(failure: RuleFailed, infos: list[ItemInfo]) -> str:
+def describe_failure(failure: RuleFailed, infos: list[ItemInfo], when: str = "") -> str:
+    """``when``: ``, before the order`` for a failure on the values before it."""
     origin: Origin = failure.fact.origin
     item = infos[origin.items[0]].item.id
     source = f"line {origin.line}" if origin.line else f"item {item!r}"
     rule = failure.rule
-    return f"rule {rule.id} ({rule.rule.span}) on {source}: {failure.what} failed: {failure.cause}"
+    return (
+        f"rule {rule.id} ({rule.rule.span}) on {source}{when}: {failure.what} failed: "
+        f"{failure.cause}"
+    )
 
 
 def add_installed(before: dict[str, Built], after: dict[str, Built], setting: Setting) -> None:

@@ -54,6 +54,10 @@ class DurableEngine:
             raise EngineUnavailable(UNAVAILABLE_MESSAGE)
         self.program = program
         conditions, shapes = _emit(program)
+        self.shapes = shapes
+        self.ruleset: DurableRuleset | None = None
+        if not conditions:  # a catalog without decompose rules: nothing can fire, and durable
+            return  # takes no ruleset of no rules (it was an internal error)
         digest = hashlib.sha256(json.dumps(conditions, sort_keys=True).encode()).hexdigest()
         try:
             self.ruleset = DurableRuleset(f"om_v{TRANSLATION_VERSION}_{digest[:40]}", conditions)
@@ -62,10 +66,9 @@ class DurableEngine:
                 f"durable-rules cannot load this catalog's rule conditions ({exc}); "
                 "decompose it with the compiled engine (--engine compiled, the default)"
             ) from exc
-        self.shapes = shapes
 
     def run(self, facts: Sequence[Fact], sink: Sink) -> None:
-        if not facts:
+        if not facts or self.ruleset is None:
             return
         known: dict[int, Fact] = {}
         initial = [self._fact(f, known, sink) for f in facts]

@@ -98,6 +98,26 @@ def test_data_that_an_ascii_stream_cannot_show_is_escaped_not_an_error(tmp_path:
     assert json.loads(done.stdout)[0]["id"] == "ORD-caf\u00e9"  # JSON stays the value
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [(), ("--explain",), ("--format", "tmf641"), ("--format", "tmf641", "--explain")],
+)
+def test_decompose_json_on_an_ascii_stream_is_still_json(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    """`om decompose` wrote its JSON through the stream's fallback: "ORD-caf\\xe9", no JSON."""
+    order = {"id": "ORD-caf\u00e9", "items": [{"id": "1", "product": "Web"}]}
+    (tmp_path / "lab.om").write_text(CATALOG, encoding="utf-8")
+    (tmp_path / "order.json").write_text(json.dumps(order), encoding="utf-8")
+    args = ("decompose", "lab.om", "order.json", *argv)
+    done = _om_process(tmp_path, *args, PYTHONIOENCODING="ascii")
+    assert done.returncode == 0, done.stderr
+    assert "ORD-caf\u00e9" in json.dumps(json.loads(done.stdout), ensure_ascii=False)
+    assert done.stdout.isascii()
+    utf8 = _om_process(tmp_path, *args, PYTHONIOENCODING="utf-8")
+    assert json.loads(utf8.stdout) == json.loads(done.stdout)
+
+
 class Terminal(io.StringIO):
     """A stream that says it is a terminal."""
 

@@ -207,6 +207,13 @@ BAD_ORDERS = [
         "productOrderItem[1].product.productCharacteristic[1].name",
         "unknown attribute",
     ),
+    Bad(  # it was accepted: request "fr:", lines "/InternetService" (a native "" is O012)
+        "tmf-empty-item-id",
+        sample_with(lambda d: d["productOrderItem"][3].update(id="")),
+        "O012",
+        "productOrderItem[3].id",
+        "expected text, got an empty string",
+    ),
     Bad(
         "characteristic-wrong-pattern",
         sample_with(

@@ -317,3 +317,32 @@ def test_a_compile_result_given_for_the_catalog_is_said_at_once() -> None:
             call()
     with pytest.raises(TypeError, match=r"catalog must be a Catalog .* not str 'acme.om'"):
         decompose("acme.om", order)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_a_catalog_without_decompose_rules_decomposes_into_no_lines(
+    engine: str, tmp_path: Path
+) -> None:
+    """Offers and bundles, no rules yet (a catalog being written): the durable engine was an
+    internal error, durable taking no ruleset of no rules."""
+    path = tmp_path / "bare.om"
+    path.write_text('catalog "Bare" version "1"\noffer A { attribute x: int default 1 }\n')
+    result = decompose(
+        catalog_at(path), {"id": "e", "items": [{"id": "a", "product": "A"}]}, engine=engine
+    )
+    assert [(r.id, r.lines) for r in result.requests] == [("fr:a", [])]
+
+
+def test_hooks_that_are_not_hooks_say_what_to_give() -> None:
+    """A host's slips failed deep inside, as AttributeErrors, and some only for orders that
+    use them: the installed base's data where its hook goes (account lines only), limits as a
+    dict of settings (the first order), a dict for the inventory."""
+    catalog = catalog_at(ACME)
+    sample = SAMPLE.read_text()
+    data = {"1513": {"CustomerAccount": {"account": "1513"}}}
+    with pytest.raises(TypeError, match=r"installed_base must be .*read_installed_lines"):
+        decompose(catalog, sample, installed_base=data)
+    with pytest.raises(TypeError, match="inventory must be a ProductInventory"):
+        decompose(catalog, sample, inventory={"p1": {}})
+    with pytest.raises(TypeError, match=r"limits must be a Limits .*not dict"):
+        Decomposer(catalog, limits={"max_items": 10})  # type: ignore[arg-type]

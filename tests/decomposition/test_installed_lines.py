@@ -76,6 +76,17 @@ def test_the_messages_say_what_to_write() -> None:
     ]
 
 
+def test_a_null_is_named_once() -> None:
+    """A null was 'got null null' (its JSON type, then its value)."""
+    data = {"1513": {"CustomerAccount": None}, "1514": None}
+    with pytest.raises(InstalledBaseError) as caught:
+        read_installed_lines(data, CATALOG)
+    assert [i.message for i in caught.value.issues] == [
+        "expected an object of CustomerAccount's attributes, got null",
+        "expected an object of account-scoped products, got null",
+    ]
+
+
 def _om(*args: str | Path) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
@@ -101,6 +112,11 @@ def test_om_decompose_and_om_plan_read_it_from_a_file(tmp_path: Path) -> None:
     [
         ('{"1513": {"Nope": {}}}', "the installed base is invalid: 1 problem(s)"),
         ("{", "the installed base is not JSON"),
+        (  # it took the last value without a word, where an order's is O014
+            '{"1513": {"CustomerAccount": {"account": "1", "account": "2"}}}',
+            "[\"1513\"].CustomerAccount.account: error[O014]: the key 'account' is given 2 times",
+        ),
+        ('{"1513": {"CustomerAccount": {"account": 1e400}}}', "error[O004]: inf is not a JSON"),
         (None, "cannot read the installed base"),
     ],
 )

@@ -299,3 +299,50 @@ def test_a_part_reusing_its_bundles_id_is_that_error_alone(raw: bytes, path: str
     """Not also a cycle 'a -> a', a bundle that does not include itself or lacks a part."""
     issues = _issues(Bad("reuse", raw, "", "", ""))
     assert [(i["code"], i["path"]) for i in issues] == [("O020", path)]
+
+
+def test_a_link_to_a_missing_item_does_not_suggest_the_item_itself() -> None:
+    """'130' relies on a missing '110': '130' is the closest id, and relating to it is O052."""
+    raw = native(
+        [
+            {"id": "120", "product": "HomeFibre"},
+            {
+                "id": "130",
+                "product": "HomeVoice",
+                "relationships": [{"type": "reliesOn", "id": "110"}],
+            },
+        ]
+    )
+    (issue,) = _issues(Bad("self", raw, "", "", ""))
+    assert issue["code"] == "O051"
+    assert issue["message"].endswith("which is not in the order (did you mean '120'?)")
+
+
+@pytest.mark.parametrize(
+    ("type_", "value", "says"),
+    [
+        ("list[string]", [None], "element 0: expected text (string), got null"),
+        ("list[int]", ["1"], "element 0: expected a whole number (int), got string '1'"),
+    ],
+)
+def test_a_list_element_says_what_it_got_once(type_: str, value: Any, says: str) -> None:
+    """A null element was 'got null null' (its JSON type, then its value)."""
+    problem = type_check(type_, {})(value)
+    assert problem is not None
+    assert problem.split(" (write")[0] == says
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "says"),
+    [
+        ({"id": "x", "items": ({"id": "f", "product": "HomeFibre"},)}, "items", "got a tuple"),
+        (({"id": "x"},), "$", "an order is a JSON object, not a tuple"),
+    ],
+)
+def test_a_tuple_in_parsed_data_is_named(data: Any, path: str, says: str) -> None:
+    """A host that builds its order in Python was told 'expected an array, got an array'."""
+    with pytest.raises(OrderValidationError) as caught:
+        decomposer(ACME, "compiled").read(data)
+    (issue,) = caught.value.issues
+    assert issue.path == path
+    assert issue.message.endswith(says)

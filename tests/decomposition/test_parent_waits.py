@@ -150,3 +150,26 @@ def test_the_explanation_names_a_rule_by_its_id_and_its_target_once() -> None:
     )
     assert _rule_text("Tv->TvService#2", "TvService") == "Tv->TvService#2"
     assert _rule_text("fast_profile", "InternetService") == "fast_profile -> InternetService"
+
+
+def test_explain_gives_the_wait_of_the_line_the_rule_made(catalog: ir.Catalog) -> None:
+    """Turning roaming on modifies the service and adds its roaming line, which waits for the
+    service (after parent on add); turning it off deletes it, before the service (before
+    parent on delete).  The explanation said no wait, the one of the modify of the source."""
+    d = Decomposer(catalog)
+    for before, world, wait in (
+        (False, "after", "after_parent"),
+        (True, "before", "before_parent"),
+    ):
+        order = d.read(_order("modify", roaming=not before, before=before))
+        result = d.decompose(order)
+        [line] = [line for line in result.lines() if line.product == "Roaming"]
+        assert line.wait == wait
+        [verdict] = [
+            v
+            for e in explain(d.program, order, result)
+            if e.source == "line 1/Mobile" and e.world == world
+            for v in e.rules
+            if v.target == "Roaming"
+        ]
+        assert (verdict.matched, verdict.wait) == (True, wait)

@@ -180,3 +180,45 @@ def test_an_added_item_names_no_existing_service() -> None:
     named = {e["id"] for p in payloads for i in p["serviceOrderItem"]
              for e in i["service"].get("relatedEntity", [])}  # fmt: skip
     assert "PRD-1.1" not in named and "PRD-1.2" in named
+
+
+CROSS = """\
+catalog "Cross" version "1"
+offer Net { attribute speed: int default 100 }
+rfs Svc { attribute speed: int }
+cfs Shared scope order { attribute total: int merge sum }
+rfs Leaf { attribute total: int }
+resource Pool scope account { attribute n: int merge sum }
+decompose Net -> Svc { speed = speed }
+decompose Svc -> Shared { total = speed }
+decompose Shared -> Leaf after parent on * { total = total }
+decompose Leaf -> Pool before parent on * { n = 1 }
+"""
+
+
+def _refers_to(payload: dict[str, Any]) -> set[str]:
+    refs = {r["id"] for r in payload["orderRelationship"] if r["@referredType"] == "ServiceOrder"}
+    for item in payload["serviceOrderItem"]:
+        for rel in item.get("serviceOrderItemRelationship", []):
+            refs.add(rel["orderItem"].get("serviceOrderId", payload["externalId"]))
+    return refs - {payload["externalId"]}
+
+
+def test_chains_between_requests_keep_the_referred_first(tmp_path: Any) -> None:
+    """fr:order's Leaf waits for the account's Pool (before parent): the account's payload was
+    listed after it.  fr:order's Shared line names its parent a/Svc in fr:a, which uses
+    fr:order: those two refer to each other, and only they may be out of order."""
+    path = tmp_path / "cross.om"
+    path.write_text(CROSS)
+    d = Decomposer(compile_catalog(path).raise_on_error())
+    valid = d.read({"id": "X", "account": "A", "items": [{"id": "a", "product": "Net"}]})
+    payloads = service_orders(d.decompose(valid), valid, d.catalog)
+    ids = [p["externalId"] for p in payloads]
+    assert ids == ["X/fr:account:A", "X/fr:order", "X/fr:a"]
+    late = {
+        (p["externalId"], ref)
+        for n, p in enumerate(payloads)
+        for ref in _refers_to(p)
+        if ref not in ids[:n]
+    }
+    assert late == {("X/fr:order", "X/fr:a")}
