@@ -32,7 +32,8 @@ from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.sqlite import SqliteStore
 
 lab = test_inventory.lab
-FAST = {"backoff_ms": 50, "backoff_cap_ms": 200, "poll_s": 0.05}
+FAST = {"backoff_ms": 50, "backoff_cap_ms": 200, "poll_s": 0.05, "max_attempts": 100}
+"""Quick retries, and enough of them (about 10 s) that a held event is never given up."""
 CHANGE = "ProductAttributeValueChangeEvent"
 
 
@@ -107,15 +108,15 @@ def two_orders_change_one_product(runtime: Runtime, listener: Holding) -> None:
     runtime.product_hub.register(f"{listener.url}/products")
     runtime.hub.register(f"{listener.url}/orders")
     done(runtime, tmf("O1", "add", "P1", speed=300))
-    wait_until(lambda: listener.refused >= 2)
+    wait_until(lambda: listener.refused >= 2)  # O1's product event is being retried
     done(runtime, tmf("O2", "modify", "P1", speed=500))
-    mine = {"order_id": "O2", "listener": f"{listener.url}/products"}
-    wait_until(lambda: runtime.notifications.listed(**mine)[1] == 1)  # O2's event is queued
+    url = f"{listener.url}/products"
+    wait_until(lambda: runtime.notifications.listed(order_id="O2", listener=url)[1] == 1)
     # the order events of both orders are delivered while O1's product event is retried
     wait_until(lambda: order_states(listener, "O2")[-1:] == ["completed"])
     time.sleep(0.5)  # ten polls: time enough to send O2's product event, were it due
     assert listener.refused >= 3 and products(listener) == []
-    (queued,), _ = runtime.notifications.listed(**mine)
+    (queued,), _ = runtime.notifications.listed(order_id="O2", listener=url)  # never tried
     assert (queued.event_type, queued.state, queued.attempts) == (CHANGE, "pending", 0)
     listener.hold.clear()
     assert runtime.notifications.drain(20)
