@@ -48,15 +48,24 @@ SCHEMA = (
       id INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, url TEXT NOT NULL,
       order_id TEXT NOT NULL, event_type TEXT NOT NULL, state_to TEXT, event_json TEXT NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL, state TEXT NOT NULL,
-      last_error TEXT, delivered_at REAL, UNIQUE (event_seq, url)
+      last_error TEXT, delivered_at REAL, product_id TEXT, UNIQUE (event_seq, url)
     )""",
     "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, url, order_id, id)",
     "CREATE INDEX IF NOT EXISTS outbox_by_order ON outbox (order_id, id)",
 )
 
-ADDED_COLUMNS = (("systems", "reason", "TEXT"),)
+ADDED_COLUMNS = (("systems", "reason", "TEXT"), ("outbox", "product_id", "TEXT"))
 """Columns added since their table was first made: an older store gets them when opened for
-writing (one opened read-only is read with ``SELECT *``, so it needs none)."""
+writing (one opened read-only is read with ``SELECT *``, so it needs none).  The outbox's
+``product_id`` (the product a TMF637 event is about: :mod:`om_dsl.runtime.notify.outbox`) is
+NULL in the rows an older om_dsl queued, which keep the order's queue alone."""
+
+AFTER_COLUMNS = (
+    "CREATE INDEX IF NOT EXISTS outbox_by_product ON outbox (url, product_id, id) "
+    "WHERE state = 'pending' AND product_id IS NOT NULL",
+)
+"""Indexes on added columns: made once the columns are there (an older store's table has
+them only after :func:`add_missing_columns`)."""
 
 
 def add_missing_columns(db: sqlite3.Connection, added: tuple[tuple[str, str, str], ...]) -> None:
@@ -97,6 +106,8 @@ class SideDb:
                 for statement in SCHEMA:
                     db.execute(statement)
                 add_missing_columns(db, ADDED_COLUMNS)
+                for statement in AFTER_COLUMNS:
+                    db.execute(statement)
 
     @property
     def durable(self) -> bool:

@@ -361,7 +361,8 @@ class Notifier:
         """The outbox rows of the TMF637 event of an inventory row: to TMF637 hub listeners
         only (the configured URLs, the orders' own listeners and the in-process subscribers
         hear TMF622 events, and could not read a product's).  Queued under the order that
-        changed the product; the state they list is the product's status."""
+        changed the product, and under the product (one product's events reach one URL in
+        order, whichever orders changed it); the state they list is the product's status."""
         hub = self._product_hub
         event = self.products.event(row) if hub is not None else None
         if event is None or hub is None:
@@ -370,7 +371,8 @@ class Notifier:
         kind, product = event["eventType"], event["event"]["product"]
         status = product["status"]
         urls = hub.targets(kind, status, product["id"])
-        return [NewRow(row.seq, url, row.order_id, kind, status, text) for url in urls]
+        return [NewRow(row.seq, url, row.order_id, kind, status, text, str(product["id"]))
+                for url in urls]  # fmt: skip
 
     def _targets(self, kind: str, state: str | None, order_id: str) -> list[str]:
         return list(dict.fromkeys([*self._urls, *self._hub.targets(kind, state, order_id)]))

@@ -4,7 +4,14 @@ Rows are added from the event log (``INSERT OR IGNORE`` on the event's sequence 
 so reading the same events twice after a crash adds nothing) and stay ``pending`` until a
 delivery gets a 2xx answer (``delivered``) or the attempts run out (``abandoned``).  The events
 of one order go to one URL in order: only the oldest pending row of each (URL, order) pair is
-due, so a listener never sees ``completed`` before ``inProgress``.
+due, so a listener never sees ``completed`` before ``inProgress``.  A TMF637 product event is
+queued under the order that changed the product, and under the product too (``product_id``):
+it is due when it is the oldest pending row of its (URL, order) and of its (URL, product), so
+the events of one product reach one URL in order even when two orders changed it, and a
+listener that keeps the latest state of a product never ends with a stale one.  A row that
+is delivered or abandoned is no longer pending, so the next row of each of its queues is
+free to go, as ever.  Rows an older om_dsl queued have no ``product_id``: their order's
+queue alone, as then.
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ class NewRow(NamedTuple):
     event_type: str
     state_to: str | None
     event_json: str
+    product_id: str | None = None
+    """The product a TMF637 event is about (None: an order's event): the events of one
+    product go to one URL in order, whichever order changed it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +73,19 @@ _HEADS = (
 )
 """The head of each (URL, order) queue: its oldest pending row, the only one that may be sent.
 
-:meth:`Outbox.due` and :meth:`Outbox.next_due` both read it, so what the notifier waits for is
-always what it may send.  The grouping reads only the ``outbox_pending`` index (state, url,
-order_id, id) and the table only for the heads, however many rows queue behind them."""
+:meth:`Outbox.due` and :meth:`Outbox.next_due` both read it, and only the heads that are also
+:data:`_FIRST_OF_PRODUCT`, so what the notifier waits for is always what it may send.  The
+grouping reads only the ``outbox_pending`` index (state, url, order_id, id) and the table only
+for the heads, however many rows queue behind them."""
+_FIRST_OF_PRODUCT = (
+    "(o.product_id IS NULL OR o.id = (SELECT MIN(p.id) FROM outbox AS p WHERE "
+    "p.state = 'pending' AND p.url = o.url AND p.product_id = o.product_id))"
+)
+"""A head that is no product's event, or the oldest pending row of its (URL, product): a
+product's event waits for the earlier events of its product to that URL, queued by other
+orders.  It cannot wait forever: whatever the queues, the oldest pending row of a URL is the
+head of each of its own, so it is due; and an abandoned row no longer holds anything back.
+It reads the ``outbox_by_product`` index (the pending product rows only)."""
 _HEAD_ROW = ", ".join(f"o.{column}" for column in _ROW.split(", "))
 
 
@@ -127,15 +147,17 @@ class Outbox:
         with self._side.write() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO outbox (event_seq, url, order_id, event_type, state_to, "
-                "event_json, attempts, next_at, state) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'pending')",
+                "event_json, product_id, attempts, next_at, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending')",
                 [(*row, now) for row in rows],
             )
 
     def due(self, now: float, limit: int) -> list[OutboxRow]:
-        """The oldest pending row of each (URL, order), when it is due, soonest first."""
+        """The oldest pending row of each (URL, order), when it is due, soonest first; a
+        product's event only when it is the oldest pending one of its (URL, product) too."""
         rows = self._side.query(
             f"SELECT {_HEAD_ROW} FROM {_HEADS} "
-            "WHERE o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
+            f"WHERE o.next_at <= ? AND {_FIRST_OF_PRODUCT} ORDER BY o.next_at, o.id LIMIT ?",
             (now, limit),
         )
         return [OutboxRow(*row) for row in rows]
@@ -143,13 +165,15 @@ class Outbox:
     def next_due(self, busy: Collection[tuple[str, str]] = ()) -> float | None:
         """When the next row that :meth:`due` can return is due (None: no queue outside ``busy``).
 
-        Only the head of each (URL, order) queue counts, and not the queues in ``busy`` (the
+        Only the head of each (URL, order) queue counts (a product's event: when it is the
+        first of its product's queue too, as in :meth:`due`), and not the queues in ``busy`` (the
         notifier's deliveries in flight, whose rows stay pending until they are recorded):
         the rows behind a head, and a head being sent, are due long before they can be sent,
         and counting them had the notifier poll in a loop without sleeping, at 100% CPU,
         while a listener that cannot be reached was retried (about 18 minutes per order)."""
         rows = self._side.query(
-            f"SELECT o.url, o.order_id, o.next_at FROM {_HEADS} ORDER BY o.next_at, o.id LIMIT ?",
+            f"SELECT o.url, o.order_id, o.next_at FROM {_HEADS} WHERE {_FIRST_OF_PRODUCT} "
+            "ORDER BY o.next_at, o.id LIMIT ?",
             (len(busy) + 1,),
         )
         return next((float(at) for url, order, at in rows if (url, order) not in busy), None)
