@@ -108,19 +108,11 @@ def main(argv: Sequence[str]) -> int:
         "svg_over_flat_baseline": round(median["svg"] / median["flat baseline"], 4),
         "dot_over_svg": round(median["dot"] / median["svg"], 4),
     }
-    rows = [
-        [
-            key,
-            harness.fmt_s(t.median),
-            f"{harness.fmt_s(t.best)}..{harness.fmt_s(t.worst)}",
-            f"{t.spread * 100:.0f}%",
-        ]
-        for key, t in timings.items()
-    ]
+    rows = harness.timing_rows(timings)
     harness.print_table(
         f"render the map of a catalog of {result['products']} products: {result['nodes']} "
         f"nodes, {result['edges']} edges ({repeats} runs, medians)",
-        ["case", "median", "min..max", "spread"],
+        harness.TIMING_HEADERS,
         rows,
     )
     print(f"speed-up, columns baseline / svg: {ratios['columns_baseline_over_svg']:.1f}")

@@ -154,19 +154,11 @@ def main(argv: Sequence[str]) -> int:
     result = measure(roots, repeats)
     timings: dict[str, harness.Timing] = result.pop("timings")
     ratios = _ratios(timings)
-    rows = [
-        [
-            key,
-            harness.fmt_s(t.median),
-            f"{harness.fmt_s(t.best)}..{harness.fmt_s(t.worst)}",
-            f"{t.spread * 100:.0f}%",
-        ]
-        for key, t in timings.items()
-    ]
+    rows = harness.timing_rows(timings)
     harness.print_table(
         f"render the plan of an order of {result['items']} items on {result['lines']} lines, "
         f"{result['edges']} edges ({repeats} runs, medians; collapsed = --collapse {COLLAPSE})",
-        ["case", "median", "min..max", "spread"],
+        harness.TIMING_HEADERS,
         rows,
     )
     print(f"svg / baseline (dot -Tsvg alone): {ratios['svg_over_baseline']:.3f}")

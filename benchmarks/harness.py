@@ -248,6 +248,23 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) 
     return "\n".join([title, *body])
 
 
+TIMING_HEADERS = ("case", "median", "min..max", "spread")
+"""The columns of :func:`timing_rows`."""
+
+
+def timing_rows(timings: Mapping[str, Timing]) -> list[list[str]]:
+    """One row per case: its median, its range and its spread (:data:`TIMING_HEADERS`)."""
+    return [
+        [
+            key,
+            fmt_s(t.median),
+            f"{fmt_s(t.best)}..{fmt_s(t.worst)}",
+            f"{t.spread * 100:.0f}%",
+        ]
+        for key, t in timings.items()
+    ]
+
+
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     print(table(title, headers, rows), flush=True)
     print(flush=True)
