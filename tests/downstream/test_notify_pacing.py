@@ -11,7 +11,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -21,6 +21,7 @@ import pytest
 from downstream_support import compile_text, line, loopback_http, order, url_of, wait_until
 from hypothesis import given
 from hypothesis import strategies as st
+from outbox_support import STORES, outbox_of
 
 from om_dsl.orders.models import Order, OrderItem
 from om_dsl.runtime import Runtime
@@ -31,7 +32,6 @@ from om_dsl.runtime.notify.notifier import Notifier
 from om_dsl.runtime.notify.outbox import NewRow, Outbox
 from om_dsl.runtime.store.base import Store
 from om_dsl.runtime.store.memory import MemoryStore
-from om_dsl.runtime.store.sqlite import SqliteStore
 
 URL = "http://127.0.0.1:9/x"
 SIMPLE = """
@@ -39,11 +39,6 @@ cfs Line { attribute site: string  attribute technology: string }
 plan Line on add { milestone done }
 """
 CATALOG = compile_text(SIMPLE)
-StoreMaker = Callable[[Path], Store]
-STORES: dict[str, StoreMaker] = {
-    "memory": lambda _: MemoryStore(),
-    "sqlite": lambda path: SqliteStore(path / "om.db"),
-}
 
 
 def _new(seq: int, order_id: str = "O1", url: str = URL) -> NewRow:
@@ -53,11 +48,8 @@ def _new(seq: int, order_id: str = "O1", url: str = URL) -> NewRow:
 @pytest.fixture(params=sorted(STORES))
 def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outbox]:
     """The outbox in the side tables of each kind of store (SQLite: in the store's file)."""
-    store = STORES[request.param](tmp_path)
-    side = SideDb(store)
-    yield Outbox(side)
-    side.close()
-    store.close()
+    with outbox_of(request.param, tmp_path) as box:
+        yield box
 
 
 def test_next_due_waits_for_a_head_in_backoff_not_the_rows_behind_it(outbox: Outbox) -> None:

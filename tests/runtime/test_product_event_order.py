@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import test_inventory
+from outbox_support import STORES, outbox_of
 from runtime_support import Recorder
 from simulators import Listener
 from simulators.core import Reply, Request
@@ -24,11 +25,9 @@ from test_inventory import HANDLERS, done, tmf
 from om_dsl.ir import models as ir
 from om_dsl.runtime import Runtime
 from om_dsl.runtime.downstream import DownstreamSettings
-from om_dsl.runtime.downstream.state import SideDb
 from om_dsl.runtime.notify import NotifySettings
 from om_dsl.runtime.notify.outbox import NewRow, Outbox
 from om_dsl.runtime.store.base import Store
-from om_dsl.runtime.store.memory import MemoryStore
 from om_dsl.runtime.store.sqlite import SqliteStore
 
 lab = test_inventory.lab
@@ -156,10 +155,6 @@ def test_an_abandoned_product_event_holds_the_next_one_back_no_longer(
 # ---- the outbox's rule ------------------------------------------------------------------------
 
 URL, OTHER = "http://127.0.0.1:9/p", "http://127.0.0.1:9/q"
-STORES: dict[str, Callable[[Path], Store]] = {
-    "memory": lambda _: MemoryStore(),
-    "sqlite": lambda path: SqliteStore(path / "om.db"),
-}
 
 
 def _row(seq: int, order_id: str, product: str | None, url: str = URL) -> NewRow:
@@ -169,11 +164,8 @@ def _row(seq: int, order_id: str, product: str | None, url: str = URL) -> NewRow
 
 @pytest.fixture(params=sorted(STORES))
 def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outbox]:
-    store = STORES[request.param](tmp_path)
-    side = SideDb(store)
-    yield Outbox(side)
-    side.close()
-    store.close()
+    with outbox_of(request.param, tmp_path) as box:
+        yield box
 
 
 def test_a_product_row_is_due_when_first_of_its_order_and_of_its_product_at_its_url(
