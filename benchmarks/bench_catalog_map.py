@@ -23,7 +23,6 @@ minutes, and nothing in it warms up (each ``dot`` is a process of its own).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -94,8 +93,7 @@ def measure(lines: int, repeats: int) -> dict[str, Any]:
 
 def main(argv: Sequence[str]) -> int:
     args = harness.parse_args(NAME, argv, __doc__ or "")
-    if shutil.which("dot") is None:
-        print("Graphviz's dot is not installed (apt-get install graphviz); nothing to measure")
+    if harness.dot_missing():
         return 1
     lines = QUICK_LINES if args.quick else LINES
     repeats = args.repeats or (QUICK_REPEATS if args.quick else REPEATS)

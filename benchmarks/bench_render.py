@@ -19,7 +19,6 @@ full`` is what ``--collapse 2`` saves.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -145,8 +144,7 @@ def _ratios(timings: dict[str, harness.Timing]) -> dict[str, float]:
 
 def main(argv: Sequence[str]) -> int:
     args = harness.parse_args(NAME, argv, __doc__ or "")
-    if shutil.which("dot") is None:
-        print("Graphviz's dot is not installed (apt-get install graphviz); nothing to measure")
+    if harness.dot_missing():
         return 1
     roots = QUICK_ROOTS if args.quick else ROOTS
     repeats = args.repeats or (QUICK_REPEATS if args.quick else REPEATS)

@@ -24,6 +24,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -246,6 +247,15 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) 
     rule = "  ".join("-" * w for w in widths)
     body = [line(cells[0]), rule, *(line(row) for row in cells[1:])]
     return "\n".join([title, *body])
+
+
+def dot_missing() -> bool:
+    """Whether Graphviz's ``dot`` is missing (said on stdout): the render benchmarks' baseline
+    is ``dot -Tsvg`` itself, so without it they have nothing to measure."""
+    if shutil.which("dot") is not None:
+        return False
+    print("Graphviz's dot is not installed (apt-get install graphviz); nothing to measure")
+    return True
 
 
 TIMING_HEADERS = ("case", "median", "min..max", "spread")
